@@ -451,6 +451,8 @@ function railFlag(sum: Expr, F: FixedFormat, side: 'hi' | 'lo'): Expr {
   const n = WS - wo + 1;
   const top = sum.asUnsigned().slice(WS - 1, wo - 1);
   if (n === 1) return constant(0, uint(1));
+  // two bits: the ranges are single values (01 above, 10 below), one compare
+  if (n === 2) return top.eq(constant(side === 'hi' ? 1 : 2, uint(2)));
   const off = side === 'hi' ? 1n : 2n ** BigInt(n - 1);
   return top.subWrap(constant(off, uint(n))).lt(constant(2n ** BigInt(n - 1) - 1n, uint(n)));
 }

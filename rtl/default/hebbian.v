@@ -2939,8 +2939,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
-      w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
+      w_upd_0_below = w_upd_0_sum[16:15] == 2'd2;
       w_upd_0_sat_hi = w_upd_0_above;
       w_upd_0_sat_lo = w_upd_0_below;
       w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
@@ -2978,8 +2978,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
-      w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
+      w_upd_1_below = w_upd_1_sum[16:15] == 2'd2;
       w_upd_1_sat_hi = w_upd_1_above;
       w_upd_1_sat_lo = w_upd_1_below;
       w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
@@ -3017,8 +3017,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
-      w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
+      w_upd_2_below = w_upd_2_sum[16:15] == 2'd2;
       w_upd_2_sat_hi = w_upd_2_above;
       w_upd_2_sat_lo = w_upd_2_below;
       w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
@@ -3056,8 +3056,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
-      w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
+      w_upd_3_below = w_upd_3_sum[16:15] == 2'd2;
       w_upd_3_sat_hi = w_upd_3_above;
       w_upd_3_sat_lo = w_upd_3_below;
       w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
@@ -3095,8 +3095,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
-      w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
+      w_upd_4_below = w_upd_4_sum[16:15] == 2'd2;
       w_upd_4_sat_hi = w_upd_4_above;
       w_upd_4_sat_lo = w_upd_4_below;
       w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
@@ -3134,8 +3134,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
-      w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
+      w_upd_5_below = w_upd_5_sum[16:15] == 2'd2;
       w_upd_5_sat_hi = w_upd_5_above;
       w_upd_5_sat_lo = w_upd_5_below;
       w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
@@ -3173,8 +3173,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
-      w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
+      w_upd_6_below = w_upd_6_sum[16:15] == 2'd2;
       w_upd_6_sat_hi = w_upd_6_above;
       w_upd_6_sat_lo = w_upd_6_below;
       w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
@@ -3212,8 +3212,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
-      w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
+      w_upd_7_below = w_upd_7_sum[16:15] == 2'd2;
       w_upd_7_sat_hi = w_upd_7_above;
       w_upd_7_sat_lo = w_upd_7_below;
       w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
@@ -3251,8 +3251,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
-      w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
+      w_upd_8_below = w_upd_8_sum[16:15] == 2'd2;
       w_upd_8_sat_hi = w_upd_8_above;
       w_upd_8_sat_lo = w_upd_8_below;
       w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
@@ -3290,8 +3290,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
-      w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
+      w_upd_9_below = w_upd_9_sum[16:15] == 2'd2;
       w_upd_9_sat_hi = w_upd_9_above;
       w_upd_9_sat_lo = w_upd_9_below;
       w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
@@ -3329,8 +3329,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
-      w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
+      w_upd_10_below = w_upd_10_sum[16:15] == 2'd2;
       w_upd_10_sat_hi = w_upd_10_above;
       w_upd_10_sat_lo = w_upd_10_below;
       w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
@@ -3368,8 +3368,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
-      w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
+      w_upd_11_below = w_upd_11_sum[16:15] == 2'd2;
       w_upd_11_sat_hi = w_upd_11_above;
       w_upd_11_sat_lo = w_upd_11_below;
       w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
@@ -3407,8 +3407,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
-      w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
+      w_upd_12_below = w_upd_12_sum[16:15] == 2'd2;
       w_upd_12_sat_hi = w_upd_12_above;
       w_upd_12_sat_lo = w_upd_12_below;
       w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
@@ -3446,8 +3446,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
-      w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
+      w_upd_13_below = w_upd_13_sum[16:15] == 2'd2;
       w_upd_13_sat_hi = w_upd_13_above;
       w_upd_13_sat_lo = w_upd_13_below;
       w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
@@ -3485,8 +3485,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
-      w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
+      w_upd_14_below = w_upd_14_sum[16:15] == 2'd2;
       w_upd_14_sat_hi = w_upd_14_above;
       w_upd_14_sat_lo = w_upd_14_below;
       w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
@@ -3524,8 +3524,8 @@ module hebbian (
   always @* begin
     if (w_we) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
-      w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
+      w_upd_15_below = w_upd_15_sum[16:15] == 2'd2;
       w_upd_15_sat_hi = w_upd_15_above;
       w_upd_15_sat_lo = w_upd_15_below;
       w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
@@ -3563,8 +3563,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
-      w_upd_16_above = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_16_below = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
+      w_upd_16_below = w_upd_16_sum[16:15] == 2'd2;
       w_upd_16_sat_hi = w_upd_16_above;
       w_upd_16_sat_lo = w_upd_16_below;
       w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
@@ -3602,8 +3602,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
-      w_upd_17_above = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_17_below = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
+      w_upd_17_below = w_upd_17_sum[16:15] == 2'd2;
       w_upd_17_sat_hi = w_upd_17_above;
       w_upd_17_sat_lo = w_upd_17_below;
       w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
@@ -3641,8 +3641,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
-      w_upd_18_above = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_18_below = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
+      w_upd_18_below = w_upd_18_sum[16:15] == 2'd2;
       w_upd_18_sat_hi = w_upd_18_above;
       w_upd_18_sat_lo = w_upd_18_below;
       w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
@@ -3680,8 +3680,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
-      w_upd_19_above = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_19_below = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
+      w_upd_19_below = w_upd_19_sum[16:15] == 2'd2;
       w_upd_19_sat_hi = w_upd_19_above;
       w_upd_19_sat_lo = w_upd_19_below;
       w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
@@ -3719,8 +3719,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
-      w_upd_20_above = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_20_below = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
+      w_upd_20_below = w_upd_20_sum[16:15] == 2'd2;
       w_upd_20_sat_hi = w_upd_20_above;
       w_upd_20_sat_lo = w_upd_20_below;
       w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
@@ -3758,8 +3758,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
-      w_upd_21_above = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_21_below = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
+      w_upd_21_below = w_upd_21_sum[16:15] == 2'd2;
       w_upd_21_sat_hi = w_upd_21_above;
       w_upd_21_sat_lo = w_upd_21_below;
       w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
@@ -3797,8 +3797,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
-      w_upd_22_above = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_22_below = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
+      w_upd_22_below = w_upd_22_sum[16:15] == 2'd2;
       w_upd_22_sat_hi = w_upd_22_above;
       w_upd_22_sat_lo = w_upd_22_below;
       w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
@@ -3836,8 +3836,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
-      w_upd_23_above = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_23_below = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
+      w_upd_23_below = w_upd_23_sum[16:15] == 2'd2;
       w_upd_23_sat_hi = w_upd_23_above;
       w_upd_23_sat_lo = w_upd_23_below;
       w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
@@ -3875,8 +3875,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
-      w_upd_24_above = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_24_below = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
+      w_upd_24_below = w_upd_24_sum[16:15] == 2'd2;
       w_upd_24_sat_hi = w_upd_24_above;
       w_upd_24_sat_lo = w_upd_24_below;
       w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
@@ -3914,8 +3914,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
-      w_upd_25_above = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_25_below = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
+      w_upd_25_below = w_upd_25_sum[16:15] == 2'd2;
       w_upd_25_sat_hi = w_upd_25_above;
       w_upd_25_sat_lo = w_upd_25_below;
       w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
@@ -3953,8 +3953,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
-      w_upd_26_above = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_26_below = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
+      w_upd_26_below = w_upd_26_sum[16:15] == 2'd2;
       w_upd_26_sat_hi = w_upd_26_above;
       w_upd_26_sat_lo = w_upd_26_below;
       w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
@@ -3992,8 +3992,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
-      w_upd_27_above = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_27_below = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
+      w_upd_27_below = w_upd_27_sum[16:15] == 2'd2;
       w_upd_27_sat_hi = w_upd_27_above;
       w_upd_27_sat_lo = w_upd_27_below;
       w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
@@ -4031,8 +4031,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
-      w_upd_28_above = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_28_below = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
+      w_upd_28_below = w_upd_28_sum[16:15] == 2'd2;
       w_upd_28_sat_hi = w_upd_28_above;
       w_upd_28_sat_lo = w_upd_28_below;
       w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
@@ -4070,8 +4070,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
-      w_upd_29_above = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_29_below = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
+      w_upd_29_below = w_upd_29_sum[16:15] == 2'd2;
       w_upd_29_sat_hi = w_upd_29_above;
       w_upd_29_sat_lo = w_upd_29_below;
       w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
@@ -4109,8 +4109,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
-      w_upd_30_above = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_30_below = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
+      w_upd_30_below = w_upd_30_sum[16:15] == 2'd2;
       w_upd_30_sat_hi = w_upd_30_above;
       w_upd_30_sat_lo = w_upd_30_below;
       w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
@@ -4148,8 +4148,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
-      w_upd_31_above = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_31_below = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
+      w_upd_31_below = w_upd_31_sum[16:15] == 2'd2;
       w_upd_31_sat_hi = w_upd_31_above;
       w_upd_31_sat_lo = w_upd_31_below;
       w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
@@ -4187,8 +4187,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
-      w_upd_32_above = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_32_below = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_32_above = w_upd_32_sum[16:15] == 2'd1;
+      w_upd_32_below = w_upd_32_sum[16:15] == 2'd2;
       w_upd_32_sat_hi = w_upd_32_above;
       w_upd_32_sat_lo = w_upd_32_below;
       w_upd_32 = w_upd_32_above ? 16'sd32767 : (w_upd_32_below ? 16'sh8000 : w_upd_32_sum[15:0]);
@@ -4226,8 +4226,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
-      w_upd_33_above = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_33_below = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_33_above = w_upd_33_sum[16:15] == 2'd1;
+      w_upd_33_below = w_upd_33_sum[16:15] == 2'd2;
       w_upd_33_sat_hi = w_upd_33_above;
       w_upd_33_sat_lo = w_upd_33_below;
       w_upd_33 = w_upd_33_above ? 16'sd32767 : (w_upd_33_below ? 16'sh8000 : w_upd_33_sum[15:0]);
@@ -4265,8 +4265,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
-      w_upd_34_above = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_34_below = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_34_above = w_upd_34_sum[16:15] == 2'd1;
+      w_upd_34_below = w_upd_34_sum[16:15] == 2'd2;
       w_upd_34_sat_hi = w_upd_34_above;
       w_upd_34_sat_lo = w_upd_34_below;
       w_upd_34 = w_upd_34_above ? 16'sd32767 : (w_upd_34_below ? 16'sh8000 : w_upd_34_sum[15:0]);
@@ -4304,8 +4304,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
-      w_upd_35_above = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_35_below = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_35_above = w_upd_35_sum[16:15] == 2'd1;
+      w_upd_35_below = w_upd_35_sum[16:15] == 2'd2;
       w_upd_35_sat_hi = w_upd_35_above;
       w_upd_35_sat_lo = w_upd_35_below;
       w_upd_35 = w_upd_35_above ? 16'sd32767 : (w_upd_35_below ? 16'sh8000 : w_upd_35_sum[15:0]);
@@ -4343,8 +4343,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
-      w_upd_36_above = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_36_below = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_36_above = w_upd_36_sum[16:15] == 2'd1;
+      w_upd_36_below = w_upd_36_sum[16:15] == 2'd2;
       w_upd_36_sat_hi = w_upd_36_above;
       w_upd_36_sat_lo = w_upd_36_below;
       w_upd_36 = w_upd_36_above ? 16'sd32767 : (w_upd_36_below ? 16'sh8000 : w_upd_36_sum[15:0]);
@@ -4382,8 +4382,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
-      w_upd_37_above = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_37_below = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_37_above = w_upd_37_sum[16:15] == 2'd1;
+      w_upd_37_below = w_upd_37_sum[16:15] == 2'd2;
       w_upd_37_sat_hi = w_upd_37_above;
       w_upd_37_sat_lo = w_upd_37_below;
       w_upd_37 = w_upd_37_above ? 16'sd32767 : (w_upd_37_below ? 16'sh8000 : w_upd_37_sum[15:0]);
@@ -4421,8 +4421,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
-      w_upd_38_above = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_38_below = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_38_above = w_upd_38_sum[16:15] == 2'd1;
+      w_upd_38_below = w_upd_38_sum[16:15] == 2'd2;
       w_upd_38_sat_hi = w_upd_38_above;
       w_upd_38_sat_lo = w_upd_38_below;
       w_upd_38 = w_upd_38_above ? 16'sd32767 : (w_upd_38_below ? 16'sh8000 : w_upd_38_sum[15:0]);
@@ -4460,8 +4460,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
-      w_upd_39_above = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_39_below = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_39_above = w_upd_39_sum[16:15] == 2'd1;
+      w_upd_39_below = w_upd_39_sum[16:15] == 2'd2;
       w_upd_39_sat_hi = w_upd_39_above;
       w_upd_39_sat_lo = w_upd_39_below;
       w_upd_39 = w_upd_39_above ? 16'sd32767 : (w_upd_39_below ? 16'sh8000 : w_upd_39_sum[15:0]);
@@ -4499,8 +4499,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
-      w_upd_40_above = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_40_below = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_40_above = w_upd_40_sum[16:15] == 2'd1;
+      w_upd_40_below = w_upd_40_sum[16:15] == 2'd2;
       w_upd_40_sat_hi = w_upd_40_above;
       w_upd_40_sat_lo = w_upd_40_below;
       w_upd_40 = w_upd_40_above ? 16'sd32767 : (w_upd_40_below ? 16'sh8000 : w_upd_40_sum[15:0]);
@@ -4538,8 +4538,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
-      w_upd_41_above = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_41_below = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_41_above = w_upd_41_sum[16:15] == 2'd1;
+      w_upd_41_below = w_upd_41_sum[16:15] == 2'd2;
       w_upd_41_sat_hi = w_upd_41_above;
       w_upd_41_sat_lo = w_upd_41_below;
       w_upd_41 = w_upd_41_above ? 16'sd32767 : (w_upd_41_below ? 16'sh8000 : w_upd_41_sum[15:0]);
@@ -4577,8 +4577,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
-      w_upd_42_above = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_42_below = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_42_above = w_upd_42_sum[16:15] == 2'd1;
+      w_upd_42_below = w_upd_42_sum[16:15] == 2'd2;
       w_upd_42_sat_hi = w_upd_42_above;
       w_upd_42_sat_lo = w_upd_42_below;
       w_upd_42 = w_upd_42_above ? 16'sd32767 : (w_upd_42_below ? 16'sh8000 : w_upd_42_sum[15:0]);
@@ -4616,8 +4616,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
-      w_upd_43_above = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_43_below = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_43_above = w_upd_43_sum[16:15] == 2'd1;
+      w_upd_43_below = w_upd_43_sum[16:15] == 2'd2;
       w_upd_43_sat_hi = w_upd_43_above;
       w_upd_43_sat_lo = w_upd_43_below;
       w_upd_43 = w_upd_43_above ? 16'sd32767 : (w_upd_43_below ? 16'sh8000 : w_upd_43_sum[15:0]);
@@ -4655,8 +4655,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
-      w_upd_44_above = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_44_below = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_44_above = w_upd_44_sum[16:15] == 2'd1;
+      w_upd_44_below = w_upd_44_sum[16:15] == 2'd2;
       w_upd_44_sat_hi = w_upd_44_above;
       w_upd_44_sat_lo = w_upd_44_below;
       w_upd_44 = w_upd_44_above ? 16'sd32767 : (w_upd_44_below ? 16'sh8000 : w_upd_44_sum[15:0]);
@@ -4694,8 +4694,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
-      w_upd_45_above = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_45_below = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_45_above = w_upd_45_sum[16:15] == 2'd1;
+      w_upd_45_below = w_upd_45_sum[16:15] == 2'd2;
       w_upd_45_sat_hi = w_upd_45_above;
       w_upd_45_sat_lo = w_upd_45_below;
       w_upd_45 = w_upd_45_above ? 16'sd32767 : (w_upd_45_below ? 16'sh8000 : w_upd_45_sum[15:0]);
@@ -4733,8 +4733,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
-      w_upd_46_above = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_46_below = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_46_above = w_upd_46_sum[16:15] == 2'd1;
+      w_upd_46_below = w_upd_46_sum[16:15] == 2'd2;
       w_upd_46_sat_hi = w_upd_46_above;
       w_upd_46_sat_lo = w_upd_46_below;
       w_upd_46 = w_upd_46_above ? 16'sd32767 : (w_upd_46_below ? 16'sh8000 : w_upd_46_sum[15:0]);
@@ -4772,8 +4772,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
-      w_upd_47_above = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_47_below = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_47_above = w_upd_47_sum[16:15] == 2'd1;
+      w_upd_47_below = w_upd_47_sum[16:15] == 2'd2;
       w_upd_47_sat_hi = w_upd_47_above;
       w_upd_47_sat_lo = w_upd_47_below;
       w_upd_47 = w_upd_47_above ? 16'sd32767 : (w_upd_47_below ? 16'sh8000 : w_upd_47_sum[15:0]);
@@ -4811,8 +4811,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
-      w_upd_48_above = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_48_below = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_48_above = w_upd_48_sum[16:15] == 2'd1;
+      w_upd_48_below = w_upd_48_sum[16:15] == 2'd2;
       w_upd_48_sat_hi = w_upd_48_above;
       w_upd_48_sat_lo = w_upd_48_below;
       w_upd_48 = w_upd_48_above ? 16'sd32767 : (w_upd_48_below ? 16'sh8000 : w_upd_48_sum[15:0]);
@@ -4850,8 +4850,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
-      w_upd_49_above = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_49_below = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_49_above = w_upd_49_sum[16:15] == 2'd1;
+      w_upd_49_below = w_upd_49_sum[16:15] == 2'd2;
       w_upd_49_sat_hi = w_upd_49_above;
       w_upd_49_sat_lo = w_upd_49_below;
       w_upd_49 = w_upd_49_above ? 16'sd32767 : (w_upd_49_below ? 16'sh8000 : w_upd_49_sum[15:0]);
@@ -4889,8 +4889,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
-      w_upd_50_above = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_50_below = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_50_above = w_upd_50_sum[16:15] == 2'd1;
+      w_upd_50_below = w_upd_50_sum[16:15] == 2'd2;
       w_upd_50_sat_hi = w_upd_50_above;
       w_upd_50_sat_lo = w_upd_50_below;
       w_upd_50 = w_upd_50_above ? 16'sd32767 : (w_upd_50_below ? 16'sh8000 : w_upd_50_sum[15:0]);
@@ -4928,8 +4928,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
-      w_upd_51_above = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_51_below = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_51_above = w_upd_51_sum[16:15] == 2'd1;
+      w_upd_51_below = w_upd_51_sum[16:15] == 2'd2;
       w_upd_51_sat_hi = w_upd_51_above;
       w_upd_51_sat_lo = w_upd_51_below;
       w_upd_51 = w_upd_51_above ? 16'sd32767 : (w_upd_51_below ? 16'sh8000 : w_upd_51_sum[15:0]);
@@ -4967,8 +4967,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
-      w_upd_52_above = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_52_below = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_52_above = w_upd_52_sum[16:15] == 2'd1;
+      w_upd_52_below = w_upd_52_sum[16:15] == 2'd2;
       w_upd_52_sat_hi = w_upd_52_above;
       w_upd_52_sat_lo = w_upd_52_below;
       w_upd_52 = w_upd_52_above ? 16'sd32767 : (w_upd_52_below ? 16'sh8000 : w_upd_52_sum[15:0]);
@@ -5006,8 +5006,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
-      w_upd_53_above = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_53_below = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_53_above = w_upd_53_sum[16:15] == 2'd1;
+      w_upd_53_below = w_upd_53_sum[16:15] == 2'd2;
       w_upd_53_sat_hi = w_upd_53_above;
       w_upd_53_sat_lo = w_upd_53_below;
       w_upd_53 = w_upd_53_above ? 16'sd32767 : (w_upd_53_below ? 16'sh8000 : w_upd_53_sum[15:0]);
@@ -5045,8 +5045,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
-      w_upd_54_above = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_54_below = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_54_above = w_upd_54_sum[16:15] == 2'd1;
+      w_upd_54_below = w_upd_54_sum[16:15] == 2'd2;
       w_upd_54_sat_hi = w_upd_54_above;
       w_upd_54_sat_lo = w_upd_54_below;
       w_upd_54 = w_upd_54_above ? 16'sd32767 : (w_upd_54_below ? 16'sh8000 : w_upd_54_sum[15:0]);
@@ -5084,8 +5084,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
-      w_upd_55_above = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_55_below = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_55_above = w_upd_55_sum[16:15] == 2'd1;
+      w_upd_55_below = w_upd_55_sum[16:15] == 2'd2;
       w_upd_55_sat_hi = w_upd_55_above;
       w_upd_55_sat_lo = w_upd_55_below;
       w_upd_55 = w_upd_55_above ? 16'sd32767 : (w_upd_55_below ? 16'sh8000 : w_upd_55_sum[15:0]);
@@ -5123,8 +5123,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
-      w_upd_56_above = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_56_below = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_56_above = w_upd_56_sum[16:15] == 2'd1;
+      w_upd_56_below = w_upd_56_sum[16:15] == 2'd2;
       w_upd_56_sat_hi = w_upd_56_above;
       w_upd_56_sat_lo = w_upd_56_below;
       w_upd_56 = w_upd_56_above ? 16'sd32767 : (w_upd_56_below ? 16'sh8000 : w_upd_56_sum[15:0]);
@@ -5162,8 +5162,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
-      w_upd_57_above = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_57_below = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_57_above = w_upd_57_sum[16:15] == 2'd1;
+      w_upd_57_below = w_upd_57_sum[16:15] == 2'd2;
       w_upd_57_sat_hi = w_upd_57_above;
       w_upd_57_sat_lo = w_upd_57_below;
       w_upd_57 = w_upd_57_above ? 16'sd32767 : (w_upd_57_below ? 16'sh8000 : w_upd_57_sum[15:0]);
@@ -5201,8 +5201,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
-      w_upd_58_above = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_58_below = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_58_above = w_upd_58_sum[16:15] == 2'd1;
+      w_upd_58_below = w_upd_58_sum[16:15] == 2'd2;
       w_upd_58_sat_hi = w_upd_58_above;
       w_upd_58_sat_lo = w_upd_58_below;
       w_upd_58 = w_upd_58_above ? 16'sd32767 : (w_upd_58_below ? 16'sh8000 : w_upd_58_sum[15:0]);
@@ -5240,8 +5240,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
-      w_upd_59_above = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_59_below = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_59_above = w_upd_59_sum[16:15] == 2'd1;
+      w_upd_59_below = w_upd_59_sum[16:15] == 2'd2;
       w_upd_59_sat_hi = w_upd_59_above;
       w_upd_59_sat_lo = w_upd_59_below;
       w_upd_59 = w_upd_59_above ? 16'sd32767 : (w_upd_59_below ? 16'sh8000 : w_upd_59_sum[15:0]);
@@ -5279,8 +5279,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
-      w_upd_60_above = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_60_below = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_60_above = w_upd_60_sum[16:15] == 2'd1;
+      w_upd_60_below = w_upd_60_sum[16:15] == 2'd2;
       w_upd_60_sat_hi = w_upd_60_above;
       w_upd_60_sat_lo = w_upd_60_below;
       w_upd_60 = w_upd_60_above ? 16'sd32767 : (w_upd_60_below ? 16'sh8000 : w_upd_60_sum[15:0]);
@@ -5318,8 +5318,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
-      w_upd_61_above = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_61_below = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_61_above = w_upd_61_sum[16:15] == 2'd1;
+      w_upd_61_below = w_upd_61_sum[16:15] == 2'd2;
       w_upd_61_sat_hi = w_upd_61_above;
       w_upd_61_sat_lo = w_upd_61_below;
       w_upd_61 = w_upd_61_above ? 16'sd32767 : (w_upd_61_below ? 16'sh8000 : w_upd_61_sum[15:0]);
@@ -5357,8 +5357,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
-      w_upd_62_above = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_62_below = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_62_above = w_upd_62_sum[16:15] == 2'd1;
+      w_upd_62_below = w_upd_62_sum[16:15] == 2'd2;
       w_upd_62_sat_hi = w_upd_62_above;
       w_upd_62_sat_lo = w_upd_62_below;
       w_upd_62 = w_upd_62_above ? 16'sd32767 : (w_upd_62_below ? 16'sh8000 : w_upd_62_sum[15:0]);
@@ -5396,8 +5396,8 @@ module hebbian (
   always @* begin
     if (w_we_16) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
-      w_upd_63_above = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_63_below = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_63_above = w_upd_63_sum[16:15] == 2'd1;
+      w_upd_63_below = w_upd_63_sum[16:15] == 2'd2;
       w_upd_63_sat_hi = w_upd_63_above;
       w_upd_63_sat_lo = w_upd_63_below;
       w_upd_63 = w_upd_63_above ? 16'sd32767 : (w_upd_63_below ? 16'sh8000 : w_upd_63_sum[15:0]);
@@ -6209,9 +6209,9 @@ module hebbian (
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
   assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:380
 
-  assign b_upd_sat_hi = (b_upd_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:381
+  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:381
 
-  assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:382
+  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:652
 
@@ -6444,9 +6444,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:569
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:571
 
-  // seq: sat_count (generator/units/lane.ts:570)
+  // seq: sat_count (generator/units/lane.ts:572)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -6467,15 +6467,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:582
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:582
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:584
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:582
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:582
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:584
 
-  // seq: host_read (generator/units/lane.ts:613)
+  // seq: host_read (generator/units/lane.ts:615)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -6895,7 +6895,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:639
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:641
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

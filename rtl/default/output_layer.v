@@ -1711,8 +1711,8 @@ module output_layer (
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
-      w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
+      w_upd_0_below = w_upd_0_sum[16:15] == 2'd2;
       w_upd_0_sat_hi = w_upd_0_above;
       w_upd_0_sat_lo = w_upd_0_below;
       w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
@@ -1807,8 +1807,8 @@ module output_layer (
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
-      w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
+      w_upd_1_below = w_upd_1_sum[16:15] == 2'd2;
       w_upd_1_sat_hi = w_upd_1_above;
       w_upd_1_sat_lo = w_upd_1_below;
       w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
@@ -1903,8 +1903,8 @@ module output_layer (
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
-      w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
+      w_upd_2_below = w_upd_2_sum[16:15] == 2'd2;
       w_upd_2_sat_hi = w_upd_2_above;
       w_upd_2_sat_lo = w_upd_2_below;
       w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
@@ -1999,8 +1999,8 @@ module output_layer (
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
-      w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
+      w_upd_3_below = w_upd_3_sum[16:15] == 2'd2;
       w_upd_3_sat_hi = w_upd_3_above;
       w_upd_3_sat_lo = w_upd_3_below;
       w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
@@ -2095,8 +2095,8 @@ module output_layer (
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
-      w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
+      w_upd_4_below = w_upd_4_sum[16:15] == 2'd2;
       w_upd_4_sat_hi = w_upd_4_above;
       w_upd_4_sat_lo = w_upd_4_below;
       w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
@@ -2191,8 +2191,8 @@ module output_layer (
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
-      w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
+      w_upd_5_below = w_upd_5_sum[16:15] == 2'd2;
       w_upd_5_sat_hi = w_upd_5_above;
       w_upd_5_sat_lo = w_upd_5_below;
       w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
@@ -2287,8 +2287,8 @@ module output_layer (
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
-      w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
+      w_upd_6_below = w_upd_6_sum[16:15] == 2'd2;
       w_upd_6_sat_hi = w_upd_6_above;
       w_upd_6_sat_lo = w_upd_6_below;
       w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
@@ -2383,8 +2383,8 @@ module output_layer (
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
-      w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
+      w_upd_7_below = w_upd_7_sum[16:15] == 2'd2;
       w_upd_7_sat_hi = w_upd_7_above;
       w_upd_7_sat_lo = w_upd_7_below;
       w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
@@ -2479,8 +2479,8 @@ module output_layer (
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
-      w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
+      w_upd_8_below = w_upd_8_sum[16:15] == 2'd2;
       w_upd_8_sat_hi = w_upd_8_above;
       w_upd_8_sat_lo = w_upd_8_below;
       w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
@@ -2575,8 +2575,8 @@ module output_layer (
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
-      w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
+      w_upd_9_below = w_upd_9_sum[16:15] == 2'd2;
       w_upd_9_sat_hi = w_upd_9_above;
       w_upd_9_sat_lo = w_upd_9_below;
       w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
@@ -2671,8 +2671,8 @@ module output_layer (
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
-      w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
+      w_upd_10_below = w_upd_10_sum[16:15] == 2'd2;
       w_upd_10_sat_hi = w_upd_10_above;
       w_upd_10_sat_lo = w_upd_10_below;
       w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
@@ -2767,8 +2767,8 @@ module output_layer (
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
-      w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
+      w_upd_11_below = w_upd_11_sum[16:15] == 2'd2;
       w_upd_11_sat_hi = w_upd_11_above;
       w_upd_11_sat_lo = w_upd_11_below;
       w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
@@ -2863,8 +2863,8 @@ module output_layer (
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
-      w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
+      w_upd_12_below = w_upd_12_sum[16:15] == 2'd2;
       w_upd_12_sat_hi = w_upd_12_above;
       w_upd_12_sat_lo = w_upd_12_below;
       w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
@@ -2959,8 +2959,8 @@ module output_layer (
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
-      w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
+      w_upd_13_below = w_upd_13_sum[16:15] == 2'd2;
       w_upd_13_sat_hi = w_upd_13_above;
       w_upd_13_sat_lo = w_upd_13_below;
       w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
@@ -3055,8 +3055,8 @@ module output_layer (
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
-      w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
+      w_upd_14_below = w_upd_14_sum[16:15] == 2'd2;
       w_upd_14_sat_hi = w_upd_14_above;
       w_upd_14_sat_lo = w_upd_14_below;
       w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
@@ -3151,8 +3151,8 @@ module output_layer (
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
-      w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
+      w_upd_15_below = w_upd_15_sum[16:15] == 2'd2;
       w_upd_15_sat_hi = w_upd_15_above;
       w_upd_15_sat_lo = w_upd_15_below;
       w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
@@ -3247,8 +3247,8 @@ module output_layer (
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
-      w_upd_16_above = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_16_below = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
+      w_upd_16_below = w_upd_16_sum[16:15] == 2'd2;
       w_upd_16_sat_hi = w_upd_16_above;
       w_upd_16_sat_lo = w_upd_16_below;
       w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
@@ -3343,8 +3343,8 @@ module output_layer (
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
-      w_upd_17_above = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_17_below = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
+      w_upd_17_below = w_upd_17_sum[16:15] == 2'd2;
       w_upd_17_sat_hi = w_upd_17_above;
       w_upd_17_sat_lo = w_upd_17_below;
       w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
@@ -3439,8 +3439,8 @@ module output_layer (
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
-      w_upd_18_above = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_18_below = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
+      w_upd_18_below = w_upd_18_sum[16:15] == 2'd2;
       w_upd_18_sat_hi = w_upd_18_above;
       w_upd_18_sat_lo = w_upd_18_below;
       w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
@@ -3535,8 +3535,8 @@ module output_layer (
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
-      w_upd_19_above = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_19_below = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
+      w_upd_19_below = w_upd_19_sum[16:15] == 2'd2;
       w_upd_19_sat_hi = w_upd_19_above;
       w_upd_19_sat_lo = w_upd_19_below;
       w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
@@ -3631,8 +3631,8 @@ module output_layer (
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
-      w_upd_20_above = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_20_below = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
+      w_upd_20_below = w_upd_20_sum[16:15] == 2'd2;
       w_upd_20_sat_hi = w_upd_20_above;
       w_upd_20_sat_lo = w_upd_20_below;
       w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
@@ -3727,8 +3727,8 @@ module output_layer (
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
-      w_upd_21_above = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_21_below = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
+      w_upd_21_below = w_upd_21_sum[16:15] == 2'd2;
       w_upd_21_sat_hi = w_upd_21_above;
       w_upd_21_sat_lo = w_upd_21_below;
       w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
@@ -3823,8 +3823,8 @@ module output_layer (
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
-      w_upd_22_above = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_22_below = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
+      w_upd_22_below = w_upd_22_sum[16:15] == 2'd2;
       w_upd_22_sat_hi = w_upd_22_above;
       w_upd_22_sat_lo = w_upd_22_below;
       w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
@@ -3919,8 +3919,8 @@ module output_layer (
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
-      w_upd_23_above = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_23_below = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
+      w_upd_23_below = w_upd_23_sum[16:15] == 2'd2;
       w_upd_23_sat_hi = w_upd_23_above;
       w_upd_23_sat_lo = w_upd_23_below;
       w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
@@ -4015,8 +4015,8 @@ module output_layer (
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
-      w_upd_24_above = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_24_below = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
+      w_upd_24_below = w_upd_24_sum[16:15] == 2'd2;
       w_upd_24_sat_hi = w_upd_24_above;
       w_upd_24_sat_lo = w_upd_24_below;
       w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
@@ -4111,8 +4111,8 @@ module output_layer (
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
-      w_upd_25_above = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_25_below = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
+      w_upd_25_below = w_upd_25_sum[16:15] == 2'd2;
       w_upd_25_sat_hi = w_upd_25_above;
       w_upd_25_sat_lo = w_upd_25_below;
       w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
@@ -4207,8 +4207,8 @@ module output_layer (
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
-      w_upd_26_above = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_26_below = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
+      w_upd_26_below = w_upd_26_sum[16:15] == 2'd2;
       w_upd_26_sat_hi = w_upd_26_above;
       w_upd_26_sat_lo = w_upd_26_below;
       w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
@@ -4303,8 +4303,8 @@ module output_layer (
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
-      w_upd_27_above = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_27_below = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
+      w_upd_27_below = w_upd_27_sum[16:15] == 2'd2;
       w_upd_27_sat_hi = w_upd_27_above;
       w_upd_27_sat_lo = w_upd_27_below;
       w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
@@ -4399,8 +4399,8 @@ module output_layer (
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
-      w_upd_28_above = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_28_below = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
+      w_upd_28_below = w_upd_28_sum[16:15] == 2'd2;
       w_upd_28_sat_hi = w_upd_28_above;
       w_upd_28_sat_lo = w_upd_28_below;
       w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
@@ -4495,8 +4495,8 @@ module output_layer (
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
-      w_upd_29_above = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_29_below = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
+      w_upd_29_below = w_upd_29_sum[16:15] == 2'd2;
       w_upd_29_sat_hi = w_upd_29_above;
       w_upd_29_sat_lo = w_upd_29_below;
       w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
@@ -4591,8 +4591,8 @@ module output_layer (
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
-      w_upd_30_above = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_30_below = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
+      w_upd_30_below = w_upd_30_sum[16:15] == 2'd2;
       w_upd_30_sat_hi = w_upd_30_above;
       w_upd_30_sat_lo = w_upd_30_below;
       w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
@@ -4687,8 +4687,8 @@ module output_layer (
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
-      w_upd_31_above = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_31_below = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
+      w_upd_31_below = w_upd_31_sum[16:15] == 2'd2;
       w_upd_31_sat_hi = w_upd_31_above;
       w_upd_31_sat_lo = w_upd_31_below;
       w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
@@ -5160,9 +5160,9 @@ module output_layer (
 
   assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:638
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:569
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:571
 
-  // seq: sat_count (generator/units/lane.ts:570)
+  // seq: sat_count (generator/units/lane.ts:572)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -5193,25 +5193,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:582
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:582
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:584
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:582
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:582
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:584
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:582
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:582
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:584
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:582
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:582
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:584
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:582
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:584
 
-  // seq: host_read (generator/units/lane.ts:613)
+  // seq: host_read (generator/units/lane.ts:615)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -5629,7 +5629,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:639
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:641
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:38], _mul_sum_q_2[63:38], _mul_sum_q_3[63:38], _mul_sum_q_4[63:38], _mul_sum_q_5[63:38], _mul_sum_q_6[63:38], _mul_sum_q_7[63:38], _mul_sum_q_8[63:38], _mul_sum_q_9[63:38], _mul_sum_q_10[63:38], _mul_sum_q_11[63:38], _mul_sum_q_12[63:38], _mul_sum_q_13[63:38], _mul_sum_q_14[63:38], _mul_sum_q_15[63:38], _mul_sum_q_16[63:38], _mul_sum_q_17[63:38], _mul_sum_q_18[63:38], _mul_sum_q_19[63:38], _mul_sum_q_20[63:38], _mul_sum_q_21[63:38], _mul_sum_q_22[63:38], _mul_sum_q_23[63:38], _mul_sum_q_24[63:38], _mul_sum_q_25[63:38], _mul_sum_q_26[63:38], _mul_sum_q_27[63:38], _mul_sum_q_28[63:38], _mul_sum_q_29[63:38], _mul_sum_q_30[63:38], _mul_sum_q_31[63:38], _mul_sum_q_32[63:38], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
