@@ -141,3 +141,53 @@ export function stalledOutput(m: ModuleBuilder, out: StreamPorts): { adv: Signal
   };
   return { adv, load };
 }
+
+/**
+ * A temporary of gatedRegs: its name, its value (from the temporaries set before it), and how many of its low
+ * bits are read (default all; the rest are declared unused).
+ */
+export type GatedTemp = [name: string, value: (t: Signal[]) => Expr, used?: number];
+
+/** A register of gatedRegs: it takes value(temporaries) while `en` (and the group's enable) holds. */
+export interface GatedRegUpdate {
+  reg: Signal;
+  value: (t: Signal[]) => Expr;
+  /** the register's own enable within the group's (default: the group's) */
+  en?: Expr;
+}
+
+/**
+ * Registers that take values formed in one comb process `name`, only in the cycles the group's enable `en`
+ * holds: `temps` are the process's temporaries (a product, a lane sum), set in the enabled branch in order
+ * and zero in the other; each register's next value `<reg>_next` reads them under its own enable and is the
+ * register itself otherwise; each register takes its next value under its enable. A simulator then forms the
+ * temporaries only while a register takes them — Verilator evaluates a continuous assignment, and a value a
+ * register process needs sliced or sign-extended is one, in every cycle. One process for registers that
+ * share a value (a lane's product read by two registers in different phases) writes the value once: two
+ * processes with the same expression are merged by Verilator's DFG passes into a value formed every cycle.
+ * Hardware: the same arithmetic, the hold choice (the register itself) in front of the register's own hold
+ * mux, which then never switches.
+ */
+export function gatedRegs(m: ModuleBuilder, name: string, en: Expr, temps: GatedTemp[], regs: GatedRegUpdate[]): void {
+  const next = regs.map((r) => m.wire(`${r.reg.name}_next`, r.reg.type));
+  const ts: Signal[] = [];
+  m.comb(name, ($) => {
+    $.if(en, () => {
+      for (const [n, e, used] of temps) {
+        const v = e(ts);
+        const t = m.wire(n, v.type);
+        $.setTemp(t, v);
+        if (used !== undefined && used < t.width) m.unused(t.slice(t.width - 1, used));
+        ts.push(t);
+      }
+      regs.forEach((r, i) => {
+        if (r.en) $.if(r.en, () => $.set(next[i], r.value(ts))).else(() => $.set(next[i], r.reg));
+        else $.set(next[i], r.value(ts));
+      });
+    }).else(() => {
+      for (const t of ts) $.setTemp(t, constant(0, t.type));
+      regs.forEach((r, i) => $.set(next[i], r.reg));
+    });
+  });
+  regs.forEach((r, i) => m.seq(r.reg.name, ($) => $.if(r.en ?? en, () => $.set(r.reg, next[i]))));
+}

@@ -63,6 +63,7 @@ import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
 import { outputLanesOf, type ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
+import { gatedRegs, type GatedTemp } from './common.js';
 import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, satCounters } from './lane.js';
 
 export interface OutputLayout {
@@ -403,7 +404,8 @@ export function outputUnit(cfg: ChipConfig): Module {
   };
   const hostRdW: Expr[] = [];
   const lfsrs: Signal[] = Array.from({ length: L }, (_, q) => m.reg(`lfsr_${q}`, uint(LW), { reset: (q % (2 ** LW - 1)) + 1 }));
-  const prods: Expr[] = [];
+  /** each lane's product operands, gradient register, and whether it holds a word of the logit item (stage 1) */
+  const lanes: { h: Expr; op: Expr; g: Signal; live: Expr }[] = [];
   const wSatHi: Expr[] = [];
   const wSatLo: Expr[] = [];
   let rBias: Expr | null = null;
@@ -431,17 +433,12 @@ export function outputUnit(cfg: ChipConfig): Module {
     // the word of LFSR lane s·P + r of the window chunk read (sub-chunk s, tagged with the read)
     const hWord = (q: number): Expr => hRdata.slice(q * wz + wz - 1, q * wz);
     const hSel = n === 1 ? hWord(r) : select(sT[0], Array.from({ length: n }, (_, s) => hWord(s * PL + r)), 2 ** sw > n ? constant(0, uint(wz)) : undefined);
-    const hq = m.wire(`h_${r}`, hSel.asSigned());
-    // one multiplier per lane: W·h for the logits (A), h·e for the gradient (D). The product is written out
-    // where each phase uses it (the logit sum, the gradient register), under that phase's enable, so the
-    // simulator multiplies only in those cycles; synthesis merges the two identical products into one.
+    // one multiplier per lane: W·h for the logits (A), h·e for the gradient (D), formed with the lane's window
+    // word and operand in the gated process of the logit sum and the gradient registers (below), only in
+    // their cycles
     const fw = Math.max(we, ww);
-    const prod = (): Expr => laneProduct(hq, mux(inD, errRd.asSigned().sext(fw), wRd.asSigned().sext(fw)));
-    const liveA = live(r, sT[0], kLastT[0]);
-    prods.push(liveA.node.op === 'const' ? prod() : mux(liveA, prod(), constant(0, sint(prod().width))));
-    // gradient accumulator of this lane
     const g = m.reg(`g_${r}`, sint(gW), { reset: 0 });
-    m.seq(`g_${r}`, ($) => $.if(inD1, () => $.set(g, mux(pFirstT[0], constant(0, sint(gW)), g).add(prod()).resize(gW))));
+    lanes.push({ h: hSel.asSigned(), op: mux(inD, errRd.asSigned().sext(fw), wRd.asSigned().sext(fw)), g, live: live(r, sT[0], kLastT[0]) });
     // the LFSR lanes of this physical lane form a ring, the current sub-chunk's at its head (lfsr_r): a
     // sub-chunk's update draws from the head and turns the ring by one; every chunk turns it n times, so it
     // is back home (lane q in lfsr_q) whenever the unit is idle
@@ -508,9 +505,24 @@ export function outputUnit(cfg: ChipConfig): Module {
   const sumW = Math.min(termW + bitsFor(PL + 2), accW);
   const biasTerm = mux(rowFirstT[0], bRd.asSigned().shl(bShift), constant(0, sint(wb + bShift)));
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  // taken only for a logit item (read at stage 2 of phase A; the phase cannot change while an item is in
-  // flight), the lane products and their sum written into the process: evaluated only then
-  m.seq('sum_q', ($) => $.if(vs[0].and(inA), () => $.set(sumQ, laneSum([...prods, biasTerm], sumW))));
+  // the lanes' products in one gated process, read by the logit sum (taken only for a logit item at stage 1 of
+  // A; the phase cannot change while an item is in flight) and the gradient registers (D): formed only in
+  // those cycles, each once (synthesis: one multiplier per lane)
+  const a1 = m.wire('a1', vs[0].and(inA));
+  const temps: GatedTemp[] = lanes.flatMap((x, r): GatedTemp[] => [
+    [`h_${r}`, () => x.h],
+    [`op_${r}`, () => x.op],
+    [`prod_${r}`, (t) => laneProduct(t[3 * r], t[3 * r + 1]), Math.max(gW, sumW)],
+  ]);
+  const prodOf = (t: Signal[], r: number): Signal => t[3 * r + 2];
+  gatedRegs(m, 'lane_products', inD1.or(a1), temps, [
+    {
+      reg: sumQ,
+      en: a1,
+      value: (t) => laneSum([...lanes.map((x, r) => (x.live.node.op === 'const' ? prodOf(t, r) : mux(x.live, prodOf(t, r), constant(0, prodOf(t, r).type)))), biasTerm], sumW),
+    },
+    ...lanes.map((x, r) => ({ reg: x.g, en: inD1, value: (t: Signal[]) => mux(pFirstT[0], constant(0, sint(gW)), x.g).add(prodOf(t, r)).resize(gW) })),
+  ]);
   const accMem = m.memory('acc_mem', { depth: Math.max(C, 2), type: sint(accW) });
   const accOld = accMem.readAsync(jT[1].zext(bAw));
   const a2 = m.wire('a2', vs[1].and(phase.eq(PHASE.logits)));

@@ -159,7 +159,6 @@ module output_layer (
   reg  [4:0]         w_addr1_q;
   reg  signed [34:0] g_bias_q;
   reg  [15:0]        w_rd_0;
-  wire signed [15:0] h_0;
   reg  signed [34:0] g_0;
   wire               draw_w_0;
   wire               w_we_0;
@@ -186,7 +185,6 @@ module output_layer (
   reg                w_upd_0_above;
   reg                w_upd_0_below;
   reg  [15:0]        w_rd_1;
-  wire signed [15:0] h_1;
   reg  signed [34:0] g_1;
   wire               draw_w_1;
   wire               w_we_1;
@@ -205,7 +203,6 @@ module output_layer (
   reg                w_upd_1_above;
   reg                w_upd_1_below;
   reg  [15:0]        w_rd_2;
-  wire signed [15:0] h_2;
   reg  signed [34:0] g_2;
   wire               draw_w_2;
   wire               w_we_2;
@@ -224,7 +221,6 @@ module output_layer (
   reg                w_upd_2_above;
   reg                w_upd_2_below;
   reg  [15:0]        w_rd_3;
-  wire signed [15:0] h_3;
   reg  signed [34:0] g_3;
   wire               draw_w_3;
   wire               w_we_3;
@@ -243,7 +239,6 @@ module output_layer (
   reg                w_upd_3_above;
   reg                w_upd_3_below;
   reg  [15:0]        w_rd_4;
-  wire signed [15:0] h_4;
   reg  signed [34:0] g_4;
   wire               draw_w_4;
   wire               w_we_4;
@@ -262,7 +257,6 @@ module output_layer (
   reg                w_upd_4_above;
   reg                w_upd_4_below;
   reg  [15:0]        w_rd_5;
-  wire signed [15:0] h_5;
   reg  signed [34:0] g_5;
   wire               draw_w_5;
   wire               w_we_5;
@@ -281,7 +275,6 @@ module output_layer (
   reg                w_upd_5_above;
   reg                w_upd_5_below;
   reg  [15:0]        w_rd_6;
-  wire signed [15:0] h_6;
   reg  signed [34:0] g_6;
   wire               draw_w_6;
   wire               w_we_6;
@@ -300,7 +293,6 @@ module output_layer (
   reg                w_upd_6_above;
   reg                w_upd_6_below;
   reg  [15:0]        w_rd_7;
-  wire signed [15:0] h_7;
   reg  signed [34:0] g_7;
   wire               draw_w_7;
   wire               w_we_7;
@@ -319,7 +311,6 @@ module output_layer (
   reg                w_upd_7_above;
   reg                w_upd_7_below;
   reg  [15:0]        w_rd_8;
-  wire signed [15:0] h_8;
   reg  signed [34:0] g_8;
   wire               draw_w_8;
   wire               w_we_8;
@@ -338,7 +329,6 @@ module output_layer (
   reg                w_upd_8_above;
   reg                w_upd_8_below;
   reg  [15:0]        w_rd_9;
-  wire signed [15:0] h_9;
   reg  signed [34:0] g_9;
   wire               draw_w_9;
   wire               w_we_9;
@@ -357,7 +347,6 @@ module output_layer (
   reg                w_upd_9_above;
   reg                w_upd_9_below;
   reg  [15:0]        w_rd_10;
-  wire signed [15:0] h_10;
   reg  signed [34:0] g_10;
   wire               draw_w_10;
   wire               w_we_10;
@@ -376,7 +365,6 @@ module output_layer (
   reg                w_upd_10_above;
   reg                w_upd_10_below;
   reg  [15:0]        w_rd_11;
-  wire signed [15:0] h_11;
   reg  signed [34:0] g_11;
   wire               draw_w_11;
   wire               w_we_11;
@@ -395,7 +383,6 @@ module output_layer (
   reg                w_upd_11_above;
   reg                w_upd_11_below;
   reg  [15:0]        w_rd_12;
-  wire signed [15:0] h_12;
   reg  signed [34:0] g_12;
   wire               draw_w_12;
   wire               w_we_12;
@@ -414,7 +401,6 @@ module output_layer (
   reg                w_upd_12_above;
   reg                w_upd_12_below;
   reg  [15:0]        w_rd_13;
-  wire signed [15:0] h_13;
   reg  signed [34:0] g_13;
   wire               draw_w_13;
   wire               w_we_13;
@@ -433,7 +419,6 @@ module output_layer (
   reg                w_upd_13_above;
   reg                w_upd_13_below;
   reg  [15:0]        w_rd_14;
-  wire signed [15:0] h_14;
   reg  signed [34:0] g_14;
   wire               draw_w_14;
   wire               w_we_14;
@@ -452,7 +437,6 @@ module output_layer (
   reg                w_upd_14_above;
   reg                w_upd_14_below;
   reg  [15:0]        w_rd_15;
-  wire signed [15:0] h_15;
   reg  signed [34:0] g_15;
   wire               draw_w_15;
   wire               w_we_15;
@@ -471,7 +455,6 @@ module output_layer (
   reg                w_upd_15_above;
   reg                w_upd_15_below;
   reg  [15:0]        w_rd_16;
-  wire signed [15:0] h_16;
   reg  signed [34:0] g_16;
   wire               draw_w_16;
   wire               w_we_16;
@@ -490,7 +473,6 @@ module output_layer (
   reg                w_upd_16_above;
   reg                w_upd_16_below;
   reg  [15:0]        w_rd_17;
-  wire signed [15:0] h_17;
   reg  signed [34:0] g_17;
   wire               draw_w_17;
   wire               w_we_17;
@@ -509,7 +491,6 @@ module output_layer (
   reg                w_upd_17_above;
   reg                w_upd_17_below;
   reg  [15:0]        w_rd_18;
-  wire signed [15:0] h_18;
   reg  signed [34:0] g_18;
   wire               draw_w_18;
   wire               w_we_18;
@@ -528,7 +509,6 @@ module output_layer (
   reg                w_upd_18_above;
   reg                w_upd_18_below;
   reg  [15:0]        w_rd_19;
-  wire signed [15:0] h_19;
   reg  signed [34:0] g_19;
   wire               draw_w_19;
   wire               w_we_19;
@@ -547,7 +527,6 @@ module output_layer (
   reg                w_upd_19_above;
   reg                w_upd_19_below;
   reg  [15:0]        w_rd_20;
-  wire signed [15:0] h_20;
   reg  signed [34:0] g_20;
   wire               draw_w_20;
   wire               w_we_20;
@@ -566,7 +545,6 @@ module output_layer (
   reg                w_upd_20_above;
   reg                w_upd_20_below;
   reg  [15:0]        w_rd_21;
-  wire signed [15:0] h_21;
   reg  signed [34:0] g_21;
   wire               draw_w_21;
   wire               w_we_21;
@@ -585,7 +563,6 @@ module output_layer (
   reg                w_upd_21_above;
   reg                w_upd_21_below;
   reg  [15:0]        w_rd_22;
-  wire signed [15:0] h_22;
   reg  signed [34:0] g_22;
   wire               draw_w_22;
   wire               w_we_22;
@@ -604,7 +581,6 @@ module output_layer (
   reg                w_upd_22_above;
   reg                w_upd_22_below;
   reg  [15:0]        w_rd_23;
-  wire signed [15:0] h_23;
   reg  signed [34:0] g_23;
   wire               draw_w_23;
   wire               w_we_23;
@@ -623,7 +599,6 @@ module output_layer (
   reg                w_upd_23_above;
   reg                w_upd_23_below;
   reg  [15:0]        w_rd_24;
-  wire signed [15:0] h_24;
   reg  signed [34:0] g_24;
   wire               draw_w_24;
   wire               w_we_24;
@@ -642,7 +617,6 @@ module output_layer (
   reg                w_upd_24_above;
   reg                w_upd_24_below;
   reg  [15:0]        w_rd_25;
-  wire signed [15:0] h_25;
   reg  signed [34:0] g_25;
   wire               draw_w_25;
   wire               w_we_25;
@@ -661,7 +635,6 @@ module output_layer (
   reg                w_upd_25_above;
   reg                w_upd_25_below;
   reg  [15:0]        w_rd_26;
-  wire signed [15:0] h_26;
   reg  signed [34:0] g_26;
   wire               draw_w_26;
   wire               w_we_26;
@@ -680,7 +653,6 @@ module output_layer (
   reg                w_upd_26_above;
   reg                w_upd_26_below;
   reg  [15:0]        w_rd_27;
-  wire signed [15:0] h_27;
   reg  signed [34:0] g_27;
   wire               draw_w_27;
   wire               w_we_27;
@@ -699,7 +671,6 @@ module output_layer (
   reg                w_upd_27_above;
   reg                w_upd_27_below;
   reg  [15:0]        w_rd_28;
-  wire signed [15:0] h_28;
   reg  signed [34:0] g_28;
   wire               draw_w_28;
   wire               w_we_28;
@@ -718,7 +689,6 @@ module output_layer (
   reg                w_upd_28_above;
   reg                w_upd_28_below;
   reg  [15:0]        w_rd_29;
-  wire signed [15:0] h_29;
   reg  signed [34:0] g_29;
   wire               draw_w_29;
   wire               w_we_29;
@@ -737,7 +707,6 @@ module output_layer (
   reg                w_upd_29_above;
   reg                w_upd_29_below;
   reg  [15:0]        w_rd_30;
-  wire signed [15:0] h_30;
   reg  signed [34:0] g_30;
   wire               draw_w_30;
   wire               w_we_30;
@@ -756,7 +725,6 @@ module output_layer (
   reg                w_upd_30_above;
   reg                w_upd_30_below;
   reg  [15:0]        w_rd_31;
-  wire signed [15:0] h_31;
   reg  signed [34:0] g_31;
   wire               draw_w_31;
   wire               w_we_31;
@@ -782,6 +750,136 @@ module output_layer (
   reg                b_upd_above;
   reg                b_upd_below;
   reg  signed [37:0] sum_q;
+  wire               a1;
+  reg  signed [37:0] sum_q_next;
+  reg  signed [34:0] g_0_next;
+  reg  signed [34:0] g_1_next;
+  reg  signed [34:0] g_2_next;
+  reg  signed [34:0] g_3_next;
+  reg  signed [34:0] g_4_next;
+  reg  signed [34:0] g_5_next;
+  reg  signed [34:0] g_6_next;
+  reg  signed [34:0] g_7_next;
+  reg  signed [34:0] g_8_next;
+  reg  signed [34:0] g_9_next;
+  reg  signed [34:0] g_10_next;
+  reg  signed [34:0] g_11_next;
+  reg  signed [34:0] g_12_next;
+  reg  signed [34:0] g_13_next;
+  reg  signed [34:0] g_14_next;
+  reg  signed [34:0] g_15_next;
+  reg  signed [34:0] g_16_next;
+  reg  signed [34:0] g_17_next;
+  reg  signed [34:0] g_18_next;
+  reg  signed [34:0] g_19_next;
+  reg  signed [34:0] g_20_next;
+  reg  signed [34:0] g_21_next;
+  reg  signed [34:0] g_22_next;
+  reg  signed [34:0] g_23_next;
+  reg  signed [34:0] g_24_next;
+  reg  signed [34:0] g_25_next;
+  reg  signed [34:0] g_26_next;
+  reg  signed [34:0] g_27_next;
+  reg  signed [34:0] g_28_next;
+  reg  signed [34:0] g_29_next;
+  reg  signed [34:0] g_30_next;
+  reg  signed [34:0] g_31_next;
+  reg  signed [15:0] h_0;
+  reg  signed [15:0] op_0;
+  reg  signed [63:0] prod_0;
+  reg  signed [15:0] h_1;
+  reg  signed [15:0] op_1;
+  reg  signed [63:0] prod_1;
+  reg  signed [15:0] h_2;
+  reg  signed [15:0] op_2;
+  reg  signed [63:0] prod_2;
+  reg  signed [15:0] h_3;
+  reg  signed [15:0] op_3;
+  reg  signed [63:0] prod_3;
+  reg  signed [15:0] h_4;
+  reg  signed [15:0] op_4;
+  reg  signed [63:0] prod_4;
+  reg  signed [15:0] h_5;
+  reg  signed [15:0] op_5;
+  reg  signed [63:0] prod_5;
+  reg  signed [15:0] h_6;
+  reg  signed [15:0] op_6;
+  reg  signed [63:0] prod_6;
+  reg  signed [15:0] h_7;
+  reg  signed [15:0] op_7;
+  reg  signed [63:0] prod_7;
+  reg  signed [15:0] h_8;
+  reg  signed [15:0] op_8;
+  reg  signed [63:0] prod_8;
+  reg  signed [15:0] h_9;
+  reg  signed [15:0] op_9;
+  reg  signed [63:0] prod_9;
+  reg  signed [15:0] h_10;
+  reg  signed [15:0] op_10;
+  reg  signed [63:0] prod_10;
+  reg  signed [15:0] h_11;
+  reg  signed [15:0] op_11;
+  reg  signed [63:0] prod_11;
+  reg  signed [15:0] h_12;
+  reg  signed [15:0] op_12;
+  reg  signed [63:0] prod_12;
+  reg  signed [15:0] h_13;
+  reg  signed [15:0] op_13;
+  reg  signed [63:0] prod_13;
+  reg  signed [15:0] h_14;
+  reg  signed [15:0] op_14;
+  reg  signed [63:0] prod_14;
+  reg  signed [15:0] h_15;
+  reg  signed [15:0] op_15;
+  reg  signed [63:0] prod_15;
+  reg  signed [15:0] h_16;
+  reg  signed [15:0] op_16;
+  reg  signed [63:0] prod_16;
+  reg  signed [15:0] h_17;
+  reg  signed [15:0] op_17;
+  reg  signed [63:0] prod_17;
+  reg  signed [15:0] h_18;
+  reg  signed [15:0] op_18;
+  reg  signed [63:0] prod_18;
+  reg  signed [15:0] h_19;
+  reg  signed [15:0] op_19;
+  reg  signed [63:0] prod_19;
+  reg  signed [15:0] h_20;
+  reg  signed [15:0] op_20;
+  reg  signed [63:0] prod_20;
+  reg  signed [15:0] h_21;
+  reg  signed [15:0] op_21;
+  reg  signed [63:0] prod_21;
+  reg  signed [15:0] h_22;
+  reg  signed [15:0] op_22;
+  reg  signed [63:0] prod_22;
+  reg  signed [15:0] h_23;
+  reg  signed [15:0] op_23;
+  reg  signed [63:0] prod_23;
+  reg  signed [15:0] h_24;
+  reg  signed [15:0] op_24;
+  reg  signed [63:0] prod_24;
+  reg  signed [15:0] h_25;
+  reg  signed [15:0] op_25;
+  reg  signed [63:0] prod_25;
+  reg  signed [15:0] h_26;
+  reg  signed [15:0] op_26;
+  reg  signed [63:0] prod_26;
+  reg  signed [15:0] h_27;
+  reg  signed [15:0] op_27;
+  reg  signed [63:0] prod_27;
+  reg  signed [15:0] h_28;
+  reg  signed [15:0] op_28;
+  reg  signed [63:0] prod_28;
+  reg  signed [15:0] h_29;
+  reg  signed [15:0] op_29;
+  reg  signed [63:0] prod_29;
+  reg  signed [15:0] h_30;
+  reg  signed [15:0] op_30;
+  reg  signed [63:0] prod_30;
+  reg  signed [15:0] h_31;
+  reg  signed [15:0] op_31;
+  reg  signed [63:0] prod_31;
   wire               a2;
   wire signed [38:0] acc_new;
   wire signed [15:0] logit;
@@ -917,256 +1015,192 @@ module output_layer (
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
   wire [10:0]        _mul_err_rd_addr;
-  wire [15:0]        _mux_g_0;
-  wire [63:0]        _mul_g_0;
   wire [35:0]        _neg_w_upd_0_sum;
   wire [36:0]        _ext_w_upd_0_sum;
   wire [29:0]        _bits_w_upd_0_sum_2;
   wire [16:0]        _ext_w_upd_0_sum_2;
   wire [30:0]        _add_w_upd_0_sum;
   wire [14:0]        _bits_w_upd_0_sum;
-  wire [15:0]        _mux_g_1;
-  wire [63:0]        _mul_g_1;
   wire [35:0]        _neg_w_upd_1_sum;
   wire [36:0]        _ext_w_upd_1_sum;
   wire [29:0]        _bits_w_upd_1_sum_2;
   wire [16:0]        _ext_w_upd_1_sum_2;
   wire [30:0]        _add_w_upd_1_sum;
   wire [14:0]        _bits_w_upd_1_sum;
-  wire [15:0]        _mux_g_2;
-  wire [63:0]        _mul_g_2;
   wire [35:0]        _neg_w_upd_2_sum;
   wire [36:0]        _ext_w_upd_2_sum;
   wire [29:0]        _bits_w_upd_2_sum_2;
   wire [16:0]        _ext_w_upd_2_sum_2;
   wire [30:0]        _add_w_upd_2_sum;
   wire [14:0]        _bits_w_upd_2_sum;
-  wire [15:0]        _mux_g_3;
-  wire [63:0]        _mul_g_3;
   wire [35:0]        _neg_w_upd_3_sum;
   wire [36:0]        _ext_w_upd_3_sum;
   wire [29:0]        _bits_w_upd_3_sum_2;
   wire [16:0]        _ext_w_upd_3_sum_2;
   wire [30:0]        _add_w_upd_3_sum;
   wire [14:0]        _bits_w_upd_3_sum;
-  wire [15:0]        _mux_g_4;
-  wire [63:0]        _mul_g_4;
   wire [35:0]        _neg_w_upd_4_sum;
   wire [36:0]        _ext_w_upd_4_sum;
   wire [29:0]        _bits_w_upd_4_sum_2;
   wire [16:0]        _ext_w_upd_4_sum_2;
   wire [30:0]        _add_w_upd_4_sum;
   wire [14:0]        _bits_w_upd_4_sum;
-  wire [15:0]        _mux_g_5;
-  wire [63:0]        _mul_g_5;
   wire [35:0]        _neg_w_upd_5_sum;
   wire [36:0]        _ext_w_upd_5_sum;
   wire [29:0]        _bits_w_upd_5_sum_2;
   wire [16:0]        _ext_w_upd_5_sum_2;
   wire [30:0]        _add_w_upd_5_sum;
   wire [14:0]        _bits_w_upd_5_sum;
-  wire [15:0]        _mux_g_6;
-  wire [63:0]        _mul_g_6;
   wire [35:0]        _neg_w_upd_6_sum;
   wire [36:0]        _ext_w_upd_6_sum;
   wire [29:0]        _bits_w_upd_6_sum_2;
   wire [16:0]        _ext_w_upd_6_sum_2;
   wire [30:0]        _add_w_upd_6_sum;
   wire [14:0]        _bits_w_upd_6_sum;
-  wire [15:0]        _mux_g_7;
-  wire [63:0]        _mul_g_7;
   wire [35:0]        _neg_w_upd_7_sum;
   wire [36:0]        _ext_w_upd_7_sum;
   wire [29:0]        _bits_w_upd_7_sum_2;
   wire [16:0]        _ext_w_upd_7_sum_2;
   wire [30:0]        _add_w_upd_7_sum;
   wire [14:0]        _bits_w_upd_7_sum;
-  wire [15:0]        _mux_g_8;
-  wire [63:0]        _mul_g_8;
   wire [35:0]        _neg_w_upd_8_sum;
   wire [36:0]        _ext_w_upd_8_sum;
   wire [29:0]        _bits_w_upd_8_sum_2;
   wire [16:0]        _ext_w_upd_8_sum_2;
   wire [30:0]        _add_w_upd_8_sum;
   wire [14:0]        _bits_w_upd_8_sum;
-  wire [15:0]        _mux_g_9;
-  wire [63:0]        _mul_g_9;
   wire [35:0]        _neg_w_upd_9_sum;
   wire [36:0]        _ext_w_upd_9_sum;
   wire [29:0]        _bits_w_upd_9_sum_2;
   wire [16:0]        _ext_w_upd_9_sum_2;
   wire [30:0]        _add_w_upd_9_sum;
   wire [14:0]        _bits_w_upd_9_sum;
-  wire [15:0]        _mux_g_10;
-  wire [63:0]        _mul_g_10;
   wire [35:0]        _neg_w_upd_10_sum;
   wire [36:0]        _ext_w_upd_10_sum;
   wire [29:0]        _bits_w_upd_10_sum_2;
   wire [16:0]        _ext_w_upd_10_sum_2;
   wire [30:0]        _add_w_upd_10_sum;
   wire [14:0]        _bits_w_upd_10_sum;
-  wire [15:0]        _mux_g_11;
-  wire [63:0]        _mul_g_11;
   wire [35:0]        _neg_w_upd_11_sum;
   wire [36:0]        _ext_w_upd_11_sum;
   wire [29:0]        _bits_w_upd_11_sum_2;
   wire [16:0]        _ext_w_upd_11_sum_2;
   wire [30:0]        _add_w_upd_11_sum;
   wire [14:0]        _bits_w_upd_11_sum;
-  wire [15:0]        _mux_g_12;
-  wire [63:0]        _mul_g_12;
   wire [35:0]        _neg_w_upd_12_sum;
   wire [36:0]        _ext_w_upd_12_sum;
   wire [29:0]        _bits_w_upd_12_sum_2;
   wire [16:0]        _ext_w_upd_12_sum_2;
   wire [30:0]        _add_w_upd_12_sum;
   wire [14:0]        _bits_w_upd_12_sum;
-  wire [15:0]        _mux_g_13;
-  wire [63:0]        _mul_g_13;
   wire [35:0]        _neg_w_upd_13_sum;
   wire [36:0]        _ext_w_upd_13_sum;
   wire [29:0]        _bits_w_upd_13_sum_2;
   wire [16:0]        _ext_w_upd_13_sum_2;
   wire [30:0]        _add_w_upd_13_sum;
   wire [14:0]        _bits_w_upd_13_sum;
-  wire [15:0]        _mux_g_14;
-  wire [63:0]        _mul_g_14;
   wire [35:0]        _neg_w_upd_14_sum;
   wire [36:0]        _ext_w_upd_14_sum;
   wire [29:0]        _bits_w_upd_14_sum_2;
   wire [16:0]        _ext_w_upd_14_sum_2;
   wire [30:0]        _add_w_upd_14_sum;
   wire [14:0]        _bits_w_upd_14_sum;
-  wire [15:0]        _mux_g_15;
-  wire [63:0]        _mul_g_15;
   wire [35:0]        _neg_w_upd_15_sum;
   wire [36:0]        _ext_w_upd_15_sum;
   wire [29:0]        _bits_w_upd_15_sum_2;
   wire [16:0]        _ext_w_upd_15_sum_2;
   wire [30:0]        _add_w_upd_15_sum;
   wire [14:0]        _bits_w_upd_15_sum;
-  wire [15:0]        _mux_g_16;
-  wire [63:0]        _mul_g_16;
   wire [35:0]        _neg_w_upd_16_sum;
   wire [36:0]        _ext_w_upd_16_sum;
   wire [29:0]        _bits_w_upd_16_sum_2;
   wire [16:0]        _ext_w_upd_16_sum_2;
   wire [30:0]        _add_w_upd_16_sum;
   wire [14:0]        _bits_w_upd_16_sum;
-  wire [15:0]        _mux_g_17;
-  wire [63:0]        _mul_g_17;
   wire [35:0]        _neg_w_upd_17_sum;
   wire [36:0]        _ext_w_upd_17_sum;
   wire [29:0]        _bits_w_upd_17_sum_2;
   wire [16:0]        _ext_w_upd_17_sum_2;
   wire [30:0]        _add_w_upd_17_sum;
   wire [14:0]        _bits_w_upd_17_sum;
-  wire [15:0]        _mux_g_18;
-  wire [63:0]        _mul_g_18;
   wire [35:0]        _neg_w_upd_18_sum;
   wire [36:0]        _ext_w_upd_18_sum;
   wire [29:0]        _bits_w_upd_18_sum_2;
   wire [16:0]        _ext_w_upd_18_sum_2;
   wire [30:0]        _add_w_upd_18_sum;
   wire [14:0]        _bits_w_upd_18_sum;
-  wire [15:0]        _mux_g_19;
-  wire [63:0]        _mul_g_19;
   wire [35:0]        _neg_w_upd_19_sum;
   wire [36:0]        _ext_w_upd_19_sum;
   wire [29:0]        _bits_w_upd_19_sum_2;
   wire [16:0]        _ext_w_upd_19_sum_2;
   wire [30:0]        _add_w_upd_19_sum;
   wire [14:0]        _bits_w_upd_19_sum;
-  wire [15:0]        _mux_g_20;
-  wire [63:0]        _mul_g_20;
   wire [35:0]        _neg_w_upd_20_sum;
   wire [36:0]        _ext_w_upd_20_sum;
   wire [29:0]        _bits_w_upd_20_sum_2;
   wire [16:0]        _ext_w_upd_20_sum_2;
   wire [30:0]        _add_w_upd_20_sum;
   wire [14:0]        _bits_w_upd_20_sum;
-  wire [15:0]        _mux_g_21;
-  wire [63:0]        _mul_g_21;
   wire [35:0]        _neg_w_upd_21_sum;
   wire [36:0]        _ext_w_upd_21_sum;
   wire [29:0]        _bits_w_upd_21_sum_2;
   wire [16:0]        _ext_w_upd_21_sum_2;
   wire [30:0]        _add_w_upd_21_sum;
   wire [14:0]        _bits_w_upd_21_sum;
-  wire [15:0]        _mux_g_22;
-  wire [63:0]        _mul_g_22;
   wire [35:0]        _neg_w_upd_22_sum;
   wire [36:0]        _ext_w_upd_22_sum;
   wire [29:0]        _bits_w_upd_22_sum_2;
   wire [16:0]        _ext_w_upd_22_sum_2;
   wire [30:0]        _add_w_upd_22_sum;
   wire [14:0]        _bits_w_upd_22_sum;
-  wire [15:0]        _mux_g_23;
-  wire [63:0]        _mul_g_23;
   wire [35:0]        _neg_w_upd_23_sum;
   wire [36:0]        _ext_w_upd_23_sum;
   wire [29:0]        _bits_w_upd_23_sum_2;
   wire [16:0]        _ext_w_upd_23_sum_2;
   wire [30:0]        _add_w_upd_23_sum;
   wire [14:0]        _bits_w_upd_23_sum;
-  wire [15:0]        _mux_g_24;
-  wire [63:0]        _mul_g_24;
   wire [35:0]        _neg_w_upd_24_sum;
   wire [36:0]        _ext_w_upd_24_sum;
   wire [29:0]        _bits_w_upd_24_sum_2;
   wire [16:0]        _ext_w_upd_24_sum_2;
   wire [30:0]        _add_w_upd_24_sum;
   wire [14:0]        _bits_w_upd_24_sum;
-  wire [15:0]        _mux_g_25;
-  wire [63:0]        _mul_g_25;
   wire [35:0]        _neg_w_upd_25_sum;
   wire [36:0]        _ext_w_upd_25_sum;
   wire [29:0]        _bits_w_upd_25_sum_2;
   wire [16:0]        _ext_w_upd_25_sum_2;
   wire [30:0]        _add_w_upd_25_sum;
   wire [14:0]        _bits_w_upd_25_sum;
-  wire [15:0]        _mux_g_26;
-  wire [63:0]        _mul_g_26;
   wire [35:0]        _neg_w_upd_26_sum;
   wire [36:0]        _ext_w_upd_26_sum;
   wire [29:0]        _bits_w_upd_26_sum_2;
   wire [16:0]        _ext_w_upd_26_sum_2;
   wire [30:0]        _add_w_upd_26_sum;
   wire [14:0]        _bits_w_upd_26_sum;
-  wire [15:0]        _mux_g_27;
-  wire [63:0]        _mul_g_27;
   wire [35:0]        _neg_w_upd_27_sum;
   wire [36:0]        _ext_w_upd_27_sum;
   wire [29:0]        _bits_w_upd_27_sum_2;
   wire [16:0]        _ext_w_upd_27_sum_2;
   wire [30:0]        _add_w_upd_27_sum;
   wire [14:0]        _bits_w_upd_27_sum;
-  wire [15:0]        _mux_g_28;
-  wire [63:0]        _mul_g_28;
   wire [35:0]        _neg_w_upd_28_sum;
   wire [36:0]        _ext_w_upd_28_sum;
   wire [29:0]        _bits_w_upd_28_sum_2;
   wire [16:0]        _ext_w_upd_28_sum_2;
   wire [30:0]        _add_w_upd_28_sum;
   wire [14:0]        _bits_w_upd_28_sum;
-  wire [15:0]        _mux_g_29;
-  wire [63:0]        _mul_g_29;
   wire [35:0]        _neg_w_upd_29_sum;
   wire [36:0]        _ext_w_upd_29_sum;
   wire [29:0]        _bits_w_upd_29_sum_2;
   wire [16:0]        _ext_w_upd_29_sum_2;
   wire [30:0]        _add_w_upd_29_sum;
   wire [14:0]        _bits_w_upd_29_sum;
-  wire [15:0]        _mux_g_30;
-  wire [63:0]        _mul_g_30;
   wire [35:0]        _neg_w_upd_30_sum;
   wire [36:0]        _ext_w_upd_30_sum;
   wire [29:0]        _bits_w_upd_30_sum_2;
   wire [16:0]        _ext_w_upd_30_sum_2;
   wire [30:0]        _add_w_upd_30_sum;
   wire [14:0]        _bits_w_upd_30_sum;
-  wire [15:0]        _mux_g_31;
-  wire [63:0]        _mul_g_31;
   wire [35:0]        _neg_w_upd_31_sum;
   wire [36:0]        _ext_w_upd_31_sum;
   wire [29:0]        _bits_w_upd_31_sum_2;
@@ -1177,71 +1211,7 @@ module output_layer (
   wire [13:0]        _ext_b_upd_sum;
   wire [37:0]        _add_b_upd_sum;
   wire [24:0]        _bits_b_upd_sum;
-  wire [15:0]        _mux_sum_q;
-  wire [63:0]        _mul_sum_q;
-  wire [15:0]        _mux_sum_q_2;
-  wire [63:0]        _mul_sum_q_2;
-  wire [15:0]        _mux_sum_q_3;
-  wire [63:0]        _mul_sum_q_3;
-  wire [15:0]        _mux_sum_q_4;
-  wire [63:0]        _mul_sum_q_4;
-  wire [15:0]        _mux_sum_q_5;
-  wire [63:0]        _mul_sum_q_5;
-  wire [15:0]        _mux_sum_q_6;
-  wire [63:0]        _mul_sum_q_6;
-  wire [15:0]        _mux_sum_q_7;
-  wire [63:0]        _mul_sum_q_7;
-  wire [15:0]        _mux_sum_q_8;
-  wire [63:0]        _mul_sum_q_8;
-  wire [15:0]        _mux_sum_q_9;
-  wire [63:0]        _mul_sum_q_9;
-  wire [15:0]        _mux_sum_q_10;
-  wire [63:0]        _mul_sum_q_10;
-  wire [15:0]        _mux_sum_q_11;
-  wire [63:0]        _mul_sum_q_11;
-  wire [15:0]        _mux_sum_q_12;
-  wire [63:0]        _mul_sum_q_12;
-  wire [15:0]        _mux_sum_q_13;
-  wire [63:0]        _mul_sum_q_13;
-  wire [15:0]        _mux_sum_q_14;
-  wire [63:0]        _mul_sum_q_14;
-  wire [15:0]        _mux_sum_q_15;
-  wire [63:0]        _mul_sum_q_15;
-  wire [15:0]        _mux_sum_q_16;
-  wire [63:0]        _mul_sum_q_16;
-  wire [15:0]        _mux_sum_q_17;
-  wire [63:0]        _mul_sum_q_17;
-  wire [15:0]        _mux_sum_q_18;
-  wire [63:0]        _mul_sum_q_18;
-  wire [15:0]        _mux_sum_q_19;
-  wire [63:0]        _mul_sum_q_19;
-  wire [15:0]        _mux_sum_q_20;
-  wire [63:0]        _mul_sum_q_20;
-  wire [15:0]        _mux_sum_q_21;
-  wire [63:0]        _mul_sum_q_21;
-  wire [15:0]        _mux_sum_q_22;
-  wire [63:0]        _mul_sum_q_22;
-  wire [15:0]        _mux_sum_q_23;
-  wire [63:0]        _mul_sum_q_23;
-  wire [15:0]        _mux_sum_q_24;
-  wire [63:0]        _mul_sum_q_24;
-  wire [15:0]        _mux_sum_q_25;
-  wire [63:0]        _mul_sum_q_25;
-  wire [15:0]        _mux_sum_q_26;
-  wire [63:0]        _mul_sum_q_26;
-  wire [15:0]        _mux_sum_q_27;
-  wire [63:0]        _mul_sum_q_27;
-  wire [15:0]        _mux_sum_q_28;
-  wire [63:0]        _mul_sum_q_28;
-  wire [15:0]        _mux_sum_q_29;
-  wire [63:0]        _mul_sum_q_29;
-  wire [15:0]        _mux_sum_q_30;
-  wire [63:0]        _mul_sum_q_30;
-  wire [15:0]        _mux_sum_q_31;
-  wire [63:0]        _mul_sum_q_31;
-  wire [15:0]        _mux_sum_q_32;
-  wire [63:0]        _mul_sum_q_32;
-  wire [25:0]        _mux_sum_q_33;
+  wire [25:0]        _mux_sum_q_next;
   wire [40:0]        _add_logit;
   wire [28:0]        _mux_logit;
   wire [10:0]        _mul_logit_mem_waddr;
@@ -1252,11 +1222,11 @@ module output_layer (
   wire [34:0]        _add_p_sat;
   wire [18:0]        _bits_p_clamped;
 
-  assign issue = issuing_q;  // generator/units/output.ts:246
+  assign issue = issuing_q;  // generator/units/output.ts:247
 
-  assign loop_end = (phase_q == 2'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & ((k_q == 1'b0) & (sub_q == 1'b1))) & (j_q == 4'd9)) : (((j_q == 4'd9) & ((k_q == 1'b0) & (sub_q == 1'b1))) & (p_q == 3'd7));  // generator/units/output.ts:248
+  assign loop_end = (phase_q == 2'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & ((k_q == 1'b0) & (sub_q == 1'b1))) & (j_q == 4'd9)) : (((j_q == 4'd9) & ((k_q == 1'b0) & (sub_q == 1'b1))) & (p_q == 3'd7));  // generator/units/output.ts:249
 
-  // seq: v_tags (generator/units/output.ts:259)
+  // seq: v_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -1267,9 +1237,9 @@ module output_layer (
     end
   end
 
-  assign pipe_empty = (~issuing_q) & ((~v1_q) & (~v2_q));  // generator/units/output.ts:270
+  assign pipe_empty = (~issuing_q) & ((~v1_q) & (~v2_q));  // generator/units/output.ts:271
 
-  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:278
+  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:279
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (logit_push),
@@ -1283,17 +1253,17 @@ module output_layer (
     .count             (logit_queue_count)
   );
 
-  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:279
+  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:280
 
-  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:280
+  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:281
 
-  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:281
+  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:282
 
-  assign finish = ((busy_q & pipe_empty) & (((phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0)) == 2'd0)) & (phase_q != 2'd0);  // generator/units/output.ts:290
+  assign finish = ((busy_q & pipe_empty) & (((phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0)) == 2'd0)) & (phase_q != 2'd0);  // generator/units/output.ts:291
 
-  assign advance_phase = (((busy_q & pipe_empty) & (phase_q != 2'd0)) & (~finish)) & ((phase_q != 2'd2) | errors_done);  // generator/units/output.ts:291
+  assign advance_phase = (((busy_q & pipe_empty) & (phase_q != 2'd0)) & (~finish)) & ((phase_q != 2'd2) | errors_done);  // generator/units/output.ts:292
 
-  // seq: control (generator/units/output.ts:294)
+  // seq: control (generator/units/output.ts:295)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -1373,11 +1343,11 @@ module output_layer (
     end
   end
 
-  assign busy = busy_q;  // generator/units/output.ts:344
+  assign busy = busy_q;  // generator/units/output.ts:345
 
-  assign done = done_q;  // generator/units/output.ts:345
+  assign done = done_q;  // generator/units/output.ts:346
 
-  // seq: p_tags (generator/units/output.ts:259)
+  // seq: p_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       p1_q <= 3'd0;
@@ -1388,7 +1358,7 @@ module output_layer (
     end
   end
 
-  // seq: j_tags (generator/units/output.ts:259)
+  // seq: j_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       j1_q <= 4'd0;
@@ -1399,7 +1369,7 @@ module output_layer (
     end
   end
 
-  // seq: sub_tags (generator/units/output.ts:259)
+  // seq: sub_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       sub1_q <= 1'b0;
@@ -1410,7 +1380,7 @@ module output_layer (
     end
   end
 
-  // seq: row_first_tags (generator/units/output.ts:259)
+  // seq: row_first_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       row_first1_q <= 1'b0;
@@ -1421,7 +1391,7 @@ module output_layer (
     end
   end
 
-  // seq: row_last_tags (generator/units/output.ts:259)
+  // seq: row_last_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       row_last1_q <= 1'b0;
@@ -1432,7 +1402,7 @@ module output_layer (
     end
   end
 
-  // seq: k_last_tags (generator/units/output.ts:259)
+  // seq: k_last_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       k_last1_q <= 1'b0;
@@ -1443,7 +1413,7 @@ module output_layer (
     end
   end
 
-  // seq: j_first_tags (generator/units/output.ts:259)
+  // seq: j_first_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       j_first1_q <= 1'b0;
@@ -1454,7 +1424,7 @@ module output_layer (
     end
   end
 
-  // seq: j_last_tags (generator/units/output.ts:259)
+  // seq: j_last_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       j_last1_q <= 1'b0;
@@ -1465,7 +1435,7 @@ module output_layer (
     end
   end
 
-  // seq: p_first_tags (generator/units/output.ts:259)
+  // seq: p_first_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       p_first1_q <= 1'b0;
@@ -1474,7 +1444,7 @@ module output_layer (
     end
   end
 
-  // seq: p_last_tags (generator/units/output.ts:259)
+  // seq: p_last_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       p_last1_q <= 1'b0;
@@ -1486,7 +1456,7 @@ module output_layer (
   end
 
   assign _shl_w_addr = {{1'b0, j_q} + {4'd0, k_q}, 1'b0};
-  assign w_addr = _shl_w_addr[4:0] + {4'd0, sub_q};  // generator/units/output.ts:372
+  assign w_addr = _shl_w_addr[4:0] + {4'd0, sub_q};  // generator/units/output.ts:373
 
   always @* begin
     case (host_bank)
@@ -1556,16 +1526,16 @@ module output_layer (
       default: _sel_host_sub = 1'b1;
     endcase
   end
-  assign host_sub = _sel_host_sub;  // generator/units/output.ts:374
+  assign host_sub = _sel_host_sub;  // generator/units/output.ts:375
 
   assign _shl_host_addr_p = {{1'b0, host_addr}, 1'b0};
-  assign host_addr_p = _shl_host_addr_p[4:0] + {4'd0, host_sub};  // generator/units/output.ts:375
+  assign host_addr_p = _shl_host_addr_p[4:0] + {4'd0, host_sub};  // generator/units/output.ts:376
 
-  assign h_re = issue & ((phase_q == 2'd1) | (phase_q == 2'd3));  // generator/units/output.ts:383
+  assign h_re = issue & ((phase_q == 2'd1) | (phase_q == 2'd3));  // generator/units/output.ts:384
 
-  assign h_addr = p_q + {2'd0, k_q};  // generator/units/output.ts:384
+  assign h_addr = p_q + {2'd0, k_q};  // generator/units/output.ts:385
 
-  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:391)
+  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:392)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? b_upd : host_wdata[15:0];
@@ -1582,7 +1552,7 @@ module output_layer (
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
   assign _mul_err_rd_addr = p_q * 4'd10;
-  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:411)
+  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:413)
   always @(posedge clk) begin
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= _mux_err_mem_wdata[15:0];
@@ -1592,11 +1562,11 @@ module output_layer (
     end
   end
 
-  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:415
+  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:417
 
-  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:416
+  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:418
 
-  // seq: w_addr_tags (generator/units/output.ts:420)
+  // seq: w_addr_tags (generator/units/output.ts:422)
   always @(posedge clk) begin
     if (rst) begin
       w_addr1_q <= 5'd0;
@@ -1607,7 +1577,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd0) | (host_bank == 6'd32)))) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_0 : host_wdata[15:0];
@@ -1617,26 +1587,11 @@ module output_layer (
     end
   end
 
-  assign h_0 = (sub1_q == 1'b0) ? h_rdata[15:0] : h_rdata[527:512];  // generator/units/output.ts:434
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_0 = (phase_q == 2'd3) ? err_rd : w_rd_0;
-  assign _mul_g_0 = h_0 * $signed(_mux_g_0);
-  // seq: g_0 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_0 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_0 <= (p_first1_q ? 35'sd0 : g_0) + _mul_g_0[34:0];
-      end
-    end
-  end
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:451
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:454
-
-  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:455
+  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:452
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1657,7 +1612,7 @@ module output_layer (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:457
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:454
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1678,11 +1633,11 @@ module output_layer (
     end
   end
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:466
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:463
 
-  assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_0 (generator/units/output.ts:473)
+  // seq: lfsr_0 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
@@ -1726,7 +1681,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd1) | (host_bank == 6'd33)))) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_1 : host_wdata[15:0];
@@ -1736,24 +1691,9 @@ module output_layer (
     end
   end
 
-  assign h_1 = (sub1_q == 1'b0) ? h_rdata[31:16] : h_rdata[543:528];  // generator/units/output.ts:434
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_1 = (phase_q == 2'd3) ? err_rd : w_rd_1;
-  assign _mul_g_1 = h_1 * $signed(_mux_g_1);
-  // seq: g_1 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_1 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_1 <= (p_first1_q ? 35'sd0 : g_1) + _mul_g_1[34:0];
-      end
-    end
-  end
-
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
@@ -1774,11 +1714,11 @@ module output_layer (
     end
   end
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:457
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_1 (generator/units/output.ts:473)
+  // seq: lfsr_1 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
@@ -1822,7 +1762,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd2) | (host_bank == 6'd34)))) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_2 : host_wdata[15:0];
@@ -1832,24 +1772,9 @@ module output_layer (
     end
   end
 
-  assign h_2 = (sub1_q == 1'b0) ? h_rdata[47:32] : h_rdata[559:544];  // generator/units/output.ts:434
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_2 = (phase_q == 2'd3) ? err_rd : w_rd_2;
-  assign _mul_g_2 = h_2 * $signed(_mux_g_2);
-  // seq: g_2 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_2 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_2 <= (p_first1_q ? 35'sd0 : g_2) + _mul_g_2[34:0];
-      end
-    end
-  end
-
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
@@ -1870,11 +1795,11 @@ module output_layer (
     end
   end
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:457
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_2 (generator/units/output.ts:473)
+  // seq: lfsr_2 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
@@ -1918,7 +1843,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd3) | (host_bank == 6'd35)))) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_3 : host_wdata[15:0];
@@ -1928,24 +1853,9 @@ module output_layer (
     end
   end
 
-  assign h_3 = (sub1_q == 1'b0) ? h_rdata[63:48] : h_rdata[575:560];  // generator/units/output.ts:434
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_3 = (phase_q == 2'd3) ? err_rd : w_rd_3;
-  assign _mul_g_3 = h_3 * $signed(_mux_g_3);
-  // seq: g_3 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_3 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_3 <= (p_first1_q ? 35'sd0 : g_3) + _mul_g_3[34:0];
-      end
-    end
-  end
-
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
@@ -1966,11 +1876,11 @@ module output_layer (
     end
   end
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:457
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_3 (generator/units/output.ts:473)
+  // seq: lfsr_3 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
@@ -2014,7 +1924,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd4) | (host_bank == 6'd36)))) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_4 : host_wdata[15:0];
@@ -2024,24 +1934,9 @@ module output_layer (
     end
   end
 
-  assign h_4 = (sub1_q == 1'b0) ? h_rdata[79:64] : h_rdata[591:576];  // generator/units/output.ts:434
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_4 = (phase_q == 2'd3) ? err_rd : w_rd_4;
-  assign _mul_g_4 = h_4 * $signed(_mux_g_4);
-  // seq: g_4 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_4 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_4 <= (p_first1_q ? 35'sd0 : g_4) + _mul_g_4[34:0];
-      end
-    end
-  end
-
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
@@ -2062,11 +1957,11 @@ module output_layer (
     end
   end
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:457
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_4 (generator/units/output.ts:473)
+  // seq: lfsr_4 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
@@ -2110,7 +2005,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd5) | (host_bank == 6'd37)))) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_5 : host_wdata[15:0];
@@ -2120,24 +2015,9 @@ module output_layer (
     end
   end
 
-  assign h_5 = (sub1_q == 1'b0) ? h_rdata[95:80] : h_rdata[607:592];  // generator/units/output.ts:434
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_5 = (phase_q == 2'd3) ? err_rd : w_rd_5;
-  assign _mul_g_5 = h_5 * $signed(_mux_g_5);
-  // seq: g_5 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_5 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_5 <= (p_first1_q ? 35'sd0 : g_5) + _mul_g_5[34:0];
-      end
-    end
-  end
-
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
@@ -2158,11 +2038,11 @@ module output_layer (
     end
   end
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:457
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_5 (generator/units/output.ts:473)
+  // seq: lfsr_5 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
@@ -2206,7 +2086,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd6) | (host_bank == 6'd38)))) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_6 : host_wdata[15:0];
@@ -2216,24 +2096,9 @@ module output_layer (
     end
   end
 
-  assign h_6 = (sub1_q == 1'b0) ? h_rdata[111:96] : h_rdata[623:608];  // generator/units/output.ts:434
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_6 = (phase_q == 2'd3) ? err_rd : w_rd_6;
-  assign _mul_g_6 = h_6 * $signed(_mux_g_6);
-  // seq: g_6 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_6 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_6 <= (p_first1_q ? 35'sd0 : g_6) + _mul_g_6[34:0];
-      end
-    end
-  end
-
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
@@ -2254,11 +2119,11 @@ module output_layer (
     end
   end
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:457
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_6 (generator/units/output.ts:473)
+  // seq: lfsr_6 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
@@ -2302,7 +2167,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd7) | (host_bank == 6'd39)))) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_7 : host_wdata[15:0];
@@ -2312,24 +2177,9 @@ module output_layer (
     end
   end
 
-  assign h_7 = (sub1_q == 1'b0) ? h_rdata[127:112] : h_rdata[639:624];  // generator/units/output.ts:434
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_7 = (phase_q == 2'd3) ? err_rd : w_rd_7;
-  assign _mul_g_7 = h_7 * $signed(_mux_g_7);
-  // seq: g_7 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_7 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_7 <= (p_first1_q ? 35'sd0 : g_7) + _mul_g_7[34:0];
-      end
-    end
-  end
-
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
@@ -2350,11 +2200,11 @@ module output_layer (
     end
   end
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:457
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_7 (generator/units/output.ts:473)
+  // seq: lfsr_7 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
@@ -2398,7 +2248,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd8) | (host_bank == 6'd40)))) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_8 : host_wdata[15:0];
@@ -2408,24 +2258,9 @@ module output_layer (
     end
   end
 
-  assign h_8 = (sub1_q == 1'b0) ? h_rdata[143:128] : h_rdata[655:640];  // generator/units/output.ts:434
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_8 = (phase_q == 2'd3) ? err_rd : w_rd_8;
-  assign _mul_g_8 = h_8 * $signed(_mux_g_8);
-  // seq: g_8 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_8 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_8 <= (p_first1_q ? 35'sd0 : g_8) + _mul_g_8[34:0];
-      end
-    end
-  end
-
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
@@ -2446,11 +2281,11 @@ module output_layer (
     end
   end
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:457
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_8 (generator/units/output.ts:473)
+  // seq: lfsr_8 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
@@ -2494,7 +2329,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd9) | (host_bank == 6'd41)))) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_9 : host_wdata[15:0];
@@ -2504,24 +2339,9 @@ module output_layer (
     end
   end
 
-  assign h_9 = (sub1_q == 1'b0) ? h_rdata[159:144] : h_rdata[671:656];  // generator/units/output.ts:434
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_9 = (phase_q == 2'd3) ? err_rd : w_rd_9;
-  assign _mul_g_9 = h_9 * $signed(_mux_g_9);
-  // seq: g_9 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_9 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_9 <= (p_first1_q ? 35'sd0 : g_9) + _mul_g_9[34:0];
-      end
-    end
-  end
-
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
@@ -2542,11 +2362,11 @@ module output_layer (
     end
   end
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:457
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_9 (generator/units/output.ts:473)
+  // seq: lfsr_9 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
@@ -2590,7 +2410,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd10) | (host_bank == 6'd42)))) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_10 : host_wdata[15:0];
@@ -2600,24 +2420,9 @@ module output_layer (
     end
   end
 
-  assign h_10 = (sub1_q == 1'b0) ? h_rdata[175:160] : h_rdata[687:672];  // generator/units/output.ts:434
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_10 = (phase_q == 2'd3) ? err_rd : w_rd_10;
-  assign _mul_g_10 = h_10 * $signed(_mux_g_10);
-  // seq: g_10 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_10 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_10 <= (p_first1_q ? 35'sd0 : g_10) + _mul_g_10[34:0];
-      end
-    end
-  end
-
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
@@ -2638,11 +2443,11 @@ module output_layer (
     end
   end
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:457
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_10 (generator/units/output.ts:473)
+  // seq: lfsr_10 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
@@ -2686,7 +2491,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd11) | (host_bank == 6'd43)))) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_11 : host_wdata[15:0];
@@ -2696,24 +2501,9 @@ module output_layer (
     end
   end
 
-  assign h_11 = (sub1_q == 1'b0) ? h_rdata[191:176] : h_rdata[703:688];  // generator/units/output.ts:434
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_11 = (phase_q == 2'd3) ? err_rd : w_rd_11;
-  assign _mul_g_11 = h_11 * $signed(_mux_g_11);
-  // seq: g_11 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_11 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_11 <= (p_first1_q ? 35'sd0 : g_11) + _mul_g_11[34:0];
-      end
-    end
-  end
-
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
@@ -2734,11 +2524,11 @@ module output_layer (
     end
   end
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:457
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_11 (generator/units/output.ts:473)
+  // seq: lfsr_11 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
@@ -2782,7 +2572,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd12) | (host_bank == 6'd44)))) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_12 : host_wdata[15:0];
@@ -2792,24 +2582,9 @@ module output_layer (
     end
   end
 
-  assign h_12 = (sub1_q == 1'b0) ? h_rdata[207:192] : h_rdata[719:704];  // generator/units/output.ts:434
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_12 = (phase_q == 2'd3) ? err_rd : w_rd_12;
-  assign _mul_g_12 = h_12 * $signed(_mux_g_12);
-  // seq: g_12 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_12 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_12 <= (p_first1_q ? 35'sd0 : g_12) + _mul_g_12[34:0];
-      end
-    end
-  end
-
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
@@ -2830,11 +2605,11 @@ module output_layer (
     end
   end
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:457
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_12 (generator/units/output.ts:473)
+  // seq: lfsr_12 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
@@ -2878,7 +2653,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd13) | (host_bank == 6'd45)))) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_13 : host_wdata[15:0];
@@ -2888,24 +2663,9 @@ module output_layer (
     end
   end
 
-  assign h_13 = (sub1_q == 1'b0) ? h_rdata[223:208] : h_rdata[735:720];  // generator/units/output.ts:434
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_13 = (phase_q == 2'd3) ? err_rd : w_rd_13;
-  assign _mul_g_13 = h_13 * $signed(_mux_g_13);
-  // seq: g_13 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_13 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_13 <= (p_first1_q ? 35'sd0 : g_13) + _mul_g_13[34:0];
-      end
-    end
-  end
-
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
@@ -2926,11 +2686,11 @@ module output_layer (
     end
   end
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:457
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_13 (generator/units/output.ts:473)
+  // seq: lfsr_13 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
@@ -2974,7 +2734,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd14) | (host_bank == 6'd46)))) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_14 : host_wdata[15:0];
@@ -2984,24 +2744,9 @@ module output_layer (
     end
   end
 
-  assign h_14 = (sub1_q == 1'b0) ? h_rdata[239:224] : h_rdata[751:736];  // generator/units/output.ts:434
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_14 = (phase_q == 2'd3) ? err_rd : w_rd_14;
-  assign _mul_g_14 = h_14 * $signed(_mux_g_14);
-  // seq: g_14 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_14 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_14 <= (p_first1_q ? 35'sd0 : g_14) + _mul_g_14[34:0];
-      end
-    end
-  end
-
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
@@ -3022,11 +2767,11 @@ module output_layer (
     end
   end
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:457
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_14 (generator/units/output.ts:473)
+  // seq: lfsr_14 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
@@ -3070,7 +2815,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd15) | (host_bank == 6'd47)))) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_15 : host_wdata[15:0];
@@ -3080,24 +2825,9 @@ module output_layer (
     end
   end
 
-  assign h_15 = (sub1_q == 1'b0) ? h_rdata[255:240] : h_rdata[767:752];  // generator/units/output.ts:434
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_15 = (phase_q == 2'd3) ? err_rd : w_rd_15;
-  assign _mul_g_15 = h_15 * $signed(_mux_g_15);
-  // seq: g_15 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_15 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_15 <= (p_first1_q ? 35'sd0 : g_15) + _mul_g_15[34:0];
-      end
-    end
-  end
-
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
@@ -3118,11 +2848,11 @@ module output_layer (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:457
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_15 (generator/units/output.ts:473)
+  // seq: lfsr_15 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
@@ -3166,7 +2896,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd16) | (host_bank == 6'd48)))) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_16 : host_wdata[15:0];
@@ -3176,24 +2906,9 @@ module output_layer (
     end
   end
 
-  assign h_16 = (sub1_q == 1'b0) ? h_rdata[271:256] : h_rdata[783:768];  // generator/units/output.ts:434
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_16 = (phase_q == 2'd3) ? err_rd : w_rd_16;
-  assign _mul_g_16 = h_16 * $signed(_mux_g_16);
-  // seq: g_16 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_16 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_16 <= (p_first1_q ? 35'sd0 : g_16) + _mul_g_16[34:0];
-      end
-    end
-  end
-
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3214,11 +2929,11 @@ module output_layer (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:457
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_16 (generator/units/output.ts:473)
+  // seq: lfsr_16 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
@@ -3262,7 +2977,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd17) | (host_bank == 6'd49)))) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_17 : host_wdata[15:0];
@@ -3272,24 +2987,9 @@ module output_layer (
     end
   end
 
-  assign h_17 = (sub1_q == 1'b0) ? h_rdata[287:272] : h_rdata[799:784];  // generator/units/output.ts:434
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_17 = (phase_q == 2'd3) ? err_rd : w_rd_17;
-  assign _mul_g_17 = h_17 * $signed(_mux_g_17);
-  // seq: g_17 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_17 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_17 <= (p_first1_q ? 35'sd0 : g_17) + _mul_g_17[34:0];
-      end
-    end
-  end
-
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
@@ -3310,11 +3010,11 @@ module output_layer (
     end
   end
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:457
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_17 (generator/units/output.ts:473)
+  // seq: lfsr_17 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
@@ -3358,7 +3058,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd18) | (host_bank == 6'd50)))) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_18 : host_wdata[15:0];
@@ -3368,24 +3068,9 @@ module output_layer (
     end
   end
 
-  assign h_18 = (sub1_q == 1'b0) ? h_rdata[303:288] : h_rdata[815:800];  // generator/units/output.ts:434
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_18 = (phase_q == 2'd3) ? err_rd : w_rd_18;
-  assign _mul_g_18 = h_18 * $signed(_mux_g_18);
-  // seq: g_18 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_18 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_18 <= (p_first1_q ? 35'sd0 : g_18) + _mul_g_18[34:0];
-      end
-    end
-  end
-
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
@@ -3406,11 +3091,11 @@ module output_layer (
     end
   end
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:457
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_18 (generator/units/output.ts:473)
+  // seq: lfsr_18 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
@@ -3454,7 +3139,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd19) | (host_bank == 6'd51)))) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_19 : host_wdata[15:0];
@@ -3464,24 +3149,9 @@ module output_layer (
     end
   end
 
-  assign h_19 = (sub1_q == 1'b0) ? h_rdata[319:304] : h_rdata[831:816];  // generator/units/output.ts:434
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_19 = (phase_q == 2'd3) ? err_rd : w_rd_19;
-  assign _mul_g_19 = h_19 * $signed(_mux_g_19);
-  // seq: g_19 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_19 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_19 <= (p_first1_q ? 35'sd0 : g_19) + _mul_g_19[34:0];
-      end
-    end
-  end
-
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
@@ -3502,11 +3172,11 @@ module output_layer (
     end
   end
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:457
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_19 (generator/units/output.ts:473)
+  // seq: lfsr_19 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
@@ -3550,7 +3220,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd20) | (host_bank == 6'd52)))) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_20 : host_wdata[15:0];
@@ -3560,24 +3230,9 @@ module output_layer (
     end
   end
 
-  assign h_20 = (sub1_q == 1'b0) ? h_rdata[335:320] : h_rdata[847:832];  // generator/units/output.ts:434
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_20 = (phase_q == 2'd3) ? err_rd : w_rd_20;
-  assign _mul_g_20 = h_20 * $signed(_mux_g_20);
-  // seq: g_20 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_20 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_20 <= (p_first1_q ? 35'sd0 : g_20) + _mul_g_20[34:0];
-      end
-    end
-  end
-
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
@@ -3598,11 +3253,11 @@ module output_layer (
     end
   end
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:457
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_20 (generator/units/output.ts:473)
+  // seq: lfsr_20 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
@@ -3646,7 +3301,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd21) | (host_bank == 6'd53)))) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_21 : host_wdata[15:0];
@@ -3656,24 +3311,9 @@ module output_layer (
     end
   end
 
-  assign h_21 = (sub1_q == 1'b0) ? h_rdata[351:336] : h_rdata[863:848];  // generator/units/output.ts:434
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_21 = (phase_q == 2'd3) ? err_rd : w_rd_21;
-  assign _mul_g_21 = h_21 * $signed(_mux_g_21);
-  // seq: g_21 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_21 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_21 <= (p_first1_q ? 35'sd0 : g_21) + _mul_g_21[34:0];
-      end
-    end
-  end
-
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
@@ -3694,11 +3334,11 @@ module output_layer (
     end
   end
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:457
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_21 (generator/units/output.ts:473)
+  // seq: lfsr_21 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
@@ -3742,7 +3382,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd22) | (host_bank == 6'd54)))) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_22 : host_wdata[15:0];
@@ -3752,24 +3392,9 @@ module output_layer (
     end
   end
 
-  assign h_22 = (sub1_q == 1'b0) ? h_rdata[367:352] : h_rdata[879:864];  // generator/units/output.ts:434
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_22 = (phase_q == 2'd3) ? err_rd : w_rd_22;
-  assign _mul_g_22 = h_22 * $signed(_mux_g_22);
-  // seq: g_22 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_22 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_22 <= (p_first1_q ? 35'sd0 : g_22) + _mul_g_22[34:0];
-      end
-    end
-  end
-
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
@@ -3790,11 +3415,11 @@ module output_layer (
     end
   end
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:457
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_22 (generator/units/output.ts:473)
+  // seq: lfsr_22 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
@@ -3838,7 +3463,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd23) | (host_bank == 6'd55)))) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_23 : host_wdata[15:0];
@@ -3848,24 +3473,9 @@ module output_layer (
     end
   end
 
-  assign h_23 = (sub1_q == 1'b0) ? h_rdata[383:368] : h_rdata[895:880];  // generator/units/output.ts:434
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_23 = (phase_q == 2'd3) ? err_rd : w_rd_23;
-  assign _mul_g_23 = h_23 * $signed(_mux_g_23);
-  // seq: g_23 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_23 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_23 <= (p_first1_q ? 35'sd0 : g_23) + _mul_g_23[34:0];
-      end
-    end
-  end
-
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
@@ -3886,11 +3496,11 @@ module output_layer (
     end
   end
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:457
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_23 (generator/units/output.ts:473)
+  // seq: lfsr_23 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
@@ -3934,7 +3544,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd24) | (host_bank == 6'd56)))) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_24 : host_wdata[15:0];
@@ -3944,24 +3554,9 @@ module output_layer (
     end
   end
 
-  assign h_24 = (sub1_q == 1'b0) ? h_rdata[399:384] : h_rdata[911:896];  // generator/units/output.ts:434
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_24 = (phase_q == 2'd3) ? err_rd : w_rd_24;
-  assign _mul_g_24 = h_24 * $signed(_mux_g_24);
-  // seq: g_24 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_24 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_24 <= (p_first1_q ? 35'sd0 : g_24) + _mul_g_24[34:0];
-      end
-    end
-  end
-
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
@@ -3982,11 +3577,11 @@ module output_layer (
     end
   end
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:457
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_24 (generator/units/output.ts:473)
+  // seq: lfsr_24 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
@@ -4030,7 +3625,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd25) | (host_bank == 6'd57)))) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_25 : host_wdata[15:0];
@@ -4040,24 +3635,9 @@ module output_layer (
     end
   end
 
-  assign h_25 = (sub1_q == 1'b0) ? h_rdata[415:400] : h_rdata[927:912];  // generator/units/output.ts:434
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_25 = (phase_q == 2'd3) ? err_rd : w_rd_25;
-  assign _mul_g_25 = h_25 * $signed(_mux_g_25);
-  // seq: g_25 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_25 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_25 <= (p_first1_q ? 35'sd0 : g_25) + _mul_g_25[34:0];
-      end
-    end
-  end
-
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
@@ -4078,11 +3658,11 @@ module output_layer (
     end
   end
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:457
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_25 (generator/units/output.ts:473)
+  // seq: lfsr_25 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
@@ -4126,7 +3706,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd26) | (host_bank == 6'd58)))) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_26 : host_wdata[15:0];
@@ -4136,24 +3716,9 @@ module output_layer (
     end
   end
 
-  assign h_26 = (sub1_q == 1'b0) ? h_rdata[431:416] : h_rdata[943:928];  // generator/units/output.ts:434
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_26 = (phase_q == 2'd3) ? err_rd : w_rd_26;
-  assign _mul_g_26 = h_26 * $signed(_mux_g_26);
-  // seq: g_26 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_26 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_26 <= (p_first1_q ? 35'sd0 : g_26) + _mul_g_26[34:0];
-      end
-    end
-  end
-
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
@@ -4174,11 +3739,11 @@ module output_layer (
     end
   end
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:457
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_26 (generator/units/output.ts:473)
+  // seq: lfsr_26 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
@@ -4222,7 +3787,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd27) | (host_bank == 6'd59)))) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_27 : host_wdata[15:0];
@@ -4232,24 +3797,9 @@ module output_layer (
     end
   end
 
-  assign h_27 = (sub1_q == 1'b0) ? h_rdata[447:432] : h_rdata[959:944];  // generator/units/output.ts:434
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_27 = (phase_q == 2'd3) ? err_rd : w_rd_27;
-  assign _mul_g_27 = h_27 * $signed(_mux_g_27);
-  // seq: g_27 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_27 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_27 <= (p_first1_q ? 35'sd0 : g_27) + _mul_g_27[34:0];
-      end
-    end
-  end
-
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
@@ -4270,11 +3820,11 @@ module output_layer (
     end
   end
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:457
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_27 (generator/units/output.ts:473)
+  // seq: lfsr_27 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
@@ -4318,7 +3868,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd28) | (host_bank == 6'd60)))) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_28 : host_wdata[15:0];
@@ -4328,24 +3878,9 @@ module output_layer (
     end
   end
 
-  assign h_28 = (sub1_q == 1'b0) ? h_rdata[463:448] : h_rdata[975:960];  // generator/units/output.ts:434
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_28 = (phase_q == 2'd3) ? err_rd : w_rd_28;
-  assign _mul_g_28 = h_28 * $signed(_mux_g_28);
-  // seq: g_28 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_28 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_28 <= (p_first1_q ? 35'sd0 : g_28) + _mul_g_28[34:0];
-      end
-    end
-  end
-
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
@@ -4366,11 +3901,11 @@ module output_layer (
     end
   end
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:457
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_28 (generator/units/output.ts:473)
+  // seq: lfsr_28 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
@@ -4414,7 +3949,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd29) | (host_bank == 6'd61)))) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_29 : host_wdata[15:0];
@@ -4424,24 +3959,9 @@ module output_layer (
     end
   end
 
-  assign h_29 = (sub1_q == 1'b0) ? h_rdata[479:464] : h_rdata[991:976];  // generator/units/output.ts:434
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_29 = (phase_q == 2'd3) ? err_rd : w_rd_29;
-  assign _mul_g_29 = h_29 * $signed(_mux_g_29);
-  // seq: g_29 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_29 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_29 <= (p_first1_q ? 35'sd0 : g_29) + _mul_g_29[34:0];
-      end
-    end
-  end
-
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
@@ -4462,11 +3982,11 @@ module output_layer (
     end
   end
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:457
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_29 (generator/units/output.ts:473)
+  // seq: lfsr_29 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
@@ -4510,7 +4030,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd30) | (host_bank == 6'd62)))) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_30 : host_wdata[15:0];
@@ -4520,24 +4040,9 @@ module output_layer (
     end
   end
 
-  assign h_30 = (sub1_q == 1'b0) ? h_rdata[495:480] : h_rdata[1007:992];  // generator/units/output.ts:434
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_30 = (phase_q == 2'd3) ? err_rd : w_rd_30;
-  assign _mul_g_30 = h_30 * $signed(_mux_g_30);
-  // seq: g_30 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_30 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_30 <= (p_first1_q ? 35'sd0 : g_30) + _mul_g_30[34:0];
-      end
-    end
-  end
-
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
@@ -4558,11 +4063,11 @@ module output_layer (
     end
   end
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:457
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_30 (generator/units/output.ts:473)
+  // seq: lfsr_30 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
@@ -4606,7 +4111,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:428)
+  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd31) | (host_bank == 6'd63)))) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_31 : host_wdata[15:0];
@@ -4616,24 +4121,9 @@ module output_layer (
     end
   end
 
-  assign h_31 = (sub1_q == 1'b0) ? h_rdata[511:496] : h_rdata[1023:1008];  // generator/units/output.ts:434
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
 
-  assign _mux_g_31 = (phase_q == 2'd3) ? err_rd : w_rd_31;
-  assign _mul_g_31 = h_31 * $signed(_mux_g_31);
-  // seq: g_31 (generator/units/output.ts:444)
-  always @(posedge clk) begin
-    if (rst) begin
-      g_31 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_31 <= (p_first1_q ? 35'sd0 : g_31) + _mul_g_31[34:0];
-      end
-    end
-  end
-
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:451
-
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:454
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:451
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
@@ -4654,11 +4144,11 @@ module output_layer (
     end
   end
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:457
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:454
 
-  assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:472
+  assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:469
 
-  // seq: lfsr_31 (generator/units/output.ts:473)
+  // seq: lfsr_31 (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
@@ -4702,7 +4192,7 @@ module output_layer (
     end
   end
 
-  // seq: g_bias (generator/units/output.ts:495)
+  // seq: g_bias (generator/units/output.ts:492)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -4713,7 +4203,7 @@ module output_layer (
     end
   end
 
-  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:497
+  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:494
 
   assign _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
@@ -4738,102 +4228,789 @@ module output_layer (
     end
   end
 
-  assign _mux_sum_q = (phase_q == 2'd3) ? err_rd : w_rd_0;
-  assign _mul_sum_q = h_0 * $signed(_mux_sum_q);
-  assign _mux_sum_q_2 = (phase_q == 2'd3) ? err_rd : w_rd_1;
-  assign _mul_sum_q_2 = h_1 * $signed(_mux_sum_q_2);
-  assign _mux_sum_q_3 = (phase_q == 2'd3) ? err_rd : w_rd_2;
-  assign _mul_sum_q_3 = h_2 * $signed(_mux_sum_q_3);
-  assign _mux_sum_q_4 = (phase_q == 2'd3) ? err_rd : w_rd_3;
-  assign _mul_sum_q_4 = h_3 * $signed(_mux_sum_q_4);
-  assign _mux_sum_q_5 = (phase_q == 2'd3) ? err_rd : w_rd_4;
-  assign _mul_sum_q_5 = h_4 * $signed(_mux_sum_q_5);
-  assign _mux_sum_q_6 = (phase_q == 2'd3) ? err_rd : w_rd_5;
-  assign _mul_sum_q_6 = h_5 * $signed(_mux_sum_q_6);
-  assign _mux_sum_q_7 = (phase_q == 2'd3) ? err_rd : w_rd_6;
-  assign _mul_sum_q_7 = h_6 * $signed(_mux_sum_q_7);
-  assign _mux_sum_q_8 = (phase_q == 2'd3) ? err_rd : w_rd_7;
-  assign _mul_sum_q_8 = h_7 * $signed(_mux_sum_q_8);
-  assign _mux_sum_q_9 = (phase_q == 2'd3) ? err_rd : w_rd_8;
-  assign _mul_sum_q_9 = h_8 * $signed(_mux_sum_q_9);
-  assign _mux_sum_q_10 = (phase_q == 2'd3) ? err_rd : w_rd_9;
-  assign _mul_sum_q_10 = h_9 * $signed(_mux_sum_q_10);
-  assign _mux_sum_q_11 = (phase_q == 2'd3) ? err_rd : w_rd_10;
-  assign _mul_sum_q_11 = h_10 * $signed(_mux_sum_q_11);
-  assign _mux_sum_q_12 = (phase_q == 2'd3) ? err_rd : w_rd_11;
-  assign _mul_sum_q_12 = h_11 * $signed(_mux_sum_q_12);
-  assign _mux_sum_q_13 = (phase_q == 2'd3) ? err_rd : w_rd_12;
-  assign _mul_sum_q_13 = h_12 * $signed(_mux_sum_q_13);
-  assign _mux_sum_q_14 = (phase_q == 2'd3) ? err_rd : w_rd_13;
-  assign _mul_sum_q_14 = h_13 * $signed(_mux_sum_q_14);
-  assign _mux_sum_q_15 = (phase_q == 2'd3) ? err_rd : w_rd_14;
-  assign _mul_sum_q_15 = h_14 * $signed(_mux_sum_q_15);
-  assign _mux_sum_q_16 = (phase_q == 2'd3) ? err_rd : w_rd_15;
-  assign _mul_sum_q_16 = h_15 * $signed(_mux_sum_q_16);
-  assign _mux_sum_q_17 = (phase_q == 2'd3) ? err_rd : w_rd_16;
-  assign _mul_sum_q_17 = h_16 * $signed(_mux_sum_q_17);
-  assign _mux_sum_q_18 = (phase_q == 2'd3) ? err_rd : w_rd_17;
-  assign _mul_sum_q_18 = h_17 * $signed(_mux_sum_q_18);
-  assign _mux_sum_q_19 = (phase_q == 2'd3) ? err_rd : w_rd_18;
-  assign _mul_sum_q_19 = h_18 * $signed(_mux_sum_q_19);
-  assign _mux_sum_q_20 = (phase_q == 2'd3) ? err_rd : w_rd_19;
-  assign _mul_sum_q_20 = h_19 * $signed(_mux_sum_q_20);
-  assign _mux_sum_q_21 = (phase_q == 2'd3) ? err_rd : w_rd_20;
-  assign _mul_sum_q_21 = h_20 * $signed(_mux_sum_q_21);
-  assign _mux_sum_q_22 = (phase_q == 2'd3) ? err_rd : w_rd_21;
-  assign _mul_sum_q_22 = h_21 * $signed(_mux_sum_q_22);
-  assign _mux_sum_q_23 = (phase_q == 2'd3) ? err_rd : w_rd_22;
-  assign _mul_sum_q_23 = h_22 * $signed(_mux_sum_q_23);
-  assign _mux_sum_q_24 = (phase_q == 2'd3) ? err_rd : w_rd_23;
-  assign _mul_sum_q_24 = h_23 * $signed(_mux_sum_q_24);
-  assign _mux_sum_q_25 = (phase_q == 2'd3) ? err_rd : w_rd_24;
-  assign _mul_sum_q_25 = h_24 * $signed(_mux_sum_q_25);
-  assign _mux_sum_q_26 = (phase_q == 2'd3) ? err_rd : w_rd_25;
-  assign _mul_sum_q_26 = h_25 * $signed(_mux_sum_q_26);
-  assign _mux_sum_q_27 = (phase_q == 2'd3) ? err_rd : w_rd_26;
-  assign _mul_sum_q_27 = h_26 * $signed(_mux_sum_q_27);
-  assign _mux_sum_q_28 = (phase_q == 2'd3) ? err_rd : w_rd_27;
-  assign _mul_sum_q_28 = h_27 * $signed(_mux_sum_q_28);
-  assign _mux_sum_q_29 = (phase_q == 2'd3) ? err_rd : w_rd_28;
-  assign _mul_sum_q_29 = h_28 * $signed(_mux_sum_q_29);
-  assign _mux_sum_q_30 = (phase_q == 2'd3) ? err_rd : w_rd_29;
-  assign _mul_sum_q_30 = h_29 * $signed(_mux_sum_q_30);
-  assign _mux_sum_q_31 = (phase_q == 2'd3) ? err_rd : w_rd_30;
-  assign _mul_sum_q_31 = h_30 * $signed(_mux_sum_q_31);
-  assign _mux_sum_q_32 = (phase_q == 2'd3) ? err_rd : w_rd_31;
-  assign _mul_sum_q_32 = h_31 * $signed(_mux_sum_q_32);
-  assign _mux_sum_q_33 = row_first1_q ? {bias_rd, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/output.ts:513)
+  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:511
+
+  assign _mux_sum_q_next = row_first1_q ? {bias_rd, 10'd0} : 26'sd0;
+  // comb: lane_products (generator/units/common.ts:174)
+  always @* begin
+    if ((d1 | a1)) begin
+      h_0 = (sub1_q == 1'b0) ? h_rdata[15:0] : h_rdata[527:512];
+      op_0 = (phase_q == 2'd3) ? err_rd : w_rd_0;
+      prod_0 = h_0 * op_0;
+      h_1 = (sub1_q == 1'b0) ? h_rdata[31:16] : h_rdata[543:528];
+      op_1 = (phase_q == 2'd3) ? err_rd : w_rd_1;
+      prod_1 = h_1 * op_1;
+      h_2 = (sub1_q == 1'b0) ? h_rdata[47:32] : h_rdata[559:544];
+      op_2 = (phase_q == 2'd3) ? err_rd : w_rd_2;
+      prod_2 = h_2 * op_2;
+      h_3 = (sub1_q == 1'b0) ? h_rdata[63:48] : h_rdata[575:560];
+      op_3 = (phase_q == 2'd3) ? err_rd : w_rd_3;
+      prod_3 = h_3 * op_3;
+      h_4 = (sub1_q == 1'b0) ? h_rdata[79:64] : h_rdata[591:576];
+      op_4 = (phase_q == 2'd3) ? err_rd : w_rd_4;
+      prod_4 = h_4 * op_4;
+      h_5 = (sub1_q == 1'b0) ? h_rdata[95:80] : h_rdata[607:592];
+      op_5 = (phase_q == 2'd3) ? err_rd : w_rd_5;
+      prod_5 = h_5 * op_5;
+      h_6 = (sub1_q == 1'b0) ? h_rdata[111:96] : h_rdata[623:608];
+      op_6 = (phase_q == 2'd3) ? err_rd : w_rd_6;
+      prod_6 = h_6 * op_6;
+      h_7 = (sub1_q == 1'b0) ? h_rdata[127:112] : h_rdata[639:624];
+      op_7 = (phase_q == 2'd3) ? err_rd : w_rd_7;
+      prod_7 = h_7 * op_7;
+      h_8 = (sub1_q == 1'b0) ? h_rdata[143:128] : h_rdata[655:640];
+      op_8 = (phase_q == 2'd3) ? err_rd : w_rd_8;
+      prod_8 = h_8 * op_8;
+      h_9 = (sub1_q == 1'b0) ? h_rdata[159:144] : h_rdata[671:656];
+      op_9 = (phase_q == 2'd3) ? err_rd : w_rd_9;
+      prod_9 = h_9 * op_9;
+      h_10 = (sub1_q == 1'b0) ? h_rdata[175:160] : h_rdata[687:672];
+      op_10 = (phase_q == 2'd3) ? err_rd : w_rd_10;
+      prod_10 = h_10 * op_10;
+      h_11 = (sub1_q == 1'b0) ? h_rdata[191:176] : h_rdata[703:688];
+      op_11 = (phase_q == 2'd3) ? err_rd : w_rd_11;
+      prod_11 = h_11 * op_11;
+      h_12 = (sub1_q == 1'b0) ? h_rdata[207:192] : h_rdata[719:704];
+      op_12 = (phase_q == 2'd3) ? err_rd : w_rd_12;
+      prod_12 = h_12 * op_12;
+      h_13 = (sub1_q == 1'b0) ? h_rdata[223:208] : h_rdata[735:720];
+      op_13 = (phase_q == 2'd3) ? err_rd : w_rd_13;
+      prod_13 = h_13 * op_13;
+      h_14 = (sub1_q == 1'b0) ? h_rdata[239:224] : h_rdata[751:736];
+      op_14 = (phase_q == 2'd3) ? err_rd : w_rd_14;
+      prod_14 = h_14 * op_14;
+      h_15 = (sub1_q == 1'b0) ? h_rdata[255:240] : h_rdata[767:752];
+      op_15 = (phase_q == 2'd3) ? err_rd : w_rd_15;
+      prod_15 = h_15 * op_15;
+      h_16 = (sub1_q == 1'b0) ? h_rdata[271:256] : h_rdata[783:768];
+      op_16 = (phase_q == 2'd3) ? err_rd : w_rd_16;
+      prod_16 = h_16 * op_16;
+      h_17 = (sub1_q == 1'b0) ? h_rdata[287:272] : h_rdata[799:784];
+      op_17 = (phase_q == 2'd3) ? err_rd : w_rd_17;
+      prod_17 = h_17 * op_17;
+      h_18 = (sub1_q == 1'b0) ? h_rdata[303:288] : h_rdata[815:800];
+      op_18 = (phase_q == 2'd3) ? err_rd : w_rd_18;
+      prod_18 = h_18 * op_18;
+      h_19 = (sub1_q == 1'b0) ? h_rdata[319:304] : h_rdata[831:816];
+      op_19 = (phase_q == 2'd3) ? err_rd : w_rd_19;
+      prod_19 = h_19 * op_19;
+      h_20 = (sub1_q == 1'b0) ? h_rdata[335:320] : h_rdata[847:832];
+      op_20 = (phase_q == 2'd3) ? err_rd : w_rd_20;
+      prod_20 = h_20 * op_20;
+      h_21 = (sub1_q == 1'b0) ? h_rdata[351:336] : h_rdata[863:848];
+      op_21 = (phase_q == 2'd3) ? err_rd : w_rd_21;
+      prod_21 = h_21 * op_21;
+      h_22 = (sub1_q == 1'b0) ? h_rdata[367:352] : h_rdata[879:864];
+      op_22 = (phase_q == 2'd3) ? err_rd : w_rd_22;
+      prod_22 = h_22 * op_22;
+      h_23 = (sub1_q == 1'b0) ? h_rdata[383:368] : h_rdata[895:880];
+      op_23 = (phase_q == 2'd3) ? err_rd : w_rd_23;
+      prod_23 = h_23 * op_23;
+      h_24 = (sub1_q == 1'b0) ? h_rdata[399:384] : h_rdata[911:896];
+      op_24 = (phase_q == 2'd3) ? err_rd : w_rd_24;
+      prod_24 = h_24 * op_24;
+      h_25 = (sub1_q == 1'b0) ? h_rdata[415:400] : h_rdata[927:912];
+      op_25 = (phase_q == 2'd3) ? err_rd : w_rd_25;
+      prod_25 = h_25 * op_25;
+      h_26 = (sub1_q == 1'b0) ? h_rdata[431:416] : h_rdata[943:928];
+      op_26 = (phase_q == 2'd3) ? err_rd : w_rd_26;
+      prod_26 = h_26 * op_26;
+      h_27 = (sub1_q == 1'b0) ? h_rdata[447:432] : h_rdata[959:944];
+      op_27 = (phase_q == 2'd3) ? err_rd : w_rd_27;
+      prod_27 = h_27 * op_27;
+      h_28 = (sub1_q == 1'b0) ? h_rdata[463:448] : h_rdata[975:960];
+      op_28 = (phase_q == 2'd3) ? err_rd : w_rd_28;
+      prod_28 = h_28 * op_28;
+      h_29 = (sub1_q == 1'b0) ? h_rdata[479:464] : h_rdata[991:976];
+      op_29 = (phase_q == 2'd3) ? err_rd : w_rd_29;
+      prod_29 = h_29 * op_29;
+      h_30 = (sub1_q == 1'b0) ? h_rdata[495:480] : h_rdata[1007:992];
+      op_30 = (phase_q == 2'd3) ? err_rd : w_rd_30;
+      prod_30 = h_30 * op_30;
+      h_31 = (sub1_q == 1'b0) ? h_rdata[511:496] : h_rdata[1023:1008];
+      op_31 = (phase_q == 2'd3) ? err_rd : w_rd_31;
+      prod_31 = h_31 * op_31;
+      if (a1) begin
+        sum_q_next = (((((prod_0[37:0] + prod_1[37:0]) + (prod_2[37:0] + prod_3[37:0])) + ((prod_4[37:0] + prod_5[37:0]) + (prod_6[37:0] + prod_7[37:0]))) + (((prod_8[37:0] + prod_9[37:0]) + (prod_10[37:0] + prod_11[37:0])) + ((prod_12[37:0] + prod_13[37:0]) + (prod_14[37:0] + prod_15[37:0])))) + ((((prod_16[37:0] + prod_17[37:0]) + (prod_18[37:0] + prod_19[37:0])) + ((prod_20[37:0] + prod_21[37:0]) + (prod_22[37:0] + prod_23[37:0]))) + (((prod_24[37:0] + prod_25[37:0]) + (prod_26[37:0] + prod_27[37:0])) + ((prod_28[37:0] + prod_29[37:0]) + (prod_30[37:0] + prod_31[37:0]))))) + {{12{_mux_sum_q_next[25]}}, _mux_sum_q_next};
+      end else begin
+        sum_q_next = sum_q;
+      end
+      if (d1) begin
+        g_0_next = (p_first1_q ? 35'sd0 : g_0) + prod_0[34:0];
+      end else begin
+        g_0_next = g_0;
+      end
+      if (d1) begin
+        g_1_next = (p_first1_q ? 35'sd0 : g_1) + prod_1[34:0];
+      end else begin
+        g_1_next = g_1;
+      end
+      if (d1) begin
+        g_2_next = (p_first1_q ? 35'sd0 : g_2) + prod_2[34:0];
+      end else begin
+        g_2_next = g_2;
+      end
+      if (d1) begin
+        g_3_next = (p_first1_q ? 35'sd0 : g_3) + prod_3[34:0];
+      end else begin
+        g_3_next = g_3;
+      end
+      if (d1) begin
+        g_4_next = (p_first1_q ? 35'sd0 : g_4) + prod_4[34:0];
+      end else begin
+        g_4_next = g_4;
+      end
+      if (d1) begin
+        g_5_next = (p_first1_q ? 35'sd0 : g_5) + prod_5[34:0];
+      end else begin
+        g_5_next = g_5;
+      end
+      if (d1) begin
+        g_6_next = (p_first1_q ? 35'sd0 : g_6) + prod_6[34:0];
+      end else begin
+        g_6_next = g_6;
+      end
+      if (d1) begin
+        g_7_next = (p_first1_q ? 35'sd0 : g_7) + prod_7[34:0];
+      end else begin
+        g_7_next = g_7;
+      end
+      if (d1) begin
+        g_8_next = (p_first1_q ? 35'sd0 : g_8) + prod_8[34:0];
+      end else begin
+        g_8_next = g_8;
+      end
+      if (d1) begin
+        g_9_next = (p_first1_q ? 35'sd0 : g_9) + prod_9[34:0];
+      end else begin
+        g_9_next = g_9;
+      end
+      if (d1) begin
+        g_10_next = (p_first1_q ? 35'sd0 : g_10) + prod_10[34:0];
+      end else begin
+        g_10_next = g_10;
+      end
+      if (d1) begin
+        g_11_next = (p_first1_q ? 35'sd0 : g_11) + prod_11[34:0];
+      end else begin
+        g_11_next = g_11;
+      end
+      if (d1) begin
+        g_12_next = (p_first1_q ? 35'sd0 : g_12) + prod_12[34:0];
+      end else begin
+        g_12_next = g_12;
+      end
+      if (d1) begin
+        g_13_next = (p_first1_q ? 35'sd0 : g_13) + prod_13[34:0];
+      end else begin
+        g_13_next = g_13;
+      end
+      if (d1) begin
+        g_14_next = (p_first1_q ? 35'sd0 : g_14) + prod_14[34:0];
+      end else begin
+        g_14_next = g_14;
+      end
+      if (d1) begin
+        g_15_next = (p_first1_q ? 35'sd0 : g_15) + prod_15[34:0];
+      end else begin
+        g_15_next = g_15;
+      end
+      if (d1) begin
+        g_16_next = (p_first1_q ? 35'sd0 : g_16) + prod_16[34:0];
+      end else begin
+        g_16_next = g_16;
+      end
+      if (d1) begin
+        g_17_next = (p_first1_q ? 35'sd0 : g_17) + prod_17[34:0];
+      end else begin
+        g_17_next = g_17;
+      end
+      if (d1) begin
+        g_18_next = (p_first1_q ? 35'sd0 : g_18) + prod_18[34:0];
+      end else begin
+        g_18_next = g_18;
+      end
+      if (d1) begin
+        g_19_next = (p_first1_q ? 35'sd0 : g_19) + prod_19[34:0];
+      end else begin
+        g_19_next = g_19;
+      end
+      if (d1) begin
+        g_20_next = (p_first1_q ? 35'sd0 : g_20) + prod_20[34:0];
+      end else begin
+        g_20_next = g_20;
+      end
+      if (d1) begin
+        g_21_next = (p_first1_q ? 35'sd0 : g_21) + prod_21[34:0];
+      end else begin
+        g_21_next = g_21;
+      end
+      if (d1) begin
+        g_22_next = (p_first1_q ? 35'sd0 : g_22) + prod_22[34:0];
+      end else begin
+        g_22_next = g_22;
+      end
+      if (d1) begin
+        g_23_next = (p_first1_q ? 35'sd0 : g_23) + prod_23[34:0];
+      end else begin
+        g_23_next = g_23;
+      end
+      if (d1) begin
+        g_24_next = (p_first1_q ? 35'sd0 : g_24) + prod_24[34:0];
+      end else begin
+        g_24_next = g_24;
+      end
+      if (d1) begin
+        g_25_next = (p_first1_q ? 35'sd0 : g_25) + prod_25[34:0];
+      end else begin
+        g_25_next = g_25;
+      end
+      if (d1) begin
+        g_26_next = (p_first1_q ? 35'sd0 : g_26) + prod_26[34:0];
+      end else begin
+        g_26_next = g_26;
+      end
+      if (d1) begin
+        g_27_next = (p_first1_q ? 35'sd0 : g_27) + prod_27[34:0];
+      end else begin
+        g_27_next = g_27;
+      end
+      if (d1) begin
+        g_28_next = (p_first1_q ? 35'sd0 : g_28) + prod_28[34:0];
+      end else begin
+        g_28_next = g_28;
+      end
+      if (d1) begin
+        g_29_next = (p_first1_q ? 35'sd0 : g_29) + prod_29[34:0];
+      end else begin
+        g_29_next = g_29;
+      end
+      if (d1) begin
+        g_30_next = (p_first1_q ? 35'sd0 : g_30) + prod_30[34:0];
+      end else begin
+        g_30_next = g_30;
+      end
+      if (d1) begin
+        g_31_next = (p_first1_q ? 35'sd0 : g_31) + prod_31[34:0];
+      end else begin
+        g_31_next = g_31;
+      end
+    end else begin
+      h_0 = 16'sd0;
+      op_0 = 16'sd0;
+      prod_0 = 64'sd0;
+      h_1 = 16'sd0;
+      op_1 = 16'sd0;
+      prod_1 = 64'sd0;
+      h_2 = 16'sd0;
+      op_2 = 16'sd0;
+      prod_2 = 64'sd0;
+      h_3 = 16'sd0;
+      op_3 = 16'sd0;
+      prod_3 = 64'sd0;
+      h_4 = 16'sd0;
+      op_4 = 16'sd0;
+      prod_4 = 64'sd0;
+      h_5 = 16'sd0;
+      op_5 = 16'sd0;
+      prod_5 = 64'sd0;
+      h_6 = 16'sd0;
+      op_6 = 16'sd0;
+      prod_6 = 64'sd0;
+      h_7 = 16'sd0;
+      op_7 = 16'sd0;
+      prod_7 = 64'sd0;
+      h_8 = 16'sd0;
+      op_8 = 16'sd0;
+      prod_8 = 64'sd0;
+      h_9 = 16'sd0;
+      op_9 = 16'sd0;
+      prod_9 = 64'sd0;
+      h_10 = 16'sd0;
+      op_10 = 16'sd0;
+      prod_10 = 64'sd0;
+      h_11 = 16'sd0;
+      op_11 = 16'sd0;
+      prod_11 = 64'sd0;
+      h_12 = 16'sd0;
+      op_12 = 16'sd0;
+      prod_12 = 64'sd0;
+      h_13 = 16'sd0;
+      op_13 = 16'sd0;
+      prod_13 = 64'sd0;
+      h_14 = 16'sd0;
+      op_14 = 16'sd0;
+      prod_14 = 64'sd0;
+      h_15 = 16'sd0;
+      op_15 = 16'sd0;
+      prod_15 = 64'sd0;
+      h_16 = 16'sd0;
+      op_16 = 16'sd0;
+      prod_16 = 64'sd0;
+      h_17 = 16'sd0;
+      op_17 = 16'sd0;
+      prod_17 = 64'sd0;
+      h_18 = 16'sd0;
+      op_18 = 16'sd0;
+      prod_18 = 64'sd0;
+      h_19 = 16'sd0;
+      op_19 = 16'sd0;
+      prod_19 = 64'sd0;
+      h_20 = 16'sd0;
+      op_20 = 16'sd0;
+      prod_20 = 64'sd0;
+      h_21 = 16'sd0;
+      op_21 = 16'sd0;
+      prod_21 = 64'sd0;
+      h_22 = 16'sd0;
+      op_22 = 16'sd0;
+      prod_22 = 64'sd0;
+      h_23 = 16'sd0;
+      op_23 = 16'sd0;
+      prod_23 = 64'sd0;
+      h_24 = 16'sd0;
+      op_24 = 16'sd0;
+      prod_24 = 64'sd0;
+      h_25 = 16'sd0;
+      op_25 = 16'sd0;
+      prod_25 = 64'sd0;
+      h_26 = 16'sd0;
+      op_26 = 16'sd0;
+      prod_26 = 64'sd0;
+      h_27 = 16'sd0;
+      op_27 = 16'sd0;
+      prod_27 = 64'sd0;
+      h_28 = 16'sd0;
+      op_28 = 16'sd0;
+      prod_28 = 64'sd0;
+      h_29 = 16'sd0;
+      op_29 = 16'sd0;
+      prod_29 = 64'sd0;
+      h_30 = 16'sd0;
+      op_30 = 16'sd0;
+      prod_30 = 64'sd0;
+      h_31 = 16'sd0;
+      op_31 = 16'sd0;
+      prod_31 = 64'sd0;
+      sum_q_next = sum_q;
+      g_0_next = g_0;
+      g_1_next = g_1;
+      g_2_next = g_2;
+      g_3_next = g_3;
+      g_4_next = g_4;
+      g_5_next = g_5;
+      g_6_next = g_6;
+      g_7_next = g_7;
+      g_8_next = g_8;
+      g_9_next = g_9;
+      g_10_next = g_10;
+      g_11_next = g_11;
+      g_12_next = g_12;
+      g_13_next = g_13;
+      g_14_next = g_14;
+      g_15_next = g_15;
+      g_16_next = g_16;
+      g_17_next = g_17;
+      g_18_next = g_18;
+      g_19_next = g_19;
+      g_20_next = g_20;
+      g_21_next = g_21;
+      g_22_next = g_22;
+      g_23_next = g_23;
+      g_24_next = g_24;
+      g_25_next = g_25;
+      g_26_next = g_26;
+      g_27_next = g_27;
+      g_28_next = g_28;
+      g_29_next = g_29;
+      g_30_next = g_30;
+      g_31_next = g_31;
+    end
+  end
+
+  // seq: sum_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 38'sd0;
     end else begin
-      if ((v1_q & (phase_q == 2'd1))) begin
-        sum_q <= (((((_mul_sum_q[37:0] + _mul_sum_q_2[37:0]) + (_mul_sum_q_3[37:0] + _mul_sum_q_4[37:0])) + ((_mul_sum_q_5[37:0] + _mul_sum_q_6[37:0]) + (_mul_sum_q_7[37:0] + _mul_sum_q_8[37:0]))) + (((_mul_sum_q_9[37:0] + _mul_sum_q_10[37:0]) + (_mul_sum_q_11[37:0] + _mul_sum_q_12[37:0])) + ((_mul_sum_q_13[37:0] + _mul_sum_q_14[37:0]) + (_mul_sum_q_15[37:0] + _mul_sum_q_16[37:0])))) + ((((_mul_sum_q_17[37:0] + _mul_sum_q_18[37:0]) + (_mul_sum_q_19[37:0] + _mul_sum_q_20[37:0])) + ((_mul_sum_q_21[37:0] + _mul_sum_q_22[37:0]) + (_mul_sum_q_23[37:0] + _mul_sum_q_24[37:0]))) + (((_mul_sum_q_25[37:0] + _mul_sum_q_26[37:0]) + (_mul_sum_q_27[37:0] + _mul_sum_q_28[37:0])) + ((_mul_sum_q_29[37:0] + _mul_sum_q_30[37:0]) + (_mul_sum_q_31[37:0] + _mul_sum_q_32[37:0]))))) + {{12{_mux_sum_q_33[25]}}, _mux_sum_q_33};
+      if (a1) begin
+        sum_q <= sum_q_next;
       end
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:514)
+  // seq: g_0 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_0 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_0 <= g_0_next;
+      end
+    end
+  end
+
+  // seq: g_1 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_1 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_1 <= g_1_next;
+      end
+    end
+  end
+
+  // seq: g_2 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_2 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_2 <= g_2_next;
+      end
+    end
+  end
+
+  // seq: g_3 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_3 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_3 <= g_3_next;
+      end
+    end
+  end
+
+  // seq: g_4 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_4 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_4 <= g_4_next;
+      end
+    end
+  end
+
+  // seq: g_5 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_5 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_5 <= g_5_next;
+      end
+    end
+  end
+
+  // seq: g_6 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_6 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_6 <= g_6_next;
+      end
+    end
+  end
+
+  // seq: g_7 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_7 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_7 <= g_7_next;
+      end
+    end
+  end
+
+  // seq: g_8 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_8 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_8 <= g_8_next;
+      end
+    end
+  end
+
+  // seq: g_9 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_9 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_9 <= g_9_next;
+      end
+    end
+  end
+
+  // seq: g_10 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_10 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_10 <= g_10_next;
+      end
+    end
+  end
+
+  // seq: g_11 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_11 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_11 <= g_11_next;
+      end
+    end
+  end
+
+  // seq: g_12 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_12 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_12 <= g_12_next;
+      end
+    end
+  end
+
+  // seq: g_13 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_13 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_13 <= g_13_next;
+      end
+    end
+  end
+
+  // seq: g_14 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_14 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_14 <= g_14_next;
+      end
+    end
+  end
+
+  // seq: g_15 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_15 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_15 <= g_15_next;
+      end
+    end
+  end
+
+  // seq: g_16 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_16 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_16 <= g_16_next;
+      end
+    end
+  end
+
+  // seq: g_17 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_17 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_17 <= g_17_next;
+      end
+    end
+  end
+
+  // seq: g_18 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_18 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_18 <= g_18_next;
+      end
+    end
+  end
+
+  // seq: g_19 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_19 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_19 <= g_19_next;
+      end
+    end
+  end
+
+  // seq: g_20 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_20 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_20 <= g_20_next;
+      end
+    end
+  end
+
+  // seq: g_21 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_21 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_21 <= g_21_next;
+      end
+    end
+  end
+
+  // seq: g_22 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_22 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_22 <= g_22_next;
+      end
+    end
+  end
+
+  // seq: g_23 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_23 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_23 <= g_23_next;
+      end
+    end
+  end
+
+  // seq: g_24 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_24 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_24 <= g_24_next;
+      end
+    end
+  end
+
+  // seq: g_25 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_25 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_25 <= g_25_next;
+      end
+    end
+  end
+
+  // seq: g_26 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_26 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_26 <= g_26_next;
+      end
+    end
+  end
+
+  // seq: g_27 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_27 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_27 <= g_27_next;
+      end
+    end
+  end
+
+  // seq: g_28 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_28 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_28 <= g_28_next;
+      end
+    end
+  end
+
+  // seq: g_29 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_29 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_29 <= g_29_next;
+      end
+    end
+  end
+
+  // seq: g_30 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_30 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_30 <= g_30_next;
+      end
+    end
+  end
+
+  // seq: g_31 (generator/units/common.ts:192)
+  always @(posedge clk) begin
+    if (rst) begin
+      g_31 <= 35'sd0;
+    end else begin
+      if (d1) begin
+        g_31 <= g_31_next;
+      end
+    end
+  end
+
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:526)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:516
+  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:528
 
-  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:517
+  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:529
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:520
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:532
 
-  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:521
+  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:533
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = exp_p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:522)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:534)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -4843,9 +5020,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:525
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:537
 
-  // seq: max_q (generator/units/output.ts:526)
+  // seq: max_q (generator/units/output.ts:538)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -4856,7 +5033,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:527)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:539)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -4866,19 +5043,19 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:529
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:541
 
-  assign logit_push_data = logit;  // generator/units/output.ts:530
+  assign logit_push_data = logit;  // generator/units/output.ts:542
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:531
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:543
 
-  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:550
+  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:562
 
-  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:551
+  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:563
 
-  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:554
+  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:566
 
-  // seq: softmax_control (generator/units/output.ts:556)
+  // seq: softmax_control (generator/units/output.ts:568)
   always @(posedge clk) begin
     if (rst) begin
       slots_logits_q <= 4'd0;
@@ -4931,7 +5108,7 @@ module output_layer (
     end
   end
 
-  // seq: exp_v_tags (generator/units/output.ts:259)
+  // seq: exp_v_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       exp_v1_q <= 1'b0;
@@ -4948,7 +5125,7 @@ module output_layer (
     end
   end
 
-  // seq: exp_p_tags (generator/units/output.ts:259)
+  // seq: exp_p_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       exp_p1_q <= 3'd0;
@@ -4965,7 +5142,7 @@ module output_layer (
     end
   end
 
-  // seq: exp_j_tags (generator/units/output.ts:259)
+  // seq: exp_j_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       exp_j1_q <= 4'd0;
@@ -4982,7 +5159,7 @@ module output_layer (
     end
   end
 
-  // seq: exp_j_first_tags (generator/units/output.ts:259)
+  // seq: exp_j_first_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       exp_j_first1_q <= 1'b0;
@@ -4999,7 +5176,7 @@ module output_layer (
     end
   end
 
-  // seq: exp_j_last_tags (generator/units/output.ts:259)
+  // seq: exp_j_last_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       exp_j_last1_q <= 1'b0;
@@ -5016,7 +5193,7 @@ module output_layer (
     end
   end
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:592
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:604
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -5024,11 +5201,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = exp_v5_q;  // generator/units/output.ts:594
+  assign exp_done = exp_v5_q;  // generator/units/output.ts:606
 
   assign _mul_e_mem_waddr = exp_p5_q * 4'd10;
   assign _mul_e_rd_addr = err_p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:595)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:607)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] <= exp_table_y;
@@ -5038,9 +5215,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:600
+  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:612
 
-  // seq: s_q (generator/units/output.ts:601)
+  // seq: s_q (generator/units/output.ts:613)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -5051,9 +5228,9 @@ module output_layer (
     end
   end
 
-  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:605
+  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:617
 
-  // seq: s_fin_q (generator/units/output.ts:606)
+  // seq: s_fin_q (generator/units/output.ts:618)
   always @(posedge clk) begin
     if (rst) begin
       s_fin_q <= 21'd0;
@@ -5064,7 +5241,7 @@ module output_layer (
     end
   end
 
-  // seq: recip_v_tags (generator/units/output.ts:259)
+  // seq: recip_v_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       recip_v1_q <= 1'b0;
@@ -5081,7 +5258,7 @@ module output_layer (
     end
   end
 
-  // seq: recip_p_tags (generator/units/output.ts:259)
+  // seq: recip_p_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       recip_p1_q <= 3'd0;
@@ -5098,9 +5275,9 @@ module output_layer (
     end
   end
 
-  assign recip_done = recip_v5_q;  // generator/units/output.ts:609
+  assign recip_done = recip_v5_q;  // generator/units/output.ts:621
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:610
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:622
     .clk (clk),
     .rst (rst),
     .x   (s_fin_q),
@@ -5108,7 +5285,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:612)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:624)
   always @(posedge clk) begin
     if (recip_done) begin
       r_mem[recip_p5_q] <= recip_table_y;
@@ -5118,7 +5295,7 @@ module output_layer (
     end
   end
 
-  // seq: err_v_tags (generator/units/output.ts:259)
+  // seq: err_v_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       err_v1_q <= 1'b0;
@@ -5127,7 +5304,7 @@ module output_layer (
     end
   end
 
-  // seq: err_p_tags (generator/units/output.ts:259)
+  // seq: err_p_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       err_p1_q <= 3'd0;
@@ -5136,7 +5313,7 @@ module output_layer (
     end
   end
 
-  // seq: err_j_tags (generator/units/output.ts:259)
+  // seq: err_j_tags (generator/units/output.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       err_j1_q <= 4'd0;
@@ -5145,20 +5322,20 @@ module output_layer (
     end
   end
 
-  assign y_re = err_issue;  // generator/units/output.ts:621
+  assign y_re = err_issue;  // generator/units/output.ts:633
 
-  assign y_addr = err_p_q;  // generator/units/output.ts:622
+  assign y_addr = err_p_q;  // generator/units/output.ts:634
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:628
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:640
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:629
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:641
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:636
+  assign err_done = err_v1_q;  // generator/units/output.ts:648
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:638
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:650
 
   assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:571
 
@@ -5632,7 +5809,7 @@ module output_layer (
   assign host_rdata = host_rdata_q;  // generator/units/lane.ts:641
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:38], _mul_sum_q_2[63:38], _mul_sum_q_3[63:38], _mul_sum_q_4[63:38], _mul_sum_q_5[63:38], _mul_sum_q_6[63:38], _mul_sum_q_7[63:38], _mul_sum_q_8[63:38], _mul_sum_q_9[63:38], _mul_sum_q_10[63:38], _mul_sum_q_11[63:38], _mul_sum_q_12[63:38], _mul_sum_q_13[63:38], _mul_sum_q_14[63:38], _mul_sum_q_15[63:38], _mul_sum_q_16[63:38], _mul_sum_q_17[63:38], _mul_sum_q_18[63:38], _mul_sum_q_19[63:38], _mul_sum_q_20[63:38], _mul_sum_q_21[63:38], _mul_sum_q_22[63:38], _mul_sum_q_23[63:38], _mul_sum_q_24[63:38], _mul_sum_q_25[63:38], _mul_sum_q_26[63:38], _mul_sum_q_27[63:38], _mul_sum_q_28[63:38], _mul_sum_q_29[63:38], _mul_sum_q_30[63:38], _mul_sum_q_31[63:38], _mul_sum_q_32[63:38], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], prod_0[63:38], prod_1[63:38], prod_2[63:38], prod_3[63:38], prod_4[63:38], prod_5[63:38], prod_6[63:38], prod_7[63:38], prod_8[63:38], prod_9[63:38], prod_10[63:38], prod_11[63:38], prod_12[63:38], prod_13[63:38], prod_14[63:38], prod_15[63:38], prod_16[63:38], prod_17[63:38], prod_18[63:38], prod_19[63:38], prod_20[63:38], prod_21[63:38], prod_22[63:38], prod_23[63:38], prod_24[63:38], prod_25[63:38], prod_26[63:38], prod_27[63:38], prod_28[63:38], prod_29[63:38], prod_30[63:38], prod_31[63:38], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
 
 endmodule
 
