@@ -122,6 +122,14 @@ class ModuleEmitter {
   private readonly temps = new Map<Expr, Text>();
   /** Temporary → which of its bits are read. */
   private readonly tempUse = new Map<string, boolean[]>();
+  /**
+   * While an assignment of a comb process is emitted: its temporaries are regs of the process, set just before
+   * the assignment (lines, indented by ind), so a simulator forms them only where the assignment runs — a
+   * continuous assignment runs in every cycle. Valid only for that assignment (temps).
+   */
+  private local: { lines: string[]; ind: string; temps: Map<Expr, Text> } | null = null;
+  /** The comb process's temporaries so far: set to 0 at its top, so that no path leaves them unassigned (no latch). */
+  private procLocals: { name: string; width: number }[] = [];
 
   constructor(private readonly mod: Module) {
     for (const item of mod.items) {
@@ -212,7 +220,11 @@ class ModuleEmitter {
   }
 
   private comb(p: Process): string[] {
-    return [`  // comb: ${p.name}`, '  always @* begin', ...this.stmts(p.body, 2, '=', p.name), '  end'];
+    this.procLocals = [];
+    const body = this.stmts(p.body, 2, '=', p.name);
+    const defaults = this.procLocals.map((t) => `    ${t.name} = ${t.width}'d0;`);
+    this.procLocals = [];
+    return [`  // comb: ${p.name}`, '  always @* begin', ...defaults, ...body, '  end'];
   }
 
   private seq(p: Process): string[] {
@@ -239,7 +251,13 @@ class ModuleEmitter {
     const ind = '  '.repeat(depth);
     const out: string[] = [];
     for (const s of stmts) {
-      if (s.kind === 'set') {
+      if (s.kind === 'set' && op === '=') {
+        const local = { lines: [] as string[], ind, temps: new Map<Expr, Text>() };
+        this.local = local;
+        const rhs = this.root(s.value, s.target.name);
+        this.local = null;
+        out.push(...local.lines, `${ind}${s.target.name} ${op} ${rhs};`);
+      } else if (s.kind === 'set') {
         out.push(`${ind}${s.target.name} ${op} ${this.root(s.value, s.target.name)};`);
       } else if (s.kind === 'if') {
         out.push(...this.ifChain(s, depth, op, proc, false));
@@ -424,14 +442,22 @@ class ModuleEmitter {
 
   /** Materializes `e` into a temporary named after `op` and `hint`; returns the temp as an identifier. */
   private temp(op: string, e: Expr, hint: string): Text {
-    const known = this.temps.get(e);
+    const known = this.temps.get(e) ?? this.local?.temps.get(e);
     if (known) return known;
     const name = this.tempName(`_${op}_${hint}`);
     const value = this.expr(e, hint, true);
-    this.tempDecls.push({ name, width: e.width, feeds: hint });
-    this.pending.push(`  assign ${name} = ${value.s};`);
     const t = ident(name, false);
-    this.temps.set(e, t);
+    if (this.local) {
+      // a reg of the comb process, set before the assignment that reads it (see `local`)
+      this.tempDecls.push({ name, width: e.width, feeds: hint, reg: true });
+      this.local.lines.push(`${this.local.ind}${name} = ${value.s};`);
+      this.local.temps.set(e, t);
+      this.procLocals.push({ name, width: e.width });
+    } else {
+      this.tempDecls.push({ name, width: e.width, feeds: hint });
+      this.pending.push(`  assign ${name} = ${value.s};`);
+      this.temps.set(e, t);
+    }
     this.tempUse.set(name, new Array<boolean>(e.width).fill(false));
     return t;
   }
@@ -443,6 +469,17 @@ class ModuleEmitter {
   private selectCase(e: Expr, hint: string): Text {
     const known = this.temps.get(e);
     if (known) return known;
+    // its own always block: its temporaries are continuous assignments, even inside a comb assignment
+    const saved = this.local;
+    this.local = null;
+    try {
+      return this.selectCaseBlock(e, hint);
+    } finally {
+      this.local = saved;
+    }
+  }
+
+  private selectCaseBlock(e: Expr, hint: string): Text {
     const n = e.node as Extract<Expr['node'], { op: 'select' }>;
     const name = this.tempName(`_sel_${hint}`);
     const sel = this.operand(n.sel, hint).s;

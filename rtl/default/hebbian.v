@@ -1151,198 +1151,198 @@ module hebbian (
   wire [7:0]         _mul_hn_base_q;
   wire [5:0]         _sel_hl_addr_q;
   wire [7:0]         _mul_hl_addr_q;
-  wire [15:0]        _bits_w_upd_0_sum;
-  wire [63:0]        _mul_w_upd_0_sum;
-  wire [63:0]        _shrBy_w_upd_0_sum;
-  wire [15:0]        _bits_w_upd_1_sum;
-  wire [63:0]        _mul_w_upd_1_sum;
-  wire [63:0]        _shrBy_w_upd_1_sum;
-  wire [15:0]        _bits_w_upd_2_sum;
-  wire [63:0]        _mul_w_upd_2_sum;
-  wire [63:0]        _shrBy_w_upd_2_sum;
-  wire [15:0]        _bits_w_upd_3_sum;
-  wire [63:0]        _mul_w_upd_3_sum;
-  wire [63:0]        _shrBy_w_upd_3_sum;
-  wire [15:0]        _bits_w_upd_4_sum;
-  wire [63:0]        _mul_w_upd_4_sum;
-  wire [63:0]        _shrBy_w_upd_4_sum;
-  wire [15:0]        _bits_w_upd_5_sum;
-  wire [63:0]        _mul_w_upd_5_sum;
-  wire [63:0]        _shrBy_w_upd_5_sum;
-  wire [15:0]        _bits_w_upd_6_sum;
-  wire [63:0]        _mul_w_upd_6_sum;
-  wire [63:0]        _shrBy_w_upd_6_sum;
-  wire [15:0]        _bits_w_upd_7_sum;
-  wire [63:0]        _mul_w_upd_7_sum;
-  wire [63:0]        _shrBy_w_upd_7_sum;
-  wire [15:0]        _bits_w_upd_8_sum;
-  wire [63:0]        _mul_w_upd_8_sum;
-  wire [63:0]        _shrBy_w_upd_8_sum;
-  wire [15:0]        _bits_w_upd_9_sum;
-  wire [63:0]        _mul_w_upd_9_sum;
-  wire [63:0]        _shrBy_w_upd_9_sum;
-  wire [15:0]        _bits_w_upd_10_sum;
-  wire [63:0]        _mul_w_upd_10_sum;
-  wire [63:0]        _shrBy_w_upd_10_sum;
-  wire [15:0]        _bits_w_upd_11_sum;
-  wire [63:0]        _mul_w_upd_11_sum;
-  wire [63:0]        _shrBy_w_upd_11_sum;
-  wire [15:0]        _bits_w_upd_12_sum;
-  wire [63:0]        _mul_w_upd_12_sum;
-  wire [63:0]        _shrBy_w_upd_12_sum;
-  wire [15:0]        _bits_w_upd_13_sum;
-  wire [63:0]        _mul_w_upd_13_sum;
-  wire [63:0]        _shrBy_w_upd_13_sum;
-  wire [15:0]        _bits_w_upd_14_sum;
-  wire [63:0]        _mul_w_upd_14_sum;
-  wire [63:0]        _shrBy_w_upd_14_sum;
-  wire [15:0]        _bits_w_upd_15_sum;
-  wire [63:0]        _mul_w_upd_15_sum;
-  wire [63:0]        _shrBy_w_upd_15_sum;
-  wire [15:0]        _bits_w_upd_16_sum;
-  wire [63:0]        _mul_w_upd_16_sum;
-  wire [63:0]        _shrBy_w_upd_16_sum;
-  wire [15:0]        _bits_w_upd_17_sum;
-  wire [63:0]        _mul_w_upd_17_sum;
-  wire [63:0]        _shrBy_w_upd_17_sum;
-  wire [15:0]        _bits_w_upd_18_sum;
-  wire [63:0]        _mul_w_upd_18_sum;
-  wire [63:0]        _shrBy_w_upd_18_sum;
-  wire [15:0]        _bits_w_upd_19_sum;
-  wire [63:0]        _mul_w_upd_19_sum;
-  wire [63:0]        _shrBy_w_upd_19_sum;
-  wire [15:0]        _bits_w_upd_20_sum;
-  wire [63:0]        _mul_w_upd_20_sum;
-  wire [63:0]        _shrBy_w_upd_20_sum;
-  wire [15:0]        _bits_w_upd_21_sum;
-  wire [63:0]        _mul_w_upd_21_sum;
-  wire [63:0]        _shrBy_w_upd_21_sum;
-  wire [15:0]        _bits_w_upd_22_sum;
-  wire [63:0]        _mul_w_upd_22_sum;
-  wire [63:0]        _shrBy_w_upd_22_sum;
-  wire [15:0]        _bits_w_upd_23_sum;
-  wire [63:0]        _mul_w_upd_23_sum;
-  wire [63:0]        _shrBy_w_upd_23_sum;
-  wire [15:0]        _bits_w_upd_24_sum;
-  wire [63:0]        _mul_w_upd_24_sum;
-  wire [63:0]        _shrBy_w_upd_24_sum;
-  wire [15:0]        _bits_w_upd_25_sum;
-  wire [63:0]        _mul_w_upd_25_sum;
-  wire [63:0]        _shrBy_w_upd_25_sum;
-  wire [15:0]        _bits_w_upd_26_sum;
-  wire [63:0]        _mul_w_upd_26_sum;
-  wire [63:0]        _shrBy_w_upd_26_sum;
-  wire [15:0]        _bits_w_upd_27_sum;
-  wire [63:0]        _mul_w_upd_27_sum;
-  wire [63:0]        _shrBy_w_upd_27_sum;
-  wire [15:0]        _bits_w_upd_28_sum;
-  wire [63:0]        _mul_w_upd_28_sum;
-  wire [63:0]        _shrBy_w_upd_28_sum;
-  wire [15:0]        _bits_w_upd_29_sum;
-  wire [63:0]        _mul_w_upd_29_sum;
-  wire [63:0]        _shrBy_w_upd_29_sum;
-  wire [15:0]        _bits_w_upd_30_sum;
-  wire [63:0]        _mul_w_upd_30_sum;
-  wire [63:0]        _shrBy_w_upd_30_sum;
-  wire [15:0]        _bits_w_upd_31_sum;
-  wire [63:0]        _mul_w_upd_31_sum;
-  wire [63:0]        _shrBy_w_upd_31_sum;
-  wire [15:0]        _bits_w_upd_32_sum;
-  wire [63:0]        _mul_w_upd_32_sum;
-  wire [63:0]        _shrBy_w_upd_32_sum;
-  wire [15:0]        _bits_w_upd_33_sum;
-  wire [63:0]        _mul_w_upd_33_sum;
-  wire [63:0]        _shrBy_w_upd_33_sum;
-  wire [15:0]        _bits_w_upd_34_sum;
-  wire [63:0]        _mul_w_upd_34_sum;
-  wire [63:0]        _shrBy_w_upd_34_sum;
-  wire [15:0]        _bits_w_upd_35_sum;
-  wire [63:0]        _mul_w_upd_35_sum;
-  wire [63:0]        _shrBy_w_upd_35_sum;
-  wire [15:0]        _bits_w_upd_36_sum;
-  wire [63:0]        _mul_w_upd_36_sum;
-  wire [63:0]        _shrBy_w_upd_36_sum;
-  wire [15:0]        _bits_w_upd_37_sum;
-  wire [63:0]        _mul_w_upd_37_sum;
-  wire [63:0]        _shrBy_w_upd_37_sum;
-  wire [15:0]        _bits_w_upd_38_sum;
-  wire [63:0]        _mul_w_upd_38_sum;
-  wire [63:0]        _shrBy_w_upd_38_sum;
-  wire [15:0]        _bits_w_upd_39_sum;
-  wire [63:0]        _mul_w_upd_39_sum;
-  wire [63:0]        _shrBy_w_upd_39_sum;
-  wire [15:0]        _bits_w_upd_40_sum;
-  wire [63:0]        _mul_w_upd_40_sum;
-  wire [63:0]        _shrBy_w_upd_40_sum;
-  wire [15:0]        _bits_w_upd_41_sum;
-  wire [63:0]        _mul_w_upd_41_sum;
-  wire [63:0]        _shrBy_w_upd_41_sum;
-  wire [15:0]        _bits_w_upd_42_sum;
-  wire [63:0]        _mul_w_upd_42_sum;
-  wire [63:0]        _shrBy_w_upd_42_sum;
-  wire [15:0]        _bits_w_upd_43_sum;
-  wire [63:0]        _mul_w_upd_43_sum;
-  wire [63:0]        _shrBy_w_upd_43_sum;
-  wire [15:0]        _bits_w_upd_44_sum;
-  wire [63:0]        _mul_w_upd_44_sum;
-  wire [63:0]        _shrBy_w_upd_44_sum;
-  wire [15:0]        _bits_w_upd_45_sum;
-  wire [63:0]        _mul_w_upd_45_sum;
-  wire [63:0]        _shrBy_w_upd_45_sum;
-  wire [15:0]        _bits_w_upd_46_sum;
-  wire [63:0]        _mul_w_upd_46_sum;
-  wire [63:0]        _shrBy_w_upd_46_sum;
-  wire [15:0]        _bits_w_upd_47_sum;
-  wire [63:0]        _mul_w_upd_47_sum;
-  wire [63:0]        _shrBy_w_upd_47_sum;
-  wire [15:0]        _bits_w_upd_48_sum;
-  wire [63:0]        _mul_w_upd_48_sum;
-  wire [63:0]        _shrBy_w_upd_48_sum;
-  wire [15:0]        _bits_w_upd_49_sum;
-  wire [63:0]        _mul_w_upd_49_sum;
-  wire [63:0]        _shrBy_w_upd_49_sum;
-  wire [15:0]        _bits_w_upd_50_sum;
-  wire [63:0]        _mul_w_upd_50_sum;
-  wire [63:0]        _shrBy_w_upd_50_sum;
-  wire [15:0]        _bits_w_upd_51_sum;
-  wire [63:0]        _mul_w_upd_51_sum;
-  wire [63:0]        _shrBy_w_upd_51_sum;
-  wire [15:0]        _bits_w_upd_52_sum;
-  wire [63:0]        _mul_w_upd_52_sum;
-  wire [63:0]        _shrBy_w_upd_52_sum;
-  wire [15:0]        _bits_w_upd_53_sum;
-  wire [63:0]        _mul_w_upd_53_sum;
-  wire [63:0]        _shrBy_w_upd_53_sum;
-  wire [15:0]        _bits_w_upd_54_sum;
-  wire [63:0]        _mul_w_upd_54_sum;
-  wire [63:0]        _shrBy_w_upd_54_sum;
-  wire [15:0]        _bits_w_upd_55_sum;
-  wire [63:0]        _mul_w_upd_55_sum;
-  wire [63:0]        _shrBy_w_upd_55_sum;
-  wire [15:0]        _bits_w_upd_56_sum;
-  wire [63:0]        _mul_w_upd_56_sum;
-  wire [63:0]        _shrBy_w_upd_56_sum;
-  wire [15:0]        _bits_w_upd_57_sum;
-  wire [63:0]        _mul_w_upd_57_sum;
-  wire [63:0]        _shrBy_w_upd_57_sum;
-  wire [15:0]        _bits_w_upd_58_sum;
-  wire [63:0]        _mul_w_upd_58_sum;
-  wire [63:0]        _shrBy_w_upd_58_sum;
-  wire [15:0]        _bits_w_upd_59_sum;
-  wire [63:0]        _mul_w_upd_59_sum;
-  wire [63:0]        _shrBy_w_upd_59_sum;
-  wire [15:0]        _bits_w_upd_60_sum;
-  wire [63:0]        _mul_w_upd_60_sum;
-  wire [63:0]        _shrBy_w_upd_60_sum;
-  wire [15:0]        _bits_w_upd_61_sum;
-  wire [63:0]        _mul_w_upd_61_sum;
-  wire [63:0]        _shrBy_w_upd_61_sum;
-  wire [15:0]        _bits_w_upd_62_sum;
-  wire [63:0]        _mul_w_upd_62_sum;
-  wire [63:0]        _shrBy_w_upd_62_sum;
-  wire [15:0]        _bits_w_upd_63_sum;
-  wire [63:0]        _mul_w_upd_63_sum;
-  wire [63:0]        _shrBy_w_upd_63_sum;
+  reg  [15:0]        _bits_w_upd_0_sum;
+  reg  [63:0]        _mul_w_upd_0_sum;
+  reg  [63:0]        _shrBy_w_upd_0_sum;
+  reg  [15:0]        _bits_w_upd_1_sum;
+  reg  [63:0]        _mul_w_upd_1_sum;
+  reg  [63:0]        _shrBy_w_upd_1_sum;
+  reg  [15:0]        _bits_w_upd_2_sum;
+  reg  [63:0]        _mul_w_upd_2_sum;
+  reg  [63:0]        _shrBy_w_upd_2_sum;
+  reg  [15:0]        _bits_w_upd_3_sum;
+  reg  [63:0]        _mul_w_upd_3_sum;
+  reg  [63:0]        _shrBy_w_upd_3_sum;
+  reg  [15:0]        _bits_w_upd_4_sum;
+  reg  [63:0]        _mul_w_upd_4_sum;
+  reg  [63:0]        _shrBy_w_upd_4_sum;
+  reg  [15:0]        _bits_w_upd_5_sum;
+  reg  [63:0]        _mul_w_upd_5_sum;
+  reg  [63:0]        _shrBy_w_upd_5_sum;
+  reg  [15:0]        _bits_w_upd_6_sum;
+  reg  [63:0]        _mul_w_upd_6_sum;
+  reg  [63:0]        _shrBy_w_upd_6_sum;
+  reg  [15:0]        _bits_w_upd_7_sum;
+  reg  [63:0]        _mul_w_upd_7_sum;
+  reg  [63:0]        _shrBy_w_upd_7_sum;
+  reg  [15:0]        _bits_w_upd_8_sum;
+  reg  [63:0]        _mul_w_upd_8_sum;
+  reg  [63:0]        _shrBy_w_upd_8_sum;
+  reg  [15:0]        _bits_w_upd_9_sum;
+  reg  [63:0]        _mul_w_upd_9_sum;
+  reg  [63:0]        _shrBy_w_upd_9_sum;
+  reg  [15:0]        _bits_w_upd_10_sum;
+  reg  [63:0]        _mul_w_upd_10_sum;
+  reg  [63:0]        _shrBy_w_upd_10_sum;
+  reg  [15:0]        _bits_w_upd_11_sum;
+  reg  [63:0]        _mul_w_upd_11_sum;
+  reg  [63:0]        _shrBy_w_upd_11_sum;
+  reg  [15:0]        _bits_w_upd_12_sum;
+  reg  [63:0]        _mul_w_upd_12_sum;
+  reg  [63:0]        _shrBy_w_upd_12_sum;
+  reg  [15:0]        _bits_w_upd_13_sum;
+  reg  [63:0]        _mul_w_upd_13_sum;
+  reg  [63:0]        _shrBy_w_upd_13_sum;
+  reg  [15:0]        _bits_w_upd_14_sum;
+  reg  [63:0]        _mul_w_upd_14_sum;
+  reg  [63:0]        _shrBy_w_upd_14_sum;
+  reg  [15:0]        _bits_w_upd_15_sum;
+  reg  [63:0]        _mul_w_upd_15_sum;
+  reg  [63:0]        _shrBy_w_upd_15_sum;
+  reg  [15:0]        _bits_w_upd_16_sum;
+  reg  [63:0]        _mul_w_upd_16_sum;
+  reg  [63:0]        _shrBy_w_upd_16_sum;
+  reg  [15:0]        _bits_w_upd_17_sum;
+  reg  [63:0]        _mul_w_upd_17_sum;
+  reg  [63:0]        _shrBy_w_upd_17_sum;
+  reg  [15:0]        _bits_w_upd_18_sum;
+  reg  [63:0]        _mul_w_upd_18_sum;
+  reg  [63:0]        _shrBy_w_upd_18_sum;
+  reg  [15:0]        _bits_w_upd_19_sum;
+  reg  [63:0]        _mul_w_upd_19_sum;
+  reg  [63:0]        _shrBy_w_upd_19_sum;
+  reg  [15:0]        _bits_w_upd_20_sum;
+  reg  [63:0]        _mul_w_upd_20_sum;
+  reg  [63:0]        _shrBy_w_upd_20_sum;
+  reg  [15:0]        _bits_w_upd_21_sum;
+  reg  [63:0]        _mul_w_upd_21_sum;
+  reg  [63:0]        _shrBy_w_upd_21_sum;
+  reg  [15:0]        _bits_w_upd_22_sum;
+  reg  [63:0]        _mul_w_upd_22_sum;
+  reg  [63:0]        _shrBy_w_upd_22_sum;
+  reg  [15:0]        _bits_w_upd_23_sum;
+  reg  [63:0]        _mul_w_upd_23_sum;
+  reg  [63:0]        _shrBy_w_upd_23_sum;
+  reg  [15:0]        _bits_w_upd_24_sum;
+  reg  [63:0]        _mul_w_upd_24_sum;
+  reg  [63:0]        _shrBy_w_upd_24_sum;
+  reg  [15:0]        _bits_w_upd_25_sum;
+  reg  [63:0]        _mul_w_upd_25_sum;
+  reg  [63:0]        _shrBy_w_upd_25_sum;
+  reg  [15:0]        _bits_w_upd_26_sum;
+  reg  [63:0]        _mul_w_upd_26_sum;
+  reg  [63:0]        _shrBy_w_upd_26_sum;
+  reg  [15:0]        _bits_w_upd_27_sum;
+  reg  [63:0]        _mul_w_upd_27_sum;
+  reg  [63:0]        _shrBy_w_upd_27_sum;
+  reg  [15:0]        _bits_w_upd_28_sum;
+  reg  [63:0]        _mul_w_upd_28_sum;
+  reg  [63:0]        _shrBy_w_upd_28_sum;
+  reg  [15:0]        _bits_w_upd_29_sum;
+  reg  [63:0]        _mul_w_upd_29_sum;
+  reg  [63:0]        _shrBy_w_upd_29_sum;
+  reg  [15:0]        _bits_w_upd_30_sum;
+  reg  [63:0]        _mul_w_upd_30_sum;
+  reg  [63:0]        _shrBy_w_upd_30_sum;
+  reg  [15:0]        _bits_w_upd_31_sum;
+  reg  [63:0]        _mul_w_upd_31_sum;
+  reg  [63:0]        _shrBy_w_upd_31_sum;
+  reg  [15:0]        _bits_w_upd_32_sum;
+  reg  [63:0]        _mul_w_upd_32_sum;
+  reg  [63:0]        _shrBy_w_upd_32_sum;
+  reg  [15:0]        _bits_w_upd_33_sum;
+  reg  [63:0]        _mul_w_upd_33_sum;
+  reg  [63:0]        _shrBy_w_upd_33_sum;
+  reg  [15:0]        _bits_w_upd_34_sum;
+  reg  [63:0]        _mul_w_upd_34_sum;
+  reg  [63:0]        _shrBy_w_upd_34_sum;
+  reg  [15:0]        _bits_w_upd_35_sum;
+  reg  [63:0]        _mul_w_upd_35_sum;
+  reg  [63:0]        _shrBy_w_upd_35_sum;
+  reg  [15:0]        _bits_w_upd_36_sum;
+  reg  [63:0]        _mul_w_upd_36_sum;
+  reg  [63:0]        _shrBy_w_upd_36_sum;
+  reg  [15:0]        _bits_w_upd_37_sum;
+  reg  [63:0]        _mul_w_upd_37_sum;
+  reg  [63:0]        _shrBy_w_upd_37_sum;
+  reg  [15:0]        _bits_w_upd_38_sum;
+  reg  [63:0]        _mul_w_upd_38_sum;
+  reg  [63:0]        _shrBy_w_upd_38_sum;
+  reg  [15:0]        _bits_w_upd_39_sum;
+  reg  [63:0]        _mul_w_upd_39_sum;
+  reg  [63:0]        _shrBy_w_upd_39_sum;
+  reg  [15:0]        _bits_w_upd_40_sum;
+  reg  [63:0]        _mul_w_upd_40_sum;
+  reg  [63:0]        _shrBy_w_upd_40_sum;
+  reg  [15:0]        _bits_w_upd_41_sum;
+  reg  [63:0]        _mul_w_upd_41_sum;
+  reg  [63:0]        _shrBy_w_upd_41_sum;
+  reg  [15:0]        _bits_w_upd_42_sum;
+  reg  [63:0]        _mul_w_upd_42_sum;
+  reg  [63:0]        _shrBy_w_upd_42_sum;
+  reg  [15:0]        _bits_w_upd_43_sum;
+  reg  [63:0]        _mul_w_upd_43_sum;
+  reg  [63:0]        _shrBy_w_upd_43_sum;
+  reg  [15:0]        _bits_w_upd_44_sum;
+  reg  [63:0]        _mul_w_upd_44_sum;
+  reg  [63:0]        _shrBy_w_upd_44_sum;
+  reg  [15:0]        _bits_w_upd_45_sum;
+  reg  [63:0]        _mul_w_upd_45_sum;
+  reg  [63:0]        _shrBy_w_upd_45_sum;
+  reg  [15:0]        _bits_w_upd_46_sum;
+  reg  [63:0]        _mul_w_upd_46_sum;
+  reg  [63:0]        _shrBy_w_upd_46_sum;
+  reg  [15:0]        _bits_w_upd_47_sum;
+  reg  [63:0]        _mul_w_upd_47_sum;
+  reg  [63:0]        _shrBy_w_upd_47_sum;
+  reg  [15:0]        _bits_w_upd_48_sum;
+  reg  [63:0]        _mul_w_upd_48_sum;
+  reg  [63:0]        _shrBy_w_upd_48_sum;
+  reg  [15:0]        _bits_w_upd_49_sum;
+  reg  [63:0]        _mul_w_upd_49_sum;
+  reg  [63:0]        _shrBy_w_upd_49_sum;
+  reg  [15:0]        _bits_w_upd_50_sum;
+  reg  [63:0]        _mul_w_upd_50_sum;
+  reg  [63:0]        _shrBy_w_upd_50_sum;
+  reg  [15:0]        _bits_w_upd_51_sum;
+  reg  [63:0]        _mul_w_upd_51_sum;
+  reg  [63:0]        _shrBy_w_upd_51_sum;
+  reg  [15:0]        _bits_w_upd_52_sum;
+  reg  [63:0]        _mul_w_upd_52_sum;
+  reg  [63:0]        _shrBy_w_upd_52_sum;
+  reg  [15:0]        _bits_w_upd_53_sum;
+  reg  [63:0]        _mul_w_upd_53_sum;
+  reg  [63:0]        _shrBy_w_upd_53_sum;
+  reg  [15:0]        _bits_w_upd_54_sum;
+  reg  [63:0]        _mul_w_upd_54_sum;
+  reg  [63:0]        _shrBy_w_upd_54_sum;
+  reg  [15:0]        _bits_w_upd_55_sum;
+  reg  [63:0]        _mul_w_upd_55_sum;
+  reg  [63:0]        _shrBy_w_upd_55_sum;
+  reg  [15:0]        _bits_w_upd_56_sum;
+  reg  [63:0]        _mul_w_upd_56_sum;
+  reg  [63:0]        _shrBy_w_upd_56_sum;
+  reg  [15:0]        _bits_w_upd_57_sum;
+  reg  [63:0]        _mul_w_upd_57_sum;
+  reg  [63:0]        _shrBy_w_upd_57_sum;
+  reg  [15:0]        _bits_w_upd_58_sum;
+  reg  [63:0]        _mul_w_upd_58_sum;
+  reg  [63:0]        _shrBy_w_upd_58_sum;
+  reg  [15:0]        _bits_w_upd_59_sum;
+  reg  [63:0]        _mul_w_upd_59_sum;
+  reg  [63:0]        _shrBy_w_upd_59_sum;
+  reg  [15:0]        _bits_w_upd_60_sum;
+  reg  [63:0]        _mul_w_upd_60_sum;
+  reg  [63:0]        _shrBy_w_upd_60_sum;
+  reg  [15:0]        _bits_w_upd_61_sum;
+  reg  [63:0]        _mul_w_upd_61_sum;
+  reg  [63:0]        _shrBy_w_upd_61_sum;
+  reg  [15:0]        _bits_w_upd_62_sum;
+  reg  [63:0]        _mul_w_upd_62_sum;
+  reg  [63:0]        _shrBy_w_upd_62_sum;
+  reg  [15:0]        _bits_w_upd_63_sum;
+  reg  [63:0]        _mul_w_upd_63_sum;
+  reg  [63:0]        _shrBy_w_upd_63_sum;
   wire [9:0]         _ext_b_upd_sum;
   wire [18:0]        _add_b_upd_sum;
   wire [9:0]         _bits_b_upd_sum;
@@ -2932,12 +2932,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_0_sum = hc_rd[15:0];
-  assign _mul_w_upd_0_sum = nu1_q * $signed(_bits_w_upd_0_sum);
-  assign _shrBy_w_upd_0_sum = $signed((_mul_w_upd_0_sum + {{45'd0, r_0}, 3'd0})) >>> 6'd19;
   // comb: w_upd_0 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_0_sum = 16'd0;
+    _mul_w_upd_0_sum = 64'd0;
+    _shrBy_w_upd_0_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_0_sum = hc_rd[15:0];
+      _mul_w_upd_0_sum = nu1_q * $signed(_bits_w_upd_0_sum);
+      _shrBy_w_upd_0_sum = $signed((_mul_w_upd_0_sum + {{45'd0, r_0}, 3'd0})) >>> 6'd19;
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
       w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
       w_upd_0_below = w_upd_0_sum[16:15] == 2'd2;
@@ -2971,12 +2974,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_1_sum = hc_rd[31:16];
-  assign _mul_w_upd_1_sum = nu1_q * $signed(_bits_w_upd_1_sum);
-  assign _shrBy_w_upd_1_sum = $signed((_mul_w_upd_1_sum + {{45'd0, r_1}, 3'd0})) >>> 6'd19;
   // comb: w_upd_1 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_1_sum = 16'd0;
+    _mul_w_upd_1_sum = 64'd0;
+    _shrBy_w_upd_1_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_1_sum = hc_rd[31:16];
+      _mul_w_upd_1_sum = nu1_q * $signed(_bits_w_upd_1_sum);
+      _shrBy_w_upd_1_sum = $signed((_mul_w_upd_1_sum + {{45'd0, r_1}, 3'd0})) >>> 6'd19;
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
       w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
       w_upd_1_below = w_upd_1_sum[16:15] == 2'd2;
@@ -3010,12 +3016,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_2_sum = hc_rd[47:32];
-  assign _mul_w_upd_2_sum = nu1_q * $signed(_bits_w_upd_2_sum);
-  assign _shrBy_w_upd_2_sum = $signed((_mul_w_upd_2_sum + {{45'd0, r_2}, 3'd0})) >>> 6'd19;
   // comb: w_upd_2 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_2_sum = 16'd0;
+    _mul_w_upd_2_sum = 64'd0;
+    _shrBy_w_upd_2_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_2_sum = hc_rd[47:32];
+      _mul_w_upd_2_sum = nu1_q * $signed(_bits_w_upd_2_sum);
+      _shrBy_w_upd_2_sum = $signed((_mul_w_upd_2_sum + {{45'd0, r_2}, 3'd0})) >>> 6'd19;
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
       w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
       w_upd_2_below = w_upd_2_sum[16:15] == 2'd2;
@@ -3049,12 +3058,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_3_sum = hc_rd[63:48];
-  assign _mul_w_upd_3_sum = nu1_q * $signed(_bits_w_upd_3_sum);
-  assign _shrBy_w_upd_3_sum = $signed((_mul_w_upd_3_sum + {{45'd0, r_3}, 3'd0})) >>> 6'd19;
   // comb: w_upd_3 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_3_sum = 16'd0;
+    _mul_w_upd_3_sum = 64'd0;
+    _shrBy_w_upd_3_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_3_sum = hc_rd[63:48];
+      _mul_w_upd_3_sum = nu1_q * $signed(_bits_w_upd_3_sum);
+      _shrBy_w_upd_3_sum = $signed((_mul_w_upd_3_sum + {{45'd0, r_3}, 3'd0})) >>> 6'd19;
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
       w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
       w_upd_3_below = w_upd_3_sum[16:15] == 2'd2;
@@ -3088,12 +3100,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_4_sum = hc_rd[79:64];
-  assign _mul_w_upd_4_sum = nu1_q * $signed(_bits_w_upd_4_sum);
-  assign _shrBy_w_upd_4_sum = $signed((_mul_w_upd_4_sum + {{45'd0, r_4}, 3'd0})) >>> 6'd19;
   // comb: w_upd_4 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_4_sum = 16'd0;
+    _mul_w_upd_4_sum = 64'd0;
+    _shrBy_w_upd_4_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_4_sum = hc_rd[79:64];
+      _mul_w_upd_4_sum = nu1_q * $signed(_bits_w_upd_4_sum);
+      _shrBy_w_upd_4_sum = $signed((_mul_w_upd_4_sum + {{45'd0, r_4}, 3'd0})) >>> 6'd19;
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
       w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
       w_upd_4_below = w_upd_4_sum[16:15] == 2'd2;
@@ -3127,12 +3142,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_5_sum = hc_rd[95:80];
-  assign _mul_w_upd_5_sum = nu1_q * $signed(_bits_w_upd_5_sum);
-  assign _shrBy_w_upd_5_sum = $signed((_mul_w_upd_5_sum + {{45'd0, r_5}, 3'd0})) >>> 6'd19;
   // comb: w_upd_5 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_5_sum = 16'd0;
+    _mul_w_upd_5_sum = 64'd0;
+    _shrBy_w_upd_5_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_5_sum = hc_rd[95:80];
+      _mul_w_upd_5_sum = nu1_q * $signed(_bits_w_upd_5_sum);
+      _shrBy_w_upd_5_sum = $signed((_mul_w_upd_5_sum + {{45'd0, r_5}, 3'd0})) >>> 6'd19;
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
       w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
       w_upd_5_below = w_upd_5_sum[16:15] == 2'd2;
@@ -3166,12 +3184,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_6_sum = hc_rd[111:96];
-  assign _mul_w_upd_6_sum = nu1_q * $signed(_bits_w_upd_6_sum);
-  assign _shrBy_w_upd_6_sum = $signed((_mul_w_upd_6_sum + {{45'd0, r_6}, 3'd0})) >>> 6'd19;
   // comb: w_upd_6 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_6_sum = 16'd0;
+    _mul_w_upd_6_sum = 64'd0;
+    _shrBy_w_upd_6_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_6_sum = hc_rd[111:96];
+      _mul_w_upd_6_sum = nu1_q * $signed(_bits_w_upd_6_sum);
+      _shrBy_w_upd_6_sum = $signed((_mul_w_upd_6_sum + {{45'd0, r_6}, 3'd0})) >>> 6'd19;
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
       w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
       w_upd_6_below = w_upd_6_sum[16:15] == 2'd2;
@@ -3205,12 +3226,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_7_sum = hc_rd[127:112];
-  assign _mul_w_upd_7_sum = nu1_q * $signed(_bits_w_upd_7_sum);
-  assign _shrBy_w_upd_7_sum = $signed((_mul_w_upd_7_sum + {{45'd0, r_7}, 3'd0})) >>> 6'd19;
   // comb: w_upd_7 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_7_sum = 16'd0;
+    _mul_w_upd_7_sum = 64'd0;
+    _shrBy_w_upd_7_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_7_sum = hc_rd[127:112];
+      _mul_w_upd_7_sum = nu1_q * $signed(_bits_w_upd_7_sum);
+      _shrBy_w_upd_7_sum = $signed((_mul_w_upd_7_sum + {{45'd0, r_7}, 3'd0})) >>> 6'd19;
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
       w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
       w_upd_7_below = w_upd_7_sum[16:15] == 2'd2;
@@ -3244,12 +3268,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_8_sum = hc_rd[143:128];
-  assign _mul_w_upd_8_sum = nu1_q * $signed(_bits_w_upd_8_sum);
-  assign _shrBy_w_upd_8_sum = $signed((_mul_w_upd_8_sum + {{45'd0, r_8}, 3'd0})) >>> 6'd19;
   // comb: w_upd_8 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_8_sum = 16'd0;
+    _mul_w_upd_8_sum = 64'd0;
+    _shrBy_w_upd_8_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_8_sum = hc_rd[143:128];
+      _mul_w_upd_8_sum = nu1_q * $signed(_bits_w_upd_8_sum);
+      _shrBy_w_upd_8_sum = $signed((_mul_w_upd_8_sum + {{45'd0, r_8}, 3'd0})) >>> 6'd19;
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
       w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
       w_upd_8_below = w_upd_8_sum[16:15] == 2'd2;
@@ -3283,12 +3310,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_9_sum = hc_rd[159:144];
-  assign _mul_w_upd_9_sum = nu1_q * $signed(_bits_w_upd_9_sum);
-  assign _shrBy_w_upd_9_sum = $signed((_mul_w_upd_9_sum + {{45'd0, r_9}, 3'd0})) >>> 6'd19;
   // comb: w_upd_9 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_9_sum = 16'd0;
+    _mul_w_upd_9_sum = 64'd0;
+    _shrBy_w_upd_9_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_9_sum = hc_rd[159:144];
+      _mul_w_upd_9_sum = nu1_q * $signed(_bits_w_upd_9_sum);
+      _shrBy_w_upd_9_sum = $signed((_mul_w_upd_9_sum + {{45'd0, r_9}, 3'd0})) >>> 6'd19;
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
       w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
       w_upd_9_below = w_upd_9_sum[16:15] == 2'd2;
@@ -3322,12 +3352,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_10_sum = hc_rd[175:160];
-  assign _mul_w_upd_10_sum = nu1_q * $signed(_bits_w_upd_10_sum);
-  assign _shrBy_w_upd_10_sum = $signed((_mul_w_upd_10_sum + {{45'd0, r_10}, 3'd0})) >>> 6'd19;
   // comb: w_upd_10 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_10_sum = 16'd0;
+    _mul_w_upd_10_sum = 64'd0;
+    _shrBy_w_upd_10_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_10_sum = hc_rd[175:160];
+      _mul_w_upd_10_sum = nu1_q * $signed(_bits_w_upd_10_sum);
+      _shrBy_w_upd_10_sum = $signed((_mul_w_upd_10_sum + {{45'd0, r_10}, 3'd0})) >>> 6'd19;
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
       w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
       w_upd_10_below = w_upd_10_sum[16:15] == 2'd2;
@@ -3361,12 +3394,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_11_sum = hc_rd[191:176];
-  assign _mul_w_upd_11_sum = nu1_q * $signed(_bits_w_upd_11_sum);
-  assign _shrBy_w_upd_11_sum = $signed((_mul_w_upd_11_sum + {{45'd0, r_11}, 3'd0})) >>> 6'd19;
   // comb: w_upd_11 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_11_sum = 16'd0;
+    _mul_w_upd_11_sum = 64'd0;
+    _shrBy_w_upd_11_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_11_sum = hc_rd[191:176];
+      _mul_w_upd_11_sum = nu1_q * $signed(_bits_w_upd_11_sum);
+      _shrBy_w_upd_11_sum = $signed((_mul_w_upd_11_sum + {{45'd0, r_11}, 3'd0})) >>> 6'd19;
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
       w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
       w_upd_11_below = w_upd_11_sum[16:15] == 2'd2;
@@ -3400,12 +3436,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_12_sum = hc_rd[207:192];
-  assign _mul_w_upd_12_sum = nu1_q * $signed(_bits_w_upd_12_sum);
-  assign _shrBy_w_upd_12_sum = $signed((_mul_w_upd_12_sum + {{45'd0, r_12}, 3'd0})) >>> 6'd19;
   // comb: w_upd_12 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_12_sum = 16'd0;
+    _mul_w_upd_12_sum = 64'd0;
+    _shrBy_w_upd_12_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_12_sum = hc_rd[207:192];
+      _mul_w_upd_12_sum = nu1_q * $signed(_bits_w_upd_12_sum);
+      _shrBy_w_upd_12_sum = $signed((_mul_w_upd_12_sum + {{45'd0, r_12}, 3'd0})) >>> 6'd19;
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
       w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
       w_upd_12_below = w_upd_12_sum[16:15] == 2'd2;
@@ -3439,12 +3478,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_13_sum = hc_rd[223:208];
-  assign _mul_w_upd_13_sum = nu1_q * $signed(_bits_w_upd_13_sum);
-  assign _shrBy_w_upd_13_sum = $signed((_mul_w_upd_13_sum + {{45'd0, r_13}, 3'd0})) >>> 6'd19;
   // comb: w_upd_13 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_13_sum = 16'd0;
+    _mul_w_upd_13_sum = 64'd0;
+    _shrBy_w_upd_13_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_13_sum = hc_rd[223:208];
+      _mul_w_upd_13_sum = nu1_q * $signed(_bits_w_upd_13_sum);
+      _shrBy_w_upd_13_sum = $signed((_mul_w_upd_13_sum + {{45'd0, r_13}, 3'd0})) >>> 6'd19;
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
       w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
       w_upd_13_below = w_upd_13_sum[16:15] == 2'd2;
@@ -3478,12 +3520,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_14_sum = hc_rd[239:224];
-  assign _mul_w_upd_14_sum = nu1_q * $signed(_bits_w_upd_14_sum);
-  assign _shrBy_w_upd_14_sum = $signed((_mul_w_upd_14_sum + {{45'd0, r_14}, 3'd0})) >>> 6'd19;
   // comb: w_upd_14 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_14_sum = 16'd0;
+    _mul_w_upd_14_sum = 64'd0;
+    _shrBy_w_upd_14_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_14_sum = hc_rd[239:224];
+      _mul_w_upd_14_sum = nu1_q * $signed(_bits_w_upd_14_sum);
+      _shrBy_w_upd_14_sum = $signed((_mul_w_upd_14_sum + {{45'd0, r_14}, 3'd0})) >>> 6'd19;
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
       w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
       w_upd_14_below = w_upd_14_sum[16:15] == 2'd2;
@@ -3517,12 +3562,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_15_sum = hc_rd[255:240];
-  assign _mul_w_upd_15_sum = nu1_q * $signed(_bits_w_upd_15_sum);
-  assign _shrBy_w_upd_15_sum = $signed((_mul_w_upd_15_sum + {{45'd0, r_15}, 3'd0})) >>> 6'd19;
   // comb: w_upd_15 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_15_sum = 16'd0;
+    _mul_w_upd_15_sum = 64'd0;
+    _shrBy_w_upd_15_sum = 64'd0;
     if (w_we) begin
+      _bits_w_upd_15_sum = hc_rd[255:240];
+      _mul_w_upd_15_sum = nu1_q * $signed(_bits_w_upd_15_sum);
+      _shrBy_w_upd_15_sum = $signed((_mul_w_upd_15_sum + {{45'd0, r_15}, 3'd0})) >>> 6'd19;
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
       w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
       w_upd_15_below = w_upd_15_sum[16:15] == 2'd2;
@@ -3556,12 +3604,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_16_sum = hc_rd[271:256];
-  assign _mul_w_upd_16_sum = nu1_q * $signed(_bits_w_upd_16_sum);
-  assign _shrBy_w_upd_16_sum = $signed((_mul_w_upd_16_sum + {{45'd0, r_16}, 3'd0})) >>> 6'd19;
   // comb: w_upd_16 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_16_sum = 16'd0;
+    _mul_w_upd_16_sum = 64'd0;
+    _shrBy_w_upd_16_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_16_sum = hc_rd[271:256];
+      _mul_w_upd_16_sum = nu1_q * $signed(_bits_w_upd_16_sum);
+      _shrBy_w_upd_16_sum = $signed((_mul_w_upd_16_sum + {{45'd0, r_16}, 3'd0})) >>> 6'd19;
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
       w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
       w_upd_16_below = w_upd_16_sum[16:15] == 2'd2;
@@ -3595,12 +3646,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_17_sum = hc_rd[287:272];
-  assign _mul_w_upd_17_sum = nu1_q * $signed(_bits_w_upd_17_sum);
-  assign _shrBy_w_upd_17_sum = $signed((_mul_w_upd_17_sum + {{45'd0, r_17}, 3'd0})) >>> 6'd19;
   // comb: w_upd_17 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_17_sum = 16'd0;
+    _mul_w_upd_17_sum = 64'd0;
+    _shrBy_w_upd_17_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_17_sum = hc_rd[287:272];
+      _mul_w_upd_17_sum = nu1_q * $signed(_bits_w_upd_17_sum);
+      _shrBy_w_upd_17_sum = $signed((_mul_w_upd_17_sum + {{45'd0, r_17}, 3'd0})) >>> 6'd19;
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
       w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
       w_upd_17_below = w_upd_17_sum[16:15] == 2'd2;
@@ -3634,12 +3688,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_18_sum = hc_rd[303:288];
-  assign _mul_w_upd_18_sum = nu1_q * $signed(_bits_w_upd_18_sum);
-  assign _shrBy_w_upd_18_sum = $signed((_mul_w_upd_18_sum + {{45'd0, r_18}, 3'd0})) >>> 6'd19;
   // comb: w_upd_18 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_18_sum = 16'd0;
+    _mul_w_upd_18_sum = 64'd0;
+    _shrBy_w_upd_18_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_18_sum = hc_rd[303:288];
+      _mul_w_upd_18_sum = nu1_q * $signed(_bits_w_upd_18_sum);
+      _shrBy_w_upd_18_sum = $signed((_mul_w_upd_18_sum + {{45'd0, r_18}, 3'd0})) >>> 6'd19;
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
       w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
       w_upd_18_below = w_upd_18_sum[16:15] == 2'd2;
@@ -3673,12 +3730,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_19_sum = hc_rd[319:304];
-  assign _mul_w_upd_19_sum = nu1_q * $signed(_bits_w_upd_19_sum);
-  assign _shrBy_w_upd_19_sum = $signed((_mul_w_upd_19_sum + {{45'd0, r_19}, 3'd0})) >>> 6'd19;
   // comb: w_upd_19 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_19_sum = 16'd0;
+    _mul_w_upd_19_sum = 64'd0;
+    _shrBy_w_upd_19_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_19_sum = hc_rd[319:304];
+      _mul_w_upd_19_sum = nu1_q * $signed(_bits_w_upd_19_sum);
+      _shrBy_w_upd_19_sum = $signed((_mul_w_upd_19_sum + {{45'd0, r_19}, 3'd0})) >>> 6'd19;
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
       w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
       w_upd_19_below = w_upd_19_sum[16:15] == 2'd2;
@@ -3712,12 +3772,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_20_sum = hc_rd[335:320];
-  assign _mul_w_upd_20_sum = nu1_q * $signed(_bits_w_upd_20_sum);
-  assign _shrBy_w_upd_20_sum = $signed((_mul_w_upd_20_sum + {{45'd0, r_20}, 3'd0})) >>> 6'd19;
   // comb: w_upd_20 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_20_sum = 16'd0;
+    _mul_w_upd_20_sum = 64'd0;
+    _shrBy_w_upd_20_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_20_sum = hc_rd[335:320];
+      _mul_w_upd_20_sum = nu1_q * $signed(_bits_w_upd_20_sum);
+      _shrBy_w_upd_20_sum = $signed((_mul_w_upd_20_sum + {{45'd0, r_20}, 3'd0})) >>> 6'd19;
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
       w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
       w_upd_20_below = w_upd_20_sum[16:15] == 2'd2;
@@ -3751,12 +3814,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_21_sum = hc_rd[351:336];
-  assign _mul_w_upd_21_sum = nu1_q * $signed(_bits_w_upd_21_sum);
-  assign _shrBy_w_upd_21_sum = $signed((_mul_w_upd_21_sum + {{45'd0, r_21}, 3'd0})) >>> 6'd19;
   // comb: w_upd_21 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_21_sum = 16'd0;
+    _mul_w_upd_21_sum = 64'd0;
+    _shrBy_w_upd_21_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_21_sum = hc_rd[351:336];
+      _mul_w_upd_21_sum = nu1_q * $signed(_bits_w_upd_21_sum);
+      _shrBy_w_upd_21_sum = $signed((_mul_w_upd_21_sum + {{45'd0, r_21}, 3'd0})) >>> 6'd19;
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
       w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
       w_upd_21_below = w_upd_21_sum[16:15] == 2'd2;
@@ -3790,12 +3856,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_22_sum = hc_rd[367:352];
-  assign _mul_w_upd_22_sum = nu1_q * $signed(_bits_w_upd_22_sum);
-  assign _shrBy_w_upd_22_sum = $signed((_mul_w_upd_22_sum + {{45'd0, r_22}, 3'd0})) >>> 6'd19;
   // comb: w_upd_22 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_22_sum = 16'd0;
+    _mul_w_upd_22_sum = 64'd0;
+    _shrBy_w_upd_22_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_22_sum = hc_rd[367:352];
+      _mul_w_upd_22_sum = nu1_q * $signed(_bits_w_upd_22_sum);
+      _shrBy_w_upd_22_sum = $signed((_mul_w_upd_22_sum + {{45'd0, r_22}, 3'd0})) >>> 6'd19;
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
       w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
       w_upd_22_below = w_upd_22_sum[16:15] == 2'd2;
@@ -3829,12 +3898,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_23_sum = hc_rd[383:368];
-  assign _mul_w_upd_23_sum = nu1_q * $signed(_bits_w_upd_23_sum);
-  assign _shrBy_w_upd_23_sum = $signed((_mul_w_upd_23_sum + {{45'd0, r_23}, 3'd0})) >>> 6'd19;
   // comb: w_upd_23 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_23_sum = 16'd0;
+    _mul_w_upd_23_sum = 64'd0;
+    _shrBy_w_upd_23_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_23_sum = hc_rd[383:368];
+      _mul_w_upd_23_sum = nu1_q * $signed(_bits_w_upd_23_sum);
+      _shrBy_w_upd_23_sum = $signed((_mul_w_upd_23_sum + {{45'd0, r_23}, 3'd0})) >>> 6'd19;
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
       w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
       w_upd_23_below = w_upd_23_sum[16:15] == 2'd2;
@@ -3868,12 +3940,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_24_sum = hc_rd[399:384];
-  assign _mul_w_upd_24_sum = nu1_q * $signed(_bits_w_upd_24_sum);
-  assign _shrBy_w_upd_24_sum = $signed((_mul_w_upd_24_sum + {{45'd0, r_24}, 3'd0})) >>> 6'd19;
   // comb: w_upd_24 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_24_sum = 16'd0;
+    _mul_w_upd_24_sum = 64'd0;
+    _shrBy_w_upd_24_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_24_sum = hc_rd[399:384];
+      _mul_w_upd_24_sum = nu1_q * $signed(_bits_w_upd_24_sum);
+      _shrBy_w_upd_24_sum = $signed((_mul_w_upd_24_sum + {{45'd0, r_24}, 3'd0})) >>> 6'd19;
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
       w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
       w_upd_24_below = w_upd_24_sum[16:15] == 2'd2;
@@ -3907,12 +3982,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_25_sum = hc_rd[415:400];
-  assign _mul_w_upd_25_sum = nu1_q * $signed(_bits_w_upd_25_sum);
-  assign _shrBy_w_upd_25_sum = $signed((_mul_w_upd_25_sum + {{45'd0, r_25}, 3'd0})) >>> 6'd19;
   // comb: w_upd_25 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_25_sum = 16'd0;
+    _mul_w_upd_25_sum = 64'd0;
+    _shrBy_w_upd_25_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_25_sum = hc_rd[415:400];
+      _mul_w_upd_25_sum = nu1_q * $signed(_bits_w_upd_25_sum);
+      _shrBy_w_upd_25_sum = $signed((_mul_w_upd_25_sum + {{45'd0, r_25}, 3'd0})) >>> 6'd19;
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
       w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
       w_upd_25_below = w_upd_25_sum[16:15] == 2'd2;
@@ -3946,12 +4024,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_26_sum = hc_rd[431:416];
-  assign _mul_w_upd_26_sum = nu1_q * $signed(_bits_w_upd_26_sum);
-  assign _shrBy_w_upd_26_sum = $signed((_mul_w_upd_26_sum + {{45'd0, r_26}, 3'd0})) >>> 6'd19;
   // comb: w_upd_26 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_26_sum = 16'd0;
+    _mul_w_upd_26_sum = 64'd0;
+    _shrBy_w_upd_26_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_26_sum = hc_rd[431:416];
+      _mul_w_upd_26_sum = nu1_q * $signed(_bits_w_upd_26_sum);
+      _shrBy_w_upd_26_sum = $signed((_mul_w_upd_26_sum + {{45'd0, r_26}, 3'd0})) >>> 6'd19;
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
       w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
       w_upd_26_below = w_upd_26_sum[16:15] == 2'd2;
@@ -3985,12 +4066,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_27_sum = hc_rd[447:432];
-  assign _mul_w_upd_27_sum = nu1_q * $signed(_bits_w_upd_27_sum);
-  assign _shrBy_w_upd_27_sum = $signed((_mul_w_upd_27_sum + {{45'd0, r_27}, 3'd0})) >>> 6'd19;
   // comb: w_upd_27 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_27_sum = 16'd0;
+    _mul_w_upd_27_sum = 64'd0;
+    _shrBy_w_upd_27_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_27_sum = hc_rd[447:432];
+      _mul_w_upd_27_sum = nu1_q * $signed(_bits_w_upd_27_sum);
+      _shrBy_w_upd_27_sum = $signed((_mul_w_upd_27_sum + {{45'd0, r_27}, 3'd0})) >>> 6'd19;
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
       w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
       w_upd_27_below = w_upd_27_sum[16:15] == 2'd2;
@@ -4024,12 +4108,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_28_sum = hc_rd[463:448];
-  assign _mul_w_upd_28_sum = nu1_q * $signed(_bits_w_upd_28_sum);
-  assign _shrBy_w_upd_28_sum = $signed((_mul_w_upd_28_sum + {{45'd0, r_28}, 3'd0})) >>> 6'd19;
   // comb: w_upd_28 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_28_sum = 16'd0;
+    _mul_w_upd_28_sum = 64'd0;
+    _shrBy_w_upd_28_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_28_sum = hc_rd[463:448];
+      _mul_w_upd_28_sum = nu1_q * $signed(_bits_w_upd_28_sum);
+      _shrBy_w_upd_28_sum = $signed((_mul_w_upd_28_sum + {{45'd0, r_28}, 3'd0})) >>> 6'd19;
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
       w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
       w_upd_28_below = w_upd_28_sum[16:15] == 2'd2;
@@ -4063,12 +4150,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_29_sum = hc_rd[479:464];
-  assign _mul_w_upd_29_sum = nu1_q * $signed(_bits_w_upd_29_sum);
-  assign _shrBy_w_upd_29_sum = $signed((_mul_w_upd_29_sum + {{45'd0, r_29}, 3'd0})) >>> 6'd19;
   // comb: w_upd_29 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_29_sum = 16'd0;
+    _mul_w_upd_29_sum = 64'd0;
+    _shrBy_w_upd_29_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_29_sum = hc_rd[479:464];
+      _mul_w_upd_29_sum = nu1_q * $signed(_bits_w_upd_29_sum);
+      _shrBy_w_upd_29_sum = $signed((_mul_w_upd_29_sum + {{45'd0, r_29}, 3'd0})) >>> 6'd19;
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
       w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
       w_upd_29_below = w_upd_29_sum[16:15] == 2'd2;
@@ -4102,12 +4192,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_30_sum = hc_rd[495:480];
-  assign _mul_w_upd_30_sum = nu1_q * $signed(_bits_w_upd_30_sum);
-  assign _shrBy_w_upd_30_sum = $signed((_mul_w_upd_30_sum + {{45'd0, r_30}, 3'd0})) >>> 6'd19;
   // comb: w_upd_30 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_30_sum = 16'd0;
+    _mul_w_upd_30_sum = 64'd0;
+    _shrBy_w_upd_30_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_30_sum = hc_rd[495:480];
+      _mul_w_upd_30_sum = nu1_q * $signed(_bits_w_upd_30_sum);
+      _shrBy_w_upd_30_sum = $signed((_mul_w_upd_30_sum + {{45'd0, r_30}, 3'd0})) >>> 6'd19;
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
       w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
       w_upd_30_below = w_upd_30_sum[16:15] == 2'd2;
@@ -4141,12 +4234,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_31_sum = hc_rd[511:496];
-  assign _mul_w_upd_31_sum = nu1_q * $signed(_bits_w_upd_31_sum);
-  assign _shrBy_w_upd_31_sum = $signed((_mul_w_upd_31_sum + {{45'd0, r_31}, 3'd0})) >>> 6'd19;
   // comb: w_upd_31 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_31_sum = 16'd0;
+    _mul_w_upd_31_sum = 64'd0;
+    _shrBy_w_upd_31_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_31_sum = hc_rd[511:496];
+      _mul_w_upd_31_sum = nu1_q * $signed(_bits_w_upd_31_sum);
+      _shrBy_w_upd_31_sum = $signed((_mul_w_upd_31_sum + {{45'd0, r_31}, 3'd0})) >>> 6'd19;
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
       w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
       w_upd_31_below = w_upd_31_sum[16:15] == 2'd2;
@@ -4180,12 +4276,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_32_sum = hc_rd[527:512];
-  assign _mul_w_upd_32_sum = nu1_q * $signed(_bits_w_upd_32_sum);
-  assign _shrBy_w_upd_32_sum = $signed((_mul_w_upd_32_sum + {{45'd0, r_32}, 3'd0})) >>> 6'd19;
   // comb: w_upd_32 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_32_sum = 16'd0;
+    _mul_w_upd_32_sum = 64'd0;
+    _shrBy_w_upd_32_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_32_sum = hc_rd[527:512];
+      _mul_w_upd_32_sum = nu1_q * $signed(_bits_w_upd_32_sum);
+      _shrBy_w_upd_32_sum = $signed((_mul_w_upd_32_sum + {{45'd0, r_32}, 3'd0})) >>> 6'd19;
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
       w_upd_32_above = w_upd_32_sum[16:15] == 2'd1;
       w_upd_32_below = w_upd_32_sum[16:15] == 2'd2;
@@ -4219,12 +4318,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_33_sum = hc_rd[543:528];
-  assign _mul_w_upd_33_sum = nu1_q * $signed(_bits_w_upd_33_sum);
-  assign _shrBy_w_upd_33_sum = $signed((_mul_w_upd_33_sum + {{45'd0, r_33}, 3'd0})) >>> 6'd19;
   // comb: w_upd_33 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_33_sum = 16'd0;
+    _mul_w_upd_33_sum = 64'd0;
+    _shrBy_w_upd_33_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_33_sum = hc_rd[543:528];
+      _mul_w_upd_33_sum = nu1_q * $signed(_bits_w_upd_33_sum);
+      _shrBy_w_upd_33_sum = $signed((_mul_w_upd_33_sum + {{45'd0, r_33}, 3'd0})) >>> 6'd19;
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
       w_upd_33_above = w_upd_33_sum[16:15] == 2'd1;
       w_upd_33_below = w_upd_33_sum[16:15] == 2'd2;
@@ -4258,12 +4360,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_34_sum = hc_rd[559:544];
-  assign _mul_w_upd_34_sum = nu1_q * $signed(_bits_w_upd_34_sum);
-  assign _shrBy_w_upd_34_sum = $signed((_mul_w_upd_34_sum + {{45'd0, r_34}, 3'd0})) >>> 6'd19;
   // comb: w_upd_34 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_34_sum = 16'd0;
+    _mul_w_upd_34_sum = 64'd0;
+    _shrBy_w_upd_34_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_34_sum = hc_rd[559:544];
+      _mul_w_upd_34_sum = nu1_q * $signed(_bits_w_upd_34_sum);
+      _shrBy_w_upd_34_sum = $signed((_mul_w_upd_34_sum + {{45'd0, r_34}, 3'd0})) >>> 6'd19;
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
       w_upd_34_above = w_upd_34_sum[16:15] == 2'd1;
       w_upd_34_below = w_upd_34_sum[16:15] == 2'd2;
@@ -4297,12 +4402,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_35_sum = hc_rd[575:560];
-  assign _mul_w_upd_35_sum = nu1_q * $signed(_bits_w_upd_35_sum);
-  assign _shrBy_w_upd_35_sum = $signed((_mul_w_upd_35_sum + {{45'd0, r_35}, 3'd0})) >>> 6'd19;
   // comb: w_upd_35 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_35_sum = 16'd0;
+    _mul_w_upd_35_sum = 64'd0;
+    _shrBy_w_upd_35_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_35_sum = hc_rd[575:560];
+      _mul_w_upd_35_sum = nu1_q * $signed(_bits_w_upd_35_sum);
+      _shrBy_w_upd_35_sum = $signed((_mul_w_upd_35_sum + {{45'd0, r_35}, 3'd0})) >>> 6'd19;
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
       w_upd_35_above = w_upd_35_sum[16:15] == 2'd1;
       w_upd_35_below = w_upd_35_sum[16:15] == 2'd2;
@@ -4336,12 +4444,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_36_sum = hc_rd[591:576];
-  assign _mul_w_upd_36_sum = nu1_q * $signed(_bits_w_upd_36_sum);
-  assign _shrBy_w_upd_36_sum = $signed((_mul_w_upd_36_sum + {{45'd0, r_36}, 3'd0})) >>> 6'd19;
   // comb: w_upd_36 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_36_sum = 16'd0;
+    _mul_w_upd_36_sum = 64'd0;
+    _shrBy_w_upd_36_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_36_sum = hc_rd[591:576];
+      _mul_w_upd_36_sum = nu1_q * $signed(_bits_w_upd_36_sum);
+      _shrBy_w_upd_36_sum = $signed((_mul_w_upd_36_sum + {{45'd0, r_36}, 3'd0})) >>> 6'd19;
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
       w_upd_36_above = w_upd_36_sum[16:15] == 2'd1;
       w_upd_36_below = w_upd_36_sum[16:15] == 2'd2;
@@ -4375,12 +4486,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_37_sum = hc_rd[607:592];
-  assign _mul_w_upd_37_sum = nu1_q * $signed(_bits_w_upd_37_sum);
-  assign _shrBy_w_upd_37_sum = $signed((_mul_w_upd_37_sum + {{45'd0, r_37}, 3'd0})) >>> 6'd19;
   // comb: w_upd_37 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_37_sum = 16'd0;
+    _mul_w_upd_37_sum = 64'd0;
+    _shrBy_w_upd_37_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_37_sum = hc_rd[607:592];
+      _mul_w_upd_37_sum = nu1_q * $signed(_bits_w_upd_37_sum);
+      _shrBy_w_upd_37_sum = $signed((_mul_w_upd_37_sum + {{45'd0, r_37}, 3'd0})) >>> 6'd19;
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
       w_upd_37_above = w_upd_37_sum[16:15] == 2'd1;
       w_upd_37_below = w_upd_37_sum[16:15] == 2'd2;
@@ -4414,12 +4528,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_38_sum = hc_rd[623:608];
-  assign _mul_w_upd_38_sum = nu1_q * $signed(_bits_w_upd_38_sum);
-  assign _shrBy_w_upd_38_sum = $signed((_mul_w_upd_38_sum + {{45'd0, r_38}, 3'd0})) >>> 6'd19;
   // comb: w_upd_38 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_38_sum = 16'd0;
+    _mul_w_upd_38_sum = 64'd0;
+    _shrBy_w_upd_38_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_38_sum = hc_rd[623:608];
+      _mul_w_upd_38_sum = nu1_q * $signed(_bits_w_upd_38_sum);
+      _shrBy_w_upd_38_sum = $signed((_mul_w_upd_38_sum + {{45'd0, r_38}, 3'd0})) >>> 6'd19;
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
       w_upd_38_above = w_upd_38_sum[16:15] == 2'd1;
       w_upd_38_below = w_upd_38_sum[16:15] == 2'd2;
@@ -4453,12 +4570,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_39_sum = hc_rd[639:624];
-  assign _mul_w_upd_39_sum = nu1_q * $signed(_bits_w_upd_39_sum);
-  assign _shrBy_w_upd_39_sum = $signed((_mul_w_upd_39_sum + {{45'd0, r_39}, 3'd0})) >>> 6'd19;
   // comb: w_upd_39 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_39_sum = 16'd0;
+    _mul_w_upd_39_sum = 64'd0;
+    _shrBy_w_upd_39_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_39_sum = hc_rd[639:624];
+      _mul_w_upd_39_sum = nu1_q * $signed(_bits_w_upd_39_sum);
+      _shrBy_w_upd_39_sum = $signed((_mul_w_upd_39_sum + {{45'd0, r_39}, 3'd0})) >>> 6'd19;
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
       w_upd_39_above = w_upd_39_sum[16:15] == 2'd1;
       w_upd_39_below = w_upd_39_sum[16:15] == 2'd2;
@@ -4492,12 +4612,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_40_sum = hc_rd[655:640];
-  assign _mul_w_upd_40_sum = nu1_q * $signed(_bits_w_upd_40_sum);
-  assign _shrBy_w_upd_40_sum = $signed((_mul_w_upd_40_sum + {{45'd0, r_40}, 3'd0})) >>> 6'd19;
   // comb: w_upd_40 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_40_sum = 16'd0;
+    _mul_w_upd_40_sum = 64'd0;
+    _shrBy_w_upd_40_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_40_sum = hc_rd[655:640];
+      _mul_w_upd_40_sum = nu1_q * $signed(_bits_w_upd_40_sum);
+      _shrBy_w_upd_40_sum = $signed((_mul_w_upd_40_sum + {{45'd0, r_40}, 3'd0})) >>> 6'd19;
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
       w_upd_40_above = w_upd_40_sum[16:15] == 2'd1;
       w_upd_40_below = w_upd_40_sum[16:15] == 2'd2;
@@ -4531,12 +4654,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_41_sum = hc_rd[671:656];
-  assign _mul_w_upd_41_sum = nu1_q * $signed(_bits_w_upd_41_sum);
-  assign _shrBy_w_upd_41_sum = $signed((_mul_w_upd_41_sum + {{45'd0, r_41}, 3'd0})) >>> 6'd19;
   // comb: w_upd_41 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_41_sum = 16'd0;
+    _mul_w_upd_41_sum = 64'd0;
+    _shrBy_w_upd_41_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_41_sum = hc_rd[671:656];
+      _mul_w_upd_41_sum = nu1_q * $signed(_bits_w_upd_41_sum);
+      _shrBy_w_upd_41_sum = $signed((_mul_w_upd_41_sum + {{45'd0, r_41}, 3'd0})) >>> 6'd19;
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
       w_upd_41_above = w_upd_41_sum[16:15] == 2'd1;
       w_upd_41_below = w_upd_41_sum[16:15] == 2'd2;
@@ -4570,12 +4696,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_42_sum = hc_rd[687:672];
-  assign _mul_w_upd_42_sum = nu1_q * $signed(_bits_w_upd_42_sum);
-  assign _shrBy_w_upd_42_sum = $signed((_mul_w_upd_42_sum + {{45'd0, r_42}, 3'd0})) >>> 6'd19;
   // comb: w_upd_42 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_42_sum = 16'd0;
+    _mul_w_upd_42_sum = 64'd0;
+    _shrBy_w_upd_42_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_42_sum = hc_rd[687:672];
+      _mul_w_upd_42_sum = nu1_q * $signed(_bits_w_upd_42_sum);
+      _shrBy_w_upd_42_sum = $signed((_mul_w_upd_42_sum + {{45'd0, r_42}, 3'd0})) >>> 6'd19;
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
       w_upd_42_above = w_upd_42_sum[16:15] == 2'd1;
       w_upd_42_below = w_upd_42_sum[16:15] == 2'd2;
@@ -4609,12 +4738,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_43_sum = hc_rd[703:688];
-  assign _mul_w_upd_43_sum = nu1_q * $signed(_bits_w_upd_43_sum);
-  assign _shrBy_w_upd_43_sum = $signed((_mul_w_upd_43_sum + {{45'd0, r_43}, 3'd0})) >>> 6'd19;
   // comb: w_upd_43 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_43_sum = 16'd0;
+    _mul_w_upd_43_sum = 64'd0;
+    _shrBy_w_upd_43_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_43_sum = hc_rd[703:688];
+      _mul_w_upd_43_sum = nu1_q * $signed(_bits_w_upd_43_sum);
+      _shrBy_w_upd_43_sum = $signed((_mul_w_upd_43_sum + {{45'd0, r_43}, 3'd0})) >>> 6'd19;
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
       w_upd_43_above = w_upd_43_sum[16:15] == 2'd1;
       w_upd_43_below = w_upd_43_sum[16:15] == 2'd2;
@@ -4648,12 +4780,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_44_sum = hc_rd[719:704];
-  assign _mul_w_upd_44_sum = nu1_q * $signed(_bits_w_upd_44_sum);
-  assign _shrBy_w_upd_44_sum = $signed((_mul_w_upd_44_sum + {{45'd0, r_44}, 3'd0})) >>> 6'd19;
   // comb: w_upd_44 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_44_sum = 16'd0;
+    _mul_w_upd_44_sum = 64'd0;
+    _shrBy_w_upd_44_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_44_sum = hc_rd[719:704];
+      _mul_w_upd_44_sum = nu1_q * $signed(_bits_w_upd_44_sum);
+      _shrBy_w_upd_44_sum = $signed((_mul_w_upd_44_sum + {{45'd0, r_44}, 3'd0})) >>> 6'd19;
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
       w_upd_44_above = w_upd_44_sum[16:15] == 2'd1;
       w_upd_44_below = w_upd_44_sum[16:15] == 2'd2;
@@ -4687,12 +4822,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_45_sum = hc_rd[735:720];
-  assign _mul_w_upd_45_sum = nu1_q * $signed(_bits_w_upd_45_sum);
-  assign _shrBy_w_upd_45_sum = $signed((_mul_w_upd_45_sum + {{45'd0, r_45}, 3'd0})) >>> 6'd19;
   // comb: w_upd_45 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_45_sum = 16'd0;
+    _mul_w_upd_45_sum = 64'd0;
+    _shrBy_w_upd_45_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_45_sum = hc_rd[735:720];
+      _mul_w_upd_45_sum = nu1_q * $signed(_bits_w_upd_45_sum);
+      _shrBy_w_upd_45_sum = $signed((_mul_w_upd_45_sum + {{45'd0, r_45}, 3'd0})) >>> 6'd19;
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
       w_upd_45_above = w_upd_45_sum[16:15] == 2'd1;
       w_upd_45_below = w_upd_45_sum[16:15] == 2'd2;
@@ -4726,12 +4864,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_46_sum = hc_rd[751:736];
-  assign _mul_w_upd_46_sum = nu1_q * $signed(_bits_w_upd_46_sum);
-  assign _shrBy_w_upd_46_sum = $signed((_mul_w_upd_46_sum + {{45'd0, r_46}, 3'd0})) >>> 6'd19;
   // comb: w_upd_46 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_46_sum = 16'd0;
+    _mul_w_upd_46_sum = 64'd0;
+    _shrBy_w_upd_46_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_46_sum = hc_rd[751:736];
+      _mul_w_upd_46_sum = nu1_q * $signed(_bits_w_upd_46_sum);
+      _shrBy_w_upd_46_sum = $signed((_mul_w_upd_46_sum + {{45'd0, r_46}, 3'd0})) >>> 6'd19;
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
       w_upd_46_above = w_upd_46_sum[16:15] == 2'd1;
       w_upd_46_below = w_upd_46_sum[16:15] == 2'd2;
@@ -4765,12 +4906,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_47_sum = hc_rd[767:752];
-  assign _mul_w_upd_47_sum = nu1_q * $signed(_bits_w_upd_47_sum);
-  assign _shrBy_w_upd_47_sum = $signed((_mul_w_upd_47_sum + {{45'd0, r_47}, 3'd0})) >>> 6'd19;
   // comb: w_upd_47 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_47_sum = 16'd0;
+    _mul_w_upd_47_sum = 64'd0;
+    _shrBy_w_upd_47_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_47_sum = hc_rd[767:752];
+      _mul_w_upd_47_sum = nu1_q * $signed(_bits_w_upd_47_sum);
+      _shrBy_w_upd_47_sum = $signed((_mul_w_upd_47_sum + {{45'd0, r_47}, 3'd0})) >>> 6'd19;
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
       w_upd_47_above = w_upd_47_sum[16:15] == 2'd1;
       w_upd_47_below = w_upd_47_sum[16:15] == 2'd2;
@@ -4804,12 +4948,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_48_sum = hc_rd[783:768];
-  assign _mul_w_upd_48_sum = nu1_q * $signed(_bits_w_upd_48_sum);
-  assign _shrBy_w_upd_48_sum = $signed((_mul_w_upd_48_sum + {{45'd0, r_48}, 3'd0})) >>> 6'd19;
   // comb: w_upd_48 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_48_sum = 16'd0;
+    _mul_w_upd_48_sum = 64'd0;
+    _shrBy_w_upd_48_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_48_sum = hc_rd[783:768];
+      _mul_w_upd_48_sum = nu1_q * $signed(_bits_w_upd_48_sum);
+      _shrBy_w_upd_48_sum = $signed((_mul_w_upd_48_sum + {{45'd0, r_48}, 3'd0})) >>> 6'd19;
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
       w_upd_48_above = w_upd_48_sum[16:15] == 2'd1;
       w_upd_48_below = w_upd_48_sum[16:15] == 2'd2;
@@ -4843,12 +4990,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_49_sum = hc_rd[799:784];
-  assign _mul_w_upd_49_sum = nu1_q * $signed(_bits_w_upd_49_sum);
-  assign _shrBy_w_upd_49_sum = $signed((_mul_w_upd_49_sum + {{45'd0, r_49}, 3'd0})) >>> 6'd19;
   // comb: w_upd_49 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_49_sum = 16'd0;
+    _mul_w_upd_49_sum = 64'd0;
+    _shrBy_w_upd_49_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_49_sum = hc_rd[799:784];
+      _mul_w_upd_49_sum = nu1_q * $signed(_bits_w_upd_49_sum);
+      _shrBy_w_upd_49_sum = $signed((_mul_w_upd_49_sum + {{45'd0, r_49}, 3'd0})) >>> 6'd19;
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
       w_upd_49_above = w_upd_49_sum[16:15] == 2'd1;
       w_upd_49_below = w_upd_49_sum[16:15] == 2'd2;
@@ -4882,12 +5032,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_50_sum = hc_rd[815:800];
-  assign _mul_w_upd_50_sum = nu1_q * $signed(_bits_w_upd_50_sum);
-  assign _shrBy_w_upd_50_sum = $signed((_mul_w_upd_50_sum + {{45'd0, r_50}, 3'd0})) >>> 6'd19;
   // comb: w_upd_50 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_50_sum = 16'd0;
+    _mul_w_upd_50_sum = 64'd0;
+    _shrBy_w_upd_50_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_50_sum = hc_rd[815:800];
+      _mul_w_upd_50_sum = nu1_q * $signed(_bits_w_upd_50_sum);
+      _shrBy_w_upd_50_sum = $signed((_mul_w_upd_50_sum + {{45'd0, r_50}, 3'd0})) >>> 6'd19;
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
       w_upd_50_above = w_upd_50_sum[16:15] == 2'd1;
       w_upd_50_below = w_upd_50_sum[16:15] == 2'd2;
@@ -4921,12 +5074,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_51_sum = hc_rd[831:816];
-  assign _mul_w_upd_51_sum = nu1_q * $signed(_bits_w_upd_51_sum);
-  assign _shrBy_w_upd_51_sum = $signed((_mul_w_upd_51_sum + {{45'd0, r_51}, 3'd0})) >>> 6'd19;
   // comb: w_upd_51 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_51_sum = 16'd0;
+    _mul_w_upd_51_sum = 64'd0;
+    _shrBy_w_upd_51_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_51_sum = hc_rd[831:816];
+      _mul_w_upd_51_sum = nu1_q * $signed(_bits_w_upd_51_sum);
+      _shrBy_w_upd_51_sum = $signed((_mul_w_upd_51_sum + {{45'd0, r_51}, 3'd0})) >>> 6'd19;
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
       w_upd_51_above = w_upd_51_sum[16:15] == 2'd1;
       w_upd_51_below = w_upd_51_sum[16:15] == 2'd2;
@@ -4960,12 +5116,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_52_sum = hc_rd[847:832];
-  assign _mul_w_upd_52_sum = nu1_q * $signed(_bits_w_upd_52_sum);
-  assign _shrBy_w_upd_52_sum = $signed((_mul_w_upd_52_sum + {{45'd0, r_52}, 3'd0})) >>> 6'd19;
   // comb: w_upd_52 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_52_sum = 16'd0;
+    _mul_w_upd_52_sum = 64'd0;
+    _shrBy_w_upd_52_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_52_sum = hc_rd[847:832];
+      _mul_w_upd_52_sum = nu1_q * $signed(_bits_w_upd_52_sum);
+      _shrBy_w_upd_52_sum = $signed((_mul_w_upd_52_sum + {{45'd0, r_52}, 3'd0})) >>> 6'd19;
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
       w_upd_52_above = w_upd_52_sum[16:15] == 2'd1;
       w_upd_52_below = w_upd_52_sum[16:15] == 2'd2;
@@ -4999,12 +5158,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_53_sum = hc_rd[863:848];
-  assign _mul_w_upd_53_sum = nu1_q * $signed(_bits_w_upd_53_sum);
-  assign _shrBy_w_upd_53_sum = $signed((_mul_w_upd_53_sum + {{45'd0, r_53}, 3'd0})) >>> 6'd19;
   // comb: w_upd_53 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_53_sum = 16'd0;
+    _mul_w_upd_53_sum = 64'd0;
+    _shrBy_w_upd_53_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_53_sum = hc_rd[863:848];
+      _mul_w_upd_53_sum = nu1_q * $signed(_bits_w_upd_53_sum);
+      _shrBy_w_upd_53_sum = $signed((_mul_w_upd_53_sum + {{45'd0, r_53}, 3'd0})) >>> 6'd19;
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
       w_upd_53_above = w_upd_53_sum[16:15] == 2'd1;
       w_upd_53_below = w_upd_53_sum[16:15] == 2'd2;
@@ -5038,12 +5200,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_54_sum = hc_rd[879:864];
-  assign _mul_w_upd_54_sum = nu1_q * $signed(_bits_w_upd_54_sum);
-  assign _shrBy_w_upd_54_sum = $signed((_mul_w_upd_54_sum + {{45'd0, r_54}, 3'd0})) >>> 6'd19;
   // comb: w_upd_54 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_54_sum = 16'd0;
+    _mul_w_upd_54_sum = 64'd0;
+    _shrBy_w_upd_54_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_54_sum = hc_rd[879:864];
+      _mul_w_upd_54_sum = nu1_q * $signed(_bits_w_upd_54_sum);
+      _shrBy_w_upd_54_sum = $signed((_mul_w_upd_54_sum + {{45'd0, r_54}, 3'd0})) >>> 6'd19;
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
       w_upd_54_above = w_upd_54_sum[16:15] == 2'd1;
       w_upd_54_below = w_upd_54_sum[16:15] == 2'd2;
@@ -5077,12 +5242,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_55_sum = hc_rd[895:880];
-  assign _mul_w_upd_55_sum = nu1_q * $signed(_bits_w_upd_55_sum);
-  assign _shrBy_w_upd_55_sum = $signed((_mul_w_upd_55_sum + {{45'd0, r_55}, 3'd0})) >>> 6'd19;
   // comb: w_upd_55 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_55_sum = 16'd0;
+    _mul_w_upd_55_sum = 64'd0;
+    _shrBy_w_upd_55_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_55_sum = hc_rd[895:880];
+      _mul_w_upd_55_sum = nu1_q * $signed(_bits_w_upd_55_sum);
+      _shrBy_w_upd_55_sum = $signed((_mul_w_upd_55_sum + {{45'd0, r_55}, 3'd0})) >>> 6'd19;
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
       w_upd_55_above = w_upd_55_sum[16:15] == 2'd1;
       w_upd_55_below = w_upd_55_sum[16:15] == 2'd2;
@@ -5116,12 +5284,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_56_sum = hc_rd[911:896];
-  assign _mul_w_upd_56_sum = nu1_q * $signed(_bits_w_upd_56_sum);
-  assign _shrBy_w_upd_56_sum = $signed((_mul_w_upd_56_sum + {{45'd0, r_56}, 3'd0})) >>> 6'd19;
   // comb: w_upd_56 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_56_sum = 16'd0;
+    _mul_w_upd_56_sum = 64'd0;
+    _shrBy_w_upd_56_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_56_sum = hc_rd[911:896];
+      _mul_w_upd_56_sum = nu1_q * $signed(_bits_w_upd_56_sum);
+      _shrBy_w_upd_56_sum = $signed((_mul_w_upd_56_sum + {{45'd0, r_56}, 3'd0})) >>> 6'd19;
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
       w_upd_56_above = w_upd_56_sum[16:15] == 2'd1;
       w_upd_56_below = w_upd_56_sum[16:15] == 2'd2;
@@ -5155,12 +5326,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_57_sum = hc_rd[927:912];
-  assign _mul_w_upd_57_sum = nu1_q * $signed(_bits_w_upd_57_sum);
-  assign _shrBy_w_upd_57_sum = $signed((_mul_w_upd_57_sum + {{45'd0, r_57}, 3'd0})) >>> 6'd19;
   // comb: w_upd_57 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_57_sum = 16'd0;
+    _mul_w_upd_57_sum = 64'd0;
+    _shrBy_w_upd_57_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_57_sum = hc_rd[927:912];
+      _mul_w_upd_57_sum = nu1_q * $signed(_bits_w_upd_57_sum);
+      _shrBy_w_upd_57_sum = $signed((_mul_w_upd_57_sum + {{45'd0, r_57}, 3'd0})) >>> 6'd19;
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
       w_upd_57_above = w_upd_57_sum[16:15] == 2'd1;
       w_upd_57_below = w_upd_57_sum[16:15] == 2'd2;
@@ -5194,12 +5368,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_58_sum = hc_rd[943:928];
-  assign _mul_w_upd_58_sum = nu1_q * $signed(_bits_w_upd_58_sum);
-  assign _shrBy_w_upd_58_sum = $signed((_mul_w_upd_58_sum + {{45'd0, r_58}, 3'd0})) >>> 6'd19;
   // comb: w_upd_58 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_58_sum = 16'd0;
+    _mul_w_upd_58_sum = 64'd0;
+    _shrBy_w_upd_58_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_58_sum = hc_rd[943:928];
+      _mul_w_upd_58_sum = nu1_q * $signed(_bits_w_upd_58_sum);
+      _shrBy_w_upd_58_sum = $signed((_mul_w_upd_58_sum + {{45'd0, r_58}, 3'd0})) >>> 6'd19;
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
       w_upd_58_above = w_upd_58_sum[16:15] == 2'd1;
       w_upd_58_below = w_upd_58_sum[16:15] == 2'd2;
@@ -5233,12 +5410,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_59_sum = hc_rd[959:944];
-  assign _mul_w_upd_59_sum = nu1_q * $signed(_bits_w_upd_59_sum);
-  assign _shrBy_w_upd_59_sum = $signed((_mul_w_upd_59_sum + {{45'd0, r_59}, 3'd0})) >>> 6'd19;
   // comb: w_upd_59 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_59_sum = 16'd0;
+    _mul_w_upd_59_sum = 64'd0;
+    _shrBy_w_upd_59_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_59_sum = hc_rd[959:944];
+      _mul_w_upd_59_sum = nu1_q * $signed(_bits_w_upd_59_sum);
+      _shrBy_w_upd_59_sum = $signed((_mul_w_upd_59_sum + {{45'd0, r_59}, 3'd0})) >>> 6'd19;
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
       w_upd_59_above = w_upd_59_sum[16:15] == 2'd1;
       w_upd_59_below = w_upd_59_sum[16:15] == 2'd2;
@@ -5272,12 +5452,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_60_sum = hc_rd[975:960];
-  assign _mul_w_upd_60_sum = nu1_q * $signed(_bits_w_upd_60_sum);
-  assign _shrBy_w_upd_60_sum = $signed((_mul_w_upd_60_sum + {{45'd0, r_60}, 3'd0})) >>> 6'd19;
   // comb: w_upd_60 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_60_sum = 16'd0;
+    _mul_w_upd_60_sum = 64'd0;
+    _shrBy_w_upd_60_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_60_sum = hc_rd[975:960];
+      _mul_w_upd_60_sum = nu1_q * $signed(_bits_w_upd_60_sum);
+      _shrBy_w_upd_60_sum = $signed((_mul_w_upd_60_sum + {{45'd0, r_60}, 3'd0})) >>> 6'd19;
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
       w_upd_60_above = w_upd_60_sum[16:15] == 2'd1;
       w_upd_60_below = w_upd_60_sum[16:15] == 2'd2;
@@ -5311,12 +5494,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_61_sum = hc_rd[991:976];
-  assign _mul_w_upd_61_sum = nu1_q * $signed(_bits_w_upd_61_sum);
-  assign _shrBy_w_upd_61_sum = $signed((_mul_w_upd_61_sum + {{45'd0, r_61}, 3'd0})) >>> 6'd19;
   // comb: w_upd_61 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_61_sum = 16'd0;
+    _mul_w_upd_61_sum = 64'd0;
+    _shrBy_w_upd_61_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_61_sum = hc_rd[991:976];
+      _mul_w_upd_61_sum = nu1_q * $signed(_bits_w_upd_61_sum);
+      _shrBy_w_upd_61_sum = $signed((_mul_w_upd_61_sum + {{45'd0, r_61}, 3'd0})) >>> 6'd19;
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
       w_upd_61_above = w_upd_61_sum[16:15] == 2'd1;
       w_upd_61_below = w_upd_61_sum[16:15] == 2'd2;
@@ -5350,12 +5536,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_62_sum = hc_rd[1007:992];
-  assign _mul_w_upd_62_sum = nu1_q * $signed(_bits_w_upd_62_sum);
-  assign _shrBy_w_upd_62_sum = $signed((_mul_w_upd_62_sum + {{45'd0, r_62}, 3'd0})) >>> 6'd19;
   // comb: w_upd_62 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_62_sum = 16'd0;
+    _mul_w_upd_62_sum = 64'd0;
+    _shrBy_w_upd_62_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_62_sum = hc_rd[1007:992];
+      _mul_w_upd_62_sum = nu1_q * $signed(_bits_w_upd_62_sum);
+      _shrBy_w_upd_62_sum = $signed((_mul_w_upd_62_sum + {{45'd0, r_62}, 3'd0})) >>> 6'd19;
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
       w_upd_62_above = w_upd_62_sum[16:15] == 2'd1;
       w_upd_62_below = w_upd_62_sum[16:15] == 2'd2;
@@ -5389,12 +5578,15 @@ module hebbian (
     end
   end
 
-  assign _bits_w_upd_63_sum = hc_rd[1023:1008];
-  assign _mul_w_upd_63_sum = nu1_q * $signed(_bits_w_upd_63_sum);
-  assign _shrBy_w_upd_63_sum = $signed((_mul_w_upd_63_sum + {{45'd0, r_63}, 3'd0})) >>> 6'd19;
   // comb: w_upd_63 (generator/units/lane.ts:415)
   always @* begin
+    _bits_w_upd_63_sum = 16'd0;
+    _mul_w_upd_63_sum = 64'd0;
+    _shrBy_w_upd_63_sum = 64'd0;
     if (w_we_16) begin
+      _bits_w_upd_63_sum = hc_rd[1023:1008];
+      _mul_w_upd_63_sum = nu1_q * $signed(_bits_w_upd_63_sum);
+      _shrBy_w_upd_63_sum = $signed((_mul_w_upd_63_sum + {{45'd0, r_63}, 3'd0})) >>> 6'd19;
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
       w_upd_63_above = w_upd_63_sum[16:15] == 2'd1;
       w_upd_63_below = w_upd_63_sum[16:15] == 2'd2;

@@ -1015,203 +1015,203 @@ module output_layer (
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
   wire [10:0]        _mul_err_rd_addr;
-  wire [35:0]        _neg_w_upd_0_sum;
-  wire [36:0]        _ext_w_upd_0_sum;
-  wire [29:0]        _bits_w_upd_0_sum_2;
-  wire [16:0]        _ext_w_upd_0_sum_2;
-  wire [30:0]        _add_w_upd_0_sum;
-  wire [14:0]        _bits_w_upd_0_sum;
-  wire [35:0]        _neg_w_upd_1_sum;
-  wire [36:0]        _ext_w_upd_1_sum;
-  wire [29:0]        _bits_w_upd_1_sum_2;
-  wire [16:0]        _ext_w_upd_1_sum_2;
-  wire [30:0]        _add_w_upd_1_sum;
-  wire [14:0]        _bits_w_upd_1_sum;
-  wire [35:0]        _neg_w_upd_2_sum;
-  wire [36:0]        _ext_w_upd_2_sum;
-  wire [29:0]        _bits_w_upd_2_sum_2;
-  wire [16:0]        _ext_w_upd_2_sum_2;
-  wire [30:0]        _add_w_upd_2_sum;
-  wire [14:0]        _bits_w_upd_2_sum;
-  wire [35:0]        _neg_w_upd_3_sum;
-  wire [36:0]        _ext_w_upd_3_sum;
-  wire [29:0]        _bits_w_upd_3_sum_2;
-  wire [16:0]        _ext_w_upd_3_sum_2;
-  wire [30:0]        _add_w_upd_3_sum;
-  wire [14:0]        _bits_w_upd_3_sum;
-  wire [35:0]        _neg_w_upd_4_sum;
-  wire [36:0]        _ext_w_upd_4_sum;
-  wire [29:0]        _bits_w_upd_4_sum_2;
-  wire [16:0]        _ext_w_upd_4_sum_2;
-  wire [30:0]        _add_w_upd_4_sum;
-  wire [14:0]        _bits_w_upd_4_sum;
-  wire [35:0]        _neg_w_upd_5_sum;
-  wire [36:0]        _ext_w_upd_5_sum;
-  wire [29:0]        _bits_w_upd_5_sum_2;
-  wire [16:0]        _ext_w_upd_5_sum_2;
-  wire [30:0]        _add_w_upd_5_sum;
-  wire [14:0]        _bits_w_upd_5_sum;
-  wire [35:0]        _neg_w_upd_6_sum;
-  wire [36:0]        _ext_w_upd_6_sum;
-  wire [29:0]        _bits_w_upd_6_sum_2;
-  wire [16:0]        _ext_w_upd_6_sum_2;
-  wire [30:0]        _add_w_upd_6_sum;
-  wire [14:0]        _bits_w_upd_6_sum;
-  wire [35:0]        _neg_w_upd_7_sum;
-  wire [36:0]        _ext_w_upd_7_sum;
-  wire [29:0]        _bits_w_upd_7_sum_2;
-  wire [16:0]        _ext_w_upd_7_sum_2;
-  wire [30:0]        _add_w_upd_7_sum;
-  wire [14:0]        _bits_w_upd_7_sum;
-  wire [35:0]        _neg_w_upd_8_sum;
-  wire [36:0]        _ext_w_upd_8_sum;
-  wire [29:0]        _bits_w_upd_8_sum_2;
-  wire [16:0]        _ext_w_upd_8_sum_2;
-  wire [30:0]        _add_w_upd_8_sum;
-  wire [14:0]        _bits_w_upd_8_sum;
-  wire [35:0]        _neg_w_upd_9_sum;
-  wire [36:0]        _ext_w_upd_9_sum;
-  wire [29:0]        _bits_w_upd_9_sum_2;
-  wire [16:0]        _ext_w_upd_9_sum_2;
-  wire [30:0]        _add_w_upd_9_sum;
-  wire [14:0]        _bits_w_upd_9_sum;
-  wire [35:0]        _neg_w_upd_10_sum;
-  wire [36:0]        _ext_w_upd_10_sum;
-  wire [29:0]        _bits_w_upd_10_sum_2;
-  wire [16:0]        _ext_w_upd_10_sum_2;
-  wire [30:0]        _add_w_upd_10_sum;
-  wire [14:0]        _bits_w_upd_10_sum;
-  wire [35:0]        _neg_w_upd_11_sum;
-  wire [36:0]        _ext_w_upd_11_sum;
-  wire [29:0]        _bits_w_upd_11_sum_2;
-  wire [16:0]        _ext_w_upd_11_sum_2;
-  wire [30:0]        _add_w_upd_11_sum;
-  wire [14:0]        _bits_w_upd_11_sum;
-  wire [35:0]        _neg_w_upd_12_sum;
-  wire [36:0]        _ext_w_upd_12_sum;
-  wire [29:0]        _bits_w_upd_12_sum_2;
-  wire [16:0]        _ext_w_upd_12_sum_2;
-  wire [30:0]        _add_w_upd_12_sum;
-  wire [14:0]        _bits_w_upd_12_sum;
-  wire [35:0]        _neg_w_upd_13_sum;
-  wire [36:0]        _ext_w_upd_13_sum;
-  wire [29:0]        _bits_w_upd_13_sum_2;
-  wire [16:0]        _ext_w_upd_13_sum_2;
-  wire [30:0]        _add_w_upd_13_sum;
-  wire [14:0]        _bits_w_upd_13_sum;
-  wire [35:0]        _neg_w_upd_14_sum;
-  wire [36:0]        _ext_w_upd_14_sum;
-  wire [29:0]        _bits_w_upd_14_sum_2;
-  wire [16:0]        _ext_w_upd_14_sum_2;
-  wire [30:0]        _add_w_upd_14_sum;
-  wire [14:0]        _bits_w_upd_14_sum;
-  wire [35:0]        _neg_w_upd_15_sum;
-  wire [36:0]        _ext_w_upd_15_sum;
-  wire [29:0]        _bits_w_upd_15_sum_2;
-  wire [16:0]        _ext_w_upd_15_sum_2;
-  wire [30:0]        _add_w_upd_15_sum;
-  wire [14:0]        _bits_w_upd_15_sum;
-  wire [35:0]        _neg_w_upd_16_sum;
-  wire [36:0]        _ext_w_upd_16_sum;
-  wire [29:0]        _bits_w_upd_16_sum_2;
-  wire [16:0]        _ext_w_upd_16_sum_2;
-  wire [30:0]        _add_w_upd_16_sum;
-  wire [14:0]        _bits_w_upd_16_sum;
-  wire [35:0]        _neg_w_upd_17_sum;
-  wire [36:0]        _ext_w_upd_17_sum;
-  wire [29:0]        _bits_w_upd_17_sum_2;
-  wire [16:0]        _ext_w_upd_17_sum_2;
-  wire [30:0]        _add_w_upd_17_sum;
-  wire [14:0]        _bits_w_upd_17_sum;
-  wire [35:0]        _neg_w_upd_18_sum;
-  wire [36:0]        _ext_w_upd_18_sum;
-  wire [29:0]        _bits_w_upd_18_sum_2;
-  wire [16:0]        _ext_w_upd_18_sum_2;
-  wire [30:0]        _add_w_upd_18_sum;
-  wire [14:0]        _bits_w_upd_18_sum;
-  wire [35:0]        _neg_w_upd_19_sum;
-  wire [36:0]        _ext_w_upd_19_sum;
-  wire [29:0]        _bits_w_upd_19_sum_2;
-  wire [16:0]        _ext_w_upd_19_sum_2;
-  wire [30:0]        _add_w_upd_19_sum;
-  wire [14:0]        _bits_w_upd_19_sum;
-  wire [35:0]        _neg_w_upd_20_sum;
-  wire [36:0]        _ext_w_upd_20_sum;
-  wire [29:0]        _bits_w_upd_20_sum_2;
-  wire [16:0]        _ext_w_upd_20_sum_2;
-  wire [30:0]        _add_w_upd_20_sum;
-  wire [14:0]        _bits_w_upd_20_sum;
-  wire [35:0]        _neg_w_upd_21_sum;
-  wire [36:0]        _ext_w_upd_21_sum;
-  wire [29:0]        _bits_w_upd_21_sum_2;
-  wire [16:0]        _ext_w_upd_21_sum_2;
-  wire [30:0]        _add_w_upd_21_sum;
-  wire [14:0]        _bits_w_upd_21_sum;
-  wire [35:0]        _neg_w_upd_22_sum;
-  wire [36:0]        _ext_w_upd_22_sum;
-  wire [29:0]        _bits_w_upd_22_sum_2;
-  wire [16:0]        _ext_w_upd_22_sum_2;
-  wire [30:0]        _add_w_upd_22_sum;
-  wire [14:0]        _bits_w_upd_22_sum;
-  wire [35:0]        _neg_w_upd_23_sum;
-  wire [36:0]        _ext_w_upd_23_sum;
-  wire [29:0]        _bits_w_upd_23_sum_2;
-  wire [16:0]        _ext_w_upd_23_sum_2;
-  wire [30:0]        _add_w_upd_23_sum;
-  wire [14:0]        _bits_w_upd_23_sum;
-  wire [35:0]        _neg_w_upd_24_sum;
-  wire [36:0]        _ext_w_upd_24_sum;
-  wire [29:0]        _bits_w_upd_24_sum_2;
-  wire [16:0]        _ext_w_upd_24_sum_2;
-  wire [30:0]        _add_w_upd_24_sum;
-  wire [14:0]        _bits_w_upd_24_sum;
-  wire [35:0]        _neg_w_upd_25_sum;
-  wire [36:0]        _ext_w_upd_25_sum;
-  wire [29:0]        _bits_w_upd_25_sum_2;
-  wire [16:0]        _ext_w_upd_25_sum_2;
-  wire [30:0]        _add_w_upd_25_sum;
-  wire [14:0]        _bits_w_upd_25_sum;
-  wire [35:0]        _neg_w_upd_26_sum;
-  wire [36:0]        _ext_w_upd_26_sum;
-  wire [29:0]        _bits_w_upd_26_sum_2;
-  wire [16:0]        _ext_w_upd_26_sum_2;
-  wire [30:0]        _add_w_upd_26_sum;
-  wire [14:0]        _bits_w_upd_26_sum;
-  wire [35:0]        _neg_w_upd_27_sum;
-  wire [36:0]        _ext_w_upd_27_sum;
-  wire [29:0]        _bits_w_upd_27_sum_2;
-  wire [16:0]        _ext_w_upd_27_sum_2;
-  wire [30:0]        _add_w_upd_27_sum;
-  wire [14:0]        _bits_w_upd_27_sum;
-  wire [35:0]        _neg_w_upd_28_sum;
-  wire [36:0]        _ext_w_upd_28_sum;
-  wire [29:0]        _bits_w_upd_28_sum_2;
-  wire [16:0]        _ext_w_upd_28_sum_2;
-  wire [30:0]        _add_w_upd_28_sum;
-  wire [14:0]        _bits_w_upd_28_sum;
-  wire [35:0]        _neg_w_upd_29_sum;
-  wire [36:0]        _ext_w_upd_29_sum;
-  wire [29:0]        _bits_w_upd_29_sum_2;
-  wire [16:0]        _ext_w_upd_29_sum_2;
-  wire [30:0]        _add_w_upd_29_sum;
-  wire [14:0]        _bits_w_upd_29_sum;
-  wire [35:0]        _neg_w_upd_30_sum;
-  wire [36:0]        _ext_w_upd_30_sum;
-  wire [29:0]        _bits_w_upd_30_sum_2;
-  wire [16:0]        _ext_w_upd_30_sum_2;
-  wire [30:0]        _add_w_upd_30_sum;
-  wire [14:0]        _bits_w_upd_30_sum;
-  wire [35:0]        _neg_w_upd_31_sum;
-  wire [36:0]        _ext_w_upd_31_sum;
-  wire [29:0]        _bits_w_upd_31_sum_2;
-  wire [16:0]        _ext_w_upd_31_sum_2;
-  wire [30:0]        _add_w_upd_31_sum;
-  wire [14:0]        _bits_w_upd_31_sum;
-  wire [35:0]        _neg_b_upd_sum;
-  wire [13:0]        _ext_b_upd_sum;
-  wire [37:0]        _add_b_upd_sum;
-  wire [24:0]        _bits_b_upd_sum;
-  wire [25:0]        _mux_sum_q_next;
+  reg  [35:0]        _neg_w_upd_0_sum;
+  reg  [36:0]        _ext_w_upd_0_sum;
+  reg  [29:0]        _bits_w_upd_0_sum_2;
+  reg  [16:0]        _ext_w_upd_0_sum_2;
+  reg  [30:0]        _add_w_upd_0_sum;
+  reg  [14:0]        _bits_w_upd_0_sum;
+  reg  [35:0]        _neg_w_upd_1_sum;
+  reg  [36:0]        _ext_w_upd_1_sum;
+  reg  [29:0]        _bits_w_upd_1_sum_2;
+  reg  [16:0]        _ext_w_upd_1_sum_2;
+  reg  [30:0]        _add_w_upd_1_sum;
+  reg  [14:0]        _bits_w_upd_1_sum;
+  reg  [35:0]        _neg_w_upd_2_sum;
+  reg  [36:0]        _ext_w_upd_2_sum;
+  reg  [29:0]        _bits_w_upd_2_sum_2;
+  reg  [16:0]        _ext_w_upd_2_sum_2;
+  reg  [30:0]        _add_w_upd_2_sum;
+  reg  [14:0]        _bits_w_upd_2_sum;
+  reg  [35:0]        _neg_w_upd_3_sum;
+  reg  [36:0]        _ext_w_upd_3_sum;
+  reg  [29:0]        _bits_w_upd_3_sum_2;
+  reg  [16:0]        _ext_w_upd_3_sum_2;
+  reg  [30:0]        _add_w_upd_3_sum;
+  reg  [14:0]        _bits_w_upd_3_sum;
+  reg  [35:0]        _neg_w_upd_4_sum;
+  reg  [36:0]        _ext_w_upd_4_sum;
+  reg  [29:0]        _bits_w_upd_4_sum_2;
+  reg  [16:0]        _ext_w_upd_4_sum_2;
+  reg  [30:0]        _add_w_upd_4_sum;
+  reg  [14:0]        _bits_w_upd_4_sum;
+  reg  [35:0]        _neg_w_upd_5_sum;
+  reg  [36:0]        _ext_w_upd_5_sum;
+  reg  [29:0]        _bits_w_upd_5_sum_2;
+  reg  [16:0]        _ext_w_upd_5_sum_2;
+  reg  [30:0]        _add_w_upd_5_sum;
+  reg  [14:0]        _bits_w_upd_5_sum;
+  reg  [35:0]        _neg_w_upd_6_sum;
+  reg  [36:0]        _ext_w_upd_6_sum;
+  reg  [29:0]        _bits_w_upd_6_sum_2;
+  reg  [16:0]        _ext_w_upd_6_sum_2;
+  reg  [30:0]        _add_w_upd_6_sum;
+  reg  [14:0]        _bits_w_upd_6_sum;
+  reg  [35:0]        _neg_w_upd_7_sum;
+  reg  [36:0]        _ext_w_upd_7_sum;
+  reg  [29:0]        _bits_w_upd_7_sum_2;
+  reg  [16:0]        _ext_w_upd_7_sum_2;
+  reg  [30:0]        _add_w_upd_7_sum;
+  reg  [14:0]        _bits_w_upd_7_sum;
+  reg  [35:0]        _neg_w_upd_8_sum;
+  reg  [36:0]        _ext_w_upd_8_sum;
+  reg  [29:0]        _bits_w_upd_8_sum_2;
+  reg  [16:0]        _ext_w_upd_8_sum_2;
+  reg  [30:0]        _add_w_upd_8_sum;
+  reg  [14:0]        _bits_w_upd_8_sum;
+  reg  [35:0]        _neg_w_upd_9_sum;
+  reg  [36:0]        _ext_w_upd_9_sum;
+  reg  [29:0]        _bits_w_upd_9_sum_2;
+  reg  [16:0]        _ext_w_upd_9_sum_2;
+  reg  [30:0]        _add_w_upd_9_sum;
+  reg  [14:0]        _bits_w_upd_9_sum;
+  reg  [35:0]        _neg_w_upd_10_sum;
+  reg  [36:0]        _ext_w_upd_10_sum;
+  reg  [29:0]        _bits_w_upd_10_sum_2;
+  reg  [16:0]        _ext_w_upd_10_sum_2;
+  reg  [30:0]        _add_w_upd_10_sum;
+  reg  [14:0]        _bits_w_upd_10_sum;
+  reg  [35:0]        _neg_w_upd_11_sum;
+  reg  [36:0]        _ext_w_upd_11_sum;
+  reg  [29:0]        _bits_w_upd_11_sum_2;
+  reg  [16:0]        _ext_w_upd_11_sum_2;
+  reg  [30:0]        _add_w_upd_11_sum;
+  reg  [14:0]        _bits_w_upd_11_sum;
+  reg  [35:0]        _neg_w_upd_12_sum;
+  reg  [36:0]        _ext_w_upd_12_sum;
+  reg  [29:0]        _bits_w_upd_12_sum_2;
+  reg  [16:0]        _ext_w_upd_12_sum_2;
+  reg  [30:0]        _add_w_upd_12_sum;
+  reg  [14:0]        _bits_w_upd_12_sum;
+  reg  [35:0]        _neg_w_upd_13_sum;
+  reg  [36:0]        _ext_w_upd_13_sum;
+  reg  [29:0]        _bits_w_upd_13_sum_2;
+  reg  [16:0]        _ext_w_upd_13_sum_2;
+  reg  [30:0]        _add_w_upd_13_sum;
+  reg  [14:0]        _bits_w_upd_13_sum;
+  reg  [35:0]        _neg_w_upd_14_sum;
+  reg  [36:0]        _ext_w_upd_14_sum;
+  reg  [29:0]        _bits_w_upd_14_sum_2;
+  reg  [16:0]        _ext_w_upd_14_sum_2;
+  reg  [30:0]        _add_w_upd_14_sum;
+  reg  [14:0]        _bits_w_upd_14_sum;
+  reg  [35:0]        _neg_w_upd_15_sum;
+  reg  [36:0]        _ext_w_upd_15_sum;
+  reg  [29:0]        _bits_w_upd_15_sum_2;
+  reg  [16:0]        _ext_w_upd_15_sum_2;
+  reg  [30:0]        _add_w_upd_15_sum;
+  reg  [14:0]        _bits_w_upd_15_sum;
+  reg  [35:0]        _neg_w_upd_16_sum;
+  reg  [36:0]        _ext_w_upd_16_sum;
+  reg  [29:0]        _bits_w_upd_16_sum_2;
+  reg  [16:0]        _ext_w_upd_16_sum_2;
+  reg  [30:0]        _add_w_upd_16_sum;
+  reg  [14:0]        _bits_w_upd_16_sum;
+  reg  [35:0]        _neg_w_upd_17_sum;
+  reg  [36:0]        _ext_w_upd_17_sum;
+  reg  [29:0]        _bits_w_upd_17_sum_2;
+  reg  [16:0]        _ext_w_upd_17_sum_2;
+  reg  [30:0]        _add_w_upd_17_sum;
+  reg  [14:0]        _bits_w_upd_17_sum;
+  reg  [35:0]        _neg_w_upd_18_sum;
+  reg  [36:0]        _ext_w_upd_18_sum;
+  reg  [29:0]        _bits_w_upd_18_sum_2;
+  reg  [16:0]        _ext_w_upd_18_sum_2;
+  reg  [30:0]        _add_w_upd_18_sum;
+  reg  [14:0]        _bits_w_upd_18_sum;
+  reg  [35:0]        _neg_w_upd_19_sum;
+  reg  [36:0]        _ext_w_upd_19_sum;
+  reg  [29:0]        _bits_w_upd_19_sum_2;
+  reg  [16:0]        _ext_w_upd_19_sum_2;
+  reg  [30:0]        _add_w_upd_19_sum;
+  reg  [14:0]        _bits_w_upd_19_sum;
+  reg  [35:0]        _neg_w_upd_20_sum;
+  reg  [36:0]        _ext_w_upd_20_sum;
+  reg  [29:0]        _bits_w_upd_20_sum_2;
+  reg  [16:0]        _ext_w_upd_20_sum_2;
+  reg  [30:0]        _add_w_upd_20_sum;
+  reg  [14:0]        _bits_w_upd_20_sum;
+  reg  [35:0]        _neg_w_upd_21_sum;
+  reg  [36:0]        _ext_w_upd_21_sum;
+  reg  [29:0]        _bits_w_upd_21_sum_2;
+  reg  [16:0]        _ext_w_upd_21_sum_2;
+  reg  [30:0]        _add_w_upd_21_sum;
+  reg  [14:0]        _bits_w_upd_21_sum;
+  reg  [35:0]        _neg_w_upd_22_sum;
+  reg  [36:0]        _ext_w_upd_22_sum;
+  reg  [29:0]        _bits_w_upd_22_sum_2;
+  reg  [16:0]        _ext_w_upd_22_sum_2;
+  reg  [30:0]        _add_w_upd_22_sum;
+  reg  [14:0]        _bits_w_upd_22_sum;
+  reg  [35:0]        _neg_w_upd_23_sum;
+  reg  [36:0]        _ext_w_upd_23_sum;
+  reg  [29:0]        _bits_w_upd_23_sum_2;
+  reg  [16:0]        _ext_w_upd_23_sum_2;
+  reg  [30:0]        _add_w_upd_23_sum;
+  reg  [14:0]        _bits_w_upd_23_sum;
+  reg  [35:0]        _neg_w_upd_24_sum;
+  reg  [36:0]        _ext_w_upd_24_sum;
+  reg  [29:0]        _bits_w_upd_24_sum_2;
+  reg  [16:0]        _ext_w_upd_24_sum_2;
+  reg  [30:0]        _add_w_upd_24_sum;
+  reg  [14:0]        _bits_w_upd_24_sum;
+  reg  [35:0]        _neg_w_upd_25_sum;
+  reg  [36:0]        _ext_w_upd_25_sum;
+  reg  [29:0]        _bits_w_upd_25_sum_2;
+  reg  [16:0]        _ext_w_upd_25_sum_2;
+  reg  [30:0]        _add_w_upd_25_sum;
+  reg  [14:0]        _bits_w_upd_25_sum;
+  reg  [35:0]        _neg_w_upd_26_sum;
+  reg  [36:0]        _ext_w_upd_26_sum;
+  reg  [29:0]        _bits_w_upd_26_sum_2;
+  reg  [16:0]        _ext_w_upd_26_sum_2;
+  reg  [30:0]        _add_w_upd_26_sum;
+  reg  [14:0]        _bits_w_upd_26_sum;
+  reg  [35:0]        _neg_w_upd_27_sum;
+  reg  [36:0]        _ext_w_upd_27_sum;
+  reg  [29:0]        _bits_w_upd_27_sum_2;
+  reg  [16:0]        _ext_w_upd_27_sum_2;
+  reg  [30:0]        _add_w_upd_27_sum;
+  reg  [14:0]        _bits_w_upd_27_sum;
+  reg  [35:0]        _neg_w_upd_28_sum;
+  reg  [36:0]        _ext_w_upd_28_sum;
+  reg  [29:0]        _bits_w_upd_28_sum_2;
+  reg  [16:0]        _ext_w_upd_28_sum_2;
+  reg  [30:0]        _add_w_upd_28_sum;
+  reg  [14:0]        _bits_w_upd_28_sum;
+  reg  [35:0]        _neg_w_upd_29_sum;
+  reg  [36:0]        _ext_w_upd_29_sum;
+  reg  [29:0]        _bits_w_upd_29_sum_2;
+  reg  [16:0]        _ext_w_upd_29_sum_2;
+  reg  [30:0]        _add_w_upd_29_sum;
+  reg  [14:0]        _bits_w_upd_29_sum;
+  reg  [35:0]        _neg_w_upd_30_sum;
+  reg  [36:0]        _ext_w_upd_30_sum;
+  reg  [29:0]        _bits_w_upd_30_sum_2;
+  reg  [16:0]        _ext_w_upd_30_sum_2;
+  reg  [30:0]        _add_w_upd_30_sum;
+  reg  [14:0]        _bits_w_upd_30_sum;
+  reg  [35:0]        _neg_w_upd_31_sum;
+  reg  [36:0]        _ext_w_upd_31_sum;
+  reg  [29:0]        _bits_w_upd_31_sum_2;
+  reg  [16:0]        _ext_w_upd_31_sum_2;
+  reg  [30:0]        _add_w_upd_31_sum;
+  reg  [14:0]        _bits_w_upd_31_sum;
+  reg  [35:0]        _neg_b_upd_sum;
+  reg  [13:0]        _ext_b_upd_sum;
+  reg  [37:0]        _add_b_upd_sum;
+  reg  [24:0]        _bits_b_upd_sum;
+  reg  [25:0]        _mux_sum_q_next;
   wire [40:0]        _add_logit;
   wire [28:0]        _mux_logit;
   wire [10:0]        _mul_logit_mem_waddr;
@@ -1656,15 +1656,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_0_sum = -{g_0[34], g_0};
-  assign _ext_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
-  assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[36:7];
-  assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
-  assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
-  assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
   // comb: w_upd_0 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_0_sum = 36'd0;
+    _ext_w_upd_0_sum = 37'd0;
+    _bits_w_upd_0_sum_2 = 30'd0;
+    _ext_w_upd_0_sum_2 = 17'd0;
+    _add_w_upd_0_sum = 31'd0;
+    _bits_w_upd_0_sum = 15'd0;
     if (w_we_0) begin
+      _neg_w_upd_0_sum = -{g_0[34], g_0};
+      _ext_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
+      _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[36:7];
+      _ext_w_upd_0_sum_2 = {1'b0, r_0};
+      _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
+      _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
       w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
       w_upd_0_below = w_upd_0_sum[16:15] == 2'd2;
@@ -1737,15 +1743,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_1_sum = -{g_1[34], g_1};
-  assign _ext_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
-  assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[36:7];
-  assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
-  assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
-  assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
   // comb: w_upd_1 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_1_sum = 36'd0;
+    _ext_w_upd_1_sum = 37'd0;
+    _bits_w_upd_1_sum_2 = 30'd0;
+    _ext_w_upd_1_sum_2 = 17'd0;
+    _add_w_upd_1_sum = 31'd0;
+    _bits_w_upd_1_sum = 15'd0;
     if (w_we_1) begin
+      _neg_w_upd_1_sum = -{g_1[34], g_1};
+      _ext_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
+      _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[36:7];
+      _ext_w_upd_1_sum_2 = {1'b0, r_1};
+      _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
+      _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
       w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
       w_upd_1_below = w_upd_1_sum[16:15] == 2'd2;
@@ -1818,15 +1830,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_2_sum = -{g_2[34], g_2};
-  assign _ext_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
-  assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[36:7];
-  assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
-  assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
-  assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
   // comb: w_upd_2 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_2_sum = 36'd0;
+    _ext_w_upd_2_sum = 37'd0;
+    _bits_w_upd_2_sum_2 = 30'd0;
+    _ext_w_upd_2_sum_2 = 17'd0;
+    _add_w_upd_2_sum = 31'd0;
+    _bits_w_upd_2_sum = 15'd0;
     if (w_we_2) begin
+      _neg_w_upd_2_sum = -{g_2[34], g_2};
+      _ext_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
+      _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[36:7];
+      _ext_w_upd_2_sum_2 = {1'b0, r_2};
+      _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
+      _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
       w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
       w_upd_2_below = w_upd_2_sum[16:15] == 2'd2;
@@ -1899,15 +1917,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_3_sum = -{g_3[34], g_3};
-  assign _ext_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
-  assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[36:7];
-  assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
-  assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
-  assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
   // comb: w_upd_3 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_3_sum = 36'd0;
+    _ext_w_upd_3_sum = 37'd0;
+    _bits_w_upd_3_sum_2 = 30'd0;
+    _ext_w_upd_3_sum_2 = 17'd0;
+    _add_w_upd_3_sum = 31'd0;
+    _bits_w_upd_3_sum = 15'd0;
     if (w_we_3) begin
+      _neg_w_upd_3_sum = -{g_3[34], g_3};
+      _ext_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
+      _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[36:7];
+      _ext_w_upd_3_sum_2 = {1'b0, r_3};
+      _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
+      _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
       w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
       w_upd_3_below = w_upd_3_sum[16:15] == 2'd2;
@@ -1980,15 +2004,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_4_sum = -{g_4[34], g_4};
-  assign _ext_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
-  assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[36:7];
-  assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
-  assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
-  assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
   // comb: w_upd_4 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_4_sum = 36'd0;
+    _ext_w_upd_4_sum = 37'd0;
+    _bits_w_upd_4_sum_2 = 30'd0;
+    _ext_w_upd_4_sum_2 = 17'd0;
+    _add_w_upd_4_sum = 31'd0;
+    _bits_w_upd_4_sum = 15'd0;
     if (w_we_4) begin
+      _neg_w_upd_4_sum = -{g_4[34], g_4};
+      _ext_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
+      _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[36:7];
+      _ext_w_upd_4_sum_2 = {1'b0, r_4};
+      _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
+      _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
       w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
       w_upd_4_below = w_upd_4_sum[16:15] == 2'd2;
@@ -2061,15 +2091,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_5_sum = -{g_5[34], g_5};
-  assign _ext_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
-  assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[36:7];
-  assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
-  assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
-  assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
   // comb: w_upd_5 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_5_sum = 36'd0;
+    _ext_w_upd_5_sum = 37'd0;
+    _bits_w_upd_5_sum_2 = 30'd0;
+    _ext_w_upd_5_sum_2 = 17'd0;
+    _add_w_upd_5_sum = 31'd0;
+    _bits_w_upd_5_sum = 15'd0;
     if (w_we_5) begin
+      _neg_w_upd_5_sum = -{g_5[34], g_5};
+      _ext_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
+      _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[36:7];
+      _ext_w_upd_5_sum_2 = {1'b0, r_5};
+      _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
+      _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
       w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
       w_upd_5_below = w_upd_5_sum[16:15] == 2'd2;
@@ -2142,15 +2178,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_6_sum = -{g_6[34], g_6};
-  assign _ext_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
-  assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[36:7];
-  assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
-  assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
-  assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
   // comb: w_upd_6 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_6_sum = 36'd0;
+    _ext_w_upd_6_sum = 37'd0;
+    _bits_w_upd_6_sum_2 = 30'd0;
+    _ext_w_upd_6_sum_2 = 17'd0;
+    _add_w_upd_6_sum = 31'd0;
+    _bits_w_upd_6_sum = 15'd0;
     if (w_we_6) begin
+      _neg_w_upd_6_sum = -{g_6[34], g_6};
+      _ext_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
+      _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[36:7];
+      _ext_w_upd_6_sum_2 = {1'b0, r_6};
+      _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
+      _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
       w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
       w_upd_6_below = w_upd_6_sum[16:15] == 2'd2;
@@ -2223,15 +2265,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_7_sum = -{g_7[34], g_7};
-  assign _ext_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
-  assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[36:7];
-  assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
-  assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
-  assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
   // comb: w_upd_7 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_7_sum = 36'd0;
+    _ext_w_upd_7_sum = 37'd0;
+    _bits_w_upd_7_sum_2 = 30'd0;
+    _ext_w_upd_7_sum_2 = 17'd0;
+    _add_w_upd_7_sum = 31'd0;
+    _bits_w_upd_7_sum = 15'd0;
     if (w_we_7) begin
+      _neg_w_upd_7_sum = -{g_7[34], g_7};
+      _ext_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
+      _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[36:7];
+      _ext_w_upd_7_sum_2 = {1'b0, r_7};
+      _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
+      _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
       w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
       w_upd_7_below = w_upd_7_sum[16:15] == 2'd2;
@@ -2304,15 +2352,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_8_sum = -{g_8[34], g_8};
-  assign _ext_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
-  assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[36:7];
-  assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
-  assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
-  assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
   // comb: w_upd_8 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_8_sum = 36'd0;
+    _ext_w_upd_8_sum = 37'd0;
+    _bits_w_upd_8_sum_2 = 30'd0;
+    _ext_w_upd_8_sum_2 = 17'd0;
+    _add_w_upd_8_sum = 31'd0;
+    _bits_w_upd_8_sum = 15'd0;
     if (w_we_8) begin
+      _neg_w_upd_8_sum = -{g_8[34], g_8};
+      _ext_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
+      _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[36:7];
+      _ext_w_upd_8_sum_2 = {1'b0, r_8};
+      _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
+      _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
       w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
       w_upd_8_below = w_upd_8_sum[16:15] == 2'd2;
@@ -2385,15 +2439,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_9_sum = -{g_9[34], g_9};
-  assign _ext_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
-  assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[36:7];
-  assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
-  assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
-  assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
   // comb: w_upd_9 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_9_sum = 36'd0;
+    _ext_w_upd_9_sum = 37'd0;
+    _bits_w_upd_9_sum_2 = 30'd0;
+    _ext_w_upd_9_sum_2 = 17'd0;
+    _add_w_upd_9_sum = 31'd0;
+    _bits_w_upd_9_sum = 15'd0;
     if (w_we_9) begin
+      _neg_w_upd_9_sum = -{g_9[34], g_9};
+      _ext_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
+      _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[36:7];
+      _ext_w_upd_9_sum_2 = {1'b0, r_9};
+      _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
+      _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
       w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
       w_upd_9_below = w_upd_9_sum[16:15] == 2'd2;
@@ -2466,15 +2526,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_10_sum = -{g_10[34], g_10};
-  assign _ext_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
-  assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[36:7];
-  assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
-  assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
-  assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
   // comb: w_upd_10 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_10_sum = 36'd0;
+    _ext_w_upd_10_sum = 37'd0;
+    _bits_w_upd_10_sum_2 = 30'd0;
+    _ext_w_upd_10_sum_2 = 17'd0;
+    _add_w_upd_10_sum = 31'd0;
+    _bits_w_upd_10_sum = 15'd0;
     if (w_we_10) begin
+      _neg_w_upd_10_sum = -{g_10[34], g_10};
+      _ext_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
+      _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[36:7];
+      _ext_w_upd_10_sum_2 = {1'b0, r_10};
+      _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
+      _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
       w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
       w_upd_10_below = w_upd_10_sum[16:15] == 2'd2;
@@ -2547,15 +2613,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_11_sum = -{g_11[34], g_11};
-  assign _ext_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
-  assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[36:7];
-  assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
-  assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
-  assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
   // comb: w_upd_11 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_11_sum = 36'd0;
+    _ext_w_upd_11_sum = 37'd0;
+    _bits_w_upd_11_sum_2 = 30'd0;
+    _ext_w_upd_11_sum_2 = 17'd0;
+    _add_w_upd_11_sum = 31'd0;
+    _bits_w_upd_11_sum = 15'd0;
     if (w_we_11) begin
+      _neg_w_upd_11_sum = -{g_11[34], g_11};
+      _ext_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
+      _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[36:7];
+      _ext_w_upd_11_sum_2 = {1'b0, r_11};
+      _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
+      _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
       w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
       w_upd_11_below = w_upd_11_sum[16:15] == 2'd2;
@@ -2628,15 +2700,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_12_sum = -{g_12[34], g_12};
-  assign _ext_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
-  assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[36:7];
-  assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
-  assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
-  assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
   // comb: w_upd_12 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_12_sum = 36'd0;
+    _ext_w_upd_12_sum = 37'd0;
+    _bits_w_upd_12_sum_2 = 30'd0;
+    _ext_w_upd_12_sum_2 = 17'd0;
+    _add_w_upd_12_sum = 31'd0;
+    _bits_w_upd_12_sum = 15'd0;
     if (w_we_12) begin
+      _neg_w_upd_12_sum = -{g_12[34], g_12};
+      _ext_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
+      _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[36:7];
+      _ext_w_upd_12_sum_2 = {1'b0, r_12};
+      _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
+      _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
       w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
       w_upd_12_below = w_upd_12_sum[16:15] == 2'd2;
@@ -2709,15 +2787,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_13_sum = -{g_13[34], g_13};
-  assign _ext_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
-  assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[36:7];
-  assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
-  assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
-  assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
   // comb: w_upd_13 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_13_sum = 36'd0;
+    _ext_w_upd_13_sum = 37'd0;
+    _bits_w_upd_13_sum_2 = 30'd0;
+    _ext_w_upd_13_sum_2 = 17'd0;
+    _add_w_upd_13_sum = 31'd0;
+    _bits_w_upd_13_sum = 15'd0;
     if (w_we_13) begin
+      _neg_w_upd_13_sum = -{g_13[34], g_13};
+      _ext_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
+      _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[36:7];
+      _ext_w_upd_13_sum_2 = {1'b0, r_13};
+      _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
+      _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
       w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
       w_upd_13_below = w_upd_13_sum[16:15] == 2'd2;
@@ -2790,15 +2874,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_14_sum = -{g_14[34], g_14};
-  assign _ext_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
-  assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[36:7];
-  assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
-  assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
-  assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
   // comb: w_upd_14 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_14_sum = 36'd0;
+    _ext_w_upd_14_sum = 37'd0;
+    _bits_w_upd_14_sum_2 = 30'd0;
+    _ext_w_upd_14_sum_2 = 17'd0;
+    _add_w_upd_14_sum = 31'd0;
+    _bits_w_upd_14_sum = 15'd0;
     if (w_we_14) begin
+      _neg_w_upd_14_sum = -{g_14[34], g_14};
+      _ext_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
+      _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[36:7];
+      _ext_w_upd_14_sum_2 = {1'b0, r_14};
+      _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
+      _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
       w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
       w_upd_14_below = w_upd_14_sum[16:15] == 2'd2;
@@ -2871,15 +2961,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_15_sum = -{g_15[34], g_15};
-  assign _ext_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
-  assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[36:7];
-  assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
-  assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
-  assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
   // comb: w_upd_15 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_15_sum = 36'd0;
+    _ext_w_upd_15_sum = 37'd0;
+    _bits_w_upd_15_sum_2 = 30'd0;
+    _ext_w_upd_15_sum_2 = 17'd0;
+    _add_w_upd_15_sum = 31'd0;
+    _bits_w_upd_15_sum = 15'd0;
     if (w_we_15) begin
+      _neg_w_upd_15_sum = -{g_15[34], g_15};
+      _ext_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
+      _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[36:7];
+      _ext_w_upd_15_sum_2 = {1'b0, r_15};
+      _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
+      _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
       w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
       w_upd_15_below = w_upd_15_sum[16:15] == 2'd2;
@@ -2952,15 +3048,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_16_sum = -{g_16[34], g_16};
-  assign _ext_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
-  assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[36:7];
-  assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
-  assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
-  assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
   // comb: w_upd_16 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_16_sum = 36'd0;
+    _ext_w_upd_16_sum = 37'd0;
+    _bits_w_upd_16_sum_2 = 30'd0;
+    _ext_w_upd_16_sum_2 = 17'd0;
+    _add_w_upd_16_sum = 31'd0;
+    _bits_w_upd_16_sum = 15'd0;
     if (w_we_16) begin
+      _neg_w_upd_16_sum = -{g_16[34], g_16};
+      _ext_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
+      _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[36:7];
+      _ext_w_upd_16_sum_2 = {1'b0, r_16};
+      _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
+      _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
       w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
       w_upd_16_below = w_upd_16_sum[16:15] == 2'd2;
@@ -3033,15 +3135,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_17_sum = -{g_17[34], g_17};
-  assign _ext_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
-  assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[36:7];
-  assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
-  assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
-  assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
   // comb: w_upd_17 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_17_sum = 36'd0;
+    _ext_w_upd_17_sum = 37'd0;
+    _bits_w_upd_17_sum_2 = 30'd0;
+    _ext_w_upd_17_sum_2 = 17'd0;
+    _add_w_upd_17_sum = 31'd0;
+    _bits_w_upd_17_sum = 15'd0;
     if (w_we_17) begin
+      _neg_w_upd_17_sum = -{g_17[34], g_17};
+      _ext_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
+      _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[36:7];
+      _ext_w_upd_17_sum_2 = {1'b0, r_17};
+      _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
+      _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
       w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
       w_upd_17_below = w_upd_17_sum[16:15] == 2'd2;
@@ -3114,15 +3222,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_18_sum = -{g_18[34], g_18};
-  assign _ext_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
-  assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[36:7];
-  assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
-  assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
-  assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
   // comb: w_upd_18 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_18_sum = 36'd0;
+    _ext_w_upd_18_sum = 37'd0;
+    _bits_w_upd_18_sum_2 = 30'd0;
+    _ext_w_upd_18_sum_2 = 17'd0;
+    _add_w_upd_18_sum = 31'd0;
+    _bits_w_upd_18_sum = 15'd0;
     if (w_we_18) begin
+      _neg_w_upd_18_sum = -{g_18[34], g_18};
+      _ext_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
+      _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[36:7];
+      _ext_w_upd_18_sum_2 = {1'b0, r_18};
+      _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
+      _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
       w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
       w_upd_18_below = w_upd_18_sum[16:15] == 2'd2;
@@ -3195,15 +3309,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_19_sum = -{g_19[34], g_19};
-  assign _ext_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
-  assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[36:7];
-  assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
-  assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
-  assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
   // comb: w_upd_19 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_19_sum = 36'd0;
+    _ext_w_upd_19_sum = 37'd0;
+    _bits_w_upd_19_sum_2 = 30'd0;
+    _ext_w_upd_19_sum_2 = 17'd0;
+    _add_w_upd_19_sum = 31'd0;
+    _bits_w_upd_19_sum = 15'd0;
     if (w_we_19) begin
+      _neg_w_upd_19_sum = -{g_19[34], g_19};
+      _ext_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
+      _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[36:7];
+      _ext_w_upd_19_sum_2 = {1'b0, r_19};
+      _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
+      _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
       w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
       w_upd_19_below = w_upd_19_sum[16:15] == 2'd2;
@@ -3276,15 +3396,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_20_sum = -{g_20[34], g_20};
-  assign _ext_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
-  assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[36:7];
-  assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
-  assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
-  assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
   // comb: w_upd_20 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_20_sum = 36'd0;
+    _ext_w_upd_20_sum = 37'd0;
+    _bits_w_upd_20_sum_2 = 30'd0;
+    _ext_w_upd_20_sum_2 = 17'd0;
+    _add_w_upd_20_sum = 31'd0;
+    _bits_w_upd_20_sum = 15'd0;
     if (w_we_20) begin
+      _neg_w_upd_20_sum = -{g_20[34], g_20};
+      _ext_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
+      _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[36:7];
+      _ext_w_upd_20_sum_2 = {1'b0, r_20};
+      _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
+      _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
       w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
       w_upd_20_below = w_upd_20_sum[16:15] == 2'd2;
@@ -3357,15 +3483,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_21_sum = -{g_21[34], g_21};
-  assign _ext_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
-  assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[36:7];
-  assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
-  assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
-  assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
   // comb: w_upd_21 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_21_sum = 36'd0;
+    _ext_w_upd_21_sum = 37'd0;
+    _bits_w_upd_21_sum_2 = 30'd0;
+    _ext_w_upd_21_sum_2 = 17'd0;
+    _add_w_upd_21_sum = 31'd0;
+    _bits_w_upd_21_sum = 15'd0;
     if (w_we_21) begin
+      _neg_w_upd_21_sum = -{g_21[34], g_21};
+      _ext_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
+      _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[36:7];
+      _ext_w_upd_21_sum_2 = {1'b0, r_21};
+      _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
+      _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
       w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
       w_upd_21_below = w_upd_21_sum[16:15] == 2'd2;
@@ -3438,15 +3570,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_22_sum = -{g_22[34], g_22};
-  assign _ext_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
-  assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[36:7];
-  assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
-  assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
-  assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
   // comb: w_upd_22 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_22_sum = 36'd0;
+    _ext_w_upd_22_sum = 37'd0;
+    _bits_w_upd_22_sum_2 = 30'd0;
+    _ext_w_upd_22_sum_2 = 17'd0;
+    _add_w_upd_22_sum = 31'd0;
+    _bits_w_upd_22_sum = 15'd0;
     if (w_we_22) begin
+      _neg_w_upd_22_sum = -{g_22[34], g_22};
+      _ext_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
+      _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[36:7];
+      _ext_w_upd_22_sum_2 = {1'b0, r_22};
+      _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
+      _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
       w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
       w_upd_22_below = w_upd_22_sum[16:15] == 2'd2;
@@ -3519,15 +3657,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_23_sum = -{g_23[34], g_23};
-  assign _ext_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
-  assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[36:7];
-  assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
-  assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
-  assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
   // comb: w_upd_23 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_23_sum = 36'd0;
+    _ext_w_upd_23_sum = 37'd0;
+    _bits_w_upd_23_sum_2 = 30'd0;
+    _ext_w_upd_23_sum_2 = 17'd0;
+    _add_w_upd_23_sum = 31'd0;
+    _bits_w_upd_23_sum = 15'd0;
     if (w_we_23) begin
+      _neg_w_upd_23_sum = -{g_23[34], g_23};
+      _ext_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
+      _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[36:7];
+      _ext_w_upd_23_sum_2 = {1'b0, r_23};
+      _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
+      _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
       w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
       w_upd_23_below = w_upd_23_sum[16:15] == 2'd2;
@@ -3600,15 +3744,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_24_sum = -{g_24[34], g_24};
-  assign _ext_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
-  assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[36:7];
-  assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
-  assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
-  assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
   // comb: w_upd_24 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_24_sum = 36'd0;
+    _ext_w_upd_24_sum = 37'd0;
+    _bits_w_upd_24_sum_2 = 30'd0;
+    _ext_w_upd_24_sum_2 = 17'd0;
+    _add_w_upd_24_sum = 31'd0;
+    _bits_w_upd_24_sum = 15'd0;
     if (w_we_24) begin
+      _neg_w_upd_24_sum = -{g_24[34], g_24};
+      _ext_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
+      _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[36:7];
+      _ext_w_upd_24_sum_2 = {1'b0, r_24};
+      _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
+      _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
       w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
       w_upd_24_below = w_upd_24_sum[16:15] == 2'd2;
@@ -3681,15 +3831,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_25_sum = -{g_25[34], g_25};
-  assign _ext_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
-  assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[36:7];
-  assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
-  assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
-  assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
   // comb: w_upd_25 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_25_sum = 36'd0;
+    _ext_w_upd_25_sum = 37'd0;
+    _bits_w_upd_25_sum_2 = 30'd0;
+    _ext_w_upd_25_sum_2 = 17'd0;
+    _add_w_upd_25_sum = 31'd0;
+    _bits_w_upd_25_sum = 15'd0;
     if (w_we_25) begin
+      _neg_w_upd_25_sum = -{g_25[34], g_25};
+      _ext_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
+      _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[36:7];
+      _ext_w_upd_25_sum_2 = {1'b0, r_25};
+      _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
+      _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
       w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
       w_upd_25_below = w_upd_25_sum[16:15] == 2'd2;
@@ -3762,15 +3918,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_26_sum = -{g_26[34], g_26};
-  assign _ext_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
-  assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[36:7];
-  assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
-  assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
-  assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
   // comb: w_upd_26 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_26_sum = 36'd0;
+    _ext_w_upd_26_sum = 37'd0;
+    _bits_w_upd_26_sum_2 = 30'd0;
+    _ext_w_upd_26_sum_2 = 17'd0;
+    _add_w_upd_26_sum = 31'd0;
+    _bits_w_upd_26_sum = 15'd0;
     if (w_we_26) begin
+      _neg_w_upd_26_sum = -{g_26[34], g_26};
+      _ext_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
+      _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[36:7];
+      _ext_w_upd_26_sum_2 = {1'b0, r_26};
+      _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
+      _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
       w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
       w_upd_26_below = w_upd_26_sum[16:15] == 2'd2;
@@ -3843,15 +4005,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_27_sum = -{g_27[34], g_27};
-  assign _ext_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
-  assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[36:7];
-  assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
-  assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
-  assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
   // comb: w_upd_27 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_27_sum = 36'd0;
+    _ext_w_upd_27_sum = 37'd0;
+    _bits_w_upd_27_sum_2 = 30'd0;
+    _ext_w_upd_27_sum_2 = 17'd0;
+    _add_w_upd_27_sum = 31'd0;
+    _bits_w_upd_27_sum = 15'd0;
     if (w_we_27) begin
+      _neg_w_upd_27_sum = -{g_27[34], g_27};
+      _ext_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
+      _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[36:7];
+      _ext_w_upd_27_sum_2 = {1'b0, r_27};
+      _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
+      _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
       w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
       w_upd_27_below = w_upd_27_sum[16:15] == 2'd2;
@@ -3924,15 +4092,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_28_sum = -{g_28[34], g_28};
-  assign _ext_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
-  assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[36:7];
-  assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
-  assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
-  assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
   // comb: w_upd_28 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_28_sum = 36'd0;
+    _ext_w_upd_28_sum = 37'd0;
+    _bits_w_upd_28_sum_2 = 30'd0;
+    _ext_w_upd_28_sum_2 = 17'd0;
+    _add_w_upd_28_sum = 31'd0;
+    _bits_w_upd_28_sum = 15'd0;
     if (w_we_28) begin
+      _neg_w_upd_28_sum = -{g_28[34], g_28};
+      _ext_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
+      _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[36:7];
+      _ext_w_upd_28_sum_2 = {1'b0, r_28};
+      _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
+      _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
       w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
       w_upd_28_below = w_upd_28_sum[16:15] == 2'd2;
@@ -4005,15 +4179,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_29_sum = -{g_29[34], g_29};
-  assign _ext_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
-  assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[36:7];
-  assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
-  assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
-  assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
   // comb: w_upd_29 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_29_sum = 36'd0;
+    _ext_w_upd_29_sum = 37'd0;
+    _bits_w_upd_29_sum_2 = 30'd0;
+    _ext_w_upd_29_sum_2 = 17'd0;
+    _add_w_upd_29_sum = 31'd0;
+    _bits_w_upd_29_sum = 15'd0;
     if (w_we_29) begin
+      _neg_w_upd_29_sum = -{g_29[34], g_29};
+      _ext_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
+      _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[36:7];
+      _ext_w_upd_29_sum_2 = {1'b0, r_29};
+      _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
+      _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
       w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
       w_upd_29_below = w_upd_29_sum[16:15] == 2'd2;
@@ -4086,15 +4266,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_30_sum = -{g_30[34], g_30};
-  assign _ext_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
-  assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[36:7];
-  assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
-  assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
-  assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
   // comb: w_upd_30 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_30_sum = 36'd0;
+    _ext_w_upd_30_sum = 37'd0;
+    _bits_w_upd_30_sum_2 = 30'd0;
+    _ext_w_upd_30_sum_2 = 17'd0;
+    _add_w_upd_30_sum = 31'd0;
+    _bits_w_upd_30_sum = 15'd0;
     if (w_we_30) begin
+      _neg_w_upd_30_sum = -{g_30[34], g_30};
+      _ext_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
+      _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[36:7];
+      _ext_w_upd_30_sum_2 = {1'b0, r_30};
+      _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
+      _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
       w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
       w_upd_30_below = w_upd_30_sum[16:15] == 2'd2;
@@ -4167,15 +4353,21 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_31_sum = -{g_31[34], g_31};
-  assign _ext_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
-  assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[36:7];
-  assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
-  assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
-  assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
   // comb: w_upd_31 (generator/units/lane.ts:415)
   always @* begin
+    _neg_w_upd_31_sum = 36'd0;
+    _ext_w_upd_31_sum = 37'd0;
+    _bits_w_upd_31_sum_2 = 30'd0;
+    _ext_w_upd_31_sum_2 = 17'd0;
+    _add_w_upd_31_sum = 31'd0;
+    _bits_w_upd_31_sum = 15'd0;
     if (w_we_31) begin
+      _neg_w_upd_31_sum = -{g_31[34], g_31};
+      _ext_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
+      _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[36:7];
+      _ext_w_upd_31_sum_2 = {1'b0, r_31};
+      _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
+      _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
       w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
       w_upd_31_below = w_upd_31_sum[16:15] == 2'd2;
@@ -4205,13 +4397,17 @@ module output_layer (
 
   assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:494
 
-  assign _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
-  assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
-  assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
-  assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
   // comb: b_upd (generator/units/lane.ts:415)
   always @* begin
+    _neg_b_upd_sum = 36'd0;
+    _ext_b_upd_sum = 14'd0;
+    _add_b_upd_sum = 38'd0;
+    _bits_b_upd_sum = 25'd0;
     if (b_we) begin
+      _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
+      _ext_b_upd_sum = {1'b0, r_bias[15:3]};
+      _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
+      _bits_b_upd_sum = _add_b_upd_sum[37:13];
       b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};
       b_upd_above = (b_upd_sum[25:15] - 11'd1) < 11'd1023;
       b_upd_below = (b_upd_sum[25:15] - 11'd1024) < 11'd1023;
@@ -4230,9 +4426,9 @@ module output_layer (
 
   assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:511
 
-  assign _mux_sum_q_next = row_first1_q ? {bias_rd, 10'd0} : 26'sd0;
   // comb: lane_products (generator/units/common.ts:174)
   always @* begin
+    _mux_sum_q_next = 26'd0;
     if ((d1 | a1)) begin
       h_0 = (sub1_q == 1'b0) ? h_rdata[15:0] : h_rdata[527:512];
       op_0 = (phase_q == 2'd3) ? err_rd : w_rd_0;
@@ -4331,6 +4527,7 @@ module output_layer (
       op_31 = (phase_q == 2'd3) ? err_rd : w_rd_31;
       prod_31 = h_31 * op_31;
       if (a1) begin
+        _mux_sum_q_next = row_first1_q ? {bias_rd, 10'd0} : 26'sd0;
         sum_q_next = (((((prod_0[37:0] + prod_1[37:0]) + (prod_2[37:0] + prod_3[37:0])) + ((prod_4[37:0] + prod_5[37:0]) + (prod_6[37:0] + prod_7[37:0]))) + (((prod_8[37:0] + prod_9[37:0]) + (prod_10[37:0] + prod_11[37:0])) + ((prod_12[37:0] + prod_13[37:0]) + (prod_14[37:0] + prod_15[37:0])))) + ((((prod_16[37:0] + prod_17[37:0]) + (prod_18[37:0] + prod_19[37:0])) + ((prod_20[37:0] + prod_21[37:0]) + (prod_22[37:0] + prod_23[37:0]))) + (((prod_24[37:0] + prod_25[37:0]) + (prod_26[37:0] + prod_27[37:0])) + ((prod_28[37:0] + prod_29[37:0]) + (prod_30[37:0] + prod_31[37:0]))))) + {{12{_mux_sum_q_next[25]}}, _mux_sum_q_next};
       end else begin
         sum_q_next = sum_q;

@@ -3,6 +3,7 @@ import { emitDesign, emitModule, literal } from '../../generator/emit/index.js';
 import { ModuleBuilder, constant, sint, uint, type Module } from '../../generator/ir/index.js';
 import { GENERATOR_VERSION } from '../../generator/version.js';
 import { adderReg, alu, counter, mac, ramSync, top } from './examples.js';
+import { expectToolsClean } from './tool-checks.js';
 
 describe('emitted Verilog snapshots', () => {
   const cases: [string, () => Module][] = [
@@ -77,6 +78,27 @@ describe('names', () => {
     const v = emitModule(stable(false)).verilog;
     expect(v).toContain('wire [15:0]        _mul_p_q;');
     expect(v).toContain('assign _mul_p_q = a * b;');
+  });
+
+  it("a comb process's temporaries are regs of the process, set only where their assignment runs", async () => {
+    const m = new ModuleBuilder('gated_temp', {});
+    const en = m.input('en', uint(1));
+    const a = m.input('a', sint(8));
+    const b = m.input('b', sint(8));
+    const y = m.output('y', sint(12));
+    const z = m.output('z', sint(12));
+    m.comb('y', ($) => {
+      $.if(en, () => $.set(y, a.mul(b).trunc(12))).else(() => $.set(y, 0));
+    });
+    m.assign(z, a.mul(b).shr(4).trunc(12));
+    const mod = m.build();
+    const v = emitModule(mod).verilog;
+    // the product the slice needs: set in the enabled branch, 0 at the process's top (no latch), no continuous assignment
+    expect(v).toMatch(/always @\* begin\n {4}_mul_y = 16'd0;\n {4}if \(en\) begin\n {6}_mul_y = a \* b;\n {6}y = _mul_y\[11:0\];/);
+    expect(v).not.toContain('assign _mul_y');
+    // outside a comb process a temporary stays a continuous assignment
+    expect(v).toContain('assign _mul_z = a * b;');
+    await expectToolsClean(mod);
   });
 
   it('adding an unrelated signal renames nothing', () => {
