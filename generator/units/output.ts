@@ -404,6 +404,7 @@ export function outputUnit(cfg: ChipConfig): Module {
   };
   const hostRdW: Expr[] = [];
   const lfsrs: Signal[] = Array.from({ length: L }, (_, q) => m.reg(`lfsr_${q}`, uint(LW), { reset: (q % (2 ** LW - 1)) + 1 }));
+  const hostLfsrWe = m.wire('host_lfsr_we', hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.lfsr)));
   /** each lane's product operands, gradient register, and whether it holds a word of the logit item (stage 1) */
   const lanes: { h: Expr; op: Expr; g: Signal; live: Expr }[] = [];
   const wSatHi: Expr[] = [];
@@ -465,16 +466,17 @@ export function outputUnit(cfg: ChipConfig): Module {
         rBias = m.wire('r_bias', s1.trunc(rb));
       }
     }
-    const hostLfsrWe = (q: number): Expr => hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.lfsr)).and(hostBank.eq(q));
     const turn = n === 1 ? null : m.wire(`lfsr_turn_${r}`, upd2.and(subLt(sT[1], n)));
     m.seq(`lfsr_${r}`, ($) => {
-      // written only when it changes (a host write, a draw, a turn of the ring): the registers hold otherwise,
-      // and a simulator skips the lanes' selects in every cycle without an update
-      ring.forEach((reg, s) => {
-        const w = $.if(hostLfsrWe(s * PL + r), () => $.set(reg, hostWdata.trunc(LW)));
-        if (turn === null) w.elseIf(draws, () => $.set(reg, next));
-        else w.elseIf(turn, () => $.set(reg, s < n - 1 ? ring[s + 1] : mux(draws, next, lf)));
-      });
+      // written only when it changes (a host write, a draw, a turn of the ring): the registers hold otherwise;
+      // the host's write (idle) and the update's write cycles (upd2) tested first, one flag each, so a
+      // simulator skips the lane's selects in the other cycles
+      $.if(hostLfsrWe, () => ring.forEach((reg, s) => $.if(hostBank.eq(s * PL + r), () => $.set(reg, hostWdata.trunc(LW))))).elseIf(upd2, () =>
+        ring.forEach((reg, s) => {
+          if (turn === null) $.if(draws, () => $.set(reg, next));
+          else $.if(turn, () => $.set(reg, s < n - 1 ? ring[s + 1] : mux(draws, next, lf)));
+        }),
+      );
     });
     const xq = mul === 1 ? g.neg() : g.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
     // the update word, its arithmetic formed only when the lane writes (lane.ts gatedUpdateWord; its flags

@@ -152,6 +152,7 @@ module output_layer (
   reg  [31:0]        lfsr_61;
   reg  [31:0]        lfsr_62;
   reg  [31:0]        lfsr_63;
+  wire               host_lfsr_we;
   reg  [15:0]        err_rd;
   wire               d1;
   wire               upd2;
@@ -1545,6 +1546,8 @@ module output_layer (
     end
   end
 
+  assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:407
+
   assign _mul_err_mem_waddr = err_p1_q * 4'd10;
   assign _ext_err_mem_wdata = {1'b0, p_clamped};
   assign _mux_err_mem_wdata_2 = (y_rdata == err_j1_q) ? 18'sh10000 : 18'sd0;
@@ -1552,7 +1555,7 @@ module output_layer (
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
   assign _mul_err_rd_addr = p_q * 4'd10;
-  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:413)
+  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:414)
   always @(posedge clk) begin
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= _mux_err_mem_wdata[15:0];
@@ -1562,11 +1565,11 @@ module output_layer (
     end
   end
 
-  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:417
+  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:418
 
-  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:418
+  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:419
 
-  // seq: w_addr_tags (generator/units/output.ts:422)
+  // seq: w_addr_tags (generator/units/output.ts:423)
   always @(posedge clk) begin
     if (rst) begin
       w_addr1_q <= 5'd0;
@@ -1577,7 +1580,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd0) | (host_bank == 6'd32)))) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_0 : host_wdata[15:0];
@@ -1587,11 +1590,11 @@ module output_layer (
     end
   end
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:452
 
-  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:452
+  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:453
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1612,7 +1615,7 @@ module output_layer (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:454
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:455
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1633,7 +1636,7 @@ module output_layer (
     end
   end
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:463
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:464
 
   assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -1643,15 +1646,20 @@ module output_layer (
       lfsr_0 <= 32'd1;
       lfsr_32 <= 32'd33;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd0))) begin
-        lfsr_0 <= host_wdata;
-      end else if (lfsr_turn_0) begin
-        lfsr_0 <= lfsr_32;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd32))) begin
-        lfsr_32 <= host_wdata;
-      end else if (lfsr_turn_0) begin
-        lfsr_32 <= (draw_w_0 | draw_b) ? ((draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0) : lfsr_0;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd0)) begin
+          lfsr_0 <= host_wdata;
+        end
+        if ((host_bank == 6'd32)) begin
+          lfsr_32 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_0) begin
+          lfsr_0 <= lfsr_32;
+        end
+        if (lfsr_turn_0) begin
+          lfsr_32 <= (draw_w_0 | draw_b) ? ((draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0) : lfsr_0;
+        end
       end
     end
   end
@@ -1687,7 +1695,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd1) | (host_bank == 6'd33)))) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_1 : host_wdata[15:0];
@@ -1697,9 +1705,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
@@ -1720,7 +1728,7 @@ module output_layer (
     end
   end
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:454
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -1730,15 +1738,20 @@ module output_layer (
       lfsr_1 <= 32'd2;
       lfsr_33 <= 32'd34;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd1))) begin
-        lfsr_1 <= host_wdata;
-      end else if (lfsr_turn_1) begin
-        lfsr_1 <= lfsr_33;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd33))) begin
-        lfsr_33 <= host_wdata;
-      end else if (lfsr_turn_1) begin
-        lfsr_33 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd1)) begin
+          lfsr_1 <= host_wdata;
+        end
+        if ((host_bank == 6'd33)) begin
+          lfsr_33 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_1) begin
+          lfsr_1 <= lfsr_33;
+        end
+        if (lfsr_turn_1) begin
+          lfsr_33 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
+        end
       end
     end
   end
@@ -1774,7 +1787,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd2) | (host_bank == 6'd34)))) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_2 : host_wdata[15:0];
@@ -1784,9 +1797,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
@@ -1807,7 +1820,7 @@ module output_layer (
     end
   end
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:454
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -1817,15 +1830,20 @@ module output_layer (
       lfsr_2 <= 32'd3;
       lfsr_34 <= 32'd35;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd2))) begin
-        lfsr_2 <= host_wdata;
-      end else if (lfsr_turn_2) begin
-        lfsr_2 <= lfsr_34;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd34))) begin
-        lfsr_34 <= host_wdata;
-      end else if (lfsr_turn_2) begin
-        lfsr_34 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd2)) begin
+          lfsr_2 <= host_wdata;
+        end
+        if ((host_bank == 6'd34)) begin
+          lfsr_34 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_2) begin
+          lfsr_2 <= lfsr_34;
+        end
+        if (lfsr_turn_2) begin
+          lfsr_34 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
+        end
       end
     end
   end
@@ -1861,7 +1879,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd3) | (host_bank == 6'd35)))) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_3 : host_wdata[15:0];
@@ -1871,9 +1889,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
@@ -1894,7 +1912,7 @@ module output_layer (
     end
   end
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:454
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -1904,15 +1922,20 @@ module output_layer (
       lfsr_3 <= 32'd4;
       lfsr_35 <= 32'd36;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd3))) begin
-        lfsr_3 <= host_wdata;
-      end else if (lfsr_turn_3) begin
-        lfsr_3 <= lfsr_35;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd35))) begin
-        lfsr_35 <= host_wdata;
-      end else if (lfsr_turn_3) begin
-        lfsr_35 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd3)) begin
+          lfsr_3 <= host_wdata;
+        end
+        if ((host_bank == 6'd35)) begin
+          lfsr_35 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_3) begin
+          lfsr_3 <= lfsr_35;
+        end
+        if (lfsr_turn_3) begin
+          lfsr_35 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
+        end
       end
     end
   end
@@ -1948,7 +1971,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd4) | (host_bank == 6'd36)))) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_4 : host_wdata[15:0];
@@ -1958,9 +1981,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
@@ -1981,7 +2004,7 @@ module output_layer (
     end
   end
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:454
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -1991,15 +2014,20 @@ module output_layer (
       lfsr_4 <= 32'd5;
       lfsr_36 <= 32'd37;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd4))) begin
-        lfsr_4 <= host_wdata;
-      end else if (lfsr_turn_4) begin
-        lfsr_4 <= lfsr_36;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd36))) begin
-        lfsr_36 <= host_wdata;
-      end else if (lfsr_turn_4) begin
-        lfsr_36 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd4)) begin
+          lfsr_4 <= host_wdata;
+        end
+        if ((host_bank == 6'd36)) begin
+          lfsr_36 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_4) begin
+          lfsr_4 <= lfsr_36;
+        end
+        if (lfsr_turn_4) begin
+          lfsr_36 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
+        end
       end
     end
   end
@@ -2035,7 +2063,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd5) | (host_bank == 6'd37)))) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_5 : host_wdata[15:0];
@@ -2045,9 +2073,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
@@ -2068,7 +2096,7 @@ module output_layer (
     end
   end
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:454
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2078,15 +2106,20 @@ module output_layer (
       lfsr_5 <= 32'd6;
       lfsr_37 <= 32'd38;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd5))) begin
-        lfsr_5 <= host_wdata;
-      end else if (lfsr_turn_5) begin
-        lfsr_5 <= lfsr_37;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd37))) begin
-        lfsr_37 <= host_wdata;
-      end else if (lfsr_turn_5) begin
-        lfsr_37 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd5)) begin
+          lfsr_5 <= host_wdata;
+        end
+        if ((host_bank == 6'd37)) begin
+          lfsr_37 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_5) begin
+          lfsr_5 <= lfsr_37;
+        end
+        if (lfsr_turn_5) begin
+          lfsr_37 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
+        end
       end
     end
   end
@@ -2122,7 +2155,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd6) | (host_bank == 6'd38)))) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_6 : host_wdata[15:0];
@@ -2132,9 +2165,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
@@ -2155,7 +2188,7 @@ module output_layer (
     end
   end
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:454
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2165,15 +2198,20 @@ module output_layer (
       lfsr_6 <= 32'd7;
       lfsr_38 <= 32'd39;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd6))) begin
-        lfsr_6 <= host_wdata;
-      end else if (lfsr_turn_6) begin
-        lfsr_6 <= lfsr_38;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd38))) begin
-        lfsr_38 <= host_wdata;
-      end else if (lfsr_turn_6) begin
-        lfsr_38 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd6)) begin
+          lfsr_6 <= host_wdata;
+        end
+        if ((host_bank == 6'd38)) begin
+          lfsr_38 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_6) begin
+          lfsr_6 <= lfsr_38;
+        end
+        if (lfsr_turn_6) begin
+          lfsr_38 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
+        end
       end
     end
   end
@@ -2209,7 +2247,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd7) | (host_bank == 6'd39)))) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_7 : host_wdata[15:0];
@@ -2219,9 +2257,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
@@ -2242,7 +2280,7 @@ module output_layer (
     end
   end
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:454
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2252,15 +2290,20 @@ module output_layer (
       lfsr_7 <= 32'd8;
       lfsr_39 <= 32'd40;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd7))) begin
-        lfsr_7 <= host_wdata;
-      end else if (lfsr_turn_7) begin
-        lfsr_7 <= lfsr_39;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd39))) begin
-        lfsr_39 <= host_wdata;
-      end else if (lfsr_turn_7) begin
-        lfsr_39 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd7)) begin
+          lfsr_7 <= host_wdata;
+        end
+        if ((host_bank == 6'd39)) begin
+          lfsr_39 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_7) begin
+          lfsr_7 <= lfsr_39;
+        end
+        if (lfsr_turn_7) begin
+          lfsr_39 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
+        end
       end
     end
   end
@@ -2296,7 +2339,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd8) | (host_bank == 6'd40)))) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_8 : host_wdata[15:0];
@@ -2306,9 +2349,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
@@ -2329,7 +2372,7 @@ module output_layer (
     end
   end
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:454
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2339,15 +2382,20 @@ module output_layer (
       lfsr_8 <= 32'd9;
       lfsr_40 <= 32'd41;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd8))) begin
-        lfsr_8 <= host_wdata;
-      end else if (lfsr_turn_8) begin
-        lfsr_8 <= lfsr_40;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd40))) begin
-        lfsr_40 <= host_wdata;
-      end else if (lfsr_turn_8) begin
-        lfsr_40 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd8)) begin
+          lfsr_8 <= host_wdata;
+        end
+        if ((host_bank == 6'd40)) begin
+          lfsr_40 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_8) begin
+          lfsr_8 <= lfsr_40;
+        end
+        if (lfsr_turn_8) begin
+          lfsr_40 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
+        end
       end
     end
   end
@@ -2383,7 +2431,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd9) | (host_bank == 6'd41)))) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_9 : host_wdata[15:0];
@@ -2393,9 +2441,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
@@ -2416,7 +2464,7 @@ module output_layer (
     end
   end
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:454
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2426,15 +2474,20 @@ module output_layer (
       lfsr_9 <= 32'd10;
       lfsr_41 <= 32'd42;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd9))) begin
-        lfsr_9 <= host_wdata;
-      end else if (lfsr_turn_9) begin
-        lfsr_9 <= lfsr_41;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd41))) begin
-        lfsr_41 <= host_wdata;
-      end else if (lfsr_turn_9) begin
-        lfsr_41 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd9)) begin
+          lfsr_9 <= host_wdata;
+        end
+        if ((host_bank == 6'd41)) begin
+          lfsr_41 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_9) begin
+          lfsr_9 <= lfsr_41;
+        end
+        if (lfsr_turn_9) begin
+          lfsr_41 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
+        end
       end
     end
   end
@@ -2470,7 +2523,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd10) | (host_bank == 6'd42)))) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_10 : host_wdata[15:0];
@@ -2480,9 +2533,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
@@ -2503,7 +2556,7 @@ module output_layer (
     end
   end
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:454
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2513,15 +2566,20 @@ module output_layer (
       lfsr_10 <= 32'd11;
       lfsr_42 <= 32'd43;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd10))) begin
-        lfsr_10 <= host_wdata;
-      end else if (lfsr_turn_10) begin
-        lfsr_10 <= lfsr_42;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd42))) begin
-        lfsr_42 <= host_wdata;
-      end else if (lfsr_turn_10) begin
-        lfsr_42 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd10)) begin
+          lfsr_10 <= host_wdata;
+        end
+        if ((host_bank == 6'd42)) begin
+          lfsr_42 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_10) begin
+          lfsr_10 <= lfsr_42;
+        end
+        if (lfsr_turn_10) begin
+          lfsr_42 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
+        end
       end
     end
   end
@@ -2557,7 +2615,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd11) | (host_bank == 6'd43)))) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_11 : host_wdata[15:0];
@@ -2567,9 +2625,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
@@ -2590,7 +2648,7 @@ module output_layer (
     end
   end
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:454
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2600,15 +2658,20 @@ module output_layer (
       lfsr_11 <= 32'd12;
       lfsr_43 <= 32'd44;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd11))) begin
-        lfsr_11 <= host_wdata;
-      end else if (lfsr_turn_11) begin
-        lfsr_11 <= lfsr_43;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd43))) begin
-        lfsr_43 <= host_wdata;
-      end else if (lfsr_turn_11) begin
-        lfsr_43 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd11)) begin
+          lfsr_11 <= host_wdata;
+        end
+        if ((host_bank == 6'd43)) begin
+          lfsr_43 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_11) begin
+          lfsr_11 <= lfsr_43;
+        end
+        if (lfsr_turn_11) begin
+          lfsr_43 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
+        end
       end
     end
   end
@@ -2644,7 +2707,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd12) | (host_bank == 6'd44)))) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_12 : host_wdata[15:0];
@@ -2654,9 +2717,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
@@ -2677,7 +2740,7 @@ module output_layer (
     end
   end
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:454
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2687,15 +2750,20 @@ module output_layer (
       lfsr_12 <= 32'd13;
       lfsr_44 <= 32'd45;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd12))) begin
-        lfsr_12 <= host_wdata;
-      end else if (lfsr_turn_12) begin
-        lfsr_12 <= lfsr_44;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd44))) begin
-        lfsr_44 <= host_wdata;
-      end else if (lfsr_turn_12) begin
-        lfsr_44 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd12)) begin
+          lfsr_12 <= host_wdata;
+        end
+        if ((host_bank == 6'd44)) begin
+          lfsr_44 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_12) begin
+          lfsr_12 <= lfsr_44;
+        end
+        if (lfsr_turn_12) begin
+          lfsr_44 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
+        end
       end
     end
   end
@@ -2731,7 +2799,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd13) | (host_bank == 6'd45)))) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_13 : host_wdata[15:0];
@@ -2741,9 +2809,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
@@ -2764,7 +2832,7 @@ module output_layer (
     end
   end
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:454
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2774,15 +2842,20 @@ module output_layer (
       lfsr_13 <= 32'd14;
       lfsr_45 <= 32'd46;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd13))) begin
-        lfsr_13 <= host_wdata;
-      end else if (lfsr_turn_13) begin
-        lfsr_13 <= lfsr_45;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd45))) begin
-        lfsr_45 <= host_wdata;
-      end else if (lfsr_turn_13) begin
-        lfsr_45 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd13)) begin
+          lfsr_13 <= host_wdata;
+        end
+        if ((host_bank == 6'd45)) begin
+          lfsr_45 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_13) begin
+          lfsr_13 <= lfsr_45;
+        end
+        if (lfsr_turn_13) begin
+          lfsr_45 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
+        end
       end
     end
   end
@@ -2818,7 +2891,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd14) | (host_bank == 6'd46)))) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_14 : host_wdata[15:0];
@@ -2828,9 +2901,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
@@ -2851,7 +2924,7 @@ module output_layer (
     end
   end
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:454
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2861,15 +2934,20 @@ module output_layer (
       lfsr_14 <= 32'd15;
       lfsr_46 <= 32'd47;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd14))) begin
-        lfsr_14 <= host_wdata;
-      end else if (lfsr_turn_14) begin
-        lfsr_14 <= lfsr_46;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd46))) begin
-        lfsr_46 <= host_wdata;
-      end else if (lfsr_turn_14) begin
-        lfsr_46 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd14)) begin
+          lfsr_14 <= host_wdata;
+        end
+        if ((host_bank == 6'd46)) begin
+          lfsr_46 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_14) begin
+          lfsr_14 <= lfsr_46;
+        end
+        if (lfsr_turn_14) begin
+          lfsr_46 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
+        end
       end
     end
   end
@@ -2905,7 +2983,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd15) | (host_bank == 6'd47)))) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_15 : host_wdata[15:0];
@@ -2915,9 +2993,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
@@ -2938,7 +3016,7 @@ module output_layer (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:454
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -2948,15 +3026,20 @@ module output_layer (
       lfsr_15 <= 32'd16;
       lfsr_47 <= 32'd48;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd15))) begin
-        lfsr_15 <= host_wdata;
-      end else if (lfsr_turn_15) begin
-        lfsr_15 <= lfsr_47;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd47))) begin
-        lfsr_47 <= host_wdata;
-      end else if (lfsr_turn_15) begin
-        lfsr_47 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd15)) begin
+          lfsr_15 <= host_wdata;
+        end
+        if ((host_bank == 6'd47)) begin
+          lfsr_47 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_15) begin
+          lfsr_15 <= lfsr_47;
+        end
+        if (lfsr_turn_15) begin
+          lfsr_47 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
+        end
       end
     end
   end
@@ -2992,7 +3075,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd16) | (host_bank == 6'd48)))) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_16 : host_wdata[15:0];
@@ -3002,9 +3085,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3025,7 +3108,7 @@ module output_layer (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:454
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3035,15 +3118,20 @@ module output_layer (
       lfsr_16 <= 32'd17;
       lfsr_48 <= 32'd49;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd16))) begin
-        lfsr_16 <= host_wdata;
-      end else if (lfsr_turn_16) begin
-        lfsr_16 <= lfsr_48;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd48))) begin
-        lfsr_48 <= host_wdata;
-      end else if (lfsr_turn_16) begin
-        lfsr_48 <= draw_w_16 ? lfsr_next_16 : lfsr_16;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd16)) begin
+          lfsr_16 <= host_wdata;
+        end
+        if ((host_bank == 6'd48)) begin
+          lfsr_48 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_16) begin
+          lfsr_16 <= lfsr_48;
+        end
+        if (lfsr_turn_16) begin
+          lfsr_48 <= draw_w_16 ? lfsr_next_16 : lfsr_16;
+        end
       end
     end
   end
@@ -3079,7 +3167,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd17) | (host_bank == 6'd49)))) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_17 : host_wdata[15:0];
@@ -3089,9 +3177,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
@@ -3112,7 +3200,7 @@ module output_layer (
     end
   end
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:454
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3122,15 +3210,20 @@ module output_layer (
       lfsr_17 <= 32'd18;
       lfsr_49 <= 32'd50;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd17))) begin
-        lfsr_17 <= host_wdata;
-      end else if (lfsr_turn_17) begin
-        lfsr_17 <= lfsr_49;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd49))) begin
-        lfsr_49 <= host_wdata;
-      end else if (lfsr_turn_17) begin
-        lfsr_49 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd17)) begin
+          lfsr_17 <= host_wdata;
+        end
+        if ((host_bank == 6'd49)) begin
+          lfsr_49 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_17) begin
+          lfsr_17 <= lfsr_49;
+        end
+        if (lfsr_turn_17) begin
+          lfsr_49 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
+        end
       end
     end
   end
@@ -3166,7 +3259,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd18) | (host_bank == 6'd50)))) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_18 : host_wdata[15:0];
@@ -3176,9 +3269,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
@@ -3199,7 +3292,7 @@ module output_layer (
     end
   end
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:454
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3209,15 +3302,20 @@ module output_layer (
       lfsr_18 <= 32'd19;
       lfsr_50 <= 32'd51;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd18))) begin
-        lfsr_18 <= host_wdata;
-      end else if (lfsr_turn_18) begin
-        lfsr_18 <= lfsr_50;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd50))) begin
-        lfsr_50 <= host_wdata;
-      end else if (lfsr_turn_18) begin
-        lfsr_50 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd18)) begin
+          lfsr_18 <= host_wdata;
+        end
+        if ((host_bank == 6'd50)) begin
+          lfsr_50 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_18) begin
+          lfsr_18 <= lfsr_50;
+        end
+        if (lfsr_turn_18) begin
+          lfsr_50 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
+        end
       end
     end
   end
@@ -3253,7 +3351,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd19) | (host_bank == 6'd51)))) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_19 : host_wdata[15:0];
@@ -3263,9 +3361,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
@@ -3286,7 +3384,7 @@ module output_layer (
     end
   end
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:454
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3296,15 +3394,20 @@ module output_layer (
       lfsr_19 <= 32'd20;
       lfsr_51 <= 32'd52;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd19))) begin
-        lfsr_19 <= host_wdata;
-      end else if (lfsr_turn_19) begin
-        lfsr_19 <= lfsr_51;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd51))) begin
-        lfsr_51 <= host_wdata;
-      end else if (lfsr_turn_19) begin
-        lfsr_51 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd19)) begin
+          lfsr_19 <= host_wdata;
+        end
+        if ((host_bank == 6'd51)) begin
+          lfsr_51 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_19) begin
+          lfsr_19 <= lfsr_51;
+        end
+        if (lfsr_turn_19) begin
+          lfsr_51 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
+        end
       end
     end
   end
@@ -3340,7 +3443,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd20) | (host_bank == 6'd52)))) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_20 : host_wdata[15:0];
@@ -3350,9 +3453,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
@@ -3373,7 +3476,7 @@ module output_layer (
     end
   end
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:454
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3383,15 +3486,20 @@ module output_layer (
       lfsr_20 <= 32'd21;
       lfsr_52 <= 32'd53;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd20))) begin
-        lfsr_20 <= host_wdata;
-      end else if (lfsr_turn_20) begin
-        lfsr_20 <= lfsr_52;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd52))) begin
-        lfsr_52 <= host_wdata;
-      end else if (lfsr_turn_20) begin
-        lfsr_52 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd20)) begin
+          lfsr_20 <= host_wdata;
+        end
+        if ((host_bank == 6'd52)) begin
+          lfsr_52 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_20) begin
+          lfsr_20 <= lfsr_52;
+        end
+        if (lfsr_turn_20) begin
+          lfsr_52 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
+        end
       end
     end
   end
@@ -3427,7 +3535,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd21) | (host_bank == 6'd53)))) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_21 : host_wdata[15:0];
@@ -3437,9 +3545,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
@@ -3460,7 +3568,7 @@ module output_layer (
     end
   end
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:454
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3470,15 +3578,20 @@ module output_layer (
       lfsr_21 <= 32'd22;
       lfsr_53 <= 32'd54;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd21))) begin
-        lfsr_21 <= host_wdata;
-      end else if (lfsr_turn_21) begin
-        lfsr_21 <= lfsr_53;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd53))) begin
-        lfsr_53 <= host_wdata;
-      end else if (lfsr_turn_21) begin
-        lfsr_53 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd21)) begin
+          lfsr_21 <= host_wdata;
+        end
+        if ((host_bank == 6'd53)) begin
+          lfsr_53 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_21) begin
+          lfsr_21 <= lfsr_53;
+        end
+        if (lfsr_turn_21) begin
+          lfsr_53 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
+        end
       end
     end
   end
@@ -3514,7 +3627,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd22) | (host_bank == 6'd54)))) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_22 : host_wdata[15:0];
@@ -3524,9 +3637,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
@@ -3547,7 +3660,7 @@ module output_layer (
     end
   end
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:454
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3557,15 +3670,20 @@ module output_layer (
       lfsr_22 <= 32'd23;
       lfsr_54 <= 32'd55;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd22))) begin
-        lfsr_22 <= host_wdata;
-      end else if (lfsr_turn_22) begin
-        lfsr_22 <= lfsr_54;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd54))) begin
-        lfsr_54 <= host_wdata;
-      end else if (lfsr_turn_22) begin
-        lfsr_54 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd22)) begin
+          lfsr_22 <= host_wdata;
+        end
+        if ((host_bank == 6'd54)) begin
+          lfsr_54 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_22) begin
+          lfsr_22 <= lfsr_54;
+        end
+        if (lfsr_turn_22) begin
+          lfsr_54 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
+        end
       end
     end
   end
@@ -3601,7 +3719,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd23) | (host_bank == 6'd55)))) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_23 : host_wdata[15:0];
@@ -3611,9 +3729,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
@@ -3634,7 +3752,7 @@ module output_layer (
     end
   end
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:454
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3644,15 +3762,20 @@ module output_layer (
       lfsr_23 <= 32'd24;
       lfsr_55 <= 32'd56;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd23))) begin
-        lfsr_23 <= host_wdata;
-      end else if (lfsr_turn_23) begin
-        lfsr_23 <= lfsr_55;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd55))) begin
-        lfsr_55 <= host_wdata;
-      end else if (lfsr_turn_23) begin
-        lfsr_55 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd23)) begin
+          lfsr_23 <= host_wdata;
+        end
+        if ((host_bank == 6'd55)) begin
+          lfsr_55 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_23) begin
+          lfsr_23 <= lfsr_55;
+        end
+        if (lfsr_turn_23) begin
+          lfsr_55 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
+        end
       end
     end
   end
@@ -3688,7 +3811,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd24) | (host_bank == 6'd56)))) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_24 : host_wdata[15:0];
@@ -3698,9 +3821,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
@@ -3721,7 +3844,7 @@ module output_layer (
     end
   end
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:454
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3731,15 +3854,20 @@ module output_layer (
       lfsr_24 <= 32'd25;
       lfsr_56 <= 32'd57;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd24))) begin
-        lfsr_24 <= host_wdata;
-      end else if (lfsr_turn_24) begin
-        lfsr_24 <= lfsr_56;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd56))) begin
-        lfsr_56 <= host_wdata;
-      end else if (lfsr_turn_24) begin
-        lfsr_56 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd24)) begin
+          lfsr_24 <= host_wdata;
+        end
+        if ((host_bank == 6'd56)) begin
+          lfsr_56 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_24) begin
+          lfsr_24 <= lfsr_56;
+        end
+        if (lfsr_turn_24) begin
+          lfsr_56 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
+        end
       end
     end
   end
@@ -3775,7 +3903,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd25) | (host_bank == 6'd57)))) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_25 : host_wdata[15:0];
@@ -3785,9 +3913,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
@@ -3808,7 +3936,7 @@ module output_layer (
     end
   end
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:454
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3818,15 +3946,20 @@ module output_layer (
       lfsr_25 <= 32'd26;
       lfsr_57 <= 32'd58;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd25))) begin
-        lfsr_25 <= host_wdata;
-      end else if (lfsr_turn_25) begin
-        lfsr_25 <= lfsr_57;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd57))) begin
-        lfsr_57 <= host_wdata;
-      end else if (lfsr_turn_25) begin
-        lfsr_57 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd25)) begin
+          lfsr_25 <= host_wdata;
+        end
+        if ((host_bank == 6'd57)) begin
+          lfsr_57 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_25) begin
+          lfsr_25 <= lfsr_57;
+        end
+        if (lfsr_turn_25) begin
+          lfsr_57 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
+        end
       end
     end
   end
@@ -3862,7 +3995,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd26) | (host_bank == 6'd58)))) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_26 : host_wdata[15:0];
@@ -3872,9 +4005,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
@@ -3895,7 +4028,7 @@ module output_layer (
     end
   end
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:454
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3905,15 +4038,20 @@ module output_layer (
       lfsr_26 <= 32'd27;
       lfsr_58 <= 32'd59;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd26))) begin
-        lfsr_26 <= host_wdata;
-      end else if (lfsr_turn_26) begin
-        lfsr_26 <= lfsr_58;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd58))) begin
-        lfsr_58 <= host_wdata;
-      end else if (lfsr_turn_26) begin
-        lfsr_58 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd26)) begin
+          lfsr_26 <= host_wdata;
+        end
+        if ((host_bank == 6'd58)) begin
+          lfsr_58 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_26) begin
+          lfsr_26 <= lfsr_58;
+        end
+        if (lfsr_turn_26) begin
+          lfsr_58 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
+        end
       end
     end
   end
@@ -3949,7 +4087,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd27) | (host_bank == 6'd59)))) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_27 : host_wdata[15:0];
@@ -3959,9 +4097,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
@@ -3982,7 +4120,7 @@ module output_layer (
     end
   end
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:454
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -3992,15 +4130,20 @@ module output_layer (
       lfsr_27 <= 32'd28;
       lfsr_59 <= 32'd60;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd27))) begin
-        lfsr_27 <= host_wdata;
-      end else if (lfsr_turn_27) begin
-        lfsr_27 <= lfsr_59;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd59))) begin
-        lfsr_59 <= host_wdata;
-      end else if (lfsr_turn_27) begin
-        lfsr_59 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd27)) begin
+          lfsr_27 <= host_wdata;
+        end
+        if ((host_bank == 6'd59)) begin
+          lfsr_59 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_27) begin
+          lfsr_27 <= lfsr_59;
+        end
+        if (lfsr_turn_27) begin
+          lfsr_59 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
+        end
       end
     end
   end
@@ -4036,7 +4179,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd28) | (host_bank == 6'd60)))) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_28 : host_wdata[15:0];
@@ -4046,9 +4189,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
@@ -4069,7 +4212,7 @@ module output_layer (
     end
   end
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:454
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -4079,15 +4222,20 @@ module output_layer (
       lfsr_28 <= 32'd29;
       lfsr_60 <= 32'd61;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd28))) begin
-        lfsr_28 <= host_wdata;
-      end else if (lfsr_turn_28) begin
-        lfsr_28 <= lfsr_60;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd60))) begin
-        lfsr_60 <= host_wdata;
-      end else if (lfsr_turn_28) begin
-        lfsr_60 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd28)) begin
+          lfsr_28 <= host_wdata;
+        end
+        if ((host_bank == 6'd60)) begin
+          lfsr_60 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_28) begin
+          lfsr_28 <= lfsr_60;
+        end
+        if (lfsr_turn_28) begin
+          lfsr_60 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
+        end
       end
     end
   end
@@ -4123,7 +4271,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd29) | (host_bank == 6'd61)))) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_29 : host_wdata[15:0];
@@ -4133,9 +4281,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
@@ -4156,7 +4304,7 @@ module output_layer (
     end
   end
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:454
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -4166,15 +4314,20 @@ module output_layer (
       lfsr_29 <= 32'd30;
       lfsr_61 <= 32'd62;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd29))) begin
-        lfsr_29 <= host_wdata;
-      end else if (lfsr_turn_29) begin
-        lfsr_29 <= lfsr_61;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd61))) begin
-        lfsr_61 <= host_wdata;
-      end else if (lfsr_turn_29) begin
-        lfsr_61 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd29)) begin
+          lfsr_29 <= host_wdata;
+        end
+        if ((host_bank == 6'd61)) begin
+          lfsr_61 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_29) begin
+          lfsr_29 <= lfsr_61;
+        end
+        if (lfsr_turn_29) begin
+          lfsr_61 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
+        end
       end
     end
   end
@@ -4210,7 +4363,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd30) | (host_bank == 6'd62)))) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_30 : host_wdata[15:0];
@@ -4220,9 +4373,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
@@ -4243,7 +4396,7 @@ module output_layer (
     end
   end
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:454
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -4253,15 +4406,20 @@ module output_layer (
       lfsr_30 <= 32'd31;
       lfsr_62 <= 32'd63;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd30))) begin
-        lfsr_30 <= host_wdata;
-      end else if (lfsr_turn_30) begin
-        lfsr_30 <= lfsr_62;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd62))) begin
-        lfsr_62 <= host_wdata;
-      end else if (lfsr_turn_30) begin
-        lfsr_62 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd30)) begin
+          lfsr_30 <= host_wdata;
+        end
+        if ((host_bank == 6'd62)) begin
+          lfsr_62 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_30) begin
+          lfsr_30 <= lfsr_62;
+        end
+        if (lfsr_turn_30) begin
+          lfsr_62 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
+        end
       end
     end
   end
@@ -4297,7 +4455,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:430)
+  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd31) | (host_bank == 6'd63)))) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_31 : host_wdata[15:0];
@@ -4307,9 +4465,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:448
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:451
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:452
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
@@ -4330,7 +4488,7 @@ module output_layer (
     end
   end
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:454
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:455
 
   assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:469
 
@@ -4340,15 +4498,20 @@ module output_layer (
       lfsr_31 <= 32'd32;
       lfsr_63 <= 32'd64;
     end else begin
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd31))) begin
-        lfsr_31 <= host_wdata;
-      end else if (lfsr_turn_31) begin
-        lfsr_31 <= lfsr_63;
-      end
-      if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd63))) begin
-        lfsr_63 <= host_wdata;
-      end else if (lfsr_turn_31) begin
-        lfsr_63 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
+      if (host_lfsr_we) begin
+        if ((host_bank == 6'd31)) begin
+          lfsr_31 <= host_wdata;
+        end
+        if ((host_bank == 6'd63)) begin
+          lfsr_63 <= host_wdata;
+        end
+      end else if (upd2) begin
+        if (lfsr_turn_31) begin
+          lfsr_31 <= lfsr_63;
+        end
+        if (lfsr_turn_31) begin
+          lfsr_63 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
+        end
       end
     end
   end
@@ -4384,7 +4547,7 @@ module output_layer (
     end
   end
 
-  // seq: g_bias (generator/units/output.ts:492)
+  // seq: g_bias (generator/units/output.ts:494)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -4395,7 +4558,7 @@ module output_layer (
     end
   end
 
-  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:494
+  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:496
 
   // comb: b_upd (generator/units/lane.ts:415)
   always @* begin
@@ -4424,7 +4587,7 @@ module output_layer (
     end
   end
 
-  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:511
+  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:513
 
   // comb: lane_products (generator/units/common.ts:174)
   always @* begin
@@ -5188,26 +5351,26 @@ module output_layer (
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:526)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:528)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:528
+  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:530
 
-  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:529
+  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:531
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:532
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:534
 
-  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:533
+  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:535
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = exp_p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:534)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:536)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -5217,9 +5380,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:537
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:539
 
-  // seq: max_q (generator/units/output.ts:538)
+  // seq: max_q (generator/units/output.ts:540)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -5230,7 +5393,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:539)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:541)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -5240,19 +5403,19 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:541
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:543
 
-  assign logit_push_data = logit;  // generator/units/output.ts:542
+  assign logit_push_data = logit;  // generator/units/output.ts:544
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:543
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:545
 
-  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:562
+  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:564
 
-  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:563
+  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:565
 
-  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:566
+  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:568
 
-  // seq: softmax_control (generator/units/output.ts:568)
+  // seq: softmax_control (generator/units/output.ts:570)
   always @(posedge clk) begin
     if (rst) begin
       slots_logits_q <= 4'd0;
@@ -5390,7 +5553,7 @@ module output_layer (
     end
   end
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:604
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:606
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -5398,11 +5561,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = exp_v5_q;  // generator/units/output.ts:606
+  assign exp_done = exp_v5_q;  // generator/units/output.ts:608
 
   assign _mul_e_mem_waddr = exp_p5_q * 4'd10;
   assign _mul_e_rd_addr = err_p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:607)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:609)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] <= exp_table_y;
@@ -5412,9 +5575,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:612
+  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:614
 
-  // seq: s_q (generator/units/output.ts:613)
+  // seq: s_q (generator/units/output.ts:615)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -5425,9 +5588,9 @@ module output_layer (
     end
   end
 
-  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:617
+  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:619
 
-  // seq: s_fin_q (generator/units/output.ts:618)
+  // seq: s_fin_q (generator/units/output.ts:620)
   always @(posedge clk) begin
     if (rst) begin
       s_fin_q <= 21'd0;
@@ -5472,9 +5635,9 @@ module output_layer (
     end
   end
 
-  assign recip_done = recip_v5_q;  // generator/units/output.ts:621
+  assign recip_done = recip_v5_q;  // generator/units/output.ts:623
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:622
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:624
     .clk (clk),
     .rst (rst),
     .x   (s_fin_q),
@@ -5482,7 +5645,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:624)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:626)
   always @(posedge clk) begin
     if (recip_done) begin
       r_mem[recip_p5_q] <= recip_table_y;
@@ -5519,20 +5682,20 @@ module output_layer (
     end
   end
 
-  assign y_re = err_issue;  // generator/units/output.ts:633
+  assign y_re = err_issue;  // generator/units/output.ts:635
 
-  assign y_addr = err_p_q;  // generator/units/output.ts:634
+  assign y_addr = err_p_q;  // generator/units/output.ts:636
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:640
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:642
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:641
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:643
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:648
+  assign err_done = err_v1_q;  // generator/units/output.ts:650
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:650
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:652
 
   assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:571
 
