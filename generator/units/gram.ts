@@ -274,6 +274,11 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
     m.instance(`u_row${r}_fifo`, fifo(DB, depth), { s_axis_in_tvalid: valid, s_axis_in_tdata: data, m_axis_out_tready: pop });
   const rowReady = Array.from({ length: R }, (_, r) => m.wire(`row${r}_room`, uint(1)));
   const en = m.wire('en', rowReady.reduce<Expr>((a, b) => a.and(b), constant(1, uint(1))));
+  // The feed pipeline (F1, F2, the skew registers) and the mesh run only while a command is in flight: every
+  // valid bit in them is 0 when the previous command has finished (its results are all collected), so holding
+  // them between commands changes no output, and saves the simulator (and the clock tree) their shifts in the
+  // idle cycles.
+  const meshEn = m.wire('mesh_en', en.and(busyQ));
 
   // ---- feeder: items (kind, row group, column group), element index, pad cycles
   const active = m.reg('feed_active_q', uint(1), { reset: 0 });
@@ -364,7 +369,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   m.output('vr_en', issue);
   m.output('vr_kind', kind);
   m.output('vr_addr', idx);
-  const f1 = (name: string, v: Expr, reset: number | null) => m.pipe(`f1_${name}_q`, v, { reset, enable: en });
+  const f1 = (name: string, v: Expr, reset: number | null) => m.pipe(`f1_${name}_q`, v, { reset, enable: meshEn });
   const f1v = f1('valid', issue, 0);
   const f1first = f1('first', atItemStart, 0);
   const f1last = f1('last', lastElem, 0);
@@ -384,7 +389,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   };
   const slotLt = (g: Signal, size: number, off: number): Expr =>
     g.zext(WS).mul(constant(size, uint(bitsOf(size)))).trunc(WS).addWrap(off).lt(cnt);
-  const f2 = (name: string, v: Expr, reset: number | null) => m.pipe(`f2_${name}_q`, v, { reset, enable: en });
+  const f2 = (name: string, v: Expr, reset: number | null) => m.pipe(`f2_${name}_q`, v, { reset, enable: meshEn });
   const f2v = f2('valid', f1v, 0);
   const f2first = f2('first', f1first, 0);
   const f2last = f2('last', f1last, 0);
@@ -396,7 +401,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   // ---- skew: row r delayed by r cycles, column c by c cycles
   const delay = (name: string, v: Expr, n: number, reset: number | null): Expr => {
     let x = v;
-    for (let k = 0; k < n; k++) x = m.pipe(`${name}_d${k + 1}_q`, x, { reset, enable: en });
+    for (let k = 0; k < n; k++) x = m.pipe(`${name}_d${k + 1}_q`, x, { reset, enable: meshEn });
     return x;
   };
   const edgeA = rowA.map((a, r) => ({
@@ -418,11 +423,9 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   };
   const zeroD = constant(0, uint(DB));
   const zero1 = constant(0, uint(1));
-  // The mesh runs only while a command is in flight (its state is idle — no valid element, no result — when the
-  // previous one has finished), and in ROW mode only column 0 works: columns ≥ 1 get no B operand (bok = 0), so
-  // they never emit and hold their idle state. Gating them changes no output and saves the simulator (and the
-  // chip's clock tree) the cycles of 64 PEs when at most R are useful.
-  const meshEn = m.wire('mesh_en', en.and(busyQ));
+  // In ROW mode only column 0 works: columns ≥ 1 get no B operand (bok = 0), so they never emit and hold their
+  // idle state. Gating them changes no output and saves the simulator (and the chip's clock tree) the cycles of
+  // 64 PEs when at most R are useful.
   // (one column, as on the chip, which only runs ROW commands: no column ≥ 1 to gate)
   const meshFullEn = C > 1 ? m.wire('mesh_full_en', meshEn.and(full)) : meshEn;
   for (let r = 0; r < R; r++) {

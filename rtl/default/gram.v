@@ -48,6 +48,7 @@ module gram (
   wire               row6_room;
   wire               row7_room;
   wire               en;
+  wire               mesh_en;
   reg                feed_active_q;
   reg  [1:0]         feed_kind_q;
   reg                feed_gr_q;
@@ -244,7 +245,6 @@ module gram (
   reg                skew_aok7_d5_q;
   reg                skew_aok7_d6_q;
   reg                skew_aok7_d7_q;
-  wire               mesh_en;
   reg  signed [15:0] pe_0_0_a_q;
   reg                pe_0_0_fv_q;
   reg                pe_0_0_first_q;
@@ -692,6 +692,8 @@ module gram (
 
   assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:276
 
+  assign mesh_en = en & busy_q;  // generator/units/gram.ts:281
+
   always @* begin
     case (feed_kind_q)
       2'd0:    _sel_feed_len_m1 = 10'd783;
@@ -700,7 +702,7 @@ module gram (
       default: _sel_feed_len_m1 = 10'd0;
     endcase
   end
-  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:287
+  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:292
 
   always @* begin
     case (feed_kind_q)
@@ -710,23 +712,23 @@ module gram (
       default: _sel_feed_pad_n = 1'b0;
     endcase
   end
-  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:288
+  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:293
 
   assign _mul_feed_p_min = feed_gr_q * 4'd8;
-  assign feed_p_min = _mul_feed_p_min[3:0];  // generator/units/gram.ts:291
+  assign feed_p_min = _mul_feed_p_min[3:0];  // generator/units/gram.ts:296
 
   assign _mul_feed_q_min = feed_gc_q * 1'b1;
-  assign feed_q_min = _mul_feed_q_min[3:0];  // generator/units/gram.ts:292
+  assign feed_q_min = _mul_feed_q_min[3:0];  // generator/units/gram.ts:297
 
-  assign feed_q_end = ((feed_q_min + 4'd1) < count_q) ? (feed_q_min + 4'd1) : count_q;  // generator/units/gram.ts:294
+  assign feed_q_end = ((feed_q_min + 4'd1) < count_q) ? (feed_q_min + 4'd1) : count_q;  // generator/units/gram.ts:299
 
-  assign feed_needed = full ? (((feed_p_min < count_q) & (feed_q_min < count_q)) & ((feed_p_min + 4'd1) < feed_q_end)) : (feed_p_min < count_q);  // generator/units/gram.ts:295
+  assign feed_needed = full ? (((feed_p_min < count_q) & (feed_q_min < count_q)) & ((feed_p_min + 4'd1) < feed_q_end)) : (feed_p_min < count_q);  // generator/units/gram.ts:300
 
-  assign feed_last_gr = ((feed_p_min + 4'd8) >= count_q) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:296
+  assign feed_last_gr = ((feed_p_min + 4'd8) >= count_q) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:301
 
-  assign feed_last_gc = ((feed_q_min + 4'd1) >= count_q) | (feed_gc_q == 3'd7);  // generator/units/gram.ts:297
+  assign feed_last_gc = ((feed_q_min + 4'd1) >= count_q) | (feed_gc_q == 3'd7);  // generator/units/gram.ts:302
 
-  fifo_w7_d2 u_desc_fifo (  // generator/units/gram.ts:303
+  fifo_w7_d2 u_desc_fifo (  // generator/units/gram.ts:308
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (desc_push),
@@ -738,23 +740,23 @@ module gram (
     .count             (u_desc_fifo_count)
   );
 
-  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:310
+  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:315
 
-  assign issue = ((((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~hold)) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:312
+  assign issue = ((((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~hold)) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:317
 
-  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:313
+  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:318
 
-  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:314
+  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:319
 
-  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:315
+  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:320
 
-  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:316
+  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:321
 
-  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:317
+  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:322
 
-  assign desc_word = end_push ? 7'd64 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:318
+  assign desc_word = end_push ? 7'd64 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:323
 
-  // seq: feeder (generator/units/gram.ts:319)
+  // seq: feeder (generator/units/gram.ts:324)
   always @(posedge clk) begin
     if (rst) begin
       feed_active_q <= 1'b0;
@@ -814,247 +816,247 @@ module gram (
     end
   end
 
-  assign vr_en = issue;  // generator/units/gram.ts:364
+  assign vr_en = issue;  // generator/units/gram.ts:369
 
-  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:365
+  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:370
 
-  assign vr_addr = feed_i_q;  // generator/units/gram.ts:366
+  assign vr_addr = feed_i_q;  // generator/units/gram.ts:371
 
-  // seq: f1_valid_q (generator/units/gram.ts:367)
+  // seq: f1_valid_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
     if (rst) begin
       f1_valid_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f1_valid_q <= issue;
       end
     end
   end
 
-  // seq: f1_first_q (generator/units/gram.ts:367)
+  // seq: f1_first_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
     if (rst) begin
       f1_first_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f1_first_q <= feed_i_q == 10'd0;
       end
     end
   end
 
-  // seq: f1_last_q (generator/units/gram.ts:367)
+  // seq: f1_last_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
     if (rst) begin
       f1_last_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f1_last_q <= last_elem;
       end
     end
   end
 
-  // seq: f1_gr_q (generator/units/gram.ts:367)
+  // seq: f1_gr_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
     if (rst) begin
       f1_gr_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f1_gr_q <= feed_gr_q;
       end
     end
   end
 
-  // seq: f1_gc_q (generator/units/gram.ts:367)
+  // seq: f1_gc_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
     if (rst) begin
       f1_gc_q <= 3'd0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f1_gc_q <= feed_gc_q;
       end
     end
   end
 
-  // seq: f2_valid_q (generator/units/gram.ts:387)
+  // seq: f2_valid_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_valid_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_valid_q <= f1_valid_q;
       end
     end
   end
 
-  // seq: f2_first_q (generator/units/gram.ts:387)
+  // seq: f2_first_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_first_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_first_q <= f1_first_q;
       end
     end
   end
 
-  // seq: f2_last_q (generator/units/gram.ts:387)
+  // seq: f2_last_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_last_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_last_q <= f1_last_q;
       end
     end
   end
 
-  // seq: f2_a0_q (generator/units/gram.ts:387)
+  // seq: f2_a0_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a0_q <= vr_data_0;
     end
   end
 
-  // seq: f2_a1_q (generator/units/gram.ts:387)
+  // seq: f2_a1_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a1_q <= vr_data_1;
     end
   end
 
-  // seq: f2_a2_q (generator/units/gram.ts:387)
+  // seq: f2_a2_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a2_q <= vr_data_2;
     end
   end
 
-  // seq: f2_a3_q (generator/units/gram.ts:387)
+  // seq: f2_a3_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a3_q <= vr_data_3;
     end
   end
 
-  // seq: f2_a4_q (generator/units/gram.ts:387)
+  // seq: f2_a4_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a4_q <= vr_data_4;
     end
   end
 
-  // seq: f2_a5_q (generator/units/gram.ts:387)
+  // seq: f2_a5_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a5_q <= vr_data_5;
     end
   end
 
-  // seq: f2_a6_q (generator/units/gram.ts:387)
+  // seq: f2_a6_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a6_q <= vr_data_6;
     end
   end
 
-  // seq: f2_a7_q (generator/units/gram.ts:387)
+  // seq: f2_a7_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_a7_q <= vr_data_7;
     end
   end
 
   assign _mul_f2_aok0_q = f1_gr_q * 4'd8;
-  // seq: f2_aok0_q (generator/units/gram.ts:387)
+  // seq: f2_aok0_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok0_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok0_q <= (_mul_f2_aok0_q[3:0] + 4'd0) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok1_q = f1_gr_q * 4'd8;
-  // seq: f2_aok1_q (generator/units/gram.ts:387)
+  // seq: f2_aok1_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok1_q <= (_mul_f2_aok1_q[3:0] + 4'd1) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok2_q = f1_gr_q * 4'd8;
-  // seq: f2_aok2_q (generator/units/gram.ts:387)
+  // seq: f2_aok2_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok2_q <= (_mul_f2_aok2_q[3:0] + 4'd2) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok3_q = f1_gr_q * 4'd8;
-  // seq: f2_aok3_q (generator/units/gram.ts:387)
+  // seq: f2_aok3_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok3_q <= (_mul_f2_aok3_q[3:0] + 4'd3) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok4_q = f1_gr_q * 4'd8;
-  // seq: f2_aok4_q (generator/units/gram.ts:387)
+  // seq: f2_aok4_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok4_q <= (_mul_f2_aok4_q[3:0] + 4'd4) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok5_q = f1_gr_q * 4'd8;
-  // seq: f2_aok5_q (generator/units/gram.ts:387)
+  // seq: f2_aok5_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok5_q <= (_mul_f2_aok5_q[3:0] + 4'd5) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok6_q = f1_gr_q * 4'd8;
-  // seq: f2_aok6_q (generator/units/gram.ts:387)
+  // seq: f2_aok6_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok6_q <= (_mul_f2_aok6_q[3:0] + 4'd6) < count_q;
       end
     end
   end
 
   assign _mul_f2_aok7_q = f1_gr_q * 4'd8;
-  // seq: f2_aok7_q (generator/units/gram.ts:387)
+  // seq: f2_aok7_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok7_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_aok7_q <= (_mul_f2_aok7_q[3:0] + 4'd7) < count_q;
       end
     end
@@ -1084,1454 +1086,1452 @@ module gram (
       default: _sel_f2_b0_q_2 = vr_data_7;
     endcase
   end
-  // seq: f2_b0_q (generator/units/gram.ts:387)
+  // seq: f2_b0_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       f2_b0_q <= full ? _sel_f2_b0_q : _sel_f2_b0_q_2;
     end
   end
 
   assign _mul_f2_bok0_q = f1_gc_q * 1'b1;
-  // seq: f2_bok0_q (generator/units/gram.ts:387)
+  // seq: f2_bok0_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok0_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         f2_bok0_q <= full ? ((_mul_f2_bok0_q[3:0] + 4'd0) < count_q) : 1'b1;
       end
     end
   end
 
-  // seq: skew_a1_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a1_d1_q <= f2_a1_q;
     end
   end
 
-  // seq: skew_fv1_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv1_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv1_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_first1_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first1_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first1_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_last1_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last1_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last1_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_aok1_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok1_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok1_d1_q <= f2_aok1_q;
       end
     end
   end
 
-  // seq: skew_a2_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a2_d1_q <= f2_a2_q;
     end
   end
 
-  // seq: skew_a2_d2_q (generator/units/gram.ts:399)
+  // seq: skew_a2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a2_d2_q <= skew_a2_d1_q;
     end
   end
 
-  // seq: skew_fv2_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv2_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_fv2_d2_q (generator/units/gram.ts:399)
+  // seq: skew_fv2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv2_d2_q <= skew_fv2_d1_q;
       end
     end
   end
 
-  // seq: skew_first2_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first2_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_first2_d2_q (generator/units/gram.ts:399)
+  // seq: skew_first2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first2_d2_q <= skew_first2_d1_q;
       end
     end
   end
 
-  // seq: skew_last2_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last2_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_last2_d2_q (generator/units/gram.ts:399)
+  // seq: skew_last2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last2_d2_q <= skew_last2_d1_q;
       end
     end
   end
 
-  // seq: skew_aok2_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok2_d1_q <= f2_aok2_q;
       end
     end
   end
 
-  // seq: skew_aok2_d2_q (generator/units/gram.ts:399)
+  // seq: skew_aok2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok2_d2_q <= skew_aok2_d1_q;
       end
     end
   end
 
-  // seq: skew_a3_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a3_d1_q <= f2_a3_q;
     end
   end
 
-  // seq: skew_a3_d2_q (generator/units/gram.ts:399)
+  // seq: skew_a3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a3_d2_q <= skew_a3_d1_q;
     end
   end
 
-  // seq: skew_a3_d3_q (generator/units/gram.ts:399)
+  // seq: skew_a3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a3_d3_q <= skew_a3_d2_q;
     end
   end
 
-  // seq: skew_fv3_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv3_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_fv3_d2_q (generator/units/gram.ts:399)
+  // seq: skew_fv3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv3_d2_q <= skew_fv3_d1_q;
       end
     end
   end
 
-  // seq: skew_fv3_d3_q (generator/units/gram.ts:399)
+  // seq: skew_fv3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv3_d3_q <= skew_fv3_d2_q;
       end
     end
   end
 
-  // seq: skew_first3_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first3_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_first3_d2_q (generator/units/gram.ts:399)
+  // seq: skew_first3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first3_d2_q <= skew_first3_d1_q;
       end
     end
   end
 
-  // seq: skew_first3_d3_q (generator/units/gram.ts:399)
+  // seq: skew_first3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first3_d3_q <= skew_first3_d2_q;
       end
     end
   end
 
-  // seq: skew_last3_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last3_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_last3_d2_q (generator/units/gram.ts:399)
+  // seq: skew_last3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last3_d2_q <= skew_last3_d1_q;
       end
     end
   end
 
-  // seq: skew_last3_d3_q (generator/units/gram.ts:399)
+  // seq: skew_last3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last3_d3_q <= skew_last3_d2_q;
       end
     end
   end
 
-  // seq: skew_aok3_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok3_d1_q <= f2_aok3_q;
       end
     end
   end
 
-  // seq: skew_aok3_d2_q (generator/units/gram.ts:399)
+  // seq: skew_aok3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok3_d2_q <= skew_aok3_d1_q;
       end
     end
   end
 
-  // seq: skew_aok3_d3_q (generator/units/gram.ts:399)
+  // seq: skew_aok3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok3_d3_q <= skew_aok3_d2_q;
       end
     end
   end
 
-  // seq: skew_a4_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a4_d1_q <= f2_a4_q;
     end
   end
 
-  // seq: skew_a4_d2_q (generator/units/gram.ts:399)
+  // seq: skew_a4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a4_d2_q <= skew_a4_d1_q;
     end
   end
 
-  // seq: skew_a4_d3_q (generator/units/gram.ts:399)
+  // seq: skew_a4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a4_d3_q <= skew_a4_d2_q;
     end
   end
 
-  // seq: skew_a4_d4_q (generator/units/gram.ts:399)
+  // seq: skew_a4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a4_d4_q <= skew_a4_d3_q;
     end
   end
 
-  // seq: skew_fv4_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv4_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_fv4_d2_q (generator/units/gram.ts:399)
+  // seq: skew_fv4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv4_d2_q <= skew_fv4_d1_q;
       end
     end
   end
 
-  // seq: skew_fv4_d3_q (generator/units/gram.ts:399)
+  // seq: skew_fv4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv4_d3_q <= skew_fv4_d2_q;
       end
     end
   end
 
-  // seq: skew_fv4_d4_q (generator/units/gram.ts:399)
+  // seq: skew_fv4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv4_d4_q <= skew_fv4_d3_q;
       end
     end
   end
 
-  // seq: skew_first4_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first4_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_first4_d2_q (generator/units/gram.ts:399)
+  // seq: skew_first4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first4_d2_q <= skew_first4_d1_q;
       end
     end
   end
 
-  // seq: skew_first4_d3_q (generator/units/gram.ts:399)
+  // seq: skew_first4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first4_d3_q <= skew_first4_d2_q;
       end
     end
   end
 
-  // seq: skew_first4_d4_q (generator/units/gram.ts:399)
+  // seq: skew_first4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first4_d4_q <= skew_first4_d3_q;
       end
     end
   end
 
-  // seq: skew_last4_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last4_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_last4_d2_q (generator/units/gram.ts:399)
+  // seq: skew_last4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last4_d2_q <= skew_last4_d1_q;
       end
     end
   end
 
-  // seq: skew_last4_d3_q (generator/units/gram.ts:399)
+  // seq: skew_last4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last4_d3_q <= skew_last4_d2_q;
       end
     end
   end
 
-  // seq: skew_last4_d4_q (generator/units/gram.ts:399)
+  // seq: skew_last4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last4_d4_q <= skew_last4_d3_q;
       end
     end
   end
 
-  // seq: skew_aok4_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok4_d1_q <= f2_aok4_q;
       end
     end
   end
 
-  // seq: skew_aok4_d2_q (generator/units/gram.ts:399)
+  // seq: skew_aok4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok4_d2_q <= skew_aok4_d1_q;
       end
     end
   end
 
-  // seq: skew_aok4_d3_q (generator/units/gram.ts:399)
+  // seq: skew_aok4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok4_d3_q <= skew_aok4_d2_q;
       end
     end
   end
 
-  // seq: skew_aok4_d4_q (generator/units/gram.ts:399)
+  // seq: skew_aok4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok4_d4_q <= skew_aok4_d3_q;
       end
     end
   end
 
-  // seq: skew_a5_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a5_d1_q <= f2_a5_q;
     end
   end
 
-  // seq: skew_a5_d2_q (generator/units/gram.ts:399)
+  // seq: skew_a5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a5_d2_q <= skew_a5_d1_q;
     end
   end
 
-  // seq: skew_a5_d3_q (generator/units/gram.ts:399)
+  // seq: skew_a5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a5_d3_q <= skew_a5_d2_q;
     end
   end
 
-  // seq: skew_a5_d4_q (generator/units/gram.ts:399)
+  // seq: skew_a5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a5_d4_q <= skew_a5_d3_q;
     end
   end
 
-  // seq: skew_a5_d5_q (generator/units/gram.ts:399)
+  // seq: skew_a5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a5_d5_q <= skew_a5_d4_q;
     end
   end
 
-  // seq: skew_fv5_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv5_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_fv5_d2_q (generator/units/gram.ts:399)
+  // seq: skew_fv5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv5_d2_q <= skew_fv5_d1_q;
       end
     end
   end
 
-  // seq: skew_fv5_d3_q (generator/units/gram.ts:399)
+  // seq: skew_fv5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv5_d3_q <= skew_fv5_d2_q;
       end
     end
   end
 
-  // seq: skew_fv5_d4_q (generator/units/gram.ts:399)
+  // seq: skew_fv5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv5_d4_q <= skew_fv5_d3_q;
       end
     end
   end
 
-  // seq: skew_fv5_d5_q (generator/units/gram.ts:399)
+  // seq: skew_fv5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv5_d5_q <= skew_fv5_d4_q;
       end
     end
   end
 
-  // seq: skew_first5_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first5_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_first5_d2_q (generator/units/gram.ts:399)
+  // seq: skew_first5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first5_d2_q <= skew_first5_d1_q;
       end
     end
   end
 
-  // seq: skew_first5_d3_q (generator/units/gram.ts:399)
+  // seq: skew_first5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first5_d3_q <= skew_first5_d2_q;
       end
     end
   end
 
-  // seq: skew_first5_d4_q (generator/units/gram.ts:399)
+  // seq: skew_first5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first5_d4_q <= skew_first5_d3_q;
       end
     end
   end
 
-  // seq: skew_first5_d5_q (generator/units/gram.ts:399)
+  // seq: skew_first5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first5_d5_q <= skew_first5_d4_q;
       end
     end
   end
 
-  // seq: skew_last5_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last5_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_last5_d2_q (generator/units/gram.ts:399)
+  // seq: skew_last5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last5_d2_q <= skew_last5_d1_q;
       end
     end
   end
 
-  // seq: skew_last5_d3_q (generator/units/gram.ts:399)
+  // seq: skew_last5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last5_d3_q <= skew_last5_d2_q;
       end
     end
   end
 
-  // seq: skew_last5_d4_q (generator/units/gram.ts:399)
+  // seq: skew_last5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last5_d4_q <= skew_last5_d3_q;
       end
     end
   end
 
-  // seq: skew_last5_d5_q (generator/units/gram.ts:399)
+  // seq: skew_last5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last5_d5_q <= skew_last5_d4_q;
       end
     end
   end
 
-  // seq: skew_aok5_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok5_d1_q <= f2_aok5_q;
       end
     end
   end
 
-  // seq: skew_aok5_d2_q (generator/units/gram.ts:399)
+  // seq: skew_aok5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok5_d2_q <= skew_aok5_d1_q;
       end
     end
   end
 
-  // seq: skew_aok5_d3_q (generator/units/gram.ts:399)
+  // seq: skew_aok5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok5_d3_q <= skew_aok5_d2_q;
       end
     end
   end
 
-  // seq: skew_aok5_d4_q (generator/units/gram.ts:399)
+  // seq: skew_aok5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok5_d4_q <= skew_aok5_d3_q;
       end
     end
   end
 
-  // seq: skew_aok5_d5_q (generator/units/gram.ts:399)
+  // seq: skew_aok5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok5_d5_q <= skew_aok5_d4_q;
       end
     end
   end
 
-  // seq: skew_a6_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a6_d1_q <= f2_a6_q;
     end
   end
 
-  // seq: skew_a6_d2_q (generator/units/gram.ts:399)
+  // seq: skew_a6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a6_d2_q <= skew_a6_d1_q;
     end
   end
 
-  // seq: skew_a6_d3_q (generator/units/gram.ts:399)
+  // seq: skew_a6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a6_d3_q <= skew_a6_d2_q;
     end
   end
 
-  // seq: skew_a6_d4_q (generator/units/gram.ts:399)
+  // seq: skew_a6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a6_d4_q <= skew_a6_d3_q;
     end
   end
 
-  // seq: skew_a6_d5_q (generator/units/gram.ts:399)
+  // seq: skew_a6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a6_d5_q <= skew_a6_d4_q;
     end
   end
 
-  // seq: skew_a6_d6_q (generator/units/gram.ts:399)
+  // seq: skew_a6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a6_d6_q <= skew_a6_d5_q;
     end
   end
 
-  // seq: skew_fv6_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv6_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_fv6_d2_q (generator/units/gram.ts:399)
+  // seq: skew_fv6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv6_d2_q <= skew_fv6_d1_q;
       end
     end
   end
 
-  // seq: skew_fv6_d3_q (generator/units/gram.ts:399)
+  // seq: skew_fv6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv6_d3_q <= skew_fv6_d2_q;
       end
     end
   end
 
-  // seq: skew_fv6_d4_q (generator/units/gram.ts:399)
+  // seq: skew_fv6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv6_d4_q <= skew_fv6_d3_q;
       end
     end
   end
 
-  // seq: skew_fv6_d5_q (generator/units/gram.ts:399)
+  // seq: skew_fv6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv6_d5_q <= skew_fv6_d4_q;
       end
     end
   end
 
-  // seq: skew_fv6_d6_q (generator/units/gram.ts:399)
+  // seq: skew_fv6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv6_d6_q <= skew_fv6_d5_q;
       end
     end
   end
 
-  // seq: skew_first6_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first6_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_first6_d2_q (generator/units/gram.ts:399)
+  // seq: skew_first6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first6_d2_q <= skew_first6_d1_q;
       end
     end
   end
 
-  // seq: skew_first6_d3_q (generator/units/gram.ts:399)
+  // seq: skew_first6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first6_d3_q <= skew_first6_d2_q;
       end
     end
   end
 
-  // seq: skew_first6_d4_q (generator/units/gram.ts:399)
+  // seq: skew_first6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first6_d4_q <= skew_first6_d3_q;
       end
     end
   end
 
-  // seq: skew_first6_d5_q (generator/units/gram.ts:399)
+  // seq: skew_first6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first6_d5_q <= skew_first6_d4_q;
       end
     end
   end
 
-  // seq: skew_first6_d6_q (generator/units/gram.ts:399)
+  // seq: skew_first6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first6_d6_q <= skew_first6_d5_q;
       end
     end
   end
 
-  // seq: skew_last6_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last6_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_last6_d2_q (generator/units/gram.ts:399)
+  // seq: skew_last6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last6_d2_q <= skew_last6_d1_q;
       end
     end
   end
 
-  // seq: skew_last6_d3_q (generator/units/gram.ts:399)
+  // seq: skew_last6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last6_d3_q <= skew_last6_d2_q;
       end
     end
   end
 
-  // seq: skew_last6_d4_q (generator/units/gram.ts:399)
+  // seq: skew_last6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last6_d4_q <= skew_last6_d3_q;
       end
     end
   end
 
-  // seq: skew_last6_d5_q (generator/units/gram.ts:399)
+  // seq: skew_last6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last6_d5_q <= skew_last6_d4_q;
       end
     end
   end
 
-  // seq: skew_last6_d6_q (generator/units/gram.ts:399)
+  // seq: skew_last6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last6_d6_q <= skew_last6_d5_q;
       end
     end
   end
 
-  // seq: skew_aok6_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok6_d1_q <= f2_aok6_q;
       end
     end
   end
 
-  // seq: skew_aok6_d2_q (generator/units/gram.ts:399)
+  // seq: skew_aok6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok6_d2_q <= skew_aok6_d1_q;
       end
     end
   end
 
-  // seq: skew_aok6_d3_q (generator/units/gram.ts:399)
+  // seq: skew_aok6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok6_d3_q <= skew_aok6_d2_q;
       end
     end
   end
 
-  // seq: skew_aok6_d4_q (generator/units/gram.ts:399)
+  // seq: skew_aok6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok6_d4_q <= skew_aok6_d3_q;
       end
     end
   end
 
-  // seq: skew_aok6_d5_q (generator/units/gram.ts:399)
+  // seq: skew_aok6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok6_d5_q <= skew_aok6_d4_q;
       end
     end
   end
 
-  // seq: skew_aok6_d6_q (generator/units/gram.ts:399)
+  // seq: skew_aok6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok6_d6_q <= skew_aok6_d5_q;
       end
     end
   end
 
-  // seq: skew_a7_d1_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d1_q <= f2_a7_q;
     end
   end
 
-  // seq: skew_a7_d2_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d2_q <= skew_a7_d1_q;
     end
   end
 
-  // seq: skew_a7_d3_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d3_q <= skew_a7_d2_q;
     end
   end
 
-  // seq: skew_a7_d4_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d4_q <= skew_a7_d3_q;
     end
   end
 
-  // seq: skew_a7_d5_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d5_q <= skew_a7_d4_q;
     end
   end
 
-  // seq: skew_a7_d6_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d6_q <= skew_a7_d5_q;
     end
   end
 
-  // seq: skew_a7_d7_q (generator/units/gram.ts:399)
+  // seq: skew_a7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       skew_a7_d7_q <= skew_a7_d6_q;
     end
   end
 
-  // seq: skew_fv7_d1_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d1_q <= f2_valid_q;
       end
     end
   end
 
-  // seq: skew_fv7_d2_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d2_q <= skew_fv7_d1_q;
       end
     end
   end
 
-  // seq: skew_fv7_d3_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d3_q <= skew_fv7_d2_q;
       end
     end
   end
 
-  // seq: skew_fv7_d4_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d4_q <= skew_fv7_d3_q;
       end
     end
   end
 
-  // seq: skew_fv7_d5_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d5_q <= skew_fv7_d4_q;
       end
     end
   end
 
-  // seq: skew_fv7_d6_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d6_q <= skew_fv7_d5_q;
       end
     end
   end
 
-  // seq: skew_fv7_d7_q (generator/units/gram.ts:399)
+  // seq: skew_fv7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d7_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_fv7_d7_q <= skew_fv7_d6_q;
       end
     end
   end
 
-  // seq: skew_first7_d1_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d1_q <= f2_first_q;
       end
     end
   end
 
-  // seq: skew_first7_d2_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d2_q <= skew_first7_d1_q;
       end
     end
   end
 
-  // seq: skew_first7_d3_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d3_q <= skew_first7_d2_q;
       end
     end
   end
 
-  // seq: skew_first7_d4_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d4_q <= skew_first7_d3_q;
       end
     end
   end
 
-  // seq: skew_first7_d5_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d5_q <= skew_first7_d4_q;
       end
     end
   end
 
-  // seq: skew_first7_d6_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d6_q <= skew_first7_d5_q;
       end
     end
   end
 
-  // seq: skew_first7_d7_q (generator/units/gram.ts:399)
+  // seq: skew_first7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d7_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_first7_d7_q <= skew_first7_d6_q;
       end
     end
   end
 
-  // seq: skew_last7_d1_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d1_q <= f2_last_q;
       end
     end
   end
 
-  // seq: skew_last7_d2_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d2_q <= skew_last7_d1_q;
       end
     end
   end
 
-  // seq: skew_last7_d3_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d3_q <= skew_last7_d2_q;
       end
     end
   end
 
-  // seq: skew_last7_d4_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d4_q <= skew_last7_d3_q;
       end
     end
   end
 
-  // seq: skew_last7_d5_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d5_q <= skew_last7_d4_q;
       end
     end
   end
 
-  // seq: skew_last7_d6_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d6_q <= skew_last7_d5_q;
       end
     end
   end
 
-  // seq: skew_last7_d7_q (generator/units/gram.ts:399)
+  // seq: skew_last7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d7_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_last7_d7_q <= skew_last7_d6_q;
       end
     end
   end
 
-  // seq: skew_aok7_d1_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d1_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d1_q <= f2_aok7_q;
       end
     end
   end
 
-  // seq: skew_aok7_d2_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d2_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d2_q <= skew_aok7_d1_q;
       end
     end
   end
 
-  // seq: skew_aok7_d3_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d3_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d3_q <= skew_aok7_d2_q;
       end
     end
   end
 
-  // seq: skew_aok7_d4_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d4_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d4_q <= skew_aok7_d3_q;
       end
     end
   end
 
-  // seq: skew_aok7_d5_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d5_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d5_q <= skew_aok7_d4_q;
       end
     end
   end
 
-  // seq: skew_aok7_d6_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d6_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d6_q <= skew_aok7_d5_q;
       end
     end
   end
 
-  // seq: skew_aok7_d7_q (generator/units/gram.ts:399)
+  // seq: skew_aok7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d7_q <= 1'b0;
     end else begin
-      if (en) begin
+      if (mesh_en) begin
         skew_aok7_d7_q <= skew_aok7_d6_q;
       end
     end
   end
-
-  assign mesh_en = en & busy_q;  // generator/units/gram.ts:425
 
   assign _sub_pe_0_0_acc_q = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
   assign _mux_pe_0_0_acc_q = _sub_pe_0_0_acc_q[16] ? (-(f2_a0_q - f2_b0_q)) : (f2_a0_q - f2_b0_q);
@@ -3073,7 +3073,7 @@ module gram (
     .count             (u_row0_fifo_count)
   );
 
-  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row1_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3087,7 +3087,7 @@ module gram (
     .count             (u_row1_fifo_count)
   );
 
-  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row2_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3101,7 +3101,7 @@ module gram (
     .count             (u_row2_fifo_count)
   );
 
-  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row3_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3115,7 +3115,7 @@ module gram (
     .count             (u_row3_fifo_count)
   );
 
-  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row4_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3129,7 +3129,7 @@ module gram (
     .count             (u_row4_fifo_count)
   );
 
-  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row5_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3143,7 +3143,7 @@ module gram (
     .count             (u_row5_fifo_count)
   );
 
-  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row6_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3157,7 +3157,7 @@ module gram (
     .count             (u_row6_fifo_count)
   );
 
-  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
   fifo_w39_d2 u_row7_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
@@ -3171,39 +3171,39 @@ module gram (
     .count             (u_row7_fifo_count)
   );
 
-  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:470
+  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:473
 
-  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:487
+  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:490
 
-  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:488
+  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:491
 
-  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:489
+  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:492
 
-  assign busy = busy_q;  // generator/units/gram.ts:490
+  assign busy = busy_q;  // generator/units/gram.ts:493
 
-  assign done = done_q;  // generator/units/gram.ts:491
+  assign done = done_q;  // generator/units/gram.ts:494
 
-  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[6]);  // generator/units/gram.ts:500
+  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[6]);  // generator/units/gram.ts:503
 
-  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[6];  // generator/units/gram.ts:501
+  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[6];  // generator/units/gram.ts:504
 
   assign _bit_col_r_last = u_desc_fifo_m_axis_out_tdata[3];
   assign _mul_col_r_last = _bit_col_r_last * 4'd8;
   assign _mux_col_r_last = ((_mul_col_r_last[3:0] + 4'd8) <= count_q) ? 4'd8 : (count_q - _mul_col_r_last[3:0]);
-  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:508
+  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:511
 
   assign _bits_col_c_last = u_desc_fifo_m_axis_out_tdata[2:0];
   assign _mul_col_c_last = _bits_col_c_last * 1'b1;
   assign _mux_col_c_last = ((_mul_col_c_last[3:0] + 4'd1) <= count_q) ? 4'd1 : (count_q - _mul_col_c_last[3:0]);
-  assign col_c_last = full ? (_mux_col_c_last[0] - 1'b1) : 1'b0;  // generator/units/gram.ts:509
+  assign col_c_last = full ? (_mux_col_c_last[0] - 1'b1) : 1'b0;  // generator/units/gram.ts:512
 
   assign _mul_col_p = _bit_col_r_last * 4'd8;
-  assign col_p = _mul_col_p[3:0] + {1'b0, col_r_q};  // generator/units/gram.ts:510
+  assign col_p = _mul_col_p[3:0] + {1'b0, col_r_q};  // generator/units/gram.ts:513
 
   assign _mul_col_q = _bits_col_c_last * 1'b1;
-  assign col_q = full ? (_mul_col_q[3:0] + {3'd0, col_c_q}) : {1'b0, cur_q};  // generator/units/gram.ts:511
+  assign col_q = full ? (_mul_col_q[3:0] + {3'd0, col_c_q}) : {1'b0, cur_q};  // generator/units/gram.ts:514
 
-  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:512
+  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:515
 
   always @* begin
     case (col_r_q)
@@ -3217,7 +3217,7 @@ module gram (
       default: _sel_col_row_valid = u_row7_fifo_m_axis_out_tvalid;
     endcase
   end
-  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:513
+  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:516
 
   always @* begin
     case (col_r_q)
@@ -3231,33 +3231,33 @@ module gram (
       default: _sel_col_row_data = u_row7_fifo_m_axis_out_tdata;
     endcase
   end
-  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:514
+  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:517
 
-  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:515
+  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:518
 
-  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:516
+  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:519
 
-  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:517
+  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:520
 
-  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:518
+  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:521
 
-  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:519
+  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:522
 
-  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:520
+  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:523
 
-  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:520
+  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:523
 
-  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:520
+  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:523
 
-  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:520
+  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:523
 
-  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:520
+  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:523
 
-  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:520
+  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:523
 
-  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:520
+  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:523
 
-  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:520
+  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:523
 
   always @* begin
     case (count)
@@ -3279,9 +3279,9 @@ module gram (
       default: _sel_cmd_pairs = 7'd105;
     endcase
   end
-  assign cmd_pairs = (mode == 1'b1) ? _sel_cmd_pairs : ({3'd0, count} - 7'd1);  // generator/units/gram.ts:525
+  assign cmd_pairs = (mode == 1'b1) ? _sel_cmd_pairs : ({3'd0, count} - 7'd1);  // generator/units/gram.ts:528
 
-  // seq: collector (generator/units/gram.ts:528)
+  // seq: collector (generator/units/gram.ts:531)
   always @(posedge clk) begin
     done_q <= 1'b0;
     if (go) begin
