@@ -253,15 +253,19 @@ export function outputUnit(cfg: ChipConfig): Module {
 
   // pipeline valid bits of A and D (the softmax engines have their own)
   const DEPTH = 2;
-  // a register chain of n stages behind e (`<name><i>_q`, i = 1 … n): the valid bits and the tags they carry
+  // a register chain of n stages behind e (`<name><i>_q`, i = 1 … n): the valid bits and the tags they carry.
+  // They shift only while the unit is busy: every valid bit is 0 when a step has finished (the pipelines have
+  // drained), so holding them between steps changes nothing, and a simulator skips them in the idle cycles.
   const tag = (name: string, e: Expr, n: number): Signal[] => {
     const out: Signal[] = [];
     for (let i = 1; i <= n; i++) out.push(m.reg(`${name}${i}_q`, e.type, { reset: 0 }));
     m.seq(`${name}_tags`, ($) => {
-      let src: Expr = e;
-      out.forEach((r) => {
-        $.set(r, src);
-        src = r;
+      $.if(busy, () => {
+        let src: Expr = e;
+        out.forEach((r) => {
+          $.set(r, src);
+          src = r;
+        });
       });
     });
     return out;

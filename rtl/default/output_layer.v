@@ -1227,20 +1227,22 @@ module output_layer (
 
   assign loop_end = (phase_q == 2'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & ((k_q == 1'b0) & (sub_q == 1'b1))) & (j_q == 4'd9)) : (((j_q == 4'd9) & ((k_q == 1'b0) & (sub_q == 1'b1))) & (p_q == 3'd7));  // generator/units/output.ts:249
 
-  // seq: v_tags (generator/units/output.ts:260)
+  // seq: v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
       v2_q <= 1'b0;
     end else begin
-      v1_q <= issue;
-      v2_q <= v1_q;
+      if (busy_q) begin
+        v1_q <= issue;
+        v2_q <= v1_q;
+      end
     end
   end
 
-  assign pipe_empty = (~issuing_q) & ((~v1_q) & (~v2_q));  // generator/units/output.ts:271
+  assign pipe_empty = (~issuing_q) & ((~v1_q) & (~v2_q));  // generator/units/output.ts:275
 
-  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:279
+  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:283
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (logit_push),
@@ -1254,17 +1256,17 @@ module output_layer (
     .count             (logit_queue_count)
   );
 
-  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:280
+  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:284
 
-  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:281
+  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:285
 
-  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:282
+  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:286
 
-  assign finish = ((busy_q & pipe_empty) & (((phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0)) == 2'd0)) & (phase_q != 2'd0);  // generator/units/output.ts:291
+  assign finish = ((busy_q & pipe_empty) & (((phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0)) == 2'd0)) & (phase_q != 2'd0);  // generator/units/output.ts:295
 
-  assign advance_phase = (((busy_q & pipe_empty) & (phase_q != 2'd0)) & (~finish)) & ((phase_q != 2'd2) | errors_done);  // generator/units/output.ts:292
+  assign advance_phase = (((busy_q & pipe_empty) & (phase_q != 2'd0)) & (~finish)) & ((phase_q != 2'd2) | errors_done);  // generator/units/output.ts:296
 
-  // seq: control (generator/units/output.ts:295)
+  // seq: control (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -1344,120 +1346,140 @@ module output_layer (
     end
   end
 
-  assign busy = busy_q;  // generator/units/output.ts:345
+  assign busy = busy_q;  // generator/units/output.ts:349
 
-  assign done = done_q;  // generator/units/output.ts:346
+  assign done = done_q;  // generator/units/output.ts:350
 
-  // seq: p_tags (generator/units/output.ts:260)
+  // seq: p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       p1_q <= 3'd0;
       p2_q <= 3'd0;
     end else begin
-      p1_q <= p_q;
-      p2_q <= p1_q;
+      if (busy_q) begin
+        p1_q <= p_q;
+        p2_q <= p1_q;
+      end
     end
   end
 
-  // seq: j_tags (generator/units/output.ts:260)
+  // seq: j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       j1_q <= 4'd0;
       j2_q <= 4'd0;
     end else begin
-      j1_q <= j_q;
-      j2_q <= j1_q;
+      if (busy_q) begin
+        j1_q <= j_q;
+        j2_q <= j1_q;
+      end
     end
   end
 
-  // seq: sub_tags (generator/units/output.ts:260)
+  // seq: sub_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       sub1_q <= 1'b0;
       sub2_q <= 1'b0;
     end else begin
-      sub1_q <= sub_q;
-      sub2_q <= sub1_q;
+      if (busy_q) begin
+        sub1_q <= sub_q;
+        sub2_q <= sub1_q;
+      end
     end
   end
 
-  // seq: row_first_tags (generator/units/output.ts:260)
+  // seq: row_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       row_first1_q <= 1'b0;
       row_first2_q <= 1'b0;
     end else begin
-      row_first1_q <= (k_q == 1'b0) & (sub_q == 1'b0);
-      row_first2_q <= row_first1_q;
+      if (busy_q) begin
+        row_first1_q <= (k_q == 1'b0) & (sub_q == 1'b0);
+        row_first2_q <= row_first1_q;
+      end
     end
   end
 
-  // seq: row_last_tags (generator/units/output.ts:260)
+  // seq: row_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       row_last1_q <= 1'b0;
       row_last2_q <= 1'b0;
     end else begin
-      row_last1_q <= (k_q == 1'b0) & (sub_q == 1'b1);
-      row_last2_q <= row_last1_q;
+      if (busy_q) begin
+        row_last1_q <= (k_q == 1'b0) & (sub_q == 1'b1);
+        row_last2_q <= row_last1_q;
+      end
     end
   end
 
-  // seq: k_last_tags (generator/units/output.ts:260)
+  // seq: k_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       k_last1_q <= 1'b0;
       k_last2_q <= 1'b0;
     end else begin
-      k_last1_q <= k_q == 1'b0;
-      k_last2_q <= k_last1_q;
+      if (busy_q) begin
+        k_last1_q <= k_q == 1'b0;
+        k_last2_q <= k_last1_q;
+      end
     end
   end
 
-  // seq: j_first_tags (generator/units/output.ts:260)
+  // seq: j_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       j_first1_q <= 1'b0;
       j_first2_q <= 1'b0;
     end else begin
-      j_first1_q <= j_q == 4'd0;
-      j_first2_q <= j_first1_q;
+      if (busy_q) begin
+        j_first1_q <= j_q == 4'd0;
+        j_first2_q <= j_first1_q;
+      end
     end
   end
 
-  // seq: j_last_tags (generator/units/output.ts:260)
+  // seq: j_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       j_last1_q <= 1'b0;
       j_last2_q <= 1'b0;
     end else begin
-      j_last1_q <= j_q == 4'd9;
-      j_last2_q <= j_last1_q;
+      if (busy_q) begin
+        j_last1_q <= j_q == 4'd9;
+        j_last2_q <= j_last1_q;
+      end
     end
   end
 
-  // seq: p_first_tags (generator/units/output.ts:260)
+  // seq: p_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       p_first1_q <= 1'b0;
     end else begin
-      p_first1_q <= p_q == 3'd0;
+      if (busy_q) begin
+        p_first1_q <= p_q == 3'd0;
+      end
     end
   end
 
-  // seq: p_last_tags (generator/units/output.ts:260)
+  // seq: p_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       p_last1_q <= 1'b0;
       p_last2_q <= 1'b0;
     end else begin
-      p_last1_q <= p_q == 3'd7;
-      p_last2_q <= p_last1_q;
+      if (busy_q) begin
+        p_last1_q <= p_q == 3'd7;
+        p_last2_q <= p_last1_q;
+      end
     end
   end
 
   assign _shl_w_addr = {{1'b0, j_q} + {4'd0, k_q}, 1'b0};
-  assign w_addr = _shl_w_addr[4:0] + {4'd0, sub_q};  // generator/units/output.ts:373
+  assign w_addr = _shl_w_addr[4:0] + {4'd0, sub_q};  // generator/units/output.ts:377
 
   always @* begin
     case (host_bank)
@@ -1527,16 +1549,16 @@ module output_layer (
       default: _sel_host_sub = 1'b1;
     endcase
   end
-  assign host_sub = _sel_host_sub;  // generator/units/output.ts:375
+  assign host_sub = _sel_host_sub;  // generator/units/output.ts:379
 
   assign _shl_host_addr_p = {{1'b0, host_addr}, 1'b0};
-  assign host_addr_p = _shl_host_addr_p[4:0] + {4'd0, host_sub};  // generator/units/output.ts:376
+  assign host_addr_p = _shl_host_addr_p[4:0] + {4'd0, host_sub};  // generator/units/output.ts:380
 
-  assign h_re = issue & ((phase_q == 2'd1) | (phase_q == 2'd3));  // generator/units/output.ts:384
+  assign h_re = issue & ((phase_q == 2'd1) | (phase_q == 2'd3));  // generator/units/output.ts:388
 
-  assign h_addr = p_q + {2'd0, k_q};  // generator/units/output.ts:385
+  assign h_addr = p_q + {2'd0, k_q};  // generator/units/output.ts:389
 
-  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:392)
+  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:396)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? b_upd : host_wdata[15:0];
@@ -1546,7 +1568,7 @@ module output_layer (
     end
   end
 
-  assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:407
+  assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:411
 
   assign _mul_err_mem_waddr = err_p1_q * 4'd10;
   assign _ext_err_mem_wdata = {1'b0, p_clamped};
@@ -1555,7 +1577,7 @@ module output_layer (
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
   assign _mul_err_rd_addr = p_q * 4'd10;
-  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:414)
+  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:418)
   always @(posedge clk) begin
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= _mux_err_mem_wdata[15:0];
@@ -1565,11 +1587,11 @@ module output_layer (
     end
   end
 
-  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:418
+  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:422
 
-  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:419
+  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:423
 
-  // seq: w_addr_tags (generator/units/output.ts:423)
+  // seq: w_addr_tags (generator/units/output.ts:427)
   always @(posedge clk) begin
     if (rst) begin
       w_addr1_q <= 5'd0;
@@ -1580,7 +1602,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd0) | (host_bank == 6'd32)))) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_0 : host_wdata[15:0];
@@ -1590,11 +1612,11 @@ module output_layer (
     end
   end
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:456
 
-  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:453
+  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:457
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1615,7 +1637,7 @@ module output_layer (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:455
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:459
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1636,11 +1658,11 @@ module output_layer (
     end
   end
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:464
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:468
 
-  assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_0 (generator/units/output.ts:470)
+  // seq: lfsr_0 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
@@ -1695,7 +1717,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd1) | (host_bank == 6'd33)))) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_1 : host_wdata[15:0];
@@ -1705,9 +1727,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
@@ -1728,11 +1750,11 @@ module output_layer (
     end
   end
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:455
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_1 (generator/units/output.ts:470)
+  // seq: lfsr_1 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
@@ -1787,7 +1809,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd2) | (host_bank == 6'd34)))) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_2 : host_wdata[15:0];
@@ -1797,9 +1819,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
@@ -1820,11 +1842,11 @@ module output_layer (
     end
   end
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:455
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_2 (generator/units/output.ts:470)
+  // seq: lfsr_2 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
@@ -1879,7 +1901,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd3) | (host_bank == 6'd35)))) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_3 : host_wdata[15:0];
@@ -1889,9 +1911,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
@@ -1912,11 +1934,11 @@ module output_layer (
     end
   end
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:455
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_3 (generator/units/output.ts:470)
+  // seq: lfsr_3 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
@@ -1971,7 +1993,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd4) | (host_bank == 6'd36)))) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_4 : host_wdata[15:0];
@@ -1981,9 +2003,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
@@ -2004,11 +2026,11 @@ module output_layer (
     end
   end
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:455
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_4 (generator/units/output.ts:470)
+  // seq: lfsr_4 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
@@ -2063,7 +2085,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd5) | (host_bank == 6'd37)))) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_5 : host_wdata[15:0];
@@ -2073,9 +2095,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
@@ -2096,11 +2118,11 @@ module output_layer (
     end
   end
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:455
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_5 (generator/units/output.ts:470)
+  // seq: lfsr_5 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
@@ -2155,7 +2177,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd6) | (host_bank == 6'd38)))) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_6 : host_wdata[15:0];
@@ -2165,9 +2187,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
@@ -2188,11 +2210,11 @@ module output_layer (
     end
   end
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:455
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_6 (generator/units/output.ts:470)
+  // seq: lfsr_6 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
@@ -2247,7 +2269,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd7) | (host_bank == 6'd39)))) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_7 : host_wdata[15:0];
@@ -2257,9 +2279,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
@@ -2280,11 +2302,11 @@ module output_layer (
     end
   end
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:455
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_7 (generator/units/output.ts:470)
+  // seq: lfsr_7 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
@@ -2339,7 +2361,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd8) | (host_bank == 6'd40)))) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_8 : host_wdata[15:0];
@@ -2349,9 +2371,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
@@ -2372,11 +2394,11 @@ module output_layer (
     end
   end
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:455
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_8 (generator/units/output.ts:470)
+  // seq: lfsr_8 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
@@ -2431,7 +2453,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd9) | (host_bank == 6'd41)))) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_9 : host_wdata[15:0];
@@ -2441,9 +2463,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
@@ -2464,11 +2486,11 @@ module output_layer (
     end
   end
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:455
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_9 (generator/units/output.ts:470)
+  // seq: lfsr_9 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
@@ -2523,7 +2545,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd10) | (host_bank == 6'd42)))) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_10 : host_wdata[15:0];
@@ -2533,9 +2555,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
@@ -2556,11 +2578,11 @@ module output_layer (
     end
   end
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:455
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_10 (generator/units/output.ts:470)
+  // seq: lfsr_10 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
@@ -2615,7 +2637,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd11) | (host_bank == 6'd43)))) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_11 : host_wdata[15:0];
@@ -2625,9 +2647,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
@@ -2648,11 +2670,11 @@ module output_layer (
     end
   end
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:455
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_11 (generator/units/output.ts:470)
+  // seq: lfsr_11 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
@@ -2707,7 +2729,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd12) | (host_bank == 6'd44)))) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_12 : host_wdata[15:0];
@@ -2717,9 +2739,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
@@ -2740,11 +2762,11 @@ module output_layer (
     end
   end
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:455
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_12 (generator/units/output.ts:470)
+  // seq: lfsr_12 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
@@ -2799,7 +2821,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd13) | (host_bank == 6'd45)))) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_13 : host_wdata[15:0];
@@ -2809,9 +2831,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
@@ -2832,11 +2854,11 @@ module output_layer (
     end
   end
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:455
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_13 (generator/units/output.ts:470)
+  // seq: lfsr_13 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
@@ -2891,7 +2913,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd14) | (host_bank == 6'd46)))) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_14 : host_wdata[15:0];
@@ -2901,9 +2923,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
@@ -2924,11 +2946,11 @@ module output_layer (
     end
   end
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:455
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_14 (generator/units/output.ts:470)
+  // seq: lfsr_14 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
@@ -2983,7 +3005,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd15) | (host_bank == 6'd47)))) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_15 : host_wdata[15:0];
@@ -2993,9 +3015,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
@@ -3016,11 +3038,11 @@ module output_layer (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:455
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_15 (generator/units/output.ts:470)
+  // seq: lfsr_15 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
@@ -3075,7 +3097,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd16) | (host_bank == 6'd48)))) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_16 : host_wdata[15:0];
@@ -3085,9 +3107,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3108,11 +3130,11 @@ module output_layer (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:455
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_16 (generator/units/output.ts:470)
+  // seq: lfsr_16 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
@@ -3167,7 +3189,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd17) | (host_bank == 6'd49)))) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_17 : host_wdata[15:0];
@@ -3177,9 +3199,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
@@ -3200,11 +3222,11 @@ module output_layer (
     end
   end
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:455
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_17 (generator/units/output.ts:470)
+  // seq: lfsr_17 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
@@ -3259,7 +3281,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd18) | (host_bank == 6'd50)))) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_18 : host_wdata[15:0];
@@ -3269,9 +3291,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
@@ -3292,11 +3314,11 @@ module output_layer (
     end
   end
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:455
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_18 (generator/units/output.ts:470)
+  // seq: lfsr_18 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
@@ -3351,7 +3373,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd19) | (host_bank == 6'd51)))) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_19 : host_wdata[15:0];
@@ -3361,9 +3383,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
@@ -3384,11 +3406,11 @@ module output_layer (
     end
   end
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:455
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_19 (generator/units/output.ts:470)
+  // seq: lfsr_19 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
@@ -3443,7 +3465,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd20) | (host_bank == 6'd52)))) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_20 : host_wdata[15:0];
@@ -3453,9 +3475,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
@@ -3476,11 +3498,11 @@ module output_layer (
     end
   end
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:455
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_20 (generator/units/output.ts:470)
+  // seq: lfsr_20 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
@@ -3535,7 +3557,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd21) | (host_bank == 6'd53)))) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_21 : host_wdata[15:0];
@@ -3545,9 +3567,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
@@ -3568,11 +3590,11 @@ module output_layer (
     end
   end
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:455
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_21 (generator/units/output.ts:470)
+  // seq: lfsr_21 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
@@ -3627,7 +3649,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd22) | (host_bank == 6'd54)))) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_22 : host_wdata[15:0];
@@ -3637,9 +3659,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
@@ -3660,11 +3682,11 @@ module output_layer (
     end
   end
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:455
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_22 (generator/units/output.ts:470)
+  // seq: lfsr_22 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
@@ -3719,7 +3741,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd23) | (host_bank == 6'd55)))) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_23 : host_wdata[15:0];
@@ -3729,9 +3751,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
@@ -3752,11 +3774,11 @@ module output_layer (
     end
   end
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:455
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_23 (generator/units/output.ts:470)
+  // seq: lfsr_23 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
@@ -3811,7 +3833,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd24) | (host_bank == 6'd56)))) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_24 : host_wdata[15:0];
@@ -3821,9 +3843,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
@@ -3844,11 +3866,11 @@ module output_layer (
     end
   end
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:455
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_24 (generator/units/output.ts:470)
+  // seq: lfsr_24 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
@@ -3903,7 +3925,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd25) | (host_bank == 6'd57)))) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_25 : host_wdata[15:0];
@@ -3913,9 +3935,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
@@ -3936,11 +3958,11 @@ module output_layer (
     end
   end
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:455
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_25 (generator/units/output.ts:470)
+  // seq: lfsr_25 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
@@ -3995,7 +4017,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd26) | (host_bank == 6'd58)))) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_26 : host_wdata[15:0];
@@ -4005,9 +4027,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
@@ -4028,11 +4050,11 @@ module output_layer (
     end
   end
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:455
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_26 (generator/units/output.ts:470)
+  // seq: lfsr_26 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
@@ -4087,7 +4109,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd27) | (host_bank == 6'd59)))) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_27 : host_wdata[15:0];
@@ -4097,9 +4119,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
@@ -4120,11 +4142,11 @@ module output_layer (
     end
   end
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:455
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_27 (generator/units/output.ts:470)
+  // seq: lfsr_27 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
@@ -4179,7 +4201,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd28) | (host_bank == 6'd60)))) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_28 : host_wdata[15:0];
@@ -4189,9 +4211,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
@@ -4212,11 +4234,11 @@ module output_layer (
     end
   end
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:455
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_28 (generator/units/output.ts:470)
+  // seq: lfsr_28 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
@@ -4271,7 +4293,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd29) | (host_bank == 6'd61)))) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_29 : host_wdata[15:0];
@@ -4281,9 +4303,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
@@ -4304,11 +4326,11 @@ module output_layer (
     end
   end
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:455
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_29 (generator/units/output.ts:470)
+  // seq: lfsr_29 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
@@ -4363,7 +4385,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd30) | (host_bank == 6'd62)))) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_30 : host_wdata[15:0];
@@ -4373,9 +4395,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
@@ -4396,11 +4418,11 @@ module output_layer (
     end
   end
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:455
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_30 (generator/units/output.ts:470)
+  // seq: lfsr_30 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
@@ -4455,7 +4477,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:431)
+  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd31) | (host_bank == 6'd63)))) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_31 : host_wdata[15:0];
@@ -4465,9 +4487,9 @@ module output_layer (
     end
   end
 
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:449
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:452
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:456
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
@@ -4488,11 +4510,11 @@ module output_layer (
     end
   end
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:455
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:459
 
-  assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:469
+  assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:473
 
-  // seq: lfsr_31 (generator/units/output.ts:470)
+  // seq: lfsr_31 (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
@@ -4547,7 +4569,7 @@ module output_layer (
     end
   end
 
-  // seq: g_bias (generator/units/output.ts:494)
+  // seq: g_bias (generator/units/output.ts:498)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -4558,7 +4580,7 @@ module output_layer (
     end
   end
 
-  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:496
+  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:500
 
   // comb: b_upd (generator/units/lane.ts:415)
   always @* begin
@@ -4587,7 +4609,7 @@ module output_layer (
     end
   end
 
-  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:513
+  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:517
 
   // comb: lane_products (generator/units/common.ts:174)
   always @* begin
@@ -5351,26 +5373,26 @@ module output_layer (
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:528)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:532)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:530
+  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:534
 
-  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:531
+  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:535
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:534
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:538
 
-  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:535
+  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:539
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = exp_p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:536)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:540)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -5380,9 +5402,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:539
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:543
 
-  // seq: max_q (generator/units/output.ts:540)
+  // seq: max_q (generator/units/output.ts:544)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -5393,7 +5415,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:541)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:545)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -5403,19 +5425,19 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:543
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:547
 
-  assign logit_push_data = logit;  // generator/units/output.ts:544
+  assign logit_push_data = logit;  // generator/units/output.ts:548
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:545
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:549
 
-  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:564
+  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:568
 
-  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:565
+  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:569
 
-  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:568
+  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:572
 
-  // seq: softmax_control (generator/units/output.ts:570)
+  // seq: softmax_control (generator/units/output.ts:574)
   always @(posedge clk) begin
     if (rst) begin
       slots_logits_q <= 4'd0;
@@ -5468,7 +5490,7 @@ module output_layer (
     end
   end
 
-  // seq: exp_v_tags (generator/units/output.ts:260)
+  // seq: exp_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       exp_v1_q <= 1'b0;
@@ -5477,15 +5499,17 @@ module output_layer (
       exp_v4_q <= 1'b0;
       exp_v5_q <= 1'b0;
     end else begin
-      exp_v1_q <= exp_issue;
-      exp_v2_q <= exp_v1_q;
-      exp_v3_q <= exp_v2_q;
-      exp_v4_q <= exp_v3_q;
-      exp_v5_q <= exp_v4_q;
+      if (busy_q) begin
+        exp_v1_q <= exp_issue;
+        exp_v2_q <= exp_v1_q;
+        exp_v3_q <= exp_v2_q;
+        exp_v4_q <= exp_v3_q;
+        exp_v5_q <= exp_v4_q;
+      end
     end
   end
 
-  // seq: exp_p_tags (generator/units/output.ts:260)
+  // seq: exp_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       exp_p1_q <= 3'd0;
@@ -5494,15 +5518,17 @@ module output_layer (
       exp_p4_q <= 3'd0;
       exp_p5_q <= 3'd0;
     end else begin
-      exp_p1_q <= exp_p_q;
-      exp_p2_q <= exp_p1_q;
-      exp_p3_q <= exp_p2_q;
-      exp_p4_q <= exp_p3_q;
-      exp_p5_q <= exp_p4_q;
+      if (busy_q) begin
+        exp_p1_q <= exp_p_q;
+        exp_p2_q <= exp_p1_q;
+        exp_p3_q <= exp_p2_q;
+        exp_p4_q <= exp_p3_q;
+        exp_p5_q <= exp_p4_q;
+      end
     end
   end
 
-  // seq: exp_j_tags (generator/units/output.ts:260)
+  // seq: exp_j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       exp_j1_q <= 4'd0;
@@ -5511,15 +5537,17 @@ module output_layer (
       exp_j4_q <= 4'd0;
       exp_j5_q <= 4'd0;
     end else begin
-      exp_j1_q <= exp_j_q;
-      exp_j2_q <= exp_j1_q;
-      exp_j3_q <= exp_j2_q;
-      exp_j4_q <= exp_j3_q;
-      exp_j5_q <= exp_j4_q;
+      if (busy_q) begin
+        exp_j1_q <= exp_j_q;
+        exp_j2_q <= exp_j1_q;
+        exp_j3_q <= exp_j2_q;
+        exp_j4_q <= exp_j3_q;
+        exp_j5_q <= exp_j4_q;
+      end
     end
   end
 
-  // seq: exp_j_first_tags (generator/units/output.ts:260)
+  // seq: exp_j_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       exp_j_first1_q <= 1'b0;
@@ -5528,15 +5556,17 @@ module output_layer (
       exp_j_first4_q <= 1'b0;
       exp_j_first5_q <= 1'b0;
     end else begin
-      exp_j_first1_q <= exp_j_q == 4'd0;
-      exp_j_first2_q <= exp_j_first1_q;
-      exp_j_first3_q <= exp_j_first2_q;
-      exp_j_first4_q <= exp_j_first3_q;
-      exp_j_first5_q <= exp_j_first4_q;
+      if (busy_q) begin
+        exp_j_first1_q <= exp_j_q == 4'd0;
+        exp_j_first2_q <= exp_j_first1_q;
+        exp_j_first3_q <= exp_j_first2_q;
+        exp_j_first4_q <= exp_j_first3_q;
+        exp_j_first5_q <= exp_j_first4_q;
+      end
     end
   end
 
-  // seq: exp_j_last_tags (generator/units/output.ts:260)
+  // seq: exp_j_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       exp_j_last1_q <= 1'b0;
@@ -5545,15 +5575,17 @@ module output_layer (
       exp_j_last4_q <= 1'b0;
       exp_j_last5_q <= 1'b0;
     end else begin
-      exp_j_last1_q <= exp_j_q == 4'd9;
-      exp_j_last2_q <= exp_j_last1_q;
-      exp_j_last3_q <= exp_j_last2_q;
-      exp_j_last4_q <= exp_j_last3_q;
-      exp_j_last5_q <= exp_j_last4_q;
+      if (busy_q) begin
+        exp_j_last1_q <= exp_j_q == 4'd9;
+        exp_j_last2_q <= exp_j_last1_q;
+        exp_j_last3_q <= exp_j_last2_q;
+        exp_j_last4_q <= exp_j_last3_q;
+        exp_j_last5_q <= exp_j_last4_q;
+      end
     end
   end
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:606
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:610
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -5561,11 +5593,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = exp_v5_q;  // generator/units/output.ts:608
+  assign exp_done = exp_v5_q;  // generator/units/output.ts:612
 
   assign _mul_e_mem_waddr = exp_p5_q * 4'd10;
   assign _mul_e_rd_addr = err_p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:609)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:613)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] <= exp_table_y;
@@ -5575,9 +5607,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:614
+  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:618
 
-  // seq: s_q (generator/units/output.ts:615)
+  // seq: s_q (generator/units/output.ts:619)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -5588,9 +5620,9 @@ module output_layer (
     end
   end
 
-  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:619
+  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:623
 
-  // seq: s_fin_q (generator/units/output.ts:620)
+  // seq: s_fin_q (generator/units/output.ts:624)
   always @(posedge clk) begin
     if (rst) begin
       s_fin_q <= 21'd0;
@@ -5601,7 +5633,7 @@ module output_layer (
     end
   end
 
-  // seq: recip_v_tags (generator/units/output.ts:260)
+  // seq: recip_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       recip_v1_q <= 1'b0;
@@ -5610,15 +5642,17 @@ module output_layer (
       recip_v4_q <= 1'b0;
       recip_v5_q <= 1'b0;
     end else begin
-      recip_v1_q <= sum_done;
-      recip_v2_q <= recip_v1_q;
-      recip_v3_q <= recip_v2_q;
-      recip_v4_q <= recip_v3_q;
-      recip_v5_q <= recip_v4_q;
+      if (busy_q) begin
+        recip_v1_q <= sum_done;
+        recip_v2_q <= recip_v1_q;
+        recip_v3_q <= recip_v2_q;
+        recip_v4_q <= recip_v3_q;
+        recip_v5_q <= recip_v4_q;
+      end
     end
   end
 
-  // seq: recip_p_tags (generator/units/output.ts:260)
+  // seq: recip_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       recip_p1_q <= 3'd0;
@@ -5627,17 +5661,19 @@ module output_layer (
       recip_p4_q <= 3'd0;
       recip_p5_q <= 3'd0;
     end else begin
-      recip_p1_q <= exp_p5_q;
-      recip_p2_q <= recip_p1_q;
-      recip_p3_q <= recip_p2_q;
-      recip_p4_q <= recip_p3_q;
-      recip_p5_q <= recip_p4_q;
+      if (busy_q) begin
+        recip_p1_q <= exp_p5_q;
+        recip_p2_q <= recip_p1_q;
+        recip_p3_q <= recip_p2_q;
+        recip_p4_q <= recip_p3_q;
+        recip_p5_q <= recip_p4_q;
+      end
     end
   end
 
-  assign recip_done = recip_v5_q;  // generator/units/output.ts:623
+  assign recip_done = recip_v5_q;  // generator/units/output.ts:627
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:624
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:628
     .clk (clk),
     .rst (rst),
     .x   (s_fin_q),
@@ -5645,7 +5681,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:626)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:630)
   always @(posedge clk) begin
     if (recip_done) begin
       r_mem[recip_p5_q] <= recip_table_y;
@@ -5655,47 +5691,53 @@ module output_layer (
     end
   end
 
-  // seq: err_v_tags (generator/units/output.ts:260)
+  // seq: err_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       err_v1_q <= 1'b0;
     end else begin
-      err_v1_q <= err_issue;
+      if (busy_q) begin
+        err_v1_q <= err_issue;
+      end
     end
   end
 
-  // seq: err_p_tags (generator/units/output.ts:260)
+  // seq: err_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       err_p1_q <= 3'd0;
     end else begin
-      err_p1_q <= err_p_q;
+      if (busy_q) begin
+        err_p1_q <= err_p_q;
+      end
     end
   end
 
-  // seq: err_j_tags (generator/units/output.ts:260)
+  // seq: err_j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       err_j1_q <= 4'd0;
     end else begin
-      err_j1_q <= err_j_q;
+      if (busy_q) begin
+        err_j1_q <= err_j_q;
+      end
     end
   end
 
-  assign y_re = err_issue;  // generator/units/output.ts:635
+  assign y_re = err_issue;  // generator/units/output.ts:639
 
-  assign y_addr = err_p_q;  // generator/units/output.ts:636
+  assign y_addr = err_p_q;  // generator/units/output.ts:640
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:642
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:646
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:643
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:647
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:650
+  assign err_done = err_v1_q;  // generator/units/output.ts:654
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:652
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:656
 
   assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:571
 
