@@ -814,7 +814,12 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // The header CRC-8 is a function of registers final since the frame's start (op, tag, length): one
   // XOR network, registered. The CRC-16 runs one byte behind the pushed bytes (tx_crc_byte_q and its
   // flags): CW, a cycle without a byte between the payload and the CRC-16 bytes, lets it catch up.
-  const txHcrc = m.pipe('tx_hcrc_q', crcBytesNext(k(CRC8.init, 8), [txOp, txTag, txLen.slice(7, 0), txLen.slice(15, 8)], CRC8.poly), { reset: 0 });
+  // (clocked while the transmit side works: op, tag and length change only at its start and in RSPH, at
+  // least five cycles before HC; an idle link then does not form the XOR network every cycle)
+  const txHcrc = m.pipe('tx_hcrc_q', crcBytesNext(k(CRC8.init, 8), [txOp, txTag, txLen.slice(7, 0), txLen.slice(15, 8)], CRC8.poly), {
+    reset: 0,
+    enable: txIdle.not(),
+  });
   const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txHcrc, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
   const crcByte = m.pipe('tx_crc_byte_q', pushByte, { reset: 0 });
   const crcTake = m.pipe('tx_crc_take_q', stgValid.and(stgC16), { reset: 0 });

@@ -1977,12 +1977,14 @@ module frontend (
 
   assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:811
 
-  // seq: tx_hcrc_q (generator/units/frontend.ts:817)
+  // seq: tx_hcrc_q (generator/units/frontend.ts:819)
   always @(posedge clk) begin
     if (rst) begin
       tx_hcrc_q <= 8'd0;
     end else begin
-      tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
+      if ((~tx_idle_q)) begin
+        tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
+      end
     end
   end
 
@@ -1996,9 +1998,9 @@ module frontend (
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:818
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:823
 
-  // seq: tx_crc_byte_q (generator/units/frontend.ts:819)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:824)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_byte_q <= 8'd0;
@@ -2007,7 +2009,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_take_q (generator/units/frontend.ts:820)
+  // seq: tx_crc_take_q (generator/units/frontend.ts:825)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_take_q <= 1'b0;
@@ -2016,7 +2018,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_init_q (generator/units/frontend.ts:821)
+  // seq: tx_crc_init_q (generator/units/frontend.ts:826)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_init_q <= 1'b0;
@@ -2025,7 +2027,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc (generator/units/frontend.ts:822)
+  // seq: tx_crc (generator/units/frontend.ts:827)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc16_q <= 16'd65535;
@@ -2038,7 +2040,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:826
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:831
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -2052,7 +2054,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:830
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:835
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -2066,21 +2068,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:834
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:839
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:835
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:840
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:838
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:843
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:839
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:844
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:840
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:845
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:838
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:843
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:839
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:844
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:840
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:845
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
