@@ -257,6 +257,28 @@ export class ChipEngine implements Engine {
     return ok / n;
   }
 
+  /** Loads a whole set of parameters (e.g. a weights file's layers) into the chip, and into the checking model. */
+  async loadLayers(layers: RawLayer[]): Promise<void> {
+    this.spec.layers.forEach((y, l) => {
+      const got = layers[l];
+      if (!got || got.nIn !== y.nIn || got.nOut !== y.nOut || got.W.length !== y.nIn * y.nOut || got.b.length !== y.nOut) {
+        throw new RangeError(`chip engine: layer ${l} must be ${y.nIn}→${y.nOut}, got ${got ? `${got.nIn}→${got.nOut}` : 'none'}`);
+      }
+    });
+    if (layers.length !== this.spec.layers.length) throw new RangeError(`chip engine: ${layers.length} layers given, the chip has ${this.spec.layers.length}`);
+    await this.flush();
+    await this.client.loadWeights(0, Array.from(layersToWords(this.chip, layers)));
+    layers.forEach((y, l) => {
+      this.golden.state.W[l].set(y.W);
+      this.golden.state.b[l].set(y.b);
+    });
+  }
+
+  /** The simulated clock cycles run so far (sim transport), else null. */
+  simCycles(): number | null {
+    return simCycles(this.transport);
+  }
+
   /** The weight file of the fixed engine's --weights-out (byte-comparable with it). */
   async encodeWeights(): Promise<Buffer> {
     const N = resolveNumeric(this.chip.numeric);

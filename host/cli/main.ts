@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { trainCommand } from './train.js';
+import { inferCommand } from './infer.js';
 import { genCommand } from './gen.js';
 import { sweepCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
@@ -21,6 +22,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 program.addCommand(trainCommand());
+program.addCommand(inferCommand());
 program.addCommand(genCommand());
 program.addCommand(sweepCommand());
 program.addCommand(serveCommand());
