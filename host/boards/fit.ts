@@ -9,7 +9,8 @@
  *                logicBitsPerBlock (iCE40, Yosys' memory_libmap cost rule) a memory without ram_style whose
  *                bits are ≤ logicBitsPerBlock × its primitives, and asynchronous reads unless their address is
  *                a register (memory_dff makes those registered); elsewhere memories under logicMaxBits /
- *                logicMaxDepth and asynchronous-read ones (what Yosys does with them). Memories of
+ *                logicMaxDepth and asynchronous-read ones (what Yosys does with them). A memory whose ram_style
+ *                is 'block' goes to block RAM on every board, however small (Yosys honours the attribute). Memories of
  *                style 'huge' go to the board's single-port RAM (iCE40 UP: SB_SPRAM256KA, ⌈w / 16⌉ · ⌈d / 16K⌉
  *                each) when it has one, else to block RAM like the others.
  *   multipliers  every `mul` (a constant operand counted by its bits without trailing zeros; a power of two is a
@@ -250,10 +251,13 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
       const registered = mem.syncReads.length > 0 ? mem.asyncReads === 0 : mem.asyncReads > 0 && regAddrReads.get(mem.name) === mem.asyncReads;
       // iCE40: Yosys gives each synchronous read port a copy of the memory
       const n = blocksFor(board, w, d) * (br.logicBitsPerBlock !== undefined ? Math.max(1, mem.syncReads.length) : 1);
+      // a ram_style decides on both families (Yosys honours it); without one, the board's rule
       const small =
-        br.logicBitsPerBlock !== undefined
-          ? mem.style === null && w * d <= br.logicBitsPerBlock * n
-          : mem.asyncReads > 0 || w * d <= (br.logicMaxBits ?? 0) || d <= (br.logicMaxDepth ?? 0);
+        mem.style === 'block'
+          ? false
+          : br.logicBitsPerBlock !== undefined
+            ? mem.style === null && w * d <= br.logicBitsPerBlock * n
+            : mem.asyncReads > 0 || w * d <= (br.logicMaxBits ?? 0) || d <= (br.logicMaxDepth ?? 0);
       const block = registered && (!small || mem.style === 'huge');
       memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: block ? 'block' : 'logic', blocks: block ? n : 0, sprams: 0 });
     }

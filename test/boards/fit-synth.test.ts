@@ -1,7 +1,8 @@
 /**
- * The iCE40 fit check against Yosys: modules with multipliers and memories of the shapes the units use are
- * synthesized with synth_ice40 -dsp, and the SB_MAC16 / SB_RAM40_4K / SB_SPRAM256KA cells Yosys makes
- * equal what the fit check's inventory counts for them (bench/ice40-fit.ts compares the whole board core).
+ * The fit check against Yosys: modules with multipliers and memories of the shapes the units use are
+ * synthesized with synth_ice40 -dsp (and the memories with synth_xilinx), and the SB_MAC16 / SB_RAM40_4K /
+ * SB_SPRAM256KA / RAMB18E1 cells Yosys makes equal what the fit check's inventory counts for them
+ * (bench/ice40-fit.ts compares the whole board core).
  */
 import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../generator/emit/index.js';
@@ -124,6 +125,38 @@ describe('fit check against synth_ice40 -dsp', () => {
     const blocks = Object.fromEntries(inv.memories.map((x) => [x.path.replace(/^mem_shapes\./, ''), x.blocks]));
     expect(blocks).toEqual({ styled_6x17: 2, plain_10x16: 1, plain_4x21: 0, ahead_16x17: 2, ahead_4x40: 0, rom_16x17: 1, 'u_q.mem': 2 });
     expect((await cells(mod)).SB_RAM40_4K ?? 0).toBe(sum(Object.values(blocks)));
+  }, 300_000);
+
+  it('counts the block RAMs synth_xilinx makes: a ram_style of block wins at any size, unstyled memories up to 128 words go to LUT RAM', async () => {
+    const arty = loadBoard('arty-a7-100t');
+    const m = new ModuleBuilder('xmem_shapes');
+    m.clock();
+    const we = m.input('we', uint(1));
+    const wa = m.input('wa', uint(8));
+    const ra = m.input('ra', uint(8));
+    const wd = m.input('wd', uint(20));
+    // the chip's shapes: a styled 28 × 17 and 8 × 20 (working-memory K and row sums), a styled 64 × 16 table,
+    // unstyled 80 × 16 and 128 × 17 (output and modulator buffers: LUT RAM), an unstyled 192 × 16 (δ: a RAMB18E1)
+    const shapes = [
+      ['styled_28x17', 28, 17, 'block'],
+      ['styled_8x20', 8, 20, 'block'],
+      ['styled_64x16', 64, 16, 'block'],
+      ['plain_80x16', 80, 16, undefined],
+      ['plain_128x17', 128, 17, undefined],
+      ['plain_192x16', 192, 16, undefined],
+    ] as const;
+    for (const [name, depth, w, style] of shapes) {
+      const mem = m.memory(name, { depth, type: uint(w), ...(style ? { style } : {}) });
+      const aw = mem.addrType.width;
+      mem.write(wa.resize(aw), wd.trunc(w), we);
+      m.output(`${name}_rd`, mem.readSync(`${name}_q`, ra.resize(aw)));
+    }
+    const mod = m.build();
+    const blocks = Object.fromEntries(inventory([mod], arty).memories.map((x) => [x.path.replace(/^xmem_shapes\./, ''), x.blocks]));
+    expect(blocks).toEqual({ styled_28x17: 1, styled_8x20: 1, styled_64x16: 1, plain_80x16: 0, plain_128x17: 0, plain_192x16: 1 });
+    const r = await synthYosys(emitDesign(mod).files, mod.name, 'xilinx');
+    expect(r.ok, r.errors.join('\n')).toBe(true);
+    expect((r.cells.RAMB18E1 ?? 0) + 2 * (r.cells.RAMB36E1 ?? 0)).toBe(sum(Object.values(blocks)));
   }, 300_000);
 
   it("the Hebbian unit with weightMemory 'spram': 2 SB_SPRAM256KA per lane, its block RAMs and DSPs as counted", async () => {
