@@ -191,3 +191,14 @@ export function gatedRegs(m: ModuleBuilder, name: string, en: Expr, temps: Gated
   });
   regs.forEach((r, i) => m.seq(r.reg.name, ($) => $.if(r.en ?? en, () => $.set(r.reg, next[i]))));
 }
+
+/**
+ * A pipeline register `name` (reset value `reset`, null for none) that takes `value` only while `enable`, the
+ * value formed in a comb process gated by the same enable (gatedRegs): a product or a rounding that needs the
+ * emitter's temporaries is then evaluated by a simulator only in the enabled cycles.
+ */
+export function gatedPipe(m: ModuleBuilder, name: string, value: Expr, opts: { reset: number | null; enable: Expr }): Signal {
+  const reg = m.reg(name, value.type, { reset: opts.reset });
+  gatedRegs(m, `${name}_next`, opts.enable, [], [{ reg, value: () => value }]);
+  return reg;
+}

@@ -39,7 +39,7 @@ import { resizeHw, tableLookup, TABLE_LATENCY } from '../lib/arith/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate, stalledOutput } from './common.js';
+import { bitsOf, byLayer, constByLayer, gatedPipe, hiddenLayers, layerPort, rnd, satCounter, saturate, stalledOutput } from './common.js';
 
 export const LAYERNORM_MODULE = 'layernorm';
 
@@ -112,7 +112,7 @@ export function layernorm(cfg: ChipConfig): Module {
   const v0 = m.pipe('v0_q', acc.fire, { reset: 0 });
   const rmem = m.memory('r_mem', { depth: maxN, type: uint(rW) });
   rmem.write(j0, r0, v0);
-  const rr = m.pipe('rr1_q', r0.mul(r0), { reset: 0 });
+  const rr = gatedPipe(m, 'rr1_q', r0.mul(r0), { reset: 0, enable: v0 });
   const v1 = m.pipe('v1_q', v0, { reset: 0 });
   const s1W = rW + lgMax;
   const s2W = 2 * rW + lgMax;

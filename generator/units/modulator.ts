@@ -70,11 +70,11 @@
  *          can leave before the last ξ is in.
  */
 import { ConstScale, fromReal, fx, toHls, width } from '../fixed/index.js';
-import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Memory, type Module, type ProcScope } from '../ir/index.js';
+import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Memory, type Module, type ProcScope, type Signal } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, fitS, hiddenLayers, layerPort, rnd, satCounter, saturate, sbits, smux, stalledOutput } from './common.js';
+import { bitsOf, byLayer, constByLayer, fitS, gatedPipe, hiddenLayers, layerPort, rnd, satCounter, saturate, sbits, smux, stalledOutput } from './common.js';
 
 export const MODULATOR_MODULE = 'modulator';
 /** The module name of the variant that takes a whole window row per beat (zwSlots: 'all'). */
@@ -236,11 +236,15 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
     if (!l.mem) throw new Error('modulator: a stream this variant needs was not stored');
     return l.mem;
   };
+  // the slot's K word and row sums as wires (read once, only by the variants that store them): W below is formed
+  // in a gated process, which reads them as signals
+  let kRdW: Signal | null = null;
+  let rRdW: Signal | null = null;
   const kt = (): Expr => {
-    const kw = memOf(lk).readAsync(pa);
+    const kw = (kRdW ??= m.wire('kxy_rd', memOf(lk).readAsync(pa)));
     return kw.trunc(wk).shl(fg).sub(kw.shr(wk).mul(gam));
   };
-  const rP = (): { rt: Expr; nd: Expr } => rowTerms(memOf(lr).readAsync(pa));
+  const rP = (): { rt: Expr; nd: Expr } => rowTerms((rRdW ??= m.wire('rsum_rd', memOf(lr).readAsync(pa))));
   const Bs = sconst(B);
   let W: Expr;
   switch (v) {
@@ -257,13 +261,13 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
       W = rP().nd.add(ndC);
       break;
   }
-  const Wq = m.pipe('w_q', W, { reset: 0 });
-  const kq = m.pipe('kz_q', memOf(lz).readAsync(pa), { reset: 0 });
+  const Wq = gatedPipe(m, 'w_q', W, { reset: 0, enable: cIssue });
+  const kq = m.pipe('kz_q', memOf(lz).readAsync(pa), { reset: 0, enable: cIssue });
   const cv1 = m.pipe('c1_valid_q', cIssue, { reset: 0 });
-  const cp1 = m.pipe('c1_p_q', pa, { reset: 0 });
-  const u = m.pipe('u_q', rnd(Wq.mul(kq.toSigned()), FK.fracBits), { reset: 0 });
+  const cp1 = m.pipe('c1_p_q', pa, { reset: 0, enable: cIssue });
+  const u = gatedPipe(m, 'u_q', rnd(Wq.mul(kq.toSigned()), FK.fracBits), { reset: 0, enable: cv1 });
   const cv2 = m.pipe('c2_valid_q', cv1, { reset: 0 });
-  const cp2 = m.pipe('c2_p_q', cp1, { reset: 0 });
+  const cp2 = m.pipe('c2_p_q', cp1, { reset: 0, enable: cv1 });
   // one product per distinct mantissa (widths that differ by a power of two share it; only the shift differs)
   const mantissas = [...new Set(scales.map((sc) => sc.m))];
   const prods = mantissas.map((mm, i) => m.wire(`u_scaled${mantissas.length > 1 ? i : ''}`, u.mul(constant(mm, uint(bitsOf(mm))).toSigned())));
@@ -361,8 +365,8 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   }
   const xs = saturate(m, rnd(ssum, FC.fracBits + FWZ.fracBits - FX.fracBits), FX);
   const xv = m.pipe('x3_valid_q', sv, { reset: 0 });
-  const xiQ = m.pipe('x3_xi_q', xs.value, { reset: 0 });
-  const xj3 = m.pipe('x3_j_q', sj, { reset: 0 });
+  const xiQ = m.pipe('x3_xi_q', xs.value, { reset: 0, enable: sv });
+  const xj3 = m.pipe('x3_j_q', sj, { reset: 0, enable: sv });
   // one read port on the z memory: the row in flight in XI, the issued row in DELTA
   const { adv, load } = stalledOutput(m, out);
   const jd = m.reg('delta_j_q', uint(cw), { reset: 0 });
@@ -376,7 +380,7 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   const G1 = m.reg('g1_q', sint(g1W), { reset: 0 });
   const G2 = m.reg('g2_q', sint(g2W), { reset: 0 });
   const gv = m.pipe('x4_valid_q', xv, { reset: 0 });
-  const pz = m.pipe('x4_xz_q', xiQ.mul(zrz), { reset: 0 });
+  const pz = gatedPipe(m, 'x4_xz_q', xiQ.mul(zrz), { reset: 0, enable: xv });
   m.seq('g_sums', ($) => {
     $.if(go, () => {
       $.set(G1, 0);

@@ -38,6 +38,7 @@ module layernorm (
   reg  [6:0]         j0_q;
   reg                v0_q;
   reg  [29:0]        rr1_q;
+  reg  [29:0]        rr1_q_next;
   reg                v1_q;
   reg  [21:0]        s1_q;
   reg  [36:0]        s2_q;
@@ -145,12 +146,23 @@ module layernorm (
     end
   end
 
-  // seq: rr1_q (generator/units/layernorm.ts:115)
+  // comb: rr1_q_next (generator/units/common.ts:174)
+  always @* begin
+    if (v0_q) begin
+      rr1_q_next = r0_q * r0_q;
+    end else begin
+      rr1_q_next = rr1_q;
+    end
+  end
+
+  // seq: rr1_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       rr1_q <= 30'd0;
     end else begin
-      rr1_q <= r0_q * r0_q;
+      if (v0_q) begin
+        rr1_q <= rr1_q_next;
+      end
     end
   end
 

@@ -52,11 +52,15 @@ module modulator (
   reg  [7:0]         zc_count_q;
   reg  [3:0]         coef_p_q;
   wire               coef_issue;
+  wire [39:0]        rsum_rd;
+  wire [33:0]        kxy_rd;
   reg  signed [34:0] w_q;
+  reg  signed [34:0] w_q_next;
   reg  [16:0]        kz_q;
   reg                c1_valid_q;
   reg  [2:0]         c1_p_q;
   reg  signed [37:0] u_q;
+  reg  signed [37:0] u_q_next;
   reg                c2_valid_q;
   reg  [2:0]         c2_p_q;
   wire signed [56:0] u_scaled;
@@ -85,6 +89,7 @@ module modulator (
   reg  signed [39:0] g2_q;
   reg                x4_valid_q;
   reg  signed [31:0] x4_xz_q;
+  reg  signed [31:0] x4_xz_q_next;
   reg  signed [20:0] m1_q;
   reg  signed [25:0] m2_q;
   wire               delta_issue;
@@ -120,22 +125,20 @@ module modulator (
   wire [20:0]        _sub_nd_c_q;
   wire [6:0]         _const_nd_c_q;
   wire [27:0]        _mul_nd_c_q;
-  wire [31:0]        _mul_w_q;
-  wire [39:0]        _rd_w_q;
-  wire [19:0]        _bits_w_q;
-  wire [25:0]        _mul_w_q_3;
-  wire [26:0]        _sub_w_q_2;
-  wire [31:0]        _mul_w_q_2;
-  wire [32:0]        _add_w_q;
-  wire [33:0]        _sub_w_q;
-  wire [33:0]        _rd_w_q_2;
-  wire [16:0]        _bits_w_q_2;
-  wire [22:0]        _mul_w_q_5;
-  wire [23:0]        _sub_w_q_3;
-  wire [31:0]        _mul_w_q_4;
-  wire [17:0]        _ext_u_q;
-  wire [52:0]        _mul_u_q;
-  wire [53:0]        _add_u_q;
+  reg  [31:0]        _mul_w_q_next;
+  reg  [19:0]        _bits_w_q_next;
+  reg  [25:0]        _mul_w_q_next_3;
+  reg  [26:0]        _sub_w_q_next_2;
+  reg  [31:0]        _mul_w_q_next_2;
+  reg  [32:0]        _add_w_q_next;
+  reg  [33:0]        _sub_w_q_next;
+  reg  [16:0]        _bits_w_q_next_2;
+  reg  [22:0]        _mul_w_q_next_5;
+  reg  [23:0]        _sub_w_q_next_3;
+  reg  [31:0]        _mul_w_q_next_4;
+  reg  [17:0]        _ext_u_q_next;
+  reg  [52:0]        _mul_u_q_next;
+  reg  [53:0]        _add_u_q_next;
   wire [18:0]        _const_u_scaled;
   wire [57:0]        _add_coef_mem_wdata;
   wire [32:0]        _bits_coef_mem_wdata;
@@ -145,7 +148,7 @@ module modulator (
   wire [16:0]        _sub_x1_prod_q;
   wire [45:0]        _add_x3_xi_q;
   wire [25:0]        _mux_x3_xi_q;
-  wire [15:0]        _bits_x4_xz_q;
+  reg  [15:0]        _bits_x4_xz_q_next;
   wire [24:0]        _add_m1_q;
   wire [21:0]        _bits_m1_q;
   wire [24:0]        _add_m1_q_2;
@@ -154,6 +157,7 @@ module modulator (
   wire [27:0]        _bits_m2_q;
   wire [40:0]        _add_m2_q_2;
   wire [28:0]        _sel_m2_q;
+  wire [15:0]        _bits_d2_zm2_q;
   wire [19:0]        _shl_d3_p_q;
   wire [21:0]        _sub_d3_p_q_2;
   wire [42:0]        _add_d3_p_q;
@@ -234,38 +238,64 @@ module modulator (
 
   assign coef_issue = (state_q == 3'd2) & (coef_p_q < 4'd8);  // generator/units/modulator.ts:233
 
-  assign _mul_w_q = 5'sd8 * rt_c_q;
-  assign _rd_w_q = rsum_mem[coef_p_q[2:0]];
-  assign _bits_w_q = _rd_w_q[39:20];
-  assign _mul_w_q_3 = _bits_w_q * 6'd32;
-  assign _sub_w_q_2 = {3'd0, {_rd_w_q[19:0], 4'd0}} - {1'b0, _mul_w_q_3};
-  assign _mul_w_q_2 = 5'sd8 * $signed(_sub_w_q_2);
-  assign _add_w_q = {_mul_w_q[31], _mul_w_q} + {_mul_w_q_2[31], _mul_w_q_2};
-  assign _sub_w_q = {_add_w_q[32], _add_w_q} - {{3{sum_rt_q[30]}}, sum_rt_q};
-  assign _rd_w_q_2 = kxy_mem[coef_p_q[2:0]];
-  assign _bits_w_q_2 = _rd_w_q_2[33:17];
-  assign _mul_w_q_5 = _bits_w_q_2 * 6'd32;
-  assign _sub_w_q_3 = {3'd0, {_rd_w_q_2[16:0], 4'd0}} - {1'b0, _mul_w_q_5};
-  assign _mul_w_q_4 = 8'sd64 * $signed(_sub_w_q_3);
-  // seq: w_q (generator/units/modulator.ts:260)
+  assign rsum_rd = rsum_mem[coef_p_q[2:0]];  // generator/units/modulator.ts:247
+
+  assign kxy_rd = kxy_mem[coef_p_q[2:0]];  // generator/units/modulator.ts:244
+
+  // comb: w_q_next (generator/units/common.ts:174)
+  always @* begin
+    _mul_w_q_next = 32'd0;
+    _bits_w_q_next = 20'd0;
+    _mul_w_q_next_3 = 26'd0;
+    _sub_w_q_next_2 = 27'd0;
+    _mul_w_q_next_2 = 32'd0;
+    _add_w_q_next = 33'd0;
+    _sub_w_q_next = 34'd0;
+    _bits_w_q_next_2 = 17'd0;
+    _mul_w_q_next_5 = 23'd0;
+    _sub_w_q_next_3 = 24'd0;
+    _mul_w_q_next_4 = 32'd0;
+    if (coef_issue) begin
+      _mul_w_q_next = 5'sd8 * rt_c_q;
+      _bits_w_q_next = rsum_rd[39:20];
+      _mul_w_q_next_3 = _bits_w_q_next * 6'd32;
+      _sub_w_q_next_2 = {3'd0, {rsum_rd[19:0], 4'd0}} - {1'b0, _mul_w_q_next_3};
+      _mul_w_q_next_2 = 5'sd8 * $signed(_sub_w_q_next_2);
+      _add_w_q_next = {_mul_w_q_next[31], _mul_w_q_next} + {_mul_w_q_next_2[31], _mul_w_q_next_2};
+      _sub_w_q_next = {_add_w_q_next[32], _add_w_q_next} - {{3{sum_rt_q[30]}}, sum_rt_q};
+      _bits_w_q_next_2 = kxy_rd[33:17];
+      _mul_w_q_next_5 = _bits_w_q_next_2 * 6'd32;
+      _sub_w_q_next_3 = {3'd0, {kxy_rd[16:0], 4'd0}} - {1'b0, _mul_w_q_next_5};
+      _mul_w_q_next_4 = 8'sd64 * $signed(_sub_w_q_next_3);
+      w_q_next = {_sub_w_q_next[33], _sub_w_q_next} - {{3{_mul_w_q_next_4[31]}}, _mul_w_q_next_4};
+    end else begin
+      w_q_next = w_q;
+    end
+  end
+
+  // seq: w_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       w_q <= 35'sd0;
     end else begin
-      w_q <= {_sub_w_q[33], _sub_w_q} - {{3{_mul_w_q_4[31]}}, _mul_w_q_4};
+      if (coef_issue) begin
+        w_q <= w_q_next;
+      end
     end
   end
 
-  // seq: kz_q (generator/units/modulator.ts:261)
+  // seq: kz_q (generator/units/modulator.ts:265)
   always @(posedge clk) begin
     if (rst) begin
       kz_q <= 17'd0;
     end else begin
-      kz_q <= kz_mem[coef_p_q[2:0]];
+      if (coef_issue) begin
+        kz_q <= kz_mem[coef_p_q[2:0]];
+      end
     end
   end
 
-  // seq: c1_valid_q (generator/units/modulator.ts:262)
+  // seq: c1_valid_q (generator/units/modulator.ts:266)
   always @(posedge clk) begin
     if (rst) begin
       c1_valid_q <= 1'b0;
@@ -274,28 +304,44 @@ module modulator (
     end
   end
 
-  // seq: c1_p_q (generator/units/modulator.ts:263)
+  // seq: c1_p_q (generator/units/modulator.ts:267)
   always @(posedge clk) begin
     if (rst) begin
       c1_p_q <= 3'd0;
     end else begin
-      c1_p_q <= coef_p_q[2:0];
+      if (coef_issue) begin
+        c1_p_q <= coef_p_q[2:0];
+      end
     end
   end
 
-  assign _ext_u_q = {1'b0, kz_q};
-  assign _mul_u_q = w_q * $signed(_ext_u_q);
-  assign _add_u_q = {_mul_u_q[52], _mul_u_q} + 54'd32768;
-  // seq: u_q (generator/units/modulator.ts:264)
+  // comb: u_q_next (generator/units/common.ts:174)
+  always @* begin
+    _ext_u_q_next = 18'd0;
+    _mul_u_q_next = 53'd0;
+    _add_u_q_next = 54'd0;
+    if (c1_valid_q) begin
+      _ext_u_q_next = {1'b0, kz_q};
+      _mul_u_q_next = w_q * $signed(_ext_u_q_next);
+      _add_u_q_next = {_mul_u_q_next[52], _mul_u_q_next} + 54'd32768;
+      u_q_next = _add_u_q_next[53:16];
+    end else begin
+      u_q_next = u_q;
+    end
+  end
+
+  // seq: u_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       u_q <= 38'sd0;
     end else begin
-      u_q <= _add_u_q[53:16];
+      if (c1_valid_q) begin
+        u_q <= u_q_next;
+      end
     end
   end
 
-  // seq: c2_valid_q (generator/units/modulator.ts:265)
+  // seq: c2_valid_q (generator/units/modulator.ts:269)
   always @(posedge clk) begin
     if (rst) begin
       c2_valid_q <= 1'b0;
@@ -304,32 +350,34 @@ module modulator (
     end
   end
 
-  // seq: c2_p_q (generator/units/modulator.ts:266)
+  // seq: c2_p_q (generator/units/modulator.ts:270)
   always @(posedge clk) begin
     if (rst) begin
       c2_p_q <= 3'd0;
     end else begin
-      c2_p_q <= c1_p_q;
+      if (c1_valid_q) begin
+        c2_p_q <= c1_p_q;
+      end
     end
   end
 
   assign _const_u_scaled = 19'h29cbc;
-  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:269
+  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:273
 
   assign _add_coef_mem_wdata = {u_scaled[56], u_scaled} + 58'h1000000;
   assign _bits_coef_mem_wdata = _add_coef_mem_wdata[57:25];
   assign _add_coef_mem_wdata_2 = {u_scaled[56], u_scaled} + 58'h800000;
   assign _mux_coef_mem_wdata = ($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24]));
-  // memory coef_mem: 8 x sint(24), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:278)
+  // memory coef_mem: 8 x sint(24), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:282)
   always @(posedge clk) begin
     if (c2_valid_q) begin
       coef_mem[c2_p_q] <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_mem_wdata[23:0];
     end
   end
 
-  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:292
+  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:296
 
-  // seq: x1_valid_q (generator/units/modulator.ts:305)
+  // seq: x1_valid_q (generator/units/modulator.ts:309)
   always @(posedge clk) begin
     if (rst) begin
       x1_valid_q <= 1'b0;
@@ -340,7 +388,7 @@ module modulator (
 
   assign _rd_x1_prod_q = coef_mem[xi_slot_q];
   assign _sub_x1_prod_q = {zw_c_q[15], zw_c_q} - {s_axis_zw_tdata[15], s_axis_zw_tdata};
-  // seq: x1_prod_q (generator/units/modulator.ts:306)
+  // seq: x1_prod_q (generator/units/modulator.ts:310)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod_q <= 41'sd0;
@@ -351,7 +399,7 @@ module modulator (
     end
   end
 
-  // seq: x1_first_q (generator/units/modulator.ts:307)
+  // seq: x1_first_q (generator/units/modulator.ts:311)
   always @(posedge clk) begin
     if (rst) begin
       x1_first_q <= 1'b0;
@@ -362,7 +410,7 @@ module modulator (
     end
   end
 
-  // seq: x1_last_q (generator/units/modulator.ts:308)
+  // seq: x1_last_q (generator/units/modulator.ts:312)
   always @(posedge clk) begin
     if (rst) begin
       x1_last_q <= 1'b0;
@@ -373,7 +421,7 @@ module modulator (
     end
   end
 
-  // seq: x1_j_q (generator/units/modulator.ts:309)
+  // seq: x1_j_q (generator/units/modulator.ts:313)
   always @(posedge clk) begin
     if (rst) begin
       x1_j_q <= 7'd0;
@@ -384,9 +432,9 @@ module modulator (
     end
   end
 
-  assign x_acc_next = x1_first_q ? {{4{x1_prod_q[40]}}, x1_prod_q} : (x_acc_q + {{4{x1_prod_q[40]}}, x1_prod_q});  // generator/units/modulator.ts:312
+  assign x_acc_next = x1_first_q ? {{4{x1_prod_q[40]}}, x1_prod_q} : (x_acc_q + {{4{x1_prod_q[40]}}, x1_prod_q});  // generator/units/modulator.ts:316
 
-  // seq: x2_valid_q (generator/units/modulator.ts:313)
+  // seq: x2_valid_q (generator/units/modulator.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       x2_valid_q <= 1'b0;
@@ -395,7 +443,7 @@ module modulator (
     end
   end
 
-  // seq: x2_sum_q (generator/units/modulator.ts:314)
+  // seq: x2_sum_q (generator/units/modulator.ts:318)
   always @(posedge clk) begin
     if (rst) begin
       x2_sum_q <= 45'sd0;
@@ -406,7 +454,7 @@ module modulator (
     end
   end
 
-  // seq: x2_j_q (generator/units/modulator.ts:315)
+  // seq: x2_j_q (generator/units/modulator.ts:319)
   always @(posedge clk) begin
     if (rst) begin
       x2_j_q <= 7'd0;
@@ -417,7 +465,7 @@ module modulator (
     end
   end
 
-  // seq: x_acc_q (generator/units/modulator.ts:316)
+  // seq: x_acc_q (generator/units/modulator.ts:320)
   always @(posedge clk) begin
     if (rst) begin
       x_acc_q <= 45'sd0;
@@ -428,7 +476,7 @@ module modulator (
     end
   end
 
-  // seq: x3_valid_q (generator/units/modulator.ts:363)
+  // seq: x3_valid_q (generator/units/modulator.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       x3_valid_q <= 1'b0;
@@ -439,27 +487,31 @@ module modulator (
 
   assign _add_x3_xi_q = {x2_sum_q[44], x2_sum_q} + 46'h80000;
   assign _mux_x3_xi_q = ($signed(_add_x3_xi_q[45:20]) > 26'sd32767) ? 26'sd32767 : (($signed(_add_x3_xi_q[45:20]) < (-26'sd32768)) ? (-26'sd32768) : _add_x3_xi_q[45:20]);
-  // seq: x3_xi_q (generator/units/modulator.ts:364)
+  // seq: x3_xi_q (generator/units/modulator.ts:368)
   always @(posedge clk) begin
     if (rst) begin
       x3_xi_q <= 16'sd0;
     end else begin
-      x3_xi_q <= _mux_x3_xi_q[15:0];
+      if (x2_valid_q) begin
+        x3_xi_q <= _mux_x3_xi_q[15:0];
+      end
     end
   end
 
-  // seq: x3_j_q (generator/units/modulator.ts:365)
+  // seq: x3_j_q (generator/units/modulator.ts:369)
   always @(posedge clk) begin
     if (rst) begin
       x3_j_q <= 7'd0;
     end else begin
-      x3_j_q <= x2_j_q;
+      if (x2_valid_q) begin
+        x3_j_q <= x2_j_q;
+      end
     end
   end
 
   assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:126
 
-  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:372)
+  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:376)
   always @(posedge clk) begin
     if (x3_valid_q) begin
       xi_mem[x3_j_q] <= x3_xi_q;
@@ -469,7 +521,7 @@ module modulator (
     end
   end
 
-  // seq: x4_valid_q (generator/units/modulator.ts:378)
+  // seq: x4_valid_q (generator/units/modulator.ts:382)
   always @(posedge clk) begin
     if (rst) begin
       x4_valid_q <= 1'b0;
@@ -478,17 +530,29 @@ module modulator (
     end
   end
 
-  assign _bits_x4_xz_q = zc_rd[15:0];
-  // seq: x4_xz_q (generator/units/modulator.ts:379)
+  // comb: x4_xz_q_next (generator/units/common.ts:174)
+  always @* begin
+    _bits_x4_xz_q_next = 16'd0;
+    if (x3_valid_q) begin
+      _bits_x4_xz_q_next = zc_rd[15:0];
+      x4_xz_q_next = x3_xi_q * $signed(_bits_x4_xz_q_next);
+    end else begin
+      x4_xz_q_next = x4_xz_q;
+    end
+  end
+
+  // seq: x4_xz_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       x4_xz_q <= 32'sd0;
     end else begin
-      x4_xz_q <= x3_xi_q * $signed(_bits_x4_xz_q);
+      if (x3_valid_q) begin
+        x4_xz_q <= x4_xz_q_next;
+      end
     end
   end
 
-  // seq: g_sums (generator/units/modulator.ts:380)
+  // seq: g_sums (generator/units/modulator.ts:384)
   always @(posedge clk) begin
     if (rst) begin
       g1_q <= 24'sd0;
@@ -512,7 +576,7 @@ module modulator (
   assign _bits_m1_q = _add_m1_q[24:3];
   assign _add_m1_q_2 = {g1_q[23], g1_q} + 25'd2;
   assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
-  // seq: m1_q (generator/units/modulator.ts:404)
+  // seq: m1_q (generator/units/modulator.ts:408)
   always @(posedge clk) begin
     if (rst) begin
       m1_q <= 21'sd0;
@@ -527,7 +591,7 @@ module modulator (
   assign _bits_m2_q = _add_m2_q[40:13];
   assign _add_m2_q_2 = {g2_q[39], g2_q} + 41'd2048;
   assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
-  // seq: m2_q (generator/units/modulator.ts:405)
+  // seq: m2_q (generator/units/modulator.ts:409)
   always @(posedge clk) begin
     if (rst) begin
       m2_q <= 26'sd0;
@@ -538,9 +602,9 @@ module modulator (
     end
   end
 
-  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:408
+  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:412
 
-  // seq: d1_valid_q (generator/units/modulator.ts:410)
+  // seq: d1_valid_q (generator/units/modulator.ts:414)
   always @(posedge clk) begin
     if (rst) begin
       d1_valid_q <= 1'b0;
@@ -551,7 +615,7 @@ module modulator (
     end
   end
 
-  // seq: d1_last_q (generator/units/modulator.ts:411)
+  // seq: d1_last_q (generator/units/modulator.ts:415)
   always @(posedge clk) begin
     if (rst) begin
       d1_last_q <= 1'b0;
@@ -562,18 +626,19 @@ module modulator (
     end
   end
 
-  // seq: d2_zm2_q (generator/units/modulator.ts:412)
+  assign _bits_d2_zm2_q = zc_rd[15:0];
+  // seq: d2_zm2_q (generator/units/modulator.ts:416)
   always @(posedge clk) begin
     if (rst) begin
       d2_zm2_q <= 42'sd0;
     end else begin
       if (adv) begin
-        d2_zm2_q <= $signed(_bits_x4_xz_q) * m2_q;
+        d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
       end
     end
   end
 
-  // seq: d2_xi_q (generator/units/modulator.ts:413)
+  // seq: d2_xi_q (generator/units/modulator.ts:417)
   always @(posedge clk) begin
     if (rst) begin
       d2_xi_q <= 16'sd0;
@@ -584,7 +649,7 @@ module modulator (
     end
   end
 
-  // seq: d2_pos_q (generator/units/modulator.ts:414)
+  // seq: d2_pos_q (generator/units/modulator.ts:418)
   always @(posedge clk) begin
     if (rst) begin
       d2_pos_q <= 1'b0;
@@ -595,7 +660,7 @@ module modulator (
     end
   end
 
-  // seq: d2_valid_q (generator/units/modulator.ts:415)
+  // seq: d2_valid_q (generator/units/modulator.ts:419)
   always @(posedge clk) begin
     if (rst) begin
       d2_valid_q <= 1'b0;
@@ -606,7 +671,7 @@ module modulator (
     end
   end
 
-  // seq: d2_last_q (generator/units/modulator.ts:416)
+  // seq: d2_last_q (generator/units/modulator.ts:420)
   always @(posedge clk) begin
     if (rst) begin
       d2_last_q <= 1'b0;
@@ -623,7 +688,7 @@ module modulator (
   assign _bits_d3_p_q = _add_d3_p_q[42:10];
   assign _sub_d3_p_q = {{9{_sub_d3_p_q_2[21]}}, _sub_d3_p_q_2} - _bits_d3_p_q[30:0];
   assign _ext_d3_p_q = {1'b0, s_inv_q};
-  // seq: d3_p_q (generator/units/modulator.ts:418)
+  // seq: d3_p_q (generator/units/modulator.ts:422)
   always @(posedge clk) begin
     if (rst) begin
       d3_p_q <= 56'sd0;
@@ -634,7 +699,7 @@ module modulator (
     end
   end
 
-  // seq: d3_pos_q (generator/units/modulator.ts:419)
+  // seq: d3_pos_q (generator/units/modulator.ts:423)
   always @(posedge clk) begin
     if (rst) begin
       d3_pos_q <= 1'b0;
@@ -645,7 +710,7 @@ module modulator (
     end
   end
 
-  // seq: d3_valid_q (generator/units/modulator.ts:420)
+  // seq: d3_valid_q (generator/units/modulator.ts:424)
   always @(posedge clk) begin
     if (rst) begin
       d3_valid_q <= 1'b0;
@@ -656,7 +721,7 @@ module modulator (
     end
   end
 
-  // seq: d3_last_q (generator/units/modulator.ts:421)
+  // seq: d3_last_q (generator/units/modulator.ts:425)
   always @(posedge clk) begin
     if (rst) begin
       d3_last_q <= 1'b0;
@@ -692,7 +757,7 @@ module modulator (
 
   assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:140
 
-  // seq: control (generator/units/modulator.ts:426)
+  // seq: control (generator/units/modulator.ts:430)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 3'd0;
@@ -777,9 +842,9 @@ module modulator (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:455
+  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:459
 
-  // seq: done_q (generator/units/modulator.ts:456)
+  // seq: done_q (generator/units/modulator.ts:460)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -788,7 +853,7 @@ module modulator (
     end
   end
 
-  assign done = done_q;  // generator/units/modulator.ts:456
+  assign done = done_q;  // generator/units/modulator.ts:460
 
   // seq: sat_coef_q (generator/units/common.ts:96)
   always @(posedge clk) begin
@@ -836,7 +901,7 @@ module modulator (
   assign sat_delta = sat_delta_q;  // generator/units/common.ts:99
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_mem_wdata[24:0], _add_coef_mem_wdata_2[23:0], _mux_coef_mem_wdata[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[25:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
+  wire _unused = &{1'b0, nd_c_q, _add_u_q_next[15:0], _add_coef_mem_wdata[24:0], _add_coef_mem_wdata_2[23:0], _mux_coef_mem_wdata[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[25:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
 
 endmodule
 

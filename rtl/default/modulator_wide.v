@@ -52,11 +52,15 @@ module modulator_wide (
   reg  [7:0]         zc_count_q;
   reg  [3:0]         coef_p_q;
   wire               coef_issue;
+  wire [39:0]        rsum_rd;
+  wire [33:0]        kxy_rd;
   reg  signed [34:0] w_q;
+  reg  signed [34:0] w_q_next;
   reg  [16:0]        kz_q;
   reg                c1_valid_q;
   reg  [2:0]         c1_p_q;
   reg  signed [37:0] u_q;
+  reg  signed [37:0] u_q_next;
   reg                c2_valid_q;
   reg  [2:0]         c2_p_q;
   wire signed [56:0] u_scaled;
@@ -94,6 +98,7 @@ module modulator_wide (
   reg  signed [39:0] g2_q;
   reg                x4_valid_q;
   reg  signed [31:0] x4_xz_q;
+  reg  signed [31:0] x4_xz_q_next;
   reg  signed [20:0] m1_q;
   reg  signed [25:0] m2_q;
   wire               delta_issue;
@@ -128,22 +133,20 @@ module modulator_wide (
   wire [20:0]        _sub_nd_c_q;
   wire [6:0]         _const_nd_c_q;
   wire [27:0]        _mul_nd_c_q;
-  wire [31:0]        _mul_w_q;
-  wire [39:0]        _rd_w_q;
-  wire [19:0]        _bits_w_q;
-  wire [25:0]        _mul_w_q_3;
-  wire [26:0]        _sub_w_q_2;
-  wire [31:0]        _mul_w_q_2;
-  wire [32:0]        _add_w_q;
-  wire [33:0]        _sub_w_q;
-  wire [33:0]        _rd_w_q_2;
-  wire [16:0]        _bits_w_q_2;
-  wire [22:0]        _mul_w_q_5;
-  wire [23:0]        _sub_w_q_3;
-  wire [31:0]        _mul_w_q_4;
-  wire [17:0]        _ext_u_q;
-  wire [52:0]        _mul_u_q;
-  wire [53:0]        _add_u_q;
+  reg  [31:0]        _mul_w_q_next;
+  reg  [19:0]        _bits_w_q_next;
+  reg  [25:0]        _mul_w_q_next_3;
+  reg  [26:0]        _sub_w_q_next_2;
+  reg  [31:0]        _mul_w_q_next_2;
+  reg  [32:0]        _add_w_q_next;
+  reg  [33:0]        _sub_w_q_next;
+  reg  [16:0]        _bits_w_q_next_2;
+  reg  [22:0]        _mul_w_q_next_5;
+  reg  [23:0]        _sub_w_q_next_3;
+  reg  [31:0]        _mul_w_q_next_4;
+  reg  [17:0]        _ext_u_q_next;
+  reg  [52:0]        _mul_u_q_next;
+  reg  [53:0]        _add_u_q_next;
   wire [18:0]        _const_u_scaled;
   wire [57:0]        _add_coef_0_q;
   wire [32:0]        _bits_coef_0_q;
@@ -174,7 +177,7 @@ module modulator_wide (
   wire [42:0]        _add_x2_sum_q_4;
   wire [44:0]        _add_x3_xi_q;
   wire [24:0]        _mux_x3_xi_q;
-  wire [15:0]        _bits_x4_xz_q;
+  reg  [15:0]        _bits_x4_xz_q_next;
   wire [24:0]        _add_m1_q;
   wire [21:0]        _bits_m1_q;
   wire [24:0]        _add_m1_q_2;
@@ -183,6 +186,7 @@ module modulator_wide (
   wire [27:0]        _bits_m2_q;
   wire [40:0]        _add_m2_q_2;
   wire [28:0]        _sel_m2_q;
+  wire [15:0]        _bits_d2_zm2_q;
   wire [19:0]        _shl_d3_p_q;
   wire [21:0]        _sub_d3_p_q_2;
   wire [42:0]        _add_d3_p_q;
@@ -263,38 +267,64 @@ module modulator_wide (
 
   assign coef_issue = ((state_q == 3'd2) | ((((state_q == 3'd1) & (kxy_count_q == 4'd8)) & (rsum_count_q == 4'd8)) & (kz_count_q > coef_p_q))) & (coef_p_q < 4'd8);  // generator/units/modulator.ts:233
 
-  assign _mul_w_q = 5'sd8 * rt_c_q;
-  assign _rd_w_q = rsum_mem[coef_p_q[2:0]];
-  assign _bits_w_q = _rd_w_q[39:20];
-  assign _mul_w_q_3 = _bits_w_q * 6'd32;
-  assign _sub_w_q_2 = {3'd0, {_rd_w_q[19:0], 4'd0}} - {1'b0, _mul_w_q_3};
-  assign _mul_w_q_2 = 5'sd8 * $signed(_sub_w_q_2);
-  assign _add_w_q = {_mul_w_q[31], _mul_w_q} + {_mul_w_q_2[31], _mul_w_q_2};
-  assign _sub_w_q = {_add_w_q[32], _add_w_q} - {{3{sum_rt_q[30]}}, sum_rt_q};
-  assign _rd_w_q_2 = kxy_mem[coef_p_q[2:0]];
-  assign _bits_w_q_2 = _rd_w_q_2[33:17];
-  assign _mul_w_q_5 = _bits_w_q_2 * 6'd32;
-  assign _sub_w_q_3 = {3'd0, {_rd_w_q_2[16:0], 4'd0}} - {1'b0, _mul_w_q_5};
-  assign _mul_w_q_4 = 8'sd64 * $signed(_sub_w_q_3);
-  // seq: w_q (generator/units/modulator.ts:260)
+  assign rsum_rd = rsum_mem[coef_p_q[2:0]];  // generator/units/modulator.ts:247
+
+  assign kxy_rd = kxy_mem[coef_p_q[2:0]];  // generator/units/modulator.ts:244
+
+  // comb: w_q_next (generator/units/common.ts:174)
+  always @* begin
+    _mul_w_q_next = 32'd0;
+    _bits_w_q_next = 20'd0;
+    _mul_w_q_next_3 = 26'd0;
+    _sub_w_q_next_2 = 27'd0;
+    _mul_w_q_next_2 = 32'd0;
+    _add_w_q_next = 33'd0;
+    _sub_w_q_next = 34'd0;
+    _bits_w_q_next_2 = 17'd0;
+    _mul_w_q_next_5 = 23'd0;
+    _sub_w_q_next_3 = 24'd0;
+    _mul_w_q_next_4 = 32'd0;
+    if (coef_issue) begin
+      _mul_w_q_next = 5'sd8 * rt_c_q;
+      _bits_w_q_next = rsum_rd[39:20];
+      _mul_w_q_next_3 = _bits_w_q_next * 6'd32;
+      _sub_w_q_next_2 = {3'd0, {rsum_rd[19:0], 4'd0}} - {1'b0, _mul_w_q_next_3};
+      _mul_w_q_next_2 = 5'sd8 * $signed(_sub_w_q_next_2);
+      _add_w_q_next = {_mul_w_q_next[31], _mul_w_q_next} + {_mul_w_q_next_2[31], _mul_w_q_next_2};
+      _sub_w_q_next = {_add_w_q_next[32], _add_w_q_next} - {{3{sum_rt_q[30]}}, sum_rt_q};
+      _bits_w_q_next_2 = kxy_rd[33:17];
+      _mul_w_q_next_5 = _bits_w_q_next_2 * 6'd32;
+      _sub_w_q_next_3 = {3'd0, {kxy_rd[16:0], 4'd0}} - {1'b0, _mul_w_q_next_5};
+      _mul_w_q_next_4 = 8'sd64 * $signed(_sub_w_q_next_3);
+      w_q_next = {_sub_w_q_next[33], _sub_w_q_next} - {{3{_mul_w_q_next_4[31]}}, _mul_w_q_next_4};
+    end else begin
+      w_q_next = w_q;
+    end
+  end
+
+  // seq: w_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       w_q <= 35'sd0;
     end else begin
-      w_q <= {_sub_w_q[33], _sub_w_q} - {{3{_mul_w_q_4[31]}}, _mul_w_q_4};
+      if (coef_issue) begin
+        w_q <= w_q_next;
+      end
     end
   end
 
-  // seq: kz_q (generator/units/modulator.ts:261)
+  // seq: kz_q (generator/units/modulator.ts:265)
   always @(posedge clk) begin
     if (rst) begin
       kz_q <= 17'd0;
     end else begin
-      kz_q <= kz_mem[coef_p_q[2:0]];
+      if (coef_issue) begin
+        kz_q <= kz_mem[coef_p_q[2:0]];
+      end
     end
   end
 
-  // seq: c1_valid_q (generator/units/modulator.ts:262)
+  // seq: c1_valid_q (generator/units/modulator.ts:266)
   always @(posedge clk) begin
     if (rst) begin
       c1_valid_q <= 1'b0;
@@ -303,28 +333,44 @@ module modulator_wide (
     end
   end
 
-  // seq: c1_p_q (generator/units/modulator.ts:263)
+  // seq: c1_p_q (generator/units/modulator.ts:267)
   always @(posedge clk) begin
     if (rst) begin
       c1_p_q <= 3'd0;
     end else begin
-      c1_p_q <= coef_p_q[2:0];
+      if (coef_issue) begin
+        c1_p_q <= coef_p_q[2:0];
+      end
     end
   end
 
-  assign _ext_u_q = {1'b0, kz_q};
-  assign _mul_u_q = w_q * $signed(_ext_u_q);
-  assign _add_u_q = {_mul_u_q[52], _mul_u_q} + 54'd32768;
-  // seq: u_q (generator/units/modulator.ts:264)
+  // comb: u_q_next (generator/units/common.ts:174)
+  always @* begin
+    _ext_u_q_next = 18'd0;
+    _mul_u_q_next = 53'd0;
+    _add_u_q_next = 54'd0;
+    if (c1_valid_q) begin
+      _ext_u_q_next = {1'b0, kz_q};
+      _mul_u_q_next = w_q * $signed(_ext_u_q_next);
+      _add_u_q_next = {_mul_u_q_next[52], _mul_u_q_next} + 54'd32768;
+      u_q_next = _add_u_q_next[53:16];
+    end else begin
+      u_q_next = u_q;
+    end
+  end
+
+  // seq: u_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       u_q <= 38'sd0;
     end else begin
-      u_q <= _add_u_q[53:16];
+      if (c1_valid_q) begin
+        u_q <= u_q_next;
+      end
     end
   end
 
-  // seq: c2_valid_q (generator/units/modulator.ts:265)
+  // seq: c2_valid_q (generator/units/modulator.ts:269)
   always @(posedge clk) begin
     if (rst) begin
       c2_valid_q <= 1'b0;
@@ -333,23 +379,25 @@ module modulator_wide (
     end
   end
 
-  // seq: c2_p_q (generator/units/modulator.ts:266)
+  // seq: c2_p_q (generator/units/modulator.ts:270)
   always @(posedge clk) begin
     if (rst) begin
       c2_p_q <= 3'd0;
     end else begin
-      c2_p_q <= c1_p_q;
+      if (c1_valid_q) begin
+        c2_p_q <= c1_p_q;
+      end
     end
   end
 
   assign _const_u_scaled = 19'h29cbc;
-  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:269
+  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:273
 
   assign _add_coef_0_q = {u_scaled[56], u_scaled} + 58'h1000000;
   assign _bits_coef_0_q = _add_coef_0_q[57:25];
   assign _add_coef_0_q_2 = {u_scaled[56], u_scaled} + 58'h800000;
   assign _mux_coef_0_q = ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24]));
-  // seq: coef_regs (generator/units/modulator.ts:281)
+  // seq: coef_regs (generator/units/modulator.ts:285)
   always @(posedge clk) begin
     if (rst) begin
       coef_0_q <= 24'sd0;
@@ -388,7 +436,7 @@ module modulator_wide (
     end
   end
 
-  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:292
+  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:296
 
   always @* begin
     case (slot_q)
@@ -402,9 +450,9 @@ module modulator_wide (
       default: _sel_zw_c = s_axis_zw_tdata[127:112];
     endcase
   end
-  assign zw_c = _sel_zw_c;  // generator/units/modulator.ts:342
+  assign zw_c = _sel_zw_c;  // generator/units/modulator.ts:346
 
-  // seq: x1_valid_q (generator/units/modulator.ts:344)
+  // seq: x1_valid_q (generator/units/modulator.ts:348)
   always @(posedge clk) begin
     if (rst) begin
       x1_valid_q <= 1'b0;
@@ -415,7 +463,7 @@ module modulator_wide (
 
   assign _bits_x1_prod0_q = s_axis_zw_tdata[15:0];
   assign _sub_x1_prod0_q = {zw_c[15], zw_c} - {_bits_x1_prod0_q[15], _bits_x1_prod0_q};
-  // seq: x1_prod0_q (generator/units/modulator.ts:345)
+  // seq: x1_prod0_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod0_q <= 41'sd0;
@@ -428,7 +476,7 @@ module modulator_wide (
 
   assign _bits_x1_prod1_q = s_axis_zw_tdata[31:16];
   assign _sub_x1_prod1_q = {zw_c[15], zw_c} - {_bits_x1_prod1_q[15], _bits_x1_prod1_q};
-  // seq: x1_prod1_q (generator/units/modulator.ts:345)
+  // seq: x1_prod1_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod1_q <= 41'sd0;
@@ -441,7 +489,7 @@ module modulator_wide (
 
   assign _bits_x1_prod2_q = s_axis_zw_tdata[47:32];
   assign _sub_x1_prod2_q = {zw_c[15], zw_c} - {_bits_x1_prod2_q[15], _bits_x1_prod2_q};
-  // seq: x1_prod2_q (generator/units/modulator.ts:345)
+  // seq: x1_prod2_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod2_q <= 41'sd0;
@@ -454,7 +502,7 @@ module modulator_wide (
 
   assign _bits_x1_prod3_q = s_axis_zw_tdata[63:48];
   assign _sub_x1_prod3_q = {zw_c[15], zw_c} - {_bits_x1_prod3_q[15], _bits_x1_prod3_q};
-  // seq: x1_prod3_q (generator/units/modulator.ts:345)
+  // seq: x1_prod3_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod3_q <= 41'sd0;
@@ -467,7 +515,7 @@ module modulator_wide (
 
   assign _bits_x1_prod4_q = s_axis_zw_tdata[79:64];
   assign _sub_x1_prod4_q = {zw_c[15], zw_c} - {_bits_x1_prod4_q[15], _bits_x1_prod4_q};
-  // seq: x1_prod4_q (generator/units/modulator.ts:345)
+  // seq: x1_prod4_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod4_q <= 41'sd0;
@@ -480,7 +528,7 @@ module modulator_wide (
 
   assign _bits_x1_prod5_q = s_axis_zw_tdata[95:80];
   assign _sub_x1_prod5_q = {zw_c[15], zw_c} - {_bits_x1_prod5_q[15], _bits_x1_prod5_q};
-  // seq: x1_prod5_q (generator/units/modulator.ts:345)
+  // seq: x1_prod5_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod5_q <= 41'sd0;
@@ -493,7 +541,7 @@ module modulator_wide (
 
   assign _bits_x1_prod6_q = s_axis_zw_tdata[111:96];
   assign _sub_x1_prod6_q = {zw_c[15], zw_c} - {_bits_x1_prod6_q[15], _bits_x1_prod6_q};
-  // seq: x1_prod6_q (generator/units/modulator.ts:345)
+  // seq: x1_prod6_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod6_q <= 41'sd0;
@@ -506,7 +554,7 @@ module modulator_wide (
 
   assign _bits_x1_prod7_q = s_axis_zw_tdata[127:112];
   assign _sub_x1_prod7_q = {zw_c[15], zw_c} - {_bits_x1_prod7_q[15], _bits_x1_prod7_q};
-  // seq: x1_prod7_q (generator/units/modulator.ts:345)
+  // seq: x1_prod7_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod7_q <= 41'sd0;
@@ -517,7 +565,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x1_j_q (generator/units/modulator.ts:346)
+  // seq: x1_j_q (generator/units/modulator.ts:350)
   always @(posedge clk) begin
     if (rst) begin
       x1_j_q <= 7'd0;
@@ -528,7 +576,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x2_valid_q (generator/units/modulator.ts:353)
+  // seq: x2_valid_q (generator/units/modulator.ts:357)
   always @(posedge clk) begin
     if (rst) begin
       x2_valid_q <= 1'b0;
@@ -543,7 +591,7 @@ module modulator_wide (
   assign _add_x2_sum_q_5 = {x1_prod4_q[40], x1_prod4_q} + {x1_prod5_q[40], x1_prod5_q};
   assign _add_x2_sum_q_6 = {x1_prod6_q[40], x1_prod6_q} + {x1_prod7_q[40], x1_prod7_q};
   assign _add_x2_sum_q_4 = {_add_x2_sum_q_5[41], _add_x2_sum_q_5} + {_add_x2_sum_q_6[41], _add_x2_sum_q_6};
-  // seq: x2_sum_q (generator/units/modulator.ts:354)
+  // seq: x2_sum_q (generator/units/modulator.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       x2_sum_q <= 44'sd0;
@@ -554,7 +602,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x2_j_q (generator/units/modulator.ts:355)
+  // seq: x2_j_q (generator/units/modulator.ts:359)
   always @(posedge clk) begin
     if (rst) begin
       x2_j_q <= 7'd0;
@@ -565,7 +613,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x3_valid_q (generator/units/modulator.ts:363)
+  // seq: x3_valid_q (generator/units/modulator.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       x3_valid_q <= 1'b0;
@@ -576,27 +624,31 @@ module modulator_wide (
 
   assign _add_x3_xi_q = {x2_sum_q[43], x2_sum_q} + 45'h80000;
   assign _mux_x3_xi_q = ($signed(_add_x3_xi_q[44:20]) > 25'sd32767) ? 25'sd32767 : (($signed(_add_x3_xi_q[44:20]) < (-25'sd32768)) ? (-25'sd32768) : _add_x3_xi_q[44:20]);
-  // seq: x3_xi_q (generator/units/modulator.ts:364)
+  // seq: x3_xi_q (generator/units/modulator.ts:368)
   always @(posedge clk) begin
     if (rst) begin
       x3_xi_q <= 16'sd0;
     end else begin
-      x3_xi_q <= _mux_x3_xi_q[15:0];
+      if (x2_valid_q) begin
+        x3_xi_q <= _mux_x3_xi_q[15:0];
+      end
     end
   end
 
-  // seq: x3_j_q (generator/units/modulator.ts:365)
+  // seq: x3_j_q (generator/units/modulator.ts:369)
   always @(posedge clk) begin
     if (rst) begin
       x3_j_q <= 7'd0;
     end else begin
-      x3_j_q <= x2_j_q;
+      if (x2_valid_q) begin
+        x3_j_q <= x2_j_q;
+      end
     end
   end
 
   assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:126
 
-  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:372)
+  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:376)
   always @(posedge clk) begin
     if (x3_valid_q) begin
       xi_mem[x3_j_q] <= x3_xi_q;
@@ -606,7 +658,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x4_valid_q (generator/units/modulator.ts:378)
+  // seq: x4_valid_q (generator/units/modulator.ts:382)
   always @(posedge clk) begin
     if (rst) begin
       x4_valid_q <= 1'b0;
@@ -615,17 +667,29 @@ module modulator_wide (
     end
   end
 
-  assign _bits_x4_xz_q = zc_rd[15:0];
-  // seq: x4_xz_q (generator/units/modulator.ts:379)
+  // comb: x4_xz_q_next (generator/units/common.ts:174)
+  always @* begin
+    _bits_x4_xz_q_next = 16'd0;
+    if (x3_valid_q) begin
+      _bits_x4_xz_q_next = zc_rd[15:0];
+      x4_xz_q_next = x3_xi_q * $signed(_bits_x4_xz_q_next);
+    end else begin
+      x4_xz_q_next = x4_xz_q;
+    end
+  end
+
+  // seq: x4_xz_q (generator/units/common.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       x4_xz_q <= 32'sd0;
     end else begin
-      x4_xz_q <= x3_xi_q * $signed(_bits_x4_xz_q);
+      if (x3_valid_q) begin
+        x4_xz_q <= x4_xz_q_next;
+      end
     end
   end
 
-  // seq: g_sums (generator/units/modulator.ts:380)
+  // seq: g_sums (generator/units/modulator.ts:384)
   always @(posedge clk) begin
     if (rst) begin
       g1_q <= 24'sd0;
@@ -649,7 +713,7 @@ module modulator_wide (
   assign _bits_m1_q = _add_m1_q[24:3];
   assign _add_m1_q_2 = {g1_q[23], g1_q} + 25'd2;
   assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
-  // seq: m1_q (generator/units/modulator.ts:404)
+  // seq: m1_q (generator/units/modulator.ts:408)
   always @(posedge clk) begin
     if (rst) begin
       m1_q <= 21'sd0;
@@ -662,7 +726,7 @@ module modulator_wide (
   assign _bits_m2_q = _add_m2_q[40:13];
   assign _add_m2_q_2 = {g2_q[39], g2_q} + 41'd2048;
   assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
-  // seq: m2_q (generator/units/modulator.ts:405)
+  // seq: m2_q (generator/units/modulator.ts:409)
   always @(posedge clk) begin
     if (rst) begin
       m2_q <= 26'sd0;
@@ -671,9 +735,9 @@ module modulator_wide (
     end
   end
 
-  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:408
+  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:412
 
-  // seq: d1_valid_q (generator/units/modulator.ts:410)
+  // seq: d1_valid_q (generator/units/modulator.ts:414)
   always @(posedge clk) begin
     if (rst) begin
       d1_valid_q <= 1'b0;
@@ -684,7 +748,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d1_last_q (generator/units/modulator.ts:411)
+  // seq: d1_last_q (generator/units/modulator.ts:415)
   always @(posedge clk) begin
     if (rst) begin
       d1_last_q <= 1'b0;
@@ -695,18 +759,19 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_zm2_q (generator/units/modulator.ts:412)
+  assign _bits_d2_zm2_q = zc_rd[15:0];
+  // seq: d2_zm2_q (generator/units/modulator.ts:416)
   always @(posedge clk) begin
     if (rst) begin
       d2_zm2_q <= 42'sd0;
     end else begin
       if (adv) begin
-        d2_zm2_q <= $signed(_bits_x4_xz_q) * m2_q;
+        d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
       end
     end
   end
 
-  // seq: d2_xi_q (generator/units/modulator.ts:413)
+  // seq: d2_xi_q (generator/units/modulator.ts:417)
   always @(posedge clk) begin
     if (rst) begin
       d2_xi_q <= 16'sd0;
@@ -717,7 +782,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_pos_q (generator/units/modulator.ts:414)
+  // seq: d2_pos_q (generator/units/modulator.ts:418)
   always @(posedge clk) begin
     if (rst) begin
       d2_pos_q <= 1'b0;
@@ -728,7 +793,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_valid_q (generator/units/modulator.ts:415)
+  // seq: d2_valid_q (generator/units/modulator.ts:419)
   always @(posedge clk) begin
     if (rst) begin
       d2_valid_q <= 1'b0;
@@ -739,7 +804,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_last_q (generator/units/modulator.ts:416)
+  // seq: d2_last_q (generator/units/modulator.ts:420)
   always @(posedge clk) begin
     if (rst) begin
       d2_last_q <= 1'b0;
@@ -756,7 +821,7 @@ module modulator_wide (
   assign _bits_d3_p_q = _add_d3_p_q[42:10];
   assign _sub_d3_p_q = {{9{_sub_d3_p_q_2[21]}}, _sub_d3_p_q_2} - _bits_d3_p_q[30:0];
   assign _ext_d3_p_q = {1'b0, s_inv_q};
-  // seq: d3_p_q (generator/units/modulator.ts:418)
+  // seq: d3_p_q (generator/units/modulator.ts:422)
   always @(posedge clk) begin
     if (rst) begin
       d3_p_q <= 56'sd0;
@@ -767,7 +832,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_pos_q (generator/units/modulator.ts:419)
+  // seq: d3_pos_q (generator/units/modulator.ts:423)
   always @(posedge clk) begin
     if (rst) begin
       d3_pos_q <= 1'b0;
@@ -778,7 +843,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_valid_q (generator/units/modulator.ts:420)
+  // seq: d3_valid_q (generator/units/modulator.ts:424)
   always @(posedge clk) begin
     if (rst) begin
       d3_valid_q <= 1'b0;
@@ -789,7 +854,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_last_q (generator/units/modulator.ts:421)
+  // seq: d3_last_q (generator/units/modulator.ts:425)
   always @(posedge clk) begin
     if (rst) begin
       d3_last_q <= 1'b0;
@@ -825,7 +890,7 @@ module modulator_wide (
 
   assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:140
 
-  // seq: control (generator/units/modulator.ts:426)
+  // seq: control (generator/units/modulator.ts:430)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 3'd0;
@@ -892,9 +957,9 @@ module modulator_wide (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:455
+  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:459
 
-  // seq: done_q (generator/units/modulator.ts:456)
+  // seq: done_q (generator/units/modulator.ts:460)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -903,7 +968,7 @@ module modulator_wide (
     end
   end
 
-  assign done = done_q;  // generator/units/modulator.ts:456
+  assign done = done_q;  // generator/units/modulator.ts:460
 
   // seq: sat_coef_q (generator/units/common.ts:96)
   always @(posedge clk) begin
@@ -951,7 +1016,7 @@ module modulator_wide (
   assign sat_delta = sat_delta_q;  // generator/units/common.ts:99
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
+  wire _unused = &{1'b0, nd_c_q, _add_u_q_next[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
 
 endmodule
 
