@@ -149,7 +149,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
 
   assign _add_y_out_q = {2'd0, y_q >> ({1'b0, n_q2} + 8'd3)} + 23'd1;
   assign _mux_y_out_q = (_add_y_out_q[22:1] > 22'h1ffff) ? 22'h1ffff : _add_y_out_q[22:1];
-  // seq: y_out_q (generator/lib/arith/table.ts:234)
+  // seq: y_out_q (generator/lib/arith/table.ts:258)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -158,7 +158,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:235)
+  // seq: sat_out_q (generator/lib/arith/table.ts:259)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -167,9 +167,9 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:236
+  assign y = y_out_q;  // generator/lib/arith/table.ts:260
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:261
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, _shl_v_q[53:35], _shl_v_q_2[51:35], _shl_v_q_3[48:35], _shl_v_q_4[44:35], _shl_v_q_5[42:35], _shl_v_q_6[40:35], _shl_v_q_7[38:35], _shl_v_q_8[35], _add_v_q[16:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};

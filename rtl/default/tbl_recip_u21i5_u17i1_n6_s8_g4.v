@@ -13,6 +13,15 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
 );
 
   reg  [4:0]         lead;
+  reg                lead_hi16;
+  reg  [20:0]        lead_v16;
+  reg                lead_hi8;
+  reg  [20:0]        lead_v8;
+  reg                lead_hi4;
+  reg  [20:0]        lead_v4;
+  reg                lead_hi2;
+  reg  [20:0]        lead_v2;
+  reg                lead_hi1;
   reg  [20:0]        x_q;
   reg  [4:0]         m_q;
   reg                zero_q;
@@ -182,72 +191,21 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     slope_q <= rom_slope[_bits_base_q_addr[13:8]];
   end
 
-  // comb: leading_one (generator/lib/arith/table.ts:179)
+  // comb: leading_one (generator/lib/arith/table.ts:183)
   always @* begin
-    lead = 5'd0;
-    if (x[1]) begin
-      lead = 5'd1;
-    end
-    if (x[2]) begin
-      lead = 5'd2;
-    end
-    if (x[3]) begin
-      lead = 5'd3;
-    end
-    if (x[4]) begin
-      lead = 5'd4;
-    end
-    if (x[5]) begin
-      lead = 5'd5;
-    end
-    if (x[6]) begin
-      lead = 5'd6;
-    end
-    if (x[7]) begin
-      lead = 5'd7;
-    end
-    if (x[8]) begin
-      lead = 5'd8;
-    end
-    if (x[9]) begin
-      lead = 5'd9;
-    end
-    if (x[10]) begin
-      lead = 5'd10;
-    end
-    if (x[11]) begin
-      lead = 5'd11;
-    end
-    if (x[12]) begin
-      lead = 5'd12;
-    end
-    if (x[13]) begin
-      lead = 5'd13;
-    end
-    if (x[14]) begin
-      lead = 5'd14;
-    end
-    if (x[15]) begin
-      lead = 5'd15;
-    end
-    if (x[16]) begin
-      lead = 5'd16;
-    end
-    if (x[17]) begin
-      lead = 5'd17;
-    end
-    if (x[18]) begin
-      lead = 5'd18;
-    end
-    if (x[19]) begin
-      lead = 5'd19;
-    end
-    if (x[20]) begin
-      lead = 5'd20;
-    end
+    lead_hi16 = x[20:16] != 5'd0;
+    lead_v16 = lead_hi16 ? {16'd0, x[20:16]} : x;
+    lead_hi8 = lead_v16[20:8] != 13'd0;
+    lead_v8 = lead_hi8 ? {8'd0, lead_v16[20:8]} : lead_v16;
+    lead_hi4 = lead_v8[20:4] != 17'd0;
+    lead_v4 = lead_hi4 ? {4'd0, lead_v8[20:4]} : lead_v8;
+    lead_hi2 = lead_v4[20:2] != 19'd0;
+    lead_v2 = lead_hi2 ? {2'd0, lead_v4[20:2]} : lead_v4;
+    lead_hi1 = lead_v2[20:1] != 20'd0;
+    lead = {lead_hi16, lead_hi8, lead_hi4, lead_hi2, lead_hi1};
   end
 
-  // seq: x_q (generator/lib/arith/table.ts:183)
+  // seq: x_q (generator/lib/arith/table.ts:207)
   always @(posedge clk) begin
     if (rst) begin
       x_q <= 21'd0;
@@ -256,7 +214,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q (generator/lib/arith/table.ts:184)
+  // seq: m_q (generator/lib/arith/table.ts:208)
   always @(posedge clk) begin
     if (rst) begin
       m_q <= 5'd0;
@@ -265,7 +223,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q (generator/lib/arith/table.ts:185)
+  // seq: zero_q (generator/lib/arith/table.ts:209)
   always @(posedge clk) begin
     if (rst) begin
       zero_q <= 1'b0;
@@ -274,9 +232,9 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:189
+  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:213
 
-  // seq: f_q (generator/lib/arith/table.ts:204)
+  // seq: f_q (generator/lib/arith/table.ts:228)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
@@ -285,7 +243,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q2 (generator/lib/arith/table.ts:206)
+  // seq: m_q2 (generator/lib/arith/table.ts:230)
   always @(posedge clk) begin
     if (rst) begin
       m_q2 <= 5'd0;
@@ -294,7 +252,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2 (generator/lib/arith/table.ts:207)
+  // seq: zero_q2 (generator/lib/arith/table.ts:231)
   always @(posedge clk) begin
     if (rst) begin
       zero_q2 <= 1'b0;
@@ -308,7 +266,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
   assign _add_y_q_2 = {_mul_y_q[23], _mul_y_q} + 25'd128;
   assign _bits_y_q = _add_y_q_2[24:8];
   assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[16]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:220)
+  // seq: y_q (generator/lib/arith/table.ts:244)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 21'd0;
@@ -343,7 +301,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
       default: _sel_a_q = 5'd0;
     endcase
   end
-  // seq: a_q (generator/lib/arith/table.ts:221)
+  // seq: a_q (generator/lib/arith/table.ts:245)
   always @(posedge clk) begin
     if (rst) begin
       a_q <= 5'd0;
@@ -352,7 +310,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q3 (generator/lib/arith/table.ts:223)
+  // seq: zero_q3 (generator/lib/arith/table.ts:247)
   always @(posedge clk) begin
     if (rst) begin
       zero_q3 <= 1'b0;
@@ -363,7 +321,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {20'd0, y_q} << a_q} + 42'd128;
   assign _mux_y_out_q = ((_add_y_out_q[41:8] > 34'h1ffff) | zero_q3) ? 34'h1ffff : _add_y_out_q[41:8];
-  // seq: y_out_q (generator/lib/arith/table.ts:234)
+  // seq: y_out_q (generator/lib/arith/table.ts:258)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -372,7 +330,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:235)
+  // seq: sat_out_q (generator/lib/arith/table.ts:259)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -381,12 +339,12 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:236
+  assign y = y_out_q;  // generator/lib/arith/table.ts:260
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:261
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, norm[20], norm[5:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[7:0], _mux_y_out_q[33:17]};
+  wire _unused = &{1'b0, lead_v2[0], norm[20], norm[5:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[7:0], _mux_y_out_q[33:17]};
 
 endmodule
 

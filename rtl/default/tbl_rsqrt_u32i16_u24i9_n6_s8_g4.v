@@ -13,6 +13,15 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
 );
 
   reg  [4:0]         lead;
+  reg                lead_hi16;
+  reg  [31:0]        lead_v16;
+  reg                lead_hi8;
+  reg  [31:0]        lead_v8;
+  reg                lead_hi4;
+  reg  [31:0]        lead_v4;
+  reg                lead_hi2;
+  reg  [31:0]        lead_v2;
+  reg                lead_hi1;
   reg  [31:0]        x_q;
   reg  [4:0]         m_q;
   reg                zero_q;
@@ -182,105 +191,21 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     slope_q <= rom_slope[{m_q[0] ^ 1'b0, _bits_base_q_addr[12:8]}];
   end
 
-  // comb: leading_one (generator/lib/arith/table.ts:179)
+  // comb: leading_one (generator/lib/arith/table.ts:183)
   always @* begin
-    lead = 5'd0;
-    if (x[1]) begin
-      lead = 5'd1;
-    end
-    if (x[2]) begin
-      lead = 5'd2;
-    end
-    if (x[3]) begin
-      lead = 5'd3;
-    end
-    if (x[4]) begin
-      lead = 5'd4;
-    end
-    if (x[5]) begin
-      lead = 5'd5;
-    end
-    if (x[6]) begin
-      lead = 5'd6;
-    end
-    if (x[7]) begin
-      lead = 5'd7;
-    end
-    if (x[8]) begin
-      lead = 5'd8;
-    end
-    if (x[9]) begin
-      lead = 5'd9;
-    end
-    if (x[10]) begin
-      lead = 5'd10;
-    end
-    if (x[11]) begin
-      lead = 5'd11;
-    end
-    if (x[12]) begin
-      lead = 5'd12;
-    end
-    if (x[13]) begin
-      lead = 5'd13;
-    end
-    if (x[14]) begin
-      lead = 5'd14;
-    end
-    if (x[15]) begin
-      lead = 5'd15;
-    end
-    if (x[16]) begin
-      lead = 5'd16;
-    end
-    if (x[17]) begin
-      lead = 5'd17;
-    end
-    if (x[18]) begin
-      lead = 5'd18;
-    end
-    if (x[19]) begin
-      lead = 5'd19;
-    end
-    if (x[20]) begin
-      lead = 5'd20;
-    end
-    if (x[21]) begin
-      lead = 5'd21;
-    end
-    if (x[22]) begin
-      lead = 5'd22;
-    end
-    if (x[23]) begin
-      lead = 5'd23;
-    end
-    if (x[24]) begin
-      lead = 5'd24;
-    end
-    if (x[25]) begin
-      lead = 5'd25;
-    end
-    if (x[26]) begin
-      lead = 5'd26;
-    end
-    if (x[27]) begin
-      lead = 5'd27;
-    end
-    if (x[28]) begin
-      lead = 5'd28;
-    end
-    if (x[29]) begin
-      lead = 5'd29;
-    end
-    if (x[30]) begin
-      lead = 5'd30;
-    end
-    if (x[31]) begin
-      lead = 5'd31;
-    end
+    lead_hi16 = x[31:16] != 16'd0;
+    lead_v16 = lead_hi16 ? {16'd0, x[31:16]} : x;
+    lead_hi8 = lead_v16[31:8] != 24'd0;
+    lead_v8 = lead_hi8 ? {8'd0, lead_v16[31:8]} : lead_v16;
+    lead_hi4 = lead_v8[31:4] != 28'd0;
+    lead_v4 = lead_hi4 ? {4'd0, lead_v8[31:4]} : lead_v8;
+    lead_hi2 = lead_v4[31:2] != 30'd0;
+    lead_v2 = lead_hi2 ? {2'd0, lead_v4[31:2]} : lead_v4;
+    lead_hi1 = lead_v2[31:1] != 31'd0;
+    lead = {lead_hi16, lead_hi8, lead_hi4, lead_hi2, lead_hi1};
   end
 
-  // seq: x_q (generator/lib/arith/table.ts:183)
+  // seq: x_q (generator/lib/arith/table.ts:207)
   always @(posedge clk) begin
     if (rst) begin
       x_q <= 32'd0;
@@ -289,7 +214,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: m_q (generator/lib/arith/table.ts:184)
+  // seq: m_q (generator/lib/arith/table.ts:208)
   always @(posedge clk) begin
     if (rst) begin
       m_q <= 5'd0;
@@ -298,7 +223,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q (generator/lib/arith/table.ts:185)
+  // seq: zero_q (generator/lib/arith/table.ts:209)
   always @(posedge clk) begin
     if (rst) begin
       zero_q <= 1'b0;
@@ -307,9 +232,9 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd31 - m_q);  // generator/lib/arith/table.ts:189
+  assign norm = x_q << (5'd31 - m_q);  // generator/lib/arith/table.ts:213
 
-  // seq: f_q (generator/lib/arith/table.ts:204)
+  // seq: f_q (generator/lib/arith/table.ts:228)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
@@ -318,7 +243,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: m_q2 (generator/lib/arith/table.ts:206)
+  // seq: m_q2 (generator/lib/arith/table.ts:230)
   always @(posedge clk) begin
     if (rst) begin
       m_q2 <= 5'd0;
@@ -327,7 +252,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2 (generator/lib/arith/table.ts:207)
+  // seq: zero_q2 (generator/lib/arith/table.ts:231)
   always @(posedge clk) begin
     if (rst) begin
       zero_q2 <= 1'b0;
@@ -341,7 +266,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   assign _add_y_q_2 = {_mul_y_q[22], _mul_y_q} + 24'd128;
   assign _bits_y_q = _add_y_q_2[23:8];
   assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[15]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:220)
+  // seq: y_q (generator/lib/arith/table.ts:244)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 20'd0;
@@ -386,7 +311,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
       default: _sel_a_q = 4'd0;
     endcase
   end
-  // seq: a_q (generator/lib/arith/table.ts:221)
+  // seq: a_q (generator/lib/arith/table.ts:245)
   always @(posedge clk) begin
     if (rst) begin
       a_q <= 4'd0;
@@ -395,7 +320,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q3 (generator/lib/arith/table.ts:223)
+  // seq: zero_q3 (generator/lib/arith/table.ts:247)
   always @(posedge clk) begin
     if (rst) begin
       zero_q3 <= 1'b0;
@@ -406,7 +331,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {15'd0, y_q} << a_q} + 36'd1024;
   assign _mux_y_out_q = ((_add_y_out_q[35:11] > 25'hffffff) | zero_q3) ? 25'hffffff : _add_y_out_q[35:11];
-  // seq: y_out_q (generator/lib/arith/table.ts:234)
+  // seq: y_out_q (generator/lib/arith/table.ts:258)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 24'd0;
@@ -415,7 +340,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:235)
+  // seq: sat_out_q (generator/lib/arith/table.ts:259)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -424,12 +349,12 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:236
+  assign y = y_out_q;  // generator/lib/arith/table.ts:260
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:261
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, norm[31], norm[17:0], _add_y_q_2[7:0], _add_y_q[20], _add_y_out_q[10:0], _mux_y_out_q[24]};
+  wire _unused = &{1'b0, lead_v2[0], norm[31], norm[17:0], _add_y_q_2[7:0], _add_y_q[20], _add_y_out_q[10:0], _mux_y_out_q[24]};
 
 endmodule
 

@@ -175,10 +175,34 @@ export function tableLookup(fn: TableFunction): Module {
     const W = width(inF);
     if (W < 2) throw new RangeError(`tableLookup: ${kind} needs an input of at least 2 bits`);
     const wm = bitsOf(W - 1);
+    // the index of the leading one (0 for x < 2) by halving: at step s (a power of two, largest first) bit
+    // log2(s) of the index says whether the upper part of what is left is non-zero, and that part is kept; the
+    // same function as a priority chain over the bits, in log2(W) steps (the simulator's cost in every cycle: a
+    // handful of shifts and compares instead of W − 1 tests)
     const mW = m.wire('lead', uint(wm));
     m.comb('leading_one', ($) => {
-      $.set(mW, 0);
-      for (let i = 1; i < W; i++) $.if(x.bit(i), () => $.set(mW, i));
+      let v: Expr = x.asUnsigned();
+      let kept: Signal | null = null;
+      const bits: Expr[] = [];
+      for (let k = wm - 1; k >= 0; k--) {
+        const sh = 2 ** k;
+        if (sh >= W) {
+          bits.push(constant(0, uint(1)));
+          continue;
+        }
+        const hi = m.wire(`lead_hi${sh}`, uint(1));
+        $.setTemp(hi, v.shr(sh).ne(0));
+        bits.push(hi);
+        if (k > 0) {
+          const vs = m.wire(`lead_v${sh}`, uint(W));
+          $.setTemp(vs, mux(hi, v.shr(sh).zext(W), v));
+          v = vs;
+          kept = vs;
+        }
+      }
+      // the last step reads only the bits above bit 0 of what is left
+      if (kept) m.unused(kept.bit(0));
+      $.set(mW, bits.length === 1 ? bits[0] : cat(...bits));
     });
     const xQ = m.pipe('x_q', x, { reset: 0 });
     const mQ = m.pipe('m_q', mW, { reset: 0 });
