@@ -52,6 +52,8 @@ export interface TrainLoopOptions {
   progressEvery?: number;
   /** Called after each epoch's evaluation, with the position of the next epoch. */
   onEpochEnd?: (record: EpochRecord, next: LoopPosition) => void | Promise<void>;
+  /** Called when an epoch's training is done and its test starts (a chip's 10,000 INFERs take a while). */
+  onTest?: (epoch: number, images: number) => void;
   /** Polled between samples; when it returns true the loop stops and reports where. */
   shouldStop?: () => boolean;
 }
@@ -92,6 +94,7 @@ export async function runTraining(engine: Engine, data: Dataset, opts: TrainLoop
     }
     await engine.flush?.();
     const seconds = (performance.now() - t0) / 1000;
+    opts.onTest?.(pos.epoch, testN);
     const testAccuracy = engine.evaluateAsync ? await engine.evaluateAsync(data.test, testN) : engine.evaluate(data.test, testN);
     const record: EpochRecord = {
       epoch: pos.epoch,

@@ -17,6 +17,12 @@ export class ProgressBar {
     this.shown = true;
   }
 
+  /** A line of text in the bar's place (cleared like the bar). */
+  note(text: string): void {
+    this.out.write(`\r${text}\x1b[K`);
+    this.shown = true;
+  }
+
   clear(): void {
     if (this.shown) this.out.write('\r\x1b[K');
     this.shown = false;

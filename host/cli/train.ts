@@ -403,7 +403,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
       shuffleSeed: t.seed,
       ...(start ? { start } : {}),
-      ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
+      ...(bar ? { onProgress: (p) => bar.update(p), onTest: (e, n) => bar.note(`epoch ${e}/${spec.epochs}: testing on ${n} images…`) } : {}),
       shouldStop: () => stop,
       onEpochEnd: async (epoch, next) => {
         bar?.clear();

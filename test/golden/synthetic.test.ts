@@ -65,3 +65,21 @@ describe('the baselines train', () => {
     }
   }
 });
+
+describe('the training loop', () => {
+  it('announces each epoch\'s test (onTest) after its training and before its report', async () => {
+    const data = loadDataset('linear', { seed: 24 });
+    const events: string[] = [];
+    await runTraining(createFloatEngine({ ...SETTINGS.linear, seed: 1 }), data, {
+      epochs: 2,
+      shuffleSeed: 1,
+      trainLimit: 50,
+      testLimit: 30,
+      progressEvery: 25,
+      onProgress: (p) => events.push(`progress ${p.epoch} ${p.done}`),
+      onTest: (epoch, images) => events.push(`test ${epoch} ${images}`),
+      onEpochEnd: (r) => void events.push(`end ${r.epoch}`),
+    });
+    expect(events).toEqual(['progress 1 25', 'progress 1 50', 'test 1 30', 'end 1', 'progress 2 25', 'progress 2 50', 'test 2 30', 'end 2']);
+  });
+});
