@@ -627,6 +627,9 @@ export function select(sel: Expr, options: Operand[], dflt?: Operand): Expr {
   const all = unify(dflt === undefined || options.length === n ? options : [...options, dflt], 'select');
   const opts = all.slice(0, options.length);
   const d = options.length < n ? all[options.length] : null;
+  // every value it can take is the same constant (a per-layer constant equal in every layer): that constant
+  const first = all[0].node;
+  if (first.op === 'const' && all.every((o) => o.node.op === 'const' && o.node.value === first.value)) return all[0];
   return new Expr(opts[0].type, { op: 'select', sel, options: opts, dflt: d });
 }
 

@@ -71,7 +71,6 @@ export function byLayer(layer: Expr, options: Expr[]): Expr {
 /** A constant per layer, selected by `layer`. */
 export function constByLayer(layer: Expr, values: number[]): Expr {
   const w = bitsOf(Math.max(...values));
-  if (values.every((v) => v === values[0])) return constant(values[0], uint(w));
   return byLayer(
     layer,
     values.map((v) => constant(v, uint(w))),

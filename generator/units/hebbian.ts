@@ -313,8 +313,8 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // a constant when every layer has the same value (no select for the simulator to evaluate per lane)
   const perLayer = (f: (y: HiddenLayer, l: number) => number | bigint, t: ReturnType<typeof uint>, sel: Expr): Expr => {
-    const vals = lay.layers.map((y, l) => BigInt(f(y, l)));
-    return vals.every((v) => v === vals[0]) ? constant(vals[0], t) : select(sel, vals.map((v) => constant(v, t)), constant(0, t));
+    const opts = lay.layers.map((y, l) => constant(BigInt(f(y, l)), t));
+    return select(sel, opts, opts[0]);
   };
 
   // ---- pass state

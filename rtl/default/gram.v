@@ -388,7 +388,6 @@ module gram (
   wire               col_finish;
   wire [6:0]         cmd_pairs;
   reg  [9:0]         _sel_feed_len_m1;
-  reg                _sel_feed_pad_n;
   wire [7:0]         _mul_feed_p_min;
   wire [4:0]         _mul_feed_q_min;
   wire [7:0]         _mul_f2_aok0_q;
@@ -704,15 +703,7 @@ module gram (
   end
   assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:292
 
-  always @* begin
-    case (feed_kind_q)
-      2'd0:    _sel_feed_pad_n = 1'b0;
-      2'd1:    _sel_feed_pad_n = 1'b0;
-      2'd2:    _sel_feed_pad_n = 1'b0;
-      default: _sel_feed_pad_n = 1'b0;
-    endcase
-  end
-  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:293
+  assign feed_pad_n = 1'b0;  // generator/units/gram.ts:293
 
   assign _mul_feed_p_min = feed_gr_q * 4'd8;
   assign feed_p_min = _mul_feed_p_min[3:0];  // generator/units/gram.ts:296

@@ -146,7 +146,7 @@ module layernorm (
     end
   end
 
-  // comb: rr1_q_next (generator/units/common.ts:174)
+  // comb: rr1_q_next (generator/units/common.ts:173)
   always @* begin
     if (v0_q) begin
       rr1_q_next = r0_q * r0_q;
@@ -155,7 +155,7 @@ module layernorm (
     end
   end
 
-  // seq: rr1_q (generator/units/common.ts:192)
+  // seq: rr1_q (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       rr1_q <= 30'd0;
@@ -271,7 +271,7 @@ module layernorm (
 
   assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:149
 
-  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:126
+  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:125
 
   assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:155
 
@@ -350,7 +350,7 @@ module layernorm (
   assign z = _mux_z[15:0];  // generator/units/layernorm.ts:168
 
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
-  // seq: out (generator/units/common.ts:130)
+  // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
     if (rst) begin
       out_valid_q <= 1'b0;
@@ -365,13 +365,13 @@ module layernorm (
     end
   end
 
-  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:137
+  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:136
 
-  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:138
+  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:137
 
-  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:139
+  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:138
 
-  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:140
+  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:139
 
   // seq: control (generator/units/layernorm.ts:173)
   always @(posedge clk) begin
@@ -440,7 +440,7 @@ module layernorm (
 
   assign done = done_q;  // generator/units/layernorm.ts:196
 
-  // seq: sat_preact_q (generator/units/common.ts:96)
+  // seq: sat_preact_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 8'd0;
@@ -453,9 +453,9 @@ module layernorm (
     end
   end
 
-  assign sat_preact = sat_preact_q;  // generator/units/common.ts:99
+  assign sat_preact = sat_preact_q;  // generator/units/common.ts:98
 
-  // seq: sat_var_q (generator/units/common.ts:96)
+  // seq: sat_var_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_var_q <= 1'b0;
@@ -468,9 +468,9 @@ module layernorm (
     end
   end
 
-  assign sat_var = sat_var_q;  // generator/units/common.ts:99
+  assign sat_var = sat_var_q;  // generator/units/common.ts:98
 
-  // seq: sat_inv_std_q (generator/units/common.ts:96)
+  // seq: sat_inv_std_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_inv_std_q <= 1'b0;
@@ -483,9 +483,9 @@ module layernorm (
     end
   end
 
-  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:99
+  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:98
 
-  // seq: sat_act_q (generator/units/common.ts:96)
+  // seq: sat_act_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_act_q <= 8'd0;
@@ -498,9 +498,9 @@ module layernorm (
     end
   end
 
-  assign sat_act = sat_act_q;  // generator/units/common.ts:99
+  assign sat_act = sat_act_q;  // generator/units/common.ts:98
 
-  // seq: sat_window_z_q (generator/units/common.ts:96)
+  // seq: sat_window_z_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_window_z_q <= 8'd0;
@@ -513,7 +513,7 @@ module layernorm (
     end
   end
 
-  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:99
+  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:98
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, _add_a[9:0], _mux_a[39:16], _add_a_2[11:0], _mux_a_2[37:16], _add_var_q_2[17:0], _add_var_q_3[15:0], _mux_var_q[33:32], _add_z[21:0], _add_z_2[20:0], _mux_z[27:16], _mux_out_data_q[17:16]};

@@ -242,7 +242,7 @@ module modulator (
 
   assign kxy_rd = kxy_mem[coef_p_q[2:0]];  // generator/units/modulator.ts:244
 
-  // comb: w_q_next (generator/units/common.ts:174)
+  // comb: w_q_next (generator/units/common.ts:173)
   always @* begin
     _mul_w_q_next = 32'd0;
     _bits_w_q_next = 20'd0;
@@ -273,7 +273,7 @@ module modulator (
     end
   end
 
-  // seq: w_q (generator/units/common.ts:192)
+  // seq: w_q (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       w_q <= 35'sd0;
@@ -315,7 +315,7 @@ module modulator (
     end
   end
 
-  // comb: u_q_next (generator/units/common.ts:174)
+  // comb: u_q_next (generator/units/common.ts:173)
   always @* begin
     _ext_u_q_next = 18'd0;
     _mul_u_q_next = 53'd0;
@@ -330,7 +330,7 @@ module modulator (
     end
   end
 
-  // seq: u_q (generator/units/common.ts:192)
+  // seq: u_q (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       u_q <= 38'sd0;
@@ -509,7 +509,7 @@ module modulator (
     end
   end
 
-  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:126
+  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:125
 
   // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:376)
   always @(posedge clk) begin
@@ -530,7 +530,7 @@ module modulator (
     end
   end
 
-  // comb: x4_xz_q_next (generator/units/common.ts:174)
+  // comb: x4_xz_q_next (generator/units/common.ts:173)
   always @* begin
     _bits_x4_xz_q_next = 16'd0;
     if (x3_valid_q) begin
@@ -541,7 +541,7 @@ module modulator (
     end
   end
 
-  // seq: x4_xz_q (generator/units/common.ts:192)
+  // seq: x4_xz_q (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       x4_xz_q <= 32'sd0;
@@ -734,7 +734,7 @@ module modulator (
 
   assign _add_out_data_q = {d3_p_q[55], d3_p_q} + 57'h40000;
   assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
-  // seq: out (generator/units/common.ts:130)
+  // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
     if (rst) begin
       out_valid_q <= 1'b0;
@@ -749,13 +749,13 @@ module modulator (
     end
   end
 
-  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:137
+  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:136
 
-  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:138
+  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:137
 
-  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:139
+  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:138
 
-  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:140
+  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:139
 
   // seq: control (generator/units/modulator.ts:430)
   always @(posedge clk) begin
@@ -855,7 +855,7 @@ module modulator (
 
   assign done = done_q;  // generator/units/modulator.ts:460
 
-  // seq: sat_coef_q (generator/units/common.ts:96)
+  // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_coef_q <= 4'd0;
@@ -868,9 +868,9 @@ module modulator (
     end
   end
 
-  assign sat_coef = sat_coef_q;  // generator/units/common.ts:99
+  assign sat_coef = sat_coef_q;  // generator/units/common.ts:98
 
-  // seq: sat_xi_q (generator/units/common.ts:96)
+  // seq: sat_xi_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_xi_q <= 8'd0;
@@ -883,9 +883,9 @@ module modulator (
     end
   end
 
-  assign sat_xi = sat_xi_q;  // generator/units/common.ts:99
+  assign sat_xi = sat_xi_q;  // generator/units/common.ts:98
 
-  // seq: sat_delta_q (generator/units/common.ts:96)
+  // seq: sat_delta_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_delta_q <= 8'd0;
@@ -898,7 +898,7 @@ module modulator (
     end
   end
 
-  assign sat_delta = sat_delta_q;  // generator/units/common.ts:99
+  assign sat_delta = sat_delta_q;  // generator/units/common.ts:98
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, nd_c_q, _add_u_q_next[15:0], _add_coef_mem_wdata[24:0], _add_coef_mem_wdata_2[23:0], _mux_coef_mem_wdata[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[25:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};

@@ -4611,7 +4611,7 @@ module output_layer (
 
   assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:517
 
-  // comb: lane_products (generator/units/common.ts:174)
+  // comb: lane_products (generator/units/common.ts:173)
   always @* begin
     _mux_sum_q_next = 26'd0;
     if ((d1 | a1)) begin
@@ -5010,7 +5010,7 @@ module output_layer (
     end
   end
 
-  // seq: sum_q (generator/units/common.ts:192)
+  // seq: sum_q (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 38'sd0;
@@ -5021,7 +5021,7 @@ module output_layer (
     end
   end
 
-  // seq: g_0 (generator/units/common.ts:192)
+  // seq: g_0 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_0 <= 35'sd0;
@@ -5032,7 +5032,7 @@ module output_layer (
     end
   end
 
-  // seq: g_1 (generator/units/common.ts:192)
+  // seq: g_1 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_1 <= 35'sd0;
@@ -5043,7 +5043,7 @@ module output_layer (
     end
   end
 
-  // seq: g_2 (generator/units/common.ts:192)
+  // seq: g_2 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_2 <= 35'sd0;
@@ -5054,7 +5054,7 @@ module output_layer (
     end
   end
 
-  // seq: g_3 (generator/units/common.ts:192)
+  // seq: g_3 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_3 <= 35'sd0;
@@ -5065,7 +5065,7 @@ module output_layer (
     end
   end
 
-  // seq: g_4 (generator/units/common.ts:192)
+  // seq: g_4 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_4 <= 35'sd0;
@@ -5076,7 +5076,7 @@ module output_layer (
     end
   end
 
-  // seq: g_5 (generator/units/common.ts:192)
+  // seq: g_5 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_5 <= 35'sd0;
@@ -5087,7 +5087,7 @@ module output_layer (
     end
   end
 
-  // seq: g_6 (generator/units/common.ts:192)
+  // seq: g_6 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_6 <= 35'sd0;
@@ -5098,7 +5098,7 @@ module output_layer (
     end
   end
 
-  // seq: g_7 (generator/units/common.ts:192)
+  // seq: g_7 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_7 <= 35'sd0;
@@ -5109,7 +5109,7 @@ module output_layer (
     end
   end
 
-  // seq: g_8 (generator/units/common.ts:192)
+  // seq: g_8 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_8 <= 35'sd0;
@@ -5120,7 +5120,7 @@ module output_layer (
     end
   end
 
-  // seq: g_9 (generator/units/common.ts:192)
+  // seq: g_9 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_9 <= 35'sd0;
@@ -5131,7 +5131,7 @@ module output_layer (
     end
   end
 
-  // seq: g_10 (generator/units/common.ts:192)
+  // seq: g_10 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_10 <= 35'sd0;
@@ -5142,7 +5142,7 @@ module output_layer (
     end
   end
 
-  // seq: g_11 (generator/units/common.ts:192)
+  // seq: g_11 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_11 <= 35'sd0;
@@ -5153,7 +5153,7 @@ module output_layer (
     end
   end
 
-  // seq: g_12 (generator/units/common.ts:192)
+  // seq: g_12 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_12 <= 35'sd0;
@@ -5164,7 +5164,7 @@ module output_layer (
     end
   end
 
-  // seq: g_13 (generator/units/common.ts:192)
+  // seq: g_13 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_13 <= 35'sd0;
@@ -5175,7 +5175,7 @@ module output_layer (
     end
   end
 
-  // seq: g_14 (generator/units/common.ts:192)
+  // seq: g_14 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_14 <= 35'sd0;
@@ -5186,7 +5186,7 @@ module output_layer (
     end
   end
 
-  // seq: g_15 (generator/units/common.ts:192)
+  // seq: g_15 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_15 <= 35'sd0;
@@ -5197,7 +5197,7 @@ module output_layer (
     end
   end
 
-  // seq: g_16 (generator/units/common.ts:192)
+  // seq: g_16 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_16 <= 35'sd0;
@@ -5208,7 +5208,7 @@ module output_layer (
     end
   end
 
-  // seq: g_17 (generator/units/common.ts:192)
+  // seq: g_17 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_17 <= 35'sd0;
@@ -5219,7 +5219,7 @@ module output_layer (
     end
   end
 
-  // seq: g_18 (generator/units/common.ts:192)
+  // seq: g_18 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_18 <= 35'sd0;
@@ -5230,7 +5230,7 @@ module output_layer (
     end
   end
 
-  // seq: g_19 (generator/units/common.ts:192)
+  // seq: g_19 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_19 <= 35'sd0;
@@ -5241,7 +5241,7 @@ module output_layer (
     end
   end
 
-  // seq: g_20 (generator/units/common.ts:192)
+  // seq: g_20 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_20 <= 35'sd0;
@@ -5252,7 +5252,7 @@ module output_layer (
     end
   end
 
-  // seq: g_21 (generator/units/common.ts:192)
+  // seq: g_21 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_21 <= 35'sd0;
@@ -5263,7 +5263,7 @@ module output_layer (
     end
   end
 
-  // seq: g_22 (generator/units/common.ts:192)
+  // seq: g_22 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_22 <= 35'sd0;
@@ -5274,7 +5274,7 @@ module output_layer (
     end
   end
 
-  // seq: g_23 (generator/units/common.ts:192)
+  // seq: g_23 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_23 <= 35'sd0;
@@ -5285,7 +5285,7 @@ module output_layer (
     end
   end
 
-  // seq: g_24 (generator/units/common.ts:192)
+  // seq: g_24 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_24 <= 35'sd0;
@@ -5296,7 +5296,7 @@ module output_layer (
     end
   end
 
-  // seq: g_25 (generator/units/common.ts:192)
+  // seq: g_25 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_25 <= 35'sd0;
@@ -5307,7 +5307,7 @@ module output_layer (
     end
   end
 
-  // seq: g_26 (generator/units/common.ts:192)
+  // seq: g_26 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_26 <= 35'sd0;
@@ -5318,7 +5318,7 @@ module output_layer (
     end
   end
 
-  // seq: g_27 (generator/units/common.ts:192)
+  // seq: g_27 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_27 <= 35'sd0;
@@ -5329,7 +5329,7 @@ module output_layer (
     end
   end
 
-  // seq: g_28 (generator/units/common.ts:192)
+  // seq: g_28 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_28 <= 35'sd0;
@@ -5340,7 +5340,7 @@ module output_layer (
     end
   end
 
-  // seq: g_29 (generator/units/common.ts:192)
+  // seq: g_29 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_29 <= 35'sd0;
@@ -5351,7 +5351,7 @@ module output_layer (
     end
   end
 
-  // seq: g_30 (generator/units/common.ts:192)
+  // seq: g_30 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_30 <= 35'sd0;
@@ -5362,7 +5362,7 @@ module output_layer (
     end
   end
 
-  // seq: g_31 (generator/units/common.ts:192)
+  // seq: g_31 (generator/units/common.ts:191)
   always @(posedge clk) begin
     if (rst) begin
       g_31 <= 35'sd0;

@@ -458,3 +458,20 @@ describe('params', () => {
 it('HdlError is the error class', () => {
   expect(() => uint(-1)).toThrow(HdlError);
 });
+
+describe('select of constants', () => {
+  it('is the constant itself when every option and the default are the same constant, a select otherwise', () => {
+    const m = new ModuleBuilder('sel_fold', {});
+    const s1 = m.input('s1', uint(1));
+    const s2 = m.input('s2', uint(2));
+    const x = m.input('x', uint(4));
+    const folded = select(s2, [constant(5, uint(4)), constant(5, uint(4)), constant(5, uint(4))], constant(5, uint(4)));
+    expect(folded.node).toEqual({ op: 'const', value: 5n });
+    // every selector value covered: no default to compare
+    expect(select(s1, [constant(3, uint(4)), constant(3, uint(4))]).node.op).toBe('const');
+    // a default that differs, a different option, or a signal keep the select
+    expect(select(s2, [constant(5, uint(4)), constant(5, uint(4)), constant(5, uint(4))], constant(0, uint(4))).node.op).toBe('select');
+    expect(select(s1, [constant(5, uint(4)), constant(6, uint(4))]).node.op).toBe('select');
+    expect(select(s1, [x, x]).node.op).toBe('select');
+  });
+});
