@@ -35,6 +35,11 @@ export interface OpenOptions extends ChipEngineOptions {
   onStage?: (stage: string) => void;
 }
 
+/** OpenOptions.onStage for a terminal: each step of a cold build of the simulated chip, on stderr. */
+export function reportBuildStage(stage: string): void {
+  process.stderr.write(`building the simulated chip (once; cached in build/verilator): ${stage}\n`);
+}
+
 export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: OpenOptions): Promise<Transport> {
   switch (kind) {
     case 'mock': {

@@ -14,7 +14,7 @@ import { width } from '../../generator/fixed/index.js';
 import type { Split } from '../../sim/data.js';
 import { loadMnist } from '../data/index.js';
 import { chipTrainConfig } from '../chip/config.js';
-import { CHIP_ENGINES, openChip, type ChipEngineKind } from '../chip/open.js';
+import { CHIP_ENGINES, openChip, reportBuildStage, type ChipEngineKind } from '../chip/open.js';
 import { writeFileAtomic } from '../checkpoint.js';
 import { parseNumber, UsageError } from './options.js';
 
@@ -109,7 +109,7 @@ async function infer(o: InferOpts): Promise<void> {
       ...(o.baud ? { baud: o.baud } : {}),
       // the simulated chip is built as `train` builds it (profile-guided from the training images), so both share one build
       ...(kind === 'sim' ? { profileData: mnist.train } : {}),
-      ...(o.progress && kind === 'sim' ? { onStage: (s: string) => process.stderr.write(`building the simulated chip (once; cached in build/verilator): ${s}\n`) } : {}),
+      ...(o.progress && kind === 'sim' ? { onStage: reportBuildStage } : {}),
     });
     try {
       await e.loadLayers(layers);

@@ -9,7 +9,7 @@ import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
 import { DEFAULT_CHIP, loadChipConfig, validateChip, ConfigError, type ChipConfig } from '../../generator/config.js';
 import { chipTrainConfig } from '../chip/config.js';
-import { openChip } from '../chip/open.js';
+import { openChip, reportBuildStage } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
 import { lrShifts, lrToShift, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
@@ -331,7 +331,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
         ...(o.check ? { check: o.check } : {}),
         ...(o.simChecks ? { simChecks: true } : { profileData: data.train }),
         // a cold build of the simulated chip takes a minute or two: say what it is doing
-        ...(o.progress ? { onStage: (stage: string) => process.stderr.write(`building the simulated chip (once; cached in build/verilator): ${stage}\n`) } : {}),
+        ...(o.progress ? { onStage: reportBuildStage } : {}),
         ...(o.port ? { port: o.port } : {}),
         ...(o.baud ? { baud: o.baud } : {}),
       });
