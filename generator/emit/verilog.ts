@@ -130,6 +130,8 @@ class ModuleEmitter {
   private local: { lines: string[]; ind: string; temps: Map<Expr, Text> } | null = null;
   /** The comb process's temporaries so far: set to 0 at its top, so that no path leaves them unassigned (no latch). */
   private procLocals: { name: string; width: number }[] = [];
+  /** The temporaries (setTemp) of the comb process being emitted that have a zero default at its top. */
+  private combTemps = new Set<Signal>();
 
   constructor(private readonly mod: Module) {
     for (const item of mod.items) {
@@ -221,8 +223,21 @@ class ModuleEmitter {
 
   private comb(p: Process): string[] {
     this.procLocals = [];
+    // the process's temporaries (setTemp) that its first statements do not set get their zero default at its
+    // top, and the branches that set one to zero leave the statement out (stmts): a variable written first
+    // unconditionally and otherwise only where the process sets a value becomes a local of the simulator's
+    // function (Verilator), not a member stored and reloaded; the same logic (the branches set every temp
+    // before reading it)
+    const firstBranch = p.body.findIndex((st) => st.kind !== 'set');
+    const setOnTop = new Set(p.body.slice(0, firstBranch < 0 ? p.body.length : firstBranch).map((st) => (st.kind === 'set' ? st.target : null)));
+    const defaulted = (p.temps ?? []).filter((t) => !setOnTop.has(t));
+    this.combTemps = new Set(defaulted);
     const body = this.stmts(p.body, 2, '=', p.name);
-    const defaults = this.procLocals.map((t) => `    ${t.name} = ${t.width}'d0;`);
+    this.combTemps = new Set();
+    const defaults = [
+      ...defaulted.map((t) => `    ${t.name} = ${literal(0n, t.type)};`),
+      ...this.procLocals.map((t) => `    ${t.name} = ${t.width}'d0;`),
+    ];
     this.procLocals = [];
     return [`  // comb: ${p.name}`, '  always @* begin', ...defaults, ...body, '  end'];
   }
@@ -247,10 +262,15 @@ class ModuleEmitter {
     return lines;
   }
 
-  private stmts(stmts: readonly Stmt[], depth: number, op: '=' | '<=', proc: string): string[] {
+  /** `seen`: the comb temps set on the path so far (their zero default is skipped only before any set). */
+  private stmts(stmts: readonly Stmt[], depth: number, op: '=' | '<=', proc: string, seen = new Set<Signal>()): string[] {
     const ind = '  '.repeat(depth);
     const out: string[] = [];
     for (const s of stmts) {
+      if (s.kind === 'set' && this.combTemps.has(s.target)) {
+        if (!seen.has(s.target) && s.value.node.op === 'const' && s.value.node.value === 0n) continue; // still the default set at the top
+        seen.add(s.target);
+      }
       if (s.kind === 'set' && op === '=') {
         const local = { lines: [] as string[], ind, temps: new Map<Expr, Text>() };
         this.local = local;
@@ -260,15 +280,16 @@ class ModuleEmitter {
       } else if (s.kind === 'set') {
         out.push(`${ind}${s.target.name} ${op} ${this.root(s.value, s.target.name)};`);
       } else if (s.kind === 'if') {
-        out.push(...this.ifChain(s, depth, op, proc, false));
+        out.push(...this.ifChain(s, depth, op, proc, false, seen));
       } else {
         const sel = this.operand(s.sel, `${proc}_sel`);
+        const before = new Set(seen);
         out.push(`${ind}case (${sel.s})`);
         for (const c of s.cases) {
           const labels = c.values.map((v, i) => c.names?.[i] ?? literal(v, s.sel.type)).join(', ');
-          out.push(`${ind}  ${labels}: begin`, ...this.stmts(c.body, depth + 2, op, proc), `${ind}  end`);
+          out.push(`${ind}  ${labels}: begin`, ...this.branch(c.body, depth + 2, op, proc, before, seen), `${ind}  end`);
         }
-        if (s.dflt) out.push(`${ind}  default: begin`, ...this.stmts(s.dflt, depth + 2, op, proc), `${ind}  end`);
+        if (s.dflt) out.push(`${ind}  default: begin`, ...this.branch(s.dflt, depth + 2, op, proc, before, seen), `${ind}  end`);
         else if (!switchCoversAll(s)) out.push(`${ind}  default: begin`, `${ind}  end`);
         out.push(`${ind}endcase`);
       }
@@ -276,16 +297,26 @@ class ModuleEmitter {
     return out;
   }
 
-  private ifChain(s: Extract<Stmt, { kind: 'if' }>, depth: number, op: '=' | '<=', proc: string, isElse: boolean): string[] {
+  /** A branch's statements, starting from the temps seen before it (`from`); what it sets is added to `into`. */
+  private branch(stmts: readonly Stmt[], depth: number, op: '=' | '<=', proc: string, from: Set<Signal>, into = from): string[] {
+    const mine = new Set(from);
+    const out = this.stmts(stmts, depth, op, proc, mine);
+    for (const t of mine) into.add(t);
+    return out;
+  }
+
+  private ifChain(s: Extract<Stmt, { kind: 'if' }>, depth: number, op: '=' | '<=', proc: string, isElse: boolean, seen: Set<Signal>): string[] {
     const ind = '  '.repeat(depth);
     const cond = this.operand(s.cond, `${proc}_cond`);
-    const out = [`${isElse ? '' : ind}if (${cond.s}) begin`, ...this.stmts(s.then, depth + 1, op, proc)];
+    const before = new Set(seen);
+    const out = [`${isElse ? '' : ind}if (${cond.s}) begin`, ...this.branch(s.then, depth + 1, op, proc, before, seen)];
     if (s.else.length === 1 && s.else[0].kind === 'if') {
-      const rest = this.ifChain(s.else[0], depth, op, proc, true);
+      const rest = this.ifChain(s.else[0], depth, op, proc, true, before);
+      for (const t of before) seen.add(t);
       out.push(`${ind}end else ${rest[0]}`, ...rest.slice(1));
       return out;
     }
-    if (s.else.length > 0) out.push(`${ind}end else begin`, ...this.stmts(s.else, depth + 1, op, proc));
+    if (s.else.length > 0) out.push(`${ind}end else begin`, ...this.branch(s.else, depth + 1, op, proc, before, seen));
     out.push(`${ind}end`);
     return out;
   }

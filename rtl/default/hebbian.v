@@ -1821,6 +1821,11 @@ module hebbian (
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_0_f0 = 32'd0;
+    lfsr_next_0_f1 = 32'd0;
+    lfsr_next_0_f2 = 32'd0;
+    lfsr_next_0_f3 = 32'd0;
+    lfsr_next_0_b = 16'd0;
     if ((w_we | draw_b_0)) begin
       lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};
       lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};
@@ -1829,11 +1834,6 @@ module hebbian (
       lfsr_next_0_b = lfsr_next_0_f3[15:0];
       lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};
     end else begin
-      lfsr_next_0_f0 = 32'd0;
-      lfsr_next_0_f1 = 32'd0;
-      lfsr_next_0_f2 = 32'd0;
-      lfsr_next_0_f3 = 32'd0;
-      lfsr_next_0_b = 16'd0;
       lfsr_next_0 = lfsr_0;
     end
   end
@@ -1842,6 +1842,11 @@ module hebbian (
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next2_0_f0 = 32'd0;
+    lfsr_next2_0_f1 = 32'd0;
+    lfsr_next2_0_f2 = 32'd0;
+    lfsr_next2_0_f3 = 32'd0;
+    lfsr_next2_0_b = 16'd0;
     if ((draw_b_0 & w_we)) begin
       lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};
       lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};
@@ -1850,11 +1855,6 @@ module hebbian (
       lfsr_next2_0_b = lfsr_next2_0_f3[15:0];
       lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};
     end else begin
-      lfsr_next2_0_f0 = 32'd0;
-      lfsr_next2_0_f1 = 32'd0;
-      lfsr_next2_0_f2 = 32'd0;
-      lfsr_next2_0_f3 = 32'd0;
-      lfsr_next2_0_b = 16'd0;
       lfsr_next2_0 = lfsr_next_0;
     end
   end
@@ -1870,6 +1870,11 @@ module hebbian (
 
   // comb: lfsr_next_1_2 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_1_2_f0 = 64'd0;
+    lfsr_next_1_2_f1 = 64'd0;
+    lfsr_next_1_2_f2 = 64'd0;
+    lfsr_next_1_2_f3 = 64'd0;
+    lfsr_next_1_2_b = 64'd0;
     if (w_we) begin
       lfsr_next_1_2_f0 = (lfsr_1_2 & 64'hffff0000ffff) ^ {lfsr_1_2[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_1_2_f1 = lfsr_next_1_2_f0 ^ {lfsr_next_1_2_f0[60:0], 3'd0};
@@ -1878,11 +1883,6 @@ module hebbian (
       lfsr_next_1_2_b = lfsr_next_1_2_f3 & 64'hffff0000ffff;
       lfsr_next_1_2 = (((({16'd0, lfsr_1_2[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_1_2_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_1_2_b[63:14]} & 64'h300000003)) ^ {lfsr_next_1_2_b[57:0], 6'd0}) ^ {lfsr_next_1_2_b[47:0], 16'd0};
     end else begin
-      lfsr_next_1_2_f0 = 64'd0;
-      lfsr_next_1_2_f1 = 64'd0;
-      lfsr_next_1_2_f2 = 64'd0;
-      lfsr_next_1_2_f3 = 64'd0;
-      lfsr_next_1_2_b = 64'd0;
       lfsr_next_1_2 = lfsr_1_2;
     end
   end
@@ -1902,6 +1902,11 @@ module hebbian (
 
   // comb: lfsr_next_3_4 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_3_4_f0 = 64'd0;
+    lfsr_next_3_4_f1 = 64'd0;
+    lfsr_next_3_4_f2 = 64'd0;
+    lfsr_next_3_4_f3 = 64'd0;
+    lfsr_next_3_4_b = 64'd0;
     if (w_we) begin
       lfsr_next_3_4_f0 = (lfsr_3_4 & 64'hffff0000ffff) ^ {lfsr_3_4[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_3_4_f1 = lfsr_next_3_4_f0 ^ {lfsr_next_3_4_f0[60:0], 3'd0};
@@ -1910,11 +1915,6 @@ module hebbian (
       lfsr_next_3_4_b = lfsr_next_3_4_f3 & 64'hffff0000ffff;
       lfsr_next_3_4 = (((({16'd0, lfsr_3_4[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_3_4_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_3_4_b[63:14]} & 64'h300000003)) ^ {lfsr_next_3_4_b[57:0], 6'd0}) ^ {lfsr_next_3_4_b[47:0], 16'd0};
     end else begin
-      lfsr_next_3_4_f0 = 64'd0;
-      lfsr_next_3_4_f1 = 64'd0;
-      lfsr_next_3_4_f2 = 64'd0;
-      lfsr_next_3_4_f3 = 64'd0;
-      lfsr_next_3_4_b = 64'd0;
       lfsr_next_3_4 = lfsr_3_4;
     end
   end
@@ -1934,6 +1934,11 @@ module hebbian (
 
   // comb: lfsr_next_5_6 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_5_6_f0 = 64'd0;
+    lfsr_next_5_6_f1 = 64'd0;
+    lfsr_next_5_6_f2 = 64'd0;
+    lfsr_next_5_6_f3 = 64'd0;
+    lfsr_next_5_6_b = 64'd0;
     if (w_we) begin
       lfsr_next_5_6_f0 = (lfsr_5_6 & 64'hffff0000ffff) ^ {lfsr_5_6[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_5_6_f1 = lfsr_next_5_6_f0 ^ {lfsr_next_5_6_f0[60:0], 3'd0};
@@ -1942,11 +1947,6 @@ module hebbian (
       lfsr_next_5_6_b = lfsr_next_5_6_f3 & 64'hffff0000ffff;
       lfsr_next_5_6 = (((({16'd0, lfsr_5_6[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_5_6_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_5_6_b[63:14]} & 64'h300000003)) ^ {lfsr_next_5_6_b[57:0], 6'd0}) ^ {lfsr_next_5_6_b[47:0], 16'd0};
     end else begin
-      lfsr_next_5_6_f0 = 64'd0;
-      lfsr_next_5_6_f1 = 64'd0;
-      lfsr_next_5_6_f2 = 64'd0;
-      lfsr_next_5_6_f3 = 64'd0;
-      lfsr_next_5_6_b = 64'd0;
       lfsr_next_5_6 = lfsr_5_6;
     end
   end
@@ -1966,6 +1966,11 @@ module hebbian (
 
   // comb: lfsr_next_7_8 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_7_8_f0 = 64'd0;
+    lfsr_next_7_8_f1 = 64'd0;
+    lfsr_next_7_8_f2 = 64'd0;
+    lfsr_next_7_8_f3 = 64'd0;
+    lfsr_next_7_8_b = 64'd0;
     if (w_we) begin
       lfsr_next_7_8_f0 = (lfsr_7_8 & 64'hffff0000ffff) ^ {lfsr_7_8[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_7_8_f1 = lfsr_next_7_8_f0 ^ {lfsr_next_7_8_f0[60:0], 3'd0};
@@ -1974,11 +1979,6 @@ module hebbian (
       lfsr_next_7_8_b = lfsr_next_7_8_f3 & 64'hffff0000ffff;
       lfsr_next_7_8 = (((({16'd0, lfsr_7_8[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_7_8_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_7_8_b[63:14]} & 64'h300000003)) ^ {lfsr_next_7_8_b[57:0], 6'd0}) ^ {lfsr_next_7_8_b[47:0], 16'd0};
     end else begin
-      lfsr_next_7_8_f0 = 64'd0;
-      lfsr_next_7_8_f1 = 64'd0;
-      lfsr_next_7_8_f2 = 64'd0;
-      lfsr_next_7_8_f3 = 64'd0;
-      lfsr_next_7_8_b = 64'd0;
       lfsr_next_7_8 = lfsr_7_8;
     end
   end
@@ -1998,6 +1998,11 @@ module hebbian (
 
   // comb: lfsr_next_9_10 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_9_10_f0 = 64'd0;
+    lfsr_next_9_10_f1 = 64'd0;
+    lfsr_next_9_10_f2 = 64'd0;
+    lfsr_next_9_10_f3 = 64'd0;
+    lfsr_next_9_10_b = 64'd0;
     if (w_we) begin
       lfsr_next_9_10_f0 = (lfsr_9_10 & 64'hffff0000ffff) ^ {lfsr_9_10[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_9_10_f1 = lfsr_next_9_10_f0 ^ {lfsr_next_9_10_f0[60:0], 3'd0};
@@ -2006,11 +2011,6 @@ module hebbian (
       lfsr_next_9_10_b = lfsr_next_9_10_f3 & 64'hffff0000ffff;
       lfsr_next_9_10 = (((({16'd0, lfsr_9_10[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_9_10_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_9_10_b[63:14]} & 64'h300000003)) ^ {lfsr_next_9_10_b[57:0], 6'd0}) ^ {lfsr_next_9_10_b[47:0], 16'd0};
     end else begin
-      lfsr_next_9_10_f0 = 64'd0;
-      lfsr_next_9_10_f1 = 64'd0;
-      lfsr_next_9_10_f2 = 64'd0;
-      lfsr_next_9_10_f3 = 64'd0;
-      lfsr_next_9_10_b = 64'd0;
       lfsr_next_9_10 = lfsr_9_10;
     end
   end
@@ -2030,6 +2030,11 @@ module hebbian (
 
   // comb: lfsr_next_11_12 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_11_12_f0 = 64'd0;
+    lfsr_next_11_12_f1 = 64'd0;
+    lfsr_next_11_12_f2 = 64'd0;
+    lfsr_next_11_12_f3 = 64'd0;
+    lfsr_next_11_12_b = 64'd0;
     if (w_we) begin
       lfsr_next_11_12_f0 = (lfsr_11_12 & 64'hffff0000ffff) ^ {lfsr_11_12[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_11_12_f1 = lfsr_next_11_12_f0 ^ {lfsr_next_11_12_f0[60:0], 3'd0};
@@ -2038,11 +2043,6 @@ module hebbian (
       lfsr_next_11_12_b = lfsr_next_11_12_f3 & 64'hffff0000ffff;
       lfsr_next_11_12 = (((({16'd0, lfsr_11_12[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_11_12_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_11_12_b[63:14]} & 64'h300000003)) ^ {lfsr_next_11_12_b[57:0], 6'd0}) ^ {lfsr_next_11_12_b[47:0], 16'd0};
     end else begin
-      lfsr_next_11_12_f0 = 64'd0;
-      lfsr_next_11_12_f1 = 64'd0;
-      lfsr_next_11_12_f2 = 64'd0;
-      lfsr_next_11_12_f3 = 64'd0;
-      lfsr_next_11_12_b = 64'd0;
       lfsr_next_11_12 = lfsr_11_12;
     end
   end
@@ -2062,6 +2062,11 @@ module hebbian (
 
   // comb: lfsr_next_13_14 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_13_14_f0 = 64'd0;
+    lfsr_next_13_14_f1 = 64'd0;
+    lfsr_next_13_14_f2 = 64'd0;
+    lfsr_next_13_14_f3 = 64'd0;
+    lfsr_next_13_14_b = 64'd0;
     if (w_we) begin
       lfsr_next_13_14_f0 = (lfsr_13_14 & 64'hffff0000ffff) ^ {lfsr_13_14[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_13_14_f1 = lfsr_next_13_14_f0 ^ {lfsr_next_13_14_f0[60:0], 3'd0};
@@ -2070,11 +2075,6 @@ module hebbian (
       lfsr_next_13_14_b = lfsr_next_13_14_f3 & 64'hffff0000ffff;
       lfsr_next_13_14 = (((({16'd0, lfsr_13_14[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_13_14_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_13_14_b[63:14]} & 64'h300000003)) ^ {lfsr_next_13_14_b[57:0], 6'd0}) ^ {lfsr_next_13_14_b[47:0], 16'd0};
     end else begin
-      lfsr_next_13_14_f0 = 64'd0;
-      lfsr_next_13_14_f1 = 64'd0;
-      lfsr_next_13_14_f2 = 64'd0;
-      lfsr_next_13_14_f3 = 64'd0;
-      lfsr_next_13_14_b = 64'd0;
       lfsr_next_13_14 = lfsr_13_14;
     end
   end
@@ -2094,6 +2094,11 @@ module hebbian (
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_15_f0 = 32'd0;
+    lfsr_next_15_f1 = 32'd0;
+    lfsr_next_15_f2 = 32'd0;
+    lfsr_next_15_f3 = 32'd0;
+    lfsr_next_15_b = 16'd0;
     if (w_we) begin
       lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};
       lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};
@@ -2102,11 +2107,6 @@ module hebbian (
       lfsr_next_15_b = lfsr_next_15_f3[15:0];
       lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};
     end else begin
-      lfsr_next_15_f0 = 32'd0;
-      lfsr_next_15_f1 = 32'd0;
-      lfsr_next_15_f2 = 32'd0;
-      lfsr_next_15_f3 = 32'd0;
-      lfsr_next_15_b = 16'd0;
       lfsr_next_15 = lfsr_15;
     end
   end
@@ -2128,6 +2128,11 @@ module hebbian (
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_16_f0 = 32'd0;
+    lfsr_next_16_f1 = 32'd0;
+    lfsr_next_16_f2 = 32'd0;
+    lfsr_next_16_f3 = 32'd0;
+    lfsr_next_16_b = 16'd0;
     if ((w_we_16 | draw_b_16)) begin
       lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};
       lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};
@@ -2136,11 +2141,6 @@ module hebbian (
       lfsr_next_16_b = lfsr_next_16_f3[15:0];
       lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};
     end else begin
-      lfsr_next_16_f0 = 32'd0;
-      lfsr_next_16_f1 = 32'd0;
-      lfsr_next_16_f2 = 32'd0;
-      lfsr_next_16_f3 = 32'd0;
-      lfsr_next_16_b = 16'd0;
       lfsr_next_16 = lfsr_16;
     end
   end
@@ -2158,6 +2158,11 @@ module hebbian (
 
   // comb: lfsr_next_17_18 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_17_18_f0 = 64'd0;
+    lfsr_next_17_18_f1 = 64'd0;
+    lfsr_next_17_18_f2 = 64'd0;
+    lfsr_next_17_18_f3 = 64'd0;
+    lfsr_next_17_18_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_17_18_f0 = (lfsr_17_18 & 64'hffff0000ffff) ^ {lfsr_17_18[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_17_18_f1 = lfsr_next_17_18_f0 ^ {lfsr_next_17_18_f0[60:0], 3'd0};
@@ -2166,11 +2171,6 @@ module hebbian (
       lfsr_next_17_18_b = lfsr_next_17_18_f3 & 64'hffff0000ffff;
       lfsr_next_17_18 = (((({16'd0, lfsr_17_18[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_17_18_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_17_18_b[63:14]} & 64'h300000003)) ^ {lfsr_next_17_18_b[57:0], 6'd0}) ^ {lfsr_next_17_18_b[47:0], 16'd0};
     end else begin
-      lfsr_next_17_18_f0 = 64'd0;
-      lfsr_next_17_18_f1 = 64'd0;
-      lfsr_next_17_18_f2 = 64'd0;
-      lfsr_next_17_18_f3 = 64'd0;
-      lfsr_next_17_18_b = 64'd0;
       lfsr_next_17_18 = lfsr_17_18;
     end
   end
@@ -2190,6 +2190,11 @@ module hebbian (
 
   // comb: lfsr_next_19_20 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_19_20_f0 = 64'd0;
+    lfsr_next_19_20_f1 = 64'd0;
+    lfsr_next_19_20_f2 = 64'd0;
+    lfsr_next_19_20_f3 = 64'd0;
+    lfsr_next_19_20_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_19_20_f0 = (lfsr_19_20 & 64'hffff0000ffff) ^ {lfsr_19_20[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_19_20_f1 = lfsr_next_19_20_f0 ^ {lfsr_next_19_20_f0[60:0], 3'd0};
@@ -2198,11 +2203,6 @@ module hebbian (
       lfsr_next_19_20_b = lfsr_next_19_20_f3 & 64'hffff0000ffff;
       lfsr_next_19_20 = (((({16'd0, lfsr_19_20[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_19_20_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_19_20_b[63:14]} & 64'h300000003)) ^ {lfsr_next_19_20_b[57:0], 6'd0}) ^ {lfsr_next_19_20_b[47:0], 16'd0};
     end else begin
-      lfsr_next_19_20_f0 = 64'd0;
-      lfsr_next_19_20_f1 = 64'd0;
-      lfsr_next_19_20_f2 = 64'd0;
-      lfsr_next_19_20_f3 = 64'd0;
-      lfsr_next_19_20_b = 64'd0;
       lfsr_next_19_20 = lfsr_19_20;
     end
   end
@@ -2222,6 +2222,11 @@ module hebbian (
 
   // comb: lfsr_next_21_22 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_21_22_f0 = 64'd0;
+    lfsr_next_21_22_f1 = 64'd0;
+    lfsr_next_21_22_f2 = 64'd0;
+    lfsr_next_21_22_f3 = 64'd0;
+    lfsr_next_21_22_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_21_22_f0 = (lfsr_21_22 & 64'hffff0000ffff) ^ {lfsr_21_22[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_21_22_f1 = lfsr_next_21_22_f0 ^ {lfsr_next_21_22_f0[60:0], 3'd0};
@@ -2230,11 +2235,6 @@ module hebbian (
       lfsr_next_21_22_b = lfsr_next_21_22_f3 & 64'hffff0000ffff;
       lfsr_next_21_22 = (((({16'd0, lfsr_21_22[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_21_22_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_21_22_b[63:14]} & 64'h300000003)) ^ {lfsr_next_21_22_b[57:0], 6'd0}) ^ {lfsr_next_21_22_b[47:0], 16'd0};
     end else begin
-      lfsr_next_21_22_f0 = 64'd0;
-      lfsr_next_21_22_f1 = 64'd0;
-      lfsr_next_21_22_f2 = 64'd0;
-      lfsr_next_21_22_f3 = 64'd0;
-      lfsr_next_21_22_b = 64'd0;
       lfsr_next_21_22 = lfsr_21_22;
     end
   end
@@ -2254,6 +2254,11 @@ module hebbian (
 
   // comb: lfsr_next_23_24 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_23_24_f0 = 64'd0;
+    lfsr_next_23_24_f1 = 64'd0;
+    lfsr_next_23_24_f2 = 64'd0;
+    lfsr_next_23_24_f3 = 64'd0;
+    lfsr_next_23_24_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_23_24_f0 = (lfsr_23_24 & 64'hffff0000ffff) ^ {lfsr_23_24[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_23_24_f1 = lfsr_next_23_24_f0 ^ {lfsr_next_23_24_f0[60:0], 3'd0};
@@ -2262,11 +2267,6 @@ module hebbian (
       lfsr_next_23_24_b = lfsr_next_23_24_f3 & 64'hffff0000ffff;
       lfsr_next_23_24 = (((({16'd0, lfsr_23_24[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_23_24_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_23_24_b[63:14]} & 64'h300000003)) ^ {lfsr_next_23_24_b[57:0], 6'd0}) ^ {lfsr_next_23_24_b[47:0], 16'd0};
     end else begin
-      lfsr_next_23_24_f0 = 64'd0;
-      lfsr_next_23_24_f1 = 64'd0;
-      lfsr_next_23_24_f2 = 64'd0;
-      lfsr_next_23_24_f3 = 64'd0;
-      lfsr_next_23_24_b = 64'd0;
       lfsr_next_23_24 = lfsr_23_24;
     end
   end
@@ -2286,6 +2286,11 @@ module hebbian (
 
   // comb: lfsr_next_25_26 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_25_26_f0 = 64'd0;
+    lfsr_next_25_26_f1 = 64'd0;
+    lfsr_next_25_26_f2 = 64'd0;
+    lfsr_next_25_26_f3 = 64'd0;
+    lfsr_next_25_26_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_25_26_f0 = (lfsr_25_26 & 64'hffff0000ffff) ^ {lfsr_25_26[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_25_26_f1 = lfsr_next_25_26_f0 ^ {lfsr_next_25_26_f0[60:0], 3'd0};
@@ -2294,11 +2299,6 @@ module hebbian (
       lfsr_next_25_26_b = lfsr_next_25_26_f3 & 64'hffff0000ffff;
       lfsr_next_25_26 = (((({16'd0, lfsr_25_26[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_25_26_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_25_26_b[63:14]} & 64'h300000003)) ^ {lfsr_next_25_26_b[57:0], 6'd0}) ^ {lfsr_next_25_26_b[47:0], 16'd0};
     end else begin
-      lfsr_next_25_26_f0 = 64'd0;
-      lfsr_next_25_26_f1 = 64'd0;
-      lfsr_next_25_26_f2 = 64'd0;
-      lfsr_next_25_26_f3 = 64'd0;
-      lfsr_next_25_26_b = 64'd0;
       lfsr_next_25_26 = lfsr_25_26;
     end
   end
@@ -2318,6 +2318,11 @@ module hebbian (
 
   // comb: lfsr_next_27_28 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_27_28_f0 = 64'd0;
+    lfsr_next_27_28_f1 = 64'd0;
+    lfsr_next_27_28_f2 = 64'd0;
+    lfsr_next_27_28_f3 = 64'd0;
+    lfsr_next_27_28_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_27_28_f0 = (lfsr_27_28 & 64'hffff0000ffff) ^ {lfsr_27_28[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_27_28_f1 = lfsr_next_27_28_f0 ^ {lfsr_next_27_28_f0[60:0], 3'd0};
@@ -2326,11 +2331,6 @@ module hebbian (
       lfsr_next_27_28_b = lfsr_next_27_28_f3 & 64'hffff0000ffff;
       lfsr_next_27_28 = (((({16'd0, lfsr_27_28[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_27_28_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_27_28_b[63:14]} & 64'h300000003)) ^ {lfsr_next_27_28_b[57:0], 6'd0}) ^ {lfsr_next_27_28_b[47:0], 16'd0};
     end else begin
-      lfsr_next_27_28_f0 = 64'd0;
-      lfsr_next_27_28_f1 = 64'd0;
-      lfsr_next_27_28_f2 = 64'd0;
-      lfsr_next_27_28_f3 = 64'd0;
-      lfsr_next_27_28_b = 64'd0;
       lfsr_next_27_28 = lfsr_27_28;
     end
   end
@@ -2350,6 +2350,11 @@ module hebbian (
 
   // comb: lfsr_next_29_30 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_29_30_f0 = 64'd0;
+    lfsr_next_29_30_f1 = 64'd0;
+    lfsr_next_29_30_f2 = 64'd0;
+    lfsr_next_29_30_f3 = 64'd0;
+    lfsr_next_29_30_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_29_30_f0 = (lfsr_29_30 & 64'hffff0000ffff) ^ {lfsr_29_30[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_29_30_f1 = lfsr_next_29_30_f0 ^ {lfsr_next_29_30_f0[60:0], 3'd0};
@@ -2358,11 +2363,6 @@ module hebbian (
       lfsr_next_29_30_b = lfsr_next_29_30_f3 & 64'hffff0000ffff;
       lfsr_next_29_30 = (((({16'd0, lfsr_29_30[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_29_30_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_29_30_b[63:14]} & 64'h300000003)) ^ {lfsr_next_29_30_b[57:0], 6'd0}) ^ {lfsr_next_29_30_b[47:0], 16'd0};
     end else begin
-      lfsr_next_29_30_f0 = 64'd0;
-      lfsr_next_29_30_f1 = 64'd0;
-      lfsr_next_29_30_f2 = 64'd0;
-      lfsr_next_29_30_f3 = 64'd0;
-      lfsr_next_29_30_b = 64'd0;
       lfsr_next_29_30 = lfsr_29_30;
     end
   end
@@ -2382,6 +2382,11 @@ module hebbian (
 
   // comb: lfsr_next_31_32 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_31_32_f0 = 64'd0;
+    lfsr_next_31_32_f1 = 64'd0;
+    lfsr_next_31_32_f2 = 64'd0;
+    lfsr_next_31_32_f3 = 64'd0;
+    lfsr_next_31_32_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_31_32_f0 = (lfsr_31_32 & 64'hffff0000ffff) ^ {lfsr_31_32[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_31_32_f1 = lfsr_next_31_32_f0 ^ {lfsr_next_31_32_f0[60:0], 3'd0};
@@ -2390,11 +2395,6 @@ module hebbian (
       lfsr_next_31_32_b = lfsr_next_31_32_f3 & 64'hffff0000ffff;
       lfsr_next_31_32 = (((({16'd0, lfsr_31_32[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_31_32_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_31_32_b[63:14]} & 64'h300000003)) ^ {lfsr_next_31_32_b[57:0], 6'd0}) ^ {lfsr_next_31_32_b[47:0], 16'd0};
     end else begin
-      lfsr_next_31_32_f0 = 64'd0;
-      lfsr_next_31_32_f1 = 64'd0;
-      lfsr_next_31_32_f2 = 64'd0;
-      lfsr_next_31_32_f3 = 64'd0;
-      lfsr_next_31_32_b = 64'd0;
       lfsr_next_31_32 = lfsr_31_32;
     end
   end
@@ -2414,6 +2414,11 @@ module hebbian (
 
   // comb: lfsr_next_33_34 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_33_34_f0 = 64'd0;
+    lfsr_next_33_34_f1 = 64'd0;
+    lfsr_next_33_34_f2 = 64'd0;
+    lfsr_next_33_34_f3 = 64'd0;
+    lfsr_next_33_34_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_33_34_f0 = (lfsr_33_34 & 64'hffff0000ffff) ^ {lfsr_33_34[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_33_34_f1 = lfsr_next_33_34_f0 ^ {lfsr_next_33_34_f0[60:0], 3'd0};
@@ -2422,11 +2427,6 @@ module hebbian (
       lfsr_next_33_34_b = lfsr_next_33_34_f3 & 64'hffff0000ffff;
       lfsr_next_33_34 = (((({16'd0, lfsr_33_34[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_33_34_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_33_34_b[63:14]} & 64'h300000003)) ^ {lfsr_next_33_34_b[57:0], 6'd0}) ^ {lfsr_next_33_34_b[47:0], 16'd0};
     end else begin
-      lfsr_next_33_34_f0 = 64'd0;
-      lfsr_next_33_34_f1 = 64'd0;
-      lfsr_next_33_34_f2 = 64'd0;
-      lfsr_next_33_34_f3 = 64'd0;
-      lfsr_next_33_34_b = 64'd0;
       lfsr_next_33_34 = lfsr_33_34;
     end
   end
@@ -2446,6 +2446,11 @@ module hebbian (
 
   // comb: lfsr_next_35_36 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_35_36_f0 = 64'd0;
+    lfsr_next_35_36_f1 = 64'd0;
+    lfsr_next_35_36_f2 = 64'd0;
+    lfsr_next_35_36_f3 = 64'd0;
+    lfsr_next_35_36_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_35_36_f0 = (lfsr_35_36 & 64'hffff0000ffff) ^ {lfsr_35_36[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_35_36_f1 = lfsr_next_35_36_f0 ^ {lfsr_next_35_36_f0[60:0], 3'd0};
@@ -2454,11 +2459,6 @@ module hebbian (
       lfsr_next_35_36_b = lfsr_next_35_36_f3 & 64'hffff0000ffff;
       lfsr_next_35_36 = (((({16'd0, lfsr_35_36[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_35_36_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_35_36_b[63:14]} & 64'h300000003)) ^ {lfsr_next_35_36_b[57:0], 6'd0}) ^ {lfsr_next_35_36_b[47:0], 16'd0};
     end else begin
-      lfsr_next_35_36_f0 = 64'd0;
-      lfsr_next_35_36_f1 = 64'd0;
-      lfsr_next_35_36_f2 = 64'd0;
-      lfsr_next_35_36_f3 = 64'd0;
-      lfsr_next_35_36_b = 64'd0;
       lfsr_next_35_36 = lfsr_35_36;
     end
   end
@@ -2478,6 +2478,11 @@ module hebbian (
 
   // comb: lfsr_next_37_38 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_37_38_f0 = 64'd0;
+    lfsr_next_37_38_f1 = 64'd0;
+    lfsr_next_37_38_f2 = 64'd0;
+    lfsr_next_37_38_f3 = 64'd0;
+    lfsr_next_37_38_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_37_38_f0 = (lfsr_37_38 & 64'hffff0000ffff) ^ {lfsr_37_38[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_37_38_f1 = lfsr_next_37_38_f0 ^ {lfsr_next_37_38_f0[60:0], 3'd0};
@@ -2486,11 +2491,6 @@ module hebbian (
       lfsr_next_37_38_b = lfsr_next_37_38_f3 & 64'hffff0000ffff;
       lfsr_next_37_38 = (((({16'd0, lfsr_37_38[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_37_38_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_37_38_b[63:14]} & 64'h300000003)) ^ {lfsr_next_37_38_b[57:0], 6'd0}) ^ {lfsr_next_37_38_b[47:0], 16'd0};
     end else begin
-      lfsr_next_37_38_f0 = 64'd0;
-      lfsr_next_37_38_f1 = 64'd0;
-      lfsr_next_37_38_f2 = 64'd0;
-      lfsr_next_37_38_f3 = 64'd0;
-      lfsr_next_37_38_b = 64'd0;
       lfsr_next_37_38 = lfsr_37_38;
     end
   end
@@ -2510,6 +2510,11 @@ module hebbian (
 
   // comb: lfsr_next_39_40 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_39_40_f0 = 64'd0;
+    lfsr_next_39_40_f1 = 64'd0;
+    lfsr_next_39_40_f2 = 64'd0;
+    lfsr_next_39_40_f3 = 64'd0;
+    lfsr_next_39_40_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_39_40_f0 = (lfsr_39_40 & 64'hffff0000ffff) ^ {lfsr_39_40[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_39_40_f1 = lfsr_next_39_40_f0 ^ {lfsr_next_39_40_f0[60:0], 3'd0};
@@ -2518,11 +2523,6 @@ module hebbian (
       lfsr_next_39_40_b = lfsr_next_39_40_f3 & 64'hffff0000ffff;
       lfsr_next_39_40 = (((({16'd0, lfsr_39_40[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_39_40_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_39_40_b[63:14]} & 64'h300000003)) ^ {lfsr_next_39_40_b[57:0], 6'd0}) ^ {lfsr_next_39_40_b[47:0], 16'd0};
     end else begin
-      lfsr_next_39_40_f0 = 64'd0;
-      lfsr_next_39_40_f1 = 64'd0;
-      lfsr_next_39_40_f2 = 64'd0;
-      lfsr_next_39_40_f3 = 64'd0;
-      lfsr_next_39_40_b = 64'd0;
       lfsr_next_39_40 = lfsr_39_40;
     end
   end
@@ -2542,6 +2542,11 @@ module hebbian (
 
   // comb: lfsr_next_41_42 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_41_42_f0 = 64'd0;
+    lfsr_next_41_42_f1 = 64'd0;
+    lfsr_next_41_42_f2 = 64'd0;
+    lfsr_next_41_42_f3 = 64'd0;
+    lfsr_next_41_42_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_41_42_f0 = (lfsr_41_42 & 64'hffff0000ffff) ^ {lfsr_41_42[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_41_42_f1 = lfsr_next_41_42_f0 ^ {lfsr_next_41_42_f0[60:0], 3'd0};
@@ -2550,11 +2555,6 @@ module hebbian (
       lfsr_next_41_42_b = lfsr_next_41_42_f3 & 64'hffff0000ffff;
       lfsr_next_41_42 = (((({16'd0, lfsr_41_42[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_41_42_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_41_42_b[63:14]} & 64'h300000003)) ^ {lfsr_next_41_42_b[57:0], 6'd0}) ^ {lfsr_next_41_42_b[47:0], 16'd0};
     end else begin
-      lfsr_next_41_42_f0 = 64'd0;
-      lfsr_next_41_42_f1 = 64'd0;
-      lfsr_next_41_42_f2 = 64'd0;
-      lfsr_next_41_42_f3 = 64'd0;
-      lfsr_next_41_42_b = 64'd0;
       lfsr_next_41_42 = lfsr_41_42;
     end
   end
@@ -2574,6 +2574,11 @@ module hebbian (
 
   // comb: lfsr_next_43_44 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_43_44_f0 = 64'd0;
+    lfsr_next_43_44_f1 = 64'd0;
+    lfsr_next_43_44_f2 = 64'd0;
+    lfsr_next_43_44_f3 = 64'd0;
+    lfsr_next_43_44_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_43_44_f0 = (lfsr_43_44 & 64'hffff0000ffff) ^ {lfsr_43_44[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_43_44_f1 = lfsr_next_43_44_f0 ^ {lfsr_next_43_44_f0[60:0], 3'd0};
@@ -2582,11 +2587,6 @@ module hebbian (
       lfsr_next_43_44_b = lfsr_next_43_44_f3 & 64'hffff0000ffff;
       lfsr_next_43_44 = (((({16'd0, lfsr_43_44[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_43_44_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_43_44_b[63:14]} & 64'h300000003)) ^ {lfsr_next_43_44_b[57:0], 6'd0}) ^ {lfsr_next_43_44_b[47:0], 16'd0};
     end else begin
-      lfsr_next_43_44_f0 = 64'd0;
-      lfsr_next_43_44_f1 = 64'd0;
-      lfsr_next_43_44_f2 = 64'd0;
-      lfsr_next_43_44_f3 = 64'd0;
-      lfsr_next_43_44_b = 64'd0;
       lfsr_next_43_44 = lfsr_43_44;
     end
   end
@@ -2606,6 +2606,11 @@ module hebbian (
 
   // comb: lfsr_next_45_46 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_45_46_f0 = 64'd0;
+    lfsr_next_45_46_f1 = 64'd0;
+    lfsr_next_45_46_f2 = 64'd0;
+    lfsr_next_45_46_f3 = 64'd0;
+    lfsr_next_45_46_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_45_46_f0 = (lfsr_45_46 & 64'hffff0000ffff) ^ {lfsr_45_46[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_45_46_f1 = lfsr_next_45_46_f0 ^ {lfsr_next_45_46_f0[60:0], 3'd0};
@@ -2614,11 +2619,6 @@ module hebbian (
       lfsr_next_45_46_b = lfsr_next_45_46_f3 & 64'hffff0000ffff;
       lfsr_next_45_46 = (((({16'd0, lfsr_45_46[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_45_46_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_45_46_b[63:14]} & 64'h300000003)) ^ {lfsr_next_45_46_b[57:0], 6'd0}) ^ {lfsr_next_45_46_b[47:0], 16'd0};
     end else begin
-      lfsr_next_45_46_f0 = 64'd0;
-      lfsr_next_45_46_f1 = 64'd0;
-      lfsr_next_45_46_f2 = 64'd0;
-      lfsr_next_45_46_f3 = 64'd0;
-      lfsr_next_45_46_b = 64'd0;
       lfsr_next_45_46 = lfsr_45_46;
     end
   end
@@ -2638,6 +2638,11 @@ module hebbian (
 
   // comb: lfsr_next_47_48 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_47_48_f0 = 64'd0;
+    lfsr_next_47_48_f1 = 64'd0;
+    lfsr_next_47_48_f2 = 64'd0;
+    lfsr_next_47_48_f3 = 64'd0;
+    lfsr_next_47_48_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_47_48_f0 = (lfsr_47_48 & 64'hffff0000ffff) ^ {lfsr_47_48[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_47_48_f1 = lfsr_next_47_48_f0 ^ {lfsr_next_47_48_f0[60:0], 3'd0};
@@ -2646,11 +2651,6 @@ module hebbian (
       lfsr_next_47_48_b = lfsr_next_47_48_f3 & 64'hffff0000ffff;
       lfsr_next_47_48 = (((({16'd0, lfsr_47_48[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_47_48_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_47_48_b[63:14]} & 64'h300000003)) ^ {lfsr_next_47_48_b[57:0], 6'd0}) ^ {lfsr_next_47_48_b[47:0], 16'd0};
     end else begin
-      lfsr_next_47_48_f0 = 64'd0;
-      lfsr_next_47_48_f1 = 64'd0;
-      lfsr_next_47_48_f2 = 64'd0;
-      lfsr_next_47_48_f3 = 64'd0;
-      lfsr_next_47_48_b = 64'd0;
       lfsr_next_47_48 = lfsr_47_48;
     end
   end
@@ -2670,6 +2670,11 @@ module hebbian (
 
   // comb: lfsr_next_49_50 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_49_50_f0 = 64'd0;
+    lfsr_next_49_50_f1 = 64'd0;
+    lfsr_next_49_50_f2 = 64'd0;
+    lfsr_next_49_50_f3 = 64'd0;
+    lfsr_next_49_50_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_49_50_f0 = (lfsr_49_50 & 64'hffff0000ffff) ^ {lfsr_49_50[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_49_50_f1 = lfsr_next_49_50_f0 ^ {lfsr_next_49_50_f0[60:0], 3'd0};
@@ -2678,11 +2683,6 @@ module hebbian (
       lfsr_next_49_50_b = lfsr_next_49_50_f3 & 64'hffff0000ffff;
       lfsr_next_49_50 = (((({16'd0, lfsr_49_50[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_49_50_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_49_50_b[63:14]} & 64'h300000003)) ^ {lfsr_next_49_50_b[57:0], 6'd0}) ^ {lfsr_next_49_50_b[47:0], 16'd0};
     end else begin
-      lfsr_next_49_50_f0 = 64'd0;
-      lfsr_next_49_50_f1 = 64'd0;
-      lfsr_next_49_50_f2 = 64'd0;
-      lfsr_next_49_50_f3 = 64'd0;
-      lfsr_next_49_50_b = 64'd0;
       lfsr_next_49_50 = lfsr_49_50;
     end
   end
@@ -2702,6 +2702,11 @@ module hebbian (
 
   // comb: lfsr_next_51_52 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_51_52_f0 = 64'd0;
+    lfsr_next_51_52_f1 = 64'd0;
+    lfsr_next_51_52_f2 = 64'd0;
+    lfsr_next_51_52_f3 = 64'd0;
+    lfsr_next_51_52_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_51_52_f0 = (lfsr_51_52 & 64'hffff0000ffff) ^ {lfsr_51_52[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_51_52_f1 = lfsr_next_51_52_f0 ^ {lfsr_next_51_52_f0[60:0], 3'd0};
@@ -2710,11 +2715,6 @@ module hebbian (
       lfsr_next_51_52_b = lfsr_next_51_52_f3 & 64'hffff0000ffff;
       lfsr_next_51_52 = (((({16'd0, lfsr_51_52[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_51_52_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_51_52_b[63:14]} & 64'h300000003)) ^ {lfsr_next_51_52_b[57:0], 6'd0}) ^ {lfsr_next_51_52_b[47:0], 16'd0};
     end else begin
-      lfsr_next_51_52_f0 = 64'd0;
-      lfsr_next_51_52_f1 = 64'd0;
-      lfsr_next_51_52_f2 = 64'd0;
-      lfsr_next_51_52_f3 = 64'd0;
-      lfsr_next_51_52_b = 64'd0;
       lfsr_next_51_52 = lfsr_51_52;
     end
   end
@@ -2734,6 +2734,11 @@ module hebbian (
 
   // comb: lfsr_next_53_54 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_53_54_f0 = 64'd0;
+    lfsr_next_53_54_f1 = 64'd0;
+    lfsr_next_53_54_f2 = 64'd0;
+    lfsr_next_53_54_f3 = 64'd0;
+    lfsr_next_53_54_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_53_54_f0 = (lfsr_53_54 & 64'hffff0000ffff) ^ {lfsr_53_54[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_53_54_f1 = lfsr_next_53_54_f0 ^ {lfsr_next_53_54_f0[60:0], 3'd0};
@@ -2742,11 +2747,6 @@ module hebbian (
       lfsr_next_53_54_b = lfsr_next_53_54_f3 & 64'hffff0000ffff;
       lfsr_next_53_54 = (((({16'd0, lfsr_53_54[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_53_54_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_53_54_b[63:14]} & 64'h300000003)) ^ {lfsr_next_53_54_b[57:0], 6'd0}) ^ {lfsr_next_53_54_b[47:0], 16'd0};
     end else begin
-      lfsr_next_53_54_f0 = 64'd0;
-      lfsr_next_53_54_f1 = 64'd0;
-      lfsr_next_53_54_f2 = 64'd0;
-      lfsr_next_53_54_f3 = 64'd0;
-      lfsr_next_53_54_b = 64'd0;
       lfsr_next_53_54 = lfsr_53_54;
     end
   end
@@ -2766,6 +2766,11 @@ module hebbian (
 
   // comb: lfsr_next_55_56 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_55_56_f0 = 64'd0;
+    lfsr_next_55_56_f1 = 64'd0;
+    lfsr_next_55_56_f2 = 64'd0;
+    lfsr_next_55_56_f3 = 64'd0;
+    lfsr_next_55_56_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_55_56_f0 = (lfsr_55_56 & 64'hffff0000ffff) ^ {lfsr_55_56[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_55_56_f1 = lfsr_next_55_56_f0 ^ {lfsr_next_55_56_f0[60:0], 3'd0};
@@ -2774,11 +2779,6 @@ module hebbian (
       lfsr_next_55_56_b = lfsr_next_55_56_f3 & 64'hffff0000ffff;
       lfsr_next_55_56 = (((({16'd0, lfsr_55_56[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_55_56_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_55_56_b[63:14]} & 64'h300000003)) ^ {lfsr_next_55_56_b[57:0], 6'd0}) ^ {lfsr_next_55_56_b[47:0], 16'd0};
     end else begin
-      lfsr_next_55_56_f0 = 64'd0;
-      lfsr_next_55_56_f1 = 64'd0;
-      lfsr_next_55_56_f2 = 64'd0;
-      lfsr_next_55_56_f3 = 64'd0;
-      lfsr_next_55_56_b = 64'd0;
       lfsr_next_55_56 = lfsr_55_56;
     end
   end
@@ -2798,6 +2798,11 @@ module hebbian (
 
   // comb: lfsr_next_57_58 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_57_58_f0 = 64'd0;
+    lfsr_next_57_58_f1 = 64'd0;
+    lfsr_next_57_58_f2 = 64'd0;
+    lfsr_next_57_58_f3 = 64'd0;
+    lfsr_next_57_58_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_57_58_f0 = (lfsr_57_58 & 64'hffff0000ffff) ^ {lfsr_57_58[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_57_58_f1 = lfsr_next_57_58_f0 ^ {lfsr_next_57_58_f0[60:0], 3'd0};
@@ -2806,11 +2811,6 @@ module hebbian (
       lfsr_next_57_58_b = lfsr_next_57_58_f3 & 64'hffff0000ffff;
       lfsr_next_57_58 = (((({16'd0, lfsr_57_58[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_57_58_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_57_58_b[63:14]} & 64'h300000003)) ^ {lfsr_next_57_58_b[57:0], 6'd0}) ^ {lfsr_next_57_58_b[47:0], 16'd0};
     end else begin
-      lfsr_next_57_58_f0 = 64'd0;
-      lfsr_next_57_58_f1 = 64'd0;
-      lfsr_next_57_58_f2 = 64'd0;
-      lfsr_next_57_58_f3 = 64'd0;
-      lfsr_next_57_58_b = 64'd0;
       lfsr_next_57_58 = lfsr_57_58;
     end
   end
@@ -2830,6 +2830,11 @@ module hebbian (
 
   // comb: lfsr_next_59_60 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_59_60_f0 = 64'd0;
+    lfsr_next_59_60_f1 = 64'd0;
+    lfsr_next_59_60_f2 = 64'd0;
+    lfsr_next_59_60_f3 = 64'd0;
+    lfsr_next_59_60_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_59_60_f0 = (lfsr_59_60 & 64'hffff0000ffff) ^ {lfsr_59_60[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_59_60_f1 = lfsr_next_59_60_f0 ^ {lfsr_next_59_60_f0[60:0], 3'd0};
@@ -2838,11 +2843,6 @@ module hebbian (
       lfsr_next_59_60_b = lfsr_next_59_60_f3 & 64'hffff0000ffff;
       lfsr_next_59_60 = (((({16'd0, lfsr_59_60[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_59_60_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_59_60_b[63:14]} & 64'h300000003)) ^ {lfsr_next_59_60_b[57:0], 6'd0}) ^ {lfsr_next_59_60_b[47:0], 16'd0};
     end else begin
-      lfsr_next_59_60_f0 = 64'd0;
-      lfsr_next_59_60_f1 = 64'd0;
-      lfsr_next_59_60_f2 = 64'd0;
-      lfsr_next_59_60_f3 = 64'd0;
-      lfsr_next_59_60_b = 64'd0;
       lfsr_next_59_60 = lfsr_59_60;
     end
   end
@@ -2862,6 +2862,11 @@ module hebbian (
 
   // comb: lfsr_next_61_62 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_61_62_f0 = 64'd0;
+    lfsr_next_61_62_f1 = 64'd0;
+    lfsr_next_61_62_f2 = 64'd0;
+    lfsr_next_61_62_f3 = 64'd0;
+    lfsr_next_61_62_b = 64'd0;
     if (w_we_16) begin
       lfsr_next_61_62_f0 = (lfsr_61_62 & 64'hffff0000ffff) ^ {lfsr_61_62[62:0] & 63'hffff0000ffff, 1'b0};
       lfsr_next_61_62_f1 = lfsr_next_61_62_f0 ^ {lfsr_next_61_62_f0[60:0], 3'd0};
@@ -2870,11 +2875,6 @@ module hebbian (
       lfsr_next_61_62_b = lfsr_next_61_62_f3 & 64'hffff0000ffff;
       lfsr_next_61_62 = (((({16'd0, lfsr_61_62[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_61_62_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_61_62_b[63:14]} & 64'h300000003)) ^ {lfsr_next_61_62_b[57:0], 6'd0}) ^ {lfsr_next_61_62_b[47:0], 16'd0};
     end else begin
-      lfsr_next_61_62_f0 = 64'd0;
-      lfsr_next_61_62_f1 = 64'd0;
-      lfsr_next_61_62_f2 = 64'd0;
-      lfsr_next_61_62_f3 = 64'd0;
-      lfsr_next_61_62_b = 64'd0;
       lfsr_next_61_62 = lfsr_61_62;
     end
   end
@@ -2894,6 +2894,11 @@ module hebbian (
 
   // comb: lfsr_next_63 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_63_f0 = 32'd0;
+    lfsr_next_63_f1 = 32'd0;
+    lfsr_next_63_f2 = 32'd0;
+    lfsr_next_63_f3 = 32'd0;
+    lfsr_next_63_b = 16'd0;
     if (w_we_16) begin
       lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};
       lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};
@@ -2902,11 +2907,6 @@ module hebbian (
       lfsr_next_63_b = lfsr_next_63_f3[15:0];
       lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
     end else begin
-      lfsr_next_63_f0 = 32'd0;
-      lfsr_next_63_f1 = 32'd0;
-      lfsr_next_63_f2 = 32'd0;
-      lfsr_next_63_f3 = 32'd0;
-      lfsr_next_63_b = 16'd0;
       lfsr_next_63 = lfsr_63;
     end
   end
@@ -2934,6 +2934,9 @@ module hebbian (
 
   // comb: w_upd_0 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_0_sum = 17'sd0;
+    w_upd_0_above = 1'b0;
+    w_upd_0_below = 1'b0;
     _bits_w_upd_0_sum = 16'd0;
     _mul_w_upd_0_sum = 64'd0;
     _shrBy_w_upd_0_sum = 64'd0;
@@ -2948,9 +2951,6 @@ module hebbian (
       w_upd_0_sat_lo = w_upd_0_below;
       w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
     end else begin
-      w_upd_0_sum = 17'sd0;
-      w_upd_0_above = 1'b0;
-      w_upd_0_below = 1'b0;
       w_upd_0_sat_hi = 1'b0;
       w_upd_0_sat_lo = 1'b0;
       w_upd_0 = w_rd_0;
@@ -2976,6 +2976,9 @@ module hebbian (
 
   // comb: w_upd_1 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_1_sum = 17'sd0;
+    w_upd_1_above = 1'b0;
+    w_upd_1_below = 1'b0;
     _bits_w_upd_1_sum = 16'd0;
     _mul_w_upd_1_sum = 64'd0;
     _shrBy_w_upd_1_sum = 64'd0;
@@ -2990,9 +2993,6 @@ module hebbian (
       w_upd_1_sat_lo = w_upd_1_below;
       w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
     end else begin
-      w_upd_1_sum = 17'sd0;
-      w_upd_1_above = 1'b0;
-      w_upd_1_below = 1'b0;
       w_upd_1_sat_hi = 1'b0;
       w_upd_1_sat_lo = 1'b0;
       w_upd_1 = w_rd_1;
@@ -3018,6 +3018,9 @@ module hebbian (
 
   // comb: w_upd_2 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_2_sum = 17'sd0;
+    w_upd_2_above = 1'b0;
+    w_upd_2_below = 1'b0;
     _bits_w_upd_2_sum = 16'd0;
     _mul_w_upd_2_sum = 64'd0;
     _shrBy_w_upd_2_sum = 64'd0;
@@ -3032,9 +3035,6 @@ module hebbian (
       w_upd_2_sat_lo = w_upd_2_below;
       w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
     end else begin
-      w_upd_2_sum = 17'sd0;
-      w_upd_2_above = 1'b0;
-      w_upd_2_below = 1'b0;
       w_upd_2_sat_hi = 1'b0;
       w_upd_2_sat_lo = 1'b0;
       w_upd_2 = w_rd_2;
@@ -3060,6 +3060,9 @@ module hebbian (
 
   // comb: w_upd_3 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_3_sum = 17'sd0;
+    w_upd_3_above = 1'b0;
+    w_upd_3_below = 1'b0;
     _bits_w_upd_3_sum = 16'd0;
     _mul_w_upd_3_sum = 64'd0;
     _shrBy_w_upd_3_sum = 64'd0;
@@ -3074,9 +3077,6 @@ module hebbian (
       w_upd_3_sat_lo = w_upd_3_below;
       w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
     end else begin
-      w_upd_3_sum = 17'sd0;
-      w_upd_3_above = 1'b0;
-      w_upd_3_below = 1'b0;
       w_upd_3_sat_hi = 1'b0;
       w_upd_3_sat_lo = 1'b0;
       w_upd_3 = w_rd_3;
@@ -3102,6 +3102,9 @@ module hebbian (
 
   // comb: w_upd_4 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_4_sum = 17'sd0;
+    w_upd_4_above = 1'b0;
+    w_upd_4_below = 1'b0;
     _bits_w_upd_4_sum = 16'd0;
     _mul_w_upd_4_sum = 64'd0;
     _shrBy_w_upd_4_sum = 64'd0;
@@ -3116,9 +3119,6 @@ module hebbian (
       w_upd_4_sat_lo = w_upd_4_below;
       w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
     end else begin
-      w_upd_4_sum = 17'sd0;
-      w_upd_4_above = 1'b0;
-      w_upd_4_below = 1'b0;
       w_upd_4_sat_hi = 1'b0;
       w_upd_4_sat_lo = 1'b0;
       w_upd_4 = w_rd_4;
@@ -3144,6 +3144,9 @@ module hebbian (
 
   // comb: w_upd_5 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_5_sum = 17'sd0;
+    w_upd_5_above = 1'b0;
+    w_upd_5_below = 1'b0;
     _bits_w_upd_5_sum = 16'd0;
     _mul_w_upd_5_sum = 64'd0;
     _shrBy_w_upd_5_sum = 64'd0;
@@ -3158,9 +3161,6 @@ module hebbian (
       w_upd_5_sat_lo = w_upd_5_below;
       w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
     end else begin
-      w_upd_5_sum = 17'sd0;
-      w_upd_5_above = 1'b0;
-      w_upd_5_below = 1'b0;
       w_upd_5_sat_hi = 1'b0;
       w_upd_5_sat_lo = 1'b0;
       w_upd_5 = w_rd_5;
@@ -3186,6 +3186,9 @@ module hebbian (
 
   // comb: w_upd_6 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_6_sum = 17'sd0;
+    w_upd_6_above = 1'b0;
+    w_upd_6_below = 1'b0;
     _bits_w_upd_6_sum = 16'd0;
     _mul_w_upd_6_sum = 64'd0;
     _shrBy_w_upd_6_sum = 64'd0;
@@ -3200,9 +3203,6 @@ module hebbian (
       w_upd_6_sat_lo = w_upd_6_below;
       w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
     end else begin
-      w_upd_6_sum = 17'sd0;
-      w_upd_6_above = 1'b0;
-      w_upd_6_below = 1'b0;
       w_upd_6_sat_hi = 1'b0;
       w_upd_6_sat_lo = 1'b0;
       w_upd_6 = w_rd_6;
@@ -3228,6 +3228,9 @@ module hebbian (
 
   // comb: w_upd_7 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_7_sum = 17'sd0;
+    w_upd_7_above = 1'b0;
+    w_upd_7_below = 1'b0;
     _bits_w_upd_7_sum = 16'd0;
     _mul_w_upd_7_sum = 64'd0;
     _shrBy_w_upd_7_sum = 64'd0;
@@ -3242,9 +3245,6 @@ module hebbian (
       w_upd_7_sat_lo = w_upd_7_below;
       w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
     end else begin
-      w_upd_7_sum = 17'sd0;
-      w_upd_7_above = 1'b0;
-      w_upd_7_below = 1'b0;
       w_upd_7_sat_hi = 1'b0;
       w_upd_7_sat_lo = 1'b0;
       w_upd_7 = w_rd_7;
@@ -3270,6 +3270,9 @@ module hebbian (
 
   // comb: w_upd_8 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_8_sum = 17'sd0;
+    w_upd_8_above = 1'b0;
+    w_upd_8_below = 1'b0;
     _bits_w_upd_8_sum = 16'd0;
     _mul_w_upd_8_sum = 64'd0;
     _shrBy_w_upd_8_sum = 64'd0;
@@ -3284,9 +3287,6 @@ module hebbian (
       w_upd_8_sat_lo = w_upd_8_below;
       w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
     end else begin
-      w_upd_8_sum = 17'sd0;
-      w_upd_8_above = 1'b0;
-      w_upd_8_below = 1'b0;
       w_upd_8_sat_hi = 1'b0;
       w_upd_8_sat_lo = 1'b0;
       w_upd_8 = w_rd_8;
@@ -3312,6 +3312,9 @@ module hebbian (
 
   // comb: w_upd_9 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_9_sum = 17'sd0;
+    w_upd_9_above = 1'b0;
+    w_upd_9_below = 1'b0;
     _bits_w_upd_9_sum = 16'd0;
     _mul_w_upd_9_sum = 64'd0;
     _shrBy_w_upd_9_sum = 64'd0;
@@ -3326,9 +3329,6 @@ module hebbian (
       w_upd_9_sat_lo = w_upd_9_below;
       w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
     end else begin
-      w_upd_9_sum = 17'sd0;
-      w_upd_9_above = 1'b0;
-      w_upd_9_below = 1'b0;
       w_upd_9_sat_hi = 1'b0;
       w_upd_9_sat_lo = 1'b0;
       w_upd_9 = w_rd_9;
@@ -3354,6 +3354,9 @@ module hebbian (
 
   // comb: w_upd_10 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_10_sum = 17'sd0;
+    w_upd_10_above = 1'b0;
+    w_upd_10_below = 1'b0;
     _bits_w_upd_10_sum = 16'd0;
     _mul_w_upd_10_sum = 64'd0;
     _shrBy_w_upd_10_sum = 64'd0;
@@ -3368,9 +3371,6 @@ module hebbian (
       w_upd_10_sat_lo = w_upd_10_below;
       w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
     end else begin
-      w_upd_10_sum = 17'sd0;
-      w_upd_10_above = 1'b0;
-      w_upd_10_below = 1'b0;
       w_upd_10_sat_hi = 1'b0;
       w_upd_10_sat_lo = 1'b0;
       w_upd_10 = w_rd_10;
@@ -3396,6 +3396,9 @@ module hebbian (
 
   // comb: w_upd_11 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_11_sum = 17'sd0;
+    w_upd_11_above = 1'b0;
+    w_upd_11_below = 1'b0;
     _bits_w_upd_11_sum = 16'd0;
     _mul_w_upd_11_sum = 64'd0;
     _shrBy_w_upd_11_sum = 64'd0;
@@ -3410,9 +3413,6 @@ module hebbian (
       w_upd_11_sat_lo = w_upd_11_below;
       w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
     end else begin
-      w_upd_11_sum = 17'sd0;
-      w_upd_11_above = 1'b0;
-      w_upd_11_below = 1'b0;
       w_upd_11_sat_hi = 1'b0;
       w_upd_11_sat_lo = 1'b0;
       w_upd_11 = w_rd_11;
@@ -3438,6 +3438,9 @@ module hebbian (
 
   // comb: w_upd_12 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_12_sum = 17'sd0;
+    w_upd_12_above = 1'b0;
+    w_upd_12_below = 1'b0;
     _bits_w_upd_12_sum = 16'd0;
     _mul_w_upd_12_sum = 64'd0;
     _shrBy_w_upd_12_sum = 64'd0;
@@ -3452,9 +3455,6 @@ module hebbian (
       w_upd_12_sat_lo = w_upd_12_below;
       w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
     end else begin
-      w_upd_12_sum = 17'sd0;
-      w_upd_12_above = 1'b0;
-      w_upd_12_below = 1'b0;
       w_upd_12_sat_hi = 1'b0;
       w_upd_12_sat_lo = 1'b0;
       w_upd_12 = w_rd_12;
@@ -3480,6 +3480,9 @@ module hebbian (
 
   // comb: w_upd_13 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_13_sum = 17'sd0;
+    w_upd_13_above = 1'b0;
+    w_upd_13_below = 1'b0;
     _bits_w_upd_13_sum = 16'd0;
     _mul_w_upd_13_sum = 64'd0;
     _shrBy_w_upd_13_sum = 64'd0;
@@ -3494,9 +3497,6 @@ module hebbian (
       w_upd_13_sat_lo = w_upd_13_below;
       w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
     end else begin
-      w_upd_13_sum = 17'sd0;
-      w_upd_13_above = 1'b0;
-      w_upd_13_below = 1'b0;
       w_upd_13_sat_hi = 1'b0;
       w_upd_13_sat_lo = 1'b0;
       w_upd_13 = w_rd_13;
@@ -3522,6 +3522,9 @@ module hebbian (
 
   // comb: w_upd_14 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_14_sum = 17'sd0;
+    w_upd_14_above = 1'b0;
+    w_upd_14_below = 1'b0;
     _bits_w_upd_14_sum = 16'd0;
     _mul_w_upd_14_sum = 64'd0;
     _shrBy_w_upd_14_sum = 64'd0;
@@ -3536,9 +3539,6 @@ module hebbian (
       w_upd_14_sat_lo = w_upd_14_below;
       w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
     end else begin
-      w_upd_14_sum = 17'sd0;
-      w_upd_14_above = 1'b0;
-      w_upd_14_below = 1'b0;
       w_upd_14_sat_hi = 1'b0;
       w_upd_14_sat_lo = 1'b0;
       w_upd_14 = w_rd_14;
@@ -3564,6 +3564,9 @@ module hebbian (
 
   // comb: w_upd_15 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_15_sum = 17'sd0;
+    w_upd_15_above = 1'b0;
+    w_upd_15_below = 1'b0;
     _bits_w_upd_15_sum = 16'd0;
     _mul_w_upd_15_sum = 64'd0;
     _shrBy_w_upd_15_sum = 64'd0;
@@ -3578,9 +3581,6 @@ module hebbian (
       w_upd_15_sat_lo = w_upd_15_below;
       w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
     end else begin
-      w_upd_15_sum = 17'sd0;
-      w_upd_15_above = 1'b0;
-      w_upd_15_below = 1'b0;
       w_upd_15_sat_hi = 1'b0;
       w_upd_15_sat_lo = 1'b0;
       w_upd_15 = w_rd_15;
@@ -3606,6 +3606,9 @@ module hebbian (
 
   // comb: w_upd_16 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_16_sum = 17'sd0;
+    w_upd_16_above = 1'b0;
+    w_upd_16_below = 1'b0;
     _bits_w_upd_16_sum = 16'd0;
     _mul_w_upd_16_sum = 64'd0;
     _shrBy_w_upd_16_sum = 64'd0;
@@ -3620,9 +3623,6 @@ module hebbian (
       w_upd_16_sat_lo = w_upd_16_below;
       w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
     end else begin
-      w_upd_16_sum = 17'sd0;
-      w_upd_16_above = 1'b0;
-      w_upd_16_below = 1'b0;
       w_upd_16_sat_hi = 1'b0;
       w_upd_16_sat_lo = 1'b0;
       w_upd_16 = w_rd_16;
@@ -3648,6 +3648,9 @@ module hebbian (
 
   // comb: w_upd_17 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_17_sum = 17'sd0;
+    w_upd_17_above = 1'b0;
+    w_upd_17_below = 1'b0;
     _bits_w_upd_17_sum = 16'd0;
     _mul_w_upd_17_sum = 64'd0;
     _shrBy_w_upd_17_sum = 64'd0;
@@ -3662,9 +3665,6 @@ module hebbian (
       w_upd_17_sat_lo = w_upd_17_below;
       w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
     end else begin
-      w_upd_17_sum = 17'sd0;
-      w_upd_17_above = 1'b0;
-      w_upd_17_below = 1'b0;
       w_upd_17_sat_hi = 1'b0;
       w_upd_17_sat_lo = 1'b0;
       w_upd_17 = w_rd_17;
@@ -3690,6 +3690,9 @@ module hebbian (
 
   // comb: w_upd_18 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_18_sum = 17'sd0;
+    w_upd_18_above = 1'b0;
+    w_upd_18_below = 1'b0;
     _bits_w_upd_18_sum = 16'd0;
     _mul_w_upd_18_sum = 64'd0;
     _shrBy_w_upd_18_sum = 64'd0;
@@ -3704,9 +3707,6 @@ module hebbian (
       w_upd_18_sat_lo = w_upd_18_below;
       w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
     end else begin
-      w_upd_18_sum = 17'sd0;
-      w_upd_18_above = 1'b0;
-      w_upd_18_below = 1'b0;
       w_upd_18_sat_hi = 1'b0;
       w_upd_18_sat_lo = 1'b0;
       w_upd_18 = w_rd_18;
@@ -3732,6 +3732,9 @@ module hebbian (
 
   // comb: w_upd_19 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_19_sum = 17'sd0;
+    w_upd_19_above = 1'b0;
+    w_upd_19_below = 1'b0;
     _bits_w_upd_19_sum = 16'd0;
     _mul_w_upd_19_sum = 64'd0;
     _shrBy_w_upd_19_sum = 64'd0;
@@ -3746,9 +3749,6 @@ module hebbian (
       w_upd_19_sat_lo = w_upd_19_below;
       w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
     end else begin
-      w_upd_19_sum = 17'sd0;
-      w_upd_19_above = 1'b0;
-      w_upd_19_below = 1'b0;
       w_upd_19_sat_hi = 1'b0;
       w_upd_19_sat_lo = 1'b0;
       w_upd_19 = w_rd_19;
@@ -3774,6 +3774,9 @@ module hebbian (
 
   // comb: w_upd_20 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_20_sum = 17'sd0;
+    w_upd_20_above = 1'b0;
+    w_upd_20_below = 1'b0;
     _bits_w_upd_20_sum = 16'd0;
     _mul_w_upd_20_sum = 64'd0;
     _shrBy_w_upd_20_sum = 64'd0;
@@ -3788,9 +3791,6 @@ module hebbian (
       w_upd_20_sat_lo = w_upd_20_below;
       w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
     end else begin
-      w_upd_20_sum = 17'sd0;
-      w_upd_20_above = 1'b0;
-      w_upd_20_below = 1'b0;
       w_upd_20_sat_hi = 1'b0;
       w_upd_20_sat_lo = 1'b0;
       w_upd_20 = w_rd_20;
@@ -3816,6 +3816,9 @@ module hebbian (
 
   // comb: w_upd_21 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_21_sum = 17'sd0;
+    w_upd_21_above = 1'b0;
+    w_upd_21_below = 1'b0;
     _bits_w_upd_21_sum = 16'd0;
     _mul_w_upd_21_sum = 64'd0;
     _shrBy_w_upd_21_sum = 64'd0;
@@ -3830,9 +3833,6 @@ module hebbian (
       w_upd_21_sat_lo = w_upd_21_below;
       w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
     end else begin
-      w_upd_21_sum = 17'sd0;
-      w_upd_21_above = 1'b0;
-      w_upd_21_below = 1'b0;
       w_upd_21_sat_hi = 1'b0;
       w_upd_21_sat_lo = 1'b0;
       w_upd_21 = w_rd_21;
@@ -3858,6 +3858,9 @@ module hebbian (
 
   // comb: w_upd_22 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_22_sum = 17'sd0;
+    w_upd_22_above = 1'b0;
+    w_upd_22_below = 1'b0;
     _bits_w_upd_22_sum = 16'd0;
     _mul_w_upd_22_sum = 64'd0;
     _shrBy_w_upd_22_sum = 64'd0;
@@ -3872,9 +3875,6 @@ module hebbian (
       w_upd_22_sat_lo = w_upd_22_below;
       w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
     end else begin
-      w_upd_22_sum = 17'sd0;
-      w_upd_22_above = 1'b0;
-      w_upd_22_below = 1'b0;
       w_upd_22_sat_hi = 1'b0;
       w_upd_22_sat_lo = 1'b0;
       w_upd_22 = w_rd_22;
@@ -3900,6 +3900,9 @@ module hebbian (
 
   // comb: w_upd_23 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_23_sum = 17'sd0;
+    w_upd_23_above = 1'b0;
+    w_upd_23_below = 1'b0;
     _bits_w_upd_23_sum = 16'd0;
     _mul_w_upd_23_sum = 64'd0;
     _shrBy_w_upd_23_sum = 64'd0;
@@ -3914,9 +3917,6 @@ module hebbian (
       w_upd_23_sat_lo = w_upd_23_below;
       w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
     end else begin
-      w_upd_23_sum = 17'sd0;
-      w_upd_23_above = 1'b0;
-      w_upd_23_below = 1'b0;
       w_upd_23_sat_hi = 1'b0;
       w_upd_23_sat_lo = 1'b0;
       w_upd_23 = w_rd_23;
@@ -3942,6 +3942,9 @@ module hebbian (
 
   // comb: w_upd_24 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_24_sum = 17'sd0;
+    w_upd_24_above = 1'b0;
+    w_upd_24_below = 1'b0;
     _bits_w_upd_24_sum = 16'd0;
     _mul_w_upd_24_sum = 64'd0;
     _shrBy_w_upd_24_sum = 64'd0;
@@ -3956,9 +3959,6 @@ module hebbian (
       w_upd_24_sat_lo = w_upd_24_below;
       w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
     end else begin
-      w_upd_24_sum = 17'sd0;
-      w_upd_24_above = 1'b0;
-      w_upd_24_below = 1'b0;
       w_upd_24_sat_hi = 1'b0;
       w_upd_24_sat_lo = 1'b0;
       w_upd_24 = w_rd_24;
@@ -3984,6 +3984,9 @@ module hebbian (
 
   // comb: w_upd_25 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_25_sum = 17'sd0;
+    w_upd_25_above = 1'b0;
+    w_upd_25_below = 1'b0;
     _bits_w_upd_25_sum = 16'd0;
     _mul_w_upd_25_sum = 64'd0;
     _shrBy_w_upd_25_sum = 64'd0;
@@ -3998,9 +4001,6 @@ module hebbian (
       w_upd_25_sat_lo = w_upd_25_below;
       w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
     end else begin
-      w_upd_25_sum = 17'sd0;
-      w_upd_25_above = 1'b0;
-      w_upd_25_below = 1'b0;
       w_upd_25_sat_hi = 1'b0;
       w_upd_25_sat_lo = 1'b0;
       w_upd_25 = w_rd_25;
@@ -4026,6 +4026,9 @@ module hebbian (
 
   // comb: w_upd_26 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_26_sum = 17'sd0;
+    w_upd_26_above = 1'b0;
+    w_upd_26_below = 1'b0;
     _bits_w_upd_26_sum = 16'd0;
     _mul_w_upd_26_sum = 64'd0;
     _shrBy_w_upd_26_sum = 64'd0;
@@ -4040,9 +4043,6 @@ module hebbian (
       w_upd_26_sat_lo = w_upd_26_below;
       w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
     end else begin
-      w_upd_26_sum = 17'sd0;
-      w_upd_26_above = 1'b0;
-      w_upd_26_below = 1'b0;
       w_upd_26_sat_hi = 1'b0;
       w_upd_26_sat_lo = 1'b0;
       w_upd_26 = w_rd_26;
@@ -4068,6 +4068,9 @@ module hebbian (
 
   // comb: w_upd_27 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_27_sum = 17'sd0;
+    w_upd_27_above = 1'b0;
+    w_upd_27_below = 1'b0;
     _bits_w_upd_27_sum = 16'd0;
     _mul_w_upd_27_sum = 64'd0;
     _shrBy_w_upd_27_sum = 64'd0;
@@ -4082,9 +4085,6 @@ module hebbian (
       w_upd_27_sat_lo = w_upd_27_below;
       w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
     end else begin
-      w_upd_27_sum = 17'sd0;
-      w_upd_27_above = 1'b0;
-      w_upd_27_below = 1'b0;
       w_upd_27_sat_hi = 1'b0;
       w_upd_27_sat_lo = 1'b0;
       w_upd_27 = w_rd_27;
@@ -4110,6 +4110,9 @@ module hebbian (
 
   // comb: w_upd_28 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_28_sum = 17'sd0;
+    w_upd_28_above = 1'b0;
+    w_upd_28_below = 1'b0;
     _bits_w_upd_28_sum = 16'd0;
     _mul_w_upd_28_sum = 64'd0;
     _shrBy_w_upd_28_sum = 64'd0;
@@ -4124,9 +4127,6 @@ module hebbian (
       w_upd_28_sat_lo = w_upd_28_below;
       w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
     end else begin
-      w_upd_28_sum = 17'sd0;
-      w_upd_28_above = 1'b0;
-      w_upd_28_below = 1'b0;
       w_upd_28_sat_hi = 1'b0;
       w_upd_28_sat_lo = 1'b0;
       w_upd_28 = w_rd_28;
@@ -4152,6 +4152,9 @@ module hebbian (
 
   // comb: w_upd_29 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_29_sum = 17'sd0;
+    w_upd_29_above = 1'b0;
+    w_upd_29_below = 1'b0;
     _bits_w_upd_29_sum = 16'd0;
     _mul_w_upd_29_sum = 64'd0;
     _shrBy_w_upd_29_sum = 64'd0;
@@ -4166,9 +4169,6 @@ module hebbian (
       w_upd_29_sat_lo = w_upd_29_below;
       w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
     end else begin
-      w_upd_29_sum = 17'sd0;
-      w_upd_29_above = 1'b0;
-      w_upd_29_below = 1'b0;
       w_upd_29_sat_hi = 1'b0;
       w_upd_29_sat_lo = 1'b0;
       w_upd_29 = w_rd_29;
@@ -4194,6 +4194,9 @@ module hebbian (
 
   // comb: w_upd_30 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_30_sum = 17'sd0;
+    w_upd_30_above = 1'b0;
+    w_upd_30_below = 1'b0;
     _bits_w_upd_30_sum = 16'd0;
     _mul_w_upd_30_sum = 64'd0;
     _shrBy_w_upd_30_sum = 64'd0;
@@ -4208,9 +4211,6 @@ module hebbian (
       w_upd_30_sat_lo = w_upd_30_below;
       w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
     end else begin
-      w_upd_30_sum = 17'sd0;
-      w_upd_30_above = 1'b0;
-      w_upd_30_below = 1'b0;
       w_upd_30_sat_hi = 1'b0;
       w_upd_30_sat_lo = 1'b0;
       w_upd_30 = w_rd_30;
@@ -4236,6 +4236,9 @@ module hebbian (
 
   // comb: w_upd_31 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_31_sum = 17'sd0;
+    w_upd_31_above = 1'b0;
+    w_upd_31_below = 1'b0;
     _bits_w_upd_31_sum = 16'd0;
     _mul_w_upd_31_sum = 64'd0;
     _shrBy_w_upd_31_sum = 64'd0;
@@ -4250,9 +4253,6 @@ module hebbian (
       w_upd_31_sat_lo = w_upd_31_below;
       w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
     end else begin
-      w_upd_31_sum = 17'sd0;
-      w_upd_31_above = 1'b0;
-      w_upd_31_below = 1'b0;
       w_upd_31_sat_hi = 1'b0;
       w_upd_31_sat_lo = 1'b0;
       w_upd_31 = w_rd_31;
@@ -4278,6 +4278,9 @@ module hebbian (
 
   // comb: w_upd_32 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_32_sum = 17'sd0;
+    w_upd_32_above = 1'b0;
+    w_upd_32_below = 1'b0;
     _bits_w_upd_32_sum = 16'd0;
     _mul_w_upd_32_sum = 64'd0;
     _shrBy_w_upd_32_sum = 64'd0;
@@ -4292,9 +4295,6 @@ module hebbian (
       w_upd_32_sat_lo = w_upd_32_below;
       w_upd_32 = w_upd_32_above ? 16'sd32767 : (w_upd_32_below ? 16'sh8000 : w_upd_32_sum[15:0]);
     end else begin
-      w_upd_32_sum = 17'sd0;
-      w_upd_32_above = 1'b0;
-      w_upd_32_below = 1'b0;
       w_upd_32_sat_hi = 1'b0;
       w_upd_32_sat_lo = 1'b0;
       w_upd_32 = w_rd_32;
@@ -4320,6 +4320,9 @@ module hebbian (
 
   // comb: w_upd_33 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_33_sum = 17'sd0;
+    w_upd_33_above = 1'b0;
+    w_upd_33_below = 1'b0;
     _bits_w_upd_33_sum = 16'd0;
     _mul_w_upd_33_sum = 64'd0;
     _shrBy_w_upd_33_sum = 64'd0;
@@ -4334,9 +4337,6 @@ module hebbian (
       w_upd_33_sat_lo = w_upd_33_below;
       w_upd_33 = w_upd_33_above ? 16'sd32767 : (w_upd_33_below ? 16'sh8000 : w_upd_33_sum[15:0]);
     end else begin
-      w_upd_33_sum = 17'sd0;
-      w_upd_33_above = 1'b0;
-      w_upd_33_below = 1'b0;
       w_upd_33_sat_hi = 1'b0;
       w_upd_33_sat_lo = 1'b0;
       w_upd_33 = w_rd_33;
@@ -4362,6 +4362,9 @@ module hebbian (
 
   // comb: w_upd_34 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_34_sum = 17'sd0;
+    w_upd_34_above = 1'b0;
+    w_upd_34_below = 1'b0;
     _bits_w_upd_34_sum = 16'd0;
     _mul_w_upd_34_sum = 64'd0;
     _shrBy_w_upd_34_sum = 64'd0;
@@ -4376,9 +4379,6 @@ module hebbian (
       w_upd_34_sat_lo = w_upd_34_below;
       w_upd_34 = w_upd_34_above ? 16'sd32767 : (w_upd_34_below ? 16'sh8000 : w_upd_34_sum[15:0]);
     end else begin
-      w_upd_34_sum = 17'sd0;
-      w_upd_34_above = 1'b0;
-      w_upd_34_below = 1'b0;
       w_upd_34_sat_hi = 1'b0;
       w_upd_34_sat_lo = 1'b0;
       w_upd_34 = w_rd_34;
@@ -4404,6 +4404,9 @@ module hebbian (
 
   // comb: w_upd_35 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_35_sum = 17'sd0;
+    w_upd_35_above = 1'b0;
+    w_upd_35_below = 1'b0;
     _bits_w_upd_35_sum = 16'd0;
     _mul_w_upd_35_sum = 64'd0;
     _shrBy_w_upd_35_sum = 64'd0;
@@ -4418,9 +4421,6 @@ module hebbian (
       w_upd_35_sat_lo = w_upd_35_below;
       w_upd_35 = w_upd_35_above ? 16'sd32767 : (w_upd_35_below ? 16'sh8000 : w_upd_35_sum[15:0]);
     end else begin
-      w_upd_35_sum = 17'sd0;
-      w_upd_35_above = 1'b0;
-      w_upd_35_below = 1'b0;
       w_upd_35_sat_hi = 1'b0;
       w_upd_35_sat_lo = 1'b0;
       w_upd_35 = w_rd_35;
@@ -4446,6 +4446,9 @@ module hebbian (
 
   // comb: w_upd_36 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_36_sum = 17'sd0;
+    w_upd_36_above = 1'b0;
+    w_upd_36_below = 1'b0;
     _bits_w_upd_36_sum = 16'd0;
     _mul_w_upd_36_sum = 64'd0;
     _shrBy_w_upd_36_sum = 64'd0;
@@ -4460,9 +4463,6 @@ module hebbian (
       w_upd_36_sat_lo = w_upd_36_below;
       w_upd_36 = w_upd_36_above ? 16'sd32767 : (w_upd_36_below ? 16'sh8000 : w_upd_36_sum[15:0]);
     end else begin
-      w_upd_36_sum = 17'sd0;
-      w_upd_36_above = 1'b0;
-      w_upd_36_below = 1'b0;
       w_upd_36_sat_hi = 1'b0;
       w_upd_36_sat_lo = 1'b0;
       w_upd_36 = w_rd_36;
@@ -4488,6 +4488,9 @@ module hebbian (
 
   // comb: w_upd_37 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_37_sum = 17'sd0;
+    w_upd_37_above = 1'b0;
+    w_upd_37_below = 1'b0;
     _bits_w_upd_37_sum = 16'd0;
     _mul_w_upd_37_sum = 64'd0;
     _shrBy_w_upd_37_sum = 64'd0;
@@ -4502,9 +4505,6 @@ module hebbian (
       w_upd_37_sat_lo = w_upd_37_below;
       w_upd_37 = w_upd_37_above ? 16'sd32767 : (w_upd_37_below ? 16'sh8000 : w_upd_37_sum[15:0]);
     end else begin
-      w_upd_37_sum = 17'sd0;
-      w_upd_37_above = 1'b0;
-      w_upd_37_below = 1'b0;
       w_upd_37_sat_hi = 1'b0;
       w_upd_37_sat_lo = 1'b0;
       w_upd_37 = w_rd_37;
@@ -4530,6 +4530,9 @@ module hebbian (
 
   // comb: w_upd_38 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_38_sum = 17'sd0;
+    w_upd_38_above = 1'b0;
+    w_upd_38_below = 1'b0;
     _bits_w_upd_38_sum = 16'd0;
     _mul_w_upd_38_sum = 64'd0;
     _shrBy_w_upd_38_sum = 64'd0;
@@ -4544,9 +4547,6 @@ module hebbian (
       w_upd_38_sat_lo = w_upd_38_below;
       w_upd_38 = w_upd_38_above ? 16'sd32767 : (w_upd_38_below ? 16'sh8000 : w_upd_38_sum[15:0]);
     end else begin
-      w_upd_38_sum = 17'sd0;
-      w_upd_38_above = 1'b0;
-      w_upd_38_below = 1'b0;
       w_upd_38_sat_hi = 1'b0;
       w_upd_38_sat_lo = 1'b0;
       w_upd_38 = w_rd_38;
@@ -4572,6 +4572,9 @@ module hebbian (
 
   // comb: w_upd_39 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_39_sum = 17'sd0;
+    w_upd_39_above = 1'b0;
+    w_upd_39_below = 1'b0;
     _bits_w_upd_39_sum = 16'd0;
     _mul_w_upd_39_sum = 64'd0;
     _shrBy_w_upd_39_sum = 64'd0;
@@ -4586,9 +4589,6 @@ module hebbian (
       w_upd_39_sat_lo = w_upd_39_below;
       w_upd_39 = w_upd_39_above ? 16'sd32767 : (w_upd_39_below ? 16'sh8000 : w_upd_39_sum[15:0]);
     end else begin
-      w_upd_39_sum = 17'sd0;
-      w_upd_39_above = 1'b0;
-      w_upd_39_below = 1'b0;
       w_upd_39_sat_hi = 1'b0;
       w_upd_39_sat_lo = 1'b0;
       w_upd_39 = w_rd_39;
@@ -4614,6 +4614,9 @@ module hebbian (
 
   // comb: w_upd_40 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_40_sum = 17'sd0;
+    w_upd_40_above = 1'b0;
+    w_upd_40_below = 1'b0;
     _bits_w_upd_40_sum = 16'd0;
     _mul_w_upd_40_sum = 64'd0;
     _shrBy_w_upd_40_sum = 64'd0;
@@ -4628,9 +4631,6 @@ module hebbian (
       w_upd_40_sat_lo = w_upd_40_below;
       w_upd_40 = w_upd_40_above ? 16'sd32767 : (w_upd_40_below ? 16'sh8000 : w_upd_40_sum[15:0]);
     end else begin
-      w_upd_40_sum = 17'sd0;
-      w_upd_40_above = 1'b0;
-      w_upd_40_below = 1'b0;
       w_upd_40_sat_hi = 1'b0;
       w_upd_40_sat_lo = 1'b0;
       w_upd_40 = w_rd_40;
@@ -4656,6 +4656,9 @@ module hebbian (
 
   // comb: w_upd_41 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_41_sum = 17'sd0;
+    w_upd_41_above = 1'b0;
+    w_upd_41_below = 1'b0;
     _bits_w_upd_41_sum = 16'd0;
     _mul_w_upd_41_sum = 64'd0;
     _shrBy_w_upd_41_sum = 64'd0;
@@ -4670,9 +4673,6 @@ module hebbian (
       w_upd_41_sat_lo = w_upd_41_below;
       w_upd_41 = w_upd_41_above ? 16'sd32767 : (w_upd_41_below ? 16'sh8000 : w_upd_41_sum[15:0]);
     end else begin
-      w_upd_41_sum = 17'sd0;
-      w_upd_41_above = 1'b0;
-      w_upd_41_below = 1'b0;
       w_upd_41_sat_hi = 1'b0;
       w_upd_41_sat_lo = 1'b0;
       w_upd_41 = w_rd_41;
@@ -4698,6 +4698,9 @@ module hebbian (
 
   // comb: w_upd_42 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_42_sum = 17'sd0;
+    w_upd_42_above = 1'b0;
+    w_upd_42_below = 1'b0;
     _bits_w_upd_42_sum = 16'd0;
     _mul_w_upd_42_sum = 64'd0;
     _shrBy_w_upd_42_sum = 64'd0;
@@ -4712,9 +4715,6 @@ module hebbian (
       w_upd_42_sat_lo = w_upd_42_below;
       w_upd_42 = w_upd_42_above ? 16'sd32767 : (w_upd_42_below ? 16'sh8000 : w_upd_42_sum[15:0]);
     end else begin
-      w_upd_42_sum = 17'sd0;
-      w_upd_42_above = 1'b0;
-      w_upd_42_below = 1'b0;
       w_upd_42_sat_hi = 1'b0;
       w_upd_42_sat_lo = 1'b0;
       w_upd_42 = w_rd_42;
@@ -4740,6 +4740,9 @@ module hebbian (
 
   // comb: w_upd_43 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_43_sum = 17'sd0;
+    w_upd_43_above = 1'b0;
+    w_upd_43_below = 1'b0;
     _bits_w_upd_43_sum = 16'd0;
     _mul_w_upd_43_sum = 64'd0;
     _shrBy_w_upd_43_sum = 64'd0;
@@ -4754,9 +4757,6 @@ module hebbian (
       w_upd_43_sat_lo = w_upd_43_below;
       w_upd_43 = w_upd_43_above ? 16'sd32767 : (w_upd_43_below ? 16'sh8000 : w_upd_43_sum[15:0]);
     end else begin
-      w_upd_43_sum = 17'sd0;
-      w_upd_43_above = 1'b0;
-      w_upd_43_below = 1'b0;
       w_upd_43_sat_hi = 1'b0;
       w_upd_43_sat_lo = 1'b0;
       w_upd_43 = w_rd_43;
@@ -4782,6 +4782,9 @@ module hebbian (
 
   // comb: w_upd_44 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_44_sum = 17'sd0;
+    w_upd_44_above = 1'b0;
+    w_upd_44_below = 1'b0;
     _bits_w_upd_44_sum = 16'd0;
     _mul_w_upd_44_sum = 64'd0;
     _shrBy_w_upd_44_sum = 64'd0;
@@ -4796,9 +4799,6 @@ module hebbian (
       w_upd_44_sat_lo = w_upd_44_below;
       w_upd_44 = w_upd_44_above ? 16'sd32767 : (w_upd_44_below ? 16'sh8000 : w_upd_44_sum[15:0]);
     end else begin
-      w_upd_44_sum = 17'sd0;
-      w_upd_44_above = 1'b0;
-      w_upd_44_below = 1'b0;
       w_upd_44_sat_hi = 1'b0;
       w_upd_44_sat_lo = 1'b0;
       w_upd_44 = w_rd_44;
@@ -4824,6 +4824,9 @@ module hebbian (
 
   // comb: w_upd_45 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_45_sum = 17'sd0;
+    w_upd_45_above = 1'b0;
+    w_upd_45_below = 1'b0;
     _bits_w_upd_45_sum = 16'd0;
     _mul_w_upd_45_sum = 64'd0;
     _shrBy_w_upd_45_sum = 64'd0;
@@ -4838,9 +4841,6 @@ module hebbian (
       w_upd_45_sat_lo = w_upd_45_below;
       w_upd_45 = w_upd_45_above ? 16'sd32767 : (w_upd_45_below ? 16'sh8000 : w_upd_45_sum[15:0]);
     end else begin
-      w_upd_45_sum = 17'sd0;
-      w_upd_45_above = 1'b0;
-      w_upd_45_below = 1'b0;
       w_upd_45_sat_hi = 1'b0;
       w_upd_45_sat_lo = 1'b0;
       w_upd_45 = w_rd_45;
@@ -4866,6 +4866,9 @@ module hebbian (
 
   // comb: w_upd_46 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_46_sum = 17'sd0;
+    w_upd_46_above = 1'b0;
+    w_upd_46_below = 1'b0;
     _bits_w_upd_46_sum = 16'd0;
     _mul_w_upd_46_sum = 64'd0;
     _shrBy_w_upd_46_sum = 64'd0;
@@ -4880,9 +4883,6 @@ module hebbian (
       w_upd_46_sat_lo = w_upd_46_below;
       w_upd_46 = w_upd_46_above ? 16'sd32767 : (w_upd_46_below ? 16'sh8000 : w_upd_46_sum[15:0]);
     end else begin
-      w_upd_46_sum = 17'sd0;
-      w_upd_46_above = 1'b0;
-      w_upd_46_below = 1'b0;
       w_upd_46_sat_hi = 1'b0;
       w_upd_46_sat_lo = 1'b0;
       w_upd_46 = w_rd_46;
@@ -4908,6 +4908,9 @@ module hebbian (
 
   // comb: w_upd_47 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_47_sum = 17'sd0;
+    w_upd_47_above = 1'b0;
+    w_upd_47_below = 1'b0;
     _bits_w_upd_47_sum = 16'd0;
     _mul_w_upd_47_sum = 64'd0;
     _shrBy_w_upd_47_sum = 64'd0;
@@ -4922,9 +4925,6 @@ module hebbian (
       w_upd_47_sat_lo = w_upd_47_below;
       w_upd_47 = w_upd_47_above ? 16'sd32767 : (w_upd_47_below ? 16'sh8000 : w_upd_47_sum[15:0]);
     end else begin
-      w_upd_47_sum = 17'sd0;
-      w_upd_47_above = 1'b0;
-      w_upd_47_below = 1'b0;
       w_upd_47_sat_hi = 1'b0;
       w_upd_47_sat_lo = 1'b0;
       w_upd_47 = w_rd_47;
@@ -4950,6 +4950,9 @@ module hebbian (
 
   // comb: w_upd_48 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_48_sum = 17'sd0;
+    w_upd_48_above = 1'b0;
+    w_upd_48_below = 1'b0;
     _bits_w_upd_48_sum = 16'd0;
     _mul_w_upd_48_sum = 64'd0;
     _shrBy_w_upd_48_sum = 64'd0;
@@ -4964,9 +4967,6 @@ module hebbian (
       w_upd_48_sat_lo = w_upd_48_below;
       w_upd_48 = w_upd_48_above ? 16'sd32767 : (w_upd_48_below ? 16'sh8000 : w_upd_48_sum[15:0]);
     end else begin
-      w_upd_48_sum = 17'sd0;
-      w_upd_48_above = 1'b0;
-      w_upd_48_below = 1'b0;
       w_upd_48_sat_hi = 1'b0;
       w_upd_48_sat_lo = 1'b0;
       w_upd_48 = w_rd_48;
@@ -4992,6 +4992,9 @@ module hebbian (
 
   // comb: w_upd_49 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_49_sum = 17'sd0;
+    w_upd_49_above = 1'b0;
+    w_upd_49_below = 1'b0;
     _bits_w_upd_49_sum = 16'd0;
     _mul_w_upd_49_sum = 64'd0;
     _shrBy_w_upd_49_sum = 64'd0;
@@ -5006,9 +5009,6 @@ module hebbian (
       w_upd_49_sat_lo = w_upd_49_below;
       w_upd_49 = w_upd_49_above ? 16'sd32767 : (w_upd_49_below ? 16'sh8000 : w_upd_49_sum[15:0]);
     end else begin
-      w_upd_49_sum = 17'sd0;
-      w_upd_49_above = 1'b0;
-      w_upd_49_below = 1'b0;
       w_upd_49_sat_hi = 1'b0;
       w_upd_49_sat_lo = 1'b0;
       w_upd_49 = w_rd_49;
@@ -5034,6 +5034,9 @@ module hebbian (
 
   // comb: w_upd_50 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_50_sum = 17'sd0;
+    w_upd_50_above = 1'b0;
+    w_upd_50_below = 1'b0;
     _bits_w_upd_50_sum = 16'd0;
     _mul_w_upd_50_sum = 64'd0;
     _shrBy_w_upd_50_sum = 64'd0;
@@ -5048,9 +5051,6 @@ module hebbian (
       w_upd_50_sat_lo = w_upd_50_below;
       w_upd_50 = w_upd_50_above ? 16'sd32767 : (w_upd_50_below ? 16'sh8000 : w_upd_50_sum[15:0]);
     end else begin
-      w_upd_50_sum = 17'sd0;
-      w_upd_50_above = 1'b0;
-      w_upd_50_below = 1'b0;
       w_upd_50_sat_hi = 1'b0;
       w_upd_50_sat_lo = 1'b0;
       w_upd_50 = w_rd_50;
@@ -5076,6 +5076,9 @@ module hebbian (
 
   // comb: w_upd_51 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_51_sum = 17'sd0;
+    w_upd_51_above = 1'b0;
+    w_upd_51_below = 1'b0;
     _bits_w_upd_51_sum = 16'd0;
     _mul_w_upd_51_sum = 64'd0;
     _shrBy_w_upd_51_sum = 64'd0;
@@ -5090,9 +5093,6 @@ module hebbian (
       w_upd_51_sat_lo = w_upd_51_below;
       w_upd_51 = w_upd_51_above ? 16'sd32767 : (w_upd_51_below ? 16'sh8000 : w_upd_51_sum[15:0]);
     end else begin
-      w_upd_51_sum = 17'sd0;
-      w_upd_51_above = 1'b0;
-      w_upd_51_below = 1'b0;
       w_upd_51_sat_hi = 1'b0;
       w_upd_51_sat_lo = 1'b0;
       w_upd_51 = w_rd_51;
@@ -5118,6 +5118,9 @@ module hebbian (
 
   // comb: w_upd_52 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_52_sum = 17'sd0;
+    w_upd_52_above = 1'b0;
+    w_upd_52_below = 1'b0;
     _bits_w_upd_52_sum = 16'd0;
     _mul_w_upd_52_sum = 64'd0;
     _shrBy_w_upd_52_sum = 64'd0;
@@ -5132,9 +5135,6 @@ module hebbian (
       w_upd_52_sat_lo = w_upd_52_below;
       w_upd_52 = w_upd_52_above ? 16'sd32767 : (w_upd_52_below ? 16'sh8000 : w_upd_52_sum[15:0]);
     end else begin
-      w_upd_52_sum = 17'sd0;
-      w_upd_52_above = 1'b0;
-      w_upd_52_below = 1'b0;
       w_upd_52_sat_hi = 1'b0;
       w_upd_52_sat_lo = 1'b0;
       w_upd_52 = w_rd_52;
@@ -5160,6 +5160,9 @@ module hebbian (
 
   // comb: w_upd_53 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_53_sum = 17'sd0;
+    w_upd_53_above = 1'b0;
+    w_upd_53_below = 1'b0;
     _bits_w_upd_53_sum = 16'd0;
     _mul_w_upd_53_sum = 64'd0;
     _shrBy_w_upd_53_sum = 64'd0;
@@ -5174,9 +5177,6 @@ module hebbian (
       w_upd_53_sat_lo = w_upd_53_below;
       w_upd_53 = w_upd_53_above ? 16'sd32767 : (w_upd_53_below ? 16'sh8000 : w_upd_53_sum[15:0]);
     end else begin
-      w_upd_53_sum = 17'sd0;
-      w_upd_53_above = 1'b0;
-      w_upd_53_below = 1'b0;
       w_upd_53_sat_hi = 1'b0;
       w_upd_53_sat_lo = 1'b0;
       w_upd_53 = w_rd_53;
@@ -5202,6 +5202,9 @@ module hebbian (
 
   // comb: w_upd_54 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_54_sum = 17'sd0;
+    w_upd_54_above = 1'b0;
+    w_upd_54_below = 1'b0;
     _bits_w_upd_54_sum = 16'd0;
     _mul_w_upd_54_sum = 64'd0;
     _shrBy_w_upd_54_sum = 64'd0;
@@ -5216,9 +5219,6 @@ module hebbian (
       w_upd_54_sat_lo = w_upd_54_below;
       w_upd_54 = w_upd_54_above ? 16'sd32767 : (w_upd_54_below ? 16'sh8000 : w_upd_54_sum[15:0]);
     end else begin
-      w_upd_54_sum = 17'sd0;
-      w_upd_54_above = 1'b0;
-      w_upd_54_below = 1'b0;
       w_upd_54_sat_hi = 1'b0;
       w_upd_54_sat_lo = 1'b0;
       w_upd_54 = w_rd_54;
@@ -5244,6 +5244,9 @@ module hebbian (
 
   // comb: w_upd_55 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_55_sum = 17'sd0;
+    w_upd_55_above = 1'b0;
+    w_upd_55_below = 1'b0;
     _bits_w_upd_55_sum = 16'd0;
     _mul_w_upd_55_sum = 64'd0;
     _shrBy_w_upd_55_sum = 64'd0;
@@ -5258,9 +5261,6 @@ module hebbian (
       w_upd_55_sat_lo = w_upd_55_below;
       w_upd_55 = w_upd_55_above ? 16'sd32767 : (w_upd_55_below ? 16'sh8000 : w_upd_55_sum[15:0]);
     end else begin
-      w_upd_55_sum = 17'sd0;
-      w_upd_55_above = 1'b0;
-      w_upd_55_below = 1'b0;
       w_upd_55_sat_hi = 1'b0;
       w_upd_55_sat_lo = 1'b0;
       w_upd_55 = w_rd_55;
@@ -5286,6 +5286,9 @@ module hebbian (
 
   // comb: w_upd_56 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_56_sum = 17'sd0;
+    w_upd_56_above = 1'b0;
+    w_upd_56_below = 1'b0;
     _bits_w_upd_56_sum = 16'd0;
     _mul_w_upd_56_sum = 64'd0;
     _shrBy_w_upd_56_sum = 64'd0;
@@ -5300,9 +5303,6 @@ module hebbian (
       w_upd_56_sat_lo = w_upd_56_below;
       w_upd_56 = w_upd_56_above ? 16'sd32767 : (w_upd_56_below ? 16'sh8000 : w_upd_56_sum[15:0]);
     end else begin
-      w_upd_56_sum = 17'sd0;
-      w_upd_56_above = 1'b0;
-      w_upd_56_below = 1'b0;
       w_upd_56_sat_hi = 1'b0;
       w_upd_56_sat_lo = 1'b0;
       w_upd_56 = w_rd_56;
@@ -5328,6 +5328,9 @@ module hebbian (
 
   // comb: w_upd_57 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_57_sum = 17'sd0;
+    w_upd_57_above = 1'b0;
+    w_upd_57_below = 1'b0;
     _bits_w_upd_57_sum = 16'd0;
     _mul_w_upd_57_sum = 64'd0;
     _shrBy_w_upd_57_sum = 64'd0;
@@ -5342,9 +5345,6 @@ module hebbian (
       w_upd_57_sat_lo = w_upd_57_below;
       w_upd_57 = w_upd_57_above ? 16'sd32767 : (w_upd_57_below ? 16'sh8000 : w_upd_57_sum[15:0]);
     end else begin
-      w_upd_57_sum = 17'sd0;
-      w_upd_57_above = 1'b0;
-      w_upd_57_below = 1'b0;
       w_upd_57_sat_hi = 1'b0;
       w_upd_57_sat_lo = 1'b0;
       w_upd_57 = w_rd_57;
@@ -5370,6 +5370,9 @@ module hebbian (
 
   // comb: w_upd_58 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_58_sum = 17'sd0;
+    w_upd_58_above = 1'b0;
+    w_upd_58_below = 1'b0;
     _bits_w_upd_58_sum = 16'd0;
     _mul_w_upd_58_sum = 64'd0;
     _shrBy_w_upd_58_sum = 64'd0;
@@ -5384,9 +5387,6 @@ module hebbian (
       w_upd_58_sat_lo = w_upd_58_below;
       w_upd_58 = w_upd_58_above ? 16'sd32767 : (w_upd_58_below ? 16'sh8000 : w_upd_58_sum[15:0]);
     end else begin
-      w_upd_58_sum = 17'sd0;
-      w_upd_58_above = 1'b0;
-      w_upd_58_below = 1'b0;
       w_upd_58_sat_hi = 1'b0;
       w_upd_58_sat_lo = 1'b0;
       w_upd_58 = w_rd_58;
@@ -5412,6 +5412,9 @@ module hebbian (
 
   // comb: w_upd_59 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_59_sum = 17'sd0;
+    w_upd_59_above = 1'b0;
+    w_upd_59_below = 1'b0;
     _bits_w_upd_59_sum = 16'd0;
     _mul_w_upd_59_sum = 64'd0;
     _shrBy_w_upd_59_sum = 64'd0;
@@ -5426,9 +5429,6 @@ module hebbian (
       w_upd_59_sat_lo = w_upd_59_below;
       w_upd_59 = w_upd_59_above ? 16'sd32767 : (w_upd_59_below ? 16'sh8000 : w_upd_59_sum[15:0]);
     end else begin
-      w_upd_59_sum = 17'sd0;
-      w_upd_59_above = 1'b0;
-      w_upd_59_below = 1'b0;
       w_upd_59_sat_hi = 1'b0;
       w_upd_59_sat_lo = 1'b0;
       w_upd_59 = w_rd_59;
@@ -5454,6 +5454,9 @@ module hebbian (
 
   // comb: w_upd_60 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_60_sum = 17'sd0;
+    w_upd_60_above = 1'b0;
+    w_upd_60_below = 1'b0;
     _bits_w_upd_60_sum = 16'd0;
     _mul_w_upd_60_sum = 64'd0;
     _shrBy_w_upd_60_sum = 64'd0;
@@ -5468,9 +5471,6 @@ module hebbian (
       w_upd_60_sat_lo = w_upd_60_below;
       w_upd_60 = w_upd_60_above ? 16'sd32767 : (w_upd_60_below ? 16'sh8000 : w_upd_60_sum[15:0]);
     end else begin
-      w_upd_60_sum = 17'sd0;
-      w_upd_60_above = 1'b0;
-      w_upd_60_below = 1'b0;
       w_upd_60_sat_hi = 1'b0;
       w_upd_60_sat_lo = 1'b0;
       w_upd_60 = w_rd_60;
@@ -5496,6 +5496,9 @@ module hebbian (
 
   // comb: w_upd_61 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_61_sum = 17'sd0;
+    w_upd_61_above = 1'b0;
+    w_upd_61_below = 1'b0;
     _bits_w_upd_61_sum = 16'd0;
     _mul_w_upd_61_sum = 64'd0;
     _shrBy_w_upd_61_sum = 64'd0;
@@ -5510,9 +5513,6 @@ module hebbian (
       w_upd_61_sat_lo = w_upd_61_below;
       w_upd_61 = w_upd_61_above ? 16'sd32767 : (w_upd_61_below ? 16'sh8000 : w_upd_61_sum[15:0]);
     end else begin
-      w_upd_61_sum = 17'sd0;
-      w_upd_61_above = 1'b0;
-      w_upd_61_below = 1'b0;
       w_upd_61_sat_hi = 1'b0;
       w_upd_61_sat_lo = 1'b0;
       w_upd_61 = w_rd_61;
@@ -5538,6 +5538,9 @@ module hebbian (
 
   // comb: w_upd_62 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_62_sum = 17'sd0;
+    w_upd_62_above = 1'b0;
+    w_upd_62_below = 1'b0;
     _bits_w_upd_62_sum = 16'd0;
     _mul_w_upd_62_sum = 64'd0;
     _shrBy_w_upd_62_sum = 64'd0;
@@ -5552,9 +5555,6 @@ module hebbian (
       w_upd_62_sat_lo = w_upd_62_below;
       w_upd_62 = w_upd_62_above ? 16'sd32767 : (w_upd_62_below ? 16'sh8000 : w_upd_62_sum[15:0]);
     end else begin
-      w_upd_62_sum = 17'sd0;
-      w_upd_62_above = 1'b0;
-      w_upd_62_below = 1'b0;
       w_upd_62_sat_hi = 1'b0;
       w_upd_62_sat_lo = 1'b0;
       w_upd_62 = w_rd_62;
@@ -5580,6 +5580,9 @@ module hebbian (
 
   // comb: w_upd_63 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_63_sum = 17'sd0;
+    w_upd_63_above = 1'b0;
+    w_upd_63_below = 1'b0;
     _bits_w_upd_63_sum = 16'd0;
     _mul_w_upd_63_sum = 64'd0;
     _shrBy_w_upd_63_sum = 64'd0;
@@ -5594,9 +5597,6 @@ module hebbian (
       w_upd_63_sat_lo = w_upd_63_below;
       w_upd_63 = w_upd_63_above ? 16'sd32767 : (w_upd_63_below ? 16'sh8000 : w_upd_63_sum[15:0]);
     end else begin
-      w_upd_63_sum = 17'sd0;
-      w_upd_63_above = 1'b0;
-      w_upd_63_below = 1'b0;
       w_upd_63_sat_hi = 1'b0;
       w_upd_63_sat_lo = 1'b0;
       w_upd_63 = w_rd_63;

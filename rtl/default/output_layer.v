@@ -1620,6 +1620,11 @@ module output_layer (
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_0_f0 = 32'd0;
+    lfsr_next_0_f1 = 32'd0;
+    lfsr_next_0_f2 = 32'd0;
+    lfsr_next_0_f3 = 32'd0;
+    lfsr_next_0_b = 16'd0;
     if ((w_we_0 | draw_b)) begin
       lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};
       lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};
@@ -1628,11 +1633,6 @@ module output_layer (
       lfsr_next_0_b = lfsr_next_0_f3[15:0];
       lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};
     end else begin
-      lfsr_next_0_f0 = 32'd0;
-      lfsr_next_0_f1 = 32'd0;
-      lfsr_next_0_f2 = 32'd0;
-      lfsr_next_0_f3 = 32'd0;
-      lfsr_next_0_b = 16'd0;
       lfsr_next_0 = lfsr_0;
     end
   end
@@ -1641,6 +1641,11 @@ module output_layer (
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next2_0_f0 = 32'd0;
+    lfsr_next2_0_f1 = 32'd0;
+    lfsr_next2_0_f2 = 32'd0;
+    lfsr_next2_0_f3 = 32'd0;
+    lfsr_next2_0_b = 16'd0;
     if ((draw_b & draw_w_0)) begin
       lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};
       lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};
@@ -1649,11 +1654,6 @@ module output_layer (
       lfsr_next2_0_b = lfsr_next2_0_f3[15:0];
       lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};
     end else begin
-      lfsr_next2_0_f0 = 32'd0;
-      lfsr_next2_0_f1 = 32'd0;
-      lfsr_next2_0_f2 = 32'd0;
-      lfsr_next2_0_f3 = 32'd0;
-      lfsr_next2_0_b = 16'd0;
       lfsr_next2_0 = lfsr_next_0;
     end
   end
@@ -1688,6 +1688,9 @@ module output_layer (
 
   // comb: w_upd_0 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_0_sum = 17'sd0;
+    w_upd_0_above = 1'b0;
+    w_upd_0_below = 1'b0;
     _neg_w_upd_0_sum = 36'd0;
     _ext_w_upd_0_sum = 37'd0;
     _bits_w_upd_0_sum_2 = 30'd0;
@@ -1708,9 +1711,6 @@ module output_layer (
       w_upd_0_sat_lo = w_upd_0_below;
       w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
     end else begin
-      w_upd_0_sum = 17'sd0;
-      w_upd_0_above = 1'b0;
-      w_upd_0_below = 1'b0;
       w_upd_0_sat_hi = 1'b0;
       w_upd_0_sat_lo = 1'b0;
       w_upd_0 = w_rd_0;
@@ -1733,6 +1733,11 @@ module output_layer (
 
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_1_f0 = 32'd0;
+    lfsr_next_1_f1 = 32'd0;
+    lfsr_next_1_f2 = 32'd0;
+    lfsr_next_1_f3 = 32'd0;
+    lfsr_next_1_b = 16'd0;
     if (w_we_1) begin
       lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};
       lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};
@@ -1741,11 +1746,6 @@ module output_layer (
       lfsr_next_1_b = lfsr_next_1_f3[15:0];
       lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};
     end else begin
-      lfsr_next_1_f0 = 32'd0;
-      lfsr_next_1_f1 = 32'd0;
-      lfsr_next_1_f2 = 32'd0;
-      lfsr_next_1_f3 = 32'd0;
-      lfsr_next_1_b = 16'd0;
       lfsr_next_1 = lfsr_1;
     end
   end
@@ -1780,6 +1780,9 @@ module output_layer (
 
   // comb: w_upd_1 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_1_sum = 17'sd0;
+    w_upd_1_above = 1'b0;
+    w_upd_1_below = 1'b0;
     _neg_w_upd_1_sum = 36'd0;
     _ext_w_upd_1_sum = 37'd0;
     _bits_w_upd_1_sum_2 = 30'd0;
@@ -1800,9 +1803,6 @@ module output_layer (
       w_upd_1_sat_lo = w_upd_1_below;
       w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
     end else begin
-      w_upd_1_sum = 17'sd0;
-      w_upd_1_above = 1'b0;
-      w_upd_1_below = 1'b0;
       w_upd_1_sat_hi = 1'b0;
       w_upd_1_sat_lo = 1'b0;
       w_upd_1 = w_rd_1;
@@ -1825,6 +1825,11 @@ module output_layer (
 
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_2_f0 = 32'd0;
+    lfsr_next_2_f1 = 32'd0;
+    lfsr_next_2_f2 = 32'd0;
+    lfsr_next_2_f3 = 32'd0;
+    lfsr_next_2_b = 16'd0;
     if (w_we_2) begin
       lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};
       lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};
@@ -1833,11 +1838,6 @@ module output_layer (
       lfsr_next_2_b = lfsr_next_2_f3[15:0];
       lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};
     end else begin
-      lfsr_next_2_f0 = 32'd0;
-      lfsr_next_2_f1 = 32'd0;
-      lfsr_next_2_f2 = 32'd0;
-      lfsr_next_2_f3 = 32'd0;
-      lfsr_next_2_b = 16'd0;
       lfsr_next_2 = lfsr_2;
     end
   end
@@ -1872,6 +1872,9 @@ module output_layer (
 
   // comb: w_upd_2 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_2_sum = 17'sd0;
+    w_upd_2_above = 1'b0;
+    w_upd_2_below = 1'b0;
     _neg_w_upd_2_sum = 36'd0;
     _ext_w_upd_2_sum = 37'd0;
     _bits_w_upd_2_sum_2 = 30'd0;
@@ -1892,9 +1895,6 @@ module output_layer (
       w_upd_2_sat_lo = w_upd_2_below;
       w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
     end else begin
-      w_upd_2_sum = 17'sd0;
-      w_upd_2_above = 1'b0;
-      w_upd_2_below = 1'b0;
       w_upd_2_sat_hi = 1'b0;
       w_upd_2_sat_lo = 1'b0;
       w_upd_2 = w_rd_2;
@@ -1917,6 +1917,11 @@ module output_layer (
 
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_3_f0 = 32'd0;
+    lfsr_next_3_f1 = 32'd0;
+    lfsr_next_3_f2 = 32'd0;
+    lfsr_next_3_f3 = 32'd0;
+    lfsr_next_3_b = 16'd0;
     if (w_we_3) begin
       lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};
       lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};
@@ -1925,11 +1930,6 @@ module output_layer (
       lfsr_next_3_b = lfsr_next_3_f3[15:0];
       lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};
     end else begin
-      lfsr_next_3_f0 = 32'd0;
-      lfsr_next_3_f1 = 32'd0;
-      lfsr_next_3_f2 = 32'd0;
-      lfsr_next_3_f3 = 32'd0;
-      lfsr_next_3_b = 16'd0;
       lfsr_next_3 = lfsr_3;
     end
   end
@@ -1964,6 +1964,9 @@ module output_layer (
 
   // comb: w_upd_3 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_3_sum = 17'sd0;
+    w_upd_3_above = 1'b0;
+    w_upd_3_below = 1'b0;
     _neg_w_upd_3_sum = 36'd0;
     _ext_w_upd_3_sum = 37'd0;
     _bits_w_upd_3_sum_2 = 30'd0;
@@ -1984,9 +1987,6 @@ module output_layer (
       w_upd_3_sat_lo = w_upd_3_below;
       w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
     end else begin
-      w_upd_3_sum = 17'sd0;
-      w_upd_3_above = 1'b0;
-      w_upd_3_below = 1'b0;
       w_upd_3_sat_hi = 1'b0;
       w_upd_3_sat_lo = 1'b0;
       w_upd_3 = w_rd_3;
@@ -2009,6 +2009,11 @@ module output_layer (
 
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_4_f0 = 32'd0;
+    lfsr_next_4_f1 = 32'd0;
+    lfsr_next_4_f2 = 32'd0;
+    lfsr_next_4_f3 = 32'd0;
+    lfsr_next_4_b = 16'd0;
     if (w_we_4) begin
       lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};
       lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};
@@ -2017,11 +2022,6 @@ module output_layer (
       lfsr_next_4_b = lfsr_next_4_f3[15:0];
       lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};
     end else begin
-      lfsr_next_4_f0 = 32'd0;
-      lfsr_next_4_f1 = 32'd0;
-      lfsr_next_4_f2 = 32'd0;
-      lfsr_next_4_f3 = 32'd0;
-      lfsr_next_4_b = 16'd0;
       lfsr_next_4 = lfsr_4;
     end
   end
@@ -2056,6 +2056,9 @@ module output_layer (
 
   // comb: w_upd_4 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_4_sum = 17'sd0;
+    w_upd_4_above = 1'b0;
+    w_upd_4_below = 1'b0;
     _neg_w_upd_4_sum = 36'd0;
     _ext_w_upd_4_sum = 37'd0;
     _bits_w_upd_4_sum_2 = 30'd0;
@@ -2076,9 +2079,6 @@ module output_layer (
       w_upd_4_sat_lo = w_upd_4_below;
       w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
     end else begin
-      w_upd_4_sum = 17'sd0;
-      w_upd_4_above = 1'b0;
-      w_upd_4_below = 1'b0;
       w_upd_4_sat_hi = 1'b0;
       w_upd_4_sat_lo = 1'b0;
       w_upd_4 = w_rd_4;
@@ -2101,6 +2101,11 @@ module output_layer (
 
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_5_f0 = 32'd0;
+    lfsr_next_5_f1 = 32'd0;
+    lfsr_next_5_f2 = 32'd0;
+    lfsr_next_5_f3 = 32'd0;
+    lfsr_next_5_b = 16'd0;
     if (w_we_5) begin
       lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};
       lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};
@@ -2109,11 +2114,6 @@ module output_layer (
       lfsr_next_5_b = lfsr_next_5_f3[15:0];
       lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};
     end else begin
-      lfsr_next_5_f0 = 32'd0;
-      lfsr_next_5_f1 = 32'd0;
-      lfsr_next_5_f2 = 32'd0;
-      lfsr_next_5_f3 = 32'd0;
-      lfsr_next_5_b = 16'd0;
       lfsr_next_5 = lfsr_5;
     end
   end
@@ -2148,6 +2148,9 @@ module output_layer (
 
   // comb: w_upd_5 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_5_sum = 17'sd0;
+    w_upd_5_above = 1'b0;
+    w_upd_5_below = 1'b0;
     _neg_w_upd_5_sum = 36'd0;
     _ext_w_upd_5_sum = 37'd0;
     _bits_w_upd_5_sum_2 = 30'd0;
@@ -2168,9 +2171,6 @@ module output_layer (
       w_upd_5_sat_lo = w_upd_5_below;
       w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
     end else begin
-      w_upd_5_sum = 17'sd0;
-      w_upd_5_above = 1'b0;
-      w_upd_5_below = 1'b0;
       w_upd_5_sat_hi = 1'b0;
       w_upd_5_sat_lo = 1'b0;
       w_upd_5 = w_rd_5;
@@ -2193,6 +2193,11 @@ module output_layer (
 
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_6_f0 = 32'd0;
+    lfsr_next_6_f1 = 32'd0;
+    lfsr_next_6_f2 = 32'd0;
+    lfsr_next_6_f3 = 32'd0;
+    lfsr_next_6_b = 16'd0;
     if (w_we_6) begin
       lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};
       lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};
@@ -2201,11 +2206,6 @@ module output_layer (
       lfsr_next_6_b = lfsr_next_6_f3[15:0];
       lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};
     end else begin
-      lfsr_next_6_f0 = 32'd0;
-      lfsr_next_6_f1 = 32'd0;
-      lfsr_next_6_f2 = 32'd0;
-      lfsr_next_6_f3 = 32'd0;
-      lfsr_next_6_b = 16'd0;
       lfsr_next_6 = lfsr_6;
     end
   end
@@ -2240,6 +2240,9 @@ module output_layer (
 
   // comb: w_upd_6 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_6_sum = 17'sd0;
+    w_upd_6_above = 1'b0;
+    w_upd_6_below = 1'b0;
     _neg_w_upd_6_sum = 36'd0;
     _ext_w_upd_6_sum = 37'd0;
     _bits_w_upd_6_sum_2 = 30'd0;
@@ -2260,9 +2263,6 @@ module output_layer (
       w_upd_6_sat_lo = w_upd_6_below;
       w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
     end else begin
-      w_upd_6_sum = 17'sd0;
-      w_upd_6_above = 1'b0;
-      w_upd_6_below = 1'b0;
       w_upd_6_sat_hi = 1'b0;
       w_upd_6_sat_lo = 1'b0;
       w_upd_6 = w_rd_6;
@@ -2285,6 +2285,11 @@ module output_layer (
 
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_7_f0 = 32'd0;
+    lfsr_next_7_f1 = 32'd0;
+    lfsr_next_7_f2 = 32'd0;
+    lfsr_next_7_f3 = 32'd0;
+    lfsr_next_7_b = 16'd0;
     if (w_we_7) begin
       lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};
       lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};
@@ -2293,11 +2298,6 @@ module output_layer (
       lfsr_next_7_b = lfsr_next_7_f3[15:0];
       lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};
     end else begin
-      lfsr_next_7_f0 = 32'd0;
-      lfsr_next_7_f1 = 32'd0;
-      lfsr_next_7_f2 = 32'd0;
-      lfsr_next_7_f3 = 32'd0;
-      lfsr_next_7_b = 16'd0;
       lfsr_next_7 = lfsr_7;
     end
   end
@@ -2332,6 +2332,9 @@ module output_layer (
 
   // comb: w_upd_7 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_7_sum = 17'sd0;
+    w_upd_7_above = 1'b0;
+    w_upd_7_below = 1'b0;
     _neg_w_upd_7_sum = 36'd0;
     _ext_w_upd_7_sum = 37'd0;
     _bits_w_upd_7_sum_2 = 30'd0;
@@ -2352,9 +2355,6 @@ module output_layer (
       w_upd_7_sat_lo = w_upd_7_below;
       w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
     end else begin
-      w_upd_7_sum = 17'sd0;
-      w_upd_7_above = 1'b0;
-      w_upd_7_below = 1'b0;
       w_upd_7_sat_hi = 1'b0;
       w_upd_7_sat_lo = 1'b0;
       w_upd_7 = w_rd_7;
@@ -2377,6 +2377,11 @@ module output_layer (
 
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_8_f0 = 32'd0;
+    lfsr_next_8_f1 = 32'd0;
+    lfsr_next_8_f2 = 32'd0;
+    lfsr_next_8_f3 = 32'd0;
+    lfsr_next_8_b = 16'd0;
     if (w_we_8) begin
       lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};
       lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};
@@ -2385,11 +2390,6 @@ module output_layer (
       lfsr_next_8_b = lfsr_next_8_f3[15:0];
       lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};
     end else begin
-      lfsr_next_8_f0 = 32'd0;
-      lfsr_next_8_f1 = 32'd0;
-      lfsr_next_8_f2 = 32'd0;
-      lfsr_next_8_f3 = 32'd0;
-      lfsr_next_8_b = 16'd0;
       lfsr_next_8 = lfsr_8;
     end
   end
@@ -2424,6 +2424,9 @@ module output_layer (
 
   // comb: w_upd_8 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_8_sum = 17'sd0;
+    w_upd_8_above = 1'b0;
+    w_upd_8_below = 1'b0;
     _neg_w_upd_8_sum = 36'd0;
     _ext_w_upd_8_sum = 37'd0;
     _bits_w_upd_8_sum_2 = 30'd0;
@@ -2444,9 +2447,6 @@ module output_layer (
       w_upd_8_sat_lo = w_upd_8_below;
       w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
     end else begin
-      w_upd_8_sum = 17'sd0;
-      w_upd_8_above = 1'b0;
-      w_upd_8_below = 1'b0;
       w_upd_8_sat_hi = 1'b0;
       w_upd_8_sat_lo = 1'b0;
       w_upd_8 = w_rd_8;
@@ -2469,6 +2469,11 @@ module output_layer (
 
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_9_f0 = 32'd0;
+    lfsr_next_9_f1 = 32'd0;
+    lfsr_next_9_f2 = 32'd0;
+    lfsr_next_9_f3 = 32'd0;
+    lfsr_next_9_b = 16'd0;
     if (w_we_9) begin
       lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};
       lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};
@@ -2477,11 +2482,6 @@ module output_layer (
       lfsr_next_9_b = lfsr_next_9_f3[15:0];
       lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};
     end else begin
-      lfsr_next_9_f0 = 32'd0;
-      lfsr_next_9_f1 = 32'd0;
-      lfsr_next_9_f2 = 32'd0;
-      lfsr_next_9_f3 = 32'd0;
-      lfsr_next_9_b = 16'd0;
       lfsr_next_9 = lfsr_9;
     end
   end
@@ -2516,6 +2516,9 @@ module output_layer (
 
   // comb: w_upd_9 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_9_sum = 17'sd0;
+    w_upd_9_above = 1'b0;
+    w_upd_9_below = 1'b0;
     _neg_w_upd_9_sum = 36'd0;
     _ext_w_upd_9_sum = 37'd0;
     _bits_w_upd_9_sum_2 = 30'd0;
@@ -2536,9 +2539,6 @@ module output_layer (
       w_upd_9_sat_lo = w_upd_9_below;
       w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
     end else begin
-      w_upd_9_sum = 17'sd0;
-      w_upd_9_above = 1'b0;
-      w_upd_9_below = 1'b0;
       w_upd_9_sat_hi = 1'b0;
       w_upd_9_sat_lo = 1'b0;
       w_upd_9 = w_rd_9;
@@ -2561,6 +2561,11 @@ module output_layer (
 
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_10_f0 = 32'd0;
+    lfsr_next_10_f1 = 32'd0;
+    lfsr_next_10_f2 = 32'd0;
+    lfsr_next_10_f3 = 32'd0;
+    lfsr_next_10_b = 16'd0;
     if (w_we_10) begin
       lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};
       lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};
@@ -2569,11 +2574,6 @@ module output_layer (
       lfsr_next_10_b = lfsr_next_10_f3[15:0];
       lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};
     end else begin
-      lfsr_next_10_f0 = 32'd0;
-      lfsr_next_10_f1 = 32'd0;
-      lfsr_next_10_f2 = 32'd0;
-      lfsr_next_10_f3 = 32'd0;
-      lfsr_next_10_b = 16'd0;
       lfsr_next_10 = lfsr_10;
     end
   end
@@ -2608,6 +2608,9 @@ module output_layer (
 
   // comb: w_upd_10 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_10_sum = 17'sd0;
+    w_upd_10_above = 1'b0;
+    w_upd_10_below = 1'b0;
     _neg_w_upd_10_sum = 36'd0;
     _ext_w_upd_10_sum = 37'd0;
     _bits_w_upd_10_sum_2 = 30'd0;
@@ -2628,9 +2631,6 @@ module output_layer (
       w_upd_10_sat_lo = w_upd_10_below;
       w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
     end else begin
-      w_upd_10_sum = 17'sd0;
-      w_upd_10_above = 1'b0;
-      w_upd_10_below = 1'b0;
       w_upd_10_sat_hi = 1'b0;
       w_upd_10_sat_lo = 1'b0;
       w_upd_10 = w_rd_10;
@@ -2653,6 +2653,11 @@ module output_layer (
 
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_11_f0 = 32'd0;
+    lfsr_next_11_f1 = 32'd0;
+    lfsr_next_11_f2 = 32'd0;
+    lfsr_next_11_f3 = 32'd0;
+    lfsr_next_11_b = 16'd0;
     if (w_we_11) begin
       lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};
       lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};
@@ -2661,11 +2666,6 @@ module output_layer (
       lfsr_next_11_b = lfsr_next_11_f3[15:0];
       lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};
     end else begin
-      lfsr_next_11_f0 = 32'd0;
-      lfsr_next_11_f1 = 32'd0;
-      lfsr_next_11_f2 = 32'd0;
-      lfsr_next_11_f3 = 32'd0;
-      lfsr_next_11_b = 16'd0;
       lfsr_next_11 = lfsr_11;
     end
   end
@@ -2700,6 +2700,9 @@ module output_layer (
 
   // comb: w_upd_11 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_11_sum = 17'sd0;
+    w_upd_11_above = 1'b0;
+    w_upd_11_below = 1'b0;
     _neg_w_upd_11_sum = 36'd0;
     _ext_w_upd_11_sum = 37'd0;
     _bits_w_upd_11_sum_2 = 30'd0;
@@ -2720,9 +2723,6 @@ module output_layer (
       w_upd_11_sat_lo = w_upd_11_below;
       w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
     end else begin
-      w_upd_11_sum = 17'sd0;
-      w_upd_11_above = 1'b0;
-      w_upd_11_below = 1'b0;
       w_upd_11_sat_hi = 1'b0;
       w_upd_11_sat_lo = 1'b0;
       w_upd_11 = w_rd_11;
@@ -2745,6 +2745,11 @@ module output_layer (
 
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_12_f0 = 32'd0;
+    lfsr_next_12_f1 = 32'd0;
+    lfsr_next_12_f2 = 32'd0;
+    lfsr_next_12_f3 = 32'd0;
+    lfsr_next_12_b = 16'd0;
     if (w_we_12) begin
       lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};
       lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};
@@ -2753,11 +2758,6 @@ module output_layer (
       lfsr_next_12_b = lfsr_next_12_f3[15:0];
       lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};
     end else begin
-      lfsr_next_12_f0 = 32'd0;
-      lfsr_next_12_f1 = 32'd0;
-      lfsr_next_12_f2 = 32'd0;
-      lfsr_next_12_f3 = 32'd0;
-      lfsr_next_12_b = 16'd0;
       lfsr_next_12 = lfsr_12;
     end
   end
@@ -2792,6 +2792,9 @@ module output_layer (
 
   // comb: w_upd_12 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_12_sum = 17'sd0;
+    w_upd_12_above = 1'b0;
+    w_upd_12_below = 1'b0;
     _neg_w_upd_12_sum = 36'd0;
     _ext_w_upd_12_sum = 37'd0;
     _bits_w_upd_12_sum_2 = 30'd0;
@@ -2812,9 +2815,6 @@ module output_layer (
       w_upd_12_sat_lo = w_upd_12_below;
       w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
     end else begin
-      w_upd_12_sum = 17'sd0;
-      w_upd_12_above = 1'b0;
-      w_upd_12_below = 1'b0;
       w_upd_12_sat_hi = 1'b0;
       w_upd_12_sat_lo = 1'b0;
       w_upd_12 = w_rd_12;
@@ -2837,6 +2837,11 @@ module output_layer (
 
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_13_f0 = 32'd0;
+    lfsr_next_13_f1 = 32'd0;
+    lfsr_next_13_f2 = 32'd0;
+    lfsr_next_13_f3 = 32'd0;
+    lfsr_next_13_b = 16'd0;
     if (w_we_13) begin
       lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};
       lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};
@@ -2845,11 +2850,6 @@ module output_layer (
       lfsr_next_13_b = lfsr_next_13_f3[15:0];
       lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};
     end else begin
-      lfsr_next_13_f0 = 32'd0;
-      lfsr_next_13_f1 = 32'd0;
-      lfsr_next_13_f2 = 32'd0;
-      lfsr_next_13_f3 = 32'd0;
-      lfsr_next_13_b = 16'd0;
       lfsr_next_13 = lfsr_13;
     end
   end
@@ -2884,6 +2884,9 @@ module output_layer (
 
   // comb: w_upd_13 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_13_sum = 17'sd0;
+    w_upd_13_above = 1'b0;
+    w_upd_13_below = 1'b0;
     _neg_w_upd_13_sum = 36'd0;
     _ext_w_upd_13_sum = 37'd0;
     _bits_w_upd_13_sum_2 = 30'd0;
@@ -2904,9 +2907,6 @@ module output_layer (
       w_upd_13_sat_lo = w_upd_13_below;
       w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
     end else begin
-      w_upd_13_sum = 17'sd0;
-      w_upd_13_above = 1'b0;
-      w_upd_13_below = 1'b0;
       w_upd_13_sat_hi = 1'b0;
       w_upd_13_sat_lo = 1'b0;
       w_upd_13 = w_rd_13;
@@ -2929,6 +2929,11 @@ module output_layer (
 
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_14_f0 = 32'd0;
+    lfsr_next_14_f1 = 32'd0;
+    lfsr_next_14_f2 = 32'd0;
+    lfsr_next_14_f3 = 32'd0;
+    lfsr_next_14_b = 16'd0;
     if (w_we_14) begin
       lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};
       lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};
@@ -2937,11 +2942,6 @@ module output_layer (
       lfsr_next_14_b = lfsr_next_14_f3[15:0];
       lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};
     end else begin
-      lfsr_next_14_f0 = 32'd0;
-      lfsr_next_14_f1 = 32'd0;
-      lfsr_next_14_f2 = 32'd0;
-      lfsr_next_14_f3 = 32'd0;
-      lfsr_next_14_b = 16'd0;
       lfsr_next_14 = lfsr_14;
     end
   end
@@ -2976,6 +2976,9 @@ module output_layer (
 
   // comb: w_upd_14 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_14_sum = 17'sd0;
+    w_upd_14_above = 1'b0;
+    w_upd_14_below = 1'b0;
     _neg_w_upd_14_sum = 36'd0;
     _ext_w_upd_14_sum = 37'd0;
     _bits_w_upd_14_sum_2 = 30'd0;
@@ -2996,9 +2999,6 @@ module output_layer (
       w_upd_14_sat_lo = w_upd_14_below;
       w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
     end else begin
-      w_upd_14_sum = 17'sd0;
-      w_upd_14_above = 1'b0;
-      w_upd_14_below = 1'b0;
       w_upd_14_sat_hi = 1'b0;
       w_upd_14_sat_lo = 1'b0;
       w_upd_14 = w_rd_14;
@@ -3021,6 +3021,11 @@ module output_layer (
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_15_f0 = 32'd0;
+    lfsr_next_15_f1 = 32'd0;
+    lfsr_next_15_f2 = 32'd0;
+    lfsr_next_15_f3 = 32'd0;
+    lfsr_next_15_b = 16'd0;
     if (w_we_15) begin
       lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};
       lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};
@@ -3029,11 +3034,6 @@ module output_layer (
       lfsr_next_15_b = lfsr_next_15_f3[15:0];
       lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};
     end else begin
-      lfsr_next_15_f0 = 32'd0;
-      lfsr_next_15_f1 = 32'd0;
-      lfsr_next_15_f2 = 32'd0;
-      lfsr_next_15_f3 = 32'd0;
-      lfsr_next_15_b = 16'd0;
       lfsr_next_15 = lfsr_15;
     end
   end
@@ -3068,6 +3068,9 @@ module output_layer (
 
   // comb: w_upd_15 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_15_sum = 17'sd0;
+    w_upd_15_above = 1'b0;
+    w_upd_15_below = 1'b0;
     _neg_w_upd_15_sum = 36'd0;
     _ext_w_upd_15_sum = 37'd0;
     _bits_w_upd_15_sum_2 = 30'd0;
@@ -3088,9 +3091,6 @@ module output_layer (
       w_upd_15_sat_lo = w_upd_15_below;
       w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
     end else begin
-      w_upd_15_sum = 17'sd0;
-      w_upd_15_above = 1'b0;
-      w_upd_15_below = 1'b0;
       w_upd_15_sat_hi = 1'b0;
       w_upd_15_sat_lo = 1'b0;
       w_upd_15 = w_rd_15;
@@ -3113,6 +3113,11 @@ module output_layer (
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_16_f0 = 32'd0;
+    lfsr_next_16_f1 = 32'd0;
+    lfsr_next_16_f2 = 32'd0;
+    lfsr_next_16_f3 = 32'd0;
+    lfsr_next_16_b = 16'd0;
     if (w_we_16) begin
       lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};
       lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};
@@ -3121,11 +3126,6 @@ module output_layer (
       lfsr_next_16_b = lfsr_next_16_f3[15:0];
       lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};
     end else begin
-      lfsr_next_16_f0 = 32'd0;
-      lfsr_next_16_f1 = 32'd0;
-      lfsr_next_16_f2 = 32'd0;
-      lfsr_next_16_f3 = 32'd0;
-      lfsr_next_16_b = 16'd0;
       lfsr_next_16 = lfsr_16;
     end
   end
@@ -3160,6 +3160,9 @@ module output_layer (
 
   // comb: w_upd_16 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_16_sum = 17'sd0;
+    w_upd_16_above = 1'b0;
+    w_upd_16_below = 1'b0;
     _neg_w_upd_16_sum = 36'd0;
     _ext_w_upd_16_sum = 37'd0;
     _bits_w_upd_16_sum_2 = 30'd0;
@@ -3180,9 +3183,6 @@ module output_layer (
       w_upd_16_sat_lo = w_upd_16_below;
       w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
     end else begin
-      w_upd_16_sum = 17'sd0;
-      w_upd_16_above = 1'b0;
-      w_upd_16_below = 1'b0;
       w_upd_16_sat_hi = 1'b0;
       w_upd_16_sat_lo = 1'b0;
       w_upd_16 = w_rd_16;
@@ -3205,6 +3205,11 @@ module output_layer (
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_17_f0 = 32'd0;
+    lfsr_next_17_f1 = 32'd0;
+    lfsr_next_17_f2 = 32'd0;
+    lfsr_next_17_f3 = 32'd0;
+    lfsr_next_17_b = 16'd0;
     if (w_we_17) begin
       lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};
       lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};
@@ -3213,11 +3218,6 @@ module output_layer (
       lfsr_next_17_b = lfsr_next_17_f3[15:0];
       lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};
     end else begin
-      lfsr_next_17_f0 = 32'd0;
-      lfsr_next_17_f1 = 32'd0;
-      lfsr_next_17_f2 = 32'd0;
-      lfsr_next_17_f3 = 32'd0;
-      lfsr_next_17_b = 16'd0;
       lfsr_next_17 = lfsr_17;
     end
   end
@@ -3252,6 +3252,9 @@ module output_layer (
 
   // comb: w_upd_17 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_17_sum = 17'sd0;
+    w_upd_17_above = 1'b0;
+    w_upd_17_below = 1'b0;
     _neg_w_upd_17_sum = 36'd0;
     _ext_w_upd_17_sum = 37'd0;
     _bits_w_upd_17_sum_2 = 30'd0;
@@ -3272,9 +3275,6 @@ module output_layer (
       w_upd_17_sat_lo = w_upd_17_below;
       w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
     end else begin
-      w_upd_17_sum = 17'sd0;
-      w_upd_17_above = 1'b0;
-      w_upd_17_below = 1'b0;
       w_upd_17_sat_hi = 1'b0;
       w_upd_17_sat_lo = 1'b0;
       w_upd_17 = w_rd_17;
@@ -3297,6 +3297,11 @@ module output_layer (
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_18_f0 = 32'd0;
+    lfsr_next_18_f1 = 32'd0;
+    lfsr_next_18_f2 = 32'd0;
+    lfsr_next_18_f3 = 32'd0;
+    lfsr_next_18_b = 16'd0;
     if (w_we_18) begin
       lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};
       lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};
@@ -3305,11 +3310,6 @@ module output_layer (
       lfsr_next_18_b = lfsr_next_18_f3[15:0];
       lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};
     end else begin
-      lfsr_next_18_f0 = 32'd0;
-      lfsr_next_18_f1 = 32'd0;
-      lfsr_next_18_f2 = 32'd0;
-      lfsr_next_18_f3 = 32'd0;
-      lfsr_next_18_b = 16'd0;
       lfsr_next_18 = lfsr_18;
     end
   end
@@ -3344,6 +3344,9 @@ module output_layer (
 
   // comb: w_upd_18 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_18_sum = 17'sd0;
+    w_upd_18_above = 1'b0;
+    w_upd_18_below = 1'b0;
     _neg_w_upd_18_sum = 36'd0;
     _ext_w_upd_18_sum = 37'd0;
     _bits_w_upd_18_sum_2 = 30'd0;
@@ -3364,9 +3367,6 @@ module output_layer (
       w_upd_18_sat_lo = w_upd_18_below;
       w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
     end else begin
-      w_upd_18_sum = 17'sd0;
-      w_upd_18_above = 1'b0;
-      w_upd_18_below = 1'b0;
       w_upd_18_sat_hi = 1'b0;
       w_upd_18_sat_lo = 1'b0;
       w_upd_18 = w_rd_18;
@@ -3389,6 +3389,11 @@ module output_layer (
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_19_f0 = 32'd0;
+    lfsr_next_19_f1 = 32'd0;
+    lfsr_next_19_f2 = 32'd0;
+    lfsr_next_19_f3 = 32'd0;
+    lfsr_next_19_b = 16'd0;
     if (w_we_19) begin
       lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};
       lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};
@@ -3397,11 +3402,6 @@ module output_layer (
       lfsr_next_19_b = lfsr_next_19_f3[15:0];
       lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};
     end else begin
-      lfsr_next_19_f0 = 32'd0;
-      lfsr_next_19_f1 = 32'd0;
-      lfsr_next_19_f2 = 32'd0;
-      lfsr_next_19_f3 = 32'd0;
-      lfsr_next_19_b = 16'd0;
       lfsr_next_19 = lfsr_19;
     end
   end
@@ -3436,6 +3436,9 @@ module output_layer (
 
   // comb: w_upd_19 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_19_sum = 17'sd0;
+    w_upd_19_above = 1'b0;
+    w_upd_19_below = 1'b0;
     _neg_w_upd_19_sum = 36'd0;
     _ext_w_upd_19_sum = 37'd0;
     _bits_w_upd_19_sum_2 = 30'd0;
@@ -3456,9 +3459,6 @@ module output_layer (
       w_upd_19_sat_lo = w_upd_19_below;
       w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
     end else begin
-      w_upd_19_sum = 17'sd0;
-      w_upd_19_above = 1'b0;
-      w_upd_19_below = 1'b0;
       w_upd_19_sat_hi = 1'b0;
       w_upd_19_sat_lo = 1'b0;
       w_upd_19 = w_rd_19;
@@ -3481,6 +3481,11 @@ module output_layer (
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_20_f0 = 32'd0;
+    lfsr_next_20_f1 = 32'd0;
+    lfsr_next_20_f2 = 32'd0;
+    lfsr_next_20_f3 = 32'd0;
+    lfsr_next_20_b = 16'd0;
     if (w_we_20) begin
       lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};
       lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};
@@ -3489,11 +3494,6 @@ module output_layer (
       lfsr_next_20_b = lfsr_next_20_f3[15:0];
       lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};
     end else begin
-      lfsr_next_20_f0 = 32'd0;
-      lfsr_next_20_f1 = 32'd0;
-      lfsr_next_20_f2 = 32'd0;
-      lfsr_next_20_f3 = 32'd0;
-      lfsr_next_20_b = 16'd0;
       lfsr_next_20 = lfsr_20;
     end
   end
@@ -3528,6 +3528,9 @@ module output_layer (
 
   // comb: w_upd_20 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_20_sum = 17'sd0;
+    w_upd_20_above = 1'b0;
+    w_upd_20_below = 1'b0;
     _neg_w_upd_20_sum = 36'd0;
     _ext_w_upd_20_sum = 37'd0;
     _bits_w_upd_20_sum_2 = 30'd0;
@@ -3548,9 +3551,6 @@ module output_layer (
       w_upd_20_sat_lo = w_upd_20_below;
       w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
     end else begin
-      w_upd_20_sum = 17'sd0;
-      w_upd_20_above = 1'b0;
-      w_upd_20_below = 1'b0;
       w_upd_20_sat_hi = 1'b0;
       w_upd_20_sat_lo = 1'b0;
       w_upd_20 = w_rd_20;
@@ -3573,6 +3573,11 @@ module output_layer (
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_21_f0 = 32'd0;
+    lfsr_next_21_f1 = 32'd0;
+    lfsr_next_21_f2 = 32'd0;
+    lfsr_next_21_f3 = 32'd0;
+    lfsr_next_21_b = 16'd0;
     if (w_we_21) begin
       lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};
       lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};
@@ -3581,11 +3586,6 @@ module output_layer (
       lfsr_next_21_b = lfsr_next_21_f3[15:0];
       lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};
     end else begin
-      lfsr_next_21_f0 = 32'd0;
-      lfsr_next_21_f1 = 32'd0;
-      lfsr_next_21_f2 = 32'd0;
-      lfsr_next_21_f3 = 32'd0;
-      lfsr_next_21_b = 16'd0;
       lfsr_next_21 = lfsr_21;
     end
   end
@@ -3620,6 +3620,9 @@ module output_layer (
 
   // comb: w_upd_21 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_21_sum = 17'sd0;
+    w_upd_21_above = 1'b0;
+    w_upd_21_below = 1'b0;
     _neg_w_upd_21_sum = 36'd0;
     _ext_w_upd_21_sum = 37'd0;
     _bits_w_upd_21_sum_2 = 30'd0;
@@ -3640,9 +3643,6 @@ module output_layer (
       w_upd_21_sat_lo = w_upd_21_below;
       w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
     end else begin
-      w_upd_21_sum = 17'sd0;
-      w_upd_21_above = 1'b0;
-      w_upd_21_below = 1'b0;
       w_upd_21_sat_hi = 1'b0;
       w_upd_21_sat_lo = 1'b0;
       w_upd_21 = w_rd_21;
@@ -3665,6 +3665,11 @@ module output_layer (
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_22_f0 = 32'd0;
+    lfsr_next_22_f1 = 32'd0;
+    lfsr_next_22_f2 = 32'd0;
+    lfsr_next_22_f3 = 32'd0;
+    lfsr_next_22_b = 16'd0;
     if (w_we_22) begin
       lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};
       lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};
@@ -3673,11 +3678,6 @@ module output_layer (
       lfsr_next_22_b = lfsr_next_22_f3[15:0];
       lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};
     end else begin
-      lfsr_next_22_f0 = 32'd0;
-      lfsr_next_22_f1 = 32'd0;
-      lfsr_next_22_f2 = 32'd0;
-      lfsr_next_22_f3 = 32'd0;
-      lfsr_next_22_b = 16'd0;
       lfsr_next_22 = lfsr_22;
     end
   end
@@ -3712,6 +3712,9 @@ module output_layer (
 
   // comb: w_upd_22 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_22_sum = 17'sd0;
+    w_upd_22_above = 1'b0;
+    w_upd_22_below = 1'b0;
     _neg_w_upd_22_sum = 36'd0;
     _ext_w_upd_22_sum = 37'd0;
     _bits_w_upd_22_sum_2 = 30'd0;
@@ -3732,9 +3735,6 @@ module output_layer (
       w_upd_22_sat_lo = w_upd_22_below;
       w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
     end else begin
-      w_upd_22_sum = 17'sd0;
-      w_upd_22_above = 1'b0;
-      w_upd_22_below = 1'b0;
       w_upd_22_sat_hi = 1'b0;
       w_upd_22_sat_lo = 1'b0;
       w_upd_22 = w_rd_22;
@@ -3757,6 +3757,11 @@ module output_layer (
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_23_f0 = 32'd0;
+    lfsr_next_23_f1 = 32'd0;
+    lfsr_next_23_f2 = 32'd0;
+    lfsr_next_23_f3 = 32'd0;
+    lfsr_next_23_b = 16'd0;
     if (w_we_23) begin
       lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};
       lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};
@@ -3765,11 +3770,6 @@ module output_layer (
       lfsr_next_23_b = lfsr_next_23_f3[15:0];
       lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};
     end else begin
-      lfsr_next_23_f0 = 32'd0;
-      lfsr_next_23_f1 = 32'd0;
-      lfsr_next_23_f2 = 32'd0;
-      lfsr_next_23_f3 = 32'd0;
-      lfsr_next_23_b = 16'd0;
       lfsr_next_23 = lfsr_23;
     end
   end
@@ -3804,6 +3804,9 @@ module output_layer (
 
   // comb: w_upd_23 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_23_sum = 17'sd0;
+    w_upd_23_above = 1'b0;
+    w_upd_23_below = 1'b0;
     _neg_w_upd_23_sum = 36'd0;
     _ext_w_upd_23_sum = 37'd0;
     _bits_w_upd_23_sum_2 = 30'd0;
@@ -3824,9 +3827,6 @@ module output_layer (
       w_upd_23_sat_lo = w_upd_23_below;
       w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
     end else begin
-      w_upd_23_sum = 17'sd0;
-      w_upd_23_above = 1'b0;
-      w_upd_23_below = 1'b0;
       w_upd_23_sat_hi = 1'b0;
       w_upd_23_sat_lo = 1'b0;
       w_upd_23 = w_rd_23;
@@ -3849,6 +3849,11 @@ module output_layer (
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_24_f0 = 32'd0;
+    lfsr_next_24_f1 = 32'd0;
+    lfsr_next_24_f2 = 32'd0;
+    lfsr_next_24_f3 = 32'd0;
+    lfsr_next_24_b = 16'd0;
     if (w_we_24) begin
       lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};
       lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};
@@ -3857,11 +3862,6 @@ module output_layer (
       lfsr_next_24_b = lfsr_next_24_f3[15:0];
       lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};
     end else begin
-      lfsr_next_24_f0 = 32'd0;
-      lfsr_next_24_f1 = 32'd0;
-      lfsr_next_24_f2 = 32'd0;
-      lfsr_next_24_f3 = 32'd0;
-      lfsr_next_24_b = 16'd0;
       lfsr_next_24 = lfsr_24;
     end
   end
@@ -3896,6 +3896,9 @@ module output_layer (
 
   // comb: w_upd_24 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_24_sum = 17'sd0;
+    w_upd_24_above = 1'b0;
+    w_upd_24_below = 1'b0;
     _neg_w_upd_24_sum = 36'd0;
     _ext_w_upd_24_sum = 37'd0;
     _bits_w_upd_24_sum_2 = 30'd0;
@@ -3916,9 +3919,6 @@ module output_layer (
       w_upd_24_sat_lo = w_upd_24_below;
       w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
     end else begin
-      w_upd_24_sum = 17'sd0;
-      w_upd_24_above = 1'b0;
-      w_upd_24_below = 1'b0;
       w_upd_24_sat_hi = 1'b0;
       w_upd_24_sat_lo = 1'b0;
       w_upd_24 = w_rd_24;
@@ -3941,6 +3941,11 @@ module output_layer (
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_25_f0 = 32'd0;
+    lfsr_next_25_f1 = 32'd0;
+    lfsr_next_25_f2 = 32'd0;
+    lfsr_next_25_f3 = 32'd0;
+    lfsr_next_25_b = 16'd0;
     if (w_we_25) begin
       lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};
       lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};
@@ -3949,11 +3954,6 @@ module output_layer (
       lfsr_next_25_b = lfsr_next_25_f3[15:0];
       lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};
     end else begin
-      lfsr_next_25_f0 = 32'd0;
-      lfsr_next_25_f1 = 32'd0;
-      lfsr_next_25_f2 = 32'd0;
-      lfsr_next_25_f3 = 32'd0;
-      lfsr_next_25_b = 16'd0;
       lfsr_next_25 = lfsr_25;
     end
   end
@@ -3988,6 +3988,9 @@ module output_layer (
 
   // comb: w_upd_25 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_25_sum = 17'sd0;
+    w_upd_25_above = 1'b0;
+    w_upd_25_below = 1'b0;
     _neg_w_upd_25_sum = 36'd0;
     _ext_w_upd_25_sum = 37'd0;
     _bits_w_upd_25_sum_2 = 30'd0;
@@ -4008,9 +4011,6 @@ module output_layer (
       w_upd_25_sat_lo = w_upd_25_below;
       w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
     end else begin
-      w_upd_25_sum = 17'sd0;
-      w_upd_25_above = 1'b0;
-      w_upd_25_below = 1'b0;
       w_upd_25_sat_hi = 1'b0;
       w_upd_25_sat_lo = 1'b0;
       w_upd_25 = w_rd_25;
@@ -4033,6 +4033,11 @@ module output_layer (
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_26_f0 = 32'd0;
+    lfsr_next_26_f1 = 32'd0;
+    lfsr_next_26_f2 = 32'd0;
+    lfsr_next_26_f3 = 32'd0;
+    lfsr_next_26_b = 16'd0;
     if (w_we_26) begin
       lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};
       lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};
@@ -4041,11 +4046,6 @@ module output_layer (
       lfsr_next_26_b = lfsr_next_26_f3[15:0];
       lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};
     end else begin
-      lfsr_next_26_f0 = 32'd0;
-      lfsr_next_26_f1 = 32'd0;
-      lfsr_next_26_f2 = 32'd0;
-      lfsr_next_26_f3 = 32'd0;
-      lfsr_next_26_b = 16'd0;
       lfsr_next_26 = lfsr_26;
     end
   end
@@ -4080,6 +4080,9 @@ module output_layer (
 
   // comb: w_upd_26 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_26_sum = 17'sd0;
+    w_upd_26_above = 1'b0;
+    w_upd_26_below = 1'b0;
     _neg_w_upd_26_sum = 36'd0;
     _ext_w_upd_26_sum = 37'd0;
     _bits_w_upd_26_sum_2 = 30'd0;
@@ -4100,9 +4103,6 @@ module output_layer (
       w_upd_26_sat_lo = w_upd_26_below;
       w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
     end else begin
-      w_upd_26_sum = 17'sd0;
-      w_upd_26_above = 1'b0;
-      w_upd_26_below = 1'b0;
       w_upd_26_sat_hi = 1'b0;
       w_upd_26_sat_lo = 1'b0;
       w_upd_26 = w_rd_26;
@@ -4125,6 +4125,11 @@ module output_layer (
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_27_f0 = 32'd0;
+    lfsr_next_27_f1 = 32'd0;
+    lfsr_next_27_f2 = 32'd0;
+    lfsr_next_27_f3 = 32'd0;
+    lfsr_next_27_b = 16'd0;
     if (w_we_27) begin
       lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};
       lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};
@@ -4133,11 +4138,6 @@ module output_layer (
       lfsr_next_27_b = lfsr_next_27_f3[15:0];
       lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};
     end else begin
-      lfsr_next_27_f0 = 32'd0;
-      lfsr_next_27_f1 = 32'd0;
-      lfsr_next_27_f2 = 32'd0;
-      lfsr_next_27_f3 = 32'd0;
-      lfsr_next_27_b = 16'd0;
       lfsr_next_27 = lfsr_27;
     end
   end
@@ -4172,6 +4172,9 @@ module output_layer (
 
   // comb: w_upd_27 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_27_sum = 17'sd0;
+    w_upd_27_above = 1'b0;
+    w_upd_27_below = 1'b0;
     _neg_w_upd_27_sum = 36'd0;
     _ext_w_upd_27_sum = 37'd0;
     _bits_w_upd_27_sum_2 = 30'd0;
@@ -4192,9 +4195,6 @@ module output_layer (
       w_upd_27_sat_lo = w_upd_27_below;
       w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
     end else begin
-      w_upd_27_sum = 17'sd0;
-      w_upd_27_above = 1'b0;
-      w_upd_27_below = 1'b0;
       w_upd_27_sat_hi = 1'b0;
       w_upd_27_sat_lo = 1'b0;
       w_upd_27 = w_rd_27;
@@ -4217,6 +4217,11 @@ module output_layer (
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_28_f0 = 32'd0;
+    lfsr_next_28_f1 = 32'd0;
+    lfsr_next_28_f2 = 32'd0;
+    lfsr_next_28_f3 = 32'd0;
+    lfsr_next_28_b = 16'd0;
     if (w_we_28) begin
       lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};
       lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};
@@ -4225,11 +4230,6 @@ module output_layer (
       lfsr_next_28_b = lfsr_next_28_f3[15:0];
       lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};
     end else begin
-      lfsr_next_28_f0 = 32'd0;
-      lfsr_next_28_f1 = 32'd0;
-      lfsr_next_28_f2 = 32'd0;
-      lfsr_next_28_f3 = 32'd0;
-      lfsr_next_28_b = 16'd0;
       lfsr_next_28 = lfsr_28;
     end
   end
@@ -4264,6 +4264,9 @@ module output_layer (
 
   // comb: w_upd_28 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_28_sum = 17'sd0;
+    w_upd_28_above = 1'b0;
+    w_upd_28_below = 1'b0;
     _neg_w_upd_28_sum = 36'd0;
     _ext_w_upd_28_sum = 37'd0;
     _bits_w_upd_28_sum_2 = 30'd0;
@@ -4284,9 +4287,6 @@ module output_layer (
       w_upd_28_sat_lo = w_upd_28_below;
       w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
     end else begin
-      w_upd_28_sum = 17'sd0;
-      w_upd_28_above = 1'b0;
-      w_upd_28_below = 1'b0;
       w_upd_28_sat_hi = 1'b0;
       w_upd_28_sat_lo = 1'b0;
       w_upd_28 = w_rd_28;
@@ -4309,6 +4309,11 @@ module output_layer (
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_29_f0 = 32'd0;
+    lfsr_next_29_f1 = 32'd0;
+    lfsr_next_29_f2 = 32'd0;
+    lfsr_next_29_f3 = 32'd0;
+    lfsr_next_29_b = 16'd0;
     if (w_we_29) begin
       lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};
       lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};
@@ -4317,11 +4322,6 @@ module output_layer (
       lfsr_next_29_b = lfsr_next_29_f3[15:0];
       lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};
     end else begin
-      lfsr_next_29_f0 = 32'd0;
-      lfsr_next_29_f1 = 32'd0;
-      lfsr_next_29_f2 = 32'd0;
-      lfsr_next_29_f3 = 32'd0;
-      lfsr_next_29_b = 16'd0;
       lfsr_next_29 = lfsr_29;
     end
   end
@@ -4356,6 +4356,9 @@ module output_layer (
 
   // comb: w_upd_29 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_29_sum = 17'sd0;
+    w_upd_29_above = 1'b0;
+    w_upd_29_below = 1'b0;
     _neg_w_upd_29_sum = 36'd0;
     _ext_w_upd_29_sum = 37'd0;
     _bits_w_upd_29_sum_2 = 30'd0;
@@ -4376,9 +4379,6 @@ module output_layer (
       w_upd_29_sat_lo = w_upd_29_below;
       w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
     end else begin
-      w_upd_29_sum = 17'sd0;
-      w_upd_29_above = 1'b0;
-      w_upd_29_below = 1'b0;
       w_upd_29_sat_hi = 1'b0;
       w_upd_29_sat_lo = 1'b0;
       w_upd_29 = w_rd_29;
@@ -4401,6 +4401,11 @@ module output_layer (
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_30_f0 = 32'd0;
+    lfsr_next_30_f1 = 32'd0;
+    lfsr_next_30_f2 = 32'd0;
+    lfsr_next_30_f3 = 32'd0;
+    lfsr_next_30_b = 16'd0;
     if (w_we_30) begin
       lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};
       lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};
@@ -4409,11 +4414,6 @@ module output_layer (
       lfsr_next_30_b = lfsr_next_30_f3[15:0];
       lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};
     end else begin
-      lfsr_next_30_f0 = 32'd0;
-      lfsr_next_30_f1 = 32'd0;
-      lfsr_next_30_f2 = 32'd0;
-      lfsr_next_30_f3 = 32'd0;
-      lfsr_next_30_b = 16'd0;
       lfsr_next_30 = lfsr_30;
     end
   end
@@ -4448,6 +4448,9 @@ module output_layer (
 
   // comb: w_upd_30 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_30_sum = 17'sd0;
+    w_upd_30_above = 1'b0;
+    w_upd_30_below = 1'b0;
     _neg_w_upd_30_sum = 36'd0;
     _ext_w_upd_30_sum = 37'd0;
     _bits_w_upd_30_sum_2 = 30'd0;
@@ -4468,9 +4471,6 @@ module output_layer (
       w_upd_30_sat_lo = w_upd_30_below;
       w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
     end else begin
-      w_upd_30_sum = 17'sd0;
-      w_upd_30_above = 1'b0;
-      w_upd_30_below = 1'b0;
       w_upd_30_sat_hi = 1'b0;
       w_upd_30_sat_lo = 1'b0;
       w_upd_30 = w_rd_30;
@@ -4493,6 +4493,11 @@ module output_layer (
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
+    lfsr_next_31_f0 = 32'd0;
+    lfsr_next_31_f1 = 32'd0;
+    lfsr_next_31_f2 = 32'd0;
+    lfsr_next_31_f3 = 32'd0;
+    lfsr_next_31_b = 16'd0;
     if (w_we_31) begin
       lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};
       lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};
@@ -4501,11 +4506,6 @@ module output_layer (
       lfsr_next_31_b = lfsr_next_31_f3[15:0];
       lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};
     end else begin
-      lfsr_next_31_f0 = 32'd0;
-      lfsr_next_31_f1 = 32'd0;
-      lfsr_next_31_f2 = 32'd0;
-      lfsr_next_31_f3 = 32'd0;
-      lfsr_next_31_b = 16'd0;
       lfsr_next_31 = lfsr_31;
     end
   end
@@ -4540,6 +4540,9 @@ module output_layer (
 
   // comb: w_upd_31 (generator/units/lane.ts:415)
   always @* begin
+    w_upd_31_sum = 17'sd0;
+    w_upd_31_above = 1'b0;
+    w_upd_31_below = 1'b0;
     _neg_w_upd_31_sum = 36'd0;
     _ext_w_upd_31_sum = 37'd0;
     _bits_w_upd_31_sum_2 = 30'd0;
@@ -4560,9 +4563,6 @@ module output_layer (
       w_upd_31_sat_lo = w_upd_31_below;
       w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
     end else begin
-      w_upd_31_sum = 17'sd0;
-      w_upd_31_above = 1'b0;
-      w_upd_31_below = 1'b0;
       w_upd_31_sat_hi = 1'b0;
       w_upd_31_sat_lo = 1'b0;
       w_upd_31 = w_rd_31;
@@ -4584,6 +4584,9 @@ module output_layer (
 
   // comb: b_upd (generator/units/lane.ts:415)
   always @* begin
+    b_upd_sum = 26'sd0;
+    b_upd_above = 1'b0;
+    b_upd_below = 1'b0;
     _neg_b_upd_sum = 36'd0;
     _ext_b_upd_sum = 14'd0;
     _add_b_upd_sum = 38'd0;
@@ -4600,9 +4603,6 @@ module output_layer (
       b_upd_sat_lo = b_upd_below;
       b_upd = b_upd_above ? 16'sd32767 : (b_upd_below ? 16'sh8000 : b_upd_sum[15:0]);
     end else begin
-      b_upd_sum = 26'sd0;
-      b_upd_above = 1'b0;
-      b_upd_below = 1'b0;
       b_upd_sat_hi = 1'b0;
       b_upd_sat_lo = 1'b0;
       b_upd = bias_rd;
@@ -4613,6 +4613,102 @@ module output_layer (
 
   // comb: lane_products (generator/units/common.ts:173)
   always @* begin
+    h_0 = 16'sd0;
+    op_0 = 16'sd0;
+    prod_0 = 64'sd0;
+    h_1 = 16'sd0;
+    op_1 = 16'sd0;
+    prod_1 = 64'sd0;
+    h_2 = 16'sd0;
+    op_2 = 16'sd0;
+    prod_2 = 64'sd0;
+    h_3 = 16'sd0;
+    op_3 = 16'sd0;
+    prod_3 = 64'sd0;
+    h_4 = 16'sd0;
+    op_4 = 16'sd0;
+    prod_4 = 64'sd0;
+    h_5 = 16'sd0;
+    op_5 = 16'sd0;
+    prod_5 = 64'sd0;
+    h_6 = 16'sd0;
+    op_6 = 16'sd0;
+    prod_6 = 64'sd0;
+    h_7 = 16'sd0;
+    op_7 = 16'sd0;
+    prod_7 = 64'sd0;
+    h_8 = 16'sd0;
+    op_8 = 16'sd0;
+    prod_8 = 64'sd0;
+    h_9 = 16'sd0;
+    op_9 = 16'sd0;
+    prod_9 = 64'sd0;
+    h_10 = 16'sd0;
+    op_10 = 16'sd0;
+    prod_10 = 64'sd0;
+    h_11 = 16'sd0;
+    op_11 = 16'sd0;
+    prod_11 = 64'sd0;
+    h_12 = 16'sd0;
+    op_12 = 16'sd0;
+    prod_12 = 64'sd0;
+    h_13 = 16'sd0;
+    op_13 = 16'sd0;
+    prod_13 = 64'sd0;
+    h_14 = 16'sd0;
+    op_14 = 16'sd0;
+    prod_14 = 64'sd0;
+    h_15 = 16'sd0;
+    op_15 = 16'sd0;
+    prod_15 = 64'sd0;
+    h_16 = 16'sd0;
+    op_16 = 16'sd0;
+    prod_16 = 64'sd0;
+    h_17 = 16'sd0;
+    op_17 = 16'sd0;
+    prod_17 = 64'sd0;
+    h_18 = 16'sd0;
+    op_18 = 16'sd0;
+    prod_18 = 64'sd0;
+    h_19 = 16'sd0;
+    op_19 = 16'sd0;
+    prod_19 = 64'sd0;
+    h_20 = 16'sd0;
+    op_20 = 16'sd0;
+    prod_20 = 64'sd0;
+    h_21 = 16'sd0;
+    op_21 = 16'sd0;
+    prod_21 = 64'sd0;
+    h_22 = 16'sd0;
+    op_22 = 16'sd0;
+    prod_22 = 64'sd0;
+    h_23 = 16'sd0;
+    op_23 = 16'sd0;
+    prod_23 = 64'sd0;
+    h_24 = 16'sd0;
+    op_24 = 16'sd0;
+    prod_24 = 64'sd0;
+    h_25 = 16'sd0;
+    op_25 = 16'sd0;
+    prod_25 = 64'sd0;
+    h_26 = 16'sd0;
+    op_26 = 16'sd0;
+    prod_26 = 64'sd0;
+    h_27 = 16'sd0;
+    op_27 = 16'sd0;
+    prod_27 = 64'sd0;
+    h_28 = 16'sd0;
+    op_28 = 16'sd0;
+    prod_28 = 64'sd0;
+    h_29 = 16'sd0;
+    op_29 = 16'sd0;
+    prod_29 = 64'sd0;
+    h_30 = 16'sd0;
+    op_30 = 16'sd0;
+    prod_30 = 64'sd0;
+    h_31 = 16'sd0;
+    op_31 = 16'sd0;
+    prod_31 = 64'sd0;
     _mux_sum_q_next = 26'd0;
     if ((d1 | a1)) begin
       h_0 = (sub1_q == 1'b0) ? h_rdata[15:0] : h_rdata[527:512];
@@ -4878,102 +4974,6 @@ module output_layer (
         g_31_next = g_31;
       end
     end else begin
-      h_0 = 16'sd0;
-      op_0 = 16'sd0;
-      prod_0 = 64'sd0;
-      h_1 = 16'sd0;
-      op_1 = 16'sd0;
-      prod_1 = 64'sd0;
-      h_2 = 16'sd0;
-      op_2 = 16'sd0;
-      prod_2 = 64'sd0;
-      h_3 = 16'sd0;
-      op_3 = 16'sd0;
-      prod_3 = 64'sd0;
-      h_4 = 16'sd0;
-      op_4 = 16'sd0;
-      prod_4 = 64'sd0;
-      h_5 = 16'sd0;
-      op_5 = 16'sd0;
-      prod_5 = 64'sd0;
-      h_6 = 16'sd0;
-      op_6 = 16'sd0;
-      prod_6 = 64'sd0;
-      h_7 = 16'sd0;
-      op_7 = 16'sd0;
-      prod_7 = 64'sd0;
-      h_8 = 16'sd0;
-      op_8 = 16'sd0;
-      prod_8 = 64'sd0;
-      h_9 = 16'sd0;
-      op_9 = 16'sd0;
-      prod_9 = 64'sd0;
-      h_10 = 16'sd0;
-      op_10 = 16'sd0;
-      prod_10 = 64'sd0;
-      h_11 = 16'sd0;
-      op_11 = 16'sd0;
-      prod_11 = 64'sd0;
-      h_12 = 16'sd0;
-      op_12 = 16'sd0;
-      prod_12 = 64'sd0;
-      h_13 = 16'sd0;
-      op_13 = 16'sd0;
-      prod_13 = 64'sd0;
-      h_14 = 16'sd0;
-      op_14 = 16'sd0;
-      prod_14 = 64'sd0;
-      h_15 = 16'sd0;
-      op_15 = 16'sd0;
-      prod_15 = 64'sd0;
-      h_16 = 16'sd0;
-      op_16 = 16'sd0;
-      prod_16 = 64'sd0;
-      h_17 = 16'sd0;
-      op_17 = 16'sd0;
-      prod_17 = 64'sd0;
-      h_18 = 16'sd0;
-      op_18 = 16'sd0;
-      prod_18 = 64'sd0;
-      h_19 = 16'sd0;
-      op_19 = 16'sd0;
-      prod_19 = 64'sd0;
-      h_20 = 16'sd0;
-      op_20 = 16'sd0;
-      prod_20 = 64'sd0;
-      h_21 = 16'sd0;
-      op_21 = 16'sd0;
-      prod_21 = 64'sd0;
-      h_22 = 16'sd0;
-      op_22 = 16'sd0;
-      prod_22 = 64'sd0;
-      h_23 = 16'sd0;
-      op_23 = 16'sd0;
-      prod_23 = 64'sd0;
-      h_24 = 16'sd0;
-      op_24 = 16'sd0;
-      prod_24 = 64'sd0;
-      h_25 = 16'sd0;
-      op_25 = 16'sd0;
-      prod_25 = 64'sd0;
-      h_26 = 16'sd0;
-      op_26 = 16'sd0;
-      prod_26 = 64'sd0;
-      h_27 = 16'sd0;
-      op_27 = 16'sd0;
-      prod_27 = 64'sd0;
-      h_28 = 16'sd0;
-      op_28 = 16'sd0;
-      prod_28 = 64'sd0;
-      h_29 = 16'sd0;
-      op_29 = 16'sd0;
-      prod_29 = 64'sd0;
-      h_30 = 16'sd0;
-      op_30 = 16'sd0;
-      prod_30 = 64'sd0;
-      h_31 = 16'sd0;
-      op_31 = 16'sd0;
-      prod_31 = 64'sd0;
       sum_q_next = sum_q;
       g_0_next = g_0;
       g_1_next = g_1;

@@ -101,6 +101,38 @@ describe('names', () => {
     await expectToolsClean(mod);
   });
 
+  it("a comb process's setTemp targets get their zero default at its top, a zero set before any other is left out", async () => {
+    const m = new ModuleBuilder('temp_default', {});
+    const en = m.input('en', uint(1));
+    const k = m.input('k', uint(1));
+    const i = m.input('i', uint(4));
+    const t = m.wire('t', uint(4));
+    const u = m.wire('u', uint(4));
+    const y = m.output('y', uint(4));
+    m.comb('p', ($) => {
+      $.setTemp(u, i.xor(constant(5, uint(4))));
+      $.if(en, () => {
+        $.setTemp(t, i.xor(i.shl(1).trunc(4)));
+        // a zero after a value on the same path is a real assignment and stays
+        $.if(k, () => $.setTemp(t, 0));
+        $.set(y, t.xor(u));
+      }).else(() => {
+        $.setTemp(t, 0);
+        $.set(y, u);
+      });
+    });
+    const mod = m.build();
+    const v = emitModule(mod).verilog;
+    const body = v.slice(v.indexOf('always @* begin'), v.indexOf('\n  end\n', v.indexOf('always @* begin')));
+    // t: default at the top (u, set by the first statement, needs none); the else branch's dead zero is left out
+    expect(body).toMatch(/^always @\* begin\n {4}t = 4'd0;\n(?: {4}_\w+ = \d+'d0;\n)* {4}u = i \^ 4'd5;\n/);
+    expect(body).not.toContain("u = 4'd0;");
+    expect(body.match(/t = 4'd0;/g)).toHaveLength(2); // the default and the one after a value
+    expect(body).toMatch(/if \(k\) begin\n {8}t = 4'd0;/);
+    expect(body).toMatch(/end else begin\n {6}y = u;\n {4}end/);
+    await expectToolsClean(mod);
+  });
+
   it('adding an unrelated signal renames nothing', () => {
     const names = (mod: Module): Set<string> => {
       const v = emitModule(mod).verilog;
