@@ -121,10 +121,9 @@ module chip (
 
   // seq: chip_rst_req (generator/units/chip.ts:66)
   always @(posedge clk) begin
+    chip_rst_req_q <= (u_frontend_chip_rst | chip_rst_req_q) & (~chip_rst_now);
     if (rst) begin
       chip_rst_req_q <= 1'b0;
-    end else begin
-      chip_rst_req_q <= (u_frontend_chip_rst | chip_rst_req_q) & (~chip_rst_now);
     end
   end
 

@@ -219,16 +219,15 @@ module controller (
 
   // seq: counters (generator/units/controller.ts:315)
   always @(posedge clk) begin
+    if ((running | (~seq_quiet))) begin
+      busy_cycles_q <= busy_cycles_q + 64'd1;
+    end
+    if ((running & stalled)) begin
+      stall_cycles_q <= stall_cycles_q + 64'd1;
+    end
     if (rst) begin
       busy_cycles_q <= 64'd0;
       stall_cycles_q <= 64'd0;
-    end else begin
-      if ((running | (~seq_quiet))) begin
-        busy_cycles_q <= busy_cycles_q + 64'd1;
-      end
-      if ((running & stalled)) begin
-        stall_cycles_q <= stall_cycles_q + 64'd1;
-      end
     end
   end
 
@@ -280,6 +279,587 @@ module controller (
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
   // seq: fsm (generator/units/controller.ts:418)
   always @(posedge clk) begin
+    if ((m_axis_rsp_tvalid & m_axis_rsp_tready)) begin
+      rsp_valid_q <= 1'b0;
+    end
+    seq_go_q <= 1'b0;
+    if ((res_push & res_pop)) begin
+      res0_q <= (res_count_q == 2'd1) ? seq_result : res1_q;
+      res1_q <= seq_result;
+    end else if (res_push) begin
+      if ((res_count_q == 2'd0)) begin
+        res0_q <= seq_result;
+      end else begin
+        res1_q <= seq_result;
+      end
+      res_count_q <= res_count_q + 2'd1;
+    end else if (res_pop) begin
+      res0_q <= res1_q;
+      res_count_q <= res_count_q - 2'd1;
+    end
+    if ((infer_go & (~res_pop))) begin
+      infer_owed_q <= infer_owed_q + 2'd1;
+    end else if ((res_pop & (~infer_go))) begin
+      infer_owed_q <= infer_owed_q - 2'd1;
+    end
+    if (res_wait) begin
+      if (can_send) begin
+        rsp_valid_q <= 1'b1;
+        rsp_data_q <= res0_q;
+        rsp_last_q <= res_left_q == 3'd1;
+        res_left_q <= res_left_q - 3'd1;
+      end
+    end
+    case (state_q)
+      5'd0: begin
+        if ((walk_left_q != 32'd0)) begin
+          if (walk_at_bias) begin
+            walk_in_q <= 10'd0;
+            walk_lane_q <= 6'd0;
+            walk_chunk_q <= 4'd0;
+            if (walk_row_end) begin
+              walk_row_q <= 8'd0;
+              walk_layer_q <= walk_layer_q + 2'd1;
+              walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
+              walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
+            end else begin
+              walk_row_q <= walk_row_q + 8'd1;
+              walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+              walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+            end
+          end else begin
+            walk_in_q <= walk_in_q + 10'd1;
+            if ((walk_lane_q == 6'd63)) begin
+              walk_lane_q <= 6'd0;
+              walk_chunk_q <= walk_chunk_q + 4'd1;
+            end else begin
+              walk_lane_q <= walk_lane_q + 6'd1;
+            end
+          end
+          walk_left_q <= walk_left_q - 32'd1;
+        end else begin
+          state_q <= 5'd1;
+          seed_t_q <= 32'hc31a895 ^ 32'd0;
+          seed_phase_q <= 3'd1;
+          seed_target_q <= 2'd0;
+          walk_layer_q <= 2'd0;
+          walk_lane_q <= 6'd0;
+          seed_lane_k_q <= 32'h27d4eb2f;
+        end
+      end
+      5'd1: begin
+        case (seed_phase_q)
+          3'd1: begin
+            seed_t_q <= seed_prod_a;
+            seed_phase_q <= 3'd2;
+          end
+          3'd2: begin
+            seed_t_q <= seed_prod_b;
+            seed_phase_q <= 3'd3;
+          end
+          3'd3: begin
+            case (seed_target_q)
+              2'd0: begin
+                seed_h1_q <= seed_mix;
+                seed_t_q <= seed_mix ^ ((walk_layer_q == 2'd0) ? 32'hc2b2ae35 : ((walk_layer_q == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
+                seed_target_q <= 2'd1;
+                seed_phase_q <= 3'd1;
+              end
+              2'd1: begin
+                seed_a_q <= seed_mix;
+                seed_t_q <= seed_mix ^ seed_lane_k_q;
+                seed_target_q <= 2'd2;
+                seed_phase_q <= 3'd1;
+              end
+              default: begin
+                seed_value_q <= seed_lane;
+                seed_phase_q <= 3'd4;
+              end
+            endcase
+          end
+          default: begin
+            seed_phase_q <= 3'd1;
+            if ((walk_lane_q == 6'd63)) begin
+              walk_lane_q <= 6'd0;
+              seed_lane_k_q <= 32'h27d4eb2f;
+              seed_target_q <= 2'd1;
+              if ((walk_layer_q == 2'd2)) begin
+                state_q <= 5'd19;
+              end else begin
+                walk_layer_q <= walk_layer_q + 2'd1;
+                seed_t_q <= seed_h1_q ^ (((walk_layer_q + 2'd1) == 2'd0) ? 32'hc2b2ae35 : (((walk_layer_q + 2'd1) == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
+              end
+            end else begin
+              walk_lane_q <= walk_lane_q + 6'd1;
+              seed_lane_k_q <= seed_lane_k_q + 32'h27d4eb2f;
+              seed_t_q <= seed_a_q ^ (seed_lane_k_q + 32'h27d4eb2f);
+              seed_target_q <= 2'd2;
+            end
+          end
+        endcase
+      end
+      5'd19: begin
+        walk_layer_q <= 2'd0;
+        if ((op_q == 8'd16)) begin
+          reply_status_q <= 8'd0;
+          reply_len_q <= 16'd0;
+          after_hdr_q <= 5'd2;
+          state_q <= 5'd14;
+        end else begin
+          seq_go_q <= 1'b1;
+          seq_op_q <= 2'd3;
+          state_q <= 5'd31;
+        end
+      end
+      5'd31: begin
+        if (seq_done) begin
+          state_q <= 5'd2;
+        end
+      end
+      5'd2: begin
+        if (s_axis_cmd_tvalid) begin
+          op_q <= s_axis_cmd_tdata;
+          state_q <= 5'd3;
+        end
+      end
+      5'd3: begin
+        if (s_axis_cmd_tvalid) begin
+          len_q <= {8'd0, s_axis_cmd_tdata};
+          state_q <= 5'd4;
+        end
+      end
+      5'd4: begin
+        if (s_axis_cmd_tvalid) begin
+          len_q <= {s_axis_cmd_tdata, len_q[7:0]};
+          argc_q <= 4'd0;
+          state_q <= 5'd5;
+        end
+      end
+      5'd5: begin
+        if ((argc_q == n_args)) begin
+          state_q <= 5'd24;
+        end else if (s_axis_cmd_tvalid) begin
+          args_q <= {s_axis_cmd_tdata, args_q[63:8]};
+          argc_q <= argc_q + 4'd1;
+          len_q <= len_q - 16'd1;
+        end
+      end
+      5'd24: begin
+        if (op_train) begin
+          state_q <= 5'd6;
+        end else if (((~seq_busy) & (~seq_go_q))) begin
+          seq_go_q <= 1'b1;
+          seq_op_q <= 2'd2;
+          state_q <= 5'd25;
+        end
+      end
+      5'd25: begin
+        if (seq_done) begin
+          state_q <= 5'd6;
+        end
+      end
+      5'd26: begin
+        if (seq_done) begin
+          reply_status_q <= 8'd0;
+          reply_len_q <= 16'd0;
+          after_hdr_q <= 5'd2;
+          state_q <= 5'd14;
+        end
+      end
+      5'd6: begin
+        argc_q <= 4'd0;
+        case (op_q)
+          8'd16: begin
+            if ((args_q[31:0] == 32'h1070101)) begin
+              state_q <= 5'd1;
+              seed_t_q <= 32'hc31a895 ^ args_q[63:32];
+              seed_phase_q <= 3'd1;
+              seed_target_q <= 2'd0;
+              walk_layer_q <= 2'd0;
+              walk_lane_q <= 6'd0;
+              seed_lane_k_q <= 32'h27d4eb2f;
+            end else begin
+              send_buf_q <= {720'd0, 8'd0, op_q};
+              send_left_q <= 16'd2;
+              reply_status_q <= 8'd64;
+              reply_len_q <= 16'd2;
+              after_hdr_q <= 5'd17;
+              state_q <= 5'd14;
+            end
+          end
+          8'd32: begin
+            walk_layer_q <= (arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0);
+            walk_rem_q <= arg_offset - ((arg_offset >= 32'h1a8c0) ? 32'h1a8c0 : ((arg_offset >= 32'h18880) ? 32'h18880 : 32'd0));
+            walk_row_q <= 8'd0;
+            walk_in_q <= 10'd0;
+            walk_lane_q <= 6'd0;
+            walk_chunk_q <= 4'd0;
+            walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
+            walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
+            walk_left_q <= {16'd0, len_q};
+            state_q <= 5'd7;
+          end
+          8'd33: begin
+            walk_layer_q <= (arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0);
+            walk_rem_q <= arg_offset - ((arg_offset >= 32'h1a8c0) ? 32'h1a8c0 : ((arg_offset >= 32'h18880) ? 32'h18880 : 32'd0));
+            walk_row_q <= 8'd0;
+            walk_in_q <= 10'd0;
+            walk_lane_q <= 6'd0;
+            walk_chunk_q <= 4'd0;
+            walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
+            walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
+            walk_left_q <= {16'd0, args_q[63:48]};
+            state_q <= 5'd7;
+          end
+          8'd34: begin
+            walk_rem_q <= {16'd0, args_q[63:48]};
+            walk_layer_q <= 2'd0;
+            state_q <= 5'd27;
+          end
+          8'd35: begin
+            walk_rem_q <= {16'd0, args_q[47:32]};
+            walk_left_q <= {16'd0, args_q[63:48]};
+            walk_layer_q <= 2'd0;
+            state_q <= 5'd27;
+          end
+          8'd48: begin
+            seq_go_q <= 1'b1;
+            seq_op_q <= 2'd3;
+            state_q <= 5'd26;
+          end
+          8'd64: begin
+            send_buf_q <= {sat_err, sat_prob, sat_logit, sat_delta, sat_lnInvStd, sat_lnVar, sat_xi, sat_coef, sat_rowSum, sat_gram, sat_kernelArg, sat_windowZ, sat_act, sat_preact, sat_bias, sat_weight, sat_input, stall_cycles_q, busy_cycles_q, steps};
+            send_left_q <= 16'd92;
+            reply_status_q <= 8'd0;
+            reply_len_q <= 16'd92;
+            after_hdr_q <= 5'd17;
+            state_q <= 5'd14;
+          end
+          8'd50: begin
+            rec_div_q <= len_q;
+            rec_records_q <= 3'd0;
+            state_q <= 5'd20;
+          end
+          8'd49: begin
+            rec_div_q <= len_q;
+            rec_records_q <= 3'd0;
+            state_q <= 5'd20;
+          end
+          default: begin
+            if ((len_q == 16'd0)) begin
+              send_buf_q <= {720'd0, 8'd0, op_q};
+              send_left_q <= 16'd2;
+              reply_status_q <= 8'd64;
+              reply_len_q <= 16'd2;
+              after_hdr_q <= 5'd17;
+              state_q <= 5'd14;
+            end else begin
+              state_q <= 5'd18;
+            end
+          end
+        endcase
+      end
+      5'd20: begin
+        if ((rec_div_q >= (op_train ? 16'd785 : 16'd784))) begin
+          rec_div_q <= rec_div_q - (op_train ? 16'd785 : 16'd784);
+          rec_records_q <= rec_records_q + 3'd1;
+        end else if (op_train) begin
+          state_q <= 5'd21;
+        end else begin
+          res_left_q <= rec_records_q;
+          reply_status_q <= 8'd0;
+          reply_len_q <= {13'd0, rec_records_q};
+          after_hdr_q <= 5'd21;
+          state_q <= 5'd14;
+        end
+      end
+      5'd21: begin
+        if (rec_go) begin
+          seq_go_q <= 1'b1;
+          seq_op_q <= op_train ? 2'd0 : 2'd1;
+          rec_bytes_q <= _mux_rec_bytes_q[9:0];
+          state_q <= 5'd22;
+        end
+      end
+      5'd22: begin
+        if ((m_axis_px_tvalid & m_axis_px_tready)) begin
+          rec_bytes_q <= rec_bytes_q - 10'd1;
+          if ((rec_bytes_q == 10'd1)) begin
+            rec_records_q <= rec_records_q - 3'd1;
+            if (op_train) begin
+              if ((rec_records_q == 3'd1)) begin
+                reply_status_q <= 8'd0;
+                reply_len_q <= 16'd0;
+                after_hdr_q <= 5'd2;
+                state_q <= 5'd14;
+              end else begin
+                state_q <= 5'd21;
+              end
+            end else begin
+              state_q <= (rec_records_q == 3'd1) ? 5'd23 : 5'd21;
+            end
+          end
+        end
+      end
+      5'd23: begin
+        if ((res_left_q == 3'd0)) begin
+          state_q <= 5'd2;
+        end
+      end
+      5'd18: begin
+        if (s_axis_cmd_tvalid) begin
+          len_q <= len_q - 16'd1;
+          if ((len_q == 16'd1)) begin
+            send_buf_q <= {720'd0, 8'd0, op_q};
+            send_left_q <= 16'd2;
+            reply_status_q <= 8'd64;
+            reply_len_q <= 16'd2;
+            after_hdr_q <= 5'd17;
+            state_q <= 5'd14;
+          end
+        end
+      end
+      5'd7: begin
+        if ((walk_rem_q >= ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65)))) begin
+          walk_rem_q <= walk_rem_q - ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65));
+          walk_row_q <= walk_row_q + 8'd1;
+          walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+          walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+        end else begin
+          walk_in_q <= walk_rem_q[9:0];
+          state_q <= 5'd8;
+        end
+      end
+      5'd8: begin
+        if ((walk_rem_q >= 32'd64)) begin
+          walk_rem_q <= walk_rem_q - 32'd64;
+          walk_chunk_q <= walk_chunk_q + 4'd1;
+        end else begin
+          walk_lane_q <= walk_rem_q[5:0];
+          byte_idx_q <= 3'd0;
+          if ((op_q == 8'd32)) begin
+            state_q <= 5'd9;
+          end else begin
+            reply_status_q <= 8'd0;
+            reply_len_q <= _mul_reply_len_q[15:0];
+            after_hdr_q <= 5'd11;
+            state_q <= 5'd14;
+          end
+        end
+      end
+      5'd9: begin
+        if (s_axis_cmd_tvalid) begin
+          args_q <= {s_axis_cmd_tdata, args_q[63:8]};
+          len_q <= len_q - 16'd1;
+          if ((byte_idx_q == 3'd1)) begin
+            byte_idx_q <= 3'd0;
+            state_q <= 5'd10;
+          end else begin
+            byte_idx_q <= byte_idx_q + 3'd1;
+          end
+        end
+      end
+      5'd10: begin
+        if (walk_at_bias) begin
+          walk_in_q <= 10'd0;
+          walk_lane_q <= 6'd0;
+          walk_chunk_q <= 4'd0;
+          if (walk_row_end) begin
+            walk_row_q <= 8'd0;
+            walk_layer_q <= walk_layer_q + 2'd1;
+            walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
+            walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
+          end else begin
+            walk_row_q <= walk_row_q + 8'd1;
+            walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+            walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+          end
+        end else begin
+          walk_in_q <= walk_in_q + 10'd1;
+          if ((walk_lane_q == 6'd63)) begin
+            walk_lane_q <= 6'd0;
+            walk_chunk_q <= walk_chunk_q + 4'd1;
+          end else begin
+            walk_lane_q <= walk_lane_q + 6'd1;
+          end
+        end
+        walk_left_q <= walk_left_q - 32'd1;
+        if ((len_q == 16'd0)) begin
+          reply_status_q <= 8'd0;
+          reply_len_q <= 16'd0;
+          after_hdr_q <= 5'd2;
+          state_q <= 5'd14;
+        end else begin
+          state_q <= 5'd9;
+        end
+      end
+      5'd11: begin
+        read_wait_q <= 2'd0;
+        state_q <= 5'd12;
+      end
+      5'd12: begin
+        read_wait_q <= read_wait_q + 2'd1;
+        if ((read_wait_q == 2'd1)) begin
+          byte_idx_q <= 3'd0;
+          state_q <= (op_q == 8'd35) ? 5'd30 : 5'd13;
+        end
+      end
+      5'd13: begin
+        if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
+          read_word_q <= host_rdata[15:0];
+          read_wait_q <= 2'd3;
+        end else if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= read_word_q[7:0];
+          rsp_last_q <= (byte_idx_q == 3'd1) & (walk_left_q == 32'd1);
+          read_word_q <= {8'd0, read_word_q[15:8]};
+          if ((byte_idx_q == 3'd1)) begin
+            if (walk_at_bias) begin
+              walk_in_q <= 10'd0;
+              walk_lane_q <= 6'd0;
+              walk_chunk_q <= 4'd0;
+              if (walk_row_end) begin
+                walk_row_q <= 8'd0;
+                walk_layer_q <= walk_layer_q + 2'd1;
+                walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
+                walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
+              end else begin
+                walk_row_q <= walk_row_q + 8'd1;
+                walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+                walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+              end
+            end else begin
+              walk_in_q <= walk_in_q + 10'd1;
+              if ((walk_lane_q == 6'd63)) begin
+                walk_lane_q <= 6'd0;
+                walk_chunk_q <= walk_chunk_q + 4'd1;
+              end else begin
+                walk_lane_q <= walk_lane_q + 6'd1;
+              end
+            end
+            walk_left_q <= walk_left_q - 32'd1;
+            if ((walk_left_q == 32'd1)) begin
+              state_q <= 5'd2;
+            end else begin
+              state_q <= 5'd11;
+            end
+          end else begin
+            byte_idx_q <= byte_idx_q + 3'd1;
+          end
+        end
+      end
+      5'd27: begin
+        if ((walk_rem_q >= 32'd64)) begin
+          walk_rem_q <= walk_rem_q - 32'd64;
+          walk_layer_q <= walk_layer_q + 2'd1;
+        end else begin
+          walk_lane_q <= walk_rem_q[5:0];
+          byte_idx_q <= 3'd0;
+          if ((op_q == 8'd34)) begin
+            state_q <= 5'd28;
+          end else begin
+            reply_status_q <= 8'd0;
+            reply_len_q <= _mul_reply_len_q_2[15:0];
+            after_hdr_q <= 5'd11;
+            state_q <= 5'd14;
+          end
+        end
+      end
+      5'd28: begin
+        if (s_axis_cmd_tvalid) begin
+          lfsr_word_q <= {s_axis_cmd_tdata, lfsr_word_q[31:8]};
+          len_q <= len_q - 16'd1;
+          if ((byte_idx_q == 3'd3)) begin
+            state_q <= 5'd29;
+          end else begin
+            byte_idx_q <= byte_idx_q + 3'd1;
+          end
+        end
+      end
+      5'd29: begin
+        if ((walk_lane_q == 6'd63)) begin
+          walk_lane_q <= 6'd0;
+          walk_layer_q <= walk_layer_q + 2'd1;
+        end else begin
+          walk_lane_q <= walk_lane_q + 6'd1;
+        end
+        byte_idx_q <= 3'd0;
+        if ((len_q == 16'd0)) begin
+          reply_status_q <= 8'd0;
+          reply_len_q <= 16'd0;
+          after_hdr_q <= 5'd2;
+          state_q <= 5'd14;
+        end else begin
+          state_q <= 5'd28;
+        end
+      end
+      5'd30: begin
+        if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
+          lfsr_word_q <= host_rdata;
+          read_wait_q <= 2'd3;
+        end else if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= lfsr_word_q[7:0];
+          rsp_last_q <= (byte_idx_q == 3'd3) & (walk_left_q == 32'd1);
+          lfsr_word_q <= {8'd0, lfsr_word_q[31:8]};
+          if ((byte_idx_q == 3'd3)) begin
+            if ((walk_lane_q == 6'd63)) begin
+              walk_lane_q <= 6'd0;
+              walk_layer_q <= walk_layer_q + 2'd1;
+            end else begin
+              walk_lane_q <= walk_lane_q + 6'd1;
+            end
+            walk_left_q <= walk_left_q - 32'd1;
+            if ((walk_left_q == 32'd1)) begin
+              state_q <= 5'd2;
+            end else begin
+              state_q <= 5'd11;
+            end
+          end else begin
+            byte_idx_q <= byte_idx_q + 3'd1;
+          end
+        end
+      end
+      5'd14: begin
+        if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= reply_status_q;
+          rsp_last_q <= 1'b0;
+          state_q <= 5'd15;
+        end
+      end
+      5'd15: begin
+        if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= reply_len_q[7:0];
+          rsp_last_q <= 1'b0;
+          state_q <= 5'd16;
+        end
+      end
+      5'd16: begin
+        if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= reply_len_q[15:8];
+          rsp_last_q <= reply_len_q == 16'd0;
+          state_q <= after_hdr_q;
+        end
+      end
+      5'd17: begin
+        if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= send_buf_q[7:0];
+          rsp_last_q <= send_left_q == 16'd1;
+          send_buf_q <= {8'd0, send_buf_q[735:8]};
+          send_left_q <= send_left_q - 16'd1;
+          if ((send_left_q == 16'd1)) begin
+            state_q <= 5'd2;
+          end
+        end
+      end
+      default: begin
+        state_q <= 5'd2;
+      end
+    endcase
     if (rst) begin
       rsp_valid_q <= 1'b0;
       seq_go_q <= 1'b0;
@@ -324,588 +904,6 @@ module controller (
       read_wait_q <= 2'd0;
       read_word_q <= 16'd0;
       lfsr_word_q <= 32'd0;
-    end else begin
-      if ((m_axis_rsp_tvalid & m_axis_rsp_tready)) begin
-        rsp_valid_q <= 1'b0;
-      end
-      seq_go_q <= 1'b0;
-      if ((res_push & res_pop)) begin
-        res0_q <= (res_count_q == 2'd1) ? seq_result : res1_q;
-        res1_q <= seq_result;
-      end else if (res_push) begin
-        if ((res_count_q == 2'd0)) begin
-          res0_q <= seq_result;
-        end else begin
-          res1_q <= seq_result;
-        end
-        res_count_q <= res_count_q + 2'd1;
-      end else if (res_pop) begin
-        res0_q <= res1_q;
-        res_count_q <= res_count_q - 2'd1;
-      end
-      if ((infer_go & (~res_pop))) begin
-        infer_owed_q <= infer_owed_q + 2'd1;
-      end else if ((res_pop & (~infer_go))) begin
-        infer_owed_q <= infer_owed_q - 2'd1;
-      end
-      if (res_wait) begin
-        if (can_send) begin
-          rsp_valid_q <= 1'b1;
-          rsp_data_q <= res0_q;
-          rsp_last_q <= res_left_q == 3'd1;
-          res_left_q <= res_left_q - 3'd1;
-        end
-      end
-      case (state_q)
-        5'd0: begin
-          if ((walk_left_q != 32'd0)) begin
-            if (walk_at_bias) begin
-              walk_in_q <= 10'd0;
-              walk_lane_q <= 6'd0;
-              walk_chunk_q <= 4'd0;
-              if (walk_row_end) begin
-                walk_row_q <= 8'd0;
-                walk_layer_q <= walk_layer_q + 2'd1;
-                walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
-                walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
-              end else begin
-                walk_row_q <= walk_row_q + 8'd1;
-                walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-                walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
-              end
-            end else begin
-              walk_in_q <= walk_in_q + 10'd1;
-              if ((walk_lane_q == 6'd63)) begin
-                walk_lane_q <= 6'd0;
-                walk_chunk_q <= walk_chunk_q + 4'd1;
-              end else begin
-                walk_lane_q <= walk_lane_q + 6'd1;
-              end
-            end
-            walk_left_q <= walk_left_q - 32'd1;
-          end else begin
-            state_q <= 5'd1;
-            seed_t_q <= 32'hc31a895 ^ 32'd0;
-            seed_phase_q <= 3'd1;
-            seed_target_q <= 2'd0;
-            walk_layer_q <= 2'd0;
-            walk_lane_q <= 6'd0;
-            seed_lane_k_q <= 32'h27d4eb2f;
-          end
-        end
-        5'd1: begin
-          case (seed_phase_q)
-            3'd1: begin
-              seed_t_q <= seed_prod_a;
-              seed_phase_q <= 3'd2;
-            end
-            3'd2: begin
-              seed_t_q <= seed_prod_b;
-              seed_phase_q <= 3'd3;
-            end
-            3'd3: begin
-              case (seed_target_q)
-                2'd0: begin
-                  seed_h1_q <= seed_mix;
-                  seed_t_q <= seed_mix ^ ((walk_layer_q == 2'd0) ? 32'hc2b2ae35 : ((walk_layer_q == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
-                  seed_target_q <= 2'd1;
-                  seed_phase_q <= 3'd1;
-                end
-                2'd1: begin
-                  seed_a_q <= seed_mix;
-                  seed_t_q <= seed_mix ^ seed_lane_k_q;
-                  seed_target_q <= 2'd2;
-                  seed_phase_q <= 3'd1;
-                end
-                default: begin
-                  seed_value_q <= seed_lane;
-                  seed_phase_q <= 3'd4;
-                end
-              endcase
-            end
-            default: begin
-              seed_phase_q <= 3'd1;
-              if ((walk_lane_q == 6'd63)) begin
-                walk_lane_q <= 6'd0;
-                seed_lane_k_q <= 32'h27d4eb2f;
-                seed_target_q <= 2'd1;
-                if ((walk_layer_q == 2'd2)) begin
-                  state_q <= 5'd19;
-                end else begin
-                  walk_layer_q <= walk_layer_q + 2'd1;
-                  seed_t_q <= seed_h1_q ^ (((walk_layer_q + 2'd1) == 2'd0) ? 32'hc2b2ae35 : (((walk_layer_q + 2'd1) == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
-                end
-              end else begin
-                walk_lane_q <= walk_lane_q + 6'd1;
-                seed_lane_k_q <= seed_lane_k_q + 32'h27d4eb2f;
-                seed_t_q <= seed_a_q ^ (seed_lane_k_q + 32'h27d4eb2f);
-                seed_target_q <= 2'd2;
-              end
-            end
-          endcase
-        end
-        5'd19: begin
-          walk_layer_q <= 2'd0;
-          if ((op_q == 8'd16)) begin
-            reply_status_q <= 8'd0;
-            reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
-          end else begin
-            seq_go_q <= 1'b1;
-            seq_op_q <= 2'd3;
-            state_q <= 5'd31;
-          end
-        end
-        5'd31: begin
-          if (seq_done) begin
-            state_q <= 5'd2;
-          end
-        end
-        5'd2: begin
-          if (s_axis_cmd_tvalid) begin
-            op_q <= s_axis_cmd_tdata;
-            state_q <= 5'd3;
-          end
-        end
-        5'd3: begin
-          if (s_axis_cmd_tvalid) begin
-            len_q <= {8'd0, s_axis_cmd_tdata};
-            state_q <= 5'd4;
-          end
-        end
-        5'd4: begin
-          if (s_axis_cmd_tvalid) begin
-            len_q <= {s_axis_cmd_tdata, len_q[7:0]};
-            argc_q <= 4'd0;
-            state_q <= 5'd5;
-          end
-        end
-        5'd5: begin
-          if ((argc_q == n_args)) begin
-            state_q <= 5'd24;
-          end else if (s_axis_cmd_tvalid) begin
-            args_q <= {s_axis_cmd_tdata, args_q[63:8]};
-            argc_q <= argc_q + 4'd1;
-            len_q <= len_q - 16'd1;
-          end
-        end
-        5'd24: begin
-          if (op_train) begin
-            state_q <= 5'd6;
-          end else if (((~seq_busy) & (~seq_go_q))) begin
-            seq_go_q <= 1'b1;
-            seq_op_q <= 2'd2;
-            state_q <= 5'd25;
-          end
-        end
-        5'd25: begin
-          if (seq_done) begin
-            state_q <= 5'd6;
-          end
-        end
-        5'd26: begin
-          if (seq_done) begin
-            reply_status_q <= 8'd0;
-            reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
-          end
-        end
-        5'd6: begin
-          argc_q <= 4'd0;
-          case (op_q)
-            8'd16: begin
-              if ((args_q[31:0] == 32'h1070101)) begin
-                state_q <= 5'd1;
-                seed_t_q <= 32'hc31a895 ^ args_q[63:32];
-                seed_phase_q <= 3'd1;
-                seed_target_q <= 2'd0;
-                walk_layer_q <= 2'd0;
-                walk_lane_q <= 6'd0;
-                seed_lane_k_q <= 32'h27d4eb2f;
-              end else begin
-                send_buf_q <= {720'd0, 8'd0, op_q};
-                send_left_q <= 16'd2;
-                reply_status_q <= 8'd64;
-                reply_len_q <= 16'd2;
-                after_hdr_q <= 5'd17;
-                state_q <= 5'd14;
-              end
-            end
-            8'd32: begin
-              walk_layer_q <= (arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0);
-              walk_rem_q <= arg_offset - ((arg_offset >= 32'h1a8c0) ? 32'h1a8c0 : ((arg_offset >= 32'h18880) ? 32'h18880 : 32'd0));
-              walk_row_q <= 8'd0;
-              walk_in_q <= 10'd0;
-              walk_lane_q <= 6'd0;
-              walk_chunk_q <= 4'd0;
-              walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
-              walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
-              walk_left_q <= {16'd0, len_q};
-              state_q <= 5'd7;
-            end
-            8'd33: begin
-              walk_layer_q <= (arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0);
-              walk_rem_q <= arg_offset - ((arg_offset >= 32'h1a8c0) ? 32'h1a8c0 : ((arg_offset >= 32'h18880) ? 32'h18880 : 32'd0));
-              walk_row_q <= 8'd0;
-              walk_in_q <= 10'd0;
-              walk_lane_q <= 6'd0;
-              walk_chunk_q <= 4'd0;
-              walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
-              walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
-              walk_left_q <= {16'd0, args_q[63:48]};
-              state_q <= 5'd7;
-            end
-            8'd34: begin
-              walk_rem_q <= {16'd0, args_q[63:48]};
-              walk_layer_q <= 2'd0;
-              state_q <= 5'd27;
-            end
-            8'd35: begin
-              walk_rem_q <= {16'd0, args_q[47:32]};
-              walk_left_q <= {16'd0, args_q[63:48]};
-              walk_layer_q <= 2'd0;
-              state_q <= 5'd27;
-            end
-            8'd48: begin
-              seq_go_q <= 1'b1;
-              seq_op_q <= 2'd3;
-              state_q <= 5'd26;
-            end
-            8'd64: begin
-              send_buf_q <= {sat_err, sat_prob, sat_logit, sat_delta, sat_lnInvStd, sat_lnVar, sat_xi, sat_coef, sat_rowSum, sat_gram, sat_kernelArg, sat_windowZ, sat_act, sat_preact, sat_bias, sat_weight, sat_input, stall_cycles_q, busy_cycles_q, steps};
-              send_left_q <= 16'd92;
-              reply_status_q <= 8'd0;
-              reply_len_q <= 16'd92;
-              after_hdr_q <= 5'd17;
-              state_q <= 5'd14;
-            end
-            8'd50: begin
-              rec_div_q <= len_q;
-              rec_records_q <= 3'd0;
-              state_q <= 5'd20;
-            end
-            8'd49: begin
-              rec_div_q <= len_q;
-              rec_records_q <= 3'd0;
-              state_q <= 5'd20;
-            end
-            default: begin
-              if ((len_q == 16'd0)) begin
-                send_buf_q <= {720'd0, 8'd0, op_q};
-                send_left_q <= 16'd2;
-                reply_status_q <= 8'd64;
-                reply_len_q <= 16'd2;
-                after_hdr_q <= 5'd17;
-                state_q <= 5'd14;
-              end else begin
-                state_q <= 5'd18;
-              end
-            end
-          endcase
-        end
-        5'd20: begin
-          if ((rec_div_q >= (op_train ? 16'd785 : 16'd784))) begin
-            rec_div_q <= rec_div_q - (op_train ? 16'd785 : 16'd784);
-            rec_records_q <= rec_records_q + 3'd1;
-          end else if (op_train) begin
-            state_q <= 5'd21;
-          end else begin
-            res_left_q <= rec_records_q;
-            reply_status_q <= 8'd0;
-            reply_len_q <= {13'd0, rec_records_q};
-            after_hdr_q <= 5'd21;
-            state_q <= 5'd14;
-          end
-        end
-        5'd21: begin
-          if (rec_go) begin
-            seq_go_q <= 1'b1;
-            seq_op_q <= op_train ? 2'd0 : 2'd1;
-            rec_bytes_q <= _mux_rec_bytes_q[9:0];
-            state_q <= 5'd22;
-          end
-        end
-        5'd22: begin
-          if ((m_axis_px_tvalid & m_axis_px_tready)) begin
-            rec_bytes_q <= rec_bytes_q - 10'd1;
-            if ((rec_bytes_q == 10'd1)) begin
-              rec_records_q <= rec_records_q - 3'd1;
-              if (op_train) begin
-                if ((rec_records_q == 3'd1)) begin
-                  reply_status_q <= 8'd0;
-                  reply_len_q <= 16'd0;
-                  after_hdr_q <= 5'd2;
-                  state_q <= 5'd14;
-                end else begin
-                  state_q <= 5'd21;
-                end
-              end else begin
-                state_q <= (rec_records_q == 3'd1) ? 5'd23 : 5'd21;
-              end
-            end
-          end
-        end
-        5'd23: begin
-          if ((res_left_q == 3'd0)) begin
-            state_q <= 5'd2;
-          end
-        end
-        5'd18: begin
-          if (s_axis_cmd_tvalid) begin
-            len_q <= len_q - 16'd1;
-            if ((len_q == 16'd1)) begin
-              send_buf_q <= {720'd0, 8'd0, op_q};
-              send_left_q <= 16'd2;
-              reply_status_q <= 8'd64;
-              reply_len_q <= 16'd2;
-              after_hdr_q <= 5'd17;
-              state_q <= 5'd14;
-            end
-          end
-        end
-        5'd7: begin
-          if ((walk_rem_q >= ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65)))) begin
-            walk_rem_q <= walk_rem_q - ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65));
-            walk_row_q <= walk_row_q + 8'd1;
-            walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-            walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
-          end else begin
-            walk_in_q <= walk_rem_q[9:0];
-            state_q <= 5'd8;
-          end
-        end
-        5'd8: begin
-          if ((walk_rem_q >= 32'd64)) begin
-            walk_rem_q <= walk_rem_q - 32'd64;
-            walk_chunk_q <= walk_chunk_q + 4'd1;
-          end else begin
-            walk_lane_q <= walk_rem_q[5:0];
-            byte_idx_q <= 3'd0;
-            if ((op_q == 8'd32)) begin
-              state_q <= 5'd9;
-            end else begin
-              reply_status_q <= 8'd0;
-              reply_len_q <= _mul_reply_len_q[15:0];
-              after_hdr_q <= 5'd11;
-              state_q <= 5'd14;
-            end
-          end
-        end
-        5'd9: begin
-          if (s_axis_cmd_tvalid) begin
-            args_q <= {s_axis_cmd_tdata, args_q[63:8]};
-            len_q <= len_q - 16'd1;
-            if ((byte_idx_q == 3'd1)) begin
-              byte_idx_q <= 3'd0;
-              state_q <= 5'd10;
-            end else begin
-              byte_idx_q <= byte_idx_q + 3'd1;
-            end
-          end
-        end
-        5'd10: begin
-          if (walk_at_bias) begin
-            walk_in_q <= 10'd0;
-            walk_lane_q <= 6'd0;
-            walk_chunk_q <= 4'd0;
-            if (walk_row_end) begin
-              walk_row_q <= 8'd0;
-              walk_layer_q <= walk_layer_q + 2'd1;
-              walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
-              walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
-            end else begin
-              walk_row_q <= walk_row_q + 8'd1;
-              walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-              walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
-            end
-          end else begin
-            walk_in_q <= walk_in_q + 10'd1;
-            if ((walk_lane_q == 6'd63)) begin
-              walk_lane_q <= 6'd0;
-              walk_chunk_q <= walk_chunk_q + 4'd1;
-            end else begin
-              walk_lane_q <= walk_lane_q + 6'd1;
-            end
-          end
-          walk_left_q <= walk_left_q - 32'd1;
-          if ((len_q == 16'd0)) begin
-            reply_status_q <= 8'd0;
-            reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
-          end else begin
-            state_q <= 5'd9;
-          end
-        end
-        5'd11: begin
-          read_wait_q <= 2'd0;
-          state_q <= 5'd12;
-        end
-        5'd12: begin
-          read_wait_q <= read_wait_q + 2'd1;
-          if ((read_wait_q == 2'd1)) begin
-            byte_idx_q <= 3'd0;
-            state_q <= (op_q == 8'd35) ? 5'd30 : 5'd13;
-          end
-        end
-        5'd13: begin
-          if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
-            read_word_q <= host_rdata[15:0];
-            read_wait_q <= 2'd3;
-          end else if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= read_word_q[7:0];
-            rsp_last_q <= (byte_idx_q == 3'd1) & (walk_left_q == 32'd1);
-            read_word_q <= {8'd0, read_word_q[15:8]};
-            if ((byte_idx_q == 3'd1)) begin
-              if (walk_at_bias) begin
-                walk_in_q <= 10'd0;
-                walk_lane_q <= 6'd0;
-                walk_chunk_q <= 4'd0;
-                if (walk_row_end) begin
-                  walk_row_q <= 8'd0;
-                  walk_layer_q <= walk_layer_q + 2'd1;
-                  walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
-                  walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
-                end else begin
-                  walk_row_q <= walk_row_q + 8'd1;
-                  walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-                  walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
-                end
-              end else begin
-                walk_in_q <= walk_in_q + 10'd1;
-                if ((walk_lane_q == 6'd63)) begin
-                  walk_lane_q <= 6'd0;
-                  walk_chunk_q <= walk_chunk_q + 4'd1;
-                end else begin
-                  walk_lane_q <= walk_lane_q + 6'd1;
-                end
-              end
-              walk_left_q <= walk_left_q - 32'd1;
-              if ((walk_left_q == 32'd1)) begin
-                state_q <= 5'd2;
-              end else begin
-                state_q <= 5'd11;
-              end
-            end else begin
-              byte_idx_q <= byte_idx_q + 3'd1;
-            end
-          end
-        end
-        5'd27: begin
-          if ((walk_rem_q >= 32'd64)) begin
-            walk_rem_q <= walk_rem_q - 32'd64;
-            walk_layer_q <= walk_layer_q + 2'd1;
-          end else begin
-            walk_lane_q <= walk_rem_q[5:0];
-            byte_idx_q <= 3'd0;
-            if ((op_q == 8'd34)) begin
-              state_q <= 5'd28;
-            end else begin
-              reply_status_q <= 8'd0;
-              reply_len_q <= _mul_reply_len_q_2[15:0];
-              after_hdr_q <= 5'd11;
-              state_q <= 5'd14;
-            end
-          end
-        end
-        5'd28: begin
-          if (s_axis_cmd_tvalid) begin
-            lfsr_word_q <= {s_axis_cmd_tdata, lfsr_word_q[31:8]};
-            len_q <= len_q - 16'd1;
-            if ((byte_idx_q == 3'd3)) begin
-              state_q <= 5'd29;
-            end else begin
-              byte_idx_q <= byte_idx_q + 3'd1;
-            end
-          end
-        end
-        5'd29: begin
-          if ((walk_lane_q == 6'd63)) begin
-            walk_lane_q <= 6'd0;
-            walk_layer_q <= walk_layer_q + 2'd1;
-          end else begin
-            walk_lane_q <= walk_lane_q + 6'd1;
-          end
-          byte_idx_q <= 3'd0;
-          if ((len_q == 16'd0)) begin
-            reply_status_q <= 8'd0;
-            reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
-          end else begin
-            state_q <= 5'd28;
-          end
-        end
-        5'd30: begin
-          if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
-            lfsr_word_q <= host_rdata;
-            read_wait_q <= 2'd3;
-          end else if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= lfsr_word_q[7:0];
-            rsp_last_q <= (byte_idx_q == 3'd3) & (walk_left_q == 32'd1);
-            lfsr_word_q <= {8'd0, lfsr_word_q[31:8]};
-            if ((byte_idx_q == 3'd3)) begin
-              if ((walk_lane_q == 6'd63)) begin
-                walk_lane_q <= 6'd0;
-                walk_layer_q <= walk_layer_q + 2'd1;
-              end else begin
-                walk_lane_q <= walk_lane_q + 6'd1;
-              end
-              walk_left_q <= walk_left_q - 32'd1;
-              if ((walk_left_q == 32'd1)) begin
-                state_q <= 5'd2;
-              end else begin
-                state_q <= 5'd11;
-              end
-            end else begin
-              byte_idx_q <= byte_idx_q + 3'd1;
-            end
-          end
-        end
-        5'd14: begin
-          if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= reply_status_q;
-            rsp_last_q <= 1'b0;
-            state_q <= 5'd15;
-          end
-        end
-        5'd15: begin
-          if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= reply_len_q[7:0];
-            rsp_last_q <= 1'b0;
-            state_q <= 5'd16;
-          end
-        end
-        5'd16: begin
-          if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= reply_len_q[15:8];
-            rsp_last_q <= reply_len_q == 16'd0;
-            state_q <= after_hdr_q;
-          end
-        end
-        5'd17: begin
-          if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= send_buf_q[7:0];
-            rsp_last_q <= send_left_q == 16'd1;
-            send_buf_q <= {8'd0, send_buf_q[735:8]};
-            send_left_q <= send_left_q - 16'd1;
-            if ((send_left_q == 16'd1)) begin
-              state_q <= 5'd2;
-            end
-          end
-        end
-        default: begin
-          state_q <= 5'd2;
-        end
-      endcase
     end
   end
 

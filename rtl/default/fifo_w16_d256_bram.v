@@ -68,22 +68,21 @@ module fifo_w16_d256_bram (
 
   // seq: pointers (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
+    if (push) begin
+      wr_ptr_q <= wr_ptr_q + 8'd1;
+    end
+    if (pop) begin
+      rd_ptr_q <= rd_ptr_q + 8'd1;
+    end
+    if ((push & (~pop))) begin
+      count_q <= count_q + 9'd1;
+    end else if ((pop & (~push))) begin
+      count_q <= count_q - 9'd1;
+    end
     if (rst) begin
       wr_ptr_q <= 8'd0;
       rd_ptr_q <= 8'd0;
       count_q <= 9'd0;
-    end else begin
-      if (push) begin
-        wr_ptr_q <= wr_ptr_q + 8'd1;
-      end
-      if (pop) begin
-        rd_ptr_q <= rd_ptr_q + 8'd1;
-      end
-      if ((push & (~pop))) begin
-        count_q <= count_q + 9'd1;
-      end else if ((pop & (~push))) begin
-        count_q <= count_q - 9'd1;
-      end
     end
   end
 

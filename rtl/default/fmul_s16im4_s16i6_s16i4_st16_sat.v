@@ -35,10 +35,9 @@ module fmul_s16im4_s16i6_s16i4_st16_sat (
   assign _mux_out_q = ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768)) ? (-18'sd32768) : {{2{_bits_out_q[15]}}, _bits_out_q});
   // seq: out_q (generator/lib/arith/mul.ts:152)
   always @(posedge clk) begin
+    out_q <= _mux_out_q[15:0];
     if (rst) begin
       out_q <= 16'sd0;
-    end else begin
-      out_q <= _mux_out_q[15:0];
     end
   end
 
@@ -46,19 +45,17 @@ module fmul_s16im4_s16i6_s16i4_st16_sat (
 
   // seq: sat_q (generator/lib/arith/mul.ts:155)
   always @(posedge clk) begin
+    sat_q <= ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) > 18'sd32767) | ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768));
     if (rst) begin
       sat_q <= 1'b0;
-    end else begin
-      sat_q <= ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) > 18'sd32767) | ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768));
     end
   end
 
   // seq: sat_lo_q (generator/lib/arith/mul.ts:156)
   always @(posedge clk) begin
+    sat_lo_q <= $signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768);
     if (rst) begin
       sat_lo_q <= 1'b0;
-    end else begin
-      sat_lo_q <= $signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768);
     end
   end
 

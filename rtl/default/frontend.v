@@ -252,250 +252,227 @@ module frontend (
 
   // seq: op_changed_q (generator/units/frontend.ts:271)
   always @(posedge clk) begin
+    op_changed_q <= op_change;
     if (rst) begin
       op_changed_q <= 1'b1;
-    end else begin
-      op_changed_q <= op_change;
     end
   end
 
   // seq: cmd_flags_changed_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
+    cmd_flags_changed_q <= op_changed_q;
     if (rst) begin
       cmd_flags_changed_q <= 1'b1;
-    end else begin
-      cmd_flags_changed_q <= op_changed_q;
     end
   end
 
   // seq: cmd_is_identify_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_identify_q <= op_q == 8'd1;
+    end
     if (rst) begin
       cmd_is_identify_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_identify_q <= op_q == 8'd1;
-      end
     end
   end
 
   // seq: cmd_is_echo_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_echo_q <= op_q == 8'd2;
+    end
     if (rst) begin
       cmd_is_echo_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_echo_q <= op_q == 8'd2;
-      end
     end
   end
 
   // seq: cmd_is_link_status_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_link_status_q <= op_q == 8'd3;
+    end
     if (rst) begin
       cmd_is_link_status_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_link_status_q <= op_q == 8'd3;
-      end
     end
   end
 
   // seq: cmd_is_reset_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_reset_q <= op_q == 8'd15;
+    end
     if (rst) begin
       cmd_is_reset_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_reset_q <= op_q == 8'd15;
-      end
     end
   end
 
   // seq: cmd_is_set_params_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_set_params_q <= op_q == 8'd16;
+    end
     if (rst) begin
       cmd_is_set_params_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_set_params_q <= op_q == 8'd16;
-      end
     end
   end
 
   // seq: cmd_is_load_weights_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_load_weights_q <= op_q == 8'd32;
+    end
     if (rst) begin
       cmd_is_load_weights_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_load_weights_q <= op_q == 8'd32;
-      end
     end
   end
 
   // seq: cmd_is_read_weights_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_read_weights_q <= op_q == 8'd33;
+    end
     if (rst) begin
       cmd_is_read_weights_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_read_weights_q <= op_q == 8'd33;
-      end
     end
   end
 
   // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_load_lfsr_q <= op_q == 8'd34;
+    end
     if (rst) begin
       cmd_is_load_lfsr_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_load_lfsr_q <= op_q == 8'd34;
-      end
     end
   end
 
   // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_read_lfsr_q <= op_q == 8'd35;
+    end
     if (rst) begin
       cmd_is_read_lfsr_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_read_lfsr_q <= op_q == 8'd35;
-      end
     end
   end
 
   // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_new_epoch_q <= op_q == 8'd48;
+    end
     if (rst) begin
       cmd_is_new_epoch_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_new_epoch_q <= op_q == 8'd48;
-      end
     end
   end
 
   // seq: cmd_is_train_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_train_q <= op_q == 8'd49;
+    end
     if (rst) begin
       cmd_is_train_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_train_q <= op_q == 8'd49;
-      end
     end
   end
 
   // seq: cmd_is_infer_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_infer_q <= op_q == 8'd50;
+    end
     if (rst) begin
       cmd_is_infer_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_infer_q <= op_q == 8'd50;
-      end
     end
   end
 
   // seq: cmd_is_read_counters_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
+    if (op_changed_q) begin
+      cmd_is_read_counters_q <= op_q == 8'd64;
+    end
     if (rst) begin
       cmd_is_read_counters_q <= 1'b0;
-    end else begin
-      if (op_changed_q) begin
-        cmd_is_read_counters_q <= op_q == 8'd64;
-      end
     end
   end
 
   // seq: cmd_known_q (generator/units/frontend.ts:282)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
+    end
     if (rst) begin
       cmd_known_q <= 1'b0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
-      end
     end
   end
 
   // seq: cmd_header_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
+    end
     if (rst) begin
       cmd_header_q <= 13'd0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
-      end
     end
   end
 
   // seq: cmd_header_m1_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
+    end
     if (rst) begin
       cmd_header_m1_q <= 13'd0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
-      end
     end
   end
 
   // seq: cmd_record_m2_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
+    end
     if (rst) begin
       cmd_record_m2_q <= 13'd0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
-      end
     end
   end
 
   // seq: cmd_record_one_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
+    end
     if (rst) begin
       cmd_record_one_q <= 1'b0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
-      end
     end
   end
 
   // seq: cmd_no_records_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
+    end
     if (rst) begin
       cmd_no_records_q <= 1'b1;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
-      end
     end
   end
 
   // seq: cmd_min_records_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
+    end
     if (rst) begin
       cmd_min_records_q <= 13'd0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
-      end
     end
   end
 
   // seq: cmd_max_records_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
+    if (cmd_flags_changed_q) begin
+      cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
+    end
     if (rst) begin
       cmd_max_records_q <= 13'd0;
-    end else begin
-      if (cmd_flags_changed_q) begin
-        cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
-      end
     end
   end
 
@@ -503,105 +480,195 @@ module frontend (
 
   // seq: pay_d_q (generator/units/frontend.ts:297)
   always @(posedge clk) begin
+    pay_d_q <= pay_fire;
     if (rst) begin
       pay_d_q <= 1'b0;
-    end else begin
-      pay_d_q <= pay_fire;
     end
   end
 
   // seq: pay_byte_d_q (generator/units/frontend.ts:298)
   always @(posedge clk) begin
+    pay_byte_d_q <= in_byte;
     if (rst) begin
       pay_byte_d_q <= 8'd0;
-    end else begin
-      pay_byte_d_q <= in_byte;
     end
   end
 
   // seq: pay_idx_d_q (generator/units/frontend.ts:299)
   always @(posedge clk) begin
+    pay_idx_d_q <= idx_q;
     if (rst) begin
       pay_idx_d_q <= 13'd0;
-    end else begin
-      pay_idx_d_q <= idx_q;
     end
   end
 
   // seq: pay_idx_q (generator/units/frontend.ts:313)
   always @(posedge clk) begin
+    pay_idx_q <= pay_idx_d_q;
     if (rst) begin
       pay_idx_q <= 13'd0;
-    end else begin
-      pay_idx_q <= pay_idx_d_q;
     end
   end
 
   // seq: pay_at0_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
+    pay_at0_q <= idx_q == 13'd0;
     if (rst) begin
       pay_at0_q <= 1'b0;
-    end else begin
-      pay_at0_q <= idx_q == 13'd0;
     end
   end
 
   // seq: pay_at1_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
+    pay_at1_q <= idx_q == 13'd1;
     if (rst) begin
       pay_at1_q <= 1'b0;
-    end else begin
-      pay_at1_q <= idx_q == 13'd1;
     end
   end
 
   // seq: pay_at2_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
+    pay_at2_q <= idx_q == 13'd2;
     if (rst) begin
       pay_at2_q <= 1'b0;
-    end else begin
-      pay_at2_q <= idx_q == 13'd2;
     end
   end
 
   // seq: pay_at3_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
+    pay_at3_q <= idx_q == 13'd3;
     if (rst) begin
       pay_at3_q <= 1'b0;
-    end else begin
-      pay_at3_q <= idx_q == 13'd3;
     end
   end
 
   // seq: pay_at4_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
+    pay_at4_q <= idx_q == 13'd4;
     if (rst) begin
       pay_at4_q <= 1'b0;
-    end else begin
-      pay_at4_q <= idx_q == 13'd4;
     end
   end
 
   // seq: pay_at5_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
+    pay_at5_q <= idx_q == 13'd5;
     if (rst) begin
       pay_at5_q <= 1'b0;
-    end else begin
-      pay_at5_q <= idx_q == 13'd5;
     end
   end
 
   // seq: rec_chk_train_label_q (generator/units/frontend.ts:361)
   always @(posedge clk) begin
+    rec_chk_train_label_q <= (((pay_d_q & in_records_q) & cmd_is_train_q) & (rec_pos_q == 13'd784)) & (pay_byte_d_q > 8'd9);
     if (rst) begin
       rec_chk_train_label_q <= 1'b0;
-    end else begin
-      rec_chk_train_label_q <= (((pay_d_q & in_records_q) & cmd_is_train_q) & (rec_pos_q == 13'd784)) & (pay_byte_d_q > 8'd9);
     end
   end
 
   // seq: fields (generator/units/frontend.ts:325)
   always @(posedge clk) begin
+    if (((pay_d_q & cmd_is_set_params_q) & pay_at0_q)) begin
+      f_set_params_hiddenshift_gt0_q <= pay_byte_d_q > 8'd40;
+    end
+    if (((pay_d_q & cmd_is_set_params_q) & pay_at1_q)) begin
+      f_set_params_hiddenmul_lt0_q <= pay_byte_d_q < 8'd1;
+    end
+    if (((pay_d_q & cmd_is_set_params_q) & pay_at2_q)) begin
+      f_set_params_outshift_gt0_q <= pay_byte_d_q > 8'd40;
+    end
+    if (((pay_d_q & cmd_is_set_params_q) & pay_at3_q)) begin
+      f_set_params_outmul_lt0_q <= pay_byte_d_q < 8'd1;
+    end
+    if (((pay_d_q & cmd_is_load_weights_q) & pay_at0_q)) begin
+      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+      f_load_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
+      f_load_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
+    end
+    if (((pay_d_q & cmd_is_load_weights_q) & pay_at1_q)) begin
+      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+      f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt0_q);
+      f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_load_weights_q) & pay_at2_q)) begin
+      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+      f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt0_q);
+      f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_load_weights_q) & pay_at3_q)) begin
+      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+      f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt0_q);
+      f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_read_weights_q) & pay_at0_q)) begin
+      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+      f_read_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
+      f_read_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
+    end
+    if (((pay_d_q & cmd_is_read_weights_q) & pay_at1_q)) begin
+      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+      f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt0_q);
+      f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_read_weights_q) & pay_at2_q)) begin
+      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+      f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt0_q);
+      f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_read_weights_q) & pay_at3_q)) begin
+      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+      f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt0_q);
+      f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_read_weights_q) & pay_at4_q)) begin
+      f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+      f_read_weights_count_lt0_q <= pay_byte_d_q < 8'd1;
+      f_read_weights_count_gt1_q <= pay_byte_d_q > 8'd252;
+    end
+    if (((pay_d_q & cmd_is_read_weights_q) & pay_at5_q)) begin
+      f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+      f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_weights_count_lt0_q);
+      f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & f_read_weights_count_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at0_q)) begin
+      f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+      f_load_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
+      f_load_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
+    end
+    if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at1_q)) begin
+      f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+      f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt0_q);
+      f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at0_q)) begin
+      f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+      f_read_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
+      f_read_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
+    end
+    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at1_q)) begin
+      f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+      f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt0_q);
+      f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt1_q);
+    end
+    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at2_q)) begin
+      f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+      f_read_lfsr_count_lt0_q <= pay_byte_d_q < 8'd1;
+      f_read_lfsr_count_gt1_q <= pay_byte_d_q > 8'd254;
+      f_read_lfsr_count_gt2_q <= pay_byte_d_q > 8'd192;
+    end
+    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at3_q)) begin
+      f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+      f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_lt0_q);
+      f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & f_read_lfsr_count_gt1_q);
+      f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_gt2_q);
+    end
+    if ((rx_state_q == 5'd3)) begin
+      rec_bad_q <= 1'b0;
+    end
+    if ((rec_chk_train_label_q & (~rec_bad_q))) begin
+      rec_bad_q <= 1'b1;
+      rec_bad_off_q <= pay_idx_q;
+    end
     if (rst) begin
       f_set_params_hiddenshift_gt0_q <= 1'b0;
       f_set_params_hiddenmul_lt0_q <= 1'b0;
@@ -628,225 +695,110 @@ module frontend (
       f_read_lfsr_count_gt2_q <= 1'b0;
       rec_bad_q <= 1'b0;
       rec_bad_off_q <= 13'd0;
-    end else begin
-      if (((pay_d_q & cmd_is_set_params_q) & pay_at0_q)) begin
-        f_set_params_hiddenshift_gt0_q <= pay_byte_d_q > 8'd40;
-      end
-      if (((pay_d_q & cmd_is_set_params_q) & pay_at1_q)) begin
-        f_set_params_hiddenmul_lt0_q <= pay_byte_d_q < 8'd1;
-      end
-      if (((pay_d_q & cmd_is_set_params_q) & pay_at2_q)) begin
-        f_set_params_outshift_gt0_q <= pay_byte_d_q > 8'd40;
-      end
-      if (((pay_d_q & cmd_is_set_params_q) & pay_at3_q)) begin
-        f_set_params_outmul_lt0_q <= pay_byte_d_q < 8'd1;
-      end
-      if (((pay_d_q & cmd_is_load_weights_q) & pay_at0_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
-        f_load_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
-      end
-      if (((pay_d_q & cmd_is_load_weights_q) & pay_at1_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt0_q);
-        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_load_weights_q) & pay_at2_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt0_q);
-        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_load_weights_q) & pay_at3_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt0_q);
-        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_read_weights_q) & pay_at0_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
-        f_read_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
-      end
-      if (((pay_d_q & cmd_is_read_weights_q) & pay_at1_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt0_q);
-        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_read_weights_q) & pay_at2_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt0_q);
-        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_read_weights_q) & pay_at3_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt0_q);
-        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_read_weights_q) & pay_at4_q)) begin
-        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
-        f_read_weights_count_lt0_q <= pay_byte_d_q < 8'd1;
-        f_read_weights_count_gt1_q <= pay_byte_d_q > 8'd252;
-      end
-      if (((pay_d_q & cmd_is_read_weights_q) & pay_at5_q)) begin
-        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
-        f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_weights_count_lt0_q);
-        f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & f_read_weights_count_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at0_q)) begin
-        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
-        f_load_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
-        f_load_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
-      end
-      if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at1_q)) begin
-        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
-        f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt0_q);
-        f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at0_q)) begin
-        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
-        f_read_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
-        f_read_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
-      end
-      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at1_q)) begin
-        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
-        f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt0_q);
-        f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt1_q);
-      end
-      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at2_q)) begin
-        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
-        f_read_lfsr_count_lt0_q <= pay_byte_d_q < 8'd1;
-        f_read_lfsr_count_gt1_q <= pay_byte_d_q > 8'd254;
-        f_read_lfsr_count_gt2_q <= pay_byte_d_q > 8'd192;
-      end
-      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at3_q)) begin
-        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
-        f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_lt0_q);
-        f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & f_read_lfsr_count_gt1_q);
-        f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_gt2_q);
-      end
-      if ((rx_state_q == 5'd3)) begin
-        rec_bad_q <= 1'b0;
-      end
-      if ((rec_chk_train_label_q & (~rec_bad_q))) begin
-        rec_bad_q <= 1'b1;
-        rec_bad_off_q <= pay_idx_q;
-      end
     end
   end
 
   // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
+    span_sum_read_lfsr_q <= {1'b0, f_read_lfsr_offset_q[7:0]} + {1'b0, f_read_lfsr_count_q[7:0]};
     if (rst) begin
       span_sum_read_lfsr_q <= 9'd0;
-    end else begin
-      span_sum_read_lfsr_q <= {1'b0, f_read_lfsr_offset_q[7:0]} + {1'b0, f_read_lfsr_count_q[7:0]};
     end
   end
 
   // seq: chk_read_lfsr_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
+    chk_read_lfsr_q <= {(f_read_lfsr_offset_gt1_q | f_read_lfsr_count_gt2_q) | (span_sum_read_lfsr_q > 9'd192), f_read_lfsr_count_lt0_q | f_read_lfsr_count_gt1_q, f_read_lfsr_offset_gt0_q};
     if (rst) begin
       chk_read_lfsr_q <= 3'd0;
-    end else begin
-      chk_read_lfsr_q <= {(f_read_lfsr_offset_gt1_q | f_read_lfsr_count_gt2_q) | (span_sum_read_lfsr_q > 9'd192), f_read_lfsr_count_lt0_q | f_read_lfsr_count_gt1_q, f_read_lfsr_offset_gt0_q};
     end
   end
 
   // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
+    span_sum_load_lfsr_q <= {1'b0, f_load_lfsr_offset_q[7:0]} + {1'b0, rec_cnt_q[7:0]};
     if (rst) begin
       span_sum_load_lfsr_q <= 9'd0;
-    end else begin
-      span_sum_load_lfsr_q <= {1'b0, f_load_lfsr_offset_q[7:0]} + {1'b0, rec_cnt_q[7:0]};
     end
   end
 
   // seq: chk_load_lfsr_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
+    chk_load_lfsr_q <= {(f_load_lfsr_offset_gt1_q | ((rec_cnt_q[12:8] > 5'd0) | ((rec_cnt_q[12:8] == 5'd0) & (rec_cnt_q[7:0] > 8'd192)))) | (span_sum_load_lfsr_q > 9'd192), f_load_lfsr_offset_gt0_q};
     if (rst) begin
       chk_load_lfsr_q <= 2'd0;
-    end else begin
-      chk_load_lfsr_q <= {(f_load_lfsr_offset_gt1_q | ((rec_cnt_q[12:8] > 5'd0) | ((rec_cnt_q[12:8] == 5'd0) & (rec_cnt_q[7:0] > 8'd192)))) | (span_sum_load_lfsr_q > 9'd192), f_load_lfsr_offset_gt0_q};
     end
   end
 
   // seq: span_sum_read_weights_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
+    span_sum_read_weights_q <= {1'b0, f_read_weights_offset_q[16:0]} + {2'd0, f_read_weights_count_q};
     if (rst) begin
       span_sum_read_weights_q <= 18'd0;
-    end else begin
-      span_sum_read_weights_q <= {1'b0, f_read_weights_offset_q[16:0]} + {2'd0, f_read_weights_count_q};
     end
   end
 
   // seq: chk_read_weights_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
+    chk_read_weights_q <= {(f_read_weights_offset_gt1_q | 1'b0) | (span_sum_read_weights_q > 18'h1ab4a), f_read_weights_count_lt0_q | f_read_weights_count_gt1_q, f_read_weights_offset_gt0_q};
     if (rst) begin
       chk_read_weights_q <= 3'd0;
-    end else begin
-      chk_read_weights_q <= {(f_read_weights_offset_gt1_q | 1'b0) | (span_sum_read_weights_q > 18'h1ab4a), f_read_weights_count_lt0_q | f_read_weights_count_gt1_q, f_read_weights_offset_gt0_q};
     end
   end
 
   // seq: span_sum_load_weights_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
+    span_sum_load_weights_q <= {1'b0, f_load_weights_offset_q[16:0]} + {5'd0, rec_cnt_q};
     if (rst) begin
       span_sum_load_weights_q <= 18'd0;
-    end else begin
-      span_sum_load_weights_q <= {1'b0, f_load_weights_offset_q[16:0]} + {5'd0, rec_cnt_q};
     end
   end
 
   // seq: chk_load_weights_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
+    chk_load_weights_q <= {(f_load_weights_offset_gt1_q | 1'b0) | (span_sum_load_weights_q > 18'h1ab4a), f_load_weights_offset_gt0_q};
     if (rst) begin
       chk_load_weights_q <= 2'd0;
-    end else begin
-      chk_load_weights_q <= {(f_load_weights_offset_gt1_q | 1'b0) | (span_sum_load_weights_q > 18'h1ab4a), f_load_weights_offset_gt0_q};
     end
   end
 
   // seq: chk_set_params_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
+    chk_set_params_q <= {f_set_params_outmul_lt0_q, f_set_params_outshift_gt0_q, f_set_params_hiddenmul_lt0_q, f_set_params_hiddenshift_gt0_q};
     if (rst) begin
       chk_set_params_q <= 4'd0;
-    end else begin
-      chk_set_params_q <= {f_set_params_outmul_lt0_q, f_set_params_outshift_gt0_q, f_set_params_hiddenmul_lt0_q, f_set_params_hiddenshift_gt0_q};
     end
   end
 
   // seq: range_bad_q (generator/units/frontend.ts:411)
   always @(posedge clk) begin
+    range_bad_q <= (cmd_is_set_params_q & (chk_set_params_q[0] | (chk_set_params_q[1] | (chk_set_params_q[2] | (chk_set_params_q[3] | 1'b0))))) | ((cmd_is_load_weights_q & (chk_load_weights_q[0] | (chk_load_weights_q[1] | 1'b0))) | ((cmd_is_read_weights_q & (chk_read_weights_q[0] | (chk_read_weights_q[1] | (chk_read_weights_q[2] | 1'b0)))) | ((cmd_is_load_lfsr_q & (chk_load_lfsr_q[0] | (chk_load_lfsr_q[1] | 1'b0))) | ((cmd_is_read_lfsr_q & (chk_read_lfsr_q[0] | (chk_read_lfsr_q[1] | (chk_read_lfsr_q[2] | 1'b0)))) | ((cmd_is_train_q & (rec_bad_q | 1'b0)) | 1'b0)))));
     if (rst) begin
       range_bad_q <= 1'b0;
-    end else begin
-      range_bad_q <= (cmd_is_set_params_q & (chk_set_params_q[0] | (chk_set_params_q[1] | (chk_set_params_q[2] | (chk_set_params_q[3] | 1'b0))))) | ((cmd_is_load_weights_q & (chk_load_weights_q[0] | (chk_load_weights_q[1] | 1'b0))) | ((cmd_is_read_weights_q & (chk_read_weights_q[0] | (chk_read_weights_q[1] | (chk_read_weights_q[2] | 1'b0)))) | ((cmd_is_load_lfsr_q & (chk_load_lfsr_q[0] | (chk_load_lfsr_q[1] | 1'b0))) | ((cmd_is_read_lfsr_q & (chk_read_lfsr_q[0] | (chk_read_lfsr_q[1] | (chk_read_lfsr_q[2] | 1'b0)))) | ((cmd_is_train_q & (rec_bad_q | 1'b0)) | 1'b0)))));
     end
   end
 
   // seq: range_off_q (generator/units/frontend.ts:412)
   always @(posedge clk) begin
+    range_off_q <= ({13{cmd_is_set_params_q}} & (chk_set_params_q[0] ? 13'd0 : (chk_set_params_q[1] ? 13'd1 : (chk_set_params_q[2] ? 13'd2 : (chk_set_params_q[3] ? 13'd3 : 13'd0))))) | (({13{cmd_is_load_weights_q}} & (chk_load_weights_q[0] ? 13'd0 : (chk_load_weights_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_weights_q}} & (chk_read_weights_q[0] ? 13'd0 : (chk_read_weights_q[1] ? 13'd4 : (chk_read_weights_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_load_lfsr_q}} & (chk_load_lfsr_q[0] ? 13'd0 : (chk_load_lfsr_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_lfsr_q}} & (chk_read_lfsr_q[0] ? 13'd0 : (chk_read_lfsr_q[1] ? 13'd2 : (chk_read_lfsr_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_train_q}} & (rec_bad_q ? rec_bad_off_q : 13'd0)) | 13'd0)))));
     if (rst) begin
       range_off_q <= 13'd0;
-    end else begin
-      range_off_q <= ({13{cmd_is_set_params_q}} & (chk_set_params_q[0] ? 13'd0 : (chk_set_params_q[1] ? 13'd1 : (chk_set_params_q[2] ? 13'd2 : (chk_set_params_q[3] ? 13'd3 : 13'd0))))) | (({13{cmd_is_load_weights_q}} & (chk_load_weights_q[0] ? 13'd0 : (chk_load_weights_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_weights_q}} & (chk_read_weights_q[0] ? 13'd0 : (chk_read_weights_q[1] ? 13'd4 : (chk_read_weights_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_load_lfsr_q}} & (chk_load_lfsr_q[0] ? 13'd0 : (chk_load_lfsr_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_lfsr_q}} & (chk_read_lfsr_q[0] ? 13'd0 : (chk_read_lfsr_q[1] ? 13'd2 : (chk_read_lfsr_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_train_q}} & (rec_bad_q ? rec_bad_off_q : 13'd0)) | 13'd0)))));
     end
   end
 
   // seq: len_cmp_q (generator/units/frontend.ts:414)
   always @(posedge clk) begin
+    len_cmp_q <= {len_q >= {3'd0, cmd_header_q}, len_q == {3'd0, cmd_header_q}, rec_pos_q == 13'd0, rec_cnt_q >= cmd_min_records_q, rec_cnt_q <= cmd_max_records_q};
     if (rst) begin
       len_cmp_q <= 5'd0;
-    end else begin
-      len_cmp_q <= {len_q >= {3'd0, cmd_header_q}, len_q == {3'd0, cmd_header_q}, rec_pos_q == 13'd0, rec_cnt_q >= cmd_min_records_q, rec_cnt_q <= cmd_max_records_q};
     end
   end
 
   // seq: len_ok_q (generator/units/frontend.ts:415)
   always @(posedge clk) begin
+    len_ok_q <= (cmd_known_q & len_cmp_q[4]) & (cmd_no_records_q ? len_cmp_q[3] : (&len_cmp_q[2:0]));
     if (rst) begin
       len_ok_q <= 1'b0;
-    end else begin
-      len_ok_q <= (cmd_known_q & len_cmp_q[4]) & (cmd_no_records_q ? len_cmp_q[3] : (&len_cmp_q[2:0]));
     end
   end
 
@@ -864,28 +816,25 @@ module frontend (
 
   // seq: cmd_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
+    cmd_room_q <= cmd_issue ? (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd3) : (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);
     if (rst) begin
       cmd_room_q <= 1'b1;
-    end else begin
-      cmd_room_q <= cmd_issue ? (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd3) : (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);
     end
   end
 
   // seq: len_p1_q (generator/units/frontend.ts:435)
   always @(posedge clk) begin
+    len_p1_q <= {1'b0, len_q} + 17'd1;
     if (rst) begin
       len_p1_q <= 17'd0;
-    end else begin
-      len_p1_q <= {1'b0, len_q} + 17'd1;
     end
   end
 
   // seq: disp_end_q (generator/units/frontend.ts:436)
   always @(posedge clk) begin
+    disp_end_q <= rx_dispatch_q & (cmd_issue ? ({4'd0, disp_idx_q} == len_p1_q) : disp_end_q);
     if (rst) begin
       disp_end_q <= 1'b0;
-    end else begin
-      disp_end_q <= rx_dispatch_q & (cmd_issue ? ({4'd0, disp_idx_q} == len_p1_q) : disp_end_q);
     end
   end
 
@@ -893,90 +842,384 @@ module frontend (
 
   // seq: hdr_crc_bad_q (generator/units/frontend.ts:444)
   always @(posedge clk) begin
+    hdr_crc_bad_q <= in_byte != rx_crc8_q;
     if (rst) begin
       hdr_crc_bad_q <= 1'b0;
-    end else begin
-      hdr_crc_bad_q <= in_byte != rx_crc8_q;
     end
   end
 
   // seq: len_big_q (generator/units/frontend.ts:445)
   always @(posedge clk) begin
+    len_big_q <= len_q > 16'd4088;
     if (rst) begin
       len_big_q <= 1'b0;
-    end else begin
-      len_big_q <= len_q > 16'd4088;
     end
   end
 
   // seq: rx_crc_ok_q (generator/units/frontend.ts:447)
   always @(posedge clk) begin
+    rx_crc_ok_q <= rx_crc16_q == 16'd0;
     if (rst) begin
       rx_crc_ok_q <= 1'b0;
-    end else begin
-      rx_crc_ok_q <= rx_crc16_q == 16'd0;
     end
   end
 
   // seq: len_m2_q (generator/units/frontend.ts:451)
   always @(posedge clk) begin
+    len_m2_q <= len_q - 16'd2;
     if (rst) begin
       len_m2_q <= 16'd0;
-    end else begin
-      len_m2_q <= len_q - 16'd2;
     end
   end
 
   // seq: pay_last_q (generator/units/frontend.ts:453)
   always @(posedge clk) begin
+    pay_last_q <= rx_header_q ? (len_q == 16'd1) : (pay_fire ? ({3'd0, idx_q} == len_m2_q) : pay_last_q);
     if (rst) begin
       pay_last_q <= 1'b0;
-    end else begin
-      pay_last_q <= rx_header_q ? (len_q == 16'd1) : (pay_fire ? ({3'd0, idx_q} == len_m2_q) : pay_last_q);
     end
   end
 
   // seq: err (generator/units/frontend.ts:460)
   always @(posedge clk) begin
+    if ((rx_state_q == 5'd7)) begin
+      if ((~rx_crc_ok_q)) begin
+        err_code_q <= 8'd4;
+        err_detail_q <= 16'd0;
+      end else if ((~cmd_known_q)) begin
+        err_code_q <= 8'd2;
+        err_detail_q <= {8'd0, op_q};
+      end else if ((~len_ok_q)) begin
+        err_code_q <= 8'd3;
+        err_detail_q <= len_q;
+      end else begin
+        err_code_q <= 8'd6;
+        err_detail_q <= {3'd0, range_off_q};
+      end
+    end else if ((rx_state_q == 5'd8)) begin
+    end else if (((in_fire & in_skid_m_axis_out_tlast) & (rx_state_q != 5'd6))) begin
+      err_code_q <= 8'd5;
+      err_detail_q <= got_q + 16'd1;
+    end else if ((rx_state_q == 5'd15)) begin
+      if (hdr_crc_bad_q) begin
+        err_code_q <= 8'd1;
+        err_detail_q <= 16'd0;
+      end else begin
+        err_code_q <= 8'd3;
+        err_detail_q <= len_q;
+      end
+    end else begin
+      err_code_q <= 8'd5;
+      err_detail_q <= got_q;
+    end
     if (rst) begin
       err_code_q <= 8'd0;
       err_detail_q <= 16'd0;
-    end else begin
-      if ((rx_state_q == 5'd7)) begin
-        if ((~rx_crc_ok_q)) begin
-          err_code_q <= 8'd4;
-          err_detail_q <= 16'd0;
-        end else if ((~cmd_known_q)) begin
-          err_code_q <= 8'd2;
-          err_detail_q <= {8'd0, op_q};
-        end else if ((~len_ok_q)) begin
-          err_code_q <= 8'd3;
-          err_detail_q <= len_q;
-        end else begin
-          err_code_q <= 8'd6;
-          err_detail_q <= {3'd0, range_off_q};
-        end
-      end else if ((rx_state_q == 5'd8)) begin
-      end else if (((in_fire & in_skid_m_axis_out_tlast) & (rx_state_q != 5'd6))) begin
-        err_code_q <= 8'd5;
-        err_detail_q <= got_q + 16'd1;
-      end else if ((rx_state_q == 5'd15)) begin
-        if (hdr_crc_bad_q) begin
-          err_code_q <= 8'd1;
-          err_detail_q <= 16'd0;
-        end else begin
-          err_code_q <= 8'd3;
-          err_detail_q <= len_q;
-        end
-      end else begin
-        err_code_q <= 8'd5;
-        err_detail_q <= got_q;
-      end
     end
   end
 
   // seq: rx (generator/units/frontend.ts:479)
   always @(posedge clk) begin
+    case (rx_state_q)
+      5'd0, 5'd1: begin
+        if ((rx_state_q == 5'd0)) begin
+          if ((in_fire & in_skid_m_axis_out_tdata[8])) begin
+            rx_state_q <= 5'd1;
+            rx_open_q <= 1'b1;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b1;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
+          end
+        end else if (in_fire) begin
+          if (in_skid_m_axis_out_tdata[9]) begin
+            rx_state_q <= 5'd2;
+            rx_open_q <= 1'b1;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b1;
+            rx_header_q <= 1'b1;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
+          end else if ((~in_skid_m_axis_out_tdata[8])) begin
+            rx_state_q <= 5'd0;
+            rx_open_q <= 1'b1;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b1;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
+          end
+        end
+      end
+      5'd2, 5'd3, 5'd4, 5'd5, 5'd6: begin
+        if (in_fire) begin
+          if ((in_skid_m_axis_out_tlast & (rx_state_q != 5'd6))) begin
+            rx_state_q <= 5'd8;
+            rx_open_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b1;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b1;
+          end else begin
+            case (rx_state_q)
+              5'd2: begin
+                if (hdr_at_q[3]) begin
+                  rx_state_q <= 5'd3;
+                  rx_open_q <= 1'b1;
+                  rx_pay_q <= 1'b0;
+                  rx_hunting_q <= 1'b0;
+                  rx_hdr_q <= 1'b0;
+                  rx_header_q <= 1'b1;
+                  rx_dispatch_q <= 1'b0;
+                  rx_report_q <= 1'b0;
+                  rx_dispwait_q <= 1'b0;
+                  rx_answering_q <= 1'b0;
+                end
+              end
+              5'd3: begin
+                rx_state_q <= 5'd15;
+                rx_open_q <= 1'b0;
+                rx_pay_q <= 1'b0;
+                rx_hunting_q <= 1'b0;
+                rx_hdr_q <= 1'b0;
+                rx_header_q <= 1'b0;
+                rx_dispatch_q <= 1'b0;
+                rx_report_q <= 1'b0;
+                rx_dispwait_q <= 1'b0;
+                rx_answering_q <= 1'b0;
+              end
+              5'd4: begin
+                if (pay_last_q) begin
+                  rx_state_q <= 5'd5;
+                  rx_open_q <= 1'b1;
+                  rx_pay_q <= 1'b0;
+                  rx_hunting_q <= 1'b0;
+                  rx_hdr_q <= 1'b0;
+                  rx_header_q <= 1'b0;
+                  rx_dispatch_q <= 1'b0;
+                  rx_report_q <= 1'b0;
+                  rx_dispwait_q <= 1'b0;
+                  rx_answering_q <= 1'b0;
+                end
+              end
+              5'd5: begin
+                rx_state_q <= 5'd6;
+                rx_open_q <= 1'b1;
+                rx_pay_q <= 1'b0;
+                rx_hunting_q <= 1'b0;
+                rx_hdr_q <= 1'b0;
+                rx_header_q <= 1'b0;
+                rx_dispatch_q <= 1'b0;
+                rx_report_q <= 1'b0;
+                rx_dispwait_q <= 1'b0;
+                rx_answering_q <= 1'b0;
+              end
+              5'd6: begin
+                rx_state_q <= 5'd14;
+                rx_open_q <= 1'b0;
+                rx_pay_q <= 1'b0;
+                rx_hunting_q <= 1'b0;
+                rx_hdr_q <= 1'b0;
+                rx_header_q <= 1'b0;
+                rx_dispatch_q <= 1'b0;
+                rx_report_q <= 1'b0;
+                rx_dispwait_q <= 1'b0;
+                rx_answering_q <= 1'b0;
+              end
+              default: begin
+              end
+            endcase
+          end
+        end else if (timeout) begin
+          rx_state_q <= 5'd8;
+          rx_open_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b1;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b1;
+        end
+      end
+      5'd15: begin
+        if ((hdr_crc_bad_q | len_big_q)) begin
+          rx_state_q <= 5'd8;
+          rx_open_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b1;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b1;
+        end else begin
+          rx_state_q <= (len_q == 16'd0) ? 5'd5 : 5'd4;
+          rx_open_q <= 1'b1;
+          rx_pay_q <= (len_q == 16'd0) ? 1'b0 : 1'b1;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+        end
+      end
+      5'd14: begin
+        rx_state_q <= 5'd16;
+        rx_open_q <= 1'b0;
+        rx_pay_q <= 1'b0;
+        rx_hunting_q <= 1'b0;
+        rx_hdr_q <= 1'b0;
+        rx_header_q <= 1'b0;
+        rx_dispatch_q <= 1'b0;
+        rx_report_q <= 1'b0;
+        rx_dispwait_q <= 1'b0;
+        rx_answering_q <= 1'b0;
+      end
+      5'd16: begin
+        rx_state_q <= 5'd7;
+        rx_open_q <= 1'b0;
+        rx_pay_q <= 1'b0;
+        rx_hunting_q <= 1'b0;
+        rx_hdr_q <= 1'b0;
+        rx_header_q <= 1'b0;
+        rx_dispatch_q <= 1'b0;
+        rx_report_q <= 1'b0;
+        rx_dispwait_q <= 1'b0;
+        rx_answering_q <= 1'b0;
+      end
+      5'd7: begin
+        if (((((~rx_crc_ok_q) | (~cmd_known_q)) | (~len_ok_q)) | range_bad_q)) begin
+          rx_state_q <= 5'd8;
+          rx_open_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b1;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b1;
+        end else begin
+          rx_state_q <= fe_op ? 5'd9 : 5'd11;
+          rx_open_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= fe_op ? 1'b0 : 1'b1;
+          rx_answering_q <= 1'b1;
+        end
+      end
+      5'd8: begin
+        if (tx_idle_q) begin
+          rx_state_q <= 5'd0;
+          rx_open_q <= 1'b1;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b1;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+        end
+      end
+      5'd9: begin
+        if (tx_idle_q) begin
+          rx_state_q <= cmd_is_identify_q ? 5'd0 : 5'd10;
+          rx_open_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+        end
+      end
+      5'd10: begin
+        if (tx_idle_q) begin
+          rx_state_q <= cmd_is_reset_q ? 5'd13 : 5'd0;
+          rx_open_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+        end
+      end
+      5'd11: begin
+        if (tx_idle_q) begin
+          rx_state_q <= 5'd12;
+          rx_open_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b1;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+          disp_idx_q <= 13'd0;
+          disp_addr_q <= 12'd4093;
+        end
+      end
+      5'd12: begin
+        if (cmd_issue) begin
+          disp_idx_q <= disp_idx_q + 13'd1;
+          disp_addr_q <= disp_addr_q + 12'd1;
+          if (disp_end_q) begin
+            rx_state_q <= 5'd0;
+            rx_open_q <= 1'b1;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b1;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
+          end
+        end
+      end
+      default: begin
+        rx_state_q <= 5'd0;
+        rx_open_q <= 1'b1;
+        rx_pay_q <= 1'b0;
+        rx_hunting_q <= 1'b1;
+        rx_hdr_q <= 1'b0;
+        rx_header_q <= 1'b0;
+        rx_dispatch_q <= 1'b0;
+        rx_report_q <= 1'b0;
+        rx_dispwait_q <= 1'b0;
+        rx_answering_q <= 1'b0;
+      end
+    endcase
     if (rst) begin
       rx_state_q <= 5'd0;
       rx_open_q <= 1'b1;
@@ -990,307 +1233,6 @@ module frontend (
       rx_answering_q <= 1'b0;
       disp_idx_q <= 13'd0;
       disp_addr_q <= 12'd0;
-    end else begin
-      case (rx_state_q)
-        5'd0, 5'd1: begin
-          if ((rx_state_q == 5'd0)) begin
-            if ((in_fire & in_skid_m_axis_out_tdata[8])) begin
-              rx_state_q <= 5'd1;
-              rx_open_q <= 1'b1;
-              rx_pay_q <= 1'b0;
-              rx_hunting_q <= 1'b1;
-              rx_hdr_q <= 1'b0;
-              rx_header_q <= 1'b0;
-              rx_dispatch_q <= 1'b0;
-              rx_report_q <= 1'b0;
-              rx_dispwait_q <= 1'b0;
-              rx_answering_q <= 1'b0;
-            end
-          end else if (in_fire) begin
-            if (in_skid_m_axis_out_tdata[9]) begin
-              rx_state_q <= 5'd2;
-              rx_open_q <= 1'b1;
-              rx_pay_q <= 1'b0;
-              rx_hunting_q <= 1'b0;
-              rx_hdr_q <= 1'b1;
-              rx_header_q <= 1'b1;
-              rx_dispatch_q <= 1'b0;
-              rx_report_q <= 1'b0;
-              rx_dispwait_q <= 1'b0;
-              rx_answering_q <= 1'b0;
-            end else if ((~in_skid_m_axis_out_tdata[8])) begin
-              rx_state_q <= 5'd0;
-              rx_open_q <= 1'b1;
-              rx_pay_q <= 1'b0;
-              rx_hunting_q <= 1'b1;
-              rx_hdr_q <= 1'b0;
-              rx_header_q <= 1'b0;
-              rx_dispatch_q <= 1'b0;
-              rx_report_q <= 1'b0;
-              rx_dispwait_q <= 1'b0;
-              rx_answering_q <= 1'b0;
-            end
-          end
-        end
-        5'd2, 5'd3, 5'd4, 5'd5, 5'd6: begin
-          if (in_fire) begin
-            if ((in_skid_m_axis_out_tlast & (rx_state_q != 5'd6))) begin
-              rx_state_q <= 5'd8;
-              rx_open_q <= 1'b0;
-              rx_pay_q <= 1'b0;
-              rx_hunting_q <= 1'b0;
-              rx_hdr_q <= 1'b0;
-              rx_header_q <= 1'b0;
-              rx_dispatch_q <= 1'b0;
-              rx_report_q <= 1'b1;
-              rx_dispwait_q <= 1'b0;
-              rx_answering_q <= 1'b1;
-            end else begin
-              case (rx_state_q)
-                5'd2: begin
-                  if (hdr_at_q[3]) begin
-                    rx_state_q <= 5'd3;
-                    rx_open_q <= 1'b1;
-                    rx_pay_q <= 1'b0;
-                    rx_hunting_q <= 1'b0;
-                    rx_hdr_q <= 1'b0;
-                    rx_header_q <= 1'b1;
-                    rx_dispatch_q <= 1'b0;
-                    rx_report_q <= 1'b0;
-                    rx_dispwait_q <= 1'b0;
-                    rx_answering_q <= 1'b0;
-                  end
-                end
-                5'd3: begin
-                  rx_state_q <= 5'd15;
-                  rx_open_q <= 1'b0;
-                  rx_pay_q <= 1'b0;
-                  rx_hunting_q <= 1'b0;
-                  rx_hdr_q <= 1'b0;
-                  rx_header_q <= 1'b0;
-                  rx_dispatch_q <= 1'b0;
-                  rx_report_q <= 1'b0;
-                  rx_dispwait_q <= 1'b0;
-                  rx_answering_q <= 1'b0;
-                end
-                5'd4: begin
-                  if (pay_last_q) begin
-                    rx_state_q <= 5'd5;
-                    rx_open_q <= 1'b1;
-                    rx_pay_q <= 1'b0;
-                    rx_hunting_q <= 1'b0;
-                    rx_hdr_q <= 1'b0;
-                    rx_header_q <= 1'b0;
-                    rx_dispatch_q <= 1'b0;
-                    rx_report_q <= 1'b0;
-                    rx_dispwait_q <= 1'b0;
-                    rx_answering_q <= 1'b0;
-                  end
-                end
-                5'd5: begin
-                  rx_state_q <= 5'd6;
-                  rx_open_q <= 1'b1;
-                  rx_pay_q <= 1'b0;
-                  rx_hunting_q <= 1'b0;
-                  rx_hdr_q <= 1'b0;
-                  rx_header_q <= 1'b0;
-                  rx_dispatch_q <= 1'b0;
-                  rx_report_q <= 1'b0;
-                  rx_dispwait_q <= 1'b0;
-                  rx_answering_q <= 1'b0;
-                end
-                5'd6: begin
-                  rx_state_q <= 5'd14;
-                  rx_open_q <= 1'b0;
-                  rx_pay_q <= 1'b0;
-                  rx_hunting_q <= 1'b0;
-                  rx_hdr_q <= 1'b0;
-                  rx_header_q <= 1'b0;
-                  rx_dispatch_q <= 1'b0;
-                  rx_report_q <= 1'b0;
-                  rx_dispwait_q <= 1'b0;
-                  rx_answering_q <= 1'b0;
-                end
-                default: begin
-                end
-              endcase
-            end
-          end else if (timeout) begin
-            rx_state_q <= 5'd8;
-            rx_open_q <= 1'b0;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b1;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b1;
-          end
-        end
-        5'd15: begin
-          if ((hdr_crc_bad_q | len_big_q)) begin
-            rx_state_q <= 5'd8;
-            rx_open_q <= 1'b0;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b1;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b1;
-          end else begin
-            rx_state_q <= (len_q == 16'd0) ? 5'd5 : 5'd4;
-            rx_open_q <= 1'b1;
-            rx_pay_q <= (len_q == 16'd0) ? 1'b0 : 1'b1;
-            rx_hunting_q <= 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b0;
-          end
-        end
-        5'd14: begin
-          rx_state_q <= 5'd16;
-          rx_open_q <= 1'b0;
-          rx_pay_q <= 1'b0;
-          rx_hunting_q <= 1'b0;
-          rx_hdr_q <= 1'b0;
-          rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
-          rx_report_q <= 1'b0;
-          rx_dispwait_q <= 1'b0;
-          rx_answering_q <= 1'b0;
-        end
-        5'd16: begin
-          rx_state_q <= 5'd7;
-          rx_open_q <= 1'b0;
-          rx_pay_q <= 1'b0;
-          rx_hunting_q <= 1'b0;
-          rx_hdr_q <= 1'b0;
-          rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
-          rx_report_q <= 1'b0;
-          rx_dispwait_q <= 1'b0;
-          rx_answering_q <= 1'b0;
-        end
-        5'd7: begin
-          if (((((~rx_crc_ok_q) | (~cmd_known_q)) | (~len_ok_q)) | range_bad_q)) begin
-            rx_state_q <= 5'd8;
-            rx_open_q <= 1'b0;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b1;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b1;
-          end else begin
-            rx_state_q <= fe_op ? 5'd9 : 5'd11;
-            rx_open_q <= 1'b0;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= fe_op ? 1'b0 : 1'b1;
-            rx_answering_q <= 1'b1;
-          end
-        end
-        5'd8: begin
-          if (tx_idle_q) begin
-            rx_state_q <= 5'd0;
-            rx_open_q <= 1'b1;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b1;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b0;
-          end
-        end
-        5'd9: begin
-          if (tx_idle_q) begin
-            rx_state_q <= cmd_is_identify_q ? 5'd0 : 5'd10;
-            rx_open_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b0;
-          end
-        end
-        5'd10: begin
-          if (tx_idle_q) begin
-            rx_state_q <= cmd_is_reset_q ? 5'd13 : 5'd0;
-            rx_open_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b0;
-          end
-        end
-        5'd11: begin
-          if (tx_idle_q) begin
-            rx_state_q <= 5'd12;
-            rx_open_q <= 1'b0;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b0;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b1;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b0;
-            disp_idx_q <= 13'd0;
-            disp_addr_q <= 12'd4093;
-          end
-        end
-        5'd12: begin
-          if (cmd_issue) begin
-            disp_idx_q <= disp_idx_q + 13'd1;
-            disp_addr_q <= disp_addr_q + 12'd1;
-            if (disp_end_q) begin
-              rx_state_q <= 5'd0;
-              rx_open_q <= 1'b1;
-              rx_pay_q <= 1'b0;
-              rx_hunting_q <= 1'b1;
-              rx_hdr_q <= 1'b0;
-              rx_header_q <= 1'b0;
-              rx_dispatch_q <= 1'b0;
-              rx_report_q <= 1'b0;
-              rx_dispwait_q <= 1'b0;
-              rx_answering_q <= 1'b0;
-            end
-          end
-        end
-        default: begin
-          rx_state_q <= 5'd0;
-          rx_open_q <= 1'b1;
-          rx_pay_q <= 1'b0;
-          rx_hunting_q <= 1'b1;
-          rx_hdr_q <= 1'b0;
-          rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
-          rx_report_q <= 1'b0;
-          rx_dispwait_q <= 1'b0;
-          rx_answering_q <= 1'b0;
-        end
-      endcase
     end
   end
 
@@ -1298,6 +1240,33 @@ module frontend (
 
   // seq: rx_frame (generator/units/frontend.ts:544)
   always @(posedge clk) begin
+    if (rx_hunting_q) begin
+      hdr_at_q <= 4'd1;
+      got_q <= 16'd0;
+      op_q <= 8'd0;
+      tag_q <= 8'd0;
+      rx_crc8_q <= 8'd0;
+      rx_crc16_q <= 16'd65535;
+    end else if (in_fire) begin
+      got_q <= got_q + 16'd1;
+      rx_crc16_q <= {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};
+    end
+    if (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast))) begin
+      rx_crc8_q <= {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};
+      hdr_at_q <= {hdr_at_q[2:0], hdr_at_q[3]};
+      if (hdr_at_q[0]) begin
+        op_q <= in_byte;
+      end
+      if (hdr_at_q[1]) begin
+        tag_q <= in_byte;
+      end
+      if (hdr_at_q[2]) begin
+        len_q <= {len_q[15:8], in_byte};
+      end
+      if (hdr_at_q[3]) begin
+        len_q <= {in_byte, len_q[7:0]};
+      end
+    end
     if (rst) begin
       hdr_at_q <= 4'd1;
       got_q <= 16'd0;
@@ -1306,139 +1275,104 @@ module frontend (
       rx_crc8_q <= 8'd0;
       rx_crc16_q <= 16'd65535;
       len_q <= 16'd0;
-    end else begin
-      if (rx_hunting_q) begin
-        hdr_at_q <= 4'd1;
-        got_q <= 16'd0;
-        op_q <= 8'd0;
-        tag_q <= 8'd0;
-        rx_crc8_q <= 8'd0;
-        rx_crc16_q <= 16'd65535;
-      end else if (in_fire) begin
-        got_q <= got_q + 16'd1;
-        rx_crc16_q <= {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};
-      end
-      if (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast))) begin
-        rx_crc8_q <= {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};
-        hdr_at_q <= {hdr_at_q[2:0], hdr_at_q[3]};
-        if (hdr_at_q[0]) begin
-          op_q <= in_byte;
-        end
-        if (hdr_at_q[1]) begin
-          tag_q <= in_byte;
-        end
-        if (hdr_at_q[2]) begin
-          len_q <= {len_q[15:8], in_byte};
-        end
-        if (hdr_at_q[3]) begin
-          len_q <= {in_byte, len_q[7:0]};
-        end
-      end
     end
   end
 
   // seq: rx_payload (generator/units/frontend.ts:565)
   always @(posedge clk) begin
+    if (rx_header_q) begin
+      idx_q <= 13'd0;
+    end else if (pay_fire) begin
+      idx_q <= idx_q + 13'd1;
+    end
     if (rst) begin
       idx_q <= 13'd0;
-    end else begin
-      if (rx_header_q) begin
-        idx_q <= 13'd0;
-      end else if (pay_fire) begin
-        idx_q <= idx_q + 13'd1;
-      end
     end
   end
 
   // seq: rx_records (generator/units/frontend.ts:568)
   always @(posedge clk) begin
+    if (rx_header_q) begin
+      rec_pos_q <= 13'd0;
+      rec_end_q <= cmd_record_one_q;
+      rec_cnt_q <= 13'd0;
+      in_records_q <= cmd_header_q == 13'd0;
+    end else if (pay_d_q) begin
+      if ((pay_idx_d_q == cmd_header_m1_q)) begin
+        in_records_q <= 1'b1;
+      end
+      if (in_records_q) begin
+        if (rec_end_q) begin
+          rec_pos_q <= 13'd0;
+          rec_end_q <= cmd_record_one_q;
+          rec_cnt_q <= rec_cnt_q + 13'd1;
+        end else begin
+          rec_pos_q <= rec_pos_q + 13'd1;
+          rec_end_q <= rec_pos_q == cmd_record_m2_q;
+        end
+      end
+    end
     if (rst) begin
       rec_pos_q <= 13'd0;
       rec_end_q <= 1'b0;
       rec_cnt_q <= 13'd0;
       in_records_q <= 1'b0;
-    end else begin
-      if (rx_header_q) begin
-        rec_pos_q <= 13'd0;
-        rec_end_q <= cmd_record_one_q;
-        rec_cnt_q <= 13'd0;
-        in_records_q <= cmd_header_q == 13'd0;
-      end else if (pay_d_q) begin
-        if ((pay_idx_d_q == cmd_header_m1_q)) begin
-          in_records_q <= 1'b1;
-        end
-        if (in_records_q) begin
-          if (rec_end_q) begin
-            rec_pos_q <= 13'd0;
-            rec_end_q <= cmd_record_one_q;
-            rec_cnt_q <= rec_cnt_q + 13'd1;
-          end else begin
-            rec_pos_q <= rec_pos_q + 13'd1;
-            rec_end_q <= rec_pos_q == cmd_record_m2_q;
-          end
-        end
-      end
     end
   end
 
   // seq: idle_timer (generator/units/frontend.ts:589)
   always @(posedge clk) begin
+    if (((receiving & (~in_fire)) & (~timeout))) begin
+      idle_timer_q <= idle_timer_q + 25'd1;
+    end else begin
+      idle_timer_q <= 25'd0;
+    end
+    idle_timer_end_q <= ((receiving & (~in_fire)) & (~timeout)) & (idle_timer_q == 25'hfffffe);
     if (rst) begin
       idle_timer_q <= 25'd0;
       idle_timer_end_q <= 1'b0;
-    end else begin
-      if (((receiving & (~in_fire)) & (~timeout))) begin
-        idle_timer_q <= idle_timer_q + 25'd1;
-      end else begin
-        idle_timer_q <= 25'd0;
-      end
-      idle_timer_end_q <= ((receiving & (~in_fire)) & (~timeout)) & (idle_timer_q == 25'hfffffe);
     end
   end
 
   // seq: accepted_ev_q (generator/units/frontend.ts:597)
   always @(posedge clk) begin
+    accepted_ev_q <= ((((rx_state_q == 5'd7) & rx_crc_ok_q) & cmd_known_q) & len_ok_q) & (~range_bad_q);
     if (rst) begin
       accepted_ev_q <= 1'b0;
-    end else begin
-      accepted_ev_q <= ((((rx_state_q == 5'd7) & rx_crc_ok_q) & cmd_known_q) & len_ok_q) & (~range_bad_q);
     end
   end
 
   // seq: rejected_ev_q (generator/units/frontend.ts:598)
   always @(posedge clk) begin
+    rejected_ev_q <= rx_report_q & tx_idle_q;
     if (rst) begin
       rejected_ev_q <= 1'b0;
-    end else begin
-      rejected_ev_q <= rx_report_q & tx_idle_q;
     end
   end
 
   // seq: dropped_ev_q (generator/units/frontend.ts:602)
   always @(posedge clk) begin
+    dropped_ev_q <= (((in_fire & (rx_state_q == 5'd0)) & (~in_skid_m_axis_out_tdata[8])) | ((in_fire & (rx_state_q == 5'd1)) & in_skid_m_axis_out_tdata[8])) ? 2'd1 : (((in_fire & (rx_state_q == 5'd1)) & (~in_skid_m_axis_out_tdata[9])) ? 2'd2 : 2'd0);
     if (rst) begin
       dropped_ev_q <= 2'd0;
-    end else begin
-      dropped_ev_q <= (((in_fire & (rx_state_q == 5'd0)) & (~in_skid_m_axis_out_tdata[8])) | ((in_fire & (rx_state_q == 5'd1)) & in_skid_m_axis_out_tdata[8])) ? 2'd1 : (((in_fire & (rx_state_q == 5'd1)) & (~in_skid_m_axis_out_tdata[9])) ? 2'd2 : 2'd0);
     end
   end
 
   // seq: link_counters (generator/units/frontend.ts:603)
   always @(posedge clk) begin
+    if (accepted_ev_q) begin
+      accepted_q <= accepted_q + 32'd1;
+    end
+    if (rejected_ev_q) begin
+      rejected_q <= rejected_q + 32'd1;
+    end
+    if ((dropped_ev_q != 2'd0)) begin
+      dropped_q <= dropped_q + {30'd0, dropped_ev_q};
+    end
     if (rst) begin
       accepted_q <= 32'd0;
       rejected_q <= 32'd0;
       dropped_q <= 32'd0;
-    end else begin
-      if (accepted_ev_q) begin
-        accepted_q <= accepted_q + 32'd1;
-      end
-      if (rejected_ev_q) begin
-        rejected_q <= rejected_q + 32'd1;
-      end
-      if ((dropped_ev_q != 2'd0)) begin
-        dropped_q <= dropped_q + {30'd0, dropped_ev_q};
-      end
     end
   end
 
@@ -1454,18 +1388,17 @@ module frontend (
   end
   // seq: cmd_stage (generator/units/frontend.ts:612)
   always @(posedge clk) begin
+    cmd_stg_valid_q <= cmd_issue;
+    if (cmd_issue) begin
+      cmd_stg_buf_q <= disp_idx_q >= 13'd3;
+      cmd_stg_data_q <= _sel_cmd_stg_data_q;
+      cmd_stg_last_q <= disp_end_q;
+    end
     if (rst) begin
       cmd_stg_valid_q <= 1'b0;
       cmd_stg_buf_q <= 1'b0;
       cmd_stg_data_q <= 8'd0;
       cmd_stg_last_q <= 1'b0;
-    end else begin
-      cmd_stg_valid_q <= cmd_issue;
-      if (cmd_issue) begin
-        cmd_stg_buf_q <= disp_idx_q >= 13'd3;
-        cmd_stg_data_q <= _sel_cmd_stg_data_q;
-        cmd_stg_last_q <= disp_end_q;
-      end
     end
   end
 
@@ -1496,28 +1429,25 @@ module frontend (
 
   // seq: tx_past_two_q (generator/units/frontend.ts:664)
   always @(posedge clk) begin
+    tx_past_two_q <= (~tx_idle_q) & (tx_past_two_q | (tx_advance & (tx_idx_q != 16'd0)));
     if (rst) begin
       tx_past_two_q <= 1'b0;
-    end else begin
-      tx_past_two_q <= (~tx_idle_q) & (tx_past_two_q | (tx_advance & (tx_idx_q != 16'd0)));
     end
   end
 
   // seq: tx_ctrl_q (generator/units/frontend.ts:665)
   always @(posedge clk) begin
+    tx_ctrl_q <= tx_kind_q == 3'd5;
     if (rst) begin
       tx_ctrl_q <= 1'b0;
-    end else begin
-      tx_ctrl_q <= tx_kind_q == 3'd5;
     end
   end
 
   // seq: rsp_ok_q (generator/units/frontend.ts:666)
   always @(posedge clk) begin
+    rsp_ok_q <= rsp_status_q == 8'd0;
     if (rst) begin
       rsp_ok_q <= 1'b0;
-    end else begin
-      rsp_ok_q <= rsp_status_q == 8'd0;
     end
   end
 
@@ -1533,37 +1463,33 @@ module frontend (
 
   // seq: out_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
+    out_room_q <= tx_issue ? (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd3) : (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4);
     if (rst) begin
       out_room_q <= 1'b1;
-    end else begin
-      out_room_q <= tx_issue ? (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd3) : (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4);
     end
   end
 
   // seq: tx_len_m1_q (generator/units/frontend.ts:677)
   always @(posedge clk) begin
+    tx_len_m1_q <= tx_len_q - 16'd1;
     if (rst) begin
       tx_len_m1_q <= 16'd0;
-    end else begin
-      tx_len_m1_q <= tx_len_q - 16'd1;
     end
   end
 
   // seq: tx_len_m2_q (generator/units/frontend.ts:678)
   always @(posedge clk) begin
+    tx_len_m2_q <= tx_len_q - 16'd2;
     if (rst) begin
       tx_len_m2_q <= 16'd0;
-    end else begin
-      tx_len_m2_q <= tx_len_q - 16'd2;
     end
   end
 
   // seq: tx_last_pay_q (generator/units/frontend.ts:680)
   always @(posedge clk) begin
+    tx_last_pay_q <= tx_pay_q ? (tx_advance ? (tx_idx_q == tx_len_m2_q) : tx_last_pay_q) : (tx_len_m1_q == 16'd0);
     if (rst) begin
       tx_last_pay_q <= 1'b0;
-    end else begin
-      tx_last_pay_q <= tx_pay_q ? (tx_advance ? (tx_idx_q == tx_len_m2_q) : tx_last_pay_q) : (tx_len_m1_q == 16'd0);
     end
   end
 
@@ -1703,10 +1629,9 @@ module frontend (
 
   // seq: tx_advanced_q (generator/units/frontend.ts:691)
   always @(posedge clk) begin
+    tx_advanced_q <= tx_advance;
     if (rst) begin
       tx_advanced_q <= 1'b0;
-    end else begin
-      tx_advanced_q <= tx_advance;
     end
   end
 
@@ -1725,23 +1650,21 @@ module frontend (
   end
   // seq: tx_shift (generator/units/frontend.ts:701)
   always @(posedge clk) begin
+    if ((tx_issue & (tx_state_q == 4'd8))) begin
+      tx_shift_q <= _sel_tx_shift_q;
+    end else if (tx_advance) begin
+      tx_shift_q <= {8'd0, tx_shift_q[95:8]};
+    end
     if (rst) begin
       tx_shift_q <= 96'd0;
-    end else begin
-      if ((tx_issue & (tx_state_q == 4'd8))) begin
-        tx_shift_q <= _sel_tx_shift_q;
-      end else if (tx_advance) begin
-        tx_shift_q <= {8'd0, tx_shift_q[95:8]};
-      end
     end
   end
 
   // seq: tx_rom_q (generator/units/frontend.ts:709)
   always @(posedge clk) begin
+    tx_rom_q <= tx_kind_q == 3'd1;
     if (rst) begin
       tx_rom_q <= 1'b0;
-    end else begin
-      tx_rom_q <= tx_kind_q == 3'd1;
     end
   end
 
@@ -1749,6 +1672,206 @@ module frontend (
 
   // seq: tx (generator/units/frontend.ts:713)
   always @(posedge clk) begin
+    stg_valid_q <= tx_issue;
+    case (tx_state_q)
+      4'd0: begin
+        if (tx_start) begin
+          tx_kind_q <= tx_start_kind;
+          tx_tag_q <= tag_q;
+          tx_req_op_q <= op_q;
+          tx_op_q <= rx_report_q ? 8'd255 : (op_q | 8'd128);
+          tx_len_q <= tx_start_len;
+          tx_idx_q <= 16'd0;
+          tx_code_q <= err_code_q;
+          tx_detail_q <= err_detail_q;
+          rsp_status_q <= 8'd0;
+          rsp_hdr_idx_q <= 2'd0;
+          tx_state_q <= rx_dispwait_q ? 4'd1 : 4'd2;
+          tx_idle_q <= 1'b0;
+          tx_emitting_q <= rx_dispwait_q ? 1'b0 : 1'b1;
+          tx_pay_q <= 1'b0;
+          tx_rsph_q <= rx_dispwait_q ? 1'b1 : 1'b0;
+        end
+      end
+      4'd1: begin
+        if (rsp_fire) begin
+          rsp_hdr_idx_q <= rsp_hdr_idx_q + 2'd1;
+          case (rsp_hdr_idx_q)
+            2'd0: begin
+              rsp_status_q <= s_axis_rsp_tdata;
+            end
+            2'd1: begin
+              tx_len_q <= {8'd0, s_axis_rsp_tdata};
+            end
+            2'd2: begin
+              if ((rsp_status_q == 8'd0)) begin
+                tx_len_q <= {s_axis_rsp_tdata, tx_len_q[7:0]};
+              end else begin
+                tx_len_q <= {s_axis_rsp_tdata, tx_len_q[7:0]} + 16'd2;
+                tx_op_q <= 8'd255;
+              end
+              tx_state_q <= 4'd2;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            default: begin
+              tx_state_q <= 4'd2;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+          endcase
+        end
+      end
+      4'd9: begin
+        if (tx_issue) begin
+          stg_sel_q <= (tx_kind_q == 3'd2) ? 3'd1 : 3'd0;
+          stg_data_q <= tx_pay_byte;
+          stg_crc16_q <= 1'b1;
+          stg_last_q <= 1'b0;
+          stg_init_q <= 1'b0;
+          tx_idx_q <= tx_idx_q + 16'd1;
+          if (tx_last_pay_q) begin
+            tx_state_q <= 4'd12;
+            tx_idle_q <= 1'b0;
+            tx_emitting_q <= 1'b0;
+            tx_pay_q <= 1'b0;
+            tx_rsph_q <= 1'b0;
+          end
+        end
+      end
+      4'd12: begin
+        tx_state_q <= 4'd10;
+        tx_idle_q <= 1'b0;
+        tx_emitting_q <= 1'b1;
+        tx_pay_q <= 1'b0;
+        tx_rsph_q <= 1'b0;
+      end
+      default: begin
+        if (tx_issue) begin
+          case (tx_state_q)
+            4'd2: begin
+              stg_sel_q <= 3'd0;
+              stg_data_q <= 8'd165;
+              stg_crc16_q <= 1'b0;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd3;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd3: begin
+              stg_sel_q <= 3'd0;
+              stg_data_q <= 8'd90;
+              stg_crc16_q <= 1'b0;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b1;
+              tx_state_q <= 4'd4;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd4: begin
+              stg_sel_q <= 3'd0;
+              stg_data_q <= tx_op_q;
+              stg_crc16_q <= 1'b1;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd5;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd5: begin
+              stg_sel_q <= 3'd0;
+              stg_data_q <= tx_tag_q;
+              stg_crc16_q <= 1'b1;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd6;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd6: begin
+              stg_sel_q <= 3'd0;
+              stg_data_q <= tx_len_q[7:0];
+              stg_crc16_q <= 1'b1;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd7;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd7: begin
+              stg_sel_q <= 3'd0;
+              stg_data_q <= tx_len_q[15:8];
+              stg_crc16_q <= 1'b1;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd8;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd8: begin
+              stg_sel_q <= 3'd2;
+              stg_data_q <= 8'd0;
+              stg_crc16_q <= 1'b1;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= (tx_len_q == 16'd0) ? 4'd12 : 4'd9;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
+              tx_pay_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd10: begin
+              stg_sel_q <= 3'd3;
+              stg_data_q <= 8'd0;
+              stg_crc16_q <= 1'b0;
+              stg_last_q <= 1'b0;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd11;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b1;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            4'd11: begin
+              stg_sel_q <= 3'd4;
+              stg_data_q <= 8'd0;
+              stg_crc16_q <= 1'b0;
+              stg_last_q <= 1'b1;
+              stg_init_q <= 1'b0;
+              tx_state_q <= 4'd0;
+              tx_idle_q <= 1'b1;
+              tx_emitting_q <= 1'b0;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+            default: begin
+              tx_state_q <= 4'd0;
+              tx_idle_q <= 1'b1;
+              tx_emitting_q <= 1'b0;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
+            end
+          endcase
+        end
+      end
+    endcase
     if (rst) begin
       stg_valid_q <= 1'b0;
       tx_kind_q <= 3'd0;
@@ -1771,207 +1894,6 @@ module frontend (
       stg_crc16_q <= 1'b0;
       stg_last_q <= 1'b0;
       stg_init_q <= 1'b0;
-    end else begin
-      stg_valid_q <= tx_issue;
-      case (tx_state_q)
-        4'd0: begin
-          if (tx_start) begin
-            tx_kind_q <= tx_start_kind;
-            tx_tag_q <= tag_q;
-            tx_req_op_q <= op_q;
-            tx_op_q <= rx_report_q ? 8'd255 : (op_q | 8'd128);
-            tx_len_q <= tx_start_len;
-            tx_idx_q <= 16'd0;
-            tx_code_q <= err_code_q;
-            tx_detail_q <= err_detail_q;
-            rsp_status_q <= 8'd0;
-            rsp_hdr_idx_q <= 2'd0;
-            tx_state_q <= rx_dispwait_q ? 4'd1 : 4'd2;
-            tx_idle_q <= 1'b0;
-            tx_emitting_q <= rx_dispwait_q ? 1'b0 : 1'b1;
-            tx_pay_q <= 1'b0;
-            tx_rsph_q <= rx_dispwait_q ? 1'b1 : 1'b0;
-          end
-        end
-        4'd1: begin
-          if (rsp_fire) begin
-            rsp_hdr_idx_q <= rsp_hdr_idx_q + 2'd1;
-            case (rsp_hdr_idx_q)
-              2'd0: begin
-                rsp_status_q <= s_axis_rsp_tdata;
-              end
-              2'd1: begin
-                tx_len_q <= {8'd0, s_axis_rsp_tdata};
-              end
-              2'd2: begin
-                if ((rsp_status_q == 8'd0)) begin
-                  tx_len_q <= {s_axis_rsp_tdata, tx_len_q[7:0]};
-                end else begin
-                  tx_len_q <= {s_axis_rsp_tdata, tx_len_q[7:0]} + 16'd2;
-                  tx_op_q <= 8'd255;
-                end
-                tx_state_q <= 4'd2;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              default: begin
-                tx_state_q <= 4'd2;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-            endcase
-          end
-        end
-        4'd9: begin
-          if (tx_issue) begin
-            stg_sel_q <= (tx_kind_q == 3'd2) ? 3'd1 : 3'd0;
-            stg_data_q <= tx_pay_byte;
-            stg_crc16_q <= 1'b1;
-            stg_last_q <= 1'b0;
-            stg_init_q <= 1'b0;
-            tx_idx_q <= tx_idx_q + 16'd1;
-            if (tx_last_pay_q) begin
-              tx_state_q <= 4'd12;
-              tx_idle_q <= 1'b0;
-              tx_emitting_q <= 1'b0;
-              tx_pay_q <= 1'b0;
-              tx_rsph_q <= 1'b0;
-            end
-          end
-        end
-        4'd12: begin
-          tx_state_q <= 4'd10;
-          tx_idle_q <= 1'b0;
-          tx_emitting_q <= 1'b1;
-          tx_pay_q <= 1'b0;
-          tx_rsph_q <= 1'b0;
-        end
-        default: begin
-          if (tx_issue) begin
-            case (tx_state_q)
-              4'd2: begin
-                stg_sel_q <= 3'd0;
-                stg_data_q <= 8'd165;
-                stg_crc16_q <= 1'b0;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd3;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd3: begin
-                stg_sel_q <= 3'd0;
-                stg_data_q <= 8'd90;
-                stg_crc16_q <= 1'b0;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b1;
-                tx_state_q <= 4'd4;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd4: begin
-                stg_sel_q <= 3'd0;
-                stg_data_q <= tx_op_q;
-                stg_crc16_q <= 1'b1;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd5;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd5: begin
-                stg_sel_q <= 3'd0;
-                stg_data_q <= tx_tag_q;
-                stg_crc16_q <= 1'b1;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd6;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd6: begin
-                stg_sel_q <= 3'd0;
-                stg_data_q <= tx_len_q[7:0];
-                stg_crc16_q <= 1'b1;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd7;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd7: begin
-                stg_sel_q <= 3'd0;
-                stg_data_q <= tx_len_q[15:8];
-                stg_crc16_q <= 1'b1;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd8;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd8: begin
-                stg_sel_q <= 3'd2;
-                stg_data_q <= 8'd0;
-                stg_crc16_q <= 1'b1;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= (tx_len_q == 16'd0) ? 4'd12 : 4'd9;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
-                tx_pay_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd10: begin
-                stg_sel_q <= 3'd3;
-                stg_data_q <= 8'd0;
-                stg_crc16_q <= 1'b0;
-                stg_last_q <= 1'b0;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd11;
-                tx_idle_q <= 1'b0;
-                tx_emitting_q <= 1'b1;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              4'd11: begin
-                stg_sel_q <= 3'd4;
-                stg_data_q <= 8'd0;
-                stg_crc16_q <= 1'b0;
-                stg_last_q <= 1'b1;
-                stg_init_q <= 1'b0;
-                tx_state_q <= 4'd0;
-                tx_idle_q <= 1'b1;
-                tx_emitting_q <= 1'b0;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-              default: begin
-                tx_state_q <= 4'd0;
-                tx_idle_q <= 1'b1;
-                tx_emitting_q <= 1'b0;
-                tx_pay_q <= 1'b0;
-                tx_rsph_q <= 1'b0;
-              end
-            endcase
-          end
-        end
-      endcase
     end
   end
 
@@ -1979,12 +1901,11 @@ module frontend (
 
   // seq: tx_hcrc_q (generator/units/frontend.ts:819)
   always @(posedge clk) begin
+    if ((~tx_idle_q)) begin
+      tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
+    end
     if (rst) begin
       tx_hcrc_q <= 8'd0;
-    end else begin
-      if ((~tx_idle_q)) begin
-        tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
-      end
     end
   end
 
@@ -2002,41 +1923,37 @@ module frontend (
 
   // seq: tx_crc_byte_q (generator/units/frontend.ts:824)
   always @(posedge clk) begin
+    tx_crc_byte_q <= tx_push_byte;
     if (rst) begin
       tx_crc_byte_q <= 8'd0;
-    end else begin
-      tx_crc_byte_q <= tx_push_byte;
     end
   end
 
   // seq: tx_crc_take_q (generator/units/frontend.ts:825)
   always @(posedge clk) begin
+    tx_crc_take_q <= stg_valid_q & stg_crc16_q;
     if (rst) begin
       tx_crc_take_q <= 1'b0;
-    end else begin
-      tx_crc_take_q <= stg_valid_q & stg_crc16_q;
     end
   end
 
   // seq: tx_crc_init_q (generator/units/frontend.ts:826)
   always @(posedge clk) begin
+    tx_crc_init_q <= stg_valid_q & stg_init_q;
     if (rst) begin
       tx_crc_init_q <= 1'b0;
-    end else begin
-      tx_crc_init_q <= stg_valid_q & stg_init_q;
     end
   end
 
   // seq: tx_crc (generator/units/frontend.ts:827)
   always @(posedge clk) begin
+    if (tx_crc_init_q) begin
+      tx_crc16_q <= 16'd65535;
+    end else if (tx_crc_take_q) begin
+      tx_crc16_q <= {^({tx_crc_byte_q, tx_crc16_q} & 24'h888880), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444440), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222220), ^({tx_crc_byte_q, tx_crc16_q} & 24'h919110), ^({tx_crc_byte_q, tx_crc16_q} & 24'h404008), ^({tx_crc_byte_q, tx_crc16_q} & 24'h202004), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101002), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888801), ^({tx_crc_byte_q, tx_crc16_q} & 24'hc4c400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h626200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h313100), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101000), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888800), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h111100)};
+    end
     if (rst) begin
       tx_crc16_q <= 16'd65535;
-    end else begin
-      if (tx_crc_init_q) begin
-        tx_crc16_q <= 16'd65535;
-      end else if (tx_crc_take_q) begin
-        tx_crc16_q <= {^({tx_crc_byte_q, tx_crc16_q} & 24'h888880), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444440), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222220), ^({tx_crc_byte_q, tx_crc16_q} & 24'h919110), ^({tx_crc_byte_q, tx_crc16_q} & 24'h404008), ^({tx_crc_byte_q, tx_crc16_q} & 24'h202004), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101002), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888801), ^({tx_crc_byte_q, tx_crc16_q} & 24'hc4c400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h626200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h313100), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101000), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888800), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h111100)};
-      end
     end
   end
 

@@ -749,6 +749,50 @@ module gram (
 
   // seq: feeder (generator/units/gram.ts:324)
   always @(posedge clk) begin
+    if (go) begin
+      feed_active_q <= ((1'b0 | (kinds[2] & (2'd0 <= 2'd2))) | (kinds[1] & (2'd0 <= 2'd1))) | (kinds[0] & (2'd0 <= 2'd0));
+      feed_end_q <= ~(((1'b0 | (kinds[2] & (2'd0 <= 2'd2))) | (kinds[1] & (2'd0 <= 2'd1))) | (kinds[0] & (2'd0 <= 2'd0)));
+      feed_kind_q <= (kinds[0] & (2'd0 <= 2'd0)) ? 2'd0 : ((kinds[1] & (2'd0 <= 2'd1)) ? 2'd1 : ((kinds[2] & (2'd0 <= 2'd2)) ? 2'd2 : 2'd0));
+      feed_gr_q <= 1'b0;
+      feed_gc_q <= 3'd0;
+      feed_i_q <= 10'd0;
+      feed_padding_q <= 1'b0;
+      feed_padded_q <= 1'b0;
+    end
+    if (pad_first) begin
+      feed_padding_q <= 1'b1;
+      feed_pad_q <= feed_pad_n;
+    end
+    if ((feed_padding_q & en)) begin
+      feed_pad_q <= feed_pad_q - 1'b1;
+      if ((feed_pad_q == 1'b1)) begin
+        feed_padding_q <= 1'b0;
+        feed_padded_q <= 1'b1;
+      end
+    end
+    if (issue) begin
+      feed_i_q <= last_elem ? 10'd0 : (feed_i_q + 10'd1);
+    end
+    if (advance) begin
+      feed_padded_q <= 1'b0;
+      if ((full & (~feed_last_gc))) begin
+        feed_gc_q <= feed_gc_q + 3'd1;
+      end else if ((~feed_last_gr)) begin
+        feed_gc_q <= 3'd0;
+        feed_gr_q <= feed_gr_q + 1'b1;
+      end else begin
+        feed_gc_q <= 3'd0;
+        feed_gr_q <= 1'b0;
+        feed_kind_q <= (kinds_q[0] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd0)) ? 2'd0 : ((kinds_q[1] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd1)) ? 2'd1 : ((kinds_q[2] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd2)) ? 2'd2 : 2'd0));
+        if ((~(((1'b0 | (kinds_q[2] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd2))) | (kinds_q[1] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd1))) | (kinds_q[0] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd0))))) begin
+          feed_active_q <= 1'b0;
+          feed_end_q <= 1'b1;
+        end
+      end
+    end
+    if (end_push) begin
+      feed_end_q <= 1'b0;
+    end
     if (rst) begin
       feed_active_q <= 1'b0;
       feed_end_q <= 1'b0;
@@ -759,51 +803,6 @@ module gram (
       feed_padding_q <= 1'b0;
       feed_padded_q <= 1'b0;
       feed_pad_q <= 1'b0;
-    end else begin
-      if (go) begin
-        feed_active_q <= ((1'b0 | (kinds[2] & (2'd0 <= 2'd2))) | (kinds[1] & (2'd0 <= 2'd1))) | (kinds[0] & (2'd0 <= 2'd0));
-        feed_end_q <= ~(((1'b0 | (kinds[2] & (2'd0 <= 2'd2))) | (kinds[1] & (2'd0 <= 2'd1))) | (kinds[0] & (2'd0 <= 2'd0)));
-        feed_kind_q <= (kinds[0] & (2'd0 <= 2'd0)) ? 2'd0 : ((kinds[1] & (2'd0 <= 2'd1)) ? 2'd1 : ((kinds[2] & (2'd0 <= 2'd2)) ? 2'd2 : 2'd0));
-        feed_gr_q <= 1'b0;
-        feed_gc_q <= 3'd0;
-        feed_i_q <= 10'd0;
-        feed_padding_q <= 1'b0;
-        feed_padded_q <= 1'b0;
-      end
-      if (pad_first) begin
-        feed_padding_q <= 1'b1;
-        feed_pad_q <= feed_pad_n;
-      end
-      if ((feed_padding_q & en)) begin
-        feed_pad_q <= feed_pad_q - 1'b1;
-        if ((feed_pad_q == 1'b1)) begin
-          feed_padding_q <= 1'b0;
-          feed_padded_q <= 1'b1;
-        end
-      end
-      if (issue) begin
-        feed_i_q <= last_elem ? 10'd0 : (feed_i_q + 10'd1);
-      end
-      if (advance) begin
-        feed_padded_q <= 1'b0;
-        if ((full & (~feed_last_gc))) begin
-          feed_gc_q <= feed_gc_q + 3'd1;
-        end else if ((~feed_last_gr)) begin
-          feed_gc_q <= 3'd0;
-          feed_gr_q <= feed_gr_q + 1'b1;
-        end else begin
-          feed_gc_q <= 3'd0;
-          feed_gr_q <= 1'b0;
-          feed_kind_q <= (kinds_q[0] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd0)) ? 2'd0 : ((kinds_q[1] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd1)) ? 2'd1 : ((kinds_q[2] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd2)) ? 2'd2 : 2'd0));
-          if ((~(((1'b0 | (kinds_q[2] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd2))) | (kinds_q[1] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd1))) | (kinds_q[0] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd0))))) begin
-            feed_active_q <= 1'b0;
-            feed_end_q <= 1'b1;
-          end
-        end
-      end
-      if (end_push) begin
-        feed_end_q <= 1'b0;
-      end
     end
   end
 
@@ -815,89 +814,81 @@ module gram (
 
   // seq: f1_valid_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f1_valid_q <= issue;
+    end
     if (rst) begin
       f1_valid_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f1_valid_q <= issue;
-      end
     end
   end
 
   // seq: f1_first_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f1_first_q <= feed_i_q == 10'd0;
+    end
     if (rst) begin
       f1_first_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f1_first_q <= feed_i_q == 10'd0;
-      end
     end
   end
 
   // seq: f1_last_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f1_last_q <= last_elem;
+    end
     if (rst) begin
       f1_last_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f1_last_q <= last_elem;
-      end
     end
   end
 
   // seq: f1_gr_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f1_gr_q <= feed_gr_q;
+    end
     if (rst) begin
       f1_gr_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f1_gr_q <= feed_gr_q;
-      end
     end
   end
 
   // seq: f1_gc_q (generator/units/gram.ts:372)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f1_gc_q <= feed_gc_q;
+    end
     if (rst) begin
       f1_gc_q <= 3'd0;
-    end else begin
-      if (mesh_en) begin
-        f1_gc_q <= feed_gc_q;
-      end
     end
   end
 
   // seq: f2_valid_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_valid_q <= f1_valid_q;
+    end
     if (rst) begin
       f2_valid_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_valid_q <= f1_valid_q;
-      end
     end
   end
 
   // seq: f2_first_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_first_q <= f1_first_q;
+    end
     if (rst) begin
       f2_first_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_first_q <= f1_first_q;
-      end
     end
   end
 
   // seq: f2_last_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_last_q <= f1_last_q;
+    end
     if (rst) begin
       f2_last_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_last_q <= f1_last_q;
-      end
     end
   end
 
@@ -960,96 +951,88 @@ module gram (
   assign _mul_f2_aok0_q = f1_gr_q * 4'd8;
   // seq: f2_aok0_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok0_q <= (_mul_f2_aok0_q[3:0] + 4'd0) < count_q;
+    end
     if (rst) begin
       f2_aok0_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok0_q <= (_mul_f2_aok0_q[3:0] + 4'd0) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok1_q = f1_gr_q * 4'd8;
   // seq: f2_aok1_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok1_q <= (_mul_f2_aok1_q[3:0] + 4'd1) < count_q;
+    end
     if (rst) begin
       f2_aok1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok1_q <= (_mul_f2_aok1_q[3:0] + 4'd1) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok2_q = f1_gr_q * 4'd8;
   // seq: f2_aok2_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok2_q <= (_mul_f2_aok2_q[3:0] + 4'd2) < count_q;
+    end
     if (rst) begin
       f2_aok2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok2_q <= (_mul_f2_aok2_q[3:0] + 4'd2) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok3_q = f1_gr_q * 4'd8;
   // seq: f2_aok3_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok3_q <= (_mul_f2_aok3_q[3:0] + 4'd3) < count_q;
+    end
     if (rst) begin
       f2_aok3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok3_q <= (_mul_f2_aok3_q[3:0] + 4'd3) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok4_q = f1_gr_q * 4'd8;
   // seq: f2_aok4_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok4_q <= (_mul_f2_aok4_q[3:0] + 4'd4) < count_q;
+    end
     if (rst) begin
       f2_aok4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok4_q <= (_mul_f2_aok4_q[3:0] + 4'd4) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok5_q = f1_gr_q * 4'd8;
   // seq: f2_aok5_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok5_q <= (_mul_f2_aok5_q[3:0] + 4'd5) < count_q;
+    end
     if (rst) begin
       f2_aok5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok5_q <= (_mul_f2_aok5_q[3:0] + 4'd5) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok6_q = f1_gr_q * 4'd8;
   // seq: f2_aok6_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok6_q <= (_mul_f2_aok6_q[3:0] + 4'd6) < count_q;
+    end
     if (rst) begin
       f2_aok6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok6_q <= (_mul_f2_aok6_q[3:0] + 4'd6) < count_q;
-      end
     end
   end
 
   assign _mul_f2_aok7_q = f1_gr_q * 4'd8;
   // seq: f2_aok7_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_aok7_q <= (_mul_f2_aok7_q[3:0] + 4'd7) < count_q;
+    end
     if (rst) begin
       f2_aok7_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_aok7_q <= (_mul_f2_aok7_q[3:0] + 4'd7) < count_q;
-      end
     end
   end
 
@@ -1087,12 +1070,11 @@ module gram (
   assign _mul_f2_bok0_q = f1_gc_q * 1'b1;
   // seq: f2_bok0_q (generator/units/gram.ts:392)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      f2_bok0_q <= full ? ((_mul_f2_bok0_q[3:0] + 4'd0) < count_q) : 1'b1;
+    end
     if (rst) begin
       f2_bok0_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        f2_bok0_q <= full ? ((_mul_f2_bok0_q[3:0] + 4'd0) < count_q) : 1'b1;
-      end
     end
   end
 
@@ -1105,45 +1087,41 @@ module gram (
 
   // seq: skew_fv1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv1_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv1_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv1_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_first1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first1_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first1_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first1_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_last1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last1_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last1_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last1_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_aok1_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok1_d1_q <= f2_aok1_q;
+    end
     if (rst) begin
       skew_aok1_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok1_d1_q <= f2_aok1_q;
-      end
     end
   end
 
@@ -1163,89 +1141,81 @@ module gram (
 
   // seq: skew_fv2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv2_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv2_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv2_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_fv2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv2_d2_q <= skew_fv2_d1_q;
+    end
     if (rst) begin
       skew_fv2_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv2_d2_q <= skew_fv2_d1_q;
-      end
     end
   end
 
   // seq: skew_first2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first2_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first2_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first2_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_first2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first2_d2_q <= skew_first2_d1_q;
+    end
     if (rst) begin
       skew_first2_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first2_d2_q <= skew_first2_d1_q;
-      end
     end
   end
 
   // seq: skew_last2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last2_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last2_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last2_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_last2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last2_d2_q <= skew_last2_d1_q;
+    end
     if (rst) begin
       skew_last2_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last2_d2_q <= skew_last2_d1_q;
-      end
     end
   end
 
   // seq: skew_aok2_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok2_d1_q <= f2_aok2_q;
+    end
     if (rst) begin
       skew_aok2_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok2_d1_q <= f2_aok2_q;
-      end
     end
   end
 
   // seq: skew_aok2_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok2_d2_q <= skew_aok2_d1_q;
+    end
     if (rst) begin
       skew_aok2_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok2_d2_q <= skew_aok2_d1_q;
-      end
     end
   end
 
@@ -1272,133 +1242,121 @@ module gram (
 
   // seq: skew_fv3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv3_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv3_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv3_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_fv3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv3_d2_q <= skew_fv3_d1_q;
+    end
     if (rst) begin
       skew_fv3_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv3_d2_q <= skew_fv3_d1_q;
-      end
     end
   end
 
   // seq: skew_fv3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv3_d3_q <= skew_fv3_d2_q;
+    end
     if (rst) begin
       skew_fv3_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv3_d3_q <= skew_fv3_d2_q;
-      end
     end
   end
 
   // seq: skew_first3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first3_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first3_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first3_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_first3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first3_d2_q <= skew_first3_d1_q;
+    end
     if (rst) begin
       skew_first3_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first3_d2_q <= skew_first3_d1_q;
-      end
     end
   end
 
   // seq: skew_first3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first3_d3_q <= skew_first3_d2_q;
+    end
     if (rst) begin
       skew_first3_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first3_d3_q <= skew_first3_d2_q;
-      end
     end
   end
 
   // seq: skew_last3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last3_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last3_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last3_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_last3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last3_d2_q <= skew_last3_d1_q;
+    end
     if (rst) begin
       skew_last3_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last3_d2_q <= skew_last3_d1_q;
-      end
     end
   end
 
   // seq: skew_last3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last3_d3_q <= skew_last3_d2_q;
+    end
     if (rst) begin
       skew_last3_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last3_d3_q <= skew_last3_d2_q;
-      end
     end
   end
 
   // seq: skew_aok3_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok3_d1_q <= f2_aok3_q;
+    end
     if (rst) begin
       skew_aok3_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok3_d1_q <= f2_aok3_q;
-      end
     end
   end
 
   // seq: skew_aok3_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok3_d2_q <= skew_aok3_d1_q;
+    end
     if (rst) begin
       skew_aok3_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok3_d2_q <= skew_aok3_d1_q;
-      end
     end
   end
 
   // seq: skew_aok3_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok3_d3_q <= skew_aok3_d2_q;
+    end
     if (rst) begin
       skew_aok3_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok3_d3_q <= skew_aok3_d2_q;
-      end
     end
   end
 
@@ -1432,177 +1390,161 @@ module gram (
 
   // seq: skew_fv4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv4_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv4_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv4_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_fv4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv4_d2_q <= skew_fv4_d1_q;
+    end
     if (rst) begin
       skew_fv4_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv4_d2_q <= skew_fv4_d1_q;
-      end
     end
   end
 
   // seq: skew_fv4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv4_d3_q <= skew_fv4_d2_q;
+    end
     if (rst) begin
       skew_fv4_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv4_d3_q <= skew_fv4_d2_q;
-      end
     end
   end
 
   // seq: skew_fv4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv4_d4_q <= skew_fv4_d3_q;
+    end
     if (rst) begin
       skew_fv4_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv4_d4_q <= skew_fv4_d3_q;
-      end
     end
   end
 
   // seq: skew_first4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first4_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first4_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first4_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_first4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first4_d2_q <= skew_first4_d1_q;
+    end
     if (rst) begin
       skew_first4_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first4_d2_q <= skew_first4_d1_q;
-      end
     end
   end
 
   // seq: skew_first4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first4_d3_q <= skew_first4_d2_q;
+    end
     if (rst) begin
       skew_first4_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first4_d3_q <= skew_first4_d2_q;
-      end
     end
   end
 
   // seq: skew_first4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first4_d4_q <= skew_first4_d3_q;
+    end
     if (rst) begin
       skew_first4_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first4_d4_q <= skew_first4_d3_q;
-      end
     end
   end
 
   // seq: skew_last4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last4_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last4_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last4_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_last4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last4_d2_q <= skew_last4_d1_q;
+    end
     if (rst) begin
       skew_last4_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last4_d2_q <= skew_last4_d1_q;
-      end
     end
   end
 
   // seq: skew_last4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last4_d3_q <= skew_last4_d2_q;
+    end
     if (rst) begin
       skew_last4_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last4_d3_q <= skew_last4_d2_q;
-      end
     end
   end
 
   // seq: skew_last4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last4_d4_q <= skew_last4_d3_q;
+    end
     if (rst) begin
       skew_last4_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last4_d4_q <= skew_last4_d3_q;
-      end
     end
   end
 
   // seq: skew_aok4_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok4_d1_q <= f2_aok4_q;
+    end
     if (rst) begin
       skew_aok4_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok4_d1_q <= f2_aok4_q;
-      end
     end
   end
 
   // seq: skew_aok4_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok4_d2_q <= skew_aok4_d1_q;
+    end
     if (rst) begin
       skew_aok4_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok4_d2_q <= skew_aok4_d1_q;
-      end
     end
   end
 
   // seq: skew_aok4_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok4_d3_q <= skew_aok4_d2_q;
+    end
     if (rst) begin
       skew_aok4_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok4_d3_q <= skew_aok4_d2_q;
-      end
     end
   end
 
   // seq: skew_aok4_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok4_d4_q <= skew_aok4_d3_q;
+    end
     if (rst) begin
       skew_aok4_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok4_d4_q <= skew_aok4_d3_q;
-      end
     end
   end
 
@@ -1643,221 +1585,201 @@ module gram (
 
   // seq: skew_fv5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv5_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv5_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv5_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_fv5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv5_d2_q <= skew_fv5_d1_q;
+    end
     if (rst) begin
       skew_fv5_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv5_d2_q <= skew_fv5_d1_q;
-      end
     end
   end
 
   // seq: skew_fv5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv5_d3_q <= skew_fv5_d2_q;
+    end
     if (rst) begin
       skew_fv5_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv5_d3_q <= skew_fv5_d2_q;
-      end
     end
   end
 
   // seq: skew_fv5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv5_d4_q <= skew_fv5_d3_q;
+    end
     if (rst) begin
       skew_fv5_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv5_d4_q <= skew_fv5_d3_q;
-      end
     end
   end
 
   // seq: skew_fv5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv5_d5_q <= skew_fv5_d4_q;
+    end
     if (rst) begin
       skew_fv5_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv5_d5_q <= skew_fv5_d4_q;
-      end
     end
   end
 
   // seq: skew_first5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first5_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first5_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first5_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_first5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first5_d2_q <= skew_first5_d1_q;
+    end
     if (rst) begin
       skew_first5_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first5_d2_q <= skew_first5_d1_q;
-      end
     end
   end
 
   // seq: skew_first5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first5_d3_q <= skew_first5_d2_q;
+    end
     if (rst) begin
       skew_first5_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first5_d3_q <= skew_first5_d2_q;
-      end
     end
   end
 
   // seq: skew_first5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first5_d4_q <= skew_first5_d3_q;
+    end
     if (rst) begin
       skew_first5_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first5_d4_q <= skew_first5_d3_q;
-      end
     end
   end
 
   // seq: skew_first5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first5_d5_q <= skew_first5_d4_q;
+    end
     if (rst) begin
       skew_first5_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first5_d5_q <= skew_first5_d4_q;
-      end
     end
   end
 
   // seq: skew_last5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last5_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last5_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last5_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_last5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last5_d2_q <= skew_last5_d1_q;
+    end
     if (rst) begin
       skew_last5_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last5_d2_q <= skew_last5_d1_q;
-      end
     end
   end
 
   // seq: skew_last5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last5_d3_q <= skew_last5_d2_q;
+    end
     if (rst) begin
       skew_last5_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last5_d3_q <= skew_last5_d2_q;
-      end
     end
   end
 
   // seq: skew_last5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last5_d4_q <= skew_last5_d3_q;
+    end
     if (rst) begin
       skew_last5_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last5_d4_q <= skew_last5_d3_q;
-      end
     end
   end
 
   // seq: skew_last5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last5_d5_q <= skew_last5_d4_q;
+    end
     if (rst) begin
       skew_last5_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last5_d5_q <= skew_last5_d4_q;
-      end
     end
   end
 
   // seq: skew_aok5_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok5_d1_q <= f2_aok5_q;
+    end
     if (rst) begin
       skew_aok5_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok5_d1_q <= f2_aok5_q;
-      end
     end
   end
 
   // seq: skew_aok5_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok5_d2_q <= skew_aok5_d1_q;
+    end
     if (rst) begin
       skew_aok5_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok5_d2_q <= skew_aok5_d1_q;
-      end
     end
   end
 
   // seq: skew_aok5_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok5_d3_q <= skew_aok5_d2_q;
+    end
     if (rst) begin
       skew_aok5_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok5_d3_q <= skew_aok5_d2_q;
-      end
     end
   end
 
   // seq: skew_aok5_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok5_d4_q <= skew_aok5_d3_q;
+    end
     if (rst) begin
       skew_aok5_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok5_d4_q <= skew_aok5_d3_q;
-      end
     end
   end
 
   // seq: skew_aok5_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok5_d5_q <= skew_aok5_d4_q;
+    end
     if (rst) begin
       skew_aok5_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok5_d5_q <= skew_aok5_d4_q;
-      end
     end
   end
 
@@ -1905,265 +1827,241 @@ module gram (
 
   // seq: skew_fv6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv6_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv6_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv6_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_fv6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv6_d2_q <= skew_fv6_d1_q;
+    end
     if (rst) begin
       skew_fv6_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv6_d2_q <= skew_fv6_d1_q;
-      end
     end
   end
 
   // seq: skew_fv6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv6_d3_q <= skew_fv6_d2_q;
+    end
     if (rst) begin
       skew_fv6_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv6_d3_q <= skew_fv6_d2_q;
-      end
     end
   end
 
   // seq: skew_fv6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv6_d4_q <= skew_fv6_d3_q;
+    end
     if (rst) begin
       skew_fv6_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv6_d4_q <= skew_fv6_d3_q;
-      end
     end
   end
 
   // seq: skew_fv6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv6_d5_q <= skew_fv6_d4_q;
+    end
     if (rst) begin
       skew_fv6_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv6_d5_q <= skew_fv6_d4_q;
-      end
     end
   end
 
   // seq: skew_fv6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv6_d6_q <= skew_fv6_d5_q;
+    end
     if (rst) begin
       skew_fv6_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv6_d6_q <= skew_fv6_d5_q;
-      end
     end
   end
 
   // seq: skew_first6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first6_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first6_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first6_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_first6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first6_d2_q <= skew_first6_d1_q;
+    end
     if (rst) begin
       skew_first6_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first6_d2_q <= skew_first6_d1_q;
-      end
     end
   end
 
   // seq: skew_first6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first6_d3_q <= skew_first6_d2_q;
+    end
     if (rst) begin
       skew_first6_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first6_d3_q <= skew_first6_d2_q;
-      end
     end
   end
 
   // seq: skew_first6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first6_d4_q <= skew_first6_d3_q;
+    end
     if (rst) begin
       skew_first6_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first6_d4_q <= skew_first6_d3_q;
-      end
     end
   end
 
   // seq: skew_first6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first6_d5_q <= skew_first6_d4_q;
+    end
     if (rst) begin
       skew_first6_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first6_d5_q <= skew_first6_d4_q;
-      end
     end
   end
 
   // seq: skew_first6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first6_d6_q <= skew_first6_d5_q;
+    end
     if (rst) begin
       skew_first6_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first6_d6_q <= skew_first6_d5_q;
-      end
     end
   end
 
   // seq: skew_last6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last6_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last6_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last6_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_last6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last6_d2_q <= skew_last6_d1_q;
+    end
     if (rst) begin
       skew_last6_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last6_d2_q <= skew_last6_d1_q;
-      end
     end
   end
 
   // seq: skew_last6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last6_d3_q <= skew_last6_d2_q;
+    end
     if (rst) begin
       skew_last6_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last6_d3_q <= skew_last6_d2_q;
-      end
     end
   end
 
   // seq: skew_last6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last6_d4_q <= skew_last6_d3_q;
+    end
     if (rst) begin
       skew_last6_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last6_d4_q <= skew_last6_d3_q;
-      end
     end
   end
 
   // seq: skew_last6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last6_d5_q <= skew_last6_d4_q;
+    end
     if (rst) begin
       skew_last6_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last6_d5_q <= skew_last6_d4_q;
-      end
     end
   end
 
   // seq: skew_last6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last6_d6_q <= skew_last6_d5_q;
+    end
     if (rst) begin
       skew_last6_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last6_d6_q <= skew_last6_d5_q;
-      end
     end
   end
 
   // seq: skew_aok6_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok6_d1_q <= f2_aok6_q;
+    end
     if (rst) begin
       skew_aok6_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok6_d1_q <= f2_aok6_q;
-      end
     end
   end
 
   // seq: skew_aok6_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok6_d2_q <= skew_aok6_d1_q;
+    end
     if (rst) begin
       skew_aok6_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok6_d2_q <= skew_aok6_d1_q;
-      end
     end
   end
 
   // seq: skew_aok6_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok6_d3_q <= skew_aok6_d2_q;
+    end
     if (rst) begin
       skew_aok6_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok6_d3_q <= skew_aok6_d2_q;
-      end
     end
   end
 
   // seq: skew_aok6_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok6_d4_q <= skew_aok6_d3_q;
+    end
     if (rst) begin
       skew_aok6_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok6_d4_q <= skew_aok6_d3_q;
-      end
     end
   end
 
   // seq: skew_aok6_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok6_d5_q <= skew_aok6_d4_q;
+    end
     if (rst) begin
       skew_aok6_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok6_d5_q <= skew_aok6_d4_q;
-      end
     end
   end
 
   // seq: skew_aok6_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok6_d6_q <= skew_aok6_d5_q;
+    end
     if (rst) begin
       skew_aok6_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok6_d6_q <= skew_aok6_d5_q;
-      end
     end
   end
 
@@ -2218,309 +2116,281 @@ module gram (
 
   // seq: skew_fv7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d1_q <= f2_valid_q;
+    end
     if (rst) begin
       skew_fv7_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d1_q <= f2_valid_q;
-      end
     end
   end
 
   // seq: skew_fv7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d2_q <= skew_fv7_d1_q;
+    end
     if (rst) begin
       skew_fv7_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d2_q <= skew_fv7_d1_q;
-      end
     end
   end
 
   // seq: skew_fv7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d3_q <= skew_fv7_d2_q;
+    end
     if (rst) begin
       skew_fv7_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d3_q <= skew_fv7_d2_q;
-      end
     end
   end
 
   // seq: skew_fv7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d4_q <= skew_fv7_d3_q;
+    end
     if (rst) begin
       skew_fv7_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d4_q <= skew_fv7_d3_q;
-      end
     end
   end
 
   // seq: skew_fv7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d5_q <= skew_fv7_d4_q;
+    end
     if (rst) begin
       skew_fv7_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d5_q <= skew_fv7_d4_q;
-      end
     end
   end
 
   // seq: skew_fv7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d6_q <= skew_fv7_d5_q;
+    end
     if (rst) begin
       skew_fv7_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d6_q <= skew_fv7_d5_q;
-      end
     end
   end
 
   // seq: skew_fv7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_fv7_d7_q <= skew_fv7_d6_q;
+    end
     if (rst) begin
       skew_fv7_d7_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_fv7_d7_q <= skew_fv7_d6_q;
-      end
     end
   end
 
   // seq: skew_first7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d1_q <= f2_first_q;
+    end
     if (rst) begin
       skew_first7_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d1_q <= f2_first_q;
-      end
     end
   end
 
   // seq: skew_first7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d2_q <= skew_first7_d1_q;
+    end
     if (rst) begin
       skew_first7_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d2_q <= skew_first7_d1_q;
-      end
     end
   end
 
   // seq: skew_first7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d3_q <= skew_first7_d2_q;
+    end
     if (rst) begin
       skew_first7_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d3_q <= skew_first7_d2_q;
-      end
     end
   end
 
   // seq: skew_first7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d4_q <= skew_first7_d3_q;
+    end
     if (rst) begin
       skew_first7_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d4_q <= skew_first7_d3_q;
-      end
     end
   end
 
   // seq: skew_first7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d5_q <= skew_first7_d4_q;
+    end
     if (rst) begin
       skew_first7_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d5_q <= skew_first7_d4_q;
-      end
     end
   end
 
   // seq: skew_first7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d6_q <= skew_first7_d5_q;
+    end
     if (rst) begin
       skew_first7_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d6_q <= skew_first7_d5_q;
-      end
     end
   end
 
   // seq: skew_first7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_first7_d7_q <= skew_first7_d6_q;
+    end
     if (rst) begin
       skew_first7_d7_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_first7_d7_q <= skew_first7_d6_q;
-      end
     end
   end
 
   // seq: skew_last7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d1_q <= f2_last_q;
+    end
     if (rst) begin
       skew_last7_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d1_q <= f2_last_q;
-      end
     end
   end
 
   // seq: skew_last7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d2_q <= skew_last7_d1_q;
+    end
     if (rst) begin
       skew_last7_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d2_q <= skew_last7_d1_q;
-      end
     end
   end
 
   // seq: skew_last7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d3_q <= skew_last7_d2_q;
+    end
     if (rst) begin
       skew_last7_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d3_q <= skew_last7_d2_q;
-      end
     end
   end
 
   // seq: skew_last7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d4_q <= skew_last7_d3_q;
+    end
     if (rst) begin
       skew_last7_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d4_q <= skew_last7_d3_q;
-      end
     end
   end
 
   // seq: skew_last7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d5_q <= skew_last7_d4_q;
+    end
     if (rst) begin
       skew_last7_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d5_q <= skew_last7_d4_q;
-      end
     end
   end
 
   // seq: skew_last7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d6_q <= skew_last7_d5_q;
+    end
     if (rst) begin
       skew_last7_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d6_q <= skew_last7_d5_q;
-      end
     end
   end
 
   // seq: skew_last7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_last7_d7_q <= skew_last7_d6_q;
+    end
     if (rst) begin
       skew_last7_d7_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_last7_d7_q <= skew_last7_d6_q;
-      end
     end
   end
 
   // seq: skew_aok7_d1_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d1_q <= f2_aok7_q;
+    end
     if (rst) begin
       skew_aok7_d1_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d1_q <= f2_aok7_q;
-      end
     end
   end
 
   // seq: skew_aok7_d2_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d2_q <= skew_aok7_d1_q;
+    end
     if (rst) begin
       skew_aok7_d2_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d2_q <= skew_aok7_d1_q;
-      end
     end
   end
 
   // seq: skew_aok7_d3_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d3_q <= skew_aok7_d2_q;
+    end
     if (rst) begin
       skew_aok7_d3_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d3_q <= skew_aok7_d2_q;
-      end
     end
   end
 
   // seq: skew_aok7_d4_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d4_q <= skew_aok7_d3_q;
+    end
     if (rst) begin
       skew_aok7_d4_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d4_q <= skew_aok7_d3_q;
-      end
     end
   end
 
   // seq: skew_aok7_d5_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d5_q <= skew_aok7_d4_q;
+    end
     if (rst) begin
       skew_aok7_d5_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d5_q <= skew_aok7_d4_q;
-      end
     end
   end
 
   // seq: skew_aok7_d6_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d6_q <= skew_aok7_d5_q;
+    end
     if (rst) begin
       skew_aok7_d6_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d6_q <= skew_aok7_d5_q;
-      end
     end
   end
 
   // seq: skew_aok7_d7_q (generator/units/gram.ts:404)
   always @(posedge clk) begin
+    if (mesh_en) begin
+      skew_aok7_d7_q <= skew_aok7_d6_q;
+    end
     if (rst) begin
       skew_aok7_d7_q <= 1'b0;
-    end else begin
-      if (mesh_en) begin
-        skew_aok7_d7_q <= skew_aok7_d6_q;
-      end
     end
   end
 

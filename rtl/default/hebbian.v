@@ -1568,6 +1568,46 @@ module hebbian (
   assign _mul_hn_base_q = cmd_nxt * _sel_hn_base_q;
   // seq: pass_control (generator/units/hebbian.ts:402)
   always @(posedge clk) begin
+    done_q <= finish;
+    if (finish) begin
+      busy_q <= 1'b0;
+    end
+    if (((~busy_q) & start)) begin
+      busy_q <= 1'b1;
+      issuing_q <= 1'b1;
+      layer_q <= cmd_layer;
+      upd_q <= cmd_update;
+      fwd_q <= cmd_forward;
+      row_q <= 7'd0;
+      chunk_q <= 4'd0;
+      waddr_q <= (cmd_layer == 1'b0) ? 11'd0 : 11'd1664;
+      baddr_q <= (cmd_layer == 1'b0) ? 8'd0 : 8'd128;
+      hc_base_q <= ((cmd_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hc_base_q[5:0];
+      hn_base_q <= ((cmd_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hn_base_q[5:0];
+      last_chunk_q <= (cmd_layer == 1'b0) ? 4'd12 : 4'd1;
+      last_row_q <= (cmd_layer == 1'b0) ? 7'd127 : 7'd63;
+    end
+    if (issue) begin
+      nu_q <= nu_issue;
+      act_q <= act_issue;
+    end
+    if ((issue | skip_row)) begin
+      if (((chunk_q == last_chunk_q) | skip_row)) begin
+        chunk_q <= 4'd0;
+        row_q <= row_q + 7'd1;
+        baddr_q <= baddr_q + 8'd1;
+        if ((row_q == last_row_q)) begin
+          issuing_q <= 1'b0;
+        end
+      end else begin
+        chunk_q <= chunk_q + 4'd1;
+      end
+      if (skip_row) begin
+        waddr_q <= waddr_q + ({7'd0, last_chunk_q} + 11'd1);
+      end else begin
+        waddr_q <= waddr_q + 11'd1;
+      end
+    end
     if (rst) begin
       done_q <= 1'b0;
       busy_q <= 1'b0;
@@ -1585,52 +1625,30 @@ module hebbian (
       last_row_q <= 7'd0;
       nu_q <= 17'sd0;
       act_q <= 1'b0;
-    end else begin
-      done_q <= finish;
-      if (finish) begin
-        busy_q <= 1'b0;
-      end
-      if (((~busy_q) & start)) begin
-        busy_q <= 1'b1;
-        issuing_q <= 1'b1;
-        layer_q <= cmd_layer;
-        upd_q <= cmd_update;
-        fwd_q <= cmd_forward;
-        row_q <= 7'd0;
-        chunk_q <= 4'd0;
-        waddr_q <= (cmd_layer == 1'b0) ? 11'd0 : 11'd1664;
-        baddr_q <= (cmd_layer == 1'b0) ? 8'd0 : 8'd128;
-        hc_base_q <= ((cmd_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hc_base_q[5:0];
-        hn_base_q <= ((cmd_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hn_base_q[5:0];
-        last_chunk_q <= (cmd_layer == 1'b0) ? 4'd12 : 4'd1;
-        last_row_q <= (cmd_layer == 1'b0) ? 7'd127 : 7'd63;
-      end
-      if (issue) begin
-        nu_q <= nu_issue;
-        act_q <= act_issue;
-      end
-      if ((issue | skip_row)) begin
-        if (((chunk_q == last_chunk_q) | skip_row)) begin
-          chunk_q <= 4'd0;
-          row_q <= row_q + 7'd1;
-          baddr_q <= baddr_q + 8'd1;
-          if ((row_q == last_row_q)) begin
-            issuing_q <= 1'b0;
-          end
-        end else begin
-          chunk_q <= chunk_q + 4'd1;
-        end
-        if (skip_row) begin
-          waddr_q <= waddr_q + ({7'd0, last_chunk_q} + 11'd1);
-        end else begin
-          waddr_q <= waddr_q + 11'd1;
-        end
-      end
     end
   end
 
   // seq: pipe_control (generator/units/hebbian.ts:435)
   always @(posedge clk) begin
+    v1_q <= issue;
+    v2_q <= v1_q;
+    v3_q <= v2_q;
+    if (issue) begin
+      last1_q <= chunk_q == last_chunk_q;
+      first1_q <= chunk_q == 4'd0;
+      final1_q <= (chunk_q == last_chunk_q) & (row_q == last_row_q);
+      act1_q <= act_issue;
+      nu1_q <= nu_issue;
+      waddr1_q <= waddr_q;
+      baddr1_q <= baddr_q;
+      hn_addr1_q <= hn_base_q + {2'd0, chunk_q};
+    end
+    last2_q <= last1_q;
+    first2_q <= first1_q;
+    last3_q <= last2_q;
+    first3_q <= first2_q;
+    final2_q <= final1_q;
+    final3_q <= final2_q;
     if (rst) begin
       v1_q <= 1'b0;
       v2_q <= 1'b0;
@@ -1649,26 +1667,6 @@ module hebbian (
       first3_q <= 1'b0;
       final2_q <= 1'b0;
       final3_q <= 1'b0;
-    end else begin
-      v1_q <= issue;
-      v2_q <= v1_q;
-      v3_q <= v2_q;
-      if (issue) begin
-        last1_q <= chunk_q == last_chunk_q;
-        first1_q <= chunk_q == 4'd0;
-        final1_q <= (chunk_q == last_chunk_q) & (row_q == last_row_q);
-        act1_q <= act_issue;
-        nu1_q <= nu_issue;
-        waddr1_q <= waddr_q;
-        baddr1_q <= baddr_q;
-        hn_addr1_q <= hn_base_q + {2'd0, chunk_q};
-      end
-      last2_q <= last1_q;
-      first2_q <= first1_q;
-      last3_q <= last2_q;
-      first3_q <= first2_q;
-      final2_q <= final1_q;
-      final3_q <= final2_q;
     end
   end
 
@@ -1690,32 +1688,31 @@ module hebbian (
   assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
   // seq: loader (generator/units/hebbian.ts:507)
   always @(posedge clk) begin
+    if (((~hl_busy_q) & hl_start)) begin
+      hl_busy_q <= 1'b1;
+      hl_lane_q <= 6'd0;
+      hl_layer_q <= hl_layer;
+      hl_addr_q <= ((hl_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hl_addr_q[5:0];
+      hl_left_q <= (hl_layer == 1'b0) ? 10'd784 : 10'd128;
+    end
+    if ((s_axis_h_tvalid & s_axis_h_tready)) begin
+      if ((hl_lane_q == 6'd63)) begin
+        hl_lane_q <= 6'd0;
+        hl_addr_q <= hl_addr_q + 6'd1;
+      end else begin
+        hl_lane_q <= hl_lane_q + 6'd1;
+      end
+      hl_left_q <= hl_left_q - 10'd1;
+      if ((hl_left_q == 10'd1)) begin
+        hl_busy_q <= 1'b0;
+      end
+    end
     if (rst) begin
       hl_busy_q <= 1'b0;
       hl_lane_q <= 6'd0;
       hl_layer_q <= 1'b0;
       hl_addr_q <= 6'd0;
       hl_left_q <= 10'd0;
-    end else begin
-      if (((~hl_busy_q) & hl_start)) begin
-        hl_busy_q <= 1'b1;
-        hl_lane_q <= 6'd0;
-        hl_layer_q <= hl_layer;
-        hl_addr_q <= ((hl_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hl_addr_q[5:0];
-        hl_left_q <= (hl_layer == 1'b0) ? 10'd784 : 10'd128;
-      end
-      if ((s_axis_h_tvalid & s_axis_h_tready)) begin
-        if ((hl_lane_q == 6'd63)) begin
-          hl_lane_q <= 6'd0;
-          hl_addr_q <= hl_addr_q + 6'd1;
-        end else begin
-          hl_lane_q <= hl_lane_q + 6'd1;
-        end
-        hl_left_q <= hl_left_q - 10'd1;
-        if ((hl_left_q == 10'd1)) begin
-          hl_busy_q <= 1'b0;
-        end
-      end
     end
   end
 
@@ -5612,6 +5609,655 @@ module hebbian (
 
   // seq: lfsr_banks (generator/units/hebbian.ts:638)
   always @(posedge clk) begin
+    if (finish) begin
+      if ((layer_q == 1'b0)) begin
+        lfsr_save_0_0 <= lfsr_0;
+        lfsr_save_0_1 <= lfsr_1_2[31:0];
+        lfsr_save_0_2 <= lfsr_1_2[63:32];
+        lfsr_save_0_3 <= lfsr_3_4[31:0];
+        lfsr_save_0_4 <= lfsr_3_4[63:32];
+        lfsr_save_0_5 <= lfsr_5_6[31:0];
+        lfsr_save_0_6 <= lfsr_5_6[63:32];
+        lfsr_save_0_7 <= lfsr_7_8[31:0];
+        lfsr_save_0_8 <= lfsr_7_8[63:32];
+        lfsr_save_0_9 <= lfsr_9_10[31:0];
+        lfsr_save_0_10 <= lfsr_9_10[63:32];
+        lfsr_save_0_11 <= lfsr_11_12[31:0];
+        lfsr_save_0_12 <= lfsr_11_12[63:32];
+        lfsr_save_0_13 <= lfsr_13_14[31:0];
+        lfsr_save_0_14 <= lfsr_13_14[63:32];
+        lfsr_save_0_15 <= lfsr_15;
+        lfsr_save_0_16 <= lfsr_16;
+        lfsr_save_0_17 <= lfsr_17_18[31:0];
+        lfsr_save_0_18 <= lfsr_17_18[63:32];
+        lfsr_save_0_19 <= lfsr_19_20[31:0];
+        lfsr_save_0_20 <= lfsr_19_20[63:32];
+        lfsr_save_0_21 <= lfsr_21_22[31:0];
+        lfsr_save_0_22 <= lfsr_21_22[63:32];
+        lfsr_save_0_23 <= lfsr_23_24[31:0];
+        lfsr_save_0_24 <= lfsr_23_24[63:32];
+        lfsr_save_0_25 <= lfsr_25_26[31:0];
+        lfsr_save_0_26 <= lfsr_25_26[63:32];
+        lfsr_save_0_27 <= lfsr_27_28[31:0];
+        lfsr_save_0_28 <= lfsr_27_28[63:32];
+        lfsr_save_0_29 <= lfsr_29_30[31:0];
+        lfsr_save_0_30 <= lfsr_29_30[63:32];
+        lfsr_save_0_31 <= lfsr_31_32[31:0];
+        lfsr_save_0_32 <= lfsr_31_32[63:32];
+        lfsr_save_0_33 <= lfsr_33_34[31:0];
+        lfsr_save_0_34 <= lfsr_33_34[63:32];
+        lfsr_save_0_35 <= lfsr_35_36[31:0];
+        lfsr_save_0_36 <= lfsr_35_36[63:32];
+        lfsr_save_0_37 <= lfsr_37_38[31:0];
+        lfsr_save_0_38 <= lfsr_37_38[63:32];
+        lfsr_save_0_39 <= lfsr_39_40[31:0];
+        lfsr_save_0_40 <= lfsr_39_40[63:32];
+        lfsr_save_0_41 <= lfsr_41_42[31:0];
+        lfsr_save_0_42 <= lfsr_41_42[63:32];
+        lfsr_save_0_43 <= lfsr_43_44[31:0];
+        lfsr_save_0_44 <= lfsr_43_44[63:32];
+        lfsr_save_0_45 <= lfsr_45_46[31:0];
+        lfsr_save_0_46 <= lfsr_45_46[63:32];
+        lfsr_save_0_47 <= lfsr_47_48[31:0];
+        lfsr_save_0_48 <= lfsr_47_48[63:32];
+        lfsr_save_0_49 <= lfsr_49_50[31:0];
+        lfsr_save_0_50 <= lfsr_49_50[63:32];
+        lfsr_save_0_51 <= lfsr_51_52[31:0];
+        lfsr_save_0_52 <= lfsr_51_52[63:32];
+        lfsr_save_0_53 <= lfsr_53_54[31:0];
+        lfsr_save_0_54 <= lfsr_53_54[63:32];
+        lfsr_save_0_55 <= lfsr_55_56[31:0];
+        lfsr_save_0_56 <= lfsr_55_56[63:32];
+        lfsr_save_0_57 <= lfsr_57_58[31:0];
+        lfsr_save_0_58 <= lfsr_57_58[63:32];
+        lfsr_save_0_59 <= lfsr_59_60[31:0];
+        lfsr_save_0_60 <= lfsr_59_60[63:32];
+        lfsr_save_0_61 <= lfsr_61_62[31:0];
+        lfsr_save_0_62 <= lfsr_61_62[63:32];
+        lfsr_save_0_63 <= lfsr_63;
+      end
+      if ((layer_q == 1'b1)) begin
+        lfsr_save_1_0 <= lfsr_0;
+        lfsr_save_1_1 <= lfsr_1_2[31:0];
+        lfsr_save_1_2 <= lfsr_1_2[63:32];
+        lfsr_save_1_3 <= lfsr_3_4[31:0];
+        lfsr_save_1_4 <= lfsr_3_4[63:32];
+        lfsr_save_1_5 <= lfsr_5_6[31:0];
+        lfsr_save_1_6 <= lfsr_5_6[63:32];
+        lfsr_save_1_7 <= lfsr_7_8[31:0];
+        lfsr_save_1_8 <= lfsr_7_8[63:32];
+        lfsr_save_1_9 <= lfsr_9_10[31:0];
+        lfsr_save_1_10 <= lfsr_9_10[63:32];
+        lfsr_save_1_11 <= lfsr_11_12[31:0];
+        lfsr_save_1_12 <= lfsr_11_12[63:32];
+        lfsr_save_1_13 <= lfsr_13_14[31:0];
+        lfsr_save_1_14 <= lfsr_13_14[63:32];
+        lfsr_save_1_15 <= lfsr_15;
+        lfsr_save_1_16 <= lfsr_16;
+        lfsr_save_1_17 <= lfsr_17_18[31:0];
+        lfsr_save_1_18 <= lfsr_17_18[63:32];
+        lfsr_save_1_19 <= lfsr_19_20[31:0];
+        lfsr_save_1_20 <= lfsr_19_20[63:32];
+        lfsr_save_1_21 <= lfsr_21_22[31:0];
+        lfsr_save_1_22 <= lfsr_21_22[63:32];
+        lfsr_save_1_23 <= lfsr_23_24[31:0];
+        lfsr_save_1_24 <= lfsr_23_24[63:32];
+        lfsr_save_1_25 <= lfsr_25_26[31:0];
+        lfsr_save_1_26 <= lfsr_25_26[63:32];
+        lfsr_save_1_27 <= lfsr_27_28[31:0];
+        lfsr_save_1_28 <= lfsr_27_28[63:32];
+        lfsr_save_1_29 <= lfsr_29_30[31:0];
+        lfsr_save_1_30 <= lfsr_29_30[63:32];
+        lfsr_save_1_31 <= lfsr_31_32[31:0];
+        lfsr_save_1_32 <= lfsr_31_32[63:32];
+        lfsr_save_1_33 <= lfsr_33_34[31:0];
+        lfsr_save_1_34 <= lfsr_33_34[63:32];
+        lfsr_save_1_35 <= lfsr_35_36[31:0];
+        lfsr_save_1_36 <= lfsr_35_36[63:32];
+        lfsr_save_1_37 <= lfsr_37_38[31:0];
+        lfsr_save_1_38 <= lfsr_37_38[63:32];
+        lfsr_save_1_39 <= lfsr_39_40[31:0];
+        lfsr_save_1_40 <= lfsr_39_40[63:32];
+        lfsr_save_1_41 <= lfsr_41_42[31:0];
+        lfsr_save_1_42 <= lfsr_41_42[63:32];
+        lfsr_save_1_43 <= lfsr_43_44[31:0];
+        lfsr_save_1_44 <= lfsr_43_44[63:32];
+        lfsr_save_1_45 <= lfsr_45_46[31:0];
+        lfsr_save_1_46 <= lfsr_45_46[63:32];
+        lfsr_save_1_47 <= lfsr_47_48[31:0];
+        lfsr_save_1_48 <= lfsr_47_48[63:32];
+        lfsr_save_1_49 <= lfsr_49_50[31:0];
+        lfsr_save_1_50 <= lfsr_49_50[63:32];
+        lfsr_save_1_51 <= lfsr_51_52[31:0];
+        lfsr_save_1_52 <= lfsr_51_52[63:32];
+        lfsr_save_1_53 <= lfsr_53_54[31:0];
+        lfsr_save_1_54 <= lfsr_53_54[63:32];
+        lfsr_save_1_55 <= lfsr_55_56[31:0];
+        lfsr_save_1_56 <= lfsr_55_56[63:32];
+        lfsr_save_1_57 <= lfsr_57_58[31:0];
+        lfsr_save_1_58 <= lfsr_57_58[63:32];
+        lfsr_save_1_59 <= lfsr_59_60[31:0];
+        lfsr_save_1_60 <= lfsr_59_60[63:32];
+        lfsr_save_1_61 <= lfsr_61_62[31:0];
+        lfsr_save_1_62 <= lfsr_61_62[63:32];
+        lfsr_save_1_63 <= lfsr_63;
+      end
+    end else if ((((~busy_q) & host_we) & (host_kind == 2'd2))) begin
+      case (host_bank)
+        6'd0: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_0 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_0 <= host_wdata;
+          end
+        end
+        6'd1: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_1 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_1 <= host_wdata;
+          end
+        end
+        6'd2: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_2 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_2 <= host_wdata;
+          end
+        end
+        6'd3: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_3 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_3 <= host_wdata;
+          end
+        end
+        6'd4: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_4 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_4 <= host_wdata;
+          end
+        end
+        6'd5: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_5 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_5 <= host_wdata;
+          end
+        end
+        6'd6: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_6 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_6 <= host_wdata;
+          end
+        end
+        6'd7: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_7 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_7 <= host_wdata;
+          end
+        end
+        6'd8: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_8 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_8 <= host_wdata;
+          end
+        end
+        6'd9: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_9 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_9 <= host_wdata;
+          end
+        end
+        6'd10: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_10 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_10 <= host_wdata;
+          end
+        end
+        6'd11: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_11 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_11 <= host_wdata;
+          end
+        end
+        6'd12: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_12 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_12 <= host_wdata;
+          end
+        end
+        6'd13: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_13 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_13 <= host_wdata;
+          end
+        end
+        6'd14: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_14 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_14 <= host_wdata;
+          end
+        end
+        6'd15: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_15 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_15 <= host_wdata;
+          end
+        end
+        6'd16: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_16 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_16 <= host_wdata;
+          end
+        end
+        6'd17: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_17 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_17 <= host_wdata;
+          end
+        end
+        6'd18: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_18 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_18 <= host_wdata;
+          end
+        end
+        6'd19: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_19 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_19 <= host_wdata;
+          end
+        end
+        6'd20: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_20 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_20 <= host_wdata;
+          end
+        end
+        6'd21: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_21 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_21 <= host_wdata;
+          end
+        end
+        6'd22: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_22 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_22 <= host_wdata;
+          end
+        end
+        6'd23: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_23 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_23 <= host_wdata;
+          end
+        end
+        6'd24: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_24 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_24 <= host_wdata;
+          end
+        end
+        6'd25: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_25 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_25 <= host_wdata;
+          end
+        end
+        6'd26: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_26 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_26 <= host_wdata;
+          end
+        end
+        6'd27: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_27 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_27 <= host_wdata;
+          end
+        end
+        6'd28: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_28 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_28 <= host_wdata;
+          end
+        end
+        6'd29: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_29 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_29 <= host_wdata;
+          end
+        end
+        6'd30: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_30 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_30 <= host_wdata;
+          end
+        end
+        6'd31: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_31 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_31 <= host_wdata;
+          end
+        end
+        6'd32: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_32 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_32 <= host_wdata;
+          end
+        end
+        6'd33: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_33 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_33 <= host_wdata;
+          end
+        end
+        6'd34: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_34 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_34 <= host_wdata;
+          end
+        end
+        6'd35: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_35 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_35 <= host_wdata;
+          end
+        end
+        6'd36: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_36 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_36 <= host_wdata;
+          end
+        end
+        6'd37: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_37 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_37 <= host_wdata;
+          end
+        end
+        6'd38: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_38 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_38 <= host_wdata;
+          end
+        end
+        6'd39: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_39 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_39 <= host_wdata;
+          end
+        end
+        6'd40: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_40 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_40 <= host_wdata;
+          end
+        end
+        6'd41: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_41 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_41 <= host_wdata;
+          end
+        end
+        6'd42: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_42 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_42 <= host_wdata;
+          end
+        end
+        6'd43: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_43 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_43 <= host_wdata;
+          end
+        end
+        6'd44: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_44 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_44 <= host_wdata;
+          end
+        end
+        6'd45: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_45 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_45 <= host_wdata;
+          end
+        end
+        6'd46: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_46 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_46 <= host_wdata;
+          end
+        end
+        6'd47: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_47 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_47 <= host_wdata;
+          end
+        end
+        6'd48: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_48 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_48 <= host_wdata;
+          end
+        end
+        6'd49: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_49 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_49 <= host_wdata;
+          end
+        end
+        6'd50: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_50 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_50 <= host_wdata;
+          end
+        end
+        6'd51: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_51 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_51 <= host_wdata;
+          end
+        end
+        6'd52: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_52 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_52 <= host_wdata;
+          end
+        end
+        6'd53: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_53 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_53 <= host_wdata;
+          end
+        end
+        6'd54: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_54 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_54 <= host_wdata;
+          end
+        end
+        6'd55: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_55 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_55 <= host_wdata;
+          end
+        end
+        6'd56: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_56 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_56 <= host_wdata;
+          end
+        end
+        6'd57: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_57 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_57 <= host_wdata;
+          end
+        end
+        6'd58: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_58 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_58 <= host_wdata;
+          end
+        end
+        6'd59: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_59 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_59 <= host_wdata;
+          end
+        end
+        6'd60: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_60 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_60 <= host_wdata;
+          end
+        end
+        6'd61: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_61 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_61 <= host_wdata;
+          end
+        end
+        6'd62: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_62 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_62 <= host_wdata;
+          end
+        end
+        6'd63: begin
+          if ((host_addr[0] == 1'b0)) begin
+            lfsr_save_0_63 <= host_wdata;
+          end
+          if ((host_addr[0] == 1'b1)) begin
+            lfsr_save_1_63 <= host_wdata;
+          end
+        end
+      endcase
+    end
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
       lfsr_save_0_1 <= 32'd2;
@@ -5741,656 +6387,6 @@ module hebbian (
       lfsr_save_1_61 <= 32'd126;
       lfsr_save_1_62 <= 32'd127;
       lfsr_save_1_63 <= 32'd128;
-    end else begin
-      if (finish) begin
-        if ((layer_q == 1'b0)) begin
-          lfsr_save_0_0 <= lfsr_0;
-          lfsr_save_0_1 <= lfsr_1_2[31:0];
-          lfsr_save_0_2 <= lfsr_1_2[63:32];
-          lfsr_save_0_3 <= lfsr_3_4[31:0];
-          lfsr_save_0_4 <= lfsr_3_4[63:32];
-          lfsr_save_0_5 <= lfsr_5_6[31:0];
-          lfsr_save_0_6 <= lfsr_5_6[63:32];
-          lfsr_save_0_7 <= lfsr_7_8[31:0];
-          lfsr_save_0_8 <= lfsr_7_8[63:32];
-          lfsr_save_0_9 <= lfsr_9_10[31:0];
-          lfsr_save_0_10 <= lfsr_9_10[63:32];
-          lfsr_save_0_11 <= lfsr_11_12[31:0];
-          lfsr_save_0_12 <= lfsr_11_12[63:32];
-          lfsr_save_0_13 <= lfsr_13_14[31:0];
-          lfsr_save_0_14 <= lfsr_13_14[63:32];
-          lfsr_save_0_15 <= lfsr_15;
-          lfsr_save_0_16 <= lfsr_16;
-          lfsr_save_0_17 <= lfsr_17_18[31:0];
-          lfsr_save_0_18 <= lfsr_17_18[63:32];
-          lfsr_save_0_19 <= lfsr_19_20[31:0];
-          lfsr_save_0_20 <= lfsr_19_20[63:32];
-          lfsr_save_0_21 <= lfsr_21_22[31:0];
-          lfsr_save_0_22 <= lfsr_21_22[63:32];
-          lfsr_save_0_23 <= lfsr_23_24[31:0];
-          lfsr_save_0_24 <= lfsr_23_24[63:32];
-          lfsr_save_0_25 <= lfsr_25_26[31:0];
-          lfsr_save_0_26 <= lfsr_25_26[63:32];
-          lfsr_save_0_27 <= lfsr_27_28[31:0];
-          lfsr_save_0_28 <= lfsr_27_28[63:32];
-          lfsr_save_0_29 <= lfsr_29_30[31:0];
-          lfsr_save_0_30 <= lfsr_29_30[63:32];
-          lfsr_save_0_31 <= lfsr_31_32[31:0];
-          lfsr_save_0_32 <= lfsr_31_32[63:32];
-          lfsr_save_0_33 <= lfsr_33_34[31:0];
-          lfsr_save_0_34 <= lfsr_33_34[63:32];
-          lfsr_save_0_35 <= lfsr_35_36[31:0];
-          lfsr_save_0_36 <= lfsr_35_36[63:32];
-          lfsr_save_0_37 <= lfsr_37_38[31:0];
-          lfsr_save_0_38 <= lfsr_37_38[63:32];
-          lfsr_save_0_39 <= lfsr_39_40[31:0];
-          lfsr_save_0_40 <= lfsr_39_40[63:32];
-          lfsr_save_0_41 <= lfsr_41_42[31:0];
-          lfsr_save_0_42 <= lfsr_41_42[63:32];
-          lfsr_save_0_43 <= lfsr_43_44[31:0];
-          lfsr_save_0_44 <= lfsr_43_44[63:32];
-          lfsr_save_0_45 <= lfsr_45_46[31:0];
-          lfsr_save_0_46 <= lfsr_45_46[63:32];
-          lfsr_save_0_47 <= lfsr_47_48[31:0];
-          lfsr_save_0_48 <= lfsr_47_48[63:32];
-          lfsr_save_0_49 <= lfsr_49_50[31:0];
-          lfsr_save_0_50 <= lfsr_49_50[63:32];
-          lfsr_save_0_51 <= lfsr_51_52[31:0];
-          lfsr_save_0_52 <= lfsr_51_52[63:32];
-          lfsr_save_0_53 <= lfsr_53_54[31:0];
-          lfsr_save_0_54 <= lfsr_53_54[63:32];
-          lfsr_save_0_55 <= lfsr_55_56[31:0];
-          lfsr_save_0_56 <= lfsr_55_56[63:32];
-          lfsr_save_0_57 <= lfsr_57_58[31:0];
-          lfsr_save_0_58 <= lfsr_57_58[63:32];
-          lfsr_save_0_59 <= lfsr_59_60[31:0];
-          lfsr_save_0_60 <= lfsr_59_60[63:32];
-          lfsr_save_0_61 <= lfsr_61_62[31:0];
-          lfsr_save_0_62 <= lfsr_61_62[63:32];
-          lfsr_save_0_63 <= lfsr_63;
-        end
-        if ((layer_q == 1'b1)) begin
-          lfsr_save_1_0 <= lfsr_0;
-          lfsr_save_1_1 <= lfsr_1_2[31:0];
-          lfsr_save_1_2 <= lfsr_1_2[63:32];
-          lfsr_save_1_3 <= lfsr_3_4[31:0];
-          lfsr_save_1_4 <= lfsr_3_4[63:32];
-          lfsr_save_1_5 <= lfsr_5_6[31:0];
-          lfsr_save_1_6 <= lfsr_5_6[63:32];
-          lfsr_save_1_7 <= lfsr_7_8[31:0];
-          lfsr_save_1_8 <= lfsr_7_8[63:32];
-          lfsr_save_1_9 <= lfsr_9_10[31:0];
-          lfsr_save_1_10 <= lfsr_9_10[63:32];
-          lfsr_save_1_11 <= lfsr_11_12[31:0];
-          lfsr_save_1_12 <= lfsr_11_12[63:32];
-          lfsr_save_1_13 <= lfsr_13_14[31:0];
-          lfsr_save_1_14 <= lfsr_13_14[63:32];
-          lfsr_save_1_15 <= lfsr_15;
-          lfsr_save_1_16 <= lfsr_16;
-          lfsr_save_1_17 <= lfsr_17_18[31:0];
-          lfsr_save_1_18 <= lfsr_17_18[63:32];
-          lfsr_save_1_19 <= lfsr_19_20[31:0];
-          lfsr_save_1_20 <= lfsr_19_20[63:32];
-          lfsr_save_1_21 <= lfsr_21_22[31:0];
-          lfsr_save_1_22 <= lfsr_21_22[63:32];
-          lfsr_save_1_23 <= lfsr_23_24[31:0];
-          lfsr_save_1_24 <= lfsr_23_24[63:32];
-          lfsr_save_1_25 <= lfsr_25_26[31:0];
-          lfsr_save_1_26 <= lfsr_25_26[63:32];
-          lfsr_save_1_27 <= lfsr_27_28[31:0];
-          lfsr_save_1_28 <= lfsr_27_28[63:32];
-          lfsr_save_1_29 <= lfsr_29_30[31:0];
-          lfsr_save_1_30 <= lfsr_29_30[63:32];
-          lfsr_save_1_31 <= lfsr_31_32[31:0];
-          lfsr_save_1_32 <= lfsr_31_32[63:32];
-          lfsr_save_1_33 <= lfsr_33_34[31:0];
-          lfsr_save_1_34 <= lfsr_33_34[63:32];
-          lfsr_save_1_35 <= lfsr_35_36[31:0];
-          lfsr_save_1_36 <= lfsr_35_36[63:32];
-          lfsr_save_1_37 <= lfsr_37_38[31:0];
-          lfsr_save_1_38 <= lfsr_37_38[63:32];
-          lfsr_save_1_39 <= lfsr_39_40[31:0];
-          lfsr_save_1_40 <= lfsr_39_40[63:32];
-          lfsr_save_1_41 <= lfsr_41_42[31:0];
-          lfsr_save_1_42 <= lfsr_41_42[63:32];
-          lfsr_save_1_43 <= lfsr_43_44[31:0];
-          lfsr_save_1_44 <= lfsr_43_44[63:32];
-          lfsr_save_1_45 <= lfsr_45_46[31:0];
-          lfsr_save_1_46 <= lfsr_45_46[63:32];
-          lfsr_save_1_47 <= lfsr_47_48[31:0];
-          lfsr_save_1_48 <= lfsr_47_48[63:32];
-          lfsr_save_1_49 <= lfsr_49_50[31:0];
-          lfsr_save_1_50 <= lfsr_49_50[63:32];
-          lfsr_save_1_51 <= lfsr_51_52[31:0];
-          lfsr_save_1_52 <= lfsr_51_52[63:32];
-          lfsr_save_1_53 <= lfsr_53_54[31:0];
-          lfsr_save_1_54 <= lfsr_53_54[63:32];
-          lfsr_save_1_55 <= lfsr_55_56[31:0];
-          lfsr_save_1_56 <= lfsr_55_56[63:32];
-          lfsr_save_1_57 <= lfsr_57_58[31:0];
-          lfsr_save_1_58 <= lfsr_57_58[63:32];
-          lfsr_save_1_59 <= lfsr_59_60[31:0];
-          lfsr_save_1_60 <= lfsr_59_60[63:32];
-          lfsr_save_1_61 <= lfsr_61_62[31:0];
-          lfsr_save_1_62 <= lfsr_61_62[63:32];
-          lfsr_save_1_63 <= lfsr_63;
-        end
-      end else if ((((~busy_q) & host_we) & (host_kind == 2'd2))) begin
-        case (host_bank)
-          6'd0: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_0 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_0 <= host_wdata;
-            end
-          end
-          6'd1: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_1 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_1 <= host_wdata;
-            end
-          end
-          6'd2: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_2 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_2 <= host_wdata;
-            end
-          end
-          6'd3: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_3 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_3 <= host_wdata;
-            end
-          end
-          6'd4: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_4 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_4 <= host_wdata;
-            end
-          end
-          6'd5: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_5 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_5 <= host_wdata;
-            end
-          end
-          6'd6: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_6 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_6 <= host_wdata;
-            end
-          end
-          6'd7: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_7 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_7 <= host_wdata;
-            end
-          end
-          6'd8: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_8 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_8 <= host_wdata;
-            end
-          end
-          6'd9: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_9 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_9 <= host_wdata;
-            end
-          end
-          6'd10: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_10 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_10 <= host_wdata;
-            end
-          end
-          6'd11: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_11 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_11 <= host_wdata;
-            end
-          end
-          6'd12: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_12 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_12 <= host_wdata;
-            end
-          end
-          6'd13: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_13 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_13 <= host_wdata;
-            end
-          end
-          6'd14: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_14 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_14 <= host_wdata;
-            end
-          end
-          6'd15: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_15 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_15 <= host_wdata;
-            end
-          end
-          6'd16: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_16 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_16 <= host_wdata;
-            end
-          end
-          6'd17: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_17 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_17 <= host_wdata;
-            end
-          end
-          6'd18: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_18 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_18 <= host_wdata;
-            end
-          end
-          6'd19: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_19 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_19 <= host_wdata;
-            end
-          end
-          6'd20: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_20 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_20 <= host_wdata;
-            end
-          end
-          6'd21: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_21 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_21 <= host_wdata;
-            end
-          end
-          6'd22: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_22 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_22 <= host_wdata;
-            end
-          end
-          6'd23: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_23 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_23 <= host_wdata;
-            end
-          end
-          6'd24: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_24 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_24 <= host_wdata;
-            end
-          end
-          6'd25: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_25 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_25 <= host_wdata;
-            end
-          end
-          6'd26: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_26 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_26 <= host_wdata;
-            end
-          end
-          6'd27: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_27 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_27 <= host_wdata;
-            end
-          end
-          6'd28: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_28 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_28 <= host_wdata;
-            end
-          end
-          6'd29: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_29 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_29 <= host_wdata;
-            end
-          end
-          6'd30: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_30 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_30 <= host_wdata;
-            end
-          end
-          6'd31: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_31 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_31 <= host_wdata;
-            end
-          end
-          6'd32: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_32 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_32 <= host_wdata;
-            end
-          end
-          6'd33: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_33 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_33 <= host_wdata;
-            end
-          end
-          6'd34: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_34 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_34 <= host_wdata;
-            end
-          end
-          6'd35: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_35 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_35 <= host_wdata;
-            end
-          end
-          6'd36: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_36 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_36 <= host_wdata;
-            end
-          end
-          6'd37: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_37 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_37 <= host_wdata;
-            end
-          end
-          6'd38: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_38 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_38 <= host_wdata;
-            end
-          end
-          6'd39: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_39 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_39 <= host_wdata;
-            end
-          end
-          6'd40: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_40 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_40 <= host_wdata;
-            end
-          end
-          6'd41: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_41 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_41 <= host_wdata;
-            end
-          end
-          6'd42: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_42 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_42 <= host_wdata;
-            end
-          end
-          6'd43: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_43 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_43 <= host_wdata;
-            end
-          end
-          6'd44: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_44 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_44 <= host_wdata;
-            end
-          end
-          6'd45: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_45 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_45 <= host_wdata;
-            end
-          end
-          6'd46: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_46 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_46 <= host_wdata;
-            end
-          end
-          6'd47: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_47 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_47 <= host_wdata;
-            end
-          end
-          6'd48: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_48 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_48 <= host_wdata;
-            end
-          end
-          6'd49: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_49 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_49 <= host_wdata;
-            end
-          end
-          6'd50: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_50 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_50 <= host_wdata;
-            end
-          end
-          6'd51: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_51 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_51 <= host_wdata;
-            end
-          end
-          6'd52: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_52 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_52 <= host_wdata;
-            end
-          end
-          6'd53: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_53 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_53 <= host_wdata;
-            end
-          end
-          6'd54: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_54 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_54 <= host_wdata;
-            end
-          end
-          6'd55: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_55 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_55 <= host_wdata;
-            end
-          end
-          6'd56: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_56 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_56 <= host_wdata;
-            end
-          end
-          6'd57: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_57 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_57 <= host_wdata;
-            end
-          end
-          6'd58: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_58 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_58 <= host_wdata;
-            end
-          end
-          6'd59: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_59 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_59 <= host_wdata;
-            end
-          end
-          6'd60: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_60 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_60 <= host_wdata;
-            end
-          end
-          6'd61: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_61 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_61 <= host_wdata;
-            end
-          end
-          6'd62: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_62 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_62 <= host_wdata;
-            end
-          end
-          6'd63: begin
-            if ((host_addr[0] == 1'b0)) begin
-              lfsr_save_0_63 <= host_wdata;
-            end
-            if ((host_addr[0] == 1'b1)) begin
-              lfsr_save_1_63 <= host_wdata;
-            end
-          end
-        endcase
-      end
     end
   end
 
@@ -6593,12 +6589,11 @@ module hebbian (
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
   // seq: sum_q (generator/units/hebbian.ts:671)
   always @(posedge clk) begin
+    if (v2_q) begin
+      sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
+    end
     if (rst) begin
       sum_q <= 39'sd0;
-    end else begin
-      if (v2_q) begin
-        sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
-      end
     end
   end
 
@@ -6606,12 +6601,11 @@ module hebbian (
 
   // seq: acc_q (generator/units/hebbian.ts:674)
   always @(posedge clk) begin
+    if (v3_q) begin
+      acc_q <= acc_next;
+    end
     if (rst) begin
       acc_q <= 40'sd0;
-    end else begin
-      if (v3_q) begin
-        acc_q <= acc_next;
-      end
     end
   end
 
@@ -6625,14 +6619,13 @@ module hebbian (
 
   // seq: credits (generator/units/hebbian.ts:683)
   always @(posedge clk) begin
+    if ((((issue & (chunk_q == last_chunk_q)) & fwd_q) & (~acc_push))) begin
+      inflight_q <= inflight_q + 5'd1;
+    end else if ((acc_push & (~((issue & (chunk_q == last_chunk_q)) & fwd_q)))) begin
+      inflight_q <= inflight_q - 5'd1;
+    end
     if (rst) begin
       inflight_q <= 5'd0;
-    end else begin
-      if ((((issue & (chunk_q == last_chunk_q)) & fwd_q) & (~acc_push))) begin
-        inflight_q <= inflight_q + 5'd1;
-      end else if ((acc_push & (~((issue & (chunk_q == last_chunk_q)) & fwd_q)))) begin
-        inflight_q <= inflight_q - 5'd1;
-      end
     end
   end
 
@@ -6640,22 +6633,21 @@ module hebbian (
 
   // seq: sat_count (generator/units/lane.ts:572)
   always @(posedge clk) begin
+    if ((v1_q & act1_q)) begin
+      if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo)) begin
+        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
+        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
+      end
+    end
+    if (any_sat) begin
+      sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
+      sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
+    end
     if (rst) begin
       sat_w_hi_q <= 32'd0;
       sat_w_lo_q <= 32'd0;
       sat_b_hi_q <= 32'd0;
       sat_b_lo_q <= 32'd0;
-    end else begin
-      if ((v1_q & act1_q)) begin
-        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo)) begin
-          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
-          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
-        end
-      end
-      if (any_sat) begin
-        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
-        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
-      end
     end
   end
 
@@ -6669,421 +6661,420 @@ module hebbian (
 
   // seq: host_read (generator/units/lane.ts:615)
   always @(posedge clk) begin
+    host_rd_pend_q <= (~busy_q) & host_re;
+    if (((~busy_q) & host_re)) begin
+      host_kind_q <= host_kind;
+      host_bank_q <= host_bank;
+      host_layer_q <= host_addr[0];
+    end
+    if (host_rd_pend_q) begin
+      case (host_kind_q)
+        2'd0: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
+            end
+            6'd1: begin
+              host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
+            end
+            6'd2: begin
+              host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
+            end
+            6'd3: begin
+              host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
+            end
+            6'd4: begin
+              host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
+            end
+            6'd5: begin
+              host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
+            end
+            6'd6: begin
+              host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
+            end
+            6'd7: begin
+              host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
+            end
+            6'd8: begin
+              host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
+            end
+            6'd9: begin
+              host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
+            end
+            6'd10: begin
+              host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
+            end
+            6'd11: begin
+              host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
+            end
+            6'd12: begin
+              host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
+            end
+            6'd13: begin
+              host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
+            end
+            6'd14: begin
+              host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
+            end
+            6'd15: begin
+              host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
+            end
+            6'd16: begin
+              host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
+            end
+            6'd17: begin
+              host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
+            end
+            6'd18: begin
+              host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
+            end
+            6'd19: begin
+              host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
+            end
+            6'd20: begin
+              host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
+            end
+            6'd21: begin
+              host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
+            end
+            6'd22: begin
+              host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
+            end
+            6'd23: begin
+              host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
+            end
+            6'd24: begin
+              host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
+            end
+            6'd25: begin
+              host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
+            end
+            6'd26: begin
+              host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
+            end
+            6'd27: begin
+              host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
+            end
+            6'd28: begin
+              host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
+            end
+            6'd29: begin
+              host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
+            end
+            6'd30: begin
+              host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
+            end
+            6'd31: begin
+              host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
+            end
+            6'd32: begin
+              host_rdata_q <= {{16{w_rd_32[15]}}, w_rd_32};
+            end
+            6'd33: begin
+              host_rdata_q <= {{16{w_rd_33[15]}}, w_rd_33};
+            end
+            6'd34: begin
+              host_rdata_q <= {{16{w_rd_34[15]}}, w_rd_34};
+            end
+            6'd35: begin
+              host_rdata_q <= {{16{w_rd_35[15]}}, w_rd_35};
+            end
+            6'd36: begin
+              host_rdata_q <= {{16{w_rd_36[15]}}, w_rd_36};
+            end
+            6'd37: begin
+              host_rdata_q <= {{16{w_rd_37[15]}}, w_rd_37};
+            end
+            6'd38: begin
+              host_rdata_q <= {{16{w_rd_38[15]}}, w_rd_38};
+            end
+            6'd39: begin
+              host_rdata_q <= {{16{w_rd_39[15]}}, w_rd_39};
+            end
+            6'd40: begin
+              host_rdata_q <= {{16{w_rd_40[15]}}, w_rd_40};
+            end
+            6'd41: begin
+              host_rdata_q <= {{16{w_rd_41[15]}}, w_rd_41};
+            end
+            6'd42: begin
+              host_rdata_q <= {{16{w_rd_42[15]}}, w_rd_42};
+            end
+            6'd43: begin
+              host_rdata_q <= {{16{w_rd_43[15]}}, w_rd_43};
+            end
+            6'd44: begin
+              host_rdata_q <= {{16{w_rd_44[15]}}, w_rd_44};
+            end
+            6'd45: begin
+              host_rdata_q <= {{16{w_rd_45[15]}}, w_rd_45};
+            end
+            6'd46: begin
+              host_rdata_q <= {{16{w_rd_46[15]}}, w_rd_46};
+            end
+            6'd47: begin
+              host_rdata_q <= {{16{w_rd_47[15]}}, w_rd_47};
+            end
+            6'd48: begin
+              host_rdata_q <= {{16{w_rd_48[15]}}, w_rd_48};
+            end
+            6'd49: begin
+              host_rdata_q <= {{16{w_rd_49[15]}}, w_rd_49};
+            end
+            6'd50: begin
+              host_rdata_q <= {{16{w_rd_50[15]}}, w_rd_50};
+            end
+            6'd51: begin
+              host_rdata_q <= {{16{w_rd_51[15]}}, w_rd_51};
+            end
+            6'd52: begin
+              host_rdata_q <= {{16{w_rd_52[15]}}, w_rd_52};
+            end
+            6'd53: begin
+              host_rdata_q <= {{16{w_rd_53[15]}}, w_rd_53};
+            end
+            6'd54: begin
+              host_rdata_q <= {{16{w_rd_54[15]}}, w_rd_54};
+            end
+            6'd55: begin
+              host_rdata_q <= {{16{w_rd_55[15]}}, w_rd_55};
+            end
+            6'd56: begin
+              host_rdata_q <= {{16{w_rd_56[15]}}, w_rd_56};
+            end
+            6'd57: begin
+              host_rdata_q <= {{16{w_rd_57[15]}}, w_rd_57};
+            end
+            6'd58: begin
+              host_rdata_q <= {{16{w_rd_58[15]}}, w_rd_58};
+            end
+            6'd59: begin
+              host_rdata_q <= {{16{w_rd_59[15]}}, w_rd_59};
+            end
+            6'd60: begin
+              host_rdata_q <= {{16{w_rd_60[15]}}, w_rd_60};
+            end
+            6'd61: begin
+              host_rdata_q <= {{16{w_rd_61[15]}}, w_rd_61};
+            end
+            6'd62: begin
+              host_rdata_q <= {{16{w_rd_62[15]}}, w_rd_62};
+            end
+            6'd63: begin
+              host_rdata_q <= {{16{w_rd_63[15]}}, w_rd_63};
+            end
+          endcase
+        end
+        2'd1: begin
+          host_rdata_q <= {{16{bias_rd_q[15]}}, bias_rd_q};
+        end
+        2'd2: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
+            end
+            6'd1: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
+            end
+            6'd2: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
+            end
+            6'd3: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
+            end
+            6'd4: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
+            end
+            6'd5: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
+            end
+            6'd6: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
+            end
+            6'd7: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
+            end
+            6'd8: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
+            end
+            6'd9: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
+            end
+            6'd10: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
+            end
+            6'd11: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
+            end
+            6'd12: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
+            end
+            6'd13: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
+            end
+            6'd14: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
+            end
+            6'd15: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
+            end
+            6'd16: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
+            end
+            6'd17: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
+            end
+            6'd18: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
+            end
+            6'd19: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
+            end
+            6'd20: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
+            end
+            6'd21: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
+            end
+            6'd22: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
+            end
+            6'd23: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
+            end
+            6'd24: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
+            end
+            6'd25: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
+            end
+            6'd26: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
+            end
+            6'd27: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
+            end
+            6'd28: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
+            end
+            6'd29: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
+            end
+            6'd30: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
+            end
+            6'd31: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
+            end
+            6'd32: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
+            end
+            6'd33: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
+            end
+            6'd34: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
+            end
+            6'd35: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
+            end
+            6'd36: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
+            end
+            6'd37: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
+            end
+            6'd38: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
+            end
+            6'd39: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
+            end
+            6'd40: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
+            end
+            6'd41: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
+            end
+            6'd42: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
+            end
+            6'd43: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
+            end
+            6'd44: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
+            end
+            6'd45: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
+            end
+            6'd46: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
+            end
+            6'd47: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
+            end
+            6'd48: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
+            end
+            6'd49: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
+            end
+            6'd50: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
+            end
+            6'd51: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
+            end
+            6'd52: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
+            end
+            6'd53: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
+            end
+            6'd54: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
+            end
+            6'd55: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
+            end
+            6'd56: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
+            end
+            6'd57: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
+            end
+            6'd58: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
+            end
+            6'd59: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
+            end
+            6'd60: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
+            end
+            6'd61: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
+            end
+            6'd62: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
+            end
+            6'd63: begin
+              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
+            end
+          endcase
+        end
+        default: begin
+          host_rdata_q <= 32'd0;
+        end
+      endcase
+    end
     if (rst) begin
       host_rd_pend_q <= 1'b0;
       host_kind_q <= 2'd0;
       host_bank_q <= 6'd0;
       host_layer_q <= 1'b0;
       host_rdata_q <= 32'd0;
-    end else begin
-      host_rd_pend_q <= (~busy_q) & host_re;
-      if (((~busy_q) & host_re)) begin
-        host_kind_q <= host_kind;
-        host_bank_q <= host_bank;
-        host_layer_q <= host_addr[0];
-      end
-      if (host_rd_pend_q) begin
-        case (host_kind_q)
-          2'd0: begin
-            case (host_bank_q)
-              6'd0: begin
-                host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
-              end
-              6'd1: begin
-                host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
-              end
-              6'd2: begin
-                host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
-              end
-              6'd3: begin
-                host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
-              end
-              6'd4: begin
-                host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
-              end
-              6'd5: begin
-                host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
-              end
-              6'd6: begin
-                host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
-              end
-              6'd7: begin
-                host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
-              end
-              6'd8: begin
-                host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
-              end
-              6'd9: begin
-                host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
-              end
-              6'd10: begin
-                host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
-              end
-              6'd11: begin
-                host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
-              end
-              6'd12: begin
-                host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
-              end
-              6'd13: begin
-                host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
-              end
-              6'd14: begin
-                host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
-              end
-              6'd15: begin
-                host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
-              end
-              6'd16: begin
-                host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
-              end
-              6'd17: begin
-                host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
-              end
-              6'd18: begin
-                host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
-              end
-              6'd19: begin
-                host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
-              end
-              6'd20: begin
-                host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
-              end
-              6'd21: begin
-                host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
-              end
-              6'd22: begin
-                host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
-              end
-              6'd23: begin
-                host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
-              end
-              6'd24: begin
-                host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
-              end
-              6'd25: begin
-                host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
-              end
-              6'd26: begin
-                host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
-              end
-              6'd27: begin
-                host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
-              end
-              6'd28: begin
-                host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
-              end
-              6'd29: begin
-                host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
-              end
-              6'd30: begin
-                host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
-              end
-              6'd31: begin
-                host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
-              end
-              6'd32: begin
-                host_rdata_q <= {{16{w_rd_32[15]}}, w_rd_32};
-              end
-              6'd33: begin
-                host_rdata_q <= {{16{w_rd_33[15]}}, w_rd_33};
-              end
-              6'd34: begin
-                host_rdata_q <= {{16{w_rd_34[15]}}, w_rd_34};
-              end
-              6'd35: begin
-                host_rdata_q <= {{16{w_rd_35[15]}}, w_rd_35};
-              end
-              6'd36: begin
-                host_rdata_q <= {{16{w_rd_36[15]}}, w_rd_36};
-              end
-              6'd37: begin
-                host_rdata_q <= {{16{w_rd_37[15]}}, w_rd_37};
-              end
-              6'd38: begin
-                host_rdata_q <= {{16{w_rd_38[15]}}, w_rd_38};
-              end
-              6'd39: begin
-                host_rdata_q <= {{16{w_rd_39[15]}}, w_rd_39};
-              end
-              6'd40: begin
-                host_rdata_q <= {{16{w_rd_40[15]}}, w_rd_40};
-              end
-              6'd41: begin
-                host_rdata_q <= {{16{w_rd_41[15]}}, w_rd_41};
-              end
-              6'd42: begin
-                host_rdata_q <= {{16{w_rd_42[15]}}, w_rd_42};
-              end
-              6'd43: begin
-                host_rdata_q <= {{16{w_rd_43[15]}}, w_rd_43};
-              end
-              6'd44: begin
-                host_rdata_q <= {{16{w_rd_44[15]}}, w_rd_44};
-              end
-              6'd45: begin
-                host_rdata_q <= {{16{w_rd_45[15]}}, w_rd_45};
-              end
-              6'd46: begin
-                host_rdata_q <= {{16{w_rd_46[15]}}, w_rd_46};
-              end
-              6'd47: begin
-                host_rdata_q <= {{16{w_rd_47[15]}}, w_rd_47};
-              end
-              6'd48: begin
-                host_rdata_q <= {{16{w_rd_48[15]}}, w_rd_48};
-              end
-              6'd49: begin
-                host_rdata_q <= {{16{w_rd_49[15]}}, w_rd_49};
-              end
-              6'd50: begin
-                host_rdata_q <= {{16{w_rd_50[15]}}, w_rd_50};
-              end
-              6'd51: begin
-                host_rdata_q <= {{16{w_rd_51[15]}}, w_rd_51};
-              end
-              6'd52: begin
-                host_rdata_q <= {{16{w_rd_52[15]}}, w_rd_52};
-              end
-              6'd53: begin
-                host_rdata_q <= {{16{w_rd_53[15]}}, w_rd_53};
-              end
-              6'd54: begin
-                host_rdata_q <= {{16{w_rd_54[15]}}, w_rd_54};
-              end
-              6'd55: begin
-                host_rdata_q <= {{16{w_rd_55[15]}}, w_rd_55};
-              end
-              6'd56: begin
-                host_rdata_q <= {{16{w_rd_56[15]}}, w_rd_56};
-              end
-              6'd57: begin
-                host_rdata_q <= {{16{w_rd_57[15]}}, w_rd_57};
-              end
-              6'd58: begin
-                host_rdata_q <= {{16{w_rd_58[15]}}, w_rd_58};
-              end
-              6'd59: begin
-                host_rdata_q <= {{16{w_rd_59[15]}}, w_rd_59};
-              end
-              6'd60: begin
-                host_rdata_q <= {{16{w_rd_60[15]}}, w_rd_60};
-              end
-              6'd61: begin
-                host_rdata_q <= {{16{w_rd_61[15]}}, w_rd_61};
-              end
-              6'd62: begin
-                host_rdata_q <= {{16{w_rd_62[15]}}, w_rd_62};
-              end
-              6'd63: begin
-                host_rdata_q <= {{16{w_rd_63[15]}}, w_rd_63};
-              end
-            endcase
-          end
-          2'd1: begin
-            host_rdata_q <= {{16{bias_rd_q[15]}}, bias_rd_q};
-          end
-          2'd2: begin
-            case (host_bank_q)
-              6'd0: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
-              end
-              6'd1: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
-              end
-              6'd2: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
-              end
-              6'd3: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
-              end
-              6'd4: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
-              end
-              6'd5: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
-              end
-              6'd6: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
-              end
-              6'd7: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
-              end
-              6'd8: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
-              end
-              6'd9: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
-              end
-              6'd10: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
-              end
-              6'd11: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
-              end
-              6'd12: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
-              end
-              6'd13: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
-              end
-              6'd14: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
-              end
-              6'd15: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
-              end
-              6'd16: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
-              end
-              6'd17: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
-              end
-              6'd18: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
-              end
-              6'd19: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
-              end
-              6'd20: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
-              end
-              6'd21: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
-              end
-              6'd22: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
-              end
-              6'd23: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
-              end
-              6'd24: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
-              end
-              6'd25: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
-              end
-              6'd26: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
-              end
-              6'd27: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
-              end
-              6'd28: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
-              end
-              6'd29: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
-              end
-              6'd30: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
-              end
-              6'd31: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
-              end
-              6'd32: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
-              end
-              6'd33: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
-              end
-              6'd34: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
-              end
-              6'd35: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
-              end
-              6'd36: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
-              end
-              6'd37: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
-              end
-              6'd38: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
-              end
-              6'd39: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
-              end
-              6'd40: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
-              end
-              6'd41: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
-              end
-              6'd42: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
-              end
-              6'd43: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
-              end
-              6'd44: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
-              end
-              6'd45: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
-              end
-              6'd46: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
-              end
-              6'd47: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
-              end
-              6'd48: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
-              end
-              6'd49: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
-              end
-              6'd50: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
-              end
-              6'd51: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
-              end
-              6'd52: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
-              end
-              6'd53: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
-              end
-              6'd54: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
-              end
-              6'd55: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
-              end
-              6'd56: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
-              end
-              6'd57: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
-              end
-              6'd58: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
-              end
-              6'd59: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
-              end
-              6'd60: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
-              end
-              6'd61: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
-              end
-              6'd62: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
-              end
-              6'd63: begin
-                host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
-              end
-            endcase
-          end
-          default: begin
-            host_rdata_q <= 32'd0;
-          end
-        endcase
-      end
     end
   end
 

@@ -92,43 +92,39 @@ module kernel_words (
 
   // seq: s0_valid_q (generator/units/kernel.ts:139)
   always @(posedge clk) begin
+    s0_valid_q <= accept;
     if (rst) begin
       s0_valid_q <= 1'b0;
-    end else begin
-      s0_valid_q <= accept;
     end
   end
 
   // seq: s0_fn_q (generator/units/kernel.ts:140)
   always @(posedge clk) begin
+    if (accept) begin
+      s0_fn_q <= s_axis_req_tdata[41:39];
+    end
     if (rst) begin
       s0_fn_q <= 3'd0;
-    end else begin
-      if (accept) begin
-        s0_fn_q <= s_axis_req_tdata[41:39];
-      end
     end
   end
 
   // seq: s0_arg_q (generator/units/kernel.ts:141)
   always @(posedge clk) begin
+    if (accept) begin
+      s0_arg_q <= s_axis_req_tdata[38:0];
+    end
     if (rst) begin
       s0_arg_q <= 39'd0;
-    end else begin
-      if (accept) begin
-        s0_arg_q <= s_axis_req_tdata[38:0];
-      end
     end
   end
 
   // seq: s0_last_q (generator/units/kernel.ts:142)
   always @(posedge clk) begin
+    if (accept) begin
+      s0_last_q <= s_axis_req_tlast;
+    end
     if (rst) begin
       s0_last_q <= 1'b0;
-    end else begin
-      if (accept) begin
-        s0_last_q <= s_axis_req_tlast;
-      end
     end
   end
 
@@ -149,46 +145,41 @@ module kernel_words (
   end
   // seq: s1_prod_q (generator/units/kernel.ts:154)
   always @(posedge clk) begin
+    s1_prod_q <= _sel_s1_prod_q;
     if (rst) begin
       s1_prod_q <= 57'd0;
-    end else begin
-      s1_prod_q <= _sel_s1_prod_q;
     end
   end
 
   // seq: s1_arg_q (generator/units/kernel.ts:156)
   always @(posedge clk) begin
+    s1_arg_q <= s0_arg_q[7:0];
     if (rst) begin
       s1_arg_q <= 8'd0;
-    end else begin
-      s1_arg_q <= s0_arg_q[7:0];
     end
   end
 
   // seq: s1_valid_q (generator/units/kernel.ts:157)
   always @(posedge clk) begin
+    s1_valid_q <= s0_valid_q;
     if (rst) begin
       s1_valid_q <= 1'b0;
-    end else begin
-      s1_valid_q <= s0_valid_q;
     end
   end
 
   // seq: s1_fn_q (generator/units/kernel.ts:158)
   always @(posedge clk) begin
+    s1_fn_q <= s0_fn_q;
     if (rst) begin
       s1_fn_q <= 3'd0;
-    end else begin
-      s1_fn_q <= s0_fn_q;
     end
   end
 
   // seq: s1_last_q (generator/units/kernel.ts:159)
   always @(posedge clk) begin
+    s1_last_q <= s0_last_q;
     if (rst) begin
       s1_last_q <= 1'b0;
-    end else begin
-      s1_last_q <= s0_last_q;
     end
   end
 
@@ -208,10 +199,9 @@ module kernel_words (
   end
   // seq: s2_t_q (generator/units/kernel.ts:166)
   always @(posedge clk) begin
+    s2_t_q <= _sel_s2_t_q;
     if (rst) begin
       s2_t_q <= 16'd0;
-    end else begin
-      s2_t_q <= _sel_s2_t_q;
     end
   end
 
@@ -225,46 +215,41 @@ module kernel_words (
   end
   // seq: s2_sat_arg_q (generator/units/kernel.ts:167)
   always @(posedge clk) begin
+    s2_sat_arg_q <= _sel_s2_sat_arg_q;
     if (rst) begin
       s2_sat_arg_q <= 1'b0;
-    end else begin
-      s2_sat_arg_q <= _sel_s2_sat_arg_q;
     end
   end
 
   // seq: s2_label_eq_q (generator/units/kernel.ts:172)
   always @(posedge clk) begin
+    s2_label_eq_q <= s1_arg_q[7:4] == s1_arg_q[3:0];
     if (rst) begin
       s2_label_eq_q <= 1'b0;
-    end else begin
-      s2_label_eq_q <= s1_arg_q[7:4] == s1_arg_q[3:0];
     end
   end
 
   // seq: s2_valid_q (generator/units/kernel.ts:173)
   always @(posedge clk) begin
+    s2_valid_q <= s1_valid_q;
     if (rst) begin
       s2_valid_q <= 1'b0;
-    end else begin
-      s2_valid_q <= s1_valid_q;
     end
   end
 
   // seq: s2_fn_q (generator/units/kernel.ts:174)
   always @(posedge clk) begin
+    s2_fn_q <= s1_fn_q;
     if (rst) begin
       s2_fn_q <= 3'd0;
-    end else begin
-      s2_fn_q <= s1_fn_q;
     end
   end
 
   // seq: s2_last_q (generator/units/kernel.ts:175)
   always @(posedge clk) begin
+    s2_last_q <= s1_last_q;
     if (rst) begin
       s2_last_q <= 1'b0;
-    end else begin
-      s2_last_q <= s1_last_q;
     end
   end
 
@@ -278,181 +263,161 @@ module kernel_words (
 
   // seq: s3_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
+    s3_valid_q <= s2_valid_q;
     if (rst) begin
       s3_valid_q <= 1'b0;
-    end else begin
-      s3_valid_q <= s2_valid_q;
     end
   end
 
   // seq: s3_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
+    s3_fn_q <= s2_fn_q;
     if (rst) begin
       s3_fn_q <= 3'd0;
-    end else begin
-      s3_fn_q <= s2_fn_q;
     end
   end
 
   // seq: s3_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
+    s3_last_q <= s2_last_q;
     if (rst) begin
       s3_last_q <= 1'b0;
-    end else begin
-      s3_last_q <= s2_last_q;
     end
   end
 
   // seq: s3_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
+    s3_sat_arg_q <= s2_sat_arg_q;
     if (rst) begin
       s3_sat_arg_q <= 1'b0;
-    end else begin
-      s3_sat_arg_q <= s2_sat_arg_q;
     end
   end
 
   // seq: s3_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
+    s3_label_eq_q <= s2_label_eq_q;
     if (rst) begin
       s3_label_eq_q <= 1'b0;
-    end else begin
-      s3_label_eq_q <= s2_label_eq_q;
     end
   end
 
   // seq: s4_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
+    s4_valid_q <= s3_valid_q;
     if (rst) begin
       s4_valid_q <= 1'b0;
-    end else begin
-      s4_valid_q <= s3_valid_q;
     end
   end
 
   // seq: s4_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
+    s4_fn_q <= s3_fn_q;
     if (rst) begin
       s4_fn_q <= 3'd0;
-    end else begin
-      s4_fn_q <= s3_fn_q;
     end
   end
 
   // seq: s4_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
+    s4_last_q <= s3_last_q;
     if (rst) begin
       s4_last_q <= 1'b0;
-    end else begin
-      s4_last_q <= s3_last_q;
     end
   end
 
   // seq: s4_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
+    s4_sat_arg_q <= s3_sat_arg_q;
     if (rst) begin
       s4_sat_arg_q <= 1'b0;
-    end else begin
-      s4_sat_arg_q <= s3_sat_arg_q;
     end
   end
 
   // seq: s4_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
+    s4_label_eq_q <= s3_label_eq_q;
     if (rst) begin
       s4_label_eq_q <= 1'b0;
-    end else begin
-      s4_label_eq_q <= s3_label_eq_q;
     end
   end
 
   // seq: s5_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
+    s5_valid_q <= s4_valid_q;
     if (rst) begin
       s5_valid_q <= 1'b0;
-    end else begin
-      s5_valid_q <= s4_valid_q;
     end
   end
 
   // seq: s5_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
+    s5_fn_q <= s4_fn_q;
     if (rst) begin
       s5_fn_q <= 3'd0;
-    end else begin
-      s5_fn_q <= s4_fn_q;
     end
   end
 
   // seq: s5_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
+    s5_last_q <= s4_last_q;
     if (rst) begin
       s5_last_q <= 1'b0;
-    end else begin
-      s5_last_q <= s4_last_q;
     end
   end
 
   // seq: s5_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
+    s5_sat_arg_q <= s4_sat_arg_q;
     if (rst) begin
       s5_sat_arg_q <= 1'b0;
-    end else begin
-      s5_sat_arg_q <= s4_sat_arg_q;
     end
   end
 
   // seq: s5_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
+    s5_label_eq_q <= s4_label_eq_q;
     if (rst) begin
       s5_label_eq_q <= 1'b0;
-    end else begin
-      s5_label_eq_q <= s4_label_eq_q;
     end
   end
 
   // seq: s6_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
+    s6_valid_q <= s5_valid_q;
     if (rst) begin
       s6_valid_q <= 1'b0;
-    end else begin
-      s6_valid_q <= s5_valid_q;
     end
   end
 
   // seq: s6_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
+    s6_fn_q <= s5_fn_q;
     if (rst) begin
       s6_fn_q <= 3'd0;
-    end else begin
-      s6_fn_q <= s5_fn_q;
     end
   end
 
   // seq: s6_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
+    s6_last_q <= s5_last_q;
     if (rst) begin
       s6_last_q <= 1'b0;
-    end else begin
-      s6_last_q <= s5_last_q;
     end
   end
 
   // seq: s6_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
+    s6_sat_arg_q <= s5_sat_arg_q;
     if (rst) begin
       s6_sat_arg_q <= 1'b0;
-    end else begin
-      s6_sat_arg_q <= s5_sat_arg_q;
     end
   end
 
   // seq: s6_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
+    s6_label_eq_q <= s5_label_eq_q;
     if (rst) begin
       s6_label_eq_q <= 1'b0;
-    end else begin
-      s6_label_eq_q <= s5_label_eq_q;
     end
   end
 
@@ -506,12 +471,11 @@ module kernel_words (
 
   // seq: credits (generator/units/kernel.ts:231)
   always @(posedge clk) begin
+    credit_used_q <= credit_used_next;
+    req_ready_q <= credit_used_next < 5'd16;
     if (rst) begin
       credit_used_q <= 5'd0;
       req_ready_q <= 1'b1;
-    end else begin
-      credit_used_q <= credit_used_next;
-      req_ready_q <= credit_used_next < 5'd16;
     end
   end
 

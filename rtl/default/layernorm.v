@@ -107,32 +107,29 @@ module layernorm (
 
   // seq: r0_q (generator/units/layernorm.ts:110)
   always @(posedge clk) begin
+    if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
+      r0_q <= a[15] ? 15'd0 : a[14:0];
+    end
     if (rst) begin
       r0_q <= 15'd0;
-    end else begin
-      if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
-        r0_q <= a[15] ? 15'd0 : a[14:0];
-      end
     end
   end
 
   // seq: j0_q (generator/units/layernorm.ts:111)
   always @(posedge clk) begin
+    if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
+      j0_q <= acc_count_q[6:0];
+    end
     if (rst) begin
       j0_q <= 7'd0;
-    end else begin
-      if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
-        j0_q <= acc_count_q[6:0];
-      end
     end
   end
 
   // seq: v0_q (generator/units/layernorm.ts:112)
   always @(posedge clk) begin
+    v0_q <= s_axis_acc_tvalid & s_axis_acc_tready;
     if (rst) begin
       v0_q <= 1'b0;
-    end else begin
-      v0_q <= s_axis_acc_tvalid & s_axis_acc_tready;
     end
   end
 
@@ -157,41 +154,38 @@ module layernorm (
 
   // seq: rr1_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (v0_q) begin
+      rr1_q <= rr1_q_next;
+    end
     if (rst) begin
       rr1_q <= 30'd0;
-    end else begin
-      if (v0_q) begin
-        rr1_q <= rr1_q_next;
-      end
     end
   end
 
   // seq: v1_q (generator/units/layernorm.ts:116)
   always @(posedge clk) begin
+    v1_q <= v0_q;
     if (rst) begin
       v1_q <= 1'b0;
-    end else begin
-      v1_q <= v0_q;
     end
   end
 
   // seq: sums (generator/units/layernorm.ts:121)
   always @(posedge clk) begin
-    if (rst) begin
+    if (go) begin
       s1_q <= 22'd0;
       s2_q <= 37'd0;
     end else begin
-      if (go) begin
-        s1_q <= 22'd0;
-        s2_q <= 37'd0;
-      end else begin
-        if (v0_q) begin
-          s1_q <= s1_q + {7'd0, r0_q};
-        end
-        if (v1_q) begin
-          s2_q <= s2_q + {7'd0, rr1_q};
-        end
+      if (v0_q) begin
+        s1_q <= s1_q + {7'd0, r0_q};
       end
+      if (v1_q) begin
+        s2_q <= s2_q + {7'd0, rr1_q};
+      end
+    end
+    if (rst) begin
+      s1_q <= 22'd0;
+      s2_q <= 37'd0;
     end
   end
 
@@ -200,12 +194,11 @@ module layernorm (
 
   // seq: v_q (generator/units/layernorm.ts:134)
   always @(posedge clk) begin
+    if ((state_q == 3'd2)) begin
+      v_q <= v_exact;
+    end
     if (rst) begin
       v_q <= 45'sd0;
-    end else begin
-      if ((state_q == 3'd2)) begin
-        v_q <= v_exact;
-      end
     end
   end
 
@@ -217,12 +210,11 @@ module layernorm (
   assign _mux_var_q = ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff) ? 34'shffffffff : (($signed({{3{_add_var_q[30]}}, _add_var_q}) < 34'sd0) ? 34'sd0 : {{3{_add_var_q[30]}}, _add_var_q});
   // seq: var_q (generator/units/layernorm.ts:140)
   always @(posedge clk) begin
+    if ((state_q == 3'd3)) begin
+      var_q <= _mux_var_q[31:0];
+    end
     if (rst) begin
       var_q <= 32'd0;
-    end else begin
-      if ((state_q == 3'd3)) begin
-        var_q <= _mux_var_q[31:0];
-      end
     end
   end
 
@@ -236,23 +228,21 @@ module layernorm (
 
   // seq: s_inv_q (generator/units/layernorm.ts:146)
   always @(posedge clk) begin
+    if (((state_q == 3'd4) & (rsqrt_wait_q == 3'd4))) begin
+      s_inv_q <= rsqrt_y;
+    end
     if (rst) begin
       s_inv_q <= 24'd0;
-    end else begin
-      if (((state_q == 3'd4) & (rsqrt_wait_q == 3'd4))) begin
-        s_inv_q <= rsqrt_y;
-      end
     end
   end
 
   // seq: s_inv_layer0_q (generator/units/layernorm.ts:149)
   always @(posedge clk) begin
+    if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b0))) begin
+      s_inv_layer0_q <= rsqrt_y;
+    end
     if (rst) begin
       s_inv_layer0_q <= 24'd0;
-    end else begin
-      if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b0))) begin
-        s_inv_layer0_q <= rsqrt_y;
-      end
     end
   end
 
@@ -260,12 +250,11 @@ module layernorm (
 
   // seq: s_inv_layer1_q (generator/units/layernorm.ts:149)
   always @(posedge clk) begin
+    if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b1))) begin
+      s_inv_layer1_q <= rsqrt_y;
+    end
     if (rst) begin
       s_inv_layer1_q <= 24'd0;
-    end else begin
-      if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b1))) begin
-        s_inv_layer1_q <= rsqrt_y;
-      end
     end
   end
 
@@ -277,23 +266,21 @@ module layernorm (
 
   // seq: n1_valid_q (generator/units/layernorm.ts:157)
   always @(posedge clk) begin
+    if (adv) begin
+      n1_valid_q <= issue;
+    end
     if (rst) begin
       n1_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        n1_valid_q <= issue;
-      end
     end
   end
 
   // seq: n1_last_q (generator/units/layernorm.ts:158)
   always @(posedge clk) begin
+    if (adv) begin
+      n1_last_q <= norm_j_q == (n_sel - 8'd1);
+    end
     if (rst) begin
       n1_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        n1_last_q <= norm_j_q == (n_sel - 8'd1);
-      end
     end
   end
 
@@ -301,45 +288,41 @@ module layernorm (
   assign _ext_p2_q = {1'b0, s_inv_q};
   // seq: p2_q (generator/units/layernorm.ts:161)
   always @(posedge clk) begin
+    if (adv) begin
+      p2_q <= $signed(_sub_p2_q) * $signed(_ext_p2_q);
+    end
     if (rst) begin
       p2_q <= 48'sd0;
-    end else begin
-      if (adv) begin
-        p2_q <= $signed(_sub_p2_q) * $signed(_ext_p2_q);
-      end
     end
   end
 
   // seq: n2_valid_q (generator/units/layernorm.ts:162)
   always @(posedge clk) begin
+    if (adv) begin
+      n2_valid_q <= n1_valid_q;
+    end
     if (rst) begin
       n2_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        n2_valid_q <= n1_valid_q;
-      end
     end
   end
 
   // seq: n2_last_q (generator/units/layernorm.ts:163)
   always @(posedge clk) begin
+    if (adv) begin
+      n2_last_q <= n1_last_q;
+    end
     if (rst) begin
       n2_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        n2_last_q <= n1_last_q;
-      end
     end
   end
 
   // seq: n2_pos_q (generator/units/layernorm.ts:164)
   always @(posedge clk) begin
+    if (adv) begin
+      n2_pos_q <= r_rd != 15'd0;
+    end
     if (rst) begin
       n2_pos_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        n2_pos_q <= r_rd != 15'd0;
-      end
     end
   end
 
@@ -352,16 +335,15 @@ module layernorm (
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
   // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
+    if (adv) begin
+      out_valid_q <= n2_valid_q;
+      out_data_q <= {n2_pos_q, _mux_out_data_q[15:0], z};
+      out_last_q <= n2_last_q;
+    end
     if (rst) begin
       out_valid_q <= 1'b0;
       out_data_q <= 33'd0;
       out_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        out_valid_q <= n2_valid_q;
-        out_data_q <= {n2_pos_q, _mux_out_data_q[15:0], z};
-        out_last_q <= n2_last_q;
-      end
     end
   end
 
@@ -375,44 +357,43 @@ module layernorm (
 
   // seq: control (generator/units/layernorm.ts:173)
   always @(posedge clk) begin
+    if (go) begin
+      state_q <= 3'd1;
+      layer_q <= layer;
+      acc_count_q <= 8'd0;
+      norm_j_q <= 8'd0;
+    end
+    if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
+      acc_count_q <= acc_count_q + 8'd1;
+    end
+    if (((((state_q == 3'd1) & (acc_count_q == n_sel)) & (~v0_q)) & (~v1_q))) begin
+      state_q <= 3'd2;
+    end
+    if ((state_q == 3'd2)) begin
+      state_q <= 3'd3;
+    end
+    if ((state_q == 3'd3)) begin
+      state_q <= 3'd4;
+      rsqrt_wait_q <= 3'd0;
+    end
+    if ((state_q == 3'd4)) begin
+      rsqrt_wait_q <= rsqrt_wait_q + 3'd1;
+      if ((rsqrt_wait_q == 3'd4)) begin
+        state_q <= 3'd5;
+      end
+    end
+    if ((adv & issue)) begin
+      norm_j_q <= norm_j_q + 8'd1;
+    end
+    if (finish) begin
+      state_q <= 3'd0;
+    end
     if (rst) begin
       state_q <= 3'd0;
       layer_q <= 1'b0;
       acc_count_q <= 8'd0;
       norm_j_q <= 8'd0;
       rsqrt_wait_q <= 3'd0;
-    end else begin
-      if (go) begin
-        state_q <= 3'd1;
-        layer_q <= layer;
-        acc_count_q <= 8'd0;
-        norm_j_q <= 8'd0;
-      end
-      if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
-        acc_count_q <= acc_count_q + 8'd1;
-      end
-      if (((((state_q == 3'd1) & (acc_count_q == n_sel)) & (~v0_q)) & (~v1_q))) begin
-        state_q <= 3'd2;
-      end
-      if ((state_q == 3'd2)) begin
-        state_q <= 3'd3;
-      end
-      if ((state_q == 3'd3)) begin
-        state_q <= 3'd4;
-        rsqrt_wait_q <= 3'd0;
-      end
-      if ((state_q == 3'd4)) begin
-        rsqrt_wait_q <= rsqrt_wait_q + 3'd1;
-        if ((rsqrt_wait_q == 3'd4)) begin
-          state_q <= 3'd5;
-        end
-      end
-      if ((adv & issue)) begin
-        norm_j_q <= norm_j_q + 8'd1;
-      end
-      if (finish) begin
-        state_q <= 3'd0;
-      end
     end
   end
 
@@ -420,10 +401,9 @@ module layernorm (
 
   // seq: stats_q (generator/units/layernorm.ts:195)
   always @(posedge clk) begin
+    stats_q <= (state_q == 3'd4) & (rsqrt_wait_q == 3'd4);
     if (rst) begin
       stats_q <= 1'b0;
-    end else begin
-      stats_q <= (state_q == 3'd4) & (rsqrt_wait_q == 3'd4);
     end
   end
 
@@ -431,10 +411,9 @@ module layernorm (
 
   // seq: done_q (generator/units/layernorm.ts:196)
   always @(posedge clk) begin
+    done_q <= finish;
     if (rst) begin
       done_q <= 1'b0;
-    end else begin
-      done_q <= finish;
     end
   end
 
@@ -442,14 +421,13 @@ module layernorm (
 
   // seq: sat_preact_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_preact_q <= 8'd0;
+    end else if ((((s_axis_acc_tvalid & s_axis_acc_tready) & (((layer_q == 1'b0) ? ($signed(_add_a[49:10]) > 40'sd32767) : ($signed(_add_a_2[49:12]) > 38'sd32767)) | ((layer_q == 1'b0) ? ($signed(_add_a[49:10]) < (-40'sd32768)) : ($signed(_add_a_2[49:12]) < (-38'sd32768))))) & (~(sat_preact_q == 8'd255)))) begin
+      sat_preact_q <= sat_preact_q + 8'd1;
+    end
     if (rst) begin
       sat_preact_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_preact_q <= 8'd0;
-      end else if ((((s_axis_acc_tvalid & s_axis_acc_tready) & (((layer_q == 1'b0) ? ($signed(_add_a[49:10]) > 40'sd32767) : ($signed(_add_a_2[49:12]) > 38'sd32767)) | ((layer_q == 1'b0) ? ($signed(_add_a[49:10]) < (-40'sd32768)) : ($signed(_add_a_2[49:12]) < (-38'sd32768))))) & (~(sat_preact_q == 8'd255)))) begin
-        sat_preact_q <= sat_preact_q + 8'd1;
-      end
     end
   end
 
@@ -457,14 +435,13 @@ module layernorm (
 
   // seq: sat_var_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_var_q <= 1'b0;
+    end else if ((((state_q == 3'd3) & ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff)) & (~(sat_var_q == 1'b1)))) begin
+      sat_var_q <= sat_var_q + 1'b1;
+    end
     if (rst) begin
       sat_var_q <= 1'b0;
-    end else begin
-      if (go) begin
-        sat_var_q <= 1'b0;
-      end else if ((((state_q == 3'd3) & ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff)) & (~(sat_var_q == 1'b1)))) begin
-        sat_var_q <= sat_var_q + 1'b1;
-      end
     end
   end
 
@@ -472,14 +449,13 @@ module layernorm (
 
   // seq: sat_inv_std_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_inv_std_q <= 1'b0;
+    end else if (((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & rsqrt_sat) & (~(sat_inv_std_q == 1'b1)))) begin
+      sat_inv_std_q <= sat_inv_std_q + 1'b1;
+    end
     if (rst) begin
       sat_inv_std_q <= 1'b0;
-    end else begin
-      if (go) begin
-        sat_inv_std_q <= 1'b0;
-      end else if (((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & rsqrt_sat) & (~(sat_inv_std_q == 1'b1)))) begin
-        sat_inv_std_q <= sat_inv_std_q + 1'b1;
-      end
     end
   end
 
@@ -487,14 +463,13 @@ module layernorm (
 
   // seq: sat_act_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_act_q <= 8'd0;
+    end else if ((((adv & n2_valid_q) & (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) | ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)))) & (~(sat_act_q == 8'd255)))) begin
+      sat_act_q <= sat_act_q + 8'd1;
+    end
     if (rst) begin
       sat_act_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_act_q <= 8'd0;
-      end else if ((((adv & n2_valid_q) & (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) | ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)))) & (~(sat_act_q == 8'd255)))) begin
-        sat_act_q <= sat_act_q + 8'd1;
-      end
     end
   end
 
@@ -502,14 +477,13 @@ module layernorm (
 
   // seq: sat_window_z_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_window_z_q <= 8'd0;
+    end else if ((((adv & n2_valid_q) & (($signed({{2{z[15]}}, z}) > 18'sd32767) | ($signed({{2{z[15]}}, z}) < (-18'sd32768)))) & (~(sat_window_z_q == 8'd255)))) begin
+      sat_window_z_q <= sat_window_z_q + 8'd1;
+    end
     if (rst) begin
       sat_window_z_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_window_z_q <= 8'd0;
-      end else if ((((adv & n2_valid_q) & (($signed({{2{z[15]}}, z}) > 18'sd32767) | ($signed({{2{z[15]}}, z}) < (-18'sd32768)))) & (~(sat_window_z_q == 8'd255)))) begin
-        sat_window_z_q <= sat_window_z_q + 8'd1;
-      end
     end
   end
 

@@ -18,12 +18,11 @@ module lfsr_w32_t80200003_s1bb_r16_l16 (
 
   // seq: advance (generator/lib/arith/lfsr.ts:57)
   always @(posedge clk) begin
+    if (en) begin
+      state_q <= state_next;
+    end
     if (rst) begin
       state_q <= 32'h6dfe7941;
-    end else begin
-      if (en) begin
-        state_q <= state_next;
-      end
     end
   end
 

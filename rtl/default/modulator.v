@@ -207,20 +207,19 @@ module modulator (
   assign _mul_nd_c_q = $signed(_sub_nd_c_q) * $signed(_const_nd_c_q);
   // seq: row_terms (generator/units/modulator.ts:209)
   always @(posedge clk) begin
+    if (go) begin
+      sum_rt_q <= 31'sd0;
+    end else if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
+      sum_rt_q <= sum_rt_q + {{4{_sub_sum_rt_q[26]}}, _sub_sum_rt_q};
+    end
+    if (((s_axis_rsum_tvalid & s_axis_rsum_tready) & (rsum_count_q[2:0] == slot_q))) begin
+      rt_c_q <= {3'd0, {s_axis_rsum_tdata[19:0], 4'd0}} - {1'b0, _mul_sum_rt_q};
+      nd_c_q <= {{4{_shl_nd_c_q[24]}}, _shl_nd_c_q} - {_mul_nd_c_q[27], _mul_nd_c_q};
+    end
     if (rst) begin
       sum_rt_q <= 31'sd0;
       rt_c_q <= 27'sd0;
       nd_c_q <= 29'sd0;
-    end else begin
-      if (go) begin
-        sum_rt_q <= 31'sd0;
-      end else if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
-        sum_rt_q <= sum_rt_q + {{4{_sub_sum_rt_q[26]}}, _sub_sum_rt_q};
-      end
-      if (((s_axis_rsum_tvalid & s_axis_rsum_tready) & (rsum_count_q[2:0] == slot_q))) begin
-        rt_c_q <= {3'd0, {s_axis_rsum_tdata[19:0], 4'd0}} - {1'b0, _mul_sum_rt_q};
-        nd_c_q <= {{4{_shl_nd_c_q[24]}}, _shl_nd_c_q} - {_mul_nd_c_q[27], _mul_nd_c_q};
-      end
     end
   end
 
@@ -275,43 +274,39 @@ module modulator (
 
   // seq: w_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (coef_issue) begin
+      w_q <= w_q_next;
+    end
     if (rst) begin
       w_q <= 35'sd0;
-    end else begin
-      if (coef_issue) begin
-        w_q <= w_q_next;
-      end
     end
   end
 
   // seq: kz_q (generator/units/modulator.ts:265)
   always @(posedge clk) begin
+    if (coef_issue) begin
+      kz_q <= kz_mem[coef_p_q[2:0]];
+    end
     if (rst) begin
       kz_q <= 17'd0;
-    end else begin
-      if (coef_issue) begin
-        kz_q <= kz_mem[coef_p_q[2:0]];
-      end
     end
   end
 
   // seq: c1_valid_q (generator/units/modulator.ts:266)
   always @(posedge clk) begin
+    c1_valid_q <= coef_issue;
     if (rst) begin
       c1_valid_q <= 1'b0;
-    end else begin
-      c1_valid_q <= coef_issue;
     end
   end
 
   // seq: c1_p_q (generator/units/modulator.ts:267)
   always @(posedge clk) begin
+    if (coef_issue) begin
+      c1_p_q <= coef_p_q[2:0];
+    end
     if (rst) begin
       c1_p_q <= 3'd0;
-    end else begin
-      if (coef_issue) begin
-        c1_p_q <= coef_p_q[2:0];
-      end
     end
   end
 
@@ -332,32 +327,29 @@ module modulator (
 
   // seq: u_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (c1_valid_q) begin
+      u_q <= u_q_next;
+    end
     if (rst) begin
       u_q <= 38'sd0;
-    end else begin
-      if (c1_valid_q) begin
-        u_q <= u_q_next;
-      end
     end
   end
 
   // seq: c2_valid_q (generator/units/modulator.ts:269)
   always @(posedge clk) begin
+    c2_valid_q <= c1_valid_q;
     if (rst) begin
       c2_valid_q <= 1'b0;
-    end else begin
-      c2_valid_q <= c1_valid_q;
     end
   end
 
   // seq: c2_p_q (generator/units/modulator.ts:270)
   always @(posedge clk) begin
+    if (c1_valid_q) begin
+      c2_p_q <= c1_p_q;
+    end
     if (rst) begin
       c2_p_q <= 3'd0;
-    end else begin
-      if (c1_valid_q) begin
-        c2_p_q <= c1_p_q;
-      end
     end
   end
 
@@ -379,10 +371,9 @@ module modulator (
 
   // seq: x1_valid_q (generator/units/modulator.ts:309)
   always @(posedge clk) begin
+    x1_valid_q <= (s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0);
     if (rst) begin
       x1_valid_q <= 1'b0;
-    end else begin
-      x1_valid_q <= (s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0);
     end
   end
 
@@ -390,45 +381,41 @@ module modulator (
   assign _sub_x1_prod_q = {zw_c_q[15], zw_c_q} - {s_axis_zw_tdata[15], s_axis_zw_tdata};
   // seq: x1_prod_q (generator/units/modulator.ts:310)
   always @(posedge clk) begin
+    if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
+      x1_prod_q <= $signed(_rd_x1_prod_q) * $signed(_sub_x1_prod_q);
+    end
     if (rst) begin
       x1_prod_q <= 41'sd0;
-    end else begin
-      if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
-        x1_prod_q <= $signed(_rd_x1_prod_q) * $signed(_sub_x1_prod_q);
-      end
     end
   end
 
   // seq: x1_first_q (generator/units/modulator.ts:311)
   always @(posedge clk) begin
+    if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
+      x1_first_q <= xi_i_q == 3'd1;
+    end
     if (rst) begin
       x1_first_q <= 1'b0;
-    end else begin
-      if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
-        x1_first_q <= xi_i_q == 3'd1;
-      end
     end
   end
 
   // seq: x1_last_q (generator/units/modulator.ts:312)
   always @(posedge clk) begin
+    if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
+      x1_last_q <= xi_i_q == 3'd7;
+    end
     if (rst) begin
       x1_last_q <= 1'b0;
-    end else begin
-      if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
-        x1_last_q <= xi_i_q == 3'd7;
-      end
     end
   end
 
   // seq: x1_j_q (generator/units/modulator.ts:313)
   always @(posedge clk) begin
+    if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
+      x1_j_q <= xi_j_q[6:0];
+    end
     if (rst) begin
       x1_j_q <= 7'd0;
-    end else begin
-      if (((s_axis_zw_tvalid & s_axis_zw_tready) & (xi_i_q != 3'd0))) begin
-        x1_j_q <= xi_j_q[6:0];
-      end
     end
   end
 
@@ -436,52 +423,47 @@ module modulator (
 
   // seq: x2_valid_q (generator/units/modulator.ts:317)
   always @(posedge clk) begin
+    x2_valid_q <= x1_valid_q & x1_last_q;
     if (rst) begin
       x2_valid_q <= 1'b0;
-    end else begin
-      x2_valid_q <= x1_valid_q & x1_last_q;
     end
   end
 
   // seq: x2_sum_q (generator/units/modulator.ts:318)
   always @(posedge clk) begin
+    if ((x1_valid_q & x1_last_q)) begin
+      x2_sum_q <= x_acc_next;
+    end
     if (rst) begin
       x2_sum_q <= 45'sd0;
-    end else begin
-      if ((x1_valid_q & x1_last_q)) begin
-        x2_sum_q <= x_acc_next;
-      end
     end
   end
 
   // seq: x2_j_q (generator/units/modulator.ts:319)
   always @(posedge clk) begin
+    if ((x1_valid_q & x1_last_q)) begin
+      x2_j_q <= x1_j_q;
+    end
     if (rst) begin
       x2_j_q <= 7'd0;
-    end else begin
-      if ((x1_valid_q & x1_last_q)) begin
-        x2_j_q <= x1_j_q;
-      end
     end
   end
 
   // seq: x_acc_q (generator/units/modulator.ts:320)
   always @(posedge clk) begin
+    if (x1_valid_q) begin
+      x_acc_q <= x_acc_next;
+    end
     if (rst) begin
       x_acc_q <= 45'sd0;
-    end else begin
-      if (x1_valid_q) begin
-        x_acc_q <= x_acc_next;
-      end
     end
   end
 
   // seq: x3_valid_q (generator/units/modulator.ts:367)
   always @(posedge clk) begin
+    x3_valid_q <= x2_valid_q;
     if (rst) begin
       x3_valid_q <= 1'b0;
-    end else begin
-      x3_valid_q <= x2_valid_q;
     end
   end
 
@@ -489,23 +471,21 @@ module modulator (
   assign _mux_x3_xi_q = ($signed(_add_x3_xi_q[45:20]) > 26'sd32767) ? 26'sd32767 : (($signed(_add_x3_xi_q[45:20]) < (-26'sd32768)) ? (-26'sd32768) : _add_x3_xi_q[45:20]);
   // seq: x3_xi_q (generator/units/modulator.ts:368)
   always @(posedge clk) begin
+    if (x2_valid_q) begin
+      x3_xi_q <= _mux_x3_xi_q[15:0];
+    end
     if (rst) begin
       x3_xi_q <= 16'sd0;
-    end else begin
-      if (x2_valid_q) begin
-        x3_xi_q <= _mux_x3_xi_q[15:0];
-      end
     end
   end
 
   // seq: x3_j_q (generator/units/modulator.ts:369)
   always @(posedge clk) begin
+    if (x2_valid_q) begin
+      x3_j_q <= x2_j_q;
+    end
     if (rst) begin
       x3_j_q <= 7'd0;
-    end else begin
-      if (x2_valid_q) begin
-        x3_j_q <= x2_j_q;
-      end
     end
   end
 
@@ -523,10 +503,9 @@ module modulator (
 
   // seq: x4_valid_q (generator/units/modulator.ts:382)
   always @(posedge clk) begin
+    x4_valid_q <= x3_valid_q;
     if (rst) begin
       x4_valid_q <= 1'b0;
-    end else begin
-      x4_valid_q <= x3_valid_q;
     end
   end
 
@@ -543,32 +522,30 @@ module modulator (
 
   // seq: x4_xz_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (x3_valid_q) begin
+      x4_xz_q <= x4_xz_q_next;
+    end
     if (rst) begin
       x4_xz_q <= 32'sd0;
-    end else begin
-      if (x3_valid_q) begin
-        x4_xz_q <= x4_xz_q_next;
-      end
     end
   end
 
   // seq: g_sums (generator/units/modulator.ts:384)
   always @(posedge clk) begin
-    if (rst) begin
+    if (go) begin
       g1_q <= 24'sd0;
       g2_q <= 40'sd0;
     end else begin
-      if (go) begin
-        g1_q <= 24'sd0;
-        g2_q <= 40'sd0;
-      end else begin
-        if (x3_valid_q) begin
-          g1_q <= g1_q + {{8{x3_xi_q[15]}}, x3_xi_q};
-        end
-        if (x4_valid_q) begin
-          g2_q <= g2_q + {{8{x4_xz_q[31]}}, x4_xz_q};
-        end
+      if (x3_valid_q) begin
+        g1_q <= g1_q + {{8{x3_xi_q[15]}}, x3_xi_q};
       end
+      if (x4_valid_q) begin
+        g2_q <= g2_q + {{8{x4_xz_q[31]}}, x4_xz_q};
+      end
+    end
+    if (rst) begin
+      g1_q <= 24'sd0;
+      g2_q <= 40'sd0;
     end
   end
 
@@ -578,12 +555,11 @@ module modulator (
   assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
   // seq: m1_q (generator/units/modulator.ts:408)
   always @(posedge clk) begin
+    if ((state_q == 3'd4)) begin
+      m1_q <= _sel_m1_q[20:0];
+    end
     if (rst) begin
       m1_q <= 21'sd0;
-    end else begin
-      if ((state_q == 3'd4)) begin
-        m1_q <= _sel_m1_q[20:0];
-      end
     end
   end
 
@@ -593,12 +569,11 @@ module modulator (
   assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
   // seq: m2_q (generator/units/modulator.ts:409)
   always @(posedge clk) begin
+    if ((state_q == 3'd4)) begin
+      m2_q <= _sel_m2_q[25:0];
+    end
     if (rst) begin
       m2_q <= 26'sd0;
-    end else begin
-      if ((state_q == 3'd4)) begin
-        m2_q <= _sel_m2_q[25:0];
-      end
     end
   end
 
@@ -606,79 +581,72 @@ module modulator (
 
   // seq: d1_valid_q (generator/units/modulator.ts:414)
   always @(posedge clk) begin
+    if (adv) begin
+      d1_valid_q <= delta_issue;
+    end
     if (rst) begin
       d1_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d1_valid_q <= delta_issue;
-      end
     end
   end
 
   // seq: d1_last_q (generator/units/modulator.ts:415)
   always @(posedge clk) begin
+    if (adv) begin
+      d1_last_q <= delta_j_q == (n_sel - 8'd1);
+    end
     if (rst) begin
       d1_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d1_last_q <= delta_j_q == (n_sel - 8'd1);
-      end
     end
   end
 
   assign _bits_d2_zm2_q = zc_rd[15:0];
   // seq: d2_zm2_q (generator/units/modulator.ts:416)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
+    end
     if (rst) begin
       d2_zm2_q <= 42'sd0;
-    end else begin
-      if (adv) begin
-        d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
-      end
     end
   end
 
   // seq: d2_xi_q (generator/units/modulator.ts:417)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_xi_q <= xi_rd;
+    end
     if (rst) begin
       d2_xi_q <= 16'sd0;
-    end else begin
-      if (adv) begin
-        d2_xi_q <= xi_rd;
-      end
     end
   end
 
   // seq: d2_pos_q (generator/units/modulator.ts:418)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_pos_q <= zc_rd[16];
+    end
     if (rst) begin
       d2_pos_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d2_pos_q <= zc_rd[16];
-      end
     end
   end
 
   // seq: d2_valid_q (generator/units/modulator.ts:419)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_valid_q <= d1_valid_q;
+    end
     if (rst) begin
       d2_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d2_valid_q <= d1_valid_q;
-      end
     end
   end
 
   // seq: d2_last_q (generator/units/modulator.ts:420)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_last_q <= d1_last_q;
+    end
     if (rst) begin
       d2_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d2_last_q <= d1_last_q;
-      end
     end
   end
 
@@ -690,45 +658,41 @@ module modulator (
   assign _ext_d3_p_q = {1'b0, s_inv_q};
   // seq: d3_p_q (generator/units/modulator.ts:422)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_p_q <= $signed(_sub_d3_p_q) * $signed(_ext_d3_p_q);
+    end
     if (rst) begin
       d3_p_q <= 56'sd0;
-    end else begin
-      if (adv) begin
-        d3_p_q <= $signed(_sub_d3_p_q) * $signed(_ext_d3_p_q);
-      end
     end
   end
 
   // seq: d3_pos_q (generator/units/modulator.ts:423)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_pos_q <= d2_pos_q;
+    end
     if (rst) begin
       d3_pos_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d3_pos_q <= d2_pos_q;
-      end
     end
   end
 
   // seq: d3_valid_q (generator/units/modulator.ts:424)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_valid_q <= d2_valid_q;
+    end
     if (rst) begin
       d3_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d3_valid_q <= d2_valid_q;
-      end
     end
   end
 
   // seq: d3_last_q (generator/units/modulator.ts:425)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_last_q <= d2_last_q;
+    end
     if (rst) begin
       d3_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d3_last_q <= d2_last_q;
-      end
     end
   end
 
@@ -736,16 +700,15 @@ module modulator (
   assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
   // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
+    if (adv) begin
+      out_valid_q <= d3_valid_q;
+      out_data_q <= d3_pos_q ? _mux_out_data_q[15:0] : 16'sd0;
+      out_last_q <= d3_last_q;
+    end
     if (rst) begin
       out_valid_q <= 1'b0;
       out_data_q <= 16'sd0;
       out_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        out_valid_q <= d3_valid_q;
-        out_data_q <= d3_pos_q ? _mux_out_data_q[15:0] : 16'sd0;
-        out_last_q <= d3_last_q;
-      end
     end
   end
 
@@ -759,6 +722,70 @@ module modulator (
 
   // seq: control (generator/units/modulator.ts:430)
   always @(posedge clk) begin
+    if (go) begin
+      state_q <= 3'd1;
+      layer_q <= layer;
+      slot_q <= slot;
+      s_inv_q <= s_inv;
+      kxy_count_q <= 4'd0;
+      kz_count_q <= 4'd0;
+      rsum_count_q <= 4'd0;
+      zc_count_q <= 8'd0;
+      coef_p_q <= 4'd0;
+      delta_j_q <= 8'd0;
+    end
+    if ((s_axis_kxy_tvalid & s_axis_kxy_tready)) begin
+      kxy_count_q <= kxy_count_q + 4'd1;
+    end
+    if ((s_axis_kz_tvalid & s_axis_kz_tready)) begin
+      kz_count_q <= kz_count_q + 4'd1;
+    end
+    if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
+      rsum_count_q <= rsum_count_q + 4'd1;
+    end
+    if ((s_axis_zc_tvalid & s_axis_zc_tready)) begin
+      zc_count_q <= zc_count_q + 8'd1;
+    end
+    if (((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) begin
+      state_q <= 3'd2;
+    end
+    if (coef_issue) begin
+      coef_p_q <= coef_p_q + 4'd1;
+    end
+    if (((state_q == 3'd2) & (((coef_p_q == 4'd8) & (~c1_valid_q)) & (~c2_valid_q)))) begin
+      state_q <= 3'd3;
+      xi_i_q <= 3'd0;
+      xi_slot_q <= slot_q;
+      xi_j_q <= 8'd0;
+    end
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      if ((xi_i_q == 3'd0)) begin
+        zw_c_q <= s_axis_zw_tdata;
+      end
+      if ((xi_i_q == 3'd7)) begin
+        xi_i_q <= 3'd0;
+        xi_j_q <= xi_j_q + 8'd1;
+      end else begin
+        xi_i_q <= xi_i_q + 3'd1;
+      end
+      if ((xi_slot_q == 3'd7)) begin
+        xi_slot_q <= 3'd0;
+      end else begin
+        xi_slot_q <= xi_slot_q + 3'd1;
+      end
+    end
+    if (((state_q == 3'd3) & (((((xi_j_q == n_sel) & (~x1_valid_q)) & (~x2_valid_q)) & (~x3_valid_q)) & (~x4_valid_q)))) begin
+      state_q <= 3'd4;
+    end
+    if ((state_q == 3'd4)) begin
+      state_q <= 3'd5;
+    end
+    if ((adv & delta_issue)) begin
+      delta_j_q <= delta_j_q + 8'd1;
+    end
+    if (finish) begin
+      state_q <= 3'd0;
+    end
     if (rst) begin
       state_q <= 3'd0;
       layer_q <= 1'b0;
@@ -774,71 +801,6 @@ module modulator (
       xi_slot_q <= 3'd0;
       xi_j_q <= 8'd0;
       zw_c_q <= 16'sd0;
-    end else begin
-      if (go) begin
-        state_q <= 3'd1;
-        layer_q <= layer;
-        slot_q <= slot;
-        s_inv_q <= s_inv;
-        kxy_count_q <= 4'd0;
-        kz_count_q <= 4'd0;
-        rsum_count_q <= 4'd0;
-        zc_count_q <= 8'd0;
-        coef_p_q <= 4'd0;
-        delta_j_q <= 8'd0;
-      end
-      if ((s_axis_kxy_tvalid & s_axis_kxy_tready)) begin
-        kxy_count_q <= kxy_count_q + 4'd1;
-      end
-      if ((s_axis_kz_tvalid & s_axis_kz_tready)) begin
-        kz_count_q <= kz_count_q + 4'd1;
-      end
-      if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
-        rsum_count_q <= rsum_count_q + 4'd1;
-      end
-      if ((s_axis_zc_tvalid & s_axis_zc_tready)) begin
-        zc_count_q <= zc_count_q + 8'd1;
-      end
-      if (((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) begin
-        state_q <= 3'd2;
-      end
-      if (coef_issue) begin
-        coef_p_q <= coef_p_q + 4'd1;
-      end
-      if (((state_q == 3'd2) & (((coef_p_q == 4'd8) & (~c1_valid_q)) & (~c2_valid_q)))) begin
-        state_q <= 3'd3;
-        xi_i_q <= 3'd0;
-        xi_slot_q <= slot_q;
-        xi_j_q <= 8'd0;
-      end
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        if ((xi_i_q == 3'd0)) begin
-          zw_c_q <= s_axis_zw_tdata;
-        end
-        if ((xi_i_q == 3'd7)) begin
-          xi_i_q <= 3'd0;
-          xi_j_q <= xi_j_q + 8'd1;
-        end else begin
-          xi_i_q <= xi_i_q + 3'd1;
-        end
-        if ((xi_slot_q == 3'd7)) begin
-          xi_slot_q <= 3'd0;
-        end else begin
-          xi_slot_q <= xi_slot_q + 3'd1;
-        end
-      end
-      if (((state_q == 3'd3) & (((((xi_j_q == n_sel) & (~x1_valid_q)) & (~x2_valid_q)) & (~x3_valid_q)) & (~x4_valid_q)))) begin
-        state_q <= 3'd4;
-      end
-      if ((state_q == 3'd4)) begin
-        state_q <= 3'd5;
-      end
-      if ((adv & delta_issue)) begin
-        delta_j_q <= delta_j_q + 8'd1;
-      end
-      if (finish) begin
-        state_q <= 3'd0;
-      end
     end
   end
 
@@ -846,10 +808,9 @@ module modulator (
 
   // seq: done_q (generator/units/modulator.ts:460)
   always @(posedge clk) begin
+    done_q <= finish;
     if (rst) begin
       done_q <= 1'b0;
-    end else begin
-      done_q <= finish;
     end
   end
 
@@ -857,14 +818,13 @@ module modulator (
 
   // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_coef_q <= 4'd0;
+    end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
+      sat_coef_q <= sat_coef_q + 4'd1;
+    end
     if (rst) begin
       sat_coef_q <= 4'd0;
-    end else begin
-      if (go) begin
-        sat_coef_q <= 4'd0;
-      end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
-        sat_coef_q <= sat_coef_q + 4'd1;
-      end
     end
   end
 
@@ -872,14 +832,13 @@ module modulator (
 
   // seq: sat_xi_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_xi_q <= 8'd0;
+    end else if (((x2_valid_q & (($signed(_add_x3_xi_q[45:20]) > 26'sd32767) | ($signed(_add_x3_xi_q[45:20]) < (-26'sd32768)))) & (~(sat_xi_q == 8'd255)))) begin
+      sat_xi_q <= sat_xi_q + 8'd1;
+    end
     if (rst) begin
       sat_xi_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_xi_q <= 8'd0;
-      end else if (((x2_valid_q & (($signed(_add_x3_xi_q[45:20]) > 26'sd32767) | ($signed(_add_x3_xi_q[45:20]) < (-26'sd32768)))) & (~(sat_xi_q == 8'd255)))) begin
-        sat_xi_q <= sat_xi_q + 8'd1;
-      end
     end
   end
 
@@ -887,14 +846,13 @@ module modulator (
 
   // seq: sat_delta_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_delta_q <= 8'd0;
+    end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
+      sat_delta_q <= sat_delta_q + 8'd1;
+    end
     if (rst) begin
       sat_delta_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_delta_q <= 8'd0;
-      end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
-        sat_delta_q <= sat_delta_q + 8'd1;
-      end
     end
   end
 

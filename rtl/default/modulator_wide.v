@@ -236,20 +236,19 @@ module modulator_wide (
   assign _mul_nd_c_q = $signed(_sub_nd_c_q) * $signed(_const_nd_c_q);
   // seq: row_terms (generator/units/modulator.ts:209)
   always @(posedge clk) begin
+    if (go) begin
+      sum_rt_q <= 31'sd0;
+    end else if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
+      sum_rt_q <= sum_rt_q + {{4{_sub_sum_rt_q[26]}}, _sub_sum_rt_q};
+    end
+    if (((s_axis_rsum_tvalid & s_axis_rsum_tready) & (rsum_count_q[2:0] == slot_q))) begin
+      rt_c_q <= {3'd0, {s_axis_rsum_tdata[19:0], 4'd0}} - {1'b0, _mul_sum_rt_q};
+      nd_c_q <= {{4{_shl_nd_c_q[24]}}, _shl_nd_c_q} - {_mul_nd_c_q[27], _mul_nd_c_q};
+    end
     if (rst) begin
       sum_rt_q <= 31'sd0;
       rt_c_q <= 27'sd0;
       nd_c_q <= 29'sd0;
-    end else begin
-      if (go) begin
-        sum_rt_q <= 31'sd0;
-      end else if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
-        sum_rt_q <= sum_rt_q + {{4{_sub_sum_rt_q[26]}}, _sub_sum_rt_q};
-      end
-      if (((s_axis_rsum_tvalid & s_axis_rsum_tready) & (rsum_count_q[2:0] == slot_q))) begin
-        rt_c_q <= {3'd0, {s_axis_rsum_tdata[19:0], 4'd0}} - {1'b0, _mul_sum_rt_q};
-        nd_c_q <= {{4{_shl_nd_c_q[24]}}, _shl_nd_c_q} - {_mul_nd_c_q[27], _mul_nd_c_q};
-      end
     end
   end
 
@@ -304,43 +303,39 @@ module modulator_wide (
 
   // seq: w_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (coef_issue) begin
+      w_q <= w_q_next;
+    end
     if (rst) begin
       w_q <= 35'sd0;
-    end else begin
-      if (coef_issue) begin
-        w_q <= w_q_next;
-      end
     end
   end
 
   // seq: kz_q (generator/units/modulator.ts:265)
   always @(posedge clk) begin
+    if (coef_issue) begin
+      kz_q <= kz_mem[coef_p_q[2:0]];
+    end
     if (rst) begin
       kz_q <= 17'd0;
-    end else begin
-      if (coef_issue) begin
-        kz_q <= kz_mem[coef_p_q[2:0]];
-      end
     end
   end
 
   // seq: c1_valid_q (generator/units/modulator.ts:266)
   always @(posedge clk) begin
+    c1_valid_q <= coef_issue;
     if (rst) begin
       c1_valid_q <= 1'b0;
-    end else begin
-      c1_valid_q <= coef_issue;
     end
   end
 
   // seq: c1_p_q (generator/units/modulator.ts:267)
   always @(posedge clk) begin
+    if (coef_issue) begin
+      c1_p_q <= coef_p_q[2:0];
+    end
     if (rst) begin
       c1_p_q <= 3'd0;
-    end else begin
-      if (coef_issue) begin
-        c1_p_q <= coef_p_q[2:0];
-      end
     end
   end
 
@@ -361,32 +356,29 @@ module modulator_wide (
 
   // seq: u_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (c1_valid_q) begin
+      u_q <= u_q_next;
+    end
     if (rst) begin
       u_q <= 38'sd0;
-    end else begin
-      if (c1_valid_q) begin
-        u_q <= u_q_next;
-      end
     end
   end
 
   // seq: c2_valid_q (generator/units/modulator.ts:269)
   always @(posedge clk) begin
+    c2_valid_q <= c1_valid_q;
     if (rst) begin
       c2_valid_q <= 1'b0;
-    end else begin
-      c2_valid_q <= c1_valid_q;
     end
   end
 
   // seq: c2_p_q (generator/units/modulator.ts:270)
   always @(posedge clk) begin
+    if (c1_valid_q) begin
+      c2_p_q <= c1_p_q;
+    end
     if (rst) begin
       c2_p_q <= 3'd0;
-    end else begin
-      if (c1_valid_q) begin
-        c2_p_q <= c1_p_q;
-      end
     end
   end
 
@@ -399,6 +391,30 @@ module modulator_wide (
   assign _mux_coef_0_q = ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24]));
   // seq: coef_regs (generator/units/modulator.ts:285)
   always @(posedge clk) begin
+    if ((c2_valid_q & (c2_p_q == 3'd0))) begin
+      coef_0_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd1))) begin
+      coef_1_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd2))) begin
+      coef_2_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd3))) begin
+      coef_3_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd4))) begin
+      coef_4_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd5))) begin
+      coef_5_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd6))) begin
+      coef_6_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
+    if ((c2_valid_q & (c2_p_q == 3'd7))) begin
+      coef_7_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
+    end
     if (rst) begin
       coef_0_q <= 24'sd0;
       coef_1_q <= 24'sd0;
@@ -408,31 +424,6 @@ module modulator_wide (
       coef_5_q <= 24'sd0;
       coef_6_q <= 24'sd0;
       coef_7_q <= 24'sd0;
-    end else begin
-      if ((c2_valid_q & (c2_p_q == 3'd0))) begin
-        coef_0_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd1))) begin
-        coef_1_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd2))) begin
-        coef_2_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd3))) begin
-        coef_3_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd4))) begin
-        coef_4_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd5))) begin
-        coef_5_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd6))) begin
-        coef_6_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
-      if ((c2_valid_q & (c2_p_q == 3'd7))) begin
-        coef_7_q <= (c2_p_q == slot_q) ? 24'sd0 : _mux_coef_0_q[23:0];
-      end
     end
   end
 
@@ -454,10 +445,9 @@ module modulator_wide (
 
   // seq: x1_valid_q (generator/units/modulator.ts:348)
   always @(posedge clk) begin
+    x1_valid_q <= s_axis_zw_tvalid & s_axis_zw_tready;
     if (rst) begin
       x1_valid_q <= 1'b0;
-    end else begin
-      x1_valid_q <= s_axis_zw_tvalid & s_axis_zw_tready;
     end
   end
 
@@ -465,12 +455,11 @@ module modulator_wide (
   assign _sub_x1_prod0_q = {zw_c[15], zw_c} - {_bits_x1_prod0_q[15], _bits_x1_prod0_q};
   // seq: x1_prod0_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod0_q <= coef_0_q * $signed(_sub_x1_prod0_q);
+    end
     if (rst) begin
       x1_prod0_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod0_q <= coef_0_q * $signed(_sub_x1_prod0_q);
-      end
     end
   end
 
@@ -478,12 +467,11 @@ module modulator_wide (
   assign _sub_x1_prod1_q = {zw_c[15], zw_c} - {_bits_x1_prod1_q[15], _bits_x1_prod1_q};
   // seq: x1_prod1_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod1_q <= coef_1_q * $signed(_sub_x1_prod1_q);
+    end
     if (rst) begin
       x1_prod1_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod1_q <= coef_1_q * $signed(_sub_x1_prod1_q);
-      end
     end
   end
 
@@ -491,12 +479,11 @@ module modulator_wide (
   assign _sub_x1_prod2_q = {zw_c[15], zw_c} - {_bits_x1_prod2_q[15], _bits_x1_prod2_q};
   // seq: x1_prod2_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod2_q <= coef_2_q * $signed(_sub_x1_prod2_q);
+    end
     if (rst) begin
       x1_prod2_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod2_q <= coef_2_q * $signed(_sub_x1_prod2_q);
-      end
     end
   end
 
@@ -504,12 +491,11 @@ module modulator_wide (
   assign _sub_x1_prod3_q = {zw_c[15], zw_c} - {_bits_x1_prod3_q[15], _bits_x1_prod3_q};
   // seq: x1_prod3_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod3_q <= coef_3_q * $signed(_sub_x1_prod3_q);
+    end
     if (rst) begin
       x1_prod3_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod3_q <= coef_3_q * $signed(_sub_x1_prod3_q);
-      end
     end
   end
 
@@ -517,12 +503,11 @@ module modulator_wide (
   assign _sub_x1_prod4_q = {zw_c[15], zw_c} - {_bits_x1_prod4_q[15], _bits_x1_prod4_q};
   // seq: x1_prod4_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod4_q <= coef_4_q * $signed(_sub_x1_prod4_q);
+    end
     if (rst) begin
       x1_prod4_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod4_q <= coef_4_q * $signed(_sub_x1_prod4_q);
-      end
     end
   end
 
@@ -530,12 +515,11 @@ module modulator_wide (
   assign _sub_x1_prod5_q = {zw_c[15], zw_c} - {_bits_x1_prod5_q[15], _bits_x1_prod5_q};
   // seq: x1_prod5_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod5_q <= coef_5_q * $signed(_sub_x1_prod5_q);
+    end
     if (rst) begin
       x1_prod5_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod5_q <= coef_5_q * $signed(_sub_x1_prod5_q);
-      end
     end
   end
 
@@ -543,12 +527,11 @@ module modulator_wide (
   assign _sub_x1_prod6_q = {zw_c[15], zw_c} - {_bits_x1_prod6_q[15], _bits_x1_prod6_q};
   // seq: x1_prod6_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod6_q <= coef_6_q * $signed(_sub_x1_prod6_q);
+    end
     if (rst) begin
       x1_prod6_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod6_q <= coef_6_q * $signed(_sub_x1_prod6_q);
-      end
     end
   end
 
@@ -556,32 +539,29 @@ module modulator_wide (
   assign _sub_x1_prod7_q = {zw_c[15], zw_c} - {_bits_x1_prod7_q[15], _bits_x1_prod7_q};
   // seq: x1_prod7_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_prod7_q <= coef_7_q * $signed(_sub_x1_prod7_q);
+    end
     if (rst) begin
       x1_prod7_q <= 41'sd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_prod7_q <= coef_7_q * $signed(_sub_x1_prod7_q);
-      end
     end
   end
 
   // seq: x1_j_q (generator/units/modulator.ts:350)
   always @(posedge clk) begin
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      x1_j_q <= xi_j_q[6:0];
+    end
     if (rst) begin
       x1_j_q <= 7'd0;
-    end else begin
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        x1_j_q <= xi_j_q[6:0];
-      end
     end
   end
 
   // seq: x2_valid_q (generator/units/modulator.ts:357)
   always @(posedge clk) begin
+    x2_valid_q <= x1_valid_q;
     if (rst) begin
       x2_valid_q <= 1'b0;
-    end else begin
-      x2_valid_q <= x1_valid_q;
     end
   end
 
@@ -593,32 +573,29 @@ module modulator_wide (
   assign _add_x2_sum_q_4 = {_add_x2_sum_q_5[41], _add_x2_sum_q_5} + {_add_x2_sum_q_6[41], _add_x2_sum_q_6};
   // seq: x2_sum_q (generator/units/modulator.ts:358)
   always @(posedge clk) begin
+    if (x1_valid_q) begin
+      x2_sum_q <= {_add_x2_sum_q[42], _add_x2_sum_q} + {_add_x2_sum_q_4[42], _add_x2_sum_q_4};
+    end
     if (rst) begin
       x2_sum_q <= 44'sd0;
-    end else begin
-      if (x1_valid_q) begin
-        x2_sum_q <= {_add_x2_sum_q[42], _add_x2_sum_q} + {_add_x2_sum_q_4[42], _add_x2_sum_q_4};
-      end
     end
   end
 
   // seq: x2_j_q (generator/units/modulator.ts:359)
   always @(posedge clk) begin
+    if (x1_valid_q) begin
+      x2_j_q <= x1_j_q;
+    end
     if (rst) begin
       x2_j_q <= 7'd0;
-    end else begin
-      if (x1_valid_q) begin
-        x2_j_q <= x1_j_q;
-      end
     end
   end
 
   // seq: x3_valid_q (generator/units/modulator.ts:367)
   always @(posedge clk) begin
+    x3_valid_q <= x2_valid_q;
     if (rst) begin
       x3_valid_q <= 1'b0;
-    end else begin
-      x3_valid_q <= x2_valid_q;
     end
   end
 
@@ -626,23 +603,21 @@ module modulator_wide (
   assign _mux_x3_xi_q = ($signed(_add_x3_xi_q[44:20]) > 25'sd32767) ? 25'sd32767 : (($signed(_add_x3_xi_q[44:20]) < (-25'sd32768)) ? (-25'sd32768) : _add_x3_xi_q[44:20]);
   // seq: x3_xi_q (generator/units/modulator.ts:368)
   always @(posedge clk) begin
+    if (x2_valid_q) begin
+      x3_xi_q <= _mux_x3_xi_q[15:0];
+    end
     if (rst) begin
       x3_xi_q <= 16'sd0;
-    end else begin
-      if (x2_valid_q) begin
-        x3_xi_q <= _mux_x3_xi_q[15:0];
-      end
     end
   end
 
   // seq: x3_j_q (generator/units/modulator.ts:369)
   always @(posedge clk) begin
+    if (x2_valid_q) begin
+      x3_j_q <= x2_j_q;
+    end
     if (rst) begin
       x3_j_q <= 7'd0;
-    end else begin
-      if (x2_valid_q) begin
-        x3_j_q <= x2_j_q;
-      end
     end
   end
 
@@ -660,10 +635,9 @@ module modulator_wide (
 
   // seq: x4_valid_q (generator/units/modulator.ts:382)
   always @(posedge clk) begin
+    x4_valid_q <= x3_valid_q;
     if (rst) begin
       x4_valid_q <= 1'b0;
-    end else begin
-      x4_valid_q <= x3_valid_q;
     end
   end
 
@@ -680,32 +654,30 @@ module modulator_wide (
 
   // seq: x4_xz_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (x3_valid_q) begin
+      x4_xz_q <= x4_xz_q_next;
+    end
     if (rst) begin
       x4_xz_q <= 32'sd0;
-    end else begin
-      if (x3_valid_q) begin
-        x4_xz_q <= x4_xz_q_next;
-      end
     end
   end
 
   // seq: g_sums (generator/units/modulator.ts:384)
   always @(posedge clk) begin
-    if (rst) begin
+    if (go) begin
       g1_q <= 24'sd0;
       g2_q <= 40'sd0;
     end else begin
-      if (go) begin
-        g1_q <= 24'sd0;
-        g2_q <= 40'sd0;
-      end else begin
-        if (x3_valid_q) begin
-          g1_q <= g1_q + {{8{x3_xi_q[15]}}, x3_xi_q};
-        end
-        if (x4_valid_q) begin
-          g2_q <= g2_q + {{8{x4_xz_q[31]}}, x4_xz_q};
-        end
+      if (x3_valid_q) begin
+        g1_q <= g1_q + {{8{x3_xi_q[15]}}, x3_xi_q};
       end
+      if (x4_valid_q) begin
+        g2_q <= g2_q + {{8{x4_xz_q[31]}}, x4_xz_q};
+      end
+    end
+    if (rst) begin
+      g1_q <= 24'sd0;
+      g2_q <= 40'sd0;
     end
   end
 
@@ -715,10 +687,9 @@ module modulator_wide (
   assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
   // seq: m1_q (generator/units/modulator.ts:408)
   always @(posedge clk) begin
+    m1_q <= _sel_m1_q[20:0];
     if (rst) begin
       m1_q <= 21'sd0;
-    end else begin
-      m1_q <= _sel_m1_q[20:0];
     end
   end
 
@@ -728,10 +699,9 @@ module modulator_wide (
   assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
   // seq: m2_q (generator/units/modulator.ts:409)
   always @(posedge clk) begin
+    m2_q <= _sel_m2_q[25:0];
     if (rst) begin
       m2_q <= 26'sd0;
-    end else begin
-      m2_q <= _sel_m2_q[25:0];
     end
   end
 
@@ -739,79 +709,72 @@ module modulator_wide (
 
   // seq: d1_valid_q (generator/units/modulator.ts:414)
   always @(posedge clk) begin
+    if (adv) begin
+      d1_valid_q <= delta_issue;
+    end
     if (rst) begin
       d1_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d1_valid_q <= delta_issue;
-      end
     end
   end
 
   // seq: d1_last_q (generator/units/modulator.ts:415)
   always @(posedge clk) begin
+    if (adv) begin
+      d1_last_q <= delta_j_q == (n_sel - 8'd1);
+    end
     if (rst) begin
       d1_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d1_last_q <= delta_j_q == (n_sel - 8'd1);
-      end
     end
   end
 
   assign _bits_d2_zm2_q = zc_rd[15:0];
   // seq: d2_zm2_q (generator/units/modulator.ts:416)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
+    end
     if (rst) begin
       d2_zm2_q <= 42'sd0;
-    end else begin
-      if (adv) begin
-        d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
-      end
     end
   end
 
   // seq: d2_xi_q (generator/units/modulator.ts:417)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_xi_q <= xi_rd;
+    end
     if (rst) begin
       d2_xi_q <= 16'sd0;
-    end else begin
-      if (adv) begin
-        d2_xi_q <= xi_rd;
-      end
     end
   end
 
   // seq: d2_pos_q (generator/units/modulator.ts:418)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_pos_q <= zc_rd[16];
+    end
     if (rst) begin
       d2_pos_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d2_pos_q <= zc_rd[16];
-      end
     end
   end
 
   // seq: d2_valid_q (generator/units/modulator.ts:419)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_valid_q <= d1_valid_q;
+    end
     if (rst) begin
       d2_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d2_valid_q <= d1_valid_q;
-      end
     end
   end
 
   // seq: d2_last_q (generator/units/modulator.ts:420)
   always @(posedge clk) begin
+    if (adv) begin
+      d2_last_q <= d1_last_q;
+    end
     if (rst) begin
       d2_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d2_last_q <= d1_last_q;
-      end
     end
   end
 
@@ -823,45 +786,41 @@ module modulator_wide (
   assign _ext_d3_p_q = {1'b0, s_inv_q};
   // seq: d3_p_q (generator/units/modulator.ts:422)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_p_q <= $signed(_sub_d3_p_q) * $signed(_ext_d3_p_q);
+    end
     if (rst) begin
       d3_p_q <= 56'sd0;
-    end else begin
-      if (adv) begin
-        d3_p_q <= $signed(_sub_d3_p_q) * $signed(_ext_d3_p_q);
-      end
     end
   end
 
   // seq: d3_pos_q (generator/units/modulator.ts:423)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_pos_q <= d2_pos_q;
+    end
     if (rst) begin
       d3_pos_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d3_pos_q <= d2_pos_q;
-      end
     end
   end
 
   // seq: d3_valid_q (generator/units/modulator.ts:424)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_valid_q <= d2_valid_q;
+    end
     if (rst) begin
       d3_valid_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d3_valid_q <= d2_valid_q;
-      end
     end
   end
 
   // seq: d3_last_q (generator/units/modulator.ts:425)
   always @(posedge clk) begin
+    if (adv) begin
+      d3_last_q <= d2_last_q;
+    end
     if (rst) begin
       d3_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        d3_last_q <= d2_last_q;
-      end
     end
   end
 
@@ -869,16 +828,15 @@ module modulator_wide (
   assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
   // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
+    if (adv) begin
+      out_valid_q <= d3_valid_q;
+      out_data_q <= d3_pos_q ? _mux_out_data_q[15:0] : 16'sd0;
+      out_last_q <= d3_last_q;
+    end
     if (rst) begin
       out_valid_q <= 1'b0;
       out_data_q <= 16'sd0;
       out_last_q <= 1'b0;
-    end else begin
-      if (adv) begin
-        out_valid_q <= d3_valid_q;
-        out_data_q <= d3_pos_q ? _mux_out_data_q[15:0] : 16'sd0;
-        out_last_q <= d3_last_q;
-      end
     end
   end
 
@@ -892,6 +850,55 @@ module modulator_wide (
 
   // seq: control (generator/units/modulator.ts:430)
   always @(posedge clk) begin
+    if (go) begin
+      state_q <= 3'd1;
+      layer_q <= layer;
+      slot_q <= slot;
+      s_inv_q <= s_inv;
+      kxy_count_q <= 4'd0;
+      kz_count_q <= 4'd0;
+      rsum_count_q <= 4'd0;
+      zc_count_q <= 8'd0;
+      coef_p_q <= 4'd0;
+      delta_j_q <= 8'd0;
+    end
+    if ((s_axis_kxy_tvalid & s_axis_kxy_tready)) begin
+      kxy_count_q <= kxy_count_q + 4'd1;
+    end
+    if ((s_axis_kz_tvalid & s_axis_kz_tready)) begin
+      kz_count_q <= kz_count_q + 4'd1;
+    end
+    if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
+      rsum_count_q <= rsum_count_q + 4'd1;
+    end
+    if ((s_axis_zc_tvalid & s_axis_zc_tready)) begin
+      zc_count_q <= zc_count_q + 8'd1;
+    end
+    if (((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) begin
+      state_q <= 3'd2;
+    end
+    if (coef_issue) begin
+      coef_p_q <= coef_p_q + 4'd1;
+    end
+    if (((state_q == 3'd2) & ((coef_p_q == 4'd8) & (~c1_valid_q)))) begin
+      state_q <= 3'd3;
+      xi_j_q <= 8'd0;
+    end
+    if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
+      xi_j_q <= xi_j_q + 8'd1;
+    end
+    if (((state_q == 3'd3) & ((((xi_j_q == n_sel) & (~x1_valid_q)) & (~x2_valid_q)) & (~x3_valid_q)))) begin
+      state_q <= 3'd5;
+    end
+    if ((state_q == 3'd4)) begin
+      state_q <= 3'd5;
+    end
+    if ((adv & delta_issue)) begin
+      delta_j_q <= delta_j_q + 8'd1;
+    end
+    if (finish) begin
+      state_q <= 3'd0;
+    end
     if (rst) begin
       state_q <= 3'd0;
       layer_q <= 1'b0;
@@ -904,56 +911,6 @@ module modulator_wide (
       coef_p_q <= 4'd0;
       delta_j_q <= 8'd0;
       xi_j_q <= 8'd0;
-    end else begin
-      if (go) begin
-        state_q <= 3'd1;
-        layer_q <= layer;
-        slot_q <= slot;
-        s_inv_q <= s_inv;
-        kxy_count_q <= 4'd0;
-        kz_count_q <= 4'd0;
-        rsum_count_q <= 4'd0;
-        zc_count_q <= 8'd0;
-        coef_p_q <= 4'd0;
-        delta_j_q <= 8'd0;
-      end
-      if ((s_axis_kxy_tvalid & s_axis_kxy_tready)) begin
-        kxy_count_q <= kxy_count_q + 4'd1;
-      end
-      if ((s_axis_kz_tvalid & s_axis_kz_tready)) begin
-        kz_count_q <= kz_count_q + 4'd1;
-      end
-      if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
-        rsum_count_q <= rsum_count_q + 4'd1;
-      end
-      if ((s_axis_zc_tvalid & s_axis_zc_tready)) begin
-        zc_count_q <= zc_count_q + 8'd1;
-      end
-      if (((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) begin
-        state_q <= 3'd2;
-      end
-      if (coef_issue) begin
-        coef_p_q <= coef_p_q + 4'd1;
-      end
-      if (((state_q == 3'd2) & ((coef_p_q == 4'd8) & (~c1_valid_q)))) begin
-        state_q <= 3'd3;
-        xi_j_q <= 8'd0;
-      end
-      if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-        xi_j_q <= xi_j_q + 8'd1;
-      end
-      if (((state_q == 3'd3) & ((((xi_j_q == n_sel) & (~x1_valid_q)) & (~x2_valid_q)) & (~x3_valid_q)))) begin
-        state_q <= 3'd5;
-      end
-      if ((state_q == 3'd4)) begin
-        state_q <= 3'd5;
-      end
-      if ((adv & delta_issue)) begin
-        delta_j_q <= delta_j_q + 8'd1;
-      end
-      if (finish) begin
-        state_q <= 3'd0;
-      end
     end
   end
 
@@ -961,10 +918,9 @@ module modulator_wide (
 
   // seq: done_q (generator/units/modulator.ts:460)
   always @(posedge clk) begin
+    done_q <= finish;
     if (rst) begin
       done_q <= 1'b0;
-    end else begin
-      done_q <= finish;
     end
   end
 
@@ -972,14 +928,13 @@ module modulator_wide (
 
   // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_coef_q <= 4'd0;
+    end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
+      sat_coef_q <= sat_coef_q + 4'd1;
+    end
     if (rst) begin
       sat_coef_q <= 4'd0;
-    end else begin
-      if (go) begin
-        sat_coef_q <= 4'd0;
-      end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
-        sat_coef_q <= sat_coef_q + 4'd1;
-      end
     end
   end
 
@@ -987,14 +942,13 @@ module modulator_wide (
 
   // seq: sat_xi_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_xi_q <= 8'd0;
+    end else if (((x2_valid_q & (($signed(_add_x3_xi_q[44:20]) > 25'sd32767) | ($signed(_add_x3_xi_q[44:20]) < (-25'sd32768)))) & (~(sat_xi_q == 8'd255)))) begin
+      sat_xi_q <= sat_xi_q + 8'd1;
+    end
     if (rst) begin
       sat_xi_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_xi_q <= 8'd0;
-      end else if (((x2_valid_q & (($signed(_add_x3_xi_q[44:20]) > 25'sd32767) | ($signed(_add_x3_xi_q[44:20]) < (-25'sd32768)))) & (~(sat_xi_q == 8'd255)))) begin
-        sat_xi_q <= sat_xi_q + 8'd1;
-      end
     end
   end
 
@@ -1002,14 +956,13 @@ module modulator_wide (
 
   // seq: sat_delta_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    if (go) begin
+      sat_delta_q <= 8'd0;
+    end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
+      sat_delta_q <= sat_delta_q + 8'd1;
+    end
     if (rst) begin
       sat_delta_q <= 8'd0;
-    end else begin
-      if (go) begin
-        sat_delta_q <= 8'd0;
-      end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
-        sat_delta_q <= sat_delta_q + 8'd1;
-      end
     end
   end
 

@@ -1229,14 +1229,13 @@ module output_layer (
 
   // seq: v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      v1_q <= issue;
+      v2_q <= v1_q;
+    end
     if (rst) begin
       v1_q <= 1'b0;
       v2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        v1_q <= issue;
-        v2_q <= v1_q;
-      end
     end
   end
 
@@ -1268,6 +1267,70 @@ module output_layer (
 
   // seq: control (generator/units/output.ts:299)
   always @(posedge clk) begin
+    done_q <= finish;
+    if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
+      busy_q <= 1'b1;
+      train_q <= cmd_train;
+      phase_q <= 2'd1;
+      issuing_q <= 1'b1;
+      p_q <= cmd_train ? 3'd0 : cmd_slot;
+      k_q <= 1'b0;
+      sub_q <= 1'b0;
+      j_q <= 4'd0;
+    end
+    if (finish) begin
+      busy_q <= 1'b0;
+      phase_q <= 2'd0;
+    end
+    if (advance_phase) begin
+      phase_q <= (phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0);
+      issuing_q <= phase_q != 2'd1;
+      p_q <= 3'd0;
+      k_q <= 1'b0;
+      sub_q <= 1'b0;
+      j_q <= 4'd0;
+    end
+    if (issue) begin
+      if (loop_end) begin
+        issuing_q <= 1'b0;
+      end
+      if ((phase_q == 2'd1)) begin
+        if ((j_q == 4'd9)) begin
+          j_q <= 4'd0;
+          if ((sub_q == 1'b1)) begin
+            sub_q <= 1'b0;
+            if ((k_q == 1'b0)) begin
+              k_q <= 1'b0;
+              p_q <= p_q + 3'd1;
+            end else begin
+              k_q <= k_q + 1'b1;
+            end
+          end else begin
+            sub_q <= sub_q + 1'b1;
+          end
+        end else begin
+          j_q <= j_q + 4'd1;
+        end
+      end
+      if ((phase_q == 2'd3)) begin
+        if ((p_q == 3'd7)) begin
+          p_q <= 3'd0;
+          if ((sub_q == 1'b1)) begin
+            sub_q <= 1'b0;
+            if ((k_q == 1'b0)) begin
+              k_q <= 1'b0;
+              j_q <= j_q + 4'd1;
+            end else begin
+              k_q <= k_q + 1'b1;
+            end
+          end else begin
+            sub_q <= sub_q + 1'b1;
+          end
+        end else begin
+          p_q <= p_q + 3'd1;
+        end
+      end
+    end
     if (rst) begin
       done_q <= 1'b0;
       busy_q <= 1'b0;
@@ -1278,71 +1341,6 @@ module output_layer (
       k_q <= 1'b0;
       sub_q <= 1'b0;
       j_q <= 4'd0;
-    end else begin
-      done_q <= finish;
-      if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
-        busy_q <= 1'b1;
-        train_q <= cmd_train;
-        phase_q <= 2'd1;
-        issuing_q <= 1'b1;
-        p_q <= cmd_train ? 3'd0 : cmd_slot;
-        k_q <= 1'b0;
-        sub_q <= 1'b0;
-        j_q <= 4'd0;
-      end
-      if (finish) begin
-        busy_q <= 1'b0;
-        phase_q <= 2'd0;
-      end
-      if (advance_phase) begin
-        phase_q <= (phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0);
-        issuing_q <= phase_q != 2'd1;
-        p_q <= 3'd0;
-        k_q <= 1'b0;
-        sub_q <= 1'b0;
-        j_q <= 4'd0;
-      end
-      if (issue) begin
-        if (loop_end) begin
-          issuing_q <= 1'b0;
-        end
-        if ((phase_q == 2'd1)) begin
-          if ((j_q == 4'd9)) begin
-            j_q <= 4'd0;
-            if ((sub_q == 1'b1)) begin
-              sub_q <= 1'b0;
-              if ((k_q == 1'b0)) begin
-                k_q <= 1'b0;
-                p_q <= p_q + 3'd1;
-              end else begin
-                k_q <= k_q + 1'b1;
-              end
-            end else begin
-              sub_q <= sub_q + 1'b1;
-            end
-          end else begin
-            j_q <= j_q + 4'd1;
-          end
-        end
-        if ((phase_q == 2'd3)) begin
-          if ((p_q == 3'd7)) begin
-            p_q <= 3'd0;
-            if ((sub_q == 1'b1)) begin
-              sub_q <= 1'b0;
-              if ((k_q == 1'b0)) begin
-                k_q <= 1'b0;
-                j_q <= j_q + 4'd1;
-              end else begin
-                k_q <= k_q + 1'b1;
-              end
-            end else begin
-              sub_q <= sub_q + 1'b1;
-            end
-          end else begin
-            p_q <= p_q + 3'd1;
-          end
-        end
-      end
     end
   end
 
@@ -1352,129 +1350,119 @@ module output_layer (
 
   // seq: p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      p1_q <= p_q;
+      p2_q <= p1_q;
+    end
     if (rst) begin
       p1_q <= 3'd0;
       p2_q <= 3'd0;
-    end else begin
-      if (busy_q) begin
-        p1_q <= p_q;
-        p2_q <= p1_q;
-      end
     end
   end
 
   // seq: j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      j1_q <= j_q;
+      j2_q <= j1_q;
+    end
     if (rst) begin
       j1_q <= 4'd0;
       j2_q <= 4'd0;
-    end else begin
-      if (busy_q) begin
-        j1_q <= j_q;
-        j2_q <= j1_q;
-      end
     end
   end
 
   // seq: sub_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      sub1_q <= sub_q;
+      sub2_q <= sub1_q;
+    end
     if (rst) begin
       sub1_q <= 1'b0;
       sub2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        sub1_q <= sub_q;
-        sub2_q <= sub1_q;
-      end
     end
   end
 
   // seq: row_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      row_first1_q <= (k_q == 1'b0) & (sub_q == 1'b0);
+      row_first2_q <= row_first1_q;
+    end
     if (rst) begin
       row_first1_q <= 1'b0;
       row_first2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        row_first1_q <= (k_q == 1'b0) & (sub_q == 1'b0);
-        row_first2_q <= row_first1_q;
-      end
     end
   end
 
   // seq: row_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      row_last1_q <= (k_q == 1'b0) & (sub_q == 1'b1);
+      row_last2_q <= row_last1_q;
+    end
     if (rst) begin
       row_last1_q <= 1'b0;
       row_last2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        row_last1_q <= (k_q == 1'b0) & (sub_q == 1'b1);
-        row_last2_q <= row_last1_q;
-      end
     end
   end
 
   // seq: k_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      k_last1_q <= k_q == 1'b0;
+      k_last2_q <= k_last1_q;
+    end
     if (rst) begin
       k_last1_q <= 1'b0;
       k_last2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        k_last1_q <= k_q == 1'b0;
-        k_last2_q <= k_last1_q;
-      end
     end
   end
 
   // seq: j_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      j_first1_q <= j_q == 4'd0;
+      j_first2_q <= j_first1_q;
+    end
     if (rst) begin
       j_first1_q <= 1'b0;
       j_first2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        j_first1_q <= j_q == 4'd0;
-        j_first2_q <= j_first1_q;
-      end
     end
   end
 
   // seq: j_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      j_last1_q <= j_q == 4'd9;
+      j_last2_q <= j_last1_q;
+    end
     if (rst) begin
       j_last1_q <= 1'b0;
       j_last2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        j_last1_q <= j_q == 4'd9;
-        j_last2_q <= j_last1_q;
-      end
     end
   end
 
   // seq: p_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      p_first1_q <= p_q == 3'd0;
+    end
     if (rst) begin
       p_first1_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        p_first1_q <= p_q == 3'd0;
-      end
     end
   end
 
   // seq: p_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      p_last1_q <= p_q == 3'd7;
+      p_last2_q <= p_last1_q;
+    end
     if (rst) begin
       p_last1_q <= 1'b0;
       p_last2_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        p_last1_q <= p_q == 3'd7;
-        p_last2_q <= p_last1_q;
-      end
     end
   end
 
@@ -1593,12 +1581,11 @@ module output_layer (
 
   // seq: w_addr_tags (generator/units/output.ts:427)
   always @(posedge clk) begin
+    w_addr1_q <= w_addr;
+    w_addr2_q <= w_addr1_q;
     if (rst) begin
       w_addr1_q <= 5'd0;
       w_addr2_q <= 5'd0;
-    end else begin
-      w_addr1_q <= w_addr;
-      w_addr2_q <= w_addr1_q;
     end
   end
 
@@ -1664,25 +1651,24 @@ module output_layer (
 
   // seq: lfsr_0 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd0)) begin
+        lfsr_0 <= host_wdata;
+      end
+      if ((host_bank == 6'd32)) begin
+        lfsr_32 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_0) begin
+        lfsr_0 <= lfsr_32;
+      end
+      if (lfsr_turn_0) begin
+        lfsr_32 <= (draw_w_0 | draw_b) ? ((draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0) : lfsr_0;
+      end
+    end
     if (rst) begin
       lfsr_0 <= 32'd1;
       lfsr_32 <= 32'd33;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd0)) begin
-          lfsr_0 <= host_wdata;
-        end
-        if ((host_bank == 6'd32)) begin
-          lfsr_32 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_0) begin
-          lfsr_0 <= lfsr_32;
-        end
-        if (lfsr_turn_0) begin
-          lfsr_32 <= (draw_w_0 | draw_b) ? ((draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0) : lfsr_0;
-        end
-      end
     end
   end
 
@@ -1756,25 +1742,24 @@ module output_layer (
 
   // seq: lfsr_1 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd1)) begin
+        lfsr_1 <= host_wdata;
+      end
+      if ((host_bank == 6'd33)) begin
+        lfsr_33 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_1) begin
+        lfsr_1 <= lfsr_33;
+      end
+      if (lfsr_turn_1) begin
+        lfsr_33 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
+      end
+    end
     if (rst) begin
       lfsr_1 <= 32'd2;
       lfsr_33 <= 32'd34;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd1)) begin
-          lfsr_1 <= host_wdata;
-        end
-        if ((host_bank == 6'd33)) begin
-          lfsr_33 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_1) begin
-          lfsr_1 <= lfsr_33;
-        end
-        if (lfsr_turn_1) begin
-          lfsr_33 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
-        end
-      end
     end
   end
 
@@ -1848,25 +1833,24 @@ module output_layer (
 
   // seq: lfsr_2 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd2)) begin
+        lfsr_2 <= host_wdata;
+      end
+      if ((host_bank == 6'd34)) begin
+        lfsr_34 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_2) begin
+        lfsr_2 <= lfsr_34;
+      end
+      if (lfsr_turn_2) begin
+        lfsr_34 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
+      end
+    end
     if (rst) begin
       lfsr_2 <= 32'd3;
       lfsr_34 <= 32'd35;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd2)) begin
-          lfsr_2 <= host_wdata;
-        end
-        if ((host_bank == 6'd34)) begin
-          lfsr_34 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_2) begin
-          lfsr_2 <= lfsr_34;
-        end
-        if (lfsr_turn_2) begin
-          lfsr_34 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
-        end
-      end
     end
   end
 
@@ -1940,25 +1924,24 @@ module output_layer (
 
   // seq: lfsr_3 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd3)) begin
+        lfsr_3 <= host_wdata;
+      end
+      if ((host_bank == 6'd35)) begin
+        lfsr_35 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_3) begin
+        lfsr_3 <= lfsr_35;
+      end
+      if (lfsr_turn_3) begin
+        lfsr_35 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
+      end
+    end
     if (rst) begin
       lfsr_3 <= 32'd4;
       lfsr_35 <= 32'd36;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd3)) begin
-          lfsr_3 <= host_wdata;
-        end
-        if ((host_bank == 6'd35)) begin
-          lfsr_35 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_3) begin
-          lfsr_3 <= lfsr_35;
-        end
-        if (lfsr_turn_3) begin
-          lfsr_35 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
-        end
-      end
     end
   end
 
@@ -2032,25 +2015,24 @@ module output_layer (
 
   // seq: lfsr_4 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd4)) begin
+        lfsr_4 <= host_wdata;
+      end
+      if ((host_bank == 6'd36)) begin
+        lfsr_36 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_4) begin
+        lfsr_4 <= lfsr_36;
+      end
+      if (lfsr_turn_4) begin
+        lfsr_36 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
+      end
+    end
     if (rst) begin
       lfsr_4 <= 32'd5;
       lfsr_36 <= 32'd37;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd4)) begin
-          lfsr_4 <= host_wdata;
-        end
-        if ((host_bank == 6'd36)) begin
-          lfsr_36 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_4) begin
-          lfsr_4 <= lfsr_36;
-        end
-        if (lfsr_turn_4) begin
-          lfsr_36 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
-        end
-      end
     end
   end
 
@@ -2124,25 +2106,24 @@ module output_layer (
 
   // seq: lfsr_5 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd5)) begin
+        lfsr_5 <= host_wdata;
+      end
+      if ((host_bank == 6'd37)) begin
+        lfsr_37 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_5) begin
+        lfsr_5 <= lfsr_37;
+      end
+      if (lfsr_turn_5) begin
+        lfsr_37 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
+      end
+    end
     if (rst) begin
       lfsr_5 <= 32'd6;
       lfsr_37 <= 32'd38;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd5)) begin
-          lfsr_5 <= host_wdata;
-        end
-        if ((host_bank == 6'd37)) begin
-          lfsr_37 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_5) begin
-          lfsr_5 <= lfsr_37;
-        end
-        if (lfsr_turn_5) begin
-          lfsr_37 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
-        end
-      end
     end
   end
 
@@ -2216,25 +2197,24 @@ module output_layer (
 
   // seq: lfsr_6 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd6)) begin
+        lfsr_6 <= host_wdata;
+      end
+      if ((host_bank == 6'd38)) begin
+        lfsr_38 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_6) begin
+        lfsr_6 <= lfsr_38;
+      end
+      if (lfsr_turn_6) begin
+        lfsr_38 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
+      end
+    end
     if (rst) begin
       lfsr_6 <= 32'd7;
       lfsr_38 <= 32'd39;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd6)) begin
-          lfsr_6 <= host_wdata;
-        end
-        if ((host_bank == 6'd38)) begin
-          lfsr_38 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_6) begin
-          lfsr_6 <= lfsr_38;
-        end
-        if (lfsr_turn_6) begin
-          lfsr_38 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
-        end
-      end
     end
   end
 
@@ -2308,25 +2288,24 @@ module output_layer (
 
   // seq: lfsr_7 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd7)) begin
+        lfsr_7 <= host_wdata;
+      end
+      if ((host_bank == 6'd39)) begin
+        lfsr_39 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_7) begin
+        lfsr_7 <= lfsr_39;
+      end
+      if (lfsr_turn_7) begin
+        lfsr_39 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
+      end
+    end
     if (rst) begin
       lfsr_7 <= 32'd8;
       lfsr_39 <= 32'd40;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd7)) begin
-          lfsr_7 <= host_wdata;
-        end
-        if ((host_bank == 6'd39)) begin
-          lfsr_39 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_7) begin
-          lfsr_7 <= lfsr_39;
-        end
-        if (lfsr_turn_7) begin
-          lfsr_39 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
-        end
-      end
     end
   end
 
@@ -2400,25 +2379,24 @@ module output_layer (
 
   // seq: lfsr_8 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd8)) begin
+        lfsr_8 <= host_wdata;
+      end
+      if ((host_bank == 6'd40)) begin
+        lfsr_40 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_8) begin
+        lfsr_8 <= lfsr_40;
+      end
+      if (lfsr_turn_8) begin
+        lfsr_40 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
+      end
+    end
     if (rst) begin
       lfsr_8 <= 32'd9;
       lfsr_40 <= 32'd41;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd8)) begin
-          lfsr_8 <= host_wdata;
-        end
-        if ((host_bank == 6'd40)) begin
-          lfsr_40 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_8) begin
-          lfsr_8 <= lfsr_40;
-        end
-        if (lfsr_turn_8) begin
-          lfsr_40 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
-        end
-      end
     end
   end
 
@@ -2492,25 +2470,24 @@ module output_layer (
 
   // seq: lfsr_9 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd9)) begin
+        lfsr_9 <= host_wdata;
+      end
+      if ((host_bank == 6'd41)) begin
+        lfsr_41 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_9) begin
+        lfsr_9 <= lfsr_41;
+      end
+      if (lfsr_turn_9) begin
+        lfsr_41 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
+      end
+    end
     if (rst) begin
       lfsr_9 <= 32'd10;
       lfsr_41 <= 32'd42;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd9)) begin
-          lfsr_9 <= host_wdata;
-        end
-        if ((host_bank == 6'd41)) begin
-          lfsr_41 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_9) begin
-          lfsr_9 <= lfsr_41;
-        end
-        if (lfsr_turn_9) begin
-          lfsr_41 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
-        end
-      end
     end
   end
 
@@ -2584,25 +2561,24 @@ module output_layer (
 
   // seq: lfsr_10 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd10)) begin
+        lfsr_10 <= host_wdata;
+      end
+      if ((host_bank == 6'd42)) begin
+        lfsr_42 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_10) begin
+        lfsr_10 <= lfsr_42;
+      end
+      if (lfsr_turn_10) begin
+        lfsr_42 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
+      end
+    end
     if (rst) begin
       lfsr_10 <= 32'd11;
       lfsr_42 <= 32'd43;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd10)) begin
-          lfsr_10 <= host_wdata;
-        end
-        if ((host_bank == 6'd42)) begin
-          lfsr_42 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_10) begin
-          lfsr_10 <= lfsr_42;
-        end
-        if (lfsr_turn_10) begin
-          lfsr_42 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
-        end
-      end
     end
   end
 
@@ -2676,25 +2652,24 @@ module output_layer (
 
   // seq: lfsr_11 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd11)) begin
+        lfsr_11 <= host_wdata;
+      end
+      if ((host_bank == 6'd43)) begin
+        lfsr_43 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_11) begin
+        lfsr_11 <= lfsr_43;
+      end
+      if (lfsr_turn_11) begin
+        lfsr_43 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
+      end
+    end
     if (rst) begin
       lfsr_11 <= 32'd12;
       lfsr_43 <= 32'd44;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd11)) begin
-          lfsr_11 <= host_wdata;
-        end
-        if ((host_bank == 6'd43)) begin
-          lfsr_43 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_11) begin
-          lfsr_11 <= lfsr_43;
-        end
-        if (lfsr_turn_11) begin
-          lfsr_43 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
-        end
-      end
     end
   end
 
@@ -2768,25 +2743,24 @@ module output_layer (
 
   // seq: lfsr_12 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd12)) begin
+        lfsr_12 <= host_wdata;
+      end
+      if ((host_bank == 6'd44)) begin
+        lfsr_44 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_12) begin
+        lfsr_12 <= lfsr_44;
+      end
+      if (lfsr_turn_12) begin
+        lfsr_44 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
+      end
+    end
     if (rst) begin
       lfsr_12 <= 32'd13;
       lfsr_44 <= 32'd45;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd12)) begin
-          lfsr_12 <= host_wdata;
-        end
-        if ((host_bank == 6'd44)) begin
-          lfsr_44 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_12) begin
-          lfsr_12 <= lfsr_44;
-        end
-        if (lfsr_turn_12) begin
-          lfsr_44 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
-        end
-      end
     end
   end
 
@@ -2860,25 +2834,24 @@ module output_layer (
 
   // seq: lfsr_13 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd13)) begin
+        lfsr_13 <= host_wdata;
+      end
+      if ((host_bank == 6'd45)) begin
+        lfsr_45 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_13) begin
+        lfsr_13 <= lfsr_45;
+      end
+      if (lfsr_turn_13) begin
+        lfsr_45 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
+      end
+    end
     if (rst) begin
       lfsr_13 <= 32'd14;
       lfsr_45 <= 32'd46;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd13)) begin
-          lfsr_13 <= host_wdata;
-        end
-        if ((host_bank == 6'd45)) begin
-          lfsr_45 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_13) begin
-          lfsr_13 <= lfsr_45;
-        end
-        if (lfsr_turn_13) begin
-          lfsr_45 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
-        end
-      end
     end
   end
 
@@ -2952,25 +2925,24 @@ module output_layer (
 
   // seq: lfsr_14 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd14)) begin
+        lfsr_14 <= host_wdata;
+      end
+      if ((host_bank == 6'd46)) begin
+        lfsr_46 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_14) begin
+        lfsr_14 <= lfsr_46;
+      end
+      if (lfsr_turn_14) begin
+        lfsr_46 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
+      end
+    end
     if (rst) begin
       lfsr_14 <= 32'd15;
       lfsr_46 <= 32'd47;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd14)) begin
-          lfsr_14 <= host_wdata;
-        end
-        if ((host_bank == 6'd46)) begin
-          lfsr_46 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_14) begin
-          lfsr_14 <= lfsr_46;
-        end
-        if (lfsr_turn_14) begin
-          lfsr_46 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
-        end
-      end
     end
   end
 
@@ -3044,25 +3016,24 @@ module output_layer (
 
   // seq: lfsr_15 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd15)) begin
+        lfsr_15 <= host_wdata;
+      end
+      if ((host_bank == 6'd47)) begin
+        lfsr_47 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_15) begin
+        lfsr_15 <= lfsr_47;
+      end
+      if (lfsr_turn_15) begin
+        lfsr_47 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
+      end
+    end
     if (rst) begin
       lfsr_15 <= 32'd16;
       lfsr_47 <= 32'd48;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd15)) begin
-          lfsr_15 <= host_wdata;
-        end
-        if ((host_bank == 6'd47)) begin
-          lfsr_47 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_15) begin
-          lfsr_15 <= lfsr_47;
-        end
-        if (lfsr_turn_15) begin
-          lfsr_47 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
-        end
-      end
     end
   end
 
@@ -3136,25 +3107,24 @@ module output_layer (
 
   // seq: lfsr_16 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd16)) begin
+        lfsr_16 <= host_wdata;
+      end
+      if ((host_bank == 6'd48)) begin
+        lfsr_48 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_16) begin
+        lfsr_16 <= lfsr_48;
+      end
+      if (lfsr_turn_16) begin
+        lfsr_48 <= draw_w_16 ? lfsr_next_16 : lfsr_16;
+      end
+    end
     if (rst) begin
       lfsr_16 <= 32'd17;
       lfsr_48 <= 32'd49;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd16)) begin
-          lfsr_16 <= host_wdata;
-        end
-        if ((host_bank == 6'd48)) begin
-          lfsr_48 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_16) begin
-          lfsr_16 <= lfsr_48;
-        end
-        if (lfsr_turn_16) begin
-          lfsr_48 <= draw_w_16 ? lfsr_next_16 : lfsr_16;
-        end
-      end
     end
   end
 
@@ -3228,25 +3198,24 @@ module output_layer (
 
   // seq: lfsr_17 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd17)) begin
+        lfsr_17 <= host_wdata;
+      end
+      if ((host_bank == 6'd49)) begin
+        lfsr_49 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_17) begin
+        lfsr_17 <= lfsr_49;
+      end
+      if (lfsr_turn_17) begin
+        lfsr_49 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
+      end
+    end
     if (rst) begin
       lfsr_17 <= 32'd18;
       lfsr_49 <= 32'd50;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd17)) begin
-          lfsr_17 <= host_wdata;
-        end
-        if ((host_bank == 6'd49)) begin
-          lfsr_49 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_17) begin
-          lfsr_17 <= lfsr_49;
-        end
-        if (lfsr_turn_17) begin
-          lfsr_49 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
-        end
-      end
     end
   end
 
@@ -3320,25 +3289,24 @@ module output_layer (
 
   // seq: lfsr_18 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd18)) begin
+        lfsr_18 <= host_wdata;
+      end
+      if ((host_bank == 6'd50)) begin
+        lfsr_50 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_18) begin
+        lfsr_18 <= lfsr_50;
+      end
+      if (lfsr_turn_18) begin
+        lfsr_50 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
+      end
+    end
     if (rst) begin
       lfsr_18 <= 32'd19;
       lfsr_50 <= 32'd51;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd18)) begin
-          lfsr_18 <= host_wdata;
-        end
-        if ((host_bank == 6'd50)) begin
-          lfsr_50 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_18) begin
-          lfsr_18 <= lfsr_50;
-        end
-        if (lfsr_turn_18) begin
-          lfsr_50 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
-        end
-      end
     end
   end
 
@@ -3412,25 +3380,24 @@ module output_layer (
 
   // seq: lfsr_19 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd19)) begin
+        lfsr_19 <= host_wdata;
+      end
+      if ((host_bank == 6'd51)) begin
+        lfsr_51 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_19) begin
+        lfsr_19 <= lfsr_51;
+      end
+      if (lfsr_turn_19) begin
+        lfsr_51 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
+      end
+    end
     if (rst) begin
       lfsr_19 <= 32'd20;
       lfsr_51 <= 32'd52;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd19)) begin
-          lfsr_19 <= host_wdata;
-        end
-        if ((host_bank == 6'd51)) begin
-          lfsr_51 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_19) begin
-          lfsr_19 <= lfsr_51;
-        end
-        if (lfsr_turn_19) begin
-          lfsr_51 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
-        end
-      end
     end
   end
 
@@ -3504,25 +3471,24 @@ module output_layer (
 
   // seq: lfsr_20 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd20)) begin
+        lfsr_20 <= host_wdata;
+      end
+      if ((host_bank == 6'd52)) begin
+        lfsr_52 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_20) begin
+        lfsr_20 <= lfsr_52;
+      end
+      if (lfsr_turn_20) begin
+        lfsr_52 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
+      end
+    end
     if (rst) begin
       lfsr_20 <= 32'd21;
       lfsr_52 <= 32'd53;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd20)) begin
-          lfsr_20 <= host_wdata;
-        end
-        if ((host_bank == 6'd52)) begin
-          lfsr_52 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_20) begin
-          lfsr_20 <= lfsr_52;
-        end
-        if (lfsr_turn_20) begin
-          lfsr_52 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
-        end
-      end
     end
   end
 
@@ -3596,25 +3562,24 @@ module output_layer (
 
   // seq: lfsr_21 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd21)) begin
+        lfsr_21 <= host_wdata;
+      end
+      if ((host_bank == 6'd53)) begin
+        lfsr_53 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_21) begin
+        lfsr_21 <= lfsr_53;
+      end
+      if (lfsr_turn_21) begin
+        lfsr_53 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
+      end
+    end
     if (rst) begin
       lfsr_21 <= 32'd22;
       lfsr_53 <= 32'd54;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd21)) begin
-          lfsr_21 <= host_wdata;
-        end
-        if ((host_bank == 6'd53)) begin
-          lfsr_53 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_21) begin
-          lfsr_21 <= lfsr_53;
-        end
-        if (lfsr_turn_21) begin
-          lfsr_53 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
-        end
-      end
     end
   end
 
@@ -3688,25 +3653,24 @@ module output_layer (
 
   // seq: lfsr_22 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd22)) begin
+        lfsr_22 <= host_wdata;
+      end
+      if ((host_bank == 6'd54)) begin
+        lfsr_54 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_22) begin
+        lfsr_22 <= lfsr_54;
+      end
+      if (lfsr_turn_22) begin
+        lfsr_54 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
+      end
+    end
     if (rst) begin
       lfsr_22 <= 32'd23;
       lfsr_54 <= 32'd55;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd22)) begin
-          lfsr_22 <= host_wdata;
-        end
-        if ((host_bank == 6'd54)) begin
-          lfsr_54 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_22) begin
-          lfsr_22 <= lfsr_54;
-        end
-        if (lfsr_turn_22) begin
-          lfsr_54 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
-        end
-      end
     end
   end
 
@@ -3780,25 +3744,24 @@ module output_layer (
 
   // seq: lfsr_23 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd23)) begin
+        lfsr_23 <= host_wdata;
+      end
+      if ((host_bank == 6'd55)) begin
+        lfsr_55 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_23) begin
+        lfsr_23 <= lfsr_55;
+      end
+      if (lfsr_turn_23) begin
+        lfsr_55 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
+      end
+    end
     if (rst) begin
       lfsr_23 <= 32'd24;
       lfsr_55 <= 32'd56;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd23)) begin
-          lfsr_23 <= host_wdata;
-        end
-        if ((host_bank == 6'd55)) begin
-          lfsr_55 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_23) begin
-          lfsr_23 <= lfsr_55;
-        end
-        if (lfsr_turn_23) begin
-          lfsr_55 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
-        end
-      end
     end
   end
 
@@ -3872,25 +3835,24 @@ module output_layer (
 
   // seq: lfsr_24 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd24)) begin
+        lfsr_24 <= host_wdata;
+      end
+      if ((host_bank == 6'd56)) begin
+        lfsr_56 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_24) begin
+        lfsr_24 <= lfsr_56;
+      end
+      if (lfsr_turn_24) begin
+        lfsr_56 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
+      end
+    end
     if (rst) begin
       lfsr_24 <= 32'd25;
       lfsr_56 <= 32'd57;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd24)) begin
-          lfsr_24 <= host_wdata;
-        end
-        if ((host_bank == 6'd56)) begin
-          lfsr_56 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_24) begin
-          lfsr_24 <= lfsr_56;
-        end
-        if (lfsr_turn_24) begin
-          lfsr_56 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
-        end
-      end
     end
   end
 
@@ -3964,25 +3926,24 @@ module output_layer (
 
   // seq: lfsr_25 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd25)) begin
+        lfsr_25 <= host_wdata;
+      end
+      if ((host_bank == 6'd57)) begin
+        lfsr_57 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_25) begin
+        lfsr_25 <= lfsr_57;
+      end
+      if (lfsr_turn_25) begin
+        lfsr_57 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
+      end
+    end
     if (rst) begin
       lfsr_25 <= 32'd26;
       lfsr_57 <= 32'd58;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd25)) begin
-          lfsr_25 <= host_wdata;
-        end
-        if ((host_bank == 6'd57)) begin
-          lfsr_57 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_25) begin
-          lfsr_25 <= lfsr_57;
-        end
-        if (lfsr_turn_25) begin
-          lfsr_57 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
-        end
-      end
     end
   end
 
@@ -4056,25 +4017,24 @@ module output_layer (
 
   // seq: lfsr_26 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd26)) begin
+        lfsr_26 <= host_wdata;
+      end
+      if ((host_bank == 6'd58)) begin
+        lfsr_58 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_26) begin
+        lfsr_26 <= lfsr_58;
+      end
+      if (lfsr_turn_26) begin
+        lfsr_58 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
+      end
+    end
     if (rst) begin
       lfsr_26 <= 32'd27;
       lfsr_58 <= 32'd59;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd26)) begin
-          lfsr_26 <= host_wdata;
-        end
-        if ((host_bank == 6'd58)) begin
-          lfsr_58 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_26) begin
-          lfsr_26 <= lfsr_58;
-        end
-        if (lfsr_turn_26) begin
-          lfsr_58 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
-        end
-      end
     end
   end
 
@@ -4148,25 +4108,24 @@ module output_layer (
 
   // seq: lfsr_27 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd27)) begin
+        lfsr_27 <= host_wdata;
+      end
+      if ((host_bank == 6'd59)) begin
+        lfsr_59 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_27) begin
+        lfsr_27 <= lfsr_59;
+      end
+      if (lfsr_turn_27) begin
+        lfsr_59 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
+      end
+    end
     if (rst) begin
       lfsr_27 <= 32'd28;
       lfsr_59 <= 32'd60;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd27)) begin
-          lfsr_27 <= host_wdata;
-        end
-        if ((host_bank == 6'd59)) begin
-          lfsr_59 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_27) begin
-          lfsr_27 <= lfsr_59;
-        end
-        if (lfsr_turn_27) begin
-          lfsr_59 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
-        end
-      end
     end
   end
 
@@ -4240,25 +4199,24 @@ module output_layer (
 
   // seq: lfsr_28 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd28)) begin
+        lfsr_28 <= host_wdata;
+      end
+      if ((host_bank == 6'd60)) begin
+        lfsr_60 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_28) begin
+        lfsr_28 <= lfsr_60;
+      end
+      if (lfsr_turn_28) begin
+        lfsr_60 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
+      end
+    end
     if (rst) begin
       lfsr_28 <= 32'd29;
       lfsr_60 <= 32'd61;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd28)) begin
-          lfsr_28 <= host_wdata;
-        end
-        if ((host_bank == 6'd60)) begin
-          lfsr_60 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_28) begin
-          lfsr_28 <= lfsr_60;
-        end
-        if (lfsr_turn_28) begin
-          lfsr_60 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
-        end
-      end
     end
   end
 
@@ -4332,25 +4290,24 @@ module output_layer (
 
   // seq: lfsr_29 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd29)) begin
+        lfsr_29 <= host_wdata;
+      end
+      if ((host_bank == 6'd61)) begin
+        lfsr_61 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_29) begin
+        lfsr_29 <= lfsr_61;
+      end
+      if (lfsr_turn_29) begin
+        lfsr_61 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
+      end
+    end
     if (rst) begin
       lfsr_29 <= 32'd30;
       lfsr_61 <= 32'd62;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd29)) begin
-          lfsr_29 <= host_wdata;
-        end
-        if ((host_bank == 6'd61)) begin
-          lfsr_61 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_29) begin
-          lfsr_29 <= lfsr_61;
-        end
-        if (lfsr_turn_29) begin
-          lfsr_61 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
-        end
-      end
     end
   end
 
@@ -4424,25 +4381,24 @@ module output_layer (
 
   // seq: lfsr_30 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd30)) begin
+        lfsr_30 <= host_wdata;
+      end
+      if ((host_bank == 6'd62)) begin
+        lfsr_62 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_30) begin
+        lfsr_30 <= lfsr_62;
+      end
+      if (lfsr_turn_30) begin
+        lfsr_62 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
+      end
+    end
     if (rst) begin
       lfsr_30 <= 32'd31;
       lfsr_62 <= 32'd63;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd30)) begin
-          lfsr_30 <= host_wdata;
-        end
-        if ((host_bank == 6'd62)) begin
-          lfsr_62 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_30) begin
-          lfsr_30 <= lfsr_62;
-        end
-        if (lfsr_turn_30) begin
-          lfsr_62 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
-        end
-      end
     end
   end
 
@@ -4516,25 +4472,24 @@ module output_layer (
 
   // seq: lfsr_31 (generator/units/output.ts:474)
   always @(posedge clk) begin
+    if (host_lfsr_we) begin
+      if ((host_bank == 6'd31)) begin
+        lfsr_31 <= host_wdata;
+      end
+      if ((host_bank == 6'd63)) begin
+        lfsr_63 <= host_wdata;
+      end
+    end else if (upd2) begin
+      if (lfsr_turn_31) begin
+        lfsr_31 <= lfsr_63;
+      end
+      if (lfsr_turn_31) begin
+        lfsr_63 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
+      end
+    end
     if (rst) begin
       lfsr_31 <= 32'd32;
       lfsr_63 <= 32'd64;
-    end else begin
-      if (host_lfsr_we) begin
-        if ((host_bank == 6'd31)) begin
-          lfsr_31 <= host_wdata;
-        end
-        if ((host_bank == 6'd63)) begin
-          lfsr_63 <= host_wdata;
-        end
-      end else if (upd2) begin
-        if (lfsr_turn_31) begin
-          lfsr_31 <= lfsr_63;
-        end
-        if (lfsr_turn_31) begin
-          lfsr_63 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
-        end
-      end
     end
   end
 
@@ -4571,12 +4526,11 @@ module output_layer (
 
   // seq: g_bias (generator/units/output.ts:498)
   always @(posedge clk) begin
+    if ((d1 & row_first1_q)) begin
+      g_bias_q <= (p_first1_q ? 35'sd0 : g_bias_q) + {{19{err_rd[15]}}, err_rd};
+    end
     if (rst) begin
       g_bias_q <= 35'sd0;
-    end else begin
-      if ((d1 & row_first1_q)) begin
-        g_bias_q <= (p_first1_q ? 35'sd0 : g_bias_q) + {{19{err_rd[15]}}, err_rd};
-      end
     end
   end
 
@@ -5012,364 +4966,331 @@ module output_layer (
 
   // seq: sum_q (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (a1) begin
+      sum_q <= sum_q_next;
+    end
     if (rst) begin
       sum_q <= 38'sd0;
-    end else begin
-      if (a1) begin
-        sum_q <= sum_q_next;
-      end
     end
   end
 
   // seq: g_0 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_0 <= g_0_next;
+    end
     if (rst) begin
       g_0 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_0 <= g_0_next;
-      end
     end
   end
 
   // seq: g_1 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_1 <= g_1_next;
+    end
     if (rst) begin
       g_1 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_1 <= g_1_next;
-      end
     end
   end
 
   // seq: g_2 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_2 <= g_2_next;
+    end
     if (rst) begin
       g_2 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_2 <= g_2_next;
-      end
     end
   end
 
   // seq: g_3 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_3 <= g_3_next;
+    end
     if (rst) begin
       g_3 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_3 <= g_3_next;
-      end
     end
   end
 
   // seq: g_4 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_4 <= g_4_next;
+    end
     if (rst) begin
       g_4 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_4 <= g_4_next;
-      end
     end
   end
 
   // seq: g_5 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_5 <= g_5_next;
+    end
     if (rst) begin
       g_5 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_5 <= g_5_next;
-      end
     end
   end
 
   // seq: g_6 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_6 <= g_6_next;
+    end
     if (rst) begin
       g_6 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_6 <= g_6_next;
-      end
     end
   end
 
   // seq: g_7 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_7 <= g_7_next;
+    end
     if (rst) begin
       g_7 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_7 <= g_7_next;
-      end
     end
   end
 
   // seq: g_8 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_8 <= g_8_next;
+    end
     if (rst) begin
       g_8 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_8 <= g_8_next;
-      end
     end
   end
 
   // seq: g_9 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_9 <= g_9_next;
+    end
     if (rst) begin
       g_9 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_9 <= g_9_next;
-      end
     end
   end
 
   // seq: g_10 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_10 <= g_10_next;
+    end
     if (rst) begin
       g_10 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_10 <= g_10_next;
-      end
     end
   end
 
   // seq: g_11 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_11 <= g_11_next;
+    end
     if (rst) begin
       g_11 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_11 <= g_11_next;
-      end
     end
   end
 
   // seq: g_12 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_12 <= g_12_next;
+    end
     if (rst) begin
       g_12 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_12 <= g_12_next;
-      end
     end
   end
 
   // seq: g_13 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_13 <= g_13_next;
+    end
     if (rst) begin
       g_13 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_13 <= g_13_next;
-      end
     end
   end
 
   // seq: g_14 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_14 <= g_14_next;
+    end
     if (rst) begin
       g_14 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_14 <= g_14_next;
-      end
     end
   end
 
   // seq: g_15 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_15 <= g_15_next;
+    end
     if (rst) begin
       g_15 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_15 <= g_15_next;
-      end
     end
   end
 
   // seq: g_16 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_16 <= g_16_next;
+    end
     if (rst) begin
       g_16 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_16 <= g_16_next;
-      end
     end
   end
 
   // seq: g_17 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_17 <= g_17_next;
+    end
     if (rst) begin
       g_17 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_17 <= g_17_next;
-      end
     end
   end
 
   // seq: g_18 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_18 <= g_18_next;
+    end
     if (rst) begin
       g_18 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_18 <= g_18_next;
-      end
     end
   end
 
   // seq: g_19 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_19 <= g_19_next;
+    end
     if (rst) begin
       g_19 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_19 <= g_19_next;
-      end
     end
   end
 
   // seq: g_20 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_20 <= g_20_next;
+    end
     if (rst) begin
       g_20 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_20 <= g_20_next;
-      end
     end
   end
 
   // seq: g_21 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_21 <= g_21_next;
+    end
     if (rst) begin
       g_21 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_21 <= g_21_next;
-      end
     end
   end
 
   // seq: g_22 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_22 <= g_22_next;
+    end
     if (rst) begin
       g_22 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_22 <= g_22_next;
-      end
     end
   end
 
   // seq: g_23 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_23 <= g_23_next;
+    end
     if (rst) begin
       g_23 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_23 <= g_23_next;
-      end
     end
   end
 
   // seq: g_24 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_24 <= g_24_next;
+    end
     if (rst) begin
       g_24 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_24 <= g_24_next;
-      end
     end
   end
 
   // seq: g_25 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_25 <= g_25_next;
+    end
     if (rst) begin
       g_25 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_25 <= g_25_next;
-      end
     end
   end
 
   // seq: g_26 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_26 <= g_26_next;
+    end
     if (rst) begin
       g_26 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_26 <= g_26_next;
-      end
     end
   end
 
   // seq: g_27 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_27 <= g_27_next;
+    end
     if (rst) begin
       g_27 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_27 <= g_27_next;
-      end
     end
   end
 
   // seq: g_28 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_28 <= g_28_next;
+    end
     if (rst) begin
       g_28 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_28 <= g_28_next;
-      end
     end
   end
 
   // seq: g_29 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_29 <= g_29_next;
+    end
     if (rst) begin
       g_29 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_29 <= g_29_next;
-      end
     end
   end
 
   // seq: g_30 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_30 <= g_30_next;
+    end
     if (rst) begin
       g_30 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_30 <= g_30_next;
-      end
     end
   end
 
   // seq: g_31 (generator/units/common.ts:191)
   always @(posedge clk) begin
+    if (d1) begin
+      g_31 <= g_31_next;
+    end
     if (rst) begin
       g_31 <= 35'sd0;
-    end else begin
-      if (d1) begin
-        g_31 <= g_31_next;
-      end
     end
   end
 
@@ -5406,12 +5327,11 @@ module output_layer (
 
   // seq: max_q (generator/units/output.ts:544)
   always @(posedge clk) begin
+    if (logit_done) begin
+      max_q <= max_new;
+    end
     if (rst) begin
       max_q <= 16'sd0;
-    end else begin
-      if (logit_done) begin
-        max_q <= max_new;
-      end
     end
   end
 
@@ -5439,6 +5359,44 @@ module output_layer (
 
   // seq: softmax_control (generator/units/output.ts:574)
   always @(posedge clk) begin
+    if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
+      slots_logits_q <= 4'd0;
+      slots_recip_q <= 4'd0;
+      exp_p_q <= 3'd0;
+      exp_j_q <= 4'd0;
+      exp_issued_q <= 1'b0;
+      err_p_q <= 3'd0;
+      err_j_q <= 4'd0;
+      err_issued_q <= 1'b0;
+    end
+    if (slot_logits_written) begin
+      slots_logits_q <= slots_logits_q + 4'd1;
+    end
+    if (recip_done) begin
+      slots_recip_q <= slots_recip_q + 4'd1;
+    end
+    if (exp_issue) begin
+      if ((exp_j_q == 4'd9)) begin
+        exp_j_q <= 4'd0;
+        exp_p_q <= exp_p_q + 3'd1;
+        if ((exp_p_q == 3'd7)) begin
+          exp_issued_q <= 1'b1;
+        end
+      end else begin
+        exp_j_q <= exp_j_q + 4'd1;
+      end
+    end
+    if (err_issue) begin
+      if ((err_j_q == 4'd9)) begin
+        err_j_q <= 4'd0;
+        err_p_q <= err_p_q + 3'd1;
+        if ((err_p_q == 3'd7)) begin
+          err_issued_q <= 1'b1;
+        end
+      end else begin
+        err_j_q <= err_j_q + 4'd1;
+      end
+    end
     if (rst) begin
       slots_logits_q <= 4'd0;
       slots_recip_q <= 4'd0;
@@ -5448,140 +5406,96 @@ module output_layer (
       err_p_q <= 3'd0;
       err_j_q <= 4'd0;
       err_issued_q <= 1'b0;
-    end else begin
-      if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
-        slots_logits_q <= 4'd0;
-        slots_recip_q <= 4'd0;
-        exp_p_q <= 3'd0;
-        exp_j_q <= 4'd0;
-        exp_issued_q <= 1'b0;
-        err_p_q <= 3'd0;
-        err_j_q <= 4'd0;
-        err_issued_q <= 1'b0;
-      end
-      if (slot_logits_written) begin
-        slots_logits_q <= slots_logits_q + 4'd1;
-      end
-      if (recip_done) begin
-        slots_recip_q <= slots_recip_q + 4'd1;
-      end
-      if (exp_issue) begin
-        if ((exp_j_q == 4'd9)) begin
-          exp_j_q <= 4'd0;
-          exp_p_q <= exp_p_q + 3'd1;
-          if ((exp_p_q == 3'd7)) begin
-            exp_issued_q <= 1'b1;
-          end
-        end else begin
-          exp_j_q <= exp_j_q + 4'd1;
-        end
-      end
-      if (err_issue) begin
-        if ((err_j_q == 4'd9)) begin
-          err_j_q <= 4'd0;
-          err_p_q <= err_p_q + 3'd1;
-          if ((err_p_q == 3'd7)) begin
-            err_issued_q <= 1'b1;
-          end
-        end else begin
-          err_j_q <= err_j_q + 4'd1;
-        end
-      end
     end
   end
 
   // seq: exp_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      exp_v1_q <= exp_issue;
+      exp_v2_q <= exp_v1_q;
+      exp_v3_q <= exp_v2_q;
+      exp_v4_q <= exp_v3_q;
+      exp_v5_q <= exp_v4_q;
+    end
     if (rst) begin
       exp_v1_q <= 1'b0;
       exp_v2_q <= 1'b0;
       exp_v3_q <= 1'b0;
       exp_v4_q <= 1'b0;
       exp_v5_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        exp_v1_q <= exp_issue;
-        exp_v2_q <= exp_v1_q;
-        exp_v3_q <= exp_v2_q;
-        exp_v4_q <= exp_v3_q;
-        exp_v5_q <= exp_v4_q;
-      end
     end
   end
 
   // seq: exp_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      exp_p1_q <= exp_p_q;
+      exp_p2_q <= exp_p1_q;
+      exp_p3_q <= exp_p2_q;
+      exp_p4_q <= exp_p3_q;
+      exp_p5_q <= exp_p4_q;
+    end
     if (rst) begin
       exp_p1_q <= 3'd0;
       exp_p2_q <= 3'd0;
       exp_p3_q <= 3'd0;
       exp_p4_q <= 3'd0;
       exp_p5_q <= 3'd0;
-    end else begin
-      if (busy_q) begin
-        exp_p1_q <= exp_p_q;
-        exp_p2_q <= exp_p1_q;
-        exp_p3_q <= exp_p2_q;
-        exp_p4_q <= exp_p3_q;
-        exp_p5_q <= exp_p4_q;
-      end
     end
   end
 
   // seq: exp_j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      exp_j1_q <= exp_j_q;
+      exp_j2_q <= exp_j1_q;
+      exp_j3_q <= exp_j2_q;
+      exp_j4_q <= exp_j3_q;
+      exp_j5_q <= exp_j4_q;
+    end
     if (rst) begin
       exp_j1_q <= 4'd0;
       exp_j2_q <= 4'd0;
       exp_j3_q <= 4'd0;
       exp_j4_q <= 4'd0;
       exp_j5_q <= 4'd0;
-    end else begin
-      if (busy_q) begin
-        exp_j1_q <= exp_j_q;
-        exp_j2_q <= exp_j1_q;
-        exp_j3_q <= exp_j2_q;
-        exp_j4_q <= exp_j3_q;
-        exp_j5_q <= exp_j4_q;
-      end
     end
   end
 
   // seq: exp_j_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      exp_j_first1_q <= exp_j_q == 4'd0;
+      exp_j_first2_q <= exp_j_first1_q;
+      exp_j_first3_q <= exp_j_first2_q;
+      exp_j_first4_q <= exp_j_first3_q;
+      exp_j_first5_q <= exp_j_first4_q;
+    end
     if (rst) begin
       exp_j_first1_q <= 1'b0;
       exp_j_first2_q <= 1'b0;
       exp_j_first3_q <= 1'b0;
       exp_j_first4_q <= 1'b0;
       exp_j_first5_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        exp_j_first1_q <= exp_j_q == 4'd0;
-        exp_j_first2_q <= exp_j_first1_q;
-        exp_j_first3_q <= exp_j_first2_q;
-        exp_j_first4_q <= exp_j_first3_q;
-        exp_j_first5_q <= exp_j_first4_q;
-      end
     end
   end
 
   // seq: exp_j_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      exp_j_last1_q <= exp_j_q == 4'd9;
+      exp_j_last2_q <= exp_j_last1_q;
+      exp_j_last3_q <= exp_j_last2_q;
+      exp_j_last4_q <= exp_j_last3_q;
+      exp_j_last5_q <= exp_j_last4_q;
+    end
     if (rst) begin
       exp_j_last1_q <= 1'b0;
       exp_j_last2_q <= 1'b0;
       exp_j_last3_q <= 1'b0;
       exp_j_last4_q <= 1'b0;
       exp_j_last5_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        exp_j_last1_q <= exp_j_q == 4'd9;
-        exp_j_last2_q <= exp_j_last1_q;
-        exp_j_last3_q <= exp_j_last2_q;
-        exp_j_last4_q <= exp_j_last3_q;
-        exp_j_last5_q <= exp_j_last4_q;
-      end
     end
   end
 
@@ -5611,12 +5525,11 @@ module output_layer (
 
   // seq: s_q (generator/units/output.ts:619)
   always @(posedge clk) begin
+    if (exp_done) begin
+      s_q <= s_new;
+    end
     if (rst) begin
       s_q <= 21'd0;
-    end else begin
-      if (exp_done) begin
-        s_q <= s_new;
-      end
     end
   end
 
@@ -5624,50 +5537,47 @@ module output_layer (
 
   // seq: s_fin_q (generator/units/output.ts:624)
   always @(posedge clk) begin
+    if (sum_done) begin
+      s_fin_q <= s_new;
+    end
     if (rst) begin
       s_fin_q <= 21'd0;
-    end else begin
-      if (sum_done) begin
-        s_fin_q <= s_new;
-      end
     end
   end
 
   // seq: recip_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      recip_v1_q <= sum_done;
+      recip_v2_q <= recip_v1_q;
+      recip_v3_q <= recip_v2_q;
+      recip_v4_q <= recip_v3_q;
+      recip_v5_q <= recip_v4_q;
+    end
     if (rst) begin
       recip_v1_q <= 1'b0;
       recip_v2_q <= 1'b0;
       recip_v3_q <= 1'b0;
       recip_v4_q <= 1'b0;
       recip_v5_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        recip_v1_q <= sum_done;
-        recip_v2_q <= recip_v1_q;
-        recip_v3_q <= recip_v2_q;
-        recip_v4_q <= recip_v3_q;
-        recip_v5_q <= recip_v4_q;
-      end
     end
   end
 
   // seq: recip_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      recip_p1_q <= exp_p5_q;
+      recip_p2_q <= recip_p1_q;
+      recip_p3_q <= recip_p2_q;
+      recip_p4_q <= recip_p3_q;
+      recip_p5_q <= recip_p4_q;
+    end
     if (rst) begin
       recip_p1_q <= 3'd0;
       recip_p2_q <= 3'd0;
       recip_p3_q <= 3'd0;
       recip_p4_q <= 3'd0;
       recip_p5_q <= 3'd0;
-    end else begin
-      if (busy_q) begin
-        recip_p1_q <= exp_p5_q;
-        recip_p2_q <= recip_p1_q;
-        recip_p3_q <= recip_p2_q;
-        recip_p4_q <= recip_p3_q;
-        recip_p5_q <= recip_p4_q;
-      end
     end
   end
 
@@ -5693,34 +5603,31 @@ module output_layer (
 
   // seq: err_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      err_v1_q <= err_issue;
+    end
     if (rst) begin
       err_v1_q <= 1'b0;
-    end else begin
-      if (busy_q) begin
-        err_v1_q <= err_issue;
-      end
     end
   end
 
   // seq: err_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      err_p1_q <= err_p_q;
+    end
     if (rst) begin
       err_p1_q <= 3'd0;
-    end else begin
-      if (busy_q) begin
-        err_p1_q <= err_p_q;
-      end
     end
   end
 
   // seq: err_j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    if (busy_q) begin
+      err_j1_q <= err_j_q;
+    end
     if (rst) begin
       err_j1_q <= 4'd0;
-    end else begin
-      if (busy_q) begin
-        err_j1_q <= err_j_q;
-      end
     end
   end
 
@@ -5743,6 +5650,21 @@ module output_layer (
 
   // seq: sat_count (generator/units/lane.ts:572)
   always @(posedge clk) begin
+    if (upd2) begin
+      if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
+        sat_w_hi_q <= sat_w_hi_q + {26'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}};
+        sat_w_lo_q <= sat_w_lo_q + {26'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}};
+        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_upd_sat_hi};
+        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_upd_sat_lo};
+      end
+    end
+    if (any_sat) begin
+      sat_logit_hi_q <= sat_logit_hi_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)};
+      sat_logit_lo_q <= sat_logit_lo_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768))};
+      sat_prob_hi_q <= sat_prob_hi_q + {30'd0, {1'b0, exp_done & exp_table_sat} + {1'b0, err_done & p_sat}};
+      sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767)};
+      sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
+    end
     if (rst) begin
       sat_w_hi_q <= 32'd0;
       sat_w_lo_q <= 32'd0;
@@ -5753,22 +5675,6 @@ module output_layer (
       sat_prob_hi_q <= 32'd0;
       sat_err_hi_q <= 32'd0;
       sat_err_lo_q <= 32'd0;
-    end else begin
-      if (upd2) begin
-        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
-          sat_w_hi_q <= sat_w_hi_q + {26'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}};
-          sat_w_lo_q <= sat_w_lo_q + {26'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}};
-          sat_b_hi_q <= sat_b_hi_q + {31'd0, b_upd_sat_hi};
-          sat_b_lo_q <= sat_b_lo_q + {31'd0, b_upd_sat_lo};
-        end
-      end
-      if (any_sat) begin
-        sat_logit_hi_q <= sat_logit_hi_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)};
-        sat_logit_lo_q <= sat_logit_lo_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768))};
-        sat_prob_hi_q <= sat_prob_hi_q + {30'd0, {1'b0, exp_done & exp_table_sat} + {1'b0, err_done & p_sat}};
-        sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767)};
-        sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
-      end
     end
   end
 
@@ -5792,419 +5698,418 @@ module output_layer (
 
   // seq: host_read (generator/units/lane.ts:615)
   always @(posedge clk) begin
+    host_rd_pend_q <= (~busy_q) & host_re;
+    if (((~busy_q) & host_re)) begin
+      host_kind_q <= host_kind;
+      host_bank_q <= host_bank;
+    end
+    if (host_rd_pend_q) begin
+      case (host_kind_q)
+        2'd0: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
+            end
+            6'd1: begin
+              host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
+            end
+            6'd2: begin
+              host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
+            end
+            6'd3: begin
+              host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
+            end
+            6'd4: begin
+              host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
+            end
+            6'd5: begin
+              host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
+            end
+            6'd6: begin
+              host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
+            end
+            6'd7: begin
+              host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
+            end
+            6'd8: begin
+              host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
+            end
+            6'd9: begin
+              host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
+            end
+            6'd10: begin
+              host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
+            end
+            6'd11: begin
+              host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
+            end
+            6'd12: begin
+              host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
+            end
+            6'd13: begin
+              host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
+            end
+            6'd14: begin
+              host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
+            end
+            6'd15: begin
+              host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
+            end
+            6'd16: begin
+              host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
+            end
+            6'd17: begin
+              host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
+            end
+            6'd18: begin
+              host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
+            end
+            6'd19: begin
+              host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
+            end
+            6'd20: begin
+              host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
+            end
+            6'd21: begin
+              host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
+            end
+            6'd22: begin
+              host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
+            end
+            6'd23: begin
+              host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
+            end
+            6'd24: begin
+              host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
+            end
+            6'd25: begin
+              host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
+            end
+            6'd26: begin
+              host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
+            end
+            6'd27: begin
+              host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
+            end
+            6'd28: begin
+              host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
+            end
+            6'd29: begin
+              host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
+            end
+            6'd30: begin
+              host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
+            end
+            6'd31: begin
+              host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
+            end
+            6'd32: begin
+              host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
+            end
+            6'd33: begin
+              host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
+            end
+            6'd34: begin
+              host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
+            end
+            6'd35: begin
+              host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
+            end
+            6'd36: begin
+              host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
+            end
+            6'd37: begin
+              host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
+            end
+            6'd38: begin
+              host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
+            end
+            6'd39: begin
+              host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
+            end
+            6'd40: begin
+              host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
+            end
+            6'd41: begin
+              host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
+            end
+            6'd42: begin
+              host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
+            end
+            6'd43: begin
+              host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
+            end
+            6'd44: begin
+              host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
+            end
+            6'd45: begin
+              host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
+            end
+            6'd46: begin
+              host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
+            end
+            6'd47: begin
+              host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
+            end
+            6'd48: begin
+              host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
+            end
+            6'd49: begin
+              host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
+            end
+            6'd50: begin
+              host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
+            end
+            6'd51: begin
+              host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
+            end
+            6'd52: begin
+              host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
+            end
+            6'd53: begin
+              host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
+            end
+            6'd54: begin
+              host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
+            end
+            6'd55: begin
+              host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
+            end
+            6'd56: begin
+              host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
+            end
+            6'd57: begin
+              host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
+            end
+            6'd58: begin
+              host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
+            end
+            6'd59: begin
+              host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
+            end
+            6'd60: begin
+              host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
+            end
+            6'd61: begin
+              host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
+            end
+            6'd62: begin
+              host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
+            end
+            6'd63: begin
+              host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
+            end
+          endcase
+        end
+        2'd1: begin
+          host_rdata_q <= {{16{bias_rd[15]}}, bias_rd};
+        end
+        2'd2: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_rdata_q <= lfsr_0;
+            end
+            6'd1: begin
+              host_rdata_q <= lfsr_1;
+            end
+            6'd2: begin
+              host_rdata_q <= lfsr_2;
+            end
+            6'd3: begin
+              host_rdata_q <= lfsr_3;
+            end
+            6'd4: begin
+              host_rdata_q <= lfsr_4;
+            end
+            6'd5: begin
+              host_rdata_q <= lfsr_5;
+            end
+            6'd6: begin
+              host_rdata_q <= lfsr_6;
+            end
+            6'd7: begin
+              host_rdata_q <= lfsr_7;
+            end
+            6'd8: begin
+              host_rdata_q <= lfsr_8;
+            end
+            6'd9: begin
+              host_rdata_q <= lfsr_9;
+            end
+            6'd10: begin
+              host_rdata_q <= lfsr_10;
+            end
+            6'd11: begin
+              host_rdata_q <= lfsr_11;
+            end
+            6'd12: begin
+              host_rdata_q <= lfsr_12;
+            end
+            6'd13: begin
+              host_rdata_q <= lfsr_13;
+            end
+            6'd14: begin
+              host_rdata_q <= lfsr_14;
+            end
+            6'd15: begin
+              host_rdata_q <= lfsr_15;
+            end
+            6'd16: begin
+              host_rdata_q <= lfsr_16;
+            end
+            6'd17: begin
+              host_rdata_q <= lfsr_17;
+            end
+            6'd18: begin
+              host_rdata_q <= lfsr_18;
+            end
+            6'd19: begin
+              host_rdata_q <= lfsr_19;
+            end
+            6'd20: begin
+              host_rdata_q <= lfsr_20;
+            end
+            6'd21: begin
+              host_rdata_q <= lfsr_21;
+            end
+            6'd22: begin
+              host_rdata_q <= lfsr_22;
+            end
+            6'd23: begin
+              host_rdata_q <= lfsr_23;
+            end
+            6'd24: begin
+              host_rdata_q <= lfsr_24;
+            end
+            6'd25: begin
+              host_rdata_q <= lfsr_25;
+            end
+            6'd26: begin
+              host_rdata_q <= lfsr_26;
+            end
+            6'd27: begin
+              host_rdata_q <= lfsr_27;
+            end
+            6'd28: begin
+              host_rdata_q <= lfsr_28;
+            end
+            6'd29: begin
+              host_rdata_q <= lfsr_29;
+            end
+            6'd30: begin
+              host_rdata_q <= lfsr_30;
+            end
+            6'd31: begin
+              host_rdata_q <= lfsr_31;
+            end
+            6'd32: begin
+              host_rdata_q <= lfsr_32;
+            end
+            6'd33: begin
+              host_rdata_q <= lfsr_33;
+            end
+            6'd34: begin
+              host_rdata_q <= lfsr_34;
+            end
+            6'd35: begin
+              host_rdata_q <= lfsr_35;
+            end
+            6'd36: begin
+              host_rdata_q <= lfsr_36;
+            end
+            6'd37: begin
+              host_rdata_q <= lfsr_37;
+            end
+            6'd38: begin
+              host_rdata_q <= lfsr_38;
+            end
+            6'd39: begin
+              host_rdata_q <= lfsr_39;
+            end
+            6'd40: begin
+              host_rdata_q <= lfsr_40;
+            end
+            6'd41: begin
+              host_rdata_q <= lfsr_41;
+            end
+            6'd42: begin
+              host_rdata_q <= lfsr_42;
+            end
+            6'd43: begin
+              host_rdata_q <= lfsr_43;
+            end
+            6'd44: begin
+              host_rdata_q <= lfsr_44;
+            end
+            6'd45: begin
+              host_rdata_q <= lfsr_45;
+            end
+            6'd46: begin
+              host_rdata_q <= lfsr_46;
+            end
+            6'd47: begin
+              host_rdata_q <= lfsr_47;
+            end
+            6'd48: begin
+              host_rdata_q <= lfsr_48;
+            end
+            6'd49: begin
+              host_rdata_q <= lfsr_49;
+            end
+            6'd50: begin
+              host_rdata_q <= lfsr_50;
+            end
+            6'd51: begin
+              host_rdata_q <= lfsr_51;
+            end
+            6'd52: begin
+              host_rdata_q <= lfsr_52;
+            end
+            6'd53: begin
+              host_rdata_q <= lfsr_53;
+            end
+            6'd54: begin
+              host_rdata_q <= lfsr_54;
+            end
+            6'd55: begin
+              host_rdata_q <= lfsr_55;
+            end
+            6'd56: begin
+              host_rdata_q <= lfsr_56;
+            end
+            6'd57: begin
+              host_rdata_q <= lfsr_57;
+            end
+            6'd58: begin
+              host_rdata_q <= lfsr_58;
+            end
+            6'd59: begin
+              host_rdata_q <= lfsr_59;
+            end
+            6'd60: begin
+              host_rdata_q <= lfsr_60;
+            end
+            6'd61: begin
+              host_rdata_q <= lfsr_61;
+            end
+            6'd62: begin
+              host_rdata_q <= lfsr_62;
+            end
+            6'd63: begin
+              host_rdata_q <= lfsr_63;
+            end
+          endcase
+        end
+        default: begin
+          host_rdata_q <= 32'd0;
+        end
+      endcase
+    end
     if (rst) begin
       host_rd_pend_q <= 1'b0;
       host_kind_q <= 2'd0;
       host_bank_q <= 6'd0;
       host_rdata_q <= 32'd0;
-    end else begin
-      host_rd_pend_q <= (~busy_q) & host_re;
-      if (((~busy_q) & host_re)) begin
-        host_kind_q <= host_kind;
-        host_bank_q <= host_bank;
-      end
-      if (host_rd_pend_q) begin
-        case (host_kind_q)
-          2'd0: begin
-            case (host_bank_q)
-              6'd0: begin
-                host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
-              end
-              6'd1: begin
-                host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
-              end
-              6'd2: begin
-                host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
-              end
-              6'd3: begin
-                host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
-              end
-              6'd4: begin
-                host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
-              end
-              6'd5: begin
-                host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
-              end
-              6'd6: begin
-                host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
-              end
-              6'd7: begin
-                host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
-              end
-              6'd8: begin
-                host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
-              end
-              6'd9: begin
-                host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
-              end
-              6'd10: begin
-                host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
-              end
-              6'd11: begin
-                host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
-              end
-              6'd12: begin
-                host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
-              end
-              6'd13: begin
-                host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
-              end
-              6'd14: begin
-                host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
-              end
-              6'd15: begin
-                host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
-              end
-              6'd16: begin
-                host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
-              end
-              6'd17: begin
-                host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
-              end
-              6'd18: begin
-                host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
-              end
-              6'd19: begin
-                host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
-              end
-              6'd20: begin
-                host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
-              end
-              6'd21: begin
-                host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
-              end
-              6'd22: begin
-                host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
-              end
-              6'd23: begin
-                host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
-              end
-              6'd24: begin
-                host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
-              end
-              6'd25: begin
-                host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
-              end
-              6'd26: begin
-                host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
-              end
-              6'd27: begin
-                host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
-              end
-              6'd28: begin
-                host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
-              end
-              6'd29: begin
-                host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
-              end
-              6'd30: begin
-                host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
-              end
-              6'd31: begin
-                host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
-              end
-              6'd32: begin
-                host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
-              end
-              6'd33: begin
-                host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
-              end
-              6'd34: begin
-                host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
-              end
-              6'd35: begin
-                host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
-              end
-              6'd36: begin
-                host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
-              end
-              6'd37: begin
-                host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
-              end
-              6'd38: begin
-                host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
-              end
-              6'd39: begin
-                host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
-              end
-              6'd40: begin
-                host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
-              end
-              6'd41: begin
-                host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
-              end
-              6'd42: begin
-                host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
-              end
-              6'd43: begin
-                host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
-              end
-              6'd44: begin
-                host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
-              end
-              6'd45: begin
-                host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
-              end
-              6'd46: begin
-                host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
-              end
-              6'd47: begin
-                host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
-              end
-              6'd48: begin
-                host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
-              end
-              6'd49: begin
-                host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
-              end
-              6'd50: begin
-                host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
-              end
-              6'd51: begin
-                host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
-              end
-              6'd52: begin
-                host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
-              end
-              6'd53: begin
-                host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
-              end
-              6'd54: begin
-                host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
-              end
-              6'd55: begin
-                host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
-              end
-              6'd56: begin
-                host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
-              end
-              6'd57: begin
-                host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
-              end
-              6'd58: begin
-                host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
-              end
-              6'd59: begin
-                host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
-              end
-              6'd60: begin
-                host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
-              end
-              6'd61: begin
-                host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
-              end
-              6'd62: begin
-                host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
-              end
-              6'd63: begin
-                host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
-              end
-            endcase
-          end
-          2'd1: begin
-            host_rdata_q <= {{16{bias_rd[15]}}, bias_rd};
-          end
-          2'd2: begin
-            case (host_bank_q)
-              6'd0: begin
-                host_rdata_q <= lfsr_0;
-              end
-              6'd1: begin
-                host_rdata_q <= lfsr_1;
-              end
-              6'd2: begin
-                host_rdata_q <= lfsr_2;
-              end
-              6'd3: begin
-                host_rdata_q <= lfsr_3;
-              end
-              6'd4: begin
-                host_rdata_q <= lfsr_4;
-              end
-              6'd5: begin
-                host_rdata_q <= lfsr_5;
-              end
-              6'd6: begin
-                host_rdata_q <= lfsr_6;
-              end
-              6'd7: begin
-                host_rdata_q <= lfsr_7;
-              end
-              6'd8: begin
-                host_rdata_q <= lfsr_8;
-              end
-              6'd9: begin
-                host_rdata_q <= lfsr_9;
-              end
-              6'd10: begin
-                host_rdata_q <= lfsr_10;
-              end
-              6'd11: begin
-                host_rdata_q <= lfsr_11;
-              end
-              6'd12: begin
-                host_rdata_q <= lfsr_12;
-              end
-              6'd13: begin
-                host_rdata_q <= lfsr_13;
-              end
-              6'd14: begin
-                host_rdata_q <= lfsr_14;
-              end
-              6'd15: begin
-                host_rdata_q <= lfsr_15;
-              end
-              6'd16: begin
-                host_rdata_q <= lfsr_16;
-              end
-              6'd17: begin
-                host_rdata_q <= lfsr_17;
-              end
-              6'd18: begin
-                host_rdata_q <= lfsr_18;
-              end
-              6'd19: begin
-                host_rdata_q <= lfsr_19;
-              end
-              6'd20: begin
-                host_rdata_q <= lfsr_20;
-              end
-              6'd21: begin
-                host_rdata_q <= lfsr_21;
-              end
-              6'd22: begin
-                host_rdata_q <= lfsr_22;
-              end
-              6'd23: begin
-                host_rdata_q <= lfsr_23;
-              end
-              6'd24: begin
-                host_rdata_q <= lfsr_24;
-              end
-              6'd25: begin
-                host_rdata_q <= lfsr_25;
-              end
-              6'd26: begin
-                host_rdata_q <= lfsr_26;
-              end
-              6'd27: begin
-                host_rdata_q <= lfsr_27;
-              end
-              6'd28: begin
-                host_rdata_q <= lfsr_28;
-              end
-              6'd29: begin
-                host_rdata_q <= lfsr_29;
-              end
-              6'd30: begin
-                host_rdata_q <= lfsr_30;
-              end
-              6'd31: begin
-                host_rdata_q <= lfsr_31;
-              end
-              6'd32: begin
-                host_rdata_q <= lfsr_32;
-              end
-              6'd33: begin
-                host_rdata_q <= lfsr_33;
-              end
-              6'd34: begin
-                host_rdata_q <= lfsr_34;
-              end
-              6'd35: begin
-                host_rdata_q <= lfsr_35;
-              end
-              6'd36: begin
-                host_rdata_q <= lfsr_36;
-              end
-              6'd37: begin
-                host_rdata_q <= lfsr_37;
-              end
-              6'd38: begin
-                host_rdata_q <= lfsr_38;
-              end
-              6'd39: begin
-                host_rdata_q <= lfsr_39;
-              end
-              6'd40: begin
-                host_rdata_q <= lfsr_40;
-              end
-              6'd41: begin
-                host_rdata_q <= lfsr_41;
-              end
-              6'd42: begin
-                host_rdata_q <= lfsr_42;
-              end
-              6'd43: begin
-                host_rdata_q <= lfsr_43;
-              end
-              6'd44: begin
-                host_rdata_q <= lfsr_44;
-              end
-              6'd45: begin
-                host_rdata_q <= lfsr_45;
-              end
-              6'd46: begin
-                host_rdata_q <= lfsr_46;
-              end
-              6'd47: begin
-                host_rdata_q <= lfsr_47;
-              end
-              6'd48: begin
-                host_rdata_q <= lfsr_48;
-              end
-              6'd49: begin
-                host_rdata_q <= lfsr_49;
-              end
-              6'd50: begin
-                host_rdata_q <= lfsr_50;
-              end
-              6'd51: begin
-                host_rdata_q <= lfsr_51;
-              end
-              6'd52: begin
-                host_rdata_q <= lfsr_52;
-              end
-              6'd53: begin
-                host_rdata_q <= lfsr_53;
-              end
-              6'd54: begin
-                host_rdata_q <= lfsr_54;
-              end
-              6'd55: begin
-                host_rdata_q <= lfsr_55;
-              end
-              6'd56: begin
-                host_rdata_q <= lfsr_56;
-              end
-              6'd57: begin
-                host_rdata_q <= lfsr_57;
-              end
-              6'd58: begin
-                host_rdata_q <= lfsr_58;
-              end
-              6'd59: begin
-                host_rdata_q <= lfsr_59;
-              end
-              6'd60: begin
-                host_rdata_q <= lfsr_60;
-              end
-              6'd61: begin
-                host_rdata_q <= lfsr_61;
-              end
-              6'd62: begin
-                host_rdata_q <= lfsr_62;
-              end
-              6'd63: begin
-                host_rdata_q <= lfsr_63;
-              end
-            endcase
-          end
-          default: begin
-            host_rdata_q <= 32'd0;
-          end
-        endcase
-      end
     end
   end
 

@@ -695,6 +695,35 @@ module sequencer (
 
   // seq: kr_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    kr_rv_q <= kr_issue;
+    if (mod_start) begin
+      kr_left_q <= 4'd8;
+      kr_addr_q <= 3'd0;
+      kr_occ_q <= 2'd0;
+    end else begin
+      if (kr_issue) begin
+        kr_left_q <= kr_left_q - 4'd1;
+        kr_addr_q <= kr_addr_q + 3'd1;
+      end
+      if ((kr_rv_q & kr_pop)) begin
+        if ((kr_occ_q == 2'd1)) begin
+          kr_e0_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
+        end else begin
+          kr_e0_q <= kr_e1_q;
+          kr_e1_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
+        end
+      end else if (kr_rv_q) begin
+        if ((kr_occ_q == 2'd0)) begin
+          kr_e0_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
+        end else begin
+          kr_e1_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
+        end
+        kr_occ_q <= kr_occ_q + 2'd1;
+      end else if (kr_pop) begin
+        kr_e0_q <= kr_e1_q;
+        kr_occ_q <= kr_occ_q - 2'd1;
+      end
+    end
     if (rst) begin
       kr_rv_q <= 1'b0;
       kr_left_q <= 4'd0;
@@ -702,36 +731,6 @@ module sequencer (
       kr_occ_q <= 2'd0;
       kr_e0_q <= 74'd0;
       kr_e1_q <= 74'd0;
-    end else begin
-      kr_rv_q <= kr_issue;
-      if (mod_start) begin
-        kr_left_q <= 4'd8;
-        kr_addr_q <= 3'd0;
-        kr_occ_q <= 2'd0;
-      end else begin
-        if (kr_issue) begin
-          kr_left_q <= kr_left_q - 4'd1;
-          kr_addr_q <= kr_addr_q + 3'd1;
-        end
-        if ((kr_rv_q & kr_pop)) begin
-          if ((kr_occ_q == 2'd1)) begin
-            kr_e0_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
-          end else begin
-            kr_e0_q <= kr_e1_q;
-            kr_e1_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
-          end
-        end else if (kr_rv_q) begin
-          if ((kr_occ_q == 2'd0)) begin
-            kr_e0_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
-          end else begin
-            kr_e1_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
-          end
-          kr_occ_q <= kr_occ_q + 2'd1;
-        end else if (kr_pop) begin
-          kr_e0_q <= kr_e1_q;
-          kr_occ_q <= kr_occ_q - 2'd1;
-        end
-      end
     end
   end
 
@@ -761,6 +760,35 @@ module sequencer (
 
   // seq: zc_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    zc_rv_q <= zc_issue;
+    if (mod_start) begin
+      zc_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
+      zc_addr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
+      zc_occ_q <= 2'd0;
+    end else begin
+      if (zc_issue) begin
+        zc_left_q <= zc_left_q - 8'd1;
+        zc_addr_q <= zc_addr_q + 8'd1;
+      end
+      if ((zc_rv_q & zc_pop)) begin
+        if ((zc_occ_q == 2'd1)) begin
+          zc_e0_q <= zc_rdata;
+        end else begin
+          zc_e0_q <= zc_e1_q;
+          zc_e1_q <= zc_rdata;
+        end
+      end else if (zc_rv_q) begin
+        if ((zc_occ_q == 2'd0)) begin
+          zc_e0_q <= zc_rdata;
+        end else begin
+          zc_e1_q <= zc_rdata;
+        end
+        zc_occ_q <= zc_occ_q + 2'd1;
+      end else if (zc_pop) begin
+        zc_e0_q <= zc_e1_q;
+        zc_occ_q <= zc_occ_q - 2'd1;
+      end
+    end
     if (rst) begin
       zc_rv_q <= 1'b0;
       zc_left_q <= 8'd0;
@@ -768,36 +796,6 @@ module sequencer (
       zc_occ_q <= 2'd0;
       zc_e0_q <= 17'd0;
       zc_e1_q <= 17'd0;
-    end else begin
-      zc_rv_q <= zc_issue;
-      if (mod_start) begin
-        zc_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
-        zc_addr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
-        zc_occ_q <= 2'd0;
-      end else begin
-        if (zc_issue) begin
-          zc_left_q <= zc_left_q - 8'd1;
-          zc_addr_q <= zc_addr_q + 8'd1;
-        end
-        if ((zc_rv_q & zc_pop)) begin
-          if ((zc_occ_q == 2'd1)) begin
-            zc_e0_q <= zc_rdata;
-          end else begin
-            zc_e0_q <= zc_e1_q;
-            zc_e1_q <= zc_rdata;
-          end
-        end else if (zc_rv_q) begin
-          if ((zc_occ_q == 2'd0)) begin
-            zc_e0_q <= zc_rdata;
-          end else begin
-            zc_e1_q <= zc_rdata;
-          end
-          zc_occ_q <= zc_occ_q + 2'd1;
-        end else if (zc_pop) begin
-          zc_e0_q <= zc_e1_q;
-          zc_occ_q <= zc_occ_q - 2'd1;
-        end
-      end
     end
   end
 
@@ -819,6 +817,35 @@ module sequencer (
 
   // seq: zw_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    zw_rv_q <= zw_issue;
+    if (mod_start) begin
+      zw_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
+      zw_addr_q <= 10'd0;
+      zw_occ_q <= 2'd0;
+    end else begin
+      if (zw_issue) begin
+        zw_left_q <= zw_left_q - 8'd1;
+        zw_addr_q <= zw_addr_q + 10'd1;
+      end
+      if ((zw_rv_q & zw_pop)) begin
+        if ((zw_occ_q == 2'd1)) begin
+          zw_e0_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
+        end else begin
+          zw_e0_q <= zw_e1_q;
+          zw_e1_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
+        end
+      end else if (zw_rv_q) begin
+        if ((zw_occ_q == 2'd0)) begin
+          zw_e0_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
+        end else begin
+          zw_e1_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
+        end
+        zw_occ_q <= zw_occ_q + 2'd1;
+      end else if (zw_pop) begin
+        zw_e0_q <= zw_e1_q;
+        zw_occ_q <= zw_occ_q - 2'd1;
+      end
+    end
     if (rst) begin
       zw_rv_q <= 1'b0;
       zw_left_q <= 8'd0;
@@ -826,36 +853,6 @@ module sequencer (
       zw_occ_q <= 2'd0;
       zw_e0_q <= 128'd0;
       zw_e1_q <= 128'd0;
-    end else begin
-      zw_rv_q <= zw_issue;
-      if (mod_start) begin
-        zw_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
-        zw_addr_q <= 10'd0;
-        zw_occ_q <= 2'd0;
-      end else begin
-        if (zw_issue) begin
-          zw_left_q <= zw_left_q - 8'd1;
-          zw_addr_q <= zw_addr_q + 10'd1;
-        end
-        if ((zw_rv_q & zw_pop)) begin
-          if ((zw_occ_q == 2'd1)) begin
-            zw_e0_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
-          end else begin
-            zw_e0_q <= zw_e1_q;
-            zw_e1_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
-          end
-        end else if (zw_rv_q) begin
-          if ((zw_occ_q == 2'd0)) begin
-            zw_e0_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
-          end else begin
-            zw_e1_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
-          end
-          zw_occ_q <= zw_occ_q + 2'd1;
-        end else if (zw_pop) begin
-          zw_e0_q <= zw_e1_q;
-          zw_occ_q <= zw_occ_q - 2'd1;
-        end
-      end
     end
   end
 
@@ -887,6 +884,35 @@ module sequencer (
 
   // seq: delta_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    delta_rv_q <= delta_issue;
+    if ((heb_start & heb_update_now)) begin
+      delta_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
+      delta_addr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
+      delta_occ_q <= 2'd0;
+    end else begin
+      if (delta_issue) begin
+        delta_left_q <= delta_left_q - 8'd1;
+        delta_addr_q <= delta_addr_q + 8'd1;
+      end
+      if ((delta_rv_q & delta_pop)) begin
+        if ((delta_occ_q == 2'd1)) begin
+          delta_e0_q <= delta_rdata;
+        end else begin
+          delta_e0_q <= delta_e1_q;
+          delta_e1_q <= delta_rdata;
+        end
+      end else if (delta_rv_q) begin
+        if ((delta_occ_q == 2'd0)) begin
+          delta_e0_q <= delta_rdata;
+        end else begin
+          delta_e1_q <= delta_rdata;
+        end
+        delta_occ_q <= delta_occ_q + 2'd1;
+      end else if (delta_pop) begin
+        delta_e0_q <= delta_e1_q;
+        delta_occ_q <= delta_occ_q - 2'd1;
+      end
+    end
     if (rst) begin
       delta_rv_q <= 1'b0;
       delta_left_q <= 8'd0;
@@ -894,36 +920,6 @@ module sequencer (
       delta_occ_q <= 2'd0;
       delta_e0_q <= 16'd0;
       delta_e1_q <= 16'd0;
-    end else begin
-      delta_rv_q <= delta_issue;
-      if ((heb_start & heb_update_now)) begin
-        delta_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
-        delta_addr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
-        delta_occ_q <= 2'd0;
-      end else begin
-        if (delta_issue) begin
-          delta_left_q <= delta_left_q - 8'd1;
-          delta_addr_q <= delta_addr_q + 8'd1;
-        end
-        if ((delta_rv_q & delta_pop)) begin
-          if ((delta_occ_q == 2'd1)) begin
-            delta_e0_q <= delta_rdata;
-          end else begin
-            delta_e0_q <= delta_e1_q;
-            delta_e1_q <= delta_rdata;
-          end
-        end else if (delta_rv_q) begin
-          if ((delta_occ_q == 2'd0)) begin
-            delta_e0_q <= delta_rdata;
-          end else begin
-            delta_e1_q <= delta_rdata;
-          end
-          delta_occ_q <= delta_occ_q + 2'd1;
-        end else if (delta_pop) begin
-          delta_e0_q <= delta_e1_q;
-          delta_occ_q <= delta_occ_q - 2'd1;
-        end
-      end
     end
   end
 
@@ -963,12 +959,11 @@ module sequencer (
   end
   // seq: y_read (generator/units/sequencer.ts:562)
   always @(posedge clk) begin
+    if (out_y_re) begin
+      y_rdata_q <= _sel_y_rdata_q;
+    end
     if (rst) begin
       y_rdata_q <= 4'd0;
-    end else begin
-      if (out_y_re) begin
-        y_rdata_q <= _sel_y_rdata_q;
-      end
     end
   end
 
@@ -1034,14 +1029,13 @@ module sequencer (
 
   // seq: kx_read (generator/units/sequencer.ts:613)
   always @(posedge clk) begin
+    if (kx_go) begin
+      kx_read_q <= 10'd0;
+    end else if (((kx_state_q == 2'd3) & u_gram_vr_en)) begin
+      kx_read_q <= kx_read_q + 10'd1;
+    end
     if (rst) begin
       kx_read_q <= 10'd0;
-    end else begin
-      if (kx_go) begin
-        kx_read_q <= 10'd0;
-      end else if (((kx_state_q == 2'd3) & u_gram_vr_en)) begin
-        kx_read_q <= kx_read_q + 10'd1;
-      end
     end
   end
 
@@ -1055,6 +1049,35 @@ module sequencer (
 
   // seq: px_cp_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    px_cp_rv_q <= px_cp_issue;
+    if (px_copy_start) begin
+      px_cp_left_q <= 10'd784;
+      px_cp_addr_q <= 10'd0;
+      px_cp_occ_q <= 2'd0;
+    end else begin
+      if (px_cp_issue) begin
+        px_cp_left_q <= px_cp_left_q - 10'd1;
+        px_cp_addr_q <= px_cp_addr_q + 10'd1;
+      end
+      if ((px_cp_rv_q & px_cp_pop)) begin
+        if ((px_cp_occ_q == 2'd1)) begin
+          px_cp_e0_q <= px_stage_rdata;
+        end else begin
+          px_cp_e0_q <= px_cp_e1_q;
+          px_cp_e1_q <= px_stage_rdata;
+        end
+      end else if (px_cp_rv_q) begin
+        if ((px_cp_occ_q == 2'd0)) begin
+          px_cp_e0_q <= px_stage_rdata;
+        end else begin
+          px_cp_e1_q <= px_stage_rdata;
+        end
+        px_cp_occ_q <= px_cp_occ_q + 2'd1;
+      end else if (px_cp_pop) begin
+        px_cp_e0_q <= px_cp_e1_q;
+        px_cp_occ_q <= px_cp_occ_q - 2'd1;
+      end
+    end
     if (rst) begin
       px_cp_rv_q <= 1'b0;
       px_cp_left_q <= 10'd0;
@@ -1062,36 +1085,6 @@ module sequencer (
       px_cp_occ_q <= 2'd0;
       px_cp_e0_q <= 8'd0;
       px_cp_e1_q <= 8'd0;
-    end else begin
-      px_cp_rv_q <= px_cp_issue;
-      if (px_copy_start) begin
-        px_cp_left_q <= 10'd784;
-        px_cp_addr_q <= 10'd0;
-        px_cp_occ_q <= 2'd0;
-      end else begin
-        if (px_cp_issue) begin
-          px_cp_left_q <= px_cp_left_q - 10'd1;
-          px_cp_addr_q <= px_cp_addr_q + 10'd1;
-        end
-        if ((px_cp_rv_q & px_cp_pop)) begin
-          if ((px_cp_occ_q == 2'd1)) begin
-            px_cp_e0_q <= px_stage_rdata;
-          end else begin
-            px_cp_e0_q <= px_cp_e1_q;
-            px_cp_e1_q <= px_stage_rdata;
-          end
-        end else if (px_cp_rv_q) begin
-          if ((px_cp_occ_q == 2'd0)) begin
-            px_cp_e0_q <= px_stage_rdata;
-          end else begin
-            px_cp_e1_q <= px_stage_rdata;
-          end
-          px_cp_occ_q <= px_cp_occ_q + 2'd1;
-        end else if (px_cp_pop) begin
-          px_cp_e0_q <= px_cp_e1_q;
-          px_cp_occ_q <= px_cp_occ_q - 2'd1;
-        end
-      end
     end
   end
 
@@ -1103,25 +1096,24 @@ module sequencer (
 
   // seq: px_copy (generator/units/sequencer.ts:622)
   always @(posedge clk) begin
+    if (px_fire) begin
+      px_idx_q <= px_idx_q + 10'd1;
+    end else if (intake_start) begin
+      px_idx_q <= 10'd0;
+    end
+    if (px_copy_start) begin
+      px_copy_owed_q <= 1'b0;
+      px_copy_count_q <= 10'd784;
+    end else if (((px_fire & rec_train_q) & (pix_left_q == 10'd1))) begin
+      px_copy_owed_q <= 1'b1;
+    end
+    if (px_cp_pop) begin
+      px_copy_count_q <= px_copy_count_q - 10'd1;
+    end
     if (rst) begin
       px_idx_q <= 10'd0;
       px_copy_owed_q <= 1'b0;
       px_copy_count_q <= 10'd0;
-    end else begin
-      if (px_fire) begin
-        px_idx_q <= px_idx_q + 10'd1;
-      end else if (intake_start) begin
-        px_idx_q <= 10'd0;
-      end
-      if (px_copy_start) begin
-        px_copy_owed_q <= 1'b0;
-        px_copy_count_q <= 10'd784;
-      end else if (((px_fire & rec_train_q) & (pix_left_q == 10'd1))) begin
-        px_copy_owed_q <= 1'b1;
-      end
-      if (px_cp_pop) begin
-        px_copy_count_q <= px_copy_count_q - 10'd1;
-      end
     end
   end
 
@@ -1142,6 +1134,22 @@ module sequencer (
 
   // seq: sat_counts (generator/units/sequencer.ts:677)
   always @(posedge clk) begin
+    if ((u_layernorm_done & ln_train_q)) begin
+      sat_preact_q <= sat_preact_q + {24'd0, u_layernorm_sat_preact};
+      sat_lnVar_q <= sat_lnVar_q + {31'd0, u_layernorm_sat_var};
+      sat_lnInvStd_q <= sat_lnInvStd_q + {31'd0, u_layernorm_sat_inv_std};
+      sat_act_q <= sat_act_q + {24'd0, u_layernorm_sat_act};
+      sat_windowZ_q <= sat_windowZ_q + {24'd0, u_layernorm_sat_window_z};
+    end
+    if (u_modulator_done) begin
+      sat_coef_q <= sat_coef_q + {28'd0, u_modulator_sat_coef};
+      sat_xi_q <= sat_xi_q + {24'd0, u_modulator_sat_xi};
+      sat_delta_q <= sat_delta_q + {24'd0, u_modulator_sat_delta};
+    end
+    if (krsp_fire) begin
+      sat_kernelArg_q <= sat_kernelArg_q + {31'd0, u_kernel_m_axis_rsp_tdata[25]};
+      sat_gram_q <= sat_gram_q + {31'd0, u_kernel_m_axis_rsp_tdata[24]};
+    end
     if (rst) begin
       sat_preact_q <= 32'd0;
       sat_lnVar_q <= 32'd0;
@@ -1153,23 +1161,6 @@ module sequencer (
       sat_delta_q <= 32'd0;
       sat_kernelArg_q <= 32'd0;
       sat_gram_q <= 32'd0;
-    end else begin
-      if ((u_layernorm_done & ln_train_q)) begin
-        sat_preact_q <= sat_preact_q + {24'd0, u_layernorm_sat_preact};
-        sat_lnVar_q <= sat_lnVar_q + {31'd0, u_layernorm_sat_var};
-        sat_lnInvStd_q <= sat_lnInvStd_q + {31'd0, u_layernorm_sat_inv_std};
-        sat_act_q <= sat_act_q + {24'd0, u_layernorm_sat_act};
-        sat_windowZ_q <= sat_windowZ_q + {24'd0, u_layernorm_sat_window_z};
-      end
-      if (u_modulator_done) begin
-        sat_coef_q <= sat_coef_q + {28'd0, u_modulator_sat_coef};
-        sat_xi_q <= sat_xi_q + {24'd0, u_modulator_sat_xi};
-        sat_delta_q <= sat_delta_q + {24'd0, u_modulator_sat_delta};
-      end
-      if (krsp_fire) begin
-        sat_kernelArg_q <= sat_kernelArg_q + {31'd0, u_kernel_m_axis_rsp_tdata[25]};
-        sat_gram_q <= sat_gram_q + {31'd0, u_kernel_m_axis_rsp_tdata[24]};
-      end
     end
   end
 
@@ -1275,28 +1266,248 @@ module sequencer (
 
   // seq: k_words (generator/units/sequencer.ts:775)
   always @(posedge clk) begin
+    if (k_q_start) begin
+      kz_left_q <= 4'd8;
+    end else if ((kpath_q & k_q_step)) begin
+      kz_left_q <= kz_left_q - 4'd1;
+    end
+    if (k_q_start) begin
+      kpath_q <= mod_go;
+      k_q_q <= ((~mod_go) & (slot_mod_q == 3'd0)) ? 3'd1 : 3'd0;
+    end else if (k_q_step) begin
+      k_q_q <= ((~kpath_q) & ((k_q_q + 3'd1) == slot_mod_q)) ? ((k_q_q + 3'd1) + 3'd1) : (k_q_q + 3'd1);
+    end
     if (rst) begin
       kz_left_q <= 4'd0;
       kpath_q <= 1'b0;
       k_q_q <= 3'd0;
-    end else begin
-      if (k_q_start) begin
-        kz_left_q <= 4'd8;
-      end else if ((kpath_q & k_q_step)) begin
-        kz_left_q <= kz_left_q - 4'd1;
-      end
-      if (k_q_start) begin
-        kpath_q <= mod_go;
-        k_q_q <= ((~mod_go) & (slot_mod_q == 3'd0)) ? 3'd1 : 3'd0;
-      end else if (k_q_step) begin
-        k_q_q <= ((~kpath_q) & ((k_q_q + 3'd1) == slot_mod_q)) ? ((k_q_q + 3'd1) + 3'd1) : (k_q_q + 3'd1);
-      end
     end
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
   // seq: buffers (generator/units/sequencer.ts:785)
   always @(posedge clk) begin
+    if (ln_start) begin
+      zc_waddr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
+    end else if ((z_fire & ln_train_q)) begin
+      zc_waddr_q <= zc_waddr_q + 8'd1;
+    end
+    if (ln_start) begin
+      z_count_q <= 8'd0;
+    end else if (z_fire) begin
+      z_count_q <= z_count_q + 8'd1;
+    end
+    if (mod_go) begin
+      delta_waddr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
+    end else if (u_modulator_m_axis_delta_tvalid) begin
+      delta_waddr_q <= delta_waddr_q + 8'd1;
+    end
+    zw_gate_q <= mod_wait & (zw_gate_q | (~u_gram_busy));
+    if (ln_start) begin
+      zpack_lane_q <= 6'd0;
+      zpack_addr_q <= train_q ? _mul_zpack_addr_q[3:0] : 4'd8;
+    end else if (zpack_fire) begin
+      if (zpack_write) begin
+        zpack_lane_q <= 6'd0;
+        zpack_addr_q <= zpack_addr_q + 4'd1;
+      end else begin
+        zpack_lane_q <= zpack_lane_q + 6'd1;
+      end
+    end
+    if (zpack_fire) begin
+      if ((zpack_lane_q == 6'd0)) begin
+        zpack_0_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd1)) begin
+        zpack_1_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd2)) begin
+        zpack_2_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd3)) begin
+        zpack_3_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd4)) begin
+        zpack_4_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd5)) begin
+        zpack_5_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd6)) begin
+        zpack_6_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd7)) begin
+        zpack_7_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd8)) begin
+        zpack_8_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd9)) begin
+        zpack_9_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd10)) begin
+        zpack_10_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd11)) begin
+        zpack_11_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd12)) begin
+        zpack_12_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd13)) begin
+        zpack_13_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd14)) begin
+        zpack_14_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd15)) begin
+        zpack_15_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd16)) begin
+        zpack_16_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd17)) begin
+        zpack_17_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd18)) begin
+        zpack_18_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd19)) begin
+        zpack_19_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd20)) begin
+        zpack_20_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd21)) begin
+        zpack_21_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd22)) begin
+        zpack_22_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd23)) begin
+        zpack_23_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd24)) begin
+        zpack_24_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd25)) begin
+        zpack_25_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd26)) begin
+        zpack_26_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd27)) begin
+        zpack_27_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd28)) begin
+        zpack_28_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd29)) begin
+        zpack_29_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd30)) begin
+        zpack_30_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd31)) begin
+        zpack_31_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd32)) begin
+        zpack_32_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd33)) begin
+        zpack_33_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd34)) begin
+        zpack_34_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd35)) begin
+        zpack_35_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd36)) begin
+        zpack_36_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd37)) begin
+        zpack_37_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd38)) begin
+        zpack_38_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd39)) begin
+        zpack_39_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd40)) begin
+        zpack_40_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd41)) begin
+        zpack_41_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd42)) begin
+        zpack_42_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd43)) begin
+        zpack_43_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd44)) begin
+        zpack_44_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd45)) begin
+        zpack_45_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd46)) begin
+        zpack_46_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd47)) begin
+        zpack_47_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd48)) begin
+        zpack_48_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd49)) begin
+        zpack_49_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd50)) begin
+        zpack_50_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd51)) begin
+        zpack_51_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd52)) begin
+        zpack_52_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd53)) begin
+        zpack_53_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd54)) begin
+        zpack_54_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd55)) begin
+        zpack_55_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd56)) begin
+        zpack_56_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd57)) begin
+        zpack_57_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd58)) begin
+        zpack_58_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd59)) begin
+        zpack_59_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd60)) begin
+        zpack_60_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd61)) begin
+        zpack_61_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd62)) begin
+        zpack_62_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+      if ((zpack_lane_q == 6'd63)) begin
+        zpack_63_q <= u_layernorm_m_axis_z_tdata[31:16];
+      end
+    end
     if (rst) begin
       zc_waddr_q <= 8'd0;
       z_count_q <= 8'd0;
@@ -1368,228 +1579,6 @@ module sequencer (
       zpack_61_q <= 16'd0;
       zpack_62_q <= 16'd0;
       zpack_63_q <= 16'd0;
-    end else begin
-      if (ln_start) begin
-        zc_waddr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
-      end else if ((z_fire & ln_train_q)) begin
-        zc_waddr_q <= zc_waddr_q + 8'd1;
-      end
-      if (ln_start) begin
-        z_count_q <= 8'd0;
-      end else if (z_fire) begin
-        z_count_q <= z_count_q + 8'd1;
-      end
-      if (mod_go) begin
-        delta_waddr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
-      end else if (u_modulator_m_axis_delta_tvalid) begin
-        delta_waddr_q <= delta_waddr_q + 8'd1;
-      end
-      zw_gate_q <= mod_wait & (zw_gate_q | (~u_gram_busy));
-      if (ln_start) begin
-        zpack_lane_q <= 6'd0;
-        zpack_addr_q <= train_q ? _mul_zpack_addr_q[3:0] : 4'd8;
-      end else if (zpack_fire) begin
-        if (zpack_write) begin
-          zpack_lane_q <= 6'd0;
-          zpack_addr_q <= zpack_addr_q + 4'd1;
-        end else begin
-          zpack_lane_q <= zpack_lane_q + 6'd1;
-        end
-      end
-      if (zpack_fire) begin
-        if ((zpack_lane_q == 6'd0)) begin
-          zpack_0_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd1)) begin
-          zpack_1_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd2)) begin
-          zpack_2_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd3)) begin
-          zpack_3_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd4)) begin
-          zpack_4_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd5)) begin
-          zpack_5_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd6)) begin
-          zpack_6_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd7)) begin
-          zpack_7_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd8)) begin
-          zpack_8_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd9)) begin
-          zpack_9_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd10)) begin
-          zpack_10_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd11)) begin
-          zpack_11_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd12)) begin
-          zpack_12_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd13)) begin
-          zpack_13_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd14)) begin
-          zpack_14_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd15)) begin
-          zpack_15_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd16)) begin
-          zpack_16_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd17)) begin
-          zpack_17_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd18)) begin
-          zpack_18_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd19)) begin
-          zpack_19_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd20)) begin
-          zpack_20_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd21)) begin
-          zpack_21_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd22)) begin
-          zpack_22_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd23)) begin
-          zpack_23_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd24)) begin
-          zpack_24_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd25)) begin
-          zpack_25_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd26)) begin
-          zpack_26_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd27)) begin
-          zpack_27_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd28)) begin
-          zpack_28_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd29)) begin
-          zpack_29_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd30)) begin
-          zpack_30_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd31)) begin
-          zpack_31_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd32)) begin
-          zpack_32_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd33)) begin
-          zpack_33_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd34)) begin
-          zpack_34_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd35)) begin
-          zpack_35_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd36)) begin
-          zpack_36_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd37)) begin
-          zpack_37_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd38)) begin
-          zpack_38_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd39)) begin
-          zpack_39_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd40)) begin
-          zpack_40_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd41)) begin
-          zpack_41_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd42)) begin
-          zpack_42_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd43)) begin
-          zpack_43_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd44)) begin
-          zpack_44_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd45)) begin
-          zpack_45_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd46)) begin
-          zpack_46_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd47)) begin
-          zpack_47_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd48)) begin
-          zpack_48_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd49)) begin
-          zpack_49_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd50)) begin
-          zpack_50_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd51)) begin
-          zpack_51_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd52)) begin
-          zpack_52_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd53)) begin
-          zpack_53_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd54)) begin
-          zpack_54_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd55)) begin
-          zpack_55_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd56)) begin
-          zpack_56_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd57)) begin
-          zpack_57_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd58)) begin
-          zpack_58_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd59)) begin
-          zpack_59_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd60)) begin
-          zpack_60_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd61)) begin
-          zpack_61_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd62)) begin
-          zpack_62_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd63)) begin
-          zpack_63_q <= u_layernorm_m_axis_z_tdata[31:16];
-        end
-      end
     end
   end
 
@@ -1599,6 +1588,103 @@ module sequencer (
 
   // seq: kx (generator/units/sequencer.ts:812)
   always @(posedge clk) begin
+    case (kx_state_q)
+      2'd1: begin
+        if (kx_req_go) begin
+          slot_mod_q <= slot_pass_q;
+          label_c_q <= label_step_q;
+          if ((slot_pass_q == 3'd0)) begin
+            label_0_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd1)) begin
+            label_1_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd2)) begin
+            label_2_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd3)) begin
+            label_3_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd4)) begin
+            label_4_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd5)) begin
+            label_5_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd6)) begin
+            label_6_q <= label_step_q;
+          end
+          if ((slot_pass_q == 3'd7)) begin
+            label_7_q <= label_step_q;
+          end
+          kx_full_q <= pass_full_q;
+          kx_state_q <= 2'd2;
+        end
+      end
+      2'd2: begin
+        kx_state_q <= 2'd3;
+      end
+      2'd3: begin
+        if (((~u_gram_busy) & (~u_wm_busy))) begin
+          kx_ready_q <= kx_full_q;
+          kx_owed_q <= 1'b0;
+          kx_state_q <= 2'd0;
+        end
+      end
+      default: begin
+        if ((take & rec_train_q)) begin
+          kx_state_q <= 2'd1;
+          kx_owed_q <= 1'b1;
+        end
+      end
+    endcase
+    case (mod_state_q)
+      2'd0: begin
+        if ((((kx_ready_q & (ln_ahead_q != 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
+          mod_state_q <= 2'd1;
+        end
+      end
+      2'd1: begin
+        if ((mod_layer_q == 1'b0)) begin
+          delta_ready_0_q <= 1'b1;
+        end
+        if ((mod_layer_q == 1'b1)) begin
+          delta_ready_1_q <= 1'b1;
+        end
+        z_live_q <= (u_layernorm_busy & ln_train_q) & (ln_layer_q == mod_layer_q);
+        mod_state_q <= 2'd2;
+      end
+      2'd2: begin
+        mod_state_q <= 2'd3;
+      end
+      default: begin
+        if (mod_call_done) begin
+          mod_state_q <= 2'd0;
+          if ((mod_layer_q == 1'b1)) begin
+            mod_layer_q <= 1'b0;
+            kx_ready_q <= 1'b0;
+          end else begin
+            mod_layer_q <= mod_layer_q + 1'b1;
+          end
+        end
+      end
+    endcase
+    if ((heb_start & heb_update_now)) begin
+      if ((layer_q == 1'b0)) begin
+        delta_ready_0_q <= 1'b0;
+      end
+      if ((layer_q == 1'b1)) begin
+        delta_ready_1_q <= 1'b0;
+      end
+    end
+    if (((~mod_go) & (u_layernorm_done | mod_call_done))) begin
+      z_live_q <= 1'b0;
+    end
+    if ((((u_layernorm_stats & ln_train_q) & ln_full_q) & (~mod_call_done))) begin
+      ln_ahead_q <= ln_ahead_q + 2'd1;
+    end else if ((mod_call_done & (~((u_layernorm_stats & ln_train_q) & ln_full_q)))) begin
+      ln_ahead_q <= ln_ahead_q - 2'd1;
+    end
     if (rst) begin
       slot_mod_q <= 3'd0;
       label_c_q <= 4'd0;
@@ -1620,109 +1706,45 @@ module sequencer (
       z_live_q <= 1'b0;
       mod_layer_q <= 1'b0;
       ln_ahead_q <= 2'd0;
-    end else begin
-      case (kx_state_q)
-        2'd1: begin
-          if (kx_req_go) begin
-            slot_mod_q <= slot_pass_q;
-            label_c_q <= label_step_q;
-            if ((slot_pass_q == 3'd0)) begin
-              label_0_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd1)) begin
-              label_1_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd2)) begin
-              label_2_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd3)) begin
-              label_3_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd4)) begin
-              label_4_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd5)) begin
-              label_5_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd6)) begin
-              label_6_q <= label_step_q;
-            end
-            if ((slot_pass_q == 3'd7)) begin
-              label_7_q <= label_step_q;
-            end
-            kx_full_q <= pass_full_q;
-            kx_state_q <= 2'd2;
-          end
-        end
-        2'd2: begin
-          kx_state_q <= 2'd3;
-        end
-        2'd3: begin
-          if (((~u_gram_busy) & (~u_wm_busy))) begin
-            kx_ready_q <= kx_full_q;
-            kx_owed_q <= 1'b0;
-            kx_state_q <= 2'd0;
-          end
-        end
-        default: begin
-          if ((take & rec_train_q)) begin
-            kx_state_q <= 2'd1;
-            kx_owed_q <= 1'b1;
-          end
-        end
-      endcase
-      case (mod_state_q)
-        2'd0: begin
-          if ((((kx_ready_q & (ln_ahead_q != 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
-            mod_state_q <= 2'd1;
-          end
-        end
-        2'd1: begin
-          if ((mod_layer_q == 1'b0)) begin
-            delta_ready_0_q <= 1'b1;
-          end
-          if ((mod_layer_q == 1'b1)) begin
-            delta_ready_1_q <= 1'b1;
-          end
-          z_live_q <= (u_layernorm_busy & ln_train_q) & (ln_layer_q == mod_layer_q);
-          mod_state_q <= 2'd2;
-        end
-        2'd2: begin
-          mod_state_q <= 2'd3;
-        end
-        default: begin
-          if (mod_call_done) begin
-            mod_state_q <= 2'd0;
-            if ((mod_layer_q == 1'b1)) begin
-              mod_layer_q <= 1'b0;
-              kx_ready_q <= 1'b0;
-            end else begin
-              mod_layer_q <= mod_layer_q + 1'b1;
-            end
-          end
-        end
-      endcase
-      if ((heb_start & heb_update_now)) begin
-        if ((layer_q == 1'b0)) begin
-          delta_ready_0_q <= 1'b0;
-        end
-        if ((layer_q == 1'b1)) begin
-          delta_ready_1_q <= 1'b0;
-        end
-      end
-      if (((~mod_go) & (u_layernorm_done | mod_call_done))) begin
-        z_live_q <= 1'b0;
-      end
-      if ((((u_layernorm_stats & ln_train_q) & ln_full_q) & (~mod_call_done))) begin
-        ln_ahead_q <= ln_ahead_q + 2'd1;
-      end else if ((mod_call_done & (~((u_layernorm_stats & ln_train_q) & ln_full_q)))) begin
-        ln_ahead_q <= ln_ahead_q - 2'd1;
-      end
     end
   end
 
   // seq: trailing (generator/units/sequencer.ts:867)
   always @(posedge clk) begin
+    if (ln_start) begin
+      ln_layer_q <= layer_q;
+      ln_train_q <= train_q;
+      ln_full_q <= pass_full_q;
+      ln_owed_q <= 1'b0;
+    end else if (pass_go) begin
+      ln_owed_q <= 1'b1;
+    end
+    if ((take & rec_train_q)) begin
+      new_owed_q <= 1'b1;
+      ln_prev_q <= u_layernorm_busy & ln_train_q;
+    end else begin
+      if (wm_new_go) begin
+        new_owed_q <= 1'b0;
+      end
+      if (u_layernorm_done) begin
+        ln_prev_q <= 1'b0;
+      end
+    end
+    if ((in_t_end & pass_full_q)) begin
+      out_owed_q <= 1'b1;
+      out_label_q <= label_written | kx_req_go;
+      out_z_q <= u_layernorm_busy;
+    end else begin
+      if (out_start) begin
+        out_owed_q <= 1'b0;
+      end
+      if (kx_req_go) begin
+        out_label_q <= 1'b1;
+      end
+      if (u_layernorm_done) begin
+        out_z_q <= 1'b0;
+      end
+    end
     if (rst) begin
       ln_layer_q <= 1'b0;
       ln_train_q <= 1'b0;
@@ -1733,46 +1755,57 @@ module sequencer (
       out_owed_q <= 1'b0;
       out_label_q <= 1'b0;
       out_z_q <= 1'b0;
-    end else begin
-      if (ln_start) begin
-        ln_layer_q <= layer_q;
-        ln_train_q <= train_q;
-        ln_full_q <= pass_full_q;
-        ln_owed_q <= 1'b0;
-      end else if (pass_go) begin
-        ln_owed_q <= 1'b1;
-      end
-      if ((take & rec_train_q)) begin
-        new_owed_q <= 1'b1;
-        ln_prev_q <= u_layernorm_busy & ln_train_q;
-      end else begin
-        if (wm_new_go) begin
-          new_owed_q <= 1'b0;
-        end
-        if (u_layernorm_done) begin
-          ln_prev_q <= 1'b0;
-        end
-      end
-      if ((in_t_end & pass_full_q)) begin
-        out_owed_q <= 1'b1;
-        out_label_q <= label_written | kx_req_go;
-        out_z_q <= u_layernorm_busy;
-      end else begin
-        if (out_start) begin
-          out_owed_q <= 1'b0;
-        end
-        if (kx_req_go) begin
-          out_label_q <= 1'b1;
-        end
-        if (u_layernorm_done) begin
-          out_z_q <= 1'b0;
-        end
-      end
     end
   end
 
   // seq: intake (generator/units/sequencer.ts:893)
   always @(posedge clk) begin
+    case (intake_state_q)
+      3'd0: begin
+        if (((start & record_ready) & ((op == 2'd0) | (op == 2'd1)))) begin
+          rec_train_q <= op == 2'd0;
+          slot_in_q <= ((slot_prev_q != 2'd0) & (slot_cur_q != 2'd0)) ? 2'd0 : (((slot_prev_q != 2'd1) & (slot_cur_q != 2'd1)) ? 2'd1 : 2'd2);
+          intake_state_q <= 3'd1;
+        end
+      end
+      3'd1: begin
+        if (intake_load) begin
+          pix_left_q <= 10'd784;
+          intake_state_q <= 3'd2;
+        end
+      end
+      3'd2: begin
+        if (px_fire) begin
+          pix_left_q <= pix_left_q - 10'd1;
+          if ((pix_left_q == 10'd1)) begin
+            intake_state_q <= rec_train_q ? 3'd3 : 3'd4;
+          end
+        end
+      end
+      3'd3: begin
+        if (s_axis_px_tvalid) begin
+          label_next_q <= s_axis_px_tdata[3:0];
+          intake_state_q <= 3'd4;
+        end
+      end
+      default: begin
+        if (take) begin
+          intake_state_q <= 3'd0;
+        end
+      end
+    endcase
+    if (take) begin
+      own_load_q <= u_hebbian_hl_busy;
+    end else if ((~u_hebbian_hl_busy)) begin
+      own_load_q <= 1'b0;
+    end
+    if (step_load) begin
+      step_load_q <= 2'd2;
+    end else if ((step_load_q == 2'd2)) begin
+      step_load_q <= 2'd1;
+    end else if (((step_load_q == 2'd1) & (~u_hebbian_hl_busy))) begin
+      step_load_q <= 2'd0;
+    end
     if (rst) begin
       rec_train_q <= 1'b0;
       slot_in_q <= 2'd2;
@@ -1781,58 +1814,136 @@ module sequencer (
       label_next_q <= 4'd0;
       own_load_q <= 1'b0;
       step_load_q <= 2'd0;
-    end else begin
-      case (intake_state_q)
-        3'd0: begin
-          if (((start & record_ready) & ((op == 2'd0) | (op == 2'd1)))) begin
-            rec_train_q <= op == 2'd0;
-            slot_in_q <= ((slot_prev_q != 2'd0) & (slot_cur_q != 2'd0)) ? 2'd0 : (((slot_prev_q != 2'd1) & (slot_cur_q != 2'd1)) ? 2'd1 : 2'd2);
-            intake_state_q <= 3'd1;
-          end
-        end
-        3'd1: begin
-          if (intake_load) begin
-            pix_left_q <= 10'd784;
-            intake_state_q <= 3'd2;
-          end
-        end
-        3'd2: begin
-          if (px_fire) begin
-            pix_left_q <= pix_left_q - 10'd1;
-            if ((pix_left_q == 10'd1)) begin
-              intake_state_q <= rec_train_q ? 3'd3 : 3'd4;
-            end
-          end
-        end
-        3'd3: begin
-          if (s_axis_px_tvalid) begin
-            label_next_q <= s_axis_px_tdata[3:0];
-            intake_state_q <= 3'd4;
-          end
-        end
-        default: begin
-          if (take) begin
-            intake_state_q <= 3'd0;
-          end
-        end
-      endcase
-      if (take) begin
-        own_load_q <= u_hebbian_hl_busy;
-      end else if ((~u_hebbian_hl_busy)) begin
-        own_load_q <= 1'b0;
-      end
-      if (step_load) begin
-        step_load_q <= 2'd2;
-      end else if ((step_load_q == 2'd2)) begin
-        step_load_q <= 2'd1;
-      end else if (((step_load_q == 2'd1) & (~u_hebbian_hl_busy))) begin
-        step_load_q <= 2'd0;
-      end
     end
   end
 
   // seq: fsm (generator/units/sequencer.ts:929)
   always @(posedge clk) begin
+    done_q <= 1'b0;
+    case (state_q)
+      5'd0: begin
+        if (take) begin
+          layer_q <= 1'b0;
+          train_q <= rec_train_q;
+          slot_cur_q <= slot_in_q;
+          if (rec_train_q) begin
+            slot_pass_q <= u_wm_head;
+            pass_full_q <= u_wm_count >= 4'd7;
+            label_step_q <= label_next_q;
+          end
+          state_q <= 5'd1;
+        end else if (((start & (intake_state_q == 3'd0)) & (op == 2'd2))) begin
+          layer_q <= 1'b0;
+          state_q <= 5'd10;
+        end else if (((start & (intake_state_q == 3'd0)) & (op == 2'd3))) begin
+          state_q <= 5'd14;
+        end
+      end
+      5'd1: begin
+        if (pass_go) begin
+          state_q <= 5'd2;
+        end
+      end
+      5'd2: begin
+        state_q <= 5'd3;
+      end
+      5'd3: begin
+        if ((~u_hebbian_busy)) begin
+          state_q <= last_layer ? 5'd5 : 5'd4;
+        end
+      end
+      5'd4: begin
+        if (step_load) begin
+          state_q <= 5'd5;
+        end
+      end
+      5'd5: begin
+        if (((((~u_hebbian_busy) & ((~ln_owed_q) & ((last_layer & train_q) | (~u_layernorm_busy)))) & (step_load_q == 2'd0)) & (~step_load))) begin
+          if (last_layer) begin
+            layer_q <= 1'b0;
+            state_q <= train_q ? 5'd6 : 5'd7;
+          end else begin
+            layer_q <= layer_q + 1'b1;
+            state_q <= 5'd1;
+          end
+        end
+      end
+      5'd6: begin
+        if ((~pass_full_q)) begin
+          state_q <= 5'd16;
+        end else begin
+          pending_q <= 1'b1;
+          slot_prev_q <= slot_cur_q;
+          steps_q <= steps_q + 64'd1;
+          state_q <= 5'd16;
+        end
+      end
+      5'd7: begin
+        logit_j_q <= 8'd0;
+        state_q <= 5'd8;
+      end
+      5'd8: begin
+        if (u_output_m_axis_logit_tvalid) begin
+          logit_j_q <= logit_j_q + 8'd1;
+          if (((logit_j_q == 8'd0) | (u_output_m_axis_logit_tdata > $signed(best_q)))) begin
+            best_q <= u_output_m_axis_logit_tdata;
+            best_j_q <= logit_j_q;
+          end
+          if (u_output_m_axis_logit_tlast) begin
+            state_q <= 5'd9;
+          end
+        end
+      end
+      5'd9: begin
+        if ((~u_output_busy)) begin
+          state_q <= 5'd16;
+        end
+      end
+      5'd10: begin
+        if (background_idle) begin
+          state_q <= 5'd11;
+        end
+      end
+      5'd11: begin
+        if ((~pending_q)) begin
+          state_q <= 5'd16;
+        end else if (flush_go) begin
+          state_q <= 5'd12;
+        end
+      end
+      5'd12: begin
+        state_q <= 5'd13;
+      end
+      5'd13: begin
+        if ((~u_hebbian_busy)) begin
+          if (last_layer) begin
+            pending_q <= 1'b0;
+            layer_q <= 1'b0;
+            state_q <= 5'd16;
+          end else begin
+            layer_q <= layer_q + 1'b1;
+            state_q <= 5'd11;
+          end
+        end
+      end
+      5'd14: begin
+        if (clear_go) begin
+          state_q <= 5'd15;
+        end
+      end
+      5'd15: begin
+        if ((~u_wm_busy)) begin
+          state_q <= 5'd16;
+        end
+      end
+      5'd16: begin
+        done_q <= 1'b1;
+        state_q <= 5'd0;
+      end
+      default: begin
+        state_q <= 5'd0;
+      end
+    endcase
     if (rst) begin
       done_q <= 1'b0;
       layer_q <= 1'b0;
@@ -1848,132 +1959,6 @@ module sequencer (
       logit_j_q <= 8'd0;
       best_q <= 16'd0;
       best_j_q <= 8'd0;
-    end else begin
-      done_q <= 1'b0;
-      case (state_q)
-        5'd0: begin
-          if (take) begin
-            layer_q <= 1'b0;
-            train_q <= rec_train_q;
-            slot_cur_q <= slot_in_q;
-            if (rec_train_q) begin
-              slot_pass_q <= u_wm_head;
-              pass_full_q <= u_wm_count >= 4'd7;
-              label_step_q <= label_next_q;
-            end
-            state_q <= 5'd1;
-          end else if (((start & (intake_state_q == 3'd0)) & (op == 2'd2))) begin
-            layer_q <= 1'b0;
-            state_q <= 5'd10;
-          end else if (((start & (intake_state_q == 3'd0)) & (op == 2'd3))) begin
-            state_q <= 5'd14;
-          end
-        end
-        5'd1: begin
-          if (pass_go) begin
-            state_q <= 5'd2;
-          end
-        end
-        5'd2: begin
-          state_q <= 5'd3;
-        end
-        5'd3: begin
-          if ((~u_hebbian_busy)) begin
-            state_q <= last_layer ? 5'd5 : 5'd4;
-          end
-        end
-        5'd4: begin
-          if (step_load) begin
-            state_q <= 5'd5;
-          end
-        end
-        5'd5: begin
-          if (((((~u_hebbian_busy) & ((~ln_owed_q) & ((last_layer & train_q) | (~u_layernorm_busy)))) & (step_load_q == 2'd0)) & (~step_load))) begin
-            if (last_layer) begin
-              layer_q <= 1'b0;
-              state_q <= train_q ? 5'd6 : 5'd7;
-            end else begin
-              layer_q <= layer_q + 1'b1;
-              state_q <= 5'd1;
-            end
-          end
-        end
-        5'd6: begin
-          if ((~pass_full_q)) begin
-            state_q <= 5'd16;
-          end else begin
-            pending_q <= 1'b1;
-            slot_prev_q <= slot_cur_q;
-            steps_q <= steps_q + 64'd1;
-            state_q <= 5'd16;
-          end
-        end
-        5'd7: begin
-          logit_j_q <= 8'd0;
-          state_q <= 5'd8;
-        end
-        5'd8: begin
-          if (u_output_m_axis_logit_tvalid) begin
-            logit_j_q <= logit_j_q + 8'd1;
-            if (((logit_j_q == 8'd0) | (u_output_m_axis_logit_tdata > $signed(best_q)))) begin
-              best_q <= u_output_m_axis_logit_tdata;
-              best_j_q <= logit_j_q;
-            end
-            if (u_output_m_axis_logit_tlast) begin
-              state_q <= 5'd9;
-            end
-          end
-        end
-        5'd9: begin
-          if ((~u_output_busy)) begin
-            state_q <= 5'd16;
-          end
-        end
-        5'd10: begin
-          if (background_idle) begin
-            state_q <= 5'd11;
-          end
-        end
-        5'd11: begin
-          if ((~pending_q)) begin
-            state_q <= 5'd16;
-          end else if (flush_go) begin
-            state_q <= 5'd12;
-          end
-        end
-        5'd12: begin
-          state_q <= 5'd13;
-        end
-        5'd13: begin
-          if ((~u_hebbian_busy)) begin
-            if (last_layer) begin
-              pending_q <= 1'b0;
-              layer_q <= 1'b0;
-              state_q <= 5'd16;
-            end else begin
-              layer_q <= layer_q + 1'b1;
-              state_q <= 5'd11;
-            end
-          end
-        end
-        5'd14: begin
-          if (clear_go) begin
-            state_q <= 5'd15;
-          end
-        end
-        5'd15: begin
-          if ((~u_wm_busy)) begin
-            state_q <= 5'd16;
-          end
-        end
-        5'd16: begin
-          done_q <= 1'b1;
-          state_q <= 5'd0;
-        end
-        default: begin
-          state_q <= 5'd0;
-        end
-      endcase
     end
   end
 

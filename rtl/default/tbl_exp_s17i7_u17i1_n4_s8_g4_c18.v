@@ -101,28 +101,25 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   assign _add_v_q = {1'b0, ((((((_shl_v_q[35:0] - _shl_v_q_2[35:0]) - _shl_v_q_3[35:0]) + _shl_v_q_4[35:0]) + _shl_v_q_5[35:0]) + _shl_v_q_6[35:0]) + _shl_v_q_7[35:0]) + _shl_v_q_8[35:0]} + 37'd32768;
   // seq: v_q (generator/lib/arith/table.ts:142)
   always @(posedge clk) begin
+    v_q <= _add_v_q[36:16];
     if (rst) begin
       v_q <= 21'd0;
-    end else begin
-      v_q <= _add_v_q[36:16];
     end
   end
 
   // seq: f_q (generator/lib/arith/table.ts:148)
   always @(posedge clk) begin
+    f_q <= _bits_base_q_addr[7:0];
     if (rst) begin
       f_q <= 8'd0;
-    end else begin
-      f_q <= _bits_base_q_addr[7:0];
     end
   end
 
   // seq: n_q (generator/lib/arith/table.ts:151)
   always @(posedge clk) begin
+    n_q <= v_q[20:12];
     if (rst) begin
       n_q <= 9'd0;
-    end else begin
-      n_q <= v_q[20:12];
     end
   end
 
@@ -133,19 +130,17 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   assign _add_y_q = {1'b0, base_q} + {{3{_bits_y_q[18]}}, _bits_y_q};
   // seq: y_q (generator/lib/arith/table.ts:153)
   always @(posedge clk) begin
+    y_q <= _add_y_q[20:0];
     if (rst) begin
       y_q <= 21'd0;
-    end else begin
-      y_q <= _add_y_q[20:0];
     end
   end
 
   // seq: n_q2 (generator/lib/arith/table.ts:154)
   always @(posedge clk) begin
+    n_q2 <= n_q;
     if (rst) begin
       n_q2 <= 9'd0;
-    end else begin
-      n_q2 <= n_q;
     end
   end
 
@@ -153,19 +148,17 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   assign _mux_y_out_q = (_add_y_out_q[22:1] > 22'h1ffff) ? 22'h1ffff : _add_y_out_q[22:1];
   // seq: y_out_q (generator/lib/arith/table.ts:258)
   always @(posedge clk) begin
+    y_out_q <= _mux_y_out_q[16:0];
     if (rst) begin
       y_out_q <= 17'd0;
-    end else begin
-      y_out_q <= _mux_y_out_q[16:0];
     end
   end
 
   // seq: sat_out_q (generator/lib/arith/table.ts:259)
   always @(posedge clk) begin
+    sat_out_q <= _add_y_out_q[22:1] > 22'h1ffff;
     if (rst) begin
       sat_out_q <= 1'b0;
-    end else begin
-      sat_out_q <= _add_y_out_q[22:1] > 22'h1ffff;
     end
   end
 

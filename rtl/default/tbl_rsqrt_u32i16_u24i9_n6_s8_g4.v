@@ -207,28 +207,25 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
 
   // seq: x_q (generator/lib/arith/table.ts:207)
   always @(posedge clk) begin
+    x_q <= x;
     if (rst) begin
       x_q <= 32'd0;
-    end else begin
-      x_q <= x;
     end
   end
 
   // seq: m_q (generator/lib/arith/table.ts:208)
   always @(posedge clk) begin
+    m_q <= lead;
     if (rst) begin
       m_q <= 5'd0;
-    end else begin
-      m_q <= lead;
     end
   end
 
   // seq: zero_q (generator/lib/arith/table.ts:209)
   always @(posedge clk) begin
+    zero_q <= x == 32'd0;
     if (rst) begin
       zero_q <= 1'b0;
-    end else begin
-      zero_q <= x == 32'd0;
     end
   end
 
@@ -236,28 +233,25 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
 
   // seq: f_q (generator/lib/arith/table.ts:228)
   always @(posedge clk) begin
+    f_q <= _bits_base_q_addr[7:0];
     if (rst) begin
       f_q <= 8'd0;
-    end else begin
-      f_q <= _bits_base_q_addr[7:0];
     end
   end
 
   // seq: m_q2 (generator/lib/arith/table.ts:230)
   always @(posedge clk) begin
+    m_q2 <= m_q;
     if (rst) begin
       m_q2 <= 5'd0;
-    end else begin
-      m_q2 <= m_q;
     end
   end
 
   // seq: zero_q2 (generator/lib/arith/table.ts:231)
   always @(posedge clk) begin
+    zero_q2 <= zero_q;
     if (rst) begin
       zero_q2 <= 1'b0;
-    end else begin
-      zero_q2 <= zero_q;
     end
   end
 
@@ -268,10 +262,9 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[15]}}, _bits_y_q};
   // seq: y_q (generator/lib/arith/table.ts:244)
   always @(posedge clk) begin
+    y_q <= _add_y_q[19:0];
     if (rst) begin
       y_q <= 20'd0;
-    end else begin
-      y_q <= _add_y_q[19:0];
     end
   end
 
@@ -313,19 +306,17 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   end
   // seq: a_q (generator/lib/arith/table.ts:245)
   always @(posedge clk) begin
+    a_q <= _sel_a_q;
     if (rst) begin
       a_q <= 4'd0;
-    end else begin
-      a_q <= _sel_a_q;
     end
   end
 
   // seq: zero_q3 (generator/lib/arith/table.ts:247)
   always @(posedge clk) begin
+    zero_q3 <= zero_q2;
     if (rst) begin
       zero_q3 <= 1'b0;
-    end else begin
-      zero_q3 <= zero_q2;
     end
   end
 
@@ -333,19 +324,17 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   assign _mux_y_out_q = ((_add_y_out_q[35:11] > 25'hffffff) | zero_q3) ? 25'hffffff : _add_y_out_q[35:11];
   // seq: y_out_q (generator/lib/arith/table.ts:258)
   always @(posedge clk) begin
+    y_out_q <= _mux_y_out_q[23:0];
     if (rst) begin
       y_out_q <= 24'd0;
-    end else begin
-      y_out_q <= _mux_y_out_q[23:0];
     end
   end
 
   // seq: sat_out_q (generator/lib/arith/table.ts:259)
   always @(posedge clk) begin
+    sat_out_q <= (_add_y_out_q[35:11] > 25'hffffff) | zero_q3;
     if (rst) begin
       sat_out_q <= 1'b0;
-    end else begin
-      sat_out_q <= (_add_y_out_q[35:11] > 25'hffffff) | zero_q3;
     end
   end
 

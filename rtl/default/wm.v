@@ -183,26 +183,25 @@ module wm (
 
   // seq: write_pointers (generator/units/wm.ts:163)
   always @(posedge clk) begin
+    if ((cmd_new | cmd_clear)) begin
+      px_wptr_q <= 10'd0;
+    end else if ((s_axis_px_tvalid & s_axis_px_tready)) begin
+      px_wptr_q <= (px_wptr_q == 10'd783) ? 10'd0 : (px_wptr_q + 10'd1);
+    end
+    if ((cmd_new | cmd_clear)) begin
+      z1_wptr_q <= 7'd0;
+    end else if ((s_axis_z1_tvalid & s_axis_z1_tready)) begin
+      z1_wptr_q <= (z1_wptr_q == 7'd127) ? 7'd0 : (z1_wptr_q + 7'd1);
+    end
+    if ((cmd_new | cmd_clear)) begin
+      z2_wptr_q <= 6'd0;
+    end else if ((s_axis_z2_tvalid & s_axis_z2_tready)) begin
+      z2_wptr_q <= (z2_wptr_q == 6'd63) ? 6'd0 : (z2_wptr_q + 6'd1);
+    end
     if (rst) begin
       px_wptr_q <= 10'd0;
       z1_wptr_q <= 7'd0;
       z2_wptr_q <= 6'd0;
-    end else begin
-      if ((cmd_new | cmd_clear)) begin
-        px_wptr_q <= 10'd0;
-      end else if ((s_axis_px_tvalid & s_axis_px_tready)) begin
-        px_wptr_q <= (px_wptr_q == 10'd783) ? 10'd0 : (px_wptr_q + 10'd1);
-      end
-      if ((cmd_new | cmd_clear)) begin
-        z1_wptr_q <= 7'd0;
-      end else if ((s_axis_z1_tvalid & s_axis_z1_tready)) begin
-        z1_wptr_q <= (z1_wptr_q == 7'd127) ? 7'd0 : (z1_wptr_q + 7'd1);
-      end
-      if ((cmd_new | cmd_clear)) begin
-        z2_wptr_q <= 6'd0;
-      end else if ((s_axis_z2_tvalid & s_axis_z2_tready)) begin
-        z2_wptr_q <= (z2_wptr_q == 6'd63) ? 6'd0 : (z2_wptr_q + 6'd1);
-      end
     end
   end
 
@@ -307,12 +306,11 @@ module wm (
 
   // seq: kr_diag (generator/units/wm.ts:234)
   always @(posedge clk) begin
+    if (kr_en) begin
+      kr_diag_q <= kr_p == kr_q;
+    end
     if (rst) begin
       kr_diag_q <= 1'b0;
-    end else begin
-      if (kr_en) begin
-        kr_diag_q <= kr_p == kr_q;
-      end
     end
   end
 
@@ -328,12 +326,11 @@ module wm (
 
   // seq: vr_kind (generator/units/wm.ts:247)
   always @(posedge clk) begin
+    if (vr_en) begin
+      vr_kind_q <= vr_kind;
+    end
     if (rst) begin
       vr_kind_q <= 2'd0;
-    end else begin
-      if (vr_en) begin
-        vr_kind_q <= vr_kind;
-      end
     end
   end
 
@@ -699,6 +696,49 @@ module wm (
 
   // seq: control (generator/units/wm.ts:271)
   always @(posedge clk) begin
+    done_q <= 1'b0;
+    w_valid_q <= krow_accept;
+    if (krow_accept) begin
+      w_q_q <= krow_q_q;
+      w_tri_q <= krow_tri;
+      w_kx_q <= s_axis_krow_tdata[16:0];
+      w_ky_q <= s_axis_krow_tdata[33:17];
+      krow_left_q <= krow_left_q - 4'd1;
+      krow_q_q <= ((krow_q_q + 3'd1) == cur_q) ? ((krow_q_q + 3'd1) + 3'd1) : (krow_q_q + 3'd1);
+    end
+    if (w_valid_q) begin
+      rc_x_q <= rc_x_q + {3'd0, w_kx_q};
+      rc_y_q <= rc_y_q + {3'd0, w_ky_q};
+    end
+    if (cmd_clear) begin
+      state_q <= 2'd1;
+      clear_cnt_q <= 10'd0;
+      head_q <= 3'd0;
+      count_q <= 4'd0;
+      cur_q <= 3'd0;
+    end else if (cmd_new) begin
+      cur_q <= head_q;
+      head_q <= (head_q == 3'd7) ? 3'd0 : (head_q + 3'd1);
+      count_q <= (count_q == 4'd8) ? count_q : (count_q + 4'd1);
+      done_q <= 1'b1;
+    end else if (cmd_krow) begin
+      state_q <= 2'd2;
+      krow_left_q <= count_q - 4'd1;
+      krow_q_q <= (cur_q == 3'd0) ? 3'd1 : 3'd0;
+      rc_x_q <= 20'd0;
+      rc_y_q <= 20'd0;
+    end
+    if (clearing) begin
+      clear_cnt_q <= clear_cnt_q + 10'd1;
+      if ((clear_cnt_q == 10'd783)) begin
+        state_q <= 2'd0;
+        done_q <= 1'b1;
+      end
+    end
+    if (rc_write) begin
+      state_q <= 2'd0;
+      done_q <= 1'b1;
+    end
     if (rst) begin
       done_q <= 1'b0;
       w_valid_q <= 1'b0;
@@ -715,50 +755,6 @@ module wm (
       head_q <= 3'd0;
       count_q <= 4'd0;
       cur_q <= 3'd0;
-    end else begin
-      done_q <= 1'b0;
-      w_valid_q <= krow_accept;
-      if (krow_accept) begin
-        w_q_q <= krow_q_q;
-        w_tri_q <= krow_tri;
-        w_kx_q <= s_axis_krow_tdata[16:0];
-        w_ky_q <= s_axis_krow_tdata[33:17];
-        krow_left_q <= krow_left_q - 4'd1;
-        krow_q_q <= ((krow_q_q + 3'd1) == cur_q) ? ((krow_q_q + 3'd1) + 3'd1) : (krow_q_q + 3'd1);
-      end
-      if (w_valid_q) begin
-        rc_x_q <= rc_x_q + {3'd0, w_kx_q};
-        rc_y_q <= rc_y_q + {3'd0, w_ky_q};
-      end
-      if (cmd_clear) begin
-        state_q <= 2'd1;
-        clear_cnt_q <= 10'd0;
-        head_q <= 3'd0;
-        count_q <= 4'd0;
-        cur_q <= 3'd0;
-      end else if (cmd_new) begin
-        cur_q <= head_q;
-        head_q <= (head_q == 3'd7) ? 3'd0 : (head_q + 3'd1);
-        count_q <= (count_q == 4'd8) ? count_q : (count_q + 4'd1);
-        done_q <= 1'b1;
-      end else if (cmd_krow) begin
-        state_q <= 2'd2;
-        krow_left_q <= count_q - 4'd1;
-        krow_q_q <= (cur_q == 3'd0) ? 3'd1 : 3'd0;
-        rc_x_q <= 20'd0;
-        rc_y_q <= 20'd0;
-      end
-      if (clearing) begin
-        clear_cnt_q <= clear_cnt_q + 10'd1;
-        if ((clear_cnt_q == 10'd783)) begin
-          state_q <= 2'd0;
-          done_q <= 1'b1;
-        end
-      end
-      if (rc_write) begin
-        state_q <= 2'd0;
-        done_q <= 1'b1;
-      end
     end
   end
 

@@ -51,10 +51,12 @@ describe('named enums', () => {
     const e = emitModule(fsm());
     expect(e.verilog).toContain('localparam [1:0] STATE_IDLE = 2\'d0;');
     expect(e.verilog).toContain('localparam [1:0] STATE_DONE = 2\'d2;');
-    expect(e.verilog).toMatch(/^ {8}STATE_RUN: begin$/m);
+    expect(e.verilog).toMatch(/^ {6}STATE_RUN: begin$/m);
     expect(e.verilog).toContain('state_q <= STATE_DONE;');
     expect(e.verilog).toContain('assign done = state_q == STATE_DONE;');
     expect(e.verilog).toContain("state_q <= 2'd0;"); // the reset value (a register's reset is a literal)
+    // the reset comes after the body and overrides it (the body is not its `else`)
+    expect(e.verilog).toMatch(/ {4}endcase\n {4}if \(rst\) begin\n {6}state_q <= 2'd0;\n {6}cnt_q <= 3'd0;\n {4}end\n {2}end\n/);
     const entry = e.nameMap.entries.find((x) => x.verilog === 'STATE_RUN');
     expect(entry).toEqual({ path: 'enum_fsm.STATE_RUN', verilog: 'STATE_RUN', kind: 'localparam', width: 2, signed: false, value: '1', enum: 'state' });
   });

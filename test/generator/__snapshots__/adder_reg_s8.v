@@ -16,10 +16,9 @@ module adder_reg_s8 (
 
   // seq: sum_q (test/generator/examples.ts:27)
   always @(posedge clk) begin
+    sum_q <= {a[7], a} + {b[7], b};
     if (rst) begin
       sum_q <= 9'sd0;
-    end else begin
-      sum_q <= {a[7], a} + {b[7], b};
     end
   end
 

@@ -16,12 +16,11 @@ module counter_w8 (
 
   // seq: count (test/generator/examples.ts:13)
   always @(posedge clk) begin
+    if (en) begin
+      count_q <= count_q + 8'd1;
+    end
     if (rst) begin
       count_q <= 8'd0;
-    end else begin
-      if (en) begin
-        count_q <= count_q + 8'd1;
-      end
     end
   end
 

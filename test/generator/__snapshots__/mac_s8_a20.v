@@ -22,14 +22,13 @@ module mac_s8_a20 (
   assign _mul_acc_q = a * b;
   // seq: accumulate (test/generator/examples.ts:83)
   always @(posedge clk) begin
+    if (clear) begin
+      acc_q <= 20'sd0;
+    end else if (valid) begin
+      acc_q <= acc_q + {{4{_mul_acc_q[15]}}, _mul_acc_q};
+    end
     if (rst) begin
       acc_q <= 20'sd0;
-    end else begin
-      if (clear) begin
-        acc_q <= 20'sd0;
-      end else if (valid) begin
-        acc_q <= acc_q + {{4{_mul_acc_q[15]}}, _mul_acc_q};
-      end
     end
   end
 
