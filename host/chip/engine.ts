@@ -259,19 +259,10 @@ export class ChipEngine implements Engine {
 
   /** Loads a whole set of parameters (e.g. a weights file's layers) into the chip, and into the checking model. */
   async loadLayers(layers: RawLayer[]): Promise<void> {
-    this.spec.layers.forEach((y, l) => {
-      const got = layers[l];
-      if (!got || got.nIn !== y.nIn || got.nOut !== y.nOut || got.W.length !== y.nIn * y.nOut || got.b.length !== y.nOut) {
-        throw new RangeError(`chip engine: layer ${l} must be ${y.nIn}→${y.nOut}, got ${got ? `${got.nIn}→${got.nOut}` : 'none'}`);
-      }
-    });
-    if (layers.length !== this.spec.layers.length) throw new RangeError(`chip engine: ${layers.length} layers given, the chip has ${this.spec.layers.length}`);
+    // the checking model takes them first: it refuses wrong shapes and out-of-range words before the chip is written
+    this.golden.setRawWeights(layers);
     await this.flush();
     await this.client.loadWeights(0, Array.from(layersToWords(this.chip, layers)));
-    layers.forEach((y, l) => {
-      this.golden.state.W[l].set(y.W);
-      this.golden.state.b[l].set(y.b);
-    });
   }
 
   /** The simulated clock cycles run so far (sim transport), else null. */
@@ -331,19 +322,14 @@ export class ChipEngine implements Engine {
       return { nIn: y.nIn, nOut: y.nOut, W, b };
     });
     const states = this.spec.layers.flatMap((_, l) => Array.from(state.arrays[`lfsr${l}`], (v) => v >>> 0));
+    // the golden model takes the weights first: out-of-range words are refused before the chip is written
+    this.golden.setRawWeights(layers);
     await this.flush();
     await this.client.loadWeights(0, Array.from(layersToWords(this.chip, layers)));
     await this.client.loadLfsr(0, states);
     this.steps = m.steps as number;
     this.lastCheck = this.steps;
-    if (this.o.check) {
-      const g = this.golden.state;
-      layers.forEach((y, l) => {
-        g.W[l].set(y.W);
-        g.b[l].set(y.b);
-        g.banks[l].states.set(state.arrays[`lfsr${l}`]);
-      });
-    }
+    if (this.o.check) this.spec.layers.forEach((_, l) => this.golden.state.banks[l].states.set(state.arrays[`lfsr${l}`]));
   }
 
   weights(): LayerWeights[] {

@@ -84,10 +84,7 @@ export function readWeights(file: string, cfg: ChipConfig): RawLayer[] {
 
 function predictGolden(cfg: ChipConfig, layers: RawLayer[], test: Split, n: number): number[] {
   const g = new FixedPointEngine(chipTrainConfig(cfg, 0), cfg.numeric);
-  layers.forEach((y, l) => {
-    g.state.W[l].set(y.W);
-    g.state.b[l].set(y.b);
-  });
+  g.setRawWeights(layers);
   return Array.from({ length: n }, (_, i) => g.predict(test, i));
 }
 

@@ -119,6 +119,25 @@ describe('determinism', () => {
     expect(fresh.encodeWeights().equals(trained.encodeWeights())).toBe(false);
   });
 
+  it('setRawWeights loads a weight file\'s layers, and refuses wrong shapes and out-of-range words changing nothing', () => {
+    const trained = train(CHIP_MNIST, 100, 1);
+    const layers = decodeWeightFile(trained.encodeWeights()).layers;
+    const fresh = createFixedEngine(CHIP_MNIST, DEFAULT_NUMERIC);
+    const before = fresh.encodeWeights();
+    const bad: [typeof layers, RegExp][] = [
+      [layers.slice(0, 2), /2 layers given, the network has 3/],
+      [layers.map((y, l) => (l === 1 ? { ...y, b: y.b.slice(1) } : y)), /layer 1 must be 128→64 \(8192 weights, 64 biases\), got 128→64 \(8192, 63\)/],
+      [layers.map((y, l) => (l === 2 ? { ...y, W: Int32Array.from(y.W, (v, k) => (k === 7 ? 32768 : v)) } : y)), /layer 2 weight 7 is 32768, outside Q4\.12 \(-32768\.\.32767\)/],
+      [layers.map((y, l) => (l === 0 ? { ...y, b: Int32Array.from(y.b, (v, k) => (k === 3 ? -40000 : v)) } : y)), /layer 0 bias 3 is -40000/],
+    ];
+    for (const [ls, re] of bad) {
+      expect(() => fresh.setRawWeights(ls)).toThrow(re);
+      expectSameBytes(fresh.encodeWeights(), before);
+    }
+    fresh.setRawWeights(layers);
+    expectSameBytes(fresh.encodeWeights(), trained.encodeWeights());
+  });
+
   it('the weight file round-trips and holds the raw integers documented', () => {
     const e = train(CHIP_MNIST, 100, 1);
     const buf = e.encodeWeights();

@@ -4,7 +4,7 @@
  * The step itself — the specification the RTL must match word for word — is sim/golden/fixed/step.ts (its
  * header) and the unit functions it composes.
  */
-import { fromReal, fx, SatCounter, width, type FixedFormat } from '../../../generator/fixed/index.js';
+import { fromReal, fx, maxRawNum, minRawNum, SatCounter, toQ, width, type FixedFormat } from '../../../generator/fixed/index.js';
 import { describeFormat, lrValues, QUANTITIES, type NumericConfig, type ResolvedNumeric } from '../../../generator/numeric.js';
 import { PIXEL_SHIFT, type Split } from '../../data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../engine.js';
@@ -35,6 +35,14 @@ export interface RawLayer {
   W: Int32Array;
   /** raw in the bias format */
   b: Int32Array;
+}
+
+/** Refuses a raw word outside its format's range (names the first one). */
+function checkRaw(a: Int32Array, f: FixedFormat, what: string): void {
+  const lo = minRawNum(f);
+  const hi = maxRawNum(f);
+  const k = a.findIndex((v) => v < lo || v > hi);
+  if (k >= 0) throw new RangeError(`fixed engine: ${what} ${k} is ${a[k]}, outside ${toQ(f)} (${lo}..${hi})`);
 }
 
 export interface MemoryReport {
@@ -285,6 +293,29 @@ export class FixedPointEngine implements FixedEngine {
   rawWeights(): { layers: RawLayer[] } {
     const { W, b } = this.state;
     return { layers: W.map((Wl, l) => ({ nIn: this.sizes[l], nOut: this.sizes[l + 1], W: Wl.slice(), b: b[l].slice() })) };
+  }
+
+  /**
+   * Sets every weight and bias from raw integers (the inverse of rawWeights; e.g. a weights file's layers).
+   * All-or-nothing: the shapes and every word's range in its format are checked before anything is copied.
+   * The window, LFSR lanes and step count are left as they are.
+   */
+  setRawWeights(layers: readonly RawLayer[]): void {
+    const N = this.numeric;
+    if (layers.length !== this.state.W.length) throw new RangeError(`fixed engine: ${layers.length} layers given, the network has ${this.state.W.length}`);
+    layers.forEach((y, l) => {
+      const nIn = this.sizes[l];
+      const nOut = this.sizes[l + 1];
+      if (y.nIn !== nIn || y.nOut !== nOut || y.W.length !== nIn * nOut || y.b.length !== nOut) {
+        throw new RangeError(`fixed engine: layer ${l} must be ${nIn}→${nOut} (${nIn * nOut} weights, ${nOut} biases), got ${y.nIn}→${y.nOut} (${y.W.length}, ${y.b.length})`);
+      }
+      checkRaw(y.W, N.weight.format, `layer ${l} weight`);
+      checkRaw(y.b, N.bias.format, `layer ${l} bias`);
+    });
+    layers.forEach((y, l) => {
+      this.state.W[l].set(y.W);
+      this.state.b[l].set(y.b);
+    });
   }
 
   /** Dequantised parameters (float64), for comparisons with the float model. */
