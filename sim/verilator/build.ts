@@ -205,8 +205,11 @@ async function keepRuntime(runtime: string, obj: string): Promise<void> {
   }
 }
 
-/** The cache key of a build. Exported for tests. */
-export function buildHash(spec: BuildSpec, harness: string, version: string): string {
+/**
+ * The cache key of a build. `tools` names the tools that make the binary (Verilator's and the C++ compiler's
+ * versions: a model built by g++ is not reused when CXX names clang++). Exported for tests.
+ */
+export function buildHash(spec: BuildSpec, harness: string, tools: string): string {
   const key = {
     format: 2,
     verilatorOpt: VERILATOR_OPT,
@@ -221,7 +224,7 @@ export function buildHash(spec: BuildSpec, harness: string, version: string): st
     extraFlags: spec.extraFlags ?? [],
     ...(spec.profile ? { profile: spec.profile.id } : {}),
     harness,
-    version,
+    version: tools,
   };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
 }
@@ -247,7 +250,7 @@ export async function build(spec: BuildSpec): Promise<BuildResult> {
   const t0 = performance.now();
   checkSpec(spec);
   const harness = harnessSource(spec.ports, spec.memories, spec.watches);
-  const hash = buildHash(spec, harness, await verilatorVersion());
+  const hash = buildHash(spec, harness, `${await verilatorVersion()}; ${await compilerVersion()}`);
   let pending = inProcess.get(hash);
   if (!pending) {
     pending = buildOnce(spec, harness, hash);
