@@ -17,9 +17,18 @@ import { chip } from '../generator/units/chip.js';
 import { protocolSpec } from '../generator/protocol.js';
 import { SimTransport } from '../host/transport/sim.js';
 import { ChipEngine } from '../host/chip/engine.js';
+import { readFileSync } from 'node:fs';
 import { loadMnist } from '../host/data/mnist.js';
 import { chipProfileWorkload } from '../host/chip/profile.js';
 import { arg, flag } from './units/common.js';
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
+function modelCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) throw new Error('bench: the model process has no pid');
+  const f = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}
 
 const i = process.argv.indexOf('--config');
 const cfg = i > 0 ? loadChipConfig(process.argv[i + 1]) : DEFAULT_CHIP;
@@ -38,6 +47,7 @@ const build = (performance.now() - t0) / 1000;
 try {
   const e = await ChipEngine.open(cfg, t, 1, { check });
   const c0 = t.cycles;
+  const cpu0 = modelCpuSeconds(t.model.pid);
   const w0 = performance.now();
   e.beginEpoch();
   for (let k = 0; k < samples; k++) {
@@ -47,12 +57,16 @@ try {
   await e.flush();
   const cycles = t.cycles - c0;
   const wall = (performance.now() - w0) / 1000;
+  const cpu = modelCpuSeconds(t.model.pid) - cpu0;
   if (check) await e.compare();
   const c = await e.client.readCounters();
   console.log(`config ${cfg.layers.join('-')}, B = ${cfg.window}, ${cfg.lanes} lanes; build (or cache) ${build.toFixed(1)} s; stream checks ${flag('sim-checks') ? 'on' : 'off'}`);
   console.log(`${samples} samples, ${c.steps} steps: ${cycles} cycles, ${(cycles / samples).toFixed(0)} cycles/sample (bound ${bound}: ${(cycles / samples / bound).toFixed(2)}×)`);
   console.log(`chip busy ${c.busyCycles} cycles, stalled ${c.stalledCycles}`);
   console.log(`${(samples / wall).toFixed(0)} samples/s, ${(cycles / wall / 1e6).toFixed(2)} M cycles/s (wall ${wall.toFixed(1)} s)${check ? ', weights equal the golden model' : ''}`);
+  // the model process's own CPU time: on a shared machine the wall clock counts other work too, this does not
+  // (much); samples per model CPU-second is the rate the co-simulation reaches when the model has a core to itself
+  console.log(`model process CPU ${cpu.toFixed(1)} s: ${(samples / cpu).toFixed(0)} samples and ${(cycles / cpu / 1e6).toFixed(2)} M cycles per CPU-second`);
 } finally {
   await t.close();
 }
