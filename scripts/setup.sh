@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh clone on a fresh machine: the HDL tools from Debian's packages
 # (Verilator, Yosys, Icarus Verilog, GNU parallel for the sweep tests, socat for the pseudo-terminal
-# transport tests, nextpnr-ice40 and fpga-icestorm for the iCEBreaker build) and the npm dependencies from the lock file.
+# transport tests, nextpnr-ice40 and fpga-icestorm for the iCEBreaker build, tcl for the dry run of the Vivado
+# project script) and the npm dependencies from the lock file.
 # Quiet and quick when everything is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 # the iCEBreaker flow of `ibhebb build`: nextpnr-ice40 (place and route), fpga-icestorm (icepack, iceprog)
 command -v nextpnr-ice40 >/dev/null 2>&1 || need+=(nextpnr-ice40)
 command -v icepack >/dev/null 2>&1 || need+=(fpga-icestorm)
+# tclsh: the Arty flow's Vivado project script is dry-run against stubs of Vivado's commands (test/boards/build.test.ts)
+command -v tclsh >/dev/null 2>&1 || need+=(tcl)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then

@@ -3,15 +3,20 @@
  * end to end (Yosys → nextpnr-ice40 → icepack: a .bin, utilization and Fmax), the Arty flow's Yosys
  * utilization and Vivado project, and refusal before any tool runs when the config does not fit.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
 import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
+
+/** Vivado's commands as stubs for a dry run of the project script in tclsh. */
+const STUB = join(dirname(fileURLToPath(import.meta.url)), 'vivado-stub.tcl');
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -98,6 +103,44 @@ describe('build: the flows on a tiny design', () => {
     expect(readFileSync(join(out, 'arty-a7-100t.xdc'), 'utf8')).toMatch(/PACKAGE_PIN A9 .*uart_rx/);
     expect(readFileSync(join(out, 'rtl', 'board_arty_a7_100t.v'), 'utf8')).toMatch(/MMCME2_BASE/);
     expect(r.projectedSamplesPerSecond.boundBy).toBe('link');
+
+    // The project script run in tclsh against stubs of the Vivado commands it calls (vivado-stub.tcl): it
+    // parses, finds every file it adds from its own place, runs synthesis then implementation, writes the
+    // reports beside itself and copies the bitstream and the flash image only when timing is met.
+    const dry = async (slack: { wns: string; whs: string }): Promise<{ code: number; calls: string[] }> => {
+      const log = join(tmp(), 'calls.log');
+      const script = `set stub_top board_arty_a7_100t\nsource {${STUB}}\nsource {${join(out, 'vivado', 'build.tcl')}}\nexit 0\n`;
+      const res = await execa('tclsh', [], { input: script, reject: false, env: { IBHEBB_STUB_LOG: log, IBHEBB_WNS: slack.wns, IBHEBB_WHS: slack.whs } });
+      if (res.stderr !== '') throw new Error(`tclsh: ${res.stderr}`);
+      return { code: res.exitCode ?? -1, calls: readFileSync(log, 'utf8').trim().split('\n') };
+    };
+    const met = await dry({ wns: '0.31', whs: '0.02' });
+    expect(met.code).toBe(0);
+    const name = (c: string): string => c.split(' ')[0];
+    expect(met.calls.map(name)).toEqual([
+      'create_project', 'add_files', 'add_files', 'set_property', 'update_compile_order', 'launch_runs', 'wait_on_run', 'launch_runs',
+      'wait_on_run', 'open_run', 'report_utilization', 'report_utilization', 'report_timing_summary', 'report_clock_interaction', 'report_drc',
+      'write_cfgmem', 'exit',
+    ]);
+    expect(met.calls[0]).toBe(`create_project -force ibhebb_arty_a7_100t ${join(out, 'vivado', 'project')} -part xc7a100tcsg324-1`);
+    // every Verilog file of rtl/, and the constraints
+    const added = met.calls[1].split(' ').slice(1).map((f) => f.slice(join(out, 'rtl').length + 1)).sort();
+    expect(added).toEqual(readdirSync(join(out, 'rtl')).filter((f) => f.endsWith('.v')).sort());
+    expect(met.calls[2]).toBe(`add_files -fileset constrs_1 ${join(out, 'arty-a7-100t.xdc')}`);
+    expect(met.calls[5]).toBe('launch_runs synth_1 -jobs 4');
+    expect(met.calls[7]).toBe('launch_runs impl_1 -to_step write_bitstream -jobs 4');
+    for (const f of ['utilization_hier.rpt', 'utilization.rpt', 'timing.rpt', 'clocks.rpt', 'drc.rpt', 'board_arty_a7_100t.bit']) {
+      expect(existsSync(join(out, 'vivado', f)), f).toBe(true);
+    }
+    expect(met.calls[15]).toContain(`-loadbit up 0x00000000 ${join(out, 'vivado', 'board_arty_a7_100t.bit')} -file ${join(out, 'vivado', 'board_arty_a7_100t.bin')}`);
+    // a setup or a hold violation: exit 1 after the reports, no bitstream copied, no flash image
+    for (const slack of [{ wns: '-0.05', whs: '0.02' }, { wns: '0.4', whs: '-0.01' }]) {
+      rmSync(join(out, 'vivado', 'board_arty_a7_100t.bit'), { force: true });
+      const missed = await dry(slack);
+      expect(missed.code).toBe(1);
+      expect(missed.calls.map(name).slice(-2)).toEqual(['report_drc', 'exit']);
+      expect(existsSync(join(out, 'vivado', 'board_arty_a7_100t.bit'))).toBe(false);
+    }
   }, 600_000);
 });
 
