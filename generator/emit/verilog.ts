@@ -666,6 +666,15 @@ class ModuleEmitter {
           ? compound(`${this.asSigned(a)} * ${this.asSigned(b)}`, true)
           : compound(`${this.asUnsigned(a)} * ${this.asUnsigned(b)}`);
       }
+      case 'mulWrap': {
+        // at the root the product's width is the assignment's, a's width: a narrower b is written unextended
+        // (the signed or unsigned context extends it); elsewhere a temporary of that width
+        if (!root) return this.use(this.temp('mul', e, hint), e.width - 1, 0);
+        const factor = (x: Expr): Text => (x.node.op === 'const' ? this.operand(x, hint) : this.use(this.indexable(x, hint), x.width - 1, 0));
+        const a = factor(n.a);
+        const b = factor(n.b);
+        return e.signed ? compound(`${this.asSigned(a)} * ${this.asSigned(b)}`, true) : compound(`${this.asUnsigned(a)} * ${this.asUnsigned(b)}`);
+      }
       case 'neg':
         return compound(`-${this.extend(n.a, e.width, hint).s}`);
       case 'and':
@@ -771,6 +780,8 @@ function opName(e: Expr): string {
       return 'add';
     case 'subWrap':
       return 'sub';
+    case 'mulWrap':
+      return 'mul';
     case 'memread':
       return 'rd';
     case 'cast':

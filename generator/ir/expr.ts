@@ -5,6 +5,7 @@
  *   a.add(b)            max(wa, wb) + 1                       a.sub(b)  max(wa, wb) + 1, always SIGNED
  *   a.addWrap(b)        same type as a (explicit modulo 2^w)  a.subWrap(b) likewise
  *   a.mul(b)            wa + wb                               a.neg()   sint(wa + 1)
+ *   a.mulWrap(b)        same type as a (a·b modulo 2^wa; b of a's signedness, no wider)
  *   and/or/xor          operands of equal type; same type     not()     same type
  *   eq/ne/lt/le/gt/ge   uint(1); widths may differ, signedness may not
  *   slice(hi, lo)       uint(hi − lo + 1)                     bit(i)    uint(1)
@@ -49,6 +50,7 @@ export type BinaryOp =
   | 'addWrap'
   | 'subWrap'
   | 'mul'
+  | 'mulWrap'
   | 'and'
   | 'or'
   | 'xor'
@@ -104,6 +106,7 @@ const BIN_SYMBOL: Record<BinaryOp, string> = {
   addWrap: '+%',
   subWrap: '-%',
   mul: '*',
+  mulWrap: '*%',
   and: '&',
   or: '|',
   xor: '^',
@@ -121,6 +124,7 @@ const OP_WORD: Record<BinaryOp, string> = {
   addWrap: 'addWrap',
   subWrap: 'subWrap',
   mul: 'multiply',
+  mulWrap: 'mulWrap',
   and: 'and',
   or: 'or',
   xor: 'xor',
@@ -186,6 +190,17 @@ export class Expr {
   mul(b: Operand): Expr {
     const [x, y] = pair('mul', this, b);
     return new Expr(withWidth(x.type, x.width + y.width), { op: 'mul', a: x, b: y });
+  }
+
+  /**
+   * a · b modulo 2^wa: same type as a; b has a's signedness and is at most as wide (extended by it). The low
+   * bits of the exact product, formed at a's width: where a is a machine word (64 bits) a simulator
+   * multiplies two words, nothing extended or masked; hardware keeps the bits it needs.
+   */
+  mulWrap(b: Operand): Expr {
+    const [x, y] = pair('mulWrap', this, b);
+    if (y.width > x.width) throw new HdlError(`mulWrap: ${describe(y)} (${typeName(y.type)}) is wider than ${describe(x)} (${typeName(x.type)}); put the wider factor first`);
+    return new Expr(x.type, { op: 'mulWrap', a: x, b: y });
   }
 
   /** −a, sint(w + 1) (exact for both signednesses). */

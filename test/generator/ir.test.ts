@@ -50,6 +50,11 @@ describe('width rules', () => {
     expect(typeName(sa.neg().type)).toBe('sint(9)');
     expect(typeName(a.addWrap(1).type)).toBe('uint(8)');
     expect(typeName(sa.subWrap(1).type)).toBe('sint(8)');
+    // mulWrap: a's type; the second factor no wider, of a's signedness
+    expect(typeName(sa.mulWrap(sb).type)).toBe('sint(8)');
+    expect(typeName(a.mulWrap(b).type)).toBe('uint(8)');
+    expect(() => sb.mulWrap(sa)).toThrow("mulWrap: 'sa' (sint(8)) is wider than 'sb' (sint(4)); put the wider factor first");
+    expect(() => sa.mulWrap(b)).toThrow(/cannot mulWrap sint\(8\) 'sa' and uint\(4\) 'b'/);
   });
 
   it('comparisons give one bit and accept different widths', () => {

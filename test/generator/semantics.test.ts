@@ -46,6 +46,8 @@ function evaluate(e: Expr, env: Map<Signal, bigint>): bigint {
       return asType(ev(n.a) - ev(n.b), t);
     case 'mul':
       return ev(n.a) * ev(n.b);
+    case 'mulWrap':
+      return asType(ev(n.a) * ev(n.b), t);
     case 'neg':
       return -ev(n.a);
     case 'and':
@@ -116,6 +118,9 @@ function zoo() {
     ssub: sa.sub(sb),
     mul: a.mul(b),
     smul: sa.mul(sb),
+    mulwrap: a.mulWrap(b.zext(6)),
+    smulwrap: sa.mulWrap(sb),
+    smulwrap_nested: sa.add(sb).mulWrap(sb.neg()).add(sa),
     neg: sa.neg(),
     uneg: a.neg(),
     nest: sa.mul(sb).add(sa).sub(sb.mul(sb)),
@@ -229,7 +234,7 @@ describe('emitted expressions match the IR semantics', () => {
       children(e).forEach(walk);
     };
     ports.forEach((p) => walk(p.e));
-    for (const op of ['add', 'sub', 'mul', 'neg', 'addWrap', 'subWrap', 'and', 'xor', 'not', 'slice', 'extend', 'cast', 'cat', 'repeat', 'mux', 'select', 'shl', 'shlBy', 'shrBy', 'lt', 'ge', 'eq']) {
+    for (const op of ['add', 'sub', 'mul', 'mulWrap', 'neg', 'addWrap', 'subWrap', 'and', 'xor', 'not', 'slice', 'extend', 'cast', 'cat', 'repeat', 'mux', 'select', 'shl', 'shlBy', 'shrBy', 'lt', 'ge', 'eq']) {
       expect(seen.has(op), op).toBe(true);
     }
   });
