@@ -378,11 +378,12 @@ export function outputUnit(cfg: ChipConfig): Module {
   // host bank q, address a → physical bank q mod P at a·S + ⌊q / P⌋ (outputPhysicalAddress)
   const hostSub = SC === 1 ? null : m.wire('host_sub', select(hostBank, Array.from({ length: L }, (_, q) => constant(Math.floor(q / PL), uint(sw))), constant(0, uint(sw))));
   const hostAddrP = hostSub === null ? hostAddrW : m.wire('host_addr_p', subAddr(hostAddrW, hostSub));
-  const hostHit = (r: number): Expr => {
-    let hit: Expr = hostBank.eq(r);
-    for (let q = r + PL; q < L; q += PL) hit = hit.or(hostBank.eq(q));
-    return hit;
-  };
+  // the physical bank of host bank q, one-hot (q mod P), decoded once for all banks; a bank's host read or
+  // write enable is then one bit of it and one shared flag
+  const hostHitVec = m.wire('host_hit', select(hostBank, Array.from({ length: L }, (_, q) => constant(1n << BigInt(q % PL), uint(PL))), constant(0, uint(PL))));
+  const hostHit = (r: number): Expr => hostHitVec.bit(r);
+  const hostWRe = m.wire('host_w_re', hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)));
+  const hostWWe = m.wire('host_w_we', hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)));
   // A reads W every item; D reads it at the last p of a sub-chunk (the register then holds it for the update)
   const wRead = issue.and(inA.or(inD.and(pQ.eq(B - 1))));
   m.assign(hRe, issue.and(inA.or(inD)));
@@ -433,7 +434,7 @@ export function outputUnit(cfg: ChipConfig): Module {
   for (let r = 0; r < PL; r++) {
     const n = lanesOf(r);
     const wbank = m.memory(`wbank_${r}`, { depth: Math.max(lay.physDepth, 2), type: uint(ww) });
-    const wRd = wbank.readSync(`w_rd_${r}`, mux(busy, chunkAddr, hostAddrP), mux(busy, wRead, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)).and(hostHit(r))));
+    const wRd = wbank.readSync(`w_rd_${r}`, mux(busy, chunkAddr, hostAddrP), mux(busy, wRead, hostWRe.and(hostHit(r))));
     banks.push(wRd);
     // the word of LFSR lane s·P + r of the window chunk read (sub-chunk s, tagged with the read)
     const hWord = (q: number): Expr => hRdata.slice(q * wz + wz - 1, q * wz);
@@ -488,7 +489,7 @@ export function outputUnit(cfg: ChipConfig): Module {
     const upd = gatedUpdateWord(m, `w_upd_${r}`, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
-    const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostHit(r));
+    const hostWeQ = hostWWe.and(hostHit(r));
     wbank.write(mux(busy, wAddr2, hostAddrP), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
   }
   // the host reads bank q's word from physical bank q mod P

@@ -87,6 +87,9 @@ module output_layer (
   wire [4:0]         w_addr;
   wire               host_sub;
   wire [4:0]         host_addr_p;
+  wire [31:0]        host_hit;
+  wire               host_w_re;
+  wire               host_w_we;
   reg  [15:0]        bias_rd;
   reg  [31:0]        lfsr_0;
   reg  [31:0]        lfsr_1;
@@ -1009,6 +1012,7 @@ module output_layer (
   wire [5:0]         _shl_w_addr;
   reg                _sel_host_sub;
   wire [5:0]         _shl_host_addr_p;
+  reg  [31:0]        _sel_host_hit;
   wire [10:0]        _mul_err_mem_waddr;
   wire [17:0]        _ext_err_mem_wdata;
   wire [17:0]        _mux_err_mem_wdata_2;
@@ -1542,11 +1546,85 @@ module output_layer (
   assign _shl_host_addr_p = {{1'b0, host_addr}, 1'b0};
   assign host_addr_p = _shl_host_addr_p[4:0] + {4'd0, host_sub};  // generator/units/output.ts:380
 
-  assign h_re = issue & ((phase_q == 2'd1) | (phase_q == 2'd3));  // generator/units/output.ts:388
+  always @* begin
+    case (host_bank)
+      6'd0:    _sel_host_hit = 32'd1;
+      6'd1:    _sel_host_hit = 32'd2;
+      6'd2:    _sel_host_hit = 32'd4;
+      6'd3:    _sel_host_hit = 32'd8;
+      6'd4:    _sel_host_hit = 32'd16;
+      6'd5:    _sel_host_hit = 32'd32;
+      6'd6:    _sel_host_hit = 32'd64;
+      6'd7:    _sel_host_hit = 32'd128;
+      6'd8:    _sel_host_hit = 32'd256;
+      6'd9:    _sel_host_hit = 32'd512;
+      6'd10:   _sel_host_hit = 32'd1024;
+      6'd11:   _sel_host_hit = 32'd2048;
+      6'd12:   _sel_host_hit = 32'd4096;
+      6'd13:   _sel_host_hit = 32'd8192;
+      6'd14:   _sel_host_hit = 32'd16384;
+      6'd15:   _sel_host_hit = 32'd32768;
+      6'd16:   _sel_host_hit = 32'h10000;
+      6'd17:   _sel_host_hit = 32'h20000;
+      6'd18:   _sel_host_hit = 32'h40000;
+      6'd19:   _sel_host_hit = 32'h80000;
+      6'd20:   _sel_host_hit = 32'h100000;
+      6'd21:   _sel_host_hit = 32'h200000;
+      6'd22:   _sel_host_hit = 32'h400000;
+      6'd23:   _sel_host_hit = 32'h800000;
+      6'd24:   _sel_host_hit = 32'h1000000;
+      6'd25:   _sel_host_hit = 32'h2000000;
+      6'd26:   _sel_host_hit = 32'h4000000;
+      6'd27:   _sel_host_hit = 32'h8000000;
+      6'd28:   _sel_host_hit = 32'h10000000;
+      6'd29:   _sel_host_hit = 32'h20000000;
+      6'd30:   _sel_host_hit = 32'h40000000;
+      6'd31:   _sel_host_hit = 32'h80000000;
+      6'd32:   _sel_host_hit = 32'd1;
+      6'd33:   _sel_host_hit = 32'd2;
+      6'd34:   _sel_host_hit = 32'd4;
+      6'd35:   _sel_host_hit = 32'd8;
+      6'd36:   _sel_host_hit = 32'd16;
+      6'd37:   _sel_host_hit = 32'd32;
+      6'd38:   _sel_host_hit = 32'd64;
+      6'd39:   _sel_host_hit = 32'd128;
+      6'd40:   _sel_host_hit = 32'd256;
+      6'd41:   _sel_host_hit = 32'd512;
+      6'd42:   _sel_host_hit = 32'd1024;
+      6'd43:   _sel_host_hit = 32'd2048;
+      6'd44:   _sel_host_hit = 32'd4096;
+      6'd45:   _sel_host_hit = 32'd8192;
+      6'd46:   _sel_host_hit = 32'd16384;
+      6'd47:   _sel_host_hit = 32'd32768;
+      6'd48:   _sel_host_hit = 32'h10000;
+      6'd49:   _sel_host_hit = 32'h20000;
+      6'd50:   _sel_host_hit = 32'h40000;
+      6'd51:   _sel_host_hit = 32'h80000;
+      6'd52:   _sel_host_hit = 32'h100000;
+      6'd53:   _sel_host_hit = 32'h200000;
+      6'd54:   _sel_host_hit = 32'h400000;
+      6'd55:   _sel_host_hit = 32'h800000;
+      6'd56:   _sel_host_hit = 32'h1000000;
+      6'd57:   _sel_host_hit = 32'h2000000;
+      6'd58:   _sel_host_hit = 32'h4000000;
+      6'd59:   _sel_host_hit = 32'h8000000;
+      6'd60:   _sel_host_hit = 32'h10000000;
+      6'd61:   _sel_host_hit = 32'h20000000;
+      6'd62:   _sel_host_hit = 32'h40000000;
+      default: _sel_host_hit = 32'h80000000;
+    endcase
+  end
+  assign host_hit = _sel_host_hit;  // generator/units/output.ts:383
 
-  assign h_addr = p_q + {2'd0, k_q};  // generator/units/output.ts:389
+  assign host_w_re = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/output.ts:385
 
-  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:396)
+  assign host_w_we = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/output.ts:386
+
+  assign h_re = issue & ((phase_q == 2'd1) | (phase_q == 2'd3));  // generator/units/output.ts:389
+
+  assign h_addr = p_q + {2'd0, k_q};  // generator/units/output.ts:390
+
+  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? b_upd : host_wdata[15:0];
@@ -1556,7 +1634,7 @@ module output_layer (
     end
   end
 
-  assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:411
+  assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:412
 
   assign _mul_err_mem_waddr = err_p1_q * 4'd10;
   assign _ext_err_mem_wdata = {1'b0, p_clamped};
@@ -1565,7 +1643,7 @@ module output_layer (
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
   assign _mul_err_rd_addr = p_q * 4'd10;
-  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:418)
+  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:419)
   always @(posedge clk) begin
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= _mux_err_mem_wdata[15:0];
@@ -1575,11 +1653,11 @@ module output_layer (
     end
   end
 
-  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:422
+  assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:423
 
-  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:423
+  assign upd2 = (v2_q & (phase_q == 2'd3)) & p_last2_q;  // generator/units/output.ts:424
 
-  // seq: w_addr_tags (generator/units/output.ts:427)
+  // seq: w_addr_tags (generator/units/output.ts:428)
   always @(posedge clk) begin
     w_addr1_q <= w_addr;
     w_addr2_q <= w_addr1_q;
@@ -1589,21 +1667,21 @@ module output_layer (
     end
   end
 
-  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd0) | (host_bank == 6'd32)))) begin
+    if (busy_q ? w_we_0 : (host_w_we & host_hit[0])) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd0) | (host_bank == 6'd32)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[0])) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:457
+  assign draw_b = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:458
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1624,7 +1702,7 @@ module output_layer (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:459
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:460
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1645,11 +1723,11 @@ module output_layer (
     end
   end
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:468
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:469
 
-  assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_0 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_0 (generator/units/output.ts:474)
+  // seq: lfsr_0 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd0)) begin
@@ -1703,19 +1781,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd1) | (host_bank == 6'd33)))) begin
+    if (busy_q ? w_we_1 : (host_w_we & host_hit[1])) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd1) | (host_bank == 6'd33)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[1])) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
@@ -1736,11 +1814,11 @@ module output_layer (
     end
   end
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:459
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_1 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_1 (generator/units/output.ts:474)
+  // seq: lfsr_1 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd1)) begin
@@ -1794,19 +1872,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd2) | (host_bank == 6'd34)))) begin
+    if (busy_q ? w_we_2 : (host_w_we & host_hit[2])) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd2) | (host_bank == 6'd34)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[2])) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
@@ -1827,11 +1905,11 @@ module output_layer (
     end
   end
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:459
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_2 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_2 (generator/units/output.ts:474)
+  // seq: lfsr_2 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd2)) begin
@@ -1885,19 +1963,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd3) | (host_bank == 6'd35)))) begin
+    if (busy_q ? w_we_3 : (host_w_we & host_hit[3])) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd3) | (host_bank == 6'd35)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[3])) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
@@ -1918,11 +1996,11 @@ module output_layer (
     end
   end
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:459
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_3 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_3 (generator/units/output.ts:474)
+  // seq: lfsr_3 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd3)) begin
@@ -1976,19 +2054,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd4) | (host_bank == 6'd36)))) begin
+    if (busy_q ? w_we_4 : (host_w_we & host_hit[4])) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd4) | (host_bank == 6'd36)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[4])) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
@@ -2009,11 +2087,11 @@ module output_layer (
     end
   end
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:459
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_4 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_4 (generator/units/output.ts:474)
+  // seq: lfsr_4 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd4)) begin
@@ -2067,19 +2145,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd5) | (host_bank == 6'd37)))) begin
+    if (busy_q ? w_we_5 : (host_w_we & host_hit[5])) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd5) | (host_bank == 6'd37)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[5])) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
@@ -2100,11 +2178,11 @@ module output_layer (
     end
   end
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:459
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_5 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_5 (generator/units/output.ts:474)
+  // seq: lfsr_5 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd5)) begin
@@ -2158,19 +2236,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd6) | (host_bank == 6'd38)))) begin
+    if (busy_q ? w_we_6 : (host_w_we & host_hit[6])) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd6) | (host_bank == 6'd38)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[6])) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
@@ -2191,11 +2269,11 @@ module output_layer (
     end
   end
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:459
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_6 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_6 (generator/units/output.ts:474)
+  // seq: lfsr_6 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd6)) begin
@@ -2249,19 +2327,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd7) | (host_bank == 6'd39)))) begin
+    if (busy_q ? w_we_7 : (host_w_we & host_hit[7])) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd7) | (host_bank == 6'd39)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[7])) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
@@ -2282,11 +2360,11 @@ module output_layer (
     end
   end
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:459
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_7 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_7 (generator/units/output.ts:474)
+  // seq: lfsr_7 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd7)) begin
@@ -2340,19 +2418,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd8) | (host_bank == 6'd40)))) begin
+    if (busy_q ? w_we_8 : (host_w_we & host_hit[8])) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd8) | (host_bank == 6'd40)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[8])) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
@@ -2373,11 +2451,11 @@ module output_layer (
     end
   end
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:459
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_8 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_8 (generator/units/output.ts:474)
+  // seq: lfsr_8 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd8)) begin
@@ -2431,19 +2509,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd9) | (host_bank == 6'd41)))) begin
+    if (busy_q ? w_we_9 : (host_w_we & host_hit[9])) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd9) | (host_bank == 6'd41)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[9])) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
@@ -2464,11 +2542,11 @@ module output_layer (
     end
   end
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:459
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_9 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_9 (generator/units/output.ts:474)
+  // seq: lfsr_9 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd9)) begin
@@ -2522,19 +2600,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd10) | (host_bank == 6'd42)))) begin
+    if (busy_q ? w_we_10 : (host_w_we & host_hit[10])) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd10) | (host_bank == 6'd42)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[10])) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
@@ -2555,11 +2633,11 @@ module output_layer (
     end
   end
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:459
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_10 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_10 (generator/units/output.ts:474)
+  // seq: lfsr_10 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd10)) begin
@@ -2613,19 +2691,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd11) | (host_bank == 6'd43)))) begin
+    if (busy_q ? w_we_11 : (host_w_we & host_hit[11])) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd11) | (host_bank == 6'd43)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[11])) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
@@ -2646,11 +2724,11 @@ module output_layer (
     end
   end
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:459
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_11 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_11 (generator/units/output.ts:474)
+  // seq: lfsr_11 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd11)) begin
@@ -2704,19 +2782,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd12) | (host_bank == 6'd44)))) begin
+    if (busy_q ? w_we_12 : (host_w_we & host_hit[12])) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd12) | (host_bank == 6'd44)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[12])) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
@@ -2737,11 +2815,11 @@ module output_layer (
     end
   end
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:459
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_12 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_12 (generator/units/output.ts:474)
+  // seq: lfsr_12 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd12)) begin
@@ -2795,19 +2873,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd13) | (host_bank == 6'd45)))) begin
+    if (busy_q ? w_we_13 : (host_w_we & host_hit[13])) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd13) | (host_bank == 6'd45)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[13])) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
@@ -2828,11 +2906,11 @@ module output_layer (
     end
   end
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:459
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_13 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_13 (generator/units/output.ts:474)
+  // seq: lfsr_13 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd13)) begin
@@ -2886,19 +2964,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd14) | (host_bank == 6'd46)))) begin
+    if (busy_q ? w_we_14 : (host_w_we & host_hit[14])) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd14) | (host_bank == 6'd46)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[14])) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
@@ -2919,11 +2997,11 @@ module output_layer (
     end
   end
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:459
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_14 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_14 (generator/units/output.ts:474)
+  // seq: lfsr_14 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd14)) begin
@@ -2977,19 +3055,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd15) | (host_bank == 6'd47)))) begin
+    if (busy_q ? w_we_15 : (host_w_we & host_hit[15])) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd15) | (host_bank == 6'd47)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[15])) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
@@ -3010,11 +3088,11 @@ module output_layer (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:459
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_15 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_15 (generator/units/output.ts:474)
+  // seq: lfsr_15 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd15)) begin
@@ -3068,19 +3146,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd16) | (host_bank == 6'd48)))) begin
+    if (busy_q ? w_we_16 : (host_w_we & host_hit[16])) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd16) | (host_bank == 6'd48)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[16])) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3101,11 +3179,11 @@ module output_layer (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:459
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_16 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_16 (generator/units/output.ts:474)
+  // seq: lfsr_16 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd16)) begin
@@ -3159,19 +3237,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd17) | (host_bank == 6'd49)))) begin
+    if (busy_q ? w_we_17 : (host_w_we & host_hit[17])) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd17) | (host_bank == 6'd49)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[17])) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
@@ -3192,11 +3270,11 @@ module output_layer (
     end
   end
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:459
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_17 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_17 (generator/units/output.ts:474)
+  // seq: lfsr_17 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd17)) begin
@@ -3250,19 +3328,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd18) | (host_bank == 6'd50)))) begin
+    if (busy_q ? w_we_18 : (host_w_we & host_hit[18])) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd18) | (host_bank == 6'd50)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[18])) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
@@ -3283,11 +3361,11 @@ module output_layer (
     end
   end
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:459
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_18 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_18 (generator/units/output.ts:474)
+  // seq: lfsr_18 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd18)) begin
@@ -3341,19 +3419,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd19) | (host_bank == 6'd51)))) begin
+    if (busy_q ? w_we_19 : (host_w_we & host_hit[19])) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd19) | (host_bank == 6'd51)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[19])) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
@@ -3374,11 +3452,11 @@ module output_layer (
     end
   end
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:459
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_19 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_19 (generator/units/output.ts:474)
+  // seq: lfsr_19 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd19)) begin
@@ -3432,19 +3510,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd20) | (host_bank == 6'd52)))) begin
+    if (busy_q ? w_we_20 : (host_w_we & host_hit[20])) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd20) | (host_bank == 6'd52)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[20])) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
@@ -3465,11 +3543,11 @@ module output_layer (
     end
   end
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:459
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_20 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_20 (generator/units/output.ts:474)
+  // seq: lfsr_20 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd20)) begin
@@ -3523,19 +3601,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd21) | (host_bank == 6'd53)))) begin
+    if (busy_q ? w_we_21 : (host_w_we & host_hit[21])) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd21) | (host_bank == 6'd53)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[21])) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
@@ -3556,11 +3634,11 @@ module output_layer (
     end
   end
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:459
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_21 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_21 (generator/units/output.ts:474)
+  // seq: lfsr_21 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd21)) begin
@@ -3614,19 +3692,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd22) | (host_bank == 6'd54)))) begin
+    if (busy_q ? w_we_22 : (host_w_we & host_hit[22])) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd22) | (host_bank == 6'd54)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[22])) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
@@ -3647,11 +3725,11 @@ module output_layer (
     end
   end
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:459
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_22 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_22 (generator/units/output.ts:474)
+  // seq: lfsr_22 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd22)) begin
@@ -3705,19 +3783,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd23) | (host_bank == 6'd55)))) begin
+    if (busy_q ? w_we_23 : (host_w_we & host_hit[23])) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd23) | (host_bank == 6'd55)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[23])) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
@@ -3738,11 +3816,11 @@ module output_layer (
     end
   end
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:459
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_23 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_23 (generator/units/output.ts:474)
+  // seq: lfsr_23 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd23)) begin
@@ -3796,19 +3874,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd24) | (host_bank == 6'd56)))) begin
+    if (busy_q ? w_we_24 : (host_w_we & host_hit[24])) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd24) | (host_bank == 6'd56)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[24])) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
@@ -3829,11 +3907,11 @@ module output_layer (
     end
   end
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:459
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_24 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_24 (generator/units/output.ts:474)
+  // seq: lfsr_24 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd24)) begin
@@ -3887,19 +3965,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd25) | (host_bank == 6'd57)))) begin
+    if (busy_q ? w_we_25 : (host_w_we & host_hit[25])) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd25) | (host_bank == 6'd57)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[25])) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
@@ -3920,11 +3998,11 @@ module output_layer (
     end
   end
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:459
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_25 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_25 (generator/units/output.ts:474)
+  // seq: lfsr_25 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd25)) begin
@@ -3978,19 +4056,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd26) | (host_bank == 6'd58)))) begin
+    if (busy_q ? w_we_26 : (host_w_we & host_hit[26])) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd26) | (host_bank == 6'd58)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[26])) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
@@ -4011,11 +4089,11 @@ module output_layer (
     end
   end
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:459
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_26 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_26 (generator/units/output.ts:474)
+  // seq: lfsr_26 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd26)) begin
@@ -4069,19 +4147,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd27) | (host_bank == 6'd59)))) begin
+    if (busy_q ? w_we_27 : (host_w_we & host_hit[27])) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd27) | (host_bank == 6'd59)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[27])) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
@@ -4102,11 +4180,11 @@ module output_layer (
     end
   end
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:459
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_27 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_27 (generator/units/output.ts:474)
+  // seq: lfsr_27 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd27)) begin
@@ -4160,19 +4238,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd28) | (host_bank == 6'd60)))) begin
+    if (busy_q ? w_we_28 : (host_w_we & host_hit[28])) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd28) | (host_bank == 6'd60)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[28])) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
@@ -4193,11 +4271,11 @@ module output_layer (
     end
   end
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:459
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_28 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_28 (generator/units/output.ts:474)
+  // seq: lfsr_28 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd28)) begin
@@ -4251,19 +4329,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd29) | (host_bank == 6'd61)))) begin
+    if (busy_q ? w_we_29 : (host_w_we & host_hit[29])) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd29) | (host_bank == 6'd61)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[29])) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
@@ -4284,11 +4362,11 @@ module output_layer (
     end
   end
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:459
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_29 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_29 (generator/units/output.ts:474)
+  // seq: lfsr_29 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd29)) begin
@@ -4342,19 +4420,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd30) | (host_bank == 6'd62)))) begin
+    if (busy_q ? w_we_30 : (host_w_we & host_hit[30])) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd30) | (host_bank == 6'd62)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[30])) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
@@ -4375,11 +4453,11 @@ module output_layer (
     end
   end
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:459
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_30 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_30 (generator/units/output.ts:474)
+  // seq: lfsr_30 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd30)) begin
@@ -4433,19 +4511,19 @@ module output_layer (
     end
   end
 
-  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:435)
+  // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
-    if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & ((host_bank == 6'd31) | (host_bank == 6'd63)))) begin
+    if (busy_q ? w_we_31 : (host_w_we & host_hit[31])) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
-    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & ((host_bank == 6'd31) | (host_bank == 6'd63)))) begin
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[31])) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr_p)];
     end
   end
 
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:453
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:456
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:457
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
@@ -4466,11 +4544,11 @@ module output_layer (
     end
   end
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:459
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:460
 
-  assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:473
+  assign lfsr_turn_31 = upd2 & 1'b1;  // generator/units/output.ts:474
 
-  // seq: lfsr_31 (generator/units/output.ts:474)
+  // seq: lfsr_31 (generator/units/output.ts:475)
   always @(posedge clk) begin
     if (host_lfsr_we) begin
       if ((host_bank == 6'd31)) begin
@@ -4524,7 +4602,7 @@ module output_layer (
     end
   end
 
-  // seq: g_bias (generator/units/output.ts:498)
+  // seq: g_bias (generator/units/output.ts:499)
   always @(posedge clk) begin
     if ((d1 & row_first1_q)) begin
       g_bias_q <= (p_first1_q ? 35'sd0 : g_bias_q) + {{19{err_rd[15]}}, err_rd};
@@ -4534,7 +4612,7 @@ module output_layer (
     end
   end
 
-  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:500
+  assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:501
 
   // comb: b_upd (generator/units/lane.ts:415)
   always @* begin
@@ -4563,7 +4641,7 @@ module output_layer (
     end
   end
 
-  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:517
+  assign a1 = v1_q & (phase_q == 2'd1);  // generator/units/output.ts:518
 
   // comb: lane_products (generator/units/common.ts:173)
   always @* begin
@@ -5294,26 +5372,26 @@ module output_layer (
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:532)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:533)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:534
+  assign a2 = v2_q & (phase_q == 2'd1);  // generator/units/output.ts:535
 
-  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:535
+  assign acc_new = (row_first2_q ? 39'sd0 : acc_mem[j2_q]) + {sum_q[37], sum_q};  // generator/units/output.ts:536
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:538
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:539
 
-  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:539
+  assign logit_done = a2 & row_last2_q;  // generator/units/output.ts:540
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = exp_p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:540)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:541)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -5323,9 +5401,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:543
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:544
 
-  // seq: max_q (generator/units/output.ts:544)
+  // seq: max_q (generator/units/output.ts:545)
   always @(posedge clk) begin
     if (logit_done) begin
       max_q <= max_new;
@@ -5335,7 +5413,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:545)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:546)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -5345,19 +5423,19 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:547
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:548
 
-  assign logit_push_data = logit;  // generator/units/output.ts:548
+  assign logit_push_data = logit;  // generator/units/output.ts:549
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:549
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:550
 
-  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:568
+  assign exp_issue = ((busy_q & train_q) & (~exp_issued_q)) & ({1'b0, exp_p_q} < slots_logits_q);  // generator/units/output.ts:569
 
-  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:569
+  assign err_issue = ((busy_q & train_q) & (~err_issued_q)) & ({1'b0, err_p_q} < slots_recip_q);  // generator/units/output.ts:570
 
-  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:572
+  assign slot_logits_written = (logit_done & j_last2_q) & train_q;  // generator/units/output.ts:573
 
-  // seq: softmax_control (generator/units/output.ts:574)
+  // seq: softmax_control (generator/units/output.ts:575)
   always @(posedge clk) begin
     if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
       slots_logits_q <= 4'd0;
@@ -5499,7 +5577,7 @@ module output_layer (
     end
   end
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:610
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:611
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -5507,11 +5585,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = exp_v5_q;  // generator/units/output.ts:612
+  assign exp_done = exp_v5_q;  // generator/units/output.ts:613
 
   assign _mul_e_mem_waddr = exp_p5_q * 4'd10;
   assign _mul_e_rd_addr = err_p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:613)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:614)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] <= exp_table_y;
@@ -5521,9 +5599,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:618
+  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:619
 
-  // seq: s_q (generator/units/output.ts:619)
+  // seq: s_q (generator/units/output.ts:620)
   always @(posedge clk) begin
     if (exp_done) begin
       s_q <= s_new;
@@ -5533,9 +5611,9 @@ module output_layer (
     end
   end
 
-  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:623
+  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:624
 
-  // seq: s_fin_q (generator/units/output.ts:624)
+  // seq: s_fin_q (generator/units/output.ts:625)
   always @(posedge clk) begin
     if (sum_done) begin
       s_fin_q <= s_new;
@@ -5581,9 +5659,9 @@ module output_layer (
     end
   end
 
-  assign recip_done = recip_v5_q;  // generator/units/output.ts:627
+  assign recip_done = recip_v5_q;  // generator/units/output.ts:628
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:628
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:629
     .clk (clk),
     .rst (rst),
     .x   (s_fin_q),
@@ -5591,7 +5669,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:630)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:631)
   always @(posedge clk) begin
     if (recip_done) begin
       r_mem[recip_p5_q] <= recip_table_y;
@@ -5631,20 +5709,20 @@ module output_layer (
     end
   end
 
-  assign y_re = err_issue;  // generator/units/output.ts:639
+  assign y_re = err_issue;  // generator/units/output.ts:640
 
-  assign y_addr = err_p_q;  // generator/units/output.ts:640
+  assign y_addr = err_p_q;  // generator/units/output.ts:641
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:646
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:647
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:647
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:648
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:654
+  assign err_done = err_v1_q;  // generator/units/output.ts:655
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:656
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:657
 
   assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:571
 
