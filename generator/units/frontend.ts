@@ -143,15 +143,15 @@ function cmpConst(e: Expr, c: number, op: 'gt' | 'lt'): Expr {
  * offset + count > limit without a full-width sum: either operand above the limit decides it alone;
  * otherwise both fit in bits(limit) bits and their sum in one more (short carry chains for iCE40).
  */
-function spanExceeds(m: ModuleBuilder, name: string, offset: Expr, count: Expr, offsetOver: Expr, countOver: Expr, limit: number): Expr {
+function spanExceeds(m: ModuleBuilder, name: string, offset: Expr, count: Expr, offsetOver: Expr, countOver: Expr, limit: number, enable: Expr): Expr {
   const w = Math.max(1, Math.ceil(Math.log2(limit + 1)));
   const narrow = (e: Expr) => {
     if (e.width <= w) return e.zext(w);
     m.unused(e.slice(e.width - 1, w)); // the bits above decide through offsetOver / countOver
     return e.trunc(w);
   };
-  // the narrow sum has a register stage of its own (span_sum_<command>_q)
-  return offsetOver.or(countOver).or(m.pipe(`span_sum_${name}_q`, narrow(offset).add(narrow(count)), { reset: 0 }).gt(limit));
+  // the narrow sum has a register stage of its own (span_sum_<command>_q), clocked with the verdict's stages
+  return offsetOver.or(countOver).or(m.pipe(`span_sum_${name}_q`, narrow(offset).add(narrow(count)), { reset: 0, enable }).gt(limit));
 }
 
 /**
@@ -235,6 +235,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     report: (st) => st === RX.REPORT,
     dispwait: (st) => st === RX.DISPWAIT,
     answering: (st) => st === RX.REPORT || st === RX.REPLY || st === RX.DISPWAIT,
+    // the CRC-16 bytes and the two check cycles: the verdict's register stages work only here
+    verdict: (st) => st === RX.CRC0 || st === RX.CRC1 || st === RX.CHECK || st === RX.CHECK2,
   });
   // inside a frame's bytes (the idle timer runs): open and not hunting (HCHK's paused cycle restarts it)
   const receiving = m.wire('receiving', flag.open.and(flag.hunting.not()));
@@ -323,6 +325,22 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     return atIndex.get(j) as Signal;
   };
   m.seq('fields', ($) => {
+    // (the captures test the payload stage's fire once: a simulator skips them between payload bytes)
+    $.if(payD, () => captures($));
+    $.if(rxState.eq(RX.HCRC), () => $.set(recBad, 0));
+    for (const { c, f } of recordChecks) {
+      const outs = [...(f.min > 0 ? [byteD.lt(f.min)] : []), ...(f.max < 255 ? [byteD.gt(f.max)] : [])];
+      if (outs.length === 0) continue;
+      const out = outs.reduce((a, b) => a.or(b));
+      // one cycle late: the byte's verdict is registered first, the first bad one kept
+      const hit = m.pipe(`rec_chk_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, payD.and(inRecords).and(is(c)).and(recPos.eq(f.offset)).and(out), { reset: 0 });
+      $.if(hit.and(recBad.not()), () => {
+        $.set(recBad, 1);
+        $.set(recBadOff, payIdx);
+      });
+    }
+  });
+  function captures($: ProcScope): void {
     for (const c of spec.commands) {
       for (const f of heldFields(c)) {
         const r = held.get(`${c.name}.${f.name}`);
@@ -337,7 +355,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
         });
         for (const { op, v, reg } of cmpRegs) fieldCmp.set(cmpKey(c, f.name, op, v), reg ?? k(op === 'lt' ? 1 : 0, 1));
         for (let j = 0; j < f.bytes; j++) {
-          const hit = payD.and(is(c)).and(at(f.offset + j));
+          const hit = is(c).and(at(f.offset + j));
           $.if(hit, () => {
             // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
             if (r) $.set(r, f.bytes === 1 ? byteD : cat(byteD, r.slice(8 * f.bytes - 1, 8)));
@@ -352,27 +370,16 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
         }
       }
     }
-    $.if(rxState.eq(RX.HCRC), () => $.set(recBad, 0));
-    for (const { c, f } of recordChecks) {
-      const outs = [...(f.min > 0 ? [byteD.lt(f.min)] : []), ...(f.max < 255 ? [byteD.gt(f.max)] : [])];
-      if (outs.length === 0) continue;
-      const out = outs.reduce((a, b) => a.or(b));
-      // one cycle late: the byte's verdict is registered first, the first bad one kept
-      const hit = m.pipe(`rec_chk_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, payD.and(inRecords).and(is(c)).and(recPos.eq(f.offset)).and(out), { reset: 0 });
-      $.if(hit.and(recBad.not()), () => {
-        $.set(recBad, 1);
-        $.set(recBadOff, payIdx);
-      });
-    }
-  });
+  }
 
   // ---- the verdict, in two register stages --------------------------------------------------------
   // Every input of the verdict (held fields, record checks, record count and position, length, opcode)
   // is final once the last payload byte is taken (or at HCRC for an empty payload), and the two CRC-16
-  // bytes take at least one cycle each before DECIDE. So the verdict runs free, one stage per cycle:
-  // stage 1 registers every check's bit (chk_<command>_q) and the length rule (len_ok_q), stage 2 the
-  // first failing check of the command and its offset (range_bad_q, range_off_q); at DECIDE both hold
-  // the verdict of the whole frame, with no added latency.
+  // bytes take at least one cycle each before DECIDE. So the verdict's stages take a value in those cycles
+  // (CRC0 … CHECK2, the rx_verdict_q flag), one stage per cycle: the span sums (span_sum_<command>_q), stage 1
+  // every check's bit (chk_<command>_q) and the length compares (len_cmp_q), stage 2 the first failing check
+  // of the command and its offset (range_bad_q, range_off_q) and the length rule (len_ok_q); at DECIDE they
+  // hold the verdict of the whole frame, with no added latency (and a simulator skips them outside those cycles).
   let rangeBad: Expr = k(0, 1);
   let rangeOff: Expr = k(0, IW);
   for (const c of [...spec.commands].reverse()) {
@@ -390,11 +397,11 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
       const countValue = count === 'records' ? recCnt : value(count);
       const countOver = count === 'records' ? cmpConst(recCnt, limit, 'gt') : over(count);
       const offField = c.fields.find((f) => f.name === offset) as { offset: number };
-      checks.push({ bad: spanExceeds(m, c.name.toLowerCase(), value(offset), countValue, over(offset), countOver, limit), off: offField.offset });
+      checks.push({ bad: spanExceeds(m, c.name.toLowerCase(), value(offset), countValue, over(offset), countOver, limit, flag.verdict), off: offField.offset });
     }
     if (checks.length === 0 && !c.fields.some((f) => f.in === 'record')) continue;
     // stage 1: the check bits, first check in bit 0
-    const bits = checks.length ? m.pipe(`chk_${c.name.toLowerCase()}_q`, cat(...checks.map((ch) => ch.bad).reverse()), { reset: 0 }) : null;
+    const bits = checks.length ? m.pipe(`chk_${c.name.toLowerCase()}_q`, cat(...checks.map((ch) => ch.bad).reverse()), { reset: 0, enable: flag.verdict }) : null;
     const staged = checks.map((ch, i) => ({ bad: (bits as Signal).bit(i), off: ch.off }));
     if (c.fields.some((f) => f.in === 'record')) staged.push({ bad: recBad, off: recBadOff });
     let bad: Expr = k(0, 1);
@@ -408,11 +415,11 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     rangeBad = is(c).and(bad).or(rangeBad);
   }
   // stage 2
-  const rangeBadW = m.pipe('range_bad_q', rangeBad, { reset: 0 });
-  const rangeOffW = m.pipe('range_off_q', rangeOff, { reset: 0 });
+  const rangeBadW = m.pipe('range_bad_q', rangeBad, { reset: 0, enable: flag.verdict });
+  const rangeOffW = m.pipe('range_off_q', rangeOff, { reset: 0, enable: flag.verdict });
   // the length rule in two stages too: its compares (len_cmp_q), then their combination
-  const lenCmp = m.pipe('len_cmp_q', cat(lenQ.ge(curHeader), lenQ.eq(curHeader), recPos.eq(0), recCnt.ge(curMin), recCnt.le(curMax)), { reset: 0 });
-  const lenOk = m.pipe('len_ok_q', known.and(lenCmp.bit(4)).and(mux(curNoRec, lenCmp.bit(3), lenCmp.slice(2, 0).andReduce())), { reset: 0 });
+  const lenCmp = m.pipe('len_cmp_q', cat(lenQ.ge(curHeader), lenQ.eq(curHeader), recPos.eq(0), recCnt.ge(curMin), recCnt.le(curMax)), { reset: 0, enable: flag.verdict });
+  const lenOk = m.pipe('len_ok_q', known.and(lenCmp.bit(4)).and(mux(curNoRec, lenCmp.bit(3), lenCmp.slice(2, 0).andReduce())), { reset: 0, enable: flag.verdict });
   const feOp = m.wire('fe_op', spec.commands.filter((c) => c.handler === 'frontend').map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)));
 
   // ---- payload buffer ----------------------------------------------------------------------------
@@ -444,7 +451,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const hdrCrcBad = m.pipe('hdr_crc_bad_q', byte.ne(crc8), { reset: 0 });
   const lenBig = m.pipe('len_big_q', lenQ.gt(MAX_PAYLOAD), { reset: 0 });
   // the frame's CRC-16 residue is final in CHECK (after the last CRC byte); its zero test registered
-  const crcOk = m.pipe('rx_crc_ok_q', crc16.eq(0), { reset: 0 });
+  const crcOk = m.pipe('rx_crc_ok_q', crc16.eq(0), { reset: 0, enable: flag.verdict });
 
   // "the payload byte at idx is the last", kept across idx's advance (idx is 0 in the header, and holds
   // in HCHK); lenQ − 2 registered: lenQ is final at HCRC, this is used from the first payload byte on
@@ -462,18 +469,20 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
       $.set(errCode, code);
       $.set(errDetail, detail);
     };
+    // (failures happen in DECIDE, HCHK and the frame's open states, where the input fires: the other states
+    // hold the registers, which REPORT's transmit start reads)
     $.if(rxState.eq(RX.DECIDE), () => {
       $.if(crcOk.not(), () => set(ERRORS.BAD_CRC, 0))
         .elseIf(known.not(), () => set(ERRORS.UNKNOWN_OPCODE, opQ.zext(16)))
         .elseIf(lenOk.not(), () => set(ERRORS.BAD_LENGTH, lenQ))
         .else(() => set(ERRORS.OUT_OF_RANGE, rangeOffW.zext(16)));
     })
-      .elseIf(rxState.eq(RX.REPORT), () => {})
-      .elseIf(inFire.and(inLast).and(rxState.ne(RX.CRC1)), () => set(ERRORS.TRUNCATED, got.addWrap(1)))
       .elseIf(rxState.eq(RX.HCHK), () => {
         $.if(hdrCrcBad, () => set(ERRORS.HEADER_CRC, 0)).else(() => set(ERRORS.BAD_LENGTH, lenQ));
       })
-      .else(() => set(ERRORS.TRUNCATED, got));
+      .elseIf(flag.open, () => {
+        $.if(inFire.and(inLast).and(rxState.ne(RX.CRC1)), () => set(ERRORS.TRUNCATED, got.addWrap(1))).else(() => set(ERRORS.TRUNCATED, got));
+      });
   });
 
   m.seq('rx', ($) => {
@@ -814,11 +823,12 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // The header CRC-8 is a function of registers final since the frame's start (op, tag, length): one
   // XOR network, registered. The CRC-16 runs one byte behind the pushed bytes (tx_crc_byte_q and its
   // flags): CW, a cycle without a byte between the payload and the CRC-16 bytes, lets it catch up.
-  // (clocked while the transmit side works: op, tag and length change only at its start and in RSPH, at
-  // least five cycles before HC; an idle link then does not form the XOR network every cycle)
+  // (clocked while the frame's bytes are emitted, from S0 on: op, tag and length change only at the transmit
+  // side's start and in RSPH, before S0, and S0 … L1 take six cycles before HC; a link that is idle or waits in
+  // RSPH for the controller's reply, as in training, then does not form the XOR network every cycle)
   const txHcrc = m.pipe('tx_hcrc_q', crcBytesNext(k(CRC8.init, 8), [txOp, txTag, txLen.slice(7, 0), txLen.slice(15, 8)], CRC8.poly), {
     reset: 0,
-    enable: txIdle.not(),
+    enable: emitting,
   });
   const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txHcrc, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
   const crcByte = m.pipe('tx_crc_byte_q', pushByte, { reset: 0 });

@@ -56,6 +56,7 @@ module frontend (
   reg         rx_report_q;
   reg         rx_dispwait_q;
   reg         rx_answering_q;
+  reg         rx_verdict_q;
   wire        receiving;
   wire        in_ready;
   wire        in_skid_s_axis_in_tready;
@@ -227,11 +228,11 @@ module frontend (
   reg  [95:0] _sel_tx_shift_q;
   reg  [7:0]  _sel_tx_push_byte;
 
-  assign receiving = rx_open_q & (~rx_hunting_q);  // generator/units/frontend.ts:240
+  assign receiving = rx_open_q & (~rx_hunting_q);  // generator/units/frontend.ts:242
 
-  assign in_ready = rx_open_q;  // generator/units/frontend.ts:241
+  assign in_ready = rx_open_q;  // generator/units/frontend.ts:243
 
-  skid_w10_l in_skid (  // generator/units/frontend.ts:245
+  skid_w10_l in_skid (  // generator/units/frontend.ts:247
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s_axis_in_tvalid),
@@ -244,13 +245,13 @@ module frontend (
     .m_axis_out_tlast  (in_skid_m_axis_out_tlast)
   );
 
-  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:249
+  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:251
 
-  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:251
+  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:253
 
-  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:252
+  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:254
 
-  // seq: op_changed_q (generator/units/frontend.ts:271)
+  // seq: op_changed_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     op_changed_q <= op_change;
     if (rst) begin
@@ -258,7 +259,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_flags_changed_q (generator/units/frontend.ts:272)
+  // seq: cmd_flags_changed_q (generator/units/frontend.ts:274)
   always @(posedge clk) begin
     cmd_flags_changed_q <= op_changed_q;
     if (rst) begin
@@ -266,7 +267,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_identify_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_identify_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_identify_q <= op_q == 8'd1;
@@ -276,7 +277,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_echo_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_echo_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_echo_q <= op_q == 8'd2;
@@ -286,7 +287,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_link_status_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_link_status_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_link_status_q <= op_q == 8'd3;
@@ -296,7 +297,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_reset_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_reset_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_reset_q <= op_q == 8'd15;
@@ -306,7 +307,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_set_params_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_set_params_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_set_params_q <= op_q == 8'd16;
@@ -316,7 +317,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_load_weights_q <= op_q == 8'd32;
@@ -326,7 +327,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_read_weights_q <= op_q == 8'd33;
@@ -336,7 +337,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_load_lfsr_q <= op_q == 8'd34;
@@ -346,7 +347,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_read_lfsr_q <= op_q == 8'd35;
@@ -356,7 +357,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_new_epoch_q <= op_q == 8'd48;
@@ -366,7 +367,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_train_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_train_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_train_q <= op_q == 8'd49;
@@ -376,7 +377,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_infer_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_infer_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_infer_q <= op_q == 8'd50;
@@ -386,7 +387,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:273)
+  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:275)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_read_counters_q <= op_q == 8'd64;
@@ -396,7 +397,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_known_q (generator/units/frontend.ts:282)
+  // seq: cmd_known_q (generator/units/frontend.ts:284)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
@@ -406,7 +407,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_header_q (generator/units/frontend.ts:277)
+  // seq: cmd_header_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
@@ -416,7 +417,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_header_m1_q (generator/units/frontend.ts:277)
+  // seq: cmd_header_m1_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
@@ -426,7 +427,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_record_m2_q (generator/units/frontend.ts:277)
+  // seq: cmd_record_m2_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
@@ -436,7 +437,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_record_one_q (generator/units/frontend.ts:277)
+  // seq: cmd_record_one_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
@@ -446,7 +447,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_no_records_q (generator/units/frontend.ts:277)
+  // seq: cmd_no_records_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
@@ -456,7 +457,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_min_records_q (generator/units/frontend.ts:277)
+  // seq: cmd_min_records_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
@@ -466,7 +467,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_max_records_q (generator/units/frontend.ts:277)
+  // seq: cmd_max_records_q (generator/units/frontend.ts:279)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
@@ -476,9 +477,9 @@ module frontend (
     end
   end
 
-  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:292
+  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:294
 
-  // seq: pay_d_q (generator/units/frontend.ts:297)
+  // seq: pay_d_q (generator/units/frontend.ts:299)
   always @(posedge clk) begin
     pay_d_q <= pay_fire;
     if (rst) begin
@@ -486,7 +487,7 @@ module frontend (
     end
   end
 
-  // seq: pay_byte_d_q (generator/units/frontend.ts:298)
+  // seq: pay_byte_d_q (generator/units/frontend.ts:300)
   always @(posedge clk) begin
     pay_byte_d_q <= in_byte;
     if (rst) begin
@@ -494,7 +495,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_d_q (generator/units/frontend.ts:299)
+  // seq: pay_idx_d_q (generator/units/frontend.ts:301)
   always @(posedge clk) begin
     pay_idx_d_q <= idx_q;
     if (rst) begin
@@ -502,7 +503,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_q (generator/units/frontend.ts:313)
+  // seq: pay_idx_q (generator/units/frontend.ts:315)
   always @(posedge clk) begin
     pay_idx_q <= pay_idx_d_q;
     if (rst) begin
@@ -510,7 +511,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at0_q (generator/units/frontend.ts:322)
+  // seq: pay_at0_q (generator/units/frontend.ts:324)
   always @(posedge clk) begin
     pay_at0_q <= idx_q == 13'd0;
     if (rst) begin
@@ -518,7 +519,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at1_q (generator/units/frontend.ts:322)
+  // seq: pay_at1_q (generator/units/frontend.ts:324)
   always @(posedge clk) begin
     pay_at1_q <= idx_q == 13'd1;
     if (rst) begin
@@ -526,7 +527,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at2_q (generator/units/frontend.ts:322)
+  // seq: pay_at2_q (generator/units/frontend.ts:324)
   always @(posedge clk) begin
     pay_at2_q <= idx_q == 13'd2;
     if (rst) begin
@@ -534,7 +535,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at3_q (generator/units/frontend.ts:322)
+  // seq: pay_at3_q (generator/units/frontend.ts:324)
   always @(posedge clk) begin
     pay_at3_q <= idx_q == 13'd3;
     if (rst) begin
@@ -542,7 +543,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at4_q (generator/units/frontend.ts:322)
+  // seq: pay_at4_q (generator/units/frontend.ts:324)
   always @(posedge clk) begin
     pay_at4_q <= idx_q == 13'd4;
     if (rst) begin
@@ -550,7 +551,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at5_q (generator/units/frontend.ts:322)
+  // seq: pay_at5_q (generator/units/frontend.ts:324)
   always @(posedge clk) begin
     pay_at5_q <= idx_q == 13'd5;
     if (rst) begin
@@ -558,7 +559,7 @@ module frontend (
     end
   end
 
-  // seq: rec_chk_train_label_q (generator/units/frontend.ts:361)
+  // seq: rec_chk_train_label_q (generator/units/frontend.ts:336)
   always @(posedge clk) begin
     rec_chk_train_label_q <= (((pay_d_q & in_records_q) & cmd_is_train_q) & (rec_pos_q == 13'd784)) & (pay_byte_d_q > 8'd9);
     if (rst) begin
@@ -566,101 +567,103 @@ module frontend (
     end
   end
 
-  // seq: fields (generator/units/frontend.ts:325)
+  // seq: fields (generator/units/frontend.ts:327)
   always @(posedge clk) begin
-    if (((pay_d_q & cmd_is_set_params_q) & pay_at0_q)) begin
-      f_set_params_hiddenshift_gt0_q <= pay_byte_d_q > 8'd40;
-    end
-    if (((pay_d_q & cmd_is_set_params_q) & pay_at1_q)) begin
-      f_set_params_hiddenmul_lt0_q <= pay_byte_d_q < 8'd1;
-    end
-    if (((pay_d_q & cmd_is_set_params_q) & pay_at2_q)) begin
-      f_set_params_outshift_gt0_q <= pay_byte_d_q > 8'd40;
-    end
-    if (((pay_d_q & cmd_is_set_params_q) & pay_at3_q)) begin
-      f_set_params_outmul_lt0_q <= pay_byte_d_q < 8'd1;
-    end
-    if (((pay_d_q & cmd_is_load_weights_q) & pay_at0_q)) begin
-      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-      f_load_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
-      f_load_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
-    end
-    if (((pay_d_q & cmd_is_load_weights_q) & pay_at1_q)) begin
-      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-      f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt0_q);
-      f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_load_weights_q) & pay_at2_q)) begin
-      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-      f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt0_q);
-      f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_load_weights_q) & pay_at3_q)) begin
-      f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-      f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt0_q);
-      f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_read_weights_q) & pay_at0_q)) begin
-      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-      f_read_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
-      f_read_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
-    end
-    if (((pay_d_q & cmd_is_read_weights_q) & pay_at1_q)) begin
-      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-      f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt0_q);
-      f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_read_weights_q) & pay_at2_q)) begin
-      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-      f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt0_q);
-      f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_read_weights_q) & pay_at3_q)) begin
-      f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-      f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt0_q);
-      f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_read_weights_q) & pay_at4_q)) begin
-      f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
-      f_read_weights_count_lt0_q <= pay_byte_d_q < 8'd1;
-      f_read_weights_count_gt1_q <= pay_byte_d_q > 8'd252;
-    end
-    if (((pay_d_q & cmd_is_read_weights_q) & pay_at5_q)) begin
-      f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
-      f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_weights_count_lt0_q);
-      f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & f_read_weights_count_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at0_q)) begin
-      f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
-      f_load_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
-      f_load_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
-    end
-    if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at1_q)) begin
-      f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
-      f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt0_q);
-      f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at0_q)) begin
-      f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
-      f_read_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
-      f_read_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
-    end
-    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at1_q)) begin
-      f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
-      f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt0_q);
-      f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt1_q);
-    end
-    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at2_q)) begin
-      f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
-      f_read_lfsr_count_lt0_q <= pay_byte_d_q < 8'd1;
-      f_read_lfsr_count_gt1_q <= pay_byte_d_q > 8'd254;
-      f_read_lfsr_count_gt2_q <= pay_byte_d_q > 8'd192;
-    end
-    if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at3_q)) begin
-      f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
-      f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_lt0_q);
-      f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & f_read_lfsr_count_gt1_q);
-      f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_gt2_q);
+    if (pay_d_q) begin
+      if ((cmd_is_set_params_q & pay_at0_q)) begin
+        f_set_params_hiddenshift_gt0_q <= pay_byte_d_q > 8'd40;
+      end
+      if ((cmd_is_set_params_q & pay_at1_q)) begin
+        f_set_params_hiddenmul_lt0_q <= pay_byte_d_q < 8'd1;
+      end
+      if ((cmd_is_set_params_q & pay_at2_q)) begin
+        f_set_params_outshift_gt0_q <= pay_byte_d_q > 8'd40;
+      end
+      if ((cmd_is_set_params_q & pay_at3_q)) begin
+        f_set_params_outmul_lt0_q <= pay_byte_d_q < 8'd1;
+      end
+      if ((cmd_is_load_weights_q & pay_at0_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
+        f_load_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
+      end
+      if ((cmd_is_load_weights_q & pay_at1_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt1_q);
+      end
+      if ((cmd_is_load_weights_q & pay_at2_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt1_q);
+      end
+      if ((cmd_is_load_weights_q & pay_at3_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt1_q);
+      end
+      if ((cmd_is_read_weights_q & pay_at0_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
+        f_read_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
+      end
+      if ((cmd_is_read_weights_q & pay_at1_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt1_q);
+      end
+      if ((cmd_is_read_weights_q & pay_at2_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt1_q);
+      end
+      if ((cmd_is_read_weights_q & pay_at3_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt1_q);
+      end
+      if ((cmd_is_read_weights_q & pay_at4_q)) begin
+        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+        f_read_weights_count_lt0_q <= pay_byte_d_q < 8'd1;
+        f_read_weights_count_gt1_q <= pay_byte_d_q > 8'd252;
+      end
+      if ((cmd_is_read_weights_q & pay_at5_q)) begin
+        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+        f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_weights_count_lt0_q);
+        f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & f_read_weights_count_gt1_q);
+      end
+      if ((cmd_is_load_lfsr_q & pay_at0_q)) begin
+        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+        f_load_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
+        f_load_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
+      end
+      if ((cmd_is_load_lfsr_q & pay_at1_q)) begin
+        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+        f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt0_q);
+        f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt1_q);
+      end
+      if ((cmd_is_read_lfsr_q & pay_at0_q)) begin
+        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+        f_read_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
+        f_read_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
+      end
+      if ((cmd_is_read_lfsr_q & pay_at1_q)) begin
+        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+        f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt0_q);
+        f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt1_q);
+      end
+      if ((cmd_is_read_lfsr_q & pay_at2_q)) begin
+        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+        f_read_lfsr_count_lt0_q <= pay_byte_d_q < 8'd1;
+        f_read_lfsr_count_gt1_q <= pay_byte_d_q > 8'd254;
+        f_read_lfsr_count_gt2_q <= pay_byte_d_q > 8'd192;
+      end
+      if ((cmd_is_read_lfsr_q & pay_at3_q)) begin
+        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+        f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_lt0_q);
+        f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & f_read_lfsr_count_gt1_q);
+        f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_gt2_q);
+      end
     end
     if ((rx_state_q == 5'd3)) begin
       rec_bad_q <= 1'b0;
@@ -700,15 +703,19 @@ module frontend (
 
   // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
-    span_sum_read_lfsr_q <= {1'b0, f_read_lfsr_offset_q[7:0]} + {1'b0, f_read_lfsr_count_q[7:0]};
+    if (rx_verdict_q) begin
+      span_sum_read_lfsr_q <= {1'b0, f_read_lfsr_offset_q[7:0]} + {1'b0, f_read_lfsr_count_q[7:0]};
+    end
     if (rst) begin
       span_sum_read_lfsr_q <= 9'd0;
     end
   end
 
-  // seq: chk_read_lfsr_q (generator/units/frontend.ts:397)
+  // seq: chk_read_lfsr_q (generator/units/frontend.ts:404)
   always @(posedge clk) begin
-    chk_read_lfsr_q <= {(f_read_lfsr_offset_gt1_q | f_read_lfsr_count_gt2_q) | (span_sum_read_lfsr_q > 9'd192), f_read_lfsr_count_lt0_q | f_read_lfsr_count_gt1_q, f_read_lfsr_offset_gt0_q};
+    if (rx_verdict_q) begin
+      chk_read_lfsr_q <= {(f_read_lfsr_offset_gt1_q | f_read_lfsr_count_gt2_q) | (span_sum_read_lfsr_q > 9'd192), f_read_lfsr_count_lt0_q | f_read_lfsr_count_gt1_q, f_read_lfsr_offset_gt0_q};
+    end
     if (rst) begin
       chk_read_lfsr_q <= 3'd0;
     end
@@ -716,15 +723,19 @@ module frontend (
 
   // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
-    span_sum_load_lfsr_q <= {1'b0, f_load_lfsr_offset_q[7:0]} + {1'b0, rec_cnt_q[7:0]};
+    if (rx_verdict_q) begin
+      span_sum_load_lfsr_q <= {1'b0, f_load_lfsr_offset_q[7:0]} + {1'b0, rec_cnt_q[7:0]};
+    end
     if (rst) begin
       span_sum_load_lfsr_q <= 9'd0;
     end
   end
 
-  // seq: chk_load_lfsr_q (generator/units/frontend.ts:397)
+  // seq: chk_load_lfsr_q (generator/units/frontend.ts:404)
   always @(posedge clk) begin
-    chk_load_lfsr_q <= {(f_load_lfsr_offset_gt1_q | ((rec_cnt_q[12:8] > 5'd0) | ((rec_cnt_q[12:8] == 5'd0) & (rec_cnt_q[7:0] > 8'd192)))) | (span_sum_load_lfsr_q > 9'd192), f_load_lfsr_offset_gt0_q};
+    if (rx_verdict_q) begin
+      chk_load_lfsr_q <= {(f_load_lfsr_offset_gt1_q | ((rec_cnt_q[12:8] > 5'd0) | ((rec_cnt_q[12:8] == 5'd0) & (rec_cnt_q[7:0] > 8'd192)))) | (span_sum_load_lfsr_q > 9'd192), f_load_lfsr_offset_gt0_q};
+    end
     if (rst) begin
       chk_load_lfsr_q <= 2'd0;
     end
@@ -732,15 +743,19 @@ module frontend (
 
   // seq: span_sum_read_weights_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
-    span_sum_read_weights_q <= {1'b0, f_read_weights_offset_q[16:0]} + {2'd0, f_read_weights_count_q};
+    if (rx_verdict_q) begin
+      span_sum_read_weights_q <= {1'b0, f_read_weights_offset_q[16:0]} + {2'd0, f_read_weights_count_q};
+    end
     if (rst) begin
       span_sum_read_weights_q <= 18'd0;
     end
   end
 
-  // seq: chk_read_weights_q (generator/units/frontend.ts:397)
+  // seq: chk_read_weights_q (generator/units/frontend.ts:404)
   always @(posedge clk) begin
-    chk_read_weights_q <= {(f_read_weights_offset_gt1_q | 1'b0) | (span_sum_read_weights_q > 18'h1ab4a), f_read_weights_count_lt0_q | f_read_weights_count_gt1_q, f_read_weights_offset_gt0_q};
+    if (rx_verdict_q) begin
+      chk_read_weights_q <= {(f_read_weights_offset_gt1_q | 1'b0) | (span_sum_read_weights_q > 18'h1ab4a), f_read_weights_count_lt0_q | f_read_weights_count_gt1_q, f_read_weights_offset_gt0_q};
+    end
     if (rst) begin
       chk_read_weights_q <= 3'd0;
     end
@@ -748,63 +763,77 @@ module frontend (
 
   // seq: span_sum_load_weights_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
-    span_sum_load_weights_q <= {1'b0, f_load_weights_offset_q[16:0]} + {5'd0, rec_cnt_q};
+    if (rx_verdict_q) begin
+      span_sum_load_weights_q <= {1'b0, f_load_weights_offset_q[16:0]} + {5'd0, rec_cnt_q};
+    end
     if (rst) begin
       span_sum_load_weights_q <= 18'd0;
     end
   end
 
-  // seq: chk_load_weights_q (generator/units/frontend.ts:397)
+  // seq: chk_load_weights_q (generator/units/frontend.ts:404)
   always @(posedge clk) begin
-    chk_load_weights_q <= {(f_load_weights_offset_gt1_q | 1'b0) | (span_sum_load_weights_q > 18'h1ab4a), f_load_weights_offset_gt0_q};
+    if (rx_verdict_q) begin
+      chk_load_weights_q <= {(f_load_weights_offset_gt1_q | 1'b0) | (span_sum_load_weights_q > 18'h1ab4a), f_load_weights_offset_gt0_q};
+    end
     if (rst) begin
       chk_load_weights_q <= 2'd0;
     end
   end
 
-  // seq: chk_set_params_q (generator/units/frontend.ts:397)
+  // seq: chk_set_params_q (generator/units/frontend.ts:404)
   always @(posedge clk) begin
-    chk_set_params_q <= {f_set_params_outmul_lt0_q, f_set_params_outshift_gt0_q, f_set_params_hiddenmul_lt0_q, f_set_params_hiddenshift_gt0_q};
+    if (rx_verdict_q) begin
+      chk_set_params_q <= {f_set_params_outmul_lt0_q, f_set_params_outshift_gt0_q, f_set_params_hiddenmul_lt0_q, f_set_params_hiddenshift_gt0_q};
+    end
     if (rst) begin
       chk_set_params_q <= 4'd0;
     end
   end
 
-  // seq: range_bad_q (generator/units/frontend.ts:411)
+  // seq: range_bad_q (generator/units/frontend.ts:418)
   always @(posedge clk) begin
-    range_bad_q <= (cmd_is_set_params_q & (chk_set_params_q[0] | (chk_set_params_q[1] | (chk_set_params_q[2] | (chk_set_params_q[3] | 1'b0))))) | ((cmd_is_load_weights_q & (chk_load_weights_q[0] | (chk_load_weights_q[1] | 1'b0))) | ((cmd_is_read_weights_q & (chk_read_weights_q[0] | (chk_read_weights_q[1] | (chk_read_weights_q[2] | 1'b0)))) | ((cmd_is_load_lfsr_q & (chk_load_lfsr_q[0] | (chk_load_lfsr_q[1] | 1'b0))) | ((cmd_is_read_lfsr_q & (chk_read_lfsr_q[0] | (chk_read_lfsr_q[1] | (chk_read_lfsr_q[2] | 1'b0)))) | ((cmd_is_train_q & (rec_bad_q | 1'b0)) | 1'b0)))));
+    if (rx_verdict_q) begin
+      range_bad_q <= (cmd_is_set_params_q & (chk_set_params_q[0] | (chk_set_params_q[1] | (chk_set_params_q[2] | (chk_set_params_q[3] | 1'b0))))) | ((cmd_is_load_weights_q & (chk_load_weights_q[0] | (chk_load_weights_q[1] | 1'b0))) | ((cmd_is_read_weights_q & (chk_read_weights_q[0] | (chk_read_weights_q[1] | (chk_read_weights_q[2] | 1'b0)))) | ((cmd_is_load_lfsr_q & (chk_load_lfsr_q[0] | (chk_load_lfsr_q[1] | 1'b0))) | ((cmd_is_read_lfsr_q & (chk_read_lfsr_q[0] | (chk_read_lfsr_q[1] | (chk_read_lfsr_q[2] | 1'b0)))) | ((cmd_is_train_q & (rec_bad_q | 1'b0)) | 1'b0)))));
+    end
     if (rst) begin
       range_bad_q <= 1'b0;
     end
   end
 
-  // seq: range_off_q (generator/units/frontend.ts:412)
+  // seq: range_off_q (generator/units/frontend.ts:419)
   always @(posedge clk) begin
-    range_off_q <= ({13{cmd_is_set_params_q}} & (chk_set_params_q[0] ? 13'd0 : (chk_set_params_q[1] ? 13'd1 : (chk_set_params_q[2] ? 13'd2 : (chk_set_params_q[3] ? 13'd3 : 13'd0))))) | (({13{cmd_is_load_weights_q}} & (chk_load_weights_q[0] ? 13'd0 : (chk_load_weights_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_weights_q}} & (chk_read_weights_q[0] ? 13'd0 : (chk_read_weights_q[1] ? 13'd4 : (chk_read_weights_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_load_lfsr_q}} & (chk_load_lfsr_q[0] ? 13'd0 : (chk_load_lfsr_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_lfsr_q}} & (chk_read_lfsr_q[0] ? 13'd0 : (chk_read_lfsr_q[1] ? 13'd2 : (chk_read_lfsr_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_train_q}} & (rec_bad_q ? rec_bad_off_q : 13'd0)) | 13'd0)))));
+    if (rx_verdict_q) begin
+      range_off_q <= ({13{cmd_is_set_params_q}} & (chk_set_params_q[0] ? 13'd0 : (chk_set_params_q[1] ? 13'd1 : (chk_set_params_q[2] ? 13'd2 : (chk_set_params_q[3] ? 13'd3 : 13'd0))))) | (({13{cmd_is_load_weights_q}} & (chk_load_weights_q[0] ? 13'd0 : (chk_load_weights_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_weights_q}} & (chk_read_weights_q[0] ? 13'd0 : (chk_read_weights_q[1] ? 13'd4 : (chk_read_weights_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_load_lfsr_q}} & (chk_load_lfsr_q[0] ? 13'd0 : (chk_load_lfsr_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_lfsr_q}} & (chk_read_lfsr_q[0] ? 13'd0 : (chk_read_lfsr_q[1] ? 13'd2 : (chk_read_lfsr_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_train_q}} & (rec_bad_q ? rec_bad_off_q : 13'd0)) | 13'd0)))));
+    end
     if (rst) begin
       range_off_q <= 13'd0;
     end
   end
 
-  // seq: len_cmp_q (generator/units/frontend.ts:414)
+  // seq: len_cmp_q (generator/units/frontend.ts:421)
   always @(posedge clk) begin
-    len_cmp_q <= {len_q >= {3'd0, cmd_header_q}, len_q == {3'd0, cmd_header_q}, rec_pos_q == 13'd0, rec_cnt_q >= cmd_min_records_q, rec_cnt_q <= cmd_max_records_q};
+    if (rx_verdict_q) begin
+      len_cmp_q <= {len_q >= {3'd0, cmd_header_q}, len_q == {3'd0, cmd_header_q}, rec_pos_q == 13'd0, rec_cnt_q >= cmd_min_records_q, rec_cnt_q <= cmd_max_records_q};
+    end
     if (rst) begin
       len_cmp_q <= 5'd0;
     end
   end
 
-  // seq: len_ok_q (generator/units/frontend.ts:415)
+  // seq: len_ok_q (generator/units/frontend.ts:422)
   always @(posedge clk) begin
-    len_ok_q <= (cmd_known_q & len_cmp_q[4]) & (cmd_no_records_q ? len_cmp_q[3] : (&len_cmp_q[2:0]));
+    if (rx_verdict_q) begin
+      len_ok_q <= (cmd_known_q & len_cmp_q[4]) & (cmd_no_records_q ? len_cmp_q[3] : (&len_cmp_q[2:0]));
+    end
     if (rst) begin
       len_ok_q <= 1'b0;
     end
   end
 
-  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:416
+  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:423
 
-  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:419)
+  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:426)
   always @(posedge clk) begin
     if (pay_d_q) begin
       payload_buf[pay_idx_d_q[11:0]] <= pay_byte_d_q;
@@ -812,7 +841,7 @@ module frontend (
     buf_rdata_q <= payload_buf[buf_raddr];
   end
 
-  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:430
+  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:437
 
   // seq: cmd_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
@@ -822,7 +851,7 @@ module frontend (
     end
   end
 
-  // seq: len_p1_q (generator/units/frontend.ts:435)
+  // seq: len_p1_q (generator/units/frontend.ts:442)
   always @(posedge clk) begin
     len_p1_q <= {1'b0, len_q} + 17'd1;
     if (rst) begin
@@ -830,7 +859,7 @@ module frontend (
     end
   end
 
-  // seq: disp_end_q (generator/units/frontend.ts:436)
+  // seq: disp_end_q (generator/units/frontend.ts:443)
   always @(posedge clk) begin
     disp_end_q <= rx_dispatch_q & (cmd_issue ? ({4'd0, disp_idx_q} == len_p1_q) : disp_end_q);
     if (rst) begin
@@ -838,9 +867,9 @@ module frontend (
     end
   end
 
-  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:439
+  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:446
 
-  // seq: hdr_crc_bad_q (generator/units/frontend.ts:444)
+  // seq: hdr_crc_bad_q (generator/units/frontend.ts:451)
   always @(posedge clk) begin
     hdr_crc_bad_q <= in_byte != rx_crc8_q;
     if (rst) begin
@@ -848,7 +877,7 @@ module frontend (
     end
   end
 
-  // seq: len_big_q (generator/units/frontend.ts:445)
+  // seq: len_big_q (generator/units/frontend.ts:452)
   always @(posedge clk) begin
     len_big_q <= len_q > 16'd4088;
     if (rst) begin
@@ -856,15 +885,17 @@ module frontend (
     end
   end
 
-  // seq: rx_crc_ok_q (generator/units/frontend.ts:447)
+  // seq: rx_crc_ok_q (generator/units/frontend.ts:454)
   always @(posedge clk) begin
-    rx_crc_ok_q <= rx_crc16_q == 16'd0;
+    if (rx_verdict_q) begin
+      rx_crc_ok_q <= rx_crc16_q == 16'd0;
+    end
     if (rst) begin
       rx_crc_ok_q <= 1'b0;
     end
   end
 
-  // seq: len_m2_q (generator/units/frontend.ts:451)
+  // seq: len_m2_q (generator/units/frontend.ts:458)
   always @(posedge clk) begin
     len_m2_q <= len_q - 16'd2;
     if (rst) begin
@@ -872,7 +903,7 @@ module frontend (
     end
   end
 
-  // seq: pay_last_q (generator/units/frontend.ts:453)
+  // seq: pay_last_q (generator/units/frontend.ts:460)
   always @(posedge clk) begin
     pay_last_q <= rx_header_q ? (len_q == 16'd1) : (pay_fire ? ({3'd0, idx_q} == len_m2_q) : pay_last_q);
     if (rst) begin
@@ -880,7 +911,7 @@ module frontend (
     end
   end
 
-  // seq: err (generator/units/frontend.ts:460)
+  // seq: err (generator/units/frontend.ts:467)
   always @(posedge clk) begin
     if ((rx_state_q == 5'd7)) begin
       if ((~rx_crc_ok_q)) begin
@@ -896,10 +927,6 @@ module frontend (
         err_code_q <= 8'd6;
         err_detail_q <= {3'd0, range_off_q};
       end
-    end else if ((rx_state_q == 5'd8)) begin
-    end else if (((in_fire & in_skid_m_axis_out_tlast) & (rx_state_q != 5'd6))) begin
-      err_code_q <= 8'd5;
-      err_detail_q <= got_q + 16'd1;
     end else if ((rx_state_q == 5'd15)) begin
       if (hdr_crc_bad_q) begin
         err_code_q <= 8'd1;
@@ -908,9 +935,14 @@ module frontend (
         err_code_q <= 8'd3;
         err_detail_q <= len_q;
       end
-    end else begin
-      err_code_q <= 8'd5;
-      err_detail_q <= got_q;
+    end else if (rx_open_q) begin
+      if (((in_fire & in_skid_m_axis_out_tlast) & (rx_state_q != 5'd6))) begin
+        err_code_q <= 8'd5;
+        err_detail_q <= got_q + 16'd1;
+      end else begin
+        err_code_q <= 8'd5;
+        err_detail_q <= got_q;
+      end
     end
     if (rst) begin
       err_code_q <= 8'd0;
@@ -918,7 +950,7 @@ module frontend (
     end
   end
 
-  // seq: rx (generator/units/frontend.ts:479)
+  // seq: rx (generator/units/frontend.ts:488)
   always @(posedge clk) begin
     case (rx_state_q)
       5'd0, 5'd1: begin
@@ -934,6 +966,7 @@ module frontend (
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
+            rx_verdict_q <= 1'b0;
           end
         end else if (in_fire) begin
           if (in_skid_m_axis_out_tdata[9]) begin
@@ -947,6 +980,7 @@ module frontend (
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
+            rx_verdict_q <= 1'b0;
           end else if ((~in_skid_m_axis_out_tdata[8])) begin
             rx_state_q <= 5'd0;
             rx_open_q <= 1'b1;
@@ -958,6 +992,7 @@ module frontend (
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
+            rx_verdict_q <= 1'b0;
           end
         end
       end
@@ -974,6 +1009,7 @@ module frontend (
             rx_report_q <= 1'b1;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b1;
+            rx_verdict_q <= 1'b0;
           end else begin
             case (rx_state_q)
               5'd2: begin
@@ -988,6 +1024,7 @@ module frontend (
                   rx_report_q <= 1'b0;
                   rx_dispwait_q <= 1'b0;
                   rx_answering_q <= 1'b0;
+                  rx_verdict_q <= 1'b0;
                 end
               end
               5'd3: begin
@@ -1001,6 +1038,7 @@ module frontend (
                 rx_report_q <= 1'b0;
                 rx_dispwait_q <= 1'b0;
                 rx_answering_q <= 1'b0;
+                rx_verdict_q <= 1'b0;
               end
               5'd4: begin
                 if (pay_last_q) begin
@@ -1014,6 +1052,7 @@ module frontend (
                   rx_report_q <= 1'b0;
                   rx_dispwait_q <= 1'b0;
                   rx_answering_q <= 1'b0;
+                  rx_verdict_q <= 1'b1;
                 end
               end
               5'd5: begin
@@ -1027,6 +1066,7 @@ module frontend (
                 rx_report_q <= 1'b0;
                 rx_dispwait_q <= 1'b0;
                 rx_answering_q <= 1'b0;
+                rx_verdict_q <= 1'b1;
               end
               5'd6: begin
                 rx_state_q <= 5'd14;
@@ -1039,6 +1079,7 @@ module frontend (
                 rx_report_q <= 1'b0;
                 rx_dispwait_q <= 1'b0;
                 rx_answering_q <= 1'b0;
+                rx_verdict_q <= 1'b1;
               end
               default: begin
               end
@@ -1055,6 +1096,7 @@ module frontend (
           rx_report_q <= 1'b1;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b1;
+          rx_verdict_q <= 1'b0;
         end
       end
       5'd15: begin
@@ -1069,6 +1111,7 @@ module frontend (
           rx_report_q <= 1'b1;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b1;
+          rx_verdict_q <= 1'b0;
         end else begin
           rx_state_q <= (len_q == 16'd0) ? 5'd5 : 5'd4;
           rx_open_q <= 1'b1;
@@ -1080,6 +1123,7 @@ module frontend (
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
+          rx_verdict_q <= (len_q == 16'd0) ? 1'b1 : 1'b0;
         end
       end
       5'd14: begin
@@ -1093,6 +1137,7 @@ module frontend (
         rx_report_q <= 1'b0;
         rx_dispwait_q <= 1'b0;
         rx_answering_q <= 1'b0;
+        rx_verdict_q <= 1'b1;
       end
       5'd16: begin
         rx_state_q <= 5'd7;
@@ -1105,6 +1150,7 @@ module frontend (
         rx_report_q <= 1'b0;
         rx_dispwait_q <= 1'b0;
         rx_answering_q <= 1'b0;
+        rx_verdict_q <= 1'b0;
       end
       5'd7: begin
         if (((((~rx_crc_ok_q) | (~cmd_known_q)) | (~len_ok_q)) | range_bad_q)) begin
@@ -1118,6 +1164,7 @@ module frontend (
           rx_report_q <= 1'b1;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b1;
+          rx_verdict_q <= 1'b0;
         end else begin
           rx_state_q <= fe_op ? 5'd9 : 5'd11;
           rx_open_q <= 1'b0;
@@ -1129,6 +1176,7 @@ module frontend (
           rx_report_q <= 1'b0;
           rx_dispwait_q <= fe_op ? 1'b0 : 1'b1;
           rx_answering_q <= 1'b1;
+          rx_verdict_q <= 1'b0;
         end
       end
       5'd8: begin
@@ -1143,6 +1191,7 @@ module frontend (
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
+          rx_verdict_q <= 1'b0;
         end
       end
       5'd9: begin
@@ -1157,6 +1206,7 @@ module frontend (
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
+          rx_verdict_q <= 1'b0;
         end
       end
       5'd10: begin
@@ -1171,6 +1221,7 @@ module frontend (
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
+          rx_verdict_q <= 1'b0;
         end
       end
       5'd11: begin
@@ -1185,6 +1236,7 @@ module frontend (
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
+          rx_verdict_q <= 1'b0;
           disp_idx_q <= 13'd0;
           disp_addr_q <= 12'd4093;
         end
@@ -1204,6 +1256,7 @@ module frontend (
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
+            rx_verdict_q <= 1'b0;
           end
         end
       end
@@ -1218,6 +1271,7 @@ module frontend (
         rx_report_q <= 1'b0;
         rx_dispwait_q <= 1'b0;
         rx_answering_q <= 1'b0;
+        rx_verdict_q <= 1'b0;
       end
     endcase
     if (rst) begin
@@ -1231,14 +1285,15 @@ module frontend (
       rx_report_q <= 1'b0;
       rx_dispwait_q <= 1'b0;
       rx_answering_q <= 1'b0;
+      rx_verdict_q <= 1'b0;
       disp_idx_q <= 13'd0;
       disp_addr_q <= 12'd0;
     end
   end
 
-  assign op_change = (rx_hunting_q & (op_q != 8'd0)) | (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast)) & hdr_at_q[0]);  // generator/units/frontend.ts:543
+  assign op_change = (rx_hunting_q & (op_q != 8'd0)) | (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast)) & hdr_at_q[0]);  // generator/units/frontend.ts:552
 
-  // seq: rx_frame (generator/units/frontend.ts:544)
+  // seq: rx_frame (generator/units/frontend.ts:553)
   always @(posedge clk) begin
     if (rx_hunting_q) begin
       hdr_at_q <= 4'd1;
@@ -1278,7 +1333,7 @@ module frontend (
     end
   end
 
-  // seq: rx_payload (generator/units/frontend.ts:565)
+  // seq: rx_payload (generator/units/frontend.ts:574)
   always @(posedge clk) begin
     if (rx_header_q) begin
       idx_q <= 13'd0;
@@ -1290,7 +1345,7 @@ module frontend (
     end
   end
 
-  // seq: rx_records (generator/units/frontend.ts:568)
+  // seq: rx_records (generator/units/frontend.ts:577)
   always @(posedge clk) begin
     if (rx_header_q) begin
       rec_pos_q <= 13'd0;
@@ -1320,7 +1375,7 @@ module frontend (
     end
   end
 
-  // seq: idle_timer (generator/units/frontend.ts:589)
+  // seq: idle_timer (generator/units/frontend.ts:598)
   always @(posedge clk) begin
     if (((receiving & (~in_fire)) & (~timeout))) begin
       idle_timer_q <= idle_timer_q + 25'd1;
@@ -1334,7 +1389,7 @@ module frontend (
     end
   end
 
-  // seq: accepted_ev_q (generator/units/frontend.ts:597)
+  // seq: accepted_ev_q (generator/units/frontend.ts:606)
   always @(posedge clk) begin
     accepted_ev_q <= ((((rx_state_q == 5'd7) & rx_crc_ok_q) & cmd_known_q) & len_ok_q) & (~range_bad_q);
     if (rst) begin
@@ -1342,7 +1397,7 @@ module frontend (
     end
   end
 
-  // seq: rejected_ev_q (generator/units/frontend.ts:598)
+  // seq: rejected_ev_q (generator/units/frontend.ts:607)
   always @(posedge clk) begin
     rejected_ev_q <= rx_report_q & tx_idle_q;
     if (rst) begin
@@ -1350,7 +1405,7 @@ module frontend (
     end
   end
 
-  // seq: dropped_ev_q (generator/units/frontend.ts:602)
+  // seq: dropped_ev_q (generator/units/frontend.ts:611)
   always @(posedge clk) begin
     dropped_ev_q <= (((in_fire & (rx_state_q == 5'd0)) & (~in_skid_m_axis_out_tdata[8])) | ((in_fire & (rx_state_q == 5'd1)) & in_skid_m_axis_out_tdata[8])) ? 2'd1 : (((in_fire & (rx_state_q == 5'd1)) & (~in_skid_m_axis_out_tdata[9])) ? 2'd2 : 2'd0);
     if (rst) begin
@@ -1358,7 +1413,7 @@ module frontend (
     end
   end
 
-  // seq: link_counters (generator/units/frontend.ts:603)
+  // seq: link_counters (generator/units/frontend.ts:612)
   always @(posedge clk) begin
     if (accepted_ev_q) begin
       accepted_q <= accepted_q + 32'd1;
@@ -1376,7 +1431,7 @@ module frontend (
     end
   end
 
-  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:609
+  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:618
 
   always @* begin
     case (disp_idx_q[1:0])
@@ -1386,7 +1441,7 @@ module frontend (
       default: _sel_cmd_stg_data_q = 8'd0;
     endcase
   end
-  // seq: cmd_stage (generator/units/frontend.ts:612)
+  // seq: cmd_stage (generator/units/frontend.ts:621)
   always @(posedge clk) begin
     cmd_stg_valid_q <= cmd_issue;
     if (cmd_issue) begin
@@ -1402,7 +1457,7 @@ module frontend (
     end
   end
 
-  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:639
+  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:648
 
   always @* begin
     case (op_q[1:0])
@@ -1412,7 +1467,7 @@ module frontend (
       default: _sel_tx_start_kind = 3'd3;
     endcase
   end
-  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:648
+  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:657
 
   always @* begin
     case (tx_start_kind)
@@ -1425,9 +1480,9 @@ module frontend (
       default: _sel_tx_start_len = 16'd0;
     endcase
   end
-  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:652
+  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:661
 
-  // seq: tx_past_two_q (generator/units/frontend.ts:664)
+  // seq: tx_past_two_q (generator/units/frontend.ts:673)
   always @(posedge clk) begin
     tx_past_two_q <= (~tx_idle_q) & (tx_past_two_q | (tx_advance & (tx_idx_q != 16'd0)));
     if (rst) begin
@@ -1435,7 +1490,7 @@ module frontend (
     end
   end
 
-  // seq: tx_ctrl_q (generator/units/frontend.ts:665)
+  // seq: tx_ctrl_q (generator/units/frontend.ts:674)
   always @(posedge clk) begin
     tx_ctrl_q <= tx_kind_q == 3'd5;
     if (rst) begin
@@ -1443,7 +1498,7 @@ module frontend (
     end
   end
 
-  // seq: rsp_ok_q (generator/units/frontend.ts:666)
+  // seq: rsp_ok_q (generator/units/frontend.ts:675)
   always @(posedge clk) begin
     rsp_ok_q <= rsp_status_q == 8'd0;
     if (rst) begin
@@ -1451,15 +1506,15 @@ module frontend (
     end
   end
 
-  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:667
+  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:676
 
-  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:670
+  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:679
 
-  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:671
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:680
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:672
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:681
 
-  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:673
+  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:682
 
   // seq: out_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
@@ -1469,7 +1524,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m1_q (generator/units/frontend.ts:677)
+  // seq: tx_len_m1_q (generator/units/frontend.ts:686)
   always @(posedge clk) begin
     tx_len_m1_q <= tx_len_q - 16'd1;
     if (rst) begin
@@ -1477,7 +1532,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m2_q (generator/units/frontend.ts:678)
+  // seq: tx_len_m2_q (generator/units/frontend.ts:687)
   always @(posedge clk) begin
     tx_len_m2_q <= tx_len_q - 16'd2;
     if (rst) begin
@@ -1485,7 +1540,7 @@ module frontend (
     end
   end
 
-  // seq: tx_last_pay_q (generator/units/frontend.ts:680)
+  // seq: tx_last_pay_q (generator/units/frontend.ts:689)
   always @(posedge clk) begin
     tx_last_pay_q <= tx_pay_q ? (tx_advance ? (tx_idx_q == tx_len_m2_q) : tx_last_pay_q) : (tx_len_m1_q == 16'd0);
     if (rst) begin
@@ -1493,7 +1548,7 @@ module frontend (
     end
   end
 
-  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:687)
+  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:696)
   initial begin
     identify_rom[0] = 16'd1281;
     identify_rom[1] = 16'd12293;
@@ -1625,9 +1680,9 @@ module frontend (
     identify_rom_q <= identify_rom[tx_idx_q[6:0]];
   end
 
-  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:690
+  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:699
 
-  // seq: tx_advanced_q (generator/units/frontend.ts:691)
+  // seq: tx_advanced_q (generator/units/frontend.ts:700)
   always @(posedge clk) begin
     tx_advanced_q <= tx_advance;
     if (rst) begin
@@ -1635,7 +1690,7 @@ module frontend (
     end
   end
 
-  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:692
+  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:701
 
   always @* begin
     case (tx_kind_q)
@@ -1648,7 +1703,7 @@ module frontend (
       default: _sel_tx_shift_q = 96'd0;
     endcase
   end
-  // seq: tx_shift (generator/units/frontend.ts:701)
+  // seq: tx_shift (generator/units/frontend.ts:710)
   always @(posedge clk) begin
     if ((tx_issue & (tx_state_q == 4'd8))) begin
       tx_shift_q <= _sel_tx_shift_q;
@@ -1660,7 +1715,7 @@ module frontend (
     end
   end
 
-  // seq: tx_rom_q (generator/units/frontend.ts:709)
+  // seq: tx_rom_q (generator/units/frontend.ts:718)
   always @(posedge clk) begin
     tx_rom_q <= tx_kind_q == 3'd1;
     if (rst) begin
@@ -1668,9 +1723,9 @@ module frontend (
     end
   end
 
-  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:711
+  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:720
 
-  // seq: tx (generator/units/frontend.ts:713)
+  // seq: tx (generator/units/frontend.ts:722)
   always @(posedge clk) begin
     stg_valid_q <= tx_issue;
     case (tx_state_q)
@@ -1897,11 +1952,11 @@ module frontend (
     end
   end
 
-  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:811
+  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:820
 
-  // seq: tx_hcrc_q (generator/units/frontend.ts:819)
+  // seq: tx_hcrc_q (generator/units/frontend.ts:829)
   always @(posedge clk) begin
-    if ((~tx_idle_q)) begin
+    if (tx_emitting_q) begin
       tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
     end
     if (rst) begin
@@ -1919,9 +1974,9 @@ module frontend (
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:823
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:833
 
-  // seq: tx_crc_byte_q (generator/units/frontend.ts:824)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:834)
   always @(posedge clk) begin
     tx_crc_byte_q <= tx_push_byte;
     if (rst) begin
@@ -1929,7 +1984,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_take_q (generator/units/frontend.ts:825)
+  // seq: tx_crc_take_q (generator/units/frontend.ts:835)
   always @(posedge clk) begin
     tx_crc_take_q <= stg_valid_q & stg_crc16_q;
     if (rst) begin
@@ -1937,7 +1992,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_init_q (generator/units/frontend.ts:826)
+  // seq: tx_crc_init_q (generator/units/frontend.ts:836)
   always @(posedge clk) begin
     tx_crc_init_q <= stg_valid_q & stg_init_q;
     if (rst) begin
@@ -1945,7 +2000,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc (generator/units/frontend.ts:827)
+  // seq: tx_crc (generator/units/frontend.ts:837)
   always @(posedge clk) begin
     if (tx_crc_init_q) begin
       tx_crc16_q <= 16'd65535;
@@ -1957,7 +2012,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:831
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:841
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -1971,7 +2026,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:835
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:845
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -1985,21 +2040,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:839
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:849
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:840
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:850
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:843
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:853
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:844
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:854
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:845
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:855
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:843
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:853
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:844
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:854
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:845
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:855
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
