@@ -191,8 +191,8 @@ export function controller(cfg: ChipConfig): Module {
   const args = m.reg('args_q', uint(64), { reset: 0 });
   const argc = m.reg('argc_q', uint(4), { reset: 0 });
 
-  // reply: status, length, then `sendLeft` payload bytes from the shift register `sendBuf` (READ_COUNTERS,
-  // errors) or from the read path (READ_WEIGHTS)
+  // reply: status, length, then `sendLeft` payload bytes: byte `sendIdx` of the counters (READ_COUNTERS) or
+  // of an error's detail (sendErr), or from the read path (READ_WEIGHTS)
   const rspValid = m.reg('rsp_valid_q', uint(1), { reset: 0 });
   const rspData = m.reg('rsp_data_q', uint(8), { reset: 0 });
   const rspLast = m.reg('rsp_last_q', uint(1), { reset: 0 });
@@ -203,8 +203,9 @@ export function controller(cfg: ChipConfig): Module {
   const rStatus = m.reg('reply_status_q', uint(8), { reset: 0 });
   const rLen = m.reg('reply_len_q', uint(16), { reset: 0 });
   const afterHdr = m.reg('after_hdr_q', uint(sw), { reset: 0 });
-  const sendBuf = m.reg('send_buf_q', uint(8 * cntBytes), { reset: 0 });
   const sendLeft = m.reg('send_left_q', uint(16), { reset: 0 });
+  const sendIdx = m.reg('send_idx_q', uint(bitsFor(cntBytes)), { reset: 0 });
+  const sendErr = m.reg('send_err_q', uint(1), { reset: 0 });
 
   // ---- walker over the weight map
   const wL = m.reg('walk_layer_q', uint(lw), { reset: 0 });
@@ -343,10 +344,27 @@ export function controller(cfg: ChipConfig): Module {
   const readWait = m.reg('read_wait_q', uint(2), { reset: 0 });
   const byteIdx = m.reg('byte_idx_q', uint(bitsFor(Math.max(wb, spec.lfsrBytes) + 1)), { reset: 0 });
 
-  // READ_COUNTERS payload: counters in order, little-endian
-  const cntParts: Expr[] = [steps, busyC, stallC, ...sats];
-  // cat puts its first argument in the top bits: the first byte sent is the low byte of the lowest word
-  const cntWord = cat(...cntParts.slice().reverse());
+  // READ_COUNTERS payload: counters in order, little-endian, the byte at sendIdx chosen as it is sent. The
+  // cycle counters, which go on counting while the reply leaves, are taken at the command's dispatch; the
+  // steps and saturation counts hold still meanwhile (the sequencer is idle after the command's FLUSH), so
+  // they are read where they are (no shift register of all the counters: its shadow copy cost a simulator
+  // some 100 instructions per cycle)
+  const snapBusy = m.reg('snap_busy_q', uint(64), { reset: 0 });
+  const snapStall = m.reg('snap_stall_q', uint(64), { reset: 0 });
+  const cntParts: Expr[] = [steps, snapBusy, snapStall, ...sats];
+  const cntBytesOf = cntParts.flatMap((e) => Array.from({ length: e.width / 8 }, (_, b) => e.slice(8 * b + 7, 8 * b)));
+  if (cntBytesOf.length !== cntBytes) throw new Error(`controller: ${cntBytesOf.length} counter bytes, the protocol says ${cntBytes}`);
+  // the byte sent in SEND_BYTES, formed only there (a simulator skips the byte choice in the other states): an
+  // error's detail (the opcode, 0) or the counters' byte sendIdx
+  const sendByte = m.wire('send_byte', uint(8));
+  m.comb('send_byte', ($) => {
+    $.if(state.eq(k(S.SEND_BYTES, sw)), () => {
+      $.if(sendErr, () => $.set(sendByte, mux(sendIdx.eq(0), op, k(0, 8)))).else(() => {
+        const arms = cntBytesOf.reduce((c, b, i) => c.case(i, () => $.set(sendByte, b)), $.switch(sendIdx));
+        arms.default(() => $.set(sendByte, 0));
+      });
+    }).else(() => $.set(sendByte, 0));
+  });
 
   const lrOk = args.slice(31, 0).eq(k(((lrCfg.outMul << 24) | (lrCfg.outShift << 16) | (lrCfg.hiddenMul << 8) | lrCfg.hiddenShift) >>> 0, 32));
   const nArgs = m.wire(
@@ -452,7 +470,8 @@ export function controller(cfg: ChipConfig): Module {
     $.if(resWait, () => send(res0, resLeft.eq(1), () => $.set(resLeft, resLeft.subWrap(1))));
     const replyError = (): void => {
       // error detail: opcode, 0
-      $.set(sendBuf, cat(k(0, 8 * cntBytes - 16), k(0, 8), op));
+      $.set(sendErr, 1);
+      $.set(sendIdx, 0);
       $.set(sendLeft, 2);
       reply(ERRORS.NOT_SUPPORTED, k(2, 16), S.SEND_BYTES);
     };
@@ -595,7 +614,10 @@ export function controller(cfg: ChipConfig): Module {
             $.set(state, S.EPOCH_WAIT);
           })
           .case(OPCODES.READ_COUNTERS, () => {
-            $.set(sendBuf, cntWord);
+            $.set(snapBusy, busyC);
+            $.set(snapStall, stallC);
+            $.set(sendErr, 0);
+            $.set(sendIdx, 0);
             $.set(sendLeft, cntBytes);
             reply(0, k(cntBytes, 16), S.SEND_BYTES);
           })
@@ -759,8 +781,8 @@ export function controller(cfg: ChipConfig): Module {
       .case(S.REPLY_L0, () => send(rLen.trunc(8), k(0, 1), () => $.set(state, S.REPLY_L1)))
       .case(S.REPLY_L1, () => send(rLen.slice(15, 8), rLen.eq(0), () => $.set(state, afterHdr)))
       .case(S.SEND_BYTES, () =>
-        send(sendBuf.trunc(8), sendLeft.eq(1), () => {
-          $.set(sendBuf, sendBuf.shr(8).zext(8 * cntBytes));
+        send(sendByte, sendLeft.eq(1), () => {
+          $.set(sendIdx, sendIdx.addWrap(1));
           $.set(sendLeft, sendLeft.subWrap(1));
           $.if(sendLeft.eq(1), () => $.set(state, S.IDLE));
         }),

@@ -54,106 +54,110 @@ module controller (
   output wire        busy
 );
 
-  reg  [4:0]   state_q;
-  reg  [7:0]   op_q;
-  reg  [15:0]  len_q;
-  reg  [63:0]  args_q;
-  reg  [3:0]   argc_q;
-  reg          rsp_valid_q;
-  reg  [7:0]   rsp_data_q;
-  reg          rsp_last_q;
-  wire         can_send;
-  reg  [7:0]   reply_status_q;
-  reg  [15:0]  reply_len_q;
-  reg  [4:0]   after_hdr_q;
-  reg  [735:0] send_buf_q;
-  reg  [15:0]  send_left_q;
-  reg  [1:0]   walk_layer_q;
-  reg  [7:0]   walk_row_q;
-  reg  [9:0]   walk_in_q;
-  reg  [5:0]   walk_lane_q;
-  reg  [3:0]   walk_chunk_q;
-  reg  [10:0]  walk_row_addr_q;
-  reg  [10:0]  walk_bias_addr_q;
-  reg  [31:0]  walk_rem_q;
-  reg  [31:0]  walk_left_q;
-  wire [9:0]   walk_nin;
-  wire         walk_at_bias;
-  wire         walk_row_end;
-  wire         walk_is_out;
-  wire [31:0]  arg_offset;
-  wire [10:0]  walk_addr;
-  reg  [31:0]  seed_t_q;
-  reg  [31:0]  seed_h1_q;
-  reg  [31:0]  seed_a_q;
-  reg  [31:0]  seed_lane_k_q;
-  reg  [2:0]   seed_phase_q;
-  reg  [1:0]   seed_target_q;
-  reg  [31:0]  seed_value_q;
-  wire [31:0]  seed_mul_a;
-  wire [31:0]  seed_mul_b;
-  wire [31:0]  seed_mix;
-  wire [31:0]  seed_prod_a;
-  wire [31:0]  seed_prod_b;
-  wire [31:0]  seed_fold;
-  wire [31:0]  seed_lane;
-  reg  [63:0]  busy_cycles_q;
-  reg  [63:0]  stall_cycles_q;
-  wire         stalled;
-  wire         running;
-  reg  [31:0]  lfsr_word_q;
-  wire         lfsr_port;
-  reg  [15:0]  read_word_q;
-  reg  [1:0]   read_wait_q;
-  reg  [2:0]   byte_idx_q;
-  wire [3:0]   n_args;
-  wire         op_train;
-  reg  [2:0]   rec_records_q;
-  reg  [15:0]  rec_div_q;
-  reg  [9:0]   rec_bytes_q;
-  reg  [1:0]   infer_owed_q;
-  reg  [1:0]   res_count_q;
-  reg  [7:0]   res0_q;
-  reg  [7:0]   res1_q;
-  reg  [2:0]   res_left_q;
-  reg          seq_go_q;
-  reg  [1:0]   seq_op_q;
-  wire         infer_rec;
-  wire         res_push;
-  wire         res_wait;
-  wire         res_pop;
-  wire         rec_go;
-  wire         infer_go;
-  wire [60:0]  _shl_seed_prod_a;
-  wire [56:0]  _shl_seed_prod_a_2;
-  wire [51:0]  _shl_seed_prod_a_3;
-  wire [47:0]  _shl_seed_prod_a_4;
-  wire [45:0]  _shl_seed_prod_a_5;
-  wire [43:0]  _shl_seed_prod_a_6;
-  wire [41:0]  _shl_seed_prod_a_7;
-  wire [39:0]  _shl_seed_prod_a_8;
-  wire [37:0]  _shl_seed_prod_a_9;
-  wire [35:0]  _shl_seed_prod_a_10;
-  wire [33:0]  _shl_seed_prod_a_11;
-  wire [62:0]  _shl_seed_prod_b;
-  wire [59:0]  _shl_seed_prod_b_2;
-  wire [57:0]  _shl_seed_prod_b_3;
-  wire [54:0]  _shl_seed_prod_b_4;
-  wire [52:0]  _shl_seed_prod_b_5;
-  wire [50:0]  _shl_seed_prod_b_6;
-  wire [48:0]  _shl_seed_prod_b_7;
-  wire [45:0]  _shl_seed_prod_b_8;
-  wire [43:0]  _shl_seed_prod_b_9;
-  wire [40:0]  _shl_seed_prod_b_10;
-  wire [38:0]  _shl_seed_prod_b_11;
-  wire [36:0]  _shl_seed_prod_b_12;
-  wire [34:0]  _shl_seed_prod_b_13;
-  wire [15:0]  _bits_host_wdata;
-  wire [15:0]  _mux_rec_bytes_q;
-  wire [15:0]  _bits_reply_len_q;
-  wire [17:0]  _mul_reply_len_q;
-  wire [15:0]  _bits_reply_len_q_2;
-  wire [18:0]  _mul_reply_len_q_2;
+  reg  [4:0]  state_q;
+  reg  [7:0]  op_q;
+  reg  [15:0] len_q;
+  reg  [63:0] args_q;
+  reg  [3:0]  argc_q;
+  reg         rsp_valid_q;
+  reg  [7:0]  rsp_data_q;
+  reg         rsp_last_q;
+  wire        can_send;
+  reg  [7:0]  reply_status_q;
+  reg  [15:0] reply_len_q;
+  reg  [4:0]  after_hdr_q;
+  reg  [15:0] send_left_q;
+  reg  [6:0]  send_idx_q;
+  reg         send_err_q;
+  reg  [1:0]  walk_layer_q;
+  reg  [7:0]  walk_row_q;
+  reg  [9:0]  walk_in_q;
+  reg  [5:0]  walk_lane_q;
+  reg  [3:0]  walk_chunk_q;
+  reg  [10:0] walk_row_addr_q;
+  reg  [10:0] walk_bias_addr_q;
+  reg  [31:0] walk_rem_q;
+  reg  [31:0] walk_left_q;
+  wire [9:0]  walk_nin;
+  wire        walk_at_bias;
+  wire        walk_row_end;
+  wire        walk_is_out;
+  wire [31:0] arg_offset;
+  wire [10:0] walk_addr;
+  reg  [31:0] seed_t_q;
+  reg  [31:0] seed_h1_q;
+  reg  [31:0] seed_a_q;
+  reg  [31:0] seed_lane_k_q;
+  reg  [2:0]  seed_phase_q;
+  reg  [1:0]  seed_target_q;
+  reg  [31:0] seed_value_q;
+  wire [31:0] seed_mul_a;
+  wire [31:0] seed_mul_b;
+  wire [31:0] seed_mix;
+  wire [31:0] seed_prod_a;
+  wire [31:0] seed_prod_b;
+  wire [31:0] seed_fold;
+  wire [31:0] seed_lane;
+  reg  [63:0] busy_cycles_q;
+  reg  [63:0] stall_cycles_q;
+  wire        stalled;
+  wire        running;
+  reg  [31:0] lfsr_word_q;
+  wire        lfsr_port;
+  reg  [15:0] read_word_q;
+  reg  [1:0]  read_wait_q;
+  reg  [2:0]  byte_idx_q;
+  reg  [63:0] snap_busy_q;
+  reg  [63:0] snap_stall_q;
+  reg  [7:0]  send_byte;
+  wire [3:0]  n_args;
+  wire        op_train;
+  reg  [2:0]  rec_records_q;
+  reg  [15:0] rec_div_q;
+  reg  [9:0]  rec_bytes_q;
+  reg  [1:0]  infer_owed_q;
+  reg  [1:0]  res_count_q;
+  reg  [7:0]  res0_q;
+  reg  [7:0]  res1_q;
+  reg  [2:0]  res_left_q;
+  reg         seq_go_q;
+  reg  [1:0]  seq_op_q;
+  wire        infer_rec;
+  wire        res_push;
+  wire        res_wait;
+  wire        res_pop;
+  wire        rec_go;
+  wire        infer_go;
+  wire [60:0] _shl_seed_prod_a;
+  wire [56:0] _shl_seed_prod_a_2;
+  wire [51:0] _shl_seed_prod_a_3;
+  wire [47:0] _shl_seed_prod_a_4;
+  wire [45:0] _shl_seed_prod_a_5;
+  wire [43:0] _shl_seed_prod_a_6;
+  wire [41:0] _shl_seed_prod_a_7;
+  wire [39:0] _shl_seed_prod_a_8;
+  wire [37:0] _shl_seed_prod_a_9;
+  wire [35:0] _shl_seed_prod_a_10;
+  wire [33:0] _shl_seed_prod_a_11;
+  wire [62:0] _shl_seed_prod_b;
+  wire [59:0] _shl_seed_prod_b_2;
+  wire [57:0] _shl_seed_prod_b_3;
+  wire [54:0] _shl_seed_prod_b_4;
+  wire [52:0] _shl_seed_prod_b_5;
+  wire [50:0] _shl_seed_prod_b_6;
+  wire [48:0] _shl_seed_prod_b_7;
+  wire [45:0] _shl_seed_prod_b_8;
+  wire [43:0] _shl_seed_prod_b_9;
+  wire [40:0] _shl_seed_prod_b_10;
+  wire [38:0] _shl_seed_prod_b_11;
+  wire [36:0] _shl_seed_prod_b_12;
+  wire [34:0] _shl_seed_prod_b_13;
+  wire [15:0] _bits_host_wdata;
+  wire [15:0] _mux_rec_bytes_q;
+  wire [15:0] _bits_reply_len_q;
+  wire [17:0] _mul_reply_len_q;
+  wire [15:0] _bits_reply_len_q_2;
+  wire [18:0] _mul_reply_len_q_2;
 
   assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:199
 
@@ -163,23 +167,23 @@ module controller (
 
   assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:202
 
-  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:226
+  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:227
 
-  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:227
+  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:228
 
-  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:228
+  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:229
 
-  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:229
+  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:230
 
-  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:235
+  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:236
 
-  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:244
+  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:245
 
-  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:282
+  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:283
 
-  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:283
+  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:284
 
-  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:284
+  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:285
 
   assign _shl_seed_prod_a = {seed_mul_a, 29'd0};
   assign _shl_seed_prod_a_2 = {seed_mul_a, 25'd0};
@@ -192,7 +196,7 @@ module controller (
   assign _shl_seed_prod_a_9 = {seed_mul_a, 6'd0};
   assign _shl_seed_prod_a_10 = {seed_mul_a, 4'd0};
   assign _shl_seed_prod_a_11 = {seed_mul_a, 2'd0};
-  assign seed_prod_a = ((((((((((_shl_seed_prod_a[31:0] + _shl_seed_prod_a_2[31:0]) - _shl_seed_prod_a_3[31:0]) + _shl_seed_prod_a_4[31:0]) - _shl_seed_prod_a_5[31:0]) - _shl_seed_prod_a_6[31:0]) - _shl_seed_prod_a_7[31:0]) - _shl_seed_prod_a_8[31:0]) - _shl_seed_prod_a_9[31:0]) - _shl_seed_prod_a_10[31:0]) - _shl_seed_prod_a_11[31:0]) + seed_mul_a;  // generator/units/controller.ts:286
+  assign seed_prod_a = ((((((((((_shl_seed_prod_a[31:0] + _shl_seed_prod_a_2[31:0]) - _shl_seed_prod_a_3[31:0]) + _shl_seed_prod_a_4[31:0]) - _shl_seed_prod_a_5[31:0]) - _shl_seed_prod_a_6[31:0]) - _shl_seed_prod_a_7[31:0]) - _shl_seed_prod_a_8[31:0]) - _shl_seed_prod_a_9[31:0]) - _shl_seed_prod_a_10[31:0]) - _shl_seed_prod_a_11[31:0]) + seed_mul_a;  // generator/units/controller.ts:287
 
   assign _shl_seed_prod_b = {seed_mul_b, 31'd0};
   assign _shl_seed_prod_b_2 = {seed_mul_b, 28'd0};
@@ -207,17 +211,17 @@ module controller (
   assign _shl_seed_prod_b_11 = {seed_mul_b, 7'd0};
   assign _shl_seed_prod_b_12 = {seed_mul_b, 5'd0};
   assign _shl_seed_prod_b_13 = {seed_mul_b, 3'd0};
-  assign seed_prod_b = ((((((((((((_shl_seed_prod_b[31:0] - _shl_seed_prod_b_2[31:0]) + _shl_seed_prod_b_3[31:0]) - _shl_seed_prod_b_4[31:0]) - _shl_seed_prod_b_5[31:0]) - _shl_seed_prod_b_6[31:0]) + _shl_seed_prod_b_7[31:0]) + _shl_seed_prod_b_8[31:0]) - _shl_seed_prod_b_9[31:0]) - _shl_seed_prod_b_10[31:0]) - _shl_seed_prod_b_11[31:0]) + _shl_seed_prod_b_12[31:0]) - _shl_seed_prod_b_13[31:0]) - seed_mul_b;  // generator/units/controller.ts:287
+  assign seed_prod_b = ((((((((((((_shl_seed_prod_b[31:0] - _shl_seed_prod_b_2[31:0]) + _shl_seed_prod_b_3[31:0]) - _shl_seed_prod_b_4[31:0]) - _shl_seed_prod_b_5[31:0]) - _shl_seed_prod_b_6[31:0]) + _shl_seed_prod_b_7[31:0]) + _shl_seed_prod_b_8[31:0]) - _shl_seed_prod_b_9[31:0]) - _shl_seed_prod_b_10[31:0]) - _shl_seed_prod_b_11[31:0]) + _shl_seed_prod_b_12[31:0]) - _shl_seed_prod_b_13[31:0]) - seed_mul_b;  // generator/units/controller.ts:288
 
-  assign seed_fold = seed_mix;  // generator/units/controller.ts:301
+  assign seed_fold = seed_mix;  // generator/units/controller.ts:302
 
-  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:302
+  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:303
 
-  assign stalled = ((((((((state_q == 5'd22) | (state_q == 5'd28)) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) | (state_q == 5'd30)) & (~can_send));  // generator/units/controller.ts:313
+  assign stalled = ((((((((state_q == 5'd22) | (state_q == 5'd28)) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) | (state_q == 5'd30)) & (~can_send));  // generator/units/controller.ts:314
 
-  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:314
+  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:315
 
-  // seq: counters (generator/units/controller.ts:315)
+  // seq: counters (generator/units/controller.ts:316)
   always @(posedge clk) begin
     if ((running | (~seq_quiet))) begin
       busy_cycles_q <= busy_cycles_q + 64'd1;
@@ -231,53 +235,346 @@ module controller (
     end
   end
 
-  assign lfsr_port = (((state_q == 5'd1) & (seed_phase_q == 3'd4)) | (state_q == 5'd29)) | ((state_q == 5'd11) & (op_q == 8'd35));  // generator/units/controller.ts:328
+  assign lfsr_port = (((state_q == 5'd1) & (seed_phase_q == 3'd4)) | (state_q == 5'd29)) | ((state_q == 5'd11) & (op_q == 8'd35));  // generator/units/controller.ts:329
 
-  assign host_we = ((((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4))) | (state_q == 5'd29);  // generator/units/controller.ts:329
+  assign host_we = ((((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4))) | (state_q == 5'd29);  // generator/units/controller.ts:330
 
-  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:330
+  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:331
 
-  assign host_unit = walk_is_out;  // generator/units/controller.ts:331
+  assign host_unit = walk_is_out;  // generator/units/controller.ts:332
 
-  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:332
+  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:333
 
-  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:333
+  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:334
 
-  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:334
+  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:335
 
   assign _bits_host_wdata = args_q[63:48];
-  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 5'd29) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:338
+  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 5'd29) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:339
 
-  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:352
+  // comb: send_byte (generator/units/controller.ts:360)
+  always @* begin
+    if ((state_q == 5'd17)) begin
+      if (send_err_q) begin
+        send_byte = (send_idx_q == 7'd0) ? op_q : 8'd0;
+      end else begin
+        case (send_idx_q)
+          7'd0: begin
+            send_byte = steps[7:0];
+          end
+          7'd1: begin
+            send_byte = steps[15:8];
+          end
+          7'd2: begin
+            send_byte = steps[23:16];
+          end
+          7'd3: begin
+            send_byte = steps[31:24];
+          end
+          7'd4: begin
+            send_byte = steps[39:32];
+          end
+          7'd5: begin
+            send_byte = steps[47:40];
+          end
+          7'd6: begin
+            send_byte = steps[55:48];
+          end
+          7'd7: begin
+            send_byte = steps[63:56];
+          end
+          7'd8: begin
+            send_byte = snap_busy_q[7:0];
+          end
+          7'd9: begin
+            send_byte = snap_busy_q[15:8];
+          end
+          7'd10: begin
+            send_byte = snap_busy_q[23:16];
+          end
+          7'd11: begin
+            send_byte = snap_busy_q[31:24];
+          end
+          7'd12: begin
+            send_byte = snap_busy_q[39:32];
+          end
+          7'd13: begin
+            send_byte = snap_busy_q[47:40];
+          end
+          7'd14: begin
+            send_byte = snap_busy_q[55:48];
+          end
+          7'd15: begin
+            send_byte = snap_busy_q[63:56];
+          end
+          7'd16: begin
+            send_byte = snap_stall_q[7:0];
+          end
+          7'd17: begin
+            send_byte = snap_stall_q[15:8];
+          end
+          7'd18: begin
+            send_byte = snap_stall_q[23:16];
+          end
+          7'd19: begin
+            send_byte = snap_stall_q[31:24];
+          end
+          7'd20: begin
+            send_byte = snap_stall_q[39:32];
+          end
+          7'd21: begin
+            send_byte = snap_stall_q[47:40];
+          end
+          7'd22: begin
+            send_byte = snap_stall_q[55:48];
+          end
+          7'd23: begin
+            send_byte = snap_stall_q[63:56];
+          end
+          7'd24: begin
+            send_byte = sat_input[7:0];
+          end
+          7'd25: begin
+            send_byte = sat_input[15:8];
+          end
+          7'd26: begin
+            send_byte = sat_input[23:16];
+          end
+          7'd27: begin
+            send_byte = sat_input[31:24];
+          end
+          7'd28: begin
+            send_byte = sat_weight[7:0];
+          end
+          7'd29: begin
+            send_byte = sat_weight[15:8];
+          end
+          7'd30: begin
+            send_byte = sat_weight[23:16];
+          end
+          7'd31: begin
+            send_byte = sat_weight[31:24];
+          end
+          7'd32: begin
+            send_byte = sat_bias[7:0];
+          end
+          7'd33: begin
+            send_byte = sat_bias[15:8];
+          end
+          7'd34: begin
+            send_byte = sat_bias[23:16];
+          end
+          7'd35: begin
+            send_byte = sat_bias[31:24];
+          end
+          7'd36: begin
+            send_byte = sat_preact[7:0];
+          end
+          7'd37: begin
+            send_byte = sat_preact[15:8];
+          end
+          7'd38: begin
+            send_byte = sat_preact[23:16];
+          end
+          7'd39: begin
+            send_byte = sat_preact[31:24];
+          end
+          7'd40: begin
+            send_byte = sat_act[7:0];
+          end
+          7'd41: begin
+            send_byte = sat_act[15:8];
+          end
+          7'd42: begin
+            send_byte = sat_act[23:16];
+          end
+          7'd43: begin
+            send_byte = sat_act[31:24];
+          end
+          7'd44: begin
+            send_byte = sat_windowZ[7:0];
+          end
+          7'd45: begin
+            send_byte = sat_windowZ[15:8];
+          end
+          7'd46: begin
+            send_byte = sat_windowZ[23:16];
+          end
+          7'd47: begin
+            send_byte = sat_windowZ[31:24];
+          end
+          7'd48: begin
+            send_byte = sat_kernelArg[7:0];
+          end
+          7'd49: begin
+            send_byte = sat_kernelArg[15:8];
+          end
+          7'd50: begin
+            send_byte = sat_kernelArg[23:16];
+          end
+          7'd51: begin
+            send_byte = sat_kernelArg[31:24];
+          end
+          7'd52: begin
+            send_byte = sat_gram[7:0];
+          end
+          7'd53: begin
+            send_byte = sat_gram[15:8];
+          end
+          7'd54: begin
+            send_byte = sat_gram[23:16];
+          end
+          7'd55: begin
+            send_byte = sat_gram[31:24];
+          end
+          7'd56: begin
+            send_byte = sat_rowSum[7:0];
+          end
+          7'd57: begin
+            send_byte = sat_rowSum[15:8];
+          end
+          7'd58: begin
+            send_byte = sat_rowSum[23:16];
+          end
+          7'd59: begin
+            send_byte = sat_rowSum[31:24];
+          end
+          7'd60: begin
+            send_byte = sat_coef[7:0];
+          end
+          7'd61: begin
+            send_byte = sat_coef[15:8];
+          end
+          7'd62: begin
+            send_byte = sat_coef[23:16];
+          end
+          7'd63: begin
+            send_byte = sat_coef[31:24];
+          end
+          7'd64: begin
+            send_byte = sat_xi[7:0];
+          end
+          7'd65: begin
+            send_byte = sat_xi[15:8];
+          end
+          7'd66: begin
+            send_byte = sat_xi[23:16];
+          end
+          7'd67: begin
+            send_byte = sat_xi[31:24];
+          end
+          7'd68: begin
+            send_byte = sat_lnVar[7:0];
+          end
+          7'd69: begin
+            send_byte = sat_lnVar[15:8];
+          end
+          7'd70: begin
+            send_byte = sat_lnVar[23:16];
+          end
+          7'd71: begin
+            send_byte = sat_lnVar[31:24];
+          end
+          7'd72: begin
+            send_byte = sat_lnInvStd[7:0];
+          end
+          7'd73: begin
+            send_byte = sat_lnInvStd[15:8];
+          end
+          7'd74: begin
+            send_byte = sat_lnInvStd[23:16];
+          end
+          7'd75: begin
+            send_byte = sat_lnInvStd[31:24];
+          end
+          7'd76: begin
+            send_byte = sat_delta[7:0];
+          end
+          7'd77: begin
+            send_byte = sat_delta[15:8];
+          end
+          7'd78: begin
+            send_byte = sat_delta[23:16];
+          end
+          7'd79: begin
+            send_byte = sat_delta[31:24];
+          end
+          7'd80: begin
+            send_byte = sat_logit[7:0];
+          end
+          7'd81: begin
+            send_byte = sat_logit[15:8];
+          end
+          7'd82: begin
+            send_byte = sat_logit[23:16];
+          end
+          7'd83: begin
+            send_byte = sat_logit[31:24];
+          end
+          7'd84: begin
+            send_byte = sat_prob[7:0];
+          end
+          7'd85: begin
+            send_byte = sat_prob[15:8];
+          end
+          7'd86: begin
+            send_byte = sat_prob[23:16];
+          end
+          7'd87: begin
+            send_byte = sat_prob[31:24];
+          end
+          7'd88: begin
+            send_byte = sat_err[7:0];
+          end
+          7'd89: begin
+            send_byte = sat_err[15:8];
+          end
+          7'd90: begin
+            send_byte = sat_err[23:16];
+          end
+          7'd91: begin
+            send_byte = sat_err[31:24];
+          end
+          default: begin
+            send_byte = 8'd0;
+          end
+        endcase
+      end
+    end else begin
+      send_byte = 8'd0;
+    end
+  end
 
-  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:363
+  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:370
 
-  assign seq_start = seq_go_q;  // generator/units/controller.ts:377
+  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:381
 
-  assign seq_op = seq_op_q;  // generator/units/controller.ts:378
+  assign seq_start = seq_go_q;  // generator/units/controller.ts:395
 
-  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:379
+  assign seq_op = seq_op_q;  // generator/units/controller.ts:396
 
-  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:380
+  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:397
 
-  assign infer_rec = (~op_train) & (((state_q == 5'd21) | (state_q == 5'd22)) | (state_q == 5'd23));  // generator/units/controller.ts:410
+  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:398
 
-  assign res_push = infer_rec & seq_done;  // generator/units/controller.ts:411
+  assign infer_rec = (~op_train) & (((state_q == 5'd21) | (state_q == 5'd22)) | (state_q == 5'd23));  // generator/units/controller.ts:428
 
-  assign res_wait = infer_rec & (res_count_q != 2'd0);  // generator/units/controller.ts:412
+  assign res_push = infer_rec & seq_done;  // generator/units/controller.ts:429
 
-  assign res_pop = res_wait & can_send;  // generator/units/controller.ts:413
+  assign res_wait = infer_rec & (res_count_q != 2'd0);  // generator/units/controller.ts:430
 
-  assign rec_go = (((state_q == 5'd21) & seq_rec_ready) & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2));  // generator/units/controller.ts:416
+  assign res_pop = res_wait & can_send;  // generator/units/controller.ts:431
 
-  assign infer_go = rec_go & (~op_train);  // generator/units/controller.ts:417
+  assign rec_go = (((state_q == 5'd21) & seq_rec_ready) & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2));  // generator/units/controller.ts:434
+
+  assign infer_go = rec_go & (~op_train);  // generator/units/controller.ts:435
 
   assign _mux_rec_bytes_q = op_train ? 16'd785 : 16'd784;
   assign _bits_reply_len_q = walk_left_q[15:0];
   assign _mul_reply_len_q = _bits_reply_len_q * 2'd2;
   assign _bits_reply_len_q_2 = walk_left_q[15:0];
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
-  // seq: fsm (generator/units/controller.ts:418)
+  // seq: fsm (generator/units/controller.ts:436)
   always @(posedge clk) begin
     if ((m_axis_rsp_tvalid & m_axis_rsp_tready)) begin
       rsp_valid_q <= 1'b0;
@@ -479,7 +776,8 @@ module controller (
               walk_lane_q <= 6'd0;
               seed_lane_k_q <= 32'h27d4eb2f;
             end else begin
-              send_buf_q <= {720'd0, 8'd0, op_q};
+              send_err_q <= 1'b1;
+              send_idx_q <= 7'd0;
               send_left_q <= 16'd2;
               reply_status_q <= 8'd64;
               reply_len_q <= 16'd2;
@@ -528,7 +826,10 @@ module controller (
             state_q <= 5'd26;
           end
           8'd64: begin
-            send_buf_q <= {sat_err, sat_prob, sat_logit, sat_delta, sat_lnInvStd, sat_lnVar, sat_xi, sat_coef, sat_rowSum, sat_gram, sat_kernelArg, sat_windowZ, sat_act, sat_preact, sat_bias, sat_weight, sat_input, stall_cycles_q, busy_cycles_q, steps};
+            snap_busy_q <= busy_cycles_q;
+            snap_stall_q <= stall_cycles_q;
+            send_err_q <= 1'b0;
+            send_idx_q <= 7'd0;
             send_left_q <= 16'd92;
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd92;
@@ -547,7 +848,8 @@ module controller (
           end
           default: begin
             if ((len_q == 16'd0)) begin
-              send_buf_q <= {720'd0, 8'd0, op_q};
+              send_err_q <= 1'b1;
+              send_idx_q <= 7'd0;
               send_left_q <= 16'd2;
               reply_status_q <= 8'd64;
               reply_len_q <= 16'd2;
@@ -610,7 +912,8 @@ module controller (
         if (s_axis_cmd_tvalid) begin
           len_q <= len_q - 16'd1;
           if ((len_q == 16'd1)) begin
-            send_buf_q <= {720'd0, 8'd0, op_q};
+            send_err_q <= 1'b1;
+            send_idx_q <= 7'd0;
             send_left_q <= 16'd2;
             reply_status_q <= 8'd64;
             reply_len_q <= 16'd2;
@@ -847,9 +1150,9 @@ module controller (
       5'd17: begin
         if (can_send) begin
           rsp_valid_q <= 1'b1;
-          rsp_data_q <= send_buf_q[7:0];
+          rsp_data_q <= send_byte;
           rsp_last_q <= send_left_q == 16'd1;
-          send_buf_q <= {8'd0, send_buf_q[735:8]};
+          send_idx_q <= send_idx_q + 7'd1;
           send_left_q <= send_left_q - 16'd1;
           if ((send_left_q == 16'd1)) begin
             state_q <= 5'd2;
@@ -894,9 +1197,12 @@ module controller (
       len_q <= 16'd0;
       argc_q <= 4'd0;
       args_q <= 64'd0;
-      send_buf_q <= 736'd0;
+      send_err_q <= 1'b0;
+      send_idx_q <= 7'd0;
       send_left_q <= 16'd0;
       walk_rem_q <= 32'd0;
+      snap_busy_q <= 64'd0;
+      snap_stall_q <= 64'd0;
       rec_div_q <= 16'd0;
       rec_records_q <= 3'd0;
       rec_bytes_q <= 10'd0;
@@ -907,9 +1213,9 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:772
+  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:794
 
-  assign busy = running;  // generator/units/controller.ts:774
+  assign busy = running;  // generator/units/controller.ts:796
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, host_rdata[31:16], s_axis_cmd_tlast, _shl_seed_prod_a[60:32], _shl_seed_prod_a_2[56:32], _shl_seed_prod_a_3[51:32], _shl_seed_prod_a_4[47:32], _shl_seed_prod_a_5[45:32], _shl_seed_prod_a_6[43:32], _shl_seed_prod_a_7[41:32], _shl_seed_prod_a_8[39:32], _shl_seed_prod_a_9[37:32], _shl_seed_prod_a_10[35:32], _shl_seed_prod_a_11[33:32], _shl_seed_prod_b[62:32], _shl_seed_prod_b_2[59:32], _shl_seed_prod_b_3[57:32], _shl_seed_prod_b_4[54:32], _shl_seed_prod_b_5[52:32], _shl_seed_prod_b_6[50:32], _shl_seed_prod_b_7[48:32], _shl_seed_prod_b_8[45:32], _shl_seed_prod_b_9[43:32], _shl_seed_prod_b_10[40:32], _shl_seed_prod_b_11[38:32], _shl_seed_prod_b_12[36:32], _shl_seed_prod_b_13[34:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
