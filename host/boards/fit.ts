@@ -180,9 +180,36 @@ function usedProductBits(exprs: Expr[]): Map<Expr, number> {
 }
 
 /** Bits of an operand that carry information: a sign or zero extension adds none (synthesis drops them). */
-function significant(e: Expr): number {
-  if (e.node.op === 'const') return constOperandBits(e);
-  return e.node.op === 'extend' ? significant(e.node.a) : e.width;
+function significant(e: Expr, regs?: ReadonlyMap<Signal, number>): number {
+  const n = e.node;
+  if (n.op === 'const') return constOperandBits(e);
+  if (n.op === 'extend' || n.op === 'cast') return Math.min(e.width, significant(n.a, regs));
+  if (n.op === 'ref' && regs?.has(n.sig)) return Math.min(e.width, regs.get(n.sig) as number);
+  return e.width;
+}
+
+/**
+ * Per register of a module: the bits its values carry, the most any seq process sets it to (a register that
+ * only ever takes a sign- or zero-extended value holds copies of one bit above it, which synthesis merges:
+ * the Hebbian unit keeps its S2 weight sign-extended to the simulator's word for the forward product).
+ */
+function registerValueBits(m: Module): Map<Signal, number> {
+  const bits = new Map<Signal, number>();
+  const walk = (stmts: readonly Stmt[]): void => {
+    for (const st of stmts) {
+      if (st.kind === 'set') {
+        if (st.target.kind === 'reg') bits.set(st.target, Math.max(bits.get(st.target) ?? 0, significant(st.value)));
+      } else if (st.kind === 'if') {
+        walk(st.then);
+        walk(st.else);
+      } else {
+        for (const c of st.cases) walk(c.body);
+        if (st.dflt) walk(st.dflt);
+      }
+    }
+  };
+  for (const it of m.items) if (it.kind === 'process' && it.process.kind === 'seq') walk(it.process.body);
+  return bits;
 }
 
 /** A ROM's width as synthesis keeps it: the bit positions that are not the same in every word of its image. */
@@ -263,13 +290,15 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
     }
     const exprs = moduleExprs(m);
     const used = usedProductBits(exprs);
+    const regs = registerValueBits(m);
     // a product written out once per use (the output layer's lane product, the Gram PE's square) is one
     // multiplier: synthesis merges structurally equal cells, so they count once
     const counted = new Set<string>();
     for (const e of exprs) {
       walkExpr(e, (x) => {
         const n = x.node;
-        if (n.op !== 'mul') return;
+        // mulWrap: the product modulo 2^width (the simulator's whole-word product): the low bits only
+        if (n.op !== 'mul' && n.op !== 'mulWrap') return;
         const key = exprKey(x);
         if (counted.has(key)) return;
         counted.add(key);
@@ -277,7 +306,7 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
         // Yosys maps products by a constant to DSPs too, on both families (synth_xilinx of the default design:
         // 209 DSP48E1 where the count without them said 202 and with them 209); lib/arith/constmul.ts writes
         // a product by a constant as shifts and adds where no tile should go to it
-        const [a, b] = [constOperandBits(n.a) && significant(n.a), constOperandBits(n.b) && significant(n.b)].sort((p, q) => q - p);
+        const [a, b] = [constOperandBits(n.a) && significant(n.a, regs), constOperandBits(n.b) && significant(n.b, regs)].sort((p, q) => q - p);
         if (b < 2 || a + b < board.resources.dsp.minProductBits) return;
         const tiles = ice40
           ? mul2dspTiles(a, b, Math.min(used.get(x) ?? x.width, a + b), A, B, board.resources.dsp.minProductBits)

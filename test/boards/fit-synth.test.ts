@@ -81,6 +81,25 @@ describe('fit check against synth_ice40 -dsp', () => {
     expect((await cells(mod)).SB_MAC16 ?? 0).toBe(tiles);
   }, 300_000);
 
+  it('counts a whole-word product (mulWrap) of a register held sign-extended as the product of the bits it carries', async () => {
+    // the Hebbian unit's forward product: the S2 weight held sign-extended to 64 bits, times h, modulo 2^64,
+    // of which the lane sum reads the low 32 bits (a 16 × 16 product: one tile, not the 64-bit operand's four)
+    const m = new ModuleBuilder('mulwrap_shape');
+    m.clock();
+    const en = m.input('en', uint(1));
+    const w = m.input('w', sint(16));
+    const h = m.input('h', sint(16));
+    const wn = m.reg('wn_q', sint(64), { reset: null });
+    m.seq('wn_q', ($) => $.if(en, () => $.set(wn, w.sext(64))));
+    const p = m.reg('p_q', sint(32), { reset: null });
+    m.seq('p_q', ($) => $.set(p, wn.mulWrap(h.sext(64)).trunc(32)));
+    m.output('p', p);
+    const mod = m.build();
+    const inv = inventory([mod], ice);
+    expect(inv.multipliers.map((x) => [x.a, x.b, x.tiles])).toEqual([[16, 16, 1]]);
+    expect((await cells(mod)).SB_MAC16 ?? 0).toBe(1);
+  }, 300_000);
+
   it('counts the SB_RAM40_4K Yosys makes of small, styled, read-ahead and ROM memories', async () => {
     const m = new ModuleBuilder('mem_shapes');
     m.clock();
