@@ -334,9 +334,20 @@ class ModuleEmitter {
     }
     if (m.writes.length === 0 && m.syncReads.length === 0) return lines;
     lines.push('  always @(posedge clk) begin');
+    // A memory read only by this block's synchronous reads: for Verilator (`ifdef VERILATOR) the reads come
+    // first and the writes are blocking assignments after them — the same words read (the old ones) and
+    // written, nothing else reads the array in the time step — so it stores each write directly instead of
+    // queueing it (its delayed-write value/index/flag per port and lane, set, cleared and tested every cycle).
+    // Synthesis and other simulators read the nonblocking form, unchanged. Memories with async reads keep it
+    // everywhere.
+    const blocking = m.asyncReads === 0 && m.syncReads.length > 0 && m.writes.length > 0;
+    const wop = '\u0000'; // the writes' assignment operator, filled in below
+    const writeLines: string[] = [];
+    const readLines: string[] = [];
+    let out = writeLines;
     const guarded = (conds: string[], stmts: string[], ind = '    '): void => {
-      if (conds.length === 0) lines.push(...stmts.map((x) => `${ind}${x}`));
-      else lines.push(`${ind}if (${all(conds)}) begin`, ...stmts.map((x) => `${ind}  ${x}`), `${ind}end`);
+      if (conds.length === 0) out.push(...stmts.map((x) => `${ind}${x}`));
+      else out.push(`${ind}if (${all(conds)}) begin`, ...stmts.map((x) => `${ind}  ${x}`), `${ind}end`);
     };
     const laneBits = (w: { lanes: Expr | null }): { i: number; hi: number; lo: number }[] => {
       const n = w.lanes ? w.lanes.width : 1;
@@ -355,15 +366,16 @@ class ModuleEmitter {
     });
     for (const { w, tag, addr, en, lanes } of writes) {
       if (!lanes) {
-        guarded(en ? [en] : [], [`${m.name}[${addr}] <= ${this.root(w.data, `${tag}data`)};`]);
+        guarded(en ? [en] : [], [`${m.name}[${addr}] ${wop} ${this.root(w.data, `${tag}data`)};`]);
         continue;
       }
       const stmts = laneBits(w).map(
-        ({ i, hi, lo }) => `if (${lanes}[${i}]) ${m.name}[${addr}][${hi}:${lo}] <= ${this.bits(w.data, hi, lo, `${tag}data`).s};`,
+        ({ i, hi, lo }) => `if (${lanes}[${i}]) ${m.name}[${addr}][${hi}:${lo}] ${wop} ${this.bits(w.data, hi, lo, `${tag}data`).s};`,
       );
       if (w.lanes) this.use(ident(lanes, false), w.lanes.width - 1, 0);
       guarded(en ? [en] : [], stmts);
     }
+    out = readLines;
     for (const r of m.syncReads) {
       const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
       const stmts = [`${r.target.name} <= ${m.name}[${addr}];`];
@@ -381,8 +393,13 @@ class ModuleEmitter {
         }
       }
       guarded(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : [], stmts);
-      if (r.outReg) lines.push(`    ${r.outReg.name} <= ${r.target.name};`);
+      if (r.outReg) out.push(`    ${r.outReg.name} <= ${r.target.name};`);
     }
+    const writesWith = (op: string): string[] => writeLines.map((l) => l.replace(wop, op));
+    if (blocking) {
+      // Verilator takes the blocking form; other tools (synthesis, Icarus) the nonblocking one as before
+      lines.push('`ifdef VERILATOR', ...readLines, '    // verilator lint_off BLKSEQ', ...writesWith('='), '    // verilator lint_on BLKSEQ', '`else', ...writesWith('<='), ...readLines, '`endif');
+    } else lines.push(...writesWith('<='), ...readLines);
     lines.push('  end');
     return lines;
   }

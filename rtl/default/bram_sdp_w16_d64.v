@@ -20,12 +20,23 @@ module bram_sdp_w16_d64 (
 
   // memory mem: 64 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:82)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (re) begin
+      rdata_q <= mem[raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (we) begin
+      mem[waddr] = wdata;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (we) begin
       mem[waddr] <= wdata;
     end
     if (re) begin
       rdata_q <= mem[raddr];
     end
+`endif
   end
 
   assign rdata = rdata_q;  // generator/lib/stream/bram.ts:121

@@ -19,12 +19,23 @@ module bram_sp_w16_d256 (
 
   // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:82)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (en) begin
+      rdata_q <= mem[addr];
+    end
+    // verilator lint_off BLKSEQ
+    if (en & we) begin
+      mem[addr] = wdata;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (en & we) begin
       mem[addr] <= wdata;
     end
     if (en) begin
       rdata_q <= mem[addr];
     end
+`endif
   end
 
   assign rdata = rdata_q;  // generator/lib/stream/bram.ts:104

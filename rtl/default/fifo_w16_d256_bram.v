@@ -41,10 +41,19 @@ module fifo_w16_d256_bram (
 
   // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:62)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    rdata_q <= mem[rd_next];
+    // verilator lint_off BLKSEQ
+    if (push) begin
+      mem[wr_ptr_q] = in_word;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (push) begin
       mem[wr_ptr_q] <= in_word;
     end
     rdata_q <= mem[rd_next];
+`endif
   end
 
   assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:63

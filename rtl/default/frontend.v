@@ -835,10 +835,19 @@ module frontend (
 
   // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:426)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    buf_rdata_q <= payload_buf[buf_raddr];
+    // verilator lint_off BLKSEQ
+    if (pay_d_q) begin
+      payload_buf[pay_idx_d_q[11:0]] = pay_byte_d_q;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (pay_d_q) begin
       payload_buf[pay_idx_d_q[11:0]] <= pay_byte_d_q;
     end
     buf_rdata_q <= payload_buf[buf_raddr];
+`endif
   end
 
   assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:437

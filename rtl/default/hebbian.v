@@ -555,7 +555,7 @@ module hebbian (
   reg                w_upd_0_sat_lo;
   reg                w_upd_0_above;
   reg                w_upd_0_below;
-  reg  signed [63:0] wn_0;
+  reg  signed [15:0] wn_0;
   reg  [15:0]        w_rd_1;
   reg  signed [16:0] w_upd_1_sum;
   reg  signed [15:0] w_upd_1;
@@ -563,7 +563,7 @@ module hebbian (
   reg                w_upd_1_sat_lo;
   reg                w_upd_1_above;
   reg                w_upd_1_below;
-  reg  signed [63:0] wn_1;
+  reg  signed [15:0] wn_1;
   reg  [15:0]        w_rd_2;
   reg  signed [16:0] w_upd_2_sum;
   reg  signed [15:0] w_upd_2;
@@ -571,7 +571,7 @@ module hebbian (
   reg                w_upd_2_sat_lo;
   reg                w_upd_2_above;
   reg                w_upd_2_below;
-  reg  signed [63:0] wn_2;
+  reg  signed [15:0] wn_2;
   reg  [15:0]        w_rd_3;
   reg  signed [16:0] w_upd_3_sum;
   reg  signed [15:0] w_upd_3;
@@ -579,7 +579,7 @@ module hebbian (
   reg                w_upd_3_sat_lo;
   reg                w_upd_3_above;
   reg                w_upd_3_below;
-  reg  signed [63:0] wn_3;
+  reg  signed [15:0] wn_3;
   reg  [15:0]        w_rd_4;
   reg  signed [16:0] w_upd_4_sum;
   reg  signed [15:0] w_upd_4;
@@ -587,7 +587,7 @@ module hebbian (
   reg                w_upd_4_sat_lo;
   reg                w_upd_4_above;
   reg                w_upd_4_below;
-  reg  signed [63:0] wn_4;
+  reg  signed [15:0] wn_4;
   reg  [15:0]        w_rd_5;
   reg  signed [16:0] w_upd_5_sum;
   reg  signed [15:0] w_upd_5;
@@ -595,7 +595,7 @@ module hebbian (
   reg                w_upd_5_sat_lo;
   reg                w_upd_5_above;
   reg                w_upd_5_below;
-  reg  signed [63:0] wn_5;
+  reg  signed [15:0] wn_5;
   reg  [15:0]        w_rd_6;
   reg  signed [16:0] w_upd_6_sum;
   reg  signed [15:0] w_upd_6;
@@ -603,7 +603,7 @@ module hebbian (
   reg                w_upd_6_sat_lo;
   reg                w_upd_6_above;
   reg                w_upd_6_below;
-  reg  signed [63:0] wn_6;
+  reg  signed [15:0] wn_6;
   reg  [15:0]        w_rd_7;
   reg  signed [16:0] w_upd_7_sum;
   reg  signed [15:0] w_upd_7;
@@ -611,7 +611,7 @@ module hebbian (
   reg                w_upd_7_sat_lo;
   reg                w_upd_7_above;
   reg                w_upd_7_below;
-  reg  signed [63:0] wn_7;
+  reg  signed [15:0] wn_7;
   reg  [15:0]        w_rd_8;
   reg  signed [16:0] w_upd_8_sum;
   reg  signed [15:0] w_upd_8;
@@ -619,7 +619,7 @@ module hebbian (
   reg                w_upd_8_sat_lo;
   reg                w_upd_8_above;
   reg                w_upd_8_below;
-  reg  signed [63:0] wn_8;
+  reg  signed [15:0] wn_8;
   reg  [15:0]        w_rd_9;
   reg  signed [16:0] w_upd_9_sum;
   reg  signed [15:0] w_upd_9;
@@ -627,7 +627,7 @@ module hebbian (
   reg                w_upd_9_sat_lo;
   reg                w_upd_9_above;
   reg                w_upd_9_below;
-  reg  signed [63:0] wn_9;
+  reg  signed [15:0] wn_9;
   reg  [15:0]        w_rd_10;
   reg  signed [16:0] w_upd_10_sum;
   reg  signed [15:0] w_upd_10;
@@ -635,7 +635,7 @@ module hebbian (
   reg                w_upd_10_sat_lo;
   reg                w_upd_10_above;
   reg                w_upd_10_below;
-  reg  signed [63:0] wn_10;
+  reg  signed [15:0] wn_10;
   reg  [15:0]        w_rd_11;
   reg  signed [16:0] w_upd_11_sum;
   reg  signed [15:0] w_upd_11;
@@ -643,7 +643,7 @@ module hebbian (
   reg                w_upd_11_sat_lo;
   reg                w_upd_11_above;
   reg                w_upd_11_below;
-  reg  signed [63:0] wn_11;
+  reg  signed [15:0] wn_11;
   reg  [15:0]        w_rd_12;
   reg  signed [16:0] w_upd_12_sum;
   reg  signed [15:0] w_upd_12;
@@ -651,7 +651,7 @@ module hebbian (
   reg                w_upd_12_sat_lo;
   reg                w_upd_12_above;
   reg                w_upd_12_below;
-  reg  signed [63:0] wn_12;
+  reg  signed [15:0] wn_12;
   reg  [15:0]        w_rd_13;
   reg  signed [16:0] w_upd_13_sum;
   reg  signed [15:0] w_upd_13;
@@ -659,7 +659,7 @@ module hebbian (
   reg                w_upd_13_sat_lo;
   reg                w_upd_13_above;
   reg                w_upd_13_below;
-  reg  signed [63:0] wn_13;
+  reg  signed [15:0] wn_13;
   reg  [15:0]        w_rd_14;
   reg  signed [16:0] w_upd_14_sum;
   reg  signed [15:0] w_upd_14;
@@ -667,7 +667,7 @@ module hebbian (
   reg                w_upd_14_sat_lo;
   reg                w_upd_14_above;
   reg                w_upd_14_below;
-  reg  signed [63:0] wn_14;
+  reg  signed [15:0] wn_14;
   reg  [15:0]        w_rd_15;
   reg  signed [16:0] w_upd_15_sum;
   reg  signed [15:0] w_upd_15;
@@ -675,7 +675,7 @@ module hebbian (
   reg                w_upd_15_sat_lo;
   reg                w_upd_15_above;
   reg                w_upd_15_below;
-  reg  signed [63:0] wn_15;
+  reg  signed [15:0] wn_15;
   reg  [15:0]        w_rd_16;
   reg  signed [16:0] w_upd_16_sum;
   reg  signed [15:0] w_upd_16;
@@ -683,7 +683,7 @@ module hebbian (
   reg                w_upd_16_sat_lo;
   reg                w_upd_16_above;
   reg                w_upd_16_below;
-  reg  signed [63:0] wn_16;
+  reg  signed [15:0] wn_16;
   reg  [15:0]        w_rd_17;
   reg  signed [16:0] w_upd_17_sum;
   reg  signed [15:0] w_upd_17;
@@ -691,7 +691,7 @@ module hebbian (
   reg                w_upd_17_sat_lo;
   reg                w_upd_17_above;
   reg                w_upd_17_below;
-  reg  signed [63:0] wn_17;
+  reg  signed [15:0] wn_17;
   reg  [15:0]        w_rd_18;
   reg  signed [16:0] w_upd_18_sum;
   reg  signed [15:0] w_upd_18;
@@ -699,7 +699,7 @@ module hebbian (
   reg                w_upd_18_sat_lo;
   reg                w_upd_18_above;
   reg                w_upd_18_below;
-  reg  signed [63:0] wn_18;
+  reg  signed [15:0] wn_18;
   reg  [15:0]        w_rd_19;
   reg  signed [16:0] w_upd_19_sum;
   reg  signed [15:0] w_upd_19;
@@ -707,7 +707,7 @@ module hebbian (
   reg                w_upd_19_sat_lo;
   reg                w_upd_19_above;
   reg                w_upd_19_below;
-  reg  signed [63:0] wn_19;
+  reg  signed [15:0] wn_19;
   reg  [15:0]        w_rd_20;
   reg  signed [16:0] w_upd_20_sum;
   reg  signed [15:0] w_upd_20;
@@ -715,7 +715,7 @@ module hebbian (
   reg                w_upd_20_sat_lo;
   reg                w_upd_20_above;
   reg                w_upd_20_below;
-  reg  signed [63:0] wn_20;
+  reg  signed [15:0] wn_20;
   reg  [15:0]        w_rd_21;
   reg  signed [16:0] w_upd_21_sum;
   reg  signed [15:0] w_upd_21;
@@ -723,7 +723,7 @@ module hebbian (
   reg                w_upd_21_sat_lo;
   reg                w_upd_21_above;
   reg                w_upd_21_below;
-  reg  signed [63:0] wn_21;
+  reg  signed [15:0] wn_21;
   reg  [15:0]        w_rd_22;
   reg  signed [16:0] w_upd_22_sum;
   reg  signed [15:0] w_upd_22;
@@ -731,7 +731,7 @@ module hebbian (
   reg                w_upd_22_sat_lo;
   reg                w_upd_22_above;
   reg                w_upd_22_below;
-  reg  signed [63:0] wn_22;
+  reg  signed [15:0] wn_22;
   reg  [15:0]        w_rd_23;
   reg  signed [16:0] w_upd_23_sum;
   reg  signed [15:0] w_upd_23;
@@ -739,7 +739,7 @@ module hebbian (
   reg                w_upd_23_sat_lo;
   reg                w_upd_23_above;
   reg                w_upd_23_below;
-  reg  signed [63:0] wn_23;
+  reg  signed [15:0] wn_23;
   reg  [15:0]        w_rd_24;
   reg  signed [16:0] w_upd_24_sum;
   reg  signed [15:0] w_upd_24;
@@ -747,7 +747,7 @@ module hebbian (
   reg                w_upd_24_sat_lo;
   reg                w_upd_24_above;
   reg                w_upd_24_below;
-  reg  signed [63:0] wn_24;
+  reg  signed [15:0] wn_24;
   reg  [15:0]        w_rd_25;
   reg  signed [16:0] w_upd_25_sum;
   reg  signed [15:0] w_upd_25;
@@ -755,7 +755,7 @@ module hebbian (
   reg                w_upd_25_sat_lo;
   reg                w_upd_25_above;
   reg                w_upd_25_below;
-  reg  signed [63:0] wn_25;
+  reg  signed [15:0] wn_25;
   reg  [15:0]        w_rd_26;
   reg  signed [16:0] w_upd_26_sum;
   reg  signed [15:0] w_upd_26;
@@ -763,7 +763,7 @@ module hebbian (
   reg                w_upd_26_sat_lo;
   reg                w_upd_26_above;
   reg                w_upd_26_below;
-  reg  signed [63:0] wn_26;
+  reg  signed [15:0] wn_26;
   reg  [15:0]        w_rd_27;
   reg  signed [16:0] w_upd_27_sum;
   reg  signed [15:0] w_upd_27;
@@ -771,7 +771,7 @@ module hebbian (
   reg                w_upd_27_sat_lo;
   reg                w_upd_27_above;
   reg                w_upd_27_below;
-  reg  signed [63:0] wn_27;
+  reg  signed [15:0] wn_27;
   reg  [15:0]        w_rd_28;
   reg  signed [16:0] w_upd_28_sum;
   reg  signed [15:0] w_upd_28;
@@ -779,7 +779,7 @@ module hebbian (
   reg                w_upd_28_sat_lo;
   reg                w_upd_28_above;
   reg                w_upd_28_below;
-  reg  signed [63:0] wn_28;
+  reg  signed [15:0] wn_28;
   reg  [15:0]        w_rd_29;
   reg  signed [16:0] w_upd_29_sum;
   reg  signed [15:0] w_upd_29;
@@ -787,7 +787,7 @@ module hebbian (
   reg                w_upd_29_sat_lo;
   reg                w_upd_29_above;
   reg                w_upd_29_below;
-  reg  signed [63:0] wn_29;
+  reg  signed [15:0] wn_29;
   reg  [15:0]        w_rd_30;
   reg  signed [16:0] w_upd_30_sum;
   reg  signed [15:0] w_upd_30;
@@ -795,7 +795,7 @@ module hebbian (
   reg                w_upd_30_sat_lo;
   reg                w_upd_30_above;
   reg                w_upd_30_below;
-  reg  signed [63:0] wn_30;
+  reg  signed [15:0] wn_30;
   reg  [15:0]        w_rd_31;
   reg  signed [16:0] w_upd_31_sum;
   reg  signed [15:0] w_upd_31;
@@ -803,7 +803,7 @@ module hebbian (
   reg                w_upd_31_sat_lo;
   reg                w_upd_31_above;
   reg                w_upd_31_below;
-  reg  signed [63:0] wn_31;
+  reg  signed [15:0] wn_31;
   reg  [15:0]        w_rd_32;
   reg  signed [16:0] w_upd_32_sum;
   reg  signed [15:0] w_upd_32;
@@ -811,7 +811,7 @@ module hebbian (
   reg                w_upd_32_sat_lo;
   reg                w_upd_32_above;
   reg                w_upd_32_below;
-  reg  signed [63:0] wn_32;
+  reg  signed [15:0] wn_32;
   reg  [15:0]        w_rd_33;
   reg  signed [16:0] w_upd_33_sum;
   reg  signed [15:0] w_upd_33;
@@ -819,7 +819,7 @@ module hebbian (
   reg                w_upd_33_sat_lo;
   reg                w_upd_33_above;
   reg                w_upd_33_below;
-  reg  signed [63:0] wn_33;
+  reg  signed [15:0] wn_33;
   reg  [15:0]        w_rd_34;
   reg  signed [16:0] w_upd_34_sum;
   reg  signed [15:0] w_upd_34;
@@ -827,7 +827,7 @@ module hebbian (
   reg                w_upd_34_sat_lo;
   reg                w_upd_34_above;
   reg                w_upd_34_below;
-  reg  signed [63:0] wn_34;
+  reg  signed [15:0] wn_34;
   reg  [15:0]        w_rd_35;
   reg  signed [16:0] w_upd_35_sum;
   reg  signed [15:0] w_upd_35;
@@ -835,7 +835,7 @@ module hebbian (
   reg                w_upd_35_sat_lo;
   reg                w_upd_35_above;
   reg                w_upd_35_below;
-  reg  signed [63:0] wn_35;
+  reg  signed [15:0] wn_35;
   reg  [15:0]        w_rd_36;
   reg  signed [16:0] w_upd_36_sum;
   reg  signed [15:0] w_upd_36;
@@ -843,7 +843,7 @@ module hebbian (
   reg                w_upd_36_sat_lo;
   reg                w_upd_36_above;
   reg                w_upd_36_below;
-  reg  signed [63:0] wn_36;
+  reg  signed [15:0] wn_36;
   reg  [15:0]        w_rd_37;
   reg  signed [16:0] w_upd_37_sum;
   reg  signed [15:0] w_upd_37;
@@ -851,7 +851,7 @@ module hebbian (
   reg                w_upd_37_sat_lo;
   reg                w_upd_37_above;
   reg                w_upd_37_below;
-  reg  signed [63:0] wn_37;
+  reg  signed [15:0] wn_37;
   reg  [15:0]        w_rd_38;
   reg  signed [16:0] w_upd_38_sum;
   reg  signed [15:0] w_upd_38;
@@ -859,7 +859,7 @@ module hebbian (
   reg                w_upd_38_sat_lo;
   reg                w_upd_38_above;
   reg                w_upd_38_below;
-  reg  signed [63:0] wn_38;
+  reg  signed [15:0] wn_38;
   reg  [15:0]        w_rd_39;
   reg  signed [16:0] w_upd_39_sum;
   reg  signed [15:0] w_upd_39;
@@ -867,7 +867,7 @@ module hebbian (
   reg                w_upd_39_sat_lo;
   reg                w_upd_39_above;
   reg                w_upd_39_below;
-  reg  signed [63:0] wn_39;
+  reg  signed [15:0] wn_39;
   reg  [15:0]        w_rd_40;
   reg  signed [16:0] w_upd_40_sum;
   reg  signed [15:0] w_upd_40;
@@ -875,7 +875,7 @@ module hebbian (
   reg                w_upd_40_sat_lo;
   reg                w_upd_40_above;
   reg                w_upd_40_below;
-  reg  signed [63:0] wn_40;
+  reg  signed [15:0] wn_40;
   reg  [15:0]        w_rd_41;
   reg  signed [16:0] w_upd_41_sum;
   reg  signed [15:0] w_upd_41;
@@ -883,7 +883,7 @@ module hebbian (
   reg                w_upd_41_sat_lo;
   reg                w_upd_41_above;
   reg                w_upd_41_below;
-  reg  signed [63:0] wn_41;
+  reg  signed [15:0] wn_41;
   reg  [15:0]        w_rd_42;
   reg  signed [16:0] w_upd_42_sum;
   reg  signed [15:0] w_upd_42;
@@ -891,7 +891,7 @@ module hebbian (
   reg                w_upd_42_sat_lo;
   reg                w_upd_42_above;
   reg                w_upd_42_below;
-  reg  signed [63:0] wn_42;
+  reg  signed [15:0] wn_42;
   reg  [15:0]        w_rd_43;
   reg  signed [16:0] w_upd_43_sum;
   reg  signed [15:0] w_upd_43;
@@ -899,7 +899,7 @@ module hebbian (
   reg                w_upd_43_sat_lo;
   reg                w_upd_43_above;
   reg                w_upd_43_below;
-  reg  signed [63:0] wn_43;
+  reg  signed [15:0] wn_43;
   reg  [15:0]        w_rd_44;
   reg  signed [16:0] w_upd_44_sum;
   reg  signed [15:0] w_upd_44;
@@ -907,7 +907,7 @@ module hebbian (
   reg                w_upd_44_sat_lo;
   reg                w_upd_44_above;
   reg                w_upd_44_below;
-  reg  signed [63:0] wn_44;
+  reg  signed [15:0] wn_44;
   reg  [15:0]        w_rd_45;
   reg  signed [16:0] w_upd_45_sum;
   reg  signed [15:0] w_upd_45;
@@ -915,7 +915,7 @@ module hebbian (
   reg                w_upd_45_sat_lo;
   reg                w_upd_45_above;
   reg                w_upd_45_below;
-  reg  signed [63:0] wn_45;
+  reg  signed [15:0] wn_45;
   reg  [15:0]        w_rd_46;
   reg  signed [16:0] w_upd_46_sum;
   reg  signed [15:0] w_upd_46;
@@ -923,7 +923,7 @@ module hebbian (
   reg                w_upd_46_sat_lo;
   reg                w_upd_46_above;
   reg                w_upd_46_below;
-  reg  signed [63:0] wn_46;
+  reg  signed [15:0] wn_46;
   reg  [15:0]        w_rd_47;
   reg  signed [16:0] w_upd_47_sum;
   reg  signed [15:0] w_upd_47;
@@ -931,7 +931,7 @@ module hebbian (
   reg                w_upd_47_sat_lo;
   reg                w_upd_47_above;
   reg                w_upd_47_below;
-  reg  signed [63:0] wn_47;
+  reg  signed [15:0] wn_47;
   reg  [15:0]        w_rd_48;
   reg  signed [16:0] w_upd_48_sum;
   reg  signed [15:0] w_upd_48;
@@ -939,7 +939,7 @@ module hebbian (
   reg                w_upd_48_sat_lo;
   reg                w_upd_48_above;
   reg                w_upd_48_below;
-  reg  signed [63:0] wn_48;
+  reg  signed [15:0] wn_48;
   reg  [15:0]        w_rd_49;
   reg  signed [16:0] w_upd_49_sum;
   reg  signed [15:0] w_upd_49;
@@ -947,7 +947,7 @@ module hebbian (
   reg                w_upd_49_sat_lo;
   reg                w_upd_49_above;
   reg                w_upd_49_below;
-  reg  signed [63:0] wn_49;
+  reg  signed [15:0] wn_49;
   reg  [15:0]        w_rd_50;
   reg  signed [16:0] w_upd_50_sum;
   reg  signed [15:0] w_upd_50;
@@ -955,7 +955,7 @@ module hebbian (
   reg                w_upd_50_sat_lo;
   reg                w_upd_50_above;
   reg                w_upd_50_below;
-  reg  signed [63:0] wn_50;
+  reg  signed [15:0] wn_50;
   reg  [15:0]        w_rd_51;
   reg  signed [16:0] w_upd_51_sum;
   reg  signed [15:0] w_upd_51;
@@ -963,7 +963,7 @@ module hebbian (
   reg                w_upd_51_sat_lo;
   reg                w_upd_51_above;
   reg                w_upd_51_below;
-  reg  signed [63:0] wn_51;
+  reg  signed [15:0] wn_51;
   reg  [15:0]        w_rd_52;
   reg  signed [16:0] w_upd_52_sum;
   reg  signed [15:0] w_upd_52;
@@ -971,7 +971,7 @@ module hebbian (
   reg                w_upd_52_sat_lo;
   reg                w_upd_52_above;
   reg                w_upd_52_below;
-  reg  signed [63:0] wn_52;
+  reg  signed [15:0] wn_52;
   reg  [15:0]        w_rd_53;
   reg  signed [16:0] w_upd_53_sum;
   reg  signed [15:0] w_upd_53;
@@ -979,7 +979,7 @@ module hebbian (
   reg                w_upd_53_sat_lo;
   reg                w_upd_53_above;
   reg                w_upd_53_below;
-  reg  signed [63:0] wn_53;
+  reg  signed [15:0] wn_53;
   reg  [15:0]        w_rd_54;
   reg  signed [16:0] w_upd_54_sum;
   reg  signed [15:0] w_upd_54;
@@ -987,7 +987,7 @@ module hebbian (
   reg                w_upd_54_sat_lo;
   reg                w_upd_54_above;
   reg                w_upd_54_below;
-  reg  signed [63:0] wn_54;
+  reg  signed [15:0] wn_54;
   reg  [15:0]        w_rd_55;
   reg  signed [16:0] w_upd_55_sum;
   reg  signed [15:0] w_upd_55;
@@ -995,7 +995,7 @@ module hebbian (
   reg                w_upd_55_sat_lo;
   reg                w_upd_55_above;
   reg                w_upd_55_below;
-  reg  signed [63:0] wn_55;
+  reg  signed [15:0] wn_55;
   reg  [15:0]        w_rd_56;
   reg  signed [16:0] w_upd_56_sum;
   reg  signed [15:0] w_upd_56;
@@ -1003,7 +1003,7 @@ module hebbian (
   reg                w_upd_56_sat_lo;
   reg                w_upd_56_above;
   reg                w_upd_56_below;
-  reg  signed [63:0] wn_56;
+  reg  signed [15:0] wn_56;
   reg  [15:0]        w_rd_57;
   reg  signed [16:0] w_upd_57_sum;
   reg  signed [15:0] w_upd_57;
@@ -1011,7 +1011,7 @@ module hebbian (
   reg                w_upd_57_sat_lo;
   reg                w_upd_57_above;
   reg                w_upd_57_below;
-  reg  signed [63:0] wn_57;
+  reg  signed [15:0] wn_57;
   reg  [15:0]        w_rd_58;
   reg  signed [16:0] w_upd_58_sum;
   reg  signed [15:0] w_upd_58;
@@ -1019,7 +1019,7 @@ module hebbian (
   reg                w_upd_58_sat_lo;
   reg                w_upd_58_above;
   reg                w_upd_58_below;
-  reg  signed [63:0] wn_58;
+  reg  signed [15:0] wn_58;
   reg  [15:0]        w_rd_59;
   reg  signed [16:0] w_upd_59_sum;
   reg  signed [15:0] w_upd_59;
@@ -1027,7 +1027,7 @@ module hebbian (
   reg                w_upd_59_sat_lo;
   reg                w_upd_59_above;
   reg                w_upd_59_below;
-  reg  signed [63:0] wn_59;
+  reg  signed [15:0] wn_59;
   reg  [15:0]        w_rd_60;
   reg  signed [16:0] w_upd_60_sum;
   reg  signed [15:0] w_upd_60;
@@ -1035,7 +1035,7 @@ module hebbian (
   reg                w_upd_60_sat_lo;
   reg                w_upd_60_above;
   reg                w_upd_60_below;
-  reg  signed [63:0] wn_60;
+  reg  signed [15:0] wn_60;
   reg  [15:0]        w_rd_61;
   reg  signed [16:0] w_upd_61_sum;
   reg  signed [15:0] w_upd_61;
@@ -1043,7 +1043,7 @@ module hebbian (
   reg                w_upd_61_sat_lo;
   reg                w_upd_61_above;
   reg                w_upd_61_below;
-  reg  signed [63:0] wn_61;
+  reg  signed [15:0] wn_61;
   reg  [15:0]        w_rd_62;
   reg  signed [16:0] w_upd_62_sum;
   reg  signed [15:0] w_upd_62;
@@ -1051,7 +1051,7 @@ module hebbian (
   reg                w_upd_62_sat_lo;
   reg                w_upd_62_above;
   reg                w_upd_62_below;
-  reg  signed [63:0] wn_62;
+  reg  signed [15:0] wn_62;
   reg  [15:0]        w_rd_63;
   reg  signed [16:0] w_upd_63_sum;
   reg  signed [15:0] w_upd_63;
@@ -1059,7 +1059,7 @@ module hebbian (
   reg                w_upd_63_sat_lo;
   reg                w_upd_63_above;
   reg                w_upd_63_below;
-  reg  signed [63:0] wn_63;
+  reg  signed [15:0] wn_63;
   wire [15:0]        r_bias;
   wire signed [16:0] b_upd_sum;
   wire               b_upd_sat_hi;
@@ -1720,12 +1720,23 @@ module hebbian (
 
   // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:526)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & (chunk_q == last_chunk_q)) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
+      bias_rd_q <= bias_mem[(busy_q ? baddr_q : host_addr[7:0])];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
+      bias_mem[(busy_q ? baddr1_q : host_addr[7:0])] = busy_q ? b_new : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? baddr1_q : host_addr[7:0])] <= busy_q ? b_new : host_wdata[15:0];
     end
     if (busy_q ? (issue & (chunk_q == last_chunk_q)) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd_q <= bias_mem[(busy_q ? baddr_q : host_addr[7:0])];
     end
+`endif
   end
 
   assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:532
@@ -1738,6 +1749,82 @@ module hebbian (
 
   // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:543)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (issue) begin
+      hc_rd <= hbuf[hc_addr];
+    end
+    if (v1_q) begin
+      hn_rd <= hbuf[hn_addr1_q];
+    end
+    // verilator lint_off BLKSEQ
+    if (s_axis_h_tvalid & s_axis_h_tready) begin
+      if (hl_lanes[0]) hbuf[hl_addr_q][15:0] = h_aligned;
+      if (hl_lanes[1]) hbuf[hl_addr_q][31:16] = h_aligned;
+      if (hl_lanes[2]) hbuf[hl_addr_q][47:32] = h_aligned;
+      if (hl_lanes[3]) hbuf[hl_addr_q][63:48] = h_aligned;
+      if (hl_lanes[4]) hbuf[hl_addr_q][79:64] = h_aligned;
+      if (hl_lanes[5]) hbuf[hl_addr_q][95:80] = h_aligned;
+      if (hl_lanes[6]) hbuf[hl_addr_q][111:96] = h_aligned;
+      if (hl_lanes[7]) hbuf[hl_addr_q][127:112] = h_aligned;
+      if (hl_lanes[8]) hbuf[hl_addr_q][143:128] = h_aligned;
+      if (hl_lanes[9]) hbuf[hl_addr_q][159:144] = h_aligned;
+      if (hl_lanes[10]) hbuf[hl_addr_q][175:160] = h_aligned;
+      if (hl_lanes[11]) hbuf[hl_addr_q][191:176] = h_aligned;
+      if (hl_lanes[12]) hbuf[hl_addr_q][207:192] = h_aligned;
+      if (hl_lanes[13]) hbuf[hl_addr_q][223:208] = h_aligned;
+      if (hl_lanes[14]) hbuf[hl_addr_q][239:224] = h_aligned;
+      if (hl_lanes[15]) hbuf[hl_addr_q][255:240] = h_aligned;
+      if (hl_lanes[16]) hbuf[hl_addr_q][271:256] = h_aligned;
+      if (hl_lanes[17]) hbuf[hl_addr_q][287:272] = h_aligned;
+      if (hl_lanes[18]) hbuf[hl_addr_q][303:288] = h_aligned;
+      if (hl_lanes[19]) hbuf[hl_addr_q][319:304] = h_aligned;
+      if (hl_lanes[20]) hbuf[hl_addr_q][335:320] = h_aligned;
+      if (hl_lanes[21]) hbuf[hl_addr_q][351:336] = h_aligned;
+      if (hl_lanes[22]) hbuf[hl_addr_q][367:352] = h_aligned;
+      if (hl_lanes[23]) hbuf[hl_addr_q][383:368] = h_aligned;
+      if (hl_lanes[24]) hbuf[hl_addr_q][399:384] = h_aligned;
+      if (hl_lanes[25]) hbuf[hl_addr_q][415:400] = h_aligned;
+      if (hl_lanes[26]) hbuf[hl_addr_q][431:416] = h_aligned;
+      if (hl_lanes[27]) hbuf[hl_addr_q][447:432] = h_aligned;
+      if (hl_lanes[28]) hbuf[hl_addr_q][463:448] = h_aligned;
+      if (hl_lanes[29]) hbuf[hl_addr_q][479:464] = h_aligned;
+      if (hl_lanes[30]) hbuf[hl_addr_q][495:480] = h_aligned;
+      if (hl_lanes[31]) hbuf[hl_addr_q][511:496] = h_aligned;
+      if (hl_lanes[32]) hbuf[hl_addr_q][527:512] = h_aligned;
+      if (hl_lanes[33]) hbuf[hl_addr_q][543:528] = h_aligned;
+      if (hl_lanes[34]) hbuf[hl_addr_q][559:544] = h_aligned;
+      if (hl_lanes[35]) hbuf[hl_addr_q][575:560] = h_aligned;
+      if (hl_lanes[36]) hbuf[hl_addr_q][591:576] = h_aligned;
+      if (hl_lanes[37]) hbuf[hl_addr_q][607:592] = h_aligned;
+      if (hl_lanes[38]) hbuf[hl_addr_q][623:608] = h_aligned;
+      if (hl_lanes[39]) hbuf[hl_addr_q][639:624] = h_aligned;
+      if (hl_lanes[40]) hbuf[hl_addr_q][655:640] = h_aligned;
+      if (hl_lanes[41]) hbuf[hl_addr_q][671:656] = h_aligned;
+      if (hl_lanes[42]) hbuf[hl_addr_q][687:672] = h_aligned;
+      if (hl_lanes[43]) hbuf[hl_addr_q][703:688] = h_aligned;
+      if (hl_lanes[44]) hbuf[hl_addr_q][719:704] = h_aligned;
+      if (hl_lanes[45]) hbuf[hl_addr_q][735:720] = h_aligned;
+      if (hl_lanes[46]) hbuf[hl_addr_q][751:736] = h_aligned;
+      if (hl_lanes[47]) hbuf[hl_addr_q][767:752] = h_aligned;
+      if (hl_lanes[48]) hbuf[hl_addr_q][783:768] = h_aligned;
+      if (hl_lanes[49]) hbuf[hl_addr_q][799:784] = h_aligned;
+      if (hl_lanes[50]) hbuf[hl_addr_q][815:800] = h_aligned;
+      if (hl_lanes[51]) hbuf[hl_addr_q][831:816] = h_aligned;
+      if (hl_lanes[52]) hbuf[hl_addr_q][847:832] = h_aligned;
+      if (hl_lanes[53]) hbuf[hl_addr_q][863:848] = h_aligned;
+      if (hl_lanes[54]) hbuf[hl_addr_q][879:864] = h_aligned;
+      if (hl_lanes[55]) hbuf[hl_addr_q][895:880] = h_aligned;
+      if (hl_lanes[56]) hbuf[hl_addr_q][911:896] = h_aligned;
+      if (hl_lanes[57]) hbuf[hl_addr_q][927:912] = h_aligned;
+      if (hl_lanes[58]) hbuf[hl_addr_q][943:928] = h_aligned;
+      if (hl_lanes[59]) hbuf[hl_addr_q][959:944] = h_aligned;
+      if (hl_lanes[60]) hbuf[hl_addr_q][975:960] = h_aligned;
+      if (hl_lanes[61]) hbuf[hl_addr_q][991:976] = h_aligned;
+      if (hl_lanes[62]) hbuf[hl_addr_q][1007:992] = h_aligned;
+      if (hl_lanes[63]) hbuf[hl_addr_q][1023:1008] = h_aligned;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (s_axis_h_tvalid & s_axis_h_tready) begin
       if (hl_lanes[0]) hbuf[hl_addr_q][15:0] <= h_aligned;
       if (hl_lanes[1]) hbuf[hl_addr_q][31:16] <= h_aligned;
@@ -1810,6 +1897,7 @@ module hebbian (
     if (v1_q) begin
       hn_rd <= hbuf[hn_addr1_q];
     end
+`endif
   end
 
   assign hl_lanes = 64'd1 << hl_lane_q;  // generator/units/hebbian.ts:546
@@ -2921,12 +3009,23 @@ module hebbian (
 
   // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_0 <= wbank_0[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
+      wbank_0[w_waddr] = busy_q ? w_upd_0 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
       wbank_0[w_waddr] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_0 <= wbank_0[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_0 (generator/units/lane.ts:415)
@@ -2954,21 +3053,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:633)
+  // seq: wn_0 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_0 <= {{48{w_upd_0[15]}}, w_upd_0};
+      wn_0 <= w_upd_0;
     end
   end
 
   // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_1 <= wbank_1[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
+      wbank_1[w_waddr] = busy_q ? w_upd_1 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
       wbank_1[w_waddr] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_1 <= wbank_1[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_1 (generator/units/lane.ts:415)
@@ -2996,21 +3106,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:633)
+  // seq: wn_1 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_1 <= {{48{w_upd_1[15]}}, w_upd_1};
+      wn_1 <= w_upd_1;
     end
   end
 
   // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_2 <= wbank_2[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
+      wbank_2[w_waddr] = busy_q ? w_upd_2 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
       wbank_2[w_waddr] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_2 <= wbank_2[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_2 (generator/units/lane.ts:415)
@@ -3038,21 +3159,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:633)
+  // seq: wn_2 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_2 <= {{48{w_upd_2[15]}}, w_upd_2};
+      wn_2 <= w_upd_2;
     end
   end
 
   // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_3 <= wbank_3[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
+      wbank_3[w_waddr] = busy_q ? w_upd_3 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
       wbank_3[w_waddr] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_3 <= wbank_3[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_3 (generator/units/lane.ts:415)
@@ -3080,21 +3212,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:633)
+  // seq: wn_3 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_3 <= {{48{w_upd_3[15]}}, w_upd_3};
+      wn_3 <= w_upd_3;
     end
   end
 
   // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_4 <= wbank_4[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
+      wbank_4[w_waddr] = busy_q ? w_upd_4 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
       wbank_4[w_waddr] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_4 <= wbank_4[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_4 (generator/units/lane.ts:415)
@@ -3122,21 +3265,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:633)
+  // seq: wn_4 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_4 <= {{48{w_upd_4[15]}}, w_upd_4};
+      wn_4 <= w_upd_4;
     end
   end
 
   // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_5 <= wbank_5[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
+      wbank_5[w_waddr] = busy_q ? w_upd_5 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
       wbank_5[w_waddr] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_5 <= wbank_5[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_5 (generator/units/lane.ts:415)
@@ -3164,21 +3318,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:633)
+  // seq: wn_5 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_5 <= {{48{w_upd_5[15]}}, w_upd_5};
+      wn_5 <= w_upd_5;
     end
   end
 
   // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_6 <= wbank_6[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
+      wbank_6[w_waddr] = busy_q ? w_upd_6 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
       wbank_6[w_waddr] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_6 <= wbank_6[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_6 (generator/units/lane.ts:415)
@@ -3206,21 +3371,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:633)
+  // seq: wn_6 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_6 <= {{48{w_upd_6[15]}}, w_upd_6};
+      wn_6 <= w_upd_6;
     end
   end
 
   // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_7 <= wbank_7[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
+      wbank_7[w_waddr] = busy_q ? w_upd_7 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
       wbank_7[w_waddr] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_7 <= wbank_7[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_7 (generator/units/lane.ts:415)
@@ -3248,21 +3424,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:633)
+  // seq: wn_7 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_7 <= {{48{w_upd_7[15]}}, w_upd_7};
+      wn_7 <= w_upd_7;
     end
   end
 
   // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_8 <= wbank_8[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
+      wbank_8[w_waddr] = busy_q ? w_upd_8 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
       wbank_8[w_waddr] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_8 <= wbank_8[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_8 (generator/units/lane.ts:415)
@@ -3290,21 +3477,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:633)
+  // seq: wn_8 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_8 <= {{48{w_upd_8[15]}}, w_upd_8};
+      wn_8 <= w_upd_8;
     end
   end
 
   // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_9 <= wbank_9[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
+      wbank_9[w_waddr] = busy_q ? w_upd_9 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
       wbank_9[w_waddr] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_9 <= wbank_9[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_9 (generator/units/lane.ts:415)
@@ -3332,21 +3530,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:633)
+  // seq: wn_9 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_9 <= {{48{w_upd_9[15]}}, w_upd_9};
+      wn_9 <= w_upd_9;
     end
   end
 
   // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_10 <= wbank_10[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
+      wbank_10[w_waddr] = busy_q ? w_upd_10 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
       wbank_10[w_waddr] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_10 <= wbank_10[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_10 (generator/units/lane.ts:415)
@@ -3374,21 +3583,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:633)
+  // seq: wn_10 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_10 <= {{48{w_upd_10[15]}}, w_upd_10};
+      wn_10 <= w_upd_10;
     end
   end
 
   // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_11 <= wbank_11[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
+      wbank_11[w_waddr] = busy_q ? w_upd_11 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
       wbank_11[w_waddr] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_11 <= wbank_11[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_11 (generator/units/lane.ts:415)
@@ -3416,21 +3636,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:633)
+  // seq: wn_11 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_11 <= {{48{w_upd_11[15]}}, w_upd_11};
+      wn_11 <= w_upd_11;
     end
   end
 
   // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_12 <= wbank_12[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
+      wbank_12[w_waddr] = busy_q ? w_upd_12 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
       wbank_12[w_waddr] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_12 <= wbank_12[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_12 (generator/units/lane.ts:415)
@@ -3458,21 +3689,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:633)
+  // seq: wn_12 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_12 <= {{48{w_upd_12[15]}}, w_upd_12};
+      wn_12 <= w_upd_12;
     end
   end
 
   // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_13 <= wbank_13[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
+      wbank_13[w_waddr] = busy_q ? w_upd_13 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
       wbank_13[w_waddr] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_13 <= wbank_13[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_13 (generator/units/lane.ts:415)
@@ -3500,21 +3742,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:633)
+  // seq: wn_13 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_13 <= {{48{w_upd_13[15]}}, w_upd_13};
+      wn_13 <= w_upd_13;
     end
   end
 
   // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_14 <= wbank_14[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
+      wbank_14[w_waddr] = busy_q ? w_upd_14 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
       wbank_14[w_waddr] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_14 <= wbank_14[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_14 (generator/units/lane.ts:415)
@@ -3542,21 +3795,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:633)
+  // seq: wn_14 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_14 <= {{48{w_upd_14[15]}}, w_upd_14};
+      wn_14 <= w_upd_14;
     end
   end
 
   // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_15 <= wbank_15[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
+      wbank_15[w_waddr] = busy_q ? w_upd_15 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
       wbank_15[w_waddr] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_15 <= wbank_15[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_15 (generator/units/lane.ts:415)
@@ -3584,21 +3848,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:633)
+  // seq: wn_15 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_15 <= {{48{w_upd_15[15]}}, w_upd_15};
+      wn_15 <= w_upd_15;
     end
   end
 
   // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_16 <= wbank_16[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
+      wbank_16[w_waddr] = busy_q ? w_upd_16 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
       wbank_16[w_waddr] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_16 <= wbank_16[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_16 (generator/units/lane.ts:415)
@@ -3626,21 +3901,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:633)
+  // seq: wn_16 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_16 <= {{48{w_upd_16[15]}}, w_upd_16};
+      wn_16 <= w_upd_16;
     end
   end
 
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_17 <= wbank_17[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd17))) begin
+      wbank_17[w_waddr] = busy_q ? w_upd_17 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd17))) begin
       wbank_17[w_waddr] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_17 <= wbank_17[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_17 (generator/units/lane.ts:415)
@@ -3668,21 +3954,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:633)
+  // seq: wn_17 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_17 <= {{48{w_upd_17[15]}}, w_upd_17};
+      wn_17 <= w_upd_17;
     end
   end
 
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_18 <= wbank_18[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd18))) begin
+      wbank_18[w_waddr] = busy_q ? w_upd_18 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd18))) begin
       wbank_18[w_waddr] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_18 <= wbank_18[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_18 (generator/units/lane.ts:415)
@@ -3710,21 +4007,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:633)
+  // seq: wn_18 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_18 <= {{48{w_upd_18[15]}}, w_upd_18};
+      wn_18 <= w_upd_18;
     end
   end
 
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_19 <= wbank_19[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd19))) begin
+      wbank_19[w_waddr] = busy_q ? w_upd_19 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd19))) begin
       wbank_19[w_waddr] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_19 <= wbank_19[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_19 (generator/units/lane.ts:415)
@@ -3752,21 +4060,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:633)
+  // seq: wn_19 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_19 <= {{48{w_upd_19[15]}}, w_upd_19};
+      wn_19 <= w_upd_19;
     end
   end
 
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_20 <= wbank_20[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd20))) begin
+      wbank_20[w_waddr] = busy_q ? w_upd_20 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd20))) begin
       wbank_20[w_waddr] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_20 <= wbank_20[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_20 (generator/units/lane.ts:415)
@@ -3794,21 +4113,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:633)
+  // seq: wn_20 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_20 <= {{48{w_upd_20[15]}}, w_upd_20};
+      wn_20 <= w_upd_20;
     end
   end
 
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_21 <= wbank_21[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd21))) begin
+      wbank_21[w_waddr] = busy_q ? w_upd_21 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd21))) begin
       wbank_21[w_waddr] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_21 <= wbank_21[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_21 (generator/units/lane.ts:415)
@@ -3836,21 +4166,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:633)
+  // seq: wn_21 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_21 <= {{48{w_upd_21[15]}}, w_upd_21};
+      wn_21 <= w_upd_21;
     end
   end
 
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_22 <= wbank_22[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd22))) begin
+      wbank_22[w_waddr] = busy_q ? w_upd_22 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd22))) begin
       wbank_22[w_waddr] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_22 <= wbank_22[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_22 (generator/units/lane.ts:415)
@@ -3878,21 +4219,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:633)
+  // seq: wn_22 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_22 <= {{48{w_upd_22[15]}}, w_upd_22};
+      wn_22 <= w_upd_22;
     end
   end
 
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_23 <= wbank_23[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd23))) begin
+      wbank_23[w_waddr] = busy_q ? w_upd_23 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd23))) begin
       wbank_23[w_waddr] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_23 <= wbank_23[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_23 (generator/units/lane.ts:415)
@@ -3920,21 +4272,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:633)
+  // seq: wn_23 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_23 <= {{48{w_upd_23[15]}}, w_upd_23};
+      wn_23 <= w_upd_23;
     end
   end
 
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_24 <= wbank_24[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd24))) begin
+      wbank_24[w_waddr] = busy_q ? w_upd_24 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd24))) begin
       wbank_24[w_waddr] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_24 <= wbank_24[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_24 (generator/units/lane.ts:415)
@@ -3962,21 +4325,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:633)
+  // seq: wn_24 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_24 <= {{48{w_upd_24[15]}}, w_upd_24};
+      wn_24 <= w_upd_24;
     end
   end
 
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_25 <= wbank_25[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd25))) begin
+      wbank_25[w_waddr] = busy_q ? w_upd_25 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd25))) begin
       wbank_25[w_waddr] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_25 <= wbank_25[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_25 (generator/units/lane.ts:415)
@@ -4004,21 +4378,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:633)
+  // seq: wn_25 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_25 <= {{48{w_upd_25[15]}}, w_upd_25};
+      wn_25 <= w_upd_25;
     end
   end
 
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_26 <= wbank_26[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd26))) begin
+      wbank_26[w_waddr] = busy_q ? w_upd_26 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd26))) begin
       wbank_26[w_waddr] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_26 <= wbank_26[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_26 (generator/units/lane.ts:415)
@@ -4046,21 +4431,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:633)
+  // seq: wn_26 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_26 <= {{48{w_upd_26[15]}}, w_upd_26};
+      wn_26 <= w_upd_26;
     end
   end
 
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_27 <= wbank_27[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd27))) begin
+      wbank_27[w_waddr] = busy_q ? w_upd_27 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd27))) begin
       wbank_27[w_waddr] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_27 <= wbank_27[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_27 (generator/units/lane.ts:415)
@@ -4088,21 +4484,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:633)
+  // seq: wn_27 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_27 <= {{48{w_upd_27[15]}}, w_upd_27};
+      wn_27 <= w_upd_27;
     end
   end
 
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_28 <= wbank_28[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd28))) begin
+      wbank_28[w_waddr] = busy_q ? w_upd_28 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd28))) begin
       wbank_28[w_waddr] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_28 <= wbank_28[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_28 (generator/units/lane.ts:415)
@@ -4130,21 +4537,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:633)
+  // seq: wn_28 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_28 <= {{48{w_upd_28[15]}}, w_upd_28};
+      wn_28 <= w_upd_28;
     end
   end
 
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_29 <= wbank_29[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd29))) begin
+      wbank_29[w_waddr] = busy_q ? w_upd_29 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd29))) begin
       wbank_29[w_waddr] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_29 <= wbank_29[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_29 (generator/units/lane.ts:415)
@@ -4172,21 +4590,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:633)
+  // seq: wn_29 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_29 <= {{48{w_upd_29[15]}}, w_upd_29};
+      wn_29 <= w_upd_29;
     end
   end
 
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_30 <= wbank_30[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd30))) begin
+      wbank_30[w_waddr] = busy_q ? w_upd_30 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd30))) begin
       wbank_30[w_waddr] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_30 <= wbank_30[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_30 (generator/units/lane.ts:415)
@@ -4214,21 +4643,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:633)
+  // seq: wn_30 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_30 <= {{48{w_upd_30[15]}}, w_upd_30};
+      wn_30 <= w_upd_30;
     end
   end
 
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_31 <= wbank_31[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd31))) begin
+      wbank_31[w_waddr] = busy_q ? w_upd_31 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd31))) begin
       wbank_31[w_waddr] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_31 <= wbank_31[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_31 (generator/units/lane.ts:415)
@@ -4256,21 +4696,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:633)
+  // seq: wn_31 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_31 <= {{48{w_upd_31[15]}}, w_upd_31};
+      wn_31 <= w_upd_31;
     end
   end
 
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_32 <= wbank_32[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd32))) begin
+      wbank_32[w_waddr] = busy_q ? w_upd_32 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd32))) begin
       wbank_32[w_waddr] <= busy_q ? w_upd_32 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_32 <= wbank_32[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_32 (generator/units/lane.ts:415)
@@ -4298,21 +4749,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:633)
+  // seq: wn_32 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_32 <= {{48{w_upd_32[15]}}, w_upd_32};
+      wn_32 <= w_upd_32;
     end
   end
 
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_33 <= wbank_33[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd33))) begin
+      wbank_33[w_waddr] = busy_q ? w_upd_33 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd33))) begin
       wbank_33[w_waddr] <= busy_q ? w_upd_33 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_33 <= wbank_33[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_33 (generator/units/lane.ts:415)
@@ -4340,21 +4802,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:633)
+  // seq: wn_33 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_33 <= {{48{w_upd_33[15]}}, w_upd_33};
+      wn_33 <= w_upd_33;
     end
   end
 
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_34 <= wbank_34[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd34))) begin
+      wbank_34[w_waddr] = busy_q ? w_upd_34 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd34))) begin
       wbank_34[w_waddr] <= busy_q ? w_upd_34 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_34 <= wbank_34[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_34 (generator/units/lane.ts:415)
@@ -4382,21 +4855,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:633)
+  // seq: wn_34 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_34 <= {{48{w_upd_34[15]}}, w_upd_34};
+      wn_34 <= w_upd_34;
     end
   end
 
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_35 <= wbank_35[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd35))) begin
+      wbank_35[w_waddr] = busy_q ? w_upd_35 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd35))) begin
       wbank_35[w_waddr] <= busy_q ? w_upd_35 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_35 <= wbank_35[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_35 (generator/units/lane.ts:415)
@@ -4424,21 +4908,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:633)
+  // seq: wn_35 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_35 <= {{48{w_upd_35[15]}}, w_upd_35};
+      wn_35 <= w_upd_35;
     end
   end
 
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_36 <= wbank_36[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd36))) begin
+      wbank_36[w_waddr] = busy_q ? w_upd_36 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd36))) begin
       wbank_36[w_waddr] <= busy_q ? w_upd_36 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_36 <= wbank_36[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_36 (generator/units/lane.ts:415)
@@ -4466,21 +4961,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:633)
+  // seq: wn_36 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_36 <= {{48{w_upd_36[15]}}, w_upd_36};
+      wn_36 <= w_upd_36;
     end
   end
 
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_37 <= wbank_37[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd37))) begin
+      wbank_37[w_waddr] = busy_q ? w_upd_37 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd37))) begin
       wbank_37[w_waddr] <= busy_q ? w_upd_37 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_37 <= wbank_37[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_37 (generator/units/lane.ts:415)
@@ -4508,21 +5014,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:633)
+  // seq: wn_37 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_37 <= {{48{w_upd_37[15]}}, w_upd_37};
+      wn_37 <= w_upd_37;
     end
   end
 
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_38 <= wbank_38[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd38))) begin
+      wbank_38[w_waddr] = busy_q ? w_upd_38 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd38))) begin
       wbank_38[w_waddr] <= busy_q ? w_upd_38 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_38 <= wbank_38[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_38 (generator/units/lane.ts:415)
@@ -4550,21 +5067,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:633)
+  // seq: wn_38 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_38 <= {{48{w_upd_38[15]}}, w_upd_38};
+      wn_38 <= w_upd_38;
     end
   end
 
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_39 <= wbank_39[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd39))) begin
+      wbank_39[w_waddr] = busy_q ? w_upd_39 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd39))) begin
       wbank_39[w_waddr] <= busy_q ? w_upd_39 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_39 <= wbank_39[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_39 (generator/units/lane.ts:415)
@@ -4592,21 +5120,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:633)
+  // seq: wn_39 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_39 <= {{48{w_upd_39[15]}}, w_upd_39};
+      wn_39 <= w_upd_39;
     end
   end
 
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_40 <= wbank_40[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd40))) begin
+      wbank_40[w_waddr] = busy_q ? w_upd_40 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd40))) begin
       wbank_40[w_waddr] <= busy_q ? w_upd_40 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_40 <= wbank_40[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_40 (generator/units/lane.ts:415)
@@ -4634,21 +5173,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:633)
+  // seq: wn_40 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_40 <= {{48{w_upd_40[15]}}, w_upd_40};
+      wn_40 <= w_upd_40;
     end
   end
 
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_41 <= wbank_41[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd41))) begin
+      wbank_41[w_waddr] = busy_q ? w_upd_41 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd41))) begin
       wbank_41[w_waddr] <= busy_q ? w_upd_41 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_41 <= wbank_41[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_41 (generator/units/lane.ts:415)
@@ -4676,21 +5226,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:633)
+  // seq: wn_41 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_41 <= {{48{w_upd_41[15]}}, w_upd_41};
+      wn_41 <= w_upd_41;
     end
   end
 
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_42 <= wbank_42[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd42))) begin
+      wbank_42[w_waddr] = busy_q ? w_upd_42 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd42))) begin
       wbank_42[w_waddr] <= busy_q ? w_upd_42 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_42 <= wbank_42[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_42 (generator/units/lane.ts:415)
@@ -4718,21 +5279,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:633)
+  // seq: wn_42 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_42 <= {{48{w_upd_42[15]}}, w_upd_42};
+      wn_42 <= w_upd_42;
     end
   end
 
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_43 <= wbank_43[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd43))) begin
+      wbank_43[w_waddr] = busy_q ? w_upd_43 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd43))) begin
       wbank_43[w_waddr] <= busy_q ? w_upd_43 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_43 <= wbank_43[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_43 (generator/units/lane.ts:415)
@@ -4760,21 +5332,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:633)
+  // seq: wn_43 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_43 <= {{48{w_upd_43[15]}}, w_upd_43};
+      wn_43 <= w_upd_43;
     end
   end
 
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_44 <= wbank_44[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd44))) begin
+      wbank_44[w_waddr] = busy_q ? w_upd_44 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd44))) begin
       wbank_44[w_waddr] <= busy_q ? w_upd_44 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_44 <= wbank_44[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_44 (generator/units/lane.ts:415)
@@ -4802,21 +5385,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:633)
+  // seq: wn_44 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_44 <= {{48{w_upd_44[15]}}, w_upd_44};
+      wn_44 <= w_upd_44;
     end
   end
 
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_45 <= wbank_45[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd45))) begin
+      wbank_45[w_waddr] = busy_q ? w_upd_45 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd45))) begin
       wbank_45[w_waddr] <= busy_q ? w_upd_45 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_45 <= wbank_45[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_45 (generator/units/lane.ts:415)
@@ -4844,21 +5438,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:633)
+  // seq: wn_45 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_45 <= {{48{w_upd_45[15]}}, w_upd_45};
+      wn_45 <= w_upd_45;
     end
   end
 
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_46 <= wbank_46[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd46))) begin
+      wbank_46[w_waddr] = busy_q ? w_upd_46 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd46))) begin
       wbank_46[w_waddr] <= busy_q ? w_upd_46 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_46 <= wbank_46[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_46 (generator/units/lane.ts:415)
@@ -4886,21 +5491,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:633)
+  // seq: wn_46 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_46 <= {{48{w_upd_46[15]}}, w_upd_46};
+      wn_46 <= w_upd_46;
     end
   end
 
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_47 <= wbank_47[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd47))) begin
+      wbank_47[w_waddr] = busy_q ? w_upd_47 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd47))) begin
       wbank_47[w_waddr] <= busy_q ? w_upd_47 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_47 <= wbank_47[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_47 (generator/units/lane.ts:415)
@@ -4928,21 +5544,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:633)
+  // seq: wn_47 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_47 <= {{48{w_upd_47[15]}}, w_upd_47};
+      wn_47 <= w_upd_47;
     end
   end
 
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_48 <= wbank_48[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd48))) begin
+      wbank_48[w_waddr] = busy_q ? w_upd_48 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd48))) begin
       wbank_48[w_waddr] <= busy_q ? w_upd_48 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_48 <= wbank_48[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_48 (generator/units/lane.ts:415)
@@ -4970,21 +5597,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:633)
+  // seq: wn_48 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_48 <= {{48{w_upd_48[15]}}, w_upd_48};
+      wn_48 <= w_upd_48;
     end
   end
 
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_49 <= wbank_49[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd49))) begin
+      wbank_49[w_waddr] = busy_q ? w_upd_49 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd49))) begin
       wbank_49[w_waddr] <= busy_q ? w_upd_49 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_49 <= wbank_49[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_49 (generator/units/lane.ts:415)
@@ -5012,21 +5650,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:633)
+  // seq: wn_49 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_49 <= {{48{w_upd_49[15]}}, w_upd_49};
+      wn_49 <= w_upd_49;
     end
   end
 
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_50 <= wbank_50[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd50))) begin
+      wbank_50[w_waddr] = busy_q ? w_upd_50 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd50))) begin
       wbank_50[w_waddr] <= busy_q ? w_upd_50 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_50 <= wbank_50[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_50 (generator/units/lane.ts:415)
@@ -5054,21 +5703,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:633)
+  // seq: wn_50 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_50 <= {{48{w_upd_50[15]}}, w_upd_50};
+      wn_50 <= w_upd_50;
     end
   end
 
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_51 <= wbank_51[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd51))) begin
+      wbank_51[w_waddr] = busy_q ? w_upd_51 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd51))) begin
       wbank_51[w_waddr] <= busy_q ? w_upd_51 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_51 <= wbank_51[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_51 (generator/units/lane.ts:415)
@@ -5096,21 +5756,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:633)
+  // seq: wn_51 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_51 <= {{48{w_upd_51[15]}}, w_upd_51};
+      wn_51 <= w_upd_51;
     end
   end
 
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_52 <= wbank_52[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd52))) begin
+      wbank_52[w_waddr] = busy_q ? w_upd_52 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd52))) begin
       wbank_52[w_waddr] <= busy_q ? w_upd_52 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_52 <= wbank_52[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_52 (generator/units/lane.ts:415)
@@ -5138,21 +5809,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:633)
+  // seq: wn_52 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_52 <= {{48{w_upd_52[15]}}, w_upd_52};
+      wn_52 <= w_upd_52;
     end
   end
 
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_53 <= wbank_53[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd53))) begin
+      wbank_53[w_waddr] = busy_q ? w_upd_53 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd53))) begin
       wbank_53[w_waddr] <= busy_q ? w_upd_53 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_53 <= wbank_53[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_53 (generator/units/lane.ts:415)
@@ -5180,21 +5862,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:633)
+  // seq: wn_53 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_53 <= {{48{w_upd_53[15]}}, w_upd_53};
+      wn_53 <= w_upd_53;
     end
   end
 
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_54 <= wbank_54[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd54))) begin
+      wbank_54[w_waddr] = busy_q ? w_upd_54 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd54))) begin
       wbank_54[w_waddr] <= busy_q ? w_upd_54 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_54 <= wbank_54[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_54 (generator/units/lane.ts:415)
@@ -5222,21 +5915,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:633)
+  // seq: wn_54 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_54 <= {{48{w_upd_54[15]}}, w_upd_54};
+      wn_54 <= w_upd_54;
     end
   end
 
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_55 <= wbank_55[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd55))) begin
+      wbank_55[w_waddr] = busy_q ? w_upd_55 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd55))) begin
       wbank_55[w_waddr] <= busy_q ? w_upd_55 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_55 <= wbank_55[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_55 (generator/units/lane.ts:415)
@@ -5264,21 +5968,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:633)
+  // seq: wn_55 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_55 <= {{48{w_upd_55[15]}}, w_upd_55};
+      wn_55 <= w_upd_55;
     end
   end
 
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_56 <= wbank_56[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd56))) begin
+      wbank_56[w_waddr] = busy_q ? w_upd_56 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd56))) begin
       wbank_56[w_waddr] <= busy_q ? w_upd_56 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_56 <= wbank_56[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_56 (generator/units/lane.ts:415)
@@ -5306,21 +6021,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:633)
+  // seq: wn_56 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_56 <= {{48{w_upd_56[15]}}, w_upd_56};
+      wn_56 <= w_upd_56;
     end
   end
 
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_57 <= wbank_57[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd57))) begin
+      wbank_57[w_waddr] = busy_q ? w_upd_57 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd57))) begin
       wbank_57[w_waddr] <= busy_q ? w_upd_57 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_57 <= wbank_57[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_57 (generator/units/lane.ts:415)
@@ -5348,21 +6074,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:633)
+  // seq: wn_57 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_57 <= {{48{w_upd_57[15]}}, w_upd_57};
+      wn_57 <= w_upd_57;
     end
   end
 
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_58 <= wbank_58[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd58))) begin
+      wbank_58[w_waddr] = busy_q ? w_upd_58 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd58))) begin
       wbank_58[w_waddr] <= busy_q ? w_upd_58 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_58 <= wbank_58[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_58 (generator/units/lane.ts:415)
@@ -5390,21 +6127,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:633)
+  // seq: wn_58 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_58 <= {{48{w_upd_58[15]}}, w_upd_58};
+      wn_58 <= w_upd_58;
     end
   end
 
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_59 <= wbank_59[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd59))) begin
+      wbank_59[w_waddr] = busy_q ? w_upd_59 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd59))) begin
       wbank_59[w_waddr] <= busy_q ? w_upd_59 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_59 <= wbank_59[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_59 (generator/units/lane.ts:415)
@@ -5432,21 +6180,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:633)
+  // seq: wn_59 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_59 <= {{48{w_upd_59[15]}}, w_upd_59};
+      wn_59 <= w_upd_59;
     end
   end
 
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_60 <= wbank_60[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd60))) begin
+      wbank_60[w_waddr] = busy_q ? w_upd_60 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd60))) begin
       wbank_60[w_waddr] <= busy_q ? w_upd_60 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_60 <= wbank_60[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_60 (generator/units/lane.ts:415)
@@ -5474,21 +6233,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:633)
+  // seq: wn_60 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_60 <= {{48{w_upd_60[15]}}, w_upd_60};
+      wn_60 <= w_upd_60;
     end
   end
 
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_61 <= wbank_61[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd61))) begin
+      wbank_61[w_waddr] = busy_q ? w_upd_61 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd61))) begin
       wbank_61[w_waddr] <= busy_q ? w_upd_61 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_61 <= wbank_61[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_61 (generator/units/lane.ts:415)
@@ -5516,21 +6286,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:633)
+  // seq: wn_61 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_61 <= {{48{w_upd_61[15]}}, w_upd_61};
+      wn_61 <= w_upd_61;
     end
   end
 
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_62 <= wbank_62[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd62))) begin
+      wbank_62[w_waddr] = busy_q ? w_upd_62 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd62))) begin
       wbank_62[w_waddr] <= busy_q ? w_upd_62 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_62 <= wbank_62[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_62 (generator/units/lane.ts:415)
@@ -5558,21 +6339,32 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:633)
+  // seq: wn_62 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_62 <= {{48{w_upd_62[15]}}, w_upd_62};
+      wn_62 <= w_upd_62;
     end
   end
 
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (w_re) begin
+      w_rd_63 <= wbank_63[w_raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd63))) begin
+      wbank_63[w_waddr] = busy_q ? w_upd_63 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd63))) begin
       wbank_63[w_waddr] <= busy_q ? w_upd_63 : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_63 <= wbank_63[w_raddr];
     end
+`endif
   end
 
   // comb: w_upd_63 (generator/units/lane.ts:415)
@@ -5600,14 +6392,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:633)
+  // seq: wn_63 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_63 <= {{48{w_upd_63[15]}}, w_upd_63};
+      wn_63 <= w_upd_63;
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:642)
+  // seq: lfsr_banks (generator/units/hebbian.ts:638)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -6390,7 +7182,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:654
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:650
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -6401,11 +7193,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:656
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:652
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:657
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:653
 
-  // seq: bn_q (generator/units/hebbian.ts:661)
+  // seq: bn_q (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -6587,7 +7379,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:675)
+  // seq: sum_q (generator/units/hebbian.ts:671)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
@@ -6597,9 +7389,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:677
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:673
 
-  // seq: acc_q (generator/units/hebbian.ts:678)
+  // seq: acc_q (generator/units/hebbian.ts:674)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -6609,15 +7401,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:684
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:680
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:685
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:681
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:686
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:682
 
-  // seq: credits (generator/units/hebbian.ts:687)
+  // seq: credits (generator/units/hebbian.ts:683)
   always @(posedge clk) begin
     if ((((issue & (chunk_q == last_chunk_q)) & fwd_q) & (~acc_push))) begin
       inflight_q <= inflight_q + 5'd1;

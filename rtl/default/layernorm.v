@@ -135,12 +135,23 @@ module layernorm (
 
   // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:113)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (adv) begin
+      r_rd <= r_mem[norm_j_q[6:0]];
+    end
+    // verilator lint_off BLKSEQ
+    if (v0_q) begin
+      r_mem[j0_q] = r0_q;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (v0_q) begin
       r_mem[j0_q] <= r0_q;
     end
     if (adv) begin
       r_rd <= r_mem[norm_j_q[6:0]];
     end
+`endif
   end
 
   // comb: rr1_q_next (generator/units/common.ts:173)

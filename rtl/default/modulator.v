@@ -227,12 +227,23 @@ module modulator (
 
   // memory zc_mem: 128 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:224)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if ((~(state_q == 3'd5)) | adv) begin
+      zc_rd <= zc_mem[((state_q == 3'd5) ? delta_j_q[6:0] : x2_j_q)];
+    end
+    // verilator lint_off BLKSEQ
+    if (s_axis_zc_tvalid & s_axis_zc_tready) begin
+      zc_mem[zc_count_q[6:0]] = s_axis_zc_tdata;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (s_axis_zc_tvalid & s_axis_zc_tready) begin
       zc_mem[zc_count_q[6:0]] <= s_axis_zc_tdata;
     end
     if ((~(state_q == 3'd5)) | adv) begin
       zc_rd <= zc_mem[((state_q == 3'd5) ? delta_j_q[6:0] : x2_j_q)];
     end
+`endif
   end
 
   assign coef_issue = (state_q == 3'd2) & (coef_p_q < 4'd8);  // generator/units/modulator.ts:233
@@ -493,12 +504,23 @@ module modulator (
 
   // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:376)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (adv) begin
+      xi_rd <= xi_mem[delta_j_q[6:0]];
+    end
+    // verilator lint_off BLKSEQ
+    if (x3_valid_q) begin
+      xi_mem[x3_j_q] = x3_xi_q;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (x3_valid_q) begin
       xi_mem[x3_j_q] <= x3_xi_q;
     end
     if (adv) begin
       xi_rd <= xi_mem[delta_j_q[6:0]];
     end
+`endif
   end
 
   // seq: x4_valid_q (generator/units/modulator.ts:382)

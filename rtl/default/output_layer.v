@@ -1626,12 +1626,23 @@ module output_layer (
 
   // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:397)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & (((phase_q == 2'd1) & ((k_q == 1'b0) & (sub_q == 1'b0))) | ((((phase_q == 2'd3) & (k_q == 1'b0)) & (sub_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
+      bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
+      bias_mem[(busy_q ? j2_q : host_addr)] = busy_q ? b_upd : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? b_upd : host_wdata[15:0];
     end
     if (busy_q ? (issue & (((phase_q == 2'd1) & ((k_q == 1'b0) & (sub_q == 1'b0))) | ((((phase_q == 2'd3) & (k_q == 1'b0)) & (sub_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
     end
+`endif
   end
 
   assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:412
@@ -1645,12 +1656,23 @@ module output_layer (
   assign _mul_err_rd_addr = p_q * 4'd10;
   // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:419)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (issue & (phase_q == 2'd3)) begin
+      err_rd <= err_mem[(_mul_err_rd_addr[6:0] + {3'd0, j_q})];
+    end
+    // verilator lint_off BLKSEQ
+    if (err_done) begin
+      err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] = _mux_err_mem_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= _mux_err_mem_wdata[15:0];
     end
     if (issue & (phase_q == 2'd3)) begin
       err_rd <= err_mem[(_mul_err_rd_addr[6:0] + {3'd0, j_q})];
     end
+`endif
   end
 
   assign d1 = v1_q & (phase_q == 2'd3);  // generator/units/output.ts:423
@@ -1669,12 +1691,23 @@ module output_layer (
 
   // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[0])) begin
+      w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_0 : (host_w_we & host_hit[0])) begin
+      wbank_0[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_0 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_0 : (host_w_we & host_hit[0])) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[0])) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -1783,12 +1816,23 @@ module output_layer (
 
   // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[1])) begin
+      w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_1 : (host_w_we & host_hit[1])) begin
+      wbank_1[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_1 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_1 : (host_w_we & host_hit[1])) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[1])) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -1874,12 +1918,23 @@ module output_layer (
 
   // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[2])) begin
+      w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_2 : (host_w_we & host_hit[2])) begin
+      wbank_2[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_2 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_2 : (host_w_we & host_hit[2])) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[2])) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -1965,12 +2020,23 @@ module output_layer (
 
   // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[3])) begin
+      w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_3 : (host_w_we & host_hit[3])) begin
+      wbank_3[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_3 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_3 : (host_w_we & host_hit[3])) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[3])) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2056,12 +2122,23 @@ module output_layer (
 
   // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[4])) begin
+      w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_4 : (host_w_we & host_hit[4])) begin
+      wbank_4[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_4 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_4 : (host_w_we & host_hit[4])) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[4])) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2147,12 +2224,23 @@ module output_layer (
 
   // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[5])) begin
+      w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_5 : (host_w_we & host_hit[5])) begin
+      wbank_5[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_5 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_5 : (host_w_we & host_hit[5])) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[5])) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2238,12 +2326,23 @@ module output_layer (
 
   // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[6])) begin
+      w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_6 : (host_w_we & host_hit[6])) begin
+      wbank_6[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_6 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_6 : (host_w_we & host_hit[6])) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[6])) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2329,12 +2428,23 @@ module output_layer (
 
   // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[7])) begin
+      w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_7 : (host_w_we & host_hit[7])) begin
+      wbank_7[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_7 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_7 : (host_w_we & host_hit[7])) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[7])) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2420,12 +2530,23 @@ module output_layer (
 
   // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[8])) begin
+      w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_8 : (host_w_we & host_hit[8])) begin
+      wbank_8[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_8 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_8 : (host_w_we & host_hit[8])) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[8])) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2511,12 +2632,23 @@ module output_layer (
 
   // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[9])) begin
+      w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_9 : (host_w_we & host_hit[9])) begin
+      wbank_9[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_9 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_9 : (host_w_we & host_hit[9])) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[9])) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2602,12 +2734,23 @@ module output_layer (
 
   // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[10])) begin
+      w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_10 : (host_w_we & host_hit[10])) begin
+      wbank_10[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_10 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_10 : (host_w_we & host_hit[10])) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[10])) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2693,12 +2836,23 @@ module output_layer (
 
   // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[11])) begin
+      w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_11 : (host_w_we & host_hit[11])) begin
+      wbank_11[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_11 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_11 : (host_w_we & host_hit[11])) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[11])) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2784,12 +2938,23 @@ module output_layer (
 
   // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[12])) begin
+      w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_12 : (host_w_we & host_hit[12])) begin
+      wbank_12[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_12 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_12 : (host_w_we & host_hit[12])) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[12])) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2875,12 +3040,23 @@ module output_layer (
 
   // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[13])) begin
+      w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_13 : (host_w_we & host_hit[13])) begin
+      wbank_13[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_13 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_13 : (host_w_we & host_hit[13])) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[13])) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -2966,12 +3142,23 @@ module output_layer (
 
   // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[14])) begin
+      w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_14 : (host_w_we & host_hit[14])) begin
+      wbank_14[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_14 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_14 : (host_w_we & host_hit[14])) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[14])) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3057,12 +3244,23 @@ module output_layer (
 
   // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[15])) begin
+      w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_15 : (host_w_we & host_hit[15])) begin
+      wbank_15[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_15 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_15 : (host_w_we & host_hit[15])) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[15])) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3148,12 +3346,23 @@ module output_layer (
 
   // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[16])) begin
+      w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_16 : (host_w_we & host_hit[16])) begin
+      wbank_16[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_16 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_16 : (host_w_we & host_hit[16])) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[16])) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3239,12 +3448,23 @@ module output_layer (
 
   // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[17])) begin
+      w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_17 : (host_w_we & host_hit[17])) begin
+      wbank_17[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_17 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_17 : (host_w_we & host_hit[17])) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[17])) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3330,12 +3550,23 @@ module output_layer (
 
   // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[18])) begin
+      w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_18 : (host_w_we & host_hit[18])) begin
+      wbank_18[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_18 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_18 : (host_w_we & host_hit[18])) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[18])) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3421,12 +3652,23 @@ module output_layer (
 
   // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[19])) begin
+      w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_19 : (host_w_we & host_hit[19])) begin
+      wbank_19[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_19 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_19 : (host_w_we & host_hit[19])) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[19])) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3512,12 +3754,23 @@ module output_layer (
 
   // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[20])) begin
+      w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_20 : (host_w_we & host_hit[20])) begin
+      wbank_20[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_20 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_20 : (host_w_we & host_hit[20])) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[20])) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3603,12 +3856,23 @@ module output_layer (
 
   // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[21])) begin
+      w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_21 : (host_w_we & host_hit[21])) begin
+      wbank_21[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_21 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_21 : (host_w_we & host_hit[21])) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[21])) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3694,12 +3958,23 @@ module output_layer (
 
   // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[22])) begin
+      w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_22 : (host_w_we & host_hit[22])) begin
+      wbank_22[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_22 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_22 : (host_w_we & host_hit[22])) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[22])) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3785,12 +4060,23 @@ module output_layer (
 
   // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[23])) begin
+      w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_23 : (host_w_we & host_hit[23])) begin
+      wbank_23[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_23 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_23 : (host_w_we & host_hit[23])) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[23])) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3876,12 +4162,23 @@ module output_layer (
 
   // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[24])) begin
+      w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_24 : (host_w_we & host_hit[24])) begin
+      wbank_24[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_24 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_24 : (host_w_we & host_hit[24])) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[24])) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -3967,12 +4264,23 @@ module output_layer (
 
   // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[25])) begin
+      w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_25 : (host_w_we & host_hit[25])) begin
+      wbank_25[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_25 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_25 : (host_w_we & host_hit[25])) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[25])) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -4058,12 +4366,23 @@ module output_layer (
 
   // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[26])) begin
+      w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_26 : (host_w_we & host_hit[26])) begin
+      wbank_26[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_26 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_26 : (host_w_we & host_hit[26])) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[26])) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -4149,12 +4468,23 @@ module output_layer (
 
   // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[27])) begin
+      w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_27 : (host_w_we & host_hit[27])) begin
+      wbank_27[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_27 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_27 : (host_w_we & host_hit[27])) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[27])) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -4240,12 +4570,23 @@ module output_layer (
 
   // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[28])) begin
+      w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_28 : (host_w_we & host_hit[28])) begin
+      wbank_28[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_28 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_28 : (host_w_we & host_hit[28])) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[28])) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -4331,12 +4672,23 @@ module output_layer (
 
   // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[29])) begin
+      w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_29 : (host_w_we & host_hit[29])) begin
+      wbank_29[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_29 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_29 : (host_w_we & host_hit[29])) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[29])) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -4422,12 +4774,23 @@ module output_layer (
 
   // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[30])) begin
+      w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_30 : (host_w_we & host_hit[30])) begin
+      wbank_30[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_30 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_30 : (host_w_we & host_hit[30])) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[30])) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -4513,12 +4876,23 @@ module output_layer (
 
   // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[31])) begin
+      w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr_p)];
+    end
+    // verilator lint_off BLKSEQ
+    if (busy_q ? w_we_31 : (host_w_we & host_hit[31])) begin
+      wbank_31[(busy_q ? w_addr2_q : host_addr_p)] = busy_q ? w_upd_31 : host_wdata[15:0];
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (busy_q ? w_we_31 : (host_w_we & host_hit[31])) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr_p)] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[31])) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr_p)];
     end
+`endif
   end
 
   assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:454
@@ -5393,12 +5767,23 @@ module output_layer (
   assign _mul_logit_rd_addr = exp_p_q * 4'd10;
   // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:541)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (exp_issue) begin
+      logit_rd <= logit_mem[(_mul_logit_rd_addr[6:0] + {3'd0, exp_j_q})];
+    end
+    // verilator lint_off BLKSEQ
+    if (logit_done & train_q) begin
+      logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] = logit;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
     end
     if (exp_issue) begin
       logit_rd <= logit_mem[(_mul_logit_rd_addr[6:0] + {3'd0, exp_j_q})];
     end
+`endif
   end
 
   assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:544
@@ -5415,12 +5800,23 @@ module output_layer (
 
   // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:546)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (exp_issue) begin
+      max_rd <= max_mem[exp_p_q];
+    end
+    // verilator lint_off BLKSEQ
+    if (logit_done & j_last2_q) begin
+      max_mem[p2_q] = max_new;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
     end
     if (exp_issue) begin
       max_rd <= max_mem[exp_p_q];
     end
+`endif
   end
 
   assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:548
@@ -5591,12 +5987,23 @@ module output_layer (
   assign _mul_e_rd_addr = err_p_q * 4'd10;
   // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:614)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (err_issue) begin
+      e_rd <= e_mem[(_mul_e_rd_addr[6:0] + {3'd0, err_j_q})];
+    end
+    // verilator lint_off BLKSEQ
+    if (exp_done) begin
+      e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] = exp_table_y;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] <= exp_table_y;
     end
     if (err_issue) begin
       e_rd <= e_mem[(_mul_e_rd_addr[6:0] + {3'd0, err_j_q})];
     end
+`endif
   end
 
   assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:619
@@ -5671,12 +6078,23 @@ module output_layer (
 
   // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:631)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (err_issue) begin
+      r_rd <= r_mem[err_p_q];
+    end
+    // verilator lint_off BLKSEQ
+    if (recip_done) begin
+      r_mem[recip_p5_q] = recip_table_y;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (recip_done) begin
       r_mem[recip_p5_q] <= recip_table_y;
     end
     if (err_issue) begin
       r_rd <= r_mem[err_p_q];
     end
+`endif
   end
 
   // seq: err_v_tags (generator/units/output.ts:262)

@@ -133,6 +133,30 @@ describe('names', () => {
     await expectToolsClean(mod);
   });
 
+  it('a memory read only by its synchronous reads: for Verilator the reads first and blocking writes; with an async read nonblocking everywhere', async () => {
+    const make = (async: boolean): Module => {
+      const m = new ModuleBuilder(async ? 'ram_async' : 'ram_sync', {});
+      m.clock();
+      const ram = m.memory('mem', { depth: 8, type: uint(4) });
+      const we = m.input('we', uint(1));
+      const wa = m.input('wa', ram.addrType);
+      const ra = m.input('ra', ram.addrType);
+      ram.write(wa, m.input('wd', uint(4)), we);
+      m.output('q', ram.readSync('q_r', ra, m.input('re', uint(1))));
+      if (async) m.output('qa', ram.readAsync(ra));
+      return m.build();
+    };
+    const sync = emitModule(make(false)).verilog;
+    const body = sync.slice(sync.indexOf('  always @(posedge clk) begin'));
+    expect(body).toMatch(
+      /^ {2}always @\(posedge clk\) begin\n`ifdef VERILATOR\n {4}if \(re\) begin\n {6}q_r <= mem\[ra\];\n {4}end\n {4}\/\/ verilator lint_off BLKSEQ\n {4}if \(we\) begin\n {6}mem\[wa\] = wd;\n {4}end\n {4}\/\/ verilator lint_on BLKSEQ\n`else\n {4}if \(we\) begin\n {6}mem\[wa\] <= wd;\n {4}end\n {4}if \(re\) begin\n {6}q_r <= mem\[ra\];\n {4}end\n`endif\n {2}end\n/,
+    );
+    const async = emitModule(make(true)).verilog;
+    expect(async).not.toContain('`ifdef VERILATOR');
+    expect(async).toContain('mem[wa] <= wd;');
+    await expectToolsClean(make(false));
+  });
+
   it('adding an unrelated signal renames nothing', () => {
     const names = (mod: Module): Set<string> => {
       const v = emitModule(mod).verilog;

@@ -20,12 +20,23 @@ module ram_w8_d16 (
 
   // memory mem: 16 x uint(8), 1 write / 1 sync read / 0 async read port(s) (test/generator/examples.ts:36)
   always @(posedge clk) begin
+`ifdef VERILATOR
+    if (re) begin
+      rdata_q <= mem[raddr];
+    end
+    // verilator lint_off BLKSEQ
+    if (we) begin
+      mem[waddr] = wdata;
+    end
+    // verilator lint_on BLKSEQ
+`else
     if (we) begin
       mem[waddr] <= wdata;
     end
     if (re) begin
       rdata_q <= mem[raddr];
     end
+`endif
   end
 
   assign rdata = rdata_q;  // test/generator/examples.ts:44
