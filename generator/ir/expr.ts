@@ -195,8 +195,8 @@ export class Expr {
   /**
    * a · b modulo 2^wa: same type as a; b has a's signedness and is at most as wide (extended by it). The low
    * bits of the exact product, formed at a's width: where a is a machine word (64 bits) a simulator
-   * multiplies two words, nothing extended or masked; hardware keeps the bits it needs. No unit uses it yet:
-   * the fit check (host/boards/fit.ts) counts only `mul` nodes as multipliers and would have to learn it first.
+   * multiplies two words, nothing extended or masked; hardware keeps the bits it needs (the fit check,
+   * host/boards/fit.ts, counts it as a multiplier).
    */
   mulWrap(b: Operand): Expr {
     const [x, y] = pair('mulWrap', this, b);
