@@ -174,16 +174,20 @@ export function workingMemory(cfg: ChipConfig): Module {
   const krowReady = m.wire('krow_ready', inKrow.and(left.ne(0)));
   m.assign(krow.ready, krowReady);
   const accept = m.wire('krow_accept', krow.valid.and(krowReady));
-  /** pair index of (a, b), a ≠ b: lo·(2B − lo − 1)/2 + hi − lo − 1 */
+  /**
+   * pair index of (a, b), a ≠ b: lo·(2B − lo − 1)/2 + hi − lo − 1. The row base lo·(2B − lo − 1)/2 is a
+   * B-entry constant table (a few LUTs), not a product: synth_xilinx put a DSP48E1 on each of the two
+   * 3 × 5-bit products this was at B = 8.
+   */
+  const ti = bitsOf(Math.max(T - 1, 1));
+  const tw = Math.max(ti, SB) + 1;
   const tri = (a: Expr, b: Expr, name: string): Signal => {
     const lo = m.wire(`${name}_lo`, mux(a.lt(b), a, b));
     const hi = m.wire(`${name}_hi`, mux(a.lt(b), b, a));
-    const wb = bitsOf(2 * B);
-    const prod = lo.zext(wb).mul(constant(2 * B - 1, uint(wb)).subWrap(lo.zext(wb)));
-    const ti = bitsOf(Math.max(T - 1, 1));
-    const base = prod.shr(1);
+    const rows = Array.from({ length: B }, (_, l) => constant((l * (2 * B - l - 1)) / 2, uint(tw)));
+    const base = B === 1 ? rows[0] : select(lo, rows, 2 ** lo.width > B ? constant(0, uint(tw)) : undefined);
     const off = hi.subWrap(lo).subWrap(constant(1, uint(SB)));
-    return m.wire(name, base.zext(Math.max(base.width, ti) + 1).addWrap(off.zext(Math.max(base.width, ti) + 1)).trunc(ti));
+    return m.wire(name, base.addWrap(off.zext(tw)).trunc(ti));
   };
   const wV = m.reg('w_valid_q', uint(1), { reset: 0 });
   const wQ = m.reg('w_q_q', uint(SB), { reset: 0 });

@@ -118,12 +118,8 @@ module wm (
   wire [15:0] u_z2_5_rdata;
   wire [15:0] u_z2_6_rdata;
   wire [15:0] u_z2_7_rdata;
-  wire [4:0]  _sub_krow_tri;
-  wire [9:0]  _mul_krow_tri;
-  wire [8:0]  _bits_krow_tri;
-  wire [4:0]  _sub_kr_tri;
-  wire [9:0]  _mul_kr_tri;
-  wire [8:0]  _bits_kr_tri;
+  reg  [5:0]  _sel_krow_tri;
+  reg  [5:0]  _sel_kr_tri;
   wire [17:0] _ext_u_rx_wdata;
   wire [17:0] _ext_u_rx_wdata_2;
   wire [20:0] _sub_u_rx_wdata;
@@ -213,31 +209,49 @@ module wm (
 
   assign krow_accept = s_axis_krow_tvalid & krow_ready;  // generator/units/wm.ts:176
 
-  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:179
+  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:185
 
-  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:180
+  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:186
 
-  assign _sub_krow_tri = 5'd15 - {2'd0, krow_tri_lo};
-  assign _mul_krow_tri = krow_tri_lo * _sub_krow_tri;
-  assign _bits_krow_tri = _mul_krow_tri[9:1];
-  assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:186
+  always @* begin
+    case (krow_tri_lo)
+      3'd0:    _sel_krow_tri = 6'd0;
+      3'd1:    _sel_krow_tri = 6'd7;
+      3'd2:    _sel_krow_tri = 6'd13;
+      3'd3:    _sel_krow_tri = 6'd18;
+      3'd4:    _sel_krow_tri = 6'd22;
+      3'd5:    _sel_krow_tri = 6'd25;
+      3'd6:    _sel_krow_tri = 6'd27;
+      default: _sel_krow_tri = 6'd28;
+    endcase
+  end
+  assign krow_tri = _sel_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:190
 
-  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:196
+  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:200
 
-  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:179
+  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:185
 
-  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:180
+  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:186
 
-  assign _sub_kr_tri = 5'd15 - {2'd0, kr_tri_lo};
-  assign _mul_kr_tri = kr_tri_lo * _sub_kr_tri;
-  assign _bits_kr_tri = _mul_kr_tri[9:1];
-  assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:186
+  always @* begin
+    case (kr_tri_lo)
+      3'd0:    _sel_kr_tri = 6'd0;
+      3'd1:    _sel_kr_tri = 6'd7;
+      3'd2:    _sel_kr_tri = 6'd13;
+      3'd3:    _sel_kr_tri = 6'd18;
+      3'd4:    _sel_kr_tri = 6'd22;
+      3'd5:    _sel_kr_tri = 6'd25;
+      3'd6:    _sel_kr_tri = 6'd27;
+      default: _sel_kr_tri = 6'd28;
+    endcase
+  end
+  assign kr_tri = _sel_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:190
 
-  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:203
+  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:207
 
-  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:204
+  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:208
 
-  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:205
+  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:209
 
   bram_sdp_w17_d28 u_kx (  // generator/units/wm.ts:91
     .clk   (clk),
@@ -275,7 +289,7 @@ module wm (
     .rdata (u_rx_rdata)
   );
 
-  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:222
+  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:226
 
   assign _ext_u_ry_wdata = {1'b0, w_ky_q};
   assign _ext_u_ry_wdata_2 = {1'b0, u_ky_rdata};
@@ -291,7 +305,7 @@ module wm (
     .rdata (u_ry_rdata)
   );
 
-  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:223
+  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:227
 
   bram_sdp_w4_d8 u_labels (  // generator/units/wm.ts:91
     .clk   (clk),
@@ -304,7 +318,7 @@ module wm (
     .rdata (u_labels_rdata)
   );
 
-  // seq: kr_diag (generator/units/wm.ts:234)
+  // seq: kr_diag (generator/units/wm.ts:238)
   always @(posedge clk) begin
     if (kr_en) begin
       kr_diag_q <= kr_p == kr_q;
@@ -314,17 +328,17 @@ module wm (
     end
   end
 
-  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:236
+  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:240
 
-  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:237
+  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:241
 
-  assign kr_rx = rx_rdata;  // generator/units/wm.ts:238
+  assign kr_rx = rx_rdata;  // generator/units/wm.ts:242
 
-  assign kr_ry = ry_rdata;  // generator/units/wm.ts:239
+  assign kr_ry = ry_rdata;  // generator/units/wm.ts:243
 
-  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:240
+  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:244
 
-  // seq: vr_kind (generator/units/wm.ts:247)
+  // seq: vr_kind (generator/units/wm.ts:251)
   always @(posedge clk) begin
     if (vr_en) begin
       vr_kind_q <= vr_kind;
@@ -622,7 +636,7 @@ module wm (
       default: _sel_vr_data_0 = 16'sd0;
     endcase
   end
-  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:266
+  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -632,7 +646,7 @@ module wm (
       default: _sel_vr_data_1 = 16'sd0;
     endcase
   end
-  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:266
+  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -642,7 +656,7 @@ module wm (
       default: _sel_vr_data_2 = 16'sd0;
     endcase
   end
-  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:266
+  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -652,7 +666,7 @@ module wm (
       default: _sel_vr_data_3 = 16'sd0;
     endcase
   end
-  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:266
+  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -662,7 +676,7 @@ module wm (
       default: _sel_vr_data_4 = 16'sd0;
     endcase
   end
-  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:266
+  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -672,7 +686,7 @@ module wm (
       default: _sel_vr_data_5 = 16'sd0;
     endcase
   end
-  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:266
+  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -682,7 +696,7 @@ module wm (
       default: _sel_vr_data_6 = 16'sd0;
     endcase
   end
-  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:266
+  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:270
 
   always @* begin
     case (vr_kind_q)
@@ -692,9 +706,9 @@ module wm (
       default: _sel_vr_data_7 = 16'sd0;
     endcase
   end
-  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:266
+  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:270
 
-  // seq: control (generator/units/wm.ts:271)
+  // seq: control (generator/units/wm.ts:275)
   always @(posedge clk) begin
     done_q <= 1'b0;
     w_valid_q <= krow_accept;
@@ -759,7 +773,7 @@ module wm (
   end
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, _mul_krow_tri[0], _bits_krow_tri[8:5], _mul_kr_tri[0], _bits_kr_tri[8:5], _sub_u_rx_wdata[20], _sub_u_ry_wdata[20], _mux_u_z1_0_waddr[9:7], _mux_u_z1_1_waddr[9:7], _mux_u_z1_2_waddr[9:7], _mux_u_z1_3_waddr[9:7], _mux_u_z1_4_waddr[9:7], _mux_u_z1_5_waddr[9:7], _mux_u_z1_6_waddr[9:7], _mux_u_z1_7_waddr[9:7], _mux_u_z2_0_waddr[9:6], _mux_u_z2_1_waddr[9:6], _mux_u_z2_2_waddr[9:6], _mux_u_z2_3_waddr[9:6], _mux_u_z2_4_waddr[9:6], _mux_u_z2_5_waddr[9:6], _mux_u_z2_6_waddr[9:6], _mux_u_z2_7_waddr[9:6]};
+  wire _unused = &{1'b0, _sel_krow_tri[5], _sel_kr_tri[5], _sub_u_rx_wdata[20], _sub_u_ry_wdata[20], _mux_u_z1_0_waddr[9:7], _mux_u_z1_1_waddr[9:7], _mux_u_z1_2_waddr[9:7], _mux_u_z1_3_waddr[9:7], _mux_u_z1_4_waddr[9:7], _mux_u_z1_5_waddr[9:7], _mux_u_z1_6_waddr[9:7], _mux_u_z1_7_waddr[9:7], _mux_u_z2_0_waddr[9:6], _mux_u_z2_1_waddr[9:6], _mux_u_z2_2_waddr[9:6], _mux_u_z2_3_waddr[9:6], _mux_u_z2_4_waddr[9:6], _mux_u_z2_5_waddr[9:6], _mux_u_z2_6_waddr[9:6], _mux_u_z2_7_waddr[9:6]};
 
 endmodule
 
