@@ -65,7 +65,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, updateWord } from './lane.js';
+import { HOST_KIND, NATIVE, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -604,6 +604,7 @@ export function hebbian(cfg: ChipConfig): Module {
     q += lanes.length;
   }
 
+  const fwdNative = ww + lay.hWidth <= NATIVE;
   for (let q = 0; q < L; q++) {
     const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', rAddrW, rEn);
     const wRd = wbank.rd;
@@ -625,11 +626,14 @@ export function hebbian(cfg: ChipConfig): Module {
     wSatLo.push(upd.satLo);
     const hostWeQ = weWrite.and(hostBank.eq(q));
     wbank.write(wAddrW, mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
-    const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
-    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, upd.value)));
+    // when the exact forward product fits the simulator's word, the S2 operand is held sign-extended to it
+    // (hardware: the copies of the sign bit are one flip-flop) and the product is a mulWrap at NATIVE bits:
+    // the simulator multiplies whole words and extends only h_next
+    const wn = m.reg(`wn_${q}`, sint(fwdNative ? NATIVE : ww), { reset: null });
+    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, fwdNative ? upd.value.sext(NATIVE) : upd.value)));
     // S2: product with h_next, zero for lanes without a word
     const live2 = laneLive(q, last2);
-    const fp = laneProduct(wn, hnRd.asSigned());
+    const fp = fwdNative ? wn.mulWrap(hnRd.asSigned()) : laneProduct(wn, hnRd.asSigned());
     fprods.push(live2.node.op === 'const' ? fp : mux(live2, fp, constant(0, sint(fp.width))));
   }
 

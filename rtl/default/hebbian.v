@@ -555,7 +555,7 @@ module hebbian (
   reg                w_upd_0_sat_lo;
   reg                w_upd_0_above;
   reg                w_upd_0_below;
-  reg  signed [15:0] wn_0;
+  reg  signed [63:0] wn_0;
   reg  [15:0]        w_rd_1;
   reg  signed [16:0] w_upd_1_sum;
   reg  signed [15:0] w_upd_1;
@@ -563,7 +563,7 @@ module hebbian (
   reg                w_upd_1_sat_lo;
   reg                w_upd_1_above;
   reg                w_upd_1_below;
-  reg  signed [15:0] wn_1;
+  reg  signed [63:0] wn_1;
   reg  [15:0]        w_rd_2;
   reg  signed [16:0] w_upd_2_sum;
   reg  signed [15:0] w_upd_2;
@@ -571,7 +571,7 @@ module hebbian (
   reg                w_upd_2_sat_lo;
   reg                w_upd_2_above;
   reg                w_upd_2_below;
-  reg  signed [15:0] wn_2;
+  reg  signed [63:0] wn_2;
   reg  [15:0]        w_rd_3;
   reg  signed [16:0] w_upd_3_sum;
   reg  signed [15:0] w_upd_3;
@@ -579,7 +579,7 @@ module hebbian (
   reg                w_upd_3_sat_lo;
   reg                w_upd_3_above;
   reg                w_upd_3_below;
-  reg  signed [15:0] wn_3;
+  reg  signed [63:0] wn_3;
   reg  [15:0]        w_rd_4;
   reg  signed [16:0] w_upd_4_sum;
   reg  signed [15:0] w_upd_4;
@@ -587,7 +587,7 @@ module hebbian (
   reg                w_upd_4_sat_lo;
   reg                w_upd_4_above;
   reg                w_upd_4_below;
-  reg  signed [15:0] wn_4;
+  reg  signed [63:0] wn_4;
   reg  [15:0]        w_rd_5;
   reg  signed [16:0] w_upd_5_sum;
   reg  signed [15:0] w_upd_5;
@@ -595,7 +595,7 @@ module hebbian (
   reg                w_upd_5_sat_lo;
   reg                w_upd_5_above;
   reg                w_upd_5_below;
-  reg  signed [15:0] wn_5;
+  reg  signed [63:0] wn_5;
   reg  [15:0]        w_rd_6;
   reg  signed [16:0] w_upd_6_sum;
   reg  signed [15:0] w_upd_6;
@@ -603,7 +603,7 @@ module hebbian (
   reg                w_upd_6_sat_lo;
   reg                w_upd_6_above;
   reg                w_upd_6_below;
-  reg  signed [15:0] wn_6;
+  reg  signed [63:0] wn_6;
   reg  [15:0]        w_rd_7;
   reg  signed [16:0] w_upd_7_sum;
   reg  signed [15:0] w_upd_7;
@@ -611,7 +611,7 @@ module hebbian (
   reg                w_upd_7_sat_lo;
   reg                w_upd_7_above;
   reg                w_upd_7_below;
-  reg  signed [15:0] wn_7;
+  reg  signed [63:0] wn_7;
   reg  [15:0]        w_rd_8;
   reg  signed [16:0] w_upd_8_sum;
   reg  signed [15:0] w_upd_8;
@@ -619,7 +619,7 @@ module hebbian (
   reg                w_upd_8_sat_lo;
   reg                w_upd_8_above;
   reg                w_upd_8_below;
-  reg  signed [15:0] wn_8;
+  reg  signed [63:0] wn_8;
   reg  [15:0]        w_rd_9;
   reg  signed [16:0] w_upd_9_sum;
   reg  signed [15:0] w_upd_9;
@@ -627,7 +627,7 @@ module hebbian (
   reg                w_upd_9_sat_lo;
   reg                w_upd_9_above;
   reg                w_upd_9_below;
-  reg  signed [15:0] wn_9;
+  reg  signed [63:0] wn_9;
   reg  [15:0]        w_rd_10;
   reg  signed [16:0] w_upd_10_sum;
   reg  signed [15:0] w_upd_10;
@@ -635,7 +635,7 @@ module hebbian (
   reg                w_upd_10_sat_lo;
   reg                w_upd_10_above;
   reg                w_upd_10_below;
-  reg  signed [15:0] wn_10;
+  reg  signed [63:0] wn_10;
   reg  [15:0]        w_rd_11;
   reg  signed [16:0] w_upd_11_sum;
   reg  signed [15:0] w_upd_11;
@@ -643,7 +643,7 @@ module hebbian (
   reg                w_upd_11_sat_lo;
   reg                w_upd_11_above;
   reg                w_upd_11_below;
-  reg  signed [15:0] wn_11;
+  reg  signed [63:0] wn_11;
   reg  [15:0]        w_rd_12;
   reg  signed [16:0] w_upd_12_sum;
   reg  signed [15:0] w_upd_12;
@@ -651,7 +651,7 @@ module hebbian (
   reg                w_upd_12_sat_lo;
   reg                w_upd_12_above;
   reg                w_upd_12_below;
-  reg  signed [15:0] wn_12;
+  reg  signed [63:0] wn_12;
   reg  [15:0]        w_rd_13;
   reg  signed [16:0] w_upd_13_sum;
   reg  signed [15:0] w_upd_13;
@@ -659,7 +659,7 @@ module hebbian (
   reg                w_upd_13_sat_lo;
   reg                w_upd_13_above;
   reg                w_upd_13_below;
-  reg  signed [15:0] wn_13;
+  reg  signed [63:0] wn_13;
   reg  [15:0]        w_rd_14;
   reg  signed [16:0] w_upd_14_sum;
   reg  signed [15:0] w_upd_14;
@@ -667,7 +667,7 @@ module hebbian (
   reg                w_upd_14_sat_lo;
   reg                w_upd_14_above;
   reg                w_upd_14_below;
-  reg  signed [15:0] wn_14;
+  reg  signed [63:0] wn_14;
   reg  [15:0]        w_rd_15;
   reg  signed [16:0] w_upd_15_sum;
   reg  signed [15:0] w_upd_15;
@@ -675,7 +675,7 @@ module hebbian (
   reg                w_upd_15_sat_lo;
   reg                w_upd_15_above;
   reg                w_upd_15_below;
-  reg  signed [15:0] wn_15;
+  reg  signed [63:0] wn_15;
   reg  [15:0]        w_rd_16;
   reg  signed [16:0] w_upd_16_sum;
   reg  signed [15:0] w_upd_16;
@@ -683,7 +683,7 @@ module hebbian (
   reg                w_upd_16_sat_lo;
   reg                w_upd_16_above;
   reg                w_upd_16_below;
-  reg  signed [15:0] wn_16;
+  reg  signed [63:0] wn_16;
   reg  [15:0]        w_rd_17;
   reg  signed [16:0] w_upd_17_sum;
   reg  signed [15:0] w_upd_17;
@@ -691,7 +691,7 @@ module hebbian (
   reg                w_upd_17_sat_lo;
   reg                w_upd_17_above;
   reg                w_upd_17_below;
-  reg  signed [15:0] wn_17;
+  reg  signed [63:0] wn_17;
   reg  [15:0]        w_rd_18;
   reg  signed [16:0] w_upd_18_sum;
   reg  signed [15:0] w_upd_18;
@@ -699,7 +699,7 @@ module hebbian (
   reg                w_upd_18_sat_lo;
   reg                w_upd_18_above;
   reg                w_upd_18_below;
-  reg  signed [15:0] wn_18;
+  reg  signed [63:0] wn_18;
   reg  [15:0]        w_rd_19;
   reg  signed [16:0] w_upd_19_sum;
   reg  signed [15:0] w_upd_19;
@@ -707,7 +707,7 @@ module hebbian (
   reg                w_upd_19_sat_lo;
   reg                w_upd_19_above;
   reg                w_upd_19_below;
-  reg  signed [15:0] wn_19;
+  reg  signed [63:0] wn_19;
   reg  [15:0]        w_rd_20;
   reg  signed [16:0] w_upd_20_sum;
   reg  signed [15:0] w_upd_20;
@@ -715,7 +715,7 @@ module hebbian (
   reg                w_upd_20_sat_lo;
   reg                w_upd_20_above;
   reg                w_upd_20_below;
-  reg  signed [15:0] wn_20;
+  reg  signed [63:0] wn_20;
   reg  [15:0]        w_rd_21;
   reg  signed [16:0] w_upd_21_sum;
   reg  signed [15:0] w_upd_21;
@@ -723,7 +723,7 @@ module hebbian (
   reg                w_upd_21_sat_lo;
   reg                w_upd_21_above;
   reg                w_upd_21_below;
-  reg  signed [15:0] wn_21;
+  reg  signed [63:0] wn_21;
   reg  [15:0]        w_rd_22;
   reg  signed [16:0] w_upd_22_sum;
   reg  signed [15:0] w_upd_22;
@@ -731,7 +731,7 @@ module hebbian (
   reg                w_upd_22_sat_lo;
   reg                w_upd_22_above;
   reg                w_upd_22_below;
-  reg  signed [15:0] wn_22;
+  reg  signed [63:0] wn_22;
   reg  [15:0]        w_rd_23;
   reg  signed [16:0] w_upd_23_sum;
   reg  signed [15:0] w_upd_23;
@@ -739,7 +739,7 @@ module hebbian (
   reg                w_upd_23_sat_lo;
   reg                w_upd_23_above;
   reg                w_upd_23_below;
-  reg  signed [15:0] wn_23;
+  reg  signed [63:0] wn_23;
   reg  [15:0]        w_rd_24;
   reg  signed [16:0] w_upd_24_sum;
   reg  signed [15:0] w_upd_24;
@@ -747,7 +747,7 @@ module hebbian (
   reg                w_upd_24_sat_lo;
   reg                w_upd_24_above;
   reg                w_upd_24_below;
-  reg  signed [15:0] wn_24;
+  reg  signed [63:0] wn_24;
   reg  [15:0]        w_rd_25;
   reg  signed [16:0] w_upd_25_sum;
   reg  signed [15:0] w_upd_25;
@@ -755,7 +755,7 @@ module hebbian (
   reg                w_upd_25_sat_lo;
   reg                w_upd_25_above;
   reg                w_upd_25_below;
-  reg  signed [15:0] wn_25;
+  reg  signed [63:0] wn_25;
   reg  [15:0]        w_rd_26;
   reg  signed [16:0] w_upd_26_sum;
   reg  signed [15:0] w_upd_26;
@@ -763,7 +763,7 @@ module hebbian (
   reg                w_upd_26_sat_lo;
   reg                w_upd_26_above;
   reg                w_upd_26_below;
-  reg  signed [15:0] wn_26;
+  reg  signed [63:0] wn_26;
   reg  [15:0]        w_rd_27;
   reg  signed [16:0] w_upd_27_sum;
   reg  signed [15:0] w_upd_27;
@@ -771,7 +771,7 @@ module hebbian (
   reg                w_upd_27_sat_lo;
   reg                w_upd_27_above;
   reg                w_upd_27_below;
-  reg  signed [15:0] wn_27;
+  reg  signed [63:0] wn_27;
   reg  [15:0]        w_rd_28;
   reg  signed [16:0] w_upd_28_sum;
   reg  signed [15:0] w_upd_28;
@@ -779,7 +779,7 @@ module hebbian (
   reg                w_upd_28_sat_lo;
   reg                w_upd_28_above;
   reg                w_upd_28_below;
-  reg  signed [15:0] wn_28;
+  reg  signed [63:0] wn_28;
   reg  [15:0]        w_rd_29;
   reg  signed [16:0] w_upd_29_sum;
   reg  signed [15:0] w_upd_29;
@@ -787,7 +787,7 @@ module hebbian (
   reg                w_upd_29_sat_lo;
   reg                w_upd_29_above;
   reg                w_upd_29_below;
-  reg  signed [15:0] wn_29;
+  reg  signed [63:0] wn_29;
   reg  [15:0]        w_rd_30;
   reg  signed [16:0] w_upd_30_sum;
   reg  signed [15:0] w_upd_30;
@@ -795,7 +795,7 @@ module hebbian (
   reg                w_upd_30_sat_lo;
   reg                w_upd_30_above;
   reg                w_upd_30_below;
-  reg  signed [15:0] wn_30;
+  reg  signed [63:0] wn_30;
   reg  [15:0]        w_rd_31;
   reg  signed [16:0] w_upd_31_sum;
   reg  signed [15:0] w_upd_31;
@@ -803,7 +803,7 @@ module hebbian (
   reg                w_upd_31_sat_lo;
   reg                w_upd_31_above;
   reg                w_upd_31_below;
-  reg  signed [15:0] wn_31;
+  reg  signed [63:0] wn_31;
   reg  [15:0]        w_rd_32;
   reg  signed [16:0] w_upd_32_sum;
   reg  signed [15:0] w_upd_32;
@@ -811,7 +811,7 @@ module hebbian (
   reg                w_upd_32_sat_lo;
   reg                w_upd_32_above;
   reg                w_upd_32_below;
-  reg  signed [15:0] wn_32;
+  reg  signed [63:0] wn_32;
   reg  [15:0]        w_rd_33;
   reg  signed [16:0] w_upd_33_sum;
   reg  signed [15:0] w_upd_33;
@@ -819,7 +819,7 @@ module hebbian (
   reg                w_upd_33_sat_lo;
   reg                w_upd_33_above;
   reg                w_upd_33_below;
-  reg  signed [15:0] wn_33;
+  reg  signed [63:0] wn_33;
   reg  [15:0]        w_rd_34;
   reg  signed [16:0] w_upd_34_sum;
   reg  signed [15:0] w_upd_34;
@@ -827,7 +827,7 @@ module hebbian (
   reg                w_upd_34_sat_lo;
   reg                w_upd_34_above;
   reg                w_upd_34_below;
-  reg  signed [15:0] wn_34;
+  reg  signed [63:0] wn_34;
   reg  [15:0]        w_rd_35;
   reg  signed [16:0] w_upd_35_sum;
   reg  signed [15:0] w_upd_35;
@@ -835,7 +835,7 @@ module hebbian (
   reg                w_upd_35_sat_lo;
   reg                w_upd_35_above;
   reg                w_upd_35_below;
-  reg  signed [15:0] wn_35;
+  reg  signed [63:0] wn_35;
   reg  [15:0]        w_rd_36;
   reg  signed [16:0] w_upd_36_sum;
   reg  signed [15:0] w_upd_36;
@@ -843,7 +843,7 @@ module hebbian (
   reg                w_upd_36_sat_lo;
   reg                w_upd_36_above;
   reg                w_upd_36_below;
-  reg  signed [15:0] wn_36;
+  reg  signed [63:0] wn_36;
   reg  [15:0]        w_rd_37;
   reg  signed [16:0] w_upd_37_sum;
   reg  signed [15:0] w_upd_37;
@@ -851,7 +851,7 @@ module hebbian (
   reg                w_upd_37_sat_lo;
   reg                w_upd_37_above;
   reg                w_upd_37_below;
-  reg  signed [15:0] wn_37;
+  reg  signed [63:0] wn_37;
   reg  [15:0]        w_rd_38;
   reg  signed [16:0] w_upd_38_sum;
   reg  signed [15:0] w_upd_38;
@@ -859,7 +859,7 @@ module hebbian (
   reg                w_upd_38_sat_lo;
   reg                w_upd_38_above;
   reg                w_upd_38_below;
-  reg  signed [15:0] wn_38;
+  reg  signed [63:0] wn_38;
   reg  [15:0]        w_rd_39;
   reg  signed [16:0] w_upd_39_sum;
   reg  signed [15:0] w_upd_39;
@@ -867,7 +867,7 @@ module hebbian (
   reg                w_upd_39_sat_lo;
   reg                w_upd_39_above;
   reg                w_upd_39_below;
-  reg  signed [15:0] wn_39;
+  reg  signed [63:0] wn_39;
   reg  [15:0]        w_rd_40;
   reg  signed [16:0] w_upd_40_sum;
   reg  signed [15:0] w_upd_40;
@@ -875,7 +875,7 @@ module hebbian (
   reg                w_upd_40_sat_lo;
   reg                w_upd_40_above;
   reg                w_upd_40_below;
-  reg  signed [15:0] wn_40;
+  reg  signed [63:0] wn_40;
   reg  [15:0]        w_rd_41;
   reg  signed [16:0] w_upd_41_sum;
   reg  signed [15:0] w_upd_41;
@@ -883,7 +883,7 @@ module hebbian (
   reg                w_upd_41_sat_lo;
   reg                w_upd_41_above;
   reg                w_upd_41_below;
-  reg  signed [15:0] wn_41;
+  reg  signed [63:0] wn_41;
   reg  [15:0]        w_rd_42;
   reg  signed [16:0] w_upd_42_sum;
   reg  signed [15:0] w_upd_42;
@@ -891,7 +891,7 @@ module hebbian (
   reg                w_upd_42_sat_lo;
   reg                w_upd_42_above;
   reg                w_upd_42_below;
-  reg  signed [15:0] wn_42;
+  reg  signed [63:0] wn_42;
   reg  [15:0]        w_rd_43;
   reg  signed [16:0] w_upd_43_sum;
   reg  signed [15:0] w_upd_43;
@@ -899,7 +899,7 @@ module hebbian (
   reg                w_upd_43_sat_lo;
   reg                w_upd_43_above;
   reg                w_upd_43_below;
-  reg  signed [15:0] wn_43;
+  reg  signed [63:0] wn_43;
   reg  [15:0]        w_rd_44;
   reg  signed [16:0] w_upd_44_sum;
   reg  signed [15:0] w_upd_44;
@@ -907,7 +907,7 @@ module hebbian (
   reg                w_upd_44_sat_lo;
   reg                w_upd_44_above;
   reg                w_upd_44_below;
-  reg  signed [15:0] wn_44;
+  reg  signed [63:0] wn_44;
   reg  [15:0]        w_rd_45;
   reg  signed [16:0] w_upd_45_sum;
   reg  signed [15:0] w_upd_45;
@@ -915,7 +915,7 @@ module hebbian (
   reg                w_upd_45_sat_lo;
   reg                w_upd_45_above;
   reg                w_upd_45_below;
-  reg  signed [15:0] wn_45;
+  reg  signed [63:0] wn_45;
   reg  [15:0]        w_rd_46;
   reg  signed [16:0] w_upd_46_sum;
   reg  signed [15:0] w_upd_46;
@@ -923,7 +923,7 @@ module hebbian (
   reg                w_upd_46_sat_lo;
   reg                w_upd_46_above;
   reg                w_upd_46_below;
-  reg  signed [15:0] wn_46;
+  reg  signed [63:0] wn_46;
   reg  [15:0]        w_rd_47;
   reg  signed [16:0] w_upd_47_sum;
   reg  signed [15:0] w_upd_47;
@@ -931,7 +931,7 @@ module hebbian (
   reg                w_upd_47_sat_lo;
   reg                w_upd_47_above;
   reg                w_upd_47_below;
-  reg  signed [15:0] wn_47;
+  reg  signed [63:0] wn_47;
   reg  [15:0]        w_rd_48;
   reg  signed [16:0] w_upd_48_sum;
   reg  signed [15:0] w_upd_48;
@@ -939,7 +939,7 @@ module hebbian (
   reg                w_upd_48_sat_lo;
   reg                w_upd_48_above;
   reg                w_upd_48_below;
-  reg  signed [15:0] wn_48;
+  reg  signed [63:0] wn_48;
   reg  [15:0]        w_rd_49;
   reg  signed [16:0] w_upd_49_sum;
   reg  signed [15:0] w_upd_49;
@@ -947,7 +947,7 @@ module hebbian (
   reg                w_upd_49_sat_lo;
   reg                w_upd_49_above;
   reg                w_upd_49_below;
-  reg  signed [15:0] wn_49;
+  reg  signed [63:0] wn_49;
   reg  [15:0]        w_rd_50;
   reg  signed [16:0] w_upd_50_sum;
   reg  signed [15:0] w_upd_50;
@@ -955,7 +955,7 @@ module hebbian (
   reg                w_upd_50_sat_lo;
   reg                w_upd_50_above;
   reg                w_upd_50_below;
-  reg  signed [15:0] wn_50;
+  reg  signed [63:0] wn_50;
   reg  [15:0]        w_rd_51;
   reg  signed [16:0] w_upd_51_sum;
   reg  signed [15:0] w_upd_51;
@@ -963,7 +963,7 @@ module hebbian (
   reg                w_upd_51_sat_lo;
   reg                w_upd_51_above;
   reg                w_upd_51_below;
-  reg  signed [15:0] wn_51;
+  reg  signed [63:0] wn_51;
   reg  [15:0]        w_rd_52;
   reg  signed [16:0] w_upd_52_sum;
   reg  signed [15:0] w_upd_52;
@@ -971,7 +971,7 @@ module hebbian (
   reg                w_upd_52_sat_lo;
   reg                w_upd_52_above;
   reg                w_upd_52_below;
-  reg  signed [15:0] wn_52;
+  reg  signed [63:0] wn_52;
   reg  [15:0]        w_rd_53;
   reg  signed [16:0] w_upd_53_sum;
   reg  signed [15:0] w_upd_53;
@@ -979,7 +979,7 @@ module hebbian (
   reg                w_upd_53_sat_lo;
   reg                w_upd_53_above;
   reg                w_upd_53_below;
-  reg  signed [15:0] wn_53;
+  reg  signed [63:0] wn_53;
   reg  [15:0]        w_rd_54;
   reg  signed [16:0] w_upd_54_sum;
   reg  signed [15:0] w_upd_54;
@@ -987,7 +987,7 @@ module hebbian (
   reg                w_upd_54_sat_lo;
   reg                w_upd_54_above;
   reg                w_upd_54_below;
-  reg  signed [15:0] wn_54;
+  reg  signed [63:0] wn_54;
   reg  [15:0]        w_rd_55;
   reg  signed [16:0] w_upd_55_sum;
   reg  signed [15:0] w_upd_55;
@@ -995,7 +995,7 @@ module hebbian (
   reg                w_upd_55_sat_lo;
   reg                w_upd_55_above;
   reg                w_upd_55_below;
-  reg  signed [15:0] wn_55;
+  reg  signed [63:0] wn_55;
   reg  [15:0]        w_rd_56;
   reg  signed [16:0] w_upd_56_sum;
   reg  signed [15:0] w_upd_56;
@@ -1003,7 +1003,7 @@ module hebbian (
   reg                w_upd_56_sat_lo;
   reg                w_upd_56_above;
   reg                w_upd_56_below;
-  reg  signed [15:0] wn_56;
+  reg  signed [63:0] wn_56;
   reg  [15:0]        w_rd_57;
   reg  signed [16:0] w_upd_57_sum;
   reg  signed [15:0] w_upd_57;
@@ -1011,7 +1011,7 @@ module hebbian (
   reg                w_upd_57_sat_lo;
   reg                w_upd_57_above;
   reg                w_upd_57_below;
-  reg  signed [15:0] wn_57;
+  reg  signed [63:0] wn_57;
   reg  [15:0]        w_rd_58;
   reg  signed [16:0] w_upd_58_sum;
   reg  signed [15:0] w_upd_58;
@@ -1019,7 +1019,7 @@ module hebbian (
   reg                w_upd_58_sat_lo;
   reg                w_upd_58_above;
   reg                w_upd_58_below;
-  reg  signed [15:0] wn_58;
+  reg  signed [63:0] wn_58;
   reg  [15:0]        w_rd_59;
   reg  signed [16:0] w_upd_59_sum;
   reg  signed [15:0] w_upd_59;
@@ -1027,7 +1027,7 @@ module hebbian (
   reg                w_upd_59_sat_lo;
   reg                w_upd_59_above;
   reg                w_upd_59_below;
-  reg  signed [15:0] wn_59;
+  reg  signed [63:0] wn_59;
   reg  [15:0]        w_rd_60;
   reg  signed [16:0] w_upd_60_sum;
   reg  signed [15:0] w_upd_60;
@@ -1035,7 +1035,7 @@ module hebbian (
   reg                w_upd_60_sat_lo;
   reg                w_upd_60_above;
   reg                w_upd_60_below;
-  reg  signed [15:0] wn_60;
+  reg  signed [63:0] wn_60;
   reg  [15:0]        w_rd_61;
   reg  signed [16:0] w_upd_61_sum;
   reg  signed [15:0] w_upd_61;
@@ -1043,7 +1043,7 @@ module hebbian (
   reg                w_upd_61_sat_lo;
   reg                w_upd_61_above;
   reg                w_upd_61_below;
-  reg  signed [15:0] wn_61;
+  reg  signed [63:0] wn_61;
   reg  [15:0]        w_rd_62;
   reg  signed [16:0] w_upd_62_sum;
   reg  signed [15:0] w_upd_62;
@@ -1051,7 +1051,7 @@ module hebbian (
   reg                w_upd_62_sat_lo;
   reg                w_upd_62_above;
   reg                w_upd_62_below;
-  reg  signed [15:0] wn_62;
+  reg  signed [63:0] wn_62;
   reg  [15:0]        w_rd_63;
   reg  signed [16:0] w_upd_63_sum;
   reg  signed [15:0] w_upd_63;
@@ -1059,7 +1059,7 @@ module hebbian (
   reg                w_upd_63_sat_lo;
   reg                w_upd_63_above;
   reg                w_upd_63_below;
-  reg  signed [15:0] wn_63;
+  reg  signed [63:0] wn_63;
   wire [15:0]        r_bias;
   wire signed [16:0] b_upd_sum;
   wire               b_upd_sat_hi;
@@ -3053,10 +3053,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:629)
+  // seq: wn_0 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_0 <= w_upd_0;
+      wn_0 <= {{48{w_upd_0[15]}}, w_upd_0};
     end
   end
 
@@ -3106,10 +3106,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:629)
+  // seq: wn_1 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_1 <= w_upd_1;
+      wn_1 <= {{48{w_upd_1[15]}}, w_upd_1};
     end
   end
 
@@ -3159,10 +3159,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:629)
+  // seq: wn_2 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_2 <= w_upd_2;
+      wn_2 <= {{48{w_upd_2[15]}}, w_upd_2};
     end
   end
 
@@ -3212,10 +3212,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:629)
+  // seq: wn_3 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_3 <= w_upd_3;
+      wn_3 <= {{48{w_upd_3[15]}}, w_upd_3};
     end
   end
 
@@ -3265,10 +3265,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:629)
+  // seq: wn_4 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_4 <= w_upd_4;
+      wn_4 <= {{48{w_upd_4[15]}}, w_upd_4};
     end
   end
 
@@ -3318,10 +3318,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:629)
+  // seq: wn_5 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_5 <= w_upd_5;
+      wn_5 <= {{48{w_upd_5[15]}}, w_upd_5};
     end
   end
 
@@ -3371,10 +3371,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:629)
+  // seq: wn_6 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_6 <= w_upd_6;
+      wn_6 <= {{48{w_upd_6[15]}}, w_upd_6};
     end
   end
 
@@ -3424,10 +3424,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:629)
+  // seq: wn_7 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_7 <= w_upd_7;
+      wn_7 <= {{48{w_upd_7[15]}}, w_upd_7};
     end
   end
 
@@ -3477,10 +3477,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:629)
+  // seq: wn_8 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_8 <= w_upd_8;
+      wn_8 <= {{48{w_upd_8[15]}}, w_upd_8};
     end
   end
 
@@ -3530,10 +3530,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:629)
+  // seq: wn_9 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_9 <= w_upd_9;
+      wn_9 <= {{48{w_upd_9[15]}}, w_upd_9};
     end
   end
 
@@ -3583,10 +3583,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:629)
+  // seq: wn_10 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_10 <= w_upd_10;
+      wn_10 <= {{48{w_upd_10[15]}}, w_upd_10};
     end
   end
 
@@ -3636,10 +3636,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:629)
+  // seq: wn_11 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_11 <= w_upd_11;
+      wn_11 <= {{48{w_upd_11[15]}}, w_upd_11};
     end
   end
 
@@ -3689,10 +3689,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:629)
+  // seq: wn_12 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_12 <= w_upd_12;
+      wn_12 <= {{48{w_upd_12[15]}}, w_upd_12};
     end
   end
 
@@ -3742,10 +3742,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:629)
+  // seq: wn_13 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_13 <= w_upd_13;
+      wn_13 <= {{48{w_upd_13[15]}}, w_upd_13};
     end
   end
 
@@ -3795,10 +3795,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:629)
+  // seq: wn_14 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_14 <= w_upd_14;
+      wn_14 <= {{48{w_upd_14[15]}}, w_upd_14};
     end
   end
 
@@ -3848,10 +3848,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:629)
+  // seq: wn_15 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_15 <= w_upd_15;
+      wn_15 <= {{48{w_upd_15[15]}}, w_upd_15};
     end
   end
 
@@ -3901,10 +3901,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:629)
+  // seq: wn_16 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_16 <= w_upd_16;
+      wn_16 <= {{48{w_upd_16[15]}}, w_upd_16};
     end
   end
 
@@ -3954,10 +3954,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:629)
+  // seq: wn_17 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_17 <= w_upd_17;
+      wn_17 <= {{48{w_upd_17[15]}}, w_upd_17};
     end
   end
 
@@ -4007,10 +4007,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:629)
+  // seq: wn_18 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_18 <= w_upd_18;
+      wn_18 <= {{48{w_upd_18[15]}}, w_upd_18};
     end
   end
 
@@ -4060,10 +4060,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:629)
+  // seq: wn_19 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_19 <= w_upd_19;
+      wn_19 <= {{48{w_upd_19[15]}}, w_upd_19};
     end
   end
 
@@ -4113,10 +4113,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:629)
+  // seq: wn_20 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_20 <= w_upd_20;
+      wn_20 <= {{48{w_upd_20[15]}}, w_upd_20};
     end
   end
 
@@ -4166,10 +4166,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:629)
+  // seq: wn_21 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_21 <= w_upd_21;
+      wn_21 <= {{48{w_upd_21[15]}}, w_upd_21};
     end
   end
 
@@ -4219,10 +4219,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:629)
+  // seq: wn_22 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_22 <= w_upd_22;
+      wn_22 <= {{48{w_upd_22[15]}}, w_upd_22};
     end
   end
 
@@ -4272,10 +4272,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:629)
+  // seq: wn_23 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_23 <= w_upd_23;
+      wn_23 <= {{48{w_upd_23[15]}}, w_upd_23};
     end
   end
 
@@ -4325,10 +4325,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:629)
+  // seq: wn_24 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_24 <= w_upd_24;
+      wn_24 <= {{48{w_upd_24[15]}}, w_upd_24};
     end
   end
 
@@ -4378,10 +4378,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:629)
+  // seq: wn_25 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_25 <= w_upd_25;
+      wn_25 <= {{48{w_upd_25[15]}}, w_upd_25};
     end
   end
 
@@ -4431,10 +4431,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:629)
+  // seq: wn_26 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_26 <= w_upd_26;
+      wn_26 <= {{48{w_upd_26[15]}}, w_upd_26};
     end
   end
 
@@ -4484,10 +4484,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:629)
+  // seq: wn_27 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_27 <= w_upd_27;
+      wn_27 <= {{48{w_upd_27[15]}}, w_upd_27};
     end
   end
 
@@ -4537,10 +4537,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:629)
+  // seq: wn_28 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_28 <= w_upd_28;
+      wn_28 <= {{48{w_upd_28[15]}}, w_upd_28};
     end
   end
 
@@ -4590,10 +4590,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:629)
+  // seq: wn_29 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_29 <= w_upd_29;
+      wn_29 <= {{48{w_upd_29[15]}}, w_upd_29};
     end
   end
 
@@ -4643,10 +4643,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:629)
+  // seq: wn_30 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_30 <= w_upd_30;
+      wn_30 <= {{48{w_upd_30[15]}}, w_upd_30};
     end
   end
 
@@ -4696,10 +4696,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:629)
+  // seq: wn_31 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_31 <= w_upd_31;
+      wn_31 <= {{48{w_upd_31[15]}}, w_upd_31};
     end
   end
 
@@ -4749,10 +4749,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:629)
+  // seq: wn_32 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_32 <= w_upd_32;
+      wn_32 <= {{48{w_upd_32[15]}}, w_upd_32};
     end
   end
 
@@ -4802,10 +4802,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:629)
+  // seq: wn_33 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_33 <= w_upd_33;
+      wn_33 <= {{48{w_upd_33[15]}}, w_upd_33};
     end
   end
 
@@ -4855,10 +4855,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:629)
+  // seq: wn_34 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_34 <= w_upd_34;
+      wn_34 <= {{48{w_upd_34[15]}}, w_upd_34};
     end
   end
 
@@ -4908,10 +4908,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:629)
+  // seq: wn_35 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_35 <= w_upd_35;
+      wn_35 <= {{48{w_upd_35[15]}}, w_upd_35};
     end
   end
 
@@ -4961,10 +4961,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:629)
+  // seq: wn_36 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_36 <= w_upd_36;
+      wn_36 <= {{48{w_upd_36[15]}}, w_upd_36};
     end
   end
 
@@ -5014,10 +5014,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:629)
+  // seq: wn_37 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_37 <= w_upd_37;
+      wn_37 <= {{48{w_upd_37[15]}}, w_upd_37};
     end
   end
 
@@ -5067,10 +5067,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:629)
+  // seq: wn_38 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_38 <= w_upd_38;
+      wn_38 <= {{48{w_upd_38[15]}}, w_upd_38};
     end
   end
 
@@ -5120,10 +5120,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:629)
+  // seq: wn_39 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_39 <= w_upd_39;
+      wn_39 <= {{48{w_upd_39[15]}}, w_upd_39};
     end
   end
 
@@ -5173,10 +5173,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:629)
+  // seq: wn_40 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_40 <= w_upd_40;
+      wn_40 <= {{48{w_upd_40[15]}}, w_upd_40};
     end
   end
 
@@ -5226,10 +5226,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:629)
+  // seq: wn_41 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_41 <= w_upd_41;
+      wn_41 <= {{48{w_upd_41[15]}}, w_upd_41};
     end
   end
 
@@ -5279,10 +5279,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:629)
+  // seq: wn_42 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_42 <= w_upd_42;
+      wn_42 <= {{48{w_upd_42[15]}}, w_upd_42};
     end
   end
 
@@ -5332,10 +5332,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:629)
+  // seq: wn_43 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_43 <= w_upd_43;
+      wn_43 <= {{48{w_upd_43[15]}}, w_upd_43};
     end
   end
 
@@ -5385,10 +5385,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:629)
+  // seq: wn_44 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_44 <= w_upd_44;
+      wn_44 <= {{48{w_upd_44[15]}}, w_upd_44};
     end
   end
 
@@ -5438,10 +5438,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:629)
+  // seq: wn_45 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_45 <= w_upd_45;
+      wn_45 <= {{48{w_upd_45[15]}}, w_upd_45};
     end
   end
 
@@ -5491,10 +5491,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:629)
+  // seq: wn_46 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_46 <= w_upd_46;
+      wn_46 <= {{48{w_upd_46[15]}}, w_upd_46};
     end
   end
 
@@ -5544,10 +5544,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:629)
+  // seq: wn_47 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_47 <= w_upd_47;
+      wn_47 <= {{48{w_upd_47[15]}}, w_upd_47};
     end
   end
 
@@ -5597,10 +5597,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:629)
+  // seq: wn_48 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_48 <= w_upd_48;
+      wn_48 <= {{48{w_upd_48[15]}}, w_upd_48};
     end
   end
 
@@ -5650,10 +5650,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:629)
+  // seq: wn_49 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_49 <= w_upd_49;
+      wn_49 <= {{48{w_upd_49[15]}}, w_upd_49};
     end
   end
 
@@ -5703,10 +5703,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:629)
+  // seq: wn_50 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_50 <= w_upd_50;
+      wn_50 <= {{48{w_upd_50[15]}}, w_upd_50};
     end
   end
 
@@ -5756,10 +5756,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:629)
+  // seq: wn_51 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_51 <= w_upd_51;
+      wn_51 <= {{48{w_upd_51[15]}}, w_upd_51};
     end
   end
 
@@ -5809,10 +5809,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:629)
+  // seq: wn_52 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_52 <= w_upd_52;
+      wn_52 <= {{48{w_upd_52[15]}}, w_upd_52};
     end
   end
 
@@ -5862,10 +5862,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:629)
+  // seq: wn_53 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_53 <= w_upd_53;
+      wn_53 <= {{48{w_upd_53[15]}}, w_upd_53};
     end
   end
 
@@ -5915,10 +5915,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:629)
+  // seq: wn_54 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_54 <= w_upd_54;
+      wn_54 <= {{48{w_upd_54[15]}}, w_upd_54};
     end
   end
 
@@ -5968,10 +5968,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:629)
+  // seq: wn_55 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_55 <= w_upd_55;
+      wn_55 <= {{48{w_upd_55[15]}}, w_upd_55};
     end
   end
 
@@ -6021,10 +6021,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:629)
+  // seq: wn_56 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_56 <= w_upd_56;
+      wn_56 <= {{48{w_upd_56[15]}}, w_upd_56};
     end
   end
 
@@ -6074,10 +6074,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:629)
+  // seq: wn_57 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_57 <= w_upd_57;
+      wn_57 <= {{48{w_upd_57[15]}}, w_upd_57};
     end
   end
 
@@ -6127,10 +6127,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:629)
+  // seq: wn_58 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_58 <= w_upd_58;
+      wn_58 <= {{48{w_upd_58[15]}}, w_upd_58};
     end
   end
 
@@ -6180,10 +6180,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:629)
+  // seq: wn_59 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_59 <= w_upd_59;
+      wn_59 <= {{48{w_upd_59[15]}}, w_upd_59};
     end
   end
 
@@ -6233,10 +6233,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:629)
+  // seq: wn_60 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_60 <= w_upd_60;
+      wn_60 <= {{48{w_upd_60[15]}}, w_upd_60};
     end
   end
 
@@ -6286,10 +6286,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:629)
+  // seq: wn_61 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_61 <= w_upd_61;
+      wn_61 <= {{48{w_upd_61[15]}}, w_upd_61};
     end
   end
 
@@ -6339,10 +6339,10 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:629)
+  // seq: wn_62 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_62 <= w_upd_62;
+      wn_62 <= {{48{w_upd_62[15]}}, w_upd_62};
     end
   end
 
@@ -6392,14 +6392,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:629)
+  // seq: wn_63 (generator/units/hebbian.ts:633)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_63 <= w_upd_63;
+      wn_63 <= {{48{w_upd_63[15]}}, w_upd_63};
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:638)
+  // seq: lfsr_banks (generator/units/hebbian.ts:642)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -7182,7 +7182,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:650
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:654
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -7193,11 +7193,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:652
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:656
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:653
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:657
 
-  // seq: bn_q (generator/units/hebbian.ts:657)
+  // seq: bn_q (generator/units/hebbian.ts:661)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -7379,7 +7379,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:671)
+  // seq: sum_q (generator/units/hebbian.ts:675)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
@@ -7389,9 +7389,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:673
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:677
 
-  // seq: acc_q (generator/units/hebbian.ts:674)
+  // seq: acc_q (generator/units/hebbian.ts:678)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -7401,15 +7401,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:680
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:684
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:681
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:685
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:682
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:686
 
-  // seq: credits (generator/units/hebbian.ts:683)
+  // seq: credits (generator/units/hebbian.ts:687)
   always @(posedge clk) begin
     if ((((issue & (chunk_q == last_chunk_q)) & fwd_q) & (~acc_push))) begin
       inflight_q <= inflight_q + 5'd1;
