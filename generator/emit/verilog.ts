@@ -132,6 +132,12 @@ class ModuleEmitter {
   private procLocals: { name: string; width: number }[] = [];
   /** The temporaries (setTemp) of the comb process being emitted that have a zero default at its top. */
   private combTemps = new Set<Signal>();
+  /**
+   * While a clocked process's body is emitted: its registers that the body reads after an earlier statement
+   * (or branch) wrote them → the copy of the register taken at the process's top (see `seq`). Only text written
+   * inside the process uses it; temporaries (continuous assignments, case blocks) read the register itself.
+   */
+  private readAlias: Map<Signal, Text> | null = null;
 
   constructor(private readonly mod: Module) {
     for (const item of mod.items) {
@@ -245,6 +251,36 @@ class ModuleEmitter {
   private seq(p: Process): string[] {
     const resets = p.targets.filter((t) => t.reset !== null);
     const lines = [`  // seq: ${p.name}`, '  always @(posedge clk) begin'];
+    // A register the body reads after a statement (or an earlier branch, or a case label test after a case
+    // body) that writes it is read through a copy taken at the process's top, `_cur_<reg>` (the same value:
+    // non-blocking writes land at the clock edge). The hardware is the same; Verilator, which drops a
+    // register's shadow copy for the non-blocking write (__Vdly, copied in and out every cycle) only when no
+    // read of the register follows its first write in the process, then writes the register directly and
+    // keeps the copy as a C++ local.
+    const late = [...lateReads(p.body)].filter((sig) => p.targets.includes(sig) && !sig.signed);
+    this.readAlias = null;
+    if (late.length > 0) {
+      this.readAlias = new Map();
+      lines.push('    /* verilator lint_off BLKSEQ */');
+      for (const sig of late) {
+        const name = this.tempName(`_cur_${sig.name}`);
+        this.tempDecls.push({ name, width: sig.width, feeds: p.name, reg: true });
+        this.tempUse.set(name, new Array<boolean>(sig.width).fill(false));
+        this.readAlias.set(sig, ident(name, false));
+        lines.push(`    ${name} = ${sig.name};`);
+      }
+      lines.push('    /* verilator lint_on BLKSEQ */');
+    }
+    try {
+      this.seqBody(p, resets, lines);
+    } finally {
+      this.readAlias = null;
+    }
+    lines.push('  end');
+    return lines;
+  }
+
+  private seqBody(p: Process, resets: readonly Signal[], lines: string[]): void {
     if (resets.length === 0) {
       lines.push(...this.stmts(p.body, 2, '<=', p.name));
     } else {
@@ -257,8 +293,6 @@ class ModuleEmitter {
       for (const r of resets) lines.push(`      ${r.name} <= ${literal(r.reset as bigint, r.type)};`);
       lines.push('    end');
     }
-    lines.push('  end');
-    return lines;
   }
 
   /** `seen`: the comb temps set on the path so far (their zero default is skipped only before any set). */
@@ -492,7 +526,12 @@ class ModuleEmitter {
     const known = this.temps.get(e) ?? this.local?.temps.get(e);
     if (known) return known;
     const name = this.tempName(`_${op}_${hint}`);
+    // (a temporary outside a clocked process reads the registers themselves, not the process's copies)
+    const alias = this.local ? this.readAlias : null;
+    const saved = this.readAlias;
+    this.readAlias = alias;
     const value = this.expr(e, hint, true);
+    this.readAlias = saved;
     const t = ident(name, false);
     if (this.local) {
       // a reg of the comb process, set before the assignment that reads it (see `local`)
@@ -518,11 +557,14 @@ class ModuleEmitter {
     if (known) return known;
     // its own always block: its temporaries are continuous assignments, even inside a comb assignment
     const saved = this.local;
+    const savedAlias = this.readAlias;
     this.local = null;
+    this.readAlias = null;
     try {
       return this.selectCaseBlock(e, hint);
     } finally {
       this.local = saved;
+      this.readAlias = savedAlias;
     }
   }
 
@@ -558,7 +600,7 @@ class ModuleEmitter {
   /** An indexable text for `e` (an identifier), using a temporary if needed. */
   private indexable(e: Expr, hint: string): Text {
     if (e.node.op === 'cast') return this.indexable(e.node.a, hint);
-    if (e.node.op === 'ref') return ident(e.node.sig.name, e.node.sig.signed);
+    if (e.node.op === 'ref') return this.readAlias?.get(e.node.sig) ?? ident(e.node.sig.name, e.node.sig.signed);
     if (e.node.op === 'select' && e.node.options.length + (e.node.dflt ? 1 : 0) >= CASE_MIN_OPTIONS) return this.selectCase(e, hint);
     return this.temp(opName(e), e, hint);
   }
@@ -651,8 +693,10 @@ class ModuleEmitter {
   private expr(e: Expr, hint: string, root: boolean): Text {
     const n = e.node;
     switch (n.op) {
-      case 'ref':
-        return ident(n.sig.name, n.sig.signed);
+      case 'ref': {
+        const alias = this.readAlias?.get(n.sig);
+        return alias ? this.use(alias, n.sig.width - 1, 0) : ident(n.sig.name, n.sig.signed);
+      }
       case 'const': {
         if (n.name) return prim(n.name, e.signed);
         const s = literal(n.value, e.type);
@@ -878,4 +922,40 @@ export function emitDesign(top: Module): EmittedDesign {
     files.push(...m.dataFiles);
   }
   return { top: top.name, modules, files };
+}
+
+/**
+ * The signals a clocked process's body reads after a statement that writes them, in the order its text runs
+ * (then before else, case bodies in order, a case's selector read again before each label test after the
+ * first, as a simulator's decision tree does).
+ */
+function lateReads(body: readonly Stmt[]): Set<Signal> {
+  const written = new Set<Signal>();
+  const late = new Set<Signal>();
+  const read = (e: Expr): void => {
+    const sigs = new Set<Signal>();
+    collectReads(e, sigs);
+    for (const sig of sigs) if (written.has(sig)) late.add(sig);
+  };
+  const walk = (stmts: readonly Stmt[]): void => {
+    for (const s of stmts) {
+      if (s.kind === 'set') {
+        read(s.value);
+        written.add(s.target);
+      } else if (s.kind === 'if') {
+        read(s.cond);
+        walk(s.then);
+        walk(s.else);
+      } else {
+        for (const c of s.cases) {
+          read(s.sel);
+          walk(c.body);
+        }
+        read(s.sel);
+        if (s.dflt) walk(s.dflt);
+      }
+    }
+  };
+  walk(body);
+  return late;
 }

@@ -153,6 +153,43 @@ module controller (
   wire [36:0] _shl_seed_prod_b_12;
   wire [34:0] _shl_seed_prod_b_13;
   wire [15:0] _bits_host_wdata;
+  reg  [7:0]  _cur_res1_q;
+  reg  [1:0]  _cur_res_count_q;
+  reg  [1:0]  _cur_infer_owed_q;
+  reg  [7:0]  _cur_res0_q;
+  reg  [1:0]  _cur_walk_layer_q;
+  reg  [7:0]  _cur_walk_row_q;
+  reg  [10:0] _cur_walk_row_addr_q;
+  reg  [10:0] _cur_walk_bias_addr_q;
+  reg  [9:0]  _cur_walk_in_q;
+  reg  [5:0]  _cur_walk_lane_q;
+  reg  [3:0]  _cur_walk_chunk_q;
+  reg  [4:0]  _cur_state_q;
+  reg  [2:0]  _cur_seed_phase_q;
+  reg  [1:0]  _cur_seed_target_q;
+  reg  [31:0] _cur_seed_lane_k_q;
+  reg  [31:0] _cur_seed_h1_q;
+  reg  [31:0] _cur_seed_a_q;
+  reg  [15:0] _cur_len_q;
+  reg  [3:0]  _cur_argc_q;
+  reg         _cur_seq_go_q;
+  reg  [7:0]  _cur_op_q;
+  reg  [63:0] _cur_args_q;
+  reg  [15:0] _cur_rec_div_q;
+  reg  [2:0]  _cur_rec_records_q;
+  reg  [9:0]  _cur_rec_bytes_q;
+  reg  [2:0]  _cur_res_left_q;
+  reg  [31:0] _cur_walk_rem_q;
+  reg  [31:0] _cur_walk_left_q;
+  reg  [2:0]  _cur_byte_idx_q;
+  reg  [1:0]  _cur_read_wait_q;
+  reg  [15:0] _cur_read_word_q;
+  reg  [31:0] _cur_lfsr_word_q;
+  reg  [7:0]  _cur_reply_status_q;
+  reg  [15:0] _cur_reply_len_q;
+  reg  [4:0]  _cur_after_hdr_q;
+  reg  [15:0] _cur_send_left_q;
+  reg  [6:0]  _cur_send_idx_q;
   wire [15:0] _mux_rec_bytes_q;
   wire [15:0] _bits_reply_len_q;
   wire [17:0] _mul_reply_len_q;
@@ -576,64 +613,103 @@ module controller (
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
   // seq: fsm (generator/units/controller.ts:436)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_res1_q = res1_q;
+    _cur_res_count_q = res_count_q;
+    _cur_infer_owed_q = infer_owed_q;
+    _cur_res0_q = res0_q;
+    _cur_walk_layer_q = walk_layer_q;
+    _cur_walk_row_q = walk_row_q;
+    _cur_walk_row_addr_q = walk_row_addr_q;
+    _cur_walk_bias_addr_q = walk_bias_addr_q;
+    _cur_walk_in_q = walk_in_q;
+    _cur_walk_lane_q = walk_lane_q;
+    _cur_walk_chunk_q = walk_chunk_q;
+    _cur_state_q = state_q;
+    _cur_seed_phase_q = seed_phase_q;
+    _cur_seed_target_q = seed_target_q;
+    _cur_seed_lane_k_q = seed_lane_k_q;
+    _cur_seed_h1_q = seed_h1_q;
+    _cur_seed_a_q = seed_a_q;
+    _cur_len_q = len_q;
+    _cur_argc_q = argc_q;
+    _cur_seq_go_q = seq_go_q;
+    _cur_op_q = op_q;
+    _cur_args_q = args_q;
+    _cur_rec_div_q = rec_div_q;
+    _cur_rec_records_q = rec_records_q;
+    _cur_rec_bytes_q = rec_bytes_q;
+    _cur_res_left_q = res_left_q;
+    _cur_walk_rem_q = walk_rem_q;
+    _cur_walk_left_q = walk_left_q;
+    _cur_byte_idx_q = byte_idx_q;
+    _cur_read_wait_q = read_wait_q;
+    _cur_read_word_q = read_word_q;
+    _cur_lfsr_word_q = lfsr_word_q;
+    _cur_reply_status_q = reply_status_q;
+    _cur_reply_len_q = reply_len_q;
+    _cur_after_hdr_q = after_hdr_q;
+    _cur_send_left_q = send_left_q;
+    _cur_send_idx_q = send_idx_q;
+    /* verilator lint_on BLKSEQ */
     if ((m_axis_rsp_tvalid & m_axis_rsp_tready)) begin
       rsp_valid_q <= 1'b0;
     end
     seq_go_q <= 1'b0;
     if ((res_push & res_pop)) begin
-      res0_q <= (res_count_q == 2'd1) ? seq_result : res1_q;
+      res0_q <= (_cur_res_count_q == 2'd1) ? seq_result : _cur_res1_q;
       res1_q <= seq_result;
     end else if (res_push) begin
-      if ((res_count_q == 2'd0)) begin
+      if ((_cur_res_count_q == 2'd0)) begin
         res0_q <= seq_result;
       end else begin
         res1_q <= seq_result;
       end
-      res_count_q <= res_count_q + 2'd1;
+      res_count_q <= _cur_res_count_q + 2'd1;
     end else if (res_pop) begin
-      res0_q <= res1_q;
-      res_count_q <= res_count_q - 2'd1;
+      res0_q <= _cur_res1_q;
+      res_count_q <= _cur_res_count_q - 2'd1;
     end
     if ((infer_go & (~res_pop))) begin
-      infer_owed_q <= infer_owed_q + 2'd1;
+      infer_owed_q <= _cur_infer_owed_q + 2'd1;
     end else if ((res_pop & (~infer_go))) begin
-      infer_owed_q <= infer_owed_q - 2'd1;
+      infer_owed_q <= _cur_infer_owed_q - 2'd1;
     end
     if (res_wait) begin
       if (can_send) begin
         rsp_valid_q <= 1'b1;
-        rsp_data_q <= res0_q;
-        rsp_last_q <= res_left_q == 3'd1;
-        res_left_q <= res_left_q - 3'd1;
+        rsp_data_q <= _cur_res0_q;
+        rsp_last_q <= _cur_res_left_q == 3'd1;
+        res_left_q <= _cur_res_left_q - 3'd1;
       end
     end
-    case (state_q)
+    case (_cur_state_q)
       5'd0: begin
-        if ((walk_left_q != 32'd0)) begin
+        if ((_cur_walk_left_q != 32'd0)) begin
           if (walk_at_bias) begin
             walk_in_q <= 10'd0;
             walk_lane_q <= 6'd0;
             walk_chunk_q <= 4'd0;
             if (walk_row_end) begin
               walk_row_q <= 8'd0;
-              walk_layer_q <= walk_layer_q + 2'd1;
-              walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
-              walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
+              walk_layer_q <= _cur_walk_layer_q + 2'd1;
+              walk_row_addr_q <= ((_cur_walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
+              walk_bias_addr_q <= ((_cur_walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
             end else begin
-              walk_row_q <= walk_row_q + 8'd1;
-              walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-              walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+              walk_row_q <= _cur_walk_row_q + 8'd1;
+              walk_row_addr_q <= _cur_walk_row_addr_q + ((_cur_walk_layer_q == 2'd0) ? 11'd13 : ((_cur_walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+              walk_bias_addr_q <= _cur_walk_bias_addr_q + 11'd1;
             end
           end else begin
-            walk_in_q <= walk_in_q + 10'd1;
-            if ((walk_lane_q == 6'd63)) begin
+            walk_in_q <= _cur_walk_in_q + 10'd1;
+            if ((_cur_walk_lane_q == 6'd63)) begin
               walk_lane_q <= 6'd0;
-              walk_chunk_q <= walk_chunk_q + 4'd1;
+              walk_chunk_q <= _cur_walk_chunk_q + 4'd1;
             end else begin
-              walk_lane_q <= walk_lane_q + 6'd1;
+              walk_lane_q <= _cur_walk_lane_q + 6'd1;
             end
           end
-          walk_left_q <= walk_left_q - 32'd1;
+          walk_left_q <= _cur_walk_left_q - 32'd1;
         end else begin
           state_q <= 5'd1;
           seed_t_q <= 32'hc31a895 ^ 32'd0;
@@ -645,7 +721,7 @@ module controller (
         end
       end
       5'd1: begin
-        case (seed_phase_q)
+        case (_cur_seed_phase_q)
           3'd1: begin
             seed_t_q <= seed_prod_a;
             seed_phase_q <= 3'd2;
@@ -655,16 +731,16 @@ module controller (
             seed_phase_q <= 3'd3;
           end
           3'd3: begin
-            case (seed_target_q)
+            case (_cur_seed_target_q)
               2'd0: begin
                 seed_h1_q <= seed_mix;
-                seed_t_q <= seed_mix ^ ((walk_layer_q == 2'd0) ? 32'hc2b2ae35 : ((walk_layer_q == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
+                seed_t_q <= seed_mix ^ ((_cur_walk_layer_q == 2'd0) ? 32'hc2b2ae35 : ((_cur_walk_layer_q == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
                 seed_target_q <= 2'd1;
                 seed_phase_q <= 3'd1;
               end
               2'd1: begin
                 seed_a_q <= seed_mix;
-                seed_t_q <= seed_mix ^ seed_lane_k_q;
+                seed_t_q <= seed_mix ^ _cur_seed_lane_k_q;
                 seed_target_q <= 2'd2;
                 seed_phase_q <= 3'd1;
               end
@@ -676,20 +752,20 @@ module controller (
           end
           default: begin
             seed_phase_q <= 3'd1;
-            if ((walk_lane_q == 6'd63)) begin
+            if ((_cur_walk_lane_q == 6'd63)) begin
               walk_lane_q <= 6'd0;
               seed_lane_k_q <= 32'h27d4eb2f;
               seed_target_q <= 2'd1;
-              if ((walk_layer_q == 2'd2)) begin
+              if ((_cur_walk_layer_q == 2'd2)) begin
                 state_q <= 5'd19;
               end else begin
-                walk_layer_q <= walk_layer_q + 2'd1;
-                seed_t_q <= seed_h1_q ^ (((walk_layer_q + 2'd1) == 2'd0) ? 32'hc2b2ae35 : (((walk_layer_q + 2'd1) == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
+                walk_layer_q <= _cur_walk_layer_q + 2'd1;
+                seed_t_q <= _cur_seed_h1_q ^ (((_cur_walk_layer_q + 2'd1) == 2'd0) ? 32'hc2b2ae35 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
               end
             end else begin
-              walk_lane_q <= walk_lane_q + 6'd1;
-              seed_lane_k_q <= seed_lane_k_q + 32'h27d4eb2f;
-              seed_t_q <= seed_a_q ^ (seed_lane_k_q + 32'h27d4eb2f);
+              walk_lane_q <= _cur_walk_lane_q + 6'd1;
+              seed_lane_k_q <= _cur_seed_lane_k_q + 32'h27d4eb2f;
+              seed_t_q <= _cur_seed_a_q ^ (_cur_seed_lane_k_q + 32'h27d4eb2f);
               seed_target_q <= 2'd2;
             end
           end
@@ -697,7 +773,7 @@ module controller (
       end
       5'd19: begin
         walk_layer_q <= 2'd0;
-        if ((op_q == 8'd16)) begin
+        if ((_cur_op_q == 8'd16)) begin
           reply_status_q <= 8'd0;
           reply_len_q <= 16'd0;
           after_hdr_q <= 5'd2;
@@ -727,24 +803,24 @@ module controller (
       end
       5'd4: begin
         if (s_axis_cmd_tvalid) begin
-          len_q <= {s_axis_cmd_tdata, len_q[7:0]};
+          len_q <= {s_axis_cmd_tdata, _cur_len_q[7:0]};
           argc_q <= 4'd0;
           state_q <= 5'd5;
         end
       end
       5'd5: begin
-        if ((argc_q == n_args)) begin
+        if ((_cur_argc_q == n_args)) begin
           state_q <= 5'd24;
         end else if (s_axis_cmd_tvalid) begin
-          args_q <= {s_axis_cmd_tdata, args_q[63:8]};
-          argc_q <= argc_q + 4'd1;
-          len_q <= len_q - 16'd1;
+          args_q <= {s_axis_cmd_tdata, _cur_args_q[63:8]};
+          argc_q <= _cur_argc_q + 4'd1;
+          len_q <= _cur_len_q - 16'd1;
         end
       end
       5'd24: begin
         if (op_train) begin
           state_q <= 5'd6;
-        end else if (((~seq_busy) & (~seq_go_q))) begin
+        end else if (((~seq_busy) & (~_cur_seq_go_q))) begin
           seq_go_q <= 1'b1;
           seq_op_q <= 2'd2;
           state_q <= 5'd25;
@@ -765,11 +841,11 @@ module controller (
       end
       5'd6: begin
         argc_q <= 4'd0;
-        case (op_q)
+        case (_cur_op_q)
           8'd16: begin
-            if ((args_q[31:0] == 32'h1070101)) begin
+            if ((_cur_args_q[31:0] == 32'h1070101)) begin
               state_q <= 5'd1;
-              seed_t_q <= 32'hc31a895 ^ args_q[63:32];
+              seed_t_q <= 32'hc31a895 ^ _cur_args_q[63:32];
               seed_phase_q <= 3'd1;
               seed_target_q <= 2'd0;
               walk_layer_q <= 2'd0;
@@ -794,7 +870,7 @@ module controller (
             walk_chunk_q <= 4'd0;
             walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
             walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
-            walk_left_q <= {16'd0, len_q};
+            walk_left_q <= {16'd0, _cur_len_q};
             state_q <= 5'd7;
           end
           8'd33: begin
@@ -806,17 +882,17 @@ module controller (
             walk_chunk_q <= 4'd0;
             walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
             walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
-            walk_left_q <= {16'd0, args_q[63:48]};
+            walk_left_q <= {16'd0, _cur_args_q[63:48]};
             state_q <= 5'd7;
           end
           8'd34: begin
-            walk_rem_q <= {16'd0, args_q[63:48]};
+            walk_rem_q <= {16'd0, _cur_args_q[63:48]};
             walk_layer_q <= 2'd0;
             state_q <= 5'd27;
           end
           8'd35: begin
-            walk_rem_q <= {16'd0, args_q[47:32]};
-            walk_left_q <= {16'd0, args_q[63:48]};
+            walk_rem_q <= {16'd0, _cur_args_q[47:32]};
+            walk_left_q <= {16'd0, _cur_args_q[63:48]};
             walk_layer_q <= 2'd0;
             state_q <= 5'd27;
           end
@@ -837,17 +913,17 @@ module controller (
             state_q <= 5'd14;
           end
           8'd50: begin
-            rec_div_q <= len_q;
+            rec_div_q <= _cur_len_q;
             rec_records_q <= 3'd0;
             state_q <= 5'd20;
           end
           8'd49: begin
-            rec_div_q <= len_q;
+            rec_div_q <= _cur_len_q;
             rec_records_q <= 3'd0;
             state_q <= 5'd20;
           end
           default: begin
-            if ((len_q == 16'd0)) begin
+            if ((_cur_len_q == 16'd0)) begin
               send_err_q <= 1'b1;
               send_idx_q <= 7'd0;
               send_left_q <= 16'd2;
@@ -862,15 +938,15 @@ module controller (
         endcase
       end
       5'd20: begin
-        if ((rec_div_q >= (op_train ? 16'd785 : 16'd784))) begin
-          rec_div_q <= rec_div_q - (op_train ? 16'd785 : 16'd784);
-          rec_records_q <= rec_records_q + 3'd1;
+        if ((_cur_rec_div_q >= (op_train ? 16'd785 : 16'd784))) begin
+          rec_div_q <= _cur_rec_div_q - (op_train ? 16'd785 : 16'd784);
+          rec_records_q <= _cur_rec_records_q + 3'd1;
         end else if (op_train) begin
           state_q <= 5'd21;
         end else begin
-          res_left_q <= rec_records_q;
+          res_left_q <= _cur_rec_records_q;
           reply_status_q <= 8'd0;
-          reply_len_q <= {13'd0, rec_records_q};
+          reply_len_q <= {13'd0, _cur_rec_records_q};
           after_hdr_q <= 5'd21;
           state_q <= 5'd14;
         end
@@ -885,11 +961,11 @@ module controller (
       end
       5'd22: begin
         if ((m_axis_px_tvalid & m_axis_px_tready)) begin
-          rec_bytes_q <= rec_bytes_q - 10'd1;
-          if ((rec_bytes_q == 10'd1)) begin
-            rec_records_q <= rec_records_q - 3'd1;
+          rec_bytes_q <= _cur_rec_bytes_q - 10'd1;
+          if ((_cur_rec_bytes_q == 10'd1)) begin
+            rec_records_q <= _cur_rec_records_q - 3'd1;
             if (op_train) begin
-              if ((rec_records_q == 3'd1)) begin
+              if ((_cur_rec_records_q == 3'd1)) begin
                 reply_status_q <= 8'd0;
                 reply_len_q <= 16'd0;
                 after_hdr_q <= 5'd2;
@@ -898,20 +974,20 @@ module controller (
                 state_q <= 5'd21;
               end
             end else begin
-              state_q <= (rec_records_q == 3'd1) ? 5'd23 : 5'd21;
+              state_q <= (_cur_rec_records_q == 3'd1) ? 5'd23 : 5'd21;
             end
           end
         end
       end
       5'd23: begin
-        if ((res_left_q == 3'd0)) begin
+        if ((_cur_res_left_q == 3'd0)) begin
           state_q <= 5'd2;
         end
       end
       5'd18: begin
         if (s_axis_cmd_tvalid) begin
-          len_q <= len_q - 16'd1;
-          if ((len_q == 16'd1)) begin
+          len_q <= _cur_len_q - 16'd1;
+          if ((_cur_len_q == 16'd1)) begin
             send_err_q <= 1'b1;
             send_idx_q <= 7'd0;
             send_left_q <= 16'd2;
@@ -923,24 +999,24 @@ module controller (
         end
       end
       5'd7: begin
-        if ((walk_rem_q >= ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65)))) begin
-          walk_rem_q <= walk_rem_q - ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65));
-          walk_row_q <= walk_row_q + 8'd1;
-          walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-          walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+        if ((_cur_walk_rem_q >= ((_cur_walk_layer_q == 2'd0) ? 32'd785 : ((_cur_walk_layer_q == 2'd1) ? 32'd129 : 32'd65)))) begin
+          walk_rem_q <= _cur_walk_rem_q - ((_cur_walk_layer_q == 2'd0) ? 32'd785 : ((_cur_walk_layer_q == 2'd1) ? 32'd129 : 32'd65));
+          walk_row_q <= _cur_walk_row_q + 8'd1;
+          walk_row_addr_q <= _cur_walk_row_addr_q + ((_cur_walk_layer_q == 2'd0) ? 11'd13 : ((_cur_walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+          walk_bias_addr_q <= _cur_walk_bias_addr_q + 11'd1;
         end else begin
-          walk_in_q <= walk_rem_q[9:0];
+          walk_in_q <= _cur_walk_rem_q[9:0];
           state_q <= 5'd8;
         end
       end
       5'd8: begin
-        if ((walk_rem_q >= 32'd64)) begin
-          walk_rem_q <= walk_rem_q - 32'd64;
-          walk_chunk_q <= walk_chunk_q + 4'd1;
+        if ((_cur_walk_rem_q >= 32'd64)) begin
+          walk_rem_q <= _cur_walk_rem_q - 32'd64;
+          walk_chunk_q <= _cur_walk_chunk_q + 4'd1;
         end else begin
-          walk_lane_q <= walk_rem_q[5:0];
+          walk_lane_q <= _cur_walk_rem_q[5:0];
           byte_idx_q <= 3'd0;
-          if ((op_q == 8'd32)) begin
+          if ((_cur_op_q == 8'd32)) begin
             state_q <= 5'd9;
           end else begin
             reply_status_q <= 8'd0;
@@ -952,13 +1028,13 @@ module controller (
       end
       5'd9: begin
         if (s_axis_cmd_tvalid) begin
-          args_q <= {s_axis_cmd_tdata, args_q[63:8]};
-          len_q <= len_q - 16'd1;
-          if ((byte_idx_q == 3'd1)) begin
+          args_q <= {s_axis_cmd_tdata, _cur_args_q[63:8]};
+          len_q <= _cur_len_q - 16'd1;
+          if ((_cur_byte_idx_q == 3'd1)) begin
             byte_idx_q <= 3'd0;
             state_q <= 5'd10;
           end else begin
-            byte_idx_q <= byte_idx_q + 3'd1;
+            byte_idx_q <= _cur_byte_idx_q + 3'd1;
           end
         end
       end
@@ -969,25 +1045,25 @@ module controller (
           walk_chunk_q <= 4'd0;
           if (walk_row_end) begin
             walk_row_q <= 8'd0;
-            walk_layer_q <= walk_layer_q + 2'd1;
-            walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
-            walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
+            walk_layer_q <= _cur_walk_layer_q + 2'd1;
+            walk_row_addr_q <= ((_cur_walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
+            walk_bias_addr_q <= ((_cur_walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
           end else begin
-            walk_row_q <= walk_row_q + 8'd1;
-            walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-            walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+            walk_row_q <= _cur_walk_row_q + 8'd1;
+            walk_row_addr_q <= _cur_walk_row_addr_q + ((_cur_walk_layer_q == 2'd0) ? 11'd13 : ((_cur_walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+            walk_bias_addr_q <= _cur_walk_bias_addr_q + 11'd1;
           end
         end else begin
-          walk_in_q <= walk_in_q + 10'd1;
-          if ((walk_lane_q == 6'd63)) begin
+          walk_in_q <= _cur_walk_in_q + 10'd1;
+          if ((_cur_walk_lane_q == 6'd63)) begin
             walk_lane_q <= 6'd0;
-            walk_chunk_q <= walk_chunk_q + 4'd1;
+            walk_chunk_q <= _cur_walk_chunk_q + 4'd1;
           end else begin
-            walk_lane_q <= walk_lane_q + 6'd1;
+            walk_lane_q <= _cur_walk_lane_q + 6'd1;
           end
         end
-        walk_left_q <= walk_left_q - 32'd1;
-        if ((len_q == 16'd0)) begin
+        walk_left_q <= _cur_walk_left_q - 32'd1;
+        if ((_cur_len_q == 16'd0)) begin
           reply_status_q <= 8'd0;
           reply_len_q <= 16'd0;
           after_hdr_q <= 5'd2;
@@ -1001,64 +1077,64 @@ module controller (
         state_q <= 5'd12;
       end
       5'd12: begin
-        read_wait_q <= read_wait_q + 2'd1;
-        if ((read_wait_q == 2'd1)) begin
+        read_wait_q <= _cur_read_wait_q + 2'd1;
+        if ((_cur_read_wait_q == 2'd1)) begin
           byte_idx_q <= 3'd0;
-          state_q <= (op_q == 8'd35) ? 5'd30 : 5'd13;
+          state_q <= (_cur_op_q == 8'd35) ? 5'd30 : 5'd13;
         end
       end
       5'd13: begin
-        if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
+        if (((_cur_byte_idx_q == 3'd0) & (_cur_read_wait_q == 2'd2))) begin
           read_word_q <= host_rdata[15:0];
           read_wait_q <= 2'd3;
         end else if (can_send) begin
           rsp_valid_q <= 1'b1;
-          rsp_data_q <= read_word_q[7:0];
-          rsp_last_q <= (byte_idx_q == 3'd1) & (walk_left_q == 32'd1);
-          read_word_q <= {8'd0, read_word_q[15:8]};
-          if ((byte_idx_q == 3'd1)) begin
+          rsp_data_q <= _cur_read_word_q[7:0];
+          rsp_last_q <= (_cur_byte_idx_q == 3'd1) & (_cur_walk_left_q == 32'd1);
+          read_word_q <= {8'd0, _cur_read_word_q[15:8]};
+          if ((_cur_byte_idx_q == 3'd1)) begin
             if (walk_at_bias) begin
               walk_in_q <= 10'd0;
               walk_lane_q <= 6'd0;
               walk_chunk_q <= 4'd0;
               if (walk_row_end) begin
                 walk_row_q <= 8'd0;
-                walk_layer_q <= walk_layer_q + 2'd1;
-                walk_row_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
-                walk_bias_addr_q <= ((walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
+                walk_layer_q <= _cur_walk_layer_q + 2'd1;
+                walk_row_addr_q <= ((_cur_walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 11'd1664 : 11'd0);
+                walk_bias_addr_q <= ((_cur_walk_layer_q + 2'd1) == 2'd0) ? 11'd0 : (((_cur_walk_layer_q + 2'd1) == 2'd1) ? 11'd128 : 11'd0);
               end else begin
-                walk_row_q <= walk_row_q + 8'd1;
-                walk_row_addr_q <= walk_row_addr_q + ((walk_layer_q == 2'd0) ? 11'd13 : ((walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
-                walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
+                walk_row_q <= _cur_walk_row_q + 8'd1;
+                walk_row_addr_q <= _cur_walk_row_addr_q + ((_cur_walk_layer_q == 2'd0) ? 11'd13 : ((_cur_walk_layer_q == 2'd1) ? 11'd2 : 11'd1));
+                walk_bias_addr_q <= _cur_walk_bias_addr_q + 11'd1;
               end
             end else begin
-              walk_in_q <= walk_in_q + 10'd1;
-              if ((walk_lane_q == 6'd63)) begin
+              walk_in_q <= _cur_walk_in_q + 10'd1;
+              if ((_cur_walk_lane_q == 6'd63)) begin
                 walk_lane_q <= 6'd0;
-                walk_chunk_q <= walk_chunk_q + 4'd1;
+                walk_chunk_q <= _cur_walk_chunk_q + 4'd1;
               end else begin
-                walk_lane_q <= walk_lane_q + 6'd1;
+                walk_lane_q <= _cur_walk_lane_q + 6'd1;
               end
             end
-            walk_left_q <= walk_left_q - 32'd1;
-            if ((walk_left_q == 32'd1)) begin
+            walk_left_q <= _cur_walk_left_q - 32'd1;
+            if ((_cur_walk_left_q == 32'd1)) begin
               state_q <= 5'd2;
             end else begin
               state_q <= 5'd11;
             end
           end else begin
-            byte_idx_q <= byte_idx_q + 3'd1;
+            byte_idx_q <= _cur_byte_idx_q + 3'd1;
           end
         end
       end
       5'd27: begin
-        if ((walk_rem_q >= 32'd64)) begin
-          walk_rem_q <= walk_rem_q - 32'd64;
-          walk_layer_q <= walk_layer_q + 2'd1;
+        if ((_cur_walk_rem_q >= 32'd64)) begin
+          walk_rem_q <= _cur_walk_rem_q - 32'd64;
+          walk_layer_q <= _cur_walk_layer_q + 2'd1;
         end else begin
-          walk_lane_q <= walk_rem_q[5:0];
+          walk_lane_q <= _cur_walk_rem_q[5:0];
           byte_idx_q <= 3'd0;
-          if ((op_q == 8'd34)) begin
+          if ((_cur_op_q == 8'd34)) begin
             state_q <= 5'd28;
           end else begin
             reply_status_q <= 8'd0;
@@ -1070,24 +1146,24 @@ module controller (
       end
       5'd28: begin
         if (s_axis_cmd_tvalid) begin
-          lfsr_word_q <= {s_axis_cmd_tdata, lfsr_word_q[31:8]};
-          len_q <= len_q - 16'd1;
-          if ((byte_idx_q == 3'd3)) begin
+          lfsr_word_q <= {s_axis_cmd_tdata, _cur_lfsr_word_q[31:8]};
+          len_q <= _cur_len_q - 16'd1;
+          if ((_cur_byte_idx_q == 3'd3)) begin
             state_q <= 5'd29;
           end else begin
-            byte_idx_q <= byte_idx_q + 3'd1;
+            byte_idx_q <= _cur_byte_idx_q + 3'd1;
           end
         end
       end
       5'd29: begin
-        if ((walk_lane_q == 6'd63)) begin
+        if ((_cur_walk_lane_q == 6'd63)) begin
           walk_lane_q <= 6'd0;
-          walk_layer_q <= walk_layer_q + 2'd1;
+          walk_layer_q <= _cur_walk_layer_q + 2'd1;
         end else begin
-          walk_lane_q <= walk_lane_q + 6'd1;
+          walk_lane_q <= _cur_walk_lane_q + 6'd1;
         end
         byte_idx_q <= 3'd0;
-        if ((len_q == 16'd0)) begin
+        if ((_cur_len_q == 16'd0)) begin
           reply_status_q <= 8'd0;
           reply_len_q <= 16'd0;
           after_hdr_q <= 5'd2;
@@ -1097,36 +1173,36 @@ module controller (
         end
       end
       5'd30: begin
-        if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
+        if (((_cur_byte_idx_q == 3'd0) & (_cur_read_wait_q == 2'd2))) begin
           lfsr_word_q <= host_rdata;
           read_wait_q <= 2'd3;
         end else if (can_send) begin
           rsp_valid_q <= 1'b1;
-          rsp_data_q <= lfsr_word_q[7:0];
-          rsp_last_q <= (byte_idx_q == 3'd3) & (walk_left_q == 32'd1);
-          lfsr_word_q <= {8'd0, lfsr_word_q[31:8]};
-          if ((byte_idx_q == 3'd3)) begin
-            if ((walk_lane_q == 6'd63)) begin
+          rsp_data_q <= _cur_lfsr_word_q[7:0];
+          rsp_last_q <= (_cur_byte_idx_q == 3'd3) & (_cur_walk_left_q == 32'd1);
+          lfsr_word_q <= {8'd0, _cur_lfsr_word_q[31:8]};
+          if ((_cur_byte_idx_q == 3'd3)) begin
+            if ((_cur_walk_lane_q == 6'd63)) begin
               walk_lane_q <= 6'd0;
-              walk_layer_q <= walk_layer_q + 2'd1;
+              walk_layer_q <= _cur_walk_layer_q + 2'd1;
             end else begin
-              walk_lane_q <= walk_lane_q + 6'd1;
+              walk_lane_q <= _cur_walk_lane_q + 6'd1;
             end
-            walk_left_q <= walk_left_q - 32'd1;
-            if ((walk_left_q == 32'd1)) begin
+            walk_left_q <= _cur_walk_left_q - 32'd1;
+            if ((_cur_walk_left_q == 32'd1)) begin
               state_q <= 5'd2;
             end else begin
               state_q <= 5'd11;
             end
           end else begin
-            byte_idx_q <= byte_idx_q + 3'd1;
+            byte_idx_q <= _cur_byte_idx_q + 3'd1;
           end
         end
       end
       5'd14: begin
         if (can_send) begin
           rsp_valid_q <= 1'b1;
-          rsp_data_q <= reply_status_q;
+          rsp_data_q <= _cur_reply_status_q;
           rsp_last_q <= 1'b0;
           state_q <= 5'd15;
         end
@@ -1134,7 +1210,7 @@ module controller (
       5'd15: begin
         if (can_send) begin
           rsp_valid_q <= 1'b1;
-          rsp_data_q <= reply_len_q[7:0];
+          rsp_data_q <= _cur_reply_len_q[7:0];
           rsp_last_q <= 1'b0;
           state_q <= 5'd16;
         end
@@ -1142,19 +1218,19 @@ module controller (
       5'd16: begin
         if (can_send) begin
           rsp_valid_q <= 1'b1;
-          rsp_data_q <= reply_len_q[15:8];
-          rsp_last_q <= reply_len_q == 16'd0;
-          state_q <= after_hdr_q;
+          rsp_data_q <= _cur_reply_len_q[15:8];
+          rsp_last_q <= _cur_reply_len_q == 16'd0;
+          state_q <= _cur_after_hdr_q;
         end
       end
       5'd17: begin
         if (can_send) begin
           rsp_valid_q <= 1'b1;
           rsp_data_q <= send_byte;
-          rsp_last_q <= send_left_q == 16'd1;
-          send_idx_q <= send_idx_q + 7'd1;
-          send_left_q <= send_left_q - 16'd1;
-          if ((send_left_q == 16'd1)) begin
+          rsp_last_q <= _cur_send_left_q == 16'd1;
+          send_idx_q <= _cur_send_idx_q + 7'd1;
+          send_left_q <= _cur_send_left_q - 16'd1;
+          if ((_cur_send_left_q == 16'd1)) begin
             state_q <= 5'd2;
           end
         end

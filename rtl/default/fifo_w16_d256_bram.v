@@ -28,6 +28,7 @@ module fifo_w16_d256_bram (
   reg  [15:0] bypass_q;
   wire [15:0] head;
   (* ram_style = "block" *) reg  [15:0] mem [0:255];
+  reg  [8:0]  _cur_count_q;
 
   assign count = count_q;  // generator/lib/stream/fifo.ts:54
 
@@ -77,6 +78,9 @@ module fifo_w16_d256_bram (
 
   // seq: pointers (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_count_q = count_q;
+    /* verilator lint_on BLKSEQ */
     if (push) begin
       wr_ptr_q <= wr_ptr_q + 8'd1;
     end
@@ -84,9 +88,9 @@ module fifo_w16_d256_bram (
       rd_ptr_q <= rd_ptr_q + 8'd1;
     end
     if ((push & (~pop))) begin
-      count_q <= count_q + 9'd1;
+      count_q <= _cur_count_q + 9'd1;
     end else if ((pop & (~push))) begin
-      count_q <= count_q - 9'd1;
+      count_q <= _cur_count_q - 9'd1;
     end
     if (rst) begin
       wr_ptr_q <= 8'd0;

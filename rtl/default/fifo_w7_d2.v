@@ -24,6 +24,7 @@ module fifo_w7_d2 (
   wire [6:0] in_word;
   wire [6:0] head;
   reg  [6:0] mem [0:1];
+  reg  [1:0] _cur_count_q;
 
   assign count = count_q;  // generator/lib/stream/fifo.ts:54
 
@@ -50,6 +51,9 @@ module fifo_w7_d2 (
 
   // seq: pointers (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_count_q = count_q;
+    /* verilator lint_on BLKSEQ */
     if (push) begin
       wr_ptr_q <= wr_ptr_q + 1'b1;
     end
@@ -57,9 +61,9 @@ module fifo_w7_d2 (
       rd_ptr_q <= rd_ptr_q + 1'b1;
     end
     if ((push & (~pop))) begin
-      count_q <= count_q + 2'd1;
+      count_q <= _cur_count_q + 2'd1;
     end else if ((pop & (~push))) begin
-      count_q <= count_q - 2'd1;
+      count_q <= _cur_count_q - 2'd1;
     end
     if (rst) begin
       wr_ptr_q <= 1'b0;

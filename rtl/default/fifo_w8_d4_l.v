@@ -26,6 +26,7 @@ module fifo_w8_d4_l (
   wire [8:0] in_word;
   wire [8:0] head;
   reg  [8:0] mem [0:3];
+  reg  [2:0] _cur_count_q;
 
   assign count = count_q;  // generator/lib/stream/fifo.ts:54
 
@@ -54,6 +55,9 @@ module fifo_w8_d4_l (
 
   // seq: pointers (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_count_q = count_q;
+    /* verilator lint_on BLKSEQ */
     if (push) begin
       wr_ptr_q <= wr_ptr_q + 2'd1;
     end
@@ -61,9 +65,9 @@ module fifo_w8_d4_l (
       rd_ptr_q <= rd_ptr_q + 2'd1;
     end
     if ((push & (~pop))) begin
-      count_q <= count_q + 3'd1;
+      count_q <= _cur_count_q + 3'd1;
     end else if ((pop & (~push))) begin
-      count_q <= count_q - 3'd1;
+      count_q <= _cur_count_q - 3'd1;
     end
     if (rst) begin
       wr_ptr_q <= 2'd0;

@@ -222,11 +222,55 @@ module frontend (
   wire [2:0]  cmd_q_count;
   reg  [7:0]  payload_buf [0:4095];
   (* ram_style = "block" *) reg  [15:0] identify_rom [0:124];
+  reg  [31:0] _cur_f_load_weights_offset_q;
+  reg         _cur_f_load_weights_offset_gt0_q;
+  reg         _cur_f_load_weights_offset_gt1_q;
+  reg  [31:0] _cur_f_read_weights_offset_q;
+  reg         _cur_f_read_weights_offset_gt0_q;
+  reg         _cur_f_read_weights_offset_gt1_q;
+  reg  [15:0] _cur_f_read_weights_count_q;
+  reg         _cur_f_read_weights_count_lt0_q;
+  reg         _cur_f_read_weights_count_gt1_q;
+  reg  [15:0] _cur_f_load_lfsr_offset_q;
+  reg         _cur_f_load_lfsr_offset_gt0_q;
+  reg         _cur_f_load_lfsr_offset_gt1_q;
+  reg  [15:0] _cur_f_read_lfsr_offset_q;
+  reg         _cur_f_read_lfsr_offset_gt0_q;
+  reg         _cur_f_read_lfsr_offset_gt1_q;
+  reg  [15:0] _cur_f_read_lfsr_count_q;
+  reg         _cur_f_read_lfsr_count_lt0_q;
+  reg         _cur_f_read_lfsr_count_gt1_q;
+  reg         _cur_f_read_lfsr_count_gt2_q;
+  reg         _cur_rec_bad_q;
+  reg  [4:0]  _cur_rx_state_q;
+  reg  [12:0] _cur_disp_idx_q;
+  reg  [11:0] _cur_disp_addr_q;
+  reg  [15:0] _cur_got_q;
+  reg  [15:0] _cur_rx_crc16_q;
+  reg  [7:0]  _cur_rx_crc8_q;
+  reg  [3:0]  _cur_hdr_at_q;
+  reg  [15:0] _cur_len_q;
+  reg  [12:0] _cur_idx_q;
+  reg         _cur_in_records_q;
+  reg         _cur_rec_end_q;
+  reg  [12:0] _cur_rec_cnt_q;
+  reg  [12:0] _cur_rec_pos_q;
+  reg  [24:0] _cur_idle_timer_q;
   reg  [7:0]  _sel_cmd_stg_data_q;
   reg  [2:0]  _sel_tx_start_kind;
   reg  [15:0] _sel_tx_start_len;
+  reg  [95:0] _cur_tx_shift_q;
   reg  [95:0] _sel_tx_shift_q;
+  reg  [3:0]  _cur_tx_state_q;
+  reg  [1:0]  _cur_rsp_hdr_idx_q;
+  reg  [7:0]  _cur_rsp_status_q;
+  reg  [15:0] _cur_tx_len_q;
+  reg  [2:0]  _cur_tx_kind_q;
+  reg  [15:0] _cur_tx_idx_q;
+  reg  [7:0]  _cur_tx_op_q;
+  reg  [7:0]  _cur_tx_tag_q;
   reg  [7:0]  _sel_tx_push_byte;
+  reg  [15:0] _cur_tx_crc16_q;
 
   assign receiving = rx_open_q & (~rx_hunting_q);  // generator/units/frontend.ts:242
 
@@ -569,6 +613,28 @@ module frontend (
 
   // seq: fields (generator/units/frontend.ts:327)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_f_load_weights_offset_q = f_load_weights_offset_q;
+    _cur_f_load_weights_offset_gt0_q = f_load_weights_offset_gt0_q;
+    _cur_f_load_weights_offset_gt1_q = f_load_weights_offset_gt1_q;
+    _cur_f_read_weights_offset_q = f_read_weights_offset_q;
+    _cur_f_read_weights_offset_gt0_q = f_read_weights_offset_gt0_q;
+    _cur_f_read_weights_offset_gt1_q = f_read_weights_offset_gt1_q;
+    _cur_f_read_weights_count_q = f_read_weights_count_q;
+    _cur_f_read_weights_count_lt0_q = f_read_weights_count_lt0_q;
+    _cur_f_read_weights_count_gt1_q = f_read_weights_count_gt1_q;
+    _cur_f_load_lfsr_offset_q = f_load_lfsr_offset_q;
+    _cur_f_load_lfsr_offset_gt0_q = f_load_lfsr_offset_gt0_q;
+    _cur_f_load_lfsr_offset_gt1_q = f_load_lfsr_offset_gt1_q;
+    _cur_f_read_lfsr_offset_q = f_read_lfsr_offset_q;
+    _cur_f_read_lfsr_offset_gt0_q = f_read_lfsr_offset_gt0_q;
+    _cur_f_read_lfsr_offset_gt1_q = f_read_lfsr_offset_gt1_q;
+    _cur_f_read_lfsr_count_q = f_read_lfsr_count_q;
+    _cur_f_read_lfsr_count_lt0_q = f_read_lfsr_count_lt0_q;
+    _cur_f_read_lfsr_count_gt1_q = f_read_lfsr_count_gt1_q;
+    _cur_f_read_lfsr_count_gt2_q = f_read_lfsr_count_gt2_q;
+    _cur_rec_bad_q = rec_bad_q;
+    /* verilator lint_on BLKSEQ */
     if (pay_d_q) begin
       if ((cmd_is_set_params_q & pay_at0_q)) begin
         f_set_params_hiddenshift_gt0_q <= pay_byte_d_q > 8'd40;
@@ -583,92 +649,92 @@ module frontend (
         f_set_params_outmul_lt0_q <= pay_byte_d_q < 8'd1;
       end
       if ((cmd_is_load_weights_q & pay_at0_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_q <= {pay_byte_d_q, _cur_f_load_weights_offset_q[31:8]};
         f_load_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
         f_load_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
       end
       if ((cmd_is_load_weights_q & pay_at1_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt0_q);
-        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt1_q);
+        f_load_weights_offset_q <= {pay_byte_d_q, _cur_f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & _cur_f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & _cur_f_load_weights_offset_gt1_q);
       end
       if ((cmd_is_load_weights_q & pay_at2_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt0_q);
-        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt1_q);
+        f_load_weights_offset_q <= {pay_byte_d_q, _cur_f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & _cur_f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & _cur_f_load_weights_offset_gt1_q);
       end
       if ((cmd_is_load_weights_q & pay_at3_q)) begin
-        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
-        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt0_q);
-        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt1_q);
+        f_load_weights_offset_q <= {pay_byte_d_q, _cur_f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_load_weights_offset_gt1_q);
       end
       if ((cmd_is_read_weights_q & pay_at0_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_q <= {pay_byte_d_q, _cur_f_read_weights_offset_q[31:8]};
         f_read_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
         f_read_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
       end
       if ((cmd_is_read_weights_q & pay_at1_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt0_q);
-        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt1_q);
+        f_read_weights_offset_q <= {pay_byte_d_q, _cur_f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & _cur_f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & _cur_f_read_weights_offset_gt1_q);
       end
       if ((cmd_is_read_weights_q & pay_at2_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt0_q);
-        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt1_q);
+        f_read_weights_offset_q <= {pay_byte_d_q, _cur_f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & _cur_f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & _cur_f_read_weights_offset_gt1_q);
       end
       if ((cmd_is_read_weights_q & pay_at3_q)) begin
-        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
-        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt0_q);
-        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt1_q);
+        f_read_weights_offset_q <= {pay_byte_d_q, _cur_f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_read_weights_offset_gt1_q);
       end
       if ((cmd_is_read_weights_q & pay_at4_q)) begin
-        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+        f_read_weights_count_q <= {pay_byte_d_q, _cur_f_read_weights_count_q[15:8]};
         f_read_weights_count_lt0_q <= pay_byte_d_q < 8'd1;
         f_read_weights_count_gt1_q <= pay_byte_d_q > 8'd252;
       end
       if ((cmd_is_read_weights_q & pay_at5_q)) begin
-        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
-        f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_weights_count_lt0_q);
-        f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & f_read_weights_count_gt1_q);
+        f_read_weights_count_q <= {pay_byte_d_q, _cur_f_read_weights_count_q[15:8]};
+        f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & _cur_f_read_weights_count_lt0_q);
+        f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & _cur_f_read_weights_count_gt1_q);
       end
       if ((cmd_is_load_lfsr_q & pay_at0_q)) begin
-        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+        f_load_lfsr_offset_q <= {pay_byte_d_q, _cur_f_load_lfsr_offset_q[15:8]};
         f_load_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
         f_load_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
       end
       if ((cmd_is_load_lfsr_q & pay_at1_q)) begin
-        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
-        f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt0_q);
-        f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt1_q);
+        f_load_lfsr_offset_q <= {pay_byte_d_q, _cur_f_load_lfsr_offset_q[15:8]};
+        f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_load_lfsr_offset_gt0_q);
+        f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_load_lfsr_offset_gt1_q);
       end
       if ((cmd_is_read_lfsr_q & pay_at0_q)) begin
-        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+        f_read_lfsr_offset_q <= {pay_byte_d_q, _cur_f_read_lfsr_offset_q[15:8]};
         f_read_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
         f_read_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
       end
       if ((cmd_is_read_lfsr_q & pay_at1_q)) begin
-        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
-        f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt0_q);
-        f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt1_q);
+        f_read_lfsr_offset_q <= {pay_byte_d_q, _cur_f_read_lfsr_offset_q[15:8]};
+        f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_read_lfsr_offset_gt0_q);
+        f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_read_lfsr_offset_gt1_q);
       end
       if ((cmd_is_read_lfsr_q & pay_at2_q)) begin
-        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+        f_read_lfsr_count_q <= {pay_byte_d_q, _cur_f_read_lfsr_count_q[15:8]};
         f_read_lfsr_count_lt0_q <= pay_byte_d_q < 8'd1;
         f_read_lfsr_count_gt1_q <= pay_byte_d_q > 8'd254;
         f_read_lfsr_count_gt2_q <= pay_byte_d_q > 8'd192;
       end
       if ((cmd_is_read_lfsr_q & pay_at3_q)) begin
-        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
-        f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_lt0_q);
-        f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & f_read_lfsr_count_gt1_q);
-        f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_gt2_q);
+        f_read_lfsr_count_q <= {pay_byte_d_q, _cur_f_read_lfsr_count_q[15:8]};
+        f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & _cur_f_read_lfsr_count_lt0_q);
+        f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & _cur_f_read_lfsr_count_gt1_q);
+        f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & _cur_f_read_lfsr_count_gt2_q);
       end
     end
     if ((rx_state_q == 5'd3)) begin
       rec_bad_q <= 1'b0;
     end
-    if ((rec_chk_train_label_q & (~rec_bad_q))) begin
+    if ((rec_chk_train_label_q & (~_cur_rec_bad_q))) begin
       rec_bad_q <= 1'b1;
       rec_bad_off_q <= pay_idx_q;
     end
@@ -961,9 +1027,14 @@ module frontend (
 
   // seq: rx (generator/units/frontend.ts:488)
   always @(posedge clk) begin
-    case (rx_state_q)
+    /* verilator lint_off BLKSEQ */
+    _cur_rx_state_q = rx_state_q;
+    _cur_disp_idx_q = disp_idx_q;
+    _cur_disp_addr_q = disp_addr_q;
+    /* verilator lint_on BLKSEQ */
+    case (_cur_rx_state_q)
       5'd0, 5'd1: begin
-        if ((rx_state_q == 5'd0)) begin
+        if ((_cur_rx_state_q == 5'd0)) begin
           if ((in_fire & in_skid_m_axis_out_tdata[8])) begin
             rx_state_q <= 5'd1;
             rx_open_q <= 1'b1;
@@ -1007,7 +1078,7 @@ module frontend (
       end
       5'd2, 5'd3, 5'd4, 5'd5, 5'd6: begin
         if (in_fire) begin
-          if ((in_skid_m_axis_out_tlast & (rx_state_q != 5'd6))) begin
+          if ((in_skid_m_axis_out_tlast & (_cur_rx_state_q != 5'd6))) begin
             rx_state_q <= 5'd8;
             rx_open_q <= 1'b0;
             rx_pay_q <= 1'b0;
@@ -1020,7 +1091,7 @@ module frontend (
             rx_answering_q <= 1'b1;
             rx_verdict_q <= 1'b0;
           end else begin
-            case (rx_state_q)
+            case (_cur_rx_state_q)
               5'd2: begin
                 if (hdr_at_q[3]) begin
                   rx_state_q <= 5'd3;
@@ -1252,8 +1323,8 @@ module frontend (
       end
       5'd12: begin
         if (cmd_issue) begin
-          disp_idx_q <= disp_idx_q + 13'd1;
-          disp_addr_q <= disp_addr_q + 12'd1;
+          disp_idx_q <= _cur_disp_idx_q + 13'd1;
+          disp_addr_q <= _cur_disp_addr_q + 12'd1;
           if (disp_end_q) begin
             rx_state_q <= 5'd0;
             rx_open_q <= 1'b1;
@@ -1304,6 +1375,13 @@ module frontend (
 
   // seq: rx_frame (generator/units/frontend.ts:553)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_got_q = got_q;
+    _cur_rx_crc16_q = rx_crc16_q;
+    _cur_rx_crc8_q = rx_crc8_q;
+    _cur_hdr_at_q = hdr_at_q;
+    _cur_len_q = len_q;
+    /* verilator lint_on BLKSEQ */
     if (rx_hunting_q) begin
       hdr_at_q <= 4'd1;
       got_q <= 16'd0;
@@ -1312,23 +1390,23 @@ module frontend (
       rx_crc8_q <= 8'd0;
       rx_crc16_q <= 16'd65535;
     end else if (in_fire) begin
-      got_q <= got_q + 16'd1;
-      rx_crc16_q <= {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};
+      got_q <= _cur_got_q + 16'd1;
+      rx_crc16_q <= {^({in_byte, _cur_rx_crc16_q} & 24'h888880), ^({in_byte, _cur_rx_crc16_q} & 24'h444440), ^({in_byte, _cur_rx_crc16_q} & 24'h222220), ^({in_byte, _cur_rx_crc16_q} & 24'h919110), ^({in_byte, _cur_rx_crc16_q} & 24'h404008), ^({in_byte, _cur_rx_crc16_q} & 24'h202004), ^({in_byte, _cur_rx_crc16_q} & 24'h101002), ^({in_byte, _cur_rx_crc16_q} & 24'h888801), ^({in_byte, _cur_rx_crc16_q} & 24'hc4c400), ^({in_byte, _cur_rx_crc16_q} & 24'h626200), ^({in_byte, _cur_rx_crc16_q} & 24'h313100), ^({in_byte, _cur_rx_crc16_q} & 24'h101000), ^({in_byte, _cur_rx_crc16_q} & 24'h888800), ^({in_byte, _cur_rx_crc16_q} & 24'h444400), ^({in_byte, _cur_rx_crc16_q} & 24'h222200), ^({in_byte, _cur_rx_crc16_q} & 24'h111100)};
     end
     if (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast))) begin
-      rx_crc8_q <= {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};
-      hdr_at_q <= {hdr_at_q[2:0], hdr_at_q[3]};
-      if (hdr_at_q[0]) begin
+      rx_crc8_q <= {^({in_byte, _cur_rx_crc8_q} & 16'd57568), ^({in_byte, _cur_rx_crc8_q} & 16'd28784), ^({in_byte, _cur_rx_crc8_q} & 16'd14392), ^({in_byte, _cur_rx_crc8_q} & 16'd7196), ^({in_byte, _cur_rx_crc8_q} & 16'd36494), ^({in_byte, _cur_rx_crc8_q} & 16'd18247), ^({in_byte, _cur_rx_crc8_q} & 16'd17219), ^({in_byte, _cur_rx_crc8_q} & 16'd49601)};
+      hdr_at_q <= {_cur_hdr_at_q[2:0], _cur_hdr_at_q[3]};
+      if (_cur_hdr_at_q[0]) begin
         op_q <= in_byte;
       end
-      if (hdr_at_q[1]) begin
+      if (_cur_hdr_at_q[1]) begin
         tag_q <= in_byte;
       end
-      if (hdr_at_q[2]) begin
-        len_q <= {len_q[15:8], in_byte};
+      if (_cur_hdr_at_q[2]) begin
+        len_q <= {_cur_len_q[15:8], in_byte};
       end
-      if (hdr_at_q[3]) begin
-        len_q <= {in_byte, len_q[7:0]};
+      if (_cur_hdr_at_q[3]) begin
+        len_q <= {in_byte, _cur_len_q[7:0]};
       end
     end
     if (rst) begin
@@ -1344,10 +1422,13 @@ module frontend (
 
   // seq: rx_payload (generator/units/frontend.ts:574)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_idx_q = idx_q;
+    /* verilator lint_on BLKSEQ */
     if (rx_header_q) begin
       idx_q <= 13'd0;
     end else if (pay_fire) begin
-      idx_q <= idx_q + 13'd1;
+      idx_q <= _cur_idx_q + 13'd1;
     end
     if (rst) begin
       idx_q <= 13'd0;
@@ -1356,6 +1437,12 @@ module frontend (
 
   // seq: rx_records (generator/units/frontend.ts:577)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_in_records_q = in_records_q;
+    _cur_rec_end_q = rec_end_q;
+    _cur_rec_cnt_q = rec_cnt_q;
+    _cur_rec_pos_q = rec_pos_q;
+    /* verilator lint_on BLKSEQ */
     if (rx_header_q) begin
       rec_pos_q <= 13'd0;
       rec_end_q <= cmd_record_one_q;
@@ -1365,14 +1452,14 @@ module frontend (
       if ((pay_idx_d_q == cmd_header_m1_q)) begin
         in_records_q <= 1'b1;
       end
-      if (in_records_q) begin
-        if (rec_end_q) begin
+      if (_cur_in_records_q) begin
+        if (_cur_rec_end_q) begin
           rec_pos_q <= 13'd0;
           rec_end_q <= cmd_record_one_q;
-          rec_cnt_q <= rec_cnt_q + 13'd1;
+          rec_cnt_q <= _cur_rec_cnt_q + 13'd1;
         end else begin
-          rec_pos_q <= rec_pos_q + 13'd1;
-          rec_end_q <= rec_pos_q == cmd_record_m2_q;
+          rec_pos_q <= _cur_rec_pos_q + 13'd1;
+          rec_end_q <= _cur_rec_pos_q == cmd_record_m2_q;
         end
       end
     end
@@ -1386,12 +1473,15 @@ module frontend (
 
   // seq: idle_timer (generator/units/frontend.ts:598)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_idle_timer_q = idle_timer_q;
+    /* verilator lint_on BLKSEQ */
     if (((receiving & (~in_fire)) & (~timeout))) begin
-      idle_timer_q <= idle_timer_q + 25'd1;
+      idle_timer_q <= _cur_idle_timer_q + 25'd1;
     end else begin
       idle_timer_q <= 25'd0;
     end
-    idle_timer_end_q <= ((receiving & (~in_fire)) & (~timeout)) & (idle_timer_q == 25'hfffffe);
+    idle_timer_end_q <= ((receiving & (~in_fire)) & (~timeout)) & (_cur_idle_timer_q == 25'hfffffe);
     if (rst) begin
       idle_timer_q <= 25'd0;
       idle_timer_end_q <= 1'b0;
@@ -1714,10 +1804,13 @@ module frontend (
   end
   // seq: tx_shift (generator/units/frontend.ts:710)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_tx_shift_q = tx_shift_q;
+    /* verilator lint_on BLKSEQ */
     if ((tx_issue & (tx_state_q == 4'd8))) begin
       tx_shift_q <= _sel_tx_shift_q;
     end else if (tx_advance) begin
-      tx_shift_q <= {8'd0, tx_shift_q[95:8]};
+      tx_shift_q <= {8'd0, _cur_tx_shift_q[95:8]};
     end
     if (rst) begin
       tx_shift_q <= 96'd0;
@@ -1736,8 +1829,18 @@ module frontend (
 
   // seq: tx (generator/units/frontend.ts:722)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_tx_state_q = tx_state_q;
+    _cur_rsp_hdr_idx_q = rsp_hdr_idx_q;
+    _cur_rsp_status_q = rsp_status_q;
+    _cur_tx_len_q = tx_len_q;
+    _cur_tx_kind_q = tx_kind_q;
+    _cur_tx_idx_q = tx_idx_q;
+    _cur_tx_op_q = tx_op_q;
+    _cur_tx_tag_q = tx_tag_q;
+    /* verilator lint_on BLKSEQ */
     stg_valid_q <= tx_issue;
-    case (tx_state_q)
+    case (_cur_tx_state_q)
       4'd0: begin
         if (tx_start) begin
           tx_kind_q <= tx_start_kind;
@@ -1759,8 +1862,8 @@ module frontend (
       end
       4'd1: begin
         if (rsp_fire) begin
-          rsp_hdr_idx_q <= rsp_hdr_idx_q + 2'd1;
-          case (rsp_hdr_idx_q)
+          rsp_hdr_idx_q <= _cur_rsp_hdr_idx_q + 2'd1;
+          case (_cur_rsp_hdr_idx_q)
             2'd0: begin
               rsp_status_q <= s_axis_rsp_tdata;
             end
@@ -1768,10 +1871,10 @@ module frontend (
               tx_len_q <= {8'd0, s_axis_rsp_tdata};
             end
             2'd2: begin
-              if ((rsp_status_q == 8'd0)) begin
-                tx_len_q <= {s_axis_rsp_tdata, tx_len_q[7:0]};
+              if ((_cur_rsp_status_q == 8'd0)) begin
+                tx_len_q <= {s_axis_rsp_tdata, _cur_tx_len_q[7:0]};
               end else begin
-                tx_len_q <= {s_axis_rsp_tdata, tx_len_q[7:0]} + 16'd2;
+                tx_len_q <= {s_axis_rsp_tdata, _cur_tx_len_q[7:0]} + 16'd2;
                 tx_op_q <= 8'd255;
               end
               tx_state_q <= 4'd2;
@@ -1792,12 +1895,12 @@ module frontend (
       end
       4'd9: begin
         if (tx_issue) begin
-          stg_sel_q <= (tx_kind_q == 3'd2) ? 3'd1 : 3'd0;
+          stg_sel_q <= (_cur_tx_kind_q == 3'd2) ? 3'd1 : 3'd0;
           stg_data_q <= tx_pay_byte;
           stg_crc16_q <= 1'b1;
           stg_last_q <= 1'b0;
           stg_init_q <= 1'b0;
-          tx_idx_q <= tx_idx_q + 16'd1;
+          tx_idx_q <= _cur_tx_idx_q + 16'd1;
           if (tx_last_pay_q) begin
             tx_state_q <= 4'd12;
             tx_idle_q <= 1'b0;
@@ -1816,7 +1919,7 @@ module frontend (
       end
       default: begin
         if (tx_issue) begin
-          case (tx_state_q)
+          case (_cur_tx_state_q)
             4'd2: begin
               stg_sel_q <= 3'd0;
               stg_data_q <= 8'd165;
@@ -1843,7 +1946,7 @@ module frontend (
             end
             4'd4: begin
               stg_sel_q <= 3'd0;
-              stg_data_q <= tx_op_q;
+              stg_data_q <= _cur_tx_op_q;
               stg_crc16_q <= 1'b1;
               stg_last_q <= 1'b0;
               stg_init_q <= 1'b0;
@@ -1855,7 +1958,7 @@ module frontend (
             end
             4'd5: begin
               stg_sel_q <= 3'd0;
-              stg_data_q <= tx_tag_q;
+              stg_data_q <= _cur_tx_tag_q;
               stg_crc16_q <= 1'b1;
               stg_last_q <= 1'b0;
               stg_init_q <= 1'b0;
@@ -1867,7 +1970,7 @@ module frontend (
             end
             4'd6: begin
               stg_sel_q <= 3'd0;
-              stg_data_q <= tx_len_q[7:0];
+              stg_data_q <= _cur_tx_len_q[7:0];
               stg_crc16_q <= 1'b1;
               stg_last_q <= 1'b0;
               stg_init_q <= 1'b0;
@@ -1879,7 +1982,7 @@ module frontend (
             end
             4'd7: begin
               stg_sel_q <= 3'd0;
-              stg_data_q <= tx_len_q[15:8];
+              stg_data_q <= _cur_tx_len_q[15:8];
               stg_crc16_q <= 1'b1;
               stg_last_q <= 1'b0;
               stg_init_q <= 1'b0;
@@ -1895,10 +1998,10 @@ module frontend (
               stg_crc16_q <= 1'b1;
               stg_last_q <= 1'b0;
               stg_init_q <= 1'b0;
-              tx_state_q <= (tx_len_q == 16'd0) ? 4'd12 : 4'd9;
+              tx_state_q <= (_cur_tx_len_q == 16'd0) ? 4'd12 : 4'd9;
               tx_idle_q <= 1'b0;
-              tx_emitting_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
-              tx_pay_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
+              tx_emitting_q <= (_cur_tx_len_q == 16'd0) ? 1'b0 : 1'b1;
+              tx_pay_q <= (_cur_tx_len_q == 16'd0) ? 1'b0 : 1'b1;
               tx_rsph_q <= 1'b0;
             end
             4'd10: begin
@@ -2011,10 +2114,13 @@ module frontend (
 
   // seq: tx_crc (generator/units/frontend.ts:837)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_tx_crc16_q = tx_crc16_q;
+    /* verilator lint_on BLKSEQ */
     if (tx_crc_init_q) begin
       tx_crc16_q <= 16'd65535;
     end else if (tx_crc_take_q) begin
-      tx_crc16_q <= {^({tx_crc_byte_q, tx_crc16_q} & 24'h888880), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444440), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222220), ^({tx_crc_byte_q, tx_crc16_q} & 24'h919110), ^({tx_crc_byte_q, tx_crc16_q} & 24'h404008), ^({tx_crc_byte_q, tx_crc16_q} & 24'h202004), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101002), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888801), ^({tx_crc_byte_q, tx_crc16_q} & 24'hc4c400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h626200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h313100), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101000), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888800), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h111100)};
+      tx_crc16_q <= {^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h888880), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h444440), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h222220), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h919110), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h404008), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h202004), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h101002), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h888801), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'hc4c400), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h626200), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h313100), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h101000), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h888800), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h444400), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h222200), ^({tx_crc_byte_q, _cur_tx_crc16_q} & 24'h111100)};
     end
     if (rst) begin
       tx_crc16_q <= 16'd65535;
@@ -2066,7 +2172,7 @@ module frontend (
   assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:855
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
+  wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast, _cur_f_load_weights_offset_q[7:0], _cur_f_read_weights_offset_q[7:0], _cur_f_read_weights_count_q[7:0], _cur_f_load_lfsr_offset_q[7:0], _cur_f_read_lfsr_offset_q[7:0], _cur_f_read_lfsr_count_q[7:0], _cur_tx_shift_q[7:0]};
 
 endmodule
 

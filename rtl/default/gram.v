@@ -390,6 +390,12 @@ module gram (
   reg  [9:0]         _sel_feed_len_m1;
   wire [7:0]         _mul_feed_p_min;
   wire [4:0]         _mul_feed_q_min;
+  reg                _cur_feed_padding_q;
+  reg                _cur_feed_pad_q;
+  reg  [9:0]         _cur_feed_i_q;
+  reg  [2:0]         _cur_feed_gc_q;
+  reg                _cur_feed_gr_q;
+  reg  [1:0]         _cur_feed_kind_q;
   wire [7:0]         _mul_f2_aok0_q;
   wire [7:0]         _mul_f2_aok1_q;
   wire [7:0]         _mul_f2_aok2_q;
@@ -401,6 +407,7 @@ module gram (
   reg  [15:0]        _sel_f2_b0_q;
   reg  [15:0]        _sel_f2_b0_q_2;
   wire [4:0]         _mul_f2_bok0_q;
+  reg  [38:0]        _cur_pe_0_0_acc_q;
   wire [16:0]        _sub_pe_0_0_acc_q;
   wire [15:0]        _mux_pe_0_0_acc_q;
   wire [32:0]        _shl_pe_0_0_acc_q;
@@ -435,6 +442,7 @@ module gram (
   wire [44:0]        _shl_pe_0_0_res_q_13;
   wire [45:0]        _shl_pe_0_0_res_q_14;
   wire [46:0]        _shl_pe_0_0_res_q_15;
+  reg  [38:0]        _cur_pe_1_0_acc_q;
   wire [16:0]        _sub_pe_1_0_acc_q;
   wire [15:0]        _mux_pe_1_0_acc_q;
   wire [32:0]        _shl_pe_1_0_acc_q;
@@ -469,6 +477,7 @@ module gram (
   wire [44:0]        _shl_pe_1_0_res_q_13;
   wire [45:0]        _shl_pe_1_0_res_q_14;
   wire [46:0]        _shl_pe_1_0_res_q_15;
+  reg  [38:0]        _cur_pe_2_0_acc_q;
   wire [16:0]        _sub_pe_2_0_acc_q;
   wire [15:0]        _mux_pe_2_0_acc_q;
   wire [32:0]        _shl_pe_2_0_acc_q;
@@ -503,6 +512,7 @@ module gram (
   wire [44:0]        _shl_pe_2_0_res_q_13;
   wire [45:0]        _shl_pe_2_0_res_q_14;
   wire [46:0]        _shl_pe_2_0_res_q_15;
+  reg  [38:0]        _cur_pe_3_0_acc_q;
   wire [16:0]        _sub_pe_3_0_acc_q;
   wire [15:0]        _mux_pe_3_0_acc_q;
   wire [32:0]        _shl_pe_3_0_acc_q;
@@ -537,6 +547,7 @@ module gram (
   wire [44:0]        _shl_pe_3_0_res_q_13;
   wire [45:0]        _shl_pe_3_0_res_q_14;
   wire [46:0]        _shl_pe_3_0_res_q_15;
+  reg  [38:0]        _cur_pe_4_0_acc_q;
   wire [16:0]        _sub_pe_4_0_acc_q;
   wire [15:0]        _mux_pe_4_0_acc_q;
   wire [32:0]        _shl_pe_4_0_acc_q;
@@ -571,6 +582,7 @@ module gram (
   wire [44:0]        _shl_pe_4_0_res_q_13;
   wire [45:0]        _shl_pe_4_0_res_q_14;
   wire [46:0]        _shl_pe_4_0_res_q_15;
+  reg  [38:0]        _cur_pe_5_0_acc_q;
   wire [16:0]        _sub_pe_5_0_acc_q;
   wire [15:0]        _mux_pe_5_0_acc_q;
   wire [32:0]        _shl_pe_5_0_acc_q;
@@ -605,6 +617,7 @@ module gram (
   wire [44:0]        _shl_pe_5_0_res_q_13;
   wire [45:0]        _shl_pe_5_0_res_q_14;
   wire [46:0]        _shl_pe_5_0_res_q_15;
+  reg  [38:0]        _cur_pe_6_0_acc_q;
   wire [16:0]        _sub_pe_6_0_acc_q;
   wire [15:0]        _mux_pe_6_0_acc_q;
   wire [32:0]        _shl_pe_6_0_acc_q;
@@ -639,6 +652,7 @@ module gram (
   wire [44:0]        _shl_pe_6_0_res_q_13;
   wire [45:0]        _shl_pe_6_0_res_q_14;
   wire [46:0]        _shl_pe_6_0_res_q_15;
+  reg  [38:0]        _cur_pe_7_0_acc_q;
   wire [16:0]        _sub_pe_7_0_acc_q;
   wire [15:0]        _mux_pe_7_0_acc_q;
   wire [32:0]        _shl_pe_7_0_acc_q;
@@ -684,6 +698,10 @@ module gram (
   reg                _sel_col_row_valid;
   reg  [38:0]        _sel_col_row_data;
   reg  [6:0]         _sel_cmd_pairs;
+  reg  [6:0]         _cur_out_sent_q;
+  reg  [6:0]         _cur_out_total_q;
+  reg  [2:0]         _cur_col_r_q;
+  reg                _cur_col_c_q;
 
   assign go = start & (~busy_q);  // generator/units/gram.ts:268
 
@@ -749,6 +767,14 @@ module gram (
 
   // seq: feeder (generator/units/gram.ts:324)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_feed_padding_q = feed_padding_q;
+    _cur_feed_pad_q = feed_pad_q;
+    _cur_feed_i_q = feed_i_q;
+    _cur_feed_gc_q = feed_gc_q;
+    _cur_feed_gr_q = feed_gr_q;
+    _cur_feed_kind_q = feed_kind_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       feed_active_q <= ((1'b0 | (kinds[2] & (2'd0 <= 2'd2))) | (kinds[1] & (2'd0 <= 2'd1))) | (kinds[0] & (2'd0 <= 2'd0));
       feed_end_q <= ~(((1'b0 | (kinds[2] & (2'd0 <= 2'd2))) | (kinds[1] & (2'd0 <= 2'd1))) | (kinds[0] & (2'd0 <= 2'd0)));
@@ -763,28 +789,28 @@ module gram (
       feed_padding_q <= 1'b1;
       feed_pad_q <= feed_pad_n;
     end
-    if ((feed_padding_q & en)) begin
-      feed_pad_q <= feed_pad_q - 1'b1;
-      if ((feed_pad_q == 1'b1)) begin
+    if ((_cur_feed_padding_q & en)) begin
+      feed_pad_q <= _cur_feed_pad_q - 1'b1;
+      if ((_cur_feed_pad_q == 1'b1)) begin
         feed_padding_q <= 1'b0;
         feed_padded_q <= 1'b1;
       end
     end
     if (issue) begin
-      feed_i_q <= last_elem ? 10'd0 : (feed_i_q + 10'd1);
+      feed_i_q <= last_elem ? 10'd0 : (_cur_feed_i_q + 10'd1);
     end
     if (advance) begin
       feed_padded_q <= 1'b0;
       if ((full & (~feed_last_gc))) begin
-        feed_gc_q <= feed_gc_q + 3'd1;
+        feed_gc_q <= _cur_feed_gc_q + 3'd1;
       end else if ((~feed_last_gr)) begin
         feed_gc_q <= 3'd0;
-        feed_gr_q <= feed_gr_q + 1'b1;
+        feed_gr_q <= _cur_feed_gr_q + 1'b1;
       end else begin
         feed_gc_q <= 3'd0;
         feed_gr_q <= 1'b0;
-        feed_kind_q <= (kinds_q[0] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd0)) ? 2'd0 : ((kinds_q[1] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd1)) ? 2'd1 : ((kinds_q[2] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd2)) ? 2'd2 : 2'd0));
-        if ((~(((1'b0 | (kinds_q[2] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd2))) | (kinds_q[1] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd1))) | (kinds_q[0] & (({1'b0, feed_kind_q} + 3'd1) <= 3'd0))))) begin
+        feed_kind_q <= (kinds_q[0] & (({1'b0, _cur_feed_kind_q} + 3'd1) <= 3'd0)) ? 2'd0 : ((kinds_q[1] & (({1'b0, _cur_feed_kind_q} + 3'd1) <= 3'd1)) ? 2'd1 : ((kinds_q[2] & (({1'b0, _cur_feed_kind_q} + 3'd1) <= 3'd2)) ? 2'd2 : 2'd0));
+        if ((~(((1'b0 | (kinds_q[2] & (({1'b0, _cur_feed_kind_q} + 3'd1) <= 3'd2))) | (kinds_q[1] & (({1'b0, _cur_feed_kind_q} + 3'd1) <= 3'd1))) | (kinds_q[0] & (({1'b0, _cur_feed_kind_q} + 3'd1) <= 3'd0))))) begin
           feed_active_q <= 1'b0;
           feed_end_q <= 1'b1;
         end
@@ -2430,6 +2456,9 @@ module gram (
   assign _shl_pe_0_0_res_q_15 = {{16'd0, _sub_pe_0_0_res_q[16] ? (-(f2_a0_q - f2_b0_q)) : (f2_a0_q - f2_b0_q)}, 15'd0};
   // seq: pe_0_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_0_0_acc_q = pe_0_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_0_0_a_q <= f2_a0_q;
       pe_0_0_fv_q <= f2_valid_q;
@@ -2440,9 +2469,9 @@ module gram (
       pe_0_0_bok_q <= f2_bok0_q;
       pe_0_0_res_valid_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) | 1'b0;
       if (f2_valid_q) begin
-        pe_0_0_acc_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {7'd0, ((((_mux_pe_0_0_acc_q[0] ? {16'd0, _sub_pe_0_0_acc_q[16] ? (-(f2_a0_q - f2_b0_q)) : (f2_a0_q - f2_b0_q)} : 32'd0) + (_mux_pe_0_0_acc_q[1] ? _shl_pe_0_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[2] ? _shl_pe_0_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[3] ? _shl_pe_0_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_0_0_acc_q[4] ? _shl_pe_0_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[5] ? _shl_pe_0_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[6] ? _shl_pe_0_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[7] ? _shl_pe_0_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_0_0_acc_q[8] ? _shl_pe_0_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[9] ? _shl_pe_0_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[10] ? _shl_pe_0_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[11] ? _shl_pe_0_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_0_0_acc_q[12] ? _shl_pe_0_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[13] ? _shl_pe_0_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[14] ? _shl_pe_0_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[15] ? _shl_pe_0_0_acc_q_15[31:0] : 32'd0))))};
+        pe_0_0_acc_q <= (f2_first_q ? 39'd0 : _cur_pe_0_0_acc_q) + {7'd0, ((((_mux_pe_0_0_acc_q[0] ? {16'd0, _sub_pe_0_0_acc_q[16] ? (-(f2_a0_q - f2_b0_q)) : (f2_a0_q - f2_b0_q)} : 32'd0) + (_mux_pe_0_0_acc_q[1] ? _shl_pe_0_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[2] ? _shl_pe_0_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[3] ? _shl_pe_0_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_0_0_acc_q[4] ? _shl_pe_0_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[5] ? _shl_pe_0_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[6] ? _shl_pe_0_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[7] ? _shl_pe_0_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_0_0_acc_q[8] ? _shl_pe_0_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[9] ? _shl_pe_0_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[10] ? _shl_pe_0_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[11] ? _shl_pe_0_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_0_0_acc_q[12] ? _shl_pe_0_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[13] ? _shl_pe_0_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_0_0_acc_q[14] ? _shl_pe_0_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_0_0_acc_q[15] ? _shl_pe_0_0_acc_q_15[31:0] : 32'd0))))};
         if ((((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q)) begin
-          pe_0_0_res_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {7'd0, ((((_mux_pe_0_0_res_q[0] ? {16'd0, _sub_pe_0_0_res_q[16] ? (-(f2_a0_q - f2_b0_q)) : (f2_a0_q - f2_b0_q)} : 32'd0) + (_mux_pe_0_0_res_q[1] ? _shl_pe_0_0_res_q[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[2] ? _shl_pe_0_0_res_q_2[31:0] : 32'd0) + (_mux_pe_0_0_res_q[3] ? _shl_pe_0_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_0_0_res_q[4] ? _shl_pe_0_0_res_q_4[31:0] : 32'd0) + (_mux_pe_0_0_res_q[5] ? _shl_pe_0_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[6] ? _shl_pe_0_0_res_q_6[31:0] : 32'd0) + (_mux_pe_0_0_res_q[7] ? _shl_pe_0_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_0_0_res_q[8] ? _shl_pe_0_0_res_q_8[31:0] : 32'd0) + (_mux_pe_0_0_res_q[9] ? _shl_pe_0_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[10] ? _shl_pe_0_0_res_q_10[31:0] : 32'd0) + (_mux_pe_0_0_res_q[11] ? _shl_pe_0_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_0_0_res_q[12] ? _shl_pe_0_0_res_q_12[31:0] : 32'd0) + (_mux_pe_0_0_res_q[13] ? _shl_pe_0_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[14] ? _shl_pe_0_0_res_q_14[31:0] : 32'd0) + (_mux_pe_0_0_res_q[15] ? _shl_pe_0_0_res_q_15[31:0] : 32'd0))))};
+          pe_0_0_res_q <= (f2_first_q ? 39'd0 : _cur_pe_0_0_acc_q) + {7'd0, ((((_mux_pe_0_0_res_q[0] ? {16'd0, _sub_pe_0_0_res_q[16] ? (-(f2_a0_q - f2_b0_q)) : (f2_a0_q - f2_b0_q)} : 32'd0) + (_mux_pe_0_0_res_q[1] ? _shl_pe_0_0_res_q[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[2] ? _shl_pe_0_0_res_q_2[31:0] : 32'd0) + (_mux_pe_0_0_res_q[3] ? _shl_pe_0_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_0_0_res_q[4] ? _shl_pe_0_0_res_q_4[31:0] : 32'd0) + (_mux_pe_0_0_res_q[5] ? _shl_pe_0_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[6] ? _shl_pe_0_0_res_q_6[31:0] : 32'd0) + (_mux_pe_0_0_res_q[7] ? _shl_pe_0_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_0_0_res_q[8] ? _shl_pe_0_0_res_q_8[31:0] : 32'd0) + (_mux_pe_0_0_res_q[9] ? _shl_pe_0_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[10] ? _shl_pe_0_0_res_q_10[31:0] : 32'd0) + (_mux_pe_0_0_res_q[11] ? _shl_pe_0_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_0_0_res_q[12] ? _shl_pe_0_0_res_q_12[31:0] : 32'd0) + (_mux_pe_0_0_res_q[13] ? _shl_pe_0_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_0_0_res_q[14] ? _shl_pe_0_0_res_q_14[31:0] : 32'd0) + (_mux_pe_0_0_res_q[15] ? _shl_pe_0_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_0_0_res_q <= 39'd0;
         end
@@ -2496,6 +2525,9 @@ module gram (
   assign _shl_pe_1_0_res_q_15 = {{16'd0, _sub_pe_1_0_res_q[16] ? (-(skew_a1_d1_q - pe_0_0_b_q)) : (skew_a1_d1_q - pe_0_0_b_q)}, 15'd0};
   // seq: pe_1_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_1_0_acc_q = pe_1_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_1_0_a_q <= skew_a1_d1_q;
       pe_1_0_fv_q <= skew_fv1_d1_q;
@@ -2506,9 +2538,9 @@ module gram (
       pe_1_0_bok_q <= pe_0_0_bok_q;
       pe_1_0_res_valid_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) | 1'b0;
       if (skew_fv1_d1_q) begin
-        pe_1_0_acc_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {7'd0, ((((_mux_pe_1_0_acc_q[0] ? {16'd0, _sub_pe_1_0_acc_q[16] ? (-(skew_a1_d1_q - pe_0_0_b_q)) : (skew_a1_d1_q - pe_0_0_b_q)} : 32'd0) + (_mux_pe_1_0_acc_q[1] ? _shl_pe_1_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[2] ? _shl_pe_1_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[3] ? _shl_pe_1_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_1_0_acc_q[4] ? _shl_pe_1_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[5] ? _shl_pe_1_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[6] ? _shl_pe_1_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[7] ? _shl_pe_1_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_1_0_acc_q[8] ? _shl_pe_1_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[9] ? _shl_pe_1_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[10] ? _shl_pe_1_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[11] ? _shl_pe_1_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_1_0_acc_q[12] ? _shl_pe_1_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[13] ? _shl_pe_1_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[14] ? _shl_pe_1_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[15] ? _shl_pe_1_0_acc_q_15[31:0] : 32'd0))))};
+        pe_1_0_acc_q <= (skew_first1_d1_q ? 39'd0 : _cur_pe_1_0_acc_q) + {7'd0, ((((_mux_pe_1_0_acc_q[0] ? {16'd0, _sub_pe_1_0_acc_q[16] ? (-(skew_a1_d1_q - pe_0_0_b_q)) : (skew_a1_d1_q - pe_0_0_b_q)} : 32'd0) + (_mux_pe_1_0_acc_q[1] ? _shl_pe_1_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[2] ? _shl_pe_1_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[3] ? _shl_pe_1_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_1_0_acc_q[4] ? _shl_pe_1_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[5] ? _shl_pe_1_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[6] ? _shl_pe_1_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[7] ? _shl_pe_1_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_1_0_acc_q[8] ? _shl_pe_1_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[9] ? _shl_pe_1_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[10] ? _shl_pe_1_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[11] ? _shl_pe_1_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_1_0_acc_q[12] ? _shl_pe_1_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[13] ? _shl_pe_1_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_1_0_acc_q[14] ? _shl_pe_1_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_1_0_acc_q[15] ? _shl_pe_1_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q)) begin
-          pe_1_0_res_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {7'd0, ((((_mux_pe_1_0_res_q[0] ? {16'd0, _sub_pe_1_0_res_q[16] ? (-(skew_a1_d1_q - pe_0_0_b_q)) : (skew_a1_d1_q - pe_0_0_b_q)} : 32'd0) + (_mux_pe_1_0_res_q[1] ? _shl_pe_1_0_res_q[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[2] ? _shl_pe_1_0_res_q_2[31:0] : 32'd0) + (_mux_pe_1_0_res_q[3] ? _shl_pe_1_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_1_0_res_q[4] ? _shl_pe_1_0_res_q_4[31:0] : 32'd0) + (_mux_pe_1_0_res_q[5] ? _shl_pe_1_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[6] ? _shl_pe_1_0_res_q_6[31:0] : 32'd0) + (_mux_pe_1_0_res_q[7] ? _shl_pe_1_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_1_0_res_q[8] ? _shl_pe_1_0_res_q_8[31:0] : 32'd0) + (_mux_pe_1_0_res_q[9] ? _shl_pe_1_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[10] ? _shl_pe_1_0_res_q_10[31:0] : 32'd0) + (_mux_pe_1_0_res_q[11] ? _shl_pe_1_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_1_0_res_q[12] ? _shl_pe_1_0_res_q_12[31:0] : 32'd0) + (_mux_pe_1_0_res_q[13] ? _shl_pe_1_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[14] ? _shl_pe_1_0_res_q_14[31:0] : 32'd0) + (_mux_pe_1_0_res_q[15] ? _shl_pe_1_0_res_q_15[31:0] : 32'd0))))};
+          pe_1_0_res_q <= (skew_first1_d1_q ? 39'd0 : _cur_pe_1_0_acc_q) + {7'd0, ((((_mux_pe_1_0_res_q[0] ? {16'd0, _sub_pe_1_0_res_q[16] ? (-(skew_a1_d1_q - pe_0_0_b_q)) : (skew_a1_d1_q - pe_0_0_b_q)} : 32'd0) + (_mux_pe_1_0_res_q[1] ? _shl_pe_1_0_res_q[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[2] ? _shl_pe_1_0_res_q_2[31:0] : 32'd0) + (_mux_pe_1_0_res_q[3] ? _shl_pe_1_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_1_0_res_q[4] ? _shl_pe_1_0_res_q_4[31:0] : 32'd0) + (_mux_pe_1_0_res_q[5] ? _shl_pe_1_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[6] ? _shl_pe_1_0_res_q_6[31:0] : 32'd0) + (_mux_pe_1_0_res_q[7] ? _shl_pe_1_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_1_0_res_q[8] ? _shl_pe_1_0_res_q_8[31:0] : 32'd0) + (_mux_pe_1_0_res_q[9] ? _shl_pe_1_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[10] ? _shl_pe_1_0_res_q_10[31:0] : 32'd0) + (_mux_pe_1_0_res_q[11] ? _shl_pe_1_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_1_0_res_q[12] ? _shl_pe_1_0_res_q_12[31:0] : 32'd0) + (_mux_pe_1_0_res_q[13] ? _shl_pe_1_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_1_0_res_q[14] ? _shl_pe_1_0_res_q_14[31:0] : 32'd0) + (_mux_pe_1_0_res_q[15] ? _shl_pe_1_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_1_0_res_q <= 39'd0;
         end
@@ -2562,6 +2594,9 @@ module gram (
   assign _shl_pe_2_0_res_q_15 = {{16'd0, _sub_pe_2_0_res_q[16] ? (-(skew_a2_d2_q - pe_1_0_b_q)) : (skew_a2_d2_q - pe_1_0_b_q)}, 15'd0};
   // seq: pe_2_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_2_0_acc_q = pe_2_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_2_0_a_q <= skew_a2_d2_q;
       pe_2_0_fv_q <= skew_fv2_d2_q;
@@ -2572,9 +2607,9 @@ module gram (
       pe_2_0_bok_q <= pe_1_0_bok_q;
       pe_2_0_res_valid_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) | 1'b0;
       if (skew_fv2_d2_q) begin
-        pe_2_0_acc_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {7'd0, ((((_mux_pe_2_0_acc_q[0] ? {16'd0, _sub_pe_2_0_acc_q[16] ? (-(skew_a2_d2_q - pe_1_0_b_q)) : (skew_a2_d2_q - pe_1_0_b_q)} : 32'd0) + (_mux_pe_2_0_acc_q[1] ? _shl_pe_2_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[2] ? _shl_pe_2_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[3] ? _shl_pe_2_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_2_0_acc_q[4] ? _shl_pe_2_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[5] ? _shl_pe_2_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[6] ? _shl_pe_2_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[7] ? _shl_pe_2_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_2_0_acc_q[8] ? _shl_pe_2_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[9] ? _shl_pe_2_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[10] ? _shl_pe_2_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[11] ? _shl_pe_2_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_2_0_acc_q[12] ? _shl_pe_2_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[13] ? _shl_pe_2_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[14] ? _shl_pe_2_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[15] ? _shl_pe_2_0_acc_q_15[31:0] : 32'd0))))};
+        pe_2_0_acc_q <= (skew_first2_d2_q ? 39'd0 : _cur_pe_2_0_acc_q) + {7'd0, ((((_mux_pe_2_0_acc_q[0] ? {16'd0, _sub_pe_2_0_acc_q[16] ? (-(skew_a2_d2_q - pe_1_0_b_q)) : (skew_a2_d2_q - pe_1_0_b_q)} : 32'd0) + (_mux_pe_2_0_acc_q[1] ? _shl_pe_2_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[2] ? _shl_pe_2_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[3] ? _shl_pe_2_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_2_0_acc_q[4] ? _shl_pe_2_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[5] ? _shl_pe_2_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[6] ? _shl_pe_2_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[7] ? _shl_pe_2_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_2_0_acc_q[8] ? _shl_pe_2_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[9] ? _shl_pe_2_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[10] ? _shl_pe_2_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[11] ? _shl_pe_2_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_2_0_acc_q[12] ? _shl_pe_2_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[13] ? _shl_pe_2_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_2_0_acc_q[14] ? _shl_pe_2_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_2_0_acc_q[15] ? _shl_pe_2_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q)) begin
-          pe_2_0_res_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {7'd0, ((((_mux_pe_2_0_res_q[0] ? {16'd0, _sub_pe_2_0_res_q[16] ? (-(skew_a2_d2_q - pe_1_0_b_q)) : (skew_a2_d2_q - pe_1_0_b_q)} : 32'd0) + (_mux_pe_2_0_res_q[1] ? _shl_pe_2_0_res_q[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[2] ? _shl_pe_2_0_res_q_2[31:0] : 32'd0) + (_mux_pe_2_0_res_q[3] ? _shl_pe_2_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_2_0_res_q[4] ? _shl_pe_2_0_res_q_4[31:0] : 32'd0) + (_mux_pe_2_0_res_q[5] ? _shl_pe_2_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[6] ? _shl_pe_2_0_res_q_6[31:0] : 32'd0) + (_mux_pe_2_0_res_q[7] ? _shl_pe_2_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_2_0_res_q[8] ? _shl_pe_2_0_res_q_8[31:0] : 32'd0) + (_mux_pe_2_0_res_q[9] ? _shl_pe_2_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[10] ? _shl_pe_2_0_res_q_10[31:0] : 32'd0) + (_mux_pe_2_0_res_q[11] ? _shl_pe_2_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_2_0_res_q[12] ? _shl_pe_2_0_res_q_12[31:0] : 32'd0) + (_mux_pe_2_0_res_q[13] ? _shl_pe_2_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[14] ? _shl_pe_2_0_res_q_14[31:0] : 32'd0) + (_mux_pe_2_0_res_q[15] ? _shl_pe_2_0_res_q_15[31:0] : 32'd0))))};
+          pe_2_0_res_q <= (skew_first2_d2_q ? 39'd0 : _cur_pe_2_0_acc_q) + {7'd0, ((((_mux_pe_2_0_res_q[0] ? {16'd0, _sub_pe_2_0_res_q[16] ? (-(skew_a2_d2_q - pe_1_0_b_q)) : (skew_a2_d2_q - pe_1_0_b_q)} : 32'd0) + (_mux_pe_2_0_res_q[1] ? _shl_pe_2_0_res_q[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[2] ? _shl_pe_2_0_res_q_2[31:0] : 32'd0) + (_mux_pe_2_0_res_q[3] ? _shl_pe_2_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_2_0_res_q[4] ? _shl_pe_2_0_res_q_4[31:0] : 32'd0) + (_mux_pe_2_0_res_q[5] ? _shl_pe_2_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[6] ? _shl_pe_2_0_res_q_6[31:0] : 32'd0) + (_mux_pe_2_0_res_q[7] ? _shl_pe_2_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_2_0_res_q[8] ? _shl_pe_2_0_res_q_8[31:0] : 32'd0) + (_mux_pe_2_0_res_q[9] ? _shl_pe_2_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[10] ? _shl_pe_2_0_res_q_10[31:0] : 32'd0) + (_mux_pe_2_0_res_q[11] ? _shl_pe_2_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_2_0_res_q[12] ? _shl_pe_2_0_res_q_12[31:0] : 32'd0) + (_mux_pe_2_0_res_q[13] ? _shl_pe_2_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_2_0_res_q[14] ? _shl_pe_2_0_res_q_14[31:0] : 32'd0) + (_mux_pe_2_0_res_q[15] ? _shl_pe_2_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_2_0_res_q <= 39'd0;
         end
@@ -2628,6 +2663,9 @@ module gram (
   assign _shl_pe_3_0_res_q_15 = {{16'd0, _sub_pe_3_0_res_q[16] ? (-(skew_a3_d3_q - pe_2_0_b_q)) : (skew_a3_d3_q - pe_2_0_b_q)}, 15'd0};
   // seq: pe_3_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_3_0_acc_q = pe_3_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_3_0_a_q <= skew_a3_d3_q;
       pe_3_0_fv_q <= skew_fv3_d3_q;
@@ -2638,9 +2676,9 @@ module gram (
       pe_3_0_bok_q <= pe_2_0_bok_q;
       pe_3_0_res_valid_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) | 1'b0;
       if (skew_fv3_d3_q) begin
-        pe_3_0_acc_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {7'd0, ((((_mux_pe_3_0_acc_q[0] ? {16'd0, _sub_pe_3_0_acc_q[16] ? (-(skew_a3_d3_q - pe_2_0_b_q)) : (skew_a3_d3_q - pe_2_0_b_q)} : 32'd0) + (_mux_pe_3_0_acc_q[1] ? _shl_pe_3_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[2] ? _shl_pe_3_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[3] ? _shl_pe_3_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_3_0_acc_q[4] ? _shl_pe_3_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[5] ? _shl_pe_3_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[6] ? _shl_pe_3_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[7] ? _shl_pe_3_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_3_0_acc_q[8] ? _shl_pe_3_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[9] ? _shl_pe_3_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[10] ? _shl_pe_3_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[11] ? _shl_pe_3_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_3_0_acc_q[12] ? _shl_pe_3_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[13] ? _shl_pe_3_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[14] ? _shl_pe_3_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[15] ? _shl_pe_3_0_acc_q_15[31:0] : 32'd0))))};
+        pe_3_0_acc_q <= (skew_first3_d3_q ? 39'd0 : _cur_pe_3_0_acc_q) + {7'd0, ((((_mux_pe_3_0_acc_q[0] ? {16'd0, _sub_pe_3_0_acc_q[16] ? (-(skew_a3_d3_q - pe_2_0_b_q)) : (skew_a3_d3_q - pe_2_0_b_q)} : 32'd0) + (_mux_pe_3_0_acc_q[1] ? _shl_pe_3_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[2] ? _shl_pe_3_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[3] ? _shl_pe_3_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_3_0_acc_q[4] ? _shl_pe_3_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[5] ? _shl_pe_3_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[6] ? _shl_pe_3_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[7] ? _shl_pe_3_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_3_0_acc_q[8] ? _shl_pe_3_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[9] ? _shl_pe_3_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[10] ? _shl_pe_3_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[11] ? _shl_pe_3_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_3_0_acc_q[12] ? _shl_pe_3_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[13] ? _shl_pe_3_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_3_0_acc_q[14] ? _shl_pe_3_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_3_0_acc_q[15] ? _shl_pe_3_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q)) begin
-          pe_3_0_res_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {7'd0, ((((_mux_pe_3_0_res_q[0] ? {16'd0, _sub_pe_3_0_res_q[16] ? (-(skew_a3_d3_q - pe_2_0_b_q)) : (skew_a3_d3_q - pe_2_0_b_q)} : 32'd0) + (_mux_pe_3_0_res_q[1] ? _shl_pe_3_0_res_q[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[2] ? _shl_pe_3_0_res_q_2[31:0] : 32'd0) + (_mux_pe_3_0_res_q[3] ? _shl_pe_3_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_3_0_res_q[4] ? _shl_pe_3_0_res_q_4[31:0] : 32'd0) + (_mux_pe_3_0_res_q[5] ? _shl_pe_3_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[6] ? _shl_pe_3_0_res_q_6[31:0] : 32'd0) + (_mux_pe_3_0_res_q[7] ? _shl_pe_3_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_3_0_res_q[8] ? _shl_pe_3_0_res_q_8[31:0] : 32'd0) + (_mux_pe_3_0_res_q[9] ? _shl_pe_3_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[10] ? _shl_pe_3_0_res_q_10[31:0] : 32'd0) + (_mux_pe_3_0_res_q[11] ? _shl_pe_3_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_3_0_res_q[12] ? _shl_pe_3_0_res_q_12[31:0] : 32'd0) + (_mux_pe_3_0_res_q[13] ? _shl_pe_3_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[14] ? _shl_pe_3_0_res_q_14[31:0] : 32'd0) + (_mux_pe_3_0_res_q[15] ? _shl_pe_3_0_res_q_15[31:0] : 32'd0))))};
+          pe_3_0_res_q <= (skew_first3_d3_q ? 39'd0 : _cur_pe_3_0_acc_q) + {7'd0, ((((_mux_pe_3_0_res_q[0] ? {16'd0, _sub_pe_3_0_res_q[16] ? (-(skew_a3_d3_q - pe_2_0_b_q)) : (skew_a3_d3_q - pe_2_0_b_q)} : 32'd0) + (_mux_pe_3_0_res_q[1] ? _shl_pe_3_0_res_q[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[2] ? _shl_pe_3_0_res_q_2[31:0] : 32'd0) + (_mux_pe_3_0_res_q[3] ? _shl_pe_3_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_3_0_res_q[4] ? _shl_pe_3_0_res_q_4[31:0] : 32'd0) + (_mux_pe_3_0_res_q[5] ? _shl_pe_3_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[6] ? _shl_pe_3_0_res_q_6[31:0] : 32'd0) + (_mux_pe_3_0_res_q[7] ? _shl_pe_3_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_3_0_res_q[8] ? _shl_pe_3_0_res_q_8[31:0] : 32'd0) + (_mux_pe_3_0_res_q[9] ? _shl_pe_3_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[10] ? _shl_pe_3_0_res_q_10[31:0] : 32'd0) + (_mux_pe_3_0_res_q[11] ? _shl_pe_3_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_3_0_res_q[12] ? _shl_pe_3_0_res_q_12[31:0] : 32'd0) + (_mux_pe_3_0_res_q[13] ? _shl_pe_3_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_3_0_res_q[14] ? _shl_pe_3_0_res_q_14[31:0] : 32'd0) + (_mux_pe_3_0_res_q[15] ? _shl_pe_3_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_3_0_res_q <= 39'd0;
         end
@@ -2694,6 +2732,9 @@ module gram (
   assign _shl_pe_4_0_res_q_15 = {{16'd0, _sub_pe_4_0_res_q[16] ? (-(skew_a4_d4_q - pe_3_0_b_q)) : (skew_a4_d4_q - pe_3_0_b_q)}, 15'd0};
   // seq: pe_4_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_4_0_acc_q = pe_4_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_4_0_a_q <= skew_a4_d4_q;
       pe_4_0_fv_q <= skew_fv4_d4_q;
@@ -2704,9 +2745,9 @@ module gram (
       pe_4_0_bok_q <= pe_3_0_bok_q;
       pe_4_0_res_valid_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) | 1'b0;
       if (skew_fv4_d4_q) begin
-        pe_4_0_acc_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {7'd0, ((((_mux_pe_4_0_acc_q[0] ? {16'd0, _sub_pe_4_0_acc_q[16] ? (-(skew_a4_d4_q - pe_3_0_b_q)) : (skew_a4_d4_q - pe_3_0_b_q)} : 32'd0) + (_mux_pe_4_0_acc_q[1] ? _shl_pe_4_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[2] ? _shl_pe_4_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[3] ? _shl_pe_4_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_4_0_acc_q[4] ? _shl_pe_4_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[5] ? _shl_pe_4_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[6] ? _shl_pe_4_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[7] ? _shl_pe_4_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_4_0_acc_q[8] ? _shl_pe_4_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[9] ? _shl_pe_4_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[10] ? _shl_pe_4_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[11] ? _shl_pe_4_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_4_0_acc_q[12] ? _shl_pe_4_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[13] ? _shl_pe_4_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[14] ? _shl_pe_4_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[15] ? _shl_pe_4_0_acc_q_15[31:0] : 32'd0))))};
+        pe_4_0_acc_q <= (skew_first4_d4_q ? 39'd0 : _cur_pe_4_0_acc_q) + {7'd0, ((((_mux_pe_4_0_acc_q[0] ? {16'd0, _sub_pe_4_0_acc_q[16] ? (-(skew_a4_d4_q - pe_3_0_b_q)) : (skew_a4_d4_q - pe_3_0_b_q)} : 32'd0) + (_mux_pe_4_0_acc_q[1] ? _shl_pe_4_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[2] ? _shl_pe_4_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[3] ? _shl_pe_4_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_4_0_acc_q[4] ? _shl_pe_4_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[5] ? _shl_pe_4_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[6] ? _shl_pe_4_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[7] ? _shl_pe_4_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_4_0_acc_q[8] ? _shl_pe_4_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[9] ? _shl_pe_4_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[10] ? _shl_pe_4_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[11] ? _shl_pe_4_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_4_0_acc_q[12] ? _shl_pe_4_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[13] ? _shl_pe_4_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_4_0_acc_q[14] ? _shl_pe_4_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_4_0_acc_q[15] ? _shl_pe_4_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q)) begin
-          pe_4_0_res_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {7'd0, ((((_mux_pe_4_0_res_q[0] ? {16'd0, _sub_pe_4_0_res_q[16] ? (-(skew_a4_d4_q - pe_3_0_b_q)) : (skew_a4_d4_q - pe_3_0_b_q)} : 32'd0) + (_mux_pe_4_0_res_q[1] ? _shl_pe_4_0_res_q[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[2] ? _shl_pe_4_0_res_q_2[31:0] : 32'd0) + (_mux_pe_4_0_res_q[3] ? _shl_pe_4_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_4_0_res_q[4] ? _shl_pe_4_0_res_q_4[31:0] : 32'd0) + (_mux_pe_4_0_res_q[5] ? _shl_pe_4_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[6] ? _shl_pe_4_0_res_q_6[31:0] : 32'd0) + (_mux_pe_4_0_res_q[7] ? _shl_pe_4_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_4_0_res_q[8] ? _shl_pe_4_0_res_q_8[31:0] : 32'd0) + (_mux_pe_4_0_res_q[9] ? _shl_pe_4_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[10] ? _shl_pe_4_0_res_q_10[31:0] : 32'd0) + (_mux_pe_4_0_res_q[11] ? _shl_pe_4_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_4_0_res_q[12] ? _shl_pe_4_0_res_q_12[31:0] : 32'd0) + (_mux_pe_4_0_res_q[13] ? _shl_pe_4_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[14] ? _shl_pe_4_0_res_q_14[31:0] : 32'd0) + (_mux_pe_4_0_res_q[15] ? _shl_pe_4_0_res_q_15[31:0] : 32'd0))))};
+          pe_4_0_res_q <= (skew_first4_d4_q ? 39'd0 : _cur_pe_4_0_acc_q) + {7'd0, ((((_mux_pe_4_0_res_q[0] ? {16'd0, _sub_pe_4_0_res_q[16] ? (-(skew_a4_d4_q - pe_3_0_b_q)) : (skew_a4_d4_q - pe_3_0_b_q)} : 32'd0) + (_mux_pe_4_0_res_q[1] ? _shl_pe_4_0_res_q[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[2] ? _shl_pe_4_0_res_q_2[31:0] : 32'd0) + (_mux_pe_4_0_res_q[3] ? _shl_pe_4_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_4_0_res_q[4] ? _shl_pe_4_0_res_q_4[31:0] : 32'd0) + (_mux_pe_4_0_res_q[5] ? _shl_pe_4_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[6] ? _shl_pe_4_0_res_q_6[31:0] : 32'd0) + (_mux_pe_4_0_res_q[7] ? _shl_pe_4_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_4_0_res_q[8] ? _shl_pe_4_0_res_q_8[31:0] : 32'd0) + (_mux_pe_4_0_res_q[9] ? _shl_pe_4_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[10] ? _shl_pe_4_0_res_q_10[31:0] : 32'd0) + (_mux_pe_4_0_res_q[11] ? _shl_pe_4_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_4_0_res_q[12] ? _shl_pe_4_0_res_q_12[31:0] : 32'd0) + (_mux_pe_4_0_res_q[13] ? _shl_pe_4_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_4_0_res_q[14] ? _shl_pe_4_0_res_q_14[31:0] : 32'd0) + (_mux_pe_4_0_res_q[15] ? _shl_pe_4_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_4_0_res_q <= 39'd0;
         end
@@ -2760,6 +2801,9 @@ module gram (
   assign _shl_pe_5_0_res_q_15 = {{16'd0, _sub_pe_5_0_res_q[16] ? (-(skew_a5_d5_q - pe_4_0_b_q)) : (skew_a5_d5_q - pe_4_0_b_q)}, 15'd0};
   // seq: pe_5_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_5_0_acc_q = pe_5_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_5_0_a_q <= skew_a5_d5_q;
       pe_5_0_fv_q <= skew_fv5_d5_q;
@@ -2770,9 +2814,9 @@ module gram (
       pe_5_0_bok_q <= pe_4_0_bok_q;
       pe_5_0_res_valid_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) | 1'b0;
       if (skew_fv5_d5_q) begin
-        pe_5_0_acc_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {7'd0, ((((_mux_pe_5_0_acc_q[0] ? {16'd0, _sub_pe_5_0_acc_q[16] ? (-(skew_a5_d5_q - pe_4_0_b_q)) : (skew_a5_d5_q - pe_4_0_b_q)} : 32'd0) + (_mux_pe_5_0_acc_q[1] ? _shl_pe_5_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[2] ? _shl_pe_5_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[3] ? _shl_pe_5_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_5_0_acc_q[4] ? _shl_pe_5_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[5] ? _shl_pe_5_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[6] ? _shl_pe_5_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[7] ? _shl_pe_5_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_5_0_acc_q[8] ? _shl_pe_5_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[9] ? _shl_pe_5_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[10] ? _shl_pe_5_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[11] ? _shl_pe_5_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_5_0_acc_q[12] ? _shl_pe_5_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[13] ? _shl_pe_5_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[14] ? _shl_pe_5_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[15] ? _shl_pe_5_0_acc_q_15[31:0] : 32'd0))))};
+        pe_5_0_acc_q <= (skew_first5_d5_q ? 39'd0 : _cur_pe_5_0_acc_q) + {7'd0, ((((_mux_pe_5_0_acc_q[0] ? {16'd0, _sub_pe_5_0_acc_q[16] ? (-(skew_a5_d5_q - pe_4_0_b_q)) : (skew_a5_d5_q - pe_4_0_b_q)} : 32'd0) + (_mux_pe_5_0_acc_q[1] ? _shl_pe_5_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[2] ? _shl_pe_5_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[3] ? _shl_pe_5_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_5_0_acc_q[4] ? _shl_pe_5_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[5] ? _shl_pe_5_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[6] ? _shl_pe_5_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[7] ? _shl_pe_5_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_5_0_acc_q[8] ? _shl_pe_5_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[9] ? _shl_pe_5_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[10] ? _shl_pe_5_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[11] ? _shl_pe_5_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_5_0_acc_q[12] ? _shl_pe_5_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[13] ? _shl_pe_5_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_5_0_acc_q[14] ? _shl_pe_5_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_5_0_acc_q[15] ? _shl_pe_5_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q)) begin
-          pe_5_0_res_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {7'd0, ((((_mux_pe_5_0_res_q[0] ? {16'd0, _sub_pe_5_0_res_q[16] ? (-(skew_a5_d5_q - pe_4_0_b_q)) : (skew_a5_d5_q - pe_4_0_b_q)} : 32'd0) + (_mux_pe_5_0_res_q[1] ? _shl_pe_5_0_res_q[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[2] ? _shl_pe_5_0_res_q_2[31:0] : 32'd0) + (_mux_pe_5_0_res_q[3] ? _shl_pe_5_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_5_0_res_q[4] ? _shl_pe_5_0_res_q_4[31:0] : 32'd0) + (_mux_pe_5_0_res_q[5] ? _shl_pe_5_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[6] ? _shl_pe_5_0_res_q_6[31:0] : 32'd0) + (_mux_pe_5_0_res_q[7] ? _shl_pe_5_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_5_0_res_q[8] ? _shl_pe_5_0_res_q_8[31:0] : 32'd0) + (_mux_pe_5_0_res_q[9] ? _shl_pe_5_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[10] ? _shl_pe_5_0_res_q_10[31:0] : 32'd0) + (_mux_pe_5_0_res_q[11] ? _shl_pe_5_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_5_0_res_q[12] ? _shl_pe_5_0_res_q_12[31:0] : 32'd0) + (_mux_pe_5_0_res_q[13] ? _shl_pe_5_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[14] ? _shl_pe_5_0_res_q_14[31:0] : 32'd0) + (_mux_pe_5_0_res_q[15] ? _shl_pe_5_0_res_q_15[31:0] : 32'd0))))};
+          pe_5_0_res_q <= (skew_first5_d5_q ? 39'd0 : _cur_pe_5_0_acc_q) + {7'd0, ((((_mux_pe_5_0_res_q[0] ? {16'd0, _sub_pe_5_0_res_q[16] ? (-(skew_a5_d5_q - pe_4_0_b_q)) : (skew_a5_d5_q - pe_4_0_b_q)} : 32'd0) + (_mux_pe_5_0_res_q[1] ? _shl_pe_5_0_res_q[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[2] ? _shl_pe_5_0_res_q_2[31:0] : 32'd0) + (_mux_pe_5_0_res_q[3] ? _shl_pe_5_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_5_0_res_q[4] ? _shl_pe_5_0_res_q_4[31:0] : 32'd0) + (_mux_pe_5_0_res_q[5] ? _shl_pe_5_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[6] ? _shl_pe_5_0_res_q_6[31:0] : 32'd0) + (_mux_pe_5_0_res_q[7] ? _shl_pe_5_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_5_0_res_q[8] ? _shl_pe_5_0_res_q_8[31:0] : 32'd0) + (_mux_pe_5_0_res_q[9] ? _shl_pe_5_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[10] ? _shl_pe_5_0_res_q_10[31:0] : 32'd0) + (_mux_pe_5_0_res_q[11] ? _shl_pe_5_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_5_0_res_q[12] ? _shl_pe_5_0_res_q_12[31:0] : 32'd0) + (_mux_pe_5_0_res_q[13] ? _shl_pe_5_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_5_0_res_q[14] ? _shl_pe_5_0_res_q_14[31:0] : 32'd0) + (_mux_pe_5_0_res_q[15] ? _shl_pe_5_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_5_0_res_q <= 39'd0;
         end
@@ -2826,6 +2870,9 @@ module gram (
   assign _shl_pe_6_0_res_q_15 = {{16'd0, _sub_pe_6_0_res_q[16] ? (-(skew_a6_d6_q - pe_5_0_b_q)) : (skew_a6_d6_q - pe_5_0_b_q)}, 15'd0};
   // seq: pe_6_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_6_0_acc_q = pe_6_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_6_0_a_q <= skew_a6_d6_q;
       pe_6_0_fv_q <= skew_fv6_d6_q;
@@ -2836,9 +2883,9 @@ module gram (
       pe_6_0_bok_q <= pe_5_0_bok_q;
       pe_6_0_res_valid_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) | 1'b0;
       if (skew_fv6_d6_q) begin
-        pe_6_0_acc_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {7'd0, ((((_mux_pe_6_0_acc_q[0] ? {16'd0, _sub_pe_6_0_acc_q[16] ? (-(skew_a6_d6_q - pe_5_0_b_q)) : (skew_a6_d6_q - pe_5_0_b_q)} : 32'd0) + (_mux_pe_6_0_acc_q[1] ? _shl_pe_6_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[2] ? _shl_pe_6_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[3] ? _shl_pe_6_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_6_0_acc_q[4] ? _shl_pe_6_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[5] ? _shl_pe_6_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[6] ? _shl_pe_6_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[7] ? _shl_pe_6_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_6_0_acc_q[8] ? _shl_pe_6_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[9] ? _shl_pe_6_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[10] ? _shl_pe_6_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[11] ? _shl_pe_6_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_6_0_acc_q[12] ? _shl_pe_6_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[13] ? _shl_pe_6_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[14] ? _shl_pe_6_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[15] ? _shl_pe_6_0_acc_q_15[31:0] : 32'd0))))};
+        pe_6_0_acc_q <= (skew_first6_d6_q ? 39'd0 : _cur_pe_6_0_acc_q) + {7'd0, ((((_mux_pe_6_0_acc_q[0] ? {16'd0, _sub_pe_6_0_acc_q[16] ? (-(skew_a6_d6_q - pe_5_0_b_q)) : (skew_a6_d6_q - pe_5_0_b_q)} : 32'd0) + (_mux_pe_6_0_acc_q[1] ? _shl_pe_6_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[2] ? _shl_pe_6_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[3] ? _shl_pe_6_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_6_0_acc_q[4] ? _shl_pe_6_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[5] ? _shl_pe_6_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[6] ? _shl_pe_6_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[7] ? _shl_pe_6_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_6_0_acc_q[8] ? _shl_pe_6_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[9] ? _shl_pe_6_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[10] ? _shl_pe_6_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[11] ? _shl_pe_6_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_6_0_acc_q[12] ? _shl_pe_6_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[13] ? _shl_pe_6_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_6_0_acc_q[14] ? _shl_pe_6_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_6_0_acc_q[15] ? _shl_pe_6_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q)) begin
-          pe_6_0_res_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {7'd0, ((((_mux_pe_6_0_res_q[0] ? {16'd0, _sub_pe_6_0_res_q[16] ? (-(skew_a6_d6_q - pe_5_0_b_q)) : (skew_a6_d6_q - pe_5_0_b_q)} : 32'd0) + (_mux_pe_6_0_res_q[1] ? _shl_pe_6_0_res_q[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[2] ? _shl_pe_6_0_res_q_2[31:0] : 32'd0) + (_mux_pe_6_0_res_q[3] ? _shl_pe_6_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_6_0_res_q[4] ? _shl_pe_6_0_res_q_4[31:0] : 32'd0) + (_mux_pe_6_0_res_q[5] ? _shl_pe_6_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[6] ? _shl_pe_6_0_res_q_6[31:0] : 32'd0) + (_mux_pe_6_0_res_q[7] ? _shl_pe_6_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_6_0_res_q[8] ? _shl_pe_6_0_res_q_8[31:0] : 32'd0) + (_mux_pe_6_0_res_q[9] ? _shl_pe_6_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[10] ? _shl_pe_6_0_res_q_10[31:0] : 32'd0) + (_mux_pe_6_0_res_q[11] ? _shl_pe_6_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_6_0_res_q[12] ? _shl_pe_6_0_res_q_12[31:0] : 32'd0) + (_mux_pe_6_0_res_q[13] ? _shl_pe_6_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[14] ? _shl_pe_6_0_res_q_14[31:0] : 32'd0) + (_mux_pe_6_0_res_q[15] ? _shl_pe_6_0_res_q_15[31:0] : 32'd0))))};
+          pe_6_0_res_q <= (skew_first6_d6_q ? 39'd0 : _cur_pe_6_0_acc_q) + {7'd0, ((((_mux_pe_6_0_res_q[0] ? {16'd0, _sub_pe_6_0_res_q[16] ? (-(skew_a6_d6_q - pe_5_0_b_q)) : (skew_a6_d6_q - pe_5_0_b_q)} : 32'd0) + (_mux_pe_6_0_res_q[1] ? _shl_pe_6_0_res_q[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[2] ? _shl_pe_6_0_res_q_2[31:0] : 32'd0) + (_mux_pe_6_0_res_q[3] ? _shl_pe_6_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_6_0_res_q[4] ? _shl_pe_6_0_res_q_4[31:0] : 32'd0) + (_mux_pe_6_0_res_q[5] ? _shl_pe_6_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[6] ? _shl_pe_6_0_res_q_6[31:0] : 32'd0) + (_mux_pe_6_0_res_q[7] ? _shl_pe_6_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_6_0_res_q[8] ? _shl_pe_6_0_res_q_8[31:0] : 32'd0) + (_mux_pe_6_0_res_q[9] ? _shl_pe_6_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[10] ? _shl_pe_6_0_res_q_10[31:0] : 32'd0) + (_mux_pe_6_0_res_q[11] ? _shl_pe_6_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_6_0_res_q[12] ? _shl_pe_6_0_res_q_12[31:0] : 32'd0) + (_mux_pe_6_0_res_q[13] ? _shl_pe_6_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_6_0_res_q[14] ? _shl_pe_6_0_res_q_14[31:0] : 32'd0) + (_mux_pe_6_0_res_q[15] ? _shl_pe_6_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_6_0_res_q <= 39'd0;
         end
@@ -2892,6 +2939,9 @@ module gram (
   assign _shl_pe_7_0_res_q_15 = {{16'd0, _sub_pe_7_0_res_q[16] ? (-(skew_a7_d7_q - pe_6_0_b_q)) : (skew_a7_d7_q - pe_6_0_b_q)}, 15'd0};
   // seq: pe_7_0_pe (generator/units/gram.ts:157)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_pe_7_0_acc_q = pe_7_0_acc_q;
+    /* verilator lint_on BLKSEQ */
     if (mesh_en) begin
       pe_7_0_a_q <= skew_a7_d7_q;
       pe_7_0_fv_q <= skew_fv7_d7_q;
@@ -2902,9 +2952,9 @@ module gram (
       pe_7_0_bok_q <= pe_6_0_bok_q;
       pe_7_0_res_valid_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) | 1'b0;
       if (skew_fv7_d7_q) begin
-        pe_7_0_acc_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {7'd0, ((((_mux_pe_7_0_acc_q[0] ? {16'd0, _sub_pe_7_0_acc_q[16] ? (-(skew_a7_d7_q - pe_6_0_b_q)) : (skew_a7_d7_q - pe_6_0_b_q)} : 32'd0) + (_mux_pe_7_0_acc_q[1] ? _shl_pe_7_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[2] ? _shl_pe_7_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[3] ? _shl_pe_7_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_7_0_acc_q[4] ? _shl_pe_7_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[5] ? _shl_pe_7_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[6] ? _shl_pe_7_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[7] ? _shl_pe_7_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_7_0_acc_q[8] ? _shl_pe_7_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[9] ? _shl_pe_7_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[10] ? _shl_pe_7_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[11] ? _shl_pe_7_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_7_0_acc_q[12] ? _shl_pe_7_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[13] ? _shl_pe_7_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[14] ? _shl_pe_7_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[15] ? _shl_pe_7_0_acc_q_15[31:0] : 32'd0))))};
+        pe_7_0_acc_q <= (skew_first7_d7_q ? 39'd0 : _cur_pe_7_0_acc_q) + {7'd0, ((((_mux_pe_7_0_acc_q[0] ? {16'd0, _sub_pe_7_0_acc_q[16] ? (-(skew_a7_d7_q - pe_6_0_b_q)) : (skew_a7_d7_q - pe_6_0_b_q)} : 32'd0) + (_mux_pe_7_0_acc_q[1] ? _shl_pe_7_0_acc_q[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[2] ? _shl_pe_7_0_acc_q_2[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[3] ? _shl_pe_7_0_acc_q_3[31:0] : 32'd0))) + (((_mux_pe_7_0_acc_q[4] ? _shl_pe_7_0_acc_q_4[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[5] ? _shl_pe_7_0_acc_q_5[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[6] ? _shl_pe_7_0_acc_q_6[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[7] ? _shl_pe_7_0_acc_q_7[31:0] : 32'd0)))) + ((((_mux_pe_7_0_acc_q[8] ? _shl_pe_7_0_acc_q_8[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[9] ? _shl_pe_7_0_acc_q_9[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[10] ? _shl_pe_7_0_acc_q_10[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[11] ? _shl_pe_7_0_acc_q_11[31:0] : 32'd0))) + (((_mux_pe_7_0_acc_q[12] ? _shl_pe_7_0_acc_q_12[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[13] ? _shl_pe_7_0_acc_q_13[31:0] : 32'd0)) + ((_mux_pe_7_0_acc_q[14] ? _shl_pe_7_0_acc_q_14[31:0] : 32'd0) + (_mux_pe_7_0_acc_q[15] ? _shl_pe_7_0_acc_q_15[31:0] : 32'd0))))};
         if ((((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q)) begin
-          pe_7_0_res_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {7'd0, ((((_mux_pe_7_0_res_q[0] ? {16'd0, _sub_pe_7_0_res_q[16] ? (-(skew_a7_d7_q - pe_6_0_b_q)) : (skew_a7_d7_q - pe_6_0_b_q)} : 32'd0) + (_mux_pe_7_0_res_q[1] ? _shl_pe_7_0_res_q[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[2] ? _shl_pe_7_0_res_q_2[31:0] : 32'd0) + (_mux_pe_7_0_res_q[3] ? _shl_pe_7_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_7_0_res_q[4] ? _shl_pe_7_0_res_q_4[31:0] : 32'd0) + (_mux_pe_7_0_res_q[5] ? _shl_pe_7_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[6] ? _shl_pe_7_0_res_q_6[31:0] : 32'd0) + (_mux_pe_7_0_res_q[7] ? _shl_pe_7_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_7_0_res_q[8] ? _shl_pe_7_0_res_q_8[31:0] : 32'd0) + (_mux_pe_7_0_res_q[9] ? _shl_pe_7_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[10] ? _shl_pe_7_0_res_q_10[31:0] : 32'd0) + (_mux_pe_7_0_res_q[11] ? _shl_pe_7_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_7_0_res_q[12] ? _shl_pe_7_0_res_q_12[31:0] : 32'd0) + (_mux_pe_7_0_res_q[13] ? _shl_pe_7_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[14] ? _shl_pe_7_0_res_q_14[31:0] : 32'd0) + (_mux_pe_7_0_res_q[15] ? _shl_pe_7_0_res_q_15[31:0] : 32'd0))))};
+          pe_7_0_res_q <= (skew_first7_d7_q ? 39'd0 : _cur_pe_7_0_acc_q) + {7'd0, ((((_mux_pe_7_0_res_q[0] ? {16'd0, _sub_pe_7_0_res_q[16] ? (-(skew_a7_d7_q - pe_6_0_b_q)) : (skew_a7_d7_q - pe_6_0_b_q)} : 32'd0) + (_mux_pe_7_0_res_q[1] ? _shl_pe_7_0_res_q[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[2] ? _shl_pe_7_0_res_q_2[31:0] : 32'd0) + (_mux_pe_7_0_res_q[3] ? _shl_pe_7_0_res_q_3[31:0] : 32'd0))) + (((_mux_pe_7_0_res_q[4] ? _shl_pe_7_0_res_q_4[31:0] : 32'd0) + (_mux_pe_7_0_res_q[5] ? _shl_pe_7_0_res_q_5[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[6] ? _shl_pe_7_0_res_q_6[31:0] : 32'd0) + (_mux_pe_7_0_res_q[7] ? _shl_pe_7_0_res_q_7[31:0] : 32'd0)))) + ((((_mux_pe_7_0_res_q[8] ? _shl_pe_7_0_res_q_8[31:0] : 32'd0) + (_mux_pe_7_0_res_q[9] ? _shl_pe_7_0_res_q_9[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[10] ? _shl_pe_7_0_res_q_10[31:0] : 32'd0) + (_mux_pe_7_0_res_q[11] ? _shl_pe_7_0_res_q_11[31:0] : 32'd0))) + (((_mux_pe_7_0_res_q[12] ? _shl_pe_7_0_res_q_12[31:0] : 32'd0) + (_mux_pe_7_0_res_q[13] ? _shl_pe_7_0_res_q_13[31:0] : 32'd0)) + ((_mux_pe_7_0_res_q[14] ? _shl_pe_7_0_res_q_14[31:0] : 32'd0) + (_mux_pe_7_0_res_q[15] ? _shl_pe_7_0_res_q_15[31:0] : 32'd0))))};
         end else begin
           pe_7_0_res_q <= 39'd0;
         end
@@ -3144,6 +3194,12 @@ module gram (
 
   // seq: collector (generator/units/gram.ts:531)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_out_sent_q = out_sent_q;
+    _cur_out_total_q = out_total_q;
+    _cur_col_r_q = col_r_q;
+    _cur_col_c_q = col_c_q;
+    /* verilator lint_on BLKSEQ */
     done_q <= 1'b0;
     if (go) begin
       busy_q <= 1'b1;
@@ -3160,18 +3216,18 @@ module gram (
     if (col_step) begin
       if (col_keep) begin
         out_data_q <= {u_desc_fifo_m_axis_out_tdata[5:4], col_p[2:0], col_q[2:0], col_row_data};
-        out_last_q <= out_sent_q == (out_total_q - 7'd1);
-        out_sent_q <= out_sent_q + 7'd1;
+        out_last_q <= _cur_out_sent_q == (_cur_out_total_q - 7'd1);
+        out_sent_q <= _cur_out_sent_q + 7'd1;
       end
-      if ((col_c_q == col_c_last)) begin
+      if ((_cur_col_c_q == col_c_last)) begin
         col_c_q <= 1'b0;
-        if ((col_r_q == col_r_last)) begin
+        if ((_cur_col_r_q == col_r_last)) begin
           col_r_q <= 3'd0;
         end else begin
-          col_r_q <= col_r_q + 3'd1;
+          col_r_q <= _cur_col_r_q + 3'd1;
         end
       end else begin
-        col_c_q <= col_c_q + 1'b1;
+        col_c_q <= _cur_col_c_q + 1'b1;
       end
     end
     if (col_finish) begin

@@ -1145,12 +1145,32 @@ module hebbian (
   reg  [15:0]        wbank_61 [0:1791];
   reg  [15:0]        wbank_62 [0:1791];
   reg  [15:0]        wbank_63 [0:1791];
+  reg                _cur_busy_q;
+  reg  [3:0]         _cur_chunk_q;
+  reg  [3:0]         _cur_last_chunk_q;
+  reg  [6:0]         _cur_row_q;
+  reg  [7:0]         _cur_baddr_q;
+  reg  [6:0]         _cur_last_row_q;
+  reg  [10:0]        _cur_waddr_q;
   wire [5:0]         _sel_hc_base_q;
   wire [7:0]         _mul_hc_base_q;
   wire [5:0]         _sel_hn_base_q;
   wire [7:0]         _mul_hn_base_q;
+  reg                _cur_v1_q;
+  reg                _cur_v2_q;
+  reg                _cur_last1_q;
+  reg                _cur_first1_q;
+  reg                _cur_last2_q;
+  reg                _cur_first2_q;
+  reg                _cur_final1_q;
+  reg                _cur_final2_q;
+  reg  [5:0]         _cur_hl_lane_q;
+  reg  [5:0]         _cur_hl_addr_q;
+  reg  [9:0]         _cur_hl_left_q;
   wire [5:0]         _sel_hl_addr_q;
   wire [7:0]         _mul_hl_addr_q;
+  reg  [31:0]        _cur_lfsr_0;
+  reg  [31:0]        _cur_lfsr_16;
   reg  [15:0]        _bits_w_upd_0_sum;
   reg  [63:0]        _mul_w_upd_0_sum;
   reg  [63:0]        _shrBy_w_upd_0_sum;
@@ -1525,6 +1545,11 @@ module hebbian (
   wire [25:0]        _mux_sum_q_49;
   wire [37:0]        _bits_acc_push_data;
   wire [39:0]        _sel_acc_push_data;
+  reg  [4:0]         _cur_inflight_q;
+  reg                _cur_host_rd_pend_q;
+  reg  [1:0]         _cur_host_kind_q;
+  reg  [5:0]         _cur_host_bank_q;
+  reg                _cur_host_layer_q;
 
   fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:352
     .clk               (clk),
@@ -1568,11 +1593,20 @@ module hebbian (
   assign _mul_hn_base_q = cmd_nxt * _sel_hn_base_q;
   // seq: pass_control (generator/units/hebbian.ts:402)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_busy_q = busy_q;
+    _cur_chunk_q = chunk_q;
+    _cur_last_chunk_q = last_chunk_q;
+    _cur_row_q = row_q;
+    _cur_baddr_q = baddr_q;
+    _cur_last_row_q = last_row_q;
+    _cur_waddr_q = waddr_q;
+    /* verilator lint_on BLKSEQ */
     done_q <= finish;
     if (finish) begin
       busy_q <= 1'b0;
     end
-    if (((~busy_q) & start)) begin
+    if (((~_cur_busy_q) & start)) begin
       busy_q <= 1'b1;
       issuing_q <= 1'b1;
       layer_q <= cmd_layer;
@@ -1592,20 +1626,20 @@ module hebbian (
       act_q <= act_issue;
     end
     if ((issue | skip_row)) begin
-      if (((chunk_q == last_chunk_q) | skip_row)) begin
+      if (((_cur_chunk_q == _cur_last_chunk_q) | skip_row)) begin
         chunk_q <= 4'd0;
-        row_q <= row_q + 7'd1;
-        baddr_q <= baddr_q + 8'd1;
-        if ((row_q == last_row_q)) begin
+        row_q <= _cur_row_q + 7'd1;
+        baddr_q <= _cur_baddr_q + 8'd1;
+        if ((_cur_row_q == _cur_last_row_q)) begin
           issuing_q <= 1'b0;
         end
       end else begin
-        chunk_q <= chunk_q + 4'd1;
+        chunk_q <= _cur_chunk_q + 4'd1;
       end
       if (skip_row) begin
-        waddr_q <= waddr_q + ({7'd0, last_chunk_q} + 11'd1);
+        waddr_q <= _cur_waddr_q + ({7'd0, _cur_last_chunk_q} + 11'd1);
       end else begin
-        waddr_q <= waddr_q + 11'd1;
+        waddr_q <= _cur_waddr_q + 11'd1;
       end
     end
     if (rst) begin
@@ -1630,9 +1664,19 @@ module hebbian (
 
   // seq: pipe_control (generator/units/hebbian.ts:435)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_v1_q = v1_q;
+    _cur_v2_q = v2_q;
+    _cur_last1_q = last1_q;
+    _cur_first1_q = first1_q;
+    _cur_last2_q = last2_q;
+    _cur_first2_q = first2_q;
+    _cur_final1_q = final1_q;
+    _cur_final2_q = final2_q;
+    /* verilator lint_on BLKSEQ */
     v1_q <= issue;
-    v2_q <= v1_q;
-    v3_q <= v2_q;
+    v2_q <= _cur_v1_q;
+    v3_q <= _cur_v2_q;
     if (issue) begin
       last1_q <= chunk_q == last_chunk_q;
       first1_q <= chunk_q == 4'd0;
@@ -1643,12 +1687,12 @@ module hebbian (
       baddr1_q <= baddr_q;
       hn_addr1_q <= hn_base_q + {2'd0, chunk_q};
     end
-    last2_q <= last1_q;
-    first2_q <= first1_q;
-    last3_q <= last2_q;
-    first3_q <= first2_q;
-    final2_q <= final1_q;
-    final3_q <= final2_q;
+    last2_q <= _cur_last1_q;
+    first2_q <= _cur_first1_q;
+    last3_q <= _cur_last2_q;
+    first3_q <= _cur_first2_q;
+    final2_q <= _cur_final1_q;
+    final3_q <= _cur_final2_q;
     if (rst) begin
       v1_q <= 1'b0;
       v2_q <= 1'b0;
@@ -1688,6 +1732,11 @@ module hebbian (
   assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
   // seq: loader (generator/units/hebbian.ts:507)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_hl_lane_q = hl_lane_q;
+    _cur_hl_addr_q = hl_addr_q;
+    _cur_hl_left_q = hl_left_q;
+    /* verilator lint_on BLKSEQ */
     if (((~hl_busy_q) & hl_start)) begin
       hl_busy_q <= 1'b1;
       hl_lane_q <= 6'd0;
@@ -1696,14 +1745,14 @@ module hebbian (
       hl_left_q <= (hl_layer == 1'b0) ? 10'd784 : 10'd128;
     end
     if ((s_axis_h_tvalid & s_axis_h_tready)) begin
-      if ((hl_lane_q == 6'd63)) begin
+      if ((_cur_hl_lane_q == 6'd63)) begin
         hl_lane_q <= 6'd0;
-        hl_addr_q <= hl_addr_q + 6'd1;
+        hl_addr_q <= _cur_hl_addr_q + 6'd1;
       end else begin
-        hl_lane_q <= hl_lane_q + 6'd1;
+        hl_lane_q <= _cur_hl_lane_q + 6'd1;
       end
-      hl_left_q <= hl_left_q - 10'd1;
-      if ((hl_left_q == 10'd1)) begin
+      hl_left_q <= _cur_hl_left_q - 10'd1;
+      if ((_cur_hl_left_q == 10'd1)) begin
         hl_busy_q <= 1'b0;
       end
     end
@@ -1946,10 +1995,13 @@ module hebbian (
 
   // seq: lfsr_lane_0 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_0 = lfsr_0;
+    /* verilator lint_on BLKSEQ */
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
     end else if ((v1_q & act1_q)) begin
-      lfsr_0 <= draw_b_0 ? (w_we ? lfsr_next2_0 : lfsr_next_0) : (w_we ? lfsr_next_0 : lfsr_0);
+      lfsr_0 <= draw_b_0 ? (w_we ? lfsr_next2_0 : lfsr_next_0) : (w_we ? lfsr_next_0 : _cur_lfsr_0);
     end
   end
 
@@ -2234,10 +2286,13 @@ module hebbian (
 
   // seq: lfsr_lane_16 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_16 = lfsr_16;
+    /* verilator lint_on BLKSEQ */
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
     end else if ((v1_q & act1_q)) begin
-      lfsr_16 <= draw_b_16 ? lfsr_next_16 : (w_we_16 ? lfsr_next_16 : lfsr_16);
+      lfsr_16 <= draw_b_16 ? lfsr_next_16 : (w_we_16 ? lfsr_next_16 : _cur_lfsr_16);
     end
   end
 
@@ -7411,10 +7466,13 @@ module hebbian (
 
   // seq: credits (generator/units/hebbian.ts:687)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_inflight_q = inflight_q;
+    /* verilator lint_on BLKSEQ */
     if ((((issue & (chunk_q == last_chunk_q)) & fwd_q) & (~acc_push))) begin
-      inflight_q <= inflight_q + 5'd1;
+      inflight_q <= _cur_inflight_q + 5'd1;
     end else if ((acc_push & (~((issue & (chunk_q == last_chunk_q)) & fwd_q)))) begin
-      inflight_q <= inflight_q - 5'd1;
+      inflight_q <= _cur_inflight_q - 5'd1;
     end
     if (rst) begin
       inflight_q <= 5'd0;
@@ -7453,16 +7511,22 @@ module hebbian (
 
   // seq: host_read (generator/units/lane.ts:615)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_host_rd_pend_q = host_rd_pend_q;
+    _cur_host_kind_q = host_kind_q;
+    _cur_host_bank_q = host_bank_q;
+    _cur_host_layer_q = host_layer_q;
+    /* verilator lint_on BLKSEQ */
     host_rd_pend_q <= (~busy_q) & host_re;
     if (((~busy_q) & host_re)) begin
       host_kind_q <= host_kind;
       host_bank_q <= host_bank;
       host_layer_q <= host_addr[0];
     end
-    if (host_rd_pend_q) begin
-      case (host_kind_q)
+    if (_cur_host_rd_pend_q) begin
+      case (_cur_host_kind_q)
         2'd0: begin
-          case (host_bank_q)
+          case (_cur_host_bank_q)
             6'd0: begin
               host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
             end
@@ -7661,198 +7725,198 @@ module hebbian (
           host_rdata_q <= {{16{bias_rd_q[15]}}, bias_rd_q};
         end
         2'd2: begin
-          case (host_bank_q)
+          case (_cur_host_bank_q)
             6'd0: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
             end
             6'd1: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
             end
             6'd2: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
             end
             6'd3: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
             end
             6'd4: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
             end
             6'd5: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
             end
             6'd6: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
             end
             6'd7: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
             end
             6'd8: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
             end
             6'd9: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
             end
             6'd10: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
             end
             6'd11: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
             end
             6'd12: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
             end
             6'd13: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
             end
             6'd14: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
             end
             6'd15: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
             end
             6'd16: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
             end
             6'd17: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
             end
             6'd18: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
             end
             6'd19: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
             end
             6'd20: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
             end
             6'd21: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
             end
             6'd22: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
             end
             6'd23: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
             end
             6'd24: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
             end
             6'd25: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
             end
             6'd26: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
             end
             6'd27: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
             end
             6'd28: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
             end
             6'd29: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
             end
             6'd30: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
             end
             6'd31: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
             end
             6'd32: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
             end
             6'd33: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
             end
             6'd34: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
             end
             6'd35: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
             end
             6'd36: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
             end
             6'd37: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
             end
             6'd38: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
             end
             6'd39: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
             end
             6'd40: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
             end
             6'd41: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
             end
             6'd42: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
             end
             6'd43: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
             end
             6'd44: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
             end
             6'd45: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
             end
             6'd46: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
             end
             6'd47: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
             end
             6'd48: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
             end
             6'd49: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
             end
             6'd50: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
             end
             6'd51: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
             end
             6'd52: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
             end
             6'd53: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
             end
             6'd54: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
             end
             6'd55: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
             end
             6'd56: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
             end
             6'd57: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
             end
             6'd58: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
             end
             6'd59: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
             end
             6'd60: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
             end
             6'd61: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
             end
             6'd62: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
             end
             6'd63: begin
-              host_rdata_q <= (host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
+              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
             end
           endcase
         end

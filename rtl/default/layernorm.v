@@ -78,6 +78,8 @@ module layernorm (
   wire [39:0]        _mux_a;
   wire [49:0]        _add_a_2;
   wire [37:0]        _mux_a_2;
+  reg  [21:0]        _cur_s1_q;
+  reg  [36:0]        _cur_s2_q;
   wire [43:0]        _mul_v_exact;
   wire [45:0]        _add_var_q_2;
   wire [27:0]        _bits_var_q;
@@ -92,6 +94,15 @@ module layernorm (
   wire [48:0]        _add_z_2;
   wire [27:0]        _mux_z;
   wire [17:0]        _mux_out_data_q;
+  reg  [7:0]         _cur_acc_count_q;
+  reg  [2:0]         _cur_state_q;
+  reg  [2:0]         _cur_rsqrt_wait_q;
+  reg  [7:0]         _cur_norm_j_q;
+  reg  [7:0]         _cur_sat_preact_q;
+  reg                _cur_sat_var_q;
+  reg                _cur_sat_inv_std_q;
+  reg  [7:0]         _cur_sat_act_q;
+  reg  [7:0]         _cur_sat_window_z_q;
 
   assign go = start & (state_q == 3'd0);  // generator/units/layernorm.ts:93
 
@@ -183,15 +194,19 @@ module layernorm (
 
   // seq: sums (generator/units/layernorm.ts:121)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_s1_q = s1_q;
+    _cur_s2_q = s2_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       s1_q <= 22'd0;
       s2_q <= 37'd0;
     end else begin
       if (v0_q) begin
-        s1_q <= s1_q + {7'd0, r0_q};
+        s1_q <= _cur_s1_q + {7'd0, r0_q};
       end
       if (v1_q) begin
-        s2_q <= s2_q + {7'd0, rr1_q};
+        s2_q <= _cur_s2_q + {7'd0, rr1_q};
       end
     end
     if (rst) begin
@@ -368,6 +383,12 @@ module layernorm (
 
   // seq: control (generator/units/layernorm.ts:173)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_acc_count_q = acc_count_q;
+    _cur_state_q = state_q;
+    _cur_rsqrt_wait_q = rsqrt_wait_q;
+    _cur_norm_j_q = norm_j_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       state_q <= 3'd1;
       layer_q <= layer;
@@ -375,26 +396,26 @@ module layernorm (
       norm_j_q <= 8'd0;
     end
     if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
-      acc_count_q <= acc_count_q + 8'd1;
+      acc_count_q <= _cur_acc_count_q + 8'd1;
     end
-    if (((((state_q == 3'd1) & (acc_count_q == n_sel)) & (~v0_q)) & (~v1_q))) begin
+    if (((((_cur_state_q == 3'd1) & (_cur_acc_count_q == n_sel)) & (~v0_q)) & (~v1_q))) begin
       state_q <= 3'd2;
     end
-    if ((state_q == 3'd2)) begin
+    if ((_cur_state_q == 3'd2)) begin
       state_q <= 3'd3;
     end
-    if ((state_q == 3'd3)) begin
+    if ((_cur_state_q == 3'd3)) begin
       state_q <= 3'd4;
       rsqrt_wait_q <= 3'd0;
     end
-    if ((state_q == 3'd4)) begin
-      rsqrt_wait_q <= rsqrt_wait_q + 3'd1;
-      if ((rsqrt_wait_q == 3'd4)) begin
+    if ((_cur_state_q == 3'd4)) begin
+      rsqrt_wait_q <= _cur_rsqrt_wait_q + 3'd1;
+      if ((_cur_rsqrt_wait_q == 3'd4)) begin
         state_q <= 3'd5;
       end
     end
     if ((adv & issue)) begin
-      norm_j_q <= norm_j_q + 8'd1;
+      norm_j_q <= _cur_norm_j_q + 8'd1;
     end
     if (finish) begin
       state_q <= 3'd0;
@@ -432,10 +453,13 @@ module layernorm (
 
   // seq: sat_preact_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_preact_q = sat_preact_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_preact_q <= 8'd0;
-    end else if ((((s_axis_acc_tvalid & s_axis_acc_tready) & (((layer_q == 1'b0) ? ($signed(_add_a[49:10]) > 40'sd32767) : ($signed(_add_a_2[49:12]) > 38'sd32767)) | ((layer_q == 1'b0) ? ($signed(_add_a[49:10]) < (-40'sd32768)) : ($signed(_add_a_2[49:12]) < (-38'sd32768))))) & (~(sat_preact_q == 8'd255)))) begin
-      sat_preact_q <= sat_preact_q + 8'd1;
+    end else if ((((s_axis_acc_tvalid & s_axis_acc_tready) & (((layer_q == 1'b0) ? ($signed(_add_a[49:10]) > 40'sd32767) : ($signed(_add_a_2[49:12]) > 38'sd32767)) | ((layer_q == 1'b0) ? ($signed(_add_a[49:10]) < (-40'sd32768)) : ($signed(_add_a_2[49:12]) < (-38'sd32768))))) & (~(_cur_sat_preact_q == 8'd255)))) begin
+      sat_preact_q <= _cur_sat_preact_q + 8'd1;
     end
     if (rst) begin
       sat_preact_q <= 8'd0;
@@ -446,10 +470,13 @@ module layernorm (
 
   // seq: sat_var_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_var_q = sat_var_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_var_q <= 1'b0;
-    end else if ((((state_q == 3'd3) & ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff)) & (~(sat_var_q == 1'b1)))) begin
-      sat_var_q <= sat_var_q + 1'b1;
+    end else if ((((state_q == 3'd3) & ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff)) & (~(_cur_sat_var_q == 1'b1)))) begin
+      sat_var_q <= _cur_sat_var_q + 1'b1;
     end
     if (rst) begin
       sat_var_q <= 1'b0;
@@ -460,10 +487,13 @@ module layernorm (
 
   // seq: sat_inv_std_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_inv_std_q = sat_inv_std_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_inv_std_q <= 1'b0;
-    end else if (((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & rsqrt_sat) & (~(sat_inv_std_q == 1'b1)))) begin
-      sat_inv_std_q <= sat_inv_std_q + 1'b1;
+    end else if (((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & rsqrt_sat) & (~(_cur_sat_inv_std_q == 1'b1)))) begin
+      sat_inv_std_q <= _cur_sat_inv_std_q + 1'b1;
     end
     if (rst) begin
       sat_inv_std_q <= 1'b0;
@@ -474,10 +504,13 @@ module layernorm (
 
   // seq: sat_act_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_act_q = sat_act_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_act_q <= 8'd0;
-    end else if ((((adv & n2_valid_q) & (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) | ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)))) & (~(sat_act_q == 8'd255)))) begin
-      sat_act_q <= sat_act_q + 8'd1;
+    end else if ((((adv & n2_valid_q) & (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) | ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)))) & (~(_cur_sat_act_q == 8'd255)))) begin
+      sat_act_q <= _cur_sat_act_q + 8'd1;
     end
     if (rst) begin
       sat_act_q <= 8'd0;
@@ -488,10 +521,13 @@ module layernorm (
 
   // seq: sat_window_z_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_window_z_q = sat_window_z_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_window_z_q <= 8'd0;
-    end else if ((((adv & n2_valid_q) & (($signed({{2{z[15]}}, z}) > 18'sd32767) | ($signed({{2{z[15]}}, z}) < (-18'sd32768)))) & (~(sat_window_z_q == 8'd255)))) begin
-      sat_window_z_q <= sat_window_z_q + 8'd1;
+    end else if ((((adv & n2_valid_q) & (($signed({{2{z[15]}}, z}) > 18'sd32767) | ($signed({{2{z[15]}}, z}) < (-18'sd32768)))) & (~(_cur_sat_window_z_q == 8'd255)))) begin
+      sat_window_z_q <= _cur_sat_window_z_q + 8'd1;
     end
     if (rst) begin
       sat_window_z_q <= 8'd0;

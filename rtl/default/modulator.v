@@ -166,6 +166,20 @@ module modulator (
   wire [24:0]        _ext_d3_p_q;
   wire [56:0]        _add_out_data_q;
   wire [37:0]        _mux_out_data_q;
+  reg  [3:0]         _cur_kxy_count_q;
+  reg  [3:0]         _cur_kz_count_q;
+  reg  [3:0]         _cur_rsum_count_q;
+  reg  [7:0]         _cur_zc_count_q;
+  reg  [2:0]         _cur_state_q;
+  reg  [3:0]         _cur_coef_p_q;
+  reg  [2:0]         _cur_slot_q;
+  reg  [2:0]         _cur_xi_i_q;
+  reg  [7:0]         _cur_xi_j_q;
+  reg  [2:0]         _cur_xi_slot_q;
+  reg  [7:0]         _cur_delta_j_q;
+  reg  [3:0]         _cur_sat_coef_q;
+  reg  [7:0]         _cur_sat_xi_q;
+  reg  [7:0]         _cur_sat_delta_q;
 
   assign go = start & (state_q == 3'd0);  // generator/units/modulator.ts:169
 
@@ -744,6 +758,19 @@ module modulator (
 
   // seq: control (generator/units/modulator.ts:430)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_kxy_count_q = kxy_count_q;
+    _cur_kz_count_q = kz_count_q;
+    _cur_rsum_count_q = rsum_count_q;
+    _cur_zc_count_q = zc_count_q;
+    _cur_state_q = state_q;
+    _cur_coef_p_q = coef_p_q;
+    _cur_slot_q = slot_q;
+    _cur_xi_i_q = xi_i_q;
+    _cur_xi_j_q = xi_j_q;
+    _cur_xi_slot_q = xi_slot_q;
+    _cur_delta_j_q = delta_j_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       state_q <= 3'd1;
       layer_q <= layer;
@@ -757,53 +784,53 @@ module modulator (
       delta_j_q <= 8'd0;
     end
     if ((s_axis_kxy_tvalid & s_axis_kxy_tready)) begin
-      kxy_count_q <= kxy_count_q + 4'd1;
+      kxy_count_q <= _cur_kxy_count_q + 4'd1;
     end
     if ((s_axis_kz_tvalid & s_axis_kz_tready)) begin
-      kz_count_q <= kz_count_q + 4'd1;
+      kz_count_q <= _cur_kz_count_q + 4'd1;
     end
     if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
-      rsum_count_q <= rsum_count_q + 4'd1;
+      rsum_count_q <= _cur_rsum_count_q + 4'd1;
     end
     if ((s_axis_zc_tvalid & s_axis_zc_tready)) begin
-      zc_count_q <= zc_count_q + 8'd1;
+      zc_count_q <= _cur_zc_count_q + 8'd1;
     end
-    if (((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) begin
+    if (((_cur_state_q == 3'd1) & (((_cur_kxy_count_q == 4'd8) & (_cur_kz_count_q == 4'd8)) & (_cur_rsum_count_q == 4'd8)))) begin
       state_q <= 3'd2;
     end
     if (coef_issue) begin
-      coef_p_q <= coef_p_q + 4'd1;
+      coef_p_q <= _cur_coef_p_q + 4'd1;
     end
-    if (((state_q == 3'd2) & (((coef_p_q == 4'd8) & (~c1_valid_q)) & (~c2_valid_q)))) begin
+    if (((_cur_state_q == 3'd2) & (((_cur_coef_p_q == 4'd8) & (~c1_valid_q)) & (~c2_valid_q)))) begin
       state_q <= 3'd3;
       xi_i_q <= 3'd0;
-      xi_slot_q <= slot_q;
+      xi_slot_q <= _cur_slot_q;
       xi_j_q <= 8'd0;
     end
     if ((s_axis_zw_tvalid & s_axis_zw_tready)) begin
-      if ((xi_i_q == 3'd0)) begin
+      if ((_cur_xi_i_q == 3'd0)) begin
         zw_c_q <= s_axis_zw_tdata;
       end
-      if ((xi_i_q == 3'd7)) begin
+      if ((_cur_xi_i_q == 3'd7)) begin
         xi_i_q <= 3'd0;
-        xi_j_q <= xi_j_q + 8'd1;
+        xi_j_q <= _cur_xi_j_q + 8'd1;
       end else begin
-        xi_i_q <= xi_i_q + 3'd1;
+        xi_i_q <= _cur_xi_i_q + 3'd1;
       end
-      if ((xi_slot_q == 3'd7)) begin
+      if ((_cur_xi_slot_q == 3'd7)) begin
         xi_slot_q <= 3'd0;
       end else begin
-        xi_slot_q <= xi_slot_q + 3'd1;
+        xi_slot_q <= _cur_xi_slot_q + 3'd1;
       end
     end
-    if (((state_q == 3'd3) & (((((xi_j_q == n_sel) & (~x1_valid_q)) & (~x2_valid_q)) & (~x3_valid_q)) & (~x4_valid_q)))) begin
+    if (((_cur_state_q == 3'd3) & (((((_cur_xi_j_q == n_sel) & (~x1_valid_q)) & (~x2_valid_q)) & (~x3_valid_q)) & (~x4_valid_q)))) begin
       state_q <= 3'd4;
     end
-    if ((state_q == 3'd4)) begin
+    if ((_cur_state_q == 3'd4)) begin
       state_q <= 3'd5;
     end
     if ((adv & delta_issue)) begin
-      delta_j_q <= delta_j_q + 8'd1;
+      delta_j_q <= _cur_delta_j_q + 8'd1;
     end
     if (finish) begin
       state_q <= 3'd0;
@@ -840,10 +867,13 @@ module modulator (
 
   // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_coef_q = sat_coef_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_coef_q <= 4'd0;
-    end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
-      sat_coef_q <= sat_coef_q + 4'd1;
+    end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_mem_wdata[32], _bits_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) < (-34'sh800000)))) & (~(_cur_sat_coef_q == 4'd15)))) begin
+      sat_coef_q <= _cur_sat_coef_q + 4'd1;
     end
     if (rst) begin
       sat_coef_q <= 4'd0;
@@ -854,10 +884,13 @@ module modulator (
 
   // seq: sat_xi_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_xi_q = sat_xi_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_xi_q <= 8'd0;
-    end else if (((x2_valid_q & (($signed(_add_x3_xi_q[45:20]) > 26'sd32767) | ($signed(_add_x3_xi_q[45:20]) < (-26'sd32768)))) & (~(sat_xi_q == 8'd255)))) begin
-      sat_xi_q <= sat_xi_q + 8'd1;
+    end else if (((x2_valid_q & (($signed(_add_x3_xi_q[45:20]) > 26'sd32767) | ($signed(_add_x3_xi_q[45:20]) < (-26'sd32768)))) & (~(_cur_sat_xi_q == 8'd255)))) begin
+      sat_xi_q <= _cur_sat_xi_q + 8'd1;
     end
     if (rst) begin
       sat_xi_q <= 8'd0;
@@ -868,10 +901,13 @@ module modulator (
 
   // seq: sat_delta_q (generator/units/common.ts:95)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sat_delta_q = sat_delta_q;
+    /* verilator lint_on BLKSEQ */
     if (go) begin
       sat_delta_q <= 8'd0;
-    end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
-      sat_delta_q <= sat_delta_q + 8'd1;
+    end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(_cur_sat_delta_q == 8'd255)))) begin
+      sat_delta_q <= _cur_sat_delta_q + 8'd1;
     end
     if (rst) begin
       sat_delta_q <= 8'd0;

@@ -1009,6 +1009,22 @@ module output_layer (
   reg  signed [15:0] max_mem [0:7];
   reg  [16:0]        e_mem [0:79];
   reg  [16:0]        r_mem [0:7];
+  reg                _cur_v1_q;
+  reg  [1:0]         _cur_phase_q;
+  reg                _cur_train_q;
+  reg  [3:0]         _cur_j_q;
+  reg                _cur_sub_q;
+  reg                _cur_k_q;
+  reg  [2:0]         _cur_p_q;
+  reg  [2:0]         _cur_p1_q;
+  reg  [3:0]         _cur_j1_q;
+  reg                _cur_sub1_q;
+  reg                _cur_row_first1_q;
+  reg                _cur_row_last1_q;
+  reg                _cur_k_last1_q;
+  reg                _cur_j_first1_q;
+  reg                _cur_j_last1_q;
+  reg                _cur_p_last1_q;
   wire [5:0]         _shl_w_addr;
   reg                _sel_host_sub;
   wire [5:0]         _shl_host_addr_p;
@@ -1020,192 +1036,257 @@ module output_layer (
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
   wire [10:0]        _mul_err_rd_addr;
+  reg  [4:0]         _cur_w_addr1_q;
+  reg  [31:0]        _cur_lfsr_32;
+  reg  [31:0]        _cur_lfsr_0;
   reg  [35:0]        _neg_w_upd_0_sum;
   reg  [36:0]        _ext_w_upd_0_sum;
   reg  [29:0]        _bits_w_upd_0_sum_2;
   reg  [16:0]        _ext_w_upd_0_sum_2;
   reg  [30:0]        _add_w_upd_0_sum;
   reg  [14:0]        _bits_w_upd_0_sum;
+  reg  [31:0]        _cur_lfsr_33;
+  reg  [31:0]        _cur_lfsr_1;
   reg  [35:0]        _neg_w_upd_1_sum;
   reg  [36:0]        _ext_w_upd_1_sum;
   reg  [29:0]        _bits_w_upd_1_sum_2;
   reg  [16:0]        _ext_w_upd_1_sum_2;
   reg  [30:0]        _add_w_upd_1_sum;
   reg  [14:0]        _bits_w_upd_1_sum;
+  reg  [31:0]        _cur_lfsr_34;
+  reg  [31:0]        _cur_lfsr_2;
   reg  [35:0]        _neg_w_upd_2_sum;
   reg  [36:0]        _ext_w_upd_2_sum;
   reg  [29:0]        _bits_w_upd_2_sum_2;
   reg  [16:0]        _ext_w_upd_2_sum_2;
   reg  [30:0]        _add_w_upd_2_sum;
   reg  [14:0]        _bits_w_upd_2_sum;
+  reg  [31:0]        _cur_lfsr_35;
+  reg  [31:0]        _cur_lfsr_3;
   reg  [35:0]        _neg_w_upd_3_sum;
   reg  [36:0]        _ext_w_upd_3_sum;
   reg  [29:0]        _bits_w_upd_3_sum_2;
   reg  [16:0]        _ext_w_upd_3_sum_2;
   reg  [30:0]        _add_w_upd_3_sum;
   reg  [14:0]        _bits_w_upd_3_sum;
+  reg  [31:0]        _cur_lfsr_36;
+  reg  [31:0]        _cur_lfsr_4;
   reg  [35:0]        _neg_w_upd_4_sum;
   reg  [36:0]        _ext_w_upd_4_sum;
   reg  [29:0]        _bits_w_upd_4_sum_2;
   reg  [16:0]        _ext_w_upd_4_sum_2;
   reg  [30:0]        _add_w_upd_4_sum;
   reg  [14:0]        _bits_w_upd_4_sum;
+  reg  [31:0]        _cur_lfsr_37;
+  reg  [31:0]        _cur_lfsr_5;
   reg  [35:0]        _neg_w_upd_5_sum;
   reg  [36:0]        _ext_w_upd_5_sum;
   reg  [29:0]        _bits_w_upd_5_sum_2;
   reg  [16:0]        _ext_w_upd_5_sum_2;
   reg  [30:0]        _add_w_upd_5_sum;
   reg  [14:0]        _bits_w_upd_5_sum;
+  reg  [31:0]        _cur_lfsr_38;
+  reg  [31:0]        _cur_lfsr_6;
   reg  [35:0]        _neg_w_upd_6_sum;
   reg  [36:0]        _ext_w_upd_6_sum;
   reg  [29:0]        _bits_w_upd_6_sum_2;
   reg  [16:0]        _ext_w_upd_6_sum_2;
   reg  [30:0]        _add_w_upd_6_sum;
   reg  [14:0]        _bits_w_upd_6_sum;
+  reg  [31:0]        _cur_lfsr_39;
+  reg  [31:0]        _cur_lfsr_7;
   reg  [35:0]        _neg_w_upd_7_sum;
   reg  [36:0]        _ext_w_upd_7_sum;
   reg  [29:0]        _bits_w_upd_7_sum_2;
   reg  [16:0]        _ext_w_upd_7_sum_2;
   reg  [30:0]        _add_w_upd_7_sum;
   reg  [14:0]        _bits_w_upd_7_sum;
+  reg  [31:0]        _cur_lfsr_40;
+  reg  [31:0]        _cur_lfsr_8;
   reg  [35:0]        _neg_w_upd_8_sum;
   reg  [36:0]        _ext_w_upd_8_sum;
   reg  [29:0]        _bits_w_upd_8_sum_2;
   reg  [16:0]        _ext_w_upd_8_sum_2;
   reg  [30:0]        _add_w_upd_8_sum;
   reg  [14:0]        _bits_w_upd_8_sum;
+  reg  [31:0]        _cur_lfsr_41;
+  reg  [31:0]        _cur_lfsr_9;
   reg  [35:0]        _neg_w_upd_9_sum;
   reg  [36:0]        _ext_w_upd_9_sum;
   reg  [29:0]        _bits_w_upd_9_sum_2;
   reg  [16:0]        _ext_w_upd_9_sum_2;
   reg  [30:0]        _add_w_upd_9_sum;
   reg  [14:0]        _bits_w_upd_9_sum;
+  reg  [31:0]        _cur_lfsr_42;
+  reg  [31:0]        _cur_lfsr_10;
   reg  [35:0]        _neg_w_upd_10_sum;
   reg  [36:0]        _ext_w_upd_10_sum;
   reg  [29:0]        _bits_w_upd_10_sum_2;
   reg  [16:0]        _ext_w_upd_10_sum_2;
   reg  [30:0]        _add_w_upd_10_sum;
   reg  [14:0]        _bits_w_upd_10_sum;
+  reg  [31:0]        _cur_lfsr_43;
+  reg  [31:0]        _cur_lfsr_11;
   reg  [35:0]        _neg_w_upd_11_sum;
   reg  [36:0]        _ext_w_upd_11_sum;
   reg  [29:0]        _bits_w_upd_11_sum_2;
   reg  [16:0]        _ext_w_upd_11_sum_2;
   reg  [30:0]        _add_w_upd_11_sum;
   reg  [14:0]        _bits_w_upd_11_sum;
+  reg  [31:0]        _cur_lfsr_44;
+  reg  [31:0]        _cur_lfsr_12;
   reg  [35:0]        _neg_w_upd_12_sum;
   reg  [36:0]        _ext_w_upd_12_sum;
   reg  [29:0]        _bits_w_upd_12_sum_2;
   reg  [16:0]        _ext_w_upd_12_sum_2;
   reg  [30:0]        _add_w_upd_12_sum;
   reg  [14:0]        _bits_w_upd_12_sum;
+  reg  [31:0]        _cur_lfsr_45;
+  reg  [31:0]        _cur_lfsr_13;
   reg  [35:0]        _neg_w_upd_13_sum;
   reg  [36:0]        _ext_w_upd_13_sum;
   reg  [29:0]        _bits_w_upd_13_sum_2;
   reg  [16:0]        _ext_w_upd_13_sum_2;
   reg  [30:0]        _add_w_upd_13_sum;
   reg  [14:0]        _bits_w_upd_13_sum;
+  reg  [31:0]        _cur_lfsr_46;
+  reg  [31:0]        _cur_lfsr_14;
   reg  [35:0]        _neg_w_upd_14_sum;
   reg  [36:0]        _ext_w_upd_14_sum;
   reg  [29:0]        _bits_w_upd_14_sum_2;
   reg  [16:0]        _ext_w_upd_14_sum_2;
   reg  [30:0]        _add_w_upd_14_sum;
   reg  [14:0]        _bits_w_upd_14_sum;
+  reg  [31:0]        _cur_lfsr_47;
+  reg  [31:0]        _cur_lfsr_15;
   reg  [35:0]        _neg_w_upd_15_sum;
   reg  [36:0]        _ext_w_upd_15_sum;
   reg  [29:0]        _bits_w_upd_15_sum_2;
   reg  [16:0]        _ext_w_upd_15_sum_2;
   reg  [30:0]        _add_w_upd_15_sum;
   reg  [14:0]        _bits_w_upd_15_sum;
+  reg  [31:0]        _cur_lfsr_48;
+  reg  [31:0]        _cur_lfsr_16;
   reg  [35:0]        _neg_w_upd_16_sum;
   reg  [36:0]        _ext_w_upd_16_sum;
   reg  [29:0]        _bits_w_upd_16_sum_2;
   reg  [16:0]        _ext_w_upd_16_sum_2;
   reg  [30:0]        _add_w_upd_16_sum;
   reg  [14:0]        _bits_w_upd_16_sum;
+  reg  [31:0]        _cur_lfsr_49;
+  reg  [31:0]        _cur_lfsr_17;
   reg  [35:0]        _neg_w_upd_17_sum;
   reg  [36:0]        _ext_w_upd_17_sum;
   reg  [29:0]        _bits_w_upd_17_sum_2;
   reg  [16:0]        _ext_w_upd_17_sum_2;
   reg  [30:0]        _add_w_upd_17_sum;
   reg  [14:0]        _bits_w_upd_17_sum;
+  reg  [31:0]        _cur_lfsr_50;
+  reg  [31:0]        _cur_lfsr_18;
   reg  [35:0]        _neg_w_upd_18_sum;
   reg  [36:0]        _ext_w_upd_18_sum;
   reg  [29:0]        _bits_w_upd_18_sum_2;
   reg  [16:0]        _ext_w_upd_18_sum_2;
   reg  [30:0]        _add_w_upd_18_sum;
   reg  [14:0]        _bits_w_upd_18_sum;
+  reg  [31:0]        _cur_lfsr_51;
+  reg  [31:0]        _cur_lfsr_19;
   reg  [35:0]        _neg_w_upd_19_sum;
   reg  [36:0]        _ext_w_upd_19_sum;
   reg  [29:0]        _bits_w_upd_19_sum_2;
   reg  [16:0]        _ext_w_upd_19_sum_2;
   reg  [30:0]        _add_w_upd_19_sum;
   reg  [14:0]        _bits_w_upd_19_sum;
+  reg  [31:0]        _cur_lfsr_52;
+  reg  [31:0]        _cur_lfsr_20;
   reg  [35:0]        _neg_w_upd_20_sum;
   reg  [36:0]        _ext_w_upd_20_sum;
   reg  [29:0]        _bits_w_upd_20_sum_2;
   reg  [16:0]        _ext_w_upd_20_sum_2;
   reg  [30:0]        _add_w_upd_20_sum;
   reg  [14:0]        _bits_w_upd_20_sum;
+  reg  [31:0]        _cur_lfsr_53;
+  reg  [31:0]        _cur_lfsr_21;
   reg  [35:0]        _neg_w_upd_21_sum;
   reg  [36:0]        _ext_w_upd_21_sum;
   reg  [29:0]        _bits_w_upd_21_sum_2;
   reg  [16:0]        _ext_w_upd_21_sum_2;
   reg  [30:0]        _add_w_upd_21_sum;
   reg  [14:0]        _bits_w_upd_21_sum;
+  reg  [31:0]        _cur_lfsr_54;
+  reg  [31:0]        _cur_lfsr_22;
   reg  [35:0]        _neg_w_upd_22_sum;
   reg  [36:0]        _ext_w_upd_22_sum;
   reg  [29:0]        _bits_w_upd_22_sum_2;
   reg  [16:0]        _ext_w_upd_22_sum_2;
   reg  [30:0]        _add_w_upd_22_sum;
   reg  [14:0]        _bits_w_upd_22_sum;
+  reg  [31:0]        _cur_lfsr_55;
+  reg  [31:0]        _cur_lfsr_23;
   reg  [35:0]        _neg_w_upd_23_sum;
   reg  [36:0]        _ext_w_upd_23_sum;
   reg  [29:0]        _bits_w_upd_23_sum_2;
   reg  [16:0]        _ext_w_upd_23_sum_2;
   reg  [30:0]        _add_w_upd_23_sum;
   reg  [14:0]        _bits_w_upd_23_sum;
+  reg  [31:0]        _cur_lfsr_56;
+  reg  [31:0]        _cur_lfsr_24;
   reg  [35:0]        _neg_w_upd_24_sum;
   reg  [36:0]        _ext_w_upd_24_sum;
   reg  [29:0]        _bits_w_upd_24_sum_2;
   reg  [16:0]        _ext_w_upd_24_sum_2;
   reg  [30:0]        _add_w_upd_24_sum;
   reg  [14:0]        _bits_w_upd_24_sum;
+  reg  [31:0]        _cur_lfsr_57;
+  reg  [31:0]        _cur_lfsr_25;
   reg  [35:0]        _neg_w_upd_25_sum;
   reg  [36:0]        _ext_w_upd_25_sum;
   reg  [29:0]        _bits_w_upd_25_sum_2;
   reg  [16:0]        _ext_w_upd_25_sum_2;
   reg  [30:0]        _add_w_upd_25_sum;
   reg  [14:0]        _bits_w_upd_25_sum;
+  reg  [31:0]        _cur_lfsr_58;
+  reg  [31:0]        _cur_lfsr_26;
   reg  [35:0]        _neg_w_upd_26_sum;
   reg  [36:0]        _ext_w_upd_26_sum;
   reg  [29:0]        _bits_w_upd_26_sum_2;
   reg  [16:0]        _ext_w_upd_26_sum_2;
   reg  [30:0]        _add_w_upd_26_sum;
   reg  [14:0]        _bits_w_upd_26_sum;
+  reg  [31:0]        _cur_lfsr_59;
+  reg  [31:0]        _cur_lfsr_27;
   reg  [35:0]        _neg_w_upd_27_sum;
   reg  [36:0]        _ext_w_upd_27_sum;
   reg  [29:0]        _bits_w_upd_27_sum_2;
   reg  [16:0]        _ext_w_upd_27_sum_2;
   reg  [30:0]        _add_w_upd_27_sum;
   reg  [14:0]        _bits_w_upd_27_sum;
+  reg  [31:0]        _cur_lfsr_60;
+  reg  [31:0]        _cur_lfsr_28;
   reg  [35:0]        _neg_w_upd_28_sum;
   reg  [36:0]        _ext_w_upd_28_sum;
   reg  [29:0]        _bits_w_upd_28_sum_2;
   reg  [16:0]        _ext_w_upd_28_sum_2;
   reg  [30:0]        _add_w_upd_28_sum;
   reg  [14:0]        _bits_w_upd_28_sum;
+  reg  [31:0]        _cur_lfsr_61;
+  reg  [31:0]        _cur_lfsr_29;
   reg  [35:0]        _neg_w_upd_29_sum;
   reg  [36:0]        _ext_w_upd_29_sum;
   reg  [29:0]        _bits_w_upd_29_sum_2;
   reg  [16:0]        _ext_w_upd_29_sum_2;
   reg  [30:0]        _add_w_upd_29_sum;
   reg  [14:0]        _bits_w_upd_29_sum;
+  reg  [31:0]        _cur_lfsr_62;
+  reg  [31:0]        _cur_lfsr_30;
   reg  [35:0]        _neg_w_upd_30_sum;
   reg  [36:0]        _ext_w_upd_30_sum;
   reg  [29:0]        _bits_w_upd_30_sum_2;
   reg  [16:0]        _ext_w_upd_30_sum_2;
   reg  [30:0]        _add_w_upd_30_sum;
   reg  [14:0]        _bits_w_upd_30_sum;
+  reg  [31:0]        _cur_lfsr_63;
+  reg  [31:0]        _cur_lfsr_31;
   reg  [35:0]        _neg_w_upd_31_sum;
   reg  [36:0]        _ext_w_upd_31_sum;
   reg  [29:0]        _bits_w_upd_31_sum_2;
@@ -1221,11 +1302,48 @@ module output_layer (
   wire [28:0]        _mux_logit;
   wire [10:0]        _mul_logit_mem_waddr;
   wire [10:0]        _mul_logit_rd_addr;
+  reg  [3:0]         _cur_slots_logits_q;
+  reg  [3:0]         _cur_slots_recip_q;
+  reg  [3:0]         _cur_exp_j_q;
+  reg  [2:0]         _cur_exp_p_q;
+  reg  [3:0]         _cur_err_j_q;
+  reg  [2:0]         _cur_err_p_q;
+  reg                _cur_exp_v1_q;
+  reg                _cur_exp_v2_q;
+  reg                _cur_exp_v3_q;
+  reg                _cur_exp_v4_q;
+  reg  [2:0]         _cur_exp_p1_q;
+  reg  [2:0]         _cur_exp_p2_q;
+  reg  [2:0]         _cur_exp_p3_q;
+  reg  [2:0]         _cur_exp_p4_q;
+  reg  [3:0]         _cur_exp_j1_q;
+  reg  [3:0]         _cur_exp_j2_q;
+  reg  [3:0]         _cur_exp_j3_q;
+  reg  [3:0]         _cur_exp_j4_q;
+  reg                _cur_exp_j_first1_q;
+  reg                _cur_exp_j_first2_q;
+  reg                _cur_exp_j_first3_q;
+  reg                _cur_exp_j_first4_q;
+  reg                _cur_exp_j_last1_q;
+  reg                _cur_exp_j_last2_q;
+  reg                _cur_exp_j_last3_q;
+  reg                _cur_exp_j_last4_q;
   wire [10:0]        _mul_e_mem_waddr;
   wire [10:0]        _mul_e_rd_addr;
+  reg                _cur_recip_v1_q;
+  reg                _cur_recip_v2_q;
+  reg                _cur_recip_v3_q;
+  reg                _cur_recip_v4_q;
+  reg  [2:0]         _cur_recip_p1_q;
+  reg  [2:0]         _cur_recip_p2_q;
+  reg  [2:0]         _cur_recip_p3_q;
+  reg  [2:0]         _cur_recip_p4_q;
   wire [33:0]        _mul_p_sat;
   wire [34:0]        _add_p_sat;
   wire [18:0]        _bits_p_clamped;
+  reg                _cur_host_rd_pend_q;
+  reg  [1:0]         _cur_host_kind_q;
+  reg  [5:0]         _cur_host_bank_q;
 
   assign issue = issuing_q;  // generator/units/output.ts:247
 
@@ -1233,9 +1351,12 @@ module output_layer (
 
   // seq: v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_v1_q = v1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       v1_q <= issue;
-      v2_q <= v1_q;
+      v2_q <= _cur_v1_q;
     end
     if (rst) begin
       v1_q <= 1'b0;
@@ -1271,6 +1392,14 @@ module output_layer (
 
   // seq: control (generator/units/output.ts:299)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_phase_q = phase_q;
+    _cur_train_q = train_q;
+    _cur_j_q = j_q;
+    _cur_sub_q = sub_q;
+    _cur_k_q = k_q;
+    _cur_p_q = p_q;
+    /* verilator lint_on BLKSEQ */
     done_q <= finish;
     if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
       busy_q <= 1'b1;
@@ -1287,8 +1416,8 @@ module output_layer (
       phase_q <= 2'd0;
     end
     if (advance_phase) begin
-      phase_q <= (phase_q == 2'd1) ? (train_q ? 2'd2 : 2'd0) : ((phase_q == 2'd2) ? 2'd3 : 2'd0);
-      issuing_q <= phase_q != 2'd1;
+      phase_q <= (_cur_phase_q == 2'd1) ? (_cur_train_q ? 2'd2 : 2'd0) : ((_cur_phase_q == 2'd2) ? 2'd3 : 2'd0);
+      issuing_q <= _cur_phase_q != 2'd1;
       p_q <= 3'd0;
       k_q <= 1'b0;
       sub_q <= 1'b0;
@@ -1298,40 +1427,40 @@ module output_layer (
       if (loop_end) begin
         issuing_q <= 1'b0;
       end
-      if ((phase_q == 2'd1)) begin
-        if ((j_q == 4'd9)) begin
+      if ((_cur_phase_q == 2'd1)) begin
+        if ((_cur_j_q == 4'd9)) begin
           j_q <= 4'd0;
-          if ((sub_q == 1'b1)) begin
+          if ((_cur_sub_q == 1'b1)) begin
             sub_q <= 1'b0;
-            if ((k_q == 1'b0)) begin
+            if ((_cur_k_q == 1'b0)) begin
               k_q <= 1'b0;
-              p_q <= p_q + 3'd1;
+              p_q <= _cur_p_q + 3'd1;
             end else begin
-              k_q <= k_q + 1'b1;
+              k_q <= _cur_k_q + 1'b1;
             end
           end else begin
-            sub_q <= sub_q + 1'b1;
+            sub_q <= _cur_sub_q + 1'b1;
           end
         end else begin
-          j_q <= j_q + 4'd1;
+          j_q <= _cur_j_q + 4'd1;
         end
       end
-      if ((phase_q == 2'd3)) begin
-        if ((p_q == 3'd7)) begin
+      if ((_cur_phase_q == 2'd3)) begin
+        if ((_cur_p_q == 3'd7)) begin
           p_q <= 3'd0;
-          if ((sub_q == 1'b1)) begin
+          if ((_cur_sub_q == 1'b1)) begin
             sub_q <= 1'b0;
-            if ((k_q == 1'b0)) begin
+            if ((_cur_k_q == 1'b0)) begin
               k_q <= 1'b0;
-              j_q <= j_q + 4'd1;
+              j_q <= _cur_j_q + 4'd1;
             end else begin
-              k_q <= k_q + 1'b1;
+              k_q <= _cur_k_q + 1'b1;
             end
           end else begin
-            sub_q <= sub_q + 1'b1;
+            sub_q <= _cur_sub_q + 1'b1;
           end
         end else begin
-          p_q <= p_q + 3'd1;
+          p_q <= _cur_p_q + 3'd1;
         end
       end
     end
@@ -1354,9 +1483,12 @@ module output_layer (
 
   // seq: p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_p1_q = p1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       p1_q <= p_q;
-      p2_q <= p1_q;
+      p2_q <= _cur_p1_q;
     end
     if (rst) begin
       p1_q <= 3'd0;
@@ -1366,9 +1498,12 @@ module output_layer (
 
   // seq: j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_j1_q = j1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       j1_q <= j_q;
-      j2_q <= j1_q;
+      j2_q <= _cur_j1_q;
     end
     if (rst) begin
       j1_q <= 4'd0;
@@ -1378,9 +1513,12 @@ module output_layer (
 
   // seq: sub_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_sub1_q = sub1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       sub1_q <= sub_q;
-      sub2_q <= sub1_q;
+      sub2_q <= _cur_sub1_q;
     end
     if (rst) begin
       sub1_q <= 1'b0;
@@ -1390,9 +1528,12 @@ module output_layer (
 
   // seq: row_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_row_first1_q = row_first1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       row_first1_q <= (k_q == 1'b0) & (sub_q == 1'b0);
-      row_first2_q <= row_first1_q;
+      row_first2_q <= _cur_row_first1_q;
     end
     if (rst) begin
       row_first1_q <= 1'b0;
@@ -1402,9 +1543,12 @@ module output_layer (
 
   // seq: row_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_row_last1_q = row_last1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       row_last1_q <= (k_q == 1'b0) & (sub_q == 1'b1);
-      row_last2_q <= row_last1_q;
+      row_last2_q <= _cur_row_last1_q;
     end
     if (rst) begin
       row_last1_q <= 1'b0;
@@ -1414,9 +1558,12 @@ module output_layer (
 
   // seq: k_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_k_last1_q = k_last1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       k_last1_q <= k_q == 1'b0;
-      k_last2_q <= k_last1_q;
+      k_last2_q <= _cur_k_last1_q;
     end
     if (rst) begin
       k_last1_q <= 1'b0;
@@ -1426,9 +1573,12 @@ module output_layer (
 
   // seq: j_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_j_first1_q = j_first1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       j_first1_q <= j_q == 4'd0;
-      j_first2_q <= j_first1_q;
+      j_first2_q <= _cur_j_first1_q;
     end
     if (rst) begin
       j_first1_q <= 1'b0;
@@ -1438,9 +1588,12 @@ module output_layer (
 
   // seq: j_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_j_last1_q = j_last1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       j_last1_q <= j_q == 4'd9;
-      j_last2_q <= j_last1_q;
+      j_last2_q <= _cur_j_last1_q;
     end
     if (rst) begin
       j_last1_q <= 1'b0;
@@ -1460,9 +1613,12 @@ module output_layer (
 
   // seq: p_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_p_last1_q = p_last1_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       p_last1_q <= p_q == 3'd7;
-      p_last2_q <= p_last1_q;
+      p_last2_q <= _cur_p_last1_q;
     end
     if (rst) begin
       p_last1_q <= 1'b0;
@@ -1681,8 +1837,11 @@ module output_layer (
 
   // seq: w_addr_tags (generator/units/output.ts:428)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_w_addr1_q = w_addr1_q;
+    /* verilator lint_on BLKSEQ */
     w_addr1_q <= w_addr;
-    w_addr2_q <= w_addr1_q;
+    w_addr2_q <= _cur_w_addr1_q;
     if (rst) begin
       w_addr1_q <= 5'd0;
       w_addr2_q <= 5'd0;
@@ -1762,6 +1921,10 @@ module output_layer (
 
   // seq: lfsr_0 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_32 = lfsr_32;
+    _cur_lfsr_0 = lfsr_0;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd0)) begin
         lfsr_0 <= host_wdata;
@@ -1771,10 +1934,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_0) begin
-        lfsr_0 <= lfsr_32;
+        lfsr_0 <= _cur_lfsr_32;
       end
       if (lfsr_turn_0) begin
-        lfsr_32 <= (draw_w_0 | draw_b) ? ((draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0) : lfsr_0;
+        lfsr_32 <= (draw_w_0 | draw_b) ? ((draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0) : _cur_lfsr_0;
       end
     end
     if (rst) begin
@@ -1864,6 +2027,10 @@ module output_layer (
 
   // seq: lfsr_1 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_33 = lfsr_33;
+    _cur_lfsr_1 = lfsr_1;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd1)) begin
         lfsr_1 <= host_wdata;
@@ -1873,10 +2040,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_1) begin
-        lfsr_1 <= lfsr_33;
+        lfsr_1 <= _cur_lfsr_33;
       end
       if (lfsr_turn_1) begin
-        lfsr_33 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
+        lfsr_33 <= draw_w_1 ? lfsr_next_1 : _cur_lfsr_1;
       end
     end
     if (rst) begin
@@ -1966,6 +2133,10 @@ module output_layer (
 
   // seq: lfsr_2 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_34 = lfsr_34;
+    _cur_lfsr_2 = lfsr_2;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd2)) begin
         lfsr_2 <= host_wdata;
@@ -1975,10 +2146,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_2) begin
-        lfsr_2 <= lfsr_34;
+        lfsr_2 <= _cur_lfsr_34;
       end
       if (lfsr_turn_2) begin
-        lfsr_34 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
+        lfsr_34 <= draw_w_2 ? lfsr_next_2 : _cur_lfsr_2;
       end
     end
     if (rst) begin
@@ -2068,6 +2239,10 @@ module output_layer (
 
   // seq: lfsr_3 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_35 = lfsr_35;
+    _cur_lfsr_3 = lfsr_3;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd3)) begin
         lfsr_3 <= host_wdata;
@@ -2077,10 +2252,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_3) begin
-        lfsr_3 <= lfsr_35;
+        lfsr_3 <= _cur_lfsr_35;
       end
       if (lfsr_turn_3) begin
-        lfsr_35 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
+        lfsr_35 <= draw_w_3 ? lfsr_next_3 : _cur_lfsr_3;
       end
     end
     if (rst) begin
@@ -2170,6 +2345,10 @@ module output_layer (
 
   // seq: lfsr_4 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_36 = lfsr_36;
+    _cur_lfsr_4 = lfsr_4;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd4)) begin
         lfsr_4 <= host_wdata;
@@ -2179,10 +2358,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_4) begin
-        lfsr_4 <= lfsr_36;
+        lfsr_4 <= _cur_lfsr_36;
       end
       if (lfsr_turn_4) begin
-        lfsr_36 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
+        lfsr_36 <= draw_w_4 ? lfsr_next_4 : _cur_lfsr_4;
       end
     end
     if (rst) begin
@@ -2272,6 +2451,10 @@ module output_layer (
 
   // seq: lfsr_5 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_37 = lfsr_37;
+    _cur_lfsr_5 = lfsr_5;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd5)) begin
         lfsr_5 <= host_wdata;
@@ -2281,10 +2464,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_5) begin
-        lfsr_5 <= lfsr_37;
+        lfsr_5 <= _cur_lfsr_37;
       end
       if (lfsr_turn_5) begin
-        lfsr_37 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
+        lfsr_37 <= draw_w_5 ? lfsr_next_5 : _cur_lfsr_5;
       end
     end
     if (rst) begin
@@ -2374,6 +2557,10 @@ module output_layer (
 
   // seq: lfsr_6 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_38 = lfsr_38;
+    _cur_lfsr_6 = lfsr_6;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd6)) begin
         lfsr_6 <= host_wdata;
@@ -2383,10 +2570,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_6) begin
-        lfsr_6 <= lfsr_38;
+        lfsr_6 <= _cur_lfsr_38;
       end
       if (lfsr_turn_6) begin
-        lfsr_38 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
+        lfsr_38 <= draw_w_6 ? lfsr_next_6 : _cur_lfsr_6;
       end
     end
     if (rst) begin
@@ -2476,6 +2663,10 @@ module output_layer (
 
   // seq: lfsr_7 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_39 = lfsr_39;
+    _cur_lfsr_7 = lfsr_7;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd7)) begin
         lfsr_7 <= host_wdata;
@@ -2485,10 +2676,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_7) begin
-        lfsr_7 <= lfsr_39;
+        lfsr_7 <= _cur_lfsr_39;
       end
       if (lfsr_turn_7) begin
-        lfsr_39 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
+        lfsr_39 <= draw_w_7 ? lfsr_next_7 : _cur_lfsr_7;
       end
     end
     if (rst) begin
@@ -2578,6 +2769,10 @@ module output_layer (
 
   // seq: lfsr_8 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_40 = lfsr_40;
+    _cur_lfsr_8 = lfsr_8;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd8)) begin
         lfsr_8 <= host_wdata;
@@ -2587,10 +2782,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_8) begin
-        lfsr_8 <= lfsr_40;
+        lfsr_8 <= _cur_lfsr_40;
       end
       if (lfsr_turn_8) begin
-        lfsr_40 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
+        lfsr_40 <= draw_w_8 ? lfsr_next_8 : _cur_lfsr_8;
       end
     end
     if (rst) begin
@@ -2680,6 +2875,10 @@ module output_layer (
 
   // seq: lfsr_9 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_41 = lfsr_41;
+    _cur_lfsr_9 = lfsr_9;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd9)) begin
         lfsr_9 <= host_wdata;
@@ -2689,10 +2888,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_9) begin
-        lfsr_9 <= lfsr_41;
+        lfsr_9 <= _cur_lfsr_41;
       end
       if (lfsr_turn_9) begin
-        lfsr_41 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
+        lfsr_41 <= draw_w_9 ? lfsr_next_9 : _cur_lfsr_9;
       end
     end
     if (rst) begin
@@ -2782,6 +2981,10 @@ module output_layer (
 
   // seq: lfsr_10 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_42 = lfsr_42;
+    _cur_lfsr_10 = lfsr_10;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd10)) begin
         lfsr_10 <= host_wdata;
@@ -2791,10 +2994,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_10) begin
-        lfsr_10 <= lfsr_42;
+        lfsr_10 <= _cur_lfsr_42;
       end
       if (lfsr_turn_10) begin
-        lfsr_42 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
+        lfsr_42 <= draw_w_10 ? lfsr_next_10 : _cur_lfsr_10;
       end
     end
     if (rst) begin
@@ -2884,6 +3087,10 @@ module output_layer (
 
   // seq: lfsr_11 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_43 = lfsr_43;
+    _cur_lfsr_11 = lfsr_11;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd11)) begin
         lfsr_11 <= host_wdata;
@@ -2893,10 +3100,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_11) begin
-        lfsr_11 <= lfsr_43;
+        lfsr_11 <= _cur_lfsr_43;
       end
       if (lfsr_turn_11) begin
-        lfsr_43 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
+        lfsr_43 <= draw_w_11 ? lfsr_next_11 : _cur_lfsr_11;
       end
     end
     if (rst) begin
@@ -2986,6 +3193,10 @@ module output_layer (
 
   // seq: lfsr_12 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_44 = lfsr_44;
+    _cur_lfsr_12 = lfsr_12;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd12)) begin
         lfsr_12 <= host_wdata;
@@ -2995,10 +3206,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_12) begin
-        lfsr_12 <= lfsr_44;
+        lfsr_12 <= _cur_lfsr_44;
       end
       if (lfsr_turn_12) begin
-        lfsr_44 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
+        lfsr_44 <= draw_w_12 ? lfsr_next_12 : _cur_lfsr_12;
       end
     end
     if (rst) begin
@@ -3088,6 +3299,10 @@ module output_layer (
 
   // seq: lfsr_13 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_45 = lfsr_45;
+    _cur_lfsr_13 = lfsr_13;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd13)) begin
         lfsr_13 <= host_wdata;
@@ -3097,10 +3312,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_13) begin
-        lfsr_13 <= lfsr_45;
+        lfsr_13 <= _cur_lfsr_45;
       end
       if (lfsr_turn_13) begin
-        lfsr_45 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
+        lfsr_45 <= draw_w_13 ? lfsr_next_13 : _cur_lfsr_13;
       end
     end
     if (rst) begin
@@ -3190,6 +3405,10 @@ module output_layer (
 
   // seq: lfsr_14 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_46 = lfsr_46;
+    _cur_lfsr_14 = lfsr_14;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd14)) begin
         lfsr_14 <= host_wdata;
@@ -3199,10 +3418,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_14) begin
-        lfsr_14 <= lfsr_46;
+        lfsr_14 <= _cur_lfsr_46;
       end
       if (lfsr_turn_14) begin
-        lfsr_46 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
+        lfsr_46 <= draw_w_14 ? lfsr_next_14 : _cur_lfsr_14;
       end
     end
     if (rst) begin
@@ -3292,6 +3511,10 @@ module output_layer (
 
   // seq: lfsr_15 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_47 = lfsr_47;
+    _cur_lfsr_15 = lfsr_15;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd15)) begin
         lfsr_15 <= host_wdata;
@@ -3301,10 +3524,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_15) begin
-        lfsr_15 <= lfsr_47;
+        lfsr_15 <= _cur_lfsr_47;
       end
       if (lfsr_turn_15) begin
-        lfsr_47 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
+        lfsr_47 <= draw_w_15 ? lfsr_next_15 : _cur_lfsr_15;
       end
     end
     if (rst) begin
@@ -3394,6 +3617,10 @@ module output_layer (
 
   // seq: lfsr_16 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_48 = lfsr_48;
+    _cur_lfsr_16 = lfsr_16;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd16)) begin
         lfsr_16 <= host_wdata;
@@ -3403,10 +3630,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_16) begin
-        lfsr_16 <= lfsr_48;
+        lfsr_16 <= _cur_lfsr_48;
       end
       if (lfsr_turn_16) begin
-        lfsr_48 <= draw_w_16 ? lfsr_next_16 : lfsr_16;
+        lfsr_48 <= draw_w_16 ? lfsr_next_16 : _cur_lfsr_16;
       end
     end
     if (rst) begin
@@ -3496,6 +3723,10 @@ module output_layer (
 
   // seq: lfsr_17 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_49 = lfsr_49;
+    _cur_lfsr_17 = lfsr_17;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd17)) begin
         lfsr_17 <= host_wdata;
@@ -3505,10 +3736,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_17) begin
-        lfsr_17 <= lfsr_49;
+        lfsr_17 <= _cur_lfsr_49;
       end
       if (lfsr_turn_17) begin
-        lfsr_49 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
+        lfsr_49 <= draw_w_17 ? lfsr_next_17 : _cur_lfsr_17;
       end
     end
     if (rst) begin
@@ -3598,6 +3829,10 @@ module output_layer (
 
   // seq: lfsr_18 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_50 = lfsr_50;
+    _cur_lfsr_18 = lfsr_18;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd18)) begin
         lfsr_18 <= host_wdata;
@@ -3607,10 +3842,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_18) begin
-        lfsr_18 <= lfsr_50;
+        lfsr_18 <= _cur_lfsr_50;
       end
       if (lfsr_turn_18) begin
-        lfsr_50 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
+        lfsr_50 <= draw_w_18 ? lfsr_next_18 : _cur_lfsr_18;
       end
     end
     if (rst) begin
@@ -3700,6 +3935,10 @@ module output_layer (
 
   // seq: lfsr_19 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_51 = lfsr_51;
+    _cur_lfsr_19 = lfsr_19;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd19)) begin
         lfsr_19 <= host_wdata;
@@ -3709,10 +3948,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_19) begin
-        lfsr_19 <= lfsr_51;
+        lfsr_19 <= _cur_lfsr_51;
       end
       if (lfsr_turn_19) begin
-        lfsr_51 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
+        lfsr_51 <= draw_w_19 ? lfsr_next_19 : _cur_lfsr_19;
       end
     end
     if (rst) begin
@@ -3802,6 +4041,10 @@ module output_layer (
 
   // seq: lfsr_20 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_52 = lfsr_52;
+    _cur_lfsr_20 = lfsr_20;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd20)) begin
         lfsr_20 <= host_wdata;
@@ -3811,10 +4054,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_20) begin
-        lfsr_20 <= lfsr_52;
+        lfsr_20 <= _cur_lfsr_52;
       end
       if (lfsr_turn_20) begin
-        lfsr_52 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
+        lfsr_52 <= draw_w_20 ? lfsr_next_20 : _cur_lfsr_20;
       end
     end
     if (rst) begin
@@ -3904,6 +4147,10 @@ module output_layer (
 
   // seq: lfsr_21 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_53 = lfsr_53;
+    _cur_lfsr_21 = lfsr_21;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd21)) begin
         lfsr_21 <= host_wdata;
@@ -3913,10 +4160,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_21) begin
-        lfsr_21 <= lfsr_53;
+        lfsr_21 <= _cur_lfsr_53;
       end
       if (lfsr_turn_21) begin
-        lfsr_53 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
+        lfsr_53 <= draw_w_21 ? lfsr_next_21 : _cur_lfsr_21;
       end
     end
     if (rst) begin
@@ -4006,6 +4253,10 @@ module output_layer (
 
   // seq: lfsr_22 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_54 = lfsr_54;
+    _cur_lfsr_22 = lfsr_22;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd22)) begin
         lfsr_22 <= host_wdata;
@@ -4015,10 +4266,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_22) begin
-        lfsr_22 <= lfsr_54;
+        lfsr_22 <= _cur_lfsr_54;
       end
       if (lfsr_turn_22) begin
-        lfsr_54 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
+        lfsr_54 <= draw_w_22 ? lfsr_next_22 : _cur_lfsr_22;
       end
     end
     if (rst) begin
@@ -4108,6 +4359,10 @@ module output_layer (
 
   // seq: lfsr_23 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_55 = lfsr_55;
+    _cur_lfsr_23 = lfsr_23;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd23)) begin
         lfsr_23 <= host_wdata;
@@ -4117,10 +4372,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_23) begin
-        lfsr_23 <= lfsr_55;
+        lfsr_23 <= _cur_lfsr_55;
       end
       if (lfsr_turn_23) begin
-        lfsr_55 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
+        lfsr_55 <= draw_w_23 ? lfsr_next_23 : _cur_lfsr_23;
       end
     end
     if (rst) begin
@@ -4210,6 +4465,10 @@ module output_layer (
 
   // seq: lfsr_24 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_56 = lfsr_56;
+    _cur_lfsr_24 = lfsr_24;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd24)) begin
         lfsr_24 <= host_wdata;
@@ -4219,10 +4478,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_24) begin
-        lfsr_24 <= lfsr_56;
+        lfsr_24 <= _cur_lfsr_56;
       end
       if (lfsr_turn_24) begin
-        lfsr_56 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
+        lfsr_56 <= draw_w_24 ? lfsr_next_24 : _cur_lfsr_24;
       end
     end
     if (rst) begin
@@ -4312,6 +4571,10 @@ module output_layer (
 
   // seq: lfsr_25 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_57 = lfsr_57;
+    _cur_lfsr_25 = lfsr_25;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd25)) begin
         lfsr_25 <= host_wdata;
@@ -4321,10 +4584,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_25) begin
-        lfsr_25 <= lfsr_57;
+        lfsr_25 <= _cur_lfsr_57;
       end
       if (lfsr_turn_25) begin
-        lfsr_57 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
+        lfsr_57 <= draw_w_25 ? lfsr_next_25 : _cur_lfsr_25;
       end
     end
     if (rst) begin
@@ -4414,6 +4677,10 @@ module output_layer (
 
   // seq: lfsr_26 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_58 = lfsr_58;
+    _cur_lfsr_26 = lfsr_26;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd26)) begin
         lfsr_26 <= host_wdata;
@@ -4423,10 +4690,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_26) begin
-        lfsr_26 <= lfsr_58;
+        lfsr_26 <= _cur_lfsr_58;
       end
       if (lfsr_turn_26) begin
-        lfsr_58 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
+        lfsr_58 <= draw_w_26 ? lfsr_next_26 : _cur_lfsr_26;
       end
     end
     if (rst) begin
@@ -4516,6 +4783,10 @@ module output_layer (
 
   // seq: lfsr_27 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_59 = lfsr_59;
+    _cur_lfsr_27 = lfsr_27;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd27)) begin
         lfsr_27 <= host_wdata;
@@ -4525,10 +4796,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_27) begin
-        lfsr_27 <= lfsr_59;
+        lfsr_27 <= _cur_lfsr_59;
       end
       if (lfsr_turn_27) begin
-        lfsr_59 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
+        lfsr_59 <= draw_w_27 ? lfsr_next_27 : _cur_lfsr_27;
       end
     end
     if (rst) begin
@@ -4618,6 +4889,10 @@ module output_layer (
 
   // seq: lfsr_28 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_60 = lfsr_60;
+    _cur_lfsr_28 = lfsr_28;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd28)) begin
         lfsr_28 <= host_wdata;
@@ -4627,10 +4902,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_28) begin
-        lfsr_28 <= lfsr_60;
+        lfsr_28 <= _cur_lfsr_60;
       end
       if (lfsr_turn_28) begin
-        lfsr_60 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
+        lfsr_60 <= draw_w_28 ? lfsr_next_28 : _cur_lfsr_28;
       end
     end
     if (rst) begin
@@ -4720,6 +4995,10 @@ module output_layer (
 
   // seq: lfsr_29 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_61 = lfsr_61;
+    _cur_lfsr_29 = lfsr_29;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd29)) begin
         lfsr_29 <= host_wdata;
@@ -4729,10 +5008,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_29) begin
-        lfsr_29 <= lfsr_61;
+        lfsr_29 <= _cur_lfsr_61;
       end
       if (lfsr_turn_29) begin
-        lfsr_61 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
+        lfsr_61 <= draw_w_29 ? lfsr_next_29 : _cur_lfsr_29;
       end
     end
     if (rst) begin
@@ -4822,6 +5101,10 @@ module output_layer (
 
   // seq: lfsr_30 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_62 = lfsr_62;
+    _cur_lfsr_30 = lfsr_30;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd30)) begin
         lfsr_30 <= host_wdata;
@@ -4831,10 +5114,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_30) begin
-        lfsr_30 <= lfsr_62;
+        lfsr_30 <= _cur_lfsr_62;
       end
       if (lfsr_turn_30) begin
-        lfsr_62 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
+        lfsr_62 <= draw_w_30 ? lfsr_next_30 : _cur_lfsr_30;
       end
     end
     if (rst) begin
@@ -4924,6 +5207,10 @@ module output_layer (
 
   // seq: lfsr_31 (generator/units/output.ts:475)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_lfsr_63 = lfsr_63;
+    _cur_lfsr_31 = lfsr_31;
+    /* verilator lint_on BLKSEQ */
     if (host_lfsr_we) begin
       if ((host_bank == 6'd31)) begin
         lfsr_31 <= host_wdata;
@@ -4933,10 +5220,10 @@ module output_layer (
       end
     end else if (upd2) begin
       if (lfsr_turn_31) begin
-        lfsr_31 <= lfsr_63;
+        lfsr_31 <= _cur_lfsr_63;
       end
       if (lfsr_turn_31) begin
-        lfsr_63 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
+        lfsr_63 <= draw_w_31 ? lfsr_next_31 : _cur_lfsr_31;
       end
     end
     if (rst) begin
@@ -5833,6 +6120,14 @@ module output_layer (
 
   // seq: softmax_control (generator/units/output.ts:575)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_slots_logits_q = slots_logits_q;
+    _cur_slots_recip_q = slots_recip_q;
+    _cur_exp_j_q = exp_j_q;
+    _cur_exp_p_q = exp_p_q;
+    _cur_err_j_q = err_j_q;
+    _cur_err_p_q = err_p_q;
+    /* verilator lint_on BLKSEQ */
     if ((((~busy_q) & start) & (cmd_train | (logit_queue_count == 5'd0)))) begin
       slots_logits_q <= 4'd0;
       slots_recip_q <= 4'd0;
@@ -5844,31 +6139,31 @@ module output_layer (
       err_issued_q <= 1'b0;
     end
     if (slot_logits_written) begin
-      slots_logits_q <= slots_logits_q + 4'd1;
+      slots_logits_q <= _cur_slots_logits_q + 4'd1;
     end
     if (recip_done) begin
-      slots_recip_q <= slots_recip_q + 4'd1;
+      slots_recip_q <= _cur_slots_recip_q + 4'd1;
     end
     if (exp_issue) begin
-      if ((exp_j_q == 4'd9)) begin
+      if ((_cur_exp_j_q == 4'd9)) begin
         exp_j_q <= 4'd0;
-        exp_p_q <= exp_p_q + 3'd1;
-        if ((exp_p_q == 3'd7)) begin
+        exp_p_q <= _cur_exp_p_q + 3'd1;
+        if ((_cur_exp_p_q == 3'd7)) begin
           exp_issued_q <= 1'b1;
         end
       end else begin
-        exp_j_q <= exp_j_q + 4'd1;
+        exp_j_q <= _cur_exp_j_q + 4'd1;
       end
     end
     if (err_issue) begin
-      if ((err_j_q == 4'd9)) begin
+      if ((_cur_err_j_q == 4'd9)) begin
         err_j_q <= 4'd0;
-        err_p_q <= err_p_q + 3'd1;
-        if ((err_p_q == 3'd7)) begin
+        err_p_q <= _cur_err_p_q + 3'd1;
+        if ((_cur_err_p_q == 3'd7)) begin
           err_issued_q <= 1'b1;
         end
       end else begin
-        err_j_q <= err_j_q + 4'd1;
+        err_j_q <= _cur_err_j_q + 4'd1;
       end
     end
     if (rst) begin
@@ -5885,12 +6180,18 @@ module output_layer (
 
   // seq: exp_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_exp_v1_q = exp_v1_q;
+    _cur_exp_v2_q = exp_v2_q;
+    _cur_exp_v3_q = exp_v3_q;
+    _cur_exp_v4_q = exp_v4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       exp_v1_q <= exp_issue;
-      exp_v2_q <= exp_v1_q;
-      exp_v3_q <= exp_v2_q;
-      exp_v4_q <= exp_v3_q;
-      exp_v5_q <= exp_v4_q;
+      exp_v2_q <= _cur_exp_v1_q;
+      exp_v3_q <= _cur_exp_v2_q;
+      exp_v4_q <= _cur_exp_v3_q;
+      exp_v5_q <= _cur_exp_v4_q;
     end
     if (rst) begin
       exp_v1_q <= 1'b0;
@@ -5903,12 +6204,18 @@ module output_layer (
 
   // seq: exp_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_exp_p1_q = exp_p1_q;
+    _cur_exp_p2_q = exp_p2_q;
+    _cur_exp_p3_q = exp_p3_q;
+    _cur_exp_p4_q = exp_p4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       exp_p1_q <= exp_p_q;
-      exp_p2_q <= exp_p1_q;
-      exp_p3_q <= exp_p2_q;
-      exp_p4_q <= exp_p3_q;
-      exp_p5_q <= exp_p4_q;
+      exp_p2_q <= _cur_exp_p1_q;
+      exp_p3_q <= _cur_exp_p2_q;
+      exp_p4_q <= _cur_exp_p3_q;
+      exp_p5_q <= _cur_exp_p4_q;
     end
     if (rst) begin
       exp_p1_q <= 3'd0;
@@ -5921,12 +6228,18 @@ module output_layer (
 
   // seq: exp_j_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_exp_j1_q = exp_j1_q;
+    _cur_exp_j2_q = exp_j2_q;
+    _cur_exp_j3_q = exp_j3_q;
+    _cur_exp_j4_q = exp_j4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       exp_j1_q <= exp_j_q;
-      exp_j2_q <= exp_j1_q;
-      exp_j3_q <= exp_j2_q;
-      exp_j4_q <= exp_j3_q;
-      exp_j5_q <= exp_j4_q;
+      exp_j2_q <= _cur_exp_j1_q;
+      exp_j3_q <= _cur_exp_j2_q;
+      exp_j4_q <= _cur_exp_j3_q;
+      exp_j5_q <= _cur_exp_j4_q;
     end
     if (rst) begin
       exp_j1_q <= 4'd0;
@@ -5939,12 +6252,18 @@ module output_layer (
 
   // seq: exp_j_first_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_exp_j_first1_q = exp_j_first1_q;
+    _cur_exp_j_first2_q = exp_j_first2_q;
+    _cur_exp_j_first3_q = exp_j_first3_q;
+    _cur_exp_j_first4_q = exp_j_first4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       exp_j_first1_q <= exp_j_q == 4'd0;
-      exp_j_first2_q <= exp_j_first1_q;
-      exp_j_first3_q <= exp_j_first2_q;
-      exp_j_first4_q <= exp_j_first3_q;
-      exp_j_first5_q <= exp_j_first4_q;
+      exp_j_first2_q <= _cur_exp_j_first1_q;
+      exp_j_first3_q <= _cur_exp_j_first2_q;
+      exp_j_first4_q <= _cur_exp_j_first3_q;
+      exp_j_first5_q <= _cur_exp_j_first4_q;
     end
     if (rst) begin
       exp_j_first1_q <= 1'b0;
@@ -5957,12 +6276,18 @@ module output_layer (
 
   // seq: exp_j_last_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_exp_j_last1_q = exp_j_last1_q;
+    _cur_exp_j_last2_q = exp_j_last2_q;
+    _cur_exp_j_last3_q = exp_j_last3_q;
+    _cur_exp_j_last4_q = exp_j_last4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       exp_j_last1_q <= exp_j_q == 4'd9;
-      exp_j_last2_q <= exp_j_last1_q;
-      exp_j_last3_q <= exp_j_last2_q;
-      exp_j_last4_q <= exp_j_last3_q;
-      exp_j_last5_q <= exp_j_last4_q;
+      exp_j_last2_q <= _cur_exp_j_last1_q;
+      exp_j_last3_q <= _cur_exp_j_last2_q;
+      exp_j_last4_q <= _cur_exp_j_last3_q;
+      exp_j_last5_q <= _cur_exp_j_last4_q;
     end
     if (rst) begin
       exp_j_last1_q <= 1'b0;
@@ -6032,12 +6357,18 @@ module output_layer (
 
   // seq: recip_v_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_recip_v1_q = recip_v1_q;
+    _cur_recip_v2_q = recip_v2_q;
+    _cur_recip_v3_q = recip_v3_q;
+    _cur_recip_v4_q = recip_v4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       recip_v1_q <= sum_done;
-      recip_v2_q <= recip_v1_q;
-      recip_v3_q <= recip_v2_q;
-      recip_v4_q <= recip_v3_q;
-      recip_v5_q <= recip_v4_q;
+      recip_v2_q <= _cur_recip_v1_q;
+      recip_v3_q <= _cur_recip_v2_q;
+      recip_v4_q <= _cur_recip_v3_q;
+      recip_v5_q <= _cur_recip_v4_q;
     end
     if (rst) begin
       recip_v1_q <= 1'b0;
@@ -6050,12 +6381,18 @@ module output_layer (
 
   // seq: recip_p_tags (generator/units/output.ts:262)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_recip_p1_q = recip_p1_q;
+    _cur_recip_p2_q = recip_p2_q;
+    _cur_recip_p3_q = recip_p3_q;
+    _cur_recip_p4_q = recip_p4_q;
+    /* verilator lint_on BLKSEQ */
     if (busy_q) begin
       recip_p1_q <= exp_p5_q;
-      recip_p2_q <= recip_p1_q;
-      recip_p3_q <= recip_p2_q;
-      recip_p4_q <= recip_p3_q;
-      recip_p5_q <= recip_p4_q;
+      recip_p2_q <= _cur_recip_p1_q;
+      recip_p3_q <= _cur_recip_p2_q;
+      recip_p4_q <= _cur_recip_p3_q;
+      recip_p5_q <= _cur_recip_p4_q;
     end
     if (rst) begin
       recip_p1_q <= 3'd0;
@@ -6194,15 +6531,20 @@ module output_layer (
 
   // seq: host_read (generator/units/lane.ts:615)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_host_rd_pend_q = host_rd_pend_q;
+    _cur_host_kind_q = host_kind_q;
+    _cur_host_bank_q = host_bank_q;
+    /* verilator lint_on BLKSEQ */
     host_rd_pend_q <= (~busy_q) & host_re;
     if (((~busy_q) & host_re)) begin
       host_kind_q <= host_kind;
       host_bank_q <= host_bank;
     end
-    if (host_rd_pend_q) begin
-      case (host_kind_q)
+    if (_cur_host_rd_pend_q) begin
+      case (_cur_host_kind_q)
         2'd0: begin
-          case (host_bank_q)
+          case (_cur_host_bank_q)
             6'd0: begin
               host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
             end
@@ -6401,7 +6743,7 @@ module output_layer (
           host_rdata_q <= {{16{bias_rd[15]}}, bias_rd};
         end
         2'd2: begin
-          case (host_bank_q)
+          case (_cur_host_bank_q)
             6'd0: begin
               host_rdata_q <= lfsr_0;
             end

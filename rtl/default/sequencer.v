@@ -427,9 +427,62 @@ module sequencer (
   (* ram_style = "block" *) reg  [7:0]         px_stage [0:783];
   reg  [3:0]         _sel_krow_tdata;
   wire [23:0]        _bits_krow_tdata;
+  reg  [3:0]         _cur_kr_left_q;
+  reg  [2:0]         _cur_kr_addr_q;
+  reg                _cur_kr_rv_q;
+  reg  [1:0]         _cur_kr_occ_q;
+  reg  [73:0]        _cur_kr_e1_q;
+  reg  [7:0]         _cur_zc_left_q;
+  reg  [7:0]         _cur_zc_addr_q;
+  reg                _cur_zc_rv_q;
+  reg  [1:0]         _cur_zc_occ_q;
+  reg  [16:0]        _cur_zc_e1_q;
+  reg  [7:0]         _cur_zw_left_q;
+  reg  [9:0]         _cur_zw_addr_q;
+  reg                _cur_zw_rv_q;
+  reg  [1:0]         _cur_zw_occ_q;
+  reg  [127:0]       _cur_zw_e1_q;
+  reg  [7:0]         _cur_delta_left_q;
+  reg  [7:0]         _cur_delta_addr_q;
+  reg                _cur_delta_rv_q;
+  reg  [1:0]         _cur_delta_occ_q;
+  reg  [15:0]        _cur_delta_e1_q;
   reg  [3:0]         _sel_y_rdata_q;
+  reg  [9:0]         _cur_kx_read_q;
+  reg  [9:0]         _cur_px_cp_left_q;
+  reg  [9:0]         _cur_px_cp_addr_q;
+  reg                _cur_px_cp_rv_q;
+  reg  [1:0]         _cur_px_cp_occ_q;
+  reg  [7:0]         _cur_px_cp_e1_q;
+  reg  [9:0]         _cur_px_copy_count_q;
   wire [9:0]         _sub_h_tdata;
+  reg  [3:0]         _cur_kz_left_q;
+  reg                _cur_kpath_q;
+  reg  [2:0]         _cur_k_q_q;
+  reg  [7:0]         _cur_zc_waddr_q;
+  reg  [7:0]         _cur_z_count_q;
+  reg  [7:0]         _cur_delta_waddr_q;
+  reg  [3:0]         _cur_zpack_addr_q;
+  reg  [5:0]         _cur_zpack_lane_q;
   wire [7:0]         _mul_zpack_addr_q;
+  reg  [1:0]         _cur_kx_state_q;
+  reg                _cur_kx_full_q;
+  reg                _cur_kx_ready_q;
+  reg  [1:0]         _cur_mod_state_q;
+  reg                _cur_mod_layer_q;
+  reg  [1:0]         _cur_ln_ahead_q;
+  reg                _cur_ln_train_q;
+  reg  [2:0]         _cur_intake_state_q;
+  reg  [9:0]         _cur_pix_left_q;
+  reg                _cur_rec_train_q;
+  reg  [1:0]         _cur_step_load_q;
+  reg  [4:0]         _cur_state_q;
+  reg                _cur_train_q;
+  reg                _cur_layer_q;
+  reg                _cur_pass_full_q;
+  reg  [1:0]         _cur_slot_cur_q;
+  reg  [7:0]         _cur_logit_j_q;
+  reg                _cur_pending_q;
 
   assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:230
 
@@ -695,6 +748,13 @@ module sequencer (
 
   // seq: kr_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_kr_left_q = kr_left_q;
+    _cur_kr_addr_q = kr_addr_q;
+    _cur_kr_rv_q = kr_rv_q;
+    _cur_kr_occ_q = kr_occ_q;
+    _cur_kr_e1_q = kr_e1_q;
+    /* verilator lint_on BLKSEQ */
     kr_rv_q <= kr_issue;
     if (mod_start) begin
       kr_left_q <= 4'd8;
@@ -702,26 +762,26 @@ module sequencer (
       kr_occ_q <= 2'd0;
     end else begin
       if (kr_issue) begin
-        kr_left_q <= kr_left_q - 4'd1;
-        kr_addr_q <= kr_addr_q + 3'd1;
+        kr_left_q <= _cur_kr_left_q - 4'd1;
+        kr_addr_q <= _cur_kr_addr_q + 3'd1;
       end
-      if ((kr_rv_q & kr_pop)) begin
-        if ((kr_occ_q == 2'd1)) begin
+      if ((_cur_kr_rv_q & kr_pop)) begin
+        if ((_cur_kr_occ_q == 2'd1)) begin
           kr_e0_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
         end else begin
-          kr_e0_q <= kr_e1_q;
+          kr_e0_q <= _cur_kr_e1_q;
           kr_e1_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
         end
-      end else if (kr_rv_q) begin
-        if ((kr_occ_q == 2'd0)) begin
+      end else if (_cur_kr_rv_q) begin
+        if ((_cur_kr_occ_q == 2'd0)) begin
           kr_e0_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
         end else begin
           kr_e1_q <= {u_wm_kr_ry, u_wm_kr_rx, u_wm_kr_ky, u_wm_kr_kx};
         end
-        kr_occ_q <= kr_occ_q + 2'd1;
+        kr_occ_q <= _cur_kr_occ_q + 2'd1;
       end else if (kr_pop) begin
-        kr_e0_q <= kr_e1_q;
-        kr_occ_q <= kr_occ_q - 2'd1;
+        kr_e0_q <= _cur_kr_e1_q;
+        kr_occ_q <= _cur_kr_occ_q - 2'd1;
       end
     end
     if (rst) begin
@@ -771,6 +831,13 @@ module sequencer (
 
   // seq: zc_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_zc_left_q = zc_left_q;
+    _cur_zc_addr_q = zc_addr_q;
+    _cur_zc_rv_q = zc_rv_q;
+    _cur_zc_occ_q = zc_occ_q;
+    _cur_zc_e1_q = zc_e1_q;
+    /* verilator lint_on BLKSEQ */
     zc_rv_q <= zc_issue;
     if (mod_start) begin
       zc_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
@@ -778,26 +845,26 @@ module sequencer (
       zc_occ_q <= 2'd0;
     end else begin
       if (zc_issue) begin
-        zc_left_q <= zc_left_q - 8'd1;
-        zc_addr_q <= zc_addr_q + 8'd1;
+        zc_left_q <= _cur_zc_left_q - 8'd1;
+        zc_addr_q <= _cur_zc_addr_q + 8'd1;
       end
-      if ((zc_rv_q & zc_pop)) begin
-        if ((zc_occ_q == 2'd1)) begin
+      if ((_cur_zc_rv_q & zc_pop)) begin
+        if ((_cur_zc_occ_q == 2'd1)) begin
           zc_e0_q <= zc_rdata;
         end else begin
-          zc_e0_q <= zc_e1_q;
+          zc_e0_q <= _cur_zc_e1_q;
           zc_e1_q <= zc_rdata;
         end
-      end else if (zc_rv_q) begin
-        if ((zc_occ_q == 2'd0)) begin
+      end else if (_cur_zc_rv_q) begin
+        if ((_cur_zc_occ_q == 2'd0)) begin
           zc_e0_q <= zc_rdata;
         end else begin
           zc_e1_q <= zc_rdata;
         end
-        zc_occ_q <= zc_occ_q + 2'd1;
+        zc_occ_q <= _cur_zc_occ_q + 2'd1;
       end else if (zc_pop) begin
-        zc_e0_q <= zc_e1_q;
-        zc_occ_q <= zc_occ_q - 2'd1;
+        zc_e0_q <= _cur_zc_e1_q;
+        zc_occ_q <= _cur_zc_occ_q - 2'd1;
       end
     end
     if (rst) begin
@@ -828,6 +895,13 @@ module sequencer (
 
   // seq: zw_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_zw_left_q = zw_left_q;
+    _cur_zw_addr_q = zw_addr_q;
+    _cur_zw_rv_q = zw_rv_q;
+    _cur_zw_occ_q = zw_occ_q;
+    _cur_zw_e1_q = zw_e1_q;
+    /* verilator lint_on BLKSEQ */
     zw_rv_q <= zw_issue;
     if (mod_start) begin
       zw_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
@@ -835,26 +909,26 @@ module sequencer (
       zw_occ_q <= 2'd0;
     end else begin
       if (zw_issue) begin
-        zw_left_q <= zw_left_q - 8'd1;
-        zw_addr_q <= zw_addr_q + 10'd1;
+        zw_left_q <= _cur_zw_left_q - 8'd1;
+        zw_addr_q <= _cur_zw_addr_q + 10'd1;
       end
-      if ((zw_rv_q & zw_pop)) begin
-        if ((zw_occ_q == 2'd1)) begin
+      if ((_cur_zw_rv_q & zw_pop)) begin
+        if ((_cur_zw_occ_q == 2'd1)) begin
           zw_e0_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
         end else begin
-          zw_e0_q <= zw_e1_q;
+          zw_e0_q <= _cur_zw_e1_q;
           zw_e1_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
         end
-      end else if (zw_rv_q) begin
-        if ((zw_occ_q == 2'd0)) begin
+      end else if (_cur_zw_rv_q) begin
+        if ((_cur_zw_occ_q == 2'd0)) begin
           zw_e0_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
         end else begin
           zw_e1_q <= {u_wm_vr_data_7, u_wm_vr_data_6, u_wm_vr_data_5, u_wm_vr_data_4, u_wm_vr_data_3, u_wm_vr_data_2, u_wm_vr_data_1, u_wm_vr_data_0};
         end
-        zw_occ_q <= zw_occ_q + 2'd1;
+        zw_occ_q <= _cur_zw_occ_q + 2'd1;
       end else if (zw_pop) begin
-        zw_e0_q <= zw_e1_q;
-        zw_occ_q <= zw_occ_q - 2'd1;
+        zw_e0_q <= _cur_zw_e1_q;
+        zw_occ_q <= _cur_zw_occ_q - 2'd1;
       end
     end
     if (rst) begin
@@ -906,6 +980,13 @@ module sequencer (
 
   // seq: delta_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_delta_left_q = delta_left_q;
+    _cur_delta_addr_q = delta_addr_q;
+    _cur_delta_rv_q = delta_rv_q;
+    _cur_delta_occ_q = delta_occ_q;
+    _cur_delta_e1_q = delta_e1_q;
+    /* verilator lint_on BLKSEQ */
     delta_rv_q <= delta_issue;
     if ((heb_start & heb_update_now)) begin
       delta_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
@@ -913,26 +994,26 @@ module sequencer (
       delta_occ_q <= 2'd0;
     end else begin
       if (delta_issue) begin
-        delta_left_q <= delta_left_q - 8'd1;
-        delta_addr_q <= delta_addr_q + 8'd1;
+        delta_left_q <= _cur_delta_left_q - 8'd1;
+        delta_addr_q <= _cur_delta_addr_q + 8'd1;
       end
-      if ((delta_rv_q & delta_pop)) begin
-        if ((delta_occ_q == 2'd1)) begin
+      if ((_cur_delta_rv_q & delta_pop)) begin
+        if ((_cur_delta_occ_q == 2'd1)) begin
           delta_e0_q <= delta_rdata;
         end else begin
-          delta_e0_q <= delta_e1_q;
+          delta_e0_q <= _cur_delta_e1_q;
           delta_e1_q <= delta_rdata;
         end
-      end else if (delta_rv_q) begin
-        if ((delta_occ_q == 2'd0)) begin
+      end else if (_cur_delta_rv_q) begin
+        if ((_cur_delta_occ_q == 2'd0)) begin
           delta_e0_q <= delta_rdata;
         end else begin
           delta_e1_q <= delta_rdata;
         end
-        delta_occ_q <= delta_occ_q + 2'd1;
+        delta_occ_q <= _cur_delta_occ_q + 2'd1;
       end else if (delta_pop) begin
-        delta_e0_q <= delta_e1_q;
-        delta_occ_q <= delta_occ_q - 2'd1;
+        delta_e0_q <= _cur_delta_e1_q;
+        delta_occ_q <= _cur_delta_occ_q - 2'd1;
       end
     end
     if (rst) begin
@@ -1073,10 +1154,13 @@ module sequencer (
 
   // seq: kx_read (generator/units/sequencer.ts:613)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_kx_read_q = kx_read_q;
+    /* verilator lint_on BLKSEQ */
     if (kx_go) begin
       kx_read_q <= 10'd0;
     end else if (((kx_state_q == 2'd3) & u_gram_vr_en)) begin
-      kx_read_q <= kx_read_q + 10'd1;
+      kx_read_q <= _cur_kx_read_q + 10'd1;
     end
     if (rst) begin
       kx_read_q <= 10'd0;
@@ -1093,6 +1177,13 @@ module sequencer (
 
   // seq: px_cp_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_px_cp_left_q = px_cp_left_q;
+    _cur_px_cp_addr_q = px_cp_addr_q;
+    _cur_px_cp_rv_q = px_cp_rv_q;
+    _cur_px_cp_occ_q = px_cp_occ_q;
+    _cur_px_cp_e1_q = px_cp_e1_q;
+    /* verilator lint_on BLKSEQ */
     px_cp_rv_q <= px_cp_issue;
     if (px_copy_start) begin
       px_cp_left_q <= 10'd784;
@@ -1100,26 +1191,26 @@ module sequencer (
       px_cp_occ_q <= 2'd0;
     end else begin
       if (px_cp_issue) begin
-        px_cp_left_q <= px_cp_left_q - 10'd1;
-        px_cp_addr_q <= px_cp_addr_q + 10'd1;
+        px_cp_left_q <= _cur_px_cp_left_q - 10'd1;
+        px_cp_addr_q <= _cur_px_cp_addr_q + 10'd1;
       end
-      if ((px_cp_rv_q & px_cp_pop)) begin
-        if ((px_cp_occ_q == 2'd1)) begin
+      if ((_cur_px_cp_rv_q & px_cp_pop)) begin
+        if ((_cur_px_cp_occ_q == 2'd1)) begin
           px_cp_e0_q <= px_stage_rdata;
         end else begin
-          px_cp_e0_q <= px_cp_e1_q;
+          px_cp_e0_q <= _cur_px_cp_e1_q;
           px_cp_e1_q <= px_stage_rdata;
         end
-      end else if (px_cp_rv_q) begin
-        if ((px_cp_occ_q == 2'd0)) begin
+      end else if (_cur_px_cp_rv_q) begin
+        if ((_cur_px_cp_occ_q == 2'd0)) begin
           px_cp_e0_q <= px_stage_rdata;
         end else begin
           px_cp_e1_q <= px_stage_rdata;
         end
-        px_cp_occ_q <= px_cp_occ_q + 2'd1;
+        px_cp_occ_q <= _cur_px_cp_occ_q + 2'd1;
       end else if (px_cp_pop) begin
-        px_cp_e0_q <= px_cp_e1_q;
-        px_cp_occ_q <= px_cp_occ_q - 2'd1;
+        px_cp_e0_q <= _cur_px_cp_e1_q;
+        px_cp_occ_q <= _cur_px_cp_occ_q - 2'd1;
       end
     end
     if (rst) begin
@@ -1140,6 +1231,9 @@ module sequencer (
 
   // seq: px_copy (generator/units/sequencer.ts:622)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_px_copy_count_q = px_copy_count_q;
+    /* verilator lint_on BLKSEQ */
     if (px_fire) begin
       px_idx_q <= px_idx_q + 10'd1;
     end else if (intake_start) begin
@@ -1152,7 +1246,7 @@ module sequencer (
       px_copy_owed_q <= 1'b1;
     end
     if (px_cp_pop) begin
-      px_copy_count_q <= px_copy_count_q - 10'd1;
+      px_copy_count_q <= _cur_px_copy_count_q - 10'd1;
     end
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1310,16 +1404,21 @@ module sequencer (
 
   // seq: k_words (generator/units/sequencer.ts:775)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_kz_left_q = kz_left_q;
+    _cur_kpath_q = kpath_q;
+    _cur_k_q_q = k_q_q;
+    /* verilator lint_on BLKSEQ */
     if (k_q_start) begin
       kz_left_q <= 4'd8;
-    end else if ((kpath_q & k_q_step)) begin
-      kz_left_q <= kz_left_q - 4'd1;
+    end else if ((_cur_kpath_q & k_q_step)) begin
+      kz_left_q <= _cur_kz_left_q - 4'd1;
     end
     if (k_q_start) begin
       kpath_q <= mod_go;
       k_q_q <= ((~mod_go) & (slot_mod_q == 3'd0)) ? 3'd1 : 3'd0;
     end else if (k_q_step) begin
-      k_q_q <= ((~kpath_q) & ((k_q_q + 3'd1) == slot_mod_q)) ? ((k_q_q + 3'd1) + 3'd1) : (k_q_q + 3'd1);
+      k_q_q <= ((~_cur_kpath_q) & ((_cur_k_q_q + 3'd1) == slot_mod_q)) ? ((_cur_k_q_q + 3'd1) + 3'd1) : (_cur_k_q_q + 3'd1);
     end
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1331,20 +1430,27 @@ module sequencer (
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
   // seq: buffers (generator/units/sequencer.ts:785)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_zc_waddr_q = zc_waddr_q;
+    _cur_z_count_q = z_count_q;
+    _cur_delta_waddr_q = delta_waddr_q;
+    _cur_zpack_addr_q = zpack_addr_q;
+    _cur_zpack_lane_q = zpack_lane_q;
+    /* verilator lint_on BLKSEQ */
     if (ln_start) begin
       zc_waddr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
     end else if ((z_fire & ln_train_q)) begin
-      zc_waddr_q <= zc_waddr_q + 8'd1;
+      zc_waddr_q <= _cur_zc_waddr_q + 8'd1;
     end
     if (ln_start) begin
       z_count_q <= 8'd0;
     end else if (z_fire) begin
-      z_count_q <= z_count_q + 8'd1;
+      z_count_q <= _cur_z_count_q + 8'd1;
     end
     if (mod_go) begin
       delta_waddr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
     end else if (u_modulator_m_axis_delta_tvalid) begin
-      delta_waddr_q <= delta_waddr_q + 8'd1;
+      delta_waddr_q <= _cur_delta_waddr_q + 8'd1;
     end
     zw_gate_q <= mod_wait & (zw_gate_q | (~u_gram_busy));
     if (ln_start) begin
@@ -1353,202 +1459,202 @@ module sequencer (
     end else if (zpack_fire) begin
       if (zpack_write) begin
         zpack_lane_q <= 6'd0;
-        zpack_addr_q <= zpack_addr_q + 4'd1;
+        zpack_addr_q <= _cur_zpack_addr_q + 4'd1;
       end else begin
-        zpack_lane_q <= zpack_lane_q + 6'd1;
+        zpack_lane_q <= _cur_zpack_lane_q + 6'd1;
       end
     end
     if (zpack_fire) begin
-      if ((zpack_lane_q == 6'd0)) begin
+      if ((_cur_zpack_lane_q == 6'd0)) begin
         zpack_0_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd1)) begin
+      if ((_cur_zpack_lane_q == 6'd1)) begin
         zpack_1_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd2)) begin
+      if ((_cur_zpack_lane_q == 6'd2)) begin
         zpack_2_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd3)) begin
+      if ((_cur_zpack_lane_q == 6'd3)) begin
         zpack_3_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd4)) begin
+      if ((_cur_zpack_lane_q == 6'd4)) begin
         zpack_4_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd5)) begin
+      if ((_cur_zpack_lane_q == 6'd5)) begin
         zpack_5_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd6)) begin
+      if ((_cur_zpack_lane_q == 6'd6)) begin
         zpack_6_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd7)) begin
+      if ((_cur_zpack_lane_q == 6'd7)) begin
         zpack_7_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd8)) begin
+      if ((_cur_zpack_lane_q == 6'd8)) begin
         zpack_8_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd9)) begin
+      if ((_cur_zpack_lane_q == 6'd9)) begin
         zpack_9_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd10)) begin
+      if ((_cur_zpack_lane_q == 6'd10)) begin
         zpack_10_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd11)) begin
+      if ((_cur_zpack_lane_q == 6'd11)) begin
         zpack_11_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd12)) begin
+      if ((_cur_zpack_lane_q == 6'd12)) begin
         zpack_12_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd13)) begin
+      if ((_cur_zpack_lane_q == 6'd13)) begin
         zpack_13_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd14)) begin
+      if ((_cur_zpack_lane_q == 6'd14)) begin
         zpack_14_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd15)) begin
+      if ((_cur_zpack_lane_q == 6'd15)) begin
         zpack_15_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd16)) begin
+      if ((_cur_zpack_lane_q == 6'd16)) begin
         zpack_16_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd17)) begin
+      if ((_cur_zpack_lane_q == 6'd17)) begin
         zpack_17_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd18)) begin
+      if ((_cur_zpack_lane_q == 6'd18)) begin
         zpack_18_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd19)) begin
+      if ((_cur_zpack_lane_q == 6'd19)) begin
         zpack_19_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd20)) begin
+      if ((_cur_zpack_lane_q == 6'd20)) begin
         zpack_20_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd21)) begin
+      if ((_cur_zpack_lane_q == 6'd21)) begin
         zpack_21_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd22)) begin
+      if ((_cur_zpack_lane_q == 6'd22)) begin
         zpack_22_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd23)) begin
+      if ((_cur_zpack_lane_q == 6'd23)) begin
         zpack_23_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd24)) begin
+      if ((_cur_zpack_lane_q == 6'd24)) begin
         zpack_24_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd25)) begin
+      if ((_cur_zpack_lane_q == 6'd25)) begin
         zpack_25_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd26)) begin
+      if ((_cur_zpack_lane_q == 6'd26)) begin
         zpack_26_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd27)) begin
+      if ((_cur_zpack_lane_q == 6'd27)) begin
         zpack_27_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd28)) begin
+      if ((_cur_zpack_lane_q == 6'd28)) begin
         zpack_28_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd29)) begin
+      if ((_cur_zpack_lane_q == 6'd29)) begin
         zpack_29_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd30)) begin
+      if ((_cur_zpack_lane_q == 6'd30)) begin
         zpack_30_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd31)) begin
+      if ((_cur_zpack_lane_q == 6'd31)) begin
         zpack_31_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd32)) begin
+      if ((_cur_zpack_lane_q == 6'd32)) begin
         zpack_32_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd33)) begin
+      if ((_cur_zpack_lane_q == 6'd33)) begin
         zpack_33_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd34)) begin
+      if ((_cur_zpack_lane_q == 6'd34)) begin
         zpack_34_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd35)) begin
+      if ((_cur_zpack_lane_q == 6'd35)) begin
         zpack_35_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd36)) begin
+      if ((_cur_zpack_lane_q == 6'd36)) begin
         zpack_36_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd37)) begin
+      if ((_cur_zpack_lane_q == 6'd37)) begin
         zpack_37_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd38)) begin
+      if ((_cur_zpack_lane_q == 6'd38)) begin
         zpack_38_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd39)) begin
+      if ((_cur_zpack_lane_q == 6'd39)) begin
         zpack_39_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd40)) begin
+      if ((_cur_zpack_lane_q == 6'd40)) begin
         zpack_40_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd41)) begin
+      if ((_cur_zpack_lane_q == 6'd41)) begin
         zpack_41_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd42)) begin
+      if ((_cur_zpack_lane_q == 6'd42)) begin
         zpack_42_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd43)) begin
+      if ((_cur_zpack_lane_q == 6'd43)) begin
         zpack_43_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd44)) begin
+      if ((_cur_zpack_lane_q == 6'd44)) begin
         zpack_44_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd45)) begin
+      if ((_cur_zpack_lane_q == 6'd45)) begin
         zpack_45_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd46)) begin
+      if ((_cur_zpack_lane_q == 6'd46)) begin
         zpack_46_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd47)) begin
+      if ((_cur_zpack_lane_q == 6'd47)) begin
         zpack_47_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd48)) begin
+      if ((_cur_zpack_lane_q == 6'd48)) begin
         zpack_48_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd49)) begin
+      if ((_cur_zpack_lane_q == 6'd49)) begin
         zpack_49_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd50)) begin
+      if ((_cur_zpack_lane_q == 6'd50)) begin
         zpack_50_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd51)) begin
+      if ((_cur_zpack_lane_q == 6'd51)) begin
         zpack_51_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd52)) begin
+      if ((_cur_zpack_lane_q == 6'd52)) begin
         zpack_52_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd53)) begin
+      if ((_cur_zpack_lane_q == 6'd53)) begin
         zpack_53_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd54)) begin
+      if ((_cur_zpack_lane_q == 6'd54)) begin
         zpack_54_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd55)) begin
+      if ((_cur_zpack_lane_q == 6'd55)) begin
         zpack_55_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd56)) begin
+      if ((_cur_zpack_lane_q == 6'd56)) begin
         zpack_56_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd57)) begin
+      if ((_cur_zpack_lane_q == 6'd57)) begin
         zpack_57_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd58)) begin
+      if ((_cur_zpack_lane_q == 6'd58)) begin
         zpack_58_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd59)) begin
+      if ((_cur_zpack_lane_q == 6'd59)) begin
         zpack_59_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd60)) begin
+      if ((_cur_zpack_lane_q == 6'd60)) begin
         zpack_60_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd61)) begin
+      if ((_cur_zpack_lane_q == 6'd61)) begin
         zpack_61_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd62)) begin
+      if ((_cur_zpack_lane_q == 6'd62)) begin
         zpack_62_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
-      if ((zpack_lane_q == 6'd63)) begin
+      if ((_cur_zpack_lane_q == 6'd63)) begin
         zpack_63_q <= u_layernorm_m_axis_z_tdata[31:16];
       end
     end
@@ -1632,7 +1738,15 @@ module sequencer (
 
   // seq: kx (generator/units/sequencer.ts:812)
   always @(posedge clk) begin
-    case (kx_state_q)
+    /* verilator lint_off BLKSEQ */
+    _cur_kx_state_q = kx_state_q;
+    _cur_kx_full_q = kx_full_q;
+    _cur_kx_ready_q = kx_ready_q;
+    _cur_mod_state_q = mod_state_q;
+    _cur_mod_layer_q = mod_layer_q;
+    _cur_ln_ahead_q = ln_ahead_q;
+    /* verilator lint_on BLKSEQ */
+    case (_cur_kx_state_q)
       2'd1: begin
         if (kx_req_go) begin
           slot_mod_q <= slot_pass_q;
@@ -1670,7 +1784,7 @@ module sequencer (
       end
       2'd3: begin
         if (((~u_gram_busy) & (~u_wm_busy))) begin
-          kx_ready_q <= kx_full_q;
+          kx_ready_q <= _cur_kx_full_q;
           kx_owed_q <= 1'b0;
           kx_state_q <= 2'd0;
         end
@@ -1682,20 +1796,20 @@ module sequencer (
         end
       end
     endcase
-    case (mod_state_q)
+    case (_cur_mod_state_q)
       2'd0: begin
-        if ((((kx_ready_q & (ln_ahead_q != 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
+        if ((((_cur_kx_ready_q & (_cur_ln_ahead_q != 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
           mod_state_q <= 2'd1;
         end
       end
       2'd1: begin
-        if ((mod_layer_q == 1'b0)) begin
+        if ((_cur_mod_layer_q == 1'b0)) begin
           delta_ready_0_q <= 1'b1;
         end
-        if ((mod_layer_q == 1'b1)) begin
+        if ((_cur_mod_layer_q == 1'b1)) begin
           delta_ready_1_q <= 1'b1;
         end
-        z_live_q <= (u_layernorm_busy & ln_train_q) & (ln_layer_q == mod_layer_q);
+        z_live_q <= (u_layernorm_busy & ln_train_q) & (ln_layer_q == _cur_mod_layer_q);
         mod_state_q <= 2'd2;
       end
       2'd2: begin
@@ -1704,11 +1818,11 @@ module sequencer (
       default: begin
         if (mod_call_done) begin
           mod_state_q <= 2'd0;
-          if ((mod_layer_q == 1'b1)) begin
+          if ((_cur_mod_layer_q == 1'b1)) begin
             mod_layer_q <= 1'b0;
             kx_ready_q <= 1'b0;
           end else begin
-            mod_layer_q <= mod_layer_q + 1'b1;
+            mod_layer_q <= _cur_mod_layer_q + 1'b1;
           end
         end
       end
@@ -1725,9 +1839,9 @@ module sequencer (
       z_live_q <= 1'b0;
     end
     if ((((u_layernorm_stats & ln_train_q) & ln_full_q) & (~mod_call_done))) begin
-      ln_ahead_q <= ln_ahead_q + 2'd1;
+      ln_ahead_q <= _cur_ln_ahead_q + 2'd1;
     end else if ((mod_call_done & (~((u_layernorm_stats & ln_train_q) & ln_full_q)))) begin
-      ln_ahead_q <= ln_ahead_q - 2'd1;
+      ln_ahead_q <= _cur_ln_ahead_q - 2'd1;
     end
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1755,6 +1869,9 @@ module sequencer (
 
   // seq: trailing (generator/units/sequencer.ts:867)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_ln_train_q = ln_train_q;
+    /* verilator lint_on BLKSEQ */
     if (ln_start) begin
       ln_layer_q <= layer_q;
       ln_train_q <= train_q;
@@ -1765,7 +1882,7 @@ module sequencer (
     end
     if ((take & rec_train_q)) begin
       new_owed_q <= 1'b1;
-      ln_prev_q <= u_layernorm_busy & ln_train_q;
+      ln_prev_q <= u_layernorm_busy & _cur_ln_train_q;
     end else begin
       if (wm_new_go) begin
         new_owed_q <= 1'b0;
@@ -1804,7 +1921,13 @@ module sequencer (
 
   // seq: intake (generator/units/sequencer.ts:893)
   always @(posedge clk) begin
-    case (intake_state_q)
+    /* verilator lint_off BLKSEQ */
+    _cur_intake_state_q = intake_state_q;
+    _cur_pix_left_q = pix_left_q;
+    _cur_rec_train_q = rec_train_q;
+    _cur_step_load_q = step_load_q;
+    /* verilator lint_on BLKSEQ */
+    case (_cur_intake_state_q)
       3'd0: begin
         if (((start & record_ready) & ((op == 2'd0) | (op == 2'd1)))) begin
           rec_train_q <= op == 2'd0;
@@ -1820,9 +1943,9 @@ module sequencer (
       end
       3'd2: begin
         if (px_fire) begin
-          pix_left_q <= pix_left_q - 10'd1;
-          if ((pix_left_q == 10'd1)) begin
-            intake_state_q <= rec_train_q ? 3'd3 : 3'd4;
+          pix_left_q <= _cur_pix_left_q - 10'd1;
+          if ((_cur_pix_left_q == 10'd1)) begin
+            intake_state_q <= _cur_rec_train_q ? 3'd3 : 3'd4;
           end
         end
       end
@@ -1845,9 +1968,9 @@ module sequencer (
     end
     if (step_load) begin
       step_load_q <= 2'd2;
-    end else if ((step_load_q == 2'd2)) begin
+    end else if ((_cur_step_load_q == 2'd2)) begin
       step_load_q <= 2'd1;
-    end else if (((step_load_q == 2'd1) & (~u_hebbian_hl_busy))) begin
+    end else if (((_cur_step_load_q == 2'd1) & (~u_hebbian_hl_busy))) begin
       step_load_q <= 2'd0;
     end
     if (rst) begin
@@ -1863,8 +1986,17 @@ module sequencer (
 
   // seq: fsm (generator/units/sequencer.ts:929)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_state_q = state_q;
+    _cur_train_q = train_q;
+    _cur_layer_q = layer_q;
+    _cur_pass_full_q = pass_full_q;
+    _cur_slot_cur_q = slot_cur_q;
+    _cur_logit_j_q = logit_j_q;
+    _cur_pending_q = pending_q;
+    /* verilator lint_on BLKSEQ */
     done_q <= 1'b0;
-    case (state_q)
+    case (_cur_state_q)
       5'd0: begin
         if (take) begin
           layer_q <= 1'b0;
@@ -1902,22 +2034,22 @@ module sequencer (
         end
       end
       5'd5: begin
-        if (((((~u_hebbian_busy) & ((~ln_owed_q) & ((last_layer & train_q) | (~u_layernorm_busy)))) & (step_load_q == 2'd0)) & (~step_load))) begin
+        if (((((~u_hebbian_busy) & ((~ln_owed_q) & ((last_layer & _cur_train_q) | (~u_layernorm_busy)))) & (step_load_q == 2'd0)) & (~step_load))) begin
           if (last_layer) begin
             layer_q <= 1'b0;
-            state_q <= train_q ? 5'd6 : 5'd7;
+            state_q <= _cur_train_q ? 5'd6 : 5'd7;
           end else begin
-            layer_q <= layer_q + 1'b1;
+            layer_q <= _cur_layer_q + 1'b1;
             state_q <= 5'd1;
           end
         end
       end
       5'd6: begin
-        if ((~pass_full_q)) begin
+        if ((~_cur_pass_full_q)) begin
           state_q <= 5'd16;
         end else begin
           pending_q <= 1'b1;
-          slot_prev_q <= slot_cur_q;
+          slot_prev_q <= _cur_slot_cur_q;
           steps_q <= steps_q + 64'd1;
           state_q <= 5'd16;
         end
@@ -1928,10 +2060,10 @@ module sequencer (
       end
       5'd8: begin
         if (u_output_m_axis_logit_tvalid) begin
-          logit_j_q <= logit_j_q + 8'd1;
-          if (((logit_j_q == 8'd0) | (u_output_m_axis_logit_tdata > $signed(best_q)))) begin
+          logit_j_q <= _cur_logit_j_q + 8'd1;
+          if (((_cur_logit_j_q == 8'd0) | (u_output_m_axis_logit_tdata > $signed(best_q)))) begin
             best_q <= u_output_m_axis_logit_tdata;
-            best_j_q <= logit_j_q;
+            best_j_q <= _cur_logit_j_q;
           end
           if (u_output_m_axis_logit_tlast) begin
             state_q <= 5'd9;
@@ -1949,7 +2081,7 @@ module sequencer (
         end
       end
       5'd11: begin
-        if ((~pending_q)) begin
+        if ((~_cur_pending_q)) begin
           state_q <= 5'd16;
         end else if (flush_go) begin
           state_q <= 5'd12;
@@ -1965,7 +2097,7 @@ module sequencer (
             layer_q <= 1'b0;
             state_q <= 5'd16;
           end else begin
-            layer_q <= layer_q + 1'b1;
+            layer_q <= _cur_layer_q + 1'b1;
             state_q <= 5'd11;
           end
         end

@@ -26,6 +26,7 @@ module skid_w10_l (
   reg        skid_last_q;
   wire       in_fire;
   wire       out_can_load;
+  reg        _cur_skid_valid_q;
 
   assign s_axis_in_tready = in_ready_q;  // generator/lib/stream/skid.ts:38
 
@@ -41,8 +42,11 @@ module skid_w10_l (
 
   // seq: skid (generator/lib/stream/skid.ts:47)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_skid_valid_q = skid_valid_q;
+    /* verilator lint_on BLKSEQ */
     if (out_can_load) begin
-      if (skid_valid_q) begin
+      if (_cur_skid_valid_q) begin
         out_valid_q <= 1'b1;
         out_data_q <= skid_data_q;
         out_last_q <= skid_last_q;
@@ -59,7 +63,7 @@ module skid_w10_l (
       skid_data_q <= s_axis_in_tdata;
       skid_last_q <= s_axis_in_tlast;
     end
-    in_ready_q <= out_can_load | (~(skid_valid_q | in_fire));
+    in_ready_q <= out_can_load | (~(_cur_skid_valid_q | in_fire));
     if (rst) begin
       out_valid_q <= 1'b0;
       skid_valid_q <= 1'b0;

@@ -118,6 +118,9 @@ module wm (
   wire [15:0] u_z2_5_rdata;
   wire [15:0] u_z2_6_rdata;
   wire [15:0] u_z2_7_rdata;
+  reg  [9:0]  _cur_px_wptr_q;
+  reg  [6:0]  _cur_z1_wptr_q;
+  reg  [5:0]  _cur_z2_wptr_q;
   reg  [5:0]  _sel_krow_tri;
   reg  [5:0]  _sel_kr_tri;
   wire [17:0] _ext_u_rx_wdata;
@@ -150,6 +153,13 @@ module wm (
   reg  [15:0] _sel_vr_data_5;
   reg  [15:0] _sel_vr_data_6;
   reg  [15:0] _sel_vr_data_7;
+  reg         _cur_w_valid_q;
+  reg  [16:0] _cur_w_kx_q;
+  reg  [16:0] _cur_w_ky_q;
+  reg  [2:0]  _cur_head_q;
+  reg  [3:0]  _cur_count_q;
+  reg  [2:0]  _cur_cur_q;
+  reg  [9:0]  _cur_clear_cnt_q;
 
   assign idle = state_q == 2'd0;  // generator/units/wm.ts:141
 
@@ -179,20 +189,25 @@ module wm (
 
   // seq: write_pointers (generator/units/wm.ts:163)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_px_wptr_q = px_wptr_q;
+    _cur_z1_wptr_q = z1_wptr_q;
+    _cur_z2_wptr_q = z2_wptr_q;
+    /* verilator lint_on BLKSEQ */
     if ((cmd_new | cmd_clear)) begin
       px_wptr_q <= 10'd0;
     end else if ((s_axis_px_tvalid & s_axis_px_tready)) begin
-      px_wptr_q <= (px_wptr_q == 10'd783) ? 10'd0 : (px_wptr_q + 10'd1);
+      px_wptr_q <= (_cur_px_wptr_q == 10'd783) ? 10'd0 : (_cur_px_wptr_q + 10'd1);
     end
     if ((cmd_new | cmd_clear)) begin
       z1_wptr_q <= 7'd0;
     end else if ((s_axis_z1_tvalid & s_axis_z1_tready)) begin
-      z1_wptr_q <= (z1_wptr_q == 7'd127) ? 7'd0 : (z1_wptr_q + 7'd1);
+      z1_wptr_q <= (_cur_z1_wptr_q == 7'd127) ? 7'd0 : (_cur_z1_wptr_q + 7'd1);
     end
     if ((cmd_new | cmd_clear)) begin
       z2_wptr_q <= 6'd0;
     end else if ((s_axis_z2_tvalid & s_axis_z2_tready)) begin
-      z2_wptr_q <= (z2_wptr_q == 6'd63) ? 6'd0 : (z2_wptr_q + 6'd1);
+      z2_wptr_q <= (_cur_z2_wptr_q == 6'd63) ? 6'd0 : (_cur_z2_wptr_q + 6'd1);
     end
     if (rst) begin
       px_wptr_q <= 10'd0;
@@ -710,6 +725,15 @@ module wm (
 
   // seq: control (generator/units/wm.ts:275)
   always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_w_valid_q = w_valid_q;
+    _cur_w_kx_q = w_kx_q;
+    _cur_w_ky_q = w_ky_q;
+    _cur_head_q = head_q;
+    _cur_count_q = count_q;
+    _cur_cur_q = cur_q;
+    _cur_clear_cnt_q = clear_cnt_q;
+    /* verilator lint_on BLKSEQ */
     done_q <= 1'b0;
     w_valid_q <= krow_accept;
     if (krow_accept) begin
@@ -718,11 +742,11 @@ module wm (
       w_kx_q <= s_axis_krow_tdata[16:0];
       w_ky_q <= s_axis_krow_tdata[33:17];
       krow_left_q <= krow_left_q - 4'd1;
-      krow_q_q <= ((krow_q_q + 3'd1) == cur_q) ? ((krow_q_q + 3'd1) + 3'd1) : (krow_q_q + 3'd1);
+      krow_q_q <= ((krow_q_q + 3'd1) == _cur_cur_q) ? ((krow_q_q + 3'd1) + 3'd1) : (krow_q_q + 3'd1);
     end
-    if (w_valid_q) begin
-      rc_x_q <= rc_x_q + {3'd0, w_kx_q};
-      rc_y_q <= rc_y_q + {3'd0, w_ky_q};
+    if (_cur_w_valid_q) begin
+      rc_x_q <= rc_x_q + {3'd0, _cur_w_kx_q};
+      rc_y_q <= rc_y_q + {3'd0, _cur_w_ky_q};
     end
     if (cmd_clear) begin
       state_q <= 2'd1;
@@ -731,20 +755,20 @@ module wm (
       count_q <= 4'd0;
       cur_q <= 3'd0;
     end else if (cmd_new) begin
-      cur_q <= head_q;
-      head_q <= (head_q == 3'd7) ? 3'd0 : (head_q + 3'd1);
-      count_q <= (count_q == 4'd8) ? count_q : (count_q + 4'd1);
+      cur_q <= _cur_head_q;
+      head_q <= (_cur_head_q == 3'd7) ? 3'd0 : (_cur_head_q + 3'd1);
+      count_q <= (_cur_count_q == 4'd8) ? _cur_count_q : (_cur_count_q + 4'd1);
       done_q <= 1'b1;
     end else if (cmd_krow) begin
       state_q <= 2'd2;
-      krow_left_q <= count_q - 4'd1;
-      krow_q_q <= (cur_q == 3'd0) ? 3'd1 : 3'd0;
+      krow_left_q <= _cur_count_q - 4'd1;
+      krow_q_q <= (_cur_cur_q == 3'd0) ? 3'd1 : 3'd0;
       rc_x_q <= 20'd0;
       rc_y_q <= 20'd0;
     end
     if (clearing) begin
-      clear_cnt_q <= clear_cnt_q + 10'd1;
-      if ((clear_cnt_q == 10'd783)) begin
+      clear_cnt_q <= _cur_clear_cnt_q + 10'd1;
+      if ((_cur_clear_cnt_q == 10'd783)) begin
         state_q <= 2'd0;
         done_q <= 1'b1;
       end

@@ -61,6 +61,17 @@ describe('named enums', () => {
     expect(entry).toEqual({ path: 'enum_fsm.STATE_RUN', verilog: 'STATE_RUN', kind: 'localparam', width: 2, signed: false, value: '1', enum: 'state' });
   });
 
+  it("read a register their process wrote in an earlier statement or branch through a copy taken at the process's top", () => {
+    const v = emitModule(fsm()).verilog;
+    // the case tests state_q again after a branch wrote it, RUN reads cnt_q after writing it: both through copies
+    // (a simulator then needs no shadow copy of the registers for their non-blocking writes)
+    expect(v).toMatch(/always @\(posedge clk\) begin\n {4}\/\* verilator lint_off BLKSEQ \*\/\n {4}_cur_state_q = state_q;\n {4}_cur_cnt_q = cnt_q;\n {4}\/\* verilator lint_on BLKSEQ \*\/\n {4}case \(_cur_state_q\)/);
+    expect(v).toContain("cnt_q <= _cur_cnt_q + 3'd1;");
+    expect(v).toMatch(/if \(+_cur_cnt_q == 3'd4\)+ begin/);
+    // what is read outside the process reads the register itself
+    expect(v).toContain('assign done = state_q == STATE_DONE;');
+  });
+
   it('reject duplicate values, no members and names that collide', () => {
     const m = new ModuleBuilder('x', {});
     expect(() => m.enum('s', { A: 1, B: 1 })).toThrow(/members 'A' and 'B' both have the value 1/);
