@@ -612,31 +612,39 @@ export function hostReadPort(
   const rdata = m.reg('host_rdata_q', uint(dataWidth), { reset: 0 });
   const ext = (e: Expr, signed: boolean): Expr => (e.width === dataWidth ? e.asUnsigned() : signed ? e.asSigned().sext(dataWidth).asUnsigned() : e.zext(dataWidth));
   const read = port.idle.and(port.re);
-  m.seq('host_read', ($) => {
+  // the word read, chosen in a comb process only while a read is pending: the clocked process then reads one
+  // wire, not every lane's weight-read and LFSR registers (a clocked process reading registers that other
+  // clocked processes write makes Verilator keep shadow copies of them, copied every cycle); the same
+  // multiplexer in front of the same register
+  const word = m.wire('host_word', uint(dataWidth));
+  m.comb('host_word', ($) => {
     const byBank = (words: Expr[], signed: boolean): void => {
       if (L === 1) {
-        $.set(rdata, ext(words[0], signed));
+        $.set(word, ext(words[0], signed));
         return;
       }
       let sw = $.switch(bankQ);
       words.forEach((w, q) => {
-        sw = sw.case(q, () => $.set(rdata, ext(w, signed)));
+        sw = sw.case(q, () => $.set(word, ext(w, signed)));
       });
-      if (2 ** port.bank.width !== L) sw.default(() => $.set(rdata, 0));
+      if (2 ** port.bank.width !== L) sw.default(() => $.set(word, 0));
     };
+    $.if(rdPend, () => {
+      $.switch(kindQ)
+        .case(HOST_KIND.weight, () => byBank(src.weights, true))
+        .case(HOST_KIND.bias, () => $.set(word, ext(src.bias, true)))
+        .case(HOST_KIND.lfsr, () => byBank(src.lfsrs, false))
+        .default(() => $.set(word, 0));
+    }).else(() => $.set(word, 0));
+  });
+  m.seq('host_read', ($) => {
     $.set(rdPend, read);
     $.if(read, () => {
       $.set(kindQ, port.kind);
       $.set(bankQ, port.bank);
       for (const [r, v] of capture) $.set(r, v);
     });
-    $.if(rdPend, () => {
-      $.switch(kindQ)
-        .case(HOST_KIND.weight, () => byBank(src.weights, true))
-        .case(HOST_KIND.bias, () => $.set(rdata, ext(src.bias, true)))
-        .case(HOST_KIND.lfsr, () => byBank(src.lfsrs, false))
-        .default(() => $.set(rdata, 0));
-    });
+    $.if(rdPend, () => $.set(rdata, word));
   });
   m.output('host_rdata', rdata);
 }

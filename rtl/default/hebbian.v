@@ -1079,6 +1079,7 @@ module hebbian (
   reg  [5:0]         host_bank_q;
   reg                host_rd_pend_q;
   reg  [31:0]        host_rdata_q;
+  reg  [31:0]        host_word;
   reg  [15:0]        bias_mem [0:191];
   reg  [1023:0]      hbuf [0:44];
   reg  [15:0]        wbank_0 [0:1791];
@@ -1547,9 +1548,6 @@ module hebbian (
   wire [39:0]        _sel_acc_push_data;
   reg  [4:0]         _cur_inflight_q;
   reg                _cur_host_rd_pend_q;
-  reg  [1:0]         _cur_host_kind_q;
-  reg  [5:0]         _cur_host_bank_q;
-  reg                _cur_host_layer_q;
 
   fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:352
     .clk               (clk),
@@ -7509,13 +7507,418 @@ module hebbian (
 
   assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:584
 
-  // seq: host_read (generator/units/lane.ts:615)
+  // comb: host_word (generator/units/lane.ts:620)
+  always @* begin
+    if (host_rd_pend_q) begin
+      case (host_kind_q)
+        2'd0: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_word = {{16{w_rd_0[15]}}, w_rd_0};
+            end
+            6'd1: begin
+              host_word = {{16{w_rd_1[15]}}, w_rd_1};
+            end
+            6'd2: begin
+              host_word = {{16{w_rd_2[15]}}, w_rd_2};
+            end
+            6'd3: begin
+              host_word = {{16{w_rd_3[15]}}, w_rd_3};
+            end
+            6'd4: begin
+              host_word = {{16{w_rd_4[15]}}, w_rd_4};
+            end
+            6'd5: begin
+              host_word = {{16{w_rd_5[15]}}, w_rd_5};
+            end
+            6'd6: begin
+              host_word = {{16{w_rd_6[15]}}, w_rd_6};
+            end
+            6'd7: begin
+              host_word = {{16{w_rd_7[15]}}, w_rd_7};
+            end
+            6'd8: begin
+              host_word = {{16{w_rd_8[15]}}, w_rd_8};
+            end
+            6'd9: begin
+              host_word = {{16{w_rd_9[15]}}, w_rd_9};
+            end
+            6'd10: begin
+              host_word = {{16{w_rd_10[15]}}, w_rd_10};
+            end
+            6'd11: begin
+              host_word = {{16{w_rd_11[15]}}, w_rd_11};
+            end
+            6'd12: begin
+              host_word = {{16{w_rd_12[15]}}, w_rd_12};
+            end
+            6'd13: begin
+              host_word = {{16{w_rd_13[15]}}, w_rd_13};
+            end
+            6'd14: begin
+              host_word = {{16{w_rd_14[15]}}, w_rd_14};
+            end
+            6'd15: begin
+              host_word = {{16{w_rd_15[15]}}, w_rd_15};
+            end
+            6'd16: begin
+              host_word = {{16{w_rd_16[15]}}, w_rd_16};
+            end
+            6'd17: begin
+              host_word = {{16{w_rd_17[15]}}, w_rd_17};
+            end
+            6'd18: begin
+              host_word = {{16{w_rd_18[15]}}, w_rd_18};
+            end
+            6'd19: begin
+              host_word = {{16{w_rd_19[15]}}, w_rd_19};
+            end
+            6'd20: begin
+              host_word = {{16{w_rd_20[15]}}, w_rd_20};
+            end
+            6'd21: begin
+              host_word = {{16{w_rd_21[15]}}, w_rd_21};
+            end
+            6'd22: begin
+              host_word = {{16{w_rd_22[15]}}, w_rd_22};
+            end
+            6'd23: begin
+              host_word = {{16{w_rd_23[15]}}, w_rd_23};
+            end
+            6'd24: begin
+              host_word = {{16{w_rd_24[15]}}, w_rd_24};
+            end
+            6'd25: begin
+              host_word = {{16{w_rd_25[15]}}, w_rd_25};
+            end
+            6'd26: begin
+              host_word = {{16{w_rd_26[15]}}, w_rd_26};
+            end
+            6'd27: begin
+              host_word = {{16{w_rd_27[15]}}, w_rd_27};
+            end
+            6'd28: begin
+              host_word = {{16{w_rd_28[15]}}, w_rd_28};
+            end
+            6'd29: begin
+              host_word = {{16{w_rd_29[15]}}, w_rd_29};
+            end
+            6'd30: begin
+              host_word = {{16{w_rd_30[15]}}, w_rd_30};
+            end
+            6'd31: begin
+              host_word = {{16{w_rd_31[15]}}, w_rd_31};
+            end
+            6'd32: begin
+              host_word = {{16{w_rd_32[15]}}, w_rd_32};
+            end
+            6'd33: begin
+              host_word = {{16{w_rd_33[15]}}, w_rd_33};
+            end
+            6'd34: begin
+              host_word = {{16{w_rd_34[15]}}, w_rd_34};
+            end
+            6'd35: begin
+              host_word = {{16{w_rd_35[15]}}, w_rd_35};
+            end
+            6'd36: begin
+              host_word = {{16{w_rd_36[15]}}, w_rd_36};
+            end
+            6'd37: begin
+              host_word = {{16{w_rd_37[15]}}, w_rd_37};
+            end
+            6'd38: begin
+              host_word = {{16{w_rd_38[15]}}, w_rd_38};
+            end
+            6'd39: begin
+              host_word = {{16{w_rd_39[15]}}, w_rd_39};
+            end
+            6'd40: begin
+              host_word = {{16{w_rd_40[15]}}, w_rd_40};
+            end
+            6'd41: begin
+              host_word = {{16{w_rd_41[15]}}, w_rd_41};
+            end
+            6'd42: begin
+              host_word = {{16{w_rd_42[15]}}, w_rd_42};
+            end
+            6'd43: begin
+              host_word = {{16{w_rd_43[15]}}, w_rd_43};
+            end
+            6'd44: begin
+              host_word = {{16{w_rd_44[15]}}, w_rd_44};
+            end
+            6'd45: begin
+              host_word = {{16{w_rd_45[15]}}, w_rd_45};
+            end
+            6'd46: begin
+              host_word = {{16{w_rd_46[15]}}, w_rd_46};
+            end
+            6'd47: begin
+              host_word = {{16{w_rd_47[15]}}, w_rd_47};
+            end
+            6'd48: begin
+              host_word = {{16{w_rd_48[15]}}, w_rd_48};
+            end
+            6'd49: begin
+              host_word = {{16{w_rd_49[15]}}, w_rd_49};
+            end
+            6'd50: begin
+              host_word = {{16{w_rd_50[15]}}, w_rd_50};
+            end
+            6'd51: begin
+              host_word = {{16{w_rd_51[15]}}, w_rd_51};
+            end
+            6'd52: begin
+              host_word = {{16{w_rd_52[15]}}, w_rd_52};
+            end
+            6'd53: begin
+              host_word = {{16{w_rd_53[15]}}, w_rd_53};
+            end
+            6'd54: begin
+              host_word = {{16{w_rd_54[15]}}, w_rd_54};
+            end
+            6'd55: begin
+              host_word = {{16{w_rd_55[15]}}, w_rd_55};
+            end
+            6'd56: begin
+              host_word = {{16{w_rd_56[15]}}, w_rd_56};
+            end
+            6'd57: begin
+              host_word = {{16{w_rd_57[15]}}, w_rd_57};
+            end
+            6'd58: begin
+              host_word = {{16{w_rd_58[15]}}, w_rd_58};
+            end
+            6'd59: begin
+              host_word = {{16{w_rd_59[15]}}, w_rd_59};
+            end
+            6'd60: begin
+              host_word = {{16{w_rd_60[15]}}, w_rd_60};
+            end
+            6'd61: begin
+              host_word = {{16{w_rd_61[15]}}, w_rd_61};
+            end
+            6'd62: begin
+              host_word = {{16{w_rd_62[15]}}, w_rd_62};
+            end
+            6'd63: begin
+              host_word = {{16{w_rd_63[15]}}, w_rd_63};
+            end
+          endcase
+        end
+        2'd1: begin
+          host_word = {{16{bias_rd_q[15]}}, bias_rd_q};
+        end
+        2'd2: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
+            end
+            6'd1: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
+            end
+            6'd2: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
+            end
+            6'd3: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
+            end
+            6'd4: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
+            end
+            6'd5: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
+            end
+            6'd6: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
+            end
+            6'd7: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
+            end
+            6'd8: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
+            end
+            6'd9: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
+            end
+            6'd10: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
+            end
+            6'd11: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
+            end
+            6'd12: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
+            end
+            6'd13: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
+            end
+            6'd14: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
+            end
+            6'd15: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
+            end
+            6'd16: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
+            end
+            6'd17: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
+            end
+            6'd18: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
+            end
+            6'd19: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
+            end
+            6'd20: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
+            end
+            6'd21: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
+            end
+            6'd22: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
+            end
+            6'd23: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
+            end
+            6'd24: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
+            end
+            6'd25: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
+            end
+            6'd26: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
+            end
+            6'd27: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
+            end
+            6'd28: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
+            end
+            6'd29: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
+            end
+            6'd30: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
+            end
+            6'd31: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
+            end
+            6'd32: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
+            end
+            6'd33: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
+            end
+            6'd34: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
+            end
+            6'd35: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
+            end
+            6'd36: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
+            end
+            6'd37: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
+            end
+            6'd38: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
+            end
+            6'd39: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
+            end
+            6'd40: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
+            end
+            6'd41: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
+            end
+            6'd42: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
+            end
+            6'd43: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
+            end
+            6'd44: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
+            end
+            6'd45: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
+            end
+            6'd46: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
+            end
+            6'd47: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
+            end
+            6'd48: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
+            end
+            6'd49: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
+            end
+            6'd50: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
+            end
+            6'd51: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
+            end
+            6'd52: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
+            end
+            6'd53: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
+            end
+            6'd54: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
+            end
+            6'd55: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
+            end
+            6'd56: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
+            end
+            6'd57: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
+            end
+            6'd58: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
+            end
+            6'd59: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
+            end
+            6'd60: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
+            end
+            6'd61: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
+            end
+            6'd62: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
+            end
+            6'd63: begin
+              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
+            end
+          endcase
+        end
+        default: begin
+          host_word = 32'd0;
+        end
+      endcase
+    end else begin
+      host_word = 32'd0;
+    end
+  end
+
+  // seq: host_read (generator/units/lane.ts:640)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
-    _cur_host_kind_q = host_kind_q;
-    _cur_host_bank_q = host_bank_q;
-    _cur_host_layer_q = host_layer_q;
     /* verilator lint_on BLKSEQ */
     host_rd_pend_q <= (~busy_q) & host_re;
     if (((~busy_q) & host_re)) begin
@@ -7524,406 +7927,7 @@ module hebbian (
       host_layer_q <= host_addr[0];
     end
     if (_cur_host_rd_pend_q) begin
-      case (_cur_host_kind_q)
-        2'd0: begin
-          case (_cur_host_bank_q)
-            6'd0: begin
-              host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
-            end
-            6'd1: begin
-              host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
-            end
-            6'd2: begin
-              host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
-            end
-            6'd3: begin
-              host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
-            end
-            6'd4: begin
-              host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
-            end
-            6'd5: begin
-              host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
-            end
-            6'd6: begin
-              host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
-            end
-            6'd7: begin
-              host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
-            end
-            6'd8: begin
-              host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
-            end
-            6'd9: begin
-              host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
-            end
-            6'd10: begin
-              host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
-            end
-            6'd11: begin
-              host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
-            end
-            6'd12: begin
-              host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
-            end
-            6'd13: begin
-              host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
-            end
-            6'd14: begin
-              host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
-            end
-            6'd15: begin
-              host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
-            end
-            6'd16: begin
-              host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
-            end
-            6'd17: begin
-              host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
-            end
-            6'd18: begin
-              host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
-            end
-            6'd19: begin
-              host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
-            end
-            6'd20: begin
-              host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
-            end
-            6'd21: begin
-              host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
-            end
-            6'd22: begin
-              host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
-            end
-            6'd23: begin
-              host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
-            end
-            6'd24: begin
-              host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
-            end
-            6'd25: begin
-              host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
-            end
-            6'd26: begin
-              host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
-            end
-            6'd27: begin
-              host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
-            end
-            6'd28: begin
-              host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
-            end
-            6'd29: begin
-              host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
-            end
-            6'd30: begin
-              host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
-            end
-            6'd31: begin
-              host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
-            end
-            6'd32: begin
-              host_rdata_q <= {{16{w_rd_32[15]}}, w_rd_32};
-            end
-            6'd33: begin
-              host_rdata_q <= {{16{w_rd_33[15]}}, w_rd_33};
-            end
-            6'd34: begin
-              host_rdata_q <= {{16{w_rd_34[15]}}, w_rd_34};
-            end
-            6'd35: begin
-              host_rdata_q <= {{16{w_rd_35[15]}}, w_rd_35};
-            end
-            6'd36: begin
-              host_rdata_q <= {{16{w_rd_36[15]}}, w_rd_36};
-            end
-            6'd37: begin
-              host_rdata_q <= {{16{w_rd_37[15]}}, w_rd_37};
-            end
-            6'd38: begin
-              host_rdata_q <= {{16{w_rd_38[15]}}, w_rd_38};
-            end
-            6'd39: begin
-              host_rdata_q <= {{16{w_rd_39[15]}}, w_rd_39};
-            end
-            6'd40: begin
-              host_rdata_q <= {{16{w_rd_40[15]}}, w_rd_40};
-            end
-            6'd41: begin
-              host_rdata_q <= {{16{w_rd_41[15]}}, w_rd_41};
-            end
-            6'd42: begin
-              host_rdata_q <= {{16{w_rd_42[15]}}, w_rd_42};
-            end
-            6'd43: begin
-              host_rdata_q <= {{16{w_rd_43[15]}}, w_rd_43};
-            end
-            6'd44: begin
-              host_rdata_q <= {{16{w_rd_44[15]}}, w_rd_44};
-            end
-            6'd45: begin
-              host_rdata_q <= {{16{w_rd_45[15]}}, w_rd_45};
-            end
-            6'd46: begin
-              host_rdata_q <= {{16{w_rd_46[15]}}, w_rd_46};
-            end
-            6'd47: begin
-              host_rdata_q <= {{16{w_rd_47[15]}}, w_rd_47};
-            end
-            6'd48: begin
-              host_rdata_q <= {{16{w_rd_48[15]}}, w_rd_48};
-            end
-            6'd49: begin
-              host_rdata_q <= {{16{w_rd_49[15]}}, w_rd_49};
-            end
-            6'd50: begin
-              host_rdata_q <= {{16{w_rd_50[15]}}, w_rd_50};
-            end
-            6'd51: begin
-              host_rdata_q <= {{16{w_rd_51[15]}}, w_rd_51};
-            end
-            6'd52: begin
-              host_rdata_q <= {{16{w_rd_52[15]}}, w_rd_52};
-            end
-            6'd53: begin
-              host_rdata_q <= {{16{w_rd_53[15]}}, w_rd_53};
-            end
-            6'd54: begin
-              host_rdata_q <= {{16{w_rd_54[15]}}, w_rd_54};
-            end
-            6'd55: begin
-              host_rdata_q <= {{16{w_rd_55[15]}}, w_rd_55};
-            end
-            6'd56: begin
-              host_rdata_q <= {{16{w_rd_56[15]}}, w_rd_56};
-            end
-            6'd57: begin
-              host_rdata_q <= {{16{w_rd_57[15]}}, w_rd_57};
-            end
-            6'd58: begin
-              host_rdata_q <= {{16{w_rd_58[15]}}, w_rd_58};
-            end
-            6'd59: begin
-              host_rdata_q <= {{16{w_rd_59[15]}}, w_rd_59};
-            end
-            6'd60: begin
-              host_rdata_q <= {{16{w_rd_60[15]}}, w_rd_60};
-            end
-            6'd61: begin
-              host_rdata_q <= {{16{w_rd_61[15]}}, w_rd_61};
-            end
-            6'd62: begin
-              host_rdata_q <= {{16{w_rd_62[15]}}, w_rd_62};
-            end
-            6'd63: begin
-              host_rdata_q <= {{16{w_rd_63[15]}}, w_rd_63};
-            end
-          endcase
-        end
-        2'd1: begin
-          host_rdata_q <= {{16{bias_rd_q[15]}}, bias_rd_q};
-        end
-        2'd2: begin
-          case (_cur_host_bank_q)
-            6'd0: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
-            end
-            6'd1: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
-            end
-            6'd2: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
-            end
-            6'd3: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
-            end
-            6'd4: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
-            end
-            6'd5: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
-            end
-            6'd6: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
-            end
-            6'd7: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
-            end
-            6'd8: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
-            end
-            6'd9: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
-            end
-            6'd10: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
-            end
-            6'd11: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
-            end
-            6'd12: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
-            end
-            6'd13: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
-            end
-            6'd14: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
-            end
-            6'd15: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
-            end
-            6'd16: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
-            end
-            6'd17: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
-            end
-            6'd18: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
-            end
-            6'd19: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
-            end
-            6'd20: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
-            end
-            6'd21: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
-            end
-            6'd22: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
-            end
-            6'd23: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
-            end
-            6'd24: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
-            end
-            6'd25: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
-            end
-            6'd26: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
-            end
-            6'd27: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
-            end
-            6'd28: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
-            end
-            6'd29: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
-            end
-            6'd30: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
-            end
-            6'd31: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
-            end
-            6'd32: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
-            end
-            6'd33: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
-            end
-            6'd34: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
-            end
-            6'd35: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
-            end
-            6'd36: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
-            end
-            6'd37: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
-            end
-            6'd38: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
-            end
-            6'd39: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
-            end
-            6'd40: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
-            end
-            6'd41: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
-            end
-            6'd42: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
-            end
-            6'd43: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
-            end
-            6'd44: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
-            end
-            6'd45: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
-            end
-            6'd46: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
-            end
-            6'd47: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
-            end
-            6'd48: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
-            end
-            6'd49: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
-            end
-            6'd50: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
-            end
-            6'd51: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
-            end
-            6'd52: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
-            end
-            6'd53: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
-            end
-            6'd54: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
-            end
-            6'd55: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
-            end
-            6'd56: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
-            end
-            6'd57: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
-            end
-            6'd58: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
-            end
-            6'd59: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
-            end
-            6'd60: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
-            end
-            6'd61: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
-            end
-            6'd62: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
-            end
-            6'd63: begin
-              host_rdata_q <= (_cur_host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
-            end
-          endcase
-        end
-        default: begin
-          host_rdata_q <= 32'd0;
-        end
-      endcase
+      host_rdata_q <= host_word;
     end
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7934,7 +7938,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:641
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:649
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

@@ -970,6 +970,7 @@ module output_layer (
   reg  [5:0]         host_bank_q;
   reg                host_rd_pend_q;
   reg  [31:0]        host_rdata_q;
+  reg  [31:0]        host_word;
   reg  [15:0]        bias_mem [0:9];
   reg  [15:0]        err_mem [0:79];
   reg  [15:0]        wbank_0 [0:19];
@@ -1342,8 +1343,6 @@ module output_layer (
   wire [34:0]        _add_p_sat;
   wire [18:0]        _bits_p_clamped;
   reg                _cur_host_rd_pend_q;
-  reg  [1:0]         _cur_host_kind_q;
-  reg  [5:0]         _cur_host_bank_q;
 
   assign issue = issuing_q;  // generator/units/output.ts:247
 
@@ -6529,12 +6528,418 @@ module output_layer (
 
   assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:584
 
-  // seq: host_read (generator/units/lane.ts:615)
+  // comb: host_word (generator/units/lane.ts:620)
+  always @* begin
+    if (host_rd_pend_q) begin
+      case (host_kind_q)
+        2'd0: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_word = {{16{w_rd_0[15]}}, w_rd_0};
+            end
+            6'd1: begin
+              host_word = {{16{w_rd_1[15]}}, w_rd_1};
+            end
+            6'd2: begin
+              host_word = {{16{w_rd_2[15]}}, w_rd_2};
+            end
+            6'd3: begin
+              host_word = {{16{w_rd_3[15]}}, w_rd_3};
+            end
+            6'd4: begin
+              host_word = {{16{w_rd_4[15]}}, w_rd_4};
+            end
+            6'd5: begin
+              host_word = {{16{w_rd_5[15]}}, w_rd_5};
+            end
+            6'd6: begin
+              host_word = {{16{w_rd_6[15]}}, w_rd_6};
+            end
+            6'd7: begin
+              host_word = {{16{w_rd_7[15]}}, w_rd_7};
+            end
+            6'd8: begin
+              host_word = {{16{w_rd_8[15]}}, w_rd_8};
+            end
+            6'd9: begin
+              host_word = {{16{w_rd_9[15]}}, w_rd_9};
+            end
+            6'd10: begin
+              host_word = {{16{w_rd_10[15]}}, w_rd_10};
+            end
+            6'd11: begin
+              host_word = {{16{w_rd_11[15]}}, w_rd_11};
+            end
+            6'd12: begin
+              host_word = {{16{w_rd_12[15]}}, w_rd_12};
+            end
+            6'd13: begin
+              host_word = {{16{w_rd_13[15]}}, w_rd_13};
+            end
+            6'd14: begin
+              host_word = {{16{w_rd_14[15]}}, w_rd_14};
+            end
+            6'd15: begin
+              host_word = {{16{w_rd_15[15]}}, w_rd_15};
+            end
+            6'd16: begin
+              host_word = {{16{w_rd_16[15]}}, w_rd_16};
+            end
+            6'd17: begin
+              host_word = {{16{w_rd_17[15]}}, w_rd_17};
+            end
+            6'd18: begin
+              host_word = {{16{w_rd_18[15]}}, w_rd_18};
+            end
+            6'd19: begin
+              host_word = {{16{w_rd_19[15]}}, w_rd_19};
+            end
+            6'd20: begin
+              host_word = {{16{w_rd_20[15]}}, w_rd_20};
+            end
+            6'd21: begin
+              host_word = {{16{w_rd_21[15]}}, w_rd_21};
+            end
+            6'd22: begin
+              host_word = {{16{w_rd_22[15]}}, w_rd_22};
+            end
+            6'd23: begin
+              host_word = {{16{w_rd_23[15]}}, w_rd_23};
+            end
+            6'd24: begin
+              host_word = {{16{w_rd_24[15]}}, w_rd_24};
+            end
+            6'd25: begin
+              host_word = {{16{w_rd_25[15]}}, w_rd_25};
+            end
+            6'd26: begin
+              host_word = {{16{w_rd_26[15]}}, w_rd_26};
+            end
+            6'd27: begin
+              host_word = {{16{w_rd_27[15]}}, w_rd_27};
+            end
+            6'd28: begin
+              host_word = {{16{w_rd_28[15]}}, w_rd_28};
+            end
+            6'd29: begin
+              host_word = {{16{w_rd_29[15]}}, w_rd_29};
+            end
+            6'd30: begin
+              host_word = {{16{w_rd_30[15]}}, w_rd_30};
+            end
+            6'd31: begin
+              host_word = {{16{w_rd_31[15]}}, w_rd_31};
+            end
+            6'd32: begin
+              host_word = {{16{w_rd_0[15]}}, w_rd_0};
+            end
+            6'd33: begin
+              host_word = {{16{w_rd_1[15]}}, w_rd_1};
+            end
+            6'd34: begin
+              host_word = {{16{w_rd_2[15]}}, w_rd_2};
+            end
+            6'd35: begin
+              host_word = {{16{w_rd_3[15]}}, w_rd_3};
+            end
+            6'd36: begin
+              host_word = {{16{w_rd_4[15]}}, w_rd_4};
+            end
+            6'd37: begin
+              host_word = {{16{w_rd_5[15]}}, w_rd_5};
+            end
+            6'd38: begin
+              host_word = {{16{w_rd_6[15]}}, w_rd_6};
+            end
+            6'd39: begin
+              host_word = {{16{w_rd_7[15]}}, w_rd_7};
+            end
+            6'd40: begin
+              host_word = {{16{w_rd_8[15]}}, w_rd_8};
+            end
+            6'd41: begin
+              host_word = {{16{w_rd_9[15]}}, w_rd_9};
+            end
+            6'd42: begin
+              host_word = {{16{w_rd_10[15]}}, w_rd_10};
+            end
+            6'd43: begin
+              host_word = {{16{w_rd_11[15]}}, w_rd_11};
+            end
+            6'd44: begin
+              host_word = {{16{w_rd_12[15]}}, w_rd_12};
+            end
+            6'd45: begin
+              host_word = {{16{w_rd_13[15]}}, w_rd_13};
+            end
+            6'd46: begin
+              host_word = {{16{w_rd_14[15]}}, w_rd_14};
+            end
+            6'd47: begin
+              host_word = {{16{w_rd_15[15]}}, w_rd_15};
+            end
+            6'd48: begin
+              host_word = {{16{w_rd_16[15]}}, w_rd_16};
+            end
+            6'd49: begin
+              host_word = {{16{w_rd_17[15]}}, w_rd_17};
+            end
+            6'd50: begin
+              host_word = {{16{w_rd_18[15]}}, w_rd_18};
+            end
+            6'd51: begin
+              host_word = {{16{w_rd_19[15]}}, w_rd_19};
+            end
+            6'd52: begin
+              host_word = {{16{w_rd_20[15]}}, w_rd_20};
+            end
+            6'd53: begin
+              host_word = {{16{w_rd_21[15]}}, w_rd_21};
+            end
+            6'd54: begin
+              host_word = {{16{w_rd_22[15]}}, w_rd_22};
+            end
+            6'd55: begin
+              host_word = {{16{w_rd_23[15]}}, w_rd_23};
+            end
+            6'd56: begin
+              host_word = {{16{w_rd_24[15]}}, w_rd_24};
+            end
+            6'd57: begin
+              host_word = {{16{w_rd_25[15]}}, w_rd_25};
+            end
+            6'd58: begin
+              host_word = {{16{w_rd_26[15]}}, w_rd_26};
+            end
+            6'd59: begin
+              host_word = {{16{w_rd_27[15]}}, w_rd_27};
+            end
+            6'd60: begin
+              host_word = {{16{w_rd_28[15]}}, w_rd_28};
+            end
+            6'd61: begin
+              host_word = {{16{w_rd_29[15]}}, w_rd_29};
+            end
+            6'd62: begin
+              host_word = {{16{w_rd_30[15]}}, w_rd_30};
+            end
+            6'd63: begin
+              host_word = {{16{w_rd_31[15]}}, w_rd_31};
+            end
+          endcase
+        end
+        2'd1: begin
+          host_word = {{16{bias_rd[15]}}, bias_rd};
+        end
+        2'd2: begin
+          case (host_bank_q)
+            6'd0: begin
+              host_word = lfsr_0;
+            end
+            6'd1: begin
+              host_word = lfsr_1;
+            end
+            6'd2: begin
+              host_word = lfsr_2;
+            end
+            6'd3: begin
+              host_word = lfsr_3;
+            end
+            6'd4: begin
+              host_word = lfsr_4;
+            end
+            6'd5: begin
+              host_word = lfsr_5;
+            end
+            6'd6: begin
+              host_word = lfsr_6;
+            end
+            6'd7: begin
+              host_word = lfsr_7;
+            end
+            6'd8: begin
+              host_word = lfsr_8;
+            end
+            6'd9: begin
+              host_word = lfsr_9;
+            end
+            6'd10: begin
+              host_word = lfsr_10;
+            end
+            6'd11: begin
+              host_word = lfsr_11;
+            end
+            6'd12: begin
+              host_word = lfsr_12;
+            end
+            6'd13: begin
+              host_word = lfsr_13;
+            end
+            6'd14: begin
+              host_word = lfsr_14;
+            end
+            6'd15: begin
+              host_word = lfsr_15;
+            end
+            6'd16: begin
+              host_word = lfsr_16;
+            end
+            6'd17: begin
+              host_word = lfsr_17;
+            end
+            6'd18: begin
+              host_word = lfsr_18;
+            end
+            6'd19: begin
+              host_word = lfsr_19;
+            end
+            6'd20: begin
+              host_word = lfsr_20;
+            end
+            6'd21: begin
+              host_word = lfsr_21;
+            end
+            6'd22: begin
+              host_word = lfsr_22;
+            end
+            6'd23: begin
+              host_word = lfsr_23;
+            end
+            6'd24: begin
+              host_word = lfsr_24;
+            end
+            6'd25: begin
+              host_word = lfsr_25;
+            end
+            6'd26: begin
+              host_word = lfsr_26;
+            end
+            6'd27: begin
+              host_word = lfsr_27;
+            end
+            6'd28: begin
+              host_word = lfsr_28;
+            end
+            6'd29: begin
+              host_word = lfsr_29;
+            end
+            6'd30: begin
+              host_word = lfsr_30;
+            end
+            6'd31: begin
+              host_word = lfsr_31;
+            end
+            6'd32: begin
+              host_word = lfsr_32;
+            end
+            6'd33: begin
+              host_word = lfsr_33;
+            end
+            6'd34: begin
+              host_word = lfsr_34;
+            end
+            6'd35: begin
+              host_word = lfsr_35;
+            end
+            6'd36: begin
+              host_word = lfsr_36;
+            end
+            6'd37: begin
+              host_word = lfsr_37;
+            end
+            6'd38: begin
+              host_word = lfsr_38;
+            end
+            6'd39: begin
+              host_word = lfsr_39;
+            end
+            6'd40: begin
+              host_word = lfsr_40;
+            end
+            6'd41: begin
+              host_word = lfsr_41;
+            end
+            6'd42: begin
+              host_word = lfsr_42;
+            end
+            6'd43: begin
+              host_word = lfsr_43;
+            end
+            6'd44: begin
+              host_word = lfsr_44;
+            end
+            6'd45: begin
+              host_word = lfsr_45;
+            end
+            6'd46: begin
+              host_word = lfsr_46;
+            end
+            6'd47: begin
+              host_word = lfsr_47;
+            end
+            6'd48: begin
+              host_word = lfsr_48;
+            end
+            6'd49: begin
+              host_word = lfsr_49;
+            end
+            6'd50: begin
+              host_word = lfsr_50;
+            end
+            6'd51: begin
+              host_word = lfsr_51;
+            end
+            6'd52: begin
+              host_word = lfsr_52;
+            end
+            6'd53: begin
+              host_word = lfsr_53;
+            end
+            6'd54: begin
+              host_word = lfsr_54;
+            end
+            6'd55: begin
+              host_word = lfsr_55;
+            end
+            6'd56: begin
+              host_word = lfsr_56;
+            end
+            6'd57: begin
+              host_word = lfsr_57;
+            end
+            6'd58: begin
+              host_word = lfsr_58;
+            end
+            6'd59: begin
+              host_word = lfsr_59;
+            end
+            6'd60: begin
+              host_word = lfsr_60;
+            end
+            6'd61: begin
+              host_word = lfsr_61;
+            end
+            6'd62: begin
+              host_word = lfsr_62;
+            end
+            6'd63: begin
+              host_word = lfsr_63;
+            end
+          endcase
+        end
+        default: begin
+          host_word = 32'd0;
+        end
+      endcase
+    end else begin
+      host_word = 32'd0;
+    end
+  end
+
+  // seq: host_read (generator/units/lane.ts:640)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
-    _cur_host_kind_q = host_kind_q;
-    _cur_host_bank_q = host_bank_q;
     /* verilator lint_on BLKSEQ */
     host_rd_pend_q <= (~busy_q) & host_re;
     if (((~busy_q) & host_re)) begin
@@ -6542,406 +6947,7 @@ module output_layer (
       host_bank_q <= host_bank;
     end
     if (_cur_host_rd_pend_q) begin
-      case (_cur_host_kind_q)
-        2'd0: begin
-          case (_cur_host_bank_q)
-            6'd0: begin
-              host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
-            end
-            6'd1: begin
-              host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
-            end
-            6'd2: begin
-              host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
-            end
-            6'd3: begin
-              host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
-            end
-            6'd4: begin
-              host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
-            end
-            6'd5: begin
-              host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
-            end
-            6'd6: begin
-              host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
-            end
-            6'd7: begin
-              host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
-            end
-            6'd8: begin
-              host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
-            end
-            6'd9: begin
-              host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
-            end
-            6'd10: begin
-              host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
-            end
-            6'd11: begin
-              host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
-            end
-            6'd12: begin
-              host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
-            end
-            6'd13: begin
-              host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
-            end
-            6'd14: begin
-              host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
-            end
-            6'd15: begin
-              host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
-            end
-            6'd16: begin
-              host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
-            end
-            6'd17: begin
-              host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
-            end
-            6'd18: begin
-              host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
-            end
-            6'd19: begin
-              host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
-            end
-            6'd20: begin
-              host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
-            end
-            6'd21: begin
-              host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
-            end
-            6'd22: begin
-              host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
-            end
-            6'd23: begin
-              host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
-            end
-            6'd24: begin
-              host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
-            end
-            6'd25: begin
-              host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
-            end
-            6'd26: begin
-              host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
-            end
-            6'd27: begin
-              host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
-            end
-            6'd28: begin
-              host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
-            end
-            6'd29: begin
-              host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
-            end
-            6'd30: begin
-              host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
-            end
-            6'd31: begin
-              host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
-            end
-            6'd32: begin
-              host_rdata_q <= {{16{w_rd_0[15]}}, w_rd_0};
-            end
-            6'd33: begin
-              host_rdata_q <= {{16{w_rd_1[15]}}, w_rd_1};
-            end
-            6'd34: begin
-              host_rdata_q <= {{16{w_rd_2[15]}}, w_rd_2};
-            end
-            6'd35: begin
-              host_rdata_q <= {{16{w_rd_3[15]}}, w_rd_3};
-            end
-            6'd36: begin
-              host_rdata_q <= {{16{w_rd_4[15]}}, w_rd_4};
-            end
-            6'd37: begin
-              host_rdata_q <= {{16{w_rd_5[15]}}, w_rd_5};
-            end
-            6'd38: begin
-              host_rdata_q <= {{16{w_rd_6[15]}}, w_rd_6};
-            end
-            6'd39: begin
-              host_rdata_q <= {{16{w_rd_7[15]}}, w_rd_7};
-            end
-            6'd40: begin
-              host_rdata_q <= {{16{w_rd_8[15]}}, w_rd_8};
-            end
-            6'd41: begin
-              host_rdata_q <= {{16{w_rd_9[15]}}, w_rd_9};
-            end
-            6'd42: begin
-              host_rdata_q <= {{16{w_rd_10[15]}}, w_rd_10};
-            end
-            6'd43: begin
-              host_rdata_q <= {{16{w_rd_11[15]}}, w_rd_11};
-            end
-            6'd44: begin
-              host_rdata_q <= {{16{w_rd_12[15]}}, w_rd_12};
-            end
-            6'd45: begin
-              host_rdata_q <= {{16{w_rd_13[15]}}, w_rd_13};
-            end
-            6'd46: begin
-              host_rdata_q <= {{16{w_rd_14[15]}}, w_rd_14};
-            end
-            6'd47: begin
-              host_rdata_q <= {{16{w_rd_15[15]}}, w_rd_15};
-            end
-            6'd48: begin
-              host_rdata_q <= {{16{w_rd_16[15]}}, w_rd_16};
-            end
-            6'd49: begin
-              host_rdata_q <= {{16{w_rd_17[15]}}, w_rd_17};
-            end
-            6'd50: begin
-              host_rdata_q <= {{16{w_rd_18[15]}}, w_rd_18};
-            end
-            6'd51: begin
-              host_rdata_q <= {{16{w_rd_19[15]}}, w_rd_19};
-            end
-            6'd52: begin
-              host_rdata_q <= {{16{w_rd_20[15]}}, w_rd_20};
-            end
-            6'd53: begin
-              host_rdata_q <= {{16{w_rd_21[15]}}, w_rd_21};
-            end
-            6'd54: begin
-              host_rdata_q <= {{16{w_rd_22[15]}}, w_rd_22};
-            end
-            6'd55: begin
-              host_rdata_q <= {{16{w_rd_23[15]}}, w_rd_23};
-            end
-            6'd56: begin
-              host_rdata_q <= {{16{w_rd_24[15]}}, w_rd_24};
-            end
-            6'd57: begin
-              host_rdata_q <= {{16{w_rd_25[15]}}, w_rd_25};
-            end
-            6'd58: begin
-              host_rdata_q <= {{16{w_rd_26[15]}}, w_rd_26};
-            end
-            6'd59: begin
-              host_rdata_q <= {{16{w_rd_27[15]}}, w_rd_27};
-            end
-            6'd60: begin
-              host_rdata_q <= {{16{w_rd_28[15]}}, w_rd_28};
-            end
-            6'd61: begin
-              host_rdata_q <= {{16{w_rd_29[15]}}, w_rd_29};
-            end
-            6'd62: begin
-              host_rdata_q <= {{16{w_rd_30[15]}}, w_rd_30};
-            end
-            6'd63: begin
-              host_rdata_q <= {{16{w_rd_31[15]}}, w_rd_31};
-            end
-          endcase
-        end
-        2'd1: begin
-          host_rdata_q <= {{16{bias_rd[15]}}, bias_rd};
-        end
-        2'd2: begin
-          case (_cur_host_bank_q)
-            6'd0: begin
-              host_rdata_q <= lfsr_0;
-            end
-            6'd1: begin
-              host_rdata_q <= lfsr_1;
-            end
-            6'd2: begin
-              host_rdata_q <= lfsr_2;
-            end
-            6'd3: begin
-              host_rdata_q <= lfsr_3;
-            end
-            6'd4: begin
-              host_rdata_q <= lfsr_4;
-            end
-            6'd5: begin
-              host_rdata_q <= lfsr_5;
-            end
-            6'd6: begin
-              host_rdata_q <= lfsr_6;
-            end
-            6'd7: begin
-              host_rdata_q <= lfsr_7;
-            end
-            6'd8: begin
-              host_rdata_q <= lfsr_8;
-            end
-            6'd9: begin
-              host_rdata_q <= lfsr_9;
-            end
-            6'd10: begin
-              host_rdata_q <= lfsr_10;
-            end
-            6'd11: begin
-              host_rdata_q <= lfsr_11;
-            end
-            6'd12: begin
-              host_rdata_q <= lfsr_12;
-            end
-            6'd13: begin
-              host_rdata_q <= lfsr_13;
-            end
-            6'd14: begin
-              host_rdata_q <= lfsr_14;
-            end
-            6'd15: begin
-              host_rdata_q <= lfsr_15;
-            end
-            6'd16: begin
-              host_rdata_q <= lfsr_16;
-            end
-            6'd17: begin
-              host_rdata_q <= lfsr_17;
-            end
-            6'd18: begin
-              host_rdata_q <= lfsr_18;
-            end
-            6'd19: begin
-              host_rdata_q <= lfsr_19;
-            end
-            6'd20: begin
-              host_rdata_q <= lfsr_20;
-            end
-            6'd21: begin
-              host_rdata_q <= lfsr_21;
-            end
-            6'd22: begin
-              host_rdata_q <= lfsr_22;
-            end
-            6'd23: begin
-              host_rdata_q <= lfsr_23;
-            end
-            6'd24: begin
-              host_rdata_q <= lfsr_24;
-            end
-            6'd25: begin
-              host_rdata_q <= lfsr_25;
-            end
-            6'd26: begin
-              host_rdata_q <= lfsr_26;
-            end
-            6'd27: begin
-              host_rdata_q <= lfsr_27;
-            end
-            6'd28: begin
-              host_rdata_q <= lfsr_28;
-            end
-            6'd29: begin
-              host_rdata_q <= lfsr_29;
-            end
-            6'd30: begin
-              host_rdata_q <= lfsr_30;
-            end
-            6'd31: begin
-              host_rdata_q <= lfsr_31;
-            end
-            6'd32: begin
-              host_rdata_q <= lfsr_32;
-            end
-            6'd33: begin
-              host_rdata_q <= lfsr_33;
-            end
-            6'd34: begin
-              host_rdata_q <= lfsr_34;
-            end
-            6'd35: begin
-              host_rdata_q <= lfsr_35;
-            end
-            6'd36: begin
-              host_rdata_q <= lfsr_36;
-            end
-            6'd37: begin
-              host_rdata_q <= lfsr_37;
-            end
-            6'd38: begin
-              host_rdata_q <= lfsr_38;
-            end
-            6'd39: begin
-              host_rdata_q <= lfsr_39;
-            end
-            6'd40: begin
-              host_rdata_q <= lfsr_40;
-            end
-            6'd41: begin
-              host_rdata_q <= lfsr_41;
-            end
-            6'd42: begin
-              host_rdata_q <= lfsr_42;
-            end
-            6'd43: begin
-              host_rdata_q <= lfsr_43;
-            end
-            6'd44: begin
-              host_rdata_q <= lfsr_44;
-            end
-            6'd45: begin
-              host_rdata_q <= lfsr_45;
-            end
-            6'd46: begin
-              host_rdata_q <= lfsr_46;
-            end
-            6'd47: begin
-              host_rdata_q <= lfsr_47;
-            end
-            6'd48: begin
-              host_rdata_q <= lfsr_48;
-            end
-            6'd49: begin
-              host_rdata_q <= lfsr_49;
-            end
-            6'd50: begin
-              host_rdata_q <= lfsr_50;
-            end
-            6'd51: begin
-              host_rdata_q <= lfsr_51;
-            end
-            6'd52: begin
-              host_rdata_q <= lfsr_52;
-            end
-            6'd53: begin
-              host_rdata_q <= lfsr_53;
-            end
-            6'd54: begin
-              host_rdata_q <= lfsr_54;
-            end
-            6'd55: begin
-              host_rdata_q <= lfsr_55;
-            end
-            6'd56: begin
-              host_rdata_q <= lfsr_56;
-            end
-            6'd57: begin
-              host_rdata_q <= lfsr_57;
-            end
-            6'd58: begin
-              host_rdata_q <= lfsr_58;
-            end
-            6'd59: begin
-              host_rdata_q <= lfsr_59;
-            end
-            6'd60: begin
-              host_rdata_q <= lfsr_60;
-            end
-            6'd61: begin
-              host_rdata_q <= lfsr_61;
-            end
-            6'd62: begin
-              host_rdata_q <= lfsr_62;
-            end
-            6'd63: begin
-              host_rdata_q <= lfsr_63;
-            end
-          endcase
-        end
-        default: begin
-          host_rdata_q <= 32'd0;
-        end
-      endcase
+      host_rdata_q <= host_word;
     end
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -6951,7 +6957,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:641
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:649
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], prod_0[63:38], prod_1[63:38], prod_2[63:38], prod_3[63:38], prod_4[63:38], prod_5[63:38], prod_6[63:38], prod_7[63:38], prod_8[63:38], prod_9[63:38], prod_10[63:38], prod_11[63:38], prod_12[63:38], prod_13[63:38], prod_14[63:38], prod_15[63:38], prod_16[63:38], prod_17[63:38], prod_18[63:38], prod_19[63:38], prod_20[63:38], prod_21[63:38], prod_22[63:38], prod_23[63:38], prod_24[63:38], prod_25[63:38], prod_26[63:38], prod_27[63:38], prod_28[63:38], prod_29[63:38], prod_30[63:38], prod_31[63:38], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
