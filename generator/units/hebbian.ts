@@ -337,11 +337,10 @@ export function hebbian(cfg: ChipConfig): Module {
   const actQ = m.reg('act_q', uint(1), { reset: 0 });
 
   // constants of the commanded layer, registered at start
-  const hBaseOf = (slot: Expr, sel: Expr): Expr => {
-    const base = perLayer((y) => y.hBase, uint(hw), sel);
-    const C = perLayer((y) => y.chunks, uint(hw), sel);
-    return base.add(slot.zext(2).mul(C).trunc(hw)).trunc(hw);
-  };
+  // (base + slot·C) mod 2^hw as a table over the slot and the layer, not a product: synth_xilinx gave the
+  // two-bit slot times the chunk count a DSP48E1 in the flattened chip
+  const hBaseOf = (slot: Expr, sel: Expr): Expr =>
+    select(slot, Array.from({ length: 2 ** slot.width }, (_, s) => perLayer((y) => (y.hBase + s * y.chunks) % 2 ** hw, uint(hw), sel)));
 
   // ---- output queue and credits
   const inflight = m.reg('inflight_q', uint(bitsFor(ACC_QUEUE + 1)), { reset: 0 });

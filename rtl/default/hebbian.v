@@ -1153,10 +1153,8 @@ module hebbian (
   reg  [7:0]         _cur_baddr_q;
   reg  [6:0]         _cur_last_row_q;
   reg  [10:0]        _cur_waddr_q;
-  wire [5:0]         _sel_hc_base_q;
-  wire [7:0]         _mul_hc_base_q;
-  wire [5:0]         _sel_hn_base_q;
-  wire [7:0]         _mul_hn_base_q;
+  reg  [5:0]         _sel_hc_base_q;
+  reg  [5:0]         _sel_hn_base_q;
   reg                _cur_v1_q;
   reg                _cur_v2_q;
   reg                _cur_last1_q;
@@ -1168,8 +1166,7 @@ module hebbian (
   reg  [5:0]         _cur_hl_lane_q;
   reg  [5:0]         _cur_hl_addr_q;
   reg  [9:0]         _cur_hl_left_q;
-  wire [5:0]         _sel_hl_addr_q;
-  wire [7:0]         _mul_hl_addr_q;
+  reg  [5:0]         _sel_hl_addr_q;
   reg  [31:0]        _cur_lfsr_0;
   reg  [31:0]        _cur_lfsr_16;
   reg  [15:0]        _bits_w_upd_0_sum;
@@ -1549,7 +1546,7 @@ module hebbian (
   reg  [4:0]         _cur_inflight_q;
   reg                _cur_host_rd_pend_q;
 
-  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:352
+  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:351
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (acc_push),
@@ -1563,33 +1560,45 @@ module hebbian (
     .count             (acc_queue_count)
   );
 
-  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:358
+  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:357
 
-  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:359
+  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:358
 
-  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:360
+  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:359
 
-  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:362
+  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:361
 
-  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:370
+  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:369
 
-  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:371
+  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:370
 
-  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:373
+  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:372
 
-  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:374
+  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:373
 
-  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:377
+  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:376
 
-  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:378
+  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:377
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:401
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:400
 
-  assign _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
-  assign _mul_hc_base_q = cmd_cur * _sel_hc_base_q;
-  assign _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
-  assign _mul_hn_base_q = cmd_nxt * _sel_hn_base_q;
-  // seq: pass_control (generator/units/hebbian.ts:402)
+  always @* begin
+    case (cmd_cur)
+      2'd0:    _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd0 : 6'd39;
+      2'd1:    _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd41;
+      2'd2:    _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd26 : 6'd43;
+      default: _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd39 : 6'd45;
+    endcase
+  end
+  always @* begin
+    case (cmd_nxt)
+      2'd0:    _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd0 : 6'd39;
+      2'd1:    _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd41;
+      2'd2:    _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd26 : 6'd43;
+      default: _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd39 : 6'd45;
+    endcase
+  end
+  // seq: pass_control (generator/units/hebbian.ts:401)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_busy_q = busy_q;
@@ -1614,8 +1623,8 @@ module hebbian (
       chunk_q <= 4'd0;
       waddr_q <= (cmd_layer == 1'b0) ? 11'd0 : 11'd1664;
       baddr_q <= (cmd_layer == 1'b0) ? 8'd0 : 8'd128;
-      hc_base_q <= ((cmd_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hc_base_q[5:0];
-      hn_base_q <= ((cmd_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hn_base_q[5:0];
+      hc_base_q <= _sel_hc_base_q;
+      hn_base_q <= _sel_hn_base_q;
       last_chunk_q <= (cmd_layer == 1'b0) ? 4'd12 : 4'd1;
       last_row_q <= (cmd_layer == 1'b0) ? 7'd127 : 7'd63;
     end
@@ -1660,7 +1669,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control (generator/units/hebbian.ts:435)
+  // seq: pipe_control (generator/units/hebbian.ts:434)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_v1_q = v1_q;
@@ -1712,23 +1721,29 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;  // generator/units/hebbian.ts:457
+  assign busy = busy_q;  // generator/units/hebbian.ts:456
 
-  assign done = done_q;  // generator/units/hebbian.ts:458
+  assign done = done_q;  // generator/units/hebbian.ts:457
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:464
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:463
 
-  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:470
+  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:469
 
-  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:471
+  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:470
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:500
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:499
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:503
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:502
 
-  assign _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd2;
-  assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
-  // seq: loader (generator/units/hebbian.ts:507)
+  always @* begin
+    case (hl_slot)
+      2'd0:    _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd0 : 6'd39;
+      2'd1:    _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd41;
+      2'd2:    _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd26 : 6'd43;
+      default: _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd39 : 6'd45;
+    endcase
+  end
+  // seq: loader (generator/units/hebbian.ts:506)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_hl_lane_q = hl_lane_q;
@@ -1739,7 +1754,7 @@ module hebbian (
       hl_busy_q <= 1'b1;
       hl_lane_q <= 6'd0;
       hl_layer_q <= hl_layer;
-      hl_addr_q <= ((hl_layer == 1'b0) ? 6'd0 : 6'd39) + _mul_hl_addr_q[5:0];
+      hl_addr_q <= _sel_hl_addr_q;
       hl_left_q <= (hl_layer == 1'b0) ? 10'd784 : 10'd128;
     end
     if ((s_axis_h_tvalid & s_axis_h_tready)) begin
@@ -1763,9 +1778,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:524
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:523
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:526)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:525)
   always @(posedge clk) begin
 `ifdef VERILATOR
     if (busy_q ? (issue & (chunk_q == last_chunk_q)) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
@@ -1786,15 +1801,15 @@ module hebbian (
 `endif
   end
 
-  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:532
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:531
 
-  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:533
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:532
 
-  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:535
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:534
 
-  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:538
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:537
 
-  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:543)
+  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:542)
   always @(posedge clk) begin
 `ifdef VERILATOR
     if (issue) begin
@@ -1947,9 +1962,9 @@ module hebbian (
 `endif
   end
 
-  assign hl_lanes = 64'd1 << hl_lane_q;  // generator/units/hebbian.ts:546
+  assign hl_lanes = 64'd1 << hl_lane_q;  // generator/units/hebbian.ts:545
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:583
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:582
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1970,7 +1985,7 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:585
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:584
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1991,7 +2006,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_0 = lfsr_0;
@@ -2022,11 +2037,11 @@ module hebbian (
     end
   end
 
-  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:578
+  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:578
+  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1_2 <= {(cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2, (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1};
@@ -2054,11 +2069,11 @@ module hebbian (
     end
   end
 
-  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:578
+  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:578
+  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3_4 <= {(cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4, (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3};
@@ -2086,11 +2101,11 @@ module hebbian (
     end
   end
 
-  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:578
+  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:578
+  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5_6 <= {(cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6, (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5};
@@ -2118,11 +2133,11 @@ module hebbian (
     end
   end
 
-  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:578
+  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:578
+  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7_8 <= {(cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8, (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7};
@@ -2150,11 +2165,11 @@ module hebbian (
     end
   end
 
-  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:578
+  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:578
+  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9_10 <= {(cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10, (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9};
@@ -2182,11 +2197,11 @@ module hebbian (
     end
   end
 
-  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:578
+  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:578
+  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11_12 <= {(cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12, (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11};
@@ -2214,11 +2229,11 @@ module hebbian (
     end
   end
 
-  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:578
+  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:578
+  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13_14 <= {(cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14, (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13};
@@ -2246,9 +2261,9 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:585
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -2257,9 +2272,9 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:557
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:556
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:583
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:582
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -2280,9 +2295,9 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:585
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_16 = lfsr_16;
@@ -2313,11 +2328,11 @@ module hebbian (
     end
   end
 
-  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:578
+  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:578
+  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17_18 <= {(cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18, (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17};
@@ -2345,11 +2360,11 @@ module hebbian (
     end
   end
 
-  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:578
+  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:578
+  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19_20 <= {(cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20, (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19};
@@ -2377,11 +2392,11 @@ module hebbian (
     end
   end
 
-  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:578
+  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:578
+  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21_22 <= {(cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22, (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21};
@@ -2409,11 +2424,11 @@ module hebbian (
     end
   end
 
-  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:578
+  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:578
+  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23_24 <= {(cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24, (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23};
@@ -2441,11 +2456,11 @@ module hebbian (
     end
   end
 
-  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:578
+  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:578
+  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25_26 <= {(cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26, (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25};
@@ -2473,11 +2488,11 @@ module hebbian (
     end
   end
 
-  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:578
+  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:578
+  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27_28 <= {(cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28, (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27};
@@ -2505,11 +2520,11 @@ module hebbian (
     end
   end
 
-  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:578
+  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:578
+  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29_30 <= {(cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30, (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29};
@@ -2537,11 +2552,11 @@ module hebbian (
     end
   end
 
-  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:578
+  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:578
+  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31_32 <= {(cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32, (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31};
@@ -2569,11 +2584,11 @@ module hebbian (
     end
   end
 
-  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:578
+  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:578
+  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33_34 <= {(cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34, (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33};
@@ -2601,11 +2616,11 @@ module hebbian (
     end
   end
 
-  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:578
+  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:578
+  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35_36 <= {(cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36, (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35};
@@ -2633,11 +2648,11 @@ module hebbian (
     end
   end
 
-  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:578
+  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:578
+  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37_38 <= {(cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38, (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37};
@@ -2665,11 +2680,11 @@ module hebbian (
     end
   end
 
-  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:578
+  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:578
+  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39_40 <= {(cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40, (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39};
@@ -2697,11 +2712,11 @@ module hebbian (
     end
   end
 
-  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:578
+  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:578
+  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41_42 <= {(cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42, (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41};
@@ -2729,11 +2744,11 @@ module hebbian (
     end
   end
 
-  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:578
+  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:578
+  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43_44 <= {(cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44, (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43};
@@ -2761,11 +2776,11 @@ module hebbian (
     end
   end
 
-  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:578
+  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:578
+  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45_46 <= {(cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46, (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45};
@@ -2793,11 +2808,11 @@ module hebbian (
     end
   end
 
-  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:578
+  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:578
+  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47_48 <= {(cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48, (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47};
@@ -2825,11 +2840,11 @@ module hebbian (
     end
   end
 
-  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:578
+  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:578
+  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49_50 <= {(cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50, (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49};
@@ -2857,11 +2872,11 @@ module hebbian (
     end
   end
 
-  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:578
+  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:578
+  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51_52 <= {(cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52, (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51};
@@ -2889,11 +2904,11 @@ module hebbian (
     end
   end
 
-  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:578
+  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:578
+  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53_54 <= {(cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54, (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53};
@@ -2921,11 +2936,11 @@ module hebbian (
     end
   end
 
-  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:578
+  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:578
+  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55_56 <= {(cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56, (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55};
@@ -2953,11 +2968,11 @@ module hebbian (
     end
   end
 
-  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:578
+  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:578
+  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57_58 <= {(cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58, (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57};
@@ -2985,11 +3000,11 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:578
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:578
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
@@ -3017,11 +3032,11 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:578
+  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:577
 
-  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:578
+  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:577
 
-  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61_62 <= {(cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62, (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61};
@@ -3049,9 +3064,9 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:585
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:601)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:600)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -3106,7 +3121,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:633)
+  // seq: wn_0 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= {{48{w_upd_0[15]}}, w_upd_0};
@@ -3159,7 +3174,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:633)
+  // seq: wn_1 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= {{48{w_upd_1[15]}}, w_upd_1};
@@ -3212,7 +3227,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:633)
+  // seq: wn_2 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= {{48{w_upd_2[15]}}, w_upd_2};
@@ -3265,7 +3280,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:633)
+  // seq: wn_3 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= {{48{w_upd_3[15]}}, w_upd_3};
@@ -3318,7 +3333,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:633)
+  // seq: wn_4 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= {{48{w_upd_4[15]}}, w_upd_4};
@@ -3371,7 +3386,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:633)
+  // seq: wn_5 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= {{48{w_upd_5[15]}}, w_upd_5};
@@ -3424,7 +3439,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:633)
+  // seq: wn_6 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= {{48{w_upd_6[15]}}, w_upd_6};
@@ -3477,7 +3492,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:633)
+  // seq: wn_7 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= {{48{w_upd_7[15]}}, w_upd_7};
@@ -3530,7 +3545,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:633)
+  // seq: wn_8 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= {{48{w_upd_8[15]}}, w_upd_8};
@@ -3583,7 +3598,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:633)
+  // seq: wn_9 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= {{48{w_upd_9[15]}}, w_upd_9};
@@ -3636,7 +3651,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:633)
+  // seq: wn_10 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= {{48{w_upd_10[15]}}, w_upd_10};
@@ -3689,7 +3704,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:633)
+  // seq: wn_11 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= {{48{w_upd_11[15]}}, w_upd_11};
@@ -3742,7 +3757,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:633)
+  // seq: wn_12 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= {{48{w_upd_12[15]}}, w_upd_12};
@@ -3795,7 +3810,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:633)
+  // seq: wn_13 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= {{48{w_upd_13[15]}}, w_upd_13};
@@ -3848,7 +3863,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:633)
+  // seq: wn_14 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= {{48{w_upd_14[15]}}, w_upd_14};
@@ -3901,7 +3916,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:633)
+  // seq: wn_15 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= {{48{w_upd_15[15]}}, w_upd_15};
@@ -3954,7 +3969,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:633)
+  // seq: wn_16 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= {{48{w_upd_16[15]}}, w_upd_16};
@@ -4007,7 +4022,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:633)
+  // seq: wn_17 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= {{48{w_upd_17[15]}}, w_upd_17};
@@ -4060,7 +4075,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:633)
+  // seq: wn_18 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= {{48{w_upd_18[15]}}, w_upd_18};
@@ -4113,7 +4128,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:633)
+  // seq: wn_19 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= {{48{w_upd_19[15]}}, w_upd_19};
@@ -4166,7 +4181,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:633)
+  // seq: wn_20 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= {{48{w_upd_20[15]}}, w_upd_20};
@@ -4219,7 +4234,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:633)
+  // seq: wn_21 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= {{48{w_upd_21[15]}}, w_upd_21};
@@ -4272,7 +4287,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:633)
+  // seq: wn_22 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= {{48{w_upd_22[15]}}, w_upd_22};
@@ -4325,7 +4340,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:633)
+  // seq: wn_23 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= {{48{w_upd_23[15]}}, w_upd_23};
@@ -4378,7 +4393,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:633)
+  // seq: wn_24 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= {{48{w_upd_24[15]}}, w_upd_24};
@@ -4431,7 +4446,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:633)
+  // seq: wn_25 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= {{48{w_upd_25[15]}}, w_upd_25};
@@ -4484,7 +4499,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:633)
+  // seq: wn_26 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= {{48{w_upd_26[15]}}, w_upd_26};
@@ -4537,7 +4552,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:633)
+  // seq: wn_27 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= {{48{w_upd_27[15]}}, w_upd_27};
@@ -4590,7 +4605,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:633)
+  // seq: wn_28 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= {{48{w_upd_28[15]}}, w_upd_28};
@@ -4643,7 +4658,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:633)
+  // seq: wn_29 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= {{48{w_upd_29[15]}}, w_upd_29};
@@ -4696,7 +4711,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:633)
+  // seq: wn_30 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= {{48{w_upd_30[15]}}, w_upd_30};
@@ -4749,7 +4764,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:633)
+  // seq: wn_31 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= {{48{w_upd_31[15]}}, w_upd_31};
@@ -4802,7 +4817,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:633)
+  // seq: wn_32 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= {{48{w_upd_32[15]}}, w_upd_32};
@@ -4855,7 +4870,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:633)
+  // seq: wn_33 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= {{48{w_upd_33[15]}}, w_upd_33};
@@ -4908,7 +4923,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:633)
+  // seq: wn_34 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= {{48{w_upd_34[15]}}, w_upd_34};
@@ -4961,7 +4976,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:633)
+  // seq: wn_35 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= {{48{w_upd_35[15]}}, w_upd_35};
@@ -5014,7 +5029,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:633)
+  // seq: wn_36 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= {{48{w_upd_36[15]}}, w_upd_36};
@@ -5067,7 +5082,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:633)
+  // seq: wn_37 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= {{48{w_upd_37[15]}}, w_upd_37};
@@ -5120,7 +5135,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:633)
+  // seq: wn_38 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= {{48{w_upd_38[15]}}, w_upd_38};
@@ -5173,7 +5188,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:633)
+  // seq: wn_39 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= {{48{w_upd_39[15]}}, w_upd_39};
@@ -5226,7 +5241,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:633)
+  // seq: wn_40 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= {{48{w_upd_40[15]}}, w_upd_40};
@@ -5279,7 +5294,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:633)
+  // seq: wn_41 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= {{48{w_upd_41[15]}}, w_upd_41};
@@ -5332,7 +5347,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:633)
+  // seq: wn_42 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= {{48{w_upd_42[15]}}, w_upd_42};
@@ -5385,7 +5400,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:633)
+  // seq: wn_43 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= {{48{w_upd_43[15]}}, w_upd_43};
@@ -5438,7 +5453,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:633)
+  // seq: wn_44 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= {{48{w_upd_44[15]}}, w_upd_44};
@@ -5491,7 +5506,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:633)
+  // seq: wn_45 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= {{48{w_upd_45[15]}}, w_upd_45};
@@ -5544,7 +5559,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:633)
+  // seq: wn_46 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= {{48{w_upd_46[15]}}, w_upd_46};
@@ -5597,7 +5612,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:633)
+  // seq: wn_47 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= {{48{w_upd_47[15]}}, w_upd_47};
@@ -5650,7 +5665,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:633)
+  // seq: wn_48 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= {{48{w_upd_48[15]}}, w_upd_48};
@@ -5703,7 +5718,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:633)
+  // seq: wn_49 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= {{48{w_upd_49[15]}}, w_upd_49};
@@ -5756,7 +5771,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:633)
+  // seq: wn_50 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= {{48{w_upd_50[15]}}, w_upd_50};
@@ -5809,7 +5824,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:633)
+  // seq: wn_51 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= {{48{w_upd_51[15]}}, w_upd_51};
@@ -5862,7 +5877,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:633)
+  // seq: wn_52 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= {{48{w_upd_52[15]}}, w_upd_52};
@@ -5915,7 +5930,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:633)
+  // seq: wn_53 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= {{48{w_upd_53[15]}}, w_upd_53};
@@ -5968,7 +5983,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:633)
+  // seq: wn_54 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= {{48{w_upd_54[15]}}, w_upd_54};
@@ -6021,7 +6036,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:633)
+  // seq: wn_55 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= {{48{w_upd_55[15]}}, w_upd_55};
@@ -6074,7 +6089,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:633)
+  // seq: wn_56 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= {{48{w_upd_56[15]}}, w_upd_56};
@@ -6127,7 +6142,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:633)
+  // seq: wn_57 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= {{48{w_upd_57[15]}}, w_upd_57};
@@ -6180,7 +6195,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:633)
+  // seq: wn_58 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= {{48{w_upd_58[15]}}, w_upd_58};
@@ -6233,7 +6248,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:633)
+  // seq: wn_59 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= {{48{w_upd_59[15]}}, w_upd_59};
@@ -6286,7 +6301,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:633)
+  // seq: wn_60 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= {{48{w_upd_60[15]}}, w_upd_60};
@@ -6339,7 +6354,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:633)
+  // seq: wn_61 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= {{48{w_upd_61[15]}}, w_upd_61};
@@ -6392,7 +6407,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:633)
+  // seq: wn_62 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= {{48{w_upd_62[15]}}, w_upd_62};
@@ -6445,14 +6460,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:633)
+  // seq: wn_63 (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= {{48{w_upd_63[15]}}, w_upd_63};
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:642)
+  // seq: lfsr_banks (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -7235,7 +7250,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:654
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:653
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -7246,11 +7261,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:656
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:655
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:657
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:656
 
-  // seq: bn_q (generator/units/hebbian.ts:661)
+  // seq: bn_q (generator/units/hebbian.ts:660)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -7432,7 +7447,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:675)
+  // seq: sum_q (generator/units/hebbian.ts:674)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
@@ -7442,9 +7457,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:677
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:676
 
-  // seq: acc_q (generator/units/hebbian.ts:678)
+  // seq: acc_q (generator/units/hebbian.ts:677)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -7454,15 +7469,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:684
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:683
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:685
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:684
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:686
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:685
 
-  // seq: credits (generator/units/hebbian.ts:687)
+  // seq: credits (generator/units/hebbian.ts:686)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_inflight_q = inflight_q;
@@ -7941,7 +7956,7 @@ module hebbian (
   assign host_rdata = host_rdata_q;  // generator/units/lane.ts:649
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
 
 endmodule
 
