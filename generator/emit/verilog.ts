@@ -432,7 +432,20 @@ class ModuleEmitter {
     const writesWith = (op: string): string[] => writeLines.map((l) => l.replace(wop, op));
     if (blocking) {
       // Verilator takes the blocking form; other tools (synthesis, Icarus) the nonblocking one as before
-      lines.push('`ifdef VERILATOR', ...readLines, '    // verilator lint_off BLKSEQ', ...writesWith('='), '    // verilator lint_on BLKSEQ', '`else', ...writesWith('<='), ...readLines, '`endif');
+      lines.push(
+        '    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;',
+        '    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the',
+        '    // same memory in the usual non-blocking form.',
+        '`ifdef VERILATOR',
+        ...readLines,
+        '    // verilator lint_off BLKSEQ',
+        ...writesWith('='),
+        '    // verilator lint_on BLKSEQ',
+        '`else',
+        ...writesWith('<='),
+        ...readLines,
+        '`endif',
+      );
     } else lines.push(...writesWith('<='), ...readLines);
     lines.push('  end');
     return lines;

@@ -20,6 +20,9 @@ module bram_sdp_w20_d8 (
 
   // memory mem: 8 x uint(20) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:82)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (re) begin
       rdata_q <= mem[raddr];

@@ -42,6 +42,9 @@ module fifo_w16_d256_bram (
 
   // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:62)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     rdata_q <= mem[rd_next];
     // verilator lint_off BLKSEQ

@@ -901,6 +901,9 @@ module frontend (
 
   // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:426)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     buf_rdata_q <= payload_buf[buf_raddr];
     // verilator lint_off BLKSEQ

@@ -1782,6 +1782,9 @@ module hebbian (
 
   // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:525)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & (chunk_q == last_chunk_q)) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd_q <= bias_mem[(busy_q ? baddr_q : host_addr[7:0])];
@@ -1811,6 +1814,9 @@ module hebbian (
 
   // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:542)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (issue) begin
       hc_rd <= hbuf[hc_addr];
@@ -3077,6 +3083,9 @@ module hebbian (
 
   // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_0 <= wbank_0[w_raddr];
@@ -3130,6 +3139,9 @@ module hebbian (
 
   // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_1 <= wbank_1[w_raddr];
@@ -3183,6 +3195,9 @@ module hebbian (
 
   // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_2 <= wbank_2[w_raddr];
@@ -3236,6 +3251,9 @@ module hebbian (
 
   // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_3 <= wbank_3[w_raddr];
@@ -3289,6 +3307,9 @@ module hebbian (
 
   // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_4 <= wbank_4[w_raddr];
@@ -3342,6 +3363,9 @@ module hebbian (
 
   // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_5 <= wbank_5[w_raddr];
@@ -3395,6 +3419,9 @@ module hebbian (
 
   // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_6 <= wbank_6[w_raddr];
@@ -3448,6 +3475,9 @@ module hebbian (
 
   // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_7 <= wbank_7[w_raddr];
@@ -3501,6 +3531,9 @@ module hebbian (
 
   // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_8 <= wbank_8[w_raddr];
@@ -3554,6 +3587,9 @@ module hebbian (
 
   // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_9 <= wbank_9[w_raddr];
@@ -3607,6 +3643,9 @@ module hebbian (
 
   // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_10 <= wbank_10[w_raddr];
@@ -3660,6 +3699,9 @@ module hebbian (
 
   // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_11 <= wbank_11[w_raddr];
@@ -3713,6 +3755,9 @@ module hebbian (
 
   // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_12 <= wbank_12[w_raddr];
@@ -3766,6 +3811,9 @@ module hebbian (
 
   // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_13 <= wbank_13[w_raddr];
@@ -3819,6 +3867,9 @@ module hebbian (
 
   // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_14 <= wbank_14[w_raddr];
@@ -3872,6 +3923,9 @@ module hebbian (
 
   // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_15 <= wbank_15[w_raddr];
@@ -3925,6 +3979,9 @@ module hebbian (
 
   // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_16 <= wbank_16[w_raddr];
@@ -3978,6 +4035,9 @@ module hebbian (
 
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_17 <= wbank_17[w_raddr];
@@ -4031,6 +4091,9 @@ module hebbian (
 
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_18 <= wbank_18[w_raddr];
@@ -4084,6 +4147,9 @@ module hebbian (
 
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_19 <= wbank_19[w_raddr];
@@ -4137,6 +4203,9 @@ module hebbian (
 
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_20 <= wbank_20[w_raddr];
@@ -4190,6 +4259,9 @@ module hebbian (
 
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_21 <= wbank_21[w_raddr];
@@ -4243,6 +4315,9 @@ module hebbian (
 
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_22 <= wbank_22[w_raddr];
@@ -4296,6 +4371,9 @@ module hebbian (
 
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_23 <= wbank_23[w_raddr];
@@ -4349,6 +4427,9 @@ module hebbian (
 
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_24 <= wbank_24[w_raddr];
@@ -4402,6 +4483,9 @@ module hebbian (
 
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_25 <= wbank_25[w_raddr];
@@ -4455,6 +4539,9 @@ module hebbian (
 
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_26 <= wbank_26[w_raddr];
@@ -4508,6 +4595,9 @@ module hebbian (
 
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_27 <= wbank_27[w_raddr];
@@ -4561,6 +4651,9 @@ module hebbian (
 
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_28 <= wbank_28[w_raddr];
@@ -4614,6 +4707,9 @@ module hebbian (
 
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_29 <= wbank_29[w_raddr];
@@ -4667,6 +4763,9 @@ module hebbian (
 
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_30 <= wbank_30[w_raddr];
@@ -4720,6 +4819,9 @@ module hebbian (
 
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_31 <= wbank_31[w_raddr];
@@ -4773,6 +4875,9 @@ module hebbian (
 
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_32 <= wbank_32[w_raddr];
@@ -4826,6 +4931,9 @@ module hebbian (
 
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_33 <= wbank_33[w_raddr];
@@ -4879,6 +4987,9 @@ module hebbian (
 
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_34 <= wbank_34[w_raddr];
@@ -4932,6 +5043,9 @@ module hebbian (
 
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_35 <= wbank_35[w_raddr];
@@ -4985,6 +5099,9 @@ module hebbian (
 
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_36 <= wbank_36[w_raddr];
@@ -5038,6 +5155,9 @@ module hebbian (
 
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_37 <= wbank_37[w_raddr];
@@ -5091,6 +5211,9 @@ module hebbian (
 
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_38 <= wbank_38[w_raddr];
@@ -5144,6 +5267,9 @@ module hebbian (
 
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_39 <= wbank_39[w_raddr];
@@ -5197,6 +5323,9 @@ module hebbian (
 
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_40 <= wbank_40[w_raddr];
@@ -5250,6 +5379,9 @@ module hebbian (
 
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_41 <= wbank_41[w_raddr];
@@ -5303,6 +5435,9 @@ module hebbian (
 
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_42 <= wbank_42[w_raddr];
@@ -5356,6 +5491,9 @@ module hebbian (
 
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_43 <= wbank_43[w_raddr];
@@ -5409,6 +5547,9 @@ module hebbian (
 
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_44 <= wbank_44[w_raddr];
@@ -5462,6 +5603,9 @@ module hebbian (
 
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_45 <= wbank_45[w_raddr];
@@ -5515,6 +5659,9 @@ module hebbian (
 
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_46 <= wbank_46[w_raddr];
@@ -5568,6 +5715,9 @@ module hebbian (
 
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_47 <= wbank_47[w_raddr];
@@ -5621,6 +5771,9 @@ module hebbian (
 
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_48 <= wbank_48[w_raddr];
@@ -5674,6 +5827,9 @@ module hebbian (
 
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_49 <= wbank_49[w_raddr];
@@ -5727,6 +5883,9 @@ module hebbian (
 
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_50 <= wbank_50[w_raddr];
@@ -5780,6 +5939,9 @@ module hebbian (
 
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_51 <= wbank_51[w_raddr];
@@ -5833,6 +5995,9 @@ module hebbian (
 
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_52 <= wbank_52[w_raddr];
@@ -5886,6 +6051,9 @@ module hebbian (
 
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_53 <= wbank_53[w_raddr];
@@ -5939,6 +6107,9 @@ module hebbian (
 
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_54 <= wbank_54[w_raddr];
@@ -5992,6 +6163,9 @@ module hebbian (
 
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_55 <= wbank_55[w_raddr];
@@ -6045,6 +6219,9 @@ module hebbian (
 
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_56 <= wbank_56[w_raddr];
@@ -6098,6 +6275,9 @@ module hebbian (
 
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_57 <= wbank_57[w_raddr];
@@ -6151,6 +6331,9 @@ module hebbian (
 
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_58 <= wbank_58[w_raddr];
@@ -6204,6 +6387,9 @@ module hebbian (
 
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_59 <= wbank_59[w_raddr];
@@ -6257,6 +6443,9 @@ module hebbian (
 
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_60 <= wbank_60[w_raddr];
@@ -6310,6 +6499,9 @@ module hebbian (
 
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_61 <= wbank_61[w_raddr];
@@ -6363,6 +6555,9 @@ module hebbian (
 
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_62 <= wbank_62[w_raddr];
@@ -6416,6 +6611,9 @@ module hebbian (
 
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (w_re) begin
       w_rd_63 <= wbank_63[w_raddr];

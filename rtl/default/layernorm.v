@@ -146,6 +146,9 @@ module layernorm (
 
   // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:113)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (adv) begin
       r_rd <= r_mem[norm_j_q[6:0]];

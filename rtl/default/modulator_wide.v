@@ -267,6 +267,9 @@ module modulator_wide (
 
   // memory zc_mem: 128 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:224)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if ((~(state_q == 3'd5)) | adv) begin
       zc_rd <= zc_mem[((state_q == 3'd5) ? delta_j_q[6:0] : x2_j_q)];
@@ -647,6 +650,9 @@ module modulator_wide (
 
   // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:376)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (adv) begin
       xi_rd <= xi_mem[delta_j_q[6:0]];

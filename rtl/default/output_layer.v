@@ -1781,6 +1781,9 @@ module output_layer (
 
   // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:397)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & (((phase_q == 2'd1) & ((k_q == 1'b0) & (sub_q == 1'b0))) | ((((phase_q == 2'd3) & (k_q == 1'b0)) & (sub_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
@@ -1811,6 +1814,9 @@ module output_layer (
   assign _mul_err_rd_addr = p_q * 4'd10;
   // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:419)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (issue & (phase_q == 2'd3)) begin
       err_rd <= err_mem[(_mul_err_rd_addr[6:0] + {3'd0, j_q})];
@@ -1849,6 +1855,9 @@ module output_layer (
 
   // memory wbank_0: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[0])) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr_p)];
@@ -1978,6 +1987,9 @@ module output_layer (
 
   // memory wbank_1: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[1])) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr_p)];
@@ -2084,6 +2096,9 @@ module output_layer (
 
   // memory wbank_2: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[2])) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr_p)];
@@ -2190,6 +2205,9 @@ module output_layer (
 
   // memory wbank_3: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[3])) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr_p)];
@@ -2296,6 +2314,9 @@ module output_layer (
 
   // memory wbank_4: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[4])) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr_p)];
@@ -2402,6 +2423,9 @@ module output_layer (
 
   // memory wbank_5: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[5])) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr_p)];
@@ -2508,6 +2532,9 @@ module output_layer (
 
   // memory wbank_6: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[6])) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr_p)];
@@ -2614,6 +2641,9 @@ module output_layer (
 
   // memory wbank_7: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[7])) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr_p)];
@@ -2720,6 +2750,9 @@ module output_layer (
 
   // memory wbank_8: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[8])) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr_p)];
@@ -2826,6 +2859,9 @@ module output_layer (
 
   // memory wbank_9: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[9])) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr_p)];
@@ -2932,6 +2968,9 @@ module output_layer (
 
   // memory wbank_10: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[10])) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr_p)];
@@ -3038,6 +3077,9 @@ module output_layer (
 
   // memory wbank_11: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[11])) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr_p)];
@@ -3144,6 +3186,9 @@ module output_layer (
 
   // memory wbank_12: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[12])) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr_p)];
@@ -3250,6 +3295,9 @@ module output_layer (
 
   // memory wbank_13: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[13])) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr_p)];
@@ -3356,6 +3404,9 @@ module output_layer (
 
   // memory wbank_14: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[14])) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr_p)];
@@ -3462,6 +3513,9 @@ module output_layer (
 
   // memory wbank_15: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[15])) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr_p)];
@@ -3568,6 +3622,9 @@ module output_layer (
 
   // memory wbank_16: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[16])) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr_p)];
@@ -3674,6 +3731,9 @@ module output_layer (
 
   // memory wbank_17: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[17])) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr_p)];
@@ -3780,6 +3840,9 @@ module output_layer (
 
   // memory wbank_18: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[18])) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr_p)];
@@ -3886,6 +3949,9 @@ module output_layer (
 
   // memory wbank_19: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[19])) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr_p)];
@@ -3992,6 +4058,9 @@ module output_layer (
 
   // memory wbank_20: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[20])) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr_p)];
@@ -4098,6 +4167,9 @@ module output_layer (
 
   // memory wbank_21: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[21])) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr_p)];
@@ -4204,6 +4276,9 @@ module output_layer (
 
   // memory wbank_22: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[22])) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr_p)];
@@ -4310,6 +4385,9 @@ module output_layer (
 
   // memory wbank_23: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[23])) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr_p)];
@@ -4416,6 +4494,9 @@ module output_layer (
 
   // memory wbank_24: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[24])) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr_p)];
@@ -4522,6 +4603,9 @@ module output_layer (
 
   // memory wbank_25: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[25])) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr_p)];
@@ -4628,6 +4712,9 @@ module output_layer (
 
   // memory wbank_26: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[26])) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr_p)];
@@ -4734,6 +4821,9 @@ module output_layer (
 
   // memory wbank_27: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[27])) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr_p)];
@@ -4840,6 +4930,9 @@ module output_layer (
 
   // memory wbank_28: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[28])) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr_p)];
@@ -4946,6 +5039,9 @@ module output_layer (
 
   // memory wbank_29: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[29])) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr_p)];
@@ -5052,6 +5148,9 @@ module output_layer (
 
   // memory wbank_30: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[30])) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr_p)];
@@ -5158,6 +5257,9 @@ module output_layer (
 
   // memory wbank_31: 20 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (busy_q ? (issue & ((phase_q == 2'd1) | ((phase_q == 2'd3) & (p_q == 3'd7)))) : (host_w_re & host_hit[31])) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr_p)];
@@ -6053,6 +6155,9 @@ module output_layer (
   assign _mul_logit_rd_addr = exp_p_q * 4'd10;
   // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:541)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (exp_issue) begin
       logit_rd <= logit_mem[(_mul_logit_rd_addr[6:0] + {3'd0, exp_j_q})];
@@ -6086,6 +6191,9 @@ module output_layer (
 
   // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:546)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (exp_issue) begin
       max_rd <= max_mem[exp_p_q];
@@ -6311,6 +6419,9 @@ module output_layer (
   assign _mul_e_rd_addr = err_p_q * 4'd10;
   // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:614)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (err_issue) begin
       e_rd <= e_mem[(_mul_e_rd_addr[6:0] + {3'd0, err_j_q})];
@@ -6414,6 +6525,9 @@ module output_layer (
 
   // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:631)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (err_issue) begin
       r_rd <= r_mem[err_p_q];

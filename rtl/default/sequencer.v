@@ -802,6 +802,9 @@ module sequencer (
 
   // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:502)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (zc_issue) begin
       zc_rdata <= zc_mem[zc_addr_q];
@@ -953,6 +956,9 @@ module sequencer (
 
   // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:530)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (delta_issue) begin
       delta_rdata <= delta_mem[delta_addr_q];
@@ -1038,6 +1044,9 @@ module sequencer (
 
   // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:552)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (out_h_re) begin
       zpack_rd <= zpack_mem[({1'b0, out_h_addr} + (train_q ? 4'd0 : 4'd8))];
@@ -1133,6 +1142,9 @@ module sequencer (
 
   // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:595)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (px_cp_issue) begin
       px_stage_rdata <= px_stage[px_cp_addr_q];

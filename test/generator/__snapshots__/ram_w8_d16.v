@@ -20,6 +20,9 @@ module ram_w8_d16 (
 
   // memory mem: 16 x uint(8), 1 write / 1 sync read / 0 async read port(s) (test/generator/examples.ts:36)
   always @(posedge clk) begin
+    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
+    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
+    // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     if (re) begin
       rdata_q <= mem[raddr];
