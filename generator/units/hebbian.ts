@@ -337,8 +337,8 @@ export function hebbian(cfg: ChipConfig): Module {
   const actQ = m.reg('act_q', uint(1), { reset: 0 });
 
   // constants of the commanded layer, registered at start
-  // (base + slot·C) mod 2^hw as a table over the slot and the layer, not a product: synth_xilinx gave the
-  // two-bit slot times the chunk count a DSP48E1 in the flattened chip
+  // (base + slot·C) mod 2^hw as a table over the slot and the layer, not a product of the two-bit slot and the
+  // chunk count: no multiplier for synthesis to place (the default design's DSP48E1 count stayed 189 with it)
   const hBaseOf = (slot: Expr, sel: Expr): Expr =>
     select(slot, Array.from({ length: 2 ** slot.width }, (_, s) => perLayer((y) => (y.hBase + s * y.chunks) % 2 ** hw, uint(hw), sel)));
 
