@@ -492,7 +492,9 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // loader state (declared before the lanes: they write hbuf)
   const hlBusy = m.reg('hl_busy_q', uint(1), { reset: 0 });
-  const hlLane = m.reg('hl_lane_q', uint(qw), { reset: 0 });
+  // the lane the next h word goes to, one-hot (its lane write enable; no decoder per lane, and the simulator
+  // tests one bit per lane instead of shifting an L-bit vector for each)
+  const hlLanes = m.reg('hl_lanes_q', uint(L), { reset: 1 });
   const hlAddr = m.reg('hl_addr_q', uint(hw), { reset: 0 });
   const hlLeft = m.reg('hl_left_q', uint(bitsFor(Math.max(...lay.layers.map((y) => y.nIn)) + 1)), { reset: 0 });
   const hlLayerQ = m.reg('hl_layer_q', uint(lw), { reset: 0 });
@@ -506,16 +508,16 @@ export function hebbian(cfg: ChipConfig): Module {
   m.seq('loader', ($) => {
     $.if(hlBusy.not().and(hlStart), () => {
       $.set(hlBusy, 1);
-      $.set(hlLane, 0);
+      $.set(hlLanes, 1);
       $.set(hlLayerQ, hlLayer);
       $.set(hlAddr, hBaseOf(hlSlot, hlLayer));
       $.set(hlLeft, perLayer((y) => y.nIn, uint(hlLeft.width), hlLayer));
     });
     $.if(hlFire, () => {
-      $.if(hlLane.eq(L - 1), () => {
-        $.set(hlLane, 0);
+      $.if(hlLanes.bit(L - 1), () => {
+        $.set(hlLanes, 1);
         $.set(hlAddr, hlAddr.addWrap(1));
-      }).else(() => $.set(hlLane, hlLane.addWrap(1)));
+      }).else(() => $.set(hlLanes, L > 1 ? hlLanes.slice(L - 2, 0).shl(1) : hlLanes));
       $.set(hlLeft, hlLeft.subWrap(1));
       $.if(hlLeft.eq(1), () => $.set(hlBusy, 0));
     });
@@ -542,7 +544,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const hbuf = m.memory('hbuf', { depth: Math.max(lay.hDepth, 2), type: uint(L * lay.hWidth) });
   const hcRdAll = hbuf.readSync('hc_rd', hcAddr, issue);
   const hnRdAll = hbuf.readSync('hn_rd', hnAddr1, v1);
-  hbuf.write(hlAddr, hAligned.repeat(L), hlFire, L > 1 ? { lanes: m.wire('hl_lanes', constant(1, uint(L)).shlBy(hlLane)) } : {});
+  hbuf.write(hlAddr, hAligned.repeat(L), hlFire, L > 1 ? { lanes: hlLanes } : {});
   // ---- LFSR working registers and per-layer banks. Lanes with the same liveness per layer write (and draw) in
   // the same cycles: one enable wire per such class. Two lanes of a class that never draw for a bias share one
   // register of two LFSR states, advanced by one packed leap (lane.ts packedLeap: the same XOR network, half
