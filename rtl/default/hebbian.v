@@ -96,7 +96,7 @@ module hebbian (
   wire               host_w_wr;
   reg                host_layer_q;
   reg                hl_busy_q;
-  reg  [5:0]         hl_lane_q;
+  reg  [63:0]        hl_lanes_q;
   reg  [5:0]         hl_addr_q;
   reg  [9:0]         hl_left_q;
   reg                hl_layer_q;
@@ -108,7 +108,6 @@ module hebbian (
   wire               w_re;
   reg  [1023:0]      hc_rd;
   reg  [1023:0]      hn_rd;
-  wire [63:0]        hl_lanes;
   reg  [31:0]        lfsr_save_0_0;
   reg  [31:0]        lfsr_save_1_0;
   reg  [31:0]        lfsr_0;
@@ -1163,7 +1162,7 @@ module hebbian (
   reg                _cur_first2_q;
   reg                _cur_final1_q;
   reg                _cur_final2_q;
-  reg  [5:0]         _cur_hl_lane_q;
+  reg  [63:0]        _cur_hl_lanes_q;
   reg  [5:0]         _cur_hl_addr_q;
   reg  [9:0]         _cur_hl_left_q;
   reg  [5:0]         _sel_hl_addr_q;
@@ -1731,9 +1730,9 @@ module hebbian (
 
   assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:470
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:499
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:501
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:502
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:504
 
   always @* begin
     case (hl_slot)
@@ -1743,26 +1742,26 @@ module hebbian (
       default: _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd39 : 6'd45;
     endcase
   end
-  // seq: loader (generator/units/hebbian.ts:506)
+  // seq: loader (generator/units/hebbian.ts:508)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
-    _cur_hl_lane_q = hl_lane_q;
+    _cur_hl_lanes_q = hl_lanes_q;
     _cur_hl_addr_q = hl_addr_q;
     _cur_hl_left_q = hl_left_q;
     /* verilator lint_on BLKSEQ */
     if (((~hl_busy_q) & hl_start)) begin
       hl_busy_q <= 1'b1;
-      hl_lane_q <= 6'd0;
+      hl_lanes_q <= 64'd1;
       hl_layer_q <= hl_layer;
       hl_addr_q <= _sel_hl_addr_q;
       hl_left_q <= (hl_layer == 1'b0) ? 10'd784 : 10'd128;
     end
     if ((s_axis_h_tvalid & s_axis_h_tready)) begin
-      if ((_cur_hl_lane_q == 6'd63)) begin
-        hl_lane_q <= 6'd0;
+      if (_cur_hl_lanes_q[63]) begin
+        hl_lanes_q <= 64'd1;
         hl_addr_q <= _cur_hl_addr_q + 6'd1;
       end else begin
-        hl_lane_q <= _cur_hl_lane_q + 6'd1;
+        hl_lanes_q <= {_cur_hl_lanes_q[62:0], 1'b0};
       end
       hl_left_q <= _cur_hl_left_q - 10'd1;
       if ((_cur_hl_left_q == 10'd1)) begin
@@ -1771,16 +1770,16 @@ module hebbian (
     end
     if (rst) begin
       hl_busy_q <= 1'b0;
-      hl_lane_q <= 6'd0;
+      hl_lanes_q <= 64'd1;
       hl_layer_q <= 1'b0;
       hl_addr_q <= 6'd0;
       hl_left_q <= 10'd0;
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:523
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:525
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:525)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:527)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1804,15 +1803,15 @@ module hebbian (
 `endif
   end
 
-  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:531
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:533
 
-  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:532
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:534
 
-  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:534
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:536
 
-  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:537
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:539
 
-  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:542)
+  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:544)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1826,138 +1825,138 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (s_axis_h_tvalid & s_axis_h_tready) begin
-      if (hl_lanes[0]) hbuf[hl_addr_q][15:0] = h_aligned;
-      if (hl_lanes[1]) hbuf[hl_addr_q][31:16] = h_aligned;
-      if (hl_lanes[2]) hbuf[hl_addr_q][47:32] = h_aligned;
-      if (hl_lanes[3]) hbuf[hl_addr_q][63:48] = h_aligned;
-      if (hl_lanes[4]) hbuf[hl_addr_q][79:64] = h_aligned;
-      if (hl_lanes[5]) hbuf[hl_addr_q][95:80] = h_aligned;
-      if (hl_lanes[6]) hbuf[hl_addr_q][111:96] = h_aligned;
-      if (hl_lanes[7]) hbuf[hl_addr_q][127:112] = h_aligned;
-      if (hl_lanes[8]) hbuf[hl_addr_q][143:128] = h_aligned;
-      if (hl_lanes[9]) hbuf[hl_addr_q][159:144] = h_aligned;
-      if (hl_lanes[10]) hbuf[hl_addr_q][175:160] = h_aligned;
-      if (hl_lanes[11]) hbuf[hl_addr_q][191:176] = h_aligned;
-      if (hl_lanes[12]) hbuf[hl_addr_q][207:192] = h_aligned;
-      if (hl_lanes[13]) hbuf[hl_addr_q][223:208] = h_aligned;
-      if (hl_lanes[14]) hbuf[hl_addr_q][239:224] = h_aligned;
-      if (hl_lanes[15]) hbuf[hl_addr_q][255:240] = h_aligned;
-      if (hl_lanes[16]) hbuf[hl_addr_q][271:256] = h_aligned;
-      if (hl_lanes[17]) hbuf[hl_addr_q][287:272] = h_aligned;
-      if (hl_lanes[18]) hbuf[hl_addr_q][303:288] = h_aligned;
-      if (hl_lanes[19]) hbuf[hl_addr_q][319:304] = h_aligned;
-      if (hl_lanes[20]) hbuf[hl_addr_q][335:320] = h_aligned;
-      if (hl_lanes[21]) hbuf[hl_addr_q][351:336] = h_aligned;
-      if (hl_lanes[22]) hbuf[hl_addr_q][367:352] = h_aligned;
-      if (hl_lanes[23]) hbuf[hl_addr_q][383:368] = h_aligned;
-      if (hl_lanes[24]) hbuf[hl_addr_q][399:384] = h_aligned;
-      if (hl_lanes[25]) hbuf[hl_addr_q][415:400] = h_aligned;
-      if (hl_lanes[26]) hbuf[hl_addr_q][431:416] = h_aligned;
-      if (hl_lanes[27]) hbuf[hl_addr_q][447:432] = h_aligned;
-      if (hl_lanes[28]) hbuf[hl_addr_q][463:448] = h_aligned;
-      if (hl_lanes[29]) hbuf[hl_addr_q][479:464] = h_aligned;
-      if (hl_lanes[30]) hbuf[hl_addr_q][495:480] = h_aligned;
-      if (hl_lanes[31]) hbuf[hl_addr_q][511:496] = h_aligned;
-      if (hl_lanes[32]) hbuf[hl_addr_q][527:512] = h_aligned;
-      if (hl_lanes[33]) hbuf[hl_addr_q][543:528] = h_aligned;
-      if (hl_lanes[34]) hbuf[hl_addr_q][559:544] = h_aligned;
-      if (hl_lanes[35]) hbuf[hl_addr_q][575:560] = h_aligned;
-      if (hl_lanes[36]) hbuf[hl_addr_q][591:576] = h_aligned;
-      if (hl_lanes[37]) hbuf[hl_addr_q][607:592] = h_aligned;
-      if (hl_lanes[38]) hbuf[hl_addr_q][623:608] = h_aligned;
-      if (hl_lanes[39]) hbuf[hl_addr_q][639:624] = h_aligned;
-      if (hl_lanes[40]) hbuf[hl_addr_q][655:640] = h_aligned;
-      if (hl_lanes[41]) hbuf[hl_addr_q][671:656] = h_aligned;
-      if (hl_lanes[42]) hbuf[hl_addr_q][687:672] = h_aligned;
-      if (hl_lanes[43]) hbuf[hl_addr_q][703:688] = h_aligned;
-      if (hl_lanes[44]) hbuf[hl_addr_q][719:704] = h_aligned;
-      if (hl_lanes[45]) hbuf[hl_addr_q][735:720] = h_aligned;
-      if (hl_lanes[46]) hbuf[hl_addr_q][751:736] = h_aligned;
-      if (hl_lanes[47]) hbuf[hl_addr_q][767:752] = h_aligned;
-      if (hl_lanes[48]) hbuf[hl_addr_q][783:768] = h_aligned;
-      if (hl_lanes[49]) hbuf[hl_addr_q][799:784] = h_aligned;
-      if (hl_lanes[50]) hbuf[hl_addr_q][815:800] = h_aligned;
-      if (hl_lanes[51]) hbuf[hl_addr_q][831:816] = h_aligned;
-      if (hl_lanes[52]) hbuf[hl_addr_q][847:832] = h_aligned;
-      if (hl_lanes[53]) hbuf[hl_addr_q][863:848] = h_aligned;
-      if (hl_lanes[54]) hbuf[hl_addr_q][879:864] = h_aligned;
-      if (hl_lanes[55]) hbuf[hl_addr_q][895:880] = h_aligned;
-      if (hl_lanes[56]) hbuf[hl_addr_q][911:896] = h_aligned;
-      if (hl_lanes[57]) hbuf[hl_addr_q][927:912] = h_aligned;
-      if (hl_lanes[58]) hbuf[hl_addr_q][943:928] = h_aligned;
-      if (hl_lanes[59]) hbuf[hl_addr_q][959:944] = h_aligned;
-      if (hl_lanes[60]) hbuf[hl_addr_q][975:960] = h_aligned;
-      if (hl_lanes[61]) hbuf[hl_addr_q][991:976] = h_aligned;
-      if (hl_lanes[62]) hbuf[hl_addr_q][1007:992] = h_aligned;
-      if (hl_lanes[63]) hbuf[hl_addr_q][1023:1008] = h_aligned;
+      if (hl_lanes_q[0]) hbuf[hl_addr_q][15:0] = h_aligned;
+      if (hl_lanes_q[1]) hbuf[hl_addr_q][31:16] = h_aligned;
+      if (hl_lanes_q[2]) hbuf[hl_addr_q][47:32] = h_aligned;
+      if (hl_lanes_q[3]) hbuf[hl_addr_q][63:48] = h_aligned;
+      if (hl_lanes_q[4]) hbuf[hl_addr_q][79:64] = h_aligned;
+      if (hl_lanes_q[5]) hbuf[hl_addr_q][95:80] = h_aligned;
+      if (hl_lanes_q[6]) hbuf[hl_addr_q][111:96] = h_aligned;
+      if (hl_lanes_q[7]) hbuf[hl_addr_q][127:112] = h_aligned;
+      if (hl_lanes_q[8]) hbuf[hl_addr_q][143:128] = h_aligned;
+      if (hl_lanes_q[9]) hbuf[hl_addr_q][159:144] = h_aligned;
+      if (hl_lanes_q[10]) hbuf[hl_addr_q][175:160] = h_aligned;
+      if (hl_lanes_q[11]) hbuf[hl_addr_q][191:176] = h_aligned;
+      if (hl_lanes_q[12]) hbuf[hl_addr_q][207:192] = h_aligned;
+      if (hl_lanes_q[13]) hbuf[hl_addr_q][223:208] = h_aligned;
+      if (hl_lanes_q[14]) hbuf[hl_addr_q][239:224] = h_aligned;
+      if (hl_lanes_q[15]) hbuf[hl_addr_q][255:240] = h_aligned;
+      if (hl_lanes_q[16]) hbuf[hl_addr_q][271:256] = h_aligned;
+      if (hl_lanes_q[17]) hbuf[hl_addr_q][287:272] = h_aligned;
+      if (hl_lanes_q[18]) hbuf[hl_addr_q][303:288] = h_aligned;
+      if (hl_lanes_q[19]) hbuf[hl_addr_q][319:304] = h_aligned;
+      if (hl_lanes_q[20]) hbuf[hl_addr_q][335:320] = h_aligned;
+      if (hl_lanes_q[21]) hbuf[hl_addr_q][351:336] = h_aligned;
+      if (hl_lanes_q[22]) hbuf[hl_addr_q][367:352] = h_aligned;
+      if (hl_lanes_q[23]) hbuf[hl_addr_q][383:368] = h_aligned;
+      if (hl_lanes_q[24]) hbuf[hl_addr_q][399:384] = h_aligned;
+      if (hl_lanes_q[25]) hbuf[hl_addr_q][415:400] = h_aligned;
+      if (hl_lanes_q[26]) hbuf[hl_addr_q][431:416] = h_aligned;
+      if (hl_lanes_q[27]) hbuf[hl_addr_q][447:432] = h_aligned;
+      if (hl_lanes_q[28]) hbuf[hl_addr_q][463:448] = h_aligned;
+      if (hl_lanes_q[29]) hbuf[hl_addr_q][479:464] = h_aligned;
+      if (hl_lanes_q[30]) hbuf[hl_addr_q][495:480] = h_aligned;
+      if (hl_lanes_q[31]) hbuf[hl_addr_q][511:496] = h_aligned;
+      if (hl_lanes_q[32]) hbuf[hl_addr_q][527:512] = h_aligned;
+      if (hl_lanes_q[33]) hbuf[hl_addr_q][543:528] = h_aligned;
+      if (hl_lanes_q[34]) hbuf[hl_addr_q][559:544] = h_aligned;
+      if (hl_lanes_q[35]) hbuf[hl_addr_q][575:560] = h_aligned;
+      if (hl_lanes_q[36]) hbuf[hl_addr_q][591:576] = h_aligned;
+      if (hl_lanes_q[37]) hbuf[hl_addr_q][607:592] = h_aligned;
+      if (hl_lanes_q[38]) hbuf[hl_addr_q][623:608] = h_aligned;
+      if (hl_lanes_q[39]) hbuf[hl_addr_q][639:624] = h_aligned;
+      if (hl_lanes_q[40]) hbuf[hl_addr_q][655:640] = h_aligned;
+      if (hl_lanes_q[41]) hbuf[hl_addr_q][671:656] = h_aligned;
+      if (hl_lanes_q[42]) hbuf[hl_addr_q][687:672] = h_aligned;
+      if (hl_lanes_q[43]) hbuf[hl_addr_q][703:688] = h_aligned;
+      if (hl_lanes_q[44]) hbuf[hl_addr_q][719:704] = h_aligned;
+      if (hl_lanes_q[45]) hbuf[hl_addr_q][735:720] = h_aligned;
+      if (hl_lanes_q[46]) hbuf[hl_addr_q][751:736] = h_aligned;
+      if (hl_lanes_q[47]) hbuf[hl_addr_q][767:752] = h_aligned;
+      if (hl_lanes_q[48]) hbuf[hl_addr_q][783:768] = h_aligned;
+      if (hl_lanes_q[49]) hbuf[hl_addr_q][799:784] = h_aligned;
+      if (hl_lanes_q[50]) hbuf[hl_addr_q][815:800] = h_aligned;
+      if (hl_lanes_q[51]) hbuf[hl_addr_q][831:816] = h_aligned;
+      if (hl_lanes_q[52]) hbuf[hl_addr_q][847:832] = h_aligned;
+      if (hl_lanes_q[53]) hbuf[hl_addr_q][863:848] = h_aligned;
+      if (hl_lanes_q[54]) hbuf[hl_addr_q][879:864] = h_aligned;
+      if (hl_lanes_q[55]) hbuf[hl_addr_q][895:880] = h_aligned;
+      if (hl_lanes_q[56]) hbuf[hl_addr_q][911:896] = h_aligned;
+      if (hl_lanes_q[57]) hbuf[hl_addr_q][927:912] = h_aligned;
+      if (hl_lanes_q[58]) hbuf[hl_addr_q][943:928] = h_aligned;
+      if (hl_lanes_q[59]) hbuf[hl_addr_q][959:944] = h_aligned;
+      if (hl_lanes_q[60]) hbuf[hl_addr_q][975:960] = h_aligned;
+      if (hl_lanes_q[61]) hbuf[hl_addr_q][991:976] = h_aligned;
+      if (hl_lanes_q[62]) hbuf[hl_addr_q][1007:992] = h_aligned;
+      if (hl_lanes_q[63]) hbuf[hl_addr_q][1023:1008] = h_aligned;
     end
     // verilator lint_on BLKSEQ
 `else
     if (s_axis_h_tvalid & s_axis_h_tready) begin
-      if (hl_lanes[0]) hbuf[hl_addr_q][15:0] <= h_aligned;
-      if (hl_lanes[1]) hbuf[hl_addr_q][31:16] <= h_aligned;
-      if (hl_lanes[2]) hbuf[hl_addr_q][47:32] <= h_aligned;
-      if (hl_lanes[3]) hbuf[hl_addr_q][63:48] <= h_aligned;
-      if (hl_lanes[4]) hbuf[hl_addr_q][79:64] <= h_aligned;
-      if (hl_lanes[5]) hbuf[hl_addr_q][95:80] <= h_aligned;
-      if (hl_lanes[6]) hbuf[hl_addr_q][111:96] <= h_aligned;
-      if (hl_lanes[7]) hbuf[hl_addr_q][127:112] <= h_aligned;
-      if (hl_lanes[8]) hbuf[hl_addr_q][143:128] <= h_aligned;
-      if (hl_lanes[9]) hbuf[hl_addr_q][159:144] <= h_aligned;
-      if (hl_lanes[10]) hbuf[hl_addr_q][175:160] <= h_aligned;
-      if (hl_lanes[11]) hbuf[hl_addr_q][191:176] <= h_aligned;
-      if (hl_lanes[12]) hbuf[hl_addr_q][207:192] <= h_aligned;
-      if (hl_lanes[13]) hbuf[hl_addr_q][223:208] <= h_aligned;
-      if (hl_lanes[14]) hbuf[hl_addr_q][239:224] <= h_aligned;
-      if (hl_lanes[15]) hbuf[hl_addr_q][255:240] <= h_aligned;
-      if (hl_lanes[16]) hbuf[hl_addr_q][271:256] <= h_aligned;
-      if (hl_lanes[17]) hbuf[hl_addr_q][287:272] <= h_aligned;
-      if (hl_lanes[18]) hbuf[hl_addr_q][303:288] <= h_aligned;
-      if (hl_lanes[19]) hbuf[hl_addr_q][319:304] <= h_aligned;
-      if (hl_lanes[20]) hbuf[hl_addr_q][335:320] <= h_aligned;
-      if (hl_lanes[21]) hbuf[hl_addr_q][351:336] <= h_aligned;
-      if (hl_lanes[22]) hbuf[hl_addr_q][367:352] <= h_aligned;
-      if (hl_lanes[23]) hbuf[hl_addr_q][383:368] <= h_aligned;
-      if (hl_lanes[24]) hbuf[hl_addr_q][399:384] <= h_aligned;
-      if (hl_lanes[25]) hbuf[hl_addr_q][415:400] <= h_aligned;
-      if (hl_lanes[26]) hbuf[hl_addr_q][431:416] <= h_aligned;
-      if (hl_lanes[27]) hbuf[hl_addr_q][447:432] <= h_aligned;
-      if (hl_lanes[28]) hbuf[hl_addr_q][463:448] <= h_aligned;
-      if (hl_lanes[29]) hbuf[hl_addr_q][479:464] <= h_aligned;
-      if (hl_lanes[30]) hbuf[hl_addr_q][495:480] <= h_aligned;
-      if (hl_lanes[31]) hbuf[hl_addr_q][511:496] <= h_aligned;
-      if (hl_lanes[32]) hbuf[hl_addr_q][527:512] <= h_aligned;
-      if (hl_lanes[33]) hbuf[hl_addr_q][543:528] <= h_aligned;
-      if (hl_lanes[34]) hbuf[hl_addr_q][559:544] <= h_aligned;
-      if (hl_lanes[35]) hbuf[hl_addr_q][575:560] <= h_aligned;
-      if (hl_lanes[36]) hbuf[hl_addr_q][591:576] <= h_aligned;
-      if (hl_lanes[37]) hbuf[hl_addr_q][607:592] <= h_aligned;
-      if (hl_lanes[38]) hbuf[hl_addr_q][623:608] <= h_aligned;
-      if (hl_lanes[39]) hbuf[hl_addr_q][639:624] <= h_aligned;
-      if (hl_lanes[40]) hbuf[hl_addr_q][655:640] <= h_aligned;
-      if (hl_lanes[41]) hbuf[hl_addr_q][671:656] <= h_aligned;
-      if (hl_lanes[42]) hbuf[hl_addr_q][687:672] <= h_aligned;
-      if (hl_lanes[43]) hbuf[hl_addr_q][703:688] <= h_aligned;
-      if (hl_lanes[44]) hbuf[hl_addr_q][719:704] <= h_aligned;
-      if (hl_lanes[45]) hbuf[hl_addr_q][735:720] <= h_aligned;
-      if (hl_lanes[46]) hbuf[hl_addr_q][751:736] <= h_aligned;
-      if (hl_lanes[47]) hbuf[hl_addr_q][767:752] <= h_aligned;
-      if (hl_lanes[48]) hbuf[hl_addr_q][783:768] <= h_aligned;
-      if (hl_lanes[49]) hbuf[hl_addr_q][799:784] <= h_aligned;
-      if (hl_lanes[50]) hbuf[hl_addr_q][815:800] <= h_aligned;
-      if (hl_lanes[51]) hbuf[hl_addr_q][831:816] <= h_aligned;
-      if (hl_lanes[52]) hbuf[hl_addr_q][847:832] <= h_aligned;
-      if (hl_lanes[53]) hbuf[hl_addr_q][863:848] <= h_aligned;
-      if (hl_lanes[54]) hbuf[hl_addr_q][879:864] <= h_aligned;
-      if (hl_lanes[55]) hbuf[hl_addr_q][895:880] <= h_aligned;
-      if (hl_lanes[56]) hbuf[hl_addr_q][911:896] <= h_aligned;
-      if (hl_lanes[57]) hbuf[hl_addr_q][927:912] <= h_aligned;
-      if (hl_lanes[58]) hbuf[hl_addr_q][943:928] <= h_aligned;
-      if (hl_lanes[59]) hbuf[hl_addr_q][959:944] <= h_aligned;
-      if (hl_lanes[60]) hbuf[hl_addr_q][975:960] <= h_aligned;
-      if (hl_lanes[61]) hbuf[hl_addr_q][991:976] <= h_aligned;
-      if (hl_lanes[62]) hbuf[hl_addr_q][1007:992] <= h_aligned;
-      if (hl_lanes[63]) hbuf[hl_addr_q][1023:1008] <= h_aligned;
+      if (hl_lanes_q[0]) hbuf[hl_addr_q][15:0] <= h_aligned;
+      if (hl_lanes_q[1]) hbuf[hl_addr_q][31:16] <= h_aligned;
+      if (hl_lanes_q[2]) hbuf[hl_addr_q][47:32] <= h_aligned;
+      if (hl_lanes_q[3]) hbuf[hl_addr_q][63:48] <= h_aligned;
+      if (hl_lanes_q[4]) hbuf[hl_addr_q][79:64] <= h_aligned;
+      if (hl_lanes_q[5]) hbuf[hl_addr_q][95:80] <= h_aligned;
+      if (hl_lanes_q[6]) hbuf[hl_addr_q][111:96] <= h_aligned;
+      if (hl_lanes_q[7]) hbuf[hl_addr_q][127:112] <= h_aligned;
+      if (hl_lanes_q[8]) hbuf[hl_addr_q][143:128] <= h_aligned;
+      if (hl_lanes_q[9]) hbuf[hl_addr_q][159:144] <= h_aligned;
+      if (hl_lanes_q[10]) hbuf[hl_addr_q][175:160] <= h_aligned;
+      if (hl_lanes_q[11]) hbuf[hl_addr_q][191:176] <= h_aligned;
+      if (hl_lanes_q[12]) hbuf[hl_addr_q][207:192] <= h_aligned;
+      if (hl_lanes_q[13]) hbuf[hl_addr_q][223:208] <= h_aligned;
+      if (hl_lanes_q[14]) hbuf[hl_addr_q][239:224] <= h_aligned;
+      if (hl_lanes_q[15]) hbuf[hl_addr_q][255:240] <= h_aligned;
+      if (hl_lanes_q[16]) hbuf[hl_addr_q][271:256] <= h_aligned;
+      if (hl_lanes_q[17]) hbuf[hl_addr_q][287:272] <= h_aligned;
+      if (hl_lanes_q[18]) hbuf[hl_addr_q][303:288] <= h_aligned;
+      if (hl_lanes_q[19]) hbuf[hl_addr_q][319:304] <= h_aligned;
+      if (hl_lanes_q[20]) hbuf[hl_addr_q][335:320] <= h_aligned;
+      if (hl_lanes_q[21]) hbuf[hl_addr_q][351:336] <= h_aligned;
+      if (hl_lanes_q[22]) hbuf[hl_addr_q][367:352] <= h_aligned;
+      if (hl_lanes_q[23]) hbuf[hl_addr_q][383:368] <= h_aligned;
+      if (hl_lanes_q[24]) hbuf[hl_addr_q][399:384] <= h_aligned;
+      if (hl_lanes_q[25]) hbuf[hl_addr_q][415:400] <= h_aligned;
+      if (hl_lanes_q[26]) hbuf[hl_addr_q][431:416] <= h_aligned;
+      if (hl_lanes_q[27]) hbuf[hl_addr_q][447:432] <= h_aligned;
+      if (hl_lanes_q[28]) hbuf[hl_addr_q][463:448] <= h_aligned;
+      if (hl_lanes_q[29]) hbuf[hl_addr_q][479:464] <= h_aligned;
+      if (hl_lanes_q[30]) hbuf[hl_addr_q][495:480] <= h_aligned;
+      if (hl_lanes_q[31]) hbuf[hl_addr_q][511:496] <= h_aligned;
+      if (hl_lanes_q[32]) hbuf[hl_addr_q][527:512] <= h_aligned;
+      if (hl_lanes_q[33]) hbuf[hl_addr_q][543:528] <= h_aligned;
+      if (hl_lanes_q[34]) hbuf[hl_addr_q][559:544] <= h_aligned;
+      if (hl_lanes_q[35]) hbuf[hl_addr_q][575:560] <= h_aligned;
+      if (hl_lanes_q[36]) hbuf[hl_addr_q][591:576] <= h_aligned;
+      if (hl_lanes_q[37]) hbuf[hl_addr_q][607:592] <= h_aligned;
+      if (hl_lanes_q[38]) hbuf[hl_addr_q][623:608] <= h_aligned;
+      if (hl_lanes_q[39]) hbuf[hl_addr_q][639:624] <= h_aligned;
+      if (hl_lanes_q[40]) hbuf[hl_addr_q][655:640] <= h_aligned;
+      if (hl_lanes_q[41]) hbuf[hl_addr_q][671:656] <= h_aligned;
+      if (hl_lanes_q[42]) hbuf[hl_addr_q][687:672] <= h_aligned;
+      if (hl_lanes_q[43]) hbuf[hl_addr_q][703:688] <= h_aligned;
+      if (hl_lanes_q[44]) hbuf[hl_addr_q][719:704] <= h_aligned;
+      if (hl_lanes_q[45]) hbuf[hl_addr_q][735:720] <= h_aligned;
+      if (hl_lanes_q[46]) hbuf[hl_addr_q][751:736] <= h_aligned;
+      if (hl_lanes_q[47]) hbuf[hl_addr_q][767:752] <= h_aligned;
+      if (hl_lanes_q[48]) hbuf[hl_addr_q][783:768] <= h_aligned;
+      if (hl_lanes_q[49]) hbuf[hl_addr_q][799:784] <= h_aligned;
+      if (hl_lanes_q[50]) hbuf[hl_addr_q][815:800] <= h_aligned;
+      if (hl_lanes_q[51]) hbuf[hl_addr_q][831:816] <= h_aligned;
+      if (hl_lanes_q[52]) hbuf[hl_addr_q][847:832] <= h_aligned;
+      if (hl_lanes_q[53]) hbuf[hl_addr_q][863:848] <= h_aligned;
+      if (hl_lanes_q[54]) hbuf[hl_addr_q][879:864] <= h_aligned;
+      if (hl_lanes_q[55]) hbuf[hl_addr_q][895:880] <= h_aligned;
+      if (hl_lanes_q[56]) hbuf[hl_addr_q][911:896] <= h_aligned;
+      if (hl_lanes_q[57]) hbuf[hl_addr_q][927:912] <= h_aligned;
+      if (hl_lanes_q[58]) hbuf[hl_addr_q][943:928] <= h_aligned;
+      if (hl_lanes_q[59]) hbuf[hl_addr_q][959:944] <= h_aligned;
+      if (hl_lanes_q[60]) hbuf[hl_addr_q][975:960] <= h_aligned;
+      if (hl_lanes_q[61]) hbuf[hl_addr_q][991:976] <= h_aligned;
+      if (hl_lanes_q[62]) hbuf[hl_addr_q][1007:992] <= h_aligned;
+      if (hl_lanes_q[63]) hbuf[hl_addr_q][1023:1008] <= h_aligned;
     end
     if (issue) begin
       hc_rd <= hbuf[hc_addr];
@@ -1968,9 +1967,7 @@ module hebbian (
 `endif
   end
 
-  assign hl_lanes = 64'd1 << hl_lane_q;  // generator/units/hebbian.ts:545
-
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:582
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:584
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1991,7 +1988,7 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:584
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:586
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2012,7 +2009,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_0 = lfsr_0;
@@ -2043,11 +2040,11 @@ module hebbian (
     end
   end
 
-  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:577
+  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:577
+  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1_2 <= {(cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2, (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1};
@@ -2075,11 +2072,11 @@ module hebbian (
     end
   end
 
-  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:577
+  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:577
+  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3_4 <= {(cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4, (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3};
@@ -2107,11 +2104,11 @@ module hebbian (
     end
   end
 
-  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:577
+  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:577
+  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5_6 <= {(cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6, (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5};
@@ -2139,11 +2136,11 @@ module hebbian (
     end
   end
 
-  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:577
+  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:577
+  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7_8 <= {(cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8, (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7};
@@ -2171,11 +2168,11 @@ module hebbian (
     end
   end
 
-  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:577
+  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:577
+  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9_10 <= {(cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10, (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9};
@@ -2203,11 +2200,11 @@ module hebbian (
     end
   end
 
-  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:577
+  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:577
+  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11_12 <= {(cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12, (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11};
@@ -2235,11 +2232,11 @@ module hebbian (
     end
   end
 
-  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:577
+  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:577
+  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13_14 <= {(cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14, (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13};
@@ -2267,9 +2264,9 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:584
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:586
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -2278,9 +2275,9 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:556
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:558
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:582
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:584
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -2301,9 +2298,9 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:584
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:586
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_16 = lfsr_16;
@@ -2334,11 +2331,11 @@ module hebbian (
     end
   end
 
-  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:577
+  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:577
+  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17_18 <= {(cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18, (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17};
@@ -2366,11 +2363,11 @@ module hebbian (
     end
   end
 
-  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:577
+  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:577
+  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19_20 <= {(cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20, (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19};
@@ -2398,11 +2395,11 @@ module hebbian (
     end
   end
 
-  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:577
+  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:577
+  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21_22 <= {(cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22, (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21};
@@ -2430,11 +2427,11 @@ module hebbian (
     end
   end
 
-  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:577
+  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:577
+  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23_24 <= {(cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24, (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23};
@@ -2462,11 +2459,11 @@ module hebbian (
     end
   end
 
-  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:577
+  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:577
+  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25_26 <= {(cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26, (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25};
@@ -2494,11 +2491,11 @@ module hebbian (
     end
   end
 
-  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:577
+  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:577
+  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27_28 <= {(cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28, (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27};
@@ -2526,11 +2523,11 @@ module hebbian (
     end
   end
 
-  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:577
+  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:577
+  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29_30 <= {(cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30, (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29};
@@ -2558,11 +2555,11 @@ module hebbian (
     end
   end
 
-  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:577
+  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:577
+  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31_32 <= {(cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32, (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31};
@@ -2590,11 +2587,11 @@ module hebbian (
     end
   end
 
-  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:577
+  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:577
+  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33_34 <= {(cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34, (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33};
@@ -2622,11 +2619,11 @@ module hebbian (
     end
   end
 
-  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:577
+  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:577
+  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35_36 <= {(cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36, (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35};
@@ -2654,11 +2651,11 @@ module hebbian (
     end
   end
 
-  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:577
+  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:577
+  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37_38 <= {(cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38, (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37};
@@ -2686,11 +2683,11 @@ module hebbian (
     end
   end
 
-  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:577
+  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:577
+  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39_40 <= {(cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40, (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39};
@@ -2718,11 +2715,11 @@ module hebbian (
     end
   end
 
-  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:577
+  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:577
+  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41_42 <= {(cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42, (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41};
@@ -2750,11 +2747,11 @@ module hebbian (
     end
   end
 
-  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:577
+  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:577
+  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43_44 <= {(cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44, (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43};
@@ -2782,11 +2779,11 @@ module hebbian (
     end
   end
 
-  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:577
+  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:577
+  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45_46 <= {(cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46, (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45};
@@ -2814,11 +2811,11 @@ module hebbian (
     end
   end
 
-  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:577
+  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:577
+  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47_48 <= {(cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48, (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47};
@@ -2846,11 +2843,11 @@ module hebbian (
     end
   end
 
-  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:577
+  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:577
+  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49_50 <= {(cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50, (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49};
@@ -2878,11 +2875,11 @@ module hebbian (
     end
   end
 
-  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:577
+  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:577
+  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51_52 <= {(cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52, (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51};
@@ -2910,11 +2907,11 @@ module hebbian (
     end
   end
 
-  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:577
+  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:577
+  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53_54 <= {(cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54, (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53};
@@ -2942,11 +2939,11 @@ module hebbian (
     end
   end
 
-  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:577
+  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:577
+  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55_56 <= {(cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56, (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55};
@@ -2974,11 +2971,11 @@ module hebbian (
     end
   end
 
-  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:577
+  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:577
+  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57_58 <= {(cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58, (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57};
@@ -3006,11 +3003,11 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:577
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:577
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
@@ -3038,11 +3035,11 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:577
+  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:579
 
-  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:577
+  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:579
 
-  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61_62 <= {(cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62, (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61};
@@ -3070,9 +3067,9 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:584
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:586
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:600)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:602)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -3130,7 +3127,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:632)
+  // seq: wn_0 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= {{48{w_upd_0[15]}}, w_upd_0};
@@ -3186,7 +3183,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:632)
+  // seq: wn_1 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= {{48{w_upd_1[15]}}, w_upd_1};
@@ -3242,7 +3239,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:632)
+  // seq: wn_2 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= {{48{w_upd_2[15]}}, w_upd_2};
@@ -3298,7 +3295,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:632)
+  // seq: wn_3 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= {{48{w_upd_3[15]}}, w_upd_3};
@@ -3354,7 +3351,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:632)
+  // seq: wn_4 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= {{48{w_upd_4[15]}}, w_upd_4};
@@ -3410,7 +3407,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:632)
+  // seq: wn_5 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= {{48{w_upd_5[15]}}, w_upd_5};
@@ -3466,7 +3463,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:632)
+  // seq: wn_6 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= {{48{w_upd_6[15]}}, w_upd_6};
@@ -3522,7 +3519,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:632)
+  // seq: wn_7 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= {{48{w_upd_7[15]}}, w_upd_7};
@@ -3578,7 +3575,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:632)
+  // seq: wn_8 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= {{48{w_upd_8[15]}}, w_upd_8};
@@ -3634,7 +3631,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:632)
+  // seq: wn_9 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= {{48{w_upd_9[15]}}, w_upd_9};
@@ -3690,7 +3687,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:632)
+  // seq: wn_10 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= {{48{w_upd_10[15]}}, w_upd_10};
@@ -3746,7 +3743,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:632)
+  // seq: wn_11 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= {{48{w_upd_11[15]}}, w_upd_11};
@@ -3802,7 +3799,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:632)
+  // seq: wn_12 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= {{48{w_upd_12[15]}}, w_upd_12};
@@ -3858,7 +3855,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:632)
+  // seq: wn_13 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= {{48{w_upd_13[15]}}, w_upd_13};
@@ -3914,7 +3911,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:632)
+  // seq: wn_14 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= {{48{w_upd_14[15]}}, w_upd_14};
@@ -3970,7 +3967,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:632)
+  // seq: wn_15 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= {{48{w_upd_15[15]}}, w_upd_15};
@@ -4026,7 +4023,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:632)
+  // seq: wn_16 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= {{48{w_upd_16[15]}}, w_upd_16};
@@ -4082,7 +4079,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:632)
+  // seq: wn_17 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= {{48{w_upd_17[15]}}, w_upd_17};
@@ -4138,7 +4135,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:632)
+  // seq: wn_18 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= {{48{w_upd_18[15]}}, w_upd_18};
@@ -4194,7 +4191,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:632)
+  // seq: wn_19 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= {{48{w_upd_19[15]}}, w_upd_19};
@@ -4250,7 +4247,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:632)
+  // seq: wn_20 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= {{48{w_upd_20[15]}}, w_upd_20};
@@ -4306,7 +4303,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:632)
+  // seq: wn_21 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= {{48{w_upd_21[15]}}, w_upd_21};
@@ -4362,7 +4359,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:632)
+  // seq: wn_22 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= {{48{w_upd_22[15]}}, w_upd_22};
@@ -4418,7 +4415,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:632)
+  // seq: wn_23 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= {{48{w_upd_23[15]}}, w_upd_23};
@@ -4474,7 +4471,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:632)
+  // seq: wn_24 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= {{48{w_upd_24[15]}}, w_upd_24};
@@ -4530,7 +4527,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:632)
+  // seq: wn_25 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= {{48{w_upd_25[15]}}, w_upd_25};
@@ -4586,7 +4583,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:632)
+  // seq: wn_26 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= {{48{w_upd_26[15]}}, w_upd_26};
@@ -4642,7 +4639,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:632)
+  // seq: wn_27 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= {{48{w_upd_27[15]}}, w_upd_27};
@@ -4698,7 +4695,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:632)
+  // seq: wn_28 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= {{48{w_upd_28[15]}}, w_upd_28};
@@ -4754,7 +4751,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:632)
+  // seq: wn_29 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= {{48{w_upd_29[15]}}, w_upd_29};
@@ -4810,7 +4807,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:632)
+  // seq: wn_30 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= {{48{w_upd_30[15]}}, w_upd_30};
@@ -4866,7 +4863,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:632)
+  // seq: wn_31 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= {{48{w_upd_31[15]}}, w_upd_31};
@@ -4922,7 +4919,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:632)
+  // seq: wn_32 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= {{48{w_upd_32[15]}}, w_upd_32};
@@ -4978,7 +4975,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:632)
+  // seq: wn_33 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= {{48{w_upd_33[15]}}, w_upd_33};
@@ -5034,7 +5031,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:632)
+  // seq: wn_34 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= {{48{w_upd_34[15]}}, w_upd_34};
@@ -5090,7 +5087,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:632)
+  // seq: wn_35 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= {{48{w_upd_35[15]}}, w_upd_35};
@@ -5146,7 +5143,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:632)
+  // seq: wn_36 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= {{48{w_upd_36[15]}}, w_upd_36};
@@ -5202,7 +5199,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:632)
+  // seq: wn_37 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= {{48{w_upd_37[15]}}, w_upd_37};
@@ -5258,7 +5255,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:632)
+  // seq: wn_38 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= {{48{w_upd_38[15]}}, w_upd_38};
@@ -5314,7 +5311,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:632)
+  // seq: wn_39 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= {{48{w_upd_39[15]}}, w_upd_39};
@@ -5370,7 +5367,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:632)
+  // seq: wn_40 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= {{48{w_upd_40[15]}}, w_upd_40};
@@ -5426,7 +5423,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:632)
+  // seq: wn_41 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= {{48{w_upd_41[15]}}, w_upd_41};
@@ -5482,7 +5479,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:632)
+  // seq: wn_42 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= {{48{w_upd_42[15]}}, w_upd_42};
@@ -5538,7 +5535,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:632)
+  // seq: wn_43 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= {{48{w_upd_43[15]}}, w_upd_43};
@@ -5594,7 +5591,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:632)
+  // seq: wn_44 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= {{48{w_upd_44[15]}}, w_upd_44};
@@ -5650,7 +5647,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:632)
+  // seq: wn_45 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= {{48{w_upd_45[15]}}, w_upd_45};
@@ -5706,7 +5703,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:632)
+  // seq: wn_46 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= {{48{w_upd_46[15]}}, w_upd_46};
@@ -5762,7 +5759,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:632)
+  // seq: wn_47 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= {{48{w_upd_47[15]}}, w_upd_47};
@@ -5818,7 +5815,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:632)
+  // seq: wn_48 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= {{48{w_upd_48[15]}}, w_upd_48};
@@ -5874,7 +5871,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:632)
+  // seq: wn_49 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= {{48{w_upd_49[15]}}, w_upd_49};
@@ -5930,7 +5927,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:632)
+  // seq: wn_50 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= {{48{w_upd_50[15]}}, w_upd_50};
@@ -5986,7 +5983,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:632)
+  // seq: wn_51 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= {{48{w_upd_51[15]}}, w_upd_51};
@@ -6042,7 +6039,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:632)
+  // seq: wn_52 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= {{48{w_upd_52[15]}}, w_upd_52};
@@ -6098,7 +6095,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:632)
+  // seq: wn_53 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= {{48{w_upd_53[15]}}, w_upd_53};
@@ -6154,7 +6151,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:632)
+  // seq: wn_54 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= {{48{w_upd_54[15]}}, w_upd_54};
@@ -6210,7 +6207,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:632)
+  // seq: wn_55 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= {{48{w_upd_55[15]}}, w_upd_55};
@@ -6266,7 +6263,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:632)
+  // seq: wn_56 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= {{48{w_upd_56[15]}}, w_upd_56};
@@ -6322,7 +6319,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:632)
+  // seq: wn_57 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= {{48{w_upd_57[15]}}, w_upd_57};
@@ -6378,7 +6375,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:632)
+  // seq: wn_58 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= {{48{w_upd_58[15]}}, w_upd_58};
@@ -6434,7 +6431,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:632)
+  // seq: wn_59 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= {{48{w_upd_59[15]}}, w_upd_59};
@@ -6490,7 +6487,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:632)
+  // seq: wn_60 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= {{48{w_upd_60[15]}}, w_upd_60};
@@ -6546,7 +6543,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:632)
+  // seq: wn_61 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= {{48{w_upd_61[15]}}, w_upd_61};
@@ -6602,7 +6599,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:632)
+  // seq: wn_62 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= {{48{w_upd_62[15]}}, w_upd_62};
@@ -6658,14 +6655,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:632)
+  // seq: wn_63 (generator/units/hebbian.ts:634)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= {{48{w_upd_63[15]}}, w_upd_63};
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:641)
+  // seq: lfsr_banks (generator/units/hebbian.ts:643)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -7448,7 +7445,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:653
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:655
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -7459,11 +7456,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:655
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:657
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:656
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:658
 
-  // seq: bn_q (generator/units/hebbian.ts:660)
+  // seq: bn_q (generator/units/hebbian.ts:662)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -7645,7 +7642,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:674)
+  // seq: sum_q (generator/units/hebbian.ts:676)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
@@ -7655,9 +7652,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:676
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:678
 
-  // seq: acc_q (generator/units/hebbian.ts:677)
+  // seq: acc_q (generator/units/hebbian.ts:679)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -7667,15 +7664,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:683
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:685
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:684
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:686
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:685
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:687
 
-  // seq: credits (generator/units/hebbian.ts:686)
+  // seq: credits (generator/units/hebbian.ts:688)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_inflight_q = inflight_q;
