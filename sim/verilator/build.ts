@@ -148,13 +148,17 @@ export function verilatorVersion(): Promise<string> {
 const X_FLAGS = ['--x-assign', 'unique', '--x-initial', 'unique'];
 
 /**
- * Verilator's optimisation of every build (part of the cache key), its DFG passes included. They were off
- * while the lane arithmetic was written as per-use copies under each enable (their common-subexpression
- * elimination merged the copies back into one value computed every cycle); since the lanes form their
- * values in gated comb processes (lane.ts gatedLeap, gatedUpdateWord) the passes save more than they cost:
- * 16,414 → 15,562 instructions per simulated cycle of the default chip (bench/chip-instr.ts --lean).
+ * Verilator's optimisation of every build (part of the cache key). Three of -O3's passes are off, each measured
+ * on the default chip (bench/chip-instr.ts --samples 10 --lean, instructions per simulated cycle, 10,224 with all
+ * passes): -fno-split 9,794 (Verilator no longer splits always blocks into per-signal pieces, so one enable test
+ * covers a whole gated block again), -fno-table 10,015 (no lookup tables built from case logic: their index
+ * arithmetic cost more than the logic), -fno-dfg 10,027; the three together 9,639 (−5.7 %). The passes were
+ * on before because the lane arithmetic was then written as per-use copies that DFG merged (16,414 → 15,562);
+ * the gated comb processes of lane.ts have no such copies left. The model is bound by instruction fetch (about
+ * 1,160 L1i misses per simulated cycle by callgrind's cache simulation: its ~50 KB of straight-line code per
+ * cycle does not fit the cache), so fewer instructions gain less wall time than their count suggests.
  */
-export const VERILATOR_OPT = ['-O3'];
+export const VERILATOR_OPT = ['-O3', '-fno-split', '-fno-table', '-fno-dfg'];
 
 function xFlags(spec: BuildSpec): string[] {
   return spec.randomInit === false ? [] : X_FLAGS;
