@@ -65,7 +65,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, NATIVE, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, updateWord } from './lane.js';
+import { HOST_KIND, NATIVE, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, satFlagsAny, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -483,6 +483,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const stage1 = v1.and(act1);
   const wSatHi: Expr[] = [];
   const wSatLo: Expr[] = [];
+  const wPacked: Expr[] = [];
   const fprods: Expr[] = [];
   const biasDraws: { q: number; r: Expr }[] = [];
   const hostRdW: Expr[] = [];
@@ -622,7 +623,9 @@ export function hebbian(cfg: ChipConfig): Module {
       `w_upd_${q}`,
       { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true },
       writeLane,
+      { packFlags: true },
     );
+    if (upd.packed) wPacked.push(upd.packed);
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
     const hostWeQ = weWrite.and(hostBank.eq(q));
@@ -691,9 +694,10 @@ export function hebbian(cfg: ChipConfig): Module {
   });
 
   // ---- saturation counters (S1), counted only in cycles where some word saturated
+  const wAny = satFlagsAny(wPacked);
   satCounters(m, [
-    ['sat_w_hi', wSatHi, stage1],
-    ['sat_w_lo', wSatLo, stage1],
+    ['sat_w_hi', wSatHi, stage1, wAny],
+    ['sat_w_lo', wSatLo, stage1, wAny],
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
     ['sat_b_lo', [bWe.and(bUpd.satLo)]],
   ]);

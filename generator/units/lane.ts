@@ -386,10 +386,12 @@ export function updateWord(m: ModuleBuilder, name: string, u: WordUpdate): Updat
 /** gatedUpdateWord's result: the word and its two flags, outputs of one comb process. */
 export interface GatedUpdateWord {
   /** sat_F(w + SR(x, k)) while the lane writes, w otherwise */
-  value: Signal;
+  value: Expr;
   /** the sum's rail flags while the lane writes, 0 otherwise */
-  satHi: Signal;
-  satLo: Signal;
+  satHi: Expr;
+  satLo: Expr;
+  /** with packFlags: the process's one output {satLo, satHi, word} (value and flags are its slices) */
+  packed?: Signal;
 }
 
 /**
@@ -402,11 +404,36 @@ export interface GatedUpdateWord {
  * the bank's write data) and the counters read signals. In hardware the enable's 2:1 choice sits after the
  * saturation, where a lane's hold mux is anyway.
  */
-export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, en: Expr): GatedUpdateWord {
+export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, en: Expr, opts: { packFlags?: boolean } = {}): GatedUpdateWord {
   const exact = updateSum(m, u)();
   const wo = width(u.F);
   if (!u.w.signed || !exact.signed || u.w.width !== wo) throw new Error('gatedUpdateWord: the word must be a signed word of its format, its sum signed (internal)');
   const sum = m.wire(`${name}_sum`, exact.type);
+  if (opts.packFlags) {
+    const above = m.wire(`${name}_above`, uint(1));
+    const below = m.wire(`${name}_below`, uint(1));
+    // one output {below, above, word}: the simulator stores one word per lane (no flag bytes), and the
+    // counters test the flags of all lanes with one OR of the words (satFlagsAny)
+    const packed = m.wire(name, uint(wo + 2));
+    const hiV = 2n ** BigInt(wo - 1) - 1n;
+    const loV = 2n ** BigInt(wo - 1);
+    m.comb(name, ($) => {
+      $.if(en, () => {
+        $.setTemp(sum, exact);
+        $.setTemp(above, railFlag(sum, u.F, 'hi'));
+        $.setTemp(below, railFlag(sum, u.F, 'lo'));
+        $.if(above, () => $.set(packed, constant((1n << BigInt(wo)) | hiV, uint(wo + 2))))
+          .elseIf(below, () => $.set(packed, constant((2n << BigInt(wo)) | loV, uint(wo + 2))))
+          .else(() => $.set(packed, sum.asUnsigned().trunc(wo).zext(wo + 2)));
+      }).else(() => {
+        $.setTemp(sum, constant(0, exact.type));
+        $.setTemp(above, 0);
+        $.setTemp(below, 0);
+        $.set(packed, u.w.asUnsigned().zext(wo + 2));
+      });
+    });
+    return { value: packed.slice(wo - 1, 0).asSigned(), satHi: packed.bit(wo), satLo: packed.bit(wo + 1), packed };
+  }
   const value = m.wire(name, sint(wo));
   const satHi = m.wire(`${name}_sat_hi`, uint(1));
   const satLo = m.wire(`${name}_sat_lo`, uint(1));
@@ -430,6 +457,16 @@ export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, e
     });
   });
   return { value, satHi, satLo };
+}
+
+/**
+ * Whether any of packed update words (gatedUpdateWord with packFlags) has a flag set: the OR of the words
+ * themselves, then their two flag bits — one OR per lane for the simulator instead of two flag loads.
+ */
+export function satFlagsAny(words: Expr[]): Expr {
+  const w = words[0].width;
+  // a mask, not a slice: the emitter then needs no temporary wire (formed every cycle) for the OR
+  return words.reduce((a, b) => a.or(b)).and(constant(3n << BigInt(w - 2), uint(w))).ne(0);
 }
 
 /** sat_F of a sum given its two rail flags. */
@@ -553,21 +590,28 @@ export function bitsFor(n: number): number {
 export const HOST_KIND = { weight: 0, bias: 1, lfsr: 2 } as const;
 
 /** One saturation counter: its output name, its flags, and optionally the enable of the cycles that can set them. */
-export type SatCounter = [name: string, flags: Expr[], gate?: Expr];
+export type SatCounter = [name: string, flags: Expr[], gate?: Expr, any?: Expr];
 
 /**
  * Saturation counters: one 32-bit register `<name>_q` and output `<name>` per entry, adding how many of its
  * flags are set. Counters are grouped by gate (none, or the enable of the only cycles that can set their
  * flags); a group adds only in its gate's cycles and only when one of its flags is set (an OR of the flags
  * themselves, no flag vectors), so a simulator evaluates the flags only in those cycles and the population
- * counts only on a saturation. Ungated flags are ORed into the wire `any_sat`.
+ * counts only on a saturation. Ungated flags are ORed into the wire `any_sat`. An entry may bring its own
+ * test of "a flag is set" (`any`, e.g. satFlagsAny of packed update words), used when every entry of its
+ * group brings one.
  */
 export function satCounters(m: ModuleBuilder, counters: SatCounter[]): void {
   const cw = 32;
   const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
   const groups = new Map<Expr | null, number[]>();
   counters.forEach(([, , g], k) => groups.set(g ?? null, [...(groups.get(g ?? null) ?? []), k]));
-  const any = (ks: number[]): Expr => ks.flatMap((k) => counters[k][1]).reduce((a, b) => a.or(b));
+  // a group's "some flag set": the OR of the flags, or the OR of the distinct tests its counters bring (satFlagsAny)
+  const any = (ks: number[]): Expr => {
+    const given = [...new Set(ks.map((k) => counters[k][3]))];
+    if (given.every((e): e is Expr => e !== undefined)) return given.reduce((a, b) => a.or(b));
+    return ks.flatMap((k) => counters[k][1]).reduce((a, b) => a.or(b));
+  };
   const anySat = groups.has(null) ? m.wire('any_sat', any(groups.get(null) as number[])) : null;
   m.seq('sat_count', ($) => {
     const add = (ks: number[]): void =>

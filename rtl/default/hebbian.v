@@ -549,515 +549,387 @@ module hebbian (
   wire [15:0]        r_63;
   reg  [15:0]        w_rd_0;
   reg  signed [16:0] w_upd_0_sum;
-  reg  signed [15:0] w_upd_0;
-  reg                w_upd_0_sat_hi;
-  reg                w_upd_0_sat_lo;
   reg                w_upd_0_above;
   reg                w_upd_0_below;
+  reg  [17:0]        w_upd_0;
   reg  signed [63:0] wn_0;
   reg  [15:0]        w_rd_1;
   reg  signed [16:0] w_upd_1_sum;
-  reg  signed [15:0] w_upd_1;
-  reg                w_upd_1_sat_hi;
-  reg                w_upd_1_sat_lo;
   reg                w_upd_1_above;
   reg                w_upd_1_below;
+  reg  [17:0]        w_upd_1;
   reg  signed [63:0] wn_1;
   reg  [15:0]        w_rd_2;
   reg  signed [16:0] w_upd_2_sum;
-  reg  signed [15:0] w_upd_2;
-  reg                w_upd_2_sat_hi;
-  reg                w_upd_2_sat_lo;
   reg                w_upd_2_above;
   reg                w_upd_2_below;
+  reg  [17:0]        w_upd_2;
   reg  signed [63:0] wn_2;
   reg  [15:0]        w_rd_3;
   reg  signed [16:0] w_upd_3_sum;
-  reg  signed [15:0] w_upd_3;
-  reg                w_upd_3_sat_hi;
-  reg                w_upd_3_sat_lo;
   reg                w_upd_3_above;
   reg                w_upd_3_below;
+  reg  [17:0]        w_upd_3;
   reg  signed [63:0] wn_3;
   reg  [15:0]        w_rd_4;
   reg  signed [16:0] w_upd_4_sum;
-  reg  signed [15:0] w_upd_4;
-  reg                w_upd_4_sat_hi;
-  reg                w_upd_4_sat_lo;
   reg                w_upd_4_above;
   reg                w_upd_4_below;
+  reg  [17:0]        w_upd_4;
   reg  signed [63:0] wn_4;
   reg  [15:0]        w_rd_5;
   reg  signed [16:0] w_upd_5_sum;
-  reg  signed [15:0] w_upd_5;
-  reg                w_upd_5_sat_hi;
-  reg                w_upd_5_sat_lo;
   reg                w_upd_5_above;
   reg                w_upd_5_below;
+  reg  [17:0]        w_upd_5;
   reg  signed [63:0] wn_5;
   reg  [15:0]        w_rd_6;
   reg  signed [16:0] w_upd_6_sum;
-  reg  signed [15:0] w_upd_6;
-  reg                w_upd_6_sat_hi;
-  reg                w_upd_6_sat_lo;
   reg                w_upd_6_above;
   reg                w_upd_6_below;
+  reg  [17:0]        w_upd_6;
   reg  signed [63:0] wn_6;
   reg  [15:0]        w_rd_7;
   reg  signed [16:0] w_upd_7_sum;
-  reg  signed [15:0] w_upd_7;
-  reg                w_upd_7_sat_hi;
-  reg                w_upd_7_sat_lo;
   reg                w_upd_7_above;
   reg                w_upd_7_below;
+  reg  [17:0]        w_upd_7;
   reg  signed [63:0] wn_7;
   reg  [15:0]        w_rd_8;
   reg  signed [16:0] w_upd_8_sum;
-  reg  signed [15:0] w_upd_8;
-  reg                w_upd_8_sat_hi;
-  reg                w_upd_8_sat_lo;
   reg                w_upd_8_above;
   reg                w_upd_8_below;
+  reg  [17:0]        w_upd_8;
   reg  signed [63:0] wn_8;
   reg  [15:0]        w_rd_9;
   reg  signed [16:0] w_upd_9_sum;
-  reg  signed [15:0] w_upd_9;
-  reg                w_upd_9_sat_hi;
-  reg                w_upd_9_sat_lo;
   reg                w_upd_9_above;
   reg                w_upd_9_below;
+  reg  [17:0]        w_upd_9;
   reg  signed [63:0] wn_9;
   reg  [15:0]        w_rd_10;
   reg  signed [16:0] w_upd_10_sum;
-  reg  signed [15:0] w_upd_10;
-  reg                w_upd_10_sat_hi;
-  reg                w_upd_10_sat_lo;
   reg                w_upd_10_above;
   reg                w_upd_10_below;
+  reg  [17:0]        w_upd_10;
   reg  signed [63:0] wn_10;
   reg  [15:0]        w_rd_11;
   reg  signed [16:0] w_upd_11_sum;
-  reg  signed [15:0] w_upd_11;
-  reg                w_upd_11_sat_hi;
-  reg                w_upd_11_sat_lo;
   reg                w_upd_11_above;
   reg                w_upd_11_below;
+  reg  [17:0]        w_upd_11;
   reg  signed [63:0] wn_11;
   reg  [15:0]        w_rd_12;
   reg  signed [16:0] w_upd_12_sum;
-  reg  signed [15:0] w_upd_12;
-  reg                w_upd_12_sat_hi;
-  reg                w_upd_12_sat_lo;
   reg                w_upd_12_above;
   reg                w_upd_12_below;
+  reg  [17:0]        w_upd_12;
   reg  signed [63:0] wn_12;
   reg  [15:0]        w_rd_13;
   reg  signed [16:0] w_upd_13_sum;
-  reg  signed [15:0] w_upd_13;
-  reg                w_upd_13_sat_hi;
-  reg                w_upd_13_sat_lo;
   reg                w_upd_13_above;
   reg                w_upd_13_below;
+  reg  [17:0]        w_upd_13;
   reg  signed [63:0] wn_13;
   reg  [15:0]        w_rd_14;
   reg  signed [16:0] w_upd_14_sum;
-  reg  signed [15:0] w_upd_14;
-  reg                w_upd_14_sat_hi;
-  reg                w_upd_14_sat_lo;
   reg                w_upd_14_above;
   reg                w_upd_14_below;
+  reg  [17:0]        w_upd_14;
   reg  signed [63:0] wn_14;
   reg  [15:0]        w_rd_15;
   reg  signed [16:0] w_upd_15_sum;
-  reg  signed [15:0] w_upd_15;
-  reg                w_upd_15_sat_hi;
-  reg                w_upd_15_sat_lo;
   reg                w_upd_15_above;
   reg                w_upd_15_below;
+  reg  [17:0]        w_upd_15;
   reg  signed [63:0] wn_15;
   reg  [15:0]        w_rd_16;
   reg  signed [16:0] w_upd_16_sum;
-  reg  signed [15:0] w_upd_16;
-  reg                w_upd_16_sat_hi;
-  reg                w_upd_16_sat_lo;
   reg                w_upd_16_above;
   reg                w_upd_16_below;
+  reg  [17:0]        w_upd_16;
   reg  signed [63:0] wn_16;
   reg  [15:0]        w_rd_17;
   reg  signed [16:0] w_upd_17_sum;
-  reg  signed [15:0] w_upd_17;
-  reg                w_upd_17_sat_hi;
-  reg                w_upd_17_sat_lo;
   reg                w_upd_17_above;
   reg                w_upd_17_below;
+  reg  [17:0]        w_upd_17;
   reg  signed [63:0] wn_17;
   reg  [15:0]        w_rd_18;
   reg  signed [16:0] w_upd_18_sum;
-  reg  signed [15:0] w_upd_18;
-  reg                w_upd_18_sat_hi;
-  reg                w_upd_18_sat_lo;
   reg                w_upd_18_above;
   reg                w_upd_18_below;
+  reg  [17:0]        w_upd_18;
   reg  signed [63:0] wn_18;
   reg  [15:0]        w_rd_19;
   reg  signed [16:0] w_upd_19_sum;
-  reg  signed [15:0] w_upd_19;
-  reg                w_upd_19_sat_hi;
-  reg                w_upd_19_sat_lo;
   reg                w_upd_19_above;
   reg                w_upd_19_below;
+  reg  [17:0]        w_upd_19;
   reg  signed [63:0] wn_19;
   reg  [15:0]        w_rd_20;
   reg  signed [16:0] w_upd_20_sum;
-  reg  signed [15:0] w_upd_20;
-  reg                w_upd_20_sat_hi;
-  reg                w_upd_20_sat_lo;
   reg                w_upd_20_above;
   reg                w_upd_20_below;
+  reg  [17:0]        w_upd_20;
   reg  signed [63:0] wn_20;
   reg  [15:0]        w_rd_21;
   reg  signed [16:0] w_upd_21_sum;
-  reg  signed [15:0] w_upd_21;
-  reg                w_upd_21_sat_hi;
-  reg                w_upd_21_sat_lo;
   reg                w_upd_21_above;
   reg                w_upd_21_below;
+  reg  [17:0]        w_upd_21;
   reg  signed [63:0] wn_21;
   reg  [15:0]        w_rd_22;
   reg  signed [16:0] w_upd_22_sum;
-  reg  signed [15:0] w_upd_22;
-  reg                w_upd_22_sat_hi;
-  reg                w_upd_22_sat_lo;
   reg                w_upd_22_above;
   reg                w_upd_22_below;
+  reg  [17:0]        w_upd_22;
   reg  signed [63:0] wn_22;
   reg  [15:0]        w_rd_23;
   reg  signed [16:0] w_upd_23_sum;
-  reg  signed [15:0] w_upd_23;
-  reg                w_upd_23_sat_hi;
-  reg                w_upd_23_sat_lo;
   reg                w_upd_23_above;
   reg                w_upd_23_below;
+  reg  [17:0]        w_upd_23;
   reg  signed [63:0] wn_23;
   reg  [15:0]        w_rd_24;
   reg  signed [16:0] w_upd_24_sum;
-  reg  signed [15:0] w_upd_24;
-  reg                w_upd_24_sat_hi;
-  reg                w_upd_24_sat_lo;
   reg                w_upd_24_above;
   reg                w_upd_24_below;
+  reg  [17:0]        w_upd_24;
   reg  signed [63:0] wn_24;
   reg  [15:0]        w_rd_25;
   reg  signed [16:0] w_upd_25_sum;
-  reg  signed [15:0] w_upd_25;
-  reg                w_upd_25_sat_hi;
-  reg                w_upd_25_sat_lo;
   reg                w_upd_25_above;
   reg                w_upd_25_below;
+  reg  [17:0]        w_upd_25;
   reg  signed [63:0] wn_25;
   reg  [15:0]        w_rd_26;
   reg  signed [16:0] w_upd_26_sum;
-  reg  signed [15:0] w_upd_26;
-  reg                w_upd_26_sat_hi;
-  reg                w_upd_26_sat_lo;
   reg                w_upd_26_above;
   reg                w_upd_26_below;
+  reg  [17:0]        w_upd_26;
   reg  signed [63:0] wn_26;
   reg  [15:0]        w_rd_27;
   reg  signed [16:0] w_upd_27_sum;
-  reg  signed [15:0] w_upd_27;
-  reg                w_upd_27_sat_hi;
-  reg                w_upd_27_sat_lo;
   reg                w_upd_27_above;
   reg                w_upd_27_below;
+  reg  [17:0]        w_upd_27;
   reg  signed [63:0] wn_27;
   reg  [15:0]        w_rd_28;
   reg  signed [16:0] w_upd_28_sum;
-  reg  signed [15:0] w_upd_28;
-  reg                w_upd_28_sat_hi;
-  reg                w_upd_28_sat_lo;
   reg                w_upd_28_above;
   reg                w_upd_28_below;
+  reg  [17:0]        w_upd_28;
   reg  signed [63:0] wn_28;
   reg  [15:0]        w_rd_29;
   reg  signed [16:0] w_upd_29_sum;
-  reg  signed [15:0] w_upd_29;
-  reg                w_upd_29_sat_hi;
-  reg                w_upd_29_sat_lo;
   reg                w_upd_29_above;
   reg                w_upd_29_below;
+  reg  [17:0]        w_upd_29;
   reg  signed [63:0] wn_29;
   reg  [15:0]        w_rd_30;
   reg  signed [16:0] w_upd_30_sum;
-  reg  signed [15:0] w_upd_30;
-  reg                w_upd_30_sat_hi;
-  reg                w_upd_30_sat_lo;
   reg                w_upd_30_above;
   reg                w_upd_30_below;
+  reg  [17:0]        w_upd_30;
   reg  signed [63:0] wn_30;
   reg  [15:0]        w_rd_31;
   reg  signed [16:0] w_upd_31_sum;
-  reg  signed [15:0] w_upd_31;
-  reg                w_upd_31_sat_hi;
-  reg                w_upd_31_sat_lo;
   reg                w_upd_31_above;
   reg                w_upd_31_below;
+  reg  [17:0]        w_upd_31;
   reg  signed [63:0] wn_31;
   reg  [15:0]        w_rd_32;
   reg  signed [16:0] w_upd_32_sum;
-  reg  signed [15:0] w_upd_32;
-  reg                w_upd_32_sat_hi;
-  reg                w_upd_32_sat_lo;
   reg                w_upd_32_above;
   reg                w_upd_32_below;
+  reg  [17:0]        w_upd_32;
   reg  signed [63:0] wn_32;
   reg  [15:0]        w_rd_33;
   reg  signed [16:0] w_upd_33_sum;
-  reg  signed [15:0] w_upd_33;
-  reg                w_upd_33_sat_hi;
-  reg                w_upd_33_sat_lo;
   reg                w_upd_33_above;
   reg                w_upd_33_below;
+  reg  [17:0]        w_upd_33;
   reg  signed [63:0] wn_33;
   reg  [15:0]        w_rd_34;
   reg  signed [16:0] w_upd_34_sum;
-  reg  signed [15:0] w_upd_34;
-  reg                w_upd_34_sat_hi;
-  reg                w_upd_34_sat_lo;
   reg                w_upd_34_above;
   reg                w_upd_34_below;
+  reg  [17:0]        w_upd_34;
   reg  signed [63:0] wn_34;
   reg  [15:0]        w_rd_35;
   reg  signed [16:0] w_upd_35_sum;
-  reg  signed [15:0] w_upd_35;
-  reg                w_upd_35_sat_hi;
-  reg                w_upd_35_sat_lo;
   reg                w_upd_35_above;
   reg                w_upd_35_below;
+  reg  [17:0]        w_upd_35;
   reg  signed [63:0] wn_35;
   reg  [15:0]        w_rd_36;
   reg  signed [16:0] w_upd_36_sum;
-  reg  signed [15:0] w_upd_36;
-  reg                w_upd_36_sat_hi;
-  reg                w_upd_36_sat_lo;
   reg                w_upd_36_above;
   reg                w_upd_36_below;
+  reg  [17:0]        w_upd_36;
   reg  signed [63:0] wn_36;
   reg  [15:0]        w_rd_37;
   reg  signed [16:0] w_upd_37_sum;
-  reg  signed [15:0] w_upd_37;
-  reg                w_upd_37_sat_hi;
-  reg                w_upd_37_sat_lo;
   reg                w_upd_37_above;
   reg                w_upd_37_below;
+  reg  [17:0]        w_upd_37;
   reg  signed [63:0] wn_37;
   reg  [15:0]        w_rd_38;
   reg  signed [16:0] w_upd_38_sum;
-  reg  signed [15:0] w_upd_38;
-  reg                w_upd_38_sat_hi;
-  reg                w_upd_38_sat_lo;
   reg                w_upd_38_above;
   reg                w_upd_38_below;
+  reg  [17:0]        w_upd_38;
   reg  signed [63:0] wn_38;
   reg  [15:0]        w_rd_39;
   reg  signed [16:0] w_upd_39_sum;
-  reg  signed [15:0] w_upd_39;
-  reg                w_upd_39_sat_hi;
-  reg                w_upd_39_sat_lo;
   reg                w_upd_39_above;
   reg                w_upd_39_below;
+  reg  [17:0]        w_upd_39;
   reg  signed [63:0] wn_39;
   reg  [15:0]        w_rd_40;
   reg  signed [16:0] w_upd_40_sum;
-  reg  signed [15:0] w_upd_40;
-  reg                w_upd_40_sat_hi;
-  reg                w_upd_40_sat_lo;
   reg                w_upd_40_above;
   reg                w_upd_40_below;
+  reg  [17:0]        w_upd_40;
   reg  signed [63:0] wn_40;
   reg  [15:0]        w_rd_41;
   reg  signed [16:0] w_upd_41_sum;
-  reg  signed [15:0] w_upd_41;
-  reg                w_upd_41_sat_hi;
-  reg                w_upd_41_sat_lo;
   reg                w_upd_41_above;
   reg                w_upd_41_below;
+  reg  [17:0]        w_upd_41;
   reg  signed [63:0] wn_41;
   reg  [15:0]        w_rd_42;
   reg  signed [16:0] w_upd_42_sum;
-  reg  signed [15:0] w_upd_42;
-  reg                w_upd_42_sat_hi;
-  reg                w_upd_42_sat_lo;
   reg                w_upd_42_above;
   reg                w_upd_42_below;
+  reg  [17:0]        w_upd_42;
   reg  signed [63:0] wn_42;
   reg  [15:0]        w_rd_43;
   reg  signed [16:0] w_upd_43_sum;
-  reg  signed [15:0] w_upd_43;
-  reg                w_upd_43_sat_hi;
-  reg                w_upd_43_sat_lo;
   reg                w_upd_43_above;
   reg                w_upd_43_below;
+  reg  [17:0]        w_upd_43;
   reg  signed [63:0] wn_43;
   reg  [15:0]        w_rd_44;
   reg  signed [16:0] w_upd_44_sum;
-  reg  signed [15:0] w_upd_44;
-  reg                w_upd_44_sat_hi;
-  reg                w_upd_44_sat_lo;
   reg                w_upd_44_above;
   reg                w_upd_44_below;
+  reg  [17:0]        w_upd_44;
   reg  signed [63:0] wn_44;
   reg  [15:0]        w_rd_45;
   reg  signed [16:0] w_upd_45_sum;
-  reg  signed [15:0] w_upd_45;
-  reg                w_upd_45_sat_hi;
-  reg                w_upd_45_sat_lo;
   reg                w_upd_45_above;
   reg                w_upd_45_below;
+  reg  [17:0]        w_upd_45;
   reg  signed [63:0] wn_45;
   reg  [15:0]        w_rd_46;
   reg  signed [16:0] w_upd_46_sum;
-  reg  signed [15:0] w_upd_46;
-  reg                w_upd_46_sat_hi;
-  reg                w_upd_46_sat_lo;
   reg                w_upd_46_above;
   reg                w_upd_46_below;
+  reg  [17:0]        w_upd_46;
   reg  signed [63:0] wn_46;
   reg  [15:0]        w_rd_47;
   reg  signed [16:0] w_upd_47_sum;
-  reg  signed [15:0] w_upd_47;
-  reg                w_upd_47_sat_hi;
-  reg                w_upd_47_sat_lo;
   reg                w_upd_47_above;
   reg                w_upd_47_below;
+  reg  [17:0]        w_upd_47;
   reg  signed [63:0] wn_47;
   reg  [15:0]        w_rd_48;
   reg  signed [16:0] w_upd_48_sum;
-  reg  signed [15:0] w_upd_48;
-  reg                w_upd_48_sat_hi;
-  reg                w_upd_48_sat_lo;
   reg                w_upd_48_above;
   reg                w_upd_48_below;
+  reg  [17:0]        w_upd_48;
   reg  signed [63:0] wn_48;
   reg  [15:0]        w_rd_49;
   reg  signed [16:0] w_upd_49_sum;
-  reg  signed [15:0] w_upd_49;
-  reg                w_upd_49_sat_hi;
-  reg                w_upd_49_sat_lo;
   reg                w_upd_49_above;
   reg                w_upd_49_below;
+  reg  [17:0]        w_upd_49;
   reg  signed [63:0] wn_49;
   reg  [15:0]        w_rd_50;
   reg  signed [16:0] w_upd_50_sum;
-  reg  signed [15:0] w_upd_50;
-  reg                w_upd_50_sat_hi;
-  reg                w_upd_50_sat_lo;
   reg                w_upd_50_above;
   reg                w_upd_50_below;
+  reg  [17:0]        w_upd_50;
   reg  signed [63:0] wn_50;
   reg  [15:0]        w_rd_51;
   reg  signed [16:0] w_upd_51_sum;
-  reg  signed [15:0] w_upd_51;
-  reg                w_upd_51_sat_hi;
-  reg                w_upd_51_sat_lo;
   reg                w_upd_51_above;
   reg                w_upd_51_below;
+  reg  [17:0]        w_upd_51;
   reg  signed [63:0] wn_51;
   reg  [15:0]        w_rd_52;
   reg  signed [16:0] w_upd_52_sum;
-  reg  signed [15:0] w_upd_52;
-  reg                w_upd_52_sat_hi;
-  reg                w_upd_52_sat_lo;
   reg                w_upd_52_above;
   reg                w_upd_52_below;
+  reg  [17:0]        w_upd_52;
   reg  signed [63:0] wn_52;
   reg  [15:0]        w_rd_53;
   reg  signed [16:0] w_upd_53_sum;
-  reg  signed [15:0] w_upd_53;
-  reg                w_upd_53_sat_hi;
-  reg                w_upd_53_sat_lo;
   reg                w_upd_53_above;
   reg                w_upd_53_below;
+  reg  [17:0]        w_upd_53;
   reg  signed [63:0] wn_53;
   reg  [15:0]        w_rd_54;
   reg  signed [16:0] w_upd_54_sum;
-  reg  signed [15:0] w_upd_54;
-  reg                w_upd_54_sat_hi;
-  reg                w_upd_54_sat_lo;
   reg                w_upd_54_above;
   reg                w_upd_54_below;
+  reg  [17:0]        w_upd_54;
   reg  signed [63:0] wn_54;
   reg  [15:0]        w_rd_55;
   reg  signed [16:0] w_upd_55_sum;
-  reg  signed [15:0] w_upd_55;
-  reg                w_upd_55_sat_hi;
-  reg                w_upd_55_sat_lo;
   reg                w_upd_55_above;
   reg                w_upd_55_below;
+  reg  [17:0]        w_upd_55;
   reg  signed [63:0] wn_55;
   reg  [15:0]        w_rd_56;
   reg  signed [16:0] w_upd_56_sum;
-  reg  signed [15:0] w_upd_56;
-  reg                w_upd_56_sat_hi;
-  reg                w_upd_56_sat_lo;
   reg                w_upd_56_above;
   reg                w_upd_56_below;
+  reg  [17:0]        w_upd_56;
   reg  signed [63:0] wn_56;
   reg  [15:0]        w_rd_57;
   reg  signed [16:0] w_upd_57_sum;
-  reg  signed [15:0] w_upd_57;
-  reg                w_upd_57_sat_hi;
-  reg                w_upd_57_sat_lo;
   reg                w_upd_57_above;
   reg                w_upd_57_below;
+  reg  [17:0]        w_upd_57;
   reg  signed [63:0] wn_57;
   reg  [15:0]        w_rd_58;
   reg  signed [16:0] w_upd_58_sum;
-  reg  signed [15:0] w_upd_58;
-  reg                w_upd_58_sat_hi;
-  reg                w_upd_58_sat_lo;
   reg                w_upd_58_above;
   reg                w_upd_58_below;
+  reg  [17:0]        w_upd_58;
   reg  signed [63:0] wn_58;
   reg  [15:0]        w_rd_59;
   reg  signed [16:0] w_upd_59_sum;
-  reg  signed [15:0] w_upd_59;
-  reg                w_upd_59_sat_hi;
-  reg                w_upd_59_sat_lo;
   reg                w_upd_59_above;
   reg                w_upd_59_below;
+  reg  [17:0]        w_upd_59;
   reg  signed [63:0] wn_59;
   reg  [15:0]        w_rd_60;
   reg  signed [16:0] w_upd_60_sum;
-  reg  signed [15:0] w_upd_60;
-  reg                w_upd_60_sat_hi;
-  reg                w_upd_60_sat_lo;
   reg                w_upd_60_above;
   reg                w_upd_60_below;
+  reg  [17:0]        w_upd_60;
   reg  signed [63:0] wn_60;
   reg  [15:0]        w_rd_61;
   reg  signed [16:0] w_upd_61_sum;
-  reg  signed [15:0] w_upd_61;
-  reg                w_upd_61_sat_hi;
-  reg                w_upd_61_sat_lo;
   reg                w_upd_61_above;
   reg                w_upd_61_below;
+  reg  [17:0]        w_upd_61;
   reg  signed [63:0] wn_61;
   reg  [15:0]        w_rd_62;
   reg  signed [16:0] w_upd_62_sum;
-  reg  signed [15:0] w_upd_62;
-  reg                w_upd_62_sat_hi;
-  reg                w_upd_62_sat_lo;
   reg                w_upd_62_above;
   reg                w_upd_62_below;
+  reg  [17:0]        w_upd_62;
   reg  signed [63:0] wn_62;
   reg  [15:0]        w_rd_63;
   reg  signed [16:0] w_upd_63_sum;
-  reg  signed [15:0] w_upd_63;
-  reg                w_upd_63_sat_hi;
-  reg                w_upd_63_sat_lo;
   reg                w_upd_63_above;
   reg                w_upd_63_below;
+  reg  [17:0]        w_upd_63;
   reg  signed [63:0] wn_63;
   wire [15:0]        r_bias;
   wire signed [16:0] b_upd_sum;
@@ -1171,195 +1043,259 @@ module hebbian (
   reg  [15:0]        _bits_w_upd_0_sum;
   reg  [63:0]        _mul_w_upd_0_sum;
   reg  [63:0]        _shrBy_w_upd_0_sum;
+  wire [15:0]        _bits_wn_0;
   reg  [15:0]        _bits_w_upd_1_sum;
   reg  [63:0]        _mul_w_upd_1_sum;
   reg  [63:0]        _shrBy_w_upd_1_sum;
+  wire [15:0]        _bits_wn_1;
   reg  [15:0]        _bits_w_upd_2_sum;
   reg  [63:0]        _mul_w_upd_2_sum;
   reg  [63:0]        _shrBy_w_upd_2_sum;
+  wire [15:0]        _bits_wn_2;
   reg  [15:0]        _bits_w_upd_3_sum;
   reg  [63:0]        _mul_w_upd_3_sum;
   reg  [63:0]        _shrBy_w_upd_3_sum;
+  wire [15:0]        _bits_wn_3;
   reg  [15:0]        _bits_w_upd_4_sum;
   reg  [63:0]        _mul_w_upd_4_sum;
   reg  [63:0]        _shrBy_w_upd_4_sum;
+  wire [15:0]        _bits_wn_4;
   reg  [15:0]        _bits_w_upd_5_sum;
   reg  [63:0]        _mul_w_upd_5_sum;
   reg  [63:0]        _shrBy_w_upd_5_sum;
+  wire [15:0]        _bits_wn_5;
   reg  [15:0]        _bits_w_upd_6_sum;
   reg  [63:0]        _mul_w_upd_6_sum;
   reg  [63:0]        _shrBy_w_upd_6_sum;
+  wire [15:0]        _bits_wn_6;
   reg  [15:0]        _bits_w_upd_7_sum;
   reg  [63:0]        _mul_w_upd_7_sum;
   reg  [63:0]        _shrBy_w_upd_7_sum;
+  wire [15:0]        _bits_wn_7;
   reg  [15:0]        _bits_w_upd_8_sum;
   reg  [63:0]        _mul_w_upd_8_sum;
   reg  [63:0]        _shrBy_w_upd_8_sum;
+  wire [15:0]        _bits_wn_8;
   reg  [15:0]        _bits_w_upd_9_sum;
   reg  [63:0]        _mul_w_upd_9_sum;
   reg  [63:0]        _shrBy_w_upd_9_sum;
+  wire [15:0]        _bits_wn_9;
   reg  [15:0]        _bits_w_upd_10_sum;
   reg  [63:0]        _mul_w_upd_10_sum;
   reg  [63:0]        _shrBy_w_upd_10_sum;
+  wire [15:0]        _bits_wn_10;
   reg  [15:0]        _bits_w_upd_11_sum;
   reg  [63:0]        _mul_w_upd_11_sum;
   reg  [63:0]        _shrBy_w_upd_11_sum;
+  wire [15:0]        _bits_wn_11;
   reg  [15:0]        _bits_w_upd_12_sum;
   reg  [63:0]        _mul_w_upd_12_sum;
   reg  [63:0]        _shrBy_w_upd_12_sum;
+  wire [15:0]        _bits_wn_12;
   reg  [15:0]        _bits_w_upd_13_sum;
   reg  [63:0]        _mul_w_upd_13_sum;
   reg  [63:0]        _shrBy_w_upd_13_sum;
+  wire [15:0]        _bits_wn_13;
   reg  [15:0]        _bits_w_upd_14_sum;
   reg  [63:0]        _mul_w_upd_14_sum;
   reg  [63:0]        _shrBy_w_upd_14_sum;
+  wire [15:0]        _bits_wn_14;
   reg  [15:0]        _bits_w_upd_15_sum;
   reg  [63:0]        _mul_w_upd_15_sum;
   reg  [63:0]        _shrBy_w_upd_15_sum;
+  wire [15:0]        _bits_wn_15;
   reg  [15:0]        _bits_w_upd_16_sum;
   reg  [63:0]        _mul_w_upd_16_sum;
   reg  [63:0]        _shrBy_w_upd_16_sum;
+  wire [15:0]        _bits_wn_16;
   reg  [15:0]        _bits_w_upd_17_sum;
   reg  [63:0]        _mul_w_upd_17_sum;
   reg  [63:0]        _shrBy_w_upd_17_sum;
+  wire [15:0]        _bits_wn_17;
   reg  [15:0]        _bits_w_upd_18_sum;
   reg  [63:0]        _mul_w_upd_18_sum;
   reg  [63:0]        _shrBy_w_upd_18_sum;
+  wire [15:0]        _bits_wn_18;
   reg  [15:0]        _bits_w_upd_19_sum;
   reg  [63:0]        _mul_w_upd_19_sum;
   reg  [63:0]        _shrBy_w_upd_19_sum;
+  wire [15:0]        _bits_wn_19;
   reg  [15:0]        _bits_w_upd_20_sum;
   reg  [63:0]        _mul_w_upd_20_sum;
   reg  [63:0]        _shrBy_w_upd_20_sum;
+  wire [15:0]        _bits_wn_20;
   reg  [15:0]        _bits_w_upd_21_sum;
   reg  [63:0]        _mul_w_upd_21_sum;
   reg  [63:0]        _shrBy_w_upd_21_sum;
+  wire [15:0]        _bits_wn_21;
   reg  [15:0]        _bits_w_upd_22_sum;
   reg  [63:0]        _mul_w_upd_22_sum;
   reg  [63:0]        _shrBy_w_upd_22_sum;
+  wire [15:0]        _bits_wn_22;
   reg  [15:0]        _bits_w_upd_23_sum;
   reg  [63:0]        _mul_w_upd_23_sum;
   reg  [63:0]        _shrBy_w_upd_23_sum;
+  wire [15:0]        _bits_wn_23;
   reg  [15:0]        _bits_w_upd_24_sum;
   reg  [63:0]        _mul_w_upd_24_sum;
   reg  [63:0]        _shrBy_w_upd_24_sum;
+  wire [15:0]        _bits_wn_24;
   reg  [15:0]        _bits_w_upd_25_sum;
   reg  [63:0]        _mul_w_upd_25_sum;
   reg  [63:0]        _shrBy_w_upd_25_sum;
+  wire [15:0]        _bits_wn_25;
   reg  [15:0]        _bits_w_upd_26_sum;
   reg  [63:0]        _mul_w_upd_26_sum;
   reg  [63:0]        _shrBy_w_upd_26_sum;
+  wire [15:0]        _bits_wn_26;
   reg  [15:0]        _bits_w_upd_27_sum;
   reg  [63:0]        _mul_w_upd_27_sum;
   reg  [63:0]        _shrBy_w_upd_27_sum;
+  wire [15:0]        _bits_wn_27;
   reg  [15:0]        _bits_w_upd_28_sum;
   reg  [63:0]        _mul_w_upd_28_sum;
   reg  [63:0]        _shrBy_w_upd_28_sum;
+  wire [15:0]        _bits_wn_28;
   reg  [15:0]        _bits_w_upd_29_sum;
   reg  [63:0]        _mul_w_upd_29_sum;
   reg  [63:0]        _shrBy_w_upd_29_sum;
+  wire [15:0]        _bits_wn_29;
   reg  [15:0]        _bits_w_upd_30_sum;
   reg  [63:0]        _mul_w_upd_30_sum;
   reg  [63:0]        _shrBy_w_upd_30_sum;
+  wire [15:0]        _bits_wn_30;
   reg  [15:0]        _bits_w_upd_31_sum;
   reg  [63:0]        _mul_w_upd_31_sum;
   reg  [63:0]        _shrBy_w_upd_31_sum;
+  wire [15:0]        _bits_wn_31;
   reg  [15:0]        _bits_w_upd_32_sum;
   reg  [63:0]        _mul_w_upd_32_sum;
   reg  [63:0]        _shrBy_w_upd_32_sum;
+  wire [15:0]        _bits_wn_32;
   reg  [15:0]        _bits_w_upd_33_sum;
   reg  [63:0]        _mul_w_upd_33_sum;
   reg  [63:0]        _shrBy_w_upd_33_sum;
+  wire [15:0]        _bits_wn_33;
   reg  [15:0]        _bits_w_upd_34_sum;
   reg  [63:0]        _mul_w_upd_34_sum;
   reg  [63:0]        _shrBy_w_upd_34_sum;
+  wire [15:0]        _bits_wn_34;
   reg  [15:0]        _bits_w_upd_35_sum;
   reg  [63:0]        _mul_w_upd_35_sum;
   reg  [63:0]        _shrBy_w_upd_35_sum;
+  wire [15:0]        _bits_wn_35;
   reg  [15:0]        _bits_w_upd_36_sum;
   reg  [63:0]        _mul_w_upd_36_sum;
   reg  [63:0]        _shrBy_w_upd_36_sum;
+  wire [15:0]        _bits_wn_36;
   reg  [15:0]        _bits_w_upd_37_sum;
   reg  [63:0]        _mul_w_upd_37_sum;
   reg  [63:0]        _shrBy_w_upd_37_sum;
+  wire [15:0]        _bits_wn_37;
   reg  [15:0]        _bits_w_upd_38_sum;
   reg  [63:0]        _mul_w_upd_38_sum;
   reg  [63:0]        _shrBy_w_upd_38_sum;
+  wire [15:0]        _bits_wn_38;
   reg  [15:0]        _bits_w_upd_39_sum;
   reg  [63:0]        _mul_w_upd_39_sum;
   reg  [63:0]        _shrBy_w_upd_39_sum;
+  wire [15:0]        _bits_wn_39;
   reg  [15:0]        _bits_w_upd_40_sum;
   reg  [63:0]        _mul_w_upd_40_sum;
   reg  [63:0]        _shrBy_w_upd_40_sum;
+  wire [15:0]        _bits_wn_40;
   reg  [15:0]        _bits_w_upd_41_sum;
   reg  [63:0]        _mul_w_upd_41_sum;
   reg  [63:0]        _shrBy_w_upd_41_sum;
+  wire [15:0]        _bits_wn_41;
   reg  [15:0]        _bits_w_upd_42_sum;
   reg  [63:0]        _mul_w_upd_42_sum;
   reg  [63:0]        _shrBy_w_upd_42_sum;
+  wire [15:0]        _bits_wn_42;
   reg  [15:0]        _bits_w_upd_43_sum;
   reg  [63:0]        _mul_w_upd_43_sum;
   reg  [63:0]        _shrBy_w_upd_43_sum;
+  wire [15:0]        _bits_wn_43;
   reg  [15:0]        _bits_w_upd_44_sum;
   reg  [63:0]        _mul_w_upd_44_sum;
   reg  [63:0]        _shrBy_w_upd_44_sum;
+  wire [15:0]        _bits_wn_44;
   reg  [15:0]        _bits_w_upd_45_sum;
   reg  [63:0]        _mul_w_upd_45_sum;
   reg  [63:0]        _shrBy_w_upd_45_sum;
+  wire [15:0]        _bits_wn_45;
   reg  [15:0]        _bits_w_upd_46_sum;
   reg  [63:0]        _mul_w_upd_46_sum;
   reg  [63:0]        _shrBy_w_upd_46_sum;
+  wire [15:0]        _bits_wn_46;
   reg  [15:0]        _bits_w_upd_47_sum;
   reg  [63:0]        _mul_w_upd_47_sum;
   reg  [63:0]        _shrBy_w_upd_47_sum;
+  wire [15:0]        _bits_wn_47;
   reg  [15:0]        _bits_w_upd_48_sum;
   reg  [63:0]        _mul_w_upd_48_sum;
   reg  [63:0]        _shrBy_w_upd_48_sum;
+  wire [15:0]        _bits_wn_48;
   reg  [15:0]        _bits_w_upd_49_sum;
   reg  [63:0]        _mul_w_upd_49_sum;
   reg  [63:0]        _shrBy_w_upd_49_sum;
+  wire [15:0]        _bits_wn_49;
   reg  [15:0]        _bits_w_upd_50_sum;
   reg  [63:0]        _mul_w_upd_50_sum;
   reg  [63:0]        _shrBy_w_upd_50_sum;
+  wire [15:0]        _bits_wn_50;
   reg  [15:0]        _bits_w_upd_51_sum;
   reg  [63:0]        _mul_w_upd_51_sum;
   reg  [63:0]        _shrBy_w_upd_51_sum;
+  wire [15:0]        _bits_wn_51;
   reg  [15:0]        _bits_w_upd_52_sum;
   reg  [63:0]        _mul_w_upd_52_sum;
   reg  [63:0]        _shrBy_w_upd_52_sum;
+  wire [15:0]        _bits_wn_52;
   reg  [15:0]        _bits_w_upd_53_sum;
   reg  [63:0]        _mul_w_upd_53_sum;
   reg  [63:0]        _shrBy_w_upd_53_sum;
+  wire [15:0]        _bits_wn_53;
   reg  [15:0]        _bits_w_upd_54_sum;
   reg  [63:0]        _mul_w_upd_54_sum;
   reg  [63:0]        _shrBy_w_upd_54_sum;
+  wire [15:0]        _bits_wn_54;
   reg  [15:0]        _bits_w_upd_55_sum;
   reg  [63:0]        _mul_w_upd_55_sum;
   reg  [63:0]        _shrBy_w_upd_55_sum;
+  wire [15:0]        _bits_wn_55;
   reg  [15:0]        _bits_w_upd_56_sum;
   reg  [63:0]        _mul_w_upd_56_sum;
   reg  [63:0]        _shrBy_w_upd_56_sum;
+  wire [15:0]        _bits_wn_56;
   reg  [15:0]        _bits_w_upd_57_sum;
   reg  [63:0]        _mul_w_upd_57_sum;
   reg  [63:0]        _shrBy_w_upd_57_sum;
+  wire [15:0]        _bits_wn_57;
   reg  [15:0]        _bits_w_upd_58_sum;
   reg  [63:0]        _mul_w_upd_58_sum;
   reg  [63:0]        _shrBy_w_upd_58_sum;
+  wire [15:0]        _bits_wn_58;
   reg  [15:0]        _bits_w_upd_59_sum;
   reg  [63:0]        _mul_w_upd_59_sum;
   reg  [63:0]        _shrBy_w_upd_59_sum;
+  wire [15:0]        _bits_wn_59;
   reg  [15:0]        _bits_w_upd_60_sum;
   reg  [63:0]        _mul_w_upd_60_sum;
   reg  [63:0]        _shrBy_w_upd_60_sum;
+  wire [15:0]        _bits_wn_60;
   reg  [15:0]        _bits_w_upd_61_sum;
   reg  [63:0]        _mul_w_upd_61_sum;
   reg  [63:0]        _shrBy_w_upd_61_sum;
+  wire [15:0]        _bits_wn_61;
   reg  [15:0]        _bits_w_upd_62_sum;
   reg  [63:0]        _mul_w_upd_62_sum;
   reg  [63:0]        _shrBy_w_upd_62_sum;
+  wire [15:0]        _bits_wn_62;
   reg  [15:0]        _bits_w_upd_63_sum;
   reg  [63:0]        _mul_w_upd_63_sum;
   reg  [63:0]        _shrBy_w_upd_63_sum;
+  wire [15:0]        _bits_wn_63;
   wire [9:0]         _ext_b_upd_sum;
   wire [18:0]        _add_b_upd_sum;
   wire [9:0]         _bits_b_upd_sum;
@@ -1730,9 +1666,9 @@ module hebbian (
 
   assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:470
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:501
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:502
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:504
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:505
 
   always @* begin
     case (hl_slot)
@@ -1742,7 +1678,7 @@ module hebbian (
       default: _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd39 : 6'd45;
     endcase
   end
-  // seq: loader (generator/units/hebbian.ts:508)
+  // seq: loader (generator/units/hebbian.ts:509)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_hl_lanes_q = hl_lanes_q;
@@ -1777,9 +1713,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:525
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:526
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:527)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:528)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1803,15 +1739,15 @@ module hebbian (
 `endif
   end
 
-  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:533
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:534
 
-  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:534
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:535
 
-  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:536
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:537
 
-  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:539
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:540
 
-  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:544)
+  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:545)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1967,7 +1903,7 @@ module hebbian (
 `endif
   end
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:584
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:585
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1988,7 +1924,7 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:586
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:587
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2009,7 +1945,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_0 = lfsr_0;
@@ -2040,11 +1976,11 @@ module hebbian (
     end
   end
 
-  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:579
+  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:579
+  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1_2 <= {(cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2, (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1};
@@ -2072,11 +2008,11 @@ module hebbian (
     end
   end
 
-  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:579
+  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:579
+  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3_4 <= {(cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4, (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3};
@@ -2104,11 +2040,11 @@ module hebbian (
     end
   end
 
-  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:579
+  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:579
+  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5_6 <= {(cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6, (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5};
@@ -2136,11 +2072,11 @@ module hebbian (
     end
   end
 
-  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:579
+  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:579
+  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7_8 <= {(cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8, (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7};
@@ -2168,11 +2104,11 @@ module hebbian (
     end
   end
 
-  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:579
+  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:579
+  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9_10 <= {(cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10, (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9};
@@ -2200,11 +2136,11 @@ module hebbian (
     end
   end
 
-  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:579
+  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:579
+  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11_12 <= {(cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12, (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11};
@@ -2232,11 +2168,11 @@ module hebbian (
     end
   end
 
-  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:579
+  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:579
+  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13_14 <= {(cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14, (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13};
@@ -2264,9 +2200,9 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:586
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:587
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -2275,9 +2211,9 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:558
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:559
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:584
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:585
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -2298,9 +2234,9 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:586
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:587
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_16 = lfsr_16;
@@ -2331,11 +2267,11 @@ module hebbian (
     end
   end
 
-  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:579
+  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:579
+  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17_18 <= {(cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18, (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17};
@@ -2363,11 +2299,11 @@ module hebbian (
     end
   end
 
-  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:579
+  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:579
+  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19_20 <= {(cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20, (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19};
@@ -2395,11 +2331,11 @@ module hebbian (
     end
   end
 
-  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:579
+  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:579
+  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21_22 <= {(cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22, (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21};
@@ -2427,11 +2363,11 @@ module hebbian (
     end
   end
 
-  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:579
+  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:579
+  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23_24 <= {(cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24, (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23};
@@ -2459,11 +2395,11 @@ module hebbian (
     end
   end
 
-  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:579
+  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:579
+  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25_26 <= {(cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26, (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25};
@@ -2491,11 +2427,11 @@ module hebbian (
     end
   end
 
-  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:579
+  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:579
+  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27_28 <= {(cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28, (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27};
@@ -2523,11 +2459,11 @@ module hebbian (
     end
   end
 
-  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:579
+  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:579
+  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29_30 <= {(cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30, (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29};
@@ -2555,11 +2491,11 @@ module hebbian (
     end
   end
 
-  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:579
+  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:579
+  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31_32 <= {(cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32, (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31};
@@ -2587,11 +2523,11 @@ module hebbian (
     end
   end
 
-  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:579
+  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:579
+  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33_34 <= {(cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34, (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33};
@@ -2619,11 +2555,11 @@ module hebbian (
     end
   end
 
-  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:579
+  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:579
+  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35_36 <= {(cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36, (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35};
@@ -2651,11 +2587,11 @@ module hebbian (
     end
   end
 
-  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:579
+  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:579
+  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37_38 <= {(cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38, (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37};
@@ -2683,11 +2619,11 @@ module hebbian (
     end
   end
 
-  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:579
+  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:579
+  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39_40 <= {(cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40, (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39};
@@ -2715,11 +2651,11 @@ module hebbian (
     end
   end
 
-  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:579
+  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:579
+  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41_42 <= {(cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42, (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41};
@@ -2747,11 +2683,11 @@ module hebbian (
     end
   end
 
-  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:579
+  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:579
+  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43_44 <= {(cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44, (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43};
@@ -2779,11 +2715,11 @@ module hebbian (
     end
   end
 
-  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:579
+  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:579
+  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45_46 <= {(cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46, (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45};
@@ -2811,11 +2747,11 @@ module hebbian (
     end
   end
 
-  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:579
+  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:579
+  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47_48 <= {(cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48, (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47};
@@ -2843,11 +2779,11 @@ module hebbian (
     end
   end
 
-  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:579
+  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:579
+  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49_50 <= {(cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50, (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49};
@@ -2875,11 +2811,11 @@ module hebbian (
     end
   end
 
-  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:579
+  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:579
+  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51_52 <= {(cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52, (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51};
@@ -2907,11 +2843,11 @@ module hebbian (
     end
   end
 
-  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:579
+  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:579
+  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53_54 <= {(cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54, (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53};
@@ -2939,11 +2875,11 @@ module hebbian (
     end
   end
 
-  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:579
+  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:579
+  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55_56 <= {(cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56, (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55};
@@ -2971,11 +2907,11 @@ module hebbian (
     end
   end
 
-  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:579
+  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:579
+  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57_58 <= {(cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58, (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57};
@@ -3003,11 +2939,11 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:579
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:579
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
@@ -3035,11 +2971,11 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:579
+  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:580
 
-  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:579
+  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:580
 
-  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61_62 <= {(cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62, (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61};
@@ -3067,9 +3003,9 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:586
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:587
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:602)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:603)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -3089,12 +3025,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
-      wbank_0[w_waddr] = busy_q ? w_upd_0 : host_wdata[15:0];
+      wbank_0[w_waddr] = busy_q ? w_upd_0[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
-      wbank_0[w_waddr] <= busy_q ? w_upd_0 : host_wdata[15:0];
+      wbank_0[w_waddr] <= busy_q ? w_upd_0[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_0 <= wbank_0[w_raddr];
@@ -3102,7 +3038,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:415)
+  // comb: w_upd_0 (generator/units/lane.ts:420)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -3117,20 +3053,23 @@ module hebbian (
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
       w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
       w_upd_0_below = w_upd_0_sum[16:15] == 2'd2;
-      w_upd_0_sat_hi = w_upd_0_above;
-      w_upd_0_sat_lo = w_upd_0_below;
-      w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
+      if (w_upd_0_above) begin
+        w_upd_0 = 18'h17fff;
+      end else if (w_upd_0_below) begin
+        w_upd_0 = 18'h28000;
+      end else begin
+        w_upd_0 = {2'd0, w_upd_0_sum[15:0]};
+      end
     end else begin
-      w_upd_0_sat_hi = 1'b0;
-      w_upd_0_sat_lo = 1'b0;
-      w_upd_0 = w_rd_0;
+      w_upd_0 = {2'd0, w_rd_0};
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:634)
+  assign _bits_wn_0 = w_upd_0[15:0];
+  // seq: wn_0 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_0 <= {{48{w_upd_0[15]}}, w_upd_0};
+      wn_0 <= {{48{_bits_wn_0[15]}}, _bits_wn_0};
     end
   end
 
@@ -3145,12 +3084,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
-      wbank_1[w_waddr] = busy_q ? w_upd_1 : host_wdata[15:0];
+      wbank_1[w_waddr] = busy_q ? w_upd_1[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
-      wbank_1[w_waddr] <= busy_q ? w_upd_1 : host_wdata[15:0];
+      wbank_1[w_waddr] <= busy_q ? w_upd_1[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_1 <= wbank_1[w_raddr];
@@ -3158,7 +3097,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:415)
+  // comb: w_upd_1 (generator/units/lane.ts:420)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -3173,20 +3112,23 @@ module hebbian (
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
       w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
       w_upd_1_below = w_upd_1_sum[16:15] == 2'd2;
-      w_upd_1_sat_hi = w_upd_1_above;
-      w_upd_1_sat_lo = w_upd_1_below;
-      w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
+      if (w_upd_1_above) begin
+        w_upd_1 = 18'h17fff;
+      end else if (w_upd_1_below) begin
+        w_upd_1 = 18'h28000;
+      end else begin
+        w_upd_1 = {2'd0, w_upd_1_sum[15:0]};
+      end
     end else begin
-      w_upd_1_sat_hi = 1'b0;
-      w_upd_1_sat_lo = 1'b0;
-      w_upd_1 = w_rd_1;
+      w_upd_1 = {2'd0, w_rd_1};
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:634)
+  assign _bits_wn_1 = w_upd_1[15:0];
+  // seq: wn_1 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_1 <= {{48{w_upd_1[15]}}, w_upd_1};
+      wn_1 <= {{48{_bits_wn_1[15]}}, _bits_wn_1};
     end
   end
 
@@ -3201,12 +3143,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
-      wbank_2[w_waddr] = busy_q ? w_upd_2 : host_wdata[15:0];
+      wbank_2[w_waddr] = busy_q ? w_upd_2[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
-      wbank_2[w_waddr] <= busy_q ? w_upd_2 : host_wdata[15:0];
+      wbank_2[w_waddr] <= busy_q ? w_upd_2[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_2 <= wbank_2[w_raddr];
@@ -3214,7 +3156,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:415)
+  // comb: w_upd_2 (generator/units/lane.ts:420)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -3229,20 +3171,23 @@ module hebbian (
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
       w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
       w_upd_2_below = w_upd_2_sum[16:15] == 2'd2;
-      w_upd_2_sat_hi = w_upd_2_above;
-      w_upd_2_sat_lo = w_upd_2_below;
-      w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
+      if (w_upd_2_above) begin
+        w_upd_2 = 18'h17fff;
+      end else if (w_upd_2_below) begin
+        w_upd_2 = 18'h28000;
+      end else begin
+        w_upd_2 = {2'd0, w_upd_2_sum[15:0]};
+      end
     end else begin
-      w_upd_2_sat_hi = 1'b0;
-      w_upd_2_sat_lo = 1'b0;
-      w_upd_2 = w_rd_2;
+      w_upd_2 = {2'd0, w_rd_2};
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:634)
+  assign _bits_wn_2 = w_upd_2[15:0];
+  // seq: wn_2 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_2 <= {{48{w_upd_2[15]}}, w_upd_2};
+      wn_2 <= {{48{_bits_wn_2[15]}}, _bits_wn_2};
     end
   end
 
@@ -3257,12 +3202,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
-      wbank_3[w_waddr] = busy_q ? w_upd_3 : host_wdata[15:0];
+      wbank_3[w_waddr] = busy_q ? w_upd_3[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
-      wbank_3[w_waddr] <= busy_q ? w_upd_3 : host_wdata[15:0];
+      wbank_3[w_waddr] <= busy_q ? w_upd_3[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_3 <= wbank_3[w_raddr];
@@ -3270,7 +3215,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:415)
+  // comb: w_upd_3 (generator/units/lane.ts:420)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -3285,20 +3230,23 @@ module hebbian (
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
       w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
       w_upd_3_below = w_upd_3_sum[16:15] == 2'd2;
-      w_upd_3_sat_hi = w_upd_3_above;
-      w_upd_3_sat_lo = w_upd_3_below;
-      w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
+      if (w_upd_3_above) begin
+        w_upd_3 = 18'h17fff;
+      end else if (w_upd_3_below) begin
+        w_upd_3 = 18'h28000;
+      end else begin
+        w_upd_3 = {2'd0, w_upd_3_sum[15:0]};
+      end
     end else begin
-      w_upd_3_sat_hi = 1'b0;
-      w_upd_3_sat_lo = 1'b0;
-      w_upd_3 = w_rd_3;
+      w_upd_3 = {2'd0, w_rd_3};
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:634)
+  assign _bits_wn_3 = w_upd_3[15:0];
+  // seq: wn_3 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_3 <= {{48{w_upd_3[15]}}, w_upd_3};
+      wn_3 <= {{48{_bits_wn_3[15]}}, _bits_wn_3};
     end
   end
 
@@ -3313,12 +3261,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
-      wbank_4[w_waddr] = busy_q ? w_upd_4 : host_wdata[15:0];
+      wbank_4[w_waddr] = busy_q ? w_upd_4[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
-      wbank_4[w_waddr] <= busy_q ? w_upd_4 : host_wdata[15:0];
+      wbank_4[w_waddr] <= busy_q ? w_upd_4[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_4 <= wbank_4[w_raddr];
@@ -3326,7 +3274,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:415)
+  // comb: w_upd_4 (generator/units/lane.ts:420)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -3341,20 +3289,23 @@ module hebbian (
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
       w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
       w_upd_4_below = w_upd_4_sum[16:15] == 2'd2;
-      w_upd_4_sat_hi = w_upd_4_above;
-      w_upd_4_sat_lo = w_upd_4_below;
-      w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
+      if (w_upd_4_above) begin
+        w_upd_4 = 18'h17fff;
+      end else if (w_upd_4_below) begin
+        w_upd_4 = 18'h28000;
+      end else begin
+        w_upd_4 = {2'd0, w_upd_4_sum[15:0]};
+      end
     end else begin
-      w_upd_4_sat_hi = 1'b0;
-      w_upd_4_sat_lo = 1'b0;
-      w_upd_4 = w_rd_4;
+      w_upd_4 = {2'd0, w_rd_4};
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:634)
+  assign _bits_wn_4 = w_upd_4[15:0];
+  // seq: wn_4 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_4 <= {{48{w_upd_4[15]}}, w_upd_4};
+      wn_4 <= {{48{_bits_wn_4[15]}}, _bits_wn_4};
     end
   end
 
@@ -3369,12 +3320,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
-      wbank_5[w_waddr] = busy_q ? w_upd_5 : host_wdata[15:0];
+      wbank_5[w_waddr] = busy_q ? w_upd_5[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
-      wbank_5[w_waddr] <= busy_q ? w_upd_5 : host_wdata[15:0];
+      wbank_5[w_waddr] <= busy_q ? w_upd_5[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_5 <= wbank_5[w_raddr];
@@ -3382,7 +3333,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:415)
+  // comb: w_upd_5 (generator/units/lane.ts:420)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -3397,20 +3348,23 @@ module hebbian (
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
       w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
       w_upd_5_below = w_upd_5_sum[16:15] == 2'd2;
-      w_upd_5_sat_hi = w_upd_5_above;
-      w_upd_5_sat_lo = w_upd_5_below;
-      w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
+      if (w_upd_5_above) begin
+        w_upd_5 = 18'h17fff;
+      end else if (w_upd_5_below) begin
+        w_upd_5 = 18'h28000;
+      end else begin
+        w_upd_5 = {2'd0, w_upd_5_sum[15:0]};
+      end
     end else begin
-      w_upd_5_sat_hi = 1'b0;
-      w_upd_5_sat_lo = 1'b0;
-      w_upd_5 = w_rd_5;
+      w_upd_5 = {2'd0, w_rd_5};
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:634)
+  assign _bits_wn_5 = w_upd_5[15:0];
+  // seq: wn_5 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_5 <= {{48{w_upd_5[15]}}, w_upd_5};
+      wn_5 <= {{48{_bits_wn_5[15]}}, _bits_wn_5};
     end
   end
 
@@ -3425,12 +3379,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
-      wbank_6[w_waddr] = busy_q ? w_upd_6 : host_wdata[15:0];
+      wbank_6[w_waddr] = busy_q ? w_upd_6[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
-      wbank_6[w_waddr] <= busy_q ? w_upd_6 : host_wdata[15:0];
+      wbank_6[w_waddr] <= busy_q ? w_upd_6[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_6 <= wbank_6[w_raddr];
@@ -3438,7 +3392,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:415)
+  // comb: w_upd_6 (generator/units/lane.ts:420)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -3453,20 +3407,23 @@ module hebbian (
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
       w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
       w_upd_6_below = w_upd_6_sum[16:15] == 2'd2;
-      w_upd_6_sat_hi = w_upd_6_above;
-      w_upd_6_sat_lo = w_upd_6_below;
-      w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
+      if (w_upd_6_above) begin
+        w_upd_6 = 18'h17fff;
+      end else if (w_upd_6_below) begin
+        w_upd_6 = 18'h28000;
+      end else begin
+        w_upd_6 = {2'd0, w_upd_6_sum[15:0]};
+      end
     end else begin
-      w_upd_6_sat_hi = 1'b0;
-      w_upd_6_sat_lo = 1'b0;
-      w_upd_6 = w_rd_6;
+      w_upd_6 = {2'd0, w_rd_6};
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:634)
+  assign _bits_wn_6 = w_upd_6[15:0];
+  // seq: wn_6 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_6 <= {{48{w_upd_6[15]}}, w_upd_6};
+      wn_6 <= {{48{_bits_wn_6[15]}}, _bits_wn_6};
     end
   end
 
@@ -3481,12 +3438,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
-      wbank_7[w_waddr] = busy_q ? w_upd_7 : host_wdata[15:0];
+      wbank_7[w_waddr] = busy_q ? w_upd_7[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
-      wbank_7[w_waddr] <= busy_q ? w_upd_7 : host_wdata[15:0];
+      wbank_7[w_waddr] <= busy_q ? w_upd_7[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_7 <= wbank_7[w_raddr];
@@ -3494,7 +3451,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:415)
+  // comb: w_upd_7 (generator/units/lane.ts:420)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -3509,20 +3466,23 @@ module hebbian (
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
       w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
       w_upd_7_below = w_upd_7_sum[16:15] == 2'd2;
-      w_upd_7_sat_hi = w_upd_7_above;
-      w_upd_7_sat_lo = w_upd_7_below;
-      w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
+      if (w_upd_7_above) begin
+        w_upd_7 = 18'h17fff;
+      end else if (w_upd_7_below) begin
+        w_upd_7 = 18'h28000;
+      end else begin
+        w_upd_7 = {2'd0, w_upd_7_sum[15:0]};
+      end
     end else begin
-      w_upd_7_sat_hi = 1'b0;
-      w_upd_7_sat_lo = 1'b0;
-      w_upd_7 = w_rd_7;
+      w_upd_7 = {2'd0, w_rd_7};
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:634)
+  assign _bits_wn_7 = w_upd_7[15:0];
+  // seq: wn_7 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_7 <= {{48{w_upd_7[15]}}, w_upd_7};
+      wn_7 <= {{48{_bits_wn_7[15]}}, _bits_wn_7};
     end
   end
 
@@ -3537,12 +3497,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
-      wbank_8[w_waddr] = busy_q ? w_upd_8 : host_wdata[15:0];
+      wbank_8[w_waddr] = busy_q ? w_upd_8[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
-      wbank_8[w_waddr] <= busy_q ? w_upd_8 : host_wdata[15:0];
+      wbank_8[w_waddr] <= busy_q ? w_upd_8[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_8 <= wbank_8[w_raddr];
@@ -3550,7 +3510,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:415)
+  // comb: w_upd_8 (generator/units/lane.ts:420)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -3565,20 +3525,23 @@ module hebbian (
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
       w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
       w_upd_8_below = w_upd_8_sum[16:15] == 2'd2;
-      w_upd_8_sat_hi = w_upd_8_above;
-      w_upd_8_sat_lo = w_upd_8_below;
-      w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
+      if (w_upd_8_above) begin
+        w_upd_8 = 18'h17fff;
+      end else if (w_upd_8_below) begin
+        w_upd_8 = 18'h28000;
+      end else begin
+        w_upd_8 = {2'd0, w_upd_8_sum[15:0]};
+      end
     end else begin
-      w_upd_8_sat_hi = 1'b0;
-      w_upd_8_sat_lo = 1'b0;
-      w_upd_8 = w_rd_8;
+      w_upd_8 = {2'd0, w_rd_8};
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:634)
+  assign _bits_wn_8 = w_upd_8[15:0];
+  // seq: wn_8 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_8 <= {{48{w_upd_8[15]}}, w_upd_8};
+      wn_8 <= {{48{_bits_wn_8[15]}}, _bits_wn_8};
     end
   end
 
@@ -3593,12 +3556,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
-      wbank_9[w_waddr] = busy_q ? w_upd_9 : host_wdata[15:0];
+      wbank_9[w_waddr] = busy_q ? w_upd_9[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
-      wbank_9[w_waddr] <= busy_q ? w_upd_9 : host_wdata[15:0];
+      wbank_9[w_waddr] <= busy_q ? w_upd_9[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_9 <= wbank_9[w_raddr];
@@ -3606,7 +3569,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:415)
+  // comb: w_upd_9 (generator/units/lane.ts:420)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -3621,20 +3584,23 @@ module hebbian (
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
       w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
       w_upd_9_below = w_upd_9_sum[16:15] == 2'd2;
-      w_upd_9_sat_hi = w_upd_9_above;
-      w_upd_9_sat_lo = w_upd_9_below;
-      w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
+      if (w_upd_9_above) begin
+        w_upd_9 = 18'h17fff;
+      end else if (w_upd_9_below) begin
+        w_upd_9 = 18'h28000;
+      end else begin
+        w_upd_9 = {2'd0, w_upd_9_sum[15:0]};
+      end
     end else begin
-      w_upd_9_sat_hi = 1'b0;
-      w_upd_9_sat_lo = 1'b0;
-      w_upd_9 = w_rd_9;
+      w_upd_9 = {2'd0, w_rd_9};
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:634)
+  assign _bits_wn_9 = w_upd_9[15:0];
+  // seq: wn_9 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_9 <= {{48{w_upd_9[15]}}, w_upd_9};
+      wn_9 <= {{48{_bits_wn_9[15]}}, _bits_wn_9};
     end
   end
 
@@ -3649,12 +3615,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
-      wbank_10[w_waddr] = busy_q ? w_upd_10 : host_wdata[15:0];
+      wbank_10[w_waddr] = busy_q ? w_upd_10[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
-      wbank_10[w_waddr] <= busy_q ? w_upd_10 : host_wdata[15:0];
+      wbank_10[w_waddr] <= busy_q ? w_upd_10[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_10 <= wbank_10[w_raddr];
@@ -3662,7 +3628,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:415)
+  // comb: w_upd_10 (generator/units/lane.ts:420)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -3677,20 +3643,23 @@ module hebbian (
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
       w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
       w_upd_10_below = w_upd_10_sum[16:15] == 2'd2;
-      w_upd_10_sat_hi = w_upd_10_above;
-      w_upd_10_sat_lo = w_upd_10_below;
-      w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
+      if (w_upd_10_above) begin
+        w_upd_10 = 18'h17fff;
+      end else if (w_upd_10_below) begin
+        w_upd_10 = 18'h28000;
+      end else begin
+        w_upd_10 = {2'd0, w_upd_10_sum[15:0]};
+      end
     end else begin
-      w_upd_10_sat_hi = 1'b0;
-      w_upd_10_sat_lo = 1'b0;
-      w_upd_10 = w_rd_10;
+      w_upd_10 = {2'd0, w_rd_10};
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:634)
+  assign _bits_wn_10 = w_upd_10[15:0];
+  // seq: wn_10 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_10 <= {{48{w_upd_10[15]}}, w_upd_10};
+      wn_10 <= {{48{_bits_wn_10[15]}}, _bits_wn_10};
     end
   end
 
@@ -3705,12 +3674,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
-      wbank_11[w_waddr] = busy_q ? w_upd_11 : host_wdata[15:0];
+      wbank_11[w_waddr] = busy_q ? w_upd_11[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
-      wbank_11[w_waddr] <= busy_q ? w_upd_11 : host_wdata[15:0];
+      wbank_11[w_waddr] <= busy_q ? w_upd_11[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_11 <= wbank_11[w_raddr];
@@ -3718,7 +3687,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:415)
+  // comb: w_upd_11 (generator/units/lane.ts:420)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -3733,20 +3702,23 @@ module hebbian (
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
       w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
       w_upd_11_below = w_upd_11_sum[16:15] == 2'd2;
-      w_upd_11_sat_hi = w_upd_11_above;
-      w_upd_11_sat_lo = w_upd_11_below;
-      w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
+      if (w_upd_11_above) begin
+        w_upd_11 = 18'h17fff;
+      end else if (w_upd_11_below) begin
+        w_upd_11 = 18'h28000;
+      end else begin
+        w_upd_11 = {2'd0, w_upd_11_sum[15:0]};
+      end
     end else begin
-      w_upd_11_sat_hi = 1'b0;
-      w_upd_11_sat_lo = 1'b0;
-      w_upd_11 = w_rd_11;
+      w_upd_11 = {2'd0, w_rd_11};
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:634)
+  assign _bits_wn_11 = w_upd_11[15:0];
+  // seq: wn_11 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_11 <= {{48{w_upd_11[15]}}, w_upd_11};
+      wn_11 <= {{48{_bits_wn_11[15]}}, _bits_wn_11};
     end
   end
 
@@ -3761,12 +3733,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
-      wbank_12[w_waddr] = busy_q ? w_upd_12 : host_wdata[15:0];
+      wbank_12[w_waddr] = busy_q ? w_upd_12[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
-      wbank_12[w_waddr] <= busy_q ? w_upd_12 : host_wdata[15:0];
+      wbank_12[w_waddr] <= busy_q ? w_upd_12[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_12 <= wbank_12[w_raddr];
@@ -3774,7 +3746,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:415)
+  // comb: w_upd_12 (generator/units/lane.ts:420)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -3789,20 +3761,23 @@ module hebbian (
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
       w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
       w_upd_12_below = w_upd_12_sum[16:15] == 2'd2;
-      w_upd_12_sat_hi = w_upd_12_above;
-      w_upd_12_sat_lo = w_upd_12_below;
-      w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
+      if (w_upd_12_above) begin
+        w_upd_12 = 18'h17fff;
+      end else if (w_upd_12_below) begin
+        w_upd_12 = 18'h28000;
+      end else begin
+        w_upd_12 = {2'd0, w_upd_12_sum[15:0]};
+      end
     end else begin
-      w_upd_12_sat_hi = 1'b0;
-      w_upd_12_sat_lo = 1'b0;
-      w_upd_12 = w_rd_12;
+      w_upd_12 = {2'd0, w_rd_12};
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:634)
+  assign _bits_wn_12 = w_upd_12[15:0];
+  // seq: wn_12 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_12 <= {{48{w_upd_12[15]}}, w_upd_12};
+      wn_12 <= {{48{_bits_wn_12[15]}}, _bits_wn_12};
     end
   end
 
@@ -3817,12 +3792,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
-      wbank_13[w_waddr] = busy_q ? w_upd_13 : host_wdata[15:0];
+      wbank_13[w_waddr] = busy_q ? w_upd_13[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
-      wbank_13[w_waddr] <= busy_q ? w_upd_13 : host_wdata[15:0];
+      wbank_13[w_waddr] <= busy_q ? w_upd_13[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_13 <= wbank_13[w_raddr];
@@ -3830,7 +3805,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:415)
+  // comb: w_upd_13 (generator/units/lane.ts:420)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -3845,20 +3820,23 @@ module hebbian (
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
       w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
       w_upd_13_below = w_upd_13_sum[16:15] == 2'd2;
-      w_upd_13_sat_hi = w_upd_13_above;
-      w_upd_13_sat_lo = w_upd_13_below;
-      w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
+      if (w_upd_13_above) begin
+        w_upd_13 = 18'h17fff;
+      end else if (w_upd_13_below) begin
+        w_upd_13 = 18'h28000;
+      end else begin
+        w_upd_13 = {2'd0, w_upd_13_sum[15:0]};
+      end
     end else begin
-      w_upd_13_sat_hi = 1'b0;
-      w_upd_13_sat_lo = 1'b0;
-      w_upd_13 = w_rd_13;
+      w_upd_13 = {2'd0, w_rd_13};
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:634)
+  assign _bits_wn_13 = w_upd_13[15:0];
+  // seq: wn_13 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_13 <= {{48{w_upd_13[15]}}, w_upd_13};
+      wn_13 <= {{48{_bits_wn_13[15]}}, _bits_wn_13};
     end
   end
 
@@ -3873,12 +3851,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
-      wbank_14[w_waddr] = busy_q ? w_upd_14 : host_wdata[15:0];
+      wbank_14[w_waddr] = busy_q ? w_upd_14[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
-      wbank_14[w_waddr] <= busy_q ? w_upd_14 : host_wdata[15:0];
+      wbank_14[w_waddr] <= busy_q ? w_upd_14[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_14 <= wbank_14[w_raddr];
@@ -3886,7 +3864,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:415)
+  // comb: w_upd_14 (generator/units/lane.ts:420)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -3901,20 +3879,23 @@ module hebbian (
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
       w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
       w_upd_14_below = w_upd_14_sum[16:15] == 2'd2;
-      w_upd_14_sat_hi = w_upd_14_above;
-      w_upd_14_sat_lo = w_upd_14_below;
-      w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
+      if (w_upd_14_above) begin
+        w_upd_14 = 18'h17fff;
+      end else if (w_upd_14_below) begin
+        w_upd_14 = 18'h28000;
+      end else begin
+        w_upd_14 = {2'd0, w_upd_14_sum[15:0]};
+      end
     end else begin
-      w_upd_14_sat_hi = 1'b0;
-      w_upd_14_sat_lo = 1'b0;
-      w_upd_14 = w_rd_14;
+      w_upd_14 = {2'd0, w_rd_14};
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:634)
+  assign _bits_wn_14 = w_upd_14[15:0];
+  // seq: wn_14 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_14 <= {{48{w_upd_14[15]}}, w_upd_14};
+      wn_14 <= {{48{_bits_wn_14[15]}}, _bits_wn_14};
     end
   end
 
@@ -3929,12 +3910,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
-      wbank_15[w_waddr] = busy_q ? w_upd_15 : host_wdata[15:0];
+      wbank_15[w_waddr] = busy_q ? w_upd_15[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
-      wbank_15[w_waddr] <= busy_q ? w_upd_15 : host_wdata[15:0];
+      wbank_15[w_waddr] <= busy_q ? w_upd_15[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_15 <= wbank_15[w_raddr];
@@ -3942,7 +3923,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:415)
+  // comb: w_upd_15 (generator/units/lane.ts:420)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -3957,20 +3938,23 @@ module hebbian (
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
       w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
       w_upd_15_below = w_upd_15_sum[16:15] == 2'd2;
-      w_upd_15_sat_hi = w_upd_15_above;
-      w_upd_15_sat_lo = w_upd_15_below;
-      w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
+      if (w_upd_15_above) begin
+        w_upd_15 = 18'h17fff;
+      end else if (w_upd_15_below) begin
+        w_upd_15 = 18'h28000;
+      end else begin
+        w_upd_15 = {2'd0, w_upd_15_sum[15:0]};
+      end
     end else begin
-      w_upd_15_sat_hi = 1'b0;
-      w_upd_15_sat_lo = 1'b0;
-      w_upd_15 = w_rd_15;
+      w_upd_15 = {2'd0, w_rd_15};
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:634)
+  assign _bits_wn_15 = w_upd_15[15:0];
+  // seq: wn_15 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_15 <= {{48{w_upd_15[15]}}, w_upd_15};
+      wn_15 <= {{48{_bits_wn_15[15]}}, _bits_wn_15};
     end
   end
 
@@ -3985,12 +3969,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
-      wbank_16[w_waddr] = busy_q ? w_upd_16 : host_wdata[15:0];
+      wbank_16[w_waddr] = busy_q ? w_upd_16[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
-      wbank_16[w_waddr] <= busy_q ? w_upd_16 : host_wdata[15:0];
+      wbank_16[w_waddr] <= busy_q ? w_upd_16[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_16 <= wbank_16[w_raddr];
@@ -3998,7 +3982,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:415)
+  // comb: w_upd_16 (generator/units/lane.ts:420)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -4013,20 +3997,23 @@ module hebbian (
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
       w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
       w_upd_16_below = w_upd_16_sum[16:15] == 2'd2;
-      w_upd_16_sat_hi = w_upd_16_above;
-      w_upd_16_sat_lo = w_upd_16_below;
-      w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
+      if (w_upd_16_above) begin
+        w_upd_16 = 18'h17fff;
+      end else if (w_upd_16_below) begin
+        w_upd_16 = 18'h28000;
+      end else begin
+        w_upd_16 = {2'd0, w_upd_16_sum[15:0]};
+      end
     end else begin
-      w_upd_16_sat_hi = 1'b0;
-      w_upd_16_sat_lo = 1'b0;
-      w_upd_16 = w_rd_16;
+      w_upd_16 = {2'd0, w_rd_16};
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:634)
+  assign _bits_wn_16 = w_upd_16[15:0];
+  // seq: wn_16 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_16 <= {{48{w_upd_16[15]}}, w_upd_16};
+      wn_16 <= {{48{_bits_wn_16[15]}}, _bits_wn_16};
     end
   end
 
@@ -4041,12 +4028,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd17))) begin
-      wbank_17[w_waddr] = busy_q ? w_upd_17 : host_wdata[15:0];
+      wbank_17[w_waddr] = busy_q ? w_upd_17[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd17))) begin
-      wbank_17[w_waddr] <= busy_q ? w_upd_17 : host_wdata[15:0];
+      wbank_17[w_waddr] <= busy_q ? w_upd_17[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_17 <= wbank_17[w_raddr];
@@ -4054,7 +4041,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:415)
+  // comb: w_upd_17 (generator/units/lane.ts:420)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -4069,20 +4056,23 @@ module hebbian (
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
       w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
       w_upd_17_below = w_upd_17_sum[16:15] == 2'd2;
-      w_upd_17_sat_hi = w_upd_17_above;
-      w_upd_17_sat_lo = w_upd_17_below;
-      w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
+      if (w_upd_17_above) begin
+        w_upd_17 = 18'h17fff;
+      end else if (w_upd_17_below) begin
+        w_upd_17 = 18'h28000;
+      end else begin
+        w_upd_17 = {2'd0, w_upd_17_sum[15:0]};
+      end
     end else begin
-      w_upd_17_sat_hi = 1'b0;
-      w_upd_17_sat_lo = 1'b0;
-      w_upd_17 = w_rd_17;
+      w_upd_17 = {2'd0, w_rd_17};
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:634)
+  assign _bits_wn_17 = w_upd_17[15:0];
+  // seq: wn_17 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_17 <= {{48{w_upd_17[15]}}, w_upd_17};
+      wn_17 <= {{48{_bits_wn_17[15]}}, _bits_wn_17};
     end
   end
 
@@ -4097,12 +4087,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd18))) begin
-      wbank_18[w_waddr] = busy_q ? w_upd_18 : host_wdata[15:0];
+      wbank_18[w_waddr] = busy_q ? w_upd_18[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd18))) begin
-      wbank_18[w_waddr] <= busy_q ? w_upd_18 : host_wdata[15:0];
+      wbank_18[w_waddr] <= busy_q ? w_upd_18[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_18 <= wbank_18[w_raddr];
@@ -4110,7 +4100,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:415)
+  // comb: w_upd_18 (generator/units/lane.ts:420)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -4125,20 +4115,23 @@ module hebbian (
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
       w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
       w_upd_18_below = w_upd_18_sum[16:15] == 2'd2;
-      w_upd_18_sat_hi = w_upd_18_above;
-      w_upd_18_sat_lo = w_upd_18_below;
-      w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
+      if (w_upd_18_above) begin
+        w_upd_18 = 18'h17fff;
+      end else if (w_upd_18_below) begin
+        w_upd_18 = 18'h28000;
+      end else begin
+        w_upd_18 = {2'd0, w_upd_18_sum[15:0]};
+      end
     end else begin
-      w_upd_18_sat_hi = 1'b0;
-      w_upd_18_sat_lo = 1'b0;
-      w_upd_18 = w_rd_18;
+      w_upd_18 = {2'd0, w_rd_18};
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:634)
+  assign _bits_wn_18 = w_upd_18[15:0];
+  // seq: wn_18 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_18 <= {{48{w_upd_18[15]}}, w_upd_18};
+      wn_18 <= {{48{_bits_wn_18[15]}}, _bits_wn_18};
     end
   end
 
@@ -4153,12 +4146,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd19))) begin
-      wbank_19[w_waddr] = busy_q ? w_upd_19 : host_wdata[15:0];
+      wbank_19[w_waddr] = busy_q ? w_upd_19[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd19))) begin
-      wbank_19[w_waddr] <= busy_q ? w_upd_19 : host_wdata[15:0];
+      wbank_19[w_waddr] <= busy_q ? w_upd_19[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_19 <= wbank_19[w_raddr];
@@ -4166,7 +4159,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:415)
+  // comb: w_upd_19 (generator/units/lane.ts:420)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4181,20 +4174,23 @@ module hebbian (
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
       w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
       w_upd_19_below = w_upd_19_sum[16:15] == 2'd2;
-      w_upd_19_sat_hi = w_upd_19_above;
-      w_upd_19_sat_lo = w_upd_19_below;
-      w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
+      if (w_upd_19_above) begin
+        w_upd_19 = 18'h17fff;
+      end else if (w_upd_19_below) begin
+        w_upd_19 = 18'h28000;
+      end else begin
+        w_upd_19 = {2'd0, w_upd_19_sum[15:0]};
+      end
     end else begin
-      w_upd_19_sat_hi = 1'b0;
-      w_upd_19_sat_lo = 1'b0;
-      w_upd_19 = w_rd_19;
+      w_upd_19 = {2'd0, w_rd_19};
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:634)
+  assign _bits_wn_19 = w_upd_19[15:0];
+  // seq: wn_19 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_19 <= {{48{w_upd_19[15]}}, w_upd_19};
+      wn_19 <= {{48{_bits_wn_19[15]}}, _bits_wn_19};
     end
   end
 
@@ -4209,12 +4205,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd20))) begin
-      wbank_20[w_waddr] = busy_q ? w_upd_20 : host_wdata[15:0];
+      wbank_20[w_waddr] = busy_q ? w_upd_20[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd20))) begin
-      wbank_20[w_waddr] <= busy_q ? w_upd_20 : host_wdata[15:0];
+      wbank_20[w_waddr] <= busy_q ? w_upd_20[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_20 <= wbank_20[w_raddr];
@@ -4222,7 +4218,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:415)
+  // comb: w_upd_20 (generator/units/lane.ts:420)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4237,20 +4233,23 @@ module hebbian (
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
       w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
       w_upd_20_below = w_upd_20_sum[16:15] == 2'd2;
-      w_upd_20_sat_hi = w_upd_20_above;
-      w_upd_20_sat_lo = w_upd_20_below;
-      w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
+      if (w_upd_20_above) begin
+        w_upd_20 = 18'h17fff;
+      end else if (w_upd_20_below) begin
+        w_upd_20 = 18'h28000;
+      end else begin
+        w_upd_20 = {2'd0, w_upd_20_sum[15:0]};
+      end
     end else begin
-      w_upd_20_sat_hi = 1'b0;
-      w_upd_20_sat_lo = 1'b0;
-      w_upd_20 = w_rd_20;
+      w_upd_20 = {2'd0, w_rd_20};
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:634)
+  assign _bits_wn_20 = w_upd_20[15:0];
+  // seq: wn_20 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_20 <= {{48{w_upd_20[15]}}, w_upd_20};
+      wn_20 <= {{48{_bits_wn_20[15]}}, _bits_wn_20};
     end
   end
 
@@ -4265,12 +4264,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd21))) begin
-      wbank_21[w_waddr] = busy_q ? w_upd_21 : host_wdata[15:0];
+      wbank_21[w_waddr] = busy_q ? w_upd_21[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd21))) begin
-      wbank_21[w_waddr] <= busy_q ? w_upd_21 : host_wdata[15:0];
+      wbank_21[w_waddr] <= busy_q ? w_upd_21[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_21 <= wbank_21[w_raddr];
@@ -4278,7 +4277,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:415)
+  // comb: w_upd_21 (generator/units/lane.ts:420)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4293,20 +4292,23 @@ module hebbian (
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
       w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
       w_upd_21_below = w_upd_21_sum[16:15] == 2'd2;
-      w_upd_21_sat_hi = w_upd_21_above;
-      w_upd_21_sat_lo = w_upd_21_below;
-      w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
+      if (w_upd_21_above) begin
+        w_upd_21 = 18'h17fff;
+      end else if (w_upd_21_below) begin
+        w_upd_21 = 18'h28000;
+      end else begin
+        w_upd_21 = {2'd0, w_upd_21_sum[15:0]};
+      end
     end else begin
-      w_upd_21_sat_hi = 1'b0;
-      w_upd_21_sat_lo = 1'b0;
-      w_upd_21 = w_rd_21;
+      w_upd_21 = {2'd0, w_rd_21};
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:634)
+  assign _bits_wn_21 = w_upd_21[15:0];
+  // seq: wn_21 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_21 <= {{48{w_upd_21[15]}}, w_upd_21};
+      wn_21 <= {{48{_bits_wn_21[15]}}, _bits_wn_21};
     end
   end
 
@@ -4321,12 +4323,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd22))) begin
-      wbank_22[w_waddr] = busy_q ? w_upd_22 : host_wdata[15:0];
+      wbank_22[w_waddr] = busy_q ? w_upd_22[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd22))) begin
-      wbank_22[w_waddr] <= busy_q ? w_upd_22 : host_wdata[15:0];
+      wbank_22[w_waddr] <= busy_q ? w_upd_22[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_22 <= wbank_22[w_raddr];
@@ -4334,7 +4336,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:415)
+  // comb: w_upd_22 (generator/units/lane.ts:420)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
@@ -4349,20 +4351,23 @@ module hebbian (
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
       w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
       w_upd_22_below = w_upd_22_sum[16:15] == 2'd2;
-      w_upd_22_sat_hi = w_upd_22_above;
-      w_upd_22_sat_lo = w_upd_22_below;
-      w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
+      if (w_upd_22_above) begin
+        w_upd_22 = 18'h17fff;
+      end else if (w_upd_22_below) begin
+        w_upd_22 = 18'h28000;
+      end else begin
+        w_upd_22 = {2'd0, w_upd_22_sum[15:0]};
+      end
     end else begin
-      w_upd_22_sat_hi = 1'b0;
-      w_upd_22_sat_lo = 1'b0;
-      w_upd_22 = w_rd_22;
+      w_upd_22 = {2'd0, w_rd_22};
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:634)
+  assign _bits_wn_22 = w_upd_22[15:0];
+  // seq: wn_22 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_22 <= {{48{w_upd_22[15]}}, w_upd_22};
+      wn_22 <= {{48{_bits_wn_22[15]}}, _bits_wn_22};
     end
   end
 
@@ -4377,12 +4382,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd23))) begin
-      wbank_23[w_waddr] = busy_q ? w_upd_23 : host_wdata[15:0];
+      wbank_23[w_waddr] = busy_q ? w_upd_23[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd23))) begin
-      wbank_23[w_waddr] <= busy_q ? w_upd_23 : host_wdata[15:0];
+      wbank_23[w_waddr] <= busy_q ? w_upd_23[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_23 <= wbank_23[w_raddr];
@@ -4390,7 +4395,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:415)
+  // comb: w_upd_23 (generator/units/lane.ts:420)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
@@ -4405,20 +4410,23 @@ module hebbian (
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
       w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
       w_upd_23_below = w_upd_23_sum[16:15] == 2'd2;
-      w_upd_23_sat_hi = w_upd_23_above;
-      w_upd_23_sat_lo = w_upd_23_below;
-      w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
+      if (w_upd_23_above) begin
+        w_upd_23 = 18'h17fff;
+      end else if (w_upd_23_below) begin
+        w_upd_23 = 18'h28000;
+      end else begin
+        w_upd_23 = {2'd0, w_upd_23_sum[15:0]};
+      end
     end else begin
-      w_upd_23_sat_hi = 1'b0;
-      w_upd_23_sat_lo = 1'b0;
-      w_upd_23 = w_rd_23;
+      w_upd_23 = {2'd0, w_rd_23};
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:634)
+  assign _bits_wn_23 = w_upd_23[15:0];
+  // seq: wn_23 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_23 <= {{48{w_upd_23[15]}}, w_upd_23};
+      wn_23 <= {{48{_bits_wn_23[15]}}, _bits_wn_23};
     end
   end
 
@@ -4433,12 +4441,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd24))) begin
-      wbank_24[w_waddr] = busy_q ? w_upd_24 : host_wdata[15:0];
+      wbank_24[w_waddr] = busy_q ? w_upd_24[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd24))) begin
-      wbank_24[w_waddr] <= busy_q ? w_upd_24 : host_wdata[15:0];
+      wbank_24[w_waddr] <= busy_q ? w_upd_24[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_24 <= wbank_24[w_raddr];
@@ -4446,7 +4454,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:415)
+  // comb: w_upd_24 (generator/units/lane.ts:420)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
@@ -4461,20 +4469,23 @@ module hebbian (
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
       w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
       w_upd_24_below = w_upd_24_sum[16:15] == 2'd2;
-      w_upd_24_sat_hi = w_upd_24_above;
-      w_upd_24_sat_lo = w_upd_24_below;
-      w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
+      if (w_upd_24_above) begin
+        w_upd_24 = 18'h17fff;
+      end else if (w_upd_24_below) begin
+        w_upd_24 = 18'h28000;
+      end else begin
+        w_upd_24 = {2'd0, w_upd_24_sum[15:0]};
+      end
     end else begin
-      w_upd_24_sat_hi = 1'b0;
-      w_upd_24_sat_lo = 1'b0;
-      w_upd_24 = w_rd_24;
+      w_upd_24 = {2'd0, w_rd_24};
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:634)
+  assign _bits_wn_24 = w_upd_24[15:0];
+  // seq: wn_24 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_24 <= {{48{w_upd_24[15]}}, w_upd_24};
+      wn_24 <= {{48{_bits_wn_24[15]}}, _bits_wn_24};
     end
   end
 
@@ -4489,12 +4500,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd25))) begin
-      wbank_25[w_waddr] = busy_q ? w_upd_25 : host_wdata[15:0];
+      wbank_25[w_waddr] = busy_q ? w_upd_25[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd25))) begin
-      wbank_25[w_waddr] <= busy_q ? w_upd_25 : host_wdata[15:0];
+      wbank_25[w_waddr] <= busy_q ? w_upd_25[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_25 <= wbank_25[w_raddr];
@@ -4502,7 +4513,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:415)
+  // comb: w_upd_25 (generator/units/lane.ts:420)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
@@ -4517,20 +4528,23 @@ module hebbian (
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
       w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
       w_upd_25_below = w_upd_25_sum[16:15] == 2'd2;
-      w_upd_25_sat_hi = w_upd_25_above;
-      w_upd_25_sat_lo = w_upd_25_below;
-      w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
+      if (w_upd_25_above) begin
+        w_upd_25 = 18'h17fff;
+      end else if (w_upd_25_below) begin
+        w_upd_25 = 18'h28000;
+      end else begin
+        w_upd_25 = {2'd0, w_upd_25_sum[15:0]};
+      end
     end else begin
-      w_upd_25_sat_hi = 1'b0;
-      w_upd_25_sat_lo = 1'b0;
-      w_upd_25 = w_rd_25;
+      w_upd_25 = {2'd0, w_rd_25};
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:634)
+  assign _bits_wn_25 = w_upd_25[15:0];
+  // seq: wn_25 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_25 <= {{48{w_upd_25[15]}}, w_upd_25};
+      wn_25 <= {{48{_bits_wn_25[15]}}, _bits_wn_25};
     end
   end
 
@@ -4545,12 +4559,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd26))) begin
-      wbank_26[w_waddr] = busy_q ? w_upd_26 : host_wdata[15:0];
+      wbank_26[w_waddr] = busy_q ? w_upd_26[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd26))) begin
-      wbank_26[w_waddr] <= busy_q ? w_upd_26 : host_wdata[15:0];
+      wbank_26[w_waddr] <= busy_q ? w_upd_26[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_26 <= wbank_26[w_raddr];
@@ -4558,7 +4572,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:415)
+  // comb: w_upd_26 (generator/units/lane.ts:420)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
@@ -4573,20 +4587,23 @@ module hebbian (
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
       w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
       w_upd_26_below = w_upd_26_sum[16:15] == 2'd2;
-      w_upd_26_sat_hi = w_upd_26_above;
-      w_upd_26_sat_lo = w_upd_26_below;
-      w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
+      if (w_upd_26_above) begin
+        w_upd_26 = 18'h17fff;
+      end else if (w_upd_26_below) begin
+        w_upd_26 = 18'h28000;
+      end else begin
+        w_upd_26 = {2'd0, w_upd_26_sum[15:0]};
+      end
     end else begin
-      w_upd_26_sat_hi = 1'b0;
-      w_upd_26_sat_lo = 1'b0;
-      w_upd_26 = w_rd_26;
+      w_upd_26 = {2'd0, w_rd_26};
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:634)
+  assign _bits_wn_26 = w_upd_26[15:0];
+  // seq: wn_26 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_26 <= {{48{w_upd_26[15]}}, w_upd_26};
+      wn_26 <= {{48{_bits_wn_26[15]}}, _bits_wn_26};
     end
   end
 
@@ -4601,12 +4618,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd27))) begin
-      wbank_27[w_waddr] = busy_q ? w_upd_27 : host_wdata[15:0];
+      wbank_27[w_waddr] = busy_q ? w_upd_27[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd27))) begin
-      wbank_27[w_waddr] <= busy_q ? w_upd_27 : host_wdata[15:0];
+      wbank_27[w_waddr] <= busy_q ? w_upd_27[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_27 <= wbank_27[w_raddr];
@@ -4614,7 +4631,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:415)
+  // comb: w_upd_27 (generator/units/lane.ts:420)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
@@ -4629,20 +4646,23 @@ module hebbian (
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
       w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
       w_upd_27_below = w_upd_27_sum[16:15] == 2'd2;
-      w_upd_27_sat_hi = w_upd_27_above;
-      w_upd_27_sat_lo = w_upd_27_below;
-      w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
+      if (w_upd_27_above) begin
+        w_upd_27 = 18'h17fff;
+      end else if (w_upd_27_below) begin
+        w_upd_27 = 18'h28000;
+      end else begin
+        w_upd_27 = {2'd0, w_upd_27_sum[15:0]};
+      end
     end else begin
-      w_upd_27_sat_hi = 1'b0;
-      w_upd_27_sat_lo = 1'b0;
-      w_upd_27 = w_rd_27;
+      w_upd_27 = {2'd0, w_rd_27};
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:634)
+  assign _bits_wn_27 = w_upd_27[15:0];
+  // seq: wn_27 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_27 <= {{48{w_upd_27[15]}}, w_upd_27};
+      wn_27 <= {{48{_bits_wn_27[15]}}, _bits_wn_27};
     end
   end
 
@@ -4657,12 +4677,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd28))) begin
-      wbank_28[w_waddr] = busy_q ? w_upd_28 : host_wdata[15:0];
+      wbank_28[w_waddr] = busy_q ? w_upd_28[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd28))) begin
-      wbank_28[w_waddr] <= busy_q ? w_upd_28 : host_wdata[15:0];
+      wbank_28[w_waddr] <= busy_q ? w_upd_28[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_28 <= wbank_28[w_raddr];
@@ -4670,7 +4690,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:415)
+  // comb: w_upd_28 (generator/units/lane.ts:420)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
@@ -4685,20 +4705,23 @@ module hebbian (
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
       w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
       w_upd_28_below = w_upd_28_sum[16:15] == 2'd2;
-      w_upd_28_sat_hi = w_upd_28_above;
-      w_upd_28_sat_lo = w_upd_28_below;
-      w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
+      if (w_upd_28_above) begin
+        w_upd_28 = 18'h17fff;
+      end else if (w_upd_28_below) begin
+        w_upd_28 = 18'h28000;
+      end else begin
+        w_upd_28 = {2'd0, w_upd_28_sum[15:0]};
+      end
     end else begin
-      w_upd_28_sat_hi = 1'b0;
-      w_upd_28_sat_lo = 1'b0;
-      w_upd_28 = w_rd_28;
+      w_upd_28 = {2'd0, w_rd_28};
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:634)
+  assign _bits_wn_28 = w_upd_28[15:0];
+  // seq: wn_28 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_28 <= {{48{w_upd_28[15]}}, w_upd_28};
+      wn_28 <= {{48{_bits_wn_28[15]}}, _bits_wn_28};
     end
   end
 
@@ -4713,12 +4736,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd29))) begin
-      wbank_29[w_waddr] = busy_q ? w_upd_29 : host_wdata[15:0];
+      wbank_29[w_waddr] = busy_q ? w_upd_29[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd29))) begin
-      wbank_29[w_waddr] <= busy_q ? w_upd_29 : host_wdata[15:0];
+      wbank_29[w_waddr] <= busy_q ? w_upd_29[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_29 <= wbank_29[w_raddr];
@@ -4726,7 +4749,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:415)
+  // comb: w_upd_29 (generator/units/lane.ts:420)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
@@ -4741,20 +4764,23 @@ module hebbian (
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
       w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
       w_upd_29_below = w_upd_29_sum[16:15] == 2'd2;
-      w_upd_29_sat_hi = w_upd_29_above;
-      w_upd_29_sat_lo = w_upd_29_below;
-      w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
+      if (w_upd_29_above) begin
+        w_upd_29 = 18'h17fff;
+      end else if (w_upd_29_below) begin
+        w_upd_29 = 18'h28000;
+      end else begin
+        w_upd_29 = {2'd0, w_upd_29_sum[15:0]};
+      end
     end else begin
-      w_upd_29_sat_hi = 1'b0;
-      w_upd_29_sat_lo = 1'b0;
-      w_upd_29 = w_rd_29;
+      w_upd_29 = {2'd0, w_rd_29};
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:634)
+  assign _bits_wn_29 = w_upd_29[15:0];
+  // seq: wn_29 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_29 <= {{48{w_upd_29[15]}}, w_upd_29};
+      wn_29 <= {{48{_bits_wn_29[15]}}, _bits_wn_29};
     end
   end
 
@@ -4769,12 +4795,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd30))) begin
-      wbank_30[w_waddr] = busy_q ? w_upd_30 : host_wdata[15:0];
+      wbank_30[w_waddr] = busy_q ? w_upd_30[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd30))) begin
-      wbank_30[w_waddr] <= busy_q ? w_upd_30 : host_wdata[15:0];
+      wbank_30[w_waddr] <= busy_q ? w_upd_30[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_30 <= wbank_30[w_raddr];
@@ -4782,7 +4808,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:415)
+  // comb: w_upd_30 (generator/units/lane.ts:420)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
@@ -4797,20 +4823,23 @@ module hebbian (
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
       w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
       w_upd_30_below = w_upd_30_sum[16:15] == 2'd2;
-      w_upd_30_sat_hi = w_upd_30_above;
-      w_upd_30_sat_lo = w_upd_30_below;
-      w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
+      if (w_upd_30_above) begin
+        w_upd_30 = 18'h17fff;
+      end else if (w_upd_30_below) begin
+        w_upd_30 = 18'h28000;
+      end else begin
+        w_upd_30 = {2'd0, w_upd_30_sum[15:0]};
+      end
     end else begin
-      w_upd_30_sat_hi = 1'b0;
-      w_upd_30_sat_lo = 1'b0;
-      w_upd_30 = w_rd_30;
+      w_upd_30 = {2'd0, w_rd_30};
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:634)
+  assign _bits_wn_30 = w_upd_30[15:0];
+  // seq: wn_30 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_30 <= {{48{w_upd_30[15]}}, w_upd_30};
+      wn_30 <= {{48{_bits_wn_30[15]}}, _bits_wn_30};
     end
   end
 
@@ -4825,12 +4854,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd31))) begin
-      wbank_31[w_waddr] = busy_q ? w_upd_31 : host_wdata[15:0];
+      wbank_31[w_waddr] = busy_q ? w_upd_31[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd31))) begin
-      wbank_31[w_waddr] <= busy_q ? w_upd_31 : host_wdata[15:0];
+      wbank_31[w_waddr] <= busy_q ? w_upd_31[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_31 <= wbank_31[w_raddr];
@@ -4838,7 +4867,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:415)
+  // comb: w_upd_31 (generator/units/lane.ts:420)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
@@ -4853,20 +4882,23 @@ module hebbian (
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
       w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
       w_upd_31_below = w_upd_31_sum[16:15] == 2'd2;
-      w_upd_31_sat_hi = w_upd_31_above;
-      w_upd_31_sat_lo = w_upd_31_below;
-      w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
+      if (w_upd_31_above) begin
+        w_upd_31 = 18'h17fff;
+      end else if (w_upd_31_below) begin
+        w_upd_31 = 18'h28000;
+      end else begin
+        w_upd_31 = {2'd0, w_upd_31_sum[15:0]};
+      end
     end else begin
-      w_upd_31_sat_hi = 1'b0;
-      w_upd_31_sat_lo = 1'b0;
-      w_upd_31 = w_rd_31;
+      w_upd_31 = {2'd0, w_rd_31};
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:634)
+  assign _bits_wn_31 = w_upd_31[15:0];
+  // seq: wn_31 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_31 <= {{48{w_upd_31[15]}}, w_upd_31};
+      wn_31 <= {{48{_bits_wn_31[15]}}, _bits_wn_31};
     end
   end
 
@@ -4881,12 +4913,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd32))) begin
-      wbank_32[w_waddr] = busy_q ? w_upd_32 : host_wdata[15:0];
+      wbank_32[w_waddr] = busy_q ? w_upd_32[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd32))) begin
-      wbank_32[w_waddr] <= busy_q ? w_upd_32 : host_wdata[15:0];
+      wbank_32[w_waddr] <= busy_q ? w_upd_32[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_32 <= wbank_32[w_raddr];
@@ -4894,7 +4926,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_32 (generator/units/lane.ts:415)
+  // comb: w_upd_32 (generator/units/lane.ts:420)
   always @* begin
     w_upd_32_sum = 17'sd0;
     w_upd_32_above = 1'b0;
@@ -4909,20 +4941,23 @@ module hebbian (
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
       w_upd_32_above = w_upd_32_sum[16:15] == 2'd1;
       w_upd_32_below = w_upd_32_sum[16:15] == 2'd2;
-      w_upd_32_sat_hi = w_upd_32_above;
-      w_upd_32_sat_lo = w_upd_32_below;
-      w_upd_32 = w_upd_32_above ? 16'sd32767 : (w_upd_32_below ? 16'sh8000 : w_upd_32_sum[15:0]);
+      if (w_upd_32_above) begin
+        w_upd_32 = 18'h17fff;
+      end else if (w_upd_32_below) begin
+        w_upd_32 = 18'h28000;
+      end else begin
+        w_upd_32 = {2'd0, w_upd_32_sum[15:0]};
+      end
     end else begin
-      w_upd_32_sat_hi = 1'b0;
-      w_upd_32_sat_lo = 1'b0;
-      w_upd_32 = w_rd_32;
+      w_upd_32 = {2'd0, w_rd_32};
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:634)
+  assign _bits_wn_32 = w_upd_32[15:0];
+  // seq: wn_32 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_32 <= {{48{w_upd_32[15]}}, w_upd_32};
+      wn_32 <= {{48{_bits_wn_32[15]}}, _bits_wn_32};
     end
   end
 
@@ -4937,12 +4972,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd33))) begin
-      wbank_33[w_waddr] = busy_q ? w_upd_33 : host_wdata[15:0];
+      wbank_33[w_waddr] = busy_q ? w_upd_33[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd33))) begin
-      wbank_33[w_waddr] <= busy_q ? w_upd_33 : host_wdata[15:0];
+      wbank_33[w_waddr] <= busy_q ? w_upd_33[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_33 <= wbank_33[w_raddr];
@@ -4950,7 +4985,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_33 (generator/units/lane.ts:415)
+  // comb: w_upd_33 (generator/units/lane.ts:420)
   always @* begin
     w_upd_33_sum = 17'sd0;
     w_upd_33_above = 1'b0;
@@ -4965,20 +5000,23 @@ module hebbian (
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
       w_upd_33_above = w_upd_33_sum[16:15] == 2'd1;
       w_upd_33_below = w_upd_33_sum[16:15] == 2'd2;
-      w_upd_33_sat_hi = w_upd_33_above;
-      w_upd_33_sat_lo = w_upd_33_below;
-      w_upd_33 = w_upd_33_above ? 16'sd32767 : (w_upd_33_below ? 16'sh8000 : w_upd_33_sum[15:0]);
+      if (w_upd_33_above) begin
+        w_upd_33 = 18'h17fff;
+      end else if (w_upd_33_below) begin
+        w_upd_33 = 18'h28000;
+      end else begin
+        w_upd_33 = {2'd0, w_upd_33_sum[15:0]};
+      end
     end else begin
-      w_upd_33_sat_hi = 1'b0;
-      w_upd_33_sat_lo = 1'b0;
-      w_upd_33 = w_rd_33;
+      w_upd_33 = {2'd0, w_rd_33};
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:634)
+  assign _bits_wn_33 = w_upd_33[15:0];
+  // seq: wn_33 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_33 <= {{48{w_upd_33[15]}}, w_upd_33};
+      wn_33 <= {{48{_bits_wn_33[15]}}, _bits_wn_33};
     end
   end
 
@@ -4993,12 +5031,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd34))) begin
-      wbank_34[w_waddr] = busy_q ? w_upd_34 : host_wdata[15:0];
+      wbank_34[w_waddr] = busy_q ? w_upd_34[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd34))) begin
-      wbank_34[w_waddr] <= busy_q ? w_upd_34 : host_wdata[15:0];
+      wbank_34[w_waddr] <= busy_q ? w_upd_34[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_34 <= wbank_34[w_raddr];
@@ -5006,7 +5044,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_34 (generator/units/lane.ts:415)
+  // comb: w_upd_34 (generator/units/lane.ts:420)
   always @* begin
     w_upd_34_sum = 17'sd0;
     w_upd_34_above = 1'b0;
@@ -5021,20 +5059,23 @@ module hebbian (
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
       w_upd_34_above = w_upd_34_sum[16:15] == 2'd1;
       w_upd_34_below = w_upd_34_sum[16:15] == 2'd2;
-      w_upd_34_sat_hi = w_upd_34_above;
-      w_upd_34_sat_lo = w_upd_34_below;
-      w_upd_34 = w_upd_34_above ? 16'sd32767 : (w_upd_34_below ? 16'sh8000 : w_upd_34_sum[15:0]);
+      if (w_upd_34_above) begin
+        w_upd_34 = 18'h17fff;
+      end else if (w_upd_34_below) begin
+        w_upd_34 = 18'h28000;
+      end else begin
+        w_upd_34 = {2'd0, w_upd_34_sum[15:0]};
+      end
     end else begin
-      w_upd_34_sat_hi = 1'b0;
-      w_upd_34_sat_lo = 1'b0;
-      w_upd_34 = w_rd_34;
+      w_upd_34 = {2'd0, w_rd_34};
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:634)
+  assign _bits_wn_34 = w_upd_34[15:0];
+  // seq: wn_34 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_34 <= {{48{w_upd_34[15]}}, w_upd_34};
+      wn_34 <= {{48{_bits_wn_34[15]}}, _bits_wn_34};
     end
   end
 
@@ -5049,12 +5090,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd35))) begin
-      wbank_35[w_waddr] = busy_q ? w_upd_35 : host_wdata[15:0];
+      wbank_35[w_waddr] = busy_q ? w_upd_35[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd35))) begin
-      wbank_35[w_waddr] <= busy_q ? w_upd_35 : host_wdata[15:0];
+      wbank_35[w_waddr] <= busy_q ? w_upd_35[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_35 <= wbank_35[w_raddr];
@@ -5062,7 +5103,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_35 (generator/units/lane.ts:415)
+  // comb: w_upd_35 (generator/units/lane.ts:420)
   always @* begin
     w_upd_35_sum = 17'sd0;
     w_upd_35_above = 1'b0;
@@ -5077,20 +5118,23 @@ module hebbian (
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
       w_upd_35_above = w_upd_35_sum[16:15] == 2'd1;
       w_upd_35_below = w_upd_35_sum[16:15] == 2'd2;
-      w_upd_35_sat_hi = w_upd_35_above;
-      w_upd_35_sat_lo = w_upd_35_below;
-      w_upd_35 = w_upd_35_above ? 16'sd32767 : (w_upd_35_below ? 16'sh8000 : w_upd_35_sum[15:0]);
+      if (w_upd_35_above) begin
+        w_upd_35 = 18'h17fff;
+      end else if (w_upd_35_below) begin
+        w_upd_35 = 18'h28000;
+      end else begin
+        w_upd_35 = {2'd0, w_upd_35_sum[15:0]};
+      end
     end else begin
-      w_upd_35_sat_hi = 1'b0;
-      w_upd_35_sat_lo = 1'b0;
-      w_upd_35 = w_rd_35;
+      w_upd_35 = {2'd0, w_rd_35};
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:634)
+  assign _bits_wn_35 = w_upd_35[15:0];
+  // seq: wn_35 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_35 <= {{48{w_upd_35[15]}}, w_upd_35};
+      wn_35 <= {{48{_bits_wn_35[15]}}, _bits_wn_35};
     end
   end
 
@@ -5105,12 +5149,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd36))) begin
-      wbank_36[w_waddr] = busy_q ? w_upd_36 : host_wdata[15:0];
+      wbank_36[w_waddr] = busy_q ? w_upd_36[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd36))) begin
-      wbank_36[w_waddr] <= busy_q ? w_upd_36 : host_wdata[15:0];
+      wbank_36[w_waddr] <= busy_q ? w_upd_36[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_36 <= wbank_36[w_raddr];
@@ -5118,7 +5162,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_36 (generator/units/lane.ts:415)
+  // comb: w_upd_36 (generator/units/lane.ts:420)
   always @* begin
     w_upd_36_sum = 17'sd0;
     w_upd_36_above = 1'b0;
@@ -5133,20 +5177,23 @@ module hebbian (
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
       w_upd_36_above = w_upd_36_sum[16:15] == 2'd1;
       w_upd_36_below = w_upd_36_sum[16:15] == 2'd2;
-      w_upd_36_sat_hi = w_upd_36_above;
-      w_upd_36_sat_lo = w_upd_36_below;
-      w_upd_36 = w_upd_36_above ? 16'sd32767 : (w_upd_36_below ? 16'sh8000 : w_upd_36_sum[15:0]);
+      if (w_upd_36_above) begin
+        w_upd_36 = 18'h17fff;
+      end else if (w_upd_36_below) begin
+        w_upd_36 = 18'h28000;
+      end else begin
+        w_upd_36 = {2'd0, w_upd_36_sum[15:0]};
+      end
     end else begin
-      w_upd_36_sat_hi = 1'b0;
-      w_upd_36_sat_lo = 1'b0;
-      w_upd_36 = w_rd_36;
+      w_upd_36 = {2'd0, w_rd_36};
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:634)
+  assign _bits_wn_36 = w_upd_36[15:0];
+  // seq: wn_36 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_36 <= {{48{w_upd_36[15]}}, w_upd_36};
+      wn_36 <= {{48{_bits_wn_36[15]}}, _bits_wn_36};
     end
   end
 
@@ -5161,12 +5208,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd37))) begin
-      wbank_37[w_waddr] = busy_q ? w_upd_37 : host_wdata[15:0];
+      wbank_37[w_waddr] = busy_q ? w_upd_37[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd37))) begin
-      wbank_37[w_waddr] <= busy_q ? w_upd_37 : host_wdata[15:0];
+      wbank_37[w_waddr] <= busy_q ? w_upd_37[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_37 <= wbank_37[w_raddr];
@@ -5174,7 +5221,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_37 (generator/units/lane.ts:415)
+  // comb: w_upd_37 (generator/units/lane.ts:420)
   always @* begin
     w_upd_37_sum = 17'sd0;
     w_upd_37_above = 1'b0;
@@ -5189,20 +5236,23 @@ module hebbian (
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
       w_upd_37_above = w_upd_37_sum[16:15] == 2'd1;
       w_upd_37_below = w_upd_37_sum[16:15] == 2'd2;
-      w_upd_37_sat_hi = w_upd_37_above;
-      w_upd_37_sat_lo = w_upd_37_below;
-      w_upd_37 = w_upd_37_above ? 16'sd32767 : (w_upd_37_below ? 16'sh8000 : w_upd_37_sum[15:0]);
+      if (w_upd_37_above) begin
+        w_upd_37 = 18'h17fff;
+      end else if (w_upd_37_below) begin
+        w_upd_37 = 18'h28000;
+      end else begin
+        w_upd_37 = {2'd0, w_upd_37_sum[15:0]};
+      end
     end else begin
-      w_upd_37_sat_hi = 1'b0;
-      w_upd_37_sat_lo = 1'b0;
-      w_upd_37 = w_rd_37;
+      w_upd_37 = {2'd0, w_rd_37};
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:634)
+  assign _bits_wn_37 = w_upd_37[15:0];
+  // seq: wn_37 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_37 <= {{48{w_upd_37[15]}}, w_upd_37};
+      wn_37 <= {{48{_bits_wn_37[15]}}, _bits_wn_37};
     end
   end
 
@@ -5217,12 +5267,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd38))) begin
-      wbank_38[w_waddr] = busy_q ? w_upd_38 : host_wdata[15:0];
+      wbank_38[w_waddr] = busy_q ? w_upd_38[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd38))) begin
-      wbank_38[w_waddr] <= busy_q ? w_upd_38 : host_wdata[15:0];
+      wbank_38[w_waddr] <= busy_q ? w_upd_38[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_38 <= wbank_38[w_raddr];
@@ -5230,7 +5280,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_38 (generator/units/lane.ts:415)
+  // comb: w_upd_38 (generator/units/lane.ts:420)
   always @* begin
     w_upd_38_sum = 17'sd0;
     w_upd_38_above = 1'b0;
@@ -5245,20 +5295,23 @@ module hebbian (
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
       w_upd_38_above = w_upd_38_sum[16:15] == 2'd1;
       w_upd_38_below = w_upd_38_sum[16:15] == 2'd2;
-      w_upd_38_sat_hi = w_upd_38_above;
-      w_upd_38_sat_lo = w_upd_38_below;
-      w_upd_38 = w_upd_38_above ? 16'sd32767 : (w_upd_38_below ? 16'sh8000 : w_upd_38_sum[15:0]);
+      if (w_upd_38_above) begin
+        w_upd_38 = 18'h17fff;
+      end else if (w_upd_38_below) begin
+        w_upd_38 = 18'h28000;
+      end else begin
+        w_upd_38 = {2'd0, w_upd_38_sum[15:0]};
+      end
     end else begin
-      w_upd_38_sat_hi = 1'b0;
-      w_upd_38_sat_lo = 1'b0;
-      w_upd_38 = w_rd_38;
+      w_upd_38 = {2'd0, w_rd_38};
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:634)
+  assign _bits_wn_38 = w_upd_38[15:0];
+  // seq: wn_38 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_38 <= {{48{w_upd_38[15]}}, w_upd_38};
+      wn_38 <= {{48{_bits_wn_38[15]}}, _bits_wn_38};
     end
   end
 
@@ -5273,12 +5326,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd39))) begin
-      wbank_39[w_waddr] = busy_q ? w_upd_39 : host_wdata[15:0];
+      wbank_39[w_waddr] = busy_q ? w_upd_39[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd39))) begin
-      wbank_39[w_waddr] <= busy_q ? w_upd_39 : host_wdata[15:0];
+      wbank_39[w_waddr] <= busy_q ? w_upd_39[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_39 <= wbank_39[w_raddr];
@@ -5286,7 +5339,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_39 (generator/units/lane.ts:415)
+  // comb: w_upd_39 (generator/units/lane.ts:420)
   always @* begin
     w_upd_39_sum = 17'sd0;
     w_upd_39_above = 1'b0;
@@ -5301,20 +5354,23 @@ module hebbian (
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
       w_upd_39_above = w_upd_39_sum[16:15] == 2'd1;
       w_upd_39_below = w_upd_39_sum[16:15] == 2'd2;
-      w_upd_39_sat_hi = w_upd_39_above;
-      w_upd_39_sat_lo = w_upd_39_below;
-      w_upd_39 = w_upd_39_above ? 16'sd32767 : (w_upd_39_below ? 16'sh8000 : w_upd_39_sum[15:0]);
+      if (w_upd_39_above) begin
+        w_upd_39 = 18'h17fff;
+      end else if (w_upd_39_below) begin
+        w_upd_39 = 18'h28000;
+      end else begin
+        w_upd_39 = {2'd0, w_upd_39_sum[15:0]};
+      end
     end else begin
-      w_upd_39_sat_hi = 1'b0;
-      w_upd_39_sat_lo = 1'b0;
-      w_upd_39 = w_rd_39;
+      w_upd_39 = {2'd0, w_rd_39};
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:634)
+  assign _bits_wn_39 = w_upd_39[15:0];
+  // seq: wn_39 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_39 <= {{48{w_upd_39[15]}}, w_upd_39};
+      wn_39 <= {{48{_bits_wn_39[15]}}, _bits_wn_39};
     end
   end
 
@@ -5329,12 +5385,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd40))) begin
-      wbank_40[w_waddr] = busy_q ? w_upd_40 : host_wdata[15:0];
+      wbank_40[w_waddr] = busy_q ? w_upd_40[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd40))) begin
-      wbank_40[w_waddr] <= busy_q ? w_upd_40 : host_wdata[15:0];
+      wbank_40[w_waddr] <= busy_q ? w_upd_40[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_40 <= wbank_40[w_raddr];
@@ -5342,7 +5398,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_40 (generator/units/lane.ts:415)
+  // comb: w_upd_40 (generator/units/lane.ts:420)
   always @* begin
     w_upd_40_sum = 17'sd0;
     w_upd_40_above = 1'b0;
@@ -5357,20 +5413,23 @@ module hebbian (
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
       w_upd_40_above = w_upd_40_sum[16:15] == 2'd1;
       w_upd_40_below = w_upd_40_sum[16:15] == 2'd2;
-      w_upd_40_sat_hi = w_upd_40_above;
-      w_upd_40_sat_lo = w_upd_40_below;
-      w_upd_40 = w_upd_40_above ? 16'sd32767 : (w_upd_40_below ? 16'sh8000 : w_upd_40_sum[15:0]);
+      if (w_upd_40_above) begin
+        w_upd_40 = 18'h17fff;
+      end else if (w_upd_40_below) begin
+        w_upd_40 = 18'h28000;
+      end else begin
+        w_upd_40 = {2'd0, w_upd_40_sum[15:0]};
+      end
     end else begin
-      w_upd_40_sat_hi = 1'b0;
-      w_upd_40_sat_lo = 1'b0;
-      w_upd_40 = w_rd_40;
+      w_upd_40 = {2'd0, w_rd_40};
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:634)
+  assign _bits_wn_40 = w_upd_40[15:0];
+  // seq: wn_40 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_40 <= {{48{w_upd_40[15]}}, w_upd_40};
+      wn_40 <= {{48{_bits_wn_40[15]}}, _bits_wn_40};
     end
   end
 
@@ -5385,12 +5444,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd41))) begin
-      wbank_41[w_waddr] = busy_q ? w_upd_41 : host_wdata[15:0];
+      wbank_41[w_waddr] = busy_q ? w_upd_41[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd41))) begin
-      wbank_41[w_waddr] <= busy_q ? w_upd_41 : host_wdata[15:0];
+      wbank_41[w_waddr] <= busy_q ? w_upd_41[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_41 <= wbank_41[w_raddr];
@@ -5398,7 +5457,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_41 (generator/units/lane.ts:415)
+  // comb: w_upd_41 (generator/units/lane.ts:420)
   always @* begin
     w_upd_41_sum = 17'sd0;
     w_upd_41_above = 1'b0;
@@ -5413,20 +5472,23 @@ module hebbian (
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
       w_upd_41_above = w_upd_41_sum[16:15] == 2'd1;
       w_upd_41_below = w_upd_41_sum[16:15] == 2'd2;
-      w_upd_41_sat_hi = w_upd_41_above;
-      w_upd_41_sat_lo = w_upd_41_below;
-      w_upd_41 = w_upd_41_above ? 16'sd32767 : (w_upd_41_below ? 16'sh8000 : w_upd_41_sum[15:0]);
+      if (w_upd_41_above) begin
+        w_upd_41 = 18'h17fff;
+      end else if (w_upd_41_below) begin
+        w_upd_41 = 18'h28000;
+      end else begin
+        w_upd_41 = {2'd0, w_upd_41_sum[15:0]};
+      end
     end else begin
-      w_upd_41_sat_hi = 1'b0;
-      w_upd_41_sat_lo = 1'b0;
-      w_upd_41 = w_rd_41;
+      w_upd_41 = {2'd0, w_rd_41};
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:634)
+  assign _bits_wn_41 = w_upd_41[15:0];
+  // seq: wn_41 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_41 <= {{48{w_upd_41[15]}}, w_upd_41};
+      wn_41 <= {{48{_bits_wn_41[15]}}, _bits_wn_41};
     end
   end
 
@@ -5441,12 +5503,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd42))) begin
-      wbank_42[w_waddr] = busy_q ? w_upd_42 : host_wdata[15:0];
+      wbank_42[w_waddr] = busy_q ? w_upd_42[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd42))) begin
-      wbank_42[w_waddr] <= busy_q ? w_upd_42 : host_wdata[15:0];
+      wbank_42[w_waddr] <= busy_q ? w_upd_42[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_42 <= wbank_42[w_raddr];
@@ -5454,7 +5516,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_42 (generator/units/lane.ts:415)
+  // comb: w_upd_42 (generator/units/lane.ts:420)
   always @* begin
     w_upd_42_sum = 17'sd0;
     w_upd_42_above = 1'b0;
@@ -5469,20 +5531,23 @@ module hebbian (
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
       w_upd_42_above = w_upd_42_sum[16:15] == 2'd1;
       w_upd_42_below = w_upd_42_sum[16:15] == 2'd2;
-      w_upd_42_sat_hi = w_upd_42_above;
-      w_upd_42_sat_lo = w_upd_42_below;
-      w_upd_42 = w_upd_42_above ? 16'sd32767 : (w_upd_42_below ? 16'sh8000 : w_upd_42_sum[15:0]);
+      if (w_upd_42_above) begin
+        w_upd_42 = 18'h17fff;
+      end else if (w_upd_42_below) begin
+        w_upd_42 = 18'h28000;
+      end else begin
+        w_upd_42 = {2'd0, w_upd_42_sum[15:0]};
+      end
     end else begin
-      w_upd_42_sat_hi = 1'b0;
-      w_upd_42_sat_lo = 1'b0;
-      w_upd_42 = w_rd_42;
+      w_upd_42 = {2'd0, w_rd_42};
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:634)
+  assign _bits_wn_42 = w_upd_42[15:0];
+  // seq: wn_42 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_42 <= {{48{w_upd_42[15]}}, w_upd_42};
+      wn_42 <= {{48{_bits_wn_42[15]}}, _bits_wn_42};
     end
   end
 
@@ -5497,12 +5562,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd43))) begin
-      wbank_43[w_waddr] = busy_q ? w_upd_43 : host_wdata[15:0];
+      wbank_43[w_waddr] = busy_q ? w_upd_43[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd43))) begin
-      wbank_43[w_waddr] <= busy_q ? w_upd_43 : host_wdata[15:0];
+      wbank_43[w_waddr] <= busy_q ? w_upd_43[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_43 <= wbank_43[w_raddr];
@@ -5510,7 +5575,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_43 (generator/units/lane.ts:415)
+  // comb: w_upd_43 (generator/units/lane.ts:420)
   always @* begin
     w_upd_43_sum = 17'sd0;
     w_upd_43_above = 1'b0;
@@ -5525,20 +5590,23 @@ module hebbian (
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
       w_upd_43_above = w_upd_43_sum[16:15] == 2'd1;
       w_upd_43_below = w_upd_43_sum[16:15] == 2'd2;
-      w_upd_43_sat_hi = w_upd_43_above;
-      w_upd_43_sat_lo = w_upd_43_below;
-      w_upd_43 = w_upd_43_above ? 16'sd32767 : (w_upd_43_below ? 16'sh8000 : w_upd_43_sum[15:0]);
+      if (w_upd_43_above) begin
+        w_upd_43 = 18'h17fff;
+      end else if (w_upd_43_below) begin
+        w_upd_43 = 18'h28000;
+      end else begin
+        w_upd_43 = {2'd0, w_upd_43_sum[15:0]};
+      end
     end else begin
-      w_upd_43_sat_hi = 1'b0;
-      w_upd_43_sat_lo = 1'b0;
-      w_upd_43 = w_rd_43;
+      w_upd_43 = {2'd0, w_rd_43};
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:634)
+  assign _bits_wn_43 = w_upd_43[15:0];
+  // seq: wn_43 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_43 <= {{48{w_upd_43[15]}}, w_upd_43};
+      wn_43 <= {{48{_bits_wn_43[15]}}, _bits_wn_43};
     end
   end
 
@@ -5553,12 +5621,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd44))) begin
-      wbank_44[w_waddr] = busy_q ? w_upd_44 : host_wdata[15:0];
+      wbank_44[w_waddr] = busy_q ? w_upd_44[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd44))) begin
-      wbank_44[w_waddr] <= busy_q ? w_upd_44 : host_wdata[15:0];
+      wbank_44[w_waddr] <= busy_q ? w_upd_44[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_44 <= wbank_44[w_raddr];
@@ -5566,7 +5634,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_44 (generator/units/lane.ts:415)
+  // comb: w_upd_44 (generator/units/lane.ts:420)
   always @* begin
     w_upd_44_sum = 17'sd0;
     w_upd_44_above = 1'b0;
@@ -5581,20 +5649,23 @@ module hebbian (
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
       w_upd_44_above = w_upd_44_sum[16:15] == 2'd1;
       w_upd_44_below = w_upd_44_sum[16:15] == 2'd2;
-      w_upd_44_sat_hi = w_upd_44_above;
-      w_upd_44_sat_lo = w_upd_44_below;
-      w_upd_44 = w_upd_44_above ? 16'sd32767 : (w_upd_44_below ? 16'sh8000 : w_upd_44_sum[15:0]);
+      if (w_upd_44_above) begin
+        w_upd_44 = 18'h17fff;
+      end else if (w_upd_44_below) begin
+        w_upd_44 = 18'h28000;
+      end else begin
+        w_upd_44 = {2'd0, w_upd_44_sum[15:0]};
+      end
     end else begin
-      w_upd_44_sat_hi = 1'b0;
-      w_upd_44_sat_lo = 1'b0;
-      w_upd_44 = w_rd_44;
+      w_upd_44 = {2'd0, w_rd_44};
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:634)
+  assign _bits_wn_44 = w_upd_44[15:0];
+  // seq: wn_44 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_44 <= {{48{w_upd_44[15]}}, w_upd_44};
+      wn_44 <= {{48{_bits_wn_44[15]}}, _bits_wn_44};
     end
   end
 
@@ -5609,12 +5680,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd45))) begin
-      wbank_45[w_waddr] = busy_q ? w_upd_45 : host_wdata[15:0];
+      wbank_45[w_waddr] = busy_q ? w_upd_45[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd45))) begin
-      wbank_45[w_waddr] <= busy_q ? w_upd_45 : host_wdata[15:0];
+      wbank_45[w_waddr] <= busy_q ? w_upd_45[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_45 <= wbank_45[w_raddr];
@@ -5622,7 +5693,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_45 (generator/units/lane.ts:415)
+  // comb: w_upd_45 (generator/units/lane.ts:420)
   always @* begin
     w_upd_45_sum = 17'sd0;
     w_upd_45_above = 1'b0;
@@ -5637,20 +5708,23 @@ module hebbian (
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
       w_upd_45_above = w_upd_45_sum[16:15] == 2'd1;
       w_upd_45_below = w_upd_45_sum[16:15] == 2'd2;
-      w_upd_45_sat_hi = w_upd_45_above;
-      w_upd_45_sat_lo = w_upd_45_below;
-      w_upd_45 = w_upd_45_above ? 16'sd32767 : (w_upd_45_below ? 16'sh8000 : w_upd_45_sum[15:0]);
+      if (w_upd_45_above) begin
+        w_upd_45 = 18'h17fff;
+      end else if (w_upd_45_below) begin
+        w_upd_45 = 18'h28000;
+      end else begin
+        w_upd_45 = {2'd0, w_upd_45_sum[15:0]};
+      end
     end else begin
-      w_upd_45_sat_hi = 1'b0;
-      w_upd_45_sat_lo = 1'b0;
-      w_upd_45 = w_rd_45;
+      w_upd_45 = {2'd0, w_rd_45};
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:634)
+  assign _bits_wn_45 = w_upd_45[15:0];
+  // seq: wn_45 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_45 <= {{48{w_upd_45[15]}}, w_upd_45};
+      wn_45 <= {{48{_bits_wn_45[15]}}, _bits_wn_45};
     end
   end
 
@@ -5665,12 +5739,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd46))) begin
-      wbank_46[w_waddr] = busy_q ? w_upd_46 : host_wdata[15:0];
+      wbank_46[w_waddr] = busy_q ? w_upd_46[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd46))) begin
-      wbank_46[w_waddr] <= busy_q ? w_upd_46 : host_wdata[15:0];
+      wbank_46[w_waddr] <= busy_q ? w_upd_46[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_46 <= wbank_46[w_raddr];
@@ -5678,7 +5752,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_46 (generator/units/lane.ts:415)
+  // comb: w_upd_46 (generator/units/lane.ts:420)
   always @* begin
     w_upd_46_sum = 17'sd0;
     w_upd_46_above = 1'b0;
@@ -5693,20 +5767,23 @@ module hebbian (
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
       w_upd_46_above = w_upd_46_sum[16:15] == 2'd1;
       w_upd_46_below = w_upd_46_sum[16:15] == 2'd2;
-      w_upd_46_sat_hi = w_upd_46_above;
-      w_upd_46_sat_lo = w_upd_46_below;
-      w_upd_46 = w_upd_46_above ? 16'sd32767 : (w_upd_46_below ? 16'sh8000 : w_upd_46_sum[15:0]);
+      if (w_upd_46_above) begin
+        w_upd_46 = 18'h17fff;
+      end else if (w_upd_46_below) begin
+        w_upd_46 = 18'h28000;
+      end else begin
+        w_upd_46 = {2'd0, w_upd_46_sum[15:0]};
+      end
     end else begin
-      w_upd_46_sat_hi = 1'b0;
-      w_upd_46_sat_lo = 1'b0;
-      w_upd_46 = w_rd_46;
+      w_upd_46 = {2'd0, w_rd_46};
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:634)
+  assign _bits_wn_46 = w_upd_46[15:0];
+  // seq: wn_46 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_46 <= {{48{w_upd_46[15]}}, w_upd_46};
+      wn_46 <= {{48{_bits_wn_46[15]}}, _bits_wn_46};
     end
   end
 
@@ -5721,12 +5798,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd47))) begin
-      wbank_47[w_waddr] = busy_q ? w_upd_47 : host_wdata[15:0];
+      wbank_47[w_waddr] = busy_q ? w_upd_47[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd47))) begin
-      wbank_47[w_waddr] <= busy_q ? w_upd_47 : host_wdata[15:0];
+      wbank_47[w_waddr] <= busy_q ? w_upd_47[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_47 <= wbank_47[w_raddr];
@@ -5734,7 +5811,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_47 (generator/units/lane.ts:415)
+  // comb: w_upd_47 (generator/units/lane.ts:420)
   always @* begin
     w_upd_47_sum = 17'sd0;
     w_upd_47_above = 1'b0;
@@ -5749,20 +5826,23 @@ module hebbian (
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
       w_upd_47_above = w_upd_47_sum[16:15] == 2'd1;
       w_upd_47_below = w_upd_47_sum[16:15] == 2'd2;
-      w_upd_47_sat_hi = w_upd_47_above;
-      w_upd_47_sat_lo = w_upd_47_below;
-      w_upd_47 = w_upd_47_above ? 16'sd32767 : (w_upd_47_below ? 16'sh8000 : w_upd_47_sum[15:0]);
+      if (w_upd_47_above) begin
+        w_upd_47 = 18'h17fff;
+      end else if (w_upd_47_below) begin
+        w_upd_47 = 18'h28000;
+      end else begin
+        w_upd_47 = {2'd0, w_upd_47_sum[15:0]};
+      end
     end else begin
-      w_upd_47_sat_hi = 1'b0;
-      w_upd_47_sat_lo = 1'b0;
-      w_upd_47 = w_rd_47;
+      w_upd_47 = {2'd0, w_rd_47};
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:634)
+  assign _bits_wn_47 = w_upd_47[15:0];
+  // seq: wn_47 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_47 <= {{48{w_upd_47[15]}}, w_upd_47};
+      wn_47 <= {{48{_bits_wn_47[15]}}, _bits_wn_47};
     end
   end
 
@@ -5777,12 +5857,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd48))) begin
-      wbank_48[w_waddr] = busy_q ? w_upd_48 : host_wdata[15:0];
+      wbank_48[w_waddr] = busy_q ? w_upd_48[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd48))) begin
-      wbank_48[w_waddr] <= busy_q ? w_upd_48 : host_wdata[15:0];
+      wbank_48[w_waddr] <= busy_q ? w_upd_48[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_48 <= wbank_48[w_raddr];
@@ -5790,7 +5870,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_48 (generator/units/lane.ts:415)
+  // comb: w_upd_48 (generator/units/lane.ts:420)
   always @* begin
     w_upd_48_sum = 17'sd0;
     w_upd_48_above = 1'b0;
@@ -5805,20 +5885,23 @@ module hebbian (
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
       w_upd_48_above = w_upd_48_sum[16:15] == 2'd1;
       w_upd_48_below = w_upd_48_sum[16:15] == 2'd2;
-      w_upd_48_sat_hi = w_upd_48_above;
-      w_upd_48_sat_lo = w_upd_48_below;
-      w_upd_48 = w_upd_48_above ? 16'sd32767 : (w_upd_48_below ? 16'sh8000 : w_upd_48_sum[15:0]);
+      if (w_upd_48_above) begin
+        w_upd_48 = 18'h17fff;
+      end else if (w_upd_48_below) begin
+        w_upd_48 = 18'h28000;
+      end else begin
+        w_upd_48 = {2'd0, w_upd_48_sum[15:0]};
+      end
     end else begin
-      w_upd_48_sat_hi = 1'b0;
-      w_upd_48_sat_lo = 1'b0;
-      w_upd_48 = w_rd_48;
+      w_upd_48 = {2'd0, w_rd_48};
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:634)
+  assign _bits_wn_48 = w_upd_48[15:0];
+  // seq: wn_48 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_48 <= {{48{w_upd_48[15]}}, w_upd_48};
+      wn_48 <= {{48{_bits_wn_48[15]}}, _bits_wn_48};
     end
   end
 
@@ -5833,12 +5916,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd49))) begin
-      wbank_49[w_waddr] = busy_q ? w_upd_49 : host_wdata[15:0];
+      wbank_49[w_waddr] = busy_q ? w_upd_49[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd49))) begin
-      wbank_49[w_waddr] <= busy_q ? w_upd_49 : host_wdata[15:0];
+      wbank_49[w_waddr] <= busy_q ? w_upd_49[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_49 <= wbank_49[w_raddr];
@@ -5846,7 +5929,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_49 (generator/units/lane.ts:415)
+  // comb: w_upd_49 (generator/units/lane.ts:420)
   always @* begin
     w_upd_49_sum = 17'sd0;
     w_upd_49_above = 1'b0;
@@ -5861,20 +5944,23 @@ module hebbian (
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
       w_upd_49_above = w_upd_49_sum[16:15] == 2'd1;
       w_upd_49_below = w_upd_49_sum[16:15] == 2'd2;
-      w_upd_49_sat_hi = w_upd_49_above;
-      w_upd_49_sat_lo = w_upd_49_below;
-      w_upd_49 = w_upd_49_above ? 16'sd32767 : (w_upd_49_below ? 16'sh8000 : w_upd_49_sum[15:0]);
+      if (w_upd_49_above) begin
+        w_upd_49 = 18'h17fff;
+      end else if (w_upd_49_below) begin
+        w_upd_49 = 18'h28000;
+      end else begin
+        w_upd_49 = {2'd0, w_upd_49_sum[15:0]};
+      end
     end else begin
-      w_upd_49_sat_hi = 1'b0;
-      w_upd_49_sat_lo = 1'b0;
-      w_upd_49 = w_rd_49;
+      w_upd_49 = {2'd0, w_rd_49};
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:634)
+  assign _bits_wn_49 = w_upd_49[15:0];
+  // seq: wn_49 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_49 <= {{48{w_upd_49[15]}}, w_upd_49};
+      wn_49 <= {{48{_bits_wn_49[15]}}, _bits_wn_49};
     end
   end
 
@@ -5889,12 +5975,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd50))) begin
-      wbank_50[w_waddr] = busy_q ? w_upd_50 : host_wdata[15:0];
+      wbank_50[w_waddr] = busy_q ? w_upd_50[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd50))) begin
-      wbank_50[w_waddr] <= busy_q ? w_upd_50 : host_wdata[15:0];
+      wbank_50[w_waddr] <= busy_q ? w_upd_50[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_50 <= wbank_50[w_raddr];
@@ -5902,7 +5988,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_50 (generator/units/lane.ts:415)
+  // comb: w_upd_50 (generator/units/lane.ts:420)
   always @* begin
     w_upd_50_sum = 17'sd0;
     w_upd_50_above = 1'b0;
@@ -5917,20 +6003,23 @@ module hebbian (
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
       w_upd_50_above = w_upd_50_sum[16:15] == 2'd1;
       w_upd_50_below = w_upd_50_sum[16:15] == 2'd2;
-      w_upd_50_sat_hi = w_upd_50_above;
-      w_upd_50_sat_lo = w_upd_50_below;
-      w_upd_50 = w_upd_50_above ? 16'sd32767 : (w_upd_50_below ? 16'sh8000 : w_upd_50_sum[15:0]);
+      if (w_upd_50_above) begin
+        w_upd_50 = 18'h17fff;
+      end else if (w_upd_50_below) begin
+        w_upd_50 = 18'h28000;
+      end else begin
+        w_upd_50 = {2'd0, w_upd_50_sum[15:0]};
+      end
     end else begin
-      w_upd_50_sat_hi = 1'b0;
-      w_upd_50_sat_lo = 1'b0;
-      w_upd_50 = w_rd_50;
+      w_upd_50 = {2'd0, w_rd_50};
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:634)
+  assign _bits_wn_50 = w_upd_50[15:0];
+  // seq: wn_50 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_50 <= {{48{w_upd_50[15]}}, w_upd_50};
+      wn_50 <= {{48{_bits_wn_50[15]}}, _bits_wn_50};
     end
   end
 
@@ -5945,12 +6034,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd51))) begin
-      wbank_51[w_waddr] = busy_q ? w_upd_51 : host_wdata[15:0];
+      wbank_51[w_waddr] = busy_q ? w_upd_51[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd51))) begin
-      wbank_51[w_waddr] <= busy_q ? w_upd_51 : host_wdata[15:0];
+      wbank_51[w_waddr] <= busy_q ? w_upd_51[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_51 <= wbank_51[w_raddr];
@@ -5958,7 +6047,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_51 (generator/units/lane.ts:415)
+  // comb: w_upd_51 (generator/units/lane.ts:420)
   always @* begin
     w_upd_51_sum = 17'sd0;
     w_upd_51_above = 1'b0;
@@ -5973,20 +6062,23 @@ module hebbian (
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
       w_upd_51_above = w_upd_51_sum[16:15] == 2'd1;
       w_upd_51_below = w_upd_51_sum[16:15] == 2'd2;
-      w_upd_51_sat_hi = w_upd_51_above;
-      w_upd_51_sat_lo = w_upd_51_below;
-      w_upd_51 = w_upd_51_above ? 16'sd32767 : (w_upd_51_below ? 16'sh8000 : w_upd_51_sum[15:0]);
+      if (w_upd_51_above) begin
+        w_upd_51 = 18'h17fff;
+      end else if (w_upd_51_below) begin
+        w_upd_51 = 18'h28000;
+      end else begin
+        w_upd_51 = {2'd0, w_upd_51_sum[15:0]};
+      end
     end else begin
-      w_upd_51_sat_hi = 1'b0;
-      w_upd_51_sat_lo = 1'b0;
-      w_upd_51 = w_rd_51;
+      w_upd_51 = {2'd0, w_rd_51};
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:634)
+  assign _bits_wn_51 = w_upd_51[15:0];
+  // seq: wn_51 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_51 <= {{48{w_upd_51[15]}}, w_upd_51};
+      wn_51 <= {{48{_bits_wn_51[15]}}, _bits_wn_51};
     end
   end
 
@@ -6001,12 +6093,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd52))) begin
-      wbank_52[w_waddr] = busy_q ? w_upd_52 : host_wdata[15:0];
+      wbank_52[w_waddr] = busy_q ? w_upd_52[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd52))) begin
-      wbank_52[w_waddr] <= busy_q ? w_upd_52 : host_wdata[15:0];
+      wbank_52[w_waddr] <= busy_q ? w_upd_52[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_52 <= wbank_52[w_raddr];
@@ -6014,7 +6106,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_52 (generator/units/lane.ts:415)
+  // comb: w_upd_52 (generator/units/lane.ts:420)
   always @* begin
     w_upd_52_sum = 17'sd0;
     w_upd_52_above = 1'b0;
@@ -6029,20 +6121,23 @@ module hebbian (
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
       w_upd_52_above = w_upd_52_sum[16:15] == 2'd1;
       w_upd_52_below = w_upd_52_sum[16:15] == 2'd2;
-      w_upd_52_sat_hi = w_upd_52_above;
-      w_upd_52_sat_lo = w_upd_52_below;
-      w_upd_52 = w_upd_52_above ? 16'sd32767 : (w_upd_52_below ? 16'sh8000 : w_upd_52_sum[15:0]);
+      if (w_upd_52_above) begin
+        w_upd_52 = 18'h17fff;
+      end else if (w_upd_52_below) begin
+        w_upd_52 = 18'h28000;
+      end else begin
+        w_upd_52 = {2'd0, w_upd_52_sum[15:0]};
+      end
     end else begin
-      w_upd_52_sat_hi = 1'b0;
-      w_upd_52_sat_lo = 1'b0;
-      w_upd_52 = w_rd_52;
+      w_upd_52 = {2'd0, w_rd_52};
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:634)
+  assign _bits_wn_52 = w_upd_52[15:0];
+  // seq: wn_52 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_52 <= {{48{w_upd_52[15]}}, w_upd_52};
+      wn_52 <= {{48{_bits_wn_52[15]}}, _bits_wn_52};
     end
   end
 
@@ -6057,12 +6152,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd53))) begin
-      wbank_53[w_waddr] = busy_q ? w_upd_53 : host_wdata[15:0];
+      wbank_53[w_waddr] = busy_q ? w_upd_53[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd53))) begin
-      wbank_53[w_waddr] <= busy_q ? w_upd_53 : host_wdata[15:0];
+      wbank_53[w_waddr] <= busy_q ? w_upd_53[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_53 <= wbank_53[w_raddr];
@@ -6070,7 +6165,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_53 (generator/units/lane.ts:415)
+  // comb: w_upd_53 (generator/units/lane.ts:420)
   always @* begin
     w_upd_53_sum = 17'sd0;
     w_upd_53_above = 1'b0;
@@ -6085,20 +6180,23 @@ module hebbian (
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
       w_upd_53_above = w_upd_53_sum[16:15] == 2'd1;
       w_upd_53_below = w_upd_53_sum[16:15] == 2'd2;
-      w_upd_53_sat_hi = w_upd_53_above;
-      w_upd_53_sat_lo = w_upd_53_below;
-      w_upd_53 = w_upd_53_above ? 16'sd32767 : (w_upd_53_below ? 16'sh8000 : w_upd_53_sum[15:0]);
+      if (w_upd_53_above) begin
+        w_upd_53 = 18'h17fff;
+      end else if (w_upd_53_below) begin
+        w_upd_53 = 18'h28000;
+      end else begin
+        w_upd_53 = {2'd0, w_upd_53_sum[15:0]};
+      end
     end else begin
-      w_upd_53_sat_hi = 1'b0;
-      w_upd_53_sat_lo = 1'b0;
-      w_upd_53 = w_rd_53;
+      w_upd_53 = {2'd0, w_rd_53};
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:634)
+  assign _bits_wn_53 = w_upd_53[15:0];
+  // seq: wn_53 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_53 <= {{48{w_upd_53[15]}}, w_upd_53};
+      wn_53 <= {{48{_bits_wn_53[15]}}, _bits_wn_53};
     end
   end
 
@@ -6113,12 +6211,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd54))) begin
-      wbank_54[w_waddr] = busy_q ? w_upd_54 : host_wdata[15:0];
+      wbank_54[w_waddr] = busy_q ? w_upd_54[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd54))) begin
-      wbank_54[w_waddr] <= busy_q ? w_upd_54 : host_wdata[15:0];
+      wbank_54[w_waddr] <= busy_q ? w_upd_54[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_54 <= wbank_54[w_raddr];
@@ -6126,7 +6224,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_54 (generator/units/lane.ts:415)
+  // comb: w_upd_54 (generator/units/lane.ts:420)
   always @* begin
     w_upd_54_sum = 17'sd0;
     w_upd_54_above = 1'b0;
@@ -6141,20 +6239,23 @@ module hebbian (
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
       w_upd_54_above = w_upd_54_sum[16:15] == 2'd1;
       w_upd_54_below = w_upd_54_sum[16:15] == 2'd2;
-      w_upd_54_sat_hi = w_upd_54_above;
-      w_upd_54_sat_lo = w_upd_54_below;
-      w_upd_54 = w_upd_54_above ? 16'sd32767 : (w_upd_54_below ? 16'sh8000 : w_upd_54_sum[15:0]);
+      if (w_upd_54_above) begin
+        w_upd_54 = 18'h17fff;
+      end else if (w_upd_54_below) begin
+        w_upd_54 = 18'h28000;
+      end else begin
+        w_upd_54 = {2'd0, w_upd_54_sum[15:0]};
+      end
     end else begin
-      w_upd_54_sat_hi = 1'b0;
-      w_upd_54_sat_lo = 1'b0;
-      w_upd_54 = w_rd_54;
+      w_upd_54 = {2'd0, w_rd_54};
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:634)
+  assign _bits_wn_54 = w_upd_54[15:0];
+  // seq: wn_54 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_54 <= {{48{w_upd_54[15]}}, w_upd_54};
+      wn_54 <= {{48{_bits_wn_54[15]}}, _bits_wn_54};
     end
   end
 
@@ -6169,12 +6270,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd55))) begin
-      wbank_55[w_waddr] = busy_q ? w_upd_55 : host_wdata[15:0];
+      wbank_55[w_waddr] = busy_q ? w_upd_55[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd55))) begin
-      wbank_55[w_waddr] <= busy_q ? w_upd_55 : host_wdata[15:0];
+      wbank_55[w_waddr] <= busy_q ? w_upd_55[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_55 <= wbank_55[w_raddr];
@@ -6182,7 +6283,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_55 (generator/units/lane.ts:415)
+  // comb: w_upd_55 (generator/units/lane.ts:420)
   always @* begin
     w_upd_55_sum = 17'sd0;
     w_upd_55_above = 1'b0;
@@ -6197,20 +6298,23 @@ module hebbian (
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
       w_upd_55_above = w_upd_55_sum[16:15] == 2'd1;
       w_upd_55_below = w_upd_55_sum[16:15] == 2'd2;
-      w_upd_55_sat_hi = w_upd_55_above;
-      w_upd_55_sat_lo = w_upd_55_below;
-      w_upd_55 = w_upd_55_above ? 16'sd32767 : (w_upd_55_below ? 16'sh8000 : w_upd_55_sum[15:0]);
+      if (w_upd_55_above) begin
+        w_upd_55 = 18'h17fff;
+      end else if (w_upd_55_below) begin
+        w_upd_55 = 18'h28000;
+      end else begin
+        w_upd_55 = {2'd0, w_upd_55_sum[15:0]};
+      end
     end else begin
-      w_upd_55_sat_hi = 1'b0;
-      w_upd_55_sat_lo = 1'b0;
-      w_upd_55 = w_rd_55;
+      w_upd_55 = {2'd0, w_rd_55};
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:634)
+  assign _bits_wn_55 = w_upd_55[15:0];
+  // seq: wn_55 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_55 <= {{48{w_upd_55[15]}}, w_upd_55};
+      wn_55 <= {{48{_bits_wn_55[15]}}, _bits_wn_55};
     end
   end
 
@@ -6225,12 +6329,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd56))) begin
-      wbank_56[w_waddr] = busy_q ? w_upd_56 : host_wdata[15:0];
+      wbank_56[w_waddr] = busy_q ? w_upd_56[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd56))) begin
-      wbank_56[w_waddr] <= busy_q ? w_upd_56 : host_wdata[15:0];
+      wbank_56[w_waddr] <= busy_q ? w_upd_56[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_56 <= wbank_56[w_raddr];
@@ -6238,7 +6342,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_56 (generator/units/lane.ts:415)
+  // comb: w_upd_56 (generator/units/lane.ts:420)
   always @* begin
     w_upd_56_sum = 17'sd0;
     w_upd_56_above = 1'b0;
@@ -6253,20 +6357,23 @@ module hebbian (
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
       w_upd_56_above = w_upd_56_sum[16:15] == 2'd1;
       w_upd_56_below = w_upd_56_sum[16:15] == 2'd2;
-      w_upd_56_sat_hi = w_upd_56_above;
-      w_upd_56_sat_lo = w_upd_56_below;
-      w_upd_56 = w_upd_56_above ? 16'sd32767 : (w_upd_56_below ? 16'sh8000 : w_upd_56_sum[15:0]);
+      if (w_upd_56_above) begin
+        w_upd_56 = 18'h17fff;
+      end else if (w_upd_56_below) begin
+        w_upd_56 = 18'h28000;
+      end else begin
+        w_upd_56 = {2'd0, w_upd_56_sum[15:0]};
+      end
     end else begin
-      w_upd_56_sat_hi = 1'b0;
-      w_upd_56_sat_lo = 1'b0;
-      w_upd_56 = w_rd_56;
+      w_upd_56 = {2'd0, w_rd_56};
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:634)
+  assign _bits_wn_56 = w_upd_56[15:0];
+  // seq: wn_56 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_56 <= {{48{w_upd_56[15]}}, w_upd_56};
+      wn_56 <= {{48{_bits_wn_56[15]}}, _bits_wn_56};
     end
   end
 
@@ -6281,12 +6388,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd57))) begin
-      wbank_57[w_waddr] = busy_q ? w_upd_57 : host_wdata[15:0];
+      wbank_57[w_waddr] = busy_q ? w_upd_57[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd57))) begin
-      wbank_57[w_waddr] <= busy_q ? w_upd_57 : host_wdata[15:0];
+      wbank_57[w_waddr] <= busy_q ? w_upd_57[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_57 <= wbank_57[w_raddr];
@@ -6294,7 +6401,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_57 (generator/units/lane.ts:415)
+  // comb: w_upd_57 (generator/units/lane.ts:420)
   always @* begin
     w_upd_57_sum = 17'sd0;
     w_upd_57_above = 1'b0;
@@ -6309,20 +6416,23 @@ module hebbian (
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
       w_upd_57_above = w_upd_57_sum[16:15] == 2'd1;
       w_upd_57_below = w_upd_57_sum[16:15] == 2'd2;
-      w_upd_57_sat_hi = w_upd_57_above;
-      w_upd_57_sat_lo = w_upd_57_below;
-      w_upd_57 = w_upd_57_above ? 16'sd32767 : (w_upd_57_below ? 16'sh8000 : w_upd_57_sum[15:0]);
+      if (w_upd_57_above) begin
+        w_upd_57 = 18'h17fff;
+      end else if (w_upd_57_below) begin
+        w_upd_57 = 18'h28000;
+      end else begin
+        w_upd_57 = {2'd0, w_upd_57_sum[15:0]};
+      end
     end else begin
-      w_upd_57_sat_hi = 1'b0;
-      w_upd_57_sat_lo = 1'b0;
-      w_upd_57 = w_rd_57;
+      w_upd_57 = {2'd0, w_rd_57};
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:634)
+  assign _bits_wn_57 = w_upd_57[15:0];
+  // seq: wn_57 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_57 <= {{48{w_upd_57[15]}}, w_upd_57};
+      wn_57 <= {{48{_bits_wn_57[15]}}, _bits_wn_57};
     end
   end
 
@@ -6337,12 +6447,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd58))) begin
-      wbank_58[w_waddr] = busy_q ? w_upd_58 : host_wdata[15:0];
+      wbank_58[w_waddr] = busy_q ? w_upd_58[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd58))) begin
-      wbank_58[w_waddr] <= busy_q ? w_upd_58 : host_wdata[15:0];
+      wbank_58[w_waddr] <= busy_q ? w_upd_58[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_58 <= wbank_58[w_raddr];
@@ -6350,7 +6460,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_58 (generator/units/lane.ts:415)
+  // comb: w_upd_58 (generator/units/lane.ts:420)
   always @* begin
     w_upd_58_sum = 17'sd0;
     w_upd_58_above = 1'b0;
@@ -6365,20 +6475,23 @@ module hebbian (
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
       w_upd_58_above = w_upd_58_sum[16:15] == 2'd1;
       w_upd_58_below = w_upd_58_sum[16:15] == 2'd2;
-      w_upd_58_sat_hi = w_upd_58_above;
-      w_upd_58_sat_lo = w_upd_58_below;
-      w_upd_58 = w_upd_58_above ? 16'sd32767 : (w_upd_58_below ? 16'sh8000 : w_upd_58_sum[15:0]);
+      if (w_upd_58_above) begin
+        w_upd_58 = 18'h17fff;
+      end else if (w_upd_58_below) begin
+        w_upd_58 = 18'h28000;
+      end else begin
+        w_upd_58 = {2'd0, w_upd_58_sum[15:0]};
+      end
     end else begin
-      w_upd_58_sat_hi = 1'b0;
-      w_upd_58_sat_lo = 1'b0;
-      w_upd_58 = w_rd_58;
+      w_upd_58 = {2'd0, w_rd_58};
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:634)
+  assign _bits_wn_58 = w_upd_58[15:0];
+  // seq: wn_58 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_58 <= {{48{w_upd_58[15]}}, w_upd_58};
+      wn_58 <= {{48{_bits_wn_58[15]}}, _bits_wn_58};
     end
   end
 
@@ -6393,12 +6506,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd59))) begin
-      wbank_59[w_waddr] = busy_q ? w_upd_59 : host_wdata[15:0];
+      wbank_59[w_waddr] = busy_q ? w_upd_59[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd59))) begin
-      wbank_59[w_waddr] <= busy_q ? w_upd_59 : host_wdata[15:0];
+      wbank_59[w_waddr] <= busy_q ? w_upd_59[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_59 <= wbank_59[w_raddr];
@@ -6406,7 +6519,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_59 (generator/units/lane.ts:415)
+  // comb: w_upd_59 (generator/units/lane.ts:420)
   always @* begin
     w_upd_59_sum = 17'sd0;
     w_upd_59_above = 1'b0;
@@ -6421,20 +6534,23 @@ module hebbian (
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
       w_upd_59_above = w_upd_59_sum[16:15] == 2'd1;
       w_upd_59_below = w_upd_59_sum[16:15] == 2'd2;
-      w_upd_59_sat_hi = w_upd_59_above;
-      w_upd_59_sat_lo = w_upd_59_below;
-      w_upd_59 = w_upd_59_above ? 16'sd32767 : (w_upd_59_below ? 16'sh8000 : w_upd_59_sum[15:0]);
+      if (w_upd_59_above) begin
+        w_upd_59 = 18'h17fff;
+      end else if (w_upd_59_below) begin
+        w_upd_59 = 18'h28000;
+      end else begin
+        w_upd_59 = {2'd0, w_upd_59_sum[15:0]};
+      end
     end else begin
-      w_upd_59_sat_hi = 1'b0;
-      w_upd_59_sat_lo = 1'b0;
-      w_upd_59 = w_rd_59;
+      w_upd_59 = {2'd0, w_rd_59};
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:634)
+  assign _bits_wn_59 = w_upd_59[15:0];
+  // seq: wn_59 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_59 <= {{48{w_upd_59[15]}}, w_upd_59};
+      wn_59 <= {{48{_bits_wn_59[15]}}, _bits_wn_59};
     end
   end
 
@@ -6449,12 +6565,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd60))) begin
-      wbank_60[w_waddr] = busy_q ? w_upd_60 : host_wdata[15:0];
+      wbank_60[w_waddr] = busy_q ? w_upd_60[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd60))) begin
-      wbank_60[w_waddr] <= busy_q ? w_upd_60 : host_wdata[15:0];
+      wbank_60[w_waddr] <= busy_q ? w_upd_60[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_60 <= wbank_60[w_raddr];
@@ -6462,7 +6578,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_60 (generator/units/lane.ts:415)
+  // comb: w_upd_60 (generator/units/lane.ts:420)
   always @* begin
     w_upd_60_sum = 17'sd0;
     w_upd_60_above = 1'b0;
@@ -6477,20 +6593,23 @@ module hebbian (
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
       w_upd_60_above = w_upd_60_sum[16:15] == 2'd1;
       w_upd_60_below = w_upd_60_sum[16:15] == 2'd2;
-      w_upd_60_sat_hi = w_upd_60_above;
-      w_upd_60_sat_lo = w_upd_60_below;
-      w_upd_60 = w_upd_60_above ? 16'sd32767 : (w_upd_60_below ? 16'sh8000 : w_upd_60_sum[15:0]);
+      if (w_upd_60_above) begin
+        w_upd_60 = 18'h17fff;
+      end else if (w_upd_60_below) begin
+        w_upd_60 = 18'h28000;
+      end else begin
+        w_upd_60 = {2'd0, w_upd_60_sum[15:0]};
+      end
     end else begin
-      w_upd_60_sat_hi = 1'b0;
-      w_upd_60_sat_lo = 1'b0;
-      w_upd_60 = w_rd_60;
+      w_upd_60 = {2'd0, w_rd_60};
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:634)
+  assign _bits_wn_60 = w_upd_60[15:0];
+  // seq: wn_60 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_60 <= {{48{w_upd_60[15]}}, w_upd_60};
+      wn_60 <= {{48{_bits_wn_60[15]}}, _bits_wn_60};
     end
   end
 
@@ -6505,12 +6624,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd61))) begin
-      wbank_61[w_waddr] = busy_q ? w_upd_61 : host_wdata[15:0];
+      wbank_61[w_waddr] = busy_q ? w_upd_61[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd61))) begin
-      wbank_61[w_waddr] <= busy_q ? w_upd_61 : host_wdata[15:0];
+      wbank_61[w_waddr] <= busy_q ? w_upd_61[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_61 <= wbank_61[w_raddr];
@@ -6518,7 +6637,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_61 (generator/units/lane.ts:415)
+  // comb: w_upd_61 (generator/units/lane.ts:420)
   always @* begin
     w_upd_61_sum = 17'sd0;
     w_upd_61_above = 1'b0;
@@ -6533,20 +6652,23 @@ module hebbian (
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
       w_upd_61_above = w_upd_61_sum[16:15] == 2'd1;
       w_upd_61_below = w_upd_61_sum[16:15] == 2'd2;
-      w_upd_61_sat_hi = w_upd_61_above;
-      w_upd_61_sat_lo = w_upd_61_below;
-      w_upd_61 = w_upd_61_above ? 16'sd32767 : (w_upd_61_below ? 16'sh8000 : w_upd_61_sum[15:0]);
+      if (w_upd_61_above) begin
+        w_upd_61 = 18'h17fff;
+      end else if (w_upd_61_below) begin
+        w_upd_61 = 18'h28000;
+      end else begin
+        w_upd_61 = {2'd0, w_upd_61_sum[15:0]};
+      end
     end else begin
-      w_upd_61_sat_hi = 1'b0;
-      w_upd_61_sat_lo = 1'b0;
-      w_upd_61 = w_rd_61;
+      w_upd_61 = {2'd0, w_rd_61};
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:634)
+  assign _bits_wn_61 = w_upd_61[15:0];
+  // seq: wn_61 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_61 <= {{48{w_upd_61[15]}}, w_upd_61};
+      wn_61 <= {{48{_bits_wn_61[15]}}, _bits_wn_61};
     end
   end
 
@@ -6561,12 +6683,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd62))) begin
-      wbank_62[w_waddr] = busy_q ? w_upd_62 : host_wdata[15:0];
+      wbank_62[w_waddr] = busy_q ? w_upd_62[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd62))) begin
-      wbank_62[w_waddr] <= busy_q ? w_upd_62 : host_wdata[15:0];
+      wbank_62[w_waddr] <= busy_q ? w_upd_62[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_62 <= wbank_62[w_raddr];
@@ -6574,7 +6696,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_62 (generator/units/lane.ts:415)
+  // comb: w_upd_62 (generator/units/lane.ts:420)
   always @* begin
     w_upd_62_sum = 17'sd0;
     w_upd_62_above = 1'b0;
@@ -6589,20 +6711,23 @@ module hebbian (
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
       w_upd_62_above = w_upd_62_sum[16:15] == 2'd1;
       w_upd_62_below = w_upd_62_sum[16:15] == 2'd2;
-      w_upd_62_sat_hi = w_upd_62_above;
-      w_upd_62_sat_lo = w_upd_62_below;
-      w_upd_62 = w_upd_62_above ? 16'sd32767 : (w_upd_62_below ? 16'sh8000 : w_upd_62_sum[15:0]);
+      if (w_upd_62_above) begin
+        w_upd_62 = 18'h17fff;
+      end else if (w_upd_62_below) begin
+        w_upd_62 = 18'h28000;
+      end else begin
+        w_upd_62 = {2'd0, w_upd_62_sum[15:0]};
+      end
     end else begin
-      w_upd_62_sat_hi = 1'b0;
-      w_upd_62_sat_lo = 1'b0;
-      w_upd_62 = w_rd_62;
+      w_upd_62 = {2'd0, w_rd_62};
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:634)
+  assign _bits_wn_62 = w_upd_62[15:0];
+  // seq: wn_62 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_62 <= {{48{w_upd_62[15]}}, w_upd_62};
+      wn_62 <= {{48{_bits_wn_62[15]}}, _bits_wn_62};
     end
   end
 
@@ -6617,12 +6742,12 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd63))) begin
-      wbank_63[w_waddr] = busy_q ? w_upd_63 : host_wdata[15:0];
+      wbank_63[w_waddr] = busy_q ? w_upd_63[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
 `else
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd63))) begin
-      wbank_63[w_waddr] <= busy_q ? w_upd_63 : host_wdata[15:0];
+      wbank_63[w_waddr] <= busy_q ? w_upd_63[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_63 <= wbank_63[w_raddr];
@@ -6630,7 +6755,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_63 (generator/units/lane.ts:415)
+  // comb: w_upd_63 (generator/units/lane.ts:420)
   always @* begin
     w_upd_63_sum = 17'sd0;
     w_upd_63_above = 1'b0;
@@ -6645,24 +6770,27 @@ module hebbian (
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
       w_upd_63_above = w_upd_63_sum[16:15] == 2'd1;
       w_upd_63_below = w_upd_63_sum[16:15] == 2'd2;
-      w_upd_63_sat_hi = w_upd_63_above;
-      w_upd_63_sat_lo = w_upd_63_below;
-      w_upd_63 = w_upd_63_above ? 16'sd32767 : (w_upd_63_below ? 16'sh8000 : w_upd_63_sum[15:0]);
+      if (w_upd_63_above) begin
+        w_upd_63 = 18'h17fff;
+      end else if (w_upd_63_below) begin
+        w_upd_63 = 18'h28000;
+      end else begin
+        w_upd_63 = {2'd0, w_upd_63_sum[15:0]};
+      end
     end else begin
-      w_upd_63_sat_hi = 1'b0;
-      w_upd_63_sat_lo = 1'b0;
-      w_upd_63 = w_rd_63;
+      w_upd_63 = {2'd0, w_rd_63};
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:634)
+  assign _bits_wn_63 = w_upd_63[15:0];
+  // seq: wn_63 (generator/units/hebbian.ts:637)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_63 <= {{48{w_upd_63[15]}}, w_upd_63};
+      wn_63 <= {{48{_bits_wn_63[15]}}, _bits_wn_63};
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:643)
+  // seq: lfsr_banks (generator/units/hebbian.ts:646)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -7445,7 +7573,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:655
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:658
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -7456,11 +7584,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:657
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:660
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:658
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:661
 
-  // seq: bn_q (generator/units/hebbian.ts:662)
+  // seq: bn_q (generator/units/hebbian.ts:665)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -7642,7 +7770,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:676)
+  // seq: sum_q (generator/units/hebbian.ts:679)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
@@ -7652,9 +7780,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:678
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:681
 
-  // seq: acc_q (generator/units/hebbian.ts:679)
+  // seq: acc_q (generator/units/hebbian.ts:682)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -7664,15 +7792,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:685
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:688
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:686
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:689
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:687
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:690
 
-  // seq: credits (generator/units/hebbian.ts:688)
+  // seq: credits (generator/units/hebbian.ts:691)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_inflight_q = inflight_q;
@@ -7687,14 +7815,14 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:571
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:615
 
-  // seq: sat_count (generator/units/lane.ts:572)
+  // seq: sat_count (generator/units/lane.ts:616)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
-      if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo)) begin
-        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
-        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
+      if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) & 18'h30000) != 18'd0)) begin
+        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0[16]} + {1'b0, w_upd_1[16]}} + {1'b0, {1'b0, w_upd_2[16]} + {1'b0, w_upd_3[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_4[16]} + {1'b0, w_upd_5[16]}} + {1'b0, {1'b0, w_upd_6[16]} + {1'b0, w_upd_7[16]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8[16]} + {1'b0, w_upd_9[16]}} + {1'b0, {1'b0, w_upd_10[16]} + {1'b0, w_upd_11[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_12[16]} + {1'b0, w_upd_13[16]}} + {1'b0, {1'b0, w_upd_14[16]} + {1'b0, w_upd_15[16]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16[16]} + {1'b0, w_upd_17[16]}} + {1'b0, {1'b0, w_upd_18[16]} + {1'b0, w_upd_19[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_20[16]} + {1'b0, w_upd_21[16]}} + {1'b0, {1'b0, w_upd_22[16]} + {1'b0, w_upd_23[16]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24[16]} + {1'b0, w_upd_25[16]}} + {1'b0, {1'b0, w_upd_26[16]} + {1'b0, w_upd_27[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_28[16]} + {1'b0, w_upd_29[16]}} + {1'b0, {1'b0, w_upd_30[16]} + {1'b0, w_upd_31[16]}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32[16]} + {1'b0, w_upd_33[16]}} + {1'b0, {1'b0, w_upd_34[16]} + {1'b0, w_upd_35[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_36[16]} + {1'b0, w_upd_37[16]}} + {1'b0, {1'b0, w_upd_38[16]} + {1'b0, w_upd_39[16]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40[16]} + {1'b0, w_upd_41[16]}} + {1'b0, {1'b0, w_upd_42[16]} + {1'b0, w_upd_43[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_44[16]} + {1'b0, w_upd_45[16]}} + {1'b0, {1'b0, w_upd_46[16]} + {1'b0, w_upd_47[16]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48[16]} + {1'b0, w_upd_49[16]}} + {1'b0, {1'b0, w_upd_50[16]} + {1'b0, w_upd_51[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_52[16]} + {1'b0, w_upd_53[16]}} + {1'b0, {1'b0, w_upd_54[16]} + {1'b0, w_upd_55[16]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56[16]} + {1'b0, w_upd_57[16]}} + {1'b0, {1'b0, w_upd_58[16]} + {1'b0, w_upd_59[16]}}} + {1'b0, {1'b0, {1'b0, w_upd_60[16]} + {1'b0, w_upd_61[16]}} + {1'b0, {1'b0, w_upd_62[16]} + {1'b0, w_upd_63[16]}}}}}}};
+        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0[17]} + {1'b0, w_upd_1[17]}} + {1'b0, {1'b0, w_upd_2[17]} + {1'b0, w_upd_3[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_4[17]} + {1'b0, w_upd_5[17]}} + {1'b0, {1'b0, w_upd_6[17]} + {1'b0, w_upd_7[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8[17]} + {1'b0, w_upd_9[17]}} + {1'b0, {1'b0, w_upd_10[17]} + {1'b0, w_upd_11[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_12[17]} + {1'b0, w_upd_13[17]}} + {1'b0, {1'b0, w_upd_14[17]} + {1'b0, w_upd_15[17]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16[17]} + {1'b0, w_upd_17[17]}} + {1'b0, {1'b0, w_upd_18[17]} + {1'b0, w_upd_19[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_20[17]} + {1'b0, w_upd_21[17]}} + {1'b0, {1'b0, w_upd_22[17]} + {1'b0, w_upd_23[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24[17]} + {1'b0, w_upd_25[17]}} + {1'b0, {1'b0, w_upd_26[17]} + {1'b0, w_upd_27[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_28[17]} + {1'b0, w_upd_29[17]}} + {1'b0, {1'b0, w_upd_30[17]} + {1'b0, w_upd_31[17]}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32[17]} + {1'b0, w_upd_33[17]}} + {1'b0, {1'b0, w_upd_34[17]} + {1'b0, w_upd_35[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_36[17]} + {1'b0, w_upd_37[17]}} + {1'b0, {1'b0, w_upd_38[17]} + {1'b0, w_upd_39[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40[17]} + {1'b0, w_upd_41[17]}} + {1'b0, {1'b0, w_upd_42[17]} + {1'b0, w_upd_43[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_44[17]} + {1'b0, w_upd_45[17]}} + {1'b0, {1'b0, w_upd_46[17]} + {1'b0, w_upd_47[17]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48[17]} + {1'b0, w_upd_49[17]}} + {1'b0, {1'b0, w_upd_50[17]} + {1'b0, w_upd_51[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_52[17]} + {1'b0, w_upd_53[17]}} + {1'b0, {1'b0, w_upd_54[17]} + {1'b0, w_upd_55[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56[17]} + {1'b0, w_upd_57[17]}} + {1'b0, {1'b0, w_upd_58[17]} + {1'b0, w_upd_59[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_60[17]} + {1'b0, w_upd_61[17]}} + {1'b0, {1'b0, w_upd_62[17]} + {1'b0, w_upd_63[17]}}}}}}};
       end
     end
     if (any_sat) begin
@@ -7709,15 +7837,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:584
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:628
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:584
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:628
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:584
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:628
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:584
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:628
 
-  // comb: host_word (generator/units/lane.ts:620)
+  // comb: host_word (generator/units/lane.ts:664)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -8125,7 +8253,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:640)
+  // seq: host_read (generator/units/lane.ts:684)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -8148,7 +8276,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:649
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:693
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
