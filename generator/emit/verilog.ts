@@ -398,17 +398,39 @@ class ModuleEmitter {
         lanes: w.lanes ? this.indexable(w.lanes, `${tag}lanes`).s : null,
       };
     });
-    for (const { w, tag, addr, en, lanes } of writes) {
-      if (!lanes) {
-        guarded(en ? [en] : [], [`${m.name}[${addr}] ${wop} ${this.root(w.data, `${tag}data`)};`]);
-        continue;
+    // lane writes: each lane tests its enable bit. `tree` (the Verilator form): the lanes nested in halves under a
+    // test of the half's enables (|lanes[hi:lo]), down to groups of LANE_LEAF — every lane still tests its own bit,
+    // so the same writes for any enables; a simulator tests ~2·log2(n) + LANE_LEAF bits instead of n when one
+    // lane writes (a loader filling a wide word lane by lane)
+    const LANE_LEAF = 4;
+    const writeStmts = (tree: boolean): string[] => {
+      const saved = out;
+      const acc: string[] = [];
+      out = acc;
+      for (const { w, tag, addr, en, lanes } of writes) {
+        if (!lanes) {
+          guarded(en ? [en] : [], [`${m.name}[${addr}] ${wop} ${this.root(w.data, `${tag}data`)};`]);
+          continue;
+        }
+        const bits = laneBits(w);
+        const leaf = ({ i, hi, lo }: { i: number; hi: number; lo: number }): string =>
+          `if (${lanes}[${i}]) ${m.name}[${addr}][${hi}:${lo}] ${wop} ${this.bits(w.data, hi, lo, `${tag}data`).s};`;
+        const nest = (a: number, b: number): string[] => {
+          if (!tree || b - a <= LANE_LEAF) return bits.slice(a, b).map(leaf);
+          const mid = a + Math.ceil((b - a) / 2);
+          return [a, mid].flatMap((x, k) => {
+            const y = k === 0 ? mid : b;
+            return [`if (|${lanes}[${y - 1}:${x}]) begin`, ...nest(x, y).map((l) => `  ${l}`), 'end'];
+          });
+        };
+        if (w.lanes) this.use(ident(lanes, false), w.lanes.width - 1, 0);
+        guarded(en ? [en] : [], nest(0, bits.length));
       }
-      const stmts = laneBits(w).map(
-        ({ i, hi, lo }) => `if (${lanes}[${i}]) ${m.name}[${addr}][${hi}:${lo}] ${wop} ${this.bits(w.data, hi, lo, `${tag}data`).s};`,
-      );
-      if (w.lanes) this.use(ident(lanes, false), w.lanes.width - 1, 0);
-      guarded(en ? [en] : [], stmts);
-    }
+      out = saved;
+      return acc;
+    };
+    writeLines.push(...writeStmts(false));
+    const treeLines = writeStmts(true);
     out = readLines;
     for (const r of m.syncReads) {
       const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
@@ -429,7 +451,7 @@ class ModuleEmitter {
       guarded(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : [], stmts);
       if (r.outReg) out.push(`    ${r.outReg.name} <= ${r.target.name};`);
     }
-    const writesWith = (op: string): string[] => writeLines.map((l) => l.replace(wop, op));
+    const writesWith = (op: string, from = writeLines): string[] => from.map((l) => l.replace(wop, op));
     if (blocking) {
       // Verilator takes the blocking form; other tools (synthesis, Icarus) the nonblocking one as before
       lines.push(
@@ -439,7 +461,7 @@ class ModuleEmitter {
         '`ifdef VERILATOR',
         ...readLines,
         '    // verilator lint_off BLKSEQ',
-        ...writesWith('='),
+        ...writesWith('=', treeLines),
         '    // verilator lint_on BLKSEQ',
         '`else',
         ...writesWith('<='),

@@ -1761,70 +1761,130 @@ module hebbian (
     end
     // verilator lint_off BLKSEQ
     if (s_axis_h_tvalid & s_axis_h_tready) begin
-      if (hl_lanes_q[0]) hbuf[hl_addr_q][15:0] = h_aligned;
-      if (hl_lanes_q[1]) hbuf[hl_addr_q][31:16] = h_aligned;
-      if (hl_lanes_q[2]) hbuf[hl_addr_q][47:32] = h_aligned;
-      if (hl_lanes_q[3]) hbuf[hl_addr_q][63:48] = h_aligned;
-      if (hl_lanes_q[4]) hbuf[hl_addr_q][79:64] = h_aligned;
-      if (hl_lanes_q[5]) hbuf[hl_addr_q][95:80] = h_aligned;
-      if (hl_lanes_q[6]) hbuf[hl_addr_q][111:96] = h_aligned;
-      if (hl_lanes_q[7]) hbuf[hl_addr_q][127:112] = h_aligned;
-      if (hl_lanes_q[8]) hbuf[hl_addr_q][143:128] = h_aligned;
-      if (hl_lanes_q[9]) hbuf[hl_addr_q][159:144] = h_aligned;
-      if (hl_lanes_q[10]) hbuf[hl_addr_q][175:160] = h_aligned;
-      if (hl_lanes_q[11]) hbuf[hl_addr_q][191:176] = h_aligned;
-      if (hl_lanes_q[12]) hbuf[hl_addr_q][207:192] = h_aligned;
-      if (hl_lanes_q[13]) hbuf[hl_addr_q][223:208] = h_aligned;
-      if (hl_lanes_q[14]) hbuf[hl_addr_q][239:224] = h_aligned;
-      if (hl_lanes_q[15]) hbuf[hl_addr_q][255:240] = h_aligned;
-      if (hl_lanes_q[16]) hbuf[hl_addr_q][271:256] = h_aligned;
-      if (hl_lanes_q[17]) hbuf[hl_addr_q][287:272] = h_aligned;
-      if (hl_lanes_q[18]) hbuf[hl_addr_q][303:288] = h_aligned;
-      if (hl_lanes_q[19]) hbuf[hl_addr_q][319:304] = h_aligned;
-      if (hl_lanes_q[20]) hbuf[hl_addr_q][335:320] = h_aligned;
-      if (hl_lanes_q[21]) hbuf[hl_addr_q][351:336] = h_aligned;
-      if (hl_lanes_q[22]) hbuf[hl_addr_q][367:352] = h_aligned;
-      if (hl_lanes_q[23]) hbuf[hl_addr_q][383:368] = h_aligned;
-      if (hl_lanes_q[24]) hbuf[hl_addr_q][399:384] = h_aligned;
-      if (hl_lanes_q[25]) hbuf[hl_addr_q][415:400] = h_aligned;
-      if (hl_lanes_q[26]) hbuf[hl_addr_q][431:416] = h_aligned;
-      if (hl_lanes_q[27]) hbuf[hl_addr_q][447:432] = h_aligned;
-      if (hl_lanes_q[28]) hbuf[hl_addr_q][463:448] = h_aligned;
-      if (hl_lanes_q[29]) hbuf[hl_addr_q][479:464] = h_aligned;
-      if (hl_lanes_q[30]) hbuf[hl_addr_q][495:480] = h_aligned;
-      if (hl_lanes_q[31]) hbuf[hl_addr_q][511:496] = h_aligned;
-      if (hl_lanes_q[32]) hbuf[hl_addr_q][527:512] = h_aligned;
-      if (hl_lanes_q[33]) hbuf[hl_addr_q][543:528] = h_aligned;
-      if (hl_lanes_q[34]) hbuf[hl_addr_q][559:544] = h_aligned;
-      if (hl_lanes_q[35]) hbuf[hl_addr_q][575:560] = h_aligned;
-      if (hl_lanes_q[36]) hbuf[hl_addr_q][591:576] = h_aligned;
-      if (hl_lanes_q[37]) hbuf[hl_addr_q][607:592] = h_aligned;
-      if (hl_lanes_q[38]) hbuf[hl_addr_q][623:608] = h_aligned;
-      if (hl_lanes_q[39]) hbuf[hl_addr_q][639:624] = h_aligned;
-      if (hl_lanes_q[40]) hbuf[hl_addr_q][655:640] = h_aligned;
-      if (hl_lanes_q[41]) hbuf[hl_addr_q][671:656] = h_aligned;
-      if (hl_lanes_q[42]) hbuf[hl_addr_q][687:672] = h_aligned;
-      if (hl_lanes_q[43]) hbuf[hl_addr_q][703:688] = h_aligned;
-      if (hl_lanes_q[44]) hbuf[hl_addr_q][719:704] = h_aligned;
-      if (hl_lanes_q[45]) hbuf[hl_addr_q][735:720] = h_aligned;
-      if (hl_lanes_q[46]) hbuf[hl_addr_q][751:736] = h_aligned;
-      if (hl_lanes_q[47]) hbuf[hl_addr_q][767:752] = h_aligned;
-      if (hl_lanes_q[48]) hbuf[hl_addr_q][783:768] = h_aligned;
-      if (hl_lanes_q[49]) hbuf[hl_addr_q][799:784] = h_aligned;
-      if (hl_lanes_q[50]) hbuf[hl_addr_q][815:800] = h_aligned;
-      if (hl_lanes_q[51]) hbuf[hl_addr_q][831:816] = h_aligned;
-      if (hl_lanes_q[52]) hbuf[hl_addr_q][847:832] = h_aligned;
-      if (hl_lanes_q[53]) hbuf[hl_addr_q][863:848] = h_aligned;
-      if (hl_lanes_q[54]) hbuf[hl_addr_q][879:864] = h_aligned;
-      if (hl_lanes_q[55]) hbuf[hl_addr_q][895:880] = h_aligned;
-      if (hl_lanes_q[56]) hbuf[hl_addr_q][911:896] = h_aligned;
-      if (hl_lanes_q[57]) hbuf[hl_addr_q][927:912] = h_aligned;
-      if (hl_lanes_q[58]) hbuf[hl_addr_q][943:928] = h_aligned;
-      if (hl_lanes_q[59]) hbuf[hl_addr_q][959:944] = h_aligned;
-      if (hl_lanes_q[60]) hbuf[hl_addr_q][975:960] = h_aligned;
-      if (hl_lanes_q[61]) hbuf[hl_addr_q][991:976] = h_aligned;
-      if (hl_lanes_q[62]) hbuf[hl_addr_q][1007:992] = h_aligned;
-      if (hl_lanes_q[63]) hbuf[hl_addr_q][1023:1008] = h_aligned;
+      if (|hl_lanes_q[31:0]) begin
+        if (|hl_lanes_q[15:0]) begin
+          if (|hl_lanes_q[7:0]) begin
+            if (|hl_lanes_q[3:0]) begin
+              if (hl_lanes_q[0]) hbuf[hl_addr_q][15:0] = h_aligned;
+              if (hl_lanes_q[1]) hbuf[hl_addr_q][31:16] = h_aligned;
+              if (hl_lanes_q[2]) hbuf[hl_addr_q][47:32] = h_aligned;
+              if (hl_lanes_q[3]) hbuf[hl_addr_q][63:48] = h_aligned;
+            end
+            if (|hl_lanes_q[7:4]) begin
+              if (hl_lanes_q[4]) hbuf[hl_addr_q][79:64] = h_aligned;
+              if (hl_lanes_q[5]) hbuf[hl_addr_q][95:80] = h_aligned;
+              if (hl_lanes_q[6]) hbuf[hl_addr_q][111:96] = h_aligned;
+              if (hl_lanes_q[7]) hbuf[hl_addr_q][127:112] = h_aligned;
+            end
+          end
+          if (|hl_lanes_q[15:8]) begin
+            if (|hl_lanes_q[11:8]) begin
+              if (hl_lanes_q[8]) hbuf[hl_addr_q][143:128] = h_aligned;
+              if (hl_lanes_q[9]) hbuf[hl_addr_q][159:144] = h_aligned;
+              if (hl_lanes_q[10]) hbuf[hl_addr_q][175:160] = h_aligned;
+              if (hl_lanes_q[11]) hbuf[hl_addr_q][191:176] = h_aligned;
+            end
+            if (|hl_lanes_q[15:12]) begin
+              if (hl_lanes_q[12]) hbuf[hl_addr_q][207:192] = h_aligned;
+              if (hl_lanes_q[13]) hbuf[hl_addr_q][223:208] = h_aligned;
+              if (hl_lanes_q[14]) hbuf[hl_addr_q][239:224] = h_aligned;
+              if (hl_lanes_q[15]) hbuf[hl_addr_q][255:240] = h_aligned;
+            end
+          end
+        end
+        if (|hl_lanes_q[31:16]) begin
+          if (|hl_lanes_q[23:16]) begin
+            if (|hl_lanes_q[19:16]) begin
+              if (hl_lanes_q[16]) hbuf[hl_addr_q][271:256] = h_aligned;
+              if (hl_lanes_q[17]) hbuf[hl_addr_q][287:272] = h_aligned;
+              if (hl_lanes_q[18]) hbuf[hl_addr_q][303:288] = h_aligned;
+              if (hl_lanes_q[19]) hbuf[hl_addr_q][319:304] = h_aligned;
+            end
+            if (|hl_lanes_q[23:20]) begin
+              if (hl_lanes_q[20]) hbuf[hl_addr_q][335:320] = h_aligned;
+              if (hl_lanes_q[21]) hbuf[hl_addr_q][351:336] = h_aligned;
+              if (hl_lanes_q[22]) hbuf[hl_addr_q][367:352] = h_aligned;
+              if (hl_lanes_q[23]) hbuf[hl_addr_q][383:368] = h_aligned;
+            end
+          end
+          if (|hl_lanes_q[31:24]) begin
+            if (|hl_lanes_q[27:24]) begin
+              if (hl_lanes_q[24]) hbuf[hl_addr_q][399:384] = h_aligned;
+              if (hl_lanes_q[25]) hbuf[hl_addr_q][415:400] = h_aligned;
+              if (hl_lanes_q[26]) hbuf[hl_addr_q][431:416] = h_aligned;
+              if (hl_lanes_q[27]) hbuf[hl_addr_q][447:432] = h_aligned;
+            end
+            if (|hl_lanes_q[31:28]) begin
+              if (hl_lanes_q[28]) hbuf[hl_addr_q][463:448] = h_aligned;
+              if (hl_lanes_q[29]) hbuf[hl_addr_q][479:464] = h_aligned;
+              if (hl_lanes_q[30]) hbuf[hl_addr_q][495:480] = h_aligned;
+              if (hl_lanes_q[31]) hbuf[hl_addr_q][511:496] = h_aligned;
+            end
+          end
+        end
+      end
+      if (|hl_lanes_q[63:32]) begin
+        if (|hl_lanes_q[47:32]) begin
+          if (|hl_lanes_q[39:32]) begin
+            if (|hl_lanes_q[35:32]) begin
+              if (hl_lanes_q[32]) hbuf[hl_addr_q][527:512] = h_aligned;
+              if (hl_lanes_q[33]) hbuf[hl_addr_q][543:528] = h_aligned;
+              if (hl_lanes_q[34]) hbuf[hl_addr_q][559:544] = h_aligned;
+              if (hl_lanes_q[35]) hbuf[hl_addr_q][575:560] = h_aligned;
+            end
+            if (|hl_lanes_q[39:36]) begin
+              if (hl_lanes_q[36]) hbuf[hl_addr_q][591:576] = h_aligned;
+              if (hl_lanes_q[37]) hbuf[hl_addr_q][607:592] = h_aligned;
+              if (hl_lanes_q[38]) hbuf[hl_addr_q][623:608] = h_aligned;
+              if (hl_lanes_q[39]) hbuf[hl_addr_q][639:624] = h_aligned;
+            end
+          end
+          if (|hl_lanes_q[47:40]) begin
+            if (|hl_lanes_q[43:40]) begin
+              if (hl_lanes_q[40]) hbuf[hl_addr_q][655:640] = h_aligned;
+              if (hl_lanes_q[41]) hbuf[hl_addr_q][671:656] = h_aligned;
+              if (hl_lanes_q[42]) hbuf[hl_addr_q][687:672] = h_aligned;
+              if (hl_lanes_q[43]) hbuf[hl_addr_q][703:688] = h_aligned;
+            end
+            if (|hl_lanes_q[47:44]) begin
+              if (hl_lanes_q[44]) hbuf[hl_addr_q][719:704] = h_aligned;
+              if (hl_lanes_q[45]) hbuf[hl_addr_q][735:720] = h_aligned;
+              if (hl_lanes_q[46]) hbuf[hl_addr_q][751:736] = h_aligned;
+              if (hl_lanes_q[47]) hbuf[hl_addr_q][767:752] = h_aligned;
+            end
+          end
+        end
+        if (|hl_lanes_q[63:48]) begin
+          if (|hl_lanes_q[55:48]) begin
+            if (|hl_lanes_q[51:48]) begin
+              if (hl_lanes_q[48]) hbuf[hl_addr_q][783:768] = h_aligned;
+              if (hl_lanes_q[49]) hbuf[hl_addr_q][799:784] = h_aligned;
+              if (hl_lanes_q[50]) hbuf[hl_addr_q][815:800] = h_aligned;
+              if (hl_lanes_q[51]) hbuf[hl_addr_q][831:816] = h_aligned;
+            end
+            if (|hl_lanes_q[55:52]) begin
+              if (hl_lanes_q[52]) hbuf[hl_addr_q][847:832] = h_aligned;
+              if (hl_lanes_q[53]) hbuf[hl_addr_q][863:848] = h_aligned;
+              if (hl_lanes_q[54]) hbuf[hl_addr_q][879:864] = h_aligned;
+              if (hl_lanes_q[55]) hbuf[hl_addr_q][895:880] = h_aligned;
+            end
+          end
+          if (|hl_lanes_q[63:56]) begin
+            if (|hl_lanes_q[59:56]) begin
+              if (hl_lanes_q[56]) hbuf[hl_addr_q][911:896] = h_aligned;
+              if (hl_lanes_q[57]) hbuf[hl_addr_q][927:912] = h_aligned;
+              if (hl_lanes_q[58]) hbuf[hl_addr_q][943:928] = h_aligned;
+              if (hl_lanes_q[59]) hbuf[hl_addr_q][959:944] = h_aligned;
+            end
+            if (|hl_lanes_q[63:60]) begin
+              if (hl_lanes_q[60]) hbuf[hl_addr_q][975:960] = h_aligned;
+              if (hl_lanes_q[61]) hbuf[hl_addr_q][991:976] = h_aligned;
+              if (hl_lanes_q[62]) hbuf[hl_addr_q][1007:992] = h_aligned;
+              if (hl_lanes_q[63]) hbuf[hl_addr_q][1023:1008] = h_aligned;
+            end
+          end
+        end
+      end
     end
     // verilator lint_on BLKSEQ
 `else
