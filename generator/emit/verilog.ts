@@ -112,11 +112,30 @@ function typeDecl(t: HwType): string {
   return [t.signed ? 'signed' : '', range(t.width)].filter((x) => x !== '').join(' ');
 }
 
+/**
+ * Expr.sextSim's macro: `IBHEBB_SEXT(x, n, w)` sign-extends the n-bit identifier x to w bits. Under Verilator
+ * it is (x ^ 2^(n−1)) − 2^(n−1) on the w-bit word (the same value for every x; three machine operations in
+ * Verilator's C++ where a replicated sign bit takes seven), elsewhere {{w−n{x[n−1]}}, x}. Defined once
+ * (`ifndef) by every file that uses it, so each file stands alone.
+ */
+const SEXT_MACRO = 'IBHEBB_SEXT';
+const SEXT_DEFINE = [
+  `\`ifndef ${SEXT_MACRO}`,
+  '`ifdef VERILATOR',
+  `\`define ${SEXT_MACRO}(x, n, w) ({{((w) - (n)){1'b0}}, (x) ^ {1'b1, {((n) - 1){1'b0}}}} - {{((w) - (n)){1'b0}}, 1'b1, {((n) - 1){1'b0}}})`,
+  '`else',
+  `\`define ${SEXT_MACRO}(x, n, w) {{((w) - (n)){x[(n) - 1]}}, x}`,
+  '`endif',
+  '`endif',
+];
+
 class ModuleEmitter {
   private readonly tempDecls: { name: string; width: number; feeds: string; reg?: boolean }[] = [];
   private readonly tempCount = new Map<string, number>();
   /** Temp assigns produced while emitting the current item. */
   private pending: string[] = [];
+  /** an Expr.sextSim was written: the file defines SEXT_MACRO */
+  private usesSextSim = false;
   private readonly combTargets = new Set<Signal>();
   /** Expression → its temporary, so a shared subexpression is materialized once. */
   private readonly temps = new Map<Expr, Text>();
@@ -167,6 +186,7 @@ class ModuleEmitter {
       '`default_nettype none',
       '',
     );
+    if (this.usesSextSim) out.push(...SEXT_DEFINE, '');
     out.push(...this.header());
     const decls = this.declarations();
     if (decls.length > 0) out.push('', ...decls);
@@ -717,6 +737,13 @@ class ModuleEmitter {
     return prim(`{${n === 1 ? sign : `{${n}{${sign}}}`}, ${x.s}}`);
   }
 
+  /** Expr.sextSim: the macro SEXT_MACRO (defined at the file's top), Verilator's form or the usual one. */
+  private sextSim(a: Expr, w: number, hint: string): Text {
+    const x = this.use(this.indexable(a, hint), a.width - 1, 0);
+    this.usesSextSim = true;
+    return prim(`\`${SEXT_MACRO}(${x.s}, ${a.width}, ${w})`);
+  }
+
   private asSigned(t: Text): string {
     return t.vsigned ? t.s : `$signed(${t.s})`;
   }
@@ -803,7 +830,7 @@ class ModuleEmitter {
       case 'slice':
         return this.bits(n.a, n.hi, n.lo, hint);
       case 'extend':
-        return this.extend(n.a, e.width, hint);
+        return n.sim ? this.sextSim(n.a, e.width, hint) : this.extend(n.a, e.width, hint);
       case 'cast':
         return this.expr(n.a, hint, root);
       case 'cat':

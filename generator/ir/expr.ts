@@ -70,8 +70,11 @@ export type ExprNode =
   | { readonly op: 'neg' | 'not' | 'andReduce' | 'orReduce' | 'xorReduce'; readonly a: Expr }
   /** Bits hi..lo of `a`; the node's type says whether the result is read as signed (trunc, shr). */
   | { readonly op: 'slice'; readonly a: Expr; readonly hi: number; readonly lo: number }
-  /** Zero or sign extension of `a` (by a's signedness) to the node's width. */
-  | { readonly op: 'extend'; readonly a: Expr }
+  /**
+   * Zero or sign extension of `a` (by a's signedness) to the node's width. `sim`: a sign extension the
+   * emitter writes, for Verilator only, as (a ^ 2^(n−1)) − 2^(n−1) on the wide word (Expr.sextSim).
+   */
+  | { readonly op: 'extend'; readonly a: Expr; readonly sim?: true }
   /** Same bits, the node's signedness. */
   | { readonly op: 'cast'; readonly a: Expr }
   | { readonly op: 'cat'; readonly parts: readonly Expr[] }
@@ -323,6 +326,18 @@ export class Expr {
       );
     }
     return this.extendTo('sext', w);
+  }
+
+  /**
+   * sext(w), written by the emitter for Verilator as (x ^ 2^(n−1)) − 2^(n−1) on the w-bit word — the same
+   * value for every x (the top bit's weight flipped, then taken off), which Verilator's C++ forms in three
+   * machine operations (zero extension, xor, subtract) where it forms a replicated sign bit in seven. Other
+   * tools read the usual {{k{x[n−1]}}, x} (synthesis sees wires). For hot, lane-replicated extensions.
+   */
+  sextSim(w: number): Expr {
+    const e = this.sext(w);
+    if (e === this || e.node.op !== 'extend' || w > 64 || this.width < 2) return e;
+    return new Expr(e.type, { op: 'extend', a: this, sim: true });
   }
 
   /** Extends (by signedness) or truncates to exactly `w` bits. Truncation here is deliberate. */

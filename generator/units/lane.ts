@@ -319,15 +319,22 @@ function leapWith(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, bind:
 export interface Product {
   a: Expr;
   b: Expr;
+  /**
+   * a sign-extended to NATIVE bits (the same value): the native product is then aWide times b extended by
+   * Expr.sextSim (b's cheap extension in the simulator: a lane's h where a, ν, is one value for all lanes)
+   */
+  aWide?: Expr;
 }
 
 /** The simulator's native word: values that provably fit are computed in 64-bit wrapping arithmetic. */
 export const NATIVE = 64;
 
 /** The product a·b at NATIVE bits, or null when it does not fit with two bits to spare. */
-function nativeProduct({ a, b }: Product): Expr | null {
+function nativeProduct({ a, b, aWide }: Product): Expr | null {
   if (!a.signed || !b.signed) throw new Error('updateWord: the factors of a product must be signed (internal)');
-  return a.width + b.width + 2 <= NATIVE ? laneProduct(a, b) : null;
+  if (a.width + b.width + 2 > NATIVE) return null;
+  if (aWide && (aWide.width !== NATIVE || !aWide.signed)) throw new Error('updateWord: aWide must be a signed NATIVE-bit value (internal)');
+  return aWide ? aWide.mulWrap(b.sextSim(NATIVE)) : laneProduct(a, b);
 }
 
 /**

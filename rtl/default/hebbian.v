@@ -4,6 +4,14 @@
 // params hash: 7cae29e495335ac6
 `default_nettype none
 
+`ifndef IBHEBB_SEXT
+`ifdef VERILATOR
+`define IBHEBB_SEXT(x, n, w) ({{((w) - (n)){1'b0}}, (x) ^ {1'b1, {((n) - 1){1'b0}}}} - {{((w) - (n)){1'b0}}, 1'b1, {((n) - 1){1'b0}}})
+`else
+`define IBHEBB_SEXT(x, n, w) {{((w) - (n)){x[(n) - 1]}}, x}
+`endif
+`endif
+
 module hebbian (
   input  wire               clk,
   input  wire               rst,
@@ -1040,259 +1048,387 @@ module hebbian (
   reg  [5:0]         _sel_hl_addr_q;
   reg  [31:0]        _cur_lfsr_0;
   reg  [31:0]        _cur_lfsr_16;
+  reg  [63:0]        _ext_w_upd_0_sum;
   reg  [15:0]        _bits_w_upd_0_sum;
+  reg  [63:0]        _ext_w_upd_0_sum_2;
   reg  [63:0]        _mul_w_upd_0_sum;
   reg  [63:0]        _shrBy_w_upd_0_sum;
   wire [15:0]        _bits_wn_0;
+  reg  [63:0]        _ext_w_upd_1_sum;
   reg  [15:0]        _bits_w_upd_1_sum;
+  reg  [63:0]        _ext_w_upd_1_sum_2;
   reg  [63:0]        _mul_w_upd_1_sum;
   reg  [63:0]        _shrBy_w_upd_1_sum;
   wire [15:0]        _bits_wn_1;
+  reg  [63:0]        _ext_w_upd_2_sum;
   reg  [15:0]        _bits_w_upd_2_sum;
+  reg  [63:0]        _ext_w_upd_2_sum_2;
   reg  [63:0]        _mul_w_upd_2_sum;
   reg  [63:0]        _shrBy_w_upd_2_sum;
   wire [15:0]        _bits_wn_2;
+  reg  [63:0]        _ext_w_upd_3_sum;
   reg  [15:0]        _bits_w_upd_3_sum;
+  reg  [63:0]        _ext_w_upd_3_sum_2;
   reg  [63:0]        _mul_w_upd_3_sum;
   reg  [63:0]        _shrBy_w_upd_3_sum;
   wire [15:0]        _bits_wn_3;
+  reg  [63:0]        _ext_w_upd_4_sum;
   reg  [15:0]        _bits_w_upd_4_sum;
+  reg  [63:0]        _ext_w_upd_4_sum_2;
   reg  [63:0]        _mul_w_upd_4_sum;
   reg  [63:0]        _shrBy_w_upd_4_sum;
   wire [15:0]        _bits_wn_4;
+  reg  [63:0]        _ext_w_upd_5_sum;
   reg  [15:0]        _bits_w_upd_5_sum;
+  reg  [63:0]        _ext_w_upd_5_sum_2;
   reg  [63:0]        _mul_w_upd_5_sum;
   reg  [63:0]        _shrBy_w_upd_5_sum;
   wire [15:0]        _bits_wn_5;
+  reg  [63:0]        _ext_w_upd_6_sum;
   reg  [15:0]        _bits_w_upd_6_sum;
+  reg  [63:0]        _ext_w_upd_6_sum_2;
   reg  [63:0]        _mul_w_upd_6_sum;
   reg  [63:0]        _shrBy_w_upd_6_sum;
   wire [15:0]        _bits_wn_6;
+  reg  [63:0]        _ext_w_upd_7_sum;
   reg  [15:0]        _bits_w_upd_7_sum;
+  reg  [63:0]        _ext_w_upd_7_sum_2;
   reg  [63:0]        _mul_w_upd_7_sum;
   reg  [63:0]        _shrBy_w_upd_7_sum;
   wire [15:0]        _bits_wn_7;
+  reg  [63:0]        _ext_w_upd_8_sum;
   reg  [15:0]        _bits_w_upd_8_sum;
+  reg  [63:0]        _ext_w_upd_8_sum_2;
   reg  [63:0]        _mul_w_upd_8_sum;
   reg  [63:0]        _shrBy_w_upd_8_sum;
   wire [15:0]        _bits_wn_8;
+  reg  [63:0]        _ext_w_upd_9_sum;
   reg  [15:0]        _bits_w_upd_9_sum;
+  reg  [63:0]        _ext_w_upd_9_sum_2;
   reg  [63:0]        _mul_w_upd_9_sum;
   reg  [63:0]        _shrBy_w_upd_9_sum;
   wire [15:0]        _bits_wn_9;
+  reg  [63:0]        _ext_w_upd_10_sum;
   reg  [15:0]        _bits_w_upd_10_sum;
+  reg  [63:0]        _ext_w_upd_10_sum_2;
   reg  [63:0]        _mul_w_upd_10_sum;
   reg  [63:0]        _shrBy_w_upd_10_sum;
   wire [15:0]        _bits_wn_10;
+  reg  [63:0]        _ext_w_upd_11_sum;
   reg  [15:0]        _bits_w_upd_11_sum;
+  reg  [63:0]        _ext_w_upd_11_sum_2;
   reg  [63:0]        _mul_w_upd_11_sum;
   reg  [63:0]        _shrBy_w_upd_11_sum;
   wire [15:0]        _bits_wn_11;
+  reg  [63:0]        _ext_w_upd_12_sum;
   reg  [15:0]        _bits_w_upd_12_sum;
+  reg  [63:0]        _ext_w_upd_12_sum_2;
   reg  [63:0]        _mul_w_upd_12_sum;
   reg  [63:0]        _shrBy_w_upd_12_sum;
   wire [15:0]        _bits_wn_12;
+  reg  [63:0]        _ext_w_upd_13_sum;
   reg  [15:0]        _bits_w_upd_13_sum;
+  reg  [63:0]        _ext_w_upd_13_sum_2;
   reg  [63:0]        _mul_w_upd_13_sum;
   reg  [63:0]        _shrBy_w_upd_13_sum;
   wire [15:0]        _bits_wn_13;
+  reg  [63:0]        _ext_w_upd_14_sum;
   reg  [15:0]        _bits_w_upd_14_sum;
+  reg  [63:0]        _ext_w_upd_14_sum_2;
   reg  [63:0]        _mul_w_upd_14_sum;
   reg  [63:0]        _shrBy_w_upd_14_sum;
   wire [15:0]        _bits_wn_14;
+  reg  [63:0]        _ext_w_upd_15_sum;
   reg  [15:0]        _bits_w_upd_15_sum;
+  reg  [63:0]        _ext_w_upd_15_sum_2;
   reg  [63:0]        _mul_w_upd_15_sum;
   reg  [63:0]        _shrBy_w_upd_15_sum;
   wire [15:0]        _bits_wn_15;
+  reg  [63:0]        _ext_w_upd_16_sum;
   reg  [15:0]        _bits_w_upd_16_sum;
+  reg  [63:0]        _ext_w_upd_16_sum_2;
   reg  [63:0]        _mul_w_upd_16_sum;
   reg  [63:0]        _shrBy_w_upd_16_sum;
   wire [15:0]        _bits_wn_16;
+  reg  [63:0]        _ext_w_upd_17_sum;
   reg  [15:0]        _bits_w_upd_17_sum;
+  reg  [63:0]        _ext_w_upd_17_sum_2;
   reg  [63:0]        _mul_w_upd_17_sum;
   reg  [63:0]        _shrBy_w_upd_17_sum;
   wire [15:0]        _bits_wn_17;
+  reg  [63:0]        _ext_w_upd_18_sum;
   reg  [15:0]        _bits_w_upd_18_sum;
+  reg  [63:0]        _ext_w_upd_18_sum_2;
   reg  [63:0]        _mul_w_upd_18_sum;
   reg  [63:0]        _shrBy_w_upd_18_sum;
   wire [15:0]        _bits_wn_18;
+  reg  [63:0]        _ext_w_upd_19_sum;
   reg  [15:0]        _bits_w_upd_19_sum;
+  reg  [63:0]        _ext_w_upd_19_sum_2;
   reg  [63:0]        _mul_w_upd_19_sum;
   reg  [63:0]        _shrBy_w_upd_19_sum;
   wire [15:0]        _bits_wn_19;
+  reg  [63:0]        _ext_w_upd_20_sum;
   reg  [15:0]        _bits_w_upd_20_sum;
+  reg  [63:0]        _ext_w_upd_20_sum_2;
   reg  [63:0]        _mul_w_upd_20_sum;
   reg  [63:0]        _shrBy_w_upd_20_sum;
   wire [15:0]        _bits_wn_20;
+  reg  [63:0]        _ext_w_upd_21_sum;
   reg  [15:0]        _bits_w_upd_21_sum;
+  reg  [63:0]        _ext_w_upd_21_sum_2;
   reg  [63:0]        _mul_w_upd_21_sum;
   reg  [63:0]        _shrBy_w_upd_21_sum;
   wire [15:0]        _bits_wn_21;
+  reg  [63:0]        _ext_w_upd_22_sum;
   reg  [15:0]        _bits_w_upd_22_sum;
+  reg  [63:0]        _ext_w_upd_22_sum_2;
   reg  [63:0]        _mul_w_upd_22_sum;
   reg  [63:0]        _shrBy_w_upd_22_sum;
   wire [15:0]        _bits_wn_22;
+  reg  [63:0]        _ext_w_upd_23_sum;
   reg  [15:0]        _bits_w_upd_23_sum;
+  reg  [63:0]        _ext_w_upd_23_sum_2;
   reg  [63:0]        _mul_w_upd_23_sum;
   reg  [63:0]        _shrBy_w_upd_23_sum;
   wire [15:0]        _bits_wn_23;
+  reg  [63:0]        _ext_w_upd_24_sum;
   reg  [15:0]        _bits_w_upd_24_sum;
+  reg  [63:0]        _ext_w_upd_24_sum_2;
   reg  [63:0]        _mul_w_upd_24_sum;
   reg  [63:0]        _shrBy_w_upd_24_sum;
   wire [15:0]        _bits_wn_24;
+  reg  [63:0]        _ext_w_upd_25_sum;
   reg  [15:0]        _bits_w_upd_25_sum;
+  reg  [63:0]        _ext_w_upd_25_sum_2;
   reg  [63:0]        _mul_w_upd_25_sum;
   reg  [63:0]        _shrBy_w_upd_25_sum;
   wire [15:0]        _bits_wn_25;
+  reg  [63:0]        _ext_w_upd_26_sum;
   reg  [15:0]        _bits_w_upd_26_sum;
+  reg  [63:0]        _ext_w_upd_26_sum_2;
   reg  [63:0]        _mul_w_upd_26_sum;
   reg  [63:0]        _shrBy_w_upd_26_sum;
   wire [15:0]        _bits_wn_26;
+  reg  [63:0]        _ext_w_upd_27_sum;
   reg  [15:0]        _bits_w_upd_27_sum;
+  reg  [63:0]        _ext_w_upd_27_sum_2;
   reg  [63:0]        _mul_w_upd_27_sum;
   reg  [63:0]        _shrBy_w_upd_27_sum;
   wire [15:0]        _bits_wn_27;
+  reg  [63:0]        _ext_w_upd_28_sum;
   reg  [15:0]        _bits_w_upd_28_sum;
+  reg  [63:0]        _ext_w_upd_28_sum_2;
   reg  [63:0]        _mul_w_upd_28_sum;
   reg  [63:0]        _shrBy_w_upd_28_sum;
   wire [15:0]        _bits_wn_28;
+  reg  [63:0]        _ext_w_upd_29_sum;
   reg  [15:0]        _bits_w_upd_29_sum;
+  reg  [63:0]        _ext_w_upd_29_sum_2;
   reg  [63:0]        _mul_w_upd_29_sum;
   reg  [63:0]        _shrBy_w_upd_29_sum;
   wire [15:0]        _bits_wn_29;
+  reg  [63:0]        _ext_w_upd_30_sum;
   reg  [15:0]        _bits_w_upd_30_sum;
+  reg  [63:0]        _ext_w_upd_30_sum_2;
   reg  [63:0]        _mul_w_upd_30_sum;
   reg  [63:0]        _shrBy_w_upd_30_sum;
   wire [15:0]        _bits_wn_30;
+  reg  [63:0]        _ext_w_upd_31_sum;
   reg  [15:0]        _bits_w_upd_31_sum;
+  reg  [63:0]        _ext_w_upd_31_sum_2;
   reg  [63:0]        _mul_w_upd_31_sum;
   reg  [63:0]        _shrBy_w_upd_31_sum;
   wire [15:0]        _bits_wn_31;
+  reg  [63:0]        _ext_w_upd_32_sum;
   reg  [15:0]        _bits_w_upd_32_sum;
+  reg  [63:0]        _ext_w_upd_32_sum_2;
   reg  [63:0]        _mul_w_upd_32_sum;
   reg  [63:0]        _shrBy_w_upd_32_sum;
   wire [15:0]        _bits_wn_32;
+  reg  [63:0]        _ext_w_upd_33_sum;
   reg  [15:0]        _bits_w_upd_33_sum;
+  reg  [63:0]        _ext_w_upd_33_sum_2;
   reg  [63:0]        _mul_w_upd_33_sum;
   reg  [63:0]        _shrBy_w_upd_33_sum;
   wire [15:0]        _bits_wn_33;
+  reg  [63:0]        _ext_w_upd_34_sum;
   reg  [15:0]        _bits_w_upd_34_sum;
+  reg  [63:0]        _ext_w_upd_34_sum_2;
   reg  [63:0]        _mul_w_upd_34_sum;
   reg  [63:0]        _shrBy_w_upd_34_sum;
   wire [15:0]        _bits_wn_34;
+  reg  [63:0]        _ext_w_upd_35_sum;
   reg  [15:0]        _bits_w_upd_35_sum;
+  reg  [63:0]        _ext_w_upd_35_sum_2;
   reg  [63:0]        _mul_w_upd_35_sum;
   reg  [63:0]        _shrBy_w_upd_35_sum;
   wire [15:0]        _bits_wn_35;
+  reg  [63:0]        _ext_w_upd_36_sum;
   reg  [15:0]        _bits_w_upd_36_sum;
+  reg  [63:0]        _ext_w_upd_36_sum_2;
   reg  [63:0]        _mul_w_upd_36_sum;
   reg  [63:0]        _shrBy_w_upd_36_sum;
   wire [15:0]        _bits_wn_36;
+  reg  [63:0]        _ext_w_upd_37_sum;
   reg  [15:0]        _bits_w_upd_37_sum;
+  reg  [63:0]        _ext_w_upd_37_sum_2;
   reg  [63:0]        _mul_w_upd_37_sum;
   reg  [63:0]        _shrBy_w_upd_37_sum;
   wire [15:0]        _bits_wn_37;
+  reg  [63:0]        _ext_w_upd_38_sum;
   reg  [15:0]        _bits_w_upd_38_sum;
+  reg  [63:0]        _ext_w_upd_38_sum_2;
   reg  [63:0]        _mul_w_upd_38_sum;
   reg  [63:0]        _shrBy_w_upd_38_sum;
   wire [15:0]        _bits_wn_38;
+  reg  [63:0]        _ext_w_upd_39_sum;
   reg  [15:0]        _bits_w_upd_39_sum;
+  reg  [63:0]        _ext_w_upd_39_sum_2;
   reg  [63:0]        _mul_w_upd_39_sum;
   reg  [63:0]        _shrBy_w_upd_39_sum;
   wire [15:0]        _bits_wn_39;
+  reg  [63:0]        _ext_w_upd_40_sum;
   reg  [15:0]        _bits_w_upd_40_sum;
+  reg  [63:0]        _ext_w_upd_40_sum_2;
   reg  [63:0]        _mul_w_upd_40_sum;
   reg  [63:0]        _shrBy_w_upd_40_sum;
   wire [15:0]        _bits_wn_40;
+  reg  [63:0]        _ext_w_upd_41_sum;
   reg  [15:0]        _bits_w_upd_41_sum;
+  reg  [63:0]        _ext_w_upd_41_sum_2;
   reg  [63:0]        _mul_w_upd_41_sum;
   reg  [63:0]        _shrBy_w_upd_41_sum;
   wire [15:0]        _bits_wn_41;
+  reg  [63:0]        _ext_w_upd_42_sum;
   reg  [15:0]        _bits_w_upd_42_sum;
+  reg  [63:0]        _ext_w_upd_42_sum_2;
   reg  [63:0]        _mul_w_upd_42_sum;
   reg  [63:0]        _shrBy_w_upd_42_sum;
   wire [15:0]        _bits_wn_42;
+  reg  [63:0]        _ext_w_upd_43_sum;
   reg  [15:0]        _bits_w_upd_43_sum;
+  reg  [63:0]        _ext_w_upd_43_sum_2;
   reg  [63:0]        _mul_w_upd_43_sum;
   reg  [63:0]        _shrBy_w_upd_43_sum;
   wire [15:0]        _bits_wn_43;
+  reg  [63:0]        _ext_w_upd_44_sum;
   reg  [15:0]        _bits_w_upd_44_sum;
+  reg  [63:0]        _ext_w_upd_44_sum_2;
   reg  [63:0]        _mul_w_upd_44_sum;
   reg  [63:0]        _shrBy_w_upd_44_sum;
   wire [15:0]        _bits_wn_44;
+  reg  [63:0]        _ext_w_upd_45_sum;
   reg  [15:0]        _bits_w_upd_45_sum;
+  reg  [63:0]        _ext_w_upd_45_sum_2;
   reg  [63:0]        _mul_w_upd_45_sum;
   reg  [63:0]        _shrBy_w_upd_45_sum;
   wire [15:0]        _bits_wn_45;
+  reg  [63:0]        _ext_w_upd_46_sum;
   reg  [15:0]        _bits_w_upd_46_sum;
+  reg  [63:0]        _ext_w_upd_46_sum_2;
   reg  [63:0]        _mul_w_upd_46_sum;
   reg  [63:0]        _shrBy_w_upd_46_sum;
   wire [15:0]        _bits_wn_46;
+  reg  [63:0]        _ext_w_upd_47_sum;
   reg  [15:0]        _bits_w_upd_47_sum;
+  reg  [63:0]        _ext_w_upd_47_sum_2;
   reg  [63:0]        _mul_w_upd_47_sum;
   reg  [63:0]        _shrBy_w_upd_47_sum;
   wire [15:0]        _bits_wn_47;
+  reg  [63:0]        _ext_w_upd_48_sum;
   reg  [15:0]        _bits_w_upd_48_sum;
+  reg  [63:0]        _ext_w_upd_48_sum_2;
   reg  [63:0]        _mul_w_upd_48_sum;
   reg  [63:0]        _shrBy_w_upd_48_sum;
   wire [15:0]        _bits_wn_48;
+  reg  [63:0]        _ext_w_upd_49_sum;
   reg  [15:0]        _bits_w_upd_49_sum;
+  reg  [63:0]        _ext_w_upd_49_sum_2;
   reg  [63:0]        _mul_w_upd_49_sum;
   reg  [63:0]        _shrBy_w_upd_49_sum;
   wire [15:0]        _bits_wn_49;
+  reg  [63:0]        _ext_w_upd_50_sum;
   reg  [15:0]        _bits_w_upd_50_sum;
+  reg  [63:0]        _ext_w_upd_50_sum_2;
   reg  [63:0]        _mul_w_upd_50_sum;
   reg  [63:0]        _shrBy_w_upd_50_sum;
   wire [15:0]        _bits_wn_50;
+  reg  [63:0]        _ext_w_upd_51_sum;
   reg  [15:0]        _bits_w_upd_51_sum;
+  reg  [63:0]        _ext_w_upd_51_sum_2;
   reg  [63:0]        _mul_w_upd_51_sum;
   reg  [63:0]        _shrBy_w_upd_51_sum;
   wire [15:0]        _bits_wn_51;
+  reg  [63:0]        _ext_w_upd_52_sum;
   reg  [15:0]        _bits_w_upd_52_sum;
+  reg  [63:0]        _ext_w_upd_52_sum_2;
   reg  [63:0]        _mul_w_upd_52_sum;
   reg  [63:0]        _shrBy_w_upd_52_sum;
   wire [15:0]        _bits_wn_52;
+  reg  [63:0]        _ext_w_upd_53_sum;
   reg  [15:0]        _bits_w_upd_53_sum;
+  reg  [63:0]        _ext_w_upd_53_sum_2;
   reg  [63:0]        _mul_w_upd_53_sum;
   reg  [63:0]        _shrBy_w_upd_53_sum;
   wire [15:0]        _bits_wn_53;
+  reg  [63:0]        _ext_w_upd_54_sum;
   reg  [15:0]        _bits_w_upd_54_sum;
+  reg  [63:0]        _ext_w_upd_54_sum_2;
   reg  [63:0]        _mul_w_upd_54_sum;
   reg  [63:0]        _shrBy_w_upd_54_sum;
   wire [15:0]        _bits_wn_54;
+  reg  [63:0]        _ext_w_upd_55_sum;
   reg  [15:0]        _bits_w_upd_55_sum;
+  reg  [63:0]        _ext_w_upd_55_sum_2;
   reg  [63:0]        _mul_w_upd_55_sum;
   reg  [63:0]        _shrBy_w_upd_55_sum;
   wire [15:0]        _bits_wn_55;
+  reg  [63:0]        _ext_w_upd_56_sum;
   reg  [15:0]        _bits_w_upd_56_sum;
+  reg  [63:0]        _ext_w_upd_56_sum_2;
   reg  [63:0]        _mul_w_upd_56_sum;
   reg  [63:0]        _shrBy_w_upd_56_sum;
   wire [15:0]        _bits_wn_56;
+  reg  [63:0]        _ext_w_upd_57_sum;
   reg  [15:0]        _bits_w_upd_57_sum;
+  reg  [63:0]        _ext_w_upd_57_sum_2;
   reg  [63:0]        _mul_w_upd_57_sum;
   reg  [63:0]        _shrBy_w_upd_57_sum;
   wire [15:0]        _bits_wn_57;
+  reg  [63:0]        _ext_w_upd_58_sum;
   reg  [15:0]        _bits_w_upd_58_sum;
+  reg  [63:0]        _ext_w_upd_58_sum_2;
   reg  [63:0]        _mul_w_upd_58_sum;
   reg  [63:0]        _shrBy_w_upd_58_sum;
   wire [15:0]        _bits_wn_58;
+  reg  [63:0]        _ext_w_upd_59_sum;
   reg  [15:0]        _bits_w_upd_59_sum;
+  reg  [63:0]        _ext_w_upd_59_sum_2;
   reg  [63:0]        _mul_w_upd_59_sum;
   reg  [63:0]        _shrBy_w_upd_59_sum;
   wire [15:0]        _bits_wn_59;
+  reg  [63:0]        _ext_w_upd_60_sum;
   reg  [15:0]        _bits_w_upd_60_sum;
+  reg  [63:0]        _ext_w_upd_60_sum_2;
   reg  [63:0]        _mul_w_upd_60_sum;
   reg  [63:0]        _shrBy_w_upd_60_sum;
   wire [15:0]        _bits_wn_60;
+  reg  [63:0]        _ext_w_upd_61_sum;
   reg  [15:0]        _bits_w_upd_61_sum;
+  reg  [63:0]        _ext_w_upd_61_sum_2;
   reg  [63:0]        _mul_w_upd_61_sum;
   reg  [63:0]        _shrBy_w_upd_61_sum;
   wire [15:0]        _bits_wn_61;
+  reg  [63:0]        _ext_w_upd_62_sum;
   reg  [15:0]        _bits_w_upd_62_sum;
+  reg  [63:0]        _ext_w_upd_62_sum_2;
   reg  [63:0]        _mul_w_upd_62_sum;
   reg  [63:0]        _shrBy_w_upd_62_sum;
   wire [15:0]        _bits_wn_62;
+  reg  [63:0]        _ext_w_upd_63_sum;
   reg  [15:0]        _bits_w_upd_63_sum;
+  reg  [63:0]        _ext_w_upd_63_sum_2;
   reg  [63:0]        _mul_w_upd_63_sum;
   reg  [63:0]        _shrBy_w_upd_63_sum;
   wire [15:0]        _bits_wn_63;
@@ -1300,179 +1436,243 @@ module hebbian (
   wire [18:0]        _add_b_upd_sum;
   wire [9:0]         _bits_b_upd_sum;
   wire [15:0]        _bits_sum_q;
+  wire [63:0]        _ext_sum_q;
   wire [63:0]        _mul_sum_q;
   wire [15:0]        _bits_sum_q_2;
+  wire [63:0]        _ext_sum_q_2;
   wire [63:0]        _mul_sum_q_2;
   wire [15:0]        _bits_sum_q_3;
+  wire [63:0]        _ext_sum_q_3;
   wire [63:0]        _mul_sum_q_3;
   wire [15:0]        _bits_sum_q_4;
+  wire [63:0]        _ext_sum_q_4;
   wire [63:0]        _mul_sum_q_4;
   wire [15:0]        _bits_sum_q_5;
+  wire [63:0]        _ext_sum_q_5;
   wire [63:0]        _mul_sum_q_5;
   wire [15:0]        _bits_sum_q_6;
+  wire [63:0]        _ext_sum_q_6;
   wire [63:0]        _mul_sum_q_6;
   wire [15:0]        _bits_sum_q_7;
+  wire [63:0]        _ext_sum_q_7;
   wire [63:0]        _mul_sum_q_7;
   wire [15:0]        _bits_sum_q_8;
+  wire [63:0]        _ext_sum_q_8;
   wire [63:0]        _mul_sum_q_8;
   wire [15:0]        _bits_sum_q_9;
+  wire [63:0]        _ext_sum_q_9;
   wire [63:0]        _mul_sum_q_9;
   wire [15:0]        _bits_sum_q_10;
+  wire [63:0]        _ext_sum_q_10;
   wire [63:0]        _mul_sum_q_10;
   wire [15:0]        _bits_sum_q_11;
+  wire [63:0]        _ext_sum_q_11;
   wire [63:0]        _mul_sum_q_11;
   wire [15:0]        _bits_sum_q_12;
+  wire [63:0]        _ext_sum_q_12;
   wire [63:0]        _mul_sum_q_12;
   wire [15:0]        _bits_sum_q_13;
+  wire [63:0]        _ext_sum_q_13;
   wire [63:0]        _mul_sum_q_13;
   wire [15:0]        _bits_sum_q_14;
+  wire [63:0]        _ext_sum_q_14;
   wire [63:0]        _mul_sum_q_14;
   wire [15:0]        _bits_sum_q_15;
+  wire [63:0]        _ext_sum_q_15;
   wire [63:0]        _mul_sum_q_15;
   wire [15:0]        _bits_sum_q_16;
+  wire [63:0]        _ext_sum_q_16;
   wire [63:0]        _mul_sum_q_16;
   wire [15:0]        _bits_sum_q_17;
+  wire [63:0]        _ext_sum_q_17;
   wire [63:0]        _mul_sum_q_17;
   wire [63:0]        _mux_sum_q;
   wire [15:0]        _bits_sum_q_18;
+  wire [63:0]        _ext_sum_q_18;
   wire [63:0]        _mul_sum_q_18;
   wire [63:0]        _mux_sum_q_2;
   wire [15:0]        _bits_sum_q_19;
+  wire [63:0]        _ext_sum_q_19;
   wire [63:0]        _mul_sum_q_19;
   wire [63:0]        _mux_sum_q_3;
   wire [15:0]        _bits_sum_q_20;
+  wire [63:0]        _ext_sum_q_20;
   wire [63:0]        _mul_sum_q_20;
   wire [63:0]        _mux_sum_q_4;
   wire [15:0]        _bits_sum_q_21;
+  wire [63:0]        _ext_sum_q_21;
   wire [63:0]        _mul_sum_q_21;
   wire [63:0]        _mux_sum_q_5;
   wire [15:0]        _bits_sum_q_22;
+  wire [63:0]        _ext_sum_q_22;
   wire [63:0]        _mul_sum_q_22;
   wire [63:0]        _mux_sum_q_6;
   wire [15:0]        _bits_sum_q_23;
+  wire [63:0]        _ext_sum_q_23;
   wire [63:0]        _mul_sum_q_23;
   wire [63:0]        _mux_sum_q_7;
   wire [15:0]        _bits_sum_q_24;
+  wire [63:0]        _ext_sum_q_24;
   wire [63:0]        _mul_sum_q_24;
   wire [63:0]        _mux_sum_q_8;
   wire [15:0]        _bits_sum_q_25;
+  wire [63:0]        _ext_sum_q_25;
   wire [63:0]        _mul_sum_q_25;
   wire [63:0]        _mux_sum_q_9;
   wire [15:0]        _bits_sum_q_26;
+  wire [63:0]        _ext_sum_q_26;
   wire [63:0]        _mul_sum_q_26;
   wire [63:0]        _mux_sum_q_10;
   wire [15:0]        _bits_sum_q_27;
+  wire [63:0]        _ext_sum_q_27;
   wire [63:0]        _mul_sum_q_27;
   wire [63:0]        _mux_sum_q_11;
   wire [15:0]        _bits_sum_q_28;
+  wire [63:0]        _ext_sum_q_28;
   wire [63:0]        _mul_sum_q_28;
   wire [63:0]        _mux_sum_q_12;
   wire [15:0]        _bits_sum_q_29;
+  wire [63:0]        _ext_sum_q_29;
   wire [63:0]        _mul_sum_q_29;
   wire [63:0]        _mux_sum_q_13;
   wire [15:0]        _bits_sum_q_30;
+  wire [63:0]        _ext_sum_q_30;
   wire [63:0]        _mul_sum_q_30;
   wire [63:0]        _mux_sum_q_14;
   wire [15:0]        _bits_sum_q_31;
+  wire [63:0]        _ext_sum_q_31;
   wire [63:0]        _mul_sum_q_31;
   wire [63:0]        _mux_sum_q_15;
   wire [15:0]        _bits_sum_q_32;
+  wire [63:0]        _ext_sum_q_32;
   wire [63:0]        _mul_sum_q_32;
   wire [63:0]        _mux_sum_q_16;
   wire [15:0]        _bits_sum_q_33;
+  wire [63:0]        _ext_sum_q_33;
   wire [63:0]        _mul_sum_q_33;
   wire [63:0]        _mux_sum_q_17;
   wire [15:0]        _bits_sum_q_34;
+  wire [63:0]        _ext_sum_q_34;
   wire [63:0]        _mul_sum_q_34;
   wire [63:0]        _mux_sum_q_18;
   wire [15:0]        _bits_sum_q_35;
+  wire [63:0]        _ext_sum_q_35;
   wire [63:0]        _mul_sum_q_35;
   wire [63:0]        _mux_sum_q_19;
   wire [15:0]        _bits_sum_q_36;
+  wire [63:0]        _ext_sum_q_36;
   wire [63:0]        _mul_sum_q_36;
   wire [63:0]        _mux_sum_q_20;
   wire [15:0]        _bits_sum_q_37;
+  wire [63:0]        _ext_sum_q_37;
   wire [63:0]        _mul_sum_q_37;
   wire [63:0]        _mux_sum_q_21;
   wire [15:0]        _bits_sum_q_38;
+  wire [63:0]        _ext_sum_q_38;
   wire [63:0]        _mul_sum_q_38;
   wire [63:0]        _mux_sum_q_22;
   wire [15:0]        _bits_sum_q_39;
+  wire [63:0]        _ext_sum_q_39;
   wire [63:0]        _mul_sum_q_39;
   wire [63:0]        _mux_sum_q_23;
   wire [15:0]        _bits_sum_q_40;
+  wire [63:0]        _ext_sum_q_40;
   wire [63:0]        _mul_sum_q_40;
   wire [63:0]        _mux_sum_q_24;
   wire [15:0]        _bits_sum_q_41;
+  wire [63:0]        _ext_sum_q_41;
   wire [63:0]        _mul_sum_q_41;
   wire [63:0]        _mux_sum_q_25;
   wire [15:0]        _bits_sum_q_42;
+  wire [63:0]        _ext_sum_q_42;
   wire [63:0]        _mul_sum_q_42;
   wire [63:0]        _mux_sum_q_26;
   wire [15:0]        _bits_sum_q_43;
+  wire [63:0]        _ext_sum_q_43;
   wire [63:0]        _mul_sum_q_43;
   wire [63:0]        _mux_sum_q_27;
   wire [15:0]        _bits_sum_q_44;
+  wire [63:0]        _ext_sum_q_44;
   wire [63:0]        _mul_sum_q_44;
   wire [63:0]        _mux_sum_q_28;
   wire [15:0]        _bits_sum_q_45;
+  wire [63:0]        _ext_sum_q_45;
   wire [63:0]        _mul_sum_q_45;
   wire [63:0]        _mux_sum_q_29;
   wire [15:0]        _bits_sum_q_46;
+  wire [63:0]        _ext_sum_q_46;
   wire [63:0]        _mul_sum_q_46;
   wire [63:0]        _mux_sum_q_30;
   wire [15:0]        _bits_sum_q_47;
+  wire [63:0]        _ext_sum_q_47;
   wire [63:0]        _mul_sum_q_47;
   wire [63:0]        _mux_sum_q_31;
   wire [15:0]        _bits_sum_q_48;
+  wire [63:0]        _ext_sum_q_48;
   wire [63:0]        _mul_sum_q_48;
   wire [63:0]        _mux_sum_q_32;
   wire [15:0]        _bits_sum_q_49;
+  wire [63:0]        _ext_sum_q_49;
   wire [63:0]        _mul_sum_q_49;
   wire [63:0]        _mux_sum_q_33;
   wire [15:0]        _bits_sum_q_50;
+  wire [63:0]        _ext_sum_q_50;
   wire [63:0]        _mul_sum_q_50;
   wire [63:0]        _mux_sum_q_34;
   wire [15:0]        _bits_sum_q_51;
+  wire [63:0]        _ext_sum_q_51;
   wire [63:0]        _mul_sum_q_51;
   wire [63:0]        _mux_sum_q_35;
   wire [15:0]        _bits_sum_q_52;
+  wire [63:0]        _ext_sum_q_52;
   wire [63:0]        _mul_sum_q_52;
   wire [63:0]        _mux_sum_q_36;
   wire [15:0]        _bits_sum_q_53;
+  wire [63:0]        _ext_sum_q_53;
   wire [63:0]        _mul_sum_q_53;
   wire [63:0]        _mux_sum_q_37;
   wire [15:0]        _bits_sum_q_54;
+  wire [63:0]        _ext_sum_q_54;
   wire [63:0]        _mul_sum_q_54;
   wire [63:0]        _mux_sum_q_38;
   wire [15:0]        _bits_sum_q_55;
+  wire [63:0]        _ext_sum_q_55;
   wire [63:0]        _mul_sum_q_55;
   wire [63:0]        _mux_sum_q_39;
   wire [15:0]        _bits_sum_q_56;
+  wire [63:0]        _ext_sum_q_56;
   wire [63:0]        _mul_sum_q_56;
   wire [63:0]        _mux_sum_q_40;
   wire [15:0]        _bits_sum_q_57;
+  wire [63:0]        _ext_sum_q_57;
   wire [63:0]        _mul_sum_q_57;
   wire [63:0]        _mux_sum_q_41;
   wire [15:0]        _bits_sum_q_58;
+  wire [63:0]        _ext_sum_q_58;
   wire [63:0]        _mul_sum_q_58;
   wire [63:0]        _mux_sum_q_42;
   wire [15:0]        _bits_sum_q_59;
+  wire [63:0]        _ext_sum_q_59;
   wire [63:0]        _mul_sum_q_59;
   wire [63:0]        _mux_sum_q_43;
   wire [15:0]        _bits_sum_q_60;
+  wire [63:0]        _ext_sum_q_60;
   wire [63:0]        _mul_sum_q_60;
   wire [63:0]        _mux_sum_q_44;
   wire [15:0]        _bits_sum_q_61;
+  wire [63:0]        _ext_sum_q_61;
   wire [63:0]        _mul_sum_q_61;
   wire [63:0]        _mux_sum_q_45;
   wire [15:0]        _bits_sum_q_62;
+  wire [63:0]        _ext_sum_q_62;
   wire [63:0]        _mul_sum_q_62;
   wire [63:0]        _mux_sum_q_46;
   wire [15:0]        _bits_sum_q_63;
+  wire [63:0]        _ext_sum_q_63;
   wire [63:0]        _mul_sum_q_63;
   wire [63:0]        _mux_sum_q_47;
   wire [15:0]        _bits_sum_q_64;
+  wire [63:0]        _ext_sum_q_64;
   wire [63:0]        _mul_sum_q_64;
   wire [63:0]        _mux_sum_q_48;
   wire [25:0]        _mux_sum_q_49;
@@ -1515,7 +1715,7 @@ module hebbian (
 
   assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:377
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:400
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:404
 
   always @* begin
     case (cmd_cur)
@@ -1533,7 +1733,7 @@ module hebbian (
       default: _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd39 : 6'd45;
     endcase
   end
-  // seq: pass_control (generator/units/hebbian.ts:401)
+  // seq: pass_control (generator/units/hebbian.ts:405)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_busy_q = busy_q;
@@ -1604,7 +1804,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control (generator/units/hebbian.ts:434)
+  // seq: pipe_control (generator/units/hebbian.ts:438)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_v1_q = v1_q;
@@ -1656,19 +1856,19 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;  // generator/units/hebbian.ts:456
+  assign busy = busy_q;  // generator/units/hebbian.ts:460
 
-  assign done = done_q;  // generator/units/hebbian.ts:457
+  assign done = done_q;  // generator/units/hebbian.ts:461
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:463
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:467
 
-  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:469
+  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:473
 
-  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:470
+  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:474
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:502
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:506
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:505
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:509
 
   always @* begin
     case (hl_slot)
@@ -1678,7 +1878,7 @@ module hebbian (
       default: _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd39 : 6'd45;
     endcase
   end
-  // seq: loader (generator/units/hebbian.ts:509)
+  // seq: loader (generator/units/hebbian.ts:513)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_hl_lanes_q = hl_lanes_q;
@@ -1713,9 +1913,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:526
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:530
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:528)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:532)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1739,15 +1939,15 @@ module hebbian (
 `endif
   end
 
-  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:534
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:538
 
-  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:535
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:539
 
-  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:537
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:541
 
-  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:540
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:544
 
-  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:545)
+  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:549)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1963,7 +2163,7 @@ module hebbian (
 `endif
   end
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:585
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:589
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -1984,7 +2184,7 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:587
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:591
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2005,7 +2205,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_0 = lfsr_0;
@@ -2036,11 +2236,11 @@ module hebbian (
     end
   end
 
-  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:580
+  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:580
+  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1_2 <= {(cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2, (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1};
@@ -2068,11 +2268,11 @@ module hebbian (
     end
   end
 
-  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:580
+  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:580
+  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3_4 <= {(cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4, (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3};
@@ -2100,11 +2300,11 @@ module hebbian (
     end
   end
 
-  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:580
+  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:580
+  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5_6 <= {(cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6, (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5};
@@ -2132,11 +2332,11 @@ module hebbian (
     end
   end
 
-  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:580
+  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:580
+  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7_8 <= {(cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8, (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7};
@@ -2164,11 +2364,11 @@ module hebbian (
     end
   end
 
-  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:580
+  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:580
+  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9_10 <= {(cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10, (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9};
@@ -2196,11 +2396,11 @@ module hebbian (
     end
   end
 
-  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:580
+  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:580
+  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11_12 <= {(cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12, (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11};
@@ -2228,11 +2428,11 @@ module hebbian (
     end
   end
 
-  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:580
+  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:580
+  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13_14 <= {(cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14, (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13};
@@ -2260,9 +2460,9 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:587
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:591
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -2271,9 +2471,9 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:559
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:585
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:589
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -2294,9 +2494,9 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:587
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:591
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_16 = lfsr_16;
@@ -2327,11 +2527,11 @@ module hebbian (
     end
   end
 
-  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:580
+  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:580
+  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17_18 <= {(cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18, (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17};
@@ -2359,11 +2559,11 @@ module hebbian (
     end
   end
 
-  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:580
+  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:580
+  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19_20 <= {(cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20, (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19};
@@ -2391,11 +2591,11 @@ module hebbian (
     end
   end
 
-  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:580
+  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:580
+  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21_22 <= {(cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22, (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21};
@@ -2423,11 +2623,11 @@ module hebbian (
     end
   end
 
-  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:580
+  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:580
+  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23_24 <= {(cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24, (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23};
@@ -2455,11 +2655,11 @@ module hebbian (
     end
   end
 
-  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:580
+  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:580
+  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25_26 <= {(cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26, (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25};
@@ -2487,11 +2687,11 @@ module hebbian (
     end
   end
 
-  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:580
+  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:580
+  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27_28 <= {(cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28, (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27};
@@ -2519,11 +2719,11 @@ module hebbian (
     end
   end
 
-  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:580
+  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:580
+  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29_30 <= {(cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30, (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29};
@@ -2551,11 +2751,11 @@ module hebbian (
     end
   end
 
-  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:580
+  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:580
+  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31_32 <= {(cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32, (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31};
@@ -2583,11 +2783,11 @@ module hebbian (
     end
   end
 
-  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:580
+  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:580
+  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33_34 <= {(cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34, (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33};
@@ -2615,11 +2815,11 @@ module hebbian (
     end
   end
 
-  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:580
+  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:580
+  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35_36 <= {(cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36, (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35};
@@ -2647,11 +2847,11 @@ module hebbian (
     end
   end
 
-  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:580
+  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:580
+  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37_38 <= {(cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38, (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37};
@@ -2679,11 +2879,11 @@ module hebbian (
     end
   end
 
-  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:580
+  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:580
+  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39_40 <= {(cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40, (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39};
@@ -2711,11 +2911,11 @@ module hebbian (
     end
   end
 
-  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:580
+  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:580
+  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41_42 <= {(cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42, (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41};
@@ -2743,11 +2943,11 @@ module hebbian (
     end
   end
 
-  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:580
+  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:580
+  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43_44 <= {(cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44, (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43};
@@ -2775,11 +2975,11 @@ module hebbian (
     end
   end
 
-  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:580
+  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:580
+  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45_46 <= {(cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46, (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45};
@@ -2807,11 +3007,11 @@ module hebbian (
     end
   end
 
-  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:580
+  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:580
+  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47_48 <= {(cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48, (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47};
@@ -2839,11 +3039,11 @@ module hebbian (
     end
   end
 
-  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:580
+  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:580
+  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49_50 <= {(cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50, (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49};
@@ -2871,11 +3071,11 @@ module hebbian (
     end
   end
 
-  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:580
+  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:580
+  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51_52 <= {(cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52, (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51};
@@ -2903,11 +3103,11 @@ module hebbian (
     end
   end
 
-  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:580
+  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:580
+  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53_54 <= {(cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54, (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53};
@@ -2935,11 +3135,11 @@ module hebbian (
     end
   end
 
-  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:580
+  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:580
+  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55_56 <= {(cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56, (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55};
@@ -2967,11 +3167,11 @@ module hebbian (
     end
   end
 
-  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:580
+  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:580
+  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57_58 <= {(cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58, (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57};
@@ -2999,11 +3199,11 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:580
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:580
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
@@ -3031,11 +3231,11 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:580
+  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:584
 
-  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:580
+  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:584
 
-  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61_62 <= {(cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62, (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61};
@@ -3063,9 +3263,9 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:587
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:591
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:603)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:607)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -3098,17 +3298,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:420)
+  // comb: w_upd_0 (generator/units/lane.ts:427)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
     w_upd_0_below = 1'b0;
+    _ext_w_upd_0_sum = 64'd0;
     _bits_w_upd_0_sum = 16'd0;
+    _ext_w_upd_0_sum_2 = 64'd0;
     _mul_w_upd_0_sum = 64'd0;
     _shrBy_w_upd_0_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_0_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_0_sum = hc_rd[15:0];
-      _mul_w_upd_0_sum = nu1_q * $signed(_bits_w_upd_0_sum);
+      _ext_w_upd_0_sum_2 = `IBHEBB_SEXT(_bits_w_upd_0_sum, 16, 64);
+      _mul_w_upd_0_sum = $signed(_ext_w_upd_0_sum) * $signed(_ext_w_upd_0_sum_2);
       _shrBy_w_upd_0_sum = $signed((_mul_w_upd_0_sum + {{45'd0, r_0}, 3'd0})) >>> 6'd19;
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
       w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
@@ -3126,10 +3330,10 @@ module hebbian (
   end
 
   assign _bits_wn_0 = w_upd_0[15:0];
-  // seq: wn_0 (generator/units/hebbian.ts:637)
+  // seq: wn_0 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_0 <= {{48{_bits_wn_0[15]}}, _bits_wn_0};
+      wn_0 <= `IBHEBB_SEXT(_bits_wn_0, 16, 64);
     end
   end
 
@@ -3157,17 +3361,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:420)
+  // comb: w_upd_1 (generator/units/lane.ts:427)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
     w_upd_1_below = 1'b0;
+    _ext_w_upd_1_sum = 64'd0;
     _bits_w_upd_1_sum = 16'd0;
+    _ext_w_upd_1_sum_2 = 64'd0;
     _mul_w_upd_1_sum = 64'd0;
     _shrBy_w_upd_1_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_1_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_1_sum = hc_rd[31:16];
-      _mul_w_upd_1_sum = nu1_q * $signed(_bits_w_upd_1_sum);
+      _ext_w_upd_1_sum_2 = `IBHEBB_SEXT(_bits_w_upd_1_sum, 16, 64);
+      _mul_w_upd_1_sum = $signed(_ext_w_upd_1_sum) * $signed(_ext_w_upd_1_sum_2);
       _shrBy_w_upd_1_sum = $signed((_mul_w_upd_1_sum + {{45'd0, r_1}, 3'd0})) >>> 6'd19;
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
       w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
@@ -3185,10 +3393,10 @@ module hebbian (
   end
 
   assign _bits_wn_1 = w_upd_1[15:0];
-  // seq: wn_1 (generator/units/hebbian.ts:637)
+  // seq: wn_1 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_1 <= {{48{_bits_wn_1[15]}}, _bits_wn_1};
+      wn_1 <= `IBHEBB_SEXT(_bits_wn_1, 16, 64);
     end
   end
 
@@ -3216,17 +3424,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:420)
+  // comb: w_upd_2 (generator/units/lane.ts:427)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
     w_upd_2_below = 1'b0;
+    _ext_w_upd_2_sum = 64'd0;
     _bits_w_upd_2_sum = 16'd0;
+    _ext_w_upd_2_sum_2 = 64'd0;
     _mul_w_upd_2_sum = 64'd0;
     _shrBy_w_upd_2_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_2_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_2_sum = hc_rd[47:32];
-      _mul_w_upd_2_sum = nu1_q * $signed(_bits_w_upd_2_sum);
+      _ext_w_upd_2_sum_2 = `IBHEBB_SEXT(_bits_w_upd_2_sum, 16, 64);
+      _mul_w_upd_2_sum = $signed(_ext_w_upd_2_sum) * $signed(_ext_w_upd_2_sum_2);
       _shrBy_w_upd_2_sum = $signed((_mul_w_upd_2_sum + {{45'd0, r_2}, 3'd0})) >>> 6'd19;
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
       w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
@@ -3244,10 +3456,10 @@ module hebbian (
   end
 
   assign _bits_wn_2 = w_upd_2[15:0];
-  // seq: wn_2 (generator/units/hebbian.ts:637)
+  // seq: wn_2 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_2 <= {{48{_bits_wn_2[15]}}, _bits_wn_2};
+      wn_2 <= `IBHEBB_SEXT(_bits_wn_2, 16, 64);
     end
   end
 
@@ -3275,17 +3487,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:420)
+  // comb: w_upd_3 (generator/units/lane.ts:427)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
     w_upd_3_below = 1'b0;
+    _ext_w_upd_3_sum = 64'd0;
     _bits_w_upd_3_sum = 16'd0;
+    _ext_w_upd_3_sum_2 = 64'd0;
     _mul_w_upd_3_sum = 64'd0;
     _shrBy_w_upd_3_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_3_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_3_sum = hc_rd[63:48];
-      _mul_w_upd_3_sum = nu1_q * $signed(_bits_w_upd_3_sum);
+      _ext_w_upd_3_sum_2 = `IBHEBB_SEXT(_bits_w_upd_3_sum, 16, 64);
+      _mul_w_upd_3_sum = $signed(_ext_w_upd_3_sum) * $signed(_ext_w_upd_3_sum_2);
       _shrBy_w_upd_3_sum = $signed((_mul_w_upd_3_sum + {{45'd0, r_3}, 3'd0})) >>> 6'd19;
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
       w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
@@ -3303,10 +3519,10 @@ module hebbian (
   end
 
   assign _bits_wn_3 = w_upd_3[15:0];
-  // seq: wn_3 (generator/units/hebbian.ts:637)
+  // seq: wn_3 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_3 <= {{48{_bits_wn_3[15]}}, _bits_wn_3};
+      wn_3 <= `IBHEBB_SEXT(_bits_wn_3, 16, 64);
     end
   end
 
@@ -3334,17 +3550,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:420)
+  // comb: w_upd_4 (generator/units/lane.ts:427)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
     w_upd_4_below = 1'b0;
+    _ext_w_upd_4_sum = 64'd0;
     _bits_w_upd_4_sum = 16'd0;
+    _ext_w_upd_4_sum_2 = 64'd0;
     _mul_w_upd_4_sum = 64'd0;
     _shrBy_w_upd_4_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_4_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_4_sum = hc_rd[79:64];
-      _mul_w_upd_4_sum = nu1_q * $signed(_bits_w_upd_4_sum);
+      _ext_w_upd_4_sum_2 = `IBHEBB_SEXT(_bits_w_upd_4_sum, 16, 64);
+      _mul_w_upd_4_sum = $signed(_ext_w_upd_4_sum) * $signed(_ext_w_upd_4_sum_2);
       _shrBy_w_upd_4_sum = $signed((_mul_w_upd_4_sum + {{45'd0, r_4}, 3'd0})) >>> 6'd19;
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
       w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
@@ -3362,10 +3582,10 @@ module hebbian (
   end
 
   assign _bits_wn_4 = w_upd_4[15:0];
-  // seq: wn_4 (generator/units/hebbian.ts:637)
+  // seq: wn_4 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_4 <= {{48{_bits_wn_4[15]}}, _bits_wn_4};
+      wn_4 <= `IBHEBB_SEXT(_bits_wn_4, 16, 64);
     end
   end
 
@@ -3393,17 +3613,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:420)
+  // comb: w_upd_5 (generator/units/lane.ts:427)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
     w_upd_5_below = 1'b0;
+    _ext_w_upd_5_sum = 64'd0;
     _bits_w_upd_5_sum = 16'd0;
+    _ext_w_upd_5_sum_2 = 64'd0;
     _mul_w_upd_5_sum = 64'd0;
     _shrBy_w_upd_5_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_5_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_5_sum = hc_rd[95:80];
-      _mul_w_upd_5_sum = nu1_q * $signed(_bits_w_upd_5_sum);
+      _ext_w_upd_5_sum_2 = `IBHEBB_SEXT(_bits_w_upd_5_sum, 16, 64);
+      _mul_w_upd_5_sum = $signed(_ext_w_upd_5_sum) * $signed(_ext_w_upd_5_sum_2);
       _shrBy_w_upd_5_sum = $signed((_mul_w_upd_5_sum + {{45'd0, r_5}, 3'd0})) >>> 6'd19;
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
       w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
@@ -3421,10 +3645,10 @@ module hebbian (
   end
 
   assign _bits_wn_5 = w_upd_5[15:0];
-  // seq: wn_5 (generator/units/hebbian.ts:637)
+  // seq: wn_5 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_5 <= {{48{_bits_wn_5[15]}}, _bits_wn_5};
+      wn_5 <= `IBHEBB_SEXT(_bits_wn_5, 16, 64);
     end
   end
 
@@ -3452,17 +3676,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:420)
+  // comb: w_upd_6 (generator/units/lane.ts:427)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
     w_upd_6_below = 1'b0;
+    _ext_w_upd_6_sum = 64'd0;
     _bits_w_upd_6_sum = 16'd0;
+    _ext_w_upd_6_sum_2 = 64'd0;
     _mul_w_upd_6_sum = 64'd0;
     _shrBy_w_upd_6_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_6_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_6_sum = hc_rd[111:96];
-      _mul_w_upd_6_sum = nu1_q * $signed(_bits_w_upd_6_sum);
+      _ext_w_upd_6_sum_2 = `IBHEBB_SEXT(_bits_w_upd_6_sum, 16, 64);
+      _mul_w_upd_6_sum = $signed(_ext_w_upd_6_sum) * $signed(_ext_w_upd_6_sum_2);
       _shrBy_w_upd_6_sum = $signed((_mul_w_upd_6_sum + {{45'd0, r_6}, 3'd0})) >>> 6'd19;
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
       w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
@@ -3480,10 +3708,10 @@ module hebbian (
   end
 
   assign _bits_wn_6 = w_upd_6[15:0];
-  // seq: wn_6 (generator/units/hebbian.ts:637)
+  // seq: wn_6 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_6 <= {{48{_bits_wn_6[15]}}, _bits_wn_6};
+      wn_6 <= `IBHEBB_SEXT(_bits_wn_6, 16, 64);
     end
   end
 
@@ -3511,17 +3739,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:420)
+  // comb: w_upd_7 (generator/units/lane.ts:427)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
     w_upd_7_below = 1'b0;
+    _ext_w_upd_7_sum = 64'd0;
     _bits_w_upd_7_sum = 16'd0;
+    _ext_w_upd_7_sum_2 = 64'd0;
     _mul_w_upd_7_sum = 64'd0;
     _shrBy_w_upd_7_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_7_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_7_sum = hc_rd[127:112];
-      _mul_w_upd_7_sum = nu1_q * $signed(_bits_w_upd_7_sum);
+      _ext_w_upd_7_sum_2 = `IBHEBB_SEXT(_bits_w_upd_7_sum, 16, 64);
+      _mul_w_upd_7_sum = $signed(_ext_w_upd_7_sum) * $signed(_ext_w_upd_7_sum_2);
       _shrBy_w_upd_7_sum = $signed((_mul_w_upd_7_sum + {{45'd0, r_7}, 3'd0})) >>> 6'd19;
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
       w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
@@ -3539,10 +3771,10 @@ module hebbian (
   end
 
   assign _bits_wn_7 = w_upd_7[15:0];
-  // seq: wn_7 (generator/units/hebbian.ts:637)
+  // seq: wn_7 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_7 <= {{48{_bits_wn_7[15]}}, _bits_wn_7};
+      wn_7 <= `IBHEBB_SEXT(_bits_wn_7, 16, 64);
     end
   end
 
@@ -3570,17 +3802,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:420)
+  // comb: w_upd_8 (generator/units/lane.ts:427)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
     w_upd_8_below = 1'b0;
+    _ext_w_upd_8_sum = 64'd0;
     _bits_w_upd_8_sum = 16'd0;
+    _ext_w_upd_8_sum_2 = 64'd0;
     _mul_w_upd_8_sum = 64'd0;
     _shrBy_w_upd_8_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_8_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_8_sum = hc_rd[143:128];
-      _mul_w_upd_8_sum = nu1_q * $signed(_bits_w_upd_8_sum);
+      _ext_w_upd_8_sum_2 = `IBHEBB_SEXT(_bits_w_upd_8_sum, 16, 64);
+      _mul_w_upd_8_sum = $signed(_ext_w_upd_8_sum) * $signed(_ext_w_upd_8_sum_2);
       _shrBy_w_upd_8_sum = $signed((_mul_w_upd_8_sum + {{45'd0, r_8}, 3'd0})) >>> 6'd19;
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
       w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
@@ -3598,10 +3834,10 @@ module hebbian (
   end
 
   assign _bits_wn_8 = w_upd_8[15:0];
-  // seq: wn_8 (generator/units/hebbian.ts:637)
+  // seq: wn_8 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_8 <= {{48{_bits_wn_8[15]}}, _bits_wn_8};
+      wn_8 <= `IBHEBB_SEXT(_bits_wn_8, 16, 64);
     end
   end
 
@@ -3629,17 +3865,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:420)
+  // comb: w_upd_9 (generator/units/lane.ts:427)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
     w_upd_9_below = 1'b0;
+    _ext_w_upd_9_sum = 64'd0;
     _bits_w_upd_9_sum = 16'd0;
+    _ext_w_upd_9_sum_2 = 64'd0;
     _mul_w_upd_9_sum = 64'd0;
     _shrBy_w_upd_9_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_9_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_9_sum = hc_rd[159:144];
-      _mul_w_upd_9_sum = nu1_q * $signed(_bits_w_upd_9_sum);
+      _ext_w_upd_9_sum_2 = `IBHEBB_SEXT(_bits_w_upd_9_sum, 16, 64);
+      _mul_w_upd_9_sum = $signed(_ext_w_upd_9_sum) * $signed(_ext_w_upd_9_sum_2);
       _shrBy_w_upd_9_sum = $signed((_mul_w_upd_9_sum + {{45'd0, r_9}, 3'd0})) >>> 6'd19;
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
       w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
@@ -3657,10 +3897,10 @@ module hebbian (
   end
 
   assign _bits_wn_9 = w_upd_9[15:0];
-  // seq: wn_9 (generator/units/hebbian.ts:637)
+  // seq: wn_9 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_9 <= {{48{_bits_wn_9[15]}}, _bits_wn_9};
+      wn_9 <= `IBHEBB_SEXT(_bits_wn_9, 16, 64);
     end
   end
 
@@ -3688,17 +3928,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:420)
+  // comb: w_upd_10 (generator/units/lane.ts:427)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
     w_upd_10_below = 1'b0;
+    _ext_w_upd_10_sum = 64'd0;
     _bits_w_upd_10_sum = 16'd0;
+    _ext_w_upd_10_sum_2 = 64'd0;
     _mul_w_upd_10_sum = 64'd0;
     _shrBy_w_upd_10_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_10_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_10_sum = hc_rd[175:160];
-      _mul_w_upd_10_sum = nu1_q * $signed(_bits_w_upd_10_sum);
+      _ext_w_upd_10_sum_2 = `IBHEBB_SEXT(_bits_w_upd_10_sum, 16, 64);
+      _mul_w_upd_10_sum = $signed(_ext_w_upd_10_sum) * $signed(_ext_w_upd_10_sum_2);
       _shrBy_w_upd_10_sum = $signed((_mul_w_upd_10_sum + {{45'd0, r_10}, 3'd0})) >>> 6'd19;
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
       w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
@@ -3716,10 +3960,10 @@ module hebbian (
   end
 
   assign _bits_wn_10 = w_upd_10[15:0];
-  // seq: wn_10 (generator/units/hebbian.ts:637)
+  // seq: wn_10 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_10 <= {{48{_bits_wn_10[15]}}, _bits_wn_10};
+      wn_10 <= `IBHEBB_SEXT(_bits_wn_10, 16, 64);
     end
   end
 
@@ -3747,17 +3991,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:420)
+  // comb: w_upd_11 (generator/units/lane.ts:427)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
     w_upd_11_below = 1'b0;
+    _ext_w_upd_11_sum = 64'd0;
     _bits_w_upd_11_sum = 16'd0;
+    _ext_w_upd_11_sum_2 = 64'd0;
     _mul_w_upd_11_sum = 64'd0;
     _shrBy_w_upd_11_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_11_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_11_sum = hc_rd[191:176];
-      _mul_w_upd_11_sum = nu1_q * $signed(_bits_w_upd_11_sum);
+      _ext_w_upd_11_sum_2 = `IBHEBB_SEXT(_bits_w_upd_11_sum, 16, 64);
+      _mul_w_upd_11_sum = $signed(_ext_w_upd_11_sum) * $signed(_ext_w_upd_11_sum_2);
       _shrBy_w_upd_11_sum = $signed((_mul_w_upd_11_sum + {{45'd0, r_11}, 3'd0})) >>> 6'd19;
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
       w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
@@ -3775,10 +4023,10 @@ module hebbian (
   end
 
   assign _bits_wn_11 = w_upd_11[15:0];
-  // seq: wn_11 (generator/units/hebbian.ts:637)
+  // seq: wn_11 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_11 <= {{48{_bits_wn_11[15]}}, _bits_wn_11};
+      wn_11 <= `IBHEBB_SEXT(_bits_wn_11, 16, 64);
     end
   end
 
@@ -3806,17 +4054,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:420)
+  // comb: w_upd_12 (generator/units/lane.ts:427)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
     w_upd_12_below = 1'b0;
+    _ext_w_upd_12_sum = 64'd0;
     _bits_w_upd_12_sum = 16'd0;
+    _ext_w_upd_12_sum_2 = 64'd0;
     _mul_w_upd_12_sum = 64'd0;
     _shrBy_w_upd_12_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_12_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_12_sum = hc_rd[207:192];
-      _mul_w_upd_12_sum = nu1_q * $signed(_bits_w_upd_12_sum);
+      _ext_w_upd_12_sum_2 = `IBHEBB_SEXT(_bits_w_upd_12_sum, 16, 64);
+      _mul_w_upd_12_sum = $signed(_ext_w_upd_12_sum) * $signed(_ext_w_upd_12_sum_2);
       _shrBy_w_upd_12_sum = $signed((_mul_w_upd_12_sum + {{45'd0, r_12}, 3'd0})) >>> 6'd19;
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
       w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
@@ -3834,10 +4086,10 @@ module hebbian (
   end
 
   assign _bits_wn_12 = w_upd_12[15:0];
-  // seq: wn_12 (generator/units/hebbian.ts:637)
+  // seq: wn_12 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_12 <= {{48{_bits_wn_12[15]}}, _bits_wn_12};
+      wn_12 <= `IBHEBB_SEXT(_bits_wn_12, 16, 64);
     end
   end
 
@@ -3865,17 +4117,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:420)
+  // comb: w_upd_13 (generator/units/lane.ts:427)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
     w_upd_13_below = 1'b0;
+    _ext_w_upd_13_sum = 64'd0;
     _bits_w_upd_13_sum = 16'd0;
+    _ext_w_upd_13_sum_2 = 64'd0;
     _mul_w_upd_13_sum = 64'd0;
     _shrBy_w_upd_13_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_13_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_13_sum = hc_rd[223:208];
-      _mul_w_upd_13_sum = nu1_q * $signed(_bits_w_upd_13_sum);
+      _ext_w_upd_13_sum_2 = `IBHEBB_SEXT(_bits_w_upd_13_sum, 16, 64);
+      _mul_w_upd_13_sum = $signed(_ext_w_upd_13_sum) * $signed(_ext_w_upd_13_sum_2);
       _shrBy_w_upd_13_sum = $signed((_mul_w_upd_13_sum + {{45'd0, r_13}, 3'd0})) >>> 6'd19;
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
       w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
@@ -3893,10 +4149,10 @@ module hebbian (
   end
 
   assign _bits_wn_13 = w_upd_13[15:0];
-  // seq: wn_13 (generator/units/hebbian.ts:637)
+  // seq: wn_13 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_13 <= {{48{_bits_wn_13[15]}}, _bits_wn_13};
+      wn_13 <= `IBHEBB_SEXT(_bits_wn_13, 16, 64);
     end
   end
 
@@ -3924,17 +4180,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:420)
+  // comb: w_upd_14 (generator/units/lane.ts:427)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
     w_upd_14_below = 1'b0;
+    _ext_w_upd_14_sum = 64'd0;
     _bits_w_upd_14_sum = 16'd0;
+    _ext_w_upd_14_sum_2 = 64'd0;
     _mul_w_upd_14_sum = 64'd0;
     _shrBy_w_upd_14_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_14_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_14_sum = hc_rd[239:224];
-      _mul_w_upd_14_sum = nu1_q * $signed(_bits_w_upd_14_sum);
+      _ext_w_upd_14_sum_2 = `IBHEBB_SEXT(_bits_w_upd_14_sum, 16, 64);
+      _mul_w_upd_14_sum = $signed(_ext_w_upd_14_sum) * $signed(_ext_w_upd_14_sum_2);
       _shrBy_w_upd_14_sum = $signed((_mul_w_upd_14_sum + {{45'd0, r_14}, 3'd0})) >>> 6'd19;
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
       w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
@@ -3952,10 +4212,10 @@ module hebbian (
   end
 
   assign _bits_wn_14 = w_upd_14[15:0];
-  // seq: wn_14 (generator/units/hebbian.ts:637)
+  // seq: wn_14 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_14 <= {{48{_bits_wn_14[15]}}, _bits_wn_14};
+      wn_14 <= `IBHEBB_SEXT(_bits_wn_14, 16, 64);
     end
   end
 
@@ -3983,17 +4243,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:420)
+  // comb: w_upd_15 (generator/units/lane.ts:427)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
     w_upd_15_below = 1'b0;
+    _ext_w_upd_15_sum = 64'd0;
     _bits_w_upd_15_sum = 16'd0;
+    _ext_w_upd_15_sum_2 = 64'd0;
     _mul_w_upd_15_sum = 64'd0;
     _shrBy_w_upd_15_sum = 64'd0;
     if (w_we) begin
+      _ext_w_upd_15_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_15_sum = hc_rd[255:240];
-      _mul_w_upd_15_sum = nu1_q * $signed(_bits_w_upd_15_sum);
+      _ext_w_upd_15_sum_2 = `IBHEBB_SEXT(_bits_w_upd_15_sum, 16, 64);
+      _mul_w_upd_15_sum = $signed(_ext_w_upd_15_sum) * $signed(_ext_w_upd_15_sum_2);
       _shrBy_w_upd_15_sum = $signed((_mul_w_upd_15_sum + {{45'd0, r_15}, 3'd0})) >>> 6'd19;
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
       w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
@@ -4011,10 +4275,10 @@ module hebbian (
   end
 
   assign _bits_wn_15 = w_upd_15[15:0];
-  // seq: wn_15 (generator/units/hebbian.ts:637)
+  // seq: wn_15 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_15 <= {{48{_bits_wn_15[15]}}, _bits_wn_15};
+      wn_15 <= `IBHEBB_SEXT(_bits_wn_15, 16, 64);
     end
   end
 
@@ -4042,17 +4306,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:420)
+  // comb: w_upd_16 (generator/units/lane.ts:427)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
     w_upd_16_below = 1'b0;
+    _ext_w_upd_16_sum = 64'd0;
     _bits_w_upd_16_sum = 16'd0;
+    _ext_w_upd_16_sum_2 = 64'd0;
     _mul_w_upd_16_sum = 64'd0;
     _shrBy_w_upd_16_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_16_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_16_sum = hc_rd[271:256];
-      _mul_w_upd_16_sum = nu1_q * $signed(_bits_w_upd_16_sum);
+      _ext_w_upd_16_sum_2 = `IBHEBB_SEXT(_bits_w_upd_16_sum, 16, 64);
+      _mul_w_upd_16_sum = $signed(_ext_w_upd_16_sum) * $signed(_ext_w_upd_16_sum_2);
       _shrBy_w_upd_16_sum = $signed((_mul_w_upd_16_sum + {{45'd0, r_16}, 3'd0})) >>> 6'd19;
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
       w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
@@ -4070,10 +4338,10 @@ module hebbian (
   end
 
   assign _bits_wn_16 = w_upd_16[15:0];
-  // seq: wn_16 (generator/units/hebbian.ts:637)
+  // seq: wn_16 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_16 <= {{48{_bits_wn_16[15]}}, _bits_wn_16};
+      wn_16 <= `IBHEBB_SEXT(_bits_wn_16, 16, 64);
     end
   end
 
@@ -4101,17 +4369,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:420)
+  // comb: w_upd_17 (generator/units/lane.ts:427)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
     w_upd_17_below = 1'b0;
+    _ext_w_upd_17_sum = 64'd0;
     _bits_w_upd_17_sum = 16'd0;
+    _ext_w_upd_17_sum_2 = 64'd0;
     _mul_w_upd_17_sum = 64'd0;
     _shrBy_w_upd_17_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_17_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_17_sum = hc_rd[287:272];
-      _mul_w_upd_17_sum = nu1_q * $signed(_bits_w_upd_17_sum);
+      _ext_w_upd_17_sum_2 = `IBHEBB_SEXT(_bits_w_upd_17_sum, 16, 64);
+      _mul_w_upd_17_sum = $signed(_ext_w_upd_17_sum) * $signed(_ext_w_upd_17_sum_2);
       _shrBy_w_upd_17_sum = $signed((_mul_w_upd_17_sum + {{45'd0, r_17}, 3'd0})) >>> 6'd19;
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
       w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
@@ -4129,10 +4401,10 @@ module hebbian (
   end
 
   assign _bits_wn_17 = w_upd_17[15:0];
-  // seq: wn_17 (generator/units/hebbian.ts:637)
+  // seq: wn_17 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_17 <= {{48{_bits_wn_17[15]}}, _bits_wn_17};
+      wn_17 <= `IBHEBB_SEXT(_bits_wn_17, 16, 64);
     end
   end
 
@@ -4160,17 +4432,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:420)
+  // comb: w_upd_18 (generator/units/lane.ts:427)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
     w_upd_18_below = 1'b0;
+    _ext_w_upd_18_sum = 64'd0;
     _bits_w_upd_18_sum = 16'd0;
+    _ext_w_upd_18_sum_2 = 64'd0;
     _mul_w_upd_18_sum = 64'd0;
     _shrBy_w_upd_18_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_18_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_18_sum = hc_rd[303:288];
-      _mul_w_upd_18_sum = nu1_q * $signed(_bits_w_upd_18_sum);
+      _ext_w_upd_18_sum_2 = `IBHEBB_SEXT(_bits_w_upd_18_sum, 16, 64);
+      _mul_w_upd_18_sum = $signed(_ext_w_upd_18_sum) * $signed(_ext_w_upd_18_sum_2);
       _shrBy_w_upd_18_sum = $signed((_mul_w_upd_18_sum + {{45'd0, r_18}, 3'd0})) >>> 6'd19;
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
       w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
@@ -4188,10 +4464,10 @@ module hebbian (
   end
 
   assign _bits_wn_18 = w_upd_18[15:0];
-  // seq: wn_18 (generator/units/hebbian.ts:637)
+  // seq: wn_18 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_18 <= {{48{_bits_wn_18[15]}}, _bits_wn_18};
+      wn_18 <= `IBHEBB_SEXT(_bits_wn_18, 16, 64);
     end
   end
 
@@ -4219,17 +4495,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:420)
+  // comb: w_upd_19 (generator/units/lane.ts:427)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
     w_upd_19_below = 1'b0;
+    _ext_w_upd_19_sum = 64'd0;
     _bits_w_upd_19_sum = 16'd0;
+    _ext_w_upd_19_sum_2 = 64'd0;
     _mul_w_upd_19_sum = 64'd0;
     _shrBy_w_upd_19_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_19_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_19_sum = hc_rd[319:304];
-      _mul_w_upd_19_sum = nu1_q * $signed(_bits_w_upd_19_sum);
+      _ext_w_upd_19_sum_2 = `IBHEBB_SEXT(_bits_w_upd_19_sum, 16, 64);
+      _mul_w_upd_19_sum = $signed(_ext_w_upd_19_sum) * $signed(_ext_w_upd_19_sum_2);
       _shrBy_w_upd_19_sum = $signed((_mul_w_upd_19_sum + {{45'd0, r_19}, 3'd0})) >>> 6'd19;
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
       w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
@@ -4247,10 +4527,10 @@ module hebbian (
   end
 
   assign _bits_wn_19 = w_upd_19[15:0];
-  // seq: wn_19 (generator/units/hebbian.ts:637)
+  // seq: wn_19 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_19 <= {{48{_bits_wn_19[15]}}, _bits_wn_19};
+      wn_19 <= `IBHEBB_SEXT(_bits_wn_19, 16, 64);
     end
   end
 
@@ -4278,17 +4558,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:420)
+  // comb: w_upd_20 (generator/units/lane.ts:427)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
     w_upd_20_below = 1'b0;
+    _ext_w_upd_20_sum = 64'd0;
     _bits_w_upd_20_sum = 16'd0;
+    _ext_w_upd_20_sum_2 = 64'd0;
     _mul_w_upd_20_sum = 64'd0;
     _shrBy_w_upd_20_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_20_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_20_sum = hc_rd[335:320];
-      _mul_w_upd_20_sum = nu1_q * $signed(_bits_w_upd_20_sum);
+      _ext_w_upd_20_sum_2 = `IBHEBB_SEXT(_bits_w_upd_20_sum, 16, 64);
+      _mul_w_upd_20_sum = $signed(_ext_w_upd_20_sum) * $signed(_ext_w_upd_20_sum_2);
       _shrBy_w_upd_20_sum = $signed((_mul_w_upd_20_sum + {{45'd0, r_20}, 3'd0})) >>> 6'd19;
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
       w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
@@ -4306,10 +4590,10 @@ module hebbian (
   end
 
   assign _bits_wn_20 = w_upd_20[15:0];
-  // seq: wn_20 (generator/units/hebbian.ts:637)
+  // seq: wn_20 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_20 <= {{48{_bits_wn_20[15]}}, _bits_wn_20};
+      wn_20 <= `IBHEBB_SEXT(_bits_wn_20, 16, 64);
     end
   end
 
@@ -4337,17 +4621,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:420)
+  // comb: w_upd_21 (generator/units/lane.ts:427)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
     w_upd_21_below = 1'b0;
+    _ext_w_upd_21_sum = 64'd0;
     _bits_w_upd_21_sum = 16'd0;
+    _ext_w_upd_21_sum_2 = 64'd0;
     _mul_w_upd_21_sum = 64'd0;
     _shrBy_w_upd_21_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_21_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_21_sum = hc_rd[351:336];
-      _mul_w_upd_21_sum = nu1_q * $signed(_bits_w_upd_21_sum);
+      _ext_w_upd_21_sum_2 = `IBHEBB_SEXT(_bits_w_upd_21_sum, 16, 64);
+      _mul_w_upd_21_sum = $signed(_ext_w_upd_21_sum) * $signed(_ext_w_upd_21_sum_2);
       _shrBy_w_upd_21_sum = $signed((_mul_w_upd_21_sum + {{45'd0, r_21}, 3'd0})) >>> 6'd19;
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
       w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
@@ -4365,10 +4653,10 @@ module hebbian (
   end
 
   assign _bits_wn_21 = w_upd_21[15:0];
-  // seq: wn_21 (generator/units/hebbian.ts:637)
+  // seq: wn_21 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_21 <= {{48{_bits_wn_21[15]}}, _bits_wn_21};
+      wn_21 <= `IBHEBB_SEXT(_bits_wn_21, 16, 64);
     end
   end
 
@@ -4396,17 +4684,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:420)
+  // comb: w_upd_22 (generator/units/lane.ts:427)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
     w_upd_22_below = 1'b0;
+    _ext_w_upd_22_sum = 64'd0;
     _bits_w_upd_22_sum = 16'd0;
+    _ext_w_upd_22_sum_2 = 64'd0;
     _mul_w_upd_22_sum = 64'd0;
     _shrBy_w_upd_22_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_22_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_22_sum = hc_rd[367:352];
-      _mul_w_upd_22_sum = nu1_q * $signed(_bits_w_upd_22_sum);
+      _ext_w_upd_22_sum_2 = `IBHEBB_SEXT(_bits_w_upd_22_sum, 16, 64);
+      _mul_w_upd_22_sum = $signed(_ext_w_upd_22_sum) * $signed(_ext_w_upd_22_sum_2);
       _shrBy_w_upd_22_sum = $signed((_mul_w_upd_22_sum + {{45'd0, r_22}, 3'd0})) >>> 6'd19;
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
       w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
@@ -4424,10 +4716,10 @@ module hebbian (
   end
 
   assign _bits_wn_22 = w_upd_22[15:0];
-  // seq: wn_22 (generator/units/hebbian.ts:637)
+  // seq: wn_22 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_22 <= {{48{_bits_wn_22[15]}}, _bits_wn_22};
+      wn_22 <= `IBHEBB_SEXT(_bits_wn_22, 16, 64);
     end
   end
 
@@ -4455,17 +4747,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:420)
+  // comb: w_upd_23 (generator/units/lane.ts:427)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
     w_upd_23_below = 1'b0;
+    _ext_w_upd_23_sum = 64'd0;
     _bits_w_upd_23_sum = 16'd0;
+    _ext_w_upd_23_sum_2 = 64'd0;
     _mul_w_upd_23_sum = 64'd0;
     _shrBy_w_upd_23_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_23_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_23_sum = hc_rd[383:368];
-      _mul_w_upd_23_sum = nu1_q * $signed(_bits_w_upd_23_sum);
+      _ext_w_upd_23_sum_2 = `IBHEBB_SEXT(_bits_w_upd_23_sum, 16, 64);
+      _mul_w_upd_23_sum = $signed(_ext_w_upd_23_sum) * $signed(_ext_w_upd_23_sum_2);
       _shrBy_w_upd_23_sum = $signed((_mul_w_upd_23_sum + {{45'd0, r_23}, 3'd0})) >>> 6'd19;
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
       w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
@@ -4483,10 +4779,10 @@ module hebbian (
   end
 
   assign _bits_wn_23 = w_upd_23[15:0];
-  // seq: wn_23 (generator/units/hebbian.ts:637)
+  // seq: wn_23 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_23 <= {{48{_bits_wn_23[15]}}, _bits_wn_23};
+      wn_23 <= `IBHEBB_SEXT(_bits_wn_23, 16, 64);
     end
   end
 
@@ -4514,17 +4810,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:420)
+  // comb: w_upd_24 (generator/units/lane.ts:427)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
     w_upd_24_below = 1'b0;
+    _ext_w_upd_24_sum = 64'd0;
     _bits_w_upd_24_sum = 16'd0;
+    _ext_w_upd_24_sum_2 = 64'd0;
     _mul_w_upd_24_sum = 64'd0;
     _shrBy_w_upd_24_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_24_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_24_sum = hc_rd[399:384];
-      _mul_w_upd_24_sum = nu1_q * $signed(_bits_w_upd_24_sum);
+      _ext_w_upd_24_sum_2 = `IBHEBB_SEXT(_bits_w_upd_24_sum, 16, 64);
+      _mul_w_upd_24_sum = $signed(_ext_w_upd_24_sum) * $signed(_ext_w_upd_24_sum_2);
       _shrBy_w_upd_24_sum = $signed((_mul_w_upd_24_sum + {{45'd0, r_24}, 3'd0})) >>> 6'd19;
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
       w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
@@ -4542,10 +4842,10 @@ module hebbian (
   end
 
   assign _bits_wn_24 = w_upd_24[15:0];
-  // seq: wn_24 (generator/units/hebbian.ts:637)
+  // seq: wn_24 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_24 <= {{48{_bits_wn_24[15]}}, _bits_wn_24};
+      wn_24 <= `IBHEBB_SEXT(_bits_wn_24, 16, 64);
     end
   end
 
@@ -4573,17 +4873,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:420)
+  // comb: w_upd_25 (generator/units/lane.ts:427)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
     w_upd_25_below = 1'b0;
+    _ext_w_upd_25_sum = 64'd0;
     _bits_w_upd_25_sum = 16'd0;
+    _ext_w_upd_25_sum_2 = 64'd0;
     _mul_w_upd_25_sum = 64'd0;
     _shrBy_w_upd_25_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_25_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_25_sum = hc_rd[415:400];
-      _mul_w_upd_25_sum = nu1_q * $signed(_bits_w_upd_25_sum);
+      _ext_w_upd_25_sum_2 = `IBHEBB_SEXT(_bits_w_upd_25_sum, 16, 64);
+      _mul_w_upd_25_sum = $signed(_ext_w_upd_25_sum) * $signed(_ext_w_upd_25_sum_2);
       _shrBy_w_upd_25_sum = $signed((_mul_w_upd_25_sum + {{45'd0, r_25}, 3'd0})) >>> 6'd19;
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
       w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
@@ -4601,10 +4905,10 @@ module hebbian (
   end
 
   assign _bits_wn_25 = w_upd_25[15:0];
-  // seq: wn_25 (generator/units/hebbian.ts:637)
+  // seq: wn_25 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_25 <= {{48{_bits_wn_25[15]}}, _bits_wn_25};
+      wn_25 <= `IBHEBB_SEXT(_bits_wn_25, 16, 64);
     end
   end
 
@@ -4632,17 +4936,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:420)
+  // comb: w_upd_26 (generator/units/lane.ts:427)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
     w_upd_26_below = 1'b0;
+    _ext_w_upd_26_sum = 64'd0;
     _bits_w_upd_26_sum = 16'd0;
+    _ext_w_upd_26_sum_2 = 64'd0;
     _mul_w_upd_26_sum = 64'd0;
     _shrBy_w_upd_26_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_26_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_26_sum = hc_rd[431:416];
-      _mul_w_upd_26_sum = nu1_q * $signed(_bits_w_upd_26_sum);
+      _ext_w_upd_26_sum_2 = `IBHEBB_SEXT(_bits_w_upd_26_sum, 16, 64);
+      _mul_w_upd_26_sum = $signed(_ext_w_upd_26_sum) * $signed(_ext_w_upd_26_sum_2);
       _shrBy_w_upd_26_sum = $signed((_mul_w_upd_26_sum + {{45'd0, r_26}, 3'd0})) >>> 6'd19;
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
       w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
@@ -4660,10 +4968,10 @@ module hebbian (
   end
 
   assign _bits_wn_26 = w_upd_26[15:0];
-  // seq: wn_26 (generator/units/hebbian.ts:637)
+  // seq: wn_26 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_26 <= {{48{_bits_wn_26[15]}}, _bits_wn_26};
+      wn_26 <= `IBHEBB_SEXT(_bits_wn_26, 16, 64);
     end
   end
 
@@ -4691,17 +4999,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:420)
+  // comb: w_upd_27 (generator/units/lane.ts:427)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
     w_upd_27_below = 1'b0;
+    _ext_w_upd_27_sum = 64'd0;
     _bits_w_upd_27_sum = 16'd0;
+    _ext_w_upd_27_sum_2 = 64'd0;
     _mul_w_upd_27_sum = 64'd0;
     _shrBy_w_upd_27_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_27_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_27_sum = hc_rd[447:432];
-      _mul_w_upd_27_sum = nu1_q * $signed(_bits_w_upd_27_sum);
+      _ext_w_upd_27_sum_2 = `IBHEBB_SEXT(_bits_w_upd_27_sum, 16, 64);
+      _mul_w_upd_27_sum = $signed(_ext_w_upd_27_sum) * $signed(_ext_w_upd_27_sum_2);
       _shrBy_w_upd_27_sum = $signed((_mul_w_upd_27_sum + {{45'd0, r_27}, 3'd0})) >>> 6'd19;
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
       w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
@@ -4719,10 +5031,10 @@ module hebbian (
   end
 
   assign _bits_wn_27 = w_upd_27[15:0];
-  // seq: wn_27 (generator/units/hebbian.ts:637)
+  // seq: wn_27 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_27 <= {{48{_bits_wn_27[15]}}, _bits_wn_27};
+      wn_27 <= `IBHEBB_SEXT(_bits_wn_27, 16, 64);
     end
   end
 
@@ -4750,17 +5062,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:420)
+  // comb: w_upd_28 (generator/units/lane.ts:427)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
     w_upd_28_below = 1'b0;
+    _ext_w_upd_28_sum = 64'd0;
     _bits_w_upd_28_sum = 16'd0;
+    _ext_w_upd_28_sum_2 = 64'd0;
     _mul_w_upd_28_sum = 64'd0;
     _shrBy_w_upd_28_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_28_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_28_sum = hc_rd[463:448];
-      _mul_w_upd_28_sum = nu1_q * $signed(_bits_w_upd_28_sum);
+      _ext_w_upd_28_sum_2 = `IBHEBB_SEXT(_bits_w_upd_28_sum, 16, 64);
+      _mul_w_upd_28_sum = $signed(_ext_w_upd_28_sum) * $signed(_ext_w_upd_28_sum_2);
       _shrBy_w_upd_28_sum = $signed((_mul_w_upd_28_sum + {{45'd0, r_28}, 3'd0})) >>> 6'd19;
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
       w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
@@ -4778,10 +5094,10 @@ module hebbian (
   end
 
   assign _bits_wn_28 = w_upd_28[15:0];
-  // seq: wn_28 (generator/units/hebbian.ts:637)
+  // seq: wn_28 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_28 <= {{48{_bits_wn_28[15]}}, _bits_wn_28};
+      wn_28 <= `IBHEBB_SEXT(_bits_wn_28, 16, 64);
     end
   end
 
@@ -4809,17 +5125,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:420)
+  // comb: w_upd_29 (generator/units/lane.ts:427)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
     w_upd_29_below = 1'b0;
+    _ext_w_upd_29_sum = 64'd0;
     _bits_w_upd_29_sum = 16'd0;
+    _ext_w_upd_29_sum_2 = 64'd0;
     _mul_w_upd_29_sum = 64'd0;
     _shrBy_w_upd_29_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_29_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_29_sum = hc_rd[479:464];
-      _mul_w_upd_29_sum = nu1_q * $signed(_bits_w_upd_29_sum);
+      _ext_w_upd_29_sum_2 = `IBHEBB_SEXT(_bits_w_upd_29_sum, 16, 64);
+      _mul_w_upd_29_sum = $signed(_ext_w_upd_29_sum) * $signed(_ext_w_upd_29_sum_2);
       _shrBy_w_upd_29_sum = $signed((_mul_w_upd_29_sum + {{45'd0, r_29}, 3'd0})) >>> 6'd19;
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
       w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
@@ -4837,10 +5157,10 @@ module hebbian (
   end
 
   assign _bits_wn_29 = w_upd_29[15:0];
-  // seq: wn_29 (generator/units/hebbian.ts:637)
+  // seq: wn_29 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_29 <= {{48{_bits_wn_29[15]}}, _bits_wn_29};
+      wn_29 <= `IBHEBB_SEXT(_bits_wn_29, 16, 64);
     end
   end
 
@@ -4868,17 +5188,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:420)
+  // comb: w_upd_30 (generator/units/lane.ts:427)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
     w_upd_30_below = 1'b0;
+    _ext_w_upd_30_sum = 64'd0;
     _bits_w_upd_30_sum = 16'd0;
+    _ext_w_upd_30_sum_2 = 64'd0;
     _mul_w_upd_30_sum = 64'd0;
     _shrBy_w_upd_30_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_30_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_30_sum = hc_rd[495:480];
-      _mul_w_upd_30_sum = nu1_q * $signed(_bits_w_upd_30_sum);
+      _ext_w_upd_30_sum_2 = `IBHEBB_SEXT(_bits_w_upd_30_sum, 16, 64);
+      _mul_w_upd_30_sum = $signed(_ext_w_upd_30_sum) * $signed(_ext_w_upd_30_sum_2);
       _shrBy_w_upd_30_sum = $signed((_mul_w_upd_30_sum + {{45'd0, r_30}, 3'd0})) >>> 6'd19;
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
       w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
@@ -4896,10 +5220,10 @@ module hebbian (
   end
 
   assign _bits_wn_30 = w_upd_30[15:0];
-  // seq: wn_30 (generator/units/hebbian.ts:637)
+  // seq: wn_30 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_30 <= {{48{_bits_wn_30[15]}}, _bits_wn_30};
+      wn_30 <= `IBHEBB_SEXT(_bits_wn_30, 16, 64);
     end
   end
 
@@ -4927,17 +5251,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:420)
+  // comb: w_upd_31 (generator/units/lane.ts:427)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
     w_upd_31_below = 1'b0;
+    _ext_w_upd_31_sum = 64'd0;
     _bits_w_upd_31_sum = 16'd0;
+    _ext_w_upd_31_sum_2 = 64'd0;
     _mul_w_upd_31_sum = 64'd0;
     _shrBy_w_upd_31_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_31_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_31_sum = hc_rd[511:496];
-      _mul_w_upd_31_sum = nu1_q * $signed(_bits_w_upd_31_sum);
+      _ext_w_upd_31_sum_2 = `IBHEBB_SEXT(_bits_w_upd_31_sum, 16, 64);
+      _mul_w_upd_31_sum = $signed(_ext_w_upd_31_sum) * $signed(_ext_w_upd_31_sum_2);
       _shrBy_w_upd_31_sum = $signed((_mul_w_upd_31_sum + {{45'd0, r_31}, 3'd0})) >>> 6'd19;
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
       w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
@@ -4955,10 +5283,10 @@ module hebbian (
   end
 
   assign _bits_wn_31 = w_upd_31[15:0];
-  // seq: wn_31 (generator/units/hebbian.ts:637)
+  // seq: wn_31 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_31 <= {{48{_bits_wn_31[15]}}, _bits_wn_31};
+      wn_31 <= `IBHEBB_SEXT(_bits_wn_31, 16, 64);
     end
   end
 
@@ -4986,17 +5314,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_32 (generator/units/lane.ts:420)
+  // comb: w_upd_32 (generator/units/lane.ts:427)
   always @* begin
     w_upd_32_sum = 17'sd0;
     w_upd_32_above = 1'b0;
     w_upd_32_below = 1'b0;
+    _ext_w_upd_32_sum = 64'd0;
     _bits_w_upd_32_sum = 16'd0;
+    _ext_w_upd_32_sum_2 = 64'd0;
     _mul_w_upd_32_sum = 64'd0;
     _shrBy_w_upd_32_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_32_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_32_sum = hc_rd[527:512];
-      _mul_w_upd_32_sum = nu1_q * $signed(_bits_w_upd_32_sum);
+      _ext_w_upd_32_sum_2 = `IBHEBB_SEXT(_bits_w_upd_32_sum, 16, 64);
+      _mul_w_upd_32_sum = $signed(_ext_w_upd_32_sum) * $signed(_ext_w_upd_32_sum_2);
       _shrBy_w_upd_32_sum = $signed((_mul_w_upd_32_sum + {{45'd0, r_32}, 3'd0})) >>> 6'd19;
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
       w_upd_32_above = w_upd_32_sum[16:15] == 2'd1;
@@ -5014,10 +5346,10 @@ module hebbian (
   end
 
   assign _bits_wn_32 = w_upd_32[15:0];
-  // seq: wn_32 (generator/units/hebbian.ts:637)
+  // seq: wn_32 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_32 <= {{48{_bits_wn_32[15]}}, _bits_wn_32};
+      wn_32 <= `IBHEBB_SEXT(_bits_wn_32, 16, 64);
     end
   end
 
@@ -5045,17 +5377,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_33 (generator/units/lane.ts:420)
+  // comb: w_upd_33 (generator/units/lane.ts:427)
   always @* begin
     w_upd_33_sum = 17'sd0;
     w_upd_33_above = 1'b0;
     w_upd_33_below = 1'b0;
+    _ext_w_upd_33_sum = 64'd0;
     _bits_w_upd_33_sum = 16'd0;
+    _ext_w_upd_33_sum_2 = 64'd0;
     _mul_w_upd_33_sum = 64'd0;
     _shrBy_w_upd_33_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_33_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_33_sum = hc_rd[543:528];
-      _mul_w_upd_33_sum = nu1_q * $signed(_bits_w_upd_33_sum);
+      _ext_w_upd_33_sum_2 = `IBHEBB_SEXT(_bits_w_upd_33_sum, 16, 64);
+      _mul_w_upd_33_sum = $signed(_ext_w_upd_33_sum) * $signed(_ext_w_upd_33_sum_2);
       _shrBy_w_upd_33_sum = $signed((_mul_w_upd_33_sum + {{45'd0, r_33}, 3'd0})) >>> 6'd19;
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
       w_upd_33_above = w_upd_33_sum[16:15] == 2'd1;
@@ -5073,10 +5409,10 @@ module hebbian (
   end
 
   assign _bits_wn_33 = w_upd_33[15:0];
-  // seq: wn_33 (generator/units/hebbian.ts:637)
+  // seq: wn_33 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_33 <= {{48{_bits_wn_33[15]}}, _bits_wn_33};
+      wn_33 <= `IBHEBB_SEXT(_bits_wn_33, 16, 64);
     end
   end
 
@@ -5104,17 +5440,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_34 (generator/units/lane.ts:420)
+  // comb: w_upd_34 (generator/units/lane.ts:427)
   always @* begin
     w_upd_34_sum = 17'sd0;
     w_upd_34_above = 1'b0;
     w_upd_34_below = 1'b0;
+    _ext_w_upd_34_sum = 64'd0;
     _bits_w_upd_34_sum = 16'd0;
+    _ext_w_upd_34_sum_2 = 64'd0;
     _mul_w_upd_34_sum = 64'd0;
     _shrBy_w_upd_34_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_34_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_34_sum = hc_rd[559:544];
-      _mul_w_upd_34_sum = nu1_q * $signed(_bits_w_upd_34_sum);
+      _ext_w_upd_34_sum_2 = `IBHEBB_SEXT(_bits_w_upd_34_sum, 16, 64);
+      _mul_w_upd_34_sum = $signed(_ext_w_upd_34_sum) * $signed(_ext_w_upd_34_sum_2);
       _shrBy_w_upd_34_sum = $signed((_mul_w_upd_34_sum + {{45'd0, r_34}, 3'd0})) >>> 6'd19;
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
       w_upd_34_above = w_upd_34_sum[16:15] == 2'd1;
@@ -5132,10 +5472,10 @@ module hebbian (
   end
 
   assign _bits_wn_34 = w_upd_34[15:0];
-  // seq: wn_34 (generator/units/hebbian.ts:637)
+  // seq: wn_34 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_34 <= {{48{_bits_wn_34[15]}}, _bits_wn_34};
+      wn_34 <= `IBHEBB_SEXT(_bits_wn_34, 16, 64);
     end
   end
 
@@ -5163,17 +5503,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_35 (generator/units/lane.ts:420)
+  // comb: w_upd_35 (generator/units/lane.ts:427)
   always @* begin
     w_upd_35_sum = 17'sd0;
     w_upd_35_above = 1'b0;
     w_upd_35_below = 1'b0;
+    _ext_w_upd_35_sum = 64'd0;
     _bits_w_upd_35_sum = 16'd0;
+    _ext_w_upd_35_sum_2 = 64'd0;
     _mul_w_upd_35_sum = 64'd0;
     _shrBy_w_upd_35_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_35_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_35_sum = hc_rd[575:560];
-      _mul_w_upd_35_sum = nu1_q * $signed(_bits_w_upd_35_sum);
+      _ext_w_upd_35_sum_2 = `IBHEBB_SEXT(_bits_w_upd_35_sum, 16, 64);
+      _mul_w_upd_35_sum = $signed(_ext_w_upd_35_sum) * $signed(_ext_w_upd_35_sum_2);
       _shrBy_w_upd_35_sum = $signed((_mul_w_upd_35_sum + {{45'd0, r_35}, 3'd0})) >>> 6'd19;
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
       w_upd_35_above = w_upd_35_sum[16:15] == 2'd1;
@@ -5191,10 +5535,10 @@ module hebbian (
   end
 
   assign _bits_wn_35 = w_upd_35[15:0];
-  // seq: wn_35 (generator/units/hebbian.ts:637)
+  // seq: wn_35 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_35 <= {{48{_bits_wn_35[15]}}, _bits_wn_35};
+      wn_35 <= `IBHEBB_SEXT(_bits_wn_35, 16, 64);
     end
   end
 
@@ -5222,17 +5566,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_36 (generator/units/lane.ts:420)
+  // comb: w_upd_36 (generator/units/lane.ts:427)
   always @* begin
     w_upd_36_sum = 17'sd0;
     w_upd_36_above = 1'b0;
     w_upd_36_below = 1'b0;
+    _ext_w_upd_36_sum = 64'd0;
     _bits_w_upd_36_sum = 16'd0;
+    _ext_w_upd_36_sum_2 = 64'd0;
     _mul_w_upd_36_sum = 64'd0;
     _shrBy_w_upd_36_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_36_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_36_sum = hc_rd[591:576];
-      _mul_w_upd_36_sum = nu1_q * $signed(_bits_w_upd_36_sum);
+      _ext_w_upd_36_sum_2 = `IBHEBB_SEXT(_bits_w_upd_36_sum, 16, 64);
+      _mul_w_upd_36_sum = $signed(_ext_w_upd_36_sum) * $signed(_ext_w_upd_36_sum_2);
       _shrBy_w_upd_36_sum = $signed((_mul_w_upd_36_sum + {{45'd0, r_36}, 3'd0})) >>> 6'd19;
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
       w_upd_36_above = w_upd_36_sum[16:15] == 2'd1;
@@ -5250,10 +5598,10 @@ module hebbian (
   end
 
   assign _bits_wn_36 = w_upd_36[15:0];
-  // seq: wn_36 (generator/units/hebbian.ts:637)
+  // seq: wn_36 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_36 <= {{48{_bits_wn_36[15]}}, _bits_wn_36};
+      wn_36 <= `IBHEBB_SEXT(_bits_wn_36, 16, 64);
     end
   end
 
@@ -5281,17 +5629,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_37 (generator/units/lane.ts:420)
+  // comb: w_upd_37 (generator/units/lane.ts:427)
   always @* begin
     w_upd_37_sum = 17'sd0;
     w_upd_37_above = 1'b0;
     w_upd_37_below = 1'b0;
+    _ext_w_upd_37_sum = 64'd0;
     _bits_w_upd_37_sum = 16'd0;
+    _ext_w_upd_37_sum_2 = 64'd0;
     _mul_w_upd_37_sum = 64'd0;
     _shrBy_w_upd_37_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_37_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_37_sum = hc_rd[607:592];
-      _mul_w_upd_37_sum = nu1_q * $signed(_bits_w_upd_37_sum);
+      _ext_w_upd_37_sum_2 = `IBHEBB_SEXT(_bits_w_upd_37_sum, 16, 64);
+      _mul_w_upd_37_sum = $signed(_ext_w_upd_37_sum) * $signed(_ext_w_upd_37_sum_2);
       _shrBy_w_upd_37_sum = $signed((_mul_w_upd_37_sum + {{45'd0, r_37}, 3'd0})) >>> 6'd19;
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
       w_upd_37_above = w_upd_37_sum[16:15] == 2'd1;
@@ -5309,10 +5661,10 @@ module hebbian (
   end
 
   assign _bits_wn_37 = w_upd_37[15:0];
-  // seq: wn_37 (generator/units/hebbian.ts:637)
+  // seq: wn_37 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_37 <= {{48{_bits_wn_37[15]}}, _bits_wn_37};
+      wn_37 <= `IBHEBB_SEXT(_bits_wn_37, 16, 64);
     end
   end
 
@@ -5340,17 +5692,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_38 (generator/units/lane.ts:420)
+  // comb: w_upd_38 (generator/units/lane.ts:427)
   always @* begin
     w_upd_38_sum = 17'sd0;
     w_upd_38_above = 1'b0;
     w_upd_38_below = 1'b0;
+    _ext_w_upd_38_sum = 64'd0;
     _bits_w_upd_38_sum = 16'd0;
+    _ext_w_upd_38_sum_2 = 64'd0;
     _mul_w_upd_38_sum = 64'd0;
     _shrBy_w_upd_38_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_38_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_38_sum = hc_rd[623:608];
-      _mul_w_upd_38_sum = nu1_q * $signed(_bits_w_upd_38_sum);
+      _ext_w_upd_38_sum_2 = `IBHEBB_SEXT(_bits_w_upd_38_sum, 16, 64);
+      _mul_w_upd_38_sum = $signed(_ext_w_upd_38_sum) * $signed(_ext_w_upd_38_sum_2);
       _shrBy_w_upd_38_sum = $signed((_mul_w_upd_38_sum + {{45'd0, r_38}, 3'd0})) >>> 6'd19;
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
       w_upd_38_above = w_upd_38_sum[16:15] == 2'd1;
@@ -5368,10 +5724,10 @@ module hebbian (
   end
 
   assign _bits_wn_38 = w_upd_38[15:0];
-  // seq: wn_38 (generator/units/hebbian.ts:637)
+  // seq: wn_38 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_38 <= {{48{_bits_wn_38[15]}}, _bits_wn_38};
+      wn_38 <= `IBHEBB_SEXT(_bits_wn_38, 16, 64);
     end
   end
 
@@ -5399,17 +5755,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_39 (generator/units/lane.ts:420)
+  // comb: w_upd_39 (generator/units/lane.ts:427)
   always @* begin
     w_upd_39_sum = 17'sd0;
     w_upd_39_above = 1'b0;
     w_upd_39_below = 1'b0;
+    _ext_w_upd_39_sum = 64'd0;
     _bits_w_upd_39_sum = 16'd0;
+    _ext_w_upd_39_sum_2 = 64'd0;
     _mul_w_upd_39_sum = 64'd0;
     _shrBy_w_upd_39_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_39_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_39_sum = hc_rd[639:624];
-      _mul_w_upd_39_sum = nu1_q * $signed(_bits_w_upd_39_sum);
+      _ext_w_upd_39_sum_2 = `IBHEBB_SEXT(_bits_w_upd_39_sum, 16, 64);
+      _mul_w_upd_39_sum = $signed(_ext_w_upd_39_sum) * $signed(_ext_w_upd_39_sum_2);
       _shrBy_w_upd_39_sum = $signed((_mul_w_upd_39_sum + {{45'd0, r_39}, 3'd0})) >>> 6'd19;
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
       w_upd_39_above = w_upd_39_sum[16:15] == 2'd1;
@@ -5427,10 +5787,10 @@ module hebbian (
   end
 
   assign _bits_wn_39 = w_upd_39[15:0];
-  // seq: wn_39 (generator/units/hebbian.ts:637)
+  // seq: wn_39 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_39 <= {{48{_bits_wn_39[15]}}, _bits_wn_39};
+      wn_39 <= `IBHEBB_SEXT(_bits_wn_39, 16, 64);
     end
   end
 
@@ -5458,17 +5818,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_40 (generator/units/lane.ts:420)
+  // comb: w_upd_40 (generator/units/lane.ts:427)
   always @* begin
     w_upd_40_sum = 17'sd0;
     w_upd_40_above = 1'b0;
     w_upd_40_below = 1'b0;
+    _ext_w_upd_40_sum = 64'd0;
     _bits_w_upd_40_sum = 16'd0;
+    _ext_w_upd_40_sum_2 = 64'd0;
     _mul_w_upd_40_sum = 64'd0;
     _shrBy_w_upd_40_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_40_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_40_sum = hc_rd[655:640];
-      _mul_w_upd_40_sum = nu1_q * $signed(_bits_w_upd_40_sum);
+      _ext_w_upd_40_sum_2 = `IBHEBB_SEXT(_bits_w_upd_40_sum, 16, 64);
+      _mul_w_upd_40_sum = $signed(_ext_w_upd_40_sum) * $signed(_ext_w_upd_40_sum_2);
       _shrBy_w_upd_40_sum = $signed((_mul_w_upd_40_sum + {{45'd0, r_40}, 3'd0})) >>> 6'd19;
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
       w_upd_40_above = w_upd_40_sum[16:15] == 2'd1;
@@ -5486,10 +5850,10 @@ module hebbian (
   end
 
   assign _bits_wn_40 = w_upd_40[15:0];
-  // seq: wn_40 (generator/units/hebbian.ts:637)
+  // seq: wn_40 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_40 <= {{48{_bits_wn_40[15]}}, _bits_wn_40};
+      wn_40 <= `IBHEBB_SEXT(_bits_wn_40, 16, 64);
     end
   end
 
@@ -5517,17 +5881,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_41 (generator/units/lane.ts:420)
+  // comb: w_upd_41 (generator/units/lane.ts:427)
   always @* begin
     w_upd_41_sum = 17'sd0;
     w_upd_41_above = 1'b0;
     w_upd_41_below = 1'b0;
+    _ext_w_upd_41_sum = 64'd0;
     _bits_w_upd_41_sum = 16'd0;
+    _ext_w_upd_41_sum_2 = 64'd0;
     _mul_w_upd_41_sum = 64'd0;
     _shrBy_w_upd_41_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_41_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_41_sum = hc_rd[671:656];
-      _mul_w_upd_41_sum = nu1_q * $signed(_bits_w_upd_41_sum);
+      _ext_w_upd_41_sum_2 = `IBHEBB_SEXT(_bits_w_upd_41_sum, 16, 64);
+      _mul_w_upd_41_sum = $signed(_ext_w_upd_41_sum) * $signed(_ext_w_upd_41_sum_2);
       _shrBy_w_upd_41_sum = $signed((_mul_w_upd_41_sum + {{45'd0, r_41}, 3'd0})) >>> 6'd19;
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
       w_upd_41_above = w_upd_41_sum[16:15] == 2'd1;
@@ -5545,10 +5913,10 @@ module hebbian (
   end
 
   assign _bits_wn_41 = w_upd_41[15:0];
-  // seq: wn_41 (generator/units/hebbian.ts:637)
+  // seq: wn_41 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_41 <= {{48{_bits_wn_41[15]}}, _bits_wn_41};
+      wn_41 <= `IBHEBB_SEXT(_bits_wn_41, 16, 64);
     end
   end
 
@@ -5576,17 +5944,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_42 (generator/units/lane.ts:420)
+  // comb: w_upd_42 (generator/units/lane.ts:427)
   always @* begin
     w_upd_42_sum = 17'sd0;
     w_upd_42_above = 1'b0;
     w_upd_42_below = 1'b0;
+    _ext_w_upd_42_sum = 64'd0;
     _bits_w_upd_42_sum = 16'd0;
+    _ext_w_upd_42_sum_2 = 64'd0;
     _mul_w_upd_42_sum = 64'd0;
     _shrBy_w_upd_42_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_42_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_42_sum = hc_rd[687:672];
-      _mul_w_upd_42_sum = nu1_q * $signed(_bits_w_upd_42_sum);
+      _ext_w_upd_42_sum_2 = `IBHEBB_SEXT(_bits_w_upd_42_sum, 16, 64);
+      _mul_w_upd_42_sum = $signed(_ext_w_upd_42_sum) * $signed(_ext_w_upd_42_sum_2);
       _shrBy_w_upd_42_sum = $signed((_mul_w_upd_42_sum + {{45'd0, r_42}, 3'd0})) >>> 6'd19;
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
       w_upd_42_above = w_upd_42_sum[16:15] == 2'd1;
@@ -5604,10 +5976,10 @@ module hebbian (
   end
 
   assign _bits_wn_42 = w_upd_42[15:0];
-  // seq: wn_42 (generator/units/hebbian.ts:637)
+  // seq: wn_42 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_42 <= {{48{_bits_wn_42[15]}}, _bits_wn_42};
+      wn_42 <= `IBHEBB_SEXT(_bits_wn_42, 16, 64);
     end
   end
 
@@ -5635,17 +6007,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_43 (generator/units/lane.ts:420)
+  // comb: w_upd_43 (generator/units/lane.ts:427)
   always @* begin
     w_upd_43_sum = 17'sd0;
     w_upd_43_above = 1'b0;
     w_upd_43_below = 1'b0;
+    _ext_w_upd_43_sum = 64'd0;
     _bits_w_upd_43_sum = 16'd0;
+    _ext_w_upd_43_sum_2 = 64'd0;
     _mul_w_upd_43_sum = 64'd0;
     _shrBy_w_upd_43_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_43_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_43_sum = hc_rd[703:688];
-      _mul_w_upd_43_sum = nu1_q * $signed(_bits_w_upd_43_sum);
+      _ext_w_upd_43_sum_2 = `IBHEBB_SEXT(_bits_w_upd_43_sum, 16, 64);
+      _mul_w_upd_43_sum = $signed(_ext_w_upd_43_sum) * $signed(_ext_w_upd_43_sum_2);
       _shrBy_w_upd_43_sum = $signed((_mul_w_upd_43_sum + {{45'd0, r_43}, 3'd0})) >>> 6'd19;
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
       w_upd_43_above = w_upd_43_sum[16:15] == 2'd1;
@@ -5663,10 +6039,10 @@ module hebbian (
   end
 
   assign _bits_wn_43 = w_upd_43[15:0];
-  // seq: wn_43 (generator/units/hebbian.ts:637)
+  // seq: wn_43 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_43 <= {{48{_bits_wn_43[15]}}, _bits_wn_43};
+      wn_43 <= `IBHEBB_SEXT(_bits_wn_43, 16, 64);
     end
   end
 
@@ -5694,17 +6070,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_44 (generator/units/lane.ts:420)
+  // comb: w_upd_44 (generator/units/lane.ts:427)
   always @* begin
     w_upd_44_sum = 17'sd0;
     w_upd_44_above = 1'b0;
     w_upd_44_below = 1'b0;
+    _ext_w_upd_44_sum = 64'd0;
     _bits_w_upd_44_sum = 16'd0;
+    _ext_w_upd_44_sum_2 = 64'd0;
     _mul_w_upd_44_sum = 64'd0;
     _shrBy_w_upd_44_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_44_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_44_sum = hc_rd[719:704];
-      _mul_w_upd_44_sum = nu1_q * $signed(_bits_w_upd_44_sum);
+      _ext_w_upd_44_sum_2 = `IBHEBB_SEXT(_bits_w_upd_44_sum, 16, 64);
+      _mul_w_upd_44_sum = $signed(_ext_w_upd_44_sum) * $signed(_ext_w_upd_44_sum_2);
       _shrBy_w_upd_44_sum = $signed((_mul_w_upd_44_sum + {{45'd0, r_44}, 3'd0})) >>> 6'd19;
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
       w_upd_44_above = w_upd_44_sum[16:15] == 2'd1;
@@ -5722,10 +6102,10 @@ module hebbian (
   end
 
   assign _bits_wn_44 = w_upd_44[15:0];
-  // seq: wn_44 (generator/units/hebbian.ts:637)
+  // seq: wn_44 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_44 <= {{48{_bits_wn_44[15]}}, _bits_wn_44};
+      wn_44 <= `IBHEBB_SEXT(_bits_wn_44, 16, 64);
     end
   end
 
@@ -5753,17 +6133,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_45 (generator/units/lane.ts:420)
+  // comb: w_upd_45 (generator/units/lane.ts:427)
   always @* begin
     w_upd_45_sum = 17'sd0;
     w_upd_45_above = 1'b0;
     w_upd_45_below = 1'b0;
+    _ext_w_upd_45_sum = 64'd0;
     _bits_w_upd_45_sum = 16'd0;
+    _ext_w_upd_45_sum_2 = 64'd0;
     _mul_w_upd_45_sum = 64'd0;
     _shrBy_w_upd_45_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_45_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_45_sum = hc_rd[735:720];
-      _mul_w_upd_45_sum = nu1_q * $signed(_bits_w_upd_45_sum);
+      _ext_w_upd_45_sum_2 = `IBHEBB_SEXT(_bits_w_upd_45_sum, 16, 64);
+      _mul_w_upd_45_sum = $signed(_ext_w_upd_45_sum) * $signed(_ext_w_upd_45_sum_2);
       _shrBy_w_upd_45_sum = $signed((_mul_w_upd_45_sum + {{45'd0, r_45}, 3'd0})) >>> 6'd19;
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
       w_upd_45_above = w_upd_45_sum[16:15] == 2'd1;
@@ -5781,10 +6165,10 @@ module hebbian (
   end
 
   assign _bits_wn_45 = w_upd_45[15:0];
-  // seq: wn_45 (generator/units/hebbian.ts:637)
+  // seq: wn_45 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_45 <= {{48{_bits_wn_45[15]}}, _bits_wn_45};
+      wn_45 <= `IBHEBB_SEXT(_bits_wn_45, 16, 64);
     end
   end
 
@@ -5812,17 +6196,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_46 (generator/units/lane.ts:420)
+  // comb: w_upd_46 (generator/units/lane.ts:427)
   always @* begin
     w_upd_46_sum = 17'sd0;
     w_upd_46_above = 1'b0;
     w_upd_46_below = 1'b0;
+    _ext_w_upd_46_sum = 64'd0;
     _bits_w_upd_46_sum = 16'd0;
+    _ext_w_upd_46_sum_2 = 64'd0;
     _mul_w_upd_46_sum = 64'd0;
     _shrBy_w_upd_46_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_46_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_46_sum = hc_rd[751:736];
-      _mul_w_upd_46_sum = nu1_q * $signed(_bits_w_upd_46_sum);
+      _ext_w_upd_46_sum_2 = `IBHEBB_SEXT(_bits_w_upd_46_sum, 16, 64);
+      _mul_w_upd_46_sum = $signed(_ext_w_upd_46_sum) * $signed(_ext_w_upd_46_sum_2);
       _shrBy_w_upd_46_sum = $signed((_mul_w_upd_46_sum + {{45'd0, r_46}, 3'd0})) >>> 6'd19;
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
       w_upd_46_above = w_upd_46_sum[16:15] == 2'd1;
@@ -5840,10 +6228,10 @@ module hebbian (
   end
 
   assign _bits_wn_46 = w_upd_46[15:0];
-  // seq: wn_46 (generator/units/hebbian.ts:637)
+  // seq: wn_46 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_46 <= {{48{_bits_wn_46[15]}}, _bits_wn_46};
+      wn_46 <= `IBHEBB_SEXT(_bits_wn_46, 16, 64);
     end
   end
 
@@ -5871,17 +6259,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_47 (generator/units/lane.ts:420)
+  // comb: w_upd_47 (generator/units/lane.ts:427)
   always @* begin
     w_upd_47_sum = 17'sd0;
     w_upd_47_above = 1'b0;
     w_upd_47_below = 1'b0;
+    _ext_w_upd_47_sum = 64'd0;
     _bits_w_upd_47_sum = 16'd0;
+    _ext_w_upd_47_sum_2 = 64'd0;
     _mul_w_upd_47_sum = 64'd0;
     _shrBy_w_upd_47_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_47_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_47_sum = hc_rd[767:752];
-      _mul_w_upd_47_sum = nu1_q * $signed(_bits_w_upd_47_sum);
+      _ext_w_upd_47_sum_2 = `IBHEBB_SEXT(_bits_w_upd_47_sum, 16, 64);
+      _mul_w_upd_47_sum = $signed(_ext_w_upd_47_sum) * $signed(_ext_w_upd_47_sum_2);
       _shrBy_w_upd_47_sum = $signed((_mul_w_upd_47_sum + {{45'd0, r_47}, 3'd0})) >>> 6'd19;
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
       w_upd_47_above = w_upd_47_sum[16:15] == 2'd1;
@@ -5899,10 +6291,10 @@ module hebbian (
   end
 
   assign _bits_wn_47 = w_upd_47[15:0];
-  // seq: wn_47 (generator/units/hebbian.ts:637)
+  // seq: wn_47 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_47 <= {{48{_bits_wn_47[15]}}, _bits_wn_47};
+      wn_47 <= `IBHEBB_SEXT(_bits_wn_47, 16, 64);
     end
   end
 
@@ -5930,17 +6322,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_48 (generator/units/lane.ts:420)
+  // comb: w_upd_48 (generator/units/lane.ts:427)
   always @* begin
     w_upd_48_sum = 17'sd0;
     w_upd_48_above = 1'b0;
     w_upd_48_below = 1'b0;
+    _ext_w_upd_48_sum = 64'd0;
     _bits_w_upd_48_sum = 16'd0;
+    _ext_w_upd_48_sum_2 = 64'd0;
     _mul_w_upd_48_sum = 64'd0;
     _shrBy_w_upd_48_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_48_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_48_sum = hc_rd[783:768];
-      _mul_w_upd_48_sum = nu1_q * $signed(_bits_w_upd_48_sum);
+      _ext_w_upd_48_sum_2 = `IBHEBB_SEXT(_bits_w_upd_48_sum, 16, 64);
+      _mul_w_upd_48_sum = $signed(_ext_w_upd_48_sum) * $signed(_ext_w_upd_48_sum_2);
       _shrBy_w_upd_48_sum = $signed((_mul_w_upd_48_sum + {{45'd0, r_48}, 3'd0})) >>> 6'd19;
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
       w_upd_48_above = w_upd_48_sum[16:15] == 2'd1;
@@ -5958,10 +6354,10 @@ module hebbian (
   end
 
   assign _bits_wn_48 = w_upd_48[15:0];
-  // seq: wn_48 (generator/units/hebbian.ts:637)
+  // seq: wn_48 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_48 <= {{48{_bits_wn_48[15]}}, _bits_wn_48};
+      wn_48 <= `IBHEBB_SEXT(_bits_wn_48, 16, 64);
     end
   end
 
@@ -5989,17 +6385,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_49 (generator/units/lane.ts:420)
+  // comb: w_upd_49 (generator/units/lane.ts:427)
   always @* begin
     w_upd_49_sum = 17'sd0;
     w_upd_49_above = 1'b0;
     w_upd_49_below = 1'b0;
+    _ext_w_upd_49_sum = 64'd0;
     _bits_w_upd_49_sum = 16'd0;
+    _ext_w_upd_49_sum_2 = 64'd0;
     _mul_w_upd_49_sum = 64'd0;
     _shrBy_w_upd_49_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_49_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_49_sum = hc_rd[799:784];
-      _mul_w_upd_49_sum = nu1_q * $signed(_bits_w_upd_49_sum);
+      _ext_w_upd_49_sum_2 = `IBHEBB_SEXT(_bits_w_upd_49_sum, 16, 64);
+      _mul_w_upd_49_sum = $signed(_ext_w_upd_49_sum) * $signed(_ext_w_upd_49_sum_2);
       _shrBy_w_upd_49_sum = $signed((_mul_w_upd_49_sum + {{45'd0, r_49}, 3'd0})) >>> 6'd19;
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
       w_upd_49_above = w_upd_49_sum[16:15] == 2'd1;
@@ -6017,10 +6417,10 @@ module hebbian (
   end
 
   assign _bits_wn_49 = w_upd_49[15:0];
-  // seq: wn_49 (generator/units/hebbian.ts:637)
+  // seq: wn_49 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_49 <= {{48{_bits_wn_49[15]}}, _bits_wn_49};
+      wn_49 <= `IBHEBB_SEXT(_bits_wn_49, 16, 64);
     end
   end
 
@@ -6048,17 +6448,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_50 (generator/units/lane.ts:420)
+  // comb: w_upd_50 (generator/units/lane.ts:427)
   always @* begin
     w_upd_50_sum = 17'sd0;
     w_upd_50_above = 1'b0;
     w_upd_50_below = 1'b0;
+    _ext_w_upd_50_sum = 64'd0;
     _bits_w_upd_50_sum = 16'd0;
+    _ext_w_upd_50_sum_2 = 64'd0;
     _mul_w_upd_50_sum = 64'd0;
     _shrBy_w_upd_50_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_50_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_50_sum = hc_rd[815:800];
-      _mul_w_upd_50_sum = nu1_q * $signed(_bits_w_upd_50_sum);
+      _ext_w_upd_50_sum_2 = `IBHEBB_SEXT(_bits_w_upd_50_sum, 16, 64);
+      _mul_w_upd_50_sum = $signed(_ext_w_upd_50_sum) * $signed(_ext_w_upd_50_sum_2);
       _shrBy_w_upd_50_sum = $signed((_mul_w_upd_50_sum + {{45'd0, r_50}, 3'd0})) >>> 6'd19;
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
       w_upd_50_above = w_upd_50_sum[16:15] == 2'd1;
@@ -6076,10 +6480,10 @@ module hebbian (
   end
 
   assign _bits_wn_50 = w_upd_50[15:0];
-  // seq: wn_50 (generator/units/hebbian.ts:637)
+  // seq: wn_50 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_50 <= {{48{_bits_wn_50[15]}}, _bits_wn_50};
+      wn_50 <= `IBHEBB_SEXT(_bits_wn_50, 16, 64);
     end
   end
 
@@ -6107,17 +6511,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_51 (generator/units/lane.ts:420)
+  // comb: w_upd_51 (generator/units/lane.ts:427)
   always @* begin
     w_upd_51_sum = 17'sd0;
     w_upd_51_above = 1'b0;
     w_upd_51_below = 1'b0;
+    _ext_w_upd_51_sum = 64'd0;
     _bits_w_upd_51_sum = 16'd0;
+    _ext_w_upd_51_sum_2 = 64'd0;
     _mul_w_upd_51_sum = 64'd0;
     _shrBy_w_upd_51_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_51_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_51_sum = hc_rd[831:816];
-      _mul_w_upd_51_sum = nu1_q * $signed(_bits_w_upd_51_sum);
+      _ext_w_upd_51_sum_2 = `IBHEBB_SEXT(_bits_w_upd_51_sum, 16, 64);
+      _mul_w_upd_51_sum = $signed(_ext_w_upd_51_sum) * $signed(_ext_w_upd_51_sum_2);
       _shrBy_w_upd_51_sum = $signed((_mul_w_upd_51_sum + {{45'd0, r_51}, 3'd0})) >>> 6'd19;
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
       w_upd_51_above = w_upd_51_sum[16:15] == 2'd1;
@@ -6135,10 +6543,10 @@ module hebbian (
   end
 
   assign _bits_wn_51 = w_upd_51[15:0];
-  // seq: wn_51 (generator/units/hebbian.ts:637)
+  // seq: wn_51 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_51 <= {{48{_bits_wn_51[15]}}, _bits_wn_51};
+      wn_51 <= `IBHEBB_SEXT(_bits_wn_51, 16, 64);
     end
   end
 
@@ -6166,17 +6574,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_52 (generator/units/lane.ts:420)
+  // comb: w_upd_52 (generator/units/lane.ts:427)
   always @* begin
     w_upd_52_sum = 17'sd0;
     w_upd_52_above = 1'b0;
     w_upd_52_below = 1'b0;
+    _ext_w_upd_52_sum = 64'd0;
     _bits_w_upd_52_sum = 16'd0;
+    _ext_w_upd_52_sum_2 = 64'd0;
     _mul_w_upd_52_sum = 64'd0;
     _shrBy_w_upd_52_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_52_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_52_sum = hc_rd[847:832];
-      _mul_w_upd_52_sum = nu1_q * $signed(_bits_w_upd_52_sum);
+      _ext_w_upd_52_sum_2 = `IBHEBB_SEXT(_bits_w_upd_52_sum, 16, 64);
+      _mul_w_upd_52_sum = $signed(_ext_w_upd_52_sum) * $signed(_ext_w_upd_52_sum_2);
       _shrBy_w_upd_52_sum = $signed((_mul_w_upd_52_sum + {{45'd0, r_52}, 3'd0})) >>> 6'd19;
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
       w_upd_52_above = w_upd_52_sum[16:15] == 2'd1;
@@ -6194,10 +6606,10 @@ module hebbian (
   end
 
   assign _bits_wn_52 = w_upd_52[15:0];
-  // seq: wn_52 (generator/units/hebbian.ts:637)
+  // seq: wn_52 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_52 <= {{48{_bits_wn_52[15]}}, _bits_wn_52};
+      wn_52 <= `IBHEBB_SEXT(_bits_wn_52, 16, 64);
     end
   end
 
@@ -6225,17 +6637,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_53 (generator/units/lane.ts:420)
+  // comb: w_upd_53 (generator/units/lane.ts:427)
   always @* begin
     w_upd_53_sum = 17'sd0;
     w_upd_53_above = 1'b0;
     w_upd_53_below = 1'b0;
+    _ext_w_upd_53_sum = 64'd0;
     _bits_w_upd_53_sum = 16'd0;
+    _ext_w_upd_53_sum_2 = 64'd0;
     _mul_w_upd_53_sum = 64'd0;
     _shrBy_w_upd_53_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_53_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_53_sum = hc_rd[863:848];
-      _mul_w_upd_53_sum = nu1_q * $signed(_bits_w_upd_53_sum);
+      _ext_w_upd_53_sum_2 = `IBHEBB_SEXT(_bits_w_upd_53_sum, 16, 64);
+      _mul_w_upd_53_sum = $signed(_ext_w_upd_53_sum) * $signed(_ext_w_upd_53_sum_2);
       _shrBy_w_upd_53_sum = $signed((_mul_w_upd_53_sum + {{45'd0, r_53}, 3'd0})) >>> 6'd19;
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
       w_upd_53_above = w_upd_53_sum[16:15] == 2'd1;
@@ -6253,10 +6669,10 @@ module hebbian (
   end
 
   assign _bits_wn_53 = w_upd_53[15:0];
-  // seq: wn_53 (generator/units/hebbian.ts:637)
+  // seq: wn_53 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_53 <= {{48{_bits_wn_53[15]}}, _bits_wn_53};
+      wn_53 <= `IBHEBB_SEXT(_bits_wn_53, 16, 64);
     end
   end
 
@@ -6284,17 +6700,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_54 (generator/units/lane.ts:420)
+  // comb: w_upd_54 (generator/units/lane.ts:427)
   always @* begin
     w_upd_54_sum = 17'sd0;
     w_upd_54_above = 1'b0;
     w_upd_54_below = 1'b0;
+    _ext_w_upd_54_sum = 64'd0;
     _bits_w_upd_54_sum = 16'd0;
+    _ext_w_upd_54_sum_2 = 64'd0;
     _mul_w_upd_54_sum = 64'd0;
     _shrBy_w_upd_54_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_54_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_54_sum = hc_rd[879:864];
-      _mul_w_upd_54_sum = nu1_q * $signed(_bits_w_upd_54_sum);
+      _ext_w_upd_54_sum_2 = `IBHEBB_SEXT(_bits_w_upd_54_sum, 16, 64);
+      _mul_w_upd_54_sum = $signed(_ext_w_upd_54_sum) * $signed(_ext_w_upd_54_sum_2);
       _shrBy_w_upd_54_sum = $signed((_mul_w_upd_54_sum + {{45'd0, r_54}, 3'd0})) >>> 6'd19;
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
       w_upd_54_above = w_upd_54_sum[16:15] == 2'd1;
@@ -6312,10 +6732,10 @@ module hebbian (
   end
 
   assign _bits_wn_54 = w_upd_54[15:0];
-  // seq: wn_54 (generator/units/hebbian.ts:637)
+  // seq: wn_54 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_54 <= {{48{_bits_wn_54[15]}}, _bits_wn_54};
+      wn_54 <= `IBHEBB_SEXT(_bits_wn_54, 16, 64);
     end
   end
 
@@ -6343,17 +6763,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_55 (generator/units/lane.ts:420)
+  // comb: w_upd_55 (generator/units/lane.ts:427)
   always @* begin
     w_upd_55_sum = 17'sd0;
     w_upd_55_above = 1'b0;
     w_upd_55_below = 1'b0;
+    _ext_w_upd_55_sum = 64'd0;
     _bits_w_upd_55_sum = 16'd0;
+    _ext_w_upd_55_sum_2 = 64'd0;
     _mul_w_upd_55_sum = 64'd0;
     _shrBy_w_upd_55_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_55_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_55_sum = hc_rd[895:880];
-      _mul_w_upd_55_sum = nu1_q * $signed(_bits_w_upd_55_sum);
+      _ext_w_upd_55_sum_2 = `IBHEBB_SEXT(_bits_w_upd_55_sum, 16, 64);
+      _mul_w_upd_55_sum = $signed(_ext_w_upd_55_sum) * $signed(_ext_w_upd_55_sum_2);
       _shrBy_w_upd_55_sum = $signed((_mul_w_upd_55_sum + {{45'd0, r_55}, 3'd0})) >>> 6'd19;
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
       w_upd_55_above = w_upd_55_sum[16:15] == 2'd1;
@@ -6371,10 +6795,10 @@ module hebbian (
   end
 
   assign _bits_wn_55 = w_upd_55[15:0];
-  // seq: wn_55 (generator/units/hebbian.ts:637)
+  // seq: wn_55 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_55 <= {{48{_bits_wn_55[15]}}, _bits_wn_55};
+      wn_55 <= `IBHEBB_SEXT(_bits_wn_55, 16, 64);
     end
   end
 
@@ -6402,17 +6826,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_56 (generator/units/lane.ts:420)
+  // comb: w_upd_56 (generator/units/lane.ts:427)
   always @* begin
     w_upd_56_sum = 17'sd0;
     w_upd_56_above = 1'b0;
     w_upd_56_below = 1'b0;
+    _ext_w_upd_56_sum = 64'd0;
     _bits_w_upd_56_sum = 16'd0;
+    _ext_w_upd_56_sum_2 = 64'd0;
     _mul_w_upd_56_sum = 64'd0;
     _shrBy_w_upd_56_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_56_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_56_sum = hc_rd[911:896];
-      _mul_w_upd_56_sum = nu1_q * $signed(_bits_w_upd_56_sum);
+      _ext_w_upd_56_sum_2 = `IBHEBB_SEXT(_bits_w_upd_56_sum, 16, 64);
+      _mul_w_upd_56_sum = $signed(_ext_w_upd_56_sum) * $signed(_ext_w_upd_56_sum_2);
       _shrBy_w_upd_56_sum = $signed((_mul_w_upd_56_sum + {{45'd0, r_56}, 3'd0})) >>> 6'd19;
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
       w_upd_56_above = w_upd_56_sum[16:15] == 2'd1;
@@ -6430,10 +6858,10 @@ module hebbian (
   end
 
   assign _bits_wn_56 = w_upd_56[15:0];
-  // seq: wn_56 (generator/units/hebbian.ts:637)
+  // seq: wn_56 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_56 <= {{48{_bits_wn_56[15]}}, _bits_wn_56};
+      wn_56 <= `IBHEBB_SEXT(_bits_wn_56, 16, 64);
     end
   end
 
@@ -6461,17 +6889,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_57 (generator/units/lane.ts:420)
+  // comb: w_upd_57 (generator/units/lane.ts:427)
   always @* begin
     w_upd_57_sum = 17'sd0;
     w_upd_57_above = 1'b0;
     w_upd_57_below = 1'b0;
+    _ext_w_upd_57_sum = 64'd0;
     _bits_w_upd_57_sum = 16'd0;
+    _ext_w_upd_57_sum_2 = 64'd0;
     _mul_w_upd_57_sum = 64'd0;
     _shrBy_w_upd_57_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_57_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_57_sum = hc_rd[927:912];
-      _mul_w_upd_57_sum = nu1_q * $signed(_bits_w_upd_57_sum);
+      _ext_w_upd_57_sum_2 = `IBHEBB_SEXT(_bits_w_upd_57_sum, 16, 64);
+      _mul_w_upd_57_sum = $signed(_ext_w_upd_57_sum) * $signed(_ext_w_upd_57_sum_2);
       _shrBy_w_upd_57_sum = $signed((_mul_w_upd_57_sum + {{45'd0, r_57}, 3'd0})) >>> 6'd19;
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
       w_upd_57_above = w_upd_57_sum[16:15] == 2'd1;
@@ -6489,10 +6921,10 @@ module hebbian (
   end
 
   assign _bits_wn_57 = w_upd_57[15:0];
-  // seq: wn_57 (generator/units/hebbian.ts:637)
+  // seq: wn_57 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_57 <= {{48{_bits_wn_57[15]}}, _bits_wn_57};
+      wn_57 <= `IBHEBB_SEXT(_bits_wn_57, 16, 64);
     end
   end
 
@@ -6520,17 +6952,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_58 (generator/units/lane.ts:420)
+  // comb: w_upd_58 (generator/units/lane.ts:427)
   always @* begin
     w_upd_58_sum = 17'sd0;
     w_upd_58_above = 1'b0;
     w_upd_58_below = 1'b0;
+    _ext_w_upd_58_sum = 64'd0;
     _bits_w_upd_58_sum = 16'd0;
+    _ext_w_upd_58_sum_2 = 64'd0;
     _mul_w_upd_58_sum = 64'd0;
     _shrBy_w_upd_58_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_58_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_58_sum = hc_rd[943:928];
-      _mul_w_upd_58_sum = nu1_q * $signed(_bits_w_upd_58_sum);
+      _ext_w_upd_58_sum_2 = `IBHEBB_SEXT(_bits_w_upd_58_sum, 16, 64);
+      _mul_w_upd_58_sum = $signed(_ext_w_upd_58_sum) * $signed(_ext_w_upd_58_sum_2);
       _shrBy_w_upd_58_sum = $signed((_mul_w_upd_58_sum + {{45'd0, r_58}, 3'd0})) >>> 6'd19;
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
       w_upd_58_above = w_upd_58_sum[16:15] == 2'd1;
@@ -6548,10 +6984,10 @@ module hebbian (
   end
 
   assign _bits_wn_58 = w_upd_58[15:0];
-  // seq: wn_58 (generator/units/hebbian.ts:637)
+  // seq: wn_58 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_58 <= {{48{_bits_wn_58[15]}}, _bits_wn_58};
+      wn_58 <= `IBHEBB_SEXT(_bits_wn_58, 16, 64);
     end
   end
 
@@ -6579,17 +7015,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_59 (generator/units/lane.ts:420)
+  // comb: w_upd_59 (generator/units/lane.ts:427)
   always @* begin
     w_upd_59_sum = 17'sd0;
     w_upd_59_above = 1'b0;
     w_upd_59_below = 1'b0;
+    _ext_w_upd_59_sum = 64'd0;
     _bits_w_upd_59_sum = 16'd0;
+    _ext_w_upd_59_sum_2 = 64'd0;
     _mul_w_upd_59_sum = 64'd0;
     _shrBy_w_upd_59_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_59_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_59_sum = hc_rd[959:944];
-      _mul_w_upd_59_sum = nu1_q * $signed(_bits_w_upd_59_sum);
+      _ext_w_upd_59_sum_2 = `IBHEBB_SEXT(_bits_w_upd_59_sum, 16, 64);
+      _mul_w_upd_59_sum = $signed(_ext_w_upd_59_sum) * $signed(_ext_w_upd_59_sum_2);
       _shrBy_w_upd_59_sum = $signed((_mul_w_upd_59_sum + {{45'd0, r_59}, 3'd0})) >>> 6'd19;
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
       w_upd_59_above = w_upd_59_sum[16:15] == 2'd1;
@@ -6607,10 +7047,10 @@ module hebbian (
   end
 
   assign _bits_wn_59 = w_upd_59[15:0];
-  // seq: wn_59 (generator/units/hebbian.ts:637)
+  // seq: wn_59 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_59 <= {{48{_bits_wn_59[15]}}, _bits_wn_59};
+      wn_59 <= `IBHEBB_SEXT(_bits_wn_59, 16, 64);
     end
   end
 
@@ -6638,17 +7078,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_60 (generator/units/lane.ts:420)
+  // comb: w_upd_60 (generator/units/lane.ts:427)
   always @* begin
     w_upd_60_sum = 17'sd0;
     w_upd_60_above = 1'b0;
     w_upd_60_below = 1'b0;
+    _ext_w_upd_60_sum = 64'd0;
     _bits_w_upd_60_sum = 16'd0;
+    _ext_w_upd_60_sum_2 = 64'd0;
     _mul_w_upd_60_sum = 64'd0;
     _shrBy_w_upd_60_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_60_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_60_sum = hc_rd[975:960];
-      _mul_w_upd_60_sum = nu1_q * $signed(_bits_w_upd_60_sum);
+      _ext_w_upd_60_sum_2 = `IBHEBB_SEXT(_bits_w_upd_60_sum, 16, 64);
+      _mul_w_upd_60_sum = $signed(_ext_w_upd_60_sum) * $signed(_ext_w_upd_60_sum_2);
       _shrBy_w_upd_60_sum = $signed((_mul_w_upd_60_sum + {{45'd0, r_60}, 3'd0})) >>> 6'd19;
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
       w_upd_60_above = w_upd_60_sum[16:15] == 2'd1;
@@ -6666,10 +7110,10 @@ module hebbian (
   end
 
   assign _bits_wn_60 = w_upd_60[15:0];
-  // seq: wn_60 (generator/units/hebbian.ts:637)
+  // seq: wn_60 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_60 <= {{48{_bits_wn_60[15]}}, _bits_wn_60};
+      wn_60 <= `IBHEBB_SEXT(_bits_wn_60, 16, 64);
     end
   end
 
@@ -6697,17 +7141,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_61 (generator/units/lane.ts:420)
+  // comb: w_upd_61 (generator/units/lane.ts:427)
   always @* begin
     w_upd_61_sum = 17'sd0;
     w_upd_61_above = 1'b0;
     w_upd_61_below = 1'b0;
+    _ext_w_upd_61_sum = 64'd0;
     _bits_w_upd_61_sum = 16'd0;
+    _ext_w_upd_61_sum_2 = 64'd0;
     _mul_w_upd_61_sum = 64'd0;
     _shrBy_w_upd_61_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_61_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_61_sum = hc_rd[991:976];
-      _mul_w_upd_61_sum = nu1_q * $signed(_bits_w_upd_61_sum);
+      _ext_w_upd_61_sum_2 = `IBHEBB_SEXT(_bits_w_upd_61_sum, 16, 64);
+      _mul_w_upd_61_sum = $signed(_ext_w_upd_61_sum) * $signed(_ext_w_upd_61_sum_2);
       _shrBy_w_upd_61_sum = $signed((_mul_w_upd_61_sum + {{45'd0, r_61}, 3'd0})) >>> 6'd19;
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
       w_upd_61_above = w_upd_61_sum[16:15] == 2'd1;
@@ -6725,10 +7173,10 @@ module hebbian (
   end
 
   assign _bits_wn_61 = w_upd_61[15:0];
-  // seq: wn_61 (generator/units/hebbian.ts:637)
+  // seq: wn_61 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_61 <= {{48{_bits_wn_61[15]}}, _bits_wn_61};
+      wn_61 <= `IBHEBB_SEXT(_bits_wn_61, 16, 64);
     end
   end
 
@@ -6756,17 +7204,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_62 (generator/units/lane.ts:420)
+  // comb: w_upd_62 (generator/units/lane.ts:427)
   always @* begin
     w_upd_62_sum = 17'sd0;
     w_upd_62_above = 1'b0;
     w_upd_62_below = 1'b0;
+    _ext_w_upd_62_sum = 64'd0;
     _bits_w_upd_62_sum = 16'd0;
+    _ext_w_upd_62_sum_2 = 64'd0;
     _mul_w_upd_62_sum = 64'd0;
     _shrBy_w_upd_62_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_62_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_62_sum = hc_rd[1007:992];
-      _mul_w_upd_62_sum = nu1_q * $signed(_bits_w_upd_62_sum);
+      _ext_w_upd_62_sum_2 = `IBHEBB_SEXT(_bits_w_upd_62_sum, 16, 64);
+      _mul_w_upd_62_sum = $signed(_ext_w_upd_62_sum) * $signed(_ext_w_upd_62_sum_2);
       _shrBy_w_upd_62_sum = $signed((_mul_w_upd_62_sum + {{45'd0, r_62}, 3'd0})) >>> 6'd19;
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
       w_upd_62_above = w_upd_62_sum[16:15] == 2'd1;
@@ -6784,10 +7236,10 @@ module hebbian (
   end
 
   assign _bits_wn_62 = w_upd_62[15:0];
-  // seq: wn_62 (generator/units/hebbian.ts:637)
+  // seq: wn_62 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_62 <= {{48{_bits_wn_62[15]}}, _bits_wn_62};
+      wn_62 <= `IBHEBB_SEXT(_bits_wn_62, 16, 64);
     end
   end
 
@@ -6815,17 +7267,21 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_63 (generator/units/lane.ts:420)
+  // comb: w_upd_63 (generator/units/lane.ts:427)
   always @* begin
     w_upd_63_sum = 17'sd0;
     w_upd_63_above = 1'b0;
     w_upd_63_below = 1'b0;
+    _ext_w_upd_63_sum = 64'd0;
     _bits_w_upd_63_sum = 16'd0;
+    _ext_w_upd_63_sum_2 = 64'd0;
     _mul_w_upd_63_sum = 64'd0;
     _shrBy_w_upd_63_sum = 64'd0;
     if (w_we_16) begin
+      _ext_w_upd_63_sum = {{47{nu1_q[16]}}, nu1_q};
       _bits_w_upd_63_sum = hc_rd[1023:1008];
-      _mul_w_upd_63_sum = nu1_q * $signed(_bits_w_upd_63_sum);
+      _ext_w_upd_63_sum_2 = `IBHEBB_SEXT(_bits_w_upd_63_sum, 16, 64);
+      _mul_w_upd_63_sum = $signed(_ext_w_upd_63_sum) * $signed(_ext_w_upd_63_sum_2);
       _shrBy_w_upd_63_sum = $signed((_mul_w_upd_63_sum + {{45'd0, r_63}, 3'd0})) >>> 6'd19;
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
       w_upd_63_above = w_upd_63_sum[16:15] == 2'd1;
@@ -6843,14 +7299,14 @@ module hebbian (
   end
 
   assign _bits_wn_63 = w_upd_63[15:0];
-  // seq: wn_63 (generator/units/hebbian.ts:637)
+  // seq: wn_63 (generator/units/hebbian.ts:641)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_63 <= {{48{_bits_wn_63[15]}}, _bits_wn_63};
+      wn_63 <= `IBHEBB_SEXT(_bits_wn_63, 16, 64);
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:646)
+  // seq: lfsr_banks (generator/units/hebbian.ts:650)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -7633,204 +8089,268 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:658
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:662
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:380
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:387
 
-  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:381
+  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:388
 
-  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:382
+  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:389
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:660
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:664
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:661
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:665
 
-  // seq: bn_q (generator/units/hebbian.ts:665)
+  // seq: bn_q (generator/units/hebbian.ts:669)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
 
   assign _bits_sum_q = hn_rd[15:0];
-  assign _mul_sum_q = wn_0 * $signed(_bits_sum_q);
+  assign _ext_sum_q = `IBHEBB_SEXT(_bits_sum_q, 16, 64);
+  assign _mul_sum_q = wn_0 * $signed(_ext_sum_q);
   assign _bits_sum_q_2 = hn_rd[31:16];
-  assign _mul_sum_q_2 = wn_1 * $signed(_bits_sum_q_2);
+  assign _ext_sum_q_2 = `IBHEBB_SEXT(_bits_sum_q_2, 16, 64);
+  assign _mul_sum_q_2 = wn_1 * $signed(_ext_sum_q_2);
   assign _bits_sum_q_3 = hn_rd[47:32];
-  assign _mul_sum_q_3 = wn_2 * $signed(_bits_sum_q_3);
+  assign _ext_sum_q_3 = `IBHEBB_SEXT(_bits_sum_q_3, 16, 64);
+  assign _mul_sum_q_3 = wn_2 * $signed(_ext_sum_q_3);
   assign _bits_sum_q_4 = hn_rd[63:48];
-  assign _mul_sum_q_4 = wn_3 * $signed(_bits_sum_q_4);
+  assign _ext_sum_q_4 = `IBHEBB_SEXT(_bits_sum_q_4, 16, 64);
+  assign _mul_sum_q_4 = wn_3 * $signed(_ext_sum_q_4);
   assign _bits_sum_q_5 = hn_rd[79:64];
-  assign _mul_sum_q_5 = wn_4 * $signed(_bits_sum_q_5);
+  assign _ext_sum_q_5 = `IBHEBB_SEXT(_bits_sum_q_5, 16, 64);
+  assign _mul_sum_q_5 = wn_4 * $signed(_ext_sum_q_5);
   assign _bits_sum_q_6 = hn_rd[95:80];
-  assign _mul_sum_q_6 = wn_5 * $signed(_bits_sum_q_6);
+  assign _ext_sum_q_6 = `IBHEBB_SEXT(_bits_sum_q_6, 16, 64);
+  assign _mul_sum_q_6 = wn_5 * $signed(_ext_sum_q_6);
   assign _bits_sum_q_7 = hn_rd[111:96];
-  assign _mul_sum_q_7 = wn_6 * $signed(_bits_sum_q_7);
+  assign _ext_sum_q_7 = `IBHEBB_SEXT(_bits_sum_q_7, 16, 64);
+  assign _mul_sum_q_7 = wn_6 * $signed(_ext_sum_q_7);
   assign _bits_sum_q_8 = hn_rd[127:112];
-  assign _mul_sum_q_8 = wn_7 * $signed(_bits_sum_q_8);
+  assign _ext_sum_q_8 = `IBHEBB_SEXT(_bits_sum_q_8, 16, 64);
+  assign _mul_sum_q_8 = wn_7 * $signed(_ext_sum_q_8);
   assign _bits_sum_q_9 = hn_rd[143:128];
-  assign _mul_sum_q_9 = wn_8 * $signed(_bits_sum_q_9);
+  assign _ext_sum_q_9 = `IBHEBB_SEXT(_bits_sum_q_9, 16, 64);
+  assign _mul_sum_q_9 = wn_8 * $signed(_ext_sum_q_9);
   assign _bits_sum_q_10 = hn_rd[159:144];
-  assign _mul_sum_q_10 = wn_9 * $signed(_bits_sum_q_10);
+  assign _ext_sum_q_10 = `IBHEBB_SEXT(_bits_sum_q_10, 16, 64);
+  assign _mul_sum_q_10 = wn_9 * $signed(_ext_sum_q_10);
   assign _bits_sum_q_11 = hn_rd[175:160];
-  assign _mul_sum_q_11 = wn_10 * $signed(_bits_sum_q_11);
+  assign _ext_sum_q_11 = `IBHEBB_SEXT(_bits_sum_q_11, 16, 64);
+  assign _mul_sum_q_11 = wn_10 * $signed(_ext_sum_q_11);
   assign _bits_sum_q_12 = hn_rd[191:176];
-  assign _mul_sum_q_12 = wn_11 * $signed(_bits_sum_q_12);
+  assign _ext_sum_q_12 = `IBHEBB_SEXT(_bits_sum_q_12, 16, 64);
+  assign _mul_sum_q_12 = wn_11 * $signed(_ext_sum_q_12);
   assign _bits_sum_q_13 = hn_rd[207:192];
-  assign _mul_sum_q_13 = wn_12 * $signed(_bits_sum_q_13);
+  assign _ext_sum_q_13 = `IBHEBB_SEXT(_bits_sum_q_13, 16, 64);
+  assign _mul_sum_q_13 = wn_12 * $signed(_ext_sum_q_13);
   assign _bits_sum_q_14 = hn_rd[223:208];
-  assign _mul_sum_q_14 = wn_13 * $signed(_bits_sum_q_14);
+  assign _ext_sum_q_14 = `IBHEBB_SEXT(_bits_sum_q_14, 16, 64);
+  assign _mul_sum_q_14 = wn_13 * $signed(_ext_sum_q_14);
   assign _bits_sum_q_15 = hn_rd[239:224];
-  assign _mul_sum_q_15 = wn_14 * $signed(_bits_sum_q_15);
+  assign _ext_sum_q_15 = `IBHEBB_SEXT(_bits_sum_q_15, 16, 64);
+  assign _mul_sum_q_15 = wn_14 * $signed(_ext_sum_q_15);
   assign _bits_sum_q_16 = hn_rd[255:240];
-  assign _mul_sum_q_16 = wn_15 * $signed(_bits_sum_q_16);
+  assign _ext_sum_q_16 = `IBHEBB_SEXT(_bits_sum_q_16, 16, 64);
+  assign _mul_sum_q_16 = wn_15 * $signed(_ext_sum_q_16);
   assign _bits_sum_q_17 = hn_rd[271:256];
-  assign _mul_sum_q_17 = wn_16 * $signed(_bits_sum_q_17);
+  assign _ext_sum_q_17 = `IBHEBB_SEXT(_bits_sum_q_17, 16, 64);
+  assign _mul_sum_q_17 = wn_16 * $signed(_ext_sum_q_17);
   assign _mux_sum_q = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_17 : 64'sd0;
   assign _bits_sum_q_18 = hn_rd[287:272];
-  assign _mul_sum_q_18 = wn_17 * $signed(_bits_sum_q_18);
+  assign _ext_sum_q_18 = `IBHEBB_SEXT(_bits_sum_q_18, 16, 64);
+  assign _mul_sum_q_18 = wn_17 * $signed(_ext_sum_q_18);
   assign _mux_sum_q_2 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_18 : 64'sd0;
   assign _bits_sum_q_19 = hn_rd[303:288];
-  assign _mul_sum_q_19 = wn_18 * $signed(_bits_sum_q_19);
+  assign _ext_sum_q_19 = `IBHEBB_SEXT(_bits_sum_q_19, 16, 64);
+  assign _mul_sum_q_19 = wn_18 * $signed(_ext_sum_q_19);
   assign _mux_sum_q_3 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_19 : 64'sd0;
   assign _bits_sum_q_20 = hn_rd[319:304];
-  assign _mul_sum_q_20 = wn_19 * $signed(_bits_sum_q_20);
+  assign _ext_sum_q_20 = `IBHEBB_SEXT(_bits_sum_q_20, 16, 64);
+  assign _mul_sum_q_20 = wn_19 * $signed(_ext_sum_q_20);
   assign _mux_sum_q_4 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_20 : 64'sd0;
   assign _bits_sum_q_21 = hn_rd[335:320];
-  assign _mul_sum_q_21 = wn_20 * $signed(_bits_sum_q_21);
+  assign _ext_sum_q_21 = `IBHEBB_SEXT(_bits_sum_q_21, 16, 64);
+  assign _mul_sum_q_21 = wn_20 * $signed(_ext_sum_q_21);
   assign _mux_sum_q_5 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_21 : 64'sd0;
   assign _bits_sum_q_22 = hn_rd[351:336];
-  assign _mul_sum_q_22 = wn_21 * $signed(_bits_sum_q_22);
+  assign _ext_sum_q_22 = `IBHEBB_SEXT(_bits_sum_q_22, 16, 64);
+  assign _mul_sum_q_22 = wn_21 * $signed(_ext_sum_q_22);
   assign _mux_sum_q_6 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_22 : 64'sd0;
   assign _bits_sum_q_23 = hn_rd[367:352];
-  assign _mul_sum_q_23 = wn_22 * $signed(_bits_sum_q_23);
+  assign _ext_sum_q_23 = `IBHEBB_SEXT(_bits_sum_q_23, 16, 64);
+  assign _mul_sum_q_23 = wn_22 * $signed(_ext_sum_q_23);
   assign _mux_sum_q_7 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_23 : 64'sd0;
   assign _bits_sum_q_24 = hn_rd[383:368];
-  assign _mul_sum_q_24 = wn_23 * $signed(_bits_sum_q_24);
+  assign _ext_sum_q_24 = `IBHEBB_SEXT(_bits_sum_q_24, 16, 64);
+  assign _mul_sum_q_24 = wn_23 * $signed(_ext_sum_q_24);
   assign _mux_sum_q_8 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_24 : 64'sd0;
   assign _bits_sum_q_25 = hn_rd[399:384];
-  assign _mul_sum_q_25 = wn_24 * $signed(_bits_sum_q_25);
+  assign _ext_sum_q_25 = `IBHEBB_SEXT(_bits_sum_q_25, 16, 64);
+  assign _mul_sum_q_25 = wn_24 * $signed(_ext_sum_q_25);
   assign _mux_sum_q_9 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_25 : 64'sd0;
   assign _bits_sum_q_26 = hn_rd[415:400];
-  assign _mul_sum_q_26 = wn_25 * $signed(_bits_sum_q_26);
+  assign _ext_sum_q_26 = `IBHEBB_SEXT(_bits_sum_q_26, 16, 64);
+  assign _mul_sum_q_26 = wn_25 * $signed(_ext_sum_q_26);
   assign _mux_sum_q_10 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_26 : 64'sd0;
   assign _bits_sum_q_27 = hn_rd[431:416];
-  assign _mul_sum_q_27 = wn_26 * $signed(_bits_sum_q_27);
+  assign _ext_sum_q_27 = `IBHEBB_SEXT(_bits_sum_q_27, 16, 64);
+  assign _mul_sum_q_27 = wn_26 * $signed(_ext_sum_q_27);
   assign _mux_sum_q_11 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_27 : 64'sd0;
   assign _bits_sum_q_28 = hn_rd[447:432];
-  assign _mul_sum_q_28 = wn_27 * $signed(_bits_sum_q_28);
+  assign _ext_sum_q_28 = `IBHEBB_SEXT(_bits_sum_q_28, 16, 64);
+  assign _mul_sum_q_28 = wn_27 * $signed(_ext_sum_q_28);
   assign _mux_sum_q_12 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_28 : 64'sd0;
   assign _bits_sum_q_29 = hn_rd[463:448];
-  assign _mul_sum_q_29 = wn_28 * $signed(_bits_sum_q_29);
+  assign _ext_sum_q_29 = `IBHEBB_SEXT(_bits_sum_q_29, 16, 64);
+  assign _mul_sum_q_29 = wn_28 * $signed(_ext_sum_q_29);
   assign _mux_sum_q_13 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_29 : 64'sd0;
   assign _bits_sum_q_30 = hn_rd[479:464];
-  assign _mul_sum_q_30 = wn_29 * $signed(_bits_sum_q_30);
+  assign _ext_sum_q_30 = `IBHEBB_SEXT(_bits_sum_q_30, 16, 64);
+  assign _mul_sum_q_30 = wn_29 * $signed(_ext_sum_q_30);
   assign _mux_sum_q_14 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_30 : 64'sd0;
   assign _bits_sum_q_31 = hn_rd[495:480];
-  assign _mul_sum_q_31 = wn_30 * $signed(_bits_sum_q_31);
+  assign _ext_sum_q_31 = `IBHEBB_SEXT(_bits_sum_q_31, 16, 64);
+  assign _mul_sum_q_31 = wn_30 * $signed(_ext_sum_q_31);
   assign _mux_sum_q_15 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_31 : 64'sd0;
   assign _bits_sum_q_32 = hn_rd[511:496];
-  assign _mul_sum_q_32 = wn_31 * $signed(_bits_sum_q_32);
+  assign _ext_sum_q_32 = `IBHEBB_SEXT(_bits_sum_q_32, 16, 64);
+  assign _mul_sum_q_32 = wn_31 * $signed(_ext_sum_q_32);
   assign _mux_sum_q_16 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_32 : 64'sd0;
   assign _bits_sum_q_33 = hn_rd[527:512];
-  assign _mul_sum_q_33 = wn_32 * $signed(_bits_sum_q_33);
+  assign _ext_sum_q_33 = `IBHEBB_SEXT(_bits_sum_q_33, 16, 64);
+  assign _mul_sum_q_33 = wn_32 * $signed(_ext_sum_q_33);
   assign _mux_sum_q_17 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_33 : 64'sd0;
   assign _bits_sum_q_34 = hn_rd[543:528];
-  assign _mul_sum_q_34 = wn_33 * $signed(_bits_sum_q_34);
+  assign _ext_sum_q_34 = `IBHEBB_SEXT(_bits_sum_q_34, 16, 64);
+  assign _mul_sum_q_34 = wn_33 * $signed(_ext_sum_q_34);
   assign _mux_sum_q_18 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_34 : 64'sd0;
   assign _bits_sum_q_35 = hn_rd[559:544];
-  assign _mul_sum_q_35 = wn_34 * $signed(_bits_sum_q_35);
+  assign _ext_sum_q_35 = `IBHEBB_SEXT(_bits_sum_q_35, 16, 64);
+  assign _mul_sum_q_35 = wn_34 * $signed(_ext_sum_q_35);
   assign _mux_sum_q_19 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_35 : 64'sd0;
   assign _bits_sum_q_36 = hn_rd[575:560];
-  assign _mul_sum_q_36 = wn_35 * $signed(_bits_sum_q_36);
+  assign _ext_sum_q_36 = `IBHEBB_SEXT(_bits_sum_q_36, 16, 64);
+  assign _mul_sum_q_36 = wn_35 * $signed(_ext_sum_q_36);
   assign _mux_sum_q_20 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_36 : 64'sd0;
   assign _bits_sum_q_37 = hn_rd[591:576];
-  assign _mul_sum_q_37 = wn_36 * $signed(_bits_sum_q_37);
+  assign _ext_sum_q_37 = `IBHEBB_SEXT(_bits_sum_q_37, 16, 64);
+  assign _mul_sum_q_37 = wn_36 * $signed(_ext_sum_q_37);
   assign _mux_sum_q_21 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_37 : 64'sd0;
   assign _bits_sum_q_38 = hn_rd[607:592];
-  assign _mul_sum_q_38 = wn_37 * $signed(_bits_sum_q_38);
+  assign _ext_sum_q_38 = `IBHEBB_SEXT(_bits_sum_q_38, 16, 64);
+  assign _mul_sum_q_38 = wn_37 * $signed(_ext_sum_q_38);
   assign _mux_sum_q_22 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_38 : 64'sd0;
   assign _bits_sum_q_39 = hn_rd[623:608];
-  assign _mul_sum_q_39 = wn_38 * $signed(_bits_sum_q_39);
+  assign _ext_sum_q_39 = `IBHEBB_SEXT(_bits_sum_q_39, 16, 64);
+  assign _mul_sum_q_39 = wn_38 * $signed(_ext_sum_q_39);
   assign _mux_sum_q_23 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_39 : 64'sd0;
   assign _bits_sum_q_40 = hn_rd[639:624];
-  assign _mul_sum_q_40 = wn_39 * $signed(_bits_sum_q_40);
+  assign _ext_sum_q_40 = `IBHEBB_SEXT(_bits_sum_q_40, 16, 64);
+  assign _mul_sum_q_40 = wn_39 * $signed(_ext_sum_q_40);
   assign _mux_sum_q_24 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_40 : 64'sd0;
   assign _bits_sum_q_41 = hn_rd[655:640];
-  assign _mul_sum_q_41 = wn_40 * $signed(_bits_sum_q_41);
+  assign _ext_sum_q_41 = `IBHEBB_SEXT(_bits_sum_q_41, 16, 64);
+  assign _mul_sum_q_41 = wn_40 * $signed(_ext_sum_q_41);
   assign _mux_sum_q_25 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_41 : 64'sd0;
   assign _bits_sum_q_42 = hn_rd[671:656];
-  assign _mul_sum_q_42 = wn_41 * $signed(_bits_sum_q_42);
+  assign _ext_sum_q_42 = `IBHEBB_SEXT(_bits_sum_q_42, 16, 64);
+  assign _mul_sum_q_42 = wn_41 * $signed(_ext_sum_q_42);
   assign _mux_sum_q_26 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_42 : 64'sd0;
   assign _bits_sum_q_43 = hn_rd[687:672];
-  assign _mul_sum_q_43 = wn_42 * $signed(_bits_sum_q_43);
+  assign _ext_sum_q_43 = `IBHEBB_SEXT(_bits_sum_q_43, 16, 64);
+  assign _mul_sum_q_43 = wn_42 * $signed(_ext_sum_q_43);
   assign _mux_sum_q_27 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_43 : 64'sd0;
   assign _bits_sum_q_44 = hn_rd[703:688];
-  assign _mul_sum_q_44 = wn_43 * $signed(_bits_sum_q_44);
+  assign _ext_sum_q_44 = `IBHEBB_SEXT(_bits_sum_q_44, 16, 64);
+  assign _mul_sum_q_44 = wn_43 * $signed(_ext_sum_q_44);
   assign _mux_sum_q_28 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_44 : 64'sd0;
   assign _bits_sum_q_45 = hn_rd[719:704];
-  assign _mul_sum_q_45 = wn_44 * $signed(_bits_sum_q_45);
+  assign _ext_sum_q_45 = `IBHEBB_SEXT(_bits_sum_q_45, 16, 64);
+  assign _mul_sum_q_45 = wn_44 * $signed(_ext_sum_q_45);
   assign _mux_sum_q_29 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_45 : 64'sd0;
   assign _bits_sum_q_46 = hn_rd[735:720];
-  assign _mul_sum_q_46 = wn_45 * $signed(_bits_sum_q_46);
+  assign _ext_sum_q_46 = `IBHEBB_SEXT(_bits_sum_q_46, 16, 64);
+  assign _mul_sum_q_46 = wn_45 * $signed(_ext_sum_q_46);
   assign _mux_sum_q_30 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_46 : 64'sd0;
   assign _bits_sum_q_47 = hn_rd[751:736];
-  assign _mul_sum_q_47 = wn_46 * $signed(_bits_sum_q_47);
+  assign _ext_sum_q_47 = `IBHEBB_SEXT(_bits_sum_q_47, 16, 64);
+  assign _mul_sum_q_47 = wn_46 * $signed(_ext_sum_q_47);
   assign _mux_sum_q_31 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_47 : 64'sd0;
   assign _bits_sum_q_48 = hn_rd[767:752];
-  assign _mul_sum_q_48 = wn_47 * $signed(_bits_sum_q_48);
+  assign _ext_sum_q_48 = `IBHEBB_SEXT(_bits_sum_q_48, 16, 64);
+  assign _mul_sum_q_48 = wn_47 * $signed(_ext_sum_q_48);
   assign _mux_sum_q_32 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_48 : 64'sd0;
   assign _bits_sum_q_49 = hn_rd[783:768];
-  assign _mul_sum_q_49 = wn_48 * $signed(_bits_sum_q_49);
+  assign _ext_sum_q_49 = `IBHEBB_SEXT(_bits_sum_q_49, 16, 64);
+  assign _mul_sum_q_49 = wn_48 * $signed(_ext_sum_q_49);
   assign _mux_sum_q_33 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_49 : 64'sd0;
   assign _bits_sum_q_50 = hn_rd[799:784];
-  assign _mul_sum_q_50 = wn_49 * $signed(_bits_sum_q_50);
+  assign _ext_sum_q_50 = `IBHEBB_SEXT(_bits_sum_q_50, 16, 64);
+  assign _mul_sum_q_50 = wn_49 * $signed(_ext_sum_q_50);
   assign _mux_sum_q_34 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_50 : 64'sd0;
   assign _bits_sum_q_51 = hn_rd[815:800];
-  assign _mul_sum_q_51 = wn_50 * $signed(_bits_sum_q_51);
+  assign _ext_sum_q_51 = `IBHEBB_SEXT(_bits_sum_q_51, 16, 64);
+  assign _mul_sum_q_51 = wn_50 * $signed(_ext_sum_q_51);
   assign _mux_sum_q_35 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_51 : 64'sd0;
   assign _bits_sum_q_52 = hn_rd[831:816];
-  assign _mul_sum_q_52 = wn_51 * $signed(_bits_sum_q_52);
+  assign _ext_sum_q_52 = `IBHEBB_SEXT(_bits_sum_q_52, 16, 64);
+  assign _mul_sum_q_52 = wn_51 * $signed(_ext_sum_q_52);
   assign _mux_sum_q_36 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_52 : 64'sd0;
   assign _bits_sum_q_53 = hn_rd[847:832];
-  assign _mul_sum_q_53 = wn_52 * $signed(_bits_sum_q_53);
+  assign _ext_sum_q_53 = `IBHEBB_SEXT(_bits_sum_q_53, 16, 64);
+  assign _mul_sum_q_53 = wn_52 * $signed(_ext_sum_q_53);
   assign _mux_sum_q_37 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_53 : 64'sd0;
   assign _bits_sum_q_54 = hn_rd[863:848];
-  assign _mul_sum_q_54 = wn_53 * $signed(_bits_sum_q_54);
+  assign _ext_sum_q_54 = `IBHEBB_SEXT(_bits_sum_q_54, 16, 64);
+  assign _mul_sum_q_54 = wn_53 * $signed(_ext_sum_q_54);
   assign _mux_sum_q_38 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_54 : 64'sd0;
   assign _bits_sum_q_55 = hn_rd[879:864];
-  assign _mul_sum_q_55 = wn_54 * $signed(_bits_sum_q_55);
+  assign _ext_sum_q_55 = `IBHEBB_SEXT(_bits_sum_q_55, 16, 64);
+  assign _mul_sum_q_55 = wn_54 * $signed(_ext_sum_q_55);
   assign _mux_sum_q_39 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_55 : 64'sd0;
   assign _bits_sum_q_56 = hn_rd[895:880];
-  assign _mul_sum_q_56 = wn_55 * $signed(_bits_sum_q_56);
+  assign _ext_sum_q_56 = `IBHEBB_SEXT(_bits_sum_q_56, 16, 64);
+  assign _mul_sum_q_56 = wn_55 * $signed(_ext_sum_q_56);
   assign _mux_sum_q_40 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_56 : 64'sd0;
   assign _bits_sum_q_57 = hn_rd[911:896];
-  assign _mul_sum_q_57 = wn_56 * $signed(_bits_sum_q_57);
+  assign _ext_sum_q_57 = `IBHEBB_SEXT(_bits_sum_q_57, 16, 64);
+  assign _mul_sum_q_57 = wn_56 * $signed(_ext_sum_q_57);
   assign _mux_sum_q_41 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_57 : 64'sd0;
   assign _bits_sum_q_58 = hn_rd[927:912];
-  assign _mul_sum_q_58 = wn_57 * $signed(_bits_sum_q_58);
+  assign _ext_sum_q_58 = `IBHEBB_SEXT(_bits_sum_q_58, 16, 64);
+  assign _mul_sum_q_58 = wn_57 * $signed(_ext_sum_q_58);
   assign _mux_sum_q_42 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_58 : 64'sd0;
   assign _bits_sum_q_59 = hn_rd[943:928];
-  assign _mul_sum_q_59 = wn_58 * $signed(_bits_sum_q_59);
+  assign _ext_sum_q_59 = `IBHEBB_SEXT(_bits_sum_q_59, 16, 64);
+  assign _mul_sum_q_59 = wn_58 * $signed(_ext_sum_q_59);
   assign _mux_sum_q_43 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_59 : 64'sd0;
   assign _bits_sum_q_60 = hn_rd[959:944];
-  assign _mul_sum_q_60 = wn_59 * $signed(_bits_sum_q_60);
+  assign _ext_sum_q_60 = `IBHEBB_SEXT(_bits_sum_q_60, 16, 64);
+  assign _mul_sum_q_60 = wn_59 * $signed(_ext_sum_q_60);
   assign _mux_sum_q_44 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_60 : 64'sd0;
   assign _bits_sum_q_61 = hn_rd[975:960];
-  assign _mul_sum_q_61 = wn_60 * $signed(_bits_sum_q_61);
+  assign _ext_sum_q_61 = `IBHEBB_SEXT(_bits_sum_q_61, 16, 64);
+  assign _mul_sum_q_61 = wn_60 * $signed(_ext_sum_q_61);
   assign _mux_sum_q_45 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_61 : 64'sd0;
   assign _bits_sum_q_62 = hn_rd[991:976];
-  assign _mul_sum_q_62 = wn_61 * $signed(_bits_sum_q_62);
+  assign _ext_sum_q_62 = `IBHEBB_SEXT(_bits_sum_q_62, 16, 64);
+  assign _mul_sum_q_62 = wn_61 * $signed(_ext_sum_q_62);
   assign _mux_sum_q_46 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_62 : 64'sd0;
   assign _bits_sum_q_63 = hn_rd[1007:992];
-  assign _mul_sum_q_63 = wn_62 * $signed(_bits_sum_q_63);
+  assign _ext_sum_q_63 = `IBHEBB_SEXT(_bits_sum_q_63, 16, 64);
+  assign _mul_sum_q_63 = wn_62 * $signed(_ext_sum_q_63);
   assign _mux_sum_q_47 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_63 : 64'sd0;
   assign _bits_sum_q_64 = hn_rd[1023:1008];
-  assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
+  assign _ext_sum_q_64 = `IBHEBB_SEXT(_bits_sum_q_64, 16, 64);
+  assign _mul_sum_q_64 = wn_63 * $signed(_ext_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:679)
+  // seq: sum_q (generator/units/hebbian.ts:683)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mux_sum_q[38:0] + _mux_sum_q_2[38:0]) + (_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0])) + ((_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0]) + (_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]))) + (((_mux_sum_q_9[38:0] + _mux_sum_q_10[38:0]) + (_mux_sum_q_11[38:0] + _mux_sum_q_12[38:0])) + ((_mux_sum_q_13[38:0] + _mux_sum_q_14[38:0]) + (_mux_sum_q_15[38:0] + _mux_sum_q_16[38:0]))))) + (((((_mux_sum_q_17[38:0] + _mux_sum_q_18[38:0]) + (_mux_sum_q_19[38:0] + _mux_sum_q_20[38:0])) + ((_mux_sum_q_21[38:0] + _mux_sum_q_22[38:0]) + (_mux_sum_q_23[38:0] + _mux_sum_q_24[38:0]))) + (((_mux_sum_q_25[38:0] + _mux_sum_q_26[38:0]) + (_mux_sum_q_27[38:0] + _mux_sum_q_28[38:0])) + ((_mux_sum_q_29[38:0] + _mux_sum_q_30[38:0]) + (_mux_sum_q_31[38:0] + _mux_sum_q_32[38:0])))) + ((((_mux_sum_q_33[38:0] + _mux_sum_q_34[38:0]) + (_mux_sum_q_35[38:0] + _mux_sum_q_36[38:0])) + ((_mux_sum_q_37[38:0] + _mux_sum_q_38[38:0]) + (_mux_sum_q_39[38:0] + _mux_sum_q_40[38:0]))) + (((_mux_sum_q_41[38:0] + _mux_sum_q_42[38:0]) + (_mux_sum_q_43[38:0] + _mux_sum_q_44[38:0])) + ((_mux_sum_q_45[38:0] + _mux_sum_q_46[38:0]) + (_mux_sum_q_47[38:0] + _mux_sum_q_48[38:0])))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
@@ -7840,9 +8360,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:681
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:685
 
-  // seq: acc_q (generator/units/hebbian.ts:682)
+  // seq: acc_q (generator/units/hebbian.ts:686)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -7852,15 +8372,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:688
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:692
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:689
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:693
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:690
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:694
 
-  // seq: credits (generator/units/hebbian.ts:691)
+  // seq: credits (generator/units/hebbian.ts:695)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_inflight_q = inflight_q;
@@ -7875,9 +8395,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:615
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:622
 
-  // seq: sat_count (generator/units/lane.ts:616)
+  // seq: sat_count (generator/units/lane.ts:623)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) & 18'h30000) != 18'd0)) begin
@@ -7897,15 +8417,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:628
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:635
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:628
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:635
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:628
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:635
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:628
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:635
 
-  // comb: host_word (generator/units/lane.ts:664)
+  // comb: host_word (generator/units/lane.ts:671)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -8313,7 +8833,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:684)
+  // seq: host_read (generator/units/lane.ts:691)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -8336,7 +8856,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:693
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:700
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

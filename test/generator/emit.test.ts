@@ -4,6 +4,7 @@ import { ModuleBuilder, constant, sint, uint, type Module } from '../../generato
 import { GENERATOR_VERSION } from '../../generator/version.js';
 import { adderReg, alu, counter, mac, ramSync, top } from './examples.js';
 import { expectToolsClean } from './tool-checks.js';
+import { simulateIcarus } from '../../generator/tools/index.js';
 
 describe('emitted Verilog snapshots', () => {
   const cases: [string, () => Module][] = [
@@ -224,5 +225,73 @@ describe('emitDesign', () => {
     p.output('x', u1.out('count').xor(u2.out('count')));
     p.unused(u1.out('wrap'));
     expect(() => emitDesign(p.build())).toThrow(/two different modules are named 'counter_w4' .*put the distinguishing parameters in the name/);
+  });
+});
+
+describe('Expr.sextSim', () => {
+  /** a (16 bits) and b (5 bits) sign-extended both ways, and a product with an extended factor. */
+  const sx = (): Module => {
+    const m = new ModuleBuilder('sext_sim', {});
+    m.clock();
+    const a = m.input('a', sint(16));
+    const b = m.input('b', sint(5));
+    const c = m.input('c', sint(64));
+    m.output('ya', a.sextSim(64));
+    m.output('yb', b.sextSim(12));
+    m.output('yp', c.mulWrap(a.sextSim(64)));
+    return m.build();
+  };
+
+  it('writes the IBHEBB_SEXT macro, defined once per file (Verilator: xor and subtract; others: the sign bit replicated)', () => {
+    const v = emitModule(sx()).verilog;
+    expect(v).toContain('`ifndef IBHEBB_SEXT');
+    expect(v).toMatch(/`ifdef VERILATOR\n`define IBHEBB_SEXT\(x, n, w\) \(\{\{\(\(w\) - \(n\)\)\{1'b0\}\}, \(x\) \^ /);
+    expect(v).toContain("`define IBHEBB_SEXT(x, n, w) {{((w) - (n)){x[(n) - 1]}}, x}");
+    expect(v).toContain('`IBHEBB_SEXT(a, 16, 64)');
+    expect(v).toContain('`IBHEBB_SEXT(b, 5, 12)');
+    expect(v.indexOf('`define IBHEBB_SEXT')).toBeLessThan(v.indexOf('module sext_sim'));
+    // one bit, or no wider: the usual form
+    const m = new ModuleBuilder('sext_one', {});
+    m.output('y', m.input('s', sint(1)).sextSim(8));
+    m.output('z', m.input('t', sint(8)).sextSim(8));
+    expect(emitModule(m.build()).verilog).not.toContain('IBHEBB_SEXT');
+  });
+
+  it('both forms give the sign extension for every value (Icarus, with and without VERILATOR defined)', async () => {
+    const tb = [
+      '`timescale 1ns/1ps',
+      'module tb;',
+      '  reg clk = 0; reg rst = 0; reg signed [15:0] a; reg signed [4:0] b; reg signed [63:0] c; integer i, seed;',
+      '  wire [63:0] ya, yp; wire [11:0] yb;',
+      '  sext_sim dut (.clk(clk), .rst(rst), .a(a), .b(b), .c(c), .ya(ya), .yb(yb), .yp(yp));',
+      '  initial begin',
+      '    seed = 11;',
+      '    for (i = 0; i < 1200; i = i + 1) begin',
+      '      a = (i < 4) ? {i[1], {15{i[0]}}} : $random(seed); b = i; c = {$random(seed), $random(seed)};',
+      '      #1 $display("%0d %0d %0d %0d %h %h %h", a, b, c, c * a, ya, yb, yp);',
+      '    end',
+      '    $finish;',
+      '  end',
+      'endmodule',
+    ].join('\n');
+    const files = [...emitDesign(sx()).files, { name: 'tb.v', content: tb }];
+    const plain = await simulateIcarus(files, 'tb');
+    const vform = await simulateIcarus(files, 'tb', { defines: ['VERILATOR'] });
+    expect(plain.compile.errors).toEqual([]);
+    expect(vform.compile.errors).toEqual([]);
+    expect(vform.stdout).toBe(plain.stdout);
+    const hex = (v: bigint, w: number): string => BigInt.asUintN(w, v).toString(16).padStart(w / 4, '0');
+    const lines = plain.stdout.trim().split('\n');
+    expect(lines.length).toBe(1200);
+    for (const l of lines) {
+      const [a, b, c, , ya, yb, yp] = l.split(' ');
+      expect(ya).toBe(hex(BigInt(a), 64));
+      expect(yb).toBe(hex(BigInt(b), 12));
+      expect(yp).toBe(hex(BigInt(c) * BigInt(a), 64));
+    }
+  });
+
+  it('is clean in every tool', async () => {
+    await expectToolsClean(sx());
   });
 });
