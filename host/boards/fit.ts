@@ -122,8 +122,13 @@ function dspOperands(board: Board): [number, number] {
  * operand; a slice with an operand under 2 bits or a product under 11 bits is logic, and a slice whose
  * product lands wholly above the y used bits is removed. A 17 × 17 product is one tile (16 × 16) and three
  * small products in logic, not four tiles.
+ *
+ * `headroom` is the sign bit mul2dsp keeps free in every slice but the last when the DSP multiplies signed
+ * operands only (synth_xilinx: DSP_SIGNEDONLY): the DSP48E1's 25 × 18 then takes 24- and 17-bit slices, so a
+ * 31 × 25 product is 2 × 2 tiles, not the 2 that 31 along the 18-bit port and 25 along the 25-bit one would need
+ * (mul2dsp always puts the wider operand on the A port).
  */
-export function mul2dspTiles(a: number, b: number, y: number, A: number, B: number, minY: number): number {
+export function mul2dspTiles(a: number, b: number, y: number, A: number, B: number, minY: number, headroom = 0): number {
   const tiles = (a: number, b: number, yw: number, shift: number, swap: boolean): number => {
     if (shift >= y || a < 2 || b < 2 || yw < minY) return 0;
     if (swap && a < b) return tiles(b, a, yw, shift, false);
@@ -131,11 +136,13 @@ export function mul2dspTiles(a: number, b: number, y: number, A: number, B: numb
     const alongA = a > A;
     if (!alongA && b <= B) return 1;
     const [w, W, other] = alongA ? [a, A, b] : [b, B, a];
-    const n = Math.floor((w - 1) / W);
-    const last = w - n * W;
+    // n slices of W − headroom data bits (the port's width with the headroom zero-filled), the last the rest
+    const S = W - headroom;
+    const n = Math.floor((w - headroom - 1) / S);
+    const last = w - n * S;
     const piece = (sw: number, sy: number, at: number) => (alongA ? tiles(sw, other, sy, at, false) : tiles(other, sw, sy, at, false));
-    let t = piece(last, other + last, shift + n * W);
-    for (let i = 0; i < n; i++) t += piece(W, Math.min(yw, other + W), shift + i * W);
+    let t = piece(last, other + last, shift + n * S);
+    for (let i = 0; i < n; i++) t += piece(W, Math.min(yw, other + W), shift + i * S);
     return t;
   };
   return tiles(a, b, y, 0, true);
@@ -308,9 +315,12 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
         // a product by a constant as shifts and adds where no tile should go to it
         const [a, b] = [constOperandBits(n.a) && significant(n.a, regs), constOperandBits(n.b) && significant(n.b, regs)].sort((p, q) => q - p);
         if (b < 2 || a + b < board.resources.dsp.minProductBits) return;
+        // Xilinx: mul2dsp with signed-only DSPs (a sign bit of headroom per slice); every slice counted, as
+        // synth_xilinx keeps them (the default design: 189 DSP48E1, the count 189)
         const tiles = ice40
           ? mul2dspTiles(a, b, Math.min(used.get(x) ?? x.width, a + b), A, B, board.resources.dsp.minProductBits)
-          : Math.min(Math.ceil(a / A) * Math.ceil(b / B), Math.ceil(a / B) * Math.ceil(b / A));
+          : // an unsigned operand takes a zero sign bit on the signed-only DSP48E1 (25 × 18 unsigned: 26 × 19, 4 tiles)
+            mul2dspTiles(a + (n.a.signed ? 0 : 1), b + (n.a.signed ? 0 : 1), a + b, A, B, 0, 1);
         if (tiles > 0) multipliers.push({ path, a, b, tiles });
       });
     }

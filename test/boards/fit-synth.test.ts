@@ -178,6 +178,42 @@ describe('fit check against synth_ice40 -dsp', () => {
     expect((r.cells.RAMB18E1 ?? 0) + 2 * (r.cells.RAMB36E1 ?? 0)).toBe(sum(Object.values(blocks)));
   }, 300_000);
 
+  it('counts the DSP48E1 tiles synth_xilinx makes: the wider operand on the 25-bit port, 24- and 17-bit slices (a sign bit of headroom)', async () => {
+    const arty = loadBoard('arty-a7-100t');
+    expect(mul2dspTiles(31, 25, 56, 25, 18, 0, 1)).toBe(4); // the modulator's (m·x − Σ)·s⁻¹: 2 slices along each operand
+    expect(mul2dspTiles(35, 17, 52, 25, 18, 0, 1)).toBe(2);
+    expect(mul2dspTiles(25, 18, 43, 25, 18, 0, 1)).toBe(1);
+    expect(mul2dspTiles(26, 18, 44, 25, 18, 0, 1)).toBe(2);
+    const m = new ModuleBuilder('xmul_shapes');
+    m.clock();
+    // signed shapes of the units (Hebbian 17 × 16, modulator 24 × 17, 35 × 17, 38 × 16, 26 × 16, 31 × 25,
+    // LayerNorm 22 × 22) and unsigned ones (Yosys makes them signed with one more bit)
+    const shapes: [number, number, boolean][] = [
+      [17, 16, true],
+      [24, 17, true],
+      [35, 17, true],
+      [38, 16, true],
+      [26, 16, true],
+      [31, 25, true],
+      [22, 22, true],
+      [24, 17, false],
+      [25, 18, false],
+    ];
+    shapes.forEach(([a, b, signed], i) => {
+      const t = signed ? sint : uint;
+      const x = m.input(`a${i}`, t(a));
+      const y = m.input(`b${i}`, t(b));
+      const p = m.reg(`p${i}_q`, t(a + b), { reset: null });
+      m.seq(`p${i}`, ($) => $.set(p, x.mul(y)));
+      m.output(`p${i}`, p);
+    });
+    const mod = m.build();
+    const tiles = sum(inventory([mod], arty).multipliers.map((x) => x.tiles));
+    const r = await synthYosys(emitDesign(mod).files, mod.name, 'xilinx');
+    expect(r.ok, r.errors.join('\n')).toBe(true);
+    expect(r.cells.DSP48E1 ?? 0).toBe(tiles);
+  }, 300_000);
+
   it("the Hebbian unit with weightMemory 'spram': 2 SB_SPRAM256KA per lane, its block RAMs and DSPs as counted", async () => {
     const cfg = { ...unitConfig([64, 16, 4], 2), weightMemory: 'spram' as const };
     const mod = hebbian(cfg);
