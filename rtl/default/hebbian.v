@@ -139,6 +139,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_2;
   reg  [63:0]        lfsr_1_2;
   reg  [63:0]        lfsr_next_1_2;
+  reg  [63:0]        lfsr_next_1_2_m;
   reg  [63:0]        lfsr_next_1_2_f0;
   reg  [63:0]        lfsr_next_1_2_f1;
   reg  [63:0]        lfsr_next_1_2_f2;
@@ -152,6 +153,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_4;
   reg  [63:0]        lfsr_3_4;
   reg  [63:0]        lfsr_next_3_4;
+  reg  [63:0]        lfsr_next_3_4_m;
   reg  [63:0]        lfsr_next_3_4_f0;
   reg  [63:0]        lfsr_next_3_4_f1;
   reg  [63:0]        lfsr_next_3_4_f2;
@@ -165,6 +167,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_6;
   reg  [63:0]        lfsr_5_6;
   reg  [63:0]        lfsr_next_5_6;
+  reg  [63:0]        lfsr_next_5_6_m;
   reg  [63:0]        lfsr_next_5_6_f0;
   reg  [63:0]        lfsr_next_5_6_f1;
   reg  [63:0]        lfsr_next_5_6_f2;
@@ -178,6 +181,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_8;
   reg  [63:0]        lfsr_7_8;
   reg  [63:0]        lfsr_next_7_8;
+  reg  [63:0]        lfsr_next_7_8_m;
   reg  [63:0]        lfsr_next_7_8_f0;
   reg  [63:0]        lfsr_next_7_8_f1;
   reg  [63:0]        lfsr_next_7_8_f2;
@@ -191,6 +195,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_10;
   reg  [63:0]        lfsr_9_10;
   reg  [63:0]        lfsr_next_9_10;
+  reg  [63:0]        lfsr_next_9_10_m;
   reg  [63:0]        lfsr_next_9_10_f0;
   reg  [63:0]        lfsr_next_9_10_f1;
   reg  [63:0]        lfsr_next_9_10_f2;
@@ -204,6 +209,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_12;
   reg  [63:0]        lfsr_11_12;
   reg  [63:0]        lfsr_next_11_12;
+  reg  [63:0]        lfsr_next_11_12_m;
   reg  [63:0]        lfsr_next_11_12_f0;
   reg  [63:0]        lfsr_next_11_12_f1;
   reg  [63:0]        lfsr_next_11_12_f2;
@@ -217,6 +223,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_14;
   reg  [63:0]        lfsr_13_14;
   reg  [63:0]        lfsr_next_13_14;
+  reg  [63:0]        lfsr_next_13_14_m;
   reg  [63:0]        lfsr_next_13_14_f0;
   reg  [63:0]        lfsr_next_13_14_f1;
   reg  [63:0]        lfsr_next_13_14_f2;
@@ -252,6 +259,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_18;
   reg  [63:0]        lfsr_17_18;
   reg  [63:0]        lfsr_next_17_18;
+  reg  [63:0]        lfsr_next_17_18_m;
   reg  [63:0]        lfsr_next_17_18_f0;
   reg  [63:0]        lfsr_next_17_18_f1;
   reg  [63:0]        lfsr_next_17_18_f2;
@@ -265,6 +273,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_20;
   reg  [63:0]        lfsr_19_20;
   reg  [63:0]        lfsr_next_19_20;
+  reg  [63:0]        lfsr_next_19_20_m;
   reg  [63:0]        lfsr_next_19_20_f0;
   reg  [63:0]        lfsr_next_19_20_f1;
   reg  [63:0]        lfsr_next_19_20_f2;
@@ -278,6 +287,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_22;
   reg  [63:0]        lfsr_21_22;
   reg  [63:0]        lfsr_next_21_22;
+  reg  [63:0]        lfsr_next_21_22_m;
   reg  [63:0]        lfsr_next_21_22_f0;
   reg  [63:0]        lfsr_next_21_22_f1;
   reg  [63:0]        lfsr_next_21_22_f2;
@@ -291,6 +301,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_24;
   reg  [63:0]        lfsr_23_24;
   reg  [63:0]        lfsr_next_23_24;
+  reg  [63:0]        lfsr_next_23_24_m;
   reg  [63:0]        lfsr_next_23_24_f0;
   reg  [63:0]        lfsr_next_23_24_f1;
   reg  [63:0]        lfsr_next_23_24_f2;
@@ -304,6 +315,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_26;
   reg  [63:0]        lfsr_25_26;
   reg  [63:0]        lfsr_next_25_26;
+  reg  [63:0]        lfsr_next_25_26_m;
   reg  [63:0]        lfsr_next_25_26_f0;
   reg  [63:0]        lfsr_next_25_26_f1;
   reg  [63:0]        lfsr_next_25_26_f2;
@@ -317,6 +329,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_28;
   reg  [63:0]        lfsr_27_28;
   reg  [63:0]        lfsr_next_27_28;
+  reg  [63:0]        lfsr_next_27_28_m;
   reg  [63:0]        lfsr_next_27_28_f0;
   reg  [63:0]        lfsr_next_27_28_f1;
   reg  [63:0]        lfsr_next_27_28_f2;
@@ -330,6 +343,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_30;
   reg  [63:0]        lfsr_29_30;
   reg  [63:0]        lfsr_next_29_30;
+  reg  [63:0]        lfsr_next_29_30_m;
   reg  [63:0]        lfsr_next_29_30_f0;
   reg  [63:0]        lfsr_next_29_30_f1;
   reg  [63:0]        lfsr_next_29_30_f2;
@@ -343,6 +357,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_32;
   reg  [63:0]        lfsr_31_32;
   reg  [63:0]        lfsr_next_31_32;
+  reg  [63:0]        lfsr_next_31_32_m;
   reg  [63:0]        lfsr_next_31_32_f0;
   reg  [63:0]        lfsr_next_31_32_f1;
   reg  [63:0]        lfsr_next_31_32_f2;
@@ -356,6 +371,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_34;
   reg  [63:0]        lfsr_33_34;
   reg  [63:0]        lfsr_next_33_34;
+  reg  [63:0]        lfsr_next_33_34_m;
   reg  [63:0]        lfsr_next_33_34_f0;
   reg  [63:0]        lfsr_next_33_34_f1;
   reg  [63:0]        lfsr_next_33_34_f2;
@@ -369,6 +385,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_36;
   reg  [63:0]        lfsr_35_36;
   reg  [63:0]        lfsr_next_35_36;
+  reg  [63:0]        lfsr_next_35_36_m;
   reg  [63:0]        lfsr_next_35_36_f0;
   reg  [63:0]        lfsr_next_35_36_f1;
   reg  [63:0]        lfsr_next_35_36_f2;
@@ -382,6 +399,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_38;
   reg  [63:0]        lfsr_37_38;
   reg  [63:0]        lfsr_next_37_38;
+  reg  [63:0]        lfsr_next_37_38_m;
   reg  [63:0]        lfsr_next_37_38_f0;
   reg  [63:0]        lfsr_next_37_38_f1;
   reg  [63:0]        lfsr_next_37_38_f2;
@@ -395,6 +413,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_40;
   reg  [63:0]        lfsr_39_40;
   reg  [63:0]        lfsr_next_39_40;
+  reg  [63:0]        lfsr_next_39_40_m;
   reg  [63:0]        lfsr_next_39_40_f0;
   reg  [63:0]        lfsr_next_39_40_f1;
   reg  [63:0]        lfsr_next_39_40_f2;
@@ -408,6 +427,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_42;
   reg  [63:0]        lfsr_41_42;
   reg  [63:0]        lfsr_next_41_42;
+  reg  [63:0]        lfsr_next_41_42_m;
   reg  [63:0]        lfsr_next_41_42_f0;
   reg  [63:0]        lfsr_next_41_42_f1;
   reg  [63:0]        lfsr_next_41_42_f2;
@@ -421,6 +441,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_44;
   reg  [63:0]        lfsr_43_44;
   reg  [63:0]        lfsr_next_43_44;
+  reg  [63:0]        lfsr_next_43_44_m;
   reg  [63:0]        lfsr_next_43_44_f0;
   reg  [63:0]        lfsr_next_43_44_f1;
   reg  [63:0]        lfsr_next_43_44_f2;
@@ -434,6 +455,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_46;
   reg  [63:0]        lfsr_45_46;
   reg  [63:0]        lfsr_next_45_46;
+  reg  [63:0]        lfsr_next_45_46_m;
   reg  [63:0]        lfsr_next_45_46_f0;
   reg  [63:0]        lfsr_next_45_46_f1;
   reg  [63:0]        lfsr_next_45_46_f2;
@@ -447,6 +469,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_48;
   reg  [63:0]        lfsr_47_48;
   reg  [63:0]        lfsr_next_47_48;
+  reg  [63:0]        lfsr_next_47_48_m;
   reg  [63:0]        lfsr_next_47_48_f0;
   reg  [63:0]        lfsr_next_47_48_f1;
   reg  [63:0]        lfsr_next_47_48_f2;
@@ -460,6 +483,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_50;
   reg  [63:0]        lfsr_49_50;
   reg  [63:0]        lfsr_next_49_50;
+  reg  [63:0]        lfsr_next_49_50_m;
   reg  [63:0]        lfsr_next_49_50_f0;
   reg  [63:0]        lfsr_next_49_50_f1;
   reg  [63:0]        lfsr_next_49_50_f2;
@@ -473,6 +497,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_52;
   reg  [63:0]        lfsr_51_52;
   reg  [63:0]        lfsr_next_51_52;
+  reg  [63:0]        lfsr_next_51_52_m;
   reg  [63:0]        lfsr_next_51_52_f0;
   reg  [63:0]        lfsr_next_51_52_f1;
   reg  [63:0]        lfsr_next_51_52_f2;
@@ -486,6 +511,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_54;
   reg  [63:0]        lfsr_53_54;
   reg  [63:0]        lfsr_next_53_54;
+  reg  [63:0]        lfsr_next_53_54_m;
   reg  [63:0]        lfsr_next_53_54_f0;
   reg  [63:0]        lfsr_next_53_54_f1;
   reg  [63:0]        lfsr_next_53_54_f2;
@@ -499,6 +525,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_56;
   reg  [63:0]        lfsr_55_56;
   reg  [63:0]        lfsr_next_55_56;
+  reg  [63:0]        lfsr_next_55_56_m;
   reg  [63:0]        lfsr_next_55_56_f0;
   reg  [63:0]        lfsr_next_55_56_f1;
   reg  [63:0]        lfsr_next_55_56_f2;
@@ -512,6 +539,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_58;
   reg  [63:0]        lfsr_57_58;
   reg  [63:0]        lfsr_next_57_58;
+  reg  [63:0]        lfsr_next_57_58_m;
   reg  [63:0]        lfsr_next_57_58_f0;
   reg  [63:0]        lfsr_next_57_58_f1;
   reg  [63:0]        lfsr_next_57_58_f2;
@@ -525,6 +553,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_60;
   reg  [63:0]        lfsr_59_60;
   reg  [63:0]        lfsr_next_59_60;
+  reg  [63:0]        lfsr_next_59_60_m;
   reg  [63:0]        lfsr_next_59_60_f0;
   reg  [63:0]        lfsr_next_59_60_f1;
   reg  [63:0]        lfsr_next_59_60_f2;
@@ -538,6 +567,7 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_62;
   reg  [63:0]        lfsr_61_62;
   reg  [63:0]        lfsr_next_61_62;
+  reg  [63:0]        lfsr_next_61_62_m;
   reg  [63:0]        lfsr_next_61_62_f0;
   reg  [63:0]        lfsr_next_61_62_f1;
   reg  [63:0]        lfsr_next_61_62_f2;
@@ -2219,13 +2249,15 @@ module hebbian (
 
   // comb: lfsr_next_1_2 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_1_2_m = 64'd0;
     lfsr_next_1_2_f0 = 64'd0;
     lfsr_next_1_2_f1 = 64'd0;
     lfsr_next_1_2_f2 = 64'd0;
     lfsr_next_1_2_f3 = 64'd0;
     lfsr_next_1_2_b = 64'd0;
     if (w_we) begin
-      lfsr_next_1_2_f0 = (lfsr_1_2 & 64'hffff0000ffff) ^ {lfsr_1_2[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_1_2_m = lfsr_1_2 & 64'hffff0000ffff;
+      lfsr_next_1_2_f0 = lfsr_next_1_2_m ^ {lfsr_next_1_2_m[62:0], 1'b0};
       lfsr_next_1_2_f1 = lfsr_next_1_2_f0 ^ {lfsr_next_1_2_f0[60:0], 3'd0};
       lfsr_next_1_2_f2 = lfsr_next_1_2_f1 ^ {lfsr_next_1_2_f1[57:0], 6'd0};
       lfsr_next_1_2_f3 = (lfsr_next_1_2_f2 & 64'hffff0000ffff) ^ {lfsr_next_1_2_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2251,13 +2283,15 @@ module hebbian (
 
   // comb: lfsr_next_3_4 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_3_4_m = 64'd0;
     lfsr_next_3_4_f0 = 64'd0;
     lfsr_next_3_4_f1 = 64'd0;
     lfsr_next_3_4_f2 = 64'd0;
     lfsr_next_3_4_f3 = 64'd0;
     lfsr_next_3_4_b = 64'd0;
     if (w_we) begin
-      lfsr_next_3_4_f0 = (lfsr_3_4 & 64'hffff0000ffff) ^ {lfsr_3_4[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_3_4_m = lfsr_3_4 & 64'hffff0000ffff;
+      lfsr_next_3_4_f0 = lfsr_next_3_4_m ^ {lfsr_next_3_4_m[62:0], 1'b0};
       lfsr_next_3_4_f1 = lfsr_next_3_4_f0 ^ {lfsr_next_3_4_f0[60:0], 3'd0};
       lfsr_next_3_4_f2 = lfsr_next_3_4_f1 ^ {lfsr_next_3_4_f1[57:0], 6'd0};
       lfsr_next_3_4_f3 = (lfsr_next_3_4_f2 & 64'hffff0000ffff) ^ {lfsr_next_3_4_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2283,13 +2317,15 @@ module hebbian (
 
   // comb: lfsr_next_5_6 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_5_6_m = 64'd0;
     lfsr_next_5_6_f0 = 64'd0;
     lfsr_next_5_6_f1 = 64'd0;
     lfsr_next_5_6_f2 = 64'd0;
     lfsr_next_5_6_f3 = 64'd0;
     lfsr_next_5_6_b = 64'd0;
     if (w_we) begin
-      lfsr_next_5_6_f0 = (lfsr_5_6 & 64'hffff0000ffff) ^ {lfsr_5_6[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_5_6_m = lfsr_5_6 & 64'hffff0000ffff;
+      lfsr_next_5_6_f0 = lfsr_next_5_6_m ^ {lfsr_next_5_6_m[62:0], 1'b0};
       lfsr_next_5_6_f1 = lfsr_next_5_6_f0 ^ {lfsr_next_5_6_f0[60:0], 3'd0};
       lfsr_next_5_6_f2 = lfsr_next_5_6_f1 ^ {lfsr_next_5_6_f1[57:0], 6'd0};
       lfsr_next_5_6_f3 = (lfsr_next_5_6_f2 & 64'hffff0000ffff) ^ {lfsr_next_5_6_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2315,13 +2351,15 @@ module hebbian (
 
   // comb: lfsr_next_7_8 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_7_8_m = 64'd0;
     lfsr_next_7_8_f0 = 64'd0;
     lfsr_next_7_8_f1 = 64'd0;
     lfsr_next_7_8_f2 = 64'd0;
     lfsr_next_7_8_f3 = 64'd0;
     lfsr_next_7_8_b = 64'd0;
     if (w_we) begin
-      lfsr_next_7_8_f0 = (lfsr_7_8 & 64'hffff0000ffff) ^ {lfsr_7_8[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_7_8_m = lfsr_7_8 & 64'hffff0000ffff;
+      lfsr_next_7_8_f0 = lfsr_next_7_8_m ^ {lfsr_next_7_8_m[62:0], 1'b0};
       lfsr_next_7_8_f1 = lfsr_next_7_8_f0 ^ {lfsr_next_7_8_f0[60:0], 3'd0};
       lfsr_next_7_8_f2 = lfsr_next_7_8_f1 ^ {lfsr_next_7_8_f1[57:0], 6'd0};
       lfsr_next_7_8_f3 = (lfsr_next_7_8_f2 & 64'hffff0000ffff) ^ {lfsr_next_7_8_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2347,13 +2385,15 @@ module hebbian (
 
   // comb: lfsr_next_9_10 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_9_10_m = 64'd0;
     lfsr_next_9_10_f0 = 64'd0;
     lfsr_next_9_10_f1 = 64'd0;
     lfsr_next_9_10_f2 = 64'd0;
     lfsr_next_9_10_f3 = 64'd0;
     lfsr_next_9_10_b = 64'd0;
     if (w_we) begin
-      lfsr_next_9_10_f0 = (lfsr_9_10 & 64'hffff0000ffff) ^ {lfsr_9_10[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_9_10_m = lfsr_9_10 & 64'hffff0000ffff;
+      lfsr_next_9_10_f0 = lfsr_next_9_10_m ^ {lfsr_next_9_10_m[62:0], 1'b0};
       lfsr_next_9_10_f1 = lfsr_next_9_10_f0 ^ {lfsr_next_9_10_f0[60:0], 3'd0};
       lfsr_next_9_10_f2 = lfsr_next_9_10_f1 ^ {lfsr_next_9_10_f1[57:0], 6'd0};
       lfsr_next_9_10_f3 = (lfsr_next_9_10_f2 & 64'hffff0000ffff) ^ {lfsr_next_9_10_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2379,13 +2419,15 @@ module hebbian (
 
   // comb: lfsr_next_11_12 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_11_12_m = 64'd0;
     lfsr_next_11_12_f0 = 64'd0;
     lfsr_next_11_12_f1 = 64'd0;
     lfsr_next_11_12_f2 = 64'd0;
     lfsr_next_11_12_f3 = 64'd0;
     lfsr_next_11_12_b = 64'd0;
     if (w_we) begin
-      lfsr_next_11_12_f0 = (lfsr_11_12 & 64'hffff0000ffff) ^ {lfsr_11_12[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_11_12_m = lfsr_11_12 & 64'hffff0000ffff;
+      lfsr_next_11_12_f0 = lfsr_next_11_12_m ^ {lfsr_next_11_12_m[62:0], 1'b0};
       lfsr_next_11_12_f1 = lfsr_next_11_12_f0 ^ {lfsr_next_11_12_f0[60:0], 3'd0};
       lfsr_next_11_12_f2 = lfsr_next_11_12_f1 ^ {lfsr_next_11_12_f1[57:0], 6'd0};
       lfsr_next_11_12_f3 = (lfsr_next_11_12_f2 & 64'hffff0000ffff) ^ {lfsr_next_11_12_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2411,13 +2453,15 @@ module hebbian (
 
   // comb: lfsr_next_13_14 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_13_14_m = 64'd0;
     lfsr_next_13_14_f0 = 64'd0;
     lfsr_next_13_14_f1 = 64'd0;
     lfsr_next_13_14_f2 = 64'd0;
     lfsr_next_13_14_f3 = 64'd0;
     lfsr_next_13_14_b = 64'd0;
     if (w_we) begin
-      lfsr_next_13_14_f0 = (lfsr_13_14 & 64'hffff0000ffff) ^ {lfsr_13_14[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_13_14_m = lfsr_13_14 & 64'hffff0000ffff;
+      lfsr_next_13_14_f0 = lfsr_next_13_14_m ^ {lfsr_next_13_14_m[62:0], 1'b0};
       lfsr_next_13_14_f1 = lfsr_next_13_14_f0 ^ {lfsr_next_13_14_f0[60:0], 3'd0};
       lfsr_next_13_14_f2 = lfsr_next_13_14_f1 ^ {lfsr_next_13_14_f1[57:0], 6'd0};
       lfsr_next_13_14_f3 = (lfsr_next_13_14_f2 & 64'hffff0000ffff) ^ {lfsr_next_13_14_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2510,13 +2554,15 @@ module hebbian (
 
   // comb: lfsr_next_17_18 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_17_18_m = 64'd0;
     lfsr_next_17_18_f0 = 64'd0;
     lfsr_next_17_18_f1 = 64'd0;
     lfsr_next_17_18_f2 = 64'd0;
     lfsr_next_17_18_f3 = 64'd0;
     lfsr_next_17_18_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_17_18_f0 = (lfsr_17_18 & 64'hffff0000ffff) ^ {lfsr_17_18[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_17_18_m = lfsr_17_18 & 64'hffff0000ffff;
+      lfsr_next_17_18_f0 = lfsr_next_17_18_m ^ {lfsr_next_17_18_m[62:0], 1'b0};
       lfsr_next_17_18_f1 = lfsr_next_17_18_f0 ^ {lfsr_next_17_18_f0[60:0], 3'd0};
       lfsr_next_17_18_f2 = lfsr_next_17_18_f1 ^ {lfsr_next_17_18_f1[57:0], 6'd0};
       lfsr_next_17_18_f3 = (lfsr_next_17_18_f2 & 64'hffff0000ffff) ^ {lfsr_next_17_18_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2542,13 +2588,15 @@ module hebbian (
 
   // comb: lfsr_next_19_20 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_19_20_m = 64'd0;
     lfsr_next_19_20_f0 = 64'd0;
     lfsr_next_19_20_f1 = 64'd0;
     lfsr_next_19_20_f2 = 64'd0;
     lfsr_next_19_20_f3 = 64'd0;
     lfsr_next_19_20_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_19_20_f0 = (lfsr_19_20 & 64'hffff0000ffff) ^ {lfsr_19_20[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_19_20_m = lfsr_19_20 & 64'hffff0000ffff;
+      lfsr_next_19_20_f0 = lfsr_next_19_20_m ^ {lfsr_next_19_20_m[62:0], 1'b0};
       lfsr_next_19_20_f1 = lfsr_next_19_20_f0 ^ {lfsr_next_19_20_f0[60:0], 3'd0};
       lfsr_next_19_20_f2 = lfsr_next_19_20_f1 ^ {lfsr_next_19_20_f1[57:0], 6'd0};
       lfsr_next_19_20_f3 = (lfsr_next_19_20_f2 & 64'hffff0000ffff) ^ {lfsr_next_19_20_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2574,13 +2622,15 @@ module hebbian (
 
   // comb: lfsr_next_21_22 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_21_22_m = 64'd0;
     lfsr_next_21_22_f0 = 64'd0;
     lfsr_next_21_22_f1 = 64'd0;
     lfsr_next_21_22_f2 = 64'd0;
     lfsr_next_21_22_f3 = 64'd0;
     lfsr_next_21_22_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_21_22_f0 = (lfsr_21_22 & 64'hffff0000ffff) ^ {lfsr_21_22[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_21_22_m = lfsr_21_22 & 64'hffff0000ffff;
+      lfsr_next_21_22_f0 = lfsr_next_21_22_m ^ {lfsr_next_21_22_m[62:0], 1'b0};
       lfsr_next_21_22_f1 = lfsr_next_21_22_f0 ^ {lfsr_next_21_22_f0[60:0], 3'd0};
       lfsr_next_21_22_f2 = lfsr_next_21_22_f1 ^ {lfsr_next_21_22_f1[57:0], 6'd0};
       lfsr_next_21_22_f3 = (lfsr_next_21_22_f2 & 64'hffff0000ffff) ^ {lfsr_next_21_22_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2606,13 +2656,15 @@ module hebbian (
 
   // comb: lfsr_next_23_24 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_23_24_m = 64'd0;
     lfsr_next_23_24_f0 = 64'd0;
     lfsr_next_23_24_f1 = 64'd0;
     lfsr_next_23_24_f2 = 64'd0;
     lfsr_next_23_24_f3 = 64'd0;
     lfsr_next_23_24_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_23_24_f0 = (lfsr_23_24 & 64'hffff0000ffff) ^ {lfsr_23_24[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_23_24_m = lfsr_23_24 & 64'hffff0000ffff;
+      lfsr_next_23_24_f0 = lfsr_next_23_24_m ^ {lfsr_next_23_24_m[62:0], 1'b0};
       lfsr_next_23_24_f1 = lfsr_next_23_24_f0 ^ {lfsr_next_23_24_f0[60:0], 3'd0};
       lfsr_next_23_24_f2 = lfsr_next_23_24_f1 ^ {lfsr_next_23_24_f1[57:0], 6'd0};
       lfsr_next_23_24_f3 = (lfsr_next_23_24_f2 & 64'hffff0000ffff) ^ {lfsr_next_23_24_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2638,13 +2690,15 @@ module hebbian (
 
   // comb: lfsr_next_25_26 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_25_26_m = 64'd0;
     lfsr_next_25_26_f0 = 64'd0;
     lfsr_next_25_26_f1 = 64'd0;
     lfsr_next_25_26_f2 = 64'd0;
     lfsr_next_25_26_f3 = 64'd0;
     lfsr_next_25_26_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_25_26_f0 = (lfsr_25_26 & 64'hffff0000ffff) ^ {lfsr_25_26[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_25_26_m = lfsr_25_26 & 64'hffff0000ffff;
+      lfsr_next_25_26_f0 = lfsr_next_25_26_m ^ {lfsr_next_25_26_m[62:0], 1'b0};
       lfsr_next_25_26_f1 = lfsr_next_25_26_f0 ^ {lfsr_next_25_26_f0[60:0], 3'd0};
       lfsr_next_25_26_f2 = lfsr_next_25_26_f1 ^ {lfsr_next_25_26_f1[57:0], 6'd0};
       lfsr_next_25_26_f3 = (lfsr_next_25_26_f2 & 64'hffff0000ffff) ^ {lfsr_next_25_26_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2670,13 +2724,15 @@ module hebbian (
 
   // comb: lfsr_next_27_28 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_27_28_m = 64'd0;
     lfsr_next_27_28_f0 = 64'd0;
     lfsr_next_27_28_f1 = 64'd0;
     lfsr_next_27_28_f2 = 64'd0;
     lfsr_next_27_28_f3 = 64'd0;
     lfsr_next_27_28_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_27_28_f0 = (lfsr_27_28 & 64'hffff0000ffff) ^ {lfsr_27_28[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_27_28_m = lfsr_27_28 & 64'hffff0000ffff;
+      lfsr_next_27_28_f0 = lfsr_next_27_28_m ^ {lfsr_next_27_28_m[62:0], 1'b0};
       lfsr_next_27_28_f1 = lfsr_next_27_28_f0 ^ {lfsr_next_27_28_f0[60:0], 3'd0};
       lfsr_next_27_28_f2 = lfsr_next_27_28_f1 ^ {lfsr_next_27_28_f1[57:0], 6'd0};
       lfsr_next_27_28_f3 = (lfsr_next_27_28_f2 & 64'hffff0000ffff) ^ {lfsr_next_27_28_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2702,13 +2758,15 @@ module hebbian (
 
   // comb: lfsr_next_29_30 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_29_30_m = 64'd0;
     lfsr_next_29_30_f0 = 64'd0;
     lfsr_next_29_30_f1 = 64'd0;
     lfsr_next_29_30_f2 = 64'd0;
     lfsr_next_29_30_f3 = 64'd0;
     lfsr_next_29_30_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_29_30_f0 = (lfsr_29_30 & 64'hffff0000ffff) ^ {lfsr_29_30[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_29_30_m = lfsr_29_30 & 64'hffff0000ffff;
+      lfsr_next_29_30_f0 = lfsr_next_29_30_m ^ {lfsr_next_29_30_m[62:0], 1'b0};
       lfsr_next_29_30_f1 = lfsr_next_29_30_f0 ^ {lfsr_next_29_30_f0[60:0], 3'd0};
       lfsr_next_29_30_f2 = lfsr_next_29_30_f1 ^ {lfsr_next_29_30_f1[57:0], 6'd0};
       lfsr_next_29_30_f3 = (lfsr_next_29_30_f2 & 64'hffff0000ffff) ^ {lfsr_next_29_30_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2734,13 +2792,15 @@ module hebbian (
 
   // comb: lfsr_next_31_32 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_31_32_m = 64'd0;
     lfsr_next_31_32_f0 = 64'd0;
     lfsr_next_31_32_f1 = 64'd0;
     lfsr_next_31_32_f2 = 64'd0;
     lfsr_next_31_32_f3 = 64'd0;
     lfsr_next_31_32_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_31_32_f0 = (lfsr_31_32 & 64'hffff0000ffff) ^ {lfsr_31_32[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_31_32_m = lfsr_31_32 & 64'hffff0000ffff;
+      lfsr_next_31_32_f0 = lfsr_next_31_32_m ^ {lfsr_next_31_32_m[62:0], 1'b0};
       lfsr_next_31_32_f1 = lfsr_next_31_32_f0 ^ {lfsr_next_31_32_f0[60:0], 3'd0};
       lfsr_next_31_32_f2 = lfsr_next_31_32_f1 ^ {lfsr_next_31_32_f1[57:0], 6'd0};
       lfsr_next_31_32_f3 = (lfsr_next_31_32_f2 & 64'hffff0000ffff) ^ {lfsr_next_31_32_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2766,13 +2826,15 @@ module hebbian (
 
   // comb: lfsr_next_33_34 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_33_34_m = 64'd0;
     lfsr_next_33_34_f0 = 64'd0;
     lfsr_next_33_34_f1 = 64'd0;
     lfsr_next_33_34_f2 = 64'd0;
     lfsr_next_33_34_f3 = 64'd0;
     lfsr_next_33_34_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_33_34_f0 = (lfsr_33_34 & 64'hffff0000ffff) ^ {lfsr_33_34[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_33_34_m = lfsr_33_34 & 64'hffff0000ffff;
+      lfsr_next_33_34_f0 = lfsr_next_33_34_m ^ {lfsr_next_33_34_m[62:0], 1'b0};
       lfsr_next_33_34_f1 = lfsr_next_33_34_f0 ^ {lfsr_next_33_34_f0[60:0], 3'd0};
       lfsr_next_33_34_f2 = lfsr_next_33_34_f1 ^ {lfsr_next_33_34_f1[57:0], 6'd0};
       lfsr_next_33_34_f3 = (lfsr_next_33_34_f2 & 64'hffff0000ffff) ^ {lfsr_next_33_34_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2798,13 +2860,15 @@ module hebbian (
 
   // comb: lfsr_next_35_36 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_35_36_m = 64'd0;
     lfsr_next_35_36_f0 = 64'd0;
     lfsr_next_35_36_f1 = 64'd0;
     lfsr_next_35_36_f2 = 64'd0;
     lfsr_next_35_36_f3 = 64'd0;
     lfsr_next_35_36_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_35_36_f0 = (lfsr_35_36 & 64'hffff0000ffff) ^ {lfsr_35_36[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_35_36_m = lfsr_35_36 & 64'hffff0000ffff;
+      lfsr_next_35_36_f0 = lfsr_next_35_36_m ^ {lfsr_next_35_36_m[62:0], 1'b0};
       lfsr_next_35_36_f1 = lfsr_next_35_36_f0 ^ {lfsr_next_35_36_f0[60:0], 3'd0};
       lfsr_next_35_36_f2 = lfsr_next_35_36_f1 ^ {lfsr_next_35_36_f1[57:0], 6'd0};
       lfsr_next_35_36_f3 = (lfsr_next_35_36_f2 & 64'hffff0000ffff) ^ {lfsr_next_35_36_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2830,13 +2894,15 @@ module hebbian (
 
   // comb: lfsr_next_37_38 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_37_38_m = 64'd0;
     lfsr_next_37_38_f0 = 64'd0;
     lfsr_next_37_38_f1 = 64'd0;
     lfsr_next_37_38_f2 = 64'd0;
     lfsr_next_37_38_f3 = 64'd0;
     lfsr_next_37_38_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_37_38_f0 = (lfsr_37_38 & 64'hffff0000ffff) ^ {lfsr_37_38[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_37_38_m = lfsr_37_38 & 64'hffff0000ffff;
+      lfsr_next_37_38_f0 = lfsr_next_37_38_m ^ {lfsr_next_37_38_m[62:0], 1'b0};
       lfsr_next_37_38_f1 = lfsr_next_37_38_f0 ^ {lfsr_next_37_38_f0[60:0], 3'd0};
       lfsr_next_37_38_f2 = lfsr_next_37_38_f1 ^ {lfsr_next_37_38_f1[57:0], 6'd0};
       lfsr_next_37_38_f3 = (lfsr_next_37_38_f2 & 64'hffff0000ffff) ^ {lfsr_next_37_38_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2862,13 +2928,15 @@ module hebbian (
 
   // comb: lfsr_next_39_40 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_39_40_m = 64'd0;
     lfsr_next_39_40_f0 = 64'd0;
     lfsr_next_39_40_f1 = 64'd0;
     lfsr_next_39_40_f2 = 64'd0;
     lfsr_next_39_40_f3 = 64'd0;
     lfsr_next_39_40_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_39_40_f0 = (lfsr_39_40 & 64'hffff0000ffff) ^ {lfsr_39_40[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_39_40_m = lfsr_39_40 & 64'hffff0000ffff;
+      lfsr_next_39_40_f0 = lfsr_next_39_40_m ^ {lfsr_next_39_40_m[62:0], 1'b0};
       lfsr_next_39_40_f1 = lfsr_next_39_40_f0 ^ {lfsr_next_39_40_f0[60:0], 3'd0};
       lfsr_next_39_40_f2 = lfsr_next_39_40_f1 ^ {lfsr_next_39_40_f1[57:0], 6'd0};
       lfsr_next_39_40_f3 = (lfsr_next_39_40_f2 & 64'hffff0000ffff) ^ {lfsr_next_39_40_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2894,13 +2962,15 @@ module hebbian (
 
   // comb: lfsr_next_41_42 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_41_42_m = 64'd0;
     lfsr_next_41_42_f0 = 64'd0;
     lfsr_next_41_42_f1 = 64'd0;
     lfsr_next_41_42_f2 = 64'd0;
     lfsr_next_41_42_f3 = 64'd0;
     lfsr_next_41_42_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_41_42_f0 = (lfsr_41_42 & 64'hffff0000ffff) ^ {lfsr_41_42[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_41_42_m = lfsr_41_42 & 64'hffff0000ffff;
+      lfsr_next_41_42_f0 = lfsr_next_41_42_m ^ {lfsr_next_41_42_m[62:0], 1'b0};
       lfsr_next_41_42_f1 = lfsr_next_41_42_f0 ^ {lfsr_next_41_42_f0[60:0], 3'd0};
       lfsr_next_41_42_f2 = lfsr_next_41_42_f1 ^ {lfsr_next_41_42_f1[57:0], 6'd0};
       lfsr_next_41_42_f3 = (lfsr_next_41_42_f2 & 64'hffff0000ffff) ^ {lfsr_next_41_42_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2926,13 +2996,15 @@ module hebbian (
 
   // comb: lfsr_next_43_44 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_43_44_m = 64'd0;
     lfsr_next_43_44_f0 = 64'd0;
     lfsr_next_43_44_f1 = 64'd0;
     lfsr_next_43_44_f2 = 64'd0;
     lfsr_next_43_44_f3 = 64'd0;
     lfsr_next_43_44_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_43_44_f0 = (lfsr_43_44 & 64'hffff0000ffff) ^ {lfsr_43_44[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_43_44_m = lfsr_43_44 & 64'hffff0000ffff;
+      lfsr_next_43_44_f0 = lfsr_next_43_44_m ^ {lfsr_next_43_44_m[62:0], 1'b0};
       lfsr_next_43_44_f1 = lfsr_next_43_44_f0 ^ {lfsr_next_43_44_f0[60:0], 3'd0};
       lfsr_next_43_44_f2 = lfsr_next_43_44_f1 ^ {lfsr_next_43_44_f1[57:0], 6'd0};
       lfsr_next_43_44_f3 = (lfsr_next_43_44_f2 & 64'hffff0000ffff) ^ {lfsr_next_43_44_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2958,13 +3030,15 @@ module hebbian (
 
   // comb: lfsr_next_45_46 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_45_46_m = 64'd0;
     lfsr_next_45_46_f0 = 64'd0;
     lfsr_next_45_46_f1 = 64'd0;
     lfsr_next_45_46_f2 = 64'd0;
     lfsr_next_45_46_f3 = 64'd0;
     lfsr_next_45_46_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_45_46_f0 = (lfsr_45_46 & 64'hffff0000ffff) ^ {lfsr_45_46[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_45_46_m = lfsr_45_46 & 64'hffff0000ffff;
+      lfsr_next_45_46_f0 = lfsr_next_45_46_m ^ {lfsr_next_45_46_m[62:0], 1'b0};
       lfsr_next_45_46_f1 = lfsr_next_45_46_f0 ^ {lfsr_next_45_46_f0[60:0], 3'd0};
       lfsr_next_45_46_f2 = lfsr_next_45_46_f1 ^ {lfsr_next_45_46_f1[57:0], 6'd0};
       lfsr_next_45_46_f3 = (lfsr_next_45_46_f2 & 64'hffff0000ffff) ^ {lfsr_next_45_46_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -2990,13 +3064,15 @@ module hebbian (
 
   // comb: lfsr_next_47_48 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_47_48_m = 64'd0;
     lfsr_next_47_48_f0 = 64'd0;
     lfsr_next_47_48_f1 = 64'd0;
     lfsr_next_47_48_f2 = 64'd0;
     lfsr_next_47_48_f3 = 64'd0;
     lfsr_next_47_48_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_47_48_f0 = (lfsr_47_48 & 64'hffff0000ffff) ^ {lfsr_47_48[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_47_48_m = lfsr_47_48 & 64'hffff0000ffff;
+      lfsr_next_47_48_f0 = lfsr_next_47_48_m ^ {lfsr_next_47_48_m[62:0], 1'b0};
       lfsr_next_47_48_f1 = lfsr_next_47_48_f0 ^ {lfsr_next_47_48_f0[60:0], 3'd0};
       lfsr_next_47_48_f2 = lfsr_next_47_48_f1 ^ {lfsr_next_47_48_f1[57:0], 6'd0};
       lfsr_next_47_48_f3 = (lfsr_next_47_48_f2 & 64'hffff0000ffff) ^ {lfsr_next_47_48_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3022,13 +3098,15 @@ module hebbian (
 
   // comb: lfsr_next_49_50 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_49_50_m = 64'd0;
     lfsr_next_49_50_f0 = 64'd0;
     lfsr_next_49_50_f1 = 64'd0;
     lfsr_next_49_50_f2 = 64'd0;
     lfsr_next_49_50_f3 = 64'd0;
     lfsr_next_49_50_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_49_50_f0 = (lfsr_49_50 & 64'hffff0000ffff) ^ {lfsr_49_50[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_49_50_m = lfsr_49_50 & 64'hffff0000ffff;
+      lfsr_next_49_50_f0 = lfsr_next_49_50_m ^ {lfsr_next_49_50_m[62:0], 1'b0};
       lfsr_next_49_50_f1 = lfsr_next_49_50_f0 ^ {lfsr_next_49_50_f0[60:0], 3'd0};
       lfsr_next_49_50_f2 = lfsr_next_49_50_f1 ^ {lfsr_next_49_50_f1[57:0], 6'd0};
       lfsr_next_49_50_f3 = (lfsr_next_49_50_f2 & 64'hffff0000ffff) ^ {lfsr_next_49_50_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3054,13 +3132,15 @@ module hebbian (
 
   // comb: lfsr_next_51_52 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_51_52_m = 64'd0;
     lfsr_next_51_52_f0 = 64'd0;
     lfsr_next_51_52_f1 = 64'd0;
     lfsr_next_51_52_f2 = 64'd0;
     lfsr_next_51_52_f3 = 64'd0;
     lfsr_next_51_52_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_51_52_f0 = (lfsr_51_52 & 64'hffff0000ffff) ^ {lfsr_51_52[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_51_52_m = lfsr_51_52 & 64'hffff0000ffff;
+      lfsr_next_51_52_f0 = lfsr_next_51_52_m ^ {lfsr_next_51_52_m[62:0], 1'b0};
       lfsr_next_51_52_f1 = lfsr_next_51_52_f0 ^ {lfsr_next_51_52_f0[60:0], 3'd0};
       lfsr_next_51_52_f2 = lfsr_next_51_52_f1 ^ {lfsr_next_51_52_f1[57:0], 6'd0};
       lfsr_next_51_52_f3 = (lfsr_next_51_52_f2 & 64'hffff0000ffff) ^ {lfsr_next_51_52_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3086,13 +3166,15 @@ module hebbian (
 
   // comb: lfsr_next_53_54 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_53_54_m = 64'd0;
     lfsr_next_53_54_f0 = 64'd0;
     lfsr_next_53_54_f1 = 64'd0;
     lfsr_next_53_54_f2 = 64'd0;
     lfsr_next_53_54_f3 = 64'd0;
     lfsr_next_53_54_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_53_54_f0 = (lfsr_53_54 & 64'hffff0000ffff) ^ {lfsr_53_54[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_53_54_m = lfsr_53_54 & 64'hffff0000ffff;
+      lfsr_next_53_54_f0 = lfsr_next_53_54_m ^ {lfsr_next_53_54_m[62:0], 1'b0};
       lfsr_next_53_54_f1 = lfsr_next_53_54_f0 ^ {lfsr_next_53_54_f0[60:0], 3'd0};
       lfsr_next_53_54_f2 = lfsr_next_53_54_f1 ^ {lfsr_next_53_54_f1[57:0], 6'd0};
       lfsr_next_53_54_f3 = (lfsr_next_53_54_f2 & 64'hffff0000ffff) ^ {lfsr_next_53_54_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3118,13 +3200,15 @@ module hebbian (
 
   // comb: lfsr_next_55_56 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_55_56_m = 64'd0;
     lfsr_next_55_56_f0 = 64'd0;
     lfsr_next_55_56_f1 = 64'd0;
     lfsr_next_55_56_f2 = 64'd0;
     lfsr_next_55_56_f3 = 64'd0;
     lfsr_next_55_56_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_55_56_f0 = (lfsr_55_56 & 64'hffff0000ffff) ^ {lfsr_55_56[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_55_56_m = lfsr_55_56 & 64'hffff0000ffff;
+      lfsr_next_55_56_f0 = lfsr_next_55_56_m ^ {lfsr_next_55_56_m[62:0], 1'b0};
       lfsr_next_55_56_f1 = lfsr_next_55_56_f0 ^ {lfsr_next_55_56_f0[60:0], 3'd0};
       lfsr_next_55_56_f2 = lfsr_next_55_56_f1 ^ {lfsr_next_55_56_f1[57:0], 6'd0};
       lfsr_next_55_56_f3 = (lfsr_next_55_56_f2 & 64'hffff0000ffff) ^ {lfsr_next_55_56_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3150,13 +3234,15 @@ module hebbian (
 
   // comb: lfsr_next_57_58 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_57_58_m = 64'd0;
     lfsr_next_57_58_f0 = 64'd0;
     lfsr_next_57_58_f1 = 64'd0;
     lfsr_next_57_58_f2 = 64'd0;
     lfsr_next_57_58_f3 = 64'd0;
     lfsr_next_57_58_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_57_58_f0 = (lfsr_57_58 & 64'hffff0000ffff) ^ {lfsr_57_58[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_57_58_m = lfsr_57_58 & 64'hffff0000ffff;
+      lfsr_next_57_58_f0 = lfsr_next_57_58_m ^ {lfsr_next_57_58_m[62:0], 1'b0};
       lfsr_next_57_58_f1 = lfsr_next_57_58_f0 ^ {lfsr_next_57_58_f0[60:0], 3'd0};
       lfsr_next_57_58_f2 = lfsr_next_57_58_f1 ^ {lfsr_next_57_58_f1[57:0], 6'd0};
       lfsr_next_57_58_f3 = (lfsr_next_57_58_f2 & 64'hffff0000ffff) ^ {lfsr_next_57_58_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3182,13 +3268,15 @@ module hebbian (
 
   // comb: lfsr_next_59_60 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_59_60_m = 64'd0;
     lfsr_next_59_60_f0 = 64'd0;
     lfsr_next_59_60_f1 = 64'd0;
     lfsr_next_59_60_f2 = 64'd0;
     lfsr_next_59_60_f3 = 64'd0;
     lfsr_next_59_60_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_59_60_f0 = (lfsr_59_60 & 64'hffff0000ffff) ^ {lfsr_59_60[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_59_60_m = lfsr_59_60 & 64'hffff0000ffff;
+      lfsr_next_59_60_f0 = lfsr_next_59_60_m ^ {lfsr_next_59_60_m[62:0], 1'b0};
       lfsr_next_59_60_f1 = lfsr_next_59_60_f0 ^ {lfsr_next_59_60_f0[60:0], 3'd0};
       lfsr_next_59_60_f2 = lfsr_next_59_60_f1 ^ {lfsr_next_59_60_f1[57:0], 6'd0};
       lfsr_next_59_60_f3 = (lfsr_next_59_60_f2 & 64'hffff0000ffff) ^ {lfsr_next_59_60_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3214,13 +3302,15 @@ module hebbian (
 
   // comb: lfsr_next_61_62 (generator/units/lane.ts:250)
   always @* begin
+    lfsr_next_61_62_m = 64'd0;
     lfsr_next_61_62_f0 = 64'd0;
     lfsr_next_61_62_f1 = 64'd0;
     lfsr_next_61_62_f2 = 64'd0;
     lfsr_next_61_62_f3 = 64'd0;
     lfsr_next_61_62_b = 64'd0;
     if (w_we_16) begin
-      lfsr_next_61_62_f0 = (lfsr_61_62 & 64'hffff0000ffff) ^ {lfsr_61_62[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_61_62_m = lfsr_61_62 & 64'hffff0000ffff;
+      lfsr_next_61_62_f0 = lfsr_next_61_62_m ^ {lfsr_next_61_62_m[62:0], 1'b0};
       lfsr_next_61_62_f1 = lfsr_next_61_62_f0 ^ {lfsr_next_61_62_f0[60:0], 3'd0};
       lfsr_next_61_62_f2 = lfsr_next_61_62_f1 ^ {lfsr_next_61_62_f1[57:0], 6'd0};
       lfsr_next_61_62_f3 = (lfsr_next_61_62_f2 & 64'hffff0000ffff) ^ {lfsr_next_61_62_f2[51:0] & 52'hffff0000ffff, 12'd0};
@@ -3298,7 +3388,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:427)
+  // comb: w_upd_0 (generator/units/lane.ts:430)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -3361,7 +3451,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:427)
+  // comb: w_upd_1 (generator/units/lane.ts:430)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -3424,7 +3514,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:427)
+  // comb: w_upd_2 (generator/units/lane.ts:430)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -3487,7 +3577,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:427)
+  // comb: w_upd_3 (generator/units/lane.ts:430)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -3550,7 +3640,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:427)
+  // comb: w_upd_4 (generator/units/lane.ts:430)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -3613,7 +3703,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:427)
+  // comb: w_upd_5 (generator/units/lane.ts:430)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -3676,7 +3766,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:427)
+  // comb: w_upd_6 (generator/units/lane.ts:430)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -3739,7 +3829,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:427)
+  // comb: w_upd_7 (generator/units/lane.ts:430)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -3802,7 +3892,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:427)
+  // comb: w_upd_8 (generator/units/lane.ts:430)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -3865,7 +3955,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:427)
+  // comb: w_upd_9 (generator/units/lane.ts:430)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -3928,7 +4018,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:427)
+  // comb: w_upd_10 (generator/units/lane.ts:430)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -3991,7 +4081,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:427)
+  // comb: w_upd_11 (generator/units/lane.ts:430)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -4054,7 +4144,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:427)
+  // comb: w_upd_12 (generator/units/lane.ts:430)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -4117,7 +4207,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:427)
+  // comb: w_upd_13 (generator/units/lane.ts:430)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -4180,7 +4270,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:427)
+  // comb: w_upd_14 (generator/units/lane.ts:430)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -4243,7 +4333,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:427)
+  // comb: w_upd_15 (generator/units/lane.ts:430)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -4306,7 +4396,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:427)
+  // comb: w_upd_16 (generator/units/lane.ts:430)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -4369,7 +4459,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:427)
+  // comb: w_upd_17 (generator/units/lane.ts:430)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -4432,7 +4522,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:427)
+  // comb: w_upd_18 (generator/units/lane.ts:430)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -4495,7 +4585,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:427)
+  // comb: w_upd_19 (generator/units/lane.ts:430)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4558,7 +4648,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:427)
+  // comb: w_upd_20 (generator/units/lane.ts:430)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4621,7 +4711,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:427)
+  // comb: w_upd_21 (generator/units/lane.ts:430)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4684,7 +4774,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:427)
+  // comb: w_upd_22 (generator/units/lane.ts:430)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
@@ -4747,7 +4837,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:427)
+  // comb: w_upd_23 (generator/units/lane.ts:430)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
@@ -4810,7 +4900,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:427)
+  // comb: w_upd_24 (generator/units/lane.ts:430)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
@@ -4873,7 +4963,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:427)
+  // comb: w_upd_25 (generator/units/lane.ts:430)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
@@ -4936,7 +5026,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:427)
+  // comb: w_upd_26 (generator/units/lane.ts:430)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
@@ -4999,7 +5089,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:427)
+  // comb: w_upd_27 (generator/units/lane.ts:430)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
@@ -5062,7 +5152,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:427)
+  // comb: w_upd_28 (generator/units/lane.ts:430)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
@@ -5125,7 +5215,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:427)
+  // comb: w_upd_29 (generator/units/lane.ts:430)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
@@ -5188,7 +5278,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:427)
+  // comb: w_upd_30 (generator/units/lane.ts:430)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
@@ -5251,7 +5341,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:427)
+  // comb: w_upd_31 (generator/units/lane.ts:430)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
@@ -5314,7 +5404,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_32 (generator/units/lane.ts:427)
+  // comb: w_upd_32 (generator/units/lane.ts:430)
   always @* begin
     w_upd_32_sum = 17'sd0;
     w_upd_32_above = 1'b0;
@@ -5377,7 +5467,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_33 (generator/units/lane.ts:427)
+  // comb: w_upd_33 (generator/units/lane.ts:430)
   always @* begin
     w_upd_33_sum = 17'sd0;
     w_upd_33_above = 1'b0;
@@ -5440,7 +5530,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_34 (generator/units/lane.ts:427)
+  // comb: w_upd_34 (generator/units/lane.ts:430)
   always @* begin
     w_upd_34_sum = 17'sd0;
     w_upd_34_above = 1'b0;
@@ -5503,7 +5593,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_35 (generator/units/lane.ts:427)
+  // comb: w_upd_35 (generator/units/lane.ts:430)
   always @* begin
     w_upd_35_sum = 17'sd0;
     w_upd_35_above = 1'b0;
@@ -5566,7 +5656,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_36 (generator/units/lane.ts:427)
+  // comb: w_upd_36 (generator/units/lane.ts:430)
   always @* begin
     w_upd_36_sum = 17'sd0;
     w_upd_36_above = 1'b0;
@@ -5629,7 +5719,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_37 (generator/units/lane.ts:427)
+  // comb: w_upd_37 (generator/units/lane.ts:430)
   always @* begin
     w_upd_37_sum = 17'sd0;
     w_upd_37_above = 1'b0;
@@ -5692,7 +5782,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_38 (generator/units/lane.ts:427)
+  // comb: w_upd_38 (generator/units/lane.ts:430)
   always @* begin
     w_upd_38_sum = 17'sd0;
     w_upd_38_above = 1'b0;
@@ -5755,7 +5845,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_39 (generator/units/lane.ts:427)
+  // comb: w_upd_39 (generator/units/lane.ts:430)
   always @* begin
     w_upd_39_sum = 17'sd0;
     w_upd_39_above = 1'b0;
@@ -5818,7 +5908,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_40 (generator/units/lane.ts:427)
+  // comb: w_upd_40 (generator/units/lane.ts:430)
   always @* begin
     w_upd_40_sum = 17'sd0;
     w_upd_40_above = 1'b0;
@@ -5881,7 +5971,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_41 (generator/units/lane.ts:427)
+  // comb: w_upd_41 (generator/units/lane.ts:430)
   always @* begin
     w_upd_41_sum = 17'sd0;
     w_upd_41_above = 1'b0;
@@ -5944,7 +6034,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_42 (generator/units/lane.ts:427)
+  // comb: w_upd_42 (generator/units/lane.ts:430)
   always @* begin
     w_upd_42_sum = 17'sd0;
     w_upd_42_above = 1'b0;
@@ -6007,7 +6097,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_43 (generator/units/lane.ts:427)
+  // comb: w_upd_43 (generator/units/lane.ts:430)
   always @* begin
     w_upd_43_sum = 17'sd0;
     w_upd_43_above = 1'b0;
@@ -6070,7 +6160,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_44 (generator/units/lane.ts:427)
+  // comb: w_upd_44 (generator/units/lane.ts:430)
   always @* begin
     w_upd_44_sum = 17'sd0;
     w_upd_44_above = 1'b0;
@@ -6133,7 +6223,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_45 (generator/units/lane.ts:427)
+  // comb: w_upd_45 (generator/units/lane.ts:430)
   always @* begin
     w_upd_45_sum = 17'sd0;
     w_upd_45_above = 1'b0;
@@ -6196,7 +6286,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_46 (generator/units/lane.ts:427)
+  // comb: w_upd_46 (generator/units/lane.ts:430)
   always @* begin
     w_upd_46_sum = 17'sd0;
     w_upd_46_above = 1'b0;
@@ -6259,7 +6349,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_47 (generator/units/lane.ts:427)
+  // comb: w_upd_47 (generator/units/lane.ts:430)
   always @* begin
     w_upd_47_sum = 17'sd0;
     w_upd_47_above = 1'b0;
@@ -6322,7 +6412,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_48 (generator/units/lane.ts:427)
+  // comb: w_upd_48 (generator/units/lane.ts:430)
   always @* begin
     w_upd_48_sum = 17'sd0;
     w_upd_48_above = 1'b0;
@@ -6385,7 +6475,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_49 (generator/units/lane.ts:427)
+  // comb: w_upd_49 (generator/units/lane.ts:430)
   always @* begin
     w_upd_49_sum = 17'sd0;
     w_upd_49_above = 1'b0;
@@ -6448,7 +6538,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_50 (generator/units/lane.ts:427)
+  // comb: w_upd_50 (generator/units/lane.ts:430)
   always @* begin
     w_upd_50_sum = 17'sd0;
     w_upd_50_above = 1'b0;
@@ -6511,7 +6601,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_51 (generator/units/lane.ts:427)
+  // comb: w_upd_51 (generator/units/lane.ts:430)
   always @* begin
     w_upd_51_sum = 17'sd0;
     w_upd_51_above = 1'b0;
@@ -6574,7 +6664,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_52 (generator/units/lane.ts:427)
+  // comb: w_upd_52 (generator/units/lane.ts:430)
   always @* begin
     w_upd_52_sum = 17'sd0;
     w_upd_52_above = 1'b0;
@@ -6637,7 +6727,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_53 (generator/units/lane.ts:427)
+  // comb: w_upd_53 (generator/units/lane.ts:430)
   always @* begin
     w_upd_53_sum = 17'sd0;
     w_upd_53_above = 1'b0;
@@ -6700,7 +6790,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_54 (generator/units/lane.ts:427)
+  // comb: w_upd_54 (generator/units/lane.ts:430)
   always @* begin
     w_upd_54_sum = 17'sd0;
     w_upd_54_above = 1'b0;
@@ -6763,7 +6853,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_55 (generator/units/lane.ts:427)
+  // comb: w_upd_55 (generator/units/lane.ts:430)
   always @* begin
     w_upd_55_sum = 17'sd0;
     w_upd_55_above = 1'b0;
@@ -6826,7 +6916,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_56 (generator/units/lane.ts:427)
+  // comb: w_upd_56 (generator/units/lane.ts:430)
   always @* begin
     w_upd_56_sum = 17'sd0;
     w_upd_56_above = 1'b0;
@@ -6889,7 +6979,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_57 (generator/units/lane.ts:427)
+  // comb: w_upd_57 (generator/units/lane.ts:430)
   always @* begin
     w_upd_57_sum = 17'sd0;
     w_upd_57_above = 1'b0;
@@ -6952,7 +7042,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_58 (generator/units/lane.ts:427)
+  // comb: w_upd_58 (generator/units/lane.ts:430)
   always @* begin
     w_upd_58_sum = 17'sd0;
     w_upd_58_above = 1'b0;
@@ -7015,7 +7105,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_59 (generator/units/lane.ts:427)
+  // comb: w_upd_59 (generator/units/lane.ts:430)
   always @* begin
     w_upd_59_sum = 17'sd0;
     w_upd_59_above = 1'b0;
@@ -7078,7 +7168,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_60 (generator/units/lane.ts:427)
+  // comb: w_upd_60 (generator/units/lane.ts:430)
   always @* begin
     w_upd_60_sum = 17'sd0;
     w_upd_60_above = 1'b0;
@@ -7141,7 +7231,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_61 (generator/units/lane.ts:427)
+  // comb: w_upd_61 (generator/units/lane.ts:430)
   always @* begin
     w_upd_61_sum = 17'sd0;
     w_upd_61_above = 1'b0;
@@ -7204,7 +7294,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_62 (generator/units/lane.ts:427)
+  // comb: w_upd_62 (generator/units/lane.ts:430)
   always @* begin
     w_upd_62_sum = 17'sd0;
     w_upd_62_above = 1'b0;
@@ -7267,7 +7357,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_63 (generator/units/lane.ts:427)
+  // comb: w_upd_63 (generator/units/lane.ts:430)
   always @* begin
     w_upd_63_sum = 17'sd0;
     w_upd_63_above = 1'b0;
@@ -8094,11 +8184,11 @@ module hebbian (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:387
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:390
 
-  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:388
+  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:391
 
-  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:389
+  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:392
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:664
 
@@ -8395,9 +8485,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:622
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:625
 
-  // seq: sat_count (generator/units/lane.ts:623)
+  // seq: sat_count (generator/units/lane.ts:626)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) & 18'h30000) != 18'd0)) begin
@@ -8417,15 +8507,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:635
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:638
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:635
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:638
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:635
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:638
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:635
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:638
 
-  // comb: host_word (generator/units/lane.ts:671)
+  // comb: host_word (generator/units/lane.ts:674)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -8833,7 +8923,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:691)
+  // seq: host_read (generator/units/lane.ts:694)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -8856,7 +8946,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:700
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:703
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
