@@ -177,7 +177,9 @@ export function kernelUnit(cfg: ChipConfig, opts: KernelOptions = {}): Module {
   let eq: Signal = eq2;
 
   // ---- S3…S6: the tables (always running: expNeg, and with functions 'all' exp, rsqrt, recip); the request's tags travel alongside
-  const tbl = (name: string, fnT: TableFunction, x: Expr) => m.instance(name, tableLookup(fnT), { x });
+  // each table computes only in the cycles stage 2 holds a request (x_valid): its result is read with s6_valid_q
+  const v2 = v;
+  const tbl = (name: string, fnT: TableFunction, x: Expr) => m.instance(name, tableLookup(fnT, { valid: true }), { x, x_valid: v2 });
   const slice = (f: TableFunction): Expr => {
     const w = width(f.inFormat);
     const s = (a2 as Signal).trunc(w);

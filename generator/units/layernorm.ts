@@ -138,7 +138,8 @@ export function layernorm(cfg: ChipConfig): Module {
   );
   const vSat = saturate(m, vR.add(constant(epsRaw, sint(bitsOf(epsRaw) + 1))), FV);
   const vin = m.pipe('var_q', vSat.value, { reset: 0, enable: is(S.VAR2) });
-  const tbl = m.instance('rsqrt', tableLookup(rsqrtFn), { x: vin });
+  // the table computes only in RSQRT, where var_q holds the variance from the state's first cycle on (x_valid)
+  const tbl = m.instance('rsqrt', tableLookup(rsqrtFn, { valid: true }), { x: vin, x_valid: is(S.RSQRT) });
   const tw = bitsOf(TABLE_LATENCY + 1);
   const tc = m.reg('rsqrt_wait_q', uint(tw), { reset: 0 });
   const tblDone = tc.eq(constant(TABLE_LATENCY, uint(tw)));

@@ -608,7 +608,9 @@ export function outputUnit(cfg: ChipConfig): Module {
   const oRd = logitMem.readSync('logit_rd', eIdx(pE, jE), issueE);
   const mxRd = mxMem.readSync('max_rd', pE.zext(pAw), issueE);
   const expIn = hwSigned(oRd.sub(mxRd), width(expT.inFormat));
-  const expI = m.instance('exp_table', tableLookup(expT), { x: expIn });
+  // the tables compute only in the cycles their input holds an item (x_valid): vE[0] is the cycle the logit and
+  // max reads reach the exp table's input, recipV[0] the cycle s_fin_q holds a finished sum
+  const expI = m.instance('exp_table', tableLookup(expT, { valid: true }), { x: expIn, x_valid: vE[0] });
   const eVal = expI.out('y');
   const bDone = m.wire('exp_done', vE[TABLE_LATENCY]);
   const eMem = m.memory('e_mem', { depth: Math.max(B * C, 2), type: uint(width(FP)) });
@@ -626,7 +628,7 @@ export function outputUnit(cfg: ChipConfig): Module {
   const recipV = tag('recip_v', sumDone, TABLE_LATENCY + 1);
   const pRecT = tag('recip_p', pTL, TABLE_LATENCY + 1);
   m.assign(recipDone, recipV[TABLE_LATENCY]);
-  const recipI = m.instance('recip_table', tableLookup(recipT), { x: sFin });
+  const recipI = m.instance('recip_table', tableLookup(recipT, { valid: true }), { x: sFin, x_valid: recipV[0] });
   m.unused(recipI.out('sat'));
   const rMem = m.memory('r_mem', { depth: Math.max(B, 2), type: uint(width(recipT.outFormat)) });
   rMem.write(pRecT[TABLE_LATENCY].zext(pAw), recipI.out('y'), recipDone);

@@ -268,39 +268,43 @@ module kernel (
     end
   end
 
-  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:180
-    .clk (clk),
-    .rst (rst),
-    .x   (s2_t_q),
-    .y   (u_expneg_y),
-    .sat (u_expneg_sat)
+  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18_v u_expneg (  // generator/units/kernel.ts:182
+    .clk     (clk),
+    .rst     (rst),
+    .x       (s2_t_q),
+    .x_valid (s2_valid_q),
+    .y       (u_expneg_y),
+    .sat     (u_expneg_sat)
   );
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (  // generator/units/kernel.ts:180
-    .clk (clk),
-    .rst (rst),
-    .x   (s2_arg_q[16:0]),
-    .y   (u_exp_y),
-    .sat (u_exp_sat)
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18_v u_exp (  // generator/units/kernel.ts:182
+    .clk     (clk),
+    .rst     (rst),
+    .x       (s2_arg_q[16:0]),
+    .x_valid (s2_valid_q),
+    .y       (u_exp_y),
+    .sat     (u_exp_sat)
   );
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (  // generator/units/kernel.ts:180
-    .clk (clk),
-    .rst (rst),
-    .x   (s2_arg_q[31:0]),
-    .y   (u_rsqrt_y),
-    .sat (u_rsqrt_sat)
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4_v u_rsqrt (  // generator/units/kernel.ts:182
+    .clk     (clk),
+    .rst     (rst),
+    .x       (s2_arg_q[31:0]),
+    .x_valid (s2_valid_q),
+    .y       (u_rsqrt_y),
+    .sat     (u_rsqrt_sat)
   );
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (  // generator/units/kernel.ts:180
-    .clk (clk),
-    .rst (rst),
-    .x   (s2_arg_q[20:0]),
-    .y   (u_recip_y),
-    .sat (u_recip_sat)
+  tbl_recip_u21i5_u17i1_n6_s8_g4_v u_recip (  // generator/units/kernel.ts:182
+    .clk     (clk),
+    .rst     (rst),
+    .x       (s2_arg_q[20:0]),
+    .x_valid (s2_valid_q),
+    .y       (u_recip_y),
+    .sat     (u_recip_sat)
   );
 
-  // seq: s3_valid_q (generator/units/kernel.ts:194)
+  // seq: s3_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s3_valid_q <= s2_valid_q;
     if (rst) begin
@@ -308,7 +312,7 @@ module kernel (
     end
   end
 
-  // seq: s3_fn_q (generator/units/kernel.ts:195)
+  // seq: s3_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s3_fn_q <= s2_fn_q;
     if (rst) begin
@@ -316,7 +320,7 @@ module kernel (
     end
   end
 
-  // seq: s3_last_q (generator/units/kernel.ts:196)
+  // seq: s3_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s3_last_q <= s2_last_q;
     if (rst) begin
@@ -324,7 +328,7 @@ module kernel (
     end
   end
 
-  // seq: s3_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s3_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s3_sat_arg_q <= s2_sat_arg_q;
     if (rst) begin
@@ -332,7 +336,7 @@ module kernel (
     end
   end
 
-  // seq: s3_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s3_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s3_label_eq_q <= s2_label_eq_q;
     if (rst) begin
@@ -340,7 +344,7 @@ module kernel (
     end
   end
 
-  // seq: s4_valid_q (generator/units/kernel.ts:194)
+  // seq: s4_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s4_valid_q <= s3_valid_q;
     if (rst) begin
@@ -348,7 +352,7 @@ module kernel (
     end
   end
 
-  // seq: s4_fn_q (generator/units/kernel.ts:195)
+  // seq: s4_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s4_fn_q <= s3_fn_q;
     if (rst) begin
@@ -356,7 +360,7 @@ module kernel (
     end
   end
 
-  // seq: s4_last_q (generator/units/kernel.ts:196)
+  // seq: s4_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s4_last_q <= s3_last_q;
     if (rst) begin
@@ -364,7 +368,7 @@ module kernel (
     end
   end
 
-  // seq: s4_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s4_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s4_sat_arg_q <= s3_sat_arg_q;
     if (rst) begin
@@ -372,7 +376,7 @@ module kernel (
     end
   end
 
-  // seq: s4_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s4_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s4_label_eq_q <= s3_label_eq_q;
     if (rst) begin
@@ -380,7 +384,7 @@ module kernel (
     end
   end
 
-  // seq: s5_valid_q (generator/units/kernel.ts:194)
+  // seq: s5_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s5_valid_q <= s4_valid_q;
     if (rst) begin
@@ -388,7 +392,7 @@ module kernel (
     end
   end
 
-  // seq: s5_fn_q (generator/units/kernel.ts:195)
+  // seq: s5_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s5_fn_q <= s4_fn_q;
     if (rst) begin
@@ -396,7 +400,7 @@ module kernel (
     end
   end
 
-  // seq: s5_last_q (generator/units/kernel.ts:196)
+  // seq: s5_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s5_last_q <= s4_last_q;
     if (rst) begin
@@ -404,7 +408,7 @@ module kernel (
     end
   end
 
-  // seq: s5_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s5_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s5_sat_arg_q <= s4_sat_arg_q;
     if (rst) begin
@@ -412,7 +416,7 @@ module kernel (
     end
   end
 
-  // seq: s5_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s5_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s5_label_eq_q <= s4_label_eq_q;
     if (rst) begin
@@ -420,7 +424,7 @@ module kernel (
     end
   end
 
-  // seq: s6_valid_q (generator/units/kernel.ts:194)
+  // seq: s6_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s6_valid_q <= s5_valid_q;
     if (rst) begin
@@ -428,7 +432,7 @@ module kernel (
     end
   end
 
-  // seq: s6_fn_q (generator/units/kernel.ts:195)
+  // seq: s6_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s6_fn_q <= s5_fn_q;
     if (rst) begin
@@ -436,7 +440,7 @@ module kernel (
     end
   end
 
-  // seq: s6_last_q (generator/units/kernel.ts:196)
+  // seq: s6_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s6_last_q <= s5_last_q;
     if (rst) begin
@@ -444,7 +448,7 @@ module kernel (
     end
   end
 
-  // seq: s6_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s6_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s6_sat_arg_q <= s5_sat_arg_q;
     if (rst) begin
@@ -452,7 +456,7 @@ module kernel (
     end
   end
 
-  // seq: s6_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s6_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s6_label_eq_q <= s5_label_eq_q;
     if (rst) begin
@@ -472,7 +476,7 @@ module kernel (
       default: _sel_result = 24'd0;
     endcase
   end
-  assign result = _sel_result;  // generator/units/kernel.ts:214
+  assign result = _sel_result;  // generator/units/kernel.ts:216
 
   always @* begin
     case (s6_fn_q)
@@ -486,11 +490,11 @@ module kernel (
       default: _sel_result_sat = 1'b0;
     endcase
   end
-  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:215
+  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:217
 
-  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:216
+  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:218
 
-  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:219
+  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:221
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s6_valid_q),
@@ -504,17 +508,17 @@ module kernel (
     .count             (u_out_count)
   );
 
-  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:226
+  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:228
 
-  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:227
+  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:229
 
-  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:228
+  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:230
 
-  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:229
+  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:231
 
-  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:230
+  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:232
 
-  // seq: credits (generator/units/kernel.ts:231)
+  // seq: credits (generator/units/kernel.ts:233)
   always @(posedge clk) begin
     credit_used_q <= credit_used_next;
     req_ready_q <= credit_used_next < 5'd16;

@@ -253,15 +253,16 @@ module kernel_words (
     end
   end
 
-  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:180
-    .clk (clk),
-    .rst (rst),
-    .x   (s2_t_q),
-    .y   (u_expneg_y),
-    .sat (u_expneg_sat)
+  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18_v u_expneg (  // generator/units/kernel.ts:182
+    .clk     (clk),
+    .rst     (rst),
+    .x       (s2_t_q),
+    .x_valid (s2_valid_q),
+    .y       (u_expneg_y),
+    .sat     (u_expneg_sat)
   );
 
-  // seq: s3_valid_q (generator/units/kernel.ts:194)
+  // seq: s3_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s3_valid_q <= s2_valid_q;
     if (rst) begin
@@ -269,7 +270,7 @@ module kernel_words (
     end
   end
 
-  // seq: s3_fn_q (generator/units/kernel.ts:195)
+  // seq: s3_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s3_fn_q <= s2_fn_q;
     if (rst) begin
@@ -277,7 +278,7 @@ module kernel_words (
     end
   end
 
-  // seq: s3_last_q (generator/units/kernel.ts:196)
+  // seq: s3_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s3_last_q <= s2_last_q;
     if (rst) begin
@@ -285,7 +286,7 @@ module kernel_words (
     end
   end
 
-  // seq: s3_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s3_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s3_sat_arg_q <= s2_sat_arg_q;
     if (rst) begin
@@ -293,7 +294,7 @@ module kernel_words (
     end
   end
 
-  // seq: s3_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s3_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s3_label_eq_q <= s2_label_eq_q;
     if (rst) begin
@@ -301,7 +302,7 @@ module kernel_words (
     end
   end
 
-  // seq: s4_valid_q (generator/units/kernel.ts:194)
+  // seq: s4_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s4_valid_q <= s3_valid_q;
     if (rst) begin
@@ -309,7 +310,7 @@ module kernel_words (
     end
   end
 
-  // seq: s4_fn_q (generator/units/kernel.ts:195)
+  // seq: s4_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s4_fn_q <= s3_fn_q;
     if (rst) begin
@@ -317,7 +318,7 @@ module kernel_words (
     end
   end
 
-  // seq: s4_last_q (generator/units/kernel.ts:196)
+  // seq: s4_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s4_last_q <= s3_last_q;
     if (rst) begin
@@ -325,7 +326,7 @@ module kernel_words (
     end
   end
 
-  // seq: s4_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s4_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s4_sat_arg_q <= s3_sat_arg_q;
     if (rst) begin
@@ -333,7 +334,7 @@ module kernel_words (
     end
   end
 
-  // seq: s4_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s4_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s4_label_eq_q <= s3_label_eq_q;
     if (rst) begin
@@ -341,7 +342,7 @@ module kernel_words (
     end
   end
 
-  // seq: s5_valid_q (generator/units/kernel.ts:194)
+  // seq: s5_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s5_valid_q <= s4_valid_q;
     if (rst) begin
@@ -349,7 +350,7 @@ module kernel_words (
     end
   end
 
-  // seq: s5_fn_q (generator/units/kernel.ts:195)
+  // seq: s5_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s5_fn_q <= s4_fn_q;
     if (rst) begin
@@ -357,7 +358,7 @@ module kernel_words (
     end
   end
 
-  // seq: s5_last_q (generator/units/kernel.ts:196)
+  // seq: s5_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s5_last_q <= s4_last_q;
     if (rst) begin
@@ -365,7 +366,7 @@ module kernel_words (
     end
   end
 
-  // seq: s5_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s5_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s5_sat_arg_q <= s4_sat_arg_q;
     if (rst) begin
@@ -373,7 +374,7 @@ module kernel_words (
     end
   end
 
-  // seq: s5_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s5_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s5_label_eq_q <= s4_label_eq_q;
     if (rst) begin
@@ -381,7 +382,7 @@ module kernel_words (
     end
   end
 
-  // seq: s6_valid_q (generator/units/kernel.ts:194)
+  // seq: s6_valid_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     s6_valid_q <= s5_valid_q;
     if (rst) begin
@@ -389,7 +390,7 @@ module kernel_words (
     end
   end
 
-  // seq: s6_fn_q (generator/units/kernel.ts:195)
+  // seq: s6_fn_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     s6_fn_q <= s5_fn_q;
     if (rst) begin
@@ -397,7 +398,7 @@ module kernel_words (
     end
   end
 
-  // seq: s6_last_q (generator/units/kernel.ts:196)
+  // seq: s6_last_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     s6_last_q <= s5_last_q;
     if (rst) begin
@@ -405,7 +406,7 @@ module kernel_words (
     end
   end
 
-  // seq: s6_sat_arg_q (generator/units/kernel.ts:197)
+  // seq: s6_sat_arg_q (generator/units/kernel.ts:199)
   always @(posedge clk) begin
     s6_sat_arg_q <= s5_sat_arg_q;
     if (rst) begin
@@ -413,7 +414,7 @@ module kernel_words (
     end
   end
 
-  // seq: s6_label_eq_q (generator/units/kernel.ts:198)
+  // seq: s6_label_eq_q (generator/units/kernel.ts:200)
   always @(posedge clk) begin
     s6_label_eq_q <= s5_label_eq_q;
     if (rst) begin
@@ -430,7 +431,7 @@ module kernel_words (
       default: _sel_result = 24'd0;
     endcase
   end
-  assign result = _sel_result;  // generator/units/kernel.ts:214
+  assign result = _sel_result;  // generator/units/kernel.ts:216
 
   always @* begin
     case (s6_fn_q)
@@ -441,11 +442,11 @@ module kernel_words (
       default: _sel_result_sat = 1'b0;
     endcase
   end
-  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:215
+  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:217
 
-  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:216
+  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:218
 
-  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:219
+  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:221
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s6_valid_q),
@@ -459,17 +460,17 @@ module kernel_words (
     .count             (u_out_count)
   );
 
-  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:226
+  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:228
 
-  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:227
+  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:229
 
-  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:228
+  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:230
 
-  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:229
+  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:231
 
-  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:230
+  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:232
 
-  // seq: credits (generator/units/kernel.ts:231)
+  // seq: credits (generator/units/kernel.ts:233)
   always @(posedge clk) begin
     credit_used_q <= credit_used_next;
     req_ready_q <= credit_used_next < 5'd16;

@@ -247,15 +247,16 @@ module layernorm (
     end
   end
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 rsqrt (  // generator/units/layernorm.ts:141
-    .clk (clk),
-    .rst (rst),
-    .x   (var_q),
-    .y   (rsqrt_y),
-    .sat (rsqrt_sat)
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4_v rsqrt (  // generator/units/layernorm.ts:142
+    .clk     (clk),
+    .rst     (rst),
+    .x       (var_q),
+    .x_valid (state_q == 3'd4),
+    .y       (rsqrt_y),
+    .sat     (rsqrt_sat)
   );
 
-  // seq: s_inv_q (generator/units/layernorm.ts:146)
+  // seq: s_inv_q (generator/units/layernorm.ts:147)
   always @(posedge clk) begin
     if (((state_q == 3'd4) & (rsqrt_wait_q == 3'd4))) begin
       s_inv_q <= rsqrt_y;
@@ -265,7 +266,7 @@ module layernorm (
     end
   end
 
-  // seq: s_inv_layer0_q (generator/units/layernorm.ts:149)
+  // seq: s_inv_layer0_q (generator/units/layernorm.ts:150)
   always @(posedge clk) begin
     if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b0))) begin
       s_inv_layer0_q <= rsqrt_y;
@@ -275,9 +276,9 @@ module layernorm (
     end
   end
 
-  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:149
+  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:150
 
-  // seq: s_inv_layer1_q (generator/units/layernorm.ts:149)
+  // seq: s_inv_layer1_q (generator/units/layernorm.ts:150)
   always @(posedge clk) begin
     if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b1))) begin
       s_inv_layer1_q <= rsqrt_y;
@@ -287,13 +288,13 @@ module layernorm (
     end
   end
 
-  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:149
+  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:150
 
   assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:125
 
-  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:155
+  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:156
 
-  // seq: n1_valid_q (generator/units/layernorm.ts:157)
+  // seq: n1_valid_q (generator/units/layernorm.ts:158)
   always @(posedge clk) begin
     if (adv) begin
       n1_valid_q <= issue;
@@ -303,7 +304,7 @@ module layernorm (
     end
   end
 
-  // seq: n1_last_q (generator/units/layernorm.ts:158)
+  // seq: n1_last_q (generator/units/layernorm.ts:159)
   always @(posedge clk) begin
     if (adv) begin
       n1_last_q <= norm_j_q == (n_sel - 8'd1);
@@ -315,7 +316,7 @@ module layernorm (
 
   assign _sub_p2_q = {1'b0, (layer_q == 1'b0) ? {r_rd, 7'd0} : {1'b0, {r_rd, 6'd0}}} - {1'b0, s1_q};
   assign _ext_p2_q = {1'b0, s_inv_q};
-  // seq: p2_q (generator/units/layernorm.ts:161)
+  // seq: p2_q (generator/units/layernorm.ts:162)
   always @(posedge clk) begin
     if (adv) begin
       p2_q <= $signed(_sub_p2_q) * $signed(_ext_p2_q);
@@ -325,7 +326,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_valid_q (generator/units/layernorm.ts:162)
+  // seq: n2_valid_q (generator/units/layernorm.ts:163)
   always @(posedge clk) begin
     if (adv) begin
       n2_valid_q <= n1_valid_q;
@@ -335,7 +336,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_last_q (generator/units/layernorm.ts:163)
+  // seq: n2_last_q (generator/units/layernorm.ts:164)
   always @(posedge clk) begin
     if (adv) begin
       n2_last_q <= n1_last_q;
@@ -345,7 +346,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_pos_q (generator/units/layernorm.ts:164)
+  // seq: n2_pos_q (generator/units/layernorm.ts:165)
   always @(posedge clk) begin
     if (adv) begin
       n2_pos_q <= r_rd != 15'd0;
@@ -359,7 +360,7 @@ module layernorm (
   assign _bits_z = _add_z[48:22];
   assign _add_z_2 = {p2_q[47], p2_q} + 49'h100000;
   assign _mux_z = ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) ? 28'sd32767 : (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)) ? (-28'sd32768) : ((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21]));
-  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:168
+  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:169
 
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
   // seq: out (generator/units/common.ts:129)
@@ -384,7 +385,7 @@ module layernorm (
 
   assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:139
 
-  // seq: control (generator/units/layernorm.ts:173)
+  // seq: control (generator/units/layernorm.ts:174)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_acc_count_q = acc_count_q;
@@ -432,9 +433,9 @@ module layernorm (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:194
+  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:195
 
-  // seq: stats_q (generator/units/layernorm.ts:195)
+  // seq: stats_q (generator/units/layernorm.ts:196)
   always @(posedge clk) begin
     stats_q <= (state_q == 3'd4) & (rsqrt_wait_q == 3'd4);
     if (rst) begin
@@ -442,9 +443,9 @@ module layernorm (
     end
   end
 
-  assign stats = stats_q;  // generator/units/layernorm.ts:195
+  assign stats = stats_q;  // generator/units/layernorm.ts:196
 
-  // seq: done_q (generator/units/layernorm.ts:196)
+  // seq: done_q (generator/units/layernorm.ts:197)
   always @(posedge clk) begin
     done_q <= finish;
     if (rst) begin
@@ -452,7 +453,7 @@ module layernorm (
     end
   end
 
-  assign done = done_q;  // generator/units/layernorm.ts:196
+  assign done = done_q;  // generator/units/layernorm.ts:197
 
   // seq: sat_preact_q (generator/units/common.ts:95)
   always @(posedge clk) begin

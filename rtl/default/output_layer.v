@@ -6405,19 +6405,20 @@ module output_layer (
     end
   end
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:611
-    .clk (clk),
-    .rst (rst),
-    .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
-    .y   (exp_table_y),
-    .sat (exp_table_sat)
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18_v exp_table (  // generator/units/output.ts:613
+    .clk     (clk),
+    .rst     (rst),
+    .x       ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
+    .x_valid (exp_v1_q),
+    .y       (exp_table_y),
+    .sat     (exp_table_sat)
   );
 
-  assign exp_done = exp_v5_q;  // generator/units/output.ts:613
+  assign exp_done = exp_v5_q;  // generator/units/output.ts:615
 
   assign _mul_e_mem_waddr = exp_p5_q * 4'd10;
   assign _mul_e_rd_addr = err_p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:614)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:616)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -6441,9 +6442,9 @@ module output_layer (
 `endif
   end
 
-  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:619
+  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:621
 
-  // seq: s_q (generator/units/output.ts:620)
+  // seq: s_q (generator/units/output.ts:622)
   always @(posedge clk) begin
     if (exp_done) begin
       s_q <= s_new;
@@ -6453,9 +6454,9 @@ module output_layer (
     end
   end
 
-  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:624
+  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:626
 
-  // seq: s_fin_q (generator/units/output.ts:625)
+  // seq: s_fin_q (generator/units/output.ts:627)
   always @(posedge clk) begin
     if (sum_done) begin
       s_fin_q <= s_new;
@@ -6513,17 +6514,18 @@ module output_layer (
     end
   end
 
-  assign recip_done = recip_v5_q;  // generator/units/output.ts:628
+  assign recip_done = recip_v5_q;  // generator/units/output.ts:630
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:629
-    .clk (clk),
-    .rst (rst),
-    .x   (s_fin_q),
-    .y   (recip_table_y),
-    .sat (recip_table_sat)
+  tbl_recip_u21i5_u17i1_n6_s8_g4_v recip_table (  // generator/units/output.ts:631
+    .clk     (clk),
+    .rst     (rst),
+    .x       (s_fin_q),
+    .x_valid (recip_v1_q),
+    .y       (recip_table_y),
+    .sat     (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:631)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:633)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -6577,20 +6579,20 @@ module output_layer (
     end
   end
 
-  assign y_re = err_issue;  // generator/units/output.ts:640
+  assign y_re = err_issue;  // generator/units/output.ts:642
 
-  assign y_addr = err_p_q;  // generator/units/output.ts:641
+  assign y_addr = err_p_q;  // generator/units/output.ts:643
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:647
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:649
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:648
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:650
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:655
+  assign err_done = err_v1_q;  // generator/units/output.ts:657
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:657
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:659
 
   assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:625
 

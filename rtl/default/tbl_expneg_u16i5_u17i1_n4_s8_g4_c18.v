@@ -42,7 +42,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
   wire [21:0]        _mux_y_out_q;
 
   assign _bits_base_q_addr = v_q[11:0];
-  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:80)
+  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:85)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hf5258;
@@ -65,7 +65,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     base_q <= rom_base[_bits_base_q_addr[11:8]];
   end
 
-  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:83)
+  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:88)
   initial begin
     rom_slope[0] = -17'sd44456;
     rom_slope[1] = -17'sd42572;
@@ -97,7 +97,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
   assign _shl_v_q_7 = {{19'd0, x}, 4'd0};
   assign _shl_v_q_8 = {{19'd0, x}, 1'b0};
   assign _add_v_q = {1'b0, ((((((_shl_v_q[34:0] - _shl_v_q_2[34:0]) - _shl_v_q_3[34:0]) + _shl_v_q_4[34:0]) + _shl_v_q_5[34:0]) + _shl_v_q_6[34:0]) + _shl_v_q_7[34:0]) + _shl_v_q_8[34:0]} + 36'h10000;
-  // seq: v_q (generator/lib/arith/table.ts:142)
+  // seq: v_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     v_q <= _add_v_q[35:17];
     if (rst) begin
@@ -105,7 +105,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: f_q (generator/lib/arith/table.ts:148)
+  // seq: f_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     f_q <= _bits_base_q_addr[7:0];
     if (rst) begin
@@ -113,7 +113,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: n_q (generator/lib/arith/table.ts:151)
+  // seq: n_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     n_q <= v_q[18:12];
     if (rst) begin
@@ -126,7 +126,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
   assign _add_y_q_2 = {_mul_y_q[25], _mul_y_q} + 27'd128;
   assign _bits_y_q = _add_y_q_2[26:8];
   assign _add_y_q = {1'b0, base_q} + {{3{_bits_y_q[18]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:153)
+  // seq: y_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     y_q <= _add_y_q[20:0];
     if (rst) begin
@@ -134,7 +134,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: n_q2 (generator/lib/arith/table.ts:154)
+  // seq: n_q2 (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     n_q2 <= n_q;
     if (rst) begin
@@ -144,7 +144,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
 
   assign _add_y_out_q = {2'd0, y_q >> ({1'b0, n_q2} + 8'd3)} + 23'd1;
   assign _mux_y_out_q = (_add_y_out_q[22:1] > 22'h1ffff) ? 22'h1ffff : _add_y_out_q[22:1];
-  // seq: y_out_q (generator/lib/arith/table.ts:258)
+  // seq: y_out_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     y_out_q <= _mux_y_out_q[16:0];
     if (rst) begin
@@ -152,7 +152,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:259)
+  // seq: sat_out_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     sat_out_q <= _add_y_out_q[22:1] > 22'h1ffff;
     if (rst) begin
@@ -160,9 +160,9 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:260
+  assign y = y_out_q;  // generator/lib/arith/table.ts:301
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:261
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:302
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, _shl_v_q[53:35], _shl_v_q_2[51:35], _shl_v_q_3[48:35], _shl_v_q_4[44:35], _shl_v_q_5[42:35], _shl_v_q_6[40:35], _shl_v_q_7[38:35], _shl_v_q_8[35], _add_v_q[16:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};

@@ -49,7 +49,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
   wire [33:0]        _mux_y_out_q;
 
   assign _bits_base_q_addr = norm[19:6];
-  // memory rom_base: 64 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:80)
+  // memory rom_base: 64 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:85)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hfc0fc;
@@ -120,7 +120,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     base_q <= rom_base[_bits_base_q_addr[13:8]];
   end
 
-  // memory rom_slope: 64 x sint(15) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:83)
+  // memory rom_slope: 64 x sint(15) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:88)
   initial begin
     rom_slope[0] = -15'sd16132;
     rom_slope[1] = -15'sd15643;
@@ -191,7 +191,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     slope_q <= rom_slope[_bits_base_q_addr[13:8]];
   end
 
-  // comb: leading_one (generator/lib/arith/table.ts:183)
+  // comb: leading_one (generator/lib/arith/table.ts:213)
   always @* begin
     lead_hi16 = x[20:16] != 5'd0;
     lead_v16 = lead_hi16 ? {16'd0, x[20:16]} : x;
@@ -205,7 +205,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     lead = {lead_hi16, lead_hi8, lead_hi4, lead_hi2, lead_hi1};
   end
 
-  // seq: x_q (generator/lib/arith/table.ts:207)
+  // seq: x_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     x_q <= x;
     if (rst) begin
@@ -213,7 +213,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q (generator/lib/arith/table.ts:208)
+  // seq: m_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     m_q <= lead;
     if (rst) begin
@@ -221,7 +221,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q (generator/lib/arith/table.ts:209)
+  // seq: zero_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     zero_q <= x == 21'd0;
     if (rst) begin
@@ -229,9 +229,9 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:213
+  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:252
 
-  // seq: f_q (generator/lib/arith/table.ts:228)
+  // seq: f_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     f_q <= _bits_base_q_addr[7:0];
     if (rst) begin
@@ -239,7 +239,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q2 (generator/lib/arith/table.ts:230)
+  // seq: m_q2 (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     m_q2 <= m_q;
     if (rst) begin
@@ -247,7 +247,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2 (generator/lib/arith/table.ts:231)
+  // seq: zero_q2 (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     zero_q2 <= zero_q;
     if (rst) begin
@@ -260,7 +260,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
   assign _add_y_q_2 = {_mul_y_q[23], _mul_y_q} + 25'd128;
   assign _bits_y_q = _add_y_q_2[24:8];
   assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[16]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:244)
+  // seq: y_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     y_q <= _add_y_q[20:0];
     if (rst) begin
@@ -294,7 +294,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
       default: _sel_a_q = 5'd0;
     endcase
   end
-  // seq: a_q (generator/lib/arith/table.ts:245)
+  // seq: a_q (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     a_q <= _sel_a_q;
     if (rst) begin
@@ -302,7 +302,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q3 (generator/lib/arith/table.ts:247)
+  // seq: zero_q3 (generator/lib/arith/table.ts:133)
   always @(posedge clk) begin
     zero_q3 <= zero_q2;
     if (rst) begin
@@ -312,7 +312,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {20'd0, y_q} << a_q} + 42'd128;
   assign _mux_y_out_q = ((_add_y_out_q[41:8] > 34'h1ffff) | zero_q3) ? 34'h1ffff : _add_y_out_q[41:8];
-  // seq: y_out_q (generator/lib/arith/table.ts:258)
+  // seq: y_out_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     y_out_q <= _mux_y_out_q[16:0];
     if (rst) begin
@@ -320,7 +320,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:259)
+  // seq: sat_out_q (generator/lib/arith/table.ts:138)
   always @(posedge clk) begin
     sat_out_q <= (_add_y_out_q[41:8] > 34'h1ffff) | zero_q3;
     if (rst) begin
@@ -328,9 +328,9 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:260
+  assign y = y_out_q;  // generator/lib/arith/table.ts:301
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:261
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:302
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, lead_v2[0], norm[20], norm[5:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[7:0], _mux_y_out_q[33:17]};

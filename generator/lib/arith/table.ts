@@ -19,9 +19,14 @@
  *          x    in  raw input word (fn.inFormat; sint for exp, uint otherwise)
  *          y    out raw output word (fn.outFormat, uint)
  *          sat  out uint(1): the output was clamped to its maximum (what `eval` records in a SatSlot)
+ *          x_valid in  (with `{ valid: true }` only) uint(1): x holds an input this cycle
  * Latency: TABLE_LATENCY = 4 cycles, fully pipelined (one input per cycle, every cycle): the x applied
  *          before edge i appears on y, sat after edge i + 3. The ROM read registers have no reset, so for
  *          the first 4 cycles after reset y is not a result of any input (0 out of reset, then table words).
+ *          With x_valid (module name suffix `_v`) a stage's registers take their values only in the cycles its
+ *          input is valid (x_valid, delayed one cycle per stage): y, sat after edge i + 3 are the results of the
+ *          x applied with x_valid before edge i, and hold otherwise. The same arithmetic; a simulator forms a
+ *          stage's values (products, shifts, the leading one) only in those cycles instead of in every cycle.
  */
 import { constMulWrap } from './constmul.js';
 import { toHls, width, type TableFunction } from '../../fixed/index.js';
@@ -86,7 +91,7 @@ function makeRoms(m: ModuleBuilder, fn: TableFunction, interp: boolean): Roms {
 }
 
 /** Module `tbl_<fn>_<in>_<out>_n<tableBits>_s<interpBits>_g<guardBits>[_c<constBits>]`; see the file comment. */
-export function tableLookup(fn: TableFunction): Module {
+export function tableLookup(fn: TableFunction, opts: { valid?: boolean } = {}): Module {
   if (!(KINDS as readonly string[]).includes(fn.name)) throw new RangeError(`tableLookup: unknown table function ${fn.name}`);
   const kind = fn.name as Kind;
   const d = fn.describe();
@@ -102,7 +107,7 @@ export function tableLookup(fn: TableFunction): Module {
   const isExp = kind === 'expNeg' || kind === 'exp';
   const name =
     `tbl_${kind === 'expNeg' ? 'expneg' : kind}_${formatTag(inF)}_${formatTag(outF)}_n${n}_s${d.interpBits}_g${g}` +
-    `${d.interpolate ? '' : '_pc'}${isExp ? `_c${d.constants.constBits}` : ''}`;
+    `${d.interpolate ? '' : '_pc'}${isExp ? `_c${d.constants.constBits}` : ''}${opts.valid ? '_v' : ''}`;
   const m = new ModuleBuilder(name, {
     fn: kind,
     inFormat: toHls(inF),
@@ -113,9 +118,33 @@ export function tableLookup(fn: TableFunction): Module {
     guardBits: g,
     constants: d.constants,
     latency: TABLE_LATENCY,
+    ...(opts.valid ? { valid: true } : {}),
   });
   m.clock();
   const x = m.input('x', hwType(inF));
+  // stage k's input is valid: x_valid delayed k cycles (k = 0 … 3); always 1 without x_valid
+  const one = constant(1, uint(1));
+  const sv: Expr[] = [one, one, one, one];
+  if (opts.valid) {
+    sv[0] = m.input('x_valid', uint(1));
+    for (let k = 1; k < 4; k++) sv[k] = m.pipe(`valid_s${k}_q`, sv[k - 1], { reset: 0 });
+  }
+  // a stage register: free-running without x_valid; with it, taken only while the stage's input is valid
+  const stage = (name: string, value: Expr, k: number): Signal => m.pipe(name, value, { reset: 0, ...(opts.valid ? { enable: sv[k] } : {}) });
+  // stage registers whose values need the emitter's temporaries (a product, a shift by a constant sum, a
+  // rounding): with x_valid the values are formed in one comb process only while the stage's input is valid
+  // (the registers hold otherwise); as continuous assignments a simulator would evaluate them in every cycle
+  const gatedStage = (name: string, values: [string, Expr][], k: number): Signal[] => {
+    if (!opts.valid) return values.map(([n, v]) => m.pipe(n, v, { reset: 0 }));
+    const regs = values.map(([n, v]) => m.reg(n, v.type, { reset: 0 }));
+    const next = values.map(([n, v]) => m.wire(`${n}_next`, v.type));
+    m.comb(name, ($) =>
+      $.if(sv[k], () => values.forEach(([, v], i) => $.set(next[i], v))).else(() => regs.forEach((r, i) => $.set(next[i], r))),
+    );
+    regs.forEach((r, i) => m.seq(r.name, ($) => $.if(sv[k], () => $.set(r, next[i]))));
+    return regs;
+  };
+  const read = (mem: Memory, name: string, idx: Expr): Signal => (opts.valid ? mem.readSync(name, idx, sv[1]) : mem.readSync(name, idx));
   const roms = makeRoms(m, fn, d.interpolate);
   const wy = bitsOf(roms.yMax);
   let outV: Expr;
@@ -139,19 +168,19 @@ export function tableLookup(fn: TableFunction): Module {
       if (prod.width < vShift + 1) prod = prod.zext(vShift + 1);
       v = prod.add(constant(2n ** BigInt(vShift - 1), uint(prod.width))).shr(vShift);
     } else v = vShift < 0 ? prod.shl(-vShift) : prod;
-    const vQ = m.pipe('v_q', v, { reset: 0 });
+    const [vQ] = gatedStage('v_next', [['v_q', v]], 0);
     // ---- S2: split v, read the tables
     const u = vQ.width >= Fv ? (vQ.width > Fv ? vQ.trunc(Fv) : vQ) : vQ.zext(Fv);
     const idx = s > 0 ? u.shr(s) : u;
-    const baseQ = roms.base.readSync('base_q', idx);
-    const slopeQ = roms.slope ? roms.slope.readSync('slope_q', idx) : null;
-    const fQ = interp ? m.pipe('f_q', u.trunc(s), { reset: 0 }) : null;
+    const baseQ = read(roms.base, 'base_q', idx);
+    const slopeQ = roms.slope ? read(roms.slope, 'slope_q', idx) : null;
+    const fQ = interp ? stage('f_q', u.trunc(s), 1) : null;
     if (!interp && s > 0) m.unused(u.trunc(s));
     const ip = vQ.width > Fv ? vQ.shr(Fv) : null; // n = ⌊v / 2^F_v⌋
-    const ipQ = ip ? m.pipe('n_q', ip, { reset: 0 }) : null;
+    const ipQ = ip ? stage('n_q', ip, 1) : null;
     // ---- S3: y
-    const yQ = m.pipe('y_q', interpolate(m, baseQ, slopeQ, fQ, s, roms.yMax), { reset: 0 });
-    const ipQ2 = ipQ ? m.pipe('n_q2', ipQ, { reset: 0 }) : null;
+    const [yQ] = gatedStage('y_next', [['y_q', interpolate(m, baseQ, slopeQ, fQ, s, roms.yMax)]], 2);
+    const ipQ2 = ipQ ? stage('n_q2', ipQ, 2) : null;
     // ---- S4: out = min(rnd(y, n + g), max)
     let res: Expr;
     if (!ipQ2) {
@@ -180,7 +209,15 @@ export function tableLookup(fn: TableFunction): Module {
     // same function as a priority chain over the bits, in log2(W) steps (the simulator's cost in every cycle: a
     // handful of shifts and compares instead of W − 1 tests)
     const mW = m.wire('lead', uint(wm));
+    const leadTemps: Signal[] = [];
     m.comb('leading_one', ($) => {
+      if (!opts.valid) return leadingOne($);
+      $.if(sv[0], () => leadingOne($)).else(() => {
+        for (const t of leadTemps) $.setTemp(t, constant(0, t.type));
+        $.set(mW, constant(0, uint(wm)));
+      });
+    });
+    function leadingOne($: Parameters<Parameters<ModuleBuilder['comb']>[1]>[0]): void {
       let v: Expr = x.asUnsigned();
       let kept: Signal | null = null;
       const bits: Expr[] = [];
@@ -191,10 +228,12 @@ export function tableLookup(fn: TableFunction): Module {
           continue;
         }
         const hi = m.wire(`lead_hi${sh}`, uint(1));
+        leadTemps.push(hi);
         $.setTemp(hi, v.shr(sh).ne(0));
         bits.push(hi);
         if (k > 0) {
           const vs = m.wire(`lead_v${sh}`, uint(W));
+          leadTemps.push(vs);
           $.setTemp(vs, mux(hi, v.shr(sh).zext(W), v));
           v = vs;
           kept = vs;
@@ -203,10 +242,10 @@ export function tableLookup(fn: TableFunction): Module {
       // the last step reads only the bits above bit 0 of what is left
       if (kept) m.unused(kept.bit(0));
       $.set(mW, bits.length === 1 ? bits[0] : cat(...bits));
-    });
-    const xQ = m.pipe('x_q', x, { reset: 0 });
-    const mQ = m.pipe('m_q', mW, { reset: 0 });
-    const zQ = m.pipe('zero_q', x.eq(0), { reset: 0 });
+    }
+    const xQ = stage('x_q', x, 0);
+    const mQ = stage('m_q', mW, 0);
+    const zQ = stage('zero_q', x.eq(0), 0);
     // ---- S2: mantissa, table index
     const bits = kind === 'recip' ? n + s : n - 1 + s;
     const lz = constant(W - 1, uint(wm)).subWrap(mQ);
@@ -223,12 +262,12 @@ export function tableLookup(fn: TableFunction): Module {
       const parity = mQ.bit(0).xor(constant(((Fx % 2) + 2) % 2, uint(1))); // (m − F_x) mod 2
       idx = n > 1 ? cat(parity, idx) : parity;
     }
-    const baseQ = roms.base.readSync('base_q', idx);
-    const slopeQ = roms.slope ? roms.slope.readSync('slope_q', idx) : null;
-    const fQ = interp ? m.pipe('f_q', q.trunc(s), { reset: 0 }) : null;
+    const baseQ = read(roms.base, 'base_q', idx);
+    const slopeQ = roms.slope ? read(roms.slope, 'slope_q', idx) : null;
+    const fQ = interp ? stage('f_q', q.trunc(s), 1) : null;
     if (!interp && s > 0) m.unused(q.trunc(s));
-    const mQ2 = m.pipe('m_q2', mQ, { reset: 0 });
-    const zQ2 = m.pipe('zero_q2', zQ, { reset: 0 });
+    const mQ2 = stage('m_q2', mQ, 1);
+    const zQ2 = stage('zero_q2', zQ, 1);
     // ---- S3: y, and the output shift of this exponent
     const Fo = outF.fracBits;
     const shOf = (mm: number): number => (kind === 'recip' ? Fx - mm + Fo - P : -Math.floor((mm - Fx) / 2) + Fo - P);
@@ -241,10 +280,10 @@ export function tableLookup(fn: TableFunction): Module {
     const full = 2 ** wm === W;
     const aV = full ? select(mQ2, aOpts) : select(mQ2, aOpts, constant(0, uint(wA)));
     const bigV = full ? select(mQ2, bigOpts) : select(mQ2, bigOpts, constant(0, uint(1)));
-    const yQ = m.pipe('y_q', interpolate(m, baseQ, slopeQ, fQ, s, roms.yMax), { reset: 0 });
-    const aQ = m.pipe('a_q', aV, { reset: 0 });
-    const bigQ = shs.some((v) => v > 60) ? m.pipe('big_q', bigV, { reset: 0 }) : null;
-    const zQ3 = m.pipe('zero_q3', zQ2, { reset: 0 });
+    const [yQ] = gatedStage('y_next', [['y_q', interpolate(m, baseQ, slopeQ, fQ, s, roms.yMax)]], 2);
+    const aQ = stage('a_q', aV, 2);
+    const bigQ = shs.some((v) => v > 60) ? stage('big_q', bigV, 2) : null;
+    const zQ3 = stage('zero_q3', zQ2, 2);
     // ---- S4: scale, round, clamp
     const Y = yQ.zext(wy + aMax).shlBy(aQ);
     const U = B > 0 ? Y.add(constant(2n ** BigInt(B - 1), uint(Y.width))).shr(B) : Y;
@@ -255,8 +294,10 @@ export function tableLookup(fn: TableFunction): Module {
     satV = sat;
     outV = mux(satV, constant(outMax, uint(wr)), Ux).trunc(wo);
   }
-  const yOut = m.pipe('y_out_q', outV, { reset: 0 });
-  const satOut = m.pipe('sat_out_q', satV, { reset: 0 });
+  const [yOut, satOut] = gatedStage('out_next', [
+    ['y_out_q', outV],
+    ['sat_out_q', satV],
+  ], 3);
   m.output('y', yOut);
   m.output('sat', satOut);
   return m.build();

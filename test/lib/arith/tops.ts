@@ -139,12 +139,15 @@ export function tableFns(): { tag: string; fn: TableFunction }[] {
   ];
 }
 
-export function tableTop(): Module {
-  const m = new ModuleBuilder('arith_test_tables', {});
+/** Every table of tableFns side by side (inputs x_<tag>; with `valid`, the x_valid variant and inputs v_<tag>). */
+export function tableTop(valid = false): Module {
+  const m = new ModuleBuilder(valid ? 'arith_test_tables_v' : 'arith_test_tables', {});
   m.clock();
   for (const { tag, fn } of tableFns()) {
     const x = m.input(`x_${tag}`, hwTypeOf(fn.inFormat));
-    const inst = m.instance(`u_${tag}`, tableLookup(fn), { x });
+    const inst = valid
+      ? m.instance(`u_${tag}`, tableLookup(fn, { valid: true }), { x, x_valid: m.input(`v_${tag}`, uint(1)) })
+      : m.instance(`u_${tag}`, tableLookup(fn), { x });
     m.output(`y_${tag}`, inst.out('y'));
     m.output(`sat_${tag}`, inst.out('sat'));
   }
