@@ -711,7 +711,7 @@ class ModuleEmitter {
     if (e.node.op === 'extend') {
       const inner = e.node.a;
       if (hi < inner.width) return this.bits(inner, hi, lo, hint);
-      if (lo === 0) return this.extend(inner, hi + 1, hint);
+      if (lo === 0) return e.node.sim && inner.signed ? this.sextSim(inner, hi + 1, hint) : this.extend(inner, hi + 1, hint);
     }
     if (lo === 0) {
       const low = this.lowBits(e, hi + 1, hint);

@@ -625,7 +625,7 @@ export function hebbian(cfg: ChipConfig): Module {
     const upd = gatedUpdateWord(
       m,
       `w_upd_${q}`,
-      { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned(), aWide: nu1W }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true },
+      { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned(), aWide: nu1W }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true, simExtend: true },
       writeLane,
       { packFlags: true },
     );

@@ -365,6 +365,8 @@ export interface WordUpdate {
    * the same value (⌊⌊y/a⌋/b⌋ = ⌊y/(ab)⌋), one arithmetic shift fewer for the simulator. Off: the two shifts.
    */
   oneShift?: boolean;
+  /** The stored word's extension in the native sum written with Expr.sextSim (the simulator's cheap form). */
+  simExtend?: boolean;
 }
 
 /** What updateWord returns: the saturated word and the two saturation flags. */
@@ -508,7 +510,7 @@ function railFlag(sum: Expr, F: FixedFormat, side: 'hi' | 'lo'): Expr {
  * A builder of the exact sum w + round(x, k) (see updateWord), a fresh expression on every call. The
  * unused draw bits are declared once.
  */
-function updateSum(m: ModuleBuilder, { w, x, k, rounding, r, oneShift }: WordUpdate): () => Expr {
+function updateSum(m: ModuleBuilder, { w, x, k, rounding, r, oneShift, simExtend }: WordUpdate): () => Expr {
   const xw = x instanceof Expr ? x.width : x.a.width + x.b.width;
   const useNative = !(x instanceof Expr) && ['floor', 'nearest', 'stochastic'].includes(rounding) && xw - k + 2 <= NATIVE;
   // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
@@ -540,7 +542,7 @@ function updateSum(m: ModuleBuilder, { w, x, k, rounding, r, oneShift }: WordUpd
   // native: the exact sum (WS bits) is the low WS bits of the 64-bit wrapping sum of the 64-bit rounded term
   // (one slice of one temporary; the exact-width add would sign-extend the term, reading it twice)
   const WS = Math.max(w.width, Math.min(wd, NATIVE)) + 1;
-  if (useNative && WS <= NATIVE) return () => w.sext(NATIVE).addWrap(rounded()).trunc(WS);
+  if (useNative && WS <= NATIVE) return () => (simExtend ? w.sextSim(NATIVE) : w.sext(NATIVE)).addWrap(rounded()).trunc(WS);
   return () => {
     const d = rounded();
     return w.add(d.width > NATIVE ? d : d.trunc(Math.min(wd, NATIVE)));

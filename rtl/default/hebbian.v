@@ -3388,7 +3388,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:430)
+  // comb: w_upd_0 (generator/units/lane.ts:432)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -3404,7 +3404,7 @@ module hebbian (
       _ext_w_upd_0_sum_2 = `IBHEBB_SEXT(_bits_w_upd_0_sum, 16, 64);
       _mul_w_upd_0_sum = $signed(_ext_w_upd_0_sum) * $signed(_ext_w_upd_0_sum_2);
       _shrBy_w_upd_0_sum = $signed((_mul_w_upd_0_sum + {{45'd0, r_0}, 3'd0})) >>> 6'd19;
-      w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
+      w_upd_0_sum = `IBHEBB_SEXT(w_rd_0, 16, 17) + _shrBy_w_upd_0_sum[16:0];
       w_upd_0_above = w_upd_0_sum[16:15] == 2'd1;
       w_upd_0_below = w_upd_0_sum[16:15] == 2'd2;
       if (w_upd_0_above) begin
@@ -3451,7 +3451,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:430)
+  // comb: w_upd_1 (generator/units/lane.ts:432)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -3467,7 +3467,7 @@ module hebbian (
       _ext_w_upd_1_sum_2 = `IBHEBB_SEXT(_bits_w_upd_1_sum, 16, 64);
       _mul_w_upd_1_sum = $signed(_ext_w_upd_1_sum) * $signed(_ext_w_upd_1_sum_2);
       _shrBy_w_upd_1_sum = $signed((_mul_w_upd_1_sum + {{45'd0, r_1}, 3'd0})) >>> 6'd19;
-      w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
+      w_upd_1_sum = `IBHEBB_SEXT(w_rd_1, 16, 17) + _shrBy_w_upd_1_sum[16:0];
       w_upd_1_above = w_upd_1_sum[16:15] == 2'd1;
       w_upd_1_below = w_upd_1_sum[16:15] == 2'd2;
       if (w_upd_1_above) begin
@@ -3514,7 +3514,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:430)
+  // comb: w_upd_2 (generator/units/lane.ts:432)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -3530,7 +3530,7 @@ module hebbian (
       _ext_w_upd_2_sum_2 = `IBHEBB_SEXT(_bits_w_upd_2_sum, 16, 64);
       _mul_w_upd_2_sum = $signed(_ext_w_upd_2_sum) * $signed(_ext_w_upd_2_sum_2);
       _shrBy_w_upd_2_sum = $signed((_mul_w_upd_2_sum + {{45'd0, r_2}, 3'd0})) >>> 6'd19;
-      w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
+      w_upd_2_sum = `IBHEBB_SEXT(w_rd_2, 16, 17) + _shrBy_w_upd_2_sum[16:0];
       w_upd_2_above = w_upd_2_sum[16:15] == 2'd1;
       w_upd_2_below = w_upd_2_sum[16:15] == 2'd2;
       if (w_upd_2_above) begin
@@ -3577,7 +3577,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:430)
+  // comb: w_upd_3 (generator/units/lane.ts:432)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -3593,7 +3593,7 @@ module hebbian (
       _ext_w_upd_3_sum_2 = `IBHEBB_SEXT(_bits_w_upd_3_sum, 16, 64);
       _mul_w_upd_3_sum = $signed(_ext_w_upd_3_sum) * $signed(_ext_w_upd_3_sum_2);
       _shrBy_w_upd_3_sum = $signed((_mul_w_upd_3_sum + {{45'd0, r_3}, 3'd0})) >>> 6'd19;
-      w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
+      w_upd_3_sum = `IBHEBB_SEXT(w_rd_3, 16, 17) + _shrBy_w_upd_3_sum[16:0];
       w_upd_3_above = w_upd_3_sum[16:15] == 2'd1;
       w_upd_3_below = w_upd_3_sum[16:15] == 2'd2;
       if (w_upd_3_above) begin
@@ -3640,7 +3640,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:430)
+  // comb: w_upd_4 (generator/units/lane.ts:432)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -3656,7 +3656,7 @@ module hebbian (
       _ext_w_upd_4_sum_2 = `IBHEBB_SEXT(_bits_w_upd_4_sum, 16, 64);
       _mul_w_upd_4_sum = $signed(_ext_w_upd_4_sum) * $signed(_ext_w_upd_4_sum_2);
       _shrBy_w_upd_4_sum = $signed((_mul_w_upd_4_sum + {{45'd0, r_4}, 3'd0})) >>> 6'd19;
-      w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
+      w_upd_4_sum = `IBHEBB_SEXT(w_rd_4, 16, 17) + _shrBy_w_upd_4_sum[16:0];
       w_upd_4_above = w_upd_4_sum[16:15] == 2'd1;
       w_upd_4_below = w_upd_4_sum[16:15] == 2'd2;
       if (w_upd_4_above) begin
@@ -3703,7 +3703,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:430)
+  // comb: w_upd_5 (generator/units/lane.ts:432)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -3719,7 +3719,7 @@ module hebbian (
       _ext_w_upd_5_sum_2 = `IBHEBB_SEXT(_bits_w_upd_5_sum, 16, 64);
       _mul_w_upd_5_sum = $signed(_ext_w_upd_5_sum) * $signed(_ext_w_upd_5_sum_2);
       _shrBy_w_upd_5_sum = $signed((_mul_w_upd_5_sum + {{45'd0, r_5}, 3'd0})) >>> 6'd19;
-      w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
+      w_upd_5_sum = `IBHEBB_SEXT(w_rd_5, 16, 17) + _shrBy_w_upd_5_sum[16:0];
       w_upd_5_above = w_upd_5_sum[16:15] == 2'd1;
       w_upd_5_below = w_upd_5_sum[16:15] == 2'd2;
       if (w_upd_5_above) begin
@@ -3766,7 +3766,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:430)
+  // comb: w_upd_6 (generator/units/lane.ts:432)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -3782,7 +3782,7 @@ module hebbian (
       _ext_w_upd_6_sum_2 = `IBHEBB_SEXT(_bits_w_upd_6_sum, 16, 64);
       _mul_w_upd_6_sum = $signed(_ext_w_upd_6_sum) * $signed(_ext_w_upd_6_sum_2);
       _shrBy_w_upd_6_sum = $signed((_mul_w_upd_6_sum + {{45'd0, r_6}, 3'd0})) >>> 6'd19;
-      w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
+      w_upd_6_sum = `IBHEBB_SEXT(w_rd_6, 16, 17) + _shrBy_w_upd_6_sum[16:0];
       w_upd_6_above = w_upd_6_sum[16:15] == 2'd1;
       w_upd_6_below = w_upd_6_sum[16:15] == 2'd2;
       if (w_upd_6_above) begin
@@ -3829,7 +3829,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:430)
+  // comb: w_upd_7 (generator/units/lane.ts:432)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -3845,7 +3845,7 @@ module hebbian (
       _ext_w_upd_7_sum_2 = `IBHEBB_SEXT(_bits_w_upd_7_sum, 16, 64);
       _mul_w_upd_7_sum = $signed(_ext_w_upd_7_sum) * $signed(_ext_w_upd_7_sum_2);
       _shrBy_w_upd_7_sum = $signed((_mul_w_upd_7_sum + {{45'd0, r_7}, 3'd0})) >>> 6'd19;
-      w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
+      w_upd_7_sum = `IBHEBB_SEXT(w_rd_7, 16, 17) + _shrBy_w_upd_7_sum[16:0];
       w_upd_7_above = w_upd_7_sum[16:15] == 2'd1;
       w_upd_7_below = w_upd_7_sum[16:15] == 2'd2;
       if (w_upd_7_above) begin
@@ -3892,7 +3892,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:430)
+  // comb: w_upd_8 (generator/units/lane.ts:432)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -3908,7 +3908,7 @@ module hebbian (
       _ext_w_upd_8_sum_2 = `IBHEBB_SEXT(_bits_w_upd_8_sum, 16, 64);
       _mul_w_upd_8_sum = $signed(_ext_w_upd_8_sum) * $signed(_ext_w_upd_8_sum_2);
       _shrBy_w_upd_8_sum = $signed((_mul_w_upd_8_sum + {{45'd0, r_8}, 3'd0})) >>> 6'd19;
-      w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
+      w_upd_8_sum = `IBHEBB_SEXT(w_rd_8, 16, 17) + _shrBy_w_upd_8_sum[16:0];
       w_upd_8_above = w_upd_8_sum[16:15] == 2'd1;
       w_upd_8_below = w_upd_8_sum[16:15] == 2'd2;
       if (w_upd_8_above) begin
@@ -3955,7 +3955,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:430)
+  // comb: w_upd_9 (generator/units/lane.ts:432)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -3971,7 +3971,7 @@ module hebbian (
       _ext_w_upd_9_sum_2 = `IBHEBB_SEXT(_bits_w_upd_9_sum, 16, 64);
       _mul_w_upd_9_sum = $signed(_ext_w_upd_9_sum) * $signed(_ext_w_upd_9_sum_2);
       _shrBy_w_upd_9_sum = $signed((_mul_w_upd_9_sum + {{45'd0, r_9}, 3'd0})) >>> 6'd19;
-      w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
+      w_upd_9_sum = `IBHEBB_SEXT(w_rd_9, 16, 17) + _shrBy_w_upd_9_sum[16:0];
       w_upd_9_above = w_upd_9_sum[16:15] == 2'd1;
       w_upd_9_below = w_upd_9_sum[16:15] == 2'd2;
       if (w_upd_9_above) begin
@@ -4018,7 +4018,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:430)
+  // comb: w_upd_10 (generator/units/lane.ts:432)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -4034,7 +4034,7 @@ module hebbian (
       _ext_w_upd_10_sum_2 = `IBHEBB_SEXT(_bits_w_upd_10_sum, 16, 64);
       _mul_w_upd_10_sum = $signed(_ext_w_upd_10_sum) * $signed(_ext_w_upd_10_sum_2);
       _shrBy_w_upd_10_sum = $signed((_mul_w_upd_10_sum + {{45'd0, r_10}, 3'd0})) >>> 6'd19;
-      w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
+      w_upd_10_sum = `IBHEBB_SEXT(w_rd_10, 16, 17) + _shrBy_w_upd_10_sum[16:0];
       w_upd_10_above = w_upd_10_sum[16:15] == 2'd1;
       w_upd_10_below = w_upd_10_sum[16:15] == 2'd2;
       if (w_upd_10_above) begin
@@ -4081,7 +4081,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:430)
+  // comb: w_upd_11 (generator/units/lane.ts:432)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -4097,7 +4097,7 @@ module hebbian (
       _ext_w_upd_11_sum_2 = `IBHEBB_SEXT(_bits_w_upd_11_sum, 16, 64);
       _mul_w_upd_11_sum = $signed(_ext_w_upd_11_sum) * $signed(_ext_w_upd_11_sum_2);
       _shrBy_w_upd_11_sum = $signed((_mul_w_upd_11_sum + {{45'd0, r_11}, 3'd0})) >>> 6'd19;
-      w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
+      w_upd_11_sum = `IBHEBB_SEXT(w_rd_11, 16, 17) + _shrBy_w_upd_11_sum[16:0];
       w_upd_11_above = w_upd_11_sum[16:15] == 2'd1;
       w_upd_11_below = w_upd_11_sum[16:15] == 2'd2;
       if (w_upd_11_above) begin
@@ -4144,7 +4144,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:430)
+  // comb: w_upd_12 (generator/units/lane.ts:432)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -4160,7 +4160,7 @@ module hebbian (
       _ext_w_upd_12_sum_2 = `IBHEBB_SEXT(_bits_w_upd_12_sum, 16, 64);
       _mul_w_upd_12_sum = $signed(_ext_w_upd_12_sum) * $signed(_ext_w_upd_12_sum_2);
       _shrBy_w_upd_12_sum = $signed((_mul_w_upd_12_sum + {{45'd0, r_12}, 3'd0})) >>> 6'd19;
-      w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
+      w_upd_12_sum = `IBHEBB_SEXT(w_rd_12, 16, 17) + _shrBy_w_upd_12_sum[16:0];
       w_upd_12_above = w_upd_12_sum[16:15] == 2'd1;
       w_upd_12_below = w_upd_12_sum[16:15] == 2'd2;
       if (w_upd_12_above) begin
@@ -4207,7 +4207,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:430)
+  // comb: w_upd_13 (generator/units/lane.ts:432)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -4223,7 +4223,7 @@ module hebbian (
       _ext_w_upd_13_sum_2 = `IBHEBB_SEXT(_bits_w_upd_13_sum, 16, 64);
       _mul_w_upd_13_sum = $signed(_ext_w_upd_13_sum) * $signed(_ext_w_upd_13_sum_2);
       _shrBy_w_upd_13_sum = $signed((_mul_w_upd_13_sum + {{45'd0, r_13}, 3'd0})) >>> 6'd19;
-      w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
+      w_upd_13_sum = `IBHEBB_SEXT(w_rd_13, 16, 17) + _shrBy_w_upd_13_sum[16:0];
       w_upd_13_above = w_upd_13_sum[16:15] == 2'd1;
       w_upd_13_below = w_upd_13_sum[16:15] == 2'd2;
       if (w_upd_13_above) begin
@@ -4270,7 +4270,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:430)
+  // comb: w_upd_14 (generator/units/lane.ts:432)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -4286,7 +4286,7 @@ module hebbian (
       _ext_w_upd_14_sum_2 = `IBHEBB_SEXT(_bits_w_upd_14_sum, 16, 64);
       _mul_w_upd_14_sum = $signed(_ext_w_upd_14_sum) * $signed(_ext_w_upd_14_sum_2);
       _shrBy_w_upd_14_sum = $signed((_mul_w_upd_14_sum + {{45'd0, r_14}, 3'd0})) >>> 6'd19;
-      w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
+      w_upd_14_sum = `IBHEBB_SEXT(w_rd_14, 16, 17) + _shrBy_w_upd_14_sum[16:0];
       w_upd_14_above = w_upd_14_sum[16:15] == 2'd1;
       w_upd_14_below = w_upd_14_sum[16:15] == 2'd2;
       if (w_upd_14_above) begin
@@ -4333,7 +4333,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:430)
+  // comb: w_upd_15 (generator/units/lane.ts:432)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -4349,7 +4349,7 @@ module hebbian (
       _ext_w_upd_15_sum_2 = `IBHEBB_SEXT(_bits_w_upd_15_sum, 16, 64);
       _mul_w_upd_15_sum = $signed(_ext_w_upd_15_sum) * $signed(_ext_w_upd_15_sum_2);
       _shrBy_w_upd_15_sum = $signed((_mul_w_upd_15_sum + {{45'd0, r_15}, 3'd0})) >>> 6'd19;
-      w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
+      w_upd_15_sum = `IBHEBB_SEXT(w_rd_15, 16, 17) + _shrBy_w_upd_15_sum[16:0];
       w_upd_15_above = w_upd_15_sum[16:15] == 2'd1;
       w_upd_15_below = w_upd_15_sum[16:15] == 2'd2;
       if (w_upd_15_above) begin
@@ -4396,7 +4396,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:430)
+  // comb: w_upd_16 (generator/units/lane.ts:432)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -4412,7 +4412,7 @@ module hebbian (
       _ext_w_upd_16_sum_2 = `IBHEBB_SEXT(_bits_w_upd_16_sum, 16, 64);
       _mul_w_upd_16_sum = $signed(_ext_w_upd_16_sum) * $signed(_ext_w_upd_16_sum_2);
       _shrBy_w_upd_16_sum = $signed((_mul_w_upd_16_sum + {{45'd0, r_16}, 3'd0})) >>> 6'd19;
-      w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
+      w_upd_16_sum = `IBHEBB_SEXT(w_rd_16, 16, 17) + _shrBy_w_upd_16_sum[16:0];
       w_upd_16_above = w_upd_16_sum[16:15] == 2'd1;
       w_upd_16_below = w_upd_16_sum[16:15] == 2'd2;
       if (w_upd_16_above) begin
@@ -4459,7 +4459,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:430)
+  // comb: w_upd_17 (generator/units/lane.ts:432)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -4475,7 +4475,7 @@ module hebbian (
       _ext_w_upd_17_sum_2 = `IBHEBB_SEXT(_bits_w_upd_17_sum, 16, 64);
       _mul_w_upd_17_sum = $signed(_ext_w_upd_17_sum) * $signed(_ext_w_upd_17_sum_2);
       _shrBy_w_upd_17_sum = $signed((_mul_w_upd_17_sum + {{45'd0, r_17}, 3'd0})) >>> 6'd19;
-      w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
+      w_upd_17_sum = `IBHEBB_SEXT(w_rd_17, 16, 17) + _shrBy_w_upd_17_sum[16:0];
       w_upd_17_above = w_upd_17_sum[16:15] == 2'd1;
       w_upd_17_below = w_upd_17_sum[16:15] == 2'd2;
       if (w_upd_17_above) begin
@@ -4522,7 +4522,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:430)
+  // comb: w_upd_18 (generator/units/lane.ts:432)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -4538,7 +4538,7 @@ module hebbian (
       _ext_w_upd_18_sum_2 = `IBHEBB_SEXT(_bits_w_upd_18_sum, 16, 64);
       _mul_w_upd_18_sum = $signed(_ext_w_upd_18_sum) * $signed(_ext_w_upd_18_sum_2);
       _shrBy_w_upd_18_sum = $signed((_mul_w_upd_18_sum + {{45'd0, r_18}, 3'd0})) >>> 6'd19;
-      w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
+      w_upd_18_sum = `IBHEBB_SEXT(w_rd_18, 16, 17) + _shrBy_w_upd_18_sum[16:0];
       w_upd_18_above = w_upd_18_sum[16:15] == 2'd1;
       w_upd_18_below = w_upd_18_sum[16:15] == 2'd2;
       if (w_upd_18_above) begin
@@ -4585,7 +4585,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:430)
+  // comb: w_upd_19 (generator/units/lane.ts:432)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4601,7 +4601,7 @@ module hebbian (
       _ext_w_upd_19_sum_2 = `IBHEBB_SEXT(_bits_w_upd_19_sum, 16, 64);
       _mul_w_upd_19_sum = $signed(_ext_w_upd_19_sum) * $signed(_ext_w_upd_19_sum_2);
       _shrBy_w_upd_19_sum = $signed((_mul_w_upd_19_sum + {{45'd0, r_19}, 3'd0})) >>> 6'd19;
-      w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
+      w_upd_19_sum = `IBHEBB_SEXT(w_rd_19, 16, 17) + _shrBy_w_upd_19_sum[16:0];
       w_upd_19_above = w_upd_19_sum[16:15] == 2'd1;
       w_upd_19_below = w_upd_19_sum[16:15] == 2'd2;
       if (w_upd_19_above) begin
@@ -4648,7 +4648,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:430)
+  // comb: w_upd_20 (generator/units/lane.ts:432)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4664,7 +4664,7 @@ module hebbian (
       _ext_w_upd_20_sum_2 = `IBHEBB_SEXT(_bits_w_upd_20_sum, 16, 64);
       _mul_w_upd_20_sum = $signed(_ext_w_upd_20_sum) * $signed(_ext_w_upd_20_sum_2);
       _shrBy_w_upd_20_sum = $signed((_mul_w_upd_20_sum + {{45'd0, r_20}, 3'd0})) >>> 6'd19;
-      w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
+      w_upd_20_sum = `IBHEBB_SEXT(w_rd_20, 16, 17) + _shrBy_w_upd_20_sum[16:0];
       w_upd_20_above = w_upd_20_sum[16:15] == 2'd1;
       w_upd_20_below = w_upd_20_sum[16:15] == 2'd2;
       if (w_upd_20_above) begin
@@ -4711,7 +4711,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:430)
+  // comb: w_upd_21 (generator/units/lane.ts:432)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4727,7 +4727,7 @@ module hebbian (
       _ext_w_upd_21_sum_2 = `IBHEBB_SEXT(_bits_w_upd_21_sum, 16, 64);
       _mul_w_upd_21_sum = $signed(_ext_w_upd_21_sum) * $signed(_ext_w_upd_21_sum_2);
       _shrBy_w_upd_21_sum = $signed((_mul_w_upd_21_sum + {{45'd0, r_21}, 3'd0})) >>> 6'd19;
-      w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
+      w_upd_21_sum = `IBHEBB_SEXT(w_rd_21, 16, 17) + _shrBy_w_upd_21_sum[16:0];
       w_upd_21_above = w_upd_21_sum[16:15] == 2'd1;
       w_upd_21_below = w_upd_21_sum[16:15] == 2'd2;
       if (w_upd_21_above) begin
@@ -4774,7 +4774,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:430)
+  // comb: w_upd_22 (generator/units/lane.ts:432)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
@@ -4790,7 +4790,7 @@ module hebbian (
       _ext_w_upd_22_sum_2 = `IBHEBB_SEXT(_bits_w_upd_22_sum, 16, 64);
       _mul_w_upd_22_sum = $signed(_ext_w_upd_22_sum) * $signed(_ext_w_upd_22_sum_2);
       _shrBy_w_upd_22_sum = $signed((_mul_w_upd_22_sum + {{45'd0, r_22}, 3'd0})) >>> 6'd19;
-      w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
+      w_upd_22_sum = `IBHEBB_SEXT(w_rd_22, 16, 17) + _shrBy_w_upd_22_sum[16:0];
       w_upd_22_above = w_upd_22_sum[16:15] == 2'd1;
       w_upd_22_below = w_upd_22_sum[16:15] == 2'd2;
       if (w_upd_22_above) begin
@@ -4837,7 +4837,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:430)
+  // comb: w_upd_23 (generator/units/lane.ts:432)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
@@ -4853,7 +4853,7 @@ module hebbian (
       _ext_w_upd_23_sum_2 = `IBHEBB_SEXT(_bits_w_upd_23_sum, 16, 64);
       _mul_w_upd_23_sum = $signed(_ext_w_upd_23_sum) * $signed(_ext_w_upd_23_sum_2);
       _shrBy_w_upd_23_sum = $signed((_mul_w_upd_23_sum + {{45'd0, r_23}, 3'd0})) >>> 6'd19;
-      w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
+      w_upd_23_sum = `IBHEBB_SEXT(w_rd_23, 16, 17) + _shrBy_w_upd_23_sum[16:0];
       w_upd_23_above = w_upd_23_sum[16:15] == 2'd1;
       w_upd_23_below = w_upd_23_sum[16:15] == 2'd2;
       if (w_upd_23_above) begin
@@ -4900,7 +4900,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:430)
+  // comb: w_upd_24 (generator/units/lane.ts:432)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
@@ -4916,7 +4916,7 @@ module hebbian (
       _ext_w_upd_24_sum_2 = `IBHEBB_SEXT(_bits_w_upd_24_sum, 16, 64);
       _mul_w_upd_24_sum = $signed(_ext_w_upd_24_sum) * $signed(_ext_w_upd_24_sum_2);
       _shrBy_w_upd_24_sum = $signed((_mul_w_upd_24_sum + {{45'd0, r_24}, 3'd0})) >>> 6'd19;
-      w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
+      w_upd_24_sum = `IBHEBB_SEXT(w_rd_24, 16, 17) + _shrBy_w_upd_24_sum[16:0];
       w_upd_24_above = w_upd_24_sum[16:15] == 2'd1;
       w_upd_24_below = w_upd_24_sum[16:15] == 2'd2;
       if (w_upd_24_above) begin
@@ -4963,7 +4963,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:430)
+  // comb: w_upd_25 (generator/units/lane.ts:432)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
@@ -4979,7 +4979,7 @@ module hebbian (
       _ext_w_upd_25_sum_2 = `IBHEBB_SEXT(_bits_w_upd_25_sum, 16, 64);
       _mul_w_upd_25_sum = $signed(_ext_w_upd_25_sum) * $signed(_ext_w_upd_25_sum_2);
       _shrBy_w_upd_25_sum = $signed((_mul_w_upd_25_sum + {{45'd0, r_25}, 3'd0})) >>> 6'd19;
-      w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
+      w_upd_25_sum = `IBHEBB_SEXT(w_rd_25, 16, 17) + _shrBy_w_upd_25_sum[16:0];
       w_upd_25_above = w_upd_25_sum[16:15] == 2'd1;
       w_upd_25_below = w_upd_25_sum[16:15] == 2'd2;
       if (w_upd_25_above) begin
@@ -5026,7 +5026,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:430)
+  // comb: w_upd_26 (generator/units/lane.ts:432)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
@@ -5042,7 +5042,7 @@ module hebbian (
       _ext_w_upd_26_sum_2 = `IBHEBB_SEXT(_bits_w_upd_26_sum, 16, 64);
       _mul_w_upd_26_sum = $signed(_ext_w_upd_26_sum) * $signed(_ext_w_upd_26_sum_2);
       _shrBy_w_upd_26_sum = $signed((_mul_w_upd_26_sum + {{45'd0, r_26}, 3'd0})) >>> 6'd19;
-      w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
+      w_upd_26_sum = `IBHEBB_SEXT(w_rd_26, 16, 17) + _shrBy_w_upd_26_sum[16:0];
       w_upd_26_above = w_upd_26_sum[16:15] == 2'd1;
       w_upd_26_below = w_upd_26_sum[16:15] == 2'd2;
       if (w_upd_26_above) begin
@@ -5089,7 +5089,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:430)
+  // comb: w_upd_27 (generator/units/lane.ts:432)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
@@ -5105,7 +5105,7 @@ module hebbian (
       _ext_w_upd_27_sum_2 = `IBHEBB_SEXT(_bits_w_upd_27_sum, 16, 64);
       _mul_w_upd_27_sum = $signed(_ext_w_upd_27_sum) * $signed(_ext_w_upd_27_sum_2);
       _shrBy_w_upd_27_sum = $signed((_mul_w_upd_27_sum + {{45'd0, r_27}, 3'd0})) >>> 6'd19;
-      w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
+      w_upd_27_sum = `IBHEBB_SEXT(w_rd_27, 16, 17) + _shrBy_w_upd_27_sum[16:0];
       w_upd_27_above = w_upd_27_sum[16:15] == 2'd1;
       w_upd_27_below = w_upd_27_sum[16:15] == 2'd2;
       if (w_upd_27_above) begin
@@ -5152,7 +5152,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:430)
+  // comb: w_upd_28 (generator/units/lane.ts:432)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
@@ -5168,7 +5168,7 @@ module hebbian (
       _ext_w_upd_28_sum_2 = `IBHEBB_SEXT(_bits_w_upd_28_sum, 16, 64);
       _mul_w_upd_28_sum = $signed(_ext_w_upd_28_sum) * $signed(_ext_w_upd_28_sum_2);
       _shrBy_w_upd_28_sum = $signed((_mul_w_upd_28_sum + {{45'd0, r_28}, 3'd0})) >>> 6'd19;
-      w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
+      w_upd_28_sum = `IBHEBB_SEXT(w_rd_28, 16, 17) + _shrBy_w_upd_28_sum[16:0];
       w_upd_28_above = w_upd_28_sum[16:15] == 2'd1;
       w_upd_28_below = w_upd_28_sum[16:15] == 2'd2;
       if (w_upd_28_above) begin
@@ -5215,7 +5215,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:430)
+  // comb: w_upd_29 (generator/units/lane.ts:432)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
@@ -5231,7 +5231,7 @@ module hebbian (
       _ext_w_upd_29_sum_2 = `IBHEBB_SEXT(_bits_w_upd_29_sum, 16, 64);
       _mul_w_upd_29_sum = $signed(_ext_w_upd_29_sum) * $signed(_ext_w_upd_29_sum_2);
       _shrBy_w_upd_29_sum = $signed((_mul_w_upd_29_sum + {{45'd0, r_29}, 3'd0})) >>> 6'd19;
-      w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
+      w_upd_29_sum = `IBHEBB_SEXT(w_rd_29, 16, 17) + _shrBy_w_upd_29_sum[16:0];
       w_upd_29_above = w_upd_29_sum[16:15] == 2'd1;
       w_upd_29_below = w_upd_29_sum[16:15] == 2'd2;
       if (w_upd_29_above) begin
@@ -5278,7 +5278,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:430)
+  // comb: w_upd_30 (generator/units/lane.ts:432)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
@@ -5294,7 +5294,7 @@ module hebbian (
       _ext_w_upd_30_sum_2 = `IBHEBB_SEXT(_bits_w_upd_30_sum, 16, 64);
       _mul_w_upd_30_sum = $signed(_ext_w_upd_30_sum) * $signed(_ext_w_upd_30_sum_2);
       _shrBy_w_upd_30_sum = $signed((_mul_w_upd_30_sum + {{45'd0, r_30}, 3'd0})) >>> 6'd19;
-      w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
+      w_upd_30_sum = `IBHEBB_SEXT(w_rd_30, 16, 17) + _shrBy_w_upd_30_sum[16:0];
       w_upd_30_above = w_upd_30_sum[16:15] == 2'd1;
       w_upd_30_below = w_upd_30_sum[16:15] == 2'd2;
       if (w_upd_30_above) begin
@@ -5341,7 +5341,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:430)
+  // comb: w_upd_31 (generator/units/lane.ts:432)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
@@ -5357,7 +5357,7 @@ module hebbian (
       _ext_w_upd_31_sum_2 = `IBHEBB_SEXT(_bits_w_upd_31_sum, 16, 64);
       _mul_w_upd_31_sum = $signed(_ext_w_upd_31_sum) * $signed(_ext_w_upd_31_sum_2);
       _shrBy_w_upd_31_sum = $signed((_mul_w_upd_31_sum + {{45'd0, r_31}, 3'd0})) >>> 6'd19;
-      w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
+      w_upd_31_sum = `IBHEBB_SEXT(w_rd_31, 16, 17) + _shrBy_w_upd_31_sum[16:0];
       w_upd_31_above = w_upd_31_sum[16:15] == 2'd1;
       w_upd_31_below = w_upd_31_sum[16:15] == 2'd2;
       if (w_upd_31_above) begin
@@ -5404,7 +5404,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_32 (generator/units/lane.ts:430)
+  // comb: w_upd_32 (generator/units/lane.ts:432)
   always @* begin
     w_upd_32_sum = 17'sd0;
     w_upd_32_above = 1'b0;
@@ -5420,7 +5420,7 @@ module hebbian (
       _ext_w_upd_32_sum_2 = `IBHEBB_SEXT(_bits_w_upd_32_sum, 16, 64);
       _mul_w_upd_32_sum = $signed(_ext_w_upd_32_sum) * $signed(_ext_w_upd_32_sum_2);
       _shrBy_w_upd_32_sum = $signed((_mul_w_upd_32_sum + {{45'd0, r_32}, 3'd0})) >>> 6'd19;
-      w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
+      w_upd_32_sum = `IBHEBB_SEXT(w_rd_32, 16, 17) + _shrBy_w_upd_32_sum[16:0];
       w_upd_32_above = w_upd_32_sum[16:15] == 2'd1;
       w_upd_32_below = w_upd_32_sum[16:15] == 2'd2;
       if (w_upd_32_above) begin
@@ -5467,7 +5467,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_33 (generator/units/lane.ts:430)
+  // comb: w_upd_33 (generator/units/lane.ts:432)
   always @* begin
     w_upd_33_sum = 17'sd0;
     w_upd_33_above = 1'b0;
@@ -5483,7 +5483,7 @@ module hebbian (
       _ext_w_upd_33_sum_2 = `IBHEBB_SEXT(_bits_w_upd_33_sum, 16, 64);
       _mul_w_upd_33_sum = $signed(_ext_w_upd_33_sum) * $signed(_ext_w_upd_33_sum_2);
       _shrBy_w_upd_33_sum = $signed((_mul_w_upd_33_sum + {{45'd0, r_33}, 3'd0})) >>> 6'd19;
-      w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
+      w_upd_33_sum = `IBHEBB_SEXT(w_rd_33, 16, 17) + _shrBy_w_upd_33_sum[16:0];
       w_upd_33_above = w_upd_33_sum[16:15] == 2'd1;
       w_upd_33_below = w_upd_33_sum[16:15] == 2'd2;
       if (w_upd_33_above) begin
@@ -5530,7 +5530,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_34 (generator/units/lane.ts:430)
+  // comb: w_upd_34 (generator/units/lane.ts:432)
   always @* begin
     w_upd_34_sum = 17'sd0;
     w_upd_34_above = 1'b0;
@@ -5546,7 +5546,7 @@ module hebbian (
       _ext_w_upd_34_sum_2 = `IBHEBB_SEXT(_bits_w_upd_34_sum, 16, 64);
       _mul_w_upd_34_sum = $signed(_ext_w_upd_34_sum) * $signed(_ext_w_upd_34_sum_2);
       _shrBy_w_upd_34_sum = $signed((_mul_w_upd_34_sum + {{45'd0, r_34}, 3'd0})) >>> 6'd19;
-      w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
+      w_upd_34_sum = `IBHEBB_SEXT(w_rd_34, 16, 17) + _shrBy_w_upd_34_sum[16:0];
       w_upd_34_above = w_upd_34_sum[16:15] == 2'd1;
       w_upd_34_below = w_upd_34_sum[16:15] == 2'd2;
       if (w_upd_34_above) begin
@@ -5593,7 +5593,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_35 (generator/units/lane.ts:430)
+  // comb: w_upd_35 (generator/units/lane.ts:432)
   always @* begin
     w_upd_35_sum = 17'sd0;
     w_upd_35_above = 1'b0;
@@ -5609,7 +5609,7 @@ module hebbian (
       _ext_w_upd_35_sum_2 = `IBHEBB_SEXT(_bits_w_upd_35_sum, 16, 64);
       _mul_w_upd_35_sum = $signed(_ext_w_upd_35_sum) * $signed(_ext_w_upd_35_sum_2);
       _shrBy_w_upd_35_sum = $signed((_mul_w_upd_35_sum + {{45'd0, r_35}, 3'd0})) >>> 6'd19;
-      w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
+      w_upd_35_sum = `IBHEBB_SEXT(w_rd_35, 16, 17) + _shrBy_w_upd_35_sum[16:0];
       w_upd_35_above = w_upd_35_sum[16:15] == 2'd1;
       w_upd_35_below = w_upd_35_sum[16:15] == 2'd2;
       if (w_upd_35_above) begin
@@ -5656,7 +5656,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_36 (generator/units/lane.ts:430)
+  // comb: w_upd_36 (generator/units/lane.ts:432)
   always @* begin
     w_upd_36_sum = 17'sd0;
     w_upd_36_above = 1'b0;
@@ -5672,7 +5672,7 @@ module hebbian (
       _ext_w_upd_36_sum_2 = `IBHEBB_SEXT(_bits_w_upd_36_sum, 16, 64);
       _mul_w_upd_36_sum = $signed(_ext_w_upd_36_sum) * $signed(_ext_w_upd_36_sum_2);
       _shrBy_w_upd_36_sum = $signed((_mul_w_upd_36_sum + {{45'd0, r_36}, 3'd0})) >>> 6'd19;
-      w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
+      w_upd_36_sum = `IBHEBB_SEXT(w_rd_36, 16, 17) + _shrBy_w_upd_36_sum[16:0];
       w_upd_36_above = w_upd_36_sum[16:15] == 2'd1;
       w_upd_36_below = w_upd_36_sum[16:15] == 2'd2;
       if (w_upd_36_above) begin
@@ -5719,7 +5719,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_37 (generator/units/lane.ts:430)
+  // comb: w_upd_37 (generator/units/lane.ts:432)
   always @* begin
     w_upd_37_sum = 17'sd0;
     w_upd_37_above = 1'b0;
@@ -5735,7 +5735,7 @@ module hebbian (
       _ext_w_upd_37_sum_2 = `IBHEBB_SEXT(_bits_w_upd_37_sum, 16, 64);
       _mul_w_upd_37_sum = $signed(_ext_w_upd_37_sum) * $signed(_ext_w_upd_37_sum_2);
       _shrBy_w_upd_37_sum = $signed((_mul_w_upd_37_sum + {{45'd0, r_37}, 3'd0})) >>> 6'd19;
-      w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
+      w_upd_37_sum = `IBHEBB_SEXT(w_rd_37, 16, 17) + _shrBy_w_upd_37_sum[16:0];
       w_upd_37_above = w_upd_37_sum[16:15] == 2'd1;
       w_upd_37_below = w_upd_37_sum[16:15] == 2'd2;
       if (w_upd_37_above) begin
@@ -5782,7 +5782,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_38 (generator/units/lane.ts:430)
+  // comb: w_upd_38 (generator/units/lane.ts:432)
   always @* begin
     w_upd_38_sum = 17'sd0;
     w_upd_38_above = 1'b0;
@@ -5798,7 +5798,7 @@ module hebbian (
       _ext_w_upd_38_sum_2 = `IBHEBB_SEXT(_bits_w_upd_38_sum, 16, 64);
       _mul_w_upd_38_sum = $signed(_ext_w_upd_38_sum) * $signed(_ext_w_upd_38_sum_2);
       _shrBy_w_upd_38_sum = $signed((_mul_w_upd_38_sum + {{45'd0, r_38}, 3'd0})) >>> 6'd19;
-      w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
+      w_upd_38_sum = `IBHEBB_SEXT(w_rd_38, 16, 17) + _shrBy_w_upd_38_sum[16:0];
       w_upd_38_above = w_upd_38_sum[16:15] == 2'd1;
       w_upd_38_below = w_upd_38_sum[16:15] == 2'd2;
       if (w_upd_38_above) begin
@@ -5845,7 +5845,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_39 (generator/units/lane.ts:430)
+  // comb: w_upd_39 (generator/units/lane.ts:432)
   always @* begin
     w_upd_39_sum = 17'sd0;
     w_upd_39_above = 1'b0;
@@ -5861,7 +5861,7 @@ module hebbian (
       _ext_w_upd_39_sum_2 = `IBHEBB_SEXT(_bits_w_upd_39_sum, 16, 64);
       _mul_w_upd_39_sum = $signed(_ext_w_upd_39_sum) * $signed(_ext_w_upd_39_sum_2);
       _shrBy_w_upd_39_sum = $signed((_mul_w_upd_39_sum + {{45'd0, r_39}, 3'd0})) >>> 6'd19;
-      w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
+      w_upd_39_sum = `IBHEBB_SEXT(w_rd_39, 16, 17) + _shrBy_w_upd_39_sum[16:0];
       w_upd_39_above = w_upd_39_sum[16:15] == 2'd1;
       w_upd_39_below = w_upd_39_sum[16:15] == 2'd2;
       if (w_upd_39_above) begin
@@ -5908,7 +5908,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_40 (generator/units/lane.ts:430)
+  // comb: w_upd_40 (generator/units/lane.ts:432)
   always @* begin
     w_upd_40_sum = 17'sd0;
     w_upd_40_above = 1'b0;
@@ -5924,7 +5924,7 @@ module hebbian (
       _ext_w_upd_40_sum_2 = `IBHEBB_SEXT(_bits_w_upd_40_sum, 16, 64);
       _mul_w_upd_40_sum = $signed(_ext_w_upd_40_sum) * $signed(_ext_w_upd_40_sum_2);
       _shrBy_w_upd_40_sum = $signed((_mul_w_upd_40_sum + {{45'd0, r_40}, 3'd0})) >>> 6'd19;
-      w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
+      w_upd_40_sum = `IBHEBB_SEXT(w_rd_40, 16, 17) + _shrBy_w_upd_40_sum[16:0];
       w_upd_40_above = w_upd_40_sum[16:15] == 2'd1;
       w_upd_40_below = w_upd_40_sum[16:15] == 2'd2;
       if (w_upd_40_above) begin
@@ -5971,7 +5971,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_41 (generator/units/lane.ts:430)
+  // comb: w_upd_41 (generator/units/lane.ts:432)
   always @* begin
     w_upd_41_sum = 17'sd0;
     w_upd_41_above = 1'b0;
@@ -5987,7 +5987,7 @@ module hebbian (
       _ext_w_upd_41_sum_2 = `IBHEBB_SEXT(_bits_w_upd_41_sum, 16, 64);
       _mul_w_upd_41_sum = $signed(_ext_w_upd_41_sum) * $signed(_ext_w_upd_41_sum_2);
       _shrBy_w_upd_41_sum = $signed((_mul_w_upd_41_sum + {{45'd0, r_41}, 3'd0})) >>> 6'd19;
-      w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
+      w_upd_41_sum = `IBHEBB_SEXT(w_rd_41, 16, 17) + _shrBy_w_upd_41_sum[16:0];
       w_upd_41_above = w_upd_41_sum[16:15] == 2'd1;
       w_upd_41_below = w_upd_41_sum[16:15] == 2'd2;
       if (w_upd_41_above) begin
@@ -6034,7 +6034,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_42 (generator/units/lane.ts:430)
+  // comb: w_upd_42 (generator/units/lane.ts:432)
   always @* begin
     w_upd_42_sum = 17'sd0;
     w_upd_42_above = 1'b0;
@@ -6050,7 +6050,7 @@ module hebbian (
       _ext_w_upd_42_sum_2 = `IBHEBB_SEXT(_bits_w_upd_42_sum, 16, 64);
       _mul_w_upd_42_sum = $signed(_ext_w_upd_42_sum) * $signed(_ext_w_upd_42_sum_2);
       _shrBy_w_upd_42_sum = $signed((_mul_w_upd_42_sum + {{45'd0, r_42}, 3'd0})) >>> 6'd19;
-      w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
+      w_upd_42_sum = `IBHEBB_SEXT(w_rd_42, 16, 17) + _shrBy_w_upd_42_sum[16:0];
       w_upd_42_above = w_upd_42_sum[16:15] == 2'd1;
       w_upd_42_below = w_upd_42_sum[16:15] == 2'd2;
       if (w_upd_42_above) begin
@@ -6097,7 +6097,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_43 (generator/units/lane.ts:430)
+  // comb: w_upd_43 (generator/units/lane.ts:432)
   always @* begin
     w_upd_43_sum = 17'sd0;
     w_upd_43_above = 1'b0;
@@ -6113,7 +6113,7 @@ module hebbian (
       _ext_w_upd_43_sum_2 = `IBHEBB_SEXT(_bits_w_upd_43_sum, 16, 64);
       _mul_w_upd_43_sum = $signed(_ext_w_upd_43_sum) * $signed(_ext_w_upd_43_sum_2);
       _shrBy_w_upd_43_sum = $signed((_mul_w_upd_43_sum + {{45'd0, r_43}, 3'd0})) >>> 6'd19;
-      w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
+      w_upd_43_sum = `IBHEBB_SEXT(w_rd_43, 16, 17) + _shrBy_w_upd_43_sum[16:0];
       w_upd_43_above = w_upd_43_sum[16:15] == 2'd1;
       w_upd_43_below = w_upd_43_sum[16:15] == 2'd2;
       if (w_upd_43_above) begin
@@ -6160,7 +6160,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_44 (generator/units/lane.ts:430)
+  // comb: w_upd_44 (generator/units/lane.ts:432)
   always @* begin
     w_upd_44_sum = 17'sd0;
     w_upd_44_above = 1'b0;
@@ -6176,7 +6176,7 @@ module hebbian (
       _ext_w_upd_44_sum_2 = `IBHEBB_SEXT(_bits_w_upd_44_sum, 16, 64);
       _mul_w_upd_44_sum = $signed(_ext_w_upd_44_sum) * $signed(_ext_w_upd_44_sum_2);
       _shrBy_w_upd_44_sum = $signed((_mul_w_upd_44_sum + {{45'd0, r_44}, 3'd0})) >>> 6'd19;
-      w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
+      w_upd_44_sum = `IBHEBB_SEXT(w_rd_44, 16, 17) + _shrBy_w_upd_44_sum[16:0];
       w_upd_44_above = w_upd_44_sum[16:15] == 2'd1;
       w_upd_44_below = w_upd_44_sum[16:15] == 2'd2;
       if (w_upd_44_above) begin
@@ -6223,7 +6223,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_45 (generator/units/lane.ts:430)
+  // comb: w_upd_45 (generator/units/lane.ts:432)
   always @* begin
     w_upd_45_sum = 17'sd0;
     w_upd_45_above = 1'b0;
@@ -6239,7 +6239,7 @@ module hebbian (
       _ext_w_upd_45_sum_2 = `IBHEBB_SEXT(_bits_w_upd_45_sum, 16, 64);
       _mul_w_upd_45_sum = $signed(_ext_w_upd_45_sum) * $signed(_ext_w_upd_45_sum_2);
       _shrBy_w_upd_45_sum = $signed((_mul_w_upd_45_sum + {{45'd0, r_45}, 3'd0})) >>> 6'd19;
-      w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
+      w_upd_45_sum = `IBHEBB_SEXT(w_rd_45, 16, 17) + _shrBy_w_upd_45_sum[16:0];
       w_upd_45_above = w_upd_45_sum[16:15] == 2'd1;
       w_upd_45_below = w_upd_45_sum[16:15] == 2'd2;
       if (w_upd_45_above) begin
@@ -6286,7 +6286,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_46 (generator/units/lane.ts:430)
+  // comb: w_upd_46 (generator/units/lane.ts:432)
   always @* begin
     w_upd_46_sum = 17'sd0;
     w_upd_46_above = 1'b0;
@@ -6302,7 +6302,7 @@ module hebbian (
       _ext_w_upd_46_sum_2 = `IBHEBB_SEXT(_bits_w_upd_46_sum, 16, 64);
       _mul_w_upd_46_sum = $signed(_ext_w_upd_46_sum) * $signed(_ext_w_upd_46_sum_2);
       _shrBy_w_upd_46_sum = $signed((_mul_w_upd_46_sum + {{45'd0, r_46}, 3'd0})) >>> 6'd19;
-      w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
+      w_upd_46_sum = `IBHEBB_SEXT(w_rd_46, 16, 17) + _shrBy_w_upd_46_sum[16:0];
       w_upd_46_above = w_upd_46_sum[16:15] == 2'd1;
       w_upd_46_below = w_upd_46_sum[16:15] == 2'd2;
       if (w_upd_46_above) begin
@@ -6349,7 +6349,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_47 (generator/units/lane.ts:430)
+  // comb: w_upd_47 (generator/units/lane.ts:432)
   always @* begin
     w_upd_47_sum = 17'sd0;
     w_upd_47_above = 1'b0;
@@ -6365,7 +6365,7 @@ module hebbian (
       _ext_w_upd_47_sum_2 = `IBHEBB_SEXT(_bits_w_upd_47_sum, 16, 64);
       _mul_w_upd_47_sum = $signed(_ext_w_upd_47_sum) * $signed(_ext_w_upd_47_sum_2);
       _shrBy_w_upd_47_sum = $signed((_mul_w_upd_47_sum + {{45'd0, r_47}, 3'd0})) >>> 6'd19;
-      w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
+      w_upd_47_sum = `IBHEBB_SEXT(w_rd_47, 16, 17) + _shrBy_w_upd_47_sum[16:0];
       w_upd_47_above = w_upd_47_sum[16:15] == 2'd1;
       w_upd_47_below = w_upd_47_sum[16:15] == 2'd2;
       if (w_upd_47_above) begin
@@ -6412,7 +6412,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_48 (generator/units/lane.ts:430)
+  // comb: w_upd_48 (generator/units/lane.ts:432)
   always @* begin
     w_upd_48_sum = 17'sd0;
     w_upd_48_above = 1'b0;
@@ -6428,7 +6428,7 @@ module hebbian (
       _ext_w_upd_48_sum_2 = `IBHEBB_SEXT(_bits_w_upd_48_sum, 16, 64);
       _mul_w_upd_48_sum = $signed(_ext_w_upd_48_sum) * $signed(_ext_w_upd_48_sum_2);
       _shrBy_w_upd_48_sum = $signed((_mul_w_upd_48_sum + {{45'd0, r_48}, 3'd0})) >>> 6'd19;
-      w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
+      w_upd_48_sum = `IBHEBB_SEXT(w_rd_48, 16, 17) + _shrBy_w_upd_48_sum[16:0];
       w_upd_48_above = w_upd_48_sum[16:15] == 2'd1;
       w_upd_48_below = w_upd_48_sum[16:15] == 2'd2;
       if (w_upd_48_above) begin
@@ -6475,7 +6475,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_49 (generator/units/lane.ts:430)
+  // comb: w_upd_49 (generator/units/lane.ts:432)
   always @* begin
     w_upd_49_sum = 17'sd0;
     w_upd_49_above = 1'b0;
@@ -6491,7 +6491,7 @@ module hebbian (
       _ext_w_upd_49_sum_2 = `IBHEBB_SEXT(_bits_w_upd_49_sum, 16, 64);
       _mul_w_upd_49_sum = $signed(_ext_w_upd_49_sum) * $signed(_ext_w_upd_49_sum_2);
       _shrBy_w_upd_49_sum = $signed((_mul_w_upd_49_sum + {{45'd0, r_49}, 3'd0})) >>> 6'd19;
-      w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
+      w_upd_49_sum = `IBHEBB_SEXT(w_rd_49, 16, 17) + _shrBy_w_upd_49_sum[16:0];
       w_upd_49_above = w_upd_49_sum[16:15] == 2'd1;
       w_upd_49_below = w_upd_49_sum[16:15] == 2'd2;
       if (w_upd_49_above) begin
@@ -6538,7 +6538,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_50 (generator/units/lane.ts:430)
+  // comb: w_upd_50 (generator/units/lane.ts:432)
   always @* begin
     w_upd_50_sum = 17'sd0;
     w_upd_50_above = 1'b0;
@@ -6554,7 +6554,7 @@ module hebbian (
       _ext_w_upd_50_sum_2 = `IBHEBB_SEXT(_bits_w_upd_50_sum, 16, 64);
       _mul_w_upd_50_sum = $signed(_ext_w_upd_50_sum) * $signed(_ext_w_upd_50_sum_2);
       _shrBy_w_upd_50_sum = $signed((_mul_w_upd_50_sum + {{45'd0, r_50}, 3'd0})) >>> 6'd19;
-      w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
+      w_upd_50_sum = `IBHEBB_SEXT(w_rd_50, 16, 17) + _shrBy_w_upd_50_sum[16:0];
       w_upd_50_above = w_upd_50_sum[16:15] == 2'd1;
       w_upd_50_below = w_upd_50_sum[16:15] == 2'd2;
       if (w_upd_50_above) begin
@@ -6601,7 +6601,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_51 (generator/units/lane.ts:430)
+  // comb: w_upd_51 (generator/units/lane.ts:432)
   always @* begin
     w_upd_51_sum = 17'sd0;
     w_upd_51_above = 1'b0;
@@ -6617,7 +6617,7 @@ module hebbian (
       _ext_w_upd_51_sum_2 = `IBHEBB_SEXT(_bits_w_upd_51_sum, 16, 64);
       _mul_w_upd_51_sum = $signed(_ext_w_upd_51_sum) * $signed(_ext_w_upd_51_sum_2);
       _shrBy_w_upd_51_sum = $signed((_mul_w_upd_51_sum + {{45'd0, r_51}, 3'd0})) >>> 6'd19;
-      w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
+      w_upd_51_sum = `IBHEBB_SEXT(w_rd_51, 16, 17) + _shrBy_w_upd_51_sum[16:0];
       w_upd_51_above = w_upd_51_sum[16:15] == 2'd1;
       w_upd_51_below = w_upd_51_sum[16:15] == 2'd2;
       if (w_upd_51_above) begin
@@ -6664,7 +6664,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_52 (generator/units/lane.ts:430)
+  // comb: w_upd_52 (generator/units/lane.ts:432)
   always @* begin
     w_upd_52_sum = 17'sd0;
     w_upd_52_above = 1'b0;
@@ -6680,7 +6680,7 @@ module hebbian (
       _ext_w_upd_52_sum_2 = `IBHEBB_SEXT(_bits_w_upd_52_sum, 16, 64);
       _mul_w_upd_52_sum = $signed(_ext_w_upd_52_sum) * $signed(_ext_w_upd_52_sum_2);
       _shrBy_w_upd_52_sum = $signed((_mul_w_upd_52_sum + {{45'd0, r_52}, 3'd0})) >>> 6'd19;
-      w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
+      w_upd_52_sum = `IBHEBB_SEXT(w_rd_52, 16, 17) + _shrBy_w_upd_52_sum[16:0];
       w_upd_52_above = w_upd_52_sum[16:15] == 2'd1;
       w_upd_52_below = w_upd_52_sum[16:15] == 2'd2;
       if (w_upd_52_above) begin
@@ -6727,7 +6727,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_53 (generator/units/lane.ts:430)
+  // comb: w_upd_53 (generator/units/lane.ts:432)
   always @* begin
     w_upd_53_sum = 17'sd0;
     w_upd_53_above = 1'b0;
@@ -6743,7 +6743,7 @@ module hebbian (
       _ext_w_upd_53_sum_2 = `IBHEBB_SEXT(_bits_w_upd_53_sum, 16, 64);
       _mul_w_upd_53_sum = $signed(_ext_w_upd_53_sum) * $signed(_ext_w_upd_53_sum_2);
       _shrBy_w_upd_53_sum = $signed((_mul_w_upd_53_sum + {{45'd0, r_53}, 3'd0})) >>> 6'd19;
-      w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
+      w_upd_53_sum = `IBHEBB_SEXT(w_rd_53, 16, 17) + _shrBy_w_upd_53_sum[16:0];
       w_upd_53_above = w_upd_53_sum[16:15] == 2'd1;
       w_upd_53_below = w_upd_53_sum[16:15] == 2'd2;
       if (w_upd_53_above) begin
@@ -6790,7 +6790,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_54 (generator/units/lane.ts:430)
+  // comb: w_upd_54 (generator/units/lane.ts:432)
   always @* begin
     w_upd_54_sum = 17'sd0;
     w_upd_54_above = 1'b0;
@@ -6806,7 +6806,7 @@ module hebbian (
       _ext_w_upd_54_sum_2 = `IBHEBB_SEXT(_bits_w_upd_54_sum, 16, 64);
       _mul_w_upd_54_sum = $signed(_ext_w_upd_54_sum) * $signed(_ext_w_upd_54_sum_2);
       _shrBy_w_upd_54_sum = $signed((_mul_w_upd_54_sum + {{45'd0, r_54}, 3'd0})) >>> 6'd19;
-      w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
+      w_upd_54_sum = `IBHEBB_SEXT(w_rd_54, 16, 17) + _shrBy_w_upd_54_sum[16:0];
       w_upd_54_above = w_upd_54_sum[16:15] == 2'd1;
       w_upd_54_below = w_upd_54_sum[16:15] == 2'd2;
       if (w_upd_54_above) begin
@@ -6853,7 +6853,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_55 (generator/units/lane.ts:430)
+  // comb: w_upd_55 (generator/units/lane.ts:432)
   always @* begin
     w_upd_55_sum = 17'sd0;
     w_upd_55_above = 1'b0;
@@ -6869,7 +6869,7 @@ module hebbian (
       _ext_w_upd_55_sum_2 = `IBHEBB_SEXT(_bits_w_upd_55_sum, 16, 64);
       _mul_w_upd_55_sum = $signed(_ext_w_upd_55_sum) * $signed(_ext_w_upd_55_sum_2);
       _shrBy_w_upd_55_sum = $signed((_mul_w_upd_55_sum + {{45'd0, r_55}, 3'd0})) >>> 6'd19;
-      w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
+      w_upd_55_sum = `IBHEBB_SEXT(w_rd_55, 16, 17) + _shrBy_w_upd_55_sum[16:0];
       w_upd_55_above = w_upd_55_sum[16:15] == 2'd1;
       w_upd_55_below = w_upd_55_sum[16:15] == 2'd2;
       if (w_upd_55_above) begin
@@ -6916,7 +6916,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_56 (generator/units/lane.ts:430)
+  // comb: w_upd_56 (generator/units/lane.ts:432)
   always @* begin
     w_upd_56_sum = 17'sd0;
     w_upd_56_above = 1'b0;
@@ -6932,7 +6932,7 @@ module hebbian (
       _ext_w_upd_56_sum_2 = `IBHEBB_SEXT(_bits_w_upd_56_sum, 16, 64);
       _mul_w_upd_56_sum = $signed(_ext_w_upd_56_sum) * $signed(_ext_w_upd_56_sum_2);
       _shrBy_w_upd_56_sum = $signed((_mul_w_upd_56_sum + {{45'd0, r_56}, 3'd0})) >>> 6'd19;
-      w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
+      w_upd_56_sum = `IBHEBB_SEXT(w_rd_56, 16, 17) + _shrBy_w_upd_56_sum[16:0];
       w_upd_56_above = w_upd_56_sum[16:15] == 2'd1;
       w_upd_56_below = w_upd_56_sum[16:15] == 2'd2;
       if (w_upd_56_above) begin
@@ -6979,7 +6979,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_57 (generator/units/lane.ts:430)
+  // comb: w_upd_57 (generator/units/lane.ts:432)
   always @* begin
     w_upd_57_sum = 17'sd0;
     w_upd_57_above = 1'b0;
@@ -6995,7 +6995,7 @@ module hebbian (
       _ext_w_upd_57_sum_2 = `IBHEBB_SEXT(_bits_w_upd_57_sum, 16, 64);
       _mul_w_upd_57_sum = $signed(_ext_w_upd_57_sum) * $signed(_ext_w_upd_57_sum_2);
       _shrBy_w_upd_57_sum = $signed((_mul_w_upd_57_sum + {{45'd0, r_57}, 3'd0})) >>> 6'd19;
-      w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
+      w_upd_57_sum = `IBHEBB_SEXT(w_rd_57, 16, 17) + _shrBy_w_upd_57_sum[16:0];
       w_upd_57_above = w_upd_57_sum[16:15] == 2'd1;
       w_upd_57_below = w_upd_57_sum[16:15] == 2'd2;
       if (w_upd_57_above) begin
@@ -7042,7 +7042,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_58 (generator/units/lane.ts:430)
+  // comb: w_upd_58 (generator/units/lane.ts:432)
   always @* begin
     w_upd_58_sum = 17'sd0;
     w_upd_58_above = 1'b0;
@@ -7058,7 +7058,7 @@ module hebbian (
       _ext_w_upd_58_sum_2 = `IBHEBB_SEXT(_bits_w_upd_58_sum, 16, 64);
       _mul_w_upd_58_sum = $signed(_ext_w_upd_58_sum) * $signed(_ext_w_upd_58_sum_2);
       _shrBy_w_upd_58_sum = $signed((_mul_w_upd_58_sum + {{45'd0, r_58}, 3'd0})) >>> 6'd19;
-      w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
+      w_upd_58_sum = `IBHEBB_SEXT(w_rd_58, 16, 17) + _shrBy_w_upd_58_sum[16:0];
       w_upd_58_above = w_upd_58_sum[16:15] == 2'd1;
       w_upd_58_below = w_upd_58_sum[16:15] == 2'd2;
       if (w_upd_58_above) begin
@@ -7105,7 +7105,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_59 (generator/units/lane.ts:430)
+  // comb: w_upd_59 (generator/units/lane.ts:432)
   always @* begin
     w_upd_59_sum = 17'sd0;
     w_upd_59_above = 1'b0;
@@ -7121,7 +7121,7 @@ module hebbian (
       _ext_w_upd_59_sum_2 = `IBHEBB_SEXT(_bits_w_upd_59_sum, 16, 64);
       _mul_w_upd_59_sum = $signed(_ext_w_upd_59_sum) * $signed(_ext_w_upd_59_sum_2);
       _shrBy_w_upd_59_sum = $signed((_mul_w_upd_59_sum + {{45'd0, r_59}, 3'd0})) >>> 6'd19;
-      w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
+      w_upd_59_sum = `IBHEBB_SEXT(w_rd_59, 16, 17) + _shrBy_w_upd_59_sum[16:0];
       w_upd_59_above = w_upd_59_sum[16:15] == 2'd1;
       w_upd_59_below = w_upd_59_sum[16:15] == 2'd2;
       if (w_upd_59_above) begin
@@ -7168,7 +7168,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_60 (generator/units/lane.ts:430)
+  // comb: w_upd_60 (generator/units/lane.ts:432)
   always @* begin
     w_upd_60_sum = 17'sd0;
     w_upd_60_above = 1'b0;
@@ -7184,7 +7184,7 @@ module hebbian (
       _ext_w_upd_60_sum_2 = `IBHEBB_SEXT(_bits_w_upd_60_sum, 16, 64);
       _mul_w_upd_60_sum = $signed(_ext_w_upd_60_sum) * $signed(_ext_w_upd_60_sum_2);
       _shrBy_w_upd_60_sum = $signed((_mul_w_upd_60_sum + {{45'd0, r_60}, 3'd0})) >>> 6'd19;
-      w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
+      w_upd_60_sum = `IBHEBB_SEXT(w_rd_60, 16, 17) + _shrBy_w_upd_60_sum[16:0];
       w_upd_60_above = w_upd_60_sum[16:15] == 2'd1;
       w_upd_60_below = w_upd_60_sum[16:15] == 2'd2;
       if (w_upd_60_above) begin
@@ -7231,7 +7231,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_61 (generator/units/lane.ts:430)
+  // comb: w_upd_61 (generator/units/lane.ts:432)
   always @* begin
     w_upd_61_sum = 17'sd0;
     w_upd_61_above = 1'b0;
@@ -7247,7 +7247,7 @@ module hebbian (
       _ext_w_upd_61_sum_2 = `IBHEBB_SEXT(_bits_w_upd_61_sum, 16, 64);
       _mul_w_upd_61_sum = $signed(_ext_w_upd_61_sum) * $signed(_ext_w_upd_61_sum_2);
       _shrBy_w_upd_61_sum = $signed((_mul_w_upd_61_sum + {{45'd0, r_61}, 3'd0})) >>> 6'd19;
-      w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
+      w_upd_61_sum = `IBHEBB_SEXT(w_rd_61, 16, 17) + _shrBy_w_upd_61_sum[16:0];
       w_upd_61_above = w_upd_61_sum[16:15] == 2'd1;
       w_upd_61_below = w_upd_61_sum[16:15] == 2'd2;
       if (w_upd_61_above) begin
@@ -7294,7 +7294,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_62 (generator/units/lane.ts:430)
+  // comb: w_upd_62 (generator/units/lane.ts:432)
   always @* begin
     w_upd_62_sum = 17'sd0;
     w_upd_62_above = 1'b0;
@@ -7310,7 +7310,7 @@ module hebbian (
       _ext_w_upd_62_sum_2 = `IBHEBB_SEXT(_bits_w_upd_62_sum, 16, 64);
       _mul_w_upd_62_sum = $signed(_ext_w_upd_62_sum) * $signed(_ext_w_upd_62_sum_2);
       _shrBy_w_upd_62_sum = $signed((_mul_w_upd_62_sum + {{45'd0, r_62}, 3'd0})) >>> 6'd19;
-      w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
+      w_upd_62_sum = `IBHEBB_SEXT(w_rd_62, 16, 17) + _shrBy_w_upd_62_sum[16:0];
       w_upd_62_above = w_upd_62_sum[16:15] == 2'd1;
       w_upd_62_below = w_upd_62_sum[16:15] == 2'd2;
       if (w_upd_62_above) begin
@@ -7357,7 +7357,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_63 (generator/units/lane.ts:430)
+  // comb: w_upd_63 (generator/units/lane.ts:432)
   always @* begin
     w_upd_63_sum = 17'sd0;
     w_upd_63_above = 1'b0;
@@ -7373,7 +7373,7 @@ module hebbian (
       _ext_w_upd_63_sum_2 = `IBHEBB_SEXT(_bits_w_upd_63_sum, 16, 64);
       _mul_w_upd_63_sum = $signed(_ext_w_upd_63_sum) * $signed(_ext_w_upd_63_sum_2);
       _shrBy_w_upd_63_sum = $signed((_mul_w_upd_63_sum + {{45'd0, r_63}, 3'd0})) >>> 6'd19;
-      w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
+      w_upd_63_sum = `IBHEBB_SEXT(w_rd_63, 16, 17) + _shrBy_w_upd_63_sum[16:0];
       w_upd_63_above = w_upd_63_sum[16:15] == 2'd1;
       w_upd_63_below = w_upd_63_sum[16:15] == 2'd2;
       if (w_upd_63_above) begin
@@ -8184,11 +8184,11 @@ module hebbian (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:390
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:392
 
-  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:391
+  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:393
 
-  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:392
+  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:394
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:664
 
@@ -8485,9 +8485,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:625
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:627
 
-  // seq: sat_count (generator/units/lane.ts:626)
+  // seq: sat_count (generator/units/lane.ts:628)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) & 18'h30000) != 18'd0)) begin
@@ -8507,15 +8507,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:638
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:638
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:640
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:638
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:638
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:640
 
-  // comb: host_word (generator/units/lane.ts:674)
+  // comb: host_word (generator/units/lane.ts:676)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -8923,7 +8923,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:694)
+  // seq: host_read (generator/units/lane.ts:696)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -8946,7 +8946,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:703
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:705
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

@@ -1954,7 +1954,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:452)
+  // comb: w_upd_0 (generator/units/lane.ts:454)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -2063,7 +2063,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:452)
+  // comb: w_upd_1 (generator/units/lane.ts:454)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -2172,7 +2172,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:452)
+  // comb: w_upd_2 (generator/units/lane.ts:454)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -2281,7 +2281,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:452)
+  // comb: w_upd_3 (generator/units/lane.ts:454)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -2390,7 +2390,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:452)
+  // comb: w_upd_4 (generator/units/lane.ts:454)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -2499,7 +2499,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:452)
+  // comb: w_upd_5 (generator/units/lane.ts:454)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -2608,7 +2608,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:452)
+  // comb: w_upd_6 (generator/units/lane.ts:454)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -2717,7 +2717,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:452)
+  // comb: w_upd_7 (generator/units/lane.ts:454)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -2826,7 +2826,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:452)
+  // comb: w_upd_8 (generator/units/lane.ts:454)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -2935,7 +2935,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:452)
+  // comb: w_upd_9 (generator/units/lane.ts:454)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -3044,7 +3044,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:452)
+  // comb: w_upd_10 (generator/units/lane.ts:454)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -3153,7 +3153,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:452)
+  // comb: w_upd_11 (generator/units/lane.ts:454)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -3262,7 +3262,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:452)
+  // comb: w_upd_12 (generator/units/lane.ts:454)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -3371,7 +3371,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:452)
+  // comb: w_upd_13 (generator/units/lane.ts:454)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -3480,7 +3480,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:452)
+  // comb: w_upd_14 (generator/units/lane.ts:454)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -3589,7 +3589,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:452)
+  // comb: w_upd_15 (generator/units/lane.ts:454)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -3698,7 +3698,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:452)
+  // comb: w_upd_16 (generator/units/lane.ts:454)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -3807,7 +3807,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:452)
+  // comb: w_upd_17 (generator/units/lane.ts:454)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -3916,7 +3916,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:452)
+  // comb: w_upd_18 (generator/units/lane.ts:454)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -4025,7 +4025,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:452)
+  // comb: w_upd_19 (generator/units/lane.ts:454)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4134,7 +4134,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:452)
+  // comb: w_upd_20 (generator/units/lane.ts:454)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4243,7 +4243,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:452)
+  // comb: w_upd_21 (generator/units/lane.ts:454)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4352,7 +4352,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:452)
+  // comb: w_upd_22 (generator/units/lane.ts:454)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
@@ -4461,7 +4461,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:452)
+  // comb: w_upd_23 (generator/units/lane.ts:454)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
@@ -4570,7 +4570,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:452)
+  // comb: w_upd_24 (generator/units/lane.ts:454)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
@@ -4679,7 +4679,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:452)
+  // comb: w_upd_25 (generator/units/lane.ts:454)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
@@ -4788,7 +4788,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:452)
+  // comb: w_upd_26 (generator/units/lane.ts:454)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
@@ -4897,7 +4897,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:452)
+  // comb: w_upd_27 (generator/units/lane.ts:454)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
@@ -5006,7 +5006,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:452)
+  // comb: w_upd_28 (generator/units/lane.ts:454)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
@@ -5115,7 +5115,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:452)
+  // comb: w_upd_29 (generator/units/lane.ts:454)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
@@ -5224,7 +5224,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:452)
+  // comb: w_upd_30 (generator/units/lane.ts:454)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
@@ -5333,7 +5333,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:452)
+  // comb: w_upd_31 (generator/units/lane.ts:454)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
@@ -5376,7 +5376,7 @@ module output_layer (
 
   assign b_we = (upd2 & k_last2_q) & (sub2_q == 1'b0);  // generator/units/output.ts:501
 
-  // comb: b_upd (generator/units/lane.ts:452)
+  // comb: b_upd (generator/units/lane.ts:454)
   always @* begin
     b_upd_sum = 26'sd0;
     b_upd_above = 1'b0;
@@ -6594,9 +6594,9 @@ module output_layer (
 
   assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:659
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:625
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:627
 
-  // seq: sat_count (generator/units/lane.ts:626)
+  // seq: sat_count (generator/units/lane.ts:628)
   always @(posedge clk) begin
     if (upd2) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
@@ -6626,25 +6626,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:638
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:638
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:640
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:638
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:638
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:640
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:638
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:638
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:640
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:638
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:638
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:640
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:638
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:640
 
-  // comb: host_word (generator/units/lane.ts:674)
+  // comb: host_word (generator/units/lane.ts:676)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -7052,7 +7052,7 @@ module output_layer (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:694)
+  // seq: host_read (generator/units/lane.ts:696)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -7073,7 +7073,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:703
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:705
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], prod_0[63:38], prod_1[63:38], prod_2[63:38], prod_3[63:38], prod_4[63:38], prod_5[63:38], prod_6[63:38], prod_7[63:38], prod_8[63:38], prod_9[63:38], prod_10[63:38], prod_11[63:38], prod_12[63:38], prod_13[63:38], prod_14[63:38], prod_15[63:38], prod_16[63:38], prod_17[63:38], prod_18[63:38], prod_19[63:38], prod_20[63:38], prod_21[63:38], prod_22[63:38], prod_23[63:38], prod_24[63:38], prod_25[63:38], prod_26[63:38], prod_27[63:38], prod_28[63:38], prod_29[63:38], prod_30[63:38], prod_31[63:38], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};

@@ -239,6 +239,8 @@ describe('Expr.sextSim', () => {
     m.output('ya', a.sextSim(64));
     m.output('yb', b.sextSim(12));
     m.output('yp', c.mulWrap(a.sextSim(64)));
+    // the low bits of a sum with an extended term: the extension at the sum's width
+    m.output('ys', a.sextSim(64).addWrap(c).trunc(17));
     return m.build();
   };
 
@@ -249,6 +251,7 @@ describe('Expr.sextSim', () => {
     expect(v).toContain("`define IBHEBB_SEXT(x, n, w) {{((w) - (n)){x[(n) - 1]}}, x}");
     expect(v).toContain('`IBHEBB_SEXT(a, 16, 64)');
     expect(v).toContain('`IBHEBB_SEXT(b, 5, 12)');
+    expect(v).toContain('`IBHEBB_SEXT(a, 16, 17)');
     expect(v.indexOf('`define IBHEBB_SEXT')).toBeLessThan(v.indexOf('module sext_sim'));
     // one bit, or no wider: the usual form
     const m = new ModuleBuilder('sext_one', {});
@@ -262,13 +265,13 @@ describe('Expr.sextSim', () => {
       '`timescale 1ns/1ps',
       'module tb;',
       '  reg clk = 0; reg rst = 0; reg signed [15:0] a; reg signed [4:0] b; reg signed [63:0] c; integer i, seed;',
-      '  wire [63:0] ya, yp; wire [11:0] yb;',
-      '  sext_sim dut (.clk(clk), .rst(rst), .a(a), .b(b), .c(c), .ya(ya), .yb(yb), .yp(yp));',
+      '  wire [63:0] ya, yp; wire [11:0] yb; wire [16:0] ys;',
+      '  sext_sim dut (.clk(clk), .rst(rst), .a(a), .b(b), .c(c), .ya(ya), .yb(yb), .yp(yp), .ys(ys));',
       '  initial begin',
       '    seed = 11;',
       '    for (i = 0; i < 1200; i = i + 1) begin',
       '      a = (i < 4) ? {i[1], {15{i[0]}}} : $random(seed); b = i; c = {$random(seed), $random(seed)};',
-      '      #1 $display("%0d %0d %0d %0d %h %h %h", a, b, c, c * a, ya, yb, yp);',
+      '      #1 $display("%0d %0d %0d %0d %h %h %h %h", a, b, c, c * a, ya, yb, yp, ys);',
       '    end',
       '    $finish;',
       '  end',
@@ -284,10 +287,11 @@ describe('Expr.sextSim', () => {
     const lines = plain.stdout.trim().split('\n');
     expect(lines.length).toBe(1200);
     for (const l of lines) {
-      const [a, b, c, , ya, yb, yp] = l.split(' ');
+      const [a, b, c, , ya, yb, yp, ys] = l.split(' ');
       expect(ya).toBe(hex(BigInt(a), 64));
       expect(yb).toBe(hex(BigInt(b), 12));
       expect(yp).toBe(hex(BigInt(c) * BigInt(a), 64));
+      expect(ys).toBe(BigInt.asUintN(17, BigInt(a) + BigInt(c)).toString(16).padStart(5, '0'));
     }
   });
 
