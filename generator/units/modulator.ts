@@ -413,13 +413,15 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   const xr = ximem.readSync('xi_rd', jd.trunc(jw), adv);
   const d1v = m.pipe('d1_valid_q', dIssue, { reset: 0, enable: adv });
   const d1l = m.pipe('d1_last_q', jd.eq(nSel.subWrap(constant(1, uint(cw)))), { reset: 0, enable: adv });
-  const pzm = m.pipe('d2_zm2_q', zrz.mul(M2), { reset: 0, enable: adv });
+  // the two products are taken only with their stage's valid item (gatedPipe: formed in a comb process only
+  // then); the other stage registers follow adv as before
+  const pzm = gatedPipe(m, 'd2_zm2_q', zrz.mul(M2), { reset: 0, enable: adv.and(d1v) });
   const x2 = m.pipe('d2_xi_q', xr, { reset: 0, enable: adv });
   const pos2 = m.pipe('d2_pos_q', zr.msb(), { reset: 0, enable: adv });
   const d2v = m.pipe('d2_valid_q', d1v, { reset: 0, enable: adv });
   const d2l = m.pipe('d2_last_q', d1l, { reset: 0, enable: adv });
   const T = fitS(x2.shl(g).sub(M1).sub(rnd(pzm, FZ.fracBits)), sbits(tMax));
-  const P = m.pipe('d3_p_q', T.mul(sInv.toSigned()), { reset: 0, enable: adv });
+  const P = gatedPipe(m, 'd3_p_q', T.mul(sInv.toSigned()), { reset: 0, enable: adv.and(d2v) });
   const pos3 = m.pipe('d3_pos_q', pos2, { reset: 0, enable: adv });
   const d3v = m.pipe('d3_valid_q', d2v, { reset: 0, enable: adv });
   const d3l = m.pipe('d3_last_q', d2l, { reset: 0, enable: adv });

@@ -646,16 +646,47 @@ export function outputUnit(cfg: ChipConfig): Module {
   const P = Pexact.add(constant(2n ** BigInt(fr - 1), uint(Pexact.width))).shr(fr);
   const pHi = 2n ** BigInt(width(FP)) - 1n;
   const pW = Math.max(P.width, width(FP) + 1);
-  const pSat = m.wire('p_sat', P.zext(pW).gt(constant(pHi, uint(pW))));
-  const Pc = m.wire('p_clamped', mux(pSat, constant(pHi, uint(width(FP))), P.zext(pW).trunc(width(FP))));
   const onehot = yRdata.eq(jRT[0]);
-  const diff = Pc.toSigned().sub(mux(onehot, constant(2n ** BigInt(FP.fracBits), sint(width(FP) + 1)), constant(0, sint(width(FP) + 1))));
-  const scaled = invB.m === 1 ? diff : diff.mul(constant(invB.m, sint(bitsFor(invB.m + 1) + 1)));
   const k = invB.s + eShift;
-  const rounded = k > 0 ? scaled.add(constant(2n ** BigInt(k - 1), sint(k + 1))).shr(k) : scaled.shl(-k);
-  const er = resizeHw(m, rounded, FE.fracBits, FE, 'nearest', 'saturate', null);
+  const FEw = width(FE);
+  // e = rnd((clamped P − onehot)·m, k): the error before its saturation into FE
+  const roundedErr = (Pc: Expr): Expr => {
+    const diff = Pc.toSigned().sub(mux(onehot, constant(2n ** BigInt(FP.fracBits), sint(width(FP) + 1)), constant(0, sint(width(FP) + 1))));
+    const scaled = invB.m === 1 ? diff : diff.mul(constant(invB.m, sint(bitsFor(invB.m + 1) + 1)));
+    return k > 0 ? scaled.add(constant(2n ** BigInt(k - 1), sint(k + 1))).shr(k) : scaled.shl(-k);
+  };
+  // the error word and its flags, formed in one comb process only in the cycles an error is written (vR): as
+  // continuous assignments the product, its rounding and the saturation were evaluated in every cycle
+  const pSat = m.wire('p_sat', uint(1));
+  const errWord = m.wire('err_word', uint(FEw));
+  const errHi = m.wire('err_sat_hi', uint(1));
+  const errLo = m.wire('err_sat_lo', uint(1));
+  const pRound = m.wire('p_round', P.type);
+  const pSatT = m.wire('p_sat_t', uint(1));
+  const errRounded = m.wire('err_rounded', roundedErr(constant(0, uint(width(FP)))).type);
+  m.comb('err_word', ($) => {
+    $.if(vR, () => {
+      $.setTemp(pRound, P);
+      $.setTemp(pSatT, pRound.zext(pW).gt(constant(pHi, uint(pW))));
+      const Pc = mux(pSatT, constant(pHi, uint(width(FP))), pRound.zext(pW).trunc(width(FP)));
+      $.setTemp(errRounded, roundedErr(Pc));
+      const er = resizeHw(m, errRounded, FE.fracBits, FE, 'nearest', 'saturate', null);
+      $.set(pSat, pSatT);
+      $.set(errWord, er.value.asUnsigned());
+      $.set(errHi, er.satHi ?? constant(0, uint(1)));
+      $.set(errLo, er.satLo ?? constant(0, uint(1)));
+    }).else(() => {
+      $.setTemp(pRound, constant(0, P.type));
+      $.setTemp(pSatT, 0);
+      $.setTemp(errRounded, constant(0, errRounded.type));
+      $.set(pSat, 0);
+      $.set(errWord, constant(0, uint(FEw)));
+      $.set(errHi, 0);
+      $.set(errLo, 0);
+    });
+  });
   const c2 = m.wire('err_done', vR);
-  errMem.write(eIdx(pRT[0], jRT[0]), er.value.asUnsigned(), c2);
+  errMem.write(eIdx(pRT[0], jRT[0]), errWord, c2);
   m.assign(errorsDone, doneR.and(vR.not()));
 
   // ---- saturation counters (training steps only)
@@ -667,8 +698,8 @@ export function outputUnit(cfg: ChipConfig): Module {
     ['sat_logit_hi', [logitDone.and(train).and(lg.satHi ?? constant(0, uint(1)))]],
     ['sat_logit_lo', [logitDone.and(train).and(lg.satLo ?? constant(0, uint(1)))]],
     ['sat_prob_hi', [bDone.and(expI.out('sat')), c2.and(pSat)]],
-    ['sat_err_hi', [c2.and(er.satHi ?? constant(0, uint(1)))]],
-    ['sat_err_lo', [c2.and(er.satLo ?? constant(0, uint(1)))]],
+    ['sat_err_hi', [c2.and(errHi)]],
+    ['sat_err_lo', [c2.and(errLo)]],
   ]);
 
   // ---- host read data (latency 2)

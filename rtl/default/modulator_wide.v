@@ -106,11 +106,13 @@ module modulator_wide (
   reg                d1_valid_q;
   reg                d1_last_q;
   reg  signed [41:0] d2_zm2_q;
+  reg  signed [41:0] d2_zm2_q_next;
   reg  signed [15:0] d2_xi_q;
   reg                d2_pos_q;
   reg                d2_valid_q;
   reg                d2_last_q;
   reg  signed [55:0] d3_p_q;
+  reg  signed [55:0] d3_p_q_next;
   reg                d3_pos_q;
   reg                d3_valid_q;
   reg                d3_last_q;
@@ -186,13 +188,13 @@ module modulator_wide (
   wire [27:0]        _bits_m2_q;
   wire [40:0]        _add_m2_q_2;
   wire [28:0]        _sel_m2_q;
-  wire [15:0]        _bits_d2_zm2_q;
-  wire [19:0]        _shl_d3_p_q;
-  wire [21:0]        _sub_d3_p_q_2;
-  wire [42:0]        _add_d3_p_q;
-  wire [32:0]        _bits_d3_p_q;
-  wire [30:0]        _sub_d3_p_q;
-  wire [24:0]        _ext_d3_p_q;
+  reg  [15:0]        _bits_d2_zm2_q_next;
+  reg  [19:0]        _shl_d3_p_q_next;
+  reg  [21:0]        _sub_d3_p_q_next_2;
+  reg  [42:0]        _add_d3_p_q_next;
+  reg  [32:0]        _bits_d3_p_q_next;
+  reg  [30:0]        _sub_d3_p_q_next;
+  reg  [24:0]        _ext_d3_p_q_next;
   wire [56:0]        _add_out_data_q;
   wire [37:0]        _mux_out_data_q;
   reg  [3:0]         _cur_kxy_count_q;
@@ -766,18 +768,28 @@ module modulator_wide (
     end
   end
 
-  assign _bits_d2_zm2_q = zc_rd[15:0];
-  // seq: d2_zm2_q (generator/units/modulator.ts:416)
+  // comb: d2_zm2_q_next (generator/units/common.ts:173)
+  always @* begin
+    _bits_d2_zm2_q_next = 16'd0;
+    if ((adv & d1_valid_q)) begin
+      _bits_d2_zm2_q_next = zc_rd[15:0];
+      d2_zm2_q_next = $signed(_bits_d2_zm2_q_next) * m2_q;
+    end else begin
+      d2_zm2_q_next = d2_zm2_q;
+    end
+  end
+
+  // seq: d2_zm2_q (generator/units/common.ts:191)
   always @(posedge clk) begin
-    if (adv) begin
-      d2_zm2_q <= $signed(_bits_d2_zm2_q) * m2_q;
+    if ((adv & d1_valid_q)) begin
+      d2_zm2_q <= d2_zm2_q_next;
     end
     if (rst) begin
       d2_zm2_q <= 42'sd0;
     end
   end
 
-  // seq: d2_xi_q (generator/units/modulator.ts:417)
+  // seq: d2_xi_q (generator/units/modulator.ts:419)
   always @(posedge clk) begin
     if (adv) begin
       d2_xi_q <= xi_rd;
@@ -787,7 +799,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_pos_q (generator/units/modulator.ts:418)
+  // seq: d2_pos_q (generator/units/modulator.ts:420)
   always @(posedge clk) begin
     if (adv) begin
       d2_pos_q <= zc_rd[16];
@@ -797,7 +809,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_valid_q (generator/units/modulator.ts:419)
+  // seq: d2_valid_q (generator/units/modulator.ts:421)
   always @(posedge clk) begin
     if (adv) begin
       d2_valid_q <= d1_valid_q;
@@ -807,7 +819,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_last_q (generator/units/modulator.ts:420)
+  // seq: d2_last_q (generator/units/modulator.ts:422)
   always @(posedge clk) begin
     if (adv) begin
       d2_last_q <= d1_last_q;
@@ -817,23 +829,38 @@ module modulator_wide (
     end
   end
 
-  assign _shl_d3_p_q = {d2_xi_q, 4'd0};
-  assign _sub_d3_p_q_2 = {{2{_shl_d3_p_q[19]}}, _shl_d3_p_q} - {m1_q[20], m1_q};
-  assign _add_d3_p_q = {d2_zm2_q[41], d2_zm2_q} + 43'd512;
-  assign _bits_d3_p_q = _add_d3_p_q[42:10];
-  assign _sub_d3_p_q = {{9{_sub_d3_p_q_2[21]}}, _sub_d3_p_q_2} - _bits_d3_p_q[30:0];
-  assign _ext_d3_p_q = {1'b0, s_inv_q};
-  // seq: d3_p_q (generator/units/modulator.ts:422)
+  // comb: d3_p_q_next (generator/units/common.ts:173)
+  always @* begin
+    _shl_d3_p_q_next = 20'd0;
+    _sub_d3_p_q_next_2 = 22'd0;
+    _add_d3_p_q_next = 43'd0;
+    _bits_d3_p_q_next = 33'd0;
+    _sub_d3_p_q_next = 31'd0;
+    _ext_d3_p_q_next = 25'd0;
+    if ((adv & d2_valid_q)) begin
+      _shl_d3_p_q_next = {d2_xi_q, 4'd0};
+      _sub_d3_p_q_next_2 = {{2{_shl_d3_p_q_next[19]}}, _shl_d3_p_q_next} - {m1_q[20], m1_q};
+      _add_d3_p_q_next = {d2_zm2_q[41], d2_zm2_q} + 43'd512;
+      _bits_d3_p_q_next = _add_d3_p_q_next[42:10];
+      _sub_d3_p_q_next = {{9{_sub_d3_p_q_next_2[21]}}, _sub_d3_p_q_next_2} - _bits_d3_p_q_next[30:0];
+      _ext_d3_p_q_next = {1'b0, s_inv_q};
+      d3_p_q_next = $signed(_sub_d3_p_q_next) * $signed(_ext_d3_p_q_next);
+    end else begin
+      d3_p_q_next = d3_p_q;
+    end
+  end
+
+  // seq: d3_p_q (generator/units/common.ts:191)
   always @(posedge clk) begin
-    if (adv) begin
-      d3_p_q <= $signed(_sub_d3_p_q) * $signed(_ext_d3_p_q);
+    if ((adv & d2_valid_q)) begin
+      d3_p_q <= d3_p_q_next;
     end
     if (rst) begin
       d3_p_q <= 56'sd0;
     end
   end
 
-  // seq: d3_pos_q (generator/units/modulator.ts:423)
+  // seq: d3_pos_q (generator/units/modulator.ts:425)
   always @(posedge clk) begin
     if (adv) begin
       d3_pos_q <= d2_pos_q;
@@ -843,7 +870,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_valid_q (generator/units/modulator.ts:424)
+  // seq: d3_valid_q (generator/units/modulator.ts:426)
   always @(posedge clk) begin
     if (adv) begin
       d3_valid_q <= d2_valid_q;
@@ -853,7 +880,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_last_q (generator/units/modulator.ts:425)
+  // seq: d3_last_q (generator/units/modulator.ts:427)
   always @(posedge clk) begin
     if (adv) begin
       d3_last_q <= d2_last_q;
@@ -887,7 +914,7 @@ module modulator_wide (
 
   assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:139
 
-  // seq: control (generator/units/modulator.ts:430)
+  // seq: control (generator/units/modulator.ts:432)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_kxy_count_q = kxy_count_q;
@@ -963,9 +990,9 @@ module modulator_wide (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:459
+  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:461
 
-  // seq: done_q (generator/units/modulator.ts:460)
+  // seq: done_q (generator/units/modulator.ts:462)
   always @(posedge clk) begin
     done_q <= finish;
     if (rst) begin
@@ -973,7 +1000,7 @@ module modulator_wide (
     end
   end
 
-  assign done = done_q;  // generator/units/modulator.ts:460
+  assign done = done_q;  // generator/units/modulator.ts:462
 
   // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin
@@ -1027,7 +1054,7 @@ module modulator_wide (
   assign sat_delta = sat_delta_q;  // generator/units/common.ts:98
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, nd_c_q, _add_u_q_next[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
+  wire _unused = &{1'b0, nd_c_q, _add_u_q_next[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q_next[9:0], _bits_d3_p_q_next[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
 
 endmodule
 

@@ -953,8 +953,13 @@ module output_layer (
   reg  [3:0]         err_j1_q;
   reg  [16:0]        e_rd;
   reg  [16:0]        r_rd;
-  wire               p_sat;
-  wire [16:0]        p_clamped;
+  reg                p_sat;
+  reg  [15:0]        err_word;
+  reg                err_sat_hi;
+  reg                err_sat_lo;
+  reg  [18:0]        p_round;
+  reg                p_sat_t;
+  reg  signed [18:0] err_rounded;
   wire               err_done;
   reg  [31:0]        sat_w_hi_q;
   reg  [31:0]        sat_w_lo_q;
@@ -1031,11 +1036,6 @@ module output_layer (
   wire [5:0]         _shl_host_addr_p;
   reg  [31:0]        _sel_host_hit;
   wire [10:0]        _mul_err_mem_waddr;
-  wire [17:0]        _ext_err_mem_wdata;
-  wire [17:0]        _mux_err_mem_wdata_2;
-  wire [18:0]        _sub_err_mem_wdata;
-  wire [19:0]        _add_err_mem_wdata;
-  wire [18:0]        _mux_err_mem_wdata;
   wire [10:0]        _mul_err_rd_addr;
   reg  [4:0]         _cur_w_addr1_q;
   reg  [31:0]        _cur_lfsr_32;
@@ -1339,9 +1339,13 @@ module output_layer (
   reg  [2:0]         _cur_recip_p2_q;
   reg  [2:0]         _cur_recip_p3_q;
   reg  [2:0]         _cur_recip_p4_q;
-  wire [33:0]        _mul_p_sat;
-  wire [34:0]        _add_p_sat;
-  wire [18:0]        _bits_p_clamped;
+  reg  [33:0]        _mul_p_round;
+  reg  [34:0]        _add_p_round;
+  reg  [17:0]        _ext_err_rounded;
+  reg  [17:0]        _mux_err_rounded;
+  reg  [18:0]        _sub_err_rounded;
+  reg  [19:0]        _add_err_rounded;
+  reg  [18:0]        _mux_err_word;
   reg                _cur_host_rd_pend_q;
 
   assign issue = issuing_q;  // generator/units/output.ts:247
@@ -1806,11 +1810,6 @@ module output_layer (
   assign host_lfsr_we = ((~busy_q) & host_we) & (host_kind == 2'd2);  // generator/units/output.ts:412
 
   assign _mul_err_mem_waddr = err_p1_q * 4'd10;
-  assign _ext_err_mem_wdata = {1'b0, p_clamped};
-  assign _mux_err_mem_wdata_2 = (y_rdata == err_j1_q) ? 18'sh10000 : 18'sd0;
-  assign _sub_err_mem_wdata = {_ext_err_mem_wdata[17], _ext_err_mem_wdata} - {_mux_err_mem_wdata_2[17], _mux_err_mem_wdata_2};
-  assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
-  assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
   assign _mul_err_rd_addr = p_q * 4'd10;
   // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:419)
   always @(posedge clk) begin
@@ -1823,12 +1822,12 @@ module output_layer (
     end
     // verilator lint_off BLKSEQ
     if (err_done) begin
-      err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] = _mux_err_mem_wdata[15:0];
+      err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] = err_word;
     end
     // verilator lint_on BLKSEQ
 `else
     if (err_done) begin
-      err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= _mux_err_mem_wdata[15:0];
+      err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, err_j1_q})] <= err_word;
     end
     if (issue & (phase_q == 2'd3)) begin
       err_rd <= err_mem[(_mul_err_rd_addr[6:0] + {3'd0, j_q})];
@@ -6583,18 +6582,46 @@ module output_layer (
 
   assign y_addr = err_p_q;  // generator/units/output.ts:643
 
-  assign _mul_p_sat = e_rd * r_rd;
-  assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:649
+  // comb: err_word (generator/units/output.ts:667)
+  always @* begin
+    p_round = 19'd0;
+    p_sat_t = 1'b0;
+    err_rounded = 19'sd0;
+    _mul_p_round = 34'd0;
+    _add_p_round = 35'd0;
+    _ext_err_rounded = 18'd0;
+    _mux_err_rounded = 18'd0;
+    _sub_err_rounded = 19'd0;
+    _add_err_rounded = 20'd0;
+    _mux_err_word = 19'd0;
+    if (err_v1_q) begin
+      _mul_p_round = e_rd * r_rd;
+      _add_p_round = {1'b0, _mul_p_round} + 35'd32768;
+      p_round = _add_p_round[34:16];
+      p_sat_t = p_round > 19'h1ffff;
+      _ext_err_rounded = {1'b0, p_sat_t ? 17'h1ffff : p_round[16:0]};
+      _mux_err_rounded = (y_rdata == err_j1_q) ? 18'sh10000 : 18'sd0;
+      _sub_err_rounded = {_ext_err_rounded[17], _ext_err_rounded} - {_mux_err_rounded[17], _mux_err_rounded};
+      _add_err_rounded = {_sub_err_rounded[18], _sub_err_rounded} + 20'd1;
+      err_rounded = _add_err_rounded[19:1];
+      p_sat = p_sat_t;
+      _mux_err_word = (err_rounded > 19'sd32767) ? 19'sd32767 : ((err_rounded < (-19'sd32768)) ? (-19'sd32768) : err_rounded);
+      err_word = _mux_err_word[15:0];
+      err_sat_hi = err_rounded > 19'sd32767;
+      err_sat_lo = err_rounded < (-19'sd32768);
+    end else begin
+      p_sat = 1'b0;
+      err_word = 16'd0;
+      err_sat_hi = 1'b0;
+      err_sat_lo = 1'b0;
+    end
+  end
 
-  assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:650
+  assign err_done = err_v1_q;  // generator/units/output.ts:688
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:657
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:690
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:659
-
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:627
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:627
 
   // seq: sat_count (generator/units/lane.ts:628)
   always @(posedge clk) begin
@@ -6610,8 +6637,8 @@ module output_layer (
       sat_logit_hi_q <= sat_logit_hi_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)};
       sat_logit_lo_q <= sat_logit_lo_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768))};
       sat_prob_hi_q <= sat_prob_hi_q + {30'd0, {1'b0, exp_done & exp_table_sat} + {1'b0, err_done & p_sat}};
-      sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767)};
-      sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
+      sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & err_sat_hi};
+      sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & err_sat_lo};
     end
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -7076,7 +7103,7 @@ module output_layer (
   assign host_rdata = host_rdata_q;  // generator/units/lane.ts:705
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], prod_0[63:38], prod_1[63:38], prod_2[63:38], prod_3[63:38], prod_4[63:38], prod_5[63:38], prod_6[63:38], prod_7[63:38], prod_8[63:38], prod_9[63:38], prod_10[63:38], prod_11[63:38], prod_12[63:38], prod_13[63:38], prod_14[63:38], prod_15[63:38], prod_16[63:38], prod_17[63:38], prod_18[63:38], prod_19[63:38], prod_20[63:38], prod_21[63:38], prod_22[63:38], prod_23[63:38], prod_24[63:38], prod_25[63:38], prod_26[63:38], prod_27[63:38], prod_28[63:38], prod_29[63:38], prod_30[63:38], prod_31[63:38], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], prod_0[63:38], prod_1[63:38], prod_2[63:38], prod_3[63:38], prod_4[63:38], prod_5[63:38], prod_6[63:38], prod_7[63:38], prod_8[63:38], prod_9[63:38], prod_10[63:38], prod_11[63:38], prod_12[63:38], prod_13[63:38], prod_14[63:38], prod_15[63:38], prod_16[63:38], prod_17[63:38], prod_18[63:38], prod_19[63:38], prod_20[63:38], prod_21[63:38], prod_22[63:38], prod_23[63:38], prod_24[63:38], prod_25[63:38], prod_26[63:38], prod_27[63:38], prod_28[63:38], prod_29[63:38], prod_30[63:38], prod_31[63:38], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_round[15:0], _add_err_rounded[0], _mux_err_word[18:16]};
 
 endmodule
 
