@@ -107,8 +107,10 @@ try {
     }
     // the start-up frames (main and below) hold everything inclusively: left out
     const lines = ann.stdout.split('\n').filter((l) => /^\s*[\d,]+ \(\s*[\d.]+%\)/.test(l) && !/PROGRAM TOTALS|below main|libc_start|\?\?\?:0x[0-9a-f]+ /.test(l));
-    if (profile) console.log(`\nfunctions by instructions, self cost (training only; ${kept}):`);
-    if (profile) for (const l of lines.slice(0, 45)) console.log(l.replace(/\s*\[[^\]]*\]\s*$/, '').slice(0, 160));
+    if (profile) {
+      console.log(`\nfunctions by instructions, self cost (training only; ${kept}):`);
+      for (const l of lines.slice(0, 45)) console.log(l.replace(/\s*\[[^\]]*\]\s*$/, '').slice(0, 160));
+    }
   }
 } finally {
   await rename(real, bin);

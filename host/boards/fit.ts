@@ -317,10 +317,12 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
         if (b < 2 || a + b < board.resources.dsp.minProductBits) return;
         // Xilinx: mul2dsp with signed-only DSPs (a sign bit of headroom per slice); every slice counted, as
         // synth_xilinx keeps them (the default design: 189 DSP48E1, the count 189)
+        const unsignedBit = n.a.signed ? 0 : 1;
         const tiles = ice40
           ? mul2dspTiles(a, b, Math.min(used.get(x) ?? x.width, a + b), A, B, board.resources.dsp.minProductBits)
-          : // an unsigned operand takes a zero sign bit on the signed-only DSP48E1 (25 × 18 unsigned: 26 × 19, 4 tiles)
-            mul2dspTiles(a + (n.a.signed ? 0 : 1), b + (n.a.signed ? 0 : 1), a + b, A, B, 0, 1);
+          : // an unsigned product's operands take a zero sign bit each on the signed-only DSP48E1 (25 × 18
+            // unsigned: 26 × 19, 4 tiles); both operands of an IR product have one signedness
+            mul2dspTiles(a + unsignedBit, b + unsignedBit, a + b, A, B, 0, 1);
         if (tiles > 0) multipliers.push({ path, a, b, tiles });
       });
     }
