@@ -28,8 +28,10 @@ export interface ChipConfig {
    * Physical lanes of the output-layer unit (multipliers and weight banks), independent of `lanes`: the unit
    * keeps the `lanes` LFSR lanes of the spec (word i of a row still rounds with LFSR lane i mod lanes) and
    * takes each `lanes`-word chunk in ⌈lanes / outputLanes⌉ sub-chunks, physical lane r serving LFSR lanes
-   * r, r + outputLanes, … (generator/units/output.ts). Left out, or ≥ lanes: one physical lane per LFSR lane
-   * (loadChipConfig then drops it, so such a config's hash is the one without the field).
+   * r, r + outputLanes, … (generator/units/output.ts). ≥ lanes, or left out: one physical lane per LFSR lane
+   * (loadChipConfig then drops it, so such a config's hash is the one without the field). A config file that
+   * sets `lanes` and leaves this out gets one physical lane per LFSR lane; one that sets neither gets the
+   * default's 22 beside its 66 lanes.
    */
   outputLanes?: number;
   /** Systolic Gram array: `rows` × `cols` processing elements. */
@@ -54,8 +56,8 @@ export const DEFAULT_CHIP: ChipConfig = {
   gamma: 2,
   sigma: [0.5, 0.1, 1],
   lnEps: 1e-2,
-  lanes: 64,
-  outputLanes: 32,
+  lanes: 66,
+  outputLanes: 22,
   // the chip runs the array in ROW mode only (generator/units/sequencer.ts), which uses column 0: one column
   gram: { rows: 8, cols: 1 },
   numeric: DEFAULT_NUMERIC,
@@ -140,6 +142,8 @@ export function loadChipConfig(file: string): ChipConfig {
   // `lanes` alone sets the LFSR lane count too; both given must agree (validateChip says so otherwise)
   if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
   else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;
+  // a file that chooses its lanes but not the output lanes: one output lane per LFSR lane (not the default's 22)
+  if (obj.lanes !== undefined && obj.outputLanes === undefined) delete cfg.outputLanes;
   // one physical output lane per LFSR lane is the same design as no field: dropped, so the hash is the same
   if (cfg.outputLanes !== undefined && Number.isInteger(cfg.outputLanes) && cfg.outputLanes >= cfg.lanes) delete cfg.outputLanes;
   return validateChip(cfg, file);

@@ -167,7 +167,7 @@ export const DEFAULT_NUMERIC: NumericConfig = Object.freeze({
     rsqrt: { tableBits: 6, interpolate: true, interpBits: 8, guardBits: 4 },
     recip: { tableBits: 6, interpolate: true, interpBits: 8, guardBits: 4 },
   },
-  lfsr: { width: 32, rbits: 16, leap: 16, lanes: 64, seed: 0x1bb },
+  lfsr: { width: 32, rbits: 16, leap: 16, lanes: 66, seed: 0x1bb },
   lr: { hiddenShift: 1, hiddenMul: 1, outShift: 7, outMul: 1 },
 }) as NumericConfig;
 

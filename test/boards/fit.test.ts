@@ -30,9 +30,10 @@ describe('board definitions', () => {
 });
 
 describe('fit check', () => {
-  it('counts the default weights: 1.75 Mbit of hidden banks plus biases and the output layer', () => {
-    // 64 banks × (128·⌈784/64⌉ + 64·⌈128/64⌉) words × 16 bits, 192 biases, output 64 × 10 words, 10 biases
-    expect(weightBitsOf(DEFAULT_CHIP)).toBe(64 * (128 * 13 + 64 * 2) * 16 + 192 * 16 + 64 * 10 * 16 + 10 * 16);
+  it('counts the default weights: 1.68 Mbit of hidden banks plus biases and the output layer', () => {
+    // 66 banks × (128·⌈784/66⌉ + 64·⌈128/66⌉) words × 16 bits, 192 biases; the output layer's 22 banks of
+    // 10·⌈64/22⌉ words (the 64 inputs in three sub-chunks), 10 biases
+    expect(weightBitsOf(DEFAULT_CHIP)).toBe(66 * (128 * 12 + 64 * 2) * 16 + 192 * 16 + 22 * 10 * 3 * 16 + 10 * 16);
   });
 
   it('maps memory shapes onto each family’s block RAM modes', () => {
@@ -57,9 +58,9 @@ describe('fit check', () => {
     expect(err).toBeInstanceOf(FitError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/block RAM \(SB_RAM40_4K\): needs \d+, icebreaker has 30/);
-    expect(msg).toMatch(/weights 1\.76 Mbit/);
+    expect(msg).toMatch(/weights 1\.69 Mbit/);
     expect(msg).toMatch(/DSP \(SB_MAC16 16x16\): needs \d+, icebreaker has 8/);
-    expect(msg).toMatch(/most tiles: \S+u_hebbian 128, /); // 64 lanes × (17 × 9 update + 16 × 9 forward): 1 tile each
+    expect(msg).toMatch(/most tiles: \S+u_hebbian 132, /); // 66 lanes × (17 × 9 update + 16 × 9 forward): 1 tile each
     expect(msg).toMatch(/Fewer hidden units/);
     expect(msg).toMatch(/SB_SPRAM256KA/);
   });

@@ -12,10 +12,10 @@ function load(obj: unknown): ChipConfig {
 }
 
 describe('ChipConfig lanes and Gram array', () => {
-  it('defaults: 64 lanes equal to the LFSR lanes, 32 output-layer lanes, an 8×1 Gram array', () => {
-    expect(validateChip(DEFAULT_CHIP).lanes).toBe(64);
-    expect(DEFAULT_CHIP.numeric.lfsr.lanes).toBe(64);
-    expect(outputLanesOf(DEFAULT_CHIP)).toBe(32);
+  it('defaults: 66 lanes equal to the LFSR lanes, 22 output-layer lanes, an 8×1 Gram array', () => {
+    expect(validateChip(DEFAULT_CHIP).lanes).toBe(66);
+    expect(DEFAULT_CHIP.numeric.lfsr.lanes).toBe(66);
+    expect(outputLanesOf(DEFAULT_CHIP)).toBe(22);
     expect(DEFAULT_CHIP.gram).toEqual({ rows: 8, cols: 1 });
   });
   it('lanes alone sets the LFSR lane count; LFSR lanes alone sets lanes', () => {
@@ -37,8 +37,9 @@ describe('ChipConfig lanes and Gram array', () => {
 });
 
 describe('ChipConfig outputLanes', () => {
-  it('kept below lanes; at or above lanes (or left out with lanes ≤ 32) dropped, so the hash is the one without it', () => {
-    expect(load({}).outputLanes).toBe(32);
+  it('kept below lanes; at or above lanes (or left out by a file that sets lanes) dropped, so the hash is the one without it', () => {
+    expect(load({}).outputLanes).toBe(22);
+    expect(load({ numeric: { lfsr: { lanes: 40 } } }).outputLanes).toBe(22); // lanes from the LFSR: output lanes stay the default's
     expect(configHash(load({}))).toBe(configHash(DEFAULT_CHIP));
     expect(load({ outputLanes: 8 }).outputLanes).toBe(8);
     const small = load({ lanes: 4 });
@@ -47,6 +48,8 @@ describe('ChipConfig outputLanes', () => {
     const { outputLanes: _drop, ...rest } = { ...DEFAULT_CHIP, lanes: 4, numeric: small.numeric };
     expect(configHash(small)).toBe(configHash(rest));
     expect(load({ lanes: 32 }).outputLanes).toBeUndefined();
+    expect(load({ lanes: 48 }).outputLanes).toBeUndefined(); // lanes chosen, output lanes not: one per LFSR lane
+    expect(load({ lanes: 48, outputLanes: 16 }).outputLanes).toBe(16);
     expect(load({ lanes: 48, outputLanes: 64 }).outputLanes).toBeUndefined();
     expect(outputLanesOf({ ...DEFAULT_CHIP, lanes: 8 })).toBe(8);
   });
