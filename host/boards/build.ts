@@ -80,7 +80,8 @@ export interface BuildReport {
  *   - the Hebbian unit's other passes (1 + nOut·⌈nIn/L⌉ + 4 each) and their LayerNorm tails but the last one's
  *     (it runs beside the next step's first pass), + 6 for the boundaries.
  * The record's bytes, the pixel copy, the K_X row, the modulator calls and the output step overlap these.
- * bench/chip.ts measures 1,972 at the default configuration (this: 1,972) and 3,624 at the Arty config (3,636).
+ * bench/chip.ts measures 1,844 at the default configuration (this: 1,844; 1,972 at 64 lanes) and 3,624 at the Arty
+ * config (3,636).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
   const [first, ...rest] = hebbianLayout(cfg).layers;
