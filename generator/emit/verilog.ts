@@ -129,6 +129,39 @@ const SEXT_DEFINE = [
   '`endif',
 ];
 
+/** The signals an item drives. */
+function itemTargets(item: Item): Signal[] {
+  switch (item.kind) {
+    case 'assign':
+      return [item.target];
+    case 'process':
+      return [...item.process.targets];
+    case 'memory':
+      return item.memory.syncReads.flatMap((r) => (r.outReg ? [r.target, r.outReg] : [r.target]));
+    case 'instance':
+      return [...item.instance.outputs.values()];
+  }
+}
+
+/**
+ * Lines with `ifdef / `ifndef VERILATOR … [`else …] `endif resolved for one form (Verilator: defined): an item
+ * written in both forms (VerilatorForm) carries each form's own text, without nested conditionals.
+ */
+function resolveVerilator(lines: readonly string[], defined: boolean): string[] {
+  const out: string[] = [];
+  const keep: boolean[] = [];
+  const on = (): boolean => keep.every((k) => k);
+  for (const l of lines) {
+    const t = l.trim();
+    if (t === '`ifdef VERILATOR' || t === '`ifndef VERILATOR') keep.push(t === '`ifdef VERILATOR' ? defined : !defined);
+    else if (t === '`else' && keep.length > 0) keep.push(!(keep.pop() as boolean));
+    else if (t === '`endif' && keep.length > 0) keep.pop();
+    else if (on()) out.push(l);
+  }
+  if (keep.length > 0) throw new HdlError('internal: unbalanced `ifdef VERILATOR in an item');
+  return out;
+}
+
 class ModuleEmitter {
   private readonly tempDecls: { name: string; width: number; feeds: string; reg?: boolean }[] = [];
   private readonly tempCount = new Map<string, number>();
@@ -158,24 +191,64 @@ class ModuleEmitter {
    */
   private readAlias: Map<Signal, Text> | null = null;
 
+  /** Temporaries of the items only the unrolled form has (VerilatorForm): declared and sunk in that form only. */
+  private readonly unrolledTemps = new Set<string>();
+  /** Signals those items drive, and the text Verilator sees (a signal it never names is declared unrolled only). */
+  private readonly unrolledTargets = new Set<Signal>();
+  private readonly bothText: string[] = [];
+  /** Lane-array element → its text in the Verilator form (`<array>[i]`), and a pattern matching any of them. */
+  private readonly laneText = new Map<string, string>();
+  private readonly laneRefs: RegExp | null = null;
+
   constructor(private readonly mod: Module) {
     for (const item of mod.items) {
       if (item.kind === 'process' && item.process.kind === 'comb') for (const t of item.process.targets) this.combTargets.add(t);
     }
+    for (const a of mod.verilator?.arrays ?? []) a.signals.forEach((sg, i) => this.laneText.set(sg.name, `${a.name}[${i}]`));
+    if (this.laneText.size > 0) this.laneRefs = new RegExp(`\\b(${[...this.laneText.keys()].join('|')})\\b`);
+  }
+
+  /** Item text with every lane-array element written as the array's element (the Verilator form). */
+  private toLaneArrays(lines: readonly string[]): string[] {
+    const re = new RegExp((this.laneRefs as RegExp).source, 'g');
+    return lines.map((l) => l.replace(re, (n) => this.laneText.get(n) as string));
   }
 
   emit(): { verilog: string; nameMap: NameMap } {
     const mod = this.mod;
     const body: string[] = [];
+    const form = mod.verilator;
     for (const item of mod.items) {
       this.pending = [];
+      const unrolled = form?.unrolledItems.has(item) ?? false;
+      const temps = this.tempDecls.length;
+      const known = new Set(this.temps.keys());
       const lines = this.item(item);
       if (item.loc) lines[0] = lines[0].startsWith('  //') ? `${lines[0]} (${item.loc})` : `${lines[0]}  // ${item.loc}`;
-      body.push('', ...this.pending, ...lines);
+      const text = [...this.pending, ...lines];
+      if (unrolled) for (const t of itemTargets(item)) this.unrolledTargets.add(t);
+      if (unrolled) {
+        // the unrolled form only: its temporaries are declared there, and no later item shares them
+        for (const t of this.tempDecls.slice(temps)) this.unrolledTemps.add(t.name);
+        for (const e of [...this.temps.keys()]) if (!known.has(e)) this.temps.delete(e);
+        body.push('', '`ifndef VERILATOR', ...resolveVerilator(text, false), '`endif');
+      } else if (this.laneRefs !== null && this.laneRefs.test(text.join('\n'))) {
+        const sim = resolveVerilator(this.toLaneArrays(text), true);
+        this.bothText.push(...sim);
+        body.push('', '`ifdef VERILATOR', ...sim, '`else', ...resolveVerilator(text, false), '`endif');
+      } else {
+        if (form) this.bothText.push(...text);
+        body.push('', ...text);
+      }
+    }
+    for (const b of form?.blocks ?? []) {
+      this.bothText.push(...b.lines);
+      body.push('', `  // simulator form (Verilator): ${b.name}${b.loc ? ` (${b.loc})` : ''}`, '`ifdef VERILATOR', ...b.lines, '`endif');
     }
     this.pending = [];
     const sink = this.unusedSink();
     if (sink.length > 0) body.push('', ...this.pending, ...sink);
+    this.bothText.push(...sink);
 
     const out: string[] = [];
     out.push(
@@ -217,18 +290,31 @@ class ModuleEmitter {
       params.push(`  // enum ${en.name}`);
       for (const x of en.members) params.push(`  localparam ${range(en.type.width) || '[0:0]'} ${x.param.padEnd(pw)} = ${literal(x.value, en.type)};`);
     }
-    const rows: [string, string, string, string?][] = [];
+    type Row = [string, string, string, string?];
+    const rows: Row[] = [];
+    const unrolledRows: Row[] = [];
+    const form = this.mod.verilator;
+    const inArray = new Set(form?.arrays.flatMap((a) => a.signals) ?? []);
+    const isReg = (s: Signal): boolean => s.kind === 'reg' || this.combTargets.has(s);
+    const simText = this.unrolledTargets.size > 0 ? this.bothText.join('\n') : '';
+    const unrolledOnly = (s: Signal): boolean => inArray.has(s) || (this.unrolledTargets.has(s) && !new RegExp(`\\b${s.name}\\b`).test(simText));
     for (const s of this.mod.signals) {
-      const isReg = s.kind === 'reg' || this.combTargets.has(s);
-      rows.push([isReg ? 'reg ' : 'wire', typeDecl(s.type), `${s.name};`]);
+      (unrolledOnly(s) ? unrolledRows : rows).push([isReg(s) ? 'reg ' : 'wire', typeDecl(s.type), `${s.name};`]);
     }
     for (const m of this.mod.memories) {
       const attr = m.style ? `(* ram_style = "${m.style}" *) ` : '';
       rows.push(['reg ', typeDecl(m.type), `${m.name} [0:${m.depth - 1}];`, attr]);
     }
-    for (const t of this.tempDecls) rows.push([t.reg ? 'reg ' : 'wire', range(t.width), `${t.name};`]);
-    const tw = Math.max(0, ...rows.map((r) => r[1].length));
-    const decls = rows.map(([k, t, n, attr]) => `  ${attr ?? ''}${k} ${tw > 0 ? t.padEnd(tw) + ' ' : ''}${n}`);
+    for (const t of this.tempDecls) (this.unrolledTemps.has(t.name) ? unrolledRows : rows).push([t.reg ? 'reg ' : 'wire', range(t.width), `${t.name};`]);
+    const simRows: Row[] = (form?.arrays ?? []).map((a) => [isReg(a.signals[0]) ? 'reg ' : 'wire', typeDecl(a.signals[0].type), `${a.name} [0:${a.signals.length - 1}];`]);
+    const tw = Math.max(0, ...[...rows, ...unrolledRows, ...simRows].map((r) => r[1].length));
+    const line = ([k, t, n, attr]: Row): string => `  ${attr ?? ''}${k} ${tw > 0 ? t.padEnd(tw) + ' ' : ''}${n}`;
+    const decls = rows.map(line);
+    if (form) {
+      const simDecls = [...simRows.map(line), ...form.blocks.flatMap((b) => b.decls.map((d) => `  ${d}`))];
+      if (simDecls.length > 0) decls.push('`ifdef VERILATOR', ...simDecls, ...(unrolledRows.length > 0 ? ['`else', ...unrolledRows.map(line)] : []), '`endif');
+      else if (unrolledRows.length > 0) decls.push('`ifndef VERILATOR', ...unrolledRows.map(line), '`endif');
+    }
     return params.length > 0 && decls.length > 0 ? [...params, '', ...decls] : [...params, ...decls];
   }
 
@@ -525,6 +611,7 @@ class ModuleEmitter {
   /** `wire _unused = &{1'b0, …};` for values marked unused, and for clk/rst when nothing uses them. */
   private unusedSink(): string[] {
     const parts: string[] = [];
+    const unrolledParts: string[] = [];
     const clock = this.mod.clock;
     if (clock) {
       const reads = new Set<Signal>();
@@ -555,12 +642,18 @@ class ModuleEmitter {
         }
         let j = i;
         while (j + 1 < used.length && !used[j + 1]) j++;
-        parts.push(used.length === 1 ? name : i === j ? `${name}[${i}]` : `${name}[${j}:${i}]`);
+        (this.unrolledTemps.has(name) ? unrolledParts : parts).push(used.length === 1 ? name : i === j ? `${name}[${i}]` : `${name}[${j}:${i}]`);
         i = j + 1;
       }
     }
+    const sink = (p: string[]): string => `  wire _unused = &{1'b0, ${p.join(', ')}};`;
+    const head = '  // deliberately unused (lint ignores names containing "unused")';
+    if (unrolledParts.length > 0) {
+      const both = [...parts, ...unrolledParts];
+      return parts.length === 0 ? [head, '`ifndef VERILATOR', sink(both), '`endif'] : [head, '`ifdef VERILATOR', sink(parts), '`else', sink(both), '`endif'];
+    }
     if (parts.length === 0) return [];
-    return ['  // deliberately unused (lint ignores names containing "unused")', `  wire _unused = &{1'b0, ${parts.join(', ')}};`];
+    return [head, sink(parts)];
   }
 
   // ---- expressions ----

@@ -130,6 +130,40 @@ export interface Module {
   readonly unused: readonly Expr[];
   /** Named enumerations (state encodings), emitted as localparams. */
   readonly enums: readonly EnumDef[];
+  /** The module's simulator form (absent: one form for every tool); see VerilatorForm. */
+  readonly verilator?: VerilatorForm;
+}
+
+/**
+ * A second form of some of a module's logic, written for Verilator only (`ifdef VERILATOR): L lanes of the same
+ * logic as arrays updated in a `for` loop instead of L copies of straight-line code (Verilator writes every copy
+ * out, and a model bound by instruction fetch runs faster on one loop). The items are the hardware, and every
+ * other tool (synthesis, Icarus, the fit check) reads only them; the Verilator form replaces:
+ *   - `unrolledItems`: items that Verilator does not see (`ifndef VERILATOR), and the signals only they drive and
+ *     read (the emitter finds those);
+ *   - `arrays`: lane signals that Verilator sees as one unpacked array `<name>[0:n−1]` (lane i = `<name>[i]`):
+ *     every item that reads or drives one is written in both forms, the Verilator one with the elements;
+ *   - `blocks`: Verilog text only Verilator sees (the loops), with their own declarations. The unit that writes
+ *     them proves them equal to the items (a co-simulation of both forms under Icarus).
+ */
+export interface VerilatorForm {
+  readonly arrays: readonly LaneArray[];
+  readonly unrolledItems: ReadonlySet<Item>;
+  readonly blocks: readonly VerilatorBlock[];
+}
+
+/** Lane signals of one type held by Verilator as the array `name`, element i = signals[i]. */
+export interface LaneArray {
+  readonly name: string;
+  readonly signals: readonly Signal[];
+}
+
+/** Verilog text for Verilator only: declarations (module level) and items, after the module's items. */
+export interface VerilatorBlock {
+  readonly name: string;
+  readonly decls: readonly string[];
+  readonly lines: readonly string[];
+  readonly loc: string | null;
 }
 
 /** A named enumeration: members are localparams `<NAME>_<MEMBER>` of one unsigned type. */
@@ -681,6 +715,9 @@ export class ModuleBuilder {
   private readonly instances: MutableInstance[] = [];
   private clk: Clock | null = null;
   private built: Module | null = null;
+  private readonly laneArrays: LaneArray[] = [];
+  private readonly unrolledItems = new Set<Item>();
+  private readonly verilatorBlocks: VerilatorBlock[] = [];
 
   constructor(name: string, params: Params = {}) {
     checkIdentifier(name, 'module');
@@ -952,6 +989,40 @@ export class ModuleBuilder {
     }
   }
 
+  /**
+   * Runs `body`; the items it creates are the unrolled form only: Verilator does not see them (a verilatorBlock
+   * does their work). See VerilatorForm.
+   */
+  unrolledOnly<T>(body: () => T): T {
+    this.checkOpen();
+    const items = this.items.length;
+    const out = body();
+    for (const it of this.items.slice(items)) this.unrolledItems.add(it);
+    return out;
+  }
+
+  /** The lane signals `signals` (one type, internal) as Verilator's array `name` (VerilatorForm). */
+  laneArray(name: string, signals: readonly Signal[]): void {
+    this.checkOpen();
+    this.names.claim(name, 'lane array');
+    if (signals.length === 0) throw new HdlError(`lane array '${name}': no signals`);
+    for (const sg of signals) {
+      if (sg.owner !== this.token) throw new HdlError(`lane array '${name}': '${sg.name}' belongs to module '${sg.moduleName}'`);
+      if (sg.kind === 'input' || sg.kind === 'output') throw new HdlError(`lane array '${name}': '${sg.name}' is a port`);
+      if (sg.width !== signals[0].width || sg.signed !== signals[0].signed) throw new HdlError(`lane array '${name}': '${sg.name}' is ${typeName(sg.type)}, lane 0 ${typeName(signals[0].type)}`);
+      if (this.laneArrays.some((a) => a.signals.includes(sg))) throw new HdlError(`lane array '${name}': '${sg.name}' is in another lane array`);
+    }
+    this.laneArrays.push(Object.freeze({ name, signals: Object.freeze([...signals]) }));
+  }
+
+  /** Verilog text that only Verilator sees (VerilatorForm): module-level declarations and items. */
+  verilatorBlock(name: string, decls: readonly string[], lines: readonly string[]): void {
+    this.checkOpen();
+    checkIdentifier(name, `Verilator block in module '${this.name}'`);
+    if (this.verilatorBlocks.some((b) => b.name === name)) throw new HdlError(`module '${this.name}': two Verilator blocks named '${name}'`);
+    this.verilatorBlocks.push(withLocation({ name, decls: Object.freeze([...decls]), lines: Object.freeze([...lines]) }, captureSite()));
+  }
+
   /** Checks the whole module and returns it as immutable IR. Builds once. */
   build(): Module {
     if (this.built) return this.built;
@@ -992,6 +1063,15 @@ export class ModuleBuilder {
       drivers,
       unused: Object.freeze([...this.unusedList]),
       enums: Object.freeze([...this.enumList]),
+      ...(this.laneArrays.length + this.unrolledItems.size + this.verilatorBlocks.length > 0
+        ? {
+            verilator: Object.freeze({
+              arrays: Object.freeze([...this.laneArrays]),
+              unrolledItems: this.unrolledItems,
+              blocks: Object.freeze([...this.verilatorBlocks]),
+            }),
+          }
+        : {}),
     });
     checkCombLoops(mod);
     this.built = mod;

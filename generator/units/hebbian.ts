@@ -59,7 +59,7 @@
  * change the draws.
  */
 import { fx, mulFormat, sumFormat, toHls, width, type FixedFormat } from '../fixed/index.js';
-import { ModuleBuilder, cat, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, Signal, cat, constant, mux, select, sint, uint, addrWidth, type Expr, type Module } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
@@ -611,6 +611,13 @@ export function hebbian(cfg: ChipConfig): Module {
   }
 
   const fwdNative = ww + lay.hWidth <= NATIVE;
+  // Verilator form (see simLanes below): the lanes' update words, S2 operands, lane sum and saturation counts as
+  // arrays updated in loops; the unrolled items stay the hardware
+  const sim = simLanes(cfg, lay, K, nuW, rb);
+  const only = <T>(body: () => T): T => (sim ? m.unrolledOnly(body) : body());
+  const wRdSigs: Signal[] = [];
+  const updSigs: Signal[] = [];
+  const wnSigs: Signal[] = [];
   for (let q = 0; q < L; q++) {
     const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', rAddrW, rEn);
     const wRd = wbank.rd;
@@ -622,13 +629,17 @@ export function hebbian(cfg: ChipConfig): Module {
     // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord); its value
     // is the read word in the other cycles — the forward's operand, so wn takes it as it is — and it is written
     // out where it is used (wn's enabled branch, the bank's write data), its flags into the gated counters
-    const upd = gatedUpdateWord(
-      m,
-      `w_upd_${q}`,
-      { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned(), aWide: nu1W }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true, simExtend: true },
-      writeLane,
-      { packFlags: true },
+    const upd = only(() =>
+      gatedUpdateWord(
+        m,
+        `w_upd_${q}`,
+        { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned(), aWide: nu1W }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true, simExtend: true },
+        writeLane,
+        { packFlags: true },
+      ),
     );
+    if (wRd instanceof Signal) wRdSigs.push(wRd);
+    if (upd.packed) updSigs.push(upd.packed);
     if (upd.packed) wPacked.push(upd.packed);
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
@@ -638,7 +649,8 @@ export function hebbian(cfg: ChipConfig): Module {
     // (hardware: the copies of the sign bit are one flip-flop) and the product is a mulWrap at NATIVE bits:
     // the simulator multiplies whole words and extends only h_next
     const wn = m.reg(`wn_${q}`, sint(fwdNative ? NATIVE : ww), { reset: null });
-    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, fwdNative ? upd.value.sextSim(NATIVE) : upd.value)));
+    only(() => m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, fwdNative ? upd.value.sextSim(NATIVE) : upd.value))));
+    wnSigs.push(wn);
     // S2: product with h_next, zero for lanes without a word
     const live2 = laneLive(q, last2);
     const fp = fwdNative ? wn.mulWrap(hnRd.asSigned().sextSim(NATIVE)) : laneProduct(wn, hnRd.asSigned());
@@ -680,7 +692,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
   // taken for a chunk in S2 only (S3 reads it then): the lane products and their sum are written into the
   // process, so the simulator forms them only in those cycles
-  m.seq('sum_q', ($) => $.if(v2, () => $.set(sumQ, laneSum([...fprods, biasTerm], sumW))));
+  only(() => m.seq('sum_q', ($) => $.if(v2, () => $.set(sumQ, laneSum([...fprods, biasTerm], sumW)))));
   const accQ = m.reg('acc_q', sint(accW), { reset: 0 });
   const accNext = m.wire('acc_next', mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
   m.seq('acc_q', ($) => $.if(v3, () => $.set(accQ, accNext)));
@@ -699,14 +711,168 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // ---- saturation counters (S1), counted only in cycles where some word saturated
   const wAny = satFlagsAny(wPacked);
+  satCounters(
+    m,
+    [
+      ['sat_w_hi', wSatHi, stage1, wAny],
+      ['sat_w_lo', wSatLo, stage1, wAny],
+    ],
+    { process: 'sat_count_w', wrap: only },
+  );
   satCounters(m, [
-    ['sat_w_hi', wSatHi, stage1, wAny],
-    ['sat_w_lo', wSatLo, stage1, wAny],
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
     ['sat_b_lo', [bWe.and(bUpd.satLo)]],
   ]);
+  if (sim) {
+    if (wRdSigs.length !== L || updSigs.length !== L || sumW > NATIVE) throw new Error('hebbian: the Verilator lane form needs every lane\'s read register and packed update word (internal)');
+    m.laneArray('w_rd', wRdSigs);
+    m.laneArray('w_upd', updSigs);
+    m.laneArray('wn', wnSigs);
+    m.laneArray('r', rWords);
+    const named = (...sg: Signal[]): string[] => sg.map((x) => x.name);
+    const [nu, hc, hn, we, l1, l2, ly, s1, s2, b, sq] = named(nu1, hcRdAll, hnRdAll, weAll, last1, last2, layerQ, v1, v2, bn, sumQ);
+    const text = sim.text({ nu, hc, hn, we, last1: l1, last2: l2, layer: ly, v1: s1, v2: s2, bias: b, bShift, sum: sq, sumW, satHi: 'sat_w_hi_q', satLo: 'sat_w_lo_q' });
+    m.verilatorBlock('lane_update', [], text.update);
+    m.verilatorBlock('lane_regs', [], text.regs);
+  }
 
   // ---- host read data (latency 2): the bank's read register, selected once into host_rdata_q
   hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs: hostRdL, bias: bRead }, hostDw, [[layerRdQ, hostLayer]]);
   return m.build();
+}
+
+/** The signal names the Verilator lane form reads and writes (simLanes). */
+interface SimNames {
+  nu: string;
+  hc: string;
+  hn: string;
+  we: string;
+  last1: string;
+  last2: string;
+  layer: string;
+  v1: string;
+  v2: string;
+  bias: string;
+  bShift: number;
+  sum: string;
+  sumW: number;
+  satHi: string;
+  satLo: string;
+}
+
+/**
+ * The Verilator form of the lanes (VerilatorForm in generator/ir/module.ts): the unit's per-lane update words,
+ * S2 operands, forward products with their sum, and the weight saturation counts, written once as loops over
+ * arrays instead of L copies — the chip's model is bound by instruction fetch, and Verilator writes every copy
+ * out as straight-line code. Two blocks:
+ *   lane_update  always @*: w_upd[k] = the packed update word of lane k (gatedUpdateWord with packFlags: the
+ *                saturated word and its two rail flags while the lane writes, the read word otherwise), from
+ *                w_rd[k], ν, h_cur's lane k and the draw r[k] — the items' arithmetic at 64 bits;
+ *   lane_regs    always @(posedge clk): per lane, first the S2 product with the old wn[k] (the sum), then wn[k]
+ *                takes the update word (a blocking write after the read: this block alone reads and writes wn);
+ *                sum_q, the two weight saturation counters and their reset as in the items.
+ * The weight banks, read registers (w_rd[k]) and LFSRs keep their items (the memories stay the harness's public
+ * memories), which read and write the arrays' elements. Only for the configurations whose arithmetic is the
+ * 64-bit path of lane.ts (block weight memory, exact forward product in 64 bits, stochastic rounding in one
+ * shift), else null: every tool then reads the items.
+ */
+function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, rb: number): { text(n: SimNames): { update: string[]; regs: string[] } } | null {
+  const N = lay.N;
+  const L = lay.lanes;
+  const ww = width(N.weight.format);
+  const wb = width(N.bias.format);
+  const hw = lay.hWidth;
+  const xw = nuW + hw;
+  const bShift = N.weight.format.fracBits + lay.hFrac - N.bias.format.fracBits;
+  const wd = Math.max(xw, K + 2) + 2 - K;
+  const WS = Math.max(ww, Math.min(wd, NATIVE)) + 1;
+  const fits =
+    cfg.weightMemory !== 'spram' &&
+    N.weight.rounding === 'stochastic' &&
+    K > rb &&
+    xw + 2 <= NATIVE &&
+    K + 2 <= NATIVE &&
+    WS <= NATIVE &&
+    ww + hw + bitsFor(L + 2) <= NATIVE &&
+    wb + bShift + bitsFor(L + 2) <= NATIVE;
+  if (!fits) return null;
+  const lit = (v: bigint, w: number): string => `${w}'h${v.toString(16)}`;
+  // sign extension of an n-bit value to 64 bits in Verilator's cheap form (Expr.sextSim: (x ^ 2^(n−1)) − 2^(n−1))
+  const sext = (x: string, n: number): string => (n === NATIVE ? x : `(({${NATIVE - n}'d0, ${x}} ^ ${lit(1n << BigInt(n - 1), NATIVE)}) - ${lit(1n << BigInt(n - 1), NATIVE)})`);
+  // lane k holds a word of the chunk: every lane except those ≥ r_l on a row's last chunk
+  const live = (last: string, layer: string): string => {
+    if (lay.layers.every((y) => y.lastLanes === L)) return '1\'b1';
+    const sel = lay.layers.reduceRight((acc: string, y, l) => (acc === '' ? `${y.lastLanes}` : `(${layer} == ${l} ? ${y.lastLanes} : ${acc})`), '');
+    return `(!${last} || k < ${sel})`;
+  };
+  // the sum's rail flags: its bits from ww − 1 up, n of them, not all equal (railFlag)
+  const n = WS - ww + 1;
+  const flag = (side: 'hi' | 'lo'): string => {
+    if (n === 1) return "1'b0";
+    const top = `s[${WS - 1}:${ww - 1}]`;
+    if (n === 2) return `${top} == 2'd${side === 'hi' ? 1 : 2}`;
+    const off = side === 'hi' ? 1n : 1n << BigInt(n - 1);
+    return `${top} - ${lit(off, n)} < ${lit((1n << BigInt(n - 1)) - 1n, n)}`;
+  };
+  const hiV = (1n << BigInt(ww)) | ((1n << BigInt(ww - 1)) - 1n);
+  const loV = (2n << BigInt(ww)) | (1n << BigInt(ww - 1));
+  const cw = bitsFor(L + 1);
+  return {
+    text: (s) => ({
+      update: [
+        // every lane's word is set in every evaluation; Verilator cannot tell for an array written in a loop
+        '  // verilator lint_off LATCH',
+        '  always @* begin : lane_update',
+        '    integer k;',
+        `    reg [${NATIVE - 1}:0] p;`,
+        `    reg [${WS - 1}:0] s;`,
+        `    p = ${NATIVE}'d0;`,
+        `    s = ${WS}'d0;`,
+        `    for (k = 0; k < ${L}; k = k + 1) begin`,
+        `      if (${s.we} && ${live(s.last1, s.layer)}) begin`,
+        `        p = ${sext(s.nu, nuW)} * ${sext(`${s.hc}[k * ${hw} +: ${hw}]`, hw)};`,
+        `        p = $signed(p + ({${NATIVE - rb}'d0, r[k]} << ${K - rb})) >>> ${K};`,
+        `        p = ${sext('w_rd[k]', ww)} + p;`,
+        `        s = p[${WS - 1}:0];`,
+        `        if (${flag('hi')}) w_upd[k] = ${lit(hiV, ww + 2)};`,
+        `        else if (${flag('lo')}) w_upd[k] = ${lit(loV, ww + 2)};`,
+        `        else w_upd[k] = {2'd0, s[${ww - 1}:0]};`,
+        '      end else begin',
+        "        w_upd[k] = {2'd0, w_rd[k]};",
+        '      end',
+        '    end',
+        '  end',
+        '  // verilator lint_on LATCH',
+      ],
+      regs: [
+        '  // verilator lint_off BLKSEQ',
+        '  always @(posedge clk) begin : lane_regs',
+        '    integer k;',
+        `    reg [${NATIVE - 1}:0] acc;`,
+        `    reg [${cw - 1}:0] nhi;`,
+        `    reg [${cw - 1}:0] nlo;`,
+        `    acc = ${s.last2} ? ${s.bShift === 0 ? sext(s.bias, wb) : `${sext(s.bias, wb)} << ${s.bShift}`} : ${NATIVE}'d0;`,
+        `    nhi = ${cw}'d0;`,
+        `    nlo = ${cw}'d0;`,
+        `    for (k = 0; k < ${L}; k = k + 1) begin`,
+        `      if (${s.v2} && ${live(s.last2, s.layer)}) acc = acc + wn[k] * ${sext(`${s.hn}[k * ${hw} +: ${hw}]`, hw)};`,
+        `      nhi = nhi + {${cw - 1}'d0, w_upd[k][${ww}]};`,
+        `      nlo = nlo + {${cw - 1}'d0, w_upd[k][${ww + 1}]};`,
+        `      if (${s.v1}) wn[k] = ${sext(`w_upd[k][${ww - 1}:0]`, ww)};`,
+        '    end',
+        `    if (${s.v2}) ${s.sum} <= acc[${s.sumW - 1}:0];`,
+        `    if (${s.we} && (nhi != ${cw}'d0 || nlo != ${cw}'d0)) begin`,
+        `      ${s.satHi} <= ${s.satHi} + {${32 - cw}'d0, nhi};`,
+        `      ${s.satLo} <= ${s.satLo} + {${32 - cw}'d0, nlo};`,
+        '    end',
+        '    if (rst) begin',
+        `      ${s.sum} <= ${s.sumW}'d0;`,
+        `      ${s.satHi} <= 32'd0;`,
+        `      ${s.satLo} <= 32'd0;`,
+        '    end',
+        '  end',
+        '  // verilator lint_on BLKSEQ',
+      ],
+    }),
+  };
 }

@@ -611,9 +611,10 @@ export type SatCounter = [name: string, flags: Expr[], gate?: Expr, any?: Expr];
  * themselves, no flag vectors), so a simulator evaluates the flags only in those cycles and the population
  * counts only on a saturation. Ungated flags are ORed into the wire `any_sat`. An entry may bring its own
  * test of "a flag is set" (`any`, e.g. satFlagsAny of packed update words), used when every entry of its
- * group brings one.
+ * group brings one. `opts.process`: the name of the one clocked process (default sat_count); `opts.wrap` runs its
+ * creation (e.g. ModuleBuilder.unrolledOnly).
  */
-export function satCounters(m: ModuleBuilder, counters: SatCounter[]): void {
+export function satCounters(m: ModuleBuilder, counters: SatCounter[], opts: { process?: string; wrap?: (body: () => void) => void } = {}): void {
   const cw = 32;
   const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
   const groups = new Map<Expr | null, number[]>();
@@ -625,7 +626,7 @@ export function satCounters(m: ModuleBuilder, counters: SatCounter[]): void {
     return ks.flatMap((k) => counters[k][1]).reduce((a, b) => a.or(b));
   };
   const anySat = groups.has(null) ? m.wire('any_sat', any(groups.get(null) as number[])) : null;
-  m.seq('sat_count', ($) => {
+  const counting = (): void => m.seq(opts.process ?? 'sat_count', ($) => {
     const add = (ks: number[]): void =>
       ks.forEach((k) => {
         const f = counters[k][1];
@@ -637,6 +638,8 @@ export function satCounters(m: ModuleBuilder, counters: SatCounter[]): void {
       else $.if(g, () => $.if(any(ks), () => add(ks)));
     }
   });
+  if (opts.wrap) opts.wrap(counting);
+  else counting();
   counters.forEach(([nm], k) => m.output(nm, cregs[k]));
 }
 

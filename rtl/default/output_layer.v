@@ -5388,9 +5388,9 @@ module output_layer (
 
   assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:690
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:627
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:628
 
-  // seq: sat_count (generator/units/lane.ts:628)
+  // seq: sat_count (generator/units/lane.ts:629)
   always @(posedge clk) begin
     if (upd2) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
@@ -5420,25 +5420,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:640
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:643
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:640
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:643
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:640
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:643
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:640
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:643
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:640
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:643
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:640
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:643
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:640
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:643
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:640
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:643
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:640
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:643
 
-  // comb: host_word (generator/units/lane.ts:676)
+  // comb: host_word (generator/units/lane.ts:679)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -5864,7 +5864,7 @@ module output_layer (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:696)
+  // seq: host_read (generator/units/lane.ts:699)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -5885,7 +5885,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:705
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:708
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], r_bias[2:0], prod_0[63:37], prod_1[63:37], prod_2[63:37], prod_3[63:37], prod_4[63:37], prod_5[63:37], prod_6[63:37], prod_7[63:37], prod_8[63:37], prod_9[63:37], prod_10[63:37], prod_11[63:37], prod_12[63:37], prod_13[63:37], prod_14[63:37], prod_15[63:37], prod_16[63:37], prod_17[63:37], prod_18[63:37], prod_19[63:37], prod_20[63:37], prod_21[63:37], recip_table_sat, _mul_w_addr[6:5], _mul_host_addr_p[6:5], _mul_err_mem_waddr[10:7], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _add_b_upd_sum[12:0], _mux_sum_q_next[63:37], _mux_sum_q_next_2[63:37], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_round[15:0], _add_err_rounded[0], _mux_err_word[18:16]};
