@@ -65,7 +65,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, NATIVE, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, satFlagsAny, updateWord } from './lane.js';
+import { HOST_KIND, NATIVE, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, satFlagsAny, updateWord, type SatCounter } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -240,8 +240,13 @@ function weightBank(m: ModuleBuilder, q: number, depth: number, ww: number, spra
   };
 }
 
-/** Module `hebbian` (the configuration is in its parameters and header hash); see the file comment. */
-export function hebbian(cfg: ChipConfig): Module {
+/**
+ * Module `hebbian` (the configuration is in its parameters and header hash); see the file comment.
+ * `opts.simLoops`: add the Verilator form of the lanes (simLanes: loops over lane arrays under `ifdef VERILATOR;
+ * the hardware is the same). Off by default: on the chip it simulates slower (bench/RESULTS.md, "Lanes as loops
+ * in the Verilator model (session 9)").
+ */
+export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Module {
   const lay = hebbianLayout(cfg);
   const N = lay.N;
   checkUnit(cfg, N);
@@ -613,7 +618,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const fwdNative = ww + lay.hWidth <= NATIVE;
   // Verilator form (see simLanes below): the lanes' update words, S2 operands, lane sum and saturation counts as
   // arrays updated in loops; the unrolled items stay the hardware
-  const sim = simLanes(cfg, lay, K, nuW, rb);
+  const sim = opts.simLoops ? simLanes(cfg, lay, K, nuW, rb) : null;
   const only = <T>(body: () => T): T => (sim ? m.unrolledOnly(body) : body());
   const wRdSigs: Signal[] = [];
   const updSigs: Signal[] = [];
@@ -711,18 +716,19 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // ---- saturation counters (S1), counted only in cycles where some word saturated
   const wAny = satFlagsAny(wPacked);
-  satCounters(
-    m,
-    [
-      ['sat_w_hi', wSatHi, stage1, wAny],
-      ['sat_w_lo', wSatLo, stage1, wAny],
-    ],
-    { process: 'sat_count_w', wrap: only },
-  );
-  satCounters(m, [
+  const wCounters: SatCounter[] = [
+    ['sat_w_hi', wSatHi, stage1, wAny],
+    ['sat_w_lo', wSatLo, stage1, wAny],
+  ];
+  const bCounters: SatCounter[] = [
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
     ['sat_b_lo', [bWe.and(bUpd.satLo)]],
-  ]);
+  ];
+  // with the Verilator form the weight counters are a process of their own (its loop counts them)
+  if (sim) {
+    satCounters(m, wCounters, { process: 'sat_count_w', wrap: only });
+    satCounters(m, bCounters);
+  } else satCounters(m, [...wCounters, ...bCounters]);
   if (sim) {
     if (wRdSigs.length !== L || updSigs.length !== L || sumW > NATIVE) throw new Error('hebbian: the Verilator lane form needs every lane\'s read register and packed update word (internal)');
     m.laneArray('w_rd', wRdSigs);
@@ -802,7 +808,7 @@ function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, r
   // lane k holds a word of the chunk: every lane except those ≥ r_l on a row's last chunk
   const live = (last: string, layer: string): string => {
     if (lay.layers.every((y) => y.lastLanes === L)) return '1\'b1';
-    const sel = lay.layers.reduceRight((acc: string, y, l) => (acc === '' ? `${y.lastLanes}` : `(${layer} == ${l} ? ${y.lastLanes} : ${acc})`), '');
+    const sel = lay.layers.reduceRight((acc: string, y, l) => (acc === '' ? `${kw}'d${y.lastLanes}` : `(${layer} == ${l} ? ${kw}'d${y.lastLanes} : ${acc})`), '');
     return `(!${last} || k < ${sel})`;
   };
   // the sum's rail flags: its bits from ww − 1 up, n of them, not all equal (railFlag)
@@ -817,20 +823,24 @@ function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, r
   const hiV = (1n << BigInt(ww)) | ((1n << BigInt(ww - 1)) - 1n);
   const loV = (2n << BigInt(ww)) | (1n << BigInt(ww - 1));
   const cw = bitsFor(L + 1);
+  // the loop index: unsigned, wide enough to reach L (Verilator's signed integer compares and products cost calls)
+  const kw = bitsFor(L + 1);
+  const loop = `for (k = ${kw}'d0; k < ${kw}'d${L}; k = k + ${kw}'d1) begin`;
+  const lane = (x: string): string => `${x}[${Number.isInteger(Math.log2(hw)) ? `{k, ${Math.log2(hw)}'d0}` : `k * ${hw}`} +: ${hw}]`;
   return {
     text: (s) => ({
       update: [
         // every lane's word is set in every evaluation; Verilator cannot tell for an array written in a loop
         '  // verilator lint_off LATCH',
         '  always @* begin : lane_update',
-        '    integer k;',
+        `    reg [${kw - 1}:0] k;`,
         `    reg [${NATIVE - 1}:0] p;`,
         `    reg [${WS - 1}:0] s;`,
         `    p = ${NATIVE}'d0;`,
         `    s = ${WS}'d0;`,
-        `    for (k = 0; k < ${L}; k = k + 1) begin`,
+        `    ${loop}`,
         `      if (${s.we} && ${live(s.last1, s.layer)}) begin`,
-        `        p = ${sext(s.nu, nuW)} * ${sext(`${s.hc}[k * ${hw} +: ${hw}]`, hw)};`,
+        `        p = ${sext(s.nu, nuW)} * ${sext(lane(s.hc), hw)};`,
         `        p = $signed(p + ({${NATIVE - rb}'d0, r[k]} << ${K - rb})) >>> ${K};`,
         `        p = ${sext('w_rd[k]', ww)} + p;`,
         `        s = p[${WS - 1}:0];`,
@@ -847,15 +857,15 @@ function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, r
       regs: [
         '  // verilator lint_off BLKSEQ',
         '  always @(posedge clk) begin : lane_regs',
-        '    integer k;',
+        `    reg [${kw - 1}:0] k;`,
         `    reg [${NATIVE - 1}:0] acc;`,
         `    reg [${cw - 1}:0] nhi;`,
         `    reg [${cw - 1}:0] nlo;`,
         `    acc = ${s.last2} ? ${s.bShift === 0 ? sext(s.bias, wb) : `${sext(s.bias, wb)} << ${s.bShift}`} : ${NATIVE}'d0;`,
         `    nhi = ${cw}'d0;`,
         `    nlo = ${cw}'d0;`,
-        `    for (k = 0; k < ${L}; k = k + 1) begin`,
-        `      if (${s.v2} && ${live(s.last2, s.layer)}) acc = acc + wn[k] * ${sext(`${s.hn}[k * ${hw} +: ${hw}]`, hw)};`,
+        `    ${loop}`,
+        `      if (${s.v2} && ${live(s.last2, s.layer)}) acc = acc + wn[k] * ${sext(lane(s.hn), hw)};`,
         `      nhi = nhi + {${cw - 1}'d0, w_upd[k][${ww}]};`,
         `      nlo = nlo + {${cw - 1}'d0, w_upd[k][${ww + 1}]};`,
         `      if (${s.v1}) wn[k] = ${sext(`w_upd[k][${ww - 1}:0]`, ww)};`,

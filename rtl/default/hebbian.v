@@ -128,6 +128,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_0_1_f2;
   reg  [63:0]        lfsr_next_0_1_f3;
   reg  [63:0]        lfsr_next_0_1_b;
+  wire [15:0]        r_0;
+  wire [15:0]        r_1;
   reg  [31:0]        lfsr_save_0_2;
   reg  [31:0]        lfsr_save_1_2;
   reg  [31:0]        lfsr_save_0_3;
@@ -140,6 +142,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_2_3_f2;
   reg  [63:0]        lfsr_next_2_3_f3;
   reg  [63:0]        lfsr_next_2_3_b;
+  wire [15:0]        r_2;
+  wire [15:0]        r_3;
   reg  [31:0]        lfsr_save_0_4;
   reg  [31:0]        lfsr_save_1_4;
   reg  [31:0]        lfsr_save_0_5;
@@ -152,6 +156,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_4_5_f2;
   reg  [63:0]        lfsr_next_4_5_f3;
   reg  [63:0]        lfsr_next_4_5_b;
+  wire [15:0]        r_4;
+  wire [15:0]        r_5;
   reg  [31:0]        lfsr_save_0_6;
   reg  [31:0]        lfsr_save_1_6;
   reg  [31:0]        lfsr_save_0_7;
@@ -164,6 +170,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_6_7_f2;
   reg  [63:0]        lfsr_next_6_7_f3;
   reg  [63:0]        lfsr_next_6_7_b;
+  wire [15:0]        r_6;
+  wire [15:0]        r_7;
   reg  [31:0]        lfsr_save_0_8;
   reg  [31:0]        lfsr_save_1_8;
   reg  [31:0]        lfsr_save_0_9;
@@ -176,6 +184,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_8_9_f2;
   reg  [63:0]        lfsr_next_8_9_f3;
   reg  [63:0]        lfsr_next_8_9_b;
+  wire [15:0]        r_8;
+  wire [15:0]        r_9;
   reg  [31:0]        lfsr_save_0_10;
   reg  [31:0]        lfsr_save_1_10;
   reg  [31:0]        lfsr_save_0_11;
@@ -188,6 +198,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_10_11_f2;
   reg  [63:0]        lfsr_next_10_11_f3;
   reg  [63:0]        lfsr_next_10_11_b;
+  wire [15:0]        r_10;
+  wire [15:0]        r_11;
   reg  [31:0]        lfsr_save_0_12;
   reg  [31:0]        lfsr_save_1_12;
   reg  [31:0]        lfsr_save_0_13;
@@ -200,6 +212,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_12_13_f2;
   reg  [63:0]        lfsr_next_12_13_f3;
   reg  [63:0]        lfsr_next_12_13_b;
+  wire [15:0]        r_12;
+  wire [15:0]        r_13;
   reg  [31:0]        lfsr_save_0_14;
   reg  [31:0]        lfsr_save_1_14;
   reg  [31:0]        lfsr_save_0_15;
@@ -212,6 +226,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_14_15_f2;
   reg  [63:0]        lfsr_next_14_15_f3;
   reg  [63:0]        lfsr_next_14_15_b;
+  wire [15:0]        r_14;
+  wire [15:0]        r_15;
   reg  [31:0]        lfsr_save_0_16;
   reg  [31:0]        lfsr_save_1_16;
   reg  [31:0]        lfsr_save_0_17;
@@ -224,6 +240,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_16_17_f2;
   reg  [63:0]        lfsr_next_16_17_f3;
   reg  [63:0]        lfsr_next_16_17_b;
+  wire [15:0]        r_16;
+  wire [15:0]        r_17;
   reg  [31:0]        lfsr_save_0_18;
   reg  [31:0]        lfsr_save_1_18;
   reg  [31:0]        lfsr_save_0_19;
@@ -236,6 +254,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_18_19_f2;
   reg  [63:0]        lfsr_next_18_19_f3;
   reg  [63:0]        lfsr_next_18_19_b;
+  wire [15:0]        r_18;
+  wire [15:0]        r_19;
   reg  [31:0]        lfsr_save_0_20;
   reg  [31:0]        lfsr_save_1_20;
   reg  [31:0]        lfsr_save_0_21;
@@ -248,6 +268,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_20_21_f2;
   reg  [63:0]        lfsr_next_20_21_f3;
   reg  [63:0]        lfsr_next_20_21_b;
+  wire [15:0]        r_20;
+  wire [15:0]        r_21;
   reg  [31:0]        lfsr_save_0_22;
   reg  [31:0]        lfsr_save_1_22;
   reg  [31:0]        lfsr_save_0_23;
@@ -260,6 +282,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_22_23_f2;
   reg  [63:0]        lfsr_next_22_23_f3;
   reg  [63:0]        lfsr_next_22_23_b;
+  wire [15:0]        r_22;
+  wire [15:0]        r_23;
   reg  [31:0]        lfsr_save_0_24;
   reg  [31:0]        lfsr_save_1_24;
   reg  [31:0]        lfsr_save_0_25;
@@ -272,6 +296,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_24_25_f2;
   reg  [63:0]        lfsr_next_24_25_f3;
   reg  [63:0]        lfsr_next_24_25_b;
+  wire [15:0]        r_24;
+  wire [15:0]        r_25;
   reg  [31:0]        lfsr_save_0_26;
   reg  [31:0]        lfsr_save_1_26;
   reg  [31:0]        lfsr_save_0_27;
@@ -284,6 +310,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_26_27_f2;
   reg  [63:0]        lfsr_next_26_27_f3;
   reg  [63:0]        lfsr_next_26_27_b;
+  wire [15:0]        r_26;
+  wire [15:0]        r_27;
   reg  [31:0]        lfsr_save_0_28;
   reg  [31:0]        lfsr_save_1_28;
   reg  [31:0]        lfsr_save_0_29;
@@ -296,6 +324,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_28_29_f2;
   reg  [63:0]        lfsr_next_28_29_f3;
   reg  [63:0]        lfsr_next_28_29_b;
+  wire [15:0]        r_28;
+  wire [15:0]        r_29;
   reg  [31:0]        lfsr_save_0_30;
   reg  [31:0]        lfsr_save_1_30;
   reg  [31:0]        lfsr_save_0_31;
@@ -308,6 +338,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_30_31_f2;
   reg  [63:0]        lfsr_next_30_31_f3;
   reg  [63:0]        lfsr_next_30_31_b;
+  wire [15:0]        r_30;
+  wire [15:0]        r_31;
   reg  [31:0]        lfsr_save_0_32;
   reg  [31:0]        lfsr_save_1_32;
   reg  [31:0]        lfsr_save_0_33;
@@ -320,6 +352,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_32_33_f2;
   reg  [63:0]        lfsr_next_32_33_f3;
   reg  [63:0]        lfsr_next_32_33_b;
+  wire [15:0]        r_32;
+  wire [15:0]        r_33;
   reg  [31:0]        lfsr_save_0_34;
   reg  [31:0]        lfsr_save_1_34;
   reg  [31:0]        lfsr_save_0_35;
@@ -332,6 +366,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_34_35_f2;
   reg  [63:0]        lfsr_next_34_35_f3;
   reg  [63:0]        lfsr_next_34_35_b;
+  wire [15:0]        r_34;
+  wire [15:0]        r_35;
   reg  [31:0]        lfsr_save_0_36;
   reg  [31:0]        lfsr_save_1_36;
   reg  [31:0]        lfsr_save_0_37;
@@ -344,6 +380,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_36_37_f2;
   reg  [63:0]        lfsr_next_36_37_f3;
   reg  [63:0]        lfsr_next_36_37_b;
+  wire [15:0]        r_36;
+  wire [15:0]        r_37;
   reg  [31:0]        lfsr_save_0_38;
   reg  [31:0]        lfsr_save_1_38;
   reg  [31:0]        lfsr_save_0_39;
@@ -356,6 +394,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_38_39_f2;
   reg  [63:0]        lfsr_next_38_39_f3;
   reg  [63:0]        lfsr_next_38_39_b;
+  wire [15:0]        r_38;
+  wire [15:0]        r_39;
   reg  [31:0]        lfsr_save_0_40;
   reg  [31:0]        lfsr_save_1_40;
   reg  [31:0]        lfsr_save_0_41;
@@ -368,6 +408,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_40_41_f2;
   reg  [63:0]        lfsr_next_40_41_f3;
   reg  [63:0]        lfsr_next_40_41_b;
+  wire [15:0]        r_40;
+  wire [15:0]        r_41;
   reg  [31:0]        lfsr_save_0_42;
   reg  [31:0]        lfsr_save_1_42;
   reg  [31:0]        lfsr_save_0_43;
@@ -380,6 +422,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_42_43_f2;
   reg  [63:0]        lfsr_next_42_43_f3;
   reg  [63:0]        lfsr_next_42_43_b;
+  wire [15:0]        r_42;
+  wire [15:0]        r_43;
   reg  [31:0]        lfsr_save_0_44;
   reg  [31:0]        lfsr_save_1_44;
   reg  [31:0]        lfsr_save_0_45;
@@ -392,6 +436,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_44_45_f2;
   reg  [63:0]        lfsr_next_44_45_f3;
   reg  [63:0]        lfsr_next_44_45_b;
+  wire [15:0]        r_44;
+  wire [15:0]        r_45;
   reg  [31:0]        lfsr_save_0_46;
   reg  [31:0]        lfsr_save_1_46;
   reg  [31:0]        lfsr_save_0_47;
@@ -404,6 +450,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_46_47_f2;
   reg  [63:0]        lfsr_next_46_47_f3;
   reg  [63:0]        lfsr_next_46_47_b;
+  wire [15:0]        r_46;
+  wire [15:0]        r_47;
   reg  [31:0]        lfsr_save_0_48;
   reg  [31:0]        lfsr_save_1_48;
   reg  [31:0]        lfsr_save_0_49;
@@ -416,6 +464,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_48_49_f2;
   reg  [63:0]        lfsr_next_48_49_f3;
   reg  [63:0]        lfsr_next_48_49_b;
+  wire [15:0]        r_48;
+  wire [15:0]        r_49;
   reg  [31:0]        lfsr_save_0_50;
   reg  [31:0]        lfsr_save_1_50;
   reg  [31:0]        lfsr_save_0_51;
@@ -428,6 +478,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_50_51_f2;
   reg  [63:0]        lfsr_next_50_51_f3;
   reg  [63:0]        lfsr_next_50_51_b;
+  wire [15:0]        r_50;
+  wire [15:0]        r_51;
   reg  [31:0]        lfsr_save_0_52;
   reg  [31:0]        lfsr_save_1_52;
   reg  [31:0]        lfsr_save_0_53;
@@ -440,6 +492,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_52_53_f2;
   reg  [63:0]        lfsr_next_52_53_f3;
   reg  [63:0]        lfsr_next_52_53_b;
+  wire [15:0]        r_52;
+  wire [15:0]        r_53;
   reg  [31:0]        lfsr_save_0_54;
   reg  [31:0]        lfsr_save_1_54;
   reg  [31:0]        lfsr_save_0_55;
@@ -452,6 +506,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_54_55_f2;
   reg  [63:0]        lfsr_next_54_55_f3;
   reg  [63:0]        lfsr_next_54_55_b;
+  wire [15:0]        r_54;
+  wire [15:0]        r_55;
   reg  [31:0]        lfsr_save_0_56;
   reg  [31:0]        lfsr_save_1_56;
   reg  [31:0]        lfsr_save_0_57;
@@ -464,6 +520,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_56_57_f2;
   reg  [63:0]        lfsr_next_56_57_f3;
   reg  [63:0]        lfsr_next_56_57_b;
+  wire [15:0]        r_56;
+  wire [15:0]        r_57;
   reg  [31:0]        lfsr_save_0_58;
   reg  [31:0]        lfsr_save_1_58;
   wire               w_we_58;
@@ -475,6 +533,7 @@ module hebbian (
   reg  [31:0]        lfsr_next_58_f2;
   reg  [31:0]        lfsr_next_58_f3;
   reg  [15:0]        lfsr_next_58_b;
+  wire [15:0]        r_58;
   reg  [31:0]        lfsr_save_0_59;
   reg  [31:0]        lfsr_save_1_59;
   reg  [31:0]        lfsr_save_0_60;
@@ -487,6 +546,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_59_60_f2;
   reg  [63:0]        lfsr_next_59_60_f3;
   reg  [63:0]        lfsr_next_59_60_b;
+  wire [15:0]        r_59;
+  wire [15:0]        r_60;
   reg  [31:0]        lfsr_save_0_61;
   reg  [31:0]        lfsr_save_1_61;
   reg  [31:0]        lfsr_61;
@@ -496,6 +557,7 @@ module hebbian (
   reg  [31:0]        lfsr_next_61_f2;
   reg  [31:0]        lfsr_next_61_f3;
   reg  [15:0]        lfsr_next_61_b;
+  wire [15:0]        r_61;
   reg  [31:0]        lfsr_save_0_62;
   reg  [31:0]        lfsr_save_1_62;
   wire               w_we_62;
@@ -507,6 +569,7 @@ module hebbian (
   reg  [31:0]        lfsr_next_62_f2;
   reg  [31:0]        lfsr_next_62_f3;
   reg  [15:0]        lfsr_next_62_b;
+  wire [15:0]        r_62;
   reg  [31:0]        lfsr_save_0_63;
   reg  [31:0]        lfsr_save_1_63;
   reg  [31:0]        lfsr_save_0_64;
@@ -519,6 +582,8 @@ module hebbian (
   reg  [63:0]        lfsr_next_63_64_f2;
   reg  [63:0]        lfsr_next_63_64_f3;
   reg  [63:0]        lfsr_next_63_64_b;
+  wire [15:0]        r_63;
+  wire [15:0]        r_64;
   reg  [31:0]        lfsr_save_0_65;
   reg  [31:0]        lfsr_save_1_65;
   reg  [31:0]        lfsr_65;
@@ -528,195 +593,6 @@ module hebbian (
   reg  [31:0]        lfsr_next_65_f2;
   reg  [31:0]        lfsr_next_65_f3;
   reg  [15:0]        lfsr_next_65_b;
-  wire [15:0]        r_bias;
-  wire signed [16:0] b_upd_sum;
-  wire               b_upd_sat_hi;
-  wire               b_upd_sat_lo;
-  wire               b_we;
-  wire signed [15:0] b_new;
-  reg  signed [15:0] bn_q;
-  reg  signed [38:0] sum_q;
-  reg  signed [39:0] acc_q;
-  wire signed [39:0] acc_next;
-  reg  [31:0]        sat_w_hi_q;
-  reg  [31:0]        sat_w_lo_q;
-  reg  [31:0]        sat_b_hi_q;
-  reg  [31:0]        sat_b_lo_q;
-  wire               any_sat;
-  reg  [1:0]         host_kind_q;
-  reg  [6:0]         host_bank_q;
-  reg                host_rd_pend_q;
-  reg  [31:0]        host_rdata_q;
-  reg  [31:0]        host_word;
-  reg  [15:0]        bias_mem [0:191];
-  reg  [1055:0]      hbuf [0:41];
-  reg  [15:0]        wbank_0 [0:1663];
-  reg  [15:0]        wbank_1 [0:1663];
-  reg  [15:0]        wbank_2 [0:1663];
-  reg  [15:0]        wbank_3 [0:1663];
-  reg  [15:0]        wbank_4 [0:1663];
-  reg  [15:0]        wbank_5 [0:1663];
-  reg  [15:0]        wbank_6 [0:1663];
-  reg  [15:0]        wbank_7 [0:1663];
-  reg  [15:0]        wbank_8 [0:1663];
-  reg  [15:0]        wbank_9 [0:1663];
-  reg  [15:0]        wbank_10 [0:1663];
-  reg  [15:0]        wbank_11 [0:1663];
-  reg  [15:0]        wbank_12 [0:1663];
-  reg  [15:0]        wbank_13 [0:1663];
-  reg  [15:0]        wbank_14 [0:1663];
-  reg  [15:0]        wbank_15 [0:1663];
-  reg  [15:0]        wbank_16 [0:1663];
-  reg  [15:0]        wbank_17 [0:1663];
-  reg  [15:0]        wbank_18 [0:1663];
-  reg  [15:0]        wbank_19 [0:1663];
-  reg  [15:0]        wbank_20 [0:1663];
-  reg  [15:0]        wbank_21 [0:1663];
-  reg  [15:0]        wbank_22 [0:1663];
-  reg  [15:0]        wbank_23 [0:1663];
-  reg  [15:0]        wbank_24 [0:1663];
-  reg  [15:0]        wbank_25 [0:1663];
-  reg  [15:0]        wbank_26 [0:1663];
-  reg  [15:0]        wbank_27 [0:1663];
-  reg  [15:0]        wbank_28 [0:1663];
-  reg  [15:0]        wbank_29 [0:1663];
-  reg  [15:0]        wbank_30 [0:1663];
-  reg  [15:0]        wbank_31 [0:1663];
-  reg  [15:0]        wbank_32 [0:1663];
-  reg  [15:0]        wbank_33 [0:1663];
-  reg  [15:0]        wbank_34 [0:1663];
-  reg  [15:0]        wbank_35 [0:1663];
-  reg  [15:0]        wbank_36 [0:1663];
-  reg  [15:0]        wbank_37 [0:1663];
-  reg  [15:0]        wbank_38 [0:1663];
-  reg  [15:0]        wbank_39 [0:1663];
-  reg  [15:0]        wbank_40 [0:1663];
-  reg  [15:0]        wbank_41 [0:1663];
-  reg  [15:0]        wbank_42 [0:1663];
-  reg  [15:0]        wbank_43 [0:1663];
-  reg  [15:0]        wbank_44 [0:1663];
-  reg  [15:0]        wbank_45 [0:1663];
-  reg  [15:0]        wbank_46 [0:1663];
-  reg  [15:0]        wbank_47 [0:1663];
-  reg  [15:0]        wbank_48 [0:1663];
-  reg  [15:0]        wbank_49 [0:1663];
-  reg  [15:0]        wbank_50 [0:1663];
-  reg  [15:0]        wbank_51 [0:1663];
-  reg  [15:0]        wbank_52 [0:1663];
-  reg  [15:0]        wbank_53 [0:1663];
-  reg  [15:0]        wbank_54 [0:1663];
-  reg  [15:0]        wbank_55 [0:1663];
-  reg  [15:0]        wbank_56 [0:1663];
-  reg  [15:0]        wbank_57 [0:1663];
-  reg  [15:0]        wbank_58 [0:1663];
-  reg  [15:0]        wbank_59 [0:1663];
-  reg  [15:0]        wbank_60 [0:1663];
-  reg  [15:0]        wbank_61 [0:1663];
-  reg  [15:0]        wbank_62 [0:1663];
-  reg  [15:0]        wbank_63 [0:1663];
-  reg  [15:0]        wbank_64 [0:1663];
-  reg  [15:0]        wbank_65 [0:1663];
-  reg                _cur_busy_q;
-  reg  [3:0]         _cur_chunk_q;
-  reg  [3:0]         _cur_last_chunk_q;
-  reg  [6:0]         _cur_row_q;
-  reg  [7:0]         _cur_baddr_q;
-  reg  [6:0]         _cur_last_row_q;
-  reg  [10:0]        _cur_waddr_q;
-  reg  [5:0]         _sel_hc_base_q;
-  reg  [5:0]         _sel_hn_base_q;
-  reg                _cur_v1_q;
-  reg                _cur_v2_q;
-  reg                _cur_last1_q;
-  reg                _cur_first1_q;
-  reg                _cur_last2_q;
-  reg                _cur_first2_q;
-  reg                _cur_final1_q;
-  reg                _cur_final2_q;
-  reg  [65:0]        _cur_hl_lanes_q;
-  reg  [5:0]         _cur_hl_addr_q;
-  reg  [9:0]         _cur_hl_left_q;
-  reg  [5:0]         _sel_hl_addr_q;
-  reg  [31:0]        _cur_lfsr_58;
-  reg  [31:0]        _cur_lfsr_62;
-  wire [9:0]         _ext_b_upd_sum;
-  wire [18:0]        _add_b_upd_sum;
-  wire [9:0]         _bits_b_upd_sum;
-  wire [37:0]        _bits_acc_push_data;
-  wire [39:0]        _sel_acc_push_data;
-  reg  [4:0]         _cur_inflight_q;
-  reg                _cur_host_rd_pend_q;
-`ifdef VERILATOR
-  reg  [15:0]        w_rd [0:65];
-  reg  [17:0]        w_upd [0:65];
-  reg  signed [63:0] wn [0:65];
-  wire [15:0]        r [0:65];
-`else
-  wire [15:0]        r_0;
-  wire [15:0]        r_1;
-  wire [15:0]        r_2;
-  wire [15:0]        r_3;
-  wire [15:0]        r_4;
-  wire [15:0]        r_5;
-  wire [15:0]        r_6;
-  wire [15:0]        r_7;
-  wire [15:0]        r_8;
-  wire [15:0]        r_9;
-  wire [15:0]        r_10;
-  wire [15:0]        r_11;
-  wire [15:0]        r_12;
-  wire [15:0]        r_13;
-  wire [15:0]        r_14;
-  wire [15:0]        r_15;
-  wire [15:0]        r_16;
-  wire [15:0]        r_17;
-  wire [15:0]        r_18;
-  wire [15:0]        r_19;
-  wire [15:0]        r_20;
-  wire [15:0]        r_21;
-  wire [15:0]        r_22;
-  wire [15:0]        r_23;
-  wire [15:0]        r_24;
-  wire [15:0]        r_25;
-  wire [15:0]        r_26;
-  wire [15:0]        r_27;
-  wire [15:0]        r_28;
-  wire [15:0]        r_29;
-  wire [15:0]        r_30;
-  wire [15:0]        r_31;
-  wire [15:0]        r_32;
-  wire [15:0]        r_33;
-  wire [15:0]        r_34;
-  wire [15:0]        r_35;
-  wire [15:0]        r_36;
-  wire [15:0]        r_37;
-  wire [15:0]        r_38;
-  wire [15:0]        r_39;
-  wire [15:0]        r_40;
-  wire [15:0]        r_41;
-  wire [15:0]        r_42;
-  wire [15:0]        r_43;
-  wire [15:0]        r_44;
-  wire [15:0]        r_45;
-  wire [15:0]        r_46;
-  wire [15:0]        r_47;
-  wire [15:0]        r_48;
-  wire [15:0]        r_49;
-  wire [15:0]        r_50;
-  wire [15:0]        r_51;
-  wire [15:0]        r_52;
-  wire [15:0]        r_53;
-  wire [15:0]        r_54;
-  wire [15:0]        r_55;
-  wire [15:0]        r_56;
-  wire [15:0]        r_57;
-  wire [15:0]        r_58;
-  wire [15:0]        r_59;
-  wire [15:0]        r_60;
-  wire [15:0]        r_61;
-  wire [15:0]        r_62;
-  wire [15:0]        r_63;
-  wire [15:0]        r_64;
   wire [15:0]        r_65;
   reg  [15:0]        w_rd_0;
   reg  signed [16:0] w_upd_0_sum;
@@ -1114,6 +990,117 @@ module hebbian (
   reg                w_upd_65_below;
   reg  [17:0]        w_upd_65;
   reg  signed [63:0] wn_65;
+  wire [15:0]        r_bias;
+  wire signed [16:0] b_upd_sum;
+  wire               b_upd_sat_hi;
+  wire               b_upd_sat_lo;
+  wire               b_we;
+  wire signed [15:0] b_new;
+  reg  signed [15:0] bn_q;
+  reg  signed [38:0] sum_q;
+  reg  signed [39:0] acc_q;
+  wire signed [39:0] acc_next;
+  reg  [31:0]        sat_w_hi_q;
+  reg  [31:0]        sat_w_lo_q;
+  reg  [31:0]        sat_b_hi_q;
+  reg  [31:0]        sat_b_lo_q;
+  wire               any_sat;
+  reg  [1:0]         host_kind_q;
+  reg  [6:0]         host_bank_q;
+  reg                host_rd_pend_q;
+  reg  [31:0]        host_rdata_q;
+  reg  [31:0]        host_word;
+  reg  [15:0]        bias_mem [0:191];
+  reg  [1055:0]      hbuf [0:41];
+  reg  [15:0]        wbank_0 [0:1663];
+  reg  [15:0]        wbank_1 [0:1663];
+  reg  [15:0]        wbank_2 [0:1663];
+  reg  [15:0]        wbank_3 [0:1663];
+  reg  [15:0]        wbank_4 [0:1663];
+  reg  [15:0]        wbank_5 [0:1663];
+  reg  [15:0]        wbank_6 [0:1663];
+  reg  [15:0]        wbank_7 [0:1663];
+  reg  [15:0]        wbank_8 [0:1663];
+  reg  [15:0]        wbank_9 [0:1663];
+  reg  [15:0]        wbank_10 [0:1663];
+  reg  [15:0]        wbank_11 [0:1663];
+  reg  [15:0]        wbank_12 [0:1663];
+  reg  [15:0]        wbank_13 [0:1663];
+  reg  [15:0]        wbank_14 [0:1663];
+  reg  [15:0]        wbank_15 [0:1663];
+  reg  [15:0]        wbank_16 [0:1663];
+  reg  [15:0]        wbank_17 [0:1663];
+  reg  [15:0]        wbank_18 [0:1663];
+  reg  [15:0]        wbank_19 [0:1663];
+  reg  [15:0]        wbank_20 [0:1663];
+  reg  [15:0]        wbank_21 [0:1663];
+  reg  [15:0]        wbank_22 [0:1663];
+  reg  [15:0]        wbank_23 [0:1663];
+  reg  [15:0]        wbank_24 [0:1663];
+  reg  [15:0]        wbank_25 [0:1663];
+  reg  [15:0]        wbank_26 [0:1663];
+  reg  [15:0]        wbank_27 [0:1663];
+  reg  [15:0]        wbank_28 [0:1663];
+  reg  [15:0]        wbank_29 [0:1663];
+  reg  [15:0]        wbank_30 [0:1663];
+  reg  [15:0]        wbank_31 [0:1663];
+  reg  [15:0]        wbank_32 [0:1663];
+  reg  [15:0]        wbank_33 [0:1663];
+  reg  [15:0]        wbank_34 [0:1663];
+  reg  [15:0]        wbank_35 [0:1663];
+  reg  [15:0]        wbank_36 [0:1663];
+  reg  [15:0]        wbank_37 [0:1663];
+  reg  [15:0]        wbank_38 [0:1663];
+  reg  [15:0]        wbank_39 [0:1663];
+  reg  [15:0]        wbank_40 [0:1663];
+  reg  [15:0]        wbank_41 [0:1663];
+  reg  [15:0]        wbank_42 [0:1663];
+  reg  [15:0]        wbank_43 [0:1663];
+  reg  [15:0]        wbank_44 [0:1663];
+  reg  [15:0]        wbank_45 [0:1663];
+  reg  [15:0]        wbank_46 [0:1663];
+  reg  [15:0]        wbank_47 [0:1663];
+  reg  [15:0]        wbank_48 [0:1663];
+  reg  [15:0]        wbank_49 [0:1663];
+  reg  [15:0]        wbank_50 [0:1663];
+  reg  [15:0]        wbank_51 [0:1663];
+  reg  [15:0]        wbank_52 [0:1663];
+  reg  [15:0]        wbank_53 [0:1663];
+  reg  [15:0]        wbank_54 [0:1663];
+  reg  [15:0]        wbank_55 [0:1663];
+  reg  [15:0]        wbank_56 [0:1663];
+  reg  [15:0]        wbank_57 [0:1663];
+  reg  [15:0]        wbank_58 [0:1663];
+  reg  [15:0]        wbank_59 [0:1663];
+  reg  [15:0]        wbank_60 [0:1663];
+  reg  [15:0]        wbank_61 [0:1663];
+  reg  [15:0]        wbank_62 [0:1663];
+  reg  [15:0]        wbank_63 [0:1663];
+  reg  [15:0]        wbank_64 [0:1663];
+  reg  [15:0]        wbank_65 [0:1663];
+  reg                _cur_busy_q;
+  reg  [3:0]         _cur_chunk_q;
+  reg  [3:0]         _cur_last_chunk_q;
+  reg  [6:0]         _cur_row_q;
+  reg  [7:0]         _cur_baddr_q;
+  reg  [6:0]         _cur_last_row_q;
+  reg  [10:0]        _cur_waddr_q;
+  reg  [5:0]         _sel_hc_base_q;
+  reg  [5:0]         _sel_hn_base_q;
+  reg                _cur_v1_q;
+  reg                _cur_v2_q;
+  reg                _cur_last1_q;
+  reg                _cur_first1_q;
+  reg                _cur_last2_q;
+  reg                _cur_first2_q;
+  reg                _cur_final1_q;
+  reg                _cur_final2_q;
+  reg  [65:0]        _cur_hl_lanes_q;
+  reg  [5:0]         _cur_hl_addr_q;
+  reg  [9:0]         _cur_hl_left_q;
+  reg  [5:0]         _sel_hl_addr_q;
+  reg  [31:0]        _cur_lfsr_58;
+  reg  [31:0]        _cur_lfsr_62;
   reg  [63:0]        _ext_w_upd_0_sum;
   reg  [15:0]        _bits_w_upd_0_sum;
   reg  [63:0]        _ext_w_upd_0_sum_2;
@@ -1510,6 +1497,9 @@ module hebbian (
   reg  [63:0]        _mul_w_upd_65_sum;
   reg  [63:0]        _shrBy_w_upd_65_sum;
   wire [15:0]        _bits_wn_65;
+  wire [9:0]         _ext_b_upd_sum;
+  wire [18:0]        _add_b_upd_sum;
+  wire [9:0]         _bits_b_upd_sum;
   wire [15:0]        _bits_sum_q;
   wire [63:0]        _ext_sum_q;
   wire [63:0]        _mul_sum_q;
@@ -1717,9 +1707,12 @@ module hebbian (
   wire [63:0]        _mul_sum_q_66;
   wire [63:0]        _mux_sum_q_8;
   wire [25:0]        _mux_sum_q_9;
-`endif
+  wire [37:0]        _bits_acc_push_data;
+  wire [39:0]        _sel_acc_push_data;
+  reg  [4:0]         _cur_inflight_q;
+  reg                _cur_host_rd_pend_q;
 
-  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:351
+  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:356
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (acc_push),
@@ -1733,27 +1726,27 @@ module hebbian (
     .count             (acc_queue_count)
   );
 
-  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:357
+  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:362
 
-  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:358
+  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:363
 
-  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:359
+  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:364
 
-  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:361
+  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:366
 
-  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:369
+  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:374
 
-  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:370
+  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:375
 
-  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:372
+  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:377
 
-  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:373
+  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:378
 
-  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:376
+  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:381
 
-  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:377
+  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:382
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:404
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:409
 
   always @* begin
     case (cmd_cur)
@@ -1771,7 +1764,7 @@ module hebbian (
       default: _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd36 : 6'd42;
     endcase
   end
-  // seq: pass_control (generator/units/hebbian.ts:405)
+  // seq: pass_control (generator/units/hebbian.ts:410)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_busy_q = busy_q;
@@ -1842,7 +1835,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control (generator/units/hebbian.ts:438)
+  // seq: pipe_control (generator/units/hebbian.ts:443)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_v1_q = v1_q;
@@ -1894,19 +1887,19 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;  // generator/units/hebbian.ts:460
+  assign busy = busy_q;  // generator/units/hebbian.ts:465
 
-  assign done = done_q;  // generator/units/hebbian.ts:461
+  assign done = done_q;  // generator/units/hebbian.ts:466
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:467
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:472
 
-  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:473
+  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:478
 
-  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:474
+  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:479
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:506
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:511
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:509
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:514
 
   always @* begin
     case (hl_slot)
@@ -1916,7 +1909,7 @@ module hebbian (
       default: _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd36 : 6'd42;
     endcase
   end
-  // seq: loader (generator/units/hebbian.ts:513)
+  // seq: loader (generator/units/hebbian.ts:518)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_hl_lanes_q = hl_lanes_q;
@@ -1951,9 +1944,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:530
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:535
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:532)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:537)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1977,15 +1970,15 @@ module hebbian (
 `endif
   end
 
-  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:538
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:543
 
-  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:539
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:544
 
-  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:541
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:546
 
-  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:544
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:549
 
-  // memory hbuf: 42 x uint(1056), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:549)
+  // memory hbuf: 42 x uint(1056), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:554)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -2234,19 +2227,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[0] = lfsr_next_0_1[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_0 = lfsr_next_0_1[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_0 = lfsr_next_0_1[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[1] = lfsr_next_0_1[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_1 = lfsr_next_0_1[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_1 = lfsr_next_0_1[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_0_1 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_0_1 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0_1 <= {(cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1, (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0};
@@ -2276,19 +2261,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[2] = lfsr_next_2_3[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_2 = lfsr_next_2_3[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_2 = lfsr_next_2_3[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[3] = lfsr_next_2_3[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_3 = lfsr_next_2_3[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_3 = lfsr_next_2_3[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_2_3 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_2_3 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2_3 <= {(cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3, (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2};
@@ -2318,19 +2295,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[4] = lfsr_next_4_5[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_4 = lfsr_next_4_5[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_4 = lfsr_next_4_5[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[5] = lfsr_next_4_5[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_5 = lfsr_next_4_5[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_5 = lfsr_next_4_5[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_4_5 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_4_5 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4_5 <= {(cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5, (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4};
@@ -2360,19 +2329,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[6] = lfsr_next_6_7[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_6 = lfsr_next_6_7[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_6 = lfsr_next_6_7[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[7] = lfsr_next_6_7[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_7 = lfsr_next_6_7[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_7 = lfsr_next_6_7[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_6_7 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_6_7 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6_7 <= {(cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7, (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6};
@@ -2402,19 +2363,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[8] = lfsr_next_8_9[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_8 = lfsr_next_8_9[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_8 = lfsr_next_8_9[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[9] = lfsr_next_8_9[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_9 = lfsr_next_8_9[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_9 = lfsr_next_8_9[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_8_9 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_8_9 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8_9 <= {(cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9, (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8};
@@ -2444,19 +2397,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[10] = lfsr_next_10_11[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_10 = lfsr_next_10_11[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_10 = lfsr_next_10_11[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[11] = lfsr_next_10_11[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_11 = lfsr_next_10_11[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_11 = lfsr_next_10_11[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_10_11 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_10_11 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10_11 <= {(cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11, (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10};
@@ -2486,19 +2431,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[12] = lfsr_next_12_13[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_12 = lfsr_next_12_13[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_12 = lfsr_next_12_13[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[13] = lfsr_next_12_13[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_13 = lfsr_next_12_13[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_13 = lfsr_next_12_13[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_12_13 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_12_13 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12_13 <= {(cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13, (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12};
@@ -2528,19 +2465,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[14] = lfsr_next_14_15[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_14 = lfsr_next_14_15[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_14 = lfsr_next_14_15[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[15] = lfsr_next_14_15[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_15 = lfsr_next_14_15[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_15 = lfsr_next_14_15[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_14_15 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_14_15 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14_15 <= {(cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15, (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14};
@@ -2570,19 +2499,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[16] = lfsr_next_16_17[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_16 = lfsr_next_16_17[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_16 = lfsr_next_16_17[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[17] = lfsr_next_16_17[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_17 = lfsr_next_16_17[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_17 = lfsr_next_16_17[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_16_17 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_16_17 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16_17 <= {(cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17, (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16};
@@ -2612,19 +2533,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[18] = lfsr_next_18_19[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_18 = lfsr_next_18_19[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_18 = lfsr_next_18_19[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[19] = lfsr_next_18_19[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_19 = lfsr_next_18_19[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_19 = lfsr_next_18_19[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_18_19 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_18_19 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18_19 <= {(cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19, (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18};
@@ -2654,19 +2567,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[20] = lfsr_next_20_21[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_20 = lfsr_next_20_21[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_20 = lfsr_next_20_21[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[21] = lfsr_next_20_21[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_21 = lfsr_next_20_21[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_21 = lfsr_next_20_21[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_20_21 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_20_21 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20_21 <= {(cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21, (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20};
@@ -2696,19 +2601,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[22] = lfsr_next_22_23[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_22 = lfsr_next_22_23[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_22 = lfsr_next_22_23[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[23] = lfsr_next_22_23[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_23 = lfsr_next_22_23[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_23 = lfsr_next_22_23[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_22_23 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_22_23 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22_23 <= {(cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23, (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22};
@@ -2738,19 +2635,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[24] = lfsr_next_24_25[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_24 = lfsr_next_24_25[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_24 = lfsr_next_24_25[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[25] = lfsr_next_24_25[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_25 = lfsr_next_24_25[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_25 = lfsr_next_24_25[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_24_25 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_24_25 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24_25 <= {(cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25, (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24};
@@ -2780,19 +2669,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[26] = lfsr_next_26_27[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_26 = lfsr_next_26_27[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_26 = lfsr_next_26_27[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[27] = lfsr_next_26_27[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_27 = lfsr_next_26_27[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_27 = lfsr_next_26_27[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_26_27 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_26_27 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26_27 <= {(cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27, (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26};
@@ -2822,19 +2703,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[28] = lfsr_next_28_29[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_28 = lfsr_next_28_29[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_28 = lfsr_next_28_29[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[29] = lfsr_next_28_29[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_29 = lfsr_next_28_29[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_29 = lfsr_next_28_29[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_28_29 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_28_29 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28_29 <= {(cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29, (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28};
@@ -2864,19 +2737,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[30] = lfsr_next_30_31[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_30 = lfsr_next_30_31[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_30 = lfsr_next_30_31[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[31] = lfsr_next_30_31[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_31 = lfsr_next_30_31[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_31 = lfsr_next_30_31[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_30_31 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_30_31 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30_31 <= {(cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31, (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30};
@@ -2906,19 +2771,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[32] = lfsr_next_32_33[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_32 = lfsr_next_32_33[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_32 = lfsr_next_32_33[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[33] = lfsr_next_32_33[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_33 = lfsr_next_32_33[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_33 = lfsr_next_32_33[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_32_33 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_32_33 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32_33 <= {(cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33, (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32};
@@ -2948,19 +2805,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[34] = lfsr_next_34_35[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_34 = lfsr_next_34_35[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_34 = lfsr_next_34_35[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[35] = lfsr_next_34_35[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_35 = lfsr_next_34_35[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_35 = lfsr_next_34_35[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_34_35 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_34_35 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34_35 <= {(cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35, (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34};
@@ -2990,19 +2839,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[36] = lfsr_next_36_37[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_36 = lfsr_next_36_37[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_36 = lfsr_next_36_37[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[37] = lfsr_next_36_37[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_37 = lfsr_next_36_37[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_37 = lfsr_next_36_37[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_36_37 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_36_37 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36_37 <= {(cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37, (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36};
@@ -3032,19 +2873,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[38] = lfsr_next_38_39[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_38 = lfsr_next_38_39[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_38 = lfsr_next_38_39[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[39] = lfsr_next_38_39[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_39 = lfsr_next_38_39[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_39 = lfsr_next_38_39[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_38_39 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_38_39 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38_39 <= {(cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39, (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38};
@@ -3074,19 +2907,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[40] = lfsr_next_40_41[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_40 = lfsr_next_40_41[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_40 = lfsr_next_40_41[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[41] = lfsr_next_40_41[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_41 = lfsr_next_40_41[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_41 = lfsr_next_40_41[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_40_41 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_40_41 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40_41 <= {(cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41, (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40};
@@ -3116,19 +2941,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[42] = lfsr_next_42_43[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_42 = lfsr_next_42_43[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_42 = lfsr_next_42_43[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[43] = lfsr_next_42_43[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_43 = lfsr_next_42_43[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_43 = lfsr_next_42_43[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_42_43 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_42_43 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42_43 <= {(cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43, (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42};
@@ -3158,19 +2975,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[44] = lfsr_next_44_45[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_44 = lfsr_next_44_45[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_44 = lfsr_next_44_45[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[45] = lfsr_next_44_45[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_45 = lfsr_next_44_45[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_45 = lfsr_next_44_45[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_44_45 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_44_45 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44_45 <= {(cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45, (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44};
@@ -3200,19 +3009,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[46] = lfsr_next_46_47[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_46 = lfsr_next_46_47[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_46 = lfsr_next_46_47[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[47] = lfsr_next_46_47[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_47 = lfsr_next_46_47[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_47 = lfsr_next_46_47[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_46_47 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_46_47 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46_47 <= {(cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47, (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46};
@@ -3242,19 +3043,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[48] = lfsr_next_48_49[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_48 = lfsr_next_48_49[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_48 = lfsr_next_48_49[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[49] = lfsr_next_48_49[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_49 = lfsr_next_48_49[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_49 = lfsr_next_48_49[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_48_49 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_48_49 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48_49 <= {(cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49, (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48};
@@ -3284,19 +3077,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[50] = lfsr_next_50_51[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_50 = lfsr_next_50_51[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_50 = lfsr_next_50_51[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[51] = lfsr_next_50_51[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_51 = lfsr_next_50_51[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_51 = lfsr_next_50_51[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_50_51 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_50_51 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50_51 <= {(cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51, (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50};
@@ -3326,19 +3111,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[52] = lfsr_next_52_53[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_52 = lfsr_next_52_53[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_52 = lfsr_next_52_53[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[53] = lfsr_next_52_53[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_53 = lfsr_next_52_53[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_53 = lfsr_next_52_53[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_52_53 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_52_53 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52_53 <= {(cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53, (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52};
@@ -3368,19 +3145,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[54] = lfsr_next_54_55[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_54 = lfsr_next_54_55[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_54 = lfsr_next_54_55[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[55] = lfsr_next_54_55[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_55 = lfsr_next_54_55[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_55 = lfsr_next_54_55[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_54_55 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_54_55 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54_55 <= {(cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55, (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54};
@@ -3410,19 +3179,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[56] = lfsr_next_56_57[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_56 = lfsr_next_56_57[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_56 = lfsr_next_56_57[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[57] = lfsr_next_56_57[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_57 = lfsr_next_56_57[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_57 = lfsr_next_56_57[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_56_57 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_56_57 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56_57 <= {(cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57, (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56};
@@ -3431,9 +3192,9 @@ module hebbian (
     end
   end
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:568
 
-  assign draw_b_58 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:589
+  assign draw_b_58 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:594
 
   // comb: lfsr_next_58 (generator/units/lane.ts:144)
   always @* begin
@@ -3454,13 +3215,9 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[58] = lfsr_next_58[15:0];  // generator/units/hebbian.ts:591
-`else
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:591
-`endif
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:596
 
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_58 = lfsr_58;
@@ -3493,19 +3250,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[59] = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[60] = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
@@ -3533,13 +3282,9 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[61] = lfsr_next_61[15:0];  // generator/units/hebbian.ts:591
-`else
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:591
-`endif
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:596
 
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -3548,9 +3293,9 @@ module hebbian (
     end
   end
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | 1'b0);  // generator/units/hebbian.ts:563
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | 1'b0);  // generator/units/hebbian.ts:568
 
-  assign draw_b_62 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:589
+  assign draw_b_62 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:594
 
   // comb: lfsr_next_62 (generator/units/lane.ts:144)
   always @* begin
@@ -3571,13 +3316,9 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[62] = lfsr_next_62[15:0];  // generator/units/hebbian.ts:591
-`else
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:591
-`endif
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:596
 
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_62 = lfsr_62;
@@ -3610,19 +3351,11 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[63] = lfsr_next_63_64[15:0];  // generator/units/hebbian.ts:584
-`else
-  assign r_63 = lfsr_next_63_64[15:0];  // generator/units/hebbian.ts:584
-`endif
+  assign r_63 = lfsr_next_63_64[15:0];  // generator/units/hebbian.ts:589
 
-`ifdef VERILATOR
-  assign r[64] = lfsr_next_63_64[47:32];  // generator/units/hebbian.ts:584
-`else
-  assign r_64 = lfsr_next_63_64[47:32];  // generator/units/hebbian.ts:584
-`endif
+  assign r_64 = lfsr_next_63_64[47:32];  // generator/units/hebbian.ts:589
 
-  // seq: lfsr_lane_63_64 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_63_64 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63_64 <= {(cmd_layer == 1'b0) ? lfsr_save_0_64 : lfsr_save_1_64, (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63};
@@ -3650,13 +3383,9 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
-  assign r[65] = lfsr_next_65[15:0];  // generator/units/hebbian.ts:591
-`else
-  assign r_65 = lfsr_next_65[15:0];  // generator/units/hebbian.ts:591
-`endif
+  assign r_65 = lfsr_next_65[15:0];  // generator/units/hebbian.ts:596
 
-  // seq: lfsr_lane_65 (generator/units/hebbian.ts:607)
+  // seq: lfsr_lane_65 (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_65 <= (cmd_layer == 1'b0) ? lfsr_save_0_65 : lfsr_save_1_65;
@@ -3665,37 +3394,30 @@ module hebbian (
     end
   end
 
-`ifdef VERILATOR
   // memory wbank_0: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[0] <= wbank_0[w_raddr];
+      w_rd_0 <= wbank_0[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd0))) begin
-      wbank_0[w_waddr] = busy_q ? w_upd[0][15:0] : host_wdata[15:0];
+      wbank_0[w_waddr] = busy_q ? w_upd_0[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_0: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd0))) begin
       wbank_0[w_waddr] <= busy_q ? w_upd_0[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_0 <= wbank_0[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_0 (generator/units/lane.ts:432)
   always @* begin
     w_upd_0_sum = 17'sd0;
@@ -3726,49 +3448,39 @@ module hebbian (
       w_upd_0 = {2'd0, w_rd_0};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_0 = w_upd_0[15:0];
-  // seq: wn_0 (generator/units/hebbian.ts:652)
+  // seq: wn_0 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= `IBHEBB_SEXT(_bits_wn_0, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_1: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[1] <= wbank_1[w_raddr];
+      w_rd_1 <= wbank_1[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd1))) begin
-      wbank_1[w_waddr] = busy_q ? w_upd[1][15:0] : host_wdata[15:0];
+      wbank_1[w_waddr] = busy_q ? w_upd_1[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_1: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd1))) begin
       wbank_1[w_waddr] <= busy_q ? w_upd_1[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_1 <= wbank_1[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_1 (generator/units/lane.ts:432)
   always @* begin
     w_upd_1_sum = 17'sd0;
@@ -3799,49 +3511,39 @@ module hebbian (
       w_upd_1 = {2'd0, w_rd_1};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_1 = w_upd_1[15:0];
-  // seq: wn_1 (generator/units/hebbian.ts:652)
+  // seq: wn_1 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= `IBHEBB_SEXT(_bits_wn_1, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_2: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[2] <= wbank_2[w_raddr];
+      w_rd_2 <= wbank_2[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd2))) begin
-      wbank_2[w_waddr] = busy_q ? w_upd[2][15:0] : host_wdata[15:0];
+      wbank_2[w_waddr] = busy_q ? w_upd_2[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_2: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd2))) begin
       wbank_2[w_waddr] <= busy_q ? w_upd_2[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_2 <= wbank_2[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_2 (generator/units/lane.ts:432)
   always @* begin
     w_upd_2_sum = 17'sd0;
@@ -3872,49 +3574,39 @@ module hebbian (
       w_upd_2 = {2'd0, w_rd_2};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_2 = w_upd_2[15:0];
-  // seq: wn_2 (generator/units/hebbian.ts:652)
+  // seq: wn_2 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= `IBHEBB_SEXT(_bits_wn_2, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_3: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[3] <= wbank_3[w_raddr];
+      w_rd_3 <= wbank_3[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd3))) begin
-      wbank_3[w_waddr] = busy_q ? w_upd[3][15:0] : host_wdata[15:0];
+      wbank_3[w_waddr] = busy_q ? w_upd_3[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_3: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd3))) begin
       wbank_3[w_waddr] <= busy_q ? w_upd_3[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_3 <= wbank_3[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_3 (generator/units/lane.ts:432)
   always @* begin
     w_upd_3_sum = 17'sd0;
@@ -3945,49 +3637,39 @@ module hebbian (
       w_upd_3 = {2'd0, w_rd_3};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_3 = w_upd_3[15:0];
-  // seq: wn_3 (generator/units/hebbian.ts:652)
+  // seq: wn_3 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= `IBHEBB_SEXT(_bits_wn_3, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_4: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[4] <= wbank_4[w_raddr];
+      w_rd_4 <= wbank_4[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd4))) begin
-      wbank_4[w_waddr] = busy_q ? w_upd[4][15:0] : host_wdata[15:0];
+      wbank_4[w_waddr] = busy_q ? w_upd_4[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_4: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd4))) begin
       wbank_4[w_waddr] <= busy_q ? w_upd_4[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_4 <= wbank_4[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_4 (generator/units/lane.ts:432)
   always @* begin
     w_upd_4_sum = 17'sd0;
@@ -4018,49 +3700,39 @@ module hebbian (
       w_upd_4 = {2'd0, w_rd_4};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_4 = w_upd_4[15:0];
-  // seq: wn_4 (generator/units/hebbian.ts:652)
+  // seq: wn_4 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= `IBHEBB_SEXT(_bits_wn_4, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_5: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[5] <= wbank_5[w_raddr];
+      w_rd_5 <= wbank_5[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd5))) begin
-      wbank_5[w_waddr] = busy_q ? w_upd[5][15:0] : host_wdata[15:0];
+      wbank_5[w_waddr] = busy_q ? w_upd_5[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_5: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd5))) begin
       wbank_5[w_waddr] <= busy_q ? w_upd_5[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_5 <= wbank_5[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_5 (generator/units/lane.ts:432)
   always @* begin
     w_upd_5_sum = 17'sd0;
@@ -4091,49 +3763,39 @@ module hebbian (
       w_upd_5 = {2'd0, w_rd_5};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_5 = w_upd_5[15:0];
-  // seq: wn_5 (generator/units/hebbian.ts:652)
+  // seq: wn_5 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= `IBHEBB_SEXT(_bits_wn_5, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_6: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[6] <= wbank_6[w_raddr];
+      w_rd_6 <= wbank_6[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd6))) begin
-      wbank_6[w_waddr] = busy_q ? w_upd[6][15:0] : host_wdata[15:0];
+      wbank_6[w_waddr] = busy_q ? w_upd_6[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_6: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd6))) begin
       wbank_6[w_waddr] <= busy_q ? w_upd_6[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_6 <= wbank_6[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_6 (generator/units/lane.ts:432)
   always @* begin
     w_upd_6_sum = 17'sd0;
@@ -4164,49 +3826,39 @@ module hebbian (
       w_upd_6 = {2'd0, w_rd_6};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_6 = w_upd_6[15:0];
-  // seq: wn_6 (generator/units/hebbian.ts:652)
+  // seq: wn_6 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= `IBHEBB_SEXT(_bits_wn_6, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_7: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[7] <= wbank_7[w_raddr];
+      w_rd_7 <= wbank_7[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd7))) begin
-      wbank_7[w_waddr] = busy_q ? w_upd[7][15:0] : host_wdata[15:0];
+      wbank_7[w_waddr] = busy_q ? w_upd_7[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_7: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd7))) begin
       wbank_7[w_waddr] <= busy_q ? w_upd_7[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_7 <= wbank_7[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_7 (generator/units/lane.ts:432)
   always @* begin
     w_upd_7_sum = 17'sd0;
@@ -4237,49 +3889,39 @@ module hebbian (
       w_upd_7 = {2'd0, w_rd_7};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_7 = w_upd_7[15:0];
-  // seq: wn_7 (generator/units/hebbian.ts:652)
+  // seq: wn_7 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= `IBHEBB_SEXT(_bits_wn_7, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_8: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[8] <= wbank_8[w_raddr];
+      w_rd_8 <= wbank_8[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd8))) begin
-      wbank_8[w_waddr] = busy_q ? w_upd[8][15:0] : host_wdata[15:0];
+      wbank_8[w_waddr] = busy_q ? w_upd_8[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_8: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd8))) begin
       wbank_8[w_waddr] <= busy_q ? w_upd_8[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_8 <= wbank_8[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_8 (generator/units/lane.ts:432)
   always @* begin
     w_upd_8_sum = 17'sd0;
@@ -4310,49 +3952,39 @@ module hebbian (
       w_upd_8 = {2'd0, w_rd_8};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_8 = w_upd_8[15:0];
-  // seq: wn_8 (generator/units/hebbian.ts:652)
+  // seq: wn_8 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= `IBHEBB_SEXT(_bits_wn_8, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_9: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[9] <= wbank_9[w_raddr];
+      w_rd_9 <= wbank_9[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd9))) begin
-      wbank_9[w_waddr] = busy_q ? w_upd[9][15:0] : host_wdata[15:0];
+      wbank_9[w_waddr] = busy_q ? w_upd_9[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_9: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd9))) begin
       wbank_9[w_waddr] <= busy_q ? w_upd_9[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_9 <= wbank_9[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_9 (generator/units/lane.ts:432)
   always @* begin
     w_upd_9_sum = 17'sd0;
@@ -4383,49 +4015,39 @@ module hebbian (
       w_upd_9 = {2'd0, w_rd_9};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_9 = w_upd_9[15:0];
-  // seq: wn_9 (generator/units/hebbian.ts:652)
+  // seq: wn_9 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= `IBHEBB_SEXT(_bits_wn_9, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_10: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[10] <= wbank_10[w_raddr];
+      w_rd_10 <= wbank_10[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd10))) begin
-      wbank_10[w_waddr] = busy_q ? w_upd[10][15:0] : host_wdata[15:0];
+      wbank_10[w_waddr] = busy_q ? w_upd_10[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_10: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd10))) begin
       wbank_10[w_waddr] <= busy_q ? w_upd_10[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_10 <= wbank_10[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_10 (generator/units/lane.ts:432)
   always @* begin
     w_upd_10_sum = 17'sd0;
@@ -4456,49 +4078,39 @@ module hebbian (
       w_upd_10 = {2'd0, w_rd_10};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_10 = w_upd_10[15:0];
-  // seq: wn_10 (generator/units/hebbian.ts:652)
+  // seq: wn_10 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= `IBHEBB_SEXT(_bits_wn_10, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_11: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[11] <= wbank_11[w_raddr];
+      w_rd_11 <= wbank_11[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd11))) begin
-      wbank_11[w_waddr] = busy_q ? w_upd[11][15:0] : host_wdata[15:0];
+      wbank_11[w_waddr] = busy_q ? w_upd_11[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_11: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd11))) begin
       wbank_11[w_waddr] <= busy_q ? w_upd_11[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_11 <= wbank_11[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_11 (generator/units/lane.ts:432)
   always @* begin
     w_upd_11_sum = 17'sd0;
@@ -4529,49 +4141,39 @@ module hebbian (
       w_upd_11 = {2'd0, w_rd_11};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_11 = w_upd_11[15:0];
-  // seq: wn_11 (generator/units/hebbian.ts:652)
+  // seq: wn_11 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= `IBHEBB_SEXT(_bits_wn_11, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_12: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[12] <= wbank_12[w_raddr];
+      w_rd_12 <= wbank_12[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd12))) begin
-      wbank_12[w_waddr] = busy_q ? w_upd[12][15:0] : host_wdata[15:0];
+      wbank_12[w_waddr] = busy_q ? w_upd_12[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_12: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd12))) begin
       wbank_12[w_waddr] <= busy_q ? w_upd_12[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_12 <= wbank_12[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_12 (generator/units/lane.ts:432)
   always @* begin
     w_upd_12_sum = 17'sd0;
@@ -4602,49 +4204,39 @@ module hebbian (
       w_upd_12 = {2'd0, w_rd_12};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_12 = w_upd_12[15:0];
-  // seq: wn_12 (generator/units/hebbian.ts:652)
+  // seq: wn_12 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= `IBHEBB_SEXT(_bits_wn_12, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_13: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[13] <= wbank_13[w_raddr];
+      w_rd_13 <= wbank_13[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd13))) begin
-      wbank_13[w_waddr] = busy_q ? w_upd[13][15:0] : host_wdata[15:0];
+      wbank_13[w_waddr] = busy_q ? w_upd_13[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_13: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd13))) begin
       wbank_13[w_waddr] <= busy_q ? w_upd_13[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_13 <= wbank_13[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_13 (generator/units/lane.ts:432)
   always @* begin
     w_upd_13_sum = 17'sd0;
@@ -4675,49 +4267,39 @@ module hebbian (
       w_upd_13 = {2'd0, w_rd_13};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_13 = w_upd_13[15:0];
-  // seq: wn_13 (generator/units/hebbian.ts:652)
+  // seq: wn_13 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= `IBHEBB_SEXT(_bits_wn_13, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_14: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[14] <= wbank_14[w_raddr];
+      w_rd_14 <= wbank_14[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd14))) begin
-      wbank_14[w_waddr] = busy_q ? w_upd[14][15:0] : host_wdata[15:0];
+      wbank_14[w_waddr] = busy_q ? w_upd_14[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_14: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd14))) begin
       wbank_14[w_waddr] <= busy_q ? w_upd_14[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_14 <= wbank_14[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_14 (generator/units/lane.ts:432)
   always @* begin
     w_upd_14_sum = 17'sd0;
@@ -4748,49 +4330,39 @@ module hebbian (
       w_upd_14 = {2'd0, w_rd_14};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_14 = w_upd_14[15:0];
-  // seq: wn_14 (generator/units/hebbian.ts:652)
+  // seq: wn_14 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= `IBHEBB_SEXT(_bits_wn_14, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_15: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[15] <= wbank_15[w_raddr];
+      w_rd_15 <= wbank_15[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd15))) begin
-      wbank_15[w_waddr] = busy_q ? w_upd[15][15:0] : host_wdata[15:0];
+      wbank_15[w_waddr] = busy_q ? w_upd_15[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_15: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd15))) begin
       wbank_15[w_waddr] <= busy_q ? w_upd_15[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_15 <= wbank_15[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_15 (generator/units/lane.ts:432)
   always @* begin
     w_upd_15_sum = 17'sd0;
@@ -4821,49 +4393,39 @@ module hebbian (
       w_upd_15 = {2'd0, w_rd_15};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_15 = w_upd_15[15:0];
-  // seq: wn_15 (generator/units/hebbian.ts:652)
+  // seq: wn_15 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= `IBHEBB_SEXT(_bits_wn_15, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_16: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[16] <= wbank_16[w_raddr];
+      w_rd_16 <= wbank_16[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd16))) begin
-      wbank_16[w_waddr] = busy_q ? w_upd[16][15:0] : host_wdata[15:0];
+      wbank_16[w_waddr] = busy_q ? w_upd_16[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_16: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd16))) begin
       wbank_16[w_waddr] <= busy_q ? w_upd_16[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_16 <= wbank_16[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_16 (generator/units/lane.ts:432)
   always @* begin
     w_upd_16_sum = 17'sd0;
@@ -4894,49 +4456,39 @@ module hebbian (
       w_upd_16 = {2'd0, w_rd_16};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_16 = w_upd_16[15:0];
-  // seq: wn_16 (generator/units/hebbian.ts:652)
+  // seq: wn_16 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= `IBHEBB_SEXT(_bits_wn_16, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_17: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[17] <= wbank_17[w_raddr];
+      w_rd_17 <= wbank_17[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd17))) begin
-      wbank_17[w_waddr] = busy_q ? w_upd[17][15:0] : host_wdata[15:0];
+      wbank_17[w_waddr] = busy_q ? w_upd_17[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_17: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd17))) begin
       wbank_17[w_waddr] <= busy_q ? w_upd_17[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_17 <= wbank_17[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_17 (generator/units/lane.ts:432)
   always @* begin
     w_upd_17_sum = 17'sd0;
@@ -4967,49 +4519,39 @@ module hebbian (
       w_upd_17 = {2'd0, w_rd_17};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_17 = w_upd_17[15:0];
-  // seq: wn_17 (generator/units/hebbian.ts:652)
+  // seq: wn_17 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= `IBHEBB_SEXT(_bits_wn_17, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_18: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[18] <= wbank_18[w_raddr];
+      w_rd_18 <= wbank_18[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd18))) begin
-      wbank_18[w_waddr] = busy_q ? w_upd[18][15:0] : host_wdata[15:0];
+      wbank_18[w_waddr] = busy_q ? w_upd_18[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_18: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd18))) begin
       wbank_18[w_waddr] <= busy_q ? w_upd_18[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_18 <= wbank_18[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_18 (generator/units/lane.ts:432)
   always @* begin
     w_upd_18_sum = 17'sd0;
@@ -5040,49 +4582,39 @@ module hebbian (
       w_upd_18 = {2'd0, w_rd_18};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_18 = w_upd_18[15:0];
-  // seq: wn_18 (generator/units/hebbian.ts:652)
+  // seq: wn_18 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= `IBHEBB_SEXT(_bits_wn_18, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_19: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[19] <= wbank_19[w_raddr];
+      w_rd_19 <= wbank_19[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd19))) begin
-      wbank_19[w_waddr] = busy_q ? w_upd[19][15:0] : host_wdata[15:0];
+      wbank_19[w_waddr] = busy_q ? w_upd_19[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_19: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd19))) begin
       wbank_19[w_waddr] <= busy_q ? w_upd_19[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_19 <= wbank_19[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_19 (generator/units/lane.ts:432)
   always @* begin
     w_upd_19_sum = 17'sd0;
@@ -5113,49 +4645,39 @@ module hebbian (
       w_upd_19 = {2'd0, w_rd_19};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_19 = w_upd_19[15:0];
-  // seq: wn_19 (generator/units/hebbian.ts:652)
+  // seq: wn_19 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= `IBHEBB_SEXT(_bits_wn_19, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_20: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[20] <= wbank_20[w_raddr];
+      w_rd_20 <= wbank_20[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd20))) begin
-      wbank_20[w_waddr] = busy_q ? w_upd[20][15:0] : host_wdata[15:0];
+      wbank_20[w_waddr] = busy_q ? w_upd_20[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_20: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd20))) begin
       wbank_20[w_waddr] <= busy_q ? w_upd_20[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_20 <= wbank_20[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_20 (generator/units/lane.ts:432)
   always @* begin
     w_upd_20_sum = 17'sd0;
@@ -5186,49 +4708,39 @@ module hebbian (
       w_upd_20 = {2'd0, w_rd_20};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_20 = w_upd_20[15:0];
-  // seq: wn_20 (generator/units/hebbian.ts:652)
+  // seq: wn_20 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= `IBHEBB_SEXT(_bits_wn_20, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_21: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[21] <= wbank_21[w_raddr];
+      w_rd_21 <= wbank_21[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd21))) begin
-      wbank_21[w_waddr] = busy_q ? w_upd[21][15:0] : host_wdata[15:0];
+      wbank_21[w_waddr] = busy_q ? w_upd_21[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_21: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd21))) begin
       wbank_21[w_waddr] <= busy_q ? w_upd_21[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_21 <= wbank_21[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_21 (generator/units/lane.ts:432)
   always @* begin
     w_upd_21_sum = 17'sd0;
@@ -5259,49 +4771,39 @@ module hebbian (
       w_upd_21 = {2'd0, w_rd_21};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_21 = w_upd_21[15:0];
-  // seq: wn_21 (generator/units/hebbian.ts:652)
+  // seq: wn_21 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= `IBHEBB_SEXT(_bits_wn_21, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_22: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[22] <= wbank_22[w_raddr];
+      w_rd_22 <= wbank_22[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd22))) begin
-      wbank_22[w_waddr] = busy_q ? w_upd[22][15:0] : host_wdata[15:0];
+      wbank_22[w_waddr] = busy_q ? w_upd_22[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_22: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd22))) begin
       wbank_22[w_waddr] <= busy_q ? w_upd_22[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_22 <= wbank_22[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_22 (generator/units/lane.ts:432)
   always @* begin
     w_upd_22_sum = 17'sd0;
@@ -5332,49 +4834,39 @@ module hebbian (
       w_upd_22 = {2'd0, w_rd_22};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_22 = w_upd_22[15:0];
-  // seq: wn_22 (generator/units/hebbian.ts:652)
+  // seq: wn_22 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= `IBHEBB_SEXT(_bits_wn_22, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_23: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[23] <= wbank_23[w_raddr];
+      w_rd_23 <= wbank_23[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd23))) begin
-      wbank_23[w_waddr] = busy_q ? w_upd[23][15:0] : host_wdata[15:0];
+      wbank_23[w_waddr] = busy_q ? w_upd_23[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_23: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd23))) begin
       wbank_23[w_waddr] <= busy_q ? w_upd_23[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_23 <= wbank_23[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_23 (generator/units/lane.ts:432)
   always @* begin
     w_upd_23_sum = 17'sd0;
@@ -5405,49 +4897,39 @@ module hebbian (
       w_upd_23 = {2'd0, w_rd_23};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_23 = w_upd_23[15:0];
-  // seq: wn_23 (generator/units/hebbian.ts:652)
+  // seq: wn_23 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= `IBHEBB_SEXT(_bits_wn_23, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_24: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[24] <= wbank_24[w_raddr];
+      w_rd_24 <= wbank_24[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd24))) begin
-      wbank_24[w_waddr] = busy_q ? w_upd[24][15:0] : host_wdata[15:0];
+      wbank_24[w_waddr] = busy_q ? w_upd_24[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_24: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd24))) begin
       wbank_24[w_waddr] <= busy_q ? w_upd_24[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_24 <= wbank_24[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_24 (generator/units/lane.ts:432)
   always @* begin
     w_upd_24_sum = 17'sd0;
@@ -5478,49 +4960,39 @@ module hebbian (
       w_upd_24 = {2'd0, w_rd_24};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_24 = w_upd_24[15:0];
-  // seq: wn_24 (generator/units/hebbian.ts:652)
+  // seq: wn_24 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= `IBHEBB_SEXT(_bits_wn_24, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_25: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[25] <= wbank_25[w_raddr];
+      w_rd_25 <= wbank_25[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd25))) begin
-      wbank_25[w_waddr] = busy_q ? w_upd[25][15:0] : host_wdata[15:0];
+      wbank_25[w_waddr] = busy_q ? w_upd_25[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_25: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd25))) begin
       wbank_25[w_waddr] <= busy_q ? w_upd_25[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_25 <= wbank_25[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_25 (generator/units/lane.ts:432)
   always @* begin
     w_upd_25_sum = 17'sd0;
@@ -5551,49 +5023,39 @@ module hebbian (
       w_upd_25 = {2'd0, w_rd_25};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_25 = w_upd_25[15:0];
-  // seq: wn_25 (generator/units/hebbian.ts:652)
+  // seq: wn_25 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= `IBHEBB_SEXT(_bits_wn_25, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_26: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[26] <= wbank_26[w_raddr];
+      w_rd_26 <= wbank_26[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd26))) begin
-      wbank_26[w_waddr] = busy_q ? w_upd[26][15:0] : host_wdata[15:0];
+      wbank_26[w_waddr] = busy_q ? w_upd_26[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_26: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd26))) begin
       wbank_26[w_waddr] <= busy_q ? w_upd_26[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_26 <= wbank_26[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_26 (generator/units/lane.ts:432)
   always @* begin
     w_upd_26_sum = 17'sd0;
@@ -5624,49 +5086,39 @@ module hebbian (
       w_upd_26 = {2'd0, w_rd_26};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_26 = w_upd_26[15:0];
-  // seq: wn_26 (generator/units/hebbian.ts:652)
+  // seq: wn_26 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= `IBHEBB_SEXT(_bits_wn_26, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_27: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[27] <= wbank_27[w_raddr];
+      w_rd_27 <= wbank_27[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd27))) begin
-      wbank_27[w_waddr] = busy_q ? w_upd[27][15:0] : host_wdata[15:0];
+      wbank_27[w_waddr] = busy_q ? w_upd_27[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_27: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd27))) begin
       wbank_27[w_waddr] <= busy_q ? w_upd_27[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_27 <= wbank_27[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_27 (generator/units/lane.ts:432)
   always @* begin
     w_upd_27_sum = 17'sd0;
@@ -5697,49 +5149,39 @@ module hebbian (
       w_upd_27 = {2'd0, w_rd_27};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_27 = w_upd_27[15:0];
-  // seq: wn_27 (generator/units/hebbian.ts:652)
+  // seq: wn_27 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= `IBHEBB_SEXT(_bits_wn_27, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_28: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[28] <= wbank_28[w_raddr];
+      w_rd_28 <= wbank_28[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd28))) begin
-      wbank_28[w_waddr] = busy_q ? w_upd[28][15:0] : host_wdata[15:0];
+      wbank_28[w_waddr] = busy_q ? w_upd_28[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_28: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd28))) begin
       wbank_28[w_waddr] <= busy_q ? w_upd_28[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_28 <= wbank_28[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_28 (generator/units/lane.ts:432)
   always @* begin
     w_upd_28_sum = 17'sd0;
@@ -5770,49 +5212,39 @@ module hebbian (
       w_upd_28 = {2'd0, w_rd_28};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_28 = w_upd_28[15:0];
-  // seq: wn_28 (generator/units/hebbian.ts:652)
+  // seq: wn_28 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= `IBHEBB_SEXT(_bits_wn_28, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_29: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[29] <= wbank_29[w_raddr];
+      w_rd_29 <= wbank_29[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd29))) begin
-      wbank_29[w_waddr] = busy_q ? w_upd[29][15:0] : host_wdata[15:0];
+      wbank_29[w_waddr] = busy_q ? w_upd_29[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_29: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd29))) begin
       wbank_29[w_waddr] <= busy_q ? w_upd_29[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_29 <= wbank_29[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_29 (generator/units/lane.ts:432)
   always @* begin
     w_upd_29_sum = 17'sd0;
@@ -5843,49 +5275,39 @@ module hebbian (
       w_upd_29 = {2'd0, w_rd_29};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_29 = w_upd_29[15:0];
-  // seq: wn_29 (generator/units/hebbian.ts:652)
+  // seq: wn_29 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= `IBHEBB_SEXT(_bits_wn_29, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_30: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[30] <= wbank_30[w_raddr];
+      w_rd_30 <= wbank_30[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd30))) begin
-      wbank_30[w_waddr] = busy_q ? w_upd[30][15:0] : host_wdata[15:0];
+      wbank_30[w_waddr] = busy_q ? w_upd_30[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_30: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd30))) begin
       wbank_30[w_waddr] <= busy_q ? w_upd_30[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_30 <= wbank_30[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_30 (generator/units/lane.ts:432)
   always @* begin
     w_upd_30_sum = 17'sd0;
@@ -5916,49 +5338,39 @@ module hebbian (
       w_upd_30 = {2'd0, w_rd_30};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_30 = w_upd_30[15:0];
-  // seq: wn_30 (generator/units/hebbian.ts:652)
+  // seq: wn_30 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= `IBHEBB_SEXT(_bits_wn_30, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_31: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[31] <= wbank_31[w_raddr];
+      w_rd_31 <= wbank_31[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd31))) begin
-      wbank_31[w_waddr] = busy_q ? w_upd[31][15:0] : host_wdata[15:0];
+      wbank_31[w_waddr] = busy_q ? w_upd_31[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_31: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd31))) begin
       wbank_31[w_waddr] <= busy_q ? w_upd_31[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_31 <= wbank_31[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_31 (generator/units/lane.ts:432)
   always @* begin
     w_upd_31_sum = 17'sd0;
@@ -5989,49 +5401,39 @@ module hebbian (
       w_upd_31 = {2'd0, w_rd_31};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_31 = w_upd_31[15:0];
-  // seq: wn_31 (generator/units/hebbian.ts:652)
+  // seq: wn_31 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= `IBHEBB_SEXT(_bits_wn_31, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_32: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[32] <= wbank_32[w_raddr];
+      w_rd_32 <= wbank_32[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd32))) begin
-      wbank_32[w_waddr] = busy_q ? w_upd[32][15:0] : host_wdata[15:0];
+      wbank_32[w_waddr] = busy_q ? w_upd_32[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_32: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd32))) begin
       wbank_32[w_waddr] <= busy_q ? w_upd_32[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_32 <= wbank_32[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_32 (generator/units/lane.ts:432)
   always @* begin
     w_upd_32_sum = 17'sd0;
@@ -6062,49 +5464,39 @@ module hebbian (
       w_upd_32 = {2'd0, w_rd_32};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_32 = w_upd_32[15:0];
-  // seq: wn_32 (generator/units/hebbian.ts:652)
+  // seq: wn_32 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= `IBHEBB_SEXT(_bits_wn_32, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_33: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[33] <= wbank_33[w_raddr];
+      w_rd_33 <= wbank_33[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd33))) begin
-      wbank_33[w_waddr] = busy_q ? w_upd[33][15:0] : host_wdata[15:0];
+      wbank_33[w_waddr] = busy_q ? w_upd_33[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_33: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd33))) begin
       wbank_33[w_waddr] <= busy_q ? w_upd_33[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_33 <= wbank_33[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_33 (generator/units/lane.ts:432)
   always @* begin
     w_upd_33_sum = 17'sd0;
@@ -6135,49 +5527,39 @@ module hebbian (
       w_upd_33 = {2'd0, w_rd_33};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_33 = w_upd_33[15:0];
-  // seq: wn_33 (generator/units/hebbian.ts:652)
+  // seq: wn_33 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= `IBHEBB_SEXT(_bits_wn_33, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_34: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[34] <= wbank_34[w_raddr];
+      w_rd_34 <= wbank_34[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd34))) begin
-      wbank_34[w_waddr] = busy_q ? w_upd[34][15:0] : host_wdata[15:0];
+      wbank_34[w_waddr] = busy_q ? w_upd_34[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_34: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd34))) begin
       wbank_34[w_waddr] <= busy_q ? w_upd_34[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_34 <= wbank_34[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_34 (generator/units/lane.ts:432)
   always @* begin
     w_upd_34_sum = 17'sd0;
@@ -6208,49 +5590,39 @@ module hebbian (
       w_upd_34 = {2'd0, w_rd_34};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_34 = w_upd_34[15:0];
-  // seq: wn_34 (generator/units/hebbian.ts:652)
+  // seq: wn_34 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= `IBHEBB_SEXT(_bits_wn_34, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_35: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[35] <= wbank_35[w_raddr];
+      w_rd_35 <= wbank_35[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd35))) begin
-      wbank_35[w_waddr] = busy_q ? w_upd[35][15:0] : host_wdata[15:0];
+      wbank_35[w_waddr] = busy_q ? w_upd_35[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_35: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd35))) begin
       wbank_35[w_waddr] <= busy_q ? w_upd_35[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_35 <= wbank_35[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_35 (generator/units/lane.ts:432)
   always @* begin
     w_upd_35_sum = 17'sd0;
@@ -6281,49 +5653,39 @@ module hebbian (
       w_upd_35 = {2'd0, w_rd_35};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_35 = w_upd_35[15:0];
-  // seq: wn_35 (generator/units/hebbian.ts:652)
+  // seq: wn_35 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= `IBHEBB_SEXT(_bits_wn_35, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_36: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[36] <= wbank_36[w_raddr];
+      w_rd_36 <= wbank_36[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd36))) begin
-      wbank_36[w_waddr] = busy_q ? w_upd[36][15:0] : host_wdata[15:0];
+      wbank_36[w_waddr] = busy_q ? w_upd_36[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_36: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd36))) begin
       wbank_36[w_waddr] <= busy_q ? w_upd_36[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_36 <= wbank_36[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_36 (generator/units/lane.ts:432)
   always @* begin
     w_upd_36_sum = 17'sd0;
@@ -6354,49 +5716,39 @@ module hebbian (
       w_upd_36 = {2'd0, w_rd_36};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_36 = w_upd_36[15:0];
-  // seq: wn_36 (generator/units/hebbian.ts:652)
+  // seq: wn_36 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= `IBHEBB_SEXT(_bits_wn_36, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_37: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[37] <= wbank_37[w_raddr];
+      w_rd_37 <= wbank_37[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd37))) begin
-      wbank_37[w_waddr] = busy_q ? w_upd[37][15:0] : host_wdata[15:0];
+      wbank_37[w_waddr] = busy_q ? w_upd_37[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_37: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd37))) begin
       wbank_37[w_waddr] <= busy_q ? w_upd_37[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_37 <= wbank_37[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_37 (generator/units/lane.ts:432)
   always @* begin
     w_upd_37_sum = 17'sd0;
@@ -6427,49 +5779,39 @@ module hebbian (
       w_upd_37 = {2'd0, w_rd_37};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_37 = w_upd_37[15:0];
-  // seq: wn_37 (generator/units/hebbian.ts:652)
+  // seq: wn_37 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= `IBHEBB_SEXT(_bits_wn_37, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_38: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[38] <= wbank_38[w_raddr];
+      w_rd_38 <= wbank_38[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd38))) begin
-      wbank_38[w_waddr] = busy_q ? w_upd[38][15:0] : host_wdata[15:0];
+      wbank_38[w_waddr] = busy_q ? w_upd_38[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_38: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd38))) begin
       wbank_38[w_waddr] <= busy_q ? w_upd_38[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_38 <= wbank_38[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_38 (generator/units/lane.ts:432)
   always @* begin
     w_upd_38_sum = 17'sd0;
@@ -6500,49 +5842,39 @@ module hebbian (
       w_upd_38 = {2'd0, w_rd_38};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_38 = w_upd_38[15:0];
-  // seq: wn_38 (generator/units/hebbian.ts:652)
+  // seq: wn_38 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= `IBHEBB_SEXT(_bits_wn_38, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_39: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[39] <= wbank_39[w_raddr];
+      w_rd_39 <= wbank_39[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd39))) begin
-      wbank_39[w_waddr] = busy_q ? w_upd[39][15:0] : host_wdata[15:0];
+      wbank_39[w_waddr] = busy_q ? w_upd_39[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_39: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd39))) begin
       wbank_39[w_waddr] <= busy_q ? w_upd_39[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_39 <= wbank_39[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_39 (generator/units/lane.ts:432)
   always @* begin
     w_upd_39_sum = 17'sd0;
@@ -6573,49 +5905,39 @@ module hebbian (
       w_upd_39 = {2'd0, w_rd_39};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_39 = w_upd_39[15:0];
-  // seq: wn_39 (generator/units/hebbian.ts:652)
+  // seq: wn_39 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= `IBHEBB_SEXT(_bits_wn_39, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_40: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[40] <= wbank_40[w_raddr];
+      w_rd_40 <= wbank_40[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd40))) begin
-      wbank_40[w_waddr] = busy_q ? w_upd[40][15:0] : host_wdata[15:0];
+      wbank_40[w_waddr] = busy_q ? w_upd_40[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_40: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd40))) begin
       wbank_40[w_waddr] <= busy_q ? w_upd_40[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_40 <= wbank_40[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_40 (generator/units/lane.ts:432)
   always @* begin
     w_upd_40_sum = 17'sd0;
@@ -6646,49 +5968,39 @@ module hebbian (
       w_upd_40 = {2'd0, w_rd_40};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_40 = w_upd_40[15:0];
-  // seq: wn_40 (generator/units/hebbian.ts:652)
+  // seq: wn_40 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= `IBHEBB_SEXT(_bits_wn_40, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_41: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[41] <= wbank_41[w_raddr];
+      w_rd_41 <= wbank_41[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd41))) begin
-      wbank_41[w_waddr] = busy_q ? w_upd[41][15:0] : host_wdata[15:0];
+      wbank_41[w_waddr] = busy_q ? w_upd_41[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_41: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd41))) begin
       wbank_41[w_waddr] <= busy_q ? w_upd_41[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_41 <= wbank_41[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_41 (generator/units/lane.ts:432)
   always @* begin
     w_upd_41_sum = 17'sd0;
@@ -6719,49 +6031,39 @@ module hebbian (
       w_upd_41 = {2'd0, w_rd_41};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_41 = w_upd_41[15:0];
-  // seq: wn_41 (generator/units/hebbian.ts:652)
+  // seq: wn_41 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= `IBHEBB_SEXT(_bits_wn_41, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_42: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[42] <= wbank_42[w_raddr];
+      w_rd_42 <= wbank_42[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd42))) begin
-      wbank_42[w_waddr] = busy_q ? w_upd[42][15:0] : host_wdata[15:0];
+      wbank_42[w_waddr] = busy_q ? w_upd_42[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_42: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd42))) begin
       wbank_42[w_waddr] <= busy_q ? w_upd_42[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_42 <= wbank_42[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_42 (generator/units/lane.ts:432)
   always @* begin
     w_upd_42_sum = 17'sd0;
@@ -6792,49 +6094,39 @@ module hebbian (
       w_upd_42 = {2'd0, w_rd_42};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_42 = w_upd_42[15:0];
-  // seq: wn_42 (generator/units/hebbian.ts:652)
+  // seq: wn_42 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= `IBHEBB_SEXT(_bits_wn_42, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_43: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[43] <= wbank_43[w_raddr];
+      w_rd_43 <= wbank_43[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd43))) begin
-      wbank_43[w_waddr] = busy_q ? w_upd[43][15:0] : host_wdata[15:0];
+      wbank_43[w_waddr] = busy_q ? w_upd_43[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_43: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd43))) begin
       wbank_43[w_waddr] <= busy_q ? w_upd_43[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_43 <= wbank_43[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_43 (generator/units/lane.ts:432)
   always @* begin
     w_upd_43_sum = 17'sd0;
@@ -6865,49 +6157,39 @@ module hebbian (
       w_upd_43 = {2'd0, w_rd_43};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_43 = w_upd_43[15:0];
-  // seq: wn_43 (generator/units/hebbian.ts:652)
+  // seq: wn_43 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= `IBHEBB_SEXT(_bits_wn_43, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_44: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[44] <= wbank_44[w_raddr];
+      w_rd_44 <= wbank_44[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd44))) begin
-      wbank_44[w_waddr] = busy_q ? w_upd[44][15:0] : host_wdata[15:0];
+      wbank_44[w_waddr] = busy_q ? w_upd_44[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_44: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd44))) begin
       wbank_44[w_waddr] <= busy_q ? w_upd_44[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_44 <= wbank_44[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_44 (generator/units/lane.ts:432)
   always @* begin
     w_upd_44_sum = 17'sd0;
@@ -6938,49 +6220,39 @@ module hebbian (
       w_upd_44 = {2'd0, w_rd_44};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_44 = w_upd_44[15:0];
-  // seq: wn_44 (generator/units/hebbian.ts:652)
+  // seq: wn_44 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= `IBHEBB_SEXT(_bits_wn_44, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_45: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[45] <= wbank_45[w_raddr];
+      w_rd_45 <= wbank_45[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd45))) begin
-      wbank_45[w_waddr] = busy_q ? w_upd[45][15:0] : host_wdata[15:0];
+      wbank_45[w_waddr] = busy_q ? w_upd_45[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_45: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd45))) begin
       wbank_45[w_waddr] <= busy_q ? w_upd_45[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_45 <= wbank_45[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_45 (generator/units/lane.ts:432)
   always @* begin
     w_upd_45_sum = 17'sd0;
@@ -7011,49 +6283,39 @@ module hebbian (
       w_upd_45 = {2'd0, w_rd_45};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_45 = w_upd_45[15:0];
-  // seq: wn_45 (generator/units/hebbian.ts:652)
+  // seq: wn_45 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= `IBHEBB_SEXT(_bits_wn_45, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_46: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[46] <= wbank_46[w_raddr];
+      w_rd_46 <= wbank_46[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd46))) begin
-      wbank_46[w_waddr] = busy_q ? w_upd[46][15:0] : host_wdata[15:0];
+      wbank_46[w_waddr] = busy_q ? w_upd_46[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_46: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd46))) begin
       wbank_46[w_waddr] <= busy_q ? w_upd_46[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_46 <= wbank_46[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_46 (generator/units/lane.ts:432)
   always @* begin
     w_upd_46_sum = 17'sd0;
@@ -7084,49 +6346,39 @@ module hebbian (
       w_upd_46 = {2'd0, w_rd_46};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_46 = w_upd_46[15:0];
-  // seq: wn_46 (generator/units/hebbian.ts:652)
+  // seq: wn_46 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= `IBHEBB_SEXT(_bits_wn_46, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_47: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[47] <= wbank_47[w_raddr];
+      w_rd_47 <= wbank_47[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd47))) begin
-      wbank_47[w_waddr] = busy_q ? w_upd[47][15:0] : host_wdata[15:0];
+      wbank_47[w_waddr] = busy_q ? w_upd_47[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_47: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd47))) begin
       wbank_47[w_waddr] <= busy_q ? w_upd_47[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_47 <= wbank_47[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_47 (generator/units/lane.ts:432)
   always @* begin
     w_upd_47_sum = 17'sd0;
@@ -7157,49 +6409,39 @@ module hebbian (
       w_upd_47 = {2'd0, w_rd_47};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_47 = w_upd_47[15:0];
-  // seq: wn_47 (generator/units/hebbian.ts:652)
+  // seq: wn_47 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= `IBHEBB_SEXT(_bits_wn_47, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_48: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[48] <= wbank_48[w_raddr];
+      w_rd_48 <= wbank_48[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd48))) begin
-      wbank_48[w_waddr] = busy_q ? w_upd[48][15:0] : host_wdata[15:0];
+      wbank_48[w_waddr] = busy_q ? w_upd_48[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_48: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd48))) begin
       wbank_48[w_waddr] <= busy_q ? w_upd_48[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_48 <= wbank_48[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_48 (generator/units/lane.ts:432)
   always @* begin
     w_upd_48_sum = 17'sd0;
@@ -7230,49 +6472,39 @@ module hebbian (
       w_upd_48 = {2'd0, w_rd_48};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_48 = w_upd_48[15:0];
-  // seq: wn_48 (generator/units/hebbian.ts:652)
+  // seq: wn_48 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= `IBHEBB_SEXT(_bits_wn_48, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_49: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[49] <= wbank_49[w_raddr];
+      w_rd_49 <= wbank_49[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd49))) begin
-      wbank_49[w_waddr] = busy_q ? w_upd[49][15:0] : host_wdata[15:0];
+      wbank_49[w_waddr] = busy_q ? w_upd_49[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_49: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd49))) begin
       wbank_49[w_waddr] <= busy_q ? w_upd_49[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_49 <= wbank_49[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_49 (generator/units/lane.ts:432)
   always @* begin
     w_upd_49_sum = 17'sd0;
@@ -7303,49 +6535,39 @@ module hebbian (
       w_upd_49 = {2'd0, w_rd_49};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_49 = w_upd_49[15:0];
-  // seq: wn_49 (generator/units/hebbian.ts:652)
+  // seq: wn_49 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= `IBHEBB_SEXT(_bits_wn_49, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_50: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[50] <= wbank_50[w_raddr];
+      w_rd_50 <= wbank_50[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd50))) begin
-      wbank_50[w_waddr] = busy_q ? w_upd[50][15:0] : host_wdata[15:0];
+      wbank_50[w_waddr] = busy_q ? w_upd_50[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_50: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd50))) begin
       wbank_50[w_waddr] <= busy_q ? w_upd_50[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_50 <= wbank_50[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_50 (generator/units/lane.ts:432)
   always @* begin
     w_upd_50_sum = 17'sd0;
@@ -7376,49 +6598,39 @@ module hebbian (
       w_upd_50 = {2'd0, w_rd_50};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_50 = w_upd_50[15:0];
-  // seq: wn_50 (generator/units/hebbian.ts:652)
+  // seq: wn_50 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= `IBHEBB_SEXT(_bits_wn_50, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_51: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[51] <= wbank_51[w_raddr];
+      w_rd_51 <= wbank_51[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd51))) begin
-      wbank_51[w_waddr] = busy_q ? w_upd[51][15:0] : host_wdata[15:0];
+      wbank_51[w_waddr] = busy_q ? w_upd_51[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_51: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd51))) begin
       wbank_51[w_waddr] <= busy_q ? w_upd_51[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_51 <= wbank_51[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_51 (generator/units/lane.ts:432)
   always @* begin
     w_upd_51_sum = 17'sd0;
@@ -7449,49 +6661,39 @@ module hebbian (
       w_upd_51 = {2'd0, w_rd_51};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_51 = w_upd_51[15:0];
-  // seq: wn_51 (generator/units/hebbian.ts:652)
+  // seq: wn_51 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= `IBHEBB_SEXT(_bits_wn_51, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_52: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[52] <= wbank_52[w_raddr];
+      w_rd_52 <= wbank_52[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd52))) begin
-      wbank_52[w_waddr] = busy_q ? w_upd[52][15:0] : host_wdata[15:0];
+      wbank_52[w_waddr] = busy_q ? w_upd_52[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_52: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd52))) begin
       wbank_52[w_waddr] <= busy_q ? w_upd_52[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_52 <= wbank_52[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_52 (generator/units/lane.ts:432)
   always @* begin
     w_upd_52_sum = 17'sd0;
@@ -7522,49 +6724,39 @@ module hebbian (
       w_upd_52 = {2'd0, w_rd_52};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_52 = w_upd_52[15:0];
-  // seq: wn_52 (generator/units/hebbian.ts:652)
+  // seq: wn_52 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= `IBHEBB_SEXT(_bits_wn_52, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_53: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[53] <= wbank_53[w_raddr];
+      w_rd_53 <= wbank_53[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd53))) begin
-      wbank_53[w_waddr] = busy_q ? w_upd[53][15:0] : host_wdata[15:0];
+      wbank_53[w_waddr] = busy_q ? w_upd_53[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_53: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd53))) begin
       wbank_53[w_waddr] <= busy_q ? w_upd_53[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_53 <= wbank_53[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_53 (generator/units/lane.ts:432)
   always @* begin
     w_upd_53_sum = 17'sd0;
@@ -7595,49 +6787,39 @@ module hebbian (
       w_upd_53 = {2'd0, w_rd_53};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_53 = w_upd_53[15:0];
-  // seq: wn_53 (generator/units/hebbian.ts:652)
+  // seq: wn_53 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= `IBHEBB_SEXT(_bits_wn_53, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_54: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[54] <= wbank_54[w_raddr];
+      w_rd_54 <= wbank_54[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd54))) begin
-      wbank_54[w_waddr] = busy_q ? w_upd[54][15:0] : host_wdata[15:0];
+      wbank_54[w_waddr] = busy_q ? w_upd_54[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_54: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd54))) begin
       wbank_54[w_waddr] <= busy_q ? w_upd_54[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_54 <= wbank_54[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_54 (generator/units/lane.ts:432)
   always @* begin
     w_upd_54_sum = 17'sd0;
@@ -7668,49 +6850,39 @@ module hebbian (
       w_upd_54 = {2'd0, w_rd_54};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_54 = w_upd_54[15:0];
-  // seq: wn_54 (generator/units/hebbian.ts:652)
+  // seq: wn_54 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= `IBHEBB_SEXT(_bits_wn_54, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_55: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[55] <= wbank_55[w_raddr];
+      w_rd_55 <= wbank_55[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd55))) begin
-      wbank_55[w_waddr] = busy_q ? w_upd[55][15:0] : host_wdata[15:0];
+      wbank_55[w_waddr] = busy_q ? w_upd_55[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_55: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd55))) begin
       wbank_55[w_waddr] <= busy_q ? w_upd_55[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_55 <= wbank_55[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_55 (generator/units/lane.ts:432)
   always @* begin
     w_upd_55_sum = 17'sd0;
@@ -7741,49 +6913,39 @@ module hebbian (
       w_upd_55 = {2'd0, w_rd_55};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_55 = w_upd_55[15:0];
-  // seq: wn_55 (generator/units/hebbian.ts:652)
+  // seq: wn_55 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= `IBHEBB_SEXT(_bits_wn_55, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_56: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[56] <= wbank_56[w_raddr];
+      w_rd_56 <= wbank_56[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd56))) begin
-      wbank_56[w_waddr] = busy_q ? w_upd[56][15:0] : host_wdata[15:0];
+      wbank_56[w_waddr] = busy_q ? w_upd_56[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_56: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd56))) begin
       wbank_56[w_waddr] <= busy_q ? w_upd_56[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_56 <= wbank_56[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_56 (generator/units/lane.ts:432)
   always @* begin
     w_upd_56_sum = 17'sd0;
@@ -7814,49 +6976,39 @@ module hebbian (
       w_upd_56 = {2'd0, w_rd_56};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_56 = w_upd_56[15:0];
-  // seq: wn_56 (generator/units/hebbian.ts:652)
+  // seq: wn_56 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= `IBHEBB_SEXT(_bits_wn_56, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_57: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[57] <= wbank_57[w_raddr];
+      w_rd_57 <= wbank_57[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd57))) begin
-      wbank_57[w_waddr] = busy_q ? w_upd[57][15:0] : host_wdata[15:0];
+      wbank_57[w_waddr] = busy_q ? w_upd_57[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_57: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we : (host_w_wr & (host_bank == 7'd57))) begin
       wbank_57[w_waddr] <= busy_q ? w_upd_57[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_57 <= wbank_57[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_57 (generator/units/lane.ts:432)
   always @* begin
     w_upd_57_sum = 17'sd0;
@@ -7887,49 +7039,39 @@ module hebbian (
       w_upd_57 = {2'd0, w_rd_57};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_57 = w_upd_57[15:0];
-  // seq: wn_57 (generator/units/hebbian.ts:652)
+  // seq: wn_57 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= `IBHEBB_SEXT(_bits_wn_57, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_58: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[58] <= wbank_58[w_raddr];
+      w_rd_58 <= wbank_58[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd58))) begin
-      wbank_58[w_waddr] = busy_q ? w_upd[58][15:0] : host_wdata[15:0];
+      wbank_58[w_waddr] = busy_q ? w_upd_58[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_58: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd58))) begin
       wbank_58[w_waddr] <= busy_q ? w_upd_58[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_58 <= wbank_58[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_58 (generator/units/lane.ts:432)
   always @* begin
     w_upd_58_sum = 17'sd0;
@@ -7960,49 +7102,39 @@ module hebbian (
       w_upd_58 = {2'd0, w_rd_58};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_58 = w_upd_58[15:0];
-  // seq: wn_58 (generator/units/hebbian.ts:652)
+  // seq: wn_58 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= `IBHEBB_SEXT(_bits_wn_58, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_59: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[59] <= wbank_59[w_raddr];
+      w_rd_59 <= wbank_59[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd59))) begin
-      wbank_59[w_waddr] = busy_q ? w_upd[59][15:0] : host_wdata[15:0];
+      wbank_59[w_waddr] = busy_q ? w_upd_59[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_59: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd59))) begin
       wbank_59[w_waddr] <= busy_q ? w_upd_59[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_59 <= wbank_59[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_59 (generator/units/lane.ts:432)
   always @* begin
     w_upd_59_sum = 17'sd0;
@@ -8033,49 +7165,39 @@ module hebbian (
       w_upd_59 = {2'd0, w_rd_59};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_59 = w_upd_59[15:0];
-  // seq: wn_59 (generator/units/hebbian.ts:652)
+  // seq: wn_59 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= `IBHEBB_SEXT(_bits_wn_59, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_60: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[60] <= wbank_60[w_raddr];
+      w_rd_60 <= wbank_60[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd60))) begin
-      wbank_60[w_waddr] = busy_q ? w_upd[60][15:0] : host_wdata[15:0];
+      wbank_60[w_waddr] = busy_q ? w_upd_60[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_60: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd60))) begin
       wbank_60[w_waddr] <= busy_q ? w_upd_60[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_60 <= wbank_60[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_60 (generator/units/lane.ts:432)
   always @* begin
     w_upd_60_sum = 17'sd0;
@@ -8106,49 +7228,39 @@ module hebbian (
       w_upd_60 = {2'd0, w_rd_60};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_60 = w_upd_60[15:0];
-  // seq: wn_60 (generator/units/hebbian.ts:652)
+  // seq: wn_60 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= `IBHEBB_SEXT(_bits_wn_60, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_61: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[61] <= wbank_61[w_raddr];
+      w_rd_61 <= wbank_61[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd61))) begin
-      wbank_61[w_waddr] = busy_q ? w_upd[61][15:0] : host_wdata[15:0];
+      wbank_61[w_waddr] = busy_q ? w_upd_61[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_61: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 7'd61))) begin
       wbank_61[w_waddr] <= busy_q ? w_upd_61[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_61 <= wbank_61[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_61 (generator/units/lane.ts:432)
   always @* begin
     w_upd_61_sum = 17'sd0;
@@ -8179,49 +7291,39 @@ module hebbian (
       w_upd_61 = {2'd0, w_rd_61};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_61 = w_upd_61[15:0];
-  // seq: wn_61 (generator/units/hebbian.ts:652)
+  // seq: wn_61 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= `IBHEBB_SEXT(_bits_wn_61, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_62: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[62] <= wbank_62[w_raddr];
+      w_rd_62 <= wbank_62[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd62))) begin
-      wbank_62[w_waddr] = busy_q ? w_upd[62][15:0] : host_wdata[15:0];
+      wbank_62[w_waddr] = busy_q ? w_upd_62[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_62: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd62))) begin
       wbank_62[w_waddr] <= busy_q ? w_upd_62[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_62 <= wbank_62[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_62 (generator/units/lane.ts:432)
   always @* begin
     w_upd_62_sum = 17'sd0;
@@ -8252,49 +7354,39 @@ module hebbian (
       w_upd_62 = {2'd0, w_rd_62};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_62 = w_upd_62[15:0];
-  // seq: wn_62 (generator/units/hebbian.ts:652)
+  // seq: wn_62 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= `IBHEBB_SEXT(_bits_wn_62, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_63: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[63] <= wbank_63[w_raddr];
+      w_rd_63 <= wbank_63[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd63))) begin
-      wbank_63[w_waddr] = busy_q ? w_upd[63][15:0] : host_wdata[15:0];
+      wbank_63[w_waddr] = busy_q ? w_upd_63[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_63: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd63))) begin
       wbank_63[w_waddr] <= busy_q ? w_upd_63[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_63 <= wbank_63[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_63 (generator/units/lane.ts:432)
   always @* begin
     w_upd_63_sum = 17'sd0;
@@ -8325,49 +7417,39 @@ module hebbian (
       w_upd_63 = {2'd0, w_rd_63};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_63 = w_upd_63[15:0];
-  // seq: wn_63 (generator/units/hebbian.ts:652)
+  // seq: wn_63 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= `IBHEBB_SEXT(_bits_wn_63, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_64: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[64] <= wbank_64[w_raddr];
+      w_rd_64 <= wbank_64[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd64))) begin
-      wbank_64[w_waddr] = busy_q ? w_upd[64][15:0] : host_wdata[15:0];
+      wbank_64[w_waddr] = busy_q ? w_upd_64[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_64: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd64))) begin
       wbank_64[w_waddr] <= busy_q ? w_upd_64[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_64 <= wbank_64[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_64 (generator/units/lane.ts:432)
   always @* begin
     w_upd_64_sum = 17'sd0;
@@ -8398,49 +7480,39 @@ module hebbian (
       w_upd_64 = {2'd0, w_rd_64};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_64 = w_upd_64[15:0];
-  // seq: wn_64 (generator/units/hebbian.ts:652)
+  // seq: wn_64 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_64 <= `IBHEBB_SEXT(_bits_wn_64, 16, 64);
     end
   end
-`endif
 
-`ifdef VERILATOR
   // memory wbank_65: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
     // same memory in the usual non-blocking form.
+`ifdef VERILATOR
     if (w_re) begin
-      w_rd[65] <= wbank_65[w_raddr];
+      w_rd_65 <= wbank_65[w_raddr];
     end
     // verilator lint_off BLKSEQ
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd65))) begin
-      wbank_65[w_waddr] = busy_q ? w_upd[65][15:0] : host_wdata[15:0];
+      wbank_65[w_waddr] = busy_q ? w_upd_65[15:0] : host_wdata[15:0];
     end
     // verilator lint_on BLKSEQ
-  end
 `else
-  // memory wbank_65: 1664 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
-    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
-    // same memory in the usual non-blocking form.
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 7'd65))) begin
       wbank_65[w_waddr] <= busy_q ? w_upd_65[15:0] : host_wdata[15:0];
     end
     if (w_re) begin
       w_rd_65 <= wbank_65[w_raddr];
     end
-  end
 `endif
+  end
 
-`ifndef VERILATOR
   // comb: w_upd_65 (generator/units/lane.ts:432)
   always @* begin
     w_upd_65_sum = 17'sd0;
@@ -8471,19 +7543,16 @@ module hebbian (
       w_upd_65 = {2'd0, w_rd_65};
     end
   end
-`endif
 
-`ifndef VERILATOR
   assign _bits_wn_65 = w_upd_65[15:0];
-  // seq: wn_65 (generator/units/hebbian.ts:652)
+  // seq: wn_65 (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_65 <= `IBHEBB_SEXT(_bits_wn_65, 16, 64);
     end
   end
-`endif
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:662)
+  // seq: lfsr_banks (generator/units/hebbian.ts:667)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -9292,7 +8361,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_58[15:0] : lfsr_next_62[15:0];  // generator/units/hebbian.ts:674
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_58[15:0] : lfsr_next_62[15:0];  // generator/units/hebbian.ts:679
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -9303,16 +8372,15 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:394
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:676
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:681
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:677
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:682
 
-  // seq: bn_q (generator/units/hebbian.ts:681)
+  // seq: bn_q (generator/units/hebbian.ts:686)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
 
-`ifndef VERILATOR
   assign _bits_sum_q = hn_rd[15:0];
   assign _ext_sum_q = `IBHEBB_SEXT(_bits_sum_q, 16, 64);
   assign _mul_sum_q = wn_0 * $signed(_ext_sum_q);
@@ -9520,7 +8588,7 @@ module hebbian (
   assign _mul_sum_q_66 = wn_65 * $signed(_ext_sum_q_66);
   assign _mux_sum_q_8 = ((~last2_q) | 1'b0) ? _mul_sum_q_66 : 64'sd0;
   assign _mux_sum_q_9 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:695)
+  // seq: sum_q (generator/units/hebbian.ts:700)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mul_sum_q_17[38:0] + _mul_sum_q_18[38:0]) + (_mul_sum_q_19[38:0] + _mul_sum_q_20[38:0])) + ((_mul_sum_q_21[38:0] + _mul_sum_q_22[38:0]) + (_mul_sum_q_23[38:0] + _mul_sum_q_24[38:0]))) + (((_mul_sum_q_25[38:0] + _mul_sum_q_26[38:0]) + (_mul_sum_q_27[38:0] + _mul_sum_q_28[38:0])) + ((_mul_sum_q_29[38:0] + _mul_sum_q_30[38:0]) + (_mul_sum_q_31[38:0] + _mul_sum_q_32[38:0]))))) + (((((_mul_sum_q_33[38:0] + _mul_sum_q_34[38:0]) + (_mul_sum_q_35[38:0] + _mul_sum_q_36[38:0])) + ((_mul_sum_q_37[38:0] + _mul_sum_q_38[38:0]) + (_mul_sum_q_39[38:0] + _mul_sum_q_40[38:0]))) + (((_mul_sum_q_41[38:0] + _mul_sum_q_42[38:0]) + (_mul_sum_q_43[38:0] + _mul_sum_q_44[38:0])) + ((_mul_sum_q_45[38:0] + _mul_sum_q_46[38:0]) + (_mul_sum_q_47[38:0] + _mul_sum_q_48[38:0])))) + ((((_mul_sum_q_49[38:0] + _mul_sum_q_50[38:0]) + (_mul_sum_q_51[38:0] + _mul_sum_q_52[38:0])) + ((_mul_sum_q_53[38:0] + _mul_sum_q_54[38:0]) + (_mul_sum_q_55[38:0] + _mul_sum_q_56[38:0]))) + (((_mul_sum_q_57[38:0] + _mul_sum_q_58[38:0]) + (_mux_sum_q[38:0] + _mux_sum_q_2[38:0])) + ((_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0]) + (_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0])))))) + ((_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]) + {{13{_mux_sum_q_9[25]}}, _mux_sum_q_9});
@@ -9529,11 +8597,10 @@ module hebbian (
       sum_q <= 39'sd0;
     end
   end
-`endif
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:697
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:702
 
-  // seq: acc_q (generator/units/hebbian.ts:698)
+  // seq: acc_q (generator/units/hebbian.ts:703)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -9543,15 +8610,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:704
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:709
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:705
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:710
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:706
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:711
 
-  // seq: credits (generator/units/hebbian.ts:707)
+  // seq: credits (generator/units/hebbian.ts:712)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_inflight_q = inflight_q;
@@ -9566,8 +8633,9 @@ module hebbian (
     end
   end
 
-`ifndef VERILATOR
-  // seq: sat_count_w (generator/units/lane.ts:629)
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:628
+
+  // seq: sat_count (generator/units/lane.ts:629)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) | w_upd_64) | w_upd_65) & 18'h30000) != 18'd0)) begin
@@ -9575,462 +8643,26 @@ module hebbian (
         sat_w_lo_q <= sat_w_lo_q + {24'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0[17]} + {1'b0, w_upd_1[17]}} + {1'b0, {1'b0, w_upd_2[17]} + {1'b0, w_upd_3[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_4[17]} + {1'b0, w_upd_5[17]}} + {1'b0, {1'b0, w_upd_6[17]} + {1'b0, w_upd_7[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8[17]} + {1'b0, w_upd_9[17]}} + {1'b0, {1'b0, w_upd_10[17]} + {1'b0, w_upd_11[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_12[17]} + {1'b0, w_upd_13[17]}} + {1'b0, {1'b0, w_upd_14[17]} + {1'b0, w_upd_15[17]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16[17]} + {1'b0, w_upd_17[17]}} + {1'b0, {1'b0, w_upd_18[17]} + {1'b0, w_upd_19[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_20[17]} + {1'b0, w_upd_21[17]}} + {1'b0, {1'b0, w_upd_22[17]} + {1'b0, w_upd_23[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24[17]} + {1'b0, w_upd_25[17]}} + {1'b0, {1'b0, w_upd_26[17]} + {1'b0, w_upd_27[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_28[17]} + {1'b0, w_upd_29[17]}} + {1'b0, {1'b0, w_upd_30[17]} + {1'b0, w_upd_31[17]}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32[17]} + {1'b0, w_upd_33[17]}} + {1'b0, {1'b0, w_upd_34[17]} + {1'b0, w_upd_35[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_36[17]} + {1'b0, w_upd_37[17]}} + {1'b0, {1'b0, w_upd_38[17]} + {1'b0, w_upd_39[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40[17]} + {1'b0, w_upd_41[17]}} + {1'b0, {1'b0, w_upd_42[17]} + {1'b0, w_upd_43[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_44[17]} + {1'b0, w_upd_45[17]}} + {1'b0, {1'b0, w_upd_46[17]} + {1'b0, w_upd_47[17]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48[17]} + {1'b0, w_upd_49[17]}} + {1'b0, {1'b0, w_upd_50[17]} + {1'b0, w_upd_51[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_52[17]} + {1'b0, w_upd_53[17]}} + {1'b0, {1'b0, w_upd_54[17]} + {1'b0, w_upd_55[17]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56[17]} + {1'b0, w_upd_57[17]}} + {1'b0, {1'b0, w_upd_58[17]} + {1'b0, w_upd_59[17]}}} + {1'b0, {1'b0, {1'b0, w_upd_60[17]} + {1'b0, w_upd_61[17]}} + {1'b0, {1'b0, w_upd_62[17]} + {1'b0, w_upd_63[17]}}}}}}} + {6'd0, {1'b0, w_upd_64[17]} + {1'b0, w_upd_65[17]}}};
       end
     end
-    if (rst) begin
-      sat_w_hi_q <= 32'd0;
-      sat_w_lo_q <= 32'd0;
-    end
-  end
-`endif
-
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:643
-
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:643
-
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:628
-
-  // seq: sat_count (generator/units/lane.ts:629)
-  always @(posedge clk) begin
     if (any_sat) begin
       sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
       sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
     end
     if (rst) begin
+      sat_w_hi_q <= 32'd0;
+      sat_w_lo_q <= 32'd0;
       sat_b_hi_q <= 32'd0;
       sat_b_lo_q <= 32'd0;
     end
   end
 
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:643
+
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:643
+
   assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:643
 
   assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:643
 
-`ifdef VERILATOR
-  // comb: host_word (generator/units/lane.ts:679)
-  always @* begin
-    if (host_rd_pend_q) begin
-      case (host_kind_q)
-        2'd0: begin
-          case (host_bank_q)
-            7'd0: begin
-              host_word = {{16{w_rd[0][15]}}, w_rd[0]};
-            end
-            7'd1: begin
-              host_word = {{16{w_rd[1][15]}}, w_rd[1]};
-            end
-            7'd2: begin
-              host_word = {{16{w_rd[2][15]}}, w_rd[2]};
-            end
-            7'd3: begin
-              host_word = {{16{w_rd[3][15]}}, w_rd[3]};
-            end
-            7'd4: begin
-              host_word = {{16{w_rd[4][15]}}, w_rd[4]};
-            end
-            7'd5: begin
-              host_word = {{16{w_rd[5][15]}}, w_rd[5]};
-            end
-            7'd6: begin
-              host_word = {{16{w_rd[6][15]}}, w_rd[6]};
-            end
-            7'd7: begin
-              host_word = {{16{w_rd[7][15]}}, w_rd[7]};
-            end
-            7'd8: begin
-              host_word = {{16{w_rd[8][15]}}, w_rd[8]};
-            end
-            7'd9: begin
-              host_word = {{16{w_rd[9][15]}}, w_rd[9]};
-            end
-            7'd10: begin
-              host_word = {{16{w_rd[10][15]}}, w_rd[10]};
-            end
-            7'd11: begin
-              host_word = {{16{w_rd[11][15]}}, w_rd[11]};
-            end
-            7'd12: begin
-              host_word = {{16{w_rd[12][15]}}, w_rd[12]};
-            end
-            7'd13: begin
-              host_word = {{16{w_rd[13][15]}}, w_rd[13]};
-            end
-            7'd14: begin
-              host_word = {{16{w_rd[14][15]}}, w_rd[14]};
-            end
-            7'd15: begin
-              host_word = {{16{w_rd[15][15]}}, w_rd[15]};
-            end
-            7'd16: begin
-              host_word = {{16{w_rd[16][15]}}, w_rd[16]};
-            end
-            7'd17: begin
-              host_word = {{16{w_rd[17][15]}}, w_rd[17]};
-            end
-            7'd18: begin
-              host_word = {{16{w_rd[18][15]}}, w_rd[18]};
-            end
-            7'd19: begin
-              host_word = {{16{w_rd[19][15]}}, w_rd[19]};
-            end
-            7'd20: begin
-              host_word = {{16{w_rd[20][15]}}, w_rd[20]};
-            end
-            7'd21: begin
-              host_word = {{16{w_rd[21][15]}}, w_rd[21]};
-            end
-            7'd22: begin
-              host_word = {{16{w_rd[22][15]}}, w_rd[22]};
-            end
-            7'd23: begin
-              host_word = {{16{w_rd[23][15]}}, w_rd[23]};
-            end
-            7'd24: begin
-              host_word = {{16{w_rd[24][15]}}, w_rd[24]};
-            end
-            7'd25: begin
-              host_word = {{16{w_rd[25][15]}}, w_rd[25]};
-            end
-            7'd26: begin
-              host_word = {{16{w_rd[26][15]}}, w_rd[26]};
-            end
-            7'd27: begin
-              host_word = {{16{w_rd[27][15]}}, w_rd[27]};
-            end
-            7'd28: begin
-              host_word = {{16{w_rd[28][15]}}, w_rd[28]};
-            end
-            7'd29: begin
-              host_word = {{16{w_rd[29][15]}}, w_rd[29]};
-            end
-            7'd30: begin
-              host_word = {{16{w_rd[30][15]}}, w_rd[30]};
-            end
-            7'd31: begin
-              host_word = {{16{w_rd[31][15]}}, w_rd[31]};
-            end
-            7'd32: begin
-              host_word = {{16{w_rd[32][15]}}, w_rd[32]};
-            end
-            7'd33: begin
-              host_word = {{16{w_rd[33][15]}}, w_rd[33]};
-            end
-            7'd34: begin
-              host_word = {{16{w_rd[34][15]}}, w_rd[34]};
-            end
-            7'd35: begin
-              host_word = {{16{w_rd[35][15]}}, w_rd[35]};
-            end
-            7'd36: begin
-              host_word = {{16{w_rd[36][15]}}, w_rd[36]};
-            end
-            7'd37: begin
-              host_word = {{16{w_rd[37][15]}}, w_rd[37]};
-            end
-            7'd38: begin
-              host_word = {{16{w_rd[38][15]}}, w_rd[38]};
-            end
-            7'd39: begin
-              host_word = {{16{w_rd[39][15]}}, w_rd[39]};
-            end
-            7'd40: begin
-              host_word = {{16{w_rd[40][15]}}, w_rd[40]};
-            end
-            7'd41: begin
-              host_word = {{16{w_rd[41][15]}}, w_rd[41]};
-            end
-            7'd42: begin
-              host_word = {{16{w_rd[42][15]}}, w_rd[42]};
-            end
-            7'd43: begin
-              host_word = {{16{w_rd[43][15]}}, w_rd[43]};
-            end
-            7'd44: begin
-              host_word = {{16{w_rd[44][15]}}, w_rd[44]};
-            end
-            7'd45: begin
-              host_word = {{16{w_rd[45][15]}}, w_rd[45]};
-            end
-            7'd46: begin
-              host_word = {{16{w_rd[46][15]}}, w_rd[46]};
-            end
-            7'd47: begin
-              host_word = {{16{w_rd[47][15]}}, w_rd[47]};
-            end
-            7'd48: begin
-              host_word = {{16{w_rd[48][15]}}, w_rd[48]};
-            end
-            7'd49: begin
-              host_word = {{16{w_rd[49][15]}}, w_rd[49]};
-            end
-            7'd50: begin
-              host_word = {{16{w_rd[50][15]}}, w_rd[50]};
-            end
-            7'd51: begin
-              host_word = {{16{w_rd[51][15]}}, w_rd[51]};
-            end
-            7'd52: begin
-              host_word = {{16{w_rd[52][15]}}, w_rd[52]};
-            end
-            7'd53: begin
-              host_word = {{16{w_rd[53][15]}}, w_rd[53]};
-            end
-            7'd54: begin
-              host_word = {{16{w_rd[54][15]}}, w_rd[54]};
-            end
-            7'd55: begin
-              host_word = {{16{w_rd[55][15]}}, w_rd[55]};
-            end
-            7'd56: begin
-              host_word = {{16{w_rd[56][15]}}, w_rd[56]};
-            end
-            7'd57: begin
-              host_word = {{16{w_rd[57][15]}}, w_rd[57]};
-            end
-            7'd58: begin
-              host_word = {{16{w_rd[58][15]}}, w_rd[58]};
-            end
-            7'd59: begin
-              host_word = {{16{w_rd[59][15]}}, w_rd[59]};
-            end
-            7'd60: begin
-              host_word = {{16{w_rd[60][15]}}, w_rd[60]};
-            end
-            7'd61: begin
-              host_word = {{16{w_rd[61][15]}}, w_rd[61]};
-            end
-            7'd62: begin
-              host_word = {{16{w_rd[62][15]}}, w_rd[62]};
-            end
-            7'd63: begin
-              host_word = {{16{w_rd[63][15]}}, w_rd[63]};
-            end
-            7'd64: begin
-              host_word = {{16{w_rd[64][15]}}, w_rd[64]};
-            end
-            7'd65: begin
-              host_word = {{16{w_rd[65][15]}}, w_rd[65]};
-            end
-            default: begin
-              host_word = 32'd0;
-            end
-          endcase
-        end
-        2'd1: begin
-          host_word = {{16{bias_rd_q[15]}}, bias_rd_q};
-        end
-        2'd2: begin
-          case (host_bank_q)
-            7'd0: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
-            end
-            7'd1: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
-            end
-            7'd2: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
-            end
-            7'd3: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
-            end
-            7'd4: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
-            end
-            7'd5: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
-            end
-            7'd6: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
-            end
-            7'd7: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
-            end
-            7'd8: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
-            end
-            7'd9: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
-            end
-            7'd10: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
-            end
-            7'd11: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
-            end
-            7'd12: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
-            end
-            7'd13: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
-            end
-            7'd14: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
-            end
-            7'd15: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
-            end
-            7'd16: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
-            end
-            7'd17: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
-            end
-            7'd18: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
-            end
-            7'd19: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
-            end
-            7'd20: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
-            end
-            7'd21: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
-            end
-            7'd22: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
-            end
-            7'd23: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
-            end
-            7'd24: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
-            end
-            7'd25: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
-            end
-            7'd26: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
-            end
-            7'd27: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
-            end
-            7'd28: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
-            end
-            7'd29: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
-            end
-            7'd30: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
-            end
-            7'd31: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
-            end
-            7'd32: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
-            end
-            7'd33: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
-            end
-            7'd34: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
-            end
-            7'd35: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
-            end
-            7'd36: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
-            end
-            7'd37: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
-            end
-            7'd38: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
-            end
-            7'd39: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
-            end
-            7'd40: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
-            end
-            7'd41: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
-            end
-            7'd42: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
-            end
-            7'd43: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
-            end
-            7'd44: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
-            end
-            7'd45: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
-            end
-            7'd46: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
-            end
-            7'd47: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
-            end
-            7'd48: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
-            end
-            7'd49: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
-            end
-            7'd50: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
-            end
-            7'd51: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
-            end
-            7'd52: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
-            end
-            7'd53: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
-            end
-            7'd54: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
-            end
-            7'd55: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
-            end
-            7'd56: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
-            end
-            7'd57: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
-            end
-            7'd58: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
-            end
-            7'd59: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
-            end
-            7'd60: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
-            end
-            7'd61: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
-            end
-            7'd62: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
-            end
-            7'd63: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
-            end
-            7'd64: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_64 : lfsr_save_1_64;
-            end
-            7'd65: begin
-              host_word = (host_layer_q == 1'b0) ? lfsr_save_0_65 : lfsr_save_1_65;
-            end
-            default: begin
-              host_word = 32'd0;
-            end
-          endcase
-        end
-        default: begin
-          host_word = 32'd0;
-        end
-      endcase
-    end else begin
-      host_word = 32'd0;
-    end
-  end
-`else
   // comb: host_word (generator/units/lane.ts:679)
   always @* begin
     if (host_rd_pend_q) begin
@@ -10456,7 +9088,6 @@ module hebbian (
       host_word = 32'd0;
     end
   end
-`endif
 
   // seq: host_read (generator/units/lane.ts:699)
   always @(posedge clk) begin
@@ -10483,69 +9114,8 @@ module hebbian (
 
   assign host_rdata = host_rdata_q;  // generator/units/lane.ts:708
 
-  // simulator form (Verilator): lane_update (generator/units/hebbian.ts:735)
-`ifdef VERILATOR
-  // verilator lint_off LATCH
-  always @* begin : lane_update
-    integer k;
-    reg [63:0] p;
-    reg [16:0] s;
-    p = 64'd0;
-    s = 17'd0;
-    for (k = 0; k < 66; k = k + 1) begin
-      if (w_we && (!last1_q || k < (layer_q == 0 ? 58 : 62))) begin
-        p = (({47'd0, nu1_q} ^ 64'h10000) - 64'h10000) * (({48'd0, hc_rd[k * 16 +: 16]} ^ 64'h8000) - 64'h8000);
-        p = $signed(p + ({48'd0, r[k]} << 3)) >>> 19;
-        p = (({48'd0, w_rd[k]} ^ 64'h8000) - 64'h8000) + p;
-        s = p[16:0];
-        if (s[16:15] == 2'd1) w_upd[k] = 18'h17fff;
-        else if (s[16:15] == 2'd2) w_upd[k] = 18'h28000;
-        else w_upd[k] = {2'd0, s[15:0]};
-      end else begin
-        w_upd[k] = {2'd0, w_rd[k]};
-      end
-    end
-  end
-  // verilator lint_on LATCH
-`endif
-
-  // simulator form (Verilator): lane_regs (generator/units/hebbian.ts:736)
-`ifdef VERILATOR
-  // verilator lint_off BLKSEQ
-  always @(posedge clk) begin : lane_regs
-    integer k;
-    reg [63:0] acc;
-    reg [6:0] nhi;
-    reg [6:0] nlo;
-    acc = last2_q ? (({48'd0, bn_q} ^ 64'h8000) - 64'h8000) << 10 : 64'd0;
-    nhi = 7'd0;
-    nlo = 7'd0;
-    for (k = 0; k < 66; k = k + 1) begin
-      if (v2_q && (!last2_q || k < (layer_q == 0 ? 58 : 62))) acc = acc + wn[k] * (({48'd0, hn_rd[k * 16 +: 16]} ^ 64'h8000) - 64'h8000);
-      nhi = nhi + {6'd0, w_upd[k][16]};
-      nlo = nlo + {6'd0, w_upd[k][17]};
-      if (v1_q) wn[k] = (({48'd0, w_upd[k][15:0]} ^ 64'h8000) - 64'h8000);
-    end
-    if (v2_q) sum_q <= acc[38:0];
-    if (w_we && (nhi != 7'd0 || nlo != 7'd0)) begin
-      sat_w_hi_q <= sat_w_hi_q + {25'd0, nhi};
-      sat_w_lo_q <= sat_w_lo_q + {25'd0, nlo};
-    end
-    if (rst) begin
-      sum_q <= 39'd0;
-      sat_w_hi_q <= 32'd0;
-      sat_w_lo_q <= 32'd0;
-    end
-  end
-  // verilator lint_on BLKSEQ
-`endif
-
   // deliberately unused (lint ignores names containing "unused")
-`ifdef VERILATOR
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_58_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_65_f3[31:16], r_bias[6:0], _add_b_upd_sum[8:0]};
-`else
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_58_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_65_f3[31:16], r_bias[6:0], _add_b_upd_sum[8:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _shrBy_w_upd_64_sum[63:17], _shrBy_w_upd_65_sum[63:17], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39]};
-`endif
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_58_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_65_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _shrBy_w_upd_64_sum[63:17], _shrBy_w_upd_65_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39]};
 
 endmodule
 

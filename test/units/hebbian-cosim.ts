@@ -53,8 +53,9 @@ export class HebbianCosim {
     this.host = new LaneHost(m);
   }
 
-  static async start(cfg: ChipConfig): Promise<HebbianCosim> {
-    return new HebbianCosim(cfg, await buildFromIr(hebbian(cfg)));
+  /** `opts`: hebbian()'s options (the Verilator form of the lanes). */
+  static async start(cfg: ChipConfig, opts: Parameters<typeof hebbian>[1] = {}): Promise<HebbianCosim> {
+    return new HebbianCosim(cfg, await buildFromIr(hebbian(cfg, opts)));
   }
 
   async close(): Promise<void> {
