@@ -3,7 +3,7 @@
  * the golden model uses everywhere (rnd), saturation into a format, per-layer selection of constants, and
  * the command interface (start / busy / done) with its per-call saturation counters.
  */
-import type { FixedFormat } from '../fixed/index.js';
+import { ConstScale, type FixedFormat } from '../fixed/index.js';
 import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Signal } from '../ir/index.js';
 import type { StreamPorts } from '../lib/stream/index.js';
 import { resizeHw } from '../lib/arith/index.js';
@@ -12,25 +12,43 @@ import type { ChipConfig } from '../config.js';
 
 export { bitsOf };
 
-/** One hidden layer of a configuration: width n = 2^log2n (the LayerNorm divides by n with a shift). */
+/**
+ * One hidden layer of a configuration, width n. The LayerNorm and its backward divide by n and n² with the
+ * spec's constants (sim/golden/fixed: ConstScale(1/n), ConstScale(1/n²) of numeric.constBits bits): a shift
+ * when n is a power of two, else a product by the constant's mantissa before the rounding shift.
+ */
 export interface HiddenLayer {
   /** index among the hidden layers, 0 = the first hidden layer (network layer 1) */
   index: number;
   n: number;
-  log2n: number;
+  /** 1/n and 1/n² as the spec rounds them (mantissa m, shift s: the constant is m·2^−s; m = 1 for n = 2^k) */
+  invN: ConstScale;
+  invN2: ConstScale;
 }
 
-/** The hidden layers of `cfg`; throws naming the layer when a width is not a power of two. */
-export function hiddenLayers(cfg: ChipConfig, unit: string): HiddenLayer[] {
+/** The hidden layers of `cfg` (`constBits`: the constants' mantissa bits, numeric.constBits). */
+export function hiddenLayers(cfg: ChipConfig, unit: string, constBits: number): HiddenLayer[] {
   const out: HiddenLayer[] = [];
   for (let l = 1; l < cfg.layers.length - 1; l++) {
     const n = cfg.layers[l];
-    const log2n = Math.round(Math.log2(n));
-    if (!(n >= 1 && 2 ** log2n === n)) throw new RangeError(`${unit}: hidden width layers[${l}] = ${n} must be a power of two (the LayerNorm divides by n with a shift)`);
-    out.push({ index: l - 1, n, log2n });
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`${unit}: hidden width layers[${l}] = ${n} must be a positive integer`);
+    out.push({ index: l - 1, n, invN: new ConstScale(1 / n, constBits), invN2: new ConstScale(1 / (n * n), constBits) });
   }
   if (out.length === 0) throw new RangeError(`${unit}: the configuration has no hidden layer`);
   return out;
+}
+
+/** x·n exactly: a shift when n is a power of two, else a product by the constant (unsigned n). */
+export function mulByConst(x: Expr, n: number): Expr {
+  const k = Math.round(Math.log2(n));
+  if (2 ** k === n) return x.shl(k);
+  const c = constant(n, uint(bitsOf(n)));
+  return x.mul(x.signed ? c.toSigned() : c);
+}
+
+/** The spec's c.apply(x, e) = rnd(x·m, s + e) (ConstScale: round half up); just rnd(x, s + e) when m = 1. */
+export function scaleRnd(x: Expr, c: ConstScale, e: number): Expr {
+  return rnd(c.m === 1 ? x : mulByConst(x, c.m), c.s + e);
 }
 
 /** rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up) for k > 0, the exact x·2^−k for k ≤ 0; signed result. */

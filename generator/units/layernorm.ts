@@ -2,13 +2,15 @@
  * LAYERNORM-FORWARD unit: a hidden layer's pre-activations → relu → parameter-free LayerNorm → z, bit-exact
  * with the fixed-point golden model (sim/golden/fixed/forward.ts: preactWord, layerNormRelu, windowZ).
  *
- * One call normalises one hidden layer (n = 2^k outputs, `layer` selects which):
+ * One call normalises one hidden layer (n outputs, `layer` selects which):
  *   ACC   n accumulator words Σ_i W_ji h_i + b_j (the exact forward sum, fraction f_w + f_h) arrive on
  *         s_axis_acc, row j = 0 … n−1 in order, one word per row; a_j = sat_preact(resize(acc_j)) with the
  *         preact rounding, r_j = max(a_j, 0) kept in a block RAM; S1 = Σ r, S2 = Σ r² exact.
- *   VAR   V = n·S2 − S1² (= n²·var, exact), v = sat_lnVar(rnd(V, 2k + 2f_a − f_var) + ε).
+ *   VAR   V = n·S2 − S1² (= n²·var, exact), v = sat_lnVar(rnd(V·m₂, s₂ + 2f_a − f_var) + ε), m₂·2^−s₂ the spec's
+ *         constant 1/n² (n = 2^k: m₂ = 1, s₂ = 2k, a shift).
  *   RSQRT s⁻¹ = rsqrt(v) from the table block (tbl_rsqrt…, 4 cycles), kept per layer for the modulator.
- *   NORM  z_j = sat_act(rnd((n·r_j − S1)·s⁻¹, k + f_a + f_s − f_z)), zw_j = resize_windowZ(z_j), streamed
+ *   NORM  z_j = sat_act(rnd((n·r_j − S1)·s⁻¹·m₁, s₁ + f_a + f_s − f_z)), m₁·2^−s₁ the spec's 1/n (n = 2^k: a
+ *         shift by k), zw_j = resize_windowZ(z_j), streamed
  *         out on m_axis_z with back-pressure, j = 0 … n−1, tlast on j = n−1.
  * rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up); every sum and product is exact (widths from the formats).
  *
@@ -39,7 +41,7 @@ import { resizeHw, tableLookup, TABLE_LATENCY } from '../lib/arith/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, gatedPipe, hiddenLayers, layerPort, rnd, satCounter, saturate, stalledOutput } from './common.js';
+import { bitsOf, byLayer, constByLayer, gatedPipe, hiddenLayers, layerPort, mulByConst, satCounter, saturate, scaleRnd, stalledOutput } from './common.js';
 
 export const LAYERNORM_MODULE = 'layernorm';
 
@@ -50,10 +52,10 @@ export function layernormCycles(n: number): number {
 
 export function layernorm(cfg: ChipConfig): Module {
   const N = resolveNumeric(cfg.numeric);
-  const H = hiddenLayers(cfg, 'layernorm');
+  const H = hiddenLayers(cfg, 'layernorm', N.constBits);
   const L = cfg.layers.length - 1;
   const maxN = Math.max(...H.map((h) => h.n));
-  const lgMax = bitsOf(maxN) - 1;
+  const lgMax = bitsOf(Math.max(maxN - 1, 1)); // Σ of n words of w bits < 2^(w + ⌈log2 n⌉)
   const FA = N.preact.format;
   const FZ = N.act.format;
   const FWZ = N.windowZ.format;
@@ -129,12 +131,12 @@ export function layernorm(cfg: ChipConfig): Module {
   });
 
   // ---- VAR: V = n·S2 − S1², v = sat(rnd(V, 2k + 2f_a − f_var) + ε)
-  const nS2 = byLayer(layerQ, H.map((h) => S2.shl(h.log2n)));
+  const nS2 = byLayer(layerQ, H.map((h) => mulByConst(S2, h.n)));
   const V = m.wire('v_exact', nS2.sub(S1.mul(S1)));
   const Vq = m.pipe('v_q', V, { reset: 0, enable: is(S.VAR1) });
   const vR = byLayer(
     layerQ,
-    H.map((h) => rnd(Vq, 2 * h.log2n + 2 * FA.fracBits - FV.fracBits)),
+    H.map((h) => scaleRnd(Vq, h.invN2, 2 * FA.fracBits - FV.fracBits)),
   );
   const vSat = saturate(m, vR.add(constant(epsRaw, sint(bitsOf(epsRaw) + 1))), FV);
   const vin = m.pipe('var_q', vSat.value, { reset: 0, enable: is(S.VAR2) });
@@ -157,14 +159,14 @@ export function layernorm(cfg: ChipConfig): Module {
   const rd = rmem.readSync('r_rd', jn.trunc(jw), adv);
   const v1n = m.pipe('n1_valid_q', issue, { reset: 0, enable: adv });
   const last1 = m.pipe('n1_last_q', jn.eq(nSel.subWrap(constant(1, uint(cw)))), { reset: 0, enable: adv });
-  const nr = byLayer(layerQ, H.map((h) => rd.shl(h.log2n)));
+  const nr = byLayer(layerQ, H.map((h) => mulByConst(rd, h.n)));
   const t = nr.sub(S1.zext(nr.width));
   const P = m.pipe('p2_q', t.mul(sInv.toSigned()), { reset: 0, enable: adv });
   const v2n = m.pipe('n2_valid_q', v1n, { reset: 0, enable: adv });
   const last2 = m.pipe('n2_last_q', last1, { reset: 0, enable: adv });
   const pos2 = m.pipe('n2_pos_q', rd.ne(0), { reset: 0, enable: adv });
   const kz = FA.fracBits + FS.fracBits - FZ.fracBits;
-  const zR = byLayer(layerQ, H.map((h) => rnd(P, kz + h.log2n)));
+  const zR = byLayer(layerQ, H.map((h) => scaleRnd(P, h.invN, kz)));
   const zs = saturate(m, zR, FZ);
   const zv = m.wire('z', zs.value);
   const zwr = resizeHw(m, zv, FZ.fracBits, FWZ, N.windowZ.rounding, 'saturate', null);

@@ -74,7 +74,7 @@ import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Memor
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, fitS, gatedPipe, hiddenLayers, layerPort, rnd, satCounter, saturate, sbits, smux, stalledOutput } from './common.js';
+import { bitsOf, byLayer, constByLayer, fitS, gatedPipe, hiddenLayers, layerPort, rnd, satCounter, saturate, sbits, scaleRnd, smux, stalledOutput } from './common.js';
 
 export const MODULATOR_MODULE = 'modulator';
 /** The module name of the variant that takes a whole window row per beat (zwSlots: 'all'). */
@@ -109,7 +109,7 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   if (zwSlots !== 1 && zwSlots !== 'all') throw new RangeError(`modulator: zwSlots must be 1 or 'all', got ${String(zwSlots)}`);
   const wide = zwSlots === 'all';
   const N = resolveNumeric(cfg.numeric);
-  const H = hiddenLayers(cfg, 'modulator');
+  const H = hiddenLayers(cfg, 'modulator', N.constBits);
   const B = cfg.window;
   const v = cfg.variant;
   const maxN = Math.max(...H.map((h) => h.n));
@@ -401,8 +401,8 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   const m1Max = 2 ** (wx - 1 + g);
   const m2Max = Math.max(1, 2 ** (wx + wz - 2 + g - FZ.fracBits));
   const tMax = 2 * m1Max + Math.ceil(2 ** (wz - 1 - FZ.fracBits) * m2Max) + 1;
-  const m1v = fitS(byLayer(layerQ, H.map((h) => rnd(G1, h.log2n - g))), sbits(m1Max));
-  const m2v = fitS(byLayer(layerQ, H.map((h) => rnd(G2, h.log2n + FZ.fracBits - g))), sbits(m2Max));
+  const m1v = fitS(byLayer(layerQ, H.map((h) => scaleRnd(G1, h.invN, -g))), sbits(m1Max));
+  const m2v = fitS(byLayer(layerQ, H.map((h) => scaleRnd(G2, h.invN, FZ.fracBits - g))), sbits(m2Max));
   // 1: loaded in the MEAN state; 'all' (no MEAN state): follow G1, G2 every cycle (they hold still in DELTA)
   const meanEnable = wide ? {} : { enable: is(S.MEAN) };
   const M1 = m.pipe('m1_q', m1v, { reset: 0, ...meanEnable });

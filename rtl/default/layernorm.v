@@ -104,19 +104,19 @@ module layernorm (
   reg  [7:0]         _cur_sat_act_q;
   reg  [7:0]         _cur_sat_window_z_q;
 
-  assign go = start & (state_q == 3'd0);  // generator/units/layernorm.ts:93
+  assign go = start & (state_q == 3'd0);  // generator/units/layernorm.ts:95
 
-  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/layernorm.ts:96
+  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/layernorm.ts:98
 
-  assign s_axis_acc_tready = (state_q == 3'd1) & (acc_count_q < n_sel);  // generator/units/layernorm.ts:101
+  assign s_axis_acc_tready = (state_q == 3'd1) & (acc_count_q < n_sel);  // generator/units/layernorm.ts:103
 
   assign _add_a = {{2{s_axis_acc_tdata[47]}}, s_axis_acc_tdata} + 50'd512;
   assign _mux_a = ($signed(_add_a[49:10]) > 40'sd32767) ? 40'sd32767 : (($signed(_add_a[49:10]) < (-40'sd32768)) ? (-40'sd32768) : _add_a[49:10]);
   assign _add_a_2 = {{2{s_axis_acc_tdata[47]}}, s_axis_acc_tdata} + 50'd2048;
   assign _mux_a_2 = ($signed(_add_a_2[49:12]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_a_2[49:12]) < (-38'sd32768)) ? (-38'sd32768) : _add_a_2[49:12]);
-  assign a = (layer_q == 1'b0) ? _mux_a[15:0] : _mux_a_2[15:0];  // generator/units/layernorm.ts:106
+  assign a = (layer_q == 1'b0) ? _mux_a[15:0] : _mux_a_2[15:0];  // generator/units/layernorm.ts:108
 
-  // seq: r0_q (generator/units/layernorm.ts:110)
+  // seq: r0_q (generator/units/layernorm.ts:112)
   always @(posedge clk) begin
     if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
       r0_q <= a[15] ? 15'd0 : a[14:0];
@@ -126,7 +126,7 @@ module layernorm (
     end
   end
 
-  // seq: j0_q (generator/units/layernorm.ts:111)
+  // seq: j0_q (generator/units/layernorm.ts:113)
   always @(posedge clk) begin
     if ((s_axis_acc_tvalid & s_axis_acc_tready)) begin
       j0_q <= acc_count_q[6:0];
@@ -136,7 +136,7 @@ module layernorm (
     end
   end
 
-  // seq: v0_q (generator/units/layernorm.ts:112)
+  // seq: v0_q (generator/units/layernorm.ts:114)
   always @(posedge clk) begin
     v0_q <= s_axis_acc_tvalid & s_axis_acc_tready;
     if (rst) begin
@@ -144,7 +144,7 @@ module layernorm (
     end
   end
 
-  // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:113)
+  // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:115)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -168,7 +168,7 @@ module layernorm (
 `endif
   end
 
-  // comb: rr1_q_next (generator/units/common.ts:173)
+  // comb: rr1_q_next (generator/units/common.ts:191)
   always @* begin
     if (v0_q) begin
       rr1_q_next = r0_q * r0_q;
@@ -177,7 +177,7 @@ module layernorm (
     end
   end
 
-  // seq: rr1_q (generator/units/common.ts:191)
+  // seq: rr1_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (v0_q) begin
       rr1_q <= rr1_q_next;
@@ -187,7 +187,7 @@ module layernorm (
     end
   end
 
-  // seq: v1_q (generator/units/layernorm.ts:116)
+  // seq: v1_q (generator/units/layernorm.ts:118)
   always @(posedge clk) begin
     v1_q <= v0_q;
     if (rst) begin
@@ -195,7 +195,7 @@ module layernorm (
     end
   end
 
-  // seq: sums (generator/units/layernorm.ts:121)
+  // seq: sums (generator/units/layernorm.ts:123)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_s1_q = s1_q;
@@ -219,9 +219,9 @@ module layernorm (
   end
 
   assign _mul_v_exact = s1_q * s1_q;
-  assign v_exact = {1'b0, (layer_q == 1'b0) ? {s2_q, 7'd0} : {1'b0, {s2_q, 6'd0}}} - {1'b0, _mul_v_exact};  // generator/units/layernorm.ts:133
+  assign v_exact = {1'b0, (layer_q == 1'b0) ? {s2_q, 7'd0} : {1'b0, {s2_q, 6'd0}}} - {1'b0, _mul_v_exact};  // generator/units/layernorm.ts:135
 
-  // seq: v_q (generator/units/layernorm.ts:134)
+  // seq: v_q (generator/units/layernorm.ts:136)
   always @(posedge clk) begin
     if ((state_q == 3'd2)) begin
       v_q <= v_exact;
@@ -237,7 +237,7 @@ module layernorm (
   assign _sel_var_q = (layer_q == 1'b0) ? {{2{_bits_var_q[27]}}, _bits_var_q} : _add_var_q_3[45:16];
   assign _add_var_q = {_sel_var_q[29], _sel_var_q} + 31'd655;
   assign _mux_var_q = ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff) ? 34'shffffffff : (($signed({{3{_add_var_q[30]}}, _add_var_q}) < 34'sd0) ? 34'sd0 : {{3{_add_var_q[30]}}, _add_var_q});
-  // seq: var_q (generator/units/layernorm.ts:140)
+  // seq: var_q (generator/units/layernorm.ts:142)
   always @(posedge clk) begin
     if ((state_q == 3'd3)) begin
       var_q <= _mux_var_q[31:0];
@@ -247,7 +247,7 @@ module layernorm (
     end
   end
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4_v rsqrt (  // generator/units/layernorm.ts:142
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4_v rsqrt (  // generator/units/layernorm.ts:144
     .clk     (clk),
     .rst     (rst),
     .x       (var_q),
@@ -256,7 +256,7 @@ module layernorm (
     .sat     (rsqrt_sat)
   );
 
-  // seq: s_inv_q (generator/units/layernorm.ts:147)
+  // seq: s_inv_q (generator/units/layernorm.ts:149)
   always @(posedge clk) begin
     if (((state_q == 3'd4) & (rsqrt_wait_q == 3'd4))) begin
       s_inv_q <= rsqrt_y;
@@ -266,7 +266,7 @@ module layernorm (
     end
   end
 
-  // seq: s_inv_layer0_q (generator/units/layernorm.ts:150)
+  // seq: s_inv_layer0_q (generator/units/layernorm.ts:152)
   always @(posedge clk) begin
     if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b0))) begin
       s_inv_layer0_q <= rsqrt_y;
@@ -276,9 +276,9 @@ module layernorm (
     end
   end
 
-  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:150
+  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:152
 
-  // seq: s_inv_layer1_q (generator/units/layernorm.ts:150)
+  // seq: s_inv_layer1_q (generator/units/layernorm.ts:152)
   always @(posedge clk) begin
     if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b1))) begin
       s_inv_layer1_q <= rsqrt_y;
@@ -288,13 +288,13 @@ module layernorm (
     end
   end
 
-  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:150
+  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:152
 
-  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:125
+  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:143
 
-  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:156
+  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:158
 
-  // seq: n1_valid_q (generator/units/layernorm.ts:158)
+  // seq: n1_valid_q (generator/units/layernorm.ts:160)
   always @(posedge clk) begin
     if (adv) begin
       n1_valid_q <= issue;
@@ -304,7 +304,7 @@ module layernorm (
     end
   end
 
-  // seq: n1_last_q (generator/units/layernorm.ts:159)
+  // seq: n1_last_q (generator/units/layernorm.ts:161)
   always @(posedge clk) begin
     if (adv) begin
       n1_last_q <= norm_j_q == (n_sel - 8'd1);
@@ -316,7 +316,7 @@ module layernorm (
 
   assign _sub_p2_q = {1'b0, (layer_q == 1'b0) ? {r_rd, 7'd0} : {1'b0, {r_rd, 6'd0}}} - {1'b0, s1_q};
   assign _ext_p2_q = {1'b0, s_inv_q};
-  // seq: p2_q (generator/units/layernorm.ts:162)
+  // seq: p2_q (generator/units/layernorm.ts:164)
   always @(posedge clk) begin
     if (adv) begin
       p2_q <= $signed(_sub_p2_q) * $signed(_ext_p2_q);
@@ -326,7 +326,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_valid_q (generator/units/layernorm.ts:163)
+  // seq: n2_valid_q (generator/units/layernorm.ts:165)
   always @(posedge clk) begin
     if (adv) begin
       n2_valid_q <= n1_valid_q;
@@ -336,7 +336,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_last_q (generator/units/layernorm.ts:164)
+  // seq: n2_last_q (generator/units/layernorm.ts:166)
   always @(posedge clk) begin
     if (adv) begin
       n2_last_q <= n1_last_q;
@@ -346,7 +346,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_pos_q (generator/units/layernorm.ts:165)
+  // seq: n2_pos_q (generator/units/layernorm.ts:167)
   always @(posedge clk) begin
     if (adv) begin
       n2_pos_q <= r_rd != 15'd0;
@@ -360,10 +360,10 @@ module layernorm (
   assign _bits_z = _add_z[48:22];
   assign _add_z_2 = {p2_q[47], p2_q} + 49'h100000;
   assign _mux_z = ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) ? 28'sd32767 : (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)) ? (-28'sd32768) : ((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21]));
-  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:169
+  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:171
 
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
-  // seq: out (generator/units/common.ts:129)
+  // seq: out (generator/units/common.ts:147)
   always @(posedge clk) begin
     if (adv) begin
       out_valid_q <= n2_valid_q;
@@ -377,15 +377,15 @@ module layernorm (
     end
   end
 
-  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:136
+  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:154
 
-  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:137
+  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:155
 
-  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:138
+  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:156
 
-  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:139
+  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:157
 
-  // seq: control (generator/units/layernorm.ts:174)
+  // seq: control (generator/units/layernorm.ts:176)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_acc_count_q = acc_count_q;
@@ -433,9 +433,9 @@ module layernorm (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:195
+  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:197
 
-  // seq: stats_q (generator/units/layernorm.ts:196)
+  // seq: stats_q (generator/units/layernorm.ts:198)
   always @(posedge clk) begin
     stats_q <= (state_q == 3'd4) & (rsqrt_wait_q == 3'd4);
     if (rst) begin
@@ -443,9 +443,9 @@ module layernorm (
     end
   end
 
-  assign stats = stats_q;  // generator/units/layernorm.ts:196
+  assign stats = stats_q;  // generator/units/layernorm.ts:198
 
-  // seq: done_q (generator/units/layernorm.ts:197)
+  // seq: done_q (generator/units/layernorm.ts:199)
   always @(posedge clk) begin
     done_q <= finish;
     if (rst) begin
@@ -453,9 +453,9 @@ module layernorm (
     end
   end
 
-  assign done = done_q;  // generator/units/layernorm.ts:197
+  assign done = done_q;  // generator/units/layernorm.ts:199
 
-  // seq: sat_preact_q (generator/units/common.ts:95)
+  // seq: sat_preact_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_preact_q = sat_preact_q;
@@ -470,9 +470,9 @@ module layernorm (
     end
   end
 
-  assign sat_preact = sat_preact_q;  // generator/units/common.ts:98
+  assign sat_preact = sat_preact_q;  // generator/units/common.ts:116
 
-  // seq: sat_var_q (generator/units/common.ts:95)
+  // seq: sat_var_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_var_q = sat_var_q;
@@ -487,9 +487,9 @@ module layernorm (
     end
   end
 
-  assign sat_var = sat_var_q;  // generator/units/common.ts:98
+  assign sat_var = sat_var_q;  // generator/units/common.ts:116
 
-  // seq: sat_inv_std_q (generator/units/common.ts:95)
+  // seq: sat_inv_std_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_inv_std_q = sat_inv_std_q;
@@ -504,9 +504,9 @@ module layernorm (
     end
   end
 
-  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:98
+  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:116
 
-  // seq: sat_act_q (generator/units/common.ts:95)
+  // seq: sat_act_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_act_q = sat_act_q;
@@ -521,9 +521,9 @@ module layernorm (
     end
   end
 
-  assign sat_act = sat_act_q;  // generator/units/common.ts:98
+  assign sat_act = sat_act_q;  // generator/units/common.ts:116
 
-  // seq: sat_window_z_q (generator/units/common.ts:95)
+  // seq: sat_window_z_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_window_z_q = sat_window_z_q;
@@ -538,7 +538,7 @@ module layernorm (
     end
   end
 
-  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:98
+  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:116
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, _add_a[9:0], _mux_a[39:16], _add_a_2[11:0], _mux_a_2[37:16], _add_var_q_2[17:0], _add_var_q_3[15:0], _mux_var_q[33:32], _add_z[21:0], _add_z_2[20:0], _mux_z[27:16], _mux_out_data_q[17:16]};

@@ -297,7 +297,7 @@ module modulator_wide (
 
   assign kxy_rd = kxy_mem[coef_p_q[2:0]];  // generator/units/modulator.ts:244
 
-  // comb: w_q_next (generator/units/common.ts:173)
+  // comb: w_q_next (generator/units/common.ts:191)
   always @* begin
     _mul_w_q_next = 32'd0;
     _bits_w_q_next = 20'd0;
@@ -328,7 +328,7 @@ module modulator_wide (
     end
   end
 
-  // seq: w_q (generator/units/common.ts:191)
+  // seq: w_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (coef_issue) begin
       w_q <= w_q_next;
@@ -366,7 +366,7 @@ module modulator_wide (
     end
   end
 
-  // comb: u_q_next (generator/units/common.ts:173)
+  // comb: u_q_next (generator/units/common.ts:191)
   always @* begin
     _ext_u_q_next = 18'd0;
     _mul_u_q_next = 53'd0;
@@ -381,7 +381,7 @@ module modulator_wide (
     end
   end
 
-  // seq: u_q (generator/units/common.ts:191)
+  // seq: u_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (c1_valid_q) begin
       u_q <= u_q_next;
@@ -648,7 +648,7 @@ module modulator_wide (
     end
   end
 
-  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:125
+  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:143
 
   // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:376)
   always @(posedge clk) begin
@@ -682,7 +682,7 @@ module modulator_wide (
     end
   end
 
-  // comb: x4_xz_q_next (generator/units/common.ts:173)
+  // comb: x4_xz_q_next (generator/units/common.ts:191)
   always @* begin
     _bits_x4_xz_q_next = 16'd0;
     if (x3_valid_q) begin
@@ -693,7 +693,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x4_xz_q (generator/units/common.ts:191)
+  // seq: x4_xz_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (x3_valid_q) begin
       x4_xz_q <= x4_xz_q_next;
@@ -768,7 +768,7 @@ module modulator_wide (
     end
   end
 
-  // comb: d2_zm2_q_next (generator/units/common.ts:173)
+  // comb: d2_zm2_q_next (generator/units/common.ts:191)
   always @* begin
     _bits_d2_zm2_q_next = 16'd0;
     if ((adv & d1_valid_q)) begin
@@ -779,7 +779,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_zm2_q (generator/units/common.ts:191)
+  // seq: d2_zm2_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if ((adv & d1_valid_q)) begin
       d2_zm2_q <= d2_zm2_q_next;
@@ -829,7 +829,7 @@ module modulator_wide (
     end
   end
 
-  // comb: d3_p_q_next (generator/units/common.ts:173)
+  // comb: d3_p_q_next (generator/units/common.ts:191)
   always @* begin
     _shl_d3_p_q_next = 20'd0;
     _sub_d3_p_q_next_2 = 22'd0;
@@ -850,7 +850,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_p_q (generator/units/common.ts:191)
+  // seq: d3_p_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if ((adv & d2_valid_q)) begin
       d3_p_q <= d3_p_q_next;
@@ -892,7 +892,7 @@ module modulator_wide (
 
   assign _add_out_data_q = {d3_p_q[55], d3_p_q} + 57'h40000;
   assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
-  // seq: out (generator/units/common.ts:129)
+  // seq: out (generator/units/common.ts:147)
   always @(posedge clk) begin
     if (adv) begin
       out_valid_q <= d3_valid_q;
@@ -906,13 +906,13 @@ module modulator_wide (
     end
   end
 
-  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:136
+  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:154
 
-  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:137
+  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:155
 
-  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:138
+  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:156
 
-  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:139
+  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:157
 
   // seq: control (generator/units/modulator.ts:432)
   always @(posedge clk) begin
@@ -1002,7 +1002,7 @@ module modulator_wide (
 
   assign done = done_q;  // generator/units/modulator.ts:462
 
-  // seq: sat_coef_q (generator/units/common.ts:95)
+  // seq: sat_coef_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_coef_q = sat_coef_q;
@@ -1017,9 +1017,9 @@ module modulator_wide (
     end
   end
 
-  assign sat_coef = sat_coef_q;  // generator/units/common.ts:98
+  assign sat_coef = sat_coef_q;  // generator/units/common.ts:116
 
-  // seq: sat_xi_q (generator/units/common.ts:95)
+  // seq: sat_xi_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_xi_q = sat_xi_q;
@@ -1034,9 +1034,9 @@ module modulator_wide (
     end
   end
 
-  assign sat_xi = sat_xi_q;  // generator/units/common.ts:98
+  assign sat_xi = sat_xi_q;  // generator/units/common.ts:116
 
-  // seq: sat_delta_q (generator/units/common.ts:95)
+  // seq: sat_delta_q (generator/units/common.ts:113)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_sat_delta_q = sat_delta_q;
@@ -1051,7 +1051,7 @@ module modulator_wide (
     end
   end
 
-  assign sat_delta = sat_delta_q;  // generator/units/common.ts:98
+  assign sat_delta = sat_delta_q;  // generator/units/common.ts:116
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, nd_c_q, _add_u_q_next[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q_next[9:0], _bits_d3_p_q_next[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};

@@ -4387,7 +4387,7 @@ module output_layer (
       default: _sel_h_21 = 16'd0;
     endcase
   end
-  // comb: lane_products (generator/units/common.ts:173)
+  // comb: lane_products (generator/units/common.ts:191)
   always @* begin
     h_0 = 16'sd0;
     op_0 = 16'sd0;
@@ -4670,7 +4670,7 @@ module output_layer (
     end
   end
 
-  // seq: sum_q (generator/units/common.ts:191)
+  // seq: sum_q (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (a1) begin
       sum_q <= sum_q_next;
@@ -4680,7 +4680,7 @@ module output_layer (
     end
   end
 
-  // seq: g_0 (generator/units/common.ts:191)
+  // seq: g_0 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_0 <= g_0_next;
@@ -4690,7 +4690,7 @@ module output_layer (
     end
   end
 
-  // seq: g_1 (generator/units/common.ts:191)
+  // seq: g_1 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_1 <= g_1_next;
@@ -4700,7 +4700,7 @@ module output_layer (
     end
   end
 
-  // seq: g_2 (generator/units/common.ts:191)
+  // seq: g_2 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_2 <= g_2_next;
@@ -4710,7 +4710,7 @@ module output_layer (
     end
   end
 
-  // seq: g_3 (generator/units/common.ts:191)
+  // seq: g_3 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_3 <= g_3_next;
@@ -4720,7 +4720,7 @@ module output_layer (
     end
   end
 
-  // seq: g_4 (generator/units/common.ts:191)
+  // seq: g_4 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_4 <= g_4_next;
@@ -4730,7 +4730,7 @@ module output_layer (
     end
   end
 
-  // seq: g_5 (generator/units/common.ts:191)
+  // seq: g_5 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_5 <= g_5_next;
@@ -4740,7 +4740,7 @@ module output_layer (
     end
   end
 
-  // seq: g_6 (generator/units/common.ts:191)
+  // seq: g_6 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_6 <= g_6_next;
@@ -4750,7 +4750,7 @@ module output_layer (
     end
   end
 
-  // seq: g_7 (generator/units/common.ts:191)
+  // seq: g_7 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_7 <= g_7_next;
@@ -4760,7 +4760,7 @@ module output_layer (
     end
   end
 
-  // seq: g_8 (generator/units/common.ts:191)
+  // seq: g_8 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_8 <= g_8_next;
@@ -4770,7 +4770,7 @@ module output_layer (
     end
   end
 
-  // seq: g_9 (generator/units/common.ts:191)
+  // seq: g_9 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_9 <= g_9_next;
@@ -4780,7 +4780,7 @@ module output_layer (
     end
   end
 
-  // seq: g_10 (generator/units/common.ts:191)
+  // seq: g_10 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_10 <= g_10_next;
@@ -4790,7 +4790,7 @@ module output_layer (
     end
   end
 
-  // seq: g_11 (generator/units/common.ts:191)
+  // seq: g_11 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_11 <= g_11_next;
@@ -4800,7 +4800,7 @@ module output_layer (
     end
   end
 
-  // seq: g_12 (generator/units/common.ts:191)
+  // seq: g_12 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_12 <= g_12_next;
@@ -4810,7 +4810,7 @@ module output_layer (
     end
   end
 
-  // seq: g_13 (generator/units/common.ts:191)
+  // seq: g_13 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_13 <= g_13_next;
@@ -4820,7 +4820,7 @@ module output_layer (
     end
   end
 
-  // seq: g_14 (generator/units/common.ts:191)
+  // seq: g_14 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_14 <= g_14_next;
@@ -4830,7 +4830,7 @@ module output_layer (
     end
   end
 
-  // seq: g_15 (generator/units/common.ts:191)
+  // seq: g_15 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_15 <= g_15_next;
@@ -4840,7 +4840,7 @@ module output_layer (
     end
   end
 
-  // seq: g_16 (generator/units/common.ts:191)
+  // seq: g_16 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_16 <= g_16_next;
@@ -4850,7 +4850,7 @@ module output_layer (
     end
   end
 
-  // seq: g_17 (generator/units/common.ts:191)
+  // seq: g_17 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_17 <= g_17_next;
@@ -4860,7 +4860,7 @@ module output_layer (
     end
   end
 
-  // seq: g_18 (generator/units/common.ts:191)
+  // seq: g_18 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_18 <= g_18_next;
@@ -4870,7 +4870,7 @@ module output_layer (
     end
   end
 
-  // seq: g_19 (generator/units/common.ts:191)
+  // seq: g_19 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_19 <= g_19_next;
@@ -4880,7 +4880,7 @@ module output_layer (
     end
   end
 
-  // seq: g_20 (generator/units/common.ts:191)
+  // seq: g_20 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_20 <= g_20_next;
@@ -4890,7 +4890,7 @@ module output_layer (
     end
   end
 
-  // seq: g_21 (generator/units/common.ts:191)
+  // seq: g_21 (generator/units/common.ts:209)
   always @(posedge clk) begin
     if (d1) begin
       g_21 <= g_21_next;

@@ -1,12 +1,13 @@
 /**
  * The LayerNorm-forward unit (generator/units/layernorm.ts) co-simulated with Verilator against its
  * specification, every z word (relu′, windowZ and act fields), s⁻¹ and every saturation count compared:
- * random layers (hidden widths 2 … 256), accumulators drawn to reach preact saturation, all-negative rows,
+ * random layers (hidden widths 1 … 256, powers of two and not), accumulators drawn to reach preact saturation, all-negative rows,
  * zero variance and (narrow formats) the z, windowZ, var and s⁻¹ clamps, under random valid/ready.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { layernorm } from '../../generator/units/layernorm.js';
+import { emitModule } from '../../generator/emit/verilog.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
@@ -19,6 +20,9 @@ const CASES = 150;
 const DESIGNS = [
   { name: 'default formats, hidden 256/32/4/2', cfg: unitConfig([256, 32, 4, 2], 8, 'E'), narrow: false },
   { name: 'narrow formats (floor, truncate), hidden 128/16/8/2', cfg: unitConfig([128, 16, 8, 2], 8, 'E', NARROW_NUMERIC), narrow: true },
+  // widths that are not powers of two: 1/n and 1/n² as the spec's constants, a product by the mantissa
+  { name: 'default formats, hidden 100/48/3 (1/n by its mantissa)', cfg: unitConfig([100, 48, 3], 8, 'E'), narrow: false },
+  { name: 'narrow formats, hidden 200/24/5/1 (1/n by its mantissa)', cfg: unitConfig([200, 24, 5, 1], 8, 'E', NARROW_NUMERIC), narrow: true },
 ];
 
 const models: Model[] = [];
@@ -72,7 +76,10 @@ describe('layernorm unit generation', () => {
     expect(() => layernorm({ ...unitConfig([16], 4, 'E'), lnEps: 1e-9 })).toThrow(/lnEps 1e-9 rounds to 0 in the lnVar format ufixed<32,16>/);
   });
 
-  it('refuses a hidden width that is not a power of two, naming the layer', () => {
-    expect(() => layernorm(unitConfig([48], 4, 'E'))).toThrow(/layers\[1\] = 48 must be a power of two/);
+  it('a width that is not a power of two divides by the mantissa of 1/n; a power of two by a shift alone', () => {
+    // products in the Verilog: r·r, S1·S1 and (n r − S1)·s⁻¹ at n = 64; n = 48 adds n·S2, n·r, V·m₂ and P·m₁
+    const products = (n: number) => (emitModule(layernorm(unitConfig([n], 4, 'E'))).verilog.match(/ \* /g) ?? []).length;
+    expect(products(64)).toBe(3);
+    expect(products(48)).toBe(7);
   });
 });

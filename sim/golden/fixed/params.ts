@@ -47,9 +47,6 @@ export interface ChipParams {
   readonly accs: AccReport[];
 }
 
-function isPow2(n: number): boolean {
-  return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-}
 
 function bad(m: string): never {
   throw new RangeError(`fixed engine: ${m}`);
@@ -91,9 +88,6 @@ export function chipParams(config: TrainConfig, numeric: NumericConfig): ChipPar
   const fb = (q: Quant) => q.format.fracBits;
 
   // ---- structural checks that need the network
-  for (let l = 1; l < L; l++) {
-    if (!isPow2(sizes[l])) bad(`hidden width ${sizes[l]} must be a power of two (LayerNorm divides by n with a shift)`);
-  }
   const FW = N.weight.format;
   const FA = N.preact.format;
   const FWZ = N.windowZ.format;
