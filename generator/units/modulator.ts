@@ -398,8 +398,11 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   // bounds from the word formats alone (hold for any input): |ξ| ≤ 2^(wξ−1), |z| ≤ 2^(wz−1), so
   // |M1| ≤ 2^(wξ−1+g), |M2| ≤ 2^(wξ+wz−2+g−f_z), |rnd(z·M2, f_z)| ≤ 2^(wz−1)·|M2|/2^f_z (+1), |T| ≤ their sum
   const wx = width(FX);
-  const m1Max = 2 ** (wx - 1 + g);
-  const m2Max = Math.max(1, 2 ** (wx + wz - 2 + g - FZ.fracBits));
+  // (a width n that is not a power of two: the spec's 1/n is within 2^−constBits of it, n·(1/n) ≤ nc, + 1 for the rounding)
+  const nc = Math.max(...H.map((h) => h.n * h.invN.effective));
+  const extra = nc === 1 ? 0 : 1;
+  const m1Max = 2 ** (wx - 1 + g) * nc + extra;
+  const m2Max = Math.max(1, 2 ** (wx + wz - 2 + g - FZ.fracBits) * nc + extra);
   const tMax = 2 * m1Max + Math.ceil(2 ** (wz - 1 - FZ.fracBits) * m2Max) + 1;
   const m1v = fitS(byLayer(layerQ, H.map((h) => scaleRnd(G1, h.invN, -g))), sbits(m1Max));
   const m2v = fitS(byLayer(layerQ, H.map((h) => scaleRnd(G2, h.invN, FZ.fracBits - g))), sbits(m2Max));

@@ -597,7 +597,7 @@ module modulator (
   assign _bits_m1_q = _add_m1_q[24:3];
   assign _add_m1_q_2 = {g1_q[23], g1_q} + 25'd2;
   assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
-  // seq: m1_q (generator/units/modulator.ts:408)
+  // seq: m1_q (generator/units/modulator.ts:411)
   always @(posedge clk) begin
     if ((state_q == 3'd4)) begin
       m1_q <= _sel_m1_q[20:0];
@@ -611,7 +611,7 @@ module modulator (
   assign _bits_m2_q = _add_m2_q[40:13];
   assign _add_m2_q_2 = {g2_q[39], g2_q} + 41'd2048;
   assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
-  // seq: m2_q (generator/units/modulator.ts:409)
+  // seq: m2_q (generator/units/modulator.ts:412)
   always @(posedge clk) begin
     if ((state_q == 3'd4)) begin
       m2_q <= _sel_m2_q[25:0];
@@ -621,9 +621,9 @@ module modulator (
     end
   end
 
-  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:412
+  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:415
 
-  // seq: d1_valid_q (generator/units/modulator.ts:414)
+  // seq: d1_valid_q (generator/units/modulator.ts:417)
   always @(posedge clk) begin
     if (adv) begin
       d1_valid_q <= delta_issue;
@@ -633,7 +633,7 @@ module modulator (
     end
   end
 
-  // seq: d1_last_q (generator/units/modulator.ts:415)
+  // seq: d1_last_q (generator/units/modulator.ts:418)
   always @(posedge clk) begin
     if (adv) begin
       d1_last_q <= delta_j_q == (n_sel - 8'd1);
@@ -664,7 +664,7 @@ module modulator (
     end
   end
 
-  // seq: d2_xi_q (generator/units/modulator.ts:419)
+  // seq: d2_xi_q (generator/units/modulator.ts:422)
   always @(posedge clk) begin
     if (adv) begin
       d2_xi_q <= xi_rd;
@@ -674,7 +674,7 @@ module modulator (
     end
   end
 
-  // seq: d2_pos_q (generator/units/modulator.ts:420)
+  // seq: d2_pos_q (generator/units/modulator.ts:423)
   always @(posedge clk) begin
     if (adv) begin
       d2_pos_q <= zc_rd[16];
@@ -684,7 +684,7 @@ module modulator (
     end
   end
 
-  // seq: d2_valid_q (generator/units/modulator.ts:421)
+  // seq: d2_valid_q (generator/units/modulator.ts:424)
   always @(posedge clk) begin
     if (adv) begin
       d2_valid_q <= d1_valid_q;
@@ -694,7 +694,7 @@ module modulator (
     end
   end
 
-  // seq: d2_last_q (generator/units/modulator.ts:422)
+  // seq: d2_last_q (generator/units/modulator.ts:425)
   always @(posedge clk) begin
     if (adv) begin
       d2_last_q <= d1_last_q;
@@ -735,7 +735,7 @@ module modulator (
     end
   end
 
-  // seq: d3_pos_q (generator/units/modulator.ts:425)
+  // seq: d3_pos_q (generator/units/modulator.ts:428)
   always @(posedge clk) begin
     if (adv) begin
       d3_pos_q <= d2_pos_q;
@@ -745,7 +745,7 @@ module modulator (
     end
   end
 
-  // seq: d3_valid_q (generator/units/modulator.ts:426)
+  // seq: d3_valid_q (generator/units/modulator.ts:429)
   always @(posedge clk) begin
     if (adv) begin
       d3_valid_q <= d2_valid_q;
@@ -755,7 +755,7 @@ module modulator (
     end
   end
 
-  // seq: d3_last_q (generator/units/modulator.ts:427)
+  // seq: d3_last_q (generator/units/modulator.ts:430)
   always @(posedge clk) begin
     if (adv) begin
       d3_last_q <= d2_last_q;
@@ -789,7 +789,7 @@ module modulator (
 
   assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:157
 
-  // seq: control (generator/units/modulator.ts:432)
+  // seq: control (generator/units/modulator.ts:435)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_kxy_count_q = kxy_count_q;
@@ -886,9 +886,9 @@ module modulator (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:461
+  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:464
 
-  // seq: done_q (generator/units/modulator.ts:462)
+  // seq: done_q (generator/units/modulator.ts:465)
   always @(posedge clk) begin
     done_q <= finish;
     if (rst) begin
@@ -896,7 +896,7 @@ module modulator (
     end
   end
 
-  assign done = done_q;  // generator/units/modulator.ts:462
+  assign done = done_q;  // generator/units/modulator.ts:465
 
   // seq: sat_coef_q (generator/units/common.ts:113)
   always @(posedge clk) begin

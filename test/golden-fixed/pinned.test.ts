@@ -42,6 +42,10 @@ describe('pinned fixed-point specification (weights after N steps, SHA-256)', ()
     expect(trainedHash({ ...TINY, variant }, TINY_NUMERIC, mnist.train, [[0, 300]])).toBe(hash);
   });
 
+  it('784-12-6-10 (hidden widths not powers of two: 1/n and 1/n² by their mantissas), B = 4, 8 lanes, variant E, 300 MNIST samples', () => {
+    expect(trainedHash({ ...TINY, layers: [784, 12, 6, 10] }, TINY_NUMERIC, mnist.train, [[0, 300]])).toBe('2d94f99ee5555e774e0a9941fd700bef3484c8850e6397d94a9e2cfe25cc6fe3');
+  });
+
   it('784-16-8-10, B = 4, 8 lanes, variant E, an epoch boundary: samples 0..149, beginEpoch, samples 150..299', () => {
     expect(trainedHash(TINY, TINY_NUMERIC, mnist.train, [[0, 150], [150, 300]])).toBe('33c42b0d01722d26f00dc3cf3d65fd583177c478196d3fdf3ce76d6134eb083e');
   });

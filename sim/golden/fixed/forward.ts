@@ -49,7 +49,7 @@ export function lnEpsRaw(N: ResolvedNumeric, lnEps: number): number {
   return raw;
 }
 
-/** Parameters of a hidden layer with nIn inputs of format `hIn` and n outputs (n a power of two). */
+/** Parameters of a hidden layer with nIn inputs of format `hIn` and n outputs (1/n, 1/n² as ConstScale constants). */
 export function forwardParams(N: ResolvedNumeric, nIn: number, n: number, hIn: FixedFormat, epsRaw: number, rsqrtT: TableFunction): ForwardParams {
   const fw = N.weight.format.fracBits;
   const fa = N.preact.format.fracBits;
@@ -145,7 +145,8 @@ export function layerNormRelu(p: ForwardParams, a: Int32Array, z: Int32Array, s:
   const k = p.zShift;
   for (let j = 0; j < n; j++) {
     const r = a[j] > 0 ? a[j] : 0;
-    // (n r − S1)·s⁻¹ < n·2^(w_a−1)·2^w_s < 2^53 (checkBounds); 1/n is a power of two, so apply() is a shift
+    // (n r − S1)·s⁻¹ < n·2^(w_a−1)·2^w_s < 2^53 (checkBounds); apply() multiplies by 1/n's mantissa exactly
+    // (a shift when n = 2^k; mulShift goes to BigInt when the product passes 2^53)
     z[j] = sat(inv.apply((n * r - S1) * sInv, k), p.zLo, p.zHi, s.act);
   }
   return sInv;

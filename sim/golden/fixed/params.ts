@@ -5,7 +5,7 @@
  * functions stays below 2^53 (so float64 integer arithmetic is exact). A config failing either is refused
  * with a RangeError naming the quantity.
  */
-import { dotFormat, fx, mulFormat, subFormat, sumFormat, width, type FixedFormat, type TableFunction } from '../../../generator/fixed/index.js';
+import { ConstScale, dotFormat, fx, mulFormat, subFormat, sumFormat, width, type FixedFormat, type TableFunction } from '../../../generator/fixed/index.js';
 import { chipTables, describeFormat, lrShifts, resolveNumeric, withNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
 import type { TrainConfig } from '../../engine.js';
 import { forwardParams, lnEpsRaw, type ForwardParams } from './forward.js';
@@ -183,11 +183,14 @@ function checkBounds(P: ChipParams, gamma: number): void {
   const sInvMax = Math.min(2 * P.tables.rsqrt.eval(P.epsRaw) + 2, 2 ** w(N.lnInvStd));
   for (let l = 1; l < P.L; l++) {
     const n = P.sizes[l];
-    // LN: (n·r_j − Σr)·(1/s): |n r − S1| ≤ n·2^(w_a−1), 1/s < 2^w_s (then a power-of-two shift since n = 2^k)
+    // LN: (n·r_j − Σr)·(1/s): |n r − S1| ≤ n·2^(w_a−1), 1/s < 2^w_s (then the constant 1/n: a shift when n = 2^k,
+    // else mulShift, exact at any size)
     check(`LayerNorm output (n·r − Σr)·(1/s), layer ${l}`, n * 2 ** (w(N.preact) - 1) * sInvMax);
-    // LN backward: |ξ·2^g| ≤ 2^(w_ξ−1+g); |M2| ≤ 2^(w_ξ+w_z−2+g−f_z); |z·M2| ≤ 2^(w_z−1)·|M2|
+    // LN backward: |ξ·2^g| ≤ 2^(w_ξ−1+g); |M2| ≤ 2^(w_ξ+w_z−2+g−f_z)·n·c + 1 (c the constant 1/n as rounded:
+    // n·c = 1 for n = 2^k, within 2^−constBits of 1 otherwise); |z·M2| ≤ 2^(w_z−1)·|M2|
     const g = LN_BWD_GUARD;
-    const m2 = 2 ** (w(N.xi) + w(N.act) - 2 + g - fb(N.act));
+    const nc = n * new ConstScale(1 / n, N.constBits).effective;
+    const m2 = 2 ** (w(N.xi) + w(N.act) - 2 + g - fb(N.act)) * nc + (nc === 1 ? 0 : 1);
     check(`LayerNorm backward z·mean(ξz), layer ${l}`, 2 ** (w(N.act) - 1) * m2);
     check(`LayerNorm backward Σ ξ z, layer ${l}`, n * 2 ** (w(N.xi) + w(N.act) - 2 + g));
     const T = 2 * 2 ** (w(N.xi) - 1 + g) + 2 ** (w(N.act) - 1) * m2 * 2 ** -fb(N.act) + 1;
