@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { paramsHashOf, type Params } from './ir/index.js';
-import { DEFAULT_NUMERIC, validateNumeric, withNumeric, type NumericConfig } from './numeric.js';
+import { DEFAULT_NUMERIC, numericForWindow, validateNumeric, withNumeric, type NumericConfig } from './numeric.js';
 
 export interface ChipConfig {
   /** Layer widths including input and output, e.g. [784, 128, 64, 10]. */
@@ -139,6 +139,8 @@ export function loadChipConfig(file: string): ChipConfig {
     numeric,
   };
   if (cfg.weightMemory === 'block') delete cfg.weightMemory; // the default: the same design and hash as without it
+  // the row sums' default format widened for a window above 8 (a rowSum the file sets is kept)
+  if (Number.isInteger(cfg.window) && cfg.window >= 1) cfg.numeric = numericForWindow(cfg.numeric, cfg.window);
   // `lanes` alone sets the LFSR lane count too; both given must agree (validateChip says so otherwise)
   if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
   else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;

@@ -306,6 +306,22 @@ export function validateNumeric(n: NumericConfig): void {
   resolveNumeric(n);
 }
 
+/**
+ * The formats for a window of `window` samples: the K_X / K_Y row sums hold B gram words exactly, so when
+ * `n.rowSum` is the default's (UQ4.16: B ≤ 8) and too narrow for B, its integer bits grow to 1 + ⌈log2 B⌉
+ * (the fraction stays). A rowSum format set otherwise is left as it is (the fixed engine names it if too narrow).
+ */
+export function numericForWindow(n: NumericConfig, window: number): NumericConfig {
+  const d = DEFAULT_NUMERIC.rowSum;
+  const fmt = (x: FormatSpec) => (typeof x === 'string' ? parseFormat(x) : x);
+  const f = fmt(d.format);
+  const g = fmt(n.rowSum.format);
+  const same = toHls(g) === toHls(f) && n.rowSum.rounding === d.rounding && n.rowSum.overflow === d.overflow;
+  const need = 1 + Math.ceil(Math.log2(Math.max(window, 1)));
+  if (!same || need <= f.intBits) return n;
+  return { ...n, rowSum: { ...d, format: `UQ${need}.${f.fracBits}` } };
+}
+
 /** A copy of `base` with the given fields replaced (shallow per section). */
 export function withNumeric(base: NumericConfig, patch: Partial<NumericConfig>): NumericConfig {
   return {

@@ -2,10 +2,10 @@
  * One ChipConfig drives the chip and its golden model: the TrainConfig of the fixed-point engine that the
  * chip built from `cfg` must equal bit for bit, and the weight words of the protocol's weight map.
  */
-import type { ChipConfig } from '../../generator/config.js';
+import { ConfigError, loadChipConfig, type ChipConfig } from '../../generator/config.js';
 import { weightMap } from '../../generator/protocol.js';
 import type { RawLayer } from '../../sim/golden/fixed/index.js';
-import { CHIP_TRAIN } from '../../sim/golden/fixed/index.js';
+import { CHIP_TRAIN, chipParams } from '../../sim/golden/fixed/index.js';
 import type { TrainConfig } from '../../sim/engine.js';
 
 /** The fixed engine's TrainConfig of a chip: its network, window, ξ variant, γ, σ, ε and learning rates. */
@@ -23,6 +23,26 @@ export function chipTrainConfig(cfg: ChipConfig, seed: number): TrainConfig {
     lrOut: lr.outMul * 2 ** -lr.outShift,
     seed,
   };
+}
+
+/**
+ * Checks that the fixed-point specification exists for `cfg` (every accumulator and row-sum format wide enough,
+ * the bounds below 2^53, ε representable, …) before anything is generated or built: throws a ConfigError
+ * naming `where` and the field.
+ */
+export function checkChipSpec(cfg: ChipConfig, where = 'config'): ChipConfig {
+  try {
+    chipParams(chipTrainConfig(cfg, 0), cfg.numeric);
+  } catch (e) {
+    if (e instanceof RangeError) throw new ConfigError(`${where}: ${e.message}`);
+    throw e;
+  }
+  return cfg;
+}
+
+/** loadChipConfig (generator/config.ts), then checkChipSpec: what every command that takes --config FILE reads. */
+export function loadChip(file: string): ChipConfig {
+  return checkChipSpec(loadChipConfig(file), file);
 }
 
 /** The raw layers as the protocol's weight words: per layer, row j = the nIn weights, then the bias. */

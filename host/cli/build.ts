@@ -6,7 +6,8 @@
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { DEFAULT_CHIP, loadChipConfig } from '../../generator/config.js';
+import { loadChip } from '../chip/config.js';
+import { DEFAULT_CHIP } from '../../generator/config.js';
 import { boardNames, loadBoard } from '../boards/board.js';
 import { buildBoard } from '../boards/build.js';
 import { UsageError } from './options.js';
@@ -32,7 +33,7 @@ export function buildCommand(): Command {
         return n;
       };
       const board = loadBoard(o.board);
-      const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      const cfg = o.config ? loadChip(o.config) : DEFAULT_CHIP;
       if (o.core !== 'chip' && o.core !== 'frontend') throw new UsageError(`--core must be chip or frontend, got '${o.core}'`);
       const seeds = Number(o.seeds);
       if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be an integer ≥ 1, got '${o.seeds}'`);

@@ -1,6 +1,7 @@
 /** `ibhebb gen`: emits the Verilog, name maps, TypeScript bindings and manifest of a configuration. */
 import { Command } from 'commander';
-import { DEFAULT_CHIP, loadChipConfig, configHash } from '../../generator/config.js';
+import { loadChip } from '../chip/config.js';
+import { DEFAULT_CHIP, configHash } from '../../generator/config.js';
 import { generateFiles, writeDesign } from '../../generator/gen.js';
 import { wmBits } from '../../generator/units/wm.js';
 
@@ -10,7 +11,7 @@ export function genCommand(): Command {
     .option('--config <file>', 'chip configuration (JSON); default: the default configuration')
     .option('--out <dir>', 'output folder', 'build/gen')
     .action((o: { config?: string; out: string }) => {
-      const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      const cfg = o.config ? loadChip(o.config) : DEFAULT_CHIP;
       const files = generateFiles(cfg);
       writeDesign(o.out, files);
       const modules = files.filter((f) => f.name.endsWith('.v')).length;

@@ -5,7 +5,8 @@
  * of a configuration.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_CHIP, loadChipConfig, configHash } from '../../generator/config.js';
+import { loadChip } from '../chip/config.js';
+import { DEFAULT_CHIP, configHash } from '../../generator/config.js';
 import { frontend } from '../../generator/units/frontend.js';
 import { Client } from '../protocol/client.js';
 import { MockTransport } from '../transport/mock.js';
@@ -31,7 +32,7 @@ export function identifyCommand(): Command {
     .option('--config <file>', 'the configuration the chip should have (JSON); default: the default configuration')
     .option('--timeout <ms>', 'how long to wait for each answer', '5000')
     .action(async (o: Opts) => {
-      const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      const cfg = o.config ? loadChip(o.config) : DEFAULT_CHIP;
       const baudRate = Number(o.baud);
       const timeoutMs = Number(o.timeout);
       if (!Number.isInteger(baudRate) || baudRate <= 0) throw new UsageError(`--baud ${o.baud} must be a positive integer`);

@@ -7,7 +7,8 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CHIP, loadChipConfig, type ChipConfig } from '../../generator/config.js';
+import { loadChip } from '../chip/config.js';
+import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
 import { resolveNumeric } from '../../generator/numeric.js';
 import { decodeWeightFile, FixedPointEngine, type RawLayer } from '../../sim/golden/fixed/engine.js';
 import { width } from '../../generator/fixed/index.js';
@@ -89,7 +90,7 @@ function predictGolden(cfg: ChipConfig, layers: RawLayer[], test: Split, n: numb
 }
 
 async function infer(o: InferOpts): Promise<void> {
-  const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+  const cfg = o.config ? loadChip(o.config) : DEFAULT_CHIP;
   const layers = readWeights(o.weights, cfg);
   if (o.engine !== 'uart' && (o.port || o.baud)) throw new UsageError('--port and --baud are for --engine uart');
   const mnist = loadMnist(o.dataDir ? { dataDir: o.dataDir } : {});

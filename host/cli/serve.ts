@@ -4,7 +4,8 @@
  * answers IDENTIFY, ECHO, LINK_STATUS, RESET and malformed frames (docs/protocol.md).
  */
 import { Command } from 'commander';
-import { DEFAULT_CHIP, loadChipConfig, configHash } from '../../generator/config.js';
+import { loadChip } from '../chip/config.js';
+import { DEFAULT_CHIP, configHash } from '../../generator/config.js';
 import { frontend } from '../../generator/units/frontend.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import { PtyBridge } from '../transport/pty.js';
@@ -18,7 +19,7 @@ export function serveCommand(): Command {
     .option('--config <file>', 'chip configuration (JSON); default: the default configuration')
     .option('--uart <clocksPerBit>', 'serve the board top instead: the chip behind the board UART (8N1 at this many clock cycles per bit) and a host-side UART, pin to pin')
     .action(async (o: { pty: string; config?: string; uart?: string }) => {
-      const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      const cfg = o.config ? loadChip(o.config) : DEFAULT_CHIP;
       let top = frontend(cfg);
       if (o.uart !== undefined) {
         const D = Number(o.uart);

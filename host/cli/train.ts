@@ -8,11 +8,11 @@ import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
 import { DEFAULT_CHIP, loadChipConfig, validateChip, ConfigError, type ChipConfig } from '../../generator/config.js';
-import { chipTrainConfig } from '../chip/config.js';
+import { checkChipSpec, chipTrainConfig } from '../chip/config.js';
 import { openChip, reportBuildStage } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
-import { lrShifts, lrToShift, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
+import { lrShifts, lrToShift, numericForWindow, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DATASET_NAMES, type DatasetName } from '../data/index.js';
@@ -209,8 +209,10 @@ function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfi
       numeric: formats,
     };
   }
+  // the row sums' default format widened for a window above 8 (--window, or the file's)
+  if (Number.isInteger(base.window) && base.window >= 1) base = { ...base, numeric: numericForWindow(base.numeric, base.window) };
   try {
-    return validateChip(base, o.config ?? 'configuration');
+    return checkChipSpec(validateChip(base, o.config ?? 'configuration'), o.config ?? 'configuration');
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, configHash, loadChipConfig, outputLanesOf, validateChip, type ChipConfig } from '../../generator/config.js';
+import { loadChip } from '../../host/chip/config.js';
 
 function load(obj: unknown): ChipConfig {
   const dir = mkdtempSync(join(tmpdir(), 'ibhebb-cfg-'));
@@ -68,5 +69,23 @@ describe('ChipConfig weightMemory', () => {
   });
   it('refuses another value, naming the field and the choices', () => {
     expect(() => load({ weightMemory: 'flash' })).toThrow(/weightMemory = "flash" must be 'block' or 'spram'/);
+  });
+});
+
+describe('ChipConfig window and the row sums', () => {
+  it('a window above 8 widens the default row-sum format to hold B gram words; a format the file sets is kept', () => {
+    expect(load({}).numeric.rowSum.format).toBe('UQ4.16');
+    expect(configHash(load({ window: 8 }))).toBe(configHash(DEFAULT_CHIP));
+    expect(load({ window: 16 }).numeric.rowSum.format).toBe('UQ5.16');
+    expect(load({ window: 33 }).numeric.rowSum.format).toBe('UQ7.16');
+    const narrow = { format: 'UQ3.16', rounding: 'nearest', overflow: 'saturate' };
+    expect(load({ window: 16, numeric: { rowSum: narrow } }).numeric.rowSum.format).toBe('UQ3.16');
+  });
+  it('the commands that take --config check the fixed-point spec first: a row sum too narrow is named before anything is built', () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'ibhebb-cfg-')), 'chip.json');
+    writeFileSync(f, JSON.stringify({ window: 16, numeric: { rowSum: { format: 'UQ3.16', rounding: 'nearest', overflow: 'saturate' } } }));
+    expect(() => loadChip(f)).toThrow(/chip\.json: numeric\.rowSum\.format: UQ3\.16 = ufixed<19,3> cannot hold the exact sum of 16 gram words/);
+    writeFileSync(f, JSON.stringify({ window: 16 }));
+    expect(loadChip(f).window).toBe(16);
   });
 });

@@ -126,12 +126,16 @@ describe('ibhebb train', () => {
       [['--format', 'weight=Q9.99'], /numeric\.weight\.format: Q9\.99/],
       [['--format', 'bogus=Q4.12'], /--format: 'bogus=Q4\.12' must be quantity=format/],
       [['--memory', 'recompute'], /memory 'recompute'/],
+      // a row-sum format set too narrow for the window is named before the run (the default one widens: below)
+      [['--window', '16', '--format', 'rowSum=UQ3.16'], /numeric\.rowSum\.format: UQ3\.16 = ufixed<19,3> cannot hold the exact sum of 16 gram words/],
     ];
     for (const [extra, message] of cases) {
       const r = await run(['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '1', ...extra]);
       expect(r.exitCode, extra.join(' ')).toBe(2);
       expect(r.all, extra.join(' ')).toMatch(message);
     }
+    const wide = await run(['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '1', '--window', '16']);
+    expect(wide.exitCode, wide.all).toBe(0); // the default row-sum format widened to UQ5.16 for 16 gram words
     const ck = join(tmp(), 'run.ckpt');
     const first = await run(['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '1', '--checkpoint', ck]);
     expect(first.exitCode, first.all).toBe(0);
