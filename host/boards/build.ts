@@ -22,6 +22,7 @@ import { chipCore, coreTop } from '../../generator/boards/core.js';
 import { uartDivisor } from '../../generator/boards/uart.js';
 import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
+import { outputLayout } from '../../generator/units/output.js';
 import type { Board } from './board.js';
 import { checkFit, fitReport, type FitReport } from './fit.js';
 import { XILINX_PREPARE } from '../../generator/tools/index.js';
@@ -79,17 +80,33 @@ export interface BuildReport {
  *     the first δ word stored (n_1 + B + 27, generator/units/modulator.ts with zwSlots 'all');
  *   - the Hebbian unit's other passes (1 + nOut·⌈nIn/L⌉ + 4 each) and their LayerNorm tails but the last one's
  *     (it runs beside the next step's first pass), + 6 for the boundaries.
- * The record's bytes, the pixel copy, the K_X row, the modulator calls and the output step overlap these.
- * bench/chip.ts measures 1,844 at the default configuration (this: 1,844; 1,972 at 64 lanes) and 3,624 at the Arty
- * config (3,636).
+ * The record's bytes, the pixel copy, the K_X row and the modulator calls overlap these. The output step of a
+ * step starts after the last hidden layer's LayerNorm tail and the next step's last-layer pass waits for it, so
+ * the period is also at least that pass, its tail and the output step (2·B·C_h·S·C + 2C + 18 cycles,
+ * generator/units/output.ts: logits, softmax tail, update) + 6: the bound with one hidden layer, where it is
+ * the layer-1 pass itself.
+ * Small hidden layers leave the record's intake as the bound: its bytes, one a cycle, then its pixel copy into
+ * the window, one a cycle, through one staging buffer, 2·(d + 1) + 26.
+ * bench/chip.ts (2026-11-30) measures 1,844 at the default configuration (this: 1,844; 1,972 at 64 lanes), 3,624
+ * at the Arty config (3,636), 2,593 at 784-128-10, B = 6, 50 lanes (2,597; 2,354 without the output step's
+ * bound), 2,001 at 784-100-10, B = 6, 50 lanes (2,001), 1,596 at 784-8-64-10, B = 2 (1,596; 196 without the
+ * intake). It is an estimate: 1,724 at 784-8-8-10, B = 16 (1,596: the K_X row's second pass is not modelled),
+ * 2,555 at 784-96-48-32-10, 40 lanes, 8 output lanes, Gram 4 × 1 (2,318).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
-  const [first, ...rest] = hebbianLayout(cfg).layers;
+  const layers = hebbianLayout(cfg).layers;
+  const [first, ...rest] = layers;
   const tail = (n: number) => n + 13;
   const pass = (l: { nOut: number; chunks: number }) => 1 + l.nOut * l.chunks + 4;
   const deltaChain = Math.ceil(cfg.window / cfg.gram.rows) * first.nOut + cfg.window + 27;
   const others = rest.reduce((a, l, i) => a + pass(l) + (i < rest.length - 1 ? tail(l.nOut) : 0), 0) + 6;
-  return first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others);
+  const o = outputLayout(cfg);
+  const outputStep = 2 * o.B * o.chunks * o.subChunks * o.C + 2 * o.C + 18;
+  const last = layers[layers.length - 1];
+  const lastPass = (rest.length === 0 ? first.nOut * first.chunks + 4 : pass(last)) + tail(last.nOut) + outputStep + 6;
+  // the record's bytes (one a cycle) and its pixel copy into the window (one a cycle) through one staging buffer
+  const intake = 2 * (cfg.layers[0] + 1) + 26;
+  return Math.max(first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake);
 }
 
 /**
@@ -314,7 +331,7 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: "the schedule's recurrence: the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails",
+    cyclesPerSampleSource: "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, and the record's intake; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)",
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,
