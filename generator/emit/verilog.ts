@@ -306,7 +306,10 @@ class ModuleEmitter {
       rows.push(['reg ', typeDecl(m.type), `${m.name} [0:${m.depth - 1}];`, attr]);
     }
     for (const t of this.tempDecls) (this.unrolledTemps.has(t.name) ? unrolledRows : rows).push([t.reg ? 'reg ' : 'wire', range(t.width), `${t.name};`]);
-    const simRows: Row[] = (form?.arrays ?? []).map((a) => [isReg(a.signals[0]) ? 'reg ' : 'wire', typeDecl(a.signals[0].type), `${a.name} [0:${a.signals.length - 1}];`]);
+    // a lane array's elements up to the next power of two: an index of log2 bits then needs no bounds check in
+    // Verilator's C++ (the elements past the lanes are never written or read)
+    const span = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
+    const simRows: Row[] = (form?.arrays ?? []).map((a) => [isReg(a.signals[0]) ? 'reg ' : 'wire', typeDecl(a.signals[0].type), `${a.name} [0:${span(a.signals.length) - 1}];`]);
     const tw = Math.max(0, ...[...rows, ...unrolledRows, ...simRows].map((r) => r[1].length));
     const line = ([k, t, n, attr]: Row): string => `  ${attr ?? ''}${k} ${tw > 0 ? t.padEnd(tw) + ' ' : ''}${n}`;
     const decls = rows.map(line);

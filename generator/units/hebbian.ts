@@ -771,12 +771,14 @@ interface SimNames {
  * S2 operands, forward products with their sum, and the weight saturation counts, written once as loops over
  * arrays instead of L copies — the chip's model is bound by instruction fetch, and Verilator writes every copy
  * out as straight-line code. Two blocks:
- *   lane_update  always @*: w_upd[k] = the packed update word of lane k (gatedUpdateWord with packFlags: the
- *                saturated word and its two rail flags while the lane writes, the read word otherwise), from
- *                w_rd[k], ν, h_cur's lane k and the draw r[k] — the items' arithmetic at 64 bits;
- *   lane_regs    always @(posedge clk): per lane, first the S2 product with the old wn[k] (the sum), then wn[k]
- *                takes the update word (a blocking write after the read: this block alone reads and writes wn);
- *                sum_q, the two weight saturation counters and their reset as in the items.
+ *   lane_update  always @*, only while the lanes write (w_we): w_upd[k] = the packed update word of lane k
+ *                (gatedUpdateWord with packFlags: the saturated word and its two rail flags where the lane holds a
+ *                word, the read word otherwise), from w_rd[k], ν, h_cur's lane k and the draw r[k] — the items'
+ *                arithmetic at 64 bits; in the other cycles nothing reads the words, and they hold;
+ *   lane_regs    always @(posedge clk), with a chunk in S1 or S2: per lane, first the S2 product with the old
+ *                wn[k] (the sum), then wn[k] takes the update word, or the read word when the lanes do not write
+ *                (a blocking write after the read: this block alone reads and writes wn); sum_q, the two weight
+ *                saturation counters (flags counted in writing cycles) and their reset as in the items.
  * The weight banks, read registers (w_rd[k]) and LFSRs keep their items (the memories stay the harness's public
  * memories), which read and write the arrays' elements. Only for the configurations whose arithmetic is the
  * 64-bit path of lane.ts (block weight memory, exact forward product in 64 bits, stochastic rounding in one
@@ -825,12 +827,16 @@ function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, r
   const cw = bitsFor(L + 1);
   // the loop index: unsigned, wide enough to reach L (Verilator's signed integer compares and products cost calls)
   const kw = bitsFor(L + 1);
+  // k < L as the index: its log2(span) low bits (the lane arrays span a power of two: no bounds check)
+  const kx = `k[${Math.max(bitsFor(L), 1) - 1}:0]`;
   const loop = `for (k = ${kw}'d0; k < ${kw}'d${L}; k = k + ${kw}'d1) begin`;
   const lane = (x: string): string => `${x}[${Number.isInteger(Math.log2(hw)) ? `{k, ${Math.log2(hw)}'d0}` : `k * ${hw}`} +: ${hw}]`;
   return {
     text: (s) => ({
       update: [
-        // every lane's word is set in every evaluation; Verilator cannot tell for an array written in a loop
+        // formed only while the lanes write (w_we): the words are read only then (the bank writes; wn takes the
+        // read word itself otherwise), so they hold in the other cycles — not a latch of the hardware, which is
+        // the items: this block is the simulator's only
         '  // verilator lint_off LATCH',
         '  always @* begin : lane_update',
         `    reg [${kw - 1}:0] k;`,
@@ -838,17 +844,19 @@ function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, r
         `    reg [${WS - 1}:0] s;`,
         `    p = ${NATIVE}'d0;`,
         `    s = ${WS}'d0;`,
-        `    ${loop}`,
-        `      if (${s.we} && ${live(s.last1, s.layer)}) begin`,
-        `        p = ${sext(s.nu, nuW)} * ${sext(lane(s.hc), hw)};`,
-        `        p = $signed(p + ({${NATIVE - rb}'d0, r[k]} << ${K - rb})) >>> ${K};`,
-        `        p = ${sext('w_rd[k]', ww)} + p;`,
-        `        s = p[${WS - 1}:0];`,
-        `        if (${flag('hi')}) w_upd[k] = ${lit(hiV, ww + 2)};`,
-        `        else if (${flag('lo')}) w_upd[k] = ${lit(loV, ww + 2)};`,
-        `        else w_upd[k] = {2'd0, s[${ww - 1}:0]};`,
-        '      end else begin',
-        "        w_upd[k] = {2'd0, w_rd[k]};",
+        `    if (${s.we}) begin`,
+        `      ${loop}`,
+        `        if (${live(s.last1, s.layer)}) begin`,
+        `          p = ${sext(s.nu, nuW)} * ${sext(lane(s.hc), hw)};`,
+        `          p = $signed(p + ({${NATIVE - rb}'d0, r[${kx}]} << ${K - rb})) >>> ${K};`,
+        `          p = ${sext(`w_rd[${kx}]`, ww)} + p;`,
+        `          s = p[${WS - 1}:0];`,
+        `          if (${flag('hi')}) w_upd[${kx}] = ${lit(hiV, ww + 2)};`,
+        `          else if (${flag('lo')}) w_upd[${kx}] = ${lit(loV, ww + 2)};`,
+        `          else w_upd[${kx}] = {2'd0, s[${ww - 1}:0]};`,
+        '        end else begin',
+        `          w_upd[${kx}] = {2'd0, w_rd[${kx}]};`,
+        '        end',
         '      end',
         '    end',
         '  end',
@@ -864,11 +872,15 @@ function simLanes(cfg: ChipConfig, lay: HebbianLayout, K: number, nuW: number, r
         `    acc = ${s.last2} ? ${s.bShift === 0 ? sext(s.bias, wb) : `${sext(s.bias, wb)} << ${s.bShift}`} : ${NATIVE}'d0;`,
         `    nhi = ${cw}'d0;`,
         `    nlo = ${cw}'d0;`,
-        `    ${loop}`,
-        `      if (${s.v2} && ${live(s.last2, s.layer)}) acc = acc + wn[k] * ${sext(lane(s.hn), hw)};`,
-        `      nhi = nhi + {${cw - 1}'d0, w_upd[k][${ww}]};`,
-        `      nlo = nlo + {${cw - 1}'d0, w_upd[k][${ww + 1}]};`,
-        `      if (${s.v1}) wn[k] = ${sext(`w_upd[k][${ww - 1}:0]`, ww)};`,
+        `    if (${s.v1} || ${s.v2}) begin`,
+        `      ${loop}`,
+        `        if (${s.v2} && ${live(s.last2, s.layer)}) acc = acc + wn[${kx}] * ${sext(lane(s.hn), hw)};`,
+        `        if (${s.we}) begin`,
+        `          nhi = nhi + {${cw - 1}'d0, w_upd[${kx}][${ww}]};`,
+        `          nlo = nlo + {${cw - 1}'d0, w_upd[${kx}][${ww + 1}]};`,
+        `          if (${s.v1}) wn[${kx}] = ${sext(`w_upd[${kx}][${ww - 1}:0]`, ww)};`,
+        `        end else if (${s.v1}) wn[${kx}] = ${sext(`w_rd[${kx}]`, ww)};`,
+        '      end',
         '    end',
         `    if (${s.v2}) ${s.sum} <= acc[${s.sumW - 1}:0];`,
         `    if (${s.we} && (nhi != ${cw}'d0 || nlo != ${cw}'d0)) begin`,
