@@ -139,11 +139,11 @@ export function loadChipConfig(file: string): ChipConfig {
     numeric,
   };
   if (cfg.weightMemory === 'block') delete cfg.weightMemory; // the default: the same design and hash as without it
-  // the row sums' default format widened for a window above 8 (a rowSum the file sets is kept)
-  if (Number.isInteger(cfg.window) && cfg.window >= 1) cfg.numeric = numericForWindow(cfg.numeric, cfg.window);
   // `lanes` alone sets the LFSR lane count too; both given must agree (validateChip says so otherwise)
   if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
   else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;
+  // the row sums' default format widened for a window above 8 (a rowSum the file sets is kept)
+  if (Number.isInteger(cfg.window) && cfg.window >= 1) cfg.numeric = numericForWindow(cfg.numeric, cfg.window);
   // a file that chooses its lanes but not the output lanes: one output lane per LFSR lane (not the default's 22)
   if (obj.lanes !== undefined && obj.outputLanes === undefined) delete cfg.outputLanes;
   // one physical output lane per LFSR lane is the same design as no field: dropped, so the hash is the same

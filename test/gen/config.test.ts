@@ -78,6 +78,8 @@ describe('ChipConfig window and the row sums', () => {
     expect(configHash(load({ window: 8 }))).toBe(configHash(DEFAULT_CHIP));
     expect(load({ window: 16 }).numeric.rowSum.format).toBe('UQ5.16');
     expect(load({ window: 33 }).numeric.rowSum.format).toBe('UQ7.16');
+    const withLanes = load({ window: 16, lanes: 8 }); // lanes rewrite the LFSR section: the widening survives it
+    expect([withLanes.numeric.rowSum.format, withLanes.numeric.lfsr.lanes]).toEqual(['UQ5.16', 8]);
     const narrow = { format: 'UQ3.16', rounding: 'nearest', overflow: 'saturate' };
     expect(load({ window: 16, numeric: { rowSum: narrow } }).numeric.rowSum.format).toBe('UQ3.16');
   });
