@@ -143,7 +143,7 @@ export function loadChipConfig(file: string): ChipConfig {
   if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
   else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;
   // the row sums' default format widened for a window above 8 (a rowSum the file sets is kept)
-  if (Number.isInteger(cfg.window) && cfg.window >= 1) cfg.numeric = numericForWindow(cfg.numeric, cfg.window);
+  cfg.numeric = numericForWindow(cfg.numeric, cfg.window);
   // a file that chooses its lanes but not the output lanes: one output lane per LFSR lane (not the default's 22)
   if (obj.lanes !== undefined && obj.outputLanes === undefined) delete cfg.outputLanes;
   // one physical output lane per LFSR lane is the same design as no field: dropped, so the hash is the same

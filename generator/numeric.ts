@@ -317,8 +317,9 @@ export function numericForWindow(n: NumericConfig, window: number): NumericConfi
   const f = fmt(d.format);
   const g = fmt(n.rowSum.format);
   const same = toHls(g) === toHls(f) && n.rowSum.rounding === d.rounding && n.rowSum.overflow === d.overflow;
-  const need = 1 + Math.ceil(Math.log2(Math.max(window, 1)));
-  if (!same || need <= f.intBits) return n;
+  if (!same || !Number.isInteger(window) || window < 1) return n; // a bad window: validateChip names it
+  const need = 1 + Math.ceil(Math.log2(window));
+  if (need <= f.intBits) return n;
   return { ...n, rowSum: { ...d, format: `UQ${need}.${f.fracBits}` } };
 }
 

@@ -46,9 +46,9 @@ export function mulByConst(x: Expr, n: number): Expr {
   return x.mul(x.signed ? c.toSigned() : c);
 }
 
-/** The spec's c.apply(x, e) = rnd(x·m, s + e) (ConstScale: round half up); just rnd(x, s + e) when m = 1. */
+/** The spec's c.apply(x, e) = rnd(x·m, s + e) (ConstScale: round half up); m a power of two is a shift (m = 1: none). */
 export function scaleRnd(x: Expr, c: ConstScale, e: number): Expr {
-  return rnd(c.m === 1 ? x : mulByConst(x, c.m), c.s + e);
+  return rnd(mulByConst(x, c.m), c.s + e);
 }
 
 /** rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up) for k > 0, the exact x·2^−k for k ≤ 0; signed result. */

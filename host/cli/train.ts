@@ -210,7 +210,7 @@ function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfi
     };
   }
   // the row sums' default format widened for a window above 8 (--window, or the file's)
-  if (Number.isInteger(base.window) && base.window >= 1) base = { ...base, numeric: numericForWindow(base.numeric, base.window) };
+  base = { ...base, numeric: numericForWindow(base.numeric, base.window) };
   try {
     return checkChipSpec(validateChip(base, o.config ?? 'configuration'), o.config ?? 'configuration');
   } catch (e) {

@@ -5,7 +5,7 @@
  * functions stays below 2^53 (so float64 integer arithmetic is exact). A config failing either is refused
  * with a RangeError naming the quantity.
  */
-import { ConstScale, dotFormat, fx, mulFormat, subFormat, sumFormat, width, type FixedFormat, type TableFunction } from '../../../generator/fixed/index.js';
+import { dotFormat, fx, mulFormat, subFormat, sumFormat, width, type FixedFormat, type TableFunction } from '../../../generator/fixed/index.js';
 import { chipTables, describeFormat, lrShifts, resolveNumeric, withNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
 import type { TrainConfig } from '../../engine.js';
 import { forwardParams, lnEpsRaw, type ForwardParams } from './forward.js';
@@ -189,7 +189,7 @@ function checkBounds(P: ChipParams, gamma: number): void {
     // LN backward: |ξ·2^g| ≤ 2^(w_ξ−1+g); |M2| ≤ 2^(w_ξ+w_z−2+g−f_z)·n·c + 1 (c the constant 1/n as rounded:
     // n·c = 1 for n = 2^k, within 2^−constBits of 1 otherwise); |z·M2| ≤ 2^(w_z−1)·|M2|
     const g = LN_BWD_GUARD;
-    const nc = n * new ConstScale(1 / n, N.constBits).effective;
+    const nc = n * P.modulator[l - 1].invN.effective;
     const m2 = 2 ** (w(N.xi) + w(N.act) - 2 + g - fb(N.act)) * nc + (nc === 1 ? 0 : 1);
     check(`LayerNorm backward z·mean(ξz), layer ${l}`, 2 ** (w(N.act) - 1) * m2);
     check(`LayerNorm backward Σ ξ z, layer ${l}`, n * 2 ** (w(N.xi) + w(N.act) - 2 + g));
