@@ -87,11 +87,19 @@ export interface BuildReport {
  * the layer-1 pass itself.
  * Small hidden layers leave the record's intake as the bound: its bytes, one a cycle, then its pixel copy into
  * the window, one a cycle, through one staging buffer, 2·(d + 1) + 26.
+ * The K_X row of step c (⌈B/R⌉ Gram passes of d elements, the pixel copy following its last pass) starts once
+ * step c − 1's modulator chain is done (generator/units/sequencer.ts: kx_req_go waits for the modulator FSM), and
+ * that chain starts once the row is done (kx_ready_q), layer after layer: each call its K_Z row's passes over n_l
+ * z, the modulator's ξ rows and δ words (2·n_l) and ⌊3B/2⌋ + 9 of kernel words, coefficients and hand-offs per
+ * layer, + 27 for the row's drain and the take (the constants fitted to bench/chip.ts on 784-8…-10 shapes,
+ * B = 9…16 on 8 rows, 8 to 32 wide: within 2 cycles). It bounds the period when B > R and the layers are small.
  * bench/chip.ts (2026-11-30) measures 1,844 at the default configuration (this: 1,844; 1,972 at 64 lanes), 3,624
  * at the Arty config (3,636), 2,593 at 784-128-10, B = 6, 50 lanes (2,597; 2,354 without the output step's
  * bound), 2,001 at 784-100-10, B = 6, 50 lanes (2,001), 1,596 at 784-8-64-10, B = 2 (1,596; 196 without the
- * intake). It is an estimate: 1,724 at 784-8-8-10, B = 16 (1,596: the K_X row's second pass is not modelled),
- * 2,555 at 784-96-48-32-10, 40 lanes, 8 output lanes, Gram 4 × 1 (2,318).
+ * intake), 1,725 at 784-8-8-10, B = 16 (1,725; 1,596 without the K_X chain), 1,790 at 784-8-8-8-10, B = 16
+ * (1,790), 1,915 at 784-32-32-10, B = 16 (1,917). It is an estimate: 1,749 at 784-8-8-10, B = 8 on a 4 × 8
+ * Gram array (1,701: some ~50 cycles of 4-row arrays are not modelled), 2,556 at 784-96-48-32-10, 40 lanes,
+ * 8 output lanes, Gram 4 × 1 (2,362).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
   const layers = hebbianLayout(cfg).layers;
@@ -106,7 +114,11 @@ export function cyclesPerSample(cfg: ChipConfig): number {
   const lastPass = (rest.length === 0 ? first.nOut * first.chunks + 4 : pass(last)) + tail(last.nOut) + outputStep + 6;
   // the record's bytes (one a cycle) and its pixel copy into the window (one a cycle) through one staging buffer
   const intake = 2 * (cfg.layers[0] + 1) + 26;
-  return Math.max(first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake);
+  // the K_X row of a step (its Gram passes over the pixels) after the previous step's modulator chain, layer by layer
+  const passes = Math.ceil(cfg.window / cfg.gram.rows);
+  const modCall = (n: number) => (passes + 2) * n + Math.floor((3 * cfg.window) / 2) + 9;
+  const kxChain = passes * cfg.layers[0] + layers.reduce((a, l) => a + modCall(l.nOut), 0) + 27;
+  return Math.max(first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake, kxChain);
 }
 
 /**

@@ -37,6 +37,14 @@ describe('build: figures', () => {
     // small hidden layers: the record's 785 bytes and its 784-pixel copy through one staging buffer decide
     // (bench/chip.ts: 1,596), not the layer-2 pass (8·12 + 4 + 8 + 13 + 1 + 64 + 4 + 6 = 196) nor the output step
     expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 64, 10], window: 2 })).toBe(2 * 785 + 26);
+    // B = 16 on 8 Gram rows: the K_X row's two passes over 784 pixels follow the previous step's modulator chain,
+    // (2 + 2)·n + ⌊3B/2⌋ + 9 a layer (bench/chip.ts --samples 3000: 1,725; the intake bound said 1,596)
+    const small = { ...DEFAULT_CHIP, layers: [784, 8, 8, 10], window: 16 };
+    expect(cyclesPerSample(small)).toBe(2 * 784 + 2 * (4 * 8 + 24 + 9) + 27);
+    expect(cyclesPerSample(small)).toBe(1725);
+    // the chain grows with each hidden layer and its width (measured 1,790 and 1,915)
+    expect(cyclesPerSample({ ...small, layers: [784, 8, 8, 8, 10] })).toBe(1790);
+    expect(Math.abs(cyclesPerSample({ ...small, layers: [784, 32, 32, 10] }) - 1915)).toBeLessThanOrEqual(2);
     // one hidden layer: the output step (2·6·3·1·10 + 2·10 + 18 = 398) after the layer's pass and tail bounds the
     // period (bench/chip.ts: 2,593; without it the estimate said 2,354)
     expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 128, 10], window: 6, lanes: 50, outputLanes: undefined })).toBe(128 * 16 + 4 + 128 + 13 + 398 + 6);
