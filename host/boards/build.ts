@@ -98,8 +98,8 @@ export interface BuildReport {
  * bound), 2,001 at 784-100-10, B = 6, 50 lanes (2,001), 1,596 at 784-8-64-10, B = 2 (1,596; 196 without the
  * intake), 1,725 at 784-8-8-10, B = 16 (1,725; 1,596 without the K_X chain), 1,790 at 784-8-8-8-10, B = 16
  * (1,790), 1,915 at 784-32-32-10, B = 16 (1,917). It is an estimate: 1,749 at 784-8-8-10, B = 8 on a 4 × 8
- * Gram array (1,701: some ~50 cycles of 4-row arrays are not modelled), 2,556 at 784-96-48-32-10, 40 lanes,
- * 8 output lanes, Gram 4 × 1 (2,362).
+ * Gram array (1,701: 40–55 cycles of arrays under 8 rows with 8 columns are not modelled), 2,556 at
+ * 784-96-48-32-10, 40 lanes, 8 output lanes, Gram 4 × 1 (2,362; on 8 × 1, one pass: 2,328, this 2,318).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
   const layers = hebbianLayout(cfg).layers;
