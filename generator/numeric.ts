@@ -78,6 +78,13 @@ export interface LfsrSpec {
   leap: number;
   /** parallel LFSRs per layer; word i of row j (bias at i = nIn) draws from lane i mod lanes; rows with δ_j = 0 draw nothing */
   lanes: number;
+  /**
+   * Row groups of the hidden layers (left out: 1): the lanes in G groups of g = lanes / G, row j rounding with
+   * group j mod G — word i (bias at i = nIn) draws from lane (j mod G)·g + i mod g. G = 1 is the order above. A
+   * unit whose G groups of g lanes work on G consecutive rows at once (bench/RESULTS.md, "row groups") keeps
+   * every lane count near ⌈words / lanes⌉ cycles a pass. The output layer always uses G = 1.
+   */
+  rowGroups?: number;
   /** base seed; the lane seeds are derived from it and the training seed (laneSeed in sim/golden/fixed) */
   seed: number;
 }
@@ -289,6 +296,10 @@ export function resolveNumeric(n: NumericConfig): ResolvedNumeric {
   intField('lfsr.rbits', l.rbits, 1, Math.min(l.width, 30));
   intField('lfsr.leap', l.leap, 1, 64);
   intField('lfsr.lanes', l.lanes, 1, 4096);
+  if (l.rowGroups !== undefined) {
+    intField('lfsr.rowGroups', l.rowGroups, 1, l.lanes);
+    if (l.lanes % l.rowGroups !== 0) bad('lfsr.rowGroups', `= ${l.rowGroups} must divide lfsr.lanes (${l.lanes}): the groups have lanes / rowGroups lanes each`);
+  }
   intField('lfsr.seed', l.seed, 0, 2 ** 32 - 1);
   const lr = n.lr;
   if (lr === null || typeof lr !== 'object') bad('lr', 'must be { hiddenShift, hiddenMul, outShift, outMul }');

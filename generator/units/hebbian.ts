@@ -194,6 +194,13 @@ export function lfsrResetSeed(width: number, l: number, q: number, lanes: number
 function checkUnit(cfg: ChipConfig, N: ResolvedNumeric): void {
   if (cfg.layers.length < 3) throw new RangeError('hebbian: layers needs an input, a hidden layer and an output');
   if (N.lfsr.lanes !== cfg.lanes) throw new RangeError(`hebbian: numeric.lfsr.lanes (${N.lfsr.lanes}) must equal lanes (${cfg.lanes})`);
+  const G = N.lfsr.rowGroups ?? 1;
+  if (G !== 1) {
+    throw new RangeError(
+      `hebbian: numeric.lfsr.rowGroups = ${G}: the Hebbian unit is generated for one row group only (its grouped form is not built yet); ` +
+        'the fixed-point golden model (--engine golden --numeric fixed) trains with row groups. Leave rowGroups out for the chip.',
+    );
+  }
 }
 
 /** A lane's weight bank: its read register (latency 1) and its write port (connected once). */

@@ -46,6 +46,11 @@ describe('pinned fixed-point specification (weights after N steps, SHA-256)', ()
     expect(trainedHash({ ...TINY, layers: [784, 12, 6, 10] }, TINY_NUMERIC, mnist.train, [[0, 300]])).toBe('2d94f99ee5555e774e0a9941fd700bef3484c8850e6397d94a9e2cfe25cc6fe3');
   });
 
+  it('784-16-8-10, B = 4, 8 lanes in 4 row groups (numeric.lfsr.rowGroups: row j rounds with lanes 2·(j mod 4) and 2·(j mod 4) + 1), variant E, 300 MNIST samples', () => {
+    const numeric = withNumeric(TINY_NUMERIC, { lfsr: { ...TINY_NUMERIC.lfsr, rowGroups: 4 } });
+    expect(trainedHash(TINY, numeric, mnist.train, [[0, 300]])).toBe('a6e01513d45f5250cf0c78423f6c27ef99679c37e9b8c9362f8658c794c90d2c');
+  });
+
   it('784-16-8-10, B = 4, 8 lanes, variant E, an epoch boundary: samples 0..149, beginEpoch, samples 150..299', () => {
     expect(trainedHash(TINY, TINY_NUMERIC, mnist.train, [[0, 150], [150, 300]])).toBe('33c42b0d01722d26f00dc3cf3d65fd583177c478196d3fdf3ce76d6134eb083e');
   });

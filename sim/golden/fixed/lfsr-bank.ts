@@ -71,13 +71,14 @@ export class LfsrBank {
 
   /**
    * The next draw of each of `words` consecutive words i = 0 … words−1, word i drawing from lane
-   * i mod lanes, into out[i] as full int32 states (mask with rmask). Same states as `words` calls
-   * draw(i mod lanes); computed lane by lane with four lanes interleaved.
+   * first + i mod count (default: all lanes, lane i mod lanes), into out[i] as full int32 states (mask with
+   * rmask). Same states as `words` calls draw(first + i mod count); computed lane by lane with four lanes
+   * interleaved.
    */
-  fillRow(out: Int32Array, words: number): void {
+  fillRow(out: Int32Array, words: number, first = 0, count = this.lanes): void {
     const J = this.jump;
-    const st = this.states;
-    const lanes = this.lanes;
+    const st = first === 0 ? this.states : this.states.subarray(first, first + count);
+    const lanes = count;
     let q = 0;
     for (; q + 3 < lanes && q + 3 < words; q += 4) {
       let a = st[q];

@@ -84,7 +84,8 @@
  *   W_ji ← sat_w(W_ji + SR(−mul·v_j·h_i, kW)),  b_j ← sat_b(b_j + SR(−mul·v_j, kB)),
  *   kW = f_δ + f_h + shift − f_w,  kB = f_δ + shift − f_b.
  *   Order: row j holds words i = 0 … nIn − 1 and the bias as word i = nIn; rows j = 0, 1, … in order, words in
- *   order; word i draws from lane i mod lanes of layer l's bank. A row with mul·v_j = 0 is skipped: not
+ *   order; word i draws from lane i mod lanes of layer l's bank — with lfsr.rowGroups G > 1, from lane
+ *   (j mod G)·g + i mod g, g = lanes / G (the output layer always as G = 1). A row with mul·v_j = 0 is skipped: not
  *   written, no draws. SR(x, k), r = rbits, one draw ρ: ⌊(⌊x/2^(k−r)⌋ + ρ)/2^r⌋ for k ≥ r;
  *   ⌊(x + ⌊ρ/2^(r−k)⌋)/2^k⌋ for 0 < k < r; x·2^−k, no draw, for k ≤ 0. A deterministic weight (bias) rounding
  *   replaces SR and draws nothing. Fused: with the next input h' of the layer, the same pass also returns

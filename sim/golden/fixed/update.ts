@@ -27,6 +27,8 @@ export interface UpdateParams {
   readonly rbits: number;
   /** |m·v·h| < 2^31 and 0 ≤ kW − rbits ≤ 31: the update may use 32-bit integer operations (same result) */
   readonly intPath: boolean;
+  /** row groups G (numeric.lfsr.rowGroups): row j draws from lanes (j mod G)·g … (j mod G)·g + g − 1, g = lanes / G */
+  readonly groups: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export function updateParams(N: ResolvedNumeric, nIn: number, n: number, hIn: Fi
     bHi: maxRawNum(N.bias.format),
     rbits: rb,
     intPath: stoch && 2 ** (width(vIn) - 1) * mul * 2 ** (width(hIn) - 1) < 2 ** 31 && kW >= rb && kW - rb <= 31,
+    groups: N.lfsr.rowGroups ?? 1,
   };
 }
 
@@ -67,8 +70,9 @@ export function roundUpdate(x: number, k: number, bank: LfsrBank, lane: number, 
 
 /**
  * One row of updates W[o + i] ← sat(W[o + i] + round(x(i), k)), i = 0 … nIn − 1, word i drawing from lane
- * i mod lanes of `bank` (stochastic rounding: the row's draws generated lane by lane, then exact float64 SR,
- * x(i) an integer below 2^53); returns the lane the next draw (the row's bias) takes.
+ * first + i mod count of `bank` (default: lane i mod lanes; stochastic rounding: the row's draws generated lane
+ * by lane, then exact float64 SR, x(i) an integer below 2^53); returns the lane the next draw (the row's bias)
+ * takes.
  */
 export function updateRow(
   W: Int32Array,
@@ -82,10 +86,11 @@ export function updateRow(
   lo: number,
   hi: number,
   slot: SatSlot,
+  first = 0,
+  lanes = bank.lanes,
 ): number {
-  const lanes = bank.lanes;
   if (rounding === 'stochastic' && k > 0) {
-    bank.fillRow(rbuf, nIn);
+    bank.fillRow(rbuf, nIn, first, lanes);
     const rb = bank.rbits;
     const rmask = bank.rmask;
     if (k >= rb) {
@@ -97,14 +102,14 @@ export function updateRow(
       const lowK = 2 ** -k;
       for (let i = 0; i < nIn; i++) W[o + i] = sat(W[o + i] + Math.floor((x(i) + Math.floor((rbuf[i] & rmask) * lowR)) * lowK), lo, hi, slot);
     }
-    return nIn % lanes;
+    return first + (nIn % lanes);
   }
   let lane = 0;
   for (let i = 0; i < nIn; i++) {
-    W[o + i] = sat(W[o + i] + roundUpdate(x(i), k, bank, lane, rounding), lo, hi, slot);
+    W[o + i] = sat(W[o + i] + roundUpdate(x(i), k, bank, first + lane, rounding), lo, hi, slot);
     if (++lane === lanes) lane = 0;
   }
-  return lane;
+  return first + lane;
 }
 
 /** The next input of a fused pass and where its accumulators go (acc[j], j = 0 … n − 1). */
@@ -117,7 +122,7 @@ export interface FusedForward {
 
 /**
  * The rank-1 update of W (n × nIn, W[j·nIn + i]) and b by v (length n) ⊗ h (length nIn), in place, drawing
- * from `bank`; with `next`, also the fused forward MAC of next.h through the updated weights. `rbuf` is
+ * from `bank` (row j from its group's lanes, p.groups); with `next`, also the fused forward MAC of next.h through the updated weights. `rbuf` is
  * scratch of ≥ nIn words.
  */
 export function rank1Update(
@@ -133,7 +138,9 @@ export function rank1Update(
 ): void {
   const { nIn, n, m, kW, kB, wLo, wHi, bLo, bHi, rbits: rb } = p;
   const rmask = bank.rmask;
-  const lanes = bank.lanes;
+  const G = p.groups;
+  const lanes = bank.lanes / G;
+  if (!Number.isInteger(lanes)) throw new RangeError(`rank1Update: ${G} row groups do not divide ${bank.lanes} lanes`);
   const Sw = s.weight;
   const sh1 = kW - rb;
   for (let j = 0; j < n; j++) {
@@ -143,16 +150,17 @@ export function rank1Update(
       if (next) next.acc[j] = macRow(W, o, nIn, next.h, b[j] * next.bShift);
       continue;
     }
+    const first = G === 1 ? 0 : (j % G) * lanes;
     let lane = 0;
     if (p.intPath) {
       // the row's draws (words 0 … nIn−1), generated lane by lane, then the update
-      bank.fillRow(rbuf, nIn);
-      lane = nIn % lanes;
+      bank.fillRow(rbuf, nIn, first, lanes);
+      lane = first + (nIn % lanes);
       for (let i = 0; i < nIn; i++) {
         const d = ((Math.imul(nu, h[i]) >> sh1) + (rbuf[i] & rmask)) >> rb;
         W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
       }
-    } else lane = updateRow(W, o, nIn, (i) => nu * h[i], kW, p.wRounding, bank, rbuf, wLo, wHi, Sw);
+    } else lane = updateRow(W, o, nIn, (i) => nu * h[i], kW, p.wRounding, bank, rbuf, wLo, wHi, Sw, first, lanes);
     // bias word (i = nIn)
     b[j] = sat(b[j] + roundUpdate(nu, kB, bank, lane, p.bRounding), bLo, bHi, s.bias);
     if (next) next.acc[j] = macRow(W, o, nIn, next.h, b[j] * next.bShift);

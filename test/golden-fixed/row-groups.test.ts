@@ -1,0 +1,106 @@
+/**
+ * Row groups (numeric.lfsr.rowGroups = G): row j of a hidden layer rounds with the g = lanes / G lanes of group
+ * j mod G — word i (the bias at i = nIn) with lane (j mod G)·g + i mod g. rank1Update against a reference that
+ * draws word by word (roundUpdate, one draw per call) in exactly that order; G = 1 is the plain lane order.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_NUMERIC, resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
+
+import { hebbian } from '../../generator/units/hebbian.js';
+import { DEFAULT_CHIP } from '../../generator/config.js';
+import { Rng } from '../../sim/rng.js';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadChip } from '../../host/chip/config.js';
+import { laneSeed, LfsrBank, rank1Update, satSlots } from '../../sim/golden/fixed/index.js';
+import { roundUpdate, updateParams, type UpdateParams } from '../../sim/golden/fixed/update.js';
+
+const rng = new Rng(11);
+const N0 = resolveNumeric(DEFAULT_NUMERIC);
+const randInt = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
+const randArray = (n: number, lo: number, hi: number) => Int32Array.from({ length: n }, () => randInt(lo, hi));
+const grouped = (lanes: number, rowGroups?: number, patch: Partial<NumericConfig> = {}): NumericConfig =>
+  withNumeric(DEFAULT_NUMERIC, { ...patch, lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes, ...(rowGroups === undefined ? {} : { rowGroups }) } });
+
+function bank(lanes: number): LfsrBank {
+  const L = DEFAULT_NUMERIC.lfsr;
+  return new LfsrBank(L.width, L.rbits, L.leap, lanes, Array.from({ length: lanes }, (_, q) => laneSeed(L.seed, 5, 0, q, L.width)));
+}
+
+/** The specification's order, one word at a time: row j's words from lane (j mod G)·g + i mod g, then its bias. */
+function reference(p: UpdateParams, W: Int32Array, b: Int32Array, v: Float64Array, h: Int32Array, k: LfsrBank, G: number): void {
+  const g = k.lanes / G;
+  const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+  for (let j = 0; j < p.n; j++) {
+    const nu = p.m * v[j];
+    if (nu === 0) continue;
+    const first = (j % G) * g;
+    for (let i = 0; i < p.nIn; i++) W[j * p.nIn + i] = clamp(W[j * p.nIn + i] + roundUpdate(nu * h[i], p.kW, k, first + (i % g), p.wRounding), p.wLo, p.wHi);
+    b[j] = clamp(b[j] + roundUpdate(nu, p.kB, k, first + (p.nIn % g), p.bRounding), p.bLo, p.bHi);
+  }
+}
+
+describe('row groups: the lane each word of a hidden row rounds with', () => {
+  // nIn 10 at g = 2: every row's last g-chunk is full, so the bias lane is the row's first lane again
+  it.each([
+    [6, 3, 10, 7],
+    [6, 2, 11, 5],
+    [8, 4, 9, 9],
+    [8, 1, 13, 4],
+    [5, 5, 7, 6],
+  ])('%i lanes in %i groups, %i inputs, %i rows: every weight, bias and LFSR state as the word-by-word order', (lanes, G, nIn, n) => {
+    for (const rbits of [16, 30]) {
+      const N = resolveNumeric(grouped(lanes, G, {}));
+      const N2 = { ...N, lfsr: { ...N.lfsr, rbits } };
+      const p = updateParams(N2, nIn, n, N0.input.format, N0.delta.format, 1, 6);
+      for (let trial = 0; trial < 8; trial++) {
+        const W = randArray(nIn * n, -30000, 30000);
+        const b = randArray(n, -30000, 30000);
+        const v = Float64Array.from({ length: n }, () => (rng.int(3) === 0 ? 0 : randInt(-(2 ** 20), 2 ** 20)));
+        const h = randArray(nIn, -255, 255);
+        const [W1, b1, W2, b2] = [W.slice(), b.slice(), W.slice(), b.slice()];
+        const mk = () => new LfsrBank(N.lfsr.width, rbits, N.lfsr.leap, lanes, Array.from(bank(lanes).states, (s) => s >>> 0));
+        const [k1, k2] = [mk(), mk()];
+        rank1Update(p, W1, b1, v, h, k1, new Int32Array(nIn + 4), satSlots());
+        reference(p, W2, b2, v, h, k2, G);
+        expect(W1).toEqual(W2);
+        expect(b1).toEqual(b2);
+        expect(k1.states).toEqual(k2.states);
+        if (G > 1 && v.some((x, j) => x !== 0 && j % G !== 0)) {
+          // the groups matter: in the plain lane order (G = 1) the words take other draws
+          const W3 = W.slice();
+          rank1Update({ ...p, groups: 1 }, W3, b.slice(), v, h, mk(), new Int32Array(nIn + 4), satSlots());
+          expect(W3).not.toEqual(W1);
+        }
+      }
+    }
+  });
+
+  it('rowGroups left out and rowGroups 1 are the same specification', () => {
+    const a = updateParams(resolveNumeric(grouped(8)), 9, 4, N0.input.format, N0.delta.format, 1, 6);
+    const b = updateParams(resolveNumeric(grouped(8, 1)), 9, 4, N0.input.format, N0.delta.format, 1, 6);
+    expect(a).toEqual(b);
+    expect(a.groups).toBe(1);
+  });
+
+  it('refuses a group count that does not divide the lanes, naming the field', () => {
+    expect(() => resolveNumeric(grouped(8, 3))).toThrow(/lfsr\.rowGroups.*must divide lfsr\.lanes \(8\)/);
+    expect(() => resolveNumeric(grouped(8, 0))).toThrow(/lfsr\.rowGroups/);
+    expect(() => resolveNumeric(grouped(8, 16))).toThrow(/lfsr\.rowGroups/);
+  });
+
+  it('the Hebbian unit is generated for one row group only, and says so', () => {
+    const cfg = { ...DEFAULT_CHIP, lanes: 48, outputLanes: 16, numeric: grouped(48, 3) };
+    expect(() => hebbian(cfg)).toThrow(/rowGroups = 3.*one row group only.*golden model/);
+  });
+
+  it('a chip command refuses a config file with row groups, naming the file and the field; rowGroups 1 loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibhebb-groups-'));
+    const f = join(dir, 'g3.json');
+    writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 3 } } }));
+    expect(() => loadChip(f)).toThrow(/g3\.json: numeric\.lfsr\.rowGroups = 3: .*one row group only/);
+    writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 1 } } }));
+    expect(loadChip(f).numeric.lfsr.rowGroups).toBe(1);
+  });
+});
