@@ -77,11 +77,13 @@ export { HOST_KIND };
 export interface HiddenLayer {
   nIn: number;
   nOut: number;
-  /** chunks per row ⌈nIn / L⌉ */
+  /** chunks per row ⌈nIn / g⌉ (g = the lanes of a row group; g = L without groups) */
   chunks: number;
-  /** words in the last chunk (1 … L) */
+  /** rounds of a pass: ⌈nOut / G⌉ (G row groups work on G consecutive rows at once) */
+  rounds: number;
+  /** words in the last chunk (1 … g) */
   lastLanes: number;
-  /** LFSR lane of the bias word: nIn mod L */
+  /** lane of the bias word within its row's group: nIn mod g */
   biasLane: number;
   wBase: number;
   bBase: number;
@@ -99,6 +101,9 @@ export interface HiddenLayer {
 
 export interface HebbianLayout {
   lanes: number;
+  /** row groups G (numeric.lfsr.rowGroups) and the lanes of each, g = L / G */
+  groups: number;
+  groupLanes: number;
   layers: HiddenLayer[];
   /** words per weight bank */
   depth: number;
@@ -120,6 +125,8 @@ export interface HebbianLayout {
 export function hebbianLayout(cfg: ChipConfig): HebbianLayout {
   const N = resolveNumeric(cfg.numeric);
   const L = cfg.lanes;
+  const G = N.lfsr.rowGroups ?? 1;
+  const g = L / G;
   const sizes = cfg.layers;
   const H = sizes.length - 2;
   const fIn = (l: number) => (l === 0 ? N.input.format : N.act.format);
@@ -136,7 +143,8 @@ export function hebbianLayout(cfg: ChipConfig): HebbianLayout {
   for (let l = 0; l < H; l++) {
     const nIn = sizes[l];
     const nOut = sizes[l + 1];
-    const chunks = Math.ceil(nIn / L);
+    const chunks = Math.ceil(nIn / g);
+    const rounds = Math.ceil(nOut / G);
     const F = fIn(l);
     const align = hFrac - F.fracBits;
     hWidth = Math.max(hWidth, width(F) + align);
@@ -147,8 +155,9 @@ export function hebbianLayout(cfg: ChipConfig): HebbianLayout {
       nIn,
       nOut,
       chunks,
-      lastLanes: nIn - (chunks - 1) * L,
-      biasLane: nIn % L,
+      rounds,
+      lastLanes: nIn - (chunks - 1) * g,
+      biasLane: nIn % g,
       wBase,
       bBase,
       hBase,
@@ -158,14 +167,16 @@ export function hebbianLayout(cfg: ChipConfig): HebbianLayout {
       drawW: N.weight.rounding === 'stochastic' && kW > 0,
       accFormat: sumFormat(term, nIn + 1),
     });
-    wBase += nOut * chunks;
-    bBase += nOut;
+    wBase += rounds * chunks;
+    bBase += rounds;
     hBase += H_SLOTS * chunks;
     words += nOut * (nIn + 1);
   }
   const kB = fd + N.lr.hiddenShift - N.bias.format.fracBits;
   return {
     lanes: L,
+    groups: G,
+    groupLanes: g,
     layers,
     depth: wBase,
     biasDepth: bBase,
@@ -180,10 +191,20 @@ export function hebbianLayout(cfg: ChipConfig): HebbianLayout {
   };
 }
 
-/** Bank and address of weight word i of row j of hidden layer l. */
+/**
+ * Bank and address of weight word i of row j of hidden layer l: bank (j mod G)·g + i mod g, address
+ * wBase + ⌊j/G⌋·C + ⌊i/g⌋ (G = 1: bank i mod L, wBase + j·C + ⌊i/L⌋).
+ */
 export function weightAddress(lay: HebbianLayout, l: number, j: number, i: number): { bank: number; addr: number } {
   const y = lay.layers[l];
-  return { bank: i % lay.lanes, addr: y.wBase + j * y.chunks + Math.floor(i / lay.lanes) };
+  const g = lay.groupLanes;
+  return { bank: (j % lay.groups) * g + (i % g), addr: y.wBase + Math.floor(j / lay.groups) * y.chunks + Math.floor(i / g) };
+}
+
+/** Bias memory (the row's group) and address of the bias of row j of hidden layer l: group j mod G at bBase + ⌊j/G⌋. */
+export function biasAddress(lay: HebbianLayout, l: number, j: number): { bank: number; addr: number } {
+  const y = lay.layers[l];
+  return { bank: j % lay.groups, addr: y.bBase + Math.floor(j / lay.groups) };
 }
 
 /** Reset value of LFSR lane q of layer l (nonzero; the host loads the training seeds). */
