@@ -215,13 +215,6 @@ export function lfsrResetSeed(width: number, l: number, q: number, lanes: number
 function checkUnit(cfg: ChipConfig, N: ResolvedNumeric): void {
   if (cfg.layers.length < 3) throw new RangeError('hebbian: layers needs an input, a hidden layer and an output');
   if (N.lfsr.lanes !== cfg.lanes) throw new RangeError(`hebbian: numeric.lfsr.lanes (${N.lfsr.lanes}) must equal lanes (${cfg.lanes})`);
-  const G = N.lfsr.rowGroups ?? 1;
-  if (G !== 1) {
-    throw new RangeError(
-      `hebbian: numeric.lfsr.rowGroups = ${G}: the Hebbian unit is generated for one row group only (its grouped form is not built yet); ` +
-        'the fixed-point golden model (--engine golden --numeric fixed) trains with row groups. Leave rowGroups out for the chip.',
-    );
-  }
 }
 
 /** A lane's weight bank: its read register (latency 1) and its write port (connected once). */
@@ -311,7 +304,11 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
 
   // ---- widths
   const lw = bitsFor(H);
-  const maxOut = Math.max(...lay.layers.map((y) => y.nOut));
+  const G = lay.groups;
+  const g = lay.groupLanes;
+  const gw0 = bitsFor(G);
+  if (G > 1 && opts.simLoops) throw new RangeError('hebbian: the Verilator lane form (simLoops) is for one row group only');
+  const maxOut = Math.max(...lay.layers.map((y) => y.rounds));
   const maxC = Math.max(...lay.layers.map((y) => y.chunks));
   const rowW = bitsFor(maxOut);
   const chW = bitsFor(maxC);
@@ -364,10 +361,13 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const hcBaseQ = m.reg('hc_base_q', uint(hw), { reset: 0 });
   const hnBaseQ = m.reg('hn_base_q', uint(hw), { reset: 0 });
   const lastChunkQ = m.reg('last_chunk_q', uint(chW), { reset: 0 }); // C − 1
-  const lastRowQ = m.reg('last_row_q', uint(rowW), { reset: 0 }); // nOut − 1
+  const lastRowQ = m.reg('last_row_q', uint(rowW), { reset: 0 }); // rounds − 1 (G = 1: nOut − 1)
   const nuW = width(FD) + (mul === 1 ? 1 : bitsFor(mul + 1) + 2);
-  const nuQ = m.reg('nu_q', sint(nuW), { reset: 0 });
-  const actQ = m.reg('act_q', uint(1), { reset: 0 });
+  // per row group γ (G = 1: the one group keeps the plain names)
+  const gname = (base: string, γ: number, suffix = '_q'): string => (G === 1 ? `${base}${suffix}` : `${base}_g${γ}${suffix}`);
+  const groupsOf = <T>(f: (γ: number) => T): T[] => Array.from({ length: G }, (_, γ) => f(γ));
+  const nuQ = groupsOf((γ) => m.reg(gname('nu', γ), sint(nuW), { reset: 0 }));
+  const actQ = groupsOf((γ) => m.reg(gname('act', γ), uint(1), { reset: 0 }));
 
   // constants of the commanded layer, registered at start
   // (base + slot·C) mod 2^hw as a table over the slot and the layer, not a product of the two-bit slot and the
@@ -378,20 +378,36 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   // ---- output queue and credits
   const inflight = m.reg('inflight_q', uint(bitsFor(ACC_QUEUE + 1)), { reset: 0 });
   const q = fifo(accOut, ACC_QUEUE, { last: true });
-  const pushV = m.wire('acc_push', uint(1));
-  const pushD = m.wire('acc_push_data', uint(accOut));
-  const pushL = m.wire('acc_push_last', uint(1));
-  const qi = m.instance('acc_queue', q, {
-    s_axis_in_tvalid: pushV,
-    s_axis_in_tdata: pushD,
-    s_axis_in_tlast: pushL,
-    m_axis_out_tready: accS.ready,
+  // one queue per row group (G = 1: the one queue `acc_queue`); the stream pops them in turn, so rows leave in order
+  const outSel = G > 1 ? m.reg('acc_out_group_q', uint(gw0), { reset: 0 }) : null;
+  const pushes = groupsOf((γ) => {
+    const v = m.wire(G === 1 ? 'acc_push' : `acc_push_${γ}`, uint(1));
+    const d = m.wire(G === 1 ? 'acc_push_data' : `acc_push_data_${γ}`, uint(accOut));
+    const l = m.wire(G === 1 ? 'acc_push_last' : `acc_push_last_${γ}`, uint(1));
+    const qi = m.instance(G === 1 ? 'acc_queue' : `acc_queue_${γ}`, q, {
+      s_axis_in_tvalid: v,
+      s_axis_in_tdata: d,
+      s_axis_in_tlast: l,
+      m_axis_out_tready: outSel ? accS.ready.and(outSel.eq(γ)) : accS.ready,
+    });
+    m.unused(qi.out('s_axis_in_tready'));
+    if (γ > 0) m.unused(qi.out('count'));
+    return { v, d, l, qi };
   });
-  m.assign(accS.valid, qi.out('m_axis_out_tvalid'));
-  m.assign(accS.data, qi.out('m_axis_out_tdata').asSigned());
-  if (accS.last) m.assign(accS.last, qi.out('m_axis_out_tlast'));
-  m.unused(qi.out('s_axis_in_tready'));
-  const room = m.wire('room', qi.out('count').zext(inflight.width + 1).add(inflight.zext(inflight.width + 1)).lt(ACC_QUEUE));
+  const qOut = (port: string): Expr => (outSel ? select(outSel, pushes.map((x) => x.qi.out(port)), constant(0, uint(pushes[0].qi.out(port).width))) : pushes[0].qi.out(port));
+  m.assign(accS.valid, qOut('m_axis_out_tvalid'));
+  m.assign(accS.data, qOut('m_axis_out_tdata').asSigned());
+  if (accS.last) m.assign(accS.last, qOut('m_axis_out_tlast'));
+  if (outSel) {
+    const lastOut = qOut('m_axis_out_tlast');
+    m.seq('acc_out_group', ($) => {
+      $.if(accS.valid.and(accS.ready), () => $.set(outSel, mux(lastOut.or(outSel.eq(G - 1)), constant(0, uint(gw0)), outSel.addWrap(1))));
+    });
+  }
+  // group 0's queue holds the most words but one (the others are popped after it): one word of room kept for them
+  const qCount = pushes[0].qi.out('count');
+  const used = qCount.zext(inflight.width + 1).add(inflight.zext(inflight.width + 1));
+  const room = m.wire('room', G === 1 ? used.lt(ACC_QUEUE) : used.lt(ACC_QUEUE - 1));
 
   // ---- issue
   const atFirst = chunkQ.eq(0);
@@ -399,26 +415,73 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const needDelta = updQ.and(atFirst);
   const needRoom = fwdQ.and(atLast);
   const creditOk = needRoom.not().or(room);
-  m.assign(delta.ready, issuing.and(needDelta).and(creditOk));
-  const canIssue = m.wire('can_issue', issuing.and(creditOk).and(needDelta.not().or(delta.valid)));
-  const deltaZero = delta.data.eq(constant(0, sint(width(FD))));
+  const zeroD = constant(0, sint(width(FD)));
+  // G > 1: a round takes G δ words. The first R − 1 of the round's R rows (R = G but in a short last round) are
+  // gathered from the stream while the round before issues; the last is taken from the stream at chunk 0, as the
+  // one row of G = 1 is.
+  const gw = bitsFor(G);
+  const gcount = G > 1 ? m.reg('dgather_count_q', uint(gw), { reset: 0 }) : null;
+  const dg = groupsOf((γ) => (γ < G - 1 ? m.reg(`dgather_${γ}_q`, sint(width(FD)), { reset: 0 }) : null));
+  const lastRoundM1Q = G > 1 ? m.reg('last_round_rows_q', uint(gw), { reset: 0 }) : null; // R − 1 of the last round
+  const gK = (v: number): Expr => constant(v, uint(gw));
+  // R − 1 of the round at chunk 0 (row_q) and of the round δ words are gathered for (row_q, or the next round
+  // after row_q's chunk 0 issued; none past the last)
+  const roundM1 = gcount && lastRoundM1Q ? m.wire('round_rows_m1', mux(rowQ.eq(lastRowQ), lastRoundM1Q, gK(G - 1))) : null;
+  const gatherNeed =
+    gcount && lastRoundM1Q && roundM1
+      ? m.wire('dgather_need', mux(atFirst, roundM1, mux(rowQ.eq(lastRowQ), gK(0), mux(rowQ.addWrap(1).eq(lastRowQ), lastRoundM1Q, gK(G - 1)))))
+      : null;
+  const gFull = gcount && gatherNeed ? m.wire('dgather_full', gcount.eq(gatherNeed)) : constant(1, uint(1));
+  const gatherTake = gcount && gatherNeed ? m.wire('dgather_take', issuing.and(updQ).and(gcount.lt(gatherNeed))) : null;
+  const directReady = issuing.and(needDelta).and(creditOk).and(gFull);
+  m.assign(delta.ready, gatherTake ? gatherTake.or(directReady) : directReady);
+  const canIssue = m.wire('can_issue', issuing.and(creditOk).and(needDelta.not().or(delta.valid.and(gFull))));
+  // the δ word of group γ at chunk 0: gathered (γ < R − 1), the stream's (γ = R − 1), none (γ ≥ R)
+  const dOf = groupsOf((γ) => {
+    if (G === 1 || !roundM1) return delta.data;
+    const mine = mux(roundM1.eq(γ), delta.data, zeroD);
+    const g0 = dg[γ];
+    return m.wire(`delta_g${γ}`, g0 ? mux(roundM1.gt(γ), g0, mine) : mine);
+  });
+  const dZero = dOf.map((d) => d.eq(zeroD));
+  const deltaZero = G === 1 ? dZero[0] : m.wire('delta_all_zero', dZero.reduce((a, b) => a.and(b)));
   const skip = m.wire('skip_row', canIssue.and(needDelta).and(fwdQ.not()).and(deltaZero));
   const issue = m.wire('issue', canIssue.and(skip.not()));
   const mulC = constant(mul, sint(bitsFor(mul + 1) + 1));
-  const nuNew = (mul === 1 ? delta.data.neg() : delta.data.mul(mulC).neg()).resize(nuW);
-  const nuIssue = m.wire('nu_issue', mux(atFirst, nuNew, nuQ));
-  const actIssue = m.wire('act_issue', updQ.and(mux(atFirst, deltaZero.not(), actQ)));
+  const nuIssue = groupsOf((γ) => {
+    const d = dOf[γ];
+    const nuNew = (mul === 1 ? d.neg() : d.mul(mulC).neg()).resize(nuW);
+    return m.wire(gname('nu_issue', γ, ''), mux(atFirst, nuNew, nuQ[γ]));
+  });
+  const actIssue = groupsOf((γ) => m.wire(gname('act_issue', γ, ''), updQ.and(mux(atFirst, dZero[γ].not(), actQ[γ]))));
   const rowDone = atLast.or(skip);
+  if (gcount && gatherTake) {
+    m.seq('dgather', ($) => {
+      $.if(gatherTake.and(delta.valid), () => {
+        $.set(gcount, gcount.addWrap(1));
+        let sw = $.switch(gcount);
+        dg.forEach((r, γ) => {
+          if (r) sw = sw.case(γ, () => $.set(r, delta.data));
+        });
+      }).elseIf(canIssue.and(needDelta), () => $.set(gcount, 0));
+    });
+  }
+  // groups holding a row in the round (G > 1): forward pushes and updates only for those
+  const liveIssue = groupsOf((γ) => (roundM1 && γ > 0 ? roundM1.ge(γ) : constant(1, uint(1))));
 
   // ---- pipeline control registers
   const v1 = m.reg('v1_q', uint(1), { reset: 0 });
   const last1 = m.reg('last1_q', uint(1), { reset: 0 });
-  const act1 = m.reg('act1_q', uint(1), { reset: 0 });
+  const act1 = groupsOf((γ) => m.reg(gname('act1', γ), uint(1), { reset: 0 }));
   // ν of the chunk in S1, and the same value extended to the simulator's word, the lanes' update products' first
   // factor (their second, h, extended by Expr.sextSim). Held at 64 bits in the register instead, synthesis
   // took 14–19 more LUTs (64-16-4, L = 2 / 64-32-16-10, L = 4) for no fewer simulator instructions.
-  const nu1 = m.reg('nu1_q', sint(nuW), { reset: 0 });
-  const nu1W = nu1.sext(NATIVE);
+  const nu1 = groupsOf((γ) => m.reg(gname('nu1', γ), sint(nuW), { reset: 0 }));
+  const nu1W = nu1.map((r) => r.sext(NATIVE));
+  // groups live in S1…S3 (G > 1)
+  const live1 = groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(`live1_${γ}_q`, uint(1), { reset: 0 }) : null));
+  const live2 = groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(`live2_${γ}_q`, uint(1), { reset: 0 }) : null));
+  const live3 = groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(`live3_${γ}_q`, uint(1), { reset: 0 }) : null));
   const waddr1 = m.reg('waddr1_q', uint(aw), { reset: 0 });
   const baddr1 = m.reg('baddr1_q', uint(bw), { reset: 0 });
   const hnAddr1 = m.reg('hn_addr1_q', uint(hw), { reset: 0 });
@@ -451,11 +514,12 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
       $.set(hcBaseQ, hBaseOf(cmdCur, cmdLayer));
       $.set(hnBaseQ, hBaseOf(cmdNxt, cmdLayer));
       $.set(lastChunkQ, perLayer((y) => y.chunks - 1, uint(chW), cmdLayer));
-      $.set(lastRowQ, perLayer((y) => y.nOut - 1, uint(rowW), cmdLayer));
+      $.set(lastRowQ, perLayer((y) => y.rounds - 1, uint(rowW), cmdLayer));
+      if (lastRoundM1Q) $.set(lastRoundM1Q, perLayer((y) => y.nOut - (y.rounds - 1) * G - 1, uint(gw), cmdLayer));
     });
     $.if(issue, () => {
-      $.set(nuQ, nuIssue);
-      $.set(actQ, actIssue);
+      nuQ.forEach((r, γ) => $.set(r, nuIssue[γ]));
+      actQ.forEach((r, γ) => $.set(r, actIssue[γ]));
     });
     $.if(issue.or(skip), () => {
       $.if(rowDone, () => {
@@ -476,13 +540,16 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
       $.set(last1, atLast);
       $.set(first1, atFirst);
       $.set(final1, atLast.and(rowQ.eq(lastRowQ)));
-      $.set(act1, actIssue);
-      $.set(nu1, nuIssue);
+      act1.forEach((r, γ) => $.set(r, actIssue[γ]));
+      nu1.forEach((r, γ) => $.set(r, nuIssue[γ]));
+      live1.forEach((r, γ) => r && $.set(r, liveIssue[γ]));
       $.set(waddr1, waddrQ);
       $.set(baddr1, baddrQ);
       $.set(hnAddr1, hnBaseQ.addWrap(chunkQ.zext(hw)));
     });
     $.set(last2, last1);
+    live2.forEach((r, γ) => r && $.set(r, live1[γ] as Signal));
+    live3.forEach((r, γ) => r && $.set(r, live2[γ] as Signal));
     $.set(first2, first1);
     $.set(last3, last2);
     $.set(first3, first2);
@@ -506,22 +573,26 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const weRead = m.wire('host_w_rd', hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)));
   const weWrite = m.wire('host_w_wr', hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)));
 
-  // lane q is a word of the chunk in S1: always, except lanes ≥ r_l on a row's last chunk
+  // lane q = γ·g + p of row group γ is a word of the chunk in S1: always, except lanes p ≥ r_l on a row's last chunk
+  const grp = (q: number): number => Math.floor(q / g);
   const laneLive = (q: number, last: Expr): Expr => {
-    const always = lay.layers.every((y) => q < y.lastLanes);
+    const p = q % g;
+    const always = lay.layers.every((y) => p < y.lastLanes);
     if (always) return constant(1, uint(1));
-    const inLast = perLayer((y) => (q < y.lastLanes ? 1 : 0), uint(1), layerQ);
+    const inLast = perLayer((y) => (p < y.lastLanes ? 1 : 0), uint(1), layerQ);
     return last.not().or(inLast);
   };
-  const isBiasLane = (q: number): Expr => perLayer((y) => (y.biasLane === q ? 1 : 0), uint(1), layerQ);
+  const isBiasLane = (q: number): Expr => perLayer((y) => (y.biasLane === q % g ? 1 : 0), uint(1), layerQ);
   const drawWLayer = perLayer((y) => (y.drawW ? 1 : 0), uint(1), layerQ);
-  const canDouble = (q: number) => lay.drawB && lay.layers.some((y) => y.biasLane === q && y.lastLanes === L && y.drawW);
+  const canDouble = (q: number) => lay.drawB && lay.layers.some((y) => y.biasLane === q % g && y.lastLanes === g && y.drawW);
 
-  const stage1 = v1.and(act1);
+  const stage1 = groupsOf((γ) => (G === 1 ? v1.and(act1[γ]) : m.wire(`stage1_${γ}`, v1.and(act1[γ]))));
+  // some group writes in S1 (the weight saturation counters' enable)
+  const stage1Any = G === 1 ? stage1[0] : m.wire('stage1_any', stage1.reduce((a, b) => a.or(b)));
   const wSatHi: Expr[] = [];
   const wSatLo: Expr[] = [];
   const wPacked: Expr[] = [];
-  const fprods: Expr[] = [];
+  const fprods: Expr[][] = groupsOf(() => []);
   const biasDraws: { q: number; r: Expr }[] = [];
   const hostRdW: Expr[] = [];
   const hostRdL: Expr[] = [];
@@ -532,7 +603,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const hlBusy = m.reg('hl_busy_q', uint(1), { reset: 0 });
   // the lane the next h word goes to, one-hot (its lane write enable; no decoder per lane, and the simulator
   // tests one bit per lane instead of shifting an L-bit vector for each)
-  const hlLanes = m.reg('hl_lanes_q', uint(L), { reset: 1 });
+  const hlLanes = m.reg('hl_lanes_q', uint(g), { reset: 1 });
   const hlAddr = m.reg('hl_addr_q', uint(hw), { reset: 0 });
   const hlLeft = m.reg('hl_left_q', uint(bitsFor(Math.max(...lay.layers.map((y) => y.nIn)) + 1)), { reset: 0 });
   const hlLayerQ = m.reg('hl_layer_q', uint(lw), { reset: 0 });
@@ -552,26 +623,28 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
       $.set(hlLeft, perLayer((y) => y.nIn, uint(hlLeft.width), hlLayer));
     });
     $.if(hlFire, () => {
-      $.if(hlLanes.bit(L - 1), () => {
+      $.if(hlLanes.bit(g - 1), () => {
         $.set(hlLanes, 1);
         $.set(hlAddr, hlAddr.addWrap(1));
-      }).else(() => $.set(hlLanes, L > 1 ? hlLanes.slice(L - 2, 0).shl(1) : hlLanes));
+      }).else(() => $.set(hlLanes, g > 1 ? hlLanes.slice(g - 2, 0).shl(1) : hlLanes));
       $.set(hlLeft, hlLeft.subWrap(1));
       $.if(hlLeft.eq(1), () => $.set(hlBusy, 0));
     });
   });
   m.output('hl_busy', hlBusy);
 
-  const biasQ = m.memory('bias_mem', { depth: Math.max(lay.biasDepth, 2), type: uint(wb) });
+  // the biases: one memory per row group (group γ's row of round r at bBase + r)
   const issueLast = issue.and(atLast);
-  const bRead = biasQ.readSync('bias_rd_q', mux(busy, baddrQ, hostAddrB), mux(busy, issueLast, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias))));
+  const biasQ = groupsOf((γ) => m.memory(G === 1 ? 'bias_mem' : `bias_mem_${γ}`, { depth: Math.max(lay.biasDepth, 2), type: uint(wb) }));
+  const bReadEn = mux(busy, issueLast, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias)));
+  const bRead = biasQ.map((mem, γ) => mem.readSync(gname('bias_rd', γ), mux(busy, baddrQ, hostAddrB), bReadEn));
 
   // what every lane shares is formed once (the simulator evaluates each per-lane copy of an expression):
   // the banks' read and write addresses, and the write / draw enable of the lanes that always hold a word
   const rAddrW = m.wire('w_raddr', mux(busy, waddrQ, hostAddrW));
   const wAddrW = m.wire('w_waddr', mux(busy, waddr1, hostAddrW));
   const isConst = (e: Expr, v: number): boolean => e.node.op === 'const' && e.node.value === BigInt(v);
-  const weAll = m.wire('w_we', stage1);
+  const weAll = groupsOf((γ) => m.wire(gname('w_we', γ, ''), stage1[γ]));
   // every bank reads on a host weight read (the host port takes bank host_bank's word; the others' read
   // registers are free while idle): one read enable for all lanes
   const rEn = m.wire('w_re', mux(busy, issue, weRead));
@@ -579,26 +652,27 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   // [q·hw + hw − 1 : q·hw]); the loader writes one lane (lane write enable), a pass reads all lanes at once. The
   // same RAM bits and ports as a memory per lane; the simulator reads a chunk in one access and, while the
   // loader is idle, tests one enable instead of one per lane.
-  const hbuf = m.memory('hbuf', { depth: Math.max(lay.hDepth, 2), type: uint(L * lay.hWidth) });
+  const hbuf = m.memory('hbuf', { depth: Math.max(lay.hDepth, 2), type: uint(g * lay.hWidth) });
   const hcRdAll = hbuf.readSync('hc_rd', hcAddr, issue);
   const hnRdAll = hbuf.readSync('hn_rd', hnAddr1, v1);
-  hbuf.write(hlAddr, hAligned.repeat(L), hlFire, L > 1 ? { lanes: hlLanes } : {});
+  hbuf.write(hlAddr, hAligned.repeat(g), hlFire, g > 1 ? { lanes: hlLanes } : {});
   // ---- LFSR working registers and per-layer banks. Lanes with the same liveness per layer write (and draw) in
   // the same cycles: one enable wire per such class. Two lanes of a class that never draw for a bias share one
   // register of two LFSR states, advanced by one packed leap (lane.ts packedLeap: the same XOR network, half
   // the simulator's operations); the others keep a register each.
-  const liveKey = (q: number): string => lay.layers.map((y) => (q < y.lastLanes ? 1 : 0)).join('');
+  const liveKey = (q: number): string => `${grp(q)}:` + lay.layers.map((y) => (q % g < y.lastLanes ? 1 : 0)).join('');
   const enByClass = new Map<string, { we: Expr; draw: Expr }>();
   const laneEnables = (q: number): { we: Expr; draw: Expr } => {
     const known = enByClass.get(liveKey(q));
     if (known) return known;
     const live1 = laneLive(q, last1);
-    const we = isConst(live1, 1) ? weAll : m.wire(`w_we_${q}`, stage1.and(live1));
-    const draw = isConst(drawWLayer, 1) ? we : isConst(drawWLayer, 0) ? constant(0, uint(1)) : m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
+    const st = stage1[grp(q)];
+    const we = isConst(live1, 1) ? weAll[grp(q)] : m.wire(`w_we_${q}`, st.and(live1));
+    const draw = isConst(drawWLayer, 1) ? we : isConst(drawWLayer, 0) ? constant(0, uint(1)) : m.wire(`draw_w_${q}`, st.and(drawWLayer).and(live1));
     enByClass.set(liveKey(q), { we, draw });
     return { we, draw };
   };
-  const mayBias = (q: number): boolean => lay.drawB && lay.layers.some((y) => y.biasLane === q);
+  const mayBias = (q: number): boolean => lay.drawB && lay.layers.some((y) => y.biasLane === q % g);
   const pk = packedLeap(plan, 2);
   const bankSel = (saves: Signal[], sel: Expr): Expr => (H === 1 ? saves[0] : select(sel, saves, constant(0, uint(LW))));
   const rWords: Signal[] = [];
@@ -619,7 +693,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
       lfsrLanes.push({ lf: lf.trunc(LW), saves: saves[0] }, { lf: lf.slice(2 * LW - 1, LW), saves: saves[1] });
     } else {
       lf = m.reg(`lfsr_${q}`, uint(LW), { reset: null });
-      const biasDraw = mayBias(q) ? m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q))) : null;
+      const biasDraw = mayBias(q) ? m.wire(`draw_b_${q}`, stage1[grp(q)].and(last1).and(isBiasLane(q))) : null;
       const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
       rWords.push(m.wire(`r_${q}`, s1.trunc(rb)));
       nextState = wordDraw === writeLane && !biasDraw ? s1 : mux(wordDraw, s1, lf);
@@ -638,7 +712,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
     // the working register changes at a pass's start and on a draw (S1 only): it holds otherwise
     const load = cat(...saves.map((sv) => bankSel(sv, cmdLayer)).reverse());
     m.seq(`lfsr_lane_${lanes.join('_')}`, ($) => {
-      $.if(loadLfsr, () => $.set(lf, load)).elseIf(stage1, () => $.set(lf, nextState));
+      $.if(loadLfsr, () => $.set(lf, load)).elseIf(stage1[grp(q)], () => $.set(lf, nextState));
     });
     q += lanes.length;
   }
@@ -655,8 +729,9 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
     const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', rAddrW, rEn);
     const wRd = wbank.rd;
     hostRdW.push(wRd);
-    const hcRd = hcRdAll.slice((q + 1) * lay.hWidth - 1, q * lay.hWidth);
-    const hnRd = hnRdAll.slice((q + 1) * lay.hWidth - 1, q * lay.hWidth);
+    const p = q % g;
+    const hcRd = hcRdAll.slice((p + 1) * lay.hWidth - 1, p * lay.hWidth);
+    const hnRd = hnRdAll.slice((p + 1) * lay.hWidth - 1, p * lay.hWidth);
     const writeLane = laneEnables(q).we;
 
     // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord); its value
@@ -666,7 +741,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
       gatedUpdateWord(
         m,
         `w_upd_${q}`,
-        { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned(), aWide: nu1W }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true, simExtend: true },
+        { w: wRd.asSigned(), x: { a: nu1[grp(q)], b: hcRd.asSigned(), aWide: nu1W[grp(q)] }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true, simExtend: true },
         writeLane,
         { packFlags: true },
       ),
@@ -685,9 +760,9 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
     only(() => m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, fwdNative ? upd.value.sextSim(NATIVE) : upd.value))));
     wnSigs.push(wn);
     // S2: product with h_next, zero for lanes without a word
-    const live2 = laneLive(q, last2);
+    const in2 = laneLive(q, last2);
     const fp = fwdNative ? wn.mulWrap(hnRd.asSigned().sextSim(NATIVE)) : laneProduct(wn, hnRd.asSigned());
-    fprods.push(live2.node.op === 'const' ? fp : mux(live2, fp, constant(0, sint(fp.width))));
+    fprods[grp(q)].push(in2.node.op === 'const' ? fp : mux(in2, fp, constant(0, sint(fp.width))));
   }
 
   // the banks change only when a pass finishes (its layer's bank takes the working registers) or on a host
@@ -703,54 +778,73 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
     });
   });
 
-  // ---- bias (S1)
-  const rBias = biasDraws.length === 0 ? null : m.wire('r_bias', H === 1 || biasDraws.length === 1 ? biasDraws[0].r : select(layerQ, lay.layers.map((y) => (biasDraws.find((b) => b.q === y.biasLane) ?? biasDraws[0]).r), constant(0, uint(rb))));
-  const bUpd = updateWord(m, 'b_upd', { w: bRead.asSigned(), x: nu1, k: lay.kB, rounding: N.bias.rounding, r: rBias, F: FB });
-  const bWe = m.wire('b_we', stage1.and(last1));
-  const bNew = m.wire('b_new', bUpd.value);
-  const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
-  biasQ.write(mux(busy, baddr1, hostAddrB), mux(busy, bNew.asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
-  const bn = m.reg('bn_q', sint(wb), { reset: null });
-  m.seq('bn_q', ($) => $.set(bn, mux(bWe, bNew, bRead.asSigned())));
-
-  // ---- S2: tree + bias term; S3: accumulate
+  // ---- bias (S1), one per row group: its draw from the group's bias lane γ·g + nIn mod g
   const bShift = FW.fracBits + lay.hFrac - FB.fracBits;
   if (bShift < 0) throw new RangeError(`hebbian: the bias format has more fraction bits than W·h (${bShift})`);
-  const biasTerm = mux(last2, bn.shl(bShift), constant(0, sint(wb + bShift)));
+  const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
+  const bSat: { hi: Expr[]; lo: Expr[] } = { hi: [], lo: [] };
+  const bn = groupsOf((γ) => {
+    const draws = biasDraws.filter((d) => grp(d.q) === γ);
+    const rBias =
+      draws.length === 0
+        ? null
+        : m.wire(gname('r_bias', γ, ''), H === 1 || draws.length === 1 ? draws[0].r : select(layerQ, lay.layers.map((y) => (draws.find((d) => d.q === γ * g + y.biasLane) ?? draws[0]).r), constant(0, uint(rb))));
+    const bUpd = updateWord(m, gname('b_upd', γ, ''), { w: bRead[γ].asSigned(), x: nu1[γ], k: lay.kB, rounding: N.bias.rounding, r: rBias, F: FB });
+    const bWe = m.wire(gname('b_we', γ, ''), stage1[γ].and(last1));
+    const bNew = m.wire(gname('b_new', γ, ''), bUpd.value);
+    const hostWeG = G === 1 ? hostBWe : hostBWe.and(hostBank.eq(γ));
+    biasQ[γ].write(mux(busy, baddr1, hostAddrB), mux(busy, bNew.asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostWeG));
+    const r = m.reg(gname('bn', γ), sint(wb), { reset: null });
+    m.seq(gname('bn', γ), ($) => $.set(r, mux(bWe, bNew, bRead[γ].asSigned())));
+    bSat.hi.push(bWe.and(bUpd.satHi));
+    bSat.lo.push(bWe.and(bUpd.satLo));
+    return r;
+  });
+
+  // ---- S2: each group's tree + its bias term; S3: its row accumulator
   // a chunk's sum is a partial sum of the row's exact accumulator, so it fits accW bits (the spec's proof);
-  // the tree adds at that width (or the width the L + 1 terms can reach, if smaller)
+  // the tree adds at that width (or the width the g + 1 terms can reach, if smaller)
   const accW = Math.max(...lay.layers.map((y) => width(y.accFormat) + y.align));
-  const termW = Math.max(ww + lay.hWidth, biasTerm.width);
-  const sumW = Math.min(termW + bitsFor(L + 2), accW);
-  const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  // taken for a chunk in S2 only (S3 reads it then): the lane products and their sum are written into the
-  // process, so the simulator forms them only in those cycles
-  only(() => m.seq('sum_q', ($) => $.if(v2, () => $.set(sumQ, laneSum([...fprods, biasTerm], sumW)))));
-  const accQ = m.reg('acc_q', sint(accW), { reset: 0 });
-  const accNext = m.wire('acc_next', mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
-  m.seq('acc_q', ($) => $.if(v3, () => $.set(accQ, accNext)));
-  // the accumulator in the layer's own fraction: the aligned sum carries `align` zero bits
-  const accLayer = H === 1 || lay.layers.every((y) => y.align === 0)
-    ? accNext.shr(0)
-    : select(layerQ, lay.layers.map((y) => (y.align > 0 ? accNext.shr(y.align).sext(accW) : accNext)), constant(0, sint(accW)));
-  const accFit = accLayer.width >= accOut ? accLayer.trunc(accOut) : accLayer.sext(accOut);
-  m.assign(pushV, v3.and(last3).and(fwdQ));
-  m.assign(pushD, accFit.asUnsigned());
-  m.assign(pushL, final3);
+  const termW = Math.max(ww + lay.hWidth, wb + bShift);
+  const sumW = Math.min(termW + bitsFor(g + 2), accW);
+  const accFits = groupsOf((γ) => {
+    const biasTerm = mux(last2, bn[γ].shl(bShift), constant(0, sint(wb + bShift)));
+    const sumQ = m.reg(gname('sum', γ), sint(sumW), { reset: 0 });
+    // taken for a chunk in S2 only (S3 reads it then): the lane products and their sum are written into the
+    // process, so the simulator forms them only in those cycles
+    only(() => m.seq(gname('sum', γ), ($) => $.if(v2, () => $.set(sumQ, laneSum([...fprods[γ], biasTerm], sumW)))));
+    const accQ = m.reg(gname('acc', γ), sint(accW), { reset: 0 });
+    const accNext = m.wire(gname('acc_next', γ, ''), mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
+    m.seq(gname('acc', γ), ($) => $.if(v3, () => $.set(accQ, accNext)));
+    // the accumulator in the layer's own fraction: the aligned sum carries `align` zero bits
+    const accLayer = H === 1 || lay.layers.every((y) => y.align === 0)
+      ? accNext.shr(0)
+      : select(layerQ, lay.layers.map((y) => (y.align > 0 ? accNext.shr(y.align).sext(accW) : accNext)), constant(0, sint(accW)));
+    return { fit: accLayer.width >= accOut ? accLayer.trunc(accOut) : accLayer.sext(accOut), sum: sumQ };
+  });
+  const pushRound = v3.and(last3).and(fwdQ);
+  pushes.forEach((ps, γ) => {
+    const live = live3[γ];
+    m.assign(ps.v, live ? pushRound.and(live) : pushRound);
+    m.assign(ps.d, accFits[γ].fit.asUnsigned());
+    // tlast on the group that holds the layer's last row
+    m.assign(ps.l, G === 1 ? final3 : final3.and(perLayer((y) => ((y.nOut - 1) % G === γ ? 1 : 0), uint(1), layerQ)));
+  });
   m.seq('credits', ($) => {
     const inc = issue.and(atLast).and(fwdQ);
-    $.if(inc.and(pushV.not()), () => $.set(inflight, inflight.addWrap(1))).elseIf(pushV.and(inc.not()), () => $.set(inflight, inflight.subWrap(1)));
+    const pushed = G === 1 ? pushes[0].v : pushRound;
+    $.if(inc.and(pushed.not()), () => $.set(inflight, inflight.addWrap(1))).elseIf(pushed.and(inc.not()), () => $.set(inflight, inflight.subWrap(1)));
   });
 
   // ---- saturation counters (S1), counted only in cycles where some word saturated
   const wAny = satFlagsAny(wPacked);
   const wCounters: SatCounter[] = [
-    ['sat_w_hi', wSatHi, stage1, wAny],
-    ['sat_w_lo', wSatLo, stage1, wAny],
+    ['sat_w_hi', wSatHi, stage1Any, wAny],
+    ['sat_w_lo', wSatLo, stage1Any, wAny],
   ];
   const bCounters: SatCounter[] = [
-    ['sat_b_hi', [bWe.and(bUpd.satHi)]],
-    ['sat_b_lo', [bWe.and(bUpd.satLo)]],
+    ['sat_b_hi', bSat.hi],
+    ['sat_b_lo', bSat.lo],
   ];
   // with the Verilator form the weight counters are a process of their own (its loop counts them)
   if (sim) {
@@ -764,14 +858,14 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
     m.laneArray('wn', wnSigs);
     m.laneArray('r', rWords);
     const named = (...sg: Signal[]): string[] => sg.map((x) => x.name);
-    const [nu, hc, hn, we, l1, l2, ly, s1, s2, b, sq] = named(nu1, hcRdAll, hnRdAll, weAll, last1, last2, layerQ, v1, v2, bn, sumQ);
+    const [nu, hc, hn, we, l1, l2, ly, s1, s2, b, sq] = named(nu1[0], hcRdAll, hnRdAll, weAll[0] as Signal, last1, last2, layerQ, v1, v2, bn[0], accFits[0].sum);
     const text = sim.text({ nu, hc, hn, we, last1: l1, last2: l2, layer: ly, v1: s1, v2: s2, bias: b, bShift, sum: sq, sumW, satHi: 'sat_w_hi_q', satLo: 'sat_w_lo_q' });
     m.verilatorBlock('lane_update', [], text.update);
     m.verilatorBlock('lane_regs', [], text.regs);
   }
 
   // ---- host read data (latency 2): the bank's read register, selected once into host_rdata_q
-  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs: hostRdL, bias: bRead }, hostDw, [[layerRdQ, hostLayer]]);
+  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs: hostRdL, bias: G === 1 ? bRead[0] : bRead }, hostDw, [[layerRdQ, hostLayer]]);
   return m.build();
 }
 

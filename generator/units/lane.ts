@@ -647,7 +647,8 @@ export function satCounters(m: ModuleBuilder, counters: SatCounter[], opts: { pr
 export interface HostReadSources {
   weights: Expr[];
   lfsrs: Expr[];
-  bias: Expr;
+  /** the bias word, or one per bias memory (row groups), chosen by the host bank */
+  bias: Expr | Expr[];
 }
 
 /**
@@ -691,7 +692,18 @@ export function hostReadPort(
     $.if(rdPend, () => {
       $.switch(kindQ)
         .case(HOST_KIND.weight, () => byBank(src.weights, true))
-        .case(HOST_KIND.bias, () => $.set(word, ext(src.bias, true)))
+        .case(HOST_KIND.bias, () => {
+          const b = src.bias;
+          if (!Array.isArray(b)) $.set(word, ext(b, true));
+          else if (b.length === 1) $.set(word, ext(b[0], true));
+          else {
+            let sw = $.switch(bankQ);
+            b.forEach((w, q) => {
+              sw = sw.case(q, () => $.set(word, ext(w, true)));
+            });
+            sw.default(() => $.set(word, 0));
+          }
+        })
         .case(HOST_KIND.lfsr, () => byBank(src.lfsrs, false))
         .default(() => $.set(word, 0));
     }).else(() => $.set(word, 0));

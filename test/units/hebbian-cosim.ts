@@ -10,7 +10,7 @@ import { maxRawNum, minRawNum, width, SatCounter } from '../../generator/fixed/i
 import type { ChipConfig } from '../../generator/config.js';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { withNumeric, type NumericConfig } from '../../generator/numeric.js';
-import { hebbian, hebbianLayout, weightAddress, type HebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
+import { biasAddress, hebbian, hebbianLayout, weightAddress, type HebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { LfsrBank } from '../../sim/golden/fixed/lfsr-bank.js';
@@ -75,7 +75,7 @@ export class HebbianCosim {
       ww: width(lay.N.weight.format),
       wb: width(lay.N.bias.format),
       weight: (j, i) => weightAddress(lay, l, j, i),
-      biasAddr: (j) => y.bBase + j,
+      bias: (j) => biasAddress(lay, l, j),
       lfsrAddr: l,
     };
   }

@@ -8,6 +8,7 @@ import { hebbian, hebbianLayout } from '../../generator/units/hebbian.js';
 import { leapNumber, leapPackedNumber, leapPlan, packedLeap } from '../../generator/units/lane.js';
 import { DEFAULT_TAPS, Lfsr } from '../../generator/fixed/index.js';
 import { Rng } from '../../sim/rng.js';
+import { DEFAULT_NUMERIC } from '../../generator/numeric.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { synthYosys } from '../../generator/tools/index.js';
@@ -88,6 +89,11 @@ const DESIGNS: { name: string; layers: number[]; lanes: number; cases: number; p
     patch: { lfsr: { width: 24, rbits: 8, leap: 5, lanes: 3, seed: 7 }, lr: { hiddenShift: 2, hiddenMul: 3, outShift: 7, outMul: 1 }, bias: { format: 'Q4.12', rounding: 'nearest', overflow: 'saturate' } },
   },
   { name: 'L=64, 70-64-64 (two chunks; 64 inputs: double draw)', layers: [70, 64, 64, 2], lanes: 64, cases: 20, passes: 4 },
+  // row groups (numeric.lfsr.rowGroups): G groups of L/G lanes on G consecutive rows; short last rounds, full and
+  // partial last chunks, one-chunk rows (δ words gathered faster than a round issues)
+  { name: 'L=6 in 3 row groups, 10-7-5 (last rounds of 1 and 2 rows; 10 inputs at g = 2: double draw)', layers: [10, 7, 5, 2], lanes: 6, cases: 40, passes: 6, patch: { lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes: 6, rowGroups: 3 } } },
+  { name: 'L=8 in 4 row groups, 2-9-3 (one-chunk rows)', layers: [2, 9, 3, 2], lanes: 8, cases: 40, passes: 6, patch: { lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes: 8, rowGroups: 4 } } },
+  { name: 'L=4 in 2 row groups, 5-4-6', layers: [5, 4, 6, 2], lanes: 4, cases: 40, passes: 6, patch: { lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes: 4, rowGroups: 2 } } },
   // weights in single-port RAMs (two per lane by address parity; the RTL model of SB_SPRAM256KA: no read in a write cycle)
   { name: "weightMemory 'spram', L=4, 10-7-5 (layer 2 at an odd base)", layers: [10, 7, 5, 3], lanes: 4, cases: 60, passes: 6, weightMemory: 'spram' },
   { name: "weightMemory 'spram', L=1, 5-3-2 (a read and a write every cycle)", layers: [5, 3, 2], lanes: 1, cases: 40, passes: 6, weightMemory: 'spram' },

@@ -34,7 +34,7 @@ export interface HostLayer {
   ww: number;
   wb: number;
   weight(j: number, i: number): { bank: number; addr: number };
-  biasAddr(j: number): number;
+  bias(j: number): { bank: number; addr: number };
   /** host_addr of this layer's LFSR states (lane = host_bank) */
   lfsrAddr: number;
 }
@@ -74,7 +74,7 @@ export class LaneHost {
         const a = y.weight(j, i);
         this.write(HOST_KIND.weight, a.bank, a.addr, ux(W[j * y.nIn + i], y.ww));
       }
-      this.write(HOST_KIND.bias, 0, y.biasAddr(j), ux(b[j], y.wb));
+      this.write(HOST_KIND.bias, y.bias(j).bank, y.bias(j).addr, ux(b[j], y.wb));
     }
     for (let q = 0; q < y.lanes; q++) this.write(HOST_KIND.lfsr, q, y.lfsrAddr, lfsr[q] >>> 0);
   }
@@ -89,7 +89,7 @@ export class LaneHost {
         const a = y.weight(j, i);
         wp.push(this.read(HOST_KIND.weight, a.bank, a.addr));
       }
-      bp.push(this.read(HOST_KIND.bias, 0, y.biasAddr(j)));
+      bp.push(this.read(HOST_KIND.bias, y.bias(j).bank, y.bias(j).addr));
     }
     for (let q = 0; q < y.lanes; q++) lp.push(this.read(HOST_KIND.lfsr, q, y.lfsrAddr));
     return {

@@ -93,7 +93,7 @@ export class OutputCosim {
       ww: width(lay.N.weight.format),
       wb: width(lay.N.bias.format),
       weight: (j, i) => outputWeightAddress(lay, j, i),
-      biasAddr: (j) => j,
+      bias: (j) => ({ bank: 0, addr: j }),
       lfsrAddr: 0,
     };
   }
