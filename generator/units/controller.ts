@@ -217,6 +217,12 @@ export function controller(cfg: ChipConfig): Module {
   const wBias = m.reg('walk_bias_addr_q', uint(aw), { reset: 0 });
   const wRem = m.reg('walk_rem_q', uint(32), { reset: 0 });
   const wLeft = m.reg('walk_left_q', uint(32), { reset: spec.weightWords });
+  // row groups (G > 1): row j of a hidden layer in group γ = j mod G, its words in banks γ·g + i mod g, the row
+  // base advancing every G rows; the output layer has one group of L lanes
+  const G = heb.groups;
+  const g = heb.groupLanes;
+  const wG = G > 1 ? m.reg('walk_group_q', uint(bitsFor(G)), { reset: 0 }) : null;
+  const wGB = G > 1 ? m.reg('walk_group_base_q', uint(qw), { reset: 0 }) : null;
   /** A constant per weight layer, selected by `sel` (the walker's layer by default). */
   const perL = (f: (y: WeightLayer, l: number) => number, w: number, sel: Expr = wL): Expr => {
     const opts = layers.map((y, l) => k(f(y, l), w));
@@ -230,6 +236,31 @@ export function controller(cfg: ChipConfig): Module {
   const isOut = m.wire('walk_is_out', wL.eq(k(WL - 1, lw)));
   const rowWords = perL((y) => y.nIn + 1, 32);
   const chunkSel = perL((y) => y.chunks, aw);
+  // the lanes of a row (g for a hidden layer, L for the output layer)
+  const laneSel = G === 1 ? null : perL((_, l) => (l < H ? g : L), qw + 1);
+  const laneLast = (): Expr => (laneSel ? wQ.eq(laneSel.subWrap(1).trunc(qw)) : wQ.eq(L - 1));
+  // the next row: j + 1, its group; the row base and the bias address move on after the last group
+  const nextRow = ($: Parameters<Parameters<typeof m.seq>[1]>[0]): void => {
+    $.set(wJ, wJ.addWrap(1));
+    if (!wG || !wGB) {
+      $.set(wRow, wRow.addWrap(chunkSel));
+      $.set(wBias, wBias.addWrap(1));
+      return;
+    }
+    $.if(wG.eq(G - 1).or(isOut), () => {
+      $.set(wG, 0);
+      $.set(wGB, 0);
+      $.set(wRow, wRow.addWrap(chunkSel));
+      $.set(wBias, wBias.addWrap(1));
+    }).else(() => {
+      $.set(wG, wG.addWrap(1));
+      $.set(wGB, wGB.addWrap(g));
+    });
+  };
+  const clearGroup = ($: Parameters<Parameters<typeof m.seq>[1]>[0]): void => {
+    if (wG) $.set(wG, 0);
+    if (wGB) $.set(wGB, 0);
+  };
   // the layer of an offset: the last layer whose base it reaches
   // header bytes arrive into the top of args: LOAD's offset is bytes 60..63 of it, READ's 58..61
   const opIs = (o: number): Expr => op.eq(k(o, 8));
@@ -254,14 +285,11 @@ export function controller(cfg: ChipConfig): Module {
         const nextL = wL.addWrap(1);
         $.set(wRow, perL((y) => y.wBase, aw, nextL));
         $.set(wBias, perL((y) => y.bBase, aw, nextL));
-      }).else(() => {
-        $.set(wJ, wJ.addWrap(1));
-        $.set(wRow, wRow.addWrap(chunkSel));
-        $.set(wBias, wBias.addWrap(1));
-      });
+        clearGroup($);
+      }).else(() => nextRow($));
     }).else(() => {
       $.set(wI, wI.addWrap(1));
-      $.if(wQ.eq(L - 1), () => {
+      $.if(laneLast(), () => {
         $.set(wQ, 0);
         $.set(wK, wK.addWrap(1));
       }).else(() => $.set(wQ, wQ.addWrap(1)));
@@ -331,7 +359,7 @@ export function controller(cfg: ChipConfig): Module {
   m.assign(hostRe, is(S.READ_ISSUE));
   m.assign(hostUnit, isOut);
   m.assign(hostKind, mux(lfsrPort, k(HOST_KIND.lfsr, 2), mux(atBias, k(HOST_KIND.bias, 2), k(HOST_KIND.weight, 2))));
-  m.assign(hostBank, mux(lfsrPort, wQ, mux(atBias, k(0, qw), wQ)));
+  m.assign(hostBank, mux(lfsrPort, wQ, wG && wGB ? mux(atBias, wG.zext(qw), wGB.addWrap(wQ)) : mux(atBias, k(0, qw), wQ)));
   m.assign(hostAddr, mux(lfsrPort, wL.zext(aw), wordAddr));
   const loadWord = args.slice(63, 64 - 8 * wb);
   const loadExt = D > 8 * wb ? loadWord.asSigned().sext(D).asUnsigned() : loadWord.trunc(D);
@@ -415,6 +443,7 @@ export function controller(cfg: ChipConfig): Module {
     $.set(wK, 0);
     $.set(wRow, perL((y) => y.wBase, aw, layerOf));
     $.set(wBias, perL((y) => y.bBase, aw, layerOf));
+    clearGroup($);
   };
   /** The next LFSR state of the lane map: the next lane, or lane 0 of the next layer. */
   const lfsrStep = ($: Scope): void => {
@@ -676,17 +705,16 @@ export function controller(cfg: ChipConfig): Module {
         // on entry: wL chosen, wRem = offset within the layer
         $.if(wRem.ge(rowWords), () => {
           $.set(wRem, wRem.subWrap(rowWords));
-          $.set(wJ, wJ.addWrap(1));
-          $.set(wRow, wRow.addWrap(chunkSel));
-          $.set(wBias, wBias.addWrap(1));
+          nextRow($);
         }).else(() => {
           $.set(wI, wRem.trunc(wI.width));
           $.set(state, S.WALK_CHUNK);
         });
       })
       .case(S.WALK_CHUNK, () => {
-        $.if(wRem.ge(L), () => {
-          $.set(wRem, wRem.subWrap(L));
+        const lanesOf = laneSel ? laneSel.zext(32) : k(L, 32);
+        $.if(wRem.ge(lanesOf), () => {
+          $.set(wRem, wRem.subWrap(lanesOf));
           $.set(wK, wK.addWrap(1));
         }).else(() => {
           $.set(wQ, wRem.trunc(qw));

@@ -40,24 +40,9 @@ export function checkChipSpec(cfg: ChipConfig, where = 'config'): ChipConfig {
   return cfg;
 }
 
-/**
- * What the fixed-point model takes but the generated chip does not yet: row groups (numeric.lfsr.rowGroups > 1,
- * a specification the Hebbian unit is not built for). Refused by the commands that generate or drive a chip.
- */
-export function checkChipBuildable(cfg: ChipConfig, where = 'config'): ChipConfig {
-  const G = cfg.numeric.lfsr.rowGroups ?? 1;
-  if (G !== 1) {
-    throw new ConfigError(
-      `${where}: numeric.lfsr.rowGroups = ${G}: the chip's Hebbian unit is generated for one row group only (the grouped unit is not built yet); ` +
-        'the fixed-point golden model trains with it (train --engine golden --numeric fixed). Leave rowGroups out to build or simulate the chip.',
-    );
-  }
-  return cfg;
-}
-
-/** loadChipConfig (generator/config.ts), checkChipSpec and checkChipBuildable: what every chip command that takes --config FILE reads. */
+/** loadChipConfig (generator/config.ts), then checkChipSpec: what every command that takes --config FILE reads. */
 export function loadChip(file: string): ChipConfig {
-  return checkChipBuildable(checkChipSpec(loadChipConfig(file), file), file);
+  return checkChipSpec(loadChipConfig(file), file);
 }
 
 /** The raw layers as the protocol's weight words: per layer, row j = the nIn weights, then the bias. */

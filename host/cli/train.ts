@@ -8,7 +8,7 @@ import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
 import { DEFAULT_CHIP, loadChipConfig, validateChip, ConfigError, type ChipConfig } from '../../generator/config.js';
-import { checkChipBuildable, checkChipSpec, chipTrainConfig } from '../chip/config.js';
+import { checkChipSpec, chipTrainConfig } from '../chip/config.js';
 import { openChip, reportBuildStage } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
@@ -212,9 +212,7 @@ function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfi
   // the row sums' default format widened for a window above 8 (--window, or the file's)
   base = { ...base, numeric: numericForWindow(base.numeric, base.window) };
   try {
-    const where = o.config ?? 'configuration';
-    const chip = checkChipSpec(validateChip(base, where), where);
-    return isChipEngine(o.engine) ? checkChipBuildable(chip, where) : chip;
+    return checkChipSpec(validateChip(base, o.config ?? 'configuration'), o.config ?? 'configuration');
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
