@@ -78,7 +78,7 @@ export interface BuildReport {
  *   - the δ_1 chain after the tail: the K_Z row's passes beyond the first (⌈B/R⌉ − 1 of n_1 elements; the first
  *     runs beside the LayerNorm), its B words through the kernel, the coefficients following them, ξ rows and
  *     the first δ word stored (n_1 + B + 27, generator/units/modulator.ts with zwSlots 'all');
- *   - the Hebbian unit's other passes (1 + nOut·⌈nIn/L⌉ + 4 each) and their LayerNorm tails but the last one's
+ *   - the Hebbian unit's other passes (1 + ⌈nOut/G⌉·⌈nIn/g⌉ + 4 each) and their LayerNorm tails but the last one's
  *     (it runs beside the next step's first pass), + 6 for the boundaries.
  * The record's bytes, the pixel copy, the K_X row and the modulator calls overlap these. The output step of a
  * step starts after the last hidden layer's LayerNorm tail and the next step's last-layer pass waits for it, so
@@ -105,20 +105,20 @@ export function cyclesPerSample(cfg: ChipConfig): number {
   const layers = hebbianLayout(cfg).layers;
   const [first, ...rest] = layers;
   const tail = (n: number) => n + 13;
-  const pass = (l: { nOut: number; chunks: number }) => 1 + l.nOut * l.chunks + 4;
+  const pass = (l: { rounds: number; chunks: number }) => 1 + l.rounds * l.chunks + 4;
   const deltaChain = Math.ceil(cfg.window / cfg.gram.rows) * first.nOut + cfg.window + 27;
   const others = rest.reduce((a, l, i) => a + pass(l) + (i < rest.length - 1 ? tail(l.nOut) : 0), 0) + 6;
   const o = outputLayout(cfg);
   const outputStep = 2 * o.B * o.chunks * o.subChunks * o.C + 2 * o.C + 18;
   const last = layers[layers.length - 1];
-  const lastPass = (rest.length === 0 ? first.nOut * first.chunks + 4 : pass(last)) + tail(last.nOut) + outputStep + 6;
+  const lastPass = (rest.length === 0 ? first.rounds * first.chunks + 4 : pass(last)) + tail(last.nOut) + outputStep + 6;
   // the record's bytes (one a cycle) and its pixel copy into the window (one a cycle) through one staging buffer
   const intake = 2 * (cfg.layers[0] + 1) + 26;
   // the K_X row of a step (its Gram passes over the pixels) after the previous step's modulator chain, layer by layer
   const passes = Math.ceil(cfg.window / cfg.gram.rows);
   const modCall = (n: number) => (passes + 2) * n + Math.floor((3 * cfg.window) / 2) + 9;
   const kxChain = passes * cfg.layers[0] + layers.reduce((a, l) => a + modCall(l.nOut), 0) + 27;
-  return Math.max(first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake, kxChain);
+  return Math.max(first.rounds * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake, kxChain);
 }
 
 /**

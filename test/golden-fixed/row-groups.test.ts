@@ -6,8 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NUMERIC, resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 
-import { hebbian } from '../../generator/units/hebbian.js';
-import { DEFAULT_CHIP } from '../../generator/config.js';
 import { Rng } from '../../sim/rng.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,17 +88,12 @@ describe('row groups: the lane each word of a hidden row rounds with', () => {
     expect(() => resolveNumeric(grouped(8, 16))).toThrow(/lfsr\.rowGroups/);
   });
 
-  it('the Hebbian unit is generated for one row group only, and says so', () => {
-    const cfg = { ...DEFAULT_CHIP, lanes: 48, outputLanes: 16, numeric: grouped(48, 3) };
-    expect(() => hebbian(cfg)).toThrow(/rowGroups = 3.*one row group only.*golden model/);
-  });
-
-  it('a chip command refuses a config file with row groups, naming the file and the field; rowGroups 1 loads', () => {
+  it('a chip config file takes rowGroups (nested under numeric.lfsr) and refuses one that does not divide the lanes, naming the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibhebb-groups-'));
     const f = join(dir, 'g3.json');
     writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 3 } } }));
-    expect(() => loadChip(f)).toThrow(/g3\.json: numeric\.lfsr\.rowGroups = 3: .*one row group only/);
-    writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 1 } } }));
-    expect(loadChip(f).numeric.lfsr.rowGroups).toBe(1);
+    expect(loadChip(f).numeric.lfsr.rowGroups).toBe(3);
+    writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 5 } } }));
+    expect(() => loadChip(f)).toThrow(/g3\.json.*lfsr\.rowGroups.*must divide/);
   });
 });

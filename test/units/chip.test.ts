@@ -27,11 +27,13 @@ export function smallChip(layers = [784, 16, 8, 10], window = 4, lanes = 8): Chi
   return { ...DEFAULT_CHIP, layers, window, lanes, numeric: { ...DEFAULT_CHIP.numeric, lfsr: { ...DEFAULT_CHIP.numeric.lfsr, lanes } } };
 }
 
-// the second keeps its Hebbian weights in single-port RAMs (weightMemory 'spram': two per lane by address parity),
-// and its hidden widths are not powers of two (the LayerNorm's 1/n and 1/n² by their mantissas)
-const CFGS: ChipConfig[] = [smallChip(), { ...smallChip([784, 12, 6, 10], 8, 5), weightMemory: 'spram' }];
+// the first runs its 8 lanes as 2 row groups (numeric.lfsr.rowGroups: rows in pairs, 4 lanes each); the second
+// keeps its Hebbian weights in single-port RAMs (weightMemory 'spram': two per lane by address parity), and its
+// hidden widths are not powers of two (the LayerNorm's 1/n and 1/n² by their mantissas)
+const grouped = (c: ChipConfig, rowGroups: number): ChipConfig => ({ ...c, numeric: { ...c.numeric, lfsr: { ...c.numeric.lfsr, rowGroups } } });
+const CFGS: ChipConfig[] = [grouped(smallChip(), 2), { ...smallChip([784, 12, 6, 10], 8, 5), weightMemory: 'spram' }];
 
-describe.each(CFGS.map((c) => [`${c.layers.join("-")} B=${c.window} L=${c.lanes}${c.weightMemory ? ` weights in ${c.weightMemory}` : ""}`, c] as const))('chip %s', (_, cfg) => {
+describe.each(CFGS.map((c) => [`${c.layers.join("-")} B=${c.window} L=${c.lanes}${c.numeric.lfsr.rowGroups ? ` in ${c.numeric.lfsr.rowGroups} row groups` : ''}${c.weightMemory ? ` weights in ${c.weightMemory}` : ""}`, c] as const))('chip %s', (_, cfg) => {
   let t: SimTransport;
   beforeAll(async () => {
     t = await SimTransport.start(chip(cfg));

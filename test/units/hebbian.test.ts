@@ -130,6 +130,10 @@ describe('hebbian unit in the tools', () => {
     await expectToolsClean(hebbian(unitConfig([13, 8, 5, 3], 4)));
   }, 300_000);
 
+  it('lints clean, synthesizes without latches, parses in Icarus with row groups (6 lanes in 3 groups)', async () => {
+    await expectToolsClean(hebbian(unitConfig([13, 8, 5, 3], 6, { lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes: 6, rowGroups: 3 } })));
+  }, 300_000);
+
   it('maps the default weight bank shape (1,792 × 16) and the input buffers to block RAM on iCE40 and Xilinx, counted exactly', async () => {
     // 4 lanes with the default design's bank depth: 128·⌈52/4⌉ + 4·⌈128/4⌉ = 1,792 words per lane (64 lanes of
     // 784-128-64-10 have the same), h buffers 3·(13 + 32) = 135 words, 132 biases
