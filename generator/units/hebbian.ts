@@ -4,6 +4,15 @@
  * Spec: updatePass of sim/golden/fixed (the rank-1 update W ← sat(W + SR(−mul·δ_j·h_i, k)) with the
  * layer's LFSR bank, fused with a = W'·h_next + b); co-simulated word for word in test/units/hebbian.test.ts.
  *
+ * ROW GROUPS (numeric.lfsr.rowGroups = G, default 1): the L lanes are G groups of g = L/G lanes working in lockstep on
+ *   G consecutive rows: in round r group γ takes row j = r·G + γ, every group at the same chunk of its row. Word i
+ *   of row j lives in bank (and rounds with LFSR lane) γ·g + i mod g. Per group: ν and the act flag, a bias memory
+ *   (bias_mem_g<γ>, row j at bBase + r), the adder tree over its g lanes, the row accumulator and a 16-word queue;
+ *   the acc stream pops the queues in turn, so rows leave in order. A round takes G δ words: the first R − 1 of
+ *   its R rows are gathered (dgather_*) while the round before issues, the last is taken at chunk 0 as with
+ *   G = 1. The h buffer is g lanes wide; h lane p feeds lanes p, g + p, …. Below, read L as g, a row as a
+ *   round and row j as round r, except where a group is named. G = 1 is the unit as described.
+ *
  * STORAGE (layout from the ChipConfig, hiddenLayout()):
  *   wbank_<q>  L block RAMs (simple dual port), one per lane: word i of row j of hidden layer l lives in
  *              bank i mod L at address wBase_l + j·C_l + ⌊i/L⌋, C_l = ⌈nIn_l / L⌉ chunks per row; all
@@ -52,7 +61,8 @@
  *   addresses of different chunks differ, so no read sees a pending write. A new pass starts only after
  *   done (all writes retired), so a pass never reads a word an earlier pass has yet to write.
  *
- * CYCLES per pass: 1 (start) + nOut·C (issue; update-only passes spend 1 cycle on a row with δ = 0 and
+ * CYCLES per pass: 1 (start) + nOut·C (with row groups ⌈nOut/G⌉·C, + up to 2·(G − 1): the first round's gather,
+ * the last round's G words leaving the queues) (issue; update-only passes spend 1 cycle on a row with δ = 0 and
  * skip it) + 4 (drain), with a ready δ source and acc sink. Skipped rows: no write, no draw. Rows issue back
  * to back; a row's last chunk leaves L − r_l lanes idle (e.g. 128 inputs at L = 48: 3 chunks for 128 words),
  * because word i draws from LFSR lane i mod L, the spec's order — packing the next row's head into them would
