@@ -68,6 +68,11 @@ describe('pinned fixed-point specification (weights after N steps, SHA-256)', ()
     expect(trainedHash(CHIP_TRAIN, DEFAULT_NUMERIC, mnist.train, [[0, 300]])).toBe('670a064ac5c33b4042a9870f9f9678ee5e2c8dd3361abfffd2ca92ce5fc4ac37');
   });
 
+  it('784-128-64-10, B = 8, 48 lanes in 3 row groups (the unit meets 1.1 × ⌈words/L⌉ there), variant E, 300 MNIST samples', () => {
+    const numeric = withNumeric(DEFAULT_NUMERIC, { lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes: 48, rowGroups: 3 } });
+    expect(trainedHash(CHIP_TRAIN, numeric, mnist.train, [[0, 300]])).toBe('ef80e9d2517f6605b523034e43ecec68c3a7fdba701c7bfc30a421b4927ed443');
+  });
+
   it('XOR 2-16-16-2 (inputs Q4.12, not pixels), B = 8, variant E, lr 2^−2, 400 samples', () => {
     const xor = loadDataset('xor');
     const cfg: TrainConfig = { ...CHIP_TRAIN, layers: [2, 16, 16, 2], sigma: [0.3, 0.25, 2], lr: 0.25, lrOut: 0.25 };
