@@ -238,28 +238,27 @@ export function controller(cfg: ChipConfig): Module {
   const chunkSel = perL((y) => y.chunks, aw);
   // the lanes of a row (g for a hidden layer, L for the output layer)
   const laneSel = G === 1 ? null : perL((_, l) => (l < H ? g : L), qw + 1);
-  const laneLast = (): Expr => (laneSel ? wQ.eq(laneSel.subWrap(1).trunc(qw)) : wQ.eq(L - 1));
+  const laneLast = laneSel ? wQ.eq(laneSel.subWrap(1).trunc(qw)) : wQ.eq(L - 1);
+  type WalkScope = Parameters<Parameters<typeof m.seq>[1]>[0];
+  const clearGroup = ($: WalkScope): void => {
+    if (wG) $.set(wG, 0);
+    if (wGB) $.set(wGB, 0);
+  };
   // the next row: j + 1, its group; the row base and the bias address move on after the last group
-  const nextRow = ($: Parameters<Parameters<typeof m.seq>[1]>[0]): void => {
+  const nextRow = ($: WalkScope): void => {
     $.set(wJ, wJ.addWrap(1));
-    if (!wG || !wGB) {
+    const nextRound = (): void => {
       $.set(wRow, wRow.addWrap(chunkSel));
       $.set(wBias, wBias.addWrap(1));
-      return;
-    }
+    };
+    if (!wG || !wGB) return nextRound();
     $.if(wG.eq(G - 1).or(isOut), () => {
-      $.set(wG, 0);
-      $.set(wGB, 0);
-      $.set(wRow, wRow.addWrap(chunkSel));
-      $.set(wBias, wBias.addWrap(1));
+      clearGroup($);
+      nextRound();
     }).else(() => {
       $.set(wG, wG.addWrap(1));
       $.set(wGB, wGB.addWrap(g));
     });
-  };
-  const clearGroup = ($: Parameters<Parameters<typeof m.seq>[1]>[0]): void => {
-    if (wG) $.set(wG, 0);
-    if (wGB) $.set(wGB, 0);
   };
   // the layer of an offset: the last layer whose base it reaches
   // header bytes arrive into the top of args: LOAD's offset is bytes 60..63 of it, READ's 58..61
@@ -289,7 +288,7 @@ export function controller(cfg: ChipConfig): Module {
       }).else(() => nextRow($));
     }).else(() => {
       $.set(wI, wI.addWrap(1));
-      $.if(laneLast(), () => {
+      $.if(laneLast, () => {
         $.set(wQ, 0);
         $.set(wK, wK.addWrap(1));
       }).else(() => $.set(wQ, wQ.addWrap(1)));

@@ -316,7 +316,6 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const lw = bitsFor(H);
   const G = lay.groups;
   const g = lay.groupLanes;
-  const gw0 = bitsFor(G);
   if (G > 1 && opts.simLoops) throw new RangeError('hebbian: the Verilator lane form (simLoops) is for one row group only');
   const maxOut = Math.max(...lay.layers.map((y) => y.rounds));
   const maxC = Math.max(...lay.layers.map((y) => y.chunks));
@@ -389,12 +388,13 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const inflight = m.reg('inflight_q', uint(bitsFor(ACC_QUEUE + 1)), { reset: 0 });
   const q = fifo(accOut, ACC_QUEUE, { last: true });
   // one queue per row group (G = 1: the one queue `acc_queue`); the stream pops them in turn, so rows leave in order
-  const outSel = G > 1 ? m.reg('acc_out_group_q', uint(gw0), { reset: 0 }) : null;
+  const gw = bitsFor(G);
+  const outSel = G > 1 ? m.reg('acc_out_group_q', uint(gw), { reset: 0 }) : null;
   const pushes = groupsOf((γ) => {
-    const v = m.wire(G === 1 ? 'acc_push' : `acc_push_${γ}`, uint(1));
-    const d = m.wire(G === 1 ? 'acc_push_data' : `acc_push_data_${γ}`, uint(accOut));
-    const l = m.wire(G === 1 ? 'acc_push_last' : `acc_push_last_${γ}`, uint(1));
-    const qi = m.instance(G === 1 ? 'acc_queue' : `acc_queue_${γ}`, q, {
+    const v = m.wire(gname('acc_push', γ, ''), uint(1));
+    const d = m.wire(gname('acc_push_data', γ, ''), uint(accOut));
+    const l = m.wire(gname('acc_push_last', γ, ''), uint(1));
+    const qi = m.instance(gname('acc_queue', γ, ''), q, {
       s_axis_in_tvalid: v,
       s_axis_in_tdata: d,
       s_axis_in_tlast: l,
@@ -411,7 +411,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   if (outSel) {
     const lastOut = qOut('m_axis_out_tlast');
     m.seq('acc_out_group', ($) => {
-      $.if(accS.valid.and(accS.ready), () => $.set(outSel, mux(lastOut.or(outSel.eq(G - 1)), constant(0, uint(gw0)), outSel.addWrap(1))));
+      $.if(accS.valid.and(accS.ready), () => $.set(outSel, mux(lastOut.or(outSel.eq(G - 1)), constant(0, uint(gw)), outSel.addWrap(1))));
     });
   }
   // group 0's queue holds the most words but one (the others are popped after it): one word of room kept for them
@@ -429,9 +429,8 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   // G > 1: a round takes G δ words. The first R − 1 of the round's R rows (R = G but in a short last round) are
   // gathered from the stream while the round before issues; the last is taken from the stream at chunk 0, as the
   // one row of G = 1 is.
-  const gw = bitsFor(G);
   const gcount = G > 1 ? m.reg('dgather_count_q', uint(gw), { reset: 0 }) : null;
-  const dg = groupsOf((γ) => (γ < G - 1 ? m.reg(`dgather_${γ}_q`, sint(width(FD)), { reset: 0 }) : null));
+  const dg = groupsOf((γ) => (γ < G - 1 ? m.reg(gname('dgather', γ), sint(width(FD)), { reset: 0 }) : null));
   const lastRoundM1Q = G > 1 ? m.reg('last_round_rows_q', uint(gw), { reset: 0 }) : null; // R − 1 of the last round
   const gK = (v: number): Expr => constant(v, uint(gw));
   // R − 1 of the round at chunk 0 (row_q) and of the round δ words are gathered for (row_q, or the next round
@@ -489,9 +488,8 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const nu1 = groupsOf((γ) => m.reg(gname('nu1', γ), sint(nuW), { reset: 0 }));
   const nu1W = nu1.map((r) => r.sext(NATIVE));
   // groups live in S1…S3 (G > 1)
-  const live1 = groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(`live1_${γ}_q`, uint(1), { reset: 0 }) : null));
-  const live2 = groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(`live2_${γ}_q`, uint(1), { reset: 0 }) : null));
-  const live3 = groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(`live3_${γ}_q`, uint(1), { reset: 0 }) : null));
+  const liveRegs = (stage: number): (Signal | null)[] => groupsOf((γ) => (G > 1 && γ > 0 ? m.reg(gname(`live${stage}`, γ), uint(1), { reset: 0 }) : null));
+  const [live1, live2, live3] = [1, 2, 3].map(liveRegs);
   const waddr1 = m.reg('waddr1_q', uint(aw), { reset: 0 });
   const baddr1 = m.reg('baddr1_q', uint(bw), { reset: 0 });
   const hnAddr1 = m.reg('hn_addr1_q', uint(hw), { reset: 0 });
@@ -596,7 +594,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   const drawWLayer = perLayer((y) => (y.drawW ? 1 : 0), uint(1), layerQ);
   const canDouble = (q: number) => lay.drawB && lay.layers.some((y) => y.biasLane === q % g && y.lastLanes === g && y.drawW);
 
-  const stage1 = groupsOf((γ) => (G === 1 ? v1.and(act1[γ]) : m.wire(`stage1_${γ}`, v1.and(act1[γ]))));
+  const stage1 = groupsOf((γ) => (G === 1 ? v1.and(act1[γ]) : m.wire(gname('stage1', γ, ''), v1.and(act1[γ]))));
   // some group writes in S1 (the weight saturation counters' enable)
   const stage1Any = G === 1 ? stage1[0] : m.wire('stage1_any', stage1.reduce((a, b) => a.or(b)));
   const wSatHi: Expr[] = [];
@@ -645,7 +643,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
 
   // the biases: one memory per row group (group γ's row of round r at bBase + r)
   const issueLast = issue.and(atLast);
-  const biasQ = groupsOf((γ) => m.memory(G === 1 ? 'bias_mem' : `bias_mem_${γ}`, { depth: Math.max(lay.biasDepth, 2), type: uint(wb) }));
+  const biasQ = groupsOf((γ) => m.memory(gname('bias_mem', γ, ''), { depth: Math.max(lay.biasDepth, 2), type: uint(wb) }));
   const bReadEn = mux(busy, issueLast, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias)));
   const bRead = biasQ.map((mem, γ) => mem.readSync(gname('bias_rd', γ), mux(busy, baddrQ, hostAddrB), bReadEn));
 
@@ -842,7 +840,8 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   });
   m.seq('credits', ($) => {
     const inc = issue.and(atLast).and(fwdQ);
-    const pushed = G === 1 ? pushes[0].v : pushRound;
+    // group 0 holds a row in every round: its push is the round's
+    const pushed = pushes[0].v;
     $.if(inc.and(pushed.not()), () => $.set(inflight, inflight.addWrap(1))).elseIf(pushed.and(inc.not()), () => $.set(inflight, inflight.subWrap(1)));
   });
 
@@ -875,7 +874,7 @@ export function hebbian(cfg: ChipConfig, opts: { simLoops?: boolean } = {}): Mod
   }
 
   // ---- host read data (latency 2): the bank's read register, selected once into host_rdata_q
-  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs: hostRdL, bias: G === 1 ? bRead[0] : bRead }, hostDw, [[layerRdQ, hostLayer]]);
+  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs: hostRdL, bias: bRead }, hostDw, [[layerRdQ, hostLayer]]);
   return m.build();
 }
 

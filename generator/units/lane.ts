@@ -647,8 +647,8 @@ export function satCounters(m: ModuleBuilder, counters: SatCounter[], opts: { pr
 export interface HostReadSources {
   weights: Expr[];
   lfsrs: Expr[];
-  /** the bias word, or one per bias memory (row groups), chosen by the host bank */
-  bias: Expr | Expr[];
+  /** the bias word of each bias memory (one per row group), chosen by the host bank */
+  bias: Expr[];
 }
 
 /**
@@ -679,7 +679,7 @@ export function hostReadPort(
   const word = m.wire('host_word', uint(dataWidth));
   m.comb('host_word', ($) => {
     const byBank = (words: Expr[], signed: boolean): void => {
-      if (L === 1) {
+      if (words.length === 1) {
         $.set(word, ext(words[0], signed));
         return;
       }
@@ -687,23 +687,12 @@ export function hostReadPort(
       words.forEach((w, q) => {
         sw = sw.case(q, () => $.set(word, ext(w, signed)));
       });
-      if (2 ** port.bank.width !== L) sw.default(() => $.set(word, 0));
+      if (2 ** port.bank.width !== words.length) sw.default(() => $.set(word, 0));
     };
     $.if(rdPend, () => {
       $.switch(kindQ)
         .case(HOST_KIND.weight, () => byBank(src.weights, true))
-        .case(HOST_KIND.bias, () => {
-          const b = src.bias;
-          if (!Array.isArray(b)) $.set(word, ext(b, true));
-          else if (b.length === 1) $.set(word, ext(b[0], true));
-          else {
-            let sw = $.switch(bankQ);
-            b.forEach((w, q) => {
-              sw = sw.case(q, () => $.set(word, ext(w, true)));
-            });
-            sw.default(() => $.set(word, 0));
-          }
-        })
+        .case(HOST_KIND.bias, () => byBank(src.bias, true))
         .case(HOST_KIND.lfsr, () => byBank(src.lfsrs, false))
         .default(() => $.set(word, 0));
     }).else(() => $.set(word, 0));

@@ -703,7 +703,7 @@ export function outputUnit(cfg: ChipConfig): Module {
   ]);
 
   // ---- host read data (latency 2)
-  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs, bias: bRd }, hostDw);
+  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs, bias: [bRd] }, hostDw);
   return m.build();
 }
 

@@ -106,7 +106,9 @@ export function cyclesPerSample(cfg: ChipConfig): number {
   const [first, ...rest] = layers;
   const tail = (n: number) => n + 13;
   const pass = (l: { rounds: number; chunks: number }) => 1 + l.rounds * l.chunks + 4;
-  const deltaChain = Math.ceil(cfg.window / cfg.gram.rows) * first.nOut + cfg.window + 27;
+  // Gram passes of a K row (window slots over the array's rows)
+  const passes = Math.ceil(cfg.window / cfg.gram.rows);
+  const deltaChain = passes * first.nOut + cfg.window + 27;
   const others = rest.reduce((a, l, i) => a + pass(l) + (i < rest.length - 1 ? tail(l.nOut) : 0), 0) + 6;
   const o = outputLayout(cfg);
   const outputStep = 2 * o.B * o.chunks * o.subChunks * o.C + 2 * o.C + 18;
@@ -115,7 +117,6 @@ export function cyclesPerSample(cfg: ChipConfig): number {
   // the record's bytes (one a cycle) and its pixel copy into the window (one a cycle) through one staging buffer
   const intake = 2 * (cfg.layers[0] + 1) + 26;
   // the K_X row of a step (its Gram passes over the pixels) after the previous step's modulator chain, layer by layer
-  const passes = Math.ceil(cfg.window / cfg.gram.rows);
   const modCall = (n: number) => (passes + 2) * n + Math.floor((3 * cfg.window) / 2) + 9;
   const kxChain = passes * cfg.layers[0] + layers.reduce((a, l) => a + modCall(l.nOut), 0) + 27;
   return Math.max(first.rounds * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake, kxChain);

@@ -212,15 +212,15 @@ module controller (
 
   assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:236
 
-  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:267
+  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:266
 
-  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:276
+  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:275
 
-  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:311
+  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:310
 
-  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:312
+  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:311
 
-  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:313
+  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:312
 
   assign _shl_seed_prod_a = {seed_mul_a, 29'd0};
   assign _shl_seed_prod_a_2 = {seed_mul_a, 25'd0};
@@ -233,7 +233,7 @@ module controller (
   assign _shl_seed_prod_a_9 = {seed_mul_a, 6'd0};
   assign _shl_seed_prod_a_10 = {seed_mul_a, 4'd0};
   assign _shl_seed_prod_a_11 = {seed_mul_a, 2'd0};
-  assign seed_prod_a = ((((((((((_shl_seed_prod_a[31:0] + _shl_seed_prod_a_2[31:0]) - _shl_seed_prod_a_3[31:0]) + _shl_seed_prod_a_4[31:0]) - _shl_seed_prod_a_5[31:0]) - _shl_seed_prod_a_6[31:0]) - _shl_seed_prod_a_7[31:0]) - _shl_seed_prod_a_8[31:0]) - _shl_seed_prod_a_9[31:0]) - _shl_seed_prod_a_10[31:0]) - _shl_seed_prod_a_11[31:0]) + seed_mul_a;  // generator/units/controller.ts:315
+  assign seed_prod_a = ((((((((((_shl_seed_prod_a[31:0] + _shl_seed_prod_a_2[31:0]) - _shl_seed_prod_a_3[31:0]) + _shl_seed_prod_a_4[31:0]) - _shl_seed_prod_a_5[31:0]) - _shl_seed_prod_a_6[31:0]) - _shl_seed_prod_a_7[31:0]) - _shl_seed_prod_a_8[31:0]) - _shl_seed_prod_a_9[31:0]) - _shl_seed_prod_a_10[31:0]) - _shl_seed_prod_a_11[31:0]) + seed_mul_a;  // generator/units/controller.ts:314
 
   assign _shl_seed_prod_b = {seed_mul_b, 31'd0};
   assign _shl_seed_prod_b_2 = {seed_mul_b, 28'd0};
@@ -248,17 +248,17 @@ module controller (
   assign _shl_seed_prod_b_11 = {seed_mul_b, 7'd0};
   assign _shl_seed_prod_b_12 = {seed_mul_b, 5'd0};
   assign _shl_seed_prod_b_13 = {seed_mul_b, 3'd0};
-  assign seed_prod_b = ((((((((((((_shl_seed_prod_b[31:0] - _shl_seed_prod_b_2[31:0]) + _shl_seed_prod_b_3[31:0]) - _shl_seed_prod_b_4[31:0]) - _shl_seed_prod_b_5[31:0]) - _shl_seed_prod_b_6[31:0]) + _shl_seed_prod_b_7[31:0]) + _shl_seed_prod_b_8[31:0]) - _shl_seed_prod_b_9[31:0]) - _shl_seed_prod_b_10[31:0]) - _shl_seed_prod_b_11[31:0]) + _shl_seed_prod_b_12[31:0]) - _shl_seed_prod_b_13[31:0]) - seed_mul_b;  // generator/units/controller.ts:316
+  assign seed_prod_b = ((((((((((((_shl_seed_prod_b[31:0] - _shl_seed_prod_b_2[31:0]) + _shl_seed_prod_b_3[31:0]) - _shl_seed_prod_b_4[31:0]) - _shl_seed_prod_b_5[31:0]) - _shl_seed_prod_b_6[31:0]) + _shl_seed_prod_b_7[31:0]) + _shl_seed_prod_b_8[31:0]) - _shl_seed_prod_b_9[31:0]) - _shl_seed_prod_b_10[31:0]) - _shl_seed_prod_b_11[31:0]) + _shl_seed_prod_b_12[31:0]) - _shl_seed_prod_b_13[31:0]) - seed_mul_b;  // generator/units/controller.ts:315
 
-  assign seed_fold = seed_mix;  // generator/units/controller.ts:330
+  assign seed_fold = seed_mix;  // generator/units/controller.ts:329
 
-  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:331
+  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:330
 
-  assign stalled = ((((((((state_q == 5'd22) | (state_q == 5'd28)) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) | (state_q == 5'd30)) & (~can_send));  // generator/units/controller.ts:342
+  assign stalled = ((((((((state_q == 5'd22) | (state_q == 5'd28)) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) | (state_q == 5'd30)) & (~can_send));  // generator/units/controller.ts:341
 
-  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:343
+  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:342
 
-  // seq: counters (generator/units/controller.ts:344)
+  // seq: counters (generator/units/controller.ts:343)
   always @(posedge clk) begin
     if ((running | (~seq_quiet))) begin
       busy_cycles_q <= busy_cycles_q + 64'd1;
@@ -272,24 +272,24 @@ module controller (
     end
   end
 
-  assign lfsr_port = (((state_q == 5'd1) & (seed_phase_q == 3'd4)) | (state_q == 5'd29)) | ((state_q == 5'd11) & (op_q == 8'd35));  // generator/units/controller.ts:357
+  assign lfsr_port = (((state_q == 5'd1) & (seed_phase_q == 3'd4)) | (state_q == 5'd29)) | ((state_q == 5'd11) & (op_q == 8'd35));  // generator/units/controller.ts:356
 
-  assign host_we = ((((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4))) | (state_q == 5'd29);  // generator/units/controller.ts:358
+  assign host_we = ((((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4))) | (state_q == 5'd29);  // generator/units/controller.ts:357
 
-  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:359
+  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:358
 
-  assign host_unit = walk_is_out;  // generator/units/controller.ts:360
+  assign host_unit = walk_is_out;  // generator/units/controller.ts:359
 
-  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:361
+  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:360
 
-  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 7'd0 : walk_lane_q);  // generator/units/controller.ts:362
+  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 7'd0 : walk_lane_q);  // generator/units/controller.ts:361
 
-  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:363
+  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:362
 
   assign _bits_host_wdata = args_q[63:48];
-  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 5'd29) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:367
+  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 5'd29) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:366
 
-  // comb: send_byte (generator/units/controller.ts:388)
+  // comb: send_byte (generator/units/controller.ts:387)
   always @* begin
     if ((state_q == 5'd17)) begin
       if (send_err_q) begin
@@ -582,36 +582,36 @@ module controller (
     end
   end
 
-  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:398
+  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:397
 
-  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:409
+  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:408
 
-  assign seq_start = seq_go_q;  // generator/units/controller.ts:423
+  assign seq_start = seq_go_q;  // generator/units/controller.ts:422
 
-  assign seq_op = seq_op_q;  // generator/units/controller.ts:424
+  assign seq_op = seq_op_q;  // generator/units/controller.ts:423
 
-  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:425
+  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:424
 
-  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:426
+  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:425
 
-  assign infer_rec = (~op_train) & (((state_q == 5'd21) | (state_q == 5'd22)) | (state_q == 5'd23));  // generator/units/controller.ts:457
+  assign infer_rec = (~op_train) & (((state_q == 5'd21) | (state_q == 5'd22)) | (state_q == 5'd23));  // generator/units/controller.ts:456
 
-  assign res_push = infer_rec & seq_done;  // generator/units/controller.ts:458
+  assign res_push = infer_rec & seq_done;  // generator/units/controller.ts:457
 
-  assign res_wait = infer_rec & (res_count_q != 2'd0);  // generator/units/controller.ts:459
+  assign res_wait = infer_rec & (res_count_q != 2'd0);  // generator/units/controller.ts:458
 
-  assign res_pop = res_wait & can_send;  // generator/units/controller.ts:460
+  assign res_pop = res_wait & can_send;  // generator/units/controller.ts:459
 
-  assign rec_go = (((state_q == 5'd21) & seq_rec_ready) & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2));  // generator/units/controller.ts:463
+  assign rec_go = (((state_q == 5'd21) & seq_rec_ready) & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2));  // generator/units/controller.ts:462
 
-  assign infer_go = rec_go & (~op_train);  // generator/units/controller.ts:464
+  assign infer_go = rec_go & (~op_train);  // generator/units/controller.ts:463
 
   assign _mux_rec_bytes_q = op_train ? 16'd785 : 16'd784;
   assign _bits_reply_len_q = walk_left_q[15:0];
   assign _mul_reply_len_q = _bits_reply_len_q * 2'd2;
   assign _bits_reply_len_q_2 = walk_left_q[15:0];
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
-  // seq: fsm (generator/units/controller.ts:465)
+  // seq: fsm (generator/units/controller.ts:464)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_res1_q = res1_q;
@@ -1289,9 +1289,9 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:822
+  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:821
 
-  assign busy = running;  // generator/units/controller.ts:824
+  assign busy = running;  // generator/units/controller.ts:823
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, host_rdata[31:16], s_axis_cmd_tlast, _shl_seed_prod_a[60:32], _shl_seed_prod_a_2[56:32], _shl_seed_prod_a_3[51:32], _shl_seed_prod_a_4[47:32], _shl_seed_prod_a_5[45:32], _shl_seed_prod_a_6[43:32], _shl_seed_prod_a_7[41:32], _shl_seed_prod_a_8[39:32], _shl_seed_prod_a_9[37:32], _shl_seed_prod_a_10[35:32], _shl_seed_prod_a_11[33:32], _shl_seed_prod_b[62:32], _shl_seed_prod_b_2[59:32], _shl_seed_prod_b_3[57:32], _shl_seed_prod_b_4[54:32], _shl_seed_prod_b_5[52:32], _shl_seed_prod_b_6[50:32], _shl_seed_prod_b_7[48:32], _shl_seed_prod_b_8[45:32], _shl_seed_prod_b_9[43:32], _shl_seed_prod_b_10[40:32], _shl_seed_prod_b_11[38:32], _shl_seed_prod_b_12[36:32], _shl_seed_prod_b_13[34:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};

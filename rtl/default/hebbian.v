@@ -1734,19 +1734,19 @@ module hebbian (
 
   assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:420
 
-  assign s_axis_delta_tready = ((issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & 1'b1;  // generator/units/hebbian.ts:447
+  assign s_axis_delta_tready = ((issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & 1'b1;  // generator/units/hebbian.ts:446
 
-  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | (s_axis_delta_tvalid & 1'b1));  // generator/units/hebbian.ts:448
+  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | (s_axis_delta_tvalid & 1'b1));  // generator/units/hebbian.ts:447
 
-  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:458
+  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:457
 
-  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:459
+  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:458
 
-  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:464
+  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:463
 
-  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:466
+  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:465
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:510
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:508
 
   always @* begin
     case (cmd_cur)
@@ -1764,7 +1764,7 @@ module hebbian (
       default: _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd36 : 6'd42;
     endcase
   end
-  // seq: pass_control (generator/units/hebbian.ts:511)
+  // seq: pass_control (generator/units/hebbian.ts:509)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_busy_q = busy_q;
@@ -1835,7 +1835,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control (generator/units/hebbian.ts:545)
+  // seq: pipe_control (generator/units/hebbian.ts:543)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_v1_q = v1_q;
@@ -1887,19 +1887,19 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;  // generator/units/hebbian.ts:570
+  assign busy = busy_q;  // generator/units/hebbian.ts:568
 
-  assign done = done_q;  // generator/units/hebbian.ts:571
+  assign done = done_q;  // generator/units/hebbian.ts:569
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:577
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:575
 
-  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:583
+  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:581
 
-  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:584
+  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:582
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:620
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:618
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:623
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:621
 
   always @* begin
     case (hl_slot)
@@ -1909,7 +1909,7 @@ module hebbian (
       default: _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd36 : 6'd42;
     endcase
   end
-  // seq: loader (generator/units/hebbian.ts:627)
+  // seq: loader (generator/units/hebbian.ts:625)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_hl_lanes_q = hl_lanes_q;
@@ -1944,9 +1944,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:644
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:642
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:648)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:646)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1970,15 +1970,15 @@ module hebbian (
 `endif
   end
 
-  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:654
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:652
 
-  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:655
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:653
 
-  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:657
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:655
 
-  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:660
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:658
 
-  // memory hbuf: 42 x uint(1056), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:665)
+  // memory hbuf: 42 x uint(1056), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:663)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -2227,11 +2227,11 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0_1[15:0];  // generator/units/hebbian.ts:701
+  assign r_0 = lfsr_next_0_1[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_1 = lfsr_next_0_1[47:32];  // generator/units/hebbian.ts:701
+  assign r_1 = lfsr_next_0_1[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_0_1 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_0_1 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0_1 <= {(cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1, (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0};
@@ -2261,11 +2261,11 @@ module hebbian (
     end
   end
 
-  assign r_2 = lfsr_next_2_3[15:0];  // generator/units/hebbian.ts:701
+  assign r_2 = lfsr_next_2_3[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_3 = lfsr_next_2_3[47:32];  // generator/units/hebbian.ts:701
+  assign r_3 = lfsr_next_2_3[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_2_3 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_2_3 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2_3 <= {(cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3, (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2};
@@ -2295,11 +2295,11 @@ module hebbian (
     end
   end
 
-  assign r_4 = lfsr_next_4_5[15:0];  // generator/units/hebbian.ts:701
+  assign r_4 = lfsr_next_4_5[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_5 = lfsr_next_4_5[47:32];  // generator/units/hebbian.ts:701
+  assign r_5 = lfsr_next_4_5[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_4_5 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_4_5 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4_5 <= {(cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5, (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4};
@@ -2329,11 +2329,11 @@ module hebbian (
     end
   end
 
-  assign r_6 = lfsr_next_6_7[15:0];  // generator/units/hebbian.ts:701
+  assign r_6 = lfsr_next_6_7[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_7 = lfsr_next_6_7[47:32];  // generator/units/hebbian.ts:701
+  assign r_7 = lfsr_next_6_7[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_6_7 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_6_7 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6_7 <= {(cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7, (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6};
@@ -2363,11 +2363,11 @@ module hebbian (
     end
   end
 
-  assign r_8 = lfsr_next_8_9[15:0];  // generator/units/hebbian.ts:701
+  assign r_8 = lfsr_next_8_9[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_9 = lfsr_next_8_9[47:32];  // generator/units/hebbian.ts:701
+  assign r_9 = lfsr_next_8_9[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_8_9 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_8_9 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8_9 <= {(cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9, (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8};
@@ -2397,11 +2397,11 @@ module hebbian (
     end
   end
 
-  assign r_10 = lfsr_next_10_11[15:0];  // generator/units/hebbian.ts:701
+  assign r_10 = lfsr_next_10_11[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_11 = lfsr_next_10_11[47:32];  // generator/units/hebbian.ts:701
+  assign r_11 = lfsr_next_10_11[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_10_11 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_10_11 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10_11 <= {(cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11, (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10};
@@ -2431,11 +2431,11 @@ module hebbian (
     end
   end
 
-  assign r_12 = lfsr_next_12_13[15:0];  // generator/units/hebbian.ts:701
+  assign r_12 = lfsr_next_12_13[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_13 = lfsr_next_12_13[47:32];  // generator/units/hebbian.ts:701
+  assign r_13 = lfsr_next_12_13[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_12_13 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_12_13 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12_13 <= {(cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13, (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12};
@@ -2465,11 +2465,11 @@ module hebbian (
     end
   end
 
-  assign r_14 = lfsr_next_14_15[15:0];  // generator/units/hebbian.ts:701
+  assign r_14 = lfsr_next_14_15[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_15 = lfsr_next_14_15[47:32];  // generator/units/hebbian.ts:701
+  assign r_15 = lfsr_next_14_15[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_14_15 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_14_15 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14_15 <= {(cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15, (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14};
@@ -2499,11 +2499,11 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16_17[15:0];  // generator/units/hebbian.ts:701
+  assign r_16 = lfsr_next_16_17[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_17 = lfsr_next_16_17[47:32];  // generator/units/hebbian.ts:701
+  assign r_17 = lfsr_next_16_17[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_16_17 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_16_17 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16_17 <= {(cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17, (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16};
@@ -2533,11 +2533,11 @@ module hebbian (
     end
   end
 
-  assign r_18 = lfsr_next_18_19[15:0];  // generator/units/hebbian.ts:701
+  assign r_18 = lfsr_next_18_19[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_19 = lfsr_next_18_19[47:32];  // generator/units/hebbian.ts:701
+  assign r_19 = lfsr_next_18_19[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_18_19 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_18_19 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18_19 <= {(cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19, (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18};
@@ -2567,11 +2567,11 @@ module hebbian (
     end
   end
 
-  assign r_20 = lfsr_next_20_21[15:0];  // generator/units/hebbian.ts:701
+  assign r_20 = lfsr_next_20_21[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_21 = lfsr_next_20_21[47:32];  // generator/units/hebbian.ts:701
+  assign r_21 = lfsr_next_20_21[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_20_21 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_20_21 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20_21 <= {(cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21, (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20};
@@ -2601,11 +2601,11 @@ module hebbian (
     end
   end
 
-  assign r_22 = lfsr_next_22_23[15:0];  // generator/units/hebbian.ts:701
+  assign r_22 = lfsr_next_22_23[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_23 = lfsr_next_22_23[47:32];  // generator/units/hebbian.ts:701
+  assign r_23 = lfsr_next_22_23[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_22_23 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_22_23 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22_23 <= {(cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23, (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22};
@@ -2635,11 +2635,11 @@ module hebbian (
     end
   end
 
-  assign r_24 = lfsr_next_24_25[15:0];  // generator/units/hebbian.ts:701
+  assign r_24 = lfsr_next_24_25[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_25 = lfsr_next_24_25[47:32];  // generator/units/hebbian.ts:701
+  assign r_25 = lfsr_next_24_25[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_24_25 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_24_25 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24_25 <= {(cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25, (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24};
@@ -2669,11 +2669,11 @@ module hebbian (
     end
   end
 
-  assign r_26 = lfsr_next_26_27[15:0];  // generator/units/hebbian.ts:701
+  assign r_26 = lfsr_next_26_27[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_27 = lfsr_next_26_27[47:32];  // generator/units/hebbian.ts:701
+  assign r_27 = lfsr_next_26_27[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_26_27 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_26_27 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26_27 <= {(cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27, (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26};
@@ -2703,11 +2703,11 @@ module hebbian (
     end
   end
 
-  assign r_28 = lfsr_next_28_29[15:0];  // generator/units/hebbian.ts:701
+  assign r_28 = lfsr_next_28_29[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_29 = lfsr_next_28_29[47:32];  // generator/units/hebbian.ts:701
+  assign r_29 = lfsr_next_28_29[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_28_29 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_28_29 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28_29 <= {(cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29, (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28};
@@ -2737,11 +2737,11 @@ module hebbian (
     end
   end
 
-  assign r_30 = lfsr_next_30_31[15:0];  // generator/units/hebbian.ts:701
+  assign r_30 = lfsr_next_30_31[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_31 = lfsr_next_30_31[47:32];  // generator/units/hebbian.ts:701
+  assign r_31 = lfsr_next_30_31[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_30_31 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_30_31 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30_31 <= {(cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31, (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30};
@@ -2771,11 +2771,11 @@ module hebbian (
     end
   end
 
-  assign r_32 = lfsr_next_32_33[15:0];  // generator/units/hebbian.ts:701
+  assign r_32 = lfsr_next_32_33[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_33 = lfsr_next_32_33[47:32];  // generator/units/hebbian.ts:701
+  assign r_33 = lfsr_next_32_33[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_32_33 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_32_33 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32_33 <= {(cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33, (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32};
@@ -2805,11 +2805,11 @@ module hebbian (
     end
   end
 
-  assign r_34 = lfsr_next_34_35[15:0];  // generator/units/hebbian.ts:701
+  assign r_34 = lfsr_next_34_35[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_35 = lfsr_next_34_35[47:32];  // generator/units/hebbian.ts:701
+  assign r_35 = lfsr_next_34_35[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_34_35 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_34_35 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34_35 <= {(cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35, (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34};
@@ -2839,11 +2839,11 @@ module hebbian (
     end
   end
 
-  assign r_36 = lfsr_next_36_37[15:0];  // generator/units/hebbian.ts:701
+  assign r_36 = lfsr_next_36_37[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_37 = lfsr_next_36_37[47:32];  // generator/units/hebbian.ts:701
+  assign r_37 = lfsr_next_36_37[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_36_37 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_36_37 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36_37 <= {(cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37, (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36};
@@ -2873,11 +2873,11 @@ module hebbian (
     end
   end
 
-  assign r_38 = lfsr_next_38_39[15:0];  // generator/units/hebbian.ts:701
+  assign r_38 = lfsr_next_38_39[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_39 = lfsr_next_38_39[47:32];  // generator/units/hebbian.ts:701
+  assign r_39 = lfsr_next_38_39[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_38_39 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_38_39 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38_39 <= {(cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39, (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38};
@@ -2907,11 +2907,11 @@ module hebbian (
     end
   end
 
-  assign r_40 = lfsr_next_40_41[15:0];  // generator/units/hebbian.ts:701
+  assign r_40 = lfsr_next_40_41[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_41 = lfsr_next_40_41[47:32];  // generator/units/hebbian.ts:701
+  assign r_41 = lfsr_next_40_41[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_40_41 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_40_41 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40_41 <= {(cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41, (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40};
@@ -2941,11 +2941,11 @@ module hebbian (
     end
   end
 
-  assign r_42 = lfsr_next_42_43[15:0];  // generator/units/hebbian.ts:701
+  assign r_42 = lfsr_next_42_43[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_43 = lfsr_next_42_43[47:32];  // generator/units/hebbian.ts:701
+  assign r_43 = lfsr_next_42_43[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_42_43 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_42_43 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42_43 <= {(cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43, (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42};
@@ -2975,11 +2975,11 @@ module hebbian (
     end
   end
 
-  assign r_44 = lfsr_next_44_45[15:0];  // generator/units/hebbian.ts:701
+  assign r_44 = lfsr_next_44_45[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_45 = lfsr_next_44_45[47:32];  // generator/units/hebbian.ts:701
+  assign r_45 = lfsr_next_44_45[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_44_45 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_44_45 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44_45 <= {(cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45, (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44};
@@ -3009,11 +3009,11 @@ module hebbian (
     end
   end
 
-  assign r_46 = lfsr_next_46_47[15:0];  // generator/units/hebbian.ts:701
+  assign r_46 = lfsr_next_46_47[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_47 = lfsr_next_46_47[47:32];  // generator/units/hebbian.ts:701
+  assign r_47 = lfsr_next_46_47[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_46_47 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_46_47 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46_47 <= {(cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47, (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46};
@@ -3043,11 +3043,11 @@ module hebbian (
     end
   end
 
-  assign r_48 = lfsr_next_48_49[15:0];  // generator/units/hebbian.ts:701
+  assign r_48 = lfsr_next_48_49[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_49 = lfsr_next_48_49[47:32];  // generator/units/hebbian.ts:701
+  assign r_49 = lfsr_next_48_49[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_48_49 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_48_49 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48_49 <= {(cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49, (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48};
@@ -3077,11 +3077,11 @@ module hebbian (
     end
   end
 
-  assign r_50 = lfsr_next_50_51[15:0];  // generator/units/hebbian.ts:701
+  assign r_50 = lfsr_next_50_51[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_51 = lfsr_next_50_51[47:32];  // generator/units/hebbian.ts:701
+  assign r_51 = lfsr_next_50_51[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_50_51 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_50_51 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50_51 <= {(cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51, (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50};
@@ -3111,11 +3111,11 @@ module hebbian (
     end
   end
 
-  assign r_52 = lfsr_next_52_53[15:0];  // generator/units/hebbian.ts:701
+  assign r_52 = lfsr_next_52_53[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_53 = lfsr_next_52_53[47:32];  // generator/units/hebbian.ts:701
+  assign r_53 = lfsr_next_52_53[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_52_53 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_52_53 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52_53 <= {(cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53, (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52};
@@ -3145,11 +3145,11 @@ module hebbian (
     end
   end
 
-  assign r_54 = lfsr_next_54_55[15:0];  // generator/units/hebbian.ts:701
+  assign r_54 = lfsr_next_54_55[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_55 = lfsr_next_54_55[47:32];  // generator/units/hebbian.ts:701
+  assign r_55 = lfsr_next_54_55[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_54_55 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_54_55 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54_55 <= {(cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55, (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54};
@@ -3179,11 +3179,11 @@ module hebbian (
     end
   end
 
-  assign r_56 = lfsr_next_56_57[15:0];  // generator/units/hebbian.ts:701
+  assign r_56 = lfsr_next_56_57[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_57 = lfsr_next_56_57[47:32];  // generator/units/hebbian.ts:701
+  assign r_57 = lfsr_next_56_57[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_56_57 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_56_57 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56_57 <= {(cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57, (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56};
@@ -3192,9 +3192,9 @@ module hebbian (
     end
   end
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:680
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:678
 
-  assign draw_b_58 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:706
+  assign draw_b_58 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:704
 
   // comb: lfsr_next_58 (generator/units/lane.ts:144)
   always @* begin
@@ -3215,9 +3215,9 @@ module hebbian (
     end
   end
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:708
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:706
 
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_58 = lfsr_58;
@@ -3250,11 +3250,11 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:701
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:701
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
@@ -3282,9 +3282,9 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:708
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:706
 
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -3293,9 +3293,9 @@ module hebbian (
     end
   end
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | 1'b0);  // generator/units/hebbian.ts:680
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | 1'b0);  // generator/units/hebbian.ts:678
 
-  assign draw_b_62 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:706
+  assign draw_b_62 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:704
 
   // comb: lfsr_next_62 (generator/units/lane.ts:144)
   always @* begin
@@ -3316,9 +3316,9 @@ module hebbian (
     end
   end
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:708
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:706
 
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_lfsr_62 = lfsr_62;
@@ -3351,11 +3351,11 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63_64[15:0];  // generator/units/hebbian.ts:701
+  assign r_63 = lfsr_next_63_64[15:0];  // generator/units/hebbian.ts:699
 
-  assign r_64 = lfsr_next_63_64[47:32];  // generator/units/hebbian.ts:701
+  assign r_64 = lfsr_next_63_64[47:32];  // generator/units/hebbian.ts:699
 
-  // seq: lfsr_lane_63_64 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_63_64 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63_64 <= {(cmd_layer == 1'b0) ? lfsr_save_0_64 : lfsr_save_1_64, (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63};
@@ -3383,9 +3383,9 @@ module hebbian (
     end
   end
 
-  assign r_65 = lfsr_next_65[15:0];  // generator/units/hebbian.ts:708
+  assign r_65 = lfsr_next_65[15:0];  // generator/units/hebbian.ts:706
 
-  // seq: lfsr_lane_65 (generator/units/hebbian.ts:724)
+  // seq: lfsr_lane_65 (generator/units/hebbian.ts:722)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_65 <= (cmd_layer == 1'b0) ? lfsr_save_0_65 : lfsr_save_1_65;
@@ -3450,7 +3450,7 @@ module hebbian (
   end
 
   assign _bits_wn_0 = w_upd_0[15:0];
-  // seq: wn_0 (generator/units/hebbian.ts:770)
+  // seq: wn_0 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= `IBHEBB_SEXT(_bits_wn_0, 16, 64);
@@ -3513,7 +3513,7 @@ module hebbian (
   end
 
   assign _bits_wn_1 = w_upd_1[15:0];
-  // seq: wn_1 (generator/units/hebbian.ts:770)
+  // seq: wn_1 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= `IBHEBB_SEXT(_bits_wn_1, 16, 64);
@@ -3576,7 +3576,7 @@ module hebbian (
   end
 
   assign _bits_wn_2 = w_upd_2[15:0];
-  // seq: wn_2 (generator/units/hebbian.ts:770)
+  // seq: wn_2 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= `IBHEBB_SEXT(_bits_wn_2, 16, 64);
@@ -3639,7 +3639,7 @@ module hebbian (
   end
 
   assign _bits_wn_3 = w_upd_3[15:0];
-  // seq: wn_3 (generator/units/hebbian.ts:770)
+  // seq: wn_3 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= `IBHEBB_SEXT(_bits_wn_3, 16, 64);
@@ -3702,7 +3702,7 @@ module hebbian (
   end
 
   assign _bits_wn_4 = w_upd_4[15:0];
-  // seq: wn_4 (generator/units/hebbian.ts:770)
+  // seq: wn_4 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= `IBHEBB_SEXT(_bits_wn_4, 16, 64);
@@ -3765,7 +3765,7 @@ module hebbian (
   end
 
   assign _bits_wn_5 = w_upd_5[15:0];
-  // seq: wn_5 (generator/units/hebbian.ts:770)
+  // seq: wn_5 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= `IBHEBB_SEXT(_bits_wn_5, 16, 64);
@@ -3828,7 +3828,7 @@ module hebbian (
   end
 
   assign _bits_wn_6 = w_upd_6[15:0];
-  // seq: wn_6 (generator/units/hebbian.ts:770)
+  // seq: wn_6 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= `IBHEBB_SEXT(_bits_wn_6, 16, 64);
@@ -3891,7 +3891,7 @@ module hebbian (
   end
 
   assign _bits_wn_7 = w_upd_7[15:0];
-  // seq: wn_7 (generator/units/hebbian.ts:770)
+  // seq: wn_7 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= `IBHEBB_SEXT(_bits_wn_7, 16, 64);
@@ -3954,7 +3954,7 @@ module hebbian (
   end
 
   assign _bits_wn_8 = w_upd_8[15:0];
-  // seq: wn_8 (generator/units/hebbian.ts:770)
+  // seq: wn_8 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= `IBHEBB_SEXT(_bits_wn_8, 16, 64);
@@ -4017,7 +4017,7 @@ module hebbian (
   end
 
   assign _bits_wn_9 = w_upd_9[15:0];
-  // seq: wn_9 (generator/units/hebbian.ts:770)
+  // seq: wn_9 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= `IBHEBB_SEXT(_bits_wn_9, 16, 64);
@@ -4080,7 +4080,7 @@ module hebbian (
   end
 
   assign _bits_wn_10 = w_upd_10[15:0];
-  // seq: wn_10 (generator/units/hebbian.ts:770)
+  // seq: wn_10 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= `IBHEBB_SEXT(_bits_wn_10, 16, 64);
@@ -4143,7 +4143,7 @@ module hebbian (
   end
 
   assign _bits_wn_11 = w_upd_11[15:0];
-  // seq: wn_11 (generator/units/hebbian.ts:770)
+  // seq: wn_11 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= `IBHEBB_SEXT(_bits_wn_11, 16, 64);
@@ -4206,7 +4206,7 @@ module hebbian (
   end
 
   assign _bits_wn_12 = w_upd_12[15:0];
-  // seq: wn_12 (generator/units/hebbian.ts:770)
+  // seq: wn_12 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= `IBHEBB_SEXT(_bits_wn_12, 16, 64);
@@ -4269,7 +4269,7 @@ module hebbian (
   end
 
   assign _bits_wn_13 = w_upd_13[15:0];
-  // seq: wn_13 (generator/units/hebbian.ts:770)
+  // seq: wn_13 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= `IBHEBB_SEXT(_bits_wn_13, 16, 64);
@@ -4332,7 +4332,7 @@ module hebbian (
   end
 
   assign _bits_wn_14 = w_upd_14[15:0];
-  // seq: wn_14 (generator/units/hebbian.ts:770)
+  // seq: wn_14 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= `IBHEBB_SEXT(_bits_wn_14, 16, 64);
@@ -4395,7 +4395,7 @@ module hebbian (
   end
 
   assign _bits_wn_15 = w_upd_15[15:0];
-  // seq: wn_15 (generator/units/hebbian.ts:770)
+  // seq: wn_15 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= `IBHEBB_SEXT(_bits_wn_15, 16, 64);
@@ -4458,7 +4458,7 @@ module hebbian (
   end
 
   assign _bits_wn_16 = w_upd_16[15:0];
-  // seq: wn_16 (generator/units/hebbian.ts:770)
+  // seq: wn_16 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= `IBHEBB_SEXT(_bits_wn_16, 16, 64);
@@ -4521,7 +4521,7 @@ module hebbian (
   end
 
   assign _bits_wn_17 = w_upd_17[15:0];
-  // seq: wn_17 (generator/units/hebbian.ts:770)
+  // seq: wn_17 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= `IBHEBB_SEXT(_bits_wn_17, 16, 64);
@@ -4584,7 +4584,7 @@ module hebbian (
   end
 
   assign _bits_wn_18 = w_upd_18[15:0];
-  // seq: wn_18 (generator/units/hebbian.ts:770)
+  // seq: wn_18 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= `IBHEBB_SEXT(_bits_wn_18, 16, 64);
@@ -4647,7 +4647,7 @@ module hebbian (
   end
 
   assign _bits_wn_19 = w_upd_19[15:0];
-  // seq: wn_19 (generator/units/hebbian.ts:770)
+  // seq: wn_19 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= `IBHEBB_SEXT(_bits_wn_19, 16, 64);
@@ -4710,7 +4710,7 @@ module hebbian (
   end
 
   assign _bits_wn_20 = w_upd_20[15:0];
-  // seq: wn_20 (generator/units/hebbian.ts:770)
+  // seq: wn_20 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= `IBHEBB_SEXT(_bits_wn_20, 16, 64);
@@ -4773,7 +4773,7 @@ module hebbian (
   end
 
   assign _bits_wn_21 = w_upd_21[15:0];
-  // seq: wn_21 (generator/units/hebbian.ts:770)
+  // seq: wn_21 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= `IBHEBB_SEXT(_bits_wn_21, 16, 64);
@@ -4836,7 +4836,7 @@ module hebbian (
   end
 
   assign _bits_wn_22 = w_upd_22[15:0];
-  // seq: wn_22 (generator/units/hebbian.ts:770)
+  // seq: wn_22 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= `IBHEBB_SEXT(_bits_wn_22, 16, 64);
@@ -4899,7 +4899,7 @@ module hebbian (
   end
 
   assign _bits_wn_23 = w_upd_23[15:0];
-  // seq: wn_23 (generator/units/hebbian.ts:770)
+  // seq: wn_23 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= `IBHEBB_SEXT(_bits_wn_23, 16, 64);
@@ -4962,7 +4962,7 @@ module hebbian (
   end
 
   assign _bits_wn_24 = w_upd_24[15:0];
-  // seq: wn_24 (generator/units/hebbian.ts:770)
+  // seq: wn_24 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= `IBHEBB_SEXT(_bits_wn_24, 16, 64);
@@ -5025,7 +5025,7 @@ module hebbian (
   end
 
   assign _bits_wn_25 = w_upd_25[15:0];
-  // seq: wn_25 (generator/units/hebbian.ts:770)
+  // seq: wn_25 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= `IBHEBB_SEXT(_bits_wn_25, 16, 64);
@@ -5088,7 +5088,7 @@ module hebbian (
   end
 
   assign _bits_wn_26 = w_upd_26[15:0];
-  // seq: wn_26 (generator/units/hebbian.ts:770)
+  // seq: wn_26 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= `IBHEBB_SEXT(_bits_wn_26, 16, 64);
@@ -5151,7 +5151,7 @@ module hebbian (
   end
 
   assign _bits_wn_27 = w_upd_27[15:0];
-  // seq: wn_27 (generator/units/hebbian.ts:770)
+  // seq: wn_27 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= `IBHEBB_SEXT(_bits_wn_27, 16, 64);
@@ -5214,7 +5214,7 @@ module hebbian (
   end
 
   assign _bits_wn_28 = w_upd_28[15:0];
-  // seq: wn_28 (generator/units/hebbian.ts:770)
+  // seq: wn_28 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= `IBHEBB_SEXT(_bits_wn_28, 16, 64);
@@ -5277,7 +5277,7 @@ module hebbian (
   end
 
   assign _bits_wn_29 = w_upd_29[15:0];
-  // seq: wn_29 (generator/units/hebbian.ts:770)
+  // seq: wn_29 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= `IBHEBB_SEXT(_bits_wn_29, 16, 64);
@@ -5340,7 +5340,7 @@ module hebbian (
   end
 
   assign _bits_wn_30 = w_upd_30[15:0];
-  // seq: wn_30 (generator/units/hebbian.ts:770)
+  // seq: wn_30 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= `IBHEBB_SEXT(_bits_wn_30, 16, 64);
@@ -5403,7 +5403,7 @@ module hebbian (
   end
 
   assign _bits_wn_31 = w_upd_31[15:0];
-  // seq: wn_31 (generator/units/hebbian.ts:770)
+  // seq: wn_31 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= `IBHEBB_SEXT(_bits_wn_31, 16, 64);
@@ -5466,7 +5466,7 @@ module hebbian (
   end
 
   assign _bits_wn_32 = w_upd_32[15:0];
-  // seq: wn_32 (generator/units/hebbian.ts:770)
+  // seq: wn_32 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= `IBHEBB_SEXT(_bits_wn_32, 16, 64);
@@ -5529,7 +5529,7 @@ module hebbian (
   end
 
   assign _bits_wn_33 = w_upd_33[15:0];
-  // seq: wn_33 (generator/units/hebbian.ts:770)
+  // seq: wn_33 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= `IBHEBB_SEXT(_bits_wn_33, 16, 64);
@@ -5592,7 +5592,7 @@ module hebbian (
   end
 
   assign _bits_wn_34 = w_upd_34[15:0];
-  // seq: wn_34 (generator/units/hebbian.ts:770)
+  // seq: wn_34 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= `IBHEBB_SEXT(_bits_wn_34, 16, 64);
@@ -5655,7 +5655,7 @@ module hebbian (
   end
 
   assign _bits_wn_35 = w_upd_35[15:0];
-  // seq: wn_35 (generator/units/hebbian.ts:770)
+  // seq: wn_35 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= `IBHEBB_SEXT(_bits_wn_35, 16, 64);
@@ -5718,7 +5718,7 @@ module hebbian (
   end
 
   assign _bits_wn_36 = w_upd_36[15:0];
-  // seq: wn_36 (generator/units/hebbian.ts:770)
+  // seq: wn_36 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= `IBHEBB_SEXT(_bits_wn_36, 16, 64);
@@ -5781,7 +5781,7 @@ module hebbian (
   end
 
   assign _bits_wn_37 = w_upd_37[15:0];
-  // seq: wn_37 (generator/units/hebbian.ts:770)
+  // seq: wn_37 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= `IBHEBB_SEXT(_bits_wn_37, 16, 64);
@@ -5844,7 +5844,7 @@ module hebbian (
   end
 
   assign _bits_wn_38 = w_upd_38[15:0];
-  // seq: wn_38 (generator/units/hebbian.ts:770)
+  // seq: wn_38 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= `IBHEBB_SEXT(_bits_wn_38, 16, 64);
@@ -5907,7 +5907,7 @@ module hebbian (
   end
 
   assign _bits_wn_39 = w_upd_39[15:0];
-  // seq: wn_39 (generator/units/hebbian.ts:770)
+  // seq: wn_39 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= `IBHEBB_SEXT(_bits_wn_39, 16, 64);
@@ -5970,7 +5970,7 @@ module hebbian (
   end
 
   assign _bits_wn_40 = w_upd_40[15:0];
-  // seq: wn_40 (generator/units/hebbian.ts:770)
+  // seq: wn_40 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= `IBHEBB_SEXT(_bits_wn_40, 16, 64);
@@ -6033,7 +6033,7 @@ module hebbian (
   end
 
   assign _bits_wn_41 = w_upd_41[15:0];
-  // seq: wn_41 (generator/units/hebbian.ts:770)
+  // seq: wn_41 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= `IBHEBB_SEXT(_bits_wn_41, 16, 64);
@@ -6096,7 +6096,7 @@ module hebbian (
   end
 
   assign _bits_wn_42 = w_upd_42[15:0];
-  // seq: wn_42 (generator/units/hebbian.ts:770)
+  // seq: wn_42 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= `IBHEBB_SEXT(_bits_wn_42, 16, 64);
@@ -6159,7 +6159,7 @@ module hebbian (
   end
 
   assign _bits_wn_43 = w_upd_43[15:0];
-  // seq: wn_43 (generator/units/hebbian.ts:770)
+  // seq: wn_43 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= `IBHEBB_SEXT(_bits_wn_43, 16, 64);
@@ -6222,7 +6222,7 @@ module hebbian (
   end
 
   assign _bits_wn_44 = w_upd_44[15:0];
-  // seq: wn_44 (generator/units/hebbian.ts:770)
+  // seq: wn_44 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= `IBHEBB_SEXT(_bits_wn_44, 16, 64);
@@ -6285,7 +6285,7 @@ module hebbian (
   end
 
   assign _bits_wn_45 = w_upd_45[15:0];
-  // seq: wn_45 (generator/units/hebbian.ts:770)
+  // seq: wn_45 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= `IBHEBB_SEXT(_bits_wn_45, 16, 64);
@@ -6348,7 +6348,7 @@ module hebbian (
   end
 
   assign _bits_wn_46 = w_upd_46[15:0];
-  // seq: wn_46 (generator/units/hebbian.ts:770)
+  // seq: wn_46 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= `IBHEBB_SEXT(_bits_wn_46, 16, 64);
@@ -6411,7 +6411,7 @@ module hebbian (
   end
 
   assign _bits_wn_47 = w_upd_47[15:0];
-  // seq: wn_47 (generator/units/hebbian.ts:770)
+  // seq: wn_47 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= `IBHEBB_SEXT(_bits_wn_47, 16, 64);
@@ -6474,7 +6474,7 @@ module hebbian (
   end
 
   assign _bits_wn_48 = w_upd_48[15:0];
-  // seq: wn_48 (generator/units/hebbian.ts:770)
+  // seq: wn_48 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= `IBHEBB_SEXT(_bits_wn_48, 16, 64);
@@ -6537,7 +6537,7 @@ module hebbian (
   end
 
   assign _bits_wn_49 = w_upd_49[15:0];
-  // seq: wn_49 (generator/units/hebbian.ts:770)
+  // seq: wn_49 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= `IBHEBB_SEXT(_bits_wn_49, 16, 64);
@@ -6600,7 +6600,7 @@ module hebbian (
   end
 
   assign _bits_wn_50 = w_upd_50[15:0];
-  // seq: wn_50 (generator/units/hebbian.ts:770)
+  // seq: wn_50 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= `IBHEBB_SEXT(_bits_wn_50, 16, 64);
@@ -6663,7 +6663,7 @@ module hebbian (
   end
 
   assign _bits_wn_51 = w_upd_51[15:0];
-  // seq: wn_51 (generator/units/hebbian.ts:770)
+  // seq: wn_51 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= `IBHEBB_SEXT(_bits_wn_51, 16, 64);
@@ -6726,7 +6726,7 @@ module hebbian (
   end
 
   assign _bits_wn_52 = w_upd_52[15:0];
-  // seq: wn_52 (generator/units/hebbian.ts:770)
+  // seq: wn_52 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= `IBHEBB_SEXT(_bits_wn_52, 16, 64);
@@ -6789,7 +6789,7 @@ module hebbian (
   end
 
   assign _bits_wn_53 = w_upd_53[15:0];
-  // seq: wn_53 (generator/units/hebbian.ts:770)
+  // seq: wn_53 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= `IBHEBB_SEXT(_bits_wn_53, 16, 64);
@@ -6852,7 +6852,7 @@ module hebbian (
   end
 
   assign _bits_wn_54 = w_upd_54[15:0];
-  // seq: wn_54 (generator/units/hebbian.ts:770)
+  // seq: wn_54 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= `IBHEBB_SEXT(_bits_wn_54, 16, 64);
@@ -6915,7 +6915,7 @@ module hebbian (
   end
 
   assign _bits_wn_55 = w_upd_55[15:0];
-  // seq: wn_55 (generator/units/hebbian.ts:770)
+  // seq: wn_55 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= `IBHEBB_SEXT(_bits_wn_55, 16, 64);
@@ -6978,7 +6978,7 @@ module hebbian (
   end
 
   assign _bits_wn_56 = w_upd_56[15:0];
-  // seq: wn_56 (generator/units/hebbian.ts:770)
+  // seq: wn_56 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= `IBHEBB_SEXT(_bits_wn_56, 16, 64);
@@ -7041,7 +7041,7 @@ module hebbian (
   end
 
   assign _bits_wn_57 = w_upd_57[15:0];
-  // seq: wn_57 (generator/units/hebbian.ts:770)
+  // seq: wn_57 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= `IBHEBB_SEXT(_bits_wn_57, 16, 64);
@@ -7104,7 +7104,7 @@ module hebbian (
   end
 
   assign _bits_wn_58 = w_upd_58[15:0];
-  // seq: wn_58 (generator/units/hebbian.ts:770)
+  // seq: wn_58 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= `IBHEBB_SEXT(_bits_wn_58, 16, 64);
@@ -7167,7 +7167,7 @@ module hebbian (
   end
 
   assign _bits_wn_59 = w_upd_59[15:0];
-  // seq: wn_59 (generator/units/hebbian.ts:770)
+  // seq: wn_59 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= `IBHEBB_SEXT(_bits_wn_59, 16, 64);
@@ -7230,7 +7230,7 @@ module hebbian (
   end
 
   assign _bits_wn_60 = w_upd_60[15:0];
-  // seq: wn_60 (generator/units/hebbian.ts:770)
+  // seq: wn_60 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= `IBHEBB_SEXT(_bits_wn_60, 16, 64);
@@ -7293,7 +7293,7 @@ module hebbian (
   end
 
   assign _bits_wn_61 = w_upd_61[15:0];
-  // seq: wn_61 (generator/units/hebbian.ts:770)
+  // seq: wn_61 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= `IBHEBB_SEXT(_bits_wn_61, 16, 64);
@@ -7356,7 +7356,7 @@ module hebbian (
   end
 
   assign _bits_wn_62 = w_upd_62[15:0];
-  // seq: wn_62 (generator/units/hebbian.ts:770)
+  // seq: wn_62 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= `IBHEBB_SEXT(_bits_wn_62, 16, 64);
@@ -7419,7 +7419,7 @@ module hebbian (
   end
 
   assign _bits_wn_63 = w_upd_63[15:0];
-  // seq: wn_63 (generator/units/hebbian.ts:770)
+  // seq: wn_63 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= `IBHEBB_SEXT(_bits_wn_63, 16, 64);
@@ -7482,7 +7482,7 @@ module hebbian (
   end
 
   assign _bits_wn_64 = w_upd_64[15:0];
-  // seq: wn_64 (generator/units/hebbian.ts:770)
+  // seq: wn_64 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_64 <= `IBHEBB_SEXT(_bits_wn_64, 16, 64);
@@ -7545,14 +7545,14 @@ module hebbian (
   end
 
   assign _bits_wn_65 = w_upd_65[15:0];
-  // seq: wn_65 (generator/units/hebbian.ts:770)
+  // seq: wn_65 (generator/units/hebbian.ts:768)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_65 <= `IBHEBB_SEXT(_bits_wn_65, 16, 64);
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:780)
+  // seq: lfsr_banks (generator/units/hebbian.ts:778)
   always @(posedge clk) begin
     if (finish) begin
       if ((layer_q == 1'b0)) begin
@@ -8361,7 +8361,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_58[15:0] : lfsr_next_62[15:0];  // generator/units/hebbian.ts:801
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_58[15:0] : lfsr_next_62[15:0];  // generator/units/hebbian.ts:799
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -8372,11 +8372,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:394
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:803
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:801
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:804
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:802
 
-  // seq: bn_q (generator/units/hebbian.ts:808)
+  // seq: bn_q (generator/units/hebbian.ts:806)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -8588,7 +8588,7 @@ module hebbian (
   assign _mul_sum_q_66 = wn_65 * $signed(_ext_sum_q_66);
   assign _mux_sum_q_8 = ((~last2_q) | 1'b0) ? _mul_sum_q_66 : 64'sd0;
   assign _mux_sum_q_9 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:825)
+  // seq: sum_q (generator/units/hebbian.ts:823)
   always @(posedge clk) begin
     if (v2_q) begin
       sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mul_sum_q_17[38:0] + _mul_sum_q_18[38:0]) + (_mul_sum_q_19[38:0] + _mul_sum_q_20[38:0])) + ((_mul_sum_q_21[38:0] + _mul_sum_q_22[38:0]) + (_mul_sum_q_23[38:0] + _mul_sum_q_24[38:0]))) + (((_mul_sum_q_25[38:0] + _mul_sum_q_26[38:0]) + (_mul_sum_q_27[38:0] + _mul_sum_q_28[38:0])) + ((_mul_sum_q_29[38:0] + _mul_sum_q_30[38:0]) + (_mul_sum_q_31[38:0] + _mul_sum_q_32[38:0]))))) + (((((_mul_sum_q_33[38:0] + _mul_sum_q_34[38:0]) + (_mul_sum_q_35[38:0] + _mul_sum_q_36[38:0])) + ((_mul_sum_q_37[38:0] + _mul_sum_q_38[38:0]) + (_mul_sum_q_39[38:0] + _mul_sum_q_40[38:0]))) + (((_mul_sum_q_41[38:0] + _mul_sum_q_42[38:0]) + (_mul_sum_q_43[38:0] + _mul_sum_q_44[38:0])) + ((_mul_sum_q_45[38:0] + _mul_sum_q_46[38:0]) + (_mul_sum_q_47[38:0] + _mul_sum_q_48[38:0])))) + ((((_mul_sum_q_49[38:0] + _mul_sum_q_50[38:0]) + (_mul_sum_q_51[38:0] + _mul_sum_q_52[38:0])) + ((_mul_sum_q_53[38:0] + _mul_sum_q_54[38:0]) + (_mul_sum_q_55[38:0] + _mul_sum_q_56[38:0]))) + (((_mul_sum_q_57[38:0] + _mul_sum_q_58[38:0]) + (_mux_sum_q[38:0] + _mux_sum_q_2[38:0])) + ((_mux_sum_q_3[38:0] + _mux_sum_q_4[38:0]) + (_mux_sum_q_5[38:0] + _mux_sum_q_6[38:0])))))) + ((_mux_sum_q_7[38:0] + _mux_sum_q_8[38:0]) + {{13{_mux_sum_q_9[25]}}, _mux_sum_q_9});
@@ -8598,9 +8598,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:827
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:825
 
-  // seq: acc_q (generator/units/hebbian.ts:828)
+  // seq: acc_q (generator/units/hebbian.ts:826)
   always @(posedge clk) begin
     if (v3_q) begin
       acc_q <= acc_next;
@@ -8610,15 +8610,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:838
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:836
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:839
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:837
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:841
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:839
 
-  // seq: credits (generator/units/hebbian.ts:843)
+  // seq: credits (generator/units/hebbian.ts:841)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_inflight_q = inflight_q;
@@ -9089,7 +9089,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:711)
+  // seq: host_read (generator/units/lane.ts:700)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -9112,7 +9112,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:720
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:709
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_58_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_65_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _shrBy_w_upd_64_sum[63:17], _shrBy_w_upd_65_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39]};

@@ -4,12 +4,11 @@
  * draws word by word (roundUpdate, one draw per call) in exactly that order; G = 1 is the plain lane order.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NUMERIC, resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
-
-import { Rng } from '../../sim/rng.js';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_NUMERIC, resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
+import { Rng } from '../../sim/rng.js';
 import { loadChip } from '../../host/chip/config.js';
 import { laneSeed, LfsrBank, rank1Update, satSlots } from '../../sim/golden/fixed/index.js';
 import { roundUpdate, updateParams, type UpdateParams } from '../../sim/golden/fixed/update.js';
@@ -18,13 +17,12 @@ const rng = new Rng(11);
 const N0 = resolveNumeric(DEFAULT_NUMERIC);
 const randInt = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
 const randArray = (n: number, lo: number, hi: number) => Int32Array.from({ length: n }, () => randInt(lo, hi));
-const grouped = (lanes: number, rowGroups?: number, patch: Partial<NumericConfig> = {}): NumericConfig =>
-  withNumeric(DEFAULT_NUMERIC, { ...patch, lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes, ...(rowGroups === undefined ? {} : { rowGroups }) } });
-
-function bank(lanes: number): LfsrBank {
+const grouped = (lanes: number, rowGroups?: number): NumericConfig =>
+  withNumeric(DEFAULT_NUMERIC, { lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes, ...(rowGroups === undefined ? {} : { rowGroups }) } });
+const seeds = (lanes: number): number[] => {
   const L = DEFAULT_NUMERIC.lfsr;
-  return new LfsrBank(L.width, L.rbits, L.leap, lanes, Array.from({ length: lanes }, (_, q) => laneSeed(L.seed, 5, 0, q, L.width)));
-}
+  return Array.from({ length: lanes }, (_, q) => laneSeed(L.seed, 5, 0, q, L.width));
+};
 
 /** The specification's order, one word at a time: row j's words from lane (j mod G)·g + i mod g, then its bias. */
 function reference(p: UpdateParams, W: Int32Array, b: Int32Array, v: Float64Array, h: Int32Array, k: LfsrBank, G: number): void {
@@ -49,7 +47,7 @@ describe('row groups: the lane each word of a hidden row rounds with', () => {
     [5, 5, 7, 6],
   ])('%i lanes in %i groups, %i inputs, %i rows: every weight, bias and LFSR state as the word-by-word order', (lanes, G, nIn, n) => {
     for (const rbits of [16, 30]) {
-      const N = resolveNumeric(grouped(lanes, G, {}));
+      const N = resolveNumeric(grouped(lanes, G));
       const N2 = { ...N, lfsr: { ...N.lfsr, rbits } };
       const p = updateParams(N2, nIn, n, N0.input.format, N0.delta.format, 1, 6);
       for (let trial = 0; trial < 8; trial++) {
@@ -58,7 +56,7 @@ describe('row groups: the lane each word of a hidden row rounds with', () => {
         const v = Float64Array.from({ length: n }, () => (rng.int(3) === 0 ? 0 : randInt(-(2 ** 20), 2 ** 20)));
         const h = randArray(nIn, -255, 255);
         const [W1, b1, W2, b2] = [W.slice(), b.slice(), W.slice(), b.slice()];
-        const mk = () => new LfsrBank(N.lfsr.width, rbits, N.lfsr.leap, lanes, Array.from(bank(lanes).states, (s) => s >>> 0));
+        const mk = () => new LfsrBank(N.lfsr.width, rbits, N.lfsr.leap, lanes, seeds(lanes));
         const [k1, k2] = [mk(), mk()];
         rank1Update(p, W1, b1, v, h, k1, new Int32Array(nIn + 4), satSlots());
         reference(p, W2, b2, v, h, k2, G);

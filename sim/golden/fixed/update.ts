@@ -122,8 +122,8 @@ export interface FusedForward {
 
 /**
  * The rank-1 update of W (n × nIn, W[j·nIn + i]) and b by v (length n) ⊗ h (length nIn), in place, drawing
- * from `bank` (row j from its group's lanes, p.groups); with `next`, also the fused forward MAC of next.h through the updated weights. `rbuf` is
- * scratch of ≥ nIn words.
+ * from `bank` (row j from the lanes of its group, p.groups); with `next`, also the fused forward MAC of next.h
+ * through the updated weights. `rbuf` is scratch of ≥ nIn words.
  */
 export function rank1Update(
   p: UpdateParams,
@@ -150,7 +150,7 @@ export function rank1Update(
       if (next) next.acc[j] = macRow(W, o, nIn, next.h, b[j] * next.bShift);
       continue;
     }
-    const first = G === 1 ? 0 : (j % G) * lanes;
+    const first = (j % G) * lanes;
     let lane = 0;
     if (p.intPath) {
       // the row's draws (words 0 … nIn−1), generated lane by lane, then the update
