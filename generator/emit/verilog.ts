@@ -248,7 +248,7 @@ class ModuleEmitter {
     this.pending = [];
     const sink = this.unusedSink();
     if (sink.length > 0) body.push('', ...this.pending, ...sink);
-    this.bothText.push(...sink);
+    this.bothText.push(...resolveVerilator(sink, true));
 
     const out: string[] = [];
     out.push(
@@ -634,7 +634,7 @@ class ModuleEmitter {
       if (!clkUsed && !reads.has(clock.clk)) parts.push('clk');
       if (!rstUsed && !reads.has(clock.rst)) parts.push('rst');
     }
-    this.mod.unused.forEach((e) => parts.push(this.operand(e, 'unused').s));
+    this.mod.unused.forEach((e) => (this.mod.verilator?.unrolledUnused.has(e) ? unrolledParts : parts).push(this.operand(e, 'unused').s));
     // bits of temporaries dropped by trunc/shr/slice: deliberately discarded, listed so lint stays quiet
     for (const [name, used] of this.tempUse) {
       let i = 0;

@@ -149,6 +149,8 @@ export interface Module {
 export interface VerilatorForm {
   readonly arrays: readonly LaneArray[];
   readonly unrolledItems: ReadonlySet<Item>;
+  /** `unused` values declared while building unrolled items: only the unrolled form lists them */
+  readonly unrolledUnused: ReadonlySet<Expr>;
   readonly blocks: readonly VerilatorBlock[];
 }
 
@@ -717,6 +719,8 @@ export class ModuleBuilder {
   private built: Module | null = null;
   private readonly laneArrays: LaneArray[] = [];
   private readonly unrolledItems = new Set<Item>();
+  private readonly unrolledUnused = new Set<Expr>();
+  private unrolledDepth = 0;
   private readonly verilatorBlocks: VerilatorBlock[] = [];
 
   constructor(name: string, params: Params = {}) {
@@ -986,6 +990,7 @@ export class ModuleBuilder {
     for (const v of values) {
       this.checkOwned(v, 'unused()');
       this.unusedList.push(v);
+      if (this.unrolledDepth > 0) this.unrolledUnused.add(v);
     }
   }
 
@@ -996,7 +1001,13 @@ export class ModuleBuilder {
   unrolledOnly<T>(body: () => T): T {
     this.checkOpen();
     const items = this.items.length;
-    const out = body();
+    this.unrolledDepth++;
+    let out: T;
+    try {
+      out = body();
+    } finally {
+      this.unrolledDepth--;
+    }
     for (const it of this.items.slice(items)) this.unrolledItems.add(it);
     return out;
   }
@@ -1068,6 +1079,7 @@ export class ModuleBuilder {
             verilator: Object.freeze({
               arrays: Object.freeze([...this.laneArrays]),
               unrolledItems: this.unrolledItems,
+              unrolledUnused: this.unrolledUnused,
               blocks: Object.freeze([...this.verilatorBlocks]),
             }),
           }

@@ -13,7 +13,7 @@
  * the verilated lanes fast; the gates are the same XOR network either way.
  */
 import { fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
-import { Expr, constant, mux, sint, uint, type ModuleBuilder, type Signal } from '../ir/index.js';
+import { Expr, Signal, constant, mux, sint, uint, type ModuleBuilder } from '../ir/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 
 /** GF(2) inverse of p (bit i = coefficient of x^i, p(0) = 1) modulo x^n, as a bigint. */
@@ -139,6 +139,10 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
  * every reader of the advanced state reads it only while `en`.
  */
 export function gatedLeap(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, en: Expr): Signal {
+  return withLeapTables(m, name, plan, 1, s, en, (enS) => gatedLeapItems(m, name, plan, s, enS));
+}
+
+function gatedLeapItems(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, en: Expr): Signal {
   const next = m.wire(name, uint(plan.width));
   const temps: Signal[] = [];
   m.comb(name, ($) => {
@@ -240,6 +244,10 @@ export function leapPackedNumber(plan: LeapPlan, pk: PackedLeap, states: number[
  * advanced states of all n lanes while `en`, else passes `s`; its factors and out-bits are temporaries.
  */
 export function gatedLeapPacked(m: ModuleBuilder, name: string, plan: LeapPlan, pk: PackedLeap, s: Expr, en: Expr): Signal {
+  return withLeapTables(m, name, plan, pk.lanes, s, en, (enS) => gatedLeapPackedItems(m, name, plan, pk, s, enS));
+}
+
+function gatedLeapPackedItems(m: ModuleBuilder, name: string, plan: LeapPlan, pk: PackedLeap, s: Expr, en: Expr): Signal {
   const { width: W, leap } = plan;
   const n = pk.lanes;
   const T = n * W;
@@ -279,6 +287,83 @@ export function gatedLeapPacked(m: ModuleBuilder, name: string, plan: LeapPlan, 
       $.set(next, s);
     });
   });
+  return next;
+}
+
+/**
+ * The leap as byte tables, the simulator's form of it. A leap is linear over GF(2): the advanced state is
+ * (s >> LEAP) ⊕ g(s mod 2^LEAP) (the shift only while LEAP < W), so g is the XOR of one table per byte of
+ * the state's low min(LEAP, W) bits, table k holding g(v · 2^(8k)) = leapNumber(v · 2^(8k)). Null for
+ * registers wider than 32 bits (the tables' words are numbers).
+ */
+export function leapTables(plan: LeapPlan): number[][] | null {
+  if (plan.width > 32) return null;
+  const bits = Math.min(plan.leap, plan.width);
+  const out: number[][] = [];
+  for (let lo = 0; lo < bits; lo += 8) {
+    const n = Math.min(8, bits - lo);
+    out.push(Array.from({ length: 2 ** n }, (_, v) => leapNumber(plan, v * 2 ** lo)));
+  }
+  return out;
+}
+
+/** The leap tables' names in each module (declared once a module, by plan). */
+const moduleLeapTables = new WeakMap<ModuleBuilder, Map<string, string[]>>();
+
+/**
+ * The leap tables of `plan` in module m: a Verilator block `leap_tables[_<i>]` declaring them (`leap_tab<k>`,
+ * W-bit words) and filling them in an `initial` block, written once a module and plan.
+ */
+function leapTableNames(m: ModuleBuilder, plan: LeapPlan, tables: number[][]): string[] {
+  let byPlan = moduleLeapTables.get(m);
+  if (!byPlan) moduleLeapTables.set(m, (byPlan = new Map()));
+  const key = `${plan.width}/${plan.leap}/${plan.taps.join(',')}`;
+  const known = byPlan.get(key);
+  if (known) return known;
+  const sfx = byPlan.size === 0 ? '' : `_${byPlan.size}`;
+  const names = tables.map((_, k) => `leap_tab${sfx}${sfx ? '_' : ''}${k}`);
+  const W = plan.width;
+  const hex = (v: number): string => `${W}'h${v.toString(16).padStart(Math.ceil(W / 4), '0')}`;
+  const lines = ['  initial begin'];
+  tables.forEach((t, k) => {
+    for (let v = 0; v < t.length; v += 4) lines.push(`    ${t.slice(v, v + 4).map((x, j) => `${names[k]}[${v + j}] = ${hex(x)};`).join(' ')}`);
+  });
+  lines.push('  end');
+  const decls = tables.map((t, k) => `reg  [${W - 1}:0] ${names[k]} [0:${t.length - 1}];`);
+  m.verilatorBlock(`leap_tables${sfx}`, [`// the LFSR leap's linear part g, one table per byte of the state's low bits (lane.ts leapTables)`, ...decls], lines);
+  byPlan.set(key, names);
+  return names;
+}
+
+/**
+ * A gated leap of n lanes packed in `s` (n = 1: one lane) in two forms: `items` (given the enable as a
+ * signal) the hardware, and for Verilator the same advance by table lookups, two loads and XORs per byte of
+ * state bits instead of the XOR network's shifts (Verilator runs those as ~18 machine operations a lane).
+ * Both forms are simulated against each other under Icarus (test/generator/verilator-form.test.ts).
+ */
+function withLeapTables(m: ModuleBuilder, name: string, plan: LeapPlan, n: number, s: Expr, en: Expr, items: (en: Expr) => Signal): Signal {
+  const tables = leapTables(plan);
+  if (!tables || !(s instanceof Signal)) return items(en);
+  const enS = en instanceof Signal ? en : m.wire(`${name}_en`, en);
+  const next = m.unrolledOnly(() => items(enS));
+  const { width: W, leap } = plan;
+  const T = n * W;
+  const names = leapTableNames(m, plan, tables);
+  const bits = Math.min(leap, W);
+  const laneText = (i: number): string =>
+    names.map((t, k) => `${t}[${s.name}[${i * W + Math.min(8 * k + 8, bits) - 1}:${i * W + 8 * k}]]`).join(' ^ ');
+  const lanes = Array.from({ length: n }, (_, i) => laneText(n - 1 - i));
+  const looked = n === 1 ? lanes[0] : `{${lanes.join(', ')}}`;
+  const shifted = leap >= W ? null : n === 1 ? `{${leap}'d0, ${s.name}[${W - 1}:${leap}]}` : `({${leap}'d0, ${s.name}[${T - 1}:${leap}]} & ${T}'h${laneMask(W - leap, W, n).toString(16)})`;
+  m.verilatorBlock(name, [], [
+    '  always @* begin',
+    `    if (${enS.name}) begin`,
+    `      ${name} = ${shifted ? `${shifted} ^ ${looked}` : looked};`,
+    '    end else begin',
+    `      ${name} = ${s.name};`,
+    '    end',
+    '  end',
+  ]);
   return next;
 }
 

@@ -122,12 +122,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_1;
   reg  [63:0]        lfsr_0_1;
   reg  [63:0]        lfsr_next_0_1;
-  reg  [63:0]        lfsr_next_0_1_m;
-  reg  [63:0]        lfsr_next_0_1_f0;
-  reg  [63:0]        lfsr_next_0_1_f1;
-  reg  [63:0]        lfsr_next_0_1_f2;
-  reg  [63:0]        lfsr_next_0_1_f3;
-  reg  [63:0]        lfsr_next_0_1_b;
   wire [15:0]        r_0;
   wire [15:0]        r_1;
   reg  [31:0]        lfsr_save_0_2;
@@ -136,12 +130,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_3;
   reg  [63:0]        lfsr_2_3;
   reg  [63:0]        lfsr_next_2_3;
-  reg  [63:0]        lfsr_next_2_3_m;
-  reg  [63:0]        lfsr_next_2_3_f0;
-  reg  [63:0]        lfsr_next_2_3_f1;
-  reg  [63:0]        lfsr_next_2_3_f2;
-  reg  [63:0]        lfsr_next_2_3_f3;
-  reg  [63:0]        lfsr_next_2_3_b;
   wire [15:0]        r_2;
   wire [15:0]        r_3;
   reg  [31:0]        lfsr_save_0_4;
@@ -150,12 +138,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_5;
   reg  [63:0]        lfsr_4_5;
   reg  [63:0]        lfsr_next_4_5;
-  reg  [63:0]        lfsr_next_4_5_m;
-  reg  [63:0]        lfsr_next_4_5_f0;
-  reg  [63:0]        lfsr_next_4_5_f1;
-  reg  [63:0]        lfsr_next_4_5_f2;
-  reg  [63:0]        lfsr_next_4_5_f3;
-  reg  [63:0]        lfsr_next_4_5_b;
   wire [15:0]        r_4;
   wire [15:0]        r_5;
   reg  [31:0]        lfsr_save_0_6;
@@ -164,12 +146,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_7;
   reg  [63:0]        lfsr_6_7;
   reg  [63:0]        lfsr_next_6_7;
-  reg  [63:0]        lfsr_next_6_7_m;
-  reg  [63:0]        lfsr_next_6_7_f0;
-  reg  [63:0]        lfsr_next_6_7_f1;
-  reg  [63:0]        lfsr_next_6_7_f2;
-  reg  [63:0]        lfsr_next_6_7_f3;
-  reg  [63:0]        lfsr_next_6_7_b;
   wire [15:0]        r_6;
   wire [15:0]        r_7;
   reg  [31:0]        lfsr_save_0_8;
@@ -178,12 +154,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_9;
   reg  [63:0]        lfsr_8_9;
   reg  [63:0]        lfsr_next_8_9;
-  reg  [63:0]        lfsr_next_8_9_m;
-  reg  [63:0]        lfsr_next_8_9_f0;
-  reg  [63:0]        lfsr_next_8_9_f1;
-  reg  [63:0]        lfsr_next_8_9_f2;
-  reg  [63:0]        lfsr_next_8_9_f3;
-  reg  [63:0]        lfsr_next_8_9_b;
   wire [15:0]        r_8;
   wire [15:0]        r_9;
   reg  [31:0]        lfsr_save_0_10;
@@ -192,12 +162,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_11;
   reg  [63:0]        lfsr_10_11;
   reg  [63:0]        lfsr_next_10_11;
-  reg  [63:0]        lfsr_next_10_11_m;
-  reg  [63:0]        lfsr_next_10_11_f0;
-  reg  [63:0]        lfsr_next_10_11_f1;
-  reg  [63:0]        lfsr_next_10_11_f2;
-  reg  [63:0]        lfsr_next_10_11_f3;
-  reg  [63:0]        lfsr_next_10_11_b;
   wire [15:0]        r_10;
   wire [15:0]        r_11;
   reg  [31:0]        lfsr_save_0_12;
@@ -206,12 +170,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_13;
   reg  [63:0]        lfsr_12_13;
   reg  [63:0]        lfsr_next_12_13;
-  reg  [63:0]        lfsr_next_12_13_m;
-  reg  [63:0]        lfsr_next_12_13_f0;
-  reg  [63:0]        lfsr_next_12_13_f1;
-  reg  [63:0]        lfsr_next_12_13_f2;
-  reg  [63:0]        lfsr_next_12_13_f3;
-  reg  [63:0]        lfsr_next_12_13_b;
   wire [15:0]        r_12;
   wire [15:0]        r_13;
   reg  [31:0]        lfsr_save_0_14;
@@ -220,12 +178,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_15;
   reg  [63:0]        lfsr_14_15;
   reg  [63:0]        lfsr_next_14_15;
-  reg  [63:0]        lfsr_next_14_15_m;
-  reg  [63:0]        lfsr_next_14_15_f0;
-  reg  [63:0]        lfsr_next_14_15_f1;
-  reg  [63:0]        lfsr_next_14_15_f2;
-  reg  [63:0]        lfsr_next_14_15_f3;
-  reg  [63:0]        lfsr_next_14_15_b;
   wire [15:0]        r_14;
   wire [15:0]        r_15;
   reg  [31:0]        lfsr_save_0_16;
@@ -234,12 +186,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_17;
   reg  [63:0]        lfsr_16_17;
   reg  [63:0]        lfsr_next_16_17;
-  reg  [63:0]        lfsr_next_16_17_m;
-  reg  [63:0]        lfsr_next_16_17_f0;
-  reg  [63:0]        lfsr_next_16_17_f1;
-  reg  [63:0]        lfsr_next_16_17_f2;
-  reg  [63:0]        lfsr_next_16_17_f3;
-  reg  [63:0]        lfsr_next_16_17_b;
   wire [15:0]        r_16;
   wire [15:0]        r_17;
   reg  [31:0]        lfsr_save_0_18;
@@ -248,12 +194,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_19;
   reg  [63:0]        lfsr_18_19;
   reg  [63:0]        lfsr_next_18_19;
-  reg  [63:0]        lfsr_next_18_19_m;
-  reg  [63:0]        lfsr_next_18_19_f0;
-  reg  [63:0]        lfsr_next_18_19_f1;
-  reg  [63:0]        lfsr_next_18_19_f2;
-  reg  [63:0]        lfsr_next_18_19_f3;
-  reg  [63:0]        lfsr_next_18_19_b;
   wire [15:0]        r_18;
   wire [15:0]        r_19;
   reg  [31:0]        lfsr_save_0_20;
@@ -262,12 +202,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_21;
   reg  [63:0]        lfsr_20_21;
   reg  [63:0]        lfsr_next_20_21;
-  reg  [63:0]        lfsr_next_20_21_m;
-  reg  [63:0]        lfsr_next_20_21_f0;
-  reg  [63:0]        lfsr_next_20_21_f1;
-  reg  [63:0]        lfsr_next_20_21_f2;
-  reg  [63:0]        lfsr_next_20_21_f3;
-  reg  [63:0]        lfsr_next_20_21_b;
   wire [15:0]        r_20;
   wire [15:0]        r_21;
   reg  [31:0]        lfsr_save_0_22;
@@ -276,12 +210,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_23;
   reg  [63:0]        lfsr_22_23;
   reg  [63:0]        lfsr_next_22_23;
-  reg  [63:0]        lfsr_next_22_23_m;
-  reg  [63:0]        lfsr_next_22_23_f0;
-  reg  [63:0]        lfsr_next_22_23_f1;
-  reg  [63:0]        lfsr_next_22_23_f2;
-  reg  [63:0]        lfsr_next_22_23_f3;
-  reg  [63:0]        lfsr_next_22_23_b;
   wire [15:0]        r_22;
   wire [15:0]        r_23;
   reg  [31:0]        lfsr_save_0_24;
@@ -290,12 +218,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_25;
   reg  [63:0]        lfsr_24_25;
   reg  [63:0]        lfsr_next_24_25;
-  reg  [63:0]        lfsr_next_24_25_m;
-  reg  [63:0]        lfsr_next_24_25_f0;
-  reg  [63:0]        lfsr_next_24_25_f1;
-  reg  [63:0]        lfsr_next_24_25_f2;
-  reg  [63:0]        lfsr_next_24_25_f3;
-  reg  [63:0]        lfsr_next_24_25_b;
   wire [15:0]        r_24;
   wire [15:0]        r_25;
   reg  [31:0]        lfsr_save_0_26;
@@ -304,12 +226,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_27;
   reg  [63:0]        lfsr_26_27;
   reg  [63:0]        lfsr_next_26_27;
-  reg  [63:0]        lfsr_next_26_27_m;
-  reg  [63:0]        lfsr_next_26_27_f0;
-  reg  [63:0]        lfsr_next_26_27_f1;
-  reg  [63:0]        lfsr_next_26_27_f2;
-  reg  [63:0]        lfsr_next_26_27_f3;
-  reg  [63:0]        lfsr_next_26_27_b;
   wire [15:0]        r_26;
   wire [15:0]        r_27;
   reg  [31:0]        lfsr_save_0_28;
@@ -318,12 +234,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_29;
   reg  [63:0]        lfsr_28_29;
   reg  [63:0]        lfsr_next_28_29;
-  reg  [63:0]        lfsr_next_28_29_m;
-  reg  [63:0]        lfsr_next_28_29_f0;
-  reg  [63:0]        lfsr_next_28_29_f1;
-  reg  [63:0]        lfsr_next_28_29_f2;
-  reg  [63:0]        lfsr_next_28_29_f3;
-  reg  [63:0]        lfsr_next_28_29_b;
   wire [15:0]        r_28;
   wire [15:0]        r_29;
   reg  [31:0]        lfsr_save_0_30;
@@ -332,12 +242,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_31;
   reg  [63:0]        lfsr_30_31;
   reg  [63:0]        lfsr_next_30_31;
-  reg  [63:0]        lfsr_next_30_31_m;
-  reg  [63:0]        lfsr_next_30_31_f0;
-  reg  [63:0]        lfsr_next_30_31_f1;
-  reg  [63:0]        lfsr_next_30_31_f2;
-  reg  [63:0]        lfsr_next_30_31_f3;
-  reg  [63:0]        lfsr_next_30_31_b;
   wire [15:0]        r_30;
   wire [15:0]        r_31;
   reg  [31:0]        lfsr_save_0_32;
@@ -346,12 +250,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_33;
   reg  [63:0]        lfsr_32_33;
   reg  [63:0]        lfsr_next_32_33;
-  reg  [63:0]        lfsr_next_32_33_m;
-  reg  [63:0]        lfsr_next_32_33_f0;
-  reg  [63:0]        lfsr_next_32_33_f1;
-  reg  [63:0]        lfsr_next_32_33_f2;
-  reg  [63:0]        lfsr_next_32_33_f3;
-  reg  [63:0]        lfsr_next_32_33_b;
   wire [15:0]        r_32;
   wire [15:0]        r_33;
   reg  [31:0]        lfsr_save_0_34;
@@ -360,12 +258,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_35;
   reg  [63:0]        lfsr_34_35;
   reg  [63:0]        lfsr_next_34_35;
-  reg  [63:0]        lfsr_next_34_35_m;
-  reg  [63:0]        lfsr_next_34_35_f0;
-  reg  [63:0]        lfsr_next_34_35_f1;
-  reg  [63:0]        lfsr_next_34_35_f2;
-  reg  [63:0]        lfsr_next_34_35_f3;
-  reg  [63:0]        lfsr_next_34_35_b;
   wire [15:0]        r_34;
   wire [15:0]        r_35;
   reg  [31:0]        lfsr_save_0_36;
@@ -374,12 +266,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_37;
   reg  [63:0]        lfsr_36_37;
   reg  [63:0]        lfsr_next_36_37;
-  reg  [63:0]        lfsr_next_36_37_m;
-  reg  [63:0]        lfsr_next_36_37_f0;
-  reg  [63:0]        lfsr_next_36_37_f1;
-  reg  [63:0]        lfsr_next_36_37_f2;
-  reg  [63:0]        lfsr_next_36_37_f3;
-  reg  [63:0]        lfsr_next_36_37_b;
   wire [15:0]        r_36;
   wire [15:0]        r_37;
   reg  [31:0]        lfsr_save_0_38;
@@ -388,12 +274,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_39;
   reg  [63:0]        lfsr_38_39;
   reg  [63:0]        lfsr_next_38_39;
-  reg  [63:0]        lfsr_next_38_39_m;
-  reg  [63:0]        lfsr_next_38_39_f0;
-  reg  [63:0]        lfsr_next_38_39_f1;
-  reg  [63:0]        lfsr_next_38_39_f2;
-  reg  [63:0]        lfsr_next_38_39_f3;
-  reg  [63:0]        lfsr_next_38_39_b;
   wire [15:0]        r_38;
   wire [15:0]        r_39;
   reg  [31:0]        lfsr_save_0_40;
@@ -402,12 +282,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_41;
   reg  [63:0]        lfsr_40_41;
   reg  [63:0]        lfsr_next_40_41;
-  reg  [63:0]        lfsr_next_40_41_m;
-  reg  [63:0]        lfsr_next_40_41_f0;
-  reg  [63:0]        lfsr_next_40_41_f1;
-  reg  [63:0]        lfsr_next_40_41_f2;
-  reg  [63:0]        lfsr_next_40_41_f3;
-  reg  [63:0]        lfsr_next_40_41_b;
   wire [15:0]        r_40;
   wire [15:0]        r_41;
   reg  [31:0]        lfsr_save_0_42;
@@ -416,12 +290,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_43;
   reg  [63:0]        lfsr_42_43;
   reg  [63:0]        lfsr_next_42_43;
-  reg  [63:0]        lfsr_next_42_43_m;
-  reg  [63:0]        lfsr_next_42_43_f0;
-  reg  [63:0]        lfsr_next_42_43_f1;
-  reg  [63:0]        lfsr_next_42_43_f2;
-  reg  [63:0]        lfsr_next_42_43_f3;
-  reg  [63:0]        lfsr_next_42_43_b;
   wire [15:0]        r_42;
   wire [15:0]        r_43;
   reg  [31:0]        lfsr_save_0_44;
@@ -430,12 +298,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_45;
   reg  [63:0]        lfsr_44_45;
   reg  [63:0]        lfsr_next_44_45;
-  reg  [63:0]        lfsr_next_44_45_m;
-  reg  [63:0]        lfsr_next_44_45_f0;
-  reg  [63:0]        lfsr_next_44_45_f1;
-  reg  [63:0]        lfsr_next_44_45_f2;
-  reg  [63:0]        lfsr_next_44_45_f3;
-  reg  [63:0]        lfsr_next_44_45_b;
   wire [15:0]        r_44;
   wire [15:0]        r_45;
   reg  [31:0]        lfsr_save_0_46;
@@ -444,12 +306,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_47;
   reg  [63:0]        lfsr_46_47;
   reg  [63:0]        lfsr_next_46_47;
-  reg  [63:0]        lfsr_next_46_47_m;
-  reg  [63:0]        lfsr_next_46_47_f0;
-  reg  [63:0]        lfsr_next_46_47_f1;
-  reg  [63:0]        lfsr_next_46_47_f2;
-  reg  [63:0]        lfsr_next_46_47_f3;
-  reg  [63:0]        lfsr_next_46_47_b;
   wire [15:0]        r_46;
   wire [15:0]        r_47;
   reg  [31:0]        lfsr_save_0_48;
@@ -458,12 +314,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_49;
   reg  [63:0]        lfsr_48_49;
   reg  [63:0]        lfsr_next_48_49;
-  reg  [63:0]        lfsr_next_48_49_m;
-  reg  [63:0]        lfsr_next_48_49_f0;
-  reg  [63:0]        lfsr_next_48_49_f1;
-  reg  [63:0]        lfsr_next_48_49_f2;
-  reg  [63:0]        lfsr_next_48_49_f3;
-  reg  [63:0]        lfsr_next_48_49_b;
   wire [15:0]        r_48;
   wire [15:0]        r_49;
   reg  [31:0]        lfsr_save_0_50;
@@ -472,12 +322,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_51;
   reg  [63:0]        lfsr_50_51;
   reg  [63:0]        lfsr_next_50_51;
-  reg  [63:0]        lfsr_next_50_51_m;
-  reg  [63:0]        lfsr_next_50_51_f0;
-  reg  [63:0]        lfsr_next_50_51_f1;
-  reg  [63:0]        lfsr_next_50_51_f2;
-  reg  [63:0]        lfsr_next_50_51_f3;
-  reg  [63:0]        lfsr_next_50_51_b;
   wire [15:0]        r_50;
   wire [15:0]        r_51;
   reg  [31:0]        lfsr_save_0_52;
@@ -486,12 +330,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_53;
   reg  [63:0]        lfsr_52_53;
   reg  [63:0]        lfsr_next_52_53;
-  reg  [63:0]        lfsr_next_52_53_m;
-  reg  [63:0]        lfsr_next_52_53_f0;
-  reg  [63:0]        lfsr_next_52_53_f1;
-  reg  [63:0]        lfsr_next_52_53_f2;
-  reg  [63:0]        lfsr_next_52_53_f3;
-  reg  [63:0]        lfsr_next_52_53_b;
   wire [15:0]        r_52;
   wire [15:0]        r_53;
   reg  [31:0]        lfsr_save_0_54;
@@ -500,12 +338,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_55;
   reg  [63:0]        lfsr_54_55;
   reg  [63:0]        lfsr_next_54_55;
-  reg  [63:0]        lfsr_next_54_55_m;
-  reg  [63:0]        lfsr_next_54_55_f0;
-  reg  [63:0]        lfsr_next_54_55_f1;
-  reg  [63:0]        lfsr_next_54_55_f2;
-  reg  [63:0]        lfsr_next_54_55_f3;
-  reg  [63:0]        lfsr_next_54_55_b;
   wire [15:0]        r_54;
   wire [15:0]        r_55;
   reg  [31:0]        lfsr_save_0_56;
@@ -514,12 +346,6 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_57;
   reg  [63:0]        lfsr_56_57;
   reg  [63:0]        lfsr_next_56_57;
-  reg  [63:0]        lfsr_next_56_57_m;
-  reg  [63:0]        lfsr_next_56_57_f0;
-  reg  [63:0]        lfsr_next_56_57_f1;
-  reg  [63:0]        lfsr_next_56_57_f2;
-  reg  [63:0]        lfsr_next_56_57_f3;
-  reg  [63:0]        lfsr_next_56_57_b;
   wire [15:0]        r_56;
   wire [15:0]        r_57;
   reg  [31:0]        lfsr_save_0_58;
@@ -527,12 +353,8 @@ module hebbian (
   wire               w_we_58;
   reg  [31:0]        lfsr_58;
   wire               draw_b_58;
+  wire               lfsr_next_58_en;
   reg  [31:0]        lfsr_next_58;
-  reg  [31:0]        lfsr_next_58_f0;
-  reg  [31:0]        lfsr_next_58_f1;
-  reg  [31:0]        lfsr_next_58_f2;
-  reg  [31:0]        lfsr_next_58_f3;
-  reg  [15:0]        lfsr_next_58_b;
   wire [15:0]        r_58;
   reg  [31:0]        lfsr_save_0_59;
   reg  [31:0]        lfsr_save_1_59;
@@ -540,35 +362,20 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_60;
   reg  [63:0]        lfsr_59_60;
   reg  [63:0]        lfsr_next_59_60;
-  reg  [63:0]        lfsr_next_59_60_m;
-  reg  [63:0]        lfsr_next_59_60_f0;
-  reg  [63:0]        lfsr_next_59_60_f1;
-  reg  [63:0]        lfsr_next_59_60_f2;
-  reg  [63:0]        lfsr_next_59_60_f3;
-  reg  [63:0]        lfsr_next_59_60_b;
   wire [15:0]        r_59;
   wire [15:0]        r_60;
   reg  [31:0]        lfsr_save_0_61;
   reg  [31:0]        lfsr_save_1_61;
   reg  [31:0]        lfsr_61;
   reg  [31:0]        lfsr_next_61;
-  reg  [31:0]        lfsr_next_61_f0;
-  reg  [31:0]        lfsr_next_61_f1;
-  reg  [31:0]        lfsr_next_61_f2;
-  reg  [31:0]        lfsr_next_61_f3;
-  reg  [15:0]        lfsr_next_61_b;
   wire [15:0]        r_61;
   reg  [31:0]        lfsr_save_0_62;
   reg  [31:0]        lfsr_save_1_62;
   wire               w_we_62;
   reg  [31:0]        lfsr_62;
   wire               draw_b_62;
+  wire               lfsr_next_62_en;
   reg  [31:0]        lfsr_next_62;
-  reg  [31:0]        lfsr_next_62_f0;
-  reg  [31:0]        lfsr_next_62_f1;
-  reg  [31:0]        lfsr_next_62_f2;
-  reg  [31:0]        lfsr_next_62_f3;
-  reg  [15:0]        lfsr_next_62_b;
   wire [15:0]        r_62;
   reg  [31:0]        lfsr_save_0_63;
   reg  [31:0]        lfsr_save_1_63;
@@ -576,23 +383,12 @@ module hebbian (
   reg  [31:0]        lfsr_save_1_64;
   reg  [63:0]        lfsr_63_64;
   reg  [63:0]        lfsr_next_63_64;
-  reg  [63:0]        lfsr_next_63_64_m;
-  reg  [63:0]        lfsr_next_63_64_f0;
-  reg  [63:0]        lfsr_next_63_64_f1;
-  reg  [63:0]        lfsr_next_63_64_f2;
-  reg  [63:0]        lfsr_next_63_64_f3;
-  reg  [63:0]        lfsr_next_63_64_b;
   wire [15:0]        r_63;
   wire [15:0]        r_64;
   reg  [31:0]        lfsr_save_0_65;
   reg  [31:0]        lfsr_save_1_65;
   reg  [31:0]        lfsr_65;
   reg  [31:0]        lfsr_next_65;
-  reg  [31:0]        lfsr_next_65_f0;
-  reg  [31:0]        lfsr_next_65_f1;
-  reg  [31:0]        lfsr_next_65_f2;
-  reg  [31:0]        lfsr_next_65_f3;
-  reg  [15:0]        lfsr_next_65_b;
   wire [15:0]        r_65;
   reg  [15:0]        w_rd_0;
   reg  signed [16:0] w_upd_0_sum;
@@ -1711,6 +1507,218 @@ module hebbian (
   wire [39:0]        _sel_acc_push_data;
   reg  [4:0]         _cur_inflight_q;
   reg                _cur_host_rd_pend_q;
+`ifdef VERILATOR
+  // the LFSR leap's linear part g, one table per byte of the state's low bits (lane.ts leapTables)
+  reg  [31:0] leap_tab0 [0:255];
+  reg  [31:0] leap_tab1 [0:255];
+`else
+  reg  [63:0]        lfsr_next_0_1_m;
+  reg  [63:0]        lfsr_next_0_1_f0;
+  reg  [63:0]        lfsr_next_0_1_f1;
+  reg  [63:0]        lfsr_next_0_1_f2;
+  reg  [63:0]        lfsr_next_0_1_f3;
+  reg  [63:0]        lfsr_next_0_1_b;
+  reg  [63:0]        lfsr_next_2_3_m;
+  reg  [63:0]        lfsr_next_2_3_f0;
+  reg  [63:0]        lfsr_next_2_3_f1;
+  reg  [63:0]        lfsr_next_2_3_f2;
+  reg  [63:0]        lfsr_next_2_3_f3;
+  reg  [63:0]        lfsr_next_2_3_b;
+  reg  [63:0]        lfsr_next_4_5_m;
+  reg  [63:0]        lfsr_next_4_5_f0;
+  reg  [63:0]        lfsr_next_4_5_f1;
+  reg  [63:0]        lfsr_next_4_5_f2;
+  reg  [63:0]        lfsr_next_4_5_f3;
+  reg  [63:0]        lfsr_next_4_5_b;
+  reg  [63:0]        lfsr_next_6_7_m;
+  reg  [63:0]        lfsr_next_6_7_f0;
+  reg  [63:0]        lfsr_next_6_7_f1;
+  reg  [63:0]        lfsr_next_6_7_f2;
+  reg  [63:0]        lfsr_next_6_7_f3;
+  reg  [63:0]        lfsr_next_6_7_b;
+  reg  [63:0]        lfsr_next_8_9_m;
+  reg  [63:0]        lfsr_next_8_9_f0;
+  reg  [63:0]        lfsr_next_8_9_f1;
+  reg  [63:0]        lfsr_next_8_9_f2;
+  reg  [63:0]        lfsr_next_8_9_f3;
+  reg  [63:0]        lfsr_next_8_9_b;
+  reg  [63:0]        lfsr_next_10_11_m;
+  reg  [63:0]        lfsr_next_10_11_f0;
+  reg  [63:0]        lfsr_next_10_11_f1;
+  reg  [63:0]        lfsr_next_10_11_f2;
+  reg  [63:0]        lfsr_next_10_11_f3;
+  reg  [63:0]        lfsr_next_10_11_b;
+  reg  [63:0]        lfsr_next_12_13_m;
+  reg  [63:0]        lfsr_next_12_13_f0;
+  reg  [63:0]        lfsr_next_12_13_f1;
+  reg  [63:0]        lfsr_next_12_13_f2;
+  reg  [63:0]        lfsr_next_12_13_f3;
+  reg  [63:0]        lfsr_next_12_13_b;
+  reg  [63:0]        lfsr_next_14_15_m;
+  reg  [63:0]        lfsr_next_14_15_f0;
+  reg  [63:0]        lfsr_next_14_15_f1;
+  reg  [63:0]        lfsr_next_14_15_f2;
+  reg  [63:0]        lfsr_next_14_15_f3;
+  reg  [63:0]        lfsr_next_14_15_b;
+  reg  [63:0]        lfsr_next_16_17_m;
+  reg  [63:0]        lfsr_next_16_17_f0;
+  reg  [63:0]        lfsr_next_16_17_f1;
+  reg  [63:0]        lfsr_next_16_17_f2;
+  reg  [63:0]        lfsr_next_16_17_f3;
+  reg  [63:0]        lfsr_next_16_17_b;
+  reg  [63:0]        lfsr_next_18_19_m;
+  reg  [63:0]        lfsr_next_18_19_f0;
+  reg  [63:0]        lfsr_next_18_19_f1;
+  reg  [63:0]        lfsr_next_18_19_f2;
+  reg  [63:0]        lfsr_next_18_19_f3;
+  reg  [63:0]        lfsr_next_18_19_b;
+  reg  [63:0]        lfsr_next_20_21_m;
+  reg  [63:0]        lfsr_next_20_21_f0;
+  reg  [63:0]        lfsr_next_20_21_f1;
+  reg  [63:0]        lfsr_next_20_21_f2;
+  reg  [63:0]        lfsr_next_20_21_f3;
+  reg  [63:0]        lfsr_next_20_21_b;
+  reg  [63:0]        lfsr_next_22_23_m;
+  reg  [63:0]        lfsr_next_22_23_f0;
+  reg  [63:0]        lfsr_next_22_23_f1;
+  reg  [63:0]        lfsr_next_22_23_f2;
+  reg  [63:0]        lfsr_next_22_23_f3;
+  reg  [63:0]        lfsr_next_22_23_b;
+  reg  [63:0]        lfsr_next_24_25_m;
+  reg  [63:0]        lfsr_next_24_25_f0;
+  reg  [63:0]        lfsr_next_24_25_f1;
+  reg  [63:0]        lfsr_next_24_25_f2;
+  reg  [63:0]        lfsr_next_24_25_f3;
+  reg  [63:0]        lfsr_next_24_25_b;
+  reg  [63:0]        lfsr_next_26_27_m;
+  reg  [63:0]        lfsr_next_26_27_f0;
+  reg  [63:0]        lfsr_next_26_27_f1;
+  reg  [63:0]        lfsr_next_26_27_f2;
+  reg  [63:0]        lfsr_next_26_27_f3;
+  reg  [63:0]        lfsr_next_26_27_b;
+  reg  [63:0]        lfsr_next_28_29_m;
+  reg  [63:0]        lfsr_next_28_29_f0;
+  reg  [63:0]        lfsr_next_28_29_f1;
+  reg  [63:0]        lfsr_next_28_29_f2;
+  reg  [63:0]        lfsr_next_28_29_f3;
+  reg  [63:0]        lfsr_next_28_29_b;
+  reg  [63:0]        lfsr_next_30_31_m;
+  reg  [63:0]        lfsr_next_30_31_f0;
+  reg  [63:0]        lfsr_next_30_31_f1;
+  reg  [63:0]        lfsr_next_30_31_f2;
+  reg  [63:0]        lfsr_next_30_31_f3;
+  reg  [63:0]        lfsr_next_30_31_b;
+  reg  [63:0]        lfsr_next_32_33_m;
+  reg  [63:0]        lfsr_next_32_33_f0;
+  reg  [63:0]        lfsr_next_32_33_f1;
+  reg  [63:0]        lfsr_next_32_33_f2;
+  reg  [63:0]        lfsr_next_32_33_f3;
+  reg  [63:0]        lfsr_next_32_33_b;
+  reg  [63:0]        lfsr_next_34_35_m;
+  reg  [63:0]        lfsr_next_34_35_f0;
+  reg  [63:0]        lfsr_next_34_35_f1;
+  reg  [63:0]        lfsr_next_34_35_f2;
+  reg  [63:0]        lfsr_next_34_35_f3;
+  reg  [63:0]        lfsr_next_34_35_b;
+  reg  [63:0]        lfsr_next_36_37_m;
+  reg  [63:0]        lfsr_next_36_37_f0;
+  reg  [63:0]        lfsr_next_36_37_f1;
+  reg  [63:0]        lfsr_next_36_37_f2;
+  reg  [63:0]        lfsr_next_36_37_f3;
+  reg  [63:0]        lfsr_next_36_37_b;
+  reg  [63:0]        lfsr_next_38_39_m;
+  reg  [63:0]        lfsr_next_38_39_f0;
+  reg  [63:0]        lfsr_next_38_39_f1;
+  reg  [63:0]        lfsr_next_38_39_f2;
+  reg  [63:0]        lfsr_next_38_39_f3;
+  reg  [63:0]        lfsr_next_38_39_b;
+  reg  [63:0]        lfsr_next_40_41_m;
+  reg  [63:0]        lfsr_next_40_41_f0;
+  reg  [63:0]        lfsr_next_40_41_f1;
+  reg  [63:0]        lfsr_next_40_41_f2;
+  reg  [63:0]        lfsr_next_40_41_f3;
+  reg  [63:0]        lfsr_next_40_41_b;
+  reg  [63:0]        lfsr_next_42_43_m;
+  reg  [63:0]        lfsr_next_42_43_f0;
+  reg  [63:0]        lfsr_next_42_43_f1;
+  reg  [63:0]        lfsr_next_42_43_f2;
+  reg  [63:0]        lfsr_next_42_43_f3;
+  reg  [63:0]        lfsr_next_42_43_b;
+  reg  [63:0]        lfsr_next_44_45_m;
+  reg  [63:0]        lfsr_next_44_45_f0;
+  reg  [63:0]        lfsr_next_44_45_f1;
+  reg  [63:0]        lfsr_next_44_45_f2;
+  reg  [63:0]        lfsr_next_44_45_f3;
+  reg  [63:0]        lfsr_next_44_45_b;
+  reg  [63:0]        lfsr_next_46_47_m;
+  reg  [63:0]        lfsr_next_46_47_f0;
+  reg  [63:0]        lfsr_next_46_47_f1;
+  reg  [63:0]        lfsr_next_46_47_f2;
+  reg  [63:0]        lfsr_next_46_47_f3;
+  reg  [63:0]        lfsr_next_46_47_b;
+  reg  [63:0]        lfsr_next_48_49_m;
+  reg  [63:0]        lfsr_next_48_49_f0;
+  reg  [63:0]        lfsr_next_48_49_f1;
+  reg  [63:0]        lfsr_next_48_49_f2;
+  reg  [63:0]        lfsr_next_48_49_f3;
+  reg  [63:0]        lfsr_next_48_49_b;
+  reg  [63:0]        lfsr_next_50_51_m;
+  reg  [63:0]        lfsr_next_50_51_f0;
+  reg  [63:0]        lfsr_next_50_51_f1;
+  reg  [63:0]        lfsr_next_50_51_f2;
+  reg  [63:0]        lfsr_next_50_51_f3;
+  reg  [63:0]        lfsr_next_50_51_b;
+  reg  [63:0]        lfsr_next_52_53_m;
+  reg  [63:0]        lfsr_next_52_53_f0;
+  reg  [63:0]        lfsr_next_52_53_f1;
+  reg  [63:0]        lfsr_next_52_53_f2;
+  reg  [63:0]        lfsr_next_52_53_f3;
+  reg  [63:0]        lfsr_next_52_53_b;
+  reg  [63:0]        lfsr_next_54_55_m;
+  reg  [63:0]        lfsr_next_54_55_f0;
+  reg  [63:0]        lfsr_next_54_55_f1;
+  reg  [63:0]        lfsr_next_54_55_f2;
+  reg  [63:0]        lfsr_next_54_55_f3;
+  reg  [63:0]        lfsr_next_54_55_b;
+  reg  [63:0]        lfsr_next_56_57_m;
+  reg  [63:0]        lfsr_next_56_57_f0;
+  reg  [63:0]        lfsr_next_56_57_f1;
+  reg  [63:0]        lfsr_next_56_57_f2;
+  reg  [63:0]        lfsr_next_56_57_f3;
+  reg  [63:0]        lfsr_next_56_57_b;
+  reg  [31:0]        lfsr_next_58_f0;
+  reg  [31:0]        lfsr_next_58_f1;
+  reg  [31:0]        lfsr_next_58_f2;
+  reg  [31:0]        lfsr_next_58_f3;
+  reg  [15:0]        lfsr_next_58_b;
+  reg  [63:0]        lfsr_next_59_60_m;
+  reg  [63:0]        lfsr_next_59_60_f0;
+  reg  [63:0]        lfsr_next_59_60_f1;
+  reg  [63:0]        lfsr_next_59_60_f2;
+  reg  [63:0]        lfsr_next_59_60_f3;
+  reg  [63:0]        lfsr_next_59_60_b;
+  reg  [31:0]        lfsr_next_61_f0;
+  reg  [31:0]        lfsr_next_61_f1;
+  reg  [31:0]        lfsr_next_61_f2;
+  reg  [31:0]        lfsr_next_61_f3;
+  reg  [15:0]        lfsr_next_61_b;
+  reg  [31:0]        lfsr_next_62_f0;
+  reg  [31:0]        lfsr_next_62_f1;
+  reg  [31:0]        lfsr_next_62_f2;
+  reg  [31:0]        lfsr_next_62_f3;
+  reg  [15:0]        lfsr_next_62_b;
+  reg  [63:0]        lfsr_next_63_64_m;
+  reg  [63:0]        lfsr_next_63_64_f0;
+  reg  [63:0]        lfsr_next_63_64_f1;
+  reg  [63:0]        lfsr_next_63_64_f2;
+  reg  [63:0]        lfsr_next_63_64_f3;
+  reg  [63:0]        lfsr_next_63_64_b;
+  reg  [31:0]        lfsr_next_65_f0;
+  reg  [31:0]        lfsr_next_65_f1;
+  reg  [31:0]        lfsr_next_65_f2;
+  reg  [31:0]        lfsr_next_65_f3;
+  reg  [15:0]        lfsr_next_65_b;
+`endif
 
   fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:397
     .clk               (clk),
@@ -2206,7 +2214,8 @@ module hebbian (
 `endif
   end
 
-  // comb: lfsr_next_0_1 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_0_1 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_0_1_m = 64'd0;
     lfsr_next_0_1_f0 = 64'd0;
@@ -2226,6 +2235,7 @@ module hebbian (
       lfsr_next_0_1 = lfsr_0_1;
     end
   end
+`endif
 
   assign r_0 = lfsr_next_0_1[15:0];  // generator/units/hebbian.ts:699
 
@@ -2240,7 +2250,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_2_3 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_2_3 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_2_3_m = 64'd0;
     lfsr_next_2_3_f0 = 64'd0;
@@ -2260,6 +2271,7 @@ module hebbian (
       lfsr_next_2_3 = lfsr_2_3;
     end
   end
+`endif
 
   assign r_2 = lfsr_next_2_3[15:0];  // generator/units/hebbian.ts:699
 
@@ -2274,7 +2286,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_4_5 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_4_5 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_4_5_m = 64'd0;
     lfsr_next_4_5_f0 = 64'd0;
@@ -2294,6 +2307,7 @@ module hebbian (
       lfsr_next_4_5 = lfsr_4_5;
     end
   end
+`endif
 
   assign r_4 = lfsr_next_4_5[15:0];  // generator/units/hebbian.ts:699
 
@@ -2308,7 +2322,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_6_7 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_6_7 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_6_7_m = 64'd0;
     lfsr_next_6_7_f0 = 64'd0;
@@ -2328,6 +2343,7 @@ module hebbian (
       lfsr_next_6_7 = lfsr_6_7;
     end
   end
+`endif
 
   assign r_6 = lfsr_next_6_7[15:0];  // generator/units/hebbian.ts:699
 
@@ -2342,7 +2358,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_8_9 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_8_9 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_8_9_m = 64'd0;
     lfsr_next_8_9_f0 = 64'd0;
@@ -2362,6 +2379,7 @@ module hebbian (
       lfsr_next_8_9 = lfsr_8_9;
     end
   end
+`endif
 
   assign r_8 = lfsr_next_8_9[15:0];  // generator/units/hebbian.ts:699
 
@@ -2376,7 +2394,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_10_11 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_10_11 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_10_11_m = 64'd0;
     lfsr_next_10_11_f0 = 64'd0;
@@ -2396,6 +2415,7 @@ module hebbian (
       lfsr_next_10_11 = lfsr_10_11;
     end
   end
+`endif
 
   assign r_10 = lfsr_next_10_11[15:0];  // generator/units/hebbian.ts:699
 
@@ -2410,7 +2430,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_12_13 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_12_13 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_12_13_m = 64'd0;
     lfsr_next_12_13_f0 = 64'd0;
@@ -2430,6 +2451,7 @@ module hebbian (
       lfsr_next_12_13 = lfsr_12_13;
     end
   end
+`endif
 
   assign r_12 = lfsr_next_12_13[15:0];  // generator/units/hebbian.ts:699
 
@@ -2444,7 +2466,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_14_15 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_14_15 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_14_15_m = 64'd0;
     lfsr_next_14_15_f0 = 64'd0;
@@ -2464,6 +2487,7 @@ module hebbian (
       lfsr_next_14_15 = lfsr_14_15;
     end
   end
+`endif
 
   assign r_14 = lfsr_next_14_15[15:0];  // generator/units/hebbian.ts:699
 
@@ -2478,7 +2502,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_16_17 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_16_17 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_16_17_m = 64'd0;
     lfsr_next_16_17_f0 = 64'd0;
@@ -2498,6 +2523,7 @@ module hebbian (
       lfsr_next_16_17 = lfsr_16_17;
     end
   end
+`endif
 
   assign r_16 = lfsr_next_16_17[15:0];  // generator/units/hebbian.ts:699
 
@@ -2512,7 +2538,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_18_19 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_18_19 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_18_19_m = 64'd0;
     lfsr_next_18_19_f0 = 64'd0;
@@ -2532,6 +2559,7 @@ module hebbian (
       lfsr_next_18_19 = lfsr_18_19;
     end
   end
+`endif
 
   assign r_18 = lfsr_next_18_19[15:0];  // generator/units/hebbian.ts:699
 
@@ -2546,7 +2574,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_20_21 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_20_21 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_20_21_m = 64'd0;
     lfsr_next_20_21_f0 = 64'd0;
@@ -2566,6 +2595,7 @@ module hebbian (
       lfsr_next_20_21 = lfsr_20_21;
     end
   end
+`endif
 
   assign r_20 = lfsr_next_20_21[15:0];  // generator/units/hebbian.ts:699
 
@@ -2580,7 +2610,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_22_23 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_22_23 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_22_23_m = 64'd0;
     lfsr_next_22_23_f0 = 64'd0;
@@ -2600,6 +2631,7 @@ module hebbian (
       lfsr_next_22_23 = lfsr_22_23;
     end
   end
+`endif
 
   assign r_22 = lfsr_next_22_23[15:0];  // generator/units/hebbian.ts:699
 
@@ -2614,7 +2646,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_24_25 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_24_25 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_24_25_m = 64'd0;
     lfsr_next_24_25_f0 = 64'd0;
@@ -2634,6 +2667,7 @@ module hebbian (
       lfsr_next_24_25 = lfsr_24_25;
     end
   end
+`endif
 
   assign r_24 = lfsr_next_24_25[15:0];  // generator/units/hebbian.ts:699
 
@@ -2648,7 +2682,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_26_27 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_26_27 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_26_27_m = 64'd0;
     lfsr_next_26_27_f0 = 64'd0;
@@ -2668,6 +2703,7 @@ module hebbian (
       lfsr_next_26_27 = lfsr_26_27;
     end
   end
+`endif
 
   assign r_26 = lfsr_next_26_27[15:0];  // generator/units/hebbian.ts:699
 
@@ -2682,7 +2718,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_28_29 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_28_29 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_28_29_m = 64'd0;
     lfsr_next_28_29_f0 = 64'd0;
@@ -2702,6 +2739,7 @@ module hebbian (
       lfsr_next_28_29 = lfsr_28_29;
     end
   end
+`endif
 
   assign r_28 = lfsr_next_28_29[15:0];  // generator/units/hebbian.ts:699
 
@@ -2716,7 +2754,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_30_31 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_30_31 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_30_31_m = 64'd0;
     lfsr_next_30_31_f0 = 64'd0;
@@ -2736,6 +2775,7 @@ module hebbian (
       lfsr_next_30_31 = lfsr_30_31;
     end
   end
+`endif
 
   assign r_30 = lfsr_next_30_31[15:0];  // generator/units/hebbian.ts:699
 
@@ -2750,7 +2790,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_32_33 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_32_33 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_32_33_m = 64'd0;
     lfsr_next_32_33_f0 = 64'd0;
@@ -2770,6 +2811,7 @@ module hebbian (
       lfsr_next_32_33 = lfsr_32_33;
     end
   end
+`endif
 
   assign r_32 = lfsr_next_32_33[15:0];  // generator/units/hebbian.ts:699
 
@@ -2784,7 +2826,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_34_35 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_34_35 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_34_35_m = 64'd0;
     lfsr_next_34_35_f0 = 64'd0;
@@ -2804,6 +2847,7 @@ module hebbian (
       lfsr_next_34_35 = lfsr_34_35;
     end
   end
+`endif
 
   assign r_34 = lfsr_next_34_35[15:0];  // generator/units/hebbian.ts:699
 
@@ -2818,7 +2862,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_36_37 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_36_37 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_36_37_m = 64'd0;
     lfsr_next_36_37_f0 = 64'd0;
@@ -2838,6 +2883,7 @@ module hebbian (
       lfsr_next_36_37 = lfsr_36_37;
     end
   end
+`endif
 
   assign r_36 = lfsr_next_36_37[15:0];  // generator/units/hebbian.ts:699
 
@@ -2852,7 +2898,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_38_39 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_38_39 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_38_39_m = 64'd0;
     lfsr_next_38_39_f0 = 64'd0;
@@ -2872,6 +2919,7 @@ module hebbian (
       lfsr_next_38_39 = lfsr_38_39;
     end
   end
+`endif
 
   assign r_38 = lfsr_next_38_39[15:0];  // generator/units/hebbian.ts:699
 
@@ -2886,7 +2934,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_40_41 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_40_41 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_40_41_m = 64'd0;
     lfsr_next_40_41_f0 = 64'd0;
@@ -2906,6 +2955,7 @@ module hebbian (
       lfsr_next_40_41 = lfsr_40_41;
     end
   end
+`endif
 
   assign r_40 = lfsr_next_40_41[15:0];  // generator/units/hebbian.ts:699
 
@@ -2920,7 +2970,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_42_43 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_42_43 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_42_43_m = 64'd0;
     lfsr_next_42_43_f0 = 64'd0;
@@ -2940,6 +2991,7 @@ module hebbian (
       lfsr_next_42_43 = lfsr_42_43;
     end
   end
+`endif
 
   assign r_42 = lfsr_next_42_43[15:0];  // generator/units/hebbian.ts:699
 
@@ -2954,7 +3006,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_44_45 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_44_45 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_44_45_m = 64'd0;
     lfsr_next_44_45_f0 = 64'd0;
@@ -2974,6 +3027,7 @@ module hebbian (
       lfsr_next_44_45 = lfsr_44_45;
     end
   end
+`endif
 
   assign r_44 = lfsr_next_44_45[15:0];  // generator/units/hebbian.ts:699
 
@@ -2988,7 +3042,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_46_47 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_46_47 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_46_47_m = 64'd0;
     lfsr_next_46_47_f0 = 64'd0;
@@ -3008,6 +3063,7 @@ module hebbian (
       lfsr_next_46_47 = lfsr_46_47;
     end
   end
+`endif
 
   assign r_46 = lfsr_next_46_47[15:0];  // generator/units/hebbian.ts:699
 
@@ -3022,7 +3078,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_48_49 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_48_49 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_48_49_m = 64'd0;
     lfsr_next_48_49_f0 = 64'd0;
@@ -3042,6 +3099,7 @@ module hebbian (
       lfsr_next_48_49 = lfsr_48_49;
     end
   end
+`endif
 
   assign r_48 = lfsr_next_48_49[15:0];  // generator/units/hebbian.ts:699
 
@@ -3056,7 +3114,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_50_51 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_50_51 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_50_51_m = 64'd0;
     lfsr_next_50_51_f0 = 64'd0;
@@ -3076,6 +3135,7 @@ module hebbian (
       lfsr_next_50_51 = lfsr_50_51;
     end
   end
+`endif
 
   assign r_50 = lfsr_next_50_51[15:0];  // generator/units/hebbian.ts:699
 
@@ -3090,7 +3150,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_52_53 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_52_53 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_52_53_m = 64'd0;
     lfsr_next_52_53_f0 = 64'd0;
@@ -3110,6 +3171,7 @@ module hebbian (
       lfsr_next_52_53 = lfsr_52_53;
     end
   end
+`endif
 
   assign r_52 = lfsr_next_52_53[15:0];  // generator/units/hebbian.ts:699
 
@@ -3124,7 +3186,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_54_55 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_54_55 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_54_55_m = 64'd0;
     lfsr_next_54_55_f0 = 64'd0;
@@ -3144,6 +3207,7 @@ module hebbian (
       lfsr_next_54_55 = lfsr_54_55;
     end
   end
+`endif
 
   assign r_54 = lfsr_next_54_55[15:0];  // generator/units/hebbian.ts:699
 
@@ -3158,7 +3222,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_56_57 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_56_57 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_56_57_m = 64'd0;
     lfsr_next_56_57_f0 = 64'd0;
@@ -3178,6 +3243,7 @@ module hebbian (
       lfsr_next_56_57 = lfsr_56_57;
     end
   end
+`endif
 
   assign r_56 = lfsr_next_56_57[15:0];  // generator/units/hebbian.ts:699
 
@@ -3196,14 +3262,17 @@ module hebbian (
 
   assign draw_b_58 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:704
 
-  // comb: lfsr_next_58 (generator/units/lane.ts:144)
+  assign lfsr_next_58_en = w_we_58 | draw_b_58;  // generator/units/lane.ts:347
+
+`ifndef VERILATOR
+  // comb: lfsr_next_58 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_58_f0 = 32'd0;
     lfsr_next_58_f1 = 32'd0;
     lfsr_next_58_f2 = 32'd0;
     lfsr_next_58_f3 = 32'd0;
     lfsr_next_58_b = 16'd0;
-    if ((w_we_58 | draw_b_58)) begin
+    if (lfsr_next_58_en) begin
       lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};
       lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};
       lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};
@@ -3214,6 +3283,7 @@ module hebbian (
       lfsr_next_58 = lfsr_58;
     end
   end
+`endif
 
   assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:706
 
@@ -3229,7 +3299,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_59_60 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_59_60 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_59_60_m = 64'd0;
     lfsr_next_59_60_f0 = 64'd0;
@@ -3249,6 +3320,7 @@ module hebbian (
       lfsr_next_59_60 = lfsr_59_60;
     end
   end
+`endif
 
   assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:699
 
@@ -3263,7 +3335,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_61 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_61 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_61_f0 = 32'd0;
     lfsr_next_61_f1 = 32'd0;
@@ -3281,6 +3354,7 @@ module hebbian (
       lfsr_next_61 = lfsr_61;
     end
   end
+`endif
 
   assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:706
 
@@ -3297,14 +3371,17 @@ module hebbian (
 
   assign draw_b_62 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:704
 
-  // comb: lfsr_next_62 (generator/units/lane.ts:144)
+  assign lfsr_next_62_en = w_we_62 | draw_b_62;  // generator/units/lane.ts:347
+
+`ifndef VERILATOR
+  // comb: lfsr_next_62 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_62_f0 = 32'd0;
     lfsr_next_62_f1 = 32'd0;
     lfsr_next_62_f2 = 32'd0;
     lfsr_next_62_f3 = 32'd0;
     lfsr_next_62_b = 16'd0;
-    if ((w_we_62 | draw_b_62)) begin
+    if (lfsr_next_62_en) begin
       lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};
       lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};
       lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};
@@ -3315,6 +3392,7 @@ module hebbian (
       lfsr_next_62 = lfsr_62;
     end
   end
+`endif
 
   assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:706
 
@@ -3330,7 +3408,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_63_64 (generator/units/lane.ts:250)
+`ifndef VERILATOR
+  // comb: lfsr_next_63_64 (generator/units/lane.ts:258)
   always @* begin
     lfsr_next_63_64_m = 64'd0;
     lfsr_next_63_64_f0 = 64'd0;
@@ -3350,6 +3429,7 @@ module hebbian (
       lfsr_next_63_64 = lfsr_63_64;
     end
   end
+`endif
 
   assign r_63 = lfsr_next_63_64[15:0];  // generator/units/hebbian.ts:699
 
@@ -3364,7 +3444,8 @@ module hebbian (
     end
   end
 
-  // comb: lfsr_next_65 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_65 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_65_f0 = 32'd0;
     lfsr_next_65_f1 = 32'd0;
@@ -3382,6 +3463,7 @@ module hebbian (
       lfsr_next_65 = lfsr_65;
     end
   end
+`endif
 
   assign r_65 = lfsr_next_65[15:0];  // generator/units/hebbian.ts:706
 
@@ -3418,7 +3500,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:432)
+  // comb: w_upd_0 (generator/units/lane.ts:517)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -3481,7 +3563,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:432)
+  // comb: w_upd_1 (generator/units/lane.ts:517)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -3544,7 +3626,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:432)
+  // comb: w_upd_2 (generator/units/lane.ts:517)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -3607,7 +3689,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:432)
+  // comb: w_upd_3 (generator/units/lane.ts:517)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -3670,7 +3752,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:432)
+  // comb: w_upd_4 (generator/units/lane.ts:517)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -3733,7 +3815,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:432)
+  // comb: w_upd_5 (generator/units/lane.ts:517)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -3796,7 +3878,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:432)
+  // comb: w_upd_6 (generator/units/lane.ts:517)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -3859,7 +3941,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:432)
+  // comb: w_upd_7 (generator/units/lane.ts:517)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -3922,7 +4004,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:432)
+  // comb: w_upd_8 (generator/units/lane.ts:517)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -3985,7 +4067,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:432)
+  // comb: w_upd_9 (generator/units/lane.ts:517)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -4048,7 +4130,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:432)
+  // comb: w_upd_10 (generator/units/lane.ts:517)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -4111,7 +4193,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:432)
+  // comb: w_upd_11 (generator/units/lane.ts:517)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -4174,7 +4256,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:432)
+  // comb: w_upd_12 (generator/units/lane.ts:517)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -4237,7 +4319,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:432)
+  // comb: w_upd_13 (generator/units/lane.ts:517)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -4300,7 +4382,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:432)
+  // comb: w_upd_14 (generator/units/lane.ts:517)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -4363,7 +4445,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:432)
+  // comb: w_upd_15 (generator/units/lane.ts:517)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -4426,7 +4508,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:432)
+  // comb: w_upd_16 (generator/units/lane.ts:517)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -4489,7 +4571,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:432)
+  // comb: w_upd_17 (generator/units/lane.ts:517)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -4552,7 +4634,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:432)
+  // comb: w_upd_18 (generator/units/lane.ts:517)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -4615,7 +4697,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:432)
+  // comb: w_upd_19 (generator/units/lane.ts:517)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4678,7 +4760,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:432)
+  // comb: w_upd_20 (generator/units/lane.ts:517)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4741,7 +4823,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:432)
+  // comb: w_upd_21 (generator/units/lane.ts:517)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4804,7 +4886,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:432)
+  // comb: w_upd_22 (generator/units/lane.ts:517)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
@@ -4867,7 +4949,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:432)
+  // comb: w_upd_23 (generator/units/lane.ts:517)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
@@ -4930,7 +5012,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:432)
+  // comb: w_upd_24 (generator/units/lane.ts:517)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
@@ -4993,7 +5075,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:432)
+  // comb: w_upd_25 (generator/units/lane.ts:517)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
@@ -5056,7 +5138,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:432)
+  // comb: w_upd_26 (generator/units/lane.ts:517)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
@@ -5119,7 +5201,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:432)
+  // comb: w_upd_27 (generator/units/lane.ts:517)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
@@ -5182,7 +5264,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:432)
+  // comb: w_upd_28 (generator/units/lane.ts:517)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
@@ -5245,7 +5327,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:432)
+  // comb: w_upd_29 (generator/units/lane.ts:517)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
@@ -5308,7 +5390,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:432)
+  // comb: w_upd_30 (generator/units/lane.ts:517)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
@@ -5371,7 +5453,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:432)
+  // comb: w_upd_31 (generator/units/lane.ts:517)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
@@ -5434,7 +5516,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_32 (generator/units/lane.ts:432)
+  // comb: w_upd_32 (generator/units/lane.ts:517)
   always @* begin
     w_upd_32_sum = 17'sd0;
     w_upd_32_above = 1'b0;
@@ -5497,7 +5579,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_33 (generator/units/lane.ts:432)
+  // comb: w_upd_33 (generator/units/lane.ts:517)
   always @* begin
     w_upd_33_sum = 17'sd0;
     w_upd_33_above = 1'b0;
@@ -5560,7 +5642,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_34 (generator/units/lane.ts:432)
+  // comb: w_upd_34 (generator/units/lane.ts:517)
   always @* begin
     w_upd_34_sum = 17'sd0;
     w_upd_34_above = 1'b0;
@@ -5623,7 +5705,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_35 (generator/units/lane.ts:432)
+  // comb: w_upd_35 (generator/units/lane.ts:517)
   always @* begin
     w_upd_35_sum = 17'sd0;
     w_upd_35_above = 1'b0;
@@ -5686,7 +5768,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_36 (generator/units/lane.ts:432)
+  // comb: w_upd_36 (generator/units/lane.ts:517)
   always @* begin
     w_upd_36_sum = 17'sd0;
     w_upd_36_above = 1'b0;
@@ -5749,7 +5831,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_37 (generator/units/lane.ts:432)
+  // comb: w_upd_37 (generator/units/lane.ts:517)
   always @* begin
     w_upd_37_sum = 17'sd0;
     w_upd_37_above = 1'b0;
@@ -5812,7 +5894,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_38 (generator/units/lane.ts:432)
+  // comb: w_upd_38 (generator/units/lane.ts:517)
   always @* begin
     w_upd_38_sum = 17'sd0;
     w_upd_38_above = 1'b0;
@@ -5875,7 +5957,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_39 (generator/units/lane.ts:432)
+  // comb: w_upd_39 (generator/units/lane.ts:517)
   always @* begin
     w_upd_39_sum = 17'sd0;
     w_upd_39_above = 1'b0;
@@ -5938,7 +6020,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_40 (generator/units/lane.ts:432)
+  // comb: w_upd_40 (generator/units/lane.ts:517)
   always @* begin
     w_upd_40_sum = 17'sd0;
     w_upd_40_above = 1'b0;
@@ -6001,7 +6083,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_41 (generator/units/lane.ts:432)
+  // comb: w_upd_41 (generator/units/lane.ts:517)
   always @* begin
     w_upd_41_sum = 17'sd0;
     w_upd_41_above = 1'b0;
@@ -6064,7 +6146,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_42 (generator/units/lane.ts:432)
+  // comb: w_upd_42 (generator/units/lane.ts:517)
   always @* begin
     w_upd_42_sum = 17'sd0;
     w_upd_42_above = 1'b0;
@@ -6127,7 +6209,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_43 (generator/units/lane.ts:432)
+  // comb: w_upd_43 (generator/units/lane.ts:517)
   always @* begin
     w_upd_43_sum = 17'sd0;
     w_upd_43_above = 1'b0;
@@ -6190,7 +6272,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_44 (generator/units/lane.ts:432)
+  // comb: w_upd_44 (generator/units/lane.ts:517)
   always @* begin
     w_upd_44_sum = 17'sd0;
     w_upd_44_above = 1'b0;
@@ -6253,7 +6335,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_45 (generator/units/lane.ts:432)
+  // comb: w_upd_45 (generator/units/lane.ts:517)
   always @* begin
     w_upd_45_sum = 17'sd0;
     w_upd_45_above = 1'b0;
@@ -6316,7 +6398,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_46 (generator/units/lane.ts:432)
+  // comb: w_upd_46 (generator/units/lane.ts:517)
   always @* begin
     w_upd_46_sum = 17'sd0;
     w_upd_46_above = 1'b0;
@@ -6379,7 +6461,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_47 (generator/units/lane.ts:432)
+  // comb: w_upd_47 (generator/units/lane.ts:517)
   always @* begin
     w_upd_47_sum = 17'sd0;
     w_upd_47_above = 1'b0;
@@ -6442,7 +6524,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_48 (generator/units/lane.ts:432)
+  // comb: w_upd_48 (generator/units/lane.ts:517)
   always @* begin
     w_upd_48_sum = 17'sd0;
     w_upd_48_above = 1'b0;
@@ -6505,7 +6587,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_49 (generator/units/lane.ts:432)
+  // comb: w_upd_49 (generator/units/lane.ts:517)
   always @* begin
     w_upd_49_sum = 17'sd0;
     w_upd_49_above = 1'b0;
@@ -6568,7 +6650,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_50 (generator/units/lane.ts:432)
+  // comb: w_upd_50 (generator/units/lane.ts:517)
   always @* begin
     w_upd_50_sum = 17'sd0;
     w_upd_50_above = 1'b0;
@@ -6631,7 +6713,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_51 (generator/units/lane.ts:432)
+  // comb: w_upd_51 (generator/units/lane.ts:517)
   always @* begin
     w_upd_51_sum = 17'sd0;
     w_upd_51_above = 1'b0;
@@ -6694,7 +6776,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_52 (generator/units/lane.ts:432)
+  // comb: w_upd_52 (generator/units/lane.ts:517)
   always @* begin
     w_upd_52_sum = 17'sd0;
     w_upd_52_above = 1'b0;
@@ -6757,7 +6839,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_53 (generator/units/lane.ts:432)
+  // comb: w_upd_53 (generator/units/lane.ts:517)
   always @* begin
     w_upd_53_sum = 17'sd0;
     w_upd_53_above = 1'b0;
@@ -6820,7 +6902,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_54 (generator/units/lane.ts:432)
+  // comb: w_upd_54 (generator/units/lane.ts:517)
   always @* begin
     w_upd_54_sum = 17'sd0;
     w_upd_54_above = 1'b0;
@@ -6883,7 +6965,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_55 (generator/units/lane.ts:432)
+  // comb: w_upd_55 (generator/units/lane.ts:517)
   always @* begin
     w_upd_55_sum = 17'sd0;
     w_upd_55_above = 1'b0;
@@ -6946,7 +7028,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_56 (generator/units/lane.ts:432)
+  // comb: w_upd_56 (generator/units/lane.ts:517)
   always @* begin
     w_upd_56_sum = 17'sd0;
     w_upd_56_above = 1'b0;
@@ -7009,7 +7091,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_57 (generator/units/lane.ts:432)
+  // comb: w_upd_57 (generator/units/lane.ts:517)
   always @* begin
     w_upd_57_sum = 17'sd0;
     w_upd_57_above = 1'b0;
@@ -7072,7 +7154,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_58 (generator/units/lane.ts:432)
+  // comb: w_upd_58 (generator/units/lane.ts:517)
   always @* begin
     w_upd_58_sum = 17'sd0;
     w_upd_58_above = 1'b0;
@@ -7135,7 +7217,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_59 (generator/units/lane.ts:432)
+  // comb: w_upd_59 (generator/units/lane.ts:517)
   always @* begin
     w_upd_59_sum = 17'sd0;
     w_upd_59_above = 1'b0;
@@ -7198,7 +7280,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_60 (generator/units/lane.ts:432)
+  // comb: w_upd_60 (generator/units/lane.ts:517)
   always @* begin
     w_upd_60_sum = 17'sd0;
     w_upd_60_above = 1'b0;
@@ -7261,7 +7343,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_61 (generator/units/lane.ts:432)
+  // comb: w_upd_61 (generator/units/lane.ts:517)
   always @* begin
     w_upd_61_sum = 17'sd0;
     w_upd_61_above = 1'b0;
@@ -7324,7 +7406,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_62 (generator/units/lane.ts:432)
+  // comb: w_upd_62 (generator/units/lane.ts:517)
   always @* begin
     w_upd_62_sum = 17'sd0;
     w_upd_62_above = 1'b0;
@@ -7387,7 +7469,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_63 (generator/units/lane.ts:432)
+  // comb: w_upd_63 (generator/units/lane.ts:517)
   always @* begin
     w_upd_63_sum = 17'sd0;
     w_upd_63_above = 1'b0;
@@ -7450,7 +7532,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_64 (generator/units/lane.ts:432)
+  // comb: w_upd_64 (generator/units/lane.ts:517)
   always @* begin
     w_upd_64_sum = 17'sd0;
     w_upd_64_above = 1'b0;
@@ -7513,7 +7595,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_65 (generator/units/lane.ts:432)
+  // comb: w_upd_65 (generator/units/lane.ts:517)
   always @* begin
     w_upd_65_sum = 17'sd0;
     w_upd_65_above = 1'b0;
@@ -8366,11 +8448,11 @@ module hebbian (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:392
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:477
 
-  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:393
+  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:478
 
-  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:394
+  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:479
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:801
 
@@ -8633,9 +8715,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:628
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:713
 
-  // seq: sat_count (generator/units/lane.ts:629)
+  // seq: sat_count (generator/units/lane.ts:714)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) | w_upd_64) | w_upd_65) & 18'h30000) != 18'd0)) begin
@@ -8655,15 +8737,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:643
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:643
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:728
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:643
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:643
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:728
 
-  // comb: host_word (generator/units/lane.ts:680)
+  // comb: host_word (generator/units/lane.ts:765)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -9089,7 +9171,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:700)
+  // seq: host_read (generator/units/lane.ts:785)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -9112,10 +9194,533 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:709
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:794
+
+  // simulator form (Verilator): leap_tables (generator/units/lane.ts:333)
+`ifdef VERILATOR
+  initial begin
+    leap_tab0[0] = 32'h00000000; leap_tab0[1] = 32'hb6f6b6c3; leap_tab0[2] = 32'h6dad6d81; leap_tab0[3] = 32'hdb5bdb42;
+    leap_tab0[4] = 32'hdb5adb02; leap_tab0[5] = 32'h6dac6dc1; leap_tab0[6] = 32'hb6f7b683; leap_tab0[7] = 32'h00010040;
+    leap_tab0[8] = 32'hb6f5b603; leap_tab0[9] = 32'h000300c0; leap_tab0[10] = 32'hdb58db82; leap_tab0[11] = 32'h6dae6d41;
+    leap_tab0[12] = 32'h6daf6d01; leap_tab0[13] = 32'hdb59dbc2; leap_tab0[14] = 32'h00020080; leap_tab0[15] = 32'hb6f4b643;
+    leap_tab0[16] = 32'h6dab6c01; leap_tab0[17] = 32'hdb5ddac2; leap_tab0[18] = 32'h00060180; leap_tab0[19] = 32'hb6f0b743;
+    leap_tab0[20] = 32'hb6f1b703; leap_tab0[21] = 32'h000701c0; leap_tab0[22] = 32'hdb5cda82; leap_tab0[23] = 32'h6daa6c41;
+    leap_tab0[24] = 32'hdb5eda02; leap_tab0[25] = 32'h6da86cc1; leap_tab0[26] = 32'hb6f3b783; leap_tab0[27] = 32'h00050140;
+    leap_tab0[28] = 32'h00040100; leap_tab0[29] = 32'hb6f2b7c3; leap_tab0[30] = 32'h6da96c81; leap_tab0[31] = 32'hdb5fda42;
+    leap_tab0[32] = 32'hdb56d802; leap_tab0[33] = 32'h6da06ec1; leap_tab0[34] = 32'hb6fbb583; leap_tab0[35] = 32'h000d0340;
+    leap_tab0[36] = 32'h000c0300; leap_tab0[37] = 32'hb6fab5c3; leap_tab0[38] = 32'h6da16e81; leap_tab0[39] = 32'hdb57d842;
+    leap_tab0[40] = 32'h6da36e01; leap_tab0[41] = 32'hdb55d8c2; leap_tab0[42] = 32'h000e0380; leap_tab0[43] = 32'hb6f8b543;
+    leap_tab0[44] = 32'hb6f9b503; leap_tab0[45] = 32'h000f03c0; leap_tab0[46] = 32'hdb54d882; leap_tab0[47] = 32'h6da26e41;
+    leap_tab0[48] = 32'hb6fdb403; leap_tab0[49] = 32'h000b02c0; leap_tab0[50] = 32'hdb50d982; leap_tab0[51] = 32'h6da66f41;
+    leap_tab0[52] = 32'h6da76f01; leap_tab0[53] = 32'hdb51d9c2; leap_tab0[54] = 32'h000a0280; leap_tab0[55] = 32'hb6fcb443;
+    leap_tab0[56] = 32'h00080200; leap_tab0[57] = 32'hb6feb4c3; leap_tab0[58] = 32'h6da56f81; leap_tab0[59] = 32'hdb53d942;
+    leap_tab0[60] = 32'hdb52d902; leap_tab0[61] = 32'h6da46fc1; leap_tab0[62] = 32'hb6ffb483; leap_tab0[63] = 32'h00090240;
+    leap_tab0[64] = 32'hb6edb003; leap_tab0[65] = 32'h001b06c0; leap_tab0[66] = 32'hdb40dd82; leap_tab0[67] = 32'h6db66b41;
+    leap_tab0[68] = 32'h6db76b01; leap_tab0[69] = 32'hdb41ddc2; leap_tab0[70] = 32'h001a0680; leap_tab0[71] = 32'hb6ecb043;
+    leap_tab0[72] = 32'h00180600; leap_tab0[73] = 32'hb6eeb0c3; leap_tab0[74] = 32'h6db56b81; leap_tab0[75] = 32'hdb43dd42;
+    leap_tab0[76] = 32'hdb42dd02; leap_tab0[77] = 32'h6db46bc1; leap_tab0[78] = 32'hb6efb083; leap_tab0[79] = 32'h00190640;
+    leap_tab0[80] = 32'hdb46dc02; leap_tab0[81] = 32'h6db06ac1; leap_tab0[82] = 32'hb6ebb183; leap_tab0[83] = 32'h001d0740;
+    leap_tab0[84] = 32'h001c0700; leap_tab0[85] = 32'hb6eab1c3; leap_tab0[86] = 32'h6db16a81; leap_tab0[87] = 32'hdb47dc42;
+    leap_tab0[88] = 32'h6db36a01; leap_tab0[89] = 32'hdb45dcc2; leap_tab0[90] = 32'h001e0780; leap_tab0[91] = 32'hb6e8b143;
+    leap_tab0[92] = 32'hb6e9b103; leap_tab0[93] = 32'h001f07c0; leap_tab0[94] = 32'hdb44dc82; leap_tab0[95] = 32'h6db26a41;
+    leap_tab0[96] = 32'h6dbb6801; leap_tab0[97] = 32'hdb4ddec2; leap_tab0[98] = 32'h00160580; leap_tab0[99] = 32'hb6e0b343;
+    leap_tab0[100] = 32'hb6e1b303; leap_tab0[101] = 32'h001705c0; leap_tab0[102] = 32'hdb4cde82; leap_tab0[103] = 32'h6dba6841;
+    leap_tab0[104] = 32'hdb4ede02; leap_tab0[105] = 32'h6db868c1; leap_tab0[106] = 32'hb6e3b383; leap_tab0[107] = 32'h00150540;
+    leap_tab0[108] = 32'h00140500; leap_tab0[109] = 32'hb6e2b3c3; leap_tab0[110] = 32'h6db96881; leap_tab0[111] = 32'hdb4fde42;
+    leap_tab0[112] = 32'h00100400; leap_tab0[113] = 32'hb6e6b2c3; leap_tab0[114] = 32'h6dbd6981; leap_tab0[115] = 32'hdb4bdf42;
+    leap_tab0[116] = 32'hdb4adf02; leap_tab0[117] = 32'h6dbc69c1; leap_tab0[118] = 32'hb6e7b283; leap_tab0[119] = 32'h00110440;
+    leap_tab0[120] = 32'hb6e5b203; leap_tab0[121] = 32'h001304c0; leap_tab0[122] = 32'hdb48df82; leap_tab0[123] = 32'h6dbe6941;
+    leap_tab0[124] = 32'h6dbf6901; leap_tab0[125] = 32'hdb49dfc2; leap_tab0[126] = 32'h00120480; leap_tab0[127] = 32'hb6e4b243;
+    leap_tab0[128] = 32'h6d9b6001; leap_tab0[129] = 32'hdb6dd6c2; leap_tab0[130] = 32'h00360d80; leap_tab0[131] = 32'hb6c0bb43;
+    leap_tab0[132] = 32'hb6c1bb03; leap_tab0[133] = 32'h00370dc0; leap_tab0[134] = 32'hdb6cd682; leap_tab0[135] = 32'h6d9a6041;
+    leap_tab0[136] = 32'hdb6ed602; leap_tab0[137] = 32'h6d9860c1; leap_tab0[138] = 32'hb6c3bb83; leap_tab0[139] = 32'h00350d40;
+    leap_tab0[140] = 32'h00340d00; leap_tab0[141] = 32'hb6c2bbc3; leap_tab0[142] = 32'h6d996081; leap_tab0[143] = 32'hdb6fd642;
+    leap_tab0[144] = 32'h00300c00; leap_tab0[145] = 32'hb6c6bac3; leap_tab0[146] = 32'h6d9d6181; leap_tab0[147] = 32'hdb6bd742;
+    leap_tab0[148] = 32'hdb6ad702; leap_tab0[149] = 32'h6d9c61c1; leap_tab0[150] = 32'hb6c7ba83; leap_tab0[151] = 32'h00310c40;
+    leap_tab0[152] = 32'hb6c5ba03; leap_tab0[153] = 32'h00330cc0; leap_tab0[154] = 32'hdb68d782; leap_tab0[155] = 32'h6d9e6141;
+    leap_tab0[156] = 32'h6d9f6101; leap_tab0[157] = 32'hdb69d7c2; leap_tab0[158] = 32'h00320c80; leap_tab0[159] = 32'hb6c4ba43;
+    leap_tab0[160] = 32'hb6cdb803; leap_tab0[161] = 32'h003b0ec0; leap_tab0[162] = 32'hdb60d582; leap_tab0[163] = 32'h6d966341;
+    leap_tab0[164] = 32'h6d976301; leap_tab0[165] = 32'hdb61d5c2; leap_tab0[166] = 32'h003a0e80; leap_tab0[167] = 32'hb6ccb843;
+    leap_tab0[168] = 32'h00380e00; leap_tab0[169] = 32'hb6ceb8c3; leap_tab0[170] = 32'h6d956381; leap_tab0[171] = 32'hdb63d542;
+    leap_tab0[172] = 32'hdb62d502; leap_tab0[173] = 32'h6d9463c1; leap_tab0[174] = 32'hb6cfb883; leap_tab0[175] = 32'h00390e40;
+    leap_tab0[176] = 32'hdb66d402; leap_tab0[177] = 32'h6d9062c1; leap_tab0[178] = 32'hb6cbb983; leap_tab0[179] = 32'h003d0f40;
+    leap_tab0[180] = 32'h003c0f00; leap_tab0[181] = 32'hb6cab9c3; leap_tab0[182] = 32'h6d916281; leap_tab0[183] = 32'hdb67d442;
+    leap_tab0[184] = 32'h6d936201; leap_tab0[185] = 32'hdb65d4c2; leap_tab0[186] = 32'h003e0f80; leap_tab0[187] = 32'hb6c8b943;
+    leap_tab0[188] = 32'hb6c9b903; leap_tab0[189] = 32'h003f0fc0; leap_tab0[190] = 32'hdb64d482; leap_tab0[191] = 32'h6d926241;
+    leap_tab0[192] = 32'hdb76d002; leap_tab0[193] = 32'h6d8066c1; leap_tab0[194] = 32'hb6dbbd83; leap_tab0[195] = 32'h002d0b40;
+    leap_tab0[196] = 32'h002c0b00; leap_tab0[197] = 32'hb6dabdc3; leap_tab0[198] = 32'h6d816681; leap_tab0[199] = 32'hdb77d042;
+    leap_tab0[200] = 32'h6d836601; leap_tab0[201] = 32'hdb75d0c2; leap_tab0[202] = 32'h002e0b80; leap_tab0[203] = 32'hb6d8bd43;
+    leap_tab0[204] = 32'hb6d9bd03; leap_tab0[205] = 32'h002f0bc0; leap_tab0[206] = 32'hdb74d082; leap_tab0[207] = 32'h6d826641;
+    leap_tab0[208] = 32'hb6ddbc03; leap_tab0[209] = 32'h002b0ac0; leap_tab0[210] = 32'hdb70d182; leap_tab0[211] = 32'h6d866741;
+    leap_tab0[212] = 32'h6d876701; leap_tab0[213] = 32'hdb71d1c2; leap_tab0[214] = 32'h002a0a80; leap_tab0[215] = 32'hb6dcbc43;
+    leap_tab0[216] = 32'h00280a00; leap_tab0[217] = 32'hb6debcc3; leap_tab0[218] = 32'h6d856781; leap_tab0[219] = 32'hdb73d142;
+    leap_tab0[220] = 32'hdb72d102; leap_tab0[221] = 32'h6d8467c1; leap_tab0[222] = 32'hb6dfbc83; leap_tab0[223] = 32'h00290a40;
+    leap_tab0[224] = 32'h00200800; leap_tab0[225] = 32'hb6d6bec3; leap_tab0[226] = 32'h6d8d6581; leap_tab0[227] = 32'hdb7bd342;
+    leap_tab0[228] = 32'hdb7ad302; leap_tab0[229] = 32'h6d8c65c1; leap_tab0[230] = 32'hb6d7be83; leap_tab0[231] = 32'h00210840;
+    leap_tab0[232] = 32'hb6d5be03; leap_tab0[233] = 32'h002308c0; leap_tab0[234] = 32'hdb78d382; leap_tab0[235] = 32'h6d8e6541;
+    leap_tab0[236] = 32'h6d8f6501; leap_tab0[237] = 32'hdb79d3c2; leap_tab0[238] = 32'h00220880; leap_tab0[239] = 32'hb6d4be43;
+    leap_tab0[240] = 32'h6d8b6401; leap_tab0[241] = 32'hdb7dd2c2; leap_tab0[242] = 32'h00260980; leap_tab0[243] = 32'hb6d0bf43;
+    leap_tab0[244] = 32'hb6d1bf03; leap_tab0[245] = 32'h002709c0; leap_tab0[246] = 32'hdb7cd282; leap_tab0[247] = 32'h6d8a6441;
+    leap_tab0[248] = 32'hdb7ed202; leap_tab0[249] = 32'h6d8864c1; leap_tab0[250] = 32'hb6d3bf83; leap_tab0[251] = 32'h00250940;
+    leap_tab0[252] = 32'h00240900; leap_tab0[253] = 32'hb6d2bfc3; leap_tab0[254] = 32'h6d896481; leap_tab0[255] = 32'hdb7fd242;
+    leap_tab1[0] = 32'h00000000; leap_tab1[1] = 32'hdb36c002; leap_tab1[2] = 32'hb62d8003; leap_tab1[3] = 32'h6d1b4001;
+    leap_tab1[4] = 32'h6c1b0001; leap_tab1[5] = 32'hb72dc003; leap_tab1[6] = 32'hda368002; leap_tab1[7] = 32'h01004000;
+    leap_tab1[8] = 32'hd8360002; leap_tab1[9] = 32'h0300c000; leap_tab1[10] = 32'h6e1b8001; leap_tab1[11] = 32'hb52d4003;
+    leap_tab1[12] = 32'hb42d0003; leap_tab1[13] = 32'h6f1bc001; leap_tab1[14] = 32'h02008000; leap_tab1[15] = 32'hd9364002;
+    leap_tab1[16] = 32'hb02c0003; leap_tab1[17] = 32'h6b1ac001; leap_tab1[18] = 32'h06018000; leap_tab1[19] = 32'hdd374002;
+    leap_tab1[20] = 32'hdc370002; leap_tab1[21] = 32'h0701c000; leap_tab1[22] = 32'h6a1a8001; leap_tab1[23] = 32'hb12c4003;
+    leap_tab1[24] = 32'h681a0001; leap_tab1[25] = 32'hb32cc003; leap_tab1[26] = 32'hde378002; leap_tab1[27] = 32'h05014000;
+    leap_tab1[28] = 32'h04010000; leap_tab1[29] = 32'hdf37c002; leap_tab1[30] = 32'hb22c8003; leap_tab1[31] = 32'h691a4001;
+    leap_tab1[32] = 32'h60180001; leap_tab1[33] = 32'hbb2ec003; leap_tab1[34] = 32'hd6358002; leap_tab1[35] = 32'h0d034000;
+    leap_tab1[36] = 32'h0c030000; leap_tab1[37] = 32'hd735c002; leap_tab1[38] = 32'hba2e8003; leap_tab1[39] = 32'h61184001;
+    leap_tab1[40] = 32'hb82e0003; leap_tab1[41] = 32'h6318c001; leap_tab1[42] = 32'h0e038000; leap_tab1[43] = 32'hd5354002;
+    leap_tab1[44] = 32'hd4350002; leap_tab1[45] = 32'h0f03c000; leap_tab1[46] = 32'h62188001; leap_tab1[47] = 32'hb92e4003;
+    leap_tab1[48] = 32'hd0340002; leap_tab1[49] = 32'h0b02c000; leap_tab1[50] = 32'h66198001; leap_tab1[51] = 32'hbd2f4003;
+    leap_tab1[52] = 32'hbc2f0003; leap_tab1[53] = 32'h6719c001; leap_tab1[54] = 32'h0a028000; leap_tab1[55] = 32'hd1344002;
+    leap_tab1[56] = 32'h08020000; leap_tab1[57] = 32'hd334c002; leap_tab1[58] = 32'hbe2f8003; leap_tab1[59] = 32'h65194001;
+    leap_tab1[60] = 32'h64190001; leap_tab1[61] = 32'hbf2fc003; leap_tab1[62] = 32'hd2348002; leap_tab1[63] = 32'h09024000;
+    leap_tab1[64] = 32'hc0300002; leap_tab1[65] = 32'h1b06c000; leap_tab1[66] = 32'h761d8001; leap_tab1[67] = 32'had2b4003;
+    leap_tab1[68] = 32'hac2b0003; leap_tab1[69] = 32'h771dc001; leap_tab1[70] = 32'h1a068000; leap_tab1[71] = 32'hc1304002;
+    leap_tab1[72] = 32'h18060000; leap_tab1[73] = 32'hc330c002; leap_tab1[74] = 32'hae2b8003; leap_tab1[75] = 32'h751d4001;
+    leap_tab1[76] = 32'h741d0001; leap_tab1[77] = 32'haf2bc003; leap_tab1[78] = 32'hc2308002; leap_tab1[79] = 32'h19064000;
+    leap_tab1[80] = 32'h701c0001; leap_tab1[81] = 32'hab2ac003; leap_tab1[82] = 32'hc6318002; leap_tab1[83] = 32'h1d074000;
+    leap_tab1[84] = 32'h1c070000; leap_tab1[85] = 32'hc731c002; leap_tab1[86] = 32'haa2a8003; leap_tab1[87] = 32'h711c4001;
+    leap_tab1[88] = 32'ha82a0003; leap_tab1[89] = 32'h731cc001; leap_tab1[90] = 32'h1e078000; leap_tab1[91] = 32'hc5314002;
+    leap_tab1[92] = 32'hc4310002; leap_tab1[93] = 32'h1f07c000; leap_tab1[94] = 32'h721c8001; leap_tab1[95] = 32'ha92a4003;
+    leap_tab1[96] = 32'ha0280003; leap_tab1[97] = 32'h7b1ec001; leap_tab1[98] = 32'h16058000; leap_tab1[99] = 32'hcd334002;
+    leap_tab1[100] = 32'hcc330002; leap_tab1[101] = 32'h1705c000; leap_tab1[102] = 32'h7a1e8001; leap_tab1[103] = 32'ha1284003;
+    leap_tab1[104] = 32'h781e0001; leap_tab1[105] = 32'ha328c003; leap_tab1[106] = 32'hce338002; leap_tab1[107] = 32'h15054000;
+    leap_tab1[108] = 32'h14050000; leap_tab1[109] = 32'hcf33c002; leap_tab1[110] = 32'ha2288003; leap_tab1[111] = 32'h791e4001;
+    leap_tab1[112] = 32'h10040000; leap_tab1[113] = 32'hcb32c002; leap_tab1[114] = 32'ha6298003; leap_tab1[115] = 32'h7d1f4001;
+    leap_tab1[116] = 32'h7c1f0001; leap_tab1[117] = 32'ha729c003; leap_tab1[118] = 32'hca328002; leap_tab1[119] = 32'h11044000;
+    leap_tab1[120] = 32'hc8320002; leap_tab1[121] = 32'h1304c000; leap_tab1[122] = 32'h7e1f8001; leap_tab1[123] = 32'ha5294003;
+    leap_tab1[124] = 32'ha4290003; leap_tab1[125] = 32'h7f1fc001; leap_tab1[126] = 32'h12048000; leap_tab1[127] = 32'hc9324002;
+    leap_tab1[128] = 32'h80200003; leap_tab1[129] = 32'h5b16c001; leap_tab1[130] = 32'h360d8000; leap_tab1[131] = 32'hed3b4002;
+    leap_tab1[132] = 32'hec3b0002; leap_tab1[133] = 32'h370dc000; leap_tab1[134] = 32'h5a168001; leap_tab1[135] = 32'h81204003;
+    leap_tab1[136] = 32'h58160001; leap_tab1[137] = 32'h8320c003; leap_tab1[138] = 32'hee3b8002; leap_tab1[139] = 32'h350d4000;
+    leap_tab1[140] = 32'h340d0000; leap_tab1[141] = 32'hef3bc002; leap_tab1[142] = 32'h82208003; leap_tab1[143] = 32'h59164001;
+    leap_tab1[144] = 32'h300c0000; leap_tab1[145] = 32'heb3ac002; leap_tab1[146] = 32'h86218003; leap_tab1[147] = 32'h5d174001;
+    leap_tab1[148] = 32'h5c170001; leap_tab1[149] = 32'h8721c003; leap_tab1[150] = 32'hea3a8002; leap_tab1[151] = 32'h310c4000;
+    leap_tab1[152] = 32'he83a0002; leap_tab1[153] = 32'h330cc000; leap_tab1[154] = 32'h5e178001; leap_tab1[155] = 32'h85214003;
+    leap_tab1[156] = 32'h84210003; leap_tab1[157] = 32'h5f17c001; leap_tab1[158] = 32'h320c8000; leap_tab1[159] = 32'he93a4002;
+    leap_tab1[160] = 32'he0380002; leap_tab1[161] = 32'h3b0ec000; leap_tab1[162] = 32'h56158001; leap_tab1[163] = 32'h8d234003;
+    leap_tab1[164] = 32'h8c230003; leap_tab1[165] = 32'h5715c001; leap_tab1[166] = 32'h3a0e8000; leap_tab1[167] = 32'he1384002;
+    leap_tab1[168] = 32'h380e0000; leap_tab1[169] = 32'he338c002; leap_tab1[170] = 32'h8e238003; leap_tab1[171] = 32'h55154001;
+    leap_tab1[172] = 32'h54150001; leap_tab1[173] = 32'h8f23c003; leap_tab1[174] = 32'he2388002; leap_tab1[175] = 32'h390e4000;
+    leap_tab1[176] = 32'h50140001; leap_tab1[177] = 32'h8b22c003; leap_tab1[178] = 32'he6398002; leap_tab1[179] = 32'h3d0f4000;
+    leap_tab1[180] = 32'h3c0f0000; leap_tab1[181] = 32'he739c002; leap_tab1[182] = 32'h8a228003; leap_tab1[183] = 32'h51144001;
+    leap_tab1[184] = 32'h88220003; leap_tab1[185] = 32'h5314c001; leap_tab1[186] = 32'h3e0f8000; leap_tab1[187] = 32'he5394002;
+    leap_tab1[188] = 32'he4390002; leap_tab1[189] = 32'h3f0fc000; leap_tab1[190] = 32'h52148001; leap_tab1[191] = 32'h89224003;
+    leap_tab1[192] = 32'h40100001; leap_tab1[193] = 32'h9b26c003; leap_tab1[194] = 32'hf63d8002; leap_tab1[195] = 32'h2d0b4000;
+    leap_tab1[196] = 32'h2c0b0000; leap_tab1[197] = 32'hf73dc002; leap_tab1[198] = 32'h9a268003; leap_tab1[199] = 32'h41104001;
+    leap_tab1[200] = 32'h98260003; leap_tab1[201] = 32'h4310c001; leap_tab1[202] = 32'h2e0b8000; leap_tab1[203] = 32'hf53d4002;
+    leap_tab1[204] = 32'hf43d0002; leap_tab1[205] = 32'h2f0bc000; leap_tab1[206] = 32'h42108001; leap_tab1[207] = 32'h99264003;
+    leap_tab1[208] = 32'hf03c0002; leap_tab1[209] = 32'h2b0ac000; leap_tab1[210] = 32'h46118001; leap_tab1[211] = 32'h9d274003;
+    leap_tab1[212] = 32'h9c270003; leap_tab1[213] = 32'h4711c001; leap_tab1[214] = 32'h2a0a8000; leap_tab1[215] = 32'hf13c4002;
+    leap_tab1[216] = 32'h280a0000; leap_tab1[217] = 32'hf33cc002; leap_tab1[218] = 32'h9e278003; leap_tab1[219] = 32'h45114001;
+    leap_tab1[220] = 32'h44110001; leap_tab1[221] = 32'h9f27c003; leap_tab1[222] = 32'hf23c8002; leap_tab1[223] = 32'h290a4000;
+    leap_tab1[224] = 32'h20080000; leap_tab1[225] = 32'hfb3ec002; leap_tab1[226] = 32'h96258003; leap_tab1[227] = 32'h4d134001;
+    leap_tab1[228] = 32'h4c130001; leap_tab1[229] = 32'h9725c003; leap_tab1[230] = 32'hfa3e8002; leap_tab1[231] = 32'h21084000;
+    leap_tab1[232] = 32'hf83e0002; leap_tab1[233] = 32'h2308c000; leap_tab1[234] = 32'h4e138001; leap_tab1[235] = 32'h95254003;
+    leap_tab1[236] = 32'h94250003; leap_tab1[237] = 32'h4f13c001; leap_tab1[238] = 32'h22088000; leap_tab1[239] = 32'hf93e4002;
+    leap_tab1[240] = 32'h90240003; leap_tab1[241] = 32'h4b12c001; leap_tab1[242] = 32'h26098000; leap_tab1[243] = 32'hfd3f4002;
+    leap_tab1[244] = 32'hfc3f0002; leap_tab1[245] = 32'h2709c000; leap_tab1[246] = 32'h4a128001; leap_tab1[247] = 32'h91244003;
+    leap_tab1[248] = 32'h48120001; leap_tab1[249] = 32'h9324c003; leap_tab1[250] = 32'hfe3f8002; leap_tab1[251] = 32'h25094000;
+    leap_tab1[252] = 32'h24090000; leap_tab1[253] = 32'hff3fc002; leap_tab1[254] = 32'h92248003; leap_tab1[255] = 32'h49124001;
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_0_1 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_0_1 = ({16'd0, lfsr_0_1[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_0_1[39:32]] ^ leap_tab1[lfsr_0_1[47:40]], leap_tab0[lfsr_0_1[7:0]] ^ leap_tab1[lfsr_0_1[15:8]]};
+    end else begin
+      lfsr_next_0_1 = lfsr_0_1;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_2_3 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_2_3 = ({16'd0, lfsr_2_3[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_2_3[39:32]] ^ leap_tab1[lfsr_2_3[47:40]], leap_tab0[lfsr_2_3[7:0]] ^ leap_tab1[lfsr_2_3[15:8]]};
+    end else begin
+      lfsr_next_2_3 = lfsr_2_3;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_4_5 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_4_5 = ({16'd0, lfsr_4_5[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_4_5[39:32]] ^ leap_tab1[lfsr_4_5[47:40]], leap_tab0[lfsr_4_5[7:0]] ^ leap_tab1[lfsr_4_5[15:8]]};
+    end else begin
+      lfsr_next_4_5 = lfsr_4_5;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_6_7 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_6_7 = ({16'd0, lfsr_6_7[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_6_7[39:32]] ^ leap_tab1[lfsr_6_7[47:40]], leap_tab0[lfsr_6_7[7:0]] ^ leap_tab1[lfsr_6_7[15:8]]};
+    end else begin
+      lfsr_next_6_7 = lfsr_6_7;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_8_9 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_8_9 = ({16'd0, lfsr_8_9[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_8_9[39:32]] ^ leap_tab1[lfsr_8_9[47:40]], leap_tab0[lfsr_8_9[7:0]] ^ leap_tab1[lfsr_8_9[15:8]]};
+    end else begin
+      lfsr_next_8_9 = lfsr_8_9;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_10_11 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_10_11 = ({16'd0, lfsr_10_11[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_10_11[39:32]] ^ leap_tab1[lfsr_10_11[47:40]], leap_tab0[lfsr_10_11[7:0]] ^ leap_tab1[lfsr_10_11[15:8]]};
+    end else begin
+      lfsr_next_10_11 = lfsr_10_11;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_12_13 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_12_13 = ({16'd0, lfsr_12_13[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_12_13[39:32]] ^ leap_tab1[lfsr_12_13[47:40]], leap_tab0[lfsr_12_13[7:0]] ^ leap_tab1[lfsr_12_13[15:8]]};
+    end else begin
+      lfsr_next_12_13 = lfsr_12_13;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_14_15 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_14_15 = ({16'd0, lfsr_14_15[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_14_15[39:32]] ^ leap_tab1[lfsr_14_15[47:40]], leap_tab0[lfsr_14_15[7:0]] ^ leap_tab1[lfsr_14_15[15:8]]};
+    end else begin
+      lfsr_next_14_15 = lfsr_14_15;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_16_17 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_16_17 = ({16'd0, lfsr_16_17[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_16_17[39:32]] ^ leap_tab1[lfsr_16_17[47:40]], leap_tab0[lfsr_16_17[7:0]] ^ leap_tab1[lfsr_16_17[15:8]]};
+    end else begin
+      lfsr_next_16_17 = lfsr_16_17;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_18_19 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_18_19 = ({16'd0, lfsr_18_19[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_18_19[39:32]] ^ leap_tab1[lfsr_18_19[47:40]], leap_tab0[lfsr_18_19[7:0]] ^ leap_tab1[lfsr_18_19[15:8]]};
+    end else begin
+      lfsr_next_18_19 = lfsr_18_19;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_20_21 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_20_21 = ({16'd0, lfsr_20_21[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_20_21[39:32]] ^ leap_tab1[lfsr_20_21[47:40]], leap_tab0[lfsr_20_21[7:0]] ^ leap_tab1[lfsr_20_21[15:8]]};
+    end else begin
+      lfsr_next_20_21 = lfsr_20_21;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_22_23 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_22_23 = ({16'd0, lfsr_22_23[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_22_23[39:32]] ^ leap_tab1[lfsr_22_23[47:40]], leap_tab0[lfsr_22_23[7:0]] ^ leap_tab1[lfsr_22_23[15:8]]};
+    end else begin
+      lfsr_next_22_23 = lfsr_22_23;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_24_25 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_24_25 = ({16'd0, lfsr_24_25[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_24_25[39:32]] ^ leap_tab1[lfsr_24_25[47:40]], leap_tab0[lfsr_24_25[7:0]] ^ leap_tab1[lfsr_24_25[15:8]]};
+    end else begin
+      lfsr_next_24_25 = lfsr_24_25;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_26_27 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_26_27 = ({16'd0, lfsr_26_27[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_26_27[39:32]] ^ leap_tab1[lfsr_26_27[47:40]], leap_tab0[lfsr_26_27[7:0]] ^ leap_tab1[lfsr_26_27[15:8]]};
+    end else begin
+      lfsr_next_26_27 = lfsr_26_27;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_28_29 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_28_29 = ({16'd0, lfsr_28_29[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_28_29[39:32]] ^ leap_tab1[lfsr_28_29[47:40]], leap_tab0[lfsr_28_29[7:0]] ^ leap_tab1[lfsr_28_29[15:8]]};
+    end else begin
+      lfsr_next_28_29 = lfsr_28_29;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_30_31 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_30_31 = ({16'd0, lfsr_30_31[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_30_31[39:32]] ^ leap_tab1[lfsr_30_31[47:40]], leap_tab0[lfsr_30_31[7:0]] ^ leap_tab1[lfsr_30_31[15:8]]};
+    end else begin
+      lfsr_next_30_31 = lfsr_30_31;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_32_33 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_32_33 = ({16'd0, lfsr_32_33[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_32_33[39:32]] ^ leap_tab1[lfsr_32_33[47:40]], leap_tab0[lfsr_32_33[7:0]] ^ leap_tab1[lfsr_32_33[15:8]]};
+    end else begin
+      lfsr_next_32_33 = lfsr_32_33;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_34_35 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_34_35 = ({16'd0, lfsr_34_35[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_34_35[39:32]] ^ leap_tab1[lfsr_34_35[47:40]], leap_tab0[lfsr_34_35[7:0]] ^ leap_tab1[lfsr_34_35[15:8]]};
+    end else begin
+      lfsr_next_34_35 = lfsr_34_35;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_36_37 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_36_37 = ({16'd0, lfsr_36_37[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_36_37[39:32]] ^ leap_tab1[lfsr_36_37[47:40]], leap_tab0[lfsr_36_37[7:0]] ^ leap_tab1[lfsr_36_37[15:8]]};
+    end else begin
+      lfsr_next_36_37 = lfsr_36_37;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_38_39 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_38_39 = ({16'd0, lfsr_38_39[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_38_39[39:32]] ^ leap_tab1[lfsr_38_39[47:40]], leap_tab0[lfsr_38_39[7:0]] ^ leap_tab1[lfsr_38_39[15:8]]};
+    end else begin
+      lfsr_next_38_39 = lfsr_38_39;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_40_41 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_40_41 = ({16'd0, lfsr_40_41[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_40_41[39:32]] ^ leap_tab1[lfsr_40_41[47:40]], leap_tab0[lfsr_40_41[7:0]] ^ leap_tab1[lfsr_40_41[15:8]]};
+    end else begin
+      lfsr_next_40_41 = lfsr_40_41;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_42_43 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_42_43 = ({16'd0, lfsr_42_43[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_42_43[39:32]] ^ leap_tab1[lfsr_42_43[47:40]], leap_tab0[lfsr_42_43[7:0]] ^ leap_tab1[lfsr_42_43[15:8]]};
+    end else begin
+      lfsr_next_42_43 = lfsr_42_43;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_44_45 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_44_45 = ({16'd0, lfsr_44_45[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_44_45[39:32]] ^ leap_tab1[lfsr_44_45[47:40]], leap_tab0[lfsr_44_45[7:0]] ^ leap_tab1[lfsr_44_45[15:8]]};
+    end else begin
+      lfsr_next_44_45 = lfsr_44_45;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_46_47 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_46_47 = ({16'd0, lfsr_46_47[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_46_47[39:32]] ^ leap_tab1[lfsr_46_47[47:40]], leap_tab0[lfsr_46_47[7:0]] ^ leap_tab1[lfsr_46_47[15:8]]};
+    end else begin
+      lfsr_next_46_47 = lfsr_46_47;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_48_49 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_48_49 = ({16'd0, lfsr_48_49[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_48_49[39:32]] ^ leap_tab1[lfsr_48_49[47:40]], leap_tab0[lfsr_48_49[7:0]] ^ leap_tab1[lfsr_48_49[15:8]]};
+    end else begin
+      lfsr_next_48_49 = lfsr_48_49;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_50_51 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_50_51 = ({16'd0, lfsr_50_51[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_50_51[39:32]] ^ leap_tab1[lfsr_50_51[47:40]], leap_tab0[lfsr_50_51[7:0]] ^ leap_tab1[lfsr_50_51[15:8]]};
+    end else begin
+      lfsr_next_50_51 = lfsr_50_51;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_52_53 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_52_53 = ({16'd0, lfsr_52_53[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_52_53[39:32]] ^ leap_tab1[lfsr_52_53[47:40]], leap_tab0[lfsr_52_53[7:0]] ^ leap_tab1[lfsr_52_53[15:8]]};
+    end else begin
+      lfsr_next_52_53 = lfsr_52_53;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_54_55 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_54_55 = ({16'd0, lfsr_54_55[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_54_55[39:32]] ^ leap_tab1[lfsr_54_55[47:40]], leap_tab0[lfsr_54_55[7:0]] ^ leap_tab1[lfsr_54_55[15:8]]};
+    end else begin
+      lfsr_next_54_55 = lfsr_54_55;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_56_57 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we) begin
+      lfsr_next_56_57 = ({16'd0, lfsr_56_57[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_56_57[39:32]] ^ leap_tab1[lfsr_56_57[47:40]], leap_tab0[lfsr_56_57[7:0]] ^ leap_tab1[lfsr_56_57[15:8]]};
+    end else begin
+      lfsr_next_56_57 = lfsr_56_57;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_58 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (lfsr_next_58_en) begin
+      lfsr_next_58 = {16'd0, lfsr_58[31:16]} ^ leap_tab0[lfsr_58[7:0]] ^ leap_tab1[lfsr_58[15:8]];
+    end else begin
+      lfsr_next_58 = lfsr_58;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_59_60 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_58) begin
+      lfsr_next_59_60 = ({16'd0, lfsr_59_60[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_59_60[39:32]] ^ leap_tab1[lfsr_59_60[47:40]], leap_tab0[lfsr_59_60[7:0]] ^ leap_tab1[lfsr_59_60[15:8]]};
+    end else begin
+      lfsr_next_59_60 = lfsr_59_60;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_61 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_58) begin
+      lfsr_next_61 = {16'd0, lfsr_61[31:16]} ^ leap_tab0[lfsr_61[7:0]] ^ leap_tab1[lfsr_61[15:8]];
+    end else begin
+      lfsr_next_61 = lfsr_61;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_62 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (lfsr_next_62_en) begin
+      lfsr_next_62 = {16'd0, lfsr_62[31:16]} ^ leap_tab0[lfsr_62[7:0]] ^ leap_tab1[lfsr_62[15:8]];
+    end else begin
+      lfsr_next_62 = lfsr_62;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_63_64 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_62) begin
+      lfsr_next_63_64 = ({16'd0, lfsr_63_64[63:16]} & 64'hffff0000ffff) ^ {leap_tab0[lfsr_63_64[39:32]] ^ leap_tab1[lfsr_63_64[47:40]], leap_tab0[lfsr_63_64[7:0]] ^ leap_tab1[lfsr_63_64[15:8]]};
+    end else begin
+      lfsr_next_63_64 = lfsr_63_64;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_65 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_62) begin
+      lfsr_next_65 = {16'd0, lfsr_65[31:16]} ^ leap_tab0[lfsr_65[7:0]] ^ leap_tab1[lfsr_65[15:8]];
+    end else begin
+      lfsr_next_65 = lfsr_65;
+    end
+  end
+`endif
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_58_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_65_f3[31:16], r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _shrBy_w_upd_64_sum[63:17], _shrBy_w_upd_65_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39]};
+`ifdef VERILATOR
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _shrBy_w_upd_64_sum[63:17], _shrBy_w_upd_65_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39]};
+`else
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, r_bias[6:0], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _shrBy_w_upd_64_sum[63:17], _shrBy_w_upd_65_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], lfsr_next_58_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_65_f3[31:16]};
+`endif
 
 endmodule
 

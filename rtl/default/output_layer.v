@@ -169,11 +169,6 @@ module output_layer (
   wire               draw_w_0;
   wire               w_we_0;
   reg  [31:0]        lfsr_next_0;
-  reg  [31:0]        lfsr_next_0_f0;
-  reg  [31:0]        lfsr_next_0_f1;
-  reg  [31:0]        lfsr_next_0_f2;
-  reg  [31:0]        lfsr_next_0_f3;
-  reg  [15:0]        lfsr_next_0_b;
   wire [15:0]        r_0;
   wire               lfsr_turn_0;
   reg  signed [16:0] w_upd_0_sum;
@@ -187,11 +182,6 @@ module output_layer (
   wire               draw_w_1;
   wire               w_we_1;
   reg  [31:0]        lfsr_next_1;
-  reg  [31:0]        lfsr_next_1_f0;
-  reg  [31:0]        lfsr_next_1_f1;
-  reg  [31:0]        lfsr_next_1_f2;
-  reg  [31:0]        lfsr_next_1_f3;
-  reg  [15:0]        lfsr_next_1_b;
   wire [15:0]        r_1;
   wire               lfsr_turn_1;
   reg  signed [16:0] w_upd_1_sum;
@@ -205,11 +195,6 @@ module output_layer (
   wire               draw_w_2;
   wire               w_we_2;
   reg  [31:0]        lfsr_next_2;
-  reg  [31:0]        lfsr_next_2_f0;
-  reg  [31:0]        lfsr_next_2_f1;
-  reg  [31:0]        lfsr_next_2_f2;
-  reg  [31:0]        lfsr_next_2_f3;
-  reg  [15:0]        lfsr_next_2_b;
   wire [15:0]        r_2;
   wire               lfsr_turn_2;
   reg  signed [16:0] w_upd_2_sum;
@@ -223,11 +208,6 @@ module output_layer (
   wire               draw_w_3;
   wire               w_we_3;
   reg  [31:0]        lfsr_next_3;
-  reg  [31:0]        lfsr_next_3_f0;
-  reg  [31:0]        lfsr_next_3_f1;
-  reg  [31:0]        lfsr_next_3_f2;
-  reg  [31:0]        lfsr_next_3_f3;
-  reg  [15:0]        lfsr_next_3_b;
   wire [15:0]        r_3;
   wire               lfsr_turn_3;
   reg  signed [16:0] w_upd_3_sum;
@@ -241,11 +221,6 @@ module output_layer (
   wire               draw_w_4;
   wire               w_we_4;
   reg  [31:0]        lfsr_next_4;
-  reg  [31:0]        lfsr_next_4_f0;
-  reg  [31:0]        lfsr_next_4_f1;
-  reg  [31:0]        lfsr_next_4_f2;
-  reg  [31:0]        lfsr_next_4_f3;
-  reg  [15:0]        lfsr_next_4_b;
   wire [15:0]        r_4;
   wire               lfsr_turn_4;
   reg  signed [16:0] w_upd_4_sum;
@@ -259,11 +234,6 @@ module output_layer (
   wire               draw_w_5;
   wire               w_we_5;
   reg  [31:0]        lfsr_next_5;
-  reg  [31:0]        lfsr_next_5_f0;
-  reg  [31:0]        lfsr_next_5_f1;
-  reg  [31:0]        lfsr_next_5_f2;
-  reg  [31:0]        lfsr_next_5_f3;
-  reg  [15:0]        lfsr_next_5_b;
   wire [15:0]        r_5;
   wire               lfsr_turn_5;
   reg  signed [16:0] w_upd_5_sum;
@@ -277,11 +247,6 @@ module output_layer (
   wire               draw_w_6;
   wire               w_we_6;
   reg  [31:0]        lfsr_next_6;
-  reg  [31:0]        lfsr_next_6_f0;
-  reg  [31:0]        lfsr_next_6_f1;
-  reg  [31:0]        lfsr_next_6_f2;
-  reg  [31:0]        lfsr_next_6_f3;
-  reg  [15:0]        lfsr_next_6_b;
   wire [15:0]        r_6;
   wire               lfsr_turn_6;
   reg  signed [16:0] w_upd_6_sum;
@@ -295,11 +260,6 @@ module output_layer (
   wire               draw_w_7;
   wire               w_we_7;
   reg  [31:0]        lfsr_next_7;
-  reg  [31:0]        lfsr_next_7_f0;
-  reg  [31:0]        lfsr_next_7_f1;
-  reg  [31:0]        lfsr_next_7_f2;
-  reg  [31:0]        lfsr_next_7_f3;
-  reg  [15:0]        lfsr_next_7_b;
   wire [15:0]        r_7;
   wire               lfsr_turn_7;
   reg  signed [16:0] w_upd_7_sum;
@@ -313,11 +273,6 @@ module output_layer (
   wire               draw_w_8;
   wire               w_we_8;
   reg  [31:0]        lfsr_next_8;
-  reg  [31:0]        lfsr_next_8_f0;
-  reg  [31:0]        lfsr_next_8_f1;
-  reg  [31:0]        lfsr_next_8_f2;
-  reg  [31:0]        lfsr_next_8_f3;
-  reg  [15:0]        lfsr_next_8_b;
   wire [15:0]        r_8;
   wire               lfsr_turn_8;
   reg  signed [16:0] w_upd_8_sum;
@@ -331,11 +286,6 @@ module output_layer (
   wire               draw_w_9;
   wire               w_we_9;
   reg  [31:0]        lfsr_next_9;
-  reg  [31:0]        lfsr_next_9_f0;
-  reg  [31:0]        lfsr_next_9_f1;
-  reg  [31:0]        lfsr_next_9_f2;
-  reg  [31:0]        lfsr_next_9_f3;
-  reg  [15:0]        lfsr_next_9_b;
   wire [15:0]        r_9;
   wire               lfsr_turn_9;
   reg  signed [16:0] w_upd_9_sum;
@@ -349,11 +299,6 @@ module output_layer (
   wire               draw_w_10;
   wire               w_we_10;
   reg  [31:0]        lfsr_next_10;
-  reg  [31:0]        lfsr_next_10_f0;
-  reg  [31:0]        lfsr_next_10_f1;
-  reg  [31:0]        lfsr_next_10_f2;
-  reg  [31:0]        lfsr_next_10_f3;
-  reg  [15:0]        lfsr_next_10_b;
   wire [15:0]        r_10;
   wire               lfsr_turn_10;
   reg  signed [16:0] w_upd_10_sum;
@@ -367,11 +312,6 @@ module output_layer (
   wire               draw_w_11;
   wire               w_we_11;
   reg  [31:0]        lfsr_next_11;
-  reg  [31:0]        lfsr_next_11_f0;
-  reg  [31:0]        lfsr_next_11_f1;
-  reg  [31:0]        lfsr_next_11_f2;
-  reg  [31:0]        lfsr_next_11_f3;
-  reg  [15:0]        lfsr_next_11_b;
   wire [15:0]        r_11;
   wire               lfsr_turn_11;
   reg  signed [16:0] w_upd_11_sum;
@@ -385,11 +325,6 @@ module output_layer (
   wire               draw_w_12;
   wire               w_we_12;
   reg  [31:0]        lfsr_next_12;
-  reg  [31:0]        lfsr_next_12_f0;
-  reg  [31:0]        lfsr_next_12_f1;
-  reg  [31:0]        lfsr_next_12_f2;
-  reg  [31:0]        lfsr_next_12_f3;
-  reg  [15:0]        lfsr_next_12_b;
   wire [15:0]        r_12;
   wire               lfsr_turn_12;
   reg  signed [16:0] w_upd_12_sum;
@@ -403,11 +338,6 @@ module output_layer (
   wire               draw_w_13;
   wire               w_we_13;
   reg  [31:0]        lfsr_next_13;
-  reg  [31:0]        lfsr_next_13_f0;
-  reg  [31:0]        lfsr_next_13_f1;
-  reg  [31:0]        lfsr_next_13_f2;
-  reg  [31:0]        lfsr_next_13_f3;
-  reg  [15:0]        lfsr_next_13_b;
   wire [15:0]        r_13;
   wire               lfsr_turn_13;
   reg  signed [16:0] w_upd_13_sum;
@@ -421,11 +351,6 @@ module output_layer (
   wire               draw_w_14;
   wire               w_we_14;
   reg  [31:0]        lfsr_next_14;
-  reg  [31:0]        lfsr_next_14_f0;
-  reg  [31:0]        lfsr_next_14_f1;
-  reg  [31:0]        lfsr_next_14_f2;
-  reg  [31:0]        lfsr_next_14_f3;
-  reg  [15:0]        lfsr_next_14_b;
   wire [15:0]        r_14;
   wire               lfsr_turn_14;
   reg  signed [16:0] w_upd_14_sum;
@@ -439,11 +364,6 @@ module output_layer (
   wire               draw_w_15;
   wire               w_we_15;
   reg  [31:0]        lfsr_next_15;
-  reg  [31:0]        lfsr_next_15_f0;
-  reg  [31:0]        lfsr_next_15_f1;
-  reg  [31:0]        lfsr_next_15_f2;
-  reg  [31:0]        lfsr_next_15_f3;
-  reg  [15:0]        lfsr_next_15_b;
   wire [15:0]        r_15;
   wire               lfsr_turn_15;
   reg  signed [16:0] w_upd_15_sum;
@@ -457,11 +377,6 @@ module output_layer (
   wire               draw_w_16;
   wire               w_we_16;
   reg  [31:0]        lfsr_next_16;
-  reg  [31:0]        lfsr_next_16_f0;
-  reg  [31:0]        lfsr_next_16_f1;
-  reg  [31:0]        lfsr_next_16_f2;
-  reg  [31:0]        lfsr_next_16_f3;
-  reg  [15:0]        lfsr_next_16_b;
   wire [15:0]        r_16;
   wire               lfsr_turn_16;
   reg  signed [16:0] w_upd_16_sum;
@@ -475,11 +390,6 @@ module output_layer (
   wire               draw_w_17;
   wire               w_we_17;
   reg  [31:0]        lfsr_next_17;
-  reg  [31:0]        lfsr_next_17_f0;
-  reg  [31:0]        lfsr_next_17_f1;
-  reg  [31:0]        lfsr_next_17_f2;
-  reg  [31:0]        lfsr_next_17_f3;
-  reg  [15:0]        lfsr_next_17_b;
   wire [15:0]        r_17;
   wire               lfsr_turn_17;
   reg  signed [16:0] w_upd_17_sum;
@@ -493,11 +403,6 @@ module output_layer (
   wire               draw_w_18;
   wire               w_we_18;
   reg  [31:0]        lfsr_next_18;
-  reg  [31:0]        lfsr_next_18_f0;
-  reg  [31:0]        lfsr_next_18_f1;
-  reg  [31:0]        lfsr_next_18_f2;
-  reg  [31:0]        lfsr_next_18_f3;
-  reg  [15:0]        lfsr_next_18_b;
   wire [15:0]        r_18;
   wire               lfsr_turn_18;
   reg  signed [16:0] w_upd_18_sum;
@@ -511,11 +416,6 @@ module output_layer (
   wire               draw_w_19;
   wire               w_we_19;
   reg  [31:0]        lfsr_next_19;
-  reg  [31:0]        lfsr_next_19_f0;
-  reg  [31:0]        lfsr_next_19_f1;
-  reg  [31:0]        lfsr_next_19_f2;
-  reg  [31:0]        lfsr_next_19_f3;
-  reg  [15:0]        lfsr_next_19_b;
   wire [15:0]        r_19;
   wire               lfsr_turn_19;
   reg  signed [16:0] w_upd_19_sum;
@@ -529,12 +429,8 @@ module output_layer (
   wire               draw_w_20;
   wire               w_we_20;
   wire               draw_b;
+  wire               lfsr_next_20_en;
   reg  [31:0]        lfsr_next_20;
-  reg  [31:0]        lfsr_next_20_f0;
-  reg  [31:0]        lfsr_next_20_f1;
-  reg  [31:0]        lfsr_next_20_f2;
-  reg  [31:0]        lfsr_next_20_f3;
-  reg  [15:0]        lfsr_next_20_b;
   wire [15:0]        r_20;
   wire [15:0]        r_bias;
   wire               lfsr_turn_20;
@@ -549,11 +445,6 @@ module output_layer (
   wire               draw_w_21;
   wire               w_we_21;
   reg  [31:0]        lfsr_next_21;
-  reg  [31:0]        lfsr_next_21_f0;
-  reg  [31:0]        lfsr_next_21_f1;
-  reg  [31:0]        lfsr_next_21_f2;
-  reg  [31:0]        lfsr_next_21_f3;
-  reg  [15:0]        lfsr_next_21_b;
   wire [15:0]        r_21;
   wire               lfsr_turn_21;
   reg  signed [16:0] w_upd_21_sum;
@@ -1080,6 +971,122 @@ module output_layer (
   reg  [19:0]        _add_err_rounded;
   reg  [18:0]        _mux_err_word;
   reg                _cur_host_rd_pend_q;
+`ifdef VERILATOR
+  // the LFSR leap's linear part g, one table per byte of the state's low bits (lane.ts leapTables)
+  reg  [31:0] leap_tab0 [0:255];
+  reg  [31:0] leap_tab1 [0:255];
+`else
+  reg  [31:0]        lfsr_next_0_f0;
+  reg  [31:0]        lfsr_next_0_f1;
+  reg  [31:0]        lfsr_next_0_f2;
+  reg  [31:0]        lfsr_next_0_f3;
+  reg  [15:0]        lfsr_next_0_b;
+  reg  [31:0]        lfsr_next_1_f0;
+  reg  [31:0]        lfsr_next_1_f1;
+  reg  [31:0]        lfsr_next_1_f2;
+  reg  [31:0]        lfsr_next_1_f3;
+  reg  [15:0]        lfsr_next_1_b;
+  reg  [31:0]        lfsr_next_2_f0;
+  reg  [31:0]        lfsr_next_2_f1;
+  reg  [31:0]        lfsr_next_2_f2;
+  reg  [31:0]        lfsr_next_2_f3;
+  reg  [15:0]        lfsr_next_2_b;
+  reg  [31:0]        lfsr_next_3_f0;
+  reg  [31:0]        lfsr_next_3_f1;
+  reg  [31:0]        lfsr_next_3_f2;
+  reg  [31:0]        lfsr_next_3_f3;
+  reg  [15:0]        lfsr_next_3_b;
+  reg  [31:0]        lfsr_next_4_f0;
+  reg  [31:0]        lfsr_next_4_f1;
+  reg  [31:0]        lfsr_next_4_f2;
+  reg  [31:0]        lfsr_next_4_f3;
+  reg  [15:0]        lfsr_next_4_b;
+  reg  [31:0]        lfsr_next_5_f0;
+  reg  [31:0]        lfsr_next_5_f1;
+  reg  [31:0]        lfsr_next_5_f2;
+  reg  [31:0]        lfsr_next_5_f3;
+  reg  [15:0]        lfsr_next_5_b;
+  reg  [31:0]        lfsr_next_6_f0;
+  reg  [31:0]        lfsr_next_6_f1;
+  reg  [31:0]        lfsr_next_6_f2;
+  reg  [31:0]        lfsr_next_6_f3;
+  reg  [15:0]        lfsr_next_6_b;
+  reg  [31:0]        lfsr_next_7_f0;
+  reg  [31:0]        lfsr_next_7_f1;
+  reg  [31:0]        lfsr_next_7_f2;
+  reg  [31:0]        lfsr_next_7_f3;
+  reg  [15:0]        lfsr_next_7_b;
+  reg  [31:0]        lfsr_next_8_f0;
+  reg  [31:0]        lfsr_next_8_f1;
+  reg  [31:0]        lfsr_next_8_f2;
+  reg  [31:0]        lfsr_next_8_f3;
+  reg  [15:0]        lfsr_next_8_b;
+  reg  [31:0]        lfsr_next_9_f0;
+  reg  [31:0]        lfsr_next_9_f1;
+  reg  [31:0]        lfsr_next_9_f2;
+  reg  [31:0]        lfsr_next_9_f3;
+  reg  [15:0]        lfsr_next_9_b;
+  reg  [31:0]        lfsr_next_10_f0;
+  reg  [31:0]        lfsr_next_10_f1;
+  reg  [31:0]        lfsr_next_10_f2;
+  reg  [31:0]        lfsr_next_10_f3;
+  reg  [15:0]        lfsr_next_10_b;
+  reg  [31:0]        lfsr_next_11_f0;
+  reg  [31:0]        lfsr_next_11_f1;
+  reg  [31:0]        lfsr_next_11_f2;
+  reg  [31:0]        lfsr_next_11_f3;
+  reg  [15:0]        lfsr_next_11_b;
+  reg  [31:0]        lfsr_next_12_f0;
+  reg  [31:0]        lfsr_next_12_f1;
+  reg  [31:0]        lfsr_next_12_f2;
+  reg  [31:0]        lfsr_next_12_f3;
+  reg  [15:0]        lfsr_next_12_b;
+  reg  [31:0]        lfsr_next_13_f0;
+  reg  [31:0]        lfsr_next_13_f1;
+  reg  [31:0]        lfsr_next_13_f2;
+  reg  [31:0]        lfsr_next_13_f3;
+  reg  [15:0]        lfsr_next_13_b;
+  reg  [31:0]        lfsr_next_14_f0;
+  reg  [31:0]        lfsr_next_14_f1;
+  reg  [31:0]        lfsr_next_14_f2;
+  reg  [31:0]        lfsr_next_14_f3;
+  reg  [15:0]        lfsr_next_14_b;
+  reg  [31:0]        lfsr_next_15_f0;
+  reg  [31:0]        lfsr_next_15_f1;
+  reg  [31:0]        lfsr_next_15_f2;
+  reg  [31:0]        lfsr_next_15_f3;
+  reg  [15:0]        lfsr_next_15_b;
+  reg  [31:0]        lfsr_next_16_f0;
+  reg  [31:0]        lfsr_next_16_f1;
+  reg  [31:0]        lfsr_next_16_f2;
+  reg  [31:0]        lfsr_next_16_f3;
+  reg  [15:0]        lfsr_next_16_b;
+  reg  [31:0]        lfsr_next_17_f0;
+  reg  [31:0]        lfsr_next_17_f1;
+  reg  [31:0]        lfsr_next_17_f2;
+  reg  [31:0]        lfsr_next_17_f3;
+  reg  [15:0]        lfsr_next_17_b;
+  reg  [31:0]        lfsr_next_18_f0;
+  reg  [31:0]        lfsr_next_18_f1;
+  reg  [31:0]        lfsr_next_18_f2;
+  reg  [31:0]        lfsr_next_18_f3;
+  reg  [15:0]        lfsr_next_18_b;
+  reg  [31:0]        lfsr_next_19_f0;
+  reg  [31:0]        lfsr_next_19_f1;
+  reg  [31:0]        lfsr_next_19_f2;
+  reg  [31:0]        lfsr_next_19_f3;
+  reg  [15:0]        lfsr_next_19_b;
+  reg  [31:0]        lfsr_next_20_f0;
+  reg  [31:0]        lfsr_next_20_f1;
+  reg  [31:0]        lfsr_next_20_f2;
+  reg  [31:0]        lfsr_next_20_f3;
+  reg  [15:0]        lfsr_next_20_b;
+  reg  [31:0]        lfsr_next_21_f0;
+  reg  [31:0]        lfsr_next_21_f1;
+  reg  [31:0]        lfsr_next_21_f2;
+  reg  [31:0]        lfsr_next_21_f3;
+  reg  [15:0]        lfsr_next_21_b;
+`endif
 
   assign issue = issuing_q;  // generator/units/output.ts:247
 
@@ -1620,7 +1627,8 @@ module output_layer (
 
   assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_0 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_0 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_0_f0 = 32'd0;
     lfsr_next_0_f1 = 32'd0;
@@ -1638,6 +1646,7 @@ module output_layer (
       lfsr_next_0 = lfsr_0;
     end
   end
+`endif
 
   assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:460
 
@@ -1678,7 +1687,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:454)
+  // comb: w_upd_0 (generator/units/lane.ts:539)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -1737,7 +1746,8 @@ module output_layer (
 
   assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_1 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_1 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_1_f0 = 32'd0;
     lfsr_next_1_f1 = 32'd0;
@@ -1755,6 +1765,7 @@ module output_layer (
       lfsr_next_1 = lfsr_1;
     end
   end
+`endif
 
   assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:460
 
@@ -1795,7 +1806,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:454)
+  // comb: w_upd_1 (generator/units/lane.ts:539)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -1854,7 +1865,8 @@ module output_layer (
 
   assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_2 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_2 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_2_f0 = 32'd0;
     lfsr_next_2_f1 = 32'd0;
@@ -1872,6 +1884,7 @@ module output_layer (
       lfsr_next_2 = lfsr_2;
     end
   end
+`endif
 
   assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:460
 
@@ -1912,7 +1925,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:454)
+  // comb: w_upd_2 (generator/units/lane.ts:539)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -1971,7 +1984,8 @@ module output_layer (
 
   assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_3 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_3 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_3_f0 = 32'd0;
     lfsr_next_3_f1 = 32'd0;
@@ -1989,6 +2003,7 @@ module output_layer (
       lfsr_next_3 = lfsr_3;
     end
   end
+`endif
 
   assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:460
 
@@ -2029,7 +2044,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:454)
+  // comb: w_upd_3 (generator/units/lane.ts:539)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -2088,7 +2103,8 @@ module output_layer (
 
   assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_4 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_4 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_4_f0 = 32'd0;
     lfsr_next_4_f1 = 32'd0;
@@ -2106,6 +2122,7 @@ module output_layer (
       lfsr_next_4 = lfsr_4;
     end
   end
+`endif
 
   assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:460
 
@@ -2146,7 +2163,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:454)
+  // comb: w_upd_4 (generator/units/lane.ts:539)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -2205,7 +2222,8 @@ module output_layer (
 
   assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_5 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_5 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_5_f0 = 32'd0;
     lfsr_next_5_f1 = 32'd0;
@@ -2223,6 +2241,7 @@ module output_layer (
       lfsr_next_5 = lfsr_5;
     end
   end
+`endif
 
   assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:460
 
@@ -2263,7 +2282,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:454)
+  // comb: w_upd_5 (generator/units/lane.ts:539)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -2322,7 +2341,8 @@ module output_layer (
 
   assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_6 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_6 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_6_f0 = 32'd0;
     lfsr_next_6_f1 = 32'd0;
@@ -2340,6 +2360,7 @@ module output_layer (
       lfsr_next_6 = lfsr_6;
     end
   end
+`endif
 
   assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:460
 
@@ -2380,7 +2401,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:454)
+  // comb: w_upd_6 (generator/units/lane.ts:539)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -2439,7 +2460,8 @@ module output_layer (
 
   assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_7 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_7 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_7_f0 = 32'd0;
     lfsr_next_7_f1 = 32'd0;
@@ -2457,6 +2479,7 @@ module output_layer (
       lfsr_next_7 = lfsr_7;
     end
   end
+`endif
 
   assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:460
 
@@ -2497,7 +2520,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:454)
+  // comb: w_upd_7 (generator/units/lane.ts:539)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -2556,7 +2579,8 @@ module output_layer (
 
   assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_8 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_8 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_8_f0 = 32'd0;
     lfsr_next_8_f1 = 32'd0;
@@ -2574,6 +2598,7 @@ module output_layer (
       lfsr_next_8 = lfsr_8;
     end
   end
+`endif
 
   assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:460
 
@@ -2614,7 +2639,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:454)
+  // comb: w_upd_8 (generator/units/lane.ts:539)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -2673,7 +2698,8 @@ module output_layer (
 
   assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_9 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_9 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_9_f0 = 32'd0;
     lfsr_next_9_f1 = 32'd0;
@@ -2691,6 +2717,7 @@ module output_layer (
       lfsr_next_9 = lfsr_9;
     end
   end
+`endif
 
   assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:460
 
@@ -2731,7 +2758,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:454)
+  // comb: w_upd_9 (generator/units/lane.ts:539)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -2790,7 +2817,8 @@ module output_layer (
 
   assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_10 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_10 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_10_f0 = 32'd0;
     lfsr_next_10_f1 = 32'd0;
@@ -2808,6 +2836,7 @@ module output_layer (
       lfsr_next_10 = lfsr_10;
     end
   end
+`endif
 
   assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:460
 
@@ -2848,7 +2877,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:454)
+  // comb: w_upd_10 (generator/units/lane.ts:539)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -2907,7 +2936,8 @@ module output_layer (
 
   assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_11 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_11 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_11_f0 = 32'd0;
     lfsr_next_11_f1 = 32'd0;
@@ -2925,6 +2955,7 @@ module output_layer (
       lfsr_next_11 = lfsr_11;
     end
   end
+`endif
 
   assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:460
 
@@ -2965,7 +2996,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:454)
+  // comb: w_upd_11 (generator/units/lane.ts:539)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -3024,7 +3055,8 @@ module output_layer (
 
   assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_12 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_12 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_12_f0 = 32'd0;
     lfsr_next_12_f1 = 32'd0;
@@ -3042,6 +3074,7 @@ module output_layer (
       lfsr_next_12 = lfsr_12;
     end
   end
+`endif
 
   assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:460
 
@@ -3082,7 +3115,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:454)
+  // comb: w_upd_12 (generator/units/lane.ts:539)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -3141,7 +3174,8 @@ module output_layer (
 
   assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_13 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_13 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_13_f0 = 32'd0;
     lfsr_next_13_f1 = 32'd0;
@@ -3159,6 +3193,7 @@ module output_layer (
       lfsr_next_13 = lfsr_13;
     end
   end
+`endif
 
   assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:460
 
@@ -3199,7 +3234,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:454)
+  // comb: w_upd_13 (generator/units/lane.ts:539)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -3258,7 +3293,8 @@ module output_layer (
 
   assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_14 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_14 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_14_f0 = 32'd0;
     lfsr_next_14_f1 = 32'd0;
@@ -3276,6 +3312,7 @@ module output_layer (
       lfsr_next_14 = lfsr_14;
     end
   end
+`endif
 
   assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:460
 
@@ -3316,7 +3353,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:454)
+  // comb: w_upd_14 (generator/units/lane.ts:539)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -3375,7 +3412,8 @@ module output_layer (
 
   assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_15 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_15 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_15_f0 = 32'd0;
     lfsr_next_15_f1 = 32'd0;
@@ -3393,6 +3431,7 @@ module output_layer (
       lfsr_next_15 = lfsr_15;
     end
   end
+`endif
 
   assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:460
 
@@ -3433,7 +3472,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:454)
+  // comb: w_upd_15 (generator/units/lane.ts:539)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -3492,7 +3531,8 @@ module output_layer (
 
   assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_16 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_16 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_16_f0 = 32'd0;
     lfsr_next_16_f1 = 32'd0;
@@ -3510,6 +3550,7 @@ module output_layer (
       lfsr_next_16 = lfsr_16;
     end
   end
+`endif
 
   assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:460
 
@@ -3550,7 +3591,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:454)
+  // comb: w_upd_16 (generator/units/lane.ts:539)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -3609,7 +3650,8 @@ module output_layer (
 
   assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_17 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_17 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_17_f0 = 32'd0;
     lfsr_next_17_f1 = 32'd0;
@@ -3627,6 +3669,7 @@ module output_layer (
       lfsr_next_17 = lfsr_17;
     end
   end
+`endif
 
   assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:460
 
@@ -3667,7 +3710,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:454)
+  // comb: w_upd_17 (generator/units/lane.ts:539)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -3726,7 +3769,8 @@ module output_layer (
 
   assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_18 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_18 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_18_f0 = 32'd0;
     lfsr_next_18_f1 = 32'd0;
@@ -3744,6 +3788,7 @@ module output_layer (
       lfsr_next_18 = lfsr_18;
     end
   end
+`endif
 
   assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:460
 
@@ -3784,7 +3829,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:454)
+  // comb: w_upd_18 (generator/units/lane.ts:539)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -3843,7 +3888,8 @@ module output_layer (
 
   assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:457
 
-  // comb: lfsr_next_19 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_19 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_19_f0 = 32'd0;
     lfsr_next_19_f1 = 32'd0;
@@ -3861,6 +3907,7 @@ module output_layer (
       lfsr_next_19 = lfsr_19;
     end
   end
+`endif
 
   assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:460
 
@@ -3901,7 +3948,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:454)
+  // comb: w_upd_19 (generator/units/lane.ts:539)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -3962,14 +4009,17 @@ module output_layer (
 
   assign draw_b = (upd2 & k_last2_q) & (sub2_q == 2'd2);  // generator/units/output.ts:458
 
-  // comb: lfsr_next_20 (generator/units/lane.ts:144)
+  assign lfsr_next_20_en = w_we_20 | draw_b;  // generator/units/lane.ts:347
+
+`ifndef VERILATOR
+  // comb: lfsr_next_20 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_20_f0 = 32'd0;
     lfsr_next_20_f1 = 32'd0;
     lfsr_next_20_f2 = 32'd0;
     lfsr_next_20_f3 = 32'd0;
     lfsr_next_20_b = 16'd0;
-    if ((w_we_20 | draw_b)) begin
+    if (lfsr_next_20_en) begin
       lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};
       lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};
       lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};
@@ -3980,6 +4030,7 @@ module output_layer (
       lfsr_next_20 = lfsr_20;
     end
   end
+`endif
 
   assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:460
 
@@ -4022,7 +4073,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:454)
+  // comb: w_upd_20 (generator/units/lane.ts:539)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4081,7 +4132,8 @@ module output_layer (
 
   assign w_we_21 = upd2 & (1'b1 & ((~k_last2_q) | (sub2_q < 2'd2)));  // generator/units/output.ts:457
 
-  // comb: lfsr_next_21 (generator/units/lane.ts:144)
+`ifndef VERILATOR
+  // comb: lfsr_next_21 (generator/units/lane.ts:148)
   always @* begin
     lfsr_next_21_f0 = 32'd0;
     lfsr_next_21_f1 = 32'd0;
@@ -4099,6 +4151,7 @@ module output_layer (
       lfsr_next_21 = lfsr_21;
     end
   end
+`endif
 
   assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:460
 
@@ -4139,7 +4192,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:454)
+  // comb: w_upd_21 (generator/units/lane.ts:539)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4182,7 +4235,7 @@ module output_layer (
 
   assign b_we = (upd2 & k_last2_q) & (sub2_q == 2'd2);  // generator/units/output.ts:501
 
-  // comb: b_upd (generator/units/lane.ts:454)
+  // comb: b_upd (generator/units/lane.ts:539)
   always @* begin
     b_upd_sum = 26'sd0;
     b_upd_above = 1'b0;
@@ -5388,9 +5441,9 @@ module output_layer (
 
   assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:690
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:628
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:713
 
-  // seq: sat_count (generator/units/lane.ts:629)
+  // seq: sat_count (generator/units/lane.ts:714)
   always @(posedge clk) begin
     if (upd2) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
@@ -5420,25 +5473,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:643
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:643
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:728
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:643
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:643
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:728
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:643
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:643
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:728
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:643
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:643
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:728
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:643
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:728
 
-  // comb: host_word (generator/units/lane.ts:680)
+  // comb: host_word (generator/units/lane.ts:765)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -5864,7 +5917,7 @@ module output_layer (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:700)
+  // seq: host_read (generator/units/lane.ts:785)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -5885,10 +5938,390 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:709
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:794
+
+  // simulator form (Verilator): leap_tables (generator/units/lane.ts:333)
+`ifdef VERILATOR
+  initial begin
+    leap_tab0[0] = 32'h00000000; leap_tab0[1] = 32'hb6f6b6c3; leap_tab0[2] = 32'h6dad6d81; leap_tab0[3] = 32'hdb5bdb42;
+    leap_tab0[4] = 32'hdb5adb02; leap_tab0[5] = 32'h6dac6dc1; leap_tab0[6] = 32'hb6f7b683; leap_tab0[7] = 32'h00010040;
+    leap_tab0[8] = 32'hb6f5b603; leap_tab0[9] = 32'h000300c0; leap_tab0[10] = 32'hdb58db82; leap_tab0[11] = 32'h6dae6d41;
+    leap_tab0[12] = 32'h6daf6d01; leap_tab0[13] = 32'hdb59dbc2; leap_tab0[14] = 32'h00020080; leap_tab0[15] = 32'hb6f4b643;
+    leap_tab0[16] = 32'h6dab6c01; leap_tab0[17] = 32'hdb5ddac2; leap_tab0[18] = 32'h00060180; leap_tab0[19] = 32'hb6f0b743;
+    leap_tab0[20] = 32'hb6f1b703; leap_tab0[21] = 32'h000701c0; leap_tab0[22] = 32'hdb5cda82; leap_tab0[23] = 32'h6daa6c41;
+    leap_tab0[24] = 32'hdb5eda02; leap_tab0[25] = 32'h6da86cc1; leap_tab0[26] = 32'hb6f3b783; leap_tab0[27] = 32'h00050140;
+    leap_tab0[28] = 32'h00040100; leap_tab0[29] = 32'hb6f2b7c3; leap_tab0[30] = 32'h6da96c81; leap_tab0[31] = 32'hdb5fda42;
+    leap_tab0[32] = 32'hdb56d802; leap_tab0[33] = 32'h6da06ec1; leap_tab0[34] = 32'hb6fbb583; leap_tab0[35] = 32'h000d0340;
+    leap_tab0[36] = 32'h000c0300; leap_tab0[37] = 32'hb6fab5c3; leap_tab0[38] = 32'h6da16e81; leap_tab0[39] = 32'hdb57d842;
+    leap_tab0[40] = 32'h6da36e01; leap_tab0[41] = 32'hdb55d8c2; leap_tab0[42] = 32'h000e0380; leap_tab0[43] = 32'hb6f8b543;
+    leap_tab0[44] = 32'hb6f9b503; leap_tab0[45] = 32'h000f03c0; leap_tab0[46] = 32'hdb54d882; leap_tab0[47] = 32'h6da26e41;
+    leap_tab0[48] = 32'hb6fdb403; leap_tab0[49] = 32'h000b02c0; leap_tab0[50] = 32'hdb50d982; leap_tab0[51] = 32'h6da66f41;
+    leap_tab0[52] = 32'h6da76f01; leap_tab0[53] = 32'hdb51d9c2; leap_tab0[54] = 32'h000a0280; leap_tab0[55] = 32'hb6fcb443;
+    leap_tab0[56] = 32'h00080200; leap_tab0[57] = 32'hb6feb4c3; leap_tab0[58] = 32'h6da56f81; leap_tab0[59] = 32'hdb53d942;
+    leap_tab0[60] = 32'hdb52d902; leap_tab0[61] = 32'h6da46fc1; leap_tab0[62] = 32'hb6ffb483; leap_tab0[63] = 32'h00090240;
+    leap_tab0[64] = 32'hb6edb003; leap_tab0[65] = 32'h001b06c0; leap_tab0[66] = 32'hdb40dd82; leap_tab0[67] = 32'h6db66b41;
+    leap_tab0[68] = 32'h6db76b01; leap_tab0[69] = 32'hdb41ddc2; leap_tab0[70] = 32'h001a0680; leap_tab0[71] = 32'hb6ecb043;
+    leap_tab0[72] = 32'h00180600; leap_tab0[73] = 32'hb6eeb0c3; leap_tab0[74] = 32'h6db56b81; leap_tab0[75] = 32'hdb43dd42;
+    leap_tab0[76] = 32'hdb42dd02; leap_tab0[77] = 32'h6db46bc1; leap_tab0[78] = 32'hb6efb083; leap_tab0[79] = 32'h00190640;
+    leap_tab0[80] = 32'hdb46dc02; leap_tab0[81] = 32'h6db06ac1; leap_tab0[82] = 32'hb6ebb183; leap_tab0[83] = 32'h001d0740;
+    leap_tab0[84] = 32'h001c0700; leap_tab0[85] = 32'hb6eab1c3; leap_tab0[86] = 32'h6db16a81; leap_tab0[87] = 32'hdb47dc42;
+    leap_tab0[88] = 32'h6db36a01; leap_tab0[89] = 32'hdb45dcc2; leap_tab0[90] = 32'h001e0780; leap_tab0[91] = 32'hb6e8b143;
+    leap_tab0[92] = 32'hb6e9b103; leap_tab0[93] = 32'h001f07c0; leap_tab0[94] = 32'hdb44dc82; leap_tab0[95] = 32'h6db26a41;
+    leap_tab0[96] = 32'h6dbb6801; leap_tab0[97] = 32'hdb4ddec2; leap_tab0[98] = 32'h00160580; leap_tab0[99] = 32'hb6e0b343;
+    leap_tab0[100] = 32'hb6e1b303; leap_tab0[101] = 32'h001705c0; leap_tab0[102] = 32'hdb4cde82; leap_tab0[103] = 32'h6dba6841;
+    leap_tab0[104] = 32'hdb4ede02; leap_tab0[105] = 32'h6db868c1; leap_tab0[106] = 32'hb6e3b383; leap_tab0[107] = 32'h00150540;
+    leap_tab0[108] = 32'h00140500; leap_tab0[109] = 32'hb6e2b3c3; leap_tab0[110] = 32'h6db96881; leap_tab0[111] = 32'hdb4fde42;
+    leap_tab0[112] = 32'h00100400; leap_tab0[113] = 32'hb6e6b2c3; leap_tab0[114] = 32'h6dbd6981; leap_tab0[115] = 32'hdb4bdf42;
+    leap_tab0[116] = 32'hdb4adf02; leap_tab0[117] = 32'h6dbc69c1; leap_tab0[118] = 32'hb6e7b283; leap_tab0[119] = 32'h00110440;
+    leap_tab0[120] = 32'hb6e5b203; leap_tab0[121] = 32'h001304c0; leap_tab0[122] = 32'hdb48df82; leap_tab0[123] = 32'h6dbe6941;
+    leap_tab0[124] = 32'h6dbf6901; leap_tab0[125] = 32'hdb49dfc2; leap_tab0[126] = 32'h00120480; leap_tab0[127] = 32'hb6e4b243;
+    leap_tab0[128] = 32'h6d9b6001; leap_tab0[129] = 32'hdb6dd6c2; leap_tab0[130] = 32'h00360d80; leap_tab0[131] = 32'hb6c0bb43;
+    leap_tab0[132] = 32'hb6c1bb03; leap_tab0[133] = 32'h00370dc0; leap_tab0[134] = 32'hdb6cd682; leap_tab0[135] = 32'h6d9a6041;
+    leap_tab0[136] = 32'hdb6ed602; leap_tab0[137] = 32'h6d9860c1; leap_tab0[138] = 32'hb6c3bb83; leap_tab0[139] = 32'h00350d40;
+    leap_tab0[140] = 32'h00340d00; leap_tab0[141] = 32'hb6c2bbc3; leap_tab0[142] = 32'h6d996081; leap_tab0[143] = 32'hdb6fd642;
+    leap_tab0[144] = 32'h00300c00; leap_tab0[145] = 32'hb6c6bac3; leap_tab0[146] = 32'h6d9d6181; leap_tab0[147] = 32'hdb6bd742;
+    leap_tab0[148] = 32'hdb6ad702; leap_tab0[149] = 32'h6d9c61c1; leap_tab0[150] = 32'hb6c7ba83; leap_tab0[151] = 32'h00310c40;
+    leap_tab0[152] = 32'hb6c5ba03; leap_tab0[153] = 32'h00330cc0; leap_tab0[154] = 32'hdb68d782; leap_tab0[155] = 32'h6d9e6141;
+    leap_tab0[156] = 32'h6d9f6101; leap_tab0[157] = 32'hdb69d7c2; leap_tab0[158] = 32'h00320c80; leap_tab0[159] = 32'hb6c4ba43;
+    leap_tab0[160] = 32'hb6cdb803; leap_tab0[161] = 32'h003b0ec0; leap_tab0[162] = 32'hdb60d582; leap_tab0[163] = 32'h6d966341;
+    leap_tab0[164] = 32'h6d976301; leap_tab0[165] = 32'hdb61d5c2; leap_tab0[166] = 32'h003a0e80; leap_tab0[167] = 32'hb6ccb843;
+    leap_tab0[168] = 32'h00380e00; leap_tab0[169] = 32'hb6ceb8c3; leap_tab0[170] = 32'h6d956381; leap_tab0[171] = 32'hdb63d542;
+    leap_tab0[172] = 32'hdb62d502; leap_tab0[173] = 32'h6d9463c1; leap_tab0[174] = 32'hb6cfb883; leap_tab0[175] = 32'h00390e40;
+    leap_tab0[176] = 32'hdb66d402; leap_tab0[177] = 32'h6d9062c1; leap_tab0[178] = 32'hb6cbb983; leap_tab0[179] = 32'h003d0f40;
+    leap_tab0[180] = 32'h003c0f00; leap_tab0[181] = 32'hb6cab9c3; leap_tab0[182] = 32'h6d916281; leap_tab0[183] = 32'hdb67d442;
+    leap_tab0[184] = 32'h6d936201; leap_tab0[185] = 32'hdb65d4c2; leap_tab0[186] = 32'h003e0f80; leap_tab0[187] = 32'hb6c8b943;
+    leap_tab0[188] = 32'hb6c9b903; leap_tab0[189] = 32'h003f0fc0; leap_tab0[190] = 32'hdb64d482; leap_tab0[191] = 32'h6d926241;
+    leap_tab0[192] = 32'hdb76d002; leap_tab0[193] = 32'h6d8066c1; leap_tab0[194] = 32'hb6dbbd83; leap_tab0[195] = 32'h002d0b40;
+    leap_tab0[196] = 32'h002c0b00; leap_tab0[197] = 32'hb6dabdc3; leap_tab0[198] = 32'h6d816681; leap_tab0[199] = 32'hdb77d042;
+    leap_tab0[200] = 32'h6d836601; leap_tab0[201] = 32'hdb75d0c2; leap_tab0[202] = 32'h002e0b80; leap_tab0[203] = 32'hb6d8bd43;
+    leap_tab0[204] = 32'hb6d9bd03; leap_tab0[205] = 32'h002f0bc0; leap_tab0[206] = 32'hdb74d082; leap_tab0[207] = 32'h6d826641;
+    leap_tab0[208] = 32'hb6ddbc03; leap_tab0[209] = 32'h002b0ac0; leap_tab0[210] = 32'hdb70d182; leap_tab0[211] = 32'h6d866741;
+    leap_tab0[212] = 32'h6d876701; leap_tab0[213] = 32'hdb71d1c2; leap_tab0[214] = 32'h002a0a80; leap_tab0[215] = 32'hb6dcbc43;
+    leap_tab0[216] = 32'h00280a00; leap_tab0[217] = 32'hb6debcc3; leap_tab0[218] = 32'h6d856781; leap_tab0[219] = 32'hdb73d142;
+    leap_tab0[220] = 32'hdb72d102; leap_tab0[221] = 32'h6d8467c1; leap_tab0[222] = 32'hb6dfbc83; leap_tab0[223] = 32'h00290a40;
+    leap_tab0[224] = 32'h00200800; leap_tab0[225] = 32'hb6d6bec3; leap_tab0[226] = 32'h6d8d6581; leap_tab0[227] = 32'hdb7bd342;
+    leap_tab0[228] = 32'hdb7ad302; leap_tab0[229] = 32'h6d8c65c1; leap_tab0[230] = 32'hb6d7be83; leap_tab0[231] = 32'h00210840;
+    leap_tab0[232] = 32'hb6d5be03; leap_tab0[233] = 32'h002308c0; leap_tab0[234] = 32'hdb78d382; leap_tab0[235] = 32'h6d8e6541;
+    leap_tab0[236] = 32'h6d8f6501; leap_tab0[237] = 32'hdb79d3c2; leap_tab0[238] = 32'h00220880; leap_tab0[239] = 32'hb6d4be43;
+    leap_tab0[240] = 32'h6d8b6401; leap_tab0[241] = 32'hdb7dd2c2; leap_tab0[242] = 32'h00260980; leap_tab0[243] = 32'hb6d0bf43;
+    leap_tab0[244] = 32'hb6d1bf03; leap_tab0[245] = 32'h002709c0; leap_tab0[246] = 32'hdb7cd282; leap_tab0[247] = 32'h6d8a6441;
+    leap_tab0[248] = 32'hdb7ed202; leap_tab0[249] = 32'h6d8864c1; leap_tab0[250] = 32'hb6d3bf83; leap_tab0[251] = 32'h00250940;
+    leap_tab0[252] = 32'h00240900; leap_tab0[253] = 32'hb6d2bfc3; leap_tab0[254] = 32'h6d896481; leap_tab0[255] = 32'hdb7fd242;
+    leap_tab1[0] = 32'h00000000; leap_tab1[1] = 32'hdb36c002; leap_tab1[2] = 32'hb62d8003; leap_tab1[3] = 32'h6d1b4001;
+    leap_tab1[4] = 32'h6c1b0001; leap_tab1[5] = 32'hb72dc003; leap_tab1[6] = 32'hda368002; leap_tab1[7] = 32'h01004000;
+    leap_tab1[8] = 32'hd8360002; leap_tab1[9] = 32'h0300c000; leap_tab1[10] = 32'h6e1b8001; leap_tab1[11] = 32'hb52d4003;
+    leap_tab1[12] = 32'hb42d0003; leap_tab1[13] = 32'h6f1bc001; leap_tab1[14] = 32'h02008000; leap_tab1[15] = 32'hd9364002;
+    leap_tab1[16] = 32'hb02c0003; leap_tab1[17] = 32'h6b1ac001; leap_tab1[18] = 32'h06018000; leap_tab1[19] = 32'hdd374002;
+    leap_tab1[20] = 32'hdc370002; leap_tab1[21] = 32'h0701c000; leap_tab1[22] = 32'h6a1a8001; leap_tab1[23] = 32'hb12c4003;
+    leap_tab1[24] = 32'h681a0001; leap_tab1[25] = 32'hb32cc003; leap_tab1[26] = 32'hde378002; leap_tab1[27] = 32'h05014000;
+    leap_tab1[28] = 32'h04010000; leap_tab1[29] = 32'hdf37c002; leap_tab1[30] = 32'hb22c8003; leap_tab1[31] = 32'h691a4001;
+    leap_tab1[32] = 32'h60180001; leap_tab1[33] = 32'hbb2ec003; leap_tab1[34] = 32'hd6358002; leap_tab1[35] = 32'h0d034000;
+    leap_tab1[36] = 32'h0c030000; leap_tab1[37] = 32'hd735c002; leap_tab1[38] = 32'hba2e8003; leap_tab1[39] = 32'h61184001;
+    leap_tab1[40] = 32'hb82e0003; leap_tab1[41] = 32'h6318c001; leap_tab1[42] = 32'h0e038000; leap_tab1[43] = 32'hd5354002;
+    leap_tab1[44] = 32'hd4350002; leap_tab1[45] = 32'h0f03c000; leap_tab1[46] = 32'h62188001; leap_tab1[47] = 32'hb92e4003;
+    leap_tab1[48] = 32'hd0340002; leap_tab1[49] = 32'h0b02c000; leap_tab1[50] = 32'h66198001; leap_tab1[51] = 32'hbd2f4003;
+    leap_tab1[52] = 32'hbc2f0003; leap_tab1[53] = 32'h6719c001; leap_tab1[54] = 32'h0a028000; leap_tab1[55] = 32'hd1344002;
+    leap_tab1[56] = 32'h08020000; leap_tab1[57] = 32'hd334c002; leap_tab1[58] = 32'hbe2f8003; leap_tab1[59] = 32'h65194001;
+    leap_tab1[60] = 32'h64190001; leap_tab1[61] = 32'hbf2fc003; leap_tab1[62] = 32'hd2348002; leap_tab1[63] = 32'h09024000;
+    leap_tab1[64] = 32'hc0300002; leap_tab1[65] = 32'h1b06c000; leap_tab1[66] = 32'h761d8001; leap_tab1[67] = 32'had2b4003;
+    leap_tab1[68] = 32'hac2b0003; leap_tab1[69] = 32'h771dc001; leap_tab1[70] = 32'h1a068000; leap_tab1[71] = 32'hc1304002;
+    leap_tab1[72] = 32'h18060000; leap_tab1[73] = 32'hc330c002; leap_tab1[74] = 32'hae2b8003; leap_tab1[75] = 32'h751d4001;
+    leap_tab1[76] = 32'h741d0001; leap_tab1[77] = 32'haf2bc003; leap_tab1[78] = 32'hc2308002; leap_tab1[79] = 32'h19064000;
+    leap_tab1[80] = 32'h701c0001; leap_tab1[81] = 32'hab2ac003; leap_tab1[82] = 32'hc6318002; leap_tab1[83] = 32'h1d074000;
+    leap_tab1[84] = 32'h1c070000; leap_tab1[85] = 32'hc731c002; leap_tab1[86] = 32'haa2a8003; leap_tab1[87] = 32'h711c4001;
+    leap_tab1[88] = 32'ha82a0003; leap_tab1[89] = 32'h731cc001; leap_tab1[90] = 32'h1e078000; leap_tab1[91] = 32'hc5314002;
+    leap_tab1[92] = 32'hc4310002; leap_tab1[93] = 32'h1f07c000; leap_tab1[94] = 32'h721c8001; leap_tab1[95] = 32'ha92a4003;
+    leap_tab1[96] = 32'ha0280003; leap_tab1[97] = 32'h7b1ec001; leap_tab1[98] = 32'h16058000; leap_tab1[99] = 32'hcd334002;
+    leap_tab1[100] = 32'hcc330002; leap_tab1[101] = 32'h1705c000; leap_tab1[102] = 32'h7a1e8001; leap_tab1[103] = 32'ha1284003;
+    leap_tab1[104] = 32'h781e0001; leap_tab1[105] = 32'ha328c003; leap_tab1[106] = 32'hce338002; leap_tab1[107] = 32'h15054000;
+    leap_tab1[108] = 32'h14050000; leap_tab1[109] = 32'hcf33c002; leap_tab1[110] = 32'ha2288003; leap_tab1[111] = 32'h791e4001;
+    leap_tab1[112] = 32'h10040000; leap_tab1[113] = 32'hcb32c002; leap_tab1[114] = 32'ha6298003; leap_tab1[115] = 32'h7d1f4001;
+    leap_tab1[116] = 32'h7c1f0001; leap_tab1[117] = 32'ha729c003; leap_tab1[118] = 32'hca328002; leap_tab1[119] = 32'h11044000;
+    leap_tab1[120] = 32'hc8320002; leap_tab1[121] = 32'h1304c000; leap_tab1[122] = 32'h7e1f8001; leap_tab1[123] = 32'ha5294003;
+    leap_tab1[124] = 32'ha4290003; leap_tab1[125] = 32'h7f1fc001; leap_tab1[126] = 32'h12048000; leap_tab1[127] = 32'hc9324002;
+    leap_tab1[128] = 32'h80200003; leap_tab1[129] = 32'h5b16c001; leap_tab1[130] = 32'h360d8000; leap_tab1[131] = 32'hed3b4002;
+    leap_tab1[132] = 32'hec3b0002; leap_tab1[133] = 32'h370dc000; leap_tab1[134] = 32'h5a168001; leap_tab1[135] = 32'h81204003;
+    leap_tab1[136] = 32'h58160001; leap_tab1[137] = 32'h8320c003; leap_tab1[138] = 32'hee3b8002; leap_tab1[139] = 32'h350d4000;
+    leap_tab1[140] = 32'h340d0000; leap_tab1[141] = 32'hef3bc002; leap_tab1[142] = 32'h82208003; leap_tab1[143] = 32'h59164001;
+    leap_tab1[144] = 32'h300c0000; leap_tab1[145] = 32'heb3ac002; leap_tab1[146] = 32'h86218003; leap_tab1[147] = 32'h5d174001;
+    leap_tab1[148] = 32'h5c170001; leap_tab1[149] = 32'h8721c003; leap_tab1[150] = 32'hea3a8002; leap_tab1[151] = 32'h310c4000;
+    leap_tab1[152] = 32'he83a0002; leap_tab1[153] = 32'h330cc000; leap_tab1[154] = 32'h5e178001; leap_tab1[155] = 32'h85214003;
+    leap_tab1[156] = 32'h84210003; leap_tab1[157] = 32'h5f17c001; leap_tab1[158] = 32'h320c8000; leap_tab1[159] = 32'he93a4002;
+    leap_tab1[160] = 32'he0380002; leap_tab1[161] = 32'h3b0ec000; leap_tab1[162] = 32'h56158001; leap_tab1[163] = 32'h8d234003;
+    leap_tab1[164] = 32'h8c230003; leap_tab1[165] = 32'h5715c001; leap_tab1[166] = 32'h3a0e8000; leap_tab1[167] = 32'he1384002;
+    leap_tab1[168] = 32'h380e0000; leap_tab1[169] = 32'he338c002; leap_tab1[170] = 32'h8e238003; leap_tab1[171] = 32'h55154001;
+    leap_tab1[172] = 32'h54150001; leap_tab1[173] = 32'h8f23c003; leap_tab1[174] = 32'he2388002; leap_tab1[175] = 32'h390e4000;
+    leap_tab1[176] = 32'h50140001; leap_tab1[177] = 32'h8b22c003; leap_tab1[178] = 32'he6398002; leap_tab1[179] = 32'h3d0f4000;
+    leap_tab1[180] = 32'h3c0f0000; leap_tab1[181] = 32'he739c002; leap_tab1[182] = 32'h8a228003; leap_tab1[183] = 32'h51144001;
+    leap_tab1[184] = 32'h88220003; leap_tab1[185] = 32'h5314c001; leap_tab1[186] = 32'h3e0f8000; leap_tab1[187] = 32'he5394002;
+    leap_tab1[188] = 32'he4390002; leap_tab1[189] = 32'h3f0fc000; leap_tab1[190] = 32'h52148001; leap_tab1[191] = 32'h89224003;
+    leap_tab1[192] = 32'h40100001; leap_tab1[193] = 32'h9b26c003; leap_tab1[194] = 32'hf63d8002; leap_tab1[195] = 32'h2d0b4000;
+    leap_tab1[196] = 32'h2c0b0000; leap_tab1[197] = 32'hf73dc002; leap_tab1[198] = 32'h9a268003; leap_tab1[199] = 32'h41104001;
+    leap_tab1[200] = 32'h98260003; leap_tab1[201] = 32'h4310c001; leap_tab1[202] = 32'h2e0b8000; leap_tab1[203] = 32'hf53d4002;
+    leap_tab1[204] = 32'hf43d0002; leap_tab1[205] = 32'h2f0bc000; leap_tab1[206] = 32'h42108001; leap_tab1[207] = 32'h99264003;
+    leap_tab1[208] = 32'hf03c0002; leap_tab1[209] = 32'h2b0ac000; leap_tab1[210] = 32'h46118001; leap_tab1[211] = 32'h9d274003;
+    leap_tab1[212] = 32'h9c270003; leap_tab1[213] = 32'h4711c001; leap_tab1[214] = 32'h2a0a8000; leap_tab1[215] = 32'hf13c4002;
+    leap_tab1[216] = 32'h280a0000; leap_tab1[217] = 32'hf33cc002; leap_tab1[218] = 32'h9e278003; leap_tab1[219] = 32'h45114001;
+    leap_tab1[220] = 32'h44110001; leap_tab1[221] = 32'h9f27c003; leap_tab1[222] = 32'hf23c8002; leap_tab1[223] = 32'h290a4000;
+    leap_tab1[224] = 32'h20080000; leap_tab1[225] = 32'hfb3ec002; leap_tab1[226] = 32'h96258003; leap_tab1[227] = 32'h4d134001;
+    leap_tab1[228] = 32'h4c130001; leap_tab1[229] = 32'h9725c003; leap_tab1[230] = 32'hfa3e8002; leap_tab1[231] = 32'h21084000;
+    leap_tab1[232] = 32'hf83e0002; leap_tab1[233] = 32'h2308c000; leap_tab1[234] = 32'h4e138001; leap_tab1[235] = 32'h95254003;
+    leap_tab1[236] = 32'h94250003; leap_tab1[237] = 32'h4f13c001; leap_tab1[238] = 32'h22088000; leap_tab1[239] = 32'hf93e4002;
+    leap_tab1[240] = 32'h90240003; leap_tab1[241] = 32'h4b12c001; leap_tab1[242] = 32'h26098000; leap_tab1[243] = 32'hfd3f4002;
+    leap_tab1[244] = 32'hfc3f0002; leap_tab1[245] = 32'h2709c000; leap_tab1[246] = 32'h4a128001; leap_tab1[247] = 32'h91244003;
+    leap_tab1[248] = 32'h48120001; leap_tab1[249] = 32'h9324c003; leap_tab1[250] = 32'hfe3f8002; leap_tab1[251] = 32'h25094000;
+    leap_tab1[252] = 32'h24090000; leap_tab1[253] = 32'hff3fc002; leap_tab1[254] = 32'h92248003; leap_tab1[255] = 32'h49124001;
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_0 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_0) begin
+      lfsr_next_0 = {16'd0, lfsr_0[31:16]} ^ leap_tab0[lfsr_0[7:0]] ^ leap_tab1[lfsr_0[15:8]];
+    end else begin
+      lfsr_next_0 = lfsr_0;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_1 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_1) begin
+      lfsr_next_1 = {16'd0, lfsr_1[31:16]} ^ leap_tab0[lfsr_1[7:0]] ^ leap_tab1[lfsr_1[15:8]];
+    end else begin
+      lfsr_next_1 = lfsr_1;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_2 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_2) begin
+      lfsr_next_2 = {16'd0, lfsr_2[31:16]} ^ leap_tab0[lfsr_2[7:0]] ^ leap_tab1[lfsr_2[15:8]];
+    end else begin
+      lfsr_next_2 = lfsr_2;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_3 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_3) begin
+      lfsr_next_3 = {16'd0, lfsr_3[31:16]} ^ leap_tab0[lfsr_3[7:0]] ^ leap_tab1[lfsr_3[15:8]];
+    end else begin
+      lfsr_next_3 = lfsr_3;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_4 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_4) begin
+      lfsr_next_4 = {16'd0, lfsr_4[31:16]} ^ leap_tab0[lfsr_4[7:0]] ^ leap_tab1[lfsr_4[15:8]];
+    end else begin
+      lfsr_next_4 = lfsr_4;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_5 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_5) begin
+      lfsr_next_5 = {16'd0, lfsr_5[31:16]} ^ leap_tab0[lfsr_5[7:0]] ^ leap_tab1[lfsr_5[15:8]];
+    end else begin
+      lfsr_next_5 = lfsr_5;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_6 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_6) begin
+      lfsr_next_6 = {16'd0, lfsr_6[31:16]} ^ leap_tab0[lfsr_6[7:0]] ^ leap_tab1[lfsr_6[15:8]];
+    end else begin
+      lfsr_next_6 = lfsr_6;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_7 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_7) begin
+      lfsr_next_7 = {16'd0, lfsr_7[31:16]} ^ leap_tab0[lfsr_7[7:0]] ^ leap_tab1[lfsr_7[15:8]];
+    end else begin
+      lfsr_next_7 = lfsr_7;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_8 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_8) begin
+      lfsr_next_8 = {16'd0, lfsr_8[31:16]} ^ leap_tab0[lfsr_8[7:0]] ^ leap_tab1[lfsr_8[15:8]];
+    end else begin
+      lfsr_next_8 = lfsr_8;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_9 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_9) begin
+      lfsr_next_9 = {16'd0, lfsr_9[31:16]} ^ leap_tab0[lfsr_9[7:0]] ^ leap_tab1[lfsr_9[15:8]];
+    end else begin
+      lfsr_next_9 = lfsr_9;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_10 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_10) begin
+      lfsr_next_10 = {16'd0, lfsr_10[31:16]} ^ leap_tab0[lfsr_10[7:0]] ^ leap_tab1[lfsr_10[15:8]];
+    end else begin
+      lfsr_next_10 = lfsr_10;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_11 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_11) begin
+      lfsr_next_11 = {16'd0, lfsr_11[31:16]} ^ leap_tab0[lfsr_11[7:0]] ^ leap_tab1[lfsr_11[15:8]];
+    end else begin
+      lfsr_next_11 = lfsr_11;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_12 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_12) begin
+      lfsr_next_12 = {16'd0, lfsr_12[31:16]} ^ leap_tab0[lfsr_12[7:0]] ^ leap_tab1[lfsr_12[15:8]];
+    end else begin
+      lfsr_next_12 = lfsr_12;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_13 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_13) begin
+      lfsr_next_13 = {16'd0, lfsr_13[31:16]} ^ leap_tab0[lfsr_13[7:0]] ^ leap_tab1[lfsr_13[15:8]];
+    end else begin
+      lfsr_next_13 = lfsr_13;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_14 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_14) begin
+      lfsr_next_14 = {16'd0, lfsr_14[31:16]} ^ leap_tab0[lfsr_14[7:0]] ^ leap_tab1[lfsr_14[15:8]];
+    end else begin
+      lfsr_next_14 = lfsr_14;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_15 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_15) begin
+      lfsr_next_15 = {16'd0, lfsr_15[31:16]} ^ leap_tab0[lfsr_15[7:0]] ^ leap_tab1[lfsr_15[15:8]];
+    end else begin
+      lfsr_next_15 = lfsr_15;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_16 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_16 = {16'd0, lfsr_16[31:16]} ^ leap_tab0[lfsr_16[7:0]] ^ leap_tab1[lfsr_16[15:8]];
+    end else begin
+      lfsr_next_16 = lfsr_16;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_17 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_17) begin
+      lfsr_next_17 = {16'd0, lfsr_17[31:16]} ^ leap_tab0[lfsr_17[7:0]] ^ leap_tab1[lfsr_17[15:8]];
+    end else begin
+      lfsr_next_17 = lfsr_17;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_18 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_18) begin
+      lfsr_next_18 = {16'd0, lfsr_18[31:16]} ^ leap_tab0[lfsr_18[7:0]] ^ leap_tab1[lfsr_18[15:8]];
+    end else begin
+      lfsr_next_18 = lfsr_18;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_19 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_19) begin
+      lfsr_next_19 = {16'd0, lfsr_19[31:16]} ^ leap_tab0[lfsr_19[7:0]] ^ leap_tab1[lfsr_19[15:8]];
+    end else begin
+      lfsr_next_19 = lfsr_19;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_20 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (lfsr_next_20_en) begin
+      lfsr_next_20 = {16'd0, lfsr_20[31:16]} ^ leap_tab0[lfsr_20[7:0]] ^ leap_tab1[lfsr_20[15:8]];
+    end else begin
+      lfsr_next_20 = lfsr_20;
+    end
+  end
+`endif
+
+  // simulator form (Verilator): lfsr_next_21 (generator/units/lane.ts:358)
+`ifdef VERILATOR
+  always @* begin
+    if (w_we_21) begin
+      lfsr_next_21 = {16'd0, lfsr_21[31:16]} ^ leap_tab0[lfsr_21[7:0]] ^ leap_tab1[lfsr_21[15:8]];
+    end else begin
+      lfsr_next_21 = lfsr_21;
+    end
+  end
+`endif
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], r_bias[2:0], prod_0[63:37], prod_1[63:37], prod_2[63:37], prod_3[63:37], prod_4[63:37], prod_5[63:37], prod_6[63:37], prod_7[63:37], prod_8[63:37], prod_9[63:37], prod_10[63:37], prod_11[63:37], prod_12[63:37], prod_13[63:37], prod_14[63:37], prod_15[63:37], prod_16[63:37], prod_17[63:37], prod_18[63:37], prod_19[63:37], prod_20[63:37], prod_21[63:37], recip_table_sat, _mul_w_addr[6:5], _mul_host_addr_p[6:5], _mul_err_mem_waddr[10:7], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _add_b_upd_sum[12:0], _mux_sum_q_next[63:37], _mux_sum_q_next_2[63:37], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_round[15:0], _add_err_rounded[0], _mux_err_word[18:16]};
+`ifdef VERILATOR
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, r_bias[2:0], prod_0[63:37], prod_1[63:37], prod_2[63:37], prod_3[63:37], prod_4[63:37], prod_5[63:37], prod_6[63:37], prod_7[63:37], prod_8[63:37], prod_9[63:37], prod_10[63:37], prod_11[63:37], prod_12[63:37], prod_13[63:37], prod_14[63:37], prod_15[63:37], prod_16[63:37], prod_17[63:37], prod_18[63:37], prod_19[63:37], prod_20[63:37], prod_21[63:37], recip_table_sat, _mul_w_addr[6:5], _mul_host_addr_p[6:5], _mul_err_mem_waddr[10:7], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _add_b_upd_sum[12:0], _mux_sum_q_next[63:37], _mux_sum_q_next_2[63:37], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_round[15:0], _add_err_rounded[0], _mux_err_word[18:16]};
+`else
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, r_bias[2:0], prod_0[63:37], prod_1[63:37], prod_2[63:37], prod_3[63:37], prod_4[63:37], prod_5[63:37], prod_6[63:37], prod_7[63:37], prod_8[63:37], prod_9[63:37], prod_10[63:37], prod_11[63:37], prod_12[63:37], prod_13[63:37], prod_14[63:37], prod_15[63:37], prod_16[63:37], prod_17[63:37], prod_18[63:37], prod_19[63:37], prod_20[63:37], prod_21[63:37], recip_table_sat, _mul_w_addr[6:5], _mul_host_addr_p[6:5], _mul_err_mem_waddr[10:7], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _add_b_upd_sum[12:0], _mux_sum_q_next[63:37], _mux_sum_q_next_2[63:37], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_round[15:0], _add_err_rounded[0], _mux_err_word[18:16], lfsr_next_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16]};
+`endif
 
 endmodule
 

@@ -1,7 +1,7 @@
 /**
- * A module's Verilator form (VerilatorForm: lane arrays updated in loops under `ifdef VERILATOR) against its
- * items, the hardware: the same emitted file simulated by Icarus twice, with and without -DVERILATOR, from the
- * same random stimulus — every output port compared in every cycle. And both forms lint clean (Verilator
+ * A module's Verilator form (VerilatorForm, under `ifdef VERILATOR: lane arrays updated in loops, and the LFSR
+ * leaps as table lookups) against its items, the hardware: the same emitted file simulated by Icarus twice,
+ * with and without -DVERILATOR, from the same random stimulus — every output port compared in every cycle. And both forms lint clean (Verilator
  * reads the Verilator form, Icarus and Yosys the unrolled one).
  */
 import { execa } from 'execa';
@@ -85,17 +85,21 @@ async function simulate(dir: string, files: string[], defines: string[]): Promis
   return (await execa('vvp', ['-n', out])).stdout;
 }
 
-describe('Verilator form of the Hebbian unit: loops over lane arrays', () => {
+describe('Verilator form of the Hebbian unit: loops over lane arrays, the leaps as tables', () => {
   // 5 lanes: LFSR lanes packed in pairs and one alone, last chunks with idle lanes (22 = 4·5 + 2, 13 = 2·5 + 3),
   // host banks beyond the lanes; 4 lanes: full last chunks in the second layer
   for (const [layers, lanes] of [
     [[22, 13, 7, 3], 5],
     [[16, 8, 6, 2], 4],
   ] as [number[], number][]) {
-    it(`equals the unrolled form under Icarus, every output every cycle (${layers.join('-')}, ${lanes} lanes)`, async () => {
+    for (const simLoops of [true, false]) {
+    it(`equals the unrolled form under Icarus, every output every cycle (${layers.join('-')}, ${lanes} lanes${simLoops ? ', lane loops' : ', leap tables only'})`, async () => {
       const cfg = unitConfig(layers, lanes);
-      const mod = hebbian(cfg, { simLoops: true });
-      expect(mod.verilator?.blocks.map((b) => b.name)).toEqual(['lane_update', 'lane_regs']);
+      const mod = hebbian(cfg, { simLoops });
+      const blocks = mod.verilator?.blocks.map((b) => b.name) ?? [];
+      expect(blocks).toContain('leap_tables');
+      expect(blocks.filter((b) => b.startsWith('lfsr_next')).length, 'leaps in table form').toBeGreaterThan(0);
+      expect(blocks.filter((b) => b.startsWith('lane_'))).toEqual(simLoops ? ['lane_update', 'lane_regs'] : []);
       const dir = await mkdtemp(join(tmpdir(), 'ibhebb-vform-'));
       try {
         const files: string[] = [];
@@ -122,6 +126,7 @@ describe('Verilator form of the Hebbian unit: loops over lane arrays', () => {
         await rm(dir, { recursive: true, force: true });
       }
     }, 300_000);
+    }
   }
 
   it('simulated by Verilator, equals the spec word for word (22-13-7-3, 5 lanes; 66 lanes)', async () => {
