@@ -1,7 +1,7 @@
 /**
- * Load-independent cost of simulating the default Hebbian unit (784-128-64, L = 64) with Verilator:
+ * Load-independent cost of simulating the default Hebbian unit (784-128-64 at the default chip's lanes) with Verilator:
  *
- *   node bin/run-ts.js bench/units/hebbian-instr.ts [--rev <git revision>] [--cycles 5000]
+ *   node bin/run-ts.js bench/units/hebbian-instr.ts [--rev <git revision>] [--cycles 5000] [--timed 2000000] [--runs 3]
  *
  * Verilates the unit (the generator's, or rtl/default of a git revision with --rev, to compare against an
  * earlier one) as the co-simulation runner does (its VERILATOR_OPT, --x-assign/--x-initial unique, make OPT_FAST=-O2)
@@ -9,8 +9,11 @@
  * prints Verilator's own estimate (`--stats`: "Instruction count, TOTAL" of the final fast code, a static
  * count over the eval functions) and the instructions executed per clock cycle measured with
  * valgrind --tool=callgrind as the difference of a run of 2·cycles and one of cycles (start-up excluded).
- * Cycles per second follow from it and the machine's instructions per second; bench/units/hebbian.ts
- * measures those directly (they vary with the load of the machine, this does not).
+ * Then the speed itself: the same model run natively for `--timed` cycles, `--runs` times, each run timing its
+ * own loop in CPU seconds (the driver prints it; construction and reset excluded): Verilator cycles per CPU
+ * second, best and median of the runs. That figure moves with the machine's load (other processes share the
+ * caches and the cores' clock), the instruction count does not. bench/units/hebbian.ts measures the unit
+ * through the co-simulation runner, whose harness adds its own work per cycle.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +31,10 @@ const rev = revAt >= 0 ? process.argv[revAt + 1] : null;
 if (revAt >= 0 && !rev) throw new Error('--rev needs a git revision');
 const cycles = arg('cycles', 5000);
 if (cycles < 1000) throw new RangeError(`--cycles must be at least 1000 (got ${cycles})`);
+const timed = arg('timed', 2_000_000);
+const runs = arg('runs', 3);
+if (timed < 10_000) throw new RangeError(`--timed must be at least 10000 cycles (got ${timed})`);
+if (runs < 1) throw new RangeError(`--runs must be at least 1 (got ${runs})`);
 const driver = fileURLToPath(new URL('./hebbian-drive.cpp', import.meta.url));
 
 /** The Verilog files of module `top` and every module it instantiates, from rtl/default at `r`. */
@@ -69,6 +76,17 @@ try {
   console.log('| RTL | Verilator --stats: instruction count (final fast code) | instructions per clock cycle (callgrind) | per lane |');
   console.log('|---|---|---|---|');
   console.log(`| ${rev ? `rtl/default at ${rev}` : 'generator (working tree)'} | ${fmt(staticCount)} | ${fmt(perCycle)} | ${fmt(perCycle / DEFAULT_CHIP.lanes)} |`);
+  const speeds: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = (await execa(join(obj, 'Vhebbian'), [String(timed)])).stdout;
+    const m = /cycles_per_cpu_second (\d+)/.exec(out);
+    if (!m) throw new Error(`the driver printed no cycles_per_cpu_second:\n${out}`);
+    speeds.push(Number(m[1]));
+  }
+  speeds.sort((a, b) => a - b);
+  const M = (x: number): string => `${(x / 1e6).toFixed(2)} M`;
+  console.log('');
+  console.log(`Verilator speed of the unit (${DEFAULT_CHIP.lanes} lanes, back-to-back fused layer-1 passes, ${fmt(timed)} cycles a run, ${runs} runs): best ${M(speeds[runs - 1])}, median ${M(speeds[Math.floor(runs / 2)])}, worst ${M(speeds[0])} cycles per CPU second`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
