@@ -116,8 +116,48 @@ export function outputLanesOf(c: ChipConfig): number {
   return Math.min(c.outputLanes ?? c.lanes, c.lanes);
 }
 
-/** Reads a JSON config; fields left out take the defaults (numeric merged per section). */
-export function loadChipConfig(file: string): ChipConfig {
+/** A hidden layer's pass counts for the automatic row groups from this many ideal cycles (⌈words/lanes⌉) on. */
+export const AUTO_ROW_GROUPS_MIN_PASS = 64;
+
+/**
+ * The Hebbian unit's row groups for a config that leaves `numeric.lfsr.rowGroups` out: the smallest G dividing
+ * `lanes` with which every hidden layer's pass of at least AUTO_ROW_GROUPS_MIN_PASS ideal cycles takes at most
+ * 1.1 × ⌈words/lanes⌉ — a pass being ⌈nOut/G⌉·⌈nIn/g⌉ cycles (g = lanes/G) + 5, + at most 2·(G − 1) for the
+ * first δ gather and the last round's queue drain (generator/units/hebbian.ts); if no G does, the smallest whose
+ * pass cycles in all are within 1 % of the fewest (a change of specification for less is not worth it). Shorter
+ * passes do not count: there the 5 cycles of pipeline,
+ * not the lanes' layout, make the ratio. It is 1 wherever one group already meets the bound — the default chip,
+ * 784-128-64-10 at 64 or 32 lanes, the boards' configs — so those keep their specification.
+ */
+export function autoRowGroups(layers: readonly number[], lanes: number): number {
+  const hidden: [number, number][] = [];
+  for (let l = 0; l + 2 < layers.length; l++) hidden.push([layers[l], layers[l + 1]]);
+  const divisors = Array.from({ length: lanes }, (_, i) => i + 1).filter((g) => lanes % g === 0);
+  const passes = (G: number) =>
+    hidden.map(([nIn, nOut]) => ({
+      cycles: Math.ceil(nOut / G) * Math.ceil(nIn / (lanes / G)) + 5 + 2 * (G - 1),
+      ideal: Math.ceil((nIn * nOut) / lanes),
+    }));
+  const meets = divisors.find((G) => passes(G).every((p) => p.ideal < AUTO_ROW_GROUPS_MIN_PASS || p.cycles <= 1.1 * p.ideal));
+  if (meets !== undefined) return meets;
+  const total = (G: number) => passes(G).reduce((a, p) => a + p.cycles, 0);
+  const fewest = Math.min(...divisors.map(total));
+  return divisors.find((G) => total(G) <= 1.01 * fewest) as number;
+}
+
+/** `cfg` with its row groups chosen by autoRowGroups when it leaves them out (1: left out, as the default). */
+export function withAutoRowGroups(cfg: ChipConfig): ChipConfig {
+  if (cfg.numeric.lfsr.rowGroups !== undefined) return cfg;
+  const G = autoRowGroups(cfg.layers, cfg.lanes);
+  return G === 1 ? cfg : { ...cfg, numeric: { ...cfg.numeric, lfsr: { ...cfg.numeric.lfsr, rowGroups: G } } };
+}
+
+/**
+ * Reads a JSON config; fields left out take the defaults (numeric merged per section); checked (validateChip). Row groups
+ * the file leaves out are chosen by autoRowGroups, unless `opts.autoRowGroups` is false (a caller that changes
+ * the lanes or layers afterwards chooses them itself, with withAutoRowGroups).
+ */
+export function loadChipConfig(file: string, opts: { autoRowGroups?: boolean } = {}): ChipConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -148,7 +188,9 @@ export function loadChipConfig(file: string): ChipConfig {
   if (obj.lanes !== undefined && obj.outputLanes === undefined) delete cfg.outputLanes;
   // one physical output lane per LFSR lane is the same design as no field: dropped, so the hash is the same
   if (cfg.outputLanes !== undefined && Number.isInteger(cfg.outputLanes) && cfg.outputLanes >= cfg.lanes) delete cfg.outputLanes;
-  return validateChip(cfg, file);
+  if (opts.autoRowGroups === false) return validateChip(cfg, file);
+  // checked first: the choice needs valid layers and lanes (and then checks nothing new)
+  return validateChip(withAutoRowGroups(validateChip(cfg, file)), file);
 }
 
 /** sha256 of the canonical JSON of the config, first 16 hex digits. */

@@ -82,7 +82,8 @@ export interface LfsrSpec {
    * Row groups of the hidden layers (left out: 1): the lanes in G groups of g = lanes / G, row j rounding with
    * group j mod G — word i (bias at i = nIn) draws from lane (j mod G)·g + i mod g. G = 1 is the order above. A
    * unit whose G groups of g lanes work on G consecutive rows at once (bench/RESULTS.md, "row groups") keeps
-   * every lane count near ⌈words / lanes⌉ cycles a pass. The output layer always uses G = 1.
+   * every lane count near ⌈words / lanes⌉ cycles a pass. The output layer always uses G = 1. A chip config file
+   * or the CLI that leaves it out gets it chosen for its layers and lanes (generator/config.ts autoRowGroups).
    */
   rowGroups?: number;
   /** base seed; the lane seeds are derived from it and the training seed (laneSeed in sim/golden/fixed) */

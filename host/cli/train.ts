@@ -7,7 +7,7 @@ import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
-import { DEFAULT_CHIP, loadChipConfig, validateChip, ConfigError, type ChipConfig } from '../../generator/config.js';
+import { DEFAULT_CHIP, loadChipConfig, validateChip, withAutoRowGroups, ConfigError, type ChipConfig } from '../../generator/config.js';
 import { checkChipSpec, chipTrainConfig } from '../chip/config.js';
 import { openChip, reportBuildStage } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
@@ -98,7 +98,7 @@ export function trainCommand(): Command {
     .option('--ln-eps <x>', 'LayerNorm epsilon (paper: 1e-6)', positive('--ln-eps'))
     .option('--numeric-config <file>', 'fixed: JSON with fields of the NumericConfig to change (generator/numeric.ts)')
     .option('--format <quantity=fmt>', 'fixed: format of one quantity, e.g. weight=Q2.10 or xi=fixed<16,-4> (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--lanes <n>', 'fixed: weight lanes = LFSR lanes of the stochastic rounding (word i rounds with lane i mod n; chip default 64)', parseNumber('--lanes', { min: 1, max: 4096, integer: true }))
+    .option('--lanes <n>', `fixed: weight lanes = LFSR lanes of the stochastic rounding (word i rounds with lane i mod n; chip default ${DEFAULT_CHIP.lanes}; the Hebbian unit's row groups chosen for them unless a config sets numeric.lfsr.rowGroups)`, parseNumber('--lanes', { min: 1, max: 4096, integer: true }))
     .option('--config <file>', 'fixed and chip engines: the ChipConfig JSON that `ibhebb gen` takes (options given here override its fields)')
     .option('--check <n>', 'chip engines: compare the chip\'s weights with the fixed golden model every N steps; stop at the first difference', positiveInt('--check'))
     .option('--sim-checks', 'sim engine: check the stream rules of the chip\'s internal streams and the valid/ready independence of its outputs every cycle (slower; the tests do)')
@@ -182,7 +182,8 @@ function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfi
 function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfig): ChipConfig {
   let base: ChipConfig;
   if (o.config) {
-    base = loadChipConfig(o.config);
+    // row groups the file leaves out are chosen below, for the lanes and layers after the options
+    base = loadChipConfig(o.config, { autoRowGroups: false });
     const lr = o.lr !== undefined || o.lrOut !== undefined ? lrShifts(o.lr ?? train.lr, o.lrOut ?? (o.lr ?? train.lrOut)) : base.numeric.lr;
     const lanes = o.lanes ?? base.lanes;
     base = {
@@ -212,7 +213,9 @@ function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfi
   // the row sums' default format widened for a window above 8 (--window, or the file's)
   base = { ...base, numeric: numericForWindow(base.numeric, base.window) };
   try {
-    return checkChipSpec(validateChip(base, o.config ?? 'configuration'), o.config ?? 'configuration');
+    // row groups left out: chosen for these layers and lanes (generator/config.ts autoRowGroups)
+    const where = o.config ?? 'configuration';
+    return checkChipSpec(validateChip(withAutoRowGroups(validateChip(base, where)), where), where);
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;

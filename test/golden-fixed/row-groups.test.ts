@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DEFAULT_NUMERIC, resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { Rng } from '../../sim/rng.js';
 import { loadChip } from '../../host/chip/config.js';
+import { DEFAULT_CHIP, autoRowGroups, configHash } from '../../generator/config.js';
 import { laneSeed, LfsrBank, rank1Update, satSlots } from '../../sim/golden/fixed/index.js';
 import { roundUpdate, updateParams, type UpdateParams } from '../../sim/golden/fixed/update.js';
 
@@ -93,5 +94,61 @@ describe('row groups: the lane each word of a hidden row rounds with', () => {
     expect(loadChip(f).numeric.lfsr.rowGroups).toBe(3);
     writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 5 } } }));
     expect(() => loadChip(f)).toThrow(/g3\.json.*lfsr\.rowGroups.*must divide/);
+  });
+});
+
+describe('row groups chosen when a config leaves them out', () => {
+  // the unit's pass of a hidden layer with G groups (generator/units/hebbian.ts; measured in bench/RESULTS.md)
+  const pass = (nIn: number, nOut: number, L: number, G: number) => Math.ceil(nOut / G) * Math.ceil(nIn / (L / G)) + 5 + 2 * (G - 1);
+  const ratio = (nIn: number, nOut: number, L: number, G: number) => pass(nIn, nOut, L, G) / Math.ceil((nIn * nOut) / L);
+
+  it('784-128-64-10: one group where it already meets 1.1 × ⌈words/lanes⌉ (the default 66 lanes, 64, 32), else the smallest G that meets it, else the fewest pass cycles (within 1 %)', () => {
+    expect(autoRowGroups([784, 128, 64, 10], 66)).toBe(1);
+    expect(autoRowGroups([784, 128, 64, 10], 64)).toBe(1);
+    expect(autoRowGroups([784, 128, 64, 10], 32)).toBe(1);
+    expect(autoRowGroups([784, 128, 64, 10], 48)).toBe(3);
+    expect(autoRowGroups([784, 128, 64, 10], 40)).toBe(4);
+    // 50 lanes: no G meets it (G = 5 gives 1.11 × on the second layer, and 0.04 % fewer cycles in all than one
+    // group): one group; 60 lanes: none meets it either, and 4 groups take 6.6 % fewer cycles than one
+    expect(autoRowGroups([784, 128, 64, 10], 50)).toBe(1);
+    expect(autoRowGroups([784, 128, 64, 10], 60)).toBe(4);
+    const total = (L: number, G: number) => pass(784, 128, L, G) + pass(128, 64, L, G);
+    const worst = (L: number, G: number) => Math.max(ratio(784, 128, L, G), ratio(128, 64, L, G));
+    let met = 0;
+    for (const L of [24, 40, 48, 50, 60, 96, 128]) {
+      const G = autoRowGroups([784, 128, 64, 10], L);
+      const divisors = Array.from({ length: L }, (_, i) => i + 1).filter((g) => L % g === 0);
+      expect(divisors, `${L} lanes`).toContain(G);
+      if (worst(L, G) <= 1.1) {
+        met++;
+        for (const g of divisors) if (g < G) expect(worst(L, g), `${L} lanes: a smaller G = ${g} meets it too`).toBeGreaterThan(1.1);
+      } else {
+        for (const g of divisors) expect(worst(L, g), `${L} lanes: G = ${g} meets it`).toBeGreaterThan(1.1);
+        // the smallest within 1 % of the fewest cycles
+        const fewest = Math.min(...divisors.map((g) => total(L, g)));
+        expect(total(L, G), `${L} lanes, G = ${G}`).toBeLessThanOrEqual(1.01 * fewest);
+        for (const g of divisors) if (g < G) expect(total(L, g), `${L} lanes, G = ${g}`).toBeGreaterThan(1.01 * fewest);
+      }
+    }
+    expect(met, 'lane counts where a G meets 1.1 ×').toBeGreaterThanOrEqual(3);
+  });
+
+  it('short passes (under 64 ideal cycles) do not count, nor gains under 1 %: the test chips and the boards keep one group', () => {
+    expect(autoRowGroups([784, 16, 8, 10], 5)).toBe(1); // second layer: 26 ideal cycles, 37 in one group
+    expect(autoRowGroups([784, 32, 16, 10], 6)).toBe(1); // 2 groups: 4,294 pass cycles against 4,298
+    expect(autoRowGroups([784, 32, 10], 2)).toBe(1); // boards/icebreaker/chip.json
+    expect(autoRowGroups([784, 128, 64, 10], 32)).toBe(1); // boards/arty-a7-100t/chip.json
+  });
+
+  it('a config file without rowGroups gets the chosen G; one that sets it keeps it; the default keeps none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibhebb-auto-groups-'));
+    const f = join(dir, 'c.json');
+    writeFileSync(f, JSON.stringify({ lanes: 48 }));
+    expect(loadChip(f).numeric.lfsr.rowGroups).toBe(3);
+    writeFileSync(f, JSON.stringify({ lanes: 48, numeric: { lfsr: { lanes: 48, rowGroups: 1 } } }));
+    expect(loadChip(f).numeric.lfsr.rowGroups).toBe(1);
+    writeFileSync(f, JSON.stringify({}));
+    expect(loadChip(f).numeric.lfsr.rowGroups).toBeUndefined();
+    expect(configHash(loadChip(f))).toBe(configHash(DEFAULT_CHIP));
   });
 });
