@@ -4,7 +4,7 @@
  * Spec: updatePass of sim/golden/fixed (the rank-1 update W ← sat(W + SR(−mul·δ_j·h_i, k)) with the
  * layer's LFSR bank, fused with a = W'·h_next + b); co-simulated word for word in test/units/hebbian.test.ts.
  *
- * ROW GROUPS (numeric.lfsr.rowGroups = G; left out 1 — config files choose it, config.ts autoRowGroups): the L lanes are G groups of g = L/G lanes working in lockstep on
+ * ROW GROUPS (numeric.lfsr.rowGroups = G; config.ts autoRowGroups): the L lanes are G groups of g = L/G lanes in lockstep on
  *   G consecutive rows: in round r group γ takes row j = r·G + γ, every group at the same chunk of its row. Word i
  *   of row j lives in bank (and rounds with LFSR lane) γ·g + i mod g. Per group: ν and the act flag, a bias memory
  *   (bias_mem_g<γ>, row j at bBase + r), the adder tree over its g lanes, the row accumulator and a 16-word queue;
