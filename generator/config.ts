@@ -116,13 +116,13 @@ export function outputLanesOf(c: ChipConfig): number {
   return Math.min(c.outputLanes ?? c.lanes, c.lanes);
 }
 
-/** A hidden layer's pass counts for the automatic row groups from this many ideal cycles (⌈words/lanes⌉) on. */
+/** A hidden layer's pass counts for the automatic row groups from this many ideal cycles (⌈words/lanes⌉, words = nOut·(nIn + 1)) on. */
 export const AUTO_ROW_GROUPS_MIN_PASS = 64;
 
 /**
  * The Hebbian unit's row groups for a config that leaves `numeric.lfsr.rowGroups` out: the smallest G dividing
  * `lanes` with which every hidden layer's pass of at least AUTO_ROW_GROUPS_MIN_PASS ideal cycles takes at most
- * 1.1 × ⌈words/lanes⌉ — a pass being ⌈nOut/G⌉·⌈nIn/g⌉ cycles (g = lanes/G) + 5, + at most 2·(G − 1) for the
+ * 1.1 × ⌈words/lanes⌉ (words = nOut·(nIn + 1), the biases included) — a pass being ⌈nOut/G⌉·⌈nIn/g⌉ cycles (g = lanes/G) + 5, + at most 2·(G − 1) for the
  * first δ gather and the last round's queue drain (generator/units/hebbian.ts); if no G does, the smallest whose
  * pass cycles in all are within 1 % of the fewest (a change of specification for less is not worth it). Shorter
  * passes do not count: there the 5 cycles of pipeline,
@@ -136,7 +136,7 @@ export function autoRowGroups(layers: readonly number[], lanes: number): number 
   const passes = (G: number) =>
     hidden.map(([nIn, nOut]) => ({
       cycles: Math.ceil(nOut / G) * Math.ceil(nIn / (lanes / G)) + 5 + 2 * (G - 1),
-      ideal: Math.ceil((nIn * nOut) / lanes),
+      ideal: Math.ceil((nOut * (nIn + 1)) / lanes), // the biases are words of the pass too
     }));
   const meets = divisors.find((G) => passes(G).every((p) => p.ideal < AUTO_ROW_GROUPS_MIN_PASS || p.cycles <= 1.1 * p.ideal));
   if (meets !== undefined) return meets;
