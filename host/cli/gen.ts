@@ -15,8 +15,9 @@ export function genCommand(): Command {
       const files = generateFiles(cfg);
       writeDesign(o.out, files);
       const modules = files.filter((f) => f.name.endsWith('.v')).length;
+      const groups = cfg.numeric.lfsr.rowGroups ?? 1;
       process.stdout.write(
-        `ibhebb gen: ${modules} modules, ${files.length} files written to ${o.out} (config hash ${configHash(cfg)}); working memory ${wmBits(cfg).total} bits\n`,
+        `ibhebb gen: ${modules} modules, ${files.length} files written to ${o.out} (config hash ${configHash(cfg)}); ${cfg.lanes} Hebbian lanes${groups > 1 ? ` in ${groups} row groups` : ''}; working memory ${wmBits(cfg).total} bits\n`,
       );
     });
 }

@@ -51,6 +51,14 @@ describe('ibhebb gen --config', () => {
     expect(names.some((n) => /^lfsr_w24_.*_r8_l8\.v$/.test(n)), names.join(' ')).toBe(true);
     expect(names).toContain('bindings.ts');
     expect(readFileSync(join(out, 'bindings.ts'), 'utf8')).toMatch(/"width": 24/);
+    expect(r.stdout).toMatch(/; 64 Hebbian lanes; /); // 64 lanes: one row group
+
+    // lanes without row groups: chosen (48 lanes: 3) and said
+    writeFileSync(cfg, JSON.stringify({ lanes: 48 }));
+    const grouped = await execa('node', [BIN, 'gen', '--config', cfg, '--out', out], { reject: false, all: true });
+    expect(grouped.exitCode, grouped.all).toBe(0);
+    expect(grouped.stdout).toMatch(/; 48 Hebbian lanes in 3 row groups; /);
+    expect(readFileSync(join(out, 'hebbian.v'), 'utf8')).toMatch(/bias_mem_g2\b/);
 
     writeFileSync(cfg, JSON.stringify({ window: 1 }));
     const bad = await execa('node', [BIN, 'gen', '--config', cfg, '--out', out], { reject: false, all: true });
