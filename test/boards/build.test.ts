@@ -34,9 +34,11 @@ describe('build: figures', () => {
     expect(cyclesPerSample({ ...DEFAULT_CHIP, lanes: 64 })).toBe(128 * 13 + 4 + 128 + 13 + 128 + 8 + 27); // 1,972 as measured
     // a K_Z row of two Gram passes (B = 8 on 4 rows): the second pass of 128 elements follows the LayerNorm tail
     expect(cyclesPerSample({ ...DEFAULT_CHIP, lanes: 32, gram: { rows: 4, cols: 4 } })).toBe(128 * 25 + 4 + 128 + 13 + 2 * 128 + 8 + 27);
-    // small hidden layers: the record's 785 bytes and its 784-pixel copy through one staging buffer decide
-    // (bench/chip.ts: 1,596), not the layer-2 pass (8·12 + 4 + 8 + 13 + 1 + 64 + 4 + 6 = 196) nor the output step
+    // small hidden layers: the front end's one payload buffer, each 785-byte record received whole, then forwarded
+    // (bench/chip.ts: 1,596; the sequencer alone, its pixel copy beside the intake: 1,075, bench/sequencer.ts), not
+    // the layer-2 pass (8·12 + 4 + 8 + 13 + 1 + 64 + 4 + 6 = 196) nor the output step
     expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 64, 10], window: 2 })).toBe(2 * 785 + 26);
+    expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 10], window: 2 })).toBe(2 * 785 + 26);
     // B = 16 on 8 Gram rows: the K_X row's two passes over 784 pixels follow the previous step's modulator chain,
     // (2 + 2)·n + ⌊3B/2⌋ + 9 a layer (bench/chip.ts --samples 3000: 1,725; the intake bound said 1,596)
     const small = { ...DEFAULT_CHIP, layers: [784, 8, 8, 10], window: 16 };
