@@ -6,8 +6,7 @@
  *
  * After a CLEAR, `samples` MNIST training records (784 pixels, label) wait on s_axis_px and each TRAIN command is
  * given as soon as rec_ready is high, so the period is the sequencer's own: its intake, its steps and their
- * background work — not the front end's, which receives a frame whole before it forwards it (2·785 + 25 cycles a
- * one-record frame, generator/units/frontend.ts). Prints the cycles per record from record `warmup` on (the
+ * background work, without the front end and the controller (bench/chip.ts measures the whole chip). Prints the cycles per record from record `warmup` on (the
  * window is full by then) and over the whole run. --trace writes an FST waveform of records `warmup` to
  * `warmup` + 4 (a separate build with tracing).
  */
