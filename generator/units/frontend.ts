@@ -24,11 +24,15 @@
  * abort. The controller must answer each command exactly once on s_axis_rsp; the front end frames that
  * reply (opcode | 0x80, or an error frame carrying the status as its code) with the request's tag. The
  * next command is forwarded only after the previous reply has been framed; meanwhile the next request is
- * received and checked, so the link and the controller overlap.
+ * received and checked, so the link and the controller overlap. A command is forwarded by the dispatcher from
+ * its half of the payload buffer while the receiver takes the next request into the other half (so a stream of
+ * TRAIN frames reaches the controller at the link's rate, not half of it); an answer of the front end's own
+ * (error, IDENTIFY, ECHO, LINK_STATUS, RESET) waits until the dispatcher is done, so answers keep request order.
  *
  * Structure: the request bytes pass a skid buffer (skid_w10_l, which also carries the byte's two sync
  * compares); a receive FSM (hunt sync, header with CRC-8, payload, the two CRC-16 bytes, CHECK,
- * CHECK2, decide) whose decoded states are kept as flag registers beside it (stateFlags); a payload
+ * CHECK2, decide) whose decoded states are kept as flag registers beside it (stateFlags); a dispatcher
+ * (a verified command's opcode and length copied, its payload read from its half of the buffer); a payload
  * stage one cycle behind it (buffer write into a MAX_PAYLOAD-byte buffer, record counters, field
  * captures and record checks on registered copies of the byte, its index and its fire); a transmit FSM
  * (one frame at a time from a job: error, identify ROM, buffer, link counters, empty, controller reply)
@@ -50,11 +54,14 @@
  * Cycle counts (streams at full rate): a request of len payload bytes is taken in len + 10 cycles (one
  * pause after the header CRC byte). The first byte of a verified command on m_axis_cmd, or of the
  * front end's own answer, transfers 9 cycles after the request's last byte; then a byte per cycle
- * (3 + len command beats, the input waiting meanwhile: one buffer; n + 9 bytes for an answer of n
+ * (3 + len command beats, the next request received meanwhile into the other half; n + 9 bytes for an answer of n
  * payload bytes, one cycle without a byte before its CRC-16). Pipelined ECHO frames of L bytes take
  * 2L + 25 cycles each (measured: 25, 57 and 1,595 for L = 0, 16, 785; bench/frontend.ts). An input gap of
- * `timeoutCycles` cycles inside a frame cuts it (TRUNCATED). Payload buffer: one block RAM of
- * 2^⌈log2 MAX_PAYLOAD⌉ bytes (8 SB_RAM40_4K, 1 RAMB36); identify ROM: one more (1 SB_RAM40_4K).
+ * `timeoutCycles` cycles inside a frame cuts it (TRUNCATED). Pipelined commands of L payload bytes that the
+ * controller takes at once and answers within the next frame's bytes pass at the link's rate, about L + 10
+ * cycles each (with one buffer they took 2L + 25: bench/chip.ts, one-record TRAIN frames, 1,596 cycles a
+ * sample before 2026-12-01). Payload buffer: one block RAM of two halves of 2^⌈log2 MAX_PAYLOAD⌉ bytes (16 SB_RAM40_4K,
+ * 2 RAMB36); identify ROM: one more (1 SB_RAM40_4K).
  */
 import { ModuleBuilder, cat, constant, mux, select, uint, type Expr, type Module, type ProcScope, type Signal } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
@@ -112,7 +119,7 @@ export function crcBytesNext(crc: Expr, bytes: readonly Expr[], poly: number): E
   return cat(...bits.reverse());
 }
 
-const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14, HCHK: 15, CHECK2: 16 };
+const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, RESETP: 13, CHECK: 14, HCHK: 15, CHECK2: 16 };
 const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11, CW: 12 };
 const KIND = { ERR: 0, ROM: 1, BUF: 2, STATUS: 3, ACK: 4, CTRL: 5 };
 const SEL = { REG: 0, BUF: 1, HCRC: 2, CRCH: 3, CRCL: 4 };
@@ -217,6 +224,13 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const errCode = m.reg('err_code_q', uint(8), { reset: 0 });
   const errDetail = m.reg('err_detail_q', uint(16), { reset: 0 });
   const timer = m.reg('idle_timer_q', uint(TW), { reset: 0 });
+  // the dispatcher: forwards a verified command from its half of the payload buffer (disp_bank_q) while the
+  // receiver takes the next frame into the other half (rx_bank_q); its opcode and length are its own copies
+  const dActive = m.reg('disp_active_q', uint(1), { reset: 0 });
+  const dBank = m.reg('disp_bank_q', uint(1), { reset: 0 });
+  const wBank = m.reg('rx_bank_q', uint(1), { reset: 0 });
+  const dOp = m.reg('disp_op_q', uint(8), { reset: 0 });
+  const dLen = m.reg('disp_len_q', uint(16), { reset: 0 });
   const disp = m.reg('disp_idx_q', uint(IW), { reset: 0 });
   // disp − 3, the buffer address of the payload byte dispatched (a counter beside disp: no subtractor)
   const dispAddr = m.reg('disp_addr_q', uint(AW), { reset: 0 });
@@ -231,7 +245,6 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     hunting: (st) => st === RX.HUNT || st === RX.SYNC1,
     hdr: (st) => st === RX.HDR,
     header: (st) => st === RX.HDR || st === RX.HCRC,
-    dispatch: (st) => st === RX.DISPATCH,
     report: (st) => st === RX.REPORT,
     dispwait: (st) => st === RX.DISPWAIT,
     answering: (st) => st === RX.REPORT || st === RX.REPLY || st === RX.DISPWAIT,
@@ -262,6 +275,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     rsph: (st) => st === TX.RSPH,
   });
   const txIdle = tx.flag.idle;
+  // a new answer (and its transmit job) starts once the previous one is framed and no command is being forwarded:
+  // answers leave in request order, and the buffer's read port is the dispatcher's until it is done
+  const txFree = m.wire('tx_free', txIdle.and(dActive.not()));
 
   // ---- per-command constants, decoded from the opcode ---------------------------------------------
   // Two register stages: one flag per command (op_q is its opcode), then each constant as an AND-OR of
@@ -423,8 +439,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const feOp = m.wire('fe_op', spec.commands.filter((c) => c.handler === 'frontend').map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)));
 
   // ---- payload buffer ----------------------------------------------------------------------------
-  const buf = m.memory('payload_buf', { depth: 2 ** AW, type: uint(8) });
-  buf.write(idxD.trunc(AW), byteD, payD);
+  // two halves: the receiver writes its frame into rx_bank_q's while the dispatcher reads the other
+  const buf = m.memory('payload_buf', { depth: 2 ** (AW + 1), type: uint(8) });
+  buf.write(cat(wBank, idxD.trunc(AW)), byteD, payD);
 
   // ---- receive FSM -------------------------------------------------------------------------------
   const cmdQCount = m.wire('cmd_fill', uint(3));
@@ -434,13 +451,13 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const cmdStgData = m.reg('cmd_stg_data_q', uint(8), { reset: 0 });
   const cmdStgLast = m.reg('cmd_stg_last_q', uint(1), { reset: 0 });
   const cmdRoom = m.reg('cmd_room_q', uint(1), { reset: 1 });
-  const cmdIssue = m.wire('cmd_issue', rxState.eq(RX.DISPATCH).and(cmdRoom));
+  const cmdIssue = m.wire('cmd_issue', dActive.and(cmdRoom));
   queueRoom(m, cmdRoom, cmdQCount, cmdStgValid, cmdIssue);
-  // "disp is the last command byte (lenQ + 2)", kept across disp's advance (disp is 0 on entry, never
+  // "disp is the last command byte (len + 2)", kept across disp's advance (disp is 0 on entry, never
   // the last); lenQ + 1 registered: lenQ is final long before DISPATCH
   const dispEnd = m.reg('disp_end_q', uint(1), { reset: 0 });
-  const lenP1 = m.pipe('len_p1_q', lenQ.add(1), { reset: 0 });
-  m.next(dispEnd, flag.dispatch.and(mux(cmdIssue, disp.zext(17).eq(lenP1), dispEnd)));
+  const lenP1 = m.reg('disp_len_p1_q', uint(17), { reset: 0 });
+  m.next(dispEnd, dActive.and(mux(cmdIssue, disp.zext(17).eq(lenP1), dispEnd)));
   // "the idle timer is at timeoutCycles − 1", registered one count ahead (the compare is off the path)
   const timerAtEnd = m.reg('idle_timer_end_q', uint(1), { reset: 0 });
   const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timerAtEnd));
@@ -519,27 +536,18 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
         $.if(crcOk.not().or(known.not()).or(lenOk.not()).or(rangeBadW), () => fail($)).else(() => goTo($, RX.REPLY, feOp, RX.DISPWAIT));
       })
       .case(RX.REPORT, () => {
-        $.if(txIdle, () => goTo($, RX.HUNT));
+        $.if(txFree, () => goTo($, RX.HUNT));
       })
       .case(RX.REPLY, () => {
-        $.if(txIdle, () => goTo($, RX.HUNT, isOp('IDENTIFY'), RX.WAITTX));
+        $.if(txFree, () => goTo($, RX.HUNT, isOp('IDENTIFY'), RX.WAITTX));
       })
       .case(RX.WAITTX, () => {
         $.if(txIdle, () => goTo($, RX.RESETP, isOp('RESET'), RX.HUNT));
       })
       .case(RX.DISPWAIT, () => {
-        $.if(txIdle, () => {
-          goTo($, RX.DISPATCH);
-          $.set(disp, 0);
-          $.set(dispAddr, 2 ** AW - 3);
-        });
-      })
-      .case(RX.DISPATCH, () => {
-        $.if(cmdIssue, () => {
-          $.set(disp, disp.addWrap(1));
-          $.set(dispAddr, dispAddr.addWrap(1));
-          $.if(dispEnd, () => goTo($, RX.HUNT));
-        });
+        // the command goes to the dispatcher (its reply framed after the previous one's), and the receiver on to
+        // the next frame, into the other half of the buffer
+        $.if(txFree, () => goTo($, RX.HUNT));
       })
       .default(() => goTo($, RX.HUNT));
   });
@@ -604,7 +612,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // the counters add what the previous cycle counted (registered events: the 32-bit adders and their
   // enables start at registers); LINK_STATUS reads them at least seven cycles after its own DECIDE
   const acceptedEv = m.pipe('accepted_ev_q', rxState.eq(RX.DECIDE).and(crcOk).and(known).and(lenOk).and(rangeBadW.not()), { reset: 0 });
-  const rejectedEv = m.pipe('rejected_ev_q', flag.report.and(txIdle), { reset: 0 });
+  const rejectedEv = m.pipe('rejected_ev_q', flag.report.and(txFree), { reset: 0 });
   const huntDrop = inFire.and(rxState.eq(RX.HUNT)).and(isSync0.not());
   const syncDrop1 = inFire.and(rxState.eq(RX.SYNC1)).and(isSync0);
   const syncDrop2 = inFire.and(rxState.eq(RX.SYNC1)).and(isSync1.not());
@@ -617,12 +625,28 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
 
   m.output('chip_rst', rxState.eq(RX.RESETP));
 
-  // ---- command stage → command FIFO --------------------------------------------------------------
+  // ---- dispatcher: a verified command's bytes → command stage → command FIFO -----------------------
+  m.seq('dispatcher', ($) => {
+    $.if(flag.dispwait.and(txFree), () => {
+      $.set(dActive, 1);
+      $.set(dBank, wBank);
+      $.set(wBank, wBank.not());
+      $.set(dOp, opQ);
+      $.set(dLen, lenQ);
+      $.set(lenP1, lenQ.add(1));
+      $.set(disp, 0);
+      $.set(dispAddr, 2 ** AW - 3);
+    }).elseIf(cmdIssue, () => {
+      $.set(disp, disp.addWrap(1));
+      $.set(dispAddr, dispAddr.addWrap(1));
+      $.if(dispEnd, () => $.set(dActive, 0));
+    });
+  });
   m.seq('cmd_stage', ($) => {
     $.set(cmdStgValid, cmdIssue);
     $.if(cmdIssue, () => {
       $.set(cmdStgBuf, disp.ge(3));
-      $.set(cmdStgData, select(disp.slice(1, 0), [opQ, lenQ.slice(7, 0), lenQ.slice(15, 8)], k(0, 8)));
+      $.set(cmdStgData, select(disp.slice(1, 0), [dOp, dLen.slice(7, 0), dLen.slice(15, 8)], k(0, 8)));
       $.set(cmdStgLast, dispEnd);
     });
   });
@@ -645,7 +669,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const stgC16 = m.reg('stg_crc16_q', uint(1), { reset: 0 });
   const stgInit = m.reg('stg_init_q', uint(1), { reset: 0 });
 
-  const txStart = m.wire('tx_start', txIdle.and(flag.answering));
+  const txStart = m.wire('tx_start', txFree.and(flag.answering));
   const feKind = select(
     opQ.slice(1, 0),
     [k(KIND.ACK, 3), k(KIND.ROM, 3), k(KIND.BUF, 3), k(KIND.STATUS, 3)],
@@ -817,7 +841,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
 
   // ---- buffer read port (command replay or ECHO) and the two output queues ------------------------
   // read every cycle: a byte read is consumed by the stage in the very next cycle, or not at all
-  const bufAddr = m.wire('buf_raddr', mux(flag.dispatch, dispAddr, txIdx.trunc(AW)));
+  const bufAddr = m.wire('buf_raddr', mux(dActive, cat(dBank, dispAddr), cat(wBank, txIdx.trunc(AW))));
   const bufData = buf.readSync('buf_rdata_q', bufAddr);
 
   // The header CRC-8 is a function of registers final since the frame's start (op, tag, length): one

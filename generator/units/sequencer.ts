@@ -13,7 +13,7 @@
  *   zpack_mem  the last hidden layer's window z, lane-packed for the output layer's h port: slot p's chunk k
  *              (L words) at p·C_h + k; slot B holds the sample being inferred, so inference leaves the
  *              window's copy alone
- *   px_stage   the pixels of the training record coming in (P bytes), until they are copied into the window
+ *   px_stage   the pixels of the training record coming in (P bytes), copied into the window behind the writes
  *   labels     the window's labels (registers: the output layer's y port and the K_Y words)
  *
  * PORTS (clk, rst synchronous active high)
@@ -31,10 +31,15 @@
  * SCHEDULE of a TRAIN record (sample c; "pending" = δ_l(c − 1) in delta_mem, h_l(c − 1) in Hebbian slot sPrev).
  * Three machines: the intake (a record's bytes), the step (passes) and the background (K_X, modulator, output).
  *   INTAKE    beside step c − 1 (rec_ready once step c − 1 has taken its record): the layer-1 loader on slot
- *             sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to px_stage, then the label
- *   PX COPY   px_stage → wm's pixel bank of the next slot (px_at_head) as step c − 1's K_X row reads that bank
- *             (the oldest sample's): pixel i once the row's last Gram pass has read element i (kx_read_q, and
- *             kx_skip_q for the ⌈count/R⌉ − 1 passes before it when B > gram rows)
+ *             sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to px_stage, then the label.
+ *             The loader is step c − 1's too (its next-layer loads): the intake takes it first, and ends within
+ *             step c − 1's layer-1 pass, unless that pass and the step's loads end before P + 1 bytes could
+ *             (intakeAfterLoads, a generation-time choice): then it starts after the step's last load
+ *   PX COPY   px_stage → wm's pixel bank of the next slot (px_at_head), beside the intake: pixel i once the
+ *             intake has written it (px_idx_q) and step c − 1's K_X row, which reads that bank (the oldest
+ *             sample's), has read element i in its last Gram pass (kx_read_q, and kx_skip_q for the
+ *             ⌈count/R⌉ − 1 passes before it when B > gram rows); so the copy ends a few cycles after the
+ *             record's last pixel or the row's last read, and the record's intake costs P + 1 cycles, not 2P + 1
  *   TAKE      the step begins once the copy and step c − 1's K_X row are done: sCur ← sIn, K_X requested; wm NEW
  *             (slot c = head, its label) once step c − 1's last LayerNorm call, which may still run, has written
  *             its window z (new_owed_q, ln_prev_q)
@@ -150,6 +155,20 @@ function memStream(
   return { valid, data: e0, fire: pop, addr };
 }
 
+/**
+ * Whether a record's intake waits for the running step's next-layer loads (the Hebbian unit has one loader): when
+ * the layer-1 pass and the loads up to the last hidden layer's (each layer's pass, 5 cycles of hand-off, its
+ * LayerNorm tail n + 13) end before the record's P + 1 bytes could, letting the intake go first would hold the
+ * step back by the rest of the intake; otherwise the intake goes first and ends within the layer-1 pass.
+ */
+export function intakeAfterLoads(cfg: ChipConfig): boolean {
+  const layers = hebbianLayout(cfg).layers;
+  if (layers.length < 2) return false;
+  const first = layers[0].rounds * layers[0].chunks + 4;
+  const loads = layers.slice(0, -1).reduce((a, l) => a + l.rounds * l.chunks + 5 + l.nOut + 13, 0);
+  return first + loads < cfg.layers[0] + 1;
+}
+
 export function sequencer(cfg: ChipConfig): Module {
   const N = resolveNumeric(cfg.numeric);
   const sh = unitShapes(cfg);
@@ -234,6 +253,8 @@ export function sequencer(cfg: ChipConfig): Module {
   const sPix = iIs(IS.PIX, 'intake_pix');
   const sLabel = iIs(IS.LABEL, 'intake_label');
   const intakeStart = iIs(IS.START, 'intake_start');
+  // the record's first load into the Hebbian unit starts (START → PIX): its pixels follow
+  const intakeLoad = m.wire('intake_load', uint(1));
   const recTrain = m.reg('rec_train_q', uint(1), { reset: 0 });
   const kxOwed = m.reg('kx_owed_q', uint(1), { reset: 0 });
   const myLoad = m.reg('step_load_q', uint(2), { reset: 0 });
@@ -591,10 +612,11 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(px.ready, sPix.and(hReady).or(sLabel));
   const pxFire = m.wire('px_fire', sPix.and(px.valid).and(hReady));
   // px_stage: a training record's pixels as they come in; copied into the window's pixel bank of the next slot
-  // (px_at_head) once the previous step's K_X row has read that bank, before the record's NEW
+  // (px_at_head) behind the intake's writes once the previous step's K_X row has read that bank, before the
+  // record's NEW. px_idx_q counts the record's pixels written (it reaches P: the copy's gate compares with it)
   const pxStage = m.memory('px_stage', { depth: P, type: uint(8), style: 'block' });
-  const pxIdx = m.reg('px_idx_q', uint(pxStage.addrType.width), { reset: 0 });
-  pxStage.write(pxIdx, px.data, pxFire.and(recTrain));
+  const pxIdx = m.reg('px_idx_q', uint(bitsFor(P + 1)), { reset: 0 });
+  pxStage.write(fit(pxIdx, pxStage.addrType.width), px.data, pxFire.and(recTrain));
   const cpOwed = m.reg('px_copy_owed_q', uint(1), { reset: 0 });
   const cpLeft = m.reg('px_copy_count_q', uint(bitsFor(P + 1)), { reset: 0 });
   // The copy follows the K_X row's reads of the pixel banks: pixel i is rewritten once the row's last Gram pass has
@@ -616,7 +638,9 @@ export function sequencer(cfg: ChipConfig): Module {
   const cpS = memStream(m, 'px_cp', pxStage.addrType.width, cpStart, k(0, 1), k(P, bitsFor(P + 1)), cpGate, wmPxReady, (re, addr) =>
     pxStage.readSync('px_stage_rdata', addr, re),
   );
-  m.assign(cpGate, kxOwed.not().or(fit(cpS.addr, kxRead.width).addWrap(kxSkip).lt(kxRead)));
+  // pixel i is read once the intake has written it (the copy runs beside the intake, one pixel behind at best)
+  const cpWritten = fit(cpS.addr, pxIdx.width).lt(pxIdx);
+  m.assign(cpGate, kxOwed.not().or(fit(cpS.addr, kxRead.width).addWrap(kxSkip).lt(kxRead)).and(cpWritten));
   m.assign(wmPxValid, cpS.valid);
   m.assign(wmPxData, cpS.data);
   m.seq('px_copy', ($) => {
@@ -624,7 +648,7 @@ export function sequencer(cfg: ChipConfig): Module {
     $.if(cpStart, () => {
       $.set(cpOwed, 0);
       $.set(cpLeft, P);
-    }).elseIf(pxFire.and(recTrain).and(pixLeft.eq(1)), () => $.set(cpOwed, 1));
+    }).elseIf(intakeLoad.and(recTrain), () => $.set(cpOwed, 1));
     $.if(cpS.fire, () => $.set(cpLeft, cpLeft.subWrap(1)));
   });
   const pxCopied = m.wire('px_copied', cpOwed.not().and(cpLeft.eq(0)));
@@ -748,7 +772,17 @@ export function sequencer(cfg: ChipConfig): Module {
   // the loader: the step's next-layer load when its pass is done (first), else a record's intake
   const sPassLoad = is(S.PASS_LOAD);
   const stepLoad = m.wire('step_load', sPassLoad.and(hlBusy.not()));
-  const intakeLoad = m.wire('intake_load', intakeStart.and(hlBusy.not()).and(sPassLoad.not()));
+  // With a short first pass the step's next-layer loads come before the next record's intake, which would hold
+  // the loader for its P + 1 bytes (and the step's end, its output step and the next K_X row behind it): the
+  // intake then waits for the step's last load (intakeAfterLoads); with a long first pass the intake ends within it
+  let intakeGo: Expr = intakeStart.and(hlBusy.not()).and(sPassLoad.not());
+  if (intakeAfterLoads(cfg)) {
+    const passing = [S.PASS, S.PASS_W0, S.PASS_RUN, S.PASS_LOAD].map((v) => state.eq(k(v, sw))).reduce((a, b) => a.or(b));
+    // loads still to come: a pass of a layer before the last, or past its load with more than one layer after it
+    const more = H >= 3 ? is(S.PASS_WAIT).and(layer.lt(k(H - 2, hw))) : k(0, 1);
+    intakeGo = intakeGo.and(m.wire('step_loads_owed', passing.and(lastLayer.not()).or(more)).not());
+  }
+  m.assign(intakeLoad, intakeGo);
   m.assign(hlStart, stepLoad.or(intakeLoad));
   m.assign(hlLayer, mux(stepLoad, layer.addWrap(1), k(0, hw)));
   // the slot by the load that starts (a record's intake may be waiting in START when the step's load wins)
@@ -756,7 +790,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const clearGo = m.wire('clear_go', is(S.CLEAR).and(newOwed.not()).and(lnBusy.not()).and(lnOwed.not()));
   m.assign(wmStart, newGo.or(kGo).or(clearGo));
   m.assign(wmOp, mux(newGo, k(WM_OP.NEW, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2))));
-  // a record may enter once the previous step's K_X row has read the pixel banks (the oldest slot is rewritten)
+  // a record may enter once the previous one is taken (its pixels are in the window's bank by then)
   const recReady = m.wire('record_ready', istate.eq(IS.IDLE));
   m.output('rec_ready', recReady);
   const slot3 = (a: Expr, b: Expr): Expr => mux(a.ne(0).and(b.ne(0)), k(0, 2), mux(a.ne(1).and(b.ne(1)), k(1, 2), k(2, 2)));

@@ -85,8 +85,11 @@ export interface BuildReport {
  * the period is also at least that pass, its tail and the output step (2·B·C_h·S·C + 2C + 18 cycles,
  * generator/units/output.ts: logits, softmax tail, update) + 6: the bound with one hidden layer, where it is
  * the layer-1 pass itself.
- * Small hidden layers leave the record's intake as the bound: its bytes, one a cycle, then its pixel copy into
- * the window, one a cycle, through one staging buffer, 2·(d + 1) + 26.
+ * A record's way in is a bound of its own: the front end takes a one-record TRAIN frame's d + 1 payload bytes and
+ * 10 of framing one a cycle (generator/units/frontend.ts; it receives the next frame while it forwards one) and
+ * the sequencer's intake the record's d + 1 bytes, its pixel copy into the window running behind the writes. It
+ * stays below the K_X chain (d + 1 + 10 < d + Σ modCall + 27); before 2026-12-01 the front end's one payload
+ * buffer and the copy after the intake each made it 2·(d + 1) + 26, the bound of small hidden layers then.
  * The K_X row of step c (⌈B/R⌉ Gram passes of d elements, the pixel copy following its last pass) starts once
  * step c − 1's modulator chain is done (generator/units/sequencer.ts: kx_req_go waits for the modulator FSM), and
  * that chain starts once the row is done (kx_ready_q), layer after layer: each call its K_Z row's passes over n_l
@@ -95,8 +98,9 @@ export interface BuildReport {
  * B = 9…16 on 8 rows, 8 to 32 wide: within 2 cycles). It bounds the period when B > R and the layers are small.
  * bench/chip.ts (2026-11-30) measures 1,844 at the default configuration (this: 1,844; 1,972 at 64 lanes), 3,624
  * at the Arty config (3,636), 2,593 at 784-128-10, B = 6, 50 lanes (2,597; 2,354 without the output step's
- * bound), 2,001 at 784-100-10, B = 6, 50 lanes (2,001), 1,596 at 784-8-64-10, B = 2 (1,596; 196 without the
- * intake), 1,725 at 784-8-8-10, B = 16 (1,725; 1,596 without the K_X chain), 1,790 at 784-8-8-8-10, B = 16
+ * bound), 2,001 at 784-100-10, B = 6, 50 lanes (2,001), 1,076 at 784-8-64-10, B = 2 (1,051; 1,596 with the
+ * front end's one buffer), 929 at 784-8-8-10, B = 8 (901), 859 at 784-8-10, B = 2 (847), 1,725 at 784-8-8-10,
+ * B = 16 (1,725; 1,596 without the K_X chain), 1,790 at 784-8-8-8-10, B = 16
  * (1,790), 1,915 at 784-32-32-10, B = 16 (1,917). It is an estimate: 1,749 at 784-8-8-10, B = 8 on a 4 × 8
  * Gram array (1,701: 40–55 cycles of arrays under 8 rows with 8 columns are not modelled), 2,556 at
  * 784-96-48-32-10, 40 lanes, 8 output lanes, Gram 4 × 1 (2,362; on 8 × 1, one pass: 2,328, this 2,318).
@@ -114,12 +118,12 @@ export function cyclesPerSample(cfg: ChipConfig): number {
   const outputStep = 2 * o.B * o.chunks * o.subChunks * o.C + 2 * o.C + 18;
   const last = layers[layers.length - 1];
   const lastPass = (rest.length === 0 ? first.rounds * first.chunks + 4 : pass(last)) + tail(last.nOut) + outputStep + 6;
-  // the record's bytes (one a cycle) and its pixel copy into the window (one a cycle) through one staging buffer
-  const intake = 2 * (cfg.layers[0] + 1) + 26;
+  // a one-record frame through the front end (d + 1 payload bytes and 10 of framing, one a cycle)
+  const frontEnd = cfg.layers[0] + 1 + 10;
   // the K_X row of a step (its Gram passes over the pixels) after the previous step's modulator chain, layer by layer
   const modCall = (n: number) => (passes + 2) * n + Math.floor((3 * cfg.window) / 2) + 9;
   const kxChain = passes * cfg.layers[0] + layers.reduce((a, l) => a + modCall(l.nOut), 0) + 27;
-  return Math.max(first.rounds * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, intake, kxChain);
+  return Math.max(first.rounds * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, frontEnd, kxChain);
 }
 
 /**
@@ -344,7 +348,7 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, and the record's intake; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)",
+    cyclesPerSampleSource: "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, and a record's way through the front end; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)",
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,

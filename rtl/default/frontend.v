@@ -42,6 +42,11 @@ module frontend (
   reg  [7:0]  err_code_q;
   reg  [15:0] err_detail_q;
   reg  [24:0] idle_timer_q;
+  reg         disp_active_q;
+  reg         disp_bank_q;
+  reg         rx_bank_q;
+  reg  [7:0]  disp_op_q;
+  reg  [15:0] disp_len_q;
   reg  [12:0] disp_idx_q;
   reg  [11:0] disp_addr_q;
   reg  [31:0] accepted_q;
@@ -52,7 +57,6 @@ module frontend (
   reg         rx_hunting_q;
   reg         rx_hdr_q;
   reg         rx_header_q;
-  reg         rx_dispatch_q;
   reg         rx_report_q;
   reg         rx_dispwait_q;
   reg         rx_answering_q;
@@ -69,6 +73,7 @@ module frontend (
   reg         tx_emitting_q;
   reg         tx_pay_q;
   reg         tx_rsph_q;
+  wire        tx_free;
   wire        op_change;
   reg         op_changed_q;
   reg         cmd_flags_changed_q;
@@ -154,7 +159,7 @@ module frontend (
   reg         cmd_room_q;
   wire        cmd_issue;
   reg         disp_end_q;
-  reg  [16:0] len_p1_q;
+  reg  [16:0] disp_len_p1_q;
   reg         idle_timer_end_q;
   wire        timeout;
   reg         hdr_crc_bad_q;
@@ -203,7 +208,7 @@ module frontend (
   reg  [95:0] tx_shift_q;
   reg         tx_rom_q;
   wire [7:0]  tx_pay_byte;
-  wire [11:0] buf_raddr;
+  wire [12:0] buf_raddr;
   reg  [7:0]  buf_rdata_q;
   reg  [7:0]  tx_hcrc_q;
   wire [7:0]  tx_push_byte;
@@ -220,7 +225,7 @@ module frontend (
   wire [7:0]  cmd_q_m_axis_out_tdata;
   wire        cmd_q_m_axis_out_tlast;
   wire [2:0]  cmd_q_count;
-  reg  [7:0]  payload_buf [0:4095];
+  reg  [7:0]  payload_buf [0:8191];
   (* ram_style = "block" *) reg  [15:0] identify_rom [0:124];
   reg  [31:0] _cur_f_load_weights_offset_q;
   reg         _cur_f_load_weights_offset_gt0_q;
@@ -243,8 +248,6 @@ module frontend (
   reg         _cur_f_read_lfsr_count_gt2_q;
   reg         _cur_rec_bad_q;
   reg  [4:0]  _cur_rx_state_q;
-  reg  [12:0] _cur_disp_idx_q;
-  reg  [11:0] _cur_disp_addr_q;
   reg  [15:0] _cur_got_q;
   reg  [15:0] _cur_rx_crc16_q;
   reg  [7:0]  _cur_rx_crc8_q;
@@ -256,6 +259,8 @@ module frontend (
   reg  [12:0] _cur_rec_cnt_q;
   reg  [12:0] _cur_rec_pos_q;
   reg  [24:0] _cur_idle_timer_q;
+  reg  [12:0] _cur_disp_idx_q;
+  reg  [11:0] _cur_disp_addr_q;
   reg  [7:0]  _sel_cmd_stg_data_q;
   reg  [2:0]  _sel_tx_start_kind;
   reg  [15:0] _sel_tx_start_len;
@@ -272,11 +277,11 @@ module frontend (
   reg  [7:0]  _sel_tx_push_byte;
   reg  [15:0] _cur_tx_crc16_q;
 
-  assign receiving = rx_open_q & (~rx_hunting_q);  // generator/units/frontend.ts:242
+  assign receiving = rx_open_q & (~rx_hunting_q);  // generator/units/frontend.ts:255
 
-  assign in_ready = rx_open_q;  // generator/units/frontend.ts:243
+  assign in_ready = rx_open_q;  // generator/units/frontend.ts:256
 
-  skid_w10_l in_skid (  // generator/units/frontend.ts:247
+  skid_w10_l in_skid (  // generator/units/frontend.ts:260
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s_axis_in_tvalid),
@@ -289,13 +294,15 @@ module frontend (
     .m_axis_out_tlast  (in_skid_m_axis_out_tlast)
   );
 
-  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:251
+  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:264
 
-  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:253
+  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:266
 
-  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:254
+  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:267
 
-  // seq: op_changed_q (generator/units/frontend.ts:273)
+  assign tx_free = tx_idle_q & (~disp_active_q);  // generator/units/frontend.ts:280
+
+  // seq: op_changed_q (generator/units/frontend.ts:289)
   always @(posedge clk) begin
     op_changed_q <= op_change;
     if (rst) begin
@@ -303,7 +310,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_flags_changed_q (generator/units/frontend.ts:274)
+  // seq: cmd_flags_changed_q (generator/units/frontend.ts:290)
   always @(posedge clk) begin
     cmd_flags_changed_q <= op_changed_q;
     if (rst) begin
@@ -311,7 +318,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_identify_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_identify_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_identify_q <= op_q == 8'd1;
@@ -321,7 +328,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_echo_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_echo_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_echo_q <= op_q == 8'd2;
@@ -331,7 +338,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_link_status_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_link_status_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_link_status_q <= op_q == 8'd3;
@@ -341,7 +348,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_reset_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_reset_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_reset_q <= op_q == 8'd15;
@@ -351,7 +358,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_set_params_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_set_params_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_set_params_q <= op_q == 8'd16;
@@ -361,7 +368,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_load_weights_q <= op_q == 8'd32;
@@ -371,7 +378,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_read_weights_q <= op_q == 8'd33;
@@ -381,7 +388,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_load_lfsr_q <= op_q == 8'd34;
@@ -391,7 +398,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_read_lfsr_q <= op_q == 8'd35;
@@ -401,7 +408,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_new_epoch_q <= op_q == 8'd48;
@@ -411,7 +418,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_train_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_train_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_train_q <= op_q == 8'd49;
@@ -421,7 +428,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_infer_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_infer_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_infer_q <= op_q == 8'd50;
@@ -431,7 +438,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:275)
+  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:291)
   always @(posedge clk) begin
     if (op_changed_q) begin
       cmd_is_read_counters_q <= op_q == 8'd64;
@@ -441,7 +448,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_known_q (generator/units/frontend.ts:284)
+  // seq: cmd_known_q (generator/units/frontend.ts:300)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
@@ -451,7 +458,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_header_q (generator/units/frontend.ts:279)
+  // seq: cmd_header_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
@@ -461,7 +468,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_header_m1_q (generator/units/frontend.ts:279)
+  // seq: cmd_header_m1_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
@@ -471,7 +478,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_record_m2_q (generator/units/frontend.ts:279)
+  // seq: cmd_record_m2_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
@@ -481,7 +488,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_record_one_q (generator/units/frontend.ts:279)
+  // seq: cmd_record_one_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
@@ -491,7 +498,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_no_records_q (generator/units/frontend.ts:279)
+  // seq: cmd_no_records_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
@@ -501,7 +508,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_min_records_q (generator/units/frontend.ts:279)
+  // seq: cmd_min_records_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
@@ -511,7 +518,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_max_records_q (generator/units/frontend.ts:279)
+  // seq: cmd_max_records_q (generator/units/frontend.ts:295)
   always @(posedge clk) begin
     if (cmd_flags_changed_q) begin
       cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
@@ -521,9 +528,9 @@ module frontend (
     end
   end
 
-  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:294
+  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:310
 
-  // seq: pay_d_q (generator/units/frontend.ts:299)
+  // seq: pay_d_q (generator/units/frontend.ts:315)
   always @(posedge clk) begin
     pay_d_q <= pay_fire;
     if (rst) begin
@@ -531,7 +538,7 @@ module frontend (
     end
   end
 
-  // seq: pay_byte_d_q (generator/units/frontend.ts:300)
+  // seq: pay_byte_d_q (generator/units/frontend.ts:316)
   always @(posedge clk) begin
     pay_byte_d_q <= in_byte;
     if (rst) begin
@@ -539,7 +546,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_d_q (generator/units/frontend.ts:301)
+  // seq: pay_idx_d_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     pay_idx_d_q <= idx_q;
     if (rst) begin
@@ -547,7 +554,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_q (generator/units/frontend.ts:315)
+  // seq: pay_idx_q (generator/units/frontend.ts:331)
   always @(posedge clk) begin
     pay_idx_q <= pay_idx_d_q;
     if (rst) begin
@@ -555,7 +562,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at0_q (generator/units/frontend.ts:324)
+  // seq: pay_at0_q (generator/units/frontend.ts:340)
   always @(posedge clk) begin
     pay_at0_q <= idx_q == 13'd0;
     if (rst) begin
@@ -563,7 +570,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at1_q (generator/units/frontend.ts:324)
+  // seq: pay_at1_q (generator/units/frontend.ts:340)
   always @(posedge clk) begin
     pay_at1_q <= idx_q == 13'd1;
     if (rst) begin
@@ -571,7 +578,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at2_q (generator/units/frontend.ts:324)
+  // seq: pay_at2_q (generator/units/frontend.ts:340)
   always @(posedge clk) begin
     pay_at2_q <= idx_q == 13'd2;
     if (rst) begin
@@ -579,7 +586,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at3_q (generator/units/frontend.ts:324)
+  // seq: pay_at3_q (generator/units/frontend.ts:340)
   always @(posedge clk) begin
     pay_at3_q <= idx_q == 13'd3;
     if (rst) begin
@@ -587,7 +594,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at4_q (generator/units/frontend.ts:324)
+  // seq: pay_at4_q (generator/units/frontend.ts:340)
   always @(posedge clk) begin
     pay_at4_q <= idx_q == 13'd4;
     if (rst) begin
@@ -595,7 +602,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at5_q (generator/units/frontend.ts:324)
+  // seq: pay_at5_q (generator/units/frontend.ts:340)
   always @(posedge clk) begin
     pay_at5_q <= idx_q == 13'd5;
     if (rst) begin
@@ -603,7 +610,7 @@ module frontend (
     end
   end
 
-  // seq: rec_chk_train_label_q (generator/units/frontend.ts:336)
+  // seq: rec_chk_train_label_q (generator/units/frontend.ts:352)
   always @(posedge clk) begin
     rec_chk_train_label_q <= (((pay_d_q & in_records_q) & cmd_is_train_q) & (rec_pos_q == 13'd784)) & (pay_byte_d_q > 8'd9);
     if (rst) begin
@@ -611,7 +618,7 @@ module frontend (
     end
   end
 
-  // seq: fields (generator/units/frontend.ts:327)
+  // seq: fields (generator/units/frontend.ts:343)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_f_load_weights_offset_q = f_load_weights_offset_q;
@@ -767,7 +774,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:154)
+  // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:161)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       span_sum_read_lfsr_q <= {1'b0, f_read_lfsr_offset_q[7:0]} + {1'b0, f_read_lfsr_count_q[7:0]};
@@ -777,7 +784,7 @@ module frontend (
     end
   end
 
-  // seq: chk_read_lfsr_q (generator/units/frontend.ts:404)
+  // seq: chk_read_lfsr_q (generator/units/frontend.ts:420)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       chk_read_lfsr_q <= {(f_read_lfsr_offset_gt1_q | f_read_lfsr_count_gt2_q) | (span_sum_read_lfsr_q > 9'd198), f_read_lfsr_count_lt0_q | f_read_lfsr_count_gt1_q, f_read_lfsr_offset_gt0_q};
@@ -787,7 +794,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:154)
+  // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:161)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       span_sum_load_lfsr_q <= {1'b0, f_load_lfsr_offset_q[7:0]} + {1'b0, rec_cnt_q[7:0]};
@@ -797,7 +804,7 @@ module frontend (
     end
   end
 
-  // seq: chk_load_lfsr_q (generator/units/frontend.ts:404)
+  // seq: chk_load_lfsr_q (generator/units/frontend.ts:420)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       chk_load_lfsr_q <= {(f_load_lfsr_offset_gt1_q | ((rec_cnt_q[12:8] > 5'd0) | ((rec_cnt_q[12:8] == 5'd0) & (rec_cnt_q[7:0] > 8'd198)))) | (span_sum_load_lfsr_q > 9'd198), f_load_lfsr_offset_gt0_q};
@@ -807,7 +814,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_read_weights_q (generator/units/frontend.ts:154)
+  // seq: span_sum_read_weights_q (generator/units/frontend.ts:161)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       span_sum_read_weights_q <= {1'b0, f_read_weights_offset_q[16:0]} + {2'd0, f_read_weights_count_q};
@@ -817,7 +824,7 @@ module frontend (
     end
   end
 
-  // seq: chk_read_weights_q (generator/units/frontend.ts:404)
+  // seq: chk_read_weights_q (generator/units/frontend.ts:420)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       chk_read_weights_q <= {(f_read_weights_offset_gt1_q | 1'b0) | (span_sum_read_weights_q > 18'h1ab4a), f_read_weights_count_lt0_q | f_read_weights_count_gt1_q, f_read_weights_offset_gt0_q};
@@ -827,7 +834,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_load_weights_q (generator/units/frontend.ts:154)
+  // seq: span_sum_load_weights_q (generator/units/frontend.ts:161)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       span_sum_load_weights_q <= {1'b0, f_load_weights_offset_q[16:0]} + {5'd0, rec_cnt_q};
@@ -837,7 +844,7 @@ module frontend (
     end
   end
 
-  // seq: chk_load_weights_q (generator/units/frontend.ts:404)
+  // seq: chk_load_weights_q (generator/units/frontend.ts:420)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       chk_load_weights_q <= {(f_load_weights_offset_gt1_q | 1'b0) | (span_sum_load_weights_q > 18'h1ab4a), f_load_weights_offset_gt0_q};
@@ -847,7 +854,7 @@ module frontend (
     end
   end
 
-  // seq: chk_set_params_q (generator/units/frontend.ts:404)
+  // seq: chk_set_params_q (generator/units/frontend.ts:420)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       chk_set_params_q <= {f_set_params_outmul_lt0_q, f_set_params_outshift_gt0_q, f_set_params_hiddenmul_lt0_q, f_set_params_hiddenshift_gt0_q};
@@ -857,7 +864,7 @@ module frontend (
     end
   end
 
-  // seq: range_bad_q (generator/units/frontend.ts:418)
+  // seq: range_bad_q (generator/units/frontend.ts:434)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       range_bad_q <= (cmd_is_set_params_q & (chk_set_params_q[0] | (chk_set_params_q[1] | (chk_set_params_q[2] | (chk_set_params_q[3] | 1'b0))))) | ((cmd_is_load_weights_q & (chk_load_weights_q[0] | (chk_load_weights_q[1] | 1'b0))) | ((cmd_is_read_weights_q & (chk_read_weights_q[0] | (chk_read_weights_q[1] | (chk_read_weights_q[2] | 1'b0)))) | ((cmd_is_load_lfsr_q & (chk_load_lfsr_q[0] | (chk_load_lfsr_q[1] | 1'b0))) | ((cmd_is_read_lfsr_q & (chk_read_lfsr_q[0] | (chk_read_lfsr_q[1] | (chk_read_lfsr_q[2] | 1'b0)))) | ((cmd_is_train_q & (rec_bad_q | 1'b0)) | 1'b0)))));
@@ -867,7 +874,7 @@ module frontend (
     end
   end
 
-  // seq: range_off_q (generator/units/frontend.ts:419)
+  // seq: range_off_q (generator/units/frontend.ts:435)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       range_off_q <= ({13{cmd_is_set_params_q}} & (chk_set_params_q[0] ? 13'd0 : (chk_set_params_q[1] ? 13'd1 : (chk_set_params_q[2] ? 13'd2 : (chk_set_params_q[3] ? 13'd3 : 13'd0))))) | (({13{cmd_is_load_weights_q}} & (chk_load_weights_q[0] ? 13'd0 : (chk_load_weights_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_weights_q}} & (chk_read_weights_q[0] ? 13'd0 : (chk_read_weights_q[1] ? 13'd4 : (chk_read_weights_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_load_lfsr_q}} & (chk_load_lfsr_q[0] ? 13'd0 : (chk_load_lfsr_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_lfsr_q}} & (chk_read_lfsr_q[0] ? 13'd0 : (chk_read_lfsr_q[1] ? 13'd2 : (chk_read_lfsr_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_train_q}} & (rec_bad_q ? rec_bad_off_q : 13'd0)) | 13'd0)))));
@@ -877,7 +884,7 @@ module frontend (
     end
   end
 
-  // seq: len_cmp_q (generator/units/frontend.ts:421)
+  // seq: len_cmp_q (generator/units/frontend.ts:437)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       len_cmp_q <= {len_q >= {3'd0, cmd_header_q}, len_q == {3'd0, cmd_header_q}, rec_pos_q == 13'd0, rec_cnt_q >= cmd_min_records_q, rec_cnt_q <= cmd_max_records_q};
@@ -887,7 +894,7 @@ module frontend (
     end
   end
 
-  // seq: len_ok_q (generator/units/frontend.ts:422)
+  // seq: len_ok_q (generator/units/frontend.ts:438)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       len_ok_q <= (cmd_known_q & len_cmp_q[4]) & (cmd_no_records_q ? len_cmp_q[3] : (&len_cmp_q[2:0]));
@@ -897,9 +904,9 @@ module frontend (
     end
   end
 
-  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:423
+  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:439
 
-  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:426)
+  // memory payload_buf: 8192 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:443)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -908,20 +915,20 @@ module frontend (
     buf_rdata_q <= payload_buf[buf_raddr];
     // verilator lint_off BLKSEQ
     if (pay_d_q) begin
-      payload_buf[pay_idx_d_q[11:0]] = pay_byte_d_q;
+      payload_buf[{rx_bank_q, pay_idx_d_q[11:0]}] = pay_byte_d_q;
     end
     // verilator lint_on BLKSEQ
 `else
     if (pay_d_q) begin
-      payload_buf[pay_idx_d_q[11:0]] <= pay_byte_d_q;
+      payload_buf[{rx_bank_q, pay_idx_d_q[11:0]}] <= pay_byte_d_q;
     end
     buf_rdata_q <= payload_buf[buf_raddr];
 `endif
   end
 
-  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:437
+  assign cmd_issue = disp_active_q & cmd_room_q;  // generator/units/frontend.ts:454
 
-  // seq: cmd_room_q (generator/units/frontend.ts:181)
+  // seq: cmd_room_q (generator/units/frontend.ts:188)
   always @(posedge clk) begin
     cmd_room_q <= cmd_issue ? (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd3) : (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);
     if (rst) begin
@@ -929,25 +936,17 @@ module frontend (
     end
   end
 
-  // seq: len_p1_q (generator/units/frontend.ts:442)
+  // seq: disp_end_q (generator/units/frontend.ts:460)
   always @(posedge clk) begin
-    len_p1_q <= {1'b0, len_q} + 17'd1;
-    if (rst) begin
-      len_p1_q <= 17'd0;
-    end
-  end
-
-  // seq: disp_end_q (generator/units/frontend.ts:443)
-  always @(posedge clk) begin
-    disp_end_q <= rx_dispatch_q & (cmd_issue ? ({4'd0, disp_idx_q} == len_p1_q) : disp_end_q);
+    disp_end_q <= disp_active_q & (cmd_issue ? ({4'd0, disp_idx_q} == disp_len_p1_q) : disp_end_q);
     if (rst) begin
       disp_end_q <= 1'b0;
     end
   end
 
-  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:446
+  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:463
 
-  // seq: hdr_crc_bad_q (generator/units/frontend.ts:451)
+  // seq: hdr_crc_bad_q (generator/units/frontend.ts:468)
   always @(posedge clk) begin
     hdr_crc_bad_q <= in_byte != rx_crc8_q;
     if (rst) begin
@@ -955,7 +954,7 @@ module frontend (
     end
   end
 
-  // seq: len_big_q (generator/units/frontend.ts:452)
+  // seq: len_big_q (generator/units/frontend.ts:469)
   always @(posedge clk) begin
     len_big_q <= len_q > 16'd4088;
     if (rst) begin
@@ -963,7 +962,7 @@ module frontend (
     end
   end
 
-  // seq: rx_crc_ok_q (generator/units/frontend.ts:454)
+  // seq: rx_crc_ok_q (generator/units/frontend.ts:471)
   always @(posedge clk) begin
     if (rx_verdict_q) begin
       rx_crc_ok_q <= rx_crc16_q == 16'd0;
@@ -973,7 +972,7 @@ module frontend (
     end
   end
 
-  // seq: len_m2_q (generator/units/frontend.ts:458)
+  // seq: len_m2_q (generator/units/frontend.ts:475)
   always @(posedge clk) begin
     len_m2_q <= len_q - 16'd2;
     if (rst) begin
@@ -981,7 +980,7 @@ module frontend (
     end
   end
 
-  // seq: pay_last_q (generator/units/frontend.ts:460)
+  // seq: pay_last_q (generator/units/frontend.ts:477)
   always @(posedge clk) begin
     pay_last_q <= rx_header_q ? (len_q == 16'd1) : (pay_fire ? ({3'd0, idx_q} == len_m2_q) : pay_last_q);
     if (rst) begin
@@ -989,7 +988,7 @@ module frontend (
     end
   end
 
-  // seq: err (generator/units/frontend.ts:467)
+  // seq: err (generator/units/frontend.ts:484)
   always @(posedge clk) begin
     if ((rx_state_q == 5'd7)) begin
       if ((~rx_crc_ok_q)) begin
@@ -1028,12 +1027,10 @@ module frontend (
     end
   end
 
-  // seq: rx (generator/units/frontend.ts:488)
+  // seq: rx (generator/units/frontend.ts:505)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_rx_state_q = rx_state_q;
-    _cur_disp_idx_q = disp_idx_q;
-    _cur_disp_addr_q = disp_addr_q;
     /* verilator lint_on BLKSEQ */
     case (_cur_rx_state_q)
       5'd0, 5'd1: begin
@@ -1045,7 +1042,6 @@ module frontend (
             rx_hunting_q <= 1'b1;
             rx_hdr_q <= 1'b0;
             rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
@@ -1059,7 +1055,6 @@ module frontend (
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b1;
             rx_header_q <= 1'b1;
-            rx_dispatch_q <= 1'b0;
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
@@ -1071,7 +1066,6 @@ module frontend (
             rx_hunting_q <= 1'b1;
             rx_hdr_q <= 1'b0;
             rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
             rx_report_q <= 1'b0;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b0;
@@ -1088,7 +1082,6 @@ module frontend (
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
             rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
             rx_report_q <= 1'b1;
             rx_dispwait_q <= 1'b0;
             rx_answering_q <= 1'b1;
@@ -1103,7 +1096,6 @@ module frontend (
                   rx_hunting_q <= 1'b0;
                   rx_hdr_q <= 1'b0;
                   rx_header_q <= 1'b1;
-                  rx_dispatch_q <= 1'b0;
                   rx_report_q <= 1'b0;
                   rx_dispwait_q <= 1'b0;
                   rx_answering_q <= 1'b0;
@@ -1117,7 +1109,6 @@ module frontend (
                 rx_hunting_q <= 1'b0;
                 rx_hdr_q <= 1'b0;
                 rx_header_q <= 1'b0;
-                rx_dispatch_q <= 1'b0;
                 rx_report_q <= 1'b0;
                 rx_dispwait_q <= 1'b0;
                 rx_answering_q <= 1'b0;
@@ -1131,7 +1122,6 @@ module frontend (
                   rx_hunting_q <= 1'b0;
                   rx_hdr_q <= 1'b0;
                   rx_header_q <= 1'b0;
-                  rx_dispatch_q <= 1'b0;
                   rx_report_q <= 1'b0;
                   rx_dispwait_q <= 1'b0;
                   rx_answering_q <= 1'b0;
@@ -1145,7 +1135,6 @@ module frontend (
                 rx_hunting_q <= 1'b0;
                 rx_hdr_q <= 1'b0;
                 rx_header_q <= 1'b0;
-                rx_dispatch_q <= 1'b0;
                 rx_report_q <= 1'b0;
                 rx_dispwait_q <= 1'b0;
                 rx_answering_q <= 1'b0;
@@ -1158,7 +1147,6 @@ module frontend (
                 rx_hunting_q <= 1'b0;
                 rx_hdr_q <= 1'b0;
                 rx_header_q <= 1'b0;
-                rx_dispatch_q <= 1'b0;
                 rx_report_q <= 1'b0;
                 rx_dispwait_q <= 1'b0;
                 rx_answering_q <= 1'b0;
@@ -1175,7 +1163,6 @@ module frontend (
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b1;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b1;
@@ -1190,7 +1177,6 @@ module frontend (
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b1;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b1;
@@ -1202,7 +1188,6 @@ module frontend (
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
@@ -1216,7 +1201,6 @@ module frontend (
         rx_hunting_q <= 1'b0;
         rx_hdr_q <= 1'b0;
         rx_header_q <= 1'b0;
-        rx_dispatch_q <= 1'b0;
         rx_report_q <= 1'b0;
         rx_dispwait_q <= 1'b0;
         rx_answering_q <= 1'b0;
@@ -1229,7 +1213,6 @@ module frontend (
         rx_hunting_q <= 1'b0;
         rx_hdr_q <= 1'b0;
         rx_header_q <= 1'b0;
-        rx_dispatch_q <= 1'b0;
         rx_report_q <= 1'b0;
         rx_dispwait_q <= 1'b0;
         rx_answering_q <= 1'b0;
@@ -1243,7 +1226,6 @@ module frontend (
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b1;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b1;
@@ -1255,7 +1237,6 @@ module frontend (
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b0;
           rx_dispwait_q <= fe_op ? 1'b0 : 1'b1;
           rx_answering_q <= 1'b1;
@@ -1263,14 +1244,13 @@ module frontend (
         end
       end
       5'd8: begin
-        if (tx_idle_q) begin
+        if (tx_free) begin
           rx_state_q <= 5'd0;
           rx_open_q <= 1'b1;
           rx_pay_q <= 1'b0;
           rx_hunting_q <= 1'b1;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
@@ -1278,14 +1258,13 @@ module frontend (
         end
       end
       5'd9: begin
-        if (tx_idle_q) begin
+        if (tx_free) begin
           rx_state_q <= cmd_is_identify_q ? 5'd0 : 5'd10;
           rx_open_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
           rx_pay_q <= 1'b0;
           rx_hunting_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
@@ -1300,7 +1279,6 @@ module frontend (
           rx_hunting_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b0;
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
@@ -1308,39 +1286,17 @@ module frontend (
         end
       end
       5'd11: begin
-        if (tx_idle_q) begin
-          rx_state_q <= 5'd12;
-          rx_open_q <= 1'b0;
+        if (tx_free) begin
+          rx_state_q <= 5'd0;
+          rx_open_q <= 1'b1;
           rx_pay_q <= 1'b0;
-          rx_hunting_q <= 1'b0;
+          rx_hunting_q <= 1'b1;
           rx_hdr_q <= 1'b0;
           rx_header_q <= 1'b0;
-          rx_dispatch_q <= 1'b1;
           rx_report_q <= 1'b0;
           rx_dispwait_q <= 1'b0;
           rx_answering_q <= 1'b0;
           rx_verdict_q <= 1'b0;
-          disp_idx_q <= 13'd0;
-          disp_addr_q <= 12'd4093;
-        end
-      end
-      5'd12: begin
-        if (cmd_issue) begin
-          disp_idx_q <= _cur_disp_idx_q + 13'd1;
-          disp_addr_q <= _cur_disp_addr_q + 12'd1;
-          if (disp_end_q) begin
-            rx_state_q <= 5'd0;
-            rx_open_q <= 1'b1;
-            rx_pay_q <= 1'b0;
-            rx_hunting_q <= 1'b1;
-            rx_hdr_q <= 1'b0;
-            rx_header_q <= 1'b0;
-            rx_dispatch_q <= 1'b0;
-            rx_report_q <= 1'b0;
-            rx_dispwait_q <= 1'b0;
-            rx_answering_q <= 1'b0;
-            rx_verdict_q <= 1'b0;
-          end
         end
       end
       default: begin
@@ -1350,7 +1306,6 @@ module frontend (
         rx_hunting_q <= 1'b1;
         rx_hdr_q <= 1'b0;
         rx_header_q <= 1'b0;
-        rx_dispatch_q <= 1'b0;
         rx_report_q <= 1'b0;
         rx_dispwait_q <= 1'b0;
         rx_answering_q <= 1'b0;
@@ -1364,19 +1319,16 @@ module frontend (
       rx_hunting_q <= 1'b1;
       rx_hdr_q <= 1'b0;
       rx_header_q <= 1'b0;
-      rx_dispatch_q <= 1'b0;
       rx_report_q <= 1'b0;
       rx_dispwait_q <= 1'b0;
       rx_answering_q <= 1'b0;
       rx_verdict_q <= 1'b0;
-      disp_idx_q <= 13'd0;
-      disp_addr_q <= 12'd0;
     end
   end
 
-  assign op_change = (rx_hunting_q & (op_q != 8'd0)) | (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast)) & hdr_at_q[0]);  // generator/units/frontend.ts:552
+  assign op_change = (rx_hunting_q & (op_q != 8'd0)) | (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast)) & hdr_at_q[0]);  // generator/units/frontend.ts:560
 
-  // seq: rx_frame (generator/units/frontend.ts:553)
+  // seq: rx_frame (generator/units/frontend.ts:561)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_got_q = got_q;
@@ -1423,7 +1375,7 @@ module frontend (
     end
   end
 
-  // seq: rx_payload (generator/units/frontend.ts:574)
+  // seq: rx_payload (generator/units/frontend.ts:582)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_idx_q = idx_q;
@@ -1438,7 +1390,7 @@ module frontend (
     end
   end
 
-  // seq: rx_records (generator/units/frontend.ts:577)
+  // seq: rx_records (generator/units/frontend.ts:585)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_in_records_q = in_records_q;
@@ -1474,7 +1426,7 @@ module frontend (
     end
   end
 
-  // seq: idle_timer (generator/units/frontend.ts:598)
+  // seq: idle_timer (generator/units/frontend.ts:606)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_idle_timer_q = idle_timer_q;
@@ -1491,7 +1443,7 @@ module frontend (
     end
   end
 
-  // seq: accepted_ev_q (generator/units/frontend.ts:606)
+  // seq: accepted_ev_q (generator/units/frontend.ts:614)
   always @(posedge clk) begin
     accepted_ev_q <= ((((rx_state_q == 5'd7) & rx_crc_ok_q) & cmd_known_q) & len_ok_q) & (~range_bad_q);
     if (rst) begin
@@ -1499,15 +1451,15 @@ module frontend (
     end
   end
 
-  // seq: rejected_ev_q (generator/units/frontend.ts:607)
+  // seq: rejected_ev_q (generator/units/frontend.ts:615)
   always @(posedge clk) begin
-    rejected_ev_q <= rx_report_q & tx_idle_q;
+    rejected_ev_q <= rx_report_q & tx_free;
     if (rst) begin
       rejected_ev_q <= 1'b0;
     end
   end
 
-  // seq: dropped_ev_q (generator/units/frontend.ts:611)
+  // seq: dropped_ev_q (generator/units/frontend.ts:619)
   always @(posedge clk) begin
     dropped_ev_q <= (((in_fire & (rx_state_q == 5'd0)) & (~in_skid_m_axis_out_tdata[8])) | ((in_fire & (rx_state_q == 5'd1)) & in_skid_m_axis_out_tdata[8])) ? 2'd1 : (((in_fire & (rx_state_q == 5'd1)) & (~in_skid_m_axis_out_tdata[9])) ? 2'd2 : 2'd0);
     if (rst) begin
@@ -1515,7 +1467,7 @@ module frontend (
     end
   end
 
-  // seq: link_counters (generator/units/frontend.ts:612)
+  // seq: link_counters (generator/units/frontend.ts:620)
   always @(posedge clk) begin
     if (accepted_ev_q) begin
       accepted_q <= accepted_q + 32'd1;
@@ -1533,17 +1485,51 @@ module frontend (
     end
   end
 
-  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:618
+  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:626
+
+  // seq: dispatcher (generator/units/frontend.ts:629)
+  always @(posedge clk) begin
+    /* verilator lint_off BLKSEQ */
+    _cur_disp_idx_q = disp_idx_q;
+    _cur_disp_addr_q = disp_addr_q;
+    /* verilator lint_on BLKSEQ */
+    if ((rx_dispwait_q & tx_free)) begin
+      disp_active_q <= 1'b1;
+      disp_bank_q <= rx_bank_q;
+      rx_bank_q <= ~rx_bank_q;
+      disp_op_q <= op_q;
+      disp_len_q <= len_q;
+      disp_len_p1_q <= {1'b0, len_q} + 17'd1;
+      disp_idx_q <= 13'd0;
+      disp_addr_q <= 12'd4093;
+    end else if (cmd_issue) begin
+      disp_idx_q <= _cur_disp_idx_q + 13'd1;
+      disp_addr_q <= _cur_disp_addr_q + 12'd1;
+      if (disp_end_q) begin
+        disp_active_q <= 1'b0;
+      end
+    end
+    if (rst) begin
+      disp_active_q <= 1'b0;
+      disp_bank_q <= 1'b0;
+      rx_bank_q <= 1'b0;
+      disp_op_q <= 8'd0;
+      disp_len_q <= 16'd0;
+      disp_len_p1_q <= 17'd0;
+      disp_idx_q <= 13'd0;
+      disp_addr_q <= 12'd0;
+    end
+  end
 
   always @* begin
     case (disp_idx_q[1:0])
-      2'd0:    _sel_cmd_stg_data_q = op_q;
-      2'd1:    _sel_cmd_stg_data_q = len_q[7:0];
-      2'd2:    _sel_cmd_stg_data_q = len_q[15:8];
+      2'd0:    _sel_cmd_stg_data_q = disp_op_q;
+      2'd1:    _sel_cmd_stg_data_q = disp_len_q[7:0];
+      2'd2:    _sel_cmd_stg_data_q = disp_len_q[15:8];
       default: _sel_cmd_stg_data_q = 8'd0;
     endcase
   end
-  // seq: cmd_stage (generator/units/frontend.ts:621)
+  // seq: cmd_stage (generator/units/frontend.ts:645)
   always @(posedge clk) begin
     cmd_stg_valid_q <= cmd_issue;
     if (cmd_issue) begin
@@ -1559,7 +1545,7 @@ module frontend (
     end
   end
 
-  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:648
+  assign tx_start = tx_free & rx_answering_q;  // generator/units/frontend.ts:672
 
   always @* begin
     case (op_q[1:0])
@@ -1569,7 +1555,7 @@ module frontend (
       default: _sel_tx_start_kind = 3'd3;
     endcase
   end
-  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:657
+  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:681
 
   always @* begin
     case (tx_start_kind)
@@ -1582,9 +1568,9 @@ module frontend (
       default: _sel_tx_start_len = 16'd0;
     endcase
   end
-  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:661
+  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:685
 
-  // seq: tx_past_two_q (generator/units/frontend.ts:673)
+  // seq: tx_past_two_q (generator/units/frontend.ts:697)
   always @(posedge clk) begin
     tx_past_two_q <= (~tx_idle_q) & (tx_past_two_q | (tx_advance & (tx_idx_q != 16'd0)));
     if (rst) begin
@@ -1592,7 +1578,7 @@ module frontend (
     end
   end
 
-  // seq: tx_ctrl_q (generator/units/frontend.ts:674)
+  // seq: tx_ctrl_q (generator/units/frontend.ts:698)
   always @(posedge clk) begin
     tx_ctrl_q <= tx_kind_q == 3'd5;
     if (rst) begin
@@ -1600,7 +1586,7 @@ module frontend (
     end
   end
 
-  // seq: rsp_ok_q (generator/units/frontend.ts:675)
+  // seq: rsp_ok_q (generator/units/frontend.ts:699)
   always @(posedge clk) begin
     rsp_ok_q <= rsp_status_q == 8'd0;
     if (rst) begin
@@ -1608,17 +1594,17 @@ module frontend (
     end
   end
 
-  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:676
+  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:700
 
-  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:679
+  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:703
 
-  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:680
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:704
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:681
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:705
 
-  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:682
+  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:706
 
-  // seq: out_room_q (generator/units/frontend.ts:181)
+  // seq: out_room_q (generator/units/frontend.ts:188)
   always @(posedge clk) begin
     out_room_q <= tx_issue ? (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd3) : (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4);
     if (rst) begin
@@ -1626,7 +1612,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m1_q (generator/units/frontend.ts:686)
+  // seq: tx_len_m1_q (generator/units/frontend.ts:710)
   always @(posedge clk) begin
     tx_len_m1_q <= tx_len_q - 16'd1;
     if (rst) begin
@@ -1634,7 +1620,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m2_q (generator/units/frontend.ts:687)
+  // seq: tx_len_m2_q (generator/units/frontend.ts:711)
   always @(posedge clk) begin
     tx_len_m2_q <= tx_len_q - 16'd2;
     if (rst) begin
@@ -1642,7 +1628,7 @@ module frontend (
     end
   end
 
-  // seq: tx_last_pay_q (generator/units/frontend.ts:689)
+  // seq: tx_last_pay_q (generator/units/frontend.ts:713)
   always @(posedge clk) begin
     tx_last_pay_q <= tx_pay_q ? (tx_advance ? (tx_idx_q == tx_len_m2_q) : tx_last_pay_q) : (tx_len_m1_q == 16'd0);
     if (rst) begin
@@ -1650,7 +1636,7 @@ module frontend (
     end
   end
 
-  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:696)
+  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:720)
   initial begin
     identify_rom[0] = 16'd1281;
     identify_rom[1] = 16'd12293;
@@ -1782,9 +1768,9 @@ module frontend (
     identify_rom_q <= identify_rom[tx_idx_q[6:0]];
   end
 
-  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:699
+  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:723
 
-  // seq: tx_advanced_q (generator/units/frontend.ts:700)
+  // seq: tx_advanced_q (generator/units/frontend.ts:724)
   always @(posedge clk) begin
     tx_advanced_q <= tx_advance;
     if (rst) begin
@@ -1792,7 +1778,7 @@ module frontend (
     end
   end
 
-  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:701
+  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:725
 
   always @* begin
     case (tx_kind_q)
@@ -1805,7 +1791,7 @@ module frontend (
       default: _sel_tx_shift_q = 96'd0;
     endcase
   end
-  // seq: tx_shift (generator/units/frontend.ts:710)
+  // seq: tx_shift (generator/units/frontend.ts:734)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_tx_shift_q = tx_shift_q;
@@ -1820,7 +1806,7 @@ module frontend (
     end
   end
 
-  // seq: tx_rom_q (generator/units/frontend.ts:718)
+  // seq: tx_rom_q (generator/units/frontend.ts:742)
   always @(posedge clk) begin
     tx_rom_q <= tx_kind_q == 3'd1;
     if (rst) begin
@@ -1828,9 +1814,9 @@ module frontend (
     end
   end
 
-  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:720
+  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:744
 
-  // seq: tx (generator/units/frontend.ts:722)
+  // seq: tx (generator/units/frontend.ts:746)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_tx_state_q = tx_state_q;
@@ -2067,9 +2053,9 @@ module frontend (
     end
   end
 
-  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:820
+  assign buf_raddr = disp_active_q ? {disp_bank_q, disp_addr_q} : {rx_bank_q, tx_idx_q[11:0]};  // generator/units/frontend.ts:844
 
-  // seq: tx_hcrc_q (generator/units/frontend.ts:829)
+  // seq: tx_hcrc_q (generator/units/frontend.ts:853)
   always @(posedge clk) begin
     if (tx_emitting_q) begin
       tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
@@ -2089,9 +2075,9 @@ module frontend (
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:833
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:857
 
-  // seq: tx_crc_byte_q (generator/units/frontend.ts:834)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:858)
   always @(posedge clk) begin
     tx_crc_byte_q <= tx_push_byte;
     if (rst) begin
@@ -2099,7 +2085,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_take_q (generator/units/frontend.ts:835)
+  // seq: tx_crc_take_q (generator/units/frontend.ts:859)
   always @(posedge clk) begin
     tx_crc_take_q <= stg_valid_q & stg_crc16_q;
     if (rst) begin
@@ -2107,7 +2093,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_init_q (generator/units/frontend.ts:836)
+  // seq: tx_crc_init_q (generator/units/frontend.ts:860)
   always @(posedge clk) begin
     tx_crc_init_q <= stg_valid_q & stg_init_q;
     if (rst) begin
@@ -2115,7 +2101,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc (generator/units/frontend.ts:837)
+  // seq: tx_crc (generator/units/frontend.ts:861)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_tx_crc16_q = tx_crc16_q;
@@ -2130,7 +2116,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:841
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:865
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -2144,7 +2130,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:845
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:869
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -2158,21 +2144,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:849
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:873
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:850
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:874
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:853
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:877
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:854
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:878
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:855
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:879
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:853
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:877
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:854
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:878
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:855
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:879
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast, _cur_f_load_weights_offset_q[7:0], _cur_f_read_weights_offset_q[7:0], _cur_f_read_weights_count_q[7:0], _cur_f_load_lfsr_offset_q[7:0], _cur_f_read_lfsr_offset_q[7:0], _cur_f_read_lfsr_count_q[7:0], _cur_tx_shift_q[7:0]};

@@ -51,6 +51,7 @@ module sequencer (
   wire               intake_pix;
   wire               intake_label;
   wire               intake_start;
+  wire               intake_load;
   reg                rec_train_q;
   reg                kx_owed_q;
   reg  [1:0]         step_load_q;
@@ -414,7 +415,6 @@ module sequencer (
   wire               wm_new_go;
   wire               in_pass_load;
   wire               step_load;
-  wire               intake_load;
   wire               in_clear;
   wire               clear_go;
   wire               record_ready;
@@ -486,39 +486,39 @@ module sequencer (
   reg  [7:0]         _cur_logit_j_q;
   reg                _cur_pending_q;
 
-  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:230
+  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:249
 
-  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:233
+  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:252
 
-  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:233
+  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:252
 
-  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:233
+  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:252
 
-  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:230
+  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:249
 
-  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:230
+  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:249
 
-  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:246
+  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:267
 
-  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:247
+  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:268
 
-  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:248
+  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:269
 
-  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:290
+  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:311
 
-  assign busy = ~seq_idle;  // generator/units/sequencer.ts:291
+  assign busy = ~seq_idle;  // generator/units/sequencer.ts:312
 
-  assign done = done_q;  // generator/units/sequencer.ts:292
+  assign done = done_q;  // generator/units/sequencer.ts:313
 
-  assign quiet = all_quiet;  // generator/units/sequencer.ts:294
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:315
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:295
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:316
 
-  assign ln_last_layer = ln_layer_q == 1'b1;  // generator/units/sequencer.ts:296
+  assign ln_last_layer = ln_layer_q == 1'b1;  // generator/units/sequencer.ts:317
 
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:306
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:327
 
-  hebbian u_hebbian (  // generator/units/sequencer.ts:330
+  hebbian u_hebbian (  // generator/units/sequencer.ts:351
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -556,7 +556,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:349
+  layernorm u_layernorm (  // generator/units/sequencer.ts:370
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -580,9 +580,9 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:355
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:376
 
-  wm u_wm (  // generator/units/sequencer.ts:380
+  wm u_wm (  // generator/units/sequencer.ts:401
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
@@ -627,7 +627,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:407
+  gram u_gram (  // generator/units/sequencer.ts:428
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -655,9 +655,9 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  assign gram_hold = z_live_q & ({2'd0, z_count_q} <= u_gram_vr_addr);  // generator/units/sequencer.ts:419
+  assign gram_hold = z_live_q & ({2'd0, z_count_q} <= u_gram_vr_addr);  // generator/units/sequencer.ts:440
 
-  kernel_words u_kernel (  // generator/units/sequencer.ts:424
+  kernel_words u_kernel (  // generator/units/sequencer.ts:445
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -670,9 +670,9 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:428
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:449
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:444
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:465
 
   always @* begin
     case (k_q_q)
@@ -687,19 +687,19 @@ module sequencer (
     endcase
   end
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:445
+  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:466
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:448
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:469
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:450
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:471
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:452
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:473
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:453
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:474
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:454
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:475
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:468
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:489
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -732,23 +732,23 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:480
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:501
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:481
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:502
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:482
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:503
 
-  assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:116
+  assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:121
 
-  assign kr_pop = kr_valid & (kxy_tready & rsum_tready);  // generator/units/sequencer.ts:117
+  assign kr_pop = kr_valid & (kxy_tready & rsum_tready);  // generator/units/sequencer.ts:122
 
-  assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:119
+  assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:124
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:491
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:512
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:492
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:513
 
-  // seq: kr_stream (generator/units/sequencer.ts:123)
+  // seq: kr_stream (generator/units/sequencer.ts:128)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_kr_left_q = kr_left_q;
@@ -796,13 +796,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:495
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:516
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:497
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:518
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:498
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:519
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:502)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:523)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -826,15 +826,15 @@ module sequencer (
 `endif
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:504
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:525
 
-  assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:116
+  assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:121
 
-  assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:117
+  assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:122
 
-  assign zc_issue = ((zc_gate & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:119
+  assign zc_issue = ((zc_gate & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:124
 
-  // seq: zc_stream (generator/units/sequencer.ts:123)
+  // seq: zc_stream (generator/units/sequencer.ts:128)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_zc_left_q = zc_left_q;
@@ -882,23 +882,23 @@ module sequencer (
     end
   end
 
-  assign zc_gate = (~z_live_q) | (zc_addr_q < zc_waddr_q);  // generator/units/sequencer.ts:511
+  assign zc_gate = (~z_live_q) | (zc_addr_q < zc_waddr_q);  // generator/units/sequencer.ts:532
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:512
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:533
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:513
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:534
 
-  assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:116
+  assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:121
 
-  assign zw_pop = zw_valid & u_modulator_s_axis_zw_tready;  // generator/units/sequencer.ts:117
+  assign zw_pop = zw_valid & u_modulator_s_axis_zw_tready;  // generator/units/sequencer.ts:122
 
-  assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:119
+  assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:124
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:519
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:540
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:520
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:541
 
-  // seq: zw_stream (generator/units/sequencer.ts:123)
+  // seq: zw_stream (generator/units/sequencer.ts:128)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_zw_left_q = zw_left_q;
@@ -946,17 +946,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:523
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:544
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:524
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:545
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:525
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:546
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:526
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:547
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:527
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:548
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:530)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:551)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -980,13 +980,13 @@ module sequencer (
 `endif
   end
 
-  assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:116
+  assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:121
 
-  assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:117
+  assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:122
 
-  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & heb_update_now));  // generator/units/sequencer.ts:119
+  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & heb_update_now));  // generator/units/sequencer.ts:124
 
-  // seq: delta_stream (generator/units/sequencer.ts:123)
+  // seq: delta_stream (generator/units/sequencer.ts:128)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_delta_left_q = delta_left_q;
@@ -1034,17 +1034,17 @@ module sequencer (
     end
   end
 
-  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:540
+  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:561
 
-  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:541
+  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:562
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:542
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:563
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:543
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:564
 
-  assign zpack_fire = z_fire & ln_last_layer;  // generator/units/sequencer.ts:549
+  assign zpack_fire = z_fire & ln_last_layer;  // generator/units/sequencer.ts:570
 
-  // memory zpack_mem: 9 x uint(1056), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:552)
+  // memory zpack_mem: 9 x uint(1056), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:573)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1068,7 +1068,7 @@ module sequencer (
 `endif
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 7'd65) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:553
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 7'd65) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:574
 
   always @* begin
     case (out_y_addr)
@@ -1082,7 +1082,7 @@ module sequencer (
       default: _sel_y_rdata_q = label_7_q;
     endcase
   end
-  // seq: y_read (generator/units/sequencer.ts:562)
+  // seq: y_read (generator/units/sequencer.ts:583)
   always @(posedge clk) begin
     if (out_y_re) begin
       y_rdata_q <= _sel_y_rdata_q;
@@ -1092,7 +1092,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:564
+  output_layer u_output (  // generator/units/sequencer.ts:585
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -1128,21 +1128,21 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:573
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:594
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:574
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:595
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:575
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:596
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:576
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:597
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:582
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:603
 
-  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:591
+  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:612
 
-  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:592
+  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:613
 
-  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:595)
+  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:617)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -1166,7 +1166,7 @@ module sequencer (
 `endif
   end
 
-  // seq: kx_read (generator/units/sequencer.ts:613)
+  // seq: kx_read (generator/units/sequencer.ts:635)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_kx_read_q = kx_read_q;
@@ -1181,15 +1181,15 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:614
+  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:636
 
-  assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:116
+  assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:121
 
-  assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:117
+  assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:122
 
-  assign px_cp_issue = ((px_copy_gate & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:119
+  assign px_cp_issue = ((px_copy_gate & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:124
 
-  // seq: px_cp_stream (generator/units/sequencer.ts:123)
+  // seq: px_cp_stream (generator/units/sequencer.ts:128)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_px_cp_left_q = px_cp_left_q;
@@ -1237,13 +1237,13 @@ module sequencer (
     end
   end
 
-  assign px_copy_gate = (~kx_owed_q) | ((px_cp_addr_q + 10'd0) < kx_read_q);  // generator/units/sequencer.ts:619
+  assign px_copy_gate = ((~kx_owed_q) | ((px_cp_addr_q + 10'd0) < kx_read_q)) & (px_cp_addr_q < px_idx_q);  // generator/units/sequencer.ts:643
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:620
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:644
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:621
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:645
 
-  // seq: px_copy (generator/units/sequencer.ts:622)
+  // seq: px_copy (generator/units/sequencer.ts:646)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_px_copy_count_q = px_copy_count_q;
@@ -1256,7 +1256,7 @@ module sequencer (
     if (px_copy_start) begin
       px_copy_owed_q <= 1'b0;
       px_copy_count_q <= 10'd784;
-    end else if (((px_fire & rec_train_q) & (pix_left_q == 10'd1))) begin
+    end else if ((intake_load & rec_train_q)) begin
       px_copy_owed_q <= 1'b1;
     end
     if (px_cp_pop) begin
@@ -1269,22 +1269,22 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:630
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:654
 
-  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:640
+  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:664
 
-  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:647
+  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:671
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:648
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:672
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:649
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:673
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:650
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:674
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:650
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:674
 
-  // seq: sat_counts (generator/units/sequencer.ts:677)
+  // seq: sat_counts (generator/units/sequencer.ts:701)
   always @(posedge clk) begin
     if ((u_layernorm_done & ln_train_q)) begin
       sat_preact_q <= sat_preact_q + {24'd0, u_layernorm_sat_preact};
@@ -1316,107 +1316,107 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:700
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:724
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:700
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:724
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:700
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:724
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:700
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:724
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:700
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:724
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:700
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:724
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:700
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:724
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:700
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:724
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:700
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:724
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:700
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:724
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:700
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:724
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:700
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:724
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:700
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:724
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:700
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:724
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:700
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:724
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:700
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:724
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:700
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:724
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:702
+  assign steps = steps_q;  // generator/units/sequencer.ts:726
 
-  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:230
+  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:249
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:709
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:733
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:710
+  assign result = best_j_q;  // generator/units/sequencer.ts:734
 
-  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:713
+  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:737
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:728
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:752
 
-  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:730
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:754
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:739
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:763
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:740
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:764
 
-  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:742
+  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:766
 
-  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:746
+  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:770
 
-  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:747
+  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:771
 
-  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:230
+  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:249
 
-  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:750
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:774
 
-  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:751
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:785
 
-  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:752
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:786
 
-  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:753
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:787
 
-  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:755
+  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:789
 
-  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:230
+  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:249
 
-  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:756
+  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:790
 
-  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:757
+  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:791
 
-  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:758
+  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:792
 
-  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:760
+  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:794
 
-  assign rec_ready = record_ready;  // generator/units/sequencer.ts:761
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:795
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:763
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:797
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:764
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:798
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:765
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:799
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:766
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:800
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:767
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:801
 
-  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:230
+  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:249
 
-  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:772
+  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:806
 
-  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:230
+  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:249
 
-  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:773
+  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:807
 
-  // seq: k_words (generator/units/sequencer.ts:775)
+  // seq: k_words (generator/units/sequencer.ts:809)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_kz_left_q = kz_left_q;
@@ -1442,7 +1442,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:785)
+  // seq: buffers (generator/units/sequencer.ts:819)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_zc_waddr_q = zc_waddr_q;
@@ -1754,11 +1754,11 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:806
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:840
 
-  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:808
+  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:842
 
-  // seq: kx (generator/units/sequencer.ts:812)
+  // seq: kx (generator/units/sequencer.ts:846)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_kx_state_q = kx_state_q;
@@ -1889,7 +1889,7 @@ module sequencer (
     end
   end
 
-  // seq: trailing (generator/units/sequencer.ts:867)
+  // seq: trailing (generator/units/sequencer.ts:901)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_ln_train_q = ln_train_q;
@@ -1941,7 +1941,7 @@ module sequencer (
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:893)
+  // seq: intake (generator/units/sequencer.ts:927)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_intake_state_q = intake_state_q;
@@ -2006,7 +2006,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:929)
+  // seq: fsm (generator/units/sequencer.ts:963)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_state_q = state_q;

@@ -34,11 +34,15 @@ describe('build: figures', () => {
     expect(cyclesPerSample({ ...DEFAULT_CHIP, lanes: 64 })).toBe(128 * 13 + 4 + 128 + 13 + 128 + 8 + 27); // 1,972 as measured
     // a K_Z row of two Gram passes (B = 8 on 4 rows): the second pass of 128 elements follows the LayerNorm tail
     expect(cyclesPerSample({ ...DEFAULT_CHIP, lanes: 32, gram: { rows: 4, cols: 4 } })).toBe(128 * 25 + 4 + 128 + 13 + 2 * 128 + 8 + 27);
-    // small hidden layers: the record's 785 bytes and its 784-pixel copy through one staging buffer decide
-    // (bench/chip.ts: 1,596), not the layer-2 pass (8·12 + 4 + 8 + 13 + 1 + 64 + 4 + 6 = 196) nor the output step
-    expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 64, 10], window: 2 })).toBe(2 * 785 + 26);
+    // small hidden layers: the K_X row over the 784 pixels after the previous step's modulator chain, (1 + 2)·n +
+    // ⌊3B/2⌋ + 9 a layer (bench/chip.ts: 1,076, 859, 929), not the record's way in (785 + 10 cycles: the front end
+    // receives a frame while it forwards the one before, the pixel copy runs behind the intake; both doubled it to
+    // 2·785 + 26 = 1,596 before), the layer-2 pass (8·12 + 4 + 8 + 13 + 1 + 64 + 4 + 6 = 196) nor the output step
+    expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 64, 10], window: 2 })).toBe(784 + (3 * 8 + 3 + 9) + (3 * 64 + 3 + 9) + 27);
+    expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 10], window: 2 })).toBe(784 + (3 * 8 + 3 + 9) + 27);
+    expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 8, 8, 10], window: 8 })).toBe(784 + 2 * (3 * 8 + 12 + 9) + 27);
     // B = 16 on 8 Gram rows: the K_X row's two passes over 784 pixels follow the previous step's modulator chain,
-    // (2 + 2)·n + ⌊3B/2⌋ + 9 a layer (bench/chip.ts --samples 3000: 1,725; the intake bound said 1,596)
+    // (2 + 2)·n + ⌊3B/2⌋ + 9 a layer (bench/chip.ts --samples 3000: 1,725; the old intake bound said 1,596)
     const small = { ...DEFAULT_CHIP, layers: [784, 8, 8, 10], window: 16 };
     expect(cyclesPerSample(small)).toBe(2 * 784 + 2 * (4 * 8 + 24 + 9) + 27);
     expect(cyclesPerSample(small)).toBe(1725);
