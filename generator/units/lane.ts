@@ -136,7 +136,8 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
  * zero in the other), so a simulator computes the leap only in drawing cycles (Verilator evaluates a
  * continuous assignment, or a wire read twice, in every cycle). Hardware: the same XOR network with a
  * 2:1 choice after it — the hold mux of a register that takes `<name>` becomes redundant. Use it where
- * every reader of the advanced state reads it only while `en`.
+ * every reader of the advanced state reads it only while `en`. Verilator reads the same advance as table
+ * lookups (withLeapTables; the process above is then the unrolled form), when `s` is a signal.
  */
 export function gatedLeap(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, en: Expr): Signal {
   return withLeapTables(m, name, plan, 1, s, en, (enS) => gatedLeapItems(m, name, plan, s, enS));
@@ -242,6 +243,7 @@ export function leapPackedNumber(plan: LeapPlan, pk: PackedLeap, states: number[
 /**
  * gatedLeap of n lanes packed in `s` (uint(n·W), see packedLeap): the comb process `<name>` forms the
  * advanced states of all n lanes while `en`, else passes `s`; its factors and out-bits are temporaries.
+ * Verilator reads the table form (withLeapTables), as for gatedLeap.
  */
 export function gatedLeapPacked(m: ModuleBuilder, name: string, plan: LeapPlan, pk: PackedLeap, s: Expr, en: Expr): Signal {
   return withLeapTables(m, name, plan, pk.lanes, s, en, (enS) => gatedLeapPackedItems(m, name, plan, pk, s, enS));

@@ -2215,7 +2215,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_0_1 (generator/units/lane.ts:258)
+  // comb: lfsr_next_0_1 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_0_1_m = 64'd0;
     lfsr_next_0_1_f0 = 64'd0;
@@ -2251,7 +2251,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_2_3 (generator/units/lane.ts:258)
+  // comb: lfsr_next_2_3 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_2_3_m = 64'd0;
     lfsr_next_2_3_f0 = 64'd0;
@@ -2287,7 +2287,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_4_5 (generator/units/lane.ts:258)
+  // comb: lfsr_next_4_5 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_4_5_m = 64'd0;
     lfsr_next_4_5_f0 = 64'd0;
@@ -2323,7 +2323,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_6_7 (generator/units/lane.ts:258)
+  // comb: lfsr_next_6_7 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_6_7_m = 64'd0;
     lfsr_next_6_7_f0 = 64'd0;
@@ -2359,7 +2359,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_8_9 (generator/units/lane.ts:258)
+  // comb: lfsr_next_8_9 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_8_9_m = 64'd0;
     lfsr_next_8_9_f0 = 64'd0;
@@ -2395,7 +2395,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_10_11 (generator/units/lane.ts:258)
+  // comb: lfsr_next_10_11 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_10_11_m = 64'd0;
     lfsr_next_10_11_f0 = 64'd0;
@@ -2431,7 +2431,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_12_13 (generator/units/lane.ts:258)
+  // comb: lfsr_next_12_13 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_12_13_m = 64'd0;
     lfsr_next_12_13_f0 = 64'd0;
@@ -2467,7 +2467,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_14_15 (generator/units/lane.ts:258)
+  // comb: lfsr_next_14_15 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_14_15_m = 64'd0;
     lfsr_next_14_15_f0 = 64'd0;
@@ -2503,7 +2503,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_16_17 (generator/units/lane.ts:258)
+  // comb: lfsr_next_16_17 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_16_17_m = 64'd0;
     lfsr_next_16_17_f0 = 64'd0;
@@ -2539,7 +2539,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_18_19 (generator/units/lane.ts:258)
+  // comb: lfsr_next_18_19 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_18_19_m = 64'd0;
     lfsr_next_18_19_f0 = 64'd0;
@@ -2575,7 +2575,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_20_21 (generator/units/lane.ts:258)
+  // comb: lfsr_next_20_21 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_20_21_m = 64'd0;
     lfsr_next_20_21_f0 = 64'd0;
@@ -2611,7 +2611,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_22_23 (generator/units/lane.ts:258)
+  // comb: lfsr_next_22_23 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_22_23_m = 64'd0;
     lfsr_next_22_23_f0 = 64'd0;
@@ -2647,7 +2647,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_24_25 (generator/units/lane.ts:258)
+  // comb: lfsr_next_24_25 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_24_25_m = 64'd0;
     lfsr_next_24_25_f0 = 64'd0;
@@ -2683,7 +2683,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_26_27 (generator/units/lane.ts:258)
+  // comb: lfsr_next_26_27 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_26_27_m = 64'd0;
     lfsr_next_26_27_f0 = 64'd0;
@@ -2719,7 +2719,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_28_29 (generator/units/lane.ts:258)
+  // comb: lfsr_next_28_29 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_28_29_m = 64'd0;
     lfsr_next_28_29_f0 = 64'd0;
@@ -2755,7 +2755,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_30_31 (generator/units/lane.ts:258)
+  // comb: lfsr_next_30_31 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_30_31_m = 64'd0;
     lfsr_next_30_31_f0 = 64'd0;
@@ -2791,7 +2791,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_32_33 (generator/units/lane.ts:258)
+  // comb: lfsr_next_32_33 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_32_33_m = 64'd0;
     lfsr_next_32_33_f0 = 64'd0;
@@ -2827,7 +2827,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_34_35 (generator/units/lane.ts:258)
+  // comb: lfsr_next_34_35 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_34_35_m = 64'd0;
     lfsr_next_34_35_f0 = 64'd0;
@@ -2863,7 +2863,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_36_37 (generator/units/lane.ts:258)
+  // comb: lfsr_next_36_37 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_36_37_m = 64'd0;
     lfsr_next_36_37_f0 = 64'd0;
@@ -2899,7 +2899,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_38_39 (generator/units/lane.ts:258)
+  // comb: lfsr_next_38_39 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_38_39_m = 64'd0;
     lfsr_next_38_39_f0 = 64'd0;
@@ -2935,7 +2935,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_40_41 (generator/units/lane.ts:258)
+  // comb: lfsr_next_40_41 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_40_41_m = 64'd0;
     lfsr_next_40_41_f0 = 64'd0;
@@ -2971,7 +2971,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_42_43 (generator/units/lane.ts:258)
+  // comb: lfsr_next_42_43 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_42_43_m = 64'd0;
     lfsr_next_42_43_f0 = 64'd0;
@@ -3007,7 +3007,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_44_45 (generator/units/lane.ts:258)
+  // comb: lfsr_next_44_45 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_44_45_m = 64'd0;
     lfsr_next_44_45_f0 = 64'd0;
@@ -3043,7 +3043,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_46_47 (generator/units/lane.ts:258)
+  // comb: lfsr_next_46_47 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_46_47_m = 64'd0;
     lfsr_next_46_47_f0 = 64'd0;
@@ -3079,7 +3079,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_48_49 (generator/units/lane.ts:258)
+  // comb: lfsr_next_48_49 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_48_49_m = 64'd0;
     lfsr_next_48_49_f0 = 64'd0;
@@ -3115,7 +3115,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_50_51 (generator/units/lane.ts:258)
+  // comb: lfsr_next_50_51 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_50_51_m = 64'd0;
     lfsr_next_50_51_f0 = 64'd0;
@@ -3151,7 +3151,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_52_53 (generator/units/lane.ts:258)
+  // comb: lfsr_next_52_53 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_52_53_m = 64'd0;
     lfsr_next_52_53_f0 = 64'd0;
@@ -3187,7 +3187,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_54_55 (generator/units/lane.ts:258)
+  // comb: lfsr_next_54_55 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_54_55_m = 64'd0;
     lfsr_next_54_55_f0 = 64'd0;
@@ -3223,7 +3223,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_56_57 (generator/units/lane.ts:258)
+  // comb: lfsr_next_56_57 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_56_57_m = 64'd0;
     lfsr_next_56_57_f0 = 64'd0;
@@ -3262,10 +3262,10 @@ module hebbian (
 
   assign draw_b_58 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:704
 
-  assign lfsr_next_58_en = w_we_58 | draw_b_58;  // generator/units/lane.ts:347
+  assign lfsr_next_58_en = w_we_58 | draw_b_58;  // generator/units/lane.ts:349
 
 `ifndef VERILATOR
-  // comb: lfsr_next_58 (generator/units/lane.ts:148)
+  // comb: lfsr_next_58 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_58_f0 = 32'd0;
     lfsr_next_58_f1 = 32'd0;
@@ -3300,7 +3300,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_59_60 (generator/units/lane.ts:258)
+  // comb: lfsr_next_59_60 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_59_60_m = 64'd0;
     lfsr_next_59_60_f0 = 64'd0;
@@ -3336,7 +3336,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_61 (generator/units/lane.ts:148)
+  // comb: lfsr_next_61 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_61_f0 = 32'd0;
     lfsr_next_61_f1 = 32'd0;
@@ -3371,10 +3371,10 @@ module hebbian (
 
   assign draw_b_62 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:704
 
-  assign lfsr_next_62_en = w_we_62 | draw_b_62;  // generator/units/lane.ts:347
+  assign lfsr_next_62_en = w_we_62 | draw_b_62;  // generator/units/lane.ts:349
 
 `ifndef VERILATOR
-  // comb: lfsr_next_62 (generator/units/lane.ts:148)
+  // comb: lfsr_next_62 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_62_f0 = 32'd0;
     lfsr_next_62_f1 = 32'd0;
@@ -3409,7 +3409,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_63_64 (generator/units/lane.ts:258)
+  // comb: lfsr_next_63_64 (generator/units/lane.ts:260)
   always @* begin
     lfsr_next_63_64_m = 64'd0;
     lfsr_next_63_64_f0 = 64'd0;
@@ -3445,7 +3445,7 @@ module hebbian (
   end
 
 `ifndef VERILATOR
-  // comb: lfsr_next_65 (generator/units/lane.ts:148)
+  // comb: lfsr_next_65 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_65_f0 = 32'd0;
     lfsr_next_65_f1 = 32'd0;
@@ -3500,7 +3500,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:517)
+  // comb: w_upd_0 (generator/units/lane.ts:519)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -3563,7 +3563,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:517)
+  // comb: w_upd_1 (generator/units/lane.ts:519)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -3626,7 +3626,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:517)
+  // comb: w_upd_2 (generator/units/lane.ts:519)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -3689,7 +3689,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:517)
+  // comb: w_upd_3 (generator/units/lane.ts:519)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -3752,7 +3752,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:517)
+  // comb: w_upd_4 (generator/units/lane.ts:519)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -3815,7 +3815,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:517)
+  // comb: w_upd_5 (generator/units/lane.ts:519)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -3878,7 +3878,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:517)
+  // comb: w_upd_6 (generator/units/lane.ts:519)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -3941,7 +3941,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:517)
+  // comb: w_upd_7 (generator/units/lane.ts:519)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -4004,7 +4004,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:517)
+  // comb: w_upd_8 (generator/units/lane.ts:519)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -4067,7 +4067,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:517)
+  // comb: w_upd_9 (generator/units/lane.ts:519)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -4130,7 +4130,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:517)
+  // comb: w_upd_10 (generator/units/lane.ts:519)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -4193,7 +4193,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:517)
+  // comb: w_upd_11 (generator/units/lane.ts:519)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -4256,7 +4256,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:517)
+  // comb: w_upd_12 (generator/units/lane.ts:519)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -4319,7 +4319,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:517)
+  // comb: w_upd_13 (generator/units/lane.ts:519)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -4382,7 +4382,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:517)
+  // comb: w_upd_14 (generator/units/lane.ts:519)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -4445,7 +4445,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:517)
+  // comb: w_upd_15 (generator/units/lane.ts:519)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -4508,7 +4508,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:517)
+  // comb: w_upd_16 (generator/units/lane.ts:519)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -4571,7 +4571,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:517)
+  // comb: w_upd_17 (generator/units/lane.ts:519)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -4634,7 +4634,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:517)
+  // comb: w_upd_18 (generator/units/lane.ts:519)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -4697,7 +4697,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:517)
+  // comb: w_upd_19 (generator/units/lane.ts:519)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4760,7 +4760,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:517)
+  // comb: w_upd_20 (generator/units/lane.ts:519)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4823,7 +4823,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:517)
+  // comb: w_upd_21 (generator/units/lane.ts:519)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4886,7 +4886,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_22 (generator/units/lane.ts:517)
+  // comb: w_upd_22 (generator/units/lane.ts:519)
   always @* begin
     w_upd_22_sum = 17'sd0;
     w_upd_22_above = 1'b0;
@@ -4949,7 +4949,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_23 (generator/units/lane.ts:517)
+  // comb: w_upd_23 (generator/units/lane.ts:519)
   always @* begin
     w_upd_23_sum = 17'sd0;
     w_upd_23_above = 1'b0;
@@ -5012,7 +5012,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_24 (generator/units/lane.ts:517)
+  // comb: w_upd_24 (generator/units/lane.ts:519)
   always @* begin
     w_upd_24_sum = 17'sd0;
     w_upd_24_above = 1'b0;
@@ -5075,7 +5075,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_25 (generator/units/lane.ts:517)
+  // comb: w_upd_25 (generator/units/lane.ts:519)
   always @* begin
     w_upd_25_sum = 17'sd0;
     w_upd_25_above = 1'b0;
@@ -5138,7 +5138,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_26 (generator/units/lane.ts:517)
+  // comb: w_upd_26 (generator/units/lane.ts:519)
   always @* begin
     w_upd_26_sum = 17'sd0;
     w_upd_26_above = 1'b0;
@@ -5201,7 +5201,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_27 (generator/units/lane.ts:517)
+  // comb: w_upd_27 (generator/units/lane.ts:519)
   always @* begin
     w_upd_27_sum = 17'sd0;
     w_upd_27_above = 1'b0;
@@ -5264,7 +5264,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_28 (generator/units/lane.ts:517)
+  // comb: w_upd_28 (generator/units/lane.ts:519)
   always @* begin
     w_upd_28_sum = 17'sd0;
     w_upd_28_above = 1'b0;
@@ -5327,7 +5327,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_29 (generator/units/lane.ts:517)
+  // comb: w_upd_29 (generator/units/lane.ts:519)
   always @* begin
     w_upd_29_sum = 17'sd0;
     w_upd_29_above = 1'b0;
@@ -5390,7 +5390,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_30 (generator/units/lane.ts:517)
+  // comb: w_upd_30 (generator/units/lane.ts:519)
   always @* begin
     w_upd_30_sum = 17'sd0;
     w_upd_30_above = 1'b0;
@@ -5453,7 +5453,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_31 (generator/units/lane.ts:517)
+  // comb: w_upd_31 (generator/units/lane.ts:519)
   always @* begin
     w_upd_31_sum = 17'sd0;
     w_upd_31_above = 1'b0;
@@ -5516,7 +5516,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_32 (generator/units/lane.ts:517)
+  // comb: w_upd_32 (generator/units/lane.ts:519)
   always @* begin
     w_upd_32_sum = 17'sd0;
     w_upd_32_above = 1'b0;
@@ -5579,7 +5579,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_33 (generator/units/lane.ts:517)
+  // comb: w_upd_33 (generator/units/lane.ts:519)
   always @* begin
     w_upd_33_sum = 17'sd0;
     w_upd_33_above = 1'b0;
@@ -5642,7 +5642,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_34 (generator/units/lane.ts:517)
+  // comb: w_upd_34 (generator/units/lane.ts:519)
   always @* begin
     w_upd_34_sum = 17'sd0;
     w_upd_34_above = 1'b0;
@@ -5705,7 +5705,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_35 (generator/units/lane.ts:517)
+  // comb: w_upd_35 (generator/units/lane.ts:519)
   always @* begin
     w_upd_35_sum = 17'sd0;
     w_upd_35_above = 1'b0;
@@ -5768,7 +5768,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_36 (generator/units/lane.ts:517)
+  // comb: w_upd_36 (generator/units/lane.ts:519)
   always @* begin
     w_upd_36_sum = 17'sd0;
     w_upd_36_above = 1'b0;
@@ -5831,7 +5831,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_37 (generator/units/lane.ts:517)
+  // comb: w_upd_37 (generator/units/lane.ts:519)
   always @* begin
     w_upd_37_sum = 17'sd0;
     w_upd_37_above = 1'b0;
@@ -5894,7 +5894,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_38 (generator/units/lane.ts:517)
+  // comb: w_upd_38 (generator/units/lane.ts:519)
   always @* begin
     w_upd_38_sum = 17'sd0;
     w_upd_38_above = 1'b0;
@@ -5957,7 +5957,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_39 (generator/units/lane.ts:517)
+  // comb: w_upd_39 (generator/units/lane.ts:519)
   always @* begin
     w_upd_39_sum = 17'sd0;
     w_upd_39_above = 1'b0;
@@ -6020,7 +6020,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_40 (generator/units/lane.ts:517)
+  // comb: w_upd_40 (generator/units/lane.ts:519)
   always @* begin
     w_upd_40_sum = 17'sd0;
     w_upd_40_above = 1'b0;
@@ -6083,7 +6083,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_41 (generator/units/lane.ts:517)
+  // comb: w_upd_41 (generator/units/lane.ts:519)
   always @* begin
     w_upd_41_sum = 17'sd0;
     w_upd_41_above = 1'b0;
@@ -6146,7 +6146,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_42 (generator/units/lane.ts:517)
+  // comb: w_upd_42 (generator/units/lane.ts:519)
   always @* begin
     w_upd_42_sum = 17'sd0;
     w_upd_42_above = 1'b0;
@@ -6209,7 +6209,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_43 (generator/units/lane.ts:517)
+  // comb: w_upd_43 (generator/units/lane.ts:519)
   always @* begin
     w_upd_43_sum = 17'sd0;
     w_upd_43_above = 1'b0;
@@ -6272,7 +6272,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_44 (generator/units/lane.ts:517)
+  // comb: w_upd_44 (generator/units/lane.ts:519)
   always @* begin
     w_upd_44_sum = 17'sd0;
     w_upd_44_above = 1'b0;
@@ -6335,7 +6335,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_45 (generator/units/lane.ts:517)
+  // comb: w_upd_45 (generator/units/lane.ts:519)
   always @* begin
     w_upd_45_sum = 17'sd0;
     w_upd_45_above = 1'b0;
@@ -6398,7 +6398,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_46 (generator/units/lane.ts:517)
+  // comb: w_upd_46 (generator/units/lane.ts:519)
   always @* begin
     w_upd_46_sum = 17'sd0;
     w_upd_46_above = 1'b0;
@@ -6461,7 +6461,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_47 (generator/units/lane.ts:517)
+  // comb: w_upd_47 (generator/units/lane.ts:519)
   always @* begin
     w_upd_47_sum = 17'sd0;
     w_upd_47_above = 1'b0;
@@ -6524,7 +6524,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_48 (generator/units/lane.ts:517)
+  // comb: w_upd_48 (generator/units/lane.ts:519)
   always @* begin
     w_upd_48_sum = 17'sd0;
     w_upd_48_above = 1'b0;
@@ -6587,7 +6587,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_49 (generator/units/lane.ts:517)
+  // comb: w_upd_49 (generator/units/lane.ts:519)
   always @* begin
     w_upd_49_sum = 17'sd0;
     w_upd_49_above = 1'b0;
@@ -6650,7 +6650,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_50 (generator/units/lane.ts:517)
+  // comb: w_upd_50 (generator/units/lane.ts:519)
   always @* begin
     w_upd_50_sum = 17'sd0;
     w_upd_50_above = 1'b0;
@@ -6713,7 +6713,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_51 (generator/units/lane.ts:517)
+  // comb: w_upd_51 (generator/units/lane.ts:519)
   always @* begin
     w_upd_51_sum = 17'sd0;
     w_upd_51_above = 1'b0;
@@ -6776,7 +6776,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_52 (generator/units/lane.ts:517)
+  // comb: w_upd_52 (generator/units/lane.ts:519)
   always @* begin
     w_upd_52_sum = 17'sd0;
     w_upd_52_above = 1'b0;
@@ -6839,7 +6839,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_53 (generator/units/lane.ts:517)
+  // comb: w_upd_53 (generator/units/lane.ts:519)
   always @* begin
     w_upd_53_sum = 17'sd0;
     w_upd_53_above = 1'b0;
@@ -6902,7 +6902,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_54 (generator/units/lane.ts:517)
+  // comb: w_upd_54 (generator/units/lane.ts:519)
   always @* begin
     w_upd_54_sum = 17'sd0;
     w_upd_54_above = 1'b0;
@@ -6965,7 +6965,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_55 (generator/units/lane.ts:517)
+  // comb: w_upd_55 (generator/units/lane.ts:519)
   always @* begin
     w_upd_55_sum = 17'sd0;
     w_upd_55_above = 1'b0;
@@ -7028,7 +7028,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_56 (generator/units/lane.ts:517)
+  // comb: w_upd_56 (generator/units/lane.ts:519)
   always @* begin
     w_upd_56_sum = 17'sd0;
     w_upd_56_above = 1'b0;
@@ -7091,7 +7091,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_57 (generator/units/lane.ts:517)
+  // comb: w_upd_57 (generator/units/lane.ts:519)
   always @* begin
     w_upd_57_sum = 17'sd0;
     w_upd_57_above = 1'b0;
@@ -7154,7 +7154,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_58 (generator/units/lane.ts:517)
+  // comb: w_upd_58 (generator/units/lane.ts:519)
   always @* begin
     w_upd_58_sum = 17'sd0;
     w_upd_58_above = 1'b0;
@@ -7217,7 +7217,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_59 (generator/units/lane.ts:517)
+  // comb: w_upd_59 (generator/units/lane.ts:519)
   always @* begin
     w_upd_59_sum = 17'sd0;
     w_upd_59_above = 1'b0;
@@ -7280,7 +7280,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_60 (generator/units/lane.ts:517)
+  // comb: w_upd_60 (generator/units/lane.ts:519)
   always @* begin
     w_upd_60_sum = 17'sd0;
     w_upd_60_above = 1'b0;
@@ -7343,7 +7343,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_61 (generator/units/lane.ts:517)
+  // comb: w_upd_61 (generator/units/lane.ts:519)
   always @* begin
     w_upd_61_sum = 17'sd0;
     w_upd_61_above = 1'b0;
@@ -7406,7 +7406,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_62 (generator/units/lane.ts:517)
+  // comb: w_upd_62 (generator/units/lane.ts:519)
   always @* begin
     w_upd_62_sum = 17'sd0;
     w_upd_62_above = 1'b0;
@@ -7469,7 +7469,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_63 (generator/units/lane.ts:517)
+  // comb: w_upd_63 (generator/units/lane.ts:519)
   always @* begin
     w_upd_63_sum = 17'sd0;
     w_upd_63_above = 1'b0;
@@ -7532,7 +7532,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_64 (generator/units/lane.ts:517)
+  // comb: w_upd_64 (generator/units/lane.ts:519)
   always @* begin
     w_upd_64_sum = 17'sd0;
     w_upd_64_above = 1'b0;
@@ -7595,7 +7595,7 @@ module hebbian (
 `endif
   end
 
-  // comb: w_upd_65 (generator/units/lane.ts:517)
+  // comb: w_upd_65 (generator/units/lane.ts:519)
   always @* begin
     w_upd_65_sum = 17'sd0;
     w_upd_65_above = 1'b0;
@@ -8448,11 +8448,11 @@ module hebbian (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:477
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:479
 
-  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:478
+  assign b_upd_sat_hi = b_upd_sum[16:15] == 2'd1;  // generator/units/lane.ts:480
 
-  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:479
+  assign b_upd_sat_lo = b_upd_sum[16:15] == 2'd2;  // generator/units/lane.ts:481
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:801
 
@@ -8715,9 +8715,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:713
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:715
 
-  // seq: sat_count (generator/units/lane.ts:714)
+  // seq: sat_count (generator/units/lane.ts:716)
   always @(posedge clk) begin
     if ((v1_q & act1_q)) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0 | w_upd_1) | w_upd_2) | w_upd_3) | w_upd_4) | w_upd_5) | w_upd_6) | w_upd_7) | w_upd_8) | w_upd_9) | w_upd_10) | w_upd_11) | w_upd_12) | w_upd_13) | w_upd_14) | w_upd_15) | w_upd_16) | w_upd_17) | w_upd_18) | w_upd_19) | w_upd_20) | w_upd_21) | w_upd_22) | w_upd_23) | w_upd_24) | w_upd_25) | w_upd_26) | w_upd_27) | w_upd_28) | w_upd_29) | w_upd_30) | w_upd_31) | w_upd_32) | w_upd_33) | w_upd_34) | w_upd_35) | w_upd_36) | w_upd_37) | w_upd_38) | w_upd_39) | w_upd_40) | w_upd_41) | w_upd_42) | w_upd_43) | w_upd_44) | w_upd_45) | w_upd_46) | w_upd_47) | w_upd_48) | w_upd_49) | w_upd_50) | w_upd_51) | w_upd_52) | w_upd_53) | w_upd_54) | w_upd_55) | w_upd_56) | w_upd_57) | w_upd_58) | w_upd_59) | w_upd_60) | w_upd_61) | w_upd_62) | w_upd_63) | w_upd_64) | w_upd_65) & 18'h30000) != 18'd0)) begin
@@ -8737,15 +8737,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:728
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:728
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:730
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:728
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:728
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:730
 
-  // comb: host_word (generator/units/lane.ts:765)
+  // comb: host_word (generator/units/lane.ts:767)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -9171,7 +9171,7 @@ module hebbian (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:785)
+  // seq: host_read (generator/units/lane.ts:787)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -9194,9 +9194,9 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:794
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:796
 
-  // simulator form (Verilator): leap_tables (generator/units/lane.ts:333)
+  // simulator form (Verilator): leap_tables (generator/units/lane.ts:335)
 `ifdef VERILATOR
   initial begin
     leap_tab0[0] = 32'h00000000; leap_tab0[1] = 32'hb6f6b6c3; leap_tab0[2] = 32'h6dad6d81; leap_tab0[3] = 32'hdb5bdb42;
@@ -9330,7 +9330,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_0_1 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_0_1 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9341,7 +9341,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_2_3 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_2_3 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9352,7 +9352,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_4_5 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_4_5 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9363,7 +9363,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_6_7 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_6_7 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9374,7 +9374,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_8_9 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_8_9 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9385,7 +9385,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_10_11 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_10_11 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9396,7 +9396,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_12_13 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_12_13 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9407,7 +9407,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_14_15 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_14_15 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9418,7 +9418,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_16_17 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_16_17 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9429,7 +9429,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_18_19 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_18_19 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9440,7 +9440,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_20_21 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_20_21 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9451,7 +9451,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_22_23 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_22_23 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9462,7 +9462,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_24_25 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_24_25 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9473,7 +9473,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_26_27 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_26_27 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9484,7 +9484,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_28_29 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_28_29 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9495,7 +9495,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_30_31 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_30_31 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9506,7 +9506,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_32_33 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_32_33 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9517,7 +9517,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_34_35 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_34_35 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9528,7 +9528,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_36_37 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_36_37 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9539,7 +9539,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_38_39 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_38_39 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9550,7 +9550,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_40_41 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_40_41 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9561,7 +9561,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_42_43 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_42_43 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9572,7 +9572,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_44_45 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_44_45 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9583,7 +9583,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_46_47 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_46_47 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9594,7 +9594,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_48_49 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_48_49 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9605,7 +9605,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_50_51 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_50_51 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9616,7 +9616,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_52_53 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_52_53 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9627,7 +9627,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_54_55 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_54_55 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9638,7 +9638,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_56_57 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_56_57 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we) begin
@@ -9649,7 +9649,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_58 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_58 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (lfsr_next_58_en) begin
@@ -9660,7 +9660,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_59_60 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_59_60 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_58) begin
@@ -9671,7 +9671,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_61 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_61 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_58) begin
@@ -9682,7 +9682,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_62 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_62 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (lfsr_next_62_en) begin
@@ -9693,7 +9693,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_63_64 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_63_64 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_62) begin
@@ -9704,7 +9704,7 @@ module hebbian (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_65 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_65 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_62) begin

@@ -1628,7 +1628,7 @@ module output_layer (
   assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_0 (generator/units/lane.ts:148)
+  // comb: lfsr_next_0 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_0_f0 = 32'd0;
     lfsr_next_0_f1 = 32'd0;
@@ -1687,7 +1687,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_0 (generator/units/lane.ts:539)
+  // comb: w_upd_0 (generator/units/lane.ts:541)
   always @* begin
     w_upd_0_sum = 17'sd0;
     w_upd_0_above = 1'b0;
@@ -1747,7 +1747,7 @@ module output_layer (
   assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_1 (generator/units/lane.ts:148)
+  // comb: lfsr_next_1 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_1_f0 = 32'd0;
     lfsr_next_1_f1 = 32'd0;
@@ -1806,7 +1806,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_1 (generator/units/lane.ts:539)
+  // comb: w_upd_1 (generator/units/lane.ts:541)
   always @* begin
     w_upd_1_sum = 17'sd0;
     w_upd_1_above = 1'b0;
@@ -1866,7 +1866,7 @@ module output_layer (
   assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_2 (generator/units/lane.ts:148)
+  // comb: lfsr_next_2 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_2_f0 = 32'd0;
     lfsr_next_2_f1 = 32'd0;
@@ -1925,7 +1925,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_2 (generator/units/lane.ts:539)
+  // comb: w_upd_2 (generator/units/lane.ts:541)
   always @* begin
     w_upd_2_sum = 17'sd0;
     w_upd_2_above = 1'b0;
@@ -1985,7 +1985,7 @@ module output_layer (
   assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_3 (generator/units/lane.ts:148)
+  // comb: lfsr_next_3 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_3_f0 = 32'd0;
     lfsr_next_3_f1 = 32'd0;
@@ -2044,7 +2044,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_3 (generator/units/lane.ts:539)
+  // comb: w_upd_3 (generator/units/lane.ts:541)
   always @* begin
     w_upd_3_sum = 17'sd0;
     w_upd_3_above = 1'b0;
@@ -2104,7 +2104,7 @@ module output_layer (
   assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_4 (generator/units/lane.ts:148)
+  // comb: lfsr_next_4 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_4_f0 = 32'd0;
     lfsr_next_4_f1 = 32'd0;
@@ -2163,7 +2163,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_4 (generator/units/lane.ts:539)
+  // comb: w_upd_4 (generator/units/lane.ts:541)
   always @* begin
     w_upd_4_sum = 17'sd0;
     w_upd_4_above = 1'b0;
@@ -2223,7 +2223,7 @@ module output_layer (
   assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_5 (generator/units/lane.ts:148)
+  // comb: lfsr_next_5 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_5_f0 = 32'd0;
     lfsr_next_5_f1 = 32'd0;
@@ -2282,7 +2282,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_5 (generator/units/lane.ts:539)
+  // comb: w_upd_5 (generator/units/lane.ts:541)
   always @* begin
     w_upd_5_sum = 17'sd0;
     w_upd_5_above = 1'b0;
@@ -2342,7 +2342,7 @@ module output_layer (
   assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_6 (generator/units/lane.ts:148)
+  // comb: lfsr_next_6 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_6_f0 = 32'd0;
     lfsr_next_6_f1 = 32'd0;
@@ -2401,7 +2401,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_6 (generator/units/lane.ts:539)
+  // comb: w_upd_6 (generator/units/lane.ts:541)
   always @* begin
     w_upd_6_sum = 17'sd0;
     w_upd_6_above = 1'b0;
@@ -2461,7 +2461,7 @@ module output_layer (
   assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_7 (generator/units/lane.ts:148)
+  // comb: lfsr_next_7 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_7_f0 = 32'd0;
     lfsr_next_7_f1 = 32'd0;
@@ -2520,7 +2520,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_7 (generator/units/lane.ts:539)
+  // comb: w_upd_7 (generator/units/lane.ts:541)
   always @* begin
     w_upd_7_sum = 17'sd0;
     w_upd_7_above = 1'b0;
@@ -2580,7 +2580,7 @@ module output_layer (
   assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_8 (generator/units/lane.ts:148)
+  // comb: lfsr_next_8 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_8_f0 = 32'd0;
     lfsr_next_8_f1 = 32'd0;
@@ -2639,7 +2639,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_8 (generator/units/lane.ts:539)
+  // comb: w_upd_8 (generator/units/lane.ts:541)
   always @* begin
     w_upd_8_sum = 17'sd0;
     w_upd_8_above = 1'b0;
@@ -2699,7 +2699,7 @@ module output_layer (
   assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_9 (generator/units/lane.ts:148)
+  // comb: lfsr_next_9 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_9_f0 = 32'd0;
     lfsr_next_9_f1 = 32'd0;
@@ -2758,7 +2758,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_9 (generator/units/lane.ts:539)
+  // comb: w_upd_9 (generator/units/lane.ts:541)
   always @* begin
     w_upd_9_sum = 17'sd0;
     w_upd_9_above = 1'b0;
@@ -2818,7 +2818,7 @@ module output_layer (
   assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_10 (generator/units/lane.ts:148)
+  // comb: lfsr_next_10 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_10_f0 = 32'd0;
     lfsr_next_10_f1 = 32'd0;
@@ -2877,7 +2877,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_10 (generator/units/lane.ts:539)
+  // comb: w_upd_10 (generator/units/lane.ts:541)
   always @* begin
     w_upd_10_sum = 17'sd0;
     w_upd_10_above = 1'b0;
@@ -2937,7 +2937,7 @@ module output_layer (
   assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_11 (generator/units/lane.ts:148)
+  // comb: lfsr_next_11 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_11_f0 = 32'd0;
     lfsr_next_11_f1 = 32'd0;
@@ -2996,7 +2996,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_11 (generator/units/lane.ts:539)
+  // comb: w_upd_11 (generator/units/lane.ts:541)
   always @* begin
     w_upd_11_sum = 17'sd0;
     w_upd_11_above = 1'b0;
@@ -3056,7 +3056,7 @@ module output_layer (
   assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_12 (generator/units/lane.ts:148)
+  // comb: lfsr_next_12 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_12_f0 = 32'd0;
     lfsr_next_12_f1 = 32'd0;
@@ -3115,7 +3115,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_12 (generator/units/lane.ts:539)
+  // comb: w_upd_12 (generator/units/lane.ts:541)
   always @* begin
     w_upd_12_sum = 17'sd0;
     w_upd_12_above = 1'b0;
@@ -3175,7 +3175,7 @@ module output_layer (
   assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_13 (generator/units/lane.ts:148)
+  // comb: lfsr_next_13 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_13_f0 = 32'd0;
     lfsr_next_13_f1 = 32'd0;
@@ -3234,7 +3234,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_13 (generator/units/lane.ts:539)
+  // comb: w_upd_13 (generator/units/lane.ts:541)
   always @* begin
     w_upd_13_sum = 17'sd0;
     w_upd_13_above = 1'b0;
@@ -3294,7 +3294,7 @@ module output_layer (
   assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_14 (generator/units/lane.ts:148)
+  // comb: lfsr_next_14 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_14_f0 = 32'd0;
     lfsr_next_14_f1 = 32'd0;
@@ -3353,7 +3353,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_14 (generator/units/lane.ts:539)
+  // comb: w_upd_14 (generator/units/lane.ts:541)
   always @* begin
     w_upd_14_sum = 17'sd0;
     w_upd_14_above = 1'b0;
@@ -3413,7 +3413,7 @@ module output_layer (
   assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_15 (generator/units/lane.ts:148)
+  // comb: lfsr_next_15 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_15_f0 = 32'd0;
     lfsr_next_15_f1 = 32'd0;
@@ -3472,7 +3472,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_15 (generator/units/lane.ts:539)
+  // comb: w_upd_15 (generator/units/lane.ts:541)
   always @* begin
     w_upd_15_sum = 17'sd0;
     w_upd_15_above = 1'b0;
@@ -3532,7 +3532,7 @@ module output_layer (
   assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_16 (generator/units/lane.ts:148)
+  // comb: lfsr_next_16 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_16_f0 = 32'd0;
     lfsr_next_16_f1 = 32'd0;
@@ -3591,7 +3591,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_16 (generator/units/lane.ts:539)
+  // comb: w_upd_16 (generator/units/lane.ts:541)
   always @* begin
     w_upd_16_sum = 17'sd0;
     w_upd_16_above = 1'b0;
@@ -3651,7 +3651,7 @@ module output_layer (
   assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_17 (generator/units/lane.ts:148)
+  // comb: lfsr_next_17 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_17_f0 = 32'd0;
     lfsr_next_17_f1 = 32'd0;
@@ -3710,7 +3710,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_17 (generator/units/lane.ts:539)
+  // comb: w_upd_17 (generator/units/lane.ts:541)
   always @* begin
     w_upd_17_sum = 17'sd0;
     w_upd_17_above = 1'b0;
@@ -3770,7 +3770,7 @@ module output_layer (
   assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_18 (generator/units/lane.ts:148)
+  // comb: lfsr_next_18 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_18_f0 = 32'd0;
     lfsr_next_18_f1 = 32'd0;
@@ -3829,7 +3829,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_18 (generator/units/lane.ts:539)
+  // comb: w_upd_18 (generator/units/lane.ts:541)
   always @* begin
     w_upd_18_sum = 17'sd0;
     w_upd_18_above = 1'b0;
@@ -3889,7 +3889,7 @@ module output_layer (
   assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_19 (generator/units/lane.ts:148)
+  // comb: lfsr_next_19 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_19_f0 = 32'd0;
     lfsr_next_19_f1 = 32'd0;
@@ -3948,7 +3948,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_19 (generator/units/lane.ts:539)
+  // comb: w_upd_19 (generator/units/lane.ts:541)
   always @* begin
     w_upd_19_sum = 17'sd0;
     w_upd_19_above = 1'b0;
@@ -4009,10 +4009,10 @@ module output_layer (
 
   assign draw_b = (upd2 & k_last2_q) & (sub2_q == 2'd2);  // generator/units/output.ts:458
 
-  assign lfsr_next_20_en = w_we_20 | draw_b;  // generator/units/lane.ts:347
+  assign lfsr_next_20_en = w_we_20 | draw_b;  // generator/units/lane.ts:349
 
 `ifndef VERILATOR
-  // comb: lfsr_next_20 (generator/units/lane.ts:148)
+  // comb: lfsr_next_20 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_20_f0 = 32'd0;
     lfsr_next_20_f1 = 32'd0;
@@ -4073,7 +4073,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_20 (generator/units/lane.ts:539)
+  // comb: w_upd_20 (generator/units/lane.ts:541)
   always @* begin
     w_upd_20_sum = 17'sd0;
     w_upd_20_above = 1'b0;
@@ -4133,7 +4133,7 @@ module output_layer (
   assign w_we_21 = upd2 & (1'b1 & ((~k_last2_q) | (sub2_q < 2'd2)));  // generator/units/output.ts:457
 
 `ifndef VERILATOR
-  // comb: lfsr_next_21 (generator/units/lane.ts:148)
+  // comb: lfsr_next_21 (generator/units/lane.ts:149)
   always @* begin
     lfsr_next_21_f0 = 32'd0;
     lfsr_next_21_f1 = 32'd0;
@@ -4192,7 +4192,7 @@ module output_layer (
     end
   end
 
-  // comb: w_upd_21 (generator/units/lane.ts:539)
+  // comb: w_upd_21 (generator/units/lane.ts:541)
   always @* begin
     w_upd_21_sum = 17'sd0;
     w_upd_21_above = 1'b0;
@@ -4235,7 +4235,7 @@ module output_layer (
 
   assign b_we = (upd2 & k_last2_q) & (sub2_q == 2'd2);  // generator/units/output.ts:501
 
-  // comb: b_upd (generator/units/lane.ts:539)
+  // comb: b_upd (generator/units/lane.ts:541)
   always @* begin
     b_upd_sum = 26'sd0;
     b_upd_above = 1'b0;
@@ -5441,9 +5441,9 @@ module output_layer (
 
   assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:690
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:713
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & err_sat_hi)) | (err_done & err_sat_lo);  // generator/units/lane.ts:715
 
-  // seq: sat_count (generator/units/lane.ts:714)
+  // seq: sat_count (generator/units/lane.ts:716)
   always @(posedge clk) begin
     if (upd2) begin
       if ((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
@@ -5473,25 +5473,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:728
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:728
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:730
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:728
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:728
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:730
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:728
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:728
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:730
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:728
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:728
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:730
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:728
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:730
 
-  // comb: host_word (generator/units/lane.ts:765)
+  // comb: host_word (generator/units/lane.ts:767)
   always @* begin
     if (host_rd_pend_q) begin
       case (host_kind_q)
@@ -5917,7 +5917,7 @@ module output_layer (
     end
   end
 
-  // seq: host_read (generator/units/lane.ts:785)
+  // seq: host_read (generator/units/lane.ts:787)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_host_rd_pend_q = host_rd_pend_q;
@@ -5938,9 +5938,9 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:794
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:796
 
-  // simulator form (Verilator): leap_tables (generator/units/lane.ts:333)
+  // simulator form (Verilator): leap_tables (generator/units/lane.ts:335)
 `ifdef VERILATOR
   initial begin
     leap_tab0[0] = 32'h00000000; leap_tab0[1] = 32'hb6f6b6c3; leap_tab0[2] = 32'h6dad6d81; leap_tab0[3] = 32'hdb5bdb42;
@@ -6074,7 +6074,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_0 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_0 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_0) begin
@@ -6085,7 +6085,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_1 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_1 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_1) begin
@@ -6096,7 +6096,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_2 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_2 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_2) begin
@@ -6107,7 +6107,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_3 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_3 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_3) begin
@@ -6118,7 +6118,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_4 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_4 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_4) begin
@@ -6129,7 +6129,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_5 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_5 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_5) begin
@@ -6140,7 +6140,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_6 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_6 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_6) begin
@@ -6151,7 +6151,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_7 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_7 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_7) begin
@@ -6162,7 +6162,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_8 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_8 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_8) begin
@@ -6173,7 +6173,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_9 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_9 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_9) begin
@@ -6184,7 +6184,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_10 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_10 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_10) begin
@@ -6195,7 +6195,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_11 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_11 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_11) begin
@@ -6206,7 +6206,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_12 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_12 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_12) begin
@@ -6217,7 +6217,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_13 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_13 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_13) begin
@@ -6228,7 +6228,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_14 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_14 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_14) begin
@@ -6239,7 +6239,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_15 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_15 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_15) begin
@@ -6250,7 +6250,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_16 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_16 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_16) begin
@@ -6261,7 +6261,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_17 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_17 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_17) begin
@@ -6272,7 +6272,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_18 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_18 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_18) begin
@@ -6283,7 +6283,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_19 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_19 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_19) begin
@@ -6294,7 +6294,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_20 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_20 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (lfsr_next_20_en) begin
@@ -6305,7 +6305,7 @@ module output_layer (
   end
 `endif
 
-  // simulator form (Verilator): lfsr_next_21 (generator/units/lane.ts:358)
+  // simulator form (Verilator): lfsr_next_21 (generator/units/lane.ts:360)
 `ifdef VERILATOR
   always @* begin
     if (w_we_21) begin
