@@ -49,6 +49,16 @@ describe('build: figures', () => {
     // the chain grows with each hidden layer and its width (measured 1,790 and 1,915)
     expect(cyclesPerSample({ ...small, layers: [784, 8, 8, 8, 10] })).toBe(1790);
     expect(Math.abs(cyclesPerSample({ ...small, layers: [784, 32, 32, 10] }) - 1915)).toBeLessThanOrEqual(2);
+    // a Gram array of C columns pads a K_Z pass of n < 2C elements with 2C − n idle cycles and the cycle that loads
+    // the pad counter (gramPad): 784-8-8-10 on 4 × 8, B = 8: two passes of 8 + 9 a layer (bench/chip.ts --samples
+    // 1500, 2026-12-01: 1,746; the formula without the pads said 1,701); on 4 × 1 and 4 × 4 no pad (1,710 measured)
+    const tiny = { ...DEFAULT_CHIP, layers: [784, 8, 8, 10], window: 8, gram: { rows: 4, cols: 8 } };
+    expect(cyclesPerSample(tiny)).toBe(2 * 784 + 2 * (2 * (8 + 9) + 2 * 8 + 12 + 9) + 27);
+    expect(cyclesPerSample({ ...tiny, gram: { rows: 4, cols: 4 } })).toBe(2 * 784 + 2 * (2 * 8 + 2 * 8 + 12 + 9) + 27);
+    expect(cyclesPerSample({ ...tiny, window: 4, gram: { rows: 2, cols: 8 } })).toBe(1725); // measured 1,741 (old formula: 1,689)
+    expect(cyclesPerSample({ ...tiny, window: 16, gram: { rows: 8, cols: 8 } })).toBe(1761); // measured 1,756 (8 × 1: 1,720)
+    // n = 16 fills 2C = 16 cycles: no pad on 8 columns (measured 1,774 on 4 × 8 and on 4 × 1)
+    expect(cyclesPerSample({ ...tiny, layers: [784, 16, 16, 10] })).toBe(cyclesPerSample({ ...tiny, layers: [784, 16, 16, 10], gram: { rows: 4, cols: 1 } }));
     // one hidden layer: the output step (2·6·3·1·10 + 2·10 + 18 = 398) after the layer's pass and tail bounds the
     // period (bench/chip.ts: 2,593; without it the estimate said 2,354)
     expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 128, 10], window: 6, lanes: 50, outputLanes: undefined })).toBe(128 * 16 + 4 + 128 + 13 + 398 + 6);
