@@ -21,6 +21,7 @@ import { boardCore, boardShell } from '../../generator/boards/top.js';
 import { chipCore, coreTop } from '../../generator/boards/core.js';
 import { uartDivisor } from '../../generator/boards/uart.js';
 import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
+import { gramPad } from '../../generator/units/gram.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
 import type { Board } from './board.js';
@@ -95,15 +96,27 @@ export interface BuildReport {
  * that chain starts once the row is done (kx_ready_q), layer after layer: each call its K_Z row's passes over n_l
  * z, the modulator's ξ rows and δ words (2·n_l) and ⌊3B/2⌋ + 9 of kernel words, coefficients and hand-offs per
  * layer, + 27 for the row's drain and the take (the constants fitted to bench/chip.ts on 784-8…-10 shapes,
- * B = 9…16 on 8 rows, 8 to 32 wide: within 2 cycles). It bounds the period when B > R and the layers are small.
+ * B = 9…16 on 8 rows, 8 to 32 wide: within 2 cycles). A K_Z pass of n_l < 2C elements (C Gram columns) costs
+ * 2C + 1 cycles, not n_l: the array idles gramPad = 2C − n_l cycles before every item and one to load the pad counter
+ * (generator/units/gram.ts), though a ROW command uses column 0 only. It bounds the period when B > R and the
+ * layers are small.
  * bench/chip.ts (2026-11-30) measures 1,844 at the default configuration (this: 1,844; 1,972 at 64 lanes), 3,624
  * at the Arty config (3,636), 2,593 at 784-128-10, B = 6, 50 lanes (2,597; 2,354 without the output step's
  * bound), 2,001 at 784-100-10, B = 6, 50 lanes (2,001), 1,076 at 784-8-64-10, B = 2 (1,051; 1,596 with the
  * front end's one buffer), 929 at 784-8-8-10, B = 8 (901), 859 at 784-8-10, B = 2 (847), 1,725 at 784-8-8-10,
  * B = 16 (1,725; 1,596 without the K_X chain), 1,790 at 784-8-8-8-10, B = 16
- * (1,790), 1,915 at 784-32-32-10, B = 16 (1,917). It is an estimate: 1,749 at 784-8-8-10, B = 8 on a 4 × 8
- * Gram array (1,701: 40–55 cycles of arrays under 8 rows with 8 columns are not modelled), 2,556 at
- * 784-96-48-32-10, 40 lanes, 8 output lanes, Gram 4 × 1 (2,362; on 8 × 1, one pass: 2,328, this 2,318).
+ * (1,790), 1,915 at 784-32-32-10, B = 16 (1,917). bench/chip.ts --samples 1500 (2026-12-01) on 784-8-8-10:
+ * 1,746 on a 4 × 8 Gram array, B = 8 (1,737; 1,701 without the pads), 1,710 on 4 × 1, 4 × 2 and 4 × 4 (1,701),
+ * 1,741 on 2 × 8, B = 4 (1,725), 1,751 on 6 × 8, B = 12 (1,749), 3,368 on 4 × 8, B = 16 (3,397), 1,756 on 8 × 8,
+ * B = 16 (1,761; 8 × 1: 1,720, 1,725).
+ * With a long first pass and B > R, the output step of step c (it starts after the step's last LayerNorm tail)
+ * holds step c + 1's K_X row (kx_req_go waits for out_busy), whose ⌈B/R⌉ passes step c + 2's take waits for; that
+ * step's first pass then waits for its δ_1 words (its modulator call waited for the row): over two steps the
+ * step, the δ_1 chain, the last tail, the output step, the row's passes over the pixels + 19 (fitted to a trace).
+ * 784-96-48-32-10, 40 lanes, 8 output lanes, Gram 4 × 1: 2,537 (2,488; 2,362 without this bound; the trace shows
+ * steps of 2,609 and 2,470 alternating); on 8 × 1: 2,292 (2,278); 784-64-32-10, B = 16, 32 lanes: 2,041 (2,045),
+ * with 22 output lanes 2,145 (2,167; 2,045 without) — configs as `--config F` reads them (LFSR lanes = lanes, row
+ * groups chosen). It is an estimate: within 2 % on all these.
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
   const layers = hebbianLayout(cfg).layers;
@@ -121,9 +134,19 @@ export function cyclesPerSample(cfg: ChipConfig): number {
   // a one-record frame through the front end (d + 1 payload bytes and 10 of framing, one a cycle)
   const frontEnd = cfg.layers[0] + 1 + 10;
   // the K_X row of a step (its Gram passes over the pixels) after the previous step's modulator chain, layer by layer
-  const modCall = (n: number) => (passes + 2) * n + Math.floor((3 * cfg.window) / 2) + 9;
+  // each K_Z pass is an item of n elements; one shorter than 2C idles gramPad(C, n) cycles first, plus the cycle
+  // that loads the pad counter (generator/units/gram.ts feeder: pad_first, then feed_pad_q counting down)
+  const kzPass = (n: number) => n + (gramPad(cfg.gram.cols, n) > 0 ? gramPad(cfg.gram.cols, n) + 1 : 0);
+  const modCall = (n: number) => passes * kzPass(n) + 2 * n + Math.floor((3 * cfg.window) / 2) + 9;
   const kxChain = passes * cfg.layers[0] + layers.reduce((a, l) => a + modCall(l.nOut), 0) + 27;
-  return Math.max(first.rounds * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others), lastPass, frontEnd, kxChain);
+  const step = first.rounds * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others);
+  // the output step of step c starts after its last LayerNorm tail and step c + 1's K_X row waits for its end
+  // (kx_req_go: out_busy); step c + 2 is taken once that row is done, and as its modulator call waited for the
+  // row, its first pass waits for its δ_1 chain. Over two steps: the step, that chain, the tail, the output step
+  // and the row's passes over the pixels, + 19 (the row's drain and KROW write, the take: fitted to a trace of
+  // bench/sequencer.ts at 784-96-48-32-10 on 4 × 1)
+  const outLoop = Math.ceil((step + deltaChain + tail(last.nOut) + outputStep + passes * cfg.layers[0] + 19) / 2);
+  return Math.max(step, lastPass, frontEnd, kxChain, outLoop);
 }
 
 /**
@@ -348,7 +371,7 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, and a record's way through the front end; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)",
+    cyclesPerSampleSource: "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, a record's way through the front end, the K_X chain (the K_X row's Gram passes, then the modulator calls, K_Z passes shorter than 2 × Gram columns padded) and, over two steps, the output step and the next K_X row; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)",
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,

@@ -3,13 +3,13 @@
  * end to end (Yosys → nextpnr-ice40 → icepack: a .bin, utilization and Fmax), the Arty flow's Yosys
  * utilization and Vivado project, and refusal before any tool runs when the config does not fit.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CHIP } from '../../generator/config.js';
+import { DEFAULT_CHIP, loadChipConfig, type ChipConfig } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
 import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat } from '../../host/boards/build.js';
@@ -49,6 +49,35 @@ describe('build: figures', () => {
     // the chain grows with each hidden layer and its width (measured 1,790 and 1,915)
     expect(cyclesPerSample({ ...small, layers: [784, 8, 8, 8, 10] })).toBe(1790);
     expect(Math.abs(cyclesPerSample({ ...small, layers: [784, 32, 32, 10] }) - 1915)).toBeLessThanOrEqual(2);
+    // a Gram array of C columns pads a K_Z pass of n < 2C elements with 2C − n idle cycles and the cycle that loads
+    // the pad counter (gramPad): 784-8-8-10 on 4 × 8, B = 8: two passes of 8 + 9 a layer (bench/chip.ts --samples
+    // 1500, 2026-12-01: 1,746; the formula without the pads said 1,701); on 4 × 1 and 4 × 4 no pad (1,710 measured)
+    const tiny = { ...DEFAULT_CHIP, layers: [784, 8, 8, 10], window: 8, gram: { rows: 4, cols: 8 } };
+    expect(cyclesPerSample(tiny)).toBe(2 * 784 + 2 * (2 * (8 + 9) + 2 * 8 + 12 + 9) + 27);
+    expect(cyclesPerSample({ ...tiny, gram: { rows: 4, cols: 4 } })).toBe(2 * 784 + 2 * (2 * 8 + 2 * 8 + 12 + 9) + 27);
+    expect(cyclesPerSample({ ...tiny, window: 4, gram: { rows: 2, cols: 8 } })).toBe(1725); // measured 1,741 (old formula: 1,689)
+    expect(cyclesPerSample({ ...tiny, window: 16, gram: { rows: 8, cols: 8 } })).toBe(1761); // measured 1,756 (8 × 1: 1,720)
+    // n = 16 fills 2C = 16 cycles: no pad on 8 columns (measured 1,774 on 4 × 8 and on 4 × 1)
+    expect(cyclesPerSample({ ...tiny, layers: [784, 16, 16, 10] })).toBe(cyclesPerSample({ ...tiny, layers: [784, 16, 16, 10], gram: { rows: 4, cols: 1 } }));
+    // as bench/chip.ts --config F reads them (its lanes set the LFSR lanes, row groups chosen)
+    const file = (o: object): ChipConfig => {
+      const f = join(tmp(), 'chip.json');
+      writeFileSync(f, JSON.stringify(o));
+      return loadChipConfig(f);
+    };
+    // 784-96-48-32-10 on 4 Gram rows: the output step of step c (2·8·1·5·10 + 2·10 + 18 = 838) holds step c + 1's
+    // K_X row of two passes, which step c + 2's take waits for, and that step's first pass waits for its δ_1 chain
+    // (2·96 + 8 + 27 = 227), the modulator call having waited for the row: over two steps the step's 2,278, 227,
+    // the tail 45, 838, 2·784 + 19 (bench/chip.ts --samples 1500: 2,537; the formula without this bound said 2,362
+    // from the K_X chain); on 8 rows one pass: the step's own 2,278 (measured 2,292)
+    const three = { layers: [784, 96, 48, 32, 10], window: 8, lanes: 40, outputLanes: 8, gram: { rows: 4, cols: 1 } };
+    expect(cyclesPerSample(file(three))).toBe(Math.ceil((2278 + 227 + 45 + 838 + 2 * 784 + 19) / 2));
+    expect(cyclesPerSample(file({ ...three, gram: { rows: 8, cols: 1 } }))).toBe(2278);
+    // 784-64-32-10, B = 16, 32 lanes: with 22 output lanes (S = 2) the output step's 678 cycles bind the same way
+    // (measured 2,145; 2,045 without this bound); with 32 (S = 1: 358 cycles) the K_X chain does (2,041)
+    const j = { layers: [784, 64, 32, 10], window: 16, lanes: 32 };
+    expect(cyclesPerSample(file({ ...j, outputLanes: 22 }))).toBe(2167);
+    expect(cyclesPerSample(file(j))).toBe(2045);
     // one hidden layer: the output step (2·6·3·1·10 + 2·10 + 18 = 398) after the layer's pass and tail bounds the
     // period (bench/chip.ts: 2,593; without it the estimate said 2,354)
     expect(cyclesPerSample({ ...DEFAULT_CHIP, layers: [784, 128, 10], window: 6, lanes: 50, outputLanes: undefined })).toBe(128 * 16 + 4 + 128 + 13 + 398 + 6);
