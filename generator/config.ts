@@ -120,24 +120,31 @@ export function outputLanesOf(c: ChipConfig): number {
 export const AUTO_ROW_GROUPS_MIN_PASS = 64;
 
 /**
+ * Each hidden layer's fused pass on the Hebbian unit with its lanes in G row groups (g = lanes/G): at most
+ * ⌈nOut/G⌉·⌈nIn/g⌉ cycles of rounds and chunks + 5 of start and drain + 2·(G − 1) for the first δ gather and the
+ * last round's queue drain (generator/units/hebbian.ts), against the ideal ⌈words/lanes⌉, words = nOut·(nIn + 1)
+ * (the biases are words of the pass too).
+ */
+export function rowGroupPasses(layers: readonly number[], lanes: number, G: number): { cycles: number; ideal: number }[] {
+  const out: { cycles: number; ideal: number }[] = [];
+  for (let l = 0; l + 2 < layers.length; l++) {
+    const [nIn, nOut] = [layers[l], layers[l + 1]];
+    out.push({ cycles: Math.ceil(nOut / G) * Math.ceil(nIn / (lanes / G)) + 5 + 2 * (G - 1), ideal: Math.ceil((nOut * (nIn + 1)) / lanes) });
+  }
+  return out;
+}
+
+/**
  * The Hebbian unit's row groups for a config that leaves `numeric.lfsr.rowGroups` out: the smallest G dividing
  * `lanes` with which every hidden layer's pass of at least AUTO_ROW_GROUPS_MIN_PASS ideal cycles takes at most
- * 1.1 × ⌈words/lanes⌉ (words = nOut·(nIn + 1), the biases included) — a pass being ⌈nOut/G⌉·⌈nIn/g⌉ cycles (g = lanes/G) + 5, + at most 2·(G − 1) for the
- * first δ gather and the last round's queue drain (generator/units/hebbian.ts); if no G does, the smallest whose
- * pass cycles in all are within 1 % of the fewest (a change of specification for less is not worth it). Shorter
- * passes do not count: there the 5 cycles of pipeline,
- * not the lanes' layout, make the ratio. It is 1 wherever one group already meets the bound — the default chip,
- * 784-128-64-10 at 64 or 32 lanes, the boards' configs — so those keep their specification.
+ * 1.1 × its ideal (rowGroupPasses); if no G does, the smallest whose pass cycles in all are within 1 % of the
+ * fewest (a change of specification for less is not worth it). Shorter passes do not count: there the 5 cycles
+ * of pipeline, not the lanes' layout, make the ratio. It is 1 wherever one group already meets the bound — the
+ * default chip, 784-128-64-10 at 64 or 32 lanes, the boards' configs — so those keep their specification.
  */
 export function autoRowGroups(layers: readonly number[], lanes: number): number {
-  const hidden: [number, number][] = [];
-  for (let l = 0; l + 2 < layers.length; l++) hidden.push([layers[l], layers[l + 1]]);
   const divisors = Array.from({ length: lanes }, (_, i) => i + 1).filter((g) => lanes % g === 0);
-  const passes = (G: number) =>
-    hidden.map(([nIn, nOut]) => ({
-      cycles: Math.ceil(nOut / G) * Math.ceil(nIn / (lanes / G)) + 5 + 2 * (G - 1),
-      ideal: Math.ceil((nOut * (nIn + 1)) / lanes), // the biases are words of the pass too
-    }));
+  const passes = (G: number) => rowGroupPasses(layers, lanes, G);
   const meets = divisors.find((G) => passes(G).every((p) => p.ideal < AUTO_ROW_GROUPS_MIN_PASS || p.cycles <= 1.1 * p.ideal));
   if (meets !== undefined) return meets;
   const total = (G: number) => passes(G).reduce((a, p) => a + p.cycles, 0);
@@ -145,11 +152,15 @@ export function autoRowGroups(layers: readonly number[], lanes: number): number 
   return divisors.find((G) => total(G) <= 1.01 * fewest) as number;
 }
 
-/** `cfg` with its row groups chosen by autoRowGroups when it leaves them out (1: left out, as the default). */
-export function withAutoRowGroups(cfg: ChipConfig): ChipConfig {
+/**
+ * `cfg` checked (validateChip; the choice needs valid layers and lanes), with its row groups chosen by
+ * autoRowGroups when it leaves them out (1: left out, as the default) and checked again with them.
+ */
+export function withAutoRowGroups(cfg: ChipConfig, where = 'config'): ChipConfig {
+  validateChip(cfg, where);
   if (cfg.numeric.lfsr.rowGroups !== undefined) return cfg;
   const G = autoRowGroups(cfg.layers, cfg.lanes);
-  return G === 1 ? cfg : { ...cfg, numeric: { ...cfg.numeric, lfsr: { ...cfg.numeric.lfsr, rowGroups: G } } };
+  return G === 1 ? cfg : validateChip({ ...cfg, numeric: { ...cfg.numeric, lfsr: { ...cfg.numeric.lfsr, rowGroups: G } } }, where);
 }
 
 /**
@@ -188,9 +199,7 @@ export function loadChipConfig(file: string, opts: { autoRowGroups?: boolean } =
   if (obj.lanes !== undefined && obj.outputLanes === undefined) delete cfg.outputLanes;
   // one physical output lane per LFSR lane is the same design as no field: dropped, so the hash is the same
   if (cfg.outputLanes !== undefined && Number.isInteger(cfg.outputLanes) && cfg.outputLanes >= cfg.lanes) delete cfg.outputLanes;
-  if (opts.autoRowGroups === false) return validateChip(cfg, file);
-  // checked first: the choice needs valid layers and lanes (and then checks nothing new)
-  return validateChip(withAutoRowGroups(validateChip(cfg, file)), file);
+  return opts.autoRowGroups === false ? validateChip(cfg, file) : withAutoRowGroups(cfg, file);
 }
 
 /** sha256 of the canonical JSON of the config, first 16 hex digits. */

@@ -7,7 +7,7 @@ import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
-import { DEFAULT_CHIP, loadChipConfig, validateChip, withAutoRowGroups, ConfigError, type ChipConfig } from '../../generator/config.js';
+import { DEFAULT_CHIP, loadChipConfig, withAutoRowGroups, ConfigError, type ChipConfig } from '../../generator/config.js';
 import { checkChipSpec, chipTrainConfig } from '../chip/config.js';
 import { openChip, reportBuildStage } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
@@ -215,7 +215,7 @@ function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfi
   try {
     // row groups left out: chosen for these layers and lanes (generator/config.ts autoRowGroups)
     const where = o.config ?? 'configuration';
-    return checkChipSpec(validateChip(withAutoRowGroups(validateChip(base, where)), where), where);
+    return checkChipSpec(withAutoRowGroups(base, where), where);
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
