@@ -5,17 +5,12 @@
  * vector, for register widths and leaps that are and are not multiples of 8, a leap wider than the register,
  * lanes packed two and three to a word.
  */
-import { execa } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitDesign } from '../../generator/emit/index.js';
 import { DEFAULT_TAPS } from '../../generator/fixed/index.js';
 import { ModuleBuilder, uint, type Module } from '../../generator/ir/index.js';
 import { gatedLeap, gatedLeapPacked, leapNumber, leapPackedNumber, leapPlan, leapTables, packedLeap } from '../../generator/units/lane.js';
 import { Rng } from '../../sim/rng.js';
-import { expectToolsClean } from './tool-checks.js';
+import { expectToolsClean, icarusBothForms } from './tool-checks.js';
 
 /** [register width, leap, packed lanes (0: one lane only)] */
 const SHAPES: [number, number, number][] = [
@@ -111,38 +106,25 @@ describe('gated leaps in both forms under Icarus', () => {
         return leapPackedNumber(plan, packedLeap(plan, n)!, lanes).reduce((a, l, k) => a | (BigInt(l) << BigInt(k * w)), 0n);
       }),
     );
-    const dir = await mkdtemp(join(tmpdir(), 'ibhebb-leap-'));
-    try {
-      const files: string[] = [];
-      for (const f of emitDesign(mod).files) {
-        await writeFile(join(dir, f.name), f.content);
-        if (f.name.endsWith('.v')) files.push(join(dir, f.name));
-      }
-      const tb = [
-        'module tb;',
-        ...ins.map((p) => `  reg [${p.width - 1}:0] ${p.name};`),
-        ...outs.map((p) => `  wire [${p.width - 1}:0] ${p.name};`),
-        `  leap_forms dut (${mod.ports.map((p) => `.${p.name}(${p.name})`).join(', ')});`,
-        '  initial begin',
-        ...vectors.flatMap((x) => [`    ${ins.map((p) => `${p.name} = ${p.width}'h${(x.get(p.name) as bigint).toString(16)};`).join(' ')}`, `    #1 $display("${outs.map(() => '%h').join(' ')}", ${outs.map((p) => p.name).join(', ')});`]),
-        '    $finish;',
-        '  end',
-        'endmodule',
-      ];
-      await writeFile(join(dir, 'tb.v'), tb.join('\n'));
-      files.push(join(dir, 'tb.v'));
-      for (const defines of [['-DVERILATOR'], []]) {
-        const out = join(dir, `sim${defines.length}.vvp`);
-        await execa('iverilog', ['-g2005', '-o', out, '-s', 'tb', ...defines, ...files]);
-        const lines = (await execa('vvp', ['-n', out])).stdout.split('\n').filter((l) => /^[0-9a-f ]+$/.test(l));
-        expect(lines.length, defines.join(' ') || 'unrolled').toBe(N);
-        lines.forEach((l, v) => {
-          const got = l.split(' ').map((h) => BigInt(`0x${h}`));
-          expect(got, `${defines.join(' ') || 'unrolled'} vector ${v}`).toEqual(want[v]);
-        });
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const tb = [
+      'module tb;',
+      ...ins.map((p) => `  reg [${p.width - 1}:0] ${p.name};`),
+      ...outs.map((p) => `  wire [${p.width - 1}:0] ${p.name};`),
+      `  leap_forms dut (${mod.ports.map((p) => `.${p.name}(${p.name})`).join(', ')});`,
+      '  initial begin',
+      ...vectors.flatMap((x) => [`    ${ins.map((p) => `${p.name} = ${p.width}'h${(x.get(p.name) as bigint).toString(16)};`).join(' ')}`, `    #1 $display("${outs.map(() => '%h').join(' ')}", ${outs.map((p) => p.name).join(', ')});`]),
+      '    $finish;',
+      '  end',
+      'endmodule',
+    ];
+    const forms = await icarusBothForms(mod, tb.join('\n'));
+    for (const [form, stdout] of Object.entries(forms)) {
+      const lines = stdout.split('\n').filter((l) => /^[0-9a-f ]+$/.test(l));
+      expect(lines.length, form).toBe(N);
+      lines.forEach((l, v) => {
+        const got = l.split(' ').map((h) => BigInt(`0x${h}`));
+        expect(got, `${form} form, vector ${v}`).toEqual(want[v]);
+      });
     }
   }, 120_000);
 

@@ -3,6 +3,10 @@
  * module must pass: verilator -Wall clean, iverilog -g2005 clean and, unless told otherwise, yosys
  * synthesis without error, `check` problem or latch.
  */
+import { execa } from 'execa';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { emitDesign } from '../../generator/emit/index.js';
 import type { Module } from '../../generator/ir/index.js';
@@ -73,4 +77,31 @@ export async function expectBlockRams(mod: Module, want: BlockRamCounts): Promis
   expect({ ice40: ice40.cells.SB_RAM40_4K ?? 0, xilinx: { RAMB18E1: xil('RAMB18E1'), RAMB36E1: xil('RAMB36E1') } }, `block RAMs of ${mod.name}`).toEqual(want);
   expect(Object.keys(xilinx.cells).filter((c) => LUT_RAM.test(c)), `LUT RAM cells of ${mod.name} on Xilinx`).toEqual([]);
   return { ice40, xilinx };
+}
+
+/**
+ * A module's two forms under Icarus (iverilog -g2005, vvp): `mod` emitted with its submodules beside the testbench
+ * `tb` (Verilog text of a top module `tb`), simulated with -DVERILATOR (the Verilator form of a VerilatorForm
+ * module) and without (the items, what synthesis reads). The two runs' standard output.
+ */
+export async function icarusBothForms(mod: Module, tb: string): Promise<{ verilator: string; unrolled: string }> {
+  const dir = await mkdtemp(join(tmpdir(), `ibhebb-${mod.name}-`));
+  try {
+    const files: string[] = [];
+    for (const f of emitDesign(mod).files) {
+      await writeFile(join(dir, f.name), f.content);
+      if (f.name.endsWith('.v')) files.push(join(dir, f.name));
+    }
+    await writeFile(join(dir, 'tb.v'), tb);
+    files.push(join(dir, 'tb.v'));
+    const run = async (defines: string[]): Promise<string> => {
+      const out = join(dir, `sim${defines.length}.vvp`);
+      await execa('iverilog', ['-g2005', '-o', out, '-s', 'tb', ...defines, ...files]);
+      return (await execa('vvp', ['-n', out])).stdout;
+    };
+    const [verilator, unrolled] = await Promise.all([run(['-DVERILATOR']), run([])]);
+    return { verilator, unrolled };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,20 +1,16 @@
 /**
  * A module's Verilator form (VerilatorForm, under `ifdef VERILATOR: lane arrays updated in loops, and the LFSR
  * leaps as table lookups) against its items, the hardware: the same emitted file simulated by Icarus twice,
- * with and without -DVERILATOR, from the same random stimulus — every output port compared in every cycle. And both forms lint clean (Verilator
- * reads the Verilator form, Icarus and Yosys the unrolled one).
+ * with and without -DVERILATOR (tool-checks.ts icarusBothForms), from the same random stimulus — every output port
+ * compared in every cycle. And both forms lint clean (Verilator reads the Verilator form, Icarus and Yosys the
+ * unrolled one).
  */
-import { execa } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitDesign } from '../../generator/emit/index.js';
 import { hebbian, hebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
 import type { Module } from '../../generator/ir/index.js';
 import type { ChipConfig } from '../../generator/config.js';
 import { HebbianCosim, runCase, unitConfig } from '../units/hebbian-cosim.js';
-import { expectToolsClean } from './tool-checks.js';
+import { expectToolsClean, icarusBothForms } from './tool-checks.js';
 
 /**
  * A testbench for the Hebbian unit: reset; every weight word, bias and LFSR lane written by the host port;
@@ -79,12 +75,6 @@ function testbench(mod: Module, cfg: ChipConfig, seed: number, cycles: number): 
   return v.join('\n');
 }
 
-async function simulate(dir: string, files: string[], defines: string[]): Promise<string> {
-  const out = join(dir, `sim${defines.join('')}.vvp`);
-  await execa('iverilog', ['-g2005', '-o', out, '-s', 'tb', ...defines, ...files]);
-  return (await execa('vvp', ['-n', out])).stdout;
-}
-
 describe('Verilator form of the Hebbian unit: loops over lane arrays, the leaps as tables', () => {
   // 5 lanes: LFSR lanes packed in pairs and one alone, last chunks with idle lanes (22 = 4·5 + 2, 13 = 2·5 + 3),
   // host banks beyond the lanes; 4 lanes: full last chunks in the second layer
@@ -93,23 +83,14 @@ describe('Verilator form of the Hebbian unit: loops over lane arrays, the leaps 
     [[16, 8, 6, 2], 4],
   ] as [number[], number][]) {
     for (const simLoops of [true, false]) {
-    it(`equals the unrolled form under Icarus, every output every cycle (${layers.join('-')}, ${lanes} lanes${simLoops ? ', lane loops' : ', leap tables only'})`, async () => {
-      const cfg = unitConfig(layers, lanes);
-      const mod = hebbian(cfg, { simLoops });
-      const blocks = mod.verilator?.blocks.map((b) => b.name) ?? [];
-      expect(blocks).toContain('leap_tables');
-      expect(blocks.filter((b) => b.startsWith('lfsr_next')).length, 'leaps in table form').toBeGreaterThan(0);
-      expect(blocks.filter((b) => b.startsWith('lane_'))).toEqual(simLoops ? ['lane_update', 'lane_regs'] : []);
-      const dir = await mkdtemp(join(tmpdir(), 'ibhebb-vform-'));
-      try {
-        const files: string[] = [];
-        for (const f of emitDesign(mod).files) {
-          await writeFile(join(dir, f.name), f.content);
-          if (f.name.endsWith('.v')) files.push(join(dir, f.name));
-        }
-        await writeFile(join(dir, 'tb.v'), testbench(mod, cfg, 12345, 3000));
-        files.push(join(dir, 'tb.v'));
-        const [loops, unrolled] = await Promise.all([simulate(dir, files, ['-DVERILATOR']), simulate(dir, files, [])]);
+      it(`equals the unrolled form under Icarus, every output every cycle (${layers.join('-')}, ${lanes} lanes${simLoops ? ', lane loops' : ', leap tables only'})`, async () => {
+        const cfg = unitConfig(layers, lanes);
+        const mod = hebbian(cfg, { simLoops });
+        const blocks = mod.verilator?.blocks.map((b) => b.name) ?? [];
+        expect(blocks).toContain('leap_tables');
+        expect(blocks.filter((b) => b.startsWith('lfsr_next')).length, 'leaps in table form').toBeGreaterThan(0);
+        expect(blocks.filter((b) => b.startsWith('lane_'))).toEqual(simLoops ? ['lane_update', 'lane_regs'] : []);
+        const { verilator: loops, unrolled } = await icarusBothForms(mod, testbench(mod, cfg, 12345, 3000));
         const a = loops.split('\n');
         const b = unrolled.split('\n');
         expect(b.length).toBeGreaterThan(2900);
@@ -122,10 +103,7 @@ describe('Verilator form of the Hebbian unit: loops over lane arrays, the leaps 
         expect(b.filter((l) => l !== '').at(-1)).toMatch(/sat_w_hi=(?!00000000)[0-9a-f]{8} sat_w_lo=(?!00000000)[0-9a-f]{8}/);
         for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) expect(a[i], `line ${i}`).toBe(b[i]);
         expect(a.length).toBe(b.length);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    }, 300_000);
+      }, 300_000);
     }
   }
 
