@@ -1,0 +1,385 @@
+/**
+ * The instruction-set simulator of the UP5K engine: executes a program of generator/ucore/isa.ts on the core's
+ * state, instruction by instruction, counting cycles by isa.ts CYCLES. It is the specification the RTL core is
+ * checked against (every register and memory word), and the program generators are checked through it against
+ * the golden model.
+ *
+ * Registers are BigInt (64-bit two's complement); memory is 16-bit words in a Uint16Array; vector instructions
+ * compute in float64 where their operands bound the sums below 2^53 (16-bit words: a vdot of up to 2^20
+ * elements) and in BigInt otherwise.
+ */
+import { DEFAULT_TAPS } from '../../generator/fixed/index.js';
+import { CYCLES, NUM_REGS, RETURN_STACK, type Instr, type ShiftMode, type Src, type UpdDesc } from '../../generator/ucore/isa.js';
+import type { Program } from '../../generator/ucore/asm.js';
+
+export interface MachineConfig {
+  /** data memory size in 16-bit words */
+  memWords: number;
+  /** LFSR lanes in all (every weight layer's bank) */
+  lanes: number;
+  lfsr: { width: number; rbits: number; leap: number };
+  /** saturation counter pairs (quantities) */
+  quantities: number;
+}
+
+export class IssError extends Error {}
+
+const M64 = (1n << 64n) - 1n;
+const wrap = (v: bigint): bigint => BigInt.asIntN(64, v);
+
+/** ⌊x / 2^k⌋ rounded by mode, k ≥ 1 (BigInt). */
+export function shiftRound(x: bigint, k: number, mode: ShiftMode): bigint {
+  if (k <= 0) return x;
+  const K = BigInt(k);
+  switch (mode) {
+    case 'floor':
+      return x >> K;
+    case 'truncate':
+      return x >= 0n ? x >> K : -(-x >> K);
+    case 'nearest':
+      return (x + (1n << (K - 1n))) >> K;
+    case 'nearest-even': {
+      const q = x >> K;
+      const r = x - (q << K);
+      const half = 1n << (K - 1n);
+      if (r > half || (r === half && (q & 1n) === 1n)) return q + 1n;
+      return q;
+    }
+  }
+}
+
+export class Machine {
+  readonly regs: bigint[] = new Array<bigint>(NUM_REGS).fill(0n);
+  readonly mem: Uint16Array;
+  /** LFSR states (unsigned W-bit values) */
+  readonly lfsr: Uint32Array;
+  /** saturation counters: [2q] high, [2q + 1] low */
+  readonly sat: Float64Array;
+  cycles = 0;
+  instructions = 0;
+  /** cycles per opcode (profile) */
+  readonly opCycles = new Map<string, number>();
+  private readonly jump: Uint32Array;
+  private readonly rmask: number;
+  private readonly rbits: number;
+
+  constructor(readonly cfg: MachineConfig) {
+    this.mem = new Uint16Array(cfg.memWords);
+    this.lfsr = new Uint32Array(cfg.lanes);
+    this.sat = new Float64Array(2 * cfg.quantities);
+    const { width, rbits, leap } = cfg.lfsr;
+    const taps = DEFAULT_TAPS[width];
+    if (taps === undefined) throw new RangeError(`ucore ISS: no LFSR taps for width ${width}`);
+    this.rbits = rbits;
+    this.rmask = rbits >= 32 ? 0xffffffff : 2 ** rbits - 1;
+    // step^leap of each byte at each position: the leap is linear over GF(2)
+    this.jump = new Uint32Array(4 * 256);
+    for (let k = 0; k < 4; k++)
+      for (let b = 0; b < 256; b++) {
+        let s = (b * 2 ** (8 * k)) >>> 0;
+        if (s >= 2 ** width) s = 0;
+        for (let i = 0; i < leap; i++) s = ((s >>> 1) ^ (s & 1 ? taps : 0)) >>> 0;
+        this.jump[k * 256 + b] = s;
+      }
+  }
+
+  /** The next draw of lane q (advances it). */
+  draw(q: number): number {
+    if (!Number.isInteger(q) || q < 0 || q >= this.cfg.lanes) throw new IssError(`draw from lane ${q}: the core has ${this.cfg.lanes}`);
+    const J = this.jump;
+    const s = this.lfsr[q];
+    const n = (J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)]) >>> 0;
+    this.lfsr[q] = n;
+    return (n & this.rmask) >>> 0;
+  }
+
+  /** n words at address a as an integer (little-endian), signed or not. */
+  load(a: number, n: number, signed: boolean): bigint {
+    this.checkAddr(a, n);
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 16n) | BigInt(this.mem[a + i]);
+    return signed ? BigInt.asIntN(16 * n, v) : v;
+  }
+
+  store(a: number, n: number, v: bigint): void {
+    this.checkAddr(a, n);
+    let x = BigInt.asUintN(16 * n, v);
+    for (let i = 0; i < n; i++) {
+      this.mem[a + i] = Number(x & 0xffffn);
+      x >>= 16n;
+    }
+  }
+
+  /** A signed/unsigned word read as a number (vector paths). */
+  private word(a: number, signed: boolean): number {
+    const v = this.mem[a];
+    return signed && v >= 0x8000 ? v - 0x10000 : v;
+  }
+
+  private checkAddr(a: number, n = 1): void {
+    if (!Number.isInteger(a) || a < 0 || a + n > this.mem.length) throw new IssError(`memory access at ${a} (+${n}) outside 0 … ${this.mem.length - 1}`);
+  }
+
+  private r(i: number): bigint {
+    return i === 0 ? 0n : this.regs[i];
+  }
+
+  private w(i: number, v: bigint): void {
+    if (i !== 0) this.regs[i] = wrap(v);
+  }
+
+  private s(b: Src): bigint {
+    return 'reg' in b ? this.r(b.reg) : b.imm;
+  }
+
+  /** A register as a small non-negative integer (addresses, counts, lanes). */
+  private idx(i: number, what: string): number {
+    const v = this.r(i);
+    if (v < 0n || v > 0xffffffffn) throw new IssError(`${what} r${i} = ${v} is not an index`);
+    return Number(v);
+  }
+
+  private shiftAmount(b: Src): number {
+    const v = this.s(b);
+    if (v < 0n || v > 63n) throw new IssError(`shift by ${v} (0 … 63)`);
+    return Number(v);
+  }
+
+  private clamp(v: bigint, lo: bigint, hi: bigint, q: number): bigint {
+    if (v > hi) {
+      this.sat[2 * q]++;
+      return hi;
+    }
+    if (v < lo) {
+      this.sat[2 * q + 1]++;
+      return lo;
+    }
+    return v;
+  }
+
+  /** Stochastic rounding of x by k with draw ρ (rbits bits): § UPDATE's SR. */
+  private sr(x: bigint, k: number, rho: number): bigint {
+    const rb = this.rbits;
+    if (k >= rb) return ((x >> BigInt(k - rb)) + BigInt(rho)) >> BigInt(rb);
+    return (x + (BigInt(rho) >> BigInt(rb - k))) >> BigInt(k);
+  }
+
+  /** Runs `prog` from `entry` until halt; throws on a runaway (more than `maxInstructions`). */
+  run(prog: Program, entry = 0, maxInstructions = 1e9): void {
+    const code = prog.code;
+    const stack: number[] = [];
+    let pc = entry;
+    for (let steps = 0; ; steps++) {
+      if (steps >= maxInstructions) throw new IssError(`no halt after ${maxInstructions} instructions (pc ${pc})`);
+      const ins = code[pc];
+      if (ins === undefined) throw new IssError(`pc ${pc} outside the program (0 … ${code.length - 1})`);
+      let next = pc + 1;
+      let elements = 0;
+      switch (ins.op) {
+        case 'li':
+          this.w(ins.rd, ins.imm);
+          break;
+        case 'add':
+          this.w(ins.rd, this.r(ins.ra) + this.s(ins.b));
+          break;
+        case 'sub':
+          this.w(ins.rd, this.r(ins.ra) - this.s(ins.b));
+          break;
+        case 'and':
+          this.w(ins.rd, this.r(ins.ra) & this.s(ins.b));
+          break;
+        case 'or':
+          this.w(ins.rd, this.r(ins.ra) | this.s(ins.b));
+          break;
+        case 'xor':
+          this.w(ins.rd, this.r(ins.ra) ^ this.s(ins.b));
+          break;
+        case 'mul':
+          this.w(ins.rd, this.r(ins.ra) * this.s(ins.b));
+          break;
+        case 'mulr': {
+          const p = this.r(ins.ra) * this.s(ins.b);
+          this.w(ins.rd, ins.k <= 0 ? p << BigInt(-ins.k) : shiftRound(p, ins.k, 'nearest'));
+          break;
+        }
+        case 'max': {
+          const a = this.r(ins.ra);
+          const b = this.s(ins.b);
+          this.w(ins.rd, a > b ? a : b);
+          break;
+        }
+        case 'min': {
+          const a = this.r(ins.ra);
+          const b = this.s(ins.b);
+          this.w(ins.rd, a < b ? a : b);
+          break;
+        }
+        case 'slt':
+          this.w(ins.rd, this.r(ins.ra) < this.s(ins.b) ? 1n : 0n);
+          break;
+        case 'shl':
+          this.w(ins.rd, (this.r(ins.ra) << BigInt(this.shiftAmount(ins.b))) & M64);
+          break;
+        case 'shr':
+          this.w(ins.rd, shiftRound(this.r(ins.ra), this.shiftAmount(ins.b), ins.mode));
+          break;
+        case 'srnd':
+          this.w(ins.rd, this.sr(this.r(ins.ra), ins.k, this.draw(this.idx(ins.lane, 'lane'))));
+          break;
+        case 'lone': {
+          const a = this.r(ins.ra);
+          this.w(ins.rd, a <= 0n ? -1n : BigInt(a.toString(2).length - 1));
+          break;
+        }
+        case 'sat': {
+          const W = BigInt(ins.w);
+          const lo = ins.signed ? -(1n << (W - 1n)) : 0n;
+          const hi = ins.signed ? (1n << (W - 1n)) - 1n : (1n << W) - 1n;
+          this.w(ins.rd, this.clamp(this.r(ins.ra), lo, hi, ins.q));
+          break;
+        }
+        case 'satr':
+          this.w(ins.rd, this.clamp(this.r(ins.ra), ins.lo, ins.hi, ins.q));
+          break;
+        case 'ld':
+          this.w(ins.rd, this.load(this.idx(ins.ra, 'address') + ins.off, ins.n, ins.signed));
+          break;
+        case 'st':
+          this.store(this.idx(ins.ra, 'address') + ins.off, ins.n, this.r(ins.rs));
+          break;
+        case 'draw':
+          this.w(ins.rd, BigInt(this.draw(this.idx(ins.lane, 'lane'))));
+          break;
+        case 'lfsrset': {
+          const q = this.idx(ins.lane, 'lane');
+          const v = this.r(ins.rs);
+          if (q >= this.cfg.lanes) throw new IssError(`lfsrset lane ${q}: the core has ${this.cfg.lanes}`);
+          if (v < 1n || v >= 1n << BigInt(this.cfg.lfsr.width)) throw new IssError(`lfsrset lane ${q} to ${v}: not a nonzero ${this.cfg.lfsr.width}-bit state`);
+          this.lfsr[q] = Number(v);
+          break;
+        }
+        case 'b':
+          next = ins.target;
+          break;
+        case 'beq':
+          if (this.r(ins.ra) === this.s(ins.b)) next = ins.target;
+          break;
+        case 'bne':
+          if (this.r(ins.ra) !== this.s(ins.b)) next = ins.target;
+          break;
+        case 'blt':
+          if (this.r(ins.ra) < this.s(ins.b)) next = ins.target;
+          break;
+        case 'bge':
+          if (this.r(ins.ra) >= this.s(ins.b)) next = ins.target;
+          break;
+        case 'dbnz': {
+          const v = this.r(ins.ra) - 1n;
+          this.w(ins.ra, v);
+          if (v !== 0n) next = ins.target;
+          break;
+        }
+        case 'call':
+          if (stack.length >= RETURN_STACK) throw new IssError(`call at ${pc}: return stack full (${RETURN_STACK})`);
+          stack.push(pc + 1);
+          next = ins.target;
+          break;
+        case 'ret': {
+          const t = stack.pop();
+          if (t === undefined) throw new IssError(`ret at ${pc} with an empty return stack`);
+          next = t;
+          break;
+        }
+        case 'halt':
+          this.account(ins, 0);
+          return;
+        case 'vdot':
+          elements = this.vdot(ins);
+          break;
+        case 'vdist':
+          elements = this.vdist(ins);
+          break;
+        case 'vupd':
+          elements = this.vupd(ins);
+          break;
+      }
+      this.account(ins, elements);
+      pc = next;
+    }
+  }
+
+  private account(ins: Instr, elements: number): void {
+    const c = CYCLES[ins.op];
+    const n = c.fixed + (c.perElement ?? 0) * elements;
+    this.cycles += n;
+    this.instructions++;
+    this.opCycles.set(ins.op, (this.opCycles.get(ins.op) ?? 0) + n);
+  }
+
+  private vdot(ins: Extract<Instr, { op: 'vdot' }>): number {
+    const n = this.idx(ins.n, 'vdot count');
+    let a = this.idx(ins.a, 'vdot A');
+    let b = this.idx(ins.bv, 'vdot B');
+    const sa = Number(this.r(ins.sa));
+    const sb = Number(this.r(ins.sb));
+    if (n > 0) {
+      this.checkAddr(Math.min(a, a + (n - 1) * sa), 1);
+      this.checkAddr(Math.max(a, a + (n - 1) * sa), 1);
+      this.checkAddr(Math.min(b, b + (n - 1) * sb), 1);
+      this.checkAddr(Math.max(b, b + (n - 1) * sb), 1);
+    }
+    const fa = ins.fa === 'signed';
+    const fb = ins.fb === 'signed';
+    let acc = 0;
+    // |word·word| < 2^32: exact in float64 for n < 2^20 elements
+    if (n >= 2 ** 20) throw new IssError(`vdot of ${n} elements`);
+    for (let i = 0; i < n; i++, a += sa, b += sb) acc += this.word(a, fa) * this.word(b, fb);
+    this.w(ins.rd, this.r(ins.rd) + BigInt(acc));
+    return n;
+  }
+
+  private vdist(ins: Extract<Instr, { op: 'vdist' }>): number {
+    const n = this.idx(ins.n, 'vdist count');
+    const a = this.idx(ins.a, 'vdist A');
+    const b = this.idx(ins.bv, 'vdist B');
+    if (n > 0) {
+      this.checkAddr(a, n);
+      this.checkAddr(b, n);
+    }
+    if (n >= 2 ** 20) throw new IssError(`vdist of ${n} elements`);
+    const f = ins.f === 'signed';
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      const d = this.word(a + i, f) - this.word(b + i, f);
+      acc += d * d;
+    }
+    this.w(ins.rd, BigInt(acc));
+    return n;
+  }
+
+  private vupd(ins: Extract<Instr, { op: 'vupd' }>): number {
+    const n = this.idx(ins.n, 'vupd count');
+    const wa = this.idx(ins.w, 'vupd W');
+    const ha = this.idx(ins.h, 'vupd H');
+    const lane0 = this.idx(ins.lane0, 'vupd lane');
+    if (n > 0) {
+      this.checkAddr(wa, n);
+      this.checkAddr(ha, n);
+    }
+    const x = this.r(ins.x);
+    const u: UpdDesc = ins.u;
+    const W = BigInt(u.w);
+    const lo = -(1n << (W - 1n));
+    const hi = (1n << (W - 1n)) - 1n;
+    for (let i = 0; i < n; i++) {
+      const p = x * BigInt(this.word(ha + i, true));
+      let d: bigint;
+      if (u.k <= 0) d = p << BigInt(-u.k);
+      else if (u.rounding === 'stochastic') d = this.sr(p, u.k, this.draw(lane0 + (i % ins.g)));
+      else d = shiftRound(p, u.k, u.rounding);
+      const v = this.clamp(BigInt(this.word(wa + i, true)) + d, lo, hi, u.q);
+      this.mem[wa + i] = Number(BigInt.asUintN(16, v));
+    }
+    return n;
+  }
+}

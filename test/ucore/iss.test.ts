@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { Asm, imm } from '../../generator/ucore/asm.js';
+import { LfsrBank } from '../../sim/golden/fixed/lfsr-bank.js';
+import { Machine, shiftRound } from '../../sim/ucore/iss.js';
+
+const cfg = { memWords: 256, lanes: 3, lfsr: { width: 32, rbits: 16, leap: 16 }, quantities: 17 };
+
+function run(build: (a: Asm) => void, setup?: (m: Machine) => void): Machine {
+  const a = new Asm();
+  build(a);
+  a.halt();
+  const m = new Machine(cfg);
+  setup?.(m);
+  m.run(a.finish());
+  return m;
+}
+
+describe('ucore ISS', () => {
+  it('rounds shifts as the golden model does', () => {
+    // −5/4 = −1.25: floor −2, truncate −1, nearest −1, nearest-even −1; −6/4 = −1.5: nearest −1, even −2
+    expect([shiftRound(-5n, 2, 'floor'), shiftRound(-5n, 2, 'truncate'), shiftRound(-5n, 2, 'nearest'), shiftRound(-5n, 2, 'nearest-even')]).toEqual([-2n, -1n, -1n, -1n]);
+    expect([shiftRound(-6n, 2, 'nearest'), shiftRound(-6n, 2, 'nearest-even'), shiftRound(10n, 2, 'nearest-even')]).toEqual([-1n, -2n, 2n]);
+  });
+
+  it('runs a counted loop, loads and stores multi-word values, saturates with counters', () => {
+    const m = run(
+      (a) => {
+        const [s, p, v] = a.regs(3);
+        a.li(s, 0);
+        a.li(p, 10);
+        a.loop(4, () => {
+          a.ld(v, p, 0, 1, true);
+          a.add(s, s, v);
+          a.add(p, p, imm(1));
+        });
+        a.st(s, 0, 20, 3);
+        a.sat(v, s, 4, true, 5);
+        a.st(v, 0, 30, 1);
+        a.li(v, -(2 ** 40) - 3);
+        a.st(v, 0, 40, 4);
+      },
+      (m) => m.mem.set([1, 0xffff, 7, 100], 10),
+    );
+    expect(m.load(20, 3, true)).toBe(107n);
+    expect(m.load(30, 1, true)).toBe(7n);
+    expect(m.sat[10]).toBe(1);
+    expect(m.load(40, 4, true)).toBe(BigInt(-(2 ** 40) - 3));
+    expect(m.load(40, 1, false)).toBe(BigInt((2 ** 16 - 3) & 0xffff));
+  });
+
+  it('draws as the golden LFSR bank', () => {
+    const seeds = [0x12345, 0xdeadbeef, 7];
+    const bank = new LfsrBank(32, 16, 16, 3, seeds);
+    const m = run(
+      (a) => {
+        const [q, r, p] = a.regs(3);
+        for (let l = 0; l < 3; l++) {
+          a.li(q, l);
+          a.li(r, seeds[l]);
+          a.lfsrset(q, r);
+        }
+        a.li(p, 0);
+        a.loop(30, (c) => {
+          a.and(q, c, imm(1));
+          a.draw(r, q);
+          a.st(r, p, 100, 1);
+          a.add(p, p, imm(1));
+        });
+      },
+    );
+    for (let i = 0; i < 30; i++) expect(m.mem[100 + i]).toBe(bank.draw((30 - i) & 1));
+  });
+
+  it('vdot, vdist and mulr compute exactly', () => {
+    const m = run(
+      (a) => {
+        const [d, A, B, one, n, t] = a.regs(6);
+        a.li(A, 0);
+        a.li(B, 8);
+        a.li(one, 1);
+        a.li(n, 8);
+        a.li(d, 5);
+        a.vdot(d, A, one, B, one, n);
+        a.st(d, 0, 50, 4);
+        a.vdist(d, A, B, n, 'unsigned');
+        a.st(d, 0, 60, 4);
+        a.li(t, 2n ** 50n + 1n);
+        a.mulr(d, t, imm(2 ** 30 + 1), 40); // 2^80 + … exceeds 64 bits before the shift
+        a.st(d, 0, 70, 4);
+      },
+      (m) => {
+        for (let i = 0; i < 8; i++) {
+          m.mem[i] = (-(i * 1000) - 1) & 0xffff;
+          m.mem[8 + i] = i * 3001;
+        }
+      },
+    );
+    let dot = 5;
+    let dist = 0;
+    for (let i = 0; i < 8; i++) {
+      dot += (-(i * 1000) - 1) * (i * 3001);
+      const du = ((-(i * 1000) - 1) & 0xffff) - i * 3001;
+      dist += du * du;
+    }
+    expect(m.load(50, 4, true)).toBe(BigInt(dot));
+    expect(m.load(60, 4, true)).toBe(BigInt(dist));
+    const p = (2n ** 50n + 1n) * (2n ** 30n + 1n);
+    expect(m.load(70, 4, true)).toBe((p + (1n << 39n)) >> 40n);
+    expect(m.cycles).toBeGreaterThan(16);
+  });
+
+  it('refuses a memory access outside, a bad lane and a missing halt', () => {
+    const a = new Asm();
+    const r = a.reg();
+    a.li(r, 300);
+    a.ld(r, r, 0);
+    a.halt();
+    expect(() => new Machine(cfg).run(a.finish())).toThrow(/outside 0 … 255/);
+    const b = new Asm();
+    const top = b.label('top');
+    b.bind(top);
+    b.b(top);
+    expect(() => new Machine(cfg).run(b.finish(), 0, 1000)).toThrow(/no halt/);
+  });
+});
