@@ -218,3 +218,15 @@ export function emitTableEval(a: Asm, tf: TableFunction, romBase: number, rd: Re
     emitBody(a, tf, romBase, q, x, rd, [t0, t1, t2, t3]);
   });
 }
+
+/** A table subroutine as the sections take it: its entry and the shared registers (input regs.x, result regs.y). */
+export interface TableSub {
+  entry: Label;
+  regs: TableRegs;
+  fn: TableFunction;
+}
+
+/** emitTableSub, returned with its registers and function. */
+export function tableSub(a: Asm, tf: TableFunction, romBase: number, q: number | undefined, regs: TableRegs): TableSub {
+  return { entry: emitTableSub(a, tf, romBase, q, regs), regs, fn: tf };
+}

@@ -1,0 +1,19 @@
+/** Shared pieces of the ucore section tests: the configs and a machine with table ROMs. */
+import { DEFAULT_NUMERIC, type NumericConfig } from '../../generator/numeric.js';
+import { chipParams, CHIP_TRAIN, type ChipParams } from '../../sim/golden/fixed/index.js';
+
+/** The iCEBreaker's 784-32-10 (window 4, 2 lanes) and a small net [24,16,8,5] (window 6, 3 lanes), plus a variant with other formats. */
+export function configs(): { name: string; P: ChipParams }[] {
+  const lanes = (n: number, base: NumericConfig = DEFAULT_NUMERIC): NumericConfig => ({ ...base, lfsr: { ...base.lfsr, lanes: n } });
+  const odd: NumericConfig = {
+    ...lanes(3),
+    windowZ: { format: 'Q4.8', rounding: 'nearest-even', overflow: 'saturate' },
+    logit: { format: 'Q3.9', rounding: 'floor', overflow: 'saturate' },
+    lnInvStd: { format: 'UQ4.14', rounding: 'nearest', overflow: 'saturate' },
+  };
+  return [
+    { name: 'iCEBreaker 784-32-10 B4', P: chipParams({ ...CHIP_TRAIN, layers: [784, 32, 10], window: 4 }, lanes(2)) },
+    { name: 'small 24-16-8-5 B6', P: chipParams({ ...CHIP_TRAIN, layers: [24, 16, 8, 5], window: 6 }, lanes(3)) },
+    { name: 'odd formats 20-8-12-3 B5', P: chipParams({ ...CHIP_TRAIN, layers: [20, 8, 12, 3], window: 5, lr: 0.375, lrOut: 3 * 2 ** -6 }, odd) },
+  ];
+}
