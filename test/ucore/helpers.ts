@@ -7,9 +7,11 @@ export function configs(): { name: string; P: ChipParams }[] {
   const lanes = (n: number, base: NumericConfig = DEFAULT_NUMERIC): NumericConfig => ({ ...base, lfsr: { ...base.lfsr, lanes: n } });
   const odd: NumericConfig = {
     ...lanes(3),
-    windowZ: { format: 'Q4.8', rounding: 'nearest-even', overflow: 'saturate' },
+    act: { format: 'Q2.11', rounding: 'nearest', overflow: 'saturate' },
+    windowZ: { format: 'Q1.9', rounding: 'nearest-even', overflow: 'saturate' },
+    lnVar: { format: 'UQ6.16', rounding: 'nearest', overflow: 'saturate' },
     logit: { format: 'Q3.9', rounding: 'floor', overflow: 'saturate' },
-    lnInvStd: { format: 'UQ4.14', rounding: 'nearest', overflow: 'saturate' },
+    lnInvStd: { format: 'UQ3.13', rounding: 'nearest', overflow: 'saturate' },
   };
   return [
     { name: 'iCEBreaker 784-32-10 B4', P: chipParams({ ...CHIP_TRAIN, layers: [784, 32, 10], window: 4 }, lanes(2)) },
