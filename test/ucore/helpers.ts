@@ -19,3 +19,16 @@ export function configs(): { name: string; P: ChipParams }[] {
     { name: 'odd formats 20-8-12-3 B5', P: chipParams({ ...CHIP_TRAIN, layers: [20, 8, 12, 3], window: 5, lr: 0.375, lrOut: 3 * 2 ** -6 }, odd) },
   ];
 }
+
+/** The sections release every register they take: exactly `free` registers are left to allocate. */
+export function expectFree(a: import('../../generator/ucore/asm.js').Asm, free: number): void {
+  const rs = a.regs(free);
+  let more = true;
+  try {
+    a.reg();
+  } catch {
+    more = false;
+  }
+  if (more) throw new Error(`more than ${free} registers free: the test's count is wrong`);
+  a.release(...rs);
+}

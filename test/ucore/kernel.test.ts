@@ -7,7 +7,7 @@ import { SatCounter } from '../../generator/fixed/index.js';
 import { kernelRow, satSlots, type KernelParams } from '../../sim/golden/fixed/index.js';
 import { Rng } from '../../sim/rng.js';
 import { Machine } from '../../sim/ucore/iss.js';
-import { configs } from './helpers.js';
+import { configs, expectFree } from './helpers.js';
 
 const rng = new Rng(5);
 
@@ -29,6 +29,7 @@ describe('ucore § KERNEL: kernelRow', () => {
         a.ld(c, 0, memWords - 2, 1, false);
         a.ld(count, 0, memWords - 1, 1, false);
         emitKernelRow(a, kp, P.numeric, at, c, count, sub);
+        expectFree(a, 31 - 6 - 2);
         a.halt();
         const prog = a.finish();
         const m = new Machine(machineFor(P, memWords));

@@ -7,7 +7,7 @@ import { tableImage, tableRegs, tableSub } from '../../generator/ucore/program/t
 import { layerNormRelu, satSlots, windowZ } from '../../sim/golden/fixed/index.js';
 import { Rng } from '../../sim/rng.js';
 import { Machine } from '../../sim/ucore/iss.js';
-import { configs } from './helpers.js';
+import { configs, expectFree } from './helpers.js';
 
 const rng = new Rng(9);
 const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)];
@@ -39,6 +39,7 @@ describe('ucore § FORWARD: LayerNorm + relu, windowZ', () => {
         emitLayerNormRelu(a, fp, N, at, sub);
         a.bind(mark);
         emitWindowZ(a, fp, N, atW);
+        expectFree(a, 31 - 6);
         a.halt();
         const prog = a.finish();
         if (memWords > M.mem.length) throw new Error(`test layout needs ${memWords} words`);

@@ -9,7 +9,7 @@ import { Rng } from '../../sim/rng.js';
 import { Machine } from '../../sim/ucore/iss.js';
 import { DEFAULT_NUMERIC } from '../../generator/numeric.js';
 import { chipParams, CHIP_TRAIN } from '../../sim/golden/fixed/index.js';
-import { configs } from './helpers.js';
+import { configs, expectFree } from './helpers.js';
 
 // deterministic update roundings (no draws: the LFSR states stay as seeded)
 const deterministic = {
@@ -43,6 +43,7 @@ describe('ucore § OUTPUT: outputStep', () => {
       const exp = tableSub(a, P.tables.exp, 0, counterOf('prob'), r);
       const recip = tableSub(a, P.tables.recip, expImg.words.length, undefined, r);
       emitOutputStep(a, op, N, at, { exp, recip }, { base, lanes });
+      expectFree(a, 31 - 6);
       a.halt();
       const prog = a.finish();
       const m = new Machine(machineFor(P, memWords));

@@ -75,6 +75,8 @@ export function emitOutputStep(
   const logitR = N.logit.rounding;
   if (logitR === 'stochastic') throw new RangeError('ucore output: stochastic logit rounding is not specified');
   const X = tables.exp.regs;
+  // −mul·G: a negation when mul = 1 (1 cycle instead of a multiply)
+  const mulM = (g: Reg): void => (p.m === -1 ? a.sub(g, 0, g) : a.mul(g, g, imm(p.m)));
   const fr = p.recip.outFormat.fracBits;
 
   // ---- logits o_pj (slots p, classes j)
@@ -179,7 +181,7 @@ export function emitOutputStep(
         a.loop(nIn, () => {
           a.li(g, 0);
           a.vdot(g, ph, nIn_, pe, sC, nB, 'signed', 'signed');
-          a.mul(g, g, imm(p.m));
+          mulM(g);
           emitRoundUpdate(a, g, g, p.kW, p.wRounding, lane);
           a.ld(w, pw, 0, 1, true);
           a.add(w, w, g);
@@ -204,7 +206,7 @@ export function emitOutputStep(
             a.add(q, q, imm(C));
           });
         });
-        a.mul(g, g, imm(p.m));
+        mulM(g);
         emitRoundUpdate(a, g, g, p.kB, p.bRounding, lane);
         a.ld(w, pb, 0, wb, true);
         a.add(w, w, g);
