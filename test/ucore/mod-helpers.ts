@@ -51,6 +51,8 @@ export class Rand {
 export function runSection(P: ChipParams, memWords: number, emit: (a: Asm) => void, setup: (m: Machine) => void): Machine {
   const a = new Asm();
   emit(a);
+  // the section released every register it took (sections compose): all 31 can be taken again
+  a.with(31, () => undefined);
   a.halt();
   const m = new Machine(machineFor(P, memWords));
   setup(m);

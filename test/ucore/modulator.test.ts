@@ -9,6 +9,7 @@ import { countersOf, WIDE, wordsOf } from '../../generator/ucore/program/common.
 import { emitModulator, modulatorScratchWords, type ModulatorAt } from '../../generator/ucore/program/modulator.js';
 import { modulate, satSlots } from '../../sim/golden/fixed/index.js';
 import type { Variant } from '../../sim/engine.js';
+import { DEFAULT_NUMERIC } from '../../generator/numeric.js';
 import { cfg, get, put, Rand, runSection, type Cfg } from './mod-helpers.js';
 
 const rnd = new Rand(99);
@@ -121,5 +122,15 @@ describe('ucore § MODULATOR (variant weights, coefficients, ξ, LayerNorm backw
     const C = cfg('20-12-7-3 B5', [20, 12, 7, 3], 5, { lanes: 3 }, {}, { variant: 'E' });
     const tot: Totals = { coef: 0, xi: 0, delta: 0, cycles: 0 };
     for (let t = 0; t < 10; t++) check(C, t % 2, t % 5, tot, t % 3 === 0 ? 1 : 1 / 64);
+  });
+
+  it('two-word coefficients, ξ and δ (coef Q-6.36: two vdots per ξ word, the low one unsigned)', () => {
+    const D = DEFAULT_NUMERIC;
+    for (const variant of VARIANTS) {
+      const C = cfg(`wide ${variant}`, [24, 16, 8, 5], 6, { lanes: 5 }, { coef: { ...D.coef, format: 'Q-6.36' }, xi: { ...D.xi, format: 'Q-4.24' }, delta: { ...D.delta, format: 'Q-4.24' }, acc: { ...D.acc, xi: 53 } }, { variant });
+      expect([wordsOf(C.P.numeric.coef.format), wordsOf(C.P.numeric.xi.format), wordsOf(C.P.numeric.delta.format)]).toEqual([2, 2, 2]);
+      const tot: Totals = { coef: 0, xi: 0, delta: 0, cycles: 0 };
+      for (let t = 0; t < 12; t++) check(C, t % 2, t % 6, tot, t % 3 === 0 ? 1 : 1 / 64);
+    }
   });
 });

@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { maxRawNum, minRawNum } from '../../generator/fixed/index.js';
-import { countersOf } from '../../generator/ucore/program/common.js';
+import { countersOf, wordsOf } from '../../generator/ucore/program/common.js';
 import { emitUpdate } from '../../generator/ucore/program/update.js';
 import { laneSeed, LfsrBank, rank1Update, satSlots } from '../../sim/golden/fixed/index.js';
 import { SatCounter } from '../../generator/fixed/index.js';
 import { DEFAULT_NUMERIC } from '../../generator/numeric.js';
-import { cfg, ICE, Rand, runSection, SMALL, type Cfg } from './mod-helpers.js';
+import { cfg, ICE, put, Rand, runSection, SMALL, type Cfg } from './mod-helpers.js';
 
 const rnd = new Rand(2026);
 
@@ -23,22 +23,27 @@ function check(C: Cfg, l: number, zeroEvery: number): number {
   const lanes = N.lfsr.lanes;
   const hF = l === 0 ? N.input.format : N.act.format;
   const W = Int32Array.from({ length: n * nIn }, () => rnd.edgy(up.wLo, up.wHi));
-  const b = Int32Array.from({ length: n }, () => rnd.edgy(up.bLo, up.bHi));
+  // biases at the bounds in every other row (the bias clamp reached), elsewhere random
+  const b = Int32Array.from({ length: n }, (_, j) => (j % 4 === 0 ? up.bHi : j % 4 === 2 ? up.bLo : rnd.edgy(up.bLo, up.bHi)));
   const h = Int32Array.from({ length: nIn }, () => rnd.edgy(minRawNum(hF), maxRawNum(hF), true));
   const dLo = minRawNum(N.delta.format);
   const dHi = maxRawNum(N.delta.format);
-  const delta = Float64Array.from({ length: n }, (_, j) => (zeroEvery > 0 && j % zeroEvery === 1 ? 0 : rnd.edgy(dLo, dHi)));
+  // δ = 0 in the skipped rows; at the rows with a bias at a bound, a δ that pushes it outward (ν = −mul·δ)
+  const delta = Float64Array.from({ length: n }, (_, j) =>
+    zeroEvery > 0 && j % zeroEvery === 1 ? 0 : j % 4 === 0 ? rnd.int(dLo, Math.ceil(dLo / 2)) : j % 4 === 2 ? rnd.int(Math.floor(dHi / 2), dHi) : rnd.edgy(dLo, dHi),
+  );
   const [W0, b0] = [W.slice(), b.slice()];
   const seeds = Array.from({ length: lanes }, (_, q) => laneSeed(N.lfsr.seed, 42 + l, l, q, N.lfsr.width));
-  const at = { params: 3, h: 3 + n * (nIn + 1) + 5, delta: 0, deltaWords: 1, laneBase: l * lanes, lanes };
+  const dW = wordsOf(N.delta.format);
+  const at = { params: 3, h: 3 + n * (nIn + 1) + 5, delta: 0, deltaWords: dW, laneBase: l * lanes, lanes };
   at.delta = at.h + nIn + 2;
-  const mem = at.delta + n + 3;
+  const mem = at.delta + n * dW + 3;
 
   const m = runSection(P, mem, (a) => emitUpdate(a, up, at), (m) => {
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < nIn; i++) m.mem[at.params + j * (nIn + 1) + i] = W[j * nIn + i] & 0xffff;
       m.mem[at.params + j * (nIn + 1) + nIn] = b[j] & 0xffff;
-      m.mem[at.delta + j] = delta[j] & 0xffff;
+      put(m, at.delta + j * dW, dW, delta[j]);
     }
     for (let i = 0; i < nIn; i++) m.mem[at.h + i] = h[i] & 0xffff;
     for (let q = 0; q < lanes; q++) m.lfsr[at.laneBase + q] = seeds[q];
@@ -51,7 +56,8 @@ function check(C: Cfg, l: number, zeroEvery: number): number {
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < nIn; i++) want[at.params + j * (nIn + 1) + i] = W[j * nIn + i] & 0xffff;
     want[at.params + j * (nIn + 1) + nIn] = b[j] & 0xffff;
-    want[at.delta + j] = delta[j] & 0xffff;
+    let v = BigInt.asUintN(16 * dW, BigInt(delta[j]));
+    for (let k = 0; k < dW; k++, v >>= 16n) want[at.delta + j * dW + k] = Number(v & 0xffffn);
   }
   for (let i = 0; i < nIn; i++) want[at.h + i] = h[i] & 0xffff;
   // every word of memory (the rest stays 0)
@@ -61,6 +67,7 @@ function check(C: Cfg, l: number, zeroEvery: number): number {
   expect(countersOf(m.sat), `${C.name} layer ${l}: counters`).toEqual(snap);
   // the data reached saturation, and the skipped rows kept their words
   expect(snap.weight.high + snap.weight.low).toBeGreaterThan(0);
+  expect(snap.bias.high + snap.bias.low, `${C.name} layer ${l}: no bias saturation`).toBeGreaterThan(0);
   for (let j = 0; j < n; j++) if (delta[j] === 0) for (let i = 0; i <= nIn; i++) expect(m.mem[at.params + j * (nIn + 1) + i]).toBe(i < nIn ? W0[j * nIn + i] & 0xffff : b0[j] & 0xffff);
   return m.cycles;
 }
@@ -94,6 +101,15 @@ describe('ucore § UPDATE (rank-1 update program)', () => {
     const D = DEFAULT_NUMERIC;
     const C1 = cfg('deterministic', [24, 16, 8, 5], 6, { lanes: 4, rowGroups: 2 }, { weight: { ...D.weight, rounding: 'nearest' }, bias: { ...D.bias, rounding: 'floor' } });
     const C2 = cfg('stochastic w, nearest-even b', [24, 16, 8, 5], 6, { lanes: 3 }, { bias: { ...D.bias, rounding: 'nearest-even' } });
+    for (const C of [C1, C2]) for (let t = 0; t < 4; t++) check(C, t % 2, 3);
+  });
+
+  it('kB ≤ 0 (the bias update an exact left shift: δ Q2.14, bias Q-4.20, lr 1) and a two-word δ (Q-4.24)', () => {
+    const D = DEFAULT_NUMERIC;
+    const C1 = cfg('kB = −6', [24, 16, 8, 5], 6, { lanes: 5 }, { delta: { ...D.delta, format: 'Q2.14' }, bias: { ...D.bias, format: 'Q-4.20' } }, { lr: 1 });
+    expect(C1.P.update[0].kB).toBe(-6);
+    const C2 = cfg('δ Q-4.24', [24, 16, 8, 5], 6, { lanes: 4, rowGroups: 2 }, { coef: { ...D.coef, format: 'Q-6.36' }, xi: { ...D.xi, format: 'Q-4.24' }, delta: { ...D.delta, format: 'Q-4.24' }, acc: { ...D.acc, xi: 53 } });
+    expect(wordsOf(C2.P.numeric.delta.format)).toBe(2);
     for (const C of [C1, C2]) for (let t = 0; t < 4; t++) check(C, t % 2, 3);
   });
 });

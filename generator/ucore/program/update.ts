@@ -62,7 +62,8 @@ export function emitUpdate(a: Asm, p: UpdateParams, at: UpdateAt): void {
     a.li(cnt, n);
     a.bind(top);
     a.ld(nu, pd, 0, dW, true);
-    a.mul(nu, nu, imm(m));
+    if (m === -1) a.sub(nu, 0, nu); // mul = 1 (the chip's rates): ν = −δ
+    else a.mul(nu, nu, imm(m));
     a.beq(nu, imm(0), skip);
     a.vupd(pw, hp, nr, nu, lane0, g, u);
     // the bias word: one draw from the lane after the row's last
