@@ -220,15 +220,14 @@ export class Asm {
   }
 
   /**
-   * A counted loop: `body` runs `count` times (count a register holding ≥ 1, or a positive constant), the counter
-   * register counting down; `body` gets the counter register (count … 1).
+   * A counted loop of a constant `count` ≥ 1 iterations, the counter register counting down (count … 1) and given
+   * to `body`. A count held in a register: program/regloop.ts loopReg (a Reg is a number too, so one method
+   * cannot take both).
    */
-  loop(count: Reg | number, body: (counter: Reg) => void): void {
+  loop(count: number, body: (counter: Reg) => void): void {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`ucore asm: loop count ${count} must be ≥ 1`);
     const c = this.reg();
-    if (typeof count === 'number') {
-      if (!Number.isInteger(count) || count < 1) throw new RangeError(`ucore asm: loop count ${count} must be ≥ 1`);
-      this.li(c, count);
-    } else this.mov(c, count);
+    this.li(c, count);
     const top = this.label('loop');
     this.bind(top);
     body(c);

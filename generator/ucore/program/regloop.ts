@@ -1,8 +1,4 @@
-/**
- * A counted loop whose count is in a register. (Asm.loop takes `Reg | number`, but a Reg is a number, so it
- * always treats its argument as a constant count: `loop(r5, …)` runs 5 times. Sections with a run-time count
- * use this instead.)
- */
+/** A counted loop whose count is in a register (Asm.loop takes a constant count). */
 import type { Asm } from '../asm.js';
 import type { Reg } from '../isa.js';
 
