@@ -30,7 +30,7 @@ function cycles(name: string, build: (a: Asm) => void): number {
 }
 
 let total = 0;
-total += cycles('input words', (a) => emitInputWords(a, P, { u: lay.at('win.u'), h: lay.at('cur.h0') }));
+total += cycles('input words', (a) => emitInputWords(a, P, { u: lay.at('cur.u'), h: lay.at('cur.h0') }));
 for (let l = 0; l < P.L - 1; l++) {
   const h = l === 0 ? lay.at('cur.h0') : lay.at(`cur.z.${l - 1}`);
   total += cycles(`forward MAC layer ${l + 1}`, (a) => emitForwardMac(a, P, l, { W: lay.at(`params.${l}`), h, a: lay.at(`cur.a.${l}`) }));

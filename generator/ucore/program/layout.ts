@@ -6,6 +6,8 @@
  */
 import type { ChipParams } from '../../../sim/golden/fixed/params.js';
 import { WIDE, wordsOf } from './common.js';
+import { modulatorScratchWords } from './modulator.js';
+import { tableImage } from './tables.js';
 
 /** The UP5K's SPRAM: 4 × 256 kbit as 16-bit words. */
 export const SPRAM_WORDS = 4 * 16384;
@@ -36,6 +38,14 @@ export class Layout {
     return at;
   }
 
+  /** A second name for region `of` (the same words). */
+  alias(name: string, of: string): void {
+    if (this.regions.has(name)) throw new Error(`ucore layout: region ${name} allocated twice`);
+    const r = this.regions.get(of);
+    if (!r) throw new Error(`ucore layout: no region ${of}`);
+    this.regions.set(name, { ...r, name });
+  }
+
   at(name: string): number {
     const r = this.regions.get(name);
     if (!r) throw new Error(`ucore layout: no region ${name}`);
@@ -63,17 +73,26 @@ export class Layout {
 }
 
 /**
- * The regions of the step of P: params.l (layer l's rows of nIn + 1 words, the bias last), win.u (B × nIn0
- * pixels or input words), win.label (B), win.zw.l (B × n of hidden layer l, windowZ), win.kx / win.ky (B × B
- * gram words), win.rx / win.ry (B wide row sums), win.state (head, count), cur.h0 (the input words), cur.a.l /
- * cur.z.l (n each), cur.sinv.l, and the scratch the sections share: dist (B wide), kz (B), delta, xi, coef, w.
- * Table ROMs and the output layer's scratch are added by their sections (`alloc`).
+ * The regions of the step of P (program/step.ts), by name:
+ *   SPRAM      params.l (hidden layer l: n rows of nIn + 1 words, the bias last), out.W (C × nIn weight words),
+ *              out.b (C bias values), win.u (B × nIn0 pixels or input words)
+ *   the window win.label (B), win.zw.l (B × n of hidden layer l, windowZ), win.kx / win.ky (B × B gram words),
+ *              win.rx / win.ry (B WIDE row sums), win.count, win.head, win.c (the slot of the current sample)
+ *   the sample cur.u (its pixels or input words, as the host writes them), cur.label, cur.h0 (the input words;
+ *              the same region as cur.u for non-image sets), cur.a.l / cur.z.l (n each), cur.sinv.l, cur.zw
+ *              (the last resize to windowZ), cur.kx / cur.ky (the new K_X / K_Y row, B gram words each)
+ *   scratch    dist (B WIDE), kz (B gram words), delta (n_max δ values), mod (the modulator's coefficients and
+ *              ξ), out.logits (B × C), out.errs (B × C err words), out.e (C WIDE), out.class (inference)
+ *   tables     rom.expNeg, rom.exp, rom.rsqrt, rom.recip (the table functions' ROM images, tables.ts)
  */
-export function chipLayout(P: ChipParams): Layout {
+export function chipLayout(P: ChipParams, pixels = true): Layout {
   const N = P.numeric;
   const { sizes, L, B } = P;
+  const C = sizes[L];
   const lay = new Layout();
-  for (let l = 0; l < L; l++) lay.alloc(`params.${l}`, sizes[l + 1] * (sizes[l] + 1), true);
+  for (let l = 0; l < L - 1; l++) lay.alloc(`params.${l}`, sizes[l + 1] * (sizes[l] + 1), true);
+  lay.alloc('out.W', C * sizes[L - 1], true);
+  lay.alloc('out.b', C * wordsOf(N.bias.format), true);
   lay.alloc('win.u', B * sizes[0], true);
   lay.alloc('win.label', B);
   const gw = wordsOf(N.gram.format);
@@ -82,19 +101,28 @@ export function chipLayout(P: ChipParams): Layout {
   lay.alloc('win.ky', B * B * gw);
   lay.alloc('win.rx', B * WIDE);
   lay.alloc('win.ry', B * WIDE);
-  lay.alloc('win.state', 2);
-  lay.alloc('cur.h0', sizes[0] * wordsOf(N.input.format));
+  for (const name of ['win.count', 'win.head', 'win.c']) lay.alloc(name, 1);
+  lay.alloc('cur.u', sizes[0]);
+  lay.alloc('cur.label', 1);
+  if (pixels) lay.alloc('cur.h0', sizes[0] * wordsOf(N.input.format));
+  else lay.alias('cur.h0', 'cur.u');
   for (let l = 0; l < L - 1; l++) {
     lay.alloc(`cur.a.${l}`, sizes[l + 1] * wordsOf(N.preact.format));
     lay.alloc(`cur.z.${l}`, sizes[l + 1] * wordsOf(N.act.format));
     lay.alloc(`cur.sinv.${l}`, wordsOf(N.lnInvStd.format));
   }
   const nMax = Math.max(...sizes.slice(1, L));
+  lay.alloc('cur.zw', nMax * wordsOf(N.windowZ.format));
+  lay.alloc('cur.kx', B * gw);
+  lay.alloc('cur.ky', B * gw);
   lay.alloc('dist', B * WIDE);
   lay.alloc('kz', B * gw);
   lay.alloc('delta', nMax * wordsOf(N.delta.format));
-  lay.alloc('xi', nMax * wordsOf(N.xi.format));
-  lay.alloc('coef', B * wordsOf(N.coef.format));
-  lay.alloc('w', B * WIDE);
+  lay.alloc('mod', Math.max(...P.modulator.map((p) => modulatorScratchWords(p, N))));
+  lay.alloc('out.logits', B * C * wordsOf(N.logit.format));
+  lay.alloc('out.errs', B * C);
+  lay.alloc('out.e', C * WIDE);
+  lay.alloc('out.class', 1);
+  for (const [name, tf] of Object.entries(P.tables)) lay.alloc(`rom.${name}`, tableImage(tf).words.length);
   return lay;
 }

@@ -51,41 +51,23 @@ function emitRoundUpdate(a: Asm, rd: Reg, x: Reg, k: number, rounding: Rounding,
   else a.shr(rd, x, imm(k), rounding);
 }
 
-export function emitOutputStep(
-  a: Asm,
-  p: OutputParams,
-  N: ResolvedNumeric,
-  at: OutputAt,
-  tables: { exp: TableSub; recip: TableSub },
-  lfsr: { base: number; lanes: number },
-): void {
-  for (const [q, what] of [['weight', 'W'], ['windowZ', 'h'], ['err', 'e']] as const) {
-    if (wordsOf(N[q].format) !== 1) throw new RangeError(`ucore output: numeric.${q}.format is wider than one word; the vdot of ${what} needs one-word values`);
-  }
-  if (tables.exp.fn !== p.exp || tables.recip.fn !== p.recip) throw new Error('ucore output: the table subroutines are not the output layer\'s exp / recip');
-  const { nIn, C, B } = p;
+/** The logits o_pj of `slots` vectors h_p at at.H (nIn windowZ words each) into at.logits, counted in logit. */
+export function emitLogits(a: Asm, p: OutputParams, N: ResolvedNumeric, at: Pick<OutputAt, 'W' | 'b' | 'H' | 'logits'>, slots: number): void {
+  const { nIn, C } = p;
   const wl = wordsOf(N.logit.format);
   const wb = wordsOf(N.bias.format);
   const logitF = N.logit.format;
-  const fw = N.weight.format.fracBits;
-  const fwz = N.windowZ.format.fracBits;
-  const dLogit = fw + fwz - logitF.fracBits;
+  const dLogit = N.weight.format.fracBits + N.windowZ.format.fracBits - logitF.fracBits;
   const bShiftLog = Math.log2(p.bShift);
   if (!Number.isInteger(bShiftLog) || bShiftLog < 0) throw new RangeError(`ucore output: bias alignment ${p.bShift} is not 2^k, k ≥ 0`);
   const logitR = N.logit.rounding;
   if (logitR === 'stochastic') throw new RangeError('ucore output: stochastic logit rounding is not specified');
-  const X = tables.exp.regs;
-  // −mul·G: a negation when mul = 1 (1 cycle instead of a multiply)
-  const mulM = (g: Reg): void => (p.m === -1 ? a.sub(g, 0, g) : a.mul(g, g, imm(p.m)));
-  const fr = p.recip.outFormat.fracBits;
-
-  // ---- logits o_pj (slots p, classes j)
   a.with(6, (acc, pw, ph, po, one, n) => {
     a.li(one, 1);
     a.li(n, nIn);
     a.li(ph, at.H);
     a.li(po, at.logits);
-    a.loop(B, () => {
+    a.loop(slots, () => {
       a.li(pw, at.W);
       a.with(1, (pb) => {
         a.li(pb, at.b);
@@ -105,6 +87,29 @@ export function emitOutputStep(
       a.add(ph, ph, imm(nIn));
     });
   });
+}
+
+export function emitOutputStep(
+  a: Asm,
+  p: OutputParams,
+  N: ResolvedNumeric,
+  at: OutputAt,
+  tables: { exp: TableSub; recip: TableSub },
+  lfsr: { base: number; lanes: number },
+): void {
+  for (const [q, what] of [['weight', 'W'], ['windowZ', 'h'], ['err', 'e']] as const) {
+    if (wordsOf(N[q].format) !== 1) throw new RangeError(`ucore output: numeric.${q}.format is wider than one word; the vdot of ${what} needs one-word values`);
+  }
+  if (tables.exp.fn !== p.exp || tables.recip.fn !== p.recip) throw new Error('ucore output: the table subroutines are not the output layer\'s exp / recip');
+  const { nIn, C, B } = p;
+  const wl = wordsOf(N.logit.format);
+  const wb = wordsOf(N.bias.format);
+  const X = tables.exp.regs;
+  // −mul·G: a negation when mul = 1 (1 cycle instead of a multiply)
+  const mulM = (g: Reg): void => (p.m === -1 ? a.sub(g, 0, g) : a.mul(g, g, imm(p.m)));
+  const fr = p.recip.outFormat.fracBits;
+
+  emitLogits(a, p, N, at, B);
 
   // ---- softmax and errors per slot
   a.with(7, (mx, S, r, po, pe, lab, j) => {
