@@ -6,11 +6,12 @@ import { Command, Option } from 'commander';
 import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
-import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
+import { createEngine, ENGINES, isChipEngine, isFixed, isFixedOnly, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
 import { DEFAULT_CHIP, loadChipConfig, withAutoRowGroups, ConfigError, type ChipConfig } from '../../generator/config.js';
 import { checkChipSpec, chipTrainConfig } from '../chip/config.js';
 import { openChip, reportBuildStage } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
+import { UcoreEngine } from '../../sim/ucore/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
 import { lrShifts, lrToShift, numericForWindow, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { readFileSync } from 'node:fs';
@@ -223,7 +224,7 @@ function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfi
 }
 
 function specFromOptions(o: TrainOpts): RunSpec {
-  if (isChipEngine(o.engine)) o = { ...o, numeric: 'fixed' };
+  if (isFixedOnly(o.engine)) o = { ...o, numeric: 'fixed' };
   if (o.lanes !== undefined && o.numeric !== 'fixed') throw new UsageError('--lanes: only the fixed-point arithmetic has lanes (use --numeric fixed)');
   if (o.config !== undefined && o.numeric !== 'fixed') throw new UsageError('--config: a ChipConfig drives the fixed-point model and the chip (use --numeric fixed or a chip engine)');
   if (o.check !== undefined && !isChipEngine(o.engine)) throw new UsageError('--check: compares a chip engine with the golden model (use --engine mock, uart or sim)');
@@ -288,14 +289,21 @@ function fmtFigures(f: ChipFigures): string {
   return `${cycles}, bound ${n(f.boundCyclesPerSample)}` + (f.simCyclesPerSecond !== null ? `, ${(f.simCyclesPerSecond / 1e3).toFixed(1)} k sim cycles/s` : '');
 }
 
+/** The UP5K engine's cycles (its instruction-set simulator, the core's plan) per training sample and per inference. */
+function fmtUcore(e: UcoreEngine): string {
+  const f = e.figures;
+  const per = (c: number, n: number) => (n > 0 ? Math.round(c / n).toLocaleString('en-US') : '–');
+  return `${per(f.trainCycles, f.trainSamples)} cycles/sample, ${per(f.inferCycles, f.inferSamples)} cycles/inference (ISS plan)`;
+}
+
 function fmtPct(x: number): string {
   return `${(100 * x).toFixed(2)}%`;
 }
 
 async function train(o: TrainOpts, cmd: Command): Promise<void> {
   if (o.resume && !o.checkpoint) throw new UsageError('--resume needs --checkpoint FILE (the run to continue)');
-  if (isChipEngine(o.engine) && o.numeric === 'float' && cmd.getOptionValueSource('numeric') === 'cli') {
-    throw new UsageError(`--engine ${o.engine}: the chip computes in fixed point (drop --numeric float)`);
+  if (isFixedOnly(o.engine) && o.numeric === 'float' && cmd.getOptionValueSource('numeric') === 'cli') {
+    throw new UsageError(`--engine ${o.engine}: the ${o.engine === 'ucore' ? 'UP5K engine' : 'chip'} computes in fixed point (drop --numeric float)`);
   }
   let spec: RunSpec;
   let start: LoopPosition | undefined;
@@ -417,7 +425,8 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
         log(
           `epoch ${r.epoch}/${spec.epochs}: test accuracy ${fmtPct(r.testAccuracy)}, ${r.trainSamples} samples in ` +
             `${r.seconds.toFixed(1)} s (${Math.round(r.samplesPerSecond)} samples/s)` +
-            (chipEngine?.figures ? `; ${fmtFigures(chipEngine.figures)}` : ''),
+            (chipEngine?.figures ? `; ${fmtFigures(chipEngine.figures)}` : '') +
+            (engine instanceof UcoreEngine ? `; ${fmtUcore(engine)}` : ''),
         );
         writeJson();
         await checkpoint(next);

@@ -5,6 +5,7 @@
  * and b, the LFSR banks (layer l's lane q is machine lane l·lanes + q), and the window (count, head, labels,
  * input vectors, stored z, K_X, K_Y, R_X, R_Y). Host bookkeeping (the slot's sample index) is not on chip.
  */
+import { QUANTITIES } from '../../generator/numeric.js';
 import { machineFor, WIDE, wordsOf } from '../../generator/ucore/program/common.js';
 import type { StepProgram } from '../../generator/ucore/program/step.js';
 import type { ChipParams } from '../golden/fixed/params.js';
@@ -46,6 +47,18 @@ function regions(P: ChipParams, sp: StepProgram, s: { W: Int32Array[]; b: Int32A
 
 /** Row j of hidden layer l: address of word i (the bias is word nIn). */
 const rowAt = (sp: StepProgram, P: ChipParams, l: number, j: number): number => sp.layout.at(`params.${l}`) + j * (P.sizes[l] + 1);
+
+/** The machine's saturation counters ← a golden SatCounter snapshot (quantities it does not name: 0). */
+export function loadCounters(m: Machine, snap: Record<string, { high: number; low: number }>): void {
+  m.sat.fill(0);
+  QUANTITIES.forEach((name, q) => {
+    const v = snap[name];
+    if (v) {
+      m.sat[2 * q] = v.high;
+      m.sat[2 * q + 1] = v.low;
+    }
+  });
+}
 
 /** Loads the golden state S into the machine (parameters, LFSR states, window). */
 export function loadState(m: Machine, P: ChipParams, sp: StepProgram, S: ChipState): void {
@@ -96,6 +109,23 @@ export function readState(m: Machine, P: ChipParams, sp: StepProgram): UcoreStat
   }
   for (const [at, n, signed, vals] of regions(P, sp, s)) for (let i = 0; i < vals.length; i++) vals[i] = Number(m.load(at + i * n, n, signed));
   return s;
+}
+
+/** The golden state S ← the machine's (parameters, LFSR states, window; slotIdx is the host's and kept). */
+export function storeState(S: ChipState, got: UcoreState): void {
+  got.W.forEach((w, l) => S.W[l].set(w));
+  got.b.forEach((b, l) => S.b[l].set(b));
+  got.lfsr.forEach((st, l) => S.banks[l].states.set(Int32Array.from(st, (v) => v | 0)));
+  const { wm } = S;
+  wm.count = got.wm.count;
+  wm.head = got.wm.head;
+  wm.slotLabel.set(got.wm.slotLabel);
+  wm.inputs.set(got.wm.inputs);
+  got.wm.zw.forEach((z, l) => wm.zw[l].set(z));
+  wm.Kx.set(got.wm.Kx);
+  wm.Ky.set(got.wm.Ky);
+  wm.Rx.set(got.wm.Rx);
+  wm.Ry.set(got.wm.Ry);
 }
 
 /** Writes one sample where the program reads it: cur.u (pixels or input words) and cur.label. */

@@ -120,6 +120,24 @@ describe('ibhebb train', () => {
     expect(readFileSync(join(dir, 'c.bin')).equals(wa)).toBe(false);
   });
 
+  it('--engine ucore (the UP5K engine on its simulator) trains MNIST to the weights file and accuracy of --engine golden --numeric fixed', async () => {
+    const dir = tmp();
+    const args = ['train', '--config', 'boards/icebreaker/chip.json', '--train-limit', '120', '--test-limit', '60', '--epochs', '2'];
+    const u = await run([...args, '--engine', 'ucore', '--json', join(dir, 'u.json'), '--weights-out', join(dir, 'u.bin')]);
+    expect(u.exitCode, u.all).toBe(0);
+    expect(u.all).toMatch(/epoch 2\/2: .*; [\d,]+ cycles\/sample, [\d,]+ cycles\/inference \(ISS plan\)/);
+    const g = await run([...args, '--engine', 'golden', '--numeric', 'fixed', '--json', join(dir, 'g.json'), '--weights-out', join(dir, 'g.bin')]);
+    expect(g.exitCode, g.all).toBe(0);
+    expect(readFileSync(join(dir, 'u.bin')).equals(readFileSync(join(dir, 'g.bin')))).toBe(true);
+    type Report = { epochs: { testAccuracy: number }[]; fixed: { saturations: unknown } };
+    const [ru, rg] = ['u', 'g'].map((k) => JSON.parse(readFileSync(join(dir, `${k}.json`), 'utf8')) as Report);
+    expect(ru.epochs.map((e) => e.testAccuracy)).toEqual(rg.epochs.map((e) => e.testAccuracy));
+    expect(ru.fixed.saturations).toEqual(rg.fixed.saturations);
+    const f = await run([...args, '--engine', 'ucore', '--numeric', 'float']);
+    expect(f.exitCode).toBe(2);
+    expect(f.all).toMatch(/--engine ucore: the UP5K engine computes in fixed point/);
+  });
+
   it('--numeric fixed rejects settings the chip does not implement, naming them', async () => {
     const cases: [string[], RegExp][] = [
       [['--lr', '0.3'], /--lr 0\.3 is not a rate the chip can apply: .*nearest below: 0\.298828125 = 153·2\^−9, above: 0\.30078125 = 77·2\^−8/],

@@ -186,6 +186,17 @@ export class FixedPointEngine implements FixedEngine {
     if (split.y[index] >= C) throw new RangeError(`fixed engine: label ${split.y[index]} ≥ ${C} classes`);
   }
 
+  /**
+   * Sample `index` of `split` as the chip receives it, checked as trainSample checks it: u (what the Gram unit
+   * reads: u8 pixels, or the input words), h0 (the input words; quantising non-image inputs counts in `input`),
+   * the label. The arrays are the engine's buffers, valid until its next call.
+   */
+  sampleInput(split: Split, index: number): { u: Int32Array; h0: Int32Array; pixels: boolean; label: number } {
+    this.checkSplit(split, index);
+    const pixels = this.loadInput(split, index);
+    return { u: this.u, h0: this.h0, pixels, label: split.y[index] };
+  }
+
   trainSample(split: Split, index: number): boolean {
     this.checkSplit(split, index);
     const pixels = this.loadInput(split, index);
