@@ -201,18 +201,30 @@ export class Asm {
 
   /**
    * A counted loop of a constant `count` ≥ 1 iterations, the counter register counting down (count … 1) and given
-   * to `body`. A count held in a register: program/regloop.ts loopReg (a Reg is a number too, so one method
-   * cannot take both).
+   * to `body`. A count held in a register: loopReg (a Reg is a number too, so one method cannot take both).
    */
   loop(count: number, body: (counter: Reg) => void): void {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`ucore asm: loop count ${count} must be ≥ 1`);
-    const c = this.reg();
-    this.li(c, count);
-    const top = this.label('loop');
-    this.bind(top);
-    body(c);
-    this.dbnz(c, top);
-    this.release(c);
+    this.countDown('loop', (c) => this.li(c, count), body);
+  }
+
+  /**
+   * A counted loop of `count` iterations, `count` a register holding ≥ 1 (preserved); the counter register counts
+   * down (count … 1) and is given to `body`.
+   */
+  loopReg(count: Reg, body: (counter: Reg) => void): void {
+    this.countDown('rloop', (c) => this.mov(c, count), body);
+  }
+
+  /** A fresh counter register set by `init`, then `body` and a dbnz back to it: the loops above. */
+  private countDown(name: string, init: (counter: Reg) => void, body: (counter: Reg) => void): void {
+    this.with(1, (c) => {
+      init(c);
+      const top = this.label(name);
+      this.bind(top);
+      body(c);
+      this.dbnz(c, top);
+    });
   }
 
   finish(): Program {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Asm, imm } from '../../generator/ucore/asm.js';
+import { Machine } from '../../sim/ucore/iss.js';
+
+const machine = { memWords: 64, lanes: 1, lfsr: { width: 32, rbits: 16, leap: 16 }, quantities: 1 };
 
 describe('ucore assembler', () => {
   it('emits each three-operand op with its registers and operand (register or immediate)', () => {
@@ -43,5 +46,33 @@ describe('ucore assembler', () => {
       ]),
     );
     expect(() => new Asm().beq(32, 0, back)).toThrow(/r32 does not exist/);
+  });
+
+  it('loops a constant count and a count held in a register (preserved), the counter counting down, and frees the counter', () => {
+    for (const count of [1, 2, 7]) {
+      const a = new Asm();
+      const [p, n] = a.regs(2);
+      a.li(p, 0);
+      a.li(n, count);
+      a.loopReg(n, (c) => {
+        a.st(c, p, 0);
+        a.add(p, p, imm(1));
+      });
+      a.st(n, 0, 40);
+      a.loop(count, (c) => {
+        a.st(c, p, 0);
+        a.add(p, p, imm(1));
+      });
+      a.st(p, 0, 41);
+      a.release(p, n);
+      a.with(31, () => undefined); // both loops gave their counter back
+      a.halt();
+      const m = new Machine(machine);
+      m.run(a.finish());
+      const down = Array.from({ length: count }, (_, i) => count - i);
+      expect(Array.from(m.mem.subarray(0, 2 * count))).toEqual([...down, ...down]);
+      expect([m.mem[40], m.mem[41]]).toEqual([count, 2 * count]);
+    }
+    expect(() => new Asm().loop(0, () => undefined)).toThrow(/must be ≥ 1/);
   });
 });
