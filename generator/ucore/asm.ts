@@ -3,7 +3,7 @@
  * labels, and a register allocator for the program generators (generator/ucore/program). `finish()` resolves
  * the labels and returns the instruction list the ISS runs and the RTL's program ROM will hold.
  */
-import { NUM_REGS, type Instr, type Reg, type ShiftMode, type Signedness, type Src, type UpdDesc } from './isa.js';
+import { NUM_REGS, type Instr, type Op, type Reg, type ShiftMode, type Signedness, type Src, type UpdDesc } from './isa.js';
 
 /** A place in the program, bound once with `Asm.bind`. */
 export class Label {
@@ -40,7 +40,29 @@ function checkInt(v: number): number {
   return v;
 }
 
+/** The ops rd ← ra ∘ b of isa.ts (b a register or an immediate): one method each, `a.add(rd, ra, b)`. */
+const ALU_OPS = ['add', 'sub', 'and', 'or', 'xor', 'mul', 'max', 'min', 'slt', 'shl'] as const satisfies readonly Op[];
+/** The compare-and-branch ops of isa.ts (branch to the label when ra ∘ b): one method each, `a.beq(ra, b, l)`. */
+const BRANCH_OPS = ['beq', 'bne', 'blt', 'bge'] as const satisfies readonly Op[];
+
+type AluMethods = { [K in (typeof ALU_OPS)[number]]: (rd: Reg, ra: Reg, b: Operand) => void };
+type BranchMethods = { [K in (typeof BRANCH_OPS)[number]]: (ra: Reg, b: Operand, l: Label) => void };
+
+/** The methods of ALU_OPS and BRANCH_OPS, defined on Asm's prototype from the tables. */
+export interface Asm extends AluMethods, BranchMethods {}
+
 export class Asm {
+  static {
+    for (const op of ALU_OPS)
+      Asm.prototype[op] = function (this: Asm, rd: Reg, ra: Reg, b: Operand): void {
+        this.emit({ op, rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
+      };
+    for (const op of BRANCH_OPS)
+      Asm.prototype[op] = function (this: Asm, ra: Reg, b: Operand, l: Label): void {
+        this.branchTo({ op, ra: checkReg(ra), b: src(b), target: -1 }, l);
+      };
+  }
+
   private readonly code: Instr[] = [];
   private readonly pending: Pending[] = [];
   private readonly labels: Label[] = [];
@@ -112,39 +134,9 @@ export class Asm {
   mov(rd: Reg, ra: Reg): void {
     this.add(rd, ra, imm(0));
   }
-  add(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'add', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  sub(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'sub', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  and(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'and', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  or(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'or', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  xor(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'xor', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  mul(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'mul', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
   /** rd ← rnd(ra·b, k) (k ≥ 1: round half up; k ≤ 0: shift left by −k). */
   mulr(rd: Reg, ra: Reg, b: Operand, k: number): void {
     this.emit({ op: 'mulr', rd: checkReg(rd), ra: checkReg(ra), b: src(b), k: checkInt(k) });
-  }
-  max(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'max', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  min(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'min', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  slt(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'slt', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
-  }
-  shl(rd: Reg, ra: Reg, b: Operand): void {
-    this.emit({ op: 'shl', rd: checkReg(rd), ra: checkReg(ra), b: src(b) });
   }
   shr(rd: Reg, ra: Reg, b: Operand, mode: ShiftMode): void {
     this.emit({ op: 'shr', rd: checkReg(rd), ra: checkReg(ra), b: src(b), mode });
@@ -184,18 +176,6 @@ export class Asm {
   b(l: Label): void {
     this.branchTo({ op: 'b', target: -1 }, l);
   }
-  beq(ra: Reg, b: Operand, l: Label): void {
-    this.branchTo({ op: 'beq', ra: checkReg(ra), b: src(b), target: -1 }, l);
-  }
-  bne(ra: Reg, b: Operand, l: Label): void {
-    this.branchTo({ op: 'bne', ra: checkReg(ra), b: src(b), target: -1 }, l);
-  }
-  blt(ra: Reg, b: Operand, l: Label): void {
-    this.branchTo({ op: 'blt', ra: checkReg(ra), b: src(b), target: -1 }, l);
-  }
-  bge(ra: Reg, b: Operand, l: Label): void {
-    this.branchTo({ op: 'bge', ra: checkReg(ra), b: src(b), target: -1 }, l);
-  }
   dbnz(ra: Reg, l: Label): void {
     this.branchTo({ op: 'dbnz', ra: checkReg(ra), target: -1 }, l);
   }
@@ -221,18 +201,30 @@ export class Asm {
 
   /**
    * A counted loop of a constant `count` ≥ 1 iterations, the counter register counting down (count … 1) and given
-   * to `body`. A count held in a register: program/regloop.ts loopReg (a Reg is a number too, so one method
-   * cannot take both).
+   * to `body`. A count held in a register: loopReg (a Reg is a number too, so one method cannot take both).
    */
   loop(count: number, body: (counter: Reg) => void): void {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`ucore asm: loop count ${count} must be ≥ 1`);
-    const c = this.reg();
-    this.li(c, count);
-    const top = this.label('loop');
-    this.bind(top);
-    body(c);
-    this.dbnz(c, top);
-    this.release(c);
+    this.countDown('loop', (c) => this.li(c, count), body);
+  }
+
+  /**
+   * A counted loop of `count` iterations, `count` a register holding ≥ 1 (preserved); the counter register counts
+   * down (count … 1) and is given to `body`.
+   */
+  loopReg(count: Reg, body: (counter: Reg) => void): void {
+    this.countDown('rloop', (c) => this.mov(c, count), body);
+  }
+
+  /** A fresh counter register set by `init`, then `body` and a dbnz back to it: the loops above. */
+  private countDown(name: string, init: (counter: Reg) => void, body: (counter: Reg) => void): void {
+    this.with(1, (c) => {
+      init(c);
+      const top = this.label(name);
+      this.bind(top);
+      body(c);
+      this.dbnz(c, top);
+    });
   }
 
   finish(): Program {

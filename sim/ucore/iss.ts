@@ -120,6 +120,13 @@ export class Machine {
     if (!Number.isInteger(a) || a < 0 || a + n > this.mem.length) throw new IssError(`memory access at ${a} (+${n}) outside 0 … ${this.mem.length - 1}`);
   }
 
+  /** The operand of a vector instruction: its `n` ≥ 0 words a, a + stride, …, a + (n − 1)·stride lie in memory. */
+  private checkRange(a: number, n: number, stride = 1): void {
+    if (n <= 0) return;
+    const last = a + (n - 1) * stride;
+    this.checkAddr(Math.min(a, last), Math.abs(last - a) + 1);
+  }
+
   private r(i: number): bigint {
     return i === 0 ? 0n : this.regs[i];
   }
@@ -322,12 +329,8 @@ export class Machine {
     let b = this.idx(ins.bv, 'vdot B');
     const sa = Number(this.r(ins.sa));
     const sb = Number(this.r(ins.sb));
-    if (n > 0) {
-      this.checkAddr(Math.min(a, a + (n - 1) * sa), 1);
-      this.checkAddr(Math.max(a, a + (n - 1) * sa), 1);
-      this.checkAddr(Math.min(b, b + (n - 1) * sb), 1);
-      this.checkAddr(Math.max(b, b + (n - 1) * sb), 1);
-    }
+    this.checkRange(a, n, sa);
+    this.checkRange(b, n, sb);
     const fa = ins.fa === 'signed';
     const fb = ins.fb === 'signed';
     let acc = 0;
@@ -342,10 +345,8 @@ export class Machine {
     const n = this.idx(ins.n, 'vdist count');
     const a = this.idx(ins.a, 'vdist A');
     const b = this.idx(ins.bv, 'vdist B');
-    if (n > 0) {
-      this.checkAddr(a, n);
-      this.checkAddr(b, n);
-    }
+    this.checkRange(a, n);
+    this.checkRange(b, n);
     if (n >= 2 ** 20) throw new IssError(`vdist of ${n} elements`);
     const f = ins.f === 'signed';
     let acc = 0;
@@ -362,10 +363,8 @@ export class Machine {
     const wa = this.idx(ins.w, 'vupd W');
     const ha = this.idx(ins.h, 'vupd H');
     const lane0 = this.idx(ins.lane0, 'vupd lane');
-    if (n > 0) {
-      this.checkAddr(wa, n);
-      this.checkAddr(ha, n);
-    }
+    this.checkRange(wa, n);
+    this.checkRange(ha, n);
     const x = this.r(ins.x);
     const u: UpdDesc = ins.u;
     const W = BigInt(u.w);

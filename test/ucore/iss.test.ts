@@ -122,4 +122,42 @@ describe('ucore ISS', () => {
     b.b(top);
     expect(() => new Machine(cfg).run(b.finish(), 0, 1000)).toThrow(/no halt/);
   });
+
+  it('checks the whole range of each vector operand (strided, backwards, empty)', () => {
+    const upd = { k: 4, rounding: 'nearest', w: 16, q: 0 } as const;
+    /** runs one vector instruction on operands at a (stride sa), b (stride sb), n elements; the error, if any */
+    const vec = (op: 'vdot' | 'vdist' | 'vupd', A: number, sa: number, B: number, sb: number, n: number): string => {
+      const a = new Asm();
+      const [d, ra, rsa, rb, rsb, rn] = a.regs(6);
+      a.li(ra, A);
+      a.li(rsa, sa);
+      a.li(rb, B);
+      a.li(rsb, sb);
+      a.li(rn, n);
+      if (op === 'vdot') a.vdot(d, ra, rsa, rb, rsb, rn);
+      else if (op === 'vdist') a.vdist(d, ra, rb, rn);
+      else a.vupd(ra, rb, rn, d, 0, 1, upd);
+      a.halt();
+      try {
+        new Machine(cfg).run(a.finish());
+        return 'ok';
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    };
+    const out = /outside 0 … 255/;
+    // vdot: the last element decides, whichever way the stride goes
+    expect(vec('vdot', 0, 17, 250, -50, 6)).toBe('ok');
+    expect(vec('vdot', 0, 52, 250, -50, 6)).toMatch(out);
+    expect(vec('vdot', 0, 1, 240, -49, 6)).toMatch(out);
+    expect(vec('vdot', 255, 0, 0, 0, 100)).toBe('ok');
+    expect(vec('vdot', 300, 1, 400, 1, 0)).toBe('ok');
+    // vdist / vupd: n consecutive words from each operand
+    for (const op of ['vdist', 'vupd'] as const) {
+      expect(vec(op, 246, 1, 0, 1, 10)).toBe('ok');
+      expect(vec(op, 247, 1, 0, 1, 10)).toMatch(out);
+      expect(vec(op, 0, 1, 247, 1, 10)).toMatch(out);
+      expect(vec(op, 300, 1, 300, 1, 0)).toBe('ok');
+    }
+  });
 });

@@ -14,7 +14,6 @@ import type { KernelParams } from '../../../sim/golden/fixed/kernel.js';
 import { Asm, imm } from '../asm.js';
 import type { Reg } from '../isa.js';
 import { counterOf, WIDE, wordsOf } from './common.js';
-import { loopReg } from './regloop.js';
 import type { TableSub } from './tables.js';
 
 export interface KernelAt {
@@ -46,7 +45,7 @@ export function emitKernelRow(a: Asm, p: KernelParams, N: ResolvedNumeric, at: K
     a.li(q, 0);
     a.li(pd, at.d);
     a.li(pk, at.k);
-    loopReg(a, count, () => {
+    a.loopReg(count, () => {
       const diag = a.label('krow_diag');
       const next = a.label('krow_next');
       a.beq(q, c, diag);

@@ -74,6 +74,27 @@ export function emitModulator(a: Asm, p: ModulatorParams, N: ResolvedNumeric, at
   const coefAt = at.scratch;
   const xiAt = at.scratch + B * wc;
   const Bone = B * p.one;
+  /**
+   * The golden model's tilde quantities (Kt, Rt, ND) of an X and a Y value: dst ← x·2^fγ − γ·y (neg: γ·y −
+   * x·2^fγ); yt receives γ·y (yt may be y, dst may be x, dst is not y).
+   */
+  const tildeOf = (dst: Reg, x: Reg, y: Reg, yt: Reg, neg = false): void => {
+    mulConst(a, dst, x, fg);
+    a.mul(yt, y, imm(g));
+    if (neg) a.sub(dst, yt, dst);
+    else a.sub(dst, dst, yt);
+  };
+  /**
+   * dst ← tildeOf of X − bias and Y − bias, X and Y the `n`-word values at ptr + offX and ptr + offY (tmp
+   * clobbered).
+   */
+  const tilde = (dst: Reg, tmp: Reg, ptr: Reg, offX: number, offY: number, n: number, signed: boolean, bias = 0, neg = false): void => {
+    a.ld(dst, ptr, offX, n, signed);
+    if (bias !== 0) a.sub(dst, dst, imm(bias));
+    a.ld(tmp, ptr, offY, n, signed);
+    if (bias !== 0) a.sub(tmp, tmp, imm(bias));
+    tildeOf(dst, dst, tmp, tmp, neg);
+  };
 
   a.with(6, (rc, rowK, RtC, NDc, sumRt, sumC) => {
     // c, the address offset of row c of K_X / K_Y, Rt_c, ND_c (and Σ Rt for E)
@@ -84,25 +105,17 @@ export function emitModulator(a: Asm, p: ModulatorParams, N: ResolvedNumeric, at
       a.ld(rx, t, at.Rx, WIDE, true);
       a.ld(ry, t, at.Ry, WIDE, true);
       // Rt_c = Rx·fg − γ·Ry; ND_c = (B·1 − Rx)·fg − γ·(B·1 − Ry)
-      mulConst(a, RtC, rx, fg);
-      a.mul(t, ry, imm(g));
-      a.sub(RtC, RtC, t);
+      tildeOf(RtC, rx, ry, t);
       a.sub(rx, rx, imm(Bone));
       a.sub(ry, ry, imm(Bone));
-      mulConst(a, NDc, rx, fg);
-      a.mul(t, ry, imm(g));
-      a.sub(NDc, t, NDc);
+      tildeOf(NDc, rx, ry, t, true);
       if (variant === 'E') {
         // Σ_q Rt_q over all B slots; then RtC ← B·Rt_c − Σ Rt (the part of −w_q that does not depend on q)
         a.li(sumRt, 0);
         a.with(1, (ptr) => {
           a.li(ptr, 0);
           a.loop(B, () => {
-            a.ld(rx, ptr, at.Rx, WIDE, true);
-            a.ld(ry, ptr, at.Ry, WIDE, true);
-            mulConst(a, rx, rx, fg);
-            a.mul(ry, ry, imm(g));
-            a.sub(rx, rx, ry);
+            tilde(rx, ry, ptr, at.Rx, at.Ry, WIDE, true);
             a.add(sumRt, sumRt, rx);
             a.add(ptr, ptr, imm(WIDE));
           });
@@ -123,21 +136,13 @@ export function emitModulator(a: Asm, p: ModulatorParams, N: ResolvedNumeric, at
         const next = a.label('mod.qn');
         a.beq(q, rc, isC);
         // Kt_q = K_X[c][q]·fg − γ·K_Y[c][q]
-        a.ld(w, pk, at.Kx, wg, gSigned);
-        mulConst(a, w, w, fg);
-        a.ld(t, pk, at.Ky, wg, gSigned);
-        a.mul(t, t, imm(g));
-        a.sub(w, w, t);
+        tilde(w, t, pk, at.Kx, at.Ky, wg, gSigned);
         switch (variant) {
           case 'E':
             // w = B·Rt_c − ΣRt + B·Rt_q − B²·Kt_q
             mulConst(a, w, w, B * B);
             a.sub(w, RtC, w);
-            a.ld(t, pr, at.Rx, WIDE, true);
-            mulConst(a, t, t, fg);
-            a.ld(u, pr, at.Ry, WIDE, true);
-            a.mul(u, u, imm(g));
-            a.sub(t, t, u);
+            tilde(t, u, pr, at.Rx, at.Ry, WIDE, true);
             mulConst(a, t, t, B);
             a.add(w, w, t);
             break;
@@ -151,13 +156,7 @@ export function emitModulator(a: Asm, p: ModulatorParams, N: ResolvedNumeric, at
             break;
           case 'F':
             // w = ND_q + ND_c
-            a.ld(t, pr, at.Rx, WIDE, true);
-            a.sub(t, t, imm(Bone));
-            a.ld(u, pr, at.Ry, WIDE, true);
-            a.sub(u, u, imm(Bone));
-            mulConst(a, t, t, fg);
-            a.mul(u, u, imm(g));
-            a.sub(w, u, t);
+            tilde(w, u, pr, at.Rx, at.Ry, WIDE, true, Bone, true);
             a.add(w, w, NDc);
             break;
         }

@@ -29,7 +29,6 @@ import { Asm, imm } from '../asm.js';
 import type { Reg } from '../isa.js';
 import { counterOf, WIDE, wordsOf } from './common.js';
 import { emitConstMul } from './kernel.js';
-import { loopReg } from './regloop.js';
 import type { TableSub } from './tables.js';
 
 export interface OutputAt {
