@@ -118,7 +118,11 @@ export interface OpcodeSpec {
   fixed?: { n: number; signed?: boolean };
 }
 
-const ALU = ['add', 'sub', 'and', 'or', 'xor', 'mul', 'max', 'min', 'slt'] as const;
+/** The ops of format A, in opcode order. */
+export const ALU = ['add', 'sub', 'and', 'or', 'xor', 'mul', 'max', 'min', 'slt'] as const;
+export type AluOp = (typeof ALU)[number];
+type AluInstr = { op: AluOp; rd: Reg; ra: Reg; b: Src };
+export const isAlu = (i: Instr): i is AluInstr => (ALU as readonly string[]).includes(i.op);
 const BRANCH = ['beq', 'bne', 'blt', 'bge'] as const;
 const SHIFT_MODES: readonly ShiftMode[] = ['floor', 'truncate', 'nearest', 'nearest-even'];
 
@@ -322,16 +326,9 @@ function fieldsOf(i: Instr, ctx: EncodeCtx, what: string): Fields {
       return { ra: i.a, rd: i.rd, rb: i.bv, rc: i.n, x: bit(i.f === 'signed') };
     case 'vupd':
       return { ra: i.w, rd: i.x, rb: i.h, rc: i.n, x: ctx.descriptor(vupdDesc(i, what)) };
-    case 'add':
-    case 'sub':
-    case 'and':
-    case 'or':
-    case 'xor':
-    case 'mul':
-    case 'max':
-    case 'min':
-    case 'slt':
-      return { ra: i.ra, rd: i.rd, b: encOperand(i.b, 16, ctx, what) };
+    default:
+      if (isAlu(i)) return { ra: i.ra, rd: i.rd, b: encOperand(i.b, 16, ctx, what) };
+      throw new EncodeError(`${what}: unknown op`);
   }
 }
 
@@ -398,7 +395,7 @@ function instrOf(spec: OpcodeSpec, x: Fields, ctx: DecodeCtx, what: string): Ins
       return { op: 'vupd', w: ra, h: rb, n: rc, x: rd, lane0: unpack(d, 0, 5), g: unpack(d, 5, 6), u };
     }
     default:
-      return { op: spec.op as (typeof ALU)[number], rd, ra, b: decOperand(x.b, 16, ctx, what) };
+      return { op: spec.op as AluOp, rd, ra, b: decOperand(x.b, 16, ctx, what) };
   }
 }
 
@@ -461,7 +458,6 @@ export function encode(program: Program | Instr[]): Image {
     const what = describe(k, i);
     words[k] = assemble(specs[k], fieldsOf(i, { pool: (values) => pool.index(values), descriptor }, what), what);
   });
-  if (descriptors.length > 64) throw new EncodeError(`ucore encode: ${descriptors.length} descriptors, the x field holds 64`);
   return { words, pool: BigInt64Array.from(pool.entries), descriptors: Uint32Array.from(descriptors) };
 }
 
