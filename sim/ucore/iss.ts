@@ -20,6 +20,11 @@ export interface MachineConfig {
   lfsr: { width: number; rbits: number; leap: number };
   /** saturation counter pairs (quantities) */
   quantities: number;
+  /**
+   * Cycles of an instruction that processed `elements` vector elements; default the plan in isa.ts CYCLES.
+   * The co-simulation of an RTL core gives the core's own (generator/ucore/rtl/core.ts coreCycles).
+   */
+  timing?: (ins: Instr, elements: number) => number;
 }
 
 export class IssError extends Error {}
@@ -317,7 +322,7 @@ export class Machine {
 
   private account(ins: Instr, elements: number): void {
     const c = CYCLES[ins.op];
-    const n = c.fixed + (c.perElement ?? 0) * elements;
+    const n = this.cfg.timing ? this.cfg.timing(ins, elements) : c.fixed + (c.perElement ?? 0) * elements;
     this.cycles += n;
     this.instructions++;
     this.opCycles.set(ins.op, (this.opCycles.get(ins.op) ?? 0) + n);

@@ -1,0 +1,60 @@
+/**
+ * The UP5K engine's whole step program on its instruction-set simulator (isa.ts CYCLES: the core's plan): cycles
+ * of a full-window training step, of a step while the window fills, of an inference and of the epoch clear, on
+ * MNIST samples, with the cycles by instruction class; the program's length. Default: the iCEBreaker's config.
+ *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N]
+ */
+import { Command } from 'commander';
+import { loadChipConfig } from '../generator/config.js';
+import { chipTrainConfig } from '../host/chip/config.js';
+import { loadMnist } from '../host/data/mnist.js';
+import { stepProgram } from '../generator/ucore/program/step.js';
+import { FixedPointEngine } from '../sim/golden/fixed/index.js';
+import { loadState, ucoreMachine, writeSample } from '../sim/ucore/state.js';
+import { CYCLES } from '../generator/ucore/isa.js';
+
+const opts = new Command()
+  .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
+  .option('--samples <n>', 'training samples', '64')
+  .parse()
+  .opts<{ config: string; samples: string }>();
+const cfg = loadChipConfig(opts.config);
+const mnist = loadMnist();
+const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);
+const P = e.params;
+const sp = stepProgram(P, true);
+const m = ucoreMachine(P, sp);
+loadState(m, P, sp, e.state);
+const dim = P.sizes[0];
+const px = mnist.train.pixels!;
+const n = Number(opts.samples);
+const full: number[] = [];
+const filling: number[] = [];
+const vector = new Map<string, number>();
+for (let i = 0; i < n; i++) {
+  writeSample(m, sp, px.subarray(i * dim, i * dim + dim), mnist.train.y[i]);
+  const c0 = m.cycles;
+  const before = new Map(m.opCycles);
+  m.run(sp.program, sp.entry.train);
+  const c = m.cycles - c0;
+  if (i >= P.B - 1) {
+    full.push(c);
+    for (const [op, v] of m.opCycles) vector.set(op, (vector.get(op) ?? 0) + v - (before.get(op) ?? 0));
+  } else filling.push(c);
+}
+const c1 = m.cycles;
+m.run(sp.program, sp.entry.infer);
+const infer = m.cycles - c1;
+const c2 = m.cycles;
+m.run(sp.program, sp.entry.clear);
+const clear = m.cycles - c2;
+const mean = (a: number[]) => Math.round(a.reduce((s, v) => s + v, 0) / a.length);
+const fmt = (v: number) => v.toLocaleString('en-US');
+console.log(`${cfg.layers.join('-')}, B = ${cfg.window}, lanes ${cfg.lanes}: program ${sp.program.code.length} instructions; memory ${sp.layout.spramWords} SPRAM + ${sp.layout.ebrWords} block RAM words`);
+console.log(`training step, window full: ${fmt(mean(full))} cycles (min ${fmt(Math.min(...full))}, max ${fmt(Math.max(...full))}, ${full.length} steps)`);
+console.log(`training sample, window filling: ${fmt(mean(filling))} cycles`);
+console.log(`inference: ${fmt(infer)} cycles; epoch clear: ${fmt(clear)} cycles`);
+const total = [...vector.values()].reduce((s, v) => s + v, 0);
+const rows = [...vector.entries()].sort((a, b) => b[1] - a[1]);
+console.log('cycles of the full-window steps by instruction:');
+for (const [op, v] of rows) console.log(`  ${op.padEnd(8)} ${((100 * v) / total).toFixed(1).padStart(5)}%${CYCLES[op as keyof typeof CYCLES]?.perElement ? '  (vector)' : ''}`);

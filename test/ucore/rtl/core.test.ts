@@ -1,0 +1,207 @@
+/**
+ * The RTL core (generator/ucore/rtl/core.ts) against the instruction-set simulator on random programs of the
+ * instructions it executes: ALU ops with register, short, block-RAM-address and pool operands, li of any
+ * 64-bit value, loads and stores of 1–4 words in block RAM and SPRAM, forward branches of every kind, dbnz
+ * loops, nested calls. The machine and the core start from the same random registers and memories; after the
+ * run every register (both copies of the register file), every data word and the cycle count (the ISS with the
+ * core's timing) are compared, and the core must not fault. Then the faults: an instruction outside the core,
+ * ret on an empty stack, a call beyond the stack, an address outside the memories.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Asm, imm, type Label } from '../../../generator/ucore/asm.js';
+import { encode, EBR_BASE, type Image } from '../../../generator/ucore/encode.js';
+import { NUM_REGS, type Reg } from '../../../generator/ucore/isa.js';
+import { coreCycles, ucoreCore } from '../../../generator/ucore/rtl/core.js';
+import { QUANTITIES } from '../../../generator/numeric.js';
+import { Machine } from '../../../sim/ucore/iss.js';
+import { buildFromIr } from '../../../sim/verilator/from-ir.js';
+import type { Model } from '../../../sim/verilator/model.js';
+import { Rand } from '../mod-helpers.js';
+
+const PROG = 512;
+const POOL = 128;
+const EBR = 512;
+const SPRAM = 1024;
+
+const rnd = new Rand(2026);
+const BIG = (): bigint => BigInt.asIntN(64, (BigInt(rnd.int(0, 2 ** 30)) << 34n) ^ (BigInt(rnd.int(0, 2 ** 30)) << 4n) ^ BigInt(rnd.int(0, 15)));
+
+/** A random operand: a register, a short immediate, a block RAM address, or a wide (pool) value. */
+function operand(data: readonly Reg[]): Reg | { imm: bigint } {
+  switch (rnd.int(0, 4)) {
+    case 0:
+    case 1:
+      return rnd.pick(data);
+    case 2:
+      return imm(BigInt(rnd.int(-8192, 8191)));
+    case 3:
+      return imm(BigInt(EBR_BASE + rnd.int(0, 16383)));
+    default:
+      return imm(rnd.pick([BIG(), -1n, 2n ** 63n - 1n, -(2n ** 63n), BigInt(rnd.int(-100, 100))]));
+  }
+}
+
+const ALU = ['add', 'sub', 'and', 'or', 'xor', 'max', 'min', 'slt'] as const;
+
+/** A random program of the core's instructions; r13 points into block RAM, r14 into SPRAM, r15 counts loops. */
+function randomProgram(blocks: number): Asm {
+  const a = new Asm();
+  const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [ebrP, spP, cnt] = [13, 14, 15];
+  const subs: Label[] = [a.label('sub0'), a.label('sub1')];
+  const alu = (k: number) => {
+    for (let i = 0; i < k; i++) a[rnd.pick(ALU)](rnd.pick(data), rnd.pick(data), operand(data));
+  };
+  a.li(ebrP, EBR_BASE + rnd.int(0, EBR - 8));
+  a.li(spP, rnd.int(0, SPRAM - 8));
+  for (let k = 0; k < blocks; k++) {
+    switch (rnd.int(0, 7)) {
+      case 0:
+        alu(rnd.int(1, 4));
+        break;
+      case 1:
+        a.li(rnd.pick(data), rnd.pick([BIG(), BigInt(rnd.int(-8192, 8191)), BigInt(EBR_BASE + rnd.int(0, 100))]));
+        break;
+      case 2:
+        a.ld(rnd.pick(data), rnd.pick([ebrP, spP]), rnd.int(0, 3), rnd.int(1, 4), rnd.int(0, 1) === 1);
+        break;
+      case 3:
+        a.st(rnd.pick(data), rnd.pick([ebrP, spP]), rnd.int(0, 3), rnd.int(1, 4));
+        break;
+      case 4: {
+        const over = a.label('over');
+        a[rnd.pick(['beq', 'bne', 'blt', 'bge'] as const)](rnd.pick(data), rnd.int(0, 3) === 0 ? imm(rnd.int(-64, 63)) : rnd.pick(data), over);
+        alu(rnd.int(1, 3));
+        a.bind(over);
+        break;
+      }
+      case 5: {
+        const top = a.label('loop');
+        a.li(cnt, rnd.int(1, 4));
+        a.bind(top);
+        alu(rnd.int(1, 3));
+        a.dbnz(cnt, top);
+        break;
+      }
+      case 6:
+        a.call(rnd.pick(subs));
+        break;
+      default: {
+        // a pointer moved (within its memory)
+        const p = rnd.pick([ebrP, spP]);
+        a.li(p, p === ebrP ? EBR_BASE + rnd.int(0, EBR - 8) : rnd.int(0, SPRAM - 8));
+      }
+    }
+  }
+  a.halt();
+  // sub0 calls sub1 (two return-stack entries)
+  a.bind(subs[0]);
+  alu(2);
+  a.call(subs[1]);
+  a.ret();
+  a.bind(subs[1]);
+  alu(2);
+  a.ret();
+  return a;
+}
+
+function machine(): Machine {
+  return new Machine({ memWords: EBR_BASE + EBR, lanes: 1, lfsr: { width: 16, rbits: 8, leap: 1 }, quantities: QUANTITIES.length, timing: (ins) => coreCycles(ins) });
+}
+
+describe('ucore RTL core against the ISS', () => {
+  let m: Model;
+  beforeAll(async () => {
+    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(PROG), pool: new BigInt64Array(POOL), descriptors: new Uint32Array(0) }, ebrWords: EBR, spramWords: SPRAM }));
+  }, 600_000);
+  afterAll(async () => {
+    await m?.close();
+  });
+
+  /** Loads the image, the registers and the memories into the core; runs from `entry` until it stops. */
+  async function runCore(im: Image, regs: bigint[], mem: Uint16Array, entry = 0): Promise<{ fault: number; cycles: number }> {
+    if (im.words.length > PROG || im.pool.length > POOL) throw new Error('test program too large for the core built');
+    await m.pokeMem('ucore_core.prog', 0, Array.from(im.words));
+    if (im.pool.length > 0) await m.pokeMem('ucore_core.pool', 0, Array.from(im.pool, (v) => BigInt.asUintN(64, v)));
+    const r = regs.map((v) => BigInt.asUintN(64, v));
+    await m.pokeMem('ucore_core.rfa', 0, r);
+    await m.pokeMem('ucore_core.rfb', 0, r);
+    await m.pokeMem('ucore_core.dmem', 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
+    await m.pokeMem('ucore_core.spram', 0, Array.from(mem.subarray(0, SPRAM)));
+    await m.poke('entry', entry);
+    await m.poke('start', 1);
+    await m.step();
+    await m.poke('start', 0);
+    await m.run({ untilPort: { port: 'busy', equals: 0 }, maxCycles: 200_000 });
+    return { fault: await m.peek('fault'), cycles: await m.peek('cycles') };
+  }
+
+  it('runs 40 random programs as the ISS does: every register, data word and cycle', async () => {
+    await m.reset(2);
+    let instructions = 0;
+    for (let t = 0; t < 40; t++) {
+      const prog = randomProgram(rnd.int(10, 60)).finish();
+      const im = encode(prog);
+      const iss = machine();
+      for (let r = 1; r < NUM_REGS; r++) iss.regs[r] = BIG();
+      for (let i = 0; i < SPRAM; i++) iss.mem[i] = rnd.int(0, 0xffff);
+      for (let i = 0; i < EBR; i++) iss.mem[EBR_BASE + i] = rnd.int(0, 0xffff);
+      // r0's RAM words hold garbage: the core must read r0 as 0 anyway
+      const regs = [BIG(), ...iss.regs.slice(1)];
+      const mem = iss.mem.slice();
+      iss.run(prog);
+      instructions += iss.instructions;
+      const got = await runCore(im, regs, mem);
+      const what = `program ${t} (${prog.code.length} instructions, ${iss.instructions} run)`;
+      expect(got.fault, `${what}: fault`).toBe(0);
+      expect(got.cycles, `${what}: cycles`).toBe(iss.cycles);
+      const want = iss.regs.slice(1).map((v) => BigInt.asUintN(64, v));
+      expect(await m.peekMemBig('ucore_core.rfa', 1, NUM_REGS - 1), `${what}: registers (rfa)`).toEqual(want);
+      expect(await m.peekMemBig('ucore_core.rfb', 1, NUM_REGS - 1), `${what}: registers (rfb)`).toEqual(want);
+      expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
+      expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
+    }
+    expect(instructions).toBeGreaterThan(2000);
+  }, 600_000);
+
+  it('stops with fault on an instruction it does not execute, a bad ret or call, an unmapped address', async () => {
+    const cases: [string, (a: Asm) => void][] = [
+      ['mul', (a) => a.mul(1, 2, 3)],
+      ['ret on an empty stack', (a) => a.ret()],
+      [
+        'a call beyond the stack',
+        (a) => {
+          const self = a.label('self');
+          a.bind(self);
+          a.call(self);
+        },
+      ],
+      [
+        'a load between SPRAM and block RAM',
+        (a) => {
+          a.li(1, SPRAM);
+          a.ld(2, 1, 0, 1, false);
+        },
+      ],
+      [
+        'a store running past block RAM',
+        (a) => {
+          a.li(1, EBR_BASE + EBR - 2);
+          a.st(2, 1, 0, 4);
+        },
+      ],
+    ];
+    for (const [what, emit] of cases) {
+      const a = new Asm();
+      a.li(5, 77);
+      emit(a);
+      a.li(5, 99);
+      a.halt();
+      const regs = Array.from({ length: NUM_REGS }, () => 0n);
+      const got = await runCore(encode(a.finish()), regs, new Uint16Array(EBR_BASE + EBR));
+      expect(got.fault, what).toBe(1);
+      // stopped at the fault: the instruction after it never ran
+      expect((await m.peekMemBig('ucore_core.rfa', 5, 1))[0], what).toBe(77n);
+    }
+  }, 600_000);
+});
