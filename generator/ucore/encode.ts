@@ -22,29 +22,28 @@
  *   The encoder takes the first mode that holds the value: register, immediate, block RAM, pool.
  *   li, ld and st take no register operand (mode 0 is invalid there).
  *
- * FORMATS (bits of the fields besides opcode, ra, rd)
- *   format  instructions                     fields
- *   N       halt, ret                         —                          (ra = rd = 0)
- *   J       b, call                           target [22:11]             (ra = 0; target overlaps rd)
- *   D       dbnz                              ra, target [22:11]
- *   C       beq, bne, blt, bge                ra, target [22:11], b: O9 [31:23]
- *   R2      lone rd, ra; draw rd, lane=ra;    ra, rd
- *           lfsrset lane=ra, rs=rd
- *   I       li                                rd, imm: O16               (ra = 0: rd ← r0 + O16)
- *   A       add sub and or xor mul max min slt   ra, rd, b: O16
- *   X       ld (n, signed in the opcode), st (n in the opcode)   ra, rd (st: rs), off: O16
- *   M       mulr                              ra, rd, k [22:16] (signed 7 bits: −64 … 63), b: O9
- *   S       shl, shr                          ra, rd, amount [21:16], imm [22], mode [24:23]: imm = 1: the shift
- *                                             is the 6-bit amount (0 … 63); imm = 0: rb = amount[4:0], bit 21
- *                                             zero. mode (shr): 0 floor, 1 truncate, 2 nearest, 3 nearest-even;
- *                                             shl: 0
- *   R       srnd                              ra, rd, lane rb [20:16], k [26:21] (1 … 63)
- *   T       sat                               ra, rd, q [20:16], w [26:21] (1 … 63), signed [27]
- *   U       satr                              ra, rd, q [20:16], pair [31:21]: lo = pool[pair], hi = pool[pair + 1]
- *   V       vdot, vdist, vupd                 ra, rd, rb [20:16], rc [25:21], x [31:26]:
- *             vdot rd, A=ra, Bv=rb, n=rc; x = descriptor index: strides sa, sb and formats fa, fb
- *             vdist rd, A=ra, Bv=rb, n=rc; x = f (0 unsigned, 1 signed)
- *             vupd W=ra, H=rb, n=rc, x=rd; x field = descriptor index: lane0, g and the UpdDesc
+ * FORMATS: the fields besides the opcode; ra [10:6] and rd [15:11] where listed
+ *   N   halt, ret            —
+ *   J   b, call              target [22:11]
+ *   D   dbnz                 ra, target [22:11]
+ *   C   beq bne blt bge      ra, target [22:11], b: O9
+ *   R2  lone, draw, lfsrset  ra, rd (draw: lane = ra; lfsrset: lane = ra, rs = rd)
+ *   I   li                   rd, imm: O16 (ra = 0: rd ← r0 + O16)
+ *   A   add sub and or xor   ra, rd, b: O16
+ *       mul max min slt
+ *   X   ld, st               ra, rd (st: rs), off: O16 (n and signedness in the opcode)
+ *   M   mulr                 ra, rd, k [22:16] (signed: −64 … 63), b: O9
+ *   S   shl, shr             ra, rd, amount [21:16], imm [22], mode [24:23]. imm = 1: the shift is amount
+ *                            (0 … 63); imm = 0: rb = amount[4:0], bit 21 zero. mode (shr): 0 floor,
+ *                            1 truncate, 2 nearest, 3 nearest-even; shl: 0
+ *   R   srnd                 ra, rd, lane: rb [20:16], k [26:21] (1 … 63)
+ *   T   sat                  ra, rd, q [20:16], w [26:21] (1 … 63), signed [27]
+ *   U   satr                 ra, rd, q [20:16], pair [31:21]: lo = pool[pair], hi = pool[pair + 1]
+ *   V   vdot, vdist, vupd    ra, rd, rb [20:16], rc [25:21], x [31:26]:
+ *                              vdot  rd, A = ra, Bv = rb, n = rc; x: descriptor (sa, sb, fa, fb)
+ *                              vdist rd, A = ra, Bv = rb, n = rc; x: f (0 unsigned, 1 signed)
+ *                              vupd  W = ra, H = rb, n = rc, its register x = rd; x field: descriptor
+ *                                    (lane0, g, UpdDesc)
  *
  * OPCODES: halt 0x00, li 0x01, lone 0x02, draw 0x03, lfsrset 0x04, ret 0x05, b 0x06, call 0x07, dbnz 0x08,
  *   srnd 0x09, sat 0x0a, satr 0x0b, mulr 0x0c, vdot 0x0d, vdist 0x0e, vupd 0x0f, add … slt 0x10 … 0x18 (in the
@@ -56,8 +55,8 @@
  *   vupd   lane0 [4:0], g [10:5] (1 … 63), k [17:11] (signed 7 bits), rounding [20:18] (0 floor, 1 truncate,
  *          2 nearest, 3 nearest-even, 4 stochastic), w [26:21] (1 … 63), q [31:27]
  *
- * POOL. 64-bit two's-complement entries, each value once; a satr's bounds are an adjacent pair (shared by equal
- * pairs). Entries referenced by narrower index fields come first (O9, then satr pairs, then O16), so every
+ * POOL. 64-bit two's-complement entries. A satr's bounds are an adjacent pair (shared by equal pairs); any
+ * other value is stored once (or found in a pair already stored). Entries referenced by narrower index fields come first (O9, then satr pairs, then O16), so every
  * index fits its field whenever the pool allows.
  *
  * Branch targets are absolute instruction addresses of 12 bits (0 … 4095; the UP5K's 30 EBR hold 3,840 words).
@@ -80,16 +79,18 @@ export interface Field {
   width: number;
   /** two's complement (the value range is −2^(width−1) … 2^(width−1) − 1) */
   signed?: boolean;
+  /** a mode-tagged operand (header: OPERAND FIELDS) */
+  operand?: boolean;
 }
 
-const f = (name: string, lsb: number, width: number, signed = false): Field => ({ name, lsb, width, signed });
+const f = (name: string, lsb: number, width: number, signed = false, operand = false): Field => ({ name, lsb, width, signed, operand });
 const OP = f('op', 0, 6);
 const RA = f('ra', 6, 5);
 const RD = f('rd', 11, 5);
 const RB = f('rb', 16, 5);
 const TARGET = f('target', 11, 12);
-const O16 = f('b', 16, 16);
-const O9 = f('b', 23, 9);
+const O16 = f('b', 16, 16, false, true);
+const O9 = f('b', 23, 9, false, true);
 const Q = f('q', 16, 5);
 
 /** The fields of each format (besides the opcode at [5:0]), as the header's table. */
@@ -382,6 +383,7 @@ function instrOf(spec: OpcodeSpec, x: Fields, ctx: DecodeCtx, what: string): Ins
       return { op: 'satr', rd, ra, lo: ctx.pool(x.pair), hi: ctx.pool(x.pair + 1), q: x.q };
     case 'vdot': {
       const d = ctx.descriptor(x.x);
+      if (d >= 2 ** 12) throw new EncodeError(`${what}: descriptor ${x.x} has bits set above a vdot's [11:0]`);
       return { op: 'vdot', rd, a: ra, sa: unpack(d, 0, 5), bv: rb, sb: unpack(d, 5, 5), n: rc, fa: signedness(unpack(d, 10, 1) === 1), fb: signedness(unpack(d, 11, 1) === 1) };
     }
     case 'vdist':

@@ -165,6 +165,10 @@ describe('ucore instruction encoding', () => {
     expect(() => decode(with_(1, im.words[1] | (1 << 20)))).toThrow(/word 1 \(lone\): bits 0x100000 set outside the fields of format R2/);
     // li with operand mode 0 (register)
     expect(() => decode(with_(2, im.words[2] & 0x3fffffff))).toThrow(/word 2 \(li\): a register where a value belongs/);
+    // a vdot descriptor with bits beyond its fields, a vdist format above 1
+    const v = encode([{ op: 'vdot', rd: 1, a: 2, sa: 3, bv: 4, sb: 5, n: 6, fa: 'signed', fb: 'unsigned' }, { op: 'vdist', rd: 1, a: 2, bv: 3, n: 4, f: 'signed' }]);
+    expect(() => decode({ ...v, descriptors: Uint32Array.from(v.descriptors, (d) => d | (1 << 12)) })).toThrow(/word 0 \(vdot\): descriptor 0 has bits set/);
+    expect(() => decode({ ...v, words: Uint32Array.from(v.words, (w, j) => (j === 1 ? w + (2 << 26) : w)) })).toThrow(/word 1 \(vdist\): vdist format 3/);
   });
 
   it('every section program of the step (four configs): decode(encode) is the code', () => {
