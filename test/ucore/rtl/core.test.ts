@@ -27,7 +27,7 @@ const rnd = new Rand(2026);
 const BIG = (): bigint => BigInt.asIntN(64, (BigInt(rnd.int(0, 2 ** 30)) << 34n) ^ (BigInt(rnd.int(0, 2 ** 30)) << 4n) ^ BigInt(rnd.int(0, 15)));
 
 /** A random operand: a register, a short immediate, a block RAM address, or a wide (pool) value. */
-function operand(data: readonly Reg[]): Reg | { imm: bigint } {
+function operand(data: readonly Reg[]): Reg | ReturnType<typeof imm> {
   switch (rnd.int(0, 4)) {
     case 0:
     case 1:
