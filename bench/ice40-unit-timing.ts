@@ -5,7 +5,7 @@
  * away), synth_ice40 -dsp, nextpnr-ice40 --up5k at the given clock for a few seeds. Minutes per seed.
  *
  *   node bin/run-ts.js bench/ice40-unit-timing.ts [unit] [config.json] [MHz] [seeds]
- *   unit: hebbian (default) | output | layernorm | gram | kernel | wm
+ *   unit: hebbian (default) | output | layernorm | gram | kernel | wm | ucore (the UP5K engine's core and its step program)
  */
 import { rmSync } from 'node:fs';
 import { execa } from 'execa';
@@ -19,8 +19,14 @@ import { kernelUnit } from '../generator/units/kernel.js';
 import { workingMemory } from '../generator/units/wm.js';
 import { parseNextpnr } from '../host/boards/build.js';
 import { synthIce40 } from './ice40-synth.js';
+import { ucoreCoreOf } from '../generator/ucore/rtl/core.js';
+import { stepProgram } from '../generator/ucore/program/step.js';
+import { chipParams } from '../sim/golden/fixed/index.js';
+import { chipTrainConfig } from '../host/chip/config.js';
 
-const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory };
+/** The UP5K engine's core with the config's step program (generator/ucore/rtl/core.ts). */
+const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(chipParams(chipTrainConfig(c, 0), c.numeric), true));
+const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore };
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3'] = process.argv.slice(2);
 const make = UNITS[unitName];
 if (!make) throw new Error(`unknown unit '${unitName}' (units: ${Object.keys(UNITS).join(', ')})`);

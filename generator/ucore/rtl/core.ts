@@ -25,14 +25,15 @@
  *          r0 is never written and reads as 0 whatever the RAM holds.
  *   dmem   the block RAM data words (addresses EBR_BASE …; initial contents `data`)
  *   spram  the SPRAM words (addresses 0 … spramWords − 1; style huge: SB_SPRAM256KA, one port)
- *   rstack the return stack (8 × 12 bits, registers)
+ *   rstack0 … rstack7  the return stack (registers rstack<i>_q, 12 bits)
  *
  * TIMING (cycles from the cycle after start; `coreCycles` gives them per instruction)
  *   every instruction takes FETCH (the ROM read), DECODE (the register and pool reads) and EXEC: 3 cycles;
  *   ld of n words n + 1 more (one word read a cycle, the last landing a cycle later), st of n words n more.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
-import { EBR_BASE, OPCODES, type Image } from '../encode.js';
+import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
+import type { StepProgram } from '../program/step.js';
 import type { Instr } from '../isa.js';
 import { NUM_REGS, RETURN_STACK } from '../isa.js';
 
@@ -151,10 +152,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const isBranch = m.wire('is_branch', opc.slice(5, 2).eq(0x1c >> 2));
 
   // ---- return stack
-  const rstack = m.memory('rstack', { depth: RETURN_STACK, type: uint(12), style: 'distributed' });
+  // (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
-  const top = rstack.readAsync(sp.subWrap(1).trunc(3));
-  rstack.write(sp.trunc(3), pc.addWrap(1), S.is(st, 'EXEC').and(is('call')).and(sp.lt(RETURN_STACK)));
+  const rstack = Array.from({ length: RETURN_STACK }, (_, i) => m.reg(`rstack${i}_q`, uint(12), { reset: null }));
+  const top = m.wire('rstack_top', select(sp.subWrap(1).trunc(3), rstack));
+  m.seq('rstack', ($) => {
+    $.if(S.is(st, 'EXEC').and(is('call')), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
+  });
 
   // ---- register write (both copies)
   const wEn = m.wire('rf_we', uint(1));
@@ -281,4 +285,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.output('fault', fault);
   m.output('cycles', cycles);
   return m.build();
+}
+
+/** The core that runs the step program `sp`: its image, its block RAM data (the table ROMs in place), all of SPRAM. */
+export function ucoreCoreOf(sp: StepProgram): Module {
+  const data: number[] = new Array<number>(sp.layout.ebrWords).fill(0);
+  for (const img of sp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
+  return ucoreCore({ image: encode(sp.program), ebrWords: sp.layout.ebrWords, data, spramWords: EBR_BASE });
 }
