@@ -1,8 +1,8 @@
 /**
  * The size of the UP5K engine's program in its binary form (generator/ucore/encode.ts) for a chip config
- * (default: boards/icebreaker/chip.json, 784-32-10, window 4, 2 lanes): every section program of the step
- * (test/ucore/step-sections.ts) with its instruction words, the pool entries and descriptors it references and the
- * table ROM it brings; the sums in bits and in EBR (4 kbit each; the UP5K has 30, program/layout.ts keeps 20
+ * (default: boards/icebreaker/chip.json, 784-32-10, window 4, 2 lanes): every part of the step program
+ * (generator/ucore/program/step.ts: the step, the epoch clear and inference) with its instruction words, the
+ * pool entries and descriptors it references and the table ROM it brings; the sums in bits and in EBR (4 kbit each; the UP5K has 30, program/layout.ts keeps 20
  * for data, so 10 are left for the program and the FIFOs).
  *   node bin/run-ts.js bench/ucore-size.ts [--config FILE]
  */
@@ -11,7 +11,7 @@ import { loadChipConfig } from '../generator/config.js';
 import { encode, imageBits } from '../generator/ucore/encode.js';
 import { EBR_DATA_WORDS } from '../generator/ucore/program/layout.js';
 import { chipParams, CHIP_TRAIN } from '../sim/golden/fixed/index.js';
-import { stepSections } from '../test/ucore/step-sections.js';
+import { stepProgram } from '../generator/ucore/program/step.js';
 
 const EBR_BITS = 4096;
 const EBR_TOTAL = 30;
@@ -21,7 +21,7 @@ const ROM_WORD_BITS = 16;
 const opts = new Command().option('--config <file>', 'chip config', 'boards/icebreaker/chip.json').parse().opts<{ config: string }>();
 const cfg = loadChipConfig(opts.config);
 const P = chipParams({ ...CHIP_TRAIN, layers: cfg.layers, window: cfg.window }, cfg.numeric);
-const { program, sections, layout } = stepSections(P);
+const { program, sections, layout } = stepProgram(P, true);
 const im = encode(program);
 
 const n = (v: number): string => v.toLocaleString('en-US');

@@ -17,7 +17,7 @@ import { Machine } from '../../sim/ucore/iss.js';
 import type { ChipParams } from '../../sim/golden/fixed/index.js';
 import { configs } from './helpers.js';
 import { ICE, Rand, SMALL } from './mod-helpers.js';
-import { stepSections } from './step-sections.js';
+import { stepProgram } from '../../generator/ucore/program/step.js';
 
 const rnd = new Rand(1313);
 
@@ -171,10 +171,10 @@ describe('ucore instruction encoding', () => {
     expect(() => decode({ ...v, words: Uint32Array.from(v.words, (w, j) => (j === 1 ? w + (2 << 26) : w)) })).toThrow(/word 1 \(vdist\): vdist format 3/);
   });
 
-  it('every section program of the step (four configs): decode(encode) is the code', () => {
+  it('the step program (four configs): decode(encode) is the code', () => {
     const cfgs: { name: string; P: ChipParams }[] = [ICE(), SMALL(), ...configs().slice(1)];
     for (const { name, P } of cfgs) {
-      const { program, sections } = stepSections(P);
+      const { program, sections } = stepProgram(P, true);
       expect(sections.length).toBeGreaterThan(15);
       const im = roundTrip(program.code);
       const bits = imageBits(im);

@@ -40,6 +40,8 @@ export interface StepProgram {
   images: { name: string; at: number; words: number[] }[];
   /** whether cur.u holds u8 pixels (else input words) */
   pixels: boolean;
+  /** the program's parts in order: instruction addresses from … to − 1 (a table subroutine: its ROM words) */
+  sections: { name: string; from: number; to: number; romWords: number }[];
 }
 
 /** The working-memory regions of the layout, as the wm sections take them. */
@@ -69,15 +71,20 @@ interface Tables {
   recip: TableSub;
 }
 
-/** § FORWARD of the sample (input words at cur.h0) through the hidden layers: a, z, s⁻¹ of each. */
-function emitHiddenForward(a: Asm, P: ChipParams, lay: Layout, t: Tables, each?: (l: number) => void): void {
+/**
+ * § FORWARD of the sample (input words at cur.h0) through the hidden layers: a, z, s⁻¹ of each, each layer's z
+ * resized to windowZ at cur.zw; `part` wraps each piece (recording it), `each` follows each layer.
+ */
+function emitHiddenForward(a: Asm, P: ChipParams, lay: Layout, t: Tables, part: (name: string, emit: () => void) => void, each?: (l: number) => void): void {
   const N = P.numeric;
   for (let l = 0; l < P.L - 1; l++) {
     const h = l === 0 ? lay.at('cur.h0') : lay.at(`cur.z.${l - 1}`);
     const at = { a: lay.at(`cur.a.${l}`), z: lay.at(`cur.z.${l}`), sInv: lay.at(`cur.sinv.${l}`) };
-    emitForwardMac(a, P, l, { W: lay.at(`params.${l}`), h, a: at.a });
-    emitLayerNormRelu(a, P.forward[l], N, at, t.rsqrt);
-    emitWindowZ(a, P.forward[l], N, { z: at.z, out: lay.at('cur.zw') });
+    part(`forward MAC ${l + 1}`, () => emitForwardMac(a, P, l, { W: lay.at(`params.${l}`), h, a: at.a }));
+    part(`LayerNorm ${l + 1}`, () => {
+      emitLayerNormRelu(a, P.forward[l], N, at, t.rsqrt);
+      emitWindowZ(a, P.forward[l], N, { z: at.z, out: lay.at('cur.zw') });
+    });
     each?.(l);
   }
 }
@@ -91,52 +98,64 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
   const wm = wmAtOf(P, lay);
   const lanes = N.lfsr.lanes;
   const a = new Asm();
-  const regs = tableRegs(a);
-  const t: Tables = {
-    expNeg: tableSub(a, P.tables.expNeg, lay.at('rom.expNeg'), counterOf('gram'), regs),
-    exp: tableSub(a, P.tables.exp, lay.at('rom.exp'), counterOf('prob'), regs),
-    rsqrt: tableSub(a, P.tables.rsqrt, lay.at('rom.rsqrt'), counterOf('lnInvStd'), regs),
-    recip: tableSub(a, P.tables.recip, lay.at('rom.recip'), undefined, regs),
+  const sections: StepProgram['sections'] = [];
+  /** emits a part of the program, recording its addresses */
+  const part = <T>(name: string, emit: () => T, romWords = 0): T => {
+    const from = a.here;
+    const r = emit();
+    sections.push({ name, from, to: a.here, romWords });
+    return r;
   };
+  const regs = tableRegs(a);
+  const sub = (name: keyof Tables, q: number | undefined): TableSub => part(`table ${name}`, () => tableSub(a, P.tables[name], lay.at(`rom.${name}`), q, regs), tableImage(P.tables[name]).words.length);
+  const t: Tables = { expNeg: sub('expNeg', counterOf('gram')), exp: sub('exp', counterOf('prob')), rsqrt: sub('rsqrt', counterOf('lnInvStd')), recip: sub('recip', undefined) };
   const inputWords = (): void => {
     if (pixels) emitInputWords(a, P, { u: lay.at('cur.u'), h: lay.at('cur.h0') });
   };
 
   // ---- clear
   const clear = a.here;
-  emitWmClear(a, P, wm);
-  a.halt();
+  part('epoch clear', () => {
+    emitWmClear(a, P, wm);
+    a.halt();
+  });
 
   // ---- train
   const train = a.here;
-  inputWords();
-  emitWmWriteSlot(a, P, wm);
-  emitHiddenForward(a, P, lay, t, (l) => emitWmWriteZ(a, P, l, { c: wm.c, zw: wm.zw, z: lay.at('cur.zw') }));
+  part('input words', inputWords);
+  part('slot write', () => emitWmWriteSlot(a, P, wm));
+  emitHiddenForward(a, P, lay, t, part, (l) => part(`slot z ${l + 1}`, () => emitWmWriteZ(a, P, l, { c: wm.c, zw: wm.zw, z: lay.at('cur.zw') })));
   const dist = lay.at('dist');
-  emitGramRow(a, gramOfInputs(P.sizes[0], pixels), { c: wm.c, count: wm.count, vecs: wm.inputs, d: dist });
-  a.with(2, (c, count) => {
-    a.ld(c, 0, wm.c, 1, false);
-    a.ld(count, 0, wm.count, 1, false);
-    emitKernelRow(a, pixels ? P.kxPixels : P.kxWords, N, { d: dist, k: wm.kx }, c, count, t.expNeg);
-  });
-  emitLabelRow(a, P, wm);
-  emitWmUpdateRows(a, P, wm);
-  const full = a.label('step.full');
-  a.with(1, (count) => {
-    a.ld(count, 0, wm.count, 1, false);
-    a.beq(count, imm(B), full);
-  });
-  a.halt();
-  a.bind(full);
-  for (let l = 0; l < L - 1; l++) {
-    const n = P.sizes[l + 1];
-    emitGramRow(a, gramOfZ(n), { c: wm.c, count: wm.count, vecs: wm.zw[l], d: dist });
+  part('K_X row', () => {
+    emitGramRow(a, gramOfInputs(P.sizes[0], pixels), { c: wm.c, count: wm.count, vecs: wm.inputs, d: dist });
     a.with(2, (c, count) => {
       a.ld(c, 0, wm.c, 1, false);
-      a.li(count, B);
-      emitKernelRow(a, P.kz[l], N, { d: dist, k: lay.at('kz') }, c, count, t.expNeg);
+      a.ld(count, 0, wm.count, 1, false);
+      emitKernelRow(a, pixels ? P.kxPixels : P.kxWords, N, { d: dist, k: wm.kx }, c, count, t.expNeg);
     });
-    emitModulator(a, P.modulator[l], N, {
+  });
+  part('K_Y row, ring rows', () => {
+    emitLabelRow(a, P, wm);
+    emitWmUpdateRows(a, P, wm);
+    const full = a.label('step.full');
+    a.with(1, (count) => {
+      a.ld(count, 0, wm.count, 1, false);
+      a.beq(count, imm(B), full);
+    });
+    a.halt();
+    a.bind(full);
+  });
+  for (let l = 0; l < L - 1; l++) {
+    const n = P.sizes[l + 1];
+    part(`K_Z row ${l + 1}`, () => {
+      emitGramRow(a, gramOfZ(n), { c: wm.c, count: wm.count, vecs: wm.zw[l], d: dist });
+      a.with(2, (c, count) => {
+        a.ld(c, 0, wm.c, 1, false);
+        a.li(count, B);
+        emitKernelRow(a, P.kz[l], N, { d: dist, k: lay.at('kz') }, c, count, t.expNeg);
+      });
+    });
+    part(`modulator ${l + 1}`, () => emitModulator(a, P.modulator[l], N, {
       c: wm.c,
       Kx: wm.Kx,
       Ky: wm.Ky,
@@ -149,9 +168,9 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
       sInv: lay.at(`cur.sinv.${l}`),
       delta: lay.at('delta'),
       scratch: lay.at('mod'),
-    });
+    }));
     const h = l === 0 ? lay.at('cur.h0') : lay.at(`cur.z.${l - 1}`);
-    emitUpdate(a, P.update[l], { params: lay.at(`params.${l}`), h, delta: lay.at('delta'), deltaWords: wordsOf(N.delta.format), laneBase: l * lanes, lanes });
+    part(`update ${l + 1}`, () => emitUpdate(a, P.update[l], { params: lay.at(`params.${l}`), h, delta: lay.at('delta'), deltaWords: wordsOf(N.delta.format), laneBase: l * lanes, lanes }));
   }
   const outAt = {
     W: lay.at('out.W'),
@@ -162,19 +181,23 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
     errs: lay.at('out.errs'),
     e: lay.at('out.e'),
   };
-  emitOutputStep(a, P.output, N, outAt, { exp: t.exp, recip: t.recip }, { base: (L - 1) * lanes, lanes });
-  a.halt();
+  part('output layer', () => {
+    emitOutputStep(a, P.output, N, outAt, { exp: t.exp, recip: t.recip }, { base: (L - 1) * lanes, lanes });
+    a.halt();
+  });
 
   // ---- infer
   const infer = a.here;
-  inputWords();
-  emitHiddenForward(a, P, lay, t);
-  emitLogits(a, P.output, N, { W: outAt.W, b: outAt.b, H: lay.at('cur.zw'), logits: outAt.logits }, 1);
-  emitArgmax(a, P.sizes[L], wordsOf(N.logit.format), outAt.logits, lay.at('out.class'));
-  a.halt();
+  part('inference', () => {
+    inputWords();
+    emitHiddenForward(a, P, lay, t, (_name, emit) => emit());
+    emitLogits(a, P.output, N, { W: outAt.W, b: outAt.b, H: lay.at('cur.zw'), logits: outAt.logits }, 1);
+    emitArgmax(a, P.sizes[L], wordsOf(N.logit.format), outAt.logits, lay.at('out.class'));
+    a.halt();
+  });
 
   const images = Object.entries(P.tables).map(([name, tf]) => ({ name, at: lay.at(`rom.${name}`), words: tableImage(tf).words }));
-  return { program: a.finish(), layout: lay, entry: { clear, train, infer }, images, pixels };
+  return { program: a.finish(), layout: lay, entry: { clear, train, infer }, images, pixels, sections };
 }
 
 /** out ← the index of the largest of the C logits at `at` (signed, `w` words each), ties to the lowest. */

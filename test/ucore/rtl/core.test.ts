@@ -11,15 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Asm, imm, type Label } from '../../../generator/ucore/asm.js';
 import { encode, EBR_BASE, type Image } from '../../../generator/ucore/encode.js';
 import { NUM_REGS, type Reg } from '../../../generator/ucore/isa.js';
-import { coreCycles, ucoreCore } from '../../../generator/ucore/rtl/core.js';
+import { coreCycles, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
 import { QUANTITIES } from '../../../generator/numeric.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { Rand } from '../mod-helpers.js';
 
-const PROG = 512;
-const POOL = 128;
+const ROM = 512;
+const POOL_BASE = 384;
 const EBR = 512;
 const SPRAM = 1024;
 
@@ -105,6 +105,9 @@ function randomProgram(blocks: number): Asm {
   return a;
 }
 
+/** The register file's words: each register's low and high 32-bit halves. */
+const halves = (regs: readonly bigint[]): bigint[] => regs.flatMap((v) => [BigInt.asUintN(32, v), BigInt.asUintN(32, v >> 32n)]);
+
 function machine(): Machine {
   return new Machine({ memWords: EBR_BASE + EBR, lanes: 1, lfsr: { width: 16, rbits: 8, leap: 1 }, quantities: QUANTITIES.length, timing: (ins) => coreCycles(ins) });
 }
@@ -112,7 +115,7 @@ function machine(): Machine {
 describe('ucore RTL core against the ISS', () => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(PROG), pool: new BigInt64Array(POOL), descriptors: new Uint32Array(0) }, ebrWords: EBR, spramWords: SPRAM }));
+    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR, spramWords: SPRAM, romWords: ROM, poolBase: POOL_BASE }));
   }, 600_000);
   afterAll(async () => {
     await m?.close();
@@ -120,10 +123,10 @@ describe('ucore RTL core against the ISS', () => {
 
   /** Loads the image, the registers and the memories into the core; runs from `entry` until it stops. */
   async function runCore(im: Image, regs: bigint[], mem: Uint16Array, entry = 0): Promise<{ fault: number; cycles: number }> {
-    if (im.words.length > PROG || im.pool.length > POOL) throw new Error('test program too large for the core built');
-    await m.pokeMem('ucore_core.prog', 0, Array.from(im.words));
-    if (im.pool.length > 0) await m.pokeMem('ucore_core.pool', 0, Array.from(im.pool, (v) => BigInt.asUintN(64, v)));
-    const r = regs.map((v) => BigInt.asUintN(64, v));
+    const rom = romImage(im, POOL_BASE);
+    if (rom.length > ROM) throw new Error('test program too large for the core built');
+    await m.pokeMem('ucore_core.rom', 0, rom);
+    const r = halves(regs);
     await m.pokeMem('ucore_core.rfa', 0, r);
     await m.pokeMem('ucore_core.rfb', 0, r);
     await m.pokeMem('ucore_core.dmem', 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
@@ -155,9 +158,9 @@ describe('ucore RTL core against the ISS', () => {
       const what = `program ${t} (${prog.code.length} instructions, ${iss.instructions} run)`;
       expect(got.fault, `${what}: fault`).toBe(0);
       expect(got.cycles, `${what}: cycles`).toBe(iss.cycles);
-      const want = iss.regs.slice(1).map((v) => BigInt.asUintN(64, v));
-      expect(await m.peekMemBig('ucore_core.rfa', 1, NUM_REGS - 1), `${what}: registers (rfa)`).toEqual(want);
-      expect(await m.peekMemBig('ucore_core.rfb', 1, NUM_REGS - 1), `${what}: registers (rfb)`).toEqual(want);
+      const want = halves(iss.regs).slice(2);
+      expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2), `${what}: registers (rfa)`).toEqual(want);
+      expect(await m.peekMemBig('ucore_core.rfb', 2, 2 * NUM_REGS - 2), `${what}: registers (rfb)`).toEqual(want);
       expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
       expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
     }
@@ -201,7 +204,7 @@ describe('ucore RTL core against the ISS', () => {
       const got = await runCore(encode(a.finish()), regs, new Uint16Array(EBR_BASE + EBR));
       expect(got.fault, what).toBe(1);
       // stopped at the fault: the instruction after it never ran
-      expect((await m.peekMemBig('ucore_core.rfa', 5, 1))[0], what).toBe(77n);
+      expect(await m.peekMemBig('ucore_core.rfa', 10, 2), what).toEqual([77n, 0n]);
     }
   }, 600_000);
 });
