@@ -29,20 +29,24 @@
  *   spram  the SPRAM words (addresses 0 … spramWords − 1; style huge: SB_SPRAM256KA, one port)
  *   rstack0_q … rstack7_q  the return stack (registers)
  *
- * SEQUENCE (states; `coreCycles` counts them)
+ * SEQUENCE (states; `coreCycles` counts them). Every state's logic starts at registers and ends at registers
+ * (a 32-bit carry chain is half a 48 MHz cycle on the UP5K): the operands of a half are registered before the
+ * adder, and a register-file write is registered first and lands a cycle later.
  *   FETCH   the ROM reads the word at pc
- *   DECODE  the register file reads the low halves of ra and of the second register (rb, the stored register of
- *           st, or the O9 register of a branch); a pool operand's low word is read from the ROM
- *   LOW     the low halves: add/sub keep their carry, and/or/xor/add/sub/li write the low half of rd; the high
- *           halves and a pool operand's high word are read. b, call, ret and halt end here.
- *   HIGH    the high halves: the result's high half is written, a branch decided (64-bit comparisons from the
- *           high halves and the low half's borrow), a data address checked
- *   LOWSEL  max, min, slt: the low half of the result, chosen by the comparison made in HIGH
- *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); then WLO and WHI write the
- *           value's halves
+ *   DECODE  the word is decoded into registers; the register file reads the low halves of ra and of the second
+ *           register (rb, the stored register of st, or the O9 register of a branch); a pool operand's low word
+ *           is read from the ROM
+ *   OPLO    the low operands are formed (register, short immediate, block RAM address, pool word); the high halves
+ *           and a pool operand's high word are read. b, call, ret and halt end here.
+ *   EXLO    the low halves computed (add/sub keep their carry); the high operands formed
+ *   EXHI    the high halves computed: the result, a branch decided (64-bit comparisons from the high halves and the
+ *           low half's borrow), a data address checked
+ *   SELLO   max, min, slt: the low half of the result, chosen by the comparison made in EXHI
+ *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); WLO and WHI write the value's
+ *           halves
  *   STORE   n words written, one a cycle
- * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 4; max, min, slt 5; ld of n words n + 7;
- * st of n words n + 4.
+ * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 5; max, min, slt 6; ld of n words n + 8;
+ * st of n words n + 5.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
@@ -77,13 +81,13 @@ export function coreCycles(ins: Instr): number {
     case 'max':
     case 'min':
     case 'slt':
-      return 5;
+      return 6;
     case 'ld':
-      return ins.n + 7;
+      return ins.n + 8;
     case 'st':
-      return ins.n + 4;
+      return ins.n + 5;
     default:
-      return 4;
+      return 5;
   }
 }
 
@@ -129,96 +133,126 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'LOW', 'HIGH', 'LOWSEL', 'LOAD', 'WLO', 'WHI', 'STORE']);
+  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'SELLO', 'LOAD', 'WLO', 'WHI', 'STORE']);
+  type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
-  const at = (s: 'FETCH' | 'DECODE' | 'LOW' | 'HIGH' | 'LOWSEL' | 'LOAD' | 'WLO' | 'WHI' | 'STORE'): Expr => S.is(st, s);
+  const at = (s: State): Expr => S.is(st, s);
   const pc = m.reg('pc_q', uint(12), { reset: 0 });
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
   const cycles = m.reg('cycles_q', uint(32), { reset: 0 });
+  const zero32 = constant(0, uint(32));
+  const ones32 = constant(0xffffffff, uint(32));
 
-  // ---- the ROM: instructions (FETCH), pool words (DECODE: low, LOW: high)
+  // ---- the ROM: instructions (FETCH), pool words (DECODE: low, OPLO: high)
   const romMem = m.memory('rom', { depth: romWords, type: uint(32), style: 'block', init: Array.from({ length: romWords }, (_, i) => rom[i] ?? 0n) });
   const romAddr = m.wire('rom_addr', uint(12));
-  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('LOW')) });
-  // the instruction: the ROM's word in DECODE, then held
-  const instQ = m.reg('inst_q', uint(32), { reset: null });
-  const ir = m.wire('inst', mux(at('DECODE'), romQ, instQ));
-  const opc = m.wire('opcode', ir.slice(5, 0));
-  const raF = m.wire('ra_field', ir.slice(10, 6));
-  const rdF = m.wire('rd_field', ir.slice(15, 11));
-  const target = m.wire('target', ir.slice(22, 11));
-  const mode = m.wire('operand_mode', ir.slice(31, 30));
-  const is = (op: Instr['op']): Expr => opc.eq(code(op));
-  const isLd = m.wire('is_ld', opc.slice(5, 3).eq(4)); // 0x20 … 0x27
-  const isSt = m.wire('is_st', opc.slice(5, 3).eq(5)); // 0x28 … 0x2f
-  const nWords = m.wire('mem_words', opc.slice(1, 0).zext(3).addWrap(1)); // n − 1 in the opcode's low bits
-  const ldSigned = m.wire('ld_signed', opc.bit(2));
-  const isBranch = m.wire('is_branch', opc.slice(5, 2).eq(0x1c >> 2)); // beq bne blt bge: the O9 operand
-  const isAlu = m.wire('is_alu', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).and(opc.ne(code('mul'))));
-  const isSel = m.wire('is_select', is('max').or(is('min')).or(is('slt')));
-  const shortEnd = m.wire('ends_low', is('b').or(is('call')).or(is('ret')).or(is('halt')));
-  const known = m.wire('op_known', isAlu.or(is('li')).or(isBranch).or(is('dbnz')).or(shortEnd).or(isLd).or(isSt));
-  // the operand field's value: O9 (branches) or O16, unsigned (pool index, block RAM offset) or signed (immediate)
-  const vIdx = m.wire('operand_index', mux(isBranch, ir.slice(29, 23).zext(14), ir.slice(29, 16)));
-  const vImm = m.wire('operand_imm', mux(isBranch, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)));
-  const poolWord = vIdx.trunc(11).zext(12).shl(1).trunc(12).addWrap(poolBase);
-  m.assign(romAddr, mux(at('FETCH'), pc, mux(at('LOW'), poolWord.addWrap(1), poolWord)));
+  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')) });
 
-  // ---- register file: halves; low halves read in DECODE, high halves in LOW
+  // ---- decode (from the ROM's word in DECODE into registers)
+  const ir = romQ;
+  const opc = ir.slice(5, 0);
+  const isOp = (op: Instr['op']): Expr => opc.eq(code(op));
+  const branchW = opc.slice(5, 2).eq(0x1c >> 2); // beq bne blt bge: the O9 operand
+  const stW = opc.slice(5, 2).eq(0x28 >> 2); // 0x28 … 0x2b
+  const dec = <T extends string>(name: string, value: Expr): Expr => m.pipe(`${name}_q` as T, value, { reset: null, enable: at('DECODE') });
+  const f = {
+    alu: dec('is_alu', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(4)).or(isOp('li'))), // add sub and or xor, li
+    sel: dec('is_select', isOp('max').or(isOp('min')).or(isOp('slt'))),
+    branch: dec('is_branch', branchW),
+    dbnz: dec('is_dbnz', isOp('dbnz')),
+    ld: dec('is_ld', opc.slice(5, 3).eq(4)), // 0x20 … 0x27
+    st: dec('is_st', stW),
+    b: dec('is_b', isOp('b')),
+    call: dec('is_call', isOp('call')),
+    ret: dec('is_ret', isOp('ret')),
+    halt: dec('is_halt', isOp('halt')),
+    li: dec('is_li', isOp('li')),
+    add: dec('is_add', isOp('add').or(isOp('li'))),
+  };
+  const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).and(opc.ne(code('mul'))).or(isOp('li')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
+  const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
+  const fn = dec('alu_fn', opc.slice(3, 0)); // add sub and or xor by the low bits; max 6, min 7, slt 8
+  const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
+  const nWords = dec('mem_words', opc.slice(1, 0).zext(3).addWrap(1)); // n − 1 in the opcode's low bits
+  const ldSigned = dec('ld_signed', opc.bit(2));
+  const rdQ = dec('rd', ir.slice(15, 11));
+  const raQf = dec('ra', ir.slice(10, 6));
+  const target = dec('target', ir.slice(22, 11));
+  const mode = dec('operand_mode', ir.slice(31, 30));
+  // the operand field: O9 (branches) or O16, unsigned (pool index, block RAM offset) or signed (immediate)
+  const vIdx = mux(branchW, ir.slice(29, 23).zext(14), ir.slice(29, 16));
+  const immLo = dec('imm_low', mux(branchW, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned());
+  const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
+  const poolWord = vIdx.trunc(11).zext(12).shl(1).trunc(12).addWrap(poolBase);
+  const poolHiAddr = dec('pool_high', poolWord.addWrap(1));
+  m.assign(romAddr, mux(at('FETCH'), pc, mux(at('OPLO'), poolHiAddr, poolWord)));
+
+  // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
-  const rbF = m.wire('rb_field', mux(isSt, rdF, mux(isBranch, ir.slice(27, 23), ir.slice(20, 16))));
-  const half = at('LOW');
-  const raQ = rfa.readSync('ra_q', cat(raF, half), { en: at('DECODE').or(at('LOW')) });
-  const rbQ = rfb.readSync('rb_q', cat(rbF, half), { en: at('DECODE').or(at('LOW')) });
-  const raZero = m.pipe('ra_zero_q', raF.eq(0), { reset: null, enable: at('DECODE') });
-  const rbZero = m.pipe('rb_zero_q', rbF.eq(0), { reset: null, enable: at('DECODE') });
-  const zero32 = constant(0, uint(32));
-  const a = m.wire('op_a', mux(raZero, zero32, raQ));
-  const rb = m.wire('op_rb', mux(rbZero, zero32, rbQ));
+  const raW = ir.slice(10, 6);
+  const rbW = mux(stW, ir.slice(15, 11), mux(branchW, ir.slice(27, 23), ir.slice(20, 16)));
+  const rbQf = dec('rb', rbW);
+  const raZero = dec('ra_zero', raW.eq(0));
+  const rbZero = dec('rb_zero', rbW.eq(0));
+  const readRa = mux(at('DECODE'), raW, raQf);
+  const readRb = mux(at('DECODE'), rbW, rbQf);
+  const half = at('OPLO');
+  const raRam = rfa.readSync('ra_ram_q', cat(readRa, half), { en: at('DECODE').or(at('OPLO')) });
+  const rbRam = rfb.readSync('rb_ram_q', cat(readRb, half), { en: at('DECODE').or(at('OPLO')) });
+  const aIn = mux(raZero, zero32, raRam);
+  const rbIn = mux(rbZero, zero32, rbRam);
   // the second operand's half by its mode: register, short immediate, block RAM address, pool word
-  const ebrLo = vIdx.zext(32).addWrap(EBR_BASE);
-  const bLo = m.wire('op_b_low', select(mode, [rb, vImm.asUnsigned(), ebrLo, romQ]));
-  const bHi = m.wire('op_b_high', select(mode, [rb, mux(vImm.bit(31), constant(0xffffffff, uint(32)), zero32), zero32, romQ]));
-  const b = m.wire('op_b', mux(at('LOW'), bLo, bHi));
+  const bInLo = select(mode, [rbIn, immLo, ebrLo, romQ]);
+  const bInHi = select(mode, [rbIn, mux(immLo.bit(31), ones32, zero32), zero32, romQ]);
 
-  // ---- the halves' arithmetic: LOW starts with carry-in 0 (add) / borrow-in 0 (sub), HIGH takes LOW's
-  const carryQ = m.reg('carry_q', uint(1), { reset: null });
-  const carryIn = m.wire('carry_in', mux(at('LOW'), constant(0, uint(1)), carryQ));
-  const sum = m.wire('sum', a.zext(33).addWrap(b.zext(33)).addWrap(carryIn.zext(33)));
-  // a − b − borrow = a + ~b + (1 − borrow): carry_q holds the carry (1 − borrow)
-  const diff = m.wire('diff', a.zext(33).addWrap(b.not().zext(33)).addWrap(mux(at('LOW'), constant(1, uint(33)), carryQ.zext(33))));
-  const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
-  const nzLoQ = m.reg('nonzero_low_q', uint(1), { reset: null });
+  // ---- the operands (registered), the halves' arithmetic
+  const aQ = m.reg('a_q', uint(32), { reset: null });
+  const bQ = m.reg('b_q', uint(32), { reset: null });
   const aLoQ = m.reg('a_low_q', uint(32), { reset: null });
   const bLoQ = m.reg('b_low_q', uint(32), { reset: null });
-  const bHiQ = m.reg('b_high_q', uint(32), { reset: null });
-  // 64-bit comparisons in HIGH: signed a < b from the high difference (sign xor overflow)
-  const dHi = diff.trunc(32);
-  const overflow = a.bit(31).ne(b.bit(31)).and(dHi.bit(31).ne(a.bit(31)));
-  const lt = m.wire('a_lt_b', dHi.bit(31).xor(overflow));
-  const eq = m.wire('a_eq_b', eqLoQ.and(a.eq(b)));
-  // dbnz: ra − 1 (b is not read: subtract 1 in LOW, the borrow in HIGH)
-  const dec = m.wire('dec', a.zext(33).addWrap(constant(0xffffffff, uint(32)).zext(33)).addWrap(mux(at('LOW'), constant(0, uint(33)), carryQ.zext(33))));
-  const decNz = m.wire('dec_nonzero', nzLoQ.or(dec.trunc(32).ne(0)));
-  const taken = m.wire('branch_taken', select(opc.slice(1, 0), [eq, eq.not(), lt, lt.not()]));
-  const logic = select(opc.slice(3, 0), [sum.trunc(32), diff.trunc(32), a.and(b), a.or(b), a.xor(b)], sum.trunc(32));
-  const result = m.wire('half_result', mux(is('li'), b, logic));
-  // max/min/slt: the high half in HIGH, the low half in LOWSEL (a, b low halves kept)
-  // (slt 0x18, max 0x16, min 0x17 by the opcode's low bits)
-  const selHi = m.wire('select_high', select(opc.slice(1, 0), [zero32, zero32, mux(lt, b, a), mux(lt, a, b)]));
+  const stLoQ = m.reg('store_low_q', uint(32), { reset: null });
+  const stHiQ = m.reg('store_high_q', uint(32), { reset: null });
+  const carryQ = m.reg('carry_q', uint(1), { reset: null });
+  const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
+  const ltQ = m.reg('lt_q', uint(1), { reset: null });
+  const resLoQ = m.reg('result_low_q', uint(32), { reset: null });
+  const lo = at('EXLO');
+  // a + b + c; a − b = a + ~b + 1 (carry_q keeps the carry, 1 − borrow); dbnz: a + (2^64 − 1)
+  const bEff = mux(f.dbnz, ones32, mux(usesCarry, bQ, bQ.not()));
+  const cin = mux(lo, mux(usesCarry.or(f.dbnz), constant(0, uint(1)), constant(1, uint(1))), carryQ);
+  const sum = m.wire('sum', aQ.zext(33).addWrap(bEff.zext(33)).addWrap(cin.zext(33)));
+  const s32 = sum.trunc(32);
+  const logic = select(fn.trunc(3), [s32, s32, aQ.and(bQ), aQ.or(bQ), aQ.xor(bQ)], s32);
+  const result = mux(f.li, bQ, logic);
+  // 64-bit signed a < b in EXHI from the high difference: its sign xor the overflow
+  const overflow = aQ.bit(31).ne(bQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
+  const lt = m.wire('a_lt_b', s32.bit(31).xor(overflow));
+  const eq = m.wire('a_eq_b', eqLoQ.and(aQ.eq(bQ)));
+  const nz = m.wire('dec_nonzero', eqLoQ.not().or(s32.ne(0))); // dbnz: eq_low_q holds "low half of ra − 1 is 0"
+  const taken = m.wire('branch_taken', select(sel2, [eq, eq.not(), lt, lt.not()]));
+  // max/min/slt (slt 0, max 2, min 3)
+  const selHi = select(sel2, [zero32, zero32, mux(lt, bQ, aQ), mux(lt, aQ, bQ)]);
+  const selLo = select(sel2, [ltQ.zext(32), zero32, mux(ltQ, bLoQ, aLoQ), mux(ltQ, aLoQ, bLoQ)]);
+
+  // ---- register write: registered (enable, register, half, data), landing the cycle after
+  const wEn = m.reg('rf_we_q', uint(1), { reset: 0 });
+  const wReg = m.reg('rf_wreg_q', uint(5), { reset: null });
+  const wHalf = m.reg('rf_whalf_q', uint(1), { reset: null });
+  const wData = m.reg('rf_wdata_q', uint(32), { reset: null });
+  rfa.write(cat(wReg, wHalf), wData, wEn);
+  rfb.write(cat(wReg, wHalf), wData, wEn);
 
   // ---- data memories: one address a cycle (block RAM above EBR_BASE, SPRAM below)
   const memAddr = m.reg('mem_addr_q', uint(17), { reset: null });
   const memK = m.reg('mem_k_q', uint(3), { reset: null });
   const memAcc = m.reg('mem_acc_q', uint(64), { reset: null });
-  const inEbr = memAddr.ge(EBR_BASE);
+  const inEbr = m.reg('mem_in_ebr_q', uint(1), { reset: null });
   const dmem = m.memory('dmem', { depth: ebrWords, type: uint(16), style: 'block', init: Array.from({ length: ebrWords }, (_, i) => BigInt((cfg.data ?? [])[i] ?? 0)) });
   const ebrIdx = memAddr.subWrap(EBR_BASE).trunc(bitsFor(ebrWords));
   const storing = at('STORE');
   const loading = at('LOAD').and(memK.lt(nWords));
-  const stored = cat(bHiQ, bLoQ);
-  const storeWord = stored.shrBy(cat(memK.trunc(2), constant(0, uint(4)))).trunc(16);
+  const storeWord = select(memK.trunc(2), [stLoQ.slice(15, 0), stLoQ.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
   dmem.write(ebrIdx, storeWord, storing.and(inEbr));
   const dQ = dmem.readSync('dmem_q', ebrIdx, { en: loading.and(inEbr) });
   let spQ: Expr = constant(0, uint(16));
@@ -230,67 +264,34 @@ export function ucoreCore(cfg: CoreConfig): Module {
   }
   const fromEbr = m.pipe('load_ebr_q', inEbr, { reset: null });
   const word = m.wire('load_word', mux(fromEbr, dQ, spQ));
-  const got = m.wire('load_value', memAcc.or(word.zext(64).shlBy(cat(memK.subWrap(1).trunc(2), constant(0, uint(4))))));
+  const got = memAcc.or(select(memK.subWrap(1).trunc(2), [0, 16, 32, 48].map((k) => word.zext(64).shl(k).trunc(64))));
   const loaded = select(nWords.subWrap(1).trunc(2), [1, 2, 3, 4].map((n) => mux(ldSigned, memAcc.trunc(16 * n).asSigned().sext(64).asUnsigned(), memAcc.trunc(16 * n).zext(64))));
-  // the address: LOW forms its low 32 bits, HIGH checks the rest is 0 and the n words lie in one memory
-  const addrLoQ = m.reg('addr_low_q', uint(32), { reset: null });
-  const lastAddr = addrLoQ.zext(33).addWrap(nWords.zext(33)).subWrap(1);
+  // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
+  const lastAddr = resLoQ.zext(33).addWrap(nWords.zext(33)).subWrap(1);
   const mapped = (x: Expr): Expr => x.lt(spramWords).or(x.ge(EBR_BASE).and(x.lt(EBR_BASE + ebrWords)));
-  const addrOk = m.wire('addr_ok', sum.trunc(32).eq(0).and(lastAddr.lt(1 << 17)).and(mapped(addrLoQ)).and(mapped(lastAddr)));
+  const addrOk = m.wire('addr_ok', s32.eq(0).and(lastAddr.lt(1 << 17)).and(mapped(resLoQ)).and(mapped(lastAddr)));
 
   // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
   const rstack = Array.from({ length: RETURN_STACK }, (_, i) => m.reg(`rstack${i}_q`, uint(12), { reset: null }));
   const top = m.wire('rstack_top', select(sp.subWrap(1).trunc(3), rstack));
   m.seq('rstack', ($) => {
-    $.if(at('LOW').and(is('call')), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
-  });
-
-  // ---- register write (both copies): the half written and its value by state
-  const wEn = m.wire('rf_we', uint(1));
-  const wReg = m.wire('rf_wreg', mux(is('dbnz'), raF, rdF));
-  const wHalf = m.wire('rf_whalf', uint(1));
-  const wData = m.wire('rf_wdata', uint(32));
-  rfa.write(cat(wReg, wHalf), wData, wEn);
-  rfb.write(cat(wReg, wHalf), wData, wEn);
-  m.comb('rf_write', ($) => {
-    $.set(wEn, 0);
-    $.set(wHalf, 0);
-    $.set(wData, result);
-    $.if(at('LOW').and(isAlu.or(is('li'))).and(isSel.not()), () => $.set(wEn, 1))
-      .elseIf(at('HIGH').and(isAlu.or(is('li'))), () => {
-        $.set(wEn, 1);
-        $.set(wHalf, 1);
-        $.if(isSel, () => $.set(wData, selHi));
-      })
-      .elseIf(at('LOWSEL'), () => {
-        $.set(wEn, 1);
-        // slt: lt in bit 0 (kept in carry_q); max/min: the chosen low half
-        $.set(wData, select(opc.slice(1, 0), [carryQ.zext(32), zero32, mux(carryQ, bLoQ, aLoQ), mux(carryQ, aLoQ, bLoQ)]));
-      })
-      .elseIf(at('LOW').and(is('dbnz')), () => {
-        $.set(wEn, 1);
-        $.set(wData, dec.trunc(32));
-      })
-      .elseIf(at('HIGH').and(is('dbnz')), () => {
-        $.set(wEn, 1);
-        $.set(wHalf, 1);
-        $.set(wData, dec.trunc(32));
-      })
-      .elseIf(at('WLO'), () => $.set(wData, loaded.trunc(32)))
-      .elseIf(at('WHI'), () => {
-        $.set(wHalf, 1);
-        $.set(wData, loaded.slice(63, 32));
-      });
-    // r0 is never written
-    $.if(at('WLO').or(at('WHI')), () => $.set(wEn, rdF.ne(0))).elseIf(wReg.eq(0), () => $.set(wEn, 0));
+    $.if(at('OPLO').and(f.call), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
   });
 
   const stop = ($: ProcScope): void => {
     $.set(fault, 1);
     $.set(st, S.v.IDLE);
   };
+  /** a register-file write of `data` to half `h` of `reg`, landing next cycle (never to r0) */
+  const write = ($: ProcScope, reg: Expr, h: 0 | 1, data: Expr): void => {
+    $.set(wEn, reg.ne(0));
+    $.set(wReg, reg);
+    $.set(wHalf, h);
+    $.set(wData, data);
+  };
   m.seq('fsm', ($) => {
+    $.set(wEn, 0);
     $.if(st.ne(S.v.IDLE), () => $.set(cycles, cycles.addWrap(1)));
     $.switch(st)
       .case(S.v.IDLE, () => {
@@ -303,32 +304,26 @@ export function ucoreCore(cfg: CoreConfig): Module {
         });
       })
       .case(S.v.FETCH, () => $.set(st, S.v.DECODE))
-      .case(S.v.DECODE, () => {
-        $.set(instQ, romQ);
-        $.set(st, S.v.LOW);
-      })
-      .case(S.v.LOW, () => {
-        $.set(st, S.v.HIGH);
-        $.set(aLoQ, a);
-        $.set(bLoQ, mux(isSt, rb, b));
-        $.set(carryQ, mux(is('dbnz'), dec.bit(32), mux(is('add').or(is('li')).or(isLd).or(isSt), sum.bit(32), diff.bit(32))));
-        $.set(eqLoQ, a.eq(b));
-        $.set(nzLoQ, dec.trunc(32).ne(0));
-        $.set(addrLoQ, sum.trunc(32));
+      .case(S.v.DECODE, () => $.set(st, S.v.OPLO))
+      .case(S.v.OPLO, () => {
+        $.set(aQ, aIn);
+        $.set(bQ, bInLo);
+        $.set(stLoQ, rbIn);
+        $.set(st, S.v.EXLO);
         $.if(known.not(), () => stop($))
-          .elseIf(is('halt'), () => $.set(st, S.v.IDLE))
-          .elseIf(is('b'), () => {
+          .elseIf(f.halt, () => $.set(st, S.v.IDLE))
+          .elseIf(f.b, () => {
             $.set(pc, target);
             $.set(st, S.v.FETCH);
           })
-          .elseIf(is('call'), () => {
+          .elseIf(f.call, () => {
             $.set(st, S.v.FETCH);
             $.if(sp.lt(RETURN_STACK), () => {
               $.set(sp, sp.addWrap(1));
               $.set(pc, target);
             }).else(() => stop($));
           })
-          .elseIf(is('ret'), () => {
+          .elseIf(f.ret, () => {
             $.set(st, S.v.FETCH);
             $.if(sp.ne(0), () => {
               $.set(sp, sp.subWrap(1));
@@ -336,31 +331,59 @@ export function ucoreCore(cfg: CoreConfig): Module {
             }).else(() => stop($));
           });
       })
-      .case(S.v.HIGH, () => {
+      .case(S.v.EXLO, () => {
+        $.set(aQ, aIn);
+        $.set(bQ, bInHi);
+        $.set(stHiQ, rbIn);
+        $.set(aLoQ, aQ);
+        $.set(bLoQ, bQ);
+        $.set(carryQ, sum.bit(32));
+        $.set(eqLoQ, mux(f.dbnz, s32.eq(0), aQ.eq(bQ)));
+        $.set(resLoQ, s32);
+        $.if(f.alu, () => write($, rdQ, 0, result)).elseIf(f.dbnz, () => write($, raQf, 0, s32));
+        $.set(st, S.v.EXHI);
+      })
+      .case(S.v.EXHI, () => {
         $.set(pc, pc.addWrap(1));
         $.set(st, S.v.FETCH);
-        $.set(bHiQ, rb);
-        // slt / max / min: the comparison for LOWSEL
-        $.set(carryQ, lt);
-        $.if(isSel, () => $.set(st, S.v.LOWSEL))
-          .elseIf(isBranch.and(taken).or(is('dbnz').and(decNz)), () => $.set(pc, target))
-          .elseIf(isLd.or(isSt), () => {
-            $.set(memAddr, addrLoQ.trunc(17));
+        $.set(ltQ, lt);
+        $.if(f.alu, () => write($, rdQ, 1, result))
+          .elseIf(f.sel, () => {
+            write($, rdQ, 1, selHi);
+            $.set(st, S.v.SELLO);
+          })
+          .elseIf(f.dbnz, () => {
+            write($, raQf, 1, s32);
+            $.if(nz, () => $.set(pc, target));
+          })
+          .elseIf(f.branch.and(taken), () => $.set(pc, target))
+          .elseIf(f.ld.or(f.st), () => {
+            $.set(memAddr, resLoQ.trunc(17));
+            $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
             $.set(memK, 0);
             $.set(memAcc, 0);
-            $.set(st, mux(isLd, S.v.LOAD, S.v.STORE));
+            $.set(st, mux(f.ld, S.v.LOAD, S.v.STORE));
             $.if(addrOk.not(), () => stop($));
           });
       })
-      .case(S.v.LOWSEL, () => $.set(st, S.v.FETCH))
+      .case(S.v.SELLO, () => {
+        write($, rdQ, 0, selLo);
+        $.set(st, S.v.FETCH);
+      })
       .case(S.v.LOAD, () => {
         $.set(memK, memK.addWrap(1));
         $.if(memK.lt(nWords), () => $.set(memAddr, memAddr.addWrap(1)));
         $.if(memK.ne(0), () => $.set(memAcc, got));
         $.if(memK.eq(nWords), () => $.set(st, S.v.WLO));
       })
-      .case(S.v.WLO, () => $.set(st, S.v.WHI))
-      .case(S.v.WHI, () => $.set(st, S.v.FETCH))
+      .case(S.v.WLO, () => {
+        write($, rdQ, 0, loaded.trunc(32));
+        $.set(st, S.v.WHI);
+      })
+      .case(S.v.WHI, () => {
+        write($, rdQ, 1, loaded.slice(63, 32));
+        $.set(st, S.v.FETCH);
+      })
       .case(S.v.STORE, () => {
         $.set(memK, memK.addWrap(1));
         $.set(memAddr, memAddr.addWrap(1));
