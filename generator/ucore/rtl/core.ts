@@ -40,13 +40,14 @@
  *           and a pool operand's high word are read. b, call, ret and halt end here.
  *   EXLO    the low halves computed (add/sub keep their carry); the high operands formed
  *   EXHI    the high halves computed: the result, a branch decided (64-bit comparisons from the high halves and the
- *           low half's borrow), a data address checked
- *   SELLO   max, min, slt: the low half of the result, chosen by the comparison made in EXHI
+ *           low half's borrow; the next FETCH takes the target)
+ *   ACHK    ld, st: the data address checked (its high half 0, its n words in one memory)
+ *   SELHI, SELLO  max, min, slt: the result's halves, chosen by the comparison made in EXHI
  *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); WLO and WHI write the value's
  *           halves
  *   STORE   n words written, one a cycle
- * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 5; max, min, slt 6; ld of n words n + 8;
- * st of n words n + 5.
+ * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 5; max, min, slt 7; ld of n words n + 9;
+ * st of n words n + 6.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
@@ -81,11 +82,11 @@ export function coreCycles(ins: Instr): number {
     case 'max':
     case 'min':
     case 'slt':
-      return 6;
+      return 7;
     case 'ld':
-      return ins.n + 8;
+      return ins.n + 9;
     case 'st':
-      return ins.n + 5;
+      return ins.n + 6;
     default:
       return 5;
   }
@@ -133,7 +134,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'SELLO', 'LOAD', 'WLO', 'WHI', 'STORE']);
+  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'LOAD', 'WLO', 'WHI', 'STORE']);
   type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
   const at = (s: State): Expr => S.is(st, s);
@@ -185,7 +186,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   const poolWord = vIdx.trunc(11).zext(12).shl(1).trunc(12).addWrap(poolBase);
   const poolHiAddr = dec('pool_high', poolWord.addWrap(1));
-  m.assign(romAddr, mux(at('FETCH'), pc, mux(at('OPLO'), poolHiAddr, poolWord)));
+  // a taken branch (decided in EXHI) fetches its target
+  const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
+  const fetchAt = m.wire('fetch_addr', mux(jumpQ, target, pc));
+  m.assign(romAddr, mux(at('FETCH'), fetchAt, mux(at('OPLO'), poolHiAddr, poolWord)));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
@@ -217,11 +221,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
   const ltQ = m.reg('lt_q', uint(1), { reset: null });
   const resLoQ = m.reg('result_low_q', uint(32), { reset: null });
-  const lo = at('EXLO');
-  // a + b + c; a − b = a + ~b + 1 (carry_q keeps the carry, 1 − borrow); dbnz: a + (2^64 − 1)
-  const bEff = mux(f.dbnz, ones32, mux(usesCarry, bQ, bQ.not()));
-  const cin = mux(lo, mux(usesCarry.or(f.dbnz), constant(0, uint(1)), constant(1, uint(1))), carryQ);
-  const sum = m.wire('sum', aQ.zext(33).addWrap(bEff.zext(33)).addWrap(cin.zext(33)));
+  // the adder's operands, registered: a + b + c; a − b = a + ~b + 1 (the high half's c is the low half's carry,
+  // 1 − borrow); dbnz: a + (2^64 − 1)
+  const bAddQ = m.reg('b_add_q', uint(32), { reset: null });
+  const adderB = (b: Expr): Expr => mux(f.dbnz, ones32, mux(usesCarry, b, b.not()));
+  const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
   const s32 = sum.trunc(32);
   const logic = select(fn.trunc(3), [s32, s32, aQ.and(bQ), aQ.or(bQ), aQ.xor(bQ)], s32);
   const result = mux(f.li, bQ, logic);
@@ -232,7 +236,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const nz = m.wire('dec_nonzero', eqLoQ.not().or(s32.ne(0))); // dbnz: eq_low_q holds "low half of ra − 1 is 0"
   const taken = m.wire('branch_taken', select(sel2, [eq, eq.not(), lt, lt.not()]));
   // max/min/slt (slt 0, max 2, min 3)
-  const selHi = select(sel2, [zero32, zero32, mux(lt, bQ, aQ), mux(lt, aQ, bQ)]);
+  const selHi = select(sel2, [zero32, zero32, mux(ltQ, bQ, aQ), mux(ltQ, aQ, bQ)]);
   const selLo = select(sel2, [ltQ.zext(32), zero32, mux(ltQ, bLoQ, aLoQ), mux(ltQ, aLoQ, bLoQ)]);
 
   // ---- register write: registered (enable, register, half, data), landing the cycle after
@@ -267,9 +271,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const got = memAcc.or(select(memK.subWrap(1).trunc(2), [0, 16, 32, 48].map((k) => word.zext(64).shl(k).trunc(64))));
   const loaded = select(nWords.subWrap(1).trunc(2), [1, 2, 3, 4].map((n) => mux(ldSigned, memAcc.trunc(16 * n).asSigned().sext(64).asUnsigned(), memAcc.trunc(16 * n).zext(64))));
   // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
-  const lastAddr = resLoQ.zext(33).addWrap(nWords.zext(33)).subWrap(1);
+  const hiZeroQ = m.reg('addr_high_zero_q', uint(1), { reset: null });
+  const lastAddrQ = m.reg('addr_last_q', uint(33), { reset: null });
   const mapped = (x: Expr): Expr => x.lt(spramWords).or(x.ge(EBR_BASE).and(x.lt(EBR_BASE + ebrWords)));
-  const addrOk = m.wire('addr_ok', s32.eq(0).and(lastAddr.lt(1 << 17)).and(mapped(resLoQ)).and(mapped(lastAddr)));
+  const addrOk = m.wire('addr_ok', hiZeroQ.and(lastAddrQ.lt(1 << 17)).and(mapped(resLoQ)).and(mapped(lastAddrQ)));
 
   // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
@@ -303,11 +308,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
           $.set(st, S.v.FETCH);
         });
       })
-      .case(S.v.FETCH, () => $.set(st, S.v.DECODE))
+      .case(S.v.FETCH, () => {
+        $.set(pc, fetchAt);
+        $.set(jumpQ, 0);
+        $.set(st, S.v.DECODE);
+      })
       .case(S.v.DECODE, () => $.set(st, S.v.OPLO))
       .case(S.v.OPLO, () => {
         $.set(aQ, aIn);
         $.set(bQ, bInLo);
+        $.set(bAddQ, adderB(bInLo));
+        $.set(carryQ, usesCarry.or(f.dbnz).not());
         $.set(stLoQ, rbIn);
         $.set(st, S.v.EXLO);
         $.if(known.not(), () => stop($))
@@ -334,6 +345,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.EXLO, () => {
         $.set(aQ, aIn);
         $.set(bQ, bInHi);
+        $.set(bAddQ, adderB(bInHi));
         $.set(stHiQ, rbIn);
         $.set(aLoQ, aQ);
         $.set(bLoQ, bQ);
@@ -347,24 +359,25 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(pc, pc.addWrap(1));
         $.set(st, S.v.FETCH);
         $.set(ltQ, lt);
+        $.set(jumpQ, f.branch.and(taken).or(f.dbnz.and(nz)));
+        $.set(hiZeroQ, s32.eq(0));
+        $.set(lastAddrQ, resLoQ.zext(33).addWrap(nWords.zext(33)).subWrap(1));
+        $.set(memAddr, resLoQ.trunc(17));
+        $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
+        $.set(memK, 0);
+        $.set(memAcc, 0);
         $.if(f.alu, () => write($, rdQ, 1, result))
-          .elseIf(f.sel, () => {
-            write($, rdQ, 1, selHi);
-            $.set(st, S.v.SELLO);
-          })
-          .elseIf(f.dbnz, () => {
-            write($, raQf, 1, s32);
-            $.if(nz, () => $.set(pc, target));
-          })
-          .elseIf(f.branch.and(taken), () => $.set(pc, target))
-          .elseIf(f.ld.or(f.st), () => {
-            $.set(memAddr, resLoQ.trunc(17));
-            $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
-            $.set(memK, 0);
-            $.set(memAcc, 0);
-            $.set(st, mux(f.ld, S.v.LOAD, S.v.STORE));
-            $.if(addrOk.not(), () => stop($));
-          });
+          .elseIf(f.sel, () => $.set(st, S.v.SELHI))
+          .elseIf(f.dbnz, () => write($, raQf, 1, s32))
+          .elseIf(f.ld.or(f.st), () => $.set(st, S.v.ACHK));
+      })
+      .case(S.v.ACHK, () => {
+        $.set(st, mux(f.ld, S.v.LOAD, S.v.STORE));
+        $.if(addrOk.not(), () => stop($));
+      })
+      .case(S.v.SELHI, () => {
+        write($, rdQ, 1, selHi);
+        $.set(st, S.v.SELLO);
       })
       .case(S.v.SELLO, () => {
         write($, rdQ, 0, selLo);
