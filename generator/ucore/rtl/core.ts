@@ -10,7 +10,7 @@
  * blt, bge, dbnz, call, ret, ld (1–4 words, signed or not), st (1–4 words), halt. Every other opcode (the
  * products, shifts, saturation, LFSR and vector instructions, whose units are separate modules) stops the core
  * with `fault` set, as do an unknown opcode, a call with the return stack full, a ret with it empty and a data
- * address outside the memories.
+ * access outside the memories (or running from SPRAM into block RAM: a layout never places a value across).
  *
  * PORTS
  *   clk, rst         rst (synchronous, active high) stops the core and clears fault
@@ -271,10 +271,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const got = memAcc.or(select(memK.subWrap(1).trunc(2), [0, 16, 32, 48].map((k) => word.zext(64).shl(k).trunc(64))));
   const loaded = select(nWords.subWrap(1).trunc(2), [1, 2, 3, 4].map((n) => mux(ldSigned, memAcc.trunc(16 * n).asSigned().sext(64).asUnsigned(), memAcc.trunc(16 * n).zext(64))));
   // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
+  // (a 17-bit address: below 2^16 SPRAM, above it block RAM; checked in pieces of at most 16-bit compares)
+  const mapped = (x: Expr): Expr => mux(x.bit(16), x.trunc(16).lt(ebrWords), spramWords >= EBR_BASE ? constant(1, uint(1)) : x.trunc(16).lt(spramWords));
+  const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
   const hiZeroQ = m.reg('addr_high_zero_q', uint(1), { reset: null });
-  const lastAddrQ = m.reg('addr_last_q', uint(33), { reset: null });
-  const mapped = (x: Expr): Expr => x.lt(spramWords).or(x.ge(EBR_BASE).and(x.lt(EBR_BASE + ebrWords)));
-  const addrOk = m.wire('addr_ok', hiZeroQ.and(lastAddrQ.lt(1 << 17)).and(mapped(resLoQ)).and(mapped(lastAddrQ)));
+  const lastAddrQ = m.reg('addr_last_q', uint(18), { reset: null });
+  const addrOk = m.wire('addr_ok', firstOkQ.and(hiZeroQ).and(lastAddrQ.bit(17).not()).and(mapped(lastAddrQ.trunc(17))).and(lastAddrQ.bit(16).eq(resLoQ.bit(16))));
 
   // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
@@ -361,7 +363,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(ltQ, lt);
         $.set(jumpQ, f.branch.and(taken).or(f.dbnz.and(nz)));
         $.set(hiZeroQ, s32.eq(0));
-        $.set(lastAddrQ, resLoQ.zext(33).addWrap(nWords.zext(33)).subWrap(1));
+        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
+        $.set(lastAddrQ, resLoQ.trunc(17).zext(18).addWrap(nWords.subWrap(1).zext(18)));
         $.set(memAddr, resLoQ.trunc(17));
         $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
         $.set(memK, 0);

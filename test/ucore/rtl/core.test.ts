@@ -21,6 +21,7 @@ import { Rand } from '../mod-helpers.js';
 const ROM = 512;
 const POOL_BASE = 384;
 const EBR = 512;
+/** SPRAM words the programs use (the core has all 65,536, up to block RAM: an access across is a fault) */
 const SPRAM = 1024;
 
 const rnd = new Rand(2026);
@@ -115,7 +116,7 @@ function machine(): Machine {
 describe('ucore RTL core against the ISS', () => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR, spramWords: SPRAM, romWords: ROM, poolBase: POOL_BASE }));
+    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR, spramWords: EBR_BASE, romWords: ROM, poolBase: POOL_BASE }));
   }, 600_000);
   afterAll(async () => {
     await m?.close();
@@ -180,10 +181,24 @@ describe('ucore RTL core against the ISS', () => {
         },
       ],
       [
-        'a load between SPRAM and block RAM',
+        'a load below 0',
         (a) => {
-          a.li(1, SPRAM);
+          a.li(1, -1);
           a.ld(2, 1, 0, 1, false);
+        },
+      ],
+      [
+        'a load above block RAM',
+        (a) => {
+          a.li(1, EBR_BASE + EBR);
+          a.ld(2, 1, 0, 1, false);
+        },
+      ],
+      [
+        'a load running from SPRAM into block RAM',
+        (a) => {
+          a.li(1, EBR_BASE - 2);
+          a.ld(2, 1, 0, 4, false);
         },
       ],
       [
