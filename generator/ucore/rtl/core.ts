@@ -169,6 +169,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     halt: dec('is_halt', isOp('halt')),
     li: dec('is_li', isOp('li')),
     add: dec('is_add', isOp('add').or(isOp('li'))),
+    logic: dec('is_logic', isOp('and').or(isOp('or')).or(isOp('xor')).or(isOp('li'))),
   };
   const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).and(opc.ne(code('mul'))).or(isOp('li')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
   const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
@@ -186,9 +187,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   const poolWord = vIdx.trunc(11).zext(12).shl(1).trunc(12).addWrap(poolBase);
   const poolHiAddr = dec('pool_high', poolWord.addWrap(1));
-  // a taken branch (decided in EXHI) fetches its target
+  // a branch (a conditional one or dbnz, its comparison registered in EXHI) is taken at the next FETCH
   const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
-  const fetchAt = m.wire('fetch_addr', mux(jumpQ, target, pc));
+  const eqQ = m.reg('eq_q', uint(1), { reset: null });
+  const ltQ = m.reg('lt_q', uint(1), { reset: null });
+  const nzQ = m.reg('nonzero_q', uint(1), { reset: null });
+  const take = m.wire('branch_taken', jumpQ.and(mux(f.dbnz, nzQ, select(sel2, [eqQ, eqQ.not(), ltQ, ltQ.not()]))));
+  const fetchAt = m.wire('fetch_addr', mux(take, target, pc));
   m.assign(romAddr, mux(at('FETCH'), fetchAt, mux(at('OPLO'), poolHiAddr, poolWord)));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
@@ -219,7 +224,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const stHiQ = m.reg('store_high_q', uint(32), { reset: null });
   const carryQ = m.reg('carry_q', uint(1), { reset: null });
   const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
-  const ltQ = m.reg('lt_q', uint(1), { reset: null });
   const resLoQ = m.reg('result_low_q', uint(32), { reset: null });
   // the adder's operands, registered: a + b + c; a − b = a + ~b + 1 (the high half's c is the low half's carry,
   // 1 − borrow); dbnz: a + (2^64 − 1)
@@ -227,14 +231,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const adderB = (b: Expr): Expr => mux(f.dbnz, ones32, mux(usesCarry, b, b.not()));
   const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
   const s32 = sum.trunc(32);
-  const logic = select(fn.trunc(3), [s32, s32, aQ.and(bQ), aQ.or(bQ), aQ.xor(bQ)], s32);
-  const result = mux(f.li, bQ, logic);
+  // the result: and/or/xor/li need no carry chain, so the sum passes one multiplexer to the register write
+  const logic = mux(f.li, bQ, select(fn.slice(1, 0), [aQ.xor(bQ), bQ, aQ.and(bQ), aQ.or(bQ)]));
+  const result = mux(f.logic, logic, s32);
   // 64-bit signed a < b in EXHI from the high difference: its sign xor the overflow
   const overflow = aQ.bit(31).ne(bQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
   const lt = m.wire('a_lt_b', s32.bit(31).xor(overflow));
-  const eq = m.wire('a_eq_b', eqLoQ.and(aQ.eq(bQ)));
-  const nz = m.wire('dec_nonzero', eqLoQ.not().or(s32.ne(0))); // dbnz: eq_low_q holds "low half of ra − 1 is 0"
-  const taken = m.wire('branch_taken', select(sel2, [eq, eq.not(), lt, lt.not()]));
+
   // max/min/slt (slt 0, max 2, min 3)
   const selHi = select(sel2, [zero32, zero32, mux(ltQ, bQ, aQ), mux(ltQ, aQ, bQ)]);
   const selLo = select(sel2, [ltQ.zext(32), zero32, mux(ltQ, bLoQ, aLoQ), mux(ltQ, aLoQ, bLoQ)]);
@@ -274,9 +277,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (a 17-bit address: below 2^16 SPRAM, above it block RAM; checked in pieces of at most 16-bit compares)
   const mapped = (x: Expr): Expr => mux(x.bit(16), x.trunc(16).lt(ebrWords), spramWords >= EBR_BASE ? constant(1, uint(1)) : x.trunc(16).lt(spramWords));
   const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
-  const hiZeroQ = m.reg('addr_high_zero_q', uint(1), { reset: null });
+  const resHiQ = m.reg('result_high_q', uint(32), { reset: null });
   const lastAddrQ = m.reg('addr_last_q', uint(18), { reset: null });
-  const addrOk = m.wire('addr_ok', firstOkQ.and(hiZeroQ).and(lastAddrQ.bit(17).not()).and(mapped(lastAddrQ.trunc(17))).and(lastAddrQ.bit(16).eq(resLoQ.bit(16))));
+  const addrOk = m.wire('addr_ok', firstOkQ.and(resHiQ.eq(0)).and(lastAddrQ.bit(17).not()).and(mapped(lastAddrQ.trunc(17))).and(lastAddrQ.bit(16).eq(resLoQ.bit(16))));
 
   // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
@@ -307,6 +310,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
           $.set(sp, 0);
           $.set(fault, 0);
           $.set(cycles, 0);
+          $.set(jumpQ, 0);
           $.set(st, S.v.FETCH);
         });
       })
@@ -352,7 +356,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(aLoQ, aQ);
         $.set(bLoQ, bQ);
         $.set(carryQ, sum.bit(32));
-        $.set(eqLoQ, mux(f.dbnz, s32.eq(0), aQ.eq(bQ)));
+        // dbnz: ra − 1 = 0 exactly when ra = 1
+        $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
         $.set(resLoQ, s32);
         $.if(f.alu, () => write($, rdQ, 0, result)).elseIf(f.dbnz, () => write($, raQf, 0, s32));
         $.set(st, S.v.EXHI);
@@ -361,8 +366,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(pc, pc.addWrap(1));
         $.set(st, S.v.FETCH);
         $.set(ltQ, lt);
-        $.set(jumpQ, f.branch.and(taken).or(f.dbnz.and(nz)));
-        $.set(hiZeroQ, s32.eq(0));
+        $.set(eqQ, eqLoQ.and(aQ.eq(bQ)));
+        $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
+        $.set(jumpQ, f.branch.or(f.dbnz));
+        $.set(resHiQ, s32);
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
         $.set(lastAddrQ, resLoQ.trunc(17).zext(18).addWrap(nWords.subWrap(1).zext(18)));
         $.set(memAddr, resLoQ.trunc(17));
