@@ -21,7 +21,9 @@
  *
  * STATE (memories readable by name in co-simulation)
  *   rom    the program ROM (block RAM, 32 bits): the instruction words at 0 …, then the constant pool, entry i
- *          as two words (low, high) at poolBase + 2i (poolBase = the number of instruction words)
+ *          as two words (low, high) at poolBase + 2i; poolBase is the first multiple of 2^⌈log2(2·entries)⌉ at or
+ *          after the instructions, so a pool word's address is poolBase with the index's bits in its low bits
+ *          (no adder between the instruction word and the ROM's address)
  *   rf     the register file, twice (rfa, rfb: one read port each, every write to both): 64 × 32 bits in block
  *          RAM, register r's low half at 2r and its high half at 2r + 1. r0 is never written and reads 0
  *          whatever the RAM holds.
@@ -101,9 +103,19 @@ const code = (op: Instr['op']): number => {
   return s.code;
 };
 
+/** Where the pool of an image with `words` instructions and `entries` pool entries starts: aligned (header). */
+export function poolBaseOf(words: number, entries: number): number {
+  const align = poolAlign(entries);
+  return Math.ceil(words / align) * align;
+}
+
+/** The alignment of the pool's base: 2^⌈log2(2·entries)⌉ (at least 2). */
+const poolAlign = (entries: number): number => 2 ** Math.max(1, Math.ceil(Math.log2(2 * Math.max(1, entries))));
+
 /** The ROM contents of an image: the instruction words, then from poolBase each pool entry as its low and high words. */
-export function romImage(image: Image, poolBase = image.words.length): bigint[] {
+export function romImage(image: Image, poolBase = poolBaseOf(image.words.length, image.pool.length)): bigint[] {
   if (poolBase < image.words.length) throw new HdlError(`ucore core: the pool at ${poolBase} overlaps the ${image.words.length} instruction words`);
+  if (poolBase % poolAlign(image.pool.length) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(image.pool.length)} (2^⌈log2(2·${image.pool.length} entries)⌉)`);
   const words = Array.from({ length: poolBase }, (_, i) => BigInt(image.words[i] ?? 0));
   for (const v of image.pool) {
     const u = BigInt.asUintN(64, v);
@@ -118,7 +130,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const { image, ebrWords, spramWords } = cfg;
   if (!Number.isInteger(spramWords) || spramWords < 0 || spramWords > EBR_BASE) throw new HdlError(`ucore core: spramWords ${spramWords} not in 0 … ${EBR_BASE}`);
   if (!Number.isInteger(ebrWords) || ebrWords < 2) throw new HdlError(`ucore core: ebrWords ${ebrWords} must be ≥ 2`);
-  const poolBase = cfg.poolBase ?? image.words.length;
+  const poolBase = cfg.poolBase ?? poolBaseOf(image.words.length, image.pool.length);
   const rom = romImage(image, poolBase);
   const romWords = Math.max(2, rom.length, cfg.romWords ?? 0);
   if (romWords > 4096) throw new HdlError(`ucore core: ${romWords} ROM words; branch targets reach 4,096`);
@@ -185,8 +197,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const vIdx = mux(branchW, ir.slice(29, 23).zext(14), ir.slice(29, 16));
   const immLo = dec('imm_low', mux(branchW, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned());
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
-  const poolWord = vIdx.trunc(11).zext(12).shl(1).trunc(12).addWrap(poolBase);
-  const poolHiAddr = dec('pool_high', poolWord.addWrap(1));
+  // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
+  const idxBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, (romWords - poolBase) / 2))));
+  if (poolBase % 2 ** (idxBits + 1) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${2 ** (idxBits + 1)} (the ROM holds ${(romWords - poolBase) / 2} pool entries)`);
+  const poolWord = constant(poolBase, uint(12)).or(vIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
+  const poolHiAddr = dec('pool_high', poolWord.or(1));
   // a branch (a conditional one or dbnz, its comparison registered in EXHI) is taken at the next FETCH
   const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
   const eqQ = m.reg('eq_q', uint(1), { reset: null });
