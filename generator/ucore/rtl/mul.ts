@@ -1,0 +1,210 @@
+/**
+ * The multiply unit of the UP5K engine's core: `mul` (the low 64 bits of a·b) and `mulr k` (the exact 128-bit
+ * product rounded half up by k ≥ 1 bits, ⌊(p + 2^(k−1)) / 2^k⌋, or shifted left by −k ≥ 0; the low 64 bits),
+ * exactly as the ISS (sim/ucore/iss.ts) computes them, on ONE 16 × 16 unsigned multiplier (an SB_MAC16).
+ *
+ * Ports:   clk, rst (sync, active high)
+ *          start  in  uint(1)    begin an operation on a, b, k (taken only while idle: busy low)
+ *          a, b   in  sint(64)   the factors (read in the start cycle only)
+ *          k      in  sint(8)    0 for mul; mulr's k (−128 … 127)
+ *          busy   out uint(1)    an operation is under way (from the cycle after start to the one before done)
+ *          done   out uint(1)    high for one cycle: p holds the result
+ *          p      out sint(64)   the result (valid while done is high; changes at the next start)
+ * Latency: mulCycles(a, b, k) cycles from the start cycle to the done cycle; start may be raised again in the
+ *          done cycle.
+ *
+ * The product is formed from the magnitudes |a|, |b| split into 16-bit chunks, column by column (the partial
+ * products a_i·b_j with i + j = d summed in column d, low column first), so the running sum stays 36 bits wide
+ * and each finished column leaves one 16-bit chunk of the result. The chunks of a that are sign extension (a is
+ * a signed 16n-bit value: |a| < 2^(16n−1), its chunks n … 3 are zero) take no partial product, nor do those of
+ * b (small factors, the common case, need one or a few products).
+ * The result window is aligned to whole chunks by multiplying b by 2^s, s = (−k) mod 16, as its chunks are
+ * read (a 32-to-16 funnel shift): bits k … k + 63 of p are then the chunks K … K + 3 of p·2^s, K = ⌈k/16⌉. As
+ * each chunk of |p|·2^s leaves the column sum, the signed value p·2^s + 2^(16K−1) (the rounding half, only for
+ * k ≥ 1) is formed from it chunk by chunk (the negation ~x + 1 and the half are one carry chain across the
+ * chunks) and shifted into the 64-bit result register: after the chunks 0 … K + 3 it holds the answer. For
+ * k ≤ −64 (K + 4 ≤ 0) the answer is 0.
+ *
+ * Pipeline: issue (one partial product or one empty column a cycle) → the chunks read → b's funnel shift
+ * into the multiplier's input registers → its output register → the column sum → the result chunk. No carry
+ * chain is longer than 36 bits (the column sum); |a| and |b| are formed in 16-bit chunks (common.ts).
+ */
+import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
+import { negateIf } from './common.js';
+
+/** Cycles from the issue of the last partial product to the done cycle. */
+const PIPE = 5;
+
+/** The 16-bit chunks of x that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value. */
+function chunksOf(x: bigint): number {
+  let n = 0;
+  while (BigInt.asIntN(16 * n, x) !== x) n++;
+  return n;
+}
+
+/**
+ * The schedule of an operation: the partial products (i, j) issued in order, null for an empty column; the
+ * unit issues one entry a cycle.
+ */
+export function mulSchedule(a: bigint, b: bigint, k: number): ({ i: number; j: number } | null)[] {
+  const na = chunksOf(a);
+  const nbm = chunksOf(b);
+  const s = (((-k) % 16) + 16) % 16;
+  const nb = nbm + (s !== 0 && nbm > 0 ? 1 : 0);
+  const cols = Math.max(0, Math.ceil(k / 16) + 4);
+  const out: ({ i: number; j: number } | null)[] = [];
+  for (let d = 0; d < cols; d++) {
+    const lo = Math.max(0, d + 1 - nb);
+    const hi = Math.min(na, d + 1);
+    if (lo >= hi) out.push(null);
+    for (let i = lo; i < hi; i++) out.push({ i, j: d - i });
+  }
+  return out;
+}
+
+/** Cycles from the start cycle to the done cycle of mul (k = 0) or mulr k on a, b. */
+export function mulCycles(a: bigint, b: bigint, k: number): number {
+  const n = mulSchedule(a, b, k).length;
+  return n === 0 ? 1 : n + PIPE;
+}
+
+/** Module `ucore_mul`; ports and timing in the file comment. */
+export function mulUnit(): Module {
+  const m = new ModuleBuilder('ucore_mul', { multiplier: '16x16 unsigned', pipe: PIPE });
+  m.clock();
+  const start = m.input('start', uint(1));
+  const a = m.input('a', sint(64));
+  const b = m.input('b', sint(64));
+  const k = m.input('k', sint(8));
+
+  const u4 = (v: number): Expr => constant(v, uint(4));
+  const mag = (x: Expr): Expr => negateIf(x.asUnsigned(), x.msb());
+  // chunks that are not sign extension (|x| < 2^(16n−1) then), read from x itself, not from |x|
+  const count = (x: Expr): Expr => {
+    const fits = [1, 2, 3].map((c) => {
+      const top = x.slice(63, 16 * c - 1);
+      return top.andReduce().or(top.orReduce().not());
+    });
+    return mux(x.eq(0), u4(0), mux(fits[0], u4(1), mux(fits[1], u4(2), mux(fits[2], u4(3), u4(4)))));
+  };
+
+  // operation state, loaded at start
+  const busy = m.reg('busy_q', uint(1), { reset: 0 });
+  const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
+  const ma = m.reg('ma_q', uint(64), { reset: null });
+  const mb = m.reg('mb_q', uint(64), { reset: null });
+  const neg = m.reg('neg_q', uint(1), { reset: null });
+  const sh = m.reg('s_q', uint(4), { reset: null });
+  const na = m.reg('na_q', uint(4), { reset: null });
+  const nb = m.reg('nb_q', uint(4), { reset: null });
+  const cols = m.reg('cols_q', uint(4), { reset: null });
+  const rnd = m.reg('rnd_q', uint(1), { reset: null });
+  const hcol = m.reg('hcol_q', uint(4), { reset: null });
+  const d = m.reg('d_q', uint(4), { reset: null });
+  const i = m.reg('i_q', uint(4), { reset: null });
+
+  const idle = busy.not();
+  const go = m.wire('go', start.and(idle));
+  const finish = m.wire('finish', uint(1)); // the last chunk enters the result
+  const maIn = m.wire('ma_in', mag(a));
+  const mbIn = m.wire('mb_in', mag(b));
+  const sIn = m.wire('s_in', k.neg().slice(3, 0));
+  // K = ⌈k/16⌉ (−8 … 8); K + 4 columns, none below 0
+  const kk = m.wire('kk', k.add(15).shr(4));
+  const colsIn = m.wire('cols_in', mux(kk.lt(-4), constant(0, sint(5)), kk.add(4).trunc(5)).asUnsigned().trunc(4));
+  const nbmIn = count(b);
+  const nbIn = m.wire('nb_in', mux(sIn.ne(0).and(nbmIn.ne(0)), nbmIn.addWrap(1), nbmIn));
+
+  // issue: column d, chunk i of |a| and chunk j = d − i of |b|·2^s
+  const dp1 = d.add(1); // uint(5)
+  const ihi = m.wire('ihi', mux(na.zext(5).lt(dp1), na.zext(5), dp1));
+  const has = m.wire('has', i.zext(5).lt(ihi));
+  const last = m.wire('last', has.not().or(i.zext(5).add(1).eq(ihi)));
+  const lastCol = m.wire('last_col', d.zext(5).add(1).eq(cols.zext(5)));
+  // the first chunk of |a| in column d + 1: max(0, d + 2 − nb)
+  const loNext = d.zext(5).add(2).sub(nb.zext(5));
+  const iNext = m.wire('i_next', mux(loNext.gt(0), loNext.trunc(4).asUnsigned(), u4(0)));
+  const j = m.wire('j', d.subWrap(i).trunc(3));
+  const chunkA = select(i.trunc(2), [0, 1, 2, 3].map((c) => ma.slice(16 * c + 15, 16 * c)));
+  const mbx = cat(constant(0, uint(16)), mb, constant(0, uint(16))); // chunk c of mb is mbx chunk c + 1
+  const pair = select(j, [0, 1, 2, 3, 4].map((c) => mbx.slice(16 * c + 31, 16 * c)), constant(0, uint(32)));
+
+
+  m.seq('control', ($) => {
+    $.if(go, () => {
+      $.set(busy, colsIn.ne(0));
+      $.set(issuing, colsIn.ne(0));
+      $.set(ma, maIn);
+      $.set(mb, mbIn);
+      $.set(neg, a.msb().xor(b.msb()));
+      $.set(sh, sIn);
+      $.set(na, count(a));
+      $.set(nb, nbIn);
+      $.set(cols, colsIn);
+      $.set(rnd, k.gt(0));
+      $.set(hcol, kk.subWrap(1).trunc(4).asUnsigned());
+      $.set(d, 0);
+      $.set(i, mux(nbIn.eq(0), u4(1), u4(0)));
+    }).elseIf(issuing, () => {
+      $.if(last, () => {
+        $.set(d, d.addWrap(1));
+        $.set(i, iNext);
+        $.if(lastCol, () => $.set(issuing, 0));
+      }).else(() => $.set(i, i.addWrap(1)));
+    });
+    $.if(finish, () => $.set(busy, 0));
+  });
+
+  // the chunks read; then b's funnel shift into the multiplier's input registers, and its output register
+  const ia = m.pipe('ia_q', mux(issuing.and(has), chunkA, constant(0, uint(16))), { reset: null });
+  const pb = m.pipe('pb_q', pair, { reset: null });
+  const v0 = m.pipe('v0_q', issuing, { reset: 0 });
+  const l0 = m.pipe('l0_q', last, { reset: null });
+  const xa = m.pipe('xa_q', ia, { reset: null });
+  const xb = m.pipe('xb_q', pb.shlBy(sh).slice(31, 16), { reset: null });
+  const v1 = m.pipe('v1_q', v0, { reset: 0 });
+  const l1 = m.pipe('l1_q', l0, { reset: null });
+  const pp = m.pipe('pp_q', xa.mul(xb), { reset: null });
+  const v2 = m.pipe('v2_q', v1, { reset: 0 });
+  const l2 = m.pipe('l2_q', l1, { reset: null });
+
+  // the column sum; a finished column's low chunk goes on
+  const acc = m.reg('acc_q', uint(36), { reset: null });
+  const lo3 = m.reg('lo3_q', uint(16), { reset: null });
+  const v3 = m.reg('v3_q', uint(1), { reset: 0 });
+  const sum = m.wire('sum', acc.addWrap(pp.zext(36)));
+  m.seq('column', ($) => {
+    $.set(v3, v2.and(l2));
+    $.if(go, () => $.set(acc, 0)).elseIf(v2, () => {
+      $.set(acc, mux(l2, sum.shr(16).zext(36), sum));
+      $.set(lo3, sum.trunc(16));
+    });
+  });
+
+  // the result chunk: (chunk ^ sign) + half + carry, shifted into the result
+  const res = m.reg('res_q', uint(64), { reset: null });
+  const cr = m.reg('cr_q', uint(1), { reset: null });
+  const c4 = m.reg('c4_q', uint(4), { reset: null });
+  const done = m.reg('done_q', uint(1), { reset: 0 });
+  const half = mux(rnd.and(c4.eq(hcol)), constant(0x8000, uint(16)), constant(0, uint(16)));
+  const t = m.wire('t', lo3.xor(neg.repeat(16)).add(half).add(cr).trunc(17)); // < 2^17: 0xffff + 0x8000 + 1
+  m.assign(finish, v3.and(c4.zext(5).add(1).eq(cols.zext(5))));
+  m.seq('result', ($) => {
+    $.set(done, 0);
+    $.if(go, () => {
+      $.set(res, 0);
+      $.set(cr, a.msb().xor(b.msb()));
+      $.set(c4, 0);
+      $.if(colsIn.eq(0), () => $.set(done, 1));
+    }).elseIf(v3, () => {
+      $.set(res, cat(t.trunc(16), res.slice(63, 16)));
+      $.set(cr, t.bit(16));
+      $.set(c4, c4.addWrap(1));
+      $.if(finish, () => $.set(done, 1));
+    });
+  });
+  m.output('busy', busy);
+  m.output('done', done);
+  m.output('p', res.asSigned());
+  return m.build();
+}

@@ -1,0 +1,91 @@
+/**
+ * The saturation unit of the UP5K engine's core: `sat` (clamp into a w-bit signed or unsigned word), `satr`
+ * (clamp into [lo, hi]) with the flags of the clamp, and `lone` (the index of the leading one), exactly as the
+ * ISS (sim/ucore/iss.ts) computes them. The saturation counters are the core's: it adds the flags to them.
+ *
+ * Ports:   clk, rst (sync, active high)
+ *          a       in  sint(64)   the operand (ra)
+ *          w       in  uint(6)    sat's word width, 1 … 63
+ *          sgn     in  uint(1)    sat: a signed word (−2^(w−1) … 2^(w−1) − 1), else unsigned (0 … 2^w − 1)
+ *          range   in  uint(1)    satr: clamp into [lo, hi] instead of the w-bit word
+ *          lo, hi  in  sint(64)   satr's bounds
+ *          y       out sint(64)   a clamped: hi when a > hi, else lo when a < lo, else a (the ISS's order)
+ *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
+ *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
+ *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
+ * Latency: 2, a new operation every cycle.
+ *
+ * sat's bounds: with n = w − 1 (signed) or w (unsigned), hi = 2^n − 1 (n ones) and lo = ~hi (signed) or 0.
+ * lone finds the leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and
+ * the top chunk holding a one in stage 2. Stage 1 also decodes the bounds, stage 2 compares (in 16-bit chunks:
+ * common.ts) and clamps.
+ */
+import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
+import { chunkedCompare } from './common.js';
+
+export const SAT_LATENCY = 2;
+
+/** Module `ucore_sat`; ports and timing in the file comment. */
+export function satUnit(): Module {
+  const m = new ModuleBuilder('ucore_sat', { latency: SAT_LATENCY });
+  m.clock();
+  const a = m.input('a', sint(64));
+  const w = m.input('w', uint(6));
+  const signed = m.input('sgn', uint(1));
+  const range = m.input('range', uint(1));
+  const lo = m.input('lo', sint(64));
+  const hi = m.input('hi', sint(64));
+
+  // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
+  const n = mux(signed, w.subWrap(1), w);
+  const ones = m.wire('ones', constant(2n ** 64n - 1n, uint(64)).shlBy(n).not());
+  const hiW = ones.asSigned();
+  const loW = mux(signed, ones.not(), constant(0, uint(64))).asSigned();
+  const a1 = m.pipe('a_q', a, { reset: null });
+  const hi1 = m.pipe('hi_q', mux(range, hi, hiW), { reset: null });
+  const lo1 = m.pipe('lo_q', mux(range, lo, loW), { reset: null });
+  const au = a.asUnsigned();
+  const chunks = [0, 1, 2, 3].map((c) => leadingOne(au.slice(16 * c + 15, 16 * c)));
+  const nz1 = m.pipe('nz_q', cat(...chunks.map((c) => c.any).reverse()), { reset: null });
+  const idx1 = m.pipe('idx_q', cat(...chunks.map((c) => c.index).reverse()), { reset: null });
+
+  // stage 2: the clamp; the chunk of the leading one
+  const over = m.wire('over', chunkedCompare(a1, hi1).gt);
+  const under = m.wire('under', chunkedCompare(a1, lo1).lt);
+  m.output('y', m.pipe('y_q', mux(over, hi1, mux(under, lo1, a1)), { reset: 0 }));
+  m.output('sat_hi', m.pipe('sat_hi_q', over, { reset: 0 }));
+  m.output('sat_lo', m.pipe('sat_lo_q', under.and(over.not()), { reset: 0 }));
+  const top = pickTop(nz1, idx1, 4);
+  const none = a1.msb().or(top.any.not());
+  m.output('lone', m.pipe('lone_q', mux(none, constant(-1, sint(7)), top.index.zext(7).asSigned()), { reset: 0 }));
+  return m.build();
+}
+
+/**
+ * The leading one of groups: `any` (uint(g)) flags the groups holding a one, `index` (g fields of b bits, group 0
+ * lowest) the leading one's index inside each; returns whether any group holds a one and the index of the
+ * leading one over all of them (the top such group's number, then its field).
+ */
+function pickTop(any: Expr, index: Expr, g: number): { any: Expr; index: Expr } {
+  const b = index.width / g;
+  const field = (i: number): Expr => index.slice(b * i + b - 1, b * i);
+  // the top group with a one (g = 4: two bits, each one LUT of the four flags)
+  let top: Expr = constant(0, uint(2));
+  for (let i = 1; i < g; i++) top = mux(any.bit(i), constant(i, uint(2)), top);
+  const inner = select(top, Array.from({ length: g }, (_, i) => field(i)));
+  return { any: any.orReduce(), index: cat(top, inner) };
+}
+
+/** The leading one of x (width 4·4^j): any one at all, and its index (log2 width bits), in groups of four. */
+function leadingOne(x: Expr): { any: Expr; index: Expr } {
+  if (x.width === 4) {
+    const b = (i: number): Expr => x.bit(i);
+    // 4 inputs: each output bit is one LUT
+    const hi = b(3).or(b(2));
+    const lo = b(3).or(b(2).not().and(b(1)));
+    return { any: x.orReduce(), index: cat(hi, lo) };
+  }
+  const q = x.width / 4;
+  const parts = [0, 1, 2, 3].map((c) => leadingOne(x.slice(q * c + q - 1, q * c)));
+  return pickTop(cat(...parts.map((p) => p.any).reverse()), cat(...parts.map((p) => p.index).reverse()), 4);
+}

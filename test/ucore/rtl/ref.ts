@@ -1,0 +1,55 @@
+/**
+ * The reference of the arithmetic unit co-simulations: the ISS itself, one instruction at a time (ra = r1,
+ * b = r2, rd = r3 on one Machine), and the operands the tests draw.
+ */
+import type { Instr } from '../../../generator/ucore/isa.js';
+import { Machine } from '../../../sim/ucore/iss.js';
+import { Rng } from '../../../sim/rng.js';
+
+export const LFSR = { width: 32, rbits: 16, leap: 16 };
+
+const machine = new Machine({ memWords: 16, lanes: 1, lfsr: LFSR, quantities: 1 });
+
+/** What the ISS leaves after `ins` (reading r1 = a, r2 = b, lane 0 in r4, writing r3): r3 and the counters it added. */
+export function iss(ins: Instr, a: bigint, b = 0n): { rd: bigint; satHi: number; satLo: number } {
+  machine.regs[1] = a;
+  machine.regs[2] = b;
+  machine.regs[3] = 0n;
+  machine.regs[4] = 0n;
+  const hi = machine.sat[0];
+  const lo = machine.sat[1];
+  machine.run({ code: [ins, { op: 'halt' }], labels: new Map() });
+  return { rd: machine.regs[3], satHi: machine.sat[0] - hi, satLo: machine.sat[1] - lo };
+}
+
+/** The ISS's LFSR lane 0 set to `state`; its next draw (the state is set again for the instruction). */
+export function drawFrom(state: number): number {
+  machine.lfsr[0] = state;
+  const rho = machine.draw(0);
+  machine.lfsr[0] = state;
+  return rho;
+}
+
+const M64 = (1n << 64n) - 1n;
+
+/** A random 64-bit two's-complement value of `bits` significant bits (0 … 64), either sign. */
+export function ofBits(rng: Rng, bits: number): bigint {
+  let v = 0n;
+  for (let i = 0; i < bits; i += 16) v = (v << 16n) | BigInt(rng.int(0x10000));
+  v &= (1n << BigInt(bits)) - 1n;
+  if (bits > 0) v |= 1n << BigInt(bits - 1);
+  return BigInt.asIntN(64, rng.int(2) ? -v & M64 : v);
+}
+
+/** Edge values: 0, ±1, the 64-bit bounds, powers of two and their neighbours. */
+export function edge(rng: Rng): bigint {
+  const e = BigInt(rng.int(64));
+  const pick = [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), 1n << e, -(1n << e), (1n << e) - 1n, -(1n << e) + 1n, (1n << e) + 1n];
+  return BigInt.asIntN(64, pick[rng.int(pick.length)]);
+}
+
+/** An operand: an edge value a fifth of the time, else a value of random size (up to 64 bits, often < 2^53). */
+export function operand(rng: Rng): bigint {
+  if (rng.int(5) === 0) return edge(rng);
+  return ofBits(rng, rng.int(3) === 0 ? rng.int(65) : rng.int(54));
+}
