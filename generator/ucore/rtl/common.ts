@@ -33,25 +33,36 @@ export function chunkedIncrement(x: Expr, inc: Expr, ones: Expr = lowOnes(x)): E
   return cat(...parts);
 }
 
-/** −x when neg, else x, modulo 2^w (x unsigned; the two's complement ~x + 1 through chunkedIncrement). */
-export function negateIf(x: Expr, neg: Expr): Expr {
-  return chunkedIncrement(x.xor(neg.repeat(x.width)), neg);
-}
-
-/** a > b and a < b for two signed values of one width (a multiple of CHUNK), from per-chunk comparisons. */
-export function chunkedCompare(a: Expr, b: Expr): { gt: Expr; lt: Expr } {
+/**
+ * The comparisons of two signed values of one width (a multiple of CHUNK) chunk by chunk: bit c of gt and lt
+ * compares chunk c of a with chunk c of b (the top chunk signed, the others unsigned), bit c − 1 of eq says
+ * chunk c (≥ 1) of a equals that of b (the lowest chunk's equality decides nothing). `byChunks` then gives
+ * a > b from (gt, eq) and a < b from (lt, eq); a unit may register the chunk bits between the two.
+ */
+export function chunkCompares(a: Expr, b: Expr): { gt: Expr; lt: Expr; eq: Expr } {
   const n = a.width / CHUNK;
-  let gt: Expr = constant(0, uint(1));
-  let lt: Expr = constant(0, uint(1));
-  for (let c = 0; c < n; c++) {
+  const gt: Expr[] = [];
+  const lt: Expr[] = [];
+  const eq: Expr[] = [];
+  for (let c = n - 1; c >= 0; c--) {
     const hi = CHUNK * c + CHUNK - 1;
     const lo = CHUNK * c;
-    // the top chunk holds the sign: compared signed, the others unsigned
     const x = c === n - 1 ? a.slice(hi, lo).asSigned() : a.slice(hi, lo);
     const y = c === n - 1 ? b.slice(hi, lo).asSigned() : b.slice(hi, lo);
-    const eq = x.eq(y);
-    gt = x.gt(y).or(eq.and(gt));
-    lt = x.lt(y).or(eq.and(lt));
+    gt.push(x.gt(y));
+    lt.push(x.lt(y));
+    if (c > 0) eq.push(x.eq(y));
   }
-  return { gt, lt };
+  return { gt: cat(...gt), lt: cat(...lt), eq: cat(...eq) };
+}
+
+/** The verdict of the top chunk that differs: OR over c of first_c and every chunk above c equal. */
+export function byChunks(first: Expr, eq: Expr): Expr {
+  const n = first.width;
+  let v: Expr = constant(0, uint(1));
+  for (let c = 0; c < n; c++) {
+    const above = c === n - 1 ? first.bit(c) : first.bit(c).and(eq.slice(n - 2, c).andReduce());
+    v = v.or(above);
+  }
+  return v;
 }

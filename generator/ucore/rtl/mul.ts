@@ -25,15 +25,16 @@
  * chunks) and shifted into the 64-bit result register: after the chunks 0 … K + 3 it holds the answer. For
  * k ≤ −64 (K + 4 ≤ 0) the answer is 0.
  *
- * Pipeline: issue (one partial product or one empty column a cycle) → the chunks read → b's funnel shift
+ * Pipeline: start (the factors registered, with what their chunks are) → prepare (|a|, |b|, the chunk counts,
+ * the columns) → issue (one partial product or one empty column a cycle) → the chunks read → b's funnel shift
  * into the multiplier's input registers → its output register → the column sum → the result chunk. No carry
  * chain is longer than 36 bits (the column sum); |a| and |b| are formed in 16-bit chunks (common.ts).
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
-import { negateIf } from './common.js';
+import { chunkedIncrement, lowOnes } from './common.js';
 
 /** Cycles from the issue of the last partial product to the done cycle. */
-const PIPE = 5;
+const PIPE = 6;
 
 /** The 16-bit chunks of x that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value. */
 function chunksOf(x: bigint): number {
@@ -65,7 +66,7 @@ export function mulSchedule(a: bigint, b: bigint, k: number): ({ i: number; j: n
 /** Cycles from the start cycle to the done cycle of mul (k = 0) or mulr k on a, b. */
 export function mulCycles(a: bigint, b: bigint, k: number): number {
   const n = mulSchedule(a, b, k).length;
-  return n === 0 ? 1 : n + PIPE;
+  return n === 0 ? 2 : n + PIPE;
 }
 
 /** Module `ucore_mul`; ports and timing in the file comment. */
@@ -78,19 +79,29 @@ export function mulUnit(): Module {
   const k = m.input('k', sint(8));
 
   const u4 = (v: number): Expr => constant(v, uint(4));
-  const mag = (x: Expr): Expr => negateIf(x.asUnsigned(), x.msb());
-  // chunks that are not sign extension (|x| < 2^(16n−1) then), read from x itself, not from |x|
-  const count = (x: Expr): Expr => {
-    const fits = [1, 2, 3].map((c) => {
-      const top = x.slice(63, 16 * c - 1);
-      return top.andReduce().or(top.orReduce().not());
-    });
-    return mux(x.eq(0), u4(0), mux(fits[0], u4(1), mux(fits[1], u4(2), mux(fits[2], u4(3), u4(4)))));
-  };
+  // at start, what needs no carry chain: the factors, whether their chunks are sign extension, whether the bits
+  // below each chunk are zero (where the negation's +1 carries to)
+  const fitsOf = (x: Expr): Expr =>
+    cat(
+      ...[3, 2, 1].map((c) => {
+        const top = x.slice(63, 16 * c - 1);
+        return top.andReduce().or(top.orReduce().not());
+      }),
+      x.eq(0),
+    );
+  const lowZero = (x: Expr): Expr => lowOnes(x.not().asUnsigned());
 
-  // operation state, loaded at start
   const busy = m.reg('busy_q', uint(1), { reset: 0 });
+  const prep = m.reg('prep_q', uint(1), { reset: 0 });
   const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
+  const ra = m.reg('ra_q', sint(64), { reset: null });
+  const rb = m.reg('rb_q', sint(64), { reset: null });
+  const rk = m.reg('rk_q', sint(8), { reset: null });
+  const fa = m.reg('fa_q', uint(4), { reset: null });
+  const fb = m.reg('fb_q', uint(4), { reset: null });
+  const za = m.reg('za_q', uint(3), { reset: null });
+  const zb = m.reg('zb_q', uint(3), { reset: null });
+  // loaded in the cycle after start
   const ma = m.reg('ma_q', uint(64), { reset: null });
   const mb = m.reg('mb_q', uint(64), { reset: null });
   const neg = m.reg('neg_q', uint(1), { reset: null });
@@ -103,27 +114,35 @@ export function mulUnit(): Module {
   const d = m.reg('d_q', uint(4), { reset: null });
   const i = m.reg('i_q', uint(4), { reset: null });
 
-  const idle = busy.not();
-  const go = m.wire('go', start.and(idle));
+  const go = m.wire('go', start.and(busy.not()));
   const finish = m.wire('finish', uint(1)); // the last chunk enters the result
-  const maIn = m.wire('ma_in', mag(a));
-  const mbIn = m.wire('mb_in', mag(b));
-  const sIn = m.wire('s_in', k.neg().slice(3, 0));
+  const mag = (x: Expr, z: Expr): Expr => chunkedIncrement(x.asUnsigned().xor(x.msb().repeat(64)), x.msb(), z);
+  // chunks that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value
+  const count = (f: Expr): Expr => mux(f.bit(0), u4(0), mux(f.bit(1), u4(1), mux(f.bit(2), u4(2), mux(f.bit(3), u4(3), u4(4)))));
+  const sIn = m.wire('s_in', rk.neg().slice(3, 0));
   // K = ⌈k/16⌉ (−8 … 8); K + 4 columns, none below 0
-  const kk = m.wire('kk', k.add(15).shr(4));
+  const kk = m.wire('kk', rk.add(15).shr(4));
   const colsIn = m.wire('cols_in', mux(kk.lt(-4), constant(0, sint(5)), kk.add(4).trunc(5)).asUnsigned().trunc(4));
-  const nbmIn = count(b);
+  const naIn = m.wire('na_in', count(fa));
+  const nbmIn = count(fb);
   const nbIn = m.wire('nb_in', mux(sIn.ne(0).and(nbmIn.ne(0)), nbmIn.addWrap(1), nbmIn));
 
-  // issue: column d, chunk i of |a| and chunk j = d − i of |b|·2^s
-  const dp1 = d.add(1); // uint(5)
-  const ihi = m.wire('ihi', mux(na.zext(5).lt(dp1), na.zext(5), dp1));
-  const has = m.wire('has', i.zext(5).lt(ihi));
-  const last = m.wire('last', has.not().or(i.zext(5).add(1).eq(ihi)));
+  // issue: column d, chunk i of |a| and chunk j = d − i of |b|·2^s, i from lo to end − 1 (lo = max(0, d + 1 − nb),
+  // end = min(na, d + 1)); lo and end grow by one at a column's end while d + 1 ≥ nb and d + 1 < na, which
+  // incLo and incEnd hold for the current d, and emp says lo ≥ end (an empty column): no comparison of counts
+  // lies on the issue path
+  const lo = m.reg('lo_q', uint(4), { reset: null });
+  const end = m.reg('end_q', uint(4), { reset: null });
+  const endm = m.reg('endm_q', uint(4), { reset: null }); // end − 1
+  const incLo = m.reg('inc_lo_q', uint(1), { reset: null });
+  const incEnd = m.reg('inc_end_q', uint(1), { reset: null });
+  const emp = m.reg('emp_q', uint(1), { reset: null });
+  const has = m.wire('has', emp.not());
+  const last = m.wire('last', emp.or(i.eq(endm)));
   const lastCol = m.wire('last_col', d.zext(5).add(1).eq(cols.zext(5)));
-  // the first chunk of |a| in column d + 1: max(0, d + 2 − nb)
-  const loNext = d.zext(5).add(2).sub(nb.zext(5));
-  const iNext = m.wire('i_next', mux(loNext.gt(0), loNext.trunc(4).asUnsigned(), u4(0)));
+  const loN = m.wire('lo_next', lo.addWrap(incLo.zext(4)));
+  const endN = m.wire('end_next', end.addWrap(incEnd.zext(4)));
+  const d2 = d.zext(5).add(2); // the d + 1 of the next column
   const j = m.wire('j', d.subWrap(i).trunc(3));
   const chunkA = select(i.trunc(2), [0, 1, 2, 3].map((c) => ma.slice(16 * c + 15, 16 * c)));
   const mbx = cat(constant(0, uint(16)), mb, constant(0, uint(16))); // chunk c of mb is mbx chunk c + 1
@@ -131,24 +150,50 @@ export function mulUnit(): Module {
 
 
   m.seq('control', ($) => {
+    $.set(prep, go);
     $.if(go, () => {
-      $.set(busy, colsIn.ne(0));
+      $.set(busy, 1);
+      $.set(ra, a);
+      $.set(rb, b);
+      $.set(rk, k);
+      $.set(fa, fitsOf(a));
+      $.set(fb, fitsOf(b));
+      $.set(za, lowZero(a));
+      $.set(zb, lowZero(b));
+    });
+    $.if(prep, () => {
       $.set(issuing, colsIn.ne(0));
-      $.set(ma, maIn);
-      $.set(mb, mbIn);
-      $.set(neg, a.msb().xor(b.msb()));
+      $.if(colsIn.eq(0), () => $.set(busy, 0));
+      $.set(ma, mag(ra, za));
+      $.set(mb, mag(rb, zb));
+      $.set(neg, ra.msb().xor(rb.msb()));
       $.set(sh, sIn);
-      $.set(na, count(a));
+      $.set(na, naIn);
       $.set(nb, nbIn);
       $.set(cols, colsIn);
-      $.set(rnd, k.gt(0));
+      $.set(rnd, rk.gt(0));
       $.set(hcol, kk.subWrap(1).trunc(4).asUnsigned());
+      // column 0: lo = 1 when nb = 0 (no chunk of b), end = 1 when na > 0
+      const lo0 = mux(nbIn.eq(0), u4(1), u4(0));
+      const end0 = mux(naIn.eq(0), u4(0), u4(1));
       $.set(d, 0);
-      $.set(i, mux(nbIn.eq(0), u4(1), u4(0)));
+      $.set(i, lo0);
+      $.set(lo, lo0);
+      $.set(end, end0);
+      $.set(endm, end0.subWrap(1));
+      $.set(emp, lo0.ge(end0));
+      $.set(incLo, nbIn.le(1));
+      $.set(incEnd, naIn.gt(1));
     }).elseIf(issuing, () => {
       $.if(last, () => {
         $.set(d, d.addWrap(1));
-        $.set(i, iNext);
+        $.set(i, loN);
+        $.set(lo, loN);
+        $.set(end, endN);
+        $.set(endm, endm.addWrap(incEnd.zext(4)));
+        $.set(emp, loN.ge(endN));
+        $.set(incLo, d2.ge(nb.zext(5)));
+        $.set(incEnd, d2.lt(na.zext(5)));
         $.if(lastCol, () => $.set(issuing, 0));
       }).else(() => $.set(i, i.addWrap(1)));
     });
@@ -156,11 +201,13 @@ export function mulUnit(): Module {
   });
 
   // the chunks read; then b's funnel shift into the multiplier's input registers, and its output register
-  const ia = m.pipe('ia_q', mux(issuing.and(has), chunkA, constant(0, uint(16))), { reset: null });
+  const ia = m.pipe('ia_q', chunkA, { reset: null });
   const pb = m.pipe('pb_q', pair, { reset: null });
+  const h0 = m.pipe('h0_q', has, { reset: null });
   const v0 = m.pipe('v0_q', issuing, { reset: 0 });
   const l0 = m.pipe('l0_q', last, { reset: null });
-  const xa = m.pipe('xa_q', ia, { reset: null });
+  // an empty column multiplies by 0 (its i, j may point anywhere)
+  const xa = m.pipe('xa_q', mux(v0.and(h0), ia, constant(0, uint(16))), { reset: null });
   const xb = m.pipe('xb_q', pb.shlBy(sh).slice(31, 16), { reset: null });
   const v1 = m.pipe('v1_q', v0, { reset: 0 });
   const l1 = m.pipe('l1_q', l0, { reset: null });
@@ -175,7 +222,7 @@ export function mulUnit(): Module {
   const sum = m.wire('sum', acc.addWrap(pp.zext(36)));
   m.seq('column', ($) => {
     $.set(v3, v2.and(l2));
-    $.if(go, () => $.set(acc, 0)).elseIf(v2, () => {
+    $.if(prep, () => $.set(acc, 0)).elseIf(v2, () => {
       $.set(acc, mux(l2, sum.shr(16).zext(36), sum));
       $.set(lo3, sum.trunc(16));
     });
@@ -191,9 +238,9 @@ export function mulUnit(): Module {
   m.assign(finish, v3.and(c4.zext(5).add(1).eq(cols.zext(5))));
   m.seq('result', ($) => {
     $.set(done, 0);
-    $.if(go, () => {
+    $.if(prep, () => {
       $.set(res, 0);
-      $.set(cr, a.msb().xor(b.msb()));
+      $.set(cr, ra.msb().xor(rb.msb()));
       $.set(c4, 0);
       $.if(colsIn.eq(0), () => $.set(done, 1));
     }).elseIf(v3, () => {

@@ -13,17 +13,18 @@
  *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
  *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
  *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
- * Latency: 2, a new operation every cycle.
+ * Latency: 3, a new operation every cycle.
  *
  * sat's bounds: with n = w − 1 (signed) or w (unsigned), hi = 2^n − 1 (n ones) and lo = ~hi (signed) or 0.
  * lone finds the leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and
  * the top chunk holding a one in stage 2. Stage 1 also decodes the bounds, stage 2 compares (in 16-bit chunks:
- * common.ts) and clamps.
+ * common.ts), stage 3 combines the chunks' verdicts and clamps: on the UP5K (about 3 ns a LUT level with its
+ * routing) a 16-bit carry chain, the verdicts combined and a 3-way multiplexer do not fit one 48 MHz cycle.
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
-import { chunkedCompare } from './common.js';
+import { byChunks, chunkCompares } from './common.js';
 
-export const SAT_LATENCY = 2;
+export const SAT_LATENCY = 3;
 
 /** Module `ucore_sat`; ports and timing in the file comment. */
 export function satUnit(): Module {
@@ -37,8 +38,9 @@ export function satUnit(): Module {
   const hi = m.input('hi', sint(64));
 
   // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
-  const n = mux(signed, w.subWrap(1), w);
-  const ones = m.wire('ones', constant(2n ** 64n - 1n, uint(64)).shlBy(n).not());
+  // hi = 2^(w − sgn) − 1: w ones (a decoder of w's six bits), halved when signed
+  const t = constant(2n ** 64n - 1n, uint(64)).shlBy(w).not();
+  const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(63, 1)), t));
   const hiW = ones.asSigned();
   const loW = mux(signed, ones.not(), constant(0, uint(64))).asSigned();
   const a1 = m.pipe('a_q', a, { reset: null });
@@ -49,15 +51,27 @@ export function satUnit(): Module {
   const nz1 = m.pipe('nz_q', cat(...chunks.map((c) => c.any).reverse()), { reset: null });
   const idx1 = m.pipe('idx_q', cat(...chunks.map((c) => c.index).reverse()), { reset: null });
 
-  // stage 2: the clamp; the chunk of the leading one
-  const over = m.wire('over', chunkedCompare(a1, hi1).gt);
-  const under = m.wire('under', chunkedCompare(a1, lo1).lt);
-  m.output('y', m.pipe('y_q', mux(over, hi1, mux(under, lo1, a1)), { reset: 0 }));
-  m.output('sat_hi', m.pipe('sat_hi_q', over, { reset: 0 }));
-  m.output('sat_lo', m.pipe('sat_lo_q', under.and(over.not()), { reset: 0 }));
+  // stage 2: the comparisons chunk by chunk (common.ts); the chunk of the leading one
+  const cHi = chunkCompares(a1, hi1);
+  const cLo = chunkCompares(a1, lo1);
+  const gtHi = m.pipe('gt_hi_q', cHi.gt, { reset: null });
+  const eqHi = m.pipe('eq_hi_q', cHi.eq, { reset: null });
+  const ltLo = m.pipe('lt_lo_q', cLo.lt, { reset: null });
+  const eqLo = m.pipe('eq_lo_q', cLo.eq, { reset: null });
+  const a2 = m.pipe('a2_q', a1, { reset: null });
+  const hi2 = m.pipe('hi2_q', hi1, { reset: null });
+  const lo2 = m.pipe('lo2_q', lo1, { reset: null });
   const top = pickTop(nz1, idx1, 4);
   const none = a1.msb().or(top.any.not());
-  m.output('lone', m.pipe('lone_q', mux(none, constant(-1, sint(7)), top.index.zext(7).asSigned()), { reset: 0 }));
+  const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(7)), top.index.zext(7).asSigned()), { reset: null });
+
+  // stage 3: the verdicts and the clamp
+  const over = m.wire('over', byChunks(gtHi, eqHi));
+  const under = m.wire('under', byChunks(ltLo, eqLo));
+  m.output('y', m.pipe('y_q', mux(over, hi2, mux(under, lo2, a2)), { reset: 0 }));
+  m.output('sat_hi', m.pipe('sat_hi_q', over, { reset: 0 }));
+  m.output('sat_lo', m.pipe('sat_lo_q', under.and(over.not()), { reset: 0 }));
+  m.output('lone', m.pipe('lone_q', lone2, { reset: 0 }));
   return m.build();
 }
 

@@ -8,7 +8,7 @@
  *          op   in  uint(3)       SHIFT_OPS: shl, floor, truncate, nearest, nearest-even, srnd
  *          rho  in  uint(rbits)   srnd's draw ρ (ignored by the other operations)
  *          y    out sint(64)      the result of the a, amt, op, rho of SHIFT_LATENCY cycles before
- * Latency: 3, a new operation every cycle.
+ * Latency: 4, a new operation every cycle.
  *
  * One right shifter serves every operation. It shifts the 64 + g bit word {a, 0^g} (g = rbits guard bits) right
  * by amt, filling with the sign, and ORs every bit that falls off its bottom into a sticky bit; what remains is
@@ -21,14 +21,16 @@
  *   srnd           the carry of (guard bits + ρ) out of g bits: with f = the top g bits of the dropped fraction,
  *                  both cases of isa.ts's formula are ⌊(q·2^g + f + ρ) / 2^g⌋ (for k < g the fraction has only k
  *                  bits, zero-padded, which is ⌊ρ / 2^(g−k)⌋ added to them)
- * `shl` reverses the bits of a, shifts right with zero fill and reverses back. Stage 1 is the shifter, stage 2
- * where the increment goes (registered: on the UP5K the 16-bit carry of srnd and the mode logic before it
- * leave no time for the increment in the same cycle), stage 3 the increment in 16-bit chunks.
+ * `shl` reverses the bits of a, shifts right with zero fill and reverses back. On the UP5K a LUT level costs
+ * about 3 ns with its routing, so a 48 MHz cycle holds about six: stages 1 and 2 are the shifter (three
+ * levels of 2:1 multiplexers each; the bits one stage drops are ORed into the sticky bit by a mask of its amount,
+ * beside the shift), stage 3 finds the increment and where it carries to (srnd's 16-bit carry and the mode
+ * logic), stage 4 increments in 16-bit chunks.
  */
 import { ModuleBuilder, cat, constant, mux, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { chunkedIncrement, lowOnes } from './common.js';
 
-export const SHIFT_LATENCY = 3;
+export const SHIFT_LATENCY = 4;
 
 /** The operations of the `op` port, by code. */
 export const SHIFT_OPS = { shl: 0, floor: 1, truncate: 2, nearest: 3, 'nearest-even': 4, srnd: 5 } as const;
@@ -51,40 +53,59 @@ export function shiftUnit(rbits = 16): Module {
   const op = m.input('op', uint(3));
   const rho = m.input('rho', uint(rbits));
 
-  // stage 1: the shifter with its sticky bit
+  // stages 1 and 2: the shifter, by amt[2:0] then by amt[5:3], with its sticky bit
   const isShl = op.eq(constant(SHIFT_OPS.shl, uint(3)));
   const au = a.asUnsigned();
-  const fill = a.msb().and(isShl.not());
-  let x: Expr = cat(mux(isShl, reverseBits(au), au), constant(0, uint(g)));
-  let sticky: Expr = constant(0, uint(1));
-  for (let s = 0; s < 6; s++) {
-    const n = 2 ** s;
-    const shifted = cat(fill.repeat(n), x.slice(W - 1, n));
-    sticky = mux(amt.bit(s), sticky.or(x.slice(n - 1, 0).orReduce()), sticky);
-    x = m.wire(`sh${s}`, mux(amt.bit(s), shifted, x));
-  }
-  const q1 = m.pipe('q_q', x.slice(W - 1, g), { reset: null });
-  const f1 = m.pipe('f_q', x.slice(g - 1, 0), { reset: null });
-  const st1 = m.pipe('sticky_q', sticky, { reset: null });
-  const op1 = m.pipe('op_q', op, { reset: null });
-  const neg1 = m.pipe('neg_q', a.msb(), { reset: null });
-  const rho1 = m.pipe('rho_q', rho, { reset: null });
+  const x0 = cat(mux(isShl, reverseBits(au), au), constant(0, uint(g)));
+  const fill0 = a.msb().and(isShl.not());
+  const s1 = shiftGroup(x0, amt.slice(2, 0), 0, fill0);
+  const x1 = m.pipe('x1_q', s1.x, { reset: null });
+  const st1 = m.pipe('sticky1_q', s1.dropped, { reset: null });
+  const amt1 = m.pipe('amt1_q', amt.slice(5, 3), { reset: null });
+  const fill1 = m.pipe('fill1_q', fill0, { reset: null });
+  const op1 = m.pipe('op1_q', op, { reset: null });
+  const neg1 = m.pipe('neg1_q', a.msb(), { reset: null });
+  const rho1 = m.pipe('rho1_q', rho, { reset: null });
+  const s2 = shiftGroup(x1, amt1, 3, fill1);
+  const q2 = m.pipe('q2_q', s2.x.slice(W - 1, g), { reset: null });
+  const f2 = m.pipe('f2_q', s2.x.slice(g - 1, 0), { reset: null });
+  const st2 = m.pipe('sticky2_q', st1.or(s2.dropped), { reset: null });
+  const op2 = m.pipe('op2_q', op1, { reset: null });
+  const neg2 = m.pipe('neg2_q', neg1, { reset: null });
+  const rho2 = m.pipe('rho2_q', rho1, { reset: null });
 
-  // stage 2: the increment and where it carries to (chunk c when every bit of q below it is one)
-  const half = f1.bit(g - 1);
-  const below = g > 1 ? f1.slice(g - 2, 0).orReduce().or(st1) : st1;
+  // stage 3: the increment and where it carries to (chunk c when every bit of q below it is one)
+  const half = f2.bit(g - 1);
+  const below = g > 1 ? f2.slice(g - 2, 0).orReduce().or(st2) : st2;
   const dropped = half.or(below);
-  const carry = f1.add(rho1).bit(g);
+  const carry = f2.add(rho2).bit(g);
   const zero = constant(0, uint(1));
-  const is = (o: ShiftOp): Expr => op1.eq(constant(SHIFT_OPS[o], uint(3)));
-  const inc = mux(is('truncate'), neg1.and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q1.bit(0))), mux(is('srnd'), carry, zero))));
-  const inc2 = m.pipe('inc_q', inc, { reset: null });
-  const q2 = m.pipe('q2_q', q1, { reset: null });
-  const shl2 = m.pipe('shl_q', is('shl'), { reset: null });
-  const ones2 = m.pipe('ones_q', lowOnes(q1), { reset: null });
+  const is = (o: ShiftOp): Expr => op2.eq(constant(SHIFT_OPS[o], uint(3)));
+  const inc = mux(is('truncate'), neg2.and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q2.bit(0))), mux(is('srnd'), carry, zero))));
+  const inc3 = m.pipe('inc3_q', inc, { reset: null });
+  const q3 = m.pipe('q3_q', q2, { reset: null });
+  const shl3 = m.pipe('shl3_q', is('shl'), { reset: null });
+  const ones3 = m.pipe('ones3_q', lowOnes(q2), { reset: null });
 
-  // stage 3: the chunk increments, or shl's reversal
-  const y = mux(shl2, reverseBits(q2), chunkedIncrement(q2, inc2, ones2));
+  // stage 4: the chunk increments, or shl's reversal
+  const y = mux(shl3, reverseBits(q3), chunkedIncrement(q3, inc3, ones3));
   m.output('y', m.pipe('y_q', y.asSigned(), { reset: 0 }));
   return m.build();
+}
+
+/**
+ * x (width W) shifted right by field·2^lo (field: the amount's bits lo … lo + width − 1), filled with `fill`,
+ * through one 2:1 multiplexer level per bit of field; `dropped` ORs the bits that fall off its bottom (the low
+ * field·2^lo bits of x, in blocks of 2^lo bits, each enabled by field > its number).
+ */
+function shiftGroup(x: Expr, field: Expr, lo: number, fill: Expr): { x: Expr; dropped: Expr } {
+  const W = x.width;
+  let y = x;
+  for (let t = 0; t < field.width; t++) {
+    const n = 2 ** (lo + t);
+    y = mux(field.bit(t), cat(fill.repeat(n), y.slice(W - 1, n)), y);
+  }
+  const block = 2 ** lo;
+  const blocks = Array.from({ length: 2 ** field.width - 1 }, (_, b) => field.gt(b).and(x.slice(Math.min((b + 1) * block, W) - 1, b * block).orReduce()));
+  return { x: y, dropped: blocks.reduce((p, q) => p.or(q)) };
 }

@@ -6,12 +6,23 @@ import type { Instr } from '../../../generator/ucore/isa.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { Rng } from '../../../sim/rng.js';
 
-export const LFSR = { width: 32, rbits: 16, leap: 16 };
+/** The machines, by the bits of a draw (LFSR width 32, 16 steps a draw). */
+const machines = new Map<number, Machine>();
+function machineFor(rbits: number): Machine {
+  let m = machines.get(rbits);
+  if (!m) {
+    m = new Machine({ memWords: 16, lanes: 1, lfsr: { width: 32, rbits, leap: 16 }, quantities: 1 });
+    machines.set(rbits, m);
+  }
+  return m;
+}
 
-const machine = new Machine({ memWords: 16, lanes: 1, lfsr: LFSR, quantities: 1 });
-
-/** What the ISS leaves after `ins` (reading r1 = a, r2 = b, lane 0 in r4, writing r3): r3 and the counters it added. */
-export function iss(ins: Instr, a: bigint, b = 0n): { rd: bigint; satHi: number; satLo: number } {
+/**
+ * What the ISS leaves after `ins` (reading r1 = a, r2 = b, lane 0 in r4, writing r3): r3 and the counters it
+ * added; `rbits`: the bits of a draw of the machine's LFSRs.
+ */
+export function iss(ins: Instr, a: bigint, b = 0n, rbits = 16): { rd: bigint; satHi: number; satLo: number } {
+  const machine = machineFor(rbits);
   machine.regs[1] = a;
   machine.regs[2] = b;
   machine.regs[3] = 0n;
@@ -23,7 +34,8 @@ export function iss(ins: Instr, a: bigint, b = 0n): { rd: bigint; satHi: number;
 }
 
 /** The ISS's LFSR lane 0 set to `state`; its next draw (the state is set again for the instruction). */
-export function drawFrom(state: number): number {
+export function drawFrom(state: number, rbits = 16): number {
+  const machine = machineFor(rbits);
   machine.lfsr[0] = state;
   const rho = machine.draw(0);
   machine.lfsr[0] = state;
