@@ -28,7 +28,7 @@
  * Pipeline: start (the factors registered, with what their chunks are) → prepare (|a|, |b|, the chunk counts,
  * the columns) → issue (one partial product or one empty column a cycle) → the chunks read → b's funnel shift
  * into the multiplier's input registers → its output register → the column sum → the result chunk. No carry
- * chain is longer than 36 bits (the column sum); |a| and |b| are formed in 16-bit chunks (common.ts).
+ * chain is longer than 20 bits; |a| and |b| are formed in 16-bit chunks (common.ts).
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { chunkedIncrement, lowOnes } from './common.js';
@@ -96,21 +96,21 @@ export function mulUnit(): Module {
   const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
   const ra = m.reg('ra_q', sint(64), { reset: null });
   const rb = m.reg('rb_q', sint(64), { reset: null });
-  const rk = m.reg('rk_q', sint(8), { reset: null });
   const fa = m.reg('fa_q', uint(4), { reset: null });
   const fb = m.reg('fb_q', uint(4), { reset: null });
   const za = m.reg('za_q', uint(3), { reset: null });
   const zb = m.reg('zb_q', uint(3), { reset: null });
+  // from k, at start
+  const sh = m.reg('s_q', uint(4), { reset: null });
+  const cols = m.reg('cols_q', uint(4), { reset: null });
+  const rnd = m.reg('rnd_q', uint(1), { reset: null });
+  const hcol = m.reg('hcol_q', uint(4), { reset: null });
   // loaded in the cycle after start
   const ma = m.reg('ma_q', uint(64), { reset: null });
   const mb = m.reg('mb_q', uint(64), { reset: null });
   const neg = m.reg('neg_q', uint(1), { reset: null });
-  const sh = m.reg('s_q', uint(4), { reset: null });
   const na = m.reg('na_q', uint(4), { reset: null });
   const nb = m.reg('nb_q', uint(4), { reset: null });
-  const cols = m.reg('cols_q', uint(4), { reset: null });
-  const rnd = m.reg('rnd_q', uint(1), { reset: null });
-  const hcol = m.reg('hcol_q', uint(4), { reset: null });
   const d = m.reg('d_q', uint(4), { reset: null });
   const i = m.reg('i_q', uint(4), { reset: null });
 
@@ -119,13 +119,16 @@ export function mulUnit(): Module {
   const mag = (x: Expr, z: Expr): Expr => chunkedIncrement(x.asUnsigned().xor(x.msb().repeat(64)), x.msb(), z);
   // chunks that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value
   const count = (f: Expr): Expr => mux(f.bit(0), u4(0), mux(f.bit(1), u4(1), mux(f.bit(2), u4(2), mux(f.bit(3), u4(3), u4(4)))));
-  const sIn = m.wire('s_in', rk.neg().slice(3, 0));
-  // K = ⌈k/16⌉ (−8 … 8); K + 4 columns, none below 0
-  const kk = m.wire('kk', rk.add(15).shr(4));
-  const colsIn = m.wire('cols_in', mux(kk.lt(-4), constant(0, sint(5)), kk.add(4).trunc(5)).asUnsigned().trunc(4));
+  const sIn = m.wire('s_in', k.neg().slice(3, 0));
+  // K = ⌈k/16⌉ (−8 … 8); K + 4 = ⌊(k + 79)/16⌋ columns, none when that is negative; the rounding column K − 1 =
+  // ⌊(k − 1)/16⌋ (k ≥ 1)
+  const k79 = m.wire('k79', k.add(79));
+  const colsIn = m.wire('cols_in', mux(k79.msb(), u4(0), k79.slice(7, 4)));
+  const hcolIn = k.sub(1).slice(7, 4);
+  m.unused(k79.slice(3, 0));
   const naIn = m.wire('na_in', count(fa));
   const nbmIn = count(fb);
-  const nbIn = m.wire('nb_in', mux(sIn.ne(0).and(nbmIn.ne(0)), nbmIn.addWrap(1), nbmIn));
+  const nbIn = m.wire('nb_in', mux(sh.ne(0).and(nbmIn.ne(0)), nbmIn.addWrap(1), nbmIn));
 
   // issue: column d, chunk i of |a| and chunk j = d − i of |b|·2^s, i from lo to end − 1 (lo = max(0, d + 1 − nb),
   // end = min(na, d + 1)); lo and end grow by one at a column's end while d + 1 ≥ nb and d + 1 < na, which
@@ -139,7 +142,8 @@ export function mulUnit(): Module {
   const emp = m.reg('emp_q', uint(1), { reset: null });
   const has = m.wire('has', emp.not());
   const last = m.wire('last', emp.or(i.eq(endm)));
-  const lastCol = m.wire('last_col', d.zext(5).add(1).eq(cols.zext(5)));
+  const colsLeft = m.reg('cols_left_q', uint(4), { reset: null });
+  const lastCol = m.wire('last_col', colsLeft.eq(1));
   const loN = m.wire('lo_next', lo.addWrap(incLo.zext(4)));
   const endN = m.wire('end_next', end.addWrap(incEnd.zext(4)));
   const d2 = d.zext(5).add(2); // the d + 1 of the next column
@@ -155,38 +159,41 @@ export function mulUnit(): Module {
       $.set(busy, 1);
       $.set(ra, a);
       $.set(rb, b);
-      $.set(rk, k);
+      $.set(sh, sIn);
+      $.set(cols, colsIn);
+      $.set(rnd, k.gt(0));
+      $.set(hcol, hcolIn);
       $.set(fa, fitsOf(a));
       $.set(fb, fitsOf(b));
       $.set(za, lowZero(a));
       $.set(zb, lowZero(b));
     });
     $.if(prep, () => {
-      $.set(issuing, colsIn.ne(0));
-      $.if(colsIn.eq(0), () => $.set(busy, 0));
+      $.set(issuing, cols.ne(0));
+      $.if(cols.eq(0), () => $.set(busy, 0));
       $.set(ma, mag(ra, za));
       $.set(mb, mag(rb, zb));
       $.set(neg, ra.msb().xor(rb.msb()));
-      $.set(sh, sIn);
       $.set(na, naIn);
       $.set(nb, nbIn);
-      $.set(cols, colsIn);
-      $.set(rnd, rk.gt(0));
-      $.set(hcol, kk.subWrap(1).trunc(4).asUnsigned());
-      // column 0: lo = 1 when nb = 0 (no chunk of b), end = 1 when na > 0
-      const lo0 = mux(nbIn.eq(0), u4(1), u4(0));
-      const end0 = mux(naIn.eq(0), u4(0), u4(1));
+      // column 0: lo = 1 when b = 0 (nb = 0), end = 1 when a ≠ 0 (na > 0); read from the flags, not the counts
+      const aZero = fa.bit(0);
+      const bZero = fb.bit(0);
+      const lo0 = cat(constant(0, uint(3)), bZero);
       $.set(d, 0);
+      $.set(colsLeft, cols);
       $.set(i, lo0);
       $.set(lo, lo0);
-      $.set(end, end0);
-      $.set(endm, end0.subWrap(1));
-      $.set(emp, lo0.ge(end0));
-      $.set(incLo, nbIn.le(1));
-      $.set(incEnd, naIn.gt(1));
+      $.set(end, cat(constant(0, uint(3)), aZero.not()));
+      $.set(endm, mux(aZero, u4(15), u4(0)));
+      $.set(emp, aZero.or(bZero));
+      // nb ≤ 1: b = 0, or one chunk and no shift (s = 0); na > 1: a is not a signed 16-bit value
+      $.set(incLo, bZero.or(fb.bit(1).and(sh.eq(0))));
+      $.set(incEnd, fa.bit(1).not());
     }).elseIf(issuing, () => {
       $.if(last, () => {
         $.set(d, d.addWrap(1));
+        $.set(colsLeft, colsLeft.subWrap(1));
         $.set(i, loN);
         $.set(lo, loN);
         $.set(end, endN);
@@ -215,16 +222,38 @@ export function mulUnit(): Module {
   const v2 = m.pipe('v2_q', v1, { reset: 0 });
   const l2 = m.pipe('l2_q', l1, { reset: null });
 
-  // the column sum; a finished column's low chunk goes on
-  const acc = m.reg('acc_q', uint(36), { reset: null });
+  // the column sum V = L + cL + 2^16·(H + cH), kept as two chains of 16 and 20 bits (one 36-bit chain is too
+  // slow), each carry waiting in a bit: adding pp, L' = L + pp_lo + cL and H' = H + pp_hi + cH, and the carry
+  // out of L' waits in cH; at a column's end L' is its chunk (V mod 2^16) and V/2^16 = H' + that carry goes on
+  // as L = H' mod 2^16, cL = the carry, H = H'/2^16
+  const accL = m.reg('acc_l_q', uint(16), { reset: null });
+  const accCL = m.reg('acc_cl_q', uint(1), { reset: null });
+  const accH = m.reg('acc_h_q', uint(20), { reset: null });
+  const accCH = m.reg('acc_ch_q', uint(1), { reset: null });
   const lo3 = m.reg('lo3_q', uint(16), { reset: null });
   const v3 = m.reg('v3_q', uint(1), { reset: 0 });
-  const sum = m.wire('sum', acc.addWrap(pp.zext(36)));
+  const sumL = m.wire('sum_l', accL.add(pp.slice(15, 0)).add(accCL).trunc(17));
+  const sumH = m.wire('sum_h', accH.add(pp.slice(31, 16)).add(accCH).trunc(20)); // V < 2^36
   m.seq('column', ($) => {
     $.set(v3, v2.and(l2));
-    $.if(prep, () => $.set(acc, 0)).elseIf(v2, () => {
-      $.set(acc, mux(l2, sum.shr(16).zext(36), sum));
-      $.set(lo3, sum.trunc(16));
+    $.if(prep, () => {
+      $.set(accL, 0);
+      $.set(accCL, 0);
+      $.set(accH, 0);
+      $.set(accCH, 0);
+    }).elseIf(v2, () => {
+      $.set(lo3, sumL.trunc(16));
+      $.if(l2, () => {
+        $.set(accL, sumH.trunc(16));
+        $.set(accCL, sumL.bit(16));
+        $.set(accH, sumH.shr(16).zext(20));
+        $.set(accCH, 0);
+      }).else(() => {
+        $.set(accL, sumL.trunc(16));
+        $.set(accCL, 0);
+        $.set(accH, sumH);
+        $.set(accCH, sumL.bit(16));
+      });
     });
   });
 
@@ -232,21 +261,24 @@ export function mulUnit(): Module {
   const res = m.reg('res_q', uint(64), { reset: null });
   const cr = m.reg('cr_q', uint(1), { reset: null });
   const c4 = m.reg('c4_q', uint(4), { reset: null });
+  const left = m.reg('left_q', uint(4), { reset: null }); // chunks still to come
   const done = m.reg('done_q', uint(1), { reset: 0 });
   const half = mux(rnd.and(c4.eq(hcol)), constant(0x8000, uint(16)), constant(0, uint(16)));
   const t = m.wire('t', lo3.xor(neg.repeat(16)).add(half).add(cr).trunc(17)); // < 2^17: 0xffff + 0x8000 + 1
-  m.assign(finish, v3.and(c4.zext(5).add(1).eq(cols.zext(5))));
+  m.assign(finish, v3.and(left.eq(1)));
   m.seq('result', ($) => {
     $.set(done, 0);
     $.if(prep, () => {
       $.set(res, 0);
       $.set(cr, ra.msb().xor(rb.msb()));
       $.set(c4, 0);
-      $.if(colsIn.eq(0), () => $.set(done, 1));
+      $.set(left, cols);
+      $.if(cols.eq(0), () => $.set(done, 1));
     }).elseIf(v3, () => {
       $.set(res, cat(t.trunc(16), res.slice(63, 16)));
       $.set(cr, t.bit(16));
       $.set(c4, c4.addWrap(1));
+      $.set(left, left.subWrap(1));
       $.if(finish, () => $.set(done, 1));
     });
   });
