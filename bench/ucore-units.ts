@@ -2,15 +2,17 @@
  * The cost of the UP5K engine's arithmetic units (generator/ucore/rtl) on the iCE40 UP5K: each unit, and the
  * three side by side, through Yosys synth_ice40 -dsp (its cells: LUT4, carry, flip-flops, SB_MAC16), then inside
  * the timing shell of bench/ice40-synth.ts through nextpnr-ice40 --up5k at the target clock (Fmax, logic cells
- * with the shell's registers); and the multiply unit's cycles on factors of typical sizes.
+ * with the shell's registers: one per input and output bit, and one); the multiply unit's cycles on factors of
+ * typical sizes and the latencies of the other two, beside isa.ts's planned CYCLES.
  *
  *   node bin/run-ts.js bench/ucore-units.ts [MHz] [seeds]
  */
 import { rmSync } from 'node:fs';
 import { ModuleBuilder, type Module } from '../generator/ir/index.js';
+import { CYCLES } from '../generator/ucore/isa.js';
 import { mulCycles, mulUnit } from '../generator/ucore/rtl/mul.js';
-import { satUnit } from '../generator/ucore/rtl/sat.js';
-import { shiftUnit } from '../generator/ucore/rtl/shift.js';
+import { SAT_LATENCY, satUnit } from '../generator/ucore/rtl/sat.js';
+import { SHIFT_LATENCY, shiftUnit } from '../generator/ucore/rtl/shift.js';
 import { placeRoute, synthIce40, timingShell } from './ice40-synth.js';
 
 const [mhzArg = '48', seedsArg = '1'] = process.argv.slice(2);
@@ -32,7 +34,7 @@ function together(units: Module[]): Module {
 
 const units = [mulUnit(), shiftUnit(16), satUnit()];
 console.log(`UP5K: 5,280 logic cells, 8 SB_MAC16; target ${mhz} MHz`);
-console.log('unit              LUT4  carry  FF    MAC16 | placed LC (shell)  Fmax MHz');
+console.log('unit              LUT4  carry  FF    MAC16 | placed LC with the shell (its registers)  Fmax MHz (seeds)');
 for (const u of [...units, together(units)]) {
   const alone = await synthIce40(u, 'ucore-unit');
   const c = alone.cells;
@@ -55,7 +57,8 @@ for (const u of [...units, together(units)]) {
   }
   rmSync(shelled.dir, { recursive: true, force: true });
   const pad = (v: unknown, n: number): string => String(v).padEnd(n);
-  console.log(`${pad(u.name, 17)} ${pad(c.SB_LUT4 ?? 0, 5)} ${pad(c.SB_CARRY ?? 0, 6)} ${pad(ff, 5)} ${pad(c.SB_MAC16 ?? 0, 5)} | ${pad(lcs, 18)} ${fmax.join(' / ')}`);
+  const shellRegs = u.ports.filter((p) => p.role === null).reduce((n, p) => n + p.type.width, 0) + 1;
+  console.log(`${pad(u.name, 17)} ${pad(c.SB_LUT4 ?? 0, 5)} ${pad(c.SB_CARRY ?? 0, 6)} ${pad(ff, 5)} ${pad(c.SB_MAC16 ?? 0, 5)} | ${pad(`${lcs} (${shellRegs})`, 40)} ${fmax.join(' / ')}`);
 }
 
 // the multiply unit's cycles (start cycle to done cycle) on factors of typical sizes
@@ -71,5 +74,6 @@ const cases: [string, bigint, bigint, number][] = [
   ['mulr 32 × 32, k = 30', 2n ** 31n - 5n, 2n ** 30n + 3n, 30],
   ['mulr 53 × 53, k = 52', 2n ** 52n + 7n, 2n ** 52n - 9n, 52],
 ];
-console.log('\nmultiply unit cycles (start to done):');
+console.log(`\nmultiply unit cycles, start to done (isa.ts plans mul ${CYCLES.mul.fixed}, mulr ${CYCLES.mulr.fixed}):`);
 for (const [what, a, b, k] of cases) console.log(`  ${what.padEnd(24)} ${mulCycles(a, b, k)}`);
+console.log(`shift unit latency ${SHIFT_LATENCY} (isa.ts plans shr ${CYCLES.shr.fixed}, shl ${CYCLES.shl.fixed}, srnd ${CYCLES.srnd.fixed}); saturation unit latency ${SAT_LATENCY} (sat, satr ${CYCLES.sat.fixed}, lone ${CYCLES.lone.fixed}); both take an operation every cycle`);

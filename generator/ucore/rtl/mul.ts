@@ -9,7 +9,7 @@
  *          k      in  sint(8)    0 for mul; mulr's k (−128 … 127)
  *          busy   out uint(1)    an operation is under way (from the cycle after start to the one before done)
  *          done   out uint(1)    high for one cycle: p holds the result
- *          p      out sint(64)   the result (valid while done is high; changes at the next start)
+ *          p      out sint(64)   the result (valid while done is high; held until the cycle after the next start)
  * Latency: mulCycles(a, b, k) cycles from the start cycle to the done cycle; start may be raised again in the
  *          done cycle.
  *
@@ -25,7 +25,7 @@
  * chunks) and shifted into the 64-bit result register: after the chunks 0 … K + 3 it holds the answer. For
  * k ≤ −64 (K + 4 ≤ 0) the answer is 0.
  *
- * Pipeline: start (the factors registered, with what their chunks are) → prepare (|a|, |b|, the chunk counts,
+ * Pipeline: start (the factors registered with flags of their chunks; k's shift and columns) → prepare (|a|, |b|, the chunk counts,
  * the columns) → issue (one partial product or one empty column a cycle) → the chunks read → b's funnel shift
  * into the multiplier's input registers → its output register → the column sum → the result chunk. No carry
  * chain is longer than 20 bits; |a| and |b| are formed in 16-bit chunks (common.ts).
@@ -33,7 +33,7 @@
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { chunkedIncrement, lowOnes } from './common.js';
 
-/** Cycles from the issue of the last partial product to the done cycle. */
+/** Cycles beside the issue slots: start, prepare, and the five stages from the last issue to done. */
 const PIPE = 6;
 
 /** The 16-bit chunks of x that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value. */
