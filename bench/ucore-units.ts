@@ -1,6 +1,6 @@
 /**
- * The cost of the UP5K engine's arithmetic units (generator/ucore/rtl) on the iCE40 UP5K: each unit, and the
- * three side by side, through Yosys synth_ice40 -dsp (its cells: LUT4, carry, flip-flops, SB_MAC16), then inside
+ * The cost of the UP5K engine's arithmetic units (generator/ucore/rtl) on the iCE40 UP5K: each unit, the three
+ * side by side, and the shift and saturation units of a 32-bit datapath for comparison, through Yosys synth_ice40 -dsp (its cells: LUT4, carry, flip-flops, SB_MAC16), then inside
  * the timing shell of bench/ice40-synth.ts through nextpnr-ice40 --up5k at the target clock (Fmax, logic cells
  * with the shell's registers: one per input and output bit, and one); the multiply unit's cycles on factors of
  * typical sizes and the latencies of the other two, beside isa.ts's planned CYCLES.
@@ -33,9 +33,11 @@ function together(units: Module[]): Module {
 }
 
 const units = [mulUnit(), shiftUnit(16), satUnit()];
+// the shift and saturation units of a 32-bit datapath, for the comparison
+const narrow = [shiftUnit(16, 32), satUnit(32)];
 console.log(`UP5K: 5,280 logic cells, 8 SB_MAC16; target ${mhz} MHz`);
 console.log('unit              LUT4  carry  FF    MAC16 | placed LC with the shell (its registers)  Fmax MHz (seeds)');
-for (const u of [...units, together(units)]) {
+for (const u of [...units, together(units), ...narrow]) {
   const alone = await synthIce40(u, 'ucore-unit');
   const c = alone.cells;
   const ff = Object.entries(c)

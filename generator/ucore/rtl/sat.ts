@@ -20,36 +20,45 @@
  * the top chunk holding a one in stage 2. Stage 1 also decodes the bounds, stage 2 compares (in 16-bit chunks:
  * common.ts), stage 3 combines the chunks' verdicts and clamps: on the UP5K (about 3 ns a LUT level with its
  * routing) a 16-bit carry chain, the verdicts combined and a 3-way multiplexer do not fit one 48 MHz cycle.
+ *
+ * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5), lone sint(6)) serves the comparison of datapath
+ * widths.
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { byChunks, chunkCompares } from './common.js';
 
 export const SAT_LATENCY = 3;
 
-/** Module `ucore_sat`; ports and timing in the file comment. */
-export function satUnit(): Module {
-  const m = new ModuleBuilder('ucore_sat', { latency: SAT_LATENCY });
+/**
+ * Module `ucore_sat` (`ucore_sat<xlen>` for a datapath other than 64 bits: xlen 32 or 64; w then log2(xlen) bits,
+ * lone log2(xlen) + 1); ports and timing in the file comment.
+ */
+export function satUnit(xlen = 64): Module {
+  if (xlen !== 32 && xlen !== 64) throw new RangeError(`satUnit: xlen must be 32 or 64, got ${xlen}`);
+  const aw = Math.log2(xlen);
+  const chunks = xlen / 16;
+  const m = new ModuleBuilder(xlen === 64 ? 'ucore_sat' : `ucore_sat${xlen}`, { xlen, latency: SAT_LATENCY });
   m.clock();
-  const a = m.input('a', sint(64));
-  const w = m.input('w', uint(6));
+  const a = m.input('a', sint(xlen));
+  const w = m.input('w', uint(aw));
   const signed = m.input('sgn', uint(1));
   const range = m.input('range', uint(1));
-  const lo = m.input('lo', sint(64));
-  const hi = m.input('hi', sint(64));
+  const lo = m.input('lo', sint(xlen));
+  const hi = m.input('hi', sint(xlen));
 
   // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
   // hi = 2^(w − sgn) − 1: w ones (a decoder of w's six bits), halved when signed
-  const t = constant(2n ** 64n - 1n, uint(64)).shlBy(w).not();
-  const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(63, 1)), t));
+  const t = constant(2n ** BigInt(xlen) - 1n, uint(xlen)).shlBy(w).not();
+  const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(xlen - 1, 1)), t));
   const hiW = ones.asSigned();
-  const loW = mux(signed, ones.not(), constant(0, uint(64))).asSigned();
+  const loW = mux(signed, ones.not(), constant(0, uint(xlen))).asSigned();
   const a1 = m.pipe('a_q', a, { reset: null });
   const hi1 = m.pipe('hi_q', mux(range, hi, hiW), { reset: null });
   const lo1 = m.pipe('lo_q', mux(range, lo, loW), { reset: null });
   const au = a.asUnsigned();
-  const chunks = [0, 1, 2, 3].map((c) => leadingOne(au.slice(16 * c + 15, 16 * c)));
-  const nz1 = m.pipe('nz_q', cat(...chunks.map((c) => c.any).reverse()), { reset: null });
-  const idx1 = m.pipe('idx_q', cat(...chunks.map((c) => c.index).reverse()), { reset: null });
+  const ones16 = Array.from({ length: chunks }, (_, c) => leadingOne(au.slice(16 * c + 15, 16 * c)));
+  const nz1 = m.pipe('nz_q', cat(...ones16.map((c) => c.any).reverse()), { reset: null });
+  const idx1 = m.pipe('idx_q', cat(...ones16.map((c) => c.index).reverse()), { reset: null });
 
   // stage 2: the comparisons chunk by chunk (common.ts); the chunk of the leading one
   const cHi = chunkCompares(a1, hi1);
@@ -61,9 +70,9 @@ export function satUnit(): Module {
   const a2 = m.pipe('a2_q', a1, { reset: null });
   const hi2 = m.pipe('hi2_q', hi1, { reset: null });
   const lo2 = m.pipe('lo2_q', lo1, { reset: null });
-  const top = pickTop(nz1, idx1, 4);
+  const top = pickTop(nz1, idx1, chunks);
   const none = a1.msb().or(top.any.not());
-  const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(7)), top.index.zext(7).asSigned()), { reset: null });
+  const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
   // stage 3: the verdicts and the clamp
   const over = m.wire('over', byChunks(gtHi, eqHi));
@@ -83,9 +92,10 @@ export function satUnit(): Module {
 function pickTop(any: Expr, index: Expr, g: number): { any: Expr; index: Expr } {
   const b = index.width / g;
   const field = (i: number): Expr => index.slice(b * i + b - 1, b * i);
-  // the top group with a one (g = 4: two bits, each one LUT of the four flags)
-  let top: Expr = constant(0, uint(2));
-  for (let i = 1; i < g; i++) top = mux(any.bit(i), constant(i, uint(2)), top);
+  // the top group with a one (g = 2 or 4: one or two bits, each one LUT of the flags)
+  const tw = Math.log2(g);
+  let top: Expr = constant(0, uint(tw));
+  for (let i = 1; i < g; i++) top = mux(any.bit(i), constant(i, uint(tw)), top);
   const inner = select(top, Array.from({ length: g }, (_, i) => field(i)));
   return { any: any.orReduce(), index: cat(top, inner) };
 }

@@ -26,6 +26,8 @@
  * levels of 2:1 multiplexers each; the bits one stage drops are ORed into the sticky bit by a mask of its amount,
  * beside the shift), stage 3 finds the increment and where it carries to (srnd's 16-bit carry and the mode
  * logic), stage 4 increments in 16-bit chunks.
+ *
+ * A 32-bit variant (xlen = 32: a, y sint(32), amt uint(5)) serves the comparison of datapath widths.
  */
 import { ModuleBuilder, cat, constant, mux, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { chunkedIncrement, lowOnes } from './common.js';
@@ -41,19 +43,24 @@ export function reverseBits(x: Expr): Expr {
   return cat(...Array.from({ length: x.width }, (_, i) => x.bit(i)));
 }
 
-/** Module `ucore_shift_r<rbits>`; ports and timing in the file comment. */
-export function shiftUnit(rbits = 16): Module {
+/**
+ * Module `ucore_shift_r<rbits>` (`ucore_shift<xlen>_r<rbits>` for a datapath other than 64 bits: xlen 32 or 64,
+ * amt then log2(xlen) bits); ports and timing in the file comment.
+ */
+export function shiftUnit(rbits = 16, xlen = 64): Module {
   if (!Number.isInteger(rbits) || rbits < 1 || rbits > 32) throw new RangeError(`shiftUnit: rbits must be in 1 … 32, got ${rbits}`);
+  if (xlen !== 32 && xlen !== 64) throw new RangeError(`shiftUnit: xlen must be 32 or 64, got ${xlen}`);
   const g = rbits;
-  const W = 64 + g;
-  const m = new ModuleBuilder(`ucore_shift_r${rbits}`, { rbits, latency: SHIFT_LATENCY });
+  const W = xlen + g;
+  const aw = Math.log2(xlen);
+  const m = new ModuleBuilder(xlen === 64 ? `ucore_shift_r${rbits}` : `ucore_shift${xlen}_r${rbits}`, { rbits, xlen, latency: SHIFT_LATENCY });
   m.clock();
-  const a = m.input('a', sint(64));
-  const amt = m.input('amt', uint(6));
+  const a = m.input('a', sint(xlen));
+  const amt = m.input('amt', uint(aw));
   const op = m.input('op', uint(3));
   const rho = m.input('rho', uint(rbits));
 
-  // stages 1 and 2: the shifter, by amt[2:0] then by amt[5:3], with its sticky bit
+  // stages 1 and 2: the shifter, by amt[2:0] then by the rest of amt, with its sticky bit
   const isShl = op.eq(constant(SHIFT_OPS.shl, uint(3)));
   const au = a.asUnsigned();
   const x0 = cat(mux(isShl, reverseBits(au), au), constant(0, uint(g)));
@@ -61,7 +68,7 @@ export function shiftUnit(rbits = 16): Module {
   const s1 = shiftGroup(x0, amt.slice(2, 0), 0, fill0);
   const x1 = m.pipe('x1_q', s1.x, { reset: null });
   const st1 = m.pipe('sticky1_q', s1.dropped, { reset: null });
-  const amt1 = m.pipe('amt1_q', amt.slice(5, 3), { reset: null });
+  const amt1 = m.pipe('amt1_q', amt.slice(aw - 1, 3), { reset: null });
   const fill1 = m.pipe('fill1_q', fill0, { reset: null });
   const op1 = m.pipe('op1_q', op, { reset: null });
   const neg1 = m.pipe('neg1_q', a.msb(), { reset: null });

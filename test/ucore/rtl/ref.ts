@@ -42,26 +42,25 @@ export function drawFrom(state: number, rbits = 16): number {
   return rho;
 }
 
-const M64 = (1n << 64n) - 1n;
-
-/** A random 64-bit two's-complement value of `bits` significant bits (0 … 64), either sign. */
-export function ofBits(rng: Rng, bits: number): bigint {
+/** A random two's-complement value of `bits` significant bits (0 … xlen), either sign, as an xlen-bit word. */
+export function ofBits(rng: Rng, bits: number, xlen = 64): bigint {
   let v = 0n;
   for (let i = 0; i < bits; i += 16) v = (v << 16n) | BigInt(rng.int(0x10000));
   v &= (1n << BigInt(bits)) - 1n;
   if (bits > 0) v |= 1n << BigInt(bits - 1);
-  return BigInt.asIntN(64, rng.int(2) ? -v & M64 : v);
+  return BigInt.asIntN(xlen, rng.int(2) ? -v : v);
 }
 
-/** Edge values: 0, ±1, the 64-bit bounds, powers of two and their neighbours. */
-export function edge(rng: Rng): bigint {
-  const e = BigInt(rng.int(64));
-  const pick = [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), 1n << e, -(1n << e), (1n << e) - 1n, -(1n << e) + 1n, (1n << e) + 1n];
-  return BigInt.asIntN(64, pick[rng.int(pick.length)]);
+/** Edge values of an xlen-bit word: 0, ±1, its bounds, powers of two and their neighbours. */
+export function edge(rng: Rng, xlen = 64): bigint {
+  const e = BigInt(rng.int(xlen));
+  const X = BigInt(xlen);
+  const pick = [0n, 1n, -1n, (1n << (X - 1n)) - 1n, -(1n << (X - 1n)), 1n << e, -(1n << e), (1n << e) - 1n, -(1n << e) + 1n, (1n << e) + 1n];
+  return BigInt.asIntN(xlen, pick[rng.int(pick.length)]);
 }
 
-/** An operand: an edge value a fifth of the time, else a value of random size (up to 64 bits, often < 2^53). */
-export function operand(rng: Rng): bigint {
-  if (rng.int(5) === 0) return edge(rng);
-  return ofBits(rng, rng.int(3) === 0 ? rng.int(65) : rng.int(54));
+/** An operand: an edge value a fifth of the time, else a value of random size (up to xlen bits, often < 2^53). */
+export function operand(rng: Rng, xlen = 64): bigint {
+  if (rng.int(5) === 0) return edge(rng, xlen);
+  return ofBits(rng, rng.int(3) === 0 ? rng.int(xlen + 1) : rng.int(Math.min(54, xlen + 1)), xlen);
 }

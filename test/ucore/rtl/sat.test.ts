@@ -8,33 +8,34 @@ import { edge, iss, operand } from './ref.js';
 
 const lone: Instr = { op: 'lone', rd: 3, ra: 1 };
 
-describe('ucore saturation unit co-simulated against the ISS', () => {
+// the 32-bit variant against the ISS on 32-bit operands, widths and bounds (its results then fit 32 bits)
+describe.each([64, 32])('ucore saturation unit (%i-bit words) co-simulated against the ISS', (xlen) => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(satUnit());
+    m = await buildFromIr(satUnit(xlen));
   });
   afterAll(async () => {
     await m?.close();
   });
 
   it('sat (every width, signed and unsigned), satr and lone, one a cycle: values at and beside the bounds, random and edge values', async () => {
-    const rng = new Rng(4242);
+    const rng = new Rng(4242 + xlen);
     const N = 8000;
     const cols = { a: [] as bigint[], w: [] as number[], sgn: [] as number[], range: [] as number[], lo: [] as bigint[], hi: [] as bigint[] };
     const want: { y: bigint; hi: number; lo: number; lone: bigint; what: string }[] = [];
     const seen = { high: 0, low: 0, inside: 0, atBound: 0 };
     for (let n = 0; n < N; n++) {
       const range = rng.int(3) === 0;
-      const w = 1 + rng.int(63);
+      const w = 1 + rng.int(xlen - 1);
       const signed = rng.int(2) === 1;
-      let lo = operand(rng);
-      let hi = operand(rng);
+      let lo = operand(rng, xlen);
+      let hi = operand(rng, xlen);
       if (rng.int(10) !== 0 && lo > hi) [lo, hi] = [hi, lo]; // now and then lo > hi: the ISS's order decides
       const W = BigInt(w);
       const bLo = range ? lo : signed ? -(1n << (W - 1n)) : 0n;
       const bHi = range ? hi : signed ? (1n << (W - 1n)) - 1n : (1n << W) - 1n;
       const pick = rng.int(4);
-      const x = pick === 0 ? BigInt.asIntN(64, [bLo, bHi][rng.int(2)] + BigInt(rng.int(3) - 1)) : pick === 1 ? edge(rng) : operand(rng);
+      const x = pick === 0 ? BigInt.asIntN(xlen, [bLo, bHi][rng.int(2)] + BigInt(rng.int(3) - 1)) : pick === 1 ? edge(rng, xlen) : operand(rng, xlen);
       const ins: Instr = range ? { op: 'satr', rd: 3, ra: 1, lo, hi, q: 0 } : { op: 'sat', rd: 3, ra: 1, w, signed, q: 0 };
       const r = iss(ins, x);
       const l = iss(lone, x);
@@ -57,7 +58,7 @@ describe('ucore saturation unit co-simulated against the ISS', () => {
       inputs: { a: pad(cols.a, 0n), w: pad(cols.w, 1), sgn: pad(cols.sgn, 0), range: pad(cols.range, 0), lo: pad(cols.lo, 0n), hi: pad(cols.hi, 0n) },
       outputs: ['y', 'sat_hi', 'sat_lo', 'lone'],
     });
-    const y = t.outputs.y as bigint[];
+    const y = Array.from(t.outputs.y as ArrayLike<number | bigint>, (v) => BigInt(v)); // numbers up to 32 bits, bigints above
     const fh = t.outputs.sat_hi;
     const fl = t.outputs.sat_lo;
     const ln = t.outputs.lone;

@@ -15,18 +15,23 @@ function instr(op: ShiftOp, amt: number): Instr {
   return { op: 'shr', rd: 3, ra: 1, b: { reg: 2 }, mode: op };
 }
 
-// 16-bit draws (the default config) and 5-bit ones: every guard bit then falls off in the first shift stage too
-describe.each([16, 5])('ucore shift unit (%i-bit draws) co-simulated against the ISS', (g) => {
+// 16-bit draws (the default config) and 5-bit ones (every guard bit then falls off in the first shift stage too);
+// the 32-bit variant against the ISS on 32-bit operands, its results wrapped to 32 bits (only shl's exceed them)
+describe.each([
+  { g: 16, xlen: 64 },
+  { g: 5, xlen: 64 },
+  { g: 16, xlen: 32 },
+])('ucore shift unit ($g-bit draws, $xlen-bit words) co-simulated against the ISS', ({ g, xlen }) => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(shiftUnit(g));
+    m = await buildFromIr(shiftUnit(g, xlen));
   });
   afterAll(async () => {
     await m?.close();
   });
 
-  it('shl, shr in every mode and srnd, one a cycle: random and edge operands, amounts 0/1/63, rounding ties, srnd carry boundaries', async () => {
-    const rng = new Rng(2026 + g);
+  it('shl, shr in every mode and srnd, one a cycle: random and edge operands, amounts 0/1/xlen − 1, rounding ties, srnd carry boundaries', async () => {
+    const rng = new Rng(2026 + g + xlen);
     const N = 6000;
     const a: bigint[] = [];
     const amt: number[] = [];
@@ -39,24 +44,26 @@ describe.each([16, 5])('ucore shift unit (%i-bit draws) co-simulated against the
       const o = OPS[rng.int(OPS.length)];
       const lo = o === 'srnd' ? 1 : 0;
       const pick = rng.int(6);
-      const b = pick === 0 ? lo : pick === 1 ? 1 : pick === 2 ? 63 : lo + rng.int(64 - lo);
-      let x = operand(rng);
+      const b = pick === 0 ? lo : pick === 1 ? 1 : pick === 2 ? xlen - 1 : lo + rng.int(xlen - lo);
+      let x = operand(rng, xlen);
       const state = 1 + rng.int(2 ** 32 - 1);
       const r = drawFrom(state, g);
       if (b >= 1 && rng.int(4) === 0) {
         // the dropped fraction at a boundary: a tie of the rounding modes, or where srnd's carry begins
-        const q = BigInt.asIntN(64 - b, BigInt(rng.int(2 ** 32)) * BigInt(rng.int(2 ** 32)) * (rng.int(2) ? 1n : -1n));
+        const q = BigInt.asIntN(xlen - b, BigInt(rng.int(2 ** 32)) * BigInt(rng.int(2 ** 32)) * (rng.int(2) ? 1n : -1n));
         const frac = o === 'srnd' ? (b >= g ? BigInt(2 ** g - r) << BigInt(b - g) : (1n << BigInt(b)) - (BigInt(r) >> BigInt(g - b))) : 1n << BigInt(b - 1);
-        x = BigInt.asIntN(64, (q << BigInt(b)) + frac - BigInt(rng.int(2)));
+        x = BigInt.asIntN(xlen, (q << BigInt(b)) + frac - BigInt(rng.int(2)));
         if (o === 'srnd') seen.srndEdges++;
         else seen.ties++;
       }
       const ref = iss(instr(o, b), x, BigInt(b), g);
+      const y = BigInt.asIntN(xlen, ref.rd);
+      if (o !== 'shl' && y !== ref.rd) throw new Error(`${o} of a ${xlen}-bit value left ${xlen} bits: ${ref.rd}`);
       a.push(x);
       amt.push(b);
       op.push(SHIFT_OPS[o]);
       rho.push(r);
-      want.push(ref.rd);
+      want.push(y);
       what.push(`${o} a=${x} amt=${b} rho=${r}`);
       seen.ops.add(o);
     }
@@ -64,7 +71,7 @@ describe.each([16, 5])('ucore shift unit (%i-bit draws) co-simulated against the
     const L = SHIFT_LATENCY;
     const pad = <T>(v: T[], z: T): T[] => [...v, ...Array<T>(L).fill(z)];
     const t = await m.play({ inputs: { a: pad(a, 0n), amt: pad(amt, 0), op: pad(op, 0), rho: pad(rho, 0) }, outputs: ['y'] });
-    const y = t.outputs.y as bigint[];
+    const y = Array.from(t.outputs.y as ArrayLike<number | bigint>, (v) => BigInt(v)); // numbers up to 32 bits, bigints above
     expect(y.length).toBe(N + L);
     // y at cycle n + L is the result of the inputs of cycle n: every word compared
     for (let n = 0; n < N; n++) if (y[n + L] !== want[n]) throw new Error(`${what[n]}: got ${y[n + L]}, expected ${want[n]}`);
