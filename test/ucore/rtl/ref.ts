@@ -1,0 +1,66 @@
+/**
+ * The reference of the arithmetic unit co-simulations: the ISS itself, one instruction at a time (ra = r1,
+ * b = r2, rd = r3 on one Machine), and the operands the tests draw.
+ */
+import type { Instr } from '../../../generator/ucore/isa.js';
+import { Machine } from '../../../sim/ucore/iss.js';
+import { Rng } from '../../../sim/rng.js';
+
+/** The machines, by the bits of a draw (LFSR width 32, 16 steps a draw). */
+const machines = new Map<number, Machine>();
+function machineFor(rbits: number): Machine {
+  let m = machines.get(rbits);
+  if (!m) {
+    m = new Machine({ memWords: 16, lanes: 1, lfsr: { width: 32, rbits, leap: 16 }, quantities: 1 });
+    machines.set(rbits, m);
+  }
+  return m;
+}
+
+/**
+ * What the ISS leaves after `ins` (reading r1 = a, r2 = b, lane 0 in r4, writing r3): r3 and the counters it
+ * added; `rbits`: the bits of a draw of the machine's LFSRs.
+ */
+export function iss(ins: Instr, a: bigint, b = 0n, rbits = 16): { rd: bigint; satHi: number; satLo: number } {
+  const machine = machineFor(rbits);
+  machine.regs[1] = a;
+  machine.regs[2] = b;
+  machine.regs[3] = 0n;
+  machine.regs[4] = 0n;
+  const hi = machine.sat[0];
+  const lo = machine.sat[1];
+  machine.run({ code: [ins, { op: 'halt' }], labels: new Map() });
+  return { rd: machine.regs[3], satHi: machine.sat[0] - hi, satLo: machine.sat[1] - lo };
+}
+
+/** The ISS's LFSR lane 0 set to `state`; its next draw (the state is set again for the instruction). */
+export function drawFrom(state: number, rbits = 16): number {
+  const machine = machineFor(rbits);
+  machine.lfsr[0] = state;
+  const rho = machine.draw(0);
+  machine.lfsr[0] = state;
+  return rho;
+}
+
+/** A random two's-complement value of `bits` significant bits (0 … xlen), either sign, as an xlen-bit word. */
+export function ofBits(rng: Rng, bits: number, xlen = 64): bigint {
+  let v = 0n;
+  for (let i = 0; i < bits; i += 16) v = (v << 16n) | BigInt(rng.int(0x10000));
+  v &= (1n << BigInt(bits)) - 1n;
+  if (bits > 0) v |= 1n << BigInt(bits - 1);
+  return BigInt.asIntN(xlen, rng.int(2) ? -v : v);
+}
+
+/** Edge values of an xlen-bit word: 0, ±1, its bounds, powers of two and their neighbours. */
+export function edge(rng: Rng, xlen = 64): bigint {
+  const e = BigInt(rng.int(xlen));
+  const X = BigInt(xlen);
+  const pick = [0n, 1n, -1n, (1n << (X - 1n)) - 1n, -(1n << (X - 1n)), 1n << e, -(1n << e), (1n << e) - 1n, -(1n << e) + 1n, (1n << e) + 1n];
+  return BigInt.asIntN(xlen, pick[rng.int(pick.length)]);
+}
+
+/** An operand: an edge value a fifth of the time, else a value of random size (up to xlen bits, often < 2^53). */
+export function operand(rng: Rng, xlen = 64): bigint {
+  if (rng.int(5) === 0) return edge(rng, xlen);
+  return ofBits(rng, rng.int(3) === 0 ? rng.int(xlen + 1) : rng.int(Math.min(54, xlen + 1)), xlen);
+}
