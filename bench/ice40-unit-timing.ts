@@ -23,7 +23,7 @@ import { chipParams } from '../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../host/chip/config.js';
 
 /** The UP5K engine's core with the config's step program (generator/ucore/rtl/core.ts). */
-const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(chipParams(chipTrainConfig(c, 0), c.numeric), true));
+const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(chipParams(chipTrainConfig(c, 0), c.numeric), true), c.numeric.lfsr.rbits);
 const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore };
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3'] = process.argv.slice(2);
 const make = UNITS[unitName];

@@ -21,10 +21,11 @@ export interface MachineConfig {
   /** saturation counter pairs (quantities) */
   quantities: number;
   /**
-   * Cycles of an instruction that processed `elements` vector elements; default the plan in isa.ts CYCLES.
-   * The co-simulation of an RTL core gives the core's own (generator/ucore/rtl/core.ts coreCycles).
+   * Cycles of an instruction; default the plan in isa.ts CYCLES. `elements`: the vector elements it processed,
+   * or for sat / satr the clamps it counted (0 or 1); `operands`: mul's and mulr's factors. The co-simulation of
+   * an RTL core gives the core's own (generator/ucore/rtl/core.ts coreCycles).
    */
-  timing?: (ins: Instr, elements: number) => number;
+  timing?: (ins: Instr, elements: number, operands?: readonly [bigint, bigint]) => number;
 }
 
 export class IssError extends Error {}
@@ -187,6 +188,7 @@ export class Machine {
       if (ins === undefined) throw new IssError(`pc ${pc} outside the program (0 … ${code.length - 1})`);
       let next = pc + 1;
       let elements = 0;
+      let operands: [bigint, bigint] | undefined;
       switch (ins.op) {
         case 'li':
           this.w(ins.rd, ins.imm);
@@ -207,10 +209,12 @@ export class Machine {
           this.w(ins.rd, this.r(ins.ra) ^ this.s(ins.b));
           break;
         case 'mul':
-          this.w(ins.rd, this.r(ins.ra) * this.s(ins.b));
+          operands = [this.r(ins.ra), this.s(ins.b)];
+          this.w(ins.rd, operands[0] * operands[1]);
           break;
         case 'mulr': {
-          const p = this.r(ins.ra) * this.s(ins.b);
+          operands = [this.r(ins.ra), this.s(ins.b)];
+          const p = operands[0] * operands[1];
           this.w(ins.rd, ins.k <= 0 ? p << BigInt(-ins.k) : shiftRound(p, ins.k, 'nearest'));
           break;
         }
@@ -247,12 +251,17 @@ export class Machine {
           const W = BigInt(ins.w);
           const lo = ins.signed ? -(1n << (W - 1n)) : 0n;
           const hi = ins.signed ? (1n << (W - 1n)) - 1n : (1n << W) - 1n;
-          this.w(ins.rd, this.clamp(this.r(ins.ra), lo, hi, ins.q));
+          const r = this.r(ins.ra);
+          this.w(ins.rd, this.clamp(r, lo, hi, ins.q));
+          elements = r > hi || r < lo ? 1 : 0;
           break;
         }
-        case 'satr':
-          this.w(ins.rd, this.clamp(this.r(ins.ra), ins.lo, ins.hi, ins.q));
+        case 'satr': {
+          const r = this.r(ins.ra);
+          this.w(ins.rd, this.clamp(r, ins.lo, ins.hi, ins.q));
+          elements = r > ins.hi || r < ins.lo ? 1 : 0;
           break;
+        }
         case 'ld':
           this.w(ins.rd, this.load(this.idx(ins.ra, 'address') + ins.off, ins.n, ins.signed));
           break;
@@ -315,14 +324,14 @@ export class Machine {
           elements = this.vupd(ins);
           break;
       }
-      this.account(ins, elements);
+      this.account(ins, elements, operands);
       pc = next;
     }
   }
 
-  private account(ins: Instr, elements: number): void {
+  private account(ins: Instr, elements: number, operands?: readonly [bigint, bigint]): void {
     const c = CYCLES[ins.op];
-    const n = this.cfg.timing ? this.cfg.timing(ins, elements) : c.fixed + (c.perElement ?? 0) * elements;
+    const n = this.cfg.timing ? this.cfg.timing(ins, elements, operands) : c.fixed + (c.perElement ?? 0) * elements;
     this.cycles += n;
     this.instructions++;
     this.opCycles.set(ins.op, (this.opCycles.get(ins.op) ?? 0) + n);

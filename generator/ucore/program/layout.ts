@@ -84,6 +84,8 @@ export class Layout {
  *   scratch    dist (B WIDE), kz (B gram words), delta (n_max δ values), mod (the modulator's coefficients and
  *              ξ), out.logits (B × C), out.errs (B × C err words), out.e (C WIDE), out.class (inference)
  *   tables     rom.expNeg, rom.exp, rom.rsqrt, rom.recip (the table functions' ROM images, tables.ts)
+ *   counters   sat: the saturation counters (the RTL core's: counter index q at sat + 4q, its high then its low
+ *              count, 32 bits each)
  */
 export function chipLayout(P: ChipParams, pixels = true): Layout {
   const N = P.numeric;
@@ -124,5 +126,7 @@ export function chipLayout(P: ChipParams, pixels = true): Layout {
   lay.alloc('out.e', C * WIDE);
   lay.alloc('out.class', 1);
   for (const [name, tf] of Object.entries(P.tables)) lay.alloc(`rom.${name}`, tableImage(tf).words.length);
+  // the saturation counters as the RTL core keeps them: per counter index q < 32, high then low, 2 words each
+  lay.alloc('sat', 4 * 32);
   return lay;
 }

@@ -51,11 +51,14 @@
  * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 5; max, min, slt 7; ld of n words n + 9;
  * st of n words n + 6.
  */
-import { cat, constant, HdlError, ModuleBuilder, mux, select, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
+import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
 import type { Instr } from '../isa.js';
 import { NUM_REGS, RETURN_STACK } from '../isa.js';
 import type { StepProgram } from '../program/step.js';
+import { mulCycles, mulUnit } from './mul.js';
+import { SAT_LATENCY, satUnit } from './sat.js';
+import { SHIFT_LATENCY, shiftUnit } from './shift.js';
 
 export interface CoreConfig {
   /** the program image (encode.ts); the descriptors are not used by this core */
@@ -65,6 +68,10 @@ export interface CoreConfig {
   data?: readonly number[];
   /** SPRAM words (0 … 65536; addresses 0 …) */
   spramWords: number;
+  /** where the saturation counters are (block RAM: 4 words a quantity, its high then its low counter, 32 bits each) */
+  satBase: number;
+  /** the LFSR draws' bits (numeric.lfsr.rbits; default 16) */
+  rbits?: number;
   /**
    * The ROM's layout for programs loaded later (a co-simulation): its size and the first pool word (default:
    * the image's, the pool right after the instructions)
@@ -73,9 +80,23 @@ export interface CoreConfig {
   poolBase?: number;
 }
 
-/** Cycles this core takes for an instruction (the ISS's timing in the co-simulation). */
-export function coreCycles(ins: Instr): number {
+/** Cycles this core takes for an instruction (the ISS's timing in the co-simulation: isa.ts MachineConfig.timing). */
+export function coreCycles(ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number {
   switch (ins.op) {
+    case 'mul':
+    case 'mulr': {
+      if (!operands) throw new HdlError(`ucore core: the cycles of ${ins.op} depend on its factors`);
+      return 8 + mulCycles(operands[0], operands[1], ins.op === 'mulr' ? ins.k : 0);
+    }
+    case 'shl':
+    case 'shr':
+      return 8 + SHIFT_LATENCY;
+    case 'sat':
+    case 'satr':
+      // a clamp's counter: read (3), incremented (1), written (2)
+      return 8 + SAT_LATENCY + 6 * elements;
+    case 'lone':
+      return 8 + SAT_LATENCY;
     case 'b':
     case 'call':
     case 'ret':
@@ -95,7 +116,7 @@ export function coreCycles(ins: Instr): number {
 }
 
 /** The opcodes this core executes. */
-export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt']);
+export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'sat', 'satr', 'lone', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt']);
 
 const code = (op: Instr['op']): number => {
   const s = OPCODES.find((o) => o.op === op);
@@ -127,7 +148,8 @@ export function romImage(image: Image, poolBase = poolBaseOf(image.words.length,
 const bitsFor = (depth: number): number => Math.max(1, Math.ceil(Math.log2(depth)));
 
 export function ucoreCore(cfg: CoreConfig): Module {
-  const { image, ebrWords, spramWords } = cfg;
+  const { image, ebrWords, spramWords, satBase } = cfg;
+  if (!Number.isInteger(satBase) || satBase < EBR_BASE || satBase + 4 * 32 > EBR_BASE + ebrWords) throw new HdlError(`ucore core: the counters at ${satBase} (128 words) are not in block RAM (${EBR_BASE} … ${EBR_BASE + ebrWords - 1})`);
   if (!Number.isInteger(spramWords) || spramWords < 0 || spramWords > EBR_BASE) throw new HdlError(`ucore core: spramWords ${spramWords} not in 0 … ${EBR_BASE}`);
   if (!Number.isInteger(ebrWords) || ebrWords < 2) throw new HdlError(`ucore core: ebrWords ${ebrWords} must be ≥ 2`);
   const poolBase = cfg.poolBase ?? poolBaseOf(image.words.length, image.pool.length);
@@ -146,7 +168,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'LOAD', 'WLO', 'WHI', 'STORE']);
+  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE']);
   type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
   const at = (s: State): Expr => S.is(st, s);
@@ -159,13 +181,16 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // ---- the ROM: instructions (FETCH), pool words (DECODE: low, OPLO: high)
   const romMem = m.memory('rom', { depth: romWords, type: uint(32), style: 'block', init: Array.from({ length: romWords }, (_, i) => rom[i] ?? 0n) });
   const romAddr = m.wire('rom_addr', uint(12));
-  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')) });
+  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')).or(at('EXLO')).or(at('EXHI')) });
 
   // ---- decode (from the ROM's word in DECODE into registers)
   const ir = romQ;
   const opc = ir.slice(5, 0);
   const isOp = (op: Instr['op']): Expr => opc.eq(code(op));
-  const branchW = opc.slice(5, 2).eq(0x1c >> 2); // beq bne blt bge: the O9 operand
+  const branchW = opc.slice(5, 2).eq(0x1c >> 2); // beq bne blt bge
+  const o9W = branchW.or(isOp('mulr')); // the O9 operand (branches, mulr)
+  const shiftW = isOp('shl').or(isOp('shr'));
+  const satrW = isOp('satr');
   const stW = opc.slice(5, 2).eq(0x28 >> 2); // 0x28 … 0x2b
   const dec = <T extends string>(name: string, value: Expr): Expr => m.pipe(`${name}_q` as T, value, { reset: null, enable: at('DECODE') });
   const f = {
@@ -182,8 +207,21 @@ export function ucoreCore(cfg: CoreConfig): Module {
     li: dec('is_li', isOp('li')),
     add: dec('is_add', isOp('add').or(isOp('li'))),
     logic: dec('is_logic', isOp('and').or(isOp('or')).or(isOp('xor')).or(isOp('li'))),
+    // the units: multiply (mul, mulr), shift (shl, shr), saturation (sat, satr, lone)
+    mul: dec('is_mul', isOp('mul').or(isOp('mulr'))),
+    shift: dec('is_shift', shiftW),
+    sat: dec('is_sat', isOp('sat').or(satrW).or(isOp('lone'))),
+    satr: dec('is_satr', satrW),
+    lone: dec('is_lone', isOp('lone')),
   };
-  const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).and(opc.ne(code('mul'))).or(isOp('li')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
+  const unitOp = f.mul.or(f.shift).or(f.sat);
+  // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
+  const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
+  const shiftOp = dec('shift_op', mux(isOp('shl'), constant(0, uint(3)), ir.slice(24, 23).zext(3).addWrap(1)));
+  const satW = dec('sat_w', ir.slice(26, 21));
+  const satSigned = dec('sat_signed', ir.bit(27));
+  const satQ = dec('sat_counter', ir.slice(20, 16));
+  const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).or(isOp('li')).or(isOp('mulr')).or(shiftW).or(isOp('sat')).or(satrW).or(isOp('lone')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
   const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
   const fn = dec('alu_fn', opc.slice(3, 0)); // add sub and or xor by the low bits; max 6, min 7, slt 8
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
@@ -192,16 +230,21 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const rdQ = dec('rd', ir.slice(15, 11));
   const raQf = dec('ra', ir.slice(10, 6));
   const target = dec('target', ir.slice(22, 11));
-  const mode = dec('operand_mode', ir.slice(31, 30));
-  // the operand field: O9 (branches) or O16, unsigned (pool index, block RAM offset) or signed (immediate)
-  const vIdx = mux(branchW, ir.slice(29, 23).zext(14), ir.slice(29, 16));
-  const immLo = dec('imm_low', mux(branchW, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned());
+  // the second operand's mode: O9 / O16's mode bits; a shift's amount (immediate or register); satr's pool pair
+  const shiftMode = mux(ir.bit(22), constant(1, uint(2)), constant(0, uint(2)));
+  const mode = dec('operand_mode', mux(shiftW, shiftMode, mux(satrW, constant(3, uint(2)), ir.slice(31, 30))));
+  // the operand field: O9 or O16 (satr: its pair), unsigned (pool index, block RAM offset) or signed (immediate)
+  const vIdx = mux(o9W, ir.slice(29, 23).zext(14), mux(satrW, ir.slice(31, 21).zext(14), ir.slice(29, 16)));
+  const immLo = dec('imm_low', mux(shiftW, ir.slice(21, 16).zext(32), mux(o9W, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned()));
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
   const idxBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, (romWords - poolBase) / 2))));
   if (poolBase % 2 ** (idxBits + 1) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${2 ** (idxBits + 1)} (the ROM holds ${(romWords - poolBase) / 2} pool entries)`);
   const poolWord = constant(poolBase, uint(12)).or(vIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
   const poolHiAddr = dec('pool_high', poolWord.or(1));
+  // satr's upper bound: the next pool entry (an adder, but from registers: read in EXLO and EXHI)
+  const pool2Lo = dec('pool2_low', poolWord.addWrap(2));
+  const pool2Hi = dec('pool2_high', poolWord.addWrap(3));
   // a branch (a conditional one or dbnz, its comparison registered in EXHI) is taken at the next FETCH
   const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
   const eqQ = m.reg('eq_q', uint(1), { reset: null });
@@ -209,13 +252,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const nzQ = m.reg('nonzero_q', uint(1), { reset: null });
   const take = m.wire('branch_taken', jumpQ.and(mux(f.dbnz, nzQ, select(sel2, [eqQ, eqQ.not(), ltQ, ltQ.not()]))));
   const fetchAt = m.wire('fetch_addr', mux(take, target, pc));
-  m.assign(romAddr, mux(at('FETCH'), fetchAt, mux(at('OPLO'), poolHiAddr, poolWord)));
+  m.assign(romAddr, select(cat(at('FETCH'), at('OPLO'), at('EXLO'), at('EXHI')), [poolWord, pool2Hi, pool2Lo, poolWord, poolHiAddr, poolWord, poolWord, poolWord, fetchAt], poolWord));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const raW = ir.slice(10, 6);
-  const rbW = mux(stW, ir.slice(15, 11), mux(branchW, ir.slice(27, 23), ir.slice(20, 16)));
+  const rbW = mux(stW, ir.slice(15, 11), mux(o9W, ir.slice(27, 23), ir.slice(20, 16)));
   const rbQf = dec('rb', rbW);
   const raZero = dec('ra_zero', raW.eq(0));
   const rbZero = dec('rb_zero', rbW.eq(0));
@@ -270,10 +313,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const memK = m.reg('mem_k_q', uint(3), { reset: null });
   const memAcc = m.reg('mem_acc_q', uint(64), { reset: null });
   const inEbr = m.reg('mem_in_ebr_q', uint(1), { reset: null });
+  // words of the access under way: ld/st's n, or 2 for a saturation counter (cnt_q: its read-increment-write)
+  const memN = m.reg('mem_n_q', uint(3), { reset: null });
+  const cntQ = m.reg('counter_update_q', uint(1), { reset: 0 });
+  const cntAddrQ = m.reg('counter_addr_q', uint(17), { reset: null });
   const dmem = m.memory('dmem', { depth: ebrWords, type: uint(16), style: 'block', init: Array.from({ length: ebrWords }, (_, i) => BigInt((cfg.data ?? [])[i] ?? 0)) });
   const ebrIdx = memAddr.subWrap(EBR_BASE).trunc(bitsFor(ebrWords));
   const storing = at('STORE');
-  const loading = at('LOAD').and(memK.lt(nWords));
+  const loading = at('LOAD').and(memK.lt(memN));
   const storeWord = select(memK.trunc(2), [stLoQ.slice(15, 0), stLoQ.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
   dmem.write(ebrIdx, storeWord, storing.and(inEbr));
   const dQ = dmem.readSync('dmem_q', ebrIdx, { en: loading.and(inEbr) });
@@ -295,6 +342,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const resHiQ = m.reg('result_high_q', uint(32), { reset: null });
   const lastAddrQ = m.reg('addr_last_q', uint(18), { reset: null });
   const addrOk = m.wire('addr_ok', firstOkQ.and(resHiQ.eq(0)).and(lastAddrQ.bit(17).not()).and(mapped(lastAddrQ.trunc(17))).and(lastAddrQ.bit(16).eq(resLoQ.bit(16))));
+
+  // ---- the units (separate modules): multiply, shift, saturation; operands the 64-bit a and b of EXHI's
+  // registers (a_q, b_q the high halves, a_low_q, b_low_q the low), satr's upper bound the next pool entry
+  const a64 = cat(aQ, aLoQ).asSigned();
+  const b64 = cat(bQ, bLoQ).asSigned();
+  const c2LoQ = m.reg('pool2_word_q', uint(32), { reset: null });
+  const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK });
+  const shiftU = m.instance('u_shift', shiftUnit(cfg.rbits ?? 16, 64), { a: a64, amt: bLoQ.trunc(6), op: shiftOp, rho: constant(0, uint(cfg.rbits ?? 16)) });
+  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned() });
+  const uwaitQ = m.reg('unit_wait_q', uint(3), { reset: null });
+  const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
+  const unitY = mux(f.mul, mulU.out('p'), mux(f.shift, shiftU.out('y'), mux(f.lone, satU.out('lone').sext(64), satU.out('y')))).asUnsigned();
+  const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitQ.eq(0)));
+  const clamped = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
+  // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
+  const counterAt = constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17));
 
   // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
@@ -391,10 +454,41 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
         $.set(memK, 0);
         $.set(memAcc, 0);
+        $.set(memN, nWords);
+        $.set(c2LoQ, romQ);
         $.if(f.alu, () => write($, rdQ, 1, result))
           .elseIf(f.sel, () => $.set(st, S.v.SELHI))
           .elseIf(f.dbnz, () => write($, raQf, 1, s32))
-          .elseIf(f.ld.or(f.st), () => $.set(st, S.v.ACHK));
+          .elseIf(f.ld.or(f.st), () => $.set(st, S.v.ACHK))
+          .elseIf(unitOp, () => $.set(st, S.v.UNIT));
+      })
+      .case(S.v.UNIT, () => {
+        $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uint(3)), constant(SAT_LATENCY - 1, uint(3))));
+        $.set(st, S.v.UWAIT);
+      })
+      .case(S.v.UWAIT, () => {
+        $.set(uwaitQ, uwaitQ.subWrap(1));
+        $.if(unitReady, () => {
+          $.set(res64Q, unitY);
+          $.set(st, S.v.WLO);
+          $.if(clamped, () => {
+            // the clamp counted: its counter read, incremented (CINC), written back; then the result
+            $.set(cntQ, 1);
+            $.set(memAddr, counterAt);
+            $.set(cntAddrQ, counterAt);
+            $.set(inEbr, 1);
+            $.set(memN, 2);
+            $.set(memK, 0);
+            $.set(memAcc, 0);
+            $.set(st, S.v.LOAD);
+          });
+        });
+      })
+      .case(S.v.CINC, () => {
+        $.set(stLoQ, memAcc.trunc(32).addWrap(1));
+        $.set(memAddr, cntAddrQ);
+        $.set(memK, 0);
+        $.set(st, S.v.STORE);
       })
       .case(S.v.ACHK, () => {
         $.set(st, mux(f.ld, S.v.LOAD, S.v.STORE));
@@ -410,22 +504,25 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.LOAD, () => {
         $.set(memK, memK.addWrap(1));
-        $.if(memK.lt(nWords), () => $.set(memAddr, memAddr.addWrap(1)));
+        $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
         $.if(memK.ne(0), () => $.set(memAcc, got));
-        $.if(memK.eq(nWords), () => $.set(st, S.v.WLO));
+        $.if(memK.eq(memN), () => $.set(st, mux(cntQ, S.v.CINC, S.v.WLO)));
       })
       .case(S.v.WLO, () => {
-        write($, rdQ, 0, loaded.trunc(32));
+        write($, rdQ, 0, mux(f.ld, loaded, res64Q).trunc(32));
         $.set(st, S.v.WHI);
       })
       .case(S.v.WHI, () => {
-        write($, rdQ, 1, loaded.slice(63, 32));
+        write($, rdQ, 1, mux(f.ld, loaded, res64Q).slice(63, 32));
         $.set(st, S.v.FETCH);
       })
       .case(S.v.STORE, () => {
         $.set(memK, memK.addWrap(1));
         $.set(memAddr, memAddr.addWrap(1));
-        $.if(memK.eq(nWords.subWrap(1)), () => $.set(st, S.v.FETCH));
+        $.if(memK.eq(memN.subWrap(1)), () => {
+          $.set(st, mux(cntQ, S.v.WLO, S.v.FETCH));
+          $.set(cntQ, 0);
+        });
       })
       .default(() => $.set(st, S.v.IDLE));
   });
@@ -437,8 +534,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
 }
 
 /** The core that runs the step program `sp`: its image, its block RAM data (the table ROMs in place), all of SPRAM. */
-export function ucoreCoreOf(sp: StepProgram): Module {
+export function ucoreCoreOf(sp: StepProgram, rbits: number): Module {
   const data: number[] = new Array<number>(sp.layout.ebrWords).fill(0);
   for (const img of sp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
-  return ucoreCore({ image: encode(sp.program), ebrWords: sp.layout.ebrWords, data, spramWords: EBR_BASE });
+  return ucoreCore({ image: encode(sp.program), ebrWords: sp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: sp.layout.at('sat'), rbits });
 }

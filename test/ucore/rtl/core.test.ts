@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Asm, imm, type Label } from '../../../generator/ucore/asm.js';
 import { encode, EBR_BASE, type Image } from '../../../generator/ucore/encode.js';
 import { NUM_REGS, type Reg } from '../../../generator/ucore/isa.js';
-import { coreCycles, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
+import { CORE_OPS, coreCycles, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
 import { QUANTITIES } from '../../../generator/numeric.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
@@ -43,11 +43,49 @@ function operand(data: readonly Reg[]): Reg | ReturnType<typeof imm> {
 }
 
 const ALU = ['add', 'sub', 'and', 'or', 'xor', 'max', 'min', 'slt'] as const;
+const MODES = ['floor', 'truncate', 'nearest', 'nearest-even'] as const;
+/** counter words past the programs' block RAM */
+const COUNTERS = 4 * 32;
+
+/** An instruction of a unit: mul, mulr, shl, shr, sat, satr, lone (r12: a shift amount held in a register). */
+function unitOp(a: Asm, data: readonly Reg[]): void {
+  const [rd, ra] = [rnd.pick(data), rnd.pick(data)];
+  switch (rnd.int(0, 6)) {
+    case 0:
+      a.mul(rd, ra, operand(data));
+      break;
+    case 1:
+      a.mulr(rd, ra, rnd.int(0, 2) === 0 ? imm(rnd.int(-64, 63)) : rnd.pick(data), rnd.int(-64, 63));
+      break;
+    case 2:
+    case 3: {
+      let amt: Reg | ReturnType<typeof imm> = imm(rnd.int(0, 63));
+      if (rnd.int(0, 1) === 0) {
+        a.li(12, rnd.pick([0, 1, 31, 32, 33, 63, rnd.int(0, 63)]));
+        amt = 12;
+      }
+      if (rnd.int(0, 3) === 0) a.shl(rd, ra, amt);
+      else a.shr(rd, ra, amt, rnd.pick(MODES));
+      break;
+    }
+    case 4:
+      a.sat(rd, ra, rnd.pick([1, 2, 8, 16, 24, 31, 32, 33, 48, 63, rnd.int(1, 63)]), rnd.int(0, 1) === 1, rnd.int(0, QUANTITIES.length - 1));
+      break;
+    case 5: {
+      const x = BigInt(rnd.int(-(2 ** 30), 2 ** 30)) << BigInt(rnd.int(0, 30));
+      const y = x + (BigInt(rnd.int(0, 2 ** 30)) << BigInt(rnd.int(0, 30)));
+      a.satr(rd, ra, x, y, rnd.int(0, QUANTITIES.length - 1));
+      break;
+    }
+    default:
+      a.lone(rd, ra);
+  }
+}
 
 /** A random program of the core's instructions; r13 points into block RAM, r14 into SPRAM, r15 counts loops. */
 function randomProgram(blocks: number): Asm {
   const a = new Asm();
-  const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const [ebrP, spP, cnt] = [13, 14, 15];
   const subs: Label[] = [a.label('sub0'), a.label('sub1')];
   const alu = (k: number) => {
@@ -56,9 +94,13 @@ function randomProgram(blocks: number): Asm {
   a.li(ebrP, EBR_BASE + rnd.int(0, EBR - 8));
   a.li(spP, rnd.int(0, SPRAM - 8));
   for (let k = 0; k < blocks; k++) {
-    switch (rnd.int(0, 7)) {
+    switch (rnd.int(0, 8)) {
       case 0:
         alu(rnd.int(1, 4));
+        break;
+      case 8:
+        unitOp(a, data);
+        unitOp(a, data);
         break;
       case 1:
         a.li(rnd.pick(data), rnd.pick([BIG(), BigInt(rnd.int(-8192, 8191)), BigInt(EBR_BASE + rnd.int(0, 100))]));
@@ -71,7 +113,8 @@ function randomProgram(blocks: number): Asm {
         break;
       case 4: {
         const over = a.label('over');
-        a[rnd.pick(['beq', 'bne', 'blt', 'bge'] as const)](rnd.pick(data), rnd.int(0, 3) === 0 ? imm(rnd.int(-64, 63)) : rnd.pick(data), over);
+        if (rnd.int(0, 5) === 0) a.b(over);
+        else a[rnd.pick(['beq', 'bne', 'blt', 'bge'] as const)](rnd.pick(data), rnd.int(0, 3) === 0 ? imm(rnd.int(-64, 63)) : rnd.pick(data), over);
         alu(rnd.int(1, 3));
         a.bind(over);
         break;
@@ -110,13 +153,13 @@ function randomProgram(blocks: number): Asm {
 const halves = (regs: readonly bigint[]): bigint[] => regs.flatMap((v) => [BigInt.asUintN(32, v), BigInt.asUintN(32, v >> 32n)]);
 
 function machine(): Machine {
-  return new Machine({ memWords: EBR_BASE + EBR, lanes: 1, lfsr: { width: 16, rbits: 8, leap: 1 }, quantities: QUANTITIES.length, timing: (ins) => coreCycles(ins) });
+  return new Machine({ memWords: EBR_BASE + EBR, lanes: 1, lfsr: { width: 16, rbits: 8, leap: 1 }, quantities: QUANTITIES.length, timing: coreCycles });
 }
 
 describe('ucore RTL core against the ISS', () => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR, spramWords: EBR_BASE, romWords: ROM, poolBase: POOL_BASE }));
+    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR + COUNTERS, spramWords: EBR_BASE, satBase: EBR_BASE + EBR, romWords: ROM, poolBase: POOL_BASE, rbits: 8 }));
   }, 600_000);
   afterAll(async () => {
     await m?.close();
@@ -131,6 +174,7 @@ describe('ucore RTL core against the ISS', () => {
     await m.pokeMem('ucore_core.rfa', 0, r);
     await m.pokeMem('ucore_core.rfb', 0, r);
     await m.pokeMem('ucore_core.dmem', 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
+    await m.pokeMem('ucore_core.dmem', EBR, new Array<number>(COUNTERS).fill(0));
     await m.pokeMem('ucore_core.spram', 0, Array.from(mem.subarray(0, SPRAM)));
     await m.poke('entry', entry);
     await m.poke('start', 1);
@@ -140,10 +184,12 @@ describe('ucore RTL core against the ISS', () => {
     return { fault: await m.peek('fault'), cycles: await m.peek('cycles') };
   }
 
-  it('runs 40 random programs as the ISS does: every register, data word and cycle', async () => {
+  it('runs 60 random programs (units and counters too) as the ISS does: every register, data word, counter and cycle', async () => {
     await m.reset(2);
     let instructions = 0;
-    for (let t = 0; t < 40; t++) {
+    let clamps = 0;
+    const ran = new Set<string>();
+    for (let t = 0; t < 60; t++) {
       const prog = randomProgram(rnd.int(10, 60)).finish();
       const im = encode(prog);
       const iss = machine();
@@ -164,13 +210,21 @@ describe('ucore RTL core against the ISS', () => {
       expect(await m.peekMemBig('ucore_core.rfb', 2, 2 * NUM_REGS - 2), `${what}: registers (rfb)`).toEqual(want);
       expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
       expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
+      const cw = await m.peekMem('ucore_core.dmem', EBR, 4 * QUANTITIES.length);
+      const counts = Array.from({ length: 2 * QUANTITIES.length }, (_, i) => cw[2 * i] + 65536 * cw[2 * i + 1]);
+      expect(counts, `${what}: saturation counters`).toEqual(Array.from(iss.sat));
+      clamps += iss.sat.reduce((x, y) => x + y, 0);
+      for (const op of iss.opCycles.keys()) ran.add(op);
     }
     expect(instructions).toBeGreaterThan(2000);
+    // every instruction the core executes ran, and counters were counted
+    expect([...ran].sort()).toEqual([...CORE_OPS].sort());
+    expect(clamps).toBeGreaterThan(10);
   }, 600_000);
 
   it('stops with fault on an instruction it does not execute, a bad ret or call, an unmapped address', async () => {
     const cases: [string, (a: Asm) => void][] = [
-      ['mul', (a) => a.mul(1, 2, 3)],
+      ['draw', (a) => a.draw(1, 2)],
       ['ret on an empty stack', (a) => a.ret()],
       [
         'a call beyond the stack',
@@ -190,7 +244,7 @@ describe('ucore RTL core against the ISS', () => {
       [
         'a load above block RAM',
         (a) => {
-          a.li(1, EBR_BASE + EBR);
+          a.li(1, EBR_BASE + EBR + COUNTERS);
           a.ld(2, 1, 0, 1, false);
         },
       ],
@@ -204,7 +258,7 @@ describe('ucore RTL core against the ISS', () => {
       [
         'a store running past block RAM',
         (a) => {
-          a.li(1, EBR_BASE + EBR - 2);
+          a.li(1, EBR_BASE + EBR + COUNTERS - 2);
           a.st(2, 1, 0, 4);
         },
       ],
