@@ -4,27 +4,30 @@
  * and vupd use. Its specification is the ISS (sim/ucore/iss.ts Machine.draw): a draw advances the lane by `leap`
  * steps of the Galois LFSR of width W with tap mask DEFAULT_TAPS[W] (generator/fixed/lfsr.ts) and gives the low
  * rbits bits of the new state; lfsrset replaces the state. The `leap` steps are linear over GF(2): each bit of
- * the new state is the XOR of a fixed set of bits of the old one (`leapMatrix`), one XOR of a few bits per bit,
- * whatever the leap. test/ucore/rtl/lfsr.test.ts co-simulates the bank against the ISS.
+ * the new state is the XOR of a fixed set of bits of the old one (`leapMatrix`; for width 32, leap 16 up to 12
+ * bits, two LUT levels), whatever the leap. test/ucore/rtl/lfsr.test.ts co-simulates the bank against the ISS.
  *
  * GENERATOR PARAMETERS: lanes L (machine lanes: the numeric lanes × the weight layers, 4 for the iCEBreaker),
  * width W (2 … 32), rbits (1 … W), leap (≥ 1), and where the states are (`storage`):
- *   registers  (default for L ≤ 16) L W-bit registers: a draw reads its lane through an L:1 multiplexer, steps
- *              it and writes it back in the same cycle, so the next cycle sees the new state directly.
+ *   registers  (default for L ≤ 16) L W-bit registers, read through an L:1 multiplexer into a register;
  *   block      (default for L > 16) an L × W block RAM (one read and one write port: SB_RAM40_4K on the
- *              iCE40) with a read-modify-write per draw: the read in the request cycle, the step and the
- *              write-back in the next. A request whose lane is being written in its own cycle takes the
- *              written word from a forwarding register instead of the RAM (draws or sets back to back on one
- *              lane).
+ *              iCE40, 256 × 16 each, so ⌈W/16⌉ of them up to 256 lanes).
+ * Both work as a read-modify-write of one lane a cycle in two stages: the request cycle reads the lane (into the
+ * RAM's read register, or the register after the multiplexer); the next cycle steps it (or takes the set's
+ * value) and writes it back. A read of the lane that the previous request is writing back in the same cycle
+ * would see the old word: it takes the written word from a forwarding register instead (draws or sets back to
+ * back on one lane). The step is computed from both registers, the forwarding register's and the read one's, and
+ * the choice made after it: register → XOR (two LUT levels up to 16 bits) → two levels of choice → register,
+ * whatever L. The lanes' multiplexer of register storage has a cycle of its own (for L ≤ 16 three levels with the
+ * choice of the read port's lane).
  *
- * PORTS (clk; rst cancels a pending write-back in block storage, and leaves the states as they are: block RAM
- * cannot be cleared, and the program sets every lane with lfsrset before it draws from it, as the step program
- * does)
+ * PORTS (clk; rst cancels a pending write-back and leaves the states as they are: block RAM cannot be cleared,
+ * and the program sets every lane with lfsrset before it draws from it, as the step program does)
  *   d_req, d_lane   a draw from lane d_lane (< L): the lane advances by `leap` steps
  *   d_rho           the draw's ρ (rbits bits: the low rbits of the new state), valid in the cycle after d_req:
- *                   LATENCY 1 (a register in register storage; in block storage the XOR of the RAM's output
- *                   register, a few LUT levels, for the consumer to register). One draw a cycle, any lanes,
- *                   the same lane twice in a row included.
+ *                   LATENCY 1. It is the step of the registered lane, combinational (three LUT levels from
+ *                   registers): the consumer registers it or adds little logic before a register. One draw a
+ *                   cycle, any lanes, the same lane twice in a row included.
  *   s_req, s_lane, s_state   lfsrset: lane s_lane ← s_state (W bits, nonzero as the ISS demands), seen by a draw
  *                   in the next cycle. At most one of d_req and s_req a cycle (the core issues one instruction at
  *                   a time); with both high the set is done and the draw is not (d_rho then means nothing).
@@ -100,39 +103,35 @@ export function ucoreLfsr(cfg: LfsrBankConfig): Module {
       ...rows
         .map((mask) => {
           const bits = Array.from({ length: W }, (_, i) => i).filter((i) => (mask >> BigInt(i)) & 1n);
-          return bits.length === 0 ? constant(0, uint(1)) : bits.map((i) => s.bit(i)).reduce((a, b) => a.xor(b));
+          return bits.length === 0 ? constant(0, uint(1)) : cat(...bits.map((i) => s.bit(i))).xorReduce();
         })
         .reverse(),
     );
 
-  if (storage === 'registers') {
-    const states = Array.from({ length: L }, (_, q) => m.reg(`state${q}_q`, uint(W), { reset: null }));
-    const cur = m.wire('state_cur', L === 1 ? states[0] : select(readLane, states, states[0]));
-    const next = m.wire('state_next', step(cur));
-    const wLane = mux(sReq, sLane, dLane);
-    const wData = m.wire('write_data', mux(sReq, sState, next));
-    const we = sReq.or(dReq);
-    m.seq('states', ($) => states.forEach((r, q) => $.if(we.and(wLane.eq(q)), () => $.set(r, wData))));
-    m.output('d_rho', m.pipe('rho_q', next.trunc(rbits), { reset: null, enable: draw }));
-    m.output('r_state', m.pipe('read_q', cur, { reset: null }));
-    return m.build();
-  }
-
-  // block RAM: read in the request cycle, step and write back in the next (stage 1)
-  const mem = m.memory('states', { depth: L, type: uint(W), style: 'block' });
-  const ramQ = mem.readSync('state_ram_q', readLane);
+  // stage 1: the request read in the previous cycle, stepped (or replaced by the set's value) and written back
   const p1Draw = m.pipe('p1_draw_q', draw, { reset: 0 });
   const p1Set = m.pipe('p1_set_q', sReq, { reset: 0 });
   const p1Lane = m.pipe('p1_lane_q', mux(sReq, sLane, dLane), { reset: null });
   const p1State = m.pipe('p1_state_q', sState, { reset: null });
   const p1Write = p1Draw.or(p1Set);
+  const wData = m.wire('write_data', uint(W));
+  let readQ: Expr;
+  if (storage === 'registers') {
+    const states = Array.from({ length: L }, (_, q) => m.reg(`state${q}_q`, uint(W), { reset: null }));
+    readQ = m.pipe('state_read_q', L === 1 ? states[0] : select(readLane, states, states[0]), { reset: null });
+    m.seq('states', ($) => states.forEach((r, q) => $.if(p1Write.and(p1Lane.eq(q)), () => $.set(r, wData))));
+  } else {
+    const mem = m.memory('states', { depth: L, type: uint(W), style: 'block' });
+    readQ = mem.readSync('state_read_q', readLane);
+    mem.write(p1Lane, wData, p1Write);
+  }
   const fwdHit = m.reg('fwd_hit_q', uint(1), { reset: 0 });
   const fwd = m.reg('fwd_q', uint(W), { reset: null });
-  const cur = m.wire('state_cur', mux(fwdHit, fwd, ramQ));
-  const next = m.wire('state_next', step(cur));
-  const wData = m.wire('write_data', mux(p1Set, p1State, next));
-  mem.write(p1Lane, wData, p1Write);
-  // the RAM reads the old word of a lane written in the same cycle: that read takes the written word instead
+  const cur = m.wire('state_cur', mux(fwdHit, fwd, readQ));
+  // step(cur), with the choice after the XOR trees: the forwarding choice, which drives every bit, is off their path
+  const next = m.wire('state_next', mux(fwdHit, step(fwd), step(readQ)));
+  m.assign(wData, mux(p1Set, p1State, next));
+  // the read of a lane written in the same cycle took the old word: the written word replaces it
   m.seq('forward', ($) => {
     $.set(fwdHit, p1Write.and(p1Lane.eq(readLane)));
     $.set(fwd, wData);
