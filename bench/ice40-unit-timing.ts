@@ -6,6 +6,7 @@
  *
  *   node bin/run-ts.js bench/ice40-unit-timing.ts [unit] [config.json] [MHz] [seeds]
  *   unit: hebbian (default) | output | layernorm | gram | kernel | wm | ucore (the UP5K engine's core and its step program)
+ *         | lfsr (the UP5K engine's LFSR bank for the config's machine) | lfsr-block (the same bank in block RAM)
  */
 import { rmSync } from 'node:fs';
 import { loadChipConfig, type ChipConfig } from '../generator/config.js';
@@ -21,10 +22,18 @@ import { ucoreCoreOf } from '../generator/ucore/rtl/core.js';
 import { stepProgram } from '../generator/ucore/program/step.js';
 import { chipParams } from '../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../host/chip/config.js';
+import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from '../generator/ucore/rtl/lfsr.js';
+import { machineFor } from '../generator/ucore/program/common.js';
 
+const paramsOf = (c: ChipConfig) => chipParams(chipTrainConfig(c, 0), c.numeric);
 /** The UP5K engine's core with the config's step program (generator/ucore/rtl/core.ts). */
-const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(chipParams(chipTrainConfig(c, 0), c.numeric), true), c.numeric.lfsr.rbits);
-const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore };
+const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(paramsOf(c), true), c.numeric.lfsr.rbits);
+/** The UP5K engine's LFSR bank for the config's machine (generator/ucore/rtl/lfsr.ts). */
+const lfsrBank =
+  (storage?: LfsrStorage) =>
+  (c: ChipConfig): Module =>
+    ucoreLfsr(lfsrBankOf(machineFor(paramsOf(c), 0), storage));
+const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block') };
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3'] = process.argv.slice(2);
 const make = UNITS[unitName];
 if (!make) throw new Error(`unknown unit '${unitName}' (units: ${Object.keys(UNITS).join(', ')})`);
