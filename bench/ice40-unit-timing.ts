@@ -27,7 +27,7 @@ import { machineFor } from '../generator/ucore/program/common.js';
 
 const paramsOf = (c: ChipConfig) => chipParams(chipTrainConfig(c, 0), c.numeric);
 /** The UP5K engine's core with the config's step program (generator/ucore/rtl/core.ts). */
-const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(paramsOf(c), true), c.numeric.lfsr.rbits);
+const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(paramsOf(c), true), machineFor(paramsOf(c), 0));
 /** The UP5K engine's LFSR bank for the config's machine (generator/ucore/rtl/lfsr.ts). */
 const lfsrBank =
   (storage?: LfsrStorage) =>

@@ -59,6 +59,7 @@ import type { StepProgram } from '../program/step.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
+import { lfsrBankOf, ucoreLfsr } from './lfsr.js';
 
 export interface CoreConfig {
   /** the program image (encode.ts); the descriptors are not used by this core */
@@ -70,8 +71,8 @@ export interface CoreConfig {
   spramWords: number;
   /** where the saturation counters are (block RAM: 4 words a quantity, its high then its low counter, 32 bits each) */
   satBase: number;
-  /** the LFSR draws' bits (numeric.lfsr.rbits; default 16) */
-  rbits?: number;
+  /** the machine's LFSR lanes and their Galois LFSRs (MachineConfig: lanes, lfsr width, rbits, leap) */
+  machine: { lanes: number; lfsr: { width: number; rbits: number; leap: number } };
   /**
    * The ROM's layout for programs loaded later (a co-simulation): its size and the first pool word (default:
    * the image's, the pool right after the instructions)
@@ -97,6 +98,12 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
       return 8 + SAT_LATENCY + 6 * elements;
     case 'lone':
       return 8 + SAT_LATENCY;
+    case 'lfsrset':
+      return 6;
+    case 'draw':
+      return 9;
+    case 'srnd':
+      return 10 + SHIFT_LATENCY;
     case 'b':
     case 'call':
     case 'ret':
@@ -116,7 +123,7 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
 }
 
 /** The opcodes this core executes. */
-export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'sat', 'satr', 'lone', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt']);
+export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt']);
 
 const code = (op: Instr['op']): number => {
   const s = OPCODES.find((o) => o.op === op);
@@ -168,7 +175,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE']);
+  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE']);
   type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
   const at = (s: State): Expr => S.is(st, s);
@@ -191,6 +198,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const o9W = branchW.or(isOp('mulr')); // the O9 operand (branches, mulr)
   const shiftW = isOp('shl').or(isOp('shr'));
   const satrW = isOp('satr');
+  const lfsrsetW = isOp('lfsrset');
   const stW = opc.slice(5, 2).eq(0x28 >> 2); // 0x28 … 0x2b
   const dec = <T extends string>(name: string, value: Expr): Expr => m.pipe(`${name}_q` as T, value, { reset: null, enable: at('DECODE') });
   const f = {
@@ -213,15 +221,20 @@ export function ucoreCore(cfg: CoreConfig): Module {
     sat: dec('is_sat', isOp('sat').or(satrW).or(isOp('lone'))),
     satr: dec('is_satr', satrW),
     lone: dec('is_lone', isOp('lone')),
+    // the LFSR bank: draw, lfsrset; srnd draws, then shifts
+    draw: dec('is_draw', isOp('draw')),
+    lfsrset: dec('is_lfsrset', lfsrsetW),
+    srnd: dec('is_srnd', isOp('srnd')),
   };
-  const unitOp = f.mul.or(f.shift).or(f.sat);
+  const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd);
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
-  const shiftOp = dec('shift_op', mux(isOp('shl'), constant(0, uint(3)), ir.slice(24, 23).zext(3).addWrap(1)));
+  const shiftOp = dec('shift_op', mux(isOp('srnd'), constant(5, uint(3)), mux(isOp('shl'), constant(0, uint(3)), ir.slice(24, 23).zext(3).addWrap(1))));
+  const srndK = dec('srnd_k', ir.slice(26, 21));
   const satW = dec('sat_w', ir.slice(26, 21));
   const satSigned = dec('sat_signed', ir.bit(27));
   const satQ = dec('sat_counter', ir.slice(20, 16));
-  const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).or(isOp('li')).or(isOp('mulr')).or(shiftW).or(isOp('sat')).or(satrW).or(isOp('lone')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
+  const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).or(isOp('li')).or(isOp('mulr')).or(shiftW).or(isOp('sat')).or(satrW).or(isOp('lone')).or(isOp('draw')).or(lfsrsetW).or(isOp('srnd')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
   const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
   const fn = dec('alu_fn', opc.slice(3, 0)); // add sub and or xor by the low bits; max 6, min 7, slt 8
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
@@ -258,7 +271,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const raW = ir.slice(10, 6);
-  const rbW = mux(stW, ir.slice(15, 11), mux(o9W, ir.slice(27, 23), ir.slice(20, 16)));
+  const rbW = mux(stW.or(lfsrsetW), ir.slice(15, 11), mux(o9W, ir.slice(27, 23), ir.slice(20, 16)));
   const rbQf = dec('rb', rbW);
   const raZero = dec('ra_zero', raW.eq(0));
   const rbZero = dec('rb_zero', rbW.eq(0));
@@ -349,11 +362,26 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const b64 = cat(bQ, bLoQ).asSigned();
   const c2LoQ = m.reg('pool2_word_q', uint(32), { reset: null });
   const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK });
-  const shiftU = m.instance('u_shift', shiftUnit(cfg.rbits ?? 16, 64), { a: a64, amt: bLoQ.trunc(6), op: shiftOp, rho: constant(0, uint(cfg.rbits ?? 16)) });
+  // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); dbg_lane reads a lane
+  const { lanes, lfsr } = cfg.machine;
+  const rbits = lfsr.rbits;
+  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine));
+  const laneBits = lfsrMod.ports.find((p) => p.name === 'd_lane')!.type.width;
+  const dbgLane = m.input('dbg_lane', uint(laneBits));
+  const lfsrU = m.instance('u_lfsr', lfsrMod, {
+    d_req: at('UNIT').and(f.draw.or(f.srnd)),
+    d_lane: mux(f.srnd, bLoQ, aLoQ).trunc(laneBits),
+    s_req: at('UNIT').and(f.lfsrset),
+    s_lane: aLoQ.trunc(laneBits),
+    s_state: bLoQ.trunc(lfsr.width),
+    r_lane: dbgLane,
+  });
+  const rhoQ = m.reg('rho_q', uint(rbits), { reset: null });
+  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ });
   const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned() });
   const uwaitQ = m.reg('unit_wait_q', uint(3), { reset: null });
   const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
-  const unitY = mux(f.mul, mulU.out('p'), mux(f.shift, shiftU.out('y'), mux(f.lone, satU.out('lone').sext(64), satU.out('y')))).asUnsigned();
+  const unitY = mux(f.mul, mulU.out('p'), mux(f.shift.or(f.srnd), shiftU.out('y'), mux(f.lone, satU.out('lone').sext(64), satU.out('y')))).asUnsigned();
   const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitQ.eq(0)));
   const clamped = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
@@ -465,6 +493,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.UNIT, () => {
         $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uint(3)), constant(SAT_LATENCY - 1, uint(3))));
         $.set(st, S.v.UWAIT);
+        // lfsrset ends here; draw and srnd wait for the draw
+        $.if(f.lfsrset, () => $.set(st, S.v.FETCH)).elseIf(f.draw.or(f.srnd), () => $.set(st, S.v.RHO));
+      })
+      .case(S.v.RHO, () => {
+        // the draw: draw's result, or srnd's ρ for the shift unit (its inputs complete from the next cycle)
+        $.set(rhoQ, lfsrU.out('d_rho'));
+        $.set(res64Q, lfsrU.out('d_rho').zext(64));
+        $.set(uwaitQ, SHIFT_LATENCY);
+        $.set(st, mux(f.draw, S.v.WLO, S.v.UWAIT));
       })
       .case(S.v.UWAIT, () => {
         $.set(uwaitQ, uwaitQ.subWrap(1));
@@ -530,12 +567,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.output('busy', st.ne(S.v.IDLE));
   m.output('fault', fault);
   m.output('cycles', cycles);
+  m.output('dbg_state', lfsrU.out('r_state'));
   return m.build();
 }
 
 /** The core that runs the step program `sp`: its image, its block RAM data (the table ROMs in place), all of SPRAM. */
-export function ucoreCoreOf(sp: StepProgram, rbits: number): Module {
+export function ucoreCoreOf(sp: StepProgram, machine: CoreConfig['machine']): Module {
   const data: number[] = new Array<number>(sp.layout.ebrWords).fill(0);
   for (const img of sp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
-  return ucoreCore({ image: encode(sp.program), ebrWords: sp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: sp.layout.at('sat'), rbits });
+  return ucoreCore({ image: encode(sp.program), ebrWords: sp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: sp.layout.at('sat'), machine });
 }

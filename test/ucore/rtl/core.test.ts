@@ -46,11 +46,26 @@ const ALU = ['add', 'sub', 'and', 'or', 'xor', 'max', 'min', 'slt'] as const;
 const MODES = ['floor', 'truncate', 'nearest', 'nearest-even'] as const;
 /** counter words past the programs' block RAM */
 const COUNTERS = 4 * 32;
+/** four LFSR lanes of 16 bits, 8-bit draws, 3 steps a draw */
+const MACHINE = { lanes: 4, lfsr: { width: 16, rbits: 8, leap: 3 } };
 
-/** An instruction of a unit: mul, mulr, shl, shr, sat, satr, lone (r12: a shift amount held in a register). */
+/** An instruction of a unit: mul, mulr, shl, shr, srnd, sat, satr, lone, draw, lfsrset (r12: a shift amount or a lane). */
 function unitOp(a: Asm, data: readonly Reg[]): void {
   const [rd, ra] = [rnd.pick(data), rnd.pick(data)];
-  switch (rnd.int(0, 6)) {
+  switch (rnd.int(0, 9)) {
+    case 7:
+      a.li(12, rnd.int(0, MACHINE.lanes - 1));
+      a.draw(rd, 12);
+      break;
+    case 8:
+      a.li(12, rnd.int(0, MACHINE.lanes - 1));
+      a.srnd(rd, ra, rnd.pick([1, 7, 8, 9, 16, 40, 63, rnd.int(1, 63)]), 12);
+      break;
+    case 9:
+      a.li(12, rnd.int(0, MACHINE.lanes - 1));
+      a.li(11, rnd.int(1, 2 ** MACHINE.lfsr.width - 1));
+      a.lfsrset(12, 11);
+      break;
     case 0:
       a.mul(rd, ra, operand(data));
       break;
@@ -91,6 +106,12 @@ function randomProgram(blocks: number): Asm {
   const alu = (k: number) => {
     for (let i = 0; i < k; i++) a[rnd.pick(ALU)](rnd.pick(data), rnd.pick(data), operand(data));
   };
+  // every lane set (a state of 1 … 2^16 − 1) before anything draws
+  for (let q = 0; q < MACHINE.lanes; q++) {
+    a.li(12, q);
+    a.li(11, rnd.int(1, 2 ** MACHINE.lfsr.width - 1));
+    a.lfsrset(12, 11);
+  }
   a.li(ebrP, EBR_BASE + rnd.int(0, EBR - 8));
   a.li(spP, rnd.int(0, SPRAM - 8));
   for (let k = 0; k < blocks; k++) {
@@ -153,13 +174,13 @@ function randomProgram(blocks: number): Asm {
 const halves = (regs: readonly bigint[]): bigint[] => regs.flatMap((v) => [BigInt.asUintN(32, v), BigInt.asUintN(32, v >> 32n)]);
 
 function machine(): Machine {
-  return new Machine({ memWords: EBR_BASE + EBR, lanes: 1, lfsr: { width: 16, rbits: 8, leap: 1 }, quantities: QUANTITIES.length, timing: coreCycles });
+  return new Machine({ memWords: EBR_BASE + EBR, ...MACHINE, quantities: QUANTITIES.length, timing: coreCycles });
 }
 
 describe('ucore RTL core against the ISS', () => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR + COUNTERS, spramWords: EBR_BASE, satBase: EBR_BASE + EBR, romWords: ROM, poolBase: POOL_BASE, rbits: 8 }));
+    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR + COUNTERS, spramWords: EBR_BASE, satBase: EBR_BASE + EBR, romWords: ROM, poolBase: POOL_BASE, machine: MACHINE }));
   }, 600_000);
   afterAll(async () => {
     await m?.close();
@@ -211,6 +232,13 @@ describe('ucore RTL core against the ISS', () => {
       expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
       expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
       const cw = await m.peekMem('ucore_core.dmem', EBR, 4 * QUANTITIES.length);
+      const lanes: number[] = [];
+      for (let q = 0; q < MACHINE.lanes; q++) {
+        await m.poke('dbg_lane', q);
+        await m.step();
+        lanes.push(await m.peek('dbg_state'));
+      }
+      expect(lanes, `${what}: LFSR states`).toEqual(Array.from(iss.lfsr));
       const counts = Array.from({ length: 2 * QUANTITIES.length }, (_, i) => cw[2 * i] + 65536 * cw[2 * i + 1]);
       expect(counts, `${what}: saturation counters`).toEqual(Array.from(iss.sat));
       clamps += iss.sat.reduce((x, y) => x + y, 0);
@@ -224,7 +252,7 @@ describe('ucore RTL core against the ISS', () => {
 
   it('stops with fault on an instruction it does not execute, a bad ret or call, an unmapped address', async () => {
     const cases: [string, (a: Asm) => void][] = [
-      ['draw', (a) => a.draw(1, 2)],
+      ['vdist', (a) => a.vdist(1, 2, 3, 4, 'signed')],
       ['ret on an empty stack', (a) => a.ret()],
       [
         'a call beyond the stack',
