@@ -1,0 +1,442 @@
+/**
+ * The vector unit of the UP5K engine's core (module `ucore_vector`): the instructions vdot, vdist and vupd of
+ * generator/ucore/isa.ts, exactly as the ISS (sim/ucore/iss.ts) computes them, one element a cycle, on memory
+ * ports with back-pressure. test/ucore/rtl/vector.test.ts co-simulates it against the ISS under random grants.
+ *
+ * PORTS (clk, rst: synchronous, active high)
+ *   start      in   a cycle with start high while busy is low begins an instruction on the inputs below (read in
+ *                   that cycle only)
+ *   op         in   uint(2)   0 vdot, 1 vdist, 2 vupd
+ *   a_base     in   uint(17)  vdot's A, vdist's A, vupd's W (word addresses)
+ *   b_base     in   uint(17)  vdot's Bv, vdist's Bv, vupd's H
+ *   sa, sb     in   sint(17)  vdot's strides (any value, 0 and negative too; vdist and vupd step by 1)
+ *   n          in   uint(16)  the element count (0 allowed)
+ *   fa, fb     in   uint(1)   vdot's word formats (1: signed);  f: vdist's
+ *   acc        in   sint(64)  vdot's rd before the instruction
+ *   x          in   sint(64)  vupd's multiplier. THE UNIT TAKES −2^31 ≤ x < 2^31 ONLY: any other x ends the
+ *                             instruction at once with `fault` (no memory access, no draw)
+ *   k          in   sint(7)   vupd's shift (−64 … 63; k ≤ 0: a left shift by −k, no rounding)
+ *   rounding   in   uint(3)   vupd's rounding, generator/fixed ROUNDINGS order (0 floor, 1 truncate, 2 nearest,
+ *                             3 nearest-even, 4 stochastic)
+ *   w          in   uint(5)   vupd's saturation width, 1 … 16 (a word is 16 bits)
+ *   lane0, g   in   uint(5), uint(6)   vupd's first LFSR lane and lane count (g ≥ 1)
+ *   busy       out  from the cycle after start to the cycle before done
+ *   done       out  one cycle: result and fault are valid (start may rise in this cycle)
+ *   result     out  sint(64)  vdot: acc + Σ a·b, vdist: Σ (a − b)², both modulo 2^64 (held until the next start)
+ *   fault      out  the instruction was refused (vupd with x outside sint32); held until the next start
+ *   sat_hi, sat_lo  out  one-cycle pulses, one per vupd word clamped high / low (the core adds them to the
+ *                   descriptor's counter)
+ * Memory (word addresses, 16-bit words):
+ *   a_req, a_addr (17)  out  read request on port A; a_gnt in: taken this cycle; a_rvalid, a_rdata in: the
+ *                       word, the cycle after the grant. Port B the same (b_…). vdot and vdist read A and Bv
+ *                       through A and B, vupd reads W through A and H through B.
+ *   w_req, w_addr, w_data  out  vupd's write of a word of W (held until w_gnt)
+ *   A request is never withdrawn or changed before its grant is seen; any grant pattern gives the same results.
+ * Draws (vupd with stochastic rounding and k > 0, one per word in element order, as the ISS draws):
+ *   d_req, d_lane (uint(7): lane0 + (i mod g)) out, d_rho (uint(rbits)) in: the draw, the cycle after d_req.
+ *
+ * TIMING. With every grant given at once an instruction of n ≥ 1 elements takes n + FIXED[op] cycles from the
+ * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 11 for vdot and vdist, 16 for vupd;
+ * n = 0 takes 4, a refused vupd 2 (measured by the co-simulation, which checks the formula). The start cycle,
+ * SETUP, the first request, its word, the pop, P0 … P4 (P9 and the write for vupd), the last element's
+ * retirement seen, the carry folded. A withheld grant delays the elements behind it (the unit keeps up to four
+ * words per read port granted and unused, so a read port that falls behind catches up by running ahead later).
+ *
+ * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
+ * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
+ * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless its last
+ * stage holds a vupd word whose write is not granted. Stages from the pop:
+ *   P0  the two words
+ *   P1  the multiplier operands: vdot the words (signedness aside), vdist |a − b| twice, vupd h and x's low
+ *       half; the W word travels along
+ *   P2  the products: one 16 × 16 unsigned (vdot, vdist, vupd's h·x_lo) and one more for vupd (h·x_hi), each
+ *       from registered operands into a registered product (SB_MAC16); the signedness corrections chosen
+ *   P3  the high 32 bits of the unsigned product and the sum of the corrections
+ *   P4  the exact product p, 48 bits: for vdot a·b = u_a·u_b − 2^16(s_a·u_b + s_b·u_a) + 2^32·s_a·s_b; for
+ *       vupd h·x = u_h·u_x − 2^16·s_h·u_x − 2^32·s_x·u_h (mod 2^48: |h·x| ≤ 2^46)
+ *   vdot, vdist: p accumulated into a 64-bit sum held as two 32-bit halves, the low half's carry waiting a
+ *       cycle in a bit (folded in after the last element)
+ *   vupd: d = round(p / 2^k) is ⌊p / 2^k⌋ + c, c ∈ {0, 1} by the rounding. ⌊p/2^k⌋ (or p·2^(−k)) and the rbits
+ *       bits of p below bit k come from one arithmetic shift of p by k − rbits (P5: by a multiple of 16, P6:
+ *       the rest); the flags of p that decide the other roundings (bit k − 1, bit k, bits below k − 1 nonzero)
+ *       and whether ⌊p/2^k⌋ fits 19 bits come from masks formed once per instruction (P5). P6 the
+ *       deterministic carry, P7 the quotient saturated to 19 bits and the carry (stochastic: the rbits bits
+ *       plus ρ carry out), P8 t = W + quotient, P9 the word: clamp(t + c) and the clamp pulses, the write.
+ *   vupd reads W ahead of its writes: H must not be a word of W written earlier in the row (H ≥ W or
+ *   H + n ≤ W), which the programs keep.
+ * No carry chain is longer than 32 bits.
+ */
+import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type Signal } from '../../ir/index.js';
+import { ROUNDINGS } from '../../fixed/index.js';
+
+export type VectorOp = 'vdot' | 'vdist' | 'vupd';
+export const VECTOR_OPS: readonly VectorOp[] = ['vdot', 'vdist', 'vupd'];
+
+/** Cycles from the start cycle to the done cycle beside the n elements, every grant given at once. */
+export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 11, vdist: 11, vupd: 16 };
+/** Cycles from the start cycle to the done cycle of an instruction of no element (or a refused vupd: 2). */
+export const VECTOR_EMPTY = 4;
+
+/** Cycles of a vector instruction of n elements with its ports always granted (the core's cycle model). */
+export function vectorCycles(op: VectorOp, n: number): number {
+  return n === 0 ? VECTOR_EMPTY : n + VECTOR_FIXED[op];
+}
+
+/** Words a read port keeps granted and not yet used (its FIFO). */
+const DEPTH = 4;
+/** Bits of vupd's quotient kept (saturated): a word plus a clamp is decided within them. */
+const QB = 19;
+
+const rcode = (r: (typeof ROUNDINGS)[number]): number => ROUNDINGS.indexOf(r);
+
+/** One read port: its address, the words left to request, the words in flight, a FIFO of DEPTH words. */
+function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr; go: Expr; base: Expr; stride: Expr; setup: Expr; count: Expr }) {
+  const { running, pop } = c;
+  const gnt = m.input(`${p}_gnt`, uint(1));
+  const rvalid = m.input(`${p}_rvalid`, uint(1));
+  const rdata = m.input(`${p}_rdata`, uint(16));
+  const addr = m.reg(`${p}_addr_q`, uint(17), { reset: null });
+  const stride = m.reg(`${p}_stride_q`, uint(17), { reset: null });
+  const left = m.reg(`${p}_left_q`, uint(16), { reset: 0 });
+  const used = m.reg(`${p}_used_q`, uint(3), { reset: 0 });
+  const count = m.reg(`${p}_count_q`, uint(3), { reset: 0 });
+  const wp = m.reg(`${p}_wp_q`, uint(2), { reset: 0 });
+  const rp = m.reg(`${p}_rp_q`, uint(2), { reset: 0 });
+  const slots = Array.from({ length: DEPTH }, (_, i) => m.reg(`${p}_fifo${i}_q`, uint(16), { reset: null }));
+  const req = m.wire(`${p}_req_w`, running.and(left.ne(0)).and(used.lt(DEPTH)));
+  const take = m.wire(`${p}_take`, req.and(gnt));
+  m.seq(`${p}_port`, ($) => {
+    $.set(used, used.addWrap(take.zext(3)).subWrap(pop.zext(3)));
+    $.set(count, count.addWrap(rvalid.zext(3)).subWrap(pop.zext(3)));
+    $.if(take, () => {
+      $.set(addr, addr.addWrap(stride));
+      $.set(left, left.subWrap(1));
+    });
+    $.if(c.go, () => {
+      $.set(addr, c.base);
+      $.set(stride, c.stride);
+    });
+    $.if(c.setup, () => $.set(left, c.count));
+    $.if(rvalid, () => {
+      $.set(wp, wp.addWrap(1));
+      slots.forEach((s, i) => $.if(wp.eq(i), () => $.set(s, rdata)));
+    });
+    $.if(pop, () => $.set(rp, rp.addWrap(1)));
+  });
+  m.output(`${p}_req`, req);
+  m.output(`${p}_addr`, addr);
+  return { addr, head: select(rp, slots), ready: count.ne(0) };
+}
+
+/** Module `ucore_vector`; rbits: the bits of an LFSR draw (1 … 32). Ports and timing in the file comment. */
+export function vectorUnit(rbits: number): Module {
+  if (!Number.isInteger(rbits) || rbits < 1 || rbits > 32) throw new HdlError(`ucore vector unit: rbits ${rbits} not in 1 … 32`);
+  const m = new ModuleBuilder('ucore_vector', { rbits, fifo: DEPTH, fixed: JSON.stringify(VECTOR_FIXED) });
+  m.clock();
+  const start = m.input('start', uint(1));
+  const opIn = m.input('op', uint(2));
+  const aBase = m.input('a_base', uint(17));
+  const bBase = m.input('b_base', uint(17));
+  const saIn = m.input('sa', sint(17));
+  const sbIn = m.input('sb', sint(17));
+  const nIn = m.input('n', uint(16));
+  const faIn = m.input('fa', uint(1));
+  const fbIn = m.input('fb', uint(1));
+  const fIn = m.input('f', uint(1));
+  const accIn = m.input('acc', sint(64));
+  const xIn = m.input('x', sint(64));
+  const kIn = m.input('k', sint(7));
+  const rndIn = m.input('rounding', uint(3));
+  const wIn = m.input('w', uint(5));
+  const lane0In = m.input('lane0', uint(5));
+  const gIn = m.input('g', uint(6));
+  const wGnt = m.input('w_gnt', uint(1));
+  const dRho = m.input('d_rho', uint(rbits));
+
+  const S = m.enum('vstate', ['IDLE', 'SETUP', 'RUN', 'FOLD']);
+  const st = S.reg('vstate_q', 'IDLE');
+  const idle = S.is(st, 'IDLE');
+  const running = m.wire('running', S.is(st, 'RUN'));
+  const go = m.wire('go', start.and(idle));
+
+  // ---- the instruction, latched at start
+  const opQ = m.reg('op_q', uint(2), { reset: null });
+  const nQ = m.reg('n_q', uint(16), { reset: null });
+  const faQ = m.reg('fa_q', uint(1), { reset: null });
+  const fbQ = m.reg('fb_q', uint(1), { reset: null });
+  const fQ = m.reg('f_q', uint(1), { reset: null });
+  const xQ = m.reg('x_q', uint(64), { reset: null });
+  const kQ = m.reg('k_q', sint(7), { reset: null });
+  const rndQ = m.reg('rounding_q', uint(3), { reset: null });
+  const wQ = m.reg('w_q', uint(5), { reset: null });
+  const lane0Q = m.reg('lane0_q', uint(5), { reset: null });
+  const gQ = m.reg('g_q', uint(6), { reset: null });
+  const isDot = opQ.eq(0);
+  const isDist = opQ.eq(1);
+  const isUpd = opQ.eq(2);
+
+  // ---- per instruction, formed in SETUP
+  const upd = m.reg('upd_q', uint(1), { reset: null });
+  const xl = m.reg('x_lo_q', uint(16), { reset: null });
+  const xh = m.reg('x_hi_q', uint(16), { reset: null }); // 0 unless vupd: the second product is then 0
+  const xu = m.reg('x_u_q', uint(32), { reset: null });
+  const x31 = m.reg('x_neg_q', uint(1), { reset: null });
+  const shAmt = m.reg('shift_q', uint(7), { reset: null }); // max(k + 19, 0): p·2^(19 + rbits) >> shAmt
+  const mLow = m.reg('mask_low_q', uint(48), { reset: null }); // bits below min(k − 1, 48)
+  const oh1 = m.reg('bit_k1_q', uint(48), { reset: null }); // bit min(k − 1, 47)
+  const oh0 = m.reg('bit_k_q', uint(48), { reset: null }); // bit min(k, 47)
+  const hm = m.reg('mask_high_q', uint(48), { reset: null }); // bits ≥ k + 18: those of p beyond a 19-bit quotient
+  const jneg = m.reg('quot_tiny_q', uint(1), { reset: null }); // k + 18 < 0: only p = 0 fits
+  const mode = m.reg('mode_q', uint(3), { reset: null }); // the rounding; floor (no carry) for k ≤ 0
+  const drawOn = m.reg('draw_on_q', uint(1), { reset: null });
+  const hiW = m.reg('w_hi_q', uint(20), { reset: null });
+  const loW = m.reg('w_lo_q', uint(20), { reset: null });
+  const loM1 = m.reg('w_lo1_q', uint(20), { reset: null }); // lo − 1
+  const fault = m.reg('fault_q', uint(1), { reset: 0 });
+  const done = m.reg('done_q', uint(1), { reset: 0 });
+
+  // ---- the write port and the pipeline's advance
+  const wv = m.reg('w_valid_q', uint(1), { reset: 0 });
+  const wAddr = m.reg('w_addr_q', uint(17), { reset: null });
+  const wData = m.reg('w_data_q', uint(16), { reset: null });
+  const wTake = m.wire('w_take', wv.and(wGnt));
+  const advance = m.wire('advance', wv.not().or(wGnt));
+  const pop = m.wire('pop', uint(1));
+  const setup = S.is(st, 'SETUP');
+  const bad = m.wire('x_bad', isUpd.and(xQ.slice(63, 31).andReduce().or(xQ.slice(63, 31).orReduce().not()).not()));
+  const count = mux(bad, constant(0, uint(16)), nQ);
+  const unit = constant(1, uint(17));
+  const A = readPort(m, 'a', { running, pop, go, base: aBase, stride: mux(opIn.eq(0), saIn.asUnsigned(), unit), setup, count });
+  const B = readPort(m, 'b', { running, pop, go, base: bBase, stride: mux(opIn.eq(0), sbIn.asUnsigned(), unit), setup, count });
+  m.assign(pop, running.and(A.ready).and(B.ready).and(advance));
+
+  // ---- draws: requested at the pop, ρ the cycle after (kept while the pipeline waits)
+  const laneQ = m.reg('lane_q', uint(7), { reset: null });
+  const jQ = m.reg('lane_j_q', uint(6), { reset: null });
+  const dReq = m.wire('d_req_w', pop.and(drawOn));
+  const dPend = m.pipe('d_pend_q', dReq, { reset: 0 });
+  const rhoHold = m.reg('rho_hold_q', uint(rbits), { reset: null });
+  const rhoNow = m.wire('rho_now', mux(dPend, dRho, rhoHold));
+  m.seq('draws', ($) => {
+    $.set(rhoHold, rhoNow);
+    $.if(S.is(st, 'SETUP'), () => {
+      $.set(laneQ, lane0Q.zext(7));
+      $.set(jQ, 0);
+    }).elseIf(dReq, () => {
+      const wrap = jQ.eq(gQ.subWrap(1));
+      $.set(jQ, mux(wrap, constant(0, uint(6)), jQ.addWrap(1)));
+      $.set(laneQ, mux(wrap, lane0Q.zext(7), laneQ.addWrap(1)));
+    });
+  });
+
+  // ---- the pipeline (every stage enabled by advance)
+  const stage = (name: string, value: Expr, valid = false): Signal => m.pipe(name, value, { reset: valid ? 0 : null, enable: advance });
+  const v0 = stage('v0_q', pop, true);
+  const a0 = stage('a0_q', A.head);
+  const b0 = stage('b0_q', B.head);
+
+  // P1: the operands
+  const ext17 = (x: Expr, signed: Expr): Expr => cat(signed.and(x.msb()), x);
+  const dAB = ext17(a0, fQ).subWrap(ext17(b0, fQ));
+  const dBA = ext17(b0, fQ).subWrap(ext17(a0, fQ));
+  const absD = mux(dAB.msb(), dBA, dAB).trunc(16);
+  const v1 = stage('v1_q', v0, true);
+  const ua = stage('ua_q', mux(upd, b0, mux(isDist, absD, a0)));
+  const ub = stage('ub_q', mux(upd, xl, mux(isDist, absD, b0)));
+  const sA = stage('sa_q', mux(upd, b0.msb(), faQ.and(isDot).and(a0.msb())));
+  const sB = stage('sb_q', fbQ.and(isDot).and(b0.msb()));
+  const w1 = stage('w1_q', a0);
+  const rho1 = stage('rho1_q', rhoNow);
+
+  // P2: the products and the corrections
+  const v2 = stage('v2_q', v1, true);
+  const m1 = stage('m1_q', ua.mul(ub));
+  const m2 = stage('m2_q', ua.mul(xh));
+  const zero32 = constant(0, uint(32));
+  const c1 = stage('c1_q', mux(sA, mux(upd, xu, ub.zext(32)), zero32));
+  const c2 = stage('c2_q', mux(upd, mux(x31, cat(ua, constant(0, uint(16))), zero32), mux(sB, ua.zext(32), zero32)));
+  const ss = stage('ss_q', sA.and(sB));
+  const w2 = stage('w2_q', w1);
+  const rho2 = stage('rho2_q', rho1);
+
+  // P3: the high bits of the unsigned product, the corrections summed
+  const v3 = stage('v3_q', v2, true);
+  const hi3 = stage('hi3_q', m2.addWrap(cat(constant(0, uint(15)), ss, m1.slice(31, 16))));
+  const corr3 = stage('corr3_q', c1.addWrap(c2));
+  const lo3 = stage('lo3_q', m1.slice(15, 0));
+  const w3 = stage('w3_q', w2);
+  const rho3 = stage('rho3_q', rho2);
+
+  // P4: the exact product (48 bits)
+  const v4 = stage('v4_q', v3, true);
+  const p4 = stage('p4_q', cat(hi3.subWrap(corr3), lo3));
+  const w4 = stage('w4_q', w3);
+  const rho4 = stage('rho4_q', rho3);
+
+  // ---- vdot, vdist: the sum, 64 bits in two halves with the low half's carry a cycle late
+  const accLo = m.reg('acc_lo_q', uint(32), { reset: null });
+  const accHi = m.reg('acc_hi_q', uint(32), { reset: null });
+  const accC = m.reg('acc_c_q', uint(1), { reset: null });
+  const sumLo = m.wire('sum_lo', accLo.add(p4.slice(31, 0)));
+  const pHi = p4.slice(47, 32).asSigned().sext(32).asUnsigned();
+  const sumHi = m.wire('sum_hi', accHi.addWrap(pHi).addWrap(accC.zext(32)));
+  const accumulate = m.wire('accumulate', v4.and(upd.not()));
+
+  // ---- vupd: P5 the coarse shift and p's flags
+  const sign = p4.msb();
+  const X = cat(p4, constant(0, uint(QB + rbits))).asSigned(); // p·2^(19 + rbits)
+  const gW = rbits + QB; // G = (X >> shAmt), its low gW bits: the quotient above the rbits bits below bit k
+  const fineW = gW + 15;
+  const Xe = X.sext(fineW + 16 * 5);
+  const coarse = select(
+    shAmt.slice(6, 4),
+    Array.from({ length: 6 }, (_, c) => Xe.slice(16 * c + fineW - 1, 16 * c).asUnsigned()),
+    Xe.slice(fineW - 1, 0).asUnsigned(),
+  );
+  const v5 = stage('v5_q', v4.and(upd), true);
+  const xa5 = stage('xa5_q', coarse);
+  const lowNz = stage('low_nz5_q', p4.and(mLow).orReduce());
+  const bK1 = stage('bit_k1_5_q', p4.and(oh1).orReduce());
+  const bK = stage('bit_k5_q', p4.and(oh0).orReduce());
+  const sign5 = stage('sign5_q', sign);
+  const fits5 = stage('fits5_q', mux(jneg, p4.eq(0), p4.xor(sign.repeat(48)).and(hm).orReduce().not()));
+  const w5 = stage('w5_q', w4);
+  const rho5 = stage('rho5_q', rho4);
+
+  // P6: the fine shift, the deterministic carry
+  const det = select(
+    mode,
+    [constant(0, uint(1)), sign5.and(lowNz.or(bK1)), bK1, bK1.and(lowNz.or(bK))],
+    constant(0, uint(1)),
+  );
+  const v6 = stage('v6_q', v5, true);
+  const g6 = stage('g6_q', xa5.asSigned().shrBy(shAmt.slice(3, 0)).asUnsigned().trunc(gW));
+  const det6 = stage('det6_q', det);
+  const fits6 = stage('fits6_q', fits5);
+  const sign6 = stage('sign6_q', sign5);
+  const w6 = stage('w6_q', w5);
+  const rho6 = stage('rho6_q', rho5);
+
+  // P7: the quotient saturated to QB bits, the carry
+  const qMax = constant((1 << (QB - 1)) - 1, uint(QB));
+  const qMin = constant(1 << (QB - 1), uint(QB));
+  const stoch = mode.eq(rcode('stochastic'));
+  const sCarry = g6.trunc(rbits).add(rho6).msb();
+  const v7 = stage('v7_q', v6, true);
+  const q7 = stage('q7_q', mux(fits6, g6.slice(gW - 1, rbits), mux(sign6, qMin, qMax)));
+  const cy7 = stage('cy7_q', mux(stoch, sCarry, det6));
+  const w7 = stage('w7_q', w6);
+
+  // P8: t = W + quotient (20 bits)
+  const v8 = stage('v8_q', v7, true);
+  const t8 = stage('t8_q', w7.asSigned().sext(20).asUnsigned().addWrap(q7.asSigned().sext(20).asUnsigned()));
+  const cy8 = stage('cy8_q', cy7);
+
+  // P9: clamp(t + c) into [lo, hi]; the word and the pulses
+  const t = t8.asSigned();
+  const over = t.gt(hiW.asSigned()).or(cy8.and(t.eq(hiW.asSigned())));
+  const under = mux(cy8, t.lt(loM1.asSigned()), t.lt(loW.asSigned()));
+  const word = mux(over, hiW.trunc(16), mux(under, loW.trunc(16), t8.trunc(16).addWrap(cy8.zext(16))));
+  const satHi = m.reg('sat_hi_q', uint(1), { reset: 0 });
+  const satLo = m.reg('sat_lo_q', uint(1), { reset: 0 });
+  const left = m.reg('out_left_q', uint(16), { reset: 0 }); // elements not yet summed / written
+
+  m.seq('pipeline_out', ($) => {
+    $.set(satHi, 0);
+    $.set(satLo, 0);
+    $.if(advance, () => {
+      $.set(wv, v8);
+      $.set(wData, word);
+      $.set(satHi, v8.and(over));
+      $.set(satLo, v8.and(over.not()).and(under));
+    });
+    $.if(wTake, () => $.set(wAddr, wAddr.addWrap(1)));
+    $.if(setup, () => $.set(wAddr, A.addr));
+    $.if(accumulate, () => {
+      $.set(accLo, sumLo.trunc(32));
+      $.set(accC, sumLo.msb());
+      $.set(accHi, sumHi);
+    });
+    $.if(accumulate.or(wTake), () => $.set(left, left.subWrap(1)));
+    $.if(S.is(st, 'FOLD'), () => {
+      $.set(accHi, accHi.addWrap(accC.zext(32)));
+      $.set(accC, 0);
+    });
+    $.if(S.is(st, 'SETUP'), () => {
+      $.set(accLo, mux(isDot, xQ.trunc(32), zero32)); // the latched acc (vdot) lies in x_q until SETUP
+      $.set(accHi, mux(isDot, xQ.slice(63, 32), zero32));
+      $.set(accC, 0);
+      $.set(left, nQ);
+    });
+  });
+
+  // ---- control
+  const kS = kQ.asSigned();
+  const bitsWhere = (f: (i: number) => Expr): Expr => cat(...Array.from({ length: 48 }, (_, j) => f(47 - j)));
+  m.seq('control', ($) => {
+    $.set(done, 0);
+    $.switch(st)
+      .case(S.v.IDLE, () => {
+        $.if(go, () => {
+          $.set(st, S.v.SETUP);
+          $.set(fault, 0);
+          $.set(opQ, opIn);
+          $.set(nQ, nIn);
+          $.set(faQ, faIn);
+          $.set(fbQ, fbIn);
+          $.set(fQ, fIn);
+          $.set(xQ, mux(opIn.eq(0), accIn, xIn).asUnsigned());
+          $.set(kQ, kIn);
+          $.set(rndQ, rndIn);
+          $.set(wQ, wIn);
+          $.set(lane0Q, lane0In);
+          $.set(gQ, gIn);
+        });
+      })
+      .case(S.v.SETUP, () => {
+        $.set(upd, isUpd);
+        $.set(xl, xQ.trunc(16));
+        $.set(xh, mux(isUpd, xQ.slice(31, 16), constant(0, uint(16))));
+        $.set(xu, xQ.trunc(32));
+        $.set(x31, isUpd.and(xQ.bit(31)));
+        $.set(shAmt, mux(kS.lt(-19), constant(0, uint(7)), kS.add(19).asUnsigned().trunc(7)));
+        $.set(mLow, bitsWhere((i) => kS.gt(i + 1)));
+        $.set(oh1, bitsWhere((i) => (i === 47 ? kS.ge(48) : kS.eq(i + 1))));
+        $.set(oh0, bitsWhere((i) => (i === 47 ? kS.ge(47) : kS.eq(i))));
+        $.set(hm, bitsWhere((i) => kS.le(i - 18)));
+        $.set(jneg, kS.lt(-18));
+        $.set(mode, mux(kS.gt(0), rndQ, constant(rcode('floor'), uint(3))));
+        $.set(drawOn, isUpd.and(kS.gt(0)).and(rndQ.eq(rcode('stochastic'))));
+        const one = constant(1, uint(20)).shlBy(wQ.subWrap(1));
+        $.set(hiW, one.subWrap(1));
+        $.set(loW, one.not().addWrap(1));
+        $.set(loM1, one.not());
+        $.if(bad, () => {
+          $.set(fault, 1);
+          $.set(done, 1);
+          $.set(st, S.v.IDLE);
+        }).else(() => $.set(st, S.v.RUN));
+      })
+      .case(S.v.RUN, () => {
+        $.if(left.eq(0), () => $.set(st, S.v.FOLD));
+      })
+      .case(S.v.FOLD, () => {
+        $.set(done, 1);
+        $.set(st, S.v.IDLE);
+      })
+      .default(() => $.set(st, S.v.IDLE));
+  });
+
+  m.output('busy', idle.not());
+  m.output('done', done);
+  m.output('result', cat(accHi, accLo).asSigned());
+  m.output('fault', fault);
+  m.output('sat_hi', satHi);
+  m.output('sat_lo', satLo);
+  m.output('w_req', wv);
+  m.output('w_addr', wAddr);
+  m.output('w_data', wData);
+  m.output('d_req', dReq);
+  m.output('d_lane', laneQ);
+  return m.build();
+}
