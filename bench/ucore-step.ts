@@ -1,8 +1,10 @@
 /**
- * The UP5K engine's whole step program on its instruction-set simulator (isa.ts CYCLES: the core's plan): cycles
- * of a full-window training step, of a step while the window fills, of an inference and of the epoch clear, on
- * MNIST samples, with the cycles by instruction class; the program's length. Default: the iCEBreaker's config.
- *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N]
+ * The UP5K engine's whole step program on its instruction-set simulator: cycles of a full-window training step,
+ * of a step while the window fills, of an inference and of the epoch clear, on MNIST samples, with the cycles by
+ * instruction class; the program's length. Default: the iCEBreaker's config. `--timing plan` counts isa.ts's
+ * CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles, and for the vector
+ * instructions the vector unit's n + FIXED with every memory grant given at once (rtl/vector.ts).
+ *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N] [--timing plan|core]
  */
 import { Command } from 'commander';
 import { loadChipConfig } from '../generator/config.js';
@@ -11,19 +13,26 @@ import { loadMnist } from '../host/data/mnist.js';
 import { stepProgram } from '../generator/ucore/program/step.js';
 import { FixedPointEngine } from '../sim/golden/fixed/index.js';
 import { loadState, ucoreMachine, writeSample } from '../sim/ucore/state.js';
-import { CYCLES } from '../generator/ucore/isa.js';
+import { CYCLES, type Instr } from '../generator/ucore/isa.js';
+import { coreCycles } from '../generator/ucore/rtl/core.js';
+import { VECTOR_EMPTY, VECTOR_FIXED } from '../generator/ucore/rtl/vector.js';
 
 const opts = new Command()
   .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
   .option('--samples <n>', 'training samples', '64')
+  .option('--timing <t>', 'plan (isa.ts CYCLES) or core (the RTL core and vector unit)', 'plan')
   .parse()
-  .opts<{ config: string; samples: string }>();
+  .opts<{ config: string; samples: string; timing: string }>();
+if (opts.timing !== 'plan' && opts.timing !== 'core') throw new Error(`--timing: '${opts.timing}' is not plan or core`);
+/** The RTL's cycles of an instruction (vector instructions: every grant at once). */
+const coreTiming = (ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number =>
+  ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? (elements === 0 ? VECTOR_EMPTY : elements + VECTOR_FIXED[ins.op]) : coreCycles(ins, elements, operands);
 const cfg = loadChipConfig(opts.config);
 const mnist = loadMnist();
 const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);
 const P = e.params;
 const sp = stepProgram(P, true);
-const m = ucoreMachine(P, sp);
+const m = ucoreMachine(P, sp, opts.timing === 'core' ? coreTiming : undefined);
 loadState(m, P, sp, e.state);
 const dim = P.sizes[0];
 const px = mnist.train.pixels!;
@@ -50,7 +59,7 @@ m.run(sp.program, sp.entry.clear);
 const clear = m.cycles - c2;
 const mean = (a: number[]) => Math.round(a.reduce((s, v) => s + v, 0) / a.length);
 const fmt = (v: number) => v.toLocaleString('en-US');
-console.log(`${cfg.layers.join('-')}, B = ${cfg.window}, lanes ${cfg.lanes}: program ${sp.program.code.length} instructions; memory ${sp.layout.spramWords} SPRAM + ${sp.layout.ebrWords} block RAM words`);
+console.log(`${cfg.layers.join('-')}, B = ${cfg.window}, lanes ${cfg.lanes}, timing ${opts.timing === 'core' ? 'of the RTL core' : 'planned (isa.ts)'}: program ${sp.program.code.length} instructions; memory ${sp.layout.spramWords} SPRAM + ${sp.layout.ebrWords} block RAM words`);
 console.log(`training step, window full: ${fmt(mean(full))} cycles (min ${fmt(Math.min(...full))}, max ${fmt(Math.max(...full))}, ${full.length} steps)`);
 console.log(`training sample, window filling: ${fmt(mean(filling))} cycles`);
 console.log(`inference: ${fmt(infer)} cycles; epoch clear: ${fmt(clear)} cycles`);

@@ -11,7 +11,7 @@ import type { StepProgram } from '../../generator/ucore/program/step.js';
 import type { ChipParams } from '../golden/fixed/params.js';
 import type { ChipState } from '../golden/fixed/step.js';
 import type { WindowMemory } from '../golden/fixed/wm.js';
-import { Machine } from './iss.js';
+import { Machine, type MachineConfig } from './iss.js';
 
 /** What readState returns: the state's arrays as the chip holds them (LFSR states unsigned). */
 export interface UcoreState {
@@ -21,9 +21,9 @@ export interface UcoreState {
   wm: Omit<WindowMemory, 'slotIdx' | 'B' | 'dim'>;
 }
 
-/** A machine for the program with its table ROMs in place (the rest of memory 0). */
-export function ucoreMachine(P: ChipParams, sp: StepProgram): Machine {
-  const m = new Machine(machineFor(P, sp.layout.memWords));
+/** A machine for the program with its table ROMs in place (the rest of memory 0); `timing`: MachineConfig's. */
+export function ucoreMachine(P: ChipParams, sp: StepProgram, timing?: MachineConfig['timing']): Machine {
+  const m = new Machine({ ...machineFor(P, sp.layout.memWords), ...(timing ? { timing } : {}) });
   for (const img of sp.images) m.mem.set(img.words, img.at);
   return m;
 }
