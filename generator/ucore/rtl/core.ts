@@ -188,6 +188,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // ---- the ROM: instructions (FETCH), pool words (DECODE: low, OPLO: high)
   const romMem = m.memory('rom', { depth: romWords, type: uint(32), style: 'block', init: Array.from({ length: romWords }, (_, i) => rom[i] ?? 0n) });
   const romAddr = m.wire('rom_addr', uint(12));
+  if (romMem.addrType.width < 12) m.unused(romAddr.slice(11, romMem.addrType.width)); // a ROM below 4,096 words
   const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')).or(at('EXLO')).or(at('EXHI')) });
 
   // ---- decode (from the ROM's word in DECODE into registers)
@@ -213,7 +214,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     ret: dec('is_ret', isOp('ret')),
     halt: dec('is_halt', isOp('halt')),
     li: dec('is_li', isOp('li')),
-    add: dec('is_add', isOp('add').or(isOp('li'))),
     logic: dec('is_logic', isOp('and').or(isOp('or')).or(isOp('xor')).or(isOp('li'))),
     // the units: multiply (mul, mulr), shift (shl, shr), saturation (sat, satr, lone)
     mul: dec('is_mul', isOp('mul').or(isOp('mulr'))),
@@ -236,7 +236,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satQ = dec('sat_counter', ir.slice(20, 16));
   const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).or(isOp('li')).or(isOp('mulr')).or(shiftW).or(isOp('sat')).or(satrW).or(isOp('lone')).or(isOp('draw')).or(lfsrsetW).or(isOp('srnd')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
   const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
-  const fn = dec('alu_fn', opc.slice(3, 0)); // add sub and or xor by the low bits; max 6, min 7, slt 8
+  const fn = dec('alu_fn', opc.slice(1, 0)); // and 2, or 3, xor 0 (0x12 … 0x14 by the low bits)
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
   const nWords = dec('mem_words', opc.slice(1, 0).zext(3).addWrap(1)); // n − 1 in the opcode's low bits
   const ldSigned = dec('ld_signed', opc.bit(2));
@@ -303,7 +303,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
   const s32 = sum.trunc(32);
   // the result: and/or/xor/li need no carry chain, so the sum passes one multiplexer to the register write
-  const logic = mux(f.li, bQ, select(fn.slice(1, 0), [aQ.xor(bQ), bQ, aQ.and(bQ), aQ.or(bQ)]));
+  const logic = mux(f.li, bQ, select(fn, [aQ.xor(bQ), bQ, aQ.and(bQ), aQ.or(bQ)]));
   const result = mux(f.logic, logic, s32);
   // 64-bit signed a < b in EXHI from the high difference: its sign xor the overflow
   const overflow = aQ.bit(31).ne(bQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
@@ -362,6 +362,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const b64 = cat(bQ, bLoQ).asSigned();
   const c2LoQ = m.reg('pool2_word_q', uint(32), { reset: null });
   const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK });
+  m.unused(mulU.out('busy')); // the core waits for done
   // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); dbg_lane reads a lane
   const { lanes, lfsr } = cfg.machine;
   const rbits = lfsr.rbits;
