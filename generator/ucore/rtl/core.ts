@@ -350,11 +350,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const loaded = select(nWords.subWrap(1).trunc(2), [1, 2, 3, 4].map((n) => mux(ldSigned, memAcc.trunc(16 * n).asSigned().sext(64).asUnsigned(), memAcc.trunc(16 * n).zext(64))));
   // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
   // (a 17-bit address: below 2^16 SPRAM, above it block RAM; checked in pieces of at most 16-bit compares)
-  const mapped = (x: Expr): Expr => mux(x.bit(16), x.trunc(16).lt(ebrWords), spramWords >= EBR_BASE ? constant(1, uint(1)) : x.trunc(16).lt(spramWords));
+  // the first word in one of the memories; the last (first + n − 1) in the same one: first ≤ end − n, the four
+  // n compared at once against constants and one chosen (no adder before the compares)
+  const fitsIn = (x: Expr, words: number): Expr => (words >= EBR_BASE ? constant(1, uint(1)) : x.lt(words));
+  const mapped = (x: Expr): Expr => mux(x.bit(16), fitsIn(x.trunc(16), ebrWords), fitsIn(x.trunc(16), spramWords));
+  const lastFits = (x: Expr, words: number): Expr =>
+    select(
+      nWords.subWrap(1).trunc(2),
+      [1, 2, 3, 4].map((n) => {
+        const maxFirst = Math.min(words, EBR_BASE) - n;
+        return maxFirst >= 0xffff ? constant(1, uint(1)) : maxFirst < 0 ? constant(0, uint(1)) : x.le(maxFirst);
+      }),
+    );
   const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
+  const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
   const resHiQ = m.reg('result_high_q', uint(32), { reset: null });
-  const lastAddrQ = m.reg('addr_last_q', uint(18), { reset: null });
-  const addrOk = m.wire('addr_ok', firstOkQ.and(resHiQ.eq(0)).and(lastAddrQ.bit(17).not()).and(mapped(lastAddrQ.trunc(17))).and(lastAddrQ.bit(16).eq(resLoQ.bit(16))));
+  const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(resHiQ.eq(0)));
 
   // ---- the units (separate modules): multiply, shift, saturation; operands the 64-bit a and b of EXHI's
   // registers (a_q, b_q the high halves, a_low_q, b_low_q the low), satr's upper bound the next pool entry
@@ -478,7 +489,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(jumpQ, f.branch.or(f.dbnz));
         $.set(resHiQ, s32);
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
-        $.set(lastAddrQ, resLoQ.trunc(17).zext(18).addWrap(nWords.subWrap(1).zext(18)));
+        $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
         $.set(memAddr, resLoQ.trunc(17));
         $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
         $.set(memK, 0);
