@@ -36,17 +36,17 @@
  *   d_req, d_lane (uint(7): lane0 + (i mod g)) out, d_rho (uint(rbits)) in: the draw, the cycle after d_req.
  *
  * TIMING. With every grant given at once an instruction of n ≥ 1 elements takes n + FIXED[op] cycles from the
- * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 11 for vdot and vdist, 16 for vupd;
- * n = 0 takes 4, a refused vupd 2 (measured by the co-simulation, which checks the formula). The start cycle,
- * SETUP, the first request, its word, the pop, P0 … P4 (P9 and the write for vupd), the last element's
- * retirement seen, the carry folded. A withheld grant delays the elements behind it (the unit keeps up to four
+ * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 12 for vdot and vdist, 18 for vupd;
+ * n = 0 takes 5, a refused vupd 2 (measured by the co-simulation, which checks the formula). The start cycle,
+ * SETUP, the first request, its word, the pop, P0 … P4 (… P9 and P10, the write register, for vupd), the last element's
+ * retirement seen, two cycles folding the sum's carries. A withheld grant delays the elements behind it (the unit keeps up to four
  * words per read port granted and unused, so a read port that falls behind catches up by running ahead later).
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
  * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless its last
  * stage holds a vupd word whose write is not granted. Stages from the pop:
- *   P0  the two words
+ *   P0  the two words (vdist: their differences a − b and b − a)
  *   P1  the multiplier operands: vdot the words (signedness aside), vdist |a − b| twice, vupd h and x's low
  *       half; the W word travels along
  *   P2  the products: one 16 × 16 unsigned (vdot, vdist, vupd's h·x_lo) and one more for vupd (h·x_hi), each
@@ -54,17 +54,18 @@
  *   P3  the high 32 bits of the unsigned product and the sum of the corrections
  *   P4  the exact product p, 48 bits: for vdot a·b = u_a·u_b − 2^16(s_a·u_b + s_b·u_a) + 2^32·s_a·s_b; for
  *       vupd h·x = u_h·u_x − 2^16·s_h·u_x − 2^32·s_x·u_h (mod 2^48: |h·x| ≤ 2^46)
- *   vdot, vdist: p accumulated into a 64-bit sum held as two 32-bit halves, the low half's carry waiting a
- *       cycle in a bit (folded in after the last element)
+ *   vdot, vdist: p accumulated into a 64-bit sum held in three chunks of 22, 21 and 21 bits, a chunk's carry
+ *       waiting a cycle in a bit (two cycles after the last element carry them through)
  *   vupd: d = round(p / 2^k) is ⌊p / 2^k⌋ + c, c ∈ {0, 1} by the rounding. ⌊p/2^k⌋ (or p·2^(−k)) and the rbits
  *       bits of p below bit k come from one arithmetic shift of p by k − rbits (P5: by a multiple of 16, P6:
  *       the rest); the flags of p that decide the other roundings (bit k − 1, bit k, bits below k − 1 nonzero)
  *       and whether ⌊p/2^k⌋ fits 19 bits come from masks formed once per instruction (P5). P6 the
  *       deterministic carry, P7 the quotient saturated to 19 bits and the carry (stochastic: the rbits bits
- *       plus ρ carry out), P8 t = W + quotient, P9 the word: clamp(t + c) and the clamp pulses, the write.
+ *       plus ρ carry out), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds, P10 the
+ *       word clamped, the clamp pulses and the write request.
  *   vupd reads W ahead of its writes: H must not be a word of W written earlier in the row (H ≥ W or
  *   H + n ≤ W), which the programs keep.
- * No carry chain is longer than 32 bits.
+ * No carry chain is longer than 33 bits (the product's high half); the sum's chains are 23 bits.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type Signal } from '../../ir/index.js';
 import { ROUNDINGS } from '../../fixed/index.js';
@@ -73,15 +74,21 @@ export type VectorOp = 'vdot' | 'vdist' | 'vupd';
 export const VECTOR_OPS: readonly VectorOp[] = ['vdot', 'vdist', 'vupd'];
 
 /** Cycles from the start cycle to the done cycle beside the n elements, every grant given at once. */
-export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 11, vdist: 11, vupd: 16 };
+export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 12, vdist: 12, vupd: 18 };
 /** Cycles from the start cycle to the done cycle of an instruction of no element (or a refused vupd: 2). */
-export const VECTOR_EMPTY = 4;
+export const VECTOR_EMPTY = 5;
 
 /** Cycles of a vector instruction of n elements with its ports always granted (the core's cycle model). */
 export function vectorCycles(op: VectorOp, n: number): number {
   return n === 0 ? VECTOR_EMPTY : n + VECTOR_FIXED[op];
 }
 
+/** The accumulator's chunks [hi, lo]: no carry chain longer than 23 bits. */
+const ACC_CHUNKS: readonly [number, number][] = [
+  [21, 0],
+  [42, 22],
+  [63, 43],
+];
 /** Words a read port keeps granted and not yet used (its FIFO). */
 const DEPTH = 4;
 /** Bits of vupd's quotient kept (saturated): a word plus a clamp is decided within them. */
@@ -153,7 +160,7 @@ export function vectorUnit(rbits: number): Module {
   const wGnt = m.input('w_gnt', uint(1));
   const dRho = m.input('d_rho', uint(rbits));
 
-  const S = m.enum('vstate', ['IDLE', 'SETUP', 'RUN', 'FOLD']);
+  const S = m.enum('vstate', ['IDLE', 'SETUP', 'RUN', 'FOLD', 'FOLD2']);
   const st = S.reg('vstate_q', 'IDLE');
   const idle = S.is(st, 'IDLE');
   const running = m.wire('running', S.is(st, 'RUN'));
@@ -168,7 +175,7 @@ export function vectorUnit(rbits: number): Module {
   const xQ = m.reg('x_q', uint(64), { reset: null });
   const kQ = m.reg('k_q', sint(7), { reset: null });
   const rndQ = m.reg('rounding_q', uint(3), { reset: null });
-  const wQ = m.reg('w_q', uint(5), { reset: null });
+  const halfW = m.reg('w_half_q', uint(20), { reset: null }); // 2^(w − 1)
   const lane0Q = m.reg('lane0_q', uint(5), { reset: null });
   const gQ = m.reg('g_q', uint(6), { reset: null });
   const isDot = opQ.eq(0);
@@ -231,14 +238,14 @@ export function vectorUnit(rbits: number): Module {
 
   // ---- the pipeline (every stage enabled by advance)
   const stage = (name: string, value: Expr, valid = false): Signal => m.pipe(name, value, { reset: valid ? 0 : null, enable: advance });
+  const ext17 = (x: Expr, signed: Expr): Expr => cat(signed.and(x.msb()), x);
   const v0 = stage('v0_q', pop, true);
   const a0 = stage('a0_q', A.head);
   const b0 = stage('b0_q', B.head);
+  const dAB = stage('d_ab0_q', ext17(A.head, fQ).subWrap(ext17(B.head, fQ))); // vdist: a − b and b − a
+  const dBA = stage('d_ba0_q', ext17(B.head, fQ).subWrap(ext17(A.head, fQ)));
 
   // P1: the operands
-  const ext17 = (x: Expr, signed: Expr): Expr => cat(signed.and(x.msb()), x);
-  const dAB = ext17(a0, fQ).subWrap(ext17(b0, fQ));
-  const dBA = ext17(b0, fQ).subWrap(ext17(a0, fQ));
   const absD = mux(dAB.msb(), dBA, dAB).trunc(16);
   const v1 = stage('v1_q', v0, true);
   const ua = stage('ua_q', mux(upd, b0, mux(isDist, absD, a0)));
@@ -274,12 +281,19 @@ export function vectorUnit(rbits: number): Module {
   const rho4 = stage('rho4_q', rho3);
 
   // ---- vdot, vdist: the sum, 64 bits in two halves with the low half's carry a cycle late
-  const accLo = m.reg('acc_lo_q', uint(32), { reset: null });
-  const accHi = m.reg('acc_hi_q', uint(32), { reset: null });
-  const accC = m.reg('acc_c_q', uint(1), { reset: null });
-  const sumLo = m.wire('sum_lo', accLo.add(p4.slice(31, 0)));
-  const pHi = p4.slice(47, 32).asSigned().sext(32).asUnsigned();
-  const sumHi = m.wire('sum_hi', accHi.addWrap(pHi).addWrap(accC.zext(32)));
+  // three chunks (22, 21, 21 bits), each with its own carry chain; a chunk's carry waits a cycle in a bit and
+  // enters the next chunk with the next element, or in FOLD (two cycles carry it through)
+  const pS = p4.asSigned().sext(64).asUnsigned();
+  const acc = ACC_CHUNKS.map(([hi, lo], c) => ({ hi, lo, q: m.reg(`acc${c}_q`, uint(hi - lo + 1), { reset: null }) }));
+  const carries = [0, 1].map((c) => m.reg(`acc_c${c}_q`, uint(1), { reset: null }));
+  const foldAny = m.wire('folding', uint(1));
+  // a chunk + its addend + the carry below as one chain: {a, 1} + {b, c} carries c into bit 1
+  const sums = acc.map(({ hi, lo, q }, c) => {
+    const addend = mux(foldAny, constant(0, uint(hi - lo + 1)), pS.slice(hi, lo));
+    const cin = c === 0 ? constant(0, uint(1)) : carries[c - 1];
+    return m.wire(`acc_sum${c}`, cat(constant(0, uint(1)), q, constant(1, uint(1))).addWrap(cat(constant(0, uint(1)), addend, cin)).slice(hi - lo + 2, 1));
+  });
+  m.unused(sums[2].msb()); // the top chunk's carry: the sum wraps to 64 bits
   const accumulate = m.wire('accumulate', v4.and(upd.not()));
 
   // ---- vupd: P5 the coarse shift and p's flags
@@ -332,11 +346,18 @@ export function vectorUnit(rbits: number): Module {
   const t8 = stage('t8_q', w7.asSigned().sext(20).asUnsigned().addWrap(q7.asSigned().sext(20).asUnsigned()));
   const cy8 = stage('cy8_q', cy7);
 
-  // P9: clamp(t + c) into [lo, hi]; the word and the pulses
+  // P9: t + c and the comparisons of t with the bounds; P10: the word clamped, the clamp pulses
   const t = t8.asSigned();
-  const over = t.gt(hiW.asSigned()).or(cy8.and(t.eq(hiW.asSigned())));
-  const under = mux(cy8, t.lt(loM1.asSigned()), t.lt(loW.asSigned()));
-  const word = mux(over, hiW.trunc(16), mux(under, loW.trunc(16), t8.trunc(16).addWrap(cy8.zext(16))));
+  const v9 = stage('v9_q', v8, true);
+  const cy9 = stage('cy9_q', cy8);
+  const geHi = stage('ge_hi9_q', t.ge(hiW.asSigned()));
+  const geHalf = stage('ge_half9_q', t.ge(halfW.asSigned())); // hi + 1 = 2^(w − 1)
+  const ltLo = stage('lt_lo9_q', t.lt(loW.asSigned()));
+  const ltLo1 = stage('lt_lo1_9_q', t.lt(loM1.asSigned()));
+  const word9 = stage('word9_q', t8.trunc(16).addWrap(cy8.zext(16)));
+  const over9 = mux(cy9, geHi, geHalf); // t + c > hi
+  const under9 = over9.not().and(mux(cy9, ltLo1, ltLo)); // t + c < lo
+  const word = mux(over9, hiW.trunc(16), mux(under9, loW.trunc(16), word9));
   const satHi = m.reg('sat_hi_q', uint(1), { reset: 0 });
   const satLo = m.reg('sat_lo_q', uint(1), { reset: 0 });
   const left = m.reg('out_left_q', uint(16), { reset: 0 }); // elements not yet summed / written
@@ -345,27 +366,22 @@ export function vectorUnit(rbits: number): Module {
     $.set(satHi, 0);
     $.set(satLo, 0);
     $.if(advance, () => {
-      $.set(wv, v8);
+      $.set(wv, v9);
       $.set(wData, word);
-      $.set(satHi, v8.and(over));
-      $.set(satLo, v8.and(over.not()).and(under));
+      $.set(satHi, v9.and(over9));
+      $.set(satLo, v9.and(under9));
     });
     $.if(wTake, () => $.set(wAddr, wAddr.addWrap(1)));
     $.if(setup, () => $.set(wAddr, A.addr));
-    $.if(accumulate, () => {
-      $.set(accLo, sumLo.trunc(32));
-      $.set(accC, sumLo.msb());
-      $.set(accHi, sumHi);
+    $.if(accumulate.or(foldAny), () => {
+      acc.forEach(({ q }, c) => $.set(q, sums[c].trunc(q.width)));
+      carries.forEach((k, c) => $.set(k, sums[c].msb()));
     });
     $.if(accumulate.or(wTake), () => $.set(left, left.subWrap(1)));
-    $.if(S.is(st, 'FOLD'), () => {
-      $.set(accHi, accHi.addWrap(accC.zext(32)));
-      $.set(accC, 0);
-    });
-    $.if(S.is(st, 'SETUP'), () => {
-      $.set(accLo, mux(isDot, xQ.trunc(32), zero32)); // the latched acc (vdot) lies in x_q until SETUP
-      $.set(accHi, mux(isDot, xQ.slice(63, 32), zero32));
-      $.set(accC, 0);
+    $.if(setup, () => {
+      // the latched acc (vdot) lies in x_q until SETUP
+      acc.forEach(({ hi, lo, q }) => $.set(q, mux(isDot, xQ.slice(hi, lo), constant(0, uint(hi - lo + 1)))));
+      carries.forEach((k) => $.set(k, 0));
       $.set(left, nQ);
     });
   });
@@ -388,7 +404,7 @@ export function vectorUnit(rbits: number): Module {
           $.set(xQ, mux(opIn.eq(0), accIn, xIn).asUnsigned());
           $.set(kQ, kIn);
           $.set(rndQ, rndIn);
-          $.set(wQ, wIn);
+          $.set(halfW, constant(1, uint(21)).shlBy(wIn).slice(20, 1));
           $.set(lane0Q, lane0In);
           $.set(gQ, gIn);
         });
@@ -407,7 +423,7 @@ export function vectorUnit(rbits: number): Module {
         $.set(jneg, kS.lt(-18));
         $.set(mode, mux(kS.gt(0), rndQ, constant(rcode('floor'), uint(3))));
         $.set(drawOn, isUpd.and(kS.gt(0)).and(rndQ.eq(rcode('stochastic'))));
-        const one = constant(1, uint(20)).shlBy(wQ.subWrap(1));
+        const one = halfW;
         $.set(hiW, one.subWrap(1));
         $.set(loW, one.not().addWrap(1));
         $.set(loM1, one.not());
@@ -420,7 +436,8 @@ export function vectorUnit(rbits: number): Module {
       .case(S.v.RUN, () => {
         $.if(left.eq(0), () => $.set(st, S.v.FOLD));
       })
-      .case(S.v.FOLD, () => {
+      .case(S.v.FOLD, () => $.set(st, S.v.FOLD2))
+      .case(S.v.FOLD2, () => {
         $.set(done, 1);
         $.set(st, S.v.IDLE);
       })
@@ -429,7 +446,8 @@ export function vectorUnit(rbits: number): Module {
 
   m.output('busy', idle.not());
   m.output('done', done);
-  m.output('result', cat(accHi, accLo).asSigned());
+  m.assign(foldAny, S.is(st, 'FOLD').or(S.is(st, 'FOLD2')));
+  m.output('result', cat(...acc.map(({ q }) => q).reverse()).asSigned());
   m.output('fault', fault);
   m.output('sat_hi', satHi);
   m.output('sat_lo', satLo);
