@@ -20,16 +20,16 @@ function harness(unit: Module): Module {
   m.clock();
   const pin = m.input('pin', uint(1));
   const inputs = unit.ports.filter((p) => p.kind === 'input' && !p.role);
-  const width = inputs.reduce((w, p) => w + p.width, 0);
-  const feed = m.reg('feed_q', uint(width), { reset: null });
-  m.seq('feed', ($) => $.set(feed, cat(feed.slice(width - 2, 0), pin)));
-  const bind: Record<string, Expr> = {};
-  let lo = 0;
-  for (const p of inputs) {
-    const field = feed.slice(lo + p.width - 1, lo);
-    bind[p.name] = p.signed ? field.asSigned() : field;
-    lo += p.width;
-  }
+  // field i of the feed register: the bits after the fields before it
+  const ends = inputs.map((_, i) => inputs.slice(0, i + 1).reduce((w, p) => w + p.width, 0));
+  const feed = m.reg('feed_q', uint(ends[ends.length - 1]), { reset: null });
+  m.seq('feed', ($) => $.set(feed, cat(feed.slice(feed.width - 2, 0), pin)));
+  const bind = Object.fromEntries(
+    inputs.map((p, i): [string, Expr] => {
+      const field = feed.slice(ends[i] - 1, ends[i] - p.width);
+      return [p.name, p.signed ? field.asSigned() : field];
+    }),
+  );
   const u = m.instance('dut', unit, bind);
   const parity = unit.ports
     .filter((p) => p.kind === 'output')

@@ -44,8 +44,9 @@
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
- * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless its last
- * stage holds a vupd word whose write is not granted. Stages from the pop:
+ * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless a vupd
+ * word waits in the skid register behind the write register's (whose write was not granted): the stall and the
+ * requests come from registers only, no output depends on an input in the same cycle. Stages from the pop:
  *   P0  the two words (vdist: their differences a − b and b − a)
  *   P1  the multiplier operands: vdot the words (signedness aside), vdist |a − b| twice, vupd h and x's low
  *       half; the W word travels along
@@ -107,23 +108,31 @@ function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr;
   const left = m.reg(`${p}_left_q`, uint(16), { reset: 0 });
   const used = m.reg(`${p}_used_q`, uint(3), { reset: 0 });
   const count = m.reg(`${p}_count_q`, uint(3), { reset: 0 });
+  const ready = m.reg(`${p}_ready_q`, uint(1), { reset: 0 }); // count ≠ 0
   const wp = m.reg(`${p}_wp_q`, uint(2), { reset: 0 });
   const rp = m.reg(`${p}_rp_q`, uint(2), { reset: 0 });
   const slots = Array.from({ length: DEPTH }, (_, i) => m.reg(`${p}_fifo${i}_q`, uint(16), { reset: null }));
-  const req = m.wire(`${p}_req_w`, running.and(left.ne(0)).and(used.lt(DEPTH)));
+  const more = m.reg(`${p}_more_q`, uint(1), { reset: 0 }); // left ≠ 0
+  const req = m.wire(`${p}_req_w`, running.and(more).and(used.lt(DEPTH)));
   const take = m.wire(`${p}_take`, req.and(gnt));
   m.seq(`${p}_port`, ($) => {
     $.set(used, used.addWrap(take.zext(3)).subWrap(pop.zext(3)));
-    $.set(count, count.addWrap(rvalid.zext(3)).subWrap(pop.zext(3)));
+    const next = count.addWrap(rvalid.zext(3)).subWrap(pop.zext(3));
+    $.set(count, next);
+    $.set(ready, next.ne(0));
     $.if(take, () => {
       $.set(addr, addr.addWrap(stride));
       $.set(left, left.subWrap(1));
+      $.set(more, left.ne(1));
     });
     $.if(c.go, () => {
       $.set(addr, c.base);
       $.set(stride, c.stride);
     });
-    $.if(c.setup, () => $.set(left, c.count));
+    $.if(c.setup, () => {
+      $.set(left, c.count);
+      $.set(more, c.count.ne(0));
+    });
     $.if(rvalid, () => {
       $.set(wp, wp.addWrap(1));
       slots.forEach((s, i) => $.if(wp.eq(i), () => $.set(s, rdata)));
@@ -132,7 +141,7 @@ function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr;
   });
   m.output(`${p}_req`, req);
   m.output(`${p}_addr`, addr);
-  return { addr, head: select(rp, slots), ready: count.ne(0) };
+  return { addr, head: select(rp, slots), ready };
 }
 
 /** Module `ucore_vector`; rbits: the bits of an LFSR draw (1 … 32). Ports and timing in the file comment. */
@@ -196,9 +205,10 @@ export function vectorUnit(rbits: number): Module {
   const jneg = m.reg('quot_tiny_q', uint(1), { reset: null }); // k + 18 < 0: only p = 0 fits
   const mode = m.reg('mode_q', uint(3), { reset: null }); // the rounding; floor (no carry) for k ≤ 0
   const drawOn = m.reg('draw_on_q', uint(1), { reset: null });
-  const hiW = m.reg('w_hi_q', uint(20), { reset: null });
-  const loW = m.reg('w_lo_q', uint(20), { reset: null });
-  const loM1 = m.reg('w_lo1_q', uint(20), { reset: null }); // lo − 1
+  const hiW = m.reg('w_hi_q', uint(16), { reset: null }); // the clamp's words
+  const loW = m.reg('w_lo_q', uint(16), { reset: null });
+  // the bounds negated for the comparisons (21 bits): −hi, −2^(w − 1), −lo, 1 − lo
+  const [negHi, negHalf, negLo, negLo1] = ['hi', 'half', 'lo', 'lo1'].map((b) => m.reg(`neg_${b}_q`, uint(21), { reset: null }));
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
   const done = m.reg('done_q', uint(1), { reset: 0 });
 
@@ -207,10 +217,14 @@ export function vectorUnit(rbits: number): Module {
   const wAddr = m.reg('w_addr_q', uint(17), { reset: null });
   const wData = m.reg('w_data_q', uint(16), { reset: null });
   const wTake = m.wire('w_take', wv.and(wGnt));
-  const advance = m.wire('advance', wv.not().or(wGnt));
+  // a second word waits in the skid register while the write register's word is not taken; the pipeline
+  // advances while the skid register is empty (a register: the stall does not depend on w_gnt)
+  const sv = m.reg('skid_valid_q', uint(1), { reset: 0 });
+  const sData = m.reg('skid_data_q', uint(16), { reset: null });
+  const advance = m.wire('advance', sv.not());
   const pop = m.wire('pop', uint(1));
   const setup = S.is(st, 'SETUP');
-  const bad = m.wire('x_bad', isUpd.and(xQ.slice(63, 31).andReduce().or(xQ.slice(63, 31).orReduce().not()).not()));
+  const bad = m.reg('x_bad_q', uint(1), { reset: null }); // vupd with x outside sint32
   const count = mux(bad, constant(0, uint(16)), nQ);
   const unit = constant(1, uint(17));
   const A = readPort(m, 'a', { running, pop, go, base: aBase, stride: mux(opIn.eq(0), saIn.asUnsigned(), unit), setup, count });
@@ -276,20 +290,21 @@ export function vectorUnit(rbits: number): Module {
 
   // P4: the exact product (48 bits)
   const v4 = stage('v4_q', v3, true);
-  const p4 = stage('p4_q', cat(hi3.subWrap(corr3), lo3));
+  // 0 behind the last element: the sum's fold cycles add p4 without a multiplexer on their chains
+  const p4 = stage('p4_q', mux(v3, cat(hi3.subWrap(corr3), lo3), constant(0, uint(48))));
   const w4 = stage('w4_q', w3);
   const rho4 = stage('rho4_q', rho3);
 
   // ---- vdot, vdist: the sum, 64 bits in two halves with the low half's carry a cycle late
   // three chunks (22, 21, 21 bits), each with its own carry chain; a chunk's carry waits a cycle in a bit and
-  // enters the next chunk with the next element, or in FOLD (two cycles carry it through)
+  // enters the next chunk with the next element, or in FOLD (two cycles carry it through; p4 is 0 then)
   const pS = p4.asSigned().sext(64).asUnsigned();
   const acc = ACC_CHUNKS.map(([hi, lo], c) => ({ hi, lo, q: m.reg(`acc${c}_q`, uint(hi - lo + 1), { reset: null }) }));
   const carries = [0, 1].map((c) => m.reg(`acc_c${c}_q`, uint(1), { reset: null }));
   const foldAny = m.wire('folding', uint(1));
   // a chunk + its addend + the carry below as one chain: {a, 1} + {b, c} carries c into bit 1
   const sums = acc.map(({ hi, lo, q }, c) => {
-    const addend = mux(foldAny, constant(0, uint(hi - lo + 1)), pS.slice(hi, lo));
+    const addend = pS.slice(hi, lo);
     const cin = c === 0 ? constant(0, uint(1)) : carries[c - 1];
     return m.wire(`acc_sum${c}`, cat(constant(0, uint(1)), q, constant(1, uint(1))).addWrap(cat(constant(0, uint(1)), addend, cin)).slice(hi - lo + 2, 1));
   });
@@ -350,14 +365,16 @@ export function vectorUnit(rbits: number): Module {
   const t = t8.asSigned();
   const v9 = stage('v9_q', v8, true);
   const cy9 = stage('cy9_q', cy8);
-  const geHi = stage('ge_hi9_q', t.ge(hiW.asSigned()));
-  const geHalf = stage('ge_half9_q', t.ge(halfW.asSigned())); // hi + 1 = 2^(w − 1)
-  const ltLo = stage('lt_lo9_q', t.lt(loW.asSigned()));
-  const ltLo1 = stage('lt_lo1_9_q', t.lt(loM1.asSigned()));
+  // t < b as the sign of t + (−b): an adder from registers, no inverter in front of its chain
+  const below = (negB: Expr): Expr => t.sext(21).asUnsigned().addWrap(negB).msb();
+  const geHi = stage('ge_hi9_q', below(negHi).not());
+  const geHalf = stage('ge_half9_q', below(negHalf).not()); // hi + 1 = 2^(w − 1)
+  const ltLo = stage('lt_lo9_q', below(negLo));
+  const ltLo1 = stage('lt_lo1_9_q', below(negLo1));
   const word9 = stage('word9_q', t8.trunc(16).addWrap(cy8.zext(16)));
   const over9 = mux(cy9, geHi, geHalf); // t + c > hi
   const under9 = over9.not().and(mux(cy9, ltLo1, ltLo)); // t + c < lo
-  const word = mux(over9, hiW.trunc(16), mux(under9, loW.trunc(16), word9));
+  const word = mux(over9, hiW, mux(under9, loW, word9));
   const satHi = m.reg('sat_hi_q', uint(1), { reset: 0 });
   const satLo = m.reg('sat_lo_q', uint(1), { reset: 0 });
   const left = m.reg('out_left_q', uint(16), { reset: 0 }); // elements not yet summed / written
@@ -366,10 +383,18 @@ export function vectorUnit(rbits: number): Module {
     $.set(satHi, 0);
     $.set(satLo, 0);
     $.if(advance, () => {
-      $.set(wv, v9);
-      $.set(wData, word);
       $.set(satHi, v9.and(over9));
       $.set(satLo, v9.and(under9));
+      $.if(wv.and(wGnt.not()), () => {
+        $.set(sv, v9);
+        $.set(sData, word);
+      }).else(() => {
+        $.set(wv, v9);
+        $.set(wData, word);
+      });
+    }).elseIf(wGnt, () => {
+      $.set(wData, sData);
+      $.set(sv, 0);
     });
     $.if(wTake, () => $.set(wAddr, wAddr.addWrap(1)));
     $.if(setup, () => $.set(wAddr, A.addr));
@@ -397,6 +422,7 @@ export function vectorUnit(rbits: number): Module {
           $.set(st, S.v.SETUP);
           $.set(fault, 0);
           $.set(opQ, opIn);
+          $.set(bad, opIn.eq(2).and(xIn.asUnsigned().slice(63, 31).andReduce().or(xIn.asUnsigned().slice(63, 31).orReduce().not()).not()));
           $.set(nQ, nIn);
           $.set(faQ, faIn);
           $.set(fbQ, fbIn);
@@ -424,9 +450,13 @@ export function vectorUnit(rbits: number): Module {
         $.set(mode, mux(kS.gt(0), rndQ, constant(rcode('floor'), uint(3))));
         $.set(drawOn, isUpd.and(kS.gt(0)).and(rndQ.eq(rcode('stochastic'))));
         const one = halfW;
-        $.set(hiW, one.subWrap(1));
-        $.set(loW, one.not().addWrap(1));
-        $.set(loM1, one.not());
+        $.set(hiW, one.subWrap(1).trunc(16));
+        $.set(loW, one.not().addWrap(1).trunc(16));
+        const h21 = one.zext(21);
+        $.set(negHi, constant(1, uint(21)).subWrap(h21));
+        $.set(negHalf, h21.not().addWrap(1));
+        $.set(negLo, h21);
+        $.set(negLo1, h21.addWrap(1));
         $.if(bad, () => {
           $.set(fault, 1);
           $.set(done, 1);
