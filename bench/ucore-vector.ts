@@ -38,8 +38,13 @@ function harness(unit: Module): Module {
   return m.build();
 }
 
+// the unit alone (its cells), then in the harness (place and route)
+const bare = await synthIce40(vectorUnit(Number(rbitsArg)), 'vector_bare');
+rmSync(bare.dir, { recursive: true, force: true });
+const ffs = (c: Record<string, number>): number => Object.entries(c).filter(([k]) => /^SB_DFF/.test(k)).reduce((a, [, v]) => a + v, 0);
+console.log(`ucore_vector alone (rbits ${rbitsArg}): SB_LUT4 ${bare.cells.SB_LUT4 ?? 0}, SB_CARRY ${bare.cells.SB_CARRY ?? 0}, SB_MAC16 ${bare.cells.SB_MAC16 ?? 0}, flip-flops ${ffs(bare.cells)}`);
 const { dir, cells, seconds } = await synthIce40(harness(vectorUnit(Number(rbitsArg))), 'vector');
-console.log(`ucore_vector (rbits ${rbitsArg}): yosys ${seconds.toFixed(0)} s; SB_LUT4 ${cells.SB_LUT4 ?? 0}, SB_CARRY ${cells.SB_CARRY ?? 0}, SB_MAC16 ${cells.SB_MAC16 ?? 0}, SB_RAM40_4K ${cells.SB_RAM40_4K ?? 0}, flip-flops ${Object.entries(cells).filter(([k]) => /^SB_DFF/.test(k)).reduce((a, [, v]) => a + v, 0)} (the harness's ${'feed and output registers included'})`);
+console.log(`ucore_vector in the harness: yosys ${seconds.toFixed(0)} s; SB_LUT4 ${cells.SB_LUT4 ?? 0}, SB_CARRY ${cells.SB_CARRY ?? 0}, SB_MAC16 ${cells.SB_MAC16 ?? 0}, SB_RAM40_4K ${cells.SB_RAM40_4K ?? 0}, flip-flops ${ffs(cells)} (with the harness's feed and output registers)`);
 for (let seed = 1; seed <= Number(seeds); seed++) {
   const run = await execa('nice', ['-n', '10', 'nextpnr-ice40', '--up5k', '--package', 'sg48', '--json', 'top.json', '--freq', mhz, '--seed', String(seed), '--timing-allow-fail'], { cwd: dir, all: true, reject: false });
   const text = run.all ?? '';

@@ -193,6 +193,7 @@ export function vectorUnit(rbits: number): Module {
 
   // ---- per instruction, formed in SETUP
   const upd = m.reg('upd_q', uint(1), { reset: null });
+  const dist = m.reg('dist_q', uint(1), { reset: null });
   const xl = m.reg('x_lo_q', uint(16), { reset: null });
   const xh = m.reg('x_hi_q', uint(16), { reset: null }); // 0 unless vupd: the second product is then 0
   const xu = m.reg('x_u_q', uint(32), { reset: null });
@@ -262,8 +263,8 @@ export function vectorUnit(rbits: number): Module {
   // P1: the operands
   const absD = mux(dAB.msb(), dBA, dAB).trunc(16);
   const v1 = stage('v1_q', v0, true);
-  const ua = stage('ua_q', mux(upd, b0, mux(isDist, absD, a0)));
-  const ub = stage('ub_q', mux(upd, xl, mux(isDist, absD, b0)));
+  const ua = stage('ua_q', mux(upd, b0, mux(dist, absD, a0)));
+  const ub = stage('ub_q', mux(upd, xl, mux(dist, absD, b0)));
   const sA = stage('sa_q', mux(upd, b0.msb(), faQ.and(isDot).and(a0.msb())));
   const sB = stage('sb_q', fbQ.and(isDot).and(b0.msb()));
   const w1 = stage('w1_q', a0);
@@ -437,6 +438,7 @@ export function vectorUnit(rbits: number): Module {
       })
       .case(S.v.SETUP, () => {
         $.set(upd, isUpd);
+        $.set(dist, isDist);
         $.set(xl, xQ.trunc(16));
         $.set(xh, mux(isUpd, xQ.slice(31, 16), constant(0, uint(16))));
         $.set(xu, xQ.trunc(32));
