@@ -37,21 +37,22 @@
  *   (read in that cycle only: the unit keeps it while its element waits).
  *
  * TIMING. With every grant given at once an instruction of n ≥ 1 elements takes n + FIXED[op] cycles from the
- * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 12 for vdot and vdist, 18 for vupd;
+ * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 13 for vdot and vdist, 19 for vupd;
  * n = 0 takes 5, a refused vupd 2 (measured by the co-simulation, which checks the formula). FIXED is the start
- * cycle, SETUP, the first request, its word, the pop, P0 … P4 (vupd: … P10 and the write register), the last
+ * cycle, SETUP, the first request, its word, the pop, P0, PD, P1 … P4 (vupd: … P10 and the write register), the last
  * element's retirement seen and two cycles folding the sum's carries. Under back-pressure an element goes when
  * both of its words have arrived (and, for vupd, the skid register is empty): a withheld grant delays the
  * elements behind it, and a port that fell behind catches up while the other runs up to four words ahead.
- * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,853 LUT4, 870 SB_CARRY,
- * 1,538 flip-flops, 2 SB_MAC16; Fmax 44.6–47.8 MHz over three placements (target 48 MHz).
+ * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,848 LUT4, 870 SB_CARRY,
+ * 1,587 flip-flops, 2 SB_MAC16; Fmax 46.6–50.5 MHz over three placements (target 48 MHz).
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
  * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless a vupd
  * word waits in the skid register behind the write register's (whose write was not granted): the stall and the
  * requests come from registers only, no output depends on an input in the same cycle. Stages from the pop:
- *   P0  the two words (vdist: their differences a − b and b − a)
+ *   P0  the two words
+ *   PD  vdist's differences a − b and b − a (17 bits); ρ taken in
  *   P1  the multiplier operands: vdot the words (signedness aside), vdist |a − b| twice, vupd h and x's low
  *       half; the W word travels along
  *   P2  the products: one 16 × 16 unsigned (vdot, vdist, vupd's h·x_lo) and one more for vupd (h·x_hi), each
@@ -79,7 +80,7 @@ export type VectorOp = 'vdot' | 'vdist' | 'vupd';
 export const VECTOR_OPS: readonly VectorOp[] = ['vdot', 'vdist', 'vupd'];
 
 /** Cycles from the start cycle to the done cycle beside the n elements, every grant given at once. */
-export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 12, vdist: 12, vupd: 18 };
+export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 13, vdist: 13, vupd: 19 };
 /** Cycles from the start cycle to the done cycle of an instruction of no element (or a refused vupd: 2). */
 export const VECTOR_EMPTY = 5;
 
@@ -261,18 +262,24 @@ export function vectorUnit(rbits: number): Module {
   const v0 = stage('v0_q', pop, true);
   const a0 = stage('a0_q', A.head);
   const b0 = stage('b0_q', B.head);
-  const dAB = stage('d_ab0_q', ext17(A.head, fQ).subWrap(ext17(B.head, fQ))); // vdist: a − b and b − a
-  const dBA = stage('d_ba0_q', ext17(B.head, fQ).subWrap(ext17(A.head, fQ)));
+
+  // PD: vdist's differences a − b and b − a; ρ taken in
+  const vd = stage('vd_q', v0, true);
+  const ad = stage('ad_q', a0);
+  const bd = stage('bd_q', b0);
+  const dAB = stage('d_ab_q', ext17(a0, fQ).subWrap(ext17(b0, fQ)));
+  const dBA = stage('d_ba_q', ext17(b0, fQ).subWrap(ext17(a0, fQ)));
+  const rhoD = stage('rho_d_q', rhoNow);
 
   // P1: the operands
   const absD = mux(dAB.msb(), dBA, dAB).trunc(16);
-  const v1 = stage('v1_q', v0, true);
-  const ua = stage('ua_q', mux(upd, b0, mux(dist, absD, a0)));
-  const ub = stage('ub_q', mux(upd, xl, mux(dist, absD, b0)));
-  const sA = stage('sa_q', mux(upd, b0.msb(), faQ.and(isDot).and(a0.msb())));
-  const sB = stage('sb_q', fbQ.and(isDot).and(b0.msb()));
-  const w1 = stage('w1_q', a0);
-  const rho1 = stage('rho1_q', rhoNow);
+  const v1 = stage('v1_q', vd, true);
+  const ua = stage('ua_q', mux(upd, bd, mux(dist, absD, ad)));
+  const ub = stage('ub_q', mux(upd, xl, mux(dist, absD, bd)));
+  const sA = stage('sa_q', mux(upd, bd.msb(), faQ.and(isDot).and(ad.msb())));
+  const sB = stage('sb_q', fbQ.and(isDot).and(bd.msb()));
+  const w1 = stage('w1_q', ad);
+  const rho1 = stage('rho1_q', rhoD);
 
   // P2: the products and the corrections
   const v2 = stage('v2_q', v1, true);
