@@ -43,8 +43,8 @@
  * element's retirement seen and two cycles folding the sum's carries. Under back-pressure an element goes when
  * both of its words have arrived (and, for vupd, the skid register is empty): a withheld grant delays the
  * elements behind it, and a port that fell behind catches up while the other runs up to four words ahead.
- * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,848 LUT4, 870 SB_CARRY,
- * 1,587 flip-flops, 2 SB_MAC16; Fmax 46.6–50.5 MHz over three placements (target 48 MHz).
+ * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,753 LUT4, 954 SB_CARRY,
+ * 1,534 flip-flops, 2 SB_MAC16; Fmax 45.9–49.5 MHz over three placements (target 48 MHz).
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
@@ -63,11 +63,11 @@
  *   vdot, vdist: p accumulated into a 64-bit sum held in three chunks of 22, 21 and 21 bits, a chunk's carry
  *       waiting a cycle in a bit (two cycles after the last element carry them through)
  *   vupd: d = round(p / 2^k) is ⌊p / 2^k⌋ + c, c ∈ {0, 1} by the rounding. ⌊p/2^k⌋ (or p·2^(−k)) and the rbits
- *       bits of p below bit k come from one arithmetic shift of p by k − rbits (P5: by a multiple of 16, P6:
- *       the rest); the flags of p that decide the other roundings (bit k − 1, bit k, bits below k − 1 nonzero)
- *       and whether ⌊p/2^k⌋ fits 19 bits come from masks formed once per instruction (P5). P6 the
- *       deterministic carry, P7 the quotient saturated to 19 bits and the carry (stochastic: the rbits bits
- *       plus ρ carry out), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds (adders of
+ *       bits of p below bit k come from one arithmetic shift G of p by k − rbits (P5: by a multiple of 16, P6:
+ *       the rest); whether a bit of p shifted out below G is set, and whether ⌊p/2^k⌋ fits 19 bits, come from
+ *       masks formed once per instruction (P5). P7 the quotient saturated to 19 bits and the carry
+ *       (stochastic: the rbits bits plus ρ carry out; the others from bits k − 1 and k of p and whether a bit
+ *       below k − 1 is set), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds (adders of
  *       the negated bounds), P10 the word clamped, the clamp pulses and the write request.
  *   vupd reads W ahead of its writes: H must not be a word of W written earlier in the row (H ≥ W or
  *   H + n ≤ W), which the programs keep.
@@ -204,9 +204,7 @@ export function vectorUnit(rbits: number): Module {
   const xu = m.reg('x_u_q', uint(32), { reset: null });
   const x31 = m.reg('x_neg_q', uint(1), { reset: null });
   const shAmt = m.reg('shift_q', uint(7), { reset: null }); // max(k + 19, 0): p·2^(19 + rbits) >> shAmt
-  const mLow = m.reg('mask_low_q', uint(48), { reset: null }); // bits below min(k − 1, 48)
-  const oh1 = m.reg('bit_k1_q', uint(48), { reset: null }); // bit min(k − 1, 47)
-  const oh0 = m.reg('bit_k_q', uint(48), { reset: null }); // bit min(k, 47)
+  const mSticky = m.reg('mask_sticky_q', uint(48), { reset: null }); // bits below k − rbits: shifted out below G
   const hm = m.reg('mask_high_q', uint(48), { reset: null }); // bits ≥ k + 18: those of p beyond a 19-bit quotient
   const jneg = m.reg('quot_tiny_q', uint(1), { reset: null }); // k + 18 < 0: only p = 0 fits
   const mode = m.reg('mode_q', uint(3), { reset: null }); // the rounding; floor (no carry) for k ≤ 0
@@ -336,23 +334,16 @@ export function vectorUnit(rbits: number): Module {
   );
   const v5 = stage('v5_q', v4.and(upd), true);
   const xa5 = stage('xa5_q', coarse);
-  const lowNz = stage('low_nz5_q', p4.and(mLow).orReduce());
-  const bK1 = stage('bit_k1_5_q', p4.and(oh1).orReduce());
-  const bK = stage('bit_k5_q', p4.and(oh0).orReduce());
+  const sticky5 = stage('sticky5_q', p4.and(mSticky).orReduce());
   const sign5 = stage('sign5_q', sign);
   const fits5 = stage('fits5_q', mux(jneg, p4.eq(0), p4.xor(sign.repeat(48)).and(hm).orReduce().not()));
   const w5 = stage('w5_q', w4);
   const rho5 = stage('rho5_q', rho4);
 
-  // P6: the fine shift, the deterministic carry
-  const det = select(
-    mode,
-    [constant(0, uint(1)), sign5.and(lowNz.or(bK1)), bK1, bK1.and(lowNz.or(bK))],
-    constant(0, uint(1)),
-  );
+  // P6: the fine shift
   const v6 = stage('v6_q', v5, true);
   const g6 = stage('g6_q', xa5.asSigned().shrBy(shAmt.slice(3, 0)).asUnsigned().trunc(gW));
-  const det6 = stage('det6_q', det);
+  const sticky6 = stage('sticky6_q', sticky5);
   const fits6 = stage('fits6_q', fits5);
   const sign6 = stage('sign6_q', sign5);
   const w6 = stage('w6_q', w5);
@@ -363,9 +354,15 @@ export function vectorUnit(rbits: number): Module {
   const qMin = constant(1 << (QB - 1), uint(QB));
   const stoch = mode.eq(rcode('stochastic'));
   const sCarry = g6.trunc(rbits).add(rho6).msb();
+  // the other roundings from bit k − 1 (G's bit rbits − 1), bit k (G's bit rbits) and whether any bit below k − 1
+  // is set (G's bits below rbits − 1, or one shifted out below G)
+  const bK1 = g6.bit(rbits - 1);
+  const bK = g6.bit(rbits);
+  const lowNz = rbits >= 2 ? g6.slice(rbits - 2, 0).orReduce().or(sticky6) : sticky6;
+  const det = select(mode, [constant(0, uint(1)), sign6.and(lowNz.or(bK1)), bK1, bK1.and(lowNz.or(bK))], constant(0, uint(1)));
   const v7 = stage('v7_q', v6, true);
   const q7 = stage('q7_q', mux(fits6, g6.slice(gW - 1, rbits), mux(sign6, qMin, qMax)));
-  const cy7 = stage('cy7_q', mux(stoch, sCarry, det6));
+  const cy7 = stage('cy7_q', mux(stoch, sCarry, det));
   const w7 = stage('w7_q', w6);
 
   // P8: t = W + quotient (20 bits)
@@ -455,9 +452,7 @@ export function vectorUnit(rbits: number): Module {
         $.set(xu, xQ.trunc(32));
         $.set(x31, isUpd.and(xQ.bit(31)));
         $.set(shAmt, mux(kS.lt(-19), constant(0, uint(7)), kS.add(19).asUnsigned().trunc(7)));
-        $.set(mLow, bitsWhere((i) => kS.gt(i + 1)));
-        $.set(oh1, bitsWhere((i) => (i === 47 ? kS.ge(48) : kS.eq(i + 1))));
-        $.set(oh0, bitsWhere((i) => (i === 47 ? kS.ge(47) : kS.eq(i))));
+        $.set(mSticky, bitsWhere((i) => (i + rbits < 63 ? kS.gt(i + rbits) : constant(0, uint(1)))));
         $.set(hm, bitsWhere((i) => kS.le(i - 18)));
         $.set(jneg, kS.lt(-18));
         $.set(mode, mux(kS.gt(0), rndQ, constant(rcode('floor'), uint(3))));
