@@ -3,7 +3,7 @@
  * of a step while the window fills, of an inference and of the epoch clear, on MNIST samples, with the cycles by
  * instruction class; the program's length. Default: the iCEBreaker's config. `--timing plan` counts isa.ts's
  * CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles, and for the vector
- * instructions the vector unit's n + FIXED with every memory grant given at once (rtl/vector.ts).
+ * instructions the vector unit's vectorCycles with every memory grant given at once (rtl/vector.ts).
  *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N] [--timing plan|core]
  */
 import { Command } from 'commander';
@@ -15,7 +15,7 @@ import { FixedPointEngine } from '../sim/golden/fixed/index.js';
 import { loadState, ucoreMachine, writeSample } from '../sim/ucore/state.js';
 import { CYCLES, type Instr } from '../generator/ucore/isa.js';
 import { coreCycles } from '../generator/ucore/rtl/core.js';
-import { VECTOR_EMPTY, VECTOR_FIXED } from '../generator/ucore/rtl/vector.js';
+import { vectorCycles } from '../generator/ucore/rtl/vector.js';
 
 const opts = new Command()
   .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
@@ -26,7 +26,7 @@ const opts = new Command()
 if (opts.timing !== 'plan' && opts.timing !== 'core') throw new Error(`--timing: '${opts.timing}' is not plan or core`);
 /** The RTL's cycles of an instruction (vector instructions: every grant at once). */
 const coreTiming = (ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number =>
-  ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? (elements === 0 ? VECTOR_EMPTY : elements + VECTOR_FIXED[ins.op]) : coreCycles(ins, elements, operands);
+  ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? vectorCycles(ins.op, elements) : coreCycles(ins, elements, operands);
 const cfg = loadChipConfig(opts.config);
 const mnist = loadMnist();
 const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);

@@ -33,20 +33,26 @@
  *   w_req, w_addr, w_data  out  vupd's write of a word of W (held until w_gnt)
  *   A request is never withdrawn or changed before its grant is seen; any grant pattern gives the same results.
  * Draws (vupd with stochastic rounding and k > 0, one per word in element order, as the ISS draws):
- *   d_req, d_lane (uint(7): lane0 + (i mod g)) out, d_rho (uint(rbits)) in: the draw, the cycle after d_req.
+ *   d_req, d_lane (uint(7): lane0 + (i mod g)) out, d_rho (uint(rbits)) in: the draw, the cycle after d_req
+ *   (read in that cycle only: the unit keeps it while its element waits).
  *
  * TIMING. With every grant given at once an instruction of n ≥ 1 elements takes n + FIXED[op] cycles from the
- * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 11 for vdot and vdist, 16 for vupd;
- * n = 0 takes 4, a refused vupd 2 (measured by the co-simulation, which checks the formula). The start cycle,
- * SETUP, the first request, its word, the pop, P0 … P4 (P9 and the write for vupd), the last element's
- * retirement seen, the carry folded. A withheld grant delays the elements behind it (the unit keeps up to four
- * words per read port granted and unused, so a read port that falls behind catches up by running ahead later).
+ * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 13 for vdot and vdist, 19 for vupd;
+ * n = 0 takes 5, a refused vupd 2 (measured by the co-simulation, which checks the formula). FIXED is the start
+ * cycle, SETUP, the first request, its word, the pop, P0, PD, P1 … P4 (vupd: … P10 and the write register), the last
+ * element's retirement seen and two cycles folding the sum's carries. Under back-pressure an element goes when
+ * both of its words have arrived (and, for vupd, the skid register is empty): a withheld grant delays the
+ * elements behind it, and a port that fell behind catches up while the other runs up to four words ahead.
+ * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,753 LUT4, 954 SB_CARRY,
+ * 1,534 flip-flops, 2 SB_MAC16; Fmax 45.9–49.5 MHz over three placements (target 48 MHz).
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
- * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless its last
- * stage holds a vupd word whose write is not granted. Stages from the pop:
+ * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless a vupd
+ * word waits in the skid register behind the write register's (whose write was not granted): the stall and the
+ * requests come from registers only, no output depends on an input in the same cycle. Stages from the pop:
  *   P0  the two words
+ *   PD  vdist's differences a − b and b − a (17 bits); ρ taken in
  *   P1  the multiplier operands: vdot the words (signedness aside), vdist |a − b| twice, vupd h and x's low
  *       half; the W word travels along
  *   P2  the products: one 16 × 16 unsigned (vdot, vdist, vupd's h·x_lo) and one more for vupd (h·x_hi), each
@@ -54,17 +60,18 @@
  *   P3  the high 32 bits of the unsigned product and the sum of the corrections
  *   P4  the exact product p, 48 bits: for vdot a·b = u_a·u_b − 2^16(s_a·u_b + s_b·u_a) + 2^32·s_a·s_b; for
  *       vupd h·x = u_h·u_x − 2^16·s_h·u_x − 2^32·s_x·u_h (mod 2^48: |h·x| ≤ 2^46)
- *   vdot, vdist: p accumulated into a 64-bit sum held as two 32-bit halves, the low half's carry waiting a
- *       cycle in a bit (folded in after the last element)
+ *   vdot, vdist: p accumulated into a 64-bit sum held in three chunks of 22, 21 and 21 bits, a chunk's carry
+ *       waiting a cycle in a bit (two cycles after the last element carry them through)
  *   vupd: d = round(p / 2^k) is ⌊p / 2^k⌋ + c, c ∈ {0, 1} by the rounding. ⌊p/2^k⌋ (or p·2^(−k)) and the rbits
- *       bits of p below bit k come from one arithmetic shift of p by k − rbits (P5: by a multiple of 16, P6:
- *       the rest); the flags of p that decide the other roundings (bit k − 1, bit k, bits below k − 1 nonzero)
- *       and whether ⌊p/2^k⌋ fits 19 bits come from masks formed once per instruction (P5). P6 the
- *       deterministic carry, P7 the quotient saturated to 19 bits and the carry (stochastic: the rbits bits
- *       plus ρ carry out), P8 t = W + quotient, P9 the word: clamp(t + c) and the clamp pulses, the write.
+ *       bits of p below bit k come from one arithmetic shift G of p by k − rbits (P5: by a multiple of 16, P6:
+ *       the rest); whether a bit of p shifted out below G is set, and whether ⌊p/2^k⌋ fits 19 bits, come from
+ *       masks formed once per instruction (P5). P7 the quotient saturated to 19 bits and the carry
+ *       (stochastic: the rbits bits plus ρ carry out; the others from bits k − 1 and k of p and whether a bit
+ *       below k − 1 is set), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds (adders of
+ *       the negated bounds), P10 the word clamped, the clamp pulses and the write request.
  *   vupd reads W ahead of its writes: H must not be a word of W written earlier in the row (H ≥ W or
  *   H + n ≤ W), which the programs keep.
- * No carry chain is longer than 32 bits.
+ * No carry chain is longer than 32 bits (the product's high half); the sum's chains are 23 bits.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type Signal } from '../../ir/index.js';
 import { ROUNDINGS } from '../../fixed/index.js';
@@ -73,15 +80,21 @@ export type VectorOp = 'vdot' | 'vdist' | 'vupd';
 export const VECTOR_OPS: readonly VectorOp[] = ['vdot', 'vdist', 'vupd'];
 
 /** Cycles from the start cycle to the done cycle beside the n elements, every grant given at once. */
-export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 11, vdist: 11, vupd: 16 };
+export const VECTOR_FIXED: Record<VectorOp, number> = { vdot: 13, vdist: 13, vupd: 19 };
 /** Cycles from the start cycle to the done cycle of an instruction of no element (or a refused vupd: 2). */
-export const VECTOR_EMPTY = 4;
+export const VECTOR_EMPTY = 5;
 
 /** Cycles of a vector instruction of n elements with its ports always granted (the core's cycle model). */
 export function vectorCycles(op: VectorOp, n: number): number {
   return n === 0 ? VECTOR_EMPTY : n + VECTOR_FIXED[op];
 }
 
+/** The accumulator's chunks [hi, lo]: no carry chain longer than 23 bits. */
+const ACC_CHUNKS: readonly [number, number][] = [
+  [21, 0],
+  [42, 22],
+  [63, 43],
+];
 /** Words a read port keeps granted and not yet used (its FIFO). */
 const DEPTH = 4;
 /** Bits of vupd's quotient kept (saturated): a word plus a clamp is decided within them. */
@@ -100,23 +113,31 @@ function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr;
   const left = m.reg(`${p}_left_q`, uint(16), { reset: 0 });
   const used = m.reg(`${p}_used_q`, uint(3), { reset: 0 });
   const count = m.reg(`${p}_count_q`, uint(3), { reset: 0 });
+  const ready = m.reg(`${p}_ready_q`, uint(1), { reset: 0 }); // count ≠ 0
   const wp = m.reg(`${p}_wp_q`, uint(2), { reset: 0 });
   const rp = m.reg(`${p}_rp_q`, uint(2), { reset: 0 });
   const slots = Array.from({ length: DEPTH }, (_, i) => m.reg(`${p}_fifo${i}_q`, uint(16), { reset: null }));
-  const req = m.wire(`${p}_req_w`, running.and(left.ne(0)).and(used.lt(DEPTH)));
+  const more = m.reg(`${p}_more_q`, uint(1), { reset: 0 }); // left ≠ 0
+  const req = m.wire(`${p}_req_w`, running.and(more).and(used.lt(DEPTH)));
   const take = m.wire(`${p}_take`, req.and(gnt));
   m.seq(`${p}_port`, ($) => {
     $.set(used, used.addWrap(take.zext(3)).subWrap(pop.zext(3)));
-    $.set(count, count.addWrap(rvalid.zext(3)).subWrap(pop.zext(3)));
+    const next = count.addWrap(rvalid.zext(3)).subWrap(pop.zext(3));
+    $.set(count, next);
+    $.set(ready, next.ne(0));
     $.if(take, () => {
       $.set(addr, addr.addWrap(stride));
       $.set(left, left.subWrap(1));
+      $.set(more, left.ne(1));
     });
     $.if(c.go, () => {
       $.set(addr, c.base);
       $.set(stride, c.stride);
     });
-    $.if(c.setup, () => $.set(left, c.count));
+    $.if(c.setup, () => {
+      $.set(left, c.count);
+      $.set(more, c.count.ne(0));
+    });
     $.if(rvalid, () => {
       $.set(wp, wp.addWrap(1));
       slots.forEach((s, i) => $.if(wp.eq(i), () => $.set(s, rdata)));
@@ -125,7 +146,7 @@ function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr;
   });
   m.output(`${p}_req`, req);
   m.output(`${p}_addr`, addr);
-  return { addr, head: select(rp, slots), ready: count.ne(0) };
+  return { addr, head: select(rp, slots), ready };
 }
 
 /** Module `ucore_vector`; rbits: the bits of an LFSR draw (1 … 32). Ports and timing in the file comment. */
@@ -153,7 +174,7 @@ export function vectorUnit(rbits: number): Module {
   const wGnt = m.input('w_gnt', uint(1));
   const dRho = m.input('d_rho', uint(rbits));
 
-  const S = m.enum('vstate', ['IDLE', 'SETUP', 'RUN', 'FOLD']);
+  const S = m.enum('vstate', ['IDLE', 'SETUP', 'RUN', 'FOLD', 'FOLD2']);
   const st = S.reg('vstate_q', 'IDLE');
   const idle = S.is(st, 'IDLE');
   const running = m.wire('running', S.is(st, 'RUN'));
@@ -168,7 +189,7 @@ export function vectorUnit(rbits: number): Module {
   const xQ = m.reg('x_q', uint(64), { reset: null });
   const kQ = m.reg('k_q', sint(7), { reset: null });
   const rndQ = m.reg('rounding_q', uint(3), { reset: null });
-  const wQ = m.reg('w_q', uint(5), { reset: null });
+  const halfW = m.reg('w_half_q', uint(20), { reset: null }); // 2^(w − 1)
   const lane0Q = m.reg('lane0_q', uint(5), { reset: null });
   const gQ = m.reg('g_q', uint(6), { reset: null });
   const isDot = opQ.eq(0);
@@ -177,21 +198,21 @@ export function vectorUnit(rbits: number): Module {
 
   // ---- per instruction, formed in SETUP
   const upd = m.reg('upd_q', uint(1), { reset: null });
+  const dist = m.reg('dist_q', uint(1), { reset: null });
   const xl = m.reg('x_lo_q', uint(16), { reset: null });
   const xh = m.reg('x_hi_q', uint(16), { reset: null }); // 0 unless vupd: the second product is then 0
   const xu = m.reg('x_u_q', uint(32), { reset: null });
   const x31 = m.reg('x_neg_q', uint(1), { reset: null });
   const shAmt = m.reg('shift_q', uint(7), { reset: null }); // max(k + 19, 0): p·2^(19 + rbits) >> shAmt
-  const mLow = m.reg('mask_low_q', uint(48), { reset: null }); // bits below min(k − 1, 48)
-  const oh1 = m.reg('bit_k1_q', uint(48), { reset: null }); // bit min(k − 1, 47)
-  const oh0 = m.reg('bit_k_q', uint(48), { reset: null }); // bit min(k, 47)
+  const mSticky = m.reg('mask_sticky_q', uint(48), { reset: null }); // bits below k − rbits: shifted out below G
   const hm = m.reg('mask_high_q', uint(48), { reset: null }); // bits ≥ k + 18: those of p beyond a 19-bit quotient
   const jneg = m.reg('quot_tiny_q', uint(1), { reset: null }); // k + 18 < 0: only p = 0 fits
   const mode = m.reg('mode_q', uint(3), { reset: null }); // the rounding; floor (no carry) for k ≤ 0
   const drawOn = m.reg('draw_on_q', uint(1), { reset: null });
-  const hiW = m.reg('w_hi_q', uint(20), { reset: null });
-  const loW = m.reg('w_lo_q', uint(20), { reset: null });
-  const loM1 = m.reg('w_lo1_q', uint(20), { reset: null }); // lo − 1
+  const hiW = m.reg('w_hi_q', uint(16), { reset: null }); // the clamp's words
+  const loW = m.reg('w_lo_q', uint(16), { reset: null });
+  // the bounds negated for the comparisons (21 bits): −hi, −2^(w − 1), −lo, 1 − lo
+  const [negHi, negHalf, negLo, negLo1] = ['hi', 'half', 'lo', 'lo1'].map((b) => m.reg(`neg_${b}_q`, uint(21), { reset: null }));
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
   const done = m.reg('done_q', uint(1), { reset: 0 });
 
@@ -200,10 +221,14 @@ export function vectorUnit(rbits: number): Module {
   const wAddr = m.reg('w_addr_q', uint(17), { reset: null });
   const wData = m.reg('w_data_q', uint(16), { reset: null });
   const wTake = m.wire('w_take', wv.and(wGnt));
-  const advance = m.wire('advance', wv.not().or(wGnt));
+  // a second word waits in the skid register while the write register's word is not taken; the pipeline
+  // advances while the skid register is empty (a register: the stall does not depend on w_gnt)
+  const sv = m.reg('skid_valid_q', uint(1), { reset: 0 });
+  const sData = m.reg('skid_data_q', uint(16), { reset: null });
+  const advance = m.wire('advance', sv.not());
   const pop = m.wire('pop', uint(1));
   const setup = S.is(st, 'SETUP');
-  const bad = m.wire('x_bad', isUpd.and(xQ.slice(63, 31).andReduce().or(xQ.slice(63, 31).orReduce().not()).not()));
+  const bad = m.reg('x_bad_q', uint(1), { reset: null }); // vupd with x outside sint32
   const count = mux(bad, constant(0, uint(16)), nQ);
   const unit = constant(1, uint(17));
   const A = readPort(m, 'a', { running, pop, go, base: aBase, stride: mux(opIn.eq(0), saIn.asUnsigned(), unit), setup, count });
@@ -231,22 +256,28 @@ export function vectorUnit(rbits: number): Module {
 
   // ---- the pipeline (every stage enabled by advance)
   const stage = (name: string, value: Expr, valid = false): Signal => m.pipe(name, value, { reset: valid ? 0 : null, enable: advance });
+  const ext17 = (x: Expr, signed: Expr): Expr => cat(signed.and(x.msb()), x);
   const v0 = stage('v0_q', pop, true);
   const a0 = stage('a0_q', A.head);
   const b0 = stage('b0_q', B.head);
 
+  // PD: vdist's differences a − b and b − a; ρ taken in
+  const vd = stage('vd_q', v0, true);
+  const ad = stage('ad_q', a0);
+  const bd = stage('bd_q', b0);
+  const dAB = stage('d_ab_q', ext17(a0, fQ).subWrap(ext17(b0, fQ)));
+  const dBA = stage('d_ba_q', ext17(b0, fQ).subWrap(ext17(a0, fQ)));
+  const rhoD = stage('rho_d_q', rhoNow);
+
   // P1: the operands
-  const ext17 = (x: Expr, signed: Expr): Expr => cat(signed.and(x.msb()), x);
-  const dAB = ext17(a0, fQ).subWrap(ext17(b0, fQ));
-  const dBA = ext17(b0, fQ).subWrap(ext17(a0, fQ));
   const absD = mux(dAB.msb(), dBA, dAB).trunc(16);
-  const v1 = stage('v1_q', v0, true);
-  const ua = stage('ua_q', mux(upd, b0, mux(isDist, absD, a0)));
-  const ub = stage('ub_q', mux(upd, xl, mux(isDist, absD, b0)));
-  const sA = stage('sa_q', mux(upd, b0.msb(), faQ.and(isDot).and(a0.msb())));
-  const sB = stage('sb_q', fbQ.and(isDot).and(b0.msb()));
-  const w1 = stage('w1_q', a0);
-  const rho1 = stage('rho1_q', rhoNow);
+  const v1 = stage('v1_q', vd, true);
+  const ua = stage('ua_q', mux(upd, bd, mux(dist, absD, ad)));
+  const ub = stage('ub_q', mux(upd, xl, mux(dist, absD, bd)));
+  const sA = stage('sa_q', mux(upd, bd.msb(), faQ.and(isDot).and(ad.msb())));
+  const sB = stage('sb_q', fbQ.and(isDot).and(bd.msb()));
+  const w1 = stage('w1_q', ad);
+  const rho1 = stage('rho1_q', rhoD);
 
   // P2: the products and the corrections
   const v2 = stage('v2_q', v1, true);
@@ -269,17 +300,25 @@ export function vectorUnit(rbits: number): Module {
 
   // P4: the exact product (48 bits)
   const v4 = stage('v4_q', v3, true);
-  const p4 = stage('p4_q', cat(hi3.subWrap(corr3), lo3));
+  // 0 behind the last element: the sum's fold cycles add p4 without a multiplexer on their chains
+  const p4 = stage('p4_q', mux(v3, cat(hi3.subWrap(corr3), lo3), constant(0, uint(48))));
   const w4 = stage('w4_q', w3);
   const rho4 = stage('rho4_q', rho3);
 
   // ---- vdot, vdist: the sum, 64 bits in two halves with the low half's carry a cycle late
-  const accLo = m.reg('acc_lo_q', uint(32), { reset: null });
-  const accHi = m.reg('acc_hi_q', uint(32), { reset: null });
-  const accC = m.reg('acc_c_q', uint(1), { reset: null });
-  const sumLo = m.wire('sum_lo', accLo.add(p4.slice(31, 0)));
-  const pHi = p4.slice(47, 32).asSigned().sext(32).asUnsigned();
-  const sumHi = m.wire('sum_hi', accHi.addWrap(pHi).addWrap(accC.zext(32)));
+  // three chunks (22, 21, 21 bits), each with its own carry chain; a chunk's carry waits a cycle in a bit and
+  // enters the next chunk with the next element, or in FOLD (two cycles carry it through; p4 is 0 then)
+  const pS = p4.asSigned().sext(64).asUnsigned();
+  const acc = ACC_CHUNKS.map(([hi, lo], c) => ({ hi, lo, q: m.reg(`acc${c}_q`, uint(hi - lo + 1), { reset: null }) }));
+  const carries = [0, 1].map((c) => m.reg(`acc_c${c}_q`, uint(1), { reset: null }));
+  const foldAny = m.wire('folding', uint(1));
+  // a chunk + its addend + the carry below as one chain: {a, 1} + {b, c} carries c into bit 1
+  const sums = acc.map(({ hi, lo, q }, c) => {
+    const addend = pS.slice(hi, lo);
+    const cin = c === 0 ? constant(0, uint(1)) : carries[c - 1];
+    return m.wire(`acc_sum${c}`, cat(constant(0, uint(1)), q, constant(1, uint(1))).addWrap(cat(constant(0, uint(1)), addend, cin)).slice(hi - lo + 2, 1));
+  });
+  m.unused(sums[2].msb()); // the top chunk's carry: the sum wraps to 64 bits
   const accumulate = m.wire('accumulate', v4.and(upd.not()));
 
   // ---- vupd: P5 the coarse shift and p's flags
@@ -295,23 +334,16 @@ export function vectorUnit(rbits: number): Module {
   );
   const v5 = stage('v5_q', v4.and(upd), true);
   const xa5 = stage('xa5_q', coarse);
-  const lowNz = stage('low_nz5_q', p4.and(mLow).orReduce());
-  const bK1 = stage('bit_k1_5_q', p4.and(oh1).orReduce());
-  const bK = stage('bit_k5_q', p4.and(oh0).orReduce());
+  const sticky5 = stage('sticky5_q', p4.and(mSticky).orReduce());
   const sign5 = stage('sign5_q', sign);
   const fits5 = stage('fits5_q', mux(jneg, p4.eq(0), p4.xor(sign.repeat(48)).and(hm).orReduce().not()));
   const w5 = stage('w5_q', w4);
   const rho5 = stage('rho5_q', rho4);
 
-  // P6: the fine shift, the deterministic carry
-  const det = select(
-    mode,
-    [constant(0, uint(1)), sign5.and(lowNz.or(bK1)), bK1, bK1.and(lowNz.or(bK))],
-    constant(0, uint(1)),
-  );
+  // P6: the fine shift
   const v6 = stage('v6_q', v5, true);
   const g6 = stage('g6_q', xa5.asSigned().shrBy(shAmt.slice(3, 0)).asUnsigned().trunc(gW));
-  const det6 = stage('det6_q', det);
+  const sticky6 = stage('sticky6_q', sticky5);
   const fits6 = stage('fits6_q', fits5);
   const sign6 = stage('sign6_q', sign5);
   const w6 = stage('w6_q', w5);
@@ -322,9 +354,15 @@ export function vectorUnit(rbits: number): Module {
   const qMin = constant(1 << (QB - 1), uint(QB));
   const stoch = mode.eq(rcode('stochastic'));
   const sCarry = g6.trunc(rbits).add(rho6).msb();
+  // the other roundings from bit k − 1 (G's bit rbits − 1), bit k (G's bit rbits) and whether any bit below k − 1
+  // is set (G's bits below rbits − 1, or one shifted out below G)
+  const bK1 = g6.bit(rbits - 1);
+  const bK = g6.bit(rbits);
+  const lowNz = rbits >= 2 ? g6.slice(rbits - 2, 0).orReduce().or(sticky6) : sticky6;
+  const det = select(mode, [constant(0, uint(1)), sign6.and(lowNz.or(bK1)), bK1, bK1.and(lowNz.or(bK))], constant(0, uint(1)));
   const v7 = stage('v7_q', v6, true);
   const q7 = stage('q7_q', mux(fits6, g6.slice(gW - 1, rbits), mux(sign6, qMin, qMax)));
-  const cy7 = stage('cy7_q', mux(stoch, sCarry, det6));
+  const cy7 = stage('cy7_q', mux(stoch, sCarry, det));
   const w7 = stage('w7_q', w6);
 
   // P8: t = W + quotient (20 bits)
@@ -332,11 +370,20 @@ export function vectorUnit(rbits: number): Module {
   const t8 = stage('t8_q', w7.asSigned().sext(20).asUnsigned().addWrap(q7.asSigned().sext(20).asUnsigned()));
   const cy8 = stage('cy8_q', cy7);
 
-  // P9: clamp(t + c) into [lo, hi]; the word and the pulses
+  // P9: t + c and the comparisons of t with the bounds; P10: the word clamped, the clamp pulses
   const t = t8.asSigned();
-  const over = t.gt(hiW.asSigned()).or(cy8.and(t.eq(hiW.asSigned())));
-  const under = mux(cy8, t.lt(loM1.asSigned()), t.lt(loW.asSigned()));
-  const word = mux(over, hiW.trunc(16), mux(under, loW.trunc(16), t8.trunc(16).addWrap(cy8.zext(16))));
+  const v9 = stage('v9_q', v8, true);
+  const cy9 = stage('cy9_q', cy8);
+  // t < b as the sign of t + (−b): an adder from registers, no inverter in front of its chain
+  const below = (negB: Expr): Expr => t.sext(21).asUnsigned().addWrap(negB).msb();
+  const geHi = stage('ge_hi9_q', below(negHi).not());
+  const geHalf = stage('ge_half9_q', below(negHalf).not()); // hi + 1 = 2^(w − 1)
+  const ltLo = stage('lt_lo9_q', below(negLo));
+  const ltLo1 = stage('lt_lo1_9_q', below(negLo1));
+  const word9 = stage('word9_q', t8.trunc(16).addWrap(cy8.zext(16)));
+  const over9 = mux(cy9, geHi, geHalf); // t + c > hi
+  const under9 = over9.not().and(mux(cy9, ltLo1, ltLo)); // t + c < lo
+  const word = mux(over9, hiW, mux(under9, loW, word9));
   const satHi = m.reg('sat_hi_q', uint(1), { reset: 0 });
   const satLo = m.reg('sat_lo_q', uint(1), { reset: 0 });
   const left = m.reg('out_left_q', uint(16), { reset: 0 }); // elements not yet summed / written
@@ -345,27 +392,30 @@ export function vectorUnit(rbits: number): Module {
     $.set(satHi, 0);
     $.set(satLo, 0);
     $.if(advance, () => {
-      $.set(wv, v8);
-      $.set(wData, word);
-      $.set(satHi, v8.and(over));
-      $.set(satLo, v8.and(over.not()).and(under));
+      $.set(satHi, v9.and(over9));
+      $.set(satLo, v9.and(under9));
+      $.if(wv.and(wGnt.not()), () => {
+        $.set(sv, v9);
+        $.set(sData, word);
+      }).else(() => {
+        $.set(wv, v9);
+        $.set(wData, word);
+      });
+    }).elseIf(wGnt, () => {
+      $.set(wData, sData);
+      $.set(sv, 0);
     });
     $.if(wTake, () => $.set(wAddr, wAddr.addWrap(1)));
     $.if(setup, () => $.set(wAddr, A.addr));
-    $.if(accumulate, () => {
-      $.set(accLo, sumLo.trunc(32));
-      $.set(accC, sumLo.msb());
-      $.set(accHi, sumHi);
+    $.if(accumulate.or(foldAny), () => {
+      acc.forEach(({ q }, c) => $.set(q, sums[c].trunc(q.width)));
+      carries.forEach((k, c) => $.set(k, sums[c].msb()));
     });
     $.if(accumulate.or(wTake), () => $.set(left, left.subWrap(1)));
-    $.if(S.is(st, 'FOLD'), () => {
-      $.set(accHi, accHi.addWrap(accC.zext(32)));
-      $.set(accC, 0);
-    });
-    $.if(S.is(st, 'SETUP'), () => {
-      $.set(accLo, mux(isDot, xQ.trunc(32), zero32)); // the latched acc (vdot) lies in x_q until SETUP
-      $.set(accHi, mux(isDot, xQ.slice(63, 32), zero32));
-      $.set(accC, 0);
+    $.if(setup, () => {
+      // the latched acc (vdot) lies in x_q until SETUP
+      acc.forEach(({ hi, lo, q }) => $.set(q, mux(isDot, xQ.slice(hi, lo), constant(0, uint(hi - lo + 1)))));
+      carries.forEach((k) => $.set(k, 0));
       $.set(left, nQ);
     });
   });
@@ -381,6 +431,7 @@ export function vectorUnit(rbits: number): Module {
           $.set(st, S.v.SETUP);
           $.set(fault, 0);
           $.set(opQ, opIn);
+          $.set(bad, opIn.eq(2).and(xIn.asUnsigned().slice(63, 31).andReduce().or(xIn.asUnsigned().slice(63, 31).orReduce().not()).not()));
           $.set(nQ, nIn);
           $.set(faQ, faIn);
           $.set(fbQ, fbIn);
@@ -388,29 +439,32 @@ export function vectorUnit(rbits: number): Module {
           $.set(xQ, mux(opIn.eq(0), accIn, xIn).asUnsigned());
           $.set(kQ, kIn);
           $.set(rndQ, rndIn);
-          $.set(wQ, wIn);
+          $.set(halfW, constant(1, uint(21)).shlBy(wIn).slice(20, 1));
           $.set(lane0Q, lane0In);
           $.set(gQ, gIn);
         });
       })
       .case(S.v.SETUP, () => {
         $.set(upd, isUpd);
+        $.set(dist, isDist);
         $.set(xl, xQ.trunc(16));
         $.set(xh, mux(isUpd, xQ.slice(31, 16), constant(0, uint(16))));
         $.set(xu, xQ.trunc(32));
         $.set(x31, isUpd.and(xQ.bit(31)));
         $.set(shAmt, mux(kS.lt(-19), constant(0, uint(7)), kS.add(19).asUnsigned().trunc(7)));
-        $.set(mLow, bitsWhere((i) => kS.gt(i + 1)));
-        $.set(oh1, bitsWhere((i) => (i === 47 ? kS.ge(48) : kS.eq(i + 1))));
-        $.set(oh0, bitsWhere((i) => (i === 47 ? kS.ge(47) : kS.eq(i))));
+        $.set(mSticky, bitsWhere((i) => (i + rbits < 63 ? kS.gt(i + rbits) : constant(0, uint(1)))));
         $.set(hm, bitsWhere((i) => kS.le(i - 18)));
         $.set(jneg, kS.lt(-18));
         $.set(mode, mux(kS.gt(0), rndQ, constant(rcode('floor'), uint(3))));
         $.set(drawOn, isUpd.and(kS.gt(0)).and(rndQ.eq(rcode('stochastic'))));
-        const one = constant(1, uint(20)).shlBy(wQ.subWrap(1));
-        $.set(hiW, one.subWrap(1));
-        $.set(loW, one.not().addWrap(1));
-        $.set(loM1, one.not());
+        const one = halfW;
+        $.set(hiW, one.subWrap(1).trunc(16));
+        $.set(loW, one.not().addWrap(1).trunc(16));
+        const h21 = one.zext(21);
+        $.set(negHi, constant(1, uint(21)).subWrap(h21));
+        $.set(negHalf, h21.not().addWrap(1));
+        $.set(negLo, h21);
+        $.set(negLo1, h21.addWrap(1));
         $.if(bad, () => {
           $.set(fault, 1);
           $.set(done, 1);
@@ -420,7 +474,8 @@ export function vectorUnit(rbits: number): Module {
       .case(S.v.RUN, () => {
         $.if(left.eq(0), () => $.set(st, S.v.FOLD));
       })
-      .case(S.v.FOLD, () => {
+      .case(S.v.FOLD, () => $.set(st, S.v.FOLD2))
+      .case(S.v.FOLD2, () => {
         $.set(done, 1);
         $.set(st, S.v.IDLE);
       })
@@ -429,7 +484,8 @@ export function vectorUnit(rbits: number): Module {
 
   m.output('busy', idle.not());
   m.output('done', done);
-  m.output('result', cat(accHi, accLo).asSigned());
+  m.assign(foldAny, S.is(st, 'FOLD').or(S.is(st, 'FOLD2')));
+  m.output('result', cat(...acc.map(({ q }) => q).reverse()).asSigned());
   m.output('fault', fault);
   m.output('sat_hi', satHi);
   m.output('sat_lo', satLo);
