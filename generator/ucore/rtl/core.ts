@@ -4,13 +4,16 @@
  * them one at a time, the 64-bit values in two 32-bit halves (a 64-bit carry chain alone takes longer than a
  * 48 MHz cycle on the iCE40 UP5K). The instruction-set simulator sim/ucore/iss.ts is its specification: the
  * co-simulation (test/ucore/rtl/core.test.ts) runs programs on both and compares every register, every data
- * word and the cycle count (the ISS with this core's timing, `coreCycles`).
+ * word, every saturation counter, every LFSR lane and the cycle count (the ISS with this core's timing,
+ * `coreCycles`).
  *
- * THIS CORE EXECUTES the control and integer subset: li, add, sub, and, or, xor, max, min, slt, b, beq, bne,
- * blt, bge, dbnz, call, ret, ld (1–4 words, signed or not), st (1–4 words), halt. Every other opcode (the
- * products, shifts, saturation, LFSR and vector instructions, whose units are separate modules) stops the core
- * with `fault` set, as do an unknown opcode, a call with the return stack full, a ret with it empty and a data
- * access outside the memories (or running from SPRAM into block RAM: a layout never places a value across).
+ * THIS CORE EXECUTES every instruction but the vector ones: the integer and control instructions itself; mul and
+ * mulr on the multiply unit (mul.ts), shl, shr and srnd on the shift unit (shift.ts), sat, satr and lone on the
+ * saturation unit (sat.ts), draw, lfsrset and srnd's draw on the LFSR bank (lfsr.ts). vdot, vdist and vupd (the
+ * vector unit, vector.ts, is not wired in yet) stop the core with `fault` set, as do an unknown opcode, a call
+ * with the return stack full, a ret with it empty and a data access outside the memories (or running from SPRAM
+ * into block RAM: a layout never places a value across). A clamp of sat or satr adds 1 to its 32-bit counter in
+ * block RAM (`satBase` + 4q for the high count, + 4q + 2 for the low one).
  *
  * PORTS
  *   clk, rst         rst (synchronous, active high) stops the core and clears fault
@@ -18,6 +21,7 @@
  *   busy             high from the cycle after start until the cycle after halt (or a fault)
  *   fault            set when the core stopped on a fault (kept until the next start)
  *   cycles           cycles of the last (or current) run: the cycles busy was high
+ *   dbg_lane, dbg_state  dbg_state holds the state of LFSR lane dbg_lane of the cycle before (while idle)
  *
  * STATE (memories readable by name in co-simulation)
  *   rom    the program ROM (block RAM, 32 bits): the instruction words at 0 …, then the constant pool, entry i
@@ -48,8 +52,14 @@
  *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); WLO and WHI write the value's
  *           halves
  *   STORE   n words written, one a cycle
+ *   UNIT    a unit's operation starts on the 64-bit operands (mul's start; the shift and saturation units take
+ *           their inputs every cycle); a draw or lfsrset goes to the LFSR bank
+ *   RHO     the draw: draw's result, or srnd's ρ for the shift unit
+ *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
+ *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
  * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 5; max, min, slt 7; ld of n words n + 9;
- * st of n words n + 6.
+ * st of n words n + 6; shl, shr 12; srnd 14; sat, satr, lone 11 (+ 6 with a clamp); draw 9; lfsrset 6; mul and
+ * mulr 8 + the multiply unit's cycles.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
