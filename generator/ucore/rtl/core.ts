@@ -38,16 +38,18 @@
  * SEQUENCE (states; `coreCycles` counts them). Every state's logic starts at registers and ends at registers
  * (a 32-bit carry chain is half a 48 MHz cycle on the UP5K): the operands of a half are registered before the
  * adder, and a register-file write is registered first and lands a cycle later.
- *   FETCH   the ROM reads the word at pc
+ *   FETCH   the ROM reads the word at pc (skipped when the last state of the instruction before read it: EXHI of
+ *           li/add/sub/and/or/xor, WHI, STORE's last cycle; their register writes land after the next DECODE's reads)
  *   DECODE  the word is decoded into registers; the register file reads the low halves of ra and of the second
  *           register (rb, the stored register of st, or the O9 register of a branch); a pool operand's low word
  *           is read from the ROM
  *   OPLO    the low operands are formed (register, short immediate, block RAM address, pool word); the high halves
  *           and a pool operand's high word are read. b, call, ret and halt end here.
- *   EXLO    the low halves computed (add/sub keep their carry); the high operands formed
+ *   EXLO    the low halves computed (add/sub keep their carry); the high operands formed; pc counts up
  *   EXHI    the high halves computed: the result, a branch decided (64-bit comparisons from the high halves and the
  *           low half's borrow; the next FETCH takes the target)
- *   ACHK    ld, st: the data address checked (its high half 0, its n words in one memory)
+ *   ACHK    st: the data address checked (its high half 0, its n words in one memory); ld checks it in its first
+ *           LOAD cycle (a read is harmless)
  *   SELHI, SELLO  max, min, slt: the result's halves, chosen by the comparison made in EXHI
  *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); WLO and WHI write the value's
  *           halves
@@ -57,9 +59,9 @@
  *   RHO     the draw: draw's result, or srnd's ρ for the shift unit
  *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
  *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
- * So: b, call, ret, halt 3 cycles; li, add … xor, branches, dbnz 5; max, min, slt 7; ld of n words n + 9;
- * st of n words n + 6; shl, shr 12; srnd 14; sat, satr, lone 11 (+ 6 with a clamp); draw 9; lfsrset 6; mul and
- * mulr 8 + the multiply unit's cycles.
+ * So: b, call, ret, halt 3 cycles; li, add … xor 4; branches, dbnz 5; max, min, slt 7; ld of n words n + 7;
+ * st of n words n + 5; shl, shr 11; srnd 13; sat, satr, lone 10 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
+ * mulr 7 + the multiply unit's cycles.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
@@ -97,23 +99,23 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
     case 'mul':
     case 'mulr': {
       if (!operands) throw new HdlError(`ucore core: the cycles of ${ins.op} depend on its factors`);
-      return 8 + mulCycles(operands[0], operands[1], ins.op === 'mulr' ? ins.k : 0);
+      return 7 + mulCycles(operands[0], operands[1], ins.op === 'mulr' ? ins.k : 0);
     }
     case 'shl':
     case 'shr':
-      return 8 + SHIFT_LATENCY;
+      return 7 + SHIFT_LATENCY;
     case 'sat':
     case 'satr':
       // a clamp's counter: read (3), incremented (1), written (2)
-      return 8 + SAT_LATENCY + 6 * elements;
+      return 7 + SAT_LATENCY + 6 * elements;
     case 'lone':
-      return 8 + SAT_LATENCY;
+      return 7 + SAT_LATENCY;
     case 'lfsrset':
       return 6;
     case 'draw':
-      return 9;
+      return 8;
     case 'srnd':
-      return 10 + SHIFT_LATENCY;
+      return 9 + SHIFT_LATENCY;
     case 'b':
     case 'call':
     case 'ret':
@@ -124,9 +126,16 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
     case 'slt':
       return 7;
     case 'ld':
-      return ins.n + 9;
+      return ins.n + 7;
     case 'st':
-      return ins.n + 6;
+      return ins.n + 5;
+    case 'li':
+    case 'add':
+    case 'sub':
+    case 'and':
+    case 'or':
+    case 'xor':
+      return 4;
     default:
       return 5;
   }
@@ -199,7 +208,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const romMem = m.memory('rom', { depth: romWords, type: uint(32), style: 'block', init: Array.from({ length: romWords }, (_, i) => rom[i] ?? 0n) });
   const romAddr = m.wire('rom_addr', uint(12));
   if (romMem.addrType.width < 12) m.unused(romAddr.slice(11, romMem.addrType.width)); // a ROM below 4,096 words
-  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')).or(at('EXLO')).or(at('EXHI')) });
+  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')).or(at('EXLO')).or(at('EXHI')).or(at('WHI')).or(at('STORE')) });
 
   // ---- decode (from the ROM's word in DECODE into registers)
   const ir = romQ;
@@ -275,7 +284,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const nzQ = m.reg('nonzero_q', uint(1), { reset: null });
   const take = m.wire('branch_taken', jumpQ.and(mux(f.dbnz, nzQ, select(sel2, [eqQ, eqQ.not(), ltQ, ltQ.not()]))));
   const fetchAt = m.wire('fetch_addr', mux(take, target, pc));
-  m.assign(romAddr, select(cat(at('FETCH'), at('OPLO'), at('EXLO'), at('EXHI')), [poolWord, pool2Hi, pool2Lo, poolWord, poolHiAddr, poolWord, poolWord, poolWord, fetchAt], poolWord));
+  // the next instruction is fetched in FETCH, or ahead in the last state of an instruction whose register writes
+  // land after the next DECODE's reads (EXHI of li/add/sub/and/or/xor, WHI, the last STORE cycle): pc already
+  // points at it (EXLO counts it up), and no branch is pending there
+  const fetchNow = at('FETCH').or(at('EXHI').and(f.satr.not())).or(at('WHI')).or(at('STORE'));
+  m.assign(romAddr, mux(fetchNow, fetchAt, select(cat(at('OPLO'), at('EXLO'), at('EXHI')), [poolWord, pool2Hi, pool2Lo, poolWord, poolHiAddr], poolWord)));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
@@ -488,10 +501,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
         $.set(resLoQ, s32);
         $.if(f.alu, () => write($, rdQ, 0, result)).elseIf(f.dbnz, () => write($, raQf, 0, s32));
+        $.set(pc, pc.addWrap(1));
         $.set(st, S.v.EXHI);
       })
       .case(S.v.EXHI, () => {
-        $.set(pc, pc.addWrap(1));
         $.set(st, S.v.FETCH);
         $.set(ltQ, lt);
         $.set(eqQ, eqLoQ.and(aQ.eq(bQ)));
@@ -506,10 +519,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(memAcc, 0);
         $.set(memN, nWords);
         $.set(c2LoQ, romQ);
-        $.if(f.alu, () => write($, rdQ, 1, result))
+        $.if(f.alu, () => {
+          write($, rdQ, 1, result);
+          $.set(st, S.v.DECODE); // the next word was fetched in this cycle
+        })
           .elseIf(f.sel, () => $.set(st, S.v.SELHI))
           .elseIf(f.dbnz, () => write($, raQf, 1, s32))
-          .elseIf(f.ld.or(f.st), () => $.set(st, S.v.ACHK))
+          .elseIf(f.ld, () => $.set(st, S.v.LOAD)) // its address checked in LOAD's first cycle (a read is harmless)
+          .elseIf(f.st, () => $.set(st, S.v.ACHK))
           .elseIf(unitOp, () => $.set(st, S.v.UNIT));
       })
       .case(S.v.UNIT, () => {
@@ -550,7 +567,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(st, S.v.STORE);
       })
       .case(S.v.ACHK, () => {
-        $.set(st, mux(f.ld, S.v.LOAD, S.v.STORE));
+        $.set(st, S.v.STORE);
         $.if(addrOk.not(), () => stop($));
       })
       .case(S.v.SELHI, () => {
@@ -566,6 +583,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
         $.if(memK.ne(0), () => $.set(memAcc, got));
         $.if(memK.eq(memN), () => $.set(st, mux(cntQ, S.v.CINC, S.v.WLO)));
+        $.if(memK.eq(0).and(cntQ.not()).and(addrOk.not()), () => stop($));
       })
       .case(S.v.WLO, () => {
         write($, rdQ, 0, mux(f.ld, loaded, res64Q).trunc(32));
@@ -573,13 +591,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.WHI, () => {
         write($, rdQ, 1, mux(f.ld, loaded, res64Q).slice(63, 32));
-        $.set(st, S.v.FETCH);
+        $.set(st, S.v.DECODE); // the next word was fetched in this cycle
       })
       .case(S.v.STORE, () => {
         $.set(memK, memK.addWrap(1));
         $.set(memAddr, memAddr.addWrap(1));
         $.if(memK.eq(memN.subWrap(1)), () => {
-          $.set(st, mux(cntQ, S.v.WLO, S.v.FETCH));
+          $.set(st, mux(cntQ, S.v.WLO, S.v.DECODE)); // (a store's next word was fetched in this cycle)
           $.set(cntQ, 0);
         });
       })
