@@ -58,15 +58,20 @@ describe('ucore § FORWARD MAC against the golden model', () => {
     });
   }
 
-  it('input words from u8 pixels: (2p − 255)·2^(f_in − 8) for every pixel value', () => {
-    const P = chipParams({ ...CHIP_TRAIN, layers: [256, 4, 2], window: 2 }, DEFAULT_NUMERIC);
-    const asm = new Asm();
-    emitInputWords(asm, P, { u: 0, h: 256 });
-    asm.halt();
-    const m = new Machine(machineFor(P, 512));
-    for (let i = 0; i < 256; i++) m.mem[i] = i;
-    m.run(asm.finish());
-    const f = P.numeric.input.format.fracBits;
-    for (let i = 0; i < 256; i++) expect(Number(m.load(256 + i, 1, true))).toBe(pixelToInput(i) * 2 ** f);
+  it('input words from u8 pixels: (2p − 255)·2^(f_in − 8) for every pixel value (Q1.8, Q4.12; widths with and without a remainder of 4)', () => {
+    for (const [format, dim] of [['Q1.8', 256], ['Q1.8', 259], ['Q4.12', 258], ['Q3.10', 257]] as const) {
+      const numeric = { ...DEFAULT_NUMERIC, input: { ...DEFAULT_NUMERIC.input, format } };
+      const P = chipParams({ ...CHIP_TRAIN, layers: [dim, 4, 2], window: 2 }, numeric);
+      const asm = new Asm();
+      emitInputWords(asm, P, { u: 0, h: 300 });
+      asm.halt();
+      const m = new Machine(machineFor(P, 600));
+      for (let i = 0; i < dim; i++) m.mem[i] = i % 256;
+      m.mem[300 + dim] = 0xbeef; // the word after the last must stay
+      m.run(asm.finish());
+      const f = P.numeric.input.format.fracBits;
+      for (let i = 0; i < dim; i++) expect(Number(m.load(300 + i, 1, true)), `${format} ${dim} word ${i}`).toBe(pixelToInput(i % 256) * 2 ** f);
+      expect(m.mem[300 + dim]).toBe(0xbeef);
+    }
   });
 });
