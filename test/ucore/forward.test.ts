@@ -69,6 +69,17 @@ describe('ucore § FORWARD MAC against the golden model', () => {
       for (let i = 0; i < dim; i++) m.mem[i] = i % 256;
       m.mem[300 + dim] = 0xbeef; // the word after the last must stay
       m.run(asm.finish());
+      // with the slot: the pixels also into slot 2 of a window at 1000 (slot index at 999)
+      const withSlot = new Asm();
+      emitInputWords(withSlot, P, { u: 0, h: 300, slot: { c: 999, base: 1000 } });
+      withSlot.halt();
+      const m2 = new Machine(machineFor(P, 1000 + 3 * dim));
+      m2.mem.set(m.mem.subarray(0, dim));
+      m2.mem[999] = 2;
+      m2.run(withSlot.finish());
+      expect(Array.from(m2.mem.subarray(1000 + 2 * dim, 1000 + 3 * dim)), `${format} ${dim}: the slot`).toEqual(Array.from(m.mem.subarray(0, dim)));
+      expect(Array.from(m2.mem.subarray(300, 300 + dim)), `${format} ${dim}: the words with the slot`).toEqual(Array.from(m.mem.subarray(300, 300 + dim)));
+      expect(m2.mem.subarray(1000, 1000 + 2 * dim).every((w) => w === 0), `${format} ${dim}: other slots untouched`).toBe(true);
       const f = P.numeric.input.format.fracBits;
       for (let i = 0; i < dim; i++) expect(Number(m.load(300 + i, 1, true)), `${format} ${dim} word ${i}`).toBe(pixelToInput(i % 256) * 2 ** f);
       expect(m.mem[300 + dim]).toBe(0xbeef);

@@ -57,11 +57,14 @@ export interface InputAt {
   u: number;
   /** input words out (wordsOf(input format) each) */
   h: number;
+  /** also the pixels, as read, into the window's slot: the slot index at `c`, slot s at base + s·nIn */
+  slot?: { c: number; base: number };
 }
 
 /**
  * h0_i = (2u_i − 255)·2^(f_in − 8) for the nIn pixels at `u`, as u_i·2^(k+1) − 255·2^k (k = f_in − 8; the
- * doubling an add when k = 0), four pixels a loop pass (the rest after).
+ * doubling an add when k = 0), four pixels a loop pass (the rest after); with `slot`, each pixel also into the
+ * window's slot (the slot write's copy, done in the same pass).
  */
 export function emitInputWords(a: Asm, P: ChipParams, at: InputAt): void {
   const F = P.numeric.input.format;
@@ -69,9 +72,10 @@ export function emitInputWords(a: Asm, P: ChipParams, at: InputAt): void {
   if (k < 0) throw new RangeError(`ucore input: the input format needs ≥ ${PIXEL_SHIFT} fraction bits, has ${F.fracBits}`);
   const hw = wordsOf(F);
   const n = P.sizes[0];
-  a.with(3, (src, dst, v) => {
+  a.with(4, (src, dst, v, win) => {
     const word = (i: number): void => {
       a.ld(v, src, i, 1, false);
+      if (at.slot) a.st(v, win, i, 1);
       if (k === 0) a.add(v, v, v);
       else a.shl(v, v, imm(k + 1));
       a.sub(v, v, imm(255 * 2 ** k));
@@ -79,11 +83,17 @@ export function emitInputWords(a: Asm, P: ChipParams, at: InputAt): void {
     };
     a.li(src, at.u);
     a.li(dst, at.h);
+    if (at.slot) {
+      a.ld(win, 0, at.slot.c, 1, false);
+      a.mul(win, win, imm(n));
+      a.add(win, win, imm(at.slot.base));
+    }
     if (n >= 4)
       a.loop(Math.floor(n / 4), () => {
         for (let i = 0; i < 4; i++) word(i);
         a.add(src, src, imm(4));
         a.add(dst, dst, imm(4 * hw));
+        if (at.slot) a.add(win, win, imm(4));
       });
     for (let i = 0; i < n % 4; i++) word(i);
   });

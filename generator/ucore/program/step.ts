@@ -5,7 +5,8 @@
  *
  *   clear   § EPOCH BOUNDARY: count = head = 0, the window's vectors, labels, stored z, K_X, K_Y, R cleared.
  *   train   the sample in cur.u (u8 pixels, or input words for non-image sets) with its label in cur.label:
- *           input words (pixels) → slot write (§ WM) → per hidden layer § FORWARD (MAC, LayerNorm + relu, the
+ *           slot write (§ WM; for images the pixels go into the slot in the input words' pass) → input words →
+ *           per hidden layer § FORWARD (MAC, LayerNorm + relu, the
  *           resize to windowZ, stored) → K_X row (§ GRAM, § KERNEL) and K_Y row → ring rows and row sums; when
  *           the window is full (count = B), per hidden layer the K_Z row, § MODULATOR and § UPDATE, then
  *           § OUTPUT over the B slots.
@@ -122,8 +123,9 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
 
   // ---- train
   const train = a.here;
-  part('input words', inputWords);
-  part('slot write', () => emitWmWriteSlot(a, P, wm));
+  // images: the slot write first (its index), then one pass over the pixels for the input words and the slot
+  part('slot write', () => emitWmWriteSlot(a, P, wm, !pixels));
+  if (pixels) part('input words', () => emitInputWords(a, P, { u: lay.at('cur.u'), h: lay.at('cur.h0'), slot: { c: wm.c, base: wm.inputs } }));
   emitHiddenForward(a, P, lay, t, part, (l) => part(`slot z ${l + 1}`, () => emitWmWriteZ(a, P, l, { c: wm.c, zw: wm.zw, z: lay.at('cur.zw') })));
   const dist = lay.at('dist');
   part('K_X row', () => {

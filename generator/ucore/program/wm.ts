@@ -71,17 +71,22 @@ function fillWords(a: Asm, base: number, n: number, v: Reg): void {
   });
 }
 
-/** A new sample into slot c = head: its vector and label; c stored; head ← (c + 1) mod B; count ← min(count + 1, B). */
-export function emitWmWriteSlot(a: Asm, P: ChipParams, at: WmAt): void {
+/**
+ * A new sample into slot c = head: its vector and label; c stored; head ← (c + 1) mod B; count ← min(count + 1, B).
+ * `copy` false leaves the vector to the caller (the input-words pass stores the pixels as it reads them).
+ */
+export function emitWmWriteSlot(a: Asm, P: ChipParams, at: WmAt, copy = true): void {
   const B = P.B;
   const dim = P.sizes[0];
   a.with(3, (c, src, dst) => {
     a.ld(c, 0, at.head, 1, false);
     a.st(c, 0, at.c, 1);
-    a.li(src, at.in);
-    a.mul(dst, c, imm(dim));
-    a.add(dst, dst, imm(at.inputs));
-    copyWords(a, src, dst, dim);
+    if (copy) {
+      a.li(src, at.in);
+      a.mul(dst, c, imm(dim));
+      a.add(dst, dst, imm(at.inputs));
+      copyWords(a, src, dst, dim);
+    }
     a.ld(src, 0, at.label, 1, false);
     a.st(src, c, at.labels, 1);
     // head ← c + 1, or 0 at B
