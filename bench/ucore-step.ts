@@ -1,8 +1,8 @@
 /**
  * The UP5K engine's whole step program on its instruction-set simulator: cycles of a full-window training step,
  * of a step while the window fills, of an inference and of the epoch clear, on MNIST samples, with the cycles by
- * instruction class; the program's length. Default: the iCEBreaker's config. `--timing plan` counts isa.ts's
- * CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles, and for the vector
+ * instruction class and by part of the program (Machine.pcCycles); the program's length. Default: the iCEBreaker's
+ * config. `--timing plan` counts isa.ts's CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles, and for the vector
  * instructions the vector unit's vectorCycles with every memory grant given at once (rtl/vector.ts).
  *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N] [--timing plan|core]
  */
@@ -32,22 +32,26 @@ const mnist = loadMnist();
 const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);
 const P = e.params;
 const sp = stepProgram(P, true);
-const m = ucoreMachine(P, sp, opts.timing === 'core' ? coreTiming : undefined);
+const m = ucoreMachine(P, sp, opts.timing === 'core' ? coreTiming : undefined, true);
 loadState(m, P, sp, e.state);
 const dim = P.sizes[0];
 const px = mnist.train.pixels!;
 const n = Number(opts.samples);
 const full: number[] = [];
+/** cycles per instruction address over the full-window steps */
+const fullPc = new Float64Array(sp.program.code.length);
 const filling: number[] = [];
 const vector = new Map<string, number>();
 for (let i = 0; i < n; i++) {
   writeSample(m, sp, px.subarray(i * dim, i * dim + dim), mnist.train.y[i]);
   const c0 = m.cycles;
   const before = new Map(m.opCycles);
+  const pcBefore = m.pcCycles.slice();
   m.run(sp.program, sp.entry.train);
   const c = m.cycles - c0;
   if (i >= P.B - 1) {
     full.push(c);
+    for (let k = 0; k < fullPc.length; k++) fullPc[k] += m.pcCycles[k] - pcBefore[k];
     for (const [op, v] of m.opCycles) vector.set(op, (vector.get(op) ?? 0) + v - (before.get(op) ?? 0));
   } else filling.push(c);
 }
@@ -67,3 +71,10 @@ const total = [...vector.values()].reduce((s, v) => s + v, 0);
 const rows = [...vector.entries()].sort((a, b) => b[1] - a[1]);
 console.log('cycles of the full-window steps by instruction:');
 for (const [op, v] of rows) console.log(`  ${op.padEnd(8)} ${((100 * v) / total).toFixed(1).padStart(5)}%${CYCLES[op as keyof typeof CYCLES]?.perElement ? '  (vector)' : ''}`);
+const perStep = (v: number): string => fmt(Math.round(v / full.length));
+console.log("cycles of a full-window step by part of the program (a table subroutine's cycles count in its own part):");
+for (const sec of sp.sections) {
+  let c = 0;
+  for (let k = sec.from; k < sec.to; k++) c += fullPc[k];
+  if (c > 0) console.log(`  ${sec.name.padEnd(22)} ${perStep(c).padStart(8)}  ${((100 * c) / fullPc.reduce((x, y) => x + y, 0)).toFixed(1).padStart(5)}%`);
+}

@@ -26,6 +26,8 @@ export interface MachineConfig {
    * an RTL core gives the core's own (generator/ucore/rtl/core.ts coreCycles).
    */
   timing?: (ins: Instr, elements: number, operands?: readonly [bigint, bigint]) => number;
+  /** count cycles per instruction address for programs of up to this many instructions (pcCycles; default 0) */
+  profile?: number;
 }
 
 export class IssError extends Error {}
@@ -65,6 +67,8 @@ export class Machine {
   instructions = 0;
   /** cycles per opcode (profile) */
   readonly opCycles = new Map<string, number>();
+  /** cycles per instruction address (profile), when the program is at most `profile` long (MachineConfig) */
+  readonly pcCycles: Float64Array;
   private readonly jump: Uint32Array;
   private readonly rmask: number;
   private readonly rbits: number;
@@ -73,6 +77,7 @@ export class Machine {
     this.mem = new Uint16Array(cfg.memWords);
     this.lfsr = new Uint32Array(cfg.lanes);
     this.sat = new Float64Array(2 * cfg.quantities);
+    this.pcCycles = new Float64Array(cfg.profile ?? 0);
     const { width, rbits, leap } = cfg.lfsr;
     const taps = DEFAULT_TAPS[width];
     if (taps === undefined) throw new RangeError(`ucore ISS: no LFSR taps for width ${width}`);
@@ -312,7 +317,7 @@ export class Machine {
           break;
         }
         case 'halt':
-          this.account(ins, 0);
+          this.account(ins, 0, undefined, pc);
           return;
         case 'vdot':
           elements = this.vdot(ins);
@@ -324,15 +329,16 @@ export class Machine {
           elements = this.vupd(ins);
           break;
       }
-      this.account(ins, elements, operands);
+      this.account(ins, elements, operands, pc);
       pc = next;
     }
   }
 
-  private account(ins: Instr, elements: number, operands?: readonly [bigint, bigint]): void {
+  private account(ins: Instr, elements: number, operands: readonly [bigint, bigint] | undefined, pc: number): void {
     const c = CYCLES[ins.op];
     const n = this.cfg.timing ? this.cfg.timing(ins, elements, operands) : c.fixed + (c.perElement ?? 0) * elements;
     this.cycles += n;
+    if (pc < this.pcCycles.length) this.pcCycles[pc] += n;
     this.instructions++;
     this.opCycles.set(ins.op, (this.opCycles.get(ins.op) ?? 0) + n);
   }

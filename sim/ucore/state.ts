@@ -21,9 +21,12 @@ export interface UcoreState {
   wm: Omit<WindowMemory, 'slotIdx' | 'B' | 'dim'>;
 }
 
-/** A machine for the program with its table ROMs in place (the rest of memory 0); `timing`: MachineConfig's. */
-export function ucoreMachine(P: ChipParams, sp: StepProgram, timing?: MachineConfig['timing']): Machine {
-  const m = new Machine({ ...machineFor(P, sp.layout.memWords), ...(timing ? { timing } : {}) });
+/**
+ * A machine for the program with its table ROMs in place (the rest of memory 0); `timing`: MachineConfig's;
+ * `profile`: count cycles per instruction address (Machine.pcCycles).
+ */
+export function ucoreMachine(P: ChipParams, sp: StepProgram, timing?: MachineConfig['timing'], profile = false): Machine {
+  const m = new Machine({ ...machineFor(P, sp.layout.memWords), ...(timing ? { timing } : {}), ...(profile ? { profile: sp.program.code.length } : {}) });
   for (const img of sp.images) m.mem.set(img.words, img.at);
   return m;
 }

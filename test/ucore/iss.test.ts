@@ -160,4 +160,24 @@ describe('ucore ISS', () => {
       expect(vec(op, 300, 1, 300, 1, 0)).toBe('ok');
     }
   });
+
+  it('profiles cycles per instruction address (pcCycles): a loop body counts once per pass, the sum is the cycles', () => {
+    const a = new Asm();
+    const [r, acc] = a.regs(2);
+    a.li(r, 5); // 0
+    const top = a.label('top');
+    a.bind(top);
+    a.add(acc, acc, imm(3)); // 1
+    a.dbnz(r, top); // 2
+    a.halt(); // 3
+    const prog = a.finish();
+    const m = new Machine({ ...cfg, profile: 4 });
+    m.run(prog);
+    expect(Array.from(m.pcCycles)).toEqual([1, 5, 5 * 2, 1]);
+    expect(m.pcCycles.reduce((x, y) => x + y, 0)).toBe(m.cycles);
+    // off (the default): no profile
+    const q = new Machine(cfg);
+    q.run(prog);
+    expect(q.pcCycles.length).toBe(0);
+  });
 });
