@@ -220,7 +220,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satrW = isOp('satr');
   const lfsrsetW = isOp('lfsrset');
   const stW = opc.slice(5, 2).eq(0x28 >> 2); // 0x28 … 0x2b
-  const dec = <T extends string>(name: string, value: Expr): Expr => m.pipe(`${name}_q` as T, value, { reset: null, enable: at('DECODE') });
+  const dec = (name: string, value: Expr): Expr => m.pipe(`${name}_q`, value, { reset: null, enable: at('DECODE') });
   const f = {
     alu: dec('is_alu', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(4)).or(isOp('li'))), // add sub and or xor, li
     sel: dec('is_select', isOp('max').or(isOp('min')).or(isOp('slt'))),
@@ -253,7 +253,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satW = dec('sat_w', ir.slice(26, 21));
   const satSigned = dec('sat_signed', ir.bit(27));
   const satQ = dec('sat_counter', ir.slice(20, 16));
-  const known = dec('op_known', opc.slice(5, 4).eq(1).and(opc.slice(3, 0).le(8)).or(isOp('li')).or(isOp('mulr')).or(shiftW).or(isOp('sat')).or(satrW).or(isOp('lone')).or(isOp('draw')).or(lfsrsetW).or(isOp('srnd')).or(branchW).or(isOp('dbnz')).or(isOp('b')).or(isOp('call')).or(isOp('ret')).or(isOp('halt')).or(opc.slice(5, 3).eq(4)).or(stW));
+  // every opcode of CORE_OPS (the others fault)
+  const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op)).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
   const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
   const fn = dec('alu_fn', opc.slice(1, 0)); // and 2, or 3, xor 0 (0x12 … 0x14 by the low bits)
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
