@@ -79,7 +79,7 @@ export class Layout {
  *   the window win.label (B), win.zw.l (B × n of hidden layer l, windowZ), win.kx / win.ky (B × B gram words),
  *              win.rx / win.ry (B WIDE row sums), win.count, win.head, win.c (the slot of the current sample)
  *   the sample cur.u (its pixels or input words, as the host writes them), cur.label, cur.h0 (the input words;
- *              the same region as cur.u for non-image sets), cur.a.l / cur.z.l (n each), cur.sinv.l, cur.zw
+ *              the same region as cur.u for non-image sets), cur.a.l / cur.z.l (n each), cur.sinv.l, cur.zw.l
  *              (the last resize to windowZ), cur.kx / cur.ky (the new K_X / K_Y row, B gram words each)
  *   scratch    dist (B WIDE), kz (B gram words), delta (n_max δ values), mod (the modulator's coefficients and
  *              ξ), out.logits (B × C), out.errs (B × C err words), out.e (C WIDE), out.class (inference)
@@ -114,7 +114,7 @@ export function chipLayout(P: ChipParams, pixels = true): Layout {
     lay.alloc(`cur.sinv.${l}`, wordsOf(N.lnInvStd.format));
   }
   const nMax = Math.max(...sizes.slice(1, L));
-  lay.alloc('cur.zw', nMax * wordsOf(N.windowZ.format));
+  for (let l = 0; l < L - 1; l++) lay.alloc(`cur.zw.${l}`, sizes[l + 1] * wordsOf(N.windowZ.format));
   lay.alloc('cur.kx', B * gw);
   lay.alloc('cur.ky', B * gw);
   lay.alloc('dist', B * WIDE);

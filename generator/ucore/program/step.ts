@@ -19,7 +19,7 @@
  * sim/ucore/state.ts loads and reads it in the golden model's terms.
  */
 import type { ChipParams } from '../../../sim/golden/fixed/params.js';
-import { Asm, imm, type Program } from '../asm.js';
+import { Asm, imm, type Label, type Program } from '../asm.js';
 import { counterOf, wordsOf } from './common.js';
 import { emitForwardMac, emitInputWords } from './forward.js';
 import { emitGramRow, gramOfInputs, gramOfZ } from './gram.js';
@@ -73,21 +73,29 @@ interface Tables {
 }
 
 /**
- * § FORWARD of the sample (input words at cur.h0) through the hidden layers: a, z, s⁻¹ of each, each layer's z
- * resized to windowZ at cur.zw; `part` wraps each piece (recording it), `each` follows each layer.
+ * § FORWARD of the sample (input words at cur.h0) through the hidden layers as a subroutine (training and
+ * inference call it; it calls rsqrt: two return-stack entries): a, z, s⁻¹ of each layer and its z resized to
+ * windowZ at cur.zw.l. Registers: those the callers hold none of (it is called from the top level). Returns its
+ * entry; `part` records each piece.
  */
-function emitHiddenForward(a: Asm, P: ChipParams, lay: Layout, t: Tables, part: (name: string, emit: () => void) => void, each?: (l: number) => void): void {
+function emitForwardSub(a: Asm, P: ChipParams, lay: Layout, t: Tables, part: (name: string, emit: () => void) => void): Label {
   const N = P.numeric;
+  const entry = a.label('forward_sub');
+  const over = a.label('forward_over');
+  a.b(over);
+  a.bind(entry);
   for (let l = 0; l < P.L - 1; l++) {
     const h = l === 0 ? lay.at('cur.h0') : lay.at(`cur.z.${l - 1}`);
     const at = { a: lay.at(`cur.a.${l}`), z: lay.at(`cur.z.${l}`), sInv: lay.at(`cur.sinv.${l}`) };
     part(`forward MAC ${l + 1}`, () => emitForwardMac(a, P, l, { W: lay.at(`params.${l}`), h, a: at.a }));
     part(`LayerNorm ${l + 1}`, () => {
       emitLayerNormRelu(a, P.forward[l], N, at, t.rsqrt);
-      emitWindowZ(a, P.forward[l], N, { z: at.z, out: lay.at('cur.zw') });
+      emitWindowZ(a, P.forward[l], N, { z: at.z, out: lay.at(`cur.zw.${l}`) });
     });
-    each?.(l);
   }
+  a.ret();
+  a.bind(over);
+  return entry;
 }
 
 /** The program of P for samples given as u8 pixels (`pixels`) or as input words. */
@@ -110,6 +118,7 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
   const regs = tableRegs(a);
   const sub = (name: keyof Tables, q: number | undefined): TableSub => part(`table ${name}`, () => tableSub(a, P.tables[name], lay.at(`rom.${name}`), q, regs), tableImage(P.tables[name]).words.length);
   const t: Tables = { expNeg: sub('expNeg', counterOf('gram')), exp: sub('exp', counterOf('prob')), rsqrt: sub('rsqrt', counterOf('lnInvStd')), recip: sub('recip', undefined) };
+  const forward = emitForwardSub(a, P, lay, t, part);
   const inputWords = (): void => {
     if (pixels) emitInputWords(a, P, { u: lay.at('cur.u'), h: lay.at('cur.h0') });
   };
@@ -126,7 +135,8 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
   // images: the slot write first (its index), then one pass over the pixels for the input words and the slot
   part('slot write', () => emitWmWriteSlot(a, P, wm, !pixels));
   if (pixels) part('input words', () => emitInputWords(a, P, { u: lay.at('cur.u'), h: lay.at('cur.h0'), slot: { c: wm.c, base: wm.inputs } }));
-  emitHiddenForward(a, P, lay, t, part, (l) => part(`slot z ${l + 1}`, () => emitWmWriteZ(a, P, l, { c: wm.c, zw: wm.zw, z: lay.at('cur.zw') })));
+  a.call(forward);
+  for (let l = 0; l < L - 1; l++) part(`slot z ${l + 1}`, () => emitWmWriteZ(a, P, l, { c: wm.c, zw: wm.zw, z: lay.at(`cur.zw.${l}`) }));
   const dist = lay.at('dist');
   part('K_X row', () => {
     emitGramRow(a, gramOfInputs(P.sizes[0], pixels), { c: wm.c, count: wm.count, vecs: wm.inputs, d: dist });
@@ -192,8 +202,8 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
   const infer = a.here;
   part('inference', () => {
     inputWords();
-    emitHiddenForward(a, P, lay, t, (_name, emit) => emit());
-    emitLogits(a, P.output, N, { W: outAt.W, b: outAt.b, H: lay.at('cur.zw'), logits: outAt.logits }, 1);
+    a.call(forward);
+    emitLogits(a, P.output, N, { W: outAt.W, b: outAt.b, H: lay.at(`cur.zw.${L - 2}`), logits: outAt.logits }, 1);
     emitArgmax(a, P.sizes[L], wordsOf(N.logit.format), outAt.logits, lay.at('out.class'));
     a.halt();
   });
