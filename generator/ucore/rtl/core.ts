@@ -353,7 +353,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // words of the access under way: ld/st's n, or 2 for a saturation counter (cnt_q: its read-increment-write)
   const memN = m.reg('mem_n_q', uint(3), { reset: null });
   const cntQ = m.reg('counter_update_q', uint(1), { reset: 0 });
-  const cntAddrQ = m.reg('counter_addr_q', uint(17), { reset: null });
   const dmem = m.memory('dmem', { depth: ebrWords, type: uint(16), style: 'block', init: Array.from({ length: ebrWords }, (_, i) => BigInt((cfg.data ?? [])[i] ?? 0)) });
   const ebrIdx = memAddr.subWrap(EBR_BASE).trunc(bitsFor(ebrWords));
   const storing = at('STORE');
@@ -431,6 +430,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(at('OPLO').and(f.call), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
   });
 
+  /** a data access of n words from addr (block RAM when inEbr) begins: LOAD or STORE counts them */
+  const beginAccess = ($: ProcScope, addr: Expr, ebr: Expr, n: Expr): void => {
+    $.set(memAddr, addr);
+    $.set(inEbr, ebr);
+    $.set(memN, n);
+    $.set(memK, 0);
+    $.set(memAcc, 0);
+  };
   const stop = ($: ProcScope): void => {
     $.set(fault, 1);
     $.set(st, S.v.IDLE);
@@ -514,11 +521,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(resHiQ, s32);
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
         $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
-        $.set(memAddr, resLoQ.trunc(17));
-        $.set(inEbr, resLoQ.trunc(17).ge(EBR_BASE));
-        $.set(memK, 0);
-        $.set(memAcc, 0);
-        $.set(memN, nWords);
+        beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords);
         $.set(c2LoQ, romQ);
         $.if(f.alu, () => {
           write($, rdQ, 1, result);
@@ -551,19 +554,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
           $.if(clamped, () => {
             // the clamp counted: its counter read, incremented (CINC), written back; then the result
             $.set(cntQ, 1);
-            $.set(memAddr, counterAt);
-            $.set(cntAddrQ, counterAt);
-            $.set(inEbr, 1);
-            $.set(memN, 2);
-            $.set(memK, 0);
-            $.set(memAcc, 0);
+            beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3)));
             $.set(st, S.v.LOAD);
           });
         });
       })
       .case(S.v.CINC, () => {
         $.set(stLoQ, memAcc.trunc(32).addWrap(1));
-        $.set(memAddr, cntAddrQ);
+        $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
         $.set(memK, 0);
         $.set(st, S.v.STORE);
       })
