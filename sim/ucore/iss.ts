@@ -175,6 +175,13 @@ export class Machine {
     return v;
   }
 
+  /** rd ← v clamped into [lo, hi] (counted in q); 1 when it was clamped, else 0 (sat / satr's `elements`). */
+  private saturate(rd: number, v: bigint, lo: bigint, hi: bigint, q: number): number {
+    const y = this.clamp(v, lo, hi, q);
+    this.w(rd, y);
+    return y === v ? 0 : 1;
+  }
+
   /** Stochastic rounding of x by k with draw ρ (rbits bits): § UPDATE's SR. */
   private sr(x: bigint, k: number, rho: number): bigint {
     const rb = this.rbits;
@@ -256,17 +263,12 @@ export class Machine {
           const W = BigInt(ins.w);
           const lo = ins.signed ? -(1n << (W - 1n)) : 0n;
           const hi = ins.signed ? (1n << (W - 1n)) - 1n : (1n << W) - 1n;
-          const r = this.r(ins.ra);
-          this.w(ins.rd, this.clamp(r, lo, hi, ins.q));
-          elements = r > hi || r < lo ? 1 : 0;
+          elements = this.saturate(ins.rd, this.r(ins.ra), lo, hi, ins.q);
           break;
         }
-        case 'satr': {
-          const r = this.r(ins.ra);
-          this.w(ins.rd, this.clamp(r, ins.lo, ins.hi, ins.q));
-          elements = r > ins.hi || r < ins.lo ? 1 : 0;
+        case 'satr':
+          elements = this.saturate(ins.rd, this.r(ins.ra), ins.lo, ins.hi, ins.q);
           break;
-        }
         case 'ld':
           this.w(ins.rd, this.load(this.idx(ins.ra, 'address') + ins.off, ins.n, ins.signed));
           break;
