@@ -25,8 +25,8 @@
  *
  * STATE (memories readable by name in co-simulation)
  *   rom    the program ROM (block RAM, 32 bits): the instruction words at 0 …, then the constant pool, entry i
- *          as two words (low, high) at poolBase + 2i; poolBase is the first multiple of 2^⌈log2(2·entries)⌉ at or
- *          after the instructions, so a pool word's address is poolBase with the index's bits in its low bits
+ *          as two words (low, high) at poolBase + 2i; poolBase is the first multiple of 2^(b + 1) at or after the
+ *          instructions (b = ⌈log2 entries⌉, at least 1: the index's bits), so a pool word's address is poolBase with the index's bits in its low bits
  *          (no adder between the instruction word and the ROM's address)
  *   rf     the register file, twice (rfa, rfb: one read port each, every write to both): 64 × 32 bits in block
  *          RAM, register r's low half at 2r and its high half at 2r + 1. r0 is never written and reads 0
@@ -156,13 +156,16 @@ export function poolBaseOf(words: number, entries: number): number {
   return Math.ceil(words / align) * align;
 }
 
-/** The alignment of the pool's base: 2^⌈log2(2·entries)⌉ (at least 2). */
-const poolAlign = (entries: number): number => 2 ** Math.max(1, Math.ceil(Math.log2(2 * Math.max(1, entries))));
+/** Bits of a pool index into `entries` entries (at least 1). */
+const poolIndexBits = (entries: number): number => Math.max(1, Math.ceil(Math.log2(Math.max(2, entries))));
+
+/** The alignment of the pool's base: 2^(index bits + 1), so that base | 2·index is the entry's first word. */
+const poolAlign = (entries: number): number => 2 ** (poolIndexBits(entries) + 1);
 
 /** The ROM contents of an image: the instruction words, then from poolBase each pool entry as its low and high words. */
 export function romImage(image: Image, poolBase = poolBaseOf(image.words.length, image.pool.length)): bigint[] {
   if (poolBase < image.words.length) throw new HdlError(`ucore core: the pool at ${poolBase} overlaps the ${image.words.length} instruction words`);
-  if (poolBase % poolAlign(image.pool.length) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(image.pool.length)} (2^⌈log2(2·${image.pool.length} entries)⌉)`);
+  if (poolBase % poolAlign(image.pool.length) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(image.pool.length)} (twice the ${image.pool.length} entries' index range)`);
   const words = Array.from({ length: poolBase }, (_, i) => BigInt(image.words[i] ?? 0));
   for (const v of image.pool) {
     const u = BigInt.asUintN(64, v);
@@ -271,8 +274,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const immLo = dec('imm_low', mux(shiftW, ir.slice(21, 16).zext(32), mux(o9W, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned()));
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
-  const idxBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, (romWords - poolBase) / 2))));
-  if (poolBase % 2 ** (idxBits + 1) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${2 ** (idxBits + 1)} (the ROM holds ${(romWords - poolBase) / 2} pool entries)`);
+  const entries = Math.ceil((romWords - poolBase) / 2);
+  const idxBits = poolIndexBits(entries);
+  if (poolBase % poolAlign(entries) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(entries)} (the ROM holds ${entries} pool entries)`);
   const poolWord = constant(poolBase, uint(12)).or(vIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
   const poolHiAddr = dec('pool_high', poolWord.or(1));
   // satr's upper bound: the next pool entry (an adder, but from registers: read in EXLO and EXHI)
