@@ -188,6 +188,14 @@ export class Asm {
   halt(): void {
     this.emit({ op: 'halt' });
   }
+  /** rd ← the next byte of the UART (0 … 255), or 256 when the line stays idle past the board's timeout. */
+  recv(rd: Reg): void {
+    this.emit({ op: 'recv', rd: checkReg(rd) });
+  }
+  /** Transmits the low 8 bits of ra on the UART. */
+  send(ra: Reg): void {
+    this.emit({ op: 'send', ra: checkReg(ra) });
+  }
   vdot(rd: Reg, a: Reg, sa: Reg, bv: Reg, sb: Reg, n: Reg, fa: Signedness = 'signed', fb: Signedness = 'signed'): void {
     this.emit({ op: 'vdot', rd: checkReg(rd), a: checkReg(a), sa: checkReg(sa), bv: checkReg(bv), sb: checkReg(sb), n: checkReg(n), fa, fb });
   }

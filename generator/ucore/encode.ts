@@ -28,6 +28,8 @@
  *   D   dbnz                 ra, target [22:11]
  *   C   beq bne blt bge      ra, target [22:11], b: O9
  *   R2  lone, draw, lfsrset  ra, rd (draw: lane = ra; lfsrset: lane = ra, rs = rd)
+ *   Rd  recv                 rd
+ *   Ra  send                 ra
  *   I   li                   rd, imm: O16 (ra = 0: rd ← r0 + O16)
  *   A   add sub and or xor   ra, rd, b: O16
  *       mul max min slt
@@ -48,7 +50,7 @@
  * OPCODES: halt 0x00, li 0x01, lone 0x02, draw 0x03, lfsrset 0x04, ret 0x05, b 0x06, call 0x07, dbnz 0x08,
  *   srnd 0x09, sat 0x0a, satr 0x0b, mulr 0x0c, vdot 0x0d, vdist 0x0e, vupd 0x0f, add … slt 0x10 … 0x18 (in the
  *   order add sub and or xor mul max min slt), shl 0x1a, shr 0x1b, beq bne blt bge 0x1c … 0x1f,
- *   ld 0x20 | signed·4 | (n − 1), st 0x28 | (n − 1). Every other opcode is invalid.
+ *   ld 0x20 | signed·4 | (n − 1), st 0x28 | (n − 1), recv 0x30, send 0x31. Every other opcode is invalid.
  *
  * DESCRIPTORS (32-bit entries, 0 … 63, shared by equal contents)
  *   vdot   sa [4:0], sb [9:5], fa [10], fb [11] (1: signed)
@@ -71,7 +73,7 @@ import type { Program } from './asm.js';
 /** The first block RAM data address (operand mode 2). */
 export const EBR_BASE = SPRAM_WORDS;
 
-export type FormatName = 'N' | 'J' | 'D' | 'C' | 'R2' | 'I' | 'A' | 'X' | 'M' | 'S' | 'R' | 'T' | 'U' | 'V';
+export type FormatName = 'N' | 'J' | 'D' | 'C' | 'R2' | 'Rd' | 'Ra' | 'I' | 'A' | 'X' | 'M' | 'S' | 'R' | 'T' | 'U' | 'V';
 
 export interface Field {
   name: string;
@@ -100,6 +102,8 @@ export const FORMATS: Record<FormatName, readonly Field[]> = {
   D: [RA, TARGET],
   C: [RA, TARGET, O9],
   R2: [RA, RD],
+  Rd: [RD],
+  Ra: [RA],
   I: [RD, O16],
   A: [RA, RD, O16],
   X: [RA, RD, O16],
@@ -151,6 +155,8 @@ export const OPCODES: readonly OpcodeSpec[] = [
   ...BRANCH.map((op, i): OpcodeSpec => ({ code: 0x1c + i, op, format: 'C' })),
   ...[false, true].flatMap((signed) => [1, 2, 3, 4].map((n): OpcodeSpec => ({ code: 0x20 | (signed ? 4 : 0) | (n - 1), op: 'ld', format: 'X', fixed: { n, signed } }))),
   ...[1, 2, 3, 4].map((n): OpcodeSpec => ({ code: 0x28 | (n - 1), op: 'st', format: 'X', fixed: { n } })),
+  { code: 0x30, op: 'recv', format: 'Rd' },
+  { code: 0x31, op: 'send', format: 'Ra' },
 ];
 
 const BY_CODE = new Map(OPCODES.map((s) => [s.code, s]));
@@ -296,6 +302,10 @@ function fieldsOf(i: Instr, ctx: EncodeCtx, what: string): Fields {
       return { ra: i.ra, target: i.target, b: encOperand(i.b, 9, ctx, what) };
     case 'lone':
       return { ra: i.ra, rd: i.rd };
+    case 'recv':
+      return { rd: i.rd };
+    case 'send':
+      return { ra: i.ra };
     case 'draw':
       return { ra: i.lane, rd: i.rd };
     case 'lfsrset':
@@ -351,6 +361,10 @@ function instrOf(spec: OpcodeSpec, x: Fields, ctx: DecodeCtx, what: string): Ins
       return { op: spec.op, ra, b: decOperand(x.b, 9, ctx, what), target: x.target };
     case 'lone':
       return { op: 'lone', rd, ra };
+    case 'recv':
+      return { op: 'recv', rd };
+    case 'send':
+      return { op: 'send', ra };
     case 'draw':
       return { op: 'draw', rd, lane: ra };
     case 'lfsrset':

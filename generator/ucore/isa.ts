@@ -44,6 +44,12 @@
  *   b label; beq/bne/blt/bge ra, b, label; dbnz ra, label (ra ← ra − 1, branch when ra ≠ 0)
  *   call label; ret; halt
  *
+ * I/O INSTRUCTIONS (the board's UART: the host protocol is part of the program, program/protocol.ts)
+ *   recv rd                   rd ← the next byte received (0 … 255), or 256 when no byte arrives within the
+ *                             board's idle timeout while waiting (the RTL: its input rx_idle); waits until one
+ *                             of them
+ *   send ra                   transmits the low 8 bits of ra; waits until the transmitter accepts
+ *
  * VECTOR INSTRUCTIONS (the loops over a layer's weights and a sample's inputs; n from a register, n ≥ 0)
  *   vdot rd, A, sA, Bv, sB, n, fa, fb   rd ← rd + Σ_{i<n} mem[A + i·sA] · mem[Bv + i·sB] (one word each,
  *                             fa / fb: signed or unsigned)
@@ -55,7 +61,7 @@
  *                             config. Returns nothing; the bias is the program's (scalar srnd/shr + sat).
  *
  * CYCLES. The ISS counts each instruction's cycles from CYCLES below (a vector instruction: its fixed part + one
- * cycle per element). They are the targets the RTL core is built to; until it exists they are a model, not a
+ * cycle per element; recv and send: their fixed part, the waiting for the line not counted). They are the targets the RTL core is built to; until it exists they are a model, not a
  * measurement.
  */
 import type { Rounding } from '../fixed/index.js';
@@ -100,6 +106,8 @@ export type Instr =
   | { op: 'call'; target: number }
   | { op: 'ret' }
   | { op: 'halt' }
+  | { op: 'recv'; rd: Reg }
+  | { op: 'send'; ra: Reg }
   | { op: 'vdot'; rd: Reg; a: Reg; sa: Reg; bv: Reg; sb: Reg; n: Reg; fa: Signedness; fb: Signedness }
   | { op: 'vdist'; rd: Reg; a: Reg; bv: Reg; n: Reg; f: Signedness }
   | { op: 'vupd'; w: Reg; h: Reg; n: Reg; x: Reg; lane0: Reg; g: number; u: UpdDesc };
@@ -138,6 +146,8 @@ export const CYCLES: Record<Op, { fixed: number; perElement?: number }> = {
   call: { fixed: 2 },
   ret: { fixed: 2 },
   halt: { fixed: 1 },
+  recv: { fixed: 2 },
+  send: { fixed: 2 },
   vdot: { fixed: 6, perElement: 1 },
   vdist: { fixed: 6, perElement: 1 },
   vupd: { fixed: 8, perElement: 1 },

@@ -12,6 +12,20 @@ import { DEFAULT_TAPS } from '../../generator/fixed/index.js';
 import { CYCLES, NUM_REGS, RETURN_STACK, type Instr, type ShiftMode, type Src, type UpdDesc } from '../../generator/ucore/isa.js';
 import type { Program } from '../../generator/ucore/asm.js';
 
+/**
+ * The board's UART as the program sees it through recv and send. A host-side driver implements it: `recv` gives
+ * the next received byte (0 … 255), 256 when the line has stayed idle past the board's timeout, or 'wait' when
+ * no byte is there yet — run() then returns 'wait' with the pc still at the recv, and resume() retries it once
+ * the driver has more.
+ */
+export interface MachineIo {
+  recv(): number | 'wait';
+  send(byte: number): void;
+}
+
+/** Why run() / resume() returned: the program halted, or a recv waits for the line (MachineIo). */
+export type RunStatus = 'halt' | 'wait';
+
 export interface MachineConfig {
   /** data memory size in 16-bit words */
   memWords: number;
@@ -28,6 +42,8 @@ export interface MachineConfig {
   timing?: (ins: Instr, elements: number, operands?: readonly [bigint, bigint]) => number;
   /** count cycles per instruction address for programs of up to this many instructions (pcCycles; default 0) */
   profile?: number;
+  /** the UART of recv and send (a program without them needs none) */
+  io?: MachineIo;
 }
 
 export class IssError extends Error {}
@@ -65,6 +81,10 @@ export class Machine {
   readonly sat: Float64Array;
   cycles = 0;
   instructions = 0;
+  /** the next instruction's address: after a 'wait', the recv that waits; after a halt, the halt */
+  pc = 0;
+  /** the return stack (addresses after the calls), kept across a 'wait' */
+  private readonly stack: number[] = [];
   /** cycles per opcode (profile) */
   readonly opCycles = new Map<string, number>();
   /** cycles per instruction address (profile), when the program is at most `profile` long (MachineConfig) */
@@ -189,11 +209,21 @@ export class Machine {
     return (x + (BigInt(rho) >> BigInt(rb - k))) >> BigInt(k);
   }
 
-  /** Runs `prog` from `entry` until halt; throws on a runaway (more than `maxInstructions`). */
-  run(prog: Program, entry = 0, maxInstructions = 1e9): void {
+  /**
+   * Runs `prog` from `entry` (an empty return stack) until halt or until a recv waits for the line; throws on a
+   * runaway (more than `maxInstructions`).
+   */
+  run(prog: Program, entry = 0, maxInstructions = 1e9): RunStatus {
+    this.pc = entry;
+    this.stack.length = 0;
+    return this.resume(prog, maxInstructions);
+  }
+
+  /** Continues `prog` where run() or resume() returned 'wait' (the pc and the return stack as they were). */
+  resume(prog: Program, maxInstructions = 1e9): RunStatus {
     const code = prog.code;
-    const stack: number[] = [];
-    let pc = entry;
+    const stack = this.stack;
+    let pc = this.pc;
     for (let steps = 0; ; steps++) {
       if (steps >= maxInstructions) throw new IssError(`no halt after ${maxInstructions} instructions (pc ${pc})`);
       const ins = code[pc];
@@ -320,7 +350,21 @@ export class Machine {
         }
         case 'halt':
           this.account(ins, 0, undefined, pc);
-          return;
+          this.pc = pc;
+          return 'halt';
+        case 'recv': {
+          const v = this.uart('recv').recv();
+          if (v === 'wait') {
+            this.pc = pc;
+            return 'wait';
+          }
+          if (!Number.isInteger(v) || v < 0 || v > 256) throw new IssError(`recv at ${pc}: the line gave ${v} (a byte 0 … 255, or 256 for idle)`);
+          this.w(ins.rd, BigInt(v));
+          break;
+        }
+        case 'send':
+          this.uart('send').send(Number(this.r(ins.ra) & 0xffn));
+          break;
         case 'vdot':
           elements = this.vdot(ins);
           break;
@@ -334,6 +378,11 @@ export class Machine {
       this.account(ins, elements, operands, pc);
       pc = next;
     }
+  }
+
+  private uart(op: string): MachineIo {
+    if (this.cfg.io === undefined) throw new IssError(`${op} on a machine without a UART (MachineConfig.io)`);
+    return this.cfg.io;
   }
 
   private account(ins: Instr, elements: number, operands: readonly [bigint, bigint] | undefined, pc: number): void {

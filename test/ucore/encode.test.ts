@@ -50,6 +50,10 @@ function random(op: Op): Instr {
       return { op, rd: reg(), ra: reg(), k: small(1, 63), lane: reg() };
     case 'lone':
       return { op, rd: reg(), ra: reg() };
+    case 'recv':
+      return { op, rd: reg() };
+    case 'send':
+      return { op, ra: reg() };
     case 'sat':
       return { op, rd: reg(), ra: reg(), w: small(1, 63), signed: rnd.int(0, 1) === 1, q: small(0, 31) };
     case 'satr':
@@ -163,6 +167,11 @@ describe('ucore instruction encoding', () => {
     const with_ = (k: number, w: number): Image => ({ ...im, words: Uint32Array.from(im.words, (x, j) => (j === k ? w : x)) });
     expect(() => decode(with_(0, 0x3f))).toThrow(/word 0 .* no valid opcode/);
     expect(() => decode(with_(1, im.words[1] | (1 << 20)))).toThrow(/word 1 \(lone\): bits 0x100000 set outside the fields of format R2/);
+    // recv carries rd only, send ra only
+    const io = encode([{ op: 'recv', rd: 5 }, { op: 'send', ra: 6 }]);
+    expect(Array.from(io.words)).toEqual([0x30 | (5 << 11), 0x31 | (6 << 6)]);
+    expect(() => decode({ ...io, words: Uint32Array.of(io.words[0] | (1 << 6)) })).toThrow(/word 0 \(recv\): bits 0x40 set outside the fields of format Rd/);
+    expect(() => decode({ ...io, words: Uint32Array.of(io.words[1] | (1 << 11)) })).toThrow(/word 0 \(send\): bits 0x800 set outside the fields of format Ra/);
     // li with operand mode 0 (register)
     expect(() => decode(with_(2, im.words[2] & 0x3fffffff))).toThrow(/word 2 \(li\): a register where a value belongs/);
     // a vdot descriptor with bits beyond its fields, a vdist format above 1

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Asm, imm } from '../../generator/ucore/asm.js';
+import { CYCLES, type Op } from '../../generator/ucore/isa.js';
 import { LfsrBank } from '../../sim/golden/fixed/lfsr-bank.js';
-import { Machine, shiftRound } from '../../sim/ucore/iss.js';
+import { Machine, shiftRound, type MachineIo } from '../../sim/ucore/iss.js';
 
 const cfg = { memWords: 256, lanes: 3, lfsr: { width: 32, rbits: 16, leap: 16 }, quantities: 17 };
 
@@ -179,5 +180,54 @@ describe('ucore ISS', () => {
     const q = new Machine(cfg);
     q.run(prog);
     expect(q.pcCycles.length).toBe(0);
+  });
+
+  it('recv and send: an echo program waits for the line, resumes where it waited (inside a call), stops on idle', () => {
+    // echo: each byte b is answered with b and b + 1 (low 8 bits); the idle line (256) sends 0xee and halts
+    const a = new Asm();
+    const [c, t] = a.regs(2);
+    const top = a.label('top');
+    const getc = a.label('getc');
+    const idle = a.label('idle');
+    a.bind(top);
+    a.call(getc);
+    a.beq(c, imm(256), idle);
+    a.send(c);
+    a.add(t, c, imm(1));
+    a.send(t);
+    a.b(top);
+    a.bind(idle);
+    a.li(t, 0xee);
+    a.send(t);
+    a.halt();
+    a.bind(getc);
+    a.recv(c);
+    a.ret();
+    const prog = a.finish();
+    const rx: number[] = [];
+    const tx: number[] = [];
+    let lineIdle = false;
+    const io: MachineIo = { recv: () => rx.shift() ?? (lineIdle ? 256 : 'wait'), send: (b) => tx.push(b) };
+    const m = new Machine({ ...cfg, io });
+    expect(m.run(prog)).toBe('wait');
+    expect(m.pc).toBe(prog.labels.get('getc'));
+    expect(tx).toEqual([]);
+    rx.push(7, 255, 0);
+    expect(m.resume(prog)).toBe('wait');
+    expect(tx).toEqual([7, 8, 255, 0, 0, 1]);
+    // the first call, then per echoed byte recv, ret, beq, send, add, send, b, call (the plan); a wait counts nothing
+    const cyc = (...ops: Op[]): number => ops.reduce((s, op) => s + CYCLES[op].fixed, 0);
+    const echoed = cyc('call') + 3 * cyc('recv', 'ret', 'beq', 'send', 'add', 'send', 'b', 'call');
+    expect(m.cycles).toBe(echoed);
+    expect(m.resume(prog)).toBe('wait');
+    expect(m.cycles).toBe(echoed);
+    rx.push(128);
+    lineIdle = true;
+    expect(m.resume(prog)).toBe('halt');
+    expect(tx).toEqual([7, 8, 255, 0, 0, 1, 128, 129, 0xee]);
+    expect(m.regs[c]).toBe(256n);
+    // a byte outside 0 … 256 from the line, or no line at all, is refused
+    expect(() => new Machine({ ...cfg, io: { recv: () => 257, send: () => {} } }).run(prog)).toThrow(/the line gave 257/);
+    expect(() => new Machine(cfg).run(prog)).toThrow(/without a UART/);
   });
 });
