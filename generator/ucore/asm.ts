@@ -173,6 +173,9 @@ export class Asm {
   lfsrset(lane: Reg, rs: Reg): void {
     this.emit({ op: 'lfsrset', lane: checkReg(lane), rs: checkReg(rs) });
   }
+  lfsrget(rd: Reg, lane: Reg): void {
+    this.emit({ op: 'lfsrget', rd: checkReg(rd), lane: checkReg(lane) });
+  }
   b(l: Label): void {
     this.branchTo({ op: 'b', target: -1 }, l);
   }

@@ -27,7 +27,8 @@
  *   J   b, call              target [22:11]
  *   D   dbnz                 ra, target [22:11]
  *   C   beq bne blt bge      ra, target [22:11], b: O9
- *   R2  lone, draw, lfsrset  ra, rd (draw: lane = ra; lfsrset: lane = ra, rs = rd)
+ *   R2  lone, draw, lfsrset, ra, rd (draw, lfsrget: lane = ra; lfsrset: lane = ra, rs = rd)
+ *       lfsrget
  *   Rd  recv                 rd
  *   Ra  send                 ra
  *   I   li                   rd, imm: O16 (ra = 0: rd ← r0 + O16)
@@ -50,7 +51,7 @@
  * OPCODES: halt 0x00, li 0x01, lone 0x02, draw 0x03, lfsrset 0x04, ret 0x05, b 0x06, call 0x07, dbnz 0x08,
  *   srnd 0x09, sat 0x0a, satr 0x0b, mulr 0x0c, vdot 0x0d, vdist 0x0e, vupd 0x0f, add … slt 0x10 … 0x18 (in the
  *   order add sub and or xor mul max min slt), shl 0x1a, shr 0x1b, beq bne blt bge 0x1c … 0x1f,
- *   ld 0x20 | signed·4 | (n − 1), st 0x28 | (n − 1), recv 0x30, send 0x31. Every other opcode is invalid.
+ *   ld 0x20 | signed·4 | (n − 1), st 0x28 | (n − 1), recv 0x30, send 0x31, lfsrget 0x32. Every other opcode is invalid.
  *
  * DESCRIPTORS (32-bit entries, 0 … 63, shared by equal contents)
  *   vdot   sa [4:0], sb [9:5], fa [10], fb [11] (1: signed)
@@ -157,6 +158,7 @@ export const OPCODES: readonly OpcodeSpec[] = [
   ...[1, 2, 3, 4].map((n): OpcodeSpec => ({ code: 0x28 | (n - 1), op: 'st', format: 'X', fixed: { n } })),
   { code: 0x30, op: 'recv', format: 'Rd' },
   { code: 0x31, op: 'send', format: 'Ra' },
+  { code: 0x32, op: 'lfsrget', format: 'R2' },
 ];
 
 const BY_CODE = new Map(OPCODES.map((s) => [s.code, s]));
@@ -307,6 +309,7 @@ function fieldsOf(i: Instr, ctx: EncodeCtx, what: string): Fields {
     case 'send':
       return { ra: i.ra };
     case 'draw':
+    case 'lfsrget':
       return { ra: i.lane, rd: i.rd };
     case 'lfsrset':
       return { ra: i.lane, rd: i.rs };
@@ -366,7 +369,8 @@ function instrOf(spec: OpcodeSpec, x: Fields, ctx: DecodeCtx, what: string): Ins
     case 'send':
       return { op: 'send', ra };
     case 'draw':
-      return { op: 'draw', rd, lane: ra };
+    case 'lfsrget':
+      return { op: spec.op, rd, lane: ra };
     case 'lfsrset':
       return { op: 'lfsrset', lane: ra, rs: rd };
     case 'li':

@@ -16,7 +16,9 @@
  *               sign- or zero-extended; a store writes the low 16·n bits.
  *   lfsr        one Galois LFSR per lane (width W, taps, leap and rbits of numeric.lfsr): lane q of weight
  *               layer l is lfsr[l·lanes + q].
- *   sat         two counters per stored quantity (high, low; generator/numeric QUANTITIES order).
+ *   sat         two counters per stored quantity (high, low; generator/numeric QUANTITIES order), 32 bits
+ *               each; they are data words too (the RTL core keeps them in block RAM): counter (q, high) at
+ *               satBase + 4q, (q, low) at satBase + 4q + 2, little-endian, read and written by ld / st.
  *   pc, a return stack of 8 entries.
  *
  * SCALAR INSTRUCTIONS (b is a register or an immediate)
@@ -41,6 +43,7 @@
  *   st rs, ra, off, n         the low 16·n bits of rs to the n words at ra + off
  *   draw rd, lane             rd ← the next draw of LFSR `lane` (a register): `leap` steps, then the low rbits
  *   lfsrset lane, rs          LFSR `lane` ← rs (a nonzero W-bit state)
+ *   lfsrget rd, lane          rd ← the state of LFSR `lane` (unsigned, W bits; not advanced)
  *   b label; beq/bne/blt/bge ra, b, label; dbnz ra, label (ra ← ra − 1, branch when ra ≠ 0)
  *   call label; ret; halt
  *
@@ -100,6 +103,7 @@ export type Instr =
   | { op: 'st'; rs: Reg; ra: Reg; off: number; n: number }
   | { op: 'draw'; rd: Reg; lane: Reg }
   | { op: 'lfsrset'; lane: Reg; rs: Reg }
+  | { op: 'lfsrget'; rd: Reg; lane: Reg }
   | { op: 'b'; target: number }
   | { op: 'beq' | 'bne' | 'blt' | 'bge'; ra: Reg; b: Src; target: number }
   | { op: 'dbnz'; ra: Reg; target: number }
@@ -137,6 +141,7 @@ export const CYCLES: Record<Op, { fixed: number; perElement?: number }> = {
   st: { fixed: 1 },
   draw: { fixed: 2 },
   lfsrset: { fixed: 1 },
+  lfsrget: { fixed: 2 },
   b: { fixed: 2 },
   beq: { fixed: 2 },
   bne: { fixed: 2 },

@@ -44,6 +44,11 @@ export interface MachineConfig {
   profile?: number;
   /** the UART of recv and send (a program without them needs none) */
   io?: MachineIo;
+  /**
+   * where the saturation counters are data words (isa.ts STATE: counter (q, high) at satBase + 4q, (q, low) at
+   * satBase + 4q + 2, 32 bits little-endian; ld and st there read and write `sat`); default: not addressable
+   */
+  satBase?: number;
 }
 
 export class IssError extends Error {}
@@ -90,6 +95,9 @@ export class Machine {
   /** cycles per instruction address (profile), when the program is at most `profile` long (MachineConfig) */
   readonly pcCycles: Float64Array;
   private readonly jump: Uint32Array;
+  /** the counters' words: satLo … satHi − 1 (empty without MachineConfig.satBase) */
+  private readonly satLo: number;
+  private readonly satHi: number;
   private readonly rmask: number;
   private readonly rbits: number;
 
@@ -98,6 +106,9 @@ export class Machine {
     this.lfsr = new Uint32Array(cfg.lanes);
     this.sat = new Float64Array(2 * cfg.quantities);
     this.pcCycles = new Float64Array(cfg.profile ?? 0);
+    this.satLo = cfg.satBase ?? 0;
+    this.satHi = cfg.satBase === undefined ? 0 : cfg.satBase + 2 * this.sat.length;
+    if (this.satHi > cfg.memWords) throw new RangeError(`ucore ISS: the counters at ${this.satLo} … ${this.satHi - 1} lie outside the memory`);
     const { width, rbits, leap } = cfg.lfsr;
     const taps = DEFAULT_TAPS[width];
     if (taps === undefined) throw new RangeError(`ucore ISS: no LFSR taps for width ${width}`);
@@ -127,18 +138,36 @@ export class Machine {
   /** n words at address a as an integer (little-endian), signed or not. */
   load(a: number, n: number, signed: boolean): bigint {
     this.checkAddr(a, n);
+    const counters = a < this.satHi && a + n > this.satLo;
     let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 16n) | BigInt(this.mem[a + i]);
+    for (let i = n - 1; i >= 0; i--) v = (v << 16n) | BigInt(counters ? this.memWord(a + i) : this.mem[a + i]);
     return signed ? BigInt.asIntN(16 * n, v) : v;
   }
 
   store(a: number, n: number, v: bigint): void {
     this.checkAddr(a, n);
+    const counters = a < this.satHi && a + n > this.satLo;
     let x = BigInt.asUintN(16 * n, v);
     for (let i = 0; i < n; i++) {
-      this.mem[a + i] = Number(x & 0xffffn);
+      const w = Number(x & 0xffffn);
+      if (counters && a + i >= this.satLo && a + i < this.satHi) this.setCounterWord(a + i, w);
+      else this.mem[a + i] = w;
       x >>= 16n;
     }
+  }
+
+  /** Word a of the data memory, a counter's half inside the counters' words (satBase). */
+  private memWord(a: number): number {
+    if (a < this.satLo || a >= this.satHi) return this.mem[a];
+    const k = a - this.satLo;
+    const c = this.sat[k >> 1] % 2 ** 32;
+    return k & 1 ? Math.floor(c / 65536) : c % 65536;
+  }
+
+  private setCounterWord(a: number, w: number): void {
+    const k = a - this.satLo;
+    const c = this.sat[k >> 1] % 2 ** 32;
+    this.sat[k >> 1] = k & 1 ? (c % 65536) + w * 65536 : c - (c % 65536) + w;
   }
 
   /** A signed/unsigned word read as a number (vector paths). */
@@ -308,6 +337,12 @@ export class Machine {
         case 'draw':
           this.w(ins.rd, BigInt(this.draw(this.idx(ins.lane, 'lane'))));
           break;
+        case 'lfsrget': {
+          const q = this.idx(ins.lane, 'lane');
+          if (q >= this.cfg.lanes) throw new IssError(`lfsrget lane ${q}: the core has ${this.cfg.lanes}`);
+          this.w(ins.rd, BigInt(this.lfsr[q]));
+          break;
+        }
         case 'lfsrset': {
           const q = this.idx(ins.lane, 'lane');
           const v = this.r(ins.rs);

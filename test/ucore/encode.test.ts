@@ -63,6 +63,7 @@ function random(op: Op): Instr {
     case 'st':
       return { op, rs: reg(), ra: reg(), off: Number(BigInt.asIntN(50, value())), n: small(1, 4) };
     case 'draw':
+    case 'lfsrget':
       return { op, rd: reg(), lane: reg() };
     case 'lfsrset':
       return { op, lane: reg(), rs: reg() };

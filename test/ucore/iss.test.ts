@@ -230,4 +230,44 @@ describe('ucore ISS', () => {
     expect(() => new Machine({ ...cfg, io: { recv: () => 257, send: () => {} } }).run(prog)).toThrow(/the line gave 257/);
     expect(() => new Machine(cfg).run(prog)).toThrow(/without a UART/);
   });
+
+  it('lfsrget reads a lane without advancing it; the counters are data words at satBase (ld reads, st writes them)', () => {
+    const seeds = [0x12345, 0xdeadbeef, 7];
+    const bank = new LfsrBank(32, 16, 16, 3, seeds);
+    for (let i = 0; i < 5; i++) bank.draw(1);
+    const a = new Asm();
+    const [q, r, v, x] = a.regs(4);
+    for (let l = 0; l < 3; l++) {
+      a.li(q, l);
+      a.li(r, seeds[l]);
+      a.lfsrset(q, r);
+    }
+    a.li(q, 1);
+    a.loop(5, () => a.draw(r, q));
+    a.lfsrget(v, q);
+    a.st(v, 0, 100, 2);
+    a.lfsrget(v, q);
+    a.st(v, 0, 102, 2);
+    // two clamps of counter 3 (high), one of counter 16 (low); then counter 3's low count set to 70000 by st
+    a.li(x, 1000);
+    a.sat(r, x, 4, true, 3);
+    a.sat(r, x, 4, true, 3);
+    a.li(x, -1000);
+    a.sat(r, x, 4, true, 16);
+    a.ld(v, 0, 150 + 4 * 3, 2, false);
+    a.st(v, 0, 110, 2);
+    a.ld(v, 0, 150 + 4 * 16 + 2, 2, false);
+    a.st(v, 0, 112, 2);
+    a.li(x, 70000);
+    a.st(x, 0, 150 + 4 * 3 + 2, 2);
+    a.halt();
+    const m = new Machine({ ...cfg, satBase: 150 });
+    m.run(a.finish());
+    expect(Number(m.load(100, 2, false))).toBe(bank.states[1] >>> 0);
+    expect(Number(m.load(102, 2, false))).toBe(bank.states[1] >>> 0);
+    expect(m.lfsr[1]).toBe(bank.states[1] >>> 0);
+    expect([m.load(110, 2, false), m.load(112, 2, false)]).toEqual([2n, 1n]);
+    expect([m.sat[6], m.sat[7], m.sat[33]]).toEqual([2, 70000, 1]);
+    expect(() => new Machine({ ...cfg, satBase: 200 })).toThrow(/outside the memory/);
+  });
 });
