@@ -71,7 +71,7 @@ import type { StepProgram } from '../program/step.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
-import { lfsrBankOf, ucoreLfsr } from './lfsr.js';
+import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from './lfsr.js';
 
 export interface CoreConfig {
   /** the program image (encode.ts); the descriptors are not used by this core */
@@ -85,6 +85,8 @@ export interface CoreConfig {
   satBase: number;
   /** the machine's LFSR lanes and their Galois LFSRs (MachineConfig: lanes, lfsr width, rbits, leap) */
   machine: { lanes: number; lfsr: { width: number; rbits: number; leap: number } };
+  /** where the LFSR bank keeps its states (lfsr.ts); default block RAM: 2 EBR for fewer logic cells than registers */
+  lfsrStorage?: LfsrStorage;
   /**
    * The ROM's layout for programs loaded later (a co-simulation): its size and the first pool word (default:
    * the image's, the pool right after the instructions)
@@ -404,7 +406,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); dbg_lane reads a lane
   const { lanes, lfsr } = cfg.machine;
   const rbits = lfsr.rbits;
-  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine));
+  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'block'));
   const laneBits = lfsrMod.ports.find((p) => p.name === 'd_lane')!.type.width;
   const dbgLane = m.input('dbg_lane', uint(laneBits));
   const lfsrU = m.instance('u_lfsr', lfsrMod, {
