@@ -22,6 +22,11 @@
  *   fault            set when the core stopped on a fault (kept until the next start)
  *   cycles           cycles of the last (or current) run: the cycles busy was high
  *   dbg_lane, dbg_state  dbg_state holds the state of LFSR lane dbg_lane of the cycle before (while idle)
+ *   rx_valid, rx_data[8], rx_ready   recv's bytes (a FIFO's output; rx_ready: a recv waits, taking a byte in a
+ *                    cycle with rx_valid high)
+ *   rx_idle          high: the line has been idle (the board's timer); a recv waiting on no byte then gets 256
+ *   tx_valid, tx_data[8], tx_ready   send's bytes (to the transmitter: taken in a cycle with both high)
+ *   io_wait          high in the cycles a recv or send is at the line (IO): rx_ready or tx_valid
  *
  * STATE (memories readable by name in co-simulation)
  *   rom    the program ROM (block RAM, 32 bits): the instruction words at 0 …, then the constant pool, entry i
@@ -57,11 +62,12 @@
  *   UNIT    a unit's operation starts on the 64-bit operands (mul's start; the shift and saturation units take
  *           their inputs every cycle); a draw or lfsrset goes to the LFSR bank
  *   RHO     the draw: draw's result, or srnd's ρ for the shift unit
+ *   IO      recv: until rx_valid (the byte, popped) or rx_idle (256), then WLO, WHI; send: tx_valid until tx_ready
  *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
  *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
  * So: b, call, ret, halt 3 cycles; li, add … xor 4; branches, dbnz 5; max, min, slt 7; ld of n words n + 7;
  * st of n words n + 5; shl, shr 11; srnd 13; sat, satr, lone 10 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
- * mulr 7 + the multiply unit's cycles.
+ * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more.
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
@@ -123,6 +129,9 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
     case 'ret':
     case 'halt':
       return 3;
+    case 'recv':
+    case 'send':
+      return ioCycles(ins.op);
     case 'max':
     case 'min':
     case 'slt':
@@ -144,7 +153,15 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
 }
 
 /** The opcodes this core executes. */
-export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt']);
+export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt', 'recv', 'send']);
+
+/**
+ * Cycles of recv and send without their waiting: DECODE, OPLO, IO (one cycle when the byte or the room is there;
+ * each cycle more is waiting), then recv's WLO and WHI (which fetches the next word), send's FETCH of the next.
+ */
+function ioCycles(op: 'recv' | 'send'): number {
+  return op === 'recv' ? 5 : 4;
+}
 
 const code = (op: Instr['op']): number => {
   const s = OPCODES.find((o) => o.op === op);
@@ -199,7 +216,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE']);
+  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE', 'IO']);
   type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
   const at = (s: State): Expr => S.is(st, s);
@@ -455,6 +472,32 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(wHalf, h);
     $.set(wData, data);
   };
+  // ---- I/O (the board's UART): recv pops a received byte (rx_valid, rx_data, rx_ready) or gives 256 when the line
+  // is idle (rx_idle) and none is there; send offers ra's low byte (tx_valid, tx_data) until the transmitter takes it
+  // (tx_ready). Both wait in IO; OPLO has ra's low half in a_q for send.
+  const rxValid = m.input('rx_valid', uint(1));
+  const rxData = m.input('rx_data', uint(8));
+  const rxIdle = m.input('rx_idle', uint(1));
+  const txReady = m.input('tx_ready', uint(1));
+  const ioRecv = dec('is_recv', isOp('recv'));
+  const ioSend = dec('is_send', isOp('send'));
+  const inIo = at('IO');
+  m.output('rx_ready', inIo.and(ioRecv));
+  m.output('tx_valid', inIo.and(ioSend));
+  m.output('tx_data', aQ.trunc(8));
+  m.output('io_wait', inIo);
+  /** IO: done when the byte (or the idle line) is there for recv, when the transmitter takes it for send */
+  const ioStep = ($: ProcScope): void => {
+    $.if(ioRecv.and(rxValid.or(rxIdle)), () => {
+      $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64))));
+      $.set(pc, pc.addWrap(1));
+      $.set(st, S.v.WLO); // WLO, WHI write rd; WHI fetches the next word
+    }).elseIf(ioSend.and(txReady), () => {
+      $.set(pc, pc.addWrap(1));
+      $.set(st, S.v.FETCH);
+    });
+  };
+
   m.seq('fsm', ($) => {
     $.set(wEn, 0);
     $.if(st.ne(S.v.IDLE), () => $.set(cycles, cycles.addWrap(1)));
@@ -495,6 +538,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
               $.set(pc, target);
             }).else(() => stop($));
           })
+          .elseIf(ioRecv.or(ioSend), () => $.set(st, S.v.IO))
           .elseIf(f.ret, () => {
             $.set(st, S.v.FETCH);
             $.if(sp.ne(0), () => {
@@ -606,6 +650,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
           $.set(cntQ, 0);
         });
       })
+      .case(S.v.IO, () => ioStep($))
       .default(() => $.set(st, S.v.IDLE));
   });
 

@@ -13,7 +13,7 @@ import { encode, EBR_BASE, type Image } from '../../../generator/ucore/encode.js
 import { NUM_REGS, type Reg } from '../../../generator/ucore/isa.js';
 import { CORE_OPS, coreCycles, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
 import { QUANTITIES } from '../../../generator/numeric.js';
-import { Machine } from '../../../sim/ucore/iss.js';
+import { Machine, type MachineIo } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { Rand } from '../mod-helpers.js';
@@ -97,8 +97,11 @@ function unitOp(a: Asm, data: readonly Reg[]): void {
   }
 }
 
-/** A random program of the core's instructions; r13 points into block RAM, r14 into SPRAM, r15 counts loops. */
-function randomProgram(blocks: number): Asm {
+/**
+ * A random program of the core's instructions; r13 points into block RAM, r14 into SPRAM, r15 counts loops. With
+ * `io`, recv and send too.
+ */
+function randomProgram(blocks: number, io = false): Asm {
   const a = new Asm();
   const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const [ebrP, spP, cnt] = [13, 14, 15];
@@ -115,7 +118,12 @@ function randomProgram(blocks: number): Asm {
   a.li(ebrP, EBR_BASE + rnd.int(0, EBR - 8));
   a.li(spP, rnd.int(0, SPRAM - 8));
   for (let k = 0; k < blocks; k++) {
-    switch (rnd.int(0, 8)) {
+    switch (rnd.int(0, io ? 10 : 8)) {
+      case 9:
+      case 10:
+        if (rnd.int(0, 1) === 0) a.recv(rnd.pick(data));
+        else a.send(rnd.pick(data));
+        break;
       case 0:
         alu(rnd.int(1, 4));
         break;
@@ -173,9 +181,12 @@ function randomProgram(blocks: number): Asm {
 /** The register file's words: each register's low and high 32-bit halves. */
 const halves = (regs: readonly bigint[]): bigint[] => regs.flatMap((v) => [BigInt.asUintN(32, v), BigInt.asUintN(32, v >> 32n)]);
 
-function machine(): Machine {
-  return new Machine({ memWords: EBR_BASE + EBR, ...MACHINE, quantities: QUANTITIES.length, timing: coreCycles });
+function machine(io?: MachineIo): Machine {
+  return new Machine({ memWords: EBR_BASE + EBR, ...MACHINE, quantities: QUANTITIES.length, timing: coreCycles, ...(io ? { io } : {}) });
 }
+
+/** recv and send: the I/O the core's ports carry (the other instructions run without a line) */
+const IO_OPS: ReadonlySet<string> = new Set(['recv', 'send']);
 
 describe('ucore RTL core against the ISS', () => {
   let m: Model;
@@ -186,8 +197,8 @@ describe('ucore RTL core against the ISS', () => {
     await m?.close();
   });
 
-  /** Loads the image, the registers and the memories into the core; runs from `entry` until it stops. */
-  async function runCore(im: Image, regs: bigint[], mem: Uint16Array, entry = 0): Promise<{ fault: number; cycles: number }> {
+  /** Loads the image, the registers and the memories into the core and starts it at `entry`. */
+  async function startCore(im: Image, regs: bigint[], mem: Uint16Array, entry: number): Promise<void> {
     const rom = romImage(im, POOL_BASE);
     if (rom.length > ROM) throw new Error('test program too large for the core built');
     await m.pokeMem('ucore_core.rom', 0, rom);
@@ -201,8 +212,32 @@ describe('ucore RTL core against the ISS', () => {
     await m.poke('start', 1);
     await m.step();
     await m.poke('start', 0);
+  }
+
+  /** Loads the image, the registers and the memories into the core; runs from `entry` until it stops. */
+  async function runCore(im: Image, regs: bigint[], mem: Uint16Array, entry = 0): Promise<{ fault: number; cycles: number }> {
+    await startCore(im, regs, mem, entry);
     await m.run({ untilPort: { port: 'busy', equals: 0 }, maxCycles: 200_000 });
     return { fault: await m.peek('fault'), cycles: await m.peek('cycles') };
+  }
+
+  /** The core's registers (both copies) and data memories against the machine's. */
+  async function expectState(iss: Machine, what: string): Promise<void> {
+    const want = halves(iss.regs).slice(2);
+    expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2), `${what}: registers (rfa)`).toEqual(want);
+    expect(await m.peekMemBig('ucore_core.rfb', 2, 2 * NUM_REGS - 2), `${what}: registers (rfb)`).toEqual(want);
+    expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
+    expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
+  }
+
+  /** A machine with random registers and memories, and the core's copy of them (r0's RAM words garbage). */
+  function randomStart(io?: MachineIo): { iss: Machine; regs: bigint[]; mem: Uint16Array } {
+    const iss = machine(io);
+    for (let r = 1; r < NUM_REGS; r++) iss.regs[r] = BIG();
+    for (let i = 0; i < SPRAM; i++) iss.mem[i] = rnd.int(0, 0xffff);
+    for (let i = 0; i < EBR; i++) iss.mem[EBR_BASE + i] = rnd.int(0, 0xffff);
+    // r0's RAM words hold garbage: the core must read r0 as 0 anyway
+    return { iss, regs: [BIG(), ...iss.regs.slice(1)], mem: iss.mem.slice() };
   }
 
   it('runs 60 random programs (units and counters too) as the ISS does: every register, data word, counter and cycle', async () => {
@@ -213,24 +248,14 @@ describe('ucore RTL core against the ISS', () => {
     for (let t = 0; t < 60; t++) {
       const prog = randomProgram(rnd.int(10, 60)).finish();
       const im = encode(prog);
-      const iss = machine();
-      for (let r = 1; r < NUM_REGS; r++) iss.regs[r] = BIG();
-      for (let i = 0; i < SPRAM; i++) iss.mem[i] = rnd.int(0, 0xffff);
-      for (let i = 0; i < EBR; i++) iss.mem[EBR_BASE + i] = rnd.int(0, 0xffff);
-      // r0's RAM words hold garbage: the core must read r0 as 0 anyway
-      const regs = [BIG(), ...iss.regs.slice(1)];
-      const mem = iss.mem.slice();
+      const { iss, regs, mem } = randomStart();
       iss.run(prog);
       instructions += iss.instructions;
       const got = await runCore(im, regs, mem);
       const what = `program ${t} (${prog.code.length} instructions, ${iss.instructions} run)`;
       expect(got.fault, `${what}: fault`).toBe(0);
       expect(got.cycles, `${what}: cycles`).toBe(iss.cycles);
-      const want = halves(iss.regs).slice(2);
-      expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2), `${what}: registers (rfa)`).toEqual(want);
-      expect(await m.peekMemBig('ucore_core.rfb', 2, 2 * NUM_REGS - 2), `${what}: registers (rfb)`).toEqual(want);
-      expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
-      expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
+      await expectState(iss, what);
       const cw = await m.peekMem('ucore_core.dmem', EBR, 4 * QUANTITIES.length);
       const lanes: number[] = [];
       for (let q = 0; q < MACHINE.lanes; q++) {
@@ -245,9 +270,78 @@ describe('ucore RTL core against the ISS', () => {
       for (const op of iss.opCycles.keys()) ran.add(op);
     }
     expect(instructions).toBeGreaterThan(2000);
-    // every instruction the core executes ran, and counters were counted
-    expect([...ran].sort()).toEqual([...CORE_OPS].sort());
+    // every instruction the core executes ran (but the I/O: the next test), and counters were counted
+    expect([...ran].sort()).toEqual([...CORE_OPS].filter((op) => !IO_OPS.has(op)).sort());
     expect(clamps).toBeGreaterThan(10);
+  }, 600_000);
+
+  it('recv and send through the ports with random stalls, idle lines and back-pressure as the ISS through its io driver: every register, byte and cycle', async () => {
+    await m.reset(2);
+    let recvs = 0;
+    let sends = 0;
+    let idles = 0;
+    let waited = 0;
+    for (let t = 0; t < 16; t++) {
+      const prog = randomProgram(rnd.int(20, 40), true).finish();
+      // the line as the ISS meets it: each recv a byte or the idle line's 256; what it sends
+      const line: number[] = [];
+      const sent: number[] = [];
+      const { iss, regs, mem } = randomStart({
+        recv: () => {
+          const v = rnd.int(0, 4) === 0 ? 256 : rnd.int(0, 255);
+          line.push(v);
+          return v;
+        },
+        send: (b) => sent.push(b),
+      });
+      iss.run(prog);
+      const what = `program ${t} (${prog.code.length} instructions, ${line.length} recv, ${sent.length} send)`;
+      await startCore(encode(prog), regs, mem, 0);
+      // the core's side: at each recv or send a random stall (nothing there, or no room), then the line's item
+      const got: number[] = [];
+      let next = 0;
+      let waits = 0;
+      for (;;) {
+        await m.run({ untilPort: { port: 'io_wait', equals: 1 }, maxCycles: 200_000, allowTimeout: true });
+        if ((await m.peek('busy')) === 0) break;
+        const recv = (await m.peek('rx_ready')) === 1;
+        expect((await m.peek('tx_valid')) === 1, `${what}: tx_valid exactly when no recv waits`).toBe(!recv);
+        const stall = rnd.int(0, 2) === 0 ? rnd.int(1, 12) : 0;
+        for (let k = 0; k < stall; k++) {
+          await m.step();
+          expect(await m.peek('io_wait'), `${what}: waits while nothing is there`).toBe(1);
+        }
+        waits += stall;
+        if (recv) {
+          const v = line[next++];
+          // a byte wins over an idle line
+          if (v === 256) await m.poke('rx_idle', 1);
+          else {
+            await m.poke('rx_valid', 1);
+            await m.poke('rx_data', v);
+            await m.poke('rx_idle', rnd.int(0, 1));
+          }
+          idles += v === 256 ? 1 : 0;
+        } else {
+          got.push(await m.peek('tx_data'));
+          await m.poke('tx_ready', 1);
+        }
+        await m.step();
+        for (const p of ['rx_valid', 'rx_idle', 'tx_ready']) await m.poke(p, 0);
+        recvs += recv ? 1 : 0;
+        sends += recv ? 0 : 1;
+      }
+      waited += waits;
+      expect(await m.peek('fault'), `${what}: fault`).toBe(0);
+      expect(next, `${what}: every recv took its item`).toBe(line.length);
+      expect(got, `${what}: bytes sent`).toEqual(sent);
+      expect(await m.peek('cycles'), `${what}: cycles (the ISS's and the waiting)`).toBe(iss.cycles + waits);
+      await expectState(iss, what);
+    }
+    expect(recvs).toBeGreaterThan(20);
+    expect(sends).toBeGreaterThan(20);
+    expect(idles).toBeGreaterThan(3);
+    expect(waited).toBeGreaterThan(50);
   }, 600_000);
 
   it('stops with fault on an instruction it does not execute, a bad ret or call, an unmapped address', async () => {
