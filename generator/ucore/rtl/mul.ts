@@ -5,7 +5,8 @@
  *
  * Ports:   clk, rst (sync, active high)
  *          start  in  uint(1)    begin an operation on a, b, k (taken only while idle: busy low)
- *          a, b   in  sint(64)   the factors (read in the start cycle only)
+ *          a, b   in  sint(64)   the factors, held from the start cycle to the done cycle (the core holds its
+ *                                operands until it takes the result, so the unit keeps no copy of them)
  *          k      in  sint(8)    0 for mul; mulr's k (−128 … 127)
  *          busy   out uint(1)    an operation is under way (from the cycle after start to the one before done)
  *          done   out uint(1)    high for one cycle: p holds the result
@@ -94,8 +95,6 @@ export function mulUnit(): Module {
   const busy = m.reg('busy_q', uint(1), { reset: 0 });
   const prep = m.reg('prep_q', uint(1), { reset: 0 });
   const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
-  const ra = m.reg('ra_q', sint(64), { reset: null });
-  const rb = m.reg('rb_q', sint(64), { reset: null });
   const fa = m.reg('fa_q', uint(4), { reset: null });
   const fb = m.reg('fb_q', uint(4), { reset: null });
   const za = m.reg('za_q', uint(3), { reset: null });
@@ -157,8 +156,6 @@ export function mulUnit(): Module {
     $.set(prep, go);
     $.if(go, () => {
       $.set(busy, 1);
-      $.set(ra, a);
-      $.set(rb, b);
       $.set(sh, sIn);
       $.set(cols, colsIn);
       $.set(rnd, k.gt(0));
@@ -171,9 +168,9 @@ export function mulUnit(): Module {
     $.if(prep, () => {
       $.set(issuing, cols.ne(0));
       $.if(cols.eq(0), () => $.set(busy, 0));
-      $.set(ma, mag(ra, za));
-      $.set(mb, mag(rb, zb));
-      $.set(neg, ra.msb().xor(rb.msb()));
+      $.set(ma, mag(a, za));
+      $.set(mb, mag(b, zb));
+      $.set(neg, a.msb().xor(b.msb()));
       $.set(na, naIn);
       $.set(nb, nbIn);
       // column 0: lo = 1 when b = 0 (nb = 0), end = 1 when a ≠ 0 (na > 0); read from the flags, not the counts
@@ -270,7 +267,7 @@ export function mulUnit(): Module {
     $.set(done, 0);
     $.if(prep, () => {
       $.set(res, 0);
-      $.set(cr, ra.msb().xor(rb.msb()));
+      $.set(cr, a.msb().xor(b.msb()));
       $.set(c4, 0);
       $.set(left, cols);
       $.if(cols.eq(0), () => $.set(done, 1));

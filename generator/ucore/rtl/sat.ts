@@ -13,7 +13,8 @@
  *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
  *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
  *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
- * Latency: 3, a new operation every cycle.
+ * Latency: 3: the inputs held for 3 cycles give y and the flags in the third cycle after the first (the core
+ *          holds its operands until it takes the result, so the unit keeps no copy of a, lo or hi).
  *
  * sat's bounds: with n = w − 1 (signed) or w (unsigned), hi = 2^n − 1 (n ones) and lo = ~hi (signed) or 0.
  * lone finds the leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and
@@ -52,7 +53,6 @@ export function satUnit(xlen = 64): Module {
   const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(xlen - 1, 1)), t));
   const hiW = ones.asSigned();
   const loW = mux(signed, ones.not(), constant(0, uint(xlen))).asSigned();
-  const a1 = m.pipe('a_q', a, { reset: null });
   const hi1 = m.pipe('hi_q', mux(range, hi, hiW), { reset: null });
   const lo1 = m.pipe('lo_q', mux(range, lo, loW), { reset: null });
   const au = a.asUnsigned();
@@ -61,23 +61,20 @@ export function satUnit(xlen = 64): Module {
   const idx1 = m.pipe('idx_q', cat(...ones16.map((c) => c.index).reverse()), { reset: null });
 
   // stage 2: the comparisons chunk by chunk (common.ts); the chunk of the leading one
-  const cHi = chunkCompares(a1, hi1);
-  const cLo = chunkCompares(a1, lo1);
+  const cHi = chunkCompares(a, hi1);
+  const cLo = chunkCompares(a, lo1);
   const gtHi = m.pipe('gt_hi_q', cHi.gt, { reset: null });
   const eqHi = m.pipe('eq_hi_q', cHi.eq, { reset: null });
   const ltLo = m.pipe('lt_lo_q', cLo.lt, { reset: null });
   const eqLo = m.pipe('eq_lo_q', cLo.eq, { reset: null });
-  const a2 = m.pipe('a2_q', a1, { reset: null });
-  const hi2 = m.pipe('hi2_q', hi1, { reset: null });
-  const lo2 = m.pipe('lo2_q', lo1, { reset: null });
   const top = pickTop(nz1, idx1, chunks);
-  const none = a1.msb().or(top.any.not());
+  const none = a.msb().or(top.any.not());
   const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
   // stage 3: the verdicts and the clamp
   const over = m.wire('over', byChunks(gtHi, eqHi));
   const under = m.wire('under', byChunks(ltLo, eqLo));
-  m.output('y', m.pipe('y_q', mux(over, hi2, mux(under, lo2, a2)), { reset: 0 }));
+  m.output('y', m.pipe('y_q', mux(over, hi1, mux(under, lo1, a)), { reset: 0 }));
   m.output('sat_hi', m.pipe('sat_hi_q', over, { reset: 0 }));
   m.output('sat_lo', m.pipe('sat_lo_q', under.and(over.not()), { reset: 0 }));
   m.output('lone', m.pipe('lone_q', lone2, { reset: 0 }));

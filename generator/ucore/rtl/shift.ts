@@ -8,7 +8,9 @@
  *          op   in  uint(3)       SHIFT_OPS: shl, floor, truncate, nearest, nearest-even, srnd
  *          rho  in  uint(rbits)   srnd's draw ρ (ignored by the other operations)
  *          y    out sint(64)      the result of the a, amt, op, rho of SHIFT_LATENCY cycles before
- * Latency: 4, a new operation every cycle.
+ * Latency: 4: the inputs held for 4 cycles give y in the fourth cycle after the first (the core holds its
+ *          operands until it takes the result, so only what the stages compute is registered, no copy of the
+ *          inputs).
  *
  * One right shifter serves every operation. It shifts the 64 + g bit word {a, 0^g} (g = rbits guard bits) right
  * by amt, filling with the sign, and ORs every bit that falls off its bottom into a sticky bit; what remains is
@@ -68,34 +70,24 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const s1 = shiftGroup(x0, amt.slice(2, 0), 0, fill0);
   const x1 = m.pipe('x1_q', s1.x, { reset: null });
   const st1 = m.pipe('sticky1_q', s1.dropped, { reset: null });
-  const amt1 = m.pipe('amt1_q', amt.slice(aw - 1, 3), { reset: null });
-  const fill1 = m.pipe('fill1_q', fill0, { reset: null });
-  const op1 = m.pipe('op1_q', op, { reset: null });
-  const neg1 = m.pipe('neg1_q', a.msb(), { reset: null });
-  const rho1 = m.pipe('rho1_q', rho, { reset: null });
-  const s2 = shiftGroup(x1, amt1, 3, fill1);
+  const s2 = shiftGroup(x1, amt.slice(aw - 1, 3), 3, fill0);
   const q2 = m.pipe('q2_q', s2.x.slice(W - 1, g), { reset: null });
   const f2 = m.pipe('f2_q', s2.x.slice(g - 1, 0), { reset: null });
   const st2 = m.pipe('sticky2_q', st1.or(s2.dropped), { reset: null });
-  const op2 = m.pipe('op2_q', op1, { reset: null });
-  const neg2 = m.pipe('neg2_q', neg1, { reset: null });
-  const rho2 = m.pipe('rho2_q', rho1, { reset: null });
 
   // stage 3: the increment and where it carries to (chunk c when every bit of q below it is one)
   const half = f2.bit(g - 1);
   const below = g > 1 ? f2.slice(g - 2, 0).orReduce().or(st2) : st2;
   const dropped = half.or(below);
-  const carry = f2.add(rho2).bit(g);
+  const carry = f2.add(rho).bit(g);
   const zero = constant(0, uint(1));
-  const is = (o: ShiftOp): Expr => op2.eq(constant(SHIFT_OPS[o], uint(3)));
-  const inc = mux(is('truncate'), neg2.and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q2.bit(0))), mux(is('srnd'), carry, zero))));
+  const is = (o: ShiftOp): Expr => op.eq(constant(SHIFT_OPS[o], uint(3)));
+  const inc = mux(is('truncate'), a.msb().and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q2.bit(0))), mux(is('srnd'), carry, zero))));
   const inc3 = m.pipe('inc3_q', inc, { reset: null });
-  const q3 = m.pipe('q3_q', q2, { reset: null });
-  const shl3 = m.pipe('shl3_q', is('shl'), { reset: null });
   const ones3 = m.pipe('ones3_q', lowOnes(q2), { reset: null });
 
-  // stage 4: the chunk increments, or shl's reversal
-  const y = mux(shl3, reverseBits(q3), chunkedIncrement(q3, inc3, ones3));
+  // stage 4: the chunk increments (of q, held), or shl's reversal
+  const y = mux(is('shl'), reverseBits(q2), chunkedIncrement(q2, inc3, ones3));
   m.output('y', m.pipe('y_q', y.asSigned(), { reset: 0 }));
   return m.build();
 }

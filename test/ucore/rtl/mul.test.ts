@@ -83,9 +83,9 @@ describe('ucore multiply unit co-simulated against the ISS', () => {
       const end = n + 1 < N ? starts[n + 1] : T;
       start[starts[n]] = 1;
       for (let c = starts[n]; c < end; c++) {
-        // the factors only count in the start cycle: other values the rest of the time
-        a[c] = c === starts[n] ? o.a : operand(rng);
-        b[c] = c === starts[n] ? o.b : operand(rng);
+        // the factors held to the done cycle; k only counts in the start cycle: other values the rest of the time
+        a[c] = o.a;
+        b[c] = o.b;
         k[c] = c === starts[n] ? o.k : -128 + rng.int(256);
       }
     });
@@ -116,8 +116,8 @@ describe('ucore multiply unit co-simulated against the ISS', () => {
       const start = [1, ...new Array<number>(L).fill(0)];
       start[2] = 1; // ignored: busy
       const want = iss(instr(k, false), a, b).rd;
-      // the factors of the ignored start differ
-      const r = await m.play({ inputs: { start, a: start.map((_, c) => (c === 0 ? a : BigInt.asIntN(64, a + 1n))), b: start.map((_, c) => (c === 0 ? b : BigInt.asIntN(64, -b))), k: start.map(() => k) }, outputs: ['busy', 'done', 'p'] });
+      // the factors held; the ignored start's k differs
+      const r = await m.play({ inputs: { start, a: start.map(() => a), b: start.map(() => b), k: start.map((_, c) => (c === 0 ? k : k + 1)) }, outputs: ['busy', 'done', 'p'] });
       const busy = Array.from(r.outputs.busy, Number);
       const done = Array.from(r.outputs.done, Number);
       expect(busy).toEqual([0, ...new Array<number>(L - 1).fill(1), 0]);

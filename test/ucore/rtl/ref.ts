@@ -64,3 +64,12 @@ export function operand(rng: Rng, xlen = 64): bigint {
   if (rng.int(5) === 0) return edge(rng, xlen);
   return ofBits(rng, rng.int(3) === 0 ? rng.int(xlen + 1) : rng.int(Math.min(54, xlen + 1)), xlen);
 }
+
+/**
+ * Inputs of a unit that takes its operands held (shift, saturation: the core holds them until it takes the
+ * result): each value of `v` for `hold` cycles, then `hold` cycles of `idle`. Operation n's result is the output
+ * of cycle (n + 1)·hold.
+ */
+export function held<T>(v: readonly T[], hold: number, idle: T): T[] {
+  return [...v.flatMap((x) => Array<T>(hold).fill(x)), ...Array<T>(hold).fill(idle)];
+}

@@ -4,7 +4,7 @@ import { SAT_LATENCY, satUnit } from '../../../generator/ucore/rtl/sat.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { Rng } from '../../../sim/rng.js';
-import { edge, iss, operand } from './ref.js';
+import { edge, held, iss, operand } from './ref.js';
 
 const lone: Instr = { op: 'lone', rd: 3, ra: 1 };
 
@@ -18,7 +18,7 @@ describe.each([64, 32])('ucore saturation unit (%i-bit words) co-simulated again
     await m?.close();
   });
 
-  it('sat (every width, signed and unsigned), satr and lone, one a cycle: values at and beside the bounds, random and edge values', async () => {
+  it('sat (every width, signed and unsigned), satr and lone, each held for the latency: values at and beside the bounds, random and edge values', async () => {
     const rng = new Rng(4242 + xlen);
     const N = 8000;
     const cols = { a: [] as bigint[], w: [] as number[], sgn: [] as number[], range: [] as number[], lo: [] as bigint[], hi: [] as bigint[] };
@@ -53,19 +53,19 @@ describe.each([64, 32])('ucore saturation unit (%i-bit words) co-simulated again
     }
     await m.reset(2);
     const L = SAT_LATENCY;
-    const pad = <T>(v: T[], z: T): T[] => [...v, ...Array<T>(L).fill(z)];
     const t = await m.play({
-      inputs: { a: pad(cols.a, 0n), w: pad(cols.w, 1), sgn: pad(cols.sgn, 0), range: pad(cols.range, 0), lo: pad(cols.lo, 0n), hi: pad(cols.hi, 0n) },
+      inputs: { a: held(cols.a, L, 0n), w: held(cols.w, L, 1), sgn: held(cols.sgn, L, 0), range: held(cols.range, L, 0), lo: held(cols.lo, L, 0n), hi: held(cols.hi, L, 0n) },
       outputs: ['y', 'sat_hi', 'sat_lo', 'lone'],
     });
     const y = Array.from(t.outputs.y as ArrayLike<number | bigint>, (v) => BigInt(v)); // numbers up to 32 bits, bigints above
     const fh = t.outputs.sat_hi;
     const fl = t.outputs.sat_lo;
     const ln = t.outputs.lone;
-    expect(y.length).toBe(N + L);
+    expect(y.length).toBe((N + 1) * L);
     for (let n = 0; n < N; n++) {
       const e = want[n];
-      const got = { y: y[n + L], hi: Number(fh[n + L]), lo: Number(fl[n + L]), lone: BigInt(ln[n + L]) };
+      const c = (n + 1) * L;
+      const got = { y: y[c], hi: Number(fh[c]), lo: Number(fl[c]), lone: BigInt(ln[c]) };
       if (got.y !== e.y || got.hi !== e.hi || got.lo !== e.lo || got.lone !== e.lone) {
         throw new Error(`${e.what}: got y=${got.y} hi=${got.hi} lo=${got.lo} lone=${got.lone}, expected y=${e.y} hi=${e.hi} lo=${e.lo} lone=${e.lone}`);
       }

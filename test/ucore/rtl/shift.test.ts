@@ -4,7 +4,7 @@ import { SHIFT_LATENCY, SHIFT_OPS, shiftUnit, type ShiftOp } from '../../../gene
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { Rng } from '../../../sim/rng.js';
-import { drawFrom, iss, operand } from './ref.js';
+import { drawFrom, held, iss, operand } from './ref.js';
 
 const OPS = Object.keys(SHIFT_OPS) as ShiftOp[];
 
@@ -30,7 +30,7 @@ describe.each([
     await m?.close();
   });
 
-  it('shl, shr in every mode and srnd, one a cycle: random and edge operands, amounts 0/1/xlen − 1, rounding ties, srnd carry boundaries', async () => {
+  it('shl, shr in every mode and srnd, each held for the latency: random and edge operands, amounts 0/1/xlen − 1, rounding ties, srnd carry boundaries', async () => {
     const rng = new Rng(2026 + g + xlen);
     const N = 6000;
     const a: bigint[] = [];
@@ -69,12 +69,11 @@ describe.each([
     }
     await m.reset(2);
     const L = SHIFT_LATENCY;
-    const pad = <T>(v: T[], z: T): T[] => [...v, ...Array<T>(L).fill(z)];
-    const t = await m.play({ inputs: { a: pad(a, 0n), amt: pad(amt, 0), op: pad(op, 0), rho: pad(rho, 0) }, outputs: ['y'] });
+    const t = await m.play({ inputs: { a: held(a, L, 0n), amt: held(amt, L, 0), op: held(op, L, 0), rho: held(rho, L, 0) }, outputs: ['y'] });
     const y = Array.from(t.outputs.y as ArrayLike<number | bigint>, (v) => BigInt(v)); // numbers up to 32 bits, bigints above
-    expect(y.length).toBe(N + L);
-    // y at cycle n + L is the result of the inputs of cycle n: every word compared
-    for (let n = 0; n < N; n++) if (y[n + L] !== want[n]) throw new Error(`${what[n]}: got ${y[n + L]}, expected ${want[n]}`);
+    expect(y.length).toBe((N + 1) * L);
+    // y at cycle (n + 1)·L is the result of the inputs held from cycle n·L: every word compared
+    for (let n = 0; n < N; n++) if (y[(n + 1) * L] !== want[n]) throw new Error(`${what[n]}: got ${y[(n + 1) * L]}, expected ${want[n]}`);
     expect(seen.ops.size).toBe(OPS.length);
     expect(seen.ties).toBeGreaterThan(500);
     expect(seen.srndEdges).toBeGreaterThan(100);
