@@ -86,7 +86,7 @@ export class Machine {
   readonly sat: Float64Array;
   cycles = 0;
   instructions = 0;
-  /** the next instruction's address: after a 'wait', the recv that waits; after a halt, the halt */
+  /** the next instruction's address: after a 'wait', the recv that waits; after a halt, the halt; after an error, the instruction that failed */
   pc = 0;
   /** the return stack (addresses after the calls), kept across a 'wait' */
   private readonly stack: number[] = [];
@@ -255,6 +255,7 @@ export class Machine {
     let pc = this.pc;
     for (let steps = 0; ; steps++) {
       if (steps >= maxInstructions) throw new IssError(`no halt after ${maxInstructions} instructions (pc ${pc})`);
+      this.pc = pc;
       const ins = code[pc];
       if (ins === undefined) throw new IssError(`pc ${pc} outside the program (0 … ${code.length - 1})`);
       let next = pc + 1;

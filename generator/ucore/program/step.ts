@@ -28,7 +28,7 @@ import { emitLayerNormRelu, emitWindowZ } from './layernorm.js';
 import { chipLayout, type Layout } from './layout.js';
 import { emitModulator } from './modulator.js';
 import { emitLogits, emitOutputStep } from './output.js';
-import { tableImage, tableRegs, tableSub, type TableSub } from './tables.js';
+import { releaseTableRegs, tableImage, tableRegs, tableSub, type TableSub } from './tables.js';
 import { emitUpdate } from './update.js';
 import { emitLabelRow, emitWmClear, emitWmUpdateRows, emitWmWriteSlot, emitWmWriteZ, type WmAt } from './wm.js';
 
@@ -100,13 +100,31 @@ function emitForwardSub(a: Asm, P: ChipParams, lay: Layout, t: Tables, part: (na
 
 /** The program of P for samples given as u8 pixels (`pixels`) or as input words. */
 export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
-  const N = P.numeric;
-  const { L, B } = P;
   const lay = chipLayout(P, pixels);
   lay.checkFits();
+  const a = new Asm();
+  const s = emitStep(a, P, lay, pixels, () => a.halt());
+  const program = a.finish();
+  return { program, layout: lay, entry: { clear: s.entry.clear.at, train: s.entry.train.at, infer: s.entry.infer.at }, images: s.images, pixels, sections: s.sections };
+}
+
+/** The step's parts as emitStep gives them: its entries (labels), table ROM images and sections. */
+export interface StepParts {
+  entry: { clear: Label; train: Label; infer: Label };
+  images: StepProgram['images'];
+  sections: StepProgram['sections'];
+}
+
+/**
+ * The step of P on layout `lay` into `a`: the table subroutines, § FORWARD's subroutine and the entries clear,
+ * train and infer, each finished by `end` (stepProgram: halt; the protocol program, program/protocol.ts: ret,
+ * so that it calls them). Registers: every one but those held when it is called.
+ */
+export function emitStep(a: Asm, P: ChipParams, lay: Layout, pixels: boolean, end: () => void): StepParts {
+  const N = P.numeric;
+  const { L, B } = P;
   const wm = wmAtOf(P, lay);
   const lanes = N.lfsr.lanes;
-  const a = new Asm();
   const sections: StepProgram['sections'] = [];
   /** emits a part of the program, recording its addresses */
   const part = <T>(name: string, emit: () => T, romWords = 0): T => {
@@ -124,14 +142,16 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
   };
 
   // ---- clear
-  const clear = a.here;
+  const clear = a.label('clear');
+  a.bind(clear);
   part('epoch clear', () => {
     emitWmClear(a, P, wm);
-    a.halt();
+    end();
   });
 
   // ---- train
-  const train = a.here;
+  const train = a.label('train');
+  a.bind(train);
   // images: the slot write first (its index), then one pass over the pixels for the input words and the slot
   part('slot write', () => emitWmWriteSlot(a, P, wm, !pixels));
   if (pixels) part('input words', () => emitInputWords(a, P, { u: lay.at('cur.u'), h: lay.at('cur.h0'), slot: { c: wm.c, base: wm.inputs } }));
@@ -154,7 +174,7 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
       a.ld(count, 0, wm.count, 1, false);
       a.beq(count, imm(B), full);
     });
-    a.halt();
+    end();
     a.bind(full);
   });
   for (let l = 0; l < L - 1; l++) {
@@ -195,21 +215,23 @@ export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
   };
   part('output layer', () => {
     emitOutputStep(a, P.output, N, outAt, { exp: t.exp, recip: t.recip }, { base: (L - 1) * lanes, lanes });
-    a.halt();
+    end();
   });
 
   // ---- infer
-  const infer = a.here;
+  const infer = a.label('infer');
+  a.bind(infer);
   part('inference', () => {
     inputWords();
     a.call(forward);
     emitLogits(a, P.output, N, { W: outAt.W, b: outAt.b, H: lay.at(`cur.zw.${L - 2}`), logits: outAt.logits }, 1);
     emitArgmax(a, P.sizes[L], wordsOf(N.logit.format), outAt.logits, lay.at('out.class'));
-    a.halt();
+    end();
   });
 
+  releaseTableRegs(a, regs);
   const images = Object.entries(P.tables).map(([name, tf]) => ({ name, at: lay.at(`rom.${name}`), words: tableImage(tf).words }));
-  return { program: a.finish(), layout: lay, entry: { clear, train, infer }, images, pixels, sections };
+  return { entry: { clear, train, infer }, images, sections };
 }
 
 /** out ← the index of the largest of the C logits at `at` (signed, `w` words each), ties to the lowest. */

@@ -1,0 +1,156 @@
+/**
+ * The host protocol as a ucore program (generator/ucore/program/protocol.ts) on the ISS behind the `ucore-link`
+ * transport: the host driver trains MNIST on the iCEBreaker chip through it, and the weights (READ_WEIGHTS),
+ * LFSR states (READ_LFSR), saturation counters and steps (READ_COUNTERS) and the predicted classes are the fixed
+ * golden model's and the controller reference's, bit for bit; and a stream of good and malformed frames is
+ * answered byte for byte as by the front end's reference with the controller's reference behind it
+ * (host/protocol/frontend-model.ts, host/chip/model.ts), including the error frames, the link counters and
+ * a frame cut by the idle line.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadChip, chipTrainConfig } from '../../host/chip/config.js';
+import { ChipEngine } from '../../host/chip/engine.js';
+import { ChipModel } from '../../host/chip/model.js';
+import { Client } from '../../host/protocol/client.js';
+import { crc8 } from '../../host/protocol/crc.js';
+import { encodeFrame } from '../../host/protocol/frame.js';
+import { FrontEndModel } from '../../host/protocol/frontend-model.js';
+import { MockTransport } from '../../host/transport/mock.js';
+import { UcoreTransport } from '../../host/transport/ucore.js';
+import { runTraining } from '../../host/train.js';
+import { DEFAULT_TIMEOUT_CYCLES, ERRORS, identifyBlock, MAX_PAYLOAD, OPCODES } from '../../generator/protocol.js';
+import { QUANTITIES } from '../../generator/numeric.js';
+import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
+import { loadMnistSubset } from '../units/mnist-subset.js';
+import { Rand } from './mod-helpers.js';
+
+const ICE = (): ReturnType<typeof loadChip> => loadChip('boards/icebreaker/chip.json');
+
+describe('the host protocol as a ucore program (ucore-link)', () => {
+  it('trains 2 × 30 MNIST samples on the iCEBreaker bit-exactly: weights, LFSR states, counters, steps and classes', async () => {
+    const cfg = ICE();
+    const seed = 11;
+    const data = loadMnistSubset(30, 20);
+    const link = new UcoreTransport(cfg);
+    const engine = await ChipEngine.open(cfg, link, seed);
+    const model = new ChipModel(cfg);
+    const ref = await ChipEngine.open(cfg, new MockTransport({ config: cfg, controller: (op, p) => model.command(op, p) }), seed);
+    const golden = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric);
+    const opts = { epochs: 2, trainLimit: 30, testLimit: 20, shuffleSeed: seed, progressEvery: 13 };
+    const [a, r, g] = [await runTraining(engine, data, opts), await runTraining(ref, data, opts), await runTraining(golden, data, opts)];
+    expect(a.epochs.map((e) => e.testAccuracy)).toEqual(g.epochs.map((e) => e.testAccuracy));
+    expect(r.epochs.map((e) => e.testAccuracy)).toEqual(g.epochs.map((e) => e.testAccuracy));
+    // weights and biases over READ_WEIGHTS, every word
+    const mine = await engine.readLayers();
+    const want = golden.rawWeights().layers;
+    const W0 = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric).rawWeights().layers;
+    want.forEach((w, l) => {
+      expect(Array.from(mine[l].W), `W of layer ${l + 1}`).toEqual(Array.from(w.W));
+      expect(Array.from(mine[l].b), `b of layer ${l + 1}`).toEqual(Array.from(w.b));
+      expect(Array.from(w.W), `layer ${l + 1} learned`).not.toEqual(Array.from(W0[l].W));
+    });
+    expect(Buffer.compare(await engine.encodeWeights(), golden.encodeWeights())).toBe(0);
+    // the LFSR states over READ_LFSR: the golden banks, layer-major
+    const lanes = await engine.client.readLfsr(0, engine.spec.lfsrStates);
+    expect(lanes).toEqual(golden.state.banks.flatMap((b) => Array.from(b.states, (s) => s >>> 0)));
+    // READ_COUNTERS: steps and saturations as the controller's reference counts them
+    const [cu, cr] = [await engine.counters(), await ref.counters()];
+    expect(cu.steps).toBe(BigInt(2 * (30 - cfg.window + 1)));
+    expect(cu).toEqual(cr);
+    expect(cu.saturations.length).toBe(QUANTITIES.length);
+    // the predicted classes of INFER frames
+    const classes = await engine.inferAll(data.test, 20);
+    expect(classes).toEqual(Array.from({ length: 20 }, (_, i) => golden.predict(data.test, i)));
+    console.log(`[ucore-link] 60 TRAIN samples, 40 + 20 INFER: ${link.cycles} core cycles (ISS plan), ${link.serving.program.code.length} instructions; saturations ${cu.saturations.join(' ')}`);
+  }, 120_000);
+
+  it('answers good and malformed frames byte for byte as the front end and controller references, and loses nothing after', async () => {
+    const cfg = ICE();
+    const link = new UcoreTransport(cfg);
+    const model = new ChipModel(cfg);
+    const fe = new FrontEndModel(link.serving.spec, identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES), (op, p) => model.command(op, p));
+    const spec = link.serving.spec;
+    const rnd = new Rand(77);
+    let tag = 0;
+    const frame = (op: number, payload: ArrayLike<number> = []): Uint8Array => encodeFrame(op, tag++ & 0xff, payload);
+    const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
+    const pixels = (): number[] => Array.from({ length: spec.pixels }, () => rnd.int(0, 255));
+    const record = (label: number): number[] => [...pixels(), label];
+    const damage = (f: Uint8Array, at: number): Uint8Array => Uint8Array.from(f, (x, i) => (i === at ? x ^ 0x10 : x));
+    const lr = cfg.numeric.lr;
+    const tooLong = [OPCODES.ECHO, 200, (MAX_PAYLOAD + 1) & 0xff, (MAX_PAYLOAD + 1) >> 8];
+    const steps: { what: string; bytes?: Uint8Array; idle?: true; error?: number }[] = [
+      { what: 'IDENTIFY', bytes: frame(OPCODES.IDENTIFY) },
+      { what: 'garbage and A5 A5 5A before ECHO', bytes: Uint8Array.from([0x00, 0xa5, 0x13, 0xa5, 0xa5, ...frame(OPCODES.ECHO, [9, 8, 7])]) },
+      { what: 'header CRC-8', bytes: damage(frame(OPCODES.ECHO, [1, 2, 3, 4]), 6), error: ERRORS.HEADER_CRC },
+      { what: 'frame CRC-16', bytes: damage(frame(OPCODES.ECHO, [1, 2, 3, 4]), 8), error: ERRORS.BAD_CRC },
+      { what: 'unknown opcode', bytes: frame(0x55, [1]), error: ERRORS.UNKNOWN_OPCODE },
+      { what: 'length of no command', bytes: frame(OPCODES.TRAIN, record(3).slice(1)), error: ERRORS.BAD_LENGTH },
+      { what: 'length above MAX_PAYLOAD', bytes: Uint8Array.from([0xa5, 0x5a, ...tooLong, crc8(tooLong)]), error: ERRORS.BAD_LENGTH },
+      { what: 'label out of range in record 2', bytes: frame(OPCODES.TRAIN, [...record(1), ...record(spec.classes)]), error: ERRORS.OUT_OF_RANGE },
+      { what: 'weight span past the map', bytes: frame(OPCODES.READ_WEIGHTS, [...le(spec.weightWords - 3, 4), ...le(4, 2)]), error: ERRORS.OUT_OF_RANGE },
+      { what: 'count 0', bytes: frame(OPCODES.READ_LFSR, [...le(0, 2), ...le(0, 2)]), error: ERRORS.OUT_OF_RANGE },
+      { what: 'learning rates not compiled in', bytes: frame(OPCODES.SET_PARAMS, [lr.hiddenShift + 1, lr.hiddenMul, lr.outShift, lr.outMul, ...le(5, 4)]), error: ERRORS.NOT_SUPPORTED },
+      { what: 'SET_PARAMS seed 0x1bb', bytes: frame(OPCODES.SET_PARAMS, [lr.hiddenShift, lr.hiddenMul, lr.outShift, lr.outMul, ...le(0x1bb, 4)]) },
+      { what: 'weights into the output layer and its biases', bytes: frame(OPCODES.LOAD_WEIGHTS, [...le(spec.layers[1].base - 2, 4), ...Array.from({ length: 2 * 40 }, () => rnd.int(0, 255))]) },
+      { what: 'TRAIN 3 records', bytes: frame(OPCODES.TRAIN, [...record(1), ...record(7), ...record(0)]) },
+      { what: 'TRAIN 2 records', bytes: frame(OPCODES.TRAIN, [...record(9), ...record(2)]) },
+      { what: 'a frame cut by the idle line', bytes: frame(OPCODES.TRAIN, record(4)).slice(0, 300), idle: true, error: ERRORS.TRUNCATED },
+      { what: 'idle while hunting', idle: true },
+      { what: 'INFER 3 records', bytes: frame(OPCODES.INFER, [...pixels(), ...pixels(), ...pixels()]) },
+      { what: 'READ_WEIGHTS across layers', bytes: frame(OPCODES.READ_WEIGHTS, [...le(spec.layers[1].base - 5, 4), ...le(60, 2)]) },
+      { what: 'READ_LFSR', bytes: frame(OPCODES.READ_LFSR, [...le(0, 2), ...le(spec.lfsrStates, 2)]) },
+      { what: 'LOAD_LFSR', bytes: frame(OPCODES.LOAD_LFSR, [...le(1, 2), ...le(0x12345678, 4), ...le(0xfffffffe, 4)]) },
+      { what: 'READ_COUNTERS', bytes: frame(OPCODES.READ_COUNTERS) },
+      { what: 'NEW_EPOCH', bytes: frame(OPCODES.NEW_EPOCH) },
+      { what: 'TRAIN after the epoch boundary', bytes: frame(OPCODES.TRAIN, record(5)) },
+      { what: 'READ_LFSR after', bytes: frame(OPCODES.READ_LFSR, [...le(0, 2), ...le(spec.lfsrStates, 2)]) },
+      { what: 'LINK_STATUS', bytes: frame(OPCODES.LINK_STATUS) },
+      { what: 'RESET', bytes: frame(OPCODES.RESET) },
+      { what: 'READ_WEIGHTS after RESET', bytes: frame(OPCODES.READ_WEIGHTS, [...le(spec.layers[1].base - 5, 4), ...le(60, 2)]) },
+      { what: 'READ_COUNTERS after RESET', bytes: frame(OPCODES.READ_COUNTERS) },
+      { what: 'LINK_STATUS after RESET', bytes: frame(OPCODES.LINK_STATUS) },
+    ];
+    const errorsSeen = new Set<number>();
+    for (const s of steps) {
+      const before = fe.out.length;
+      if (s.bytes) {
+        fe.feedAll(s.bytes);
+        await link.write(s.bytes);
+      }
+      if (s.idle) {
+        fe.timeout();
+        link.idle();
+      }
+      if (fe.resets > 0) {
+        fe.resets = 0;
+        model.reset();
+      }
+      const want = fe.out.slice(before);
+      const got = Array.from(await link.read(1, 0));
+      expect(got, s.what).toEqual(want);
+      if (s.error !== undefined) {
+        expect(want[2], `${s.what}: an error frame`).toBe(0xff);
+        expect(want[7], `${s.what}: its code`).toBe(s.error);
+        errorsSeen.add(want[7]);
+      } else if (s.bytes) expect(want[2] & 0x80, `${s.what}: a response`).toBe(0x80);
+      if (s.bytes) expect(want.length, `${s.what}: answered`).toBeGreaterThan(0);
+    }
+    expect(errorsSeen.size).toBe(7);
+  }, 120_000);
+
+  it('refuses an LFSR state of zero bits before writing any lane (the core takes nonzero states only)', async () => {
+    const cfg = ICE();
+    const link = new UcoreTransport(cfg);
+    const c = new Client(link, { spec: link.serving.spec });
+    const before = await c.readLfsr(0, 4);
+    // states 5 and 0 from lane 0: OUT_OF_RANGE at the byte offset of the zero state (6), lane 0 unchanged
+    const [ans] = await c.batch([{ op: OPCODES.LOAD_LFSR, payload: [0, 0, 5, 0, 0, 0, 0, 0, 0, 0] }]);
+    expect(ans.ok).toBe(false);
+    if (!ans.ok) expect([ans.error.info.code, ans.error.info.op, ans.error.info.detail]).toEqual([ERRORS.OUT_OF_RANGE, OPCODES.LOAD_LFSR, 6]);
+    expect(await c.readLfsr(0, 4)).toEqual(before);
+    // the next good frame is answered
+    await c.loadLfsr(0, [5]);
+    expect(await c.readLfsr(0, 4)).toEqual([5, ...before.slice(1)]);
+  });
+});
