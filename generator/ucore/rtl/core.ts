@@ -111,6 +111,7 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
     }
     case 'shl':
     case 'shr':
+    case 'srnd': // its draw made while the shift unit steps
       return 7 + SHIFT_LATENCY;
     case 'sat':
     case 'satr':
@@ -122,8 +123,6 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
       return 6;
     case 'draw':
       return 8;
-    case 'srnd':
-      return 9 + SHIFT_LATENCY;
     case 'b':
     case 'call':
     case 'ret':
@@ -435,9 +434,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
     r_lane: dbgLane,
   });
   const rhoQ = m.reg('rho_q', uint(rbits), { reset: null });
-  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ });
+  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ });
   const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned() });
-  const uwaitQ = m.reg('unit_wait_q', uint(3), { reset: null });
+  const uwaitQ = m.reg('unit_wait_q', uint(bitsFor(SHIFT_LATENCY)), { reset: null });
   const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
   const unitY = mux(f.mul, mulU.out('p'), mux(f.shift.or(f.srnd), shiftU.out('y'), mux(f.lone, satU.out('lone').sext(64), satU.out('y')))).asUnsigned();
   const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitQ.eq(0)));
@@ -584,16 +583,16 @@ export function ucoreCore(cfg: CoreConfig): Module {
           .elseIf(unitOp, () => $.set(st, S.v.UNIT));
       })
       .case(S.v.UNIT, () => {
-        $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uint(3)), constant(SAT_LATENCY - 1, uint(3))));
+        $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
         $.set(st, S.v.UWAIT);
         // lfsrset ends here; draw and srnd wait for the draw
         $.if(f.lfsrset, () => $.set(st, S.v.FETCH)).elseIf(f.draw.or(f.srnd), () => $.set(st, S.v.RHO));
       })
       .case(S.v.RHO, () => {
-        // the draw: draw's result, or srnd's ρ for the shift unit (its inputs complete from the next cycle)
+        // the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ SHIFT_LATENCY − 2 cycles after)
         $.set(rhoQ, lfsrU.out('d_rho'));
         $.set(res64Q, lfsrU.out('d_rho').zext(64));
-        $.set(uwaitQ, SHIFT_LATENCY);
+        $.set(uwaitQ, SHIFT_LATENCY - 2); // the shift unit started in UNIT: its result SHIFT_LATENCY cycles later
         $.set(st, mux(f.draw, S.v.WLO, S.v.UWAIT));
       })
       .case(S.v.UWAIT, () => {

@@ -3,14 +3,15 @@
  * and `srnd` (stochastic rounding with one LFSR draw), exactly as the ISS (sim/ucore/iss.ts) computes them.
  *
  * Ports:   clk, rst (sync, active high)
+ *          start in  uint(1)       an operation begins on a, amt, op (held from this cycle to the result)
  *          a    in  sint(64)      the operand (ra)
  *          amt  in  uint(6)       the shift (b of shl/shr, 0 … 63; k of srnd, 1 … 63)
  *          op   in  uint(3)       SHIFT_OPS: shl, floor, truncate, nearest, nearest-even, srnd
- *          rho  in  uint(rbits)   srnd's draw ρ (ignored by the other operations)
- *          y    out sint(64)      the result of the a, amt, op, rho of SHIFT_LATENCY cycles before
- * Latency: 4: the inputs held for 4 cycles give y in the fourth cycle after the first (the core holds its
- *          operands until it takes the result, so only what the stages compute is registered, no copy of the
- *          inputs).
+ *          rho  in  uint(rbits)   srnd's draw ρ (ignored by the other operations; needed from SHIFT_LATENCY − 2
+ *                                 cycles after start)
+ *          y    out sint(64)      the result, SHIFT_LATENCY cycles after the start cycle (held until the next
+ *                                 start)
+ * Latency: 12 cycles, whatever the amount (the core's timing cannot depend on a register's value).
  *
  * One right shifter serves every operation. It shifts the 64 + g bit word {a, 0^g} (g = rbits guard bits) right
  * by amt, filling with the sign, and ORs every bit that falls off its bottom into a sticky bit; what remains is
@@ -23,18 +24,23 @@
  *   srnd           the carry of (guard bits + ρ) out of g bits: with f = the top g bits of the dropped fraction,
  *                  both cases of isa.ts's formula are ⌊(q·2^g + f + ρ) / 2^g⌋ (for k < g the fraction has only k
  *                  bits, zero-padded, which is ⌊ρ / 2^(g−k)⌋ added to them)
- * `shl` reverses the bits of a, shifts right with zero fill and reverses back. On the UP5K a LUT level costs
- * about 3 ns with its routing, so a 48 MHz cycle holds about six: stages 1 and 2 are the shifter (three
- * levels of 2:1 multiplexers each; the bits one stage drops are ORed into the sticky bit by a mask of its amount,
- * beside the shift), stage 3 finds the increment and where it carries to (srnd's 16-bit carry and the mode
- * logic), stage 4 increments in 16-bit chunks.
+ * `shl` reverses the bits of a, shifts right with zero fill and reverses back. The shifter is one register of
+ * 64 + g bits stepped over cycles: loaded at start, then shifted by 16 while amt's bits 5–4 count down, by 4
+ * while bits 3–2 do, by 1 while bits 1–0 do (at most 9 steps; one 4-input choice a bit, about a quarter of a
+ * six-level barrel shifter's logic), each step ORing the bits it drops into the sticky bit. Then a stage finds
+ * the increment and where it carries to (srnd's g-bit carry and the mode logic) and a last one increments in
+ * 16-bit chunks (common.ts) or reverses shl's bits back.
  *
- * A 32-bit variant (xlen = 32: a, y sint(32), amt uint(5)) serves the comparison of datapath widths.
+ * A 32-bit variant (xlen = 32: a, y sint(32), amt uint(5): 16, 4 and 1 steps of bit 4, bits 3–2, bits 1–0)
+ * serves the comparison of datapath widths.
  */
 import { ModuleBuilder, cat, constant, mux, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { chunkedIncrement, lowOnes } from './common.js';
 
-export const SHIFT_LATENCY = 4;
+/** The steps of the shifter (amt's bit groups of 16, 4 and 1: at most 3 each). */
+const STEPS = 9;
+/** From the start cycle to the result: the load, the steps, the increment found, the result. */
+export const SHIFT_LATENCY = STEPS + 3;
 
 /** The operations of the `op` port, by code. */
 export const SHIFT_OPS = { shl: 0, floor: 1, truncate: 2, nearest: 3, 'nearest-even': 4, srnd: 5 } as const;
@@ -57,54 +63,63 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const aw = Math.log2(xlen);
   const m = new ModuleBuilder(xlen === 64 ? `ucore_shift_r${rbits}` : `ucore_shift${xlen}_r${rbits}`, { rbits, xlen, latency: SHIFT_LATENCY });
   m.clock();
+  const start = m.input('start', uint(1));
   const a = m.input('a', sint(xlen));
   const amt = m.input('amt', uint(aw));
   const op = m.input('op', uint(3));
   const rho = m.input('rho', uint(rbits));
 
-  // stages 1 and 2: the shifter, by amt[2:0] then by the rest of amt, with its sticky bit
+  // the shifter: loaded at start, then stepped by 16, 4, 1 while each count is not 0
   const isShl = op.eq(constant(SHIFT_OPS.shl, uint(3)));
   const au = a.asUnsigned();
-  const x0 = cat(mux(isShl, reverseBits(au), au), constant(0, uint(g)));
-  const fill0 = a.msb().and(isShl.not());
-  const s1 = shiftGroup(x0, amt.slice(2, 0), 0, fill0);
-  const x1 = m.pipe('x1_q', s1.x, { reset: null });
-  const st1 = m.pipe('sticky1_q', s1.dropped, { reset: null });
-  const s2 = shiftGroup(x1, amt.slice(aw - 1, 3), 3, fill0);
-  const q2 = m.pipe('q2_q', s2.x.slice(W - 1, g), { reset: null });
-  const f2 = m.pipe('f2_q', s2.x.slice(g - 1, 0), { reset: null });
-  const st2 = m.pipe('sticky2_q', st1.or(s2.dropped), { reset: null });
+  const fill = a.msb().and(isShl.not());
+  const x = m.reg('x_q', uint(W), { reset: null });
+  const sticky = m.reg('sticky_q', uint(1), { reset: null });
+  const c16 = m.reg('c16_q', uint(2), { reset: 0 });
+  const c4 = m.reg('c4_q', uint(2), { reset: 0 });
+  const c1 = m.reg('c1_q', uint(2), { reset: 0 });
+  const by = (n: number): Expr => cat(fill.repeat(n), x.slice(W - 1, n));
+  const low = (n: number): Expr => x.slice(n - 1, 0).orReduce();
+  m.seq('shifter', ($) => {
+    $.if(start, () => {
+      $.set(x, cat(mux(isShl, reverseBits(au), au), constant(0, uint(g))));
+      $.set(sticky, 0);
+      $.set(c16, xlen === 64 ? amt.slice(5, 4) : amt.bit(4).zext(2));
+      $.set(c4, amt.slice(3, 2));
+      $.set(c1, amt.slice(1, 0));
+    })
+      .elseIf(c16.ne(0), () => {
+        $.set(x, by(16));
+        $.set(sticky, sticky.or(low(16)));
+        $.set(c16, c16.subWrap(1));
+      })
+      .elseIf(c4.ne(0), () => {
+        $.set(x, by(4));
+        $.set(sticky, sticky.or(low(4)));
+        $.set(c4, c4.subWrap(1));
+      })
+      .elseIf(c1.ne(0), () => {
+        $.set(x, by(1));
+        $.set(sticky, sticky.or(x.bit(0)));
+        $.set(c1, c1.subWrap(1));
+      });
+  });
+  const q = x.slice(W - 1, g);
+  const f = x.slice(g - 1, 0);
 
-  // stage 3: the increment and where it carries to (chunk c when every bit of q below it is one)
-  const half = f2.bit(g - 1);
-  const below = g > 1 ? f2.slice(g - 2, 0).orReduce().or(st2) : st2;
+  // the increment and where it carries to (chunk c when every bit of q below it is one)
+  const half = f.bit(g - 1);
+  const below = g > 1 ? f.slice(g - 2, 0).orReduce().or(sticky) : sticky;
   const dropped = half.or(below);
-  const carry = f2.add(rho).bit(g);
+  const carry = f.add(rho).bit(g);
   const zero = constant(0, uint(1));
   const is = (o: ShiftOp): Expr => op.eq(constant(SHIFT_OPS[o], uint(3)));
-  const inc = mux(is('truncate'), a.msb().and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q2.bit(0))), mux(is('srnd'), carry, zero))));
-  const inc3 = m.pipe('inc3_q', inc, { reset: null });
-  const ones3 = m.pipe('ones3_q', lowOnes(q2), { reset: null });
+  const inc = mux(is('truncate'), a.msb().and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q.bit(0))), mux(is('srnd'), carry, zero))));
+  const incQ = m.pipe('inc_q', inc, { reset: null });
+  const ones = m.pipe('ones_q', lowOnes(q), { reset: null });
 
-  // stage 4: the chunk increments (of q, held), or shl's reversal
-  const y = mux(is('shl'), reverseBits(q2), chunkedIncrement(q2, inc3, ones3));
+  // the chunk increments (of q, held), or shl's reversal
+  const y = mux(isShl, reverseBits(q), chunkedIncrement(q, incQ, ones));
   m.output('y', m.pipe('y_q', y.asSigned(), { reset: 0 }));
   return m.build();
-}
-
-/**
- * x (width W) shifted right by field·2^lo (field: the amount's bits lo … lo + width − 1), filled with `fill`,
- * through one 2:1 multiplexer level per bit of field; `dropped` ORs the bits that fall off its bottom (the low
- * field·2^lo bits of x, in blocks of 2^lo bits, each enabled by field > its number).
- */
-function shiftGroup(x: Expr, field: Expr, lo: number, fill: Expr): { x: Expr; dropped: Expr } {
-  const W = x.width;
-  let y = x;
-  for (let t = 0; t < field.width; t++) {
-    const n = 2 ** (lo + t);
-    y = mux(field.bit(t), cat(fill.repeat(n), y.slice(W - 1, n)), y);
-  }
-  const block = 2 ** lo;
-  const blocks = Array.from({ length: 2 ** field.width - 1 }, (_, b) => field.gt(b).and(x.slice(Math.min((b + 1) * block, W) - 1, b * block).orReduce()));
-  return { x: y, dropped: blocks.reduce((p, q) => p.or(q)) };
 }

@@ -30,7 +30,7 @@ describe.each([
     await m?.close();
   });
 
-  it('shl, shr in every mode and srnd, each held for the latency: random and edge operands, amounts 0/1/xlen − 1, rounding ties, srnd carry boundaries', async () => {
+  it('shl, shr in every mode and srnd, each started and held for the latency: random and edge operands, amounts 0/1/xlen − 1, rounding ties, srnd carry boundaries', async () => {
     const rng = new Rng(2026 + g + xlen);
     const N = 6000;
     const a: bigint[] = [];
@@ -69,7 +69,8 @@ describe.each([
     }
     await m.reset(2);
     const L = SHIFT_LATENCY;
-    const t = await m.play({ inputs: { a: held(a, L, 0n), amt: held(amt, L, 0), op: held(op, L, 0), rho: held(rho, L, 0) }, outputs: ['y'] });
+    const start = Array.from({ length: (N + 1) * L }, (_, c) => (c % L === 0 && c < N * L ? 1 : 0));
+    const t = await m.play({ inputs: { start, a: held(a, L, 0n), amt: held(amt, L, 0), op: held(op, L, 0), rho: held(rho, L, 0) }, outputs: ['y'] });
     const y = Array.from(t.outputs.y as ArrayLike<number | bigint>, (v) => BigInt(v)); // numbers up to 32 bits, bigints above
     expect(y.length).toBe((N + 1) * L);
     // y at cycle (n + 1)·L is the result of the inputs held from cycle n·L: every word compared
