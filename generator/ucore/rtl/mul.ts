@@ -26,13 +26,14 @@
  * chunks) and shifted into the 64-bit result register: after the chunks 0 … K + 3 it holds the answer. For
  * k ≤ −64 (K + 4 ≤ 0) the answer is 0.
  *
- * Pipeline: start (the factors registered with flags of their chunks; k's shift and columns) → prepare (|a|, |b|, the chunk counts,
- * the columns) → issue (one partial product or one empty column a cycle) → the chunks read → b's funnel shift
- * into the multiplier's input registers → its output register → the column sum → the result chunk. No carry
- * chain is longer than 20 bits; |a| and |b| are formed in 16-bit chunks (common.ts).
+ * Pipeline: start (flags of the factors' chunks; k's shift and columns) → prepare (the chunk counts, the
+ * columns) → issue (one partial product or one empty column a cycle) → the chunks of |a| and |b| read, each
+ * formed from the held factor's chunk as it is read (inverted and incremented when the factor is negative: a
+ * 16-bit chain, no 64-bit magnitude kept) → b's funnel shift into the multiplier's input registers → its output
+ * register → the column sum → the result chunk. No carry chain is longer than 20 bits.
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
-import { chunkedIncrement, lowOnes } from './common.js';
+import { lowOnes } from './common.js';
 
 /** Cycles beside the issue slots: start, prepare, and the five stages from the last issue to done. */
 const PIPE = 6;
@@ -105,8 +106,6 @@ export function mulUnit(): Module {
   const rnd = m.reg('rnd_q', uint(1), { reset: null });
   const hcol = m.reg('hcol_q', uint(4), { reset: null });
   // loaded in the cycle after start
-  const ma = m.reg('ma_q', uint(64), { reset: null });
-  const mb = m.reg('mb_q', uint(64), { reset: null });
   const neg = m.reg('neg_q', uint(1), { reset: null });
   const na = m.reg('na_q', uint(4), { reset: null });
   const nb = m.reg('nb_q', uint(4), { reset: null });
@@ -115,7 +114,13 @@ export function mulUnit(): Module {
 
   const go = m.wire('go', start.and(busy.not()));
   const finish = m.wire('finish', uint(1)); // the last chunk enters the result
-  const mag = (x: Expr, z: Expr): Expr => chunkedIncrement(x.asUnsigned().xor(x.msb().repeat(64)), x.msb(), z);
+  // chunk c (0 … 3) of |x|: x's chunk c inverted when x < 0, plus 1 when every bit of x below the chunk is 0
+  // (z = lowZero(x), registered at start; chunk 0 has nothing below), formed when the issue reads it
+  const magChunk = (x: Expr, c: Expr, z: Expr): Expr => {
+    const raw = select(c, [0, 1, 2, 3].map((k) => x.asUnsigned().slice(16 * k + 15, 16 * k)));
+    const carry = x.msb().and(select(c, [constant(1, uint(1)), z.bit(0), z.bit(1), z.bit(2)]));
+    return raw.xor(x.msb().repeat(16)).add(carry.zext(16)).trunc(16);
+  };
   // chunks that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value
   const count = (f: Expr): Expr => mux(f.bit(0), u4(0), mux(f.bit(1), u4(1), mux(f.bit(2), u4(2), mux(f.bit(3), u4(3), u4(4)))));
   const sIn = m.wire('s_in', k.neg().slice(3, 0));
@@ -147,9 +152,10 @@ export function mulUnit(): Module {
   const endN = m.wire('end_next', end.addWrap(incEnd.zext(4)));
   const d2 = d.zext(5).add(2); // the d + 1 of the next column
   const j = m.wire('j', d.subWrap(i).trunc(3));
-  const chunkA = select(i.trunc(2), [0, 1, 2, 3].map((c) => ma.slice(16 * c + 15, 16 * c)));
-  const mbx = cat(constant(0, uint(16)), mb, constant(0, uint(16))); // chunk c of mb is mbx chunk c + 1
-  const pair = select(j, [0, 1, 2, 3, 4].map((c) => mbx.slice(16 * c + 31, 16 * c)), constant(0, uint(32)));
+  const chunkA = magChunk(a, i.trunc(2), za);
+  // chunks j and j − 1 of |b| (0 outside 0 … 3), for b's funnel shift
+  const zero16 = constant(0, uint(16));
+  const pair = cat(mux(j.lt(4), magChunk(b, j.trunc(2), zb), zero16), mux(j.ge(1).and(j.le(4)), magChunk(b, j.subWrap(1).trunc(2), zb), zero16));
 
 
   m.seq('control', ($) => {
@@ -168,8 +174,6 @@ export function mulUnit(): Module {
     $.if(prep, () => {
       $.set(issuing, cols.ne(0));
       $.if(cols.eq(0), () => $.set(busy, 0));
-      $.set(ma, mag(a, za));
-      $.set(mb, mag(b, zb));
       $.set(neg, a.msb().xor(b.msb()));
       $.set(na, naIn);
       $.set(nb, nbIn);
