@@ -2,8 +2,8 @@
  * The UP5K engine's whole step program on its instruction-set simulator: cycles of a full-window training step,
  * of a step while the window fills, of an inference and of the epoch clear, on MNIST samples, with the cycles by
  * instruction class and by part of the program (Machine.pcCycles); the program's length. Default: the iCEBreaker's
- * config. `--timing plan` counts isa.ts's CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles, and for the vector
- * instructions the vector unit's vectorCycles with every memory grant given at once (rtl/vector.ts).
+ * config. `--timing plan` counts isa.ts's CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles (CoreTiming),
+ * the vector instructions with the grants the core gives on the memories their operands lie in.
  *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N] [--timing plan|core]
  */
 import { Command } from 'commander';
@@ -13,9 +13,8 @@ import { loadMnist } from '../host/data/mnist.js';
 import { stepProgram } from '../generator/ucore/program/step.js';
 import { FixedPointEngine } from '../sim/golden/fixed/index.js';
 import { loadState, ucoreMachine, writeSample } from '../sim/ucore/state.js';
-import { CYCLES, type Instr } from '../generator/ucore/isa.js';
-import { coreCycles } from '../generator/ucore/rtl/core.js';
-import { vectorCycles } from '../generator/ucore/rtl/vector.js';
+import { CYCLES } from '../generator/ucore/isa.js';
+import { CoreTiming } from '../generator/ucore/rtl/core.js';
 
 const opts = new Command()
   .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
@@ -24,15 +23,14 @@ const opts = new Command()
   .parse()
   .opts<{ config: string; samples: string; timing: string }>();
 if (opts.timing !== 'plan' && opts.timing !== 'core') throw new Error(`--timing: '${opts.timing}' is not plan or core`);
-/** The RTL's cycles of an instruction (vector instructions: every grant at once). */
-const coreTiming = (ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number =>
-  ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? vectorCycles(ins.op, elements) : coreCycles(ins, elements, operands);
 const cfg = loadChipConfig(opts.config);
 const mnist = loadMnist();
 const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);
 const P = e.params;
 const sp = stepProgram(P, true);
-const m = ucoreMachine(P, sp, opts.timing === 'core' ? coreTiming : undefined, true);
+const coreTiming = new CoreTiming();
+const m = ucoreMachine(P, sp, opts.timing === 'core' ? coreTiming.timing : undefined, true);
+coreTiming.attach(m);
 loadState(m, P, sp, e.state);
 const dim = P.sizes[0];
 const px = mnist.train.pixels!;

@@ -78,6 +78,7 @@ import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
 import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from './lfsr.js';
+import { VECTOR_EMPTY, vectorUnit, type VectorOp } from './vector.js';
 
 export interface CoreConfig {
   /** the program image (encode.ts); the descriptors are not used by this core */
@@ -99,11 +100,25 @@ export interface CoreConfig {
    */
   romWords?: number;
   poolBase?: number;
+  /** the first descriptor word (default: the image's, descBaseOf; with romWords and poolBase given: romWords, none) */
+  descBase?: number;
 }
 
-/** Cycles this core takes for an instruction (the ISS's timing in the co-simulation: isa.ts MachineConfig.timing). */
-export function coreCycles(ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number {
+/**
+ * Cycles this core takes for an instruction (the ISS's timing in the co-simulation: isa.ts MachineConfig.timing).
+ * A vector instruction's depend on where its operands lie: `regs`, the registers as it found them (CoreTiming).
+ */
+export function coreCycles(ins: Instr, elements: number, operands?: readonly [bigint, bigint], regs?: readonly bigint[]): number {
   switch (ins.op) {
+    case 'vdot':
+    case 'vdist':
+    case 'vupd': {
+      if (!regs) throw new HdlError(`ucore core: the cycles of ${ins.op} depend on where its operands lie (the registers before it)`);
+      const [a, b] = ins.op === 'vupd' ? [ins.w, ins.h] : [ins.a, ins.bv];
+      const inEbr = (r: number): boolean => r !== 0 && regs[r] >= BigInt(EBR_BASE);
+      // the gathers and the unit's start (6), then rd written (2) or vupd's counters read, added and written (10)
+      return (ins.op === 'vupd' ? 16 : 8) + vectorRunCycles(ins.op, elements, inEbr(a), inEbr(b));
+    }
     case 'mul':
     case 'mulr': {
       if (!operands) throw new HdlError(`ucore core: the cycles of ${ins.op} depend on its factors`);
@@ -151,8 +166,78 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
   }
 }
 
+/** Cycles the unit takes for one element to reach its result after the element is taken (vector.ts: P0 … P4 and
+ * the sum; vupd: … P10 and its write) and from the last one's to done. */
+const VECTOR_TAIL: Record<VectorOp, number> = { vdot: 10, vdist: 10, vupd: 16 };
+
+/**
+ * Cycles of the vector unit's run (the start cycle to the done cycle) on this core's memories: a cycle model of the
+ * unit's read ports (vector.ts: a request while fewer than four of the port's words are granted and not taken, the
+ * word the cycle after its grant, an element taken the cycle after both ports hold a word) and of the core's
+ * grants (vupd's write, 12 cycles after its element is taken, first in SPRAM; two reads of one memory by turns, A
+ * first). aEbr / bEbr: A (vupd: W and its writes) and Bv (vupd: H) in block RAM, else SPRAM. Without contention it
+ * is vectorCycles (one element a cycle).
+ */
+export function vectorRunCycles(op: VectorOp, n: number, aEbr: boolean, bEbr: boolean): number {
+  if (n === 0) return VECTOR_EMPTY;
+  const port = () => ({ left: n, used: 0, count: 0, ready: false, rvalid: false });
+  const A = port();
+  const B = port();
+  const writeAfter = 12;
+  // popped[t]: an element taken in cycle t (its write in t + 12)
+  const popped: boolean[] = [];
+  let taken = 0;
+  let last = 0;
+  let preferB = false;
+  for (let t = 2; taken < n; t++) {
+    const aReq = A.left > 0 && A.used < 4;
+    const bReq = B.left > 0 && B.used < 4;
+    const wSp = op === 'vupd' && !aEbr && popped[t - writeAfter] === true;
+    const both = aReq && bReq && aEbr === bEbr;
+    const aGnt: boolean = aReq && !(wSp && !aEbr) && !(both && preferB);
+    const bGnt: boolean = bReq && !(wSp && !bEbr) && !(both && !preferB);
+    const pop = A.ready && B.ready;
+    popped[t] = pop;
+    if (pop) {
+      taken++;
+      last = t;
+    }
+    for (const [P, gnt] of [[A, aGnt], [B, bGnt]] as const) {
+      P.used += (gnt ? 1 : 0) - (pop ? 1 : 0);
+      P.count += (P.rvalid ? 1 : 0) - (pop ? 1 : 0);
+      P.ready = P.count !== 0;
+      P.rvalid = gnt;
+      if (gnt) P.left--;
+    }
+    if (aGnt !== bGnt) preferB = aGnt;
+  }
+  return last + VECTOR_TAIL[op];
+}
+
+/**
+ * The ISS's timing for this core (MachineConfig.timing): coreCycles with the registers each instruction found (the
+ * ISS calls timing after an instruction ran, so the registers are kept from the call before). `attach` the
+ * machine before its first run, and again after setting its registers from outside.
+ */
+export class CoreTiming {
+  private regs: readonly bigint[] = [];
+  private readonly before: bigint[] = [];
+
+  attach(machine: { readonly regs: readonly bigint[] }): void {
+    this.regs = machine.regs;
+    this.before.length = 0;
+    this.before.push(...machine.regs);
+  }
+
+  readonly timing = (ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number => {
+    const c = coreCycles(ins, elements, operands, this.before);
+    for (let i = 0; i < this.regs.length; i++) this.before[i] = this.regs[i];
+    return c;
+  };
+}
+
 /** The opcodes this core executes. */
-export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt', 'recv', 'send']);
+export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt', 'recv', 'send', 'vdot', 'vdist', 'vupd']);
 
 /**
  * Cycles of recv and send without their waiting: DECODE, OPLO, IO (one cycle when the byte or the room is there;
@@ -180,8 +265,20 @@ const poolIndexBits = (entries: number): number => Math.max(1, Math.ceil(Math.lo
 /** The alignment of the pool's base: 2^(index bits + 1), so that base | 2·index is the entry's first word. */
 const poolAlign = (entries: number): number => 2 ** (poolIndexBits(entries) + 1);
 
-/** The ROM contents of an image: the instruction words, then from poolBase each pool entry as its low and high words. */
-export function romImage(image: Image, poolBase = poolBaseOf(image.words.length, image.pool.length)): bigint[] {
+/**
+ * Where the descriptor table starts: past the pool's whole index range (poolBase + 2^(b + 1)), aligned to its own
+ * index range, so a descriptor's address is descBase with the index in its low bits.
+ */
+export function descBaseOf(poolBase: number, poolEntries: number, descriptors: number): number {
+  const align = 2 ** poolIndexBits(descriptors);
+  return Math.ceil((poolBase + poolAlign(poolEntries)) / align) * align;
+}
+
+/**
+ * The ROM contents of an image: the instruction words, then from poolBase each pool entry as its low and high
+ * words, then from descBase the descriptors (one word each; none: the ROM ends with the pool).
+ */
+export function romImage(image: Image, poolBase = poolBaseOf(image.words.length, image.pool.length), descBase = descBaseOf(poolBase, image.pool.length, image.descriptors.length)): bigint[] {
   if (poolBase < image.words.length) throw new HdlError(`ucore core: the pool at ${poolBase} overlaps the ${image.words.length} instruction words`);
   if (poolBase % poolAlign(image.pool.length) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(image.pool.length)} (twice the ${image.pool.length} entries' index range)`);
   const words = Array.from({ length: poolBase }, (_, i) => BigInt(image.words[i] ?? 0));
@@ -189,8 +286,16 @@ export function romImage(image: Image, poolBase = poolBaseOf(image.words.length,
     const u = BigInt.asUintN(64, v);
     words.push(u & 0xffffffffn, u >> 32n);
   }
+  if (image.descriptors.length === 0) return words;
+  if (descBase < words.length) throw new HdlError(`ucore core: the descriptors at ${descBase} overlap the pool (up to ${words.length - 1})`);
+  if (descBase % 2 ** poolIndexBits(image.descriptors.length) !== 0) throw new HdlError(`ucore core: the descriptors' base ${descBase} is not a multiple of their index range`);
+  while (words.length < descBase) words.push(0n);
+  for (const d of image.descriptors) words.push(BigInt(d));
   return words;
 }
+
+/** x zero-extended or truncated to w bits. */
+const fitTo = (x: Expr, w: number): Expr => (x.width >= w ? x.trunc(w) : x.zext(w));
 
 const bitsFor = (depth: number): number => Math.max(1, Math.ceil(Math.log2(depth)));
 
@@ -200,12 +305,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
   if (!Number.isInteger(spramWords) || spramWords < 0 || spramWords > EBR_BASE) throw new HdlError(`ucore core: spramWords ${spramWords} not in 0 … ${EBR_BASE}`);
   if (!Number.isInteger(ebrWords) || ebrWords < 2) throw new HdlError(`ucore core: ebrWords ${ebrWords} must be ≥ 2`);
   const poolBase = cfg.poolBase ?? poolBaseOf(image.words.length, image.pool.length);
-  const rom = romImage(image, poolBase);
+  const descBase = cfg.descBase ?? (cfg.romWords !== undefined && cfg.poolBase !== undefined ? cfg.romWords : descBaseOf(poolBase, image.pool.length, image.descriptors.length));
+  const rom = romImage(image, poolBase, descBase);
   const romWords = Math.max(2, rom.length, cfg.romWords ?? 0);
   if (romWords > 4096) throw new HdlError(`ucore core: ${romWords} ROM words; branch targets reach 4,096`);
   const m = new ModuleBuilder('ucore_core', {
     romWords,
     poolBase,
+    descBase,
     ebrWords,
     spramWords,
     rom: rom.map(String).join(','),
@@ -215,7 +322,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE', 'IO']);
+  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE', 'IO', 'VDESC', 'VREG', 'VACC', 'VGO', 'VWAIT', 'VCNT']);
   type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
   const at = (s: State): Expr => S.is(st, s);
@@ -276,6 +383,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satQ = dec('sat_counter', ir.slice(20, 16));
   // every opcode of CORE_OPS (the others fault)
   const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op)).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
+  // the vector instructions (vector.ts): vdot 0x0d, vdist 0x0e, vupd 0x0f; the unit's op 0, 1, 2
+  const vecW = opc.slice(5, 2).eq(0x0c >> 2).and(opc.slice(1, 0).ne(0));
+  const vdec = {
+    on: dec('is_vector', vecW),
+    op: dec('vector_op', opc.slice(1, 0).subWrap(1)),
+    upd: dec('is_vupd', isOp('vupd')),
+    rc: dec('rc', ir.slice(25, 21)),
+    f: dec('vdist_signed', ir.bit(26)),
+  };
   const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
   const fn = dec('alu_fn', opc.slice(1, 0)); // and 2, or 3, xor 0 (0x12 … 0x14 by the low bits)
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
@@ -292,11 +408,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const immLo = dec('imm_low', mux(shiftW, ir.slice(21, 16).zext(32), mux(o9W, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned()));
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
-  const entries = Math.ceil((romWords - poolBase) / 2);
+  // (a ROM loaded later: the entries up to the descriptors, or to the ROM's end)
+  const entries = cfg.poolBase === undefined ? image.pool.length : Math.ceil((Math.min(descBase, romWords) - poolBase) / 2);
   const idxBits = poolIndexBits(entries);
   if (poolBase % poolAlign(entries) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(entries)} (the ROM holds ${entries} pool entries)`);
   const poolWord = constant(poolBase, uint(12)).or(vIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
-  const poolHiAddr = dec('pool_high', poolWord.or(1));
+  // descriptor x at descBase | x (descBase aligned past the largest index the ROM holds)
+  const descBits = Math.min(6, poolIndexBits(romWords - descBase));
+  if (romWords > descBase && descBase % 2 ** descBits !== 0) throw new HdlError(`ucore core: the descriptors' base ${descBase} is not a multiple of ${2 ** descBits} (the ROM holds ${romWords - descBase} descriptors)`);
+  const descWord = (x: Expr): Expr => constant(descBase % 4096, uint(12)).or(x.trunc(descBits).zext(12));
+  // (a vector instruction has no pool operand: OPLO reads its descriptor instead, descBase | x)
+  const poolHiAddr = dec('pool_high', mux(vecW, descWord(ir.slice(31, 26)), poolWord.or(1)));
   // satr's upper bound: the next pool entry (an adder, but from registers: read in EXLO and EXHI)
   const pool2Lo = dec('pool2_low', poolWord.addWrap(2));
   const pool2Hi = dec('pool2_high', poolWord.addWrap(3));
@@ -321,11 +443,16 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const rbQf = dec('rb', rbW);
   const raZero = dec('ra_zero', raW.eq(0));
   const rbZero = dec('rb_zero', rbW.eq(0));
-  const readRa = mux(at('DECODE'), raW, raQf);
-  const readRb = mux(at('DECODE'), rbW, rbQf);
+  // a vector instruction's gathers (VDESC, VREG, VACC) read at addresses registered a cycle before (v_rf*_addr_q)
+  const vRaQ = m.reg('v_rfa_addr_q', uint(5), { reset: null });
+  const vRbQ = m.reg('v_rfb_addr_q', uint(5), { reset: null });
+  const vGather = at('VDESC').or(at('VREG')).or(at('VACC'));
+  const readRa = mux(at('DECODE'), raW, mux(vGather, vRaQ, raQf));
+  const readRb = mux(at('DECODE'), rbW, mux(vGather, vRbQ, rbQf));
   const half = at('OPLO');
-  const raRam = rfa.readSync('ra_ram_q', cat(readRa, half), { en: at('DECODE').or(at('OPLO')) });
-  const rbRam = rfb.readSync('rb_ram_q', cat(readRb, half), { en: at('DECODE').or(at('OPLO')) });
+  const rfEn = at('DECODE').or(at('OPLO')).or(vGather);
+  const raRam = rfa.readSync('ra_ram_q', cat(readRa, half), { en: rfEn });
+  const rbRam = rfb.readSync('rb_ram_q', cat(readRb, half.or(at('VACC'))), { en: rfEn });
   const aIn = mux(raZero, zero32, raRam);
   const rbIn = mux(rbZero, zero32, rbRam);
   // the second operand's half by its mode: register, short immediate, block RAM address, pool word
@@ -367,6 +494,103 @@ export function ucoreCore(cfg: CoreConfig): Module {
   rfa.write(cat(wReg, wHalf), wData, wEn);
   rfb.write(cat(wReg, wHalf), wData, wEn);
 
+  // ---- the vector unit (vector.ts). Its operands: A / W and Bv / H (the low halves read in DECODE) taken in OPLO,
+  // the descriptor (ROM, read in OPLO) in VDESC, n (rc) in VREG, the strides (vdot) or lane0 (vupd) in VACC,
+  // rd (vdot's acc, vupd's x: both halves at once) straight from the register file in VGO, the unit's start.
+  const vAQ = m.reg('v_a_q', uint(17), { reset: null });
+  const vBQ = m.reg('v_b_q', uint(17), { reset: null });
+  const vNQ = m.reg('v_n_q', uint(16), { reset: null });
+  const vSaQ = m.reg('v_sa_q', uint(17), { reset: null });
+  const vSbQ = m.reg('v_sb_q', uint(17), { reset: null });
+  const descQ = m.reg('v_desc_q', uint(32), { reset: null });
+  const vBadQ = m.reg('v_bad_q', uint(1), { reset: null }); // an address or count beyond the unit's 17 / 16 bits
+  // r0 reads 0: whether the word read came from register 0's address
+  const gotA = mux(m.pipe('v_rfa_zero_q', vRaQ.eq(0), { reset: null }), zero32, raRam);
+  const gotB = mux(m.pipe('v_rfb_zero_q', vRbQ.eq(0), { reset: null }), zero32, rbRam);
+  const rdVal = cat(gotB, gotA).asSigned();
+  const vu = m.instance(
+    'u_vector',
+    vectorUnit(cfg.machine.lfsr.rbits),
+    {
+      start: at('VGO').and(vBadQ.not()),
+      op: vdec.op,
+      a_base: vAQ,
+      b_base: vBQ,
+      sa: vSaQ.asSigned(),
+      sb: vSbQ.asSigned(),
+      n: vNQ,
+      fa: descQ.bit(10),
+      fb: descQ.bit(11),
+      f: vdec.f,
+      acc: rdVal,
+      x: rdVal,
+      k: descQ.slice(17, 11).asSigned(),
+      rounding: descQ.slice(20, 18),
+      w: descQ.slice(25, 21),
+      lane0: vSaQ.trunc(5),
+      g: descQ.slice(10, 5),
+      w_gnt: constant(1, uint(1)),
+    },
+    { bindLater: true },
+  );
+  m.seq('vector_gather', ($) => {
+    $.if(at('OPLO'), () => {
+      $.set(vAQ, aIn.trunc(17));
+      $.set(vBQ, rbIn.trunc(17));
+      $.set(vBadQ, aIn.slice(31, 17).orReduce().or(rbIn.slice(31, 17).orReduce()));
+      $.set(vRaQ, vdec.rc);
+    });
+    $.if(at('VDESC'), () => {
+      $.set(descQ, romQ);
+      $.set(vRaQ, romQ.slice(4, 0)); // vdot's sa, vupd's lane0
+      $.set(vRbQ, romQ.slice(9, 5)); // vdot's sb
+    });
+    $.if(at('VREG'), () => {
+      $.set(vNQ, gotA.trunc(16));
+      $.set(vBadQ, vBadQ.or(gotA.slice(31, 16).orReduce()));
+      $.set(vRaQ, rdQ);
+      $.set(vRbQ, rdQ);
+    });
+    $.if(at('VACC'), () => {
+      $.set(vSaQ, gotA.trunc(17));
+      $.set(vSbQ, gotB.trunc(17));
+      // the unit saturates into words of 1 … 16 bits
+      $.set(vBadQ, vBadQ.or(vdec.upd.and(descQ.slice(26, 21).gt(16))));
+    });
+  });
+  m.unused(descQ.slice(4, 0)); // (read from the ROM's word in VDESC: the register of sa or lane0)
+  m.unused(vu.out('busy')); // the core waits for done
+  // its memory requests (VWAIT): vupd's write always granted (block RAM: its own port; SPRAM: before the reads),
+  // a read unless the write takes its SPRAM, two reads of one memory by turns (v_prefer_b_q: Bv's turn next)
+  const vOn = at('VWAIT');
+  const [aReq, bReq, wReq] = ['a_req', 'b_req', 'w_req'].map((p) => vu.out(p));
+  const [aAddr, bAddr, wAddr] = ['a_addr', 'b_addr', 'w_addr'].map((p) => vu.out(p));
+  const [aE, bE, wE] = [aAddr, bAddr, wAddr].map((x) => x.bit(16));
+  const vPrefB = m.reg('v_prefer_b_q', uint(1), { reset: null });
+  const wSp = wReq.and(wE.not());
+  const bothAB = aReq.and(bReq).and(aE.eq(bE));
+  const aGnt = m.wire('v_a_gnt', aReq.and(wSp.and(aE.not()).not()).and(bothAB.and(vPrefB).not()));
+  const bGnt = m.wire('v_b_gnt', bReq.and(wSp.and(bE.not()).not()).and(bothAB.and(vPrefB.not()).not()));
+  m.seq('vector_turns', ($) => {
+    $.if(aGnt.and(bGnt.not()), () => $.set(vPrefB, 1)).elseIf(bGnt.and(aGnt.not()), () => $.set(vPrefB, 0));
+    $.if(at('VGO'), () => $.set(vPrefB, 0));
+  });
+  // a read outside the memories, or running from one memory into the other, is a fault at the end (vErrQ; the
+  // writes stop: a word written is one read before)
+  const vErrQ = m.reg('v_err_q', uint(1), { reset: null });
+  // vupd's clamps, counted here and added to the descriptor's counter pair after the run (LOAD, VCNT, STORE)
+  const vHiCnt = m.reg('v_clamps_hi_q', uint(16), { reset: null });
+  const vLoCnt = m.reg('v_clamps_lo_q', uint(16), { reset: null });
+  m.seq('vector_clamps', ($) => {
+    $.if(vu.out('sat_hi'), () => $.set(vHiCnt, vHiCnt.addWrap(1)));
+    $.if(vu.out('sat_lo'), () => $.set(vLoCnt, vLoCnt.addWrap(1)));
+    $.if(at('VGO'), () => {
+      $.set(vHiCnt, 0);
+      $.set(vLoCnt, 0);
+    });
+  });
+  const vCounterAt = m.wire('v_counter_at', constant(satBase, uint(17)).addWrap(cat(descQ.slice(31, 27), constant(0, uint(2))).zext(17)));
+
   // ---- data memories: one address a cycle (block RAM above EBR_BASE, SPRAM below)
   const memAddr = m.reg('mem_addr_q', uint(17), { reset: null });
   const memK = m.reg('mem_k_q', uint(3), { reset: null });
@@ -380,14 +604,18 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const storing = at('STORE');
   const loading = at('LOAD').and(memK.lt(memN));
   const storeWord = select(memK.trunc(2), [stLoQ.slice(15, 0), stLoQ.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
-  dmem.write(ebrIdx, storeWord, storing.and(inEbr));
-  const dQ = dmem.readSync('dmem_q', ebrIdx, { en: loading.and(inEbr) });
+  // (VWAIT: the vector unit's write at w_addr, its granted read at a_addr or b_addr)
+  const vWord = vu.out('w_data');
+  const ebrAt = (x: Expr): Expr => x.trunc(ebrIdx.width);
+  dmem.write(mux(vOn, ebrAt(wAddr), ebrIdx), mux(vOn, vWord, storeWord), storing.and(inEbr).or(wReq.and(wE).and(vErrQ.not())));
+  const dQ = dmem.readSync('dmem_q', mux(vOn, ebrAt(mux(aGnt.and(aE), aAddr, bAddr)), ebrIdx), { en: loading.and(inEbr).or(aGnt.and(aE)).or(bGnt.and(bE)) });
   let spQ: Expr = constant(0, uint(16));
   if (spramWords > 0) {
     const spram = m.memory('spram', { depth: spramWords, type: uint(16), style: 'huge' });
-    const spIdx = memAddr.trunc(bitsFor(spramWords));
-    spram.write(spIdx, storeWord, storing.and(inEbr.not()));
-    spQ = spram.readSync('spram_q', spIdx, { en: loading.and(inEbr.not()) });
+    const spBits = bitsFor(spramWords);
+    const spIdx = mux(vOn, mux(wSp, wAddr, mux(aGnt.and(aE.not()), aAddr, bAddr)).trunc(spBits), memAddr.trunc(spBits));
+    spram.write(spIdx, mux(vOn, vWord, storeWord), storing.and(inEbr.not()).or(wSp.and(vErrQ.not())));
+    spQ = spram.readSync('spram_q', spIdx, { en: loading.and(inEbr.not()).or(aGnt.and(aE.not())).or(bGnt.and(bE.not())) });
   }
   const fromEbr = m.pipe('load_ebr_q', inEbr, { reset: null });
   const word = m.wire('load_word', mux(fromEbr, dQ, spQ));
@@ -411,6 +639,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
   const resHiQ = m.reg('result_high_q', uint(32), { reset: null });
   const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(resHiQ.eq(0)));
+  // the vector unit's reads: the words (a cycle after the grant), the address check
+  for (const [p, gnt, isE] of [['a', aGnt, aE], ['b', bGnt, bE]] as const) {
+    vu.bind(`${p}_gnt`, gnt);
+    vu.bind(`${p}_rvalid`, m.pipe(`v_${p}_rvalid_q`, gnt, { reset: 0 }));
+    vu.bind(`${p}_rdata`, mux(m.pipe(`v_${p}_ebr_q`, isE, { reset: null }), dQ, spQ));
+  }
+  const strays = (gnt: Expr, x: Expr, base: Expr): Expr => gnt.and(mapped(x).not().or(x.bit(16).ne(base.bit(16))));
+  m.seq('vector_check', ($) => {
+    $.if(strays(aGnt, aAddr, vAQ).or(strays(bGnt, bAddr, vBQ)), () => $.set(vErrQ, 1));
+    $.if(at('VGO'), () => $.set(vErrQ, 0));
+  });
 
   // ---- the units (separate modules): multiply, shift, saturation; operands the 64-bit a and b of EXHI's
   // registers (a_q, b_q the high halves, a_low_q, b_low_q the low), satr's upper bound the next pool entry
@@ -426,13 +665,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const laneBits = lfsrMod.ports.find((p) => p.name === 'd_lane')!.type.width;
   const dbgLane = m.input('dbg_lane', uint(laneBits));
   const lfsrU = m.instance('u_lfsr', lfsrMod, {
-    d_req: at('UNIT').and(f.draw.or(f.srnd)),
-    d_lane: mux(f.srnd, bLoQ, aLoQ).trunc(laneBits),
+    d_req: at('UNIT').and(f.draw.or(f.srnd)).or(vu.out('d_req')),
+    d_lane: mux(vOn, fitTo(vu.out('d_lane'), laneBits), mux(f.srnd, bLoQ, aLoQ).trunc(laneBits)),
     s_req: at('UNIT').and(f.lfsrset),
     s_lane: aLoQ.trunc(laneBits),
     s_state: bLoQ.trunc(lfsr.width),
     r_lane: dbgLane,
   });
+  vu.bind('d_rho', lfsrU.out('d_rho'));
+  if (laneBits < 7) m.unused(vu.out('d_lane').slice(6, laneBits)); // lanes beyond the bank's: the program's to avoid
   const rhoQ = m.reg('rho_q', uint(rbits), { reset: null });
   const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ });
   const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned() });
@@ -544,7 +785,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
               $.set(sp, sp.subWrap(1));
               $.set(pc, top);
             }).else(() => stop($));
-          });
+          })
+          .elseIf(vdec.on, () => $.set(st, S.v.VDESC));
       })
       .case(S.v.EXLO, () => {
         $.set(aQ, aIn);
@@ -630,7 +872,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(memK, memK.addWrap(1));
         $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
         $.if(memK.ne(0), () => $.set(memAcc, got));
-        $.if(memK.eq(memN), () => $.set(st, mux(cntQ, S.v.CINC, S.v.WLO)));
+        $.if(memK.eq(memN), () => $.set(st, mux(cntQ, mux(vdec.upd, S.v.VCNT, S.v.CINC), S.v.WLO)));
         $.if(memK.eq(0).and(cntQ.not()).and(addrOk.not()), () => stop($));
       })
       .case(S.v.WLO, () => {
@@ -645,11 +887,41 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(memK, memK.addWrap(1));
         $.set(memAddr, memAddr.addWrap(1));
         $.if(memK.eq(memN.subWrap(1)), () => {
-          $.set(st, mux(cntQ, S.v.WLO, S.v.DECODE)); // (a store's next word was fetched in this cycle)
+          $.set(st, mux(cntQ.and(vdec.upd.not()), S.v.WLO, S.v.DECODE)); // (a store's next word was fetched in this cycle)
           $.set(cntQ, 0);
         });
       })
       .case(S.v.IO, () => ioStep($))
+      // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
+      .case(S.v.VDESC, () => {
+        $.set(pc, pc.addWrap(1));
+        $.set(st, S.v.VREG);
+      })
+      .case(S.v.VREG, () => $.set(st, S.v.VACC))
+      .case(S.v.VACC, () => $.set(st, S.v.VGO))
+      .case(S.v.VGO, () => {
+        $.set(st, S.v.VWAIT);
+        $.if(vBadQ, () => stop($));
+      })
+      .case(S.v.VWAIT, () => {
+        $.if(vu.out('done'), () => {
+          $.set(res64Q, vu.out('result').asUnsigned());
+          $.set(st, S.v.WLO);
+          $.if(vu.out('fault').or(vErrQ), () => stop($)).elseIf(vdec.upd, () => {
+            $.set(cntQ, 1);
+            beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3)));
+            $.set(st, S.v.LOAD);
+          });
+        });
+      })
+      .case(S.v.VCNT, () => {
+        // the counter pair (high, then low: 4 words) plus the clamps counted
+        $.set(stLoQ, memAcc.trunc(32).addWrap(vHiCnt.zext(32)));
+        $.set(stHiQ, memAcc.slice(63, 32).addWrap(vLoCnt.zext(32)));
+        $.set(memAddr, memAddr.subWrap(4));
+        $.set(memK, 0);
+        $.set(st, S.v.STORE);
+      })
       .default(() => $.set(st, S.v.IDLE));
   });
 

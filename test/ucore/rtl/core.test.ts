@@ -2,27 +2,56 @@
  * The RTL core (generator/ucore/rtl/core.ts) against the instruction-set simulator on random programs of the
  * instructions it executes: ALU ops with register, short, block-RAM-address and pool operands, li of any
  * 64-bit value, loads and stores of 1–4 words in block RAM and SPRAM, forward branches of every kind, dbnz
- * loops, nested calls. The machine and the core start from the same random registers and memories; after the
- * run every register (both copies of the register file), every data word and the cycle count (the ISS with the
- * core's timing) are compared, and the core must not fault. Then the faults: an instruction outside the core,
- * ret on an empty stack, a call beyond the stack, an address outside the memories.
+ * loops, nested calls, the unit instructions, recv and send (on the core's ports with random stalls, idle lines
+ * and back-pressure), and the vector instructions (vdot with strides of either sign and
+ * 0, vdist, vupd in every rounding with its clamps counted) on operands in either memory, both in one memory
+ * too (the reads by turns, vupd's writes first). The machine and the core start from the same random registers
+ * and memories; after the run every register (both copies of the register file), every data word, every
+ * counter, every LFSR lane and the cycle count (the ISS with the core's timing) are compared, and the core must
+ * not fault. Then the iCEBreaker's step program on MNIST from a state of the fixed-point engine (two
+ * full-window training steps and an inference), compared the same way after each run. Then the faults: an
+ * unknown opcode, ret on an empty stack, a call beyond the stack, an address outside the memories.
+ *
+ * One core serves all: the iCEBreaker's machine (LFSR lanes and format) and data layout, a ROM large enough for
+ * the step program and the random ones (the pool at 1,024, the descriptors at 1,984).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Asm, imm, type Label } from '../../../generator/ucore/asm.js';
 import { encode, EBR_BASE, type Image } from '../../../generator/ucore/encode.js';
-import { NUM_REGS, type Reg } from '../../../generator/ucore/isa.js';
-import { CORE_OPS, coreCycles, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
+import { NUM_REGS, type Reg, type UpdDesc } from '../../../generator/ucore/isa.js';
+import { CORE_OPS, CoreTiming, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
 import { QUANTITIES } from '../../../generator/numeric.js';
+import { ROUNDINGS } from '../../../generator/fixed/index.js';
+import { loadChipConfig } from '../../../generator/config.js';
+import { machineFor } from '../../../generator/ucore/program/common.js';
+import { stepProgram } from '../../../generator/ucore/program/step.js';
+import { chipTrainConfig } from '../../../host/chip/config.js';
+import { FixedPointEngine } from '../../../sim/golden/fixed/index.js';
 import { Machine, type MachineIo } from '../../../sim/ucore/iss.js';
+import { loadCounters, loadState, ucoreMachine, writeSample } from '../../../sim/ucore/state.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
+import { loadMnistSubset } from '../../units/mnist-subset.js';
 import { Rand } from '../mod-helpers.js';
 
-const ROM = 512;
-const POOL_BASE = 384;
+const ROM = 2048;
+const POOL_BASE = 1024;
+const DESC_BASE = 1984;
+/** block RAM words the random programs use (from EBR_BASE) */
 const EBR = 512;
-/** SPRAM words the programs use (the core has all 65,536, up to block RAM: an access across is a fault) */
+/** SPRAM words the random programs use (the core has all 65,536, up to block RAM: an access across is a fault) */
 const SPRAM = 1024;
+
+/** The iCEBreaker's engine, step program and machine (LFSR lanes and format) */
+const ICE_CFG = loadChipConfig('boards/icebreaker/chip.json');
+const engine = (): FixedPointEngine => new FixedPointEngine(chipTrainConfig(ICE_CFG, 1), ICE_CFG.numeric);
+const P = engine().params;
+const SP = stepProgram(P, true);
+const MACHINE = machineFor(P, 0);
+/** the core's block RAM: the step's data layout; its saturation counters (dmem index) */
+const EBR_WORDS = SP.layout.ebrWords;
+const SAT = SP.layout.at('sat') - EBR_BASE;
+const COUNTERS = 4 * 32;
 
 const rnd = new Rand(2026);
 const BIG = (): bigint => BigInt.asIntN(64, (BigInt(rnd.int(0, 2 ** 30)) << 34n) ^ (BigInt(rnd.int(0, 2 ** 30)) << 4n) ^ BigInt(rnd.int(0, 15)));
@@ -44,10 +73,8 @@ function operand(data: readonly Reg[]): Reg | ReturnType<typeof imm> {
 
 const ALU = ['add', 'sub', 'and', 'or', 'xor', 'max', 'min', 'slt'] as const;
 const MODES = ['floor', 'truncate', 'nearest', 'nearest-even'] as const;
-/** counter words past the programs' block RAM */
-const COUNTERS = 4 * 32;
-/** four LFSR lanes of 16 bits, 8-bit draws, 3 steps a draw */
-const MACHINE = { lanes: 4, lfsr: { width: 16, rbits: 8, leap: 3 } };
+const LFSR_MAX = 2 ** MACHINE.lfsr.width - 1;
+const RB = MACHINE.lfsr.rbits;
 
 /** An instruction of a unit: mul, mulr, shl, shr, srnd, sat, satr, lone, draw, lfsrset (r12: a shift amount or a lane). */
 function unitOp(a: Asm, data: readonly Reg[]): void {
@@ -59,11 +86,11 @@ function unitOp(a: Asm, data: readonly Reg[]): void {
       break;
     case 8:
       a.li(12, rnd.int(0, MACHINE.lanes - 1));
-      a.srnd(rd, ra, rnd.pick([1, 7, 8, 9, 16, 40, 63, rnd.int(1, 63)]), 12);
+      a.srnd(rd, ra, rnd.pick([1, 7, RB - 1, RB, RB + 1, 40, 63, rnd.int(1, 63)]), 12);
       break;
     case 9:
       a.li(12, rnd.int(0, MACHINE.lanes - 1));
-      a.li(11, rnd.int(1, 2 ** MACHINE.lfsr.width - 1));
+      a.li(11, rnd.int(1, LFSR_MAX));
       a.lfsrset(12, 11);
       break;
     case 0:
@@ -97,6 +124,53 @@ function unitOp(a: Asm, data: readonly Reg[]): void {
   }
 }
 
+/** Vector operands: registers r16 … r21 (the scalar blocks leave them alone) */
+const V = { a: 16, sa: 17, b: 18, sb: 19, n: 20, x: 21 };
+
+/** The lowest address of n words at stride s inside the programs' words of SPRAM or block RAM; the first word's address. */
+function place(ebr: boolean, n: number, s: number): number {
+  const [lo, hi] = ebr ? [EBR_BASE, EBR_BASE + EBR] : [0, SPRAM];
+  const span = Math.max(0, n - 1) * Math.abs(s);
+  const first = rnd.int(lo, hi - 1 - span);
+  return s < 0 ? first + span : first;
+}
+
+/** A vector instruction on operands in random memories (both in one memory too), its registers set before it. */
+function vectorOp(a: Asm, data: readonly Reg[]): void {
+  const n = rnd.pick([0, 1, 2, 3, rnd.int(1, 8), rnd.int(4, 24), rnd.int(4, 24)]);
+  const mem = (): boolean => rnd.int(0, 1) === 1;
+  // a value into its register, or r0 for a 0 now and then
+  const reg = (r: Reg, v: number | bigint): Reg => {
+    if (BigInt(v) === 0n && rnd.int(0, 2) === 0) return 0;
+    a.li(r, BigInt(v));
+    return r;
+  };
+  const sign = () => rnd.pick(['signed', 'unsigned'] as const);
+  const k = rnd.int(0, 2);
+  if (k === 0) {
+    const [sa, sb] = [0, 0].map(() => rnd.pick([1, 1, 1, 0, -1, 2, 3, -3]));
+    const [pa, pb] = [place(mem(), n, sa), place(mem(), n, sb)];
+    const ops = [reg(V.a, pa), reg(V.sa, sa), reg(V.b, pb), reg(V.sb, sb), reg(V.n, n)];
+    // rd: a data register, or one of the operands' (read before it is written)
+    a.vdot(rnd.pick([...data, ...data, V.a, V.n]), ops[0], ops[1], ops[2], ops[3], ops[4], sign(), sign());
+  } else if (k === 1) {
+    const ops = [reg(V.a, place(mem(), n, 1)), reg(V.b, place(mem(), n, 1)), reg(V.n, n)];
+    a.vdist(rnd.pick([...data, V.b]), ops[0], ops[1], ops[2], sign());
+  } else {
+    const wE = mem();
+    const hE = mem();
+    const w = place(wE, n, 1);
+    let h = place(hE, n, 1);
+    // H is no word of W written before it is read: H ≥ W or H + n ≤ W
+    if (wE === hE && h < w && h + n > w) h = w + rnd.int(0, Math.min(n, (wE ? EBR_BASE + EBR : SPRAM) - n - w));
+    const lane0 = rnd.int(0, MACHINE.lanes - 1);
+    const g = rnd.int(1, MACHINE.lanes - lane0);
+    const x = rnd.pick([BigInt(rnd.int(-300, 300)), BigInt(rnd.int(-(2 ** 31), 2 ** 31 - 1)), BigInt(rnd.int(-(2 ** 16), 2 ** 16)), -(2n ** 31n), 2n ** 31n - 1n, 0n]);
+    const u: UpdDesc = { k: rnd.pick([-3, 0, 1, RB - 1, RB, RB + 1, rnd.int(1, 24), rnd.int(1, 40)]), rounding: rnd.pick(ROUNDINGS), w: rnd.pick([1, 2, 8, 12, 15, 16]), q: rnd.int(0, QUANTITIES.length - 1) };
+    a.vupd(reg(V.a, w), reg(V.b, h), reg(V.n, n), reg(V.x, x), reg(V.sa, lane0), g, u);
+  }
+}
+
 /**
  * A random program of the core's instructions; r13 points into block RAM, r14 into SPRAM, r15 counts loops. With
  * `io`, recv and send too.
@@ -112,20 +186,23 @@ function randomProgram(blocks: number, io = false): Asm {
   // every lane set (a state of 1 … 2^16 − 1) before anything draws
   for (let q = 0; q < MACHINE.lanes; q++) {
     a.li(12, q);
-    a.li(11, rnd.int(1, 2 ** MACHINE.lfsr.width - 1));
+    a.li(11, rnd.int(1, LFSR_MAX));
     a.lfsrset(12, 11);
   }
   a.li(ebrP, EBR_BASE + rnd.int(0, EBR - 8));
   a.li(spP, rnd.int(0, SPRAM - 8));
   for (let k = 0; k < blocks; k++) {
-    switch (rnd.int(0, io ? 10 : 8)) {
-      case 9:
+    switch (rnd.int(0, io ? 11 : 9)) {
       case 10:
+      case 11:
         if (rnd.int(0, 1) === 0) a.recv(rnd.pick(data));
         else a.send(rnd.pick(data));
         break;
       case 0:
         alu(rnd.int(1, 4));
+        break;
+      case 9:
+        vectorOp(a, data);
         break;
       case 8:
         unitOp(a, data);
@@ -181,70 +258,109 @@ function randomProgram(blocks: number, io = false): Asm {
 /** The register file's words: each register's low and high 32-bit halves. */
 const halves = (regs: readonly bigint[]): bigint[] => regs.flatMap((v) => [BigInt.asUintN(32, v), BigInt.asUintN(32, v >> 32n)]);
 
-function machine(io?: MachineIo): Machine {
-  return new Machine({ memWords: EBR_BASE + EBR, ...MACHINE, quantities: QUANTITIES.length, timing: coreCycles, ...(io ? { io } : {}) });
+/** A machine for the random programs with the core's timing (`timing.attach` once its registers are set). */
+function machine(io?: MachineIo): { iss: Machine; timing: CoreTiming } {
+  const timing = new CoreTiming();
+  return { iss: new Machine({ ...MACHINE, memWords: EBR_BASE + EBR_WORDS, timing: timing.timing, ...(io ? { io } : {}) }), timing };
 }
 
 /** recv and send: the I/O the core's ports carry (the other instructions run without a line) */
 const IO_OPS: ReadonlySet<string> = new Set(['recv', 'send']);
 
+/** The saturation counters as the core keeps them: counter i (high, low of each quantity) in two words, low first. */
+const counterWords = (sat: Float64Array): number[] => Array.from({ length: COUNTERS }, (_, j) => (j >> 1 < sat.length ? (j & 1 ? Math.floor(sat[j >> 1] / 65536) : sat[j >> 1] % 65536) : 0));
+
 describe('ucore RTL core against the ISS', () => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(ucoreCore({ image: { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) }, ebrWords: EBR + COUNTERS, spramWords: EBR_BASE, satBase: EBR_BASE + EBR, romWords: ROM, poolBase: POOL_BASE, machine: MACHINE }));
+    const empty: Image = { words: new Uint32Array(0), pool: new BigInt64Array(0), descriptors: new Uint32Array(0) };
+    m = await buildFromIr(ucoreCore({ image: empty, ebrWords: EBR_WORDS, spramWords: EBR_BASE, satBase: EBR_BASE + SAT, romWords: ROM, poolBase: POOL_BASE, descBase: DESC_BASE, machine: MACHINE }));
   }, 600_000);
   afterAll(async () => {
     await m?.close();
   });
 
-  /** Loads the image, the registers and the memories into the core and starts it at `entry`. */
-  async function startCore(im: Image, regs: bigint[], mem: Uint16Array, entry: number): Promise<void> {
-    const rom = romImage(im, POOL_BASE);
+  async function loadRom(im: Image): Promise<void> {
+    if (im.words.length > POOL_BASE) throw new Error('test program too large for the core built');
+    const rom = romImage(im, POOL_BASE, DESC_BASE);
     if (rom.length > ROM) throw new Error('test program too large for the core built');
     await m.pokeMem('ucore_core.rom', 0, rom);
+  }
+
+  async function loadRegs(regs: readonly bigint[]): Promise<void> {
     const r = halves(regs);
     await m.pokeMem('ucore_core.rfa', 0, r);
     await m.pokeMem('ucore_core.rfb', 0, r);
-    await m.pokeMem('ucore_core.dmem', 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
-    await m.pokeMem('ucore_core.dmem', EBR, new Array<number>(COUNTERS).fill(0));
-    await m.pokeMem('ucore_core.spram', 0, Array.from(mem.subarray(0, SPRAM)));
+  }
+
+  /** Starts the core at `entry`. */
+  async function begin(entry: number): Promise<void> {
     await m.poke('entry', entry);
     await m.poke('start', 1);
     await m.step();
     await m.poke('start', 0);
   }
 
-  /** Loads the image, the registers and the memories into the core; runs from `entry` until it stops. */
-  async function runCore(im: Image, regs: bigint[], mem: Uint16Array, entry = 0): Promise<{ fault: number; cycles: number }> {
-    await startCore(im, regs, mem, entry);
-    await m.run({ untilPort: { port: 'busy', equals: 0 }, maxCycles: 200_000 });
+  /** Runs the core until it stops. */
+  async function finish(): Promise<{ fault: number; cycles: number }> {
+    await m.run({ untilPort: { port: 'busy', equals: 0 }, maxCycles: 2_000_000 });
     return { fault: await m.peek('fault'), cycles: await m.peek('cycles') };
   }
 
-  /** The core's registers (both copies) and data memories against the machine's. */
-  async function expectState(iss: Machine, what: string): Promise<void> {
-    const want = halves(iss.regs).slice(2);
-    expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2), `${what}: registers (rfa)`).toEqual(want);
-    expect(await m.peekMemBig('ucore_core.rfb', 2, 2 * NUM_REGS - 2), `${what}: registers (rfb)`).toEqual(want);
-    expect(await m.peekMem('ucore_core.dmem', 0, EBR), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + EBR)));
-    expect(await m.peekMem('ucore_core.spram', 0, SPRAM), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, SPRAM)));
+  /** Loads the image, the registers and the programs' words of both memories (counters 0); starts at `entry`. */
+  async function startCore(im: Image, regs: bigint[], mem: Uint16Array, entry: number): Promise<void> {
+    await loadRom(im);
+    await loadRegs(regs);
+    await m.pokeMem('ucore_core.dmem', 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
+    await m.pokeMem('ucore_core.dmem', SAT, new Array<number>(COUNTERS).fill(0));
+    await m.pokeMem('ucore_core.spram', 0, Array.from(mem.subarray(0, SPRAM)));
+    await begin(entry);
   }
 
-  /** A machine with random registers and memories, and the core's copy of them (r0's RAM words garbage). */
+  /** startCore, then runs until the core stops. */
+  async function runCore(im: Image, regs: bigint[], mem: Uint16Array, entry = 0): Promise<{ fault: number; cycles: number }> {
+    await startCore(im, regs, mem, entry);
+    return finish();
+  }
+
+  /** A machine with random registers and memories (its timing attached), and the core's copy (r0's RAM words garbage). */
   function randomStart(io?: MachineIo): { iss: Machine; regs: bigint[]; mem: Uint16Array } {
-    const iss = machine(io);
+    const { iss, timing } = machine(io);
     for (let r = 1; r < NUM_REGS; r++) iss.regs[r] = BIG();
     for (let i = 0; i < SPRAM; i++) iss.mem[i] = rnd.int(0, 0xffff);
     for (let i = 0; i < EBR; i++) iss.mem[EBR_BASE + i] = rnd.int(0, 0xffff);
-    // r0's RAM words hold garbage: the core must read r0 as 0 anyway
+    timing.attach(iss);
     return { iss, regs: [BIG(), ...iss.regs.slice(1)], mem: iss.mem.slice() };
   }
 
-  it('runs 60 random programs (units and counters too) as the ISS does: every register, data word, counter and cycle', async () => {
+  /**
+   * The core's registers (both copies), block RAM words 0 … ebr − 1 but the counters, SPRAM words 0 … spram − 1,
+   * saturation counters and LFSR lanes against the ISS's.
+   */
+  async function expectSame(iss: Machine, what: string, ebr: number, spram: number): Promise<void> {
+    const want = halves(iss.regs).slice(2);
+    expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2), `${what}: registers (rfa)`).toEqual(want);
+    expect(await m.peekMemBig('ucore_core.rfb', 2, 2 * NUM_REGS - 2), `${what}: registers (rfb)`).toEqual(want);
+    const below = Math.min(ebr, SAT);
+    expect(await m.peekMem('ucore_core.dmem', 0, below), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + below)));
+    if (ebr > SAT + COUNTERS) expect(await m.peekMem('ucore_core.dmem', SAT + COUNTERS, ebr - SAT - COUNTERS), `${what}: block RAM past the counters`).toEqual(Array.from(iss.mem.subarray(EBR_BASE + SAT + COUNTERS, EBR_BASE + ebr)));
+    expect(await m.peekMem('ucore_core.spram', 0, spram), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, spram)));
+    expect(await m.peekMem('ucore_core.dmem', SAT, COUNTERS), `${what}: saturation counters`).toEqual(counterWords(iss.sat));
+    const lanes: number[] = [];
+    for (let q = 0; q < MACHINE.lanes; q++) {
+      await m.poke('dbg_lane', q);
+      await m.step();
+      lanes.push(await m.peek('dbg_state'));
+    }
+    expect(lanes, `${what}: LFSR states`).toEqual(Array.from(iss.lfsr));
+  }
+
+  it('runs 60 random programs (units, vector instructions and counters too) as the ISS does: every register, data word, counter, LFSR lane and cycle', async () => {
     await m.reset(2);
     let instructions = 0;
     let clamps = 0;
     const ran = new Set<string>();
+    const vectorCycles = new Map<string, number>();
     for (let t = 0; t < 60; t++) {
       const prog = randomProgram(rnd.int(10, 60)).finish();
       const im = encode(prog);
@@ -255,24 +371,18 @@ describe('ucore RTL core against the ISS', () => {
       const what = `program ${t} (${prog.code.length} instructions, ${iss.instructions} run)`;
       expect(got.fault, `${what}: fault`).toBe(0);
       expect(got.cycles, `${what}: cycles`).toBe(iss.cycles);
-      await expectState(iss, what);
-      const cw = await m.peekMem('ucore_core.dmem', EBR, 4 * QUANTITIES.length);
-      const lanes: number[] = [];
-      for (let q = 0; q < MACHINE.lanes; q++) {
-        await m.poke('dbg_lane', q);
-        await m.step();
-        lanes.push(await m.peek('dbg_state'));
-      }
-      expect(lanes, `${what}: LFSR states`).toEqual(Array.from(iss.lfsr));
-      const counts = Array.from({ length: 2 * QUANTITIES.length }, (_, i) => cw[2 * i] + 65536 * cw[2 * i + 1]);
-      expect(counts, `${what}: saturation counters`).toEqual(Array.from(iss.sat));
+      await expectSame(iss, what, EBR, SPRAM);
       clamps += iss.sat.reduce((x, y) => x + y, 0);
-      for (const op of iss.opCycles.keys()) ran.add(op);
+      for (const [op, c] of iss.opCycles) {
+        ran.add(op);
+        if (op.startsWith('v')) vectorCycles.set(op, (vectorCycles.get(op) ?? 0) + c);
+      }
     }
     expect(instructions).toBeGreaterThan(2000);
     // every instruction the core executes ran (but the I/O: the next test), and counters were counted
     expect([...ran].sort()).toEqual([...CORE_OPS].filter((op) => !IO_OPS.has(op)).sort());
     expect(clamps).toBeGreaterThan(10);
+    console.log(`[ucore core] random programs: ${instructions} instructions; vector cycles ${[...vectorCycles].map(([op, c]) => `${op} ${c}`).join(', ')}`);
   }, 600_000);
 
   it('recv and send through the ports with random stalls, idle lines and back-pressure as the ISS through its io driver: every register, byte and cycle', async () => {
@@ -336,7 +446,7 @@ describe('ucore RTL core against the ISS', () => {
       expect(next, `${what}: every recv took its item`).toBe(line.length);
       expect(got, `${what}: bytes sent`).toEqual(sent);
       expect(await m.peek('cycles'), `${what}: cycles (the ISS's and the waiting)`).toBe(iss.cycles + waits);
-      await expectState(iss, what);
+      await expectSame(iss, what, EBR, SPRAM);
     }
     expect(recvs).toBeGreaterThan(20);
     expect(sends).toBeGreaterThan(20);
@@ -344,9 +454,59 @@ describe('ucore RTL core against the ISS', () => {
     expect(waited).toBeGreaterThan(50);
   }, 600_000);
 
-  it('stops with fault on an instruction it does not execute, a bad ret or call, an unmapped address', async () => {
-    const cases: [string, (a: Asm) => void][] = [
-      ['vdist', (a) => a.vdist(1, 2, 3, 4, 'signed')],
+  it('runs the iCEBreaker step program as the ISS does: two full-window MNIST training steps and an inference from a state of the fixed-point engine, every data word, counter, LFSR lane, register and cycle after each', async () => {
+    const data = loadMnistSubset(P.B + 1, 1);
+    const e = engine();
+    // the window full from the first step run here
+    for (let i = 0; i < P.B - 1; i++) e.trainSample(data.train, i);
+    const timing = new CoreTiming();
+    const iss = ucoreMachine(P, SP, timing.timing);
+    timing.attach(iss);
+    loadState(iss, P, SP, e.state);
+    loadCounters(iss, e.sat.snapshot());
+    // the LFSR states into the core: a program of lfsrset
+    const init = new Asm();
+    iss.lfsr.forEach((st, q) => {
+      init.li(1, q);
+      init.li(2, BigInt(st));
+      init.lfsrset(1, 2);
+    });
+    init.halt();
+    await loadRom(encode(init.finish()));
+    await begin(0);
+    expect((await finish()).fault, 'setting the LFSR lanes').toBe(0);
+    await loadRom(encode(SP.program));
+    await loadRegs(iss.regs);
+    await m.pokeMem('ucore_core.spram', 0, Array.from(iss.mem.subarray(0, SP.layout.spramWords)));
+    await m.pokeMem('ucore_core.dmem', SAT, counterWords(iss.sat));
+    const runs: ['train' | 'infer', number][] = [
+      ['train', P.B - 1],
+      ['train', P.B],
+      ['infer', 0],
+    ];
+    for (const [entry, i] of runs) {
+      const split = entry === 'train' ? data.train : data.test;
+      writeSample(iss, SP, e.sampleInput(split, i).u, split.y[i]);
+      // the sample (and the rest of block RAM, equal to the core's after the run before)
+      await m.pokeMem('ucore_core.dmem', 0, Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + SAT)));
+      const c0 = iss.cycles;
+      const before = new Map(iss.opCycles);
+      iss.run(SP.program, SP.entry[entry]);
+      await begin(SP.entry[entry]);
+      const got = await finish();
+      const what = `${entry} sample ${i}`;
+      expect(got.fault, `${what}: fault`).toBe(0);
+      expect(got.cycles, `${what}: cycles`).toBe(iss.cycles - c0);
+      await expectSame(iss, what, EBR_WORDS, SP.layout.spramWords);
+      if (entry === 'train') for (const op of ['vdot', 'vdist', 'vupd']) expect(iss.opCycles.get(op) ?? 0, `${what}: ${op} ran`).toBeGreaterThan(before.get(op) ?? 0);
+      console.log(`[ucore core] step program, ${what}: ${got.cycles} cycles`);
+    }
+  }, 600_000);
+
+  it('stops with fault on an unknown opcode, a bad ret or call, an unmapped address, a vector operand out of its range', async () => {
+    const cases: [string, (a: Asm) => void, number?][] = [
+      // (word 1 replaced by opcode 0x19, which no instruction has)
+      ['an unknown opcode', (a) => a.halt(), 0x19],
       ['ret on an empty stack', (a) => a.ret()],
       [
         'a call beyond the stack',
@@ -366,7 +526,7 @@ describe('ucore RTL core against the ISS', () => {
       [
         'a load above block RAM',
         (a) => {
-          a.li(1, EBR_BASE + EBR + COUNTERS);
+          a.li(1, EBR_BASE + EBR_WORDS);
           a.ld(2, 1, 0, 1, false);
         },
       ],
@@ -380,19 +540,54 @@ describe('ucore RTL core against the ISS', () => {
       [
         'a store running past block RAM',
         (a) => {
-          a.li(1, EBR_BASE + EBR + COUNTERS - 2);
+          a.li(1, EBR_BASE + EBR_WORDS - 2);
           a.st(2, 1, 0, 4);
         },
       ],
+      [
+        'a vdot reading past block RAM',
+        (a) => {
+          a.li(1, EBR_BASE + EBR_WORDS - 2);
+          a.li(2, 1);
+          a.li(3, 4);
+          a.vdot(4, 1, 2, 0, 0, 3);
+        },
+      ],
+      [
+        'a vdist running from SPRAM into block RAM',
+        (a) => {
+          a.li(1, EBR_BASE - 2);
+          a.li(3, 4);
+          a.vdist(4, 0, 1, 3);
+        },
+      ],
+      [
+        'a vdot of 65,536 elements',
+        (a) => {
+          a.li(3, 65536);
+          a.vdot(4, 0, 0, 0, 0, 3);
+        },
+      ],
+      [
+        'a vupd with x beyond 32 bits',
+        (a) => {
+          a.li(1, EBR_BASE);
+          a.li(3, 4);
+          a.li(6, 2n ** 40n);
+          a.vupd(1, 1, 3, 6, 0, 1, { k: 4, rounding: 'nearest', w: 16, q: 0 });
+        },
+      ],
     ];
-    for (const [what, emit] of cases) {
+    for (const [what, emit, word] of cases) {
       const a = new Asm();
       a.li(5, 77);
       emit(a);
       a.li(5, 99);
       a.halt();
+      const im = encode(a.finish());
+      if (word !== undefined) im.words[1] = word;
       const regs = Array.from({ length: NUM_REGS }, () => 0n);
-      const got = await runCore(encode(a.finish()), regs, new Uint16Array(EBR_BASE + EBR));
+      const got = await runCore(im, regs, new Uint16Array(EBR_BASE + EBR));
       expect(got.fault, what).toBe(1);
       // stopped at the fault: the instruction after it never ran
       expect(await m.peekMemBig('ucore_core.rfa', 10, 2), what).toEqual([77n, 0n]);
