@@ -9,7 +9,9 @@ import { CHIP_ENGINES, type ChipEngineKind } from './chip/open.js';
 
 /**
  * golden: the golden models in process; ucore: the UP5K engine's step program on its instruction-set simulator,
- * in process (fixed point); the others are the chip behind the protocol (host/chip/open.ts).
+ * in process (fixed point); the others are the chip behind the protocol (host/chip/open.ts), ucore-link among
+ * them: the UP5K engine's serving program (generator/ucore/program/protocol.ts) on the simulator, driven through
+ * the protocol as a board over its UART.
  */
 export const ENGINES = ['golden', 'ucore', ...CHIP_ENGINES] as const;
 export type EngineKind = (typeof ENGINES)[number];

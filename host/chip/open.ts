@@ -1,7 +1,8 @@
 /**
  * Opens a chip engine of a kind: `mock` (the controller's reference model behind the front end's
  * reference, in process), `sim` (the generated chip top verilated, over the sim transport; the build is
- * cached), `uart` (a board or the simulated chip behind a pseudo-terminal).
+ * cached), `uart` (a board or the simulated chip behind a pseudo-terminal), `ucore-link` (the UP5K engine's
+ * serving program on its instruction-set simulator, in process: host/transport/ucore.ts).
  */
 import type { ChipConfig } from '../../generator/config.js';
 import { MockTransport } from '../transport/mock.js';
@@ -14,7 +15,7 @@ import { commandSpec } from '../protocol/spec.js';
 import type { Split } from '../../sim/data.js';
 import { chipProfileWorkload } from './profile.js';
 
-export const CHIP_ENGINES = ['mock', 'sim', 'uart'] as const;
+export const CHIP_ENGINES = ['mock', 'sim', 'uart', 'ucore-link'] as const;
 export type ChipEngineKind = (typeof CHIP_ENGINES)[number];
 
 export interface OpenOptions extends ChipEngineOptions {
@@ -54,6 +55,10 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
         ...(lean && o.profileData ? { profile: chipProfileWorkload(cfg, o.profileData) } : {}),
         ...(o.onStage ? { onStage: o.onStage } : {}),
       });
+    }
+    case 'ucore-link': {
+      const { UcoreTransport } = await import('../transport/ucore.js');
+      return new UcoreTransport(cfg);
     }
     case 'uart': {
       if (!o.port) throw new RangeError('--engine uart needs --port PATH (the board\'s serial port, or the PTY of `ibhebb serve --pty`)');

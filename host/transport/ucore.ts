@@ -16,6 +16,8 @@ import { ByteQueue, type Transport } from './transport.js';
 export interface UcoreLinkOptions {
   /** the core's cycles per instruction (MachineConfig.timing; default the plan of isa.ts CYCLES) */
   timing?: MachineConfig['timing'];
+  /** count cycles per instruction address (Machine.pcCycles) */
+  profile?: boolean;
 }
 
 export class UcoreTransport implements Transport {
@@ -38,6 +40,7 @@ export class UcoreTransport implements Transport {
       ...machineFor(P, lay.memWords),
       satBase: this.serving.satBase,
       ...(o.timing ? { timing: o.timing } : {}),
+      ...(o.profile ? { profile: this.serving.program.code.length } : {}),
       io: { recv: () => this.next(), send: (b) => this.out.push(b) },
     });
     for (const img of this.serving.images) this.machine.mem.set(img.words, img.at);

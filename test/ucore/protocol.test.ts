@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { loadChip, chipTrainConfig } from '../../host/chip/config.js';
 import { ChipEngine } from '../../host/chip/engine.js';
 import { ChipModel } from '../../host/chip/model.js';
+import { openChip } from '../../host/chip/open.js';
+import { decode, encode } from '../../generator/ucore/encode.js';
 import { Client } from '../../host/protocol/client.js';
 import { crc8 } from '../../host/protocol/crc.js';
 import { encodeFrame } from '../../host/protocol/frame.js';
@@ -31,8 +33,9 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     const cfg = ICE();
     const seed = 11;
     const data = loadMnistSubset(30, 20);
-    const link = new UcoreTransport(cfg);
-    const engine = await ChipEngine.open(cfg, link, seed);
+    const engine = await openChip('ucore-link', cfg, seed);
+    const link = engine.transport as UcoreTransport;
+    expect(link).toBeInstanceOf(UcoreTransport);
     const model = new ChipModel(cfg);
     const ref = await ChipEngine.open(cfg, new MockTransport({ config: cfg, controller: (op, p) => model.command(op, p) }), seed);
     const golden = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric);
@@ -138,6 +141,12 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     }
     expect(errorsSeen.size).toBe(7);
   }, 120_000);
+
+  it('the serving program in its binary form: decode(encode) is the code, and it fits the ROM of 4,096 addresses', () => {
+    const { program } = new UcoreTransport(ICE()).serving;
+    expect(decode(encode(program))).toEqual(program.code);
+    expect(program.code.length).toBeLessThan(4096);
+  });
 
   it('refuses an LFSR state of zero bits before writing any lane (the core takes nonzero states only)', async () => {
     const cfg = ICE();

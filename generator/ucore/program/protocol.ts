@@ -138,7 +138,12 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
   const a = new Asm();
   const step = emitStep(a, P, lay, true, () => a.ret());
   const sections = step.sections;
-  const from = a.here;
+  let mark = a.here;
+  /** the protocol's parts, for the size and profile benches */
+  const cut = (name: string, romWords = 0): void => {
+    sections.push({ name: `protocol: ${name}`, from: mark, to: a.here, romWords });
+    mark = a.here;
+  };
 
   // registers of the protocol code (the step's subroutines clobber them: what lives across a call is in memory)
   const [b, c, t, got, op, tag, len, k, ec, ed, rop, rl] = a.regs(12);
@@ -195,23 +200,23 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     a.and(c, c, imm(0xffff));
     a.xor(c, c, tmp);
   };
-  /** dst ← the payload's little-endian field of `bytes` at byte `offset` (+ the byte address in `base`) */
-  const field = (dst: Reg, offset: number, bytes: number, base: Reg = 0): void =>
-    a.with(1, (x) => {
-      a.li(dst, 0);
-      for (let i = bytes - 1; i >= 0; i--) {
-        a.shl(dst, dst, imm(8));
-        a.ld(x, base, buf + offset + i, 1, false);
-        a.or(dst, dst, x);
-      }
-    });
-  /** sends the `bytes` low bytes of v little-endian through putb (v is consumed) */
+  const getn = L('getn');
+  const accept = L('accept');
+  const takePixels = L('take_pixels');
+  const putn = L('putn');
+  /** dst ← the payload's little-endian field of `bytes` at byte `offset` (+ the byte address in `base`): getn */
+  const field = (dst: Reg, offset: number, bytes: number, base: Reg = 0): void => {
+    if (bytes === 1) return a.ld(dst, base, buf + offset, 1, false);
+    a.add(ed, base, imm(buf + offset));
+    a.li(ec, bytes);
+    a.call(getn);
+    a.mov(dst, ed);
+  };
+  /** sends the `bytes` low bytes of v little-endian through putb: putn (ec, ed clobbered) */
   const putLE = (v: Reg, bytes: number): void => {
-    for (let i = 0; i < bytes; i++) {
-      a.and(b, v, imm(0xff));
-      a.call(putb);
-      if (i < bytes - 1) a.shr(v, v, imm(8), 'floor');
-    }
+    if (v !== ed) a.mov(ed, v);
+    a.li(ec, bytes);
+    a.call(putn);
   };
   /** a response frame of opcode `code` | 0x80 and `n` payload bytes (a register, or imm(bytes)) */
   const respond = (code: number, n: Reg | { imm: number | bigint }, payload: () => void = () => {}): void => {
@@ -316,6 +321,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
   for (const [code, l] of handlers) a.beq(op, imm(code), l);
   a.b(fail(ERRORS.UNKNOWN_OPCODE, op));
   emitStubs();
+  cut('frames');
 
 
   /** BAD_LENGTH and OUT_OF_RANGE of command cs (docs/protocol.md's order); k ← the number of records */
@@ -416,22 +422,13 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     a.li(t, buf);
     a.st(t, 0, V.p, 2);
     a.bind(top);
-    a.with(2, (p, q) => {
-      a.ld(p, 0, V.p, 2, false);
-      a.li(q, lay.at('cur.u'));
-      a.loop(spec.pixels, () => {
-        a.ld(t, p, 0, 1, false);
-        a.st(t, q, 0, 1);
-        a.add(p, p, imm(1));
-        a.add(q, q, imm(1));
-      });
-      if (withLabel) {
-        a.ld(t, p, 0, 1, false);
-        a.st(t, 0, lay.at('cur.label'), 1);
-        a.add(p, p, imm(1));
-      }
-      a.st(p, 0, V.p, 2);
-    });
+    a.call(takePixels);
+    if (withLabel) {
+      a.ld(t, x, 0, 1, false);
+      a.st(t, 0, lay.at('cur.label'), 1);
+      a.add(x, x, imm(1));
+      a.st(x, 0, V.p, 2);
+    }
     each();
     a.ld(k, 0, V.k, 1, false);
     a.sub(k, k, imm(1));
@@ -569,19 +566,20 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
           putWords(p, k);
         }));
       case O.READ_COUNTERS:
-        return respond(cs.code, imm(24 + 4 * QUANTITIES.length), () => a.with(2, (v, w) => {
+        return respond(cs.code, imm(24 + 4 * QUANTITIES.length), () => a.with(3, (v, w, p) => {
           a.ld(v, 0, V.steps, 4, false);
           putLE(v, 8);
-          a.li(v, 0);
-          putLE(v, 8);
-          a.li(v, 0);
-          putLE(v, 8);
-          for (let q = 0; q < QUANTITIES.length; q++) {
-            a.ld(v, 0, satBase + 4 * q, 2, false);
-            a.ld(w, 0, satBase + 4 * q + 2, 2, false);
+          putLE(0, 8);
+          putLE(0, 8);
+          // per quantity: its high and low counts (satBase + 4q, + 4q + 2), summed
+          a.li(p, satBase);
+          a.loop(QUANTITIES.length, () => {
+            a.ld(v, p, 0, 2, false);
+            a.ld(w, p, 2, 2, false);
             a.add(v, v, w);
             putLE(v, 4);
-          }
+            a.add(p, p, imm(4));
+          });
         }));
       case O.LOAD_WEIGHTS:
         a.with(3, (off, n, p) => {
@@ -653,9 +651,10 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
   for (const cs of spec.commands) {
     a.bind(handlers.get(cs.code) as Label);
     emitChecks(cs);
-    bump(V.accepted, 1);
+    a.call(accept);
     emitCommand(cs);
     emitStubs();
+    cut(cs.name);
   }
 
   // ---- the error frame: code ec, detail ed (u16), the request's opcode and tag as received
@@ -699,6 +698,50 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
   a.bind(crcb);
   crcStep(t);
   a.ret();
+  // the subroutines below use only the held registers (a caller's own may be live across the call)
+  // accept: a frame passed its checks; take_pixels: the record's pixels at proto.p into cur.u (x ← after them)
+  a.bind(accept);
+  a.ld(s1, 0, V.accepted, 2, false);
+  a.add(s1, s1, imm(1));
+  a.and(s1, s1, imm(M32));
+  a.st(s1, 0, V.accepted, 2);
+  a.ret();
+  const countDown = (n: Reg, body: () => void): void => {
+    const top = L('down');
+    a.bind(top);
+    body();
+    a.dbnz(n, top);
+  };
+  a.bind(takePixels);
+  a.ld(x, 0, V.p, 2, false);
+  a.li(y, lay.at('cur.u'));
+  a.li(s3, spec.pixels);
+  countDown(s3, () => {
+    a.ld(t, x, 0, 1, false);
+    a.st(t, y, 0, 1);
+    a.add(x, x, imm(1));
+    a.add(y, y, imm(1));
+  });
+  a.st(x, 0, V.p, 2);
+  a.ret();
+  // getn: ed ← the ec ≥ 1 bytes at word address ed, little-endian; putn: the ec ≥ 1 low bytes of ed through putb
+  a.bind(getn);
+  a.add(s2, ed, ec);
+  a.li(ed, 0);
+  countDown(ec, () => {
+    a.sub(s2, s2, imm(1));
+    a.shl(ed, ed, imm(8));
+    a.ld(s1, s2, 0, 1, false);
+    a.or(ed, ed, s1);
+  });
+  a.ret();
+  a.bind(putn);
+  countDown(ec, () => {
+    a.and(b, ed, imm(0xff));
+    a.call(putb);
+    a.shr(ed, ed, imm(8), 'floor');
+  });
+  a.ret();
   a.bind(respEnd);
   a.shr(b, c, imm(8), 'floor');
   a.send(b);
@@ -721,7 +764,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
       a.call(mix);
       a.mov(s2, x); // h2 of layer l
       a.li(kq, 0);
-      a.loop(cfg.lanes, () => {
+      a.li(s3, cfg.lanes);
+      countDown(s3, () => {
         a.add(kq, kq, imm(0x27d4eb2f));
         a.and(kq, kq, imm(M32));
         a.xor(x, s2, kq);
@@ -759,12 +803,13 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
 
   // reset: weights 0, lanes seeded with 0, the window cleared, saturation counters and steps 0
   a.bind(doReset);
-  a.with(1, (p) => {
+  {
     const zero = (at: number, n: number): void => {
-      a.li(p, at);
-      a.loop(n, () => {
-        a.st(0, p, 0, 1);
-        a.add(p, p, imm(1));
+      a.li(x, at);
+      a.li(s3, n);
+      countDown(s3, () => {
+        a.st(0, x, 0, 1);
+        a.add(x, x, imm(1));
       });
     };
     // the parameters are one run of SPRAM (chipLayout: params.0 …, out.W, out.b)
@@ -774,13 +819,13 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     zero(lo, hi - lo);
     zero(satBase, satWords);
     a.st(0, 0, V.steps, 4);
-  });
+  }
   a.li(b, 0);
   a.call(seedLanes);
   a.call(step.entry.clear);
   a.ret();
 
-  sections.push({ name: 'protocol', from, to: a.here, romWords: romImgs.reduce((s, r) => s + r.words.length, 0) });
+  cut('subroutines', romImgs.reduce((n, r) => n + r.words.length, 0));
   const program = a.finish();
   const images = [...step.images, ...romImgs.map((r) => ({ name: r.name, at: R[r.name], words: r.words }))];
   return { program, layout: lay, entry: { serve }, images, satBase, spec, sections };
