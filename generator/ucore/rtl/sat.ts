@@ -13,22 +13,24 @@
  *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
  *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
  *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
- * Latency: 3: the inputs held for 3 cycles give y and the flags in the third cycle after the first (the core
+ * Latency: 4: the inputs held for 4 cycles give y and the flags in the fourth cycle after the first (the core
  *          holds its operands until it takes the result, so the unit keeps no copy of a, lo or hi).
  *
  * sat's bounds: with n = w − 1 (signed) or w (unsigned), hi = 2^n − 1 (n ones) and lo = ~hi (signed) or 0.
- * lone finds the leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and
- * the top chunk holding a one in stage 2. Stage 1 also decodes the bounds, stage 2 compares (in 16-bit chunks:
- * common.ts), stage 3 combines the chunks' verdicts and clamps: on the UP5K (about 3 ns a LUT level with its
- * routing) a 16-bit carry chain, the verdicts combined and a 3-way multiplexer do not fit one 48 MHz cycle.
+ * Stage 1 registers the bounds inverted (~hi, ~lo: sat's decoded from w, satr's taken), so that each comparison
+ * is the carry out of one sum of a and a register, a carry chain with no logic before it (the signed order as
+ * the unsigned one with bit 63 flipped): a > hi exactly when a + ~hi carries out, a < lo when a + ~lo + 1 does
+ * not. Stage 2 sums the low 32 bits and registers their carries, stage 3 the high 32 bits with them (a 64-bit
+ * chain is longer than a 48 MHz cycle on the UP5K) and registers the verdicts, stage 4 clamps. lone finds the
+ * leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and the top chunk
+ * holding a one in stage 2.
  *
  * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5), lone sint(6)) serves the comparison of datapath
  * widths.
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
-import { byChunks, chunkCompares } from './common.js';
 
-export const SAT_LATENCY = 3;
+export const SAT_LATENCY = 4;
 
 /**
  * Module `ucore_sat` (`ucore_sat<xlen>` for a datapath other than 64 bits: xlen 32 or 64; w then log2(xlen) bits,
@@ -53,30 +55,32 @@ export function satUnit(xlen = 64): Module {
   const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(xlen - 1, 1)), t));
   const hiW = ones.asSigned();
   const loW = mux(signed, ones.not(), constant(0, uint(xlen))).asSigned();
-  const hi1 = m.pipe('hi_q', mux(range, hi, hiW), { reset: null });
-  const lo1 = m.pipe('lo_q', mux(range, lo, loW), { reset: null });
+  const nhi = m.pipe('not_hi_q', mux(range, hi, hiW).asUnsigned().not(), { reset: null });
+  const nlo = m.pipe('not_lo_q', mux(range, lo, loW).asUnsigned().not(), { reset: null });
   const au = a.asUnsigned();
   const ones16 = Array.from({ length: chunks }, (_, c) => leadingOne(au.slice(16 * c + 15, 16 * c)));
   const nz1 = m.pipe('nz_q', cat(...ones16.map((c) => c.any).reverse()), { reset: null });
   const idx1 = m.pipe('idx_q', cat(...ones16.map((c) => c.index).reverse()), { reset: null });
 
-  // stage 2: the comparisons chunk by chunk (common.ts); the chunk of the leading one
-  const cHi = chunkCompares(a, hi1);
-  const cLo = chunkCompares(a, lo1);
-  const gtHi = m.pipe('gt_hi_q', cHi.gt, { reset: null });
-  const eqHi = m.pipe('eq_hi_q', cHi.eq, { reset: null });
-  const ltLo = m.pipe('lt_lo_q', cLo.lt, { reset: null });
-  const eqLo = m.pipe('eq_lo_q', cLo.eq, { reset: null });
+  // stages 2 and 3: the carries of a + ~hi and a + ~lo + 1, the low halves' then the high halves' (bit 63 flipped)
+  const h = xlen / 2;
+  const flip = (x: Expr): Expr => cat(x.msb().not(), x.slice(h - 2, 0));
+  const carryOut = (x: Expr, y: Expr, cin: Expr): Expr => x.zext(h + 1).addWrap(y.zext(h + 1)).addWrap(cin.zext(h + 1)).bit(h);
+  const low = (x: Expr): Expr => x.slice(h - 1, 0);
+  const high = (x: Expr): Expr => flip(x.slice(xlen - 1, h));
+  const one = constant(1, uint(1));
+  const cHi = m.pipe('carry_hi_q', carryOut(low(au), low(nhi), constant(0, uint(1))), { reset: null });
+  const cLo = m.pipe('carry_lo_q', carryOut(low(au), low(nlo), one), { reset: null });
+  const over = m.pipe('over_q', carryOut(high(au), high(nhi), cHi), { reset: null });
+  const under = m.pipe('under_q', carryOut(high(au), high(nlo), cLo).not(), { reset: null });
   const top = pickTop(nz1, idx1, chunks);
   const none = a.msb().or(top.any.not());
   const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
-  // stage 3: the verdicts and the clamp
-  const over = m.wire('over', byChunks(gtHi, eqHi));
-  const under = m.wire('under', byChunks(ltLo, eqLo));
-  m.output('y', m.pipe('y_q', mux(over, hi1, mux(under, lo1, a)), { reset: 0 }));
-  m.output('sat_hi', m.pipe('sat_hi_q', over, { reset: 0 }));
-  m.output('sat_lo', m.pipe('sat_lo_q', under.and(over.not()), { reset: 0 }));
+  // stage 4: the clamp (the flags and lone already final: the inputs are held)
+  m.output('y', m.pipe('y_q', mux(over, nhi.not(), mux(under, nlo.not(), au)).asSigned(), { reset: 0 }));
+  m.output('sat_hi', over);
+  m.output('sat_lo', under.and(over.not()));
   m.output('lone', m.pipe('lone_q', lone2, { reset: 0 }));
   return m.build();
 }
