@@ -142,6 +142,65 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     expect(errorsSeen.size).toBe(7);
   }, 120_000);
 
+  it('a random stream of 160 frames, a third of them damaged, cut or behind garbage: answered byte for byte as the references', async () => {
+    const cfg = ICE();
+    const link = new UcoreTransport(cfg);
+    const model = new ChipModel(cfg);
+    const spec = link.serving.spec;
+    const fe = new FrontEndModel(spec, identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES), (op, p) => model.command(op, p));
+    const rnd = new Rand(2027);
+    const bytes = (n: number): number[] => Array.from({ length: n }, () => rnd.int(0, 255));
+    const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
+    /** a payload of cs: mostly valid (fields in range), else of a random length or with a field anywhere */
+    const payload = (c: (typeof spec.commands)[number]): number[] => {
+      const valid = rnd.int(0, 9) < 7;
+      if (!valid && rnd.int(0, 1) === 0) return bytes(rnd.int(0, Math.min(40, spec.maxPayload)));
+      const k = c.record === 0 ? 0 : rnd.int(c.minRecords, Math.min(c.maxRecords, c.record > 100 ? 2 : 12));
+      const p = bytes(c.header + k * c.record);
+      for (const f of c.fields) {
+        const v = valid ? rnd.int(f.min, Math.min(f.max, f.name === 'offset' || f.name === 'count' ? 30 : f.max)) : rnd.int(0, 2 ** (8 * f.bytes) - 1);
+        if (f.in === 'header') p.splice(f.offset, f.bytes, ...le(v, f.bytes));
+        else for (let r = c.header; r < p.length; r += c.record) p[r + f.offset] = valid ? rnd.int(f.min, f.max) : v & 0xff;
+      }
+      if (c.name === 'SET_PARAMS' && valid) p.splice(0, 4, cfg.numeric.lr.hiddenShift, cfg.numeric.lr.hiddenMul, cfg.numeric.lr.outShift, cfg.numeric.lr.outMul);
+      // LFSR states nonzero (a zero state is where the core and the reference differ: the test below)
+      if (c.name === 'LOAD_LFSR') for (let r = c.header; r < p.length; r += c.record) p[r] |= 1;
+      return p;
+    };
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 160; i++) {
+      const c = rnd.int(0, 19) === 0 ? undefined : spec.commands[rnd.int(0, spec.commands.length - 1)];
+      let f = Array.from(encodeFrame(c?.code ?? rnd.int(0x41, 0x7f), i & 0xff, c ? payload(c) : bytes(rnd.int(0, 6))));
+      const m = rnd.int(0, 11);
+      let idle = false;
+      if (m === 0) f[rnd.int(0, f.length - 1)] ^= 1 << rnd.int(0, 7);
+      else if (m === 1) {
+        f = f.slice(0, rnd.int(1, f.length - 1));
+        idle = true;
+      } else if (m === 2) f = [...bytes(rnd.int(1, 5)), 0xa5, ...f];
+      else if (m === 3) idle = true;
+      const before = fe.out.length;
+      fe.feedAll(f);
+      await link.write(Uint8Array.from(f));
+      if (idle) {
+        fe.timeout();
+        link.idle();
+      }
+      if (fe.resets > 0) {
+        fe.resets = 0;
+        model.reset();
+      }
+      const want = fe.out.slice(before);
+      expect(Array.from(await link.read(1, 0)), `frame ${i} (${c?.name ?? 'unknown'}, mutation ${m})`).toEqual(want);
+      const kind = want.length === 0 ? 'none' : want[2] === 0xff ? `error ${want[7]}` : 'response';
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    // the stream reached every error the front end gives and many responses
+    for (const code of [ERRORS.HEADER_CRC, ERRORS.UNKNOWN_OPCODE, ERRORS.BAD_LENGTH, ERRORS.BAD_CRC, ERRORS.TRUNCATED, ERRORS.OUT_OF_RANGE]) expect(kinds.get(`error ${code}`), `error ${code}`).toBeGreaterThan(0);
+    expect(kinds.get('response')).toBeGreaterThan(60);
+    console.log(`[ucore-link] random stream: ${JSON.stringify(Object.fromEntries(kinds))}`);
+  }, 120_000);
+
   it('the serving program in its binary form: decode(encode) is the code, and it fits the ROM of 4,096 addresses', () => {
     const { program } = new UcoreTransport(ICE()).serving;
     expect(decode(encode(program))).toEqual(program.code);
