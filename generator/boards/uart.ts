@@ -18,7 +18,8 @@
  *
  * uart({clocksPerBit, fifoDepth})   module uart_d<D>_f<depth>
  *   rx, tx pins; m_axis_rx (received bytes, through a fifoDepth-byte receive FIFO), s_axis_tx (bytes to
- *   send); frame_errors[16], overruns[16] (counts, wrap, cleared by rst).
+ *   send); frame_errors[16], overruns[16] (counts, wrap, cleared by rst); rx_byte (a 1-cycle pulse per byte
+ *   received, kept or lost).
  *   Back-pressure: the line cannot be paused, so the receive FIFO absorbs what the core does not take; a
  *   byte that arrives with the FIFO full is lost and counted in `overruns`. The window the host must
  *   respect: at most fifoDepth bytes sent and not yet answered (the Client's `window`; the uart engine
@@ -207,5 +208,7 @@ export function uart(o: UartOptions): Module {
   });
   m.output('frame_errors', fe);
   m.output('overruns', ov);
+  // a byte arrived (kept or lost): the board's idle timer restarts on it
+  m.output('rx_byte', r.out('valid'));
   return m.build();
 }

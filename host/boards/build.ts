@@ -20,12 +20,14 @@ import { emitDesign } from '../../generator/emit/index.js';
 import { boardCore, boardShell } from '../../generator/boards/top.js';
 import { chipCore, coreTop } from '../../generator/boards/core.js';
 import { uartDivisor } from '../../generator/boards/uart.js';
-import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
+import { DEFAULT_TIMEOUT_CYCLES, FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
 import { gramPad } from '../../generator/units/gram.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
 import type { Board } from './board.js';
-import { checkFit, fitReport, type FitReport } from './fit.js';
+import { checkFit, fitReport, refuseShort, type FitReport } from './fit.js';
+import { ucoreCyclesPerSample, ucoreDesign, ucoreFinished, ucoreFitReport } from './ucore.js';
+import { encode } from '../../generator/ucore/encode.js';
 import { XILINX_PREPARE } from '../../generator/tools/index.js';
 
 export interface BuildOptions {
@@ -45,11 +47,25 @@ export interface BuildOptions {
   seeds?: number;
   /** the core behind the UART (default coreTop(cfg)); any module with the byte ports s_axis_in / m_axis_out */
   core?: Module;
+  /**
+   * chip: the parallel chip (default); ucore: the UP5K engine, its core running the config's step program
+   * (host/boards/ucore.ts)
+   */
+  engine?: Engine;
+  /** ucore: cycles without a received byte before a waiting recv gets 256 (default DEFAULT_TIMEOUT_CYCLES) */
+  idleCycles?: number;
+  /** ucore: MNIST samples the cycles per step are measured on (default 8) */
+  cycleSamples?: number;
   log?: (line: string) => void;
 }
 
+export type Engine = 'chip' | 'ucore';
+
 export interface BuildReport {
   board: string;
+  engine: Engine;
+  /** ucore: the program's size and the entry the board starts the core at (serve: the protocol loop) */
+  program: { instructions: number; pool: number; entry: string; entryAt: number } | null;
   config: string;
   configHash: string;
   core: string;
@@ -62,6 +78,8 @@ export interface BuildReport {
   fmaxMHz: number | null;
   /** Fmax ≥ the core clock (null: no place and route) */
   timingMet: boolean | null;
+  /** why there is no bitstream: the part's resources synthesis or placement found short (utilization has them) */
+  unplaced: string | null;
   /** iCE40: the nextpnr seed of the packed placement and the Fmax of every seed tried */
   placement: { seed: number; fmaxBySeed: number[] } | null;
   cyclesPerSample: number;
@@ -175,6 +193,17 @@ export function parseYosysStat(log: string): Record<string, number> {
   return cells;
 }
 
+/** The design needs more of the part than it has, after synthesis or in placement: what, as a utilization. */
+export class PlaceError extends Error {
+  constructor(
+    message: string,
+    readonly utilization: Record<string, { used: number; available: number }>,
+  ) {
+    super(message);
+    this.name = 'PlaceError';
+  }
+}
+
 /**
  * The logic Yosys made against the board's logic cells (one LUT4 and one flip-flop each; a carry rides in the
  * LUT's cell): more LUTs or more flip-flops than cells cannot be placed, so the build stops here, before
@@ -185,9 +214,10 @@ export function checkIce40Logic(cells: Record<string, number>, board: Board, log
   const ffs = Object.entries(cells).reduce((a, [k, v]) => a + (/^SB_DFF/.test(k) ? v : 0), 0);
   const lc = board.resources.logic.count;
   if (luts <= lc && ffs <= lc) return;
-  throw new Error(
+  throw new PlaceError(
     `build: the design needs ${luts} SB_LUT4 and ${ffs} flip-flops after synth_ice40 (log: ${log}); ${board.name} has ${lc} logic cells ` +
       `(one LUT4 + one flip-flop each), so it cannot be placed. Fewer or narrower units, fewer lanes, or a larger part.`,
+    { SB_LUT4: { used: luts, available: lc }, 'flip-flops': { used: ffs, available: lc } },
   );
 }
 
@@ -221,6 +251,24 @@ async function run(cmd: string, args: string[], cwd: string, logFile: string): P
   }
 }
 
+const CHIP_CYCLES_SOURCE =
+  "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, a record's way through the front end, the K_X chain (the K_X row's Gram passes, then the modulator calls, K_Z passes shorter than 2 × Gram columns padded) and, over two steps, the output step and the next K_X row; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)";
+
+/**
+ * nextpnr-ice40; a design it cannot place is an error naming the resources it needs beyond the part's (from
+ * its utilisation report), or nextpnr's own last lines.
+ */
+async function placeIce40(board: Board, args: string[], out: string, logFile: string): Promise<string> {
+  try {
+    return await run('nextpnr-ice40', args, out, logFile);
+  } catch (e) {
+    const { utilization } = parseNextpnr(readFileSync(logFile, 'utf8'));
+    const short = Object.entries(utilization).filter(([, u]) => u.used > u.available);
+    if (short.length === 0) throw e;
+    throw new PlaceError(`build: nextpnr cannot place the design on ${board.name}: it needs ${short.map(([k, u]) => `${u.used} ${k} (${board.name} has ${u.available})`).join(', ')} (log: ${logFile})`, utilization);
+  }
+}
+
 export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const { board, cfg } = o;
   const log = o.log ?? (() => {});
@@ -230,13 +278,36 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const coreMHz = o.coreMHz ?? (board.family === 'ice40' ? 48 : 100);
   const baud = o.baud ?? board.uart.defaultBaud;
   if (baud > board.uart.maxBaud) throw new Error(`build: ${baud} baud is more than ${board.name}'s ${board.uart.bridge} carries (${board.uart.maxBaud})`);
-  const core = o.core ?? coreTop(cfg);
+  const engine = o.engine ?? 'chip';
   // the fit check walks exactly what is built: the board core (UART, FIFO and the core)
-  const shellProbe = boardShell(board, coreMHz, cfg);
+  const shellProbe = boardShell(board, coreMHz, cfg, engine === 'ucore' ? 'ucore_board_core' : 'board_core');
   const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
-  const bc = boardCore(cfg, { clocksPerBit: D, fifoDepth: o.fifoDepth ?? board.uart.rxFifoBytes }, core);
-  const fit: FitReport = checkFit(cfg, board, [bc]);
-  const finished = fitReport(cfg, board, [bc, ...chipCore(cfg).slice(1)]);
+  const uartOpts = { clocksPerBit: D, fifoDepth: o.fifoDepth ?? board.uart.rxFifoBytes };
+  let bc: Module;
+  let fit: FitReport;
+  let finished: FitReport;
+  let cps: number;
+  let cpsSource: string;
+  let program: BuildReport['program'] = null;
+  let coreName: string;
+  if (engine === 'ucore') {
+    const d = ucoreDesign(cfg, board, { ...uartOpts, idleCycles: o.idleCycles ?? DEFAULT_TIMEOUT_CYCLES });
+    bc = d.module;
+    coreName = 'ucore_core';
+    fit = refuseShort(ucoreFitReport(cfg, board, [bc]), board);
+    finished = ucoreFitReport(cfg, board, ucoreFinished(cfg, bc));
+    program = { instructions: d.program.program.code.length, pool: encode(d.program.program).pool.length, entry: d.entry.name, entryAt: d.entry.at };
+    cps = ucoreCyclesPerSample(cfg, d.program, o.cycleSamples);
+    cpsSource = `a full-window training step of the step program on the instruction-set simulator with the RTL's timing (core.ts coreCycles, vector.ts vectorCycles): the mean over the first ${o.cycleSamples ?? 8} MNIST samples' full-window steps (bench/ucore-step.ts --timing core)`;
+  } else {
+    const core = o.core ?? coreTop(cfg);
+    coreName = core.name;
+    bc = boardCore(cfg, uartOpts, core);
+    fit = checkFit(cfg, board, [bc]);
+    finished = fitReport(cfg, board, [bc, ...chipCore(cfg).slice(1)]);
+    cps = cyclesPerSample(cfg);
+    cpsSource = CHIP_CYCLES_SOURCE;
+  }
   log(`fit: ${fit.lines.map((l) => `${l.resource} ${l.needed}/${l.available}`).join(', ')}`);
   const files: string[] = [];
   const write = (path: string, text: string) => {
@@ -244,7 +315,8 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     files.push(relative(out, path));
   };
   const design = emitDesign(bc);
-  for (const f of design.files) if (f.name.endsWith('.v')) write(join(rtl, f.name), f.content);
+  // the Verilog and the memories' initial contents ($readmemh files, read from the folder synthesis runs in)
+  for (const f of design.files) if (f.name.endsWith('.v') || f.name.endsWith('.hex')) write(join(rtl, f.name), f.content);
   write(join(rtl, `${shellProbe.name}.v`), shellProbe.verilog);
   const vFiles = files.filter((f) => f.endsWith('.v')).map((f) => join(out, f));
   const constraints = join(out, board.constraints);
@@ -253,41 +325,49 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const utilization: BuildReport['utilization'] = {};
   let fmaxMHz: number | null = null;
   let placement: BuildReport['placement'] = null;
+  let unplaced: string | null = null;
   if (!o.noTools) {
     if (board.family === 'ice40') {
-      const json = join(out, `${shellProbe.name}.json`);
-      log('yosys synth_ice40 …');
-      await run('yosys', ['-q', '-l', join(out, 'yosys.log'), '-p', `read_verilog ${vFiles.join(' ')}; synth_ice40 -dsp -top ${shellProbe.name} -json ${json}; stat`], out, join(out, 'yosys.stdout'));
-      files.push('yosys.log');
-      checkIce40Logic(parseYosysStat(readFileSync(join(out, 'yosys.log'), 'utf8')), board, join(out, 'yosys.log'));
-      log(`nextpnr-ice40 --${board.part} --package ${board.package} --freq ${coreMHz} …`);
-      const asc = join(out, `${shellProbe.name}.asc`);
-      const seeds = o.seeds ?? 8;
-      if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`build: seeds must be an integer ≥ 1, got ${seeds}`);
-      const fmaxBySeed: number[] = [];
-      let best = { seed: 0, fmax: -1 };
-      for (let seed = 1; seed <= seeds; seed++) {
-        const tryAsc = join(out, `${shellProbe.name}.seed${seed}.asc`);
-        const plog = await run('nextpnr-ice40', [`--${board.part}`, '--package', board.package, '--pcf', constraints, '--json', json, '--asc', tryAsc, '--freq', String(shellProbe.coreMHz), '--seed', String(seed), '--timing-allow-fail'], out, join(out, `nextpnr.seed${seed}.log`));
-        const p = parseNextpnr(plog);
-        const f = p.fmaxMHz ?? 0;
-        fmaxBySeed.push(f);
-        log(`nextpnr seed ${seed}: Fmax ${f} MHz`);
-        if (f > best.fmax) {
-          best = { seed, fmax: f };
-          Object.assign(utilization, p.utilization);
-          fmaxMHz = p.fmaxMHz;
-          renameSync(tryAsc, asc);
-          copyFileSync(join(out, `nextpnr.seed${seed}.log`), join(out, 'nextpnr.log'));
-        } else rmSync(tryAsc, { force: true });
-        rmSync(join(out, `nextpnr.seed${seed}.log`), { force: true });
-        if (f >= shellProbe.coreMHz) break;
+      try {
+        const json = join(out, `${shellProbe.name}.json`);
+        log('yosys synth_ice40 …');
+        await run('yosys', ['-q', '-l', join(out, 'yosys.log'), '-p', `read_verilog ${vFiles.join(' ')}; synth_ice40 -dsp -top ${shellProbe.name} -json ${json}; stat`], rtl, join(out, 'yosys.stdout'));
+        files.push('yosys.log');
+        checkIce40Logic(parseYosysStat(readFileSync(join(out, 'yosys.log'), 'utf8')), board, join(out, 'yosys.log'));
+        log(`nextpnr-ice40 --${board.part} --package ${board.package} --freq ${coreMHz} …`);
+        const asc = join(out, `${shellProbe.name}.asc`);
+        const seeds = o.seeds ?? 8;
+        if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`build: seeds must be an integer ≥ 1, got ${seeds}`);
+        const fmaxBySeed: number[] = [];
+        let best = { seed: 0, fmax: -1 };
+        for (let seed = 1; seed <= seeds; seed++) {
+          const tryAsc = join(out, `${shellProbe.name}.seed${seed}.asc`);
+          const plog = await placeIce40(board, [`--${board.part}`, '--package', board.package, '--pcf', constraints, '--json', json, '--asc', tryAsc, '--freq', String(shellProbe.coreMHz), '--seed', String(seed), '--timing-allow-fail'], out, join(out, `nextpnr.seed${seed}.log`));
+          const p = parseNextpnr(plog);
+          const f = p.fmaxMHz ?? 0;
+          fmaxBySeed.push(f);
+          log(`nextpnr seed ${seed}: Fmax ${f} MHz`);
+          if (f > best.fmax) {
+            best = { seed, fmax: f };
+            Object.assign(utilization, p.utilization);
+            fmaxMHz = p.fmaxMHz;
+            renameSync(tryAsc, asc);
+            copyFileSync(join(out, `nextpnr.seed${seed}.log`), join(out, 'nextpnr.log'));
+          } else rmSync(tryAsc, { force: true });
+          rmSync(join(out, `nextpnr.seed${seed}.log`), { force: true });
+          if (f >= shellProbe.coreMHz) break;
+        }
+        placement = { seed: best.seed, fmaxBySeed };
+        files.push('nextpnr.log');
+        const bin = join(out, `${shellProbe.name}.bin`);
+        await run('icepack', [asc, bin], out, join(out, 'icepack.log'));
+        files.push(relative(out, bin));
+      } catch (e) {
+        // the design does not fit the part after synthesis or placement: the report says why, no bitstream
+        if (!(e instanceof PlaceError)) throw e;
+        unplaced = e.message;
+        Object.assign(utilization, e.utilization);
       }
-      placement = { seed: best.seed, fmaxBySeed };
-      files.push('nextpnr.log');
-      const bin = join(out, `${shellProbe.name}.bin`);
-      await run('icepack', [asc, bin], out, join(out, 'icepack.log'));
-      files.push(relative(out, bin));
     } else {
       log('yosys synth_xilinx …');
       const ylogFile = join(out, 'yosys.log');
@@ -352,16 +432,17 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
 ` : ''}`,
     );
   }
-  const cps = cyclesPerSample(cfg);
   const bps = bytesPerSample(cfg);
   const clock = fmaxMHz !== null ? Math.min(fmaxMHz, shellProbe.coreMHz) : shellProbe.coreMHz;
   const compute = Math.floor((clock * 1e6) / cps);
   const link = Math.floor(baud / 10 / bps);
   return {
     board: board.name,
+    engine,
+    program,
     config: o.configFile ?? 'default',
     configHash: configHash(cfg),
-    core: core.name,
+    core: coreName,
     fits: fit.fits,
     fit: fit.lines.map(({ resource, needed, available }) => ({ resource, needed, available })),
     fitFinished: { fits: finished.fits, lines: finished.lines.map(({ resource, needed, available }) => ({ resource, needed, available })) },
@@ -369,9 +450,10 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
     baud,
     fmaxMHz,
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
+    unplaced,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, a record's way through the front end, the K_X chain (the K_X row's Gram passes, then the modulator calls, K_Z passes shorter than 2 × Gram columns padded) and, over two steps, the output step and the next K_X row; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)",
+    cyclesPerSampleSource: cpsSource,
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,

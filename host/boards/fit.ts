@@ -418,7 +418,11 @@ export class FitError extends Error {
 
 /** The report, or a FitError naming every short resource: needed, available, what to change. */
 export function checkFit(cfg: ChipConfig, board: Board, top?: Module[]): FitReport {
-  const r = fitReport(cfg, board, top);
+  return refuseShort(fitReport(cfg, board, top), board);
+}
+
+/** `r` when it fits, else a FitError naming every short resource. */
+export function refuseShort(r: FitReport, board: Board): FitReport {
   if (r.fits) return r;
   const bad = r.lines.filter((l) => !l.ok).map((l) => `${l.resource}: needs ${l.needed}, ${board.name} has ${l.available}. ${l.advice}`);
   throw new FitError(`config does not fit ${board.title}:\n  ${bad.join('\n  ')}`, r);

@@ -1,15 +1,21 @@
 /**
- * `ibhebb build --board icebreaker|arty-a7-100t [--config FILE] --out DIR --json FILE`: fit check, board
- * top, and the board's flow (host/boards/build.ts). A config that does not fit stops before any tool runs.
- * `--core frontend` builds the board top around the stream front end alone (it answers IDENTIFY, ECHO,
+ * `ibhebb build --board icebreaker|arty-a7-100t [--engine ucore|chip] [--config FILE] --out DIR --json FILE`: fit
+ * check, board top, and the board's flow (host/boards/build.ts). A config that does not fit stops before any tool
+ * runs. The engine: ucore (the UP5K engine: one core running the step program, host/boards/ucore.ts; the default
+ * on iCE40 boards, with the board's chip.json as the default config) or chip (the parallel chip; the default on
+ * the others, with the default configuration). Exit codes: 2 refused (usage, fit check), 3 timing not met, 4 the
+ * ucore program has no serve entry, 5 the design does not fit the part after synthesis or in placement (no
+ * bitstream; the report says what is short). `--core frontend` (chip engine) builds the board top around the stream front end alone (it answers IDENTIFY, ECHO,
  * LINK_STATUS and RESET itself): the link's own resources and Fmax.
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { loadChip } from '../chip/config.js';
 import { DEFAULT_CHIP } from '../../generator/config.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { boardNames, loadBoard } from '../boards/board.js';
-import { buildBoard } from '../boards/build.js';
+import { buildBoard, type Engine } from '../boards/build.js';
 import { UsageError } from './options.js';
 import { frontend } from '../../generator/units/frontend.js';
 
@@ -17,15 +23,16 @@ export function buildCommand(): Command {
   return new Command('build')
     .description('fit-check a configuration against a board, generate the board top and run the FPGA flow')
     .requiredOption('--board <name>', `board (${boardNames().join(', ')})`)
-    .option('--config <file>', 'chip configuration (JSON); default: the default configuration')
+    .option('--engine <name>', 'ucore (the UP5K engine: one core running the step program) or chip (the parallel chip); default: ucore on iCE40 boards, chip on the others')
+    .option('--config <file>', "chip configuration (JSON); default: the board's chip.json for the ucore engine, the default configuration for the chip")
     .option('--out <dir>', 'output folder', 'build/board')
     .option('--json <file>', 'write the report (utilization, Fmax, projected samples/s) as JSON')
     .option('--baud <n>', 'UART baud rate (default: the board’s defaultBaud)')
     .option('--mhz <f>', 'core clock target in MHz (default: 48 on iCE40, 100 on Xilinx)')
     .option('--fit-only', 'stop after the fit check and the generated Verilog')
-    .option('--core <name>', 'the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
+    .option('--core <name>', 'chip engine: the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
     .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
-    .action(async (o: { board: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; core: string; seeds: string }) => {
+    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; core: string; seeds: string }) => {
       const num = (v: string | undefined, what: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -33,15 +40,21 @@ export function buildCommand(): Command {
         return n;
       };
       const board = loadBoard(o.board);
-      const cfg = o.config ? loadChip(o.config) : DEFAULT_CHIP;
+      const engine = (o.engine ?? (board.family === 'ice40' ? 'ucore' : 'chip')) as Engine;
+      if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
       if (o.core !== 'chip' && o.core !== 'frontend') throw new UsageError(`--core must be chip or frontend, got '${o.core}'`);
+      if (engine === 'ucore' && o.core !== 'chip') throw new UsageError('--core frontend is a core of the chip engine (--engine chip)');
+      const boardConfig = join(board.dir, 'chip.json');
+      const configFile = o.config ?? (engine === 'ucore' && existsSync(boardConfig) ? boardConfig : undefined);
+      const cfg = configFile ? loadChip(configFile) : DEFAULT_CHIP;
       const seeds = Number(o.seeds);
       if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be an integer ≥ 1, got '${o.seeds}'`);
       const t0 = Date.now();
       const r = await buildBoard({
         board,
         cfg,
-        configFile: o.config ?? null,
+        configFile: configFile ?? null,
+        engine,
         out: o.out,
         baud: num(o.baud, 'baud'),
         coreMHz: num(o.mhz, 'mhz'),
@@ -53,14 +66,23 @@ export function buildCommand(): Command {
       const u = Object.entries(r.utilization).map(([k, v]) => `${k} ${v.used}/${v.available ?? '?'}`);
       const s = r.projectedSamplesPerSecond;
       process.stdout.write(
-        `${board.title}: core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? 'n/a (no place and route)'}${r.fmaxMHz ? ' MHz' : ''}${r.placement ? ` (nextpnr seed ${r.placement.seed}; seeds tried: ${r.placement.fmaxBySeed.join(', ')} MHz)` : ''}\n` +
+        `${board.title}: ${r.engine} engine, core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? (r.unplaced ? 'n/a (not placed)' : 'n/a (no place and route)')}${r.fmaxMHz ? ' MHz' : ''}${r.placement ? ` (nextpnr seed ${r.placement.seed}; seeds tried: ${r.placement.fmaxBySeed.join(', ')} MHz)` : ''}\n` +
+          (r.program ? `program: ${r.program.instructions} instructions, ${r.program.pool} pool entries; the core starts at its ${r.program.entry} entry (${r.program.entryAt})\n` : '') +
           (u.length ? `utilization: ${u.join(', ')}\n` : '') +
           `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +
           `files in ${o.out}: ${r.files.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
       if (!r.fitFinished.fits) {
         const short = r.fitFinished.lines.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);
-        process.stderr.write(`ibhebb build: note: with the units the chip top does not wire yet, the finished design would need ${short.join(', ')}\n`);
+        process.stderr.write(`ibhebb build: note: with the units the ${r.engine === 'ucore' ? 'core' : 'chip top'} does not wire yet, the finished design would need ${short.join(', ')}\n`);
+      }
+      if (r.program && r.program.entry !== 'serve') {
+        process.stderr.write(`ibhebb build: the step program has no serve entry (the host protocol loop) yet: the bitstream starts the core at its ${r.program.entry} entry and does not answer the host\n`);
+        if (!o.fitOnly) process.exitCode = 4;
+      }
+      if (r.unplaced) {
+        process.stderr.write(`ibhebb ${r.unplaced}; no bitstream\n`);
+        process.exitCode = 5;
       }
       if (r.timingMet === false) {
         process.stderr.write(`ibhebb build: timing NOT met: Fmax ${r.fmaxMHz} MHz < the ${r.coreMHz.toFixed(2)} MHz core clock; the bitstream would misbehave: rebuild with --mhz ${Math.floor(r.fmaxMHz ?? 0)} or less\n`);

@@ -12,8 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, loadChipConfig, type ChipConfig } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
-import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat } from '../../host/boards/build.js';
+import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat, PlaceError } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
+import { serveEntry, ucoreCyclesPerSample, ucoreProgram } from '../../host/boards/ucore.js';
+import { encode } from '../../generator/ucore/encode.js';
 
 /** Vivado's commands as stubs for a dry run of the project script in tclsh. */
 const STUB = join(dirname(fileURLToPath(import.meta.url)), 'vivado-stub.tcl');
@@ -100,6 +102,16 @@ describe('build: refusal', () => {
     expect(() => checkIce40Logic({ SB_LUT4: 5280, SB_DFFE: 3000, SB_DFFSR: 2280, SB_CARRY: 900 }, ice, 'y.log')).not.toThrow();
     expect(() => checkIce40Logic({ SB_LUT4: 13916, SB_DFFESR: 4712, SB_DFF: 566 }, ice, 'y.log')).toThrow(/needs 13916 SB_LUT4 and 5278 flip-flops .*icebreaker has 5280 logic cells/);
     expect(() => checkIce40Logic({ SB_LUT4: 100, SB_DFFE: 5000, SB_DFF: 281 }, ice, 'y.log')).toThrow(/5281 flip-flops/);
+    // the counts as a utilization for the report (build's `unplaced`: no bitstream)
+    const e = (() => {
+      try {
+        checkIce40Logic({ SB_LUT4: 6000, SB_DFF: 10 }, ice, 'y.log');
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(e).toBeInstanceOf(PlaceError);
+    expect((e as PlaceError).utilization).toEqual({ SB_LUT4: { used: 6000, available: 5280 }, 'flip-flops': { used: 10, available: 5280 } });
   });
 
   it('refuses the default chip on the iCEBreaker before any tool runs', async () => {
@@ -190,7 +202,86 @@ describe('build: the flows on a tiny design', () => {
   }, 600_000);
 });
 
+describe('build: the ucore engine (the UP5K engine)', () => {
+  const ice = loadBoard('icebreaker');
+  const cfg = loadChipConfig(join(ice.dir, 'chip.json'));
+
+  it('fit-only on the iCEBreaker: the board core around the core with its step program, counted resources, cycles from the ISS', async () => {
+    const out = tmp();
+    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out, engine: 'ucore', noTools: true });
+    expect(r.engine).toBe('ucore');
+    expect(r.core).toBe('ucore_core');
+    const sp = ucoreProgram(cfg, ice);
+    expect(r.program).toEqual({ instructions: sp.program.code.length, pool: encode(sp.program).pool.length, entry: serveEntry(sp) === null ? 'train' : 'serve', entryAt: serveEntry(sp) ?? sp.entry.train });
+    const need = (rep: typeof r.fit, what: RegExp) => rep.find((l) => what.test(l.resource))!.needed;
+    // all of SPRAM (65,536 16-bit words: four 16K × 16 SB_SPRAM256KA), one SB_MAC16 (the multiply unit), and the
+    // vector unit's on top in the finished design
+    expect(need(r.fit, /SPRAM/)).toBe(4);
+    expect(need(r.fit, /SB_MAC16/)).toBe(1);
+    expect(need(r.fitFinished.lines, /SB_MAC16/)).toBeGreaterThan(1);
+    // the receive FIFO in 512 × 8 block RAMs: 2,048 bytes take two more than the 1,024
+    const small = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, fifoDepth: 2048, cycleSamples: cfg.window });
+    expect(need(small.fit, /block RAM/) - need(r.fit, /block RAM/)).toBe(2);
+    expect(r.fits).toBe(true);
+    // cycles per sample: the full-window steps on the ISS with the core's timing (the one step of `small` within 5 %)
+    expect(r.cyclesPerSample).toBe(ucoreCyclesPerSample(cfg, sp));
+    expect(Math.abs(small.cyclesPerSample / r.cyclesPerSample - 1)).toBeLessThan(0.05);
+    expect(r.projectedSamplesPerSecond.compute).toBe(Math.floor(48e6 / r.cyclesPerSample));
+    expect(r.files).toContain('rtl/ucore_board_core.v');
+    expect(readFileSync(join(out, 'rtl', 'board_icebreaker.v'), 'utf8')).toMatch(/ucore_board_core u_core \(/);
+    expect(existsSync(join(out, 'yosys.log'))).toBe(false);
+  }, 120_000);
+
+  it('refuses before any tool runs: a network whose memory map does not fit, a receive FIFO beyond the block RAM', async () => {
+    const big = { ...cfg, layers: [784, 256, 10] };
+    await expect(buildBoard({ board: ice, cfg: big, configFile: null, out: tmp(), engine: 'ucore' })).rejects.toThrow(/does not fit .*ucore engine: ucore layout: SPRAM needs \d+ words/);
+    const out = tmp();
+    await expect(buildBoard({ board: ice, cfg, configFile: null, out, engine: 'ucore', fifoDepth: 8192 })).rejects.toThrow(FitError);
+    await expect(buildBoard({ board: ice, cfg, configFile: null, out, engine: 'ucore', fifoDepth: 8192 })).rejects.toThrow(/block RAM \(SB_RAM40_4K\): needs \d+, icebreaker has 30\. .*u_uart\.u_fifo/);
+    expect(existsSync(join(out, 'yosys.log'))).toBe(false);
+  }, 120_000);
+
+  it('the CLI: ucore by default on the iCEBreaker with its chip.json, chip on the Arty; --engine checked', async () => {
+    const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ibhebb.js');
+    const run = (args: string[]) => execa('node', [BIN, 'build', ...args], { reject: false, all: true });
+    const json = join(tmp(), 'r.json');
+    const r = await run(['--board', 'icebreaker', '--fit-only', '--out', tmp(), '--json', json]);
+    expect(r.exitCode, r.all).toBe(0);
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as { engine: string; config: string; fits: boolean };
+    expect(rep.engine).toBe('ucore');
+    expect(rep.config).toBe(join(ice.dir, 'chip.json'));
+    expect(rep.fits).toBe(true);
+    const chip = await run(['--board', 'icebreaker', '--engine', 'chip', '--fit-only', '--out', tmp()]);
+    expect(chip.exitCode).toBe(2);
+    expect(chip.all).toMatch(/config does not fit 1BitSquared iCEBreaker/);
+    const bad = await run(['--board', 'icebreaker', '--engine', 'gpu', '--fit-only', '--out', tmp()]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.all).toMatch(/--engine must be ucore or chip, got 'gpu'/);
+  }, 120_000);
+});
+
 describe('board tops: lint', () => {
+  it('board_icebreaker around ucore_board_core (a small core; PLL bypassed as in simulation) is clean under Verilator -Wall and Icarus', async () => {
+    const { boardShell } = await import('../../generator/boards/top.js');
+    const { emitDesign } = await import('../../generator/emit/index.js');
+    const { lintVerilator, parseIcarus } = await import('../../generator/tools/index.js');
+    const { expectLintClean, expectParseClean } = await import('../generator/tool-checks.js');
+    const { Asm } = await import('../../generator/ucore/asm.js');
+    const { EBR_BASE } = await import('../../generator/ucore/encode.js');
+    const { ucoreCore } = await import('../../generator/ucore/rtl/core.js');
+    const { ucoreBoardCore } = await import('../../generator/ucore/rtl/board.js');
+    const a = new Asm();
+    a.recv(1);
+    a.send(1);
+    a.halt();
+    const core = ucoreCore({ image: encode(a.finish()), ebrWords: 256, spramWords: 16, satBase: EBR_BASE, machine: { lanes: 1, lfsr: { width: 16, rbits: 8, leap: 3 } } });
+    const bc = ucoreBoardCore(core, { clocksPerBit: 16, fifoDepth: 64, idleCycles: 1000, entry: 0 });
+    const shell = boardShell(loadBoard('icebreaker'), 48, DEFAULT_CHIP, bc.name);
+    const files = [...emitDesign(bc).files.filter((f) => f.name.endsWith('.v')), { name: `${shell.name}.v`, content: `\`define SIMULATION\n${shell.verilog}` }];
+    expectLintClean(await lintVerilator(files, shell.name));
+    expectParseClean(await parseIcarus(files, shell.name));
+  }, 120_000);
+
   for (const name of ['icebreaker', 'arty-a7-100t']) {
     it(`board_${name.replace(/-/g, '_')} (PLL bypassed as in simulation) and board_core are clean under Verilator -Wall and Icarus`, async () => {
       const { boardCore, boardShell } = await import('../../generator/boards/top.js');
