@@ -1,28 +1,32 @@
 /**
- * The UP5K engine on a board (`ibhebb build --engine ucore`): the step program of a ChipConfig, the core that
- * runs it behind the UART (generator/ucore/rtl/board.ts), its fit check and its cycles per sample.
+ * The UP5K engine on a board (`ibhebb build --engine ucore`): the serving program of a ChipConfig (the host
+ * protocol around the training step), the core that runs it behind the UART (generator/ucore/rtl/board.ts), its
+ * fit check and its cycles per sample.
  *
- *   program   stepProgram (generator/ucore/program/step.ts) on chipLayout: a network whose memory map does not
- *             fit the part is refused there (FitError naming the memory)
+ *   program   protocolProgram (generator/ucore/program/protocol.ts) on chipLayout: a network whose memory map
+ *             does not fit the part is refused there (FitError naming the memory); the board starts the core at
+ *             its entry `serve`
  *   fit       counted from the board core as built (host/boards/fit.ts inventory): block RAM (the program ROM,
  *             the register file, the block-RAM data words, the receive FIFO), SB_MAC16, SPRAM, flip-flops; and
  *             the finished design: with the vector unit when the core does not instantiate it yet
- *   cycles    a training step with the window full, on the instruction-set simulator with the RTL's timing
- *             (core.ts coreCycles; the vector instructions by vector.ts vectorCycles, every memory grant at once):
- *             the mean of the full-window steps of the first `samples` MNIST training samples, as
- *             bench/ucore-step.ts --timing core measures it
+ *   cycles    a training sample as the board serves it: one TRAIN frame of one record (its bytes received, the
+ *             CRCs, the step with the window full, the response), on the instruction-set simulator with the
+ *             RTL's timing (core.ts coreCycles; the vector instructions by vector.ts vectorCycles, every memory
+ *             grant at once) through the ucore-link transport: the mean over MNIST samples after the window filled
  */
 import type { ChipConfig } from '../../generator/config.js';
 import type { Module } from '../../generator/ir/index.js';
-import { stepProgram, type StepProgram } from '../../generator/ucore/program/step.js';
+import { protocolProgram, type ProtocolProgram } from '../../generator/ucore/program/protocol.js';
 import { machineFor } from '../../generator/ucore/program/common.js';
-import { coreCycles, ucoreCoreOf } from '../../generator/ucore/rtl/core.js';
+import { EBR_BASE, encode } from '../../generator/ucore/encode.js';
+import { coreCycles, ucoreCore } from '../../generator/ucore/rtl/core.js';
 import { vectorCycles, vectorUnit } from '../../generator/ucore/rtl/vector.js';
 import { ucoreBoardCore } from '../../generator/ucore/rtl/board.js';
 import type { Instr } from '../../generator/ucore/isa.js';
-import { chipParams, FixedPointEngine, type ChipParams } from '../../sim/golden/fixed/index.js';
-import { loadState, ucoreMachine, writeSample } from '../../sim/ucore/state.js';
+import { chipParams, type ChipParams } from '../../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../chip/config.js';
+import { ChipEngine } from '../chip/engine.js';
+import { UcoreTransport } from '../transport/ucore.js';
 import { loadMnist } from '../data/mnist.js';
 import type { Board } from './board.js';
 import { FitError, inventory, type FitLine, type FitReport } from './fit.js';
@@ -30,26 +34,15 @@ import { FitError, inventory, type FitLine, type FitReport } from './fit.js';
 export interface UcoreDesign {
   /** the board core: UART, FIFO, idle timer, the core with its program */
   module: Module;
-  program: StepProgram;
-  /** the instruction the board starts the core at, and which entry of the program it is */
-  entry: { name: string; at: number };
-}
-
-/** The program's serve entry when it has one (the protocol loop), else null. */
-export function serveEntry(sp: StepProgram): number | null {
-  const e = (sp.entry as Record<string, number | undefined>).serve;
-  return e ?? null;
+  program: ProtocolProgram;
 }
 
 const paramsOf = (cfg: ChipConfig): ChipParams => chipParams(chipTrainConfig(cfg, 0), cfg.numeric);
 
-/** The step program of `cfg`; a network whose memory map does not fit the UP5K is a FitError. */
-export function ucoreProgram(cfg: ChipConfig, board: Board): StepProgram {
-  const P = paramsOf(cfg);
+/** The serving program of `cfg`; a network whose memory map does not fit the UP5K is a FitError. */
+export function ucoreProgram(cfg: ChipConfig, board: Board): ProtocolProgram {
   try {
-    const sp = stepProgram(P, true);
-    sp.layout.checkFits();
-    return sp;
+    return protocolProgram(cfg, paramsOf(cfg));
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const empty: FitReport = { board: board.name, fits: false, lines: [], memories: [], multipliers: [], weightBits: 0, wmBits: 0, lanes: cfg.lanes };
@@ -57,14 +50,16 @@ export function ucoreProgram(cfg: ChipConfig, board: Board): StepProgram {
   }
 }
 
-/** The board core of the UP5K engine for `cfg`: the core with its step program, started at its serve entry. */
+/**
+ * The board core of the UP5K engine for `cfg`: the core with the serving program (its ROM images the block RAM's
+ * initial contents, all of SPRAM), started at `serve`.
+ */
 export function ucoreDesign(cfg: ChipConfig, board: Board, o: { clocksPerBit: number; fifoDepth: number; idleCycles: number }): UcoreDesign {
-  const sp = ucoreProgram(cfg, board);
-  const core = ucoreCoreOf(sp, machineFor(paramsOf(cfg), 0));
-  const serve = serveEntry(sp);
-  // without a serve entry (the protocol program) the core runs the training step from its train entry
-  const entry = serve === null ? { name: 'train', at: sp.entry.train } : { name: 'serve', at: serve };
-  return { module: ucoreBoardCore(core, { ...o, entry: entry.at }), program: sp, entry };
+  const pp = ucoreProgram(cfg, board);
+  const data = new Array<number>(pp.layout.ebrWords).fill(0);
+  for (const img of pp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
+  const core = ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0) });
+  return { module: ucoreBoardCore(core, { ...o, entry: pp.entry.serve }), program: pp };
 }
 
 function hasModule(m: Module, name: string): boolean {
@@ -106,23 +101,24 @@ export function ucoreTiming(ins: Instr, elements: number, operands?: readonly [b
   return ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? vectorCycles(ins.op, elements) : coreCycles(ins, elements, operands);
 }
 
-/** Cycles of a full-window training step with the RTL's timing: the mean over the first `samples` MNIST samples' full-window steps. */
-export function ucoreCyclesPerSample(cfg: ChipConfig, sp: StepProgram, samples = 8): number {
-  const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);
-  const P = e.params;
-  if (samples < P.B) throw new RangeError(`ucore cycles: ${samples} samples do not fill the window of ${P.B}`);
-  const m = ucoreMachine(P, sp, ucoreTiming);
-  loadState(m, P, sp, e.state);
+/**
+ * Cycles of a training sample served over the link (header): the mean over MNIST samples `window` … `samples` − 1,
+ * each a TRAIN frame of one record, after the first window − 1 filled the window.
+ */
+export async function ucoreCyclesPerSample(cfg: ChipConfig, samples = 8): Promise<number> {
+  if (samples < cfg.window) throw new RangeError(`ucore cycles: ${samples} samples do not fill the window of ${cfg.window}`);
+  const link = new UcoreTransport(cfg, { timing: ucoreTiming });
+  const engine = await ChipEngine.open(cfg, link, 0);
   const mnist = loadMnist();
-  const d = P.sizes[0];
-  const px = mnist.train.pixels;
-  if (!px || mnist.dim !== d) throw new RangeError(`ucore cycles: the network takes ${d} inputs, MNIST images have ${mnist.dim} pixels`);
-  let full = 0;
-  for (let i = 0; i < samples; i++) {
-    writeSample(m, sp, px.subarray(i * d, (i + 1) * d), mnist.train.y[i]);
-    const c0 = m.cycles;
-    m.run(sp.program, sp.entry.train);
-    if (i >= P.B - 1) full += m.cycles - c0;
-  }
-  return Math.round(full / (samples - P.B + 1));
+  if (mnist.dim !== cfg.layers[0]) throw new RangeError(`ucore cycles: the network takes ${cfg.layers[0]} inputs, MNIST images have ${mnist.dim} pixels`);
+  const train = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i++) engine.trainSample(mnist.train, i);
+    await engine.flush();
+  };
+  await train(0, cfg.window - 1);
+  const c0 = link.cycles;
+  await train(cfg.window - 1, samples);
+  const cycles = link.cycles - c0;
+  await engine.close();
+  return Math.round(cycles / (samples - cfg.window + 1));
 }

@@ -3,8 +3,7 @@
  * check, board top, and the board's flow (host/boards/build.ts). A config that does not fit stops before any tool
  * runs. The engine: ucore (the UP5K engine: one core running the step program, host/boards/ucore.ts; the default
  * on iCE40 boards, with the board's chip.json as the default config) or chip (the parallel chip; the default on
- * the others, with the default configuration). Exit codes: 2 refused (usage, fit check), 3 timing not met, 4 the
- * ucore program has no serve entry, 5 the design does not fit the part after synthesis or in placement (no
+ * the others, with the default configuration). Exit codes: 2 refused (usage, fit check), 3 timing not met, 5 the design does not fit the part after synthesis or in placement (no
  * bitstream; the report says what is short). `--core frontend` (chip engine) builds the board top around the stream front end alone (it answers IDENTIFY, ECHO,
  * LINK_STATUS and RESET itself): the link's own resources and Fmax.
  */
@@ -30,9 +29,10 @@ export function buildCommand(): Command {
     .option('--baud <n>', 'UART baud rate (default: the board’s defaultBaud)')
     .option('--mhz <f>', 'core clock target in MHz (default: 48 on iCE40, 100 on Xilinx)')
     .option('--fit-only', 'stop after the fit check and the generated Verilog')
+    .option('--ignore-fit', 'run synthesis and placement even when the fit check refuses the design (to see what they make of it)')
     .option('--core <name>', 'chip engine: the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
     .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
-    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; core: string; seeds: string }) => {
+    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string }) => {
       const num = (v: string | undefined, what: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -59,6 +59,7 @@ export function buildCommand(): Command {
         baud: num(o.baud, 'baud'),
         coreMHz: num(o.mhz, 'mhz'),
         noTools: o.fitOnly === true,
+        ignoreFit: o.ignoreFit === true,
         core: o.core === 'frontend' ? frontend(cfg) : undefined,
         seeds,
         log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
@@ -67,7 +68,7 @@ export function buildCommand(): Command {
       const s = r.projectedSamplesPerSecond;
       process.stdout.write(
         `${board.title}: ${r.engine} engine, core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? (r.unplaced ? 'n/a (not placed)' : 'n/a (no place and route)')}${r.fmaxMHz ? ' MHz' : ''}${r.placement ? ` (nextpnr seed ${r.placement.seed}; seeds tried: ${r.placement.fmaxBySeed.join(', ')} MHz)` : ''}\n` +
-          (r.program ? `program: ${r.program.instructions} instructions, ${r.program.pool} pool entries; the core starts at its ${r.program.entry} entry (${r.program.entryAt})\n` : '') +
+          (r.program ? `program: ${r.program.instructions} instructions, ${r.program.pool} pool entries; the core starts at serve (${r.program.serveAt})\n` : '') +
           (u.length ? `utilization: ${u.join(', ')}\n` : '') +
           `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +
           `files in ${o.out}: ${r.files.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
@@ -76,9 +77,10 @@ export function buildCommand(): Command {
         const short = r.fitFinished.lines.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);
         process.stderr.write(`ibhebb build: note: with the units the ${r.engine === 'ucore' ? 'core' : 'chip top'} does not wire yet, the finished design would need ${short.join(', ')}\n`);
       }
-      if (r.program && r.program.entry !== 'serve') {
-        process.stderr.write(`ibhebb build: the step program has no serve entry (the host protocol loop) yet: the bitstream starts the core at its ${r.program.entry} entry and does not answer the host\n`);
-        if (!o.fitOnly) process.exitCode = 4;
+      if (!r.fits) {
+        const short = r.fit.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);
+        process.stderr.write(`ibhebb build: the fit check refuses the design (${short.join(', ')}); built anyway (--ignore-fit)\n`);
+        process.exitCode = 2;
       }
       if (r.unplaced) {
         process.stderr.write(`ibhebb ${r.unplaced}; no bitstream\n`);

