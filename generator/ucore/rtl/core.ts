@@ -614,8 +614,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     const spram = m.memory('spram', { depth: spramWords, type: uint(16), style: 'huge' });
     const spBits = bitsFor(spramWords);
     const spIdx = mux(vOn, mux(wSp, wAddr, mux(aGnt.and(aE.not()), aAddr, bAddr)).trunc(spBits), memAddr.trunc(spBits));
-    spram.write(spIdx, mux(vOn, vWord, storeWord), storing.and(inEbr.not()).or(wSp.and(vErrQ.not())));
-    spQ = spram.readSync('spram_q', spIdx, { en: loading.and(inEbr.not()).or(aGnt.and(aE.not())).or(bGnt.and(bE.not())) });
+    // (the SPRAM reads nothing in a write cycle: its read enable excludes the write's, as SB_SPRAM256KA maps)
+    const spWe = m.wire('spram_we', storing.and(inEbr.not()).or(wSp.and(vErrQ.not())));
+    spram.write(spIdx, mux(vOn, vWord, storeWord), spWe);
+    spQ = spram.readSync('spram_q', spIdx, { en: loading.and(inEbr.not()).or(aGnt.and(aE.not())).or(bGnt.and(bE.not())).and(spWe.not()) });
   }
   const fromEbr = m.pipe('load_ebr_q', inEbr, { reset: null });
   const word = m.wire('load_word', mux(fromEbr, dQ, spQ));

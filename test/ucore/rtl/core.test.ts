@@ -569,6 +569,15 @@ describe('ucore RTL core against the ISS', () => {
         },
       ],
       [
+        'a vupd saturating to 17 bits (words are 16)',
+        (a) => {
+          a.li(1, EBR_BASE);
+          a.li(3, 4);
+          a.li(6, 5);
+          a.vupd(1, 1, 3, 6, 0, 1, { k: 1, rounding: 'floor', w: 17, q: 0 });
+        },
+      ],
+      [
         'a vupd with x beyond 32 bits',
         (a) => {
           a.li(1, EBR_BASE);
