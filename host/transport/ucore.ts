@@ -6,14 +6,14 @@
  * client (host/protocol/client.ts) talks to the very program the iCEBreaker runs, frame for frame.
  */
 import type { ChipConfig } from '../../generator/config.js';
-import { protocolProgram, type ProtocolProgram } from '../../generator/ucore/program/protocol.js';
+import { protocolProgram, type ProtocolOptions, type ProtocolProgram } from '../../generator/ucore/program/protocol.js';
 import { machineFor } from '../../generator/ucore/program/common.js';
 import { chipParams } from '../../sim/golden/fixed/index.js';
 import { IssError, Machine, type MachineConfig } from '../../sim/ucore/iss.js';
 import { chipTrainConfig } from '../chip/config.js';
 import { ByteQueue, type Transport } from './transport.js';
 
-export interface UcoreLinkOptions {
+export interface UcoreLinkOptions extends ProtocolOptions {
   /** the core's cycles per instruction (MachineConfig.timing; default the plan of isa.ts CYCLES) */
   timing?: MachineConfig['timing'];
   /** count cycles per instruction address (Machine.pcCycles) */
@@ -33,7 +33,7 @@ export class UcoreTransport implements Transport {
 
   constructor(cfg: ChipConfig, o: UcoreLinkOptions = {}) {
     const P = chipParams(chipTrainConfig(cfg, 0), cfg.numeric);
-    this.serving = protocolProgram(cfg, P);
+    this.serving = protocolProgram(cfg, P, o.crc ? { crc: o.crc } : {});
     const lay = this.serving.layout;
     this.name = `ucore-link (${cfg.layers.join('-')} on the ISS)`;
     this.machine = new Machine({

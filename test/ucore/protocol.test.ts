@@ -67,9 +67,9 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     console.log(`[ucore-link] 60 TRAIN samples, 40 + 20 INFER: ${link.cycles} core cycles (ISS plan), ${link.serving.program.code.length} instructions; saturations ${cu.saturations.join(' ')}`);
   }, 120_000);
 
-  it('answers good and malformed frames byte for byte as the front end and controller references, and loses nothing after', async () => {
+  it.each(['bitwise', 'table'] as const)('answers good and malformed frames byte for byte as the front end and controller references, and loses nothing after (CRCs %s)', async (crc) => {
     const cfg = ICE();
-    const link = new UcoreTransport(cfg);
+    const link = new UcoreTransport(cfg, { crc });
     const model = new ChipModel(cfg);
     const fe = new FrontEndModel(link.serving.spec, identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES), (op, p) => model.command(op, p));
     const spec = link.serving.spec;
@@ -142,9 +142,9 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     expect(errorsSeen.size).toBe(7);
   }, 120_000);
 
-  it('a random stream of 160 frames, a third of them damaged, cut or behind garbage: answered byte for byte as the references', async () => {
+  it.each(['bitwise', 'table'] as const)('a random stream of 160 frames, a third of them damaged, cut or behind garbage: answered byte for byte as the references (CRCs %s)', async (crc) => {
     const cfg = ICE();
-    const link = new UcoreTransport(cfg);
+    const link = new UcoreTransport(cfg, { crc });
     const model = new ChipModel(cfg);
     const spec = link.serving.spec;
     const fe = new FrontEndModel(spec, identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES), (op, p) => model.command(op, p));

@@ -13,8 +13,9 @@
  *   execute   as the controller's reference (host/chip/model.ts) on the step program's state (step.ts, its
  *             entries called as subroutines), then the response frame with both CRCs
  *
- * The CRCs are table-driven: CRC-8 and CRC-16 tables of 256 words are ROM images in block RAM (rom.crc8,
- * rom.crc16), 2 and 6 instructions a byte. Where the ucore differs from the controller's reference:
+ * The CRCs are computed bit by bit (8 rounds a byte, no memory), or with `crc: 'table'` from CRC-8 and CRC-16
+ * tables of 256 words, ROM images in block RAM (rom.crc8, rom.crc16: 2 and 6 instructions a byte). Where the
+ * ucore differs from the controller's reference:
  *   READ_COUNTERS  busy and stalled cycles are 0 (the core has no cycle counter; the reference model answers
  *                  0 as well); steps and the saturations are the chip's
  *   LOAD_LFSR      a state whose low lfsrWidth bits are 0 is refused with OUT_OF_RANGE (detail: its byte
@@ -98,11 +99,18 @@ function segments(P: ChipParams, spec: ProtocolSpec, lay: Layout): Segment[] {
   return out;
 }
 
-/** Words of a segment's entry in rom.wseg: start, end, addr, stride, 2 words each. */
-const SEG_WORDS = 8;
+
+export interface ProtocolOptions {
+  /**
+   * How the CRCs are computed: `bitwise` (default: 8 rounds of shift and conditional XOR a byte, no memory) or
+   * `table` (256-word ROM images rom.crc8 and rom.crc16 in block RAM: 2 and 6 instructions a byte)
+   */
+  crc?: 'bitwise' | 'table';
+}
 
 /** The serving program of chip `cfg` (its ChipParams P: the step it trains). */
-export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram {
+export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptions = {}): ProtocolProgram {
+  const crcTables = o.crc === 'table';
   const spec = protocolSpec(cfg);
   if (P.numeric.lfsr.lanes !== cfg.lanes) throw new RangeError(`ucore protocol: the step has ${P.numeric.lfsr.lanes} LFSR lanes a layer, the chip ${cfg.lanes}`);
   const lay = chipLayout(P, true);
@@ -118,17 +126,19 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     rejected: lay.alloc('proto.rejected', 2),
     dropped: lay.alloc('proto.dropped', 2),
     steps: lay.alloc('proto.steps', 4),
-    cls: lay.alloc('proto.cls', cmd('INFER').maxRecords),
     q: lay.alloc('proto.q', 2),
-    satSave: lay.alloc('proto.satsave', 4 * QUANTITIES.length),
+    // in SPRAM (no initial contents needed): the classes of an INFER frame, the counters saved around it
+    cls: lay.alloc('proto.cls', cmd('INFER').maxRecords, true),
+    satSave: lay.alloc('proto.satsave', 4 * QUANTITIES.length, true),
   };
   const ident = identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES);
   const segs = segments(P, spec, lay);
+  // a piece's fields in one word each when every value fits 16 bits, else two
+  const segField = segs.every((g) => g.end < 65536 && g.addr < 65536) ? 1 : 2;
   const romImgs: { name: string; words: number[] }[] = [
-    { name: 'crc8', words: crcTable(8, spec.crc8.poly) },
-    { name: 'crc16', words: crcTable(16, spec.crc16.poly) },
+    ...(crcTables ? [{ name: 'crc8', words: crcTable(8, spec.crc8.poly) }, { name: 'crc16', words: crcTable(16, spec.crc16.poly) }] : []),
     { name: 'ident', words: ident },
-    { name: 'wseg', words: segs.flatMap((s) => [s.start, s.end, s.addr, s.stride].flatMap((v) => [v & 0xffff, v >>> 16])) },
+    { name: 'wseg', words: segs.flatMap((g) => [g.start, g.end, g.addr, g.stride].flatMap((v) => (segField === 1 ? [v] : [v & 0xffff, v >>> 16]))) },
   ];
   const R = Object.fromEntries(romImgs.map((r) => [r.name, lay.alloc(`rom.${r.name}`, r.words.length)])) as Record<string, number>;
   lay.checkFits();
@@ -191,7 +201,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     a.beq(dst, imm(256), truncated);
     a.add(got, got, imm(1));
   };
-  /** byte b into the CRC-16 c (c ← c·2^8 ⊕ T[(c >> 8) ⊕ b], 16 bits), tmp clobbered */
+  /** byte b into the CRC-16 c (c ← c·2^8 ⊕ T[(c >> 8) ⊕ b], 16 bits), tmp clobbered; tables only */
   const crcStep = (tmp: Reg): void => {
     a.shr(tmp, c, imm(8), 'floor');
     a.xor(tmp, tmp, b);
@@ -199,6 +209,33 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     a.shl(c, c, imm(8));
     a.and(c, c, imm(0xffff));
     a.xor(c, c, tmp);
+  };
+  const crc8Bits = L('crc8_bits');
+  /** s3 ← the CRC-8 of the bytes in `regs` (by table, or through crc8_bits) */
+  const crc8Of = (regs: Reg[]): void => {
+    if (crcTables) a.ld(s3, regs[0], R.crc8, 1, false);
+    else {
+      a.mov(s3, regs[0]);
+      a.call(crc8Bits);
+    }
+    for (const r of regs.slice(1)) {
+      a.xor(s3, s3, r);
+      if (crcTables) a.ld(s3, s3, R.crc8, 1, false);
+      else a.call(crc8Bits);
+    }
+  };
+  /** 8 rounds of a CRC of `width` bits in register v (its byte already XORed in at the top): tmp and n clobbered */
+  const crcRounds = (v: Reg, width: 8 | 16, poly: number, tmp: Reg, n: Reg): void => {
+    a.li(n, 8);
+    const top = L('crc.round');
+    const skip = L('crc.skip');
+    a.bind(top);
+    a.shl(v, v, imm(1));
+    a.and(tmp, v, imm(2 ** width));
+    a.beq(tmp, imm(0), skip);
+    a.xor(v, v, imm(2 ** width + poly));
+    a.bind(skip);
+    a.dbnz(n, top);
   };
   const getn = L('getn');
   const accept = L('accept');
@@ -281,11 +318,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
     recvf(hi);
     a.shl(len, hi, imm(8));
     a.or(len, len, lo);
-    a.ld(h, op, R.crc8, 1, false);
-    for (const x of [tag, lo, hi]) {
-      a.xor(h, h, x);
-      a.ld(h, h, R.crc8, 1, false);
-    }
+    crc8Of([op, tag, lo, hi]);
+    a.mov(h, s3);
     recvf(b);
     a.bne(b, h, fail(ERRORS.HEADER_CRC, { imm: 0 }));
     a.bge(len, imm(MAX_PAYLOAD + 1), fail(ERRORS.BAD_LENGTH, len));
@@ -297,7 +331,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
       a.call(crcb);
     }
   });
-  // payload into proto.buf, the CRC-16 running (inline: 6 instructions a byte)
+  // payload into proto.buf, the CRC-16 running (with tables inline: 6 instructions a byte)
   a.with(2, (p, n) => {
     const none = L('payload.none');
     a.li(p, buf);
@@ -306,7 +340,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
       recvf(b);
       a.st(b, p, 0, 1);
       a.add(p, p, imm(1));
-      crcStep(n);
+      if (crcTables) crcStep(n);
+      else a.call(crcb);
     });
     a.bind(none);
   });
@@ -454,15 +489,15 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
       a.li(s, R.wseg);
       a.loop(segs.length, () => {
         const next = L('seg.next');
-        a.ld(lo, s, 0, 2, false);
-        a.ld(hi, s, 2, 2, false);
-        a.ld(addr, s, 4, 2, false);
-        a.ld(stride, s, 6, 2, false);
+        a.ld(lo, s, 0, segField, false);
+        a.ld(hi, s, segField, segField, false);
+        a.ld(addr, s, 2 * segField, segField, false);
+        a.ld(stride, s, 3 * segField, segField, false);
         a.max(lo, lo, off);
         a.min(hi, hi, w1);
         a.bge(lo, hi, next);
         a.with(1, (x) => {
-          a.ld(x, s, 0, 2, false);
+          a.ld(x, s, 0, segField, false);
           a.sub(x, lo, x);
           a.mul(x, x, stride);
           a.add(addr, addr, x);
@@ -473,7 +508,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
           a.add(addr, addr, stride);
         });
         a.bind(next);
-        a.add(s, s, imm(SEG_WORDS));
+        a.add(s, s, imm(4 * segField));
       });
     });
   }
@@ -681,11 +716,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
   a.ld(tag, 0, V.tag, 1, false);
   a.and(s1, rl, imm(0xff));
   a.shr(s2, rl, imm(8), 'floor');
-  a.ld(s3, rop, R.crc8, 1, false);
-  for (const v of [tag, s1, s2]) {
-    a.xor(s3, s3, v);
-    a.ld(s3, s3, R.crc8, 1, false);
-  }
+  crc8Of([rop, tag, s1, s2]);
   a.li(c, spec.crc16.init);
   for (const v of [rop, tag, s1, s2, s3]) {
     a.mov(b, v);
@@ -696,8 +727,19 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams): ProtocolProgram
   a.bind(putb);
   a.send(b);
   a.bind(crcb);
-  crcStep(t);
+  if (crcTables) crcStep(t);
+  else {
+    a.shl(t, b, imm(8));
+    a.xor(c, c, t);
+    crcRounds(c, 16, spec.crc16.poly, t, y);
+  }
   a.ret();
+  if (!crcTables) {
+    // crc8_bits: the 8 rounds of the CRC-8 on s3 (its byte XORed in)
+    a.bind(crc8Bits);
+    crcRounds(s3, 8, spec.crc8.poly, y, kq);
+    a.ret();
+  }
   // the subroutines below use only the held registers (a caller's own may be live across the call)
   // accept: a frame passed its checks; take_pixels: the record's pixels at proto.p into cur.u (x ← after them)
   a.bind(accept);
