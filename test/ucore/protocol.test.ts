@@ -67,6 +67,27 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     console.log(`[ucore-link] 60 TRAIN samples, 40 + 20 INFER: ${link.cycles} core cycles (ISS plan), ${link.serving.program.code.length} instructions; saturations ${cu.saturations.join(' ')}`);
   }, 120_000);
 
+  it('a checkpoint over the link: epoch 1 on one board, its state (READ_WEIGHTS, READ_LFSR) loaded into another for epoch 2 ends as the golden model', async () => {
+    const cfg = ICE();
+    const seed = 4;
+    const data = loadMnistSubset(24, 10);
+    const opts = { epochs: 2, trainLimit: 24, testLimit: 10, shuffleSeed: seed, progressEvery: 24 };
+    const first = await openChip('ucore-link', cfg, seed);
+    await runTraining(first, data, { ...opts, epochs: 1 });
+    const state = await first.exportChipState();
+    const second = await openChip('ucore-link', cfg, 99);
+    await second.importChipState(state);
+    await runTraining(second, data, { ...opts, start: { epoch: 2, offset: 0 } });
+    const golden = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric);
+    await runTraining(golden, data, opts);
+    const mine = await second.readLayers();
+    golden.rawWeights().layers.forEach((w, l) => {
+      expect(Array.from(mine[l].W), `W of layer ${l + 1}`).toEqual(Array.from(w.W));
+      expect(Array.from(mine[l].b), `b of layer ${l + 1}`).toEqual(Array.from(w.b));
+    });
+    expect(await second.client.readLfsr(0, second.spec.lfsrStates)).toEqual(golden.state.banks.flatMap((b) => Array.from(b.states, (v) => v >>> 0)));
+  }, 120_000);
+
   it.each(['bitwise', 'table'] as const)('answers good and malformed frames byte for byte as the front end and controller references, and loses nothing after (CRCs %s)', async (crc) => {
     const cfg = ICE();
     const link = new UcoreTransport(cfg, { crc });
