@@ -658,7 +658,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const a64 = cat(aQ, aLoQ).asSigned();
   const b64 = cat(bQ, bLoQ).asSigned();
   const c2LoQ = m.reg('pool2_word_q', uint(32), { reset: null });
-  const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK });
+  const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK, en: f.mul });
   m.unused(mulU.out('busy')); // the core waits for done
   // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); dbg_lane reads a lane
   const { lanes, lfsr } = cfg.machine;
@@ -677,11 +677,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
   vu.bind('d_rho', lfsrU.out('d_rho'));
   if (laneBits < 7) m.unused(vu.out('d_lane').slice(6, laneBits)); // lanes beyond the bank's: the program's to avoid
   const rhoQ = m.reg('rho_q', uint(rbits), { reset: null });
-  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ });
-  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned() });
+  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ, en: f.shift.or(f.srnd) });
+  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned(), y_en: f.sat.and(f.lone.not()), lone_en: f.lone });
   const uwaitQ = m.reg('unit_wait_q', uint(bitsFor(SHIFT_LATENCY)), { reset: null });
   const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
-  const unitY = mux(f.mul, mulU.out('p'), mux(f.shift.or(f.srnd), shiftU.out('y'), mux(f.lone, satU.out('lone').sext(64), satU.out('y')))).asUnsigned();
+  // each unit's result is 0 unless its instruction is under way (their en inputs): one OR chooses
+  const unitY = m.wire('unit_y', [mulU.out('p'), shiftU.out('y'), satU.out('y'), satU.out('lone').sext(64)].map((y) => y.asUnsigned()).reduce((x, y) => x.or(y)));
   const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitQ.eq(0)));
   const clamped = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each

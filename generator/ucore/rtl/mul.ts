@@ -10,6 +10,7 @@
  *          k      in  sint(8)    0 for mul; mulr's k (−128 … 127)
  *          busy   out uint(1)    an operation is under way (from the cycle after start to the one before done)
  *          done   out uint(1)    high for one cycle: p holds the result
+ *          en     in  uint(1)    p is 0 from the cycle after en is low (the core ORs its units' results)
  *          p      out sint(64)   the result (valid while done is high; held until the cycle after the next start)
  * Latency: mulCycles(a, b, k) cycles from the start cycle to the done cycle; start may be raised again in the
  *          done cycle.
@@ -79,6 +80,7 @@ export function mulUnit(): Module {
   const a = m.input('a', sint(64));
   const b = m.input('b', sint(64));
   const k = m.input('k', sint(8));
+  const en = m.input('en', uint(1));
 
   const u4 = (v: number): Expr => constant(v, uint(4));
   // at start, what needs no carry chain: the factors, whether their chunks are sign extension, whether the bits
@@ -282,6 +284,7 @@ export function mulUnit(): Module {
       $.set(left, left.subWrap(1));
       $.if(finish, () => $.set(done, 1));
     });
+    $.if(en.not(), () => $.set(res, 0));
   });
   m.output('busy', busy);
   m.output('done', done);

@@ -13,6 +13,7 @@
  *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
  *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
  *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
+ *          y_en, lone_en  in uint(1)  y, lone are 0 while these are low (the core ORs its units' results)
  * Latency: 4: the inputs held for 4 cycles give y and the flags in the fourth cycle after the first (the core
  *          holds its operands until it takes the result, so the unit keeps no copy of a, lo or hi).
  *
@@ -48,6 +49,8 @@ export function satUnit(xlen = 64): Module {
   const range = m.input('range', uint(1));
   const lo = m.input('lo', sint(xlen));
   const hi = m.input('hi', sint(xlen));
+  const yEn = m.input('y_en', uint(1));
+  const loneEn = m.input('lone_en', uint(1));
 
   // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
   // hi = 2^(w − sgn) − 1: w ones (a decoder of w's six bits), halved when signed
@@ -78,10 +81,10 @@ export function satUnit(xlen = 64): Module {
   const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
   // stage 4: the clamp (the flags and lone already final: the inputs are held)
-  m.output('y', m.pipe('y_q', mux(over, nhi.not(), mux(under, nlo.not(), au)).asSigned(), { reset: 0 }));
+  m.output('y', m.pipe('y_q', mux(yEn, mux(over, nhi.not(), mux(under, nlo.not(), au)), constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   m.output('sat_hi', over);
   m.output('sat_lo', under.and(over.not()));
-  m.output('lone', m.pipe('lone_q', lone2, { reset: 0 }));
+  m.output('lone', m.pipe('lone_q', mux(loneEn, lone2, constant(0, sint(aw + 1))), { reset: 0 }));
   return m.build();
 }
 

@@ -9,6 +9,7 @@
  *          op   in  uint(3)       SHIFT_OPS: shl, floor, truncate, nearest, nearest-even, srnd
  *          rho  in  uint(rbits)   srnd's draw ρ (ignored by the other operations; needed from SHIFT_LATENCY − 2
  *                                 cycles after start)
+ *          en   in  uint(1)       y is 0 while en is low (the core ORs its units' results)
  *          y    out sint(64)      the result, SHIFT_LATENCY cycles after the start cycle (held until the next
  *                                 start)
  * Latency: 12 cycles, whatever the amount (the core's timing cannot depend on a register's value).
@@ -68,6 +69,7 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const amt = m.input('amt', uint(aw));
   const op = m.input('op', uint(3));
   const rho = m.input('rho', uint(rbits));
+  const en = m.input('en', uint(1));
 
   // the shifter: loaded at start, then stepped by 16, 4, 1 while each count is not 0
   const isShl = op.eq(constant(SHIFT_OPS.shl, uint(3)));
@@ -120,6 +122,6 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
 
   // the chunk increments (of q, held), or shl's reversal
   const y = mux(isShl, reverseBits(q), chunkedIncrement(q, incQ, ones));
-  m.output('y', m.pipe('y_q', y.asSigned(), { reset: 0 }));
+  m.output('y', m.pipe('y_q', mux(en, y, constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   return m.build();
 }

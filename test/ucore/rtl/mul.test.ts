@@ -90,7 +90,7 @@ describe('ucore multiply unit co-simulated against the ISS', () => {
       }
     });
     await m.reset(2);
-    const r = await m.play({ inputs: { start, a, b, k }, outputs: ['p', 'busy'], when: { port: 'done', equals: 1 } });
+    const r = await m.play({ inputs: { start, a, b, k, en: start.map(() => 1) }, outputs: ['p', 'busy'], when: { port: 'done', equals: 1 } });
     const p = r.outputs.p as bigint[];
     expect(p.length).toBe(N);
     const c0 = r.cycles[0] - (starts.length > 1 ? starts[1] : T - 1);
@@ -113,16 +113,18 @@ describe('ucore multiply unit co-simulated against the ISS', () => {
     ];
     for (const [a, b, k] of cases) {
       const L = mulCycles(a, b, k);
-      const start = [1, ...new Array<number>(L).fill(0)];
+      // two cycles more, en low in them: p is 0 in the second
+      const start = [1, ...new Array<number>(L + 2).fill(0)];
       start[2] = 1; // ignored: busy
       const want = iss(instr(k, false), a, b).rd;
       // the factors held; the ignored start's k differs
-      const r = await m.play({ inputs: { start, a: start.map(() => a), b: start.map(() => b), k: start.map((_, c) => (c === 0 ? k : k + 1)) }, outputs: ['busy', 'done', 'p'] });
+      const r = await m.play({ inputs: { start, a: start.map(() => a), b: start.map(() => b), k: start.map((_, c) => (c === 0 ? k : k + 1)), en: start.map((_, c) => (c <= L ? 1 : 0)) }, outputs: ['busy', 'done', 'p'] });
       const busy = Array.from(r.outputs.busy, Number);
       const done = Array.from(r.outputs.done, Number);
-      expect(busy).toEqual([0, ...new Array<number>(L - 1).fill(1), 0]);
-      expect(done).toEqual([...new Array<number>(L).fill(0), 1]);
+      expect(busy).toEqual([0, ...new Array<number>(L - 1).fill(1), 0, 0, 0]);
+      expect(done).toEqual([...new Array<number>(L).fill(0), 1, 0, 0]);
       expect((r.outputs.p as bigint[])[L]).toBe(want);
+      expect((r.outputs.p as bigint[])[L + 2]).toBe(0n);
     }
   });
 });
