@@ -301,7 +301,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     finished = ucoreFitReport(cfg, board, ucoreFinished(cfg, bc));
     program = { instructions: d.program.program.code.length, pool: encode(d.program.program).pool.length, serveAt: d.program.entry.serve };
     cps = await ucoreCyclesPerSample(cfg, o.cycleSamples);
-    cpsSource = `a training sample as the board serves it (a TRAIN frame of one record: its bytes received, the CRCs, the step with the window full, the response) on the instruction-set simulator with the RTL's timing (core.ts coreCycles, vector.ts vectorCycles) through the ucore-link transport: the mean over MNIST samples ${cfg.window} … ${o.cycleSamples ?? 8}`;
+    cpsSource = `a training sample as the board serves it (a TRAIN frame of one record: its bytes received, the CRCs, the step with the window full, the response) on the instruction-set simulator with the RTL core's timing (core.ts CoreTiming) through the ucore-link transport: the mean over MNIST samples ${cfg.window} … ${o.cycleSamples ?? 8}`;
   } else {
     const core = o.core ?? coreTop(cfg);
     coreName = core.name;

@@ -11,18 +11,17 @@
  *             the finished design: with the vector unit when the core does not instantiate it yet
  *   cycles    a training sample as the board serves it: one TRAIN frame of one record (its bytes received, the
  *             CRCs, the step with the window full, the response), on the instruction-set simulator with the
- *             RTL's timing (core.ts coreCycles; the vector instructions by vector.ts vectorCycles, every memory
- *             grant at once) through the ucore-link transport: the mean over MNIST samples after the window filled
+ *             RTL core's timing (core.ts CoreTiming: coreCycles, the vector instructions' by where their operands
+ *             lie) through the ucore-link transport: the mean over MNIST samples after the window filled
  */
 import type { ChipConfig } from '../../generator/config.js';
 import type { Module } from '../../generator/ir/index.js';
 import { protocolProgram, type ProtocolProgram } from '../../generator/ucore/program/protocol.js';
 import { machineFor } from '../../generator/ucore/program/common.js';
 import { EBR_BASE, encode } from '../../generator/ucore/encode.js';
-import { coreCycles, ucoreCore } from '../../generator/ucore/rtl/core.js';
-import { vectorCycles, vectorUnit } from '../../generator/ucore/rtl/vector.js';
+import { CoreTiming, ucoreCore } from '../../generator/ucore/rtl/core.js';
+import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
 import { ucoreBoardCore } from '../../generator/ucore/rtl/board.js';
-import type { Instr } from '../../generator/ucore/isa.js';
 import { chipParams, type ChipParams } from '../../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../chip/config.js';
 import { ChipEngine } from '../chip/engine.js';
@@ -96,18 +95,16 @@ export function ucoreFitReport(cfg: ChipConfig, board: Board, top: Module[]): Fi
   return { board: board.name, fits: lines.every((l) => l.ok), lines, memories, multipliers, weightBits: 0, wmBits: 0, lanes: cfg.lanes };
 }
 
-/** The RTL's cycles of an instruction: the core's, the vector unit's with every memory grant at once. */
-export function ucoreTiming(ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number {
-  return ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? vectorCycles(ins.op, elements) : coreCycles(ins, elements, operands);
-}
-
 /**
  * Cycles of a training sample served over the link (header): the mean over MNIST samples `window` … `samples` − 1,
  * each a TRAIN frame of one record, after the first window − 1 filled the window.
  */
 export async function ucoreCyclesPerSample(cfg: ChipConfig, samples = 8): Promise<number> {
   if (samples < cfg.window) throw new RangeError(`ucore cycles: ${samples} samples do not fill the window of ${cfg.window}`);
-  const link = new UcoreTransport(cfg, { timing: ucoreTiming });
+  const timing = new CoreTiming();
+  const link = new UcoreTransport(cfg, { timing: timing.timing });
+  // the registers each instruction finds, from here on (the vector instructions' cycles depend on them)
+  timing.attach(link.machine);
   const engine = await ChipEngine.open(cfg, link, 0);
   const mnist = loadMnist();
   if (mnist.dim !== cfg.layers[0]) throw new RangeError(`ucore cycles: the network takes ${cfg.layers[0]} inputs, MNIST images have ${mnist.dim} pixels`);

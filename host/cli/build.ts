@@ -73,7 +73,7 @@ export function buildCommand(): Command {
           `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +
           `files in ${o.out}: ${r.files.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
-      if (!r.fitFinished.fits) {
+      if (!r.fitFinished.fits && JSON.stringify(r.fitFinished.lines) !== JSON.stringify(r.fit)) {
         const short = r.fitFinished.lines.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);
         process.stderr.write(`ibhebb build: note: with the units the ${r.engine === 'ucore' ? 'core' : 'chip top'} does not wire yet, the finished design would need ${short.join(', ')}\n`);
       }
@@ -83,7 +83,7 @@ export function buildCommand(): Command {
         process.exitCode = 2;
       }
       if (r.unplaced) {
-        process.stderr.write(`ibhebb ${r.unplaced}; no bitstream\n`);
+        process.stderr.write(`ibhebb ${r.unplaced.replace(/\.$/, '')}; no bitstream\n`);
         process.exitCode = 5;
       }
       if (r.timingMet === false) {

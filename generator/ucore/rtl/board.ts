@@ -17,11 +17,11 @@
  *             (sticky)
  *
  * The FIFO's depth: the host keeps at most its window of bytes sent and not yet answered (UART_WINDOW_BYTES), so
- * while the program computes (a training step: ~3 ms, ~900 bytes at 3 Mbaud) nothing beyond the window arrives;
- * a frame longer than the window is sent alone, when nothing is outstanding, and while the program reads it the
- * FIFO grows by what the line brings faster than the program's receive loop takes it (a loop of c cycles a byte
- * at 10·D cycles a byte on the line: L·(1 − 10·D/c) of an L-byte frame). So fifoDepth ≥ the window, and more
- * when the receive loop is slower than the line (`fifoBytesFor`).
+ * while the program computes (a training step: several ms) nothing beyond the window arrives; a frame longer than
+ * the window is sent alone, when nothing is outstanding, and while the program reads it the FIFO grows by what the
+ * line brings faster than the program's receive loop takes it: L·(1 − 10·D/c) bytes of an L-byte frame for a loop
+ * of c cycles a byte against 10·D on the line. So fifoDepth ≥ the window, and more when the receive loop is slower
+ * than the line and frames are long.
  */
 import { constant, ModuleBuilder, uint, type Module } from '../../ir/index.js';
 import { boardUart } from '../../boards/top.js';
@@ -39,15 +39,6 @@ export interface UcoreBoardOptions {
 
 /** The core's I/O and control ports the board core drives and reads (core.ts). */
 const CORE_PORTS = ['start', 'entry', 'rx_valid', 'rx_data', 'rx_idle', 'tx_ready', 'rx_ready', 'tx_valid', 'tx_data', 'busy', 'fault'];
-
-/**
- * Receive FIFO bytes for a host window of `window` bytes and frames of at most `frameBytes`, with a receive loop
- * of `loopCycles` cycles a byte on a line of `clocksPerBit`: the next power of two of the larger need (header).
- */
-export function fifoBytesFor(window: number, frameBytes: number, loopCycles: number, clocksPerBit: number): number {
-  const growth = Math.max(0, Math.ceil(frameBytes * (1 - (10 * clocksPerBit) / loopCycles)));
-  return 2 ** Math.ceil(Math.log2(Math.max(16, window, growth)));
-}
 
 export function ucoreBoardCore(core: Module, o: UcoreBoardOptions): Module {
   for (const p of CORE_PORTS) if (!core.ports.some((q) => q.name === p)) throw new RangeError(`ucore board: the core ${core.name} has no port ${p}`);
