@@ -1,7 +1,7 @@
 /**
  * The UP5K engine's serving program (generator/ucore/program/protocol.ts: the host protocol and the step) on its
  * instruction-set simulator behind the ucore-link transport: its size in the binary form (encode.ts) and as
- * placed in EBR, the protocol's part of it, the cycles per received payload byte (an UNKNOWN_OPCODE frame of 4,000
+ * placed in EBR (and as the RTL core's ROM image lays it out), the protocol's part of it, the cycles per received payload byte (an UNKNOWN_OPCODE frame of 4,000
  * bytes against an empty one: both received whole and CRC-checked) and per sent byte (ECHO), and the cycles of
  * TRAIN frames of 1 and of the most records with the window full, split into the step's and the protocol's.
  * `--timing plan` counts isa.ts CYCLES; `--timing core` the RTL core's coreCycles (recv, send without waiting for
@@ -16,7 +16,7 @@ import { encodeFrame } from '../host/protocol/frame.js';
 import { UcoreTransport } from '../host/transport/ucore.js';
 import { encode, imageBits } from '../generator/ucore/encode.js';
 import type { Instr } from '../generator/ucore/isa.js';
-import { coreCycles } from '../generator/ucore/rtl/core.js';
+import { coreCycles, romImage } from '../generator/ucore/rtl/core.js';
 import { vectorCycles } from '../generator/ucore/rtl/vector.js';
 import { OPCODES } from '../generator/protocol.js';
 
@@ -47,6 +47,8 @@ const progEbr = 2 * Math.ceil(im.words.length / 256);
 const constEbr = Math.ceil((4 * im.pool.length + 2 * im.descriptors.length) / 256);
 console.log(`${cfg.layers.join('-')}, window ${cfg.window}, ${cfg.lanes} lanes (${opts.config}), timing ${opts.timing === 'core' ? 'of the RTL core' : 'planned (isa.ts)'}, CRCs ${opts.crc}`);
 console.log(`serving program: ${fmt(im.words.length)} instruction words, ${im.pool.length} pool entries, ${im.descriptors.length} descriptors = ${fmt(bits.total)} bits; in 256 × 16 EBR: ROM ${progEbr} + constants ${constEbr} EBR`);
+const rom = romImage(im).length;
+console.log(`the RTL core's ROM image (instructions, the pool at its aligned base, the descriptors): ${fmt(rom)} words of 32 bits = 2 × ${Math.ceil(rom / 256)} EBR`);
 console.log(`its protocol part: ${fmt(part.words.length)} words, ${part.pool.length} pool entries; ROM images ${fmt(proto.romWords)} words (identify block, weight map${opts.crc === 'table' ? ', CRC-8 and CRC-16 tables' : ''})`);
 console.log(`  ${parts.map((s) => `${s.name.slice('protocol: '.length)} ${s.to - s.from}`).join(', ')}`);
 console.log(`memory: ${fmt(layout.spramWords)} SPRAM words (payload buffer ${spec.maxPayload}), ${fmt(layout.ebrWords)} block RAM data words`);

@@ -73,7 +73,7 @@ export class Layout {
 }
 
 /**
- * The regions of the step of P (program/step.ts), by name:
+ * The regions of the step of P (program/step.ts), by name (after `lowSpram`'s, which come first in SPRAM):
  *   SPRAM      params.l (hidden layer l: n rows of nIn + 1 words, the bias last), out.W (C × nIn weight words),
  *              out.b (C bias values), win.u (B × nIn0 pixels or input words)
  *   the window win.label (B), win.zw.l (B × n of hidden layer l, windowZ), win.kx / win.ky (B × B gram words),
@@ -87,11 +87,13 @@ export class Layout {
  *   counters   sat: the saturation counters (the RTL core's: counter index q at sat + 4q, its high then its low
  *              count, 32 bits each)
  */
-export function chipLayout(P: ChipParams, pixels = true): Layout {
+export function chipLayout(P: ChipParams, pixels = true, lowSpram: readonly { name: string; words: number }[] = []): Layout {
   const N = P.numeric;
   const { sizes, L, B } = P;
   const C = sizes[L];
   const lay = new Layout();
+  // regions a program wants at the lowest SPRAM addresses (short immediates: the protocol program's buffers)
+  for (const r of lowSpram) lay.alloc(r.name, r.words, true);
   for (let l = 0; l < L - 1; l++) lay.alloc(`params.${l}`, sizes[l + 1] * (sizes[l] + 1), true);
   lay.alloc('out.W', C * sizes[L - 1], true);
   lay.alloc('out.b', C * wordsOf(N.bias.format), true);

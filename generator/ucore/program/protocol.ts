@@ -113,9 +113,15 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   const crcTables = o.crc === 'table';
   const spec = protocolSpec(cfg);
   if (P.numeric.lfsr.lanes !== cfg.lanes) throw new RangeError(`ucore protocol: the step has ${P.numeric.lfsr.lanes} LFSR lanes a layer, the chip ${cfg.lanes}`);
-  const lay = chipLayout(P, true);
-  const buf = lay.alloc('proto.buf', MAX_PAYLOAD, true);
   const cmd = (name: keyof typeof OPCODES): CommandSpec => spec.commands.find((c) => c.name === name) as CommandSpec;
+  // the payload buffer, INFER's classes and the counters saved around it first in SPRAM: their addresses are short
+  // immediates (no pool entries), and SPRAM needs no initial contents
+  const lay = chipLayout(P, true, [
+    { name: 'proto.buf', words: MAX_PAYLOAD },
+    { name: 'proto.cls', words: cmd('INFER').maxRecords },
+    { name: 'proto.satsave', words: 4 * QUANTITIES.length },
+  ]);
+  const buf = lay.at('proto.buf');
   const V = {
     op: lay.alloc('proto.op', 1),
     tag: lay.alloc('proto.tag', 1),
@@ -127,9 +133,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     dropped: lay.alloc('proto.dropped', 2),
     steps: lay.alloc('proto.steps', 4),
     q: lay.alloc('proto.q', 2),
-    // in SPRAM (no initial contents needed): the classes of an INFER frame, the counters saved around it
-    cls: lay.alloc('proto.cls', cmd('INFER').maxRecords, true),
-    satSave: lay.alloc('proto.satsave', 4 * QUANTITIES.length, true),
+    cls: lay.at('proto.cls'),
+    satSave: lay.at('proto.satsave'),
   };
   const ident = identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES);
   const segs = segments(P, spec, lay);
@@ -159,6 +164,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   const [b, c, t, got, op, tag, len, k, ec, ed, rop, rl] = a.regs(12);
   // the subroutines' own (held too, so that no caller's register is one of them)
   const [x, y, lane, kq, s1, s2, s3] = a.regs(7);
+  // 256 (recv's idle line), set while hunting: compared against a register, it takes no pool entry
+  const c256 = a.reg();
   const L = (name: string): Label => a.label(name);
   const hunt = L('hunt');
   const errorFE = L('error_frontend');
@@ -174,15 +181,20 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     a.with(1, (v) => {
       a.ld(v, 0, at, 2, false);
       a.add(v, v, imm(by));
-      a.and(v, v, imm(M32));
-      a.st(v, 0, at, 2);
+      a.st(v, 0, at, 2); // 32 bits stored: the count wraps at 2^32
     });
   /** error stubs: code and detail into ec / ed, then the error frame; emitted after the code that branches */
   const stubs: { l: Label; code: number; detail: Reg | { imm: number }; fe: boolean }[] = [];
-  /** a stub that answers error `code` with `detail` (a register, or imm(value)); fe: counted as rejected */
+  const stubAt = new Map<string, Label>();
+  /** a stub that answers error `code` with `detail` (a register, or imm(value)); fe: counted as rejected. One per kind. */
   const fail = (code: number, detail: Reg | { imm: number }, fe = true): Label => {
-    const l = L(`fail_${code}`);
-    stubs.push({ l, code, detail, fe });
+    const key = `${code}/${typeof detail === 'number' ? `r${detail}` : detail.imm}/${fe}`;
+    let l = stubAt.get(key);
+    if (l === undefined) {
+      l = L(`fail_${code}`);
+      stubAt.set(key, l);
+      stubs.push({ l, code, detail, fe });
+    }
     return l;
   };
   const emitStubs = (): void => {
@@ -194,11 +206,21 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
       a.b(s.fe ? errorFE : errorSend);
     }
   };
+  /**
+   * A compare-and-branch with a constant: as it is when the constant fits the branch's short immediate
+   * (−64 … 63), else through t (t ← ra ⊕ v or ra − v, then against 0), so that it takes no pool entry
+   */
+  const cmpBranch = (op: 'beq' | 'bne' | 'blt' | 'bge', ra: Reg, v: number, l: Label): void => {
+    if (v >= -64 && v < 64) return a[op](ra, imm(v), l);
+    if (op === 'beq' || op === 'bne') a.xor(t, ra, imm(v));
+    else a.sub(t, ra, imm(v));
+    a[op](t, imm(0), l);
+  };
   const truncated = fail(ERRORS.TRUNCATED, got);
   /** dst ← the next byte of a frame; the idle line: TRUNCATED */
   const recvf = (dst: Reg): void => {
     a.recv(dst);
-    a.beq(dst, imm(256), truncated);
+    a.beq(dst, c256, truncated);
     a.add(got, got, imm(1));
   };
   /** byte b into the CRC-16 c (c ← c·2^8 ⊕ T[(c >> 8) ⊕ b], 16 bits), tmp clobbered; tables only */
@@ -256,12 +278,17 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     a.call(putn);
   };
   /** a response frame of opcode `code` | 0x80 and `n` payload bytes (a register, or imm(bytes)) */
-  const respond = (code: number, n: Reg | { imm: number | bigint }, payload: () => void = () => {}): void => {
+  const respEmpty = L('resp_empty');
+  const respond = (code: number, n: Reg | { imm: number | bigint }, payload?: () => void): void => {
     a.li(rop, code | RESPONSE_BIT);
+    if (payload === undefined && typeof n !== 'number' && n.imm === 0) {
+      a.b(respEmpty);
+      return;
+    }
     if (typeof n === 'number') a.mov(rl, n);
     else a.li(rl, n.imm);
     a.call(respBegin);
-    payload();
+    payload?.();
     a.call(respEnd);
     a.b(hunt);
   };
@@ -288,16 +315,17 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   const sync1 = L('sync1');
   const header = L('header');
   const drop2 = L('drop2');
+  a.li(c256, 256);
   a.recv(b);
-  a.beq(b, imm(SYNC[0]), sync1);
-  a.beq(b, imm(256), hunt);
+  cmpBranch('beq', b, SYNC[0], sync1);
+  a.beq(b, c256, hunt);
   bump(V.dropped, 1);
   a.b(hunt);
   a.bind(sync1);
   a.recv(b);
-  a.beq(b, imm(SYNC[1]), header);
-  a.beq(b, imm(256), sync1);
-  a.bne(b, imm(SYNC[0]), drop2);
+  cmpBranch('beq', b, SYNC[1], header);
+  a.beq(b, c256, sync1);
+  cmpBranch('bne', b, SYNC[0], drop2);
   bump(V.dropped, 1);
   a.b(sync1);
   a.bind(drop2);
@@ -307,8 +335,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   // header: opcode, tag, length, hcrc
   a.bind(header);
   a.li(got, 0);
-  a.st(0, 0, V.op, 1);
-  a.st(0, 0, V.tag, 1);
+  if (V.tag !== V.op + 1) throw new Error('ucore protocol: proto.op and proto.tag are not adjacent');
+  a.st(0, 0, V.op, 2); // op and tag 0 until received
   recvf(op);
   a.st(op, 0, V.op, 1);
   recvf(tag);
@@ -322,7 +350,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     a.mov(h, s3);
     recvf(b);
     a.bne(b, h, fail(ERRORS.HEADER_CRC, { imm: 0 }));
-    a.bge(len, imm(MAX_PAYLOAD + 1), fail(ERRORS.BAD_LENGTH, len));
+    cmpBranch('bge', len, MAX_PAYLOAD + 1, fail(ERRORS.BAD_LENGTH, len));
     a.st(len, 0, V.len, 1);
     a.mov(h, b);
     a.li(c, spec.crc16.init);
@@ -353,7 +381,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
 
   // dispatch: the command's length rule and fields, then its work
   const handlers = new Map<number, Label>(spec.commands.map((cs) => [cs.code, L(`cmd.${cs.name}`)]));
-  for (const [code, l] of handlers) a.beq(op, imm(code), l);
+  for (const [code, l] of handlers) cmpBranch('beq', op, code, l);
   a.b(fail(ERRORS.UNKNOWN_OPCODE, op));
   emitStubs();
   cut('frames');
@@ -382,7 +410,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
           a.mov(r, k);
           a.li(k, 0);
           a.bind(top);
-          a.blt(r, imm(cs.record), done);
+          cmpBranch('blt', r, cs.record, done);
           a.sub(r, r, imm(cs.record));
           a.add(k, k, imm(1));
           a.b(top);
@@ -391,9 +419,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
         });
       }
       if (cs.minRecords > 0) a.blt(k, imm(cs.minRecords), badLen);
-      a.bge(k, imm(cs.maxRecords + 1), badLen);
+      cmpBranch('bge', k, cs.maxRecords + 1, badLen);
     }
-    a.st(k, 0, V.k, 1);
     const vals = new Map<string, Reg>();
     const held: Reg[] = [];
     for (const f of cs.fields.filter((x) => x.in === 'header')) {
@@ -403,14 +430,14 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
       field(v, f.offset, f.bytes);
       const bad = fail(ERRORS.OUT_OF_RANGE, { imm: f.offset });
       if (f.min > 0) a.blt(v, imm(f.min), bad);
-      if (f.max < 2 ** (8 * f.bytes) - 1) a.bge(v, imm(f.max + 1), bad);
+      if (f.max < 2 ** (8 * f.bytes) - 1) cmpBranch('bge', v, f.max + 1, bad);
     }
     if (cs.span) {
       const off = vals.get(cs.span.offset) as Reg;
       const offField = cs.fields.find((f) => f.name === cs.span?.offset) as { offset: number };
       a.with(1, (e) => {
         a.add(e, off, cs.span?.count === 'records' ? k : (vals.get(cs.span?.count as string) as Reg));
-        a.bge(e, imm(cs.span!.limit + 1), fail(ERRORS.OUT_OF_RANGE, { imm: offField.offset }));
+        cmpBranch('bge', e, cs.span!.limit + 1, fail(ERRORS.OUT_OF_RANGE, { imm: offField.offset }));
       });
     }
     a.release(...held);
@@ -428,7 +455,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
           const ok = L('rec.ok');
           a.ld(v, p, buf + f.offset, 1, false);
           if (f.min > 0) a.blt(v, imm(f.min), bad);
-          a.blt(v, imm(f.max + 1), ok);
+          cmpBranch('blt', v, f.max + 1, ok);
           a.bind(bad);
           a.add(ed, p, imm(f.offset));
           a.li(ec, ERRORS.OUT_OF_RANGE);
@@ -454,6 +481,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   /** the records of TRAIN / INFER one at a time into cur.u (and cur.label), `each` after each one */
   function records(withLabel: boolean, each: () => void): void {
     const top = L('record');
+    a.st(k, 0, V.k, 1);
     a.li(t, buf);
     a.st(t, 0, V.p, 2);
     a.bind(top);
@@ -513,8 +541,9 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     });
   }
   const strides = [...new Set(segs.map((s) => s.stride))];
-  /** per stride value of the map: `body(n)` with n its literal word count */
+  /** per stride value of the map: `body(n)` with n its literal word count (one value: no test) */
   const byStride = (stride: Reg, body: (n: number) => void): void => {
+    if (strides.length === 1) return body(strides[0]);
     const done = L('stride.done');
     for (const n of strides) {
       const other = L('stride.other');
@@ -541,11 +570,15 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
           putWords(p, len);
         }));
       case O.LINK_STATUS:
-        return respond(cs.code, imm(12), () => a.with(1, (v) => {
-          for (const at of [V.accepted, V.rejected, V.dropped]) {
-            a.ld(v, 0, at, 2, false);
+        // accepted, rejected, dropped: 2 words each, one after another
+        if (V.rejected !== V.accepted + 2 || V.dropped !== V.rejected + 2) throw new Error('ucore protocol: the link counters are not adjacent');
+        return respond(cs.code, imm(12), () => a.with(2, (v, p) => {
+          a.li(p, V.accepted);
+          a.loop(3, () => {
+            a.ld(v, p, 0, 2, false);
             putLE(v, 4);
-          }
+            a.add(p, p, imm(2));
+          });
         }));
       case O.RESET:
         a.li(rop, cs.code | RESPONSE_BIT);
@@ -558,10 +591,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
       case O.SET_PARAMS: {
         const lr = cfg.numeric.lr;
         const no = fail(ERRORS.NOT_SUPPORTED, { imm: cs.code }, false);
-        [lr.hiddenShift, lr.hiddenMul, lr.outShift, lr.outMul].forEach((v, i) => {
-          a.ld(t, 0, buf + i, 1, false);
-          a.bne(t, imm(v), no);
-        });
+        field(t, 0, 4);
+        a.bne(t, imm(lr.hiddenShift + 256 * (lr.hiddenMul + 256 * (lr.outShift + 256 * lr.outMul))), no);
         field(b, 4, 4);
         a.call(seedLanes);
         return respond(cs.code, imm(0));
@@ -604,8 +635,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
         return respond(cs.code, imm(24 + 4 * QUANTITIES.length), () => a.with(3, (v, w, p) => {
           a.ld(v, 0, V.steps, 4, false);
           putLE(v, 8);
-          putLE(0, 8);
-          putLE(0, 8);
+          putLE(0, 16); // busy and stalled cycles: none counted
           // per quantity: its high and low counts (satBase + 4q, + 4q + 2), summed
           a.li(p, satBase);
           a.loop(QUANTITIES.length, () => {
@@ -692,6 +722,13 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     cut(cs.name);
   }
 
+  // an empty response of opcode rop
+  a.bind(respEmpty);
+  a.li(rl, 0);
+  a.call(respBegin);
+  a.call(respEnd);
+  a.b(hunt);
+
   // ---- the error frame: code ec, detail ed (u16), the request's opcode and tag as received
   a.bind(errorFE);
   bump(V.rejected, 1);
@@ -745,7 +782,6 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   a.bind(accept);
   a.ld(s1, 0, V.accepted, 2, false);
   a.add(s1, s1, imm(1));
-  a.and(s1, s1, imm(M32));
   a.st(s1, 0, V.accepted, 2);
   a.ret();
   const countDown = (n: Reg, body: () => void): void => {
@@ -801,17 +837,23 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     a.call(mix);
     a.mov(s1, x); // h1
     a.li(lane, 0);
-    for (let l = 0; l < P.L; l++) {
-      a.xor(x, s1, imm(Math.imul(l + 1, 0xc2b2ae35) >>> 0));
+    // per weight layer l: ed ← (l + 1)·0xc2b2ae35 mod 2^32 (counted up), ec counts the layers down
+    a.li(ed, 0);
+    a.li(ec, P.L);
+    /** acc ← acc + k mod 2^32 (the multiple (i + 1)·k of the i-th round), x ← mix32(h ⊕ acc) */
+    const mixNext = (acc: Reg, k: number, h: Reg): void => {
+      a.add(acc, acc, imm(k));
+      a.and(acc, acc, imm(M32));
+      a.xor(x, h, acc);
       a.call(mix);
-      a.mov(s2, x); // h2 of layer l
+    };
+    countDown(ec, () => {
+      mixNext(ed, 0xc2b2ae35, s1);
+      a.mov(s2, x); // h2 of the layer
       a.li(kq, 0);
       a.li(s3, cfg.lanes);
       countDown(s3, () => {
-        a.add(kq, kq, imm(0x27d4eb2f));
-        a.and(kq, kq, imm(M32));
-        a.xor(x, s2, kq);
-        a.call(mix);
+        mixNext(kq, 0x27d4eb2f, s2);
         // x mod (2^W − 1) by folding, then + 1
         if (W < 32) {
           for (let f = 0; f < Math.ceil(32 / W) + 1; f++) {
@@ -828,7 +870,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
         a.lfsrset(lane, x);
         a.add(lane, lane, imm(1));
       });
-    }
+    });
     a.ret();
   }
   // mix32 of x (y clobbered)
