@@ -74,11 +74,13 @@ export async function placeRoute(dir: string, mhz: number, seed: number): Promis
   const p = await execa('nice', ['-n', '10', 'nextpnr-ice40', '--up5k', '--package', 'sg48', '--json', 'top.json', '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--report', `report${seed}.json`], { cwd: dir, all: true, reject: false });
   const log = p.all ?? '';
   const seconds = (Date.now() - t1) / 1000;
+  const r = parseNextpnr(log);
+  const lc = r.utilization.ICESTORM_LC;
   if (p.exitCode !== 0) {
     const error = log.split('\n').find((l) => /^ERROR/.test(l)) ?? log.split('\n').slice(-3).join(' ');
-    return { error, fmaxMHz: null, lcs: null, lcsAvailable: null, criticalPath: [], seconds };
+    // (the utilisation nextpnr printed before it gave up: what the design needs)
+    return { error, fmaxMHz: null, lcs: lc?.used ?? null, lcsAvailable: lc?.available ?? null, criticalPath: [], seconds };
   }
-  const r = parseNextpnr(log);
   // the critical path nextpnr printed last (after routing): the cells it passes, then its setup
   let criticalPath: string[] = [];
   const at = log.lastIndexOf('Critical path report for clock');
@@ -90,6 +92,5 @@ export async function placeRoute(dir: string, mhz: number, seed: number): Promis
       .filter((l) => /\bSource\b|\bSetup\b/.test(l))
       .map((l) => l.replace(/^Info:\s+/, '  '));
   }
-  const lc = r.utilization.ICESTORM_LC;
   return { error: null, fmaxMHz: r.fmaxMHz, lcs: lc?.used ?? null, lcsAvailable: lc?.available ?? null, criticalPath, seconds };
 }

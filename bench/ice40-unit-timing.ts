@@ -42,11 +42,12 @@ const unit = make(cfg);
 
 const top = timingShell(unit);
 const { dir, cells, seconds } = await synthIce40(top, 'timing');
-console.log(`${unitName} of ${file}: yosys ${seconds.toFixed(0)} s; SB_LUT4 ${cells.SB_LUT4 ?? 0}, SB_MAC16 ${cells.SB_MAC16 ?? 0}, SB_RAM40_4K ${cells.SB_RAM40_4K ?? 0}, SB_SPRAM256KA ${cells.SB_SPRAM256KA ?? 0}`);
+const flipFlops = Object.entries(cells).reduce((n, [k, v]) => n + (k.startsWith('SB_DFF') ? v : 0), 0);
+console.log(`${unitName} of ${file}: yosys ${seconds.toFixed(0)} s; SB_LUT4 ${cells.SB_LUT4 ?? 0}, flip-flops ${flipFlops}, SB_MAC16 ${cells.SB_MAC16 ?? 0}, SB_RAM40_4K ${cells.SB_RAM40_4K ?? 0}, SB_SPRAM256KA ${cells.SB_SPRAM256KA ?? 0}`);
 for (let seed = 1; seed <= Number(seedsArg); seed++) {
   const r = await placeRoute(dir, Number(mhzArg), seed);
   if (r.error !== null) {
-    console.log(`seed ${seed}: nextpnr cannot place it: ${r.error}`);
+    console.log(`seed ${seed}: nextpnr cannot place it${r.lcs !== null ? ` (ICESTORM_LC ${r.lcs}/${r.lcsAvailable})` : ''}: ${r.error}`);
     break;
   }
   console.log(`seed ${seed}: Fmax ${r.fmaxMHz} MHz (target ${mhzArg}), ICESTORM_LC ${r.lcs}/${r.lcsAvailable}, ${r.seconds.toFixed(0)} s`);
