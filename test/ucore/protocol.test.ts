@@ -102,6 +102,7 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     const record = (label: number): number[] => [...pixels(), label];
     const damage = (f: Uint8Array, at: number): Uint8Array => Uint8Array.from(f, (x, i) => (i === at ? x ^ 0x10 : x));
     const lr = cfg.numeric.lr;
+    const maxRecords = (name: string): number => (spec.commands.find((c) => c.name === name) as { maxRecords: number }).maxRecords;
     const tooLong = [OPCODES.ECHO, 200, (MAX_PAYLOAD + 1) & 0xff, (MAX_PAYLOAD + 1) >> 8];
     const steps: { what: string; bytes?: Uint8Array; idle?: true; error?: number }[] = [
       { what: 'IDENTIFY', bytes: frame(OPCODES.IDENTIFY) },
@@ -119,6 +120,9 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
       { what: 'weights into the output layer and its biases', bytes: frame(OPCODES.LOAD_WEIGHTS, [...le(spec.layers[1].base - 2, 4), ...Array.from({ length: 2 * 40 }, () => rnd.int(0, 255))]) },
       { what: 'TRAIN 3 records', bytes: frame(OPCODES.TRAIN, [...record(1), ...record(7), ...record(0)]) },
       { what: 'TRAIN 2 records', bytes: frame(OPCODES.TRAIN, [...record(9), ...record(2)]) },
+      { what: 'TRAIN of the most records', bytes: frame(OPCODES.TRAIN, Array.from({ length: maxRecords('TRAIN') }, (_, r) => record(r % spec.classes)).flat()) },
+      { what: 'INFER of the most records', bytes: frame(OPCODES.INFER, Array.from({ length: maxRecords('INFER') }, () => pixels()).flat()) },
+      { what: 'ECHO of the longest payload', bytes: frame(OPCODES.ECHO, Array.from({ length: MAX_PAYLOAD }, () => rnd.int(0, 255))) },
       { what: 'a frame cut by the idle line', bytes: frame(OPCODES.TRAIN, record(4)).slice(0, 300), idle: true, error: ERRORS.TRUNCATED },
       { what: 'idle while hunting', idle: true },
       { what: 'INFER 3 records', bytes: frame(OPCODES.INFER, [...pixels(), ...pixels(), ...pixels()]) },
