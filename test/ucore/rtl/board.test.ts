@@ -4,7 +4,9 @@
  * program sends on the ISS given the same bytes (and 256 where the line went idle): the core started at its entry
  * after reset and again after a halt, every byte of a burst echoed in order while the program, sending two bytes
  * for each it receives, holds the FIFO back (no overrun), the idle line seen once per gap, a frame with a bad
- * stop bit dropped and counted (and the error LED lit).
+ * stop bit dropped and counted (and the error LED lit). Then the iCEBreaker's serving program on the core: a host
+ * client's session (IDENTIFY, ECHO, a TRAIN record, READ_COUNTERS, LINK_STATUS) driven on the pins, answered byte
+ * for byte as the ucore-link transport (the same program on the ISS) answers it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Asm, imm } from '../../../generator/ucore/asm.js';
@@ -16,6 +18,14 @@ import { Machine } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { Rand } from '../mod-helpers.js';
+import { loadChipConfig } from '../../../generator/config.js';
+import { loadBoard } from '../../../host/boards/board.js';
+import { ucoreDesign } from '../../../host/boards/ucore.js';
+import { UcoreTransport } from '../../../host/transport/ucore.js';
+import { Client } from '../../../host/protocol/client.js';
+import type { Transport } from '../../../host/transport/transport.js';
+import { CoreTiming } from '../../../generator/ucore/rtl/core.js';
+import { loadMnistSubset } from '../../units/mnist-subset.js';
 
 /** clock cycles per bit, the receive FIFO, the idle timeout (over two byte times) */
 const D = 8;
@@ -63,22 +73,22 @@ function echoProgram(): { prog: Program; entry: number } {
   return { prog, entry: prog.labels.get('entry')! };
 }
 
-/** The line for one 8N1 frame, D cycles a bit; stop 0: a framing error. */
-const frame = (byte: number, stop: 0 | 1 = 1): number[] => [0, ...Array.from({ length: 8 }, (_, i) => (byte >> i) & 1), stop].flatMap((b) => Array<number>(D).fill(b));
+/** The line for one 8N1 frame, `bit` cycles a bit; stop 0: a framing error. */
+const frame = (byte: number, stop: 0 | 1 = 1, bit = D): number[] => [0, ...Array.from({ length: 8 }, (_, i) => (byte >> i) & 1), stop].flatMap((b) => Array<number>(bit).fill(b));
 
-/** Bytes of an 8N1 waveform (one sample a cycle): each falling edge starts a frame, bits sampled mid-bit. */
-function decode(line: ArrayLike<number>): number[] {
+/** Bytes of an 8N1 waveform (one sample a cycle, `bit` a bit): each falling edge starts a frame, bits sampled mid-bit. */
+function decode(line: ArrayLike<number>, bit = D): number[] {
   const out: number[] = [];
   for (let t = 1; t < line.length; t++) {
     if (!(line[t - 1] === 1 && line[t] === 0)) continue;
-    const mid = (k: number) => line[t + k * D + (D >> 1)];
-    if (t + 10 * D > line.length) throw new Error(`a frame cut at the end of the waveform (cycle ${t})`);
+    const mid = (k: number) => line[t + k * bit + (bit >> 1)];
+    if (t + 10 * bit > line.length) throw new Error(`a frame cut at the end of the waveform (cycle ${t})`);
     expect(mid(0), `start bit at ${t}`).toBe(0);
     expect(mid(9), `stop bit at ${t}`).toBe(1);
     let b = 0;
     for (let k = 0; k < 8; k++) b |= mid(1 + k) << k;
     out.push(b);
-    t += 10 * D - 1;
+    t += 10 * bit - 1;
   }
   return out;
 }
@@ -159,4 +169,63 @@ describe('ucore board core through its UART pins', () => {
     }
     expect(got[got.length - 1]).toBe(0xee);
   }, 600_000);
+});
+
+/** A transport that records the bytes written to it and the bytes read back. */
+class Recording implements Transport {
+  readonly name = 'recording';
+  readonly written: number[] = [];
+  readonly answered: number[] = [];
+  constructor(private readonly inner: Transport) {}
+  async write(bytes: Uint8Array): Promise<void> {
+    this.written.push(...bytes);
+    await this.inner.write(bytes);
+  }
+  async read(min: number, timeoutMs: number): Promise<Uint8Array> {
+    const b = await this.inner.read(min, timeoutMs);
+    this.answered.push(...b);
+    return b;
+  }
+  async close(): Promise<void> {
+    await this.inner.close();
+  }
+}
+
+describe('the iCEBreaker serving program on the board core, through its UART pins', () => {
+  const cfg = loadChipConfig('boards/icebreaker/chip.json');
+  const BIT = 4;
+  let m: Model;
+  beforeAll(async () => {
+    const d = ucoreDesign(cfg, loadBoard('icebreaker'), { clocksPerBit: BIT, fifoDepth: 1024, idleCycles: 1 << 22 });
+    m = await buildFromIr(d.module);
+  }, 900_000);
+  afterAll(async () => m?.close());
+
+  it('answers a host session byte for byte as the same program on the ISS', async () => {
+    // the session on the ISS (the core's timing, to size the run), its bytes recorded
+    const timing = new CoreTiming();
+    const link = new UcoreTransport(cfg, { timing: timing.timing });
+    const rec = new Recording(link);
+    const client = new Client(rec, { spec: link.serving.spec });
+    const data = loadMnistSubset(1, 0);
+    await client.identify();
+    expect(Array.from(await client.echo([0, 1, 0xa5, 0x5a, 255]))).toEqual([0, 1, 0xa5, 0x5a, 255]);
+    await client.train([{ pixels: data.train.pixels!.subarray(0, cfg.layers[0]), label: data.train.y[0] }]);
+    const counters = await client.readCounters();
+    expect(counters.steps).toBe(0n); // the window is not full yet: no step counted
+    await client.linkStatus();
+    expect(rec.written.length).toBeGreaterThan(cfg.layers[0]);
+    // the same bytes on the pin, all at once after reset (the FIFO holds them while the program powers up)
+    const line = [...Array<number>(20).fill(1), ...rec.written.flatMap((b) => frame(b, 1, BIT))];
+    const cycles = Math.ceil(link.cycles * 1.2) + line.length + 10 * BIT * (rec.answered.length + 10);
+    await m.reset(2);
+    const t = await m.play({ inputs: { uart_rx: Int32Array.from([...line, ...Array<number>(cycles - line.length).fill(1)]) }, outputs: ['uart_tx', 'overruns', 'led'] });
+    // five responses (the identify block, the echo, the counters, …)
+    expect(rec.answered.length).toBeGreaterThan(100);
+    expect(decode(nums(t.outputs.uart_tx), BIT)).toEqual(rec.answered);
+    const ov = nums(t.outputs.overruns);
+    expect(ov[ov.length - 1]).toBe(0);
+    // no fault, no link error
+    expect(nums(t.outputs.led)[ov.length - 1] & 2).toBe(0);
+  }, 900_000);
 });
