@@ -92,7 +92,10 @@ export interface CoreConfig {
   satBase: number;
   /** the machine's LFSR lanes and their Galois LFSRs (MachineConfig: lanes, lfsr width, rbits, leap) */
   machine: { lanes: number; lfsr: { width: number; rbits: number; leap: number } };
-  /** where the LFSR bank keeps its states (lfsr.ts); default block RAM: 2 EBR for fewer logic cells than registers */
+  /**
+   * where the LFSR bank keeps its states (lfsr.ts): default registers (the iCEBreaker's engine needs more block
+   * RAM than the UP5K's 30 already); block RAM saves 67 LUT4 and 124 flip-flops for 2 EBR
+   */
   lfsrStorage?: LfsrStorage;
   /**
    * The ROM's layout for programs loaded later (a co-simulation): its size and the first pool word (default:
@@ -663,7 +666,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); dbg_lane reads a lane
   const { lanes, lfsr } = cfg.machine;
   const rbits = lfsr.rbits;
-  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'block'));
+  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'registers'));
   const laneBits = lfsrMod.ports.find((p) => p.name === 'd_lane')!.type.width;
   const dbgLane = m.input('dbg_lane', uint(laneBits));
   const lfsrU = m.instance('u_lfsr', lfsrMod, {

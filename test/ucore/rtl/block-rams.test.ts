@@ -5,7 +5,7 @@
  * 16-bit words) takes its words in 512 × 8 blocks, two side by side: one block more than 256 × 16 blocks would
  * need, for a smaller read multiplexer (6 banks instead of 11). The core is built without SPRAM (its style
  * `huge` maps to SB_SPRAM256KA, not to block RAM); its other memories are those of the core `ibhebb build`
- * places.
+ * places (the LFSR bank in block RAM, as CoreConfig.lfsrStorage can choose).
  */
 import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../../generator/emit/index.js';
@@ -21,14 +21,14 @@ import { ICE } from '../mod-helpers.js';
 const blocks = (depth: number, width: number, mode: 16 | 8 | 4 | 2): number => Math.ceil(width / mode) * Math.ceil(depth / (4096 / mode));
 
 describe('ucore core: block RAMs after synth_ice40', () => {
-  it('the iCEBreaker core: its ROM, both register-file copies, its data memory and the LFSR bank, each in the blocks its shape needs', async () => {
+  it('the iCEBreaker core: its ROM, both register-file copies, its data memory and the LFSR bank in block RAM, each in the blocks its shape needs', async () => {
     const P = ICE().P;
     const sp = stepProgram(P, true);
     const machine = machineFor(P, 0);
     const image = encode(sp.program);
     const data: number[] = new Array<number>(sp.layout.ebrWords).fill(0);
     for (const img of sp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
-    const core = ucoreCore({ image, ebrWords: sp.layout.ebrWords, data, spramWords: 0, satBase: sp.layout.at('sat'), machine });
+    const core = ucoreCore({ image, ebrWords: sp.layout.ebrWords, data, spramWords: 0, satBase: sp.layout.at('sat'), machine, lfsrStorage: 'block' });
     const rom = romImage(image).length;
     // the ROM (32 bits: 1024 × 4 blocks), the register file twice (64 × 32: 256 × 16), the data memory (512 × 8),
     // the LFSR bank's states (lanes × width, 256 × 16)
