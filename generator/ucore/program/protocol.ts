@@ -99,13 +99,14 @@ function segments(P: ChipParams, spec: ProtocolSpec, lay: Layout): Segment[] {
   return out;
 }
 
-
 export interface ProtocolOptions {
   /**
    * How the CRCs are computed: `bitwise` (default: 8 rounds of shift and conditional XOR a byte, no memory) or
    * `table` (256-word ROM images rom.crc8 and rom.crc16 in block RAM: 2 and 6 instructions a byte)
    */
   crc?: 'bitwise' | 'table';
+  /** the board's idle timeout in cycles (rx_idle), as IDENTIFY reports it; default DEFAULT_TIMEOUT_CYCLES */
+  timeoutCycles?: number;
 }
 
 /** The serving program of chip `cfg` (its ChipParams P: the step it trains). */
@@ -125,7 +126,6 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   const V = {
     op: lay.alloc('proto.op', 1),
     tag: lay.alloc('proto.tag', 1),
-    len: lay.alloc('proto.len', 1),
     k: lay.alloc('proto.k', 1),
     p: lay.alloc('proto.p', 2),
     accepted: lay.alloc('proto.accepted', 2),
@@ -136,7 +136,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     cls: lay.at('proto.cls'),
     satSave: lay.at('proto.satsave'),
   };
-  const ident = identifyBlock(cfg, DEFAULT_TIMEOUT_CYCLES);
+  const ident = identifyBlock(cfg, o.timeoutCycles ?? DEFAULT_TIMEOUT_CYCLES);
   const segs = segments(P, spec, lay);
   // a piece's fields in one word each when every value fits 16 bits, else two
   const segField = segs.every((g) => g.end < 65536 && g.addr < 65536) ? 1 : 2;
@@ -277,8 +277,8 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     a.li(ec, bytes);
     a.call(putn);
   };
-  /** a response frame of opcode `code` | 0x80 and `n` payload bytes (a register, or imm(bytes)) */
   const respEmpty = L('resp_empty');
+  /** a response frame of opcode `code` | 0x80 and `n` payload bytes (a register, or imm(bytes)); then hunting */
   const respond = (code: number, n: Reg | { imm: number | bigint }, payload?: () => void): void => {
     a.li(rop, code | RESPONSE_BIT);
     if (payload === undefined && typeof n !== 'number' && n.imm === 0) {
@@ -306,10 +306,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
 
   // ---- serve: power-up, then the frame loop
   const serve = a.here;
-  a.with(1, (z) => {
-    a.li(z, 0);
-    for (const at of [V.accepted, V.rejected, V.dropped]) a.st(z, 0, at, 2);
-  });
+  for (const at of [V.accepted, V.rejected, V.dropped]) a.st(0, 0, at, 2);
   a.call(doReset);
   a.bind(hunt);
   const sync1 = L('sync1');
@@ -347,15 +344,13 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     a.shl(len, hi, imm(8));
     a.or(len, len, lo);
     crc8Of([op, tag, lo, hi]);
-    a.mov(h, s3);
     recvf(b);
-    a.bne(b, h, fail(ERRORS.HEADER_CRC, { imm: 0 }));
+    a.bne(b, s3, fail(ERRORS.HEADER_CRC, { imm: 0 }));
     cmpBranch('bge', len, MAX_PAYLOAD + 1, fail(ERRORS.BAD_LENGTH, len));
-    a.st(len, 0, V.len, 1);
     a.mov(h, b);
     a.li(c, spec.crc16.init);
-    for (const x of [op, tag, lo, hi, h]) {
-      a.mov(b, x);
+    for (const r of [op, tag, lo, hi, h]) {
+      a.mov(b, r);
       a.call(crcb);
     }
   });
@@ -386,7 +381,6 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   emitStubs();
   cut('frames');
 
-
   /** BAD_LENGTH and OUT_OF_RANGE of command cs (docs/protocol.md's order); k ← the number of records */
   function emitChecks(cs: CommandSpec): void {
     const badLen = fail(ERRORS.BAD_LENGTH, len);
@@ -397,9 +391,9 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
       a.blt(len, imm(cs.header), badLen);
       a.sub(k, len, imm(cs.header));
       if ((cs.record & (cs.record - 1)) === 0) {
-        a.with(1, (x) => {
-          a.and(x, k, imm(cs.record - 1));
-          a.bne(x, imm(0), badLen);
+        a.with(1, (m) => {
+          a.and(m, k, imm(cs.record - 1));
+          a.bne(m, imm(0), badLen);
         });
         a.shr(k, k, imm(Math.log2(cs.record)), 'floor');
       } else {
@@ -423,7 +417,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     }
     const vals = new Map<string, Reg>();
     const held: Reg[] = [];
-    for (const f of cs.fields.filter((x) => x.in === 'header')) {
+    for (const f of cs.fields.filter((g) => g.in === 'header')) {
       const v = a.reg();
       held.push(v);
       vals.set(f.name, v);
@@ -441,11 +435,11 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
       });
     }
     a.release(...held);
-    const recFields = cs.fields.filter((x) => x.in === 'record');
+    const recFields = cs.fields.filter((g) => g.in === 'record');
     // LOAD_LFSR: a state of lfsrWidth zero bits is refused (the core's LFSRs take nonzero states only)
     const zeroLfsr = cs.name === 'LOAD_LFSR';
     if (recFields.length === 0 && !zeroLfsr) return;
-    a.with(3, (p, n, v) => {
+    a.with(2, (p, v) => {
       const none = L('recs.none');
       a.li(p, cs.header);
       a.beq(k, imm(0), none);
@@ -524,11 +518,11 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
         a.max(lo, lo, off);
         a.min(hi, hi, w1);
         a.bge(lo, hi, next);
-        a.with(1, (x) => {
-          a.ld(x, s, 0, segField, false);
-          a.sub(x, lo, x);
-          a.mul(x, x, stride);
-          a.add(addr, addr, x);
+        a.with(1, (d) => {
+          a.ld(d, s, 0, segField, false);
+          a.sub(d, lo, d);
+          a.mul(d, d, stride);
+          a.add(addr, addr, d);
           a.sub(hi, hi, lo);
         });
         a.loopReg(hi, () => {
@@ -647,11 +641,10 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
           });
         }));
       case O.LOAD_WEIGHTS:
-        a.with(3, (off, n, p) => {
+        a.with(2, (off, p) => {
           field(off, 0, 4);
-          a.mov(n, k);
           a.li(p, buf + cs.header);
-          weightSpan(off, n, (addr, stride) => {
+          weightSpan(off, k, (addr, stride) => {
             const wb = spec.wordBytes;
             a.li(b, 0);
             for (let i = wb - 1; i >= 0; i--) {
@@ -680,29 +673,29 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
         });
         return;
       case O.LOAD_LFSR:
-        a.with(3, (lane, p, v) => {
-          field(lane, 0, 2);
+        a.with(3, (q, p, v) => {
+          field(q, 0, 2);
           a.li(p, 0);
           a.loopReg(k, () => {
             field(v, cs.header, spec.lfsrBytes, p);
             a.and(v, v, imm(2 ** spec.lfsrWidth - 1));
-            a.lfsrset(lane, v);
-            a.add(lane, lane, imm(1));
+            a.lfsrset(q, v);
+            a.add(q, q, imm(1));
             a.add(p, p, imm(spec.lfsrBytes));
           });
         });
         return respond(cs.code, imm(0));
       case O.READ_LFSR:
-        a.with(3, (lane, n, v) => {
-          field(lane, 0, 2);
+        a.with(3, (q, n, v) => {
+          field(q, 0, 2);
           field(n, 2, 2);
           a.mul(rl, n, imm(spec.lfsrBytes));
           a.li(rop, cs.code | RESPONSE_BIT);
           a.call(respBegin);
           a.loopReg(n, () => {
-            a.lfsrget(v, lane);
+            a.lfsrget(v, q);
             putLE(v, spec.lfsrBytes);
-            a.add(lane, lane, imm(1));
+            a.add(q, q, imm(1));
           });
           a.call(respEnd);
           a.b(hunt);
