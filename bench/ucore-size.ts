@@ -4,7 +4,9 @@
  * (generator/ucore/program/step.ts: the step, the epoch clear and inference) with its instruction words, the
  * pool entries and descriptors it references and the table ROM it brings; the sums in bits and in EBR (4 kbit each; the UP5K has 30, program/layout.ts keeps 20
  * for data, so 10 are left for the program and the FIFOs).
- *   node bin/run-ts.js bench/ucore-size.ts [--config FILE]
+ * `--serve`: the serving program instead (generator/ucore/program/protocol.ts: the host protocol with the step's
+ * parts as subroutines), its protocol's parts after the step's.
+ *   node bin/run-ts.js bench/ucore-size.ts [--config FILE] [--serve]
  */
 import { Command } from 'commander';
 import { loadChipConfig } from '../generator/config.js';
@@ -12,16 +14,21 @@ import { encode, imageBits } from '../generator/ucore/encode.js';
 import { EBR_DATA_WORDS } from '../generator/ucore/program/layout.js';
 import { chipParams, CHIP_TRAIN } from '../sim/golden/fixed/index.js';
 import { stepProgram } from '../generator/ucore/program/step.js';
+import { protocolProgram } from '../generator/ucore/program/protocol.js';
 
 const EBR_BITS = 4096;
 const EBR_TOTAL = 30;
 const EBR_PROGRAM = EBR_TOTAL - EBR_DATA_WORDS / 256;
 const ROM_WORD_BITS = 16;
 
-const opts = new Command().option('--config <file>', 'chip config', 'boards/icebreaker/chip.json').parse().opts<{ config: string }>();
+const opts = new Command()
+  .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
+  .option('--serve', 'the serving program (the host protocol and the step)')
+  .parse()
+  .opts<{ config: string; serve?: boolean }>();
 const cfg = loadChipConfig(opts.config);
 const P = chipParams({ ...CHIP_TRAIN, layers: cfg.layers, window: cfg.window }, cfg.numeric);
-const { program, sections, layout } = stepProgram(P, true);
+const { program, sections, layout } = opts.serve ? protocolProgram(cfg, P) : stepProgram(P, true);
 const im = encode(program);
 
 const n = (v: number): string => v.toLocaleString('en-US');
@@ -38,7 +45,7 @@ const bits = imageBits(im);
 const romWords = sections.reduce((t, s) => t + s.romWords, 0);
 const romBits = ROM_WORD_BITS * romWords;
 const total = bits.total + romBits;
-console.log(row(['**step (pool, descriptors shared)**', im.words.length, im.pool.length, im.descriptors.length, romWords, total]));
+console.log(row([opts.serve ? '**serving program (pool, descriptors shared)**' : '**step (pool, descriptors shared)**', im.words.length, im.pool.length, im.descriptors.length, romWords, total]));
 
 const ebr = (b: number): string => (b / EBR_BITS).toFixed(2);
 console.log(`\nbits: instruction words ${n(bits.words)} + pool ${n(bits.pool)} + descriptors ${n(bits.descriptors)} = ${n(bits.total)} (${ebr(bits.total)} EBR); table ROMs ${n(romBits)} (${ebr(romBits)} EBR); sum ${n(total)} = ${ebr(total)} EBR of 4 kbit`);
