@@ -34,7 +34,8 @@
  *   A request is never withdrawn or changed before its grant is seen; any grant pattern gives the same results.
  * Draws (vupd with stochastic rounding and k > 0, one per word in element order, as the ISS draws):
  *   d_req, d_lane (uint(7): lane0 + (i mod g)) out, d_rho (uint(rbits)) in: the draw, the cycle after d_req
- *   (read in that cycle only: the unit keeps it while its element waits).
+ *   (read in that cycle only: the unit keeps it while its element waits). A word's draw is requested as it moves
+ *   from P5 to P6, so ρ arrives where it is added (P6) and travels through no stage.
  *
  * TIMING. With every grant given at once an instruction of n ≥ 1 elements takes n + FIXED[op] cycles from the
  * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 13 for vdot and vdist, 19 for vupd;
@@ -43,8 +44,8 @@
  * element's retirement seen and two cycles folding the sum's carries. Under back-pressure an element goes when
  * both of its words have arrived (and, for vupd, the skid register is empty): a withheld grant delays the
  * elements behind it, and a port that fell behind catches up while the other runs up to four words ahead.
- * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,753 LUT4, 954 SB_CARRY,
- * 1,534 flip-flops, 2 SB_MAC16; Fmax 45.9–49.5 MHz over three placements (target 48 MHz).
+ * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,756 LUT4, 954 SB_CARRY,
+ * 1,422 flip-flops, 2 SB_MAC16; Fmax 46.6–46.9 MHz over three placements (target 48 MHz).
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
@@ -52,7 +53,7 @@
  * word waits in the skid register behind the write register's (whose write was not granted): the stall and the
  * requests come from registers only, no output depends on an input in the same cycle. Stages from the pop:
  *   P0  the two words
- *   PD  vdist's differences a − b and b − a (17 bits); ρ taken in
+ *   PD  vdist's differences a − b and b − a (17 bits)
  *   P1  the multiplier operands: vdot the words (signedness aside), vdist |a − b| twice, vupd h and x's low
  *       half; the W word travels along
  *   P2  the products: one 16 × 16 unsigned (vdot, vdist, vupd's h·x_lo) and one more for vupd (h·x_hi), each
@@ -66,7 +67,7 @@
  *       bits of p below bit k come from one arithmetic shift G of p by k − rbits (P5: by a multiple of 16, P6:
  *       the rest); whether a bit of p shifted out below G is set, and whether ⌊p/2^k⌋ fits 19 bits, come from
  *       masks formed once per instruction (P5). P7 the quotient saturated to 19 bits and the carry
- *       (stochastic: the rbits bits plus ρ carry out; the others from bits k − 1 and k of p and whether a bit
+ *       (stochastic: the rbits bits plus ρ, drawn as the word left P5, carry out; the others from bits k − 1 and k of p and whether a bit
  *       below k − 1 is set), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds (adders of
  *       the negated bounds), P10 the word clamped, the clamp pulses and the write request.
  *   vupd reads W ahead of its writes: H must not be a word of W written earlier in the row (H ≥ W or
@@ -235,10 +236,10 @@ export function vectorUnit(rbits: number): Module {
   const B = readPort(m, 'b', { running, pop, go, base: bBase, stride: mux(opIn.eq(0), sbIn.asUnsigned(), unit), setup, count });
   m.assign(pop, running.and(A.ready).and(B.ready).and(advance));
 
-  // ---- draws: requested at the pop, ρ the cycle after (kept while the pipeline waits)
+  // ---- draws: requested as the element moves from P5 to P6, ρ the cycle after, in P6 (kept while the pipeline waits)
   const laneQ = m.reg('lane_q', uint(7), { reset: null });
   const jQ = m.reg('lane_j_q', uint(6), { reset: null });
-  const dReq = m.wire('d_req_w', pop.and(drawOn));
+  const dReq = m.wire('d_req_w', uint(1));
   const dPend = m.pipe('d_pend_q', dReq, { reset: 0 });
   const rhoHold = m.reg('rho_hold_q', uint(rbits), { reset: null });
   const rhoNow = m.wire('rho_now', mux(dPend, dRho, rhoHold));
@@ -267,7 +268,6 @@ export function vectorUnit(rbits: number): Module {
   const bd = stage('bd_q', b0);
   const dAB = stage('d_ab_q', ext17(a0, fQ).subWrap(ext17(b0, fQ)));
   const dBA = stage('d_ba_q', ext17(b0, fQ).subWrap(ext17(a0, fQ)));
-  const rhoD = stage('rho_d_q', rhoNow);
 
   // P1: the operands
   const absD = mux(dAB.msb(), dBA, dAB).trunc(16);
@@ -277,7 +277,6 @@ export function vectorUnit(rbits: number): Module {
   const sA = stage('sa_q', mux(upd, bd.msb(), faQ.and(isDot).and(ad.msb())));
   const sB = stage('sb_q', fbQ.and(isDot).and(bd.msb()));
   const w1 = stage('w1_q', ad);
-  const rho1 = stage('rho1_q', rhoD);
 
   // P2: the products and the corrections
   const v2 = stage('v2_q', v1, true);
@@ -288,7 +287,6 @@ export function vectorUnit(rbits: number): Module {
   const c2 = stage('c2_q', mux(upd, mux(x31, cat(ua, constant(0, uint(16))), zero32), mux(sB, ua.zext(32), zero32)));
   const ss = stage('ss_q', sA.and(sB));
   const w2 = stage('w2_q', w1);
-  const rho2 = stage('rho2_q', rho1);
 
   // P3: the high bits of the unsigned product, the corrections summed
   const v3 = stage('v3_q', v2, true);
@@ -296,14 +294,12 @@ export function vectorUnit(rbits: number): Module {
   const corr3 = stage('corr3_q', c1.addWrap(c2));
   const lo3 = stage('lo3_q', m1.slice(15, 0));
   const w3 = stage('w3_q', w2);
-  const rho3 = stage('rho3_q', rho2);
 
   // P4: the exact product (48 bits)
   const v4 = stage('v4_q', v3, true);
   // 0 behind the last element: the sum's fold cycles add p4 without a multiplexer on their chains
   const p4 = stage('p4_q', mux(v3, cat(hi3.subWrap(corr3), lo3), constant(0, uint(48))));
   const w4 = stage('w4_q', w3);
-  const rho4 = stage('rho4_q', rho3);
 
   // ---- vdot, vdist: the sum, 64 bits in two halves with the low half's carry a cycle late
   // three chunks (22, 21, 21 bits), each with its own carry chain; a chunk's carry waits a cycle in a bit and
@@ -333,12 +329,12 @@ export function vectorUnit(rbits: number): Module {
     Xe.slice(fineW - 1, 0).asUnsigned(),
   );
   const v5 = stage('v5_q', v4.and(upd), true);
+  m.assign(dReq, v5.and(advance).and(drawOn));
   const xa5 = stage('xa5_q', coarse);
   const sticky5 = stage('sticky5_q', p4.and(mSticky).orReduce());
   const sign5 = stage('sign5_q', sign);
   const fits5 = stage('fits5_q', mux(jneg, p4.eq(0), p4.xor(sign.repeat(48)).and(hm).orReduce().not()));
   const w5 = stage('w5_q', w4);
-  const rho5 = stage('rho5_q', rho4);
 
   // P6: the fine shift
   const v6 = stage('v6_q', v5, true);
@@ -347,13 +343,12 @@ export function vectorUnit(rbits: number): Module {
   const fits6 = stage('fits6_q', fits5);
   const sign6 = stage('sign6_q', sign5);
   const w6 = stage('w6_q', w5);
-  const rho6 = stage('rho6_q', rho5);
 
   // P7: the quotient saturated to QB bits, the carry
   const qMax = constant((1 << (QB - 1)) - 1, uint(QB));
   const qMin = constant(1 << (QB - 1), uint(QB));
   const stoch = mode.eq(rcode('stochastic'));
-  const sCarry = g6.trunc(rbits).add(rho6).msb();
+  const sCarry = g6.trunc(rbits).add(rhoNow).msb();
   // the other roundings from bit k − 1 (G's bit rbits − 1), bit k (G's bit rbits) and whether any bit below k − 1
   // is set (G's bits below rbits − 1, or one shifted out below G)
   const bK1 = g6.bit(rbits - 1);
