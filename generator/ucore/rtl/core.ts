@@ -7,13 +7,15 @@
  * word, every saturation counter, every LFSR lane and the cycle count (the ISS with this core's timing,
  * `coreCycles`).
  *
- * THIS CORE EXECUTES every instruction but the vector ones: the integer and control instructions itself; mul and
- * mulr on the multiply unit (mul.ts), shl, shr and srnd on the shift unit (shift.ts), sat, satr and lone on the
- * saturation unit (sat.ts), draw, lfsrset and srnd's draw on the LFSR bank (lfsr.ts). vdot, vdist and vupd (the
- * vector unit, vector.ts, is not wired in yet) stop the core with `fault` set, as do an unknown opcode, a call
- * with the return stack full, a ret with it empty and a data access outside the memories (or running from SPRAM
- * into block RAM: a layout never places a value across). A clamp of sat or satr adds 1 to its 32-bit counter in
- * block RAM (`satBase` + 4q for the high count, + 4q + 2 for the low one).
+ * THIS CORE EXECUTES the integer and control instructions itself; mul and mulr on the multiply unit (mul.ts), shl,
+ * shr and srnd on the shift unit (shift.ts), sat, satr and lone on the saturation unit (sat.ts), draw, lfsrset and
+ * srnd's draw on the LFSR bank (lfsr.ts), vdot, vdist and vupd on the vector unit (vector.ts), recv and send on its
+ * I/O ports. An opcode it does not execute (lfsrget) or that no instruction has, a call with the return stack
+ * full, a ret with it empty and a data access outside the memories (or running from SPRAM into block RAM: a layout
+ * never places a value across) stop the core with `fault` set; so do a vector instruction whose addresses or n
+ * exceed the unit's 17 / 16 bits, vupd's x beyond 32 bits or w above 16, and a vector read outside the memories
+ * (at the instruction's end). A clamp of sat or satr adds 1 to its 32-bit counter in block RAM (`satBase` + 4q for
+ * the high count, + 4q + 2 for the low one); vupd adds its clamps to the pair after its run.
  *
  * PORTS
  *   clk, rst         rst (synchronous, active high) stops the core and clears fault
@@ -32,7 +34,8 @@
  *   rom    the program ROM (block RAM, 32 bits): the instruction words at 0 …, then the constant pool, entry i
  *          as two words (low, high) at poolBase + 2i; poolBase is the first multiple of 2^(b + 1) at or after the
  *          instructions (b = ⌈log2 entries⌉, at least 1: the index's bits), so a pool word's address is poolBase with the index's bits in its low bits
- *          (no adder between the instruction word and the ROM's address)
+ *          (no adder between the instruction word and the ROM's address); then the descriptor table of vdot and
+ *          vupd, one word each at descBase | index (descBaseOf: past the pool's index range, aligned to its own)
  *   rf     the register file, twice (rfa, rfb: one read port each, every write to both): 64 × 32 bits in block
  *          RAM, register r's low half at 2r and its high half at 2r + 1. r0 is never written and reads 0
  *          whatever the RAM holds.
@@ -63,11 +66,19 @@
  *           their inputs every cycle); a draw or lfsrset goes to the LFSR bank
  *   RHO     the draw: draw's result, or srnd's ρ for the shift unit
  *   IO      recv: until rx_valid (the byte, popped) or rx_idle (256), then WLO, WHI; send: tx_valid until tx_ready
+ *   VDESC, VREG, VACC  a vector instruction's operands (OPLO took A / W and Bv / H and read its descriptor): the
+ *           descriptor taken, n, then the strides or vupd's lane0, each read a cycle before at an address held in
+ *           a register; pc counts up
+ *   VGO     the vector unit starts, rd's two halves (vdot's acc, vupd's x) read from both register-file copies
+ *   VWAIT   until the unit's done: its memory requests granted here (vupd's write first; a read unless that write
+ *           takes its SPRAM; two reads of one memory by turns); then vdot, vdist: WLO, WHI write the result; vupd:
+ *           its counter pair read (LOAD, 4 words), the clamps counted added (VCNT) and written (STORE)
  *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
  *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
  * So: b, call, ret, halt 3 cycles; li, add … xor 4; branches, dbnz 5; max, min, slt 7; ld of n words n + 7;
  * st of n words n + 5; shl, shr 11; srnd 13; sat, satr, lone 10 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
- * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more.
+ * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more; vdot and vdist 8,
+ * vupd 16, + the unit's run (vectorRunCycles: from where the operands lie).
  */
 import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
@@ -81,7 +92,7 @@ import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from './lfsr.js';
 import { VECTOR_EMPTY, vectorUnit, type VectorOp } from './vector.js';
 
 export interface CoreConfig {
-  /** the program image (encode.ts); the descriptors are not used by this core */
+  /** the program image (encode.ts): instruction words, pool and descriptors, all in the ROM */
   image: Image;
   /** block RAM data words (addresses EBR_BASE …) and their initial contents (shorter: the rest 0) */
   ebrWords: number;
