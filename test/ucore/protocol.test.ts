@@ -8,6 +8,8 @@
  * a frame cut by the idle line.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHIP, validateChip, type ChipConfig } from '../../generator/config.js';
+import { withNumeric } from '../../generator/numeric.js';
 import { loadChip, chipTrainConfig } from '../../host/chip/config.js';
 import { ChipEngine } from '../../host/chip/engine.js';
 import { ChipModel } from '../../host/chip/model.js';
@@ -26,20 +28,32 @@ import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
 import { loadMnistSubset } from '../units/mnist-subset.js';
 import { Rand } from './mod-helpers.js';
 
-const ICE = (): ReturnType<typeof loadChip> => loadChip('boards/icebreaker/chip.json');
+const ICE = (): ChipConfig => loadChip('boards/icebreaker/chip.json');
+/** two hidden layers, another window and lane count, LFSRs of 16 bits (the lane seeds' modulo 2^16 − 1 folded) */
+const TWO_HIDDEN = (): ChipConfig =>
+  validateChip({
+    ...DEFAULT_CHIP,
+    layers: [784, 16, 8, 10],
+    window: 6,
+    lanes: 3,
+    numeric: withNumeric(DEFAULT_CHIP.numeric, { lfsr: { ...DEFAULT_CHIP.numeric.lfsr, lanes: 3, width: 16, rbits: 12 } }),
+  });
 
 describe('the host protocol as a ucore program (ucore-link)', () => {
-  it('trains 2 × 30 MNIST samples on the iCEBreaker bit-exactly: weights, LFSR states, counters, steps and classes', async () => {
-    const cfg = ICE();
+  it.each([
+    { name: 'the iCEBreaker', cfg: ICE, epochs: 2, n: 30 },
+    { name: '784-16-8-10, window 6, 3 lanes of 16-bit LFSRs', cfg: TWO_HIDDEN, epochs: 1, n: 20 },
+  ])('trains $epochs × $n MNIST samples on $name bit-exactly: weights, LFSR states, counters, steps and classes', async ({ cfg: config, epochs, n }) => {
+    const cfg = config();
     const seed = 11;
-    const data = loadMnistSubset(30, 20);
+    const data = loadMnistSubset(n, 20);
     const engine = await openChip('ucore-link', cfg, seed);
     const link = engine.transport as UcoreTransport;
     expect(link).toBeInstanceOf(UcoreTransport);
     const model = new ChipModel(cfg);
     const ref = await ChipEngine.open(cfg, new MockTransport({ config: cfg, controller: (op, p) => model.command(op, p) }), seed);
     const golden = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric);
-    const opts = { epochs: 2, trainLimit: 30, testLimit: 20, shuffleSeed: seed, progressEvery: 13 };
+    const opts = { epochs, trainLimit: n, testLimit: 20, shuffleSeed: seed, progressEvery: 13 };
     const [a, r, g] = [await runTraining(engine, data, opts), await runTraining(ref, data, opts), await runTraining(golden, data, opts)];
     expect(a.epochs.map((e) => e.testAccuracy)).toEqual(g.epochs.map((e) => e.testAccuracy));
     expect(r.epochs.map((e) => e.testAccuracy)).toEqual(g.epochs.map((e) => e.testAccuracy));
@@ -58,13 +72,13 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     expect(lanes).toEqual(golden.state.banks.flatMap((b) => Array.from(b.states, (s) => s >>> 0)));
     // READ_COUNTERS: steps and saturations as the controller's reference counts them
     const [cu, cr] = [await engine.counters(), await ref.counters()];
-    expect(cu.steps).toBe(BigInt(2 * (30 - cfg.window + 1)));
+    expect(cu.steps).toBe(BigInt(epochs * (n - cfg.window + 1)));
     expect(cu).toEqual(cr);
     expect(cu.saturations.length).toBe(QUANTITIES.length);
     // the predicted classes of INFER frames
     const classes = await engine.inferAll(data.test, 20);
     expect(classes).toEqual(Array.from({ length: 20 }, (_, i) => golden.predict(data.test, i)));
-    console.log(`[ucore-link] 60 TRAIN samples, 40 + 20 INFER: ${link.cycles} core cycles (ISS plan), ${link.serving.program.code.length} instructions; saturations ${cu.saturations.join(' ')}`);
+    console.log(`[ucore-link] ${cfg.layers.join('-')}: ${epochs * n} TRAIN samples, ${epochs * 20} + 20 INFER: ${link.cycles} core cycles (ISS plan), ${link.serving.program.code.length} instructions; saturations ${cu.saturations.join(' ')}`);
   }, 120_000);
 
   it('a checkpoint over the link: epoch 1 on one board, its state (READ_WEIGHTS, READ_LFSR) loaded into another for epoch 2 ends as the golden model', async () => {
@@ -167,8 +181,12 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     expect(errorsSeen.size).toBe(7);
   }, 120_000);
 
-  it.each(['bitwise', 'table'] as const)('a random stream of 160 frames, a third of them damaged, cut or behind garbage: answered byte for byte as the references (CRCs %s)', async (crc) => {
-    const cfg = ICE();
+  it.each([
+    { name: 'iCEBreaker', cfg: ICE, crc: 'bitwise' },
+    { name: 'iCEBreaker', cfg: ICE, crc: 'table' },
+    { name: '784-16-8-10, window 6, 3 lanes of 16-bit LFSRs', cfg: TWO_HIDDEN, crc: 'bitwise' },
+  ] as const)('a random stream of 160 frames, a third of them damaged, cut or behind garbage: answered byte for byte as the references ($name, CRCs $crc)', async ({ cfg: config, crc }) => {
+    const cfg = config();
     const link = new UcoreTransport(cfg, { crc });
     const model = new ChipModel(cfg);
     const spec = link.serving.spec;
