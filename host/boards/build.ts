@@ -26,7 +26,7 @@ import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
 import type { Board } from './board.js';
 import { fitReport, refuseShort, type FitReport } from './fit.js';
-import { ucoreCyclesPerSample, ucoreDesign, ucoreFinished, ucoreFitReport } from './ucore.js';
+import { baudForLoop, fifoGrowth, ucoreCyclesPerSample, ucoreDesign, ucoreFinished, ucoreFitReport, ucoreProgram, ucoreReceiveCycles } from './ucore.js';
 import { encode } from '../../generator/ucore/encode.js';
 import { XILINX_PREPARE } from '../../generator/tools/index.js';
 
@@ -66,6 +66,12 @@ export type Engine = 'chip' | 'ucore';
 export interface BuildReport {
   board: string;
   engine: Engine;
+  /**
+   * ucore: the receive loop against the line: its cycles a payload byte, the line's (10 × clocks per bit), the
+   * bytes a lone frame of the protocol's largest size leaves in the receive FIFO beyond the host's window, the
+   * FIFO's size; `keepsPace` when nothing grows (the default baud is the fastest standard one that keeps pace)
+   */
+  link: { receiveCyclesPerByte: number; lineCyclesPerByte: number; largestFrameBacklog: number; fifoBytes: number; keepsPace: boolean } | null;
   /** ucore: the serving program's size and the instruction the board starts the core at (its entry serve) */
   program: { instructions: number; pool: number; serveAt: number } | null;
   config: string;
@@ -278,11 +284,16 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const rtl = join(out, 'rtl');
   mkdirSync(rtl, { recursive: true });
   const coreMHz = o.coreMHz ?? (board.family === 'ice40' ? 48 : 100);
-  const baud = o.baud ?? board.uart.defaultBaud;
-  if (baud > board.uart.maxBaud) throw new Error(`build: ${baud} baud is more than ${board.name}'s ${board.uart.bridge} carries (${board.uart.maxBaud})`);
   const engine = o.engine ?? 'chip';
+  if (o.baud !== undefined && o.baud > board.uart.maxBaud) throw new Error(`build: ${o.baud} baud is more than ${board.name}'s ${board.uart.bridge} carries (${board.uart.maxBaud})`);
   // the fit check walks exactly what is built: the board core (UART, FIFO and the core)
   const shellProbe = boardShell(board, coreMHz, cfg, engine === 'ucore' ? 'ucore_board_core' : 'board_core');
+  // ucore: the serving program (refused here when its memory map does not fit); its receive loop's cycles a byte
+  // against the line's: by default the fastest standard baud it keeps up with
+  const served = engine === 'ucore' ? ucoreProgram(cfg, board) : null;
+  const receiveCycles = engine === 'ucore' ? await ucoreReceiveCycles(cfg) : null;
+  const paced = receiveCycles === null ? null : baudForLoop(shellProbe.coreMHz * 1e6, receiveCycles, board.uart.maxBaud);
+  const baud = o.baud ?? paced ?? board.uart.defaultBaud;
   const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
   const uartOpts = { clocksPerBit: D, fifoDepth: o.fifoDepth ?? board.uart.rxFifoBytes };
   let bc: Module;
@@ -292,8 +303,8 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   let cpsSource: string;
   let program: BuildReport['program'] = null;
   let coreName: string;
-  if (engine === 'ucore') {
-    const d = ucoreDesign(cfg, board, { ...uartOpts, idleCycles: o.idleCycles ?? DEFAULT_TIMEOUT_CYCLES });
+  if (served) {
+    const d = ucoreDesign(cfg, served, { ...uartOpts, idleCycles: o.idleCycles ?? DEFAULT_TIMEOUT_CYCLES });
     bc = d.module;
     coreName = 'ucore_core';
     fit = ucoreFitReport(cfg, board, [bc]);
@@ -443,6 +454,16 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
   return {
     board: board.name,
     engine,
+    link:
+      receiveCycles === null
+        ? null
+        : {
+            receiveCyclesPerByte: Number(receiveCycles.toFixed(1)),
+            lineCyclesPerByte: 10 * D,
+            largestFrameBacklog: fifoGrowth(FRAME_OVERHEAD + MAX_PAYLOAD, receiveCycles, 10 * D),
+            fifoBytes: uartOpts.fifoDepth,
+            keepsPace: receiveCycles <= 10 * D,
+          },
     program,
     config: o.configFile ?? 'default',
     configHash: configHash(cfg),

@@ -26,6 +26,8 @@ import { chipParams, type ChipParams } from '../../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../chip/config.js';
 import { ChipEngine } from '../chip/engine.js';
 import { UcoreTransport } from '../transport/ucore.js';
+import { encodeFrame } from '../protocol/frame.js';
+import { OPCODES } from '../../generator/protocol.js';
 import { loadMnist } from '../data/mnist.js';
 import type { Board } from './board.js';
 import { FitError, inventory, type FitLine, type FitReport } from './fit.js';
@@ -50,11 +52,10 @@ export function ucoreProgram(cfg: ChipConfig, board: Board): ProtocolProgram {
 }
 
 /**
- * The board core of the UP5K engine for `cfg`: the core with the serving program (its ROM images the block RAM's
- * initial contents, all of SPRAM), started at `serve`.
+ * The board core of the UP5K engine for `cfg`: the core with its serving program `pp` (ucoreProgram; its ROM
+ * images the block RAM's initial contents, all of SPRAM), started at `serve`.
  */
-export function ucoreDesign(cfg: ChipConfig, board: Board, o: { clocksPerBit: number; fifoDepth: number; idleCycles: number }): UcoreDesign {
-  const pp = ucoreProgram(cfg, board);
+export function ucoreDesign(cfg: ChipConfig, pp: ProtocolProgram, o: { clocksPerBit: number; fifoDepth: number; idleCycles: number }): UcoreDesign {
   const data = new Array<number>(pp.layout.ebrWords).fill(0);
   for (const img of pp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
   const core = ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0) });
@@ -118,4 +119,42 @@ export async function ucoreCyclesPerSample(cfg: ChipConfig, samples = 8): Promis
   const cycles = link.cycles - c0;
   await engine.close();
   return Math.round(cycles / (samples - cfg.window + 1));
+}
+
+/**
+ * Cycles the serving program spends on each byte of a frame's payload it receives (recv, the buffer, the CRC-16),
+ * with the core's timing: two ECHO frames with a wrong CRC-16 (received in full, answered with the same error
+ * frame), of 16 and 272 payload bytes; their difference over 256.
+ */
+export async function ucoreReceiveCycles(cfg: ChipConfig): Promise<number> {
+  const timing = new CoreTiming();
+  const link = new UcoreTransport(cfg, { timing: timing.timing });
+  timing.attach(link.machine);
+  const frameCycles = async (len: number): Promise<number> => {
+    const f = encodeFrame(OPCODES.ECHO, len & 0xff, Array.from({ length: len }, (_, i) => (i * 37) & 0xff));
+    f[f.length - 1] ^= 0xff;
+    const c0 = link.cycles;
+    await link.write(f);
+    await link.read(1, 0);
+    return link.cycles - c0;
+  };
+  const cycles = ((await frameCycles(272)) - (await frameCycles(16))) / 256;
+  await link.close();
+  return cycles;
+}
+
+/** Standard baud rates an FTDI bridge carries, fastest first. */
+const BAUDS = [3_000_000, 2_000_000, 1_500_000, 1_000_000, 921_600, 460_800, 230_400, 115_200];
+
+/**
+ * The fastest of `BAUDS`, at most `maxBaud`, whose bytes come no faster than the receive loop takes them (10
+ * clocks-per-bit ≥ the loop's cycles a byte): the receive FIFO then never grows while a frame arrives. null when none.
+ */
+export function baudForLoop(clockHz: number, receiveCycles: number, maxBaud: number): number | null {
+  return BAUDS.find((b) => b <= maxBaud && (10 * clockHz) / b >= receiveCycles) ?? null;
+}
+
+/** Receive FIFO bytes a lone frame of `frameBytes` leaves queued when the loop takes `receiveCycles` a byte and the line brings one each `lineCycles`. */
+export function fifoGrowth(frameBytes: number, receiveCycles: number, lineCycles: number): number {
+  return Math.max(0, Math.ceil(frameBytes * (1 - lineCycles / receiveCycles)));
 }

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { boardNames, loadBoard } from '../boards/board.js';
 import { buildBoard, type Engine } from '../boards/build.js';
 import { UsageError } from './options.js';
+import { UART_WINDOW_BYTES } from '../../generator/boards/uart.js';
+import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
 import { frontend } from '../../generator/units/frontend.js';
 
 export function buildCommand(): Command {
@@ -76,6 +78,12 @@ export function buildCommand(): Command {
       if (!r.fitFinished.fits && JSON.stringify(r.fitFinished.lines) !== JSON.stringify(r.fit)) {
         const short = r.fitFinished.lines.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);
         process.stderr.write(`ibhebb build: note: with the units the ${r.engine === 'ucore' ? 'core' : 'chip top'} does not wire yet, the finished design would need ${short.join(', ')}\n`);
+      }
+      // the FIFO holds at most the host's window of bytes in flight, or what a lone longer frame leaves queued
+      if (r.link && Math.max(r.link.largestFrameBacklog, UART_WINDOW_BYTES) > r.link.fifoBytes) {
+        process.stderr.write(
+          `ibhebb build: warning: at ${r.baud} baud a byte lasts ${r.link.lineCyclesPerByte} cycles and the program's receive loop takes ${r.link.receiveCyclesPerByte}: a lone ${FRAME_OVERHEAD + MAX_PAYLOAD}-byte frame leaves ${r.link.largestFrameBacklog} bytes queued, more than the ${r.link.fifoBytes}-byte receive FIFO holds (bytes lost); use a slower --baud (the default keeps pace) or shorter frames\n`,
+        );
       }
       if (!r.fits) {
         const short = r.fit.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);

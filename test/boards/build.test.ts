@@ -14,7 +14,7 @@ import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
 import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat, PlaceError } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
-import { ucoreProgram } from '../../host/boards/ucore.js';
+import { baudForLoop, fifoGrowth, ucoreProgram } from '../../host/boards/ucore.js';
 import { coreCycles } from '../../generator/ucore/rtl/core.js';
 import { mulUnit } from '../../generator/ucore/rtl/mul.js';
 import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
@@ -241,10 +241,26 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     expect(Math.abs(small.cyclesPerSample / r.cyclesPerSample - 1)).toBeLessThan(0.05);
     expect(r.cyclesPerSample).toBeGreaterThan(r.bytesPerSample * coreCycles({ op: 'recv', rd: 1 }, 0));
     expect(r.projectedSamplesPerSecond.compute).toBe(Math.floor(48e6 / r.cyclesPerSample));
+    // the line paced to the receive loop: the fastest standard baud whose bytes last at least the loop's cycles
+    const link = r.link!;
+    expect(link.receiveCyclesPerByte).toBeGreaterThan(coreCycles({ op: 'recv', rd: 1 }, 0));
+    expect(r.baud).toBe(baudForLoop(48e6, link.receiveCyclesPerByte, ice.uart.maxBaud));
+    expect(link).toEqual({ receiveCyclesPerByte: link.receiveCyclesPerByte, lineCyclesPerByte: (10 * 48e6) / r.baud, largestFrameBacklog: 0, fifoBytes: 1024, keepsPace: true });
     expect(r.files).toContain('rtl/ucore_board_core.v');
     expect(readFileSync(join(out, 'rtl', 'board_icebreaker.v'), 'utf8')).toMatch(/ucore_board_core u_core \(/);
     expect(existsSync(join(out, 'yosys.log'))).toBe(false);
   }, 120_000);
+
+  it('the baud a receive loop keeps pace with, and the backlog of a faster line', () => {
+    // 10 × 48 MHz / 1.5 Mbaud = 320 cycles a byte < 342 ≤ 480 at 1 Mbaud
+    expect(baudForLoop(48e6, 342, 12e6)).toBe(1_000_000);
+    expect(baudForLoop(48e6, 320, 12e6)).toBe(1_500_000);
+    expect(baudForLoop(48e6, 100, 2e6)).toBe(2_000_000);
+    expect(baudForLoop(48e6, 1e5, 12e6)).toBeNull();
+    // a 4,097-byte frame at 160 cycles a byte into a loop of 342: the loop takes 160/342 of it meanwhile
+    expect(fifoGrowth(4097, 342, 160)).toBe(Math.ceil(4097 * (1 - 160 / 342)));
+    expect(fifoGrowth(4097, 342, 480)).toBe(0);
+  });
 
   it('refuses before any tool runs: a network whose memory map does not fit, a receive FIFO beyond the block RAM', async () => {
     const big = { ...cfg, layers: [784, 256, 10] };

@@ -20,7 +20,7 @@ import type { Model } from '../../../sim/verilator/model.js';
 import { Rand } from '../mod-helpers.js';
 import { loadChipConfig } from '../../../generator/config.js';
 import { loadBoard } from '../../../host/boards/board.js';
-import { ucoreDesign } from '../../../host/boards/ucore.js';
+import { ucoreDesign, ucoreProgram } from '../../../host/boards/ucore.js';
 import { UcoreTransport } from '../../../host/transport/ucore.js';
 import { Client } from '../../../host/protocol/client.js';
 import type { Transport } from '../../../host/transport/transport.js';
@@ -196,7 +196,7 @@ describe('the iCEBreaker serving program on the board core, through its UART pin
   const BIT = 4;
   let m: Model;
   beforeAll(async () => {
-    const d = ucoreDesign(cfg, loadBoard('icebreaker'), { clocksPerBit: BIT, fifoDepth: 1024, idleCycles: 1 << 22 });
+    const d = ucoreDesign(cfg, ucoreProgram(cfg, loadBoard('icebreaker')), { clocksPerBit: BIT, fifoDepth: 1024, idleCycles: 1 << 22 });
     m = await buildFromIr(d.module);
   }, 900_000);
   afterAll(async () => m?.close());
