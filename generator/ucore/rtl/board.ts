@@ -21,7 +21,7 @@
  * the window is sent alone, when nothing is outstanding, and while the program reads it the FIFO grows by what the
  * line brings faster than the program's receive loop takes it: L·(1 − 10·D/c) bytes of an L-byte frame for a loop
  * of c cycles a byte against 10·D on the line. So fifoDepth ≥ the window, and more when the receive loop is slower
- * than the line and frames are long.
+ * than the line and frames are long (`ibhebb build` paces the line to the loop by default: host/boards/ucore.ts).
  */
 import { constant, ModuleBuilder, uint, type Module } from '../../ir/index.js';
 import { boardUart } from '../../boards/top.js';

@@ -4,7 +4,7 @@
  * program sends on the ISS given the same bytes (and 256 where the line went idle): the core started at its entry
  * after reset and again after a halt, every byte of a burst echoed in order while the program, sending two bytes
  * for each it receives, holds the FIFO back (no overrun), the idle line seen once per gap, a frame with a bad
- * stop bit dropped and counted (and the error LED lit). Then the iCEBreaker's serving program on the core: a host
+ * stop bit dropped and counted (and the error LED lit), a fault stopping the core for good. Then the iCEBreaker's serving program on the core: a host
  * client's session (IDENTIFY, ECHO, a TRAIN record, READ_COUNTERS, LINK_STATUS) driven on the pins, answered byte
  * for byte as the ucore-link transport (the same program on the ISS) answers it.
  */
@@ -36,7 +36,8 @@ const MACHINE = { lanes: 1, lfsr: { width: 16, rbits: 8, leap: 3 } };
 
 /**
  * At 0 a decoy (sends 0x99, halts); the entry: sends GREETING, then echoes each byte b as b and b ^ 0xff, halts
- * on byte 0, and sends 0xEE once per idle line (r3: an idle line already reported).
+ * on byte 0, faults on byte 0xff (a load below address 0), and sends 0xEE once per idle line (r3: an idle line
+ * already reported).
  */
 function echoProgram(): { prog: Program; entry: number } {
   const a = new Asm();
@@ -47,6 +48,7 @@ function echoProgram(): { prog: Program; entry: number } {
   const loop = a.label('loop');
   const idle = a.label('idle');
   const stop = a.label('stop');
+  const bad = a.label('bad');
   a.bind(entry);
   a.li(1, GREETING);
   a.send(1);
@@ -56,6 +58,8 @@ function echoProgram(): { prog: Program; entry: number } {
   a.recv(1);
   a.beq(1, 4, idle);
   a.beq(1, imm(0), stop);
+  a.li(5, 0xff);
+  a.beq(1, 5, bad);
   a.li(3, 0);
   a.send(1);
   a.xor(2, 1, imm(0xff));
@@ -68,6 +72,10 @@ function echoProgram(): { prog: Program; entry: number } {
   a.send(2);
   a.b(loop);
   a.bind(stop);
+  a.halt();
+  a.bind(bad);
+  a.li(6, -1);
+  a.ld(7, 6, 0, 1, false);
   a.halt();
   const prog = a.finish();
   return { prog, entry: prog.labels.get('entry')! };
@@ -120,7 +128,7 @@ describe('ucore board core through its UART pins', () => {
   it('echoes bursts at the bit rate as the ISS does: started at its entry, held back by the transmitter without losing a byte, the idle line once per gap, a bad frame dropped and counted', async () => {
     await m.reset(2);
     const rnd = new Rand(7);
-    const byte = () => rnd.int(1, 255);
+    const byte = () => rnd.int(1, 254);
     // two bursts back to back at the line's rate (the program sends twice as many bytes: the FIFO holds the
     // rest), a gap past the idle timeout after each, a frame with a bad stop bit, a 0 (halt: the board starts the
     // program again), a last burst
@@ -146,11 +154,22 @@ describe('ucore board core through its UART pins', () => {
     expect(got.length).toBe(1 + 2 * 20 + 1 + 2 * 12 + 1 + 1 + 2 * 6 + 1);
   }, 600_000);
 
+  it('stops the core for good on a fault and lights the error LED', async () => {
+    await m.reset(2);
+    const line = [...Array<number>(50).fill(1), ...frame(0x11), ...frame(0xff), ...Array<number>(40 * D).fill(1), ...frame(0x22), ...Array<number>(8 * 10 * D + 2 * IDLE).fill(1)];
+    const t = await m.play({ inputs: { uart_rx: Int32Array.from(line) }, outputs: ['uart_tx', 'led', 'frame_errors'] });
+    // the greeting and the first echo; after the fault no echo, no idle marker and no restart (no second greeting)
+    expect(decode(nums(t.outputs.uart_tx))).toEqual([GREETING, 0x11, 0x11 ^ 0xff]);
+    const [led, fe] = [nums(t.outputs.led), nums(t.outputs.frame_errors)];
+    expect(led[led.length - 1] & 2).toBe(2);
+    expect(fe[fe.length - 1]).toBe(0);
+  }, 600_000);
+
   it('loses the bytes beyond the FIFO when the program does not take them, and counts them', async () => {
     // a burst of FIFO + 40 bytes against a program sending two for one: the FIFO fills, the rest is lost
     await m.reset(2);
     const rnd = new Rand(11);
-    const burst = Array.from({ length: FIFO + 40 }, () => rnd.int(1, 255));
+    const burst = Array.from({ length: FIFO + 40 }, () => rnd.int(1, 254));
     const line = [...Array<number>(50).fill(1), ...burst.flatMap((b) => frame(b)), ...Array<number>(2 * (FIFO + 40) * 10 * D + 2 * IDLE).fill(1)];
     const t = await m.play({ inputs: { uart_rx: Int32Array.from(line) }, outputs: ['uart_tx', 'overruns'] });
     const got = decode(nums(t.outputs.uart_tx));
