@@ -62,9 +62,10 @@
  *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); WLO and WHI write the value's
  *           halves
  *   STORE   n words written, one a cycle
- *   UNIT    a unit's operation starts on the 64-bit operands (mul's start; the shift and saturation units take
- *           their inputs every cycle); a draw or lfsrset goes to the LFSR bank
- *   RHO     the draw: draw's result, or srnd's ρ for the shift unit
+ *   UNIT    a unit's operation starts on the 64-bit operands, which stay in their registers until the result is
+ *           taken (the multiply and shift units' start; the saturation unit works on what it is given); a draw or
+ *           lfsrset goes to the LFSR bank; each unit's result is 0 unless its instruction runs, so one OR takes it
+ *   RHO     the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ later)
  *   IO      recv: until rx_valid (the byte, popped) or rx_idle (256), then WLO, WHI; send: tx_valid until tx_ready
  *   VDESC, VREG, VACC  a vector instruction's operands (OPLO took A / W and Bv / H and read its descriptor): the
  *           descriptor taken, n, then the strides or vupd's lane0, each read a cycle before at an address held in
@@ -76,7 +77,7 @@
  *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
  *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
  * So: b, call, ret, halt 3 cycles; li, add … xor 4; branches, dbnz 5; max, min, slt 7; ld of n words n + 7;
- * st of n words n + 5; shl, shr 11; srnd 13; sat, satr, lone 10 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
+ * st of n words n + 5; shl, shr, srnd 19; sat, satr, lone 11 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
  * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more; vdot and vdist 8,
  * vupd 16, + the unit's run (vectorRunCycles: from where the operands lie).
  */

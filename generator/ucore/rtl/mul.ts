@@ -153,11 +153,13 @@ export function mulUnit(): Module {
   const loN = m.wire('lo_next', lo.addWrap(incLo.zext(4)));
   const endN = m.wire('end_next', end.addWrap(incEnd.zext(4)));
   const d2 = d.zext(5).add(2); // the d + 1 of the next column
-  const j = m.wire('j', d.subWrap(i).trunc(3));
+  // j = d − i and j − 1 (mod 8) in registers of their own, stepped with i: no subtraction before the chunk selects
+  const j = m.reg('j_q', uint(3), { reset: null });
+  const jm = m.reg('jm_q', uint(3), { reset: null });
   const chunkA = magChunk(a, i.trunc(2), za);
   // chunks j and j − 1 of |b| (0 outside 0 … 3), for b's funnel shift
   const zero16 = constant(0, uint(16));
-  const pair = cat(mux(j.lt(4), magChunk(b, j.trunc(2), zb), zero16), mux(j.ge(1).and(j.le(4)), magChunk(b, j.subWrap(1).trunc(2), zb), zero16));
+  const pair = cat(mux(j.lt(4), magChunk(b, j.trunc(2), zb), zero16), mux(jm.lt(4), magChunk(b, jm.trunc(2), zb), zero16));
 
 
   m.seq('control', ($) => {
@@ -186,6 +188,8 @@ export function mulUnit(): Module {
       $.set(d, 0);
       $.set(colsLeft, cols);
       $.set(i, lo0);
+      $.set(j, mux(bZero, constant(7, uint(3)), constant(0, uint(3)))); // 0 − lo
+      $.set(jm, mux(bZero, constant(6, uint(3)), constant(7, uint(3))));
       $.set(lo, lo0);
       $.set(end, cat(constant(0, uint(3)), aZero.not()));
       $.set(endm, mux(aZero, u4(15), u4(0)));
@@ -198,6 +202,8 @@ export function mulUnit(): Module {
         $.set(d, d.addWrap(1));
         $.set(colsLeft, colsLeft.subWrap(1));
         $.set(i, loN);
+        $.set(j, d.addWrap(1).subWrap(loN).trunc(3));
+        $.set(jm, d.subWrap(loN).trunc(3));
         $.set(lo, loN);
         $.set(end, endN);
         $.set(endm, endm.addWrap(incEnd.zext(4)));
@@ -205,7 +211,11 @@ export function mulUnit(): Module {
         $.set(incLo, d2.ge(nb.zext(5)));
         $.set(incEnd, d2.lt(na.zext(5)));
         $.if(lastCol, () => $.set(issuing, 0));
-      }).else(() => $.set(i, i.addWrap(1)));
+      }).else(() => {
+        $.set(i, i.addWrap(1));
+        $.set(j, j.subWrap(1));
+        $.set(jm, jm.subWrap(1));
+      });
     });
     $.if(finish, () => $.set(busy, 0));
   });
