@@ -7,7 +7,7 @@
  * `--timing plan` counts isa.ts CYCLES; `--timing core` the RTL core's coreCycles (recv, send without waiting for
  * the line; lfsrget, not in the core yet, at its default) and the vector unit's vectorCycles, as
  * bench/ucore-step.ts.
- *   node bin/run-ts.js bench/ucore-protocol.ts [--config FILE] [--timing plan|core] [--crc bitwise|table]
+ *   node bin/run-ts.js bench/ucore-protocol.ts [--config FILE] [--timing plan|core] [--crc split|bitwise|table]
  */
 import { Command } from 'commander';
 import { loadChip } from '../host/chip/config.js';
@@ -23,10 +23,10 @@ import { OPCODES } from '../generator/protocol.js';
 const opts = new Command()
   .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
   .option('--timing <t>', 'plan (isa.ts CYCLES) or core (the RTL core and vector unit)', 'plan')
-  .option('--crc <c>', 'bitwise or table (program/protocol.ts ProtocolOptions)', 'bitwise')
+  .option('--crc <c>', 'split, bitwise or table (program/protocol.ts ProtocolOptions)', 'split')
   .parse()
   .opts<{ config: string; timing: string; crc: string }>();
-if (opts.crc !== 'bitwise' && opts.crc !== 'table') throw new Error(`--crc: '${opts.crc}' is not bitwise or table`);
+if (opts.crc !== 'split' && opts.crc !== 'bitwise' && opts.crc !== 'table') throw new Error(`--crc: '${opts.crc}' is not split, bitwise or table`);
 if (opts.timing !== 'plan' && opts.timing !== 'core') throw new Error(`--timing: '${opts.timing}' is not plan or core`);
 const coreTiming = (ins: Instr, elements: number, operands?: readonly [bigint, bigint]): number =>
   ins.op === 'vdot' || ins.op === 'vdist' || ins.op === 'vupd' ? vectorCycles(ins.op, elements) : coreCycles(ins, elements, operands);
@@ -49,7 +49,7 @@ console.log(`${cfg.layers.join('-')}, window ${cfg.window}, ${cfg.lanes} lanes (
 console.log(`serving program: ${fmt(im.words.length)} instruction words, ${im.pool.length} pool entries, ${im.descriptors.length} descriptors = ${fmt(bits.total)} bits; in 256 × 16 EBR: ROM ${progEbr} + constants ${constEbr} EBR`);
 const rom = romImage(im).length;
 console.log(`the RTL core's ROM image (instructions, the pool at its aligned base, the descriptors): ${fmt(rom)} words of 32 bits = 2 × ${Math.ceil(rom / 256)} EBR`);
-console.log(`its protocol part: ${fmt(part.words.length)} words, ${part.pool.length} pool entries; ROM images ${fmt(proto.romWords)} words (identify block, weight map${opts.crc === 'table' ? ', CRC-8 and CRC-16 tables' : ''})`);
+console.log(`its protocol part: ${fmt(part.words.length)} words, ${part.pool.length} pool entries; ROM images ${fmt(proto.romWords)} words (identify block, weight map${opts.crc === 'table' ? ', CRC-8 and CRC-16 tables' : opts.crc === 'split' ? ', the CRC-16 nibble tables' : ''})`);
 console.log(`  ${parts.map((s) => `${s.name.slice('protocol: '.length)} ${s.to - s.from}`).join(', ')}`);
 console.log(`memory: ${fmt(layout.spramWords)} SPRAM words (payload buffer ${spec.maxPayload}), ${fmt(layout.ebrWords)} block RAM data words`);
 

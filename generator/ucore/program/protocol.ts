@@ -13,9 +13,9 @@
  *   execute   as the controller's reference (host/chip/model.ts) on the step program's state (step.ts, its
  *             entries called as subroutines), then the response frame with both CRCs
  *
- * The CRCs are computed bit by bit (8 rounds a byte, no memory), or with `crc: 'table'` from CRC-8 and CRC-16
- * tables of 256 words, ROM images in block RAM (rom.crc8, rom.crc16: 2 and 6 instructions a byte). Where the
- * ucore differs from the controller's reference:
+ * The CRC-16 comes from two 16-word nibble tables in block RAM and the CRC-8 bit by bit (ProtocolOptions crc:
+ * 'split'), or both bit by bit ('bitwise'), or both from 256-word tables ('table'). Where the ucore differs from
+ * the controller's reference:
  *   READ_COUNTERS  busy and stalled cycles are 0 (the core has no cycle counter; the reference model answers
  *                  0 as well); steps and the saturations are the chip's
  *   LOAD_LFSR      a state whose low lfsrWidth bits are 0 is refused with OUT_OF_RANGE (detail: its byte
@@ -101,17 +101,20 @@ function segments(P: ChipParams, spec: ProtocolSpec, lay: Layout): Segment[] {
 
 export interface ProtocolOptions {
   /**
-   * How the CRCs are computed: `bitwise` (default: 8 rounds of shift and conditional XOR a byte, no memory) or
-   * `table` (256-word ROM images rom.crc8 and rom.crc16 in block RAM: 2 and 6 instructions a byte)
+   * How the CRCs are computed: `split` (default: the CRC-16 from two 16-word tables, rom.crc16hi and rom.crc16lo
+   * in block RAM, of the byte's high and low nibble, since the byte table is linear, T[x] = T[x & 0xf0] ⊕
+   * T[x & 0x0f]; the header's CRC-8 bit by bit), `bitwise` (8 rounds of doubling and conditional XOR a byte, no
+   * memory) or `table` (256-word ROM images rom.crc8 and rom.crc16: 2 and 6 instructions a byte)
    */
-  crc?: 'bitwise' | 'table';
+  crc?: 'split' | 'bitwise' | 'table';
   /** the board's idle timeout in cycles (rx_idle), as IDENTIFY reports it; default DEFAULT_TIMEOUT_CYCLES */
   timeoutCycles?: number;
 }
 
 /** The serving program of chip `cfg` (its ChipParams P: the step it trains). */
 export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptions = {}): ProtocolProgram {
-  const crcTables = o.crc === 'table';
+  const crcMode = o.crc ?? 'split';
+  const crcTables = crcMode === 'table';
   const spec = protocolSpec(cfg);
   if (P.numeric.lfsr.lanes !== cfg.lanes) throw new RangeError(`ucore protocol: the step has ${P.numeric.lfsr.lanes} LFSR lanes a layer, the chip ${cfg.lanes}`);
   const cmd = (name: keyof typeof OPCODES): CommandSpec => spec.commands.find((c) => c.name === name) as CommandSpec;
@@ -140,8 +143,15 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   const segs = segments(P, spec, lay);
   // a piece's fields in one word each when every value fits 16 bits, else two
   const segField = segs.every((g) => g.end < 65536 && g.addr < 65536) ? 1 : 2;
+  const t16 = crcTable(16, spec.crc16.poly);
   const romImgs: { name: string; words: number[] }[] = [
-    ...(crcTables ? [{ name: 'crc8', words: crcTable(8, spec.crc8.poly) }, { name: 'crc16', words: crcTable(16, spec.crc16.poly) }] : []),
+    ...(crcTables ? [{ name: 'crc8', words: crcTable(8, spec.crc8.poly) }, { name: 'crc16', words: t16 }] : []),
+    ...(crcMode === 'split'
+      ? [
+          { name: 'crc16hi', words: Array.from({ length: 16 }, (_, n) => t16[n << 4]) },
+          { name: 'crc16lo', words: t16.slice(0, 16) },
+        ]
+      : []),
     { name: 'ident', words: ident },
     { name: 'wseg', words: segs.flatMap((g) => [g.start, g.end, g.addr, g.stride].flatMap((v) => (segField === 1 ? [v] : [v & 0xffff, v >>> 16]))) },
   ];
@@ -758,7 +768,19 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   a.send(b);
   a.bind(crcb);
   if (crcTables) crcStep(t);
-  else {
+  else if (crcMode === 'split') {
+    // x = (c >> 8) ⊕ b; c ← c·2^8 (16 bits) ⊕ T_hi[x >> 4] ⊕ T_lo[x & 15]
+    a.shr(t, c, imm(8), 'floor');
+    a.xor(t, t, b);
+    a.and(y, t, imm(15));
+    a.shr(t, t, imm(4), 'floor');
+    a.ld(t, t, R.crc16hi, 1, false);
+    a.ld(y, y, R.crc16lo, 1, false);
+    a.xor(t, t, y);
+    a.shl(c, c, imm(8));
+    a.and(c, c, imm(0xffff));
+    a.xor(c, c, t);
+  } else {
     a.shl(t, b, imm(8));
     a.xor(c, c, t);
     crcRounds(c, 16, spec.crc16.poly, t, y);
