@@ -35,7 +35,7 @@
  * Draws (vupd with stochastic rounding and k > 0, one per word in element order, as the ISS draws):
  *   d_req, d_lane (uint(7): lane0 + (i mod g)) out, d_rho (uint(rbits)) in: the draw, the cycle after d_req
  *   (read in that cycle only: the unit keeps it while its element waits). A word's draw is requested as it moves
- *   from P5 to P6, so ρ arrives where it is added (P6) and travels through no stage.
+ *   from P4 to P5, so ρ travels through one stage only (P6, where it is added).
  *
  * TIMING. With every grant given at once an instruction of n ≥ 1 elements takes n + FIXED[op] cycles from the
  * start cycle to the done cycle (vectorCycles): one element a cycle, FIXED = 13 for vdot and vdist, 19 for vupd;
@@ -44,8 +44,9 @@
  * element's retirement seen and two cycles folding the sum's carries. Under back-pressure an element goes when
  * both of its words have arrived (and, for vupd, the skid register is empty): a withheld grant delays the
  * elements behind it, and a port that fell behind catches up while the other runs up to four words ahead.
- * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,756 LUT4, 954 SB_CARRY,
- * 1,422 flip-flops, 2 SB_MAC16; Fmax 46.6–46.9 MHz over three placements (target 48 MHz).
+ * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,688 LUT4, 533 SB_CARRY,
+ * 1,453 flip-flops, 2 SB_MAC16; 2,997 logic cells in the bench's harness, Fmax 49.3–50.6 MHz over three
+ * placements (target 48 MHz).
  *
  * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
  * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
@@ -66,9 +67,10 @@
  *   vupd: d = round(p / 2^k) is ⌊p / 2^k⌋ + c, c ∈ {0, 1} by the rounding. ⌊p/2^k⌋ (or p·2^(−k)) and the rbits
  *       bits of p below bit k come from one arithmetic shift G of p by k − rbits (P5: by a multiple of 16, P6:
  *       the rest); whether a bit of p shifted out below G is set, and whether ⌊p/2^k⌋ fits 19 bits, come from
- *       masks formed once per instruction (P5). P7 the quotient saturated to 19 bits and the carry
- *       (stochastic: the rbits bits plus ρ, drawn as the word left P5, carry out; the others from bits k − 1 and k of p and whether a bit
- *       below k − 1 is set), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds (adders of
+ *       masks formed once per instruction (in SETUP, thermometer codes of k from two small tables of its bits, no
+ *       comparator chains) and applied in P5. P7 the quotient saturated to 19 bits and the carry (stochastic: the
+ *       rbits bits plus ρ, drawn as the word left P4, carry out; the others from bits k − 1 and k of p and whether
+ *       a bit below k − 1 is set), P8 t = W + quotient, P9 t + c and the comparisons of t with the bounds (adders of
  *       the negated bounds), P10 the word clamped, the clamp pulses and the write request.
  *   vupd reads W ahead of its writes: H must not be a word of W written earlier in the row (H ≥ W or
  *   H + n ≤ W), which the programs keep.
@@ -236,7 +238,8 @@ export function vectorUnit(rbits: number): Module {
   const B = readPort(m, 'b', { running, pop, go, base: bBase, stride: mux(opIn.eq(0), sbIn.asUnsigned(), unit), setup, count });
   m.assign(pop, running.and(A.ready).and(B.ready).and(advance));
 
-  // ---- draws: requested as the element moves from P5 to P6, ρ the cycle after, in P6 (kept while the pipeline waits)
+  // ---- draws: requested as the element moves from P4 to P5, ρ the cycle after, registered with it into P6 (kept
+  // while the pipeline waits)
   const laneQ = m.reg('lane_q', uint(7), { reset: null });
   const jQ = m.reg('lane_j_q', uint(6), { reset: null });
   const dReq = m.wire('d_req_w', uint(1));
@@ -329,7 +332,7 @@ export function vectorUnit(rbits: number): Module {
     Xe.slice(fineW - 1, 0).asUnsigned(),
   );
   const v5 = stage('v5_q', v4.and(upd), true);
-  m.assign(dReq, v5.and(advance).and(drawOn));
+  m.assign(dReq, v4.and(upd).and(advance).and(drawOn));
   const xa5 = stage('xa5_q', coarse);
   const sticky5 = stage('sticky5_q', p4.and(mSticky).orReduce());
   const sign5 = stage('sign5_q', sign);
@@ -343,12 +346,13 @@ export function vectorUnit(rbits: number): Module {
   const fits6 = stage('fits6_q', fits5);
   const sign6 = stage('sign6_q', sign5);
   const w6 = stage('w6_q', w5);
+  const rho6 = stage('rho6_q', rhoNow);
 
   // P7: the quotient saturated to QB bits, the carry
   const qMax = constant((1 << (QB - 1)) - 1, uint(QB));
   const qMin = constant(1 << (QB - 1), uint(QB));
   const stoch = mode.eq(rcode('stochastic'));
-  const sCarry = g6.trunc(rbits).add(rhoNow).msb();
+  const sCarry = g6.trunc(rbits).add(rho6).msb();
   // the other roundings from bit k − 1 (G's bit rbits − 1), bit k (G's bit rbits) and whether any bit below k − 1
   // is set (G's bits below rbits − 1, or one shifted out below G)
   const bK1 = g6.bit(rbits - 1);
@@ -418,6 +422,25 @@ export function vectorUnit(rbits: number): Module {
   // ---- control
   const kS = kQ.asSigned();
   const bitsWhere = (f: (i: number) => Expr): Expr => cat(...Array.from({ length: 48 }, (_, j) => f(47 - j)));
+  // k ≥ c for the masks' constants c without a comparator's carry chain each: u = k + 64 (7 bits) in a high part
+  // of 3 bits and a low one of 4, [u ≥ C] = [u_hi > C_hi] ∨ ([u_hi = C_hi] ∧ [u_lo ≥ C_lo]), each part a table
+  const u7 = cat(kQ.asUnsigned().bit(6).not(), kQ.asUnsigned().slice(5, 0));
+  const tables = new Map<string, Expr>();
+  /** the table `name` of x (made once, when first used) */
+  const table = (name: string, x: Expr, f: (v: number) => boolean): Expr => {
+    let t = tables.get(name);
+    if (t === undefined) tables.set(name, (t = m.wire(name, select(x, Array.from({ length: 2 ** x.width }, (_, v) => constant(f(v) ? 1 : 0, uint(1)))))));
+    return t;
+  };
+  const kAtLeast = (c: number): Expr => {
+    const C = c + 64;
+    if (C <= 0) return constant(1, uint(1));
+    if (C >= 128) return constant(0, uint(1));
+    const [h, l] = [C >> 4, C & 15];
+    const gt = table(`k_hi_gt${h}`, u7.slice(6, 4), (v) => v > h);
+    const eq = table(`k_hi_eq${h}`, u7.slice(6, 4), (v) => v === h);
+    return l === 0 ? gt.or(eq) : gt.or(eq.and(table(`k_lo_ge${l}`, u7.slice(3, 0), (v) => v >= l)));
+  };
   m.seq('control', ($) => {
     $.set(done, 0);
     $.switch(st)
@@ -447,8 +470,8 @@ export function vectorUnit(rbits: number): Module {
         $.set(xu, xQ.trunc(32));
         $.set(x31, isUpd.and(xQ.bit(31)));
         $.set(shAmt, mux(kS.lt(-19), constant(0, uint(7)), kS.add(19).asUnsigned().trunc(7)));
-        $.set(mSticky, bitsWhere((i) => (i + rbits < 63 ? kS.gt(i + rbits) : constant(0, uint(1)))));
-        $.set(hm, bitsWhere((i) => kS.le(i - 18)));
+        $.set(mSticky, bitsWhere((i) => kAtLeast(i + rbits + 1))); // k > i + rbits
+        $.set(hm, bitsWhere((i) => kAtLeast(i - 17).not())); // k ≤ i − 18
         $.set(jneg, kS.lt(-18));
         $.set(mode, mux(kS.gt(0), rndQ, constant(rcode('floor'), uint(3))));
         $.set(drawOn, isUpd.and(kS.gt(0)).and(rndQ.eq(rcode('stochastic'))));

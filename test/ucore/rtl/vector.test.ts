@@ -362,6 +362,29 @@ describe('ucore vector unit co-simulated against the ISS', () => {
     for (const [op, n, cycles] of got) expect(cycles, `${op} n=${n}`).toBe(vectorCycles(op, n));
   }, 600_000);
 
+  it('vupd rounds by a bit below the draw bits alone (the sticky mask for every k and bit): nearest-even past a tie, truncate of a negative product', async () => {
+    fillMemory();
+    machine.mem[0] = 1; // H = 1: the product is x
+    await loadMemory();
+    const always: Grants = { a: 16, b: 16, w: 16, conflict: false };
+    let cases = 0;
+    for (let k = RBITS + 1; k <= 31; k++)
+      for (let j = 0; j < k - RBITS; j++)
+        for (const rounding of ['nearest-even', 'truncate'] as const) {
+          // nearest-even: x = 2^(k−1) + 2^j rounds to 1 (without bit j a tie, to 0); truncate: x = −2^(k+1) + 2^j
+          // to −1 (without bit j exactly −2); bits k − RBITS … k − 1 of x are 0 besides bit k − 1
+          if (rounding === 'truncate' && k > 30) continue;
+          const x = rounding === 'nearest-even' ? (1n << BigInt(k - 1)) + (1n << BigInt(j)) : -(1n << BigInt(k + 1)) + (1n << BigInt(j));
+          machine.mem[HI] = 0;
+          await m.pokeMem('ucore_vector_tb.hi', 0, [0]);
+          const c: Case = { op: 'vupd', a: HI, b: 0, sa: 1, sb: 1, n: 1, fa: false, fb: false, f: false, acc: 0n, x, k, rounding, w: 16, lane0: 0, g: 1 };
+          await check(c, always, 11);
+          expect(machine.mem[HI], `k ${k}, bit ${j}, ${rounding}`).toBe(rounding === 'nearest-even' ? 1 : 0xffff);
+          cases++;
+        }
+    expect(cases).toBeGreaterThan(200);
+  }, 600_000);
+
   it('the unit passes the HDL tools: verilator -Wall clean, yosys without error or latch, iverilog -g2005 clean', async () => {
     await expectToolsClean(vectorUnit(RBITS));
   }, 600_000);
