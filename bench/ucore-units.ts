@@ -78,4 +78,4 @@ const cases: [string, bigint, bigint, number][] = [
 ];
 console.log(`\nmultiply unit cycles, start to done (isa.ts plans mul ${CYCLES.mul.fixed}, mulr ${CYCLES.mulr.fixed}):`);
 for (const [what, a, b, k] of cases) console.log(`  ${what.padEnd(24)} ${mulCycles(a, b, k)}`);
-console.log(`shift unit latency ${SHIFT_LATENCY} (isa.ts plans shr ${CYCLES.shr.fixed}, shl ${CYCLES.shl.fixed}, srnd ${CYCLES.srnd.fixed}, lone ${CYCLES.lone.fixed}); saturation unit latency ${SAT_LATENCY} (sat, satr ${CYCLES.sat.fixed}); both take their operands held until the result`);
+console.log(`shift unit latency ${SHIFT_LATENCY} (isa.ts plans shr ${CYCLES.shr.fixed}, shl ${CYCLES.shl.fixed}, srnd ${CYCLES.srnd.fixed}); saturation unit latency ${SAT_LATENCY} (sat, satr ${CYCLES.sat.fixed}, lone ${CYCLES.lone.fixed}); both take an operation every cycle`);

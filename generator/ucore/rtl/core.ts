@@ -8,7 +8,7 @@
  * `coreCycles`).
  *
  * THIS CORE EXECUTES the integer and control instructions itself; mul and mulr on the multiply unit (mul.ts), shl,
- * shr, srnd and lone on the shift unit (shift.ts), sat and satr on the saturation unit (sat.ts), draw, lfsrset and
+ * shr and srnd on the shift unit (shift.ts), sat, satr and lone on the saturation unit (sat.ts), draw, lfsrset and
  * srnd's draw on the LFSR bank (lfsr.ts), vdot, vdist and vupd on the vector unit (vector.ts), recv and send on its
  * I/O ports. An opcode it does not execute (lfsrget) or that no instruction has, a call with the return stack
  * full, a ret with it empty and a data access outside the memories (or running from SPRAM into block RAM: a layout
@@ -77,7 +77,7 @@
  *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
  *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
  * So: b, call, ret, halt 3 cycles; li, add … xor 4; branches, dbnz 5; max, min, slt 7; ld of n words n + 7;
- * st of n words n + 5; shl, shr, srnd, lone 19; sat, satr 11 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
+ * st of n words n + 5; shl, shr, srnd 19; sat, satr, lone 11 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
  * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more; vdot and vdist 8,
  * vupd 16, + the unit's run (vectorRunCycles: from where the operands lie).
  */
@@ -88,7 +88,7 @@ import { NUM_REGS, RETURN_STACK } from '../isa.js';
 import type { StepProgram } from '../program/step.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
-import { SHIFT_LATENCY, SHIFT_OPS, shiftUnit } from './shift.js';
+import { SHIFT_LATENCY, shiftUnit } from './shift.js';
 import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from './lfsr.js';
 import { VECTOR_EMPTY, vectorUnit, type VectorOp } from './vector.js';
 
@@ -142,12 +142,13 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
     case 'shl':
     case 'shr':
     case 'srnd': // its draw made while the shift unit steps
-    case 'lone': // on the shift unit too
       return 7 + SHIFT_LATENCY;
     case 'sat':
     case 'satr':
       // a clamp's counter: read (3), incremented (1), written (2)
       return 7 + SAT_LATENCY + 6 * elements;
+    case 'lone':
+      return 7 + SAT_LATENCY;
     case 'lfsrset':
       return 6;
     case 'draw':
@@ -376,10 +377,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     halt: dec('is_halt', isOp('halt')),
     li: dec('is_li', isOp('li')),
     logic: dec('is_logic', isOp('and').or(isOp('or')).or(isOp('xor')).or(isOp('li'))),
-    // the units: multiply (mul, mulr), shift (shl, shr, lone), saturation (sat, satr)
+    // the units: multiply (mul, mulr), shift (shl, shr), saturation (sat, satr, lone)
     mul: dec('is_mul', isOp('mul').or(isOp('mulr'))),
     shift: dec('is_shift', shiftW),
-    sat: dec('is_sat', isOp('sat').or(satrW)),
+    sat: dec('is_sat', isOp('sat').or(satrW).or(isOp('lone'))),
     satr: dec('is_satr', satrW),
     lone: dec('is_lone', isOp('lone')),
     // the LFSR bank: draw, lfsrset; srnd draws, then shifts
@@ -387,10 +388,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     lfsrset: dec('is_lfsrset', lfsrsetW),
     srnd: dec('is_srnd', isOp('srnd')),
   };
-  const unitOp = f.mul.or(f.shift).or(f.sat).or(f.lone).or(f.draw).or(f.lfsrset).or(f.srnd);
+  const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd);
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
-  const shiftOp = dec('shift_op', mux(isOp('lone'), constant(SHIFT_OPS.lone, uint(3)), mux(isOp('srnd'), constant(SHIFT_OPS.srnd, uint(3)), mux(isOp('shl'), constant(SHIFT_OPS.shl, uint(3)), ir.slice(24, 23).zext(3).addWrap(1)))));
+  const shiftOp = dec('shift_op', mux(isOp('srnd'), constant(5, uint(3)), mux(isOp('shl'), constant(0, uint(3)), ir.slice(24, 23).zext(3).addWrap(1))));
   const srndK = dec('srnd_k', ir.slice(26, 21));
   const satW = dec('sat_w', ir.slice(26, 21));
   const satSigned = dec('sat_signed', ir.bit(27));
@@ -691,14 +692,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
   vu.bind('d_rho', lfsrU.out('d_rho'));
   if (laneBits < 7) m.unused(vu.out('d_lane').slice(6, laneBits)); // lanes beyond the bank's: the program's to avoid
   const rhoQ = m.reg('rho_q', uint(rbits), { reset: null });
-  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd).or(f.lone)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ, en: f.shift.or(f.srnd).or(f.lone) });
-  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned(), y_en: f.sat });
+  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ, en: f.shift.or(f.srnd) });
+  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned(), y_en: f.sat.and(f.lone.not()), lone_en: f.lone });
   const uwaitQ = m.reg('unit_wait_q', uint(bitsFor(SHIFT_LATENCY)), { reset: null });
   const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
   // each unit's result is 0 unless its instruction is under way (their en inputs): one OR chooses
-  const unitY = m.wire('unit_y', [mulU.out('p'), shiftU.out('y'), satU.out('y'), shiftU.out('lone').sext(64)].map((y) => y.asUnsigned()).reduce((x, y) => x.or(y)));
+  const unitY = m.wire('unit_y', [mulU.out('p'), shiftU.out('y'), satU.out('y'), satU.out('lone').sext(64)].map((y) => y.asUnsigned()).reduce((x, y) => x.or(y)));
   const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitQ.eq(0)));
-  const clamped = f.sat.and(satU.out('sat_hi').or(satU.out('sat_lo')));
+  const clamped = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
   const counterAt = constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17));
 
@@ -842,7 +843,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
           .elseIf(unitOp, () => $.set(st, S.v.UNIT));
       })
       .case(S.v.UNIT, () => {
-        $.set(uwaitQ, mux(f.shift.or(f.lone), constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
+        $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
         $.set(st, S.v.UWAIT);
         // lfsrset ends here; draw and srnd wait for the draw
         $.if(f.lfsrset, () => $.set(st, S.v.FETCH)).elseIf(f.draw.or(f.srnd), () => $.set(st, S.v.RHO));

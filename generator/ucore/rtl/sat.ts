@@ -1,7 +1,7 @@
 /**
- * The saturation unit of the UP5K engine's core: `sat` (clamp into a w-bit signed or unsigned word) and `satr`
- * (clamp into [lo, hi]) with the flags of the clamp, exactly as the ISS (sim/ucore/iss.ts) computes them (`lone`
- * is the shift unit's). The saturation counters are the core's: it adds the flags to them.
+ * The saturation unit of the UP5K engine's core: `sat` (clamp into a w-bit signed or unsigned word), `satr`
+ * (clamp into [lo, hi]) with the flags of the clamp, and `lone` (the index of the leading one), exactly as the
+ * ISS (sim/ucore/iss.ts) computes them. The saturation counters are the core's: it adds the flags to them.
  *
  * Ports:   clk, rst (sync, active high)
  *          a       in  sint(64)   the operand (ra)
@@ -12,7 +12,8 @@
  *          y       out sint(64)   a clamped: hi when a > hi, else lo when a < lo, else a (the ISS's order)
  *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
  *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
- *          y_en    in  uint(1)    y is 0 while y_en is low (the core ORs its units' results)
+ *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
+ *          y_en, lone_en  in uint(1)  y, lone are 0 while these are low (the core ORs its units' results)
  * Latency: 4: the inputs held for 4 cycles give y and the flags in the fourth cycle after the first (the core
  *          holds its operands until it takes the result, so the unit keeps no copy of a, lo or hi).
  *
@@ -21,22 +22,25 @@
  * is the carry out of one sum of a and a register, a carry chain with no logic before it (the signed order as
  * the unsigned one with bit 63 flipped): a > hi exactly when a + ~hi carries out, a < lo when a + ~lo + 1 does
  * not. Stage 2 sums the low 32 bits and registers their carries, stage 3 the high 32 bits with them (a 64-bit
- * chain is longer than a 48 MHz cycle on the UP5K) and registers the verdicts, stage 4 clamps.
+ * chain is longer than a 48 MHz cycle on the UP5K) and registers the verdicts, stage 4 clamps. lone finds the
+ * leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and the top chunk
+ * holding a one in stage 2.
  *
- * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5)) serves the comparison of datapath
+ * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5), lone sint(6)) serves the comparison of datapath
  * widths.
  */
-import { ModuleBuilder, cat, constant, mux, sint, uint, type Expr, type Module } from '../../ir/index.js';
+import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
 
 export const SAT_LATENCY = 4;
 
 /**
- * Module `ucore_sat` (`ucore_sat<xlen>` for a datapath other than 64 bits: xlen 32 or 64; w then log2(xlen) bits);
- * ports and timing in the file comment.
+ * Module `ucore_sat` (`ucore_sat<xlen>` for a datapath other than 64 bits: xlen 32 or 64; w then log2(xlen) bits,
+ * lone log2(xlen) + 1); ports and timing in the file comment.
  */
 export function satUnit(xlen = 64): Module {
   if (xlen !== 32 && xlen !== 64) throw new RangeError(`satUnit: xlen must be 32 or 64, got ${xlen}`);
   const aw = Math.log2(xlen);
+  const chunks = xlen / 16;
   const m = new ModuleBuilder(xlen === 64 ? 'ucore_sat' : `ucore_sat${xlen}`, { xlen, latency: SAT_LATENCY });
   m.clock();
   const a = m.input('a', sint(xlen));
@@ -46,8 +50,9 @@ export function satUnit(xlen = 64): Module {
   const lo = m.input('lo', sint(xlen));
   const hi = m.input('hi', sint(xlen));
   const yEn = m.input('y_en', uint(1));
+  const loneEn = m.input('lone_en', uint(1));
 
-  // stage 1: the bounds, sat's from w
+  // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
   // hi = 2^(w − sgn) − 1: w ones (a decoder of w's six bits), halved when signed
   const t = constant(2n ** BigInt(xlen) - 1n, uint(xlen)).shlBy(w).not();
   const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(xlen - 1, 1)), t));
@@ -56,6 +61,9 @@ export function satUnit(xlen = 64): Module {
   const nhi = m.pipe('not_hi_q', mux(range, hi, hiW).asUnsigned().not(), { reset: null });
   const nlo = m.pipe('not_lo_q', mux(range, lo, loW).asUnsigned().not(), { reset: null });
   const au = a.asUnsigned();
+  const ones16 = Array.from({ length: chunks }, (_, c) => leadingOne(au.slice(16 * c + 15, 16 * c)));
+  const nz1 = m.pipe('nz_q', cat(...ones16.map((c) => c.any).reverse()), { reset: null });
+  const idx1 = m.pipe('idx_q', cat(...ones16.map((c) => c.index).reverse()), { reset: null });
 
   // stages 2 and 3: the carries of a + ~hi and a + ~lo + 1, the low halves' then the high halves' (bit 63 flipped)
   const h = xlen / 2;
@@ -68,10 +76,44 @@ export function satUnit(xlen = 64): Module {
   const cLo = m.pipe('carry_lo_q', carryOut(low(au), low(nlo), one), { reset: null });
   const over = m.pipe('over_q', carryOut(high(au), high(nhi), cHi), { reset: null });
   const under = m.pipe('under_q', carryOut(high(au), high(nlo), cLo).not(), { reset: null });
+  const top = pickTop(nz1, idx1, chunks);
+  const none = a.msb().or(top.any.not());
+  const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
-  // stage 4: the clamp (the flags already final: the inputs are held)
+  // stage 4: the clamp (the flags and lone already final: the inputs are held)
   m.output('y', m.pipe('y_q', mux(yEn, mux(over, nhi.not(), mux(under, nlo.not(), au)), constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   m.output('sat_hi', over);
   m.output('sat_lo', under.and(over.not()));
+  m.output('lone', m.pipe('lone_q', mux(loneEn, lone2, constant(0, sint(aw + 1))), { reset: 0 }));
   return m.build();
+}
+
+/**
+ * The leading one of groups: `any` (uint(g)) flags the groups holding a one, `index` (g fields of b bits, group 0
+ * lowest) the leading one's index inside each; returns whether any group holds a one and the index of the
+ * leading one over all of them (the top such group's number, then its field).
+ */
+function pickTop(any: Expr, index: Expr, g: number): { any: Expr; index: Expr } {
+  const b = index.width / g;
+  const field = (i: number): Expr => index.slice(b * i + b - 1, b * i);
+  // the top group with a one (g = 2 or 4: one or two bits, each one LUT of the flags)
+  const tw = Math.log2(g);
+  let top: Expr = constant(0, uint(tw));
+  for (let i = 1; i < g; i++) top = mux(any.bit(i), constant(i, uint(tw)), top);
+  const inner = select(top, Array.from({ length: g }, (_, i) => field(i)));
+  return { any: any.orReduce(), index: cat(top, inner) };
+}
+
+/** The leading one of x (width 4·4^j): any one at all, and its index (log2 width bits), in groups of four. */
+function leadingOne(x: Expr): { any: Expr; index: Expr } {
+  if (x.width === 4) {
+    const b = (i: number): Expr => x.bit(i);
+    // 4 inputs: each output bit is one LUT
+    const hi = b(3).or(b(2));
+    const lo = b(3).or(b(2).not().and(b(1)));
+    return { any: x.orReduce(), index: cat(hi, lo) };
+  }
+  const q = x.width / 4;
+  const parts = [0, 1, 2, 3].map((c) => leadingOne(x.slice(q * c + q - 1, q * c)));
+  return pickTop(cat(...parts.map((p) => p.any).reverse()), cat(...parts.map((p) => p.index).reverse()), 4);
 }

@@ -35,7 +35,7 @@
  * A 32-bit variant (xlen = 32: a, y sint(32), amt uint(5): 16, 4 and 1 steps of bit 4, bits 3–2, bits 1–0)
  * serves the comparison of datapath widths.
  */
-import { ModuleBuilder, cat, constant, mux, sint, uint, type Expr, type Module, type ProcScope, type Signal } from '../../ir/index.js';
+import { ModuleBuilder, cat, constant, mux, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { chunkedIncrement, lowOnes } from './common.js';
 
 /** The steps of the shifter (amt's bit groups of 16, 4 and 1: at most 3 each). */
@@ -44,7 +44,7 @@ const STEPS = 9;
 export const SHIFT_LATENCY = STEPS + 3;
 
 /** The operations of the `op` port, by code. */
-export const SHIFT_OPS = { shl: 0, floor: 1, truncate: 2, nearest: 3, 'nearest-even': 4, srnd: 5, lone: 6 } as const;
+export const SHIFT_OPS = { shl: 0, floor: 1, truncate: 2, nearest: 3, 'nearest-even': 4, srnd: 5 } as const;
 export type ShiftOp = keyof typeof SHIFT_OPS;
 
 /** The bits of `x` in reverse order (bit 0 becomes the top bit). */
@@ -71,13 +71,10 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const rho = m.input('rho', uint(rbits));
   const en = m.input('en', uint(1));
 
-  // the shifter: loaded at start, then stepped by 16, 4, 1 while each count is not 0; lone steps while the bits
-  // the step drops are 0 (a reversed: its leading zeros drop off the bottom), counting them in k
+  // the shifter: loaded at start, then stepped by 16, 4, 1 while each count is not 0
   const isShl = op.eq(constant(SHIFT_OPS.shl, uint(3)));
-  const isLone = op.eq(constant(SHIFT_OPS.lone, uint(3)));
   const au = a.asUnsigned();
-  const fill = a.msb().and(isShl.not()).and(isLone.not());
-  const k = m.reg('k_q', uint(aw), { reset: null });
+  const fill = a.msb().and(isShl.not());
   const x = m.reg('x_q', uint(W), { reset: null });
   const sticky = m.reg('sticky_q', uint(1), { reset: null });
   const c16 = m.reg('c16_q', uint(2), { reset: 0 });
@@ -85,28 +82,29 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const c1 = m.reg('c1_q', uint(2), { reset: 0 });
   const by = (n: number): Expr => cat(fill.repeat(n), x.slice(W - 1, n));
   const low = (n: number): Expr => x.slice(n - 1, 0).orReduce();
-  const ones2 = constant(3, uint(2));
-  /** a step by n while its count c is not 0 (lone: and q's low n bits are 0, else the count ends) */
-  const step = ($: ProcScope, n: number, c: Signal): void => {
-    $.if(isLone.and(x.slice(g + n - 1, g).orReduce()), () => $.set(c, 0)).else(() => {
-      $.set(x, by(n));
-      $.set(sticky, sticky.or(low(n)));
-      $.set(c, c.subWrap(1));
-      $.set(k, k.addWrap(n));
-    });
-  };
   m.seq('shifter', ($) => {
     $.if(start, () => {
-      $.set(x, cat(mux(isShl.or(isLone), reverseBits(au), au), constant(0, uint(g))));
+      $.set(x, cat(mux(isShl, reverseBits(au), au), constant(0, uint(g))));
       $.set(sticky, 0);
-      $.set(k, 0);
-      $.set(c16, mux(isLone, constant(xlen === 64 ? 3 : 1, uint(2)), xlen === 64 ? amt.slice(5, 4) : amt.bit(4).zext(2)));
-      $.set(c4, mux(isLone, ones2, amt.slice(3, 2)));
-      $.set(c1, mux(isLone, ones2, amt.slice(1, 0)));
+      $.set(c16, xlen === 64 ? amt.slice(5, 4) : amt.bit(4).zext(2));
+      $.set(c4, amt.slice(3, 2));
+      $.set(c1, amt.slice(1, 0));
     })
-      .elseIf(c16.ne(0), () => step($, 16, c16))
-      .elseIf(c4.ne(0), () => step($, 4, c4))
-      .elseIf(c1.ne(0), () => step($, 1, c1));
+      .elseIf(c16.ne(0), () => {
+        $.set(x, by(16));
+        $.set(sticky, sticky.or(low(16)));
+        $.set(c16, c16.subWrap(1));
+      })
+      .elseIf(c4.ne(0), () => {
+        $.set(x, by(4));
+        $.set(sticky, sticky.or(low(4)));
+        $.set(c4, c4.subWrap(1));
+      })
+      .elseIf(c1.ne(0), () => {
+        $.set(x, by(1));
+        $.set(sticky, sticky.or(x.bit(0)));
+        $.set(c1, c1.subWrap(1));
+      });
   });
   const q = x.slice(W - 1, g);
   const f = x.slice(g - 1, 0);
@@ -124,9 +122,6 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
 
   // the chunk increments (of q, held), or shl's reversal
   const y = mux(isShl, reverseBits(q), chunkedIncrement(q, incQ, ones));
-  m.output('y', m.pipe('y_q', mux(en.and(isLone.not()), y, constant(0, uint(xlen))).asSigned(), { reset: 0 }));
-  // lone: xlen − 1 − k (the leading zeros stepped over), −1 for a ≤ 0 (a < 0, or nothing left at q's bottom)
-  const loneV = mux(a.msb().or(q.bit(0).not()), constant(-1, sint(aw + 1)), k.not().zext(aw + 1).asSigned());
-  m.output('lone', m.pipe('lone_q', mux(en.and(isLone), loneV, constant(0, sint(aw + 1))), { reset: 0 }));
+  m.output('y', m.pipe('y_q', mux(en, y, constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   return m.build();
 }
