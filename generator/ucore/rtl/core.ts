@@ -435,8 +435,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (a vector instruction has no pool operand: OPLO reads its descriptor instead, descBase | x)
   const poolHiAddr = dec('pool_high', mux(vecW, descWord(ir.slice(31, 26)), poolWord.or(1)));
   // satr's upper bound: the next pool entry (an adder, but from registers: read in EXLO and EXHI)
-  const pool2Lo = dec('pool2_low', poolWord.addWrap(2));
-  const pool2Hi = dec('pool2_high', poolWord.addWrap(3));
+  // (registered in OPLO from pool_high, poolWord | 1, not in DECODE from the ROM's word: no adder after the ROM)
+  const pool2Lo = m.pipe('pool2_low_q', poolHiAddr.addWrap(1), { reset: null, enable: at('OPLO') });
+  const pool2Hi = m.pipe('pool2_high_q', poolHiAddr.addWrap(2), { reset: null, enable: at('OPLO') });
   // a branch (a conditional one or dbnz, its comparison registered in EXHI) is taken at the next FETCH
   const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
   const eqQ = m.reg('eq_q', uint(1), { reset: null });
