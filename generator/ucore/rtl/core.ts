@@ -8,10 +8,9 @@
  * `coreCycles`).
  *
  * THIS CORE EXECUTES the integer and control instructions itself; mul and mulr on the multiply unit (mul.ts), shl,
- * shr and srnd on the shift unit (shift.ts), sat, satr and lone on the saturation unit (sat.ts), draw, lfsrset and
- * srnd's draw on the LFSR bank (lfsr.ts), vdot, vdist and vupd on the vector unit (vector.ts), recv and send on its
- * I/O ports. An opcode it does not execute (lfsrget) or that no instruction has, a call with the return stack
- * full, a ret with it empty and a data access outside the memories (or running from SPRAM into block RAM: a layout
+ * shr and srnd on the shift unit (shift.ts), sat, satr and lone on the saturation unit (sat.ts), draw, lfsrset,
+ * lfsrget and srnd's draw on the LFSR bank (lfsr.ts), vdot, vdist and vupd on the vector unit (vector.ts), recv
+ * and send on its I/O ports. An opcode that no instruction has, a call with the return stack full, a ret with it empty and a data access outside the memories (or running from SPRAM into block RAM: a layout
  * never places a value across) stop the core with `fault` set; so do a vector instruction whose addresses or n
  * exceed the unit's 17 / 16 bits, vupd's x beyond 32 bits or w above 16, and a vector read outside the memories
  * (at the instruction's end). A clamp of sat or satr adds 1 to its 32-bit counter in block RAM (`satBase` + 4q for
@@ -23,7 +22,8 @@
  *   busy             high from the cycle after start until the cycle after halt (or a fault)
  *   fault            set when the core stopped on a fault (kept until the next start)
  *   cycles           cycles of the last (or current) run: the cycles busy was high
- *   dbg_lane, dbg_state  dbg_state holds the state of LFSR lane dbg_lane of the cycle before (while idle)
+ *   dbg_lane, dbg_state  dbg_state holds the state of LFSR lane dbg_lane of the cycle before (while idle; the
+ *                    bank's read port, which lfsrget takes in its UNIT cycle)
  *   rx_valid, rx_data[8], rx_ready   recv's bytes (a FIFO's output; rx_ready: a recv waits, taking a byte in a
  *                    cycle with rx_valid high)
  *   rx_idle          high: the line has been idle (the board's timer); a recv waiting on no byte then gets 256
@@ -64,8 +64,10 @@
  *   STORE   n words written, one a cycle
  *   UNIT    a unit's operation starts on the 64-bit operands, which stay in their registers until the result is
  *           taken (the multiply and shift units' start; the saturation unit works on what it is given); a draw or
- *           lfsrset goes to the LFSR bank; each unit's result is 0 unless its instruction runs, so one OR takes it
- *   RHO     the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ later)
+ *           lfsrset goes to the LFSR bank, lfsrget's lane to its read port; each unit's result is 0 unless its
+ *           instruction runs, so one OR takes it
+ *   RHO     the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ later); lfsrget:
+ *           the lane's state
  *   IO      recv: until rx_valid (the byte, popped) or rx_idle (256), then WLO, WHI; send: tx_valid until tx_ready
  *   VDESC, VREG, VACC  a vector instruction's operands (OPLO took A / W and Bv / H and read its descriptor): the
  *           descriptor taken, n, then the strides or vupd's lane0, each read a cycle before at an address held in
@@ -77,7 +79,7 @@
  *   UWAIT   until the unit's result: the shift unit's and saturation unit's latency, the multiply unit's done;
  *           a clamp then reads its counter (LOAD), increments it (CINC) and writes it (STORE) before WLO, WHI
  * So: b, call, ret, halt 3 cycles; li, add … xor 4; branches, dbnz 5; max, min, slt 7; ld of n words n + 7;
- * st of n words n + 5; shl, shr, srnd 19; sat, satr, lone 11 (+ 6 with a clamp); draw 8; lfsrset 6; mul and
+ * st of n words n + 5; shl, shr, srnd 19; sat, satr, lone 11 (+ 6 with a clamp); draw, lfsrget 8; lfsrset 6; mul and
  * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more; vdot and vdist 8,
  * vupd 16, + the unit's run (vectorRunCycles: from where the operands lie).
  */
@@ -152,6 +154,7 @@ export function coreCycles(ins: Instr, elements: number, operands?: readonly [bi
     case 'lfsrset':
       return 6;
     case 'draw':
+    case 'lfsrget': // the state read where draw's ρ is (UNIT, RHO)
       return 8;
     case 'b':
     case 'call':
@@ -252,7 +255,7 @@ export class CoreTiming {
 }
 
 /** The opcodes this core executes. */
-export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt', 'recv', 'send', 'vdot', 'vdist', 'vupd']);
+export const CORE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'add', 'sub', 'and', 'or', 'xor', 'mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'lfsrget', 'max', 'min', 'slt', 'b', 'beq', 'bne', 'blt', 'bge', 'dbnz', 'call', 'ret', 'ld', 'st', 'halt', 'recv', 'send', 'vdot', 'vdist', 'vupd']);
 
 /**
  * Cycles of recv and send without their waiting: DECODE, OPLO, IO (one cycle when the byte or the room is there;
@@ -387,8 +390,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     draw: dec('is_draw', isOp('draw')),
     lfsrset: dec('is_lfsrset', lfsrsetW),
     srnd: dec('is_srnd', isOp('srnd')),
+    // lfsrget: the lane's state from the bank's read port (UNIT: the lane, RHO: the state), written as draw's ρ
+    lfsrget: dec('is_lfsrget', isOp('lfsrget')),
   };
-  const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd);
+  const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd).or(f.lfsrget);
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
   const shiftOp = dec('shift_op', mux(isOp('srnd'), constant(5, uint(3)), mux(isOp('shl'), constant(0, uint(3)), ir.slice(24, 23).zext(3).addWrap(1))));
@@ -676,7 +681,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const c2LoQ = m.reg('pool2_word_q', uint(32), { reset: null });
   const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK, en: f.mul });
   m.unused(mulU.out('busy')); // the core waits for done
-  // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); dbg_lane reads a lane
+  // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); the read port lfsrget's
+  // lane ra in UNIT, else dbg_lane
   const { lanes, lfsr } = cfg.machine;
   const rbits = lfsr.rbits;
   const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'registers'));
@@ -688,7 +694,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     s_req: at('UNIT').and(f.lfsrset),
     s_lane: aLoQ.trunc(laneBits),
     s_state: bLoQ.trunc(lfsr.width),
-    r_lane: dbgLane,
+    r_lane: mux(at('UNIT').and(f.lfsrget), aLoQ.trunc(laneBits), dbgLane),
   });
   vu.bind('d_rho', lfsrU.out('d_rho'));
   if (laneBits < 7) m.unused(vu.out('d_lane').slice(6, laneBits)); // lanes beyond the bank's: the program's to avoid
@@ -847,14 +853,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
         $.set(st, S.v.UWAIT);
         // lfsrset ends here; draw and srnd wait for the draw
-        $.if(f.lfsrset, () => $.set(st, S.v.FETCH)).elseIf(f.draw.or(f.srnd), () => $.set(st, S.v.RHO));
+        $.if(f.lfsrset, () => $.set(st, S.v.FETCH)).elseIf(f.draw.or(f.srnd).or(f.lfsrget), () => $.set(st, S.v.RHO));
       })
       .case(S.v.RHO, () => {
         // the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ SHIFT_LATENCY − 2 cycles after)
         $.set(rhoQ, lfsrU.out('d_rho'));
-        $.set(res64Q, lfsrU.out('d_rho').zext(64));
+        $.set(res64Q, mux(f.lfsrget, lfsrU.out('r_state').zext(64), lfsrU.out('d_rho').zext(64)));
         $.set(uwaitQ, SHIFT_LATENCY - 2); // the shift unit started in UNIT: its result SHIFT_LATENCY cycles later
-        $.set(st, mux(f.draw, S.v.WLO, S.v.UWAIT));
+        $.set(st, mux(f.draw.or(f.lfsrget), S.v.WLO, S.v.UWAIT));
       })
       .case(S.v.UWAIT, () => {
         $.set(uwaitQ, uwaitQ.subWrap(1));

@@ -54,6 +54,8 @@ const SAT = SP.layout.at('sat') - EBR_BASE;
 const COUNTERS = 4 * 32;
 
 const rnd = new Rand(2026);
+/** lfsrget's draws (unitOp: an lfsrget before a unit instruction now and then), apart from the other instructions' */
+const lrnd = new Rand(2027);
 const BIG = (): bigint => BigInt.asIntN(64, (BigInt(rnd.int(0, 2 ** 30)) << 34n) ^ (BigInt(rnd.int(0, 2 ** 30)) << 4n) ^ BigInt(rnd.int(0, 15)));
 
 /** A random operand: a register, a short immediate, a block RAM address, or a wide (pool) value. */
@@ -76,8 +78,18 @@ const MODES = ['floor', 'truncate', 'nearest', 'nearest-even'] as const;
 const LFSR_MAX = 2 ** MACHINE.lfsr.width - 1;
 const RB = MACHINE.lfsr.rbits;
 
-/** An instruction of a unit: mul, mulr, shl, shr, srnd, sat, satr, lone, draw, lfsrset (r12: a shift amount or a lane). */
+/** An instruction of a unit: mul, mulr, shl, shr, srnd, sat, satr, lone, draw, lfsrset, lfsrget (r12: a shift amount or a lane). */
 function unitOp(a: Asm, data: readonly Reg[]): void {
+  if (lrnd.int(0, 5) === 0) {
+    // a lane's state, now and then right after a draw or a set of that lane
+    a.li(12, lrnd.int(0, MACHINE.lanes - 1));
+    if (lrnd.int(0, 2) === 0) a.draw(lrnd.pick(data), 12);
+    else if (lrnd.int(0, 2) === 0) {
+      a.li(11, lrnd.int(1, LFSR_MAX));
+      a.lfsrset(12, 11);
+    }
+    a.lfsrget(lrnd.pick(data), 12);
+  }
   const [rd, ra] = [rnd.pick(data), rnd.pick(data)];
   switch (rnd.int(0, 9)) {
     case 7:
@@ -600,6 +612,67 @@ describe('ucore RTL core against the ISS', () => {
       expect(got.fault, what).toBe(1);
       // stopped at the fault: the instruction after it never ran
       expect(await m.peekMemBig('ucore_core.rfa', 10, 2), what).toEqual([77n, 0n]);
+    }
+  }, 600_000);
+});
+
+describe('ucore RTL core with its LFSR bank in block RAM (CoreConfig.lfsrStorage)', () => {
+  it('runs lfsrset, draw, srnd and lfsrget (right after a draw or a set of its lane too) as the ISS does: every register, LFSR lane and cycle', async () => {
+    const a = new Asm();
+    for (let q = 0; q < MACHINE.lanes; q++) {
+      a.li(12, q);
+      a.li(11, rnd.int(1, LFSR_MAX));
+      a.lfsrset(12, 11);
+    }
+    const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    for (let k = 0; k < 120; k++) {
+      a.li(12, rnd.int(0, MACHINE.lanes - 1));
+      switch (rnd.int(0, 4)) {
+        case 0:
+          a.draw(rnd.pick(data), 12);
+          break;
+        case 1:
+          a.li(11, rnd.int(1, LFSR_MAX));
+          a.lfsrset(12, 11);
+          break;
+        case 2:
+          a.srnd(rnd.pick(data), rnd.pick(data), rnd.int(1, 40), 12);
+          break;
+        default:
+          a.lfsrget(rnd.pick(data), 12);
+      }
+    }
+    a.halt();
+    const prog = a.finish();
+    const timing = new CoreTiming();
+    const iss = new Machine({ ...MACHINE, memWords: EBR_BASE + 256, quantities: 1, timing: timing.timing });
+    for (let r = 1; r < NUM_REGS; r++) iss.regs[r] = BIG();
+    const regs = iss.regs.slice();
+    timing.attach(iss);
+    iss.run(prog);
+    expect(iss.opCycles.get('lfsrget') ?? 0).toBeGreaterThan(0);
+    const m = await buildFromIr(ucoreCore({ image: encode(prog), ebrWords: 256, spramWords: 16, satBase: EBR_BASE, machine: MACHINE, lfsrStorage: 'block' }));
+    try {
+      await m.reset(2);
+      await m.pokeMem('ucore_core.rfa', 0, halves(regs));
+      await m.pokeMem('ucore_core.rfb', 0, halves(regs));
+      await m.poke('entry', 0);
+      await m.poke('start', 1);
+      await m.step();
+      await m.poke('start', 0);
+      await m.run({ untilPort: { port: 'busy', equals: 0 }, maxCycles: 100_000 });
+      expect(await m.peek('fault')).toBe(0);
+      expect(await m.peek('cycles')).toBe(iss.cycles);
+      expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2)).toEqual(halves(iss.regs).slice(2));
+      const lanes: number[] = [];
+      for (let q = 0; q < MACHINE.lanes; q++) {
+        await m.poke('dbg_lane', q);
+        await m.step();
+        lanes.push(await m.peek('dbg_state'));
+      }
+      expect(lanes).toEqual(Array.from(iss.lfsr));
+    } finally {
+      await m.close();
     }
   }, 600_000);
 });
