@@ -19,8 +19,9 @@
  * boardLink(cfg, …)   module `board_link` (simulation only): a host-side UART (transmitter, receiver,
  *   a 256-byte FIFO) wired pin to pin to board_core, with byte streams s_axis_in / m_axis_out, so the
  *   pseudo-terminal bridge (host/transport/pty.ts) drives the board top through real 8N1 bit timing.
+ *   pinLink(bc, …) does the same for any board core of these pins (the UP5K engine's: ucoreBoardLink).
  */
-import { ModuleBuilder, cat, constant, uint, type Expr, type Module } from '../ir/index.js';
+import { ModuleBuilder, cat, constant, uint, type Expr, type Module, type Params } from '../ir/index.js';
 import { feedStream, instanceOutStream, streamIn, streamOut, streamPortName } from '../lib/stream/bundle.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { configHash, type ChipConfig } from '../config.js';
@@ -91,7 +92,17 @@ export function boardUart(m: ModuleBuilder, o: BoardLinkOptions) {
 /** Host UART + board_core pin to pin, byte streams s_axis_in / m_axis_out (simulation only). */
 export function boardLink(cfg: ChipConfig, o: BoardLinkOptions, core?: Module): Module {
   const bc = boardCore(cfg, o, core);
-  const m = new ModuleBuilder('board_link', { clocksPerBit: o.clocksPerBit, fifoDepth: o.fifoDepth, core: bc.params.core, config: configHash(cfg) });
+  return pinLink(bc, 'board_link', { clocksPerBit: o.clocksPerBit, fifoDepth: o.fifoDepth, core: bc.params.core, config: configHash(cfg) });
+}
+
+/**
+ * Host UART + a board core `bc` (ports clk, rst, uart_rx → uart_tx, led, frame_errors, overruns: board_core or the
+ * UP5K engine's ucore_board_core) pin to pin, byte streams s_axis_in / m_axis_out (simulation only): module `name`,
+ * its params `params` (clocksPerBit: the host UART's bit time, the board core's).
+ */
+export function pinLink(bc: Module, name: string, params: { clocksPerBit: number } & Params): Module {
+  const m = new ModuleBuilder(name, params);
+  const o = params;
   m.clock();
   const s = streamIn(m, 'in', uint(8));
   const out = streamOut(m, 'out', uint(8));

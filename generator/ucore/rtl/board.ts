@@ -24,7 +24,7 @@
  * than the line and frames are long (`ibhebb build` paces the line to the loop by default: host/boards/ucore.ts).
  */
 import { constant, ModuleBuilder, uint, type Module } from '../../ir/index.js';
-import { boardUart } from '../../boards/top.js';
+import { boardUart, pinLink } from '../../boards/top.js';
 
 export interface UcoreBoardOptions {
   /** clock cycles per UART bit (generator/boards/uart.ts uartDivisor) */
@@ -85,4 +85,14 @@ export function ucoreBoardCore(core: Module, o: UcoreBoardOptions): Module {
   for (const p of core.ports) if (p.kind === 'output' && !CORE_PORTS.includes(p.name)) m.unused(c.out(p.name));
   u.leds(fault);
   return m.build();
+}
+
+/**
+ * The board core `bc` (ucoreBoardCore) behind a host-side UART of its bit time, pin to pin, with byte streams
+ * s_axis_in / m_axis_out (module `ucore_board_link`, simulation only): what the pseudo-terminal bridge
+ * (host/transport/pty.ts) drives, so that the `uart` transport reaches the board through real 8N1 bit timing.
+ */
+export function ucoreBoardLink(bc: Module): Module {
+  if (bc.name !== 'ucore_board_core') throw new RangeError(`ucore board link: ${bc.name} is not the ucore board core`);
+  return pinLink(bc, 'ucore_board_link', { clocksPerBit: Number(bc.params.clocksPerBit), fifoDepth: Number(bc.params.fifoDepth), idleCycles: Number(bc.params.idleCycles), core: String(bc.params.core) });
 }
