@@ -5,6 +5,15 @@
  */
 import { NUM_REGS, type Instr, type Op, type Reg, type ShiftMode, type Signedness, type Src, type UpdDesc } from './isa.js';
 
+/** Options of an assembler. */
+export interface AsmOptions {
+  /**
+   * false: the core has no vector unit (CoreConfig.vector), so vdot, vdist and vupd are emitted as loops of scalar
+   * instructions with the same results, counters and LFSR draws (default true: the vector instructions)
+   */
+  vector?: boolean;
+}
+
 /** A place in the program, bound once with `Asm.bind`. */
 export class Label {
   at = -1;
@@ -20,6 +29,9 @@ export interface Program {
 type Pending = { index: number; label: Label };
 type Imm = number | bigint;
 type Operand = Reg | { imm: Imm };
+
+/** A vector operand read word by word: its address register, the step (a register or an immediate), signedness. */
+type Stream = { at: Reg; step: Operand; f: Signedness };
 
 /** An immediate operand. */
 export const imm = (v: Imm): { imm: Imm } => ({ imm: v });
@@ -68,8 +80,11 @@ export class Asm {
   private readonly labels: Label[] = [];
   private readonly free: Reg[] = [];
   private readonly held = new Set<Reg>();
+  /** vdot, vdist and vupd as instructions (true) or as loops of scalar ones (false: a core without its vector unit) */
+  readonly vector: boolean;
 
-  constructor() {
+  constructor(o: AsmOptions = {}) {
+    this.vector = o.vector ?? true;
     for (let r = NUM_REGS - 1; r >= 1; r--) this.free.push(r);
   }
 
@@ -199,15 +214,103 @@ export class Asm {
   send(ra: Reg): void {
     this.emit({ op: 'send', ra: checkReg(ra) });
   }
+  /** rd ← rd + Σ mem[a + i·sa]·mem[bv + i·sb] (isa.ts); without the vector unit a loop of ld, mul and add. */
   vdot(rd: Reg, a: Reg, sa: Reg, bv: Reg, sb: Reg, n: Reg, fa: Signedness = 'signed', fb: Signedness = 'signed'): void {
-    this.emit({ op: 'vdot', rd: checkReg(rd), a: checkReg(a), sa: checkReg(sa), bv: checkReg(bv), sb: checkReg(sb), n: checkReg(n), fa, fb });
+    const ins: Instr = { op: 'vdot', rd: checkReg(rd), a: checkReg(a), sa: checkReg(sa), bv: checkReg(bv), sb: checkReg(sb), n: checkReg(n), fa, fb };
+    if (this.vector) return this.emit(ins);
+    this.notAliased('vdot', rd, [a, sa, bv, sb, n]);
+    this.pairLoop(rd, n, { at: a, step: sa, f: fa }, { at: bv, step: sb, f: fb }, (x, y) => this.mul(x, x, y));
   }
+  /** rd ← Σ (mem[a + i] − mem[bv + i])² (isa.ts); without the vector unit a loop of ld, sub, mul and add. */
   vdist(rd: Reg, a: Reg, bv: Reg, n: Reg, f: Signedness = 'unsigned'): void {
-    this.emit({ op: 'vdist', rd: checkReg(rd), a: checkReg(a), bv: checkReg(bv), n: checkReg(n), f });
+    const ins: Instr = { op: 'vdist', rd: checkReg(rd), a: checkReg(a), bv: checkReg(bv), n: checkReg(n), f };
+    if (this.vector) return this.emit(ins);
+    this.notAliased('vdist', rd, [a, bv, n]);
+    this.li(rd, 0);
+    this.pairLoop(rd, n, { at: a, step: imm(1), f }, { at: bv, step: imm(1), f }, (x, y) => {
+      this.sub(x, x, y);
+      this.mul(x, x, x);
+    });
   }
+  /**
+   * The rank-1 row update of isa.ts (word W + i ← sat_u(mem[W + i] + round(x·mem[H + i], k)), stochastic rounding
+   * with one draw of lane lane0 + (i mod g) per word); without the vector unit a loop of ld, mul / mulr, shl / shr /
+   * srnd, sat and st, the lane stepped in a register.
+   */
   vupd(w: Reg, h: Reg, n: Reg, x: Reg, lane0: Reg, g: number, u: UpdDesc): void {
     if (!Number.isInteger(g) || g < 1) throw new RangeError(`ucore asm: vupd needs g ≥ 1 lanes, got ${g}`);
-    this.emit({ op: 'vupd', w: checkReg(w), h: checkReg(h), n: checkReg(n), x: checkReg(x), lane0: checkReg(lane0), g, u: { ...u } });
+    const ins: Instr = { op: 'vupd', w: checkReg(w), h: checkReg(h), n: checkReg(n), x: checkReg(x), lane0: checkReg(lane0), g, u: { ...u } };
+    if (this.vector) return this.emit(ins);
+    const stochastic = u.k > 0 && u.rounding === 'stochastic';
+    const laneReg = stochastic && g > 1;
+    this.with(laneReg ? 1 : 0, (lane?: Reg) => {
+      if (lane !== undefined) this.mov(lane, lane0);
+      this.scalarLoop(n, [w, h], 2, ([pw, ph], [t, y]) => {
+        this.ld(t, ph, 0, 1, true);
+        if (u.k <= 0) {
+          this.mul(t, t, x);
+          if (u.k < 0) this.shl(t, t, imm(-u.k));
+        } else if (u.rounding === 'nearest') this.mulr(t, t, x, u.k);
+        else {
+          this.mul(t, t, x);
+          if (u.rounding === 'stochastic') this.srnd(t, t, u.k, lane ?? lane0);
+          else this.shr(t, t, imm(u.k), u.rounding);
+        }
+        this.ld(y, pw, 0, 1, true);
+        this.add(t, t, y);
+        this.sat(t, t, u.w, true, u.q);
+        this.st(t, pw, 0, 1);
+        this.add(pw, pw, imm(1));
+        this.add(ph, ph, imm(1));
+        if (lane !== undefined) {
+          const same = this.label('vupd_lane');
+          this.add(lane, lane, imm(1));
+          this.sub(y, lane, lane0);
+          this.bne(y, imm(g), same);
+          this.mov(lane, lane0);
+          this.bind(same);
+        }
+      });
+    });
+  }
+
+  /** A vector instruction's scalar loop accumulates in rd: rd must not be one of its operands. */
+  private notAliased(op: string, rd: Reg, operands: readonly Reg[]): void {
+    if (operands.includes(rd)) throw new RangeError(`ucore asm: ${op} without the vector unit needs rd r${rd} apart from its operands`);
+  }
+
+  /**
+   * rd ← rd + Σ term(mem[A], mem[B]) over n pairs of words, A and B stepped: vdot's and vdist's loop. `term`
+   * leaves its value in its first register.
+   */
+  private pairLoop(rd: Reg, n: Reg, A: Stream, B: Stream, term: (x: Reg, y: Reg) => void): void {
+    this.scalarLoop(n, [A.at, B.at], 2, ([pa, pb], [x, y]) => {
+      this.ld(x, pa, 0, 1, A.f);
+      this.ld(y, pb, 0, 1, B.f);
+      term(x, y);
+      this.add(rd, rd, x);
+      this.add(pa, pa, A.step);
+      this.add(pb, pb, B.step);
+    });
+  }
+
+  /**
+   * The loop of a vector instruction without the vector unit: `n` (a register, ≥ 0; none when 0) iterations of
+   * `body`, given copies of the address registers `ptrs` (the body steps them) and `temps` scratch registers.
+   */
+  private scalarLoop(n: Reg, ptrs: readonly Reg[], temps: number, body: (ptrs: Reg[], temps: Reg[]) => void): void {
+    this.with(1 + ptrs.length + temps, (c, ...rs) => {
+      const done = this.label('vloop_done');
+      const top = this.label('vloop');
+      this.mov(c, n);
+      this.beq(c, imm(0), done);
+      const ps = rs.slice(0, ptrs.length);
+      ptrs.forEach((p, i) => this.mov(ps[i], p));
+      this.bind(top);
+      body(ps, rs.slice(ptrs.length));
+      this.dbnz(c, top);
+      this.bind(done);
+    });
   }
 
   /**

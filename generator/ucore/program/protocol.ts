@@ -109,6 +109,8 @@ export interface ProtocolOptions {
   crc?: 'split' | 'bitwise' | 'table';
   /** the board's idle timeout in cycles (rx_idle), as IDENTIFY reports it; default DEFAULT_TIMEOUT_CYCLES */
   timeoutCycles?: number;
+  /** false: for a core without its vector unit, vdot, vdist and vupd as scalar loops (AsmOptions; default true) */
+  vector?: boolean;
 }
 
 /** The serving program of chip `cfg` (its ChipParams P: the step it trains). */
@@ -160,7 +162,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   const satBase = lay.at('sat');
   const satWords = 4 * QUANTITIES.length;
 
-  const a = new Asm();
+  const a = new Asm({ vector: o.vector });
   const step = emitStep(a, P, lay, true, () => a.ret());
   const sections = step.sections;
   let mark = a.here;

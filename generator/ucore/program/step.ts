@@ -19,7 +19,7 @@
  * sim/ucore/state.ts loads and reads it in the golden model's terms.
  */
 import type { ChipParams } from '../../../sim/golden/fixed/params.js';
-import { Asm, imm, type Label, type Program } from '../asm.js';
+import { Asm, imm, type AsmOptions, type Label, type Program } from '../asm.js';
 import { counterOf, wordsOf } from './common.js';
 import { emitForwardMac, emitInputWords } from './forward.js';
 import { emitGramRow, gramOfInputs, gramOfZ } from './gram.js';
@@ -98,11 +98,14 @@ function emitForwardSub(a: Asm, P: ChipParams, lay: Layout, t: Tables, part: (na
   return entry;
 }
 
-/** The program of P for samples given as u8 pixels (`pixels`) or as input words. */
-export function stepProgram(P: ChipParams, pixels: boolean): StepProgram {
+/**
+ * The program of P for samples given as u8 pixels (`pixels`) or as input words; `o.vector` false: for a core
+ * without its vector unit (AsmOptions).
+ */
+export function stepProgram(P: ChipParams, pixels: boolean, o: AsmOptions = {}): StepProgram {
   const lay = chipLayout(P, pixels);
   lay.checkFits();
-  const a = new Asm();
+  const a = new Asm(o);
   const s = emitStep(a, P, lay, pixels, () => a.halt());
   const program = a.finish();
   return { program, layout: lay, entry: { clear: s.entry.clear.at, train: s.entry.train.at, infer: s.entry.infer.at }, images: s.images, pixels, sections: s.sections };
