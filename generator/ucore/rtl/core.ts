@@ -107,8 +107,8 @@ export interface CoreConfig {
   /** the machine's LFSR lanes and their Galois LFSRs (MachineConfig: lanes, lfsr width, rbits, leap) */
   machine: { lanes: number; lfsr: { width: number; rbits: number; leap: number } };
   /**
-   * where the LFSR bank keeps its states (lfsr.ts): default registers (the iCEBreaker's engine needs more block
-   * RAM than the UP5K's 30 already); block RAM saves 67 LUT4 and 124 flip-flops for 2 EBR
+   * where the LFSR bank keeps its states (lfsr.ts): default registers (the iCEBreaker's engine takes all 30 of the
+   * UP5K's block RAMs already); block RAM saves 67 LUT4 and 124 flip-flops for 2 EBR
    */
   lfsrStorage?: LfsrStorage;
   /**
