@@ -56,6 +56,11 @@ export interface BuildOptions {
   engine?: Engine;
   /** ucore: cycles without a received byte before a waiting recv gets 256 (default DEFAULT_TIMEOUT_CYCLES) */
   idleCycles?: number;
+  /**
+   * ucore: false builds the core without its vector unit (CoreConfig.vector), its program with vdot, vdist and
+   * vupd as scalar loops: slower, and it fits the UP5K (default true)
+   */
+  vector?: boolean;
   /** ucore: MNIST samples the cycles per step are measured on (default 8) */
   cycleSamples?: number;
   log?: (line: string) => void;
@@ -74,6 +79,8 @@ export interface BuildReport {
   link: { receiveCyclesPerByte: number; lineCyclesPerByte: number; largestFrameBacklog: number; fifoBytes: number; keepsPace: boolean } | null;
   /** ucore: the serving program's size and the instruction the board starts the core at (its entry serve) */
   program: { instructions: number; pool: number; serveAt: number } | null;
+  /** ucore: whether the core has its vector unit (false: vdot, vdist and vupd as scalar loops); null for the chip */
+  vector: boolean | null;
   config: string;
   configHash: string;
   core: string;
@@ -290,8 +297,9 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const shellProbe = boardShell(board, coreMHz, cfg, engine === 'ucore' ? 'ucore_board_core' : 'board_core');
   // ucore: the serving program (refused here when its memory map does not fit); its receive loop's cycles a byte
   // against the line's: by default the fastest standard baud it keeps up with
-  const served = engine === 'ucore' ? ucoreProgram(cfg, board) : null;
-  const receiveCycles = engine === 'ucore' ? await ucoreReceiveCycles(cfg) : null;
+  const vector = o.vector ?? true;
+  const served = engine === 'ucore' ? ucoreProgram(cfg, board, vector) : null;
+  const receiveCycles = engine === 'ucore' ? await ucoreReceiveCycles(cfg, vector) : null;
   const paced = receiveCycles === null ? null : baudForLoop(shellProbe.coreMHz * 1e6, receiveCycles, board.uart.maxBaud);
   const baud = o.baud ?? paced ?? board.uart.defaultBaud;
   const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
@@ -309,10 +317,10 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     coreName = 'ucore_core';
     fit = ucoreFitReport(cfg, board, [bc]);
     if (!o.ignoreFit) refuseShort(fit, board);
-    finished = ucoreFitReport(cfg, board, ucoreFinished(cfg, bc));
+    finished = ucoreFitReport(cfg, board, ucoreFinished(cfg, bc, vector));
     program = { instructions: d.program.program.code.length, pool: encode(d.program.program).pool.length, serveAt: d.program.entry.serve };
-    cps = await ucoreCyclesPerSample(cfg, o.cycleSamples);
-    cpsSource = `a training sample as the board serves it (a TRAIN frame of one record: its bytes received, the CRCs, the step with the window full, the response) on the instruction-set simulator with the RTL core's timing (core.ts CoreTiming) through the ucore-link transport: the mean over MNIST samples ${cfg.window} … ${o.cycleSamples ?? 8}`;
+    cps = await ucoreCyclesPerSample(cfg, o.cycleSamples, vector);
+    cpsSource = `a training sample as the board serves it (a TRAIN frame of one record: its bytes received, the CRCs, the step with the window full, the response) on the instruction-set simulator with the RTL core's timing (core.ts CoreTiming) through the ucore-link transport: the mean over MNIST samples ${cfg.window} … ${o.cycleSamples ?? 8}${vector ? '' : '; the core without its vector unit, vdot, vdist and vupd as scalar loops'}`;
   } else {
     const core = o.core ?? coreTop(cfg);
     coreName = core.name;
@@ -323,7 +331,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     cps = cyclesPerSample(cfg);
     cpsSource = CHIP_CYCLES_SOURCE;
   }
-  log(`fit: ${fit.lines.map((l) => `${l.resource} ${l.needed}/${l.available}`).join(', ')}`);
+  log(`fit${served ? (vector ? ' (the core with its vector unit)' : ' (the core without its vector unit)') : ''}: ${fit.lines.map((l) => `${l.resource} ${l.needed}/${l.available}`).join(', ')}`);
   const files: string[] = [];
   const write = (path: string, text: string) => {
     writeFileSync(path, text);
@@ -465,6 +473,7 @@ ${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -in
             keepsPace: receiveCycles <= 10 * D,
           },
     program,
+    vector: served ? vector : null,
     config: o.configFile ?? 'default',
     configHash: configHash(cfg),
     core: coreName,

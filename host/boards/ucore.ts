@@ -40,10 +40,13 @@ export interface UcoreDesign {
 
 const paramsOf = (cfg: ChipConfig): ChipParams => chipParams(chipTrainConfig(cfg, 0), cfg.numeric);
 
-/** The serving program of `cfg`; a network whose memory map does not fit the UP5K is a FitError. */
-export function ucoreProgram(cfg: ChipConfig, board: Board): ProtocolProgram {
+/**
+ * The serving program of `cfg` (`vector` false: for the core without its vector unit, vdot, vdist and vupd as
+ * scalar loops); a network whose memory map does not fit the UP5K is a FitError.
+ */
+export function ucoreProgram(cfg: ChipConfig, board: Board, vector = true): ProtocolProgram {
   try {
-    return protocolProgram(cfg, paramsOf(cfg));
+    return protocolProgram(cfg, paramsOf(cfg), { vector });
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const empty: FitReport = { board: board.name, fits: false, lines: [], memories: [], multipliers: [], weightBits: 0, wmBits: 0, lanes: cfg.lanes };
@@ -53,12 +56,13 @@ export function ucoreProgram(cfg: ChipConfig, board: Board): ProtocolProgram {
 
 /**
  * The board core of the UP5K engine for `cfg`: the core with its serving program `pp` (ucoreProgram; its ROM
- * images the block RAM's initial contents, all of SPRAM), started at `serve`.
+ * images the block RAM's initial contents, all of SPRAM), started at `serve`; with the vector unit when the
+ * program uses it (ProtocolProgram.vector).
  */
 export function ucoreDesign(cfg: ChipConfig, pp: ProtocolProgram, o: { clocksPerBit: number; fifoDepth: number; idleCycles: number }): UcoreDesign {
   const data = new Array<number>(pp.layout.ebrWords).fill(0);
   for (const img of pp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
-  const core = ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0) });
+  const core = ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0), vector: pp.vector });
   return { module: ucoreBoardCore(core, { ...o, entry: pp.entry.serve }), program: pp };
 }
 
@@ -66,10 +70,13 @@ function hasModule(m: Module, name: string): boolean {
   return m.name === name || m.items.some((it) => it.kind === 'instance' && hasModule(it.instance.module, name));
 }
 
-/** The modules of the finished engine: the board core, plus the vector unit while the core does not instantiate it. */
-export function ucoreFinished(cfg: ChipConfig, top: Module): Module[] {
+/**
+ * The modules of the finished engine: the board core, plus the vector unit while the core does not instantiate
+ * it (`vector` false: the engine without it, the board core alone).
+ */
+export function ucoreFinished(cfg: ChipConfig, top: Module, vector = true): Module[] {
   const vec = vectorUnit(paramsOf(cfg).numeric.lfsr.rbits);
-  return hasModule(top, vec.name) ? [top] : [top, vec];
+  return !vector || hasModule(top, vec.name) ? [top] : [top, vec];
 }
 
 /** What the UP5K engine needs of `board`, line by line (block RAM, multipliers, SPRAM, flip-flops). */
@@ -100,10 +107,10 @@ export function ucoreFitReport(cfg: ChipConfig, board: Board, top: Module[]): Fi
  * Cycles of a training sample served over the link (header): the mean over MNIST samples `window` … `samples` − 1,
  * each a TRAIN frame of one record, after the first window − 1 filled the window.
  */
-export async function ucoreCyclesPerSample(cfg: ChipConfig, samples = 8): Promise<number> {
+export async function ucoreCyclesPerSample(cfg: ChipConfig, samples = 8, vector = true): Promise<number> {
   if (samples < cfg.window) throw new RangeError(`ucore cycles: ${samples} samples do not fill the window of ${cfg.window}`);
   const timing = new CoreTiming();
-  const link = new UcoreTransport(cfg, { timing: timing.timing });
+  const link = new UcoreTransport(cfg, { timing: timing.timing, vector });
   // the registers each instruction finds, from here on (the vector instructions' cycles depend on them)
   timing.attach(link.machine);
   const engine = await ChipEngine.open(cfg, link, 0);
@@ -126,9 +133,9 @@ export async function ucoreCyclesPerSample(cfg: ChipConfig, samples = 8): Promis
  * with the core's timing: two ECHO frames with a wrong CRC-16 (received in full, answered with the same error
  * frame), of 16 and 272 payload bytes; their difference over 256.
  */
-export async function ucoreReceiveCycles(cfg: ChipConfig): Promise<number> {
+export async function ucoreReceiveCycles(cfg: ChipConfig, vector = true): Promise<number> {
   const timing = new CoreTiming();
-  const link = new UcoreTransport(cfg, { timing: timing.timing });
+  const link = new UcoreTransport(cfg, { timing: timing.timing, vector });
   timing.attach(link.machine);
   const frameCycles = async (len: number): Promise<number> => {
     const f = encodeFrame(OPCODES.ECHO, len & 0xff, Array.from({ length: len }, (_, i) => (i * 37) & 0xff));

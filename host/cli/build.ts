@@ -5,7 +5,8 @@
  * on iCE40 boards, with the board's chip.json as the default config) or chip (the parallel chip; the default on
  * the others, with the default configuration). Exit codes: 2 refused (usage, fit check), 3 timing not met, 5 the design does not fit the part after synthesis or in placement (no
  * bitstream; the report says what is short). `--core frontend` (chip engine) builds the board top around the stream front end alone (it answers IDENTIFY, ECHO,
- * LINK_STATUS and RESET itself): the link's own resources and Fmax.
+ * LINK_STATUS and RESET itself): the link's own resources and Fmax. `--no-vector` (ucore engine) builds the core
+ * without its vector unit, its program with vdot, vdist and vupd as scalar loops: the engine that fits the UP5K.
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -33,8 +34,9 @@ export function buildCommand(): Command {
     .option('--fit-only', 'stop after the fit check and the generated Verilog')
     .option('--ignore-fit', 'run synthesis and placement even when the fit check refuses the design (to see what they make of it)')
     .option('--core <name>', 'chip engine: the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
+    .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as loops of scalar instructions: slower, and it fits the UP5K)')
     .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
-    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string }) => {
+    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string; vector: boolean }) => {
       const num = (v: string | undefined, what: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -46,6 +48,7 @@ export function buildCommand(): Command {
       if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
       if (o.core !== 'chip' && o.core !== 'frontend') throw new UsageError(`--core must be chip or frontend, got '${o.core}'`);
       if (engine === 'ucore' && o.core !== 'chip') throw new UsageError('--core frontend is a core of the chip engine (--engine chip)');
+      if (engine !== 'ucore' && !o.vector) throw new UsageError('--no-vector is an option of the ucore engine (--engine ucore)');
       const boardConfig = join(board.dir, 'chip.json');
       const configFile = o.config ?? (engine === 'ucore' && existsSync(boardConfig) ? boardConfig : undefined);
       const cfg = configFile ? loadChip(configFile) : DEFAULT_CHIP;
@@ -64,12 +67,13 @@ export function buildCommand(): Command {
         ignoreFit: o.ignoreFit === true,
         core: o.core === 'frontend' ? frontend(cfg) : undefined,
         seeds,
+        vector: o.vector,
         log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
       });
       const u = Object.entries(r.utilization).map(([k, v]) => `${k} ${v.used}/${v.available ?? '?'}`);
       const s = r.projectedSamplesPerSecond;
       process.stdout.write(
-        `${board.title}: ${r.engine} engine, core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? (r.unplaced ? 'n/a (not placed)' : 'n/a (no place and route)')}${r.fmaxMHz ? ' MHz' : ''}${r.placement ? ` (nextpnr seed ${r.placement.seed}; seeds tried: ${r.placement.fmaxBySeed.join(', ')} MHz)` : ''}\n` +
+        `${board.title}: ${r.engine} engine${r.vector === false ? ' without its vector unit' : ''}, core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? (r.unplaced ? 'n/a (not placed)' : 'n/a (no place and route)')}${r.fmaxMHz ? ' MHz' : ''}${r.placement ? ` (nextpnr seed ${r.placement.seed}; seeds tried: ${r.placement.fmaxBySeed.join(', ')} MHz)` : ''}\n` +
           (r.program ? `program: ${r.program.instructions} instructions, ${r.program.pool} pool entries; the core starts at serve (${r.program.serveAt})\n` : '') +
           (u.length ? `utilization: ${u.join(', ')}\n` : '') +
           `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +

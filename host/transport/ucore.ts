@@ -33,7 +33,7 @@ export class UcoreTransport implements Transport {
 
   constructor(cfg: ChipConfig, o: UcoreLinkOptions = {}) {
     const P = chipParams(chipTrainConfig(cfg, 0), cfg.numeric);
-    this.serving = protocolProgram(cfg, P, o.crc ? { crc: o.crc } : {});
+    this.serving = protocolProgram(cfg, P, { ...(o.crc ? { crc: o.crc } : {}), ...(o.vector === false ? { vector: false } : {}) });
     const lay = this.serving.layout;
     this.name = `ucore-link (${cfg.layers.join('-')} on the ISS)`;
     this.machine = new Machine({

@@ -47,6 +47,8 @@ export interface ProtocolProgram {
   satBase: number;
   spec: ProtocolSpec;
   sections: StepProgram['sections'];
+  /** whether it runs on the vector unit (vdot, vdist, vupd) or has them as scalar loops (ProtocolOptions.vector) */
+  vector: boolean;
 }
 
 /** A CRC table of 256 entries, MSB first (the frame format's CRC-8 and CRC-16). */
@@ -929,5 +931,5 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
   cut('subroutines', romImgs.reduce((n, r) => n + r.words.length, 0));
   const program = a.finish();
   const images = [...step.images, ...romImgs.map((r) => ({ name: r.name, at: R[r.name], words: r.words }))];
-  return { program, layout: lay, entry: { serve }, images, satBase, spec, sections };
+  return { program, layout: lay, entry: { serve }, images, satBase, spec, sections, vector: o.vector ?? true };
 }

@@ -83,7 +83,7 @@
  * mulr 7 + the multiply unit's cycles; recv 5 and send 4, each cycle waiting for the line more; vdot and vdist 8,
  * vupd 16, + the unit's run (vectorRunCycles: from where the operands lie).
  */
-import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type Module, type ProcScope } from '../../ir/index.js';
+import { cat, constant, HdlError, ModuleBuilder, mux, select, sint, uint, type Expr, type InstanceHandle, type Module, type ProcScope, type Signal } from '../../ir/index.js';
 import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
 import type { Instr } from '../isa.js';
 import { NUM_REGS, RETURN_STACK } from '../isa.js';
@@ -112,6 +112,11 @@ export interface CoreConfig {
    */
   lfsrStorage?: LfsrStorage;
   /**
+   * false: no vector unit (vdot, vdist and vupd fault like any unknown opcode; the program emits them as scalar
+   * loops, AsmOptions.vector) — the core that fits the UP5K today; default true
+   */
+  vector?: boolean;
+  /**
    * The ROM's layout for programs loaded later (a co-simulation): its size and the first pool word (default:
    * the image's, the pool right after the instructions)
    */
@@ -119,6 +124,32 @@ export interface CoreConfig {
   poolBase?: number;
   /** the first descriptor word (default: the image's, descBaseOf; with romWords and poolBase given: romWords, none) */
   descBase?: number;
+}
+
+const VECTOR_OPS: ReadonlySet<Instr['op']> = new Set(['vdot', 'vdist', 'vupd']);
+
+/**
+ * A core without its vector unit: the unit's outputs as constant 0 (never busy, never done, no memory request),
+ * its inputs unused, so that the gathers and the unit's ports are optimised away.
+ */
+function vectorTieOff(m: ModuleBuilder, unit: Module, inputs: Record<string, Expr>): Pick<InstanceHandle, 'out' | 'bind'> {
+  m.unused(...Object.values(inputs));
+  const outs = new Map<string, Signal>();
+  return {
+    out: (port) => {
+      let w = outs.get(port);
+      if (w === undefined) {
+        const p = unit.ports.find((q) => q.name === port && q.kind === 'output');
+        if (p === undefined) throw new HdlError(`ucore core: the vector unit has no output ${port}`);
+        w = m.wire(`u_vector_${port}`, constant(0, p.type));
+        outs.set(port, w);
+      }
+      return w;
+    },
+    bind: (_port, value) => {
+      if (typeof value !== 'number' && typeof value !== 'bigint') m.unused(value as Expr);
+    },
+  };
 }
 
 /**
@@ -402,11 +433,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satSigned = dec('sat_signed', ir.bit(27));
   const satQ = dec('sat_counter', ir.slice(20, 16));
   // every opcode of CORE_OPS (the others fault)
-  const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op)).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
+  const withVector = cfg.vector ?? true;
+  const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op) && (withVector || !VECTOR_OPS.has(o.op))).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
   // the vector instructions (vector.ts): vdot 0x0d, vdist 0x0e, vupd 0x0f; the unit's op 0, 1, 2
   const vecW = opc.slice(5, 2).eq(0x0c >> 2).and(opc.slice(1, 0).ne(0));
   const vdec = {
-    on: dec('is_vector', vecW),
+    on: dec('is_vector', withVector ? vecW : constant(0, uint(1))),
     op: dec('vector_op', opc.slice(1, 0).subWrap(1)),
     upd: dec('is_vupd', isOp('vupd')),
     rc: dec('rc', ir.slice(25, 21)),
@@ -529,10 +561,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const gotA = mux(m.pipe('v_rfa_zero_q', vRaQ.eq(0), { reset: null }), zero32, raRam);
   const gotB = mux(m.pipe('v_rfb_zero_q', vRbQ.eq(0), { reset: null }), zero32, rbRam);
   const rdVal = cat(gotB, gotA).asSigned();
-  const vu = m.instance(
-    'u_vector',
-    vectorUnit(cfg.machine.lfsr.rbits),
-    {
+  const vuInputs = {
       start: at('VGO').and(vBadQ.not()),
       op: vdec.op,
       a_base: vAQ,
@@ -551,9 +580,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
       lane0: vSaQ.trunc(5),
       g: descQ.slice(10, 5),
       w_gnt: constant(1, uint(1)),
-    },
-    { bindLater: true },
-  );
+    };
+  const vu = withVector ? m.instance('u_vector', vectorUnit(cfg.machine.lfsr.rbits), vuInputs, { bindLater: true }) : vectorTieOff(m, vectorUnit(cfg.machine.lfsr.rbits), vuInputs);
   m.seq('vector_gather', ($) => {
     $.if(at('OPLO'), () => {
       $.set(vAQ, aIn.trunc(17));

@@ -73,3 +73,14 @@ export function operand(rng: Rng, xlen = 64): bigint {
 export function held<T>(v: readonly T[], hold: number, idle: T): T[] {
   return [...v.flatMap((x) => Array<T>(hold).fill(x)), ...Array<T>(hold).fill(idle)];
 }
+
+/** The LFSR states of a verilated core's lanes 0 … lanes − 1, read through its dbg_lane / dbg_state ports. */
+export async function coreLanes(m: import('../../../sim/verilator/model.js').Model, lanes: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let q = 0; q < lanes; q++) {
+    await m.poke('dbg_lane', q);
+    await m.step();
+    out.push(await m.peek('dbg_state'));
+  }
+  return out;
+}
