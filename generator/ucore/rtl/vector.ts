@@ -43,13 +43,14 @@
  * cycle, SETUP, the first request, its word, the pop, P0, PD, P1 … P4 (vupd: … P10 and the write register), the last
  * element's retirement seen and two cycles folding the sum's carries. Under back-pressure an element goes when
  * both of its words have arrived (and, for vupd, the skid register is empty): a withheld grant delays the
- * elements behind it, and a port that fell behind catches up while the other runs up to four words ahead.
- * COST (bench/ucore-vector.ts, rbits 16, synth_ice40 -dsp, nextpnr-ice40 --up5k): 1,688 LUT4, 533 SB_CARRY,
- * 1,453 flip-flops, 2 SB_MAC16; 2,997 logic cells in the bench's harness, Fmax 49.3–50.6 MHz over three
- * placements (target 48 MHz).
+ * elements behind it, and a port that fell behind catches up while the other runs up to three words ahead.
+ * COST (rbits 16, synth_ice40 -dsp): 1,689 LUT4, 533 SB_CARRY, 1,421 flip-flops, 2 SB_MAC16, 2,467 logic cells
+ * packed alone (nextpnr-ice40 --pack-only; 2,492 with FIFOs of four words). With FIFOs of four, in the harness of
+ * bench/ucore-vector.ts: 2,997 logic cells, Fmax 49.3–50.6 MHz over three placements (target 48 MHz).
  *
- * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of four
- * words (a request goes out while fewer than four of its words are granted and not yet used). An element is
+ * ORGANISATION. Each read port runs ahead on its own: an address, the words left to request and a FIFO of three
+ * words (a request goes out while fewer than three of its words are granted and not yet used: a word's grant, its
+ * data and its pop are three cycles, so three keep one element a cycle; two would halve it). An element is
  * taken (popped) when both FIFOs hold a word and the pipeline advances; the pipeline advances unless a vupd
  * word waits in the skid register behind the write register's (whose write was not granted): the stall and the
  * requests come from registers only, no output depends on an input in the same cycle. Stages from the pop:
@@ -99,7 +100,7 @@ const ACC_CHUNKS: readonly [number, number][] = [
   [63, 43],
 ];
 /** Words a read port keeps granted and not yet used (its FIFO). */
-const DEPTH = 4;
+const DEPTH = 3;
 /** Bits of vupd's quotient kept (saturated): a word plus a clamp is decided within them. */
 const QB = 19;
 
@@ -121,6 +122,8 @@ function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr;
   const rp = m.reg(`${p}_rp_q`, uint(2), { reset: 0 });
   const slots = Array.from({ length: DEPTH }, (_, i) => m.reg(`${p}_fifo${i}_q`, uint(16), { reset: null }));
   const more = m.reg(`${p}_more_q`, uint(1), { reset: 0 }); // left ≠ 0
+  // the FIFO's pointers count modulo DEPTH
+  const step = (q: Expr): Expr => mux(q.eq(DEPTH - 1), constant(0, uint(2)), q.addWrap(1));
   const req = m.wire(`${p}_req_w`, running.and(more).and(used.lt(DEPTH)));
   const take = m.wire(`${p}_take`, req.and(gnt));
   m.seq(`${p}_port`, ($) => {
@@ -142,14 +145,14 @@ function readPort(m: ModuleBuilder, p: 'a' | 'b', c: { running: Expr; pop: Expr;
       $.set(more, c.count.ne(0));
     });
     $.if(rvalid, () => {
-      $.set(wp, wp.addWrap(1));
+      $.set(wp, step(wp));
       slots.forEach((s, i) => $.if(wp.eq(i), () => $.set(s, rdata)));
     });
-    $.if(pop, () => $.set(rp, rp.addWrap(1)));
+    $.if(pop, () => $.set(rp, step(rp)));
   });
   m.output(`${p}_req`, req);
   m.output(`${p}_addr`, addr);
-  return { addr, head: select(rp, slots), ready };
+  return { addr, head: select(rp, slots, slots[0]), ready };
 }
 
 /** Module `ucore_vector`; rbits: the bits of an LFSR draw (1 … 32). Ports and timing in the file comment. */
