@@ -4,7 +4,8 @@
  * instruction class and by part of the program (Machine.pcCycles); the program's length. Default: the iCEBreaker's
  * config. `--timing plan` counts isa.ts's CYCLES (the plan); `--timing core` the RTL's: generator/ucore/rtl/core.ts coreCycles (CoreTiming),
  * the vector instructions with the grants the core gives on the memories their operands lie in.
- *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N] [--timing plan|core]
+ * `--no-vector`: the program for the core without its vector unit (vdot, vdist and vupd as scalar loops).
+ *   node bin/run-ts.js bench/ucore-step.ts [--config FILE] [--samples N] [--timing plan|core] [--no-vector]
  */
 import { Command } from 'commander';
 import { loadChipConfig } from '../generator/config.js';
@@ -20,14 +21,15 @@ const opts = new Command()
   .option('--config <file>', 'chip config', 'boards/icebreaker/chip.json')
   .option('--samples <n>', 'training samples', '64')
   .option('--timing <t>', 'plan (isa.ts CYCLES) or core (the RTL core and vector unit)', 'plan')
+  .option('--no-vector', 'the program for the core without its vector unit (vdot, vdist, vupd as scalar loops)')
   .parse()
-  .opts<{ config: string; samples: string; timing: string }>();
+  .opts<{ config: string; samples: string; timing: string; vector: boolean }>();
 if (opts.timing !== 'plan' && opts.timing !== 'core') throw new Error(`--timing: '${opts.timing}' is not plan or core`);
 const cfg = loadChipConfig(opts.config);
 const mnist = loadMnist();
 const e = new FixedPointEngine(chipTrainConfig(cfg, 1), cfg.numeric);
 const P = e.params;
-const sp = stepProgram(P, true);
+const sp = stepProgram(P, true, { vector: opts.vector });
 const coreTiming = new CoreTiming();
 const m = ucoreMachine(P, sp, opts.timing === 'core' ? coreTiming.timing : undefined, true);
 coreTiming.attach(m);

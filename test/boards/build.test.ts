@@ -251,6 +251,31 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     expect(existsSync(join(out, 'yosys.log'))).toBe(false);
   }, 120_000);
 
+  it('fit-only without the vector unit (vector false, --no-vector): the core without it, the program without vector instructions, its slower cycles; the CLI says so', async () => {
+    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, vector: false, cycleSamples: cfg.window + 1 });
+    const withUnit = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, cycleSamples: cfg.window + 1 });
+    expect([r.vector, withUnit.vector]).toEqual([false, true]);
+    const sp = ucoreProgram(cfg, ice, false);
+    expect(sp.program.code.some((i) => i.op === 'vdot' || i.op === 'vdist' || i.op === 'vupd')).toBe(false);
+    expect(r.program).toEqual({ instructions: sp.program.code.length, pool: encode(sp.program).pool.length, serveAt: sp.entry.serve });
+    const need = (rep: typeof r.fit, what: RegExp) => rep.find((l) => what.test(l.resource))!.needed;
+    const macs = (m: Module) => inventory([m], ice).multipliers.reduce((n, x) => n + x.tiles, 0);
+    // the multiply unit's SB_MAC16 alone, and the finished design is the one built
+    expect(need(r.fit, /SB_MAC16/)).toBe(macs(mulUnit()));
+    expect(need(withUnit.fit, /SB_MAC16/) - need(r.fit, /SB_MAC16/)).toBe(macs(vectorUnit(cfg.numeric.lfsr.rbits)));
+    expect(r.fitFinished.lines).toEqual(r.fit);
+    expect(need(r.fit, /flip-flops/)).toBeLessThan(need(withUnit.fit, /flip-flops/));
+    expect(r.cyclesPerSample).toBeGreaterThan(withUnit.cyclesPerSample);
+    const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ibhebb.js');
+    const run = (args: string[]) => execa('node', [BIN, 'build', ...args], { reject: false, all: true });
+    const cli = await run(['--board', 'icebreaker', '--no-vector', '--fit-only', '--ignore-fit', '--out', tmp()]);
+    expect(cli.all).toMatch(/ucore engine without its vector unit/);
+    expect(cli.all).toMatch(/fit \(the core without its vector unit\)/);
+    const chip = await run(['--board', 'icebreaker', '--engine', 'chip', '--no-vector', '--fit-only', '--out', tmp()]);
+    expect(chip.exitCode).toBe(2);
+    expect(chip.all).toMatch(/--no-vector is an option of the ucore engine/);
+  }, 240_000);
+
   it('the baud a receive loop keeps pace with, and the backlog of a faster line', () => {
     // 10 × 48 MHz / 1.5 Mbaud = 320 cycles a byte < 342 ≤ 480 at 1 Mbaud
     expect(baudForLoop(48e6, 342, 12e6)).toBe(1_000_000);

@@ -3,7 +3,8 @@
  * scalar instructions. Each expansion against the vector instruction on the ISS (random operands, strides and
  * signedness, every rounding of vupd with k ≤ 0 and k > 0, lanes g = 1 … 3): every register, memory word, counter
  * and LFSR state; then the whole step program built both ways on MNIST: every memory word, counter and LFSR state
- * after each sample, and the classes of test samples.
+ * after each sample, and the classes of test samples; and the serving program built so over the ucore-link
+ * transport: weights, biases, LFSR states and classes as the golden model's.
  */
 import { describe, expect, it } from 'vitest';
 import { Asm, type Program } from '../../generator/ucore/asm.js';
@@ -18,6 +19,9 @@ import { Machine } from '../../sim/ucore/iss.js';
 import { loadCounters, loadState, ucoreMachine, writeSample } from '../../sim/ucore/state.js';
 import { loadMnistSubset } from '../units/mnist-subset.js';
 import { Rand } from './mod-helpers.js';
+import { ChipEngine } from '../../host/chip/engine.js';
+import { UcoreTransport } from '../../host/transport/ucore.js';
+import { runTraining } from '../../host/train.js';
 
 const VECTOR_OPS = new Set(['vdot', 'vdist', 'vupd']);
 const machine = (): Machine => new Machine({ memWords: 512, lanes: 6, lfsr: { width: 24, rbits: 16, leap: 5 }, quantities: 3 });
@@ -157,4 +161,28 @@ describe('the step program without the vector unit', () => {
     const numeric: NumericConfig = { ...DEFAULT_NUMERIC, lfsr: { ...DEFAULT_NUMERIC.lfsr, lanes: 5 } };
     compareStep({ ...CHIP_TRAIN, layers: [784, 16, 8, 10], window: 6, variant: 'J', seed: 3 }, numeric, 8, 4);
   });
+});
+
+describe('the serving program without the vector unit', () => {
+  it('trains 12 MNIST samples on the iCEBreaker chip over the link as the golden model: every weight, bias, LFSR state, class', async () => {
+    const cfg = loadChipConfig('boards/icebreaker/chip.json');
+    const seed = 11;
+    const data = loadMnistSubset(12, 6);
+    const link = new UcoreTransport(cfg, { vector: false });
+    expect(link.serving.vector).toBe(false);
+    expect(link.serving.program.code.some((i) => VECTOR_OPS.has(i.op))).toBe(false);
+    const engine = await ChipEngine.open(cfg, link, seed);
+    const golden = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric);
+    const opts = { epochs: 1, trainLimit: 12, testLimit: 6, shuffleSeed: seed, progressEvery: 100 };
+    const [a, g] = [await runTraining(engine, data, opts), await runTraining(golden, data, opts)];
+    expect(a.epochs.map((e) => e.testAccuracy)).toEqual(g.epochs.map((e) => e.testAccuracy));
+    const mine = await engine.readLayers();
+    golden.rawWeights().layers.forEach((w, l) => {
+      expect(Array.from(mine[l].W), `W of layer ${l + 1}`).toEqual(Array.from(w.W));
+      expect(Array.from(mine[l].b), `b of layer ${l + 1}`).toEqual(Array.from(w.b));
+    });
+    expect(await engine.client.readLfsr(0, engine.spec.lfsrStates)).toEqual(golden.state.banks.flatMap((b) => Array.from(b.states, (s) => s >>> 0)));
+    expect(await engine.inferAll(data.test, 6)).toEqual(Array.from({ length: 6 }, (_, i) => golden.predict(data.test, i)));
+    await engine.close();
+  }, 240_000);
 });
