@@ -11,8 +11,9 @@
  * and why the lone flip-flops have no LUT: D from another flip-flop (a copy or a pipeline register), from a LUT
  * that also feeds other cells, from a block RAM / SPRAM / SB_MAC16 output, from a constant or a module port.
  *
- *   node bin/run-ts.js bench/ucore-cells.ts [chip.json] [baud]
+ *   node bin/run-ts.js bench/ucore-cells.ts [chip.json] [baud] [--flat] [--no-vector]
  *
+ * --no-vector: the core without its vector unit, the serving program's vector instructions as scalar loops.
  * (About 1–2 minutes: Yosys most of it.) The LCs of the hierarchical netlist are a few per cent from those of the
  * flattened one `build` places (no logic optimised across a module boundary); the bench prints both totals when
  * --flat is given (another Yosys run).
@@ -30,6 +31,7 @@ import { ucoreDesign, ucoreProgram } from '../host/boards/ucore.js';
 
 const args = process.argv.slice(2);
 const flat = args.includes('--flat');
+const vector = !args.includes('--no-vector');
 const [file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, baudArg = '3000000'] = args.filter((a) => !a.startsWith('--'));
 
 interface YCell { type: string; connections: Record<string, (number | string)[]>; port_directions?: Record<string, string>; parameters?: Record<string, string> }
@@ -38,7 +40,7 @@ type YJson = { modules: Record<string, YModule> };
 
 const cfg = loadChipConfig(file);
 const board = loadBoard('icebreaker');
-const pp = ucoreProgram(cfg, board);
+const pp = ucoreProgram(cfg, board, vector);
 const top = ucoreDesign(cfg, pp, { clocksPerBit: uartDivisor(48e6, Number(baudArg)), fifoDepth: board.uart.rxFifoBytes, idleCycles: DEFAULT_TIMEOUT_CYCLES }).module;
 
 const dir = mkdtempSync(join(tmpdir(), 'ibhebb-cells-'));
@@ -162,7 +164,7 @@ const ffs = (r: Row): number => Object.values(r.ff).reduce((a, b) => a + b, 0);
 const line = (label: string, r: Row): string =>
   [label, r.lut, r.carry, ffs(r), ...FF_KINDS.map((k) => r.ff[k] ?? 0), r.lc, r.lc - r.lut, ...FILLS.map((k) => r.fill[k] ?? 0), ...WHY.map((k) => r.alone[k] ?? 0)].join(' | ');
 
-console.log(`board core of ${file} (${pp.program.code.length} instructions): yosys -noflatten ${tYosys.toFixed(0)} s; nextpnr-ice40 --pack-only: ${lcTotal} ICESTORM_LC`);
+console.log(`board core of ${file}${vector ? '' : ' without the vector unit'} (${pp.program.code.length} instructions): yosys -noflatten ${tYosys.toFixed(0)} s; nextpnr-ice40 --pack-only: ${lcTotal} ICESTORM_LC`);
 console.log('');
 console.log(`| instance (module) | LUT4 | CARRY | FF | ${FF_KINDS.map((k) => `FF ${k}`).join(' | ')} | LC | LC − LUT | ${FILLS.map((k) => `LC ${k}`).join(' | ')} | ${WHY.map((k) => `lone FF ← ${k}`).join(' | ')} |`);
 console.log(`|---|${'---:|'.repeat(3 + FF_KINDS.length + 2 + FILLS.length + WHY.length)}`);
