@@ -225,6 +225,10 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     const macs = (m: Module) => inventory([m], ice).multipliers.reduce((n, x) => n + x.tiles, 0);
     expect(need(r.fit, /SB_MAC16/)).toBe(macs(mulUnit()) + macs(vectorUnit(cfg.numeric.lfsr.rbits)));
     expect(r.fitFinished.lines).toEqual(r.fit);
+    // it fits the UP5K: the sample's words in SPRAM (chipLayout sampleInSpram) leave the block RAM to the ROMs
+    expect(r.fit.filter((l) => l.needed > l.available)).toEqual([]);
+    expect(sp.layout.regions.get('cur.h0')!.spram).toBe(true);
+    expect(ucoreProgram(cfg, ice).layout.regions.get('cur.h0')!.spram).toBe(false);
     // the receive FIFO in 512 × 8 block RAMs: 2,048 bytes take two more than the 1,024
     const small = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, fifoDepth: 2048, cycleSamples: cfg.window });
     expect(need(small.fit, /block RAM/) - need(r.fit, /block RAM/)).toBe(2);
@@ -252,7 +256,7 @@ describe('build: the ucore engine (the UP5K engine)', () => {
   }, 120_000);
 
   it('fit-only without the vector unit (vector false, --no-vector): the core without it, the program without vector instructions, its slower cycles; the CLI says so', async () => {
-    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, vector: false, cycleSamples: cfg.window + 1 });
+    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, vector: false, cycleSamples: cfg.window + 1 });
     const withUnit = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, cycleSamples: cfg.window + 1 });
     expect([r.vector, withUnit.vector]).toEqual([false, true]);
     const sp = ucoreProgram(cfg, ice, false);
@@ -264,11 +268,16 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     expect(need(r.fit, /SB_MAC16/)).toBe(macs(mulUnit()));
     expect(need(withUnit.fit, /SB_MAC16/) - need(r.fit, /SB_MAC16/)).toBe(macs(vectorUnit(cfg.numeric.lfsr.rbits)));
     expect(r.fitFinished.lines).toEqual(r.fit);
+    // it fits the UP5K: the sample's words in SPRAM (chipLayout sampleInSpram) leave the block RAM to the ROMs
+    expect(r.fit.filter((l) => l.needed > l.available)).toEqual([]);
+    expect(sp.layout.regions.get('cur.h0')!.spram).toBe(true);
+    expect(ucoreProgram(cfg, ice).layout.regions.get('cur.h0')!.spram).toBe(false);
     expect(need(r.fit, /flip-flops/)).toBeLessThan(need(withUnit.fit, /flip-flops/));
     expect(r.cyclesPerSample).toBeGreaterThan(withUnit.cyclesPerSample);
     const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ibhebb.js');
     const run = (args: string[]) => execa('node', [BIN, 'build', ...args], { reject: false, all: true });
-    const cli = await run(['--board', 'icebreaker', '--no-vector', '--fit-only', '--ignore-fit', '--out', tmp()]);
+    const cli = await run(['--board', 'icebreaker', '--no-vector', '--fit-only', '--out', tmp()]);
+    expect(cli.exitCode).toBe(0);
     expect(cli.all).toMatch(/ucore engine without its vector unit/);
     expect(cli.all).toMatch(/fit \(the core without its vector unit\)/);
     const chip = await run(['--board', 'icebreaker', '--engine', 'chip', '--no-vector', '--fit-only', '--out', tmp()]);

@@ -86,8 +86,11 @@ export class Layout {
  *   tables     rom.expNeg, rom.exp, rom.rsqrt, rom.recip (the table functions' ROM images, tables.ts)
  *   counters   sat: the saturation counters (the RTL core's: counter index q at sat + 4q, its high then its low
  *              count, 32 bits each)
+ * `o.sampleInSpram`: cur.u and cur.h0 (the sample's pixels and input words, most of the block-RAM data) in SPRAM
+ * after win.u instead, for the core without its vector unit (its scalar loops read any memory at the same cost;
+ * a vdot whose operands share an SPRAM would take 2 cycles an element).
  */
-export function chipLayout(P: ChipParams, pixels = true, lowSpram: readonly { name: string; words: number }[] = []): Layout {
+export function chipLayout(P: ChipParams, pixels = true, lowSpram: readonly { name: string; words: number }[] = [], o: { sampleInSpram?: boolean } = {}): Layout {
   const N = P.numeric;
   const { sizes, L, B } = P;
   const C = sizes[L];
@@ -106,9 +109,10 @@ export function chipLayout(P: ChipParams, pixels = true, lowSpram: readonly { na
   lay.alloc('win.rx', B * WIDE);
   lay.alloc('win.ry', B * WIDE);
   for (const name of ['win.count', 'win.head', 'win.c']) lay.alloc(name, 1);
-  lay.alloc('cur.u', sizes[0]);
+  const inSpram = o.sampleInSpram ?? false;
+  lay.alloc('cur.u', sizes[0], inSpram);
   lay.alloc('cur.label', 1);
-  if (pixels) lay.alloc('cur.h0', sizes[0] * wordsOf(N.input.format));
+  if (pixels) lay.alloc('cur.h0', sizes[0] * wordsOf(N.input.format), inSpram);
   else lay.alias('cur.h0', 'cur.u');
   for (let l = 0; l < L - 1; l++) {
     lay.alloc(`cur.a.${l}`, sizes[l + 1] * wordsOf(N.preact.format));

@@ -128,7 +128,7 @@ export function protocolProgram(cfg: ChipConfig, P: ChipParams, o: ProtocolOptio
     { name: 'proto.buf', words: MAX_PAYLOAD },
     { name: 'proto.cls', words: cmd('INFER').maxRecords },
     { name: 'proto.satsave', words: 4 * QUANTITIES.length },
-  ]);
+  ], { sampleInSpram: o.vector === false });
   const buf = lay.at('proto.buf');
   const V = {
     op: lay.alloc('proto.op', 1),

@@ -100,10 +100,10 @@ function emitForwardSub(a: Asm, P: ChipParams, lay: Layout, t: Tables, part: (na
 
 /**
  * The program of P for samples given as u8 pixels (`pixels`) or as input words; `o.vector` false: for a core
- * without its vector unit (AsmOptions).
+ * without its vector unit (AsmOptions), its sample in SPRAM (chipLayout sampleInSpram).
  */
 export function stepProgram(P: ChipParams, pixels: boolean, o: AsmOptions = {}): StepProgram {
-  const lay = chipLayout(P, pixels);
+  const lay = chipLayout(P, pixels, [], { sampleInSpram: o.vector === false });
   lay.checkFits();
   const a = new Asm(o);
   const s = emitStep(a, P, lay, pixels, () => a.halt());
