@@ -225,10 +225,6 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     const macs = (m: Module) => inventory([m], ice).multipliers.reduce((n, x) => n + x.tiles, 0);
     expect(need(r.fit, /SB_MAC16/)).toBe(macs(mulUnit()) + macs(vectorUnit(cfg.numeric.lfsr.rbits)));
     expect(r.fitFinished.lines).toEqual(r.fit);
-    // it fits the UP5K: the sample's words in SPRAM (chipLayout sampleInSpram) leave the block RAM to the ROMs
-    expect(r.fit.filter((l) => l.needed > l.available)).toEqual([]);
-    expect(sp.layout.regions.get('cur.h0')!.spram).toBe(true);
-    expect(ucoreProgram(cfg, ice).layout.regions.get('cur.h0')!.spram).toBe(false);
     // the receive FIFO in 512 × 8 block RAMs: 2,048 bytes take two more than the 1,024
     const small = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, fifoDepth: 2048, cycleSamples: cfg.window });
     expect(need(small.fit, /block RAM/) - need(r.fit, /block RAM/)).toBe(2);
