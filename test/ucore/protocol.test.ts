@@ -28,6 +28,28 @@ import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
 import { loadMnistSubset } from '../units/mnist-subset.js';
 import { Rand } from './mod-helpers.js';
 
+/**
+ * One exchange with the serving program and the references: the bytes to both, the line's idle timeout if asked
+ * (a RESET the front-end reference answered resets the controller reference); what the references answered
+ * (want) and what the program sent (got).
+ */
+async function exchange(fe: FrontEndModel, model: ChipModel, link: UcoreTransport, bytes: Uint8Array | undefined, idle: boolean): Promise<{ want: number[]; got: number[] }> {
+  const before = fe.out.length;
+  if (bytes) {
+    fe.feedAll(bytes);
+    await link.write(bytes);
+  }
+  if (idle) {
+    fe.timeout();
+    link.idle();
+  }
+  if (fe.resets > 0) {
+    fe.resets = 0;
+    model.reset();
+  }
+  return { want: fe.out.slice(before), got: Array.from(await link.read(1, 0)) };
+}
+
 const ICE = (): ChipConfig => loadChip('boards/icebreaker/chip.json');
 /** two hidden layers, another window and lane count, LFSRs of 16 bits (the lane seeds' modulo 2^16 − 1 folded) */
 const TWO_HIDDEN = (): ChipConfig =>
@@ -155,21 +177,7 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
     ];
     const errorsSeen = new Set<number>();
     for (const s of steps) {
-      const before = fe.out.length;
-      if (s.bytes) {
-        fe.feedAll(s.bytes);
-        await link.write(s.bytes);
-      }
-      if (s.idle) {
-        fe.timeout();
-        link.idle();
-      }
-      if (fe.resets > 0) {
-        fe.resets = 0;
-        model.reset();
-      }
-      const want = fe.out.slice(before);
-      const got = Array.from(await link.read(1, 0));
+      const { want, got } = await exchange(fe, model, link, s.bytes, s.idle === true);
       expect(got, s.what).toEqual(want);
       if (s.error !== undefined) {
         expect(want[2], `${s.what}: an error frame`).toBe(0xff);
@@ -223,19 +231,8 @@ describe('the host protocol as a ucore program (ucore-link)', () => {
         idle = true;
       } else if (m === 2) f = [...bytes(rnd.int(1, 5)), 0xa5, ...f];
       else if (m === 3) idle = true;
-      const before = fe.out.length;
-      fe.feedAll(f);
-      await link.write(Uint8Array.from(f));
-      if (idle) {
-        fe.timeout();
-        link.idle();
-      }
-      if (fe.resets > 0) {
-        fe.resets = 0;
-        model.reset();
-      }
-      const want = fe.out.slice(before);
-      expect(Array.from(await link.read(1, 0)), `frame ${i} (${c?.name ?? 'unknown'}, mutation ${m})`).toEqual(want);
+      const { want, got } = await exchange(fe, model, link, Uint8Array.from(f), idle);
+      expect(got, `frame ${i} (${c?.name ?? 'unknown'}, mutation ${m})`).toEqual(want);
       const kind = want.length === 0 ? 'none' : want[2] === 0xff ? `error ${want[7]}` : 'response';
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
