@@ -20,11 +20,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChipConfig } from '../../generator/config.js';
-import { uartDivisor } from '../../generator/boards/uart.js';
-import { ucoreBoardLink } from '../../generator/ucore/rtl/board.js';
-import { DEFAULT_TIMEOUT_CYCLES } from '../../generator/protocol.js';
 import { loadBoard } from '../../host/boards/board.js';
-import { baudForLoop, ucoreDesign, ucoreProgram, ucoreReceiveCycles } from '../../host/boards/ucore.js';
+import { baudForLoop, ucoreReceiveCycles } from '../../host/boards/ucore.js';
+import { ucoreServed } from '../../host/cli/serve.js';
 import { loadCheckpoint } from '../../host/checkpoint.js';
 import { PtyBridge } from '../../host/transport/pty.js';
 import { UartTransport } from '../../host/transport/uart.js';
@@ -45,16 +43,16 @@ describe('iCEBreaker UART link: ibhebb train --engine uart on the verilated ucor
   let bridge: PtyBridge;
   let baud = 0;
   beforeAll(async () => {
-    // the line as the build picks it (host/boards/build.ts): the receive loop's cycles a byte on the core's timing
+    // the design and line as the build picks them (host/boards/build.ts), as `ibhebb serve --board icebreaker`
+    // serves them: the receive loop's cycles a byte on the core's timing give the fastest baud it keeps pace with
     const paced = baudForLoop(CLOCK_HZ, await ucoreReceiveCycles(cfg), board.uart.maxBaud);
     expect(paced).not.toBeNull();
-    baud = paced!;
-    const design = ucoreDesign(cfg, ucoreProgram(cfg, board), { clocksPerBit: uartDivisor(CLOCK_HZ, baud), fifoDepth: board.uart.rxFifoBytes, idleCycles: DEFAULT_TIMEOUT_CYCLES });
-    const model = await buildFromIr(ucoreBoardLink(design.module), { memories: false, watchStreams: false });
+    const served = await ucoreServed(cfg, board);
+    baud = served.baud;
+    expect(baud).toBe(paced);
+    const model = await buildFromIr(served.top, served.build);
     await model.reset(4);
-    // the clock stops after 2^23 quiet cycles: several times the longest stretch without a byte out (a lone
-    // 5-record TRAIN frame: 3,934 bytes at 160 cycles, then five steps)
-    bridge = await PtyBridge.start(model, { link, idleCycles: 1 << 23 });
+    bridge = await PtyBridge.start(model, { link, ...(served.idleCycles ? { idleCycles: served.idleCycles } : {}) });
     expect(existsSync(link)).toBe(true);
   }, 900_000);
   afterAll(async () => {
