@@ -6,6 +6,7 @@
  *
  *   node bin/run-ts.js bench/ice40-unit-timing.ts [unit] [config.json] [MHz] [seeds]
  *   unit: hebbian (default) | output | layernorm | gram | kernel | wm | ucore (the UP5K engine's core and its step program)
+ *         | ucore-scalar (the core without its vector unit with the serving program, as `build --no-vector` has it)
  *         | lfsr (the UP5K engine's LFSR bank for the config's machine) | lfsr-block (the same bank in block RAM)
  */
 import { rmSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { kernelUnit } from '../generator/units/kernel.js';
 import { workingMemory } from '../generator/units/wm.js';
 import { placeRoute, synthIce40, timingShell } from './ice40-synth.js';
 import { ucoreCoreOf } from '../generator/ucore/rtl/core.js';
+import { ucoreServingCore } from '../host/boards/ucore.js';
+import { protocolProgram } from '../generator/ucore/program/protocol.js';
 import { stepProgram } from '../generator/ucore/program/step.js';
 import { chipParams } from '../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../host/chip/config.js';
@@ -28,12 +31,14 @@ import { machineFor } from '../generator/ucore/program/common.js';
 const paramsOf = (c: ChipConfig) => chipParams(chipTrainConfig(c, 0), c.numeric);
 /** The UP5K engine's core with the config's step program (generator/ucore/rtl/core.ts). */
 const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(paramsOf(c), true), machineFor(paramsOf(c), 0));
+/** The core as `build --board icebreaker --no-vector` builds it: no vector unit, the serving program (scalar loops). */
+const ucoreScalar = (c: ChipConfig): Module => ucoreServingCore(c, protocolProgram(c, paramsOf(c), { vector: false }));
 /** The UP5K engine's LFSR bank for the config's machine (generator/ucore/rtl/lfsr.ts). */
 const lfsrBank =
   (storage?: LfsrStorage) =>
   (c: ChipConfig): Module =>
     ucoreLfsr(lfsrBankOf(machineFor(paramsOf(c), 0), storage));
-const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block') };
+const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, 'ucore-scalar': ucoreScalar, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block') };
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3'] = process.argv.slice(2);
 const make = UNITS[unitName];
 if (!make) throw new Error(`unknown unit '${unitName}' (units: ${Object.keys(UNITS).join(', ')})`);

@@ -60,10 +60,14 @@ export function ucoreProgram(cfg: ChipConfig, board: Board, vector = true): Prot
  * program uses it (ProtocolProgram.vector).
  */
 export function ucoreDesign(cfg: ChipConfig, pp: ProtocolProgram, o: { clocksPerBit: number; fifoDepth: number; idleCycles: number }): UcoreDesign {
+  return { module: ucoreBoardCore(ucoreServingCore(cfg, pp), { ...o, entry: pp.entry.serve }), program: pp };
+}
+
+/** The core that runs the serving program `pp` (without the board's UART): its image, its block RAM data, all of SPRAM. */
+export function ucoreServingCore(cfg: ChipConfig, pp: ProtocolProgram): Module {
   const data = new Array<number>(pp.layout.ebrWords).fill(0);
   for (const img of pp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
-  const core = ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0), vector: pp.vector });
-  return { module: ucoreBoardCore(core, { ...o, entry: pp.entry.serve }), program: pp };
+  return ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0), vector: pp.vector });
 }
 
 function hasModule(m: Module, name: string): boolean {

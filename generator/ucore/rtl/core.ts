@@ -741,7 +741,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(4), { reset: 0 });
   const rstack = Array.from({ length: RETURN_STACK }, (_, i) => m.reg(`rstack${i}_q`, uint(12), { reset: null }));
-  const top = m.wire('rstack_top', select(sp.subWrap(1).trunc(3), rstack));
+  // the top entry, rstack[sp − 1], chosen by sp itself (no subtraction before the multiplexer): option i is entry
+  // i − 1 (sp 0: ret faults, any entry); a stack of 2^k ≥ 2 entries takes sp's low k bits, entry N − 1 at option 0
+  const spBits = Math.log2(RETURN_STACK);
+  const top = m.wire(
+    'rstack_top',
+    Number.isInteger(spBits) && spBits >= 1
+      ? select(sp.trunc(spBits), rstack.map((_, i) => rstack[(i + RETURN_STACK - 1) % RETURN_STACK]))
+      : select(sp, [rstack[0], ...rstack], rstack[0]),
+  );
   m.seq('rstack', ($) => {
     $.if(at('OPLO').and(f.call), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
   });
