@@ -18,7 +18,7 @@
 import type { ChipConfig } from '../../generator/config.js';
 import { configHash } from '../../generator/config.js';
 import { protocolSpec, type ProtocolSpec } from '../../generator/protocol.js';
-import { resolveNumeric } from '../../generator/numeric.js';
+import { QUANTITIES, resolveNumeric } from '../../generator/numeric.js';
 import type { Split } from '../../sim/data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../sim/engine.js';
 import { encodeWeightFile, FixedPointEngine, type RawLayer } from '../../sim/golden/fixed/index.js';
@@ -37,6 +37,18 @@ export interface ChipEngineOptions {
   window?: number;
   /** Records per TRAIN / INFER frame (Client option; default 1, the fastest for the simulated chip). */
   recordsPerFrame?: number;
+}
+
+/**
+ * Saturation counts of a chip run by quantity (train JSON `fixed.saturations`, beside the fixed golden model's
+ * `{ high, low }`): `total` is high + low, the one count a quantity has on the link (READ_COUNTERS).
+ */
+export type ChipSaturations = Record<string, { total: number }>;
+
+/** READ_COUNTERS' saturations (FORMATS order) by quantity name. */
+export function chipSaturations(counts: readonly number[]): ChipSaturations {
+  if (counts.length !== QUANTITIES.length) throw new RangeError(`chip engine: ${counts.length} saturation counters, the protocol has ${QUANTITIES.length} quantities`);
+  return Object.fromEntries(QUANTITIES.map((q, i) => [q, { total: counts[i] }]));
 }
 
 type Op = { kind: 'train'; pixels: Uint8Array; label: number } | { kind: 'epoch' };
@@ -92,6 +104,11 @@ export class ChipEngine implements Engine {
   private epochSamples = 0;
   /** The figures of the last epoch whose training ended (evaluateAsync closes an epoch). */
   figures: ChipFigures | null = null;
+  /**
+   * The chip's saturation counters when the last epoch's training ended (READ_COUNTERS, read with the figures;
+   * INFER leaves them as they are): per quantity, its high and low clamps together, as the link carries them.
+   */
+  saturations: ChipSaturations | null = null;
 
   private constructor(
     readonly chip: ChipConfig,
@@ -189,6 +206,7 @@ export class ChipEngine implements Engine {
     this.mark = null;
     const seconds = (performance.now() - m.t) / 1000;
     const c = await this.client.readCounters();
+    this.saturations = chipSaturations(c.saturations);
     const cycles = simCycles(this.transport);
     const samples = this.epochSamples;
     const simRun = cycles !== null && m.cycles !== null ? cycles - m.cycles : null;

@@ -382,7 +382,8 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   };
   const writeJson = () => {
     if (!o.json) return;
-    const fixed = !chipEngine && isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
+    // chip engines: the saturation counters read when the last epoch's training ended (high and low together)
+    const fixed = chipEngine ? (chipEngine.saturations ? { saturations: chipEngine.saturations } : undefined) : isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
     // chip engines: the last epoch's figures as the report's `chip` object (what sweeps collect)
     const chip = chipEngine?.figures ? { chip: chipEngine.figures } : {};
     writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records, ...(fixed ? { fixed } : {}), ...chip }, null, 2)}\n`);

@@ -1,7 +1,7 @@
 /**
  * `ibhebb train` with a chip engine, as a user runs it: the chip (here the controller's reference model,
  * `--engine mock`) and `--engine golden --numeric fixed` built from the same --config write identical
- * weight files; chip-only options are refused where they make no sense.
+ * weight files and the same saturation counts; chip-only options are refused where they make no sense.
  */
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../host/checkpoint.js';
+import { QUANTITIES } from '../../generator/numeric.js';
 
 const BIN = new URL('../../bin/ibhebb.js', import.meta.url).pathname;
 const run = (args: string[]) => execa('node', [BIN, ...args], { reject: false, all: true });
@@ -19,14 +20,19 @@ describe('ibhebb train --engine mock --config FILE', () => {
     const cfg = join(dir, 'chip.json');
     writeFileSync(cfg, JSON.stringify({ layers: [784, 32, 16, 10], window: 5, lanes: 6, numeric: { lr: { hiddenShift: 2, hiddenMul: 1, outShift: 6, outMul: 1 } } }));
     const common = ['--config', cfg, '--train-limit', '200', '--test-limit', '50', '--epochs', '1', '--seed', '3', '--no-progress'];
-    const a = await run(['train', '--engine', 'mock', ...common, '--check', '50', '--weights-out', join(dir, 'a.bin')]);
+    const a = await run(['train', '--engine', 'mock', ...common, '--check', '50', '--weights-out', join(dir, 'a.bin'), '--json', join(dir, 'a.json')]);
     expect(a.exitCode, a.all).toBe(0);
-    const b = await run(['train', '--engine', 'golden', '--numeric', 'fixed', ...common, '--weights-out', join(dir, 'b.bin')]);
+    const b = await run(['train', '--engine', 'golden', '--numeric', 'fixed', ...common, '--weights-out', join(dir, 'b.bin'), '--json', join(dir, 'b.json')]);
     expect(b.exitCode, b.all).toBe(0);
     expect(b.all).toContain('layers 784-32-16-10');
     expect(b.all).toContain('B=5');
     expect(b.all).toContain('lr 0.25 (out 0.015625)');
     expect(Buffer.compare(readFileSync(join(dir, 'a.bin')), readFileSync(join(dir, 'b.bin')))).toBe(0);
+    // the chip's saturation counters (READ_COUNTERS: high and low together) in the JSON, against the golden model's
+    const sats = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { fixed: { saturations: Record<string, { total?: number; high?: number; low?: number }> } }).fixed.saturations;
+    const [sa, sb] = [sats('a.json'), sats('b.json')];
+    expect(Object.keys(sa)).toEqual([...QUANTITIES]);
+    expect(QUANTITIES.map((q) => sa[q].total)).toEqual(QUANTITIES.map((q) => (sb[q]?.high ?? 0) + (sb[q]?.low ?? 0)));
   });
 
   it('--checkpoint / --resume: a run resumed from its epoch-1 checkpoint ends with the weights of an uninterrupted one', async () => {
