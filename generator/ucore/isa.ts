@@ -19,7 +19,7 @@
  *   sat         two counters per stored quantity (high, low; generator/numeric QUANTITIES order), 32 bits
  *               each; they are data words too (the RTL core keeps them in block RAM): counter (q, high) at
  *               satBase + 4q, (q, low) at satBase + 4q + 2, little-endian, read and written by ld / st.
- *   pc, a return stack of 8 entries.
+ *   pc, a return stack of 4 entries (the serving program nests its calls 3 deep).
  *
  * SCALAR INSTRUCTIONS (b is a register or an immediate)
  *   li rd, imm                rd ← imm (any 64-bit value: the assembler keeps wide ones in a constant pool)
@@ -75,7 +75,7 @@ export type Reg = number;
 export type Src = { reg: Reg } | { imm: bigint };
 
 export const NUM_REGS = 32;
-export const RETURN_STACK = 8;
+export const RETURN_STACK = 4;
 
 /** Word format flag of a load or a vector operand. */
 export type Signedness = 'signed' | 'unsigned';

@@ -21,6 +21,7 @@ import { machineFor } from '../../generator/ucore/program/common.js';
 import { EBR_BASE, encode } from '../../generator/ucore/encode.js';
 import { CoreTiming, ucoreCore } from '../../generator/ucore/rtl/core.js';
 import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
+import type { LfsrStorage } from '../../generator/ucore/rtl/lfsr.js';
 import { ucoreBoardCore } from '../../generator/ucore/rtl/board.js';
 import { chipParams, type ChipParams } from '../../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../chip/config.js';
@@ -55,9 +56,16 @@ export function ucoreProgram(cfg: ChipConfig, board: Board, vector = true): Prot
 }
 
 /**
+ * Where the board core keeps its LFSR states (CoreConfig.lfsrStorage): in block RAM for the core without its
+ * vector unit (its sample in SPRAM leaves the EBR for them, and the logic cells are what it lacks); in registers
+ * with the vector unit, whose block RAM is full.
+ */
+export const ucoreLfsrStorage = (vector: boolean): LfsrStorage => (vector ? 'registers' : 'block');
+
+/**
  * The board core of the UP5K engine for `cfg`: the core with its serving program `pp` (ucoreProgram; its ROM
  * images the block RAM's initial contents, all of SPRAM), started at `serve`; with the vector unit when the
- * program uses it (ProtocolProgram.vector).
+ * program uses it (ProtocolProgram.vector), its LFSR states where ucoreLfsrStorage puts them.
  */
 export function ucoreDesign(cfg: ChipConfig, pp: ProtocolProgram, o: { clocksPerBit: number; fifoDepth: number; idleCycles: number }): UcoreDesign {
   return { module: ucoreBoardCore(ucoreServingCore(cfg, pp), { ...o, entry: pp.entry.serve }), program: pp };
@@ -67,7 +75,7 @@ export function ucoreDesign(cfg: ChipConfig, pp: ProtocolProgram, o: { clocksPer
 export function ucoreServingCore(cfg: ChipConfig, pp: ProtocolProgram): Module {
   const data = new Array<number>(pp.layout.ebrWords).fill(0);
   for (const img of pp.images) img.words.forEach((w, i) => (data[img.at - EBR_BASE + i] = w));
-  return ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0), vector: pp.vector });
+  return ucoreCore({ image: encode(pp.program), ebrWords: pp.layout.ebrWords, data, spramWords: EBR_BASE, satBase: pp.satBase, machine: machineFor(paramsOf(cfg), 0), vector: pp.vector, lfsrStorage: ucoreLfsrStorage(pp.vector) });
 }
 
 function hasModule(m: Module, name: string): boolean {

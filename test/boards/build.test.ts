@@ -14,7 +14,7 @@ import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
 import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat, PlaceError } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
-import { baudForLoop, fifoGrowth, ucoreProgram } from '../../host/boards/ucore.js';
+import { baudForLoop, fifoGrowth, ucoreDesign, ucoreProgram } from '../../host/boards/ucore.js';
 import { coreCycles } from '../../generator/ucore/rtl/core.js';
 import { mulUnit } from '../../generator/ucore/rtl/mul.js';
 import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
@@ -266,6 +266,15 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     expect(r.fitFinished.lines).toEqual(r.fit);
     // it fits the UP5K: the sample's words in SPRAM (chipLayout sampleInSpram) leave the block RAM to the ROMs
     expect(r.fit.filter((l) => l.needed > l.available)).toEqual([]);
+    // the LFSR states in block RAM (ucoreLfsrStorage), counted by the fit check; with the vector unit in registers
+    const lfsrBlocks = (vector: boolean): number => {
+      const design = ucoreDesign(cfg, ucoreProgram(cfg, ice, vector), { clocksPerBit: 16, fifoDepth: ice.uart.rxFifoBytes, idleCycles: 1 << 20 });
+      const { memories } = inventory([design.module], ice);
+      if (!vector) expect(memories.reduce((n, x) => n + x.blocks, 0)).toBe(need(r.fit, /block RAM/));
+      return memories.filter((x) => /u_lfsr\./.test(x.path)).reduce((n, x) => n + x.blocks, 0);
+    };
+    expect(lfsrBlocks(false)).toBeGreaterThan(0);
+    expect(lfsrBlocks(true)).toBe(0);
     expect(sp.layout.regions.get('cur.h0')!.spram).toBe(true);
     expect(ucoreProgram(cfg, ice).layout.regions.get('cur.h0')!.spram).toBe(false);
     expect(need(r.fit, /flip-flops/)).toBeLessThan(need(withUnit.fit, /flip-flops/));

@@ -41,7 +41,7 @@
  *          whatever the RAM holds.
  *   dmem   the block RAM data words (addresses EBR_BASE …; initial contents `data`)
  *   spram  the SPRAM words (addresses 0 … spramWords − 1; style huge: SB_SPRAM256KA, one port)
- *   rstack0_q … rstack7_q  the return stack (registers)
+ *   rstack0_q …      the return stack (registers, RETURN_STACK of them)
  *
  * SEQUENCE (states; `coreCycles` counts them). Every state's logic starts at registers and ends at registers
  * (a 32-bit carry chain is half a 48 MHz cycle on the UP5K): the operands of a half are registered before the
@@ -738,8 +738,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
   const counterAt = constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17));
 
-  // ---- return stack (registers: eight entries are too few for a block RAM, and the iCE40 has no LUT RAM)
-  const sp = m.reg('sp_q', uint(4), { reset: 0 });
+  // ---- return stack (registers: a few entries are too few for a block RAM, and the iCE40 has no LUT RAM)
+  const sp = m.reg('sp_q', uint(bitsFor(RETURN_STACK + 1)), { reset: 0 });
   const rstack = Array.from({ length: RETURN_STACK }, (_, i) => m.reg(`rstack${i}_q`, uint(12), { reset: null }));
   // the top entry, rstack[sp − 1], chosen by sp itself (no subtraction before the multiplexer): option i is entry
   // i − 1 (sp 0: ret faults, any entry); a stack of 2^k ≥ 2 entries takes sp's low k bits, entry N − 1 at option 0
