@@ -10,7 +10,7 @@ import { counterOf, countersOf } from '../../generator/ucore/program/common.js';
 import { stepProgram, type StepProgram } from '../../generator/ucore/program/step.js';
 import type { Split } from '../data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../engine.js';
-import { FixedPointEngine, type FixedReport } from '../golden/fixed/engine.js';
+import { evaluateKeeping, FixedPointEngine, type FixedReport } from '../golden/fixed/engine.js';
 import type { Machine } from './iss.js';
 import { loadCounters, loadState, readState, storeState, ucoreMachine, writeSample } from './state.js';
 
@@ -93,14 +93,13 @@ export class UcoreEngine implements Engine {
   }
 
   evaluate(split: Split, limit?: number): number {
-    const n = Math.min(split.n, limit ?? split.n);
-    if (n <= 0) return 0;
-    // as the golden engine: inference does not add to the training counters
-    const saved = this.core?.m.sat.slice();
-    let ok = 0;
-    for (let i = 0; i < n; i++) if (this.predict(split, i) === split.y[i]) ok++;
-    if (saved && this.core) this.core.m.sat.set(saved);
-    return ok / n;
+    // as the golden engine: inference does not add to the training counters (the machine's)
+    return evaluateKeeping(split, limit, (i) => this.predict(split, i), () => {
+      const saved = this.core?.m.sat.slice();
+      return () => {
+        if (saved && this.core) this.core.m.sat.set(saved);
+      };
+    });
   }
 
   exportState(): EngineState {

@@ -230,14 +230,10 @@ export class FixedPointEngine implements FixedEngine {
   }
 
   evaluate(split: Split, limit?: number): number {
-    const n = Math.min(split.n, limit ?? split.n);
-    if (n <= 0) return 0;
-    // inference does not count saturations of training quantities twice: counters are restored after
-    const snap = this.sat.snapshot();
-    let ok = 0;
-    for (let i = 0; i < n; i++) if (this.predict(split, i) === split.y[i]) ok++;
-    this.sat.restore(snap);
-    return ok / n;
+    return evaluateKeeping(split, limit, (i) => this.predict(split, i), () => {
+      const snap = this.sat.snapshot();
+      return () => this.sat.restore(snap);
+    });
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -411,6 +407,22 @@ export class FixedPointEngine implements FixedEngine {
  * Two runs are identical iff their files are identical byte for byte.
  */
 export const WEIGHT_MAGIC = 'IBHFXW01';
+
+/**
+ * The test accuracy of a fixed-point engine (the golden one, and the UP5K engine's, whose bits are its): the
+ * share of the first `limit` samples of `split` (all by default) whose `predict` is their label. Inference does
+ * not count saturations of training quantities twice: `keep` takes the counters before and gives back what puts
+ * them back after.
+ */
+export function evaluateKeeping(split: Split, limit: number | undefined, predict: (index: number) => number, keep: () => () => void): number {
+  const n = Math.min(split.n, limit ?? split.n);
+  if (n <= 0) return 0;
+  const restore = keep();
+  let ok = 0;
+  for (let i = 0; i < n; i++) if (predict(i) === split.y[i]) ok++;
+  restore();
+  return ok / n;
+}
 
 export function encodeWeightFile(layers: RawLayer[], wf: FixedFormat, bf: FixedFormat): Buffer {
   let size = 8 + 4;
