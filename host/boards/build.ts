@@ -1,7 +1,7 @@
 /**
  * `ibhebb build --board NAME`: fit check, then the board top's Verilog (board_core from the generator plus
  * the board shell with PLL and reset synchroniser), then the board's flow:
- *   ice40  Yosys synth_ice40 -dsp → nextpnr-ice40 (--up5k, the board's pcf, --freq at the core clock) → icepack:
+ *   ice40  Yosys synth_ice40 -dsp → nextpnr-ice40 (--up5k, the board's pcf, --freq at the core clock, router2) → icepack:
  *          a .bin for iceprog; utilization and Fmax from nextpnr's report. Placement depends on nextpnr's
  *          seed (a few MHz either way on a full UP5K): seeds 1, 2, … are tried until one meets the core
  *          clock, at most `seeds` of them (default 8); the best placement is packed.
@@ -270,6 +270,16 @@ const CHIP_CYCLES_SOURCE =
   "an estimate from the schedule's recurrence (host/boards/build.ts cyclesPerSample): the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails; at least the last hidden layer's pass, tail and the output step, a record's way through the front end, the K_X chain (the K_X row's Gram passes, then the modulator calls, K_Z passes shorter than 2 × Gram columns padded) and, over two steps, the output step and the next K_X row; exact at the default configuration, within ~10 % on the others measured (bench/chip.ts --config F measures it)";
 
 /**
+ * nextpnr-ice40's arguments for one seed: the part, package and pins, the netlist in and the placed design out,
+ * the core clock as the timing target (a placement that misses it is still written: its Fmax is reported), and
+ * router2, the negotiated-congestion router: on a nearly full UP5K it leaves far fewer wires overused than the
+ * default router1 in the same time (bench/RESULTS.md, "nextpnr on the full UP5K").
+ */
+export function nextpnrIce40Args(board: Board, files: { json: string; pcf: string; asc: string }, mhz: number, seed: number): string[] {
+  return [`--${board.part}`, '--package', board.package, '--pcf', files.pcf, '--json', files.json, '--asc', files.asc, '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--router', 'router2'];
+}
+
+/**
  * nextpnr-ice40; a design it cannot place is an error naming the resources it needs beyond the part's (from
  * its utilisation report), or nextpnr's own last lines.
  */
@@ -365,7 +375,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
         let best = { seed: 0, fmax: -1 };
         for (let seed = 1; seed <= seeds; seed++) {
           const tryAsc = join(out, `${shellProbe.name}.seed${seed}.asc`);
-          const plog = await placeIce40(board, [`--${board.part}`, '--package', board.package, '--pcf', constraints, '--json', json, '--asc', tryAsc, '--freq', String(shellProbe.coreMHz), '--seed', String(seed), '--timing-allow-fail'], out, join(out, `nextpnr.seed${seed}.log`));
+          const plog = await placeIce40(board, nextpnrIce40Args(board, { json, pcf: constraints, asc: tryAsc }, shellProbe.coreMHz, seed), out, join(out, `nextpnr.seed${seed}.log`));
           const p = parseNextpnr(plog);
           const f = p.fmaxMHz ?? 0;
           fmaxBySeed.push(f);
