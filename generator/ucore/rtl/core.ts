@@ -444,7 +444,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
     rc: dec('rc', ir.slice(25, 21)),
     f: dec('vdist_signed', ir.bit(26)),
   };
-  const usesCarry = dec('uses_sum', isOp('add').or(isOp('li')).or(opc.slice(5, 3).eq(4)).or(stW)); // add, li, ld, st: a + b; the rest a − b
+  // sub, max, min, slt and the branches: a − b; dbnz a + (2^64 − 1); the rest a + b (the units' b uninverted)
+  const usesDiff = dec('uses_difference', isOp('sub').or(isOp('max')).or(isOp('min')).or(isOp('slt')).or(branchW));
   const fn = dec('alu_fn', opc.slice(1, 0)); // and 2, or 3, xor 0 (0x12 … 0x14 by the low bits)
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
   const nWords = dec('mem_words', opc.slice(1, 0).zext(3).addWrap(1)); // n − 1 in the opcode's low bits
@@ -511,12 +512,16 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the second operand's half by its mode: register, short immediate, block RAM address, pool word
   const bInLo = select(mode, [rbIn, immLo, ebrLo, romQ]);
   const bInHi = select(mode, [rbIn, mux(immLo.bit(31), ones32, zero32), zero32, romQ]);
+  // the half of the cycle (OPLO: low, EXLO: high), one multiplexer for b_q and the adder's b_add_q
+  const bIn = m.wire('b_in', mux(at('EXLO'), bInHi, bInLo));
 
-  // ---- the operands (registered), the halves' arithmetic
+  // ---- the operands (registered), the halves' arithmetic. a_q holds a's low half in EXLO, its high half from
+  // EXHI on, a_low_q the low half from EXHI on. b_q holds b's low half from EXLO on (ld, st: after EXHI the
+  // address's high half, which addr_ok checks is 0), b_add_q the adder's b (b, or ~b for a − b): b's high half
+  // from EXHI on. So a unit's 64-bit operands are a_q:a_low_q and b_add_q:b_q.
   const aQ = m.reg('a_q', uint(32), { reset: null });
   const bQ = m.reg('b_q', uint(32), { reset: null });
   const aLoQ = m.reg('a_low_q', uint(32), { reset: null });
-  const bLoQ = m.reg('b_low_q', uint(32), { reset: null });
   const stLoQ = m.reg('store_low_q', uint(32), { reset: null });
   const stHiQ = m.reg('store_high_q', uint(32), { reset: null });
   const carryQ = m.reg('carry_q', uint(1), { reset: null });
@@ -525,19 +530,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the adder's operands, registered: a + b + c; a − b = a + ~b + 1 (the high half's c is the low half's carry,
   // 1 − borrow); dbnz: a + (2^64 − 1)
   const bAddQ = m.reg('b_add_q', uint(32), { reset: null });
-  const adderB = (b: Expr): Expr => mux(f.dbnz, ones32, mux(usesCarry, b, b.not()));
+  const adderB = (b: Expr): Expr => mux(f.dbnz, ones32, mux(usesDiff, b.not(), b));
+  // b's high half in EXHI for a − b (branches, max, min, slt: b_add_q inverted)
+  const bHiDiff = bAddQ.not();
   const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
   const s32 = sum.trunc(32);
   // the result: and/or/xor/li need no carry chain, so the sum passes one multiplexer to the register write
-  const logic = mux(f.li, bQ, select(fn, [aQ.xor(bQ), bQ, aQ.and(bQ), aQ.or(bQ)]));
+  // (b_add_q is b itself for them: the low half in EXLO, the high half in EXHI)
+  const logic = mux(f.li, bAddQ, select(fn, [aQ.xor(bAddQ), bAddQ, aQ.and(bAddQ), aQ.or(bAddQ)]));
   const result = mux(f.logic, logic, s32);
   // 64-bit signed a < b in EXHI from the high difference: its sign xor the overflow
-  const overflow = aQ.bit(31).ne(bQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
+  const overflow = aQ.bit(31).eq(bAddQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
   const lt = m.wire('a_lt_b', s32.bit(31).xor(overflow));
 
   // max/min/slt (slt 0, max 2, min 3)
-  const selHi = select(sel2, [zero32, zero32, mux(ltQ, bQ, aQ), mux(ltQ, aQ, bQ)]);
-  const selLo = select(sel2, [ltQ.zext(32), zero32, mux(ltQ, bLoQ, aLoQ), mux(ltQ, aLoQ, bLoQ)]);
+  const selHi = select(sel2, [zero32, zero32, mux(ltQ, bHiDiff, aQ), mux(ltQ, aQ, bHiDiff)]);
+  const selLo = select(sel2, [ltQ.zext(32), zero32, mux(ltQ, bQ, aLoQ), mux(ltQ, aLoQ, bQ)]);
 
   // ---- register write: registered (enable, register, half, data), landing the cycle after
   const wEn = m.reg('rf_we_q', uint(1), { reset: 0 });
@@ -688,8 +696,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     );
   const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
   const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
-  const resHiQ = m.reg('result_high_q', uint(32), { reset: null });
-  const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(resHiQ.eq(0)));
+  const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(bQ.eq(0)));
   // the vector unit's reads: the words (a cycle after the grant), the address check
   for (const [p, gnt, isE] of [['a', aGnt, aE], ['b', bGnt, bE]] as const) {
     vu.bind(`${p}_gnt`, gnt);
@@ -702,11 +709,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(at('VGO'), () => $.set(vErrQ, 0));
   });
 
-  // ---- the units (separate modules): multiply, shift, saturation; operands the 64-bit a and b of EXHI's
-  // registers (a_q, b_q the high halves, a_low_q, b_low_q the low), satr's upper bound the next pool entry
+  // ---- the units (separate modules): multiply, shift, saturation; operands the 64-bit a and b as EXHI leaves
+  // them (a_q:a_low_q, b_add_q:b_q: the units' instructions add, so b_add_q is b's high half), satr's upper
+  // bound the next pool entry (its low word in store_high_q, its high word the ROM's output)
   const a64 = cat(aQ, aLoQ).asSigned();
-  const b64 = cat(bQ, bLoQ).asSigned();
-  const c2LoQ = m.reg('pool2_word_q', uint(32), { reset: null });
+  const b64 = cat(bAddQ, bQ).asSigned();
   const mulU = m.instance('u_mul', mulUnit(), { start: at('UNIT').and(f.mul), a: a64, b: b64, k: mulK, en: f.mul });
   m.unused(mulU.out('busy')); // the core waits for done
   // the LFSR bank: draw's lane is ra, srnd's rb; lfsrset's lane ra, its state rs (read as b); the read port lfsrget's
@@ -718,17 +725,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const dbgLane = m.input('dbg_lane', uint(laneBits));
   const lfsrU = m.instance('u_lfsr', lfsrMod, {
     d_req: at('UNIT').and(f.draw.or(f.srnd)).or(vu.out('d_req')),
-    d_lane: mux(vOn, fitTo(vu.out('d_lane'), laneBits), mux(f.srnd, bLoQ, aLoQ).trunc(laneBits)),
+    d_lane: mux(vOn, fitTo(vu.out('d_lane'), laneBits), mux(f.srnd, bQ, aLoQ).trunc(laneBits)),
     s_req: at('UNIT').and(f.lfsrset),
     s_lane: aLoQ.trunc(laneBits),
-    s_state: bLoQ.trunc(lfsr.width),
+    s_state: bQ.trunc(lfsr.width),
     r_lane: mux(at('UNIT').and(f.lfsrget), aLoQ.trunc(laneBits), dbgLane),
   });
   vu.bind('d_rho', lfsrU.out('d_rho'));
   if (laneBits < 7) m.unused(vu.out('d_lane').slice(6, laneBits)); // lanes beyond the bank's: the program's to avoid
   const rhoQ = m.reg('rho_q', uint(rbits), { reset: null });
-  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bLoQ.trunc(6)), op: shiftOp, rho: rhoQ, en: f.shift.or(f.srnd) });
-  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, c2LoQ).asSigned(), y_en: f.sat.and(f.lone.not()), lone_en: f.lone });
+  const shiftU = m.instance('u_shift', shiftUnit(rbits, 64), { start: at('UNIT').and(f.shift.or(f.srnd)), a: a64, amt: mux(f.srnd, srndK, bQ.trunc(6)), op: shiftOp, rho: rhoQ, en: f.shift.or(f.srnd) });
+  const satU = m.instance('u_sat', satUnit(64), { a: a64, w: satW, sgn: satSigned, range: f.satr, lo: b64, hi: cat(romQ, stHiQ).asSigned(), y_en: f.sat.and(f.lone.not()), lone_en: f.lone });
   const uwaitQ = m.reg('unit_wait_q', uint(bitsFor(SHIFT_LATENCY)), { reset: null });
   const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
   // each unit's result is 0 unless its instruction is under way (their en inputs): one OR chooses
@@ -821,9 +828,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.DECODE, () => $.set(st, S.v.OPLO))
       .case(S.v.OPLO, () => {
         $.set(aQ, aIn);
-        $.set(bQ, bInLo);
-        $.set(bAddQ, adderB(bInLo));
-        $.set(carryQ, usesCarry.or(f.dbnz).not());
+        $.set(bQ, bIn);
+        $.set(bAddQ, adderB(bIn));
+        $.set(carryQ, usesDiff);
         $.set(stLoQ, rbIn);
         $.set(st, S.v.EXLO);
         $.if(known.not(), () => stop($))
@@ -851,15 +858,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.EXLO, () => {
         $.set(aQ, aIn);
-        $.set(bQ, bInHi);
-        $.set(bAddQ, adderB(bInHi));
+        $.set(bAddQ, adderB(bIn));
         $.set(stHiQ, rbIn);
-        $.set(aLoQ, aQ);
-        $.set(bLoQ, bQ);
         $.set(carryQ, sum.bit(32));
         // dbnz: ra − 1 = 0 exactly when ra = 1
         $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
         $.set(resLoQ, s32);
+        $.set(aLoQ, aQ);
         $.if(f.alu, () => write($, rdQ, 0, result)).elseIf(f.dbnz, () => write($, raQf, 0, s32));
         $.set(pc, pc.addWrap(1));
         $.set(st, S.v.EXHI);
@@ -867,14 +872,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.EXHI, () => {
         $.set(st, S.v.FETCH);
         $.set(ltQ, lt);
-        $.set(eqQ, eqLoQ.and(aQ.eq(bQ)));
+        $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
         $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
         $.set(jumpQ, f.branch.or(f.dbnz));
-        $.set(resHiQ, s32);
+        $.if(f.ld.or(f.st), () => $.set(bQ, s32)); // the address's high half (addr_ok)
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
         $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
         beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords);
-        $.set(c2LoQ, romQ);
+        $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
         $.if(f.alu, () => {
           write($, rdQ, 1, result);
           $.set(st, S.v.DECODE); // the next word was fetched in this cycle
