@@ -374,7 +374,23 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE', 'IO', 'VDESC', 'VREG', 'VACC', 'VGO', 'VWAIT', 'VCNT']);
   type State = Exclude<keyof typeof S.v, 'IDLE'>;
   const st = S.reg('state_q', 'IDLE');
-  const at = (s: State): Expr => S.is(st, s);
+  // one-hot copies of the state for the decodes on the fetch path: each flag a register that is 1 exactly while
+  // the state is in its group, set with the state by `go` (every change of state goes through it), so the ROM's
+  // address, its enable and the decode registers' enable take one flip-flop instead of a 5-bit compare
+  type Next = State | 'IDLE';
+  const flags: { q: Signal; has: (s: Next) => Expr | number }[] = [];
+  const flag = (name: string, has: (s: Next) => Expr | number): Signal => {
+    const q = m.reg(`st_${name}_q`, uint(1), { reset: 0 });
+    flags.push({ q, has });
+    return q;
+  };
+  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
+  /** the state becomes `s` next cycle (and its flags with it) */
+  const go = ($: ProcScope, s: Next): void => {
+    $.set(st, S.v[s]);
+    for (const { q, has } of flags) $.set(q, has(s));
+  };
   const pc = m.reg('pc_q', uint(12), { reset: 0 });
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
   const cycles = m.reg('cycles_q', uint(32), { reset: 0 });
@@ -385,7 +401,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const romMem = m.memory('rom', { depth: romWords, type: uint(32), style: 'block', init: Array.from({ length: romWords }, (_, i) => rom[i] ?? 0n) });
   const romAddr = m.wire('rom_addr', uint(12));
   if (romMem.addrType.width < 12) m.unused(romAddr.slice(11, romMem.addrType.width)); // a ROM below 4,096 words
-  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: at('FETCH').or(at('DECODE')).or(at('OPLO')).or(at('EXLO')).or(at('EXHI')).or(at('WHI')).or(at('STORE')) });
+  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: flag('rom_en', (s) => (['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'WHI', 'STORE'].includes(s) ? 1 : 0)) });
 
   // ---- decode (from the ROM's word in DECODE into registers)
   const ir = romQ;
@@ -486,8 +502,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the next instruction is fetched in FETCH, or ahead in the last state of an instruction whose register writes
   // land after the next DECODE's reads (EXHI of li/add/sub/and/or/xor, WHI, the last STORE cycle): pc already
   // points at it (EXLO counts it up), and no branch is pending there
-  const fetchNow = at('FETCH').or(at('EXHI').and(f.satr.not())).or(at('WHI')).or(at('STORE'));
-  m.assign(romAddr, mux(fetchNow, fetchAt, select(cat(at('OPLO'), at('EXLO'), at('EXHI')), [poolWord, pool2Hi, pool2Lo, poolWord, poolHiAddr], poolWord)));
+  // (a flag: EXHI of satr reads the pool)
+  const fetchNow = flag('fetch_now', (s) => (s === 'EXHI' ? f.satr.not() : ['FETCH', 'WHI', 'STORE'].includes(s) ? 1 : 0));
+  // DECODE's pool word (from the ROM's word, the latest) at the last multiplexer; the other states' from registers
+  m.assign(romAddr, mux(at('DECODE'), poolWord, mux(fetchNow, fetchAt, mux(at('OPLO'), poolHiAddr, mux(at('EXLO'), pool2Lo, pool2Hi)))));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
@@ -771,7 +789,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   };
   const stop = ($: ProcScope): void => {
     $.set(fault, 1);
-    $.set(st, S.v.IDLE);
+    go($, 'IDLE');
   };
   /** a register-file write of `data` to half `h` of `reg`, landing next cycle (never to r0) */
   const write = ($: ProcScope, reg: Expr, h: 0 | 1, data: Expr): void => {
@@ -799,10 +817,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(ioRecv.and(rxValid.or(rxIdle)), () => {
       $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64))));
       $.set(pc, pc.addWrap(1));
-      $.set(st, S.v.WLO); // WLO, WHI write rd; WHI fetches the next word
+      go($, 'WLO'); // WLO, WHI write rd; WHI fetches the next word
     }).elseIf(ioSend.and(txReady), () => {
       $.set(pc, pc.addWrap(1));
-      $.set(st, S.v.FETCH);
+      go($, 'FETCH');
     });
   };
 
@@ -817,44 +835,44 @@ export function ucoreCore(cfg: CoreConfig): Module {
           $.set(fault, 0);
           $.set(cycles, 0);
           $.set(jumpQ, 0);
-          $.set(st, S.v.FETCH);
+          go($, 'FETCH');
         });
       })
       .case(S.v.FETCH, () => {
         $.set(pc, fetchAt);
         $.set(jumpQ, 0);
-        $.set(st, S.v.DECODE);
+        go($, 'DECODE');
       })
-      .case(S.v.DECODE, () => $.set(st, S.v.OPLO))
+      .case(S.v.DECODE, () => go($, 'OPLO'))
       .case(S.v.OPLO, () => {
         $.set(aQ, aIn);
         $.set(bQ, bIn);
         $.set(bAddQ, adderB(bIn));
         $.set(carryQ, usesDiff);
         $.set(stLoQ, rbIn);
-        $.set(st, S.v.EXLO);
+        go($, 'EXLO');
         $.if(known.not(), () => stop($))
-          .elseIf(f.halt, () => $.set(st, S.v.IDLE))
+          .elseIf(f.halt, () => go($, 'IDLE'))
           .elseIf(f.b, () => {
             $.set(pc, target);
-            $.set(st, S.v.FETCH);
+            go($, 'FETCH');
           })
           .elseIf(f.call, () => {
-            $.set(st, S.v.FETCH);
+            go($, 'FETCH');
             $.if(sp.lt(RETURN_STACK), () => {
               $.set(sp, sp.addWrap(1));
               $.set(pc, target);
             }).else(() => stop($));
           })
-          .elseIf(ioRecv.or(ioSend), () => $.set(st, S.v.IO))
+          .elseIf(ioRecv.or(ioSend), () => go($, 'IO'))
           .elseIf(f.ret, () => {
-            $.set(st, S.v.FETCH);
+            go($, 'FETCH');
             $.if(sp.ne(0), () => {
               $.set(sp, sp.subWrap(1));
               $.set(pc, top);
             }).else(() => stop($));
           })
-          .elseIf(vdec.on, () => $.set(st, S.v.VDESC));
+          .elseIf(vdec.on, () => go($, 'VDESC'));
       })
       .case(S.v.EXLO, () => {
         $.set(aQ, aIn);
@@ -867,10 +885,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(aLoQ, aQ);
         $.if(f.alu, () => write($, rdQ, 0, result)).elseIf(f.dbnz, () => write($, raQf, 0, s32));
         $.set(pc, pc.addWrap(1));
-        $.set(st, S.v.EXHI);
+        go($, 'EXHI');
       })
       .case(S.v.EXHI, () => {
-        $.set(st, S.v.FETCH);
+        go($, 'FETCH');
         $.set(ltQ, lt);
         $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
         $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
@@ -882,37 +900,37 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
         $.if(f.alu, () => {
           write($, rdQ, 1, result);
-          $.set(st, S.v.DECODE); // the next word was fetched in this cycle
+          go($, 'DECODE'); // the next word was fetched in this cycle
         })
-          .elseIf(f.sel, () => $.set(st, S.v.SELHI))
+          .elseIf(f.sel, () => go($, 'SELHI'))
           .elseIf(f.dbnz, () => write($, raQf, 1, s32))
-          .elseIf(f.ld, () => $.set(st, S.v.LOAD)) // its address checked in LOAD's first cycle (a read is harmless)
-          .elseIf(f.st, () => $.set(st, S.v.ACHK))
-          .elseIf(unitOp, () => $.set(st, S.v.UNIT));
+          .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle (a read is harmless)
+          .elseIf(f.st, () => go($, 'ACHK'))
+          .elseIf(unitOp, () => go($, 'UNIT'));
       })
       .case(S.v.UNIT, () => {
         $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
-        $.set(st, S.v.UWAIT);
+        go($, 'UWAIT');
         // lfsrset ends here; draw and srnd wait for the draw
-        $.if(f.lfsrset, () => $.set(st, S.v.FETCH)).elseIf(f.draw.or(f.srnd).or(f.lfsrget), () => $.set(st, S.v.RHO));
+        $.if(f.lfsrset, () => go($, 'FETCH')).elseIf(f.draw.or(f.srnd).or(f.lfsrget), () => go($, 'RHO'));
       })
       .case(S.v.RHO, () => {
         // the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ SHIFT_LATENCY − 2 cycles after)
         $.set(rhoQ, lfsrU.out('d_rho'));
         $.set(res64Q, mux(f.lfsrget, lfsrU.out('r_state').zext(64), lfsrU.out('d_rho').zext(64)));
         $.set(uwaitQ, SHIFT_LATENCY - 2); // the shift unit started in UNIT: its result SHIFT_LATENCY cycles later
-        $.set(st, mux(f.draw.or(f.lfsrget), S.v.WLO, S.v.UWAIT));
+        $.if(f.draw.or(f.lfsrget), () => go($, 'WLO')).else(() => go($, 'UWAIT'));
       })
       .case(S.v.UWAIT, () => {
         $.set(uwaitQ, uwaitQ.subWrap(1));
         $.if(unitReady, () => {
           $.set(res64Q, unitY);
-          $.set(st, S.v.WLO);
+          go($, 'WLO');
           $.if(clamped, () => {
             // the clamp counted: its counter read, incremented (CINC), written back; then the result
             $.set(cntQ, 1);
             beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3)));
-            $.set(st, S.v.LOAD);
+            go($, 'LOAD');
           });
         });
       })
@@ -920,40 +938,44 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(stLoQ, memAcc.trunc(32).addWrap(1));
         $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
         $.set(memK, 0);
-        $.set(st, S.v.STORE);
+        go($, 'STORE');
       })
       .case(S.v.ACHK, () => {
-        $.set(st, S.v.STORE);
+        go($, 'STORE');
         $.if(addrOk.not(), () => stop($));
       })
       .case(S.v.SELHI, () => {
         write($, rdQ, 1, selHi);
-        $.set(st, S.v.SELLO);
+        go($, 'SELLO');
       })
       .case(S.v.SELLO, () => {
         write($, rdQ, 0, selLo);
-        $.set(st, S.v.FETCH);
+        go($, 'FETCH');
       })
       .case(S.v.LOAD, () => {
         $.set(memK, memK.addWrap(1));
         $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
         $.if(memK.ne(0), () => $.set(memAcc, got));
-        $.if(memK.eq(memN), () => $.set(st, mux(cntQ, mux(vdec.upd, S.v.VCNT, S.v.CINC), S.v.WLO)));
+        $.if(memK.eq(memN), () => {
+          $.if(cntQ.not(), () => go($, 'WLO'))
+            .elseIf(vdec.upd, () => go($, 'VCNT'))
+            .else(() => go($, 'CINC'));
+        });
         $.if(memK.eq(0).and(cntQ.not()).and(addrOk.not()), () => stop($));
       })
       .case(S.v.WLO, () => {
         write($, rdQ, 0, mux(f.ld, loaded, res64Q).trunc(32));
-        $.set(st, S.v.WHI);
+        go($, 'WHI');
       })
       .case(S.v.WHI, () => {
         write($, rdQ, 1, mux(f.ld, loaded, res64Q).slice(63, 32));
-        $.set(st, S.v.DECODE); // the next word was fetched in this cycle
+        go($, 'DECODE'); // the next word was fetched in this cycle
       })
       .case(S.v.STORE, () => {
         $.set(memK, memK.addWrap(1));
         $.set(memAddr, memAddr.addWrap(1));
         $.if(memK.eq(memN.subWrap(1)), () => {
-          $.set(st, mux(cntQ.and(vdec.upd.not()), S.v.WLO, S.v.DECODE)); // (a store's next word was fetched in this cycle)
+          $.if(cntQ.and(vdec.upd.not()), () => go($, 'WLO')).else(() => go($, 'DECODE')); // (a store's next word was fetched in this cycle)
           $.set(cntQ, 0);
         });
       })
@@ -961,22 +983,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
       // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
       .case(S.v.VDESC, () => {
         $.set(pc, pc.addWrap(1));
-        $.set(st, S.v.VREG);
+        go($, 'VREG');
       })
-      .case(S.v.VREG, () => $.set(st, S.v.VACC))
-      .case(S.v.VACC, () => $.set(st, S.v.VGO))
+      .case(S.v.VREG, () => go($, 'VACC'))
+      .case(S.v.VACC, () => go($, 'VGO'))
       .case(S.v.VGO, () => {
-        $.set(st, S.v.VWAIT);
+        go($, 'VWAIT');
         $.if(vBadQ, () => stop($));
       })
       .case(S.v.VWAIT, () => {
         $.if(vu.out('done'), () => {
           $.set(res64Q, vu.out('result').asUnsigned());
-          $.set(st, S.v.WLO);
+          go($, 'WLO');
           $.if(vu.out('fault').or(vErrQ), () => stop($)).elseIf(vdec.upd, () => {
             $.set(cntQ, 1);
             beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3)));
-            $.set(st, S.v.LOAD);
+            go($, 'LOAD');
           });
         });
       })
@@ -986,9 +1008,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(stHiQ, memAcc.slice(63, 32).addWrap(vLoCnt.zext(32)));
         $.set(memAddr, memAddr.subWrap(4));
         $.set(memK, 0);
-        $.set(st, S.v.STORE);
+        go($, 'STORE');
       })
-      .default(() => $.set(st, S.v.IDLE));
+      .default(() => go($, 'IDLE'));
   });
 
   m.output('busy', st.ne(S.v.IDLE));
