@@ -31,7 +31,8 @@
  *   io_wait          high in the cycles a recv or send is at the line (IO): rx_ready or tx_valid
  *
  * STATE (memories readable by name in co-simulation)
- *   rom    the program ROM (block RAM, 32 bits): the instruction words at 0 …, then the constant pool, entry i
+ *   rom0 … the program ROM (block RAM, 32 bits, in slices of its bits: romSlicesOf; bits the same in every word
+ *          are constants): the instruction words at 0 …, then the constant pool, entry i
  *          as two words (low, high) at poolBase + 2i; poolBase is the first multiple of 2^(b + 1) at or after the
  *          instructions (b = ⌈log2 entries⌉, at least 1: the index's bits), so a pool word's address is poolBase with the index's bits in its low bits
  *          (no adder between the instruction word and the ROM's address); then the descriptor table of vdot and
@@ -116,6 +117,12 @@ export interface CoreConfig {
    * loops, AsmOptions.vector) — the core that fits the UP5K today; default true
    */
   vector?: boolean;
+  /**
+   * the ROM in slices one block deep (romSlicesOf): no multiplexer after its word, which starts the decode and
+   * DECODE's pool address (the critical path otherwise), for up to 2 blocks more; default without the vector unit
+   * (the board with it has no block RAM to spare)
+   */
+  romOneDeep?: boolean;
   /**
    * The ROM's layout for programs loaded later (a co-simulation): its size and the first pool word (default:
    * the image's, the pool right after the instructions)
@@ -343,6 +350,25 @@ export function romImage(image: Image, poolBase = poolBaseOf(image.words.length,
   return words;
 }
 
+/**
+ * The program ROM's slices: its bit positions that differ between words (all 32 for a ROM loaded later, `all`);
+ * `oneDeep`: in groups of the bits one SB_RAM40_4K holds at the ROM's depth (256 × 16, 512 × 8, 1024 × 4,
+ * 2048 × 2), so that each slice is one block deep and its word needs no multiplexer (above 2,048 words, 2 bits a
+ * slice); else one slice (Yosys picks the blocks: the fewest, with a multiplexer of blocks after them).
+ */
+export function romSlicesOf(rom: readonly bigint[], romWords: number, all: boolean, oneDeep: boolean): { name: string; bits: number[] }[] {
+  const per = !oneDeep ? 32 : romWords <= 256 ? 16 : romWords <= 512 ? 8 : romWords <= 1024 ? 4 : 2;
+  const word = (i: number): bigint => rom[i] ?? 0n;
+  const varies = (b: number): boolean => all || Array.from({ length: romWords }, (_, i) => (word(i) >> BigInt(b)) & 1n).some((v, _, a) => v !== a[0]);
+  const bits = Array.from({ length: 32 }, (_, b) => b).filter(varies);
+  return Array.from({ length: Math.ceil(bits.length / per) }, (_, k) => ({ name: `rom${k}`, bits: bits.slice(k * per, (k + 1) * per) }));
+}
+
+/** The words of a ROM slice: bit i of word j is bit bits[i] of the ROM's word j. */
+export function sliceWords(rom: readonly bigint[], romWords: number, bits: readonly number[]): bigint[] {
+  return Array.from({ length: romWords }, (_, j) => bits.reduce((w, b, i) => w | ((((rom[j] ?? 0n) >> BigInt(b)) & 1n) << BigInt(i)), 0n));
+}
+
 /** x zero-extended or truncated to w bits. */
 const fitTo = (x: Expr, w: number): Expr => (x.width >= w ? x.trunc(w) : x.zext(w));
 
@@ -357,6 +383,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const descBase = cfg.descBase ?? (cfg.romWords !== undefined && cfg.poolBase !== undefined ? cfg.romWords : descBaseOf(poolBase, image.pool.length, image.descriptors.length));
   const rom = romImage(image, poolBase, descBase);
   const romWords = Math.max(2, rom.length, cfg.romWords ?? 0);
+  const withVector = cfg.vector ?? true;
   if (romWords > 4096) throw new HdlError(`ucore core: ${romWords} ROM words; branch targets reach 4,096`);
   const m = new ModuleBuilder('ucore_core', {
     romWords,
@@ -398,10 +425,20 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const ones32 = constant(0xffffffff, uint(32));
 
   // ---- the ROM: instructions (FETCH), pool words (DECODE: low, OPLO: high)
-  const romMem = m.memory('rom', { depth: romWords, type: uint(32), style: 'block', init: Array.from({ length: romWords }, (_, i) => rom[i] ?? 0n) });
+  // in slices of the bits a block holds at the ROM's depth (romSlices), so that no multiplexer of blocks stands
+  // after the ROM's word (it starts the decode and DECODE's pool address); bits the same in every word are constants
   const romAddr = m.wire('rom_addr', uint(12));
-  if (romMem.addrType.width < 12) m.unused(romAddr.slice(11, romMem.addrType.width)); // a ROM below 4,096 words
-  const romQ = romMem.readSync('rom_q', romAddr.trunc(romMem.addrType.width), { en: flag('rom_en', (s) => (['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'WHI', 'STORE'].includes(s) ? 1 : 0)) });
+  const romEn = flag('rom_en', (s) => (['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'WHI', 'STORE'].includes(s) ? 1 : 0));
+  const romBit: Expr[] = Array.from({ length: 32 }, (_, b) => constant(Number((rom[0] ?? 0n) >> BigInt(b)) & 1, uint(1)));
+  const romSlices = romSlicesOf(rom, romWords, cfg.romWords !== undefined, cfg.romOneDeep ?? !withVector);
+  romSlices.forEach((sl, k) => {
+    const mem = m.memory(`rom${k}`, { depth: romWords, type: uint(sl.bits.length), style: 'block', init: sliceWords(rom, romWords, sl.bits) });
+    if (k === 0 && mem.addrType.width < 12) m.unused(romAddr.slice(11, mem.addrType.width)); // a ROM below 4,096 words
+    const q = mem.readSync(`rom${k}_q`, romAddr.trunc(mem.addrType.width), { en: romEn });
+    sl.bits.forEach((b, i) => (romBit[b] = q.bit(i)));
+  });
+  if (romSlices.length === 0) m.unused(romAddr, romEn);
+  const romQ = m.wire('rom_q', cat(...romBit.reverse()));
 
   // ---- decode (from the ROM's word in DECODE into registers)
   const ir = romQ;
@@ -449,7 +486,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satSigned = dec('sat_signed', ir.bit(27));
   const satQ = dec('sat_counter', ir.slice(20, 16));
   // every opcode of CORE_OPS (the others fault)
-  const withVector = cfg.vector ?? true;
   const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op) && (withVector || !VECTOR_OPS.has(o.op))).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
   // the vector instructions (vector.ts): vdot 0x0d, vdist 0x0e, vupd 0x0f; the unit's op 0, 1, 2
   const vecW = opc.slice(5, 2).eq(0x0c >> 2).and(opc.slice(1, 0).ne(0));

@@ -33,6 +33,7 @@ import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { loadMnistSubset } from '../../units/mnist-subset.js';
 import { Rand } from '../mod-helpers.js';
+import { pokeRom } from './ref.js';
 
 const ROM = 2048;
 const POOL_BASE = 1024;
@@ -296,7 +297,7 @@ describe('ucore RTL core against the ISS', () => {
     if (im.words.length > POOL_BASE) throw new Error('test program too large for the core built');
     const rom = romImage(im, POOL_BASE, DESC_BASE);
     if (rom.length > ROM) throw new Error('test program too large for the core built');
-    await m.pokeMem('ucore_core.rom', 0, rom);
+    await pokeRom(m, rom, ROM, false);
   }
 
   async function loadRegs(regs: readonly bigint[]): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Instr } from '../../../generator/ucore/isa.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { Rng } from '../../../sim/rng.js';
+import { romSlicesOf, sliceWords } from '../../../generator/ucore/rtl/core.js';
 
 /** The machines, by the bits of a draw (LFSR width 32, 16 steps a draw). */
 const machines = new Map<number, Machine>();
@@ -83,4 +84,13 @@ export async function coreLanes(m: import('../../../sim/verilator/model.js').Mod
     out.push(await m.peek('dbg_state'));
   }
   return out;
+}
+
+/**
+ * Loads ROM words into a verilated core built for a ROM of `romWords` loaded later (every bit in its slices;
+ * oneDeep: CoreConfig.romOneDeep as the core was built).
+ */
+export async function pokeRom(m: import('../../../sim/verilator/model.js').Model, rom: readonly bigint[], romWords: number, oneDeep: boolean): Promise<void> {
+  if (rom.length > romWords) throw new Error(`${rom.length} ROM words for a ROM of ${romWords}`);
+  for (const sl of romSlicesOf(rom, romWords, true, oneDeep)) await m.pokeMem(`ucore_core.${sl.name}`, 0, sliceWords(rom, romWords, sl.bits));
 }

@@ -12,7 +12,7 @@ import { CoreTiming, romImage, ucoreCore } from '../../../generator/ucore/rtl/co
 import { Machine } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import { Rand } from '../mod-helpers.js';
-import { coreLanes } from './ref.js';
+import { coreLanes, pokeRom } from './ref.js';
 
 const MACHINE = { lanes: 4, lfsr: { width: 24, rbits: 16, leap: 5 } };
 const WORDS = 512;
@@ -88,7 +88,7 @@ describe('ucore RTL core without its vector unit (CoreConfig.vector false)', () 
       expect(await m.peekMem('ucore_core.dmem', 0, 4)).toEqual([c[0] % 65536, Math.floor(c[0] / 65536), c[1] % 65536, Math.floor(c[1] / 65536)]);
       expect(await coreLanes(m, MACHINE.lanes), 'LFSR lanes').toEqual(Array.from(iss.lfsr));
       // the same loops, then a vdot: fault, and the li after it never runs
-      await m.pokeMem('ucore_core.rom', 0, romImage(encode(faulty), POOL_BASE, DESC_BASE));
+      await pokeRom(m, romImage(encode(faulty), POOL_BASE, DESC_BASE), ROM, true);
       for (const rf of ['rfa', 'rfb']) await m.pokeMem(`ucore_core.${rf}`, 60, [0n, 0n]);
       expect(await run()).toBe(1);
       expect(await m.peekMemBig('ucore_core.rfa', 60, 1)).toEqual([0n]);
