@@ -81,9 +81,11 @@ if (served) {
   // the board core as the build makes it, and the ROM and block RAM as its fit check counts them
   const design = ucoreDesign(cfg, served, { clocksPerBit: 16, fifoDepth: board.uart.rxFifoBytes, idleCycles: DEFAULT_TIMEOUT_CYCLES });
   const fit = ucoreFitReport(cfg, board, [design.module]);
-  const romUse = fit.memories.find((m) => m.path.endsWith('.rom'));
-  if (!romUse) throw new Error('ucore-size: the board core has no ROM memory');
-  if (romUse.depth !== romWords) throw new Error(`ucore-size: the build's ROM has ${romUse.depth} words, romImage ${romWords}`);
+  // the ROM's slices (core.ts romSlicesOf: one, or several one block deep without the vector unit)
+  const slices = fit.memories.filter((m) => /\.rom\d+$/.test(m.path));
+  if (slices.length === 0) throw new Error('ucore-size: the board core has no ROM memory');
+  const romUse = { path: slices.length === 1 ? slices[0].path : `${slices[0].path.replace(/\d+$/, '')}0…${slices.length - 1}`, depth: slices[0].depth, width: slices.reduce((w, m) => w + m.width, 0), blocks: slices.reduce((b, m) => b + m.blocks, 0) };
+  if (slices.some((m) => m.depth !== romWords)) throw new Error(`ucore-size: the build's ROM has ${romUse.depth} words, romImage ${romWords}`);
   progEbr = romUse.blocks;
   const bram = fit.lines[0];
   fitLine = bram;
