@@ -517,7 +517,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const entries = cfg.poolBase === undefined ? image.pool.length : Math.ceil((Math.min(descBase, romWords) - poolBase) / 2);
   const idxBits = poolIndexBits(entries);
   if (poolBase % poolAlign(entries) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(entries)} (the ROM holds ${entries} pool entries)`);
-  const poolWord = constant(poolBase, uint(12)).or(vIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
+  // the pool index's field for the pool reads from three opcode bits, not the full decode (the ROM's word → the
+  // ROM's address in DECODE): among 0x08 … 0x0f and 0x18 … 0x1f (bit 5 0, bit 3 1), bit 2 set: O9 (mulr, the
+  // branches; vdot, vdist, vupd read their descriptor instead); bits 2 and 4 clear: satr's pair (dbnz, srnd and sat
+  // read no pool); every other opcode O16. Only instructions with a pool operand use the word read.
+  const o9Pool = opc.bit(5).not().and(opc.bit(3)).and(opc.bit(2));
+  const pairPool = opc.bit(5).not().and(opc.bit(3)).and(opc.bit(2).not()).and(opc.bit(4).not());
+  const poolIdx = mux(o9Pool, ir.slice(29, 23).zext(14), mux(pairPool, ir.slice(31, 21).zext(14), ir.slice(29, 16)));
+  const poolWord = constant(poolBase, uint(12)).or(poolIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
   // descriptor x at descBase | x (descBase aligned past the largest index the ROM holds)
   const descBits = Math.min(6, poolIndexBits(romWords - descBase));
   if (romWords > descBase && descBase % 2 ** descBits !== 0) throw new HdlError(`ucore core: the descriptors' base ${descBase} is not a multiple of ${2 ** descBits} (the ROM holds ${romWords - descBase} descriptors)`);
