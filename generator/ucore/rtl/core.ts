@@ -577,8 +577,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const bIn = m.wire('b_in', mux(at('EXLO'), bInHi, bInLo));
 
   // ---- the operands (registered), the halves' arithmetic. a_q holds a's low half in EXLO, its high half from
-  // EXHI on, a_low_q the low half from EXHI on. b_q holds b's low half from EXLO on (ld, st: after EXHI the
-  // address's high half, which addr_ok checks is 0), b_add_q the adder's b (b, or ~b for a − b): b's high half
+  // EXHI on, a_low_q the low half from EXHI on. b_q holds b's low half from EXLO on, b_add_q the adder's b (b, or ~b for a − b): b's high half
   // from EXHI on. So a unit's 64-bit operands are a_q:a_low_q and b_add_q:b_q.
   const aQ = m.reg('a_q', uint(32), { reset: null });
   const bQ = m.reg('b_q', uint(32), { reset: null });
@@ -757,7 +756,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
     );
   const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
   const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
-  const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(bQ.eq(0)));
+  // the address's high half is 0, registered in EXHI from the adder's operands (no carry chain, no 32-bit compare
+  // after a register in ACHK or LOAD): a + b + c = 0 (mod 2^32) exactly when a ^ b = (a | b) << 1 | c, since every
+  // carry into bit i + 1 is then a_i | b_i
+  const hiZeroQ = m.reg('addr_high_zero_q', uint(1), { reset: null });
+  const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(hiZeroQ));
   // the vector unit's reads: the words (a cycle after the grant), the address check
   for (const [p, gnt, isE] of [['a', aGnt, aE], ['b', bGnt, bE]] as const) {
     vu.bind(`${p}_gnt`, gnt);
@@ -936,7 +939,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
         $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
         $.set(jumpQ, f.branch.or(f.dbnz));
-        $.if(f.ld.or(f.st), () => $.set(bQ, s32)); // the address's high half (addr_ok)
+        $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
         $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
         beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords);

@@ -537,6 +537,20 @@ describe('ucore RTL core against the ISS', () => {
         },
       ],
       [
+        'a load whose address has its low half in block RAM and its high half set',
+        (a) => {
+          a.li(1, 2n ** 32n + BigInt(EBR_BASE));
+          a.ld(2, 1, 0, 1, false);
+        },
+      ],
+      [
+        'a store whose address has its low half in SPRAM and its high half set',
+        (a) => {
+          a.li(1, -(2n ** 32n) + 16n);
+          a.st(2, 1, 0, 2);
+        },
+      ],
+      [
         'a load above block RAM',
         (a) => {
           a.li(1, EBR_BASE + EBR_WORDS);
