@@ -39,11 +39,22 @@ import { bitsOf } from '../lib/arith/common.js';
  */
 export const UART_WINDOW_BYTES = 1024;
 
+/** The rounding error of the divisor that makes `baud` from `clkHz` (the rate's relative error): 8N1 needs < 2 %. */
+function baudError(clkHz: number, D: number, baud: number): number {
+  return Math.abs(clkHz / D - baud) / baud;
+}
+
+/** Whether a clock makes a baud rate: at least 4 cycles a bit and a rounding error under 2 % (uartDivisor accepts it). */
+export function uartMakesBaud(clkHz: number, baud: number): boolean {
+  const D = Math.round(clkHz / baud);
+  return D >= 4 && baudError(clkHz, D, baud) < 0.02;
+}
+
 /** Clock cycles per bit for a clock and a baud rate; refuses a rounding error of 2 % or more. */
 export function uartDivisor(clkHz: number, baud: number): number {
   const D = Math.round(clkHz / baud);
   if (!(D >= 4)) throw new RangeError(`uart: ${clkHz} Hz / ${baud} baud = ${(clkHz / baud).toFixed(2)} cycles per bit; needs ≥ 4`);
-  const err = Math.abs(clkHz / D - baud) / baud;
+  const err = baudError(clkHz, D, baud);
   if (err >= 0.02) throw new RangeError(`uart: ${clkHz} Hz / ${D} = ${(clkHz / D).toFixed(0)} baud is ${(err * 100).toFixed(1)} % off ${baud}; an 8N1 link needs < 2 %`);
   return D;
 }

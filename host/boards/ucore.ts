@@ -23,6 +23,7 @@ import { CoreTiming, ucoreCore } from '../../generator/ucore/rtl/core.js';
 import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
 import type { LfsrStorage } from '../../generator/ucore/rtl/lfsr.js';
 import { ucoreBoardCore } from '../../generator/ucore/rtl/board.js';
+import { uartMakesBaud } from '../../generator/boards/uart.js';
 import { chipParams, type ChipParams } from '../../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../chip/config.js';
 import { ChipEngine } from '../chip/engine.js';
@@ -166,11 +167,12 @@ export async function ucoreReceiveCycles(cfg: ChipConfig, vector = true): Promis
 const BAUDS = [3_000_000, 2_000_000, 1_500_000, 1_000_000, 921_600, 460_800, 230_400, 115_200];
 
 /**
- * The fastest of `BAUDS`, at most `maxBaud`, whose bytes come no faster than the receive loop takes them (10
- * clocks-per-bit ≥ the loop's cycles a byte): the receive FIFO then never grows while a frame arrives. null when none.
+ * The fastest of `BAUDS`, at most `maxBaud`, that the clock makes (uartMakesBaud: the divisor within 2 %) and whose
+ * bytes come no faster than the receive loop takes them (10 clocks-per-bit ≥ the loop's cycles a byte): the receive
+ * FIFO then never grows while a frame arrives. null when none.
  */
 export function baudForLoop(clockHz: number, receiveCycles: number, maxBaud: number): number | null {
-  return BAUDS.find((b) => b <= maxBaud && (10 * clockHz) / b >= receiveCycles) ?? null;
+  return BAUDS.find((b) => b <= maxBaud && uartMakesBaud(clockHz, b) && (10 * clockHz) / b >= receiveCycles) ?? null;
 }
 
 /** Receive FIFO bytes a lone frame of `frameBytes` leaves queued when the loop takes `receiveCycles` a byte and the line brings one each `lineCycles`. */

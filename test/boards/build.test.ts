@@ -15,6 +15,7 @@ import { loadBoard } from '../../host/boards/board.js';
 import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
 import { baudForLoop, fifoGrowth, ucoreDesign, ucoreProgram } from '../../host/boards/ucore.js';
+import { uartMakesBaud } from '../../generator/boards/uart.js';
 import { coreCycles } from '../../generator/ucore/rtl/core.js';
 import { mulUnit } from '../../generator/ucore/rtl/mul.js';
 import { vectorUnit } from '../../generator/ucore/rtl/vector.js';
@@ -311,6 +312,10 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     expect(baudForLoop(48e6, 320, 12e6)).toBe(1_500_000);
     expect(baudForLoop(48e6, 100, 2e6)).toBe(2_000_000);
     expect(baudForLoop(48e6, 1e5, 12e6)).toBeNull();
+    // 27 MHz keeps pace with 2 Mbaud (135 cycles a byte) but makes it 3.6 % off: the next, 1.5 Mbaud (18 cycles a bit)
+    expect(baudForLoop(27e6, 128, 12e6)).toBe(1_500_000);
+    expect(uartMakesBaud(27e6, 2_000_000)).toBe(false);
+    expect(uartMakesBaud(27e6, 1_500_000)).toBe(true);
     // a 4,097-byte frame at 160 cycles a byte into a loop of 342: the loop takes 160/342 of it meanwhile
     expect(fifoGrowth(4097, 342, 160)).toBe(Math.ceil(4097 * (1 - 160 / 342)));
     expect(fifoGrowth(4097, 342, 480)).toBe(0);
