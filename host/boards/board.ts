@@ -97,3 +97,14 @@ export function loadBoard(name: string): Board {
   need(existsSync(join(dir, b.constraints)), `constraints file ${b.constraints} is missing`);
   return { ...b, dir };
 }
+
+/** The engine `build` and `serve` take for a board by default: the UP5K engine on iCE40 parts, the parallel chip otherwise. */
+export function defaultEngine(board: Board): 'ucore' | 'chip' {
+  return board.family === 'ice40' ? 'ucore' : 'chip';
+}
+
+/** The config file `build` and `serve` use: the one given, else for the ucore engine the board's chip.json when it has one. */
+export function engineConfigFile(board: Board, engine: 'ucore' | 'chip', given: string | undefined): string | undefined {
+  const boardConfig = join(board.dir, 'chip.json');
+  return given ?? (engine === 'ucore' && existsSync(boardConfig) ? boardConfig : undefined);
+}

@@ -14,8 +14,6 @@
  * 48 MHz, the fastest standard baud the receive loop keeps pace with, unless `--baud` says otherwise.
  */
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadChip } from '../chip/config.js';
 import { DEFAULT_CHIP, configHash, type ChipConfig } from '../../generator/config.js';
 import type { Module } from '../../generator/ir/index.js';
@@ -26,7 +24,7 @@ import { ucoreBoardLink } from '../../generator/ucore/rtl/board.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import { PtyBridge } from '../transport/pty.js';
 import { boardLink } from '../../generator/boards/top.js';
-import { loadBoard, type Board } from '../boards/board.js';
+import { defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
 import { baudForLoop, ucoreDesign, ucoreProgram, ucoreReceiveCycles } from '../boards/ucore.js';
 import { UsageError } from './options.js';
 
@@ -84,13 +82,12 @@ export function serveCommand(): Command {
     .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as scalar loops)')
     .action(async (o: ServeOpts) => {
       const board = o.board === undefined ? null : loadBoard(o.board);
-      const engine = o.engine ?? (board?.family === 'ice40' ? 'ucore' : 'chip');
+      const engine = o.engine ?? (board ? defaultEngine(board) : 'chip');
       if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
       if (engine === 'ucore' && o.uart !== undefined) throw new UsageError('--uart is an option of the chip engine (--engine chip); the ucore engine takes --baud');
       if (engine === 'chip' && (o.baud !== undefined || !o.vector)) throw new UsageError('--baud and --no-vector are options of the ucore engine (--engine ucore)');
       const ucoreBoard = engine === 'ucore' ? (board ?? loadBoard('icebreaker')) : null;
-      const boardConfig = ucoreBoard ? join(ucoreBoard.dir, 'chip.json') : undefined;
-      const configFile = o.config ?? (boardConfig && existsSync(boardConfig) ? boardConfig : undefined);
+      const configFile = ucoreBoard ? engineConfigFile(ucoreBoard, 'ucore', o.config) : o.config;
       const cfg = configFile ? loadChip(configFile) : DEFAULT_CHIP;
       let served: Served;
       if (ucoreBoard) {
