@@ -4,7 +4,9 @@
  *   ice40  Yosys synth_ice40 -dsp → nextpnr-ice40 (--up5k, the board's pcf, --freq at the core clock, router2) → icepack:
  *          a .bin for iceprog; utilization and Fmax from nextpnr's report. Placement depends on nextpnr's
  *          seed (a few MHz either way on a full UP5K): seeds 1, 2, … are tried until one meets the core
- *          clock, at most `seeds` of them (default 8); the best placement is packed.
+ *          clock, at most `seeds` of them (default 8); the best placement is packed. A seed nextpnr fails on
+ *          (an assertion's abort, a crash: its router can, on a nearly full part) is skipped, its log kept;
+ *          when no seed routes, the report says so (unplaced) and there is no .bin.
  *   xc7    Yosys synth_xilinx: utilization (LUT, FF, DSP48E1, RAMB36E1/RAMB18E1); and a Vivado project
  *          (vivado/build.tcl + the XDC + rtl/) that `vivado -mode batch -source vivado/build.tcl` turns into
  *          a bitstream. fmaxMHz is null (no place and route here).
@@ -64,6 +66,8 @@ export interface BuildOptions {
   /** ucore: MNIST samples the cycles per step are measured on (default 8) */
   cycleSamples?: number;
   log?: (line: string) => void;
+  /** how the tools (yosys, nextpnr-ice40, icepack) are run (default: installedTools, from PATH) */
+  tools?: ToolRunner;
 }
 
 export type Engine = 'chip' | 'ucore';
@@ -93,10 +97,16 @@ export interface BuildReport {
   fmaxMHz: number | null;
   /** Fmax ≥ the core clock (null: no place and route) */
   timingMet: boolean | null;
-  /** why there is no bitstream: the part's resources synthesis or placement found short (utilization has them) */
+  /**
+   * why there is no bitstream: the part's resources synthesis or placement found short (utilization has them), or
+   * no nextpnr seed placed and routed the design (placement.failed says how each ended)
+   */
   unplaced: string | null;
-  /** iCE40: the nextpnr seed of the packed placement and the Fmax of every seed tried */
-  placement: { seed: number; fmaxBySeed: number[] } | null;
+  /**
+   * iCE40: the nextpnr seed of the packed placement (null: none routed), the Fmax of every seed tried (null for a
+   * seed nextpnr failed on: an abort, a crash, an error of its own) and how those failed, with nextpnr's last lines
+   */
+  placement: { seed: number | null; fmaxBySeed: (number | null)[]; failed: FailedSeed[] } | null;
   cyclesPerSample: number;
   cyclesPerSampleSource: string;
   bytesPerSample: number;
@@ -253,17 +263,56 @@ export function parseNextpnr(log: string): { utilization: Record<string, { used:
   return { utilization, fmaxMHz };
 }
 
-async function run(cmd: string, args: string[], cwd: string, logFile: string): Promise<string> {
-  try {
-    const r = await execa(cmd, args, { cwd, all: true });
-    writeFileSync(logFile, r.all ?? '');
-    return r.all ?? '';
-  } catch (e) {
-    const err = e as { code?: string; all?: string; shortMessage?: string };
-    if (err.code === 'ENOENT') throw new Error(`build: '${cmd}' is not installed (run scripts/setup.sh: Debian packages yosys, nextpnr-ice40, fpga-icestorm)`);
-    writeFileSync(logFile, err.all ?? '');
-    throw new Error(`build: ${cmd} failed (log: ${logFile}): ${(err.all ?? err.shortMessage ?? '').split('\n').slice(-8).join('\n')}`);
+/**
+ * How one tool call ended: its output (stdout and stderr interleaved), its exit code (null when a signal ended
+ * it), the signal, and whether the command was not found.
+ */
+export interface ToolResult {
+  output: string;
+  exitCode: number | null;
+  signal: string | null;
+  missing: boolean;
+}
+
+/** Runs a tool in a folder to its end; build's flows call their tools through one (BuildOptions.tools). */
+export type ToolRunner = (cmd: string, args: string[], cwd: string) => Promise<ToolResult>;
+
+/** The tools as installed (on PATH). */
+export const installedTools: ToolRunner = async (cmd, args, cwd) => {
+  const r = await execa(cmd, args, { cwd, all: true, reject: false, stdin: 'ignore' });
+  return { output: r.all ?? '', exitCode: r.exitCode ?? null, signal: r.signal ?? null, missing: (r as { code?: string }).code === 'ENOENT' };
+};
+
+/** A tool that ended other than with exit code 0: how (the signal or the code) and its last lines. */
+export class ToolError extends Error {
+  constructor(
+    readonly cmd: string,
+    readonly result: ToolResult,
+    readonly logFile: string,
+  ) {
+    super(`build: ${cmd} failed (${toolEnd(result)}; log: ${logFile}): ${lastLines(result.output).join('\n')}`);
+    this.name = 'ToolError';
   }
+}
+
+/** How a tool ended: `signal SIGABRT` or `exit code 1`. */
+const toolEnd = (r: ToolResult): string => (r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`);
+
+/** The last non-empty lines of a tool's output. */
+export function lastLines(output: string, n = 8): string[] {
+  return output
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '')
+    .slice(-n);
+}
+
+async function run(tools: ToolRunner, cmd: string, args: string[], cwd: string, logFile: string): Promise<string> {
+  const r = await tools(cmd, args, cwd);
+  if (r.missing) throw new Error(`build: '${cmd}' is not installed (run scripts/setup.sh: Debian packages yosys, nextpnr-ice40, fpga-icestorm)`);
+  writeFileSync(logFile, r.output);
+  if (r.exitCode !== 0) throw new ToolError(cmd, r, logFile);
+  return r.output;
 }
 
 const CHIP_CYCLES_SOURCE =
@@ -279,24 +328,40 @@ export function nextpnrIce40Args(board: Board, files: { json: string; pcf: strin
   return [`--${board.part}`, '--package', board.package, '--pcf', files.pcf, '--json', files.json, '--asc', files.asc, '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--router', 'router2'];
 }
 
+/** A nextpnr seed that placed and routed nothing: how nextpnr ended, its last lines, its log (relative to the build folder). */
+export interface FailedSeed {
+  seed: number;
+  end: string;
+  lastLines: string[];
+  log: string;
+}
+
 /**
- * nextpnr-ice40; a design it cannot place is an error naming the resources it needs beyond the part's (from
- * its utilisation report), or nextpnr's own last lines.
+ * nextpnr-ice40 for one seed: its log, or how it failed when it ended otherwise (an assertion's abort, a crash, an
+ * error of its own): another seed's placement may route. A design it cannot place for want of resources (more
+ * of a cell type than the part has, from its utilisation report, or its "Unable to place" error) is a PlaceError:
+ * no seed changes that.
  */
-async function placeIce40(board: Board, args: string[], out: string, logFile: string): Promise<string> {
+async function placeIce40(tools: ToolRunner, board: Board, args: string[], out: string, logFile: string): Promise<{ log: string } | { end: string; lastLines: string[] }> {
   try {
-    return await run('nextpnr-ice40', args, out, logFile);
+    return { log: await run(tools, 'nextpnr-ice40', args, out, logFile) };
   } catch (e) {
-    const { utilization } = parseNextpnr(readFileSync(logFile, 'utf8'));
+    if (!(e instanceof ToolError)) throw e;
+    const { utilization } = parseNextpnr(e.result.output);
     const short = Object.entries(utilization).filter(([, u]) => u.used > u.available);
-    if (short.length === 0) throw e;
-    throw new PlaceError(`build: nextpnr cannot place the design on ${board.name}: it needs ${short.map(([k, u]) => `${u.used} ${k} (${board.name} has ${u.available})`).join(', ')} (log: ${logFile})`, utilization);
+    if (short.length > 0) {
+      throw new PlaceError(`build: nextpnr cannot place the design on ${board.name}: it needs ${short.map(([k, u]) => `${u.used} ${k} (${board.name} has ${u.available})`).join(', ')} (log: ${logFile})`, utilization);
+    }
+    const unable = /^.*unable to place.*$/im.exec(e.result.output);
+    if (unable) throw new PlaceError(`build: nextpnr cannot place the design on ${board.name}: ${unable[0].replace(/^ERROR:\s*/, '').trim()} (log: ${logFile})`, utilization);
+    return { end: toolEnd(e.result), lastLines: lastLines(e.result.output) };
   }
 }
 
 export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const { board, cfg } = o;
   const log = o.log ?? (() => {});
+  const tools = o.tools ?? installedTools;
   const out = resolve(o.out);
   const rtl = join(out, 'rtl');
   mkdirSync(rtl, { recursive: true });
@@ -364,19 +429,30 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
       try {
         const json = join(out, `${shellProbe.name}.json`);
         log('yosys synth_ice40 …');
-        await run('yosys', ['-q', '-l', join(out, 'yosys.log'), '-p', `read_verilog ${vFiles.join(' ')}; synth_ice40 -dsp -top ${shellProbe.name} -json ${json}; stat`], rtl, join(out, 'yosys.stdout'));
+        await run(tools, 'yosys', ['-q', '-l', join(out, 'yosys.log'), '-p', `read_verilog ${vFiles.join(' ')}; synth_ice40 -dsp -top ${shellProbe.name} -json ${json}; stat`], rtl, join(out, 'yosys.stdout'));
         files.push('yosys.log');
         checkIce40Logic(parseYosysStat(readFileSync(join(out, 'yosys.log'), 'utf8')), board, join(out, 'yosys.log'));
         log(`nextpnr-ice40 --${board.part} --package ${board.package} --freq ${coreMHz} …`);
         const asc = join(out, `${shellProbe.name}.asc`);
         const seeds = o.seeds ?? 8;
         if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`build: seeds must be an integer ≥ 1, got ${seeds}`);
-        const fmaxBySeed: number[] = [];
+        const fmaxBySeed: (number | null)[] = [];
+        const failed: FailedSeed[] = [];
         let best = { seed: 0, fmax: -1 };
         for (let seed = 1; seed <= seeds; seed++) {
           const tryAsc = join(out, `${shellProbe.name}.seed${seed}.asc`);
-          const plog = await placeIce40(board, nextpnrIce40Args(board, { json, pcf: constraints, asc: tryAsc }, shellProbe.coreMHz, seed), out, join(out, `nextpnr.seed${seed}.log`));
-          const p = parseNextpnr(plog);
+          const seedLog = join(out, `nextpnr.seed${seed}.log`);
+          const placed = await placeIce40(tools, board, nextpnrIce40Args(board, { json, pcf: constraints, asc: tryAsc }, shellProbe.coreMHz, seed), out, seedLog);
+          if (!('log' in placed)) {
+            // a crashed seed: its log stays beside the build, the next seed is tried
+            fmaxBySeed.push(null);
+            failed.push({ seed, ...placed, log: relative(out, seedLog) });
+            files.push(relative(out, seedLog));
+            rmSync(tryAsc, { force: true });
+            log(`nextpnr seed ${seed}: failed (${placed.end}): ${placed.lastLines.at(-1) ?? 'no output'}`);
+            continue;
+          }
+          const p = parseNextpnr(placed.log);
           const f = p.fmaxMHz ?? 0;
           fmaxBySeed.push(f);
           log(`nextpnr seed ${seed}: Fmax ${f} MHz`);
@@ -385,15 +461,22 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
             Object.assign(utilization, p.utilization);
             fmaxMHz = p.fmaxMHz;
             renameSync(tryAsc, asc);
-            copyFileSync(join(out, `nextpnr.seed${seed}.log`), join(out, 'nextpnr.log'));
+            copyFileSync(seedLog, join(out, 'nextpnr.log'));
           } else rmSync(tryAsc, { force: true });
-          rmSync(join(out, `nextpnr.seed${seed}.log`), { force: true });
+          rmSync(seedLog, { force: true });
           if (f >= shellProbe.coreMHz) break;
         }
-        placement = { seed: best.seed, fmaxBySeed };
+        placement = { seed: best.seed === 0 ? null : best.seed, fmaxBySeed, failed };
+        if (best.seed === 0) {
+          const why = failed.map((s) => `seed ${s.seed}: ${s.end}, ${(s.lastLines.at(-1) ?? 'no output').trim()}`).join('; ');
+          throw new PlaceError(
+            `build: nextpnr-ice40 placed and routed none of the ${seeds} seed${seeds > 1 ? 's' : ''} tried (${why}; logs: ${failed.map((s) => s.log).join(', ')})`,
+            parseNextpnr(readFileSync(join(out, failed[failed.length - 1].log), 'utf8')).utilization,
+          );
+        }
         files.push('nextpnr.log');
         const bin = join(out, `${shellProbe.name}.bin`);
-        await run('icepack', [asc, bin], out, join(out, 'icepack.log'));
+        await run(tools, 'icepack', [asc, bin], out, join(out, 'icepack.log'));
         files.push(relative(out, bin));
       } catch (e) {
         // the design does not fit the part after synthesis or placement: the report says why, no bitstream
@@ -404,7 +487,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     } else {
       log('yosys synth_xilinx …');
       const ylogFile = join(out, 'yosys.log');
-      await run('yosys', ['-q', '-l', ylogFile, '-p', `read_verilog ${vFiles.join(' ')}; ${XILINX_PREPARE.join('; ')}; synth_xilinx -flatten -top ${shellProbe.name}; stat`], out, join(out, 'yosys.stdout'));
+      await run(tools, 'yosys', ['-q', '-l', ylogFile, '-p', `read_verilog ${vFiles.join(' ')}; ${XILINX_PREPARE.join('; ')}; synth_xilinx -flatten -top ${shellProbe.name}; stat`], out, join(out, 'yosys.stdout'));
       files.push('yosys.log');
       const cells = parseYosysStat(readFileSync(ylogFile, 'utf8'));
       const sum = (re: RegExp) => Object.entries(cells).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);

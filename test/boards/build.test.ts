@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, loadChipConfig, type ChipConfig } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
-import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError } from '../../host/boards/build.js';
+import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError, type ToolResult, type ToolRunner } from '../../host/boards/build.js';
+import { buildSummary } from '../../host/cli/build.js';
 import { FitError } from '../../host/boards/fit.js';
 import { baudForLoop, fifoGrowth, ucoreDesign, ucoreProgram } from '../../host/boards/ucore.js';
 import { uartMakesBaud } from '../../generator/boards/uart.js';
@@ -115,6 +116,104 @@ describe('build: nextpnr-ice40 arguments', () => {
   });
 });
 
+describe('build: the nextpnr seeds (the tools as stand-ins)', () => {
+  const ice = loadBoard('icebreaker');
+  const ok = (output: string): ToolResult => ({ output, exitCode: 0, signal: null, missing: false });
+  const utilisation = (lc: number) => `Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  ${lc}/ 5280    ${Math.round((100 * lc) / 5280)}%\nInfo: \t        ICESTORM_RAM:     2/   30     6%\nInfo: \n`;
+  /** a seed routed at `mhz` on `lc` cells: the log's utilisation and Max frequency after placement and after routing */
+  const routed = (lc: number, mhz: number) => ok(`${utilisation(lc)}Info: Max frequency for clock 'clk': ${mhz + 9} MHz (PASS at 48.00 MHz)\nInfo: Running router2...\nInfo: Max frequency for clock 'clk': ${mhz} MHz (FAIL at 48.00 MHz)\n`);
+  /** nextpnr 0.4's router2 aborting on its assertion (seen on the no-vector board at --mhz 25) */
+  const CRASH = `${utilisation(4816)}Info:     iter=513 wires=68201 overused=1 overuse=1 archfail=NA\nInfo:     iter=514 wires=68219 overused=1 overuse=1 archfail=NA\nterminate called after throwing an instance of 'nextpnr_ice40::assertion_failure'\n  what():  Assertion failure: switches_locked[chip_info->pip_data[pip.index].switch_index] == WireId() (./ice40/arch.h:619)\n`;
+  const crashed: ToolResult = { output: CRASH, exitCode: null, signal: 'SIGABRT', missing: false };
+  /**
+   * The tools a build calls, as stand-ins: yosys writes a `stat` of a few cells into its log, nextpnr-ice40
+   * answers each seed as `seeds` says (a placed seed's .asc holds its seed), icepack copies the .asc into the .bin.
+   */
+  const standIns = (seeds: (seed: number) => ToolResult) => {
+    const calls: { cmd: string; args: string[] }[] = [];
+    const tools: ToolRunner = async (cmd, args) => {
+      calls.push({ cmd, args });
+      const at = (flag: string) => args[args.indexOf(flag) + 1];
+      if (cmd === 'yosys') {
+        writeFileSync(at('-l'), '   Number of cells:   30\n     SB_LUT4   20\n     SB_DFF   10\n\n');
+        return ok('');
+      }
+      if (cmd === 'nextpnr-ice40') {
+        const seed = Number(at('--seed'));
+        const r = seeds(seed);
+        if (r.exitCode === 0) writeFileSync(at('--asc'), `placed with seed ${seed}`);
+        return r;
+      }
+      if (cmd === 'icepack') {
+        writeFileSync(args[1], readFileSync(args[0]));
+        return ok('');
+      }
+      throw new Error(`no stand-in for ${cmd}`);
+    };
+    const seedsTried = () => calls.filter((c) => c.cmd === 'nextpnr-ice40').map((c) => Number(c.args[c.args.indexOf('--seed') + 1]));
+    return { tools, calls, seedsTried };
+  };
+  const build = (tools: ToolRunner, seeds: number, out: string) => buildBoard({ board: ice, cfg: DEFAULT_CHIP, configFile: null, out, core: fifo(8, 4), fifoDepth: 16, seeds, tools });
+
+  it('a seed nextpnr aborts on is a failed seed: its log kept, the next seeds tried, the best one packed', async () => {
+    const out = tmp();
+    const t = standIns((seed) => (seed === 1 ? crashed : seed === 2 ? routed(4800, 30.5) : routed(4790, 52.25)));
+    const r = await build(t.tools, 4, out);
+    // seed 3 meets the 48 MHz clock: seed 4 is not tried
+    expect(t.seedsTried()).toEqual([1, 2, 3]);
+    expect(r.placement).toMatchObject({ seed: 3, fmaxBySeed: [null, 30.5, 52.25], failed: [{ seed: 1, end: 'signal SIGABRT', log: 'nextpnr.seed1.log' }] });
+    // nextpnr's last eight lines that are not empty, the router's last iterations and the assertion among them
+    const last = r.placement!.failed[0].lastLines;
+    expect(last.length).toBe(8);
+    expect(last.slice(-4)).toEqual(CRASH.trimEnd().split('\n').slice(-4));
+    expect(readFileSync(join(out, 'nextpnr.seed1.log'), 'utf8')).toBe(CRASH);
+    expect(r.files).toContain('nextpnr.seed1.log');
+    expect([r.fmaxMHz, r.timingMet, r.unplaced]).toEqual([52.25, true, null]);
+    expect(r.utilization.ICESTORM_LC).toEqual({ used: 4790, available: 5280 });
+    expect(readFileSync(join(out, 'board_icebreaker.bin'), 'utf8')).toBe('placed with seed 3');
+    expect(readdirSync(out).filter((f) => /\.seed\d\.asc$|nextpnr\.seed[23]\.log/.test(f))).toEqual([]);
+    const said = buildSummary(ice, r, out, 1);
+    expect(said.exitCode).toBe(0);
+    expect(said.stdout).toMatch(/Fmax 52\.25 MHz \(nextpnr seed 3; seeds tried: failed, 30\.5 MHz, 52\.25 MHz\)/);
+  });
+
+  it('when no seed routes: not placed and routed (exit 5) in one line naming how each seed ended, no .bin', async () => {
+    const out = tmp();
+    const t = standIns((seed) => (seed === 1 ? crashed : { output: `${utilisation(4816)}ERROR: Failed to route nets\n`, exitCode: 1, signal: null, missing: false }));
+    const r = await build(t.tools, 2, out);
+    expect(t.seedsTried()).toEqual([1, 2]);
+    expect(t.calls.map((c) => c.cmd)).not.toContain('icepack');
+    expect(existsSync(join(out, 'board_icebreaker.bin'))).toBe(false);
+    expect(r.placement?.seed).toBeNull();
+    expect(r.placement?.fmaxBySeed).toEqual([null, null]);
+    expect(r.placement?.failed.map((f) => [f.seed, f.end, f.lastLines.at(-1)])).toEqual([
+      [1, 'signal SIGABRT', CRASH.trimEnd().split('\n').at(-1)],
+      [2, 'exit code 1', 'ERROR: Failed to route nets'],
+    ]);
+    expect([r.fmaxMHz, r.timingMet]).toEqual([null, null]);
+    expect(r.utilization.ICESTORM_LC).toEqual({ used: 4816, available: 5280 });
+    const said = buildSummary(ice, r, out, 1);
+    expect(said.exitCode).toBe(5);
+    expect(said.stdout).toMatch(/Fmax n\/a \(not placed\) \(no nextpnr seed routed; seeds tried: failed, failed\)/);
+    const line = said.stderr.find((l) => /no bitstream$/.test(l));
+    expect(line).toMatch(/^ibhebb build: nextpnr-ice40 placed and routed none of the 2 seeds tried \(seed 1: signal SIGABRT, what\(\): +Assertion failure: .*arch\.h:619\); seed 2: exit code 1, ERROR: Failed to route nets; logs: nextpnr\.seed1\.log, nextpnr\.seed2\.log\); no bitstream$/);
+    expect(said.stderr.every((l) => !l.includes('\n'))).toBe(true);
+  });
+
+  it('a design short of cells stops at the first seed: no other seed changes that', async () => {
+    const short = standIns(() => ({ output: `${utilisation(6012)}ERROR: Unable to place cell 'x', no BELs remaining to implement cell type 'ICESTORM_LC'\n`, exitCode: 1, signal: null, missing: false }));
+    const r = await build(short.tools, 3, tmp());
+    expect(short.seedsTried()).toEqual([1]);
+    expect(r.unplaced).toMatch(/cannot place the design on icebreaker: it needs 6012 ICESTORM_LC \(icebreaker has 5280\)/);
+    expect(r.utilization.ICESTORM_LC).toEqual({ used: 6012, available: 5280 });
+    const unable = standIns(() => ({ output: "ERROR: Unable to place cell 'u_pll', no BELs remaining to implement cell type 'ICESTORM_PLL'\n", exitCode: 1, signal: null, missing: false }));
+    const u = await build(unable.tools, 3, tmp());
+    expect(unable.seedsTried()).toEqual([1]);
+    expect(u.unplaced).toMatch(/cannot place the design on icebreaker: Unable to place cell 'u_pll'/);
+    expect(buildSummary(ice, u, 'out', 1).exitCode).toBe(5);
+  });
+});
+
 describe('build: refusal', () => {
   it('stops before nextpnr when synthesis made more LUTs or flip-flops than the UP5K has logic cells, naming both', () => {
     const ice = loadBoard('icebreaker');
@@ -156,7 +255,7 @@ describe('build: the flows on a tiny design', () => {
     expect(r.fmaxMHz).toBeGreaterThan(48);
     expect(r.timingMet).toBe(true);
     // the first nextpnr seed meets the clock, so it is the only one tried
-    expect(r.placement).toEqual({ seed: 1, fmaxBySeed: [r.fmaxMHz] });
+    expect(r.placement).toEqual({ seed: 1, fmaxBySeed: [r.fmaxMHz], failed: [] });
     // routed by router2 (nextpnrIce40Args), which names itself in the log
     expect(readFileSync(join(out, 'nextpnr.log'), 'utf8')).toMatch(/Running router2/);
     expect(r.coreMHz).toBe(48);
