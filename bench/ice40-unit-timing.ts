@@ -4,10 +4,11 @@
  * registered and folded by XOR into one pin, so no path starts or ends at an IO and nothing is optimized
  * away), synth_ice40 -dsp, nextpnr-ice40 --up5k at the given clock for a few seeds. Minutes per seed.
  *
- *   node bin/run-ts.js bench/ice40-unit-timing.ts [unit] [config.json] [MHz] [seeds]
+ *   node bin/run-ts.js bench/ice40-unit-timing.ts [unit] [config.json] [MHz] [seeds] [keep]
  *   unit: hebbian (default) | output | layernorm | gram | kernel | wm | ucore (the UP5K engine's core and its step program)
  *         | ucore-scalar (the core without its vector unit with the serving program, as `build --no-vector` has it)
  *         | lfsr (the UP5K engine's LFSR bank for the config's machine) | lfsr-block (the same bank in block RAM)
+ *   keep: the work folder (netlist, nextpnr's report<seed>.json with every path's slack) is kept and named
  */
 import { rmSync } from 'node:fs';
 import { loadChipConfig, type ChipConfig } from '../generator/config.js';
@@ -39,7 +40,7 @@ const lfsrBank =
   (c: ChipConfig): Module =>
     ucoreLfsr(lfsrBankOf(machineFor(paramsOf(c), 0), storage));
 const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, 'ucore-scalar': ucoreScalar, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block') };
-const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3'] = process.argv.slice(2);
+const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3', keepArg] = process.argv.slice(2);
 const make = UNITS[unitName];
 if (!make) throw new Error(`unknown unit '${unitName}' (units: ${Object.keys(UNITS).join(', ')})`);
 const cfg = loadChipConfig(file);
@@ -58,4 +59,5 @@ for (let seed = 1; seed <= Number(seedsArg); seed++) {
   console.log(`seed ${seed}: Fmax ${r.fmaxMHz} MHz (target ${mhzArg}), ICESTORM_LC ${r.lcs}/${r.lcsAvailable}, ${r.seconds.toFixed(0)} s`);
   console.log(r.criticalPath.join('\n'));
 }
-rmSync(dir, { recursive: true, force: true });
+if (keepArg === 'keep') console.log(`kept: ${dir}`);
+else rmSync(dir, { recursive: true, force: true });

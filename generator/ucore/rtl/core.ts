@@ -411,8 +411,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO', 'UNIT', 'LOAD', 'STORE', 'IO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
+  /** a flag of a group of states */
+  const group = (name: string, states: readonly State[]): Signal => flag(name, (s) => (s !== 'IDLE' && states.includes(s) ? 1 : 0));
   /** the state becomes `s` next cycle (and its flags with it) */
   const go = ($: ProcScope, s: Next): void => {
     $.set(st, S.v[s]);
@@ -614,6 +616,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const wData = m.reg('rf_wdata_q', uint(32), { reset: null });
   rfa.write(cat(wReg, wHalf), wData, wEn);
   rfb.write(cat(wReg, wHalf), wData, wEn);
+  // the states that write: EXLO and EXHI (add … xor, li: rd; dbnz: ra), SELHI and SELLO (rd), WLO and WHI (rd); the
+  // high half in EXHI, SELHI and WHI. The write's registers are set every cycle from group flags and the decode's
+  // registers (no enable from a compare of the state); only the cycle's wEn counts.
+  const exF = group('ex', ['EXLO', 'EXHI']);
+  const selF = group('sel', ['SELHI', 'SELLO']);
+  const wbF = group('wb', ['WLO', 'WHI']);
+  const hiF = group('hi', ['EXHI', 'SELHI', 'WHI']);
+  const rdZero = dec('rd_zero', ir.slice(15, 11).eq(0));
 
   // ---- the vector unit (vector.ts). Its operands: A / W and Bv / H (the low halves read in DECODE) taken in OPLO,
   // the descriptor (ROM, read in OPLO) in VDESC, n (rc) in VREG, the strides (vdot) or lane0 (vupd) in VACC,
@@ -837,13 +847,16 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(fault, 1);
     go($, 'IDLE');
   };
-  /** a register-file write of `data` to half `h` of `reg`, landing next cycle (never to r0) */
-  const write = ($: ProcScope, reg: Expr, h: 0 | 1, data: Expr): void => {
-    $.set(wEn, reg.ne(0));
-    $.set(wReg, reg);
-    $.set(wHalf, h);
-    $.set(wData, data);
-  };
+  // the register-file write, landing next cycle (never to r0): the register, the half and the data of the state
+  // (only the states above set wEn)
+  m.seq('rf_write', ($) => {
+    const exWrites = exF.and(f.alu.and(rdZero.not()).or(f.dbnz.and(raZero.not())));
+    $.set(wEn, exWrites.or(selF.or(wbF).and(rdZero.not())));
+    $.set(wReg, mux(f.dbnz, raQf, rdQ));
+    $.set(wHalf, hiF);
+    const back = mux(f.ld, loaded, res64Q);
+    $.set(wData, mux(exF, result, mux(selF, mux(hiF, selHi, selLo), mux(hiF, back.slice(63, 32), back.trunc(32)))));
+  });
   // ---- I/O (the board's UART): recv pops a received byte (rx_valid, rx_data, rx_ready) or gives 256 when the line
   // is idle (rx_idle) and none is there; send offers ra's low byte (tx_valid, tx_data) until the transmitter takes it
   // (tx_ready). Both wait in IO; OPLO has ra's low half in a_q for send.
@@ -871,7 +884,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   };
 
   m.seq('fsm', ($) => {
-    $.set(wEn, 0);
     $.if(st.ne(S.v.IDLE), () => $.set(cycles, cycles.addWrap(1)));
     $.switch(st)
       .case(S.v.IDLE, () => {
@@ -929,7 +941,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
         $.set(resLoQ, s32);
         $.set(aLoQ, aQ);
-        $.if(f.alu, () => write($, rdQ, 0, result)).elseIf(f.dbnz, () => write($, raQf, 0, s32));
         $.set(pc, pc.addWrap(1));
         go($, 'EXHI');
       })
@@ -944,12 +955,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
         beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords);
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
-        $.if(f.alu, () => {
-          write($, rdQ, 1, result);
-          go($, 'DECODE'); // the next word was fetched in this cycle
-        })
+        $.if(f.alu, () => go($, 'DECODE')) // the next word was fetched in this cycle
           .elseIf(f.sel, () => go($, 'SELHI'))
-          .elseIf(f.dbnz, () => write($, raQf, 1, s32))
           .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle (a read is harmless)
           .elseIf(f.st, () => go($, 'ACHK'))
           .elseIf(unitOp, () => go($, 'UNIT'));
@@ -990,14 +997,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
         go($, 'STORE');
         $.if(addrOk.not(), () => stop($));
       })
-      .case(S.v.SELHI, () => {
-        write($, rdQ, 1, selHi);
-        go($, 'SELLO');
-      })
-      .case(S.v.SELLO, () => {
-        write($, rdQ, 0, selLo);
-        go($, 'FETCH');
-      })
+      .case(S.v.SELHI, () => go($, 'SELLO'))
+      .case(S.v.SELLO, () => go($, 'FETCH'))
       .case(S.v.LOAD, () => {
         $.set(memK, memK.addWrap(1));
         $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
@@ -1009,14 +1010,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
         });
         $.if(memK.eq(0).and(cntQ.not()).and(addrOk.not()), () => stop($));
       })
-      .case(S.v.WLO, () => {
-        write($, rdQ, 0, mux(f.ld, loaded, res64Q).trunc(32));
-        go($, 'WHI');
-      })
-      .case(S.v.WHI, () => {
-        write($, rdQ, 1, mux(f.ld, loaded, res64Q).slice(63, 32));
-        go($, 'DECODE'); // the next word was fetched in this cycle
-      })
+      .case(S.v.WLO, () => go($, 'WHI'))
+      .case(S.v.WHI, () => go($, 'DECODE')) // the next word was fetched in this cycle
       .case(S.v.STORE, () => {
         $.set(memK, memK.addWrap(1));
         $.set(memAddr, memAddr.addWrap(1));
