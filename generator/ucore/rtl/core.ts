@@ -814,7 +814,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const res64Q = m.reg('unit_result_q', uint(64), { reset: null });
   // each unit's result is 0 unless its instruction is under way (their en inputs): one OR chooses
   const unitY = m.wire('unit_y', [mulU.out('p'), shiftU.out('y'), satU.out('y'), satU.out('lone').sext(64)].map((y) => y.asUnsigned()).reduce((x, y) => x.or(y)));
-  const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitQ.eq(0)));
+  // uwaitQ = 0, registered with each value of uwaitQ (UNIT, RHO, UWAIT set both): UWAIT's exit one LUT from registers
+  const uwaitZeroQ = m.reg('unit_wait_zero_q', uint(1), { reset: null });
+  const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitZeroQ));
+  const isZero = (n: number): Expr => constant(n === 0 ? 1 : 0, uint(1));
   const clamped = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
   const counterAt = constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17));
@@ -963,6 +966,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.UNIT, () => {
         $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
+        $.set(uwaitZeroQ, mux(f.shift, isZero(SHIFT_LATENCY - 1), isZero(SAT_LATENCY - 1)));
         go($, 'UWAIT');
         // lfsrset ends here; draw and srnd wait for the draw
         $.if(f.lfsrset, () => go($, 'FETCH')).elseIf(f.draw.or(f.srnd).or(f.lfsrget), () => go($, 'RHO'));
@@ -972,10 +976,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(rhoQ, lfsrU.out('d_rho'));
         $.set(res64Q, mux(f.lfsrget, lfsrU.out('r_state').zext(64), lfsrU.out('d_rho').zext(64)));
         $.set(uwaitQ, SHIFT_LATENCY - 2); // the shift unit started in UNIT: its result SHIFT_LATENCY cycles later
+        $.set(uwaitZeroQ, isZero(SHIFT_LATENCY - 2));
         $.if(f.draw.or(f.lfsrget), () => go($, 'WLO')).else(() => go($, 'UWAIT'));
       })
       .case(S.v.UWAIT, () => {
         $.set(uwaitQ, uwaitQ.subWrap(1));
+        $.set(uwaitZeroQ, uwaitQ.eq(1));
         $.if(unitReady, () => {
           $.set(res64Q, unitY);
           go($, 'WLO');
