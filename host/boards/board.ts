@@ -98,6 +98,11 @@ export function loadBoard(name: string): Board {
   return { ...b, dir };
 }
 
+/** The core clock `build` aims at and `serve` reckons the line at unless `--mhz` says otherwise (MHz): 48 on iCE40 boards, 100 on Xilinx. */
+export function defaultCoreMHz(board: Pick<Board, 'family'>): number {
+  return board.family === 'ice40' ? 48 : 100;
+}
+
 /** The engine `build` and `serve` take for a board by default: the UP5K engine on iCE40 parts, the parallel chip otherwise. */
 export function defaultEngine(board: Board): 'ucore' | 'chip' {
   return board.family === 'ice40' ? 'ucore' : 'chip';

@@ -26,7 +26,7 @@ import { DEFAULT_TIMEOUT_CYCLES, FRAME_OVERHEAD, MAX_PAYLOAD } from '../../gener
 import { gramPad } from '../../generator/units/gram.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
-import type { Board } from './board.js';
+import { defaultCoreMHz, type Board } from './board.js';
 import { fitReport, refuseShort, type FitReport } from './fit.js';
 import { baudForLoop, fifoGrowth, ucoreCyclesPerSample, ucoreDesign, ucoreFinished, ucoreFitReport, ucoreProgram, ucoreReceiveCycles } from './ucore.js';
 import { encode } from '../../generator/ucore/encode.js';
@@ -358,6 +358,19 @@ async function placeIce40(tools: ToolRunner, board: Board, args: string[], out: 
   }
 }
 
+/**
+ * The UP5K engine's line on `board` for a core clock target of `mhz`: the clock the board's PLL makes of it, the
+ * serving program's receive loop (cycles a payload byte), the baud — `baud` when given, else the fastest standard
+ * one the loop keeps pace with and the clock makes (baudForLoop), else the board's default — and the UART's clocks
+ * a bit. `build` and `serve` take their line from here.
+ */
+export async function ucoreLine(board: Board, cfg: ChipConfig, vector: boolean, mhz: number, baud?: number): Promise<{ coreMHz: number; receiveCycles: number; baud: number; clocksPerBit: number }> {
+  const coreMHz = boardShell(board, mhz, cfg, 'ucore_board_core').coreMHz;
+  const receiveCycles = await ucoreReceiveCycles(cfg, vector);
+  const b = baud ?? baudForLoop(coreMHz * 1e6, receiveCycles, board.uart.maxBaud) ?? board.uart.defaultBaud;
+  return { coreMHz, receiveCycles, baud: b, clocksPerBit: uartDivisor(coreMHz * 1e6, b) };
+}
+
 export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const { board, cfg } = o;
   const log = o.log ?? (() => {});
@@ -365,18 +378,17 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const out = resolve(o.out);
   const rtl = join(out, 'rtl');
   mkdirSync(rtl, { recursive: true });
-  const coreMHz = o.coreMHz ?? (board.family === 'ice40' ? 48 : 100);
+  const coreMHz = o.coreMHz ?? defaultCoreMHz(board);
   const engine = o.engine ?? 'chip';
   if (o.baud !== undefined && o.baud > board.uart.maxBaud) throw new Error(`build: ${o.baud} baud is more than ${board.name}'s ${board.uart.bridge} carries (${board.uart.maxBaud})`);
   // the fit check walks exactly what is built: the board core (UART, FIFO and the core)
   const shellProbe = boardShell(board, coreMHz, cfg, engine === 'ucore' ? 'ucore_board_core' : 'board_core');
-  // ucore: the serving program (refused here when its memory map does not fit); its receive loop's cycles a byte
-  // against the line's: by default the fastest standard baud it keeps up with
+  // ucore: the serving program (refused here when its memory map does not fit) and its line (ucoreLine)
   const vector = o.vector ?? true;
   const served = engine === 'ucore' ? ucoreProgram(cfg, board, vector) : null;
-  const receiveCycles = engine === 'ucore' ? await ucoreReceiveCycles(cfg, vector) : null;
-  const paced = receiveCycles === null ? null : baudForLoop(shellProbe.coreMHz * 1e6, receiveCycles, board.uart.maxBaud);
-  const baud = o.baud ?? paced ?? board.uart.defaultBaud;
+  const line = served ? await ucoreLine(board, cfg, vector, coreMHz, o.baud) : null;
+  const receiveCycles = line?.receiveCycles ?? null;
+  const baud = line?.baud ?? o.baud ?? board.uart.defaultBaud;
   const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
   const uartOpts = { clocksPerBit: D, fifoDepth: o.fifoDepth ?? board.uart.rxFifoBytes };
   let bc: Module;

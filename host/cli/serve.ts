@@ -10,26 +10,24 @@
  *                    pin: the whole protocol, so `ibhebb train --engine uart --port PATH` trains on it
  *
  * The engine defaults as `build`'s does: ucore when `--board` names an iCE40 board (its chip.json the default
- * config), chip otherwise (the default configuration). The ucore engine's line is the build's: at the board's
- * 48 MHz, the fastest standard baud the receive loop keeps pace with, unless `--baud` says otherwise.
+ * config), chip otherwise (the default configuration). The ucore engine's line is the build's (host/boards/build.ts
+ * ucoreLine): at the core clock `--mhz` (default the board's, 48 MHz on iCE40), the fastest standard baud the
+ * receive loop keeps pace with and the clock makes, unless `--baud` says otherwise.
  */
 import { Command } from 'commander';
 import { loadChip } from '../chip/config.js';
 import { DEFAULT_CHIP, configHash, type ChipConfig } from '../../generator/config.js';
 import type { Module } from '../../generator/ir/index.js';
 import { frontend } from '../../generator/units/frontend.js';
-import { uartDivisor } from '../../generator/boards/uart.js';
 import { DEFAULT_TIMEOUT_CYCLES } from '../../generator/protocol.js';
 import { ucoreBoardLink } from '../../generator/ucore/rtl/board.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import { PtyBridge } from '../transport/pty.js';
 import { boardLink } from '../../generator/boards/top.js';
-import { defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
-import { baudForLoop, ucoreDesign, ucoreProgram, ucoreReceiveCycles } from '../boards/ucore.js';
+import { defaultCoreMHz, defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
+import { ucoreLine } from '../boards/build.js';
+import { ucoreDesign, ucoreProgram } from '../boards/ucore.js';
 import { UsageError } from './options.js';
-
-/** The clock the UP5K engine's line is reckoned at (the build's default core clock on iCE40). */
-const UCORE_CLOCK_HZ = 48e6;
 
 interface ServeOpts {
   pty: string;
@@ -38,6 +36,7 @@ interface ServeOpts {
   config?: string;
   uart?: string;
   baud?: string;
+  mhz?: string;
   vector: boolean;
 }
 
@@ -50,14 +49,15 @@ interface Served {
 }
 
 /**
- * The UP5K engine's board link for `cfg` on `board`: the design and line of `ibhebb build --engine ucore`; built
+ * The UP5K engine's board link for `cfg` on `board`: the design and line of `ibhebb build --engine ucore` at the
+ * core clock target `mhz` (default the board's, defaultCoreMHz; the line from ucoreLine, as build takes it); built
  * lean (no memory public, no stream watched: the cache key of test/boards/ucore-link.test.ts).
  */
-export async function ucoreServed(cfg: ChipConfig, board: Board, o: { baud?: number; vector?: boolean; configFile?: string } = {}): Promise<Served & { baud: number }> {
+export async function ucoreServed(cfg: ChipConfig, board: Board, o: { baud?: number; mhz?: number; vector?: boolean; configFile?: string } = {}): Promise<Served & { baud: number; clocksPerBit: number }> {
   const vector = o.vector ?? true;
-  const paced = baudForLoop(UCORE_CLOCK_HZ, await ucoreReceiveCycles(cfg, vector), board.uart.maxBaud);
-  const baud = o.baud ?? paced ?? board.uart.defaultBaud;
-  const design = ucoreDesign(cfg, ucoreProgram(cfg, board, vector), { clocksPerBit: uartDivisor(UCORE_CLOCK_HZ, baud), fifoDepth: board.uart.rxFifoBytes, idleCycles: DEFAULT_TIMEOUT_CYCLES });
+  const line = await ucoreLine(board, cfg, vector, o.mhz ?? defaultCoreMHz(board), o.baud);
+  const { baud, clocksPerBit } = line;
+  const design = ucoreDesign(cfg, ucoreProgram(cfg, board, vector), { clocksPerBit, fifoDepth: board.uart.rxFifoBytes, idleCycles: DEFAULT_TIMEOUT_CYCLES });
   const cfgArg = o.configFile ? ` --config ${o.configFile}` : '';
   return {
     top: ucoreBoardLink(design.module),
@@ -66,7 +66,8 @@ export async function ucoreServed(cfg: ChipConfig, board: Board, o: { baud?: num
     // 5-record TRAIN frame received, then its five steps)
     idleCycles: 1 << 23,
     baud,
-    note: `the UP5K engine${vector ? '' : ' without its vector unit'} on ${board.title} at ${baud} baud (${uartDivisor(UCORE_CLOCK_HZ, baud)} cycles a bit at ${UCORE_CLOCK_HZ / 1e6} MHz); train on it with: ibhebb train --engine uart --port PATH --baud ${baud}${cfgArg} --dataset mnist`,
+    clocksPerBit,
+    note: `the UP5K engine${vector ? '' : ' without its vector unit'} on ${board.title} at ${baud} baud (${clocksPerBit} cycles a bit at ${line.coreMHz} MHz); train on it with: ibhebb train --engine uart --port PATH --baud ${baud}${cfgArg} --dataset mnist`,
   };
 }
 
@@ -79,13 +80,14 @@ export function serveCommand(): Command {
     .option('--config <file>', "chip configuration (JSON); default: the board's chip.json for the ucore engine, the default configuration for the chip")
     .option('--uart <clocksPerBit>', 'chip engine: serve the board top instead: the chip behind the board UART (8N1 at this many clock cycles per bit) and a host-side UART, pin to pin')
     .option('--baud <n>', 'ucore engine: the line (default: the fastest standard baud the receive loop keeps pace with, as build picks it)')
+    .option('--mhz <f>', "ucore engine: the core clock the line is reckoned at, as `build --mhz` (default: the board's, 48 MHz on iCE40)")
     .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as scalar loops)')
     .action(async (o: ServeOpts) => {
       const board = o.board === undefined ? null : loadBoard(o.board);
       const engine = o.engine ?? (board ? defaultEngine(board) : 'chip');
       if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
       if (engine === 'ucore' && o.uart !== undefined) throw new UsageError('--uart is an option of the chip engine (--engine chip); the ucore engine takes --baud');
-      if (engine === 'chip' && (o.baud !== undefined || !o.vector)) throw new UsageError('--baud and --no-vector are options of the ucore engine (--engine ucore)');
+      if (engine === 'chip' && (o.baud !== undefined || o.mhz !== undefined || !o.vector)) throw new UsageError('--baud, --mhz and --no-vector are options of the ucore engine (--engine ucore)');
       const ucoreBoard = engine === 'ucore' ? (board ?? loadBoard('icebreaker')) : null;
       const configFile = ucoreBoard ? engineConfigFile(ucoreBoard, 'ucore', o.config) : o.config;
       const cfg = configFile ? loadChip(configFile) : DEFAULT_CHIP;
@@ -93,7 +95,9 @@ export function serveCommand(): Command {
       if (ucoreBoard) {
         const baud = o.baud === undefined ? undefined : Number(o.baud);
         if (baud !== undefined && !(Number.isInteger(baud) && baud > 0 && baud <= ucoreBoard.uart.maxBaud)) throw new UsageError(`--baud ${o.baud} must be an integer from 1 to ${ucoreBoard.uart.maxBaud} (${ucoreBoard.title})`);
-        served = await ucoreServed(cfg, ucoreBoard, { ...(baud === undefined ? {} : { baud }), vector: o.vector, ...(configFile ? { configFile } : {}) });
+        const mhz = o.mhz === undefined ? undefined : Number(o.mhz);
+        if (mhz !== undefined && !(mhz > 0)) throw new UsageError(`--mhz must be a number > 0, got '${o.mhz}'`);
+        served = await ucoreServed(cfg, ucoreBoard, { ...(baud === undefined ? {} : { baud }), ...(mhz === undefined ? {} : { mhz }), vector: o.vector, ...(configFile ? { configFile } : {}) });
       } else if (o.uart !== undefined) {
         const D = Number(o.uart);
         if (!Number.isInteger(D) || D < 4) throw new UsageError(`--uart ${o.uart} must be an integer ≥ 4 (clock cycles per bit)`);

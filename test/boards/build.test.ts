@@ -11,8 +11,9 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, loadChipConfig, type ChipConfig } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
-import { loadBoard } from '../../host/boards/board.js';
-import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError, type ToolResult, type ToolRunner } from '../../host/boards/build.js';
+import { defaultCoreMHz, loadBoard } from '../../host/boards/board.js';
+import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError, ucoreLine, type ToolResult, type ToolRunner } from '../../host/boards/build.js';
+import { ucoreServed } from '../../host/cli/serve.js';
 import { buildSummary } from '../../host/cli/build.js';
 import { FitError } from '../../host/boards/fit.js';
 import { baudForLoop, fifoGrowth, ucoreDesign, ucoreProgram } from '../../host/boards/ucore.js';
@@ -403,6 +404,26 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     const chip = await run(['--board', 'icebreaker', '--engine', 'chip', '--no-vector', '--fit-only', '--out', tmp()]);
     expect(chip.exitCode).toBe(2);
     expect(chip.all).toMatch(/--no-vector is an option of the ucore engine/);
+  }, 240_000);
+
+  it('one line for build and serve (ucoreLine): at the --mhz clock, the fastest standard baud the loop keeps pace with and the clock makes, or the --baud given', async () => {
+    // build at --mhz 27 without the vector unit, fit only: the line its report has
+    const r = await buildBoard({ board: ice, cfg, configFile: 'chip.json', out: tmp(), engine: 'ucore', noTools: true, ignoreFit: true, vector: false, coreMHz: 27, cycleSamples: cfg.window });
+    const line27 = await ucoreLine(ice, cfg, false, 27);
+    expect([r.coreMHz, r.baud, r.link?.lineCyclesPerByte, r.link?.receiveCyclesPerByte]).toEqual([line27.coreMHz, line27.baud, 10 * line27.clocksPerBit, Number(line27.receiveCycles.toFixed(1))]);
+    expect(line27.baud).toBe(baudForLoop(line27.coreMHz * 1e6, line27.receiveCycles, ice.uart.maxBaud));
+    expect(uartMakesBaud(line27.coreMHz * 1e6, line27.baud)).toBe(true);
+    // serve takes the same line at the same clock, and the board's 48 MHz without --mhz
+    const served27 = await ucoreServed(cfg, ice, { vector: false, mhz: 27 });
+    expect([served27.baud, served27.clocksPerBit]).toEqual([line27.baud, line27.clocksPerBit]);
+    expect(served27.note).toMatch(new RegExp(`at ${line27.baud} baud \\(${line27.clocksPerBit} cycles a bit at 27 MHz\\)`));
+    const line48 = await ucoreLine(ice, cfg, false, defaultCoreMHz(ice));
+    expect(line48.coreMHz).toBe(48);
+    expect(await ucoreServed(cfg, ice, { vector: false })).toMatchObject({ baud: line48.baud, clocksPerBit: line48.clocksPerBit });
+    // a slower clock makes more cycles of the loop's per byte: no faster a line
+    expect(line27.baud).toBeLessThanOrEqual(line48.baud);
+    // a --baud given is the line, its divisor at the clock
+    expect(await ucoreLine(ice, cfg, false, 27, 115_200)).toMatchObject({ baud: 115_200, clocksPerBit: Math.round(27e6 / 115_200) });
   }, 240_000);
 
   it('the baud a receive loop keeps pace with, and the backlog of a faster line', () => {

@@ -51,6 +51,15 @@ describe('ibhebb serve / identify', () => {
     expect(noPort.stderr).toMatch(/needs --port/);
   });
 
+  it('serve: --mhz and --baud are options of the ucore engine; a clock that is no number is refused in one line', async () => {
+    const chip = await execa('node', [BIN, 'serve', '--pty', join(tmpdir(), `ibhebb-cli-no-${process.pid}`), '--engine', 'chip', '--mhz', '27'], { reject: false });
+    expect(chip.exitCode).toBe(2);
+    expect(chip.stderr).toMatch(/^ibhebb: --baud, --mhz and --no-vector are options of the ucore engine/);
+    const bad = await execa('node', [BIN, 'serve', '--pty', join(tmpdir(), `ibhebb-cli-no-${process.pid}`), '--board', 'icebreaker', '--mhz', 'fast'], { reject: false });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^ibhebb: --mhz must be a number > 0, got 'fast'$/m);
+  });
+
   it('serve --pty puts the simulated design behind a pty that identify --transport uart opens like a board', async () => {
     const link = join(tmpdir(), `ibhebb-cli-tty-${process.pid}`);
     await serving(link, [], async () => {
