@@ -411,7 +411,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO', 'UNIT', 'LOAD', 'STORE', 'IO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
   /** a flag of a group of states */
   const group = (name: string, states: readonly State[]): Signal => flag(name, (s) => (s !== 'IDLE' && states.includes(s) ? 1 : 0));
@@ -420,6 +420,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(st, S.v[s]);
     for (const { q, has } of flags) $.set(q, has(s));
   };
+  const busyF = flag('busy', (s) => (s !== 'IDLE' ? 1 : 0));
   const pc = m.reg('pc_q', uint(12), { reset: 0 });
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
   const cycles = m.reg('cycles_q', uint(32), { reset: 0 });
@@ -886,8 +887,47 @@ export function ucoreCore(cfg: CoreConfig): Module {
     });
   };
 
+  // the operands and what EXHI registers for later states, in their own process from the states' flags (no enable
+  // from a compare of the binary state)
+  m.seq('operands', ($) => {
+    $.if(at('OPLO'), () => {
+      $.set(aQ, aIn);
+      $.set(bQ, bIn);
+      $.set(bAddQ, adderB(bIn));
+      $.set(carryQ, usesDiff);
+      $.set(stLoQ, rbIn);
+    })
+      .elseIf(at('EXLO'), () => {
+        $.set(aQ, aIn);
+        $.set(bAddQ, adderB(bIn));
+        $.set(stHiQ, rbIn);
+        $.set(carryQ, sum.bit(32));
+        // dbnz: ra − 1 = 0 exactly when ra = 1
+        $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
+        $.set(resLoQ, s32);
+        $.set(aLoQ, aQ);
+      })
+      .elseIf(at('EXHI'), () => {
+        $.set(ltQ, lt);
+        $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
+        $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
+        $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
+        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
+        $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
+        $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
+      })
+      .elseIf(at('CINC'), () => $.set(stLoQ, memAcc.trunc(32).addWrap(1)))
+      .elseIf(at('VCNT'), () => {
+        // the counter pair (high, then low: 4 words) plus the clamps counted
+        $.set(stLoQ, memAcc.trunc(32).addWrap(vHiCnt.zext(32)));
+        $.set(stHiQ, memAcc.slice(63, 32).addWrap(vLoCnt.zext(32)));
+      });
+    // a branch (its comparison registered in EXHI) is taken at the next FETCH (EXHI of a branch or dbnz goes there)
+    $.set(jumpQ, at('EXHI').and(f.branch.or(f.dbnz)));
+  });
+
   m.seq('fsm', ($) => {
-    $.if(st.ne(S.v.IDLE), () => $.set(cycles, cycles.addWrap(1)));
+    $.if(busyF, () => $.set(cycles, cycles.addWrap(1)));
     $.switch(st)
       .case(S.v.IDLE, () => {
         $.if(start, () => {
@@ -895,22 +935,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
           $.set(sp, 0);
           $.set(fault, 0);
           $.set(cycles, 0);
-          $.set(jumpQ, 0);
           go($, 'FETCH');
         });
       })
       .case(S.v.FETCH, () => {
         $.set(pc, fetchAt);
-        $.set(jumpQ, 0);
         go($, 'DECODE');
       })
       .case(S.v.DECODE, () => go($, 'OPLO'))
       .case(S.v.OPLO, () => {
-        $.set(aQ, aIn);
-        $.set(bQ, bIn);
-        $.set(bAddQ, adderB(bIn));
-        $.set(carryQ, usesDiff);
-        $.set(stLoQ, rbIn);
         go($, 'EXLO');
         $.if(known.not(), () => stop($))
           .elseIf(f.halt, () => go($, 'IDLE'))
@@ -936,28 +969,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
           .elseIf(vdec.on, () => go($, 'VDESC'));
       })
       .case(S.v.EXLO, () => {
-        $.set(aQ, aIn);
-        $.set(bAddQ, adderB(bIn));
-        $.set(stHiQ, rbIn);
-        $.set(carryQ, sum.bit(32));
-        // dbnz: ra − 1 = 0 exactly when ra = 1
-        $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
-        $.set(resLoQ, s32);
-        $.set(aLoQ, aQ);
         $.set(pc, pc.addWrap(1));
         go($, 'EXHI');
       })
       .case(S.v.EXHI, () => {
         go($, 'FETCH');
-        $.set(ltQ, lt);
-        $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
-        $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
-        $.set(jumpQ, f.branch.or(f.dbnz));
-        $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
-        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
-        $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
         beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords);
-        $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
         $.if(f.alu, () => go($, 'DECODE')) // the next word was fetched in this cycle
           .elseIf(f.sel, () => go($, 'SELHI'))
           .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle (a read is harmless)
@@ -994,7 +1011,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         });
       })
       .case(S.v.CINC, () => {
-        $.set(stLoQ, memAcc.trunc(32).addWrap(1));
         $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
         $.set(memK, 0);
         go($, 'STORE');
@@ -1050,9 +1066,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         });
       })
       .case(S.v.VCNT, () => {
-        // the counter pair (high, then low: 4 words) plus the clamps counted
-        $.set(stLoQ, memAcc.trunc(32).addWrap(vHiCnt.zext(32)));
-        $.set(stHiQ, memAcc.slice(63, 32).addWrap(vLoCnt.zext(32)));
         $.set(memAddr, memAddr.subWrap(4));
         $.set(memK, 0);
         go($, 'STORE');
@@ -1060,7 +1073,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .default(() => go($, 'IDLE'));
   });
 
-  m.output('busy', st.ne(S.v.IDLE));
+  m.output('busy', busyF);
   m.output('fault', fault);
   m.output('cycles', cycles);
   m.output('dbg_state', lfsrU.out('r_state'));
