@@ -411,7 +411,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
   /** a flag of a group of states */
   const group = (name: string, states: readonly State[]): Signal => flag(name, (s) => (s !== 'IDLE' && states.includes(s) ? 1 : 0));
@@ -878,7 +878,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   /** IO: done when the byte (or the idle line) is there for recv, when the transmitter takes it for send */
   const ioStep = ($: ProcScope): void => {
     $.if(ioRecv.and(rxValid.or(rxIdle)), () => {
-      $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64))));
       $.set(pc, pc.addWrap(1));
       go($, 'WLO'); // WLO, WHI write rd; WHI fetches the next word
     }).elseIf(ioSend.and(txReady), () => {
@@ -924,6 +923,53 @@ export function ucoreCore(cfg: CoreConfig): Module {
       });
     // a branch (its comparison registered in EXHI) is taken at the next FETCH (EXHI of a branch or dbnz goes there)
     $.set(jumpQ, at('EXHI').and(f.branch.or(f.dbnz)));
+  });
+
+  // the data access (its start in EXHI, UWAIT or VWAIT; the words counted in LOAD and STORE), the units' wait and
+  // result, from the states' flags too
+  m.seq('memory_access', ($) => {
+    $.if(at('EXHI'), () => beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords))
+      // the clamp counted: its counter read, incremented (CINC), written back
+      .elseIf(at('UWAIT').and(unitReady).and(clamped), () => beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3))))
+      // vupd's counter pair
+      .elseIf(at('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd), () => beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3))))
+      .elseIf(at('CINC'), () => {
+        $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
+        $.set(memK, 0);
+      })
+      .elseIf(at('VCNT'), () => {
+        $.set(memAddr, memAddr.subWrap(4));
+        $.set(memK, 0);
+      })
+      .elseIf(at('LOAD'), () => {
+        $.set(memK, memK.addWrap(1));
+        $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
+        $.if(memK.ne(0), () => $.set(memAcc, got));
+      })
+      .elseIf(at('STORE'), () => {
+        $.set(memK, memK.addWrap(1));
+        $.set(memAddr, memAddr.addWrap(1));
+      });
+  });
+  m.seq('unit_wait', ($) => {
+    $.if(at('UNIT'), () => {
+      $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
+      $.set(uwaitZeroQ, mux(f.shift, isZero(SHIFT_LATENCY - 1), isZero(SAT_LATENCY - 1)));
+    })
+      .elseIf(at('RHO'), () => {
+        // the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ SHIFT_LATENCY − 2 cycles after)
+        $.set(rhoQ, lfsrU.out('d_rho'));
+        $.set(res64Q, mux(f.lfsrget, lfsrU.out('r_state').zext(64), lfsrU.out('d_rho').zext(64)));
+        $.set(uwaitQ, SHIFT_LATENCY - 2); // the shift unit started in UNIT: its result SHIFT_LATENCY cycles later
+        $.set(uwaitZeroQ, isZero(SHIFT_LATENCY - 2));
+      })
+      .elseIf(at('UWAIT'), () => {
+        $.set(uwaitQ, uwaitQ.subWrap(1));
+        $.set(uwaitZeroQ, uwaitQ.eq(1));
+        $.if(unitReady, () => $.set(res64Q, unitY));
+      })
+      .elseIf(inIo.and(ioRecv).and(rxValid.or(rxIdle)), () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
+      .elseIf(at('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
   });
 
   m.seq('fsm', ($) => {
@@ -974,7 +1020,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.EXHI, () => {
         go($, 'FETCH');
-        beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords);
         $.if(f.alu, () => go($, 'DECODE')) // the next word was fetched in this cycle
           .elseIf(f.sel, () => go($, 'SELHI'))
           .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle (a read is harmless)
@@ -982,37 +1027,24 @@ export function ucoreCore(cfg: CoreConfig): Module {
           .elseIf(unitOp, () => go($, 'UNIT'));
       })
       .case(S.v.UNIT, () => {
-        $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
-        $.set(uwaitZeroQ, mux(f.shift, isZero(SHIFT_LATENCY - 1), isZero(SAT_LATENCY - 1)));
         go($, 'UWAIT');
         // lfsrset ends here; draw and srnd wait for the draw
         $.if(f.lfsrset, () => go($, 'FETCH')).elseIf(f.draw.or(f.srnd).or(f.lfsrget), () => go($, 'RHO'));
       })
       .case(S.v.RHO, () => {
-        // the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ SHIFT_LATENCY − 2 cycles after)
-        $.set(rhoQ, lfsrU.out('d_rho'));
-        $.set(res64Q, mux(f.lfsrget, lfsrU.out('r_state').zext(64), lfsrU.out('d_rho').zext(64)));
-        $.set(uwaitQ, SHIFT_LATENCY - 2); // the shift unit started in UNIT: its result SHIFT_LATENCY cycles later
-        $.set(uwaitZeroQ, isZero(SHIFT_LATENCY - 2));
         $.if(f.draw.or(f.lfsrget), () => go($, 'WLO')).else(() => go($, 'UWAIT'));
       })
       .case(S.v.UWAIT, () => {
-        $.set(uwaitQ, uwaitQ.subWrap(1));
-        $.set(uwaitZeroQ, uwaitQ.eq(1));
         $.if(unitReady, () => {
-          $.set(res64Q, unitY);
           go($, 'WLO');
           $.if(clamped, () => {
-            // the clamp counted: its counter read, incremented (CINC), written back; then the result
+            // the clamp counted: its counter read (the access begun in memory_access), incremented, written back; then the result
             $.set(cntQ, 1);
-            beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3)));
             go($, 'LOAD');
           });
         });
       })
       .case(S.v.CINC, () => {
-        $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
-        $.set(memK, 0);
         go($, 'STORE');
       })
       .case(S.v.ACHK, () => {
@@ -1022,9 +1054,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.SELHI, () => go($, 'SELLO'))
       .case(S.v.SELLO, () => go($, 'FETCH'))
       .case(S.v.LOAD, () => {
-        $.set(memK, memK.addWrap(1));
-        $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
-        $.if(memK.ne(0), () => $.set(memAcc, got));
         $.if(memK.eq(memN), () => {
           $.if(cntQ.not(), () => go($, 'WLO'))
             .elseIf(vdec.upd, () => go($, 'VCNT'))
@@ -1035,8 +1064,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.WLO, () => go($, 'WHI'))
       .case(S.v.WHI, () => go($, 'DECODE')) // the next word was fetched in this cycle
       .case(S.v.STORE, () => {
-        $.set(memK, memK.addWrap(1));
-        $.set(memAddr, memAddr.addWrap(1));
         $.if(memK.eq(memN.subWrap(1)), () => {
           $.if(cntQ.and(vdec.upd.not()), () => go($, 'WLO')).else(() => go($, 'DECODE')); // (a store's next word was fetched in this cycle)
           $.set(cntQ, 0);
@@ -1056,18 +1083,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.VWAIT, () => {
         $.if(vu.out('done'), () => {
-          $.set(res64Q, vu.out('result').asUnsigned());
           go($, 'WLO');
           $.if(vu.out('fault').or(vErrQ), () => stop($)).elseIf(vdec.upd, () => {
             $.set(cntQ, 1);
-            beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3)));
             go($, 'LOAD');
           });
         });
       })
       .case(S.v.VCNT, () => {
-        $.set(memAddr, memAddr.subWrap(4));
-        $.set(memK, 0);
         go($, 'STORE');
       })
       .default(() => go($, 'IDLE'));
