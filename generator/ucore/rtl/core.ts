@@ -394,7 +394,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     rom: rom.map(String).join(','),
     data: (cfg.data ?? []).join(','),
   });
-  m.clock();
+  const { rst } = m.clock();
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
@@ -411,7 +411,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
   /** a flag of a group of states */
   const group = (name: string, states: readonly State[]): Signal => flag(name, (s) => (s !== 'IDLE' && states.includes(s) ? 1 : 0));
@@ -729,7 +729,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const cntQ = m.reg('counter_update_q', uint(1), { reset: 0 });
   const dmem = m.memory('dmem', { depth: ebrWords, type: uint(16), style: 'block', init: Array.from({ length: ebrWords }, (_, i) => BigInt((cfg.data ?? [])[i] ?? 0)) });
   const ebrIdx = memAddr.subWrap(EBR_BASE).trunc(bitsFor(ebrWords));
-  const storing = at('STORE');
+  // (not while rst: reset is synchronous, so in its first cycle the flags hold what they powered up with, and the data
+  // memories keep their contents, the tables, through it)
+  const storing = at('STORE').and(rst.not());
   const loading = at('LOAD').and(memK.lt(memN));
   const storeWord = select(memK.trunc(2), [stLoQ.slice(15, 0), stLoQ.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
   // (VWAIT: the vector unit's write at w_addr, its granted read at a_addr or b_addr)
@@ -877,13 +879,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.output('io_wait', inIo);
   /** IO: done when the byte (or the idle line) is there for recv, when the transmitter takes it for send */
   const ioStep = ($: ProcScope): void => {
-    $.if(ioRecv.and(rxValid.or(rxIdle)), () => {
-      $.set(pc, pc.addWrap(1));
-      go($, 'WLO'); // WLO, WHI write rd; WHI fetches the next word
-    }).elseIf(ioSend.and(txReady), () => {
-      $.set(pc, pc.addWrap(1));
-      go($, 'FETCH');
-    });
+    $.if(ioRecv.and(rxValid.or(rxIdle)), () => go($, 'WLO')) // WLO, WHI write rd; WHI fetches the next word
+      .elseIf(ioSend.and(txReady), () => go($, 'FETCH'));
   };
 
   // the operands and what EXHI registers for later states, in their own process from the states' flags (no enable
@@ -972,12 +969,23 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
   });
 
+  // pc: FETCH takes the branch's target or keeps it; EXLO, VDESC and IO's last cycle count it up (past the
+  // instruction); OPLO: b's and call's target, ret's return address (the opcodes' decodes exclude each other; a call
+  // with the stack full and a ret with it empty stop the core with pc as it is); IDLE: the entry at start
+  const ioDone = inIo.and(ioRecv.and(rxValid.or(rxIdle)).or(ioSend.and(txReady)));
+  m.seq('pc', ($) => {
+    $.if(at('FETCH'), () => $.set(pc, fetchAt))
+      .elseIf(at('EXLO').or(at('VDESC')).or(ioDone), () => $.set(pc, pc.addWrap(1)))
+      .elseIf(at('OPLO').and(f.b.or(f.call.and(sp.lt(RETURN_STACK)))), () => $.set(pc, target))
+      .elseIf(at('OPLO').and(f.ret).and(sp.ne(0)), () => $.set(pc, top))
+      .elseIf(busyF.not().and(start), () => $.set(pc, entry));
+  });
+
   m.seq('fsm', ($) => {
     $.if(busyF, () => $.set(cycles, cycles.addWrap(1)));
     $.switch(st)
       .case(S.v.IDLE, () => {
         $.if(start, () => {
-          $.set(pc, entry);
           $.set(sp, 0);
           $.set(fault, 0);
           $.set(cycles, 0);
@@ -985,7 +993,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         });
       })
       .case(S.v.FETCH, () => {
-        $.set(pc, fetchAt);
         go($, 'DECODE');
       })
       .case(S.v.DECODE, () => go($, 'OPLO'))
@@ -993,15 +1000,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
         go($, 'EXLO');
         $.if(known.not(), () => stop($))
           .elseIf(f.halt, () => go($, 'IDLE'))
-          .elseIf(f.b, () => {
-            $.set(pc, target);
-            go($, 'FETCH');
-          })
+          .elseIf(f.b, () => go($, 'FETCH'))
           .elseIf(f.call, () => {
             go($, 'FETCH');
             $.if(sp.lt(RETURN_STACK), () => {
               $.set(sp, sp.addWrap(1));
-              $.set(pc, target);
             }).else(() => stop($));
           })
           .elseIf(ioRecv.or(ioSend), () => go($, 'IO'))
@@ -1009,15 +1012,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
             go($, 'FETCH');
             $.if(sp.ne(0), () => {
               $.set(sp, sp.subWrap(1));
-              $.set(pc, top);
             }).else(() => stop($));
           })
           .elseIf(vdec.on, () => go($, 'VDESC'));
       })
-      .case(S.v.EXLO, () => {
-        $.set(pc, pc.addWrap(1));
-        go($, 'EXHI');
-      })
+      .case(S.v.EXLO, () => go($, 'EXHI'))
       .case(S.v.EXHI, () => {
         go($, 'FETCH');
         $.if(f.alu, () => go($, 'DECODE')) // the next word was fetched in this cycle
@@ -1071,10 +1070,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .case(S.v.IO, () => ioStep($))
       // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
-      .case(S.v.VDESC, () => {
-        $.set(pc, pc.addWrap(1));
-        go($, 'VREG');
-      })
+      .case(S.v.VDESC, () => go($, 'VREG'))
       .case(S.v.VREG, () => go($, 'VACC'))
       .case(S.v.VACC, () => go($, 'VGO'))
       .case(S.v.VGO, () => {
