@@ -732,7 +732,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (not while rst: reset is synchronous, so in its first cycle the flags hold what they powered up with, and the data
   // memories keep their contents, the tables, through it)
   const storing = at('STORE').and(rst.not());
-  const loading = at('LOAD').and(memK.lt(memN));
+  // where the count of words stands, registered with each value of mem_k_q (memory_access): k = n (LOAD's last
+  // cycle; before it k < n), k = n − 1 (STORE's last), k = 0 (LOAD's first: the address check)
+  const kAtN = m.reg('mem_k_at_n_q', uint(1), { reset: null });
+  const kLast = m.reg('mem_k_last_q', uint(1), { reset: null });
+  const kZero = m.reg('mem_k_zero_q', uint(1), { reset: null });
+  const loading = at('LOAD').and(kAtN.not());
   const storeWord = select(memK.trunc(2), [stLoQ.slice(15, 0), stLoQ.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
   // (VWAIT: the vector unit's write at w_addr, its granted read at a_addr or b_addr)
   const vWord = vu.out('w_data');
@@ -846,8 +851,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(memAddr, addr);
     $.set(inEbr, ebr);
     $.set(memN, n);
-    $.set(memK, 0);
     $.set(memAcc, 0);
+    countFrom0($, n);
+  };
+  /** mem_k_q back to 0 of n words, and its flags */
+  const countFrom0 = ($: ProcScope, n: Expr): void => {
+    $.set(memK, 0);
+    $.set(kAtN, n.eq(0));
+    $.set(kLast, n.eq(1));
+    $.set(kZero, 1);
+  };
+  /** mem_k_q counts a word, and its flags */
+  const countUp = ($: ProcScope): void => {
+    $.set(memK, memK.addWrap(1));
+    $.set(kAtN, memK.addWrap(1).eq(memN));
+    $.set(kLast, memK.addWrap(2).eq(memN));
+    $.set(kZero, 0);
   };
   const stop = ($: ProcScope): void => {
     $.set(fault, 1);
@@ -932,19 +951,19 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd), () => beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3))))
       .elseIf(at('CINC'), () => {
         $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
-        $.set(memK, 0);
+        countFrom0($, memN);
       })
       .elseIf(at('VCNT'), () => {
         $.set(memAddr, memAddr.subWrap(4));
-        $.set(memK, 0);
+        countFrom0($, memN);
       })
       .elseIf(at('LOAD'), () => {
-        $.set(memK, memK.addWrap(1));
-        $.if(memK.lt(memN), () => $.set(memAddr, memAddr.addWrap(1)));
-        $.if(memK.ne(0), () => $.set(memAcc, got));
+        countUp($);
+        $.if(kAtN.not(), () => $.set(memAddr, memAddr.addWrap(1)));
+        $.if(kZero.not(), () => $.set(memAcc, got));
       })
       .elseIf(at('STORE'), () => {
-        $.set(memK, memK.addWrap(1));
+        countUp($);
         $.set(memAddr, memAddr.addWrap(1));
       });
   });
@@ -1053,17 +1072,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.SELHI, () => go($, 'SELLO'))
       .case(S.v.SELLO, () => go($, 'FETCH'))
       .case(S.v.LOAD, () => {
-        $.if(memK.eq(memN), () => {
+        $.if(kAtN, () => {
           $.if(cntQ.not(), () => go($, 'WLO'))
             .elseIf(vdec.upd, () => go($, 'VCNT'))
             .else(() => go($, 'CINC'));
         });
-        $.if(memK.eq(0).and(cntQ.not()).and(addrOk.not()), () => stop($));
+        $.if(kZero.and(cntQ.not()).and(addrOk.not()), () => stop($));
       })
       .case(S.v.WLO, () => go($, 'WHI'))
       .case(S.v.WHI, () => go($, 'DECODE')) // the next word was fetched in this cycle
       .case(S.v.STORE, () => {
-        $.if(memK.eq(memN.subWrap(1)), () => {
+        $.if(kLast, () => {
           $.if(cntQ.and(vdec.upd.not()), () => go($, 'WLO')).else(() => go($, 'DECODE')); // (a store's next word was fetched in this cycle)
           $.set(cntQ, 0);
         });
