@@ -413,6 +413,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   };
   const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
+  // a vector instruction's states: never reached without the vector unit (OPLO never goes to VDESC, LOAD to VCNT only
+  // after VWAIT), so 0 there
+  const atV = (s: 'VDESC' | 'VREG' | 'VACC' | 'VGO' | 'VWAIT' | 'VCNT'): Expr => (withVector ? at(s) : constant(0, uint(1)));
   /** a flag of a group of states */
   const group = (name: string, states: readonly State[]): Signal => flag(name, (s) => (s !== 'IDLE' && states.includes(s) ? 1 : 0));
   /** the state becomes `s` next cycle (and its flags with it) */
@@ -564,13 +567,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // a vector instruction's gathers (VDESC, VREG, VACC) read at addresses registered a cycle before (v_rf*_addr_q)
   const vRaQ = m.reg('v_rfa_addr_q', uint(5), { reset: null });
   const vRbQ = m.reg('v_rfb_addr_q', uint(5), { reset: null });
-  const vGather = at('VDESC').or(at('VREG')).or(at('VACC'));
+  const vGather = atV('VDESC').or(atV('VREG')).or(atV('VACC'));
   const readRa = mux(at('DECODE'), raW, mux(vGather, vRaQ, raQf));
   const readRb = mux(at('DECODE'), rbW, mux(vGather, vRbQ, rbQf));
   const half = at('OPLO');
   const rfEn = at('DECODE').or(at('OPLO')).or(vGather);
   const raRam = rfa.readSync('ra_ram_q', cat(readRa, half), { en: rfEn });
-  const rbRam = rfb.readSync('rb_ram_q', cat(readRb, half.or(at('VACC'))), { en: rfEn });
+  const rbRam = rfb.readSync('rb_ram_q', cat(readRb, half.or(atV('VACC'))), { en: rfEn });
   const aIn = mux(raZero, zero32, raRam);
   const rbIn = mux(rbZero, zero32, rbRam);
   // the second operand's half by its mode: register, short immediate, block RAM address, pool word
@@ -641,7 +644,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const gotB = mux(m.pipe('v_rfb_zero_q', vRbQ.eq(0), { reset: null }), zero32, rbRam);
   const rdVal = cat(gotB, gotA).asSigned();
   const vuInputs = {
-      start: at('VGO').and(vBadQ.not()),
+      start: atV('VGO').and(vBadQ.not()),
       op: vdec.op,
       a_base: vAQ,
       b_base: vBQ,
@@ -690,7 +693,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.unused(vu.out('busy')); // the core waits for done
   // its memory requests (VWAIT): vupd's write always granted (block RAM: its own port; SPRAM: before the reads),
   // a read unless the write takes its SPRAM, two reads of one memory by turns (v_prefer_b_q: Bv's turn next)
-  const vOn = at('VWAIT');
+  const vOn = atV('VWAIT');
   const [aReq, bReq, wReq] = ['a_req', 'b_req', 'w_req'].map((p) => vu.out(p));
   const [aAddr, bAddr, wAddr] = ['a_addr', 'b_addr', 'w_addr'].map((p) => vu.out(p));
   const [aE, bE, wE] = [aAddr, bAddr, wAddr].map((x) => x.bit(16));
@@ -932,7 +935,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
       })
       .elseIf(at('CINC'), () => $.set(stLoQ, memAcc.trunc(32).addWrap(1)))
-      .elseIf(at('VCNT'), () => {
+      .elseIf(atV('VCNT'), () => {
         // the counter pair (high, then low: 4 words) plus the clamps counted
         $.set(stLoQ, memAcc.trunc(32).addWrap(vHiCnt.zext(32)));
         $.set(stHiQ, memAcc.slice(63, 32).addWrap(vLoCnt.zext(32)));
@@ -948,12 +951,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
       // the clamp counted: its counter read, incremented (CINC), written back
       .elseIf(at('UWAIT').and(unitReady).and(clamped), () => beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3))))
       // vupd's counter pair
-      .elseIf(at('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd), () => beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3))))
+      .elseIf(atV('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd), () => beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3))))
       .elseIf(at('CINC'), () => {
         $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
         countFrom0($, memN);
       })
-      .elseIf(at('VCNT'), () => {
+      .elseIf(atV('VCNT'), () => {
         $.set(memAddr, memAddr.subWrap(4));
         countFrom0($, memN);
       })
@@ -985,7 +988,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.if(unitReady, () => $.set(res64Q, unitY));
       })
       .elseIf(inIo.and(ioRecv).and(rxValid.or(rxIdle)), () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
-      .elseIf(at('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
+      .elseIf(atV('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
   });
 
   // pc: FETCH takes the branch's target or keeps it; EXLO, VDESC and IO's last cycle count it up (past the
@@ -994,7 +997,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const ioDone = inIo.and(ioRecv.and(rxValid.or(rxIdle)).or(ioSend.and(txReady)));
   m.seq('pc', ($) => {
     $.if(at('FETCH'), () => $.set(pc, fetchAt))
-      .elseIf(at('EXLO').or(at('VDESC')).or(ioDone), () => $.set(pc, pc.addWrap(1)))
+      .elseIf(at('EXLO').or(atV('VDESC')).or(ioDone), () => $.set(pc, pc.addWrap(1)))
       .elseIf(at('OPLO').and(f.b.or(f.call.and(sp.lt(RETURN_STACK)))), () => $.set(pc, target))
       .elseIf(at('OPLO').and(f.ret).and(sp.ne(0)), () => $.set(pc, top))
       .elseIf(busyF.not().and(start), () => $.set(pc, entry));
