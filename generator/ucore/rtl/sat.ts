@@ -53,9 +53,8 @@ export function satUnit(xlen = 64): Module {
   const loneEn = m.input('lone_en', uint(1));
 
   // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
-  // hi = 2^(w − sgn) − 1: w ones (a decoder of w's six bits), halved when signed
-  const t = constant(2n ** BigInt(xlen) - 1n, uint(xlen)).shlBy(w).not();
-  const ones = m.wire('ones', mux(signed, cat(constant(0, uint(1)), t.slice(xlen - 1, 1)), t));
+  // hi = 2^(w − sgn) − 1: w − sgn ones, the thermometer code of w − sgn (one LUT a bit)
+  const ones = m.wire('ones', thermometer(w.subWrap(signed.zext(aw)), xlen));
   const hiW = ones.asSigned();
   const loW = mux(signed, ones.not(), constant(0, uint(xlen))).asSigned();
   const nhi = m.pipe('not_hi_q', mux(range, hi, hiW).asUnsigned().not(), { reset: null });
@@ -117,3 +116,24 @@ function leadingOne(x: Expr): { any: Expr; index: Expr } {
   const parts = [0, 1, 2, 3].map((c) => leadingOne(x.slice(q * c + q - 1, q * c)));
   return pickTop(cat(...parts.map((p) => p.any).reverse()), cat(...parts.map((p) => p.index).reverse()), 4);
 }
+
+/**
+ * The thermometer code of n: bit i is n > i (i = 0 … width − 1), from n's high and low bit groups decoded apart
+ * (each bit a function of three decoded signals: one LUT).
+ */
+function thermometer(n: Expr, width: number): Expr {
+  const lb = Math.ceil(n.width / 2);
+  const hiN = n.slice(n.width - 1, lb);
+  const loN = n.slice(lb - 1, 0);
+  const g = 2 ** lb;
+  const bits: Expr[] = [];
+  for (let i = width - 1; i >= 0; i--) {
+    const j = Math.floor(i / g);
+    const k = i % g;
+    bits.push(above(hiN, j).or(hiN.eq(j).and(above(loN, k))));
+  }
+  return cat(...bits);
+}
+
+/** x > v (0 where no value of x is above v). */
+const above = (x: Expr, v: number): Expr => (v >= 2 ** x.width - 1 ? constant(0, uint(1)) : x.gt(v));
