@@ -468,7 +468,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     call: dec('is_call', isOp('call')),
     ret: dec('is_ret', isOp('ret')),
     halt: dec('is_halt', isOp('halt')),
-    li: dec('is_li', isOp('li')),
     logic: dec('is_logic', isOp('and').or(isOp('or')).or(isOp('xor')).or(isOp('li'))),
     // the units: multiply (mul, mulr), shift (shl, shr), saturation (sat, satr, lone)
     mul: dec('is_mul', isOp('mul').or(isOp('mulr'))),
@@ -603,15 +602,19 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const s32 = sum.trunc(32);
   // the result: and/or/xor/li need no carry chain, so the sum passes one multiplexer to the register write
   // (b_add_q is b itself for them: the low half in EXLO, the high half in EXHI)
-  const logic = mux(f.li, bAddQ, select(fn, [aQ.xor(bAddQ), bAddQ, aQ.and(bAddQ), aQ.or(bAddQ)]));
+  // (li, opcode 0x01, has alu_fn 1: b itself)
+  const logic = select(fn, [aQ.xor(bAddQ), bAddQ, aQ.and(bAddQ), aQ.or(bAddQ)]);
   const result = mux(f.logic, logic, s32);
   // 64-bit signed a < b in EXHI from the high difference: its sign xor the overflow
   const overflow = aQ.bit(31).eq(bAddQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
   const lt = m.wire('a_lt_b', s32.bit(31).xor(overflow));
 
   // max/min/slt (slt 0, max 2, min 3)
-  const selHi = select(sel2, [zero32, zero32, mux(ltQ, bHiDiff, aQ), mux(ltQ, aQ, bHiDiff)]);
-  const selLo = select(sel2, [ltQ.zext(32), zero32, mux(ltQ, bQ, aLoQ), mux(ltQ, aLoQ, bQ)]);
+  // (b taken: max with a < b, min with a ≥ b; registered in EXHI with lt_q, so each bit chooses from one flag)
+  const takeBQ = m.reg('take_b_q', uint(1), { reset: null });
+  const isSlt = sel2.bit(1).not();
+  const selHi = mux(isSlt, zero32, mux(takeBQ, bHiDiff, aQ));
+  const selLo = mux(isSlt, ltQ.zext(32), mux(takeBQ, bQ, aLoQ));
 
   // ---- register write: registered (enable, register, half, data), landing the cycle after
   const wEn = m.reg('rf_we_q', uint(1), { reset: 0 });
@@ -725,7 +728,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // ---- data memories: one address a cycle (block RAM above EBR_BASE, SPRAM below)
   const memAddr = m.reg('mem_addr_q', uint(17), { reset: null });
   const memK = m.reg('mem_k_q', uint(3), { reset: null });
-  const memAcc = m.reg('mem_acc_q', uint(64), { reset: null });
+  // the words read, in 16-bit chunks (chunk 0 lowest): word k lands in chunk k and fills the chunks above it with
+  // its sign (ld's signedness) or 0, so after the last word the value is already extended to 64 bits
+  const accChunks = [0, 1, 2, 3].map((c) => m.reg(`mem_acc${c}_q`, uint(16), { reset: null }));
+  const memAcc = m.wire('mem_acc', cat(...[...accChunks].reverse()));
   const inEbr = m.reg('mem_in_ebr_q', uint(1), { reset: null });
   // words of the access under way: ld/st's n, or 2 for a saturation counter (cnt_q: its read-increment-write)
   const memN = m.reg('mem_n_q', uint(3), { reset: null });
@@ -759,8 +765,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
   }
   const fromEbr = m.pipe('load_ebr_q', inEbr, { reset: null });
   const word = m.wire('load_word', mux(fromEbr, dQ, spQ));
-  const got = memAcc.or(select(memK.subWrap(1).trunc(2), [0, 16, 32, 48].map((k) => word.zext(64).shl(k).trunc(64))));
-  const loaded = select(nWords.subWrap(1).trunc(2), [1, 2, 3, 4].map((n) => mux(ldSigned, memAcc.trunc(16 * n).asSigned().sext(64).asUnsigned(), memAcc.trunc(16 * n).zext(64))));
+  const wordK = memK.subWrap(1).trunc(2); // the word arriving in LOAD (memK 1 … n)
+  const fill = ldSigned.and(word.bit(15)).repeat(16);
+  /** LOAD: the word arriving lands in its chunk and extends into the chunks above */
+  const landWord = ($: ProcScope): void =>
+    accChunks.forEach((q, c) => {
+      const here = $.if(wordK.eq(c), () => $.set(q, word));
+      if (c > 0) here.elseIf(wordK.lt(c), () => $.set(q, fill));
+    });
+  const loaded = memAcc;
   // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
   // (a 17-bit address: below 2^16 SPRAM, above it block RAM; checked in pieces of at most 16-bit compares)
   // the first word in one of the memories; the last (first + n − 1) in the same one: first ≤ end − n, the four
@@ -805,7 +818,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // lane ra in UNIT, else dbg_lane
   const { lanes, lfsr } = cfg.machine;
   const rbits = lfsr.rbits;
-  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'registers'));
+  // (without the vector unit one request an instruction, UNIT's, several cycles apart: no forwarding register)
+  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'registers', withVector));
   const laneBits = lfsrMod.ports.find((p) => p.name === 'd_lane')!.type.width;
   const dbgLane = m.input('dbg_lane', uint(laneBits));
   const lfsrU = m.instance('u_lfsr', lfsrMod, {
@@ -854,7 +868,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(memAddr, addr);
     $.set(inEbr, ebr);
     $.set(memN, n);
-    $.set(memAcc, 0);
     countFrom0($, n);
   };
   /** mem_k_q back to 0 of n words, and its flags */
@@ -927,6 +940,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .elseIf(at('EXHI'), () => {
         $.set(ltQ, lt);
+        $.set(takeBQ, lt.xor(sel2.bit(0)));
         $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
         $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
         $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
@@ -963,7 +977,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('LOAD'), () => {
         countUp($);
         $.if(kAtN.not(), () => $.set(memAddr, memAddr.addWrap(1)));
-        $.if(kZero.not(), () => $.set(memAcc, got));
+        $.if(kZero.not(), () => landWord($));
       })
       .elseIf(at('STORE'), () => {
         countUp($);

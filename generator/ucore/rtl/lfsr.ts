@@ -16,7 +16,7 @@
  * RAM's read register, or the register after the multiplexer); the next cycle steps it (or takes the set's
  * value) and writes it back. A read of the lane that the previous request is writing back in the same cycle
  * would see the old word: it takes the written word from a forwarding register instead (draws or sets back to
- * back on one lane). The step is computed from both registers, the forwarding register's and the read one's, and
+ * back on one lane; `forward` false leaves the register out for a user whose requests are two cycles apart). The step is computed from both registers, the forwarding register's and the read one's, and
  * the choice made after it: register → XOR (two LUT levels up to 16 bits) → two levels of choice → register,
  * whatever L. The lanes' multiplexer of register storage has a cycle of its own (for L ≤ 16 three levels with the
  * choice of the read port's lane).
@@ -48,6 +48,12 @@ export interface LfsrBankConfig {
   leap: number;
   /** where the states are; default registers for up to 16 lanes, block RAM above */
   storage?: LfsrStorage;
+  /**
+   * the forwarding register (default true). false: none, for a user whose requests (draws, sets) are at least two
+   * cycles apart and that reads no lane in the cycle after a request (the core without its vector unit: one
+   * request an instruction); such a request or read would see the lane's old word
+   */
+  forward?: boolean;
 }
 
 /** Lanes up to which the states are registers by default. */
@@ -70,8 +76,8 @@ export function leapMatrix(width: number, leap: number): bigint[] {
 }
 
 /** The bank for a machine configuration (its lanes and lfsr). */
-export function lfsrBankOf(cfg: { lanes: number; lfsr: { width: number; rbits: number; leap: number } }, storage?: LfsrStorage): LfsrBankConfig {
-  return { lanes: cfg.lanes, ...cfg.lfsr, storage };
+export function lfsrBankOf(cfg: { lanes: number; lfsr: { width: number; rbits: number; leap: number } }, storage?: LfsrStorage, forward?: boolean): LfsrBankConfig {
+  return { lanes: cfg.lanes, ...cfg.lfsr, storage, forward };
 }
 
 const int = (name: string, v: number, lo: number, hi: number): void => {
@@ -86,7 +92,8 @@ export function ucoreLfsr(cfg: LfsrBankConfig): Module {
   int('leap', leap, 1, 1 << 16);
   const storage = cfg.storage ?? (L <= REGISTER_LANES ? 'registers' : 'block');
   const rows = leapMatrix(W, leap);
-  const m = new ModuleBuilder('ucore_lfsr', { lanes: L, width: W, rbits, leap, storage });
+  const forward = cfg.forward ?? true;
+  const m = new ModuleBuilder('ucore_lfsr', { lanes: L, width: W, rbits, leap, storage, forward: String(forward) });
   m.clock();
   const LB = Math.max(1, Math.ceil(Math.log2(L)));
   const dReq = m.input('d_req', uint(1));
@@ -125,17 +132,21 @@ export function ucoreLfsr(cfg: LfsrBankConfig): Module {
     readQ = mem.readSync('state_read_q', readLane);
     mem.write(p1Lane, wData, p1Write);
   }
-  const fwdHit = m.reg('fwd_hit_q', uint(1), { reset: 0 });
-  const fwd = m.reg('fwd_q', uint(W), { reset: null });
-  const cur = m.wire('state_cur', mux(fwdHit, fwd, readQ));
-  // step(cur), with the choice after the XOR trees: the forwarding choice, which drives every bit, is off their path
-  const next = m.wire('state_next', mux(fwdHit, step(fwd), step(readQ)));
+  let cur: Expr = readQ;
+  let next: Expr;
+  if (forward) {
+    const fwdHit = m.reg('fwd_hit_q', uint(1), { reset: 0 });
+    const fwd = m.reg('fwd_q', uint(W), { reset: null });
+    cur = m.wire('state_cur', mux(fwdHit, fwd, readQ));
+    // step(cur), with the choice after the XOR trees: the forwarding choice, which drives every bit, is off their path
+    next = m.wire('state_next', mux(fwdHit, step(fwd), step(readQ)));
+    // the read of a lane written in the same cycle took the old word: the written word replaces it
+    m.seq('forward', ($) => {
+      $.set(fwdHit, p1Write.and(p1Lane.eq(readLane)));
+      $.set(fwd, wData);
+    });
+  } else next = m.wire('state_next', step(readQ));
   m.assign(wData, mux(p1Set, p1State, next));
-  // the read of a lane written in the same cycle took the old word: the written word replaces it
-  m.seq('forward', ($) => {
-    $.set(fwdHit, p1Write.and(p1Lane.eq(readLane)));
-    $.set(fwd, wData);
-  });
   m.output('d_rho', next.trunc(rbits));
   m.output('r_state', cur);
   return m.build();
