@@ -544,8 +544,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
   const eqQ = m.reg('eq_q', uint(1), { reset: null });
   const ltQ = m.reg('lt_q', uint(1), { reset: null });
-  const nzQ = m.reg('nonzero_q', uint(1), { reset: null });
-  const take = m.wire('branch_taken', jumpQ.and(mux(f.dbnz, nzQ, select(sel2, [eqQ, eqQ.not(), ltQ, ltQ.not()]))));
+  // (dbnz: eq_q is ra = 1, its new value 0)
+  const take = m.wire('branch_taken', jumpQ.and(mux(f.dbnz, eqQ.not(), select(sel2, [eqQ, eqQ.not(), ltQ, ltQ.not()]))));
   const fetchAt = m.wire('fetch_addr', mux(take, target, pc));
   // the next instruction is fetched in FETCH, or ahead in the last state of an instruction whose register writes
   // land after the next DECODE's reads (EXHI of li/add/sub/and/or/xor, WHI, the last STORE cycle): pc already
@@ -593,9 +593,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
   const resLoQ = m.reg('result_low_q', uint(32), { reset: null });
   // the adder's operands, registered: a + b + c; a − b = a + ~b + 1 (the high half's c is the low half's carry,
-  // 1 − borrow); dbnz: a + (2^64 − 1)
+  // 1 − borrow); dbnz: a + (2^64 − 2) + 1, so that for a − b and dbnz alike the halves of a equal those of ~b_add_q
+  // exactly when the result is 0 (a = b; dbnz: ra = 1), one comparison for both
   const bAddQ = m.reg('b_add_q', uint(32), { reset: null });
-  const adderB = (b: Expr): Expr => mux(f.dbnz, ones32, mux(usesDiff, b.not(), b));
+  const adderB = (b: Expr, low: boolean): Expr => mux(f.dbnz, low ? constant(0xfffffffe, uint(32)) : ones32, mux(usesDiff, b.not(), b));
+  const sameQ = m.wire('a_eq_not_b_add', aQ.eq(bAddQ.not()));
   // b's high half in EXHI for a − b (branches, max, min, slt: b_add_q inverted)
   const bHiDiff = bAddQ.not();
   const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
@@ -924,25 +926,23 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(at('OPLO'), () => {
       $.set(aQ, aIn);
       $.set(bQ, bIn);
-      $.set(bAddQ, adderB(bIn));
-      $.set(carryQ, usesDiff);
+      $.set(bAddQ, adderB(bIn, true));
+      $.set(carryQ, usesDiff.or(f.dbnz));
       $.set(stLoQ, rbIn);
     })
       .elseIf(at('EXLO'), () => {
         $.set(aQ, aIn);
-        $.set(bAddQ, adderB(bIn));
+        $.set(bAddQ, adderB(bIn, false));
         $.set(stHiQ, rbIn);
         $.set(carryQ, sum.bit(32));
-        // dbnz: ra − 1 = 0 exactly when ra = 1
-        $.set(eqLoQ, mux(f.dbnz, aQ.eq(1), aQ.eq(bQ)));
+        $.set(eqLoQ, sameQ);
         $.set(resLoQ, s32);
         $.set(aLoQ, aQ);
       })
       .elseIf(at('EXHI'), () => {
         $.set(ltQ, lt);
         $.set(takeBQ, lt.xor(sel2.bit(0)));
-        $.set(eqQ, eqLoQ.and(aQ.eq(bHiDiff)));
-        $.set(nzQ, eqLoQ.and(aQ.eq(0)).not());
+        $.set(eqQ, eqLoQ.and(sameQ));
         $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
         $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
