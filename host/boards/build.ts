@@ -320,12 +320,14 @@ const CHIP_CYCLES_SOURCE =
 
 /**
  * nextpnr-ice40's arguments for one seed: the part, package and pins, the netlist in and the placed design out,
- * the core clock as the timing target (a placement that misses it is still written: its Fmax is reported), and
+ * the core clock as the timing target (a placement that misses it is still written: its Fmax is reported),
  * router2, the negotiated-congestion router: on a nearly full UP5K it leaves far fewer wires overused than the
- * default router1 in the same time (bench/RESULTS.md, "nextpnr on the full UP5K").
+ * default router1 in the same time (bench/RESULTS.md, "nextpnr on the full UP5K"), and its timing-driven rip-up
+ * (--tmg-ripup): on the no-vector board's placement it routes the last overused wire that router2 alone circles on
+ * or aborts at, at a higher Fmax (bench/RESULTS.md, "nextpnr on the routed board").
  */
 export function nextpnrIce40Args(board: Board, files: { json: string; pcf: string; asc: string }, mhz: number, seed: number): string[] {
-  return [`--${board.part}`, '--package', board.package, '--pcf', files.pcf, '--json', files.json, '--asc', files.asc, '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--router', 'router2'];
+  return [`--${board.part}`, '--package', board.package, '--pcf', files.pcf, '--json', files.json, '--asc', files.asc, '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--router', 'router2', '--tmg-ripup'];
 }
 
 /** A nextpnr seed that placed and routed nothing: how nextpnr ended, its last lines, its log (relative to the build folder). */

@@ -105,7 +105,7 @@ describe('build: figures', () => {
 });
 
 describe('build: nextpnr-ice40 arguments', () => {
-  it('the part, pins, netlist, clock and seed of the call, router2 as the router', () => {
+  it('the part, pins, netlist, clock and seed of the call, router2 as the router with its timing-driven rip-up', () => {
     const ice = loadBoard('icebreaker');
     const args = nextpnrIce40Args(ice, { json: 'n.json', pcf: 'p.pcf', asc: 'o.asc' }, 30, 3);
     const value = (flag: string) => args[args.indexOf(flag) + 1];
@@ -113,6 +113,7 @@ describe('build: nextpnr-ice40 arguments', () => {
     expect([value('--package'), value('--pcf'), value('--json'), value('--asc')]).toEqual([ice.package, 'p.pcf', 'n.json', 'o.asc']);
     expect([value('--freq'), value('--seed'), value('--router')]).toEqual(['30', '3', 'router2']);
     expect(args).toContain('--timing-allow-fail');
+    expect(args).toContain('--tmg-ripup');
     expect(args.filter((a) => a.startsWith('--')).length).toBe(new Set(args.filter((a) => a.startsWith('--'))).size);
   });
 });
