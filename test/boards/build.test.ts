@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, loadChipConfig, type ChipConfig } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
 import { defaultCoreMHz, loadBoard } from '../../host/boards/board.js';
-import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError, ucoreLine, type ToolResult, type ToolRunner } from '../../host/boards/build.js';
+import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, nextpnrIce40Args, parseNextpnr, parseYosysStat, PlaceError, installedTools, ucoreLine, type ToolResult, type ToolRunner } from '../../host/boards/build.js';
 import { ucoreServed } from '../../host/cli/serve.js';
 import { buildSummary } from '../../host/cli/build.js';
 import { FitError } from '../../host/boards/fit.js';
@@ -200,6 +200,16 @@ describe('build: the nextpnr seeds (the tools as stand-ins)', () => {
     const line = said.stderr.find((l) => /no bitstream$/.test(l));
     expect(line).toMatch(/^ibhebb build: nextpnr-ice40 placed and routed none of the 2 seeds tried \(seed 1: signal SIGABRT, what\(\): +Assertion failure: .*arch\.h:619\); seed 2: exit code 1, ERROR: Failed to route nets; logs: nextpnr\.seed1\.log, nextpnr\.seed2\.log\); no bitstream$/);
     expect(said.stderr.every((l) => !l.includes('\n'))).toBe(true);
+  });
+
+  it('installedTools: how a process ended (a signal, an exit code), its output, a command not found; its stdin closed', async () => {
+    const cwd = tmp();
+    expect(await installedTools('bash', ['-c', 'echo placed; kill -ABRT $$'], cwd)).toEqual({ output: 'placed', exitCode: null, signal: 'SIGABRT', missing: false });
+    // stderr is in the output (nextpnr writes its log there)
+    expect(await installedTools('bash', ['-c', 'echo err >&2; exit 3'], cwd)).toEqual({ output: 'err', exitCode: 3, signal: null, missing: false });
+    // a tool reading its stdin sees it end at once (an open pipe would hold it forever)
+    expect(await installedTools('bash', ['-c', 'read -r line; echo "read $?"'], cwd)).toMatchObject({ output: 'read 1', exitCode: 0 });
+    expect((await installedTools('ibhebb-no-such-tool', [], cwd)).missing).toBe(true);
   });
 
   it('a design short of cells stops at the first seed: no other seed changes that', async () => {
