@@ -845,9 +845,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const uwaitZeroQ = m.reg('unit_wait_zero_q', uint(1), { reset: null });
   const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitZeroQ));
   const isZero = (n: number): Expr => constant(n === 0 ? 1 : 0, uint(1));
-  const clamped = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
+  // a clamp and its counter's address, registered: the saturation unit's flags are final a cycle before its result
+  // (its stage 3 of SAT_LATENCY = 4; the operands are held), so at UWAIT's exit they come from flip-flops (sat and
+  // satr leave UWAIT on unit_wait_zero_q, never on the multiply unit's done)
+  const clamped = m.pipe('clamped_q', f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo'))), { reset: null });
+  const clampExit = at('UWAIT').and(uwaitZeroQ).and(clamped);
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
-  const counterAt = constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17));
+  const counterAt = m.pipe('counter_at_q', constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17)), { reset: null });
 
   // ---- return stack (registers: a few entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(bitsFor(RETURN_STACK + 1)), { reset: 0 });
@@ -963,7 +967,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.seq('memory_access', ($) => {
     $.if(at('EXHI'), () => beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords))
       // the clamp counted: its counter read, incremented (CINC), written back
-      .elseIf(at('UWAIT').and(unitReady).and(clamped), () => beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3))))
+      .elseIf(clampExit, () => beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3))))
       // vupd's counter pair
       .elseIf(atV('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd), () => beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3))))
       .elseIf(at('CINC'), () => {
