@@ -790,6 +790,19 @@ export function ucoreCore(cfg: CoreConfig): Module {
         return maxFirst >= 0xffff ? constant(1, uint(1)) : maxFirst < 0 ? constant(0, uint(1)) : x.le(maxFirst);
       }),
     );
+  // ld and st: the first word below `words` and the last too, from one compare against words − 4 and equalities to
+  // the three words above it (no compare for each n: their carry chains are cells of their own)
+  const fits = (x: Expr, words: number): { first: Expr; last: Expr } => {
+    const w = Math.min(words, EBR_BASE);
+    if (w < 4) return { first: fitsIn(x, words), last: lastFits(x, words) };
+    const nm1 = nWords.subWrap(1).trunc(2);
+    const below = x.le(w - 4);
+    const near = [1, 2, 3].map((d) => x.eq(w - 4 + d));
+    return {
+      first: w >= EBR_BASE ? constant(1, uint(1)) : below.or(near[0]).or(near[1]).or(near[2]),
+      last: below.or(near[0].and(nm1.le(2))).or(near[1].and(nm1.le(1))).or(near[2].and(nm1.eq(0))),
+    };
+  };
   const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
   const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
   // the address's high half is 0, registered in EXHI from the adder's operands (no carry chain, no 32-bit compare
@@ -948,8 +961,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(takeBQ, lt.xor(sel2.bit(0)));
         $.set(eqQ, eqLoQ.and(sameQ));
         $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
-        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mapped(resLoQ.trunc(17))));
-        $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
+        const [inE, inS] = [ebrWords, spramWords].map((words) => fits(resLoQ.trunc(16), words));
+        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mux(resLoQ.bit(16), inE.first, inS.first)));
+        $.set(lastOkQ, mux(resLoQ.bit(16), inE.last, inS.last));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
       })
       .elseIf(at('CINC'), () => $.set(stLoQ, memAcc.trunc(32).addWrap(1)))

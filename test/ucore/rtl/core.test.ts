@@ -629,6 +629,31 @@ describe('ucore RTL core against the ISS', () => {
       expect(await m.peekMemBig('ucore_core.rfa', 10, 2), what).toEqual([77n, 0n]);
     }
   }, 600_000);
+
+  it('checks an access against the end of its memory: ld and st of 1 … 4 words from each of the last five words of SPRAM and of block RAM', async () => {
+    let faults = 0;
+    for (const end of [EBR_BASE, EBR_BASE + EBR_WORDS]) {
+      for (let first = end - 5; first < end; first++) {
+        for (let n = 1; n <= 4; n++) {
+          const store = (first + n) % 2 === 0;
+          const a = new Asm();
+          a.li(1, first);
+          if (store) a.st(2, 1, 0, n);
+          else a.ld(2, 1, 0, n, false);
+          a.li(5, 99);
+          a.halt();
+          const regs = Array.from({ length: NUM_REGS }, () => 0n);
+          const got = await runCore(encode(a.finish()), regs, new Uint16Array(EBR_BASE + EBR));
+          const what = `${store ? 'st' : 'ld'} of ${n} words from ${first} (the memory ends at ${end})`;
+          const outside = first + n > end;
+          expect(got.fault, what).toBe(outside ? 1 : 0);
+          expect(await m.peekMemBig('ucore_core.rfa', 10, 2), `${what}: r5`).toEqual([outside ? 0n : 99n, 0n]);
+          if (outside) faults++;
+        }
+      }
+    }
+    expect(faults).toBe(2 * (3 + 2 + 1));
+  }, 600_000);
 });
 
 describe('ucore RTL core with its LFSR bank in block RAM (CoreConfig.lfsrStorage)', () => {
