@@ -5,7 +5,8 @@
  *          a .bin for iceprog; utilization and Fmax from nextpnr's report. Placement depends on nextpnr's
  *          seed (a few MHz either way on a full UP5K): seeds 1, 2, … are tried until one meets the core
  *          clock, at most `seeds` of them (default 8); the best placement is packed. A seed nextpnr fails on
- *          (an assertion's abort, a crash: its router can, on a nearly full part) is skipped, its log kept;
+ *          (an assertion's abort, a crash: its router can, on a nearly full part) or that runs past
+ *          `seedMinutes` is skipped, its log kept;
  *          when no seed routes, the report says so (unplaced) and there is no .bin.
  *   xc7    Yosys synth_xilinx: utilization (LUT, FF, DSP48E1, RAMB36E1/RAMB18E1); and a Vivado project
  *          (vivado/build.tcl + the XDC + rtl/) that `vivado -mode batch -source vivado/build.tcl` turns into
@@ -49,6 +50,11 @@ export interface BuildOptions {
   ignoreFit?: boolean;
   /** iCE40: nextpnr seeds to try until timing is met (default 8; 1 = seed 1 only) */
   seeds?: number;
+  /**
+   * iCE40: minutes a seed may take before it is stopped and counted as failed (default 20; a routed seed of the
+   * no-vector board takes 3 to 5, and one that does not route can circle for hours)
+   */
+  seedMinutes?: number;
   /** the core behind the UART (default coreTop(cfg)); any module with the byte ports s_axis_in / m_axis_out */
   core?: Module;
   /**
@@ -265,22 +271,26 @@ export function parseNextpnr(log: string): { utilization: Record<string, { used:
 
 /**
  * How one tool call ended: its output (stdout and stderr interleaved), its exit code (null when a signal ended
- * it), the signal, and whether the command was not found.
+ * it), the signal, whether the command was not found, and whether the time limit given stopped it.
  */
 export interface ToolResult {
   output: string;
   exitCode: number | null;
   signal: string | null;
   missing: boolean;
+  timedOut?: boolean;
 }
 
-/** Runs a tool in a folder to its end; build's flows call their tools through one (BuildOptions.tools). */
-export type ToolRunner = (cmd: string, args: string[], cwd: string) => Promise<ToolResult>;
+/**
+ * Runs a tool in a folder to its end, or until `timeoutMs` (then stops it); build's flows call their tools
+ * through one (BuildOptions.tools).
+ */
+export type ToolRunner = (cmd: string, args: string[], cwd: string, timeoutMs?: number) => Promise<ToolResult>;
 
 /** The tools as installed (on PATH). */
-export const installedTools: ToolRunner = async (cmd, args, cwd) => {
-  const r = await execa(cmd, args, { cwd, all: true, reject: false, stdin: 'ignore' });
-  return { output: r.all ?? '', exitCode: r.exitCode ?? null, signal: r.signal ?? null, missing: (r as { code?: string }).code === 'ENOENT' };
+export const installedTools: ToolRunner = async (cmd, args, cwd, timeoutMs) => {
+  const r = await execa(cmd, args, { cwd, all: true, reject: false, stdin: 'ignore', ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+  return { output: r.all ?? '', exitCode: r.exitCode ?? null, signal: r.signal ?? null, missing: (r as { code?: string }).code === 'ENOENT', timedOut: r.timedOut === true };
 };
 
 /** A tool that ended other than with exit code 0: how (the signal or the code) and its last lines. */
@@ -295,8 +305,8 @@ export class ToolError extends Error {
   }
 }
 
-/** How a tool ended: `signal SIGABRT` or `exit code 1`. */
-const toolEnd = (r: ToolResult): string => (r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`);
+/** How a tool ended: `stopped at the time limit`, `signal SIGABRT` or `exit code 1`. */
+const toolEnd = (r: ToolResult): string => (r.timedOut ? 'stopped at the time limit' : r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`);
 
 /** The last non-empty lines of a tool's output. */
 export function lastLines(output: string, n = 8): string[] {
@@ -307,11 +317,11 @@ export function lastLines(output: string, n = 8): string[] {
     .slice(-n);
 }
 
-async function run(tools: ToolRunner, cmd: string, args: string[], cwd: string, logFile: string): Promise<string> {
-  const r = await tools(cmd, args, cwd);
+async function run(tools: ToolRunner, cmd: string, args: string[], cwd: string, logFile: string, timeoutMs?: number): Promise<string> {
+  const r = await tools(cmd, args, cwd, timeoutMs);
   if (r.missing) throw new Error(`build: '${cmd}' is not installed (run scripts/setup.sh: Debian packages yosys, nextpnr-ice40, fpga-icestorm)`);
   writeFileSync(logFile, r.output);
-  if (r.exitCode !== 0) throw new ToolError(cmd, r, logFile);
+  if (r.exitCode !== 0 || r.timedOut) throw new ToolError(cmd, r, logFile);
   return r.output;
 }
 
@@ -344,9 +354,9 @@ export interface FailedSeed {
  * of a cell type than the part has, from its utilisation report, or its "Unable to place" error) is a PlaceError:
  * no seed changes that.
  */
-async function placeIce40(tools: ToolRunner, board: Board, args: string[], out: string, logFile: string): Promise<{ log: string } | { end: string; lastLines: string[] }> {
+async function placeIce40(tools: ToolRunner, board: Board, args: string[], out: string, logFile: string, timeoutMs: number): Promise<{ log: string } | { end: string; lastLines: string[] }> {
   try {
-    return { log: await run(tools, 'nextpnr-ice40', args, out, logFile) };
+    return { log: await run(tools, 'nextpnr-ice40', args, out, logFile, timeoutMs) };
   } catch (e) {
     if (!(e instanceof ToolError)) throw e;
     const { utilization } = parseNextpnr(e.result.output);
@@ -450,13 +460,15 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
         const asc = join(out, `${shellProbe.name}.asc`);
         const seeds = o.seeds ?? 8;
         if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`build: seeds must be an integer ≥ 1, got ${seeds}`);
+        const seedMs = (o.seedMinutes ?? 20) * 60_000;
+        if (!(seedMs > 0)) throw new RangeError(`build: seedMinutes must be > 0, got ${o.seedMinutes}`);
         const fmaxBySeed: (number | null)[] = [];
         const failed: FailedSeed[] = [];
         let best = { seed: 0, fmax: -1 };
         for (let seed = 1; seed <= seeds; seed++) {
           const tryAsc = join(out, `${shellProbe.name}.seed${seed}.asc`);
           const seedLog = join(out, `nextpnr.seed${seed}.log`);
-          const placed = await placeIce40(tools, board, nextpnrIce40Args(board, { json, pcf: constraints, asc: tryAsc }, shellProbe.coreMHz, seed), out, seedLog);
+          const placed = await placeIce40(tools, board, nextpnrIce40Args(board, { json, pcf: constraints, asc: tryAsc }, shellProbe.coreMHz, seed), out, seedLog, seedMs);
           if (!('log' in placed)) {
             // a crashed seed: its log stays beside the build, the next seed is tried
             fmaxBySeed.push(null);

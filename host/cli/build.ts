@@ -36,7 +36,8 @@ export function buildCommand(): Command {
     .option('--core <name>', 'chip engine: the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
     .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as loops of scalar instructions: slower, and it fits the UP5K)')
     .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
-    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string; vector: boolean }) => {
+    .option('--seed-minutes <n>', 'iCE40: minutes a nextpnr seed may take before it is stopped and counted as failed', '20')
+    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string; seedMinutes: string; vector: boolean }) => {
       const num = (v: string | undefined, what: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -66,6 +67,7 @@ export function buildCommand(): Command {
         ignoreFit: o.ignoreFit === true,
         core: o.core === 'frontend' ? frontend(cfg) : undefined,
         seeds,
+        seedMinutes: num(o.seedMinutes, 'seed-minutes'),
         vector: o.vector,
         log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
       });

@@ -132,9 +132,9 @@ describe('build: the nextpnr seeds (the tools as stand-ins)', () => {
    * answers each seed as `seeds` says (a placed seed's .asc holds its seed), icepack copies the .asc into the .bin.
    */
   const standIns = (seeds: (seed: number) => ToolResult) => {
-    const calls: { cmd: string; args: string[] }[] = [];
-    const tools: ToolRunner = async (cmd, args) => {
-      calls.push({ cmd, args });
+    const calls: { cmd: string; args: string[]; timeoutMs?: number }[] = [];
+    const tools: ToolRunner = async (cmd, args, _cwd, timeoutMs) => {
+      calls.push({ cmd, args, timeoutMs });
       const at = (flag: string) => args[args.indexOf(flag) + 1];
       if (cmd === 'yosys') {
         writeFileSync(at('-l'), '   Number of cells:   30\n     SB_LUT4   20\n     SB_DFF   10\n\n');
@@ -155,7 +155,7 @@ describe('build: the nextpnr seeds (the tools as stand-ins)', () => {
     const seedsTried = () => calls.filter((c) => c.cmd === 'nextpnr-ice40').map((c) => Number(c.args[c.args.indexOf('--seed') + 1]));
     return { tools, calls, seedsTried };
   };
-  const build = (tools: ToolRunner, seeds: number, out: string) => buildBoard({ board: ice, cfg: DEFAULT_CHIP, configFile: null, out, core: fifo(8, 4), fifoDepth: 16, seeds, tools });
+  const build = (tools: ToolRunner, seeds: number, out: string, seedMinutes?: number) => buildBoard({ board: ice, cfg: DEFAULT_CHIP, configFile: null, out, core: fifo(8, 4), fifoDepth: 16, seeds, tools, ...(seedMinutes ? { seedMinutes } : {}) });
 
   it('a seed nextpnr aborts on is a failed seed: its log kept, the next seeds tried, the best one packed', async () => {
     const out = tmp();
@@ -202,14 +202,31 @@ describe('build: the nextpnr seeds (the tools as stand-ins)', () => {
     expect(said.stderr.every((l) => !l.includes('\n'))).toBe(true);
   });
 
+  it('a seed that runs past its time limit is stopped and counted as failed (--seed-minutes, default 20)', async () => {
+    const out = tmp();
+    const stopped: ToolResult = { output: `${utilisation(4816)}Info:     iter=2216 wires=66731 overused=1 overuse=1 archfail=NA\n`, exitCode: null, signal: 'SIGTERM', missing: false, timedOut: true };
+    const t = standIns((seed) => (seed === 1 ? stopped : routed(4790, 50)));
+    const r = await build(t.tools, 3, out, 7);
+    // nextpnr runs under the limit; yosys and icepack do not
+    expect(t.calls.map((c) => [c.cmd, c.timeoutMs])).toEqual([['yosys', undefined], ['nextpnr-ice40', 7 * 60_000], ['nextpnr-ice40', 7 * 60_000], ['icepack', undefined]]);
+    expect(r.placement).toMatchObject({ seed: 2, fmaxBySeed: [null, 50], failed: [{ seed: 1, end: 'stopped at the time limit' }] });
+    expect(r.placement!.failed[0].lastLines.at(-1)).toMatch(/iter=2216 .*overused=1/);
+    await build(t.tools, 1, tmp());
+    expect(t.calls.at(-1)?.timeoutMs).toBe(20 * 60_000);
+  });
+
   it('installedTools: how a process ended (a signal, an exit code), its output, a command not found; its stdin closed', async () => {
     const cwd = tmp();
-    expect(await installedTools('bash', ['-c', 'echo placed; kill -ABRT $$'], cwd)).toEqual({ output: 'placed', exitCode: null, signal: 'SIGABRT', missing: false });
+    expect(await installedTools('bash', ['-c', 'echo placed; kill -ABRT $$'], cwd)).toEqual({ output: 'placed', exitCode: null, signal: 'SIGABRT', missing: false, timedOut: false });
     // stderr is in the output (nextpnr writes its log there)
-    expect(await installedTools('bash', ['-c', 'echo err >&2; exit 3'], cwd)).toEqual({ output: 'err', exitCode: 3, signal: null, missing: false });
+    expect(await installedTools('bash', ['-c', 'echo err >&2; exit 3'], cwd)).toEqual({ output: 'err', exitCode: 3, signal: null, missing: false, timedOut: false });
     // a tool reading its stdin sees it end at once (an open pipe would hold it forever)
     expect(await installedTools('bash', ['-c', 'read -r line; echo "read $?"'], cwd)).toMatchObject({ output: 'read 1', exitCode: 0 });
     expect((await installedTools('ibhebb-no-such-tool', [], cwd)).missing).toBe(true);
+    // a time limit stops the process
+    const t0 = Date.now();
+    expect(await installedTools('bash', ['-c', 'echo routing; sleep 30'], cwd, 300)).toMatchObject({ output: 'routing', timedOut: true, exitCode: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('a design short of cells stops at the first seed: no other seed changes that', async () => {
