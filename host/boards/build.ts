@@ -1,7 +1,7 @@
 /**
  * `ibhebb build --board NAME`: fit check, then the board top's Verilog (board_core from the generator plus
  * the board shell with PLL and reset synchroniser), then the board's flow:
- *   ice40  Yosys synth_ice40 -dsp → nextpnr-ice40 (--up5k, the board's pcf, --freq at the core clock, router2) → icepack:
+ *   ice40  Yosys synth_ice40 -dsp → nextpnr-ice40 (--up5k, the board's pcf, --freq at the core clock, router1) → icepack:
  *          a .bin for iceprog; utilization and Fmax from nextpnr's report. Placement depends on nextpnr's
  *          seed (a few MHz either way on a full UP5K): seeds 1, 2, … are tried until one meets the core
  *          clock, at most `seeds` of them (default 8); the best placement is packed. A seed nextpnr fails on
@@ -330,14 +330,14 @@ const CHIP_CYCLES_SOURCE =
 
 /**
  * nextpnr-ice40's arguments for one seed: the part, package and pins, the netlist in and the placed design out,
- * the core clock as the timing target (a placement that misses it is still written: its Fmax is reported),
- * router2, the negotiated-congestion router: on a nearly full UP5K it leaves far fewer wires overused than the
- * default router1 in the same time (bench/RESULTS.md, "nextpnr on the full UP5K"), and its timing-driven rip-up
- * (--tmg-ripup): on the no-vector board's placement it routes the last overused wire that router2 alone circles on
- * or aborts at, at a higher Fmax (bench/RESULTS.md, "nextpnr on the routed board").
+ * the core clock as the timing target (a placement that misses it is still written: its Fmax is reported), and
+ * router1, nextpnr's default router: on the no-vector board at 83 and 91 % of the UP5K it routes within minutes at
+ * about the placement's estimate (35.96 and 33.96 MHz), where nextpnr 0.4's router2 stops at one overused wire and
+ * aborts on an assertion or circles without end, or routes at 26–27 MHz (bench/RESULTS.md, "nextpnr on the routed
+ * board"). router2 leaves fewer wires overused on a 99 %-full part, which neither routes ("nextpnr on the full UP5K").
  */
 export function nextpnrIce40Args(board: Board, files: { json: string; pcf: string; asc: string }, mhz: number, seed: number): string[] {
-  return [`--${board.part}`, '--package', board.package, '--pcf', files.pcf, '--json', files.json, '--asc', files.asc, '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--router', 'router2', '--tmg-ripup'];
+  return [`--${board.part}`, '--package', board.package, '--pcf', files.pcf, '--json', files.json, '--asc', files.asc, '--freq', String(mhz), '--seed', String(seed), '--timing-allow-fail', '--router', 'router1'];
 }
 
 /** A nextpnr seed that placed and routed nothing: how nextpnr ended, its last lines, its log (relative to the build folder). */

@@ -105,15 +105,14 @@ describe('build: figures', () => {
 });
 
 describe('build: nextpnr-ice40 arguments', () => {
-  it('the part, pins, netlist, clock and seed of the call, router2 as the router with its timing-driven rip-up', () => {
+  it('the part, pins, netlist, clock and seed of the call, router1 as the router', () => {
     const ice = loadBoard('icebreaker');
     const args = nextpnrIce40Args(ice, { json: 'n.json', pcf: 'p.pcf', asc: 'o.asc' }, 30, 3);
     const value = (flag: string) => args[args.indexOf(flag) + 1];
     expect(args).toContain(`--${ice.part}`);
     expect([value('--package'), value('--pcf'), value('--json'), value('--asc')]).toEqual([ice.package, 'p.pcf', 'n.json', 'o.asc']);
-    expect([value('--freq'), value('--seed'), value('--router')]).toEqual(['30', '3', 'router2']);
+    expect([value('--freq'), value('--seed'), value('--router')]).toEqual(['30', '3', 'router1']);
     expect(args).toContain('--timing-allow-fail');
-    expect(args).toContain('--tmg-ripup');
     expect(args.filter((a) => a.startsWith('--')).length).toBe(new Set(args.filter((a) => a.startsWith('--'))).size);
   });
 });
@@ -285,8 +284,8 @@ describe('build: the flows on a tiny design', () => {
     expect(r.timingMet).toBe(true);
     // the first nextpnr seed meets the clock, so it is the only one tried
     expect(r.placement).toEqual({ seed: 1, fmaxBySeed: [r.fmaxMHz], failed: [] });
-    // routed by router2 (nextpnrIce40Args), which names itself in the log
-    expect(readFileSync(join(out, 'nextpnr.log'), 'utf8')).toMatch(/Running router2/);
+    // routed by router1 (nextpnrIce40Args), which names itself in the log
+    expect(readFileSync(join(out, 'nextpnr.log'), 'utf8')).toMatch(/Router1 time/);
     expect(r.coreMHz).toBe(48);
     expect(readFileSync(join(out, 'rtl', 'board_icebreaker.v'), 'utf8')).toMatch(/SB_PLL40_PAD[\s\S]*DIVF\(7'd63\)[\s\S]*DIVQ\(3'd4\)/);
   }, 600_000);
