@@ -46,6 +46,8 @@ export class PtyBridge {
   private readonly inBus: string;
   private readonly outBus: string;
   private failure: Error | null = null;
+  /** The socat that last carried a connection: its serial side was opened (the link it made is spoken for). */
+  private used: ChildProcess | null = null;
 
   private constructor(
     readonly model: Model,
@@ -65,13 +67,23 @@ export class PtyBridge {
     const b = new PtyBridge(model, o.link, o);
     await b.listen();
     b.spawnSocat();
+    await b.ready();
+    return b;
+  }
+
+  /**
+   * Resolves once the link can be opened by a new client: a socat that has carried no connection yet is running
+   * and has made the link. After a client closes the serial side the old socat exits and a new one makes the
+   * link again, which takes a moment (longer on a loaded machine): wait here rather than for a fixed time.
+   */
+  async ready(timeoutMs = 10_000): Promise<void> {
     const t0 = Date.now();
-    while (!existsSync(o.link)) {
-      if (b.failure) throw b.failure;
-      if (Date.now() - t0 > 10_000) throw new TransportError(`pty: socat did not create ${o.link} within 10 s`);
+    const fresh = (): boolean => this.socat !== null && this.socat !== this.used && this.socat.exitCode === null && this.socat.signalCode === null;
+    while (!(fresh() && existsSync(this.link))) {
+      if (this.failure) throw this.failure;
+      if (Date.now() - t0 > timeoutMs) throw new TransportError(`pty: socat did not offer ${this.link} within ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    return b;
   }
 
   private listen(): Promise<void> {
@@ -79,6 +91,8 @@ export class PtyBridge {
       this.server = createServer((s) => {
         this.conn?.destroy();
         this.conn = s;
+        // socat connects once its pty's serial side is opened (wait-slave)
+        this.used = this.socat;
         s.on('data', (d: Buffer) => {
           this.pending.push(new Uint8Array(d));
           void this.pump();

@@ -145,6 +145,7 @@ describe('transport: uart through a pseudo-terminal (socat) to the verilated fro
 
   it('opens the pty like a serial port and carries the front-end round trips, twice', async () => {
     for (let round = 0; round < 2; round++) {
+      await bridge.ready(); // the second round: socat offers the link again once the first client closed it
       expect(existsSync(link)).toBe(true);
       const t = await UartTransport.open({ path: link, baudRate: 115200 });
       try {
@@ -153,7 +154,6 @@ describe('transport: uart through a pseudo-terminal (socat) to the verilated fro
       } finally {
         await t.close();
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
   });
 });
