@@ -17,7 +17,8 @@
  * the high count, + 4q + 2 for the low one); vupd adds its clamps to the pair after its run.
  *
  * PORTS
- *   clk, rst         rst (synchronous, active high) stops the core and clears fault
+ *   clk, rst         rst (synchronous, active high) stops the core and clears fault; the data memories are not
+ *                    written while it is high
  *   start, entry     a cycle with start high (while not busy) begins execution at instruction `entry`
  *   busy             high from the cycle after start until the cycle after halt (or a fault)
  *   fault            set when the core stopped on a fault (kept until the next start)
@@ -540,13 +541,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (registered in OPLO from pool_high, poolWord | 1, not in DECODE from the ROM's word: no adder after the ROM)
   const pool2Lo = m.pipe('pool2_low_q', poolHiAddr.addWrap(1), { reset: null, enable: at('OPLO') });
   const pool2Hi = m.pipe('pool2_high_q', poolHiAddr.addWrap(2), { reset: null, enable: at('OPLO') });
-  // a branch (a conditional one or dbnz, its comparison registered in EXHI) is taken at the next FETCH
-  const jumpQ = m.reg('jump_q', uint(1), { reset: 0 });
-  const eqQ = m.reg('eq_q', uint(1), { reset: null });
+  // a branch (a conditional one or dbnz) is taken at the next FETCH: its decision registered in EXHI (branch_taken_q)
+  // from the comparison and the condition chosen a cycle before (branch_cond_q, one-hot eq, ne, lt, ge; 0 except in
+  // EXHI of a branch or dbnz), so that the ROM's address in FETCH starts at one flip-flop
+  const condQ = m.reg('branch_cond_q', uint(4), { reset: 0 });
+  const takeQ = m.reg('branch_taken_q', uint(1), { reset: 0 });
   const ltQ = m.reg('lt_q', uint(1), { reset: null });
-  // (dbnz: eq_q is ra = 1, its new value 0)
-  const take = m.wire('branch_taken', jumpQ.and(mux(f.dbnz, eqQ.not(), select(sel2, [eqQ, eqQ.not(), ltQ, ltQ.not()]))));
-  const fetchAt = m.wire('fetch_addr', mux(take, target, pc));
+  const fetchAt = m.wire('fetch_addr', mux(takeQ, target, pc));
   // the next instruction is fetched in FETCH, or ahead in the last state of an instruction whose register writes
   // land after the next DECODE's reads (EXHI of li/add/sub/and/or/xor, WHI, the last STORE cycle): pc already
   // points at it (EXLO counts it up), and no branch is pending there
@@ -959,7 +960,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('EXHI'), () => {
         $.set(ltQ, lt);
         $.set(takeBQ, lt.xor(sel2.bit(0)));
-        $.set(eqQ, eqLoQ.and(sameQ));
         $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
         const [inE, inS] = [ebrWords, spramWords].map((words) => fits(resLoQ.trunc(16), words));
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mux(resLoQ.bit(16), inE.first, inS.first)));
@@ -972,8 +972,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(stLoQ, memAcc.trunc(32).addWrap(vHiCnt.zext(32)));
         $.set(stHiQ, memAcc.slice(63, 32).addWrap(vLoCnt.zext(32)));
       });
-    // a branch (its comparison registered in EXHI) is taken at the next FETCH (EXHI of a branch or dbnz goes there)
-    $.set(jumpQ, at('EXHI').and(f.branch.or(f.dbnz)));
+    // the branch's condition (beq 0, bne 1, blt 2, bge 3 by sel2; dbnz: ra − 1 ≠ 0, i.e. ne of ra = 1), for EXHI; its
+    // decision for the FETCH after EXHI (a branch's and dbnz's next state)
+    const cond = mux(f.dbnz, constant(2, uint(4)), select(sel2, [1, 2, 4, 8].map((c) => constant(c, uint(4)))));
+    $.set(condQ, mux(at('EXLO').and(f.branch.or(f.dbnz)), cond, constant(0, uint(4))));
+    const eq = eqLoQ.and(sameQ);
+    $.set(takeQ, [eq, eq.not(), lt, lt.not()].map((c, i) => condQ.bit(i).and(c)).reduce((x, y) => x.or(y)));
   });
 
   // the data access (its start in EXHI, UWAIT or VWAIT; the words counted in LOAD and STORE), the units' wait and
