@@ -976,8 +976,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
     // decision for the FETCH after EXHI (a branch's and dbnz's next state)
     const cond = mux(f.dbnz, constant(2, uint(4)), select(sel2, [1, 2, 4, 8].map((c) => constant(c, uint(4)))));
     $.set(condQ, mux(at('EXLO').and(f.branch.or(f.dbnz)), cond, constant(0, uint(4))));
+    // (a < b is the high difference's sign s31 xor the overflow: a's sign when a and b's signs agree, else s31; so
+    // the decision is chosen by s31, the carry chain's last bit, at the last gate, from two taken-when values
+    // formed beside the chain)
     const eq = eqLoQ.and(sameQ);
-    $.set(takeQ, [eq, eq.not(), lt, lt.not()].map((c, i) => condQ.bit(i).and(c)).reduce((x, y) => x.or(y)));
+    const eqTake = condQ.bit(0).and(eq).or(condQ.bit(1).and(eq.not()));
+    const ltIf = (s31: 0 | 1): Expr => mux(aQ.bit(31).eq(bAddQ.bit(31)), aQ.bit(31), constant(s31, uint(1)));
+    const ltTake = (s31: 0 | 1): Expr => condQ.bit(2).and(ltIf(s31)).or(condQ.bit(3).and(ltIf(s31).not()));
+    $.set(takeQ, eqTake.or(mux(s32.bit(31), ltTake(1), ltTake(0))));
   });
 
   // the data access (its start in EXHI, UWAIT or VWAIT; the words counted in LOAD and STORE), the units' wait and
