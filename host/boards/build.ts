@@ -305,6 +305,14 @@ export class ToolError extends Error {
   }
 }
 
+/** A tool that is not on PATH. */
+export class ToolMissingError extends Error {
+  constructor(readonly cmd: string) {
+    super(`build: '${cmd}' is not installed (run scripts/setup.sh: Debian packages yosys, nextpnr-ice40, fpga-icestorm)`);
+    this.name = 'ToolMissingError';
+  }
+}
+
 /** How a tool ended: `stopped at the time limit`, `signal SIGABRT` or `exit code 1`. */
 const toolEnd = (r: ToolResult): string => (r.timedOut ? 'stopped at the time limit' : r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`);
 
@@ -319,7 +327,7 @@ export function lastLines(output: string, n = 8): string[] {
 
 async function run(tools: ToolRunner, cmd: string, args: string[], cwd: string, logFile: string, timeoutMs?: number): Promise<string> {
   const r = await tools(cmd, args, cwd, timeoutMs);
-  if (r.missing) throw new Error(`build: '${cmd}' is not installed (run scripts/setup.sh: Debian packages yosys, nextpnr-ice40, fpga-icestorm)`);
+  if (r.missing) throw new ToolMissingError(cmd);
   writeFileSync(logFile, r.output);
   if (r.exitCode !== 0 || r.timedOut) throw new ToolError(cmd, r, logFile);
   return r.output;

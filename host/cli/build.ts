@@ -81,7 +81,8 @@ export function buildCommand(): Command {
 
 /**
  * What `build` says of a report: its summary (stdout), notes, warnings and why there is no bitstream (stderr, a
- * line each), and its exit code (0; 2 the fit check refused it; 5 not placed and routed; 3 timing not met).
+ * line each), and its exit code (0; 2 the fit check refused it; 5 not placed and routed; 3 timing not met; a tool
+ * that fails or is missing stops the build before a report: exit 4, host/cli/main.ts).
  */
 export function buildSummary(board: Board, r: BuildReport, out: string, seconds: number): { stdout: string; stderr: string[]; exitCode: number } {
   const stderr: string[] = [];

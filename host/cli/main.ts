@@ -38,6 +38,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof Error && (e.name === 'ToolError' || e.name === 'ToolMissingError')) {
+    // a synthesis or place-and-route tool failed or is missing: how it ended, its log and last lines (exit 4)
+    process.stderr.write(`ibhebb: ${e.message}\n`);
+    process.exit(4);
+  }
   if (isUserError(e) || e instanceof UsageError) {
     process.stderr.write(`ibhebb: ${e.message}\n`);
     process.exit(2);

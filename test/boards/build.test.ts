@@ -3,7 +3,7 @@
  * end to end (Yosys → nextpnr-ice40 → icepack: a .bin, utilization and Fmax), the Arty flow's Yosys
  * utilization and Vivado project, and refusal before any tool runs when the config does not fit.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -494,6 +494,28 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     const bad = await run(['--board', 'icebreaker', '--engine', 'gpu', '--fit-only', '--out', tmp()]);
     expect(bad.exitCode).toBe(2);
     expect(bad.all).toMatch(/--engine must be ucore or chip, got 'gpu'/);
+  }, 120_000);
+});
+
+describe('build: a tool that fails', () => {
+  it('the CLI says in one line which tool failed, how, and where its log is (exit 4, no stack trace); a missing tool names the setup', async () => {
+    const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ibhebb.js');
+    const bin = tmp();
+    // a stand-in yosys that fails as a real one does on a bad netlist
+    writeFileSync(join(bin, 'yosys'), "#!/bin/sh\necho 'ERROR: Module nowhere referenced in module top is not part of the design.' >&2\nexit 1\n", { mode: 0o755 });
+    const out = tmp();
+    const args = ['build', '--board', 'icebreaker', '--engine', 'chip', '--core', 'frontend', '--out', out, '--json', join(out, 'r.json')];
+    const failed = await execa('node', [BIN, ...args], { reject: false, all: true, env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(failed.exitCode, failed.all).toBe(4);
+    expect(failed.all).toMatch(/ibhebb: build: yosys failed \(exit code 1; log: .*yosys\.stdout\): ERROR: Module nowhere referenced/);
+    expect(failed.all).not.toMatch(/^\s+at /m);
+    // no yosys at all: PATH holds only a folder with node in it
+    const bare = tmp();
+    symlinkSync(process.execPath, join(bare, 'node'));
+    const missing = await execa(process.execPath, [BIN, ...args], { reject: false, all: true, env: { PATH: bare } });
+    expect(missing.exitCode, missing.all).toBe(4);
+    expect(missing.all).toMatch(/ibhebb: build: 'yosys' is not installed \(run scripts\/setup\.sh/);
+    expect(missing.all).not.toMatch(/^\s+at /m);
   }, 120_000);
 });
 
