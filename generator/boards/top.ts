@@ -151,6 +151,18 @@ export interface ShellBoard {
   leds: { port: string; activeLow: boolean }[];
 }
 
+/** The Xilinx MMCM's settings for a core clock target: CLKFBOUT_MULT_F (a VCO near 1 GHz), CLKOUT0_DIVIDE_F, the clock made. */
+function xilinxMmcm(finMHz: number, foutMHz: number): { mult: number; div: number; MHz: number } {
+  const mult = Math.round(1000 / finMHz);
+  const div = Math.round((finMHz * mult) / foutMHz);
+  return { mult, div, MHz: (finMHz * mult) / div };
+}
+
+/** The core clock (MHz) the board shell's PLL (iCE40) or MMCM (Xilinx) makes of the target `coreMHz`. */
+export function shellClockMHz(board: Pick<ShellBoard, 'family' | 'clock'>, coreMHz: number): number {
+  return board.family === 'ice40' ? ice40Pll(board.clock.mhz, coreMHz).MHz : xilinxMmcm(board.clock.mhz, coreMHz).MHz;
+}
+
 /**
  * The board's top module `board_<name>` as Verilog text: pins, PLL (bypassed under `ifdef SIMULATION`),
  * reset synchroniser, and `inner`: board_core, or any module of its ports (the UP5K engine's ucore_board_core).
@@ -177,9 +189,8 @@ export function boardShell(board: ShellBoard, coreMHz: number, cfg: ChipConfig, 
     .BYPASS(1'b0)
   );`;
   } else {
-    const mult = Math.round(1000 / board.clock.mhz);
-    const div = Math.round((board.clock.mhz * mult) / coreMHz);
-    mhz = (board.clock.mhz * mult) / div;
+    const { mult, div, MHz } = xilinxMmcm(board.clock.mhz, coreMHz);
+    mhz = MHz;
     pll = `  wire clk_fb;
   wire clk_mmcm;
   MMCME2_BASE #(

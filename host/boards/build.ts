@@ -20,7 +20,7 @@ import type { ChipConfig } from '../../generator/config.js';
 import type { Module } from '../../generator/ir/index.js';
 import { configHash } from '../../generator/config.js';
 import { emitDesign } from '../../generator/emit/index.js';
-import { boardCore, boardShell } from '../../generator/boards/top.js';
+import { boardCore, boardShell, shellClockMHz } from '../../generator/boards/top.js';
 import { chipCore, coreTop } from '../../generator/boards/core.js';
 import { uartDivisor } from '../../generator/boards/uart.js';
 import { DEFAULT_TIMEOUT_CYCLES, FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
@@ -385,7 +385,7 @@ async function placeIce40(tools: ToolRunner, board: Board, args: string[], out: 
  * a bit. `build` and `serve` take their line from here.
  */
 export async function ucoreLine(board: Board, cfg: ChipConfig, vector: boolean, mhz: number, baud?: number): Promise<{ coreMHz: number; receiveCycles: number; baud: number; clocksPerBit: number }> {
-  const coreMHz = boardShell(board, mhz, cfg, 'ucore_board_core').coreMHz;
+  const coreMHz = shellClockMHz(board, mhz);
   const receiveCycles = await ucoreReceiveCycles(cfg, vector);
   const b = baud ?? baudForLoop(coreMHz * 1e6, receiveCycles, board.uart.maxBaud) ?? board.uart.defaultBaud;
   return { coreMHz, receiveCycles, baud: b, clocksPerBit: uartDivisor(coreMHz * 1e6, b) };
@@ -409,7 +409,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const line = served ? await ucoreLine(board, cfg, vector, coreMHz, o.baud) : null;
   const receiveCycles = line?.receiveCycles ?? null;
   const baud = line?.baud ?? o.baud ?? board.uart.defaultBaud;
-  const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
+  const D = line?.clocksPerBit ?? uartDivisor(shellProbe.coreMHz * 1e6, baud);
   const uartOpts = { clocksPerBit: D, fifoDepth: o.fifoDepth ?? board.uart.rxFifoBytes };
   let bc: Module;
   let fit: FitReport;
