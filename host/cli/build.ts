@@ -16,7 +16,7 @@ import { DEFAULT_CHIP } from '../../generator/config.js';
 import { join } from 'node:path';
 import { boardNames, defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
 import { buildBoard, type BuildReport, type Engine } from '../boards/build.js';
-import { UsageError } from './options.js';
+import { positiveOption, UsageError } from './options.js';
 import { UART_WINDOW_BYTES } from '../../generator/boards/uart.js';
 import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
 import { frontend } from '../../generator/units/frontend.js';
@@ -38,12 +38,6 @@ export function buildCommand(): Command {
     .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
     .option('--seed-minutes <n>', 'iCE40: minutes a nextpnr seed may take before it is stopped and counted as failed', '20')
     .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string; seedMinutes: string; vector: boolean }) => {
-      const num = (v: string | undefined, what: string) => {
-        if (v === undefined) return undefined;
-        const n = Number(v);
-        if (!(n > 0)) throw new UsageError(`--${what} must be a number > 0, got '${v}'`);
-        return n;
-      };
       const board = loadBoard(o.board);
       const engine = (o.engine ?? defaultEngine(board)) as Engine;
       if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
@@ -61,13 +55,13 @@ export function buildCommand(): Command {
         configFile: configFile ?? null,
         engine,
         out: o.out,
-        baud: num(o.baud, 'baud'),
-        coreMHz: num(o.mhz, 'mhz'),
+        baud: positiveOption(o.baud, 'baud'),
+        coreMHz: positiveOption(o.mhz, 'mhz'),
         noTools: o.fitOnly === true,
         ignoreFit: o.ignoreFit === true,
         core: o.core === 'frontend' ? frontend(cfg) : undefined,
         seeds,
-        seedMinutes: num(o.seedMinutes, 'seed-minutes'),
+        seedMinutes: positiveOption(o.seedMinutes, 'seed-minutes'),
         vector: o.vector,
         log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
       });

@@ -7,6 +7,14 @@ export class UsageError extends Error {
   }
 }
 
+/** An optional option's value as a number > 0 (undefined when it was not given): `--NAME must be a number > 0`. */
+export function positiveOption(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!(n > 0)) throw new UsageError(`--${name} must be a number > 0, got '${raw}'`);
+  return n;
+}
+
 export function parseNumber(option: string, { min, max, integer = false, exclusiveMin = false }: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}) {
   return (raw: string): number => {
     const v = Number(raw);

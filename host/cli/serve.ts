@@ -27,7 +27,7 @@ import { boardLink } from '../../generator/boards/top.js';
 import { defaultCoreMHz, defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
 import { ucoreLine } from '../boards/build.js';
 import { ucoreDesign, ucoreProgram } from '../boards/ucore.js';
-import { UsageError } from './options.js';
+import { positiveOption, UsageError } from './options.js';
 
 interface ServeOpts {
   pty: string;
@@ -95,8 +95,7 @@ export function serveCommand(): Command {
       if (ucoreBoard) {
         const baud = o.baud === undefined ? undefined : Number(o.baud);
         if (baud !== undefined && !(Number.isInteger(baud) && baud > 0 && baud <= ucoreBoard.uart.maxBaud)) throw new UsageError(`--baud ${o.baud} must be an integer from 1 to ${ucoreBoard.uart.maxBaud} (${ucoreBoard.title})`);
-        const mhz = o.mhz === undefined ? undefined : Number(o.mhz);
-        if (mhz !== undefined && !(mhz > 0)) throw new UsageError(`--mhz must be a number > 0, got '${o.mhz}'`);
+        const mhz = positiveOption(o.mhz, 'mhz');
         served = await ucoreServed(cfg, ucoreBoard, { ...(baud === undefined ? {} : { baud }), ...(mhz === undefined ? {} : { mhz }), vector: o.vector, ...(configFile ? { configFile } : {}) });
       } else if (o.uart !== undefined) {
         const D = Number(o.uart);
