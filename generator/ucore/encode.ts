@@ -13,8 +13,11 @@
  *   [15:11] rd    destination register (the stored register rs of st and the state rs of lfsrset)
  *   A field a format does not list is 0.
  *
- * OPERAND FIELDS O16 ([31:16]) and O9 ([31:23]): mode in the top two bits, a value v in the rest (14 / 7 bits)
- *   mode 0  register: rb = v[4:0] (rb lands at [20:16] in O16), v above bit 4 zero
+ * OPERAND FIELDS O16 ([31:16]) and O9 ([31:23]): mode in the top two bits ([31:30]), a value v in the rest (14 / 7
+ * bits). O9's v is [29:23]; O16's v has its low 7 bits there too ([29:23]) and v[13:7] in [22:16], so that a
+ * register, an immediate's low bits and a pool index's low bits sit at the same bits in both (the core's decode
+ * chooses nothing on the way from the word to the register file's and the pool's addresses)
+ *   mode 0  register: rb = v[4:0] ([27:23]), v above bit 4 zero
  *   mode 1  immediate: v sign-extended (O16: −8192 … 8191; O9: −64 … 63)
  *   mode 2  block RAM address: EBR_BASE + v (EBR_BASE = 65536, the first data word after the SPRAM:
  *           program/layout.ts; O16 reaches 65536 … 81919)
@@ -22,13 +25,15 @@
  *   The encoder takes the first mode that holds the value: register, immediate, block RAM, pool.
  *   li, ld and st take no register operand (mode 0 is invalid there).
  *
- * FORMATS: the fields besides the opcode; ra [10:6] and rd [15:11] where listed
+ * FORMATS: the fields besides the opcode; ra [10:6] and rd [15:11] where listed. A field in pieces lists them from
+ * its low bits up (pair [29:23] [19:16]: its bits 6 … 0 at 29 … 23, 10 … 7 at 19 … 16). Every register read as a
+ * second operand is at [27:23] (rb) except st's rs ([15:11]): opcode bit 5 chooses.
  *   N   halt, ret            —
  *   J   b, call              target [22:11]
  *   D   dbnz                 ra, target [22:11]
  *   C   beq bne blt bge      ra, target [22:11], b: O9
- *   R2  lone, draw, lfsrset, ra, rd (draw, lfsrget: lane = ra; lfsrset: lane = ra, rs = rd)
- *       lfsrget
+ *   R2  lone, draw, lfsrget  ra, rd (draw, lfsrget: lane = ra)
+ *   L   lfsrset              ra (the lane), rs [27:23] (the state's register)
  *   Rd  recv                 rd
  *   Ra  send                 ra
  *   I   li                   rd, imm: O16 (ra = 0: rd ← r0 + O16)
@@ -36,13 +41,14 @@
  *       mul max min slt
  *   X   ld, st               ra, rd (st: rs), off: O16 (n and signedness in the opcode)
  *   M   mulr                 ra, rd, k [22:16] (signed: −64 … 63), b: O9
- *   S   shl, shr             ra, rd, amount [21:16], imm [22], mode [24:23]. imm = 1: the shift is amount
- *                            (0 … 63); imm = 0: rb = amount[4:0], bit 21 zero. mode (shr): 0 floor,
+ *   S   shl, shr             ra, rd, amount [28:23], imm [22], mode [17:16]. imm = 1: the shift is amount
+ *                            (0 … 63); imm = 0: rb = amount[4:0], bit 28 zero. mode (shr): 0 floor,
  *                            1 truncate, 2 nearest, 3 nearest-even; shl: 0
- *   R   srnd                 ra, rd, lane: rb [20:16], k [26:21] (1 … 63)
+ *   R   srnd                 ra, rd, lane: rb [27:23], k [21:16] (1 … 63)
  *   T   sat                  ra, rd, q [20:16], w [26:21] (1 … 63), signed [27]
- *   U   satr                 ra, rd, q [20:16], pair [31:21]: lo = pool[pair], hi = pool[pair + 1]
- *   V   vdot, vdist, vupd    ra, rd, rb [20:16], rc [25:21], x [31:26]:
+ *   U   satr                 ra, rd, q [22:20] [31:30], pair [29:23] [19:16]: lo = pool[pair], hi = pool[pair + 1]
+ *                            (the pair's bits where O16's index has them)
+ *   V   vdot, vdist, vupd    ra, rd, rb [27:23], rc [20:16], x [22:21] [31:28]:
  *                              vdot  rd, A = ra, Bv = rb, n = rc; x: descriptor (sa, sb, fa, fb)
  *                              vdist rd, A = ra, Bv = rb, n = rc; x: f (0 unsigned, 1 signed)
  *                              vupd  W = ra, H = rb, n = rc, its register x = rd; x field: descriptor
@@ -74,11 +80,13 @@ import type { Program } from './asm.js';
 /** The first block RAM data address (operand mode 2). */
 export const EBR_BASE = SPRAM_WORDS;
 
-export type FormatName = 'N' | 'J' | 'D' | 'C' | 'R2' | 'Rd' | 'Ra' | 'I' | 'A' | 'X' | 'M' | 'S' | 'R' | 'T' | 'U' | 'V';
+export type FormatName = 'N' | 'J' | 'D' | 'C' | 'R2' | 'L' | 'Rd' | 'Ra' | 'I' | 'A' | 'X' | 'M' | 'S' | 'R' | 'T' | 'U' | 'V';
 
 export interface Field {
   name: string;
-  lsb: number;
+  /** where its bits are: [lsb, width] pieces of the word, the field's low bits first */
+  at: readonly (readonly [number, number])[];
+  /** its width (the pieces' widths added) */
   width: number;
   /** two's complement (the value range is −2^(width−1) … 2^(width−1) − 1) */
   signed?: boolean;
@@ -86,15 +94,16 @@ export interface Field {
   operand?: boolean;
 }
 
-const f = (name: string, lsb: number, width: number, signed = false, operand = false): Field => ({ name, lsb, width, signed, operand });
+/** A field in pieces ([lsb, width], its low bits first). */
+const fp = (name: string, at: [number, number][], signed = false, operand = false): Field => ({ name, at, width: at.reduce((w, [, n]) => w + n, 0), signed, operand });
+const f = (name: string, lsb: number, width: number, signed = false): Field => fp(name, [[lsb, width]], signed);
 const OP = f('op', 0, 6);
 const RA = f('ra', 6, 5);
 const RD = f('rd', 11, 5);
-const RB = f('rb', 16, 5);
+const RB = f('rb', 23, 5);
 const TARGET = f('target', 11, 12);
-const O16 = f('b', 16, 16, false, true);
-const O9 = f('b', 23, 9, false, true);
-const Q = f('q', 16, 5);
+const O16 = fp('b', [[23, 7], [16, 7], [30, 2]], false, true);
+const O9 = fp('b', [[23, 9]], false, true);
 
 /** The fields of each format (besides the opcode at [5:0]), as the header's table. */
 export const FORMATS: Record<FormatName, readonly Field[]> = {
@@ -103,17 +112,18 @@ export const FORMATS: Record<FormatName, readonly Field[]> = {
   D: [RA, TARGET],
   C: [RA, TARGET, O9],
   R2: [RA, RD],
+  L: [RA, f('rs', 23, 5)],
   Rd: [RD],
   Ra: [RA],
   I: [RD, O16],
   A: [RA, RD, O16],
   X: [RA, RD, O16],
   M: [RA, RD, f('k', 16, 7, true), O9],
-  S: [RA, RD, f('amount', 16, 6), f('imm', 22, 1), f('mode', 23, 2)],
-  R: [RA, RD, RB, f('k', 21, 6)],
-  T: [RA, RD, Q, f('w', 21, 6), f('signed', 27, 1)],
-  U: [RA, RD, Q, f('pair', 21, 11)],
-  V: [RA, RD, RB, f('rc', 21, 5), f('x', 26, 6)],
+  S: [RA, RD, f('amount', 23, 6), f('imm', 22, 1), f('mode', 16, 2)],
+  R: [RA, RD, RB, f('k', 16, 6)],
+  T: [RA, RD, f('q', 16, 5), f('w', 21, 6), f('signed', 27, 1)],
+  U: [RA, RD, fp('q', [[20, 3], [30, 2]]), fp('pair', [[23, 7], [16, 4]])],
+  V: [RA, RD, RB, f('rc', 16, 5), fp('x', [[21, 2], [28, 4]])],
 };
 
 export interface OpcodeSpec {
@@ -138,7 +148,7 @@ export const OPCODES: readonly OpcodeSpec[] = [
   { code: 0x01, op: 'li', format: 'I' },
   { code: 0x02, op: 'lone', format: 'R2' },
   { code: 0x03, op: 'draw', format: 'R2' },
-  { code: 0x04, op: 'lfsrset', format: 'R2' },
+  { code: 0x04, op: 'lfsrset', format: 'L' },
   { code: 0x05, op: 'ret', format: 'N' },
   { code: 0x06, op: 'b', format: 'J' },
   { code: 0x07, op: 'call', format: 'J' },
@@ -312,7 +322,7 @@ function fieldsOf(i: Instr, ctx: EncodeCtx, what: string): Fields {
     case 'lfsrget':
       return { ra: i.lane, rd: i.rd };
     case 'lfsrset':
-      return { ra: i.lane, rd: i.rs };
+      return { ra: i.lane, rs: i.rs };
     case 'li':
       return { rd: i.rd, b: encOperand(i.imm, 16, ctx, what) };
     case 'ld':
@@ -372,7 +382,7 @@ function instrOf(spec: OpcodeSpec, x: Fields, ctx: DecodeCtx, what: string): Ins
     case 'lfsrget':
       return { op: spec.op, rd, lane: ra };
     case 'lfsrset':
-      return { op: 'lfsrset', lane: ra, rs: rd };
+      return { op: 'lfsrset', lane: ra, rs: x.rs };
     case 'li':
       return { op: 'li', rd, imm: decValue(x.b, 16, ctx, what) };
     case 'ld': {
@@ -433,21 +443,28 @@ function assemble(spec: OpcodeSpec, x: Fields, what: string): number {
     const lo = fd.signed ? -(2 ** (fd.width - 1)) : 0;
     const hi = fd.signed ? 2 ** (fd.width - 1) - 1 : 2 ** fd.width - 1;
     if (!Number.isInteger(v) || v < lo || v > hi) throw new EncodeError(`${what}: ${fd.name} = ${v} does not fit ${fd.width} bits (${lo} … ${hi})`);
-    w += (v < 0 ? v + 2 ** fd.width : v) * 2 ** fd.lsb;
+    let u = v < 0 ? v + 2 ** fd.width : v;
+    for (const [lsb, n] of fd.at) {
+      w += (u % 2 ** n) * 2 ** lsb;
+      u = Math.floor(u / 2 ** n);
+    }
   }
   return w;
 }
 
+/** The field's bits in word w, as an unsigned number. */
+const gather = (w: number, fd: Field): number => fd.at.reduceRight((v, [lsb, n]) => v * 2 ** n + unpack(w, lsb, n), 0);
+
 /** The bits a format uses (opcode and fields); the others must be 0. */
 const USED = Object.fromEntries(
-  Object.entries(FORMATS).map(([k, fs]) => [k, [OP, ...fs].reduce((m, fd) => m + (2 ** fd.width - 1) * 2 ** fd.lsb, 0)]),
+  Object.entries(FORMATS).map(([k, fs]) => [k, [OP, ...fs].flatMap((fd) => fd.at).reduce((m, [lsb, n]) => m + (2 ** n - 1) * 2 ** lsb, 0)]),
 ) as Record<FormatName, number>;
 
 function fieldsIn(w: number, format: FormatName, what: string): Fields {
   if ((w & ~USED[format]) !== 0) throw new EncodeError(`${what}: bits 0x${((w & ~USED[format]) >>> 0).toString(16)} set outside the fields of format ${format}`);
   const x: Fields = {};
   for (const fd of FORMATS[format]) {
-    const v = unpack(w, fd.lsb, fd.width);
+    const v = gather(w, fd);
     x[fd.name] = fd.signed && v >= 2 ** (fd.width - 1) ? v - 2 ** fd.width : v;
   }
   return x;

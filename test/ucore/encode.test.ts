@@ -178,7 +178,37 @@ describe('ucore instruction encoding', () => {
     // a vdot descriptor with bits beyond its fields, a vdist format above 1
     const v = encode([{ op: 'vdot', rd: 1, a: 2, sa: 3, bv: 4, sb: 5, n: 6, fa: 'signed', fb: 'unsigned' }, { op: 'vdist', rd: 1, a: 2, bv: 3, n: 4, f: 'signed' }]);
     expect(() => decode({ ...v, descriptors: Uint32Array.from(v.descriptors, (d) => d | (1 << 12)) })).toThrow(/word 0 \(vdot\): descriptor 0 has bits set/);
-    expect(() => decode({ ...v, words: Uint32Array.from(v.words, (w, j) => (j === 1 ? w + (2 << 26) : w)) })).toThrow(/word 1 \(vdist\): vdist format 3/);
+    expect(() => decode({ ...v, words: Uint32Array.from(v.words, (w, j) => (j === 1 ? w + (1 << 22) : w)) })).toThrow(/word 1 \(vdist\): vdist format 3/);
+  });
+
+  it('a second register at [27:23] (st\'s rs at [15:11], opcode bit 5 set), a pool index\'s bits 6 … 0 at [29:23] and 10 … 7 at [19:16] (O9: the low bits only)', () => {
+    // (vdot and vupd: 40 of them, fewer than the 64 descriptors)
+    const code = Array.from({ length: 3000 }, (_, k) => random(k < 40 ? rnd.pick(['vdot', 'vdist', 'vupd'] as const) : rnd.pick(OPS.filter((o) => o !== 'vdot' && o !== 'vupd'))));
+    const im = roundTrip(code);
+    expect(im.pool.length).toBeGreaterThan(128);
+    let regs = 0;
+    let pooled = 0;
+    code.forEach((i, k) => {
+      const w = im.words[k];
+      const at = (lsb: number, n: number): number => (w >>> lsb) % 2 ** n;
+      // the register the core reads as its second operand, if any
+      const rb = i.op === 'st' ? i.rs : i.op === 'lfsrset' ? i.rs : i.op === 'srnd' ? i.lane : i.op === 'vdot' || i.op === 'vdist' ? i.bv : i.op === 'vupd' ? i.h : 'b' in i && 'reg' in i.b ? i.b.reg : undefined;
+      if (rb !== undefined) {
+        regs++;
+        expect(at(5, 1), i.op).toBe(i.op === 'st' ? 1 : 0);
+        expect(at(i.op === 'st' ? 11 : 23, 5), i.op).toBe(rb);
+      }
+      const o9 = i.op === 'mulr' || ['beq', 'bne', 'blt', 'bge'].includes(i.op);
+      const pool = i.op === 'satr' || (['li', 'ld', 'st', 'mulr', ...ALU, 'beq', 'bne', 'blt', 'bge'].includes(i.op) && at(30, 2) === 3);
+      if (pool) {
+        pooled++;
+        const index = at(23, 7) + (o9 ? 0 : at(16, 4) * 128);
+        const want = i.op === 'satr' ? i.lo : i.op === 'li' ? i.imm : i.op === 'ld' || i.op === 'st' ? BigInt(i.off) : 'b' in i && 'imm' in i.b ? i.b.imm : undefined;
+        expect(BigInt.asIntN(64, im.pool[index]), `${i.op} at ${k}`).toBe(BigInt.asIntN(64, want as bigint));
+      }
+    });
+    expect(regs).toBeGreaterThan(500);
+    expect(pooled).toBeGreaterThan(300);
   });
 
   it('the step program (four configs): decode(encode) is the code', () => {

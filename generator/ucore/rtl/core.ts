@@ -51,8 +51,8 @@
  *   FETCH   the ROM reads the word at pc (skipped when the last state of the instruction before read it: EXHI of
  *           li/add/sub/and/or/xor, WHI, STORE's last cycle; their register writes land after the next DECODE's reads)
  *   DECODE  the word is decoded into registers; the register file reads the low halves of ra and of the second
- *           register (rb, the stored register of st, or the O9 register of a branch); a pool operand's low word
- *           is read from the ROM
+ *           register (rb at [27:23], st's rs at [15:11]: opcode bit 5 chooses); a pool operand's low word is read
+ *           from the ROM (its index's low bits at [29:23] in every format: no choice between the word and the ROM)
  *   OPLO    the low operands are formed (register, short immediate, block RAM address, pool word); the high halves
  *           and a pool operand's high word are read. b, call, ret and halt end here.
  *   EXLO    the low halves computed (add/sub keep their carry); the high operands formed; pc counts up
@@ -486,11 +486,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd).or(f.lfsrget);
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
-  const shiftOp = dec('shift_op', mux(isOp('srnd'), constant(5, uint(3)), mux(isOp('shl'), constant(0, uint(3)), ir.slice(24, 23).zext(3).addWrap(1))));
-  const srndK = dec('srnd_k', ir.slice(26, 21));
+  const shiftOp = dec('shift_op', mux(isOp('srnd'), constant(5, uint(3)), mux(isOp('shl'), constant(0, uint(3)), ir.slice(17, 16).zext(3).addWrap(1))));
+  const srndK = dec('srnd_k', ir.slice(21, 16));
   const satW = dec('sat_w', ir.slice(26, 21));
   const satSigned = dec('sat_signed', ir.bit(27));
-  const satQ = dec('sat_counter', ir.slice(20, 16));
+  const satQ = dec('sat_counter', mux(satrW, cat(ir.slice(31, 30), ir.slice(22, 20)), ir.slice(20, 16)));
   // every opcode of CORE_OPS (the others fault)
   const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op) && (withVector || !VECTOR_OPS.has(o.op))).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
   // the vector instructions (vector.ts): vdot 0x0d, vdist 0x0e, vupd 0x0f; the unit's op 0, 1, 2
@@ -499,8 +499,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
     on: dec('is_vector', withVector ? vecW : constant(0, uint(1))),
     op: dec('vector_op', opc.slice(1, 0).subWrap(1)),
     upd: dec('is_vupd', isOp('vupd')),
-    rc: dec('rc', ir.slice(25, 21)),
-    f: dec('vdist_signed', ir.bit(26)),
+    rc: dec('rc', ir.slice(20, 16)),
+    f: dec('vdist_signed', ir.bit(21)), // x's bit 0
   };
   // sub, max, min, slt and the branches: a − b; dbnz a + (2^64 − 1); the rest a + b (the units' b uninverted)
   const usesDiff = dec('uses_difference', isOp('sub').or(isOp('max')).or(isOp('min')).or(isOp('slt')).or(branchW));
@@ -514,29 +514,30 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the second operand's mode: O9 / O16's mode bits; a shift's amount (immediate or register); satr's pool pair
   const shiftMode = mux(ir.bit(22), constant(1, uint(2)), constant(0, uint(2)));
   const mode = dec('operand_mode', mux(shiftW, shiftMode, mux(satrW, constant(3, uint(2)), ir.slice(31, 30))));
-  // the operand field: O9 or O16 (satr: its pair), unsigned (pool index, block RAM offset) or signed (immediate)
-  const vIdx = mux(o9W, ir.slice(29, 23).zext(14), mux(satrW, ir.slice(31, 21).zext(14), ir.slice(29, 16)));
-  const immLo = dec('imm_low', mux(shiftW, ir.slice(21, 16).zext(32), mux(o9W, ir.slice(29, 23).asSigned().sext(32), ir.slice(29, 16).asSigned().sext(32)).asUnsigned()));
+  // the operand field's value: O9's [29:23]; O16's the same low 7 bits and [22:16] above (encode.ts: OPERAND FIELDS)
+  const vLow = ir.slice(29, 23);
+  const vIdx = cat(mux(o9W, constant(0, uint(7)), ir.slice(22, 16)), vLow);
+  // a short immediate: a shift's amount ([28:23]), O9's or O16's value sign-extended
+  const immLo = dec('imm_low', mux(shiftW, ir.slice(28, 23).zext(32), mux(o9W, vLow.asSigned().sext(32), vIdx.asSigned().sext(32)).asUnsigned()));
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
   // (a ROM loaded later: the entries up to the descriptors, or to the ROM's end)
   const entries = cfg.poolBase === undefined ? image.pool.length : Math.ceil((Math.min(descBase, romWords) - poolBase) / 2);
   const idxBits = poolIndexBits(entries);
   if (poolBase % poolAlign(entries) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(entries)} (the ROM holds ${entries} pool entries)`);
-  // the pool index's field for the pool reads from three opcode bits, not the full decode (the ROM's word → the
-  // ROM's address in DECODE): among 0x08 … 0x0f and 0x18 … 0x1f (bit 5 0, bit 3 1), bit 2 set: O9 (mulr, the
-  // branches; vdot, vdist, vupd read their descriptor instead); bits 2 and 4 clear: satr's pair (dbnz, srnd and sat
-  // read no pool); every other opcode O16. Only instructions with a pool operand use the word read.
+  // the pool index (the ROM's word → the ROM's address in DECODE: no decode on the way): its low 7 bits are [29:23]
+  // in O9, O16 and satr's pair alike; above them O16's and the pair's bits ([19:16]), which an O9 index (mulr, the
+  // branches: bits 5 and 3 … 2 of the opcode 0, 1, 1) has not — a choice only for a pool of more than 128 entries.
+  // Only instructions with a pool operand use the word read.
   const o9Pool = opc.bit(5).not().and(opc.bit(3)).and(opc.bit(2));
-  const pairPool = opc.bit(5).not().and(opc.bit(3)).and(opc.bit(2).not()).and(opc.bit(4).not());
-  const poolIdx = mux(o9Pool, ir.slice(29, 23).zext(14), mux(pairPool, ir.slice(31, 21).zext(14), ir.slice(29, 16)));
+  const poolIdx = idxBits <= 7 ? vLow : cat(mux(o9Pool, constant(0, uint(4)), ir.slice(19, 16)), vLow);
   const poolWord = constant(poolBase, uint(12)).or(poolIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
   // descriptor x at descBase | x (descBase aligned past the largest index the ROM holds)
   const descBits = Math.min(6, poolIndexBits(romWords - descBase));
   if (romWords > descBase && descBase % 2 ** descBits !== 0) throw new HdlError(`ucore core: the descriptors' base ${descBase} is not a multiple of ${2 ** descBits} (the ROM holds ${romWords - descBase} descriptors)`);
   const descWord = (x: Expr): Expr => constant(descBase % 4096, uint(12)).or(x.trunc(descBits).zext(12));
   // (a vector instruction has no pool operand: OPLO reads its descriptor instead, descBase | x)
-  const poolHiAddr = dec('pool_high', mux(vecW, descWord(ir.slice(31, 26)), poolWord.or(1)));
+  const poolHiAddr = dec('pool_high', mux(vecW, descWord(cat(ir.slice(31, 28), ir.slice(22, 21))), poolWord.or(1)));
   // satr's upper bound: the next pool entry (an adder, but from registers: read in EXLO and EXHI)
   // (registered in OPLO from pool_high, poolWord | 1, not in DECODE from the ROM's word: no adder after the ROM)
   const pool2Lo = m.pipe('pool2_low_q', poolHiAddr.addWrap(1), { reset: null, enable: at('OPLO') });
@@ -560,7 +561,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
   const raW = ir.slice(10, 6);
-  const rbW = mux(stW.or(lfsrsetW), ir.slice(15, 11), mux(o9W, ir.slice(27, 23), ir.slice(20, 16)));
+  // the second register: st's rs at [15:11], every other at [27:23] (encode.ts: opcode bit 5 chooses; the other
+  // opcodes with bit 5 set read none)
+  const rbW = mux(opc.bit(5), ir.slice(15, 11), ir.slice(27, 23));
   const rbQf = dec('rb', rbW);
   const raZero = dec('ra_zero', raW.eq(0));
   const rbZero = dec('rb_zero', rbW.eq(0));
