@@ -536,12 +536,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const descBits = Math.min(6, poolIndexBits(romWords - descBase));
   if (romWords > descBase && descBase % 2 ** descBits !== 0) throw new HdlError(`ucore core: the descriptors' base ${descBase} is not a multiple of ${2 ** descBits} (the ROM holds ${romWords - descBase} descriptors)`);
   const descWord = (x: Expr): Expr => constant(descBase % 4096, uint(12)).or(x.trunc(descBits).zext(12));
-  // (a vector instruction has no pool operand: OPLO reads its descriptor instead, descBase | x)
-  const poolHiAddr = dec('pool_high', mux(vecW, descWord(cat(ir.slice(31, 28), ir.slice(22, 21))), poolWord.or(1)));
-  // satr's upper bound: the next pool entry (an adder, but from registers: read in EXLO and EXHI)
-  // (registered in OPLO from pool_high, poolWord | 1, not in DECODE from the ROM's word: no adder after the ROM)
-  const pool2Lo = m.pipe('pool2_low_q', poolHiAddr.addWrap(1), { reset: null, enable: at('OPLO') });
-  const pool2Hi = m.pipe('pool2_high_q', poolHiAddr.addWrap(2), { reset: null, enable: at('OPLO') });
+  // the ROM's address after DECODE's pool read, one register stepping through the words read: OPLO reads the pool
+  // operand's high word (poolWord | 1), EXLO and EXHI satr's upper bound, the next entry's two words (an adder, but
+  // from the register). A vector instruction has no pool operand: OPLO reads its descriptor instead, descBase | x.
+  const poolAddr = m.reg('pool_addr_q', uint(12), { reset: null });
+  m.seq('pool_addr', ($) => {
+    $.if(at('DECODE'), () => $.set(poolAddr, mux(vecW, descWord(cat(ir.slice(31, 28), ir.slice(22, 21))), poolWord.or(1)))).elseIf(at('OPLO').or(at('EXLO')), () => $.set(poolAddr, poolAddr.addWrap(1)));
+  });
   // a branch (a conditional one or dbnz) is taken at the next FETCH: its decision registered in EXHI (branch_taken_q)
   // from the comparison and the condition chosen a cycle before (branch_cond_q, one-hot eq, ne, lt, ge; 0 except in
   // EXHI of a branch or dbnz), so that the ROM's address in FETCH starts at one flip-flop
@@ -555,7 +556,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (a flag: EXHI of satr reads the pool)
   const fetchNow = flag('fetch_now', (s) => (s === 'EXHI' ? f.satr.not() : ['FETCH', 'WHI', 'STORE'].includes(s) ? 1 : 0));
   // DECODE's pool word (from the ROM's word, the latest) at the last multiplexer; the other states' from registers
-  m.assign(romAddr, mux(at('DECODE'), poolWord, mux(fetchNow, fetchAt, mux(at('OPLO'), poolHiAddr, mux(at('EXLO'), pool2Lo, pool2Hi)))));
+  m.assign(romAddr, mux(at('DECODE'), poolWord, mux(fetchNow, fetchAt, poolAddr)));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
