@@ -39,8 +39,8 @@
  *          (no adder between the instruction word and the ROM's address); then the descriptor table of vdot and
  *          vupd, one word each at descBase | index (descBaseOf: past the pool's index range, aligned to its own)
  *   rf     the register file, twice (rfa, rfb: one read port each, every write to both): 64 × 32 bits in block
- *          RAM, register r's low half at 2r and its high half at 2r + 1. r0 is never written and reads 0
- *          whatever the RAM holds.
+ *          RAM, register r's low half at 2r and its high half at 2r + 1. r0 is 0 in the RAM: its words start 0
+ *          and are never written (a program loaded from outside keeps them 0).
  *   dmem   the block RAM data words (addresses EBR_BASE …; initial contents `data`)
  *   spram  the SPRAM words (addresses 0 … spramWords − 1; style huge: SB_SPRAM256KA, one port)
  *   rstack0_q …      the return stack (registers, RETURN_STACK of them)
@@ -559,15 +559,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.assign(romAddr, mux(at('DECODE'), poolWord, mux(fetchNow, fetchAt, poolAddr)));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
-  const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
-  const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block' });
+  // r0 is 0 in the RAM itself: every word starts 0 and r0's two are never written (the write excludes rd = 0, dbnz's
+  // ra = 0, and the cycles of rst), so the words read need no multiplexer for r0
+  const rfInit = new Array<bigint>(2 * NUM_REGS).fill(0n);
+  const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block', init: rfInit });
+  const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block', init: rfInit });
   const raW = ir.slice(10, 6);
   // the second register: st's rs at [15:11], every other at [27:23] (encode.ts: opcode bit 5 chooses; the other
   // opcodes with bit 5 set read none)
   const rbW = mux(opc.bit(5), ir.slice(15, 11), ir.slice(27, 23));
   const rbQf = dec('rb', rbW);
-  const raZero = dec('ra_zero', raW.eq(0));
-  const rbZero = dec('rb_zero', rbW.eq(0));
+  const raZero = dec('ra_zero', raW.eq(0)); // (dbnz writes ra unless it is r0)
   // a vector instruction's gathers (VDESC, VREG, VACC) read at addresses registered a cycle before (v_rf*_addr_q)
   const vRaQ = m.reg('v_rfa_addr_q', uint(5), { reset: null });
   const vRbQ = m.reg('v_rfb_addr_q', uint(5), { reset: null });
@@ -578,8 +580,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const rfEn = at('DECODE').or(at('OPLO')).or(vGather);
   const raRam = rfa.readSync('ra_ram_q', cat(readRa, half), { en: rfEn });
   const rbRam = rfb.readSync('rb_ram_q', cat(readRb, half.or(atV('VACC'))), { en: rfEn });
-  const aIn = mux(raZero, zero32, raRam);
-  const rbIn = mux(rbZero, zero32, rbRam);
+  const aIn = raRam;
+  const rbIn = rbRam;
   // the second operand's half by its mode: register, short immediate, block RAM address, pool word
   const bInLo = select(mode, [rbIn, immLo, ebrLo, romQ]);
   const bInHi = select(mode, [rbIn, mux(immLo.bit(31), ones32, zero32), zero32, romQ]);
@@ -628,8 +630,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const wReg = m.reg('rf_wreg_q', uint(5), { reset: null });
   const wHalf = m.reg('rf_whalf_q', uint(1), { reset: null });
   const wData = m.reg('rf_wdata_q', uint(32), { reset: null });
-  rfa.write(cat(wReg, wHalf), wData, wEn);
-  rfb.write(cat(wReg, wHalf), wData, wEn);
+  // (not while rst: in its first cycle rf_we_q holds what it powered up with, and r0's words must stay 0)
+  const rfWe = wEn.and(rst.not());
+  rfa.write(cat(wReg, wHalf), wData, rfWe);
+  rfb.write(cat(wReg, wHalf), wData, rfWe);
   // the states that write: EXLO and EXHI (add … xor, li: rd; dbnz: ra), SELHI and SELLO (rd), WLO and WHI (rd); the
   // high half in EXHI, SELHI and WHI. The write's registers are set every cycle from group flags and the decode's
   // registers (no enable from a compare of the state); only the cycle's wEn counts.
@@ -649,9 +653,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const vSbQ = m.reg('v_sb_q', uint(17), { reset: null });
   const descQ = m.reg('v_desc_q', uint(32), { reset: null });
   const vBadQ = m.reg('v_bad_q', uint(1), { reset: null }); // an address or count beyond the unit's 17 / 16 bits
-  // r0 reads 0: whether the word read came from register 0's address
-  const gotA = mux(m.pipe('v_rfa_zero_q', vRaQ.eq(0), { reset: null }), zero32, raRam);
-  const gotB = mux(m.pipe('v_rfb_zero_q', vRbQ.eq(0), { reset: null }), zero32, rbRam);
+  // (r0's words are 0 in the RAM)
+  const gotA = raRam;
+  const gotB = rbRam;
   const rdVal = cat(gotB, gotA).asSigned();
   const vuInputs = {
       start: atV('VGO').and(vBadQ.not()),
