@@ -21,10 +21,12 @@
  * Stage 1 registers the bounds inverted (~hi, ~lo: sat's decoded from w, satr's taken), so that each comparison
  * is the carry out of one sum of a and a register, a carry chain with no logic before it (the signed order as
  * the unsigned one with bit 63 flipped): a > hi exactly when a + ~hi carries out, a < lo when a + ~lo + 1 does
- * not. Stage 2 sums the low 32 bits and registers their carries, stage 3 the high 32 bits with them (a 64-bit
- * chain is longer than a 48 MHz cycle on the UP5K) and registers the verdicts, stage 4 clamps. lone finds the
- * leading one of each 16-bit chunk (in groups of four bits, then of four groups) in stage 1 and the top chunk
- * holding a one in stage 2.
+ * not. Bit i of hi is n > i, i.e. w > i + sgn, which is {w, ¬sgn} > 2i + 2 (no subtraction w − 1 before the
+ * decode: three LUT levels from w to the register). Stage 2 sums
+ * the low 32 bits and registers their carries, stage 3 the high 32 bits with them (a 64-bit chain is longer
+ * than a 48 MHz cycle on the UP5K) and registers the verdicts, stage 4 clamps. lone finds the leading one of
+ * each group of four bits in stage 1, of each 16-bit chunk (of its four groups) in stage 2, the top chunk
+ * holding a one in stage 3 (at most four LUT levels a stage).
  *
  * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5), lone sint(6)) serves the comparison of datapath
  * widths.
@@ -52,15 +54,21 @@ export function satUnit(xlen = 64): Module {
   const yEn = m.input('y_en', uint(1));
   const loneEn = m.input('lone_en', uint(1));
 
-  // stage 1: sat's bounds from w; the leading one of each 16-bit chunk
-  // hi = 2^(w − sgn) − 1: w − sgn ones, the thermometer code of w − sgn (one LUT a bit)
-  const ones = m.wire('ones', thermometer(w.subWrap(signed.zext(aw)), xlen));
+  // stage 1: sat's bounds from w; the leading one of each group of four bits
+  // hi = 2^(w − sgn) − 1: bit i is w > i + sgn, i.e. u = 2w + 1 − sgn ≥ 2i + 3 (u odd unless signed), where u is
+  // {w, ¬sgn} (no arithmetic): a thermometer code of u (two LUT levels a bit)
+  const ones = m.wire('ones', thermometer(cat(w, signed.not()), xlen, (i) => 2 * i + 2));
   const hiW = ones.asSigned();
   const loW = mux(signed, ones.not(), constant(0, uint(xlen))).asSigned();
   const nhi = m.pipe('not_hi_q', mux(range, hi, hiW).asUnsigned().not(), { reset: null });
   const nlo = m.pipe('not_lo_q', mux(range, lo, loW).asUnsigned().not(), { reset: null });
   const au = a.asUnsigned();
-  const ones16 = Array.from({ length: chunks }, (_, c) => leadingOne(au.slice(16 * c + 15, 16 * c)));
+  const groups = Array.from({ length: xlen / 4 }, (_, c) => leadingOne4(au.slice(4 * c + 3, 4 * c)));
+  const gAny = m.pipe('g_any_q', cat(...groups.map((g) => g.any).reverse()), { reset: null });
+  const gIdx = m.pipe('g_idx_q', cat(...groups.map((g) => g.index).reverse()), { reset: null });
+
+  // stage 2: the leading one of each 16-bit chunk (of its four groups)
+  const ones16 = Array.from({ length: chunks }, (_, c) => pickTop(gAny.slice(4 * c + 3, 4 * c), gIdx.slice(8 * c + 7, 8 * c), 4));
   const nz1 = m.pipe('nz_q', cat(...ones16.map((c) => c.any).reverse()), { reset: null });
   const idx1 = m.pipe('idx_q', cat(...ones16.map((c) => c.index).reverse()), { reset: null });
 
@@ -75,15 +83,16 @@ export function satUnit(xlen = 64): Module {
   const cLo = m.pipe('carry_lo_q', carryOut(low(au), low(nlo), one), { reset: null });
   const over = m.pipe('over_q', carryOut(high(au), high(nhi), cHi), { reset: null });
   const under = m.pipe('under_q', carryOut(high(au), high(nlo), cLo).not(), { reset: null });
+  // stage 3: the top chunk holding a one
   const top = pickTop(nz1, idx1, chunks);
   const none = a.msb().or(top.any.not());
-  const lone2 = m.pipe('lone2_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
+  const lone3 = m.pipe('lone3_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
-  // stage 4: the clamp (the flags and lone already final: the inputs are held)
+  // stage 4: the clamp (the flags already final: the inputs are held), lone
   m.output('y', m.pipe('y_q', mux(yEn, mux(over, nhi.not(), mux(under, nlo.not(), au)), constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   m.output('sat_hi', over);
   m.output('sat_lo', under.and(over.not()));
-  m.output('lone', m.pipe('lone_q', mux(loneEn, lone2, constant(0, sint(aw + 1))), { reset: 0 }));
+  m.output('lone', m.pipe('lone_q', mux(loneEn, lone3, constant(0, sint(aw + 1))), { reset: 0 }));
   return m.build();
 }
 
@@ -103,33 +112,31 @@ function pickTop(any: Expr, index: Expr, g: number): { any: Expr; index: Expr } 
   return { any: any.orReduce(), index: cat(top, inner) };
 }
 
-/** The leading one of x (width 4·4^j): any one at all, and its index (log2 width bits), in groups of four. */
-function leadingOne(x: Expr): { any: Expr; index: Expr } {
-  if (x.width === 4) {
-    const b = (i: number): Expr => x.bit(i);
-    // 4 inputs: each output bit is one LUT
-    const hi = b(3).or(b(2));
-    const lo = b(3).or(b(2).not().and(b(1)));
-    return { any: x.orReduce(), index: cat(hi, lo) };
-  }
-  const q = x.width / 4;
-  const parts = [0, 1, 2, 3].map((c) => leadingOne(x.slice(q * c + q - 1, q * c)));
-  return pickTop(cat(...parts.map((p) => p.any).reverse()), cat(...parts.map((p) => p.index).reverse()), 4);
+/** The leading one of four bits: any one at all, and its index (2 bits; each output bit one LUT). */
+function leadingOne4(x: Expr): { any: Expr; index: Expr } {
+  const b = (i: number): Expr => x.bit(i);
+  const hi = b(3).or(b(2));
+  const lo = b(3).or(b(2).not().and(b(1)));
+  return { any: x.orReduce(), index: cat(hi, lo) };
 }
 
 /**
- * The thermometer code of n: bit i is n > i (i = 0 … width − 1), from n's high and low bit groups decoded apart
- * (each bit a function of three decoded signals: one LUT).
+ * A thermometer code of n: bit i is n > at(i) (i = 0 … width − 1, at increasing), from n's high and low bit groups
+ * decoded apart (each bit a function of three decoded signals: one LUT).
  */
-function thermometer(n: Expr, width: number): Expr {
+function thermometer(n: Expr, width: number, at: (i: number) => number): Expr {
   const lb = Math.ceil(n.width / 2);
   const hiN = n.slice(n.width - 1, lb);
   const loN = n.slice(lb - 1, 0);
   const g = 2 ** lb;
   const bits: Expr[] = [];
   for (let i = width - 1; i >= 0; i--) {
-    const j = Math.floor(i / g);
-    const k = i % g;
+    const j = Math.floor(at(i) / g);
+    const k = at(i) % g;
+    if (j >= 2 ** hiN.width) {
+      bits.push(constant(0, uint(1))); // above every value of n
+      continue;
+    }
     bits.push(above(hiN, j).or(hiN.eq(j).and(above(loN, k))));
   }
   return cat(...bits);
