@@ -29,8 +29,9 @@
  * 64 + g bits stepped over cycles: loaded at start, then shifted by 16 while amt's bits 5–4 count down, by 4
  * while bits 3–2 do, by 1 while bits 1–0 do (at most 9 steps; one 4-input choice a bit, about a quarter of a
  * six-level barrel shifter's logic), each step ORing the bits it drops into the sticky bit. Then a stage finds
- * the increment and where it carries to (srnd's g-bit carry and the mode logic) and a last one increments in
- * 16-bit chunks (common.ts) or reverses shl's bits back.
+ * the increment and where it carries to (srnd's g-bit carry and the mode logic, the mode decoded into one-hot
+ * registers while the shifter steps) and a last one increments in 16-bit chunks (common.ts) or reverses shl's
+ * bits back.
  *
  * A 32-bit variant (xlen = 32: a, y sint(32), amt uint(5): 16, 4 and 1 steps of bit 4, bits 3–2, bits 1–0)
  * serves the comparison of datapath widths.
@@ -114,9 +115,11 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const below = g > 1 ? f.slice(g - 2, 0).orReduce().or(sticky) : sticky;
   const dropped = half.or(below);
   const carry = f.add(rho).bit(g);
-  const zero = constant(0, uint(1));
+  // the rounding mode one-hot in registers (op is held from start): each term of inc one LUT after `below`
   const is = (o: ShiftOp): Expr => op.eq(constant(SHIFT_OPS[o], uint(3)));
-  const inc = mux(is('truncate'), a.msb().and(dropped), mux(is('nearest'), half, mux(is('nearest-even'), half.and(below.or(q.bit(0))), mux(is('srnd'), carry, zero))));
+  const mode = m.pipe('mode_q', cat(is('srnd'), is('nearest-even'), is('nearest'), is('truncate')), { reset: null });
+  const terms = [a.msb().and(dropped), half, half.and(below.or(q.bit(0))), carry];
+  const inc = terms.map((t, k) => mode.bit(k).and(t)).reduce((x, y) => x.or(y));
   const incQ = m.pipe('inc_q', inc, { reset: null });
   const ones = m.pipe('ones_q', lowOnes(q), { reset: null });
 
