@@ -28,16 +28,18 @@
  * k ≤ −64 (K + 4 ≤ 0) the answer is 0.
  *
  * Pipeline: start (flags of the factors' chunks; k's shift and columns) → prepare (the chunk counts, the
- * columns) → issue (one partial product or one empty column a cycle) → the chunks of |a| and |b| read, each
- * formed from the held factor's chunk as it is read (inverted and incremented when the factor is negative: a
- * 16-bit chain, no 64-bit magnitude kept) → b's funnel shift into the multiplier's input registers → its output
- * register → the column sum → the result chunk. No carry chain is longer than 20 bits.
+ * columns) → issue (one partial product or one empty column a cycle) → the chunks of a and b read (inverted when
+ * the factor is negative, with the +1 of the negation that carries into them) → the chunks of |a| and |b| (the
+ * increment: a 16-bit chain from registers, no 64-bit magnitude kept) → b's funnel shift into the multiplier's
+ * input registers → its output register → the column sum → the result chunk. No carry chain is longer than 20
+ * bits, and every path fits 55 MHz in bench/ice40-depth.ts's estimate (at most five LUT levels from a register,
+ * or two and a chain).
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { lowOnes } from './common.js';
 
-/** Cycles beside the issue slots: start, prepare, and the five stages from the last issue to done. */
-const PIPE = 6;
+/** Cycles beside the issue slots: start, prepare, and the six stages from the last issue to done. */
+const PIPE = 7;
 
 /** The 16-bit chunks of x that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value. */
 function chunksOf(x: bigint): number {
@@ -83,23 +85,31 @@ export function mulUnit(): Module {
   const en = m.input('en', uint(1));
 
   const u4 = (v: number): Expr => constant(v, uint(4));
-  // at start, what needs no carry chain: the factors, whether their chunks are sign extension, whether the bits
-  // below each chunk are zero (where the negation's +1 carries to)
-  const fitsOf = (x: Expr): Expr =>
-    cat(
-      ...[3, 2, 1].map((c) => {
-        const top = x.slice(63, 16 * c - 1);
-        return top.andReduce().or(top.orReduce().not());
-      }),
-      x.eq(0),
-    );
+  // at start, what needs no carry chain: whether the factors' chunks c … 3 are all ones, all zeros (registered
+  // every cycle: the factors are held, so in the cycle after start they are the start's), whether the bits below
+  // each chunk are zero (where the negation's +1 carries to)
+  const chunkFlags = (x: Expr, name: string): { ones: Expr; zeros: Expr } => {
+    const from = (c: number): Expr => x.asUnsigned().slice(63, 16 * c);
+    return {
+      ones: m.pipe(`${name}_ones_q`, cat(...[3, 2, 1].map((c) => from(c).andReduce())), { reset: null }), // chunks 1 … 3
+      zeros: m.pipe(`${name}_zeros_q`, cat(...[3, 2, 1, 0].map((c) => from(c).orReduce().not())), { reset: null }),
+    };
+  };
+  // in the cycle after start: bit c (1 … 3) x is a signed 16c-bit value (bits 63 … 16c − 1 all equal: chunks c … 3
+  // all ones or all zeros, as bit 16c − 1 is), bit 0 x = 0
+  const fitsOf = (x: Expr, name: string): Expr => {
+    const { ones, zeros } = chunkFlags(x, name);
+    const sign = (c: number): Expr => x.bit(16 * c - 1);
+    const fits = [3, 2, 1].map((c) => ones.bit(c - 1).and(sign(c)).or(zeros.bit(c).and(sign(c).not())));
+    return cat(...fits, zeros.bit(0));
+  };
   const lowZero = (x: Expr): Expr => lowOnes(x.not().asUnsigned());
 
   const busy = m.reg('busy_q', uint(1), { reset: 0 });
   const prep = m.reg('prep_q', uint(1), { reset: 0 });
   const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
-  const fa = m.reg('fa_q', uint(4), { reset: null });
-  const fb = m.reg('fb_q', uint(4), { reset: null });
+  const fa = m.wire('fa', fitsOf(a, 'a'));
+  const fb = m.wire('fb', fitsOf(b, 'b'));
   const za = m.reg('za_q', uint(3), { reset: null });
   const zb = m.reg('zb_q', uint(3), { reset: null });
   // from k, at start
@@ -109,22 +119,20 @@ export function mulUnit(): Module {
   const hcol = m.reg('hcol_q', uint(4), { reset: null });
   // loaded in the cycle after start
   const neg = m.reg('neg_q', uint(1), { reset: null });
-  const na = m.reg('na_q', uint(4), { reset: null });
-  const nb = m.reg('nb_q', uint(4), { reset: null });
-  const d = m.reg('d_q', uint(4), { reset: null });
   const i = m.reg('i_q', uint(4), { reset: null });
 
   const go = m.wire('go', start.and(busy.not()));
   const finish = m.wire('finish', uint(1)); // the last chunk enters the result
   // chunk c (0 … 3) of |x|: x's chunk c inverted when x < 0, plus 1 when every bit of x below the chunk is 0
-  // (z = lowZero(x), registered at start; chunk 0 has nothing below), formed when the issue reads it
-  const magChunk = (x: Expr, c: Expr, z: Expr): Expr => {
-    const raw = select(c, [0, 1, 2, 3].map((k) => x.asUnsigned().slice(16 * k + 15, 16 * k)));
-    const carry = x.msb().and(select(c, [constant(1, uint(1)), z.bit(0), z.bit(1), z.bit(2)]));
-    return raw.xor(x.msb().repeat(16)).add(carry.zext(16)).trunc(16);
+  // (z = lowZero(x), registered at start; chunk 0 has nothing below); both registered as the issue reads them
+  // ({carry, chunk}; b's 0 when c is outside 0 … 3), the increment a cycle later (magnitude)
+  const readChunk = (x: Expr, c: Expr, z: Expr): Expr => {
+    const raw = select(c.trunc(2), [0, 1, 2, 3].map((k) => x.asUnsigned().slice(16 * k + 15, 16 * k)));
+    const carry = x.msb().and(select(c.trunc(2), [constant(1, uint(1)), z.bit(0), z.bit(1), z.bit(2)]));
+    return cat(carry, raw.xor(x.msb().repeat(16)));
   };
-  // chunks that are not sign extension: 0 for x = 0, else the least n with x a signed 16n-bit value
-  const count = (f: Expr): Expr => mux(f.bit(0), u4(0), mux(f.bit(1), u4(1), mux(f.bit(2), u4(2), mux(f.bit(3), u4(3), u4(4)))));
+  const readB = (c: Expr): Expr => mux(c.lt(4), readChunk(b, c, zb), constant(0, uint(17)));
+  const magnitude = (r: Expr): Expr => r.slice(15, 0).add(r.bit(16).zext(16)).trunc(16);
   const sIn = m.wire('s_in', k.neg().slice(3, 0));
   // K = ⌈k/16⌉ (−8 … 8); K + 4 = ⌊(k + 79)/16⌋ columns, none when that is negative; the rounding column K − 1 =
   // ⌊(k − 1)/16⌋ (k ≥ 1)
@@ -132,46 +140,50 @@ export function mulUnit(): Module {
   const colsIn = m.wire('cols_in', mux(k79.msb(), u4(0), k79.slice(7, 4)));
   const hcolIn = k.sub(1).slice(7, 4);
   m.unused(k79.slice(3, 0));
-  const naIn = m.wire('na_in', count(fa));
-  const nbmIn = count(fb);
-  const nbIn = m.wire('nb_in', mux(sh.ne(0).and(nbmIn.ne(0)), nbmIn.addWrap(1), nbmIn));
+  const sNz = m.reg('s_nz_q', uint(1), { reset: null }); // s ≠ 0: b·2^s takes one chunk more
 
   // issue: column d, chunk i of |a| and chunk j = d − i of |b|·2^s, i from lo to end − 1 (lo = max(0, d + 1 − nb),
-  // end = min(na, d + 1)); lo and end grow by one at a column's end while d + 1 ≥ nb and d + 1 < na, which
-  // incLo and incEnd hold for the current d, and emp says lo ≥ end (an empty column): no comparison of counts
-  // lies on the issue path
+  // end = min(na, d + 1), na and nb the chunks of a and of b·2^s that are not sign extension). What the issue
+  // decides comes from registers set a column ahead (no count, sum or comparison on its path): emp (the column is
+  // empty), last (this cycle issues the column's last product, or its empty slot), rem (products after this
+  // one), gap_next (the next column's products, end − lo, 0 when that is negative), incLo (lo grows at this
+  // column's end: d + 1 ≥ nb), and the counts as thermometer codes shifted at each column's end: gt_a bit t − 2 is
+  // na > d + t, gt_b's nb > d + t (t = 2 …), so bit 0 of each says whether end (d + 2 < na) and lo (not
+  // d + 2 ≥ nb) grow at the end of the next column
   const lo = m.reg('lo_q', uint(4), { reset: null });
-  const end = m.reg('end_q', uint(4), { reset: null });
-  const endm = m.reg('endm_q', uint(4), { reset: null }); // end − 1
   const incLo = m.reg('inc_lo_q', uint(1), { reset: null });
-  const incEnd = m.reg('inc_end_q', uint(1), { reset: null });
   const emp = m.reg('emp_q', uint(1), { reset: null });
+  const last = m.reg('last_q', uint(1), { reset: null });
+  const rem = m.reg('rem_q', uint(3), { reset: null });
+  const gapN = m.reg('gap_next_q', uint(3), { reset: null });
+  const gtA = m.reg('gt_a_q', uint(2), { reset: null });
+  const gtB = m.reg('gt_b_q', uint(3), { reset: null });
   const has = m.wire('has', emp.not());
-  const last = m.wire('last', emp.or(i.eq(endm)));
   const colsLeft = m.reg('cols_left_q', uint(4), { reset: null });
   const lastCol = m.wire('last_col', colsLeft.eq(1));
   const loN = m.wire('lo_next', lo.addWrap(incLo.zext(4)));
-  const endN = m.wire('end_next', end.addWrap(incEnd.zext(4)));
-  const d2 = d.zext(5).add(2); // the d + 1 of the next column
-  // j = d − i and j − 1 (mod 8) in registers of their own, stepped with i: no subtraction before the chunk selects
+  // j = d − i and j − 1 (mod 8) in registers of their own, stepped with i: no subtraction before the chunk selects;
+  // j0 = d − lo, j at the column's start: the next column's is j0 + 1 − incLo
   const j = m.reg('j_q', uint(3), { reset: null });
   const jm = m.reg('jm_q', uint(3), { reset: null });
-  const chunkA = magChunk(a, i.trunc(2), za);
-  // chunks j and j − 1 of |b| (0 outside 0 … 3), for b's funnel shift
-  const zero16 = constant(0, uint(16));
-  const pair = cat(mux(j.lt(4), magChunk(b, j.trunc(2), zb), zero16), mux(jm.lt(4), magChunk(b, jm.trunc(2), zb), zero16));
-
+  const j0 = m.reg('j0_q', uint(3), { reset: null });
+  const j0N = m.wire('j0_next', mux(incLo, j0, j0.addWrap(1)));
+  const jmN = mux(incLo, j0.subWrap(1), j0);
+  const u3 = (v: number): Expr => constant(v, uint(3));
+  // the next column's products after this column's end: gap_next + (end grows) − (lo grows), at least 0
+  const grow = gtA.bit(0);
+  const shrink = gtB.bit(0).not();
+  const gapNN = mux(grow.and(shrink.not()), gapN.addWrap(1), mux(shrink.and(grow.not()).and(gapN.ne(0)), gapN.subWrap(1), gapN));
 
   m.seq('control', ($) => {
     $.set(prep, go);
     $.if(go, () => {
       $.set(busy, 1);
       $.set(sh, sIn);
+      $.set(sNz, k.slice(3, 0).ne(0));
       $.set(cols, colsIn);
       $.set(rnd, k.gt(0));
       $.set(hcol, hcolIn);
-      $.set(fa, fitsOf(a));
-      $.set(fb, fitsOf(b));
       $.set(za, lowZero(a));
       $.set(zb, lowZero(b));
     });
@@ -179,56 +191,72 @@ export function mulUnit(): Module {
       $.set(issuing, cols.ne(0));
       $.if(cols.eq(0), () => $.set(busy, 0));
       $.set(neg, a.msb().xor(b.msb()));
-      $.set(na, naIn);
-      $.set(nb, nbIn);
       // column 0: lo = 1 when b = 0 (nb = 0), end = 1 when a ≠ 0 (na > 0); read from the flags, not the counts
       const aZero = fa.bit(0);
       const bZero = fb.bit(0);
       const lo0 = cat(constant(0, uint(3)), bZero);
-      $.set(d, 0);
+      // na > t: a is not a signed 16t-bit value; nb > t: b's chunks (nbm) > t, or = t with s ≠ 0 (t ≥ 1)
+      const gtBm = (t: number): Expr => (t > 3 ? constant(0, uint(1)) : fb.bit(t).not());
+      $.set(gtA, cat(fa.bit(3).not(), fa.bit(2).not()));
+      $.set(gtB, cat(...[4, 3, 2].map((t) => gtBm(t).or(sNz.and(gtBm(t - 1))))));
       $.set(colsLeft, cols);
       $.set(i, lo0);
-      $.set(j, mux(bZero, constant(7, uint(3)), constant(0, uint(3)))); // 0 − lo
-      $.set(jm, mux(bZero, constant(6, uint(3)), constant(7, uint(3))));
+      $.set(j, mux(bZero, u3(7), u3(0))); // 0 − lo
+      $.set(j0, mux(bZero, u3(7), u3(0)));
+      $.set(jm, mux(bZero, u3(6), u3(7)));
       $.set(lo, lo0);
-      $.set(end, cat(constant(0, uint(3)), aZero.not()));
-      $.set(endm, mux(aZero, u4(15), u4(0)));
+      // column 0 holds one product (a, b ≠ 0) or none; column 1 1 + (na > 1) − (nb ≤ 1), none when a or b is 0
+      const nb1 = fb.bit(1).and(sNz.not()); // nb ≤ 1 for b ≠ 0: one chunk and no shift
+      const na2 = fa.bit(1).not(); // na > 1
       $.set(emp, aZero.or(bZero));
-      // nb ≤ 1: b = 0, or one chunk and no shift (s = 0); na > 1: a is not a signed 16-bit value
-      $.set(incLo, bZero.or(fb.bit(1).and(sh.eq(0))));
-      $.set(incEnd, fa.bit(1).not());
+      $.set(last, 1);
+      $.set(rem, 0);
+      $.set(gapN, mux(aZero.or(bZero), u3(0), mux(na2, mux(nb1, u3(1), u3(2)), mux(nb1, u3(0), u3(1)))));
+      $.set(incLo, bZero.or(nb1));
     }).elseIf(issuing, () => {
       $.if(last, () => {
-        $.set(d, d.addWrap(1));
         $.set(colsLeft, colsLeft.subWrap(1));
         $.set(i, loN);
-        $.set(j, d.addWrap(1).subWrap(loN).trunc(3));
-        $.set(jm, d.subWrap(loN).trunc(3));
+        $.set(j, j0N);
+        $.set(jm, jmN);
+        $.set(j0, j0N);
         $.set(lo, loN);
-        $.set(end, endN);
-        $.set(endm, endm.addWrap(incEnd.zext(4)));
-        $.set(emp, loN.ge(endN));
-        $.set(incLo, d2.ge(nb.zext(5)));
-        $.set(incEnd, d2.lt(na.zext(5)));
+        $.set(emp, gapN.eq(0));
+        $.set(last, gapN.le(1));
+        $.set(rem, gapN.subWrap(1));
+        $.set(gapN, gapNN);
+        $.set(incLo, shrink);
+        $.set(gtA, gtA.shr(1).zext(2));
+        $.set(gtB, gtB.shr(1).zext(3));
         $.if(lastCol, () => $.set(issuing, 0));
       }).else(() => {
         $.set(i, i.addWrap(1));
         $.set(j, j.subWrap(1));
         $.set(jm, jm.subWrap(1));
+        $.set(rem, rem.subWrap(1));
+        $.set(last, rem.eq(1));
       });
     });
     $.if(finish, () => $.set(busy, 0));
   });
 
-  // the chunks read; then b's funnel shift into the multiplier's input registers, and its output register
-  const ia = m.pipe('ia_q', chunkA, { reset: null });
-  const pb = m.pipe('pb_q', pair, { reset: null });
-  const h0 = m.pipe('h0_q', has, { reset: null });
-  const v0 = m.pipe('v0_q', issuing, { reset: 0 });
-  const l0 = m.pipe('l0_q', last, { reset: null });
+  // the chunks read (chunk i of a, chunks j and j − 1 of b for b's funnel shift), their magnitudes; then b's
+  // funnel shift into the multiplier's input registers, and its output register
+  const ra = m.pipe('ra_q', readChunk(a, i, za), { reset: null });
+  const rb = m.pipe('rb_q', cat(readB(j), readB(jm)), { reset: null });
+  const hr = m.pipe('hr_q', has, { reset: null });
+  const vr = m.pipe('vr_q', issuing, { reset: 0 });
+  const lr = m.pipe('lr_q', last, { reset: null });
+  const ia = m.pipe('ia_q', magnitude(ra), { reset: null });
+  // b's funnel shift in two steps: by 8 with the magnitudes (one LUT after their chains), by 0 … 7 after them
+  const pair = cat(magnitude(rb.slice(33, 17)), magnitude(rb.slice(16, 0)));
+  const pb = m.pipe('pb_q', mux(sh.bit(3), pair.slice(23, 0), pair.slice(31, 8)).slice(23, 1), { reset: null }); // bits 31 … 9
+  const h0 = m.pipe('h0_q', hr, { reset: null });
+  const v0 = m.pipe('v0_q', vr, { reset: 0 });
+  const l0 = m.pipe('l0_q', lr, { reset: null });
   // an empty column multiplies by 0 (its i, j may point anywhere)
   const xa = m.pipe('xa_q', mux(v0.and(h0), ia, constant(0, uint(16))), { reset: null });
-  const xb = m.pipe('xb_q', pb.shlBy(sh).slice(31, 16), { reset: null });
+  const xb = m.pipe('xb_q', select(sh.slice(2, 0), [0, 1, 2, 3, 4, 5, 6, 7].map((n) => pb.slice(22 - n, 7 - n))), { reset: null });
   const v1 = m.pipe('v1_q', v0, { reset: 0 });
   const l1 = m.pipe('l1_q', l0, { reset: null });
   const pp = m.pipe('pp_q', xa.mul(xb), { reset: null });
