@@ -452,7 +452,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const opc = ir.slice(5, 0);
   const isOp = (op: Instr['op']): Expr => opc.eq(code(op));
   const branchW = opc.slice(5, 2).eq(0x1c >> 2); // beq bne blt bge
-  const o9W = branchW.or(isOp('mulr')); // the O9 operand (branches, mulr)
   const shiftW = isOp('shl').or(isOp('shr'));
   const satrW = isOp('satr');
   const lfsrsetW = isOp('lfsrset');
@@ -486,7 +485,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd).or(f.lfsrget);
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
-  const shiftOp = dec('shift_op', mux(isOp('srnd'), constant(5, uint(3)), mux(isOp('shl'), constant(0, uint(3)), ir.slice(17, 16).zext(3).addWrap(1))));
+  // (among srnd 0x09, shl 0x1a and shr 0x1b, the only instructions of the shift unit: srnd by bit 4, shl by bit 0)
+  const shiftOp = dec('shift_op', mux(opc.bit(4).not(), constant(5, uint(3)), mux(opc.bit(0).not(), constant(0, uint(3)), ir.slice(17, 16).zext(3).addWrap(1))));
   const srndK = dec('srnd_k', ir.slice(21, 16));
   const satW = dec('sat_w', ir.slice(26, 21));
   const satSigned = dec('sat_signed', ir.bit(27));
@@ -511,14 +511,21 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const rdQ = dec('rd', ir.slice(15, 11));
   const raQf = dec('ra', ir.slice(10, 6));
   const target = dec('target', ir.slice(22, 11));
-  // the second operand's mode: O9 / O16's mode bits; a shift's amount (immediate or register); satr's pool pair
+  // the operand field's value: O9's [29:23]; O16's the same low 7 bits and [22:16] above (encode.ts: OPERAND FIELDS).
+  // Only the instructions with an operand field (li, add … slt, ld, st, mulr, the branches) and the shifts use it, so
+  // a few opcode bits tell them apart: O9 (mulr, the branches) by bits 5, 3, 2 = 0, 1, 1; a shift (0x1a, 0x1b) by bits
+  // 4 … 1 = 1, 1, 0, 1 (not a full decode of the ROM's word: fewer LUT levels to imm_low_q, ebr_low_q)
+  const o9Op = opc.bit(5).not().and(opc.bit(3)).and(opc.bit(2));
+  const shiftAmt = opc.slice(4, 1).eq(0b1101);
+  // the second operand's mode: O9 / O16's mode bits; a shift's amount (immediate or register); satr's pool pair (told
+  // from the others that need a mode by bits 5, 3 … 1 = 0, 1, 0, 1: sat 0x0a has no b, the shifts come first)
   const shiftMode = mux(ir.bit(22), constant(1, uint(2)), constant(0, uint(2)));
-  const mode = dec('operand_mode', mux(shiftW, shiftMode, mux(satrW, constant(3, uint(2)), ir.slice(31, 30))));
-  // the operand field's value: O9's [29:23]; O16's the same low 7 bits and [22:16] above (encode.ts: OPERAND FIELDS)
+  const satrOp = opc.bit(5).not().and(opc.slice(3, 1).eq(0b101));
+  const mode = dec('operand_mode', mux(shiftAmt, shiftMode, mux(satrOp, constant(3, uint(2)), ir.slice(31, 30))));
   const vLow = ir.slice(29, 23);
-  const vIdx = cat(mux(o9W, constant(0, uint(7)), ir.slice(22, 16)), vLow);
+  const vIdx = cat(mux(o9Op, constant(0, uint(7)), ir.slice(22, 16)), vLow);
   // a short immediate: a shift's amount ([28:23]), O9's or O16's value sign-extended
-  const immLo = dec('imm_low', mux(shiftW, ir.slice(28, 23).zext(32), mux(o9W, vLow.asSigned().sext(32), vIdx.asSigned().sext(32)).asUnsigned()));
+  const immLo = dec('imm_low', mux(shiftAmt, ir.slice(28, 23).zext(32), mux(o9Op, vLow.asSigned().sext(32), vIdx.asSigned().sext(32)).asUnsigned()));
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
   // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
   // (a ROM loaded later: the entries up to the descriptors, or to the ROM's end)
@@ -526,11 +533,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const idxBits = poolIndexBits(entries);
   if (poolBase % poolAlign(entries) !== 0) throw new HdlError(`ucore core: the pool's base ${poolBase} is not a multiple of ${poolAlign(entries)} (the ROM holds ${entries} pool entries)`);
   // the pool index (the ROM's word → the ROM's address in DECODE: no decode on the way): its low 7 bits are [29:23]
-  // in O9, O16 and satr's pair alike; above them O16's and the pair's bits ([19:16]), which an O9 index (mulr, the
-  // branches: bits 5 and 3 … 2 of the opcode 0, 1, 1) has not — a choice only for a pool of more than 128 entries.
-  // Only instructions with a pool operand use the word read.
-  const o9Pool = opc.bit(5).not().and(opc.bit(3)).and(opc.bit(2));
-  const poolIdx = idxBits <= 7 ? vLow : cat(mux(o9Pool, constant(0, uint(4)), ir.slice(19, 16)), vLow);
+  // in O9, O16 and satr's pair alike; above them O16's and the pair's bits ([19:16]), which an O9 index has not (o9Op;
+  // satr 0x0b is not one) — a choice only for a pool of more than 128 entries. Only instructions with a pool operand
+  // use the word read.
+  const poolIdx = idxBits <= 7 ? vLow : cat(mux(o9Op, constant(0, uint(4)), ir.slice(19, 16)), vLow);
   const poolWord = constant(poolBase, uint(12)).or(poolIdx.trunc(Math.min(11, idxBits)).zext(12).shl(1).trunc(12));
   // descriptor x at descBase | x (descBase aligned past the largest index the ROM holds)
   const descBits = Math.min(6, poolIndexBits(romWords - descBase));
