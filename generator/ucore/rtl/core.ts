@@ -373,6 +373,23 @@ export function sliceWords(rom: readonly bigint[], romWords: number, bits: reado
 /** x zero-extended or truncated to w bits. */
 const fitTo = (x: Expr, w: number): Expr => (x.width >= w ? x.trunc(w) : x.zext(w));
 
+/**
+ * x ≤ c for an unsigned x and a constant c, as logic: Yosys maps every ordered compare to a carry chain (11 ns for
+ * 16 bits on the UP5K), where a compare with a constant is a tree of a few LUT levels: x > c where its high half is
+ * greater, or equal and its low half greater.
+ */
+function leConst(x: Expr, c: number): Expr {
+  if (c >= 2 ** x.width - 1) return constant(1, uint(1));
+  if (c < 0) return constant(0, uint(1));
+  const field = (hi: number, lo: number): number => Math.floor(c / 2 ** lo) % 2 ** (hi - lo + 1);
+  const gt = (hi: number, lo: number): Expr => {
+    if (hi === lo) return field(hi, lo) === 1 ? constant(0, uint(1)) : x.bit(lo);
+    const mid = Math.floor((hi + lo + 1) / 2);
+    return gt(hi, mid).or(x.slice(hi, mid).eq(field(hi, mid)).and(gt(mid - 1, lo)));
+  };
+  return gt(x.width - 1, 0).not();
+}
+
 const bitsFor = (depth: number): number => Math.max(1, Math.ceil(Math.log2(depth)));
 
 export function ucoreCore(cfg: CoreConfig): Module {
@@ -412,7 +429,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO', 'WLO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
   // a vector instruction's states: never reached without the vector unit (OPLO never goes to VDESC, LOAD to VCNT only
   // after VWAIT), so 0 there
@@ -549,12 +566,18 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.seq('pool_addr', ($) => {
     $.if(at('DECODE'), () => $.set(poolAddr, mux(vecW, descWord(cat(ir.slice(31, 28), ir.slice(22, 21))), poolWord.or(1)))).elseIf(at('OPLO').or(at('EXLO')), () => $.set(poolAddr, poolAddr.addWrap(1)));
   });
-  // a branch (a conditional one or dbnz) is taken at the next FETCH: its decision registered in EXHI (branch_taken_q)
-  // from the comparison and the condition chosen a cycle before (branch_cond_q, one-hot eq, ne, lt, ge; 0 except in
-  // EXHI of a branch or dbnz), so that the ROM's address in FETCH starts at one flip-flop
+  // the adder's result, registered straight from the carry chain every cycle (the chain's LUTs pack with its
+  // flip-flops): no LUT stands between the chain and a register; whatever depends on the result takes sum_q a cycle later
+  const sumQ = m.reg('sum_q', uint(32), { reset: null });
+  // a branch (a conditional one or dbnz) is taken at the next FETCH: in EXHI, from the comparison and the condition
+  // chosen a cycle before (branch_cond_q, one-hot eq, ne, lt, ge; 0 except in EXHI of a branch or dbnz), its decision
+  // is registered for both signs of the high difference (branch_take_*_q, 0 in every other cycle); in FETCH the sign,
+  // sum_q's bit 31, chooses
   const condQ = m.reg('branch_cond_q', uint(4), { reset: 0 });
-  const takeQ = m.reg('branch_taken_q', uint(1), { reset: 0 });
-  const ltQ = m.reg('lt_q', uint(1), { reset: null });
+  const takeEqQ = m.reg('branch_take_eq_q', uint(1), { reset: 0 });
+  const takeNegQ = m.reg('branch_take_if_neg_q', uint(1), { reset: 0 });
+  const takePosQ = m.reg('branch_take_if_pos_q', uint(1), { reset: 0 });
+  const takeQ = m.wire('branch_taken', takeEqQ.or(mux(sumQ.bit(31), takeNegQ, takePosQ)));
   const fetchAt = m.wire('fetch_addr', mux(takeQ, target, pc));
   // the next instruction is fetched in FETCH, or ahead in the last state of an instruction whose register writes
   // land after the next DECODE's reads (EXHI of li/add/sub/and/or/xor, WHI, the last STORE cycle): pc already
@@ -615,31 +638,35 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const bHiDiff = bAddQ.not();
   const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
   const s32 = sum.trunc(32);
-  // the result: and/or/xor/li need no carry chain, so the sum passes one multiplexer to the register write
+  // and/or/xor/li need no carry chain: their result goes to the register write's data (rf_wdata_q), the sum to sum_q
   // (b_add_q is b itself for them: the low half in EXLO, the high half in EXHI)
   // (li, opcode 0x01, has alu_fn 1: b itself)
   const logic = select(fn, [aQ.xor(bAddQ), bAddQ, aQ.and(bAddQ), aQ.or(bAddQ)]);
-  const result = mux(f.logic, logic, s32);
-  // 64-bit signed a < b in EXHI from the high difference: its sign xor the overflow
-  const overflow = aQ.bit(31).eq(bAddQ.bit(31)).and(s32.bit(31).ne(aQ.bit(31)));
-  const lt = m.wire('a_lt_b', s32.bit(31).xor(overflow));
+  // 64-bit signed a < b from the high difference: its sign s31 xor the overflow, which is a's sign when a and b's
+  // signs differ (a's and b_add_q's agree), else s31 (ltIf: for a value of s31)
+  const ltIf = (s31: 0 | 1): Expr => mux(aQ.bit(31).eq(bAddQ.bit(31)), aQ.bit(31), constant(s31, uint(1)));
+  m.seq('sum', ($) => $.set(sumQ, s32));
 
-  // max/min/slt (slt 0, max 2, min 3)
-  // (b taken: max with a < b, min with a ≥ b; registered in EXHI with lt_q, so each bit chooses from one flag)
-  const takeBQ = m.reg('take_b_q', uint(1), { reset: null });
+  // max/min/slt (slt 0, max 2, min 3) in SELHI and SELLO, from EXHI's high difference: a_q, b_add_q and carry_q are
+  // held after EXHI, so sum_q holds it (b taken: max with a < b, min with a ≥ b)
+  const lt = m.wire('a_lt_b', mux(sumQ.bit(31), ltIf(1), ltIf(0)));
+  const takeB = lt.xor(sel2.bit(0));
   const isSlt = sel2.bit(1).not();
-  const selHi = mux(isSlt, zero32, mux(takeBQ, bHiDiff, aQ));
-  const selLo = mux(isSlt, ltQ.zext(32), mux(takeBQ, bQ, aLoQ));
+  const selHi = mux(isSlt, zero32, mux(takeB, bHiDiff, aQ));
+  const selLo = mux(isSlt, lt.zext(32), mux(takeB, bQ, aLoQ));
 
   // ---- register write: registered (enable, register, half, data), landing the cycle after
   const wEn = m.reg('rf_we_q', uint(1), { reset: 0 });
   const wReg = m.reg('rf_wreg_q', uint(5), { reset: null });
   const wHalf = m.reg('rf_whalf_q', uint(1), { reset: null });
   const wData = m.reg('rf_wdata_q', uint(32), { reset: null });
+  // (the adder's result from sum_q, chosen after the register: rf_wsum_q)
+  const wSumQ = m.reg('rf_wsum_q', uint(1), { reset: null });
+  const wData64 = m.wire('rf_wdata', mux(wSumQ, sumQ, wData));
   // (not while rst: in its first cycle rf_we_q holds what it powered up with, and r0's words must stay 0)
   const rfWe = wEn.and(rst.not());
-  rfa.write(cat(wReg, wHalf), wData, rfWe);
-  rfb.write(cat(wReg, wHalf), wData, rfWe);
+  rfa.write(cat(wReg, wHalf), wData64, rfWe);
+  rfb.write(cat(wReg, wHalf), wData64, rfWe);
   // the states that write: EXLO and EXHI (add … xor, li: rd; dbnz: ra), SELHI and SELLO (rd), WLO and WHI (rd); the
   // high half in EXHI, SELHI and WHI. The write's registers are set every cycle from group flags and the decode's
   // registers (no enable from a compare of the state); only the cycle's wEn counts.
@@ -745,8 +772,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // ---- data memories: one address a cycle (block RAM above EBR_BASE, SPRAM below)
   const memAddr = m.reg('mem_addr_q', uint(17), { reset: null });
   const memK = m.reg('mem_k_q', uint(3), { reset: null });
-  // the words read, in 16-bit chunks (chunk 0 lowest): word k lands in chunk k and fills the chunks above it with
-  // its sign (ld's signedness) or 0, so after the last word the value is already extended to 64 bits
+  // the words read, in 16-bit chunks (chunk 0 lowest): word k lands in chunk k (ld's value is extended where it is
+  // written back: `loaded`)
   const accChunks = [0, 1, 2, 3].map((c) => m.reg(`mem_acc${c}_q`, uint(16), { reset: null }));
   const memAcc = m.wire('mem_acc', cat(...[...accChunks].reverse()));
   const inEbr = m.reg('mem_in_ebr_q', uint(1), { reset: null });
@@ -783,26 +810,25 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const fromEbr = m.pipe('load_ebr_q', inEbr, { reset: null });
   const word = m.wire('load_word', mux(fromEbr, dQ, spQ));
   const wordK = memK.subWrap(1).trunc(2); // the word arriving in LOAD (memK 1 … n)
-  const fill = ldSigned.and(word.bit(15)).repeat(16);
-  /** LOAD: the word arriving lands in its chunk and extends into the chunks above */
-  const landWord = ($: ProcScope): void =>
-    accChunks.forEach((q, c) => {
-      const here = $.if(wordK.eq(c), () => $.set(q, word));
-      if (c > 0) here.elseIf(wordK.lt(c), () => $.set(q, fill));
-    });
-  const loaded = memAcc;
+  /** LOAD: the word arriving lands in its chunk (the block RAMs' output multiplexer straight to the chunk's register) */
+  const landWord = ($: ProcScope): void => accChunks.forEach((q, c) => $.if(wordK.eq(c), () => $.set(q, word)));
+  // ld's value extended to 64 bits: the chunks past its n words are its last word's sign (ld's signedness) or 0. WLO
+  // writes the low half, extending chunk 1 (n = 1) on its way, and fills chunks 2 and 3 (memory_words) for WHI.
+  const sign = ldSigned.and(select(nWords.subWrap(1).trunc(2), accChunks.map((q) => q.bit(15))));
+  const signOf1 = ldSigned.and(accChunks[0].bit(15)).repeat(16);
+  const loaded = cat(accChunks[3], accChunks[2], mux(nWords.eq(1), signOf1, accChunks[1]), accChunks[0]);
   // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
   // (a 17-bit address: below 2^16 SPRAM, above it block RAM; checked in pieces of at most 16-bit compares)
   // the first word in one of the memories; the last (first + n − 1) in the same one: first ≤ end − n, the four
   // n compared at once against constants and one chosen (no adder before the compares)
-  const fitsIn = (x: Expr, words: number): Expr => (words >= EBR_BASE ? constant(1, uint(1)) : x.lt(words));
+  const fitsIn = (x: Expr, words: number): Expr => (words >= EBR_BASE ? constant(1, uint(1)) : leConst(x, words - 1));
   const mapped = (x: Expr): Expr => mux(x.bit(16), fitsIn(x.trunc(16), ebrWords), fitsIn(x.trunc(16), spramWords));
   const lastFits = (x: Expr, words: number): Expr =>
     select(
       nWords.subWrap(1).trunc(2),
       [1, 2, 3, 4].map((n) => {
         const maxFirst = Math.min(words, EBR_BASE) - n;
-        return maxFirst >= 0xffff ? constant(1, uint(1)) : maxFirst < 0 ? constant(0, uint(1)) : x.le(maxFirst);
+        return leConst(x, maxFirst);
       }),
     );
   // ld and st: the first word below `words` and the last too, from one compare against words − 4 and equalities to
@@ -811,7 +837,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     const w = Math.min(words, EBR_BASE);
     if (w < 4) return { first: fitsIn(x, words), last: lastFits(x, words) };
     const nm1 = nWords.subWrap(1).trunc(2);
-    const below = x.le(w - 4);
+    const below = leConst(x, w - 4);
     const near = [1, 2, 3].map((d) => x.eq(w - 4 + d));
     return {
       first: w >= EBR_BASE ? constant(1, uint(1)) : below.or(near[0]).or(near[1]).or(near[2]),
@@ -883,6 +909,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
 
   // ---- return stack (registers: a few entries are too few for a block RAM, and the iCE40 has no LUT RAM)
   const sp = m.reg('sp_q', uint(bitsFor(RETURN_STACK + 1)), { reset: 0 });
+  // full (sp = RETURN_STACK) and empty (sp = 0), registered with sp (setSp): call's and ret's checks from one flip-flop
+  const spFullQ = m.reg('sp_full_q', uint(1), { reset: 0 });
+  const spEmptyQ = m.reg('sp_empty_q', uint(1), { reset: 1 });
+  /** sp ← 0, sp + 1 or sp − 1, and its flags */
+  const setSp = ($: ProcScope, to: 'clear' | 'push' | 'pop'): void => {
+    $.set(sp, to === 'clear' ? constant(0, sp.type) : to === 'push' ? sp.addWrap(1) : sp.subWrap(1));
+    $.set(spFullQ, to === 'push' ? sp.eq(RETURN_STACK - 1) : 0);
+    $.set(spEmptyQ, to === 'clear' ? 1 : to === 'pop' ? sp.eq(1) : 0);
+  };
   const rstack = Array.from({ length: RETURN_STACK }, (_, i) => m.reg(`rstack${i}_q`, uint(12), { reset: null }));
   // the top entry, rstack[sp − 1], chosen by sp itself (no subtraction before the multiplexer): option i is entry
   // i − 1 (sp 0: ret faults, any entry); a stack of 2^k ≥ 2 entries takes sp's low k bits, entry N − 1 at option 0
@@ -930,7 +965,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(wReg, mux(f.dbnz, raQf, rdQ));
     $.set(wHalf, hiF);
     const back = mux(f.ld, loaded, res64Q);
-    $.set(wData, mux(exF, result, mux(selF, mux(hiF, selHi, selLo), mux(hiF, back.slice(63, 32), back.trunc(32)))));
+    $.set(wSumQ, exF.and(f.logic.not()));
+    $.set(wData, mux(exF, logic, mux(selF, mux(hiF, selHi, selLo), mux(hiF, back.slice(63, 32), back.trunc(32)))));
   });
   // ---- I/O (the board's UART): recv pops a received byte (rx_valid, rx_data, rx_ready) or gives 256 when the line
   // is idle (rx_idle) and none is there; send offers ra's low byte (tx_valid, tx_data) until the transmitter takes it
@@ -972,8 +1008,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(aLoQ, aQ);
       })
       .elseIf(at('EXHI'), () => {
-        $.set(ltQ, lt);
-        $.set(takeBQ, lt.xor(sel2.bit(0)));
         $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
         const [inE, inS] = [ebrWords, spramWords].map((words) => fits(resLoQ.trunc(16), words));
         $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mux(resLoQ.bit(16), inE.first, inS.first)));
@@ -990,20 +1024,18 @@ export function ucoreCore(cfg: CoreConfig): Module {
     // decision for the FETCH after EXHI (a branch's and dbnz's next state)
     const cond = mux(f.dbnz, constant(2, uint(4)), select(sel2, [1, 2, 4, 8].map((c) => constant(c, uint(4)))));
     $.set(condQ, mux(at('EXLO').and(f.branch.or(f.dbnz)), cond, constant(0, uint(4))));
-    // (a < b is the high difference's sign s31 xor the overflow: a's sign when a and b's signs agree, else s31; so
-    // the decision is chosen by s31, the carry chain's last bit, at the last gate, from two taken-when values
-    // formed beside the chain)
+    // (beq, bne, dbnz from the equality, which needs no carry chain; blt, bge for both signs of the difference)
     const eq = eqLoQ.and(sameQ);
-    const eqTake = condQ.bit(0).and(eq).or(condQ.bit(1).and(eq.not()));
-    const ltIf = (s31: 0 | 1): Expr => mux(aQ.bit(31).eq(bAddQ.bit(31)), aQ.bit(31), constant(s31, uint(1)));
+    $.set(takeEqQ, condQ.bit(0).and(eq).or(condQ.bit(1).and(eq.not())));
     const ltTake = (s31: 0 | 1): Expr => condQ.bit(2).and(ltIf(s31)).or(condQ.bit(3).and(ltIf(s31).not()));
-    $.set(takeQ, eqTake.or(mux(s32.bit(31), ltTake(1), ltTake(0))));
+    $.set(takeNegQ, ltTake(1));
+    $.set(takePosQ, ltTake(0));
   });
 
   // the data access (its start in EXHI, UWAIT or VWAIT; the words counted in LOAD and STORE), the units' wait and
   // result, from the states' flags too
   m.seq('memory_access', ($) => {
-    $.if(at('EXHI'), () => beginAccess($, resLoQ.trunc(17), resLoQ.trunc(17).ge(EBR_BASE), nWords))
+    $.if(at('EXHI'), () => beginAccess($, resLoQ.trunc(17), resLoQ.bit(16), nWords))
       // the clamp counted: its counter read, incremented (CINC), written back
       .elseIf(clampExit, () => beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3))))
       // vupd's counter pair
@@ -1019,13 +1051,19 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('LOAD'), () => {
         countUp($);
         $.if(kAtN.not(), () => $.set(memAddr, memAddr.addWrap(1)));
-        $.if(kZero.not(), () => landWord($));
       })
       .elseIf(at('STORE'), () => {
         countUp($);
         $.set(memAddr, memAddr.addWrap(1));
       });
   });
+  // the words landing (LOAD after its first cycle), apart from the access's other registers: their enables then
+  // take the LOAD flag alone, not the priorities of the states before it
+  m.seq('memory_words', ($) =>
+    $.if(at('LOAD').and(kZero.not()), () => landWord($)).elseIf(at('WLO').and(f.ld), () =>
+      [2, 3].forEach((c) => $.if(nWords.le(c), () => $.set(accChunks[c], sign.repeat(16)))),
+    ),
+  );
   m.seq('unit_wait', ($) => {
     $.if(at('UNIT'), () => {
       $.set(uwaitQ, mux(f.shift, constant(SHIFT_LATENCY - 1, uwaitQ.type), constant(SAT_LATENCY - 1, uwaitQ.type)));
@@ -1047,24 +1085,29 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(atV('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
   });
 
-  // pc: FETCH takes the branch's target or keeps it; EXLO, VDESC and IO's last cycle count it up (past the
-  // instruction); OPLO: b's and call's target, ret's return address (the opcodes' decodes exclude each other; a call
-  // with the stack full and a ret with it empty stop the core with pc as it is); IDLE: the entry at start
-  const ioDone = inIo.and(ioRecv.and(rxValid.or(rxIdle)).or(ioSend.and(txReady)));
+  // pc: FETCH takes the branch's target or keeps it; EXLO, VDESC and OPLO of recv and send (nothing reads pc while
+  // they wait in IO: the line's handshake stays off pc's path) count it up (past the instruction); OPLO: b's and
+  // call's target, ret's return address (the opcodes' decodes exclude each other; a call with the stack full and a
+  // ret with it empty stop the core with pc as it is); IDLE: the entry at start
   m.seq('pc', ($) => {
     $.if(at('FETCH'), () => $.set(pc, fetchAt))
-      .elseIf(at('EXLO').or(atV('VDESC')).or(ioDone), () => $.set(pc, pc.addWrap(1)))
-      .elseIf(at('OPLO').and(f.b.or(f.call.and(sp.lt(RETURN_STACK)))), () => $.set(pc, target))
-      .elseIf(at('OPLO').and(f.ret).and(sp.ne(0)), () => $.set(pc, top))
+      .elseIf(at('EXLO').or(atV('VDESC')).or(at('OPLO').and(ioRecv.or(ioSend))), () => $.set(pc, pc.addWrap(1)))
+      .elseIf(at('OPLO').and(f.b.or(f.call.and(spFullQ.not()))), () => $.set(pc, target))
+      .elseIf(at('OPLO').and(f.ret).and(spEmptyQ.not()), () => $.set(pc, top))
       .elseIf(busyF.not().and(start), () => $.set(pc, entry));
   });
 
+  // sp in a process of its own: call and ret change it in OPLO (apart from the state machine's priorities there)
+  m.seq('return_stack_pointer', ($) => {
+    $.if(busyF.not().and(start), () => setSp($, 'clear'))
+      .elseIf(at('OPLO').and(f.call).and(spFullQ.not()), () => setSp($, 'push'))
+      .elseIf(at('OPLO').and(f.ret).and(spEmptyQ.not()), () => setSp($, 'pop'));
+  });
   m.seq('fsm', ($) => {
     $.if(busyF, () => $.set(cycles, cycles.addWrap(1)));
     $.switch(st)
       .case(S.v.IDLE, () => {
         $.if(start, () => {
-          $.set(sp, 0);
           $.set(fault, 0);
           $.set(cycles, 0);
           go($, 'FETCH');
@@ -1081,16 +1124,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
           .elseIf(f.b, () => go($, 'FETCH'))
           .elseIf(f.call, () => {
             go($, 'FETCH');
-            $.if(sp.lt(RETURN_STACK), () => {
-              $.set(sp, sp.addWrap(1));
-            }).else(() => stop($));
+            $.if(spFullQ, () => stop($));
           })
           .elseIf(ioRecv.or(ioSend), () => go($, 'IO'))
           .elseIf(f.ret, () => {
             go($, 'FETCH');
-            $.if(sp.ne(0), () => {
-              $.set(sp, sp.subWrap(1));
-            }).else(() => stop($));
+            $.if(spEmptyQ, () => stop($));
           })
           .elseIf(vdec.on, () => go($, 'VDESC'));
       })
