@@ -8,6 +8,7 @@
  *   unit: hebbian (default) | output | layernorm | gram | kernel | wm | ucore (the UP5K engine's core and its step program)
  *         | ucore-scalar (the core without its vector unit with the serving program, as `build --no-vector` has it)
  *         | lfsr (the UP5K engine's LFSR bank for the config's machine) | lfsr-block (the same bank in block RAM)
+ *         | lfsr-board (in block RAM without the forwarding register, as the core without its vector unit has it)
  *   keep: the work folder (netlist, nextpnr's report<seed>.json with every path's slack) is kept and named
  */
 import { rmSync } from 'node:fs';
@@ -36,10 +37,10 @@ const ucore = (c: ChipConfig): Module => ucoreCoreOf(stepProgram(paramsOf(c), tr
 const ucoreScalar = (c: ChipConfig): Module => ucoreServingCore(c, protocolProgram(c, paramsOf(c), { vector: false }));
 /** The UP5K engine's LFSR bank for the config's machine (generator/ucore/rtl/lfsr.ts). */
 const lfsrBank =
-  (storage?: LfsrStorage) =>
+  (storage?: LfsrStorage, forward?: boolean) =>
   (c: ChipConfig): Module =>
-    ucoreLfsr(lfsrBankOf(machineFor(paramsOf(c), 0), storage));
-const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, 'ucore-scalar': ucoreScalar, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block') };
+    ucoreLfsr(lfsrBankOf(machineFor(paramsOf(c), 0), storage, forward));
+const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, 'ucore-scalar': ucoreScalar, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block'), 'lfsr-board': lfsrBank('block', false) };
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3', keepArg] = process.argv.slice(2);
 const make = UNITS[unitName];
 if (!make) throw new Error(`unknown unit '${unitName}' (units: ${Object.keys(UNITS).join(', ')})`);

@@ -66,7 +66,8 @@
  *   STORE   n words written, one a cycle
  *   UNIT    a unit's operation starts on the 64-bit operands, which stay in their registers until the result is
  *           taken (the multiply and shift units' start; the saturation unit works on what it is given); a draw or
- *           lfsrset goes to the LFSR bank, lfsrget's lane to its read port; each unit's result is 0 unless its
+ *           lfsrset goes to the LFSR bank (a draw in EXHI without the vector unit: the bank's ρ two cycles after its
+ *           request, lfsrLatency), lfsrget's lane to its read port; each unit's result is 0 unless its
  *           instruction runs, so one OR takes it
  *   RHO     the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ later); lfsrget:
  *           the lane's state
@@ -93,7 +94,7 @@ import type { StepProgram } from '../program/step.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
-import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from './lfsr.js';
+import { lfsrBankOf, lfsrLatency, ucoreLfsr, type LfsrStorage } from './lfsr.js';
 import { VECTOR_EMPTY, vectorUnit, type VectorOp } from './vector.js';
 
 export interface CoreConfig {
@@ -874,12 +875,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // lane ra in UNIT, else dbg_lane
   const { lanes, lfsr } = cfg.machine;
   const rbits = lfsr.rbits;
-  // (without the vector unit one request an instruction, UNIT's, several cycles apart: no forwarding register)
-  const lfsrMod = ucoreLfsr(lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'registers', withVector));
+  // (without the vector unit one request an instruction, several cycles apart: no forwarding register, and the
+  // bank's ρ two cycles after the request, so draw and srnd request in EXHI, their lane there already, for RHO)
+  const lfsrBank = lfsrBankOf(cfg.machine, cfg.lfsrStorage ?? 'registers', withVector);
+  const lfsrMod = ucoreLfsr(lfsrBank);
   const laneBits = lfsrMod.ports.find((p) => p.name === 'd_lane')!.type.width;
   const dbgLane = m.input('dbg_lane', uint(laneBits));
   const lfsrU = m.instance('u_lfsr', lfsrMod, {
-    d_req: at('UNIT').and(f.draw.or(f.srnd)).or(vu.out('d_req')),
+    d_req: at(lfsrLatency(lfsrBank) === 2 ? 'EXHI' : 'UNIT').and(f.draw.or(f.srnd)).or(vu.out('d_req')),
     d_lane: mux(vOn, fitTo(vu.out('d_lane'), laneBits), mux(f.srnd, bQ, aLoQ).trunc(laneBits)),
     s_req: at('UNIT').and(f.lfsrset),
     s_lane: aLoQ.trunc(laneBits),

@@ -16,10 +16,13 @@
  * RAM's read register, or the register after the multiplexer); the next cycle steps it (or takes the set's
  * value) and writes it back. A read of the lane that the previous request is writing back in the same cycle
  * would see the old word: it takes the written word from a forwarding register instead (draws or sets back to
- * back on one lane; `forward` false leaves the register out for a user whose requests are two cycles apart). The step is computed from both registers, the forwarding register's and the read one's, and
+ * back on one lane). The step is computed from both registers, the forwarding register's and the read one's, and
  * the choice made after it: register → XOR (two LUT levels up to 16 bits) → two levels of choice → register,
  * whatever L. The lanes' multiplexer of register storage has a cycle of its own (for L ≤ 16 three levels with the
- * choice of the read port's lane).
+ * choice of the read port's lane). `forward` false leaves the forwarding register out for a user whose requests
+ * are three cycles apart, and adds a third stage: the step is registered, and d_rho and the write-back (of the
+ * step or the set's value) come from that register a cycle later (block RAM's output is late: RAM → XOR →
+ * register).
  *
  * PORTS (clk; rst cancels a pending write-back and leaves the states as they are: block RAM cannot be cleared,
  * and the program sets every lane with lfsrset before it draws from it, as the step program does)
@@ -27,9 +30,10 @@
  *   d_rho           the draw's ρ (rbits bits: the low rbits of the new state), valid in the cycle after d_req:
  *                   LATENCY 1. It is the step of the registered lane, combinational (three LUT levels from
  *                   registers): the consumer registers it or adds little logic before a register. One draw a
- *                   cycle, any lanes, the same lane twice in a row included.
+ *                   cycle, any lanes, the same lane twice in a row included. Without forwarding LATENCY 2
+ *                   (`lfsrLatency`), from a register.
  *   s_req, s_lane, s_state   lfsrset: lane s_lane ← s_state (W bits, nonzero as the ISS demands), seen by a draw
- *                   in the next cycle. At most one of d_req and s_req a cycle (the core issues one instruction at
+ *                   in the next cycle (without forwarding: three cycles later). At most one of d_req and s_req a cycle (the core issues one instruction at
  *                   a time); with both high the set is done and the draw is not (d_rho then means nothing).
  *   r_lane, r_state the read port (tests, checkpoints): with d_req low, r_state in the next cycle is the state
  *                   of lane r_lane at the start of the cycle r_lane was given (every earlier draw and set
@@ -49,12 +53,19 @@ export interface LfsrBankConfig {
   /** where the states are; default registers for up to 16 lanes, block RAM above */
   storage?: LfsrStorage;
   /**
-   * the forwarding register (default true). false: none, for a user whose requests (draws, sets) are at least two
-   * cycles apart and that reads no lane in the cycle after a request (the core without its vector unit: one
-   * request an instruction); such a request or read would see the lane's old word
+   * the forwarding register (default true). false: none, for a user whose requests (draws, sets) are at least three
+   * cycles apart and that reads no lane in the two cycles after a request (the core without its vector unit: one
+   * request an instruction); such a request or read would see the lane's old word. The step is then registered
+   * (LATENCY 2, lfsrLatency)
    */
   forward?: boolean;
 }
+
+/**
+ * Cycles from a draw's request to its ρ on d_rho: 1 with the forwarding register, 2 without (the step registered
+ * before d_rho and the write-back). The read port's r_state is one cycle after r_lane either way.
+ */
+export const lfsrLatency = (cfg: LfsrBankConfig): 1 | 2 => ((cfg.forward ?? true) ? 1 : 2);
 
 /** Lanes up to which the states are registers by default. */
 export const REGISTER_LANES = 16;
@@ -119,35 +130,44 @@ export function ucoreLfsr(cfg: LfsrBankConfig): Module {
   const p1Draw = m.pipe('p1_draw_q', draw, { reset: 0 });
   const p1Set = m.pipe('p1_set_q', sReq, { reset: 0 });
   const p1Lane = m.pipe('p1_lane_q', mux(sReq, sLane, dLane), { reset: null });
-  const p1State = m.pipe('p1_state_q', sState, { reset: null });
+  // the set's value, held until the next set (the write-back without forwarding takes it two cycles later)
+  const p1State = m.pipe('p1_state_q', sState, { reset: null, enable: sReq });
   const p1Write = p1Draw.or(p1Set);
   const wData = m.wire('write_data', uint(W));
+  // the write-back: in stage 1 with forwarding, in stage 2 without (from the registered step)
+  const write = forward ? p1Write : m.pipe('p2_write_q', p1Write, { reset: 0 });
+  const writeLane = forward ? p1Lane : m.pipe('p2_lane_q', p1Lane, { reset: null });
   let readQ: Expr;
   if (storage === 'registers') {
     const states = Array.from({ length: L }, (_, q) => m.reg(`state${q}_q`, uint(W), { reset: null }));
     readQ = m.pipe('state_read_q', L === 1 ? states[0] : select(readLane, states, states[0]), { reset: null });
-    m.seq('states', ($) => states.forEach((r, q) => $.if(p1Write.and(p1Lane.eq(q)), () => $.set(r, wData))));
+    m.seq('states', ($) => states.forEach((r, q) => $.if(write.and(writeLane.eq(q)), () => $.set(r, wData))));
   } else {
     const mem = m.memory('states', { depth: L, type: uint(W), style: 'block' });
     readQ = mem.readSync('state_read_q', readLane);
-    mem.write(p1Lane, wData, p1Write);
+    mem.write(writeLane, wData, write);
   }
   let cur: Expr = readQ;
-  let next: Expr;
   if (forward) {
     const fwdHit = m.reg('fwd_hit_q', uint(1), { reset: 0 });
     const fwd = m.reg('fwd_q', uint(W), { reset: null });
     cur = m.wire('state_cur', mux(fwdHit, fwd, readQ));
     // step(cur), with the choice after the XOR trees: the forwarding choice, which drives every bit, is off their path
-    next = m.wire('state_next', mux(fwdHit, step(fwd), step(readQ)));
+    const next = m.wire('state_next', mux(fwdHit, step(fwd), step(readQ)));
     // the read of a lane written in the same cycle took the old word: the written word replaces it
     m.seq('forward', ($) => {
       $.set(fwdHit, p1Write.and(p1Lane.eq(readLane)));
       $.set(fwd, wData);
     });
-  } else next = m.wire('state_next', step(readQ));
-  m.assign(wData, mux(p1Set, p1State, next));
-  m.output('d_rho', next.trunc(rbits));
+    m.assign(wData, mux(p1Set, p1State, next));
+    m.output('d_rho', next.trunc(rbits));
+  } else {
+    // the step registered, written back (or the set's value) a cycle later: from the RAM's output only the XOR
+    // trees before a register, d_rho straight from flip-flops
+    const nextQ = m.pipe('state_next_q', step(readQ), { reset: null });
+    m.assign(wData, mux(m.pipe('p2_set_q', p1Set, { reset: null }), p1State, nextQ));
+    m.output('d_rho', nextQ.trunc(rbits));
+  }
   m.output('r_state', cur);
   return m.build();
 }

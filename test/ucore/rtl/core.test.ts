@@ -658,7 +658,7 @@ describe('ucore RTL core against the ISS', () => {
   }, 600_000);
 });
 
-describe('ucore RTL core with its LFSR bank in block RAM (CoreConfig.lfsrStorage)', () => {
+describe('ucore RTL core with its LFSR bank in block RAM (CoreConfig.lfsrStorage), as the board takes it (no vector unit)', () => {
   it('runs lfsrset, draw, srnd and lfsrget (right after a draw or a set of its lane too) as the ISS does: every register, LFSR lane and cycle', async () => {
     const a = new Asm();
     for (let q = 0; q < MACHINE.lanes; q++) {
@@ -693,7 +693,7 @@ describe('ucore RTL core with its LFSR bank in block RAM (CoreConfig.lfsrStorage
     timing.attach(iss);
     iss.run(prog);
     expect(iss.opCycles.get('lfsrget') ?? 0).toBeGreaterThan(0);
-    const m = await buildFromIr(ucoreCore({ image: encode(prog), ebrWords: 256, spramWords: 16, satBase: EBR_BASE, machine: MACHINE, lfsrStorage: 'block' }));
+    const m = await buildFromIr(ucoreCore({ image: encode(prog), ebrWords: 256, spramWords: 16, satBase: EBR_BASE, machine: MACHINE, lfsrStorage: 'block', vector: false }));
     try {
       await m.reset(2);
       await m.pokeMem('ucore_core.rfa', 0, halves(regs));

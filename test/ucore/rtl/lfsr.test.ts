@@ -6,14 +6,15 @@
  * machine's, and after each sequence every lane's state (through the read port, and the block RAM's words when
  * the states are there). Configurations: the iCEBreaker's numeric lfsr with its 4 machine lanes (registers), 32
  * lanes of another width (block RAM), 12 lanes in block RAM by choice, 13 lanes of a 9-bit LFSR drawing all its
- * bits one step at a time (registers), and the iCEBreaker's lanes in block RAM without the forwarding register (the
- * core without its vector unit): there every request is followed by a cycle without one, whose read is not
- * compared (it would see the lane's old word). Then the tools (Verilator lint, Icarus, Yosys) and the block RAMs.
+ * bits one step at a time (registers), and without the forwarding register (the core without its vector unit:
+ * ρ two cycles after the request) the iCEBreaker's lanes in block RAM and 6 lanes in registers: there every
+ * request is followed by two cycles without one, whose reads are not compared (they would see the lane's old
+ * word). Then the tools (Verilator lint, Icarus, Yosys) and the block RAMs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUANTITIES } from '../../../generator/numeric.js';
 import { machineFor } from '../../../generator/ucore/program/common.js';
-import { lfsrBankOf, REGISTER_LANES, ucoreLfsr, type LfsrBankConfig } from '../../../generator/ucore/rtl/lfsr.js';
+import { lfsrBankOf, lfsrLatency, REGISTER_LANES, ucoreLfsr, type LfsrBankConfig } from '../../../generator/ucore/rtl/lfsr.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
@@ -27,7 +28,8 @@ const CASES: { name: string; bank: LfsrBankConfig }[] = [
   { name: '32 lanes, width 20, rbits 12, leap 7 (block RAM)', bank: { lanes: 32, width: 20, rbits: 12, leap: 7 } },
   { name: '12 lanes, width 24, rbits 5, leap 5 (block RAM by choice)', bank: { lanes: 12, width: 24, rbits: 5, leap: 5, storage: 'block' } },
   { name: '13 lanes, width 9, rbits 9, leap 1 (registers)', bank: { lanes: 13, width: 9, rbits: 9, leap: 1 } },
-  { name: `iCEBreaker: ${ice.lanes} lanes in block RAM, no forwarding (requests two cycles apart)`, bank: { ...ice, storage: 'block', forward: false } },
+  { name: `iCEBreaker: ${ice.lanes} lanes in block RAM, no forwarding (requests three cycles apart)`, bank: { ...ice, storage: 'block', forward: false } },
+  { name: '6 lanes, width 16, rbits 10, leap 3 (registers), no forwarding', bank: { lanes: 6, width: 16, rbits: 10, leap: 3, forward: false } },
 ];
 
 /** One cycle's inputs. */
@@ -40,9 +42,9 @@ interface Cycle {
   rl: number;
 }
 
-/** Without forwarding: a cycle without a request after every request (its read is not compared). */
+/** Without forwarding: two cycles without a request after every request (their reads are not compared). */
 const spacedOut = (b: LfsrBankConfig, rnd: Rand, cs: Cycle[]): Cycle[] =>
-  b.forward !== false ? cs : cs.flatMap((c) => (c.d === 1 || c.s === 1 ? [c, cycle(rnd, b, {})] : [c]));
+  b.forward !== false ? cs : cs.flatMap((c) => (c.d === 1 || c.s === 1 ? [c, cycle(rnd, b, {}), cycle(rnd, b, {})] : [c]));
 
 const isBlock = (b: LfsrBankConfig): boolean => (b.storage ?? (b.lanes <= REGISTER_LANES ? 'registers' : 'block')) === 'block';
 
@@ -109,6 +111,7 @@ describe.each(CASES)('ucore LFSR bank against the ISS: $name', ({ bank }) => {
     let draws = 0;
     let repeats = 0;
     let reads = 0;
+    const lat = lfsrLatency(bank);
     // lanes set so far: the others hold random start-up values
     const known = new Set<number>();
     for (let t = 0; t < 24; t++) {
@@ -125,7 +128,9 @@ describe.each(CASES)('ucore LFSR bank against the ISS: $name', ({ bank }) => {
       const want: { rho: number[]; read: number[] } = { rho: [], read: [] };
       const have: { rho: number[]; read: number[] } = { rho: [], read: [] };
       cycles.forEach((c, j) => {
-        const afterRequest = j > 0 && (cycles[j - 1].d === 1 || cycles[j - 1].s === 1);
+        // without forwarding a read in the two cycles after a request sees the lane's old word
+        const request = (k: number): boolean => k >= 0 && (cycles[k].d === 1 || cycles[k].s === 1);
+        const afterRequest = request(j - 1) || request(j - 2);
         if (c.d === 0 && j + 1 < cycles.length && known.has(c.rl) && !(bank.forward === false && afterRequest)) {
           want.read.push(iss.lfsr[c.rl]);
           have.read.push(state[j + 1]);
@@ -136,9 +141,9 @@ describe.each(CASES)('ucore LFSR bank against the ISS: $name', ({ bank }) => {
         }
         else if (c.d === 1) {
           want.rho.push(iss.draw(c.dl));
-          have.rho.push(rho[j + 1]);
-          // the same lane as the request before (back to back; without forwarding two cycles apart)
-          const before = cycles[j - (bank.forward === false ? 2 : 1)];
+          have.rho.push(rho[j + lat]);
+          // the same lane as the request before (back to back; without forwarding three cycles apart)
+          const before = cycles[j - (bank.forward === false ? 3 : 1)];
           if (before !== undefined && before.d === 1 && before.s === 0 && before.dl === c.dl) repeats++;
         }
       });
