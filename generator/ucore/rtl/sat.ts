@@ -22,11 +22,11 @@
  * is the carry out of one sum of a and a register, a carry chain with no logic before it (the signed order as
  * the unsigned one with bit 63 flipped): a > hi exactly when a + ~hi carries out, a < lo when a + ~lo + 1 does
  * not. Bit i of hi is n > i, i.e. w > i + sgn, which is {w, ¬sgn} > 2i + 2 (no subtraction w − 1 before the
- * decode: three LUT levels from w to the register). Stage 2 sums
- * the low 32 bits and registers their carries, stage 3 the high 32 bits with them (a 64-bit chain is longer
- * than a 48 MHz cycle on the UP5K) and registers the verdicts, stage 4 clamps. lone finds the leading one of
- * each group of four bits in stage 1, of each 16-bit chunk (of its four groups) in stage 2, the top chunk
- * holding a one in stage 3 (at most four LUT levels a stage).
+ * decode: three LUT levels from w to the register as written). Stage 2 sums the low 32 bits and registers their
+ * carries, stage 3 the high 32 bits with them (a 64-bit chain is longer than a 48 MHz cycle on the UP5K) and
+ * registers the verdicts, stage 4 clamps. lone finds the leading one of each group of four bits in stage 1, of
+ * each 16-bit chunk (of its four groups) in stage 2, the top chunk holding a one in stage 3 (at most four LUT
+ * levels a stage).
  *
  * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5), lone sint(6)) serves the comparison of datapath
  * widths.
