@@ -510,7 +510,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const satSigned = dec('sat_signed', ir.bit(27));
   const satQ = dec('sat_counter', mux(satrW, cat(ir.slice(31, 30), ir.slice(22, 20)), ir.slice(20, 16)));
   // every opcode of CORE_OPS (the others fault)
-  const known = dec('op_known', OPCODES.filter((o) => CORE_OPS.has(o.op) && (withVector || !VECTOR_OPS.has(o.op))).map((o) => opc.eq(o.code)).reduce((x, y) => x.or(y)));
+  // (as a table of the opcode: a function of its low 4 bits for each value of its high 2, one LUT each, then a
+  // choice by the high bits; not an OR of 50 compares, which the mapping shares with the other decodes into 5 levels)
+  const knownCodes = new Set(OPCODES.filter((o) => CORE_OPS.has(o.op) && (withVector || !VECTOR_OPS.has(o.op))).map((o) => o.code));
+  const knownLow = (high: number): Expr => select(opc.slice(3, 0), Array.from({ length: 16 }, (_, low) => constant(knownCodes.has(16 * high + low) ? 1 : 0, uint(1))));
+  const known = dec('op_known', select(opc.slice(5, 4), [0, 1, 2, 3].map(knownLow)));
   // the vector instructions (vector.ts): vdot 0x0d, vdist 0x0e, vupd 0x0f; the unit's op 0, 1, 2
   const vecW = opc.slice(5, 2).eq(0x0c >> 2).and(opc.slice(1, 0).ne(0));
   const vdec = {

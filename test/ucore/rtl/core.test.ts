@@ -17,7 +17,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Asm, imm, type Label } from '../../../generator/ucore/asm.js';
-import { encode, EBR_BASE, type Image } from '../../../generator/ucore/encode.js';
+import { encode, EBR_BASE, OPCODES, type Image } from '../../../generator/ucore/encode.js';
 import { NUM_REGS, type Reg, type UpdDesc } from '../../../generator/ucore/isa.js';
 import { CORE_OPS, CoreTiming, romImage, ucoreCore } from '../../../generator/ucore/rtl/core.js';
 import { QUANTITIES } from '../../../generator/numeric.js';
@@ -520,8 +520,10 @@ describe('ucore RTL core against the ISS', () => {
 
   it('stops with fault on an unknown opcode, a bad ret or call, an unmapped address, a vector operand out of its range', async () => {
     const cases: [string, (a: Asm) => void, number?][] = [
-      // (word 1 replaced by opcode 0x19, which no instruction has)
-      ['an unknown opcode', (a) => a.halt(), 0x19],
+      // (word 1 replaced by each opcode that no instruction has)
+      ...Array.from({ length: 64 }, (_, c) => c)
+        .filter((c) => !OPCODES.some((o) => o.code === c))
+        .map((c): [string, (a: Asm) => void, number] => [`the unknown opcode 0x${c.toString(16)}`, (a) => a.halt(), c]),
       ['ret on an empty stack', (a) => a.ret()],
       [
         'a call beyond the stack',
