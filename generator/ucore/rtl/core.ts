@@ -45,9 +45,11 @@
  *   spram  the SPRAM words (addresses 0 … spramWords − 1; style huge: SB_SPRAM256KA, one port)
  *   rstack0_q …      the return stack (registers, RETURN_STACK of them)
  *
- * SEQUENCE (states; `coreCycles` counts them). Every state's logic starts at registers and ends at registers
- * (a 32-bit carry chain is half a 48 MHz cycle on the UP5K): the operands of a half are registered before the
- * adder, and a register-file write is registered first and lands a cycle later.
+ * SEQUENCE (states; `coreCycles` counts them). Every state's logic starts at registers and ends at registers:
+ * the operands of a half are registered before the adder, and a register-file write is registered first and lands
+ * a cycle later. A 32-bit carry chain ends about 16.5 ns after its registers on the UP5K (48 MHz: 20.8 ns), so the
+ * adder's sum is registered straight from the chain (sum_q) and whatever depends on it (the register write's
+ * data, a branch's sign, max/min/slt's choice) takes it from there.
  *   FETCH   the ROM reads the word at pc (skipped when the last state of the instruction before read it: EXHI of
  *           li/add/sub/and/or/xor, WHI, STORE's last cycle; their register writes land after the next DECODE's reads)
  *   DECODE  the word is decoded into registers; the register file reads the low halves of ra and of the second
@@ -56,13 +58,16 @@
  *   OPLO    the low operands are formed (register, short immediate, block RAM address, pool word); the high halves
  *           and a pool operand's high word are read. b, call, ret and halt end here.
  *   EXLO    the low halves computed (add/sub keep their carry); the high operands formed; pc counts up
- *   EXHI    the high halves computed: the result, a branch decided (64-bit comparisons from the high halves and the
- *           low half's borrow; the next FETCH takes the target)
+ *   EXHI    the high halves computed: the result; a branch's decision registered for both signs of the high
+ *           difference (64-bit comparisons from the high halves and the low half's borrow), which sum_q's bit 31
+ *           chooses in the next FETCH, which takes the target
  *   ACHK    st: the data address checked (its high half 0, its n words in one memory); ld checks it in its first
  *           LOAD cycle (a read is harmless)
- *   SELHI, SELLO  max, min, slt: the result's halves, chosen by the comparison made in EXHI
- *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later); WLO and WHI write the value's
- *           halves
+ *   SELHI, SELLO  max, min, slt: the result's halves, chosen by EXHI's high difference (sum_q holds it: the
+ *           adder's operands are held)
+ *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later), each into its 16-bit chunk;
+ *           WLO and WHI write the value's halves, ld's sign extended past its n words on the way (WLO: chunk 1,
+ *           and chunks 2 and 3 filled for WHI)
  *   STORE   n words written, one a cycle
  *   UNIT    a unit's operation starts on the 64-bit operands, which stay in their registers until the result is
  *           taken (the multiply and shift units' start; the saturation unit works on what it is given); a draw or
@@ -72,6 +77,7 @@
  *   RHO     the draw: draw's result, or srnd's ρ for the shift unit (started in UNIT; it needs ρ later); lfsrget:
  *           the lane's state
  *   IO      recv: until rx_valid (the byte, popped) or rx_idle (256), then WLO, WHI; send: tx_valid until tx_ready
+ *           (pc counted up in OPLO: the line's handshake is not on pc's path)
  *   VDESC, VREG, VACC  a vector instruction's operands (OPLO took A / W and Bv / H and read its descriptor): the
  *           descriptor taken, n, then the strides or vupd's lane0, each read a cycle before at an address held in
  *           a register; pc counts up
