@@ -802,7 +802,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const kLast = m.reg('mem_k_last_q', uint(1), { reset: null });
   const kZero = m.reg('mem_k_zero_q', uint(1), { reset: null });
   const loading = at('LOAD').and(kAtN.not());
-  const storeWord = select(memK.trunc(2), [stLoQ.slice(15, 0), stLoQ.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
+  // a clamp's counter incremented (its two words read: memAcc holds them from CINC on) into a register of its own every
+  // cycle, so that its carry chain ends at flip-flops; STORE writes it for a clamp (counter_update_q, not vupd's pair)
+  const counterInc = m.pipe('counter_inc_q', cat(accChunks[1], accChunks[0]).addWrap(1), { reset: null });
+  const storeLow = mux(cntQ.and(vdec.upd.not()), counterInc, stLoQ);
+  const storeWord = select(memK.trunc(2), [storeLow.slice(15, 0), storeLow.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
   // (VWAIT: the vector unit's write at w_addr, its granted read at a_addr or b_addr)
   const vWord = vu.out('w_data');
   const ebrAt = (x: Expr): Expr => x.trunc(ebrIdx.width);
@@ -1027,7 +1031,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(lastOkQ, mux(resLoQ.bit(16), inE.last, inS.last));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
       })
-      .elseIf(at('CINC'), () => $.set(stLoQ, memAcc.trunc(32).addWrap(1)))
       .elseIf(atV('VCNT'), () => {
         // the counter pair (high, then low: 4 words) plus the clamps counted
         $.set(stLoQ, memAcc.trunc(32).addWrap(vHiCnt.zext(32)));
@@ -1116,13 +1119,15 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('OPLO').and(f.call).and(spFullQ.not()), () => setSp($, 'push'))
       .elseIf(at('OPLO').and(f.ret).and(spEmptyQ.not()), () => setSp($, 'pop'));
   });
+  // the cycles counted while busy, cleared at start: enabled by either, so that the flip-flops' enable and
+  // synchronous reset take them and the increment's carry chain ends at the flip-flops' D
+  const clearCycles = busyF.not().and(start);
+  m.seq('cycle_count', ($) => $.if(busyF.or(clearCycles), () => $.set(cycles, mux(clearCycles, constant(0, cycles.type), cycles.addWrap(1)))));
   m.seq('fsm', ($) => {
-    $.if(busyF, () => $.set(cycles, cycles.addWrap(1)));
     $.switch(st)
       .case(S.v.IDLE, () => {
         $.if(start, () => {
           $.set(fault, 0);
-          $.set(cycles, 0);
           go($, 'FETCH');
         });
       })
