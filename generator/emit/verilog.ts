@@ -302,7 +302,8 @@ class ModuleEmitter {
       (unrolledOnly(s) ? unrolledRows : rows).push([isReg(s) ? 'reg ' : 'wire', typeDecl(s.type), `${s.name};`]);
     }
     for (const m of this.mod.memories) {
-      const attr = m.style ? `(* ram_style = "${m.style}" *) ` : '';
+      const attrs = [...(m.style ? [`ram_style = "${m.style}"`] : []), ...(m.noCollision ? ['no_rw_check'] : [])];
+      const attr = attrs.length > 0 ? `(* ${attrs.join(', ')} *) ` : '';
       rows.push(['reg ', typeDecl(m.type), `${m.name} [0:${m.depth - 1}];`, attr]);
     }
     for (const t of this.tempDecls) (this.unrolledTemps.has(t.name) ? unrolledRows : rows).push([t.reg ? 'reg ' : 'wire', range(t.width), `${t.name};`]);

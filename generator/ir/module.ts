@@ -473,6 +473,13 @@ export interface MemoryOptions {
    * it as block RAM (the Yosys flows of generator/tools and `ibhebb build` map the attribute to "block").
    */
   readonly style?: MemoryStyle;
+  /**
+   * true: the design never uses what a synchronous read returns in a cycle that writes its address (it discards
+   * it, or never reads so). Emitted as the attribute `no_rw_check`, so Yosys maps the RAM without the logic that
+   * would give the old word on such a collision (a multiplexer after the RAM's output and registers of the
+   * written word); simulation still returns the old word.
+   */
+  readonly noCollision?: boolean;
 }
 
 /** Options of a synchronous read port (`mem.readSync(name, addr, { … })`). */
@@ -511,6 +518,8 @@ export class Memory implements MemoryRef {
   readonly addrType: HwType;
   readonly init: readonly bigint[] | null;
   readonly style: MemoryStyle | null;
+  /** MemoryOptions.noCollision */
+  readonly noCollision: boolean;
   /** The `$readmemh` file name (`<module>_<memory>.hex`), or null for an inline initial block / no init. */
   readonly initFile: string | null;
   readonly writes: MemWritePort[] = [];
@@ -524,7 +533,7 @@ export class Memory implements MemoryRef {
     readonly depth: number,
     readonly type: HwType,
     init: readonly (number | bigint)[] | undefined,
-    opts: { style?: MemoryStyle; initFile?: boolean } = {},
+    opts: { style?: MemoryStyle; initFile?: boolean; noCollision?: boolean } = {},
   ) {
     this.addrType = uint(addrWidth(depth));
     if (init) {
@@ -541,6 +550,7 @@ export class Memory implements MemoryRef {
       throw new HdlError(`memory '${name}': style must be 'block', 'distributed' or 'huge', got ${JSON.stringify(opts.style)}`);
     }
     this.style = opts.style ?? null;
+    this.noCollision = opts.noCollision ?? false;
     const toFile = opts.initFile ?? depth > 256;
     this.initFile = this.init && toFile ? `${m.name}_${name}.hex` : null;
   }
@@ -826,7 +836,7 @@ export class ModuleBuilder {
       throw new HdlError(`memory '${name}': depth must be an integer ≥ 1, got ${String(opts.depth)}`);
     }
     this.names.claim(name, 'memory');
-    const mem = new Memory(this, this.token, name, opts.depth, opts.type, opts.init, { style: opts.style, initFile: opts.initFile });
+    const mem = new Memory(this, this.token, name, opts.depth, opts.type, opts.init, { style: opts.style, initFile: opts.initFile, noCollision: opts.noCollision });
     this.memories.push(mem);
     this.items.push(withLocation({ kind: 'memory', memory: mem }, captureSite()));
     return mem;

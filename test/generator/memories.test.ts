@@ -9,7 +9,7 @@ import { ModuleBuilder, uint, type Module } from '../../generator/ir/index.js';
 import { bramBanked, bramDualPort, bramSinglePort } from '../../generator/lib/stream/index.js';
 import { generateFiles } from '../../generator/gen.js';
 import { DEFAULT_CHIP } from '../../generator/config.js';
-import { simulateIcarus } from '../../generator/tools/index.js';
+import { simulateIcarus, synthYosys } from '../../generator/tools/index.js';
 import { expectToolsClean } from './tool-checks.js';
 
 /** A module with one 16 × 8 memory and the ports `body` adds. */
@@ -35,6 +35,29 @@ describe('memory style', () => {
     expect(v(undefined)).not.toContain('ram_style');
     expect(() => new ModuleBuilder('x').memory('m', { depth: 4, type: uint(4), style: 'lut' as never })).toThrow(/style must be 'block', 'distributed' or 'huge'/);
   });
+
+  it('noCollision adds no_rw_check: Yosys maps the RAM with no logic after its output (the old word on a collision needs some)', async () => {
+    const mod = (noCollision: boolean): Module => {
+      const m = new ModuleBuilder(noCollision ? 'memt_nc' : 'memt_rf', {});
+      m.clock();
+      const mem = m.memory('mem', { depth: 256, type: uint(16), style: 'block', noCollision });
+      mem.write(m.input('wa', mem.addrType), m.input('wd', uint(16)), m.input('we', uint(1)));
+      m.output('q', mem.readSync('q_q', m.input('ra', mem.addrType)));
+      return m.build();
+    };
+    expect(emitModule(mod(true)).verilog).toContain('(* ram_style = "block", no_rw_check *) reg');
+    expect(emitModule(mod(false)).verilog).not.toContain('no_rw_check');
+    const logic = async (noCollision: boolean): Promise<number> => {
+      const { cells, errors } = await synthYosys(emitDesign(mod(noCollision)).files, mod(noCollision).name, 'ice40');
+      expect(errors).toEqual([]);
+      expect(cells.SB_RAM40_4K).toBe(1);
+      return Object.entries(cells).reduce((n, [k, c]) => n + (k === 'SB_LUT4' || k.startsWith('SB_DFF') ? c : 0), 0);
+    };
+    // read-first: a multiplexer per output bit after the RAM and registers of the written word; none of them here
+    const [nc, rf] = [await logic(true), await logic(false)];
+    expect(nc).toBeLessThanOrEqual(1);
+    expect(rf - nc).toBeGreaterThanOrEqual(2 * 16);
+  }, 120_000);
 
   it('block RAM: port sets no target has are rejected at build() with the way out', () => {
     const addr = (m: ModuleBuilder, n: string) => m.input(n, uint(4));

@@ -143,7 +143,9 @@ export function ucoreLfsr(cfg: LfsrBankConfig): Module {
     readQ = m.pipe('state_read_q', L === 1 ? states[0] : select(readLane, states, states[0]), { reset: null });
     m.seq('states', ($) => states.forEach((r, q) => $.if(write.and(writeLane.eq(q)), () => $.set(r, wData))));
   } else {
-    const mem = m.memory('states', { depth: L, type: uint(W), style: 'block' });
+    // a read of the lane written in the same cycle is never used (forwarding replaces it; without forwarding the
+    // user reads no lane then): no collision logic after the RAM's output
+    const mem = m.memory('states', { depth: L, type: uint(W), style: 'block', noCollision: true });
     readQ = mem.readSync('state_read_q', readLane);
     mem.write(writeLane, wData, write);
   }
