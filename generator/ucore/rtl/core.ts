@@ -595,8 +595,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // points at it (EXLO counts it up), and no branch is pending there
   // (a flag: EXHI of satr reads the pool)
   const fetchNow = flag('fetch_now', (s) => (s === 'EXHI' ? f.satr.not() : ['FETCH', 'WHI', 'STORE'].includes(s) ? 1 : 0));
-  // DECODE's pool word (from the ROM's word, the latest) at the last multiplexer; the other states' from registers
-  m.assign(romAddr, mux(at('DECODE'), poolWord, mux(fetchNow, fetchAt, poolAddr)));
+  // a taken branch's target at the last multiplexer (branch_taken is 1 only in the FETCH after a branch's EXHI, and
+  // its sign, sum_q's bit 31, is chosen a LUT before), DECODE's pool word (from the ROM's word) at the one before; the
+  // other states' from registers
+  m.assign(romAddr, mux(takeQ, target, mux(at('DECODE'), poolWord, mux(fetchNow, pc, poolAddr))));
 
   // ---- register file: halves; low halves read in DECODE, high halves in OPLO
   // r0 is 0 in the RAM itself: every word starts 0 and r0's two are never written (the write excludes rd = 0, dbnz's
