@@ -20,8 +20,9 @@
  *   - latency 1: a word accepted at edge t is presented just after edge t;
  *   - full throughput: a word can enter and one leave in the same cycle; with both sides always ready
  *     the queue never holds more than one word and N words take N + 1 cycles;
- *   - s_axis_in_tready = (count != depth) and m_axis_out_tvalid = (count != 0) are functions of
- *     registers only: no combinational path from any stream input to any stream output. A full FIFO
+ *   - s_axis_in_tready = (count != depth) and m_axis_out_tvalid = (count != 0), each a flip-flop of its
+ *     own (not_full_q, not_empty_q, set with count): no combinational path from any stream input to any
+ *     stream output, and no logic after the flip-flop for the consumer's decisions. A full FIFO
  *     does not accept in the cycle it is read (tready is low while count = depth);
  *   - the head word in the memory is never overwritten while it is presented (the write pointer only
  *     meets the read pointer when the FIFO is empty or full), so tdata/tlast are held until the transfer.
@@ -53,8 +54,10 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
   const count = m.reg('count_q', uint(aw + 1), { reset: 0 });
   m.output('count', count);
 
-  m.assign(s.ready, count.ne(depth));
-  m.assign(o.valid, count.ne(0));
+  const notFull = m.reg('not_full_q', uint(1), { reset: 1 });
+  const notEmpty = m.reg('not_empty_q', uint(1), { reset: 0 });
+  m.assign(s.ready, notFull);
+  m.assign(o.valid, notEmpty);
   const push = m.wire('push', s.fire);
   const pop = m.wire('pop', o.fire);
 
@@ -66,12 +69,15 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
   if (storage === 'lut') {
     head = m.wire('head', mem.readAsync(rdPtr));
   } else {
-    const rdNext = m.wire('rd_next', mux(pop, rdPtr.addWrap(1), rdPtr));
+    // rd_ptr + 1 kept in a register beside rd_ptr, so the look-ahead and the bypass's compare take no adder
+    const rdInc = m.reg('rd_ptr_inc_q', uint(aw), { reset: 1 });
+    m.seq('read_ahead', ($) => $.if(pop, () => $.set(rdInc, rdInc.addWrap(1))));
+    const rdNext = m.wire('rd_next', mux(pop, rdInc, rdPtr));
     const rdata = mem.readSync('rdata_q', rdNext);
     const bypassSel = m.reg('bypass_sel_q', uint(1), { reset: 0 });
     const bypass = m.reg('bypass_q', wordType, { reset: null });
     m.seq('bypass', ($) => {
-      $.set(bypassSel, push.and(wrPtr.eq(rdNext)));
+      $.set(bypassSel, push.and(mux(pop, wrPtr.eq(rdInc), wrPtr.eq(rdPtr))));
       $.if(push, () => $.set(bypass, word));
     });
     head = m.wire('head', mux(bypassSel, bypass, rdata));
@@ -86,9 +92,15 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
   m.seq('pointers', ($) => {
     $.if(push, () => $.set(wrPtr, wrPtr.addWrap(1)));
     $.if(pop, () => $.set(rdPtr, rdPtr.addWrap(1)));
-    $.if(push.and(pop.not()), () => $.set(count, count.addWrap(1))).elseIf(pop.and(push.not()), () =>
-      $.set(count, count.subWrap(1)),
-    );
+    $.if(push.and(pop.not()), () => {
+      $.set(count, count.addWrap(1));
+      $.set(notEmpty, 1);
+      $.set(notFull, count.ne(depth - 1));
+    }).elseIf(pop.and(push.not()), () => {
+      $.set(count, count.subWrap(1));
+      $.set(notEmpty, count.ne(1));
+      $.set(notFull, 1);
+    });
   });
   return m.build();
 }
