@@ -807,8 +807,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // a clamp's counter incremented (its two words read: memAcc holds them from CINC on) into a register of its own every
   // cycle, so that its carry chain ends at flip-flops; STORE writes it for a clamp (counter_update_q, not vupd's pair)
   const counterInc = m.pipe('counter_inc_q', cat(accChunks[1], accChunks[0]).addWrap(1), { reset: null });
-  const storeLow = mux(cntQ.and(vdec.upd.not()), counterInc, stLoQ);
-  const storeWord = select(memK.trunc(2), [storeLow.slice(15, 0), storeLow.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
+  const wordOf = (low: Expr): Expr => select(memK.trunc(2), [low.slice(15, 0), low.slice(31, 16), stHiQ.slice(15, 0), stHiQ.slice(31, 16)]);
+  const storeWord = wordOf(mux(cntQ.and(vdec.upd.not()), counterInc, stLoQ));
+  // (the counters are in block RAM: the SPRAM's words, at the far corner of the die, take no counter multiplexer)
+  const storeWordSp = wordOf(stLoQ);
   // (VWAIT: the vector unit's write at w_addr, its granted read at a_addr or b_addr)
   const vWord = vu.out('w_data');
   const ebrAt = (x: Expr): Expr => x.trunc(ebrIdx.width);
@@ -821,7 +823,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     const spIdx = mux(vOn, mux(wSp, wAddr, mux(aGnt.and(aE.not()), aAddr, bAddr)).trunc(spBits), memAddr.trunc(spBits));
     // (the SPRAM reads nothing in a write cycle: its read enable excludes the write's, as SB_SPRAM256KA maps)
     const spWe = m.wire('spram_we', storing.and(inEbr.not()).or(wSp.and(vErrQ.not())));
-    spram.write(spIdx, mux(vOn, vWord, storeWord), spWe);
+    spram.write(spIdx, mux(vOn, vWord, storeWordSp), spWe);
     spQ = spram.readSync('spram_q', spIdx, { en: loading.and(inEbr.not()).or(aGnt.and(aE.not())).or(bGnt.and(bE.not())).and(spWe.not()) });
   }
   const fromEbr = m.pipe('load_ebr_q', inEbr, { reset: null });
@@ -951,9 +953,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(at('OPLO').and(f.call), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
   });
 
-  /** a data access of n words from addr (block RAM when inEbr) begins: LOAD or STORE counts them */
-  const beginAccess = ($: ProcScope, addr: Expr, ebr: Expr, n: Expr): void => {
-    $.set(memAddr, addr);
+  /** a data access of n words begins (block RAM when ebr; its address: memory_address): LOAD or STORE counts them */
+  const beginAccess = ($: ProcScope, ebr: Expr, n: Expr): void => {
     $.set(inEbr, ebr);
     $.set(memN, n);
     countFrom0($, n);
@@ -1052,28 +1053,27 @@ export function ucoreCore(cfg: CoreConfig): Module {
 
   // the data access (its start in EXHI, UWAIT or VWAIT; the words counted in LOAD and STORE), the units' wait and
   // result, from the states' flags too
+  // the data address in a process of its own: its enable one OR of the states' flags and registered exits, its value
+  // chosen among them (they exclude each other)
+  const vCountBegins = atV('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd);
+  const addrSteps = at('LOAD').and(kAtN.not()).or(at('STORE'));
+  m.seq('memory_address', ($) =>
+    $.if(at('EXHI').or(clampExit).or(vCountBegins).or(at('CINC')).or(atV('VCNT')).or(addrSteps), () =>
+      $.set(
+        memAddr,
+        mux(at('EXHI'), resLoQ.trunc(17), mux(clampExit, counterAt, mux(vCountBegins, vCounterAt, mux(at('CINC'), memAddr.subWrap(2), mux(atV('VCNT'), memAddr.subWrap(4), memAddr.addWrap(1)))))),
+      ),
+    ),
+  );
   m.seq('memory_access', ($) => {
-    $.if(at('EXHI'), () => beginAccess($, resLoQ.trunc(17), resLoQ.bit(16), nWords))
+    $.if(at('EXHI'), () => beginAccess($, resLoQ.bit(16), nWords))
       // the clamp counted: its counter read, incremented (CINC), written back
-      .elseIf(clampExit, () => beginAccess($, counterAt, constant(1, uint(1)), constant(2, uint(3))))
+      .elseIf(clampExit, () => beginAccess($, constant(1, uint(1)), constant(2, uint(3))))
       // vupd's counter pair
-      .elseIf(atV('VWAIT').and(vu.out('done')).and(vu.out('fault').or(vErrQ).not()).and(vdec.upd), () => beginAccess($, vCounterAt, constant(1, uint(1)), constant(4, uint(3))))
-      .elseIf(at('CINC'), () => {
-        $.set(memAddr, memAddr.subWrap(2)); // back to the counter: LOAD stepped past its two words
-        countFrom0($, memN);
-      })
-      .elseIf(atV('VCNT'), () => {
-        $.set(memAddr, memAddr.subWrap(4));
-        countFrom0($, memN);
-      })
-      .elseIf(at('LOAD'), () => {
-        countUp($);
-        $.if(kAtN.not(), () => $.set(memAddr, memAddr.addWrap(1)));
-      })
-      .elseIf(at('STORE'), () => {
-        countUp($);
-        $.set(memAddr, memAddr.addWrap(1));
-      });
+      .elseIf(vCountBegins, () => beginAccess($, constant(1, uint(1)), constant(4, uint(3))))
+      // CINC, VCNT: back to the counter (memory_address: LOAD stepped past its words)
+      .elseIf(at('CINC').or(atV('VCNT')), () => countFrom0($, memN))
+      .elseIf(at('LOAD').or(at('STORE')), () => countUp($));
   });
   // the words landing (LOAD after its first cycle), apart from the access's other registers: their enables then
   // take the LOAD flag alone, not the priorities of the states before it
@@ -1125,7 +1125,23 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // synchronous reset take them and the increment's carry chain ends at the flip-flops' D
   const clearCycles = busyF.not().and(start);
   m.seq('cycle_count', ($) => $.if(busyF.or(clearCycles), () => $.set(cycles, mux(clearCycles, constant(0, cycles.type), cycles.addWrap(1)))));
-  m.seq('fsm', ($) => {
+  // the states that wait, and what they wait for: the state machine changes nothing while one of them holds, so its
+  // registers' enable is this flat condition of flags and registered exits (not every case's exit gathered through
+  // the binary state's compares)
+  const ioDone = ioRecv.and(rxValid.or(rxIdle)).or(ioSend.and(txReady));
+  const loadFault = kZero.and(cntQ.not()).and(addrOk.not());
+  const hold = m.wire(
+    'fsm_hold',
+    busyF
+      .not()
+      .and(start.not())
+      .or(at('UWAIT').and(unitReady.not()))
+      .or(at('LOAD').and(kAtN.not()).and(loadFault.not()))
+      .or(at('STORE').and(kLast.not()))
+      .or(inIo.and(ioDone.not()))
+      .or(atV('VWAIT').and(vu.out('done').not())),
+  );
+  m.seq('fsm', ($) => $.if(hold.not(), () => {
     $.switch(st)
       .case(S.v.IDLE, () => {
         $.if(start, () => {
@@ -1195,7 +1211,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
             .elseIf(vdec.upd, () => go($, 'VCNT'))
             .else(() => go($, 'CINC'));
         });
-        $.if(kZero.and(cntQ.not()).and(addrOk.not()), () => stop($));
+        $.if(loadFault, () => stop($));
       })
       .case(S.v.WLO, () => go($, 'WHI'))
       .case(S.v.WHI, () => go($, 'DECODE')) // the next word was fetched in this cycle
@@ -1227,7 +1243,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         go($, 'STORE');
       })
       .default(() => go($, 'IDLE'));
-  });
+  }));
 
   m.output('busy', busyF);
   m.output('fault', fault);
