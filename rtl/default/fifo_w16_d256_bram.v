@@ -19,9 +19,12 @@ module fifo_w16_d256_bram (
   reg  [7:0]  wr_ptr_q;
   reg  [7:0]  rd_ptr_q;
   reg  [8:0]  count_q;
+  reg         not_full_q;
+  reg         not_empty_q;
   wire        push;
   wire        pop;
   wire [15:0] in_word;
+  reg  [7:0]  rd_ptr_inc_q;
   wire [7:0]  rd_next;
   reg  [15:0] rdata_q;
   reg         bypass_sel_q;
@@ -30,17 +33,17 @@ module fifo_w16_d256_bram (
   (* ram_style = "block" *) reg  [15:0] mem [0:255];
   reg  [8:0]  _cur_count_q;
 
-  assign count = count_q;  // generator/lib/stream/fifo.ts:54
+  assign count = count_q;  // generator/lib/stream/fifo.ts:55
 
-  assign s_axis_in_tready = count_q != 9'd256;  // generator/lib/stream/fifo.ts:56
+  assign s_axis_in_tready = not_full_q;  // generator/lib/stream/fifo.ts:59
 
-  assign m_axis_out_tvalid = count_q != 9'd0;  // generator/lib/stream/fifo.ts:57
+  assign m_axis_out_tvalid = not_empty_q;  // generator/lib/stream/fifo.ts:60
 
-  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:58
+  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:61
 
-  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:59
+  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:62
 
-  // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:62)
+  // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:65)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -60,13 +63,23 @@ module fifo_w16_d256_bram (
 `endif
   end
 
-  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:63
+  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:66
 
-  assign rd_next = pop ? (rd_ptr_q + 8'd1) : rd_ptr_q;  // generator/lib/stream/fifo.ts:69
-
-  // seq: bypass (generator/lib/stream/fifo.ts:73)
+  // seq: read_ahead (generator/lib/stream/fifo.ts:74)
   always @(posedge clk) begin
-    bypass_sel_q <= push & (wr_ptr_q == rd_next);
+    if (pop) begin
+      rd_ptr_inc_q <= rd_ptr_inc_q + 8'd1;
+    end
+    if (rst) begin
+      rd_ptr_inc_q <= 8'd1;
+    end
+  end
+
+  assign rd_next = pop ? rd_ptr_inc_q : rd_ptr_q;  // generator/lib/stream/fifo.ts:75
+
+  // seq: bypass (generator/lib/stream/fifo.ts:79)
+  always @(posedge clk) begin
+    bypass_sel_q <= push & (pop ? (wr_ptr_q == rd_ptr_inc_q) : (wr_ptr_q == rd_ptr_q));
     if (push) begin
       bypass_q <= in_word;
     end
@@ -75,11 +88,11 @@ module fifo_w16_d256_bram (
     end
   end
 
-  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:77
+  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:83
 
-  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:83
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:89
 
-  // seq: pointers (generator/lib/stream/fifo.ts:86)
+  // seq: pointers (generator/lib/stream/fifo.ts:92)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;
@@ -92,13 +105,19 @@ module fifo_w16_d256_bram (
     end
     if ((push & (~pop))) begin
       count_q <= _cur_count_q + 9'd1;
+      not_empty_q <= 1'b1;
+      not_full_q <= _cur_count_q != 9'd255;
     end else if ((pop & (~push))) begin
       count_q <= _cur_count_q - 9'd1;
+      not_empty_q <= _cur_count_q != 9'd1;
+      not_full_q <= 1'b1;
     end
     if (rst) begin
       wr_ptr_q <= 8'd0;
       rd_ptr_q <= 8'd0;
       count_q <= 9'd0;
+      not_empty_q <= 1'b0;
+      not_full_q <= 1'b1;
     end
   end
 

@@ -21,6 +21,8 @@ module fifo_w48_d16_l (
   reg  [3:0]  wr_ptr_q;
   reg  [3:0]  rd_ptr_q;
   reg  [4:0]  count_q;
+  reg         not_full_q;
+  reg         not_empty_q;
   wire        push;
   wire        pop;
   wire [48:0] in_word;
@@ -28,32 +30,32 @@ module fifo_w48_d16_l (
   reg  [48:0] mem [0:15];
   reg  [4:0]  _cur_count_q;
 
-  assign count = count_q;  // generator/lib/stream/fifo.ts:54
+  assign count = count_q;  // generator/lib/stream/fifo.ts:55
 
-  assign s_axis_in_tready = count_q != 5'd16;  // generator/lib/stream/fifo.ts:56
+  assign s_axis_in_tready = not_full_q;  // generator/lib/stream/fifo.ts:59
 
-  assign m_axis_out_tvalid = count_q != 5'd0;  // generator/lib/stream/fifo.ts:57
+  assign m_axis_out_tvalid = not_empty_q;  // generator/lib/stream/fifo.ts:60
 
-  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:58
+  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:61
 
-  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:59
+  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:62
 
-  // memory mem: 16 x uint(49), 1 write / 0 sync read / 1 async read port(s) (generator/lib/stream/fifo.ts:62)
+  // memory mem: 16 x uint(49), 1 write / 0 sync read / 1 async read port(s) (generator/lib/stream/fifo.ts:65)
   always @(posedge clk) begin
     if (push) begin
       mem[wr_ptr_q] <= in_word;
     end
   end
 
-  assign in_word = {s_axis_in_tlast, s_axis_in_tdata};  // generator/lib/stream/fifo.ts:63
+  assign in_word = {s_axis_in_tlast, s_axis_in_tdata};  // generator/lib/stream/fifo.ts:66
 
-  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:67
+  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:70
 
-  assign m_axis_out_tdata = head[47:0];  // generator/lib/stream/fifo.ts:80
+  assign m_axis_out_tdata = head[47:0];  // generator/lib/stream/fifo.ts:86
 
-  assign m_axis_out_tlast = head[48];  // generator/lib/stream/fifo.ts:81
+  assign m_axis_out_tlast = head[48];  // generator/lib/stream/fifo.ts:87
 
-  // seq: pointers (generator/lib/stream/fifo.ts:86)
+  // seq: pointers (generator/lib/stream/fifo.ts:92)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;
@@ -66,13 +68,19 @@ module fifo_w48_d16_l (
     end
     if ((push & (~pop))) begin
       count_q <= _cur_count_q + 5'd1;
+      not_empty_q <= 1'b1;
+      not_full_q <= _cur_count_q != 5'd15;
     end else if ((pop & (~push))) begin
       count_q <= _cur_count_q - 5'd1;
+      not_empty_q <= _cur_count_q != 5'd1;
+      not_full_q <= 1'b1;
     end
     if (rst) begin
       wr_ptr_q <= 4'd0;
       rd_ptr_q <= 4'd0;
       count_q <= 5'd0;
+      not_empty_q <= 1'b0;
+      not_full_q <= 1'b1;
     end
   end
 
