@@ -1003,9 +1003,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.output('tx_data', aQ.trunc(8));
   m.output('io_wait', inIo);
   /** IO: done when the byte (or the idle line) is there for recv, when the transmitter takes it for send */
+  // what IO waits for: the byte (or the idle line) for recv, the transmitter taking it for send
+  const recvDone = ioRecv.and(rxValid.or(rxIdle));
+  const sendDone = ioSend.and(txReady);
   const ioStep = ($: ProcScope): void => {
-    $.if(ioRecv.and(rxValid.or(rxIdle)), () => go($, 'WLO')) // WLO, WHI write rd; WHI fetches the next word
-      .elseIf(ioSend.and(txReady), () => go($, 'FETCH'));
+    $.if(recvDone, () => go($, 'WLO')) // WLO, WHI write rd; WHI fetches the next word
+      .elseIf(sendDone, () => go($, 'FETCH'));
   };
 
   // the operands and what EXHI registers for later states, in their own process from the states' flags (no enable
@@ -1099,7 +1102,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(uwaitZeroQ, uwaitQ.eq(1));
         $.if(unitReady, () => $.set(res64Q, unitY));
       })
-      .elseIf(inIo.and(ioRecv).and(rxValid.or(rxIdle)), () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
+      .elseIf(inIo.and(recvDone), () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
       .elseIf(atV('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
   });
 
@@ -1128,7 +1131,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the states that wait, and what they wait for: the state machine changes nothing while one of them holds, so its
   // registers' enable is this flat condition of flags and registered exits (not every case's exit gathered through
   // the binary state's compares)
-  const ioDone = ioRecv.and(rxValid.or(rxIdle)).or(ioSend.and(txReady));
+  const ioDone = recvDone.or(sendDone);
   const loadFault = kZero.and(cntQ.not()).and(addrOk.not());
   const hold = m.wire(
     'fsm_hold',
