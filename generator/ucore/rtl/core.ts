@@ -535,6 +535,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const fn = dec('alu_fn', opc.slice(1, 0)); // and 2, or 3, xor 0 (0x12 … 0x14 by the low bits)
   const sel2 = dec('select_fn', opc.slice(1, 0)); // slt 0, max 2, min 3; beq 0, bne 1, blt 2, bge 3
   const nWords = dec('mem_words', opc.slice(1, 0).zext(3).addWrap(1)); // n − 1 in the opcode's low bits
+  const nLe = [1, 2, 3].map((k) => dec(`mem_words_le${k}`, opc.slice(1, 0).lt(k))); // n ≤ k (the address check, ld's sign)
   const ldSigned = dec('ld_signed', opc.bit(2));
   const rdQ = dec('rd', ir.slice(15, 11));
   const raQf = dec('ra', ir.slice(10, 6));
@@ -604,8 +605,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // r0 is 0 in the RAM itself: every word starts 0 and r0's two are never written (the write excludes rd = 0, dbnz's
   // ra = 0, and the cycles of rst), so the words read need no multiplexer for r0
   const rfInit = new Array<bigint>(2 * NUM_REGS).fill(0n);
-  const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block', init: rfInit });
-  const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block', init: rfInit });
+  // (no read of a word in the cycle it is written: a write lands in the cycle after its state, and what reads then
+  // reads the other half — DECODE the low halves after EXHI's or WHI's high half — or nothing: noCollision, no
+  // comparison of the read address, which comes from the ROM's word, with the write's after the blocks)
+  const rfa = m.memory('rfa', { depth: 2 * NUM_REGS, type: uint(32), style: 'block', init: rfInit, noCollision: true });
+  const rfb = m.memory('rfb', { depth: 2 * NUM_REGS, type: uint(32), style: 'block', init: rfInit, noCollision: true });
   const raW = ir.slice(10, 6);
   // the second register: st's rs at [15:11], every other at [27:23] (encode.ts: opcode bit 5 chooses; the other
   // opcodes with bit 5 set read none)
@@ -665,7 +669,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const lt = m.wire('a_lt_b', mux(sumQ.bit(31), ltIf(1), ltIf(0)));
   const takeB = lt.xor(sel2.bit(0));
   const isSlt = sel2.bit(1).not();
-  const selHi = mux(isSlt, zero32, mux(takeB, bHiDiff, aQ));
+  const selHi = mux(takeB, bHiDiff, aQ); // (slt's high half 0: rf_write)
   const selLo = mux(isSlt, lt.zext(32), mux(takeB, bQ, aLoQ));
 
   // ---- register write: registered (enable, register, half, data), landing the cycle after
@@ -728,21 +732,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(at('OPLO'), () => {
       $.set(vAQ, aIn.trunc(17));
       $.set(vBQ, rbIn.trunc(17));
-      $.set(vBadQ, aIn.slice(31, 17).orReduce().or(rbIn.slice(31, 17).orReduce()));
+      // (without the vector unit VGO is never reached: no check, which would stand 5 LUT levels after the register file)
+      $.set(vBadQ, withVector ? aIn.slice(31, 17).orReduce().or(rbIn.slice(31, 17).orReduce()) : 0);
       $.set(vRaQ, vdec.rc);
     });
-    $.if(at('VDESC'), () => {
+    $.if(atV('VDESC'), () => {
       $.set(descQ, romQ);
       $.set(vRaQ, romQ.slice(4, 0)); // vdot's sa, vupd's lane0
       $.set(vRbQ, romQ.slice(9, 5)); // vdot's sb
     });
-    $.if(at('VREG'), () => {
+    $.if(atV('VREG'), () => {
       $.set(vNQ, gotA.trunc(16));
       $.set(vBadQ, vBadQ.or(gotA.slice(31, 16).orReduce()));
       $.set(vRaQ, rdQ);
       $.set(vRbQ, rdQ);
     });
-    $.if(at('VACC'), () => {
+    $.if(atV('VACC'), () => {
       $.set(vSaQ, gotA.trunc(17));
       $.set(vSbQ, gotB.trunc(17));
       // the unit saturates into words of 1 … 16 bits
@@ -833,35 +838,24 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const landWord = ($: ProcScope): void => accChunks.forEach((q, c) => $.if(wordK.eq(c), () => $.set(q, word)));
   // ld's value extended to 64 bits: the chunks past its n words are its last word's sign (ld's signedness) or 0. WLO
   // writes the low half, extending chunk 1 (n = 1) on its way, and fills chunks 2 and 3 (memory_words) for WHI.
-  const sign = ldSigned.and(select(nWords.subWrap(1).trunc(2), accChunks.map((q) => q.bit(15))));
-  const signOf1 = ldSigned.and(accChunks[0].bit(15)).repeat(16);
-  const loaded = cat(accChunks[3], accChunks[2], mux(nWords.eq(1), signOf1, accChunks[1]), accChunks[0]);
+  // (the last word's sign, taken as it lands: its flip-flops' enable the LOAD flag, their D the word's bit 15; the
+  // chunks past n are not written, their sign chosen where the value is read: flags of n registered in DECODE)
+  const sign = m.reg('load_sign_q', uint(1), { reset: null }); // 0 for an unsigned ld (cleared in EXHI)
+  const chunkOf = (c: number): Expr => (c === 0 ? accChunks[0] : mux(nLe[c - 1], sign.repeat(16), accChunks[c])); // c ≥ n
+  const loaded = cat(chunkOf(3), chunkOf(2), chunkOf(1), chunkOf(0));
   // the address: EXLO forms its low 32 bits, EXHI checks the rest is 0 and the n words lie in one memory
   // (a 17-bit address: below 2^16 SPRAM, above it block RAM; checked in pieces of at most 16-bit compares)
   // the first word in one of the memories; the last (first + n − 1) in the same one: first ≤ end − n, the four
   // n compared at once against constants and one chosen (no adder before the compares)
   const fitsIn = (x: Expr, words: number): Expr => (words >= EBR_BASE ? constant(1, uint(1)) : leConst(x, words - 1));
   const mapped = (x: Expr): Expr => mux(x.bit(16), fitsIn(x.trunc(16), ebrWords), fitsIn(x.trunc(16), spramWords));
-  const lastFits = (x: Expr, words: number): Expr =>
-    select(
-      nWords.subWrap(1).trunc(2),
-      [1, 2, 3, 4].map((n) => {
-        const maxFirst = Math.min(words, EBR_BASE) - n;
-        return leConst(x, maxFirst);
-      }),
-    );
-  // ld and st: the first word below `words` and the last too, from one compare against words − 4 and equalities to
-  // the three words above it (no compare for each n: their carry chains are cells of their own)
-  const fits = (x: Expr, words: number): { first: Expr; last: Expr } => {
+  // ld and st: the last word (first + n − 1) below `words`, i.e. first ≤ words − n, from one compare against
+  // words − 4 and equalities to the three words above it, each with a flag of n registered in DECODE (no compare for
+  // each n, no choice by n after them); the first word then fits too
+  const lastFits = (x: Expr, words: number): Expr => {
     const w = Math.min(words, EBR_BASE);
-    if (w < 4) return { first: fitsIn(x, words), last: lastFits(x, words) };
-    const nm1 = nWords.subWrap(1).trunc(2);
-    const below = leConst(x, w - 4);
-    const near = [1, 2, 3].map((d) => x.eq(w - 4 + d));
-    return {
-      first: w >= EBR_BASE ? constant(1, uint(1)) : below.or(near[0]).or(near[1]).or(near[2]),
-      last: below.or(near[0].and(nm1.le(2))).or(near[1].and(nm1.le(1))).or(near[2].and(nm1.eq(0))),
-    };
+    const near = [1, 2, 3].filter((d) => w - 4 + d >= 0).map((d) => x.eq(w - 4 + d).and(nLe[3 - d]));
+    return near.reduce((a, b) => a.or(b), leConst(x, w - 4));
   };
   const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
   const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
@@ -984,9 +978,21 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(wEn, exWrites.or(selF.or(wbF).and(rdZero.not())));
     $.set(wReg, mux(f.dbnz, raQf, rdQ));
     $.set(wHalf, hiF);
-    const back = mux(f.ld, loaded, res64Q);
     $.set(wSumQ, exF.and(f.logic.not()));
-    $.set(wData, mux(exF, logic, mux(selF, mux(hiF, selHi, selLo), mux(hiF, back.slice(63, 32), back.trunc(32)))));
+    // one OR of the sources, each ANDed with a condition of flags and decode registers (they exclude each other), not a
+    // chain of multiplexers: two LUT levels after the deepest source
+    const lo = hiF.not();
+    const wb = wbF.and(f.ld.not());
+    const terms: [Expr, Expr][] = [
+      [exF, logic],
+      [selF.and(hiF).and(isSlt.not()), selHi],
+      [selF.and(lo), selLo],
+      [wbF.and(f.ld).and(hiF), loaded.slice(63, 32)],
+      [wbF.and(f.ld).and(lo), loaded.trunc(32)],
+      [wb.and(hiF), res64Q.slice(63, 32)],
+      [wb.and(lo), res64Q.trunc(32)],
+    ];
+    $.set(wData, terms.map(([on, x]) => on.repeat(32).and(x)).reduce((x, y) => x.or(y)));
   });
   // ---- I/O (the board's UART): recv pops a received byte (rx_valid, rx_data, rx_ready) or gives 256 when the line
   // is idle (rx_idle) and none is there; send offers ra's low byte (tx_valid, tx_data) until the transmitter takes it
@@ -1032,9 +1038,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .elseIf(at('EXHI'), () => {
         $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
-        const [inE, inS] = [ebrWords, spramWords].map((words) => fits(resLoQ.trunc(16), words));
-        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0).and(mux(resLoQ.bit(16), inE.first, inS.first)));
-        $.set(lastOkQ, mux(resLoQ.bit(16), inE.last, inS.last));
+        // (the address's bits 31 … 17 0; its n words in the memory bit 16 names)
+        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0));
+        $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
       })
       .elseIf(atV('VCNT'), () => {
@@ -1081,9 +1087,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the words landing (LOAD after its first cycle), apart from the access's other registers: their enables then
   // take the LOAD flag alone, not the priorities of the states before it
   m.seq('memory_words', ($) =>
-    $.if(at('LOAD').and(kZero.not()), () => landWord($)).elseIf(at('WLO').and(f.ld), () =>
-      [2, 3].forEach((c) => $.if(nWords.le(c), () => $.set(accChunks[c], sign.repeat(16)))),
-    ),
+    $.if(at('LOAD').and(kZero.not()), () => {
+      landWord($);
+      $.if(ldSigned, () => $.set(sign, word.bit(15)));
+    }).elseIf(at('EXHI'), () => $.set(sign, 0)),
   );
   m.seq('unit_wait', ($) => {
     $.if(at('UNIT'), () => {
