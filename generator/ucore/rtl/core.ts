@@ -436,7 +436,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO', 'WLO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO', 'WLO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
   const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
   // a vector instruction's states: never reached without the vector unit (OPLO never goes to VDESC, LOAD to VCNT only
   // after VWAIT), so 0 there
@@ -947,30 +947,35 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.if(at('OPLO').and(f.call), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
   });
 
-  /** a data access of n words begins (block RAM when ebr; its address: memory_address): LOAD or STORE counts them */
-  const beginAccess = ($: ProcScope, ebr: Expr, n: Expr): void => {
+  /**
+   * a data access of n words begins (block RAM when ebr; its address: memory_address): LOAD or STORE counts them;
+   * `one`: n = 1
+   */
+  const beginAccess = ($: ProcScope, ebr: Expr, n: Expr, one: Expr | number): void => {
     $.set(inEbr, ebr);
     $.set(memN, n);
-    countFrom0($, n);
+    countFrom0($, one);
   };
-  /** mem_k_q back to 0 of n words, and its flags */
-  const countFrom0 = ($: ProcScope, n: Expr): void => {
+  /** mem_k_q back to 0 of n ≥ 1 words (`one`: n = 1), and its flags */
+  const countFrom0 = ($: ProcScope, one: Expr | number): void => {
     $.set(memK, 0);
-    $.set(kAtN, n.eq(0));
-    $.set(kLast, n.eq(1));
+    $.set(kAtN, 0);
+    $.set(kLast, one);
     $.set(kZero, 1);
   };
-  /** mem_k_q counts a word, and its flags */
+  /**
+   * mem_k_q counts a word, and its flags: k = n follows k = n − 1; and ld's address fault (LOAD's first cycle, from the
+   * check registered in EXHI) sets k = n's flag at once, so that LOAD's second cycle exits to the stop (the state
+   * machine's hold: LOAD and not k = n, one LUT)
+   */
   const countUp = ($: ProcScope): void => {
     $.set(memK, memK.addWrap(1));
-    $.set(kAtN, memK.addWrap(1).eq(memN));
+    $.set(kAtN, kLast.or(at('LOAD').and(kZero).and(cntQ.not()).and(addrOk.not())));
     $.set(kLast, memK.addWrap(2).eq(memN));
     $.set(kZero, 0);
   };
-  const stop = ($: ProcScope): void => {
-    $.set(fault, 1);
-    go($, 'IDLE');
-  };
+  /** the core stops (fault_q: the process fault) */
+  const stop = ($: ProcScope): void => go($, 'IDLE');
   // the register-file write, landing next cycle (never to r0): the register, the half and the data of the state
   // (only the states above set wEn)
   m.seq('rf_write', ($) => {
@@ -1004,18 +1009,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const ioRecv = dec('is_recv', isOp('recv'));
   const ioSend = dec('is_send', isOp('send'));
   const inIo = at('IO');
-  m.output('rx_ready', inIo.and(ioRecv));
-  m.output('tx_valid', inIo.and(ioSend));
+  // IO of a recv, IO of a send: flags of their own (set with the state from the decode), so that IO's wait in the
+  // state machine's hold is one LUT of the line's signals
+  const ioRecvF = flag('io_recv', (s) => (s === 'IO' ? ioRecv : 0));
+  const ioSendF = flag('io_send', (s) => (s === 'IO' ? ioSend : 0));
+  m.output('rx_ready', ioRecvF);
+  m.output('tx_valid', ioSendF);
   m.output('tx_data', aQ.trunc(8));
   m.output('io_wait', inIo);
   /** IO: done when the byte (or the idle line) is there for recv, when the transmitter takes it for send */
   // what IO waits for: the byte (or the idle line) for recv, the transmitter taking it for send
-  const recvDone = ioRecv.and(rxValid.or(rxIdle));
-  const sendDone = ioSend.and(txReady);
-  const ioStep = ($: ProcScope): void => {
-    $.if(recvDone, () => go($, 'WLO')) // WLO, WHI write rd; WHI fetches the next word
-      .elseIf(sendDone, () => go($, 'FETCH'));
-  };
+  const recvDone = ioRecvF.and(rxValid.or(rxIdle));
 
   // the operands and what EXHI registers for later states, in their own process from the states' flags (no enable
   // from a compare of the binary state)
@@ -1075,13 +1079,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
     ),
   );
   m.seq('memory_access', ($) => {
-    $.if(at('EXHI'), () => beginAccess($, resLoQ.bit(16), nWords))
+    $.if(at('EXHI'), () => beginAccess($, resLoQ.bit(16), nWords, nWords.eq(1)))
       // the clamp counted: its counter read, incremented (CINC), written back
-      .elseIf(clampExit, () => beginAccess($, constant(1, uint(1)), constant(2, uint(3))))
+      .elseIf(clampExit, () => beginAccess($, constant(1, uint(1)), constant(2, uint(3)), 0))
       // vupd's counter pair
-      .elseIf(vCountBegins, () => beginAccess($, constant(1, uint(1)), constant(4, uint(3))))
+      .elseIf(vCountBegins, () => beginAccess($, constant(1, uint(1)), constant(4, uint(3)), 0))
       // CINC, VCNT: back to the counter (memory_address: LOAD stepped past its words)
-      .elseIf(at('CINC').or(atV('VCNT')), () => countFrom0($, memN))
+      .elseIf(at('CINC').or(atV('VCNT')), () => countFrom0($, 0))
       .elseIf(at('LOAD').or(at('STORE')), () => countUp($));
   });
   // the words landing (LOAD after its first cycle), apart from the access's other registers: their enables then
@@ -1109,19 +1113,20 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(uwaitZeroQ, uwaitQ.eq(1));
         $.if(unitReady, () => $.set(res64Q, unitY));
       })
-      .elseIf(inIo.and(recvDone), () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
+      .elseIf(recvDone, () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
       .elseIf(atV('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
   });
 
   // pc: FETCH takes the branch's target or keeps it; EXLO, VDESC and OPLO of recv and send (nothing reads pc while
   // they wait in IO: the line's handshake stays off pc's path) count it up (past the instruction); OPLO: b's and
-  // call's target, ret's return address (the opcodes' decodes exclude each other; a call with the stack full and a
-  // ret with it empty stop the core with pc as it is); IDLE: the entry at start
+  // call's target, ret's return address (the opcodes' decodes exclude each other); IDLE: the entry at start. Its
+  // enable takes one flag of OPLO's decode (oplo_sets_pc): a call with the stack full or a ret with it empty sets pc
+  // all the same and stops the core, whose next start sets it again
+  const pcInOplo = dec('oplo_sets_pc', ['b', 'call', 'ret', 'recv', 'send'].map((op) => isOp(op as Instr['op'])).reduce((x, y) => x.or(y)));
   m.seq('pc', ($) => {
     $.if(at('FETCH'), () => $.set(pc, fetchAt))
-      .elseIf(at('EXLO').or(atV('VDESC')).or(at('OPLO').and(ioRecv.or(ioSend))), () => $.set(pc, pc.addWrap(1)))
-      .elseIf(at('OPLO').and(f.b.or(f.call.and(spFullQ.not()))), () => $.set(pc, target))
-      .elseIf(at('OPLO').and(f.ret).and(spEmptyQ.not()), () => $.set(pc, top))
+      .elseIf(at('EXLO').or(atV('VDESC')), () => $.set(pc, pc.addWrap(1)))
+      .elseIf(at('OPLO').and(pcInOplo), () => $.set(pc, mux(ioRecv.or(ioSend), pc.addWrap(1), mux(f.ret, top, target))))
       .elseIf(busyF.not().and(start), () => $.set(pc, entry));
   });
 
@@ -1138,45 +1143,51 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // the states that wait, and what they wait for: the state machine changes nothing while one of them holds, so its
   // registers' enable is this flat condition of flags and registered exits (not every case's exit gathered through
   // the binary state's compares)
-  const ioDone = recvDone.or(sendDone);
-  const loadFault = kZero.and(cntQ.not()).and(addrOk.not());
+  const vEnds = vu.out('done');
+  // ld's address fault, registered in LOAD's first cycle from the check EXHI registered and acted on in its second (a
+  // load has at least two cycles; the word read at a bad address lands nowhere): one flip-flop in the hold and the
+  // stop, not the check's AND behind them
+  const loadFault = m.pipe('load_fault_q', at('LOAD').and(kZero).and(cntQ.not()).and(addrOk.not()), { reset: 0 });
   const hold = m.wire(
     'fsm_hold',
     busyF
       .not()
       .and(start.not())
       .or(at('UWAIT').and(unitReady.not()))
-      .or(at('LOAD').and(kAtN.not()).and(loadFault.not()))
+      .or(at('LOAD').and(kAtN.not()))
       .or(at('STORE').and(kLast.not()))
-      .or(inIo.and(ioDone.not()))
-      .or(atV('VWAIT').and(vu.out('done').not())),
+      .or(ioRecvF.and(rxValid.or(rxIdle).not()))
+      .or(ioSendF.and(txReady.not()))
+      .or(atV('VWAIT').and(vEnds.not())),
   );
+  // what stops the core (fault_q set, the state IDLE): OPLO's opcode unknown or return stack full (call) or empty (ret),
+  // ACHK's store address, ld's (load_fault_q), VGO's vector operands, the vector unit's fault or a stray read at its end
+  const oploFault = m.wire('oplo_fault', known.not().or(f.call.and(spFullQ)).or(f.ret.and(spEmptyQ)));
+  const vFault = vu.out('fault').or(vErrQ);
+  const stopNow = at('OPLO')
+    .and(oploFault)
+    .or(at('ACHK').and(addrOk.not()))
+    .or(loadFault)
+    .or(atV('VGO').and(vBadQ))
+    .or(atV('VWAIT').and(vEnds).and(vFault));
+  // fault_q and counter_update_q in processes of their own, each a flat condition (not the state machine's enable
+  // and cases behind them): fault cleared at start, set by a stop; a clamp's or vupd's counter update from its LOAD
+  // (clampExit, vCountBegins) to its STORE's last word
+  m.seq('fault', ($) => $.if(clearCycles, () => $.set(fault, 0)).elseIf(stopNow, () => $.set(fault, 1)));
+  m.seq('counter_update', ($) => $.if(clampExit.or(vCountBegins), () => $.set(cntQ, 1)).elseIf(at('STORE').and(kLast), () => $.set(cntQ, 0)));
+  // (every case below runs only when its state does not hold: IDLE with start, UWAIT with the unit ready, LOAD at its
+  // last word or its fault, STORE at its last word, IO done, VWAIT with the unit done — so no case tests it again)
   m.seq('fsm', ($) => $.if(hold.not(), () => {
     $.switch(st)
-      .case(S.v.IDLE, () => {
-        $.if(start, () => {
-          $.set(fault, 0);
-          go($, 'FETCH');
-        });
-      })
-      .case(S.v.FETCH, () => {
-        go($, 'DECODE');
-      })
+      .case(S.v.IDLE, () => go($, 'FETCH'))
+      .case(S.v.FETCH, () => go($, 'DECODE'))
       .case(S.v.DECODE, () => go($, 'OPLO'))
       .case(S.v.OPLO, () => {
         go($, 'EXLO');
-        $.if(known.not(), () => stop($))
+        $.if(oploFault, () => stop($))
           .elseIf(f.halt, () => go($, 'IDLE'))
-          .elseIf(f.b, () => go($, 'FETCH'))
-          .elseIf(f.call, () => {
-            go($, 'FETCH');
-            $.if(spFullQ, () => stop($));
-          })
+          .elseIf(f.b.or(f.call).or(f.ret), () => go($, 'FETCH'))
           .elseIf(ioRecv.or(ioSend), () => go($, 'IO'))
-          .elseIf(f.ret, () => {
-            go($, 'FETCH');
-            $.if(spEmptyQ, () => stop($));
-          })
           .elseIf(vdec.on, () => go($, 'VDESC'));
       })
       .case(S.v.EXLO, () => go($, 'EXHI'))
@@ -1184,7 +1195,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
         go($, 'FETCH');
         $.if(f.alu, () => go($, 'DECODE')) // the next word was fetched in this cycle
           .elseIf(f.sel, () => go($, 'SELHI'))
-          .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle (a read is harmless)
+          .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle, the fault in its second (a read is harmless)
           .elseIf(f.st, () => go($, 'ACHK'))
           .elseIf(unitOp, () => go($, 'UNIT'));
       })
@@ -1196,62 +1207,30 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .case(S.v.RHO, () => {
         $.if(f.draw.or(f.lfsrget), () => go($, 'WLO')).else(() => go($, 'UWAIT'));
       })
-      .case(S.v.UWAIT, () => {
-        $.if(unitReady, () => {
-          go($, 'WLO');
-          $.if(clamped, () => {
-            // the clamp counted: its counter read (the access begun in memory_access), incremented, written back; then the result
-            $.set(cntQ, 1);
-            go($, 'LOAD');
-          });
-        });
-      })
-      .case(S.v.CINC, () => {
-        go($, 'STORE');
-      })
-      .case(S.v.ACHK, () => {
-        go($, 'STORE');
-        $.if(addrOk.not(), () => stop($));
-      })
+      // the clamp counted: its counter read (the access begun in memory_access), incremented, written back; then the result
+      .case(S.v.UWAIT, () => $.if(clamped, () => go($, 'LOAD')).else(() => go($, 'WLO')))
+      .case(S.v.CINC, () => go($, 'STORE'))
+      .case(S.v.ACHK, () => $.if(addrOk.not(), () => stop($)).else(() => go($, 'STORE')))
       .case(S.v.SELHI, () => go($, 'SELLO'))
       .case(S.v.SELLO, () => go($, 'FETCH'))
       .case(S.v.LOAD, () => {
-        $.if(kAtN, () => {
-          $.if(cntQ.not(), () => go($, 'WLO'))
-            .elseIf(vdec.upd, () => go($, 'VCNT'))
-            .else(() => go($, 'CINC'));
-        });
-        $.if(loadFault, () => stop($));
+        $.if(loadFault, () => stop($))
+          .elseIf(cntQ.not(), () => go($, 'WLO'))
+          .elseIf(vdec.upd, () => go($, 'VCNT'))
+          .else(() => go($, 'CINC'));
       })
       .case(S.v.WLO, () => go($, 'WHI'))
       .case(S.v.WHI, () => go($, 'DECODE')) // the next word was fetched in this cycle
-      .case(S.v.STORE, () => {
-        $.if(kLast, () => {
-          $.if(cntQ.and(vdec.upd.not()), () => go($, 'WLO')).else(() => go($, 'DECODE')); // (a store's next word was fetched in this cycle)
-          $.set(cntQ, 0);
-        });
-      })
-      .case(S.v.IO, () => ioStep($))
+      // (a store's next word was fetched in its last cycle)
+      .case(S.v.STORE, () => $.if(cntQ.and(vdec.upd.not()), () => go($, 'WLO')).else(() => go($, 'DECODE')))
+      .case(S.v.IO, () => $.if(ioRecv, () => go($, 'WLO')).else(() => go($, 'FETCH'))) // recv: WLO, WHI write rd; WHI fetches the next word
       // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
       .case(S.v.VDESC, () => go($, 'VREG'))
       .case(S.v.VREG, () => go($, 'VACC'))
       .case(S.v.VACC, () => go($, 'VGO'))
-      .case(S.v.VGO, () => {
-        go($, 'VWAIT');
-        $.if(vBadQ, () => stop($));
-      })
-      .case(S.v.VWAIT, () => {
-        $.if(vu.out('done'), () => {
-          go($, 'WLO');
-          $.if(vu.out('fault').or(vErrQ), () => stop($)).elseIf(vdec.upd, () => {
-            $.set(cntQ, 1);
-            go($, 'LOAD');
-          });
-        });
-      })
-      .case(S.v.VCNT, () => {
-        go($, 'STORE');
-      })
+      .case(S.v.VGO, () => $.if(vBadQ, () => stop($)).else(() => go($, 'VWAIT')))
+      .case(S.v.VWAIT, () => $.if(vFault, () => stop($)).elseIf(vdec.upd, () => go($, 'LOAD')).else(() => go($, 'WLO')))
+      .case(S.v.VCNT, () => go($, 'STORE'))
       .default(() => go($, 'IDLE'));
   }));
 
