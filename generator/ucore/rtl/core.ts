@@ -377,6 +377,9 @@ export function sliceWords(rom: readonly bigint[], romWords: number, bits: reado
   return Array.from({ length: romWords }, (_, j) => bits.reduce((w, b, i) => w | ((((rom[j] ?? 0n) >> BigInt(b)) & 1n) << BigInt(i)), 0n));
 }
 
+/** One of several values by conditions that exclude each other (0 when none holds): an OR of ANDs, not a chain of multiplexers. */
+const pick = (...terms: [Expr, Expr][]): Expr => terms.map(([on, x]) => on.repeat(x.width).and(x)).reduce((x, y) => x.or(y));
+
 /** x zero-extended or truncated to w bits. */
 const fitTo = (x: Expr, w: number): Expr => (x.width >= w ? x.trunc(w) : x.zext(w));
 
@@ -550,12 +553,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // from the others that need a mode by bits 5, 3 … 1 = 0, 1, 0, 1: sat 0x0a has no b, the shifts come first)
   const shiftMode = mux(ir.bit(22), constant(1, uint(2)), constant(0, uint(2)));
   const satrOp = opc.bit(5).not().and(opc.slice(3, 1).eq(0b101));
-  const mode = dec('operand_mode', mux(shiftAmt, shiftMode, mux(satrOp, constant(3, uint(2)), ir.slice(31, 30))));
+  const modeW = mux(shiftAmt, shiftMode, mux(satrOp, constant(3, uint(2)), ir.slice(31, 30)));
+  const mode = [0, 1, 2, 3].map((k) => dec(`operand_mode${k}`, modeW.eq(k))); // one-hot
   const vLow = ir.slice(29, 23);
   const vIdx = cat(mux(o9Op, constant(0, uint(7)), ir.slice(22, 16)), vLow);
   // a short immediate: a shift's amount ([28:23]), O9's or O16's value sign-extended
-  const immLo = dec('imm_low', mux(shiftAmt, ir.slice(28, 23).zext(32), mux(o9Op, vLow.asSigned().sext(32), vIdx.asSigned().sext(32)).asUnsigned()));
+  const immW = mux(shiftAmt, ir.slice(28, 23).zext(32), mux(o9Op, vLow.asSigned().sext(32), vIdx.asSigned().sext(32)).asUnsigned());
+  // the second operand's constant: its low half a short immediate or a block RAM address, its high half (the
+  // immediate's sign, a block RAM address's 0) registered in OPLO, so that b takes it in EXLO without a choice by mode
+  const immLo = dec('imm_low', immW);
   const ebrLo = dec('ebr_low', vIdx.zext(32).addWrap(EBR_BASE));
+  const constHiQ = m.pipe('b_const_high_q', mode[1].and(immLo.bit(31)), { reset: null, enable: at('OPLO') });
   // poolBase | 2·index (poolBase aligned past the largest index the ROM holds: header)
   // (a ROM loaded later: the entries up to the descriptors, or to the ROM's end)
   const entries = cfg.poolBase === undefined ? image.pool.length : Math.ceil((Math.min(descBase, romWords) - poolBase) / 2);
@@ -629,10 +637,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const aIn = raRam;
   const rbIn = rbRam;
   // the second operand's half by its mode: register, short immediate, block RAM address, pool word
-  const bInLo = select(mode, [rbIn, immLo, ebrLo, romQ]);
-  const bInHi = select(mode, [rbIn, mux(immLo.bit(31), ones32, zero32), zero32, romQ]);
-  // the half of the cycle (OPLO: low, EXLO: high), one multiplexer for b_q and the adder's b_add_q
-  const bIn = m.wire('b_in', mux(at('EXLO'), bInHi, bInLo));
+  // (OPLO: the low half, EXLO: the high half) for b_q and the adder's b_add_q
+  const bIn = m.wire('b_in', pick([mode[0], rbIn], [mode[3], romQ]).or(mux(at('EXLO'), constHiQ.repeat(32), pick([mode[1], immLo], [mode[2], ebrLo]))));
 
   // ---- the operands (registered), the halves' arithmetic. a_q holds a's low half in EXLO, its high half from
   // EXHI on, a_low_q the low half from EXHI on. b_q holds b's low half from EXLO on, b_add_q the adder's b (b, or ~b for a − b): b's high half
@@ -669,8 +675,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const lt = m.wire('a_lt_b', mux(sumQ.bit(31), ltIf(1), ltIf(0)));
   const takeB = lt.xor(sel2.bit(0));
   const isSlt = sel2.bit(1).not();
-  const selHi = mux(takeB, bHiDiff, aQ); // (slt's high half 0: rf_write)
-  const selLo = mux(isSlt, lt.zext(32), mux(takeB, bQ, aLoQ));
 
   // ---- register write: registered (enable, register, half, data), landing the cycle after
   const wEn = m.reg('rf_we_q', uint(1), { reset: 0 });
@@ -857,13 +861,16 @@ export function ucoreCore(cfg: CoreConfig): Module {
     const near = [1, 2, 3].filter((d) => w - 4 + d >= 0).map((d) => x.eq(w - 4 + d).and(nLe[3 - d]));
     return near.reduce((a, b) => a.or(b), leConst(x, w - 4));
   };
-  const firstOkQ = m.reg('addr_first_ok_q', uint(1), { reset: null });
-  const lastOkQ = m.reg('addr_last_ok_q', uint(1), { reset: null });
-  // the address's high half is 0, registered in EXHI from the adder's operands (no carry chain, no 32-bit compare
-  // after a register in ACHK or LOAD): a + b + c = 0 (mod 2^32) exactly when a ^ b = (a | b) << 1 | c, since every
-  // carry into bit i + 1 is then a_i | b_i
-  const hiZeroQ = m.reg('addr_high_zero_q', uint(1), { reset: null });
-  const addrOk = m.wire('addr_ok', firstOkQ.and(lastOkQ).and(hiZeroQ));
+  // the check in four flags registered in EXHI, each a cone of at most 4 LUT levels, that addr_ok ANDs: the address's
+  // high half 0 in two halves (from the adder's operands: no carry chain, no 32-bit compare after a register in ACHK
+  // or LOAD: a + b + c = 0 (mod 2^32) exactly when a ^ b = (a | b) << 1 | c, since every carry into bit i + 1 is then
+  // a_i | b_i); the last word in block RAM unless bit 16 says SPRAM, in SPRAM unless it says block RAM (no choice by
+  // bit 16 after the compares), the latter with the low half's bits 31 … 17 zero
+  const hiZeroLoQ = m.reg('addr_high_zero_lo_q', uint(1), { reset: null });
+  const hiZeroHiQ = m.reg('addr_high_zero_hi_q', uint(1), { reset: null });
+  const ebrOkQ = m.reg('addr_ebr_ok_q', uint(1), { reset: null });
+  const spramOkQ = m.reg('addr_spram_ok_q', uint(1), { reset: null });
+  const addrOk = m.wire('addr_ok', hiZeroLoQ.and(hiZeroHiQ).and(ebrOkQ).and(spramOkQ));
   // the vector unit's reads: the words (a cycle after the grant), the address check
   for (const [p, gnt, isE] of [['a', aGnt, aE], ['b', bGnt, bE]] as const) {
     vu.bind(`${p}_gnt`, gnt);
@@ -986,18 +993,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(wSumQ, exF.and(f.logic.not()));
     // one OR of the sources, each ANDed with a condition of flags and decode registers (they exclude each other), not a
     // chain of multiplexers: two LUT levels after the deepest source
-    const lo = hiF.not();
-    const wb = wbF.and(f.ld.not());
+    const halfOf = (x: Expr): Expr => mux(hiF, x.slice(63, 32), x.trunc(32));
+    // (max, min: b or a, the half by SELHI; slt: 0, then lt)
+    const selected = mux(takeB, mux(hiF, bHiDiff, bQ), mux(hiF, aQ, aLoQ));
     const terms: [Expr, Expr][] = [
       [exF, logic],
-      [selF.and(hiF).and(isSlt.not()), selHi],
-      [selF.and(lo), selLo],
-      [wbF.and(f.ld).and(hiF), loaded.slice(63, 32)],
-      [wbF.and(f.ld).and(lo), loaded.trunc(32)],
-      [wb.and(hiF), res64Q.slice(63, 32)],
-      [wb.and(lo), res64Q.trunc(32)],
+      [selF.and(isSlt.not()), selected],
+      [selF.and(isSlt).and(hiF.not()), lt.zext(32)],
+      [wbF.and(f.ld), halfOf(loaded)],
+      [wbF.and(f.ld.not()), halfOf(res64Q)],
     ];
-    $.set(wData, terms.map(([on, x]) => on.repeat(32).and(x)).reduce((x, y) => x.or(y)));
+    $.set(wData, pick(...terms));
   });
   // ---- I/O (the board's UART): recv pops a received byte (rx_valid, rx_data, rx_ready) or gives 256 when the line
   // is idle (rx_idle) and none is there; send offers ra's low byte (tx_valid, tx_data) until the transmitter takes it
@@ -1041,10 +1047,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(aLoQ, aQ);
       })
       .elseIf(at('EXHI'), () => {
-        $.set(hiZeroQ, aQ.xor(bAddQ).eq(cat(aQ.or(bAddQ).trunc(31), carryQ))); // the address's high half 0 (addr_ok)
-        // (the address's bits 31 … 17 0; its n words in the memory bit 16 names)
-        $.set(firstOkQ, resLoQ.slice(31, 17).eq(0));
-        $.set(lastOkQ, mux(resLoQ.bit(16), lastFits(resLoQ.trunc(16), ebrWords), lastFits(resLoQ.trunc(16), spramWords)));
+        const carries = cat(aQ.or(bAddQ).trunc(31), carryQ);
+        $.set(hiZeroLoQ, aQ.xor(bAddQ).trunc(16).eq(carries.trunc(16)));
+        $.set(hiZeroHiQ, aQ.xor(bAddQ).slice(31, 16).eq(carries.slice(31, 16)));
+        $.set(ebrOkQ, resLoQ.bit(16).not().or(lastFits(resLoQ.trunc(16), ebrWords)));
+        $.set(spramOkQ, resLoQ.slice(31, 17).eq(0).and(resLoQ.bit(16).or(lastFits(resLoQ.trunc(16), spramWords))));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
       })
       .elseIf(atV('VCNT'), () => {
