@@ -561,6 +561,19 @@ class ModuleEmitter {
       guarded(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : [], stmts);
       if (r.outReg) out.push(`    ${r.outReg.name} <= ${r.target.name};`);
     }
+    // noCollision: the design promises never to use a word read in the cycle that writes its address, where the
+    // hardware (no_rw_check) returns what it likes. Verilator returns the old word's complement there instead of
+    // the old word, so a design that breaks the promise reads a wrong word and fails its co-simulation.
+    const collide: string[] = [];
+    if (m.noCollision)
+      for (const r of m.syncReads) {
+        const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
+        for (const { en, addr: waddr } of writes) {
+          const c = [...(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : []), ...(en ? [en] : []), `${waddr} == ${addr}`];
+          collide.push(`    if (${all(c)}) ${r.target.name} <= ~${m.name}[${addr}];`);
+        }
+      }
+    const simReads = collide.length > 0 ? [...readLines, '    // a collision (noCollision): the old word complemented', ...collide] : readLines;
     const writesWith = (op: string, from = writeLines): string[] => from.map((l) => l.replace(wop, op));
     if (blocking) {
       // Verilator takes the blocking form; other tools (synthesis, Icarus) the nonblocking one as before
@@ -569,7 +582,7 @@ class ModuleEmitter {
         '    // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the',
         '    // same memory in the usual non-blocking form.',
         '`ifdef VERILATOR',
-        ...readLines,
+        ...simReads,
         '    // verilator lint_off BLKSEQ',
         ...writesWith('=', treeLines),
         '    // verilator lint_on BLKSEQ',
@@ -578,7 +591,8 @@ class ModuleEmitter {
         ...readLines,
         '`endif',
       );
-    } else lines.push(...writesWith('<='), ...readLines);
+    } else if (collide.length > 0) lines.push(...writesWith('<='), '`ifdef VERILATOR', ...simReads, '`else', ...readLines, '`endif');
+    else lines.push(...writesWith('<='), ...readLines);
     lines.push('  end');
     return lines;
   }

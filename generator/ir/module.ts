@@ -477,7 +477,9 @@ export interface MemoryOptions {
    * true: the design never uses what a synchronous read returns in a cycle that writes its address (it discards
    * it, or never reads so). Emitted as the attribute `no_rw_check`, so Yosys maps the RAM without the logic that
    * would give the old word on such a collision (a multiplexer after the RAM's output and registers of the
-   * written word); simulation still returns the old word.
+   * written word). The Verilator form returns the old word complemented on a collision (other simulators the old
+   * word), so a co-simulation of a design that uses such a read fails instead of passing on a word the hardware
+   * does not give.
    */
   readonly noCollision?: boolean;
 }
