@@ -924,8 +924,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // a clamp and its counter's address, registered: the saturation unit's flags are final a cycle before its result
   // (its stage 3 of SAT_LATENCY = 4; the operands are held), so at UWAIT's exit they come from flip-flops (sat and
   // satr leave UWAIT on unit_wait_zero_q, never on the multiply unit's done)
-  const clamped = m.pipe('clamped_q', f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo'))), { reset: null });
-  const clampExit = at('UWAIT').and(uwaitZeroQ).and(clamped);
+  const clampNow = f.sat.and(f.lone.not()).and(satU.out('sat_hi').or(satU.out('sat_lo')));
+  const clamped = m.pipe('clamped_q', clampNow, { reset: null });
+  // UWAIT's exit to a clamp's counter (UWAIT, unit_wait_zero_q and clamped_q) registered a cycle before, when the wait's
+  // count is 1: the data access's registers start on one flip-flop
+  const clampExit = m.pipe('clamp_exit_q', at('UWAIT').and(uwaitQ.eq(1)).and(clampNow), { reset: 0 });
   // the counter pair of quantity q: words satBase + 4q (high) and + 4q + 2 (low), 32 bits each
   const counterAt = m.pipe('counter_at_q', constant(satBase, uint(17)).addWrap(cat(satQ, satU.out('sat_lo'), constant(0, uint(1))).zext(17)), { reset: null });
 
@@ -950,6 +953,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
       ? select(sp.trunc(spBits), rstack.map((_, i) => rstack[(i + RETURN_STACK - 1) % RETURN_STACK]))
       : select(sp, [rstack[0], ...rstack], rstack[0]),
   );
+  // (registered: a ret's OPLO comes at least two cycles after the call or ret before it changed sp or the entries)
+  const topQ = m.pipe('rstack_top_q', top, { reset: null });
   m.seq('rstack', ($) => {
     $.if(at('OPLO').and(f.call), () => rstack.forEach((r, i) => $.if(sp.eq(i), () => $.set(r, pc.addWrap(1)))));
   });
@@ -1079,10 +1084,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const addrSteps = at('LOAD').and(kAtN.not()).or(at('STORE'));
   m.seq('memory_address', ($) =>
     $.if(at('EXHI').or(clampExit).or(vCountBegins).or(at('CINC')).or(atV('VCNT')).or(addrSteps), () =>
-      $.set(
-        memAddr,
-        mux(at('EXHI'), resLoQ.trunc(17), mux(clampExit, counterAt, mux(vCountBegins, vCounterAt, mux(at('CINC'), memAddr.subWrap(2), mux(atV('VCNT'), memAddr.subWrap(4), memAddr.addWrap(1)))))),
-      ),
+      $.set(memAddr, mux(at('EXHI'), resLoQ.trunc(17), mux(clampExit.or(at('CINC')), counterAt, mux(vCountBegins.or(atV('VCNT')), vCounterAt, memAddr.addWrap(1))))),
     ),
   );
   m.seq('memory_access', ($) => {
@@ -1091,7 +1093,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(clampExit, () => beginAccess($, constant(1, uint(1)), constant(2, uint(3)), 0))
       // vupd's counter pair
       .elseIf(vCountBegins, () => beginAccess($, constant(1, uint(1)), constant(4, uint(3)), 0))
-      // CINC, VCNT: back to the counter (memory_address: LOAD stepped past its words)
+      // CINC, VCNT: back to the counter's first word (memory_address takes its address again)
       .elseIf(at('CINC').or(atV('VCNT')), () => countFrom0($, 0))
       .elseIf(at('LOAD').or(at('STORE')), () => countUp($));
   });
@@ -1132,16 +1134,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const pcInOplo = dec('oplo_sets_pc', ['b', 'call', 'ret', 'recv', 'send'].map((op) => isOp(op as Instr['op'])).reduce((x, y) => x.or(y)));
   m.seq('pc', ($) => {
     $.if(at('FETCH'), () => $.set(pc, fetchAt))
-      .elseIf(at('EXLO').or(atV('VDESC')), () => $.set(pc, pc.addWrap(1)))
-      .elseIf(at('OPLO').and(pcInOplo), () => $.set(pc, mux(ioRecv.or(ioSend), pc.addWrap(1), mux(f.ret, top, target))))
-      .elseIf(busyF.not().and(start), () => $.set(pc, entry));
+      .elseIf(at('EXLO').or(atV('VDESC')).or(at('OPLO').and(pcInOplo)).or(busyF.not().and(start)), () =>
+        $.set(pc, mux(at('EXLO').or(atV('VDESC')).or(at('OPLO').and(ioRecv.or(ioSend))), pc.addWrap(1), mux(busyF, mux(f.ret, topQ, target), entry))),
+      );
   });
 
   // sp in a process of its own: call and ret change it in OPLO (apart from the state machine's priorities there)
+  // (a call with the stack full or a ret with it empty changes it all the same: the core stops, and start clears it)
   m.seq('return_stack_pointer', ($) => {
     $.if(busyF.not().and(start), () => setSp($, 'clear'))
-      .elseIf(at('OPLO').and(f.call).and(spFullQ.not()), () => setSp($, 'push'))
-      .elseIf(at('OPLO').and(f.ret).and(spEmptyQ.not()), () => setSp($, 'pop'));
+      .elseIf(at('OPLO').and(f.call), () => setSp($, 'push'))
+      .elseIf(at('OPLO').and(f.ret), () => setSp($, 'pop'));
   });
   // the cycles counted while busy, cleared at start: enabled by either, so that the flip-flops' enable and
   // synchronous reset take them and the increment's carry chain ends at the flip-flops' D
@@ -1169,7 +1172,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   );
   // what stops the core (fault_q set, the state IDLE): OPLO's opcode unknown or return stack full (call) or empty (ret),
   // ACHK's store address, ld's (load_fault_q), VGO's vector operands, the vector unit's fault or a stray read at its end
-  const oploFault = m.wire('oplo_fault', known.not().or(f.call.and(spFullQ)).or(f.ret.and(spEmptyQ)));
+  // (a call with the stack full, a ret with it empty: decoded with sp's flags in DECODE, which come at least a cycle
+  // after the OPLO that last changed sp)
+  const callFull = dec('call_full', isOp('call').and(spFullQ));
+  const retEmpty = dec('ret_empty', isOp('ret').and(spEmptyQ));
+  const oploFault = m.wire('oplo_fault', known.not().or(callFull).or(retEmpty));
   const vFault = vu.out('fault').or(vErrQ);
   const stopNow = at('OPLO')
     .and(oploFault)
@@ -1180,7 +1187,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // fault_q and counter_update_q in processes of their own, each a flat condition (not the state machine's enable
   // and cases behind them): fault cleared at start, set by a stop; a clamp's or vupd's counter update from its LOAD
   // (clampExit, vCountBegins) to its STORE's last word
-  m.seq('fault', ($) => $.if(clearCycles, () => $.set(fault, 0)).elseIf(stopNow, () => $.set(fault, 1)));
+  // (fault_q's next value every cycle, not an enable: its flip-flop's enable would gather start, busy and every stop)
+  m.seq('fault', ($) => $.set(fault, clearCycles.not().and(fault.or(stopNow))));
   m.seq('counter_update', ($) => $.if(clampExit.or(vCountBegins), () => $.set(cntQ, 1)).elseIf(at('STORE').and(kLast), () => $.set(cntQ, 0)));
   // (every case below runs only when its state does not hold: IDLE with start, UWAIT with the unit ready, LOAD at its
   // last word or its fault, STORE at its last word, IO done, VWAIT with the unit done — so no case tests it again)
