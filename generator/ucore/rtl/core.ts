@@ -426,31 +426,30 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const start = m.input('start', uint(1));
   const entry = m.input('entry', uint(12));
 
-  const S = m.enum('state', ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE', 'IO', 'VDESC', 'VREG', 'VACC', 'VGO', 'VWAIT', 'VCNT']);
-  type State = Exclude<keyof typeof S.v, 'IDLE'>;
-  const st = S.reg('state_q', 'IDLE');
-  // one-hot copies of the state for the decodes on the fetch path: each flag a register that is 1 exactly while
-  // the state is in its group, set with the state by `go` (every change of state goes through it), so the ROM's
-  // address, its enable and the decode registers' enable take one flip-flop instead of a 5-bit compare
-  type Next = State | 'IDLE';
+  // the state, one-hot: a flag register for each state but IDLE (not busy), and flags of groups of states, each 1
+  // exactly while the state is in its group; every flag's next value is gathered from the state machine's arcs into
+  // its states (`fsm`), so the ROM's address, the decode registers' enable and the exits take flip-flops, not compares
+  const STATES = ['IDLE', 'FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'SELHI', 'SELLO', 'UNIT', 'RHO', 'UWAIT', 'CINC', 'LOAD', 'WLO', 'WHI', 'STORE', 'IO', 'VDESC', 'VREG', 'VACC', 'VGO', 'VWAIT', 'VCNT'] as const;
+  type Next = (typeof STATES)[number];
+  type State = Exclude<Next, 'IDLE'>;
+  const VSTATES: ReadonlySet<Next> = new Set(['VDESC', 'VREG', 'VACC', 'VGO', 'VWAIT', 'VCNT']);
   const flags: { q: Signal; has: (s: Next) => Expr | number }[] = [];
   const flag = (name: string, has: (s: Next) => Expr | number): Signal => {
     const q = m.reg(`st_${name}_q`, uint(1), { reset: 0 });
     flags.push({ q, has });
     return q;
   };
-  const single = new Map<State, Signal>((['FETCH', 'DECODE', 'OPLO', 'EXLO', 'EXHI', 'ACHK', 'UNIT', 'LOAD', 'STORE', 'IO', 'CINC', 'UWAIT', 'RHO', 'WLO'] as const).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
-  const at = (s: State): Expr => single.get(s) ?? S.is(st, s);
+  const single = new Map<Next, Signal>(STATES.filter((x) => x !== 'IDLE' && (withVector || !VSTATES.has(x))).map((x) => [x, flag(x.toLowerCase(), (s) => (s === x ? 1 : 0))]));
+  const at = (s: State): Expr => {
+    const q = single.get(s);
+    if (q === undefined) throw new HdlError(`ucore core: no flag of state ${s} without the vector unit`);
+    return q;
+  };
   // a vector instruction's states: never reached without the vector unit (OPLO never goes to VDESC, LOAD to VCNT only
   // after VWAIT), so 0 there
   const atV = (s: 'VDESC' | 'VREG' | 'VACC' | 'VGO' | 'VWAIT' | 'VCNT'): Expr => (withVector ? at(s) : constant(0, uint(1)));
   /** a flag of a group of states */
   const group = (name: string, states: readonly State[]): Signal => flag(name, (s) => (s !== 'IDLE' && states.includes(s) ? 1 : 0));
-  /** the state becomes `s` next cycle (and its flags with it) */
-  const go = ($: ProcScope, s: Next): void => {
-    $.set(st, S.v[s]);
-    for (const { q, has } of flags) $.set(q, has(s));
-  };
   const busyF = flag('busy', (s) => (s !== 'IDLE' ? 1 : 0));
   const pc = m.reg('pc_q', uint(12), { reset: 0 });
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
@@ -509,7 +508,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     // lfsrget: the lane's state from the bank's read port (UNIT: the lane, RHO: the state), written as draw's ρ
     lfsrget: dec('is_lfsrget', isOp('lfsrget')),
   };
-  const unitOp = f.mul.or(f.shift).or(f.sat).or(f.draw).or(f.lfsrset).or(f.srnd).or(f.lfsrget);
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
   // (among srnd 0x09, shl 0x1a and shr 0x1b, the only instructions of the shift unit: srnd by bit 4, shl by bit 0)
@@ -521,9 +519,20 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // every opcode of CORE_OPS (the others fault)
   // (as a table of the opcode: a function of its low 4 bits for each value of its high 2, one LUT each, then a
   // choice by the high bits; not an OR of 50 compares, which the mapping shares with the other decodes into 5 levels)
-  const knownCodes = new Set(OPCODES.filter((o) => CORE_OPS.has(o.op) && (withVector || !VECTOR_OPS.has(o.op))).map((o) => o.code));
-  const knownLow = (high: number): Expr => select(opc.slice(3, 0), Array.from({ length: 16 }, (_, low) => constant(knownCodes.has(16 * high + low) ? 1 : 0, uint(1))));
-  const known = dec('op_known', select(opc.slice(5, 4), [0, 1, 2, 3].map(knownLow)));
+  const opsOf = (ops: readonly Instr['op'][]): Set<number> => new Set(OPCODES.filter((o) => ops.includes(o.op)).map((o) => o.code));
+  const opTable = (name: string, codes: ReadonlySet<number>): Expr => {
+    const low = (high: number): Expr => select(opc.slice(3, 0), Array.from({ length: 16 }, (_, l) => constant(codes.has(16 * high + l) ? 1 : 0, uint(1))));
+    return dec(name, select(opc.slice(5, 4), [0, 1, 2, 3].map(low)));
+  };
+  const coreOps = [...CORE_OPS].filter((op) => withVector || !VECTOR_OPS.has(op));
+  const known = opTable('op_known', opsOf(coreOps));
+  // the state machine's arcs out of OPLO and EXHI by the opcode, decoded the same way: on past OPLO to EXLO (every
+  // known opcode but those that end in OPLO or go to IO or VDESC), from EXHI to UNIT (the units' instructions) or to
+  // FETCH (the branches, dbnz)
+  const oploEnds: readonly Instr['op'][] = ['halt', 'b', 'call', 'ret', 'recv', 'send', 'vdot', 'vdist', 'vupd'];
+  const toExlo = opTable('oplo_to_exlo', opsOf(coreOps.filter((op) => !oploEnds.includes(op))));
+  const toUnit = opTable('exhi_to_unit', opsOf(['mul', 'mulr', 'shl', 'shr', 'srnd', 'sat', 'satr', 'lone', 'draw', 'lfsrset', 'lfsrget']));
+  const exhiToFetch = opTable('exhi_to_fetch', opsOf(['beq', 'bne', 'blt', 'bge', 'dbnz']));
   // the vector instructions (vector.ts): vdot 0x0d, vdist 0x0e, vupd 0x0f; the unit's op 0, 1, 2
   const vecW = opc.slice(5, 2).eq(0x0c >> 2).and(opc.slice(1, 0).ne(0));
   const vdec = {
@@ -773,7 +782,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const bGnt = m.wire('v_b_gnt', bReq.and(wSp.and(bE.not()).not()).and(bothAB.and(vPrefB.not()).not()));
   m.seq('vector_turns', ($) => {
     $.if(aGnt.and(bGnt.not()), () => $.set(vPrefB, 1)).elseIf(bGnt.and(aGnt.not()), () => $.set(vPrefB, 0));
-    $.if(at('VGO'), () => $.set(vPrefB, 0));
+    $.if(atV('VGO'), () => $.set(vPrefB, 0));
   });
   // a read outside the memories, or running from one memory into the other, is a fault at the end (vErrQ; the
   // writes stop: a word written is one read before)
@@ -784,7 +793,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.seq('vector_clamps', ($) => {
     $.if(vu.out('sat_hi'), () => $.set(vHiCnt, vHiCnt.addWrap(1)));
     $.if(vu.out('sat_lo'), () => $.set(vLoCnt, vLoCnt.addWrap(1)));
-    $.if(at('VGO'), () => {
+    $.if(atV('VGO'), () => {
       $.set(vHiCnt, 0);
       $.set(vLoCnt, 0);
     });
@@ -880,7 +889,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const strays = (gnt: Expr, x: Expr, base: Expr): Expr => gnt.and(mapped(x).not().or(x.bit(16).ne(base.bit(16))));
   m.seq('vector_check', ($) => {
     $.if(strays(aGnt, aAddr, vAQ).or(strays(bGnt, bAddr, vBQ)), () => $.set(vErrQ, 1));
-    $.if(at('VGO'), () => $.set(vErrQ, 0));
+    $.if(atV('VGO'), () => $.set(vErrQ, 0));
   });
 
   // ---- the units (separate modules): multiply, shift, saturation; operands the 64-bit a and b as EXHI leaves
@@ -986,8 +995,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(kLast, memK.addWrap(2).eq(memN));
     $.set(kZero, 0);
   };
-  /** the core stops (fault_q: the process fault) */
-  const stop = ($: ProcScope): void => go($, 'IDLE');
   // the register-file write, landing next cycle (never to r0): the register, the half and the data of the state
   // (only the states above set wEn)
   m.seq('rf_write', ($) => {
@@ -1190,64 +1197,107 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (fault_q's next value every cycle, not an enable: its flip-flop's enable would gather start, busy and every stop)
   m.seq('fault', ($) => $.set(fault, clearCycles.not().and(fault.or(stopNow))));
   m.seq('counter_update', ($) => $.if(clampExit.or(vCountBegins), () => $.set(cntQ, 1)).elseIf(at('STORE').and(kLast), () => $.set(cntQ, 0)));
-  // (every case below runs only when its state does not hold: IDLE with start, UWAIT with the unit ready, LOAD at its
-  // last word or its fault, STORE at its last word, IO done, VWAIT with the unit done — so no case tests it again)
-  m.seq('fsm', ($) => $.if(hold.not(), () => {
-    $.switch(st)
-      .case(S.v.IDLE, () => go($, 'FETCH'))
-      .case(S.v.FETCH, () => go($, 'DECODE'))
-      .case(S.v.DECODE, () => go($, 'OPLO'))
-      .case(S.v.OPLO, () => {
-        go($, 'EXLO');
-        $.if(oploFault, () => stop($))
-          .elseIf(f.halt, () => go($, 'IDLE'))
-          .elseIf(f.b.or(f.call).or(f.ret), () => go($, 'FETCH'))
-          .elseIf(ioRecv.or(ioSend), () => go($, 'IO'))
-          .elseIf(vdec.on, () => go($, 'VDESC'));
-      })
-      .case(S.v.EXLO, () => go($, 'EXHI'))
-      .case(S.v.EXHI, () => {
-        go($, 'FETCH');
-        $.if(f.alu, () => go($, 'DECODE')) // the next word was fetched in this cycle
-          .elseIf(f.sel, () => go($, 'SELHI'))
-          .elseIf(f.ld, () => go($, 'LOAD')) // its address checked in LOAD's first cycle, the fault in its second (a read is harmless)
-          .elseIf(f.st, () => go($, 'ACHK'))
-          .elseIf(unitOp, () => go($, 'UNIT'));
-      })
-      .case(S.v.UNIT, () => {
-        go($, 'UWAIT');
-        // lfsrset ends here; draw and srnd wait for the draw
-        $.if(f.lfsrset, () => go($, 'FETCH')).elseIf(f.draw.or(f.srnd).or(f.lfsrget), () => go($, 'RHO'));
-      })
-      .case(S.v.RHO, () => {
-        $.if(f.draw.or(f.lfsrget), () => go($, 'WLO')).else(() => go($, 'UWAIT'));
-      })
-      // the clamp counted: its counter read (the access begun in memory_access), incremented, written back; then the result
-      .case(S.v.UWAIT, () => $.if(clamped, () => go($, 'LOAD')).else(() => go($, 'WLO')))
-      .case(S.v.CINC, () => go($, 'STORE'))
-      .case(S.v.ACHK, () => $.if(addrOk.not(), () => stop($)).else(() => go($, 'STORE')))
-      .case(S.v.SELHI, () => go($, 'SELLO'))
-      .case(S.v.SELLO, () => go($, 'FETCH'))
-      .case(S.v.LOAD, () => {
-        $.if(loadFault, () => stop($))
-          .elseIf(cntQ.not(), () => go($, 'WLO'))
-          .elseIf(vdec.upd, () => go($, 'VCNT'))
-          .else(() => go($, 'CINC'));
-      })
-      .case(S.v.WLO, () => go($, 'WHI'))
-      .case(S.v.WHI, () => go($, 'DECODE')) // the next word was fetched in this cycle
-      // (a store's next word was fetched in its last cycle)
-      .case(S.v.STORE, () => $.if(cntQ.and(vdec.upd.not()), () => go($, 'WLO')).else(() => go($, 'DECODE')))
-      .case(S.v.IO, () => $.if(ioRecv, () => go($, 'WLO')).else(() => go($, 'FETCH'))) // recv: WLO, WHI write rd; WHI fetches the next word
-      // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
-      .case(S.v.VDESC, () => go($, 'VREG'))
-      .case(S.v.VREG, () => go($, 'VACC'))
-      .case(S.v.VACC, () => go($, 'VGO'))
-      .case(S.v.VGO, () => $.if(vBadQ, () => stop($)).else(() => go($, 'VWAIT')))
-      .case(S.v.VWAIT, () => $.if(vFault, () => stop($)).elseIf(vdec.upd, () => go($, 'LOAD')).else(() => go($, 'WLO')))
-      .case(S.v.VCNT, () => go($, 'STORE'))
-      .default(() => go($, 'IDLE'));
-  }));
+  // the state machine: each state's arcs to its next states, their conditions excluding each other and covering every
+  // instruction that reaches the state (taken only when the state does not hold: IDLE with start, UWAIT with the unit
+  // ready, LOAD at its last word or its fault, STORE at its last word, IO done, VWAIT with the unit done)
+  const one = constant(1, uint(1));
+  const arcs: Record<Next, [Expr, Next][]> = {
+    IDLE: [[one, 'FETCH']],
+    FETCH: [[one, 'DECODE']],
+    DECODE: [[one, 'OPLO']],
+    // b, call, ret end here (a call with the stack full, a ret with it empty stop), halt too
+    OPLO: [
+      [oploFault.or(f.halt), 'IDLE'],
+      [f.b.or(f.call.and(callFull.not())).or(f.ret.and(retEmpty.not())), 'FETCH'],
+      [ioRecv.or(ioSend), 'IO'],
+      [vdec.on, 'VDESC'],
+      [toExlo, 'EXLO'],
+    ],
+    EXLO: [[one, 'EXHI']],
+    EXHI: [
+      [f.alu, 'DECODE'], // the next word was fetched in this cycle
+      [f.sel, 'SELHI'],
+      [f.ld, 'LOAD'], // its address checked in LOAD's first cycle, the fault in its second (a read is harmless)
+      [f.st, 'ACHK'],
+      [toUnit, 'UNIT'],
+      [exhiToFetch, 'FETCH'],
+    ],
+    ACHK: [
+      [addrOk.not(), 'IDLE'],
+      [addrOk, 'STORE'],
+    ],
+    SELHI: [[one, 'SELLO']],
+    SELLO: [[one, 'FETCH']],
+    // lfsrset ends here; draw, srnd and lfsrget wait for the bank (RHO)
+    UNIT: [
+      [f.lfsrset, 'FETCH'],
+      [f.draw.or(f.srnd).or(f.lfsrget), 'RHO'],
+      [f.mul.or(f.shift).or(f.sat), 'UWAIT'],
+    ],
+    RHO: [
+      [f.draw.or(f.lfsrget), 'WLO'],
+      [f.srnd, 'UWAIT'],
+    ],
+    // the clamp counted: its counter read (the access begun in memory_access), incremented, written back; then the result
+    UWAIT: [
+      [clamped, 'LOAD'],
+      [clamped.not(), 'WLO'],
+    ],
+    CINC: [[one, 'STORE']],
+    // (load_fault_q only where counter_update_q is 0)
+    LOAD: [
+      [loadFault, 'IDLE'],
+      [cntQ.or(loadFault).not(), 'WLO'],
+      [cntQ.and(vdec.upd), 'VCNT'],
+      [cntQ.and(vdec.upd.not()), 'CINC'],
+    ],
+    WLO: [[one, 'WHI']],
+    WHI: [[one, 'DECODE']], // the next word was fetched in this cycle
+    // (a store's next word was fetched in its last cycle)
+    STORE: [
+      [cntQ.and(vdec.upd.not()), 'WLO'],
+      [cntQ.and(vdec.upd.not()).not(), 'DECODE'],
+    ],
+    // recv: WLO, WHI write rd; WHI fetches the next word
+    IO: [
+      [ioRecv, 'WLO'],
+      [ioSend, 'FETCH'],
+    ],
+    // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
+    VDESC: [[one, 'VREG']],
+    VREG: [[one, 'VACC']],
+    VACC: [[one, 'VGO']],
+    VGO: [
+      [vBadQ, 'IDLE'],
+      [vBadQ.not(), 'VWAIT'],
+    ],
+    VWAIT: [
+      [vFault, 'IDLE'],
+      [vFault.not().and(vdec.upd), 'LOAD'],
+      [vFault.or(vdec.upd).not(), 'WLO'],
+    ],
+    VCNT: [[one, 'STORE']],
+  };
+  // the terms entering each state: its arcs' conditions in their states
+  const enters = new Map<Next, Expr[]>(STATES.map((t) => [t, []]));
+  for (const s of STATES) {
+    if (!withVector && VSTATES.has(s)) continue;
+    const from = s === 'IDLE' ? busyF.not() : at(s);
+    for (const [c, t] of arcs[s]) enters.get(t)!.push(c === one ? from : from.and(c));
+  }
+  const anyOf = (terms: Expr[]): Expr => terms.reduce((x, y) => x.or(y), constant(0, uint(1)));
+  // a flag's next value: the terms of its states (a state's own condition with them), or, where fewer, not those of
+  // the other states (busy: not entering IDLE)
+  const nextOf = (has: (s: Next) => Expr | number): Expr => {
+    const inside = STATES.flatMap((t) => {
+      const h = has(t);
+      return h === 0 ? [] : enters.get(t)!.map((e) => (h === 1 ? e : e.and(h as Expr)));
+    });
+    const plain = STATES.every((t) => typeof has(t) === 'number');
+    const outside = STATES.flatMap((t) => (has(t) === 0 ? enters.get(t)! : []));
+    return plain && outside.length < inside.length ? anyOf(outside).not() : anyOf(inside);
+  };
+  m.seq('fsm', ($) => $.if(hold.not(), () => flags.forEach(({ q, has }) => $.set(q, nextOf(has)))));
 
   m.output('busy', busyF);
   m.output('fault', fault);
