@@ -453,7 +453,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const busyF = flag('busy', (s) => (s !== 'IDLE' ? 1 : 0));
   const pc = m.reg('pc_q', uint(12), { reset: 0 });
   const fault = m.reg('fault_q', uint(1), { reset: 0 });
-  const cycles = m.reg('cycles_q', uint(32), { reset: 0 });
+  const cycles = m.reg('cycles_q', uint(32), { reset: null }); // (cleared by rst in cycle_count)
   const zero32 = constant(0, uint(32));
   const ones32 = constant(0xffffffff, uint(32));
 
@@ -1150,10 +1150,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('OPLO').and(f.call), () => setSp($, 'push'))
       .elseIf(at('OPLO').and(f.ret), () => setSp($, 'pop'));
   });
-  // the cycles counted while busy, cleared at start: enabled by either, so that the flip-flops' enable and
-  // synchronous reset take them and the increment's carry chain ends at the flip-flops' D
+  // the cycles counted while busy, cleared at start or rst: one condition for the flip-flops' synchronous reset (rst
+  // and start together, not rst's reset with start's clear a multiplexer after the increment), busy their enable, so
+  // that the increment's carry chain ends at the flip-flops' D
   const clearCycles = busyF.not().and(start);
-  m.seq('cycle_count', ($) => $.if(busyF.or(clearCycles), () => $.set(cycles, mux(clearCycles, constant(0, cycles.type), cycles.addWrap(1)))));
+  m.seq('cycle_count', ($) => $.if(rst.or(clearCycles), () => $.set(cycles, 0)).elseIf(busyF, () => $.set(cycles, cycles.addWrap(1))));
   // the states that wait, and what they wait for: the state machine changes nothing while one of them holds, so its
   // registers' enable is this flat condition of flags and registered exits (not every case's exit gathered through
   // the binary state's compares)
@@ -1181,6 +1182,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const callFull = dec('call_full', isOp('call').and(spFullQ));
   const retEmpty = dec('ret_empty', isOp('ret').and(spEmptyQ));
   const oploFault = m.wire('oplo_fault', known.not().or(callFull).or(retEmpty));
+  // OPLO's arc to FETCH (b, a call with room, a ret with an entry) decoded with them
+  const oploToFetch = dec('oplo_to_fetch', isOp('b').or(isOp('call').and(spFullQ.not())).or(isOp('ret').and(spEmptyQ.not())));
   const vFault = vu.out('fault').or(vErrQ);
   const stopNow = at('OPLO')
     .and(oploFault)
@@ -1205,7 +1208,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     // b, call, ret end here (a call with the stack full, a ret with it empty stop), halt too
     OPLO: [
       [oploFault.or(f.halt), 'IDLE'],
-      [f.b.or(f.call.and(callFull.not())).or(f.ret.and(retEmpty.not())), 'FETCH'],
+      [oploToFetch, 'FETCH'],
       [ioRecv.or(ioSend), 'IO'],
       [vdec.on, 'VDESC'],
       [toExlo, 'EXLO'],
@@ -1257,8 +1260,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
     ],
     // recv: WLO, WHI write rd; WHI fetches the next word
     IO: [
-      [ioRecv, 'WLO'],
-      [ioSend, 'FETCH'],
+      [ioRecvF, 'WLO'],
+      [ioSendF, 'FETCH'],
     ],
     // a vector instruction: the gathers, the unit's run, rd written (WLO, WHI) or vupd's counters (LOAD, VCNT, STORE)
     VDESC: [[one, 'VREG']],
@@ -1275,12 +1278,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
     ],
     VCNT: [[one, 'STORE']],
   };
-  // the terms entering each state: its arcs' conditions in their states
+  // the terms entering each state: its arcs' conditions in their states (IO's flags of recv and send are 1 only in IO)
   const enters = new Map<Next, Expr[]>(STATES.map((t) => [t, []]));
+  const inOwnState = new Set<Expr>([ioRecvF, ioSendF]);
   for (const s of STATES) {
     if (!withVector && VSTATES.has(s)) continue;
     const from = s === 'IDLE' ? busyF.not() : at(s);
-    for (const [c, t] of arcs[s]) enters.get(t)!.push(c === one ? from : from.and(c));
+    for (const [c, t] of arcs[s]) enters.get(t)!.push(c === one ? from : inOwnState.has(c) ? c : from.and(c));
   }
   const anyOf = (terms: Expr[]): Expr => terms.reduce((x, y) => x.or(y), constant(0, uint(1)));
   // a flag's next value: the terms of its states (a state's own condition with them), or, where fewer, not those of
