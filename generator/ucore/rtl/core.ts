@@ -705,12 +705,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const wbF = group('wb', ['WLO', 'WHI']);
   const hiF = group('hi', ['EXHI', 'SELHI', 'WHI']);
   const rdZero = dec('rd_zero', ir.slice(15, 11).eq(0));
-  // the sources of the write's data by state and instruction, as flags (each a flip-flop, so that a source and its
-  // condition fit one LUT): WLO, WHI of ld and of the rest; SELHI, SELLO of max and min; SELLO of slt
-  const wbLdF = flag('wb_ld', (s) => (s === 'WLO' || s === 'WHI' ? f.ld : 0));
-  const wbUnitF = flag('wb_unit', (s) => (s === 'WLO' || s === 'WHI' ? f.ld.not() : 0));
-  const selAbF = flag('sel_ab', (s) => (s === 'SELHI' || s === 'SELLO' ? isSlt.not() : 0));
-  const sltF = flag('sel_lt', (s) => (s === 'SELLO' ? isSlt : 0));
 
   // ---- the vector unit (vector.ts). Its operands: A / W and Bv / H (the low halves read in DECODE) taken in OPLO,
   // the descriptor (ROM, read in OPLO) in VDESC, n (rc) in VREG, the strides (vdot) or lane0 (vupd) in VACC,
@@ -1009,10 +1003,13 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(wReg, mux(f.dbnz, raQf, rdQ));
     $.set(wHalf, hiF);
     $.set(wSumQ, exF.and(f.logic.not()));
-    // one OR of the sources, each ANDed with its flag (they exclude each other), not a chain of multiplexers
+    // one OR of the sources (they exclude each other), not a chain of multiplexers: each source's half and its
+    // condition (one LUT of flags and decode registers, beside the source's first level) in one LUT, then the OR
     const halfOf = (x: Expr): Expr => mux(hiF, x.slice(63, 32), x.trunc(32));
     // (max, min: b or a, the half by SELHI; slt: 0, then lt)
-    $.set(wData, pick([exF, logic], [selAbF, mux(takeB, mux(hiF, bHiDiff, bQ), mux(hiF, aQ, aLoQ))], [sltF, lt.zext(32)], [wbLdF, halfOf(loaded)], [wbUnitF, halfOf(res64Q)]));
+    const selAb = selF.and(isSlt.not());
+    const slt = selF.and(isSlt).and(hiF.not());
+    $.set(wData, pick([exF, logic], [selAb, mux(takeB, mux(hiF, bHiDiff, bQ), mux(hiF, aQ, aLoQ))], [slt, lt.zext(32)], [wbF.and(f.ld), halfOf(loaded)], [wbF.and(f.ld.not()), halfOf(res64Q)]));
   });
   // ---- I/O (the board's UART): recv pops a received byte (rx_valid, rx_data, rx_ready) or gives 256 when the line
   // is idle (rx_idle) and none is there; send offers ra's low byte (tx_valid, tx_data) until the transmitter takes it
