@@ -9,6 +9,8 @@
  *         | ucore-scalar (the core without its vector unit with the serving program, as `build --no-vector` has it)
  *         | lfsr (the UP5K engine's LFSR bank for the config's machine) | lfsr-block (the same bank in block RAM)
  *         | lfsr-board (in block RAM without the forwarding register, as the core without its vector unit has it)
+ *         | ucore-mul, ucore-shift, ucore-sat (the core's units alone) | uart-tx (the board's UART transmitter)
+ *         | uart (the board's UART: receiver, block-RAM receive FIFO, transmitter)
  *   keep: the work folder (netlist, nextpnr's report<seed>.json with every path's slack) is kept and named
  */
 import { rmSync } from 'node:fs';
@@ -29,6 +31,10 @@ import { chipParams } from '../sim/golden/fixed/index.js';
 import { chipTrainConfig } from '../host/chip/config.js';
 import { lfsrBankOf, ucoreLfsr, type LfsrStorage } from '../generator/ucore/rtl/lfsr.js';
 import { machineFor } from '../generator/ucore/program/common.js';
+import { mulUnit } from '../generator/ucore/rtl/mul.js';
+import { shiftUnit } from '../generator/ucore/rtl/shift.js';
+import { satUnit } from '../generator/ucore/rtl/sat.js';
+import { uart, uartTx } from '../generator/boards/uart.js';
 
 const paramsOf = (c: ChipConfig) => chipParams(chipTrainConfig(c, 0), c.numeric);
 /** The UP5K engine's core with the config's step program (generator/ucore/rtl/core.ts). */
@@ -40,7 +46,26 @@ const lfsrBank =
   (storage?: LfsrStorage, forward?: boolean) =>
   (c: ChipConfig): Module =>
     ucoreLfsr(lfsrBankOf(machineFor(paramsOf(c), 0), storage, forward));
-const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory, ucore, 'ucore-scalar': ucoreScalar, lfsr: lfsrBank(), 'lfsr-block': lfsrBank('block'), 'lfsr-board': lfsrBank('block', false) };
+/** The iCEBreaker's UART at 3 Mbaud from the 48 MHz clock (16 cycles a bit), its 1024-byte receive FIFO. */
+const UART = { clocksPerBit: 16, fifoDepth: 1024 };
+const UNITS: Record<string, (c: ChipConfig) => Module> = {
+  hebbian,
+  output: outputUnit,
+  layernorm,
+  gram: gramArray,
+  kernel: kernelUnit,
+  wm: workingMemory,
+  ucore,
+  'ucore-scalar': ucoreScalar,
+  lfsr: lfsrBank(),
+  'lfsr-block': lfsrBank('block'),
+  'lfsr-board': lfsrBank('block', false),
+  'ucore-mul': () => mulUnit(),
+  'ucore-shift': (c) => shiftUnit(machineFor(paramsOf(c), 0).lfsr.rbits, 64),
+  'ucore-sat': () => satUnit(64),
+  'uart-tx': () => uartTx(UART.clocksPerBit),
+  uart: () => uart(UART),
+};
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3', keepArg] = process.argv.slice(2);
 const make = UNITS[unitName];
 if (!make) throw new Error(`unknown unit '${unitName}' (units: ${Object.keys(UNITS).join(', ')})`);

@@ -31,9 +31,11 @@
  * columns) → issue (one partial product or one empty column a cycle) → the chunks of a and b read (inverted when
  * the factor is negative, with the +1 of the negation that carries into them) → the chunks of |a| and |b| (the
  * increment: a 16-bit chain from registers, no 64-bit magnitude kept) → b's funnel shift into the multiplier's
- * input registers → its output register → the column sum → the result chunk. No carry chain is longer than 20
- * bits, and every path fits 55 MHz in bench/ice40-depth.ts's estimate (at most five LUT levels from a register,
- * or two and a chain).
+ * input registers (its last step by 0 … 7 an AND-OR of a one-hot shift: two LUT levels into the far DSP) → its
+ * output register → the column sum (the sums straight into their registers; a column's end moves the high part
+ * down by a choice before the chains, on the registers' side) → the result chunk. No carry chain is longer than
+ * 20 bits, and every path of the unit alone fits 62 MHz in bench/ice40-depth.ts's estimate (at most four LUT
+ * levels from a register, or a chain with a LUT before it).
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
 import { lowOnes } from './common.js';
@@ -114,6 +116,7 @@ export function mulUnit(): Module {
   const zb = m.reg('zb_q', uint(3), { reset: null });
   // from k, at start
   const sh = m.reg('s_q', uint(4), { reset: null });
+  const shOne = m.reg('s_one_q', uint(8), { reset: null }); // s mod 8 one-hot
   const cols = m.reg('cols_q', uint(4), { reset: null });
   const rnd = m.reg('rnd_q', uint(1), { reset: null });
   const hcol = m.reg('hcol_q', uint(4), { reset: null });
@@ -180,6 +183,7 @@ export function mulUnit(): Module {
     $.if(go, () => {
       $.set(busy, 1);
       $.set(sh, sIn);
+      $.set(shOne, cat(...[7, 6, 5, 4, 3, 2, 1, 0].map((n) => sIn.slice(2, 0).eq(n))));
       $.set(sNz, k.slice(3, 0).ne(0));
       $.set(cols, colsIn);
       $.set(rnd, k.gt(0));
@@ -256,7 +260,8 @@ export function mulUnit(): Module {
   const l0 = m.pipe('l0_q', lr, { reset: null });
   // an empty column multiplies by 0 (its i, j may point anywhere)
   const xa = m.pipe('xa_q', mux(v0.and(h0), ia, constant(0, uint(16))), { reset: null });
-  const xb = m.pipe('xb_q', select(sh.slice(2, 0), [0, 1, 2, 3, 4, 5, 6, 7].map((n) => pb.slice(22 - n, 7 - n))), { reset: null });
+  // the shift by 0 … 7 as an AND-OR of the one-hot shift (two LUT levels from registers into the multiplier)
+  const xb = m.pipe('xb_q', [0, 1, 2, 3, 4, 5, 6, 7].map((n) => pb.slice(22 - n, 7 - n).and(shOne.bit(n).repeat(16))).reduce((x, y) => x.or(y)), { reset: null });
   const v1 = m.pipe('v1_q', v0, { reset: 0 });
   const l1 = m.pipe('l1_q', l0, { reset: null });
   const pp = m.pipe('pp_q', xa.mul(xb), { reset: null });
@@ -267,14 +272,20 @@ export function mulUnit(): Module {
   // slow), each carry waiting in a bit: adding pp, L' = L + pp_lo + cL and H' = H + pp_hi + cH, and the carry
   // out of L' waits in cH; at a column's end L' is its chunk (V mod 2^16) and V/2^16 = H' + that carry goes on
   // as L = H' mod 2^16, cL = the carry, H = H'/2^16
+  // (the sums go straight into acc_l_q and acc_h_q: at a column's end H' stays whole in acc_h_q and `moved_q` says
+  // that the next sum takes L from its low 16 bits and H from its high 4, a choice before the chains, on the
+  // registers' side, while pp arrives later from the multiplier)
   const accL = m.reg('acc_l_q', uint(16), { reset: null });
   const accCL = m.reg('acc_cl_q', uint(1), { reset: null });
   const accH = m.reg('acc_h_q', uint(20), { reset: null });
   const accCH = m.reg('acc_ch_q', uint(1), { reset: null });
+  const moved = m.reg('moved_q', uint(1), { reset: null });
   const lo3 = m.reg('lo3_q', uint(16), { reset: null });
   const v3 = m.reg('v3_q', uint(1), { reset: 0 });
-  const sumL = m.wire('sum_l', accL.add(pp.slice(15, 0)).add(accCL).trunc(17));
-  const sumH = m.wire('sum_h', accH.add(pp.slice(31, 16)).add(accCH).trunc(20)); // V < 2^36
+  const curL = mux(moved, accH.trunc(16), accL);
+  const curH = mux(moved, accH.shr(16).zext(20), accH);
+  const sumL = m.wire('sum_l', curL.add(pp.slice(15, 0)).add(accCL).trunc(17));
+  const sumH = m.wire('sum_h', curH.add(pp.slice(31, 16)).add(accCH).trunc(20)); // V < 2^36
   m.seq('column', ($) => {
     $.set(v3, v2.and(l2));
     $.if(prep, () => {
@@ -282,19 +293,14 @@ export function mulUnit(): Module {
       $.set(accCL, 0);
       $.set(accH, 0);
       $.set(accCH, 0);
+      $.set(moved, 0);
     }).elseIf(v2, () => {
       $.set(lo3, sumL.trunc(16));
-      $.if(l2, () => {
-        $.set(accL, sumH.trunc(16));
-        $.set(accCL, sumL.bit(16));
-        $.set(accH, sumH.shr(16).zext(20));
-        $.set(accCH, 0);
-      }).else(() => {
-        $.set(accL, sumL.trunc(16));
-        $.set(accCL, 0);
-        $.set(accH, sumH);
-        $.set(accCH, sumL.bit(16));
-      });
+      $.set(accL, sumL.trunc(16));
+      $.set(accH, sumH);
+      $.set(moved, l2);
+      $.set(accCL, l2.and(sumL.bit(16)));
+      $.set(accCH, l2.not().and(sumL.bit(16)));
     });
   });
 

@@ -24,9 +24,9 @@
  * not. Bit i of hi is n > i, i.e. w > i + sgn, which is {w, ¬sgn} > 2i + 2 (no subtraction w − 1 before the
  * decode: three LUT levels from w to the register as written). Stage 2 sums the low 32 bits and registers their
  * carries, stage 3 the high 32 bits with them (a 64-bit chain is longer than a 48 MHz cycle on the UP5K) and
- * registers the verdicts, stage 4 clamps. lone finds the leading one of each group of four bits in stage 1, of
- * each 16-bit chunk (of its four groups) in stage 2, the top chunk holding a one in stage 3 (at most four LUT
- * levels a stage).
+ * registers the verdicts (a > hi and a ≥ lo: each chain's carry straight into its flip-flop), stage 4 clamps.
+ * lone finds the leading one of each group of four bits in stage 1, of each 16-bit chunk (of its four groups) in
+ * stage 2, the top chunk holding a one in stage 3 (at most four LUT levels a stage).
  *
  * A 32-bit variant (xlen = 32: a, lo, hi, y sint(32), w uint(5), lone sint(6)) serves the comparison of datapath
  * widths.
@@ -82,16 +82,17 @@ export function satUnit(xlen = 64): Module {
   const cHi = m.pipe('carry_hi_q', carryOut(low(au), low(nhi), constant(0, uint(1))), { reset: null });
   const cLo = m.pipe('carry_lo_q', carryOut(low(au), low(nlo), one), { reset: null });
   const over = m.pipe('over_q', carryOut(high(au), high(nhi), cHi), { reset: null });
-  const under = m.pipe('under_q', carryOut(high(au), high(nlo), cLo).not(), { reset: null });
+  // a ≥ lo (the chain's carry straight into its flip-flop, no inverter after the chain): under is its negation
+  const notUnder = m.pipe('not_under_q', carryOut(high(au), high(nlo), cLo), { reset: null });
   // stage 3: the top chunk holding a one
   const top = pickTop(nz1, idx1, chunks);
   const none = a.msb().or(top.any.not());
   const lone3 = m.pipe('lone3_q', mux(none, constant(-1, sint(aw + 1)), top.index.zext(aw + 1).asSigned()), { reset: null });
 
   // stage 4: the clamp (the flags already final: the inputs are held), lone
-  m.output('y', m.pipe('y_q', mux(yEn, mux(over, nhi.not(), mux(under, nlo.not(), au)), constant(0, uint(xlen))).asSigned(), { reset: 0 }));
+  m.output('y', m.pipe('y_q', mux(yEn, mux(over, nhi.not(), mux(notUnder, au, nlo.not())), constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   m.output('sat_hi', over);
-  m.output('sat_lo', under.and(over.not()));
+  m.output('sat_lo', notUnder.or(over).not());
   m.output('lone', m.pipe('lone_q', mux(loneEn, lone3, constant(0, sint(aw + 1))), { reset: 0 }));
   return m.build();
 }

@@ -30,8 +30,8 @@
  * while bits 3–2 do, by 1 while bits 1–0 do (at most 9 steps; one 4-input choice a bit, about a quarter of a
  * six-level barrel shifter's logic), each step ORing the bits it drops into the sticky bit. Then a stage finds
  * the increment and where it carries to (srnd's g-bit carry and the mode logic, the mode decoded into one-hot
- * registers while the shifter steps) and a last one increments in 16-bit chunks (common.ts) or reverses shl's
- * bits back.
+ * registers while the shifter steps; shl's bits reversed back into a register beside it) and a last one increments
+ * in 16-bit chunks (common.ts; shl's increment is 0).
  *
  * A 32-bit variant (xlen = 32: a, y sint(32), amt uint(5): 16, 4 and 1 steps of bit 4, bits 3–2, bits 1–0)
  * serves the comparison of datapath widths.
@@ -122,9 +122,10 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const inc = terms.map((t, k) => mode.bit(k).and(t)).reduce((x, y) => x.or(y));
   const incQ = m.pipe('inc_q', inc, { reset: null });
   const ones = m.pipe('ones_q', lowOnes(q), { reset: null });
+  // q, or shl's reversal of it, registered beside inc (shl's inc is 0): the increment's chains end at y's flip-flops
+  const qr = m.pipe('q_rev_q', mux(isShl, reverseBits(q), q), { reset: null });
 
-  // the chunk increments (of q, held), or shl's reversal
-  const y = mux(isShl, reverseBits(q), chunkedIncrement(q, incQ, ones));
-  m.output('y', m.pipe('y_q', mux(en, y, constant(0, uint(xlen))).asSigned(), { reset: 0 }));
+  // the chunk increments (of q, held; shl's reversed q plus 0)
+  m.output('y', m.pipe('y_q', mux(en, chunkedIncrement(qr, incQ, ones), constant(0, uint(xlen))).asSigned(), { reset: 0 }));
   return m.build();
 }
