@@ -78,9 +78,11 @@ export function boardUart(m: ModuleBuilder, o: BoardLinkOptions) {
     const err = m.reg('link_error_q', uint(1), { reset: 0 });
     const fe = u.out('frame_errors');
     const ov = u.out('overruns');
+    // the counts' "not zero" registered first: the sticky flag's enable is one gate of flip-flops (a cycle later)
+    const seen = m.pipe('link_counts_nz_q', fe.ne(0).or(ov.ne(0)), { reset: 0 });
     m.seq('leds', ($) => {
       $.set(beat, beat.addWrap(constant(1, uint(24))));
-      $.if(fe.ne(0).or(ov.ne(0)).or(error), () => $.set(err, 1));
+      $.if(seen.or(error), () => $.set(err, 1));
     });
     m.output('led', cat(err, beat.bit(23)));
     m.output('frame_errors', fe);

@@ -14,7 +14,8 @@
  * uartTx(D)   module uart_tx_d<D>
  *   s_axis_in (8-bit bytes) → tx. A byte taken at edge t drives the start bit from t for D cycles, data
  *   bits LSB first, the stop bit; tready is high in the stop bit's last cycle, so a waiting byte is taken
- *   at t + 10·D: bytes go back to back at 10·D cycles each (the line's full rate). tx is a register (no glitches on the pin).
+ *   at t + 10·D: bytes go back to back at 10·D cycles each (the line's full rate). tx is a register (no glitches on the pin),
+ *   and so is tready (set a cycle ahead): the byte's taking and every register's enable are one gate of flip-flops.
  *
  * uart({clocksPerBit, fifoDepth})   module uart_d<D>_f<depth>
  *   rx, tx pins; m_axis_rx (received bytes, through a fifoDepth-byte receive FIFO), s_axis_tx (bytes to
@@ -26,7 +27,7 @@
  *   uses UART_WINDOW_BYTES), except a single frame sent when nothing is outstanding (the core then
  *   takes bytes at line rate). Unconsumed bytes are always in flight, so the FIFO never overflows.
  */
-import { ModuleBuilder, cat, constant, uint, type Module } from '../ir/index.js';
+import { ModuleBuilder, cat, constant, mux, uint, type Module } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { feedStream, instanceOutStream, streamIn, streamOut, streamPortName } from '../lib/stream/bundle.js';
 import { bitsOf } from '../lib/arith/common.js';
@@ -83,27 +84,32 @@ export function uartRx(D: number): Module {
   m.output('valid', valid);
   m.output('data', data);
   m.output('frame_err', ferr);
-  const tick = m.wire('tick', cnt.eq(constant(0, uint(CW))));
+  // cnt = 0 kept as a flag beside the counter (set a cycle ahead), and the counter's reloads decided flat from
+  // flags and the state: the start bit's half when a falling edge is seen, a whole bit at the start bit's middle
+  // and at each data bit; otherwise it counts down to 0 and stays there
+  const tick = m.reg('tick_q', uint(1), { reset: 1 });
   const full = constant(D - 1, uint(CW));
+  const half = constant(Math.floor(D / 2) - 1, uint(CW)); // ≥ 1 (D ≥ 4)
+  const reloadHalf = state.eq(ST.idle).and(sync.not());
+  const reloadFull = tick.and(state.eq(ST.start).and(sync.not()).or(state.eq(ST.data)));
+  m.seq('rx_timer', ($) => {
+    $.set(cnt, mux(reloadHalf, half, mux(reloadFull, full, mux(tick, cnt, cnt.subWrap(constant(1, uint(CW)))))));
+    $.set(tick, reloadHalf.or(reloadFull).not().and(tick.or(cnt.eq(constant(1, uint(CW))))));
+  });
   m.seq('rx', ($) => {
     $.set(meta, rx);
     $.set(sync, meta);
     $.set(valid, 0);
     $.set(ferr, 0);
-    $.if(tick.not(), () => $.set(cnt, cnt.subWrap(constant(1, uint(CW)))));
     $.switch(state)
       .case(ST.idle, () => {
-        $.if(sync.not(), () => {
-          $.set(state, ST.start);
-          $.set(cnt, constant(Math.floor(D / 2) - 1, uint(CW)));
-        });
+        $.if(sync.not(), () => $.set(state, ST.start));
       })
       .case(ST.start, () => {
         $.if(tick, () => {
           $.if(sync.not(), () => {
             $.set(state, ST.data);
             $.set(bit, 0);
-            $.set(cnt, full);
           }).else(() => $.set(state, ST.idle));
         });
       })
@@ -111,7 +117,6 @@ export function uartRx(D: number): Module {
         $.if(tick, () => {
           $.set(shift, cat(sync, shift.slice(7, 1)));
           $.set(bit, bit.addWrap(constant(1, uint(3))));
-          $.set(cnt, full);
           $.if(bit.eq(7), () => $.set(state, ST.stop));
         });
       })
@@ -146,36 +151,34 @@ export function uartTx(D: number): Module {
   const bits = m.reg('bits_q', uint(4), { reset: 0 });
   const cnt = m.reg('cnt_q', uint(CW), { reset: 0 });
   m.output('tx', tx);
-  // cnt = 0 and bits = 0 kept as flags beside the counters (tready is then one gate after registers)
+  // flags beside the counters, each set a cycle ahead: tick (cnt = 0: a bit's last cycle), near (cnt = 1), the
+  // last bit (bits = 0: the stop bit), and tready itself, so that the transfer and every register's enable are one
+  // gate of flip-flops (none passes through the byte's source, which may decide from tready)
   const tick = m.reg('tick_q', uint(1), { reset: 1 });
+  const near = m.reg('near_q', uint(1), { reset: 0 });
   const lastBit = m.reg('bits_zero_q', uint(1), { reset: 1 });
-  // the stop bit's last cycle: the next byte may start at this edge (frames back to back, 10·D each)
-  const ending = m.wire('ending', busy.and(tick).and(lastBit));
-  const ready = m.wire('ready', busy.not().or(ending));
+  const ready = m.reg('ready_q', uint(1), { reset: 1 });
   m.assign(s.ready, ready);
+  const load = m.wire('load', s.valid.and(ready));
+  // a bit's end (tick), unless it is the stop bit's: the next bit goes out
+  const step = m.wire('step', busy.and(tick).and(lastBit.not()));
   const full = constant(D - 1, uint(CW));
+  const reload = load.or(tick);
   m.seq('tx', ($) => {
-    $.if(s.valid.and(ready), () => {
-      $.set(busy, 1);
-      $.set(tx, 0);
-      $.set(shift, cat(constant(1, uint(1)), s.data));
-      $.set(bits, 9);
-      $.set(lastBit, 0);
-      $.set(cnt, full);
-      $.set(tick, 0);
-    }).elseIf(ending, () => $.set(busy, 0))
-      .elseIf(busy.and(tick), () => {
-        $.set(tx, shift.bit(0));
-        $.set(shift, cat(constant(1, uint(1)), shift.slice(8, 1)));
-        $.set(bits, bits.subWrap(constant(1, uint(4))));
-        $.set(lastBit, bits.eq(constant(1, uint(4))));
-        $.set(cnt, full);
-        $.set(tick, 0);
-      })
-      .elseIf(busy, () => {
-        $.set(cnt, cnt.subWrap(constant(1, uint(CW))));
-        $.set(tick, cnt.eq(constant(1, uint(CW))));
-      });
+    // the bit timer runs whenever it is not reloaded (idle it means nothing: a byte taken reloads it)
+    $.set(cnt, mux(reload, full, cnt.subWrap(constant(1, uint(CW)))));
+    $.set(tick, reload.not().and(near));
+    $.set(near, reload.not().and(cnt.eq(constant(2, uint(CW)))));
+    // busy until the stop bit's end, unless a byte is taken then (frames back to back, 10·D each)
+    $.set(busy, load.or(busy.and(tick.and(lastBit).not())));
+    // tready: idle, or the stop bit's last cycle comes next (near with the stop bit out, not a bit's end now)
+    $.set(ready, load.not().and(busy.not().or(tick.and(lastBit)).or(tick.not().and(near).and(lastBit))));
+    $.if(load.or(step), () => {
+      $.set(tx, mux(load, constant(0, uint(1)), shift.bit(0)));
+      $.set(shift, mux(load, cat(constant(1, uint(1)), s.data), cat(constant(1, uint(1)), shift.slice(8, 1))));
+      $.set(bits, mux(load, constant(9, uint(4)), bits.subWrap(constant(1, uint(4)))));
+      $.set(lastBit, load.not().and(bits.eq(constant(1, uint(4)))));
+    });
   });
   return m.build();
 }

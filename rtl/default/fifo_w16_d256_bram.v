@@ -29,21 +29,22 @@ module fifo_w16_d256_bram (
   reg  [15:0] rdata_q;
   reg         bypass_sel_q;
   reg  [15:0] bypass_q;
+  reg         one_q;
   wire [15:0] head;
-  (* ram_style = "block" *) reg  [15:0] mem [0:255];
+  (* ram_style = "block", no_rw_check *) reg  [15:0] mem [0:255];
   reg  [8:0]  _cur_count_q;
 
-  assign count = count_q;  // generator/lib/stream/fifo.ts:55
+  assign count = count_q;  // generator/lib/stream/fifo.ts:58
 
-  assign s_axis_in_tready = not_full_q;  // generator/lib/stream/fifo.ts:59
+  assign s_axis_in_tready = not_full_q;  // generator/lib/stream/fifo.ts:62
 
-  assign m_axis_out_tvalid = not_empty_q;  // generator/lib/stream/fifo.ts:60
+  assign m_axis_out_tvalid = not_empty_q;  // generator/lib/stream/fifo.ts:63
 
-  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:61
+  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:64
 
-  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:62
+  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:65
 
-  // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:65)
+  // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:69)
   always @(posedge clk) begin
     // For Verilator the reads, then a blocking write (each read takes the old word: read-first by statement order;
     // nothing else reads this memory), which it simulates without delayed-write bookkeeping. Other tools: the
@@ -63,9 +64,9 @@ module fifo_w16_d256_bram (
 `endif
   end
 
-  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:66
+  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:70
 
-  // seq: read_ahead (generator/lib/stream/fifo.ts:74)
+  // seq: read_ahead (generator/lib/stream/fifo.ts:78)
   always @(posedge clk) begin
     if (pop) begin
       rd_ptr_inc_q <= rd_ptr_inc_q + 8'd1;
@@ -75,24 +76,30 @@ module fifo_w16_d256_bram (
     end
   end
 
-  assign rd_next = pop ? rd_ptr_inc_q : rd_ptr_q;  // generator/lib/stream/fifo.ts:75
+  assign rd_next = pop ? rd_ptr_inc_q : rd_ptr_q;  // generator/lib/stream/fifo.ts:79
 
-  // seq: bypass (generator/lib/stream/fifo.ts:79)
+  // seq: bypass (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
-    bypass_sel_q <= push & (pop ? (wr_ptr_q == rd_ptr_inc_q) : (wr_ptr_q == rd_ptr_q));
+    bypass_sel_q <= push & (pop ? one_q : (~not_empty_q));
     if (push) begin
       bypass_q <= in_word;
     end
+    if ((push & (~pop))) begin
+      one_q <= ~not_empty_q;
+    end else if ((pop & (~push))) begin
+      one_q <= count_q == 9'd2;
+    end
     if (rst) begin
       bypass_sel_q <= 1'b0;
+      one_q <= 1'b0;
     end
   end
 
-  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:83
+  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:91
 
-  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:89
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:97
 
-  // seq: pointers (generator/lib/stream/fifo.ts:92)
+  // seq: pointers (generator/lib/stream/fifo.ts:100)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;

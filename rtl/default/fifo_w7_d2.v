@@ -28,30 +28,30 @@ module fifo_w7_d2 (
   reg  [6:0] mem [0:1];
   reg  [1:0] _cur_count_q;
 
-  assign count = count_q;  // generator/lib/stream/fifo.ts:55
+  assign count = count_q;  // generator/lib/stream/fifo.ts:58
 
-  assign s_axis_in_tready = not_full_q;  // generator/lib/stream/fifo.ts:59
+  assign s_axis_in_tready = not_full_q;  // generator/lib/stream/fifo.ts:62
 
-  assign m_axis_out_tvalid = not_empty_q;  // generator/lib/stream/fifo.ts:60
+  assign m_axis_out_tvalid = not_empty_q;  // generator/lib/stream/fifo.ts:63
 
-  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:61
+  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:64
 
-  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:62
+  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:65
 
-  // memory mem: 2 x uint(7), 1 write / 0 sync read / 1 async read port(s) (generator/lib/stream/fifo.ts:65)
+  // memory mem: 2 x uint(7), 1 write / 0 sync read / 1 async read port(s) (generator/lib/stream/fifo.ts:69)
   always @(posedge clk) begin
     if (push) begin
       mem[wr_ptr_q] <= in_word;
     end
   end
 
-  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:66
+  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:70
 
-  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:70
+  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:74
 
-  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:89
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:97
 
-  // seq: pointers (generator/lib/stream/fifo.ts:92)
+  // seq: pointers (generator/lib/stream/fifo.ts:100)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;

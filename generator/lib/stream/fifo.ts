@@ -15,7 +15,10 @@
  *         RAMB18E1 up to 18 Kbit on Xilinx). The read address looks ahead (rd_ptr + 1 when the
  *         head transfers, else rd_ptr) so the next head is in the read register one edge later; a word
  *         written at the edge where it is also read (FIFO empty or about to be) would come back OLD from
- *         the read-first RAM, so it is caught in a bypass register (`bypass_q`) and selected instead.
+ *         the read-first RAM, so it is caught in a bypass register (`bypass_q`) and selected instead: the
+ *         RAM's word on such a collision is never used (`no_rw_check`, no collision logic after the RAM),
+ *         and whether it happens comes from count's flags (empty; one word: `one_q`), not from comparing
+ *         the pointers.
  *       Both give the same stream behaviour, latency and count (tested against the same model).
  *   - latency 1: a word accepted at edge t is presented just after edge t;
  *   - full throughput: a word can enter and one leave in the same cycle; with both sides always ready
@@ -62,7 +65,8 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
   const pop = m.wire('pop', o.fire);
 
   const wordType = uint(width + (hasLast ? 1 : 0));
-  const mem = m.memory('mem', { depth, type: wordType, ...(storage === 'bram' ? { style: 'block' as const } : {}) });
+  // block RAM: a read of the address written in the same cycle is never used (the bypass below replaces it)
+  const mem = m.memory('mem', { depth, type: wordType, ...(storage === 'bram' ? { style: 'block' as const, noCollision: true } : {}) });
   const word = m.wire('in_word', s.last ? cat(s.last, s.data) : s.data);
   mem.write(wrPtr, word, push);
   let head: Signal;
@@ -76,9 +80,13 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
     const rdata = mem.readSync('rdata_q', rdNext);
     const bypassSel = m.reg('bypass_sel_q', uint(1), { reset: 0 });
     const bypass = m.reg('bypass_q', wordType, { reset: null });
+    // the word pushed is the next head's address when the FIFO holds one word that is popped (wr_ptr = rd_ptr + 1)
+    // or none (wr_ptr = rd_ptr; a pushed word is never popped in that cycle): count = 1 and count = 0 as flags
+    const one = m.reg('one_q', uint(1), { reset: 0 });
     m.seq('bypass', ($) => {
-      $.set(bypassSel, push.and(mux(pop, wrPtr.eq(rdInc), wrPtr.eq(rdPtr))));
+      $.set(bypassSel, push.and(mux(pop, one, notEmpty.not())));
       $.if(push, () => $.set(bypass, word));
+      $.if(push.and(pop.not()), () => $.set(one, notEmpty.not())).elseIf(pop.and(push.not()), () => $.set(one, count.eq(2)));
     });
     head = m.wire('head', mux(bypassSel, bypass, rdata));
   }
