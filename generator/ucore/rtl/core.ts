@@ -66,8 +66,8 @@
  *   SELHI, SELLO  max, min, slt: the result's halves, chosen by EXHI's high difference (sum_q holds it: the
  *           adder's operands are held)
  *   LOAD    n words read, one a cycle (n + 1 cycles: the last lands a cycle later), each into its 16-bit chunk;
- *           WLO and WHI write the value's halves, ld's sign extended past its n words on the way (WLO: chunk 1,
- *           and chunks 2 and 3 filled for WHI)
+ *           WLO and WHI write the value's halves, ld's sign extended past its n words on the way (the chunks
+ *           past n are not written: the last word's sign replaces them where the value is read)
  *   STORE   n words written, one a cycle
  *   UNIT    a unit's operation starts on the 64-bit operands, which stay in their registers until the result is
  *           taken (the multiply and shift units' start; the saturation unit works on what it is given); a draw or
@@ -849,10 +849,9 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const wordK = memK.subWrap(1).trunc(2); // the word arriving in LOAD (memK 1 … n)
   /** LOAD: the word arriving lands in its chunk (the block RAMs' output multiplexer straight to the chunk's register) */
   const landWord = ($: ProcScope): void => accChunks.forEach((q, c) => $.if(wordK.eq(c), () => $.set(q, word)));
-  // ld's value extended to 64 bits: the chunks past its n words are its last word's sign (ld's signedness) or 0. WLO
-  // writes the low half, extending chunk 1 (n = 1) on its way, and fills chunks 2 and 3 (memory_words) for WHI.
-  // (the last word's sign, taken as it lands: its flip-flops' enable the LOAD flag, their D the word's bit 15; the
-  // chunks past n are not written, their sign chosen where the value is read: flags of n registered in DECODE)
+  // ld's value extended to 64 bits: the chunks past its n words are its last word's sign (ld's signedness) or 0, chosen
+  // where WLO and WHI read them (flags of n registered in DECODE; the chunks past n are not written); the sign taken as
+  // the last word lands (its flip-flop's enable the landing and ld's signedness, its D the word's bit 15)
   const sign = m.reg('load_sign_q', uint(1), { reset: null }); // 0 for an unsigned ld (cleared in EXHI)
   const chunkOf = (c: number): Expr => (c === 0 ? accChunks[0] : mux(nLe[c - 1], sign.repeat(16), accChunks[c])); // c ≥ n
   const loaded = cat(chunkOf(3), chunkOf(2), chunkOf(1), chunkOf(0));
