@@ -83,29 +83,37 @@ export function shiftUnit(rbits = 16, xlen = 64): Module {
   const c1 = m.reg('c1_q', uint(2), { reset: 0 });
   const by = (n: number): Expr => cat(fill.repeat(n), x.slice(W - 1, n));
   const low = (n: number): Expr => x.slice(n - 1, 0).orReduce();
+  // a step is due (some count not 0), as a flag set a cycle ahead: the shifter's enable is start or it, flat. After
+  // a step the counts hold one step fewer, so one is still due when they held at least two
+  const active = m.reg('active_q', uint(1), { reset: 0 });
+  // at least two steps left: a count of 2 or 3, or two counts not 0 (logic of the six count bits, no adder)
+  const [n16, n4, n1] = [c16, c4, c1].map((c) => c.ne(0));
+  const twoLeft = c16.bit(1).or(c4.bit(1)).or(c1.bit(1)).or(n16.and(n4.or(n1))).or(n4.and(n1));
   m.seq('shifter', ($) => {
+    $.set(active, mux(start, amt.ne(0), twoLeft));
     $.if(start, () => {
       $.set(x, cat(mux(isShl, reverseBits(au), au), constant(0, uint(g))));
       $.set(sticky, 0);
       $.set(c16, xlen === 64 ? amt.slice(5, 4) : amt.bit(4).zext(2));
       $.set(c4, amt.slice(3, 2));
       $.set(c1, amt.slice(1, 0));
-    })
-      .elseIf(c16.ne(0), () => {
+    }).elseIf(active, () => {
+      $.if(c16.ne(0), () => {
         $.set(x, by(16));
         $.set(sticky, sticky.or(low(16)));
         $.set(c16, c16.subWrap(1));
       })
-      .elseIf(c4.ne(0), () => {
-        $.set(x, by(4));
-        $.set(sticky, sticky.or(low(4)));
-        $.set(c4, c4.subWrap(1));
-      })
-      .elseIf(c1.ne(0), () => {
-        $.set(x, by(1));
-        $.set(sticky, sticky.or(x.bit(0)));
-        $.set(c1, c1.subWrap(1));
-      });
+        .elseIf(c4.ne(0), () => {
+          $.set(x, by(4));
+          $.set(sticky, sticky.or(low(4)));
+          $.set(c4, c4.subWrap(1));
+        })
+        .else(() => {
+          $.set(x, by(1));
+          $.set(sticky, sticky.or(x.bit(0)));
+          $.set(c1, c1.subWrap(1));
+        });
+    });
   });
   const q = x.slice(W - 1, g);
   const f = x.slice(g - 1, 0);
