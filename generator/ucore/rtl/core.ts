@@ -1159,16 +1159,19 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // load has at least two cycles; the word read at a bad address lands nowhere): one flip-flop in the hold and the
   // stop, not the check's AND behind them
   const loadFault = m.pipe('load_fault_q', at('LOAD').and(kZero).and(cntQ.not()).and(addrOk.not()), { reset: 0 });
+  // (UWAIT of the multiply unit and of a counted wait as flags of their own, like IO's: each wait two inputs, the
+  // hold 15 inputs in four groups of at most four, so two LUT levels)
+  const uwaitMulF = flag('uwait_mul', (s) => (s === 'UWAIT' ? f.mul : 0));
+  const uwaitCountF = flag('uwait_count', (s) => (s === 'UWAIT' ? f.mul.not() : 0));
   const hold = m.wire(
     'fsm_hold',
     busyF
       .not()
       .and(start.not())
-      .or(at('UWAIT').and(unitReady.not()))
-      .or(at('LOAD').and(kAtN.not()))
-      .or(at('STORE').and(kLast.not()))
+      .or(uwaitMulF.and(mulU.out('done').not()))
+      .or(uwaitCountF.and(uwaitZeroQ.not()).or(at('LOAD').and(kAtN.not())))
+      .or(at('STORE').and(kLast.not()).or(ioSendF.and(txReady.not())))
       .or(ioRecvF.and(rxValid.or(rxIdle).not()))
-      .or(ioSendF.and(txReady.not()))
       .or(atV('VWAIT').and(vEnds.not())),
   );
   // what stops the core (fault_q set, the state IDLE): OPLO's opcode unknown or return stack full (call) or empty (ret),
