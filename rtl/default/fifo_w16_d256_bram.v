@@ -51,6 +51,8 @@ module fifo_w16_d256_bram (
     // same memory in the usual non-blocking form.
 `ifdef VERILATOR
     rdata_q <= mem[rd_next];
+    // a collision (noCollision): the old word complemented
+    if (push && (wr_ptr_q == rd_next)) rdata_q <= ~mem[rd_next];
     // verilator lint_off BLKSEQ
     if (push) begin
       mem[wr_ptr_q] = in_word;
