@@ -68,7 +68,7 @@ module fifo_w16_d256_bram (
 
   assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:70
 
-  // seq: read_ahead (generator/lib/stream/fifo.ts:78)
+  // seq: read_ahead (generator/lib/stream/fifo.ts:80)
   always @(posedge clk) begin
     if (pop) begin
       rd_ptr_inc_q <= rd_ptr_inc_q + 8'd1;
@@ -78,9 +78,9 @@ module fifo_w16_d256_bram (
     end
   end
 
-  assign rd_next = pop ? rd_ptr_inc_q : rd_ptr_q;  // generator/lib/stream/fifo.ts:79
+  assign rd_next = pop ? rd_ptr_inc_q : rd_ptr_q;  // generator/lib/stream/fifo.ts:81
 
-  // seq: bypass (generator/lib/stream/fifo.ts:86)
+  // seq: bypass (generator/lib/stream/fifo.ts:89)
   always @(posedge clk) begin
     bypass_sel_q <= push & (pop ? one_q : (~not_empty_q));
     if (push) begin
@@ -97,11 +97,11 @@ module fifo_w16_d256_bram (
     end
   end
 
-  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:91
+  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:94
 
-  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:97
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:100
 
-  // seq: pointers (generator/lib/stream/fifo.ts:100)
+  // seq: pointers (generator/lib/stream/fifo.ts:103)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;
@@ -118,7 +118,7 @@ module fifo_w16_d256_bram (
       not_full_q <= _cur_count_q != 9'd255;
     end else if ((pop & (~push))) begin
       count_q <= _cur_count_q - 9'd1;
-      not_empty_q <= _cur_count_q != 9'd1;
+      not_empty_q <= ~one_q;
       not_full_q <= 1'b1;
     end
     if (rst) begin

@@ -47,11 +47,11 @@ module fifo_w39_d2 (
 
   assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:70
 
-  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:74
+  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:76
 
-  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:97
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:100
 
-  // seq: pointers (generator/lib/stream/fifo.ts:100)
+  // seq: pointers (generator/lib/stream/fifo.ts:103)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;
@@ -68,7 +68,7 @@ module fifo_w39_d2 (
       not_full_q <= _cur_count_q != 2'd1;
     end else if ((pop & (~push))) begin
       count_q <= _cur_count_q - 2'd1;
-      not_empty_q <= _cur_count_q != 2'd1;
+      not_empty_q <= ~(_cur_count_q == 2'd1);
       not_full_q <= 1'b1;
     end
     if (rst) begin

@@ -49,13 +49,13 @@ module fifo_w8_d16_l (
 
   assign in_word = {s_axis_in_tlast, s_axis_in_tdata};  // generator/lib/stream/fifo.ts:70
 
-  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:74
+  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:76
 
-  assign m_axis_out_tdata = head[7:0];  // generator/lib/stream/fifo.ts:94
+  assign m_axis_out_tdata = head[7:0];  // generator/lib/stream/fifo.ts:97
 
-  assign m_axis_out_tlast = head[8];  // generator/lib/stream/fifo.ts:95
+  assign m_axis_out_tlast = head[8];  // generator/lib/stream/fifo.ts:98
 
-  // seq: pointers (generator/lib/stream/fifo.ts:100)
+  // seq: pointers (generator/lib/stream/fifo.ts:103)
   always @(posedge clk) begin
     /* verilator lint_off BLKSEQ */
     _cur_count_q = count_q;
@@ -72,7 +72,7 @@ module fifo_w8_d16_l (
       not_full_q <= _cur_count_q != 5'd15;
     end else if ((pop & (~push))) begin
       count_q <= _cur_count_q - 5'd1;
-      not_empty_q <= _cur_count_q != 5'd1;
+      not_empty_q <= ~(_cur_count_q == 5'd1);
       not_full_q <= 1'b1;
     end
     if (rst) begin

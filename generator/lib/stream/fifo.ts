@@ -30,7 +30,7 @@
  *   - the head word in the memory is never overwritten while it is presented (the write pointer only
  *     meets the read pointer when the FIFO is empty or full), so tdata/tlast are held until the transfer.
  */
-import { HdlError, ModuleBuilder, cat, mux, uint, type Module, type Signal } from '../../ir/index.js';
+import { HdlError, ModuleBuilder, cat, mux, uint, type Expr, type Module, type Signal } from '../../ir/index.js';
 import { streamIn, streamOut, type StreamOptions } from './bundle.js';
 
 export interface FifoOptions extends StreamOptions {
@@ -70,6 +70,8 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
   const word = m.wire('in_word', s.last ? cat(s.last, s.data) : s.data);
   mem.write(wrPtr, word, push);
   let head: Signal;
+  // count = 1 (the block-RAM FIFO keeps it as a flag: a pop then empties the FIFO, tvalid's next value a flip-flop)
+  let isOne: Expr = count.eq(1);
   if (storage === 'lut') {
     head = m.wire('head', mem.readAsync(rdPtr));
   } else {
@@ -83,6 +85,7 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
     // the word pushed is the next head's address when the FIFO holds one word that is popped (wr_ptr = rd_ptr + 1)
     // or none (wr_ptr = rd_ptr; a pushed word is never popped in that cycle): count = 1 and count = 0 as flags
     const one = m.reg('one_q', uint(1), { reset: 0 });
+    isOne = one;
     m.seq('bypass', ($) => {
       $.set(bypassSel, push.and(mux(pop, one, notEmpty.not())));
       $.if(push, () => $.set(bypass, word));
@@ -106,7 +109,7 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
       $.set(notFull, count.ne(depth - 1));
     }).elseIf(pop.and(push.not()), () => {
       $.set(count, count.subWrap(1));
-      $.set(notEmpty, count.ne(1));
+      $.set(notEmpty, isOne.not());
       $.set(notFull, 1);
     });
   });
