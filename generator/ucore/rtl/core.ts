@@ -659,7 +659,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const stHiQ = m.reg('store_high_q', uint(32), { reset: null });
   const carryQ = m.reg('carry_q', uint(1), { reset: null });
   const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
-  const resLoQ = m.reg('result_low_q', uint(32), { reset: null });
+  // (the low half's sum, which EXHI's address checks and the data address read, is sum_q in EXHI: sum_q takes the
+  // sum every cycle, so it holds EXLO's; a second register of it would be a second load on the chain's last
+  // bits, which can then pack with only one of them)
+  const lowSumQ = sumQ;
   // the adder's operands, registered: a + b + c; a − b = a + ~b + 1 (the high half's c is the low half's carry,
   // 1 − borrow); dbnz: a + (2^64 − 2) + 1, so that for a − b and dbnz alike the halves of a equal those of ~b_add_q
   // exactly when the result is 0 (a = b; dbnz: ra = 1), one comparison for both
@@ -1048,15 +1051,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(stHiQ, rbIn);
         $.set(carryQ, sum.bit(32));
         $.set(eqLoQ, sameQ);
-        $.set(resLoQ, s32);
         $.set(aLoQ, aQ);
       })
       .elseIf(at('EXHI'), () => {
         const carries = cat(aQ.or(bAddQ).trunc(31), carryQ);
         $.set(hiZeroLoQ, aQ.xor(bAddQ).trunc(16).eq(carries.trunc(16)));
         $.set(hiZeroHiQ, aQ.xor(bAddQ).slice(31, 16).eq(carries.slice(31, 16)));
-        $.set(ebrOkQ, resLoQ.bit(16).not().or(lastFits(resLoQ.trunc(16), ebrWords)));
-        $.set(spramOkQ, resLoQ.slice(31, 17).eq(0).and(resLoQ.bit(16).or(lastFits(resLoQ.trunc(16), spramWords))));
+        $.set(ebrOkQ, lowSumQ.bit(16).not().or(lastFits(lowSumQ.trunc(16), ebrWords)));
+        $.set(spramOkQ, lowSumQ.slice(31, 17).eq(0).and(lowSumQ.bit(16).or(lastFits(lowSumQ.trunc(16), spramWords))));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
       })
       .elseIf(atV('VCNT'), () => {
@@ -1084,11 +1086,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const addrSteps = at('LOAD').and(kAtN.not()).or(at('STORE'));
   m.seq('memory_address', ($) =>
     $.if(at('EXHI').or(clampExit).or(vCountBegins).or(at('CINC')).or(atV('VCNT')).or(addrSteps), () =>
-      $.set(memAddr, mux(at('EXHI'), resLoQ.trunc(17), mux(clampExit.or(at('CINC')), counterAt, mux(vCountBegins.or(atV('VCNT')), vCounterAt, memAddr.addWrap(1))))),
+      $.set(memAddr, mux(at('EXHI'), lowSumQ.trunc(17), mux(clampExit.or(at('CINC')), counterAt, mux(vCountBegins.or(atV('VCNT')), vCounterAt, memAddr.addWrap(1))))),
     ),
   );
   m.seq('memory_access', ($) => {
-    $.if(at('EXHI'), () => beginAccess($, resLoQ.bit(16), nWords, nWords.eq(1)))
+    $.if(at('EXHI'), () => beginAccess($, lowSumQ.bit(16), nWords, nWords.eq(1)))
       // the clamp counted: its counter read, incremented (CINC), written back
       .elseIf(clampExit, () => beginAccess($, constant(1, uint(1)), constant(2, uint(3)), 0))
       // vupd's counter pair
