@@ -380,6 +380,15 @@ export function sliceWords(rom: readonly bigint[], romWords: number, bits: reado
 /** One of several values by conditions that exclude each other (0 when none holds): an OR of ANDs, not a chain of multiplexers. */
 const pick = (...terms: [Expr, Expr][]): Expr => terms.map(([on, x]) => on.repeat(x.width).and(x)).reduce((x, y) => x.or(y));
 
+/**
+ * Every bit of x is 1, as a carry chain: x + 1's carry out, each step of the chain ANDing one bit with the carry below
+ * it. A wide equality as a tree of LUTs is 3 levels for 32 bit pairs, which the mapping relaxes to the deepest cone's
+ * 5; as bits of one LUT each (`pairs` of two bit pairs) and a chain it is one LUT level and the chain's steps, fixed.
+ */
+const allOnes = (x: Expr): Expr => x.zext(x.width + 1).addWrap(1).bit(x.width);
+/** x's bits ANDed in pairs (bit i: bits 2i and 2i + 1), for allOnes: one LUT of two compared bit pairs each. */
+const pairs = (x: Expr): Expr => cat(...Array.from({ length: x.width / 2 }, (_, i) => x.bit(x.width - 2 * i - 1).and(x.bit(x.width - 2 * i - 2))));
+
 /** x zero-extended or truncated to w bits. */
 const fitTo = (x: Expr, w: number): Expr => (x.width >= w ? x.trunc(w) : x.zext(w));
 
@@ -494,7 +503,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     call: dec('is_call', isOp('call')),
     ret: dec('is_ret', isOp('ret')),
     halt: dec('is_halt', isOp('halt')),
-    logic: dec('is_logic', isOp('and').or(isOp('or')).or(isOp('xor')).or(isOp('li'))),
     // the units: multiply (mul, mulr), shift (shl, shr), saturation (sat, satr, lone)
     mul: dec('is_mul', isOp('mul').or(isOp('mulr'))),
     shift: dec('is_shift', shiftW),
@@ -508,6 +516,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
     // lfsrget: the lane's state from the bank's read port (UNIT: the lane, RHO: the state), written as draw's ρ
     lfsrget: dec('is_lfsrget', isOp('lfsrget')),
   };
+  // and/or/xor/li (add … xor, li without add 0x10 and sub 0x11: opcode bit 4 clear, or bit 2 or bit 1 set), decoded in
+  // OPLO from the opcode's bits registered in DECODE (first used in EXLO): not a cone of the ROM's word, whose output
+  // comes late
+  const opBits = dec('opcode_bits', cat(opc.bit(4), opc.slice(2, 1)));
+  const isLogic = m.pipe('is_logic_q', f.alu.and(opBits.bit(2).not().or(opBits.slice(1, 0).ne(0))), { reset: null, enable: at('OPLO') });
   // the units' fixed operands: mulr's k; the shift operation (shl 0, shr 1 + mode); sat's w, signedness, counter
   const mulK = dec('mul_k', mux(isOp('mulr'), ir.slice(22, 16).asSigned().sext(8), constant(0, sint(8))));
   // (among srnd 0x09, shl 0x1a and shr 0x1b, the only instructions of the shift unit: srnd by bit 4, shl by bit 0)
@@ -668,7 +681,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // exactly when the result is 0 (a = b; dbnz: ra = 1), one comparison for both
   const bAddQ = m.reg('b_add_q', uint(32), { reset: null });
   const adderB = (b: Expr, low: boolean): Expr => mux(f.dbnz, low ? constant(0xfffffffe, uint(32)) : ones32, mux(usesDiff, b.not(), b));
-  const sameQ = m.wire('a_eq_not_b_add', aQ.eq(bAddQ.not()));
+  // (a_q = ~b_add_q: a_q xor b_add_q all ones, as a carry chain after a LUT for each two bits)
+  const sameQ = m.wire('a_eq_not_b_add', allOnes(pairs(aQ.xor(bAddQ))));
   // b's high half in EXHI for a − b (branches, max, min, slt: b_add_q inverted)
   const bHiDiff = bAddQ.not();
   const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
@@ -1004,7 +1018,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(wEn, exWrites.or(selF.or(wbF).and(rdZero.not())));
     $.set(wReg, mux(f.dbnz, raQf, rdQ));
     $.set(wHalf, hiF);
-    $.set(wSumQ, exF.and(f.logic.not()));
+    $.set(wSumQ, exF.and(isLogic.not()));
     // one OR of the sources (they exclude each other), not a chain of multiplexers: each source's half and its
     // condition (one LUT of flags and decode registers, beside the source's first level) in one LUT, then the OR
     const halfOf = (x: Expr): Expr => mux(hiF, x.slice(63, 32), x.trunc(32));
@@ -1055,8 +1069,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .elseIf(at('EXHI'), () => {
         const carries = cat(aQ.or(bAddQ).trunc(31), carryQ);
-        $.set(hiZeroLoQ, aQ.xor(bAddQ).trunc(16).eq(carries.trunc(16)));
-        $.set(hiZeroHiQ, aQ.xor(bAddQ).slice(31, 16).eq(carries.slice(31, 16)));
+        // (each bit's comparison one LUT of four flip-flops, the 16 ANDed by a carry chain)
+        const hiZero = aQ.xor(bAddQ).xor(carries).not();
+        $.set(hiZeroLoQ, allOnes(hiZero.trunc(16)));
+        $.set(hiZeroHiQ, allOnes(hiZero.slice(31, 16)));
         $.set(ebrOkQ, lowSumQ.bit(16).not().or(lastFits(lowSumQ.trunc(16), ebrWords)));
         $.set(spramOkQ, lowSumQ.slice(31, 17).eq(0).and(lowSumQ.bit(16).or(lastFits(lowSumQ.trunc(16), spramWords))));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)
