@@ -685,7 +685,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const sameQ = m.wire('a_eq_not_b_add', allOnes(pairs(aQ.xor(bAddQ))));
   // b's high half in EXHI for a − b (branches, max, min, slt: b_add_q inverted)
   const bHiDiff = bAddQ.not();
-  const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
+  // the chain's carry-in: OPLO's (1 for a − b and dbnz) in EXLO, the low half's carry-out after it (carry_q takes
+  // nothing but the chain's carry-out, so its flip-flop sits at the chain's end with no multiplexer before it)
+  const cinLoQ = m.reg('carry_in_low_q', uint(1), { reset: null });
+  const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(mux(at('EXLO'), cinLoQ, carryQ).zext(33)));
   const s32 = sum.trunc(32);
   // and/or/xor/li need no carry chain: their result goes to the register write's data (rf_wdata_q), the sum to sum_q
   // (b_add_q is b itself for them: the low half in EXLO, the high half in EXHI)
@@ -944,7 +947,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const unitY = m.wire('unit_y', [mulU.out('p'), shiftU.out('y'), satU.out('y'), satU.out('lone').sext(64)].map((y) => y.asUnsigned()).reduce((x, y) => x.or(y)));
   // uwaitQ = 0, registered with each value of uwaitQ (UNIT, RHO, UWAIT set both): UWAIT's exit one LUT from registers
   const uwaitZeroQ = m.reg('unit_wait_zero_q', uint(1), { reset: null });
-  const unitReady = m.wire('unit_ready', mux(f.mul, mulU.out('done'), uwaitZeroQ));
   const isZero = (n: number): Expr => constant(n === 0 ? 1 : 0, uint(1));
   // a clamp and its counter's address, registered: the saturation unit's flags are final a cycle before its result
   // (its stage 3 of SAT_LATENCY = 4; the operands are held), so at UWAIT's exit they come from flip-flops (sat and
@@ -1045,9 +1047,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   m.output('tx_valid', ioSendF);
   m.output('tx_data', aQ.trunc(8));
   m.output('io_wait', inIo);
-  /** IO: done when the byte (or the idle line) is there for recv, when the transmitter takes it for send */
-  // what IO waits for: the byte (or the idle line) for recv, the transmitter taking it for send
-  const recvDone = ioRecvF.and(rxValid.or(rxIdle));
 
   // the operands and what EXHI registers for later states, in their own process from the states' flags (no enable
   // from a compare of the binary state)
@@ -1056,7 +1055,7 @@ export function ucoreCore(cfg: CoreConfig): Module {
       $.set(aQ, aIn);
       $.set(bQ, bIn);
       $.set(bAddQ, adderB(bIn, true));
-      $.set(carryQ, usesDiff.or(f.dbnz));
+      $.set(cinLoQ, usesDiff.or(f.dbnz));
       $.set(stLoQ, rbIn);
     })
       .elseIf(at('EXLO'), () => {
@@ -1138,10 +1137,14 @@ export function ucoreCore(cfg: CoreConfig): Module {
       .elseIf(at('UWAIT'), () => {
         $.set(uwaitQ, uwaitQ.subWrap(1));
         $.set(uwaitZeroQ, uwaitQ.eq(1));
-        $.if(unitReady, () => $.set(res64Q, unitY));
+        $.set(res64Q, unitY);
       })
-      .elseIf(recvDone, () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
-      .elseIf(atV('VWAIT').and(vu.out('done')), () => $.set(res64Q, vu.out('result').asUnsigned()));
+      .elseIf(ioRecvF, () => $.set(res64Q, mux(rxValid, rxData.zext(64), constant(256, uint(64)))))
+      .elseIf(atV('VWAIT'), () => $.set(res64Q, vu.out('result').asUnsigned()));
+    // (UWAIT, recv's IO and VWAIT take their source in every cycle, not only in the one that ends them: they end on
+    // that cycle, which so writes last, and nothing reads unit_result_q before the write-back after them; its enable
+    // is then an OR of state flags, not the units' done, the receive FIFO's tvalid and the idle line behind them —
+    // the routed critical path at 8c52145, tvalid through three LUTs and 14 ns of nets to this enable)
   });
 
   // pc: FETCH takes the branch's target or keeps it; EXLO, VDESC and OPLO of recv and send (nothing reads pc while
