@@ -108,6 +108,15 @@ export function defaultEngine(board: Board): 'ucore' | 'chip' {
   return board.family === 'ice40' ? 'ucore' : 'chip';
 }
 
+/**
+ * Whether `build` and `serve` give the UP5K engine's core its vector unit unless `--vector` or `--no-vector` says:
+ * not on iCE40 parts (with it the core needs about 8,000 logic cells, more than the UP5K's 5,280; without it, vdot,
+ * vdist and vupd as scalar loops, it fits and routes at 48 MHz), elsewhere yes.
+ */
+export function defaultVector(board: Pick<Board, 'family'>): boolean {
+  return board.family !== 'ice40';
+}
+
 /** The config file `build` and `serve` use: the one given, else for the ucore engine the board's chip.json when it has one. */
 export function engineConfigFile(board: Board, engine: 'ucore' | 'chip', given: string | undefined): string | undefined {
   const boardConfig = join(board.dir, 'chip.json');

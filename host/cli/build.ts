@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { loadChip } from '../chip/config.js';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { join } from 'node:path';
-import { boardNames, defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
+import { boardNames, defaultEngine, defaultVector, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
 import { buildBoard, type BuildReport, type Engine } from '../boards/build.js';
 import { positiveOption, UsageError } from './options.js';
 import { UART_WINDOW_BYTES } from '../../generator/boards/uart.js';
@@ -34,16 +34,17 @@ export function buildCommand(): Command {
     .option('--fit-only', 'stop after the fit check and the generated Verilog')
     .option('--ignore-fit', 'run synthesis and placement even when the fit check refuses the design (to see what they make of it)')
     .option('--core <name>', 'chip engine: the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
-    .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as loops of scalar instructions: slower, and it fits the UP5K)')
+    .option('--vector', 'ucore engine: the core with its vector unit (the default except on iCE40 boards, where it does not fit)')
+    .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as loops of scalar instructions: slower, and it fits the UP5K; the default on iCE40 boards)')
     .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
     .option('--seed-minutes <n>', 'iCE40: minutes a nextpnr seed may take before it is stopped and counted as failed', '20')
-    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string; seedMinutes: string; vector: boolean }) => {
+    .action(async (o: { board: string; engine?: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; ignoreFit?: boolean; core: string; seeds: string; seedMinutes: string; vector?: boolean }) => {
       const board = loadBoard(o.board);
       const engine = (o.engine ?? defaultEngine(board)) as Engine;
       if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
       if (o.core !== 'chip' && o.core !== 'frontend') throw new UsageError(`--core must be chip or frontend, got '${o.core}'`);
       if (engine === 'ucore' && o.core !== 'chip') throw new UsageError('--core frontend is a core of the chip engine (--engine chip)');
-      if (engine !== 'ucore' && !o.vector) throw new UsageError('--no-vector is an option of the ucore engine (--engine ucore)');
+      if (engine !== 'ucore' && o.vector !== undefined) throw new UsageError('--vector and --no-vector are options of the ucore engine (--engine ucore)');
       const configFile = engineConfigFile(board, engine, o.config);
       const cfg = configFile ? loadChip(configFile) : DEFAULT_CHIP;
       const seeds = Number(o.seeds);
@@ -62,7 +63,7 @@ export function buildCommand(): Command {
         core: o.core === 'frontend' ? frontend(cfg) : undefined,
         seeds,
         seedMinutes: positiveOption(o.seedMinutes, 'seed-minutes'),
-        vector: o.vector,
+        vector: o.vector ?? defaultVector(board),
         log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
       });
       const said = buildSummary(board, r, o.out, (Date.now() - t0) / 1000);

@@ -24,7 +24,7 @@ import { ucoreBoardLink } from '../../generator/ucore/rtl/board.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import { PtyBridge } from '../transport/pty.js';
 import { boardLink } from '../../generator/boards/top.js';
-import { defaultCoreMHz, defaultEngine, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
+import { defaultCoreMHz, defaultEngine, defaultVector, engineConfigFile, loadBoard, type Board } from '../boards/board.js';
 import { ucoreLine } from '../boards/build.js';
 import { ucoreDesign, ucoreProgram } from '../boards/ucore.js';
 import { positiveOption, UsageError } from './options.js';
@@ -37,7 +37,7 @@ interface ServeOpts {
   uart?: string;
   baud?: string;
   mhz?: string;
-  vector: boolean;
+  vector?: boolean;
 }
 
 /** What is served: the verilated top, how the bridge pumps it, and what to tell the user. */
@@ -81,13 +81,14 @@ export function serveCommand(): Command {
     .option('--uart <clocksPerBit>', 'chip engine: serve the board top instead: the chip behind the board UART (8N1 at this many clock cycles per bit) and a host-side UART, pin to pin')
     .option('--baud <n>', 'ucore engine: the line (default: the fastest standard baud the receive loop keeps pace with, as build picks it)')
     .option('--mhz <f>', "ucore engine: the core clock the line is reckoned at, as `build --mhz` (default: the board's, 48 MHz on iCE40)")
-    .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as scalar loops)')
+    .option('--vector', 'ucore engine: the core with its vector unit (the default except on iCE40 boards, as build)')
+    .option('--no-vector', 'ucore engine: the core without its vector unit (vdot, vdist and vupd as scalar loops; the default on iCE40 boards, as build)')
     .action(async (o: ServeOpts) => {
       const board = o.board === undefined ? null : loadBoard(o.board);
       const engine = o.engine ?? (board ? defaultEngine(board) : 'chip');
       if (engine !== 'ucore' && engine !== 'chip') throw new UsageError(`--engine must be ucore or chip, got '${o.engine}'`);
       if (engine === 'ucore' && o.uart !== undefined) throw new UsageError('--uart is an option of the chip engine (--engine chip); the ucore engine takes --baud');
-      if (engine === 'chip' && (o.baud !== undefined || o.mhz !== undefined || !o.vector)) throw new UsageError('--baud, --mhz and --no-vector are options of the ucore engine (--engine ucore)');
+      if (engine === 'chip' && (o.baud !== undefined || o.mhz !== undefined || o.vector !== undefined)) throw new UsageError('--baud, --mhz, --vector and --no-vector are options of the ucore engine (--engine ucore)');
       const ucoreBoard = engine === 'ucore' ? (board ?? loadBoard('icebreaker')) : null;
       const configFile = ucoreBoard ? engineConfigFile(ucoreBoard, 'ucore', o.config) : o.config;
       const cfg = configFile ? loadChip(configFile) : DEFAULT_CHIP;
@@ -96,7 +97,7 @@ export function serveCommand(): Command {
         const baud = o.baud === undefined ? undefined : Number(o.baud);
         if (baud !== undefined && !(Number.isInteger(baud) && baud > 0 && baud <= ucoreBoard.uart.maxBaud)) throw new UsageError(`--baud ${o.baud} must be an integer from 1 to ${ucoreBoard.uart.maxBaud} (${ucoreBoard.title})`);
         const mhz = positiveOption(o.mhz, 'mhz');
-        served = await ucoreServed(cfg, ucoreBoard, { ...(baud === undefined ? {} : { baud }), ...(mhz === undefined ? {} : { mhz }), vector: o.vector, ...(configFile ? { configFile } : {}) });
+        served = await ucoreServed(cfg, ucoreBoard, { ...(baud === undefined ? {} : { baud }), ...(mhz === undefined ? {} : { mhz }), vector: o.vector ?? defaultVector(ucoreBoard), ...(configFile ? { configFile } : {}) });
       } else if (o.uart !== undefined) {
         const D = Number(o.uart);
         if (!Number.isInteger(D) || D < 4) throw new UsageError(`--uart ${o.uart} must be an integer ≥ 4 (clock cycles per bit)`);

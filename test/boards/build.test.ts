@@ -428,9 +428,15 @@ describe('build: the ucore engine (the UP5K engine)', () => {
     expect(cli.exitCode).toBe(0);
     expect(cli.all).toMatch(/ucore engine without its vector unit/);
     expect(cli.all).toMatch(/fit \(the core without its vector unit\)/);
+    // on an iCE40 board the core is built without its vector unit unless --vector says otherwise
+    const plain = await run(['--board', 'icebreaker', '--fit-only', '--out', tmp()]);
+    expect(plain.exitCode, plain.all).toBe(0);
+    expect(plain.all).toMatch(/fit \(the core without its vector unit\)/);
+    const vec = await run(['--board', 'icebreaker', '--vector', '--fit-only', '--out', tmp()]);
+    expect(vec.all).toMatch(/fit \(the core with its vector unit\)/);
     const chip = await run(['--board', 'icebreaker', '--engine', 'chip', '--no-vector', '--fit-only', '--out', tmp()]);
     expect(chip.exitCode).toBe(2);
-    expect(chip.all).toMatch(/--no-vector is an option of the ucore engine/);
+    expect(chip.all).toMatch(/--vector and --no-vector are options of the ucore engine/);
   }, 240_000);
 
   it('one line for build and serve (ucoreLine): at the --mhz clock, the fastest standard baud the loop keeps pace with and the clock makes, or the --baud given', async () => {

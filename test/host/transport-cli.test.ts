@@ -54,7 +54,7 @@ describe('ibhebb serve / identify', () => {
   it('serve: --mhz and --baud are options of the ucore engine; a clock that is no number is refused in one line', async () => {
     const chip = await execa('node', [BIN, 'serve', '--pty', join(tmpdir(), `ibhebb-cli-no-${process.pid}`), '--engine', 'chip', '--mhz', '27'], { reject: false });
     expect(chip.exitCode).toBe(2);
-    expect(chip.stderr).toMatch(/^ibhebb: --baud, --mhz and --no-vector are options of the ucore engine/);
+    expect(chip.stderr).toMatch(/^ibhebb: --baud, --mhz, --vector and --no-vector are options of the ucore engine/);
     const bad = await execa('node', [BIN, 'serve', '--pty', join(tmpdir(), `ibhebb-cli-no-${process.pid}`), '--board', 'icebreaker', '--mhz', 'fast'], { reject: false });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/^ibhebb: --mhz must be a number > 0, got 'fast'$/m);
@@ -78,7 +78,7 @@ describe('ibhebb serve / identify', () => {
     const out = (k: string) => ['--checkpoint', join(dir, `${k}.ckpt`), '--json', join(dir, `${k}.json`)];
     const stderr = await serving(
       link,
-      ['--board', 'icebreaker'],
+      ['--board', 'icebreaker', '--vector'],
       async () => {
         const id = await execa('node', [BIN, 'identify', '--transport', 'uart', '--port', link, '--config', CONFIG], { reject: false });
         expect(id.exitCode, id.stderr).toBe(0);

@@ -499,7 +499,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
     dbnz: dec('is_dbnz', isOp('dbnz')),
     ld: dec('is_ld', opc.slice(5, 3).eq(4)), // 0x20 … 0x27
     st: dec('is_st', stW),
-    b: dec('is_b', isOp('b')),
     call: dec('is_call', isOp('call')),
     ret: dec('is_ret', isOp('ret')),
     halt: dec('is_halt', isOp('halt')),

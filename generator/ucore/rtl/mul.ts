@@ -115,7 +115,7 @@ export function mulUnit(): Module {
   const za = m.reg('za_q', uint(3), { reset: null });
   const zb = m.reg('zb_q', uint(3), { reset: null });
   // from k, at start
-  const sh = m.reg('s_q', uint(4), { reset: null });
+  const sh8 = m.reg('s8_q', uint(1), { reset: null }); // s ≥ 8
   const shOne = m.reg('s_one_q', uint(8), { reset: null }); // s mod 8 one-hot
   const cols = m.reg('cols_q', uint(4), { reset: null });
   const rnd = m.reg('rnd_q', uint(1), { reset: null });
@@ -182,7 +182,7 @@ export function mulUnit(): Module {
     $.set(prep, go);
     $.if(go, () => {
       $.set(busy, 1);
-      $.set(sh, sIn);
+      $.set(sh8, sIn.bit(3));
       $.set(shOne, cat(...[7, 6, 5, 4, 3, 2, 1, 0].map((n) => sIn.slice(2, 0).eq(n))));
       $.set(sNz, k.slice(3, 0).ne(0));
       $.set(cols, colsIn);
@@ -254,7 +254,7 @@ export function mulUnit(): Module {
   const ia = m.pipe('ia_q', magnitude(ra), { reset: null });
   // b's funnel shift in two steps: by 8 with the magnitudes (one LUT after their chains), by 0 … 7 after them
   const pair = cat(magnitude(rb.slice(33, 17)), magnitude(rb.slice(16, 0)));
-  const pb = m.pipe('pb_q', mux(sh.bit(3), pair.slice(23, 0), pair.slice(31, 8)).slice(23, 1), { reset: null }); // bits 31 … 9
+  const pb = m.pipe('pb_q', mux(sh8, pair.slice(23, 0), pair.slice(31, 8)).slice(23, 1), { reset: null }); // bits 31 … 9
   const h0 = m.pipe('h0_q', hr, { reset: null });
   const v0 = m.pipe('v0_q', vr, { reset: 0 });
   const l0 = m.pipe('l0_q', lr, { reset: null });
