@@ -542,8 +542,13 @@ class ModuleEmitter {
     writeLines.push(...writeStmts(false));
     const treeLines = writeStmts(true);
     out = readLines;
+    // noCollision: the design promises never to use a word read in the cycle that writes its address, where the
+    // hardware (no_rw_check) returns what it likes. Verilator returns the old word's complement there instead of
+    // the old word, so a design that breaks the promise reads a wrong word and fails its co-simulation.
+    const collide: string[] = [];
     for (const r of m.syncReads) {
       const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
+      const ren = r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : [];
       const stmts = [`${r.target.name} <= ${m.name}[${addr}];`];
       if (r.mode === 'write-first') {
         // a write to the address read in this cycle: the new word (lane by lane) replaces the old one
@@ -558,21 +563,11 @@ class ModuleEmitter {
           }
         }
       }
-      guarded(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : [], stmts);
+      guarded(ren, stmts);
       if (r.outReg) out.push(`    ${r.outReg.name} <= ${r.target.name};`);
+      if (m.noCollision)
+        for (const { en, addr: waddr } of writes) collide.push(`    if (${all([...ren, ...(en ? [en] : []), `${waddr} == ${addr}`])}) ${r.target.name} <= ~${m.name}[${addr}];`);
     }
-    // noCollision: the design promises never to use a word read in the cycle that writes its address, where the
-    // hardware (no_rw_check) returns what it likes. Verilator returns the old word's complement there instead of
-    // the old word, so a design that breaks the promise reads a wrong word and fails its co-simulation.
-    const collide: string[] = [];
-    if (m.noCollision)
-      for (const r of m.syncReads) {
-        const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
-        for (const { en, addr: waddr } of writes) {
-          const c = [...(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : []), ...(en ? [en] : []), `${waddr} == ${addr}`];
-          collide.push(`    if (${all(c)}) ${r.target.name} <= ~${m.name}[${addr}];`);
-        }
-      }
     const simReads = collide.length > 0 ? [...readLines, '    // a collision (noCollision): the old word complemented', ...collide] : readLines;
     const writesWith = (op: string, from = writeLines): string[] => from.map((l) => l.replace(wop, op));
     if (blocking) {
