@@ -97,6 +97,7 @@ import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
 import type { Instr } from '../isa.js';
 import { NUM_REGS, RETURN_STACK } from '../isa.js';
 import type { StepProgram } from '../program/step.js';
+import { allOnes, sumCarry } from './common.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
@@ -381,12 +382,10 @@ export function sliceWords(rom: readonly bigint[], romWords: number, bits: reado
 const pick = (...terms: [Expr, Expr][]): Expr => terms.map(([on, x]) => on.repeat(x.width).and(x)).reduce((x, y) => x.or(y));
 
 /**
- * Every bit of x is 1, as a carry chain: x + 1's carry out, each step of the chain ANDing one bit with the carry below
- * it. A wide equality as a tree of LUTs is 3 levels for 32 bit pairs, which the mapping relaxes to the deepest cone's
- * 5; as bits of one LUT each (`pairs` of two bit pairs) and a chain it is one LUT level and the chain's steps, fixed.
+ * x's bits ANDed in pairs (bit i: bits 2i and 2i + 1), for allOnes (common.ts): one LUT of two compared bit pairs
+ * each. A wide equality as a tree of LUTs is 3 levels for 32 bit pairs, which the mapping relaxes to the deepest
+ * cone's 5; as bits of one LUT each and a carry chain it is one LUT level and the chain's steps, fixed.
  */
-const allOnes = (x: Expr): Expr => x.zext(x.width + 1).addWrap(1).bit(x.width);
-/** x's bits ANDed in pairs (bit i: bits 2i and 2i + 1), for allOnes: one LUT of two compared bit pairs each. */
 const pairs = (x: Expr): Expr => cat(...Array.from({ length: x.width / 2 }, (_, i) => x.bit(x.width - 2 * i - 1).and(x.bit(x.width - 2 * i - 2))));
 
 /** x zero-extended or truncated to w bits. */
@@ -669,7 +668,11 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const aLoQ = m.reg('a_low_q', uint(32), { reset: null });
   const stLoQ = m.reg('store_low_q', uint(32), { reset: null });
   const stHiQ = m.reg('store_high_q', uint(32), { reset: null });
+  // the low half's carry out (EXLO), straight from the chain's top into its flip-flop; the carry into the half a
+  // bit below the operands (carry_b_q, carry_c_q: see sum)
   const carryQ = m.reg('carry_q', uint(1), { reset: null });
+  const carryBQ = m.reg('carry_b_q', uint(1), { reset: null });
+  const carryCQ = m.reg('carry_c_q', uint(1), { reset: null });
   const eqLoQ = m.reg('eq_low_q', uint(1), { reset: null });
   // (the low half's sum, which EXHI's address checks and the data address read, is sum_q in EXHI: sum_q takes the
   // sum every cycle, so it holds EXLO's; a second register of it would be a second load on the chain's last
@@ -680,15 +683,20 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // exactly when the result is 0 (a = b; dbnz: ra = 1), one comparison for both
   const bAddQ = m.reg('b_add_q', uint(32), { reset: null });
   const adderB = (b: Expr, low: boolean): Expr => mux(f.dbnz, low ? constant(0xfffffffe, uint(32)) : ones32, mux(usesDiff, b.not(), b));
-  // (a_q = ~b_add_q: a_q xor b_add_q all ones, as a carry chain after a LUT for each two bits)
-  const sameQ = m.wire('a_eq_not_b_add', allOnes(pairs(aQ.xor(bAddQ))));
+  // (a_q = ~b_add_q: a_q xor b_add_q all ones, as a carry chain after a LUT for each two bits; read in EXLO and EXHI)
+  const sameQ = m.wire('a_eq_not_b_add', allOnes(pairs(aQ.xor(bAddQ)), at('EXLO').or(at('EXHI'))));
   // b's high half in EXHI for a − b (branches, max, min, slt: b_add_q inverted)
   const bHiDiff = bAddQ.not();
-  // (the carry-in straight from carry_q, OPLO's choice or the low half's carry-out, multiplexed after the chain: the
-  // chain's carry-out leaves it through a LUT in any case, which takes the multiplexer; a multiplexer before the
-  // chain adds a LUT and a net to the path — routed at 16a52ec, 41.9 MHz)
-  const sum = m.wire('sum', aQ.zext(33).addWrap(bAddQ.zext(33)).addWrap(carryQ.zext(33)));
-  const s32 = sum.trunc(32);
+  // The adder is one chain a bit wider below and above: bit 0 adds carry_q and carry_b_q with carry_c_q as the
+  // carry in, its carry out being their majority: OPLO sets both to the low half's carry in (a − b, dbnz: 1), so EXLO
+  // adds it whatever carry_q holds; EXLO sets them to 1 and 0, so EXHI and the cycles after it (the operands held)
+  // add carry_q, which EXLO took from the chain's top bit (common.ts's sumCarry: the carry out straight into its
+  // flip-flop, valid in EXLO). No multiplexer before the chain (one there cost a LUT and a net, routed at 16a52ec:
+  // 41.9 MHz) nor after it (carry_q's choice of OPLO's value or the carry out was a LUT and a net after the cell
+  // that takes the carry out of the chain).
+  const sum = m.wire('sum', sumCarry(cat(aQ, carryQ), cat(bAddQ, carryBQ), carryCQ, at('EXLO')));
+  const s32 = sum.slice(32, 1);
+  m.unused(sum.bit(0)); // (bit 0's sum: only its carry counts)
   // and/or/xor/li need no carry chain: their result goes to the register write's data (rf_wdata_q), the sum to sum_q
   // (b_add_q is b itself for them: the low half in EXLO, the high half in EXHI)
   // (li, opcode 0x01, has alu_fn 1: b itself)
@@ -1054,14 +1062,17 @@ export function ucoreCore(cfg: CoreConfig): Module {
       $.set(aQ, aIn);
       $.set(bQ, bIn);
       $.set(bAddQ, adderB(bIn, true));
-      $.set(carryQ, usesDiff.or(f.dbnz));
+      $.set(carryBQ, usesDiff.or(f.dbnz));
+      $.set(carryCQ, usesDiff.or(f.dbnz));
       $.set(stLoQ, rbIn);
     })
       .elseIf(at('EXLO'), () => {
         $.set(aQ, aIn);
         $.set(bAddQ, adderB(bIn, false));
         $.set(stHiQ, rbIn);
-        $.set(carryQ, sum.bit(32));
+        $.set(carryQ, sum.bit(33));
+        $.set(carryBQ, 1);
+        $.set(carryCQ, 0);
         $.set(eqLoQ, sameQ);
         $.set(aLoQ, aQ);
       })
@@ -1069,8 +1080,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
         const carries = cat(aQ.or(bAddQ).trunc(31), carryQ);
         // (each bit's comparison one LUT of four flip-flops, the 16 ANDed by a carry chain)
         const hiZero = aQ.xor(bAddQ).xor(carries).not();
-        $.set(hiZeroLoQ, allOnes(hiZero.trunc(16)));
-        $.set(hiZeroHiQ, allOnes(hiZero.slice(31, 16)));
+        $.set(hiZeroLoQ, allOnes(hiZero.trunc(16), at('EXHI')));
+        $.set(hiZeroHiQ, allOnes(hiZero.slice(31, 16), at('EXHI')));
         $.set(ebrOkQ, lowSumQ.bit(16).not().or(lastFits(lowSumQ.trunc(16), ebrWords)));
         $.set(spramOkQ, lowSumQ.slice(31, 17).eq(0).and(lowSumQ.bit(16).or(lastFits(lowSumQ.trunc(16), spramWords))));
         $.if(f.satr, () => $.set(stHiQ, romQ)); // satr's upper bound's low word (its high word stays in the ROM's register)

@@ -11,7 +11,8 @@
  *          lo, hi  in  sint(64)   satr's bounds
  *          y       out sint(64)   a clamped: hi when a > hi, else lo when a < lo, else a (the ISS's order)
  *          sat_hi  out uint(1)    a > hi: the clamp counts in the quantity's high counter
- *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter
+ *          sat_lo  out uint(1)    a < lo and not a > hi: the low counter (both only while y_en is high: the
+ *                                 comparisons' carries are common.ts's carryOut, valid with y_en)
  *          lone    out sint(7)    ⌊log2 a⌋ for a > 0, −1 for a ≤ 0
  *          y_en, lone_en  in uint(1)  y, lone are 0 while these are low (the core ORs its units' results)
  * Latency: 4: the inputs held for 4 cycles give y and the flags in the fourth cycle after the first (the core
@@ -32,6 +33,7 @@
  * widths.
  */
 import { ModuleBuilder, cat, constant, mux, select, sint, uint, type Expr, type Module } from '../../ir/index.js';
+import { carryOut } from './common.js';
 
 export const SAT_LATENCY = 4;
 
@@ -75,15 +77,14 @@ export function satUnit(xlen = 64): Module {
   // stages 2 and 3: the carries of a + ~hi and a + ~lo + 1, the low halves' then the high halves' (bit 63 flipped)
   const h = xlen / 2;
   const flip = (x: Expr): Expr => cat(x.msb().not(), x.slice(h - 2, 0));
-  const carryOut = (x: Expr, y: Expr, cin: Expr): Expr => x.zext(h + 1).addWrap(y.zext(h + 1)).addWrap(cin.zext(h + 1)).bit(h);
   const low = (x: Expr): Expr => x.slice(h - 1, 0);
   const high = (x: Expr): Expr => flip(x.slice(xlen - 1, h));
   const one = constant(1, uint(1));
-  const cHi = m.pipe('carry_hi_q', carryOut(low(au), low(nhi), constant(0, uint(1))), { reset: null });
-  const cLo = m.pipe('carry_lo_q', carryOut(low(au), low(nlo), one), { reset: null });
-  const over = m.pipe('over_q', carryOut(high(au), high(nhi), cHi), { reset: null });
+  const cHi = m.pipe('carry_hi_q', carryOut(low(au), low(nhi), constant(0, uint(1)), yEn), { reset: null });
+  const cLo = m.pipe('carry_lo_q', carryOut(low(au), low(nlo), one, yEn), { reset: null });
+  const over = m.pipe('over_q', carryOut(high(au), high(nhi), cHi, yEn), { reset: null });
   // a ≥ lo (the chain's carry straight into its flip-flop, no inverter after the chain): under is its negation
-  const notUnder = m.pipe('not_under_q', carryOut(high(au), high(nlo), cLo), { reset: null });
+  const notUnder = m.pipe('not_under_q', carryOut(high(au), high(nlo), cLo, yEn), { reset: null });
   // stage 3: the top chunk holding a one
   const top = pickTop(nz1, idx1, chunks);
   const none = a.msb().or(top.any.not());
