@@ -41,7 +41,8 @@
  *   rf     the register file, twice (rfa, rfb: one read port each, every write to both): 64 × 32 bits in block
  *          RAM, register r's low half at 2r and its high half at 2r + 1. r0 is 0 in the RAM: its words start 0
  *          and are never written (a program loaded from outside keeps them 0).
- *   dmem   the block RAM data words (addresses EBR_BASE …; initial contents `data`)
+ *   dmem0_0 … the block RAM data words (addresses EBR_BASE …; initial contents `data`) in groups of blocks, each in
+ *          slices of the words' bits one block deep (dmemGroupsOf; dmem alone above 2048 words)
  *   spram  the SPRAM words (addresses 0 … spramWords − 1; style huge: SB_SPRAM256KA, one port)
  *   rstack0_q …      the return stack (registers, RETURN_STACK of them)
  *
@@ -97,7 +98,7 @@ import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
 import type { Instr } from '../isa.js';
 import { NUM_REGS, RETURN_STACK } from '../isa.js';
 import type { StepProgram } from '../program/step.js';
-import { allOnes, sumCarry } from './common.js';
+import { allOnes, carryOut, sumCarry } from './common.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
@@ -371,6 +372,29 @@ export function romSlicesOf(rom: readonly bigint[], romWords: number, all: boole
   const varies = (b: number): boolean => all || Array.from({ length: romWords }, (_, i) => (word(i) >> BigInt(b)) & 1n).some((v, _, a) => v !== a[0]);
   const bits = Array.from({ length: 32 }, (_, b) => b).filter(varies);
   return Array.from({ length: Math.ceil(bits.length / per) }, (_, k) => ({ name: `rom${k}`, bits: bits.slice(k * per, (k + 1) * per) }));
+}
+
+/**
+ * The block RAM data words as blocks read with no multiplexer after them: the words in groups of 1, 2, 4 or 8
+ * blocks (the block count ⌈words / 256⌉ as a sum of powers of two, largest first: 1,459 words, 6 blocks, are 1,024
+ * words in 4 and 512 in 2), each group in slices of the word's bits one block deep (a block holds 256 × 16,
+ * 512 × 8, 1024 × 4 or 2048 × 2), dmem<g>_<k> holding bits lo … hi of the words base … base + depth − 1. A word is
+ * read from every group and chosen by its group (one LUT level for two groups) where a memory several blocks deep
+ * is read through a multiplexer of its blocks by the address (three LUT levels for six), before the one with the
+ * SPRAM and the chunk it lands in: that was the board's slowest path at 48 MHz. Above 2048 words: one memory, dmem.
+ */
+export function dmemGroupsOf(ebrWords: number): { base: number; depth: number; slices: { name: string; lo: number; hi: number }[] }[] {
+  const blocks = Math.ceil(ebrWords / 256);
+  if (blocks > 8) return [{ base: 0, depth: ebrWords, slices: [{ name: 'dmem', lo: 0, hi: 15 }] }];
+  const groups: { base: number; depth: number; slices: { name: string; lo: number; hi: number }[] }[] = [];
+  let base = 0;
+  for (const b of [8, 4, 2, 1].filter((b) => blocks & b)) {
+    const g = groups.length;
+    const per = 16 / b;
+    groups.push({ base, depth: Math.min(256 * b, ebrWords - base), slices: Array.from({ length: b }, (_, k) => ({ name: `dmem${g}_${k}`, lo: k * per, hi: k * per + per - 1 })) });
+    base += 256 * b;
+  }
+  return groups;
 }
 
 /** The words of a ROM slice: bit i of word j is bit bits[i] of the ROM's word j. */
@@ -668,8 +692,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const aLoQ = m.reg('a_low_q', uint(32), { reset: null });
   const stLoQ = m.reg('store_low_q', uint(32), { reset: null });
   const stHiQ = m.reg('store_high_q', uint(32), { reset: null });
-  // the low half's carry out (EXLO), straight from the chain's top into its flip-flop; the carry into the half a
-  // bit below the operands (carry_b_q, carry_c_q: see sum)
+  // the chain's carry out every cycle (EXLO's: the low half's), straight from the chain's top into its flip-flop; the
+  // carry into the half a bit below the operands (carry_b_q, carry_c_q: see sum)
   const carryQ = m.reg('carry_q', uint(1), { reset: null });
   const carryBQ = m.reg('carry_b_q', uint(1), { reset: null });
   const carryCQ = m.reg('carry_c_q', uint(1), { reset: null });
@@ -683,17 +707,22 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // exactly when the result is 0 (a = b; dbnz: ra = 1), one comparison for both
   const bAddQ = m.reg('b_add_q', uint(32), { reset: null });
   const adderB = (b: Expr, low: boolean): Expr => mux(f.dbnz, low ? constant(0xfffffffe, uint(32)) : ones32, mux(usesDiff, b.not(), b));
-  // (a_q = ~b_add_q: a_q xor b_add_q all ones, as a carry chain after a LUT for each two bits; read in EXLO and EXHI)
-  const sameQ = m.wire('a_eq_not_b_add', allOnes(pairs(aQ.xor(bAddQ)), at('EXLO').or(at('EXHI'))));
+  // (a_q = ~b_add_q: a_q xor b_add_q all ones, as a carry chain after a LUT for each two bits: EXLO's into eq_low_q,
+  // EXHI's with eq_low_q and the branch's condition into branch_take_eq_q, each chain's carry out straight into its
+  // flip-flop)
+  const samePairs = m.wire('a_eq_not_b_add_pairs', pairs(aQ.xor(bAddQ)));
+  const sameQ = m.wire('a_eq_not_b_add', allOnes(samePairs, at('EXLO')));
   // b's high half in EXHI for a − b (branches, max, min, slt: b_add_q inverted)
   const bHiDiff = bAddQ.not();
   // The adder is one chain a bit wider below and above: bit 0 adds carry_q and carry_b_q with carry_c_q as the
   // carry in, its carry out being their majority: OPLO sets both to the low half's carry in (a − b, dbnz: 1), so EXLO
-  // adds it whatever carry_q holds; EXLO sets them to 1 and 0, so EXHI and the cycles after it (the operands held)
-  // add carry_q, which EXLO took from the chain's top bit (common.ts's sumCarry: the carry out straight into its
-  // flip-flop, valid in EXLO). No multiplexer before the chain (one there cost a LUT and a net, routed at 16a52ec:
-  // 41.9 MHz) nor after it (carry_q's choice of OPLO's value or the carry out was a LUT and a net after the cell
-  // that takes the carry out of the chain).
+  // adds it whatever carry_q holds; EXLO sets them to 1 and 0, so EXHI adds carry_q, which took the chain's carry out
+  // in EXLO (common.ts's sumCarry: the carry out straight into its flip-flop, valid in EXLO); EXHI sets both to
+  // carry_q, so the cycles after it (the operands held) add the low half's carry too. No multiplexer before the chain
+  // (one there cost a LUT and a net, routed at 16a52ec: 41.9 MHz) nor after it (carry_q's choice of OPLO's value or
+  // the carry out was a LUT and a net after the cell that takes the carry out of the chain), and no enable on
+  // carry_q: the chain's top shares its logic block with sum_q's last bits, and a block's flip-flops share one
+  // enable (one on carry_q alone moved it out of the chain, a cell and a net later, routed 47.2 MHz).
   const sum = m.wire('sum', sumCarry(cat(aQ, carryQ), cat(bAddQ, carryBQ), carryCQ, at('EXLO')));
   const s32 = sum.slice(32, 1);
   m.unused(sum.bit(0)); // (bit 0's sum: only its carry counts)
@@ -704,9 +733,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // 64-bit signed a < b from the high difference: its sign s31 xor the overflow, which is a's sign when a and b's
   // signs differ (a's and b_add_q's agree), else s31 (ltIf: for a value of s31)
   const ltIf = (s31: 0 | 1): Expr => mux(aQ.bit(31).eq(bAddQ.bit(31)), aQ.bit(31), constant(s31, uint(1)));
-  m.seq('sum', ($) => $.set(sumQ, s32));
+  m.seq('sum', ($) => {
+    $.set(sumQ, s32);
+    $.set(carryQ, sum.bit(33));
+  });
 
-  // max/min/slt (slt 0, max 2, min 3) in SELHI and SELLO, from EXHI's high difference: a_q, b_add_q and carry_q are
+  // max/min/slt (slt 0, max 2, min 3) in SELHI and SELLO, from EXHI's high difference: a_q, b_add_q and the carry in are
   // held after EXHI, so sum_q holds it (b taken: max with a < b, min with a ≥ b)
   const lt = m.wire('a_lt_b', mux(sumQ.bit(31), ltIf(1), ltIf(0)));
   const takeB = lt.xor(sel2.bit(0));
@@ -838,7 +870,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // words of the access under way: ld/st's n, or 2 for a saturation counter (cnt_q: its read-increment-write)
   const memN = m.reg('mem_n_q', uint(3), { reset: null });
   const cntQ = m.reg('counter_update_q', uint(1), { reset: 0 });
-  const dmem = m.memory('dmem', { depth: ebrWords, type: uint(16), style: 'block', init: Array.from({ length: ebrWords }, (_, i) => BigInt((cfg.data ?? [])[i] ?? 0)) });
   const ebrIdx = memAddr.subWrap(EBR_BASE).trunc(bitsFor(ebrWords));
   // (not while rst: reset is synchronous, so in its first cycle the flags hold what they powered up with, and the data
   // memories keep their contents, the tables, through it)
@@ -859,8 +890,29 @@ export function ucoreCore(cfg: CoreConfig): Module {
   // (VWAIT: the vector unit's write at w_addr, its granted read at a_addr or b_addr)
   const vWord = vu.out('w_data');
   const ebrAt = (x: Expr): Expr => x.trunc(ebrIdx.width);
-  dmem.write(mux(vOn, ebrAt(wAddr), ebrIdx), mux(vOn, vWord, storeWord), storing.and(inEbr).or(wReq.and(wE).and(vErrQ.not())));
-  const dQ = dmem.readSync('dmem_q', mux(vOn, ebrAt(mux(aGnt.and(aE), aAddr, bAddr)), ebrIdx), { en: loading.and(inEbr).or(aGnt.and(aE)).or(bGnt.and(bE)) });
+  // (dmemGroupsOf: groups of blocks one deep, each written where the address lies in it, all read, the word chosen
+  // by the group of the address read, registered with the read)
+  const dWe = storing.and(inEbr).or(wReq.and(wE).and(vErrQ.not()));
+  const dWord = mux(vOn, vWord, storeWord);
+  const dWriteAt = mux(vOn, ebrAt(wAddr), ebrIdx);
+  const dReadAt = mux(vOn, ebrAt(mux(aGnt.and(aE), aAddr, bAddr)), ebrIdx);
+  const dRe = loading.and(inEbr).or(aGnt.and(aE)).or(bGnt.and(bE));
+  const groups = dmemGroupsOf(ebrWords);
+  const dInit = (i: number, lo: number, hi: number): bigint => BigInt((((cfg.data ?? [])[i] ?? 0) >> lo) & ((1 << (hi - lo + 1)) - 1));
+  const groupWords = groups.map((g, gi) => {
+    const aw = bitsFor(g.depth);
+    // (the group's base a multiple of its size: the address's bits above it say the group)
+    const inGroup = (x: Expr): Expr => (groups.length === 1 ? constant(1, uint(1)) : x.slice(x.width - 1, aw).eq(g.base >> aw));
+    const readHere = groups.length === 1 ? constant(1, uint(1)) : m.reg(`dmem${gi}_read_q`, uint(1), { reset: null });
+    if (groups.length > 1) m.seq(`dmem${gi}_read`, ($) => $.if(dRe, () => $.set(readHere as Signal, inGroup(dReadAt))));
+    const parts = g.slices.map((sl) => {
+      const mem = m.memory(sl.name, { depth: g.depth, type: uint(sl.hi - sl.lo + 1), style: 'block', init: Array.from({ length: g.depth }, (_, i) => dInit(g.base + i, sl.lo, sl.hi)) });
+      mem.write(dWriteAt.trunc(aw), dWord.slice(sl.hi, sl.lo), dWe.and(inGroup(dWriteAt)));
+      return mem.readSync(`${sl.name}_q`, dReadAt.trunc(aw), { en: dRe });
+    });
+    return readHere.repeat(16).and(cat(...parts.reverse()));
+  });
+  const dQ = m.wire('dmem_word', groupWords.reduce((x, y) => x.or(y)));
   let spQ: Expr = constant(0, uint(16));
   if (spramWords > 0) {
     const spram = m.memory('spram', { depth: spramWords, type: uint(16), style: 'huge' });
@@ -1070,7 +1122,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
         $.set(aQ, aIn);
         $.set(bAddQ, adderB(bIn, false));
         $.set(stHiQ, rbIn);
-        $.set(carryQ, sum.bit(33));
         $.set(carryBQ, 1);
         $.set(carryCQ, 0);
         $.set(eqLoQ, sameQ);
@@ -1078,6 +1129,8 @@ export function ucoreCore(cfg: CoreConfig): Module {
       })
       .elseIf(at('EXHI'), () => {
         const carries = cat(aQ.or(bAddQ).trunc(31), carryQ);
+        $.set(carryBQ, carryQ);
+        $.set(carryCQ, carryQ);
         // (each bit's comparison one LUT of four flip-flops, the 16 ANDed by a carry chain)
         const hiZero = aQ.xor(bAddQ).xor(carries).not();
         $.set(hiZeroLoQ, allOnes(hiZero.trunc(16), at('EXHI')));
@@ -1095,9 +1148,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
     // decision for the FETCH after EXHI (a branch's and dbnz's next state)
     const cond = mux(f.dbnz, constant(2, uint(4)), select(sel2, [1, 2, 4, 8].map((c) => constant(c, uint(4)))));
     $.set(condQ, mux(at('EXLO').and(f.branch.or(f.dbnz)), cond, constant(0, uint(4))));
-    // (beq, bne, dbnz from the equality, which needs no carry chain; blt, bge for both signs of the difference)
-    const eq = eqLoQ.and(sameQ);
-    $.set(takeEqQ, condQ.bit(0).and(eq).or(condQ.bit(1).and(eq.not())));
+    // (beq, bne, dbnz from the equality, which needs no adder; blt, bge for both signs of the difference.) The
+    // equality's chain ANDs EXLO's eq_low_q and eq or ne (condQ one-hot, 0 outside EXHI) in: E = eq ∧ (beq ∨ bne),
+    // and its top bit xors ne in (carryOut's valid is ¬ne: valid xor 1 xor E), so the flip-flop takes E for beq and
+    // dbnz, ¬eq for bne, 0 otherwise, with no LUT after the chain
+    const eqOrNe = condQ.bit(0).or(condQ.bit(1));
+    $.set(takeEqQ, carryOut(cat(eqOrNe, eqLoQ, samePairs), constant(0, uint(samePairs.width + 2)), constant(1, uint(1)), condQ.bit(1).not()));
     const ltTake = (s31: 0 | 1): Expr => condQ.bit(2).and(ltIf(s31)).or(condQ.bit(3).and(ltIf(s31).not()));
     $.set(takeNegQ, ltTake(1));
     $.set(takePosQ, ltTake(0));

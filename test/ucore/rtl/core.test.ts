@@ -33,7 +33,7 @@ import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import type { Model } from '../../../sim/verilator/model.js';
 import { loadMnistSubset } from '../../units/mnist-subset.js';
 import { Rand } from '../mod-helpers.js';
-import { pokeRom } from './ref.js';
+import { peekDmem, pokeDmem, pokeRom } from './ref.js';
 
 const ROM = 2048;
 const POOL_BASE = 1024;
@@ -324,8 +324,8 @@ describe('ucore RTL core against the ISS', () => {
   async function startCore(im: Image, regs: bigint[], mem: Uint16Array, entry: number): Promise<void> {
     await loadRom(im);
     await loadRegs(regs);
-    await m.pokeMem('ucore_core.dmem', 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
-    await m.pokeMem('ucore_core.dmem', SAT, new Array<number>(COUNTERS).fill(0));
+    await pokeDmem(m, EBR_WORDS, 0, Array.from(mem.subarray(EBR_BASE, EBR_BASE + EBR)));
+    await pokeDmem(m, EBR_WORDS, SAT, new Array<number>(COUNTERS).fill(0));
     await m.pokeMem('ucore_core.spram', 0, Array.from(mem.subarray(0, SPRAM)));
     await begin(entry);
   }
@@ -357,10 +357,10 @@ describe('ucore RTL core against the ISS', () => {
     expect(await m.peekMemBig('ucore_core.rfa', 0, 2 * NUM_REGS), `${what}: registers (rfa)`).toEqual(want);
     expect(await m.peekMemBig('ucore_core.rfb', 0, 2 * NUM_REGS), `${what}: registers (rfb)`).toEqual(want);
     const below = Math.min(ebr, SAT);
-    expect(await m.peekMem('ucore_core.dmem', 0, below), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + below)));
-    if (ebr > SAT + COUNTERS) expect(await m.peekMem('ucore_core.dmem', SAT + COUNTERS, ebr - SAT - COUNTERS), `${what}: block RAM past the counters`).toEqual(Array.from(iss.mem.subarray(EBR_BASE + SAT + COUNTERS, EBR_BASE + ebr)));
+    expect(await peekDmem(m, EBR_WORDS, 0, below), `${what}: block RAM`).toEqual(Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + below)));
+    if (ebr > SAT + COUNTERS) expect(await peekDmem(m, EBR_WORDS, SAT + COUNTERS, ebr - SAT - COUNTERS), `${what}: block RAM past the counters`).toEqual(Array.from(iss.mem.subarray(EBR_BASE + SAT + COUNTERS, EBR_BASE + ebr)));
     expect(await m.peekMem('ucore_core.spram', 0, spram), `${what}: SPRAM`).toEqual(Array.from(iss.mem.subarray(0, spram)));
-    expect(await m.peekMem('ucore_core.dmem', SAT, COUNTERS), `${what}: saturation counters`).toEqual(counterWords(iss.sat));
+    expect(await peekDmem(m, EBR_WORDS, SAT, COUNTERS), `${what}: saturation counters`).toEqual(counterWords(iss.sat));
     const lanes: number[] = [];
     for (let q = 0; q < MACHINE.lanes; q++) {
       await m.poke('dbg_lane', q);
@@ -493,7 +493,7 @@ describe('ucore RTL core against the ISS', () => {
     await loadRom(encode(SP.program));
     await loadRegs(iss.regs);
     await m.pokeMem('ucore_core.spram', 0, Array.from(iss.mem.subarray(0, SP.layout.spramWords)));
-    await m.pokeMem('ucore_core.dmem', SAT, counterWords(iss.sat));
+    await pokeDmem(m, EBR_WORDS, SAT, counterWords(iss.sat));
     const runs: ['train' | 'infer', number][] = [
       ['train', P.B - 1],
       ['train', P.B],
@@ -503,7 +503,7 @@ describe('ucore RTL core against the ISS', () => {
       const split = entry === 'train' ? data.train : data.test;
       writeSample(iss, SP, e.sampleInput(split, i).u, split.y[i]);
       // the sample (and the rest of block RAM, equal to the core's after the run before)
-      await m.pokeMem('ucore_core.dmem', 0, Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + SAT)));
+      await pokeDmem(m, EBR_WORDS, 0, Array.from(iss.mem.subarray(EBR_BASE, EBR_BASE + SAT)));
       const c0 = iss.cycles;
       const before = new Map(iss.opCycles);
       iss.run(SP.program, SP.entry[entry]);

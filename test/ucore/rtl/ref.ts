@@ -5,7 +5,7 @@
 import type { Instr } from '../../../generator/ucore/isa.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { Rng } from '../../../sim/rng.js';
-import { romSlicesOf, sliceWords } from '../../../generator/ucore/rtl/core.js';
+import { dmemGroupsOf, romSlicesOf, sliceWords } from '../../../generator/ucore/rtl/core.js';
 
 /** The machines, by the bits of a draw (LFSR width 32, 16 steps a draw). */
 const machines = new Map<number, Machine>();
@@ -93,4 +93,27 @@ export async function coreLanes(m: import('../../../sim/verilator/model.js').Mod
 export async function pokeRom(m: import('../../../sim/verilator/model.js').Model, rom: readonly bigint[], romWords: number, oneDeep: boolean): Promise<void> {
   if (rom.length > romWords) throw new Error(`${rom.length} ROM words for a ROM of ${romWords}`);
   for (const sl of romSlicesOf(rom, romWords, true, oneDeep)) await m.pokeMem(`ucore_core.${sl.name}`, 0, sliceWords(rom, romWords, sl.bits));
+}
+
+/** Writes block RAM data words (dmem index `at` …) into a verilated core of `ebrWords` data words, group by group, slice by slice. */
+export async function pokeDmem(m: import('../../../sim/verilator/model.js').Model, ebrWords: number, at: number, words: readonly number[]): Promise<void> {
+  for (const g of dmemGroupsOf(ebrWords)) {
+    const from = Math.max(at, g.base);
+    const to = Math.min(at + words.length, g.base + g.depth);
+    if (from >= to) continue;
+    const part = words.slice(from - at, to - at);
+    for (const sl of g.slices) await m.pokeMem(`ucore_core.${sl.name}`, from - g.base, part.map((w) => (w >> sl.lo) & ((1 << (sl.hi - sl.lo + 1)) - 1)));
+  }
+}
+
+/** Reads n block RAM data words (dmem index `at` …) of a verilated core of `ebrWords` data words, its groups' slices joined. */
+export async function peekDmem(m: import('../../../sim/verilator/model.js').Model, ebrWords: number, at: number, n: number): Promise<number[]> {
+  const words = new Array<number>(n).fill(0);
+  for (const g of dmemGroupsOf(ebrWords)) {
+    const from = Math.max(at, g.base);
+    const to = Math.min(at + n, g.base + g.depth);
+    if (from >= to) continue;
+    for (const sl of g.slices) (await m.peekMem(`ucore_core.${sl.name}`, from - g.base, to - from)).forEach((v, i) => (words[from - at + i] |= Number(v) << sl.lo));
+  }
+  return words;
 }

@@ -12,7 +12,7 @@ import { CoreTiming, romImage, ucoreCore } from '../../../generator/ucore/rtl/co
 import { Machine } from '../../../sim/ucore/iss.js';
 import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import { Rand } from '../mod-helpers.js';
-import { coreLanes, pokeRom } from './ref.js';
+import { coreLanes, peekDmem, pokeRom } from './ref.js';
 
 const MACHINE = { lanes: 4, lfsr: { width: 24, rbits: 16, leap: 5 } };
 const WORDS = 512;
@@ -83,9 +83,9 @@ describe('ucore RTL core without its vector unit (CoreConfig.vector false)', () 
       expect(await run()).toBe(0);
       expect(await m.peek('cycles')).toBe(iss.cycles);
       expect(await m.peekMemBig('ucore_core.rfa', 2, 2 * NUM_REGS - 2)).toEqual(halves(iss.regs).slice(2));
-      expect(await m.peekMem('ucore_core.dmem', SAT, WORDS - SAT)).toEqual(Array.from(iss.mem.subarray(EBR_BASE + SAT, EBR_BASE + WORDS)));
+      expect(await peekDmem(m, WORDS, SAT, WORDS - SAT)).toEqual(Array.from(iss.mem.subarray(EBR_BASE + SAT, EBR_BASE + WORDS)));
       const c = iss.sat;
-      expect(await m.peekMem('ucore_core.dmem', 0, 4)).toEqual([c[0] % 65536, Math.floor(c[0] / 65536), c[1] % 65536, Math.floor(c[1] / 65536)]);
+      expect(await peekDmem(m, WORDS, 0, 4)).toEqual([c[0] % 65536, Math.floor(c[0] / 65536), c[1] % 65536, Math.floor(c[1] / 65536)]);
       expect(await coreLanes(m, MACHINE.lanes), 'LFSR lanes').toEqual(Array.from(iss.lfsr));
       // the same loops, then a vdot: fault, and the li after it never runs
       await pokeRom(m, romImage(encode(faulty), POOL_BASE, DESC_BASE), ROM, true);
