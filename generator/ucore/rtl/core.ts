@@ -903,8 +903,12 @@ export function ucoreCore(cfg: CoreConfig): Module {
     const aw = bitsFor(g.depth);
     // (the group's base a multiple of its size: the address's bits above it say the group)
     const inGroup = (x: Expr): Expr => (groups.length === 1 ? constant(1, uint(1)) : x.slice(x.width - 1, aw).eq(g.base >> aw));
-    const readHere = groups.length === 1 ? constant(1, uint(1)) : m.reg(`dmem${gi}_read_q`, uint(1), { reset: null });
-    if (groups.length > 1) m.seq(`dmem${gi}_read`, ($) => $.if(dRe, () => $.set(readHere as Signal, inGroup(dReadAt))));
+    let readHere: Expr = constant(1, uint(1));
+    if (groups.length > 1) {
+      const q = m.reg(`dmem${gi}_read_q`, uint(1), { reset: null });
+      m.seq(`dmem${gi}_read`, ($) => $.if(dRe, () => $.set(q, inGroup(dReadAt))));
+      readHere = q;
+    }
     const parts = g.slices.map((sl) => {
       const mem = m.memory(sl.name, { depth: g.depth, type: uint(sl.hi - sl.lo + 1), style: 'block', init: Array.from({ length: g.depth }, (_, i) => dInit(g.base + i, sl.lo, sl.hi)) });
       mem.write(dWriteAt.trunc(aw), dWord.slice(sl.hi, sl.lo), dWe.and(inGroup(dWriteAt)));
