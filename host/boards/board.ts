@@ -111,7 +111,7 @@ export function defaultEngine(board: Board): 'ucore' | 'chip' {
 /**
  * Whether `build` and `serve` give the UP5K engine's core its vector unit unless `--vector` or `--no-vector` says:
  * not on iCE40 parts (with it the core needs about 8,000 logic cells, more than the UP5K's 5,280; without it, vdot,
- * vdist and vupd as scalar loops, it fits and routes at 49–50 MHz by nextpnr seed), elsewhere yes.
+ * vdist and vupd as scalar loops, it fits and routes at 48–52 MHz by nextpnr seed), elsewhere yes.
  */
 export function defaultVector(board: Pick<Board, 'family'>): boolean {
   return board.family !== 'ice40';
