@@ -2,7 +2,8 @@
  * Wide arithmetic of the UP5K engine's units cut into 16-bit chunks. On the iCE40 UP5K a carry chain costs about
  * 0.3 ns a bit, so one 64-bit chain alone (~23 ns) is longer than a 48 MHz cycle (20.8 ns): the units never form
  * one. A carry into a chunk is found by a tree of LUTs over the lower bits instead (an increment carries into
- * chunk c when every bit below it is one), so no chain is longer than 16 bits.
+ * chunk c when every bit below it is one), so no chain is longer than 16 bits. And carry chains whose carry out
+ * goes straight into a flip-flop (carryOut, sumCarry, allOnes), for the core and the saturation unit.
  */
 import { cat, constant, uint, type Expr } from '../../ir/index.js';
 
