@@ -98,7 +98,7 @@ import { EBR_BASE, encode, OPCODES, type Image } from '../encode.js';
 import type { Instr } from '../isa.js';
 import { NUM_REGS, RETURN_STACK } from '../isa.js';
 import type { StepProgram } from '../program/step.js';
-import { allOnes, carryOut, sumCarry } from './common.js';
+import { allOnes, sumCarry } from './common.js';
 import { mulCycles, mulUnit } from './mul.js';
 import { SAT_LATENCY, satUnit } from './sat.js';
 import { SHIFT_LATENCY, shiftUnit } from './shift.js';
@@ -396,6 +396,9 @@ export function dmemGroupsOf(ebrWords: number): { base: number; depth: number; s
   }
   return groups;
 }
+
+/** Bits lo … hi of a data word, as the slice of dmemGroupsOf holding them stores them. */
+export const sliceBits = (word: number, sl: { lo: number; hi: number }): number => (word >> sl.lo) & ((1 << (sl.hi - sl.lo + 1)) - 1);
 
 /** The words of a ROM slice: bit i of word j is bit bits[i] of the ROM's word j. */
 export function sliceWords(rom: readonly bigint[], romWords: number, bits: readonly number[]): bigint[] {
@@ -898,7 +901,6 @@ export function ucoreCore(cfg: CoreConfig): Module {
   const dReadAt = mux(vOn, ebrAt(mux(aGnt.and(aE), aAddr, bAddr)), ebrIdx);
   const dRe = loading.and(inEbr).or(aGnt.and(aE)).or(bGnt.and(bE));
   const groups = dmemGroupsOf(ebrWords);
-  const dInit = (i: number, lo: number, hi: number): bigint => BigInt((((cfg.data ?? [])[i] ?? 0) >> lo) & ((1 << (hi - lo + 1)) - 1));
   const groupWords = groups.map((g, gi) => {
     const aw = bitsFor(g.depth);
     // (the group's base a multiple of its size: the address's bits above it say the group)
@@ -909,9 +911,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
       m.seq(`dmem${gi}_read`, ($) => $.if(dRe, () => $.set(q, inGroup(dReadAt))));
       readHere = q;
     }
+    const writeHere = dWe.and(inGroup(dWriteAt));
     const parts = g.slices.map((sl) => {
-      const mem = m.memory(sl.name, { depth: g.depth, type: uint(sl.hi - sl.lo + 1), style: 'block', init: Array.from({ length: g.depth }, (_, i) => dInit(g.base + i, sl.lo, sl.hi)) });
-      mem.write(dWriteAt.trunc(aw), dWord.slice(sl.hi, sl.lo), dWe.and(inGroup(dWriteAt)));
+      const mem = m.memory(sl.name, { depth: g.depth, type: uint(sl.hi - sl.lo + 1), style: 'block', init: Array.from({ length: g.depth }, (_, i) => BigInt(sliceBits((cfg.data ?? [])[g.base + i] ?? 0, sl))) });
+      mem.write(dWriteAt.trunc(aw), dWord.slice(sl.hi, sl.lo), writeHere);
       return mem.readSync(`${sl.name}_q`, dReadAt.trunc(aw), { en: dRe });
     });
     return readHere.repeat(16).and(cat(...parts.reverse()));
@@ -1154,10 +1157,10 @@ export function ucoreCore(cfg: CoreConfig): Module {
     $.set(condQ, mux(at('EXLO').and(f.branch.or(f.dbnz)), cond, constant(0, uint(4))));
     // (beq, bne, dbnz from the equality, which needs no adder; blt, bge for both signs of the difference.) The
     // equality's chain ANDs EXLO's eq_low_q and eq or ne (condQ one-hot, 0 outside EXHI) in: E = eq ∧ (beq ∨ bne),
-    // and its top bit xors ne in (carryOut's valid is ¬ne: valid xor 1 xor E), so the flip-flop takes E for beq and
+    // and its top bit xors ne in (allOnes's valid is ¬ne: valid xor 1 xor E), so the flip-flop takes E for beq and
     // dbnz, ¬eq for bne, 0 otherwise, with no LUT after the chain
     const eqOrNe = condQ.bit(0).or(condQ.bit(1));
-    $.set(takeEqQ, carryOut(cat(eqOrNe, eqLoQ, samePairs), constant(0, uint(samePairs.width + 2)), constant(1, uint(1)), condQ.bit(1).not()));
+    $.set(takeEqQ, allOnes(cat(eqOrNe, eqLoQ, samePairs), condQ.bit(1).not()));
     const ltTake = (s31: 0 | 1): Expr => condQ.bit(2).and(ltIf(s31)).or(condQ.bit(3).and(ltIf(s31).not()));
     $.set(takeNegQ, ltTake(1));
     $.set(takePosQ, ltTake(0));

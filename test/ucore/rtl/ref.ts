@@ -5,7 +5,7 @@
 import type { Instr } from '../../../generator/ucore/isa.js';
 import { Machine } from '../../../sim/ucore/iss.js';
 import { Rng } from '../../../sim/rng.js';
-import { dmemGroupsOf, romSlicesOf, sliceWords } from '../../../generator/ucore/rtl/core.js';
+import { dmemGroupsOf, romSlicesOf, sliceBits, sliceWords } from '../../../generator/ucore/rtl/core.js';
 
 /** The machines, by the bits of a draw (LFSR width 32, 16 steps a draw). */
 const machines = new Map<number, Machine>();
@@ -97,23 +97,24 @@ export async function pokeRom(m: import('../../../sim/verilator/model.js').Model
 
 /** Writes block RAM data words (dmem index `at` …) into a verilated core of `ebrWords` data words, group by group, slice by slice. */
 export async function pokeDmem(m: import('../../../sim/verilator/model.js').Model, ebrWords: number, at: number, words: readonly number[]): Promise<void> {
-  for (const g of dmemGroupsOf(ebrWords)) {
-    const from = Math.max(at, g.base);
-    const to = Math.min(at + words.length, g.base + g.depth);
-    if (from >= to) continue;
+  for (const { g, from, to } of dmemSpans(ebrWords, at, words.length)) {
     const part = words.slice(from - at, to - at);
-    for (const sl of g.slices) await m.pokeMem(`ucore_core.${sl.name}`, from - g.base, part.map((w) => (w >> sl.lo) & ((1 << (sl.hi - sl.lo + 1)) - 1)));
+    for (const sl of g.slices) await m.pokeMem(`ucore_core.${sl.name}`, from - g.base, part.map((w) => sliceBits(w, sl)));
   }
 }
 
 /** Reads n block RAM data words (dmem index `at` …) of a verilated core of `ebrWords` data words, its groups' slices joined. */
 export async function peekDmem(m: import('../../../sim/verilator/model.js').Model, ebrWords: number, at: number, n: number): Promise<number[]> {
   const words = new Array<number>(n).fill(0);
-  for (const g of dmemGroupsOf(ebrWords)) {
-    const from = Math.max(at, g.base);
-    const to = Math.min(at + n, g.base + g.depth);
-    if (from >= to) continue;
+  for (const { g, from, to } of dmemSpans(ebrWords, at, n)) {
     for (const sl of g.slices) (await m.peekMem(`ucore_core.${sl.name}`, from - g.base, to - from)).forEach((v, i) => (words[from - at + i] |= Number(v) << sl.lo));
   }
   return words;
+}
+
+/** The groups of dmemGroupsOf(ebrWords) that words at … at + n − 1 reach, each with the part of them it holds (from … to − 1). */
+function dmemSpans(ebrWords: number, at: number, n: number): { g: ReturnType<typeof dmemGroupsOf>[number]; from: number; to: number }[] {
+  return dmemGroupsOf(ebrWords)
+    .map((g) => ({ g, from: Math.max(at, g.base), to: Math.min(at + n, g.base + g.depth) }))
+    .filter((s) => s.from < s.to);
 }
